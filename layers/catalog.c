@@ -1,0 +1,120 @@
+/* catalog.c: refcounted snapshots of the served layers. */
+#include "catalog.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "static_layer.h"
+
+struct msh_catalog {
+    atomic_int refs;
+    size_t n;
+    msh_layer **layers;
+    char store_id[40];
+    uint64_t digest;
+};
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+msh_rc msh_catalog_load(msh_store *s, const msh_catalog *prev, msh_catalog **out, msh_err *err)
+{
+    *out = NULL;
+    msh_layer_info *infos = NULL;
+    size_t n = 0;
+    msh_rc rc = msh_store_list(s, &infos, &n, err);
+    if (rc)
+        return rc;
+    msh_catalog *c = calloc(1, sizeof *c);
+    if (!c || (n && !(c->layers = calloc(n, sizeof *c->layers)))) {
+        free(c);
+        msh_store_infos_free(infos, n);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    }
+    atomic_init(&c->refs, 1);
+    snprintf(c->store_id, sizeof c->store_id, "%s", msh_store_id(s));
+    c->digest = mix(1469598103934665603ull, c->store_id, strlen(c->store_id));
+    for (size_t i = 0; i < n && !rc; i++) {
+        msh_layer *old = prev ? msh_catalog_find(prev, infos[i].name, strlen(infos[i].name)) : NULL;
+        if (old && old->info.version == infos[i].version) {
+            c->layers[c->n++] = msh_layer_retain(old);
+        } else {
+            rc = msh_static_layer_load(s, &infos[i], &c->layers[c->n], err);
+            if (!rc)
+                c->n++;
+        }
+        c->digest = mix(c->digest, infos[i].name, strlen(infos[i].name) + 1);
+        c->digest = mix(c->digest, &infos[i].version, sizeof infos[i].version);
+    }
+    msh_store_infos_free(infos, n);
+    if (rc) {
+        msh_catalog_release(c);
+        return rc;
+    }
+    *out = c;
+    return MSH_OK;
+}
+
+msh_catalog *msh_catalog_retain(msh_catalog *c)
+{
+    atomic_fetch_add(&c->refs, 1);
+    return c;
+}
+
+void msh_catalog_release(msh_catalog *c)
+{
+    if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        msh_layer_release(c->layers[i]);
+    free(c->layers);
+    free(c);
+}
+
+size_t msh_catalog_count(const msh_catalog *c)
+{
+    return c->n;
+}
+
+msh_layer *msh_catalog_at(const msh_catalog *c, size_t i)
+{
+    return i < c->n ? c->layers[i] : NULL;
+}
+
+msh_layer *msh_catalog_find(const msh_catalog *c, const char *name, size_t len)
+{
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *m = c->layers[mid]->info.name;
+        int r = strncmp(m, name, len);
+        if (r == 0 && m[len] != 0)
+            r = 1;
+        if (r == 0)
+            return c->layers[mid];
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const char *msh_catalog_store_id(const msh_catalog *c)
+{
+    return c->store_id;
+}
+
+uint64_t msh_catalog_digest(const msh_catalog *c)
+{
+    return c->digest;
+}

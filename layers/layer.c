@@ -1,0 +1,81 @@
+/* layer.c: helpers shared by every layer kind. */
+#include "layer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *msh_ftype_name(msh_ftype t)
+{
+    switch (t) {
+    case MSH_FT_INT: return "integer";
+    case MSH_FT_REAL: return "number";
+    case MSH_FT_STRING: return "string";
+    case MSH_FT_BOOL: return "boolean";
+    }
+    return "string";
+}
+
+msh_ftype msh_ftype_parse(const char *s)
+{
+    if (!s) return 0;
+    if (!strcmp(s, "integer")) return MSH_FT_INT;
+    if (!strcmp(s, "number")) return MSH_FT_REAL;
+    if (!strcmp(s, "string")) return MSH_FT_STRING;
+    if (!strcmp(s, "boolean")) return MSH_FT_BOOL;
+    return 0;
+}
+
+void msh_layer_info_clear(msh_layer_info *info)
+{
+    free(info->name);
+    free(info->kind);
+    free(info->geometry_type);
+    for (uint32_t i = 0; i < info->nfields; i++)
+        free(info->fields[i].name);
+    free(info->fields);
+    memset(info, 0, sizeof *info);
+}
+
+msh_rc msh_layer_info_copy(msh_layer_info *dst, const msh_layer_info *src)
+{
+    *dst = *src;
+    dst->name = strdup(src->name ? src->name : "");
+    dst->kind = strdup(src->kind ? src->kind : "static");
+    dst->geometry_type = strdup(src->geometry_type ? src->geometry_type : "Geometry");
+    dst->fields = src->nfields ? calloc(src->nfields, sizeof *dst->fields) : NULL;
+    if (!dst->name || !dst->kind || !dst->geometry_type || (src->nfields && !dst->fields)) {
+        dst->nfields = 0;
+        msh_layer_info_clear(dst);
+        return MSH_ENOMEM;
+    }
+    for (uint32_t i = 0; i < src->nfields; i++) {
+        dst->fields[i].type = src->fields[i].type;
+        dst->fields[i].name = strdup(src->fields[i].name);
+        if (!dst->fields[i].name) {
+            msh_layer_info_clear(dst);
+            return MSH_ENOMEM;
+        }
+    }
+    return MSH_OK;
+}
+
+bool msh_layer_name_valid(const char *name)
+{
+    static const char *reserved[] = {"sqlite_", "idx_", "msh_", "spatial", "geometry_", "views_geometry",
+                                     "virts_", "sql_statements", "spatialite", "vector_", "data_licenses",
+                                     "elementarygeometries", "knn", "rl2", "iso_", "srs", "geom_cols", NULL};
+    if (!name || !(name[0] >= 'a' && name[0] <= 'z'))
+        return false;
+    size_t n = 0;
+    for (const char *p = name; *p; p++, n++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    }
+    if (n > 63)
+        return false;
+    for (int i = 0; reserved[i]; i++)
+        if (!strncmp(name, reserved[i], strlen(reserved[i])))
+            return false;
+    return true;
+}

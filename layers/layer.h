@@ -1,0 +1,102 @@
+/* layer.h: the one idea everything shares. Every map layer, static or live,
+ * answers the same questions through this small vtable: its schema and bounds
+ * (msh_layer_info), the features inside a box at a zoom (a callback per
+ * feature, no copies), and a version that changes whenever its data changes.
+ * Tiles, the catalog and every later output are written once against it.
+ *
+ * Layers are reference counted: a catalog snapshot holds one reference per
+ * layer, so a reload can swap in new layers while requests still read the old.
+ */
+#ifndef MSH_LAYER_H
+#define MSH_LAYER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/msh_err.h"
+#include "geom.h"
+
+typedef enum {
+    MSH_FT_INT = 1,
+    MSH_FT_REAL = 2,
+    MSH_FT_STRING = 3,
+    MSH_FT_BOOL = 4
+} msh_ftype;
+
+typedef struct msh_field {
+    char *name;
+    msh_ftype type;
+} msh_field;
+
+/** The catalog name of a field type: "integer", "number", "string", "boolean". */
+const char *msh_ftype_name(msh_ftype t);
+/** Parse it back; 0 if unknown. */
+msh_ftype msh_ftype_parse(const char *s);
+
+/** One attribute value; type 0 is null. Strings point into the layer's memory. */
+typedef struct msh_value {
+    uint8_t type;
+    uint32_t len; /* string length in bytes */
+    union {
+        int64_t i;
+        double d;
+        const char *s;
+    } u;
+} msh_value;
+
+typedef struct msh_layer_info {
+    char *name;
+    char *kind;             /* "static", later "live", "derived" */
+    char *geometry_type;    /* "Point", "LineString", "Polygon" or "Geometry" (mixed) */
+    double bounds[4];       /* lon/lat: west, south, east, north */
+    int minzoom, maxzoom;
+    uint32_t nfields;
+    msh_field *fields;
+    uint64_t feature_count;
+    uint64_t version;
+} msh_layer_info;
+
+void msh_layer_info_clear(msh_layer_info *info);
+/** Deep copy of src into dst. */
+msh_rc msh_layer_info_copy(msh_layer_info *dst, const msh_layer_info *src);
+
+typedef struct msh_feature {
+    uint64_t id;
+    msh_geom geom;          /* world units (see core/msh_tilemath.h) */
+    const msh_value *values; /* info.nfields values */
+} msh_feature;
+
+/** Called for each feature of a query; return non-zero to stop early. */
+typedef int (*msh_feature_fn)(void *ud, const msh_feature *f);
+
+typedef struct msh_layer msh_layer;
+
+typedef struct msh_layer_vt {
+    /** Call fn for every feature whose bbox meets `box` (world units), in a stable order. */
+    msh_rc (*query)(msh_layer *l, const double box[4], int z, msh_feature_fn fn, void *ud);
+    void (*destroy)(msh_layer *l);
+} msh_layer_vt;
+
+struct msh_layer {
+    const msh_layer_vt *vt;
+    msh_layer_info info;
+    atomic_int refs;
+};
+
+static inline msh_layer *msh_layer_retain(msh_layer *l)
+{
+    atomic_fetch_add(&l->refs, 1);
+    return l;
+}
+
+static inline void msh_layer_release(msh_layer *l)
+{
+    if (l && atomic_fetch_sub(&l->refs, 1) == 1)
+        l->vt->destroy(l);
+}
+
+/** True when a layer name is safe as a table name and a URL segment: [a-z][a-z0-9_]{0,62}, not reserved. */
+bool msh_layer_name_valid(const char *name);
+
+#endif

@@ -1,0 +1,361 @@
+/* static_layer.c: in-memory static layers with a packed Hilbert R-tree. */
+#include "static_layer.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/msh_tilemath.h"
+
+#define NODE_SIZE 16
+
+typedef struct {
+    uint64_t id;
+    uint32_t pt_off, npts;
+    uint32_t part_off, nparts;
+    uint8_t type;
+} sfeat;
+
+typedef struct {
+    msh_layer base;
+    sfeat *feats;
+    size_t nfeats;
+    double *xy;
+    uint32_t *parts;
+    msh_value *values;
+    char *strpool;
+    /* packed R-tree: level 0 = one box per feature in Hilbert order */
+    double *boxes;     /* 4 per node, all levels */
+    uint32_t *leaf_ix; /* feature index of each leaf */
+    size_t *level_off; /* node offset of each level */
+    int nlevels;
+} slayer;
+
+static void slayer_destroy(msh_layer *l)
+{
+    slayer *s = (slayer *)l;
+    free(s->feats);
+    free(s->xy);
+    free(s->parts);
+    free(s->values);
+    free(s->strpool);
+    free(s->boxes);
+    free(s->leaf_ix);
+    free(s->level_off);
+    msh_layer_info_clear(&s->base.info);
+    free(s);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static msh_rc slayer_query(msh_layer *l, const double box[4], int z, msh_feature_fn fn, void *ud)
+{
+    (void)z;
+    slayer *s = (slayer *)l;
+    if (s->nfeats == 0)
+        return MSH_OK;
+    size_t cap = 256, n = 0;
+    uint32_t *hits = malloc(cap * sizeof *hits);
+    /* a stack deep enough for any tree of NODE_SIZE fan-out */
+    size_t stack_cap = (size_t)s->nlevels * NODE_SIZE + 1, sp = 0;
+    size_t *stack = malloc(stack_cap * 2 * sizeof *stack);
+    if (!hits || !stack) {
+        free(hits);
+        free(stack);
+        return MSH_ENOMEM;
+    }
+    int top = s->nlevels - 1;
+    stack[sp++] = (size_t)top;
+    stack[sp++] = 0; /* (level, index in level) */
+    while (sp) {
+        size_t idx = stack[--sp];
+        int lev = (int)stack[--sp];
+        const double *b = s->boxes + 4 * (s->level_off[lev] + idx);
+        if (b[0] > box[2] || b[2] < box[0] || b[1] > box[3] || b[3] < box[1])
+            continue;
+        if (lev == 0) {
+            if (n == cap) {
+                cap *= 2;
+                uint32_t *nh = realloc(hits, cap * sizeof *hits);
+                if (!nh) {
+                    free(hits);
+                    free(stack);
+                    return MSH_ENOMEM;
+                }
+                hits = nh;
+            }
+            hits[n++] = s->leaf_ix[idx];
+            continue;
+        }
+        size_t child0 = idx * NODE_SIZE;
+        size_t nchild = s->level_off[lev] - s->level_off[lev - 1];
+        for (size_t c = child0; c < child0 + NODE_SIZE && c < nchild; c++) {
+            stack[sp++] = (size_t)(lev - 1);
+            stack[sp++] = c;
+        }
+    }
+    free(stack);
+    qsort(hits, n, sizeof *hits, cmp_u32);
+    msh_feature f;
+    for (size_t i = 0; i < n; i++) {
+        const sfeat *sf = &s->feats[hits[i]];
+        f.id = sf->id;
+        f.geom.type = (msh_gtype)sf->type;
+        f.geom.npts = sf->npts;
+        f.geom.nparts = sf->nparts;
+        f.geom.xy = s->xy + 2 * (size_t)sf->pt_off;
+        f.geom.parts = s->parts + sf->part_off;
+        f.values = s->values + (size_t)hits[i] * s->base.info.nfields;
+        if (fn(ud, &f))
+            break;
+    }
+    free(hits);
+    return MSH_OK;
+}
+
+static const msh_layer_vt SLAYER_VT = {slayer_query, slayer_destroy};
+
+/* Hilbert index of (x, y) on a 2^16 grid. */
+static uint32_t hilbert(uint32_t x, uint32_t y)
+{
+    uint32_t d = 0;
+    for (uint32_t s = 1u << 15; s > 0; s >>= 1) {
+        uint32_t rx = (x & s) > 0, ry = (y & s) > 0;
+        d += s * s * ((3 * rx) ^ ry);
+        if (ry == 0) {
+            if (rx == 1) {
+                x = s - 1 - x;
+                y = s - 1 - y;
+            }
+            uint32_t t = x;
+            x = y;
+            y = t;
+        }
+    }
+    return d;
+}
+
+typedef struct {
+    uint32_t h, ix;
+} hkey;
+
+static int cmp_hkey(const void *a, const void *b)
+{
+    const hkey *x = a, *y = b;
+    if (x->h != y->h)
+        return x->h < y->h ? -1 : 1;
+    return (x->ix > y->ix) - (x->ix < y->ix);
+}
+
+static msh_rc build_index(slayer *s, const double *fbox)
+{
+    size_t n = s->nfeats;
+    hkey *keys = malloc(n * sizeof *keys);
+    if (!keys)
+        return MSH_ENOMEM;
+    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        const double *b = fbox + 4 * i;
+        minx = fmin(minx, b[0]);
+        miny = fmin(miny, b[1]);
+        maxx = fmax(maxx, b[2]);
+        maxy = fmax(maxy, b[3]);
+    }
+    double w = maxx - minx > 0 ? maxx - minx : 1, h = maxy - miny > 0 ? maxy - miny : 1;
+    for (size_t i = 0; i < n; i++) {
+        const double *b = fbox + 4 * i;
+        uint32_t hx = (uint32_t)(65535.0 * ((b[0] + b[2]) / 2 - minx) / w);
+        uint32_t hy = (uint32_t)(65535.0 * ((b[1] + b[3]) / 2 - miny) / h);
+        keys[i].h = hilbert(hx, hy);
+        keys[i].ix = (uint32_t)i;
+    }
+    qsort(keys, n, sizeof *keys, cmp_hkey);
+    /* count nodes over all levels */
+    size_t total = 0, cnt = n;
+    int levels = 0;
+    for (;;) {
+        total += cnt;
+        levels++;
+        if (cnt == 1)
+            break;
+        cnt = (cnt + NODE_SIZE - 1) / NODE_SIZE;
+    }
+    s->boxes = malloc(total * 4 * sizeof(double));
+    s->leaf_ix = malloc(n * sizeof *s->leaf_ix);
+    s->level_off = malloc((size_t)(levels + 1) * sizeof *s->level_off);
+    if (!s->boxes || !s->leaf_ix || !s->level_off) {
+        free(keys);
+        return MSH_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->leaf_ix[i] = keys[i].ix;
+        memcpy(s->boxes + 4 * i, fbox + 4 * (size_t)keys[i].ix, 4 * sizeof(double));
+    }
+    free(keys);
+    s->level_off[0] = 0;
+    size_t off = 0;
+    cnt = n;
+    for (int lev = 1; lev < levels; lev++) {
+        size_t parent_off = off + cnt;
+        size_t pcnt = (cnt + NODE_SIZE - 1) / NODE_SIZE;
+        for (size_t p = 0; p < pcnt; p++) {
+            double *pb = s->boxes + 4 * (parent_off + p);
+            pb[0] = pb[1] = INFINITY;
+            pb[2] = pb[3] = -INFINITY;
+            for (size_t c = p * NODE_SIZE; c < (p + 1) * NODE_SIZE && c < cnt; c++) {
+                const double *cb = s->boxes + 4 * (off + c);
+                pb[0] = fmin(pb[0], cb[0]);
+                pb[1] = fmin(pb[1], cb[1]);
+                pb[2] = fmax(pb[2], cb[2]);
+                pb[3] = fmax(pb[3], cb[3]);
+            }
+        }
+        s->level_off[lev] = parent_off;
+        off = parent_off;
+        cnt = pcnt;
+    }
+    /* level_off[lev] is where level lev starts; one past the end of the last level */
+    s->level_off[levels] = total;
+    s->nlevels = levels;
+    return MSH_OK;
+}
+
+msh_rc msh_static_layer_load(msh_store *st, const msh_layer_info *info, msh_layer **out, msh_err *err)
+{
+    *out = NULL;
+    slayer *s = calloc(1, sizeof *s);
+    if (!s)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    s->base.vt = &SLAYER_VT;
+    atomic_init(&s->base.refs, 1);
+    msh_rc rc = msh_layer_info_copy(&s->base.info, info);
+    if (rc) {
+        free(s);
+        return msh_err_set(err, rc, "out of memory");
+    }
+    uint32_t nf = info->nfields;
+    msh_buf sql, xy, parts, vals, pool, feats, fbox;
+    msh_buf_init(&sql, 1 << 20);
+    msh_buf_init(&xy, SIZE_MAX / 2);
+    msh_buf_init(&parts, SIZE_MAX / 2);
+    msh_buf_init(&vals, SIZE_MAX / 2);
+    msh_buf_init(&pool, SIZE_MAX / 2);
+    msh_buf_init(&feats, SIZE_MAX / 2);
+    msh_buf_init(&fbox, SIZE_MAX / 2);
+    msh_geom_buf gb;
+    msh_geom_buf_init(&gb, (size_t)1 << 26);
+    sqlite3_stmt *q = NULL;
+    msh_buf_printf(&sql, "SELECT fid, AsBinary(geom)");
+    for (uint32_t i = 0; i < nf; i++) {
+        msh_buf_printf(&sql, ", \"");
+        for (const char *p = info->fields[i].name; *p; p++) {
+            if (*p == '"')
+                msh_buf_putc(&sql, '"');
+            msh_buf_putc(&sql, (uint8_t)*p);
+        }
+        msh_buf_putc(&sql, '"');
+    }
+    msh_buf_printf(&sql, " FROM \"%s\" ORDER BY fid", info->name);
+    msh_buf_putc(&sql, 0);
+    if (sqlite3_prepare_v2(msh_store_sqlite(st), (const char *)sql.data, -1, &q, NULL) != SQLITE_OK) {
+        rc = msh_err_set(err, MSH_EIO, "layer %s: %s", info->name, sqlite3_errmsg(msh_store_sqlite(st)));
+        goto out;
+    }
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        const uint8_t *wkb = sqlite3_column_blob(q, 1);
+        int wlen = sqlite3_column_bytes(q, 1);
+        if (!wkb || wlen <= 0)
+            continue;
+        msh_err gerr;
+        if (msh_wkb_read(wkb, (size_t)wlen, &gb, &gerr))
+            continue; /* the importer writes only valid WKB; skip anything else */
+        msh_geom g = msh_geom_buf_view(&gb);
+        if (g.npts == 0)
+            continue;
+        sfeat f = {(uint64_t)sqlite3_column_int64(q, 0), (uint32_t)(xy.len / 16), g.npts,
+                   (uint32_t)(parts.len / 4), g.nparts, (uint8_t)g.type};
+        double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+        if ((rc = msh_buf_reserve(&xy, 16 * (size_t)g.npts)))
+            goto oom;
+        for (uint32_t i = 0; i < g.npts; i++) {
+            double w[2];
+            msh_lonlat_to_world(g.xy[2 * i], g.xy[2 * i + 1], &w[0], &w[1]);
+            msh_buf_append(&xy, w, sizeof w);
+            bb[0] = fmin(bb[0], w[0]);
+            bb[1] = fmin(bb[1], w[1]);
+            bb[2] = fmax(bb[2], w[0]);
+            bb[3] = fmax(bb[3], w[1]);
+        }
+        if ((rc = msh_buf_append(&parts, g.parts, 4 * (size_t)g.nparts)) || (rc = msh_buf_append(&feats, &f, sizeof f)) ||
+            (rc = msh_buf_append(&fbox, bb, sizeof bb)))
+            goto oom;
+        for (uint32_t i = 0; i < nf; i++) {
+            msh_value v;
+            memset(&v, 0, sizeof v);
+            int col = (int)i + 2, ct = sqlite3_column_type(q, col);
+            if (ct != SQLITE_NULL) {
+                switch (info->fields[i].type) {
+                case MSH_FT_INT: case MSH_FT_BOOL:
+                    v.type = (uint8_t)info->fields[i].type;
+                    v.u.i = sqlite3_column_int64(q, col);
+                    break;
+                case MSH_FT_REAL:
+                    v.type = MSH_FT_REAL;
+                    v.u.d = sqlite3_column_double(q, col);
+                    break;
+                default: {
+                    const unsigned char *t = sqlite3_column_text(q, col);
+                    v.type = MSH_FT_STRING;
+                    v.len = (uint32_t)sqlite3_column_bytes(q, col);
+                    v.u.i = (int64_t)pool.len; /* fixed up to a pointer below */
+                    if ((rc = msh_buf_append(&pool, t, v.len)) || (rc = msh_buf_putc(&pool, 0)))
+                        goto oom;
+                }
+                }
+            }
+            if ((rc = msh_buf_append(&vals, &v, sizeof v)))
+                goto oom;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        rc = msh_err_set(err, MSH_EIO, "layer %s: %s", info->name, sqlite3_errmsg(msh_store_sqlite(st)));
+        goto out;
+    }
+    s->nfeats = feats.len / sizeof(sfeat);
+    s->feats = (sfeat *)(void *)msh_buf_steal(&feats, NULL);
+    s->xy = (double *)(void *)msh_buf_steal(&xy, NULL);
+    s->parts = (uint32_t *)(void *)msh_buf_steal(&parts, NULL);
+    s->values = (msh_value *)(void *)msh_buf_steal(&vals, NULL);
+    s->strpool = (char *)msh_buf_steal(&pool, NULL);
+    for (size_t i = 0; i < s->nfeats * nf; i++)
+        if (s->values[i].type == MSH_FT_STRING)
+            s->values[i].u.s = s->strpool + s->values[i].u.i;
+    s->base.info.feature_count = s->nfeats;
+    if (s->nfeats && (rc = build_index(s, (const double *)(const void *)fbox.data)))
+        goto oom;
+    goto out;
+oom:
+    rc = msh_err_set(err, MSH_ENOMEM, "layer %s: out of memory while loading", info->name);
+out:
+    sqlite3_finalize(q);
+    msh_buf_free(&sql);
+    msh_buf_free(&xy);
+    msh_buf_free(&parts);
+    msh_buf_free(&vals);
+    msh_buf_free(&pool);
+    msh_buf_free(&feats);
+    msh_buf_free(&fbox);
+    msh_geom_buf_free(&gb);
+    if (rc) {
+        slayer_destroy(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return MSH_OK;
+}

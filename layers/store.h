@@ -1,0 +1,68 @@
+/* store.h: the SpatiaLite file that holds every static layer.
+ *
+ * One table per layer (fid INTEGER PRIMARY KEY, typed attribute columns, a
+ * `geom` GEOMETRY column in EPSG:4326 with an R*Tree spatial index) plus the
+ * layer registry `msh_layers` (name, kind, geometry type, bounds, zoom range,
+ * fields as JSON, feature count, data version) and `msh_meta` (the store's
+ * random id, which goes into ETags so a new file never reuses an old tag, and
+ * the version counter). The file stays a plain SpatiaLite database that QGIS
+ * and ogrinfo open as they are.
+ *
+ * A store handle is one SQLite connection: use it from one thread at a time.
+ */
+#ifndef MSH_STORE_H
+#define MSH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/msh_err.h"
+#include "layer.h"
+
+typedef struct msh_store msh_store;
+typedef struct sqlite3 sqlite3;
+
+/** Open (and with `create`, create and initialise) the store at `path`. */
+msh_rc msh_store_open(const char *path, bool create, msh_store **out, msh_err *err);
+void msh_store_close(msh_store *s);
+/** The SQLite connection, for modules of layers/ that read tables directly. */
+sqlite3 *msh_store_sqlite(msh_store *s);
+/** The store's random id (hex). */
+const char *msh_store_id(const msh_store *s);
+
+/** A number that changes whenever another connection commits to the file (PRAGMA data_version). */
+long msh_store_data_version(msh_store *s);
+
+/** Every registered layer's info, sorted by name. Free with msh_store_infos_free. */
+msh_rc msh_store_list(msh_store *s, msh_layer_info **infos, size_t *n, msh_err *err);
+void msh_store_infos_free(msh_layer_info *infos, size_t n);
+
+/** Writing one layer in one transaction: begin, add features, commit (or abort). */
+typedef struct msh_store_writer msh_store_writer;
+
+typedef struct msh_layer_spec {
+    const char *name;
+    const msh_field *fields;
+    uint32_t nfields;
+    int minzoom, maxzoom;
+    const char *source; /* where it came from, for the registry */
+} msh_layer_spec;
+
+/**
+ * Start replacing (or creating) a layer: opens a transaction, drops the old
+ * table if any and creates the new one. Nothing is visible to readers until
+ * commit; abort (or a failure anywhere) leaves the store as it was.
+ */
+msh_rc msh_store_writer_begin(msh_store *s, const msh_layer_spec *spec, msh_store_writer **out, msh_err *err);
+/** Add one feature: 2D WKB in EPSG:4326 and spec.nfields values (type 0 = NULL). */
+msh_rc msh_store_writer_add(msh_store_writer *w, const uint8_t *wkb, size_t len, const msh_value *vals, msh_err *err);
+/** Build the spatial index, update the registry with a new version, commit. Frees w. */
+msh_rc msh_store_writer_commit(msh_store_writer *w, uint64_t *version, msh_err *err);
+/** Roll back and free w. */
+void msh_store_writer_abort(msh_store_writer *w);
+
+/** Remove a layer and its registry row. */
+msh_rc msh_store_drop_layer(msh_store *s, const char *name, msh_err *err);
+
+#endif

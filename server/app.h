@@ -1,0 +1,51 @@
+/* app.h: the running server's state, shared by the route handlers.
+ *
+ * Design: request threads never touch SQLite. They read an immutable catalog
+ * snapshot (layers/catalog.h) taken under a short lock; a reload thread
+ * watches the store and publishes a new snapshot when data changes. Each
+ * worker thread keeps its own tiler (thread-specific data), so rendering
+ * needs no locks; the tile cache is sharded with a lock per shard.
+ */
+#ifndef MSH_APP_H
+#define MSH_APP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "catalog.h"
+#include "metrics.h"
+#include "store.h"
+#include "tile_cache.h"
+
+typedef struct msh_config {
+    const char *db_path;
+    const char *bind;
+    int port;
+    const char *web_dir;
+    const char *styles_dir;
+    size_t cache_bytes;
+    int threads;
+    int max_age;            /* Cache-Control max-age for tiles, seconds */
+    int reload_ms;          /* how often the store is checked for new data */
+    size_t max_tile_bytes;  /* a tile larger than this is an error */
+} msh_config;
+
+typedef struct msh_app {
+    msh_config cfg;
+    msh_store *store;       /* used by the reload thread only after start */
+    pthread_mutex_t cat_lock;
+    msh_catalog *cat;
+    msh_tile_cache *cache;
+    msh_metrics *metrics;
+    pthread_key_t tiler_key;
+    pthread_t reload_thread;
+    atomic_bool stop;
+    double started_at;
+    char tile_cache_control[64]; /* "public, max-age=N" from cfg.max_age */
+} msh_app;
+
+/** The current catalog snapshot, with a reference the caller releases. */
+msh_catalog *msh_app_catalog(msh_app *app);
+
+#endif

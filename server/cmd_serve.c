@@ -1,0 +1,230 @@
+/* cmd_serve.c: `mashaer serve`: load the catalog, start HTTP, watch the store for new data. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "http.h"
+#include "tile.h"
+
+static volatile sig_atomic_t g_stop; /* set by the signal handler only */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+msh_catalog *msh_app_catalog(msh_app *app)
+{
+    pthread_mutex_lock(&app->cat_lock);
+    msh_catalog *c = msh_catalog_retain(app->cat);
+    pthread_mutex_unlock(&app->cat_lock);
+    return c;
+}
+
+/* Reload thread: PRAGMA data_version changes when another connection commits. */
+static void *reload_main(void *arg)
+{
+    msh_app *app = arg;
+    long seen = msh_store_data_version(app->store);
+    while (!atomic_load(&app->stop)) {
+        struct timespec ts = {app->cfg.reload_ms / 1000, (long)(app->cfg.reload_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        long v = msh_store_data_version(app->store);
+        if (v == seen)
+            continue;
+        seen = v;
+        msh_catalog *cur = msh_app_catalog(app);
+        msh_catalog *next = NULL;
+        msh_err err;
+        if (msh_catalog_load(app->store, cur, &next, &err)) {
+            fprintf(stderr, "mashaer: reload failed, still serving the previous data: %s\n", err.msg);
+        } else if (msh_catalog_digest(next) != msh_catalog_digest(cur)) {
+            pthread_mutex_lock(&app->cat_lock);
+            msh_catalog *old = app->cat;
+            app->cat = next;
+            pthread_mutex_unlock(&app->cat_lock);
+            msh_catalog_release(old);
+            fprintf(stderr, "mashaer: data changed: now serving %zu layers\n", msh_catalog_count(next));
+            next = NULL;
+        }
+        msh_catalog_release(next);
+        msh_catalog_release(cur);
+    }
+    return NULL;
+}
+
+static void tiler_free(void *p)
+{
+    msh_tiler_free(p);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: mashaer serve --db FILE [options]\n"
+            "\n"
+            "Serve the layers of a store over HTTP:\n"
+            "  /tiles/{layers}/{z}/{x}/{y}.mvt, /tiles/{layers}.json, /catalog, /styles/{name}.json,\n"
+            "  /health, /metrics and the web viewer at /.\n"
+            "\n"
+            "Options:\n"
+            "  --db FILE            the SpatiaLite store (made by 'mashaer import')\n"
+            "  --bind ADDR          IPv4 address to listen on (default 127.0.0.1)\n"
+            "  --port N             port (default 8080; 0 picks a free port)\n"
+            "  --threads N          HTTP worker threads (default: number of CPUs)\n"
+            "  --cache-mb N         tile cache size in MiB (default 256; 0 disables)\n"
+            "  --max-age S          Cache-Control max-age for tiles in seconds (default 60)\n"
+            "  --reload-ms N        how often to look for new data in the store (default 1000)\n"
+            "  --web DIR            the web viewer folder (default %s)\n"
+            "  --styles DIR         the styles folder (default %s)\n"
+            "  -h, --help           this help\n"
+            "\n"
+            "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
+            MSH_WEB_DIR, MSH_STYLES_DIR);
+}
+
+static int parse_int(const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi) {
+        fprintf(stderr, "mashaer serve: %s takes a whole number from %ld to %ld, not '%s'\n", opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int msh_cmd_serve(int argc, char **argv)
+{
+    msh_app app;
+    memset(&app, 0, sizeof app);
+    app.cfg.bind = "127.0.0.1";
+    app.cfg.port = 8080;
+    app.cfg.web_dir = MSH_WEB_DIR;
+    app.cfg.styles_dir = MSH_STYLES_DIR;
+    app.cfg.cache_bytes = (size_t)256 << 20;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    app.cfg.threads = ncpu > 0 ? (int)ncpu : 2;
+    app.cfg.max_age = 60;
+    app.cfg.reload_ms = 1000;
+    app.cfg.max_tile_bytes = (size_t)32 << 20;
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
+        {"port", required_argument, 0, 'p'},     {"threads", required_argument, 0, 't'},
+        {"cache-mb", required_argument, 0, 'c'}, {"max-age", required_argument, 0, 'a'},
+        {"reload-ms", required_argument, 0, 'r'}, {"web", required_argument, 0, 'w'},
+        {"styles", required_argument, 0, 's'},   {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    long v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': app.cfg.db_path = optarg; break;
+        case 'b': app.cfg.bind = optarg; break;
+        case 'p': if (parse_int("--port", optarg, 0, 65535, &v)) return 2; app.cfg.port = (int)v; break;
+        case 't': if (parse_int("--threads", optarg, 1, 256, &v)) return 2; app.cfg.threads = (int)v; break;
+        case 'c': if (parse_int("--cache-mb", optarg, 0, 1 << 20, &v)) return 2; app.cfg.cache_bytes = (size_t)v << 20; break;
+        case 'a': if (parse_int("--max-age", optarg, 0, 86400 * 365, &v)) return 2; app.cfg.max_age = (int)v; break;
+        case 'r': if (parse_int("--reload-ms", optarg, 50, 3600000, &v)) return 2; app.cfg.reload_ms = (int)v; break;
+        case 'w': app.cfg.web_dir = optarg; break;
+        case 's': app.cfg.styles_dir = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "mashaer serve: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!app.cfg.db_path) {
+        fprintf(stderr, "mashaer serve: --db FILE is required\n\n");
+        usage(stderr);
+        return 2;
+    }
+    if (access(app.cfg.db_path, F_OK) != 0) {
+        fprintf(stderr, "mashaer serve: %s does not exist: create it with 'mashaer import --db %s DATA...'\n",
+                app.cfg.db_path, app.cfg.db_path);
+        return 1;
+    }
+    snprintf(app.tile_cache_control, sizeof app.tile_cache_control,
+             app.cfg.max_age ? "public, max-age=%d" : "no-cache", app.cfg.max_age);
+    msh_err err;
+    int code = 1;
+    void *daemon = NULL;
+    if (msh_store_open(app.cfg.db_path, false, &app.store, &err)) {
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        return 1;
+    }
+    double t0 = now_s();
+    if (msh_catalog_load(app.store, NULL, &app.cat, &err)) {
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        msh_store_close(app.store);
+        return 1;
+    }
+    uint64_t nfeat = 0;
+    for (size_t i = 0; i < msh_catalog_count(app.cat); i++)
+        nfeat += msh_catalog_at(app.cat, i)->info.feature_count;
+    fprintf(stderr, "mashaer: loaded %zu layers, %llu features from %s in %.2f s\n", msh_catalog_count(app.cat),
+            (unsigned long long)nfeat, app.cfg.db_path, now_s() - t0);
+    pthread_mutex_init(&app.cat_lock, NULL);
+    pthread_key_create(&app.tiler_key, tiler_free);
+    app.cache = msh_tile_cache_new(app.cfg.cache_bytes);
+    app.metrics = msh_metrics_new();
+    app.started_at = now_s();
+    atomic_init(&app.stop, false);
+    if (!app.metrics || (app.cfg.cache_bytes && !app.cache)) {
+        fprintf(stderr, "mashaer serve: out of memory\n");
+        goto out;
+    }
+    int port = 0;
+    if (msh_http_start(&app, &daemon, &port, &err)) {
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        goto out;
+    }
+    app.cfg.port = port;
+    if (pthread_create(&app.reload_thread, NULL, reload_main, &app) != 0) {
+        fprintf(stderr, "mashaer serve: cannot start the reload thread\n");
+        goto out;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    printf("mashaer: listening on http://%s:%d\n", app.cfg.bind, port);
+    fflush(stdout);
+    while (!g_stop)
+        pause();
+    fprintf(stderr, "mashaer: shutting down\n");
+    atomic_store(&app.stop, true);
+    pthread_join(app.reload_thread, NULL);
+    code = 0;
+out:
+    msh_http_stop(daemon);
+    msh_catalog_release(app.cat);
+    msh_store_close(app.store);
+    msh_tile_cache_free(app.cache);
+    msh_metrics_free(app.metrics);
+    msh_tiler_free(pthread_getspecific(app.tiler_key));
+    pthread_key_delete(app.tiler_key);
+    return code;
+}

@@ -1,0 +1,327 @@
+/* http.c: libmicrohttpd glue: dispatch, common headers, conditional requests, metrics. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "routes.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+const char *msh_req_header(msh_req *r, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *msh_req_arg(msh_req *r, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* strcasestr is a GNU extension: a portable one for short ASCII needles. */
+static const char *find_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (!strncasecmp(hay, needle, n))
+            return hay;
+    return NULL;
+}
+
+bool msh_req_accepts_gzip(msh_req *r)
+{
+    const char *ae = msh_req_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (!ae)
+        return false;
+    /* "gzip" present and not "gzip;q=0" */
+    for (const char *p = ae; (p = find_ci(p, "gzip")); p += 4) {
+        const char *q = p + 4;
+        while (*q == ' ')
+            q++;
+        if (*q == ';') {
+            const char *v = strstr(q, "q=");
+            if (v && strtod(v + 2, NULL) == 0.0 && (v - q) < 8)
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+void msh_req_base_url(msh_req *r, char *out, size_t cap)
+{
+    const char *host = msh_req_header(r, MHD_HTTP_HEADER_HOST);
+    bool ok = host && *host && strlen(host) < 200;
+    for (const char *p = host; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr(".-:[]_", *p);
+    if (ok)
+        snprintf(out, cap, "http://%s", host);
+    else
+        snprintf(out, cap, "http://%s:%d", r->app->cfg.bind, r->app->cfg.port);
+}
+
+bool msh_req_etag_matches(msh_req *r, const char *etag)
+{
+    const char *inm = msh_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (!inm || !etag || !*etag)
+        return false;
+    /* compare without quotes and without the -gz suffix: both encodings are the same data */
+    size_t el = strlen(etag);
+    const char *e = etag;
+    if (el >= 2 && e[0] == '"') {
+        e++;
+        el -= 2;
+    }
+    if (el > 3 && !strncmp(e + el - 3, "-gz", 3))
+        el -= 3;
+    const char *p = inm;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        if (*p == '*')
+            return true;
+        if (!strncmp(p, "W/", 2))
+            p += 2;
+        const char *s = p;
+        while (*p && *p != ',')
+            p++;
+        const char *t = p;
+        while (t > s && t[-1] == ' ')
+            t--;
+        if (t - s >= 2 && *s == '"') {
+            s++;
+            t--;
+        }
+        size_t n = (size_t)(t - s);
+        if (n > 3 && !strncmp(t - 3, "-gz", 3))
+            n -= 3;
+        if (n == el && !strncmp(s, e, n))
+            return true;
+    }
+    return false;
+}
+
+msh_rc msh_gzip(const uint8_t *in, size_t len, msh_buf *out, int level)
+{
+    msh_buf_reset(out);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return MSH_ENOMEM;
+    size_t bound = deflateBound(&zs, (uLong)len) + 32;
+    msh_rc rc = msh_buf_reserve(out, bound);
+    if (rc) {
+        deflateEnd(&zs);
+        return rc;
+    }
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    zs.next_out = out->data;
+    zs.avail_out = (uInt)bound;
+    int z = deflate(&zs, Z_FINISH);
+    out->len = zs.total_out;
+    deflateEnd(&zs);
+    return z == Z_STREAM_END ? MSH_OK : MSH_EINTERNAL;
+}
+
+void msh_resp_body(msh_req *r, int status, const char *ctype, const void *data, size_t len)
+{
+    r->resp.status = status;
+    r->resp.ctype = ctype;
+    msh_buf_reset(&r->resp.body);
+    r->resp.gzip = false;
+    r->resp.vary_encoding = true;
+    if (len > 1024 && msh_req_accepts_gzip(r) && msh_gzip(data, len, &r->resp.body, 6) == MSH_OK) {
+        r->resp.gzip = true;
+        return;
+    }
+    if (msh_buf_append(&r->resp.body, data, len)) {
+        r->resp.status = 500;
+        r->resp.ctype = "application/json";
+        msh_buf_reset(&r->resp.body);
+        msh_buf_printf(&r->resp.body, "{\"error\":\"response too large\",\"status\":500}\n");
+    }
+}
+
+void msh_resp_error(msh_req *r, int status, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    msh_buf_printf(&b, "{\"error\":\"");
+    msh_buf_json_str(&b, msg);
+    msh_buf_printf(&b, "\",\"status\":%d}\n", status);
+    r->resp.etag[0] = 0;
+    r->resp.cache_control = "no-store";
+    msh_resp_body(r, status, "application/json", b.data, b.len);
+    msh_buf_free(&b);
+}
+
+static void dispatch(msh_req *r)
+{
+    const char *p = r->path;
+    if (!strncmp(p, "/tiles/", 7)) {
+        r->ep = MSH_EP_TILE; /* the route says TILEJSON when it is */
+        msh_route_tiles(r, p + 7);
+    } else if (!strcmp(p, "/catalog")) {
+        r->ep = MSH_EP_CATALOG;
+        msh_route_catalog(r);
+    } else if (!strcmp(p, "/health")) {
+        r->ep = MSH_EP_HEALTH;
+        msh_route_health(r);
+    } else if (!strcmp(p, "/metrics")) {
+        r->ep = MSH_EP_METRICS;
+        msh_route_metrics(r);
+    } else if (!strncmp(p, "/styles/", 8)) {
+        r->ep = MSH_EP_STYLE;
+        msh_route_styles(r, p + 8);
+    } else {
+        r->ep = MSH_EP_STATIC;
+        msh_route_static(r);
+    }
+}
+
+static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "Mashaer/" MSH_VERSION);
+    if (r->resp.ctype)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp.ctype);
+    if (r->resp.gzip)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (r->resp.vary_encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    if (r->resp.etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->resp.etag);
+    if (r->resp.cache_control)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->resp.cache_control);
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    msh_app *app = cls;
+    /* first call: headers only; we answer every request then, without reading a body */
+    (void)version;
+    (void)upload_data;
+    double t0 = now_s();
+    msh_req r;
+    memset(&r, 0, sizeof r);
+    r.app = app;
+    r.conn = conn;
+    r.method = method;
+    r.path = url;
+    r.ep = MSH_EP_OTHER;
+    r.resp.fd = -1;
+    msh_buf_init(&r.resp.body, MSH_MAX_BODY);
+    if (*con_cls == NULL && *upload_data_size == 0 && strcmp(method, "GET") && strcmp(method, "HEAD") &&
+        strcmp(method, "OPTIONS")) {
+        /* refuse bodies we do not want before reading them */
+        *con_cls = (void *)1;
+    }
+    *upload_data_size = 0;
+    if (!strcmp(method, "OPTIONS")) {
+        r.resp.status = 204;
+    } else if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+        msh_resp_error(&r, 405, "method %s not allowed: this endpoint answers GET and HEAD", method);
+    } else if (!url || url[0] != '/') {
+        msh_resp_error(&r, 400, "malformed request path");
+    } else {
+        dispatch(&r);
+    }
+    /* conditional GET: the handler set an ETag; a match answers 304 with no body */
+    if (r.resp.status == 200 && r.resp.etag[0] && msh_req_etag_matches(&r, r.resp.etag)) {
+        r.resp.status = 304;
+        msh_buf_reset(&r.resp.body);
+        if (r.resp.fd >= 0) {
+            close(r.resp.fd);
+            r.resp.fd = -1;
+        }
+        r.resp.gzip = false;
+        r.resp.ctype = NULL;
+    }
+    struct MHD_Response *resp;
+    uint64_t sent = 0;
+    if (r.resp.fd >= 0) {
+        resp = MHD_create_response_from_fd64(r.resp.fd_size, r.resp.fd);
+        sent = r.resp.fd_size;
+    } else {
+        resp = MHD_create_response_from_buffer(r.resp.body.len, r.resp.body.data, MHD_RESPMEM_MUST_COPY);
+        sent = r.resp.body.len;
+    }
+    msh_buf_free(&r.resp.body);
+    if (!resp)
+        return MHD_NO;
+    add_common_headers(resp, &r);
+    if (!strcmp(method, "OPTIONS")) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS");
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match");
+        MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+    }
+    if (r.resp.status == 405)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r.resp.status, resp);
+    MHD_destroy_response(resp);
+    msh_metrics_request(app->metrics, r.ep, r.resp.status, now_s() - t0, sent);
+    return ret;
+}
+
+static void log_mhd(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    /* libmicrohttpd's own diagnostics (bad requests from clients) go to stderr */
+    vfprintf(stderr, fmt, ap);
+}
+
+msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)app->cfg.port);
+    if (inet_pton(AF_INET, app->cfg.bind, &sa.sin_addr) != 1)
+        return msh_err_set(err, MSH_EINVAL, "--bind: '%s' is not an IPv4 address", app->cfg.bind);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    struct MHD_Daemon *d =
+        MHD_start_daemon(flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                         (unsigned)1024, MHD_OPTION_END);
+    if (!d)
+        return msh_err_set(err, MSH_EIO, "cannot listen on %s:%d (in use, or not allowed)", app->cfg.bind,
+                           app->cfg.port);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info ? info->port : app->cfg.port;
+    *daemon = d;
+    return MSH_OK;
+}
+
+void msh_http_stop(void *daemon)
+{
+    if (daemon)
+        MHD_stop_daemon((struct MHD_Daemon *)daemon);
+}

@@ -1,0 +1,20 @@
+/* routes.h: the route handlers. Each fills req->resp. */
+#ifndef MSH_ROUTES_H
+#define MSH_ROUTES_H
+
+#include "http.h"
+
+/** /tiles/{layers}/{z}/{x}/{y}.mvt and /tiles/{layers}.json; `rest` follows "/tiles/". */
+void msh_route_tiles(msh_req *r, const char *rest);
+/** /catalog */
+void msh_route_catalog(msh_req *r);
+/** /health */
+void msh_route_health(msh_req *r);
+/** /metrics */
+void msh_route_metrics(msh_req *r);
+/** /styles/{name}.json; `rest` follows "/styles/". */
+void msh_route_styles(msh_req *r, const char *rest);
+/** Everything else under GET: the web viewer and its vendored packages. */
+void msh_route_static(msh_req *r);
+
+#endif

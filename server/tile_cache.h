@@ -1,0 +1,30 @@
+/* tile_cache.h: an in-memory LRU of encoded tiles, bounded in bytes.
+ *
+ * Keys carry the versions of the layers in the tile (the ETag), so a data
+ * change makes stale entries unreachable at once; they age out of the LRU.
+ * Each entry keeps the plain and the gzip body. Sixteen shards, each with its
+ * own lock and LRU list, keep threads from queueing on one mutex.
+ */
+#ifndef MSH_TILE_CACHE_H
+#define MSH_TILE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct msh_tile_cache msh_tile_cache;
+
+/** A cache holding at most `max_bytes` of tile bodies; 0 disables it. */
+msh_tile_cache *msh_tile_cache_new(size_t max_bytes);
+void msh_tile_cache_free(msh_tile_cache *c);
+
+/**
+ * Look up `key`. On a hit, copies the wanted body (gzip or plain) into a new
+ * malloc'd buffer in *body (NULL with *len 0 for an empty tile) and returns 1.
+ */
+int msh_tile_cache_get(msh_tile_cache *c, const char *key, int want_gzip, uint8_t **body, size_t *len);
+/** Store both bodies under `key` (copied). Entries larger than an eighth of a shard are not kept. */
+void msh_tile_cache_put(msh_tile_cache *c, const char *key, const uint8_t *plain, size_t plain_len,
+                        const uint8_t *gz, size_t gz_len);
+void msh_tile_cache_stats(msh_tile_cache *c, uint64_t *bytes, uint64_t *entries);
+
+#endif
