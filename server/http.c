@@ -224,9 +224,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
     msh_app *app = cls;
-    /* first call: headers only; we answer every request then, without reading a body */
     (void)version;
     (void)upload_data;
+    static int seen_headers; /* address only: marks "headers seen" in *con_cls */
+    bool is_read = !strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "OPTIONS");
+    if (*con_cls == NULL && is_read) {
+        /* First call: headers only. Answer on the next call, once the request is
+         * complete; a response queued now would make MHD close the connection. */
+        *con_cls = &seen_headers;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0; /* a body on a read request: ignore it */
+        return MHD_YES;
+    }
     double t0 = now_s();
     msh_req r;
     memset(&r, 0, sizeof r);
@@ -237,12 +248,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.ep = MSH_EP_OTHER;
     r.resp.fd = -1;
     msh_buf_init(&r.resp.body, MSH_MAX_BODY);
-    if (*con_cls == NULL && *upload_data_size == 0 && strcmp(method, "GET") && strcmp(method, "HEAD") &&
-        strcmp(method, "OPTIONS")) {
-        /* refuse bodies we do not want before reading them */
-        *con_cls = (void *)1;
-    }
-    *upload_data_size = 0;
     if (!strcmp(method, "OPTIONS")) {
         r.resp.status = 204;
     } else if (strcmp(method, "GET") && strcmp(method, "HEAD")) {

@@ -66,8 +66,11 @@
       .replace(/'/g, '&#39;');
   }
 
+  const LABELS = { ac_unit: 'AC unit' };
+
   function humanize(key) {
-    const s = String(key).replace(/_/g, ' ');
+    if (LABELS[key]) return LABELS[key];
+    const s = String(key).replace(/_/g, ' ').replace(/ km2$/, ' (km²)').replace(/ m$/, ' (m)');
     return s.charAt(0).toUpperCase() + s.slice(1);
   }
 
@@ -129,6 +132,8 @@
     return;
   }
 
+  const startedWithHash = !!location.hash; // a shared link (#zoom/lat/lon) keeps its view
+
   const map = new maplibregl.Map({
     container: 'map',
     style: STYLE_URL,
@@ -184,7 +189,7 @@
 
   // Narrow screens: start on a view that still shows Haram to Arafat.
   map.once('load', function () {
-    if (location.hash) return;
+    if (startedWithHash) return;
     const cam = map.cameraForBounds(
       [[PLACES[0].bounds[0], PLACES[0].bounds[1]], [PLACES[0].bounds[2], PLACES[0].bounds[3]]],
       { padding: panelPadding() });
