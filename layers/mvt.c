@@ -26,6 +26,8 @@ struct msh_mvt {
     uint32_t extent;
     uint32_t layer_features;
     uint64_t features;
+    uint32_t feat_keys0, feat_vals0; /* intern counts when the feature began, for a rollback */
+    size_t feat_kpool0, feat_vpool0;
     bool feat_has_id;
     uint64_t feat_id;
     msh_gtype feat_type;
@@ -61,6 +63,20 @@ static void intern_reset(intern_tab *t)
         memset(t->slots, 0, sizeof(uint32_t) * t->nslots);
     t->count = 0;
     msh_buf_reset(&t->pool);
+}
+
+/* Forget every entry added since the table held `count` entries and `pool` bytes.
+ * With linear probing this is safe: older entries were placed before the newer
+ * ones existed, so their probe chains never pass through a slot we clear. */
+static void intern_rollback(intern_tab *t, uint32_t count, size_t pool)
+{
+    if (t->count == count)
+        return;
+    for (uint32_t j = 0; j < t->nslots; j++)
+        if (t->slots[j] && t->slots[j] - 1 >= count)
+            t->slots[j] = 0;
+    t->count = count;
+    t->pool.len = pool;
 }
 
 static msh_rc intern_grow(intern_tab *t)
@@ -213,6 +229,10 @@ msh_rc msh_mvt_feature_begin(msh_mvt *m, bool has_id, uint64_t id)
     m->feat_has_id = has_id;
     m->feat_id = id;
     m->feat_type = MSH_GT_NONE;
+    m->feat_keys0 = m->keys.count;
+    m->feat_vals0 = m->vals.count;
+    m->feat_kpool0 = m->keys.pool.len;
+    m->feat_vpool0 = m->vals.pool.len;
     msh_buf_reset(&m->tags);
     msh_buf_reset(&m->geom);
     return MSH_OK;
@@ -327,8 +347,11 @@ msh_rc msh_mvt_feature_geom(msh_mvt *m, const msh_tgeom *g)
 
 msh_rc msh_mvt_feature_end(msh_mvt *m, bool drop)
 {
-    if (drop || m->feat_type == MSH_GT_NONE)
+    if (drop || m->feat_type == MSH_GT_NONE) {
+        intern_rollback(&m->keys, m->feat_keys0, m->feat_kpool0);
+        intern_rollback(&m->vals, m->feat_vals0, m->feat_vpool0);
         return MSH_OK;
+    }
     msh_buf *f = &m->tile; /* feature message assembled at the end of `tile`, then moved */
     size_t mark = f->len;
     msh_rc rc = MSH_OK;

@@ -58,15 +58,15 @@ BLOCK_M = 8.0
 PERSONS_PER_BLOCK = 30
 
 # Street layout inside Mina / Arafat (metres).
-LANE_M = 12.0        # lane between two neighbouring camps
-ROAD_M = 32.0        # main road between superblocks
-SUPERBLOCK_W = 400.0
-SUPERBLOCK_H = 340.0
+LANE_M = 16.0        # lane between two neighbouring camps (2 blocks)
+ROAD_M = 32.0        # main road between superblocks (4 blocks)
+SUPERBLOCK_W = 400.0  # 50 blocks
+SUPERBLOCK_H = 336.0  # 42 blocks
 CAMP_MARGIN_M = 24.0  # camps keep this distance from the site boundary
 
 # Camp size range in blocks (width x height), e.g. 6x10 to 20x25.
-CAMP_W_BLOCKS = (6, 20, 8)   # (min, max, mode) of a triangular distribution
-CAMP_H_BLOCKS = (10, 25, 12)
+CAMP_W_BLOCKS = (6, 20, 6)   # (min, max, mode) of a triangular distribution
+CAMP_H_BLOCKS = (10, 25, 10)
 
 # Design densities (persons per m2) for zones without camps:
 #  - Muzdalifah: open-air overnight stay, 0.3 p/m2, well inside G. Keith
@@ -859,11 +859,8 @@ def generate(out_dir, walkways_src):
     # zone lookup, sort, ids
     for a in assets:
         pt = (a["x"], a["y"])
-        if a["kind"] == "gate":
-            cx, cy = ring_centroid(rings[a["site"]])
-            d = math.hypot(cx - pt[0], cy - pt[1])
-            pt = (pt[0] + (cx - pt[0]) * 10.0 / d, pt[1] + (cy - pt[1]) * 10.0 / d)
-        elif not point_in_ring(pt, rings[a["site"]]):
+        # Gates sit on the site boundary; zone_of() then takes the nearest zone.
+        if a["kind"] != "gate" and not point_in_ring(pt, rings[a["site"]]):
             raise SystemExit("asset %s outside %s" % (a["kind"], a["site"]))
         a["zone_id"] = zone_of(pt, zones_by_site, a["site"])["zone_id"]
         a["coords"] = point_geom(a["x"], a["y"])["coordinates"]

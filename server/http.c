@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "httphdr.h"
 #include "routes.h"
 
 static double now_s(void)
@@ -31,43 +32,15 @@ const char *msh_req_arg(msh_req *r, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* strcasestr is a GNU extension: a portable one for short ASCII needles. */
-static const char *find_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (!strncasecmp(hay, needle, n))
-            return hay;
-    return NULL;
-}
-
 bool msh_req_accepts_gzip(msh_req *r)
 {
-    const char *ae = msh_req_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    if (!ae)
-        return false;
-    /* "gzip" present and not "gzip;q=0" */
-    for (const char *p = ae; (p = find_ci(p, "gzip")); p += 4) {
-        const char *q = p + 4;
-        while (*q == ' ')
-            q++;
-        if (*q == ';') {
-            const char *v = strstr(q, "q=");
-            if (v && strtod(v + 2, NULL) == 0.0 && (v - q) < 8)
-                return false;
-        }
-        return true;
-    }
-    return false;
+    return msh_hdr_accepts_gzip(msh_req_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 }
 
 void msh_req_base_url(msh_req *r, char *out, size_t cap)
 {
     const char *host = msh_req_header(r, MHD_HTTP_HEADER_HOST);
-    bool ok = host && *host && strlen(host) < 200;
-    for (const char *p = host; ok && *p; p++)
-        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr(".-:[]_", *p);
-    if (ok)
+    if (msh_hdr_host_ok(host))
         snprintf(out, cap, "http://%s", host);
     else
         snprintf(out, cap, "http://%s:%d", r->app->cfg.bind, r->app->cfg.port);
@@ -75,45 +48,7 @@ void msh_req_base_url(msh_req *r, char *out, size_t cap)
 
 bool msh_req_etag_matches(msh_req *r, const char *etag)
 {
-    const char *inm = msh_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (!inm || !etag || !*etag)
-        return false;
-    /* compare without quotes and without the -gz suffix: both encodings are the same data */
-    size_t el = strlen(etag);
-    const char *e = etag;
-    if (el >= 2 && e[0] == '"') {
-        e++;
-        el -= 2;
-    }
-    if (el > 3 && !strncmp(e + el - 3, "-gz", 3))
-        el -= 3;
-    const char *p = inm;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        if (*p == '*')
-            return true;
-        if (!strncmp(p, "W/", 2))
-            p += 2;
-        const char *s = p;
-        while (*p && *p != ',')
-            p++;
-        const char *t = p;
-        while (t > s && t[-1] == ' ')
-            t--;
-        if (t - s >= 2 && *s == '"') {
-            s++;
-            t--;
-        }
-        size_t n = (size_t)(t - s);
-        if (n > 3 && !strncmp(t - 3, "-gz", 3))
-            n -= 3;
-        if (n == el && !strncmp(s, e, n))
-            return true;
-    }
-    return false;
+    return msh_hdr_etag_matches(msh_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH), etag);
 }
 
 msh_rc msh_gzip(const uint8_t *in, size_t len, msh_buf *out, int level)

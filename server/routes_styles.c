@@ -1,28 +1,12 @@
-/* routes_styles.c: MapLibre style documents from styles/, with URLs made absolute for the client. */
-#include <jansson.h>
+/* routes_styles.c: GET /styles/{name}.json from the styles folder. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "routes.h"
+#include "style_doc.h"
 
-/* "/tiles/x.json" -> "http://host/tiles/x.json"; other strings stay. */
-static void absolutise(json_t *holder, const char *key, json_t *v, const char *base)
-{
-    const char *s = json_string_value(v);
-    if (!s || s[0] != '/' || s[1] == '/')
-        return;
-    size_t n = strlen(base) + strlen(s) + 1;
-    char *abs = malloc(n);
-    if (!abs)
-        return;
-    snprintf(abs, n, "%s%s", base, s);
-    if (key)
-        json_object_set_new(holder, key, json_string(abs));
-    else
-        json_string_set(v, abs);
-    free(abs);
-}
+#define MAX_STYLE_BYTES ((size_t)8 << 20)
 
 void msh_route_styles(msh_req *r, const char *rest)
 {
@@ -40,44 +24,29 @@ void msh_route_styles(msh_req *r, const char *rest)
     }
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", r->app->cfg.styles_dir, rest);
-    json_error_t je;
     FILE *f = fopen(path, "rb");
     if (!f) {
         msh_resp_error(r, 404, "no style named '%.*s'", (int)(n - 5), rest);
         return;
     }
-    json_t *style = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    msh_buf doc;
+    msh_buf_init(&doc, MAX_STYLE_BYTES);
+    char chunk[16384];
+    size_t got;
+    msh_rc rc = MSH_OK;
+    while (!rc && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = msh_buf_append(&doc, chunk, got);
     fclose(f);
-    if (!style || !json_is_object(style)) {
-        msh_resp_error(r, 500, "style file %s is malformed: line %d, column %d: %s", rest, je.line, je.column,
-                       style ? "not a JSON object" : je.text);
-        json_decref(style);
-        return;
-    }
-    char base[300];
+    char base[300], *out = NULL;
     msh_req_base_url(r, base, sizeof base);
-    json_t *sources = json_object_get(style, "sources");
-    const char *k;
-    json_t *src;
-    json_object_foreach(sources, k, src)
-    {
-        json_t *url = json_object_get(src, "url");
-        if (url)
-            absolutise(src, "url", url, base);
-        json_t *tiles = json_object_get(src, "tiles");
-        size_t i;
-        json_t *t;
-        json_array_foreach(tiles, i, t) absolutise(NULL, NULL, t, base);
-    }
-    json_t *v;
-    if ((v = json_object_get(style, "sprite")))
-        absolutise(style, "sprite", v, base);
-    if ((v = json_object_get(style, "glyphs")))
-        absolutise(style, "glyphs", v, base);
-    char *out = json_dumps(style, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(style);
-    if (!out) {
-        msh_resp_error(r, 500, "out of memory");
+    msh_err err;
+    if (rc)
+        msh_err_set(&err, rc, "style %s is larger than %zu bytes", rest, MAX_STYLE_BYTES);
+    else
+        rc = msh_style_rewrite(rest, (const char *)doc.data, doc.len, base, &out, &err);
+    msh_buf_free(&doc);
+    if (rc) {
+        msh_resp_error(r, 500, "%s", err.msg);
         return;
     }
     r->resp.cache_control = "no-cache";

@@ -74,6 +74,8 @@ msh_rc msh_tilepath_parse(const char *s, msh_tilepath *out, msh_err *err)
         if (comma && p == lend)
             return msh_err_set(err, MSH_EINVAL, "empty layer name in the layer list");
     }
+    if (out->nlayers == 0)
+        return msh_err_set(err, MSH_EINVAL, "missing layer names: use /tiles/{layers}/{z}/{x}/{y}.mvt");
     if (out->kind == MSH_TP_TILEJSON)
         return MSH_OK;
     p = slash + 1;

@@ -18,6 +18,10 @@ void msh_lonlat_to_world(double lon, double lat, double *wx, double *wy)
     double s = sin(lat * M_PI / 180.0);
     *wx = lon / 360.0 + 0.5;
     *wy = 0.5 - 0.25 * log((1.0 + s) / (1.0 - s)) / M_PI;
+    if (*wy < 0.0) /* rounding at the clamped latitude */
+        *wy = 0.0;
+    if (*wy > 1.0)
+        *wy = 1.0;
 }
 
 void msh_world_to_lonlat(double wx, double wy, double *lon, double *lat)
