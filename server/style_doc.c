@@ -59,7 +59,7 @@ msh_rc msh_style_rewrite(const char *name, const char *json, size_t len, const c
         absolutise(style, "sprite", v, base);
     if ((v = json_object_get(style, "glyphs")))
         absolutise(style, "glyphs", v, base);
-    *out = json_dumps(style, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    *out = json_dumps(style, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(style);
     return *out ? MSH_OK : msh_err_set(err, MSH_ENOMEM, "out of memory");
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# setup.sh: install what Mashaer needs on Debian 12 (only what is missing), then the web
+# viewer's npm packages. Safe to run again. Usage: scripts/setup.sh [--no-browser]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  echo "Usage: scripts/setup.sh [--no-browser]"
+  echo "Installs the Debian packages Mashaer builds and tests with (apt-get, via sudo when not root),"
+  echo "Node.js and npm when node is missing, and the web viewer's npm packages (npm ci in web/)."
+  exit 0
+fi
+with_browser=1
+[ "${1:-}" = "--no-browser" ] && with_browser=0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs=(
+  build-essential cmake pkg-config ca-certificates curl procps
+  libgdal-dev gdal-bin python3 python3-gdal
+  libgeos-dev libspatialite-dev libsqlite3-dev libsqlite3-mod-spatialite sqlite3
+  libmicrohttpd-dev libcairo2-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjansson-dev
+  clang libclang-rt-14-dev
+)
+if [ "$with_browser" = 1 ]; then pkgs+=(chromium fonts-dejavu-core); fi
+# Node: Debian's nodejs and npm only when there is no node at all (a node from elsewhere brings its own npm).
+if ! command -v node >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: Debian packages already installed"
+fi
+
+# The viewer's packages (MapLibre GL JS, the style validator, playwright-core for the browser test),
+# served by Mashaer itself so the map works offline.
+if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  echo "setup: npm ci in web/"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: done"

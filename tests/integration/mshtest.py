@@ -1,0 +1,516 @@
+"""Shared helpers for the Mashaer integration tests.
+
+Every test file is a standalone unittest program run by ctest as
+
+    /usr/bin/python3 test_NAME.py --mashaer BIN --source-dir SRC --work-dir DIR
+
+Only the Python standard library and GDAL's Python bindings (osgeo, Debian's
+python3-gdal) are used. The helpers here:
+
+  * parse those options (CONFIG) and prepare an empty work directory,
+  * run `mashaer import` and parse its report lines,
+  * read a store with sqlite3 (+ mod_spatialite for geometry),
+  * start `mashaer serve --port 0` on a store and stop it with SIGTERM,
+  * fetch URLs (urllib, or http.client with raw, un-normalised paths),
+  * decode MVT tiles with GDAL's MVT driver (EPSG:3857 coordinates),
+  * a little Web Mercator tile math.
+"""
+
+import argparse
+import collections
+import gzip
+import itertools
+import json
+import math
+import os
+import re
+import selectors
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import unittest
+import urllib.error
+import urllib.request
+import http.client
+
+from osgeo import gdal, ogr, osr
+
+gdal.UseExceptions()
+ogr.UseExceptions()
+osr.UseExceptions()
+
+# ---------------------------------------------------------------------------
+# command line
+
+
+class Config:
+    mashaer = None     # path of the mashaer binary
+    source_dir = None  # the repository root
+    work_dir = None    # an empty directory owned by this test file
+
+
+CONFIG = Config()
+
+
+def main():
+    """Parse our options, prepare the work dir, then run unittest with the rest of argv."""
+    ap = argparse.ArgumentParser(add_help=False)
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--mashaer", default=os.environ.get("MASHAER", ""))
+    ap.add_argument("--source-dir", default=os.path.normpath(os.path.join(here, "..", "..")))
+    ap.add_argument("--work-dir", default="")
+    opts, rest = ap.parse_known_args()
+    name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    CONFIG.source_dir = os.path.abspath(opts.source_dir)
+    CONFIG.mashaer = os.path.abspath(opts.mashaer or os.path.join(CONFIG.source_dir, "build", "mashaer"))
+    CONFIG.work_dir = os.path.abspath(opts.work_dir or os.path.join("/tmp", "mashaer-it-" + name))
+    if not os.access(CONFIG.mashaer, os.X_OK):
+        sys.exit("mashaer binary not found or not executable: %s" % CONFIG.mashaer)
+    shutil.rmtree(CONFIG.work_dir, ignore_errors=True)
+    os.makedirs(CONFIG.work_dir)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+def work_path(*parts):
+    return os.path.join(CONFIG.work_dir, *parts)
+
+
+def demo_path(name):
+    return os.path.join(CONFIG.source_dir, "data", "demo", name)
+
+
+DEMO_LAYERS = ["assets", "camps", "cleaning_routes", "service_zones", "sites", "walkways"]
+
+# ---------------------------------------------------------------------------
+# running mashaer
+
+
+def run_mashaer(*args, timeout=120, check=None):
+    """Run `mashaer ARGS...`; returns the CompletedProcess (text mode)."""
+    p = subprocess.run([CONFIG.mashaer] + [str(a) for a in args], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=timeout)
+    if check is not None and p.returncode != check:
+        raise AssertionError("mashaer %s exited %d, expected %d\nstdout:\n%s\nstderr:\n%s"
+                             % (" ".join(map(str, args)), p.returncode, check, p.stdout, p.stderr))
+    return p
+
+
+REPORT_RE = re.compile(
+    r"^imported (?P<name>\S+) \(from (?P<src>[^)]*)\): (?P<features>\d+) features, (?P<repaired>\d+) repaired, "
+    r"(?P<skipped>\d+) skipped \(no geometry\), (?P<rejected>\d+) rejected, version (?P<version>\d+), "
+    r"(?P<seconds>[0-9.]+) s$")
+
+
+def parse_reports(stdout):
+    """The `imported ...` lines of an import run, as dicts (numbers as int)."""
+    out = []
+    for line in stdout.splitlines():
+        m = REPORT_RE.match(line)
+        if m:
+            d = m.groupdict()
+            for k in ("features", "repaired", "skipped", "rejected", "version"):
+                d[k] = int(d[k])
+            d["seconds"] = float(d["seconds"])
+            out.append(d)
+    return out
+
+
+def import_layer(db, source, layer=None, *extra, check=0):
+    """`mashaer import --db DB [--layer LAYER] EXTRA... SOURCE`; returns (process, reports)."""
+    args = ["import", "--db", db]
+    if layer:
+        args += ["--layer", layer]
+    args += list(extra) + [source]
+    p = run_mashaer(*args, check=check)
+    return p, parse_reports(p.stdout)
+
+
+def import_demo(db, layers=DEMO_LAYERS):
+    """Import data/demo/{layer}.geojson as {layer} for each layer; returns {layer: report}."""
+    reports = {}
+    for name in layers:
+        _, reps = import_layer(db, demo_path(name + ".geojson"), name)
+        assert len(reps) == 1 and reps[0]["name"] == name, reps
+        reports[name] = reps[0]
+    return reports
+
+# ---------------------------------------------------------------------------
+# reading a store
+
+
+class Store:
+    """Read-only view of a SpatiaLite store through sqlite3 and mod_spatialite."""
+
+    def __init__(self, path):
+        self.path = path
+        self.conn = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        self.conn.enable_load_extension(True)
+        self.conn.load_extension("mod_spatialite")
+        self.conn.enable_load_extension(False)
+
+    def close(self):
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def registry(self):
+        """{name: row dict} of msh_layers, `fields` decoded from JSON."""
+        cur = self.conn.execute("SELECT * FROM msh_layers ORDER BY name")
+        cols = [c[0] for c in cur.description]
+        out = {}
+        for row in cur:
+            d = dict(zip(cols, row))
+            d["fields"] = json.loads(d["fields"])
+            out[d["name"]] = d
+        return out
+
+    def field_names(self, layer):
+        return [f["name"] for f in self.registry()[layer]["fields"]]
+
+    def count(self, layer):
+        return self.conn.execute('SELECT count(*) FROM "%s"' % layer).fetchone()[0]
+
+    def fids(self, layer):
+        return {r[0] for r in self.conn.execute('SELECT fid FROM "%s"' % layer)}
+
+    def rows(self, layer, raw_text=False):
+        """{fid: {field: value}} for every feature (attributes only)."""
+        names = self.field_names(layer)
+        cols = "".join(', "%s"' % n.replace('"', '""') for n in names)
+        old = self.conn.text_factory
+        if raw_text:
+            self.conn.text_factory = bytes
+        try:
+            cur = self.conn.execute('SELECT fid%s FROM "%s" ORDER BY fid' % (cols, layer))
+            return {r[0]: dict(zip(names, r[1:])) for r in cur}
+        finally:
+            self.conn.text_factory = old
+
+    def geometries(self, layer):
+        """{fid: ogr.Geometry} in EPSG:4326 (lon, lat order)."""
+        out = {}
+        for fid, wkb in self.conn.execute('SELECT fid, AsBinary(geom) FROM "%s"' % layer):
+            out[fid] = ogr.CreateGeometryFromWkb(bytes(wkb))
+        return out
+
+    def sql(self, query, *params):
+        return self.conn.execute(query, params).fetchall()
+
+# ---------------------------------------------------------------------------
+# the server
+
+
+class Server:
+    """`mashaer serve --db DB --port 0` in the background.
+
+    Use as a context manager, or call start() / stop(). `base` is http://127.0.0.1:PORT.
+    """
+
+    def __init__(self, db, *extra, name="serve"):
+        self.db = db
+        self.extra = [str(e) for e in extra]
+        self.proc = None
+        self.port = None
+        self.base = None
+        self.log_path = work_path("%s.stderr.log" % name)
+        self._log = None
+
+    def start(self, timeout=20):
+        self._log = open(self.log_path, "wb")
+        cmd = [CONFIG.mashaer, "serve", "--db", self.db, "--port", "0"] + self.extra
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log)
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        buf = b""
+        try:
+            while b"\n" not in buf:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("mashaer serve did not print its listening line within %d s" % timeout)
+                if not sel.select(left):
+                    continue
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    raise AssertionError("mashaer serve exited (%s) before listening; stderr:\n%s"
+                                         % (self.proc.wait(5), self.stderr()))
+                buf += chunk
+        finally:
+            sel.close()
+        line = buf.split(b"\n", 1)[0].decode()
+        m = re.fullmatch(r"mashaer: listening on http://127\.0\.0\.1:(\d+)", line)
+        if not m:
+            raise AssertionError("unexpected first line from mashaer serve: %r" % line)
+        self.port = int(m.group(1))
+        self.base = "http://127.0.0.1:%d" % self.port
+        return self
+
+    def stop(self, timeout=15):
+        """SIGTERM and wait; returns the exit status."""
+        if not self.proc:
+            return None
+        rc = self.proc.poll()
+        if rc is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("mashaer serve did not stop within %d s of SIGTERM" % timeout)
+        self.proc.stdout.close()
+        self._log.close()
+        self.proc = None
+        return rc
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stderr(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def url(self, path):
+        return self.base + path
+
+    def get(self, path, headers=None, method="GET"):
+        return fetch(self.url(path), headers=headers, method=method)
+
+    def raw(self, path, headers=None, method="GET"):
+        return raw_request(self.port, path, headers=headers, method=method)
+
+    def json(self, path):
+        r = self.get(path)
+        if r.status != 200:
+            raise AssertionError("GET %s: %d %r" % (path, r.status, r.body[:300]))
+        return json.loads(r.body)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *a):
+        self.stop()
+
+# ---------------------------------------------------------------------------
+# HTTP
+
+
+class Response(collections.namedtuple("Response", "status headers body")):
+    """status: int; headers: {lower-case name: value}; body: bytes (as sent, not decompressed)."""
+
+    def header(self, name, default=None):
+        return self.headers.get(name.lower(), default)
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def fetch(url, headers=None, method="GET", timeout=30):
+    """urllib request that returns error statuses instead of raising."""
+    req = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+    except urllib.error.HTTPError as e:
+        body = e.read()
+        return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, body)
+
+
+def raw_request(port, path, headers=None, method="GET", timeout=30):
+    """http.client request with the path sent exactly as given (no normalisation)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        r = conn.getresponse()
+        body = r.read()
+        return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, body)
+    finally:
+        conn.close()
+
+
+def parse_metrics(text):
+    """Prometheus text -> {(name, frozenset(labels.items())): value}."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)', line)
+        if not m:
+            raise AssertionError("not a Prometheus sample line: %r" % line)
+        labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        out[(m.group(1), frozenset(labels.items()))] = float(m.group(3))
+    return out
+
+
+def metric(samples, name, **labels):
+    """Sum of the samples of `name` whose labels include `labels`."""
+    want = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
+
+# ---------------------------------------------------------------------------
+# tile math (Web Mercator, XYZ scheme)
+
+MERC = 20037508.342789244
+
+
+def lonlat_to_tile(lon, lat, z):
+    n = 1 << z
+    x = int(math.floor((lon + 180.0) / 360.0 * n))
+    lr = math.radians(lat)
+    y = int(math.floor((1.0 - math.asinh(math.tan(lr)) / math.pi) / 2.0 * n))
+    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def tile_bounds_3857(z, x, y):
+    """(minx, miny, maxx, maxy) of a tile in EPSG:3857 metres, without buffer."""
+    size = 2 * MERC / (1 << z)
+    minx = -MERC + x * size
+    maxy = MERC - y * size
+    return (minx, maxy - size, minx + size, maxy)
+
+
+def tiles_covering(bounds, z):
+    """Every (x, y) at zoom z whose tile meets the lon/lat box (w, s, e, n)."""
+    w, s, e, n = bounds
+    x0, y0 = lonlat_to_tile(w, n, z)
+    x1, y1 = lonlat_to_tile(e, s, z)
+    return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+def box_geometry(minx, miny, maxx, maxy):
+    ring = ogr.Geometry(ogr.wkbLinearRing)
+    for px, py in ((minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy), (minx, miny)):
+        ring.AddPoint_2D(px, py)
+    poly = ogr.Geometry(ogr.wkbPolygon)
+    poly.AddGeometry(ring)
+    return poly
+
+
+def srs(epsg):
+    s = osr.SpatialReference()
+    s.ImportFromEPSG(epsg)
+    s.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return s
+
+
+_TO_3857 = None
+
+
+def to_3857(geom_4326):
+    """A copy of a lon/lat geometry in EPSG:3857."""
+    global _TO_3857
+    if _TO_3857 is None:
+        _TO_3857 = osr.CoordinateTransformation(srs(4326), srs(3857))
+    g = geom_4326.Clone()
+    g.Transform(_TO_3857)
+    return g
+
+# ---------------------------------------------------------------------------
+# MVT decoding with GDAL's MVT driver
+
+DecodedFeature = collections.namedtuple("DecodedFeature", "id attrs geom")
+
+_vsi_counter = itertools.count()
+
+
+def decode_mvt(data, z, x, y, clip=False):
+    """Decode one tile: {layer name: [DecodedFeature(id, attrs, geom)]}.
+
+    id is the MVT feature id (GDAL's 'mvt_id' field, None when the feature has
+    none); attrs the other fields (None omitted); geom an ogr.Geometry in
+    EPSG:3857. clip=False asks GDAL for the geometry as encoded, buffer
+    included (GDAL's default CLIP=YES would cut it to the tile for us).
+    """
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    path = "/vsimem/mshtest_%d.mvt" % next(_vsi_counter)
+    gdal.FileFromMemBuffer(path, bytes(data))
+    try:
+        ds = gdal.OpenEx(path, gdal.OF_VECTOR,
+                         open_options=["X=%d" % x, "Y=%d" % y, "Z=%d" % z, "CLIP=%s" % ("YES" if clip else "NO")])
+        out = {}
+        for i in range(ds.GetLayerCount()):
+            lyr = ds.GetLayer(i)
+            feats = []
+            for f in lyr:
+                attrs = {k: v for k, v in f.items().items() if v is not None and k != "mvt_id"}
+                fid = f.GetField("mvt_id") if f.GetFieldIndex("mvt_id") >= 0 and f.IsFieldSet("mvt_id") else None
+                g = f.GetGeometryRef()
+                feats.append(DecodedFeature(fid, attrs, g.Clone() if g is not None else None))
+            out[lyr.GetName()] = feats
+        ds = None
+        return out
+    finally:
+        gdal.Unlink(path)
+
+
+def fetch_tile(server, layers, z, x, y, headers=None):
+    """GET a tile; returns (Response, decoded dict or {} for 204)."""
+    r = server.get("/tiles/%s/%d/%d/%d.mvt" % (layers, z, x, y), headers=headers)
+    if r.status == 204:
+        return r, {}
+    if r.status != 200:
+        raise AssertionError("tile %s/%d/%d/%d: HTTP %d %r" % (layers, z, x, y, r.status, r.body[:300]))
+    return r, decode_mvt(r.body, z, x, y)
+
+
+def total_area(geoms):
+    return sum(polygon_area(g) for g in geoms)
+
+
+def note(msg):
+    """A measurement worth seeing in the ctest log."""
+    sys.stderr.write("    [measured] %s\n" % msg)
+    sys.stderr.flush()
+
+
+def total_length(geoms):
+    return sum(line_length(g) for g in geoms)
+
+
+def line_length(g):
+    """Length of the linear parts of a geometry (points and polygons count 0)."""
+    t = ogr.GT_Flatten(g.GetGeometryType())
+    if t == ogr.wkbLineString:
+        return g.Length()
+    if t in (ogr.wkbMultiLineString, ogr.wkbGeometryCollection):
+        return sum(line_length(g.GetGeometryRef(i)) for i in range(g.GetGeometryCount()))
+    return 0.0
+
+
+def polygon_area(g):
+    """Area of the polygonal parts of a geometry."""
+    t = ogr.GT_Flatten(g.GetGeometryType())
+    if t in (ogr.wkbPolygon, ogr.wkbMultiPolygon):
+        return g.GetArea()
+    if t == ogr.wkbGeometryCollection:
+        return sum(polygon_area(g.GetGeometryRef(i)) for i in range(g.GetGeometryCount()))
+    return 0.0
+
+
+def clip_to_tile(geom, z, x, y):
+    """The part of a decoded geometry inside the tile proper (no buffer)."""
+    return geom.Intersection(box_geometry(*tile_bounds_3857(z, x, y)))
+
+
+def values_equal(store_value, tile_value, rel=1e-9):
+    """Store value vs decoded tile value: exact for text and integers, relative for reals."""
+    if isinstance(store_value, float) or isinstance(tile_value, float):
+        if store_value is None or tile_value is None:
+            return False
+        a, b = float(store_value), float(tile_value)
+        return a == b or abs(a - b) <= rel * max(abs(a), abs(b))
+    return store_value == tile_value
