@@ -22,6 +22,12 @@ struct msh_mvt {
     msh_buf geom;     /* uint32 geometry commands of the open feature */
     msh_buf scratch;
     intern_tab keys, vals;
+    /* Keys come from layer schemas, so the same pointer recurs: a direct-mapped cache from the
+     * key's address to its index saves hashing the string for every feature. */
+    struct {
+        const char *ptr;
+        uint32_t idx;
+    } key_cache[64];
     char *layer_name;
     uint32_t extent;
     uint32_t layer_features;
@@ -202,12 +208,20 @@ static msh_rc put_bytes(msh_buf *b, uint32_t field, const void *p, size_t n)
 static msh_rc put_packed_u32(msh_buf *b, msh_buf *scratch, uint32_t field, const uint32_t *v, size_t n)
 {
     msh_buf_reset(scratch);
-    msh_rc rc = MSH_OK;
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = msh_buf_varint(scratch, v[i]);
-    if (!rc)
-        rc = put_bytes(b, field, scratch->data, scratch->len);
-    return rc;
+    msh_rc rc = msh_buf_reserve(scratch, 5 * n);
+    if (rc)
+        return rc;
+    uint8_t *p = scratch->data;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t x = v[i];
+        while (x >= 0x80) {
+            *p++ = (uint8_t)(x | 0x80);
+            x >>= 7;
+        }
+        *p++ = (uint8_t)x;
+    }
+    scratch->len = (size_t)(p - scratch->data);
+    return put_bytes(b, field, scratch->data, scratch->len);
 }
 
 msh_rc msh_mvt_layer_begin(msh_mvt *m, const char *name, uint32_t extent)
@@ -218,6 +232,7 @@ msh_rc msh_mvt_layer_begin(msh_mvt *m, const char *name, uint32_t extent)
         return MSH_ENOMEM;
     m->extent = extent;
     m->layer_features = 0;
+    memset(m->key_cache, 0, sizeof m->key_cache);
     msh_buf_reset(&m->layer);
     intern_reset(&m->keys);
     intern_reset(&m->vals);
@@ -241,7 +256,17 @@ msh_rc msh_mvt_feature_begin(msh_mvt *m, bool has_id, uint64_t id)
 static msh_rc add_tag(msh_mvt *m, const char *key, const uint8_t *val, size_t vlen)
 {
     uint32_t ki, vi;
-    msh_rc rc = intern(&m->keys, (const uint8_t *)key, strlen(key), &ki);
+    msh_rc rc = MSH_OK;
+    size_t slot = ((uintptr_t)key >> 3) & 63;
+    if (m->key_cache[slot].ptr == key && m->key_cache[slot].idx < m->keys.count) {
+        ki = m->key_cache[slot].idx;
+    } else {
+        rc = intern(&m->keys, (const uint8_t *)key, strlen(key), &ki);
+        if (!rc) {
+            m->key_cache[slot].ptr = key;
+            m->key_cache[slot].idx = ki;
+        }
+    }
     if (!rc) rc = intern(&m->vals, val, vlen, &vi);
     if (!rc) rc = msh_buf_append(&m->tags, &ki, 4);
     if (!rc) rc = msh_buf_append(&m->tags, &vi, 4);
@@ -349,6 +374,9 @@ msh_rc msh_mvt_feature_end(msh_mvt *m, bool drop)
 {
     if (drop || m->feat_type == MSH_GT_NONE) {
         intern_rollback(&m->keys, m->feat_keys0, m->feat_kpool0);
+        for (int i = 0; i < 64; i++)
+            if (m->key_cache[i].idx >= m->feat_keys0)
+                m->key_cache[i].ptr = NULL;
         intern_rollback(&m->vals, m->feat_vals0, m->feat_vpool0);
         return MSH_OK;
     }

@@ -100,7 +100,24 @@ static msh_rc slayer_query(msh_layer *l, const double box[4], int z, msh_feature
         }
     }
     free(stack);
-    qsort(hits, n, sizeof *hits, cmp_u32);
+    /* source order: a bitmap pass when the hits are dense, a sort when they are few */
+    if (n > 64 && n * 16 > s->nfeats) {
+        size_t words = (s->nfeats + 63) / 64;
+        uint64_t *bits = calloc(words, sizeof *bits);
+        if (bits) {
+            for (size_t i = 0; i < n; i++)
+                bits[hits[i] >> 6] |= 1ull << (hits[i] & 63);
+            size_t k = 0;
+            for (size_t w = 0; w < words; w++)
+                for (uint64_t v = bits[w]; v; v &= v - 1)
+                    hits[k++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(v));
+            free(bits);
+        } else {
+            qsort(hits, n, sizeof *hits, cmp_u32);
+        }
+    } else {
+        qsort(hits, n, sizeof *hits, cmp_u32);
+    }
     msh_feature f;
     for (size_t i = 0; i < n; i++) {
         const sfeat *sf = &s->feats[hits[i]];

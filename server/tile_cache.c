@@ -12,6 +12,7 @@ typedef struct entry {
     struct entry *hnext;       /* hash chain */
     uint64_t hash;
     size_t plain_len, gz_len, cost;
+    int has_gzip;
     char *key;
     uint8_t *data; /* plain then gzip */
 } entry;
@@ -115,10 +116,11 @@ static void evict(shard *s, entry *e)
     free(e);
 }
 
-int msh_tile_cache_get(msh_tile_cache *c, const char *key, int want_gzip, uint8_t **body, size_t *len)
+int msh_tile_cache_get(msh_tile_cache *c, const char *key, int want_gzip, uint8_t **body, size_t *len, int *is_gzip)
 {
     *body = NULL;
     *len = 0;
+    *is_gzip = 0;
     if (!c || !c->max_bytes)
         return 0;
     uint64_t h = hash_key(key);
@@ -127,8 +129,10 @@ int msh_tile_cache_get(msh_tile_cache *c, const char *key, int want_gzip, uint8_
     pthread_mutex_lock(&s->lock);
     entry *e = *find_slot(s, h, key);
     if (e) {
-        size_t n = want_gzip ? e->gz_len : e->plain_len;
-        const uint8_t *src = want_gzip ? e->data + e->plain_len : e->data;
+        int gz = want_gzip && e->has_gzip;
+        size_t n = gz ? e->gz_len : e->plain_len;
+        const uint8_t *src = gz ? e->data + e->plain_len : e->data;
+        *is_gzip = gz;
         if (n == 0 || (*body = malloc(n))) {
             if (n)
                 memcpy(*body, src, n);
@@ -143,8 +147,10 @@ int msh_tile_cache_get(msh_tile_cache *c, const char *key, int want_gzip, uint8_
 }
 
 void msh_tile_cache_put(msh_tile_cache *c, const char *key, const uint8_t *plain, size_t plain_len,
-                        const uint8_t *gz, size_t gz_len)
+                        const uint8_t *gz, size_t gz_len, int has_gzip)
 {
+    if (!has_gzip)
+        gz_len = 0;
     if (!c || !c->max_bytes)
         return;
     uint64_t h = hash_key(key);
@@ -169,6 +175,7 @@ void msh_tile_cache_put(msh_tile_cache *c, const char *key, const uint8_t *plain
         memcpy(e->data + plain_len, gz, gz_len);
     e->plain_len = plain_len;
     e->gz_len = gz_len;
+    e->has_gzip = has_gzip;
     e->cost = cost;
     e->hash = h;
     pthread_mutex_lock(&s->lock);

@@ -18,13 +18,17 @@ msh_tile_cache *msh_tile_cache_new(size_t max_bytes);
 void msh_tile_cache_free(msh_tile_cache *c);
 
 /**
- * Look up `key`. On a hit, copies the wanted body (gzip or plain) into a new
- * malloc'd buffer in *body (NULL with *len 0 for an empty tile) and returns 1.
+ * Look up `key`. On a hit, copies a body into a new malloc'd buffer in *body
+ * (NULL with *len 0 for an empty tile) and returns 1: the gzip body when
+ * `want_gzip` and the entry has one (*is_gzip = 1), else the plain body.
  */
-int msh_tile_cache_get(msh_tile_cache *c, const char *key, int want_gzip, uint8_t **body, size_t *len);
-/** Store both bodies under `key` (copied). Entries larger than an eighth of a shard are not kept. */
+int msh_tile_cache_get(msh_tile_cache *c, const char *key, int want_gzip, uint8_t **body, size_t *len, int *is_gzip);
+/**
+ * Store the plain body and, when has_gzip, the gzip body under `key` (copied).
+ * Entries larger than an eighth of a shard are not kept.
+ */
 void msh_tile_cache_put(msh_tile_cache *c, const char *key, const uint8_t *plain, size_t plain_len,
-                        const uint8_t *gz, size_t gz_len);
+                        const uint8_t *gz, size_t gz_len, int has_gzip);
 void msh_tile_cache_stats(msh_tile_cache *c, uint64_t *bytes, uint64_t *entries);
 
 #endif

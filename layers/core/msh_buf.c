@@ -103,14 +103,28 @@ msh_rc msh_buf_json_str(msh_buf *b, const char *s)
 
 msh_rc msh_buf_varint(msh_buf *b, uint64_t v)
 {
-    uint8_t tmp[10];
-    size_t n = 0;
+    if (b->cap - b->len < 10) {
+        msh_rc rc = msh_buf_reserve(b, 10);
+        if (rc) {
+            /* near the cap: only fail when the varint really does not fit */
+            uint8_t tmp[10];
+            size_t n = 0;
+            while (v >= 0x80) {
+                tmp[n++] = (uint8_t)(v | 0x80);
+                v >>= 7;
+            }
+            tmp[n++] = (uint8_t)v;
+            return msh_buf_append(b, tmp, n);
+        }
+    }
+    uint8_t *p = b->data + b->len;
     while (v >= 0x80) {
-        tmp[n++] = (uint8_t)(v | 0x80);
+        *p++ = (uint8_t)(v | 0x80);
         v >>= 7;
     }
-    tmp[n++] = (uint8_t)v;
-    return msh_buf_append(b, tmp, n);
+    *p++ = (uint8_t)v;
+    b->len = (size_t)(p - b->data);
+    return MSH_OK;
 }
 
 uint8_t *msh_buf_steal(msh_buf *b, size_t *len)

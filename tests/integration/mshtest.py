@@ -315,9 +315,9 @@ class Response(collections.namedtuple("Response", "status headers body")):
         return json.loads(self.body)
 
 
-def fetch(url, headers=None, method="GET", timeout=30):
+def fetch(url, headers=None, method="GET", data=None, timeout=30):
     """urllib request that returns error statuses instead of raising."""
-    req = urllib.request.Request(url, headers=headers or {}, method=method)
+    req = urllib.request.Request(url, headers=headers or {}, method=method, data=data)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
