@@ -196,6 +196,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r.resp.status == 200 && r.resp.etag[0] && msh_req_etag_matches(&r, r.resp.etag)) {
         r.resp.status = 304;
         msh_buf_reset(&r.resp.body);
+        if (r.resp.ext_free) {
+            r.resp.ext_free(r.resp.ext_cls);
+            r.resp.ext_free = NULL;
+        }
+        r.resp.ext = NULL;
+        r.resp.ext_len = 0;
         if (r.resp.fd >= 0) {
             close(r.resp.fd);
             r.resp.fd = -1;
@@ -208,6 +214,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r.resp.fd >= 0) {
         resp = MHD_create_response_from_fd64(r.resp.fd_size, r.resp.fd);
         sent = r.resp.fd_size;
+    } else if (r.resp.ext) {
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(r.resp.ext_len, (void *)(uintptr_t)r.resp.ext,
+                                                                      r.resp.ext_free, r.resp.ext_cls);
+        if (!resp && r.resp.ext_free)
+            r.resp.ext_free(r.resp.ext_cls);
+        sent = r.resp.ext_len;
     } else {
         resp = MHD_create_response_from_buffer(r.resp.body.len, r.resp.body.data, MHD_RESPMEM_MUST_COPY);
         sent = r.resp.body.len;

@@ -20,6 +20,10 @@ typedef struct msh_resp {
     int status;
     const char *ctype;
     msh_buf body;      /* owned */
+    const uint8_t *ext; /* or bytes owned elsewhere, sent without a copy ... */
+    size_t ext_len;
+    void (*ext_free)(void *cls); /* ... and handed back through this when sent */
+    void *ext_cls;
     int fd;            /* or a file to send (closed by http.c), -1 if none */
     uint64_t fd_size;
     char etag[96];     /* with quotes, or empty */

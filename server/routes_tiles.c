@@ -73,27 +73,31 @@ static void tile_mvt(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
     }
     char key[1400];
     snprintf(key, sizeof key, "%s|%s", etag, r->path + 7);
-    uint8_t *body = NULL;
+    const uint8_t *body = NULL;
     size_t len = 0;
     int have_gz = 0;
-    if (msh_tile_cache_get(app->cache, key, gz, &body, &len, &have_gz)) {
-        if (gz && len && !have_gz) { /* cached by a client that did not take gzip: compress now */
-            msh_buf tmp;
-            msh_buf_init(&tmp, MSH_MAX_BODY);
-            if (msh_gzip(body, len, &tmp, MSH_TILE_GZIP_LEVEL) == MSH_OK) {
-                free(body);
-                body = msh_buf_steal(&tmp, &len);
-            } else {
-                msh_buf_free(&tmp);
-                gz = false;
-            }
-        }
+    msh_tile_ref *ref = msh_tile_cache_get(app->cache, key, gz, &body, &len, &have_gz);
+    if (ref) {
         msh_metrics_tile(app->metrics, 1, len);
         r->resp.status = len ? 200 : 204;
-        r->resp.gzip = gz && len;
-        if (len) {
-            r->resp.body.data = body; /* hand the copy to the response buffer */
-            r->resp.body.len = r->resp.body.cap = len;
+        if (!len) {
+            msh_tile_cache_release(ref);
+        } else if (gz && !have_gz) {
+            /* cached for a client that did not take gzip: compress this copy now */
+            if (msh_gzip(body, len, &r->resp.body, MSH_TILE_GZIP_LEVEL) == MSH_OK) {
+                r->resp.gzip = true;
+            } else {
+                msh_buf_reset(&r->resp.body);
+                msh_buf_append(&r->resp.body, body, len);
+                r->resp.etag[0] = 0;
+            }
+            msh_tile_cache_release(ref);
+        } else {
+            r->resp.gzip = have_gz;
+            r->resp.ext = body; /* sent straight from the cache entry */
+            r->resp.ext_len = len;
+            r->resp.ext_free = (void (*)(void *))msh_tile_cache_release;
+            r->resp.ext_cls = ref;
         }
         return;
     }

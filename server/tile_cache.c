@@ -2,12 +2,14 @@
 #include "tile_cache.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NSHARDS 16
 
 typedef struct entry {
+    atomic_int refs; /* one for the cache while it is listed, one per response using it */
     struct entry *prev, *next; /* LRU, most recent at head */
     struct entry *hnext;       /* hash chain */
     uint64_t hash;
@@ -40,6 +42,15 @@ static uint64_t hash_key(const char *s)
     return h ^ (h >> 29);
 }
 
+static void entry_unref(entry *e)
+{
+    if (atomic_fetch_sub(&e->refs, 1) == 1) {
+        free(e->key);
+        free(e->data);
+        free(e);
+    }
+}
+
 msh_tile_cache *msh_tile_cache_new(size_t max_bytes)
 {
     msh_tile_cache *c = calloc(1, sizeof *c);
@@ -68,9 +79,7 @@ void msh_tile_cache_free(msh_tile_cache *c)
         shard *s = &c->shards[i];
         for (entry *e = s->head; e;) {
             entry *n = e->next;
-            free(e->key);
-            free(e->data);
-            free(e);
+            entry_unref(e);
             e = n;
         }
         free(s->buckets);
@@ -103,6 +112,12 @@ static entry **find_slot(shard *s, uint64_t h, const char *key)
     return pp;
 }
 
+void msh_tile_cache_release(msh_tile_ref *ref)
+{
+    if (ref)
+        entry_unref((entry *)ref);
+}
+
 static void evict(shard *s, entry *e)
 {
     entry **pp = find_slot(s, e->hash, e->key);
@@ -111,39 +126,32 @@ static void evict(shard *s, entry *e)
     lru_unlink(s, e);
     s->bytes -= e->cost;
     s->count--;
-    free(e->key);
-    free(e->data);
-    free(e);
+    entry_unref(e);
 }
 
-int msh_tile_cache_get(msh_tile_cache *c, const char *key, int want_gzip, uint8_t **body, size_t *len, int *is_gzip)
+msh_tile_ref *msh_tile_cache_get(msh_tile_cache *c, const char *key, int want_gzip, const uint8_t **body, size_t *len,
+                                 int *is_gzip)
 {
     *body = NULL;
     *len = 0;
     *is_gzip = 0;
     if (!c || !c->max_bytes)
-        return 0;
+        return NULL;
     uint64_t h = hash_key(key);
     shard *s = &c->shards[h % NSHARDS];
-    int hit = 0;
     pthread_mutex_lock(&s->lock);
     entry *e = *find_slot(s, h, key);
     if (e) {
         int gz = want_gzip && e->has_gzip;
-        size_t n = gz ? e->gz_len : e->plain_len;
-        const uint8_t *src = gz ? e->data + e->plain_len : e->data;
+        *len = gz ? e->gz_len : e->plain_len;
+        *body = gz ? e->data + e->plain_len : e->data;
         *is_gzip = gz;
-        if (n == 0 || (*body = malloc(n))) {
-            if (n)
-                memcpy(*body, src, n);
-            *len = n;
-            hit = 1;
-            lru_unlink(s, e);
-            lru_push(s, e);
-        }
+        atomic_fetch_add(&e->refs, 1);
+        lru_unlink(s, e);
+        lru_push(s, e);
     }
     pthread_mutex_unlock(&s->lock);
-    return hit;
+    return (msh_tile_ref *)e;
 }
 
 void msh_tile_cache_put(msh_tile_cache *c, const char *key, const uint8_t *plain, size_t plain_len,
@@ -178,6 +186,7 @@ void msh_tile_cache_put(msh_tile_cache *c, const char *key, const uint8_t *plain
     e->has_gzip = has_gzip;
     e->cost = cost;
     e->hash = h;
+    atomic_init(&e->refs, 1);
     pthread_mutex_lock(&s->lock);
     entry **pp = find_slot(s, h, key);
     if (*pp)

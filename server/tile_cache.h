@@ -17,12 +17,18 @@ typedef struct msh_tile_cache msh_tile_cache;
 msh_tile_cache *msh_tile_cache_new(size_t max_bytes);
 void msh_tile_cache_free(msh_tile_cache *c);
 
+/** A cached tile handed to a response without copying; give it back with msh_tile_cache_release. */
+typedef struct msh_tile_ref msh_tile_ref;
+
 /**
- * Look up `key`. On a hit, copies a body into a new malloc'd buffer in *body
- * (NULL with *len 0 for an empty tile) and returns 1: the gzip body when
- * `want_gzip` and the entry has one (*is_gzip = 1), else the plain body.
+ * Look up `key`. On a hit returns a reference and points *body at the gzip
+ * body when `want_gzip` and the entry has one (*is_gzip = 1), else at the
+ * plain body (*len 0 for an empty tile). The bytes stay valid until release,
+ * even if the entry is evicted meanwhile. NULL on a miss.
  */
-int msh_tile_cache_get(msh_tile_cache *c, const char *key, int want_gzip, uint8_t **body, size_t *len, int *is_gzip);
+msh_tile_ref *msh_tile_cache_get(msh_tile_cache *c, const char *key, int want_gzip, const uint8_t **body, size_t *len,
+                                 int *is_gzip);
+void msh_tile_cache_release(msh_tile_ref *ref);
 /**
  * Store the plain body and, when has_gzip, the gzip body under `key` (copied).
  * Entries larger than an eighth of a shard are not kept.

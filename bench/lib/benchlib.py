@@ -441,6 +441,81 @@ def cmd_report(a):
     print("Goals\n" + goal_md)
 
 
+BEGIN_MARK = "<!-- bench/run.sh: generated section begins; edit outside it -->"
+END_MARK = "<!-- bench/run.sh: generated section ends -->"
+
+DOC_SKELETON = """# Benchmarks
+
+How fast Mashaer serves vector tiles, measured against the servers people would otherwise
+use, in one run on one machine.  Run it yourself with `bench/run.sh` (`--help` for options).
+
+""" + BEGIN_MARK + "\n" + END_MARK + "\n"
+
+
+def read_meta(path):
+    meta = {}
+    with open(path) as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                meta[k] = v
+    return meta
+
+
+def cmd_doc(a):
+    meta = read_meta(a.meta)
+    goals = open(a.goals_md).read().strip() if os.path.exists(a.goals_md) else ""
+    tables = open(a.tables_md).read().strip() if os.path.exists(a.tables_md) else ""
+    buckets = open(a.buckets).read().strip() if a.buckets and os.path.exists(a.buckets) else ""
+    tables = tables.replace("\n### ", "\n#### ")
+    if tables.startswith("### "):
+        tables = "#" + tables
+    g = []
+    g.append(BEGIN_MARK)
+    g.append("")
+    g.append("## Latest run")
+    g.append("")
+    g.append("- date: %s" % meta.get("date", "?"))
+    g.append("- command: `%s`" % meta.get("command", "?"))
+    g.append("- machine: `nproc` = %s, %s, %s; load generator (wrk) on the same cores"
+             % (meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("mem", "?")))
+    g.append("- Mashaer commit %s; %s" % (meta.get("commit", "?"), meta.get("mashaer_threads", "")))
+    g.append("- peers: %s" % meta.get("peer_versions", "?"))
+    g.append("- wrk: %s threads, %s connections, %s s per round, median of %s rounds interleaved over peers"
+             % (meta.get("wrk_threads"), meta.get("wrk_conns"), meta.get("duration"), meta.get("rounds")))
+    g.append("- full results, every round and the per-peer checks: `bench/results/latest.md` (not in git)")
+    g.append("")
+    g.append("### Goals (from the issue)")
+    g.append("")
+    g.append("Uncached tiles at least 10x MapServer and 3x PostGIS at every zoom; cached tiles at least "
+             "30,000 per second and at least half of nginx's rate.  Bold cells miss.")
+    g.append("")
+    g.append(goals)
+    g.append("")
+    g.append("### Tiles per second and latency")
+    g.append("")
+    g.append(tables)
+    if buckets:
+        g.append("")
+        g.append("### Uncached Mashaer: time per tile versus features in it")
+        g.append("")
+        g.append(meta.get("bucket_note", ""))
+        g.append("")
+        g.append(buckets)
+    g.append("")
+    g.append(END_MARK)
+    gen = "\n".join(g)
+    text = open(a.doc).read() if os.path.exists(a.doc) else DOC_SKELETON
+    if BEGIN_MARK in text and END_MARK in text:
+        pre = text.split(BEGIN_MARK, 1)[0]
+        post = text.split(END_MARK, 1)[1]
+        text = pre + gen + post
+    else:
+        text = text.rstrip("\n") + "\n\n" + gen + "\n"
+    with open(a.doc, "w") as f:
+        f.write(text)
+
+
 def cmd_freeport(a):
     socks = []
     ports = []
@@ -468,6 +543,9 @@ def main():
     p = sub.add_parser("report"); p.add_argument("--results", required=True); p.add_argument("--meta", required=True)
     p.add_argument("--md", required=True); p.add_argument("--buckets"); p.add_argument("--goals-md")
     p.add_argument("--tables-md"); p.set_defaults(fn=cmd_report)
+    p = sub.add_parser("doc"); p.add_argument("--doc", required=True); p.add_argument("--meta", required=True)
+    p.add_argument("--goals-md", required=True); p.add_argument("--tables-md", required=True); p.add_argument("--buckets")
+    p.set_defaults(fn=cmd_doc)
     p = sub.add_parser("freeport"); p.add_argument("n", type=int, nargs="?", default=1); p.set_defaults(fn=cmd_freeport)
     a = ap.parse_args()
     a.fn(a)

@@ -1,0 +1,602 @@
+#!/usr/bin/env bash
+# run.sh: Mashaer's tile benchmark against nginx, PostGIS and MapServer, in one run, on the
+# same data and the same tile lists.  See --help and docs/BENCHMARKS.md.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+LIB="$HERE/lib/benchlib.py"
+ORIG_CMD="bench/run.sh${*:+ $*}"
+
+# ------------------------------------------------------------------ defaults
+ROUNDS=3
+DURATION=3
+ZOOMS="12-18"
+PEERS="mashaer-uncached,mashaer-cached,nginx,postgis,mapserver"
+SETS="walkways,demo"
+CAP=2000
+WRK_THREADS=2
+WRK_CONNS=8
+TIMING_REPEAT=3
+DATA_DIR="$REPO/data/demo"
+DEMO_LAYERS="sites,service_zones,camps,cleaning_routes,walkways,assets"
+WORKDIR=""
+KEEP=0
+INSTALL=1
+BUILD=1
+WRITE_DOC=1
+PERF=0
+MASHAER_THREADS=""
+PG_BIN=/usr/lib/postgresql/15/bin
+RESULTS_DIR="$REPO/bench/results"
+DOC="$REPO/docs/BENCHMARKS.md"
+
+usage() {
+    cat <<EOF
+Usage: bench/run.sh [options]
+
+Measures vector tile throughput and latency of Mashaer (uncached and cached) against
+nginx (Mashaer's own tiles as static files), PostGIS 3 ST_AsMVT behind a small C front
+(bench/peers/pgfront.c, pool of 4) and MapServer 8 MVT (lighttpd + 2 FastCGI mapserv),
+all on 127.0.0.1, all on the same data and the same tile lists:
+
+  walkways  the OSM walkway network alone        /tiles/walkways/{z}/{x}/{y}.mvt
+  demo      the demo site, all demo layers       /tiles/$DEMO_LAYERS/{z}/{x}/{y}.mvt
+
+For each set and zoom the list holds every tile meeting the data's bounding box; a
+list longer than --cap tiles is replaced by an evenly strided (deterministic) sample.
+wrk (--wrk-threads threads, --connections connections) cycles through each list
+(bench/tiles.lua) for --duration seconds; each figure is the median of --rounds rounds,
+and the rounds are interleaved over peers so that noise hits them alike.
+It also times every tile of the lists one by one on uncached Mashaer and tabulates the
+time against the number of features in the tile.
+
+Output: a table on stdout, bench/results/latest.md (+ raw TSV files next to it) and the
+generated section of docs/BENCHMARKS.md.  Peers missing on the machine are installed with
+apt-get; every service is started on a private folder and port and stopped at the end.
+
+Options:
+  --rounds N          rounds per measurement, median reported (default $ROUNDS)
+  --duration S        seconds per wrk round (default $DURATION)
+  --zooms LIST        zoom levels: "12-18", "14,16" or "12-14,17" (default $ZOOMS)
+  --peers LIST        any of mashaer-uncached,mashaer-cached,nginx,postgis,mapserver
+                      (default: all)
+  --sets LIST         walkways,demo (default $SETS)
+  --cap N             at most N tiles per list (default $CAP; 0 = no cap)
+  --wrk-threads N     wrk threads (default $WRK_THREADS)
+  --connections N     wrk connections (default $WRK_CONNS)
+  --timing-repeat N   single-request timings per tile for the features table
+                      (default $TIMING_REPEAT; 0 skips that table)
+  --mashaer-threads N pass --threads N to mashaer serve (default: its own default)
+  --perf              also record a perf profile of uncached Mashaer during one extra
+                      wrk run per set (z14 and z17), written to bench/results/perf-*.txt
+  --data DIR          the demo GeoJSON folder (default data/demo)
+  --workdir DIR       keep the scratch files there (default: a fresh temp folder,
+                      removed at the end)
+  --keep              keep the scratch folder
+  --no-install        do not apt-get install missing peers (skip those peers instead)
+  --no-build          do not (re)build Mashaer; use build/mashaer as it is
+  --no-doc            do not rewrite the generated section of docs/BENCHMARKS.md
+  -h, --help          this help
+
+The default run takes about 12-14 minutes on 2 cores.  A quick look:
+  bench/run.sh --rounds 1 --duration 1 --zooms 14,16 --no-doc
+EOF
+}
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --duration) DURATION=$2; shift 2 ;;
+        --zooms) ZOOMS=$2; shift 2 ;;
+        --peers) PEERS=$2; shift 2 ;;
+        --sets) SETS=$2; shift 2 ;;
+        --cap) CAP=$2; shift 2 ;;
+        --wrk-threads) WRK_THREADS=$2; shift 2 ;;
+        --connections) WRK_CONNS=$2; shift 2 ;;
+        --timing-repeat) TIMING_REPEAT=$2; shift 2 ;;
+        --mashaer-threads) MASHAER_THREADS=$2; shift 2 ;;
+        --perf) PERF=1; shift ;;
+        --data) DATA_DIR=$(cd "$2" && pwd); shift 2 ;;
+        --workdir) WORKDIR=$2; KEEP=1; shift 2 ;;
+        --keep) KEEP=1; shift ;;
+        --no-install) INSTALL=0; shift ;;
+        --no-build) BUILD=0; shift ;;
+        --no-doc) WRITE_DOC=0; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; die "unknown option '$1'" ;;
+    esac
+done
+
+isnum() { [[ "$1" =~ ^[0-9]+$ ]]; }
+for v in ROUNDS DURATION CAP WRK_THREADS WRK_CONNS TIMING_REPEAT; do
+    isnum "${!v}" || die "--$(echo "$v" | tr 'A-Z_' 'a-z-') takes a whole number, not '${!v}'"
+done
+[ "$ROUNDS" -ge 1 ] && [ "$DURATION" -ge 1 ] || die "--rounds and --duration must be at least 1"
+
+expand_zooms() {
+    local out=() part a b z
+    IFS=',' read -ra parts <<<"$1"
+    for part in "${parts[@]}"; do
+        if [[ "$part" =~ ^([0-9]+)-([0-9]+)$ ]]; then
+            a=${BASH_REMATCH[1]}; b=${BASH_REMATCH[2]}
+            for ((z = a; z <= b; z++)); do out+=("$z"); done
+        elif [[ "$part" =~ ^[0-9]+$ ]]; then
+            out+=("$part")
+        else
+            die "bad --zooms '$1'"
+        fi
+    done
+    for z in "${out[@]}"; do [ "$z" -le 22 ] || die "zoom $z is too deep"; done
+    echo "${out[@]}"
+}
+ZOOM_LIST=$(expand_zooms "$ZOOMS")
+IFS=',' read -ra PEER_LIST <<<"$PEERS"
+IFS=',' read -ra SET_LIST <<<"$SETS"
+for p in "${PEER_LIST[@]}"; do
+    case "$p" in mashaer-uncached|mashaer-cached|nginx|postgis|mapserver) ;; *) die "unknown peer '$p'" ;; esac
+done
+for s in "${SET_LIST[@]}"; do
+    case "$s" in walkways|demo) ;; *) die "unknown set '$s'" ;; esac
+done
+has_peer() { local p; for p in "${PEER_LIST[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
+drop_peer() {
+    local p keep=()
+    for p in "${PEER_LIST[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    PEER_LIST=("${keep[@]}")
+}
+
+# ------------------------------------------------------------------ tools
+APT_UPDATED=0
+apt_install() {
+    [ "$INSTALL" = 1 ] || return 1
+    [ "$(id -u)" = 0 ] || { echo "run.sh: need root to apt-get install $*" >&2; return 1; }
+    if [ "$APT_UPDATED" = 0 ]; then
+        log "apt-get update"
+        apt-get update -qq >/dev/null 2>&1 || true
+        APT_UPDATED=1
+    fi
+    log "apt-get install -y $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1
+}
+# need CHECK PACKAGES...: CHECK is a command name or an absolute path that must exist
+need() {
+    local check=$1; shift
+    if [[ "$check" = /* ]]; then [ -e "$check" ] && return 0; else command -v "$check" >/dev/null && return 0; fi
+    apt_install "$@" || return 1
+    if [[ "$check" = /* ]]; then [ -e "$check" ]; else command -v "$check" >/dev/null; fi
+}
+
+need wrk wrk || die "wrk is required (apt-get install wrk)"
+need curl curl || die "curl is required"
+need python3 python3 || die "python3 is required"
+need cmake cmake || die "cmake is required"
+if has_peer nginx; then need nginx nginx-light || { log "nginx unavailable: skipping it"; drop_peer nginx; }; fi
+if has_peer postgis; then
+    if ! need "$PG_BIN/initdb" postgresql-15 || ! need /usr/share/postgresql/15/extension/postgis.control postgresql-15-postgis-3 \
+        || ! need ogr2ogr gdal-bin || ! need pg_config libpq-dev || ! need /usr/include/microhttpd.h libmicrohttpd-dev \
+        || ! need cc gcc; then
+        log "PostGIS set-up unavailable: skipping it"; drop_peer postgis
+    fi
+fi
+if has_peer mapserver; then
+    if ! need /usr/lib/cgi-bin/mapserv cgi-mapserver || ! need shptree mapserver-bin || ! need lighttpd lighttpd \
+        || ! need ogr2ogr gdal-bin; then
+        log "MapServer set-up unavailable: skipping it"; drop_peer mapserver
+    fi
+fi
+[ ${#PEER_LIST[@]} -gt 0 ] || die "no peer left to measure"
+
+# ------------------------------------------------------------------ scratch folder and cleanup
+if [ -z "$WORKDIR" ]; then
+    WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/mashaer-bench.XXXXXX")
+else
+    mkdir -p "$WORKDIR"
+    WORKDIR=$(cd "$WORKDIR" && pwd)
+fi
+chmod 755 "$WORKDIR" # the postgres user and nginx workers must reach their folders
+W=$WORKDIR
+mkdir -p "$W"/{lists,paths,raw,www,mashaer}
+
+PIDS_TO_KILL=()   # pids we started, stopped with TERM at the end
+PG_STARTED=0
+NGINX_PIDFILE=""
+LIGHTTPD_PIDFILE=""
+MAPSERV_PIDS=()
+
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+cleanup() {
+    local rc=$?
+    set +e
+    for pid in "${PIDS_TO_KILL[@]}"; do kill "$pid" 2>/dev/null; done
+    if [ -n "$NGINX_PIDFILE" ] && [ -s "$NGINX_PIDFILE" ]; then kill -QUIT "$(cat "$NGINX_PIDFILE")" 2>/dev/null; fi
+    if [ -n "$LIGHTTPD_PIDFILE" ] && [ -s "$LIGHTTPD_PIDFILE" ]; then kill "$(cat "$LIGHTTPD_PIDFILE")" 2>/dev/null; fi
+    for pid in "${MAPSERV_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    if [ "$PG_STARTED" = 1 ]; then as_pg "$PG_BIN/pg_ctl" -D "$W/pg/data" -m fast -w stop >/dev/null 2>&1; fi
+    sleep 0.3
+    for pid in "${PIDS_TO_KILL[@]}" "${MAPSERV_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null; done
+    if [ "$KEEP" = 0 ]; then rm -rf "$W"; else log "scratch files kept in $W"; fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_http() { # URL SECONDS: until the server answers at all
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        curl -s -o /dev/null --max-time 2 "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# ------------------------------------------------------------------ Mashaer
+MASHAER="$REPO/build/mashaer"
+if [ "$BUILD" = 1 ]; then
+    log "building Mashaer (Release)"
+    cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=Release >"$W/build.log" 2>&1 \
+        && cmake --build "$REPO/build" -j"$(nproc)" >>"$W/build.log" 2>&1 || { tail -30 "$W/build.log" >&2; die "build failed"; }
+fi
+[ -x "$MASHAER" ] || die "$MASHAER is missing (build it or drop --no-build)"
+grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$REPO/build/CMakeCache.txt" 2>/dev/null \
+    || log "warning: build/ is not a Release build"
+
+DB="$W/mashaer/demo.db"
+IFS=',' read -ra DEMO_LAYER_ARR <<<"$DEMO_LAYERS"
+log "importing ${DEMO_LAYERS} into $DB"
+for l in "${DEMO_LAYER_ARR[@]}"; do
+    [ -f "$DATA_DIR/$l.geojson" ] || die "missing $DATA_DIR/$l.geojson"
+    "$MASHAER" import --db "$DB" --layer "$l" "$DATA_DIR/$l.geojson" >>"$W/mashaer/import.log" 2>&1 \
+        || { cat "$W/mashaer/import.log" >&2; die "import of $l failed"; }
+done
+
+MASHAER_ARGS=()
+[ -n "$MASHAER_THREADS" ] && MASHAER_ARGS+=(--threads "$MASHAER_THREADS")
+declare -A MPID MURL
+start_mashaer() { # NAME CACHE_MB ("" = default)
+    local name=$1 cache=$2 out="$W/mashaer/$1.out" i
+    local args=(serve --db "$DB" --port 0 "${MASHAER_ARGS[@]}")
+    [ -n "$cache" ] && args+=(--cache-mb "$cache")
+    : >"$out"
+    "$MASHAER" "${args[@]}" >"$out" 2>>"$W/mashaer/$name.err" &
+    MPID[$name]=$!
+    PIDS_TO_KILL+=($!)
+    for ((i = 0; i < 100; i++)); do
+        MURL[$name]=$(grep -o 'http://[0-9.]*:[0-9]*' "$out" 2>/dev/null || true)
+        [ -n "${MURL[$name]}" ] && break
+        kill -0 "${MPID[$name]}" 2>/dev/null || die "mashaer serve ($name) exited: $(cat "$W/mashaer/$name.err")"
+        sleep 0.1
+    done
+    [ -n "${MURL[$name]}" ] || die "mashaer serve ($name) did not start"
+    log "Mashaer $name: ${MURL[$name]} (pid ${MPID[$name]})"
+}
+BUGS="$W/bugs.txt"
+: >"$BUGS"
+ensure_mashaer() { # NAME CACHE: restart after a crash, and say so
+    if ! kill -0 "${MPID[$1]}" 2>/dev/null; then
+        local st
+        wait "${MPID[$1]}" 2>/dev/null && st=0 || st=$?
+        echo "Mashaer ($1) died during the run (exit status $st); stderr tail: $(tail -3 "$W/mashaer/$1.err" | tr '\n' ' ')" >>"$BUGS"
+        log "Mashaer $1 died (status $st): restarting"
+        start_mashaer "$1" "$2"
+    fi
+}
+start_mashaer uncached 0
+start_mashaer cached ""
+
+# ------------------------------------------------------------------ tile lists
+composite_prefix="/tiles/$DEMO_LAYERS"
+META="$W/meta.env"
+: >"$META"
+meta() { printf '%s=%s\n' "$1" "$2" >>"$META"; }
+
+declare -A SET_FILES SET_PREFIX SET_MSLAYERS
+SET_FILES[walkways]="$DATA_DIR/walkways.geojson"
+SET_PREFIX[walkways]="/tiles/walkways"
+SET_MSLAYERS[walkways]="walkways"
+SET_FILES[demo]=$(for l in "${DEMO_LAYER_ARR[@]}"; do printf '%s ' "$DATA_DIR/$l.geojson"; done)
+SET_PREFIX[demo]="$composite_prefix"
+SET_MSLAYERS[demo]=$(echo "$DEMO_LAYERS" | tr ',' '+')
+
+log "making tile lists (zooms $ZOOM_LIST, at most $CAP tiles each)"
+SAMPLED_NOTE=""
+for s in "${SET_LIST[@]}"; do
+    # shellcheck disable=SC2086
+    bbox=$(python3 "$LIB" bbox ${SET_FILES[$s]})
+    meta "bbox_$s" "$bbox"
+    echo "${SET_PREFIX[$s]}" >"$W/lists/$s.prefix"
+    for z in $ZOOM_LIST; do
+        counts=$(python3 "$LIB" tiles --bbox "$bbox" --zoom "$z" --cap "$CAP" 2>&1 >"$W/lists/${s}_z$z.zxy")
+        total=${counts% *}; kept=${counts#* }
+        if [ "$total" != "$kept" ]; then
+            meta "tiles_${s}_z$z" "$kept of $total (sampled)"
+            SAMPLED_NOTE+="${s} z$z: $kept of $total tiles; "
+        else
+            meta "tiles_${s}_z$z" "$total"
+        fi
+        awk -v p="${SET_PREFIX[$s]}" '{printf "%s/%s/%s/%s.mvt\n", p, $1, $2, $3}' "$W/lists/${s}_z$z.zxy" >"$W/paths/std_${s}_z$z.txt"
+        awk -v l="${SET_MSLAYERS[$s]}" '{printf "/mapserv?map=BENCH&mode=tile&tilemode=gmap&tile=%s+%s+%s&layers=%s\n", $2, $3, $1, l}' \
+            "$W/lists/${s}_z$z.zxy" >"$W/paths/ms_${s}_z$z.txt"
+    done
+done
+[ -n "$SAMPLED_NOTE" ] && log "sampled lists: $SAMPLED_NOTE"
+
+# curl over a list of paths: writes "CODE SIZE SECONDS PATH" per request.
+# curl_pass BASE_URL PATHS_FILE OUT [DUMP_ROOT]
+curl_pass() {
+    local base=$1 paths=$2 out=$3 root=${4:-} cfg="$W/raw/curl.cfg"
+    if [ -n "$root" ]; then
+        awk -v b="$base" -v r="$root" '{printf "url = \"%s%s\"\noutput = \"%s%s\"\n", b, $0, r, $0}' "$paths" >"$cfg"
+        curl -s --create-dirs -K "$cfg" -w '%{http_code} %{size_download} %{time_total} %{url_effective}\n' >"$out" || true
+    else
+        awk -v b="$base" '{printf "url = \"%s%s\"\noutput = \"/dev/null\"\n", b, $0}' "$paths" >"$cfg"
+        curl -s -K "$cfg" -w '%{http_code} %{size_download} %{time_total} %{url_effective}\n' >"$out" || true
+    fi
+    sed -i "s#$base##" "$out"
+}
+
+# ------------------------------------------------------------------ dump Mashaer's tiles (nginx root, feature counts)
+log "dumping Mashaer's tiles to $W/www (uncached server)"
+: >"$W/dump.log"
+for s in "${SET_LIST[@]}"; do
+    for z in $ZOOM_LIST; do
+        curl_pass "${MURL[uncached]}" "$W/paths/std_${s}_z$z.txt" "$W/raw/dump_${s}_z$z.log" "$W/www"
+        cat "$W/raw/dump_${s}_z$z.log" >>"$W/dump.log"
+    done
+done
+find "$W/www" -type f -size 0 -delete
+awk '$1 != 200 && $1 != 204 {print}' "$W/dump.log" >"$W/dump.bad"
+if [ -s "$W/dump.bad" ]; then
+    echo "Mashaer answered $(wc -l <"$W/dump.bad") of $(wc -l <"$W/dump.log") tile requests with a status other than 200/204, e.g. $(head -3 "$W/dump.bad" | tr '\n' ';')" >>"$BUGS"
+fi
+DUMP_MB=$(du -sm "$W/www" | cut -f1)
+meta dump_mb "$DUMP_MB"
+log "dumped $(find "$W/www" -type f | wc -l) non-empty tiles, ${DUMP_MB} MB; $(awk '$1==204' "$W/dump.log" | wc -l) answered 204"
+python3 "$LIB" features --root "$W/www" --lists "$W/lists" --out "$W/features.tsv"
+
+# ------------------------------------------------------------------ time per tile versus features (uncached Mashaer)
+if [ "$TIMING_REPEAT" -gt 0 ]; then
+    log "timing every tile one by one on uncached Mashaer ($TIMING_REPEAT passes)"
+    : >"$W/timing.tsv"
+    for ((r = 1; r <= TIMING_REPEAT; r++)); do
+        for s in "${SET_LIST[@]}"; do
+            for z in $ZOOM_LIST; do
+                curl_pass "${MURL[uncached]}" "$W/paths/std_${s}_z$z.txt" "$W/raw/timing.log"
+                # "set z x y code seconds"
+                awk -v s="$s" '{n=split($4, a, "/"); y=a[n]; sub(/\.mvt$/, "", y); print s, a[n-2], a[n-1], y, $1, $3}' \
+                    "$W/raw/timing.log" >>"$W/timing.tsv"
+            done
+        done
+    done
+    python3 "$LIB" buckets --features "$W/features.tsv" --timing "$W/timing.tsv" --md "$W/buckets.md" >/dev/null
+fi
+
+# ------------------------------------------------------------------ peers
+declare -A PEER_URL
+PEER_URL[mashaer-uncached]=${MURL[uncached]}
+PEER_URL[mashaer-cached]=${MURL[cached]}
+PORTS=($(python3 "$LIB" freeport 4))
+VERSIONS="wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+
+if has_peer nginx; then
+    mkdir -p "$W/nginx/tmp"
+    sed -e "s#@DIR@#$W/nginx#g" -e "s#@ROOT@#$W/www#g" -e "s#@PORT@#${PORTS[0]}#g" \
+        "$HERE/peers/nginx.conf.in" >"$W/nginx/nginx.conf"
+    NGINX_PIDFILE="$W/nginx/nginx.pid"
+    nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" || die "nginx did not start"
+    PEER_URL[nginx]="http://127.0.0.1:${PORTS[0]}"
+    wait_http "${PEER_URL[nginx]}/" 10 || die "nginx does not answer"
+    VERSIONS+=", $(nginx -v 2>&1 | sed 's/.*version: //')"
+    log "nginx: ${PEER_URL[nginx]}"
+fi
+
+if has_peer postgis; then
+    log "PostGIS: initdb, load the GeoJSON with ogr2ogr, tile functions, pgfront"
+    mkdir -p "$W/pg"
+    [ "$(id -u)" = 0 ] && chown postgres: "$W/pg"
+    PGPORT_=${PORTS[1]}
+    as_pg "$PG_BIN/initdb" -D "$W/pg/data" -A trust -U postgres >"$W/pg/initdb.log" 2>&1 || die "initdb failed: $(tail -5 "$W/pg/initdb.log")"
+    as_pg "$PG_BIN/pg_ctl" -D "$W/pg/data" -l "$W/pg/postgres.log" -w -o \
+        "-c listen_addresses=127.0.0.1 -p $PGPORT_ -c unix_socket_directories=$W/pg -c shared_buffers=256MB -c jit=off -c max_connections=20" \
+        start >/dev/null || die "postgres did not start: $(tail -5 "$W/pg/postgres.log")"
+    PG_STARTED=1
+    PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT_" -U postgres)
+    "${PSQL[@]}" -d postgres -c 'CREATE DATABASE bench' >/dev/null
+    "${PSQL[@]}" -d bench -c 'CREATE EXTENSION postgis' >/dev/null
+    for l in "${DEMO_LAYER_ARR[@]}"; do
+        ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$PGPORT_ dbname=bench user=postgres" "$DATA_DIR/$l.geojson" \
+            -nln "$l" -t_srs EPSG:3857 -lco GEOMETRY_NAME=geom -overwrite 2>>"$W/pg/ogr2ogr.log" || die "ogr2ogr $l failed"
+    done
+    "${PSQL[@]}" -d bench -f "$HERE/peers/postgis.sql" >/dev/null
+    "${PSQL[@]}" -d bench -c 'VACUUM ANALYZE' >/dev/null
+    cc -O2 -Wall -o "$W/pgfront" "$HERE/peers/pgfront.c" -I"$(pg_config --includedir)" -lpq -lmicrohttpd -lpthread \
+        || die "building pgfront failed"
+    "$W/pgfront" --port "${PORTS[2]}" --pool 4 --threads 4 \
+        --conninfo "host=127.0.0.1 port=$PGPORT_ dbname=bench user=postgres" >"$W/pg/pgfront.out" 2>&1 &
+    PIDS_TO_KILL+=($!)
+    PEER_URL[postgis]="http://127.0.0.1:${PORTS[2]}"
+    wait_http "${PEER_URL[postgis]}/" 10 || die "pgfront does not answer: $(cat "$W/pg/pgfront.out")"
+    VERSIONS+=", PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') + PostGIS $("${PSQL[@]}" -d bench -tAc 'SELECT postgis_lib_version()')"
+    log "PostGIS front: ${PEER_URL[postgis]}"
+fi
+
+if has_peer mapserver; then
+    log "MapServer: shapefiles (EPSG:3857) + shptree, lighttpd + 2 FastCGI mapserv"
+    mkdir -p "$W/ms/data" "$W/ms/www"
+    for l in "${DEMO_LAYER_ARR[@]}"; do
+        ogr2ogr -f "ESRI Shapefile" -t_srs EPSG:3857 -lco ENCODING=UTF-8 "$W/ms/data/$l.shp" "$DATA_DIR/$l.geojson" 2>>"$W/ms/ogr2ogr.log" \
+            || die "ogr2ogr $l failed"
+        shptree "$W/ms/data/$l.shp" >/dev/null 2>&1 || die "shptree $l failed"
+    done
+    sed "s#@DATA@#$W/ms/data#g" "$HERE/peers/mapserver.map.in" >"$W/ms/bench.map"
+    sed -e "s#@DIR@#$W/ms#g" -e "s#@MAP@#$W/ms/bench.map#g" "$HERE/peers/mapserver.conf.in" >"$W/ms/mapserver.conf"
+    sed -e "s#@DIR@#$W/ms#g" -e "s#@PORT@#${PORTS[3]}#g" -e "s#@MSCONF@#$W/ms/mapserver.conf#g" \
+        "$HERE/peers/lighttpd.conf.in" >"$W/ms/lighttpd.conf"
+    LIGHTTPD_PIDFILE="$W/ms/lighttpd.pid"
+    lighttpd -f "$W/ms/lighttpd.conf" || die "lighttpd did not start: $(tail -5 "$W/ms/lighttpd.error.log")"
+    PEER_URL[mapserver]="http://127.0.0.1:${PORTS[3]}"
+    wait_http "${PEER_URL[mapserver]}/" 10 || die "lighttpd does not answer"
+    for ((i = 0; i < 50; i++)); do
+        mapfile -t MAPSERV_PIDS < <(pgrep -P "$(cat "$LIGHTTPD_PIDFILE")" -x mapserv || true)
+        [ ${#MAPSERV_PIDS[@]} -ge 2 ] && break
+        sleep 0.1
+    done
+    VERSIONS+=", MapServer $(/usr/lib/cgi-bin/mapserv -v | awk '{print $3}') + $(lighttpd -v | awk '{print $1}')"
+    log "MapServer: ${PEER_URL[mapserver]} (mapserv pids ${MAPSERV_PIDS[*]})"
+fi
+
+paths_for() { # PEER SET ZOOM
+    if [ "$1" = mapserver ]; then echo "$W/paths/ms_$2_z$3.txt"; else echo "$W/paths/std_$2_z$3.txt"; fi
+}
+
+# ------------------------------------------------------------------ what each peer serves (a check, not a benchmark)
+log "checking what each peer serves on the same tiles"
+CHECK_MD="$W/check.md"
+{
+    echo "| set | zoom | peer | 200 | 204 | other | empty 200 | features in all tiles | KiB in all tiles |"
+    echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
+} >"$CHECK_MD"
+CHECK_ZOOMS=$(for z in $ZOOM_LIST; do [ "$z" -ge 14 ] && [ "$z" -le 16 ] && echo "$z"; done | tr '\n' ' ')
+[ -n "$CHECK_ZOOMS" ] || CHECK_ZOOMS=$(echo "$ZOOM_LIST" | awk '{print $1}')
+for s in "${SET_LIST[@]}"; do
+    for z in $CHECK_ZOOMS; do
+        for p in mashaer-uncached postgis mapserver nginx; do
+            [ -n "${PEER_URL[$p]:-}" ] || continue
+            rm -rf "$W/check"
+            mkdir -p "$W/check"
+            curl_pass "${PEER_URL[$p]}" "$(paths_for "$p" "$s" "$z")" "$W/raw/check.log" "$W/check"
+            find "$W/check" -type f -size 0 -delete
+            feats=$(find "$W/check" -type f -print0 | xargs -0 -r python3 "$LIB" mvtcount | python3 -c '
+import json, sys
+print(sum(sum(json.loads(l.split(" ", 1)[1]).values()) for l in sys.stdin))')
+            awk -v s="$s" -v z="$z" -v p="$p" -v f="$feats" '
+                {if ($1 == 200) {ok++; if ($2 == 0) e++; kb += $2 / 1024} else if ($1 == 204) nc++; else bad++}
+                END {printf "| %s | z%s | %s | %d | %d | %d | %d | %s | %.0f |\n", s, z, p, ok, nc, bad, e, f, kb}' \
+                "$W/raw/check.log" >>"$CHECK_MD"
+        done
+    done
+done
+rm -rf "$W/check"
+
+# ------------------------------------------------------------------ wrk rounds
+RESULTS="$W/results.tsv"
+: >"$RESULTS"
+run_wrk() { # PEER SET ZOOM ROUND
+    local p=$1 s=$2 z=$3 r=$4 out="$W/raw/wrk_$1_$2_z$3_r$4.txt" line
+    local paths
+    paths=$(paths_for "$p" "$s" "$z")
+    case "$p" in
+        mashaer-uncached) ensure_mashaer uncached 0 ;;
+        mashaer-cached)
+            ensure_mashaer cached ""
+            PEER_URL[mashaer-cached]=${MURL[cached]}
+            curl_pass "${MURL[cached]}" "$paths" "$W/raw/warm.log" ;; # warm: every tile of the list is in the cache
+    esac
+    PEER_URL[mashaer-uncached]=${MURL[uncached]}
+    wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${DURATION}s" --timeout 30s -s "$HERE/tiles.lua" "${PEER_URL[$p]}" \
+        -- "$paths" "$WRK_THREADS" >"$out" 2>&1 || true
+    line=$(grep '^BENCH ' "$out" || true)
+    if [ -z "$line" ]; then
+        log "wrk failed for $p $s z$z: $(tail -2 "$out" | tr '\n' ' ')"
+        return
+    fi
+    python3 - "$p" "$s" "$z" "$r" "$line" >>"$RESULTS" <<'EOF'
+import sys
+p, s, z, r, line = sys.argv[1:6]
+kv = dict(t.split("=", 1) for t in line.split()[1:])
+print("\t".join([s, z, p, r, kv["rps"], kv["p50_us"], kv["p99_us"], kv["requests"], kv["err_status"], kv["err_other"]]))
+EOF
+    printf '  %-17s %-8s z%-2s round %s: %10.0f tiles/s  p50 %7.2f ms  p99 %7.2f ms%s\n' "$p" "$s" "$z" "$r" \
+        "$(sed 's/.*rps=\([0-9.]*\).*/\1/' <<<"$line")" \
+        "$(sed 's/.*p50_us=\([0-9]*\).*/\1/' <<<"$line" | awk '{print $1/1000}')" \
+        "$(sed 's/.*p99_us=\([0-9]*\).*/\1/' <<<"$line" | awk '{print $1/1000}')" \
+        "$(awk '{for(i=1;i<=NF;i++) if ($i ~ /^err_/ && $i !~ /=0$/) printf " %s", $i}' <<<"$line")" >&2
+}
+
+NRUNS=$((ROUNDS * ${#SET_LIST[@]} * $(echo "$ZOOM_LIST" | wc -w) * ${#PEER_LIST[@]}))
+log "wrk: $NRUNS runs of ${DURATION}s (${WRK_THREADS} threads, ${WRK_CONNS} connections), about $((NRUNS * (DURATION + 1) / 60)) min"
+T0=$(date +%s)
+for ((r = 1; r <= ROUNDS; r++)); do
+    log "round $r of $ROUNDS"
+    for s in "${SET_LIST[@]}"; do
+        for z in $ZOOM_LIST; do
+            for p in "${PEER_LIST[@]}"; do
+                run_wrk "$p" "$s" "$z" "$r"
+            done
+        done
+    done
+done
+log "wrk runs took $(( $(date +%s) - T0 )) s"
+
+# ------------------------------------------------------------------ optional perf profile
+if [ "$PERF" = 1 ] && has_peer mashaer-uncached && command -v perf >/dev/null; then
+    for s in "${SET_LIST[@]}"; do
+        for z in 14 17; do
+            [ -f "$W/paths/std_${s}_z$z.txt" ] || continue
+            log "perf: uncached Mashaer, $s z$z"
+            perf record -g -F 999 -p "${MPID[uncached]}" -o "$W/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+            ppid=$!
+            wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${DURATION}s" --timeout 30s -s "$HERE/tiles.lua" "${MURL[uncached]}" \
+                -- "$W/paths/std_${s}_z$z.txt" "$WRK_THREADS" >/dev/null 2>&1 || true
+            wait "$ppid" || true
+            mkdir -p "$RESULTS_DIR"
+            perf report -i "$W/perf.data" --stdio --no-children 2>/dev/null | grep -v '^$' | head -80 >"$RESULTS_DIR/perf-${s}-z$z.txt" || true
+            perf report -i "$W/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
+                | head -40 >"$RESULTS_DIR/perf-${s}-z$z-flat.txt" || true
+        done
+    done
+fi
+
+# ------------------------------------------------------------------ report
+mkdir -p "$RESULTS_DIR"
+{
+    meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    meta command "$ORIG_CMD"
+    meta nproc "$(nproc)"
+    meta cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+    meta mem "$(free -g | awk '/^Mem:/ {print $2 " GiB RAM"}')"
+    meta commit "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- layers server 2>/dev/null || echo ' + local changes')"
+    meta mashaer_threads "mashaer serve --threads ${MASHAER_THREADS:-default (nproc)}; uncached = --cache-mb 0, cached = default cache, each list warmed by one pass before its run"
+    meta peer_versions "$VERSIONS"
+    meta rounds "$ROUNDS"
+    meta duration "$DURATION"
+    meta wrk_threads "$WRK_THREADS"
+    meta wrk_conns "$WRK_CONNS"
+    meta cap "$CAP"
+    meta set_title_walkways "walkways: the OSM walkway network alone (22,001 lines), /tiles/walkways/{z}/{x}/{y}.mvt"
+    meta set_title_demo "demo: the demo site, composite of all demo layers, /tiles/$DEMO_LAYERS/{z}/{x}/{y}.mvt"
+    meta bucket_note "Every tile of the lists above, requested one at a time over one keep-alive connection (curl), $TIMING_REPEAT passes, median per tile; time is curl's time_total (loopback included); features counted by decoding the tile."
+    notes="- Sampled lists: ${SAMPLED_NOTE:-none}\\n"
+    notes+="- Dumped tiles for nginx: $(find "$W/www" -type f | wc -l) non-empty files, ${DUMP_MB} MB; empty tiles are not written and nginx answers 204 for them.\\n"
+    notes+="- MapServer answers an empty tile with 200 and an empty body; the others with 204. MapServer selects shapes by the unbuffered tile, so it serves fewer features at tile edges.\\n"
+    notes+="- PostgreSQL ran with shared_buffers=256MB, jit=off; tables in EPSG:3857 with GiST indexes; one plpgsql function per layer.\\n"
+    notes+="\\nWhat each peer serves for the same tiles (one pass, z14-z16):\\n\\n$(sed ':a;N;$!ba;s/\n/\\n/g' "$CHECK_MD")\\n"
+    if [ -s "$BUGS" ]; then notes+="\\n**Problems seen:**\\n\\n$(sed 's/^/- /' "$BUGS" | sed ':a;N;$!ba;s/\n/\\n/g')\\n"; fi
+    meta notes "$notes"
+}
+python3 "$LIB" report --results "$RESULTS" --meta "$META" --md "$RESULTS_DIR/latest.md" \
+    --buckets "$W/buckets.md" --goals-md "$W/goals.md" --tables-md "$W/tables.md"
+if [ -f "$W/buckets.md" ]; then
+    echo
+    echo "Mashaer uncached: time per tile versus features in it"
+    cat "$W/buckets.md"
+    cp "$W/buckets.md" "$RESULTS_DIR/latest-buckets.md"
+fi
+cp "$RESULTS" "$RESULTS_DIR/latest.tsv"
+cp "$W/features.tsv" "$RESULTS_DIR/latest-features.tsv"
+[ -f "$W/timing.tsv" ] && cp "$W/timing.tsv" "$RESULTS_DIR/latest-timing.tsv"
+if [ -s "$BUGS" ]; then
+    echo
+    echo "Problems seen:"
+    cat "$BUGS"
+fi
+if [ "$WRITE_DOC" = 1 ]; then
+    python3 "$LIB" doc --doc "$DOC" --meta "$META" --goals-md "$W/goals.md" --tables-md "$W/tables.md" \
+        --buckets "$W/buckets.md"
+    log "wrote the generated section of $DOC"
+fi
+log "results: $RESULTS_DIR/latest.md"
