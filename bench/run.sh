@@ -380,7 +380,7 @@ declare -A PEER_URL
 PEER_URL[mashaer-uncached]=${MURL[uncached]}
 PEER_URL[mashaer-cached]=${MURL[cached]}
 PORTS=($(python3 "$LIB" freeport 4))
-VERSIONS="wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+VERSIONS="wrk $( (wrk -v 2>&1 || true) | head -1 | awk '{print $2}')"
 
 if has_peer nginx; then
     mkdir -p "$W/nginx/tmp"
@@ -390,7 +390,7 @@ if has_peer nginx; then
     nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" || die "nginx did not start"
     PEER_URL[nginx]="http://127.0.0.1:${PORTS[0]}"
     wait_http "${PEER_URL[nginx]}/" 10 || die "nginx does not answer"
-    VERSIONS+=", $(nginx -v 2>&1 | sed 's/.*version: //')"
+    VERSIONS+=", $( (nginx -v 2>&1 || true) | sed 's/.*version: //')"
     log "nginx: ${PEER_URL[nginx]}"
 fi
 
@@ -445,7 +445,7 @@ if has_peer mapserver; then
         [ ${#MAPSERV_PIDS[@]} -ge 2 ] && break
         sleep 0.1
     done
-    VERSIONS+=", MapServer $(/usr/lib/cgi-bin/mapserv -v | awk '{print $3}') + $(lighttpd -v | awk '{print $1}')"
+    VERSIONS+=", MapServer $( (/usr/lib/cgi-bin/mapserv -v || true) | awk '{print $3}') + $( (lighttpd -v || true) | awk '{print $1}')"
     log "MapServer: ${PEER_URL[mapserver]} (mapserv pids ${MAPSERV_PIDS[*]})"
 fi
 
@@ -460,7 +460,7 @@ CHECK_MD="$W/check.md"
     echo "| set | zoom | peer | 200 | 204 | other | empty 200 | features in all tiles | KiB in all tiles |"
     echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
 } >"$CHECK_MD"
-CHECK_ZOOMS=$(for z in $ZOOM_LIST; do [ "$z" -ge 14 ] && [ "$z" -le 16 ] && echo "$z"; done | tr '\n' ' ')
+CHECK_ZOOMS=$(for z in $ZOOM_LIST; do if [ "$z" -ge 14 ] && [ "$z" -le 16 ]; then echo "$z"; fi; done | tr '\n' ' ')
 [ -n "$CHECK_ZOOMS" ] || CHECK_ZOOMS=$(echo "$ZOOM_LIST" | awk '{print $1}')
 for s in "${SET_LIST[@]}"; do
     for z in $CHECK_ZOOMS; do

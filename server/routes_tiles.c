@@ -166,12 +166,10 @@ static void tilejson(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
         bb[0] = -180; bb[1] = -85.0511; bb[2] = 180; bb[3] = 85.0511;
     }
     char names[MSH_TILEPATH_MAX_LAYERS * MSH_TILEPATH_NAME_MAX];
+    size_t nl = 0;
     names[0] = 0;
-    for (int i = 0; i < tp->nlayers; i++) {
-        if (i)
-            strcat(names, ",");
-        strcat(names, tp->layers[i]);
-    }
+    for (int i = 0; i < tp->nlayers; i++) /* fits: at most MAX_LAYERS names of NAME_MAX-1 plus commas */
+        nl += (size_t)snprintf(names + nl, sizeof names - nl, "%s%s", i ? "," : "", tp->layers[i]);
     /* a centre zoom that shows the whole extent in about one 512 px view */
     double span = fmax(bb[2] - bb[0], 1e-6);
     int cz = (int)floor(log2(360.0 / span));
