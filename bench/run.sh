@@ -349,6 +349,7 @@ for s in "${SET_LIST[@]}"; do
     done
 done
 find "$W/www" -type f -size 0 -delete
+chmod -R a+rX "$W/www" # curl --create-dirs makes 0750 folders; nginx workers run as nobody
 awk '$1 != 200 && $1 != 204 {print}' "$W/dump.log" >"$W/dump.bad"
 if [ -s "$W/dump.bad" ]; then
     echo "Mashaer answered $(wc -l <"$W/dump.bad") of $(wc -l <"$W/dump.log") tile requests with a status other than 200/204, e.g. $(head -3 "$W/dump.bad" | tr '\n' ';')" >>"$BUGS"
@@ -481,6 +482,12 @@ print(sum(sum(json.loads(l.split(" ", 1)[1]).values()) for l in sys.stdin))')
     done
 done
 rm -rf "$W/check"
+# nginx must serve exactly Mashaer's tiles: same 200 and 204 counts, or its figures mean nothing
+if [ -n "${PEER_URL[nginx]:-}" ]; then
+    awk -F' [|] ' '$3 == "mashaer-uncached" {m[$1 $2] = $4 "/" $5} $3 == "nginx" {n[$1 $2] = $4 "/" $5}
+        END {for (k in m) if (m[k] != n[k]) {print "nginx serves " n[k] " (200/204) where Mashaer serves " m[k] " at " k; bad = 1}; exit bad}' \
+        "$CHECK_MD" >&2 || die "nginx does not serve the dumped tiles (see $W/nginx/error.log)"
+fi
 
 # ------------------------------------------------------------------ wrk rounds
 RESULTS="$W/results.tsv"
