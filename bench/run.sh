@@ -515,7 +515,8 @@ run_wrk() { # PEER SET ZOOM ROUND
 import sys
 p, s, z, r, line = sys.argv[1:6]
 kv = dict(t.split("=", 1) for t in line.split()[1:])
-print("\t".join([s, z, p, r, kv["rps"], kv["p50_us"], kv["p99_us"], kv["requests"], kv["err_status"], kv["err_other"]]))
+mbps = int(kv["bytes"]) / (int(kv["duration_us"]) / 1e6) / 1e6
+print("\t".join([s, z, p, r, kv["rps"], kv["p50_us"], kv["p99_us"], kv["requests"], kv["err_status"], kv["err_other"], "%.1f" % mbps]))
 EOF
     printf '  %-17s %-8s z%-2s round %s: %10.0f tiles/s  p50 %7.2f ms  p99 %7.2f ms%s\n' "$p" "$s" "$z" "$r" \
         "$(sed 's/.*rps=\([0-9.]*\).*/\1/' <<<"$line")" \
@@ -524,6 +525,7 @@ EOF
         "$(awk '{for(i=1;i<=NF;i++) if ($i ~ /^err_/ && $i !~ /=0$/) printf " %s", $i}' <<<"$line")" >&2
 }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 NRUNS=$((ROUNDS * ${#SET_LIST[@]} * $(echo "$ZOOM_LIST" | wc -w) * ${#PEER_LIST[@]}))
 log "wrk: $NRUNS runs of ${DURATION}s (${WRK_THREADS} threads, ${WRK_CONNS} connections), about $((NRUNS * (DURATION + 1) / 60)) min"
 T0=$(date +%s)
@@ -564,6 +566,7 @@ mkdir -p "$RESULTS_DIR"
     meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
     meta command "$ORIG_CMD"
     meta nproc "$(nproc)"
+    meta load "$LOAD_BEFORE"
     meta cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
     meta mem "$(free -g | awk '/^Mem:/ {print $2 " GiB RAM"}')"
     meta commit "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- layers server 2>/dev/null || echo ' + local changes')"

@@ -185,6 +185,33 @@ static inline int32_t snap(double v)
     return (int32_t)lrint(v);
 }
 
+/* Remove ring vertices on a straight line with their neighbours, spikes (there-and-back) included:
+ * snapping small rings to the grid makes them, and a spike is an invalid ring. In place, open ring. */
+static uint32_t drop_collinear(int32_t *o, uint32_t m)
+{
+    int changed = 1;
+    while (changed && m >= 3) {
+        changed = 0;
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < m; i++) {
+            const int32_t *prev = k ? o + 2 * (k - 1) : o + 2 * (m - 1);
+            const int32_t *cur = o + 2 * i;
+            const int32_t *next = o + 2 * ((i + 1) % m);
+            int64_t cross = (int64_t)(cur[0] - prev[0]) * (next[1] - prev[1]) -
+                            (int64_t)(cur[1] - prev[1]) * (next[0] - prev[0]);
+            if (cross == 0 || (cur[0] == prev[0] && cur[1] == prev[1])) {
+                changed = 1;
+                continue;
+            }
+            o[2 * k] = cur[0];
+            o[2 * k + 1] = cur[1];
+            k++;
+        }
+        m = k;
+    }
+    return m;
+}
+
 /* Simplify, snap and append one part (doubles in `pts`). Returns the number of points written. */
 static msh_rc emit_part(msh_tg_ctx *c, const double *pts, uint32_t n, double tol, int ring, uint32_t *written)
 {
@@ -211,6 +238,7 @@ static msh_rc emit_part(msh_tg_ctx *c, const double *pts, uint32_t n, double tol
     if (ring) {
         while (m > 1 && o[0] == o[2 * (m - 1)] && o[1] == o[2 * (m - 1) + 1])
             m--; /* rings are stored open */
+        m = drop_collinear(o, m);
         if (m < 3)
             return MSH_OK;
     } else if (m < 2) {
@@ -407,7 +435,10 @@ static msh_rc build_polygons(msh_tg_ctx *c, const msh_geom *g, const msh_tile_xf
         }
         size_t start = c->out.xy.len / 8;
         uint32_t wn = 0;
-        if ((rc = emit_part(c, pts, m, xf->tolerance, 1, &wn)))
+        /* small rings are simplified in proportion, so they shrink to a few vertices instead of vanishing */
+        double span = fmax(bb[2] - bb[0], bb[3] - bb[1]);
+        double tol = fmin(xf->tolerance, span / 8.0);
+        if ((rc = emit_part(c, pts, m, tol, 1, &wn)))
             break;
         if (!wn)
             continue;

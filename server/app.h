@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "store.h"
 #include "tile_cache.h"
+#include "tokens.h"
 
 typedef struct msh_config {
     const char *db_path;
@@ -36,6 +37,8 @@ typedef struct msh_app {
     msh_store *store;       /* used by the reload thread only after start */
     pthread_mutex_t cat_lock;
     msh_catalog *cat;
+    pthread_mutex_t tok_lock; /* guards `tokens`: swapped by the reload thread, read by auth.c */
+    msh_token_set *tokens;    /* the valid write tokens; checked only under tok_lock */
     msh_tile_cache *cache;
     msh_metrics *metrics;
     pthread_key_t tiler_key;

@@ -36,6 +36,30 @@ msh_catalog *msh_app_catalog(msh_app *app)
     return c;
 }
 
+/* Write tokens: load the valid ones and swap them in when they changed. The old set is freed
+ * only after the swap, under no lock: auth.c reads a set only while holding tok_lock. */
+static void reload_tokens(msh_app *app)
+{
+    msh_token_set *next = NULL;
+    msh_err err;
+    if (msh_token_set_load(app->store, &next, &err)) {
+        fprintf(stderr, "mashaer: reloading tokens failed, keeping the previous ones: %s\n", err.msg);
+        return;
+    }
+    pthread_mutex_lock(&app->tok_lock);
+    msh_token_set *old = app->tokens;
+    bool same = msh_token_set_same(old, next);
+    if (!same)
+        app->tokens = next;
+    pthread_mutex_unlock(&app->tok_lock);
+    if (same) {
+        msh_token_set_free(next);
+        return;
+    }
+    msh_token_set_free(old);
+    fprintf(stderr, "mashaer: write tokens changed: %zu valid\n", msh_token_set_count(next));
+}
+
 /* Reload thread: PRAGMA data_version changes when another connection commits. */
 static void *reload_main(void *arg)
 {
@@ -64,6 +88,7 @@ static void *reload_main(void *arg)
         }
         msh_catalog_release(next);
         msh_catalog_release(cur);
+        reload_tokens(app);
     }
     return NULL;
 }
@@ -185,6 +210,15 @@ int msh_cmd_serve(int argc, char **argv)
     fprintf(stderr, "mashaer: loaded %zu layers, %llu features from %s in %.2f s\n", msh_catalog_count(app.cat),
             (unsigned long long)nfeat, app.cfg.db_path, now_s() - t0);
     pthread_mutex_init(&app.cat_lock, NULL);
+    /* write tokens (auth.c): loaded now, reloaded with the data by reload_main */
+    pthread_mutex_init(&app.tok_lock, NULL);
+    if (msh_token_set_load(app.store, &app.tokens, &err)) {
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        msh_catalog_release(app.cat);
+        msh_store_close(app.store);
+        return 1;
+    }
+    fprintf(stderr, "mashaer: write tokens: %zu valid\n", msh_token_set_count(app.tokens));
     pthread_key_create(&app.tiler_key, tiler_free);
     app.cache = msh_tile_cache_new(app.cfg.cache_bytes);
     app.metrics = msh_metrics_new();
@@ -221,6 +255,7 @@ int msh_cmd_serve(int argc, char **argv)
 out:
     msh_http_stop(daemon);
     msh_catalog_release(app.cat);
+    msh_token_set_free(app.tokens);
     msh_store_close(app.store);
     msh_tile_cache_free(app.cache);
     msh_metrics_free(app.metrics);

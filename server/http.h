@@ -28,6 +28,7 @@ typedef struct msh_resp {
     uint64_t fd_size;
     char etag[96];     /* with quotes, or empty */
     const char *cache_control;
+    const char *www_authenticate; /* WWW-Authenticate value (static string), or NULL */
     bool gzip;         /* body is gzip-encoded */
     bool vary_encoding;
 } msh_resp;

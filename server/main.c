@@ -15,6 +15,7 @@ static void usage(FILE *f)
             "  serve     serve vector tiles, TileJSON, the catalog, styles and the web viewer\n"
             "  import    load vector data (GeoJSON, GeoPackage, Shapefile, KML, CSV, OSM...) into a store\n"
             "  layers    list the layers of a store (or drop one)\n"
+            "  token     add, list or revoke the tokens that writes must carry\n"
             "  version   print the version\n"
             "\n"
             "Run 'mashaer <command> --help' for the options of a command.\n",
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
         return msh_cmd_import(argc - 1, argv + 1);
     if (!strcmp(cmd, "layers"))
         return msh_cmd_layers(argc - 1, argv + 1);
+    if (!strcmp(cmd, "token"))
+        return msh_cmd_token(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mashaer %s\n", MSH_VERSION);
         return 0;

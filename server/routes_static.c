@@ -1,5 +1,7 @@
 /* routes_static.c: the web viewer (web/) and its npm packages (web/node_modules/{pkg}/dist). */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,9 +59,16 @@ static void send_file(msh_req *r, const char *root, const char *rel)
         msh_resp_error(r, 404, "not found: %s", r->path);
         return;
     }
-    char full[1200];
+    char full[1200], real[PATH_MAX], real_root[PATH_MAX];
     snprintf(full, sizeof full, "%s/%s", root, rel);
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* the resolved path must stay inside the root: a symlinked folder must not lead out of it */
+    size_t rl;
+    if (!realpath(full, real) || !realpath(root, real_root) || (rl = strlen(real_root), strncmp(real, real_root, rl)) ||
+        real[rl] != '/') {
+        msh_resp_error(r, 404, "not found: %s", r->path);
+        return;
+    }
+    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)

@@ -292,7 +292,9 @@ def load_results(path):
                 continue
             p = line.rstrip("\n").split("\t")
             key = (p[0], int(p[1]), p[2])
-            d = agg.setdefault(key, {"rps": [], "p50": [], "p99": [], "req": 0, "err_status": 0, "err_other": 0})
+            d = agg.setdefault(key, {"rps": [], "p50": [], "p99": [], "mbps": [], "req": 0, "err_status": 0, "err_other": 0})
+            if len(p) > 10:
+                d["mbps"].append(float(p[10]))
             d["rps"].append(float(p[4]))
             d["p50"].append(float(p[5]))
             d["p99"].append(float(p[6]))
@@ -302,7 +304,7 @@ def load_results(path):
     out = {}
     for k, d in agg.items():
         out[k] = {"rps": median(d["rps"]), "p50": median(d["p50"]), "p99": median(d["p99"]),
-                  "rounds": len(d["rps"]), "rps_all": d["rps"], "req": d["req"],
+                  "rounds": len(d["rps"]), "rps_all": d["rps"], "mbps": median(d["mbps"]), "req": d["req"],
                   "err_status": d["err_status"], "err_other": d["err_other"]}
     return out
 
@@ -328,11 +330,12 @@ def cmd_report(a):
         zooms = sorted({k[1] for k in res if k[0] == s})
         lines.append("### %s" % meta.get("set_title_" + s, s))
         lines.append("")
-        lines.append("Requests per second (median of %s rounds), median and p99 latency in ms." % meta.get("rounds", "?"))
+        lines.append("Tiles per second (median of %s rounds), median and p99 latency in ms (medians over the rounds), "
+                     "MB/s of HTTP responses (headers included)." % meta.get("rounds", "?"))
         lines.append("")
-        hdr = "| zoom | tiles in list | peer | tiles/s | median ms | p99 ms | uncached Mashaer / peer | cached Mashaer / peer |"
+        hdr = "| zoom | tiles in list | peer | tiles/s | median ms | p99 ms | MB/s | uncached Mashaer / peer | cached Mashaer / peer |"
         lines.append(hdr)
-        lines.append("|---|---:|---|---:|---:|---:|---:|---:|")
+        lines.append("|---|---:|---|---:|---:|---:|---:|---:|---:|")
         for z in zooms:
             unc = res.get((s, z, "mashaer-uncached"))
             cac = res.get((s, z, "mashaer-cached"))
@@ -346,9 +349,9 @@ def cmd_report(a):
                 flag = ""
                 if r["err_status"] or r["err_other"]:
                     flag = " (errors: %d status, %d socket)" % (r["err_status"], r["err_other"])
-                lines.append("| z%d | %s | %s%s | %s | %s | %s | %s | %s |" % (
+                lines.append("| z%d | %s | %s%s | %s | %s | %s | %s | %s | %s |" % (
                     z, ntiles, PEER_LABEL.get(p, p), flag, fmt_rps(r["rps"]), fmt_ms(r["p50"]),
-                    fmt_ms(r["p99"]), fmt_ratio(ru), fmt_ratio(rc)))
+                    fmt_ms(r["p99"]), "-" if math.isnan(r["mbps"]) else "%.0f" % r["mbps"], fmt_ratio(ru), fmt_ratio(rc)))
             # goals
             ms = res.get((s, z, "mapserver"))
             pg = res.get((s, z, "postgis"))
@@ -412,7 +415,8 @@ def cmd_report(a):
     head.append("")
     head.append("- date: %s" % meta.get("date", "?"))
     head.append("- command: `%s`" % meta.get("command", "?"))
-    head.append("- machine: %s cores (nproc), %s, %s" % (meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("mem", "?")))
+    head.append("- machine: %s cores (nproc), %s, %s; load average %s just before the wrk runs (other work on the machine)"
+                % (meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("mem", "?"), meta.get("load", "?")))
     head.append("- Mashaer: commit %s, %s" % (meta.get("commit", "?"), meta.get("mashaer_threads", "")))
     head.append("- peers: %s" % meta.get("peer_versions", "?"))
     head.append("- load: wrk %s threads, %s connections, %s s per round, %s rounds, rounds interleaved over peers; "
@@ -477,8 +481,9 @@ def cmd_doc(a):
     g.append("")
     g.append("- date: %s" % meta.get("date", "?"))
     g.append("- command: `%s`" % meta.get("command", "?"))
-    g.append("- machine: `nproc` = %s, %s, %s; load generator (wrk) on the same cores"
-             % (meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("mem", "?")))
+    g.append("- machine: `nproc` = %s, %s, %s; load generator (wrk) on the same cores; load average %s just "
+             "before the wrk runs (the machine is shared)"
+             % (meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("mem", "?"), meta.get("load", "?")))
     g.append("- Mashaer commit %s; %s" % (meta.get("commit", "?"), meta.get("mashaer_threads", "")))
     g.append("- peers: %s" % meta.get("peer_versions", "?"))
     g.append("- wrk: %s threads, %s connections, %s s per round, median of %s rounds interleaved over peers"

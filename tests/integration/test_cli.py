@@ -98,7 +98,9 @@ class Cli(unittest.TestCase):
         self.assertIn("camps", p.stderr)
         # and it can come back
         _, reps = mshtest.import_layer(db, mshtest.demo_path("camps.geojson"), "camps")
-        self.assertEqual(reps[0]["features"], mshtest.Store(db).count("camps"))
+        with mshtest.Store(db) as st:
+            self.assertEqual(reps[0]["features"], st.count("camps"))
+            self.assertEqual(set(st.registry()), {"sites", "routes", "camps"})
 
     def test_serve_missing_store(self):
         p = mshtest.run_mashaer("serve", "--db", mshtest.work_path("nope.sqlite"), "--port", "0", timeout=20)
@@ -110,7 +112,7 @@ class Cli(unittest.TestCase):
     def test_serve_starts_and_stops(self):
         db = mshtest.work_path("serve.sqlite")
         mshtest.import_demo(db, ["sites"])
-        srv = mshtest.Server(db, "--port", "0")
+        srv = mshtest.Server(db)
         srv.start()
         self.assertRegex(srv.base, r"^http://127\.0\.0\.1:\d+$")
         self.assertEqual(srv.json("/health")["layers"], 1)

@@ -11,14 +11,12 @@ file bumps the version and replaces the features instead of appending.
 import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
-from mshtest import ogr  # noqa: E402
 
 
 def snapshot(db):

@@ -11,13 +11,14 @@ for CSV and KML):
   places.kml       a KML with a point, a line and a polygon
 """
 
+import math
 import os
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
-from mshtest import gdal, ogr, osr  # noqa: E402
+from mshtest import ogr, osr  # noqa: E402
 
 DEG_TOLERANCE = 1e-6   # reprojected coordinates vs osr, degrees
 AREA_REL = 1e-9        # store areas vs the exact fixture areas (no reprojection: only float noise)
@@ -30,7 +31,6 @@ TX, TY = mshtest.lonlat_to_tile(39.90, 21.41, Z)
 
 def tile_lonlat_bounds():
     n = 1 << Z
-    import math
     w = TX / n * 360.0 - 180.0
     e = (TX + 1) / n * 360.0 - 180.0
     nn = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * TY / n))))

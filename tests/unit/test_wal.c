@@ -162,10 +162,13 @@ int main(int argc, char **argv)
             }
         }
         close(fds[1]);
-        usleep((useconds_t)(20000 + rand() % 80000));
+        uint64_t first_ack;
+        if (read(fds[0], &first_ack, 8) != 8) /* the writer is up and has acknowledged once */
+            abort();
+        usleep((useconds_t)(rand() % 80000));
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
-        uint64_t acked = 0, l;
+        uint64_t acked = first_ack, l;
         while (read(fds[0], &l, 8) == 8)
             acked = l;
         close(fds[0]);

@@ -1,0 +1,732 @@
+/* live.c: tracked people with incremental density cells, and the small live tables. */
+#include "live.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/msh_buf.h"
+#include "core/msh_tilemath.h"
+
+#define BASE_LEVEL 22
+#define CHUNK_BITS 6
+#define CHUNK_SIDE (1 << CHUNK_BITS)
+#define CHUNK_LEVEL (BASE_LEVEL - CHUNK_BITS) /* 16 */
+#define EARTH_C 40075016.685578488
+#define MAX_SPEED 15.0                        /* m/s; faster derived speeds are GPS jumps */
+
+typedef struct {
+    uint32_t count;
+    int32_t vx, vy; /* sums, cm/s */
+    uint64_t v2;    /* sum of squared speeds, (cm/s)^2 */
+} cell_t;
+
+typedef struct {
+    uint32_t key; /* chx << 16 | chy */
+    uint32_t version;
+    uint32_t population;
+    cell_t cells[CHUNK_SIDE * CHUNK_SIDE];
+} chunk_t;
+
+typedef struct {
+    uint64_t idh;
+    int64_t t_ms;
+    uint32_t wx, wy;   /* world units x 2^32 */
+    uint32_t id_off;   /* into ids: [len][bytes] */
+    uint32_t group;    /* index into groups + 1, 0 = none */
+    int16_t vx, vy;    /* cm/s */
+    uint8_t active;
+} person_t;
+
+typedef struct {
+    msh_live_item *items;
+    uint32_t n, cap;
+    uint32_t *slots; /* index + 1 */
+    uint32_t nslots;
+    uint64_t version;
+} item_tab;
+
+struct msh_live {
+    msh_live_config cfg;
+    pthread_rwlock_t lock;
+    person_t *people;
+    uint32_t npeople, cap_people;
+    uint32_t *pslots; /* index + 1, open addressing on idh */
+    uint32_t npslots;
+    msh_buf ids;
+    msh_buf groups;     /* [len][bytes] each */
+    uint32_t *gslots, ngslots, ngroups;
+    uint32_t *group_off; /* group index -> offset in groups */
+    chunk_t **chunks;
+    uint32_t nchunks, cap_chunks;
+    uint32_t *cslots, ncslots; /* chunk index + 1 by key */
+    item_tab items[MSH_FEED_COUNT];
+    uint64_t active, updates;
+};
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+static uint32_t hash32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
+void msh_live_config_init(msh_live_config *c)
+{
+    c->max_age_s = 600;
+    c->max_entities = 5000000;
+}
+
+msh_rc msh_live_new(const msh_live_config *c, msh_live **out, msh_err *err)
+{
+    msh_live *l = calloc(1, sizeof *l);
+    if (!l)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    l->cfg = *c;
+    pthread_rwlock_init(&l->lock, NULL);
+    msh_buf_init(&l->ids, (size_t)UINT32_MAX);
+    msh_buf_init(&l->groups, (size_t)UINT32_MAX);
+    *out = l;
+    return MSH_OK;
+}
+
+void msh_live_free(msh_live *l)
+{
+    if (!l)
+        return;
+    free(l->people);
+    free(l->pslots);
+    msh_buf_free(&l->ids);
+    msh_buf_free(&l->groups);
+    free(l->gslots);
+    free(l->group_off);
+    for (uint32_t i = 0; i < l->nchunks; i++)
+        free(l->chunks[i]);
+    free(l->chunks);
+    free(l->cslots);
+    for (int f = 0; f < MSH_FEED_COUNT; f++) {
+        free(l->items[f].items);
+        free(l->items[f].slots);
+    }
+    pthread_rwlock_destroy(&l->lock);
+    free(l);
+}
+
+void msh_live_rdlock(msh_live *l) { pthread_rwlock_rdlock(&l->lock); }
+void msh_live_wrlock(msh_live *l) { pthread_rwlock_wrlock(&l->lock); }
+void msh_live_unlock(msh_live *l) { pthread_rwlock_unlock(&l->lock); }
+
+/* ---- chunks ---- */
+
+static chunk_t *chunk_find(msh_live *l, uint32_t key)
+{
+    if (!l->ncslots)
+        return NULL;
+    uint32_t m = l->ncslots - 1;
+    for (uint32_t j = hash32(key) & m; l->cslots[j]; j = (j + 1) & m) {
+        chunk_t *c = l->chunks[l->cslots[j] - 1];
+        if (c->key == key)
+            return c;
+    }
+    return NULL;
+}
+
+static int chunk_rehash(msh_live *l, uint32_t nslots)
+{
+    uint32_t *s = calloc(nslots, sizeof *s);
+    if (!s)
+        return -1;
+    for (uint32_t i = 0; i < l->nchunks; i++) {
+        uint32_t j = hash32(l->chunks[i]->key) & (nslots - 1);
+        while (s[j])
+            j = (j + 1) & (nslots - 1);
+        s[j] = i + 1;
+    }
+    free(l->cslots);
+    l->cslots = s;
+    l->ncslots = nslots;
+    return 0;
+}
+
+static chunk_t *chunk_get(msh_live *l, uint32_t key)
+{
+    chunk_t *c = chunk_find(l, key);
+    if (c)
+        return c;
+    if ((l->nchunks + 1) * 2 > l->ncslots && chunk_rehash(l, l->ncslots ? l->ncslots * 2 : 256))
+        return NULL;
+    if (l->nchunks == l->cap_chunks) {
+        uint32_t nc = l->cap_chunks ? l->cap_chunks * 2 : 64;
+        chunk_t **n = realloc(l->chunks, nc * sizeof *n);
+        if (!n)
+            return NULL;
+        l->chunks = n;
+        l->cap_chunks = nc;
+    }
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->key = key;
+    l->chunks[l->nchunks++] = c;
+    uint32_t m = l->ncslots - 1, j = hash32(key) & m;
+    while (l->cslots[j])
+        j = (j + 1) & m;
+    l->cslots[j] = l->nchunks;
+    return c;
+}
+
+/* Add (sign 1) or remove (sign -1) a person's contribution to their base cell. */
+static void cell_touch(msh_live *l, const person_t *p, int sign)
+{
+    uint32_t bx = p->wx >> (32 - BASE_LEVEL), by = p->wy >> (32 - BASE_LEVEL);
+    uint32_t key = (bx >> CHUNK_BITS) << 16 | (by >> CHUNK_BITS);
+    chunk_t *c = sign > 0 ? chunk_get(l, key) : chunk_find(l, key);
+    if (!c)
+        return;
+    cell_t *cell = &c->cells[(by & (CHUNK_SIDE - 1)) * CHUNK_SIDE + (bx & (CHUNK_SIDE - 1))];
+    uint64_t v2 = (uint64_t)((int64_t)p->vx * p->vx + (int64_t)p->vy * p->vy);
+    if (sign > 0) {
+        cell->count++;
+        cell->vx += p->vx;
+        cell->vy += p->vy;
+        cell->v2 += v2;
+        c->population++;
+    } else if (cell->count) {
+        cell->count--;
+        cell->vx -= p->vx;
+        cell->vy -= p->vy;
+        cell->v2 -= v2 <= cell->v2 ? v2 : cell->v2;
+        if (!cell->count)
+            cell->vx = cell->vy = 0, cell->v2 = 0;
+        c->population--;
+    }
+    c->version++;
+}
+
+/* ---- people ---- */
+
+static int people_rehash(msh_live *l, uint32_t nslots)
+{
+    uint32_t *s = calloc(nslots, sizeof *s);
+    if (!s)
+        return -1;
+    for (uint32_t i = 0; i < l->npeople; i++) {
+        uint32_t j = (uint32_t)l->people[i].idh & (nslots - 1);
+        while (s[j])
+            j = (j + 1) & (nslots - 1);
+        s[j] = i + 1;
+    }
+    free(l->pslots);
+    l->pslots = s;
+    l->npslots = nslots;
+    return 0;
+}
+
+static const char *person_id(const msh_live *l, const person_t *p, size_t *n)
+{
+    *n = l->ids.data[p->id_off];
+    return (const char *)l->ids.data + p->id_off + 1;
+}
+
+static person_t *person_find(msh_live *l, uint64_t h, const char *id, size_t n)
+{
+    if (!l->npslots)
+        return NULL;
+    uint32_t m = l->npslots - 1;
+    for (uint32_t j = (uint32_t)h & m; l->pslots[j]; j = (j + 1) & m) {
+        person_t *p = &l->people[l->pslots[j] - 1];
+        size_t pn;
+        const char *pid;
+        if (p->idh == h && (pid = person_id(l, p, &pn), pn == n) && !memcmp(pid, id, n))
+            return p;
+    }
+    return NULL;
+}
+
+static person_t *person_add(msh_live *l, uint64_t h, const char *id, size_t n)
+{
+    if (l->npeople >= l->cfg.max_entities)
+        return NULL;
+    if ((uint64_t)(l->npeople + 1) * 4 > (uint64_t)l->npslots * 3 &&
+        people_rehash(l, l->npslots ? l->npslots * 2 : 1024))
+        return NULL;
+    if (l->npeople == l->cap_people) {
+        uint32_t nc = l->cap_people ? l->cap_people + l->cap_people / 2 : 1024;
+        person_t *np = realloc(l->people, (size_t)nc * sizeof *np);
+        if (!np)
+            return NULL;
+        l->people = np;
+        l->cap_people = nc;
+    }
+    if (l->ids.len > UINT32_MAX - 300)
+        return NULL;
+    uint32_t off = (uint32_t)l->ids.len;
+    uint8_t len8 = (uint8_t)n;
+    if (msh_buf_append(&l->ids, &len8, 1) || msh_buf_append(&l->ids, id, n))
+        return NULL;
+    person_t *p = &l->people[l->npeople];
+    memset(p, 0, sizeof *p);
+    p->idh = h;
+    p->id_off = off;
+    p->t_ms = INT64_MIN;
+    uint32_t m = l->npslots - 1, j = (uint32_t)h & m;
+    while (l->pslots[j])
+        j = (j + 1) & m;
+    l->pslots[j] = ++l->npeople;
+    return p;
+}
+
+static uint32_t group_intern(msh_live *l, const char *g)
+{
+    size_t n = strlen(g);
+    if (!n)
+        return 0;
+    uint64_t h = hash_bytes(g, n);
+    if (l->ngslots) {
+        uint32_t m = l->ngslots - 1;
+        for (uint32_t j = (uint32_t)h & m; l->gslots[j]; j = (j + 1) & m) {
+            uint32_t off = l->group_off[l->gslots[j] - 1];
+            if (l->groups.data[off] == n && !memcmp(l->groups.data + off + 1, g, n))
+                return l->gslots[j];
+        }
+    }
+    if ((l->ngroups + 1) * 2 > l->ngslots) {
+        uint32_t ns = l->ngslots ? l->ngslots * 2 : 256;
+        uint32_t *s = calloc(ns, sizeof *s);
+        uint32_t *go = realloc(l->group_off, (size_t)ns / 2 * sizeof *go);
+        if (!s || !go) {
+            free(s);
+            if (go)
+                l->group_off = go;
+            return 0;
+        }
+        l->group_off = go;
+        for (uint32_t i = 0; i < l->ngroups; i++) {
+            uint32_t off = l->group_off[i];
+            uint64_t gh = hash_bytes(l->groups.data + off + 1, l->groups.data[off]);
+            uint32_t j = (uint32_t)gh & (ns - 1);
+            while (s[j])
+                j = (j + 1) & (ns - 1);
+            s[j] = i + 1;
+        }
+        free(l->gslots);
+        l->gslots = s;
+        l->ngslots = ns;
+    }
+    uint32_t off = (uint32_t)l->groups.len;
+    uint8_t len8 = (uint8_t)n;
+    if (msh_buf_append(&l->groups, &len8, 1) || msh_buf_append(&l->groups, g, n))
+        return 0;
+    l->group_off[l->ngroups] = off;
+    uint32_t m = l->ngslots - 1, j = (uint32_t)h & m;
+    while (l->gslots[j])
+        j = (j + 1) & m;
+    l->gslots[j] = ++l->ngroups;
+    return l->ngroups;
+}
+
+static uint32_t to_u32(double w)
+{
+    double v = w * 4294967296.0;
+    if (v < 0)
+        return 0;
+    if (v > 4294967295.0)
+        return UINT32_MAX;
+    return (uint32_t)v;
+}
+
+static int16_t clamp_cm(double v)
+{
+    double cm = v * 100.0;
+    if (cm > 1500) cm = 1500;
+    if (cm < -1500) cm = -1500;
+    return (int16_t)lrint(cm);
+}
+
+static void apply_position(msh_live *l, const msh_feed_rec *r)
+{
+    uint64_t h = hash_bytes(r->id, r->id_len);
+    person_t *p = person_find(l, h, r->id, r->id_len);
+    if (!p && !(p = person_add(l, h, r->id, r->id_len)))
+        return;
+    if (r->t_ms < p->t_ms)
+        return; /* older than what we know */
+    double wx, wy;
+    msh_lonlat_to_world(r->lon, r->lat, &wx, &wy);
+    uint32_t nx = to_u32(wx), ny = to_u32(wy);
+    double vx = 0, vy = 0;
+    if ((r->has & MSH_FR_SPEED) && (r->has & MSH_FR_HEADING)) {
+        double a = r->heading * M_PI / 180.0;
+        vx = r->speed * sin(a);
+        vy = r->speed * cos(a);
+    } else if (p->active && r->t_ms > p->t_ms) {
+        double dt = (double)(r->t_ms - p->t_ms) / 1000.0;
+        double scale = EARTH_C * cos(r->lat * M_PI / 180.0) / 4294967296.0;
+        vx = ((double)nx - (double)p->wx) * scale / dt;
+        vy = -((double)ny - (double)p->wy) * scale / dt;
+        double s = hypot(vx, vy);
+        if (s > MAX_SPEED)
+            vx = vy = 0;
+    }
+    if (p->active)
+        cell_touch(l, p, -1);
+    else
+        l->active++;
+    p->wx = nx;
+    p->wy = ny;
+    p->vx = clamp_cm(vx);
+    p->vy = clamp_cm(vy);
+    p->t_ms = r->t_ms;
+    if (r->has & MSH_FR_GROUP)
+        p->group = group_intern(l, r->group);
+    p->active = 1;
+    cell_touch(l, p, 1);
+}
+
+/* ---- small tables ---- */
+
+static msh_live_item *item_find(item_tab *t, const char *id, size_t n, uint32_t *slot)
+{
+    if (!t->nslots)
+        return NULL;
+    uint32_t m = t->nslots - 1, j = (uint32_t)hash_bytes(id, n) & m;
+    for (; t->slots[j]; j = (j + 1) & m) {
+        msh_live_item *it = &t->items[t->slots[j] - 1];
+        if (it->rec.id_len == n && !memcmp(it->rec.id, id, n))
+            return it;
+    }
+    if (slot)
+        *slot = j;
+    return NULL;
+}
+
+static msh_live_item *item_add(item_tab *t, const char *id, size_t n)
+{
+    if (t->n >= 1000000)
+        return NULL;
+    if ((t->n + 1) * 2 > t->nslots) {
+        uint32_t ns = t->nslots ? t->nslots * 2 : 64;
+        uint32_t *s = calloc(ns, sizeof *s);
+        if (!s)
+            return NULL;
+        for (uint32_t i = 0; i < t->n; i++) {
+            uint32_t j = (uint32_t)hash_bytes(t->items[i].rec.id, t->items[i].rec.id_len) & (ns - 1);
+            while (s[j])
+                j = (j + 1) & (ns - 1);
+            s[j] = i + 1;
+        }
+        free(t->slots);
+        t->slots = s;
+        t->nslots = ns;
+    }
+    if (t->n == t->cap) {
+        uint32_t nc = t->cap ? t->cap * 2 : 64;
+        msh_live_item *ni = realloc(t->items, nc * sizeof *ni);
+        if (!ni)
+            return NULL;
+        t->items = ni;
+        t->cap = nc;
+    }
+    uint32_t slot = 0;
+    item_find(t, id, n, &slot);
+    msh_live_item *it = &t->items[t->n];
+    memset(it, 0, sizeof *it);
+    t->slots[slot] = ++t->n;
+    return it;
+}
+
+static void apply_item(msh_live *l, msh_feed feed, const msh_feed_rec *r)
+{
+    item_tab *t = &l->items[feed];
+    msh_live_item *it = item_find(t, r->id, r->id_len, NULL);
+    int is_new = !it;
+    if (!it && !(it = item_add(t, r->id, r->id_len)))
+        return;
+    if (!is_new && r->t_ms < it->rec.t_ms)
+        return;
+    msh_feed_rec prev = it->rec;
+    it->rec = *r;
+    if (!(r->has & MSH_FR_LOC) && (prev.has & MSH_FR_LOC)) { /* a gate count without a location keeps the old one */
+        it->rec.lon = prev.lon;
+        it->rec.lat = prev.lat;
+        it->rec.has |= MSH_FR_LOC;
+    }
+    if (feed == MSH_FEED_INCIDENTS) {
+        if (!(r->has & MSH_FR_STATUS) && !is_new) /* an update without a status keeps the lifecycle */
+            it->rec.status = prev.status;
+        int s = it->rec.status;
+        if (is_new && s > MSH_INC_REPORTED)
+            it->status_ms[MSH_INC_REPORTED] = r->t_ms; /* first heard of already dispatched: reported then */
+        if (!it->status_ms[s])
+            it->status_ms[s] = r->t_ms;
+        if (!is_new && s < (int)prev.status) /* a lifecycle never goes back */
+            it->rec.status = prev.status;
+    } else if (feed == MSH_FEED_GATES) {
+        if (!(r->has & MSH_FR_CAPACITY) && (prev.has & MSH_FR_CAPACITY)) {
+            it->rec.capacity = prev.capacity;
+            it->rec.has |= MSH_FR_CAPACITY;
+        }
+        it->in_total += r->in;
+        it->out_total += r->out;
+        double dt = is_new ? 0 : (double)(r->t_ms - prev.t_ms) / 3600000.0;
+        if (dt > 0)
+            it->flow_per_hour = (double)(r->in + r->out) / dt;
+    }
+    it->updates++;
+    t->version++;
+}
+
+size_t msh_live_apply(msh_live *l, msh_feed feed, const msh_feed_rec *recs, size_t n, int64_t now_ms)
+{
+    (void)now_ms;
+    for (size_t i = 0; i < n; i++) {
+        if (feed == MSH_FEED_POSITIONS)
+            apply_position(l, &recs[i]);
+        else
+            apply_item(l, feed, &recs[i]);
+    }
+    l->updates += n;
+    return n;
+}
+
+size_t msh_live_expire(msh_live *l, int64_t now_ms)
+{
+    int64_t cutoff = now_ms - (int64_t)l->cfg.max_age_s * 1000;
+    size_t n = 0;
+    msh_live_wrlock(l);
+    for (uint32_t i = 0; i < l->npeople; i++) {
+        person_t *p = &l->people[i];
+        if (p->active && p->t_ms < cutoff) {
+            cell_touch(l, p, -1);
+            p->active = 0;
+            l->active--;
+            n++;
+        }
+    }
+    msh_live_unlock(l);
+    return n;
+}
+
+/* ---- reading ---- */
+
+typedef struct {
+    uint64_t count;
+    int64_t vx, vy;
+    uint64_t v2;
+} acc_t;
+
+/* Chunks meeting box: every existing chunk when that is cheaper than looking each one up. */
+static void for_chunks(msh_live *l, const double box[4], void (*fn)(void *, chunk_t *), void *ud)
+{
+    double n = (double)(1u << CHUNK_LEVEL);
+    double x0 = floor(box[0] * n), y0 = floor(box[1] * n), x1 = floor(box[2] * n), y1 = floor(box[3] * n);
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    if (x1 > n - 1) x1 = n - 1;
+    if (y1 > n - 1) y1 = n - 1;
+    if (x1 < x0 || y1 < y0)
+        return;
+    double span = (x1 - x0 + 1) * (y1 - y0 + 1);
+    if (span > (double)l->nchunks) {
+        for (uint32_t i = 0; i < l->nchunks; i++) {
+            chunk_t *c = l->chunks[i];
+            double cx = c->key >> 16, cy = c->key & 0xffff;
+            if (cx >= x0 && cx <= x1 && cy >= y0 && cy <= y1)
+                fn(ud, c);
+        }
+        return;
+    }
+    for (uint32_t cx = (uint32_t)x0; cx <= (uint32_t)x1; cx++)
+        for (uint32_t cy = (uint32_t)y0; cy <= (uint32_t)y1; cy++) {
+            chunk_t *c = chunk_find(l, cx << 16 | cy);
+            if (c)
+                fn(ud, c);
+        }
+}
+
+typedef struct {
+    int shift;
+    uint32_t ox0, oy0, nx, ny;
+    acc_t *acc;
+} cells_job;
+
+static void cells_chunk(void *ud, chunk_t *c)
+{
+    cells_job *j = ud;
+    if (!c->population)
+        return;
+    uint32_t bx0 = (c->key >> 16) << CHUNK_BITS, by0 = (c->key & 0xffff) << CHUNK_BITS;
+    for (uint32_t k = 0; k < CHUNK_SIDE * CHUNK_SIDE; k++) {
+        const cell_t *cell = &c->cells[k];
+        if (!cell->count)
+            continue;
+        uint32_t ox = ((bx0 + (k & (CHUNK_SIDE - 1))) >> j->shift), oy = ((by0 + (k >> CHUNK_BITS)) >> j->shift);
+        if (ox < j->ox0 || oy < j->oy0 || ox - j->ox0 >= j->nx || oy - j->oy0 >= j->ny)
+            continue;
+        acc_t *a = &j->acc[(size_t)(oy - j->oy0) * j->nx + (ox - j->ox0)];
+        a->count += cell->count;
+        a->vx += cell->vx;
+        a->vy += cell->vy;
+        a->v2 += cell->v2;
+    }
+}
+
+void msh_live_cells(msh_live *l, int level, const double box[4], msh_live_cell_fn fn, void *ud)
+{
+    if (level > BASE_LEVEL)
+        level = BASE_LEVEL;
+    if (level < 0)
+        level = 0;
+    double n = (double)(1u << level);
+    double x0 = fmax(0, floor(box[0] * n)), y0 = fmax(0, floor(box[1] * n));
+    double x1 = fmin(n - 1, floor(box[2] * n)), y1 = fmin(n - 1, floor(box[3] * n));
+    if (x1 < x0 || y1 < y0 || (x1 - x0 + 1) * (y1 - y0 + 1) > 4.0e6)
+        return;
+    cells_job j = {BASE_LEVEL - level, (uint32_t)x0, (uint32_t)y0, (uint32_t)(x1 - x0 + 1), (uint32_t)(y1 - y0 + 1), NULL};
+    j.acc = calloc((size_t)j.nx * j.ny, sizeof *j.acc);
+    if (!j.acc)
+        return;
+    for_chunks(l, box, cells_chunk, &j);
+    for (uint32_t y = 0; y < j.ny; y++)
+        for (uint32_t x = 0; x < j.nx; x++) {
+            const acc_t *a = &j.acc[(size_t)y * j.nx + x];
+            if (!a->count)
+                continue;
+            msh_live_cell c;
+            c.level = (uint32_t)level;
+            c.cx = j.ox0 + x;
+            c.cy = j.oy0 + y;
+            c.count = (uint32_t)a->count;
+            c.mean_vx = (double)a->vx / a->count / 100.0;
+            c.mean_vy = (double)a->vy / a->count / 100.0;
+            double e2 = (double)a->v2 / a->count / 10000.0;
+            c.var_v = fmax(0, e2 - (c.mean_vx * c.mean_vx + c.mean_vy * c.mean_vy));
+            if (fn(ud, &c)) {
+                free(j.acc);
+                return;
+            }
+        }
+    free(j.acc);
+}
+
+static void version_chunk(void *ud, chunk_t *c)
+{
+    uint64_t *h = ud;
+    uint64_t v = (uint64_t)c->key << 32 | c->version;
+    *h = (*h ^ v) * 1099511628211ull;
+    *h ^= *h >> 29;
+}
+
+uint64_t msh_live_region_version(msh_live *l, const double box[4])
+{
+    uint64_t h = 1469598103934665603ull;
+    for_chunks(l, box, version_chunk, &h);
+    return h;
+}
+
+static void person_state(const msh_live *l, const person_t *p, msh_live_person *o)
+{
+    msh_world_to_lonlat(p->wx / 4294967296.0, p->wy / 4294967296.0, &o->lon, &o->lat);
+    o->t_ms = p->t_ms;
+    o->speed = (float)(hypot(p->vx, p->vy) / 100.0);
+    double hd = atan2(p->vx, p->vy) * 180.0 / M_PI;
+    o->heading = (float)(hd < 0 ? hd + 360 : hd);
+    o->group[0] = 0;
+    if (p->group) {
+        uint32_t off = l->group_off[p->group - 1];
+        memcpy(o->group, l->groups.data + off + 1, l->groups.data[off]);
+        o->group[l->groups.data[off]] = 0;
+    }
+    o->active = p->active;
+}
+
+bool msh_live_person_get(msh_live *l, const char *id, size_t n, msh_live_person *out)
+{
+    person_t *p = person_find(l, hash_bytes(id, n), id, n);
+    if (!p)
+        return false;
+    person_state(l, p, out);
+    return true;
+}
+
+void msh_live_people(msh_live *l, const double box[4], msh_live_person_fn fn, void *ud)
+{
+    uint32_t x0 = to_u32(box[0]), y0 = to_u32(box[1]), x1 = to_u32(box[2]), y1 = to_u32(box[3]);
+    char id[MSH_FEED_ID_MAX + 1];
+    for (uint32_t i = 0; i < l->npeople; i++) {
+        const person_t *p = &l->people[i];
+        if (!p->active || p->wx < x0 || p->wx > x1 || p->wy < y0 || p->wy > y1)
+            continue;
+        size_t n;
+        const char *pid = person_id(l, p, &n);
+        memcpy(id, pid, n);
+        id[n] = 0;
+        msh_live_person st;
+        person_state(l, p, &st);
+        if (fn(ud, id, &st))
+            return;
+    }
+}
+
+void msh_live_items(msh_live *l, msh_feed feed, msh_live_item_fn fn, void *ud)
+{
+    item_tab *t = &l->items[feed];
+    for (uint32_t i = 0; i < t->n; i++)
+        if (fn(ud, &t->items[i]))
+            return;
+}
+
+uint64_t msh_live_items_version(msh_live *l, msh_feed feed)
+{
+    return l->items[feed].version;
+}
+
+void msh_live_get_stats(msh_live *l, msh_live_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    msh_live_rdlock(l);
+    st->people = l->npeople;
+    st->active = l->active;
+    st->chunks = l->nchunks;
+    st->updates = l->updates;
+    for (uint32_t i = 0; i < l->nchunks; i++)
+        for (uint32_t k = 0; k < CHUNK_SIDE * CHUNK_SIDE; k++)
+            st->cells += l->chunks[i]->cells[k].count != 0;
+    for (int f = 0; f < MSH_FEED_COUNT; f++)
+        st->items[f] = l->items[f].n;
+    st->bytes = (uint64_t)l->cap_people * sizeof(person_t) + (uint64_t)l->npslots * 4 + l->ids.cap + l->groups.cap +
+                (uint64_t)l->nchunks * sizeof(chunk_t) + (uint64_t)l->ncslots * 4;
+    msh_live_unlock(l);
+}
+
+double msh_live_cell_metres(int level, double lat)
+{
+    return EARTH_C * cos(lat * M_PI / 180.0) / (double)(1u << level);
+}
+
+char msh_fruin_los(double d)
+{
+    /* Fruin walkway thresholds, persons/m2 (docs/HAJJ-FACTS.md) */
+    if (d < 0.31) return 'A';
+    if (d < 0.43) return 'B';
+    if (d < 0.72) return 'C';
+    if (d < 1.08) return 'D';
+    if (d <= 2.15) return 'E';
+    return 'F';
+}

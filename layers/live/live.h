@@ -1,0 +1,106 @@
+/* live.h: the in-memory live state: tracked people, crews, incidents, gates, sensors.
+ *
+ * Design (see docs/ARCHITECTURE.md, "Live state"):
+ * - People are kept by id in a dense array (28 bytes each: position in 32-bit
+ *   world units, time, velocity, group, state) with an open-addressing index of
+ *   id hashes. 3 million people take about 85 MB plus their id strings.
+ * - Density is kept incrementally on a grid of 2^22 cells around the world
+ *   (8.9 m at Makkah's latitude, never under 5 m), stored in chunks of 64 x 64
+ *   cells allocated where people are. A move subtracts a person from the old
+ *   cell and adds them to the new one (count, velocity sums, squared speeds),
+ *   so a tile never recounts people: it sums the cells of the chunks it covers.
+ * - Every chunk carries a version bumped by any change in it; a tile's ETag is
+ *   built from the versions of the chunks it covers, so it changes only when
+ *   its cells do.
+ * - People not heard from for max_age seconds stop counting (expire()).
+ * - Crews, incidents, gates and sensors are small tables keyed by id; an
+ *   incident keeps the time it entered each status.
+ * One reader-writer lock guards it all: feed batches take it for writing,
+ * tiles and queries for reading.
+ */
+#ifndef MSH_LIVE_H
+#define MSH_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/msh_err.h"
+#include "feeds.h"
+
+typedef struct msh_live msh_live;
+
+typedef struct msh_live_config {
+    int max_age_s;          /* positions older than this stop counting (default 600) */
+    uint32_t max_entities;  /* cap on tracked people (default 5,000,000) */
+} msh_live_config;
+
+void msh_live_config_init(msh_live_config *c);
+msh_rc msh_live_new(const msh_live_config *c, msh_live **out, msh_err *err);
+void msh_live_free(msh_live *l);
+
+void msh_live_rdlock(msh_live *l);
+void msh_live_wrlock(msh_live *l);
+void msh_live_unlock(msh_live *l);
+
+/**
+ * Apply checked records (caller holds the write lock). Records for one id
+ * older than what the store holds are ignored (out-of-order delivery); a full
+ * store refuses new ids. Returns how many changed the state.
+ */
+size_t msh_live_apply(msh_live *l, msh_feed feed, const msh_feed_rec *recs, size_t n, int64_t now_ms);
+/** Stop counting people not heard from in max_age (takes the write lock). Returns how many expired. */
+size_t msh_live_expire(msh_live *l, int64_t now_ms);
+
+/** One density cell at some grid level, summed from the base cells. */
+typedef struct msh_live_cell {
+    uint32_t level;       /* 2^level cells around the world */
+    uint32_t cx, cy;
+    uint32_t count;
+    double mean_vx, mean_vy; /* m/s, east and north */
+    double var_v;         /* variance of the velocity vectors, m2/s2 */
+} msh_live_cell;
+
+typedef int (*msh_live_cell_fn)(void *ud, const msh_live_cell *c);
+/** Cells of `level` (<= 22) meeting box (world units), counted over active people; read lock held by caller. */
+void msh_live_cells(msh_live *l, int level, const double box[4], msh_live_cell_fn fn, void *ud);
+/** A hash of the versions of the chunks meeting box; changes when any of their cells change. Read lock held. */
+uint64_t msh_live_region_version(msh_live *l, const double box[4]);
+
+typedef struct msh_live_person {
+    double lon, lat;
+    int64_t t_ms;
+    float speed, heading;
+    char group[MSH_FEED_ID_MAX + 1];
+    bool active;
+} msh_live_person;
+/** The last known state of person `id`; false if unknown. Read lock held. */
+bool msh_live_person_get(msh_live *l, const char *id, size_t n, msh_live_person *out);
+/** Every active person in box (world units): id and state. Read lock held. */
+typedef int (*msh_live_person_fn)(void *ud, const char *id, const msh_live_person *p);
+void msh_live_people(msh_live *l, const double box[4], msh_live_person_fn fn, void *ud);
+
+/** The small tables: crews, incidents, gates, sensors. */
+typedef struct msh_live_item {
+    msh_feed_rec rec;          /* the latest record */
+    int64_t status_ms[4];      /* incidents: when it entered each status (0 = not yet) */
+    int64_t in_total, out_total; /* gates: sums since the server began counting */
+    double flow_per_hour;      /* gates: persons per hour through the gate in the last interval */
+    uint64_t updates;
+} msh_live_item;
+typedef int (*msh_live_item_fn)(void *ud, const msh_live_item *it);
+/** Every item of `feed` (not positions). Read lock held. */
+void msh_live_items(msh_live *l, msh_feed feed, msh_live_item_fn fn, void *ud);
+/** A version of a small table, bumped by every change. Read lock held. */
+uint64_t msh_live_items_version(msh_live *l, msh_feed feed);
+
+typedef struct msh_live_stats {
+    uint64_t people, active, cells, chunks, items[MSH_FEED_COUNT], bytes, updates;
+} msh_live_stats;
+void msh_live_get_stats(msh_live *l, msh_live_stats *st);
+
+/** Ground size in metres of a cell at `level` and latitude `lat`. */
+double msh_live_cell_metres(int level, double lat);
+/** Fruin walkway level of service for a density in persons/m2: 'A'..'F'. */
+char msh_fruin_los(double density);
+
+#endif
