@@ -55,7 +55,10 @@ typedef struct msh_layer_info {
     msh_field *fields;
     uint64_t feature_count;
     uint64_t version;
+    int access;             /* 0: public; MSH_ACCESS_OPS: personal data, ops role only */
 } msh_layer_info;
+
+#define MSH_ACCESS_OPS 2
 
 void msh_layer_info_clear(msh_layer_info *info);
 /** Deep copy of src into dst. */
@@ -76,6 +79,9 @@ typedef struct msh_layer_vt {
     /** Call fn for every feature whose bbox meets `box` (world units), in a stable order. */
     msh_rc (*query)(msh_layer *l, const double box[4], int z, msh_feature_fn fn, void *ud);
     void (*destroy)(msh_layer *l);
+    /** Optional: a version of the data under `box` (world units) at zoom z, for ETags and
+     * cache keys of live layers, which change in places. NULL: info.version. */
+    uint64_t (*region_version)(msh_layer *l, int z, const double box[4]);
 } msh_layer_vt;
 
 struct msh_layer {

@@ -135,7 +135,7 @@ static msh_rc slayer_query(msh_layer *l, const double box[4], int z, msh_feature
     return MSH_OK;
 }
 
-static const msh_layer_vt SLAYER_VT = {slayer_query, slayer_destroy};
+static const msh_layer_vt SLAYER_VT = {slayer_query, slayer_destroy, NULL};
 
 /* Hilbert index of (x, y) on a 2^16 grid. */
 static uint32_t hilbert(uint32_t x, uint32_t y)

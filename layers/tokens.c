@@ -381,8 +381,9 @@ msh_rc msh_token_revoke(msh_store *s, const char *id_or_name, msh_err *err)
         snprintf(where, sizeof where, "%s AND revoked_at IS NOT NULL", key);
         if ((rc = count_rows(db, where, &k, &revoked, err)))
             goto out;
-        rc = msh_err_set(err, MSH_ENOTFOUND, revoked ? "the token with %s '%s' is already revoked" : "no token with %s '%s'",
-                         what, id_or_name);
+        rc = msh_err_set(err, MSH_ENOTFOUND,
+                         revoked ? "the token with %s '%s' is already revoked" : "no token with %s '%s'", what,
+                         id_or_name);
         goto out;
     }
     if (valid > 1) {

@@ -1,0 +1,51 @@
+/* ingest.h: one path for every live update, whatever carried it (HTTP, MQTT, replay).
+ *
+ * A batch body (NDJSON, or a GeoJSON FeatureCollection) is checked record by
+ * record; the good records are appended to the write-ahead log as one record
+ * and applied to the live state under its write lock (so the order in the log
+ * is the order applied), then the caller's acknowledgement waits for the log
+ * to reach the disk (group commit). Bad records are reported with their line
+ * and never hold back the good ones. At start, the log replays into the live
+ * state before anything is served.
+ */
+#ifndef MSH_INGEST_H
+#define MSH_INGEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/msh_buf.h"
+#include "feeds.h"
+#include "live.h"
+#include "wal.h"
+
+typedef struct msh_ingest msh_ingest;
+
+/** Open the log in `dir` and replay it into `live` (borrowed). *replayed gets the record count. */
+msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64_t *replayed, msh_err *err);
+void msh_ingest_close(msh_ingest *in);
+msh_live *msh_ingest_live(msh_ingest *in);
+
+typedef struct msh_ingest_result {
+    uint64_t accepted;
+    uint64_t rejected;
+    msh_buf rejections; /* JSON array items: {"line":L,"reason":"..."}, comma separated, at most max_listed */
+} msh_ingest_result;
+
+#define MSH_INGEST_MAX_LISTED 1000
+
+void msh_ingest_result_init(msh_ingest_result *r);
+void msh_ingest_result_free(msh_ingest_result *r);
+
+/**
+ * Check, log, apply and make durable one batch for `feed`. `geojson` says the body is a
+ * FeatureCollection (else NDJSON). Fails as a whole only when the body cannot be read at
+ * all (MSH_EFORMAT) or the log cannot be written (MSH_EIO: nothing was acknowledged).
+ */
+msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t len, bool geojson, int64_t now_ms,
+                        msh_ingest_result *res, msh_err *err);
+
+/** Current time in Unix epoch milliseconds. */
+int64_t msh_now_ms(void);
+
+#endif

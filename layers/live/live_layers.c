@@ -1,0 +1,281 @@
+/* live_layers.c: movement, positions, incidents, crews, gates and sensors as msh_layer. */
+#include "live_layers.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/msh_tilemath.h"
+
+typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_COUNT } ll_kind;
+
+typedef struct {
+    msh_layer base;
+    msh_live *live;
+    ll_kind kind;
+    int k_anon;
+} live_layer;
+
+typedef struct {
+    const char *name;
+    const char *gtype;
+    int access;
+    const char *fields[12];
+    msh_ftype types[12];
+} ll_def;
+
+static const ll_def DEFS[LL_COUNT] = {
+    {"movement", "Polygon", 0,
+     {"count", "density", "los", "speed", "heading", "pressure", "cell_m", NULL},
+     {MSH_FT_INT, MSH_FT_REAL, MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL}},
+    {"positions", "Point", MSH_ACCESS_OPS,
+     {"id", "group", "speed", "heading", "time", NULL},
+     {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING}},
+    {"incidents", "Point", 0,
+     {"id", "kind", "severity", "status", "description", "reported_at", "updated_at", NULL},
+     {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING}},
+    {"crews", "Point", 0,
+     {"id", "kind", "status", "name", "updated_at", NULL},
+     {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING}},
+    {"gates", "Point", 0,
+     {"id", "in_total", "out_total", "occupancy", "capacity", "flow_per_hour", "utilisation", "updated_at", NULL},
+     {MSH_FT_STRING, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING}},
+    {"sensors", "Point", 0,
+     {"id", "temperature", "relative_humidity", "air_quality_index", "pm25", "noise_laeq", "updated_at", NULL},
+     {MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING}},
+};
+
+static const msh_feed ITEM_FEED[LL_COUNT] = {MSH_FEED_POSITIONS, MSH_FEED_POSITIONS, MSH_FEED_INCIDENTS,
+                                             MSH_FEED_CREWS, MSH_FEED_GATES, MSH_FEED_SENSORS};
+
+static void iso_time(int64_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void set_str(msh_value *v, const char *s)
+{
+    v->type = MSH_FT_STRING;
+    v->u.s = s;
+    v->len = (uint32_t)strlen(s);
+}
+
+static void set_real(msh_value *v, double d)
+{
+    v->type = MSH_FT_REAL;
+    v->u.d = d;
+}
+
+static void set_int(msh_value *v, int64_t i)
+{
+    v->type = MSH_FT_INT;
+    v->u.i = i;
+}
+
+typedef struct {
+    live_layer *l;
+    const double *box;
+    msh_feature_fn fn;
+    void *ud;
+    int stop;
+} ll_job;
+
+static int on_cell(void *ud, const msh_live_cell *c)
+{
+    ll_job *j = ud;
+    if ((int)c->count < j->l->k_anon)
+        return 0;
+    double n = (double)(1u << c->level);
+    double x0 = c->cx / n, y0 = c->cy / n, x1 = (c->cx + 1) / n, y1 = (c->cy + 1) / n;
+    double lon, lat;
+    msh_world_to_lonlat((x0 + x1) / 2, (y0 + y1) / 2, &lon, &lat);
+    double side = msh_live_cell_metres((int)c->level, lat);
+    double density = c->count / (side * side);
+    double speed = hypot(c->mean_vx, c->mean_vy);
+    double heading = atan2(c->mean_vx, c->mean_vy) * 180.0 / M_PI;
+    if (heading < 0)
+        heading += 360;
+    char los[2] = {msh_fruin_los(density), 0};
+    double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
+    uint32_t parts[1] = {5 | MSH_RING_OUTER};
+    msh_value v[7];
+    memset(v, 0, sizeof v);
+    set_int(&v[0], c->count);
+    set_real(&v[1], round(density * 1000) / 1000);
+    set_str(&v[2], los);
+    set_real(&v[3], round(speed * 100) / 100);
+    set_real(&v[4], round(heading));
+    set_real(&v[5], round(density * c->var_v * 10000) / 10000);
+    set_real(&v[6], round(side * 10) / 10);
+    msh_feature f = {((uint64_t)c->level << 58) | ((uint64_t)c->cx << 29) | c->cy, {MSH_GT_POLYGON, 5, 1, xy, parts}, v};
+    return j->fn(j->ud, &f);
+}
+
+static int on_person(void *ud, const char *id, const msh_live_person *p)
+{
+    ll_job *j = ud;
+    double xy[2];
+    msh_lonlat_to_world(p->lon, p->lat, &xy[0], &xy[1]);
+    char t[32];
+    iso_time(p->t_ms, t, sizeof t);
+    msh_value v[5];
+    memset(v, 0, sizeof v);
+    set_str(&v[0], id);
+    if (p->group[0])
+        set_str(&v[1], p->group);
+    set_real(&v[2], round(p->speed * 100) / 100);
+    set_real(&v[3], round(p->heading));
+    set_str(&v[4], t);
+    msh_feature f = {0, {MSH_GT_POINT, 1, 0, xy, NULL}, v};
+    return j->fn(j->ud, &f);
+}
+
+static int on_item(void *ud, const msh_live_item *it)
+{
+    ll_job *j = ud;
+    const msh_feed_rec *r = &it->rec;
+    if (!(r->has & MSH_FR_LOC))
+        return 0;
+    double xy[2];
+    msh_lonlat_to_world(r->lon, r->lat, &xy[0], &xy[1]);
+    if (xy[0] < j->box[0] || xy[0] > j->box[2] || xy[1] < j->box[1] || xy[1] > j->box[3])
+        return 0;
+    msh_value v[8];
+    memset(v, 0, sizeof v);
+    char t1[32], t2[32];
+    iso_time(r->t_ms, t2, sizeof t2);
+    set_str(&v[0], r->id);
+    switch (j->l->kind) {
+    case LL_INCIDENTS:
+        set_str(&v[1], r->kind);
+        set_str(&v[2], msh_severity_name(r->severity));
+        set_str(&v[3], msh_inc_status_name(r->status));
+        if (r->has & MSH_FR_TEXT)
+            set_str(&v[4], r->text);
+        iso_time(it->status_ms[MSH_INC_REPORTED] ? it->status_ms[MSH_INC_REPORTED] : r->t_ms, t1, sizeof t1);
+        set_str(&v[5], t1);
+        set_str(&v[6], t2);
+        break;
+    case LL_CREWS:
+        if (r->has & MSH_FR_KIND) set_str(&v[1], r->kind);
+        if (r->has & MSH_FR_STATUS) set_str(&v[2], r->group);
+        if (r->has & MSH_FR_TEXT) set_str(&v[3], r->text);
+        set_str(&v[4], t2);
+        break;
+    case LL_GATES:
+        set_int(&v[1], it->in_total);
+        set_int(&v[2], it->out_total);
+        set_int(&v[3], it->in_total - it->out_total);
+        if (r->has & MSH_FR_CAPACITY) {
+            set_int(&v[4], r->capacity);
+            if (r->capacity > 0)
+                set_real(&v[6], round(it->flow_per_hour / r->capacity * 1000) / 1000);
+        }
+        set_real(&v[5], round(it->flow_per_hour));
+        set_str(&v[7], t2);
+        break;
+    case LL_SENSORS:
+        if (r->has & MSH_FR_TEMP) set_real(&v[1], r->temperature);
+        if (r->has & MSH_FR_HUMIDITY) set_real(&v[2], r->humidity);
+        if (r->has & MSH_FR_AQI) set_real(&v[3], r->aqi);
+        if (r->has & MSH_FR_PM25) set_real(&v[4], r->pm25);
+        if (r->has & MSH_FR_NOISE) set_real(&v[5], r->noise);
+        set_str(&v[6], t2);
+        break;
+    default:
+        return 0;
+    }
+    /* a stable id per item for MVT: a hash of its text id */
+    uint64_t h = 1469598103934665603ull;
+    for (uint32_t i = 0; i < r->id_len; i++)
+        h = (h ^ (uint8_t)r->id[i]) * 1099511628211ull;
+    msh_feature f = {h >> 11, {MSH_GT_POINT, 1, 0, xy, NULL}, v};
+    return j->fn(j->ud, &f);
+}
+
+static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_fn fn, void *ud)
+{
+    live_layer *l = (live_layer *)base;
+    ll_job j = {l, box, fn, ud, 0};
+    msh_live_rdlock(l->live);
+    switch (l->kind) {
+    case LL_MOVEMENT: {
+        int level = z + 6 > 22 ? 22 : z + 6;
+        msh_live_cells(l->live, level, box, on_cell, &j);
+        break;
+    }
+    case LL_POSITIONS: msh_live_people(l->live, box, on_person, &j); break;
+    default: msh_live_items(l->live, ITEM_FEED[l->kind], on_item, &j); break;
+    }
+    msh_live_unlock(l->live);
+    return MSH_OK;
+}
+
+static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
+{
+    live_layer *l = (live_layer *)base;
+    (void)z;
+    msh_live_rdlock(l->live);
+    uint64_t v = l->kind == LL_MOVEMENT || l->kind == LL_POSITIONS ? msh_live_region_version(l->live, box)
+                                                                   : msh_live_items_version(l->live, ITEM_FEED[l->kind]);
+    msh_live_unlock(l->live);
+    return v;
+}
+
+static void ll_destroy(msh_layer *base)
+{
+    msh_layer_info_clear(&base->info);
+    free(base);
+}
+
+static const msh_layer_vt LL_VT = {ll_query, ll_destroy, ll_region_version};
+
+msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size_t *n, msh_err *err)
+{
+    *layers = calloc(LL_COUNT, sizeof **layers);
+    *n = 0;
+    if (!*layers)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    for (int k = 0; k < LL_COUNT; k++) {
+        const ll_def *d = &DEFS[k];
+        live_layer *l = calloc(1, sizeof *l);
+        msh_layer_info info;
+        memset(&info, 0, sizeof info);
+        msh_field fields[12];
+        uint32_t nf = 0;
+        while (d->fields[nf]) {
+            fields[nf].name = (char *)d->fields[nf];
+            fields[nf].type = d->types[nf];
+            nf++;
+        }
+        info.name = (char *)d->name;
+        info.kind = (char *)"live";
+        info.geometry_type = (char *)d->gtype;
+        info.bounds[0] = -180;
+        info.bounds[1] = -85.0511;
+        info.bounds[2] = 180;
+        info.bounds[3] = 85.0511;
+        info.minzoom = 0;
+        info.maxzoom = 22;
+        info.nfields = nf;
+        info.fields = fields;
+        info.version = 1;
+        info.access = d->access;
+        if (!l || msh_layer_info_copy(&l->base.info, &info)) {
+            free(l);
+            return msh_err_set(err, MSH_ENOMEM, "out of memory");
+        }
+        l->base.vt = &LL_VT;
+        atomic_init(&l->base.refs, 1);
+        l->live = live;
+        l->kind = (ll_kind)k;
+        l->k_anon = k_anon;
+        (*layers)[(*n)++] = &l->base;
+    }
+    return MSH_OK;
+}

@@ -1,0 +1,22 @@
+/* live_layers.h: the live state as map layers (the msh_layer interface), so tiles,
+ * the catalog and every later output read it the way they read static layers.
+ *
+ * - movement: density cells (polygons) with count, density (persons/m2), los (Fruin
+ *   walkway A-F), speed and heading (of the mean velocity), pressure (Helbing: density x
+ *   variance of the velocities, 1/s2). Cells are 2^(z+6) around the world at zoom z
+ *   (64 a tile side), never finer than the 2^22 base grid (8.9 m at Makkah). A cell with
+ *   fewer than k people is left out (privacy).
+ * - positions: individual people (ops role only).
+ * - incidents, crews, gates, sensors: points with their latest state.
+ * Each layer's region_version changes only when the data under a tile does.
+ */
+#ifndef MSH_LIVE_LAYERS_H
+#define MSH_LIVE_LAYERS_H
+
+#include "layer.h"
+#include "live.h"
+
+/** Make the live layers over `live` (borrowed: it must outlive them). k: the smallest cell count shown. */
+msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size_t *n, msh_err *err);
+
+#endif
