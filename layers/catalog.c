@@ -26,7 +26,18 @@ static uint64_t mix(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+static int cmp_layer(const void *a, const void *b)
+{
+    return strcmp((*(msh_layer *const *)a)->info.name, (*(msh_layer *const *)b)->info.name);
+}
+
 msh_rc msh_catalog_load(msh_store *s, const msh_catalog *prev, msh_catalog **out, msh_err *err)
+{
+    return msh_catalog_load_with(s, prev, NULL, 0, out, err);
+}
+
+msh_rc msh_catalog_load_with(msh_store *s, const msh_catalog *prev, msh_layer *const *extras, size_t nextras,
+                             msh_catalog **out, msh_err *err)
 {
     *out = NULL;
     msh_layer_info *infos = NULL;
@@ -35,7 +46,7 @@ msh_rc msh_catalog_load(msh_store *s, const msh_catalog *prev, msh_catalog **out
     if (rc)
         return rc;
     msh_catalog *c = calloc(1, sizeof *c);
-    if (!c || (n && !(c->layers = calloc(n, sizeof *c->layers)))) {
+    if (!c || (n + nextras && !(c->layers = calloc(n + nextras, sizeof *c->layers)))) {
         free(c);
         msh_store_infos_free(infos, n);
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
@@ -44,6 +55,11 @@ msh_rc msh_catalog_load(msh_store *s, const msh_catalog *prev, msh_catalog **out
     snprintf(c->store_id, sizeof c->store_id, "%s", msh_store_id(s));
     c->digest = mix(1469598103934665603ull, c->store_id, strlen(c->store_id));
     for (size_t i = 0; i < n && !rc; i++) {
+        int hidden = 0;
+        for (size_t k = 0; k < nextras; k++)
+            hidden |= !strcmp(extras[k]->info.name, infos[i].name);
+        if (hidden)
+            continue;
         msh_layer *old = prev ? msh_catalog_find(prev, infos[i].name, strlen(infos[i].name)) : NULL;
         if (old && old->info.version == infos[i].version) {
             c->layers[c->n++] = msh_layer_retain(old);
@@ -56,6 +72,12 @@ msh_rc msh_catalog_load(msh_store *s, const msh_catalog *prev, msh_catalog **out
         c->digest = mix(c->digest, &infos[i].version, sizeof infos[i].version);
     }
     msh_store_infos_free(infos, n);
+    for (size_t k = 0; k < nextras && !rc; k++) {
+        c->layers[c->n++] = msh_layer_retain(extras[k]);
+        c->digest = mix(c->digest, extras[k]->info.name, strlen(extras[k]->info.name) + 1);
+    }
+    if (!rc && c->n > 1)
+        qsort(c->layers, c->n, sizeof *c->layers, cmp_layer);
     if (rc) {
         msh_catalog_release(c);
         return rc;

@@ -17,6 +17,12 @@ typedef struct msh_catalog msh_catalog;
 
 /** Build a snapshot of `s`, reusing unchanged layers of `prev` (may be NULL). One reference. */
 msh_rc msh_catalog_load(msh_store *s, const msh_catalog *prev, msh_catalog **out, msh_err *err);
+/**
+ * The same, plus `extras` (live layers, borrowed: the snapshot takes its own references).
+ * A store layer with the name of an extra is hidden by it.
+ */
+msh_rc msh_catalog_load_with(msh_store *s, const msh_catalog *prev, msh_layer *const *extras, size_t nextras,
+                             msh_catalog **out, msh_err *err);
 msh_catalog *msh_catalog_retain(msh_catalog *c);
 void msh_catalog_release(msh_catalog *c);
 

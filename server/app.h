@@ -30,6 +30,10 @@ typedef struct msh_config {
     int max_age;            /* Cache-Control max-age for tiles, seconds */
     int reload_ms;          /* how often the store is checked for new data */
     size_t max_tile_bytes;  /* a tile larger than this is an error */
+    const char *live_dir;   /* write-ahead log of the live feeds; NULL: live feeds off */
+    size_t max_body_bytes;  /* largest feed batch accepted */
+    int position_max_age;   /* seconds after which a position stops counting */
+    int k_anon;             /* density cells with fewer people are not shown */
 } msh_config;
 
 typedef struct msh_app {
@@ -41,6 +45,10 @@ typedef struct msh_app {
     msh_token_set *tokens;    /* the valid write tokens; checked only under tok_lock */
     msh_tile_cache *cache;
     msh_metrics *metrics;
+    struct msh_live *live;          /* live state (layers/live/live.h), NULL when off */
+    struct msh_ingest *ingest;      /* the one write path into it */
+    msh_layer **live_layers;        /* movement, positions, incidents, ... as layers */
+    size_t nlive;
     pthread_key_t tiler_key;
     pthread_t reload_thread;
     atomic_bool stop;

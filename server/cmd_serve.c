@@ -11,6 +11,8 @@
 
 #include "commands.h"
 #include "http.h"
+#include "live/ingest.h"
+#include "live/live_layers.h"
 #include "tile.h"
 
 static volatile sig_atomic_t g_stop; /* set by the signal handler only */
@@ -65,9 +67,17 @@ static void *reload_main(void *arg)
 {
     msh_app *app = arg;
     long seen = msh_store_data_version(app->store);
+    double last_expire = now_s();
     while (!atomic_load(&app->stop)) {
-        struct timespec ts = {app->cfg.reload_ms / 1000, (long)(app->cfg.reload_ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
+        /* sleep in short steps so that shutdown is prompt */
+        for (int slept = 0; slept < app->cfg.reload_ms && !atomic_load(&app->stop); slept += 50) {
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (app->live && now_s() - last_expire >= 1.0) {
+            msh_live_expire(app->live, msh_now_ms());
+            last_expire = now_s();
+        }
         long v = msh_store_data_version(app->store);
         if (v == seen)
             continue;
@@ -75,7 +85,7 @@ static void *reload_main(void *arg)
         msh_catalog *cur = msh_app_catalog(app);
         msh_catalog *next = NULL;
         msh_err err;
-        if (msh_catalog_load(app->store, cur, &next, &err)) {
+        if (msh_catalog_load_with(app->store, cur, app->live_layers, app->nlive, &next, &err)) {
             fprintf(stderr, "mashaer: reload failed, still serving the previous data: %s\n", err.msg);
         } else if (msh_catalog_digest(next) != msh_catalog_digest(cur)) {
             pthread_mutex_lock(&app->cat_lock);
@@ -91,6 +101,41 @@ static void *reload_main(void *arg)
         reload_tokens(app);
     }
     return NULL;
+}
+
+/* Live feeds: the state, its write-ahead log (replayed now) and its layers. */
+static msh_rc open_live(msh_app *app, msh_err *err)
+{
+    msh_live_config lc;
+    msh_live_config_init(&lc);
+    lc.max_age_s = app->cfg.position_max_age;
+    msh_rc rc = msh_live_new(&lc, &app->live, err);
+    if (rc)
+        return rc;
+    double t0 = now_s();
+    uint64_t replayed = 0;
+    if ((rc = msh_ingest_open(app->cfg.live_dir, app->live, &app->ingest, &replayed, err)))
+        return rc;
+    msh_live_expire(app->live, msh_now_ms());
+    msh_live_stats st;
+    msh_live_get_stats(app->live, &st);
+    fprintf(stderr, "mashaer: live feeds: replayed %llu updates from %s in %.2f s (%llu people, %llu active)\n",
+            (unsigned long long)replayed, app->cfg.live_dir, now_s() - t0, (unsigned long long)st.people,
+            (unsigned long long)st.active);
+    return msh_live_layers_new(app->live, app->cfg.k_anon, &app->live_layers, &app->nlive, err);
+}
+
+static void close_live(msh_app *app)
+{
+    msh_ingest_close(app->ingest);
+    app->ingest = NULL;
+    for (size_t i = 0; i < app->nlive; i++)
+        msh_layer_release(app->live_layers[i]);
+    free(app->live_layers);
+    app->live_layers = NULL;
+    app->nlive = 0;
+    msh_live_free(app->live);
+    app->live = NULL;
 }
 
 static void tiler_free(void *p)
@@ -117,6 +162,11 @@ static void usage(FILE *f)
             "  --reload-ms N        how often to look for new data in the store (default 1000)\n"
             "  --web DIR            the web viewer folder (default %s)\n"
             "  --styles DIR         the styles folder (default %s)\n"
+            "  --live-dir DIR       write-ahead log of the live feeds (default FILE.live next to the store)\n"
+            "  --no-live            serve without live feeds (POST /feeds answers 503)\n"
+            "  --max-body-mb N      largest feed batch in MiB (default 16)\n"
+            "  --position-max-age S seconds after which a tracked position stops counting (default 600)\n"
+            "  --k-anon N           density cells with fewer people are not shown (default 5)\n"
             "  -h, --help           this help\n"
             "\n"
             "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
@@ -150,12 +200,20 @@ int msh_cmd_serve(int argc, char **argv)
     app.cfg.max_age = 60;
     app.cfg.reload_ms = 1000;
     app.cfg.max_tile_bytes = (size_t)32 << 20;
+    app.cfg.max_body_bytes = (size_t)16 << 20;
+    app.cfg.position_max_age = 600;
+    app.cfg.k_anon = 5;
+    int no_live = 0;
+    char live_dir_default[4096];
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
         {"port", required_argument, 0, 'p'},     {"threads", required_argument, 0, 't'},
         {"cache-mb", required_argument, 0, 'c'}, {"max-age", required_argument, 0, 'a'},
         {"reload-ms", required_argument, 0, 'r'}, {"web", required_argument, 0, 'w'},
         {"styles", required_argument, 0, 's'},   {"help", no_argument, 0, 'h'},
+        {"live-dir", required_argument, 0, 'L'}, {"no-live", no_argument, 0, 'N'},
+        {"max-body-mb", required_argument, 0, 'B'}, {"position-max-age", required_argument, 0, 'A'},
+        {"k-anon", required_argument, 0, 'K'},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -171,6 +229,11 @@ int msh_cmd_serve(int argc, char **argv)
         case 'r': if (parse_int("--reload-ms", optarg, 50, 3600000, &v)) return 2; app.cfg.reload_ms = (int)v; break;
         case 'w': app.cfg.web_dir = optarg; break;
         case 's': app.cfg.styles_dir = optarg; break;
+        case 'L': app.cfg.live_dir = optarg; break;
+        case 'N': no_live = 1; break;
+        case 'B': if (parse_int("--max-body-mb", optarg, 1, 1024, &v)) return 2; app.cfg.max_body_bytes = (size_t)v << 20; break;
+        case 'A': if (parse_int("--position-max-age", optarg, 1, 86400 * 7, &v)) return 2; app.cfg.position_max_age = (int)v; break;
+        case 'K': if (parse_int("--k-anon", optarg, 1, 1000, &v)) return 2; app.cfg.k_anon = (int)v; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -189,6 +252,12 @@ int msh_cmd_serve(int argc, char **argv)
                 app.cfg.db_path, app.cfg.db_path);
         return 1;
     }
+    if (no_live) {
+        app.cfg.live_dir = NULL;
+    } else if (!app.cfg.live_dir) {
+        snprintf(live_dir_default, sizeof live_dir_default, "%s.live", app.cfg.db_path);
+        app.cfg.live_dir = live_dir_default;
+    }
     snprintf(app.tile_cache_control, sizeof app.tile_cache_control,
              app.cfg.max_age ? "public, max-age=%d" : "no-cache", app.cfg.max_age);
     msh_err err;
@@ -199,8 +268,15 @@ int msh_cmd_serve(int argc, char **argv)
         return 1;
     }
     double t0 = now_s();
-    if (msh_catalog_load(app.store, NULL, &app.cat, &err)) {
+    if (app.cfg.live_dir && open_live(&app, &err)) {
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        close_live(&app);
+        msh_store_close(app.store);
+        return 1;
+    }
+    if (msh_catalog_load_with(app.store, NULL, app.live_layers, app.nlive, &app.cat, &err)) {
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        close_live(&app);
         msh_store_close(app.store);
         return 1;
     }
@@ -215,6 +291,7 @@ int msh_cmd_serve(int argc, char **argv)
     if (msh_token_set_load(app.store, &app.tokens, &err)) {
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         msh_catalog_release(app.cat);
+        close_live(&app);
         msh_store_close(app.store);
         return 1;
     }
@@ -256,6 +333,7 @@ out:
     msh_http_stop(daemon);
     msh_catalog_release(app.cat);
     msh_token_set_free(app.tokens);
+    close_live(&app);
     msh_store_close(app.store);
     msh_tile_cache_free(app.cache);
     msh_metrics_free(app.metrics);

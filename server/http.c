@@ -126,6 +126,10 @@ static void dispatch(msh_req *r)
     } else if (!strcmp(p, "/metrics")) {
         r->ep = MSH_EP_METRICS;
         msh_route_metrics(r);
+    } else if (!strncmp(p, "/feeds/", 7)) {
+        msh_route_feeds(r, p + 7);
+    } else if (!strncmp(p, "/entities/", 10)) {
+        msh_route_entity(r, p + 10);
     } else if (!strncmp(p, "/styles/", 8)) {
         r->ep = MSH_EP_STYLE;
         msh_route_styles(r, p + 8);
@@ -138,7 +142,7 @@ static void dispatch(msh_req *r)
 static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, WWW-Authenticate");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "Mashaer/" MSH_VERSION);
     if (r->resp.ctype)
@@ -156,25 +160,62 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
     return MHD_YES;
 }
 
+/* Per-request state of a POST: its body, capped at cfg.max_body_bytes. */
+typedef struct {
+    msh_buf body;
+    bool too_large;
+    bool answered;
+} body_state;
+
+static int seen_headers; /* address only: marks "headers seen" in a GET's request context */
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (*con_cls && *con_cls != &seen_headers) {
+        body_state *bs = *con_cls;
+        msh_buf_free(&bs->body);
+        free(bs);
+    }
+    *con_cls = NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
     msh_app *app = cls;
     (void)version;
-    (void)upload_data;
-    static int seen_headers; /* address only: marks "headers seen" in *con_cls */
     bool is_read = !strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "OPTIONS");
-    if (*con_cls == NULL && is_read) {
-        /* First call: headers only. Answer on the next call, once the request is
-         * complete; a response queued now would make MHD close the connection. */
-        *con_cls = &seen_headers;
+    bool is_feed = !strcmp(method, "POST") && url && !strncmp(url, "/feeds/", 7);
+    if (*con_cls == NULL && (is_read || is_feed)) {
+        /* First call: headers only. Answer once the request is complete; a response queued
+         * now would make MHD close the connection. A feed POST gets a body buffer with a cap. */
+        if (is_feed) {
+            body_state *bs = calloc(1, sizeof *bs);
+            if (!bs)
+                return MHD_NO;
+            msh_buf_init(&bs->body, app->cfg.max_body_bytes + 1);
+            *con_cls = bs;
+        } else {
+            *con_cls = &seen_headers;
+        }
         return MHD_YES;
     }
+    body_state *bs = is_feed && *con_cls != &seen_headers ? *con_cls : NULL;
     if (*upload_data_size) {
+        if (bs && !bs->too_large && msh_buf_append(&bs->body, upload_data, *upload_data_size)) {
+            bs->too_large = true; /* answer 413 now; MHD closes the connection after it */
+            msh_buf_free(&bs->body);
+        }
         *upload_data_size = 0; /* a body on a read request: ignore it */
-        return MHD_YES;
+        if (!bs || !bs->too_large || bs->answered)
+            return MHD_YES;
     }
+    if (bs)
+        bs->answered = true;
     double t0 = now_s();
     msh_req r;
     memset(&r, 0, sizeof r);
@@ -185,10 +226,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.ep = MSH_EP_OTHER;
     r.resp.fd = -1;
     msh_buf_init(&r.resp.body, MSH_MAX_BODY);
+    if (bs) {
+        msh_buf_putc(&bs->body, 0); /* the cap has room for it */
+        r.body = bs->body.len ? (const char *)bs->body.data : NULL;
+        r.body_len = bs->body.len ? bs->body.len - 1 : 0;
+        r.body_too_large = bs->too_large;
+    }
     if (!strcmp(method, "OPTIONS")) {
         r.resp.status = 204;
+    } else if (is_feed) {
+        dispatch(&r);
     } else if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-        msh_resp_error(&r, 405, "method %s not allowed: this endpoint answers GET and HEAD", method);
+        msh_resp_error(&r, 405, "method %s not allowed: this endpoint answers GET and HEAD (POST goes to /feeds/{feed})", method);
     } else if (!url || url[0] != '/') {
         msh_resp_error(&r, 400, "malformed request path");
     } else {
@@ -231,7 +280,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_NO;
     add_common_headers(resp, &r);
     if (!strcmp(method, "OPTIONS")) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, POST, OPTIONS");
         MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match");
         MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
     }
@@ -261,6 +310,7 @@ msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     struct MHD_Daemon *d =
         MHD_start_daemon(flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
                          (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,

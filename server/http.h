@@ -39,6 +39,9 @@ typedef struct msh_req {
     const char *method;
     const char *path;
     msh_endpoint ep;
+    const char *body;     /* request body (POST), NUL-terminated; NULL when none */
+    size_t body_len;
+    bool body_too_large;  /* the body went past cfg.max_body_bytes and was dropped */
     msh_resp resp;
 } msh_req;
 

@@ -4,11 +4,14 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-static const char *EP_NAMES[MSH_EP_COUNT] = {"tile", "tilejson", "catalog", "style", "static", "health", "metrics", "other"};
+static const char *EP_NAMES[MSH_EP_COUNT] = {"tile", "tilejson", "catalog", "style", "static", "health", "metrics", "feeds", "other"};
 static const int CODES[] = {200, 204, 206, 304, 400, 401, 403, 404, 405, 413, 414, 422, 431, 500, 503};
 #define NCODES ((int)(sizeof CODES / sizeof CODES[0]))
 static const double BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 #define NBUCKETS ((int)(sizeof BUCKETS / sizeof BUCKETS[0]))
+
+#define FEEDS 5
+static const char *FEED_NAMES[FEEDS] = {"positions", "crews", "incidents", "gates", "sensors"};
 
 struct msh_metrics {
     atomic_uint_fast64_t req[MSH_EP_COUNT][NCODES + 1]; /* last: any other code */
@@ -16,6 +19,7 @@ struct msh_metrics {
     atomic_uint_fast64_t sum_us[MSH_EP_COUNT];
     atomic_uint_fast64_t bytes[MSH_EP_COUNT];
     atomic_uint_fast64_t tiles, tile_bytes, cache_hits, cache_misses;
+    atomic_uint_fast64_t feed_accepted[FEEDS], feed_rejected[FEEDS];
 };
 
 msh_metrics *msh_metrics_new(void)
@@ -45,6 +49,14 @@ void msh_metrics_request(msh_metrics *m, msh_endpoint ep, int status, double sec
     atomic_fetch_add_explicit(&m->hist[ep][b], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&m->sum_us[ep], (uint64_t)(seconds * 1e6), memory_order_relaxed);
     atomic_fetch_add_explicit(&m->bytes[ep], bytes, memory_order_relaxed);
+}
+
+void msh_metrics_feed(msh_metrics *m, int feed, uint64_t accepted, uint64_t rejected)
+{
+    if (feed < 0 || feed >= FEEDS)
+        return;
+    atomic_fetch_add_explicit(&m->feed_accepted[feed], accepted, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->feed_rejected[feed], rejected, memory_order_relaxed);
 }
 
 void msh_metrics_tile(msh_metrics *m, int cache_hit, uint64_t bytes)
@@ -91,6 +103,13 @@ msh_rc msh_metrics_write(const msh_metrics *cm, msh_buf *o, uint64_t cache_bytes
                       "# TYPE mashaer_http_response_bytes_total counter\n");
     for (int e = 0; e < MSH_EP_COUNT; e++)
         msh_buf_printf(o, "mashaer_http_response_bytes_total{endpoint=\"%s\"} %llu\n", EP_NAMES[e], LD(m->bytes[e]));
+    msh_buf_printf(o, "# HELP mashaer_feed_records_total Live feed records, by feed and outcome.\n"
+                      "# TYPE mashaer_feed_records_total counter\n");
+    for (int f = 0; f < FEEDS; f++)
+        msh_buf_printf(o,
+                       "mashaer_feed_records_total{feed=\"%s\",outcome=\"accepted\"} %llu\n"
+                       "mashaer_feed_records_total{feed=\"%s\",outcome=\"rejected\"} %llu\n",
+                       FEED_NAMES[f], LD(m->feed_accepted[f]), FEED_NAMES[f], LD(m->feed_rejected[f]));
     msh_buf_printf(o,
                    "# HELP mashaer_tiles_served_total Vector tiles answered with a body or 204.\n"
                    "# TYPE mashaer_tiles_served_total counter\nmashaer_tiles_served_total %llu\n"

@@ -15,6 +15,7 @@ typedef enum {
     MSH_EP_STATIC,
     MSH_EP_HEALTH,
     MSH_EP_METRICS,
+    MSH_EP_FEEDS,
     MSH_EP_OTHER,
     MSH_EP_COUNT
 } msh_endpoint;
@@ -27,6 +28,8 @@ void msh_metrics_free(msh_metrics *m);
 void msh_metrics_request(msh_metrics *m, msh_endpoint ep, int status, double seconds, uint64_t bytes);
 /** Count one tile answered: from cache or rendered, and its features. */
 void msh_metrics_tile(msh_metrics *m, int cache_hit, uint64_t bytes);
+/** Count one feed batch: records accepted and rejected. `feed` indexes msh_feed (layers/live/feeds.h). */
+void msh_metrics_feed(msh_metrics *m, int feed, uint64_t accepted, uint64_t rejected);
 /** Write every metric in the Prometheus text format; gauges given by the caller. */
 msh_rc msh_metrics_write(const msh_metrics *m, msh_buf *out, uint64_t cache_bytes, uint64_t cache_entries,
                          uint64_t layers, uint64_t features, double uptime);

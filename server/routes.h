@@ -14,6 +14,10 @@ void msh_route_health(msh_req *r);
 void msh_route_metrics(msh_req *r);
 /** /styles/{name}.json; `rest` follows "/styles/". */
 void msh_route_styles(msh_req *r, const char *rest);
+/** POST /feeds/{feed}; `rest` follows "/feeds/". */
+void msh_route_feeds(msh_req *r, const char *rest);
+/** GET /entities/{id} (ops role). */
+void msh_route_entity(msh_req *r, const char *id);
 /** Everything else under GET: the web viewer and its vendored packages. */
 void msh_route_static(msh_req *r);
 

@@ -19,7 +19,11 @@ static bool is_geojson(msh_req *r)
     const char *p = r->body, *end = r->body + r->body_len;
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
-    return end - p > 30 && memmem(p, (size_t)(end - p) < 200 ? (size_t)(end - p) : 200, "FeatureCollection", 17);
+    size_t n = (size_t)(end - p) < 200 ? (size_t)(end - p) : 200;
+    for (size_t i = 0; i + 17 <= n; i++)
+        if (!memcmp(p + i, "FeatureCollection", 17))
+            return true;
+    return false;
 }
 
 void msh_route_feeds(msh_req *r, const char *rest)

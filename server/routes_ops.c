@@ -34,8 +34,9 @@ void msh_route_catalog(msh_req *r)
             msh_buf_json_str(&b, li->fields[f].name);
             msh_buf_printf(&b, "\":\"%s\"", msh_ftype_name(li->fields[f].type));
         }
-        msh_buf_printf(&b, "},\"feature_count\":%llu,\"version\":%llu,", (unsigned long long)li->feature_count,
-                       (unsigned long long)li->version);
+        msh_buf_printf(&b, "},\"feature_count\":%llu,\"version\":%llu,\"access\":\"%s\",",
+                       (unsigned long long)li->feature_count, (unsigned long long)li->version,
+                       li->access >= MSH_ACCESS_OPS ? "ops" : "public");
         msh_buf_printf(&b, "\"tilejson\":\"%s/tiles/%s.json\",\"tiles\":\"%s/tiles/%s/{z}/{x}/{y}.mvt\"}", base,
                        li->name, base, li->name);
     }

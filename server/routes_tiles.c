@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "routes.h"
 #include "tile.h"
+#include "tilegeom.h"
 #include "tilepath.h"
 
 /* Fast deflate: tiles are compressed on the request path; level 1 costs a third of level 6
@@ -26,8 +28,10 @@ static int resolve(msh_req *r, const msh_catalog *cat, const msh_tilepath *tp, m
     return 0;
 }
 
-/* The ETag of a set of layers: the store id and every layer's name and version. */
-static void layers_etag(const msh_catalog *cat, msh_layer *const *layers, int n, char *out, size_t cap)
+/* The ETag of a set of layers: the store id and every layer's name and version; for a live
+ * layer, the version of its data under the tile (`box`, NULL for the whole layer). */
+static void layers_etag(const msh_catalog *cat, msh_layer *const *layers, int n, int z, const double *box, char *out,
+                        size_t cap)
 {
     uint64_t h = 1469598103934665603ull;
     const char *id = msh_catalog_store_id(cat);
@@ -37,6 +41,8 @@ static void layers_etag(const msh_catalog *cat, msh_layer *const *layers, int n,
         for (const char *p = layers[i]->info.name; *p; p++)
             h = (h ^ (uint8_t)*p) * 1099511628211ull;
         uint64_t v = layers[i]->info.version;
+        if (box && layers[i]->vt->region_version)
+            v = layers[i]->vt->region_version(layers[i], z, box);
         for (int b = 0; b < 8; b++)
             h = (h ^ (uint8_t)(v >> (8 * b))) * 1099511628211ull;
     }
@@ -60,9 +66,21 @@ static void tile_mvt(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
     msh_layer *layers[MSH_TILEPATH_MAX_LAYERS];
     if (resolve(r, cat, tp, layers))
         return;
+    bool live = false, personal = false;
+    for (int i = 0; i < tp->nlayers; i++) {
+        live |= layers[i]->vt->region_version != NULL;
+        personal |= layers[i]->info.access >= MSH_ACCESS_OPS;
+    }
+    if (personal && !msh_auth_require(r, MSH_ROLE_OPS))
+        return; /* individual positions are personal data */
+    msh_tile_xf xf;
+    msh_tile_xf_init(&xf, tp->z, tp->x, tp->y);
+    double box[4];
+    msh_tile_xf_query_box(&xf, box);
     char etag[48];
-    layers_etag(cat, layers, tp->nlayers, etag, sizeof etag);
-    r->resp.cache_control = app->tile_cache_control;
+    layers_etag(cat, layers, tp->nlayers, tp->z, box, etag, sizeof etag);
+    /* live tiles change any second: clients revalidate (cheap: 304 while their cells stand still) */
+    r->resp.cache_control = personal ? "private, no-cache" : live ? "no-cache" : app->tile_cache_control;
     r->resp.vary_encoding = true;
     r->resp.ctype = "application/vnd.mapbox-vector-tile";
     bool gz = msh_req_accepts_gzip(r);
@@ -196,7 +214,7 @@ static void tilejson(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
     }
     msh_buf_printf(&b, "]}\n");
     char etag[48];
-    layers_etag(cat, layers, tp->nlayers, etag, sizeof etag);
+    layers_etag(cat, layers, tp->nlayers, 0, NULL, etag, sizeof etag);
     snprintf(r->resp.etag, sizeof r->resp.etag, "%s", etag);
     r->resp.cache_control = "no-cache";
     msh_resp_body(r, 200, "application/json", b.data, b.len);

@@ -118,7 +118,8 @@ class TokenCli(unittest.TestCase):
         db = make_store("tokens.sqlite")
         self.assertEqual(listing(db)[1], [])
         made = []
-        for role, name in (("feed", "gate sensors"), ("ops", "ops-desk"), ("admin", "\u0645\u0634\u0627\u0639\u0631 admin")):
+        names = (("feed", "gate sensors"), ("ops", "ops-desk"), ("admin", "\u0645\u0634\u0627\u0639\u0631 admin"))
+        for role, name in names:
             p, tok = add(db, role, name)
             # the token alone on the first (and only) line of stdout; the note on stderr
             self.assertRegex(p.stdout, r"\Amsh_[A-Za-z0-9_-]{43}\n\Z")
