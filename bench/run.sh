@@ -26,6 +26,7 @@ INSTALL=1
 BUILD=1
 WRITE_DOC=1
 PERF=0
+PERF_ZOOMS="14,17"
 MASHAER_THREADS=""
 PG_BIN=/usr/lib/postgresql/15/bin
 RESULTS_DIR="$REPO/bench/results"
@@ -69,7 +70,9 @@ Options:
                       (default $TIMING_REPEAT; 0 skips that table)
   --mashaer-threads N pass --threads N to mashaer serve (default: its own default)
   --perf              also record a perf profile of uncached Mashaer during one extra
-                      wrk run per set (z14 and z17), written to bench/results/perf-*.txt
+                      wrk run per set and zoom (z14 and z17), written to
+                      bench/results/perf-{set}-z{zoom}.txt
+  --perf-zooms LIST   zooms for --perf (default $PERF_ZOOMS; implies --perf)
   --data DIR          the demo GeoJSON folder (default data/demo)
   --workdir DIR       keep the scratch files there (default: a fresh temp folder,
                       removed at the end)
@@ -100,6 +103,7 @@ while [ $# -gt 0 ]; do
         --timing-repeat) TIMING_REPEAT=$2; shift 2 ;;
         --mashaer-threads) MASHAER_THREADS=$2; shift 2 ;;
         --perf) PERF=1; shift ;;
+        --perf-zooms) PERF=1; PERF_ZOOMS=$2; shift 2 ;;
         --data) DATA_DIR=$(cd "$2" && pwd); shift 2 ;;
         --workdir) WORKDIR=$2; KEEP=1; shift 2 ;;
         --keep) KEEP=1; shift ;;
@@ -173,6 +177,8 @@ need() {
 need wrk wrk || die "wrk is required (apt-get install wrk)"
 need curl curl || die "curl is required"
 need python3 python3 || die "python3 is required"
+# the real interpreter: a pyenv shim costs about a second per call
+PY=$(python3 -c 'import sys; print(sys.executable)')
 need cmake cmake || die "cmake is required"
 if has_peer nginx; then need nginx nginx-light || { log "nginx unavailable: skipping it"; drop_peer nginx; }; fi
 if has_peer postgis; then
@@ -244,6 +250,10 @@ fi
 [ -x "$MASHAER" ] || die "$MASHAER is missing (build it or drop --no-build)"
 grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$REPO/build/CMakeCache.txt" 2>/dev/null \
     || log "warning: build/ is not a Release build"
+# run a private copy: a rebuild of build/ during the run must not change what is measured
+COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- layers server 2>/dev/null || echo ' + local changes')"
+cp "$MASHAER" "$W/mashaer/mashaer"
+MASHAER="$W/mashaer/mashaer"
 
 DB="$W/mashaer/demo.db"
 IFS=',' read -ra DEMO_LAYER_ARR <<<"$DEMO_LAYERS"
@@ -306,11 +316,11 @@ log "making tile lists (zooms $ZOOM_LIST, at most $CAP tiles each)"
 SAMPLED_NOTE=""
 for s in "${SET_LIST[@]}"; do
     # shellcheck disable=SC2086
-    bbox=$(python3 "$LIB" bbox ${SET_FILES[$s]})
+    bbox=$("$PY" "$LIB" bbox ${SET_FILES[$s]})
     meta "bbox_$s" "$bbox"
     echo "${SET_PREFIX[$s]}" >"$W/lists/$s.prefix"
     for z in $ZOOM_LIST; do
-        counts=$(python3 "$LIB" tiles --bbox "$bbox" --zoom "$z" --cap "$CAP" 2>&1 >"$W/lists/${s}_z$z.zxy")
+        counts=$("$PY" "$LIB" tiles --bbox "$bbox" --zoom "$z" --cap "$CAP" 2>&1 >"$W/lists/${s}_z$z.zxy")
         total=${counts% *}; kept=${counts#* }
         if [ "$total" != "$kept" ]; then
             meta "tiles_${s}_z$z" "$kept of $total (sampled)"
@@ -357,7 +367,7 @@ fi
 DUMP_MB=$(du -sm "$W/www" | cut -f1)
 meta dump_mb "$DUMP_MB"
 log "dumped $(find "$W/www" -type f | wc -l) non-empty tiles, ${DUMP_MB} MB; $(awk '$1==204' "$W/dump.log" | wc -l) answered 204"
-python3 "$LIB" features --root "$W/www" --lists "$W/lists" --out "$W/features.tsv"
+"$PY" "$LIB" features --root "$W/www" --lists "$W/lists" --out "$W/features.tsv"
 
 # ------------------------------------------------------------------ time per tile versus features (uncached Mashaer)
 if [ "$TIMING_REPEAT" -gt 0 ]; then
@@ -373,14 +383,14 @@ if [ "$TIMING_REPEAT" -gt 0 ]; then
             done
         done
     done
-    python3 "$LIB" buckets --features "$W/features.tsv" --timing "$W/timing.tsv" --md "$W/buckets.md" >/dev/null
+    "$PY" "$LIB" buckets --features "$W/features.tsv" --timing "$W/timing.tsv" --md "$W/buckets.md" >/dev/null
 fi
 
 # ------------------------------------------------------------------ peers
 declare -A PEER_URL
 PEER_URL[mashaer-uncached]=${MURL[uncached]}
 PEER_URL[mashaer-cached]=${MURL[cached]}
-PORTS=($(python3 "$LIB" freeport 4))
+PORTS=($("$PY" "$LIB" freeport 4))
 VERSIONS="wrk $( (wrk -v 2>&1 || true) | head -1 | awk '{print $2}')"
 
 if has_peer nginx; then
@@ -471,7 +481,7 @@ for s in "${SET_LIST[@]}"; do
             mkdir -p "$W/check"
             curl_pass "${PEER_URL[$p]}" "$(paths_for "$p" "$s" "$z")" "$W/raw/check.log" "$W/check"
             find "$W/check" -type f -size 0 -delete
-            feats=$(find "$W/check" -type f -print0 | xargs -0 -r python3 "$LIB" mvtcount | python3 -c '
+            feats=$(find "$W/check" -type f -print0 | xargs -0 -r "$PY" "$LIB" mvtcount | "$PY" -c '
 import json, sys
 print(sum(sum(json.loads(l.split(" ", 1)[1]).values()) for l in sys.stdin))')
             awk -v s="$s" -v z="$z" -v p="$p" -v f="$feats" '
@@ -511,18 +521,17 @@ run_wrk() { # PEER SET ZOOM ROUND
         log "wrk failed for $p $s z$z: $(tail -2 "$out" | tr '\n' ' ')"
         return
     fi
-    python3 - "$p" "$s" "$z" "$r" "$line" >>"$RESULTS" <<'EOF'
-import sys
-p, s, z, r, line = sys.argv[1:6]
-kv = dict(t.split("=", 1) for t in line.split()[1:])
-mbps = int(kv["bytes"]) / (int(kv["duration_us"]) / 1e6) / 1e6
-print("\t".join([s, z, p, r, kv["rps"], kv["p50_us"], kv["p99_us"], kv["requests"], kv["err_status"], kv["err_other"], "%.1f" % mbps]))
-EOF
-    printf '  %-17s %-8s z%-2s round %s: %10.0f tiles/s  p50 %7.2f ms  p99 %7.2f ms%s\n' "$p" "$s" "$z" "$r" \
-        "$(sed 's/.*rps=\([0-9.]*\).*/\1/' <<<"$line")" \
-        "$(sed 's/.*p50_us=\([0-9]*\).*/\1/' <<<"$line" | awk '{print $1/1000}')" \
-        "$(sed 's/.*p99_us=\([0-9]*\).*/\1/' <<<"$line" | awk '{print $1/1000}')" \
-        "$(awk '{for(i=1;i<=NF;i++) if ($i ~ /^err_/ && $i !~ /=0$/) printf " %s", $i}' <<<"$line")" >&2
+    # results.tsv: set zoom peer round rps p50_us p99_us requests err_status err_other MB/s
+    awk -v p="$p" -v s="$s" -v z="$z" -v r="$r" -v res="$RESULTS" '{
+        for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\n", s, z, p, r, v["rps"], v["p50_us"], v["p99_us"],
+            v["requests"], v["err_status"], v["err_other"], v["bytes"] / (v["duration_us"] / 1e6) / 1e6 >> res
+        err = ""
+        if (v["err_status"] + 0) err = err " err_status=" v["err_status"]
+        if (v["err_other"] + 0) err = err " err_other=" v["err_other"]
+        printf "  %-17s %-8s z%-2s round %s: %10.0f tiles/s  p50 %7.2f ms  p99 %7.2f ms%s\n", p, s, z, r, v["rps"],
+            v["p50_us"] / 1000, v["p99_us"] / 1000, err > "/dev/stderr"
+    }' <<<"$line"
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -543,19 +552,22 @@ log "wrk runs took $(( $(date +%s) - T0 )) s"
 
 # ------------------------------------------------------------------ optional perf profile
 if [ "$PERF" = 1 ] && has_peer mashaer-uncached && command -v perf >/dev/null; then
+    mkdir -p "$RESULTS_DIR"
+    rm -f "$RESULTS_DIR"/perf-*.txt
     for s in "${SET_LIST[@]}"; do
-        for z in 14 17; do
+        for z in ${PERF_ZOOMS//,/ }; do
             [ -f "$W/paths/std_${s}_z$z.txt" ] || continue
             log "perf: uncached Mashaer, $s z$z"
-            perf record -g -F 999 -p "${MPID[uncached]}" -o "$W/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+            perf record -F 999 -p "${MPID[uncached]}" -o "$W/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
             ppid=$!
             wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${DURATION}s" --timeout 30s -s "$HERE/tiles.lua" "${MURL[uncached]}" \
-                -- "$W/paths/std_${s}_z$z.txt" "$WRK_THREADS" >/dev/null 2>&1 || true
+                -- "$W/paths/std_${s}_z$z.txt" "$WRK_THREADS" | grep '^BENCH' >"$W/raw/perf-wrk.txt" || true
             wait "$ppid" || true
-            mkdir -p "$RESULTS_DIR"
-            perf report -i "$W/perf.data" --stdio --no-children 2>/dev/null | grep -v '^$' | head -80 >"$RESULTS_DIR/perf-${s}-z$z.txt" || true
-            perf report -i "$W/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
-                | head -40 >"$RESULTS_DIR/perf-${s}-z$z-flat.txt" || true
+            {
+                echo "# perf record -F 999 -p <uncached mashaer> during wrk on $s z$z: $(cat "$W/raw/perf-wrk.txt")"
+                echo "# flat profile (the Release build has no frame pointers, so no call graphs)"
+                perf report -i "$W/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
+            } >"$RESULTS_DIR/perf-${s}-z$z.txt" || true
         done
     done
 fi
@@ -569,7 +581,7 @@ mkdir -p "$RESULTS_DIR"
     meta load "$LOAD_BEFORE"
     meta cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
     meta mem "$(free -g | awk '/^Mem:/ {print $2 " GiB RAM"}')"
-    meta commit "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- layers server 2>/dev/null || echo ' + local changes')"
+    meta commit "$COMMIT"
     meta mashaer_threads "mashaer serve --threads ${MASHAER_THREADS:-default (nproc)}; uncached = --cache-mb 0, cached = default cache, each list warmed by one pass before its run"
     meta peer_versions "$VERSIONS"
     meta rounds "$ROUNDS"
@@ -588,7 +600,7 @@ mkdir -p "$RESULTS_DIR"
     if [ -s "$BUGS" ]; then notes+="\\n**Problems seen:**\\n\\n$(sed 's/^/- /' "$BUGS" | sed ':a;N;$!ba;s/\n/\\n/g')\\n"; fi
     meta notes "$notes"
 }
-python3 "$LIB" report --results "$RESULTS" --meta "$META" --md "$RESULTS_DIR/latest.md" \
+"$PY" "$LIB" report --results "$RESULTS" --meta "$META" --md "$RESULTS_DIR/latest.md" \
     --buckets "$W/buckets.md" --goals-md "$W/goals.md" --tables-md "$W/tables.md"
 if [ -f "$W/buckets.md" ]; then
     echo
@@ -605,7 +617,7 @@ if [ -s "$BUGS" ]; then
     cat "$BUGS"
 fi
 if [ "$WRITE_DOC" = 1 ]; then
-    python3 "$LIB" doc --doc "$DOC" --meta "$META" --goals-md "$W/goals.md" --tables-md "$W/tables.md" \
+    "$PY" "$LIB" doc --doc "$DOC" --meta "$META" --goals-md "$W/goals.md" --tables-md "$W/tables.md" \
         --buckets "$W/buckets.md"
     log "wrote the generated section of $DOC"
 fi

@@ -507,6 +507,15 @@ msh_rc msh_import_file(msh_store *s, const char *path, const msh_import_opts *o,
             snprintf(name, sizeof name, "%s", o->layer_name);
         else
             msh_import_layer_name(OGR_L_GetName(lyr), name, sizeof name);
+        if (!o->layer_name) {
+            char plain[64];
+            snprintf(plain, sizeof plain, "%s", OGR_L_GetName(lyr));
+            for (char *q = plain; *q; q++)
+                if (*q >= 'A' && *q <= 'Z')
+                    *q = (char)(*q - 'A' + 'a');
+            if (strcmp(plain, name))
+                note(o, "%s: source layer '%s' stored as '%s'", path, OGR_L_GetName(lyr), name);
+        }
         rc = import_layer(s, path, lyr, name, &ge, o, err);
         if (only)
             break;

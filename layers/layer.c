@@ -59,6 +59,15 @@ msh_rc msh_layer_info_copy(msh_layer_info *dst, const msh_layer_info *src)
     return MSH_OK;
 }
 
+bool msh_layer_name_live(const char *name)
+{
+    static const char *live[] = {"movement", "positions", "incidents", "crews", "gates", "sensors", NULL};
+    for (int i = 0; live[i]; i++)
+        if (!strcmp(name, live[i]))
+            return true;
+    return false;
+}
+
 bool msh_layer_name_valid(const char *name)
 {
     static const char *reserved[] = {"sqlite_", "idx_", "msh_", "spatial", "geometry_", "views_geometry",
@@ -77,5 +86,5 @@ bool msh_layer_name_valid(const char *name)
     for (int i = 0; reserved[i]; i++)
         if (!strncmp(name, reserved[i], strlen(reserved[i])))
             return false;
-    return true;
+    return !msh_layer_name_live(name);
 }

@@ -102,6 +102,9 @@ static inline void msh_layer_release(msh_layer *l)
         l->vt->destroy(l);
 }
 
+/** True for the names of the live layers (movement, positions, incidents, crews, gates, sensors). */
+bool msh_layer_name_live(const char *name);
+
 /** True when a layer name is safe as a table name and a URL segment: [a-z][a-z0-9_]{0,62}, not reserved. */
 bool msh_layer_name_valid(const char *name);
 

@@ -348,7 +348,8 @@ msh_rc msh_store_writer_begin(msh_store *s, const msh_layer_spec *spec, msh_stor
     if (!msh_layer_name_valid(spec->name))
         return msh_err_set(err, MSH_EINVAL,
                            "layer name '%s' is not allowed: use a-z, 0-9 and _, starting with a letter, up to 63 "
-                           "characters, not a reserved SpatiaLite or msh_ prefix",
+                           "characters, not a reserved SpatiaLite or msh_ prefix, nor the name of a live layer "
+                           "(movement, positions, incidents, crews, gates, sensors)",
                            spec->name);
     msh_store_writer *w = calloc(1, sizeof *w);
     if (!w)

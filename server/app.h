@@ -34,6 +34,7 @@ typedef struct msh_config {
     size_t max_body_bytes;  /* largest feed batch accepted */
     int position_max_age;   /* seconds after which a position stops counting */
     int k_anon;             /* density cells with fewer people are not shown */
+    int snapshot_s;         /* seconds between snapshots of the live state */
 } msh_config;
 
 typedef struct msh_app {

@@ -157,7 +157,9 @@ int msh_cmd_import(int argc, char **argv)
         return 2;
     }
     if (o.layer_name && !msh_layer_name_valid(o.layer_name)) {
-        fprintf(stderr, "mashaer import: --layer '%s': use a-z, 0-9 and _, starting with a letter, up to 63 characters\n",
+        fprintf(stderr,
+                "mashaer import: --layer '%s': use a-z, 0-9 and _, starting with a letter, up to 63 characters; "
+                "movement, positions, incidents, crews, gates and sensors are the live layers' names\n",
                 o.layer_name);
         return 2;
     }

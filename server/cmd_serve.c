@@ -62,12 +62,26 @@ static void reload_tokens(msh_app *app)
     fprintf(stderr, "mashaer: write tokens changed: %zu valid\n", msh_token_set_count(next));
 }
 
+/* A snapshot bounds the replay after a restart; taken when something was logged since the last. */
+static void take_snapshot(msh_app *app)
+{
+    if (!msh_ingest_unsnapshotted(app->ingest))
+        return;
+    double t0 = now_s();
+    uint64_t bytes = 0;
+    msh_err err;
+    if (msh_ingest_snapshot(app->ingest, &bytes, &err))
+        fprintf(stderr, "mashaer: snapshot failed (the log still holds everything): %s\n", err.msg);
+    else
+        fprintf(stderr, "mashaer: live snapshot: %.1f MB in %.2f s\n", bytes / 1e6, now_s() - t0);
+}
+
 /* Reload thread: PRAGMA data_version changes when another connection commits. */
 static void *reload_main(void *arg)
 {
     msh_app *app = arg;
     long seen = msh_store_data_version(app->store);
-    double last_expire = now_s();
+    double last_expire = now_s(), last_snapshot = now_s();
     while (!atomic_load(&app->stop)) {
         /* sleep in short steps so that shutdown is prompt */
         for (int slept = 0; slept < app->cfg.reload_ms && !atomic_load(&app->stop); slept += 50) {
@@ -77,6 +91,10 @@ static void *reload_main(void *arg)
         if (app->live && now_s() - last_expire >= 1.0) {
             msh_live_expire(app->live, msh_now_ms());
             last_expire = now_s();
+        }
+        if (app->ingest && now_s() - last_snapshot >= app->cfg.snapshot_s) {
+            take_snapshot(app);
+            last_snapshot = now_s();
         }
         long v = msh_store_data_version(app->store);
         if (v == seen)
@@ -167,6 +185,7 @@ static void usage(FILE *f)
             "  --max-body-mb N      largest feed batch in MiB (default 16)\n"
             "  --position-max-age S seconds after which a tracked position stops counting (default 600)\n"
             "  --k-anon N           density cells with fewer people are not shown (default 5)\n"
+            "  --snapshot-s S       seconds between snapshots of the live state (default 60)\n"
             "  -h, --help           this help\n"
             "\n"
             "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
@@ -203,6 +222,7 @@ int msh_cmd_serve(int argc, char **argv)
     app.cfg.max_body_bytes = (size_t)16 << 20;
     app.cfg.position_max_age = 600;
     app.cfg.k_anon = 5;
+    app.cfg.snapshot_s = 60;
     int no_live = 0;
     char live_dir_default[4096];
     static const struct option opts[] = {
@@ -213,7 +233,7 @@ int msh_cmd_serve(int argc, char **argv)
         {"styles", required_argument, 0, 's'},   {"help", no_argument, 0, 'h'},
         {"live-dir", required_argument, 0, 'L'}, {"no-live", no_argument, 0, 'N'},
         {"max-body-mb", required_argument, 0, 'B'}, {"position-max-age", required_argument, 0, 'A'},
-        {"k-anon", required_argument, 0, 'K'},
+        {"k-anon", required_argument, 0, 'K'},   {"snapshot-s", required_argument, 0, 'S'},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -233,6 +253,7 @@ int msh_cmd_serve(int argc, char **argv)
         case 'N': no_live = 1; break;
         case 'B': if (parse_int("--max-body-mb", optarg, 1, 1024, &v)) return 2; app.cfg.max_body_bytes = (size_t)v << 20; break;
         case 'A': if (parse_int("--position-max-age", optarg, 1, 86400 * 7, &v)) return 2; app.cfg.position_max_age = (int)v; break;
+        case 'S': if (parse_int("--snapshot-s", optarg, 1, 86400, &v)) return 2; app.cfg.snapshot_s = (int)v; break;
         case 'K': if (parse_int("--k-anon", optarg, 1, 1000, &v)) return 2; app.cfg.k_anon = (int)v; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -283,8 +304,9 @@ int msh_cmd_serve(int argc, char **argv)
     uint64_t nfeat = 0;
     for (size_t i = 0; i < msh_catalog_count(app.cat); i++)
         nfeat += msh_catalog_at(app.cat, i)->info.feature_count;
-    fprintf(stderr, "mashaer: loaded %zu layers, %llu features from %s in %.2f s\n", msh_catalog_count(app.cat),
-            (unsigned long long)nfeat, app.cfg.db_path, now_s() - t0);
+    fprintf(stderr, "mashaer: loaded %zu layers, %llu features from %s in %.2f s (and %zu live layers)\n",
+            msh_catalog_count(app.cat) - app.nlive, (unsigned long long)nfeat, app.cfg.db_path, now_s() - t0,
+            app.nlive);
     pthread_mutex_init(&app.cat_lock, NULL);
     /* write tokens (auth.c): loaded now, reloaded with the data by reload_main */
     pthread_mutex_init(&app.tok_lock, NULL);
@@ -328,6 +350,10 @@ int msh_cmd_serve(int argc, char **argv)
     fprintf(stderr, "mashaer: shutting down\n");
     atomic_store(&app.stop, true);
     pthread_join(app.reload_thread, NULL);
+    msh_http_stop(daemon); /* no more writers: the last snapshot makes the next start quick */
+    daemon = NULL;
+    if (app.ingest)
+        take_snapshot(&app);
     code = 0;
 out:
     msh_http_stop(daemon);

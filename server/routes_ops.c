@@ -1,7 +1,9 @@
 /* routes_ops.c: /catalog, /health and /metrics. */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
+#include "live/live.h"
 #include "routes.h"
 
 static double now_s(void)
@@ -9,6 +11,20 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Layers from the store (static), and their features; live layers are counted apart. */
+static size_t count_static(const msh_catalog *cat, uint64_t *features)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < msh_catalog_count(cat); i++) {
+        const msh_layer_info *li = &msh_catalog_at(cat, i)->info;
+        if (strcmp(li->kind, "static"))
+            continue;
+        n++;
+        *features += li->feature_count;
+    }
+    return n;
 }
 
 void msh_route_catalog(msh_req *r)
@@ -51,11 +67,24 @@ void msh_route_health(msh_req *r)
 {
     msh_catalog *cat = msh_app_catalog(r->app);
     uint64_t features = 0;
-    for (size_t i = 0; i < msh_catalog_count(cat); i++)
-        features += msh_catalog_at(cat, i)->info.feature_count;
-    char body[256];
-    int n = snprintf(body, sizeof body, "{\"status\":\"ok\",\"layers\":%zu,\"features\":%llu,\"uptime_s\":%.1f}\n",
-                     msh_catalog_count(cat), (unsigned long long)features, now_s() - r->app->started_at);
+    size_t nstatic = count_static(cat, &features);
+    char body[512];
+    int n = snprintf(body, sizeof body,
+                     "{\"status\":\"ok\",\"layers\":%zu,\"features\":%llu,\"live_layers\":%zu,\"uptime_s\":%.1f",
+                     nstatic, (unsigned long long)features, msh_catalog_count(cat) - nstatic,
+                     now_s() - r->app->started_at);
+    if (r->app->live) {
+        msh_live_stats st;
+        msh_live_get_stats(r->app->live, &st);
+        n += snprintf(body + n, sizeof body - (size_t)n,
+                      ",\"live\":{\"people\":%llu,\"active\":%llu,\"incidents\":%llu,\"crews\":%llu,\"gates\":%llu,"
+                      "\"sensors\":%llu,\"updates\":%llu,\"memory_bytes\":%llu}",
+                      (unsigned long long)st.people, (unsigned long long)st.active,
+                      (unsigned long long)st.items[MSH_FEED_INCIDENTS], (unsigned long long)st.items[MSH_FEED_CREWS],
+                      (unsigned long long)st.items[MSH_FEED_GATES], (unsigned long long)st.items[MSH_FEED_SENSORS],
+                      (unsigned long long)st.updates, (unsigned long long)st.bytes);
+    }
+    n += snprintf(body + n, sizeof body - (size_t)n, "}\n");
     msh_catalog_release(cat);
     r->resp.cache_control = "no-store";
     msh_resp_body(r, 200, "application/json", body, (size_t)n);
@@ -65,13 +94,23 @@ void msh_route_metrics(msh_req *r)
 {
     msh_catalog *cat = msh_app_catalog(r->app);
     uint64_t features = 0;
-    for (size_t i = 0; i < msh_catalog_count(cat); i++)
-        features += msh_catalog_at(cat, i)->info.feature_count;
+    size_t nstatic = count_static(cat, &features);
     uint64_t cb, ce;
     msh_tile_cache_stats(r->app->cache, &cb, &ce);
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
-    msh_metrics_write(r->app->metrics, &b, cb, ce, msh_catalog_count(cat), features, now_s() - r->app->started_at);
+    msh_metrics_write(r->app->metrics, &b, cb, ce, nstatic, features, now_s() - r->app->started_at);
+    if (r->app->live) {
+        msh_live_stats st;
+        msh_live_get_stats(r->app->live, &st);
+        msh_buf_printf(&b,
+                       "# HELP mashaer_live_people Tracked people known, and active (heard from within the max age).\n"
+                       "# TYPE mashaer_live_people gauge\nmashaer_live_people{state=\"known\"} %llu\n"
+                       "mashaer_live_people{state=\"active\"} %llu\n"
+                       "# HELP mashaer_live_memory_bytes Memory held by the live state.\n"
+                       "# TYPE mashaer_live_memory_bytes gauge\nmashaer_live_memory_bytes %llu\n",
+                       (unsigned long long)st.people, (unsigned long long)st.active, (unsigned long long)st.bytes);
+    }
     msh_catalog_release(cat);
     r->resp.cache_control = "no-store";
     msh_resp_body(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);

@@ -6,13 +6,54 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define REC_HEADER 9 /* WAL payload: [u8 feed][i64 received_ms] then the encoded records */
 
 struct msh_ingest {
     msh_live *live;
     msh_wal *wal;
+    char *dir;
+    uint64_t snap_lsn; /* LSN covered by the newest snapshot */
 };
+
+/* The newest snapshot in dir: its LSN (0 if none). */
+static uint64_t newest_snapshot(const char *dir, char *path, size_t cap)
+{
+    DIR *d = opendir(dir);
+    uint64_t best = 0;
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        unsigned long long v;
+        char tail[8];
+        if (sscanf(e->d_name, "snapshot-%16llx.sna%1s", &v, tail) == 2 && !strcmp(tail, "p") && v > best)
+            best = v;
+    }
+    closedir(d);
+    if (best)
+        snprintf(path, cap, "%s/snapshot-%016llx.snap", dir, (unsigned long long)best);
+    return best;
+}
+
+static msh_rc read_file(const char *path, msh_buf *out, msh_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return msh_err_set(err, MSH_EIO, "cannot read %s: %s", path, strerror(errno));
+    char chunk[1 << 16];
+    ssize_t r;
+    msh_rc rc = MSH_OK;
+    while (!rc && (r = read(fd, chunk, sizeof chunk)) > 0)
+        rc = msh_buf_append(out, chunk, (size_t)r);
+    close(fd);
+    return rc ? msh_err_set(err, rc, "snapshot %s too large", path) : MSH_OK;
+}
 
 int64_t msh_now_ms(void)
 {
@@ -53,10 +94,33 @@ msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64
     if (!in)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     in->live = live;
+    in->dir = strdup(dir);
+    if (!in->dir) {
+        free(in);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    }
+    if (mkdir(dir, 0755) && errno != EEXIST) {
+        msh_rc rc = msh_err_set(err, MSH_EIO, "cannot create %s: %s", dir, strerror(errno));
+        free(in->dir);
+        free(in);
+        return rc;
+    }
+    char snap[4096];
+    msh_rc rc = MSH_OK;
     msh_live_wrlock(live);
-    msh_rc rc = msh_wal_open(dir, 0, replay_one, live, &in->wal, err);
+    if (newest_snapshot(dir, snap, sizeof snap)) {
+        msh_buf b;
+        msh_buf_init(&b, (size_t)1 << 36);
+        rc = read_file(snap, &b, err);
+        if (!rc)
+            rc = msh_live_restore(live, b.data, b.len, &in->snap_lsn, err);
+        msh_buf_free(&b);
+    }
+    if (!rc)
+        rc = msh_wal_open(dir, in->snap_lsn, replay_one, live, &in->wal, err);
     msh_live_unlock(live);
     if (rc) {
+        free(in->dir);
         free(in);
         return rc;
     }
@@ -76,7 +140,72 @@ void msh_ingest_close(msh_ingest *in)
     if (!in)
         return;
     msh_wal_close(in->wal);
+    free(in->dir);
     free(in);
+}
+
+uint64_t msh_ingest_unsnapshotted(msh_ingest *in)
+{
+    uint64_t last = msh_wal_last_lsn(in->wal);
+    return last > in->snap_lsn ? last - in->snap_lsn : 0;
+}
+
+msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err)
+{
+    msh_buf b;
+    msh_buf_init(&b, (size_t)1 << 36);
+    /* appenders hold the write lock while they log and apply: under the read lock the
+     * state is exactly the log up to last_lsn */
+    msh_live_rdlock(in->live);
+    uint64_t lsn = msh_wal_last_lsn(in->wal);
+    msh_rc rc = msh_live_snapshot(in->live, lsn, &b, err);
+    msh_live_unlock(in->live);
+    char tmp[4096], path[4096];
+    snprintf(tmp, sizeof tmp, "%s/snapshot.tmp", in->dir);
+    snprintf(path, sizeof path, "%s/snapshot-%016llx.snap", in->dir, (unsigned long long)lsn);
+    int fd = -1;
+    if (!rc && (rc = msh_wal_sync(in->wal, lsn, err)) == MSH_OK) { /* the snapshot never runs ahead of the log */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+            rc = msh_err_set(err, MSH_EIO, "cannot write %s: %s", tmp, strerror(errno));
+    }
+    size_t off = 0;
+    while (!rc && off < b.len) {
+        ssize_t w = write(fd, b.data + off, b.len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            rc = msh_err_set(err, MSH_EIO, "cannot write %s: %s", tmp, strerror(errno));
+        else
+            off += (size_t)w;
+    }
+    if (!rc && fsync(fd))
+        rc = msh_err_set(err, MSH_EIO, "cannot sync %s: %s", tmp, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    if (!rc && rename(tmp, path))
+        rc = msh_err_set(err, MSH_EIO, "cannot rename %s: %s", tmp, strerror(errno));
+    if (!rc) {
+        int dfd = open(in->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        uint64_t prev = in->snap_lsn;
+        in->snap_lsn = lsn;
+        if (bytes)
+            *bytes = b.len;
+        /* what the snapshot covers can go: older log segments and the previous snapshot */
+        rc = msh_wal_rotate(in->wal, err);
+        if (!rc)
+            rc = msh_wal_truncate_before(in->wal, lsn, err);
+        if (prev && prev != lsn) {
+            snprintf(tmp, sizeof tmp, "%s/snapshot-%016llx.snap", in->dir, (unsigned long long)prev);
+            unlink(tmp);
+        }
+    }
+    msh_buf_free(&b);
+    return rc;
 }
 
 msh_live *msh_ingest_live(msh_ingest *in)

@@ -45,6 +45,16 @@ void msh_ingest_result_free(msh_ingest_result *r);
 msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t len, bool geojson, int64_t now_ms,
                         msh_ingest_result *res, msh_err *err);
 
+/**
+ * Write a snapshot of the live state (`snapshot-<lsn>.snap` in the log folder, written to a
+ * temporary file, synced and renamed), then drop the log segments and older snapshots it
+ * covers, so that a restart replays only what came after. Writers wait only while the state
+ * is copied to memory. *bytes gets the snapshot size.
+ */
+msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err);
+/** Records logged since the last snapshot (to decide when to take one). */
+uint64_t msh_ingest_unsnapshotted(msh_ingest *in);
+
 /** Current time in Unix epoch milliseconds. */
 int64_t msh_now_ms(void);
 

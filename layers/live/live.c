@@ -8,6 +8,7 @@
 
 #include "core/msh_buf.h"
 #include "core/msh_tilemath.h"
+#include <zlib.h>
 
 #define BASE_LEVEL 22
 #define CHUNK_BITS 6
@@ -729,4 +730,133 @@ char msh_fruin_los(double d)
     if (d < 1.08) return 'D';
     if (d <= 2.15) return 'E';
     return 'F';
+}
+
+/* ---- snapshots ---- */
+
+static const char SNAP_TAG[8] = {'M', 'S', 'H', 'L', 'I', 'V', '0', '1'};
+
+msh_rc msh_live_snapshot(msh_live *l, uint64_t lsn, msh_buf *out, msh_err *err)
+{
+    msh_rc rc = msh_buf_reserve(out, 64 + (size_t)l->npeople * 96);
+    if (rc)
+        return msh_err_set(err, rc, "snapshot: out of memory");
+    uint32_t item_size = (uint32_t)sizeof(msh_live_item);
+    msh_buf_append(out, SNAP_TAG, 8);
+    msh_buf_append(out, &lsn, 8);
+    msh_buf_append(out, &item_size, 4);
+    msh_buf_append(out, &l->npeople, 4);
+    for (uint32_t i = 0; i < l->npeople && !rc; i++) {
+        const person_t *p = &l->people[i];
+        size_t n;
+        const char *id = person_id(l, p, &n);
+        uint8_t n8 = (uint8_t)n;
+        uint8_t gn = 0;
+        const uint8_t *g = NULL;
+        if (p->group) {
+            uint32_t off = l->group_off[p->group - 1];
+            gn = l->groups.data[off];
+            g = l->groups.data + off + 1;
+        }
+        rc = msh_buf_reserve(out, 2 + n + gn + 32);
+        if (rc)
+            break;
+        msh_buf_append(out, &n8, 1);
+        msh_buf_append(out, id, n);
+        msh_buf_append(out, &p->t_ms, 8);
+        msh_buf_append(out, &p->wx, 4);
+        msh_buf_append(out, &p->wy, 4);
+        msh_buf_append(out, &p->vx, 2);
+        msh_buf_append(out, &p->vy, 2);
+        msh_buf_append(out, &p->active, 1);
+        msh_buf_append(out, &gn, 1);
+        msh_buf_append(out, g, gn);
+    }
+    for (int f = 1; f < MSH_FEED_COUNT && !rc; f++) {
+        item_tab *t = &l->items[f];
+        if (!(rc = msh_buf_append(out, &t->n, 4)))
+            rc = msh_buf_append(out, t->items, (size_t)t->n * sizeof(msh_live_item));
+    }
+    uint32_t crc = (uint32_t)crc32(0L, out->data, (uInt)out->len);
+    if (!rc)
+        rc = msh_buf_append(out, &crc, 4);
+    return rc ? msh_err_set(err, rc, "snapshot: out of memory") : MSH_OK;
+}
+
+msh_rc msh_live_restore(msh_live *l, const uint8_t *data, size_t len, uint64_t *lsn, msh_err *err)
+{
+    if (len < 28 || memcmp(data, SNAP_TAG, 8))
+        return msh_err_set(err, MSH_EFORMAT, "snapshot: not a snapshot of this format");
+    uint32_t crc;
+    memcpy(&crc, data + len - 4, 4);
+    if (crc != (uint32_t)crc32(0L, data, (uInt)(len - 4)))
+        return msh_err_set(err, MSH_EFORMAT, "snapshot: checksum mismatch");
+    const uint8_t *p = data + 8, *end = data + len - 4;
+    uint32_t item_size, np;
+    memcpy(lsn, p, 8);
+    memcpy(&item_size, p + 8, 4);
+    memcpy(&np, p + 12, 4);
+    p += 16;
+    if (item_size != sizeof(msh_live_item))
+        return msh_err_set(err, MSH_EFORMAT, "snapshot: written by another build");
+    for (uint32_t i = 0; i < np; i++) {
+        if (end - p < 1)
+            return msh_err_set(err, MSH_EFORMAT, "snapshot: truncated");
+        uint8_t n = *p++;
+        if ((size_t)(end - p) < (size_t)n + 22)
+            return msh_err_set(err, MSH_EFORMAT, "snapshot: truncated");
+        const char *id = (const char *)p;
+        p += n;
+        person_t tmp;
+        memcpy(&tmp.t_ms, p, 8);
+        memcpy(&tmp.wx, p + 8, 4);
+        memcpy(&tmp.wy, p + 12, 4);
+        memcpy(&tmp.vx, p + 16, 2);
+        memcpy(&tmp.vy, p + 18, 2);
+        tmp.active = p[20];
+        uint8_t gn = p[21];
+        p += 22;
+        if ((size_t)(end - p) < gn)
+            return msh_err_set(err, MSH_EFORMAT, "snapshot: truncated");
+        char g[256];
+        memcpy(g, p, gn);
+        g[gn] = 0;
+        p += gn;
+        person_t *pp = person_add(l, hash_bytes(id, n), id, n);
+        if (!pp)
+            return msh_err_set(err, MSH_ENOMEM, "snapshot: out of memory");
+        pp->t_ms = tmp.t_ms;
+        pp->wx = tmp.wx;
+        pp->wy = tmp.wy;
+        pp->vx = tmp.vx;
+        pp->vy = tmp.vy;
+        pp->group = gn ? group_intern(l, g) : 0;
+        pp->active = tmp.active;
+        if (pp->active) {
+            cell_touch(l, pp, 1);
+            l->active++;
+        }
+    }
+    for (int f = 1; f < MSH_FEED_COUNT; f++) {
+        uint32_t n;
+        if (end - p < 4)
+            return msh_err_set(err, MSH_EFORMAT, "snapshot: truncated");
+        memcpy(&n, p, 4);
+        p += 4;
+        if ((size_t)(end - p) / sizeof(msh_live_item) < n)
+            return msh_err_set(err, MSH_EFORMAT, "snapshot: truncated");
+        for (uint32_t i = 0; i < n; i++) {
+            msh_live_item it;
+            memcpy(&it, p, sizeof it);
+            p += sizeof it;
+            if (it.rec.id_len > MSH_FEED_ID_MAX)
+                return msh_err_set(err, MSH_EFORMAT, "snapshot: bad item");
+            msh_live_item *dst = item_add(&l->items[f], it.rec.id, it.rec.id_len);
+            if (!dst)
+                return msh_err_set(err, MSH_ENOMEM, "snapshot: out of memory");
+            *dst = it;
+        }
+        l->items[f].version++;
+    }
+    return p == end ? MSH_OK : msh_err_set(err, MSH_EFORMAT, "snapshot: trailing bytes");
 }

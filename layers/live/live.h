@@ -93,6 +93,14 @@ void msh_live_items(msh_live *l, msh_feed feed, msh_live_item_fn fn, void *ud);
 /** A version of a small table, bumped by every change. Read lock held. */
 uint64_t msh_live_items_version(msh_live *l, msh_feed feed);
 
+/**
+ * Serialise the whole state into `out` (caller holds at least the read lock). The form is
+ * this build's own (it carries a format tag and a checksum, and is refused if they differ).
+ */
+msh_rc msh_live_snapshot(msh_live *l, uint64_t lsn, msh_buf *out, msh_err *err);
+/** Load a snapshot into an empty store (caller holds the write lock); *lsn gets the LSN it covers. */
+msh_rc msh_live_restore(msh_live *l, const uint8_t *data, size_t len, uint64_t *lsn, msh_err *err);
+
 typedef struct msh_live_stats {
     uint64_t people, active, cells, chunks, items[MSH_FEED_COUNT], bytes, updates;
 } msh_live_stats;

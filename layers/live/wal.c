@@ -301,6 +301,14 @@ msh_rc msh_wal_append(msh_wal *w, uint8_t type, const void *data, size_t len, ui
     return rc ? msh_err_set(err, rc, "write-ahead log: cannot append (%s)", msh_rc_str(rc)) : MSH_OK;
 }
 
+uint64_t msh_wal_last_lsn(msh_wal *w)
+{
+    pthread_mutex_lock(&w->mu);
+    uint64_t v = w->batched_lsn;
+    pthread_mutex_unlock(&w->mu);
+    return v;
+}
+
 uint64_t msh_wal_durable_lsn(msh_wal *w)
 {
     pthread_mutex_lock(&w->mu);

@@ -41,6 +41,8 @@ void msh_wal_close(msh_wal *w);
 msh_rc msh_wal_append(msh_wal *w, uint8_t type, const void *data, size_t len, uint64_t *lsn, msh_err *err);
 /** Block until every record up to `lsn` is on disk (fdatasync). */
 msh_rc msh_wal_sync(msh_wal *w, uint64_t lsn, msh_err *err);
+/** The highest LSN handed out (appended, maybe not yet durable). */
+uint64_t msh_wal_last_lsn(msh_wal *w);
 /** The highest LSN known durable. */
 uint64_t msh_wal_durable_lsn(msh_wal *w);
 /** Start a new segment, so that older ones can be dropped after a snapshot. */

@@ -74,7 +74,8 @@ try {
   check(camps.some((c) => /[\u0600-\u06FF]/.test(c.ar || '')), 'Arabic names arrive in the rendered features');
 
   const layerCount = await page.evaluate(() => document.querySelectorAll('#layer-list input[type=checkbox]').length);
-  check(layerCount === 6, `layer list has a toggle per layer: ${layerCount}`);
+  const catalogCount = (await (await fetch(base + '/catalog')).json()).layers.length;
+  check(layerCount === catalogCount && layerCount >= 6, `layer list has a toggle per layer: ${layerCount} of ${catalogCount}`);
 
   // A click on a camp opens a popup with its attributes.
   const pt = await page.evaluate(() => {

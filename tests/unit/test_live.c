@@ -217,6 +217,30 @@ int main(int argc, char **argv)
     msh_live_rdlock(live);
     CHECK(msh_live_person_get(live, "C", 1, &pp) && !msh_live_person_get(live, "B", 1, &pp));
     msh_live_unlock(live);
+    /* snapshot, then more updates, then a restart: snapshot + the log after it */
+    uint64_t snap_bytes = 0;
+    CHECK(msh_ingest_snapshot(in, &snap_bytes, &err) == MSH_OK && snap_bytes > 0);
+    CHECK(msh_ingest_unsnapshotted(in) == 0);
+    const char *more = "{\"id\":\"D\",\"lon\":39.9,\"lat\":21.4,\"time\":1779782401000}\n"
+                       "{\"id\":\"INC-1\",\"kind\":\"fire\",\"severity\":\"critical\",\"lon\":39.9,\"lat\":21.4,\"time\":1779782401000}";
+    msh_ingest_result_init(&res);
+    CHECK(msh_ingest_batch(in, MSH_FEED_POSITIONS, more, strlen(more), false, t0, &res, &err) == MSH_OK);
+    CHECK(res.accepted == 2); /* an incident-shaped record is a fine position too */
+    msh_ingest_result_free(&res);
+    msh_ingest_result_init(&res);
+    CHECK(msh_ingest_batch(in, MSH_FEED_INCIDENTS, strchr(more, '\n') + 1, strlen(strchr(more, '\n') + 1), false, t0, &res, &err) == MSH_OK);
+    CHECK(res.accepted == 1);
+    msh_ingest_result_free(&res);
+    msh_ingest_close(in);
+    msh_live_free(live);
+    CHECK(msh_live_new(&cfg, &live, &err) == MSH_OK);
+    CHECK(msh_ingest_open(dir, live, &in, &replayed, &err) == MSH_OK);
+    msh_live_stats ls;
+    msh_live_get_stats(live, &ls);
+    CHECK(ls.people == 4 && ls.items[MSH_FEED_INCIDENTS] == 1);
+    msh_live_rdlock(live);
+    CHECK(msh_live_person_get(live, "A", 1, &pp) && msh_live_person_get(live, "D", 1, &pp));
+    msh_live_unlock(live);
     msh_ingest_close(in);
     msh_live_free(live);
     rm_rf(dir);
