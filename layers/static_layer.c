@@ -126,8 +126,8 @@ static msh_rc slayer_query(msh_layer *l, const double box[4], int z, msh_feature
         f.geom.npts = sf->npts;
         f.geom.nparts = sf->nparts;
         f.geom.xy = s->xy + 2 * (size_t)sf->pt_off;
-        f.geom.parts = s->parts + sf->part_off;
-        f.values = s->values + (size_t)hits[i] * s->base.info.nfields;
+        f.geom.parts = sf->nparts ? s->parts + sf->part_off : NULL; /* points have no parts array */
+        f.values = s->base.info.nfields ? s->values + (size_t)hits[i] * s->base.info.nfields : NULL;
         if (fn(ud, &f))
             break;
     }

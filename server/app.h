@@ -35,6 +35,11 @@ typedef struct msh_config {
     int position_max_age;   /* seconds after which a position stops counting */
     int k_anon;             /* density cells with fewer people are not shown */
     int snapshot_s;         /* seconds between snapshots of the live state */
+    const char *mqtt_addr;          /* --mqtt HOST:PORT (server/mqtt.h); NULL: no MQTT */
+    const char *mqtt_user;          /* NULL: anonymous */
+    const char *mqtt_password_file; /* the password is read from this file, never from argv */
+    const char *mqtt_client_id;     /* set: persistent session under this id; NULL: clean session */
+    int mqtt_qos;                   /* subscription QoS, 0 or 1 */
 } msh_config;
 
 typedef struct msh_app {
@@ -48,6 +53,7 @@ typedef struct msh_app {
     msh_metrics *metrics;
     struct msh_live *live;          /* live state (layers/live/live.h), NULL when off */
     struct msh_ingest *ingest;      /* the one write path into it */
+    struct msh_mqtt *mqtt;          /* MQTT client feeding `ingest` (server/mqtt.h), NULL when off */
     msh_layer **live_layers;        /* movement, positions, incidents, ... as layers */
     size_t nlive;
     pthread_key_t tiler_key;

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "live/ingest.h"
 #include "live/live_layers.h"
+#include "mqtt.h"
 #include "tile.h"
 
 static volatile sig_atomic_t g_stop; /* set by the signal handler only */
@@ -186,6 +187,12 @@ static void usage(FILE *f)
             "  --position-max-age S seconds after which a tracked position stops counting (default 600)\n"
             "  --k-anon N           density cells with fewer people are not shown (default 5)\n"
             "  --snapshot-s S       seconds between snapshots of the live state (default 60)\n"
+            "  --mqtt HOST:PORT     also take the feeds from an MQTT broker: topics mashaer/feeds/{feed},\n"
+            "                       results on mashaer/feeds/{feed}/result (retries while the broker is down)\n"
+            "  --mqtt-user NAME     MQTT user name\n"
+            "  --mqtt-password-file FILE  the MQTT password, read from FILE (first line)\n"
+            "  --mqtt-client-id ID  MQTT client id; makes the session persistent (default: own id, clean)\n"
+            "  --mqtt-qos 0|1       subscription QoS (default 1)\n"
             "  -h, --help           this help\n"
             "\n"
             "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
@@ -223,6 +230,8 @@ int msh_cmd_serve(int argc, char **argv)
     app.cfg.position_max_age = 600;
     app.cfg.k_anon = 5;
     app.cfg.snapshot_s = 60;
+    app.cfg.mqtt_qos = 1;
+    enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS };
     int no_live = 0;
     char live_dir_default[4096];
     static const struct option opts[] = {
@@ -234,6 +243,9 @@ int msh_cmd_serve(int argc, char **argv)
         {"live-dir", required_argument, 0, 'L'}, {"no-live", no_argument, 0, 'N'},
         {"max-body-mb", required_argument, 0, 'B'}, {"position-max-age", required_argument, 0, 'A'},
         {"k-anon", required_argument, 0, 'K'},   {"snapshot-s", required_argument, 0, 'S'},
+        {"mqtt", required_argument, 0, OPT_MQTT}, {"mqtt-user", required_argument, 0, OPT_MQTT_USER},
+        {"mqtt-password-file", required_argument, 0, OPT_MQTT_PASSWORD_FILE},
+        {"mqtt-client-id", required_argument, 0, OPT_MQTT_CLIENT_ID}, {"mqtt-qos", required_argument, 0, OPT_MQTT_QOS},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -255,6 +267,11 @@ int msh_cmd_serve(int argc, char **argv)
         case 'A': if (parse_int("--position-max-age", optarg, 1, 86400 * 7, &v)) return 2; app.cfg.position_max_age = (int)v; break;
         case 'S': if (parse_int("--snapshot-s", optarg, 1, 86400, &v)) return 2; app.cfg.snapshot_s = (int)v; break;
         case 'K': if (parse_int("--k-anon", optarg, 1, 1000, &v)) return 2; app.cfg.k_anon = (int)v; break;
+        case OPT_MQTT: app.cfg.mqtt_addr = optarg; break;
+        case OPT_MQTT_USER: app.cfg.mqtt_user = optarg; break;
+        case OPT_MQTT_PASSWORD_FILE: app.cfg.mqtt_password_file = optarg; break;
+        case OPT_MQTT_CLIENT_ID: app.cfg.mqtt_client_id = optarg; break;
+        case OPT_MQTT_QOS: if (parse_int("--mqtt-qos", optarg, 0, 1, &v)) return 2; app.cfg.mqtt_qos = (int)v; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -333,6 +350,11 @@ int msh_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.cfg.port = port;
+    /* MQTT: connects (and reconnects) in the background; fails only on a bad configuration */
+    if (app.cfg.mqtt_addr && msh_mqtt_start(&app, &app.mqtt, &err)) {
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        goto out;
+    }
     if (pthread_create(&app.reload_thread, NULL, reload_main, &app) != 0) {
         fprintf(stderr, "mashaer serve: cannot start the reload thread\n");
         goto out;
@@ -352,11 +374,14 @@ int msh_cmd_serve(int argc, char **argv)
     pthread_join(app.reload_thread, NULL);
     msh_http_stop(daemon); /* no more writers: the last snapshot makes the next start quick */
     daemon = NULL;
+    msh_mqtt_stop(app.mqtt); /* the other writer: waits for a batch in progress */
+    app.mqtt = NULL;
     if (app.ingest)
         take_snapshot(&app);
     code = 0;
 out:
     msh_http_stop(daemon);
+    msh_mqtt_stop(app.mqtt);
     msh_catalog_release(app.cat);
     msh_token_set_free(app.tokens);
     close_live(&app);

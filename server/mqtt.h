@@ -4,12 +4,11 @@
  * for the feed named by the last topic level, NDJSON or a GeoJSON FeatureCollection (sniffed),
  * and goes through the same write path as POST /feeds/{feed}: msh_ingest_batch (check, log,
  * apply, fsync). The answer HTTP would give is published to `mashaer/feeds/{feed}/result`
- * (QoS 0), so a device can see its rejections. libmosquitto runs its own network thread
- * (mosquitto_loop_start); every callback, and so every batch, runs on that one thread, which
- * keeps the per-connection state here free of locks. The client reconnects by itself, with a
- * backoff, for as long as the server runs: a broker that is down at start or restarts later
- * costs nothing but the messages published while nobody was subscribed (see mqtt.c on
- * sessions and acknowledgements).
+ * (QoS 0), so a device can see its rejections. One network thread runs libmosquitto's loop;
+ * every callback, and so every batch, runs on it, which keeps the per-connection state free of
+ * locks. The client reconnects by itself, with a backoff, for as long as the server runs: a
+ * broker that is down at start or restarts later costs nothing but the messages published
+ * while nobody was subscribed (see mqtt.c on threads, sessions and acknowledgements).
  */
 #ifndef MSH_MQTT_H
 #define MSH_MQTT_H

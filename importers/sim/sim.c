@@ -243,7 +243,7 @@ static void plan_all(msh_sim *s)
         g->nsteps = 0;
         g->step = 0;
         add_step(g, PL_MINA, T(8, 7, 0) + sim_uniform(r, 0, 13 * HOUR), 0);           /* the 8th, Tarwiyah */
-        add_step(g, PL_ARAFAT, T(9, 3, 0) + sim_uniform(r, 0, 4 * HOUR), 30 * MIN);   /* there by about 10:00 */
+        add_step(g, PL_ARAFAT, T(9, 2, 0) + sim_uniform(r, 0, 4 * HOUR), 30 * MIN);   /* there by about 10:00 */
         add_step(g, PL_MUZDALIFAH, T(9, SUNSET_H, SUNSET_M) + sim_uniform(r, 0, 90 * MIN), HOUR);
         if (g->weak) /* the weak may leave after midnight */
             add_step(g, PL_MINA, T(10, 0, 30) + sim_uniform(r, 0, 150 * MIN), HOUR);
@@ -335,6 +335,7 @@ static msh_rc make_groups(msh_sim *s, msh_err *err)
     for (uint32_t i = 0; i < s->ng; i++) {
         sim_group *g = &s->g[i];
         g->factor = (float)sim_uniform(r, 0.7, 1.05);
+        g->variant = (uint8_t)sim_below(r, SIM_VARIANTS);
         if (s->net.nhotels) {
             g->hotel = s->net.hotels[sim_below(r, s->net.nhotels)];
             g->spot[PL_HOTEL] = s->net.pos[g->hotel];
@@ -345,8 +346,9 @@ static msh_rc make_groups(msh_sim *s, msh_err *err)
         g->spot[PL_MINA] = camp_spot(s, 0, SITE_MINA);
         g->spot[PL_ARAFAT] = camp_spot(s, 1, SITE_ARAFAT);
         g->spot[PL_MUZDALIFAH] = sim_poly_random(&s->site[SITE_MUZDALIFAH], r);
-        g->spot[PL_JAMARAT] = disc(r, jam, 0, 60);
-        g->spot[PL_HARAM] = disc(r, kaaba, 20, 80);
+        /* the bridge is 950 m long on five levels; the mosque reaches about 250 m from the Kaaba */
+        g->spot[PL_JAMARAT] = disc(r, jam, 0, 200);
+        g->spot[PL_HARAM] = disc(r, kaaba, 20, 250);
         g->mina_entry = 0;
         double bd = INFINITY;
         for (uint32_t e = 0; e < s->net.nentry; e++) {
@@ -731,6 +733,25 @@ static void advance(sim_group *g, double d)
     g->heading = h < 0 ? h + 360 : h;
 }
 
+/* The point d metres further along the group's route. */
+static sim_pt look_ahead(const sim_group *g, double d)
+{
+    uint32_t seg = g->seg;
+    double pos = g->seg_pos + d;
+    while (seg + 1 < g->rn) {
+        sim_pt a = g->route[seg], b = g->route[seg + 1];
+        double L = sim_dist(a, b);
+        if (pos <= L) {
+            double f = L > 0 ? pos / L : 0;
+            sim_pt p = {a.x + (b.x - a.x) * f, a.y + (b.y - a.y) * f};
+            return p;
+        }
+        pos -= L;
+        seg++;
+    }
+    return g->route[g->rn - 1];
+}
+
 static msh_rc substep(msh_sim *s, double dt, msh_err *err)
 {
     /* the density grid from where the groups are now */
@@ -766,10 +787,16 @@ static msh_rc substep(msh_sim *s, double dt, msh_err *err)
             g->phase = k_walk_phase[st->place];
         }
         /* streets are about a third of the ground in the city, the roads between the sites more */
-        g->rho = density_at(s, g->x, g->y, g->route_net ? 0.35 : 0.6);
+        double walkable = g->route_net ? 0.35 : 0.6;
+        sim_pt ahead = look_ahead(g, 60);
+        double rho_ahead = density_at(s, ahead.x, ahead.y, walkable);
+        g->rho = density_at(s, g->x, g->y, walkable);
         if (g->rho > s->max_rho)
             s->max_rho = g->rho;
-        g->speed = fmax(0.1, g->factor * msh_sim_weidmann(g->rho));
+        if (rho_ahead >= 5.4 && g->rho < 4)
+            g->speed = 0; /* do not walk into a jam: queue before it (who is in it moves on) */
+        else
+            g->speed = fmax(0.1, g->factor * msh_sim_weidmann(fmax(g->rho, rho_ahead)));
         advance(g, g->speed * dt);
         if (g->seg + 1 >= g->rn) {
             int to = g->steps[g->step].place;
@@ -886,7 +913,10 @@ msh_rc msh_sim_create(const msh_sim_opts *o, msh_sim **out, msh_err *err)
     if (!s)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     s->o = *o;
-    snprintf(s->run_id, sizeof s->run_id, "%s", o->run_id ? o->run_id : "0");
+    snprintf(s->run_id, sizeof s->run_id, "%s", o->run_id && *o->run_id ? o->run_id : "0");
+    for (char *c = s->run_id; *c; c++) /* it goes into ids: keep it to letters, digits, - and _ */
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            *c = '-';
     s->o.run_id = s->run_id;
     double phi = SIM_LAT0 * M_PI / 180;
     s->ky = 111132.92 - 559.82 * cos(2 * phi) + 1.175 * cos(4 * phi);

@@ -521,6 +521,13 @@ static msh_rc add_line(msh_sim *s, net_build *b, OGRGeometryH g, int has_ids, in
     int n = OGR_G_GetPointCount(g);
     if (n < 2)
         return MSH_OK;
+    /* Only the streets inside the sites' box: the network reaches far into western Makkah, where
+     * no leg of the schedule goes, and routes then never leave the box. */
+    for (int i = 0; i < n; i++) {
+        double x = OGR_G_GetX(g, i), y = OGR_G_GetY(g, i);
+        if (x < s->site_bbox[0] || y < s->site_bbox[1] || x > s->site_bbox[2] || y > s->site_bbox[3])
+            return MSH_OK;
+    }
     double geo = 0;
     sim_pt prev = sim_to_xy(s, OGR_G_GetX(g, 0), OGR_G_GetY(g, 0));
     for (int i = 1; i < n; i++) {
@@ -603,8 +610,8 @@ static heap_item heap_pop(heap_item *h, uint32_t *n)
     return top;
 }
 
-/* Shortest-path tree to `root` (the graph is undirected, so also from it). */
-static msh_rc dijkstra(const sim_net *n, uint32_t root, int32_t *pred, msh_err *err)
+/* Shortest-path tree to `root` (the graph is undirected, so also from it) on lengths w. */
+static msh_rc dijkstra(const sim_net *n, const float *w, uint32_t root, int32_t *pred, msh_err *err)
 {
     msh_rc rc = MSH_OK;
     double *dist = malloc(sizeof *dist * n->n);
@@ -625,7 +632,7 @@ static msh_rc dijkstra(const sim_net *n, uint32_t root, int32_t *pred, msh_err *
             continue;
         for (uint32_t e = n->off[it.v]; e < n->off[it.v + 1]; e++) {
             uint32_t u = n->to[e];
-            double d = it.d + n->w[e];
+            double d = it.d + w[e];
             if (d < dist[u]) {
                 dist[u] = d;
                 pred[u] = (int32_t)it.v;
@@ -678,6 +685,7 @@ static msh_rc net_finish(msh_sim *s, net_build *b, msh_err *err)
     msh_rc rc = MSH_OK;
     sim_net *n = &s->net;
     uint32_t *queue = NULL, *comp = NULL, *cand = NULL;
+    float *jw = NULL;
     n->n = b->npos;
     n->pos = b->pos;
     b->pos = NULL;
@@ -758,14 +766,31 @@ static msh_rc net_finish(msh_sim *s, net_build *b, msh_err *err)
         n->root[n->nroots++] = sim_net_nearest(n, s->site[SITE_MINA].c);
     }
     n->nentry = n->nroots - 2;
-    for (uint32_t r = 0; r < n->nroots; r++) {
-        n->pred[r] = malloc(sizeof *n->pred[r] * n->n);
-        if (!n->pred[r]) {
-            rc = msh_err_set(err, MSH_ENOMEM, "out of memory routing the walkway graph");
-            goto out;
+    uint32_t m = n->off[n->n];
+    jw = malloc(sizeof *jw * (m ? m : 1));
+    if (!jw) {
+        rc = msh_err_set(err, MSH_ENOMEM, "out of memory routing the walkway graph");
+        goto out;
+    }
+    sim_rng wr = {s->o.seed ^ 0x3c6ef372fe94f82bull};
+    for (uint32_t v = 0; v < SIM_VARIANTS; v++) {
+        /* variant 0: true lengths; the others: each street up to 80 % longer, the same both ways */
+        uint64_t salt = sim_rand(&wr);
+        for (uint32_t a = 0; a < n->n; a++)
+            for (uint32_t e = n->off[a]; e < n->off[a + 1]; e++) {
+                uint32_t c = n->to[e];
+                sim_rng h = {((uint64_t)(a < c ? a : c) << 32 | (a < c ? c : a)) ^ salt};
+                jw[e] = v ? n->w[e] * (float)(1 + 0.8 * sim_u(&h)) : n->w[e];
+            }
+        for (uint32_t r = 0; r < n->nroots; r++) {
+            n->pred[r][v] = malloc(sizeof *n->pred[r][v] * n->n);
+            if (!n->pred[r][v]) {
+                rc = msh_err_set(err, MSH_ENOMEM, "out of memory routing the walkway graph");
+                goto out;
+            }
+            if ((rc = dijkstra(n, jw, n->root[r], n->pred[r][v], err)))
+                goto out;
         }
-        if ((rc = dijkstra(n, n->root[r], n->pred[r], err)))
-            goto out;
     }
     /* hotels: nodes 300 m to 1.5 km from the Kaaba, inside the sites' box */
     sim_pt kaaba = sim_to_xy(s, k_sites[SITE_HARAM].lon, k_sites[SITE_HARAM].lat);
@@ -790,6 +815,7 @@ out:
     free(queue);
     free(comp);
     free(cand);
+    free(jw);
     return rc;
 }
 
@@ -804,7 +830,7 @@ int sim_net_path(msh_sim *s, uint32_t a, uint32_t b, sim_group *g)
             rb = (int)r;
     }
     if (rb >= 0) { /* walk a's predecessors up to b */
-        const int32_t *pred = n->pred[rb];
+        const int32_t *pred = n->pred[rb][g->variant % SIM_VARIANTS];
         if (a != b && pred[a] < 0)
             return -1;
         for (int64_t v = a;; v = pred[v]) {
@@ -816,7 +842,7 @@ int sim_net_path(msh_sim *s, uint32_t a, uint32_t b, sim_group *g)
         return 0;
     }
     if (ra >= 0) { /* b's path up to a, reversed */
-        const int32_t *pred = n->pred[ra];
+        const int32_t *pred = n->pred[ra][g->variant % SIM_VARIANTS];
         if (pred[b] < 0)
             return -1;
         uint32_t k = 0;
@@ -936,7 +962,8 @@ void sim_data_free(msh_sim *s)
     free(s->net.w);
     free(s->net.main);
     for (uint32_t r = 0; r < SIM_MAX_ROOTS; r++)
-        free(s->net.pred[r]);
+        for (uint32_t v = 0; v < SIM_VARIANTS; v++)
+            free(s->net.pred[r][v]);
     free(s->net.hotels);
     free(s->scratch);
 }

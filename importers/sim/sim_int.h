@@ -12,18 +12,21 @@
  * polygons of sites.geojson and the centres in docs/HAJJ-FACTS.md.
  *
  * Routes. The OSM walkway network (data/demo/walkways.geojson) covers Makkah from the Haram to the
- * Jamarat and Mina's west edge. At load we keep its largest connected component and grow one
+ * Jamarat and Mina's west edge. At load we keep the streets inside the sites' bounding box (so no
+ * route leaves it), then the largest connected component of those, and grow one
  * shortest-path tree (Dijkstra on length_m) to each of a few roots: the Haram node, the Jamarat
  * node and up to four "entry" nodes inside Mina. Every network leg has a root at one end (hotel or
  * Haram or Jamarat to a Mina entry, Jamarat to Haram, ...), so a route is read off a tree's
- * predecessor array in O(path) with no search at run time. Legs off the network (Mina, Arafat,
+ * predecessor array in O(path) with no search at run time. Each root has four trees: the true
+ * shortest paths and three on lengths jittered by up to 80 % per street; a group keeps one of
+ * them, so a crowd spreads over parallel streets instead of queueing on a single path. Legs off the network (Mina, Arafat,
  * Muzdalifah) are straight lines between spots, Mina <-> Arafat through Muzdalifah's centre. A
  * waypoint is kept only when the distance to the destination keeps falling along it, so a group on
  * such a leg always gets closer to where it is going.
  *
  * Schedule. Each group gets an itinerary of steps at creation (sim.c, plan_group): "leave for
  * place P when the clock is past T and you have stayed at least S". Times follow HAJJ-FACTS.md in
- * Makkah time: 8th to Mina through the day, 9th to Arafat 03:00-07:00 (there by about 10:00),
+ * Makkah time: 8th to Mina through the day, 9th to Arafat 02:00-06:00 (there by about 10:00),
  * Arafat until sunset (18:58), Muzdalifah overnight, 10th back to Mina after Fajr (some after
  * midnight), then the Jamarat at the group's stoning slot, Tawaf al-Ifadah at the Haram, back to
  * Mina; stoning on the 11th, 12th (and for 30 % the 13th) after midday; then the farewell Tawaf
@@ -35,8 +38,12 @@
  * slower), rho the local density from a cheap grid: every walking group (and every group at the
  * Jamarat or the Haram) adds its size to the 20 m cell under its centre; rho is the 3 x 3 sum over
  * the walkable area of those cells (35 % of the ground on the street network, 60 % on the open
- * roads between the sites). Speed never falls under 0.1 m/s: crowds do not stop dead even at
- * 10 persons/m2 (Johansson et al. 2008), and a hard zero would deadlock the model.
+ * roads between the sites). The speed takes the larger of the density here and 60 m ahead, so a
+ * group slows before a crowd; a group about to walk from thinner ground (under 4/m2) into a jam
+ * (5.4/m2 or more ahead) waits, so queues grow backwards as they do; a group already in the jam
+ * never waits, so the jam always drains. Otherwise speed never falls under
+ * 0.1 m/s: crowds do not stop dead even at 10 persons/m2 (Johansson et al. 2008), and a hard
+ * zero inside a jam would deadlock the model.
  *
  * Pilgrims. Only groups move. A pilgrim is its group's centre plus a fixed offset in the unit
  * disc, scaled by the group's radius (from its size and the density it is at: 0.8-1/m2 walking,
@@ -72,6 +79,7 @@ enum { PL_HOTEL, PL_MINA, PL_ARAFAT, PL_MUZDALIFAH, PL_JAMARAT, PL_HARAM, PL_N }
 
 #define SIM_MAX_STEPS 16
 #define SIM_MAX_ROOTS 6
+#define SIM_VARIANTS 4 /* route variants per root: the shortest, and three on jittered lengths */
 #define SIM_MAX_INCIDENTS 256
 #define SIM_DAYS 6 /* 8th 00:00 to 14th 00:00 */
 
@@ -126,7 +134,7 @@ typedef struct sim_net {
     uint8_t *main; /* node in the largest component */
     uint32_t nroots;
     uint32_t root[SIM_MAX_ROOTS];
-    int32_t *pred[SIM_MAX_ROOTS]; /* -1: root or unreachable */
+    int32_t *pred[SIM_MAX_ROOTS][SIM_VARIANTS]; /* -1: root or unreachable */
     uint32_t haram, jamarat;      /* root nodes */
     uint32_t nentry;              /* entries are roots 2 .. 2 + nentry - 1 */
     uint32_t *hotels;
@@ -144,6 +152,7 @@ typedef struct sim_group {
     uint32_t hotel; /* network node, or UINT32_MAX */
     sim_pt spot[PL_N];
     uint16_t mina_entry; /* root index of its Mina entry */
+    uint8_t variant;     /* which of the route variants it walks */
     uint8_t place;       /* where it is, or was last */
     uint8_t phase;
     uint8_t walking;
@@ -172,7 +181,7 @@ typedef struct sim_crew {
     double seg_pos;
     int dir;
     int incident; /* slot, -1 */
-    char name[48];
+    char name[96];
 } sim_crew;
 
 enum { CREW_CLEANING, CREW_STANDBY, CREW_EN_ROUTE, CREW_ON_SCENE, CREW_RETURNING };

@@ -102,8 +102,11 @@ def tile_of_cell(cx, cy, level, z):
 
 
 def spot(k):
-    """Centre of a base cell near Makkah, about 2 km apart for each k."""
-    return cell_center(*cell_of(39.70 + 0.02 * k, 21.40))
+    """Centre of a base cell near Makkah, about 2 km apart for each k. The cell is the 20th of its
+    z16 tile in x and y: the first of a z20 tile (4 cells a side), the 5th of a z18 tile (16 cells)
+    and the first of a level-20 cell, so a test has room to the east and south in each."""
+    x, y = mshtest.lonlat_to_tile(39.70 + 0.02 * k, 21.40, 16)
+    return cell_center(x * 64 + 20, y * 64 + 20)
 
 
 def fruin(density):
@@ -313,6 +316,14 @@ class Auth(unittest.TestCase):
                 self.assertEqual(r.status, 404, r.body)
                 self.assertEqual(r.json()["status"], 404)
         self.assertEqual(entity(SERVER, "X")[0].status, 404)
+
+
+def kill9(srv):
+    os.kill(srv.proc.pid, 9)
+    srv.proc.wait(10)
+    srv.proc.stdout.close()
+    srv._log.close()
+    srv.proc = None
 
 
 def ogr_point(lon, lat):
@@ -629,9 +640,9 @@ class Movement(unittest.TestCase):
             cellmap[c] = n
             records += crowd("LOS%d" % n, lon, lat, n, t, speed=1.2, heading=90)
         post_ok(self, SERVER, "positions", records)
-        z, x, y, _ = cell_tile(lon0, lat0, 20)
+        z, x, y, _ = cell_tile(lon0, lat0, 18)
         for c in cellmap:
-            self.assertEqual(tile_of_cell(c[0], c[1], BASE_LEVEL, 20), (x, y), "test setup: one tile")
+            self.assertEqual(tile_of_cell(c[0], c[1], BASE_LEVEL, 18), (x, y), "test setup: one tile")
         r, cells = movement(SERVER, z, x, y)
         self.assertEqual(r.header("cache-control"), "no-cache")
         self.assertEqual({k: v["count"] for k, v in cells.items()}, cellmap)
@@ -764,8 +775,8 @@ class Movement(unittest.TestCase):
         t = now_ms() - 60000
         a_people = crowd("MVA", *cell_center(*ca), 7, t)
         post_ok(self, SERVER, "positions", a_people + crowd("MVB", *cell_center(*cb), 5, t))
-        z, x, y, _ = cell_tile(lon, lat, 20)
-        self.assertEqual(tile_of_cell(cb[0], cb[1], BASE_LEVEL, 20), (x, y))
+        z, x, y, _ = cell_tile(lon, lat, 18)
+        self.assertEqual(tile_of_cell(cb[0], cb[1], BASE_LEVEL, 18), (x, y))
         _, cells = movement(SERVER, z, x, y)
         self.assertEqual({k: v["count"] for k, v in cells.items()}, {ca: 7, cb: 5})
         # one person walks from A to B in 20 s (no speed given: derived from the two positions)
@@ -913,7 +924,7 @@ class Items(unittest.TestCase):
 
     def test_gate_flow(self):
         lon, lat = spot(20)
-        t0 = now_ms() - 600 * 1000
+        t0 = (now_ms() // 1000 - 600) * 1000  # whole seconds: ISO times carry no milliseconds here
         post_ok(self, SERVER, "gates", [{"id": "GATE-T1", "location": {"type": "Point", "coordinates": [lon, lat]},
                                          "time": iso(t0), "in": 100, "out": 20, "capacity": 3000}])
         a = items(SERVER, "gates", lon, lat)["GATE-T1"]
@@ -1109,6 +1120,55 @@ class Replay(unittest.TestCase):
                 finally:
                     rc = srv.stop()
                 self.assertEqual(rc, 0, srv.stderr())
+
+    def test_etags_after_restart(self):
+        """A live ETag handed out before a restart must not match different content after it: the
+        client would keep showing stale data on the 304."""
+        srv = start_server("etag-restart")
+        lon, lat = spot(28)
+        ca = cell_of(lon, lat)
+        cb = (ca[0] + 1, ca[1])
+        t = now_ms() - 60000
+        people = crowd("ER", *cell_center(*ca), 6, t)
+        inc = {"id": "INC-ER", "lon": lon, "lat": lat, "kind": "medical", "severity": "low"}
+        z, x, y, _ = cell_tile(lon, lat, 18)
+        mpath = "/tiles/movement/%d/%d/%d.mvt" % (z, x, y)
+        ipath = "/tiles/incidents/%d/%d/%d.mvt" % (z, x, y)
+        try:
+            post_ok(self, srv, "positions", people)
+            post_ok(self, srv, "incidents", [dict(inc, status="reported", time=t)])
+            r, cells = movement(srv, z, x, y)
+            self.assertEqual({k: v["count"] for k, v in cells.items()}, {ca: 6})
+            old_m = r.header("etag")
+            old_i = srv.get(ipath).header("etag")
+            # everyone steps into the next cell; the incident is dispatched
+            post_ok(self, srv, "positions", [person(p["id"], *cell_center(*cb), t + 1000) for p in people])
+            post_ok(self, srv, "incidents", [dict(inc, status="dispatched", time=t + 1000)])
+            r, cells = movement(srv, z, x, y)
+            self.assertEqual({k: v["count"] for k, v in cells.items()}, {cb: 6})
+            self.assertNotEqual(r.header("etag"), old_m)
+            self.assertNotEqual(srv.get(ipath).header("etag"), old_i)
+        finally:
+            rc = srv.stop()
+        self.assertEqual(rc, 0, srv.stderr())
+        for how in ("after SIGTERM", "after SIGKILL"):
+            with self.subTest(restart=how):
+                srv.start()
+                try:
+                    r, cells = movement(srv, z, x, y)
+                    self.assertEqual({k: v["count"] for k, v in cells.items()}, {cb: 6})
+                    self.assertEqual(items(srv, "incidents", lon, lat)["INC-ER"]["status"], "dispatched")
+                    stale = []
+                    if srv.get(mpath, headers={"If-None-Match": old_m}).status == 304:
+                        stale.append("movement: people in cell %s then, in %s now" % (ca, cb))
+                    if srv.get(ipath, headers={"If-None-Match": old_i}).status == 304:
+                        stale.append("incidents: INC-ER reported then, dispatched now")
+                    self.assertEqual(stale, [], "304 for an ETag of content from before the restart")
+                finally:
+                    if how == "after SIGTERM":
+                        self.assertEqual(srv.stop(), 0)
+                    else:
+                        kill9(srv)
 
     def test_no_live(self):
         srv = start_server("nolive", "--no-live")
