@@ -35,6 +35,8 @@ typedef struct msh_config {
     int position_max_age;   /* seconds after which a position stops counting */
     int k_anon;             /* density cells with fewer people are not shown */
     int snapshot_s;         /* seconds between snapshots of the live state */
+    double alert_density;   /* persons/m2 that raise a density alert */
+    double alert_pressure;  /* crowd pressure (1/s2) that raises an alert */
     const char *mqtt_addr;          /* --mqtt HOST:PORT (server/mqtt.h); NULL: no MQTT */
     const char *mqtt_user;          /* NULL: anonymous */
     const char *mqtt_password_file; /* the password is read from this file, never from argv */
@@ -56,6 +58,7 @@ typedef struct msh_app {
     struct msh_mqtt *mqtt;          /* MQTT client feeding `ingest` (server/mqtt.h), NULL when off */
     msh_layer **live_layers;        /* movement, positions, incidents, ... as layers */
     size_t nlive;
+    struct msh_events *events;      /* the SSE event stream (server/events.h) */
     pthread_key_t tiler_key;
     pthread_t reload_thread;
     atomic_bool stop;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "events.h"
 #include "http.h"
 #include "live/ingest.h"
 #include "live/live_layers.h"
@@ -91,6 +92,8 @@ static void *reload_main(void *arg)
         }
         if (app->live && now_s() - last_expire >= 1.0) {
             msh_live_expire(app->live, msh_now_ms());
+            msh_events_scan_density(app->events, app);
+            msh_events_tick(app->events);
             last_expire = now_s();
         }
         if (app->ingest && now_s() - last_snapshot >= app->cfg.snapshot_s) {
@@ -141,6 +144,10 @@ static msh_rc open_live(msh_app *app, msh_err *err)
     fprintf(stderr, "mashaer: live feeds: replayed %llu updates from %s in %.2f s (%llu people, %llu active)\n",
             (unsigned long long)replayed, app->cfg.live_dir, now_s() - t0, (unsigned long long)st.people,
             (unsigned long long)st.active);
+    app->events = msh_events_new();
+    if (!app->events)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    msh_live_set_observer(app->live, msh_events_on_item, app->events);
     return msh_live_layers_new(app->live, app->cfg.k_anon, &app->live_layers, &app->nlive, err);
 }
 
@@ -155,6 +162,8 @@ static void close_live(msh_app *app)
     app->nlive = 0;
     msh_live_free(app->live);
     app->live = NULL;
+    msh_events_free(app->events);
+    app->events = NULL;
 }
 
 static void tiler_free(void *p)
@@ -230,6 +239,8 @@ int msh_cmd_serve(int argc, char **argv)
     app.cfg.position_max_age = 600;
     app.cfg.k_anon = 5;
     app.cfg.snapshot_s = 60;
+    app.cfg.alert_density = 4.0;   /* G. Keith Still: critical density, docs/HAJJ-FACTS.md */
+    app.cfg.alert_pressure = 0.02; /* Helbing et al.: the alarm level of crowd pressure */
     app.cfg.mqtt_qos = 1;
     enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS };
     int no_live = 0;
@@ -372,6 +383,9 @@ int msh_cmd_serve(int argc, char **argv)
     fprintf(stderr, "mashaer: shutting down\n");
     atomic_store(&app.stop, true);
     pthread_join(app.reload_thread, NULL);
+    msh_events_shutdown(app.events); /* streams end; no connection may stay suspended */
+    struct timespec drain = {0, 200 * 1000000L};
+    nanosleep(&drain, NULL);
     msh_http_stop(daemon); /* no more writers: the last snapshot makes the next start quick */
     daemon = NULL;
     msh_mqtt_stop(app.mqtt); /* the other writer: waits for a batch in progress */

@@ -93,6 +93,48 @@ void msh_resp_body(msh_req *r, int status, const char *ctype, const void *data, 
     }
 }
 
+void msh_resp_stream(msh_req *r, const char *ctype, long (*fn)(void *cls, char *buf, size_t max),
+                     void (*free_fn)(void *cls), void *cls)
+{
+    r->resp.status = 200;
+    r->resp.ctype = ctype;
+    r->resp.stream = fn;
+    r->resp.stream_free = free_fn;
+    r->resp.stream_cls = cls;
+}
+
+void msh_http_suspend(void *conn)
+{
+    MHD_suspend_connection((struct MHD_Connection *)conn);
+}
+
+void msh_http_resume(void *conn)
+{
+    MHD_resume_connection((struct MHD_Connection *)conn);
+}
+
+typedef struct {
+    long (*fn)(void *cls, char *buf, size_t max);
+    void (*free_fn)(void *cls);
+    void *cls;
+} stream_ctx;
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    stream_ctx *s = cls;
+    long n = s->fn(s->cls, buf, max);
+    return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    stream_ctx *s = cls;
+    if (s->free_fn)
+        s->free_fn(s->cls);
+    free(s);
+}
+
 void msh_resp_error(msh_req *r, int status, const char *fmt, ...)
 {
     char msg[600];
@@ -128,6 +170,8 @@ static void dispatch(msh_req *r)
         msh_route_metrics(r);
     } else if (!strncmp(p, "/feeds/", 7)) {
         msh_route_feeds(r, p + 7);
+    } else if (!strcmp(p, "/events")) {
+        msh_route_events(r);
     } else if (!strncmp(p, "/entities/", 10)) {
         msh_route_entity(r, p + 10);
     } else if (!strncmp(p, "/styles/", 8)) {
@@ -265,6 +309,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r.resp.fd >= 0) {
         resp = MHD_create_response_from_fd64(r.resp.fd_size, r.resp.fd);
         sent = r.resp.fd_size;
+    } else if (r.resp.stream) {
+        stream_ctx *sc = malloc(sizeof *sc);
+        resp = NULL;
+        if (sc) {
+            *sc = (stream_ctx){r.resp.stream, r.resp.stream_free, r.resp.stream_cls};
+            resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, sc, stream_free);
+            if (!resp)
+                free(sc);
+        }
+        if (!resp && r.resp.stream_free)
+            r.resp.stream_free(r.resp.stream_cls);
+        sent = 0;
     } else if (r.resp.ext) {
         resp = MHD_create_response_from_buffer_with_free_callback_cls(r.resp.ext_len, (void *)(uintptr_t)r.resp.ext,
                                                                       r.resp.ext_free, r.resp.ext_cls);
@@ -307,7 +363,7 @@ msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err)
     sa.sin_port = htons((uint16_t)app->cfg.port);
     if (inet_pton(AF_INET, app->cfg.bind, &sa.sin_addr) != 1)
         return msh_err_set(err, MSH_EINVAL, "--bind: '%s' is not an IPv4 address", app->cfg.bind);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_Daemon *d =
         MHD_start_daemon(flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_SOCK_ADDR, &sa,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,

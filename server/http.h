@@ -30,6 +30,9 @@ typedef struct msh_resp {
     const char *cache_control;
     const char *www_authenticate; /* WWW-Authenticate value (static string), or NULL */
     bool gzip;         /* body is gzip-encoded */
+    long (*stream)(void *cls, char *buf, size_t max); /* or a stream: bytes, 0 = none now (suspended), -1 = end */
+    void (*stream_free)(void *cls);
+    void *stream_cls;
     bool vary_encoding;
 } msh_resp;
 
@@ -57,6 +60,13 @@ bool msh_req_etag_matches(msh_req *r, const char *etag);
 void msh_resp_error(msh_req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /** Set a body and content type; the body is gzipped when the client accepts it and it is worth it. */
 void msh_resp_body(msh_req *r, int status, const char *ctype, const void *data, size_t len);
+
+/** Answer 200 with a stream of unknown length read through `fn` (Server-Sent Events). */
+void msh_resp_stream(msh_req *r, const char *ctype, long (*fn)(void *cls, char *buf, size_t max),
+                     void (*free_fn)(void *cls), void *cls);
+/** Take a streaming connection out of the event loop until msh_http_resume (only from its stream callback). */
+void msh_http_suspend(void *conn);
+void msh_http_resume(void *conn);
 
 /** gzip `in` into `out` (reset first). */
 msh_rc msh_gzip(const uint8_t *in, size_t len, msh_buf *out, int level);

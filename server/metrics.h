@@ -16,6 +16,7 @@ typedef enum {
     MSH_EP_HEALTH,
     MSH_EP_METRICS,
     MSH_EP_FEEDS,
+    MSH_EP_EVENTS,
     MSH_EP_OTHER,
     MSH_EP_COUNT
 } msh_endpoint;

@@ -18,6 +18,8 @@ void msh_route_styles(msh_req *r, const char *rest);
 void msh_route_feeds(msh_req *r, const char *rest);
 /** GET /entities/{id} (ops role). */
 void msh_route_entity(msh_req *r, const char *id);
+/** GET /events: the Server-Sent Events stream (server/events.c). */
+void msh_route_events(msh_req *r);
 /** Everything else under GET: the web viewer and its vendored packages. */
 void msh_route_static(msh_req *r);
 

@@ -64,7 +64,15 @@ struct msh_live {
     uint32_t *cslots, ncslots; /* chunk index + 1 by key */
     item_tab items[MSH_FEED_COUNT];
     uint64_t active, updates;
+    msh_live_observer observer;
+    void *observer_ud;
 };
+
+void msh_live_set_observer(msh_live *l, msh_live_observer fn, void *ud)
+{
+    l->observer = fn;
+    l->observer_ud = ud;
+}
 
 static uint64_t hash_bytes(const void *p, size_t n)
 {
@@ -491,6 +499,8 @@ static void apply_item(msh_live *l, msh_feed feed, const msh_feed_rec *r)
     }
     it->updates++;
     t->version++;
+    if (l->observer)
+        l->observer(l->observer_ud, feed, it, is_new ? NULL : &prev);
 }
 
 size_t msh_live_apply(msh_live *l, msh_feed feed, const msh_feed_rec *recs, size_t n, int64_t now_ms)
@@ -624,6 +634,30 @@ void msh_live_cells(msh_live *l, int level, const double box[4], msh_live_cell_f
             }
         }
     free(j.acc);
+}
+
+bool msh_live_extent(msh_live *l, double box[4])
+{
+    if (!l->nchunks)
+        return false;
+    uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0;
+    for (uint32_t i = 0; i < l->nchunks; i++) {
+        if (!l->chunks[i]->population)
+            continue;
+        uint32_t cx = l->chunks[i]->key >> 16, cy = l->chunks[i]->key & 0xffff;
+        if (cx < x0) x0 = cx;
+        if (cy < y0) y0 = cy;
+        if (cx > x1) x1 = cx;
+        if (cy > y1) y1 = cy;
+    }
+    if (x0 > x1)
+        return false;
+    double n = (double)(1u << CHUNK_LEVEL);
+    box[0] = x0 / n;
+    box[1] = y0 / n;
+    box[2] = (x1 + 1) / n - 1e-12;
+    box[3] = (y1 + 1) / n - 1e-12;
+    return true;
 }
 
 static void version_chunk(void *ud, chunk_t *c)

@@ -48,6 +48,15 @@ void msh_live_unlock(msh_live *l);
  * store refuses new ids. Returns how many changed the state.
  */
 size_t msh_live_apply(msh_live *l, msh_feed feed, const msh_feed_rec *recs, size_t n, int64_t now_ms);
+/**
+ * Called (under the write lock) after an incident, crew, gate or sensor record changed the
+ * state: `it` is the item as it now is, `prev` the record before (NULL for a new item).
+ * Keep it short: it runs on the ingest path.
+ */
+struct msh_live_item;
+typedef void (*msh_live_observer)(void *ud, msh_feed feed, const struct msh_live_item *it, const msh_feed_rec *prev);
+void msh_live_set_observer(msh_live *l, msh_live_observer fn, void *ud);
+
 /** Stop counting people not heard from in max_age (takes the write lock). Returns how many expired. */
 size_t msh_live_expire(msh_live *l, int64_t now_ms);
 
@@ -63,6 +72,8 @@ typedef struct msh_live_cell {
 typedef int (*msh_live_cell_fn)(void *ud, const msh_live_cell *c);
 /** Cells of `level` (<= 22) meeting box (world units), counted over active people; read lock held by caller. */
 void msh_live_cells(msh_live *l, int level, const double box[4], msh_live_cell_fn fn, void *ud);
+/** The world-unit box of every place people have been counted (false when none). Read lock held. */
+bool msh_live_extent(msh_live *l, double box[4]);
 /** A hash of the versions of the chunks meeting box; changes when any of their cells change. Read lock held. */
 uint64_t msh_live_region_version(msh_live *l, const double box[4]);
 

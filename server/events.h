@@ -1,0 +1,50 @@
+/* events.h: the live event stream (GET /events, Server-Sent Events).
+ *
+ * Design: producers publish events (incident created or updated, density alert raised
+ * or cleared, gate over capacity) into a ring of the last 4,096 events, each formatted
+ * once as an SSE frame. A subscriber is an HTTP response whose content reader copies
+ * the frames after its cursor that pass its filters (types, bbox); when there is nothing
+ * to send it suspends its connection (libmicrohttpd keeps it out of the event loop, so a
+ * thousand idle subscribers cost nothing) and a publish resumes it. A subscriber that
+ * falls more than the ring behind gets a `dropped` event and continues from the oldest.
+ * A comment line every 15 s keeps proxies from closing idle streams and finds dead
+ * clients. `Last-Event-ID` resumes a reconnecting client where it left off.
+ */
+#ifndef MSH_EVENTS_H
+#define MSH_EVENTS_H
+
+#include <stdint.h>
+
+#include "live/live.h"
+
+typedef struct msh_events msh_events;
+struct msh_app;
+
+typedef enum { MSH_EV_INCIDENT = 0, MSH_EV_DENSITY, MSH_EV_GATE, MSH_EV_COUNT } msh_event_type;
+
+msh_events *msh_events_new(void);
+/** Wake every subscriber so that each ends its stream; call before stopping the HTTP daemon. */
+void msh_events_shutdown(msh_events *ev);
+void msh_events_free(msh_events *ev);
+
+/** Publish one event; `json` is the data object; lon/lat place it (NaN: no place). Thread-safe. */
+void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double lat, const char *json);
+/** Wake idle subscribers for their heartbeat; call about once a second. */
+void msh_events_tick(msh_events *ev);
+uint64_t msh_events_subscribers(msh_events *ev);
+uint64_t msh_events_published(msh_events *ev);
+
+/** Parse "incident,density" into a type mask; -1 on an unknown type. */
+int msh_events_parse_types(const char *s, unsigned *mask);
+
+/**
+ * Density alerts: scan the live cells (level 20, about 35 m at Makkah) and publish
+ * raised/cleared events when a cell crosses the thresholds, with hysteresis (a raised alert
+ * clears only below 80% of its threshold). Call about once a second from one thread.
+ */
+void msh_events_scan_density(msh_events *ev, struct msh_app *app);
+
+/** The live store's observer (msh_live_set_observer): incident and gate events. `ud` is the msh_events. */
+void msh_events_on_item(void *ud, msh_feed feed, const struct msh_live_item *it, const msh_feed_rec *prev);
+
+#endif
