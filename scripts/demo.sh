@@ -1,23 +1,41 @@
 #!/usr/bin/env bash
-# demo.sh: set up, build, load the demo site of the holy sites and serve it at http://localhost:8080
-# Usage: scripts/demo.sh [--port N]
+# demo.sh: set up, build, load the demo site of the holy sites, serve it at http://localhost:8080
+# and play a crowd on it with the simulator, so the map is alive.
+# Usage: scripts/demo.sh [--port N] [--pilgrims N] [--rate R] [--no-sim]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-port=8080
+port=8080 pilgrims=100000 rate=20000 sim=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port="$2"; shift 2 ;;
-    -h|--help) echo "Usage: scripts/demo.sh [--port N]"; echo "Installs, builds, imports data/demo/*.geojson into build/demo.sqlite and serves it with the web viewer."; exit 0 ;;
+    --pilgrims) pilgrims="$2"; shift 2 ;;
+    --rate) rate="$2"; shift 2 ;;
+    --no-sim) sim=0; shift ;;
+    -h|--help)
+      echo "Usage: scripts/demo.sh [--port N] [--pilgrims N] [--rate R] [--no-sim]"
+      echo "Installs, builds, imports data/demo/*.geojson into build/demo.sqlite, serves it with the web"
+      echo "viewer and runs 'mashaer simulate' against it (a living map: crowds, crews, gates, sensors, incidents)."
+      exit 0 ;;
     *) echo "demo.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 scripts/setup.sh --no-browser
 scripts/build.sh
 db=build/demo.sqlite
-rm -f "$db" "$db-wal" "$db-shm"
+rm -rf "$db" "$db-wal" "$db-shm" "$db.live"
 for f in data/demo/*.geojson; do
   build/mashaer import --db "$db" --layer "$(basename "$f" .geojson)" "$f"
 done
+token=$(build/mashaer token add --db "$db" --role feed --name demo-simulator 2>/dev/null)
+build/mashaer serve --db "$db" --port "$port" &
+server=$!
+trap 'kill $sim_pid $server 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+sim_pid=""
+for _ in $(seq 1 50); do curl -sf "http://localhost:$port/health" >/dev/null && break; sleep 0.2; done
 echo
-echo "Mashaer demo: open http://localhost:$port in a browser (Ctrl-C stops the server)"
-exec build/mashaer serve --db "$db" --port "$port"
+echo "Mashaer demo: open http://localhost:$port in a browser (Ctrl-C stops everything)"
+if [ "$sim" = 1 ]; then
+  build/mashaer simulate --url "http://localhost:$port" --token "$token" --pilgrims "$pilgrims" --rate "$rate" &
+  sim_pid=$!
+fi
+wait "$server"

@@ -22,6 +22,7 @@ pkgs=(
   libgdal-dev gdal-bin python3 python3-gdal
   libgeos-dev libspatialite-dev libsqlite3-dev libsqlite3-mod-spatialite sqlite3
   libmicrohttpd-dev libcairo2-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjansson-dev libssl-dev
+  libcurl4-openssl-dev
   libmosquitto-dev mosquitto mosquitto-clients
   clang libclang-rt-14-dev
 )

@@ -78,7 +78,7 @@ typedef struct sim_cmd {
     int inflight[F_N];
     double down_until, backoff;
     int down;
-    int fatal;
+    int fatal, out_closed;
     int shown_rejections, shown_status[600];
     stats st, last;
     double t0, last_status;
@@ -316,7 +316,8 @@ static void finish(sim_cmd *c, xfer *x, CURLcode res)
     c->st.http_errors++;
     error_text(x, msg, sizeof msg);
     if (status == 401 || status == 403) {
-        fprintf(stderr,
+        if (!c->fatal)
+            fprintf(stderr,
                 "mashaer simulate: the server refused the token (HTTP %ld: %s).\n"
                 "  Give a token of role feed or higher: mashaer token add --db FILE --role feed --name simulator\n",
                 status, msg);
@@ -406,10 +407,13 @@ static void start(sim_cmd *c, xfer *x, int feed, uint64_t records)
     curl_multi_add_handle(c->multi, x->h);
 }
 
-static int out_write(const msh_buf *b)
+/* -1 when stdout is gone; a reader that closed the pipe (| head) is a normal end, not an error. */
+static int out_write(sim_cmd *c, const msh_buf *b)
 {
     if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len) {
-        if (!g_stop)
+        if (errno == EPIPE)
+            c->out_closed = 1;
+        else if (!g_stop)
             fprintf(stderr, "mashaer simulate: cannot write to stdout: %s\n", strerror(errno));
         return -1;
     }
@@ -459,7 +463,7 @@ static int tick(sim_cmd *c, msh_sim_pacer *pacer, msh_buf *dry)
         if (c->dry_run) {
             c->st.sent += n;
             c->st.by_feed[f] += n;
-            if (out_write(dry))
+            if (out_write(c, dry))
                 return -1;
             continue;
         }
@@ -512,7 +516,7 @@ static int tick(sim_cmd *c, msh_sim_pacer *pacer, msh_buf *dry)
         if (c->dry_run) {
             c->st.sent += w;
             c->st.by_feed[F_POSITIONS] += w;
-            if (out_write(dry))
+            if (out_write(c, dry))
                 return -1;
         } else {
             start(c, x, F_POSITIONS, w);
@@ -847,11 +851,11 @@ int msh_cmd_simulate(int argc, char **argv)
             break;
         }
         if (tick(&c, &pacer, &dry)) {
-            rc = c.dry_run && g_stop ? 0 : 1;
+            rc = c.out_closed || g_stop ? 0 : 1;
             break;
         }
-        if (c.dry_run)
-            fflush(stdout);
+        if (c.dry_run && fflush(stdout) && errno == EPIPE)
+            break;
         /* wait for the next tick, letting the transfers run */
         double deadline = c.t0 + (double)(k + 1) * tick_s;
         do {

@@ -17,7 +17,9 @@
 
 #define RING 4096
 #define HEARTBEAT_S 15.0
-#define ALERT_LEVEL 20
+/* 2^21 cells: 17.8 m at Makkah, 316 m2, the scale of a street crossing or a camp gate: fine
+ * enough to see a local crush, coarse enough that a handful of people do not make a density. */
+#define ALERT_LEVEL 21
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate"};
 
@@ -391,10 +393,8 @@ void msh_events_scan_density(msh_events *ev, msh_app *app)
     pthread_mutex_lock(&ev->amu);
     ev->gen++;
     scan_job j = {ev, &app->cfg};
-    double box[4];
     msh_live_rdlock(app->live);
-    if (msh_live_extent(app->live, box))
-        msh_live_cells(app->live, ALERT_LEVEL, box, scan_cell, &j);
+    msh_live_scan(app->live, ALERT_LEVEL, scan_cell, &j);
     msh_live_unlock(app->live);
     /* cells that emptied: clear their alerts */
     for (uint32_t i = 0; i < ev->nalerts;) {

@@ -38,7 +38,7 @@ uint64_t msh_events_published(msh_events *ev);
 int msh_events_parse_types(const char *s, unsigned *mask);
 
 /**
- * Density alerts: scan the live cells (level 20, about 35 m at Makkah) and publish
+ * Density alerts: scan the live cells (level 21, about 18 m at Makkah) and publish
  * raised/cleared events when a cell crosses the thresholds, with hysteresis (a raised alert
  * clears only below 80% of its threshold). Call about once a second from one thread.
  */

@@ -243,20 +243,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 return MHD_NO;
             msh_buf_init(&bs->body, app->cfg.max_body_bytes + 1);
             *con_cls = bs;
+            /* a declared length over the cap is refused before a byte of the body is read */
+            const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            char *end;
+            unsigned long long declared = cl ? strtoull(cl, &end, 10) : 0;
+            if (!cl || *end || declared <= app->cfg.max_body_bytes)
+                return MHD_YES;
+            bs->too_large = true;
+            msh_buf_free(&bs->body);
         } else {
             *con_cls = &seen_headers;
+            return MHD_YES;
         }
-        return MHD_YES;
     }
     body_state *bs = is_feed && *con_cls != &seen_headers ? *con_cls : NULL;
     if (*upload_data_size) {
         if (bs && !bs->too_large && msh_buf_append(&bs->body, upload_data, *upload_data_size)) {
-            bs->too_large = true; /* answer 413 now; MHD closes the connection after it */
+            bs->too_large = true; /* keep reading and dropping; answer 413 when the upload ends */
             msh_buf_free(&bs->body);
         }
         *upload_data_size = 0; /* a body on a read request: ignore it */
-        if (!bs || !bs->too_large || bs->answered)
-            return MHD_YES;
+        return MHD_YES;
     }
     if (bs)
         bs->answered = true;

@@ -1,6 +1,6 @@
 /* mqtt.c: the live feeds over MQTT with libmosquitto: subscribe, ingest, publish the result.
  *
- * Threads. One thread of ours runs libmosquitto's network loop (mosquitto_loop_forever);
+ * Threads. One thread of ours runs libmosquitto's network loop (mosquitto_loop);
  * on_connect, on_subscribe, on_disconnect and on_message all run there, one at a time, so the
  * fields marked "loop thread" below need no lock. The counters are read from other threads and
  * are atomics. msh_ingest_batch is thread-safe (HTTP workers call it at the same time).
@@ -30,8 +30,10 @@
  * (2.0.11) does it the other way round: it sends the PUBACK, then calls on_message (measured:
  * the broker logs our PUBACK while a slow callback is still running). With that library a
  * crash between receiving a batch and the log sync (a few milliseconds) loses that batch and
- * the broker will not send it again. Nothing here can change the order short of a client of
- * our own; scripts/setup.sh installs the Debian package.
+ * the broker will not send it again. libmosquitto offers no way to hold the PUBACK back, so
+ * with 2.0.11 this window stays (scripts/setup.sh installs the Debian package). Note also that
+ * a device's own PUBACK comes from the broker, not from us: it says the broker has the batch,
+ * and keeping it across a broker restart is the broker's configuration (persistence).
  *
  * Size cap. libmosquitto reads a whole PUBLISH into memory before on_message sees it; the cap
  * (cfg.max_body_bytes, as for HTTP) keeps an oversize batch from reaching the parser and the
@@ -58,7 +60,7 @@
 #define RECONNECT_MIN_S 1
 #define RECONNECT_MAX_S 5
 #define PASSWORD_MAX 4096
-#define NOTED_MAX 64      /* distinct topics a "once per topic" message is remembered for */
+#define NOTED_MAX 64 /* distinct topics a "once per topic" message is remembered for */
 #define TOPIC_SHOWN_MAX 200
 #define RESULT_MAX ((size_t)2 << 20)
 
@@ -79,9 +81,9 @@ struct msh_mqtt {
     atomic_bool stopping; /* `stop` for the callbacks, which must not take `lock` */
 
     /* loop thread */
-    int last_refusal;              /* the last CONNACK refusal logged, so that retries stay quiet */
-    bool told_unreachable;         /* "cannot reach" logged since the last connection */
-    char *noted[NOTED_MAX];        /* "kind topic" keys already logged */
+    int last_refusal;       /* the last CONNACK refusal logged, so that retries stay quiet */
+    bool told_unreachable;  /* "cannot reach" logged since the last connection */
+    char *noted[NOTED_MAX]; /* "kind topic" keys already logged */
     size_t nnoted;
     bool noted_full;
 
@@ -183,8 +185,10 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_cou
     atomic_fetch_add(&m->connects, 1);
     m->told_unreachable = false;
     if (qos_count < 1 || granted[0] > 2)
-        fprintf(stderr, "mashaer: mqtt connected to %s, but the broker refused the subscription to %s "
-                "(check its access control)\n", m->addr, TOPIC_FILTER);
+        fprintf(stderr,
+                "mashaer: mqtt connected to %s, but the broker refused the subscription to %s "
+                "(check its access control)\n",
+                m->addr, TOPIC_FILTER);
     else
         fprintf(stderr, "mashaer: mqtt connected to %s, subscribed to %s (QoS %d)\n", m->addr, TOPIC_FILTER,
                 granted[0]);
@@ -211,8 +215,10 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
         atomic_fetch_add(&m->unknown_feed, 1);
         if (first_time(m, 'u', topic)) {
             shown_topic(topic, shown, sizeof shown);
-            fprintf(stderr, "mashaer: mqtt: ignoring messages on '%s': no such feed (the feeds are positions, "
-                    "crews, incidents, gates and sensors)\n", shown);
+            fprintf(stderr,
+                    "mashaer: mqtt: ignoring messages on '%s': no such feed (the feeds are positions, "
+                    "crews, incidents, gates and sensors)\n",
+                    shown);
         }
         return;
     }
@@ -220,8 +226,9 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
         /* a retained batch would be applied again at every (re)connect */
         atomic_fetch_add(&m->retained, 1);
         if (first_time(m, 'r', topic))
-            fprintf(stderr, "mashaer: mqtt: ignoring a retained message on %s: publish feeds without the retain "
-                    "flag\n", topic);
+            fprintf(stderr, "mashaer: mqtt: ignoring a retained message on %s: publish feeds without the "
+                    "retain flag\n",
+                    topic);
         return;
     }
     size_t len = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
@@ -239,8 +246,8 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     msh_ingest_result res;
     msh_ingest_result_init(&res);
     msh_err err;
-    msh_rc rc = msh_ingest_batch(m->ingest, feed, body, len, is_feature_collection(body, len), msh_now_ms(), &res,
-                                 &err);
+    msh_rc rc =
+        msh_ingest_batch(m->ingest, feed, body, len, is_feature_collection(body, len), msh_now_ms(), &res, &err);
     if (rc) {
         atomic_fetch_add(&m->failed, 1);
         if (rc != MSH_EFORMAT) /* an unreadable batch is the sender's business: it gets the error */

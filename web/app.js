@@ -9,8 +9,13 @@
  * Style layers carry metadata {"mashaer:group": "<data layer id>"}; the layer
  * list toggles every style layer of a group together.
  *
+ * Live layers (kind "live" in /catalog: movement, incidents, crews, gates, sensors)
+ * come from the style's second source, "live", which is refreshed every 2 s (see
+ * "live refresh" below); the incidents panel lists the open incidents in view.
+ * `positions` (individual people) is ops only and never in the public style.
+ *
  * For browser tests: window.map is the maplibregl.Map; window.mashaerReady
- * becomes true after the map's first "idle".
+ * becomes true after the map's first "idle"; window.mashaer is a small API.
  */
 (function () {
   'use strict';
@@ -18,6 +23,8 @@
   const STYLE_URL = '/styles/operations.json';
   const CATALOG_URL = '/catalog';
   const GROUP_KEY = 'mashaer:group';
+  const LIVE_SOURCE = 'live';
+  const LIVE_REFRESH_MS = 2000;
   const START = { center: [39.90, 21.40], zoom: 12.5 };
 
   // Site extents (lon/lat) of the demo site; see docs/HAJJ-FACTS.md.
@@ -37,8 +44,48 @@
     camps: { title: 'Camps', ar: 'المخيمات' },
     walkways: { title: 'Walkways (OSM)', ar: 'ممرات المشاة' },
     cleaning_routes: { title: 'Cleaning routes', ar: 'مسارات النظافة' },
-    assets: { title: 'Assets', ar: 'المرافق', note: 'Red ring: faulty or under maintenance' }
+    assets: { title: 'Assets', ar: 'المرافق', note: 'Red ring: faulty or under maintenance' },
+    // live layers
+    movement: {
+      title: 'Crowd density', ar: 'كثافة الحشود', legend: false,
+      note: 'Fruin level of service (key on the map); only cells with 5 or more people'
+    },
+    incidents: { title: 'Incidents', ar: 'البلاغات', note: 'Open only (resolved are hidden); big halo: high or critical' },
+    crews: { title: 'Field crews', ar: 'الفرق الميدانية' },
+    gates: { title: 'Gate flow', ar: 'تدفق البوابات', note: 'Size: utilisation; red ring: over capacity' },
+    sensors: { title: 'Sensors', ar: 'أجهزة الاستشعار', unit: '°C', note: 'Temperature; grey: no reading' },
+    positions: { title: 'Tracked positions', ar: 'المواقع الفردية' }
   };
+
+  // Fruin walkway level of service, persons/m² (docs/HAJJ-FACTS.md; the server's msh_fruin_los).
+  const FRUIN = [
+    { los: 'A', range: '< 0.31' },
+    { los: 'B', range: '0.31 – 0.43' },
+    { los: 'C', range: '0.43 – 0.72' },
+    { los: 'D', range: '0.72 – 1.08' },
+    { los: 'E', range: '1.08 – 2.15' },
+    { los: 'F', range: '> 2.15' }
+  ];
+
+  const SEVERITY = {
+    critical: { rank: 0, ar: 'حرج' },
+    high: { rank: 1, ar: 'مرتفع' },
+    medium: { rank: 2, ar: 'متوسط' },
+    low: { rank: 3, ar: 'منخفض' },
+    informational: { rank: 4, ar: 'للعلم' }
+  };
+  const INCIDENT_STATUS = {
+    reported: { label: 'Reported', ar: 'مُبلَّغ' },
+    dispatched: { label: 'Dispatched', ar: 'أُرسل فريق' },
+    on_scene: { label: 'On scene', ar: 'في الموقع' },
+    resolved: { label: 'Resolved', ar: 'مُغلق' }
+  };
+  const INCIDENT_KIND_AR = {
+    medical: 'طبي', fire: 'حريق', lost_person: 'شخص تائه', crowding: 'ازدحام', crush: 'تدافع',
+    security: 'أمني', heat: 'إجهاد حراري', heat_stress: 'إجهاد حراري', fall: 'سقوط',
+    cleaning: 'نظافة', spill: 'انسكاب', traffic: 'مرور', other: 'أخرى'
+  };
+  const MAX_INCIDENTS_LISTED = 30;
 
   // Properties that name a feature, best first.
   const TITLE_KEYS = ['name', 'camp_id', 'zone_id', 'route_id', 'asset_id', 'site_id', 'id'];
@@ -54,6 +101,10 @@
   const layerList = document.getElementById('layer-list');
   const flyto = document.getElementById('flyto');
   const statusEl = document.getElementById('status');
+  const incidentList = document.getElementById('incident-list');
+  const incidentCount = document.getElementById('incident-count');
+  const liveStatusEl = document.getElementById('live-status');
+  const losLegend = document.getElementById('los-legend');
 
   // ---------------------------------------------------------------- helpers
 
@@ -116,9 +167,41 @@
     for (let i = 2; i + 1 < v.length; i += 2) {
       if (!isColor(v[i + 1])) return null;
       const label = Array.isArray(v[i]) ? v[i].join(', ') : String(v[i]);
-      items.push({ label: label, color: v[i + 1] });
+      items.push({ label: label, value: v[i], color: v[i + 1] });
     }
     return items.length ? { field: v[1][1], items: items } : null;
+  }
+
+  // Legend entries from a ["step", ["get", field], c0, t1, c1, ..., tn, cn] (numeric classes).
+  function stepLegend(v, unit) {
+    if (!Array.isArray(v) || v[0] !== 'step' || !Array.isArray(v[1]) || v[1][0] !== 'get') return null;
+    const stops = [];
+    for (let i = 3; i + 1 < v.length; i += 2) {
+      if (typeof v[i] !== 'number' || !isColor(v[i + 1])) return null;
+      stops.push(v[i]);
+    }
+    if (!stops.length || !isColor(v[2])) return null;
+    const u = unit ? ' ' + unit : '';
+    const items = [{ label: '< ' + stops[0] + u, color: v[2] }];
+    for (let i = 0; i < stops.length; i++) {
+      items.push({
+        label: i + 1 < stops.length ? stops[i] + '–' + stops[i + 1] + u : '> ' + stops[i] + u,
+        color: v[4 + 2 * i]
+      });
+    }
+    return { field: v[1][1], items: items, raw: true };
+  }
+
+  // The first match or step legend found in a paint value (also inside case/coalesce).
+  function findLegend(v, unit) {
+    if (!Array.isArray(v)) return null;
+    const own = matchLegend(v) || stepLegend(v, unit);
+    if (own) return own;
+    for (let i = 1; i < v.length; i++) {
+      const inner = findLegend(v[i], unit);
+      if (inner) return inner;
+    }
+    return null;
   }
 
   function setStatus(text) {
@@ -159,9 +242,16 @@
   // is false again whenever tiles are loading.
   let styleReady = false;
   let lastError = '';
+  let lastErrorSource = null;
+  // Live refresh state (see "live refresh" below).
+  let liveRound = null;   // the refresh in flight: {started, failed}
+  let liveOkAt = 0;       // when the last complete refresh started (ms), 0 before the first
+  let liveFailedAt = 0;   // when the last failed refresh started (ms)
   map.on('error', function (e) {
+    if (e && e.sourceId === LIVE_SOURCE && liveRound) liveRound.failed = true;
     // Handled here so that MapLibre does not print it as a console error.
     lastError = (e && e.error && e.error.message) || 'map error';
+    lastErrorSource = (e && e.sourceId) || null;
     console.warn('[mashaer]', lastError);
     updateStatus();
   });
@@ -255,13 +345,22 @@
     });
     const box = document.getElementById('layer-toggle-' + group);
     if (box) box.checked = !!visible;
+    if (group === 'movement') updateLosLegend();
+    if (group === 'incidents') scheduleIncidents();
     return layers.length;
   }
 
+  function groupVisible(group) {
+    return (styleGroups().get(group) || []).some(function (l) {
+      return map.getLayoutProperty(l.id, 'visibility') !== 'none';
+    });
+  }
+
   // Swatch and legend for a group, read from its style layers.
-  function groupLook(layers) {
+  function groupLook(layers, unit) {
     const byType = {};
-    layers.forEach(function (l) { if (!byType[l.type]) byType[l.type] = l; });
+    // The topmost layer of each type speaks for the group (e.g. incidents, not its halo).
+    layers.slice().reverse().forEach(function (l) { if (!byType[l.type]) byType[l.type] = l; });
     const main = byType.circle || byType.fill || byType.line || layers[0];
     const prop = { circle: 'circle-color', fill: 'fill-color', line: 'line-color' }[main.type];
     const paint = prop ? map.getPaintProperty(main.id, prop) : null;
@@ -272,7 +371,7 @@
       color: firstColor(paint) || '#999999',
       border: border,
       dashed: main.type === 'line' && !!map.getPaintProperty(main.id, 'line-dasharray'),
-      legend: matchLegend(paint)
+      legend: findLegend(paint, unit)
     };
   }
 
@@ -316,10 +415,14 @@
       const visible = styleLayers.some(function (l) {
         return map.getLayoutProperty(l.id, 'visibility') !== 'none';
       });
-      const look = styleLayers.length ? groupLook(styleLayers) : null;
       const info = GROUP_INFO[id] || {};
+      const look = styleLayers.length ? groupLook(styleLayers, info.unit) : null;
+      const live = !!cat && cat.kind === 'live';
+      const opsOnly = !!cat && !!cat.access && cat.access !== 'public';
+      if (live) li.classList.add('layer-live');
       let count = '';
-      if (cat && typeof cat.feature_count === 'number') {
+      // A live layer's catalog count is a snapshot of when the page opened: not shown.
+      if (!live && cat && typeof cat.feature_count === 'number') {
         count = formatNumber(cat.feature_count, 0) + ' ' + (GEOMETRY_NOUN[cat.geometry_type] || 'features');
       }
 
@@ -331,6 +434,8 @@
         '<span class="layer-name">' + esc(groupTitle(id)) +
         (info.ar ? ' <span class="layer-ar" lang="ar" dir="rtl">' + esc(info.ar) + '</span>' : '') +
         '</span></label>' +
+        (live ? '<span class="live-badge" title="Live: refreshed every ' + (LIVE_REFRESH_MS / 1000) +
+          ' s · مباشر">LIVE</span>' : '') +
         '<span class="layer-count">' + esc(count) + '</span>';
       if (cat && Array.isArray(cat.bounds) && cat.bounds.length === 4 &&
           cat.bounds.every(function (n) { return typeof n === 'number' && isFinite(n); })) {
@@ -339,14 +444,17 @@
       }
       html += '</div>';
       if (!styleLayers.length) {
-        html += '<div class="layer-note muted">Not drawn by this style</div>';
+        html += opsOnly
+          ? '<div class="layer-note muted ops-only">Ops only: individual people are never on the public map' +
+            ' <span lang="ar" dir="rtl">للعمليات فقط</span></div>'
+          : '<div class="layer-note muted">Not drawn by this style</div>';
       }
-      if (look && look.legend) {
+      if (look && look.legend && info.legend !== false) {
         html += '<ul class="legend" aria-label="' + esc(humanize(look.legend.field)) + ' colours">';
         look.legend.items.forEach(function (it) {
           html += '<li><span class="swatch swatch-' + esc(look.type) + ' swatch-small" style="' +
             esc((look.type === 'line' ? 'border-top-color:' : 'background:') + it.color) +
-            '" aria-hidden="true"></span>' + esc(humanize(it.label)) + '</li>';
+            '" aria-hidden="true"></span>' + esc(look.legend.raw ? it.label : humanize(it.label)) + '</li>';
         });
         html += '</ul>';
       }
@@ -402,6 +510,8 @@
   map.once('load', function () {
     styleReady = true;
     buildLayerList();
+    buildLosLegend();
+    scheduleIncidents();
   });
 
   // ---------------------------------------------------------------- popups
@@ -495,16 +605,275 @@
     updateStatus();
   });
 
+  function sourceLoading(id) {
+    return !!(styleReady && map.getSource(id)) && !map.isSourceLoaded(id);
+  }
+
   function updateStatus() {
     let s = 'Zoom ' + map.getZoom().toFixed(2);
     if (cursor) s += ' · lon ' + cursor.lng.toFixed(5) + ' · lat ' + cursor.lat.toFixed(5);
-    if (!map.areTilesLoaded()) s += ' · loading…';
+    // Not map.areTilesLoaded(): the live source reloads every 2 s and would blink "loading".
+    const loading = !styleReady || sourceLoading('mashaer') || (!liveOkAt && sourceLoading(LIVE_SOURCE));
+    if (loading) s += ' · loading…';
     if (lastError) s += ' · ' + lastError;
     setStatus(s);
   }
   map.on('move', updateStatus);
   map.on('idle', updateStatus);
   map.on('zoomend', updateZoomHints);
+
+  // ---------------------------------------------------------------- LoS legend
+
+  // Crowd density key on the map: colours from the style's movement-fill, thresholds Fruin's.
+  function buildLosLegend() {
+    const layers = styleGroups().get('movement') || [];
+    const fill = layers.find(function (l) { return l.type === 'fill'; });
+    const legend = fill ? findLegend(map.getPaintProperty(fill.id, 'fill-color')) : null;
+    if (!legend) {
+      losLegend.hidden = true;
+      return;
+    }
+    const colorOf = {};
+    legend.items.forEach(function (it) { colorOf[String(it.value)] = it.color; });
+    let html = '<div class="map-legend-title">Crowd density <span lang="ar" dir="rtl">كثافة الحشود</span></div>' +
+      '<div class="map-legend-sub">Fruin level of service · persons/m² <span lang="ar" dir="rtl">شخص/م²</span></div>' +
+      '<ul class="los-list">';
+    FRUIN.forEach(function (f) {
+      html += '<li data-los="' + esc(f.los) + '"><span class="los-swatch" style="background:' +
+        esc(colorOf[f.los] || '#999999') + '" aria-hidden="true"></span><b>' + esc(f.los) + '</b>' +
+        '<span class="los-range">' + esc(f.range) + '</span></li>';
+    });
+    html += '</ul>';
+    losLegend.innerHTML = html;
+    updateLosLegend();
+  }
+
+  function updateLosLegend() {
+    if (!losLegend.innerHTML) return;
+    losLegend.hidden = !groupVisible('movement');
+  }
+
+  // ---------------------------------------------------------------- incidents panel
+
+  let severityColors = null; // severity -> colour, read from the style's incidents layer
+
+  function incidentColor(severity) {
+    if (!severityColors) {
+      severityColors = {};
+      const layers = (styleGroups().get('incidents') || []).filter(function (l) { return l.type === 'circle'; });
+      const top = layers[layers.length - 1];
+      const legend = top ? findLegend(map.getPaintProperty(top.id, 'circle-color')) : null;
+      if (legend) legend.items.forEach(function (it) { severityColors[String(it.value)] = it.color; });
+    }
+    return severityColors[severity] || '#777777';
+  }
+
+  function incidentTime(p) {
+    const t = Date.parse(p.reported_at || p.updated_at || '');
+    return isFinite(t) ? t : null;
+  }
+
+  function formatAge(ms) {
+    if (ms === null) return '';
+    const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+    if (s < 60) return s < 10 ? 'now' : s + ' s';
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + ' min';
+    const h = Math.floor(m / 60);
+    if (h < 48) return h + ' h ' + (m % 60) + ' min';
+    return Math.floor(h / 24) + ' d';
+  }
+
+  // Open incidents whose point is in the current view: from the live tiles already loaded,
+  // deduplicated by id (a point near a tile edge is in several tiles), most severe first,
+  // then the longest waiting first.
+  function openIncidentsInView() {
+    if (!styleReady || !map.getSource(LIVE_SOURCE)) return [];
+    const bounds = map.getBounds();
+    const byId = new Map();
+    map.querySourceFeatures(LIVE_SOURCE, { sourceLayer: 'incidents' }).forEach(function (f) {
+      const p = f.properties || {};
+      if (!p.id || p.status === 'resolved') return;
+      if (!f.geometry || f.geometry.type !== 'Point') return;
+      const c = f.geometry.coordinates;
+      if (!bounds.contains(c)) return;
+      const old = byId.get(p.id);
+      if (old && String(old.properties.updated_at || '') >= String(p.updated_at || '')) return;
+      byId.set(p.id, { properties: p, lngLat: c, time: incidentTime(p) });
+    });
+    const rank = function (s) { return SEVERITY[s] ? SEVERITY[s].rank : 9; };
+    return Array.from(byId.values()).sort(function (a, b) {
+      const r = rank(a.properties.severity) - rank(b.properties.severity);
+      if (r) return r;
+      const ta = a.time === null ? Infinity : a.time, tb = b.time === null ? Infinity : b.time;
+      if (ta !== tb) return ta - tb;
+      return String(a.properties.id) < String(b.properties.id) ? -1 : 1;
+    });
+  }
+
+  let incidentsShown = [];
+  let incidentsSignature = null;
+  let incidentsTimer = null;
+
+  function scheduleIncidents() {
+    if (incidentsTimer) return;
+    incidentsTimer = setTimeout(function () {
+      incidentsTimer = null;
+      renderIncidents();
+    }, 150);
+  }
+
+  function renderIncidents() {
+    if (!styleReady) return;
+    if (!groupVisible('incidents')) {
+      incidentsShown = [];
+      incidentsSignature = 'hidden';
+      incidentCount.textContent = '';
+      incidentList.innerHTML = '<li class="muted">Incidents layer is off. <span lang="ar" dir="rtl">طبقة البلاغات مخفية</span></li>';
+      return;
+    }
+    const list = openIncidentsInView();
+    const sig = JSON.stringify(list.map(function (i) {
+      const p = i.properties;
+      return [p.id, p.severity, p.status, p.kind, p.reported_at, p.description, i.lngLat];
+    }));
+    incidentCount.textContent = String(list.length);
+    if (sig === incidentsSignature) {
+      updateIncidentAges(); // same list: only the ages move (no DOM churn under the pointer)
+      return;
+    }
+    incidentsSignature = sig;
+    incidentsShown = list;
+    incidentList.innerHTML = '';
+    if (!list.length) {
+      incidentList.innerHTML = '<li class="muted">No open incidents in view. ' +
+        '<span lang="ar" dir="rtl">لا توجد بلاغات مفتوحة في العرض</span></li>';
+      return;
+    }
+    list.slice(0, MAX_INCIDENTS_LISTED).forEach(function (inc) {
+      const p = inc.properties;
+      const sev = SEVERITY[p.severity] || {};
+      const st = INCIDENT_STATUS[p.status] || { label: humanize(p.status || 'unknown'), ar: '' };
+      const kindAr = INCIDENT_KIND_AR[p.kind] || '';
+      const li = document.createElement('li');
+      li.className = 'incident sev-' + String(p.severity || 'unknown').replace(/[^a-z_]/g, '');
+      li.dataset.id = p.id;
+      li.dataset.severity = p.severity || '';
+      li.dataset.status = p.status || '';
+      li.innerHTML =
+        '<button type="button" class="incident-btn" title="' + esc((p.description ? p.description + ' · ' : '') +
+          'Show on map · اعرض على الخريطة') + '">' +
+        '<span class="sev-dot" style="background:' + esc(incidentColor(p.severity)) + '" aria-hidden="true"></span>' +
+        '<span class="incident-main">' +
+          '<span class="incident-line">' +
+            '<span class="incident-kind">' + esc(humanize(p.kind || 'incident')) +
+              (kindAr ? ' <span lang="ar" dir="rtl" class="incident-ar">' + esc(kindAr) + '</span>' : '') + '</span>' +
+            '<span class="incident-age" data-t="' + (inc.time === null ? '' : inc.time) + '">' + esc(formatAge(inc.time)) + '</span>' +
+          '</span>' +
+          '<span class="incident-line incident-sub">' +
+            '<span><span class="sev-label">' + esc(humanize(p.severity || '')) + '</span> · ' +
+              '<span class="incident-status">' + esc(st.label) + '</span></span>' +
+            '<span lang="ar" dir="rtl" class="incident-ar">' + esc([sev.ar, st.ar].filter(Boolean).join(' · ')) + '</span>' +
+          '</span>' +
+        '</span></button>';
+      li.querySelector('button').addEventListener('click', function () { showIncident(inc); });
+      incidentList.appendChild(li);
+    });
+    if (list.length > MAX_INCIDENTS_LISTED) {
+      const more = document.createElement('li');
+      more.className = 'muted';
+      more.textContent = '+' + (list.length - MAX_INCIDENTS_LISTED) + ' more in view: zoom in';
+      incidentList.appendChild(more);
+    }
+  }
+
+  function updateIncidentAges() {
+    incidentList.querySelectorAll('.incident-age').forEach(function (el) {
+      const t = el.dataset.t ? Number(el.dataset.t) : null;
+      el.textContent = formatAge(t);
+    });
+  }
+
+  function showIncident(inc) {
+    // offset: keep the incident clear of the panel (not `padding`, which would stay on the map)
+    const pad = panelPadding();
+    map.flyTo({
+      center: inc.lngLat,
+      zoom: Math.max(map.getZoom(), 16),
+      offset: [(pad.left - pad.right) / 2, 0],
+      duration: 1000
+    });
+    map.once('moveend', function () {
+      const fake = { layer: { metadata: { [GROUP_KEY]: 'incidents' } }, properties: inc.properties };
+      popup.setLngLat(inc.lngLat).setHTML(popupHTML([fake])).addTo(map);
+    });
+  }
+
+  map.on('sourcedata', function (e) {
+    if (e.sourceId === LIVE_SOURCE && (e.tile || e.sourceDataType === 'visibility')) scheduleIncidents();
+  });
+  map.on('moveend', scheduleIncidents);
+
+  // ---------------------------------------------------------------- live refresh
+
+  // Every 2 s, map.refreshTiles('live') (public API of MapLibre 5.x) reloads the live tiles
+  // in view in place. How that stays cheap and flicker-free:
+  //  - the tiles are re-requested at their own URLs; the server answers them
+  //    `Cache-Control: no-cache` with an ETag from the data under the tile, so the browser
+  //    revalidates (If-None-Match) and an unchanged tile comes back as a bodiless 304;
+  //  - MapLibre (5.24, web/node_modules) compares the tile's ETag with the one it holds and skips parsing
+  //    an unchanged tile altogether (no new buckets, no repaint, no "data" event);
+  //  - a reloading tile stays renderable ("expired" state), so its old features are drawn
+  //    until the new ones are ready: nothing blinks.
+  // Rejected: setTiles() with a changing query parameter (new URLs: every tile refetched in
+  // full each time, and the tiles are dropped and redrawn); the internal
+  // style.sourceCaches[...].reload() (gone in 5.x, and reload() without `true` only
+  // re-parses what the worker already holds). A round starts only when the previous one has
+  // finished, while the page is visible and the map is not moving.
+  function liveTick() {
+    if (!styleReady || !map.getSource(LIVE_SOURCE)) return;
+    const loaded = map.isSourceLoaded(LIVE_SOURCE);
+    const now = Date.now();
+    if (liveRound && (loaded || now - liveRound.started > 15000)) { // 15 s: give up on a hung round
+      if (liveRound.failed || !loaded) liveFailedAt = liveRound.started;
+      else liveOkAt = liveRound.started;
+      liveRound = null;
+      if (liveOkAt > liveFailedAt && lastErrorSource === LIVE_SOURCE && lastError) {
+        lastError = ''; // the live feed is back: drop its error from the status line
+        updateStatus();
+      }
+    }
+    if (!liveOkAt && !liveRound && loaded) liveOkAt = now; // the first load
+    renderLiveStatus();
+    updateIncidentAges();
+    if (liveRound || !loaded || document.hidden || map.isMoving()) return;
+    if (typeof map.refreshTiles !== 'function') return; // MapLibre older than 5.x
+    liveRound = { started: now, failed: false };
+    map.refreshTiles(LIVE_SOURCE);
+  }
+  setInterval(liveTick, LIVE_REFRESH_MS);
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) liveTick(); });
+
+  function clockTime(ms) {
+    return new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  }
+
+  function renderLiveStatus() {
+    // stale: the last round failed, or the one in flight hangs (server gone, network down)
+    const stale = liveFailedAt > liveOkAt || (!!liveRound && Date.now() - liveRound.started > 8000);
+    liveStatusEl.classList.toggle('stale', stale);
+    if (!liveOkAt && !stale) {
+      liveStatusEl.textContent = 'Waiting for live data…';
+      return;
+    }
+    if (stale) {
+      liveStatusEl.innerHTML = '<span class="live-dot" aria-hidden="true"></span>Live data unreachable · last update ' +
+        (liveOkAt ? esc(clockTime(liveOkAt)) : 'none') + ' <span lang="ar" dir="rtl">تعذّر التحديث</span>';
+      return;
+    }
+    liveStatusEl.innerHTML = '<span class="live-dot" aria-hidden="true"></span>Live · updated ' +
+      esc(clockTime(liveOkAt)) + ' <span lang="ar" dir="rtl">مباشر</span>';
+  }
 
   // Small API for tests and the console.
   window.mashaer = {
@@ -518,6 +887,16 @@
       const place = PLACES.find(function (p) { return p.id === siteId; });
       if (place) fitPlace(place, false);
       return !!place;
-    }
+    },
+    // open incidents in view, as listed in the panel
+    incidents: function () {
+      return openIncidentsInView().map(function (i) {
+        return Object.assign({ lngLat: i.lngLat }, i.properties);
+      });
+    },
+    live: function () {
+      return { refreshMs: LIVE_REFRESH_MS, okAt: liveOkAt, failedAt: liveFailedAt, inFlight: !!liveRound };
+    },
+    refreshLive: liveTick
   };
 })();

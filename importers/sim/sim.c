@@ -668,8 +668,8 @@ static void count_gate(msh_sim *s, int site, sim_pt p, uint32_t n, int in)
     }
 }
 
-/* People going in and out for errands while their group stays: 0.2 % of a site's stayers a
- * minute, shared by its gates. */
+/* People going in and out on errands while their group stays: 1 % of a site's stayers a minute
+ * each way, shared by its gates. */
 static void gate_background(msh_sim *s, double dt)
 {
     uint32_t per_site[SITE_N] = {0};
@@ -680,7 +680,7 @@ static void gate_background(msh_sim *s, double dt)
         sim_gate *gt = &s->gates[i];
         if (gt->site < 0)
             continue;
-        double lambda = s->site_pop[gt->site] / per_site[gt->site] * 0.002 * dt / MIN;
+        double lambda = s->site_pop[gt->site] / per_site[gt->site] * 0.01 * dt / MIN;
         gt->in += poisson(&s->rng, lambda);
         gt->out += poisson(&s->rng, lambda);
     }
@@ -769,6 +769,8 @@ static msh_rc substep(msh_sim *s, double dt, msh_err *err)
         }
         if (!g->walking && k_place_site[g->place] >= 0)
             s->site_pop[k_place_site[g->place]] += g->size;
+        else if (!g->walking) /* in Makkah: half of them at the Haram at any time, for the prayers */
+            s->site_pop[SITE_HARAM] += g->size / 2.0;
     }
     s->max_rho = 0;
     for (uint32_t i = 0; i < s->ng; i++) {

@@ -313,12 +313,13 @@ bool msh_jrec_str(const msh_jfield *f, char *out, size_t cap, size_t *len)
     size_t o = 0;
     const char *p = f->val, *end = f->val + f->val_len;
     while (p < end) {
-        if (o + 5 > cap)
+        if (o + 1 >= cap) /* room for this byte and the NUL */
             return false;
         if (*p != '\\') {
             out[o++] = *p++;
             continue;
         }
+
         char e = p[1];
         p += 2;
         switch (e) {
@@ -339,6 +340,9 @@ bool msh_jrec_str(const msh_jfield *f, char *out, size_t cap, size_t *len)
             }
             if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0)
                 return false; /* lone surrogate or NUL: not text we keep */
+            size_t need = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+            if (o + need >= cap)
+                return false;
             o += put_utf8(out + o, cp);
             break;
         }

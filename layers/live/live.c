@@ -636,6 +636,54 @@ void msh_live_cells(msh_live *l, int level, const double box[4], msh_live_cell_f
     free(j.acc);
 }
 
+void msh_live_scan(msh_live *l, int level, msh_live_cell_fn fn, void *ud)
+{
+    if (level > BASE_LEVEL)
+        level = BASE_LEVEL;
+    if (level < CHUNK_LEVEL)
+        level = CHUNK_LEVEL;
+    int shift = BASE_LEVEL - level;
+    uint32_t side = CHUNK_SIDE >> shift;
+    acc_t *acc = malloc((size_t)side * side * sizeof *acc);
+    if (!acc)
+        return;
+    for (uint32_t i = 0; i < l->nchunks; i++) {
+        const chunk_t *c = l->chunks[i];
+        if (!c->population)
+            continue;
+        memset(acc, 0, (size_t)side * side * sizeof *acc);
+        for (uint32_t k = 0; k < CHUNK_SIDE * CHUNK_SIDE; k++) {
+            const cell_t *cell = &c->cells[k];
+            if (!cell->count)
+                continue;
+            acc_t *a = &acc[((k >> CHUNK_BITS) >> shift) * side + ((k & (CHUNK_SIDE - 1)) >> shift)];
+            a->count += cell->count;
+            a->vx += cell->vx;
+            a->vy += cell->vy;
+            a->v2 += cell->v2;
+        }
+        for (uint32_t j = 0; j < side * side; j++) {
+            const acc_t *a = &acc[j];
+            if (!a->count)
+                continue;
+            msh_live_cell o;
+            o.level = (uint32_t)level;
+            o.cx = (((c->key >> 16) << CHUNK_BITS) >> shift) + j % side;
+            o.cy = (((c->key & 0xffff) << CHUNK_BITS) >> shift) + j / side;
+            o.count = (uint32_t)a->count;
+            o.mean_vx = (double)a->vx / a->count / 100.0;
+            o.mean_vy = (double)a->vy / a->count / 100.0;
+            double e2 = (double)a->v2 / a->count / 10000.0;
+            o.var_v = fmax(0, e2 - (o.mean_vx * o.mean_vx + o.mean_vy * o.mean_vy));
+            if (fn(ud, &o)) {
+                free(acc);
+                return;
+            }
+        }
+    }
+    free(acc);
+}
+
 bool msh_live_extent(msh_live *l, double box[4])
 {
     if (!l->nchunks)

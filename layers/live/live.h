@@ -72,6 +72,11 @@ typedef struct msh_live_cell {
 typedef int (*msh_live_cell_fn)(void *ud, const msh_live_cell *c);
 /** Cells of `level` (<= 22) meeting box (world units), counted over active people; read lock held by caller. */
 void msh_live_cells(msh_live *l, int level, const double box[4], msh_live_cell_fn fn, void *ud);
+/**
+ * Every non-empty cell of `level` (16..22) over the whole state, chunk by chunk (no grid the
+ * size of the area is allocated: the cost follows the occupied chunks). Read lock held.
+ */
+void msh_live_scan(msh_live *l, int level, msh_live_cell_fn fn, void *ud);
 /** The world-unit box of every place people have been counted (false when none). Read lock held. */
 bool msh_live_extent(msh_live *l, double box[4]);
 /** A hash of the versions of the chunks meeting box; changes when any of their cells change. Read lock held. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "core/msh_tilemath.h"
@@ -16,6 +17,7 @@ typedef struct {
     msh_live *live;
     ll_kind kind;
     int k_anon;
+    uint64_t epoch; /* random per process: versions restart with the process, ETags must not repeat */
 } live_layer;
 
 typedef struct {
@@ -224,7 +226,9 @@ static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
     uint64_t v = l->kind == LL_MOVEMENT || l->kind == LL_POSITIONS ? msh_live_region_version(l->live, box)
                                                                    : msh_live_items_version(l->live, ITEM_FEED[l->kind]);
     msh_live_unlock(l->live);
-    return v;
+    v ^= l->epoch;
+    v *= 0x9e3779b97f4a7c15ull;
+    return v ^ (v >> 31);
 }
 
 static void ll_destroy(msh_layer *base)
@@ -275,6 +279,8 @@ msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size
         l->live = live;
         l->kind = (ll_kind)k;
         l->k_anon = k_anon;
+        if (getrandom(&l->epoch, sizeof l->epoch, 0) != (ssize_t)sizeof l->epoch)
+            l->epoch = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)l;
         (*layers)[(*n)++] = &l->base;
     }
     return MSH_OK;

@@ -2,7 +2,9 @@
 // playwright-core) against the real server on a real port with the demo site in a real store.
 // Checks: the map becomes idle, camps are rendered (queryRenderedFeatures), the served style passes
 // the official validator, a layer toggle hides its features, a click shows a feature's attributes,
-// no console errors; saves a screenshot in the work folder.
+// no console errors; live layers: people and incidents posted to /feeds render as density cells
+// and in the incidents panel, a later incident appears without a page reload (the live source
+// refreshes itself, unchanged tiles come back 304); saves screenshots in the work folder.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,6 +31,10 @@ for (const f of readdirSync(path.join(src, 'data', 'demo')).filter((f) => f.ends
   execFileSync(mashaer, ['import', '--db', db, '--quiet', '--layer', f.replace(/\.geojson$/, ''), path.join(src, 'data', 'demo', f)]);
 }
 
+// A feed token (made before the server starts, which reads the tokens): first line of stdout.
+const feedToken = execFileSync(mashaer, ['token', 'add', '--db', db, '--role', 'feed', '--name', 'browser'])
+  .toString().split('\n')[0].trim();
+
 const server = spawn(mashaer, ['serve', '--db', db, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const base = await new Promise((resolve, reject) => {
   let out = '';
@@ -41,13 +47,75 @@ const base = await new Promise((resolve, reject) => {
   server.on('exit', (c) => reject(new Error('server exited ' + c)));
 });
 
+async function postFeed(feed, records) {
+  const r = await fetch(`${base}/feeds/${feed}`, {
+    method: 'POST',
+    headers: { Authorization: 'Bearer ' + feedToken, 'Content-Type': 'application/x-ndjson' },
+    body: records.map((x) => JSON.stringify(x)).join('\n') + '\n',
+  });
+  const body = await r.json().catch(() => ({}));
+  return { status: r.status, accepted: body.accepted, rejected: body.rejected || [] };
+}
+
+async function tileMetrics() {
+  const text = await (await fetch(base + '/metrics')).text();
+  const get = (code) => Number((text.match(new RegExp(`mashaer_http_requests_total\\{endpoint="tile",code="${code}"\\} (\\d+)`)) || [])[1] || 0);
+  return { ok: get(200), empty: get(204), notModified: get(304) };
+}
+
+// Deterministic scatter (no Math.random: the same cells every run).
+let seed = 12345;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const now = new Date().toISOString();
+// ~300 people in Mina packed into a few spots (a few 9 m base cells each, well over k=5)
+const people = [];
+for (const [lon, lat, n, r] of [[39.8925, 21.4131, 170, 0.00003], [39.8950, 21.4146, 90, 0.00004], [39.8900, 21.4112, 40, 0.00006]]) {
+  for (let i = 0; i < n; i++) {
+    people.push({ id: 'P-' + String(people.length + 1).padStart(6, '0'), lon: lon + (rnd() * 2 - 1) * r, lat: lat + (rnd() * 2 - 1) * r,
+      time: now, speed: 0.3 + rnd() * 0.8, heading: Math.floor(rnd() * 360) });
+  }
+}
+const incidents = [
+  { id: 'INC-T1', kind: 'medical', severity: 'high', status: 'reported', description: 'Pilgrim collapsed, heat', lon: 39.8912, lat: 21.4141, time: now },
+  { id: 'INC-T2', kind: 'lost_person', severity: 'low', status: 'resolved', lon: 39.8965, lat: 21.4122, time: now },
+];
+const crews = [
+  { id: 'CR-01', kind: 'cleaning', status: 'on_route', name: 'Cleaning team 1', lon: 39.8940, lat: 21.4160, time: now },
+  { id: 'CR-02', kind: 'emergency', status: 'dispatched', name: 'Ambulance 7', lon: 39.8920, lat: 21.4150, time: now },
+];
+// Gate readings are counts since the previous reading; capacity is persons per hour, so two
+// readings a minute apart give a flow: G-T1 4,800/h of 3,000/h (over capacity), G-T2 900/h of 3,000/h.
+const minuteAgo = new Date(Date.now() - 60000).toISOString();
+const gates = [
+  { id: 'G-T1', in: 10, capacity: 3000, lon: 39.8880, lat: 21.4170, time: minuteAgo },
+  { id: 'G-T1', in: 60, out: 20, lon: 39.8880, lat: 21.4170, time: now },
+  { id: 'G-T2', in: 5, capacity: 3000, lon: 39.8990, lat: 21.4100, time: minuteAgo },
+  { id: 'G-T2', in: 15, lon: 39.8990, lat: 21.4100, time: now },
+];
+const sensors = [
+  { id: 'S-T1', temperature: 46.5, relativeHumidity: 0.2, lon: 39.8950, lat: 21.4180, time: now },
+  { id: 'S-T2', temperature: 41.2, relativeHumidity: 0.25, lon: 39.8870, lat: 21.4100, time: now },
+  { id: 'S-T3', temperature: 37.0, relativeHumidity: 0.3, lon: 39.9000, lat: 21.4150, time: now },
+];
+
 let browser;
 try {
+  // Live data first: the page opens on a map with people and incidents.
+  for (const [feed, recs] of [['positions', people], ['incidents', incidents], ['crews', crews], ['gates', gates], ['sensors', sensors]]) {
+    const res = await postFeed(feed, recs);
+    check(res.status === 200 && res.accepted === recs.length && res.rejected.length === 0,
+      `POST /feeds/${feed}: ${res.accepted} of ${recs.length} accepted ${JSON.stringify(res.rejected.slice(0, 2))}`);
+  }
+
   // The style as served validates against the official style specification.
   const style = await (await fetch(base + '/styles/operations.json')).json();
   const errors = validateStyleMin(style);
   check(errors.length === 0, 'served style passes the MapLibre style validator ' + JSON.stringify(errors.slice(0, 3)));
   check(style.sources.mashaer.url.startsWith(base + '/tiles/'), 'style source points back at this server');
+  check(style.sources.live && style.sources.live.url === base + '/tiles/movement,incidents,crews,gates,sensors.json',
+    'style has the live source');
+  check(!style.layers.some((l) => l['source-layer'] === 'positions') && !JSON.stringify(style.sources).includes('positions'),
+    'public style does not use the ops-only positions layer');
 
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -98,14 +166,89 @@ try {
   await page.click('#layer-toggle-camps');
   await page.waitForFunction(() => window.map.areTilesLoaded(), null, { timeout: 30000 });
 
+  // ---- live layers
+  await page.evaluate(() => { window.__sameDocument = true; }); // gone if the page reloads
+  await page.waitForFunction(() => window.map.queryRenderedFeatures({ layers: ['movement-fill'] }).length > 0, null, { timeout: 20000 })
+    .catch(() => {});
+  const cells = await page.evaluate(() => window.map.queryRenderedFeatures({ layers: ['movement-fill'] })
+    .map((f) => ({ los: f.properties.los, count: f.properties.count, density: f.properties.density })));
+  check(cells.length > 0, `movement cells rendered: ${cells.length} (los ${[...new Set(cells.map((c) => c.los))].sort().join('')})`);
+  check(cells.length > 0 && cells.every((c) => /^[A-F]$/.test(c.los) && c.count >= 5 && c.density > 0),
+    'rendered cells carry a Fruin los A-F, count >= 5 and a density');
+  const total = cells.reduce((a, c) => a + c.count, 0); // cells may be drawn twice across tile edges
+  check(total >= 250, `rendered cells hold the posted people (${total} counted)`);
+
+  const gateUse = await page.evaluate(() => Object.fromEntries(window.map.queryRenderedFeatures({ layers: ['gates-flow'] })
+    .map((f) => [f.properties.id, f.properties.utilisation])));
+  check(gateUse['G-T1'] > 1 && gateUse['G-T2'] < 1, 'gates drawn with their utilisation: ' + JSON.stringify(gateUse));
+
+  const drawn = await page.evaluate(() => window.map.queryRenderedFeatures({ layers: ['incidents'] }).map((f) => f.properties.id));
+  check(drawn.includes('INC-T1') && !drawn.includes('INC-T2'), `open incident drawn, resolved one not: ${[...new Set(drawn)]}`);
+
+  await page.waitForSelector('#incident-list li.incident[data-id="INC-T1"]', { timeout: 10000 }).catch(() => {});
+  const listed = await page.$$eval('#incident-list li.incident', (els) => els.map((e) => ({
+    id: e.dataset.id, text: e.textContent })));
+  check(listed.some((i) => i.id === 'INC-T1' && /Medical/.test(i.text) && /High/.test(i.text) && /Reported/.test(i.text)),
+    'incidents panel lists the open incident with kind, severity and status: ' + JSON.stringify(listed.map((i) => i.text)));
+  check(!listed.some((i) => i.id === 'INC-T2'), 'incidents panel leaves out the resolved incident');
+
+  const liveRows = await page.$$eval('#layer-list li.layer-item', (els) => els.map((e) => ({
+    id: e.dataset.layer, live: !!e.querySelector('.live-badge'), enabled: !!e.querySelector('input:not([disabled])'),
+    text: e.textContent })));
+  const liveIds = ['movement', 'incidents', 'crews', 'gates', 'sensors'];
+  check(liveIds.every((id) => liveRows.some((r) => r.id === id && r.live && r.enabled)),
+    'layer list shows the live layers with a LIVE badge and a toggle');
+  const pos = liveRows.find((r) => r.id === 'positions');
+  check(!pos || (!pos.enabled && /ops only/i.test(pos.text)), 'positions is marked ops only (no toggle)');
+  const los = await page.$$eval('#los-legend:not([hidden]) .los-list li', (els) => els.map((e) => e.textContent));
+  check(los.length === 6 && /2\.15/.test(los[5]) && /0\.31/.test(los[0]), 'LoS key with the Fruin thresholds: ' + los.join(' | '));
+
+  // Refresh: unchanged live tiles are revalidated (304), not fetched again.
+  const m0 = await tileMetrics();
+  await page.waitForTimeout(4500);
+  const m1 = await tileMetrics();
+  check(m1.notModified > m0.notModified, `live tiles revalidated every 2 s: ${m1.notModified - m0.notModified} answered 304, ${m1.ok - m0.ok} 200, ${m1.empty - m0.empty} 204`);
+
+  // A new incident elsewhere in view reaches the panel without a page reload.
+  const inc3 = { id: 'INC-T3', kind: 'crowding', severity: 'critical', status: 'reported', description: 'Crush risk at bridge exit',
+    lon: 39.9065, lat: 21.4190, time: new Date().toISOString() };
+  const posted = Date.now();
+  const res3 = await postFeed('incidents', [inc3]);
+  check(res3.accepted === 1, 'POST a new incident');
+  const seen = await page.waitForSelector('#incident-list li.incident[data-id="INC-T3"]', { timeout: 5000 }).then(() => true, () => false);
+  check(seen, `new incident in the panel after ${((Date.now() - posted) / 1000).toFixed(1)} s (limit 5 s)`);
+  check(await page.evaluate(() => window.__sameDocument === true), 'without a page reload');
+  const order = await page.$$eval('#incident-list li.incident', (els) => els.map((e) => e.dataset.id));
+  check(order[0] === 'INC-T3' && order.includes('INC-T1'), 'incidents sorted by severity (critical first): ' + order.join(','));
+  await page.waitForFunction(() => window.map.queryRenderedFeatures({ layers: ['incidents'] }).some((f) => f.properties.id === 'INC-T3'),
+    null, { timeout: 5000 }).then(() => check(true, 'new incident drawn on the map'), () => check(false, 'new incident drawn on the map'));
+
   const attribution = await page.textContent('.maplibregl-ctrl-attrib');
   check(/OpenStreetMap contributors/.test(attribution), 'map credits OpenStreetMap contributors');
   check(external.length === 0, 'no request leaves the server (offline): ' + external.slice(0, 3).join(' '));
   check(consoleErrors.length === 0, 'no console errors: ' + consoleErrors.slice(0, 3).join(' | '));
 
+  if (await page.$('.maplibregl-popup-close-button')) await page.click('.maplibregl-popup-close-button');
+  await page.waitForFunction(() => window.map.areTilesLoaded(), null, { timeout: 30000 });
+  await page.evaluate(() => { document.getElementById('panel-body').scrollTop = 0; });
   const shot = path.join(work, 'viewer.png');
   writeFileSync(shot, await page.screenshot());
   console.log('screenshot: ' + shot);
+
+  // A click on a listed incident flies to it and opens its details.
+  await page.click('#incident-list li.incident[data-id="INC-T1"] button');
+  await page.waitForSelector('.maplibregl-popup', { timeout: 10000 }).catch(() => {});
+  const fly = await page.evaluate(() => ({ zoom: window.map.getZoom(), popup: (document.querySelector('.maplibregl-popup') || {}).textContent || '',
+    seen: window.map.queryRenderedFeatures({ layers: ['incidents'] }).some((f) => f.properties.id === 'INC-T1') }));
+  check(fly.zoom >= 15.9 && fly.seen && fly.popup.includes('INC-T1'), `click on an incident flies to it (z${fly.zoom.toFixed(1)}) and shows it`);
+  await page.click('.maplibregl-popup-close-button').catch(() => {});
+  await page.evaluate(() => window.map.jumpTo({ center: [39.8908, 21.4136], zoom: 17 })); // crowd, incident, crews
+  await page.waitForFunction(() => window.map.loaded() && window.map.areTilesLoaded(), null, { timeout: 30000 });
+  const shot2 = path.join(work, 'viewer-live.png');
+  writeFileSync(shot2, await page.screenshot());
+  console.log('screenshot: ' + shot2);
+  check(external.length === 0, 'still offline after the live checks');
+  check(consoleErrors.length === 0, 'no console errors after the live checks: ' + consoleErrors.slice(0, 3).join(' | '));
 } catch (e) {
   failed++;
   console.log('FAIL ' + e.stack);

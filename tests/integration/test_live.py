@@ -23,6 +23,7 @@ import sys
 import time
 import unittest
 import http.client
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
@@ -441,6 +442,58 @@ class Rejections(unittest.TestCase):
         self.assertEqual({k: v["count"] for k, v in cells.items()}, {c: len(good)})
         self.assertEqual(set(positions_ids(SERVER, z, x, y)), set(good))
 
+    def test_id_length_limits(self):
+        """Ids (and groups) are 1 to 64 bytes, as the rejection reason and GET /entities say."""
+        lon, lat = spot(29)
+        t = now_ms() - 1000
+        ok = {n: ("L%02d-" % n + "i" * 64)[:n] for n in (1, 59, 60, 61, 63, 64)}
+        recs = [person(eid, lon, lat, t) for eid in ok.values()]
+        recs.append(person("L65-" + "i" * 61, lon, lat, t))                        # 65 bytes: too long
+        recs.append(person("LG64", lon, lat, t, group="G" * 64))                   # a 64-byte group
+        recs.append(person("L-" + "\u00e9" * 31, lon, lat, t))                   # 2 + 62 bytes of UTF-8
+        r = post(SERVER, "positions", recs)  # the last id goes as \u00e9 escapes
+        doc = r.json()
+        self.assertEqual([x["line"] for x in doc["rejected"]], [7],
+                         "only the 65-byte id may be refused: %r" % doc)
+        self.assertRegex(doc["rejected"][0]["reason"], "64")
+        for n, eid in ok.items():
+            with self.subTest(bytes=n):
+                self.assertEqual(len(eid.encode()), n)
+                resp, e = entity(SERVER, eid)
+                self.assertEqual(resp.status, 200, resp.body)
+                self.assertEqual(e["properties"]["id"], eid)
+        self.assertEqual(entity(SERVER, "LG64")[1]["properties"]["group"], "G" * 64)
+        utf = "L-" + "\u00e9" * 31
+        resp, e = entity(SERVER, urllib.parse.quote(utf))
+        self.assertEqual(resp.status, 200, resp.body)
+        self.assertEqual(e["properties"]["id"], utf)
+
+    def test_time_forms(self):
+        """ISO 8601 with an offset, fractions and a space; the 5-minute limit applies to the instant."""
+        lon, lat = spot(30)
+        base = (now_ms() // 1000 - 3600) * 1000
+        utc = time.gmtime(base // 1000)
+        plus3 = time.gmtime(base // 1000 + 3 * 3600)
+        minus0530 = time.gmtime(base // 1000 - 5 * 3600 - 30 * 60)
+        future_local = time.gmtime(now_ms() // 1000 + 3 * 3600)  # now, written as +03:00 local time
+        recs = [
+            person("TF-1", lon, lat, 0) | {"time": time.strftime("%Y-%m-%dT%H:%M:%S+03:00", plus3)},
+            person("TF-2", lon, lat, 0) | {"time": time.strftime("%Y-%m-%dT%H:%M:%S.250Z", utc)},
+            person("TF-3", lon, lat, 0) | {"time": time.strftime("%Y-%m-%d %H:%M:%SZ", utc)},
+            person("TF-4", lon, lat, 0) | {"time": time.strftime("%Y-%m-%dT%H:%M:%S-05:30", minus0530)},
+            person("TF-5", lon, lat, 0) | {"time": time.strftime("%Y-%m-%dT%H:%M:%S+03:00", future_local)},
+            person("TF-BAD-1", lon, lat, 0) | {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", future_local)},
+            person("TF-BAD-2", lon, lat, 0) | {"time": time.strftime("%Y-%m-%dT%H:%M:%S", utc)},  # no zone
+            person("TF-BAD-3", lon, lat, 0) | {"time": base + 0.5},
+            person("TF-BAD-4", lon, lat, 0) | {"time": -1000},
+        ]
+        doc = post(SERVER, "positions", recs).json()
+        self.assertEqual(doc["accepted"], 5, doc)
+        self.assertEqual([x["line"] for x in doc["rejected"]], [6, 7, 8, 9], doc)
+        self.assertRegex(doc["rejected"][0]["reason"], "future")
+        for eid in ("TF-1", "TF-2", "TF-3", "TF-4"):
+            self.assertEqual(entity(SERVER, eid)[1]["properties"]["time"], iso(base), eid)
+
     def test_whole_batch_bad(self):
         r = post(SERVER, "incidents", "not json\n{\"id\":1}\n")
         self.assertEqual(r.status, 200, r.body)
@@ -718,21 +771,25 @@ class Movement(unittest.TestCase):
         self.assertLess(abs(a["pressure"] - density * var), 0.01 * density * var, (a, density * var))
 
     def test_k_anonymity(self):
-        """3 people alone are hidden, 6 are shown; at a coarser zoom the 3 and the 6 share a cell (9)."""
+        """With k = 5: 3 or 4 people in a cell are hidden, 5 and 6 are shown; at a coarser zoom they
+        all share one cell (18)."""
         lon, lat = spot(12)
         c20 = cell_of(lon, lat, 20)
-        ca = (4 * c20[0], 4 * c20[1])          # two base cells inside one level-20 cell
-        cb = (4 * c20[0] + 2, 4 * c20[1] + 2)
+        x0, y0 = 4 * c20[0], 4 * c20[1]        # four base cells inside one level-20 cell
+        groups = {(x0, y0): 3, (x0 + 2, y0 + 2): 6, (x0 + 3, y0): 4, (x0, y0 + 3): 5}
         t = now_ms() - 1000
-        post_ok(self, SERVER, "positions", crowd("KA3", *cell_center(*ca), 3, t) + crowd("KA6", *cell_center(*cb), 6, t))
+        recs = []
+        for c, n in groups.items():
+            recs += crowd("KA%d" % n, *cell_center(*c), n, t)
+        post_ok(self, SERVER, "positions", recs)
         z, x, y, _ = cell_tile(lon, lat, 20)
         _, cells = movement(SERVER, z, x, y)
-        self.assertEqual({k: v["count"] for k, v in cells.items()}, {cb: 6})
-        self.assertEqual(len(positions_ids(SERVER, z, x, y)), 9, "ops still see every person")
-        z, x, y, c = cell_tile(*cell_center(*ca), 14)
+        self.assertEqual({k: v["count"] for k, v in cells.items()}, {c: n for c, n in groups.items() if n >= 5})
+        self.assertEqual(len(positions_ids(SERVER, z, x, y)), 18, "ops still see every person")
+        z, x, y, c = cell_tile(lon, lat, 14)
         _, cells = movement(SERVER, z, x, y)
         self.assertEqual(c, c20)
-        self.assertEqual(cells[c20]["count"], 9)
+        self.assertEqual(cells[c20]["count"], 18)
 
     def test_counts_sum_over_tile(self):
         lon, lat = spot(13)
@@ -1105,7 +1162,8 @@ class Replay(unittest.TestCase):
         finally:
             rc = srv.stop()
         self.assertEqual(rc, 0, srv.stderr())
-        for round_ in (1, 2):
+        # restarts after SIGTERM (a clean stop, which may leave a snapshot), after SIGKILL, after SIGTERM
+        for round_, end in ((1, "SIGTERM"), (2, "SIGKILL"), (3, "SIGTERM")):
             with self.subTest(restart=round_):
                 srv.start()
                 try:
@@ -1118,8 +1176,51 @@ class Replay(unittest.TestCase):
                         if k != "entities":
                             self.assertEqual(after[k], before[k], k)
                 finally:
-                    rc = srv.stop()
-                self.assertEqual(rc, 0, srv.stderr())
+                    if end == "SIGKILL":
+                        kill9(srv)
+                    else:
+                        self.assertEqual(srv.stop(), 0, srv.stderr())
+
+    def test_log_replay_after_kill(self):
+        """kill -9 before any snapshot: the state comes back from the log alone, every update of it."""
+        srv = start_server("replay-log")
+        lon, lat = spot(31)
+        t0 = now_ms() - 200 * 1000
+        people = crowd("RL", lon, lat, 8, t0, group="G-RL", speed=0.7, heading=300)
+        moved = [person(p["id"], *offset(p["lon"], p["lat"], 0, 15), t0 + 20000) for p in people[:2]]
+        inc = {"id": "INC-RL", "lon": lon, "lat": lat, "kind": "heat", "severity": "high"}
+        gate = [{"id": "GATE-RL", "lon": lon, "lat": lat, "time": t0, "in": 5, "out": 1, "capacity": 100},
+                {"id": "GATE-RL", "time": t0 + 30000, "in": 20, "out": 10}]
+        sensor = [{"id": "SENS-RL", "lon": lon, "lat": lat, "time": t0, "LAeq": 81.5}]
+        crew = [{"id": "CREW-RL", "lon": lon, "lat": lat, "time": t0, "kind": "cleaning", "status": "idle"}]
+        try:
+            post_ok(self, srv, "positions", people)
+            post_ok(self, srv, "positions", moved)
+            for st, dt in (("reported", 0), ("dispatched", 40), ("resolved", 400)):
+                post_ok(self, srv, "incidents", [dict(inc, status=st, time=t0 + dt * 1000)])
+            post_ok(self, srv, "gates", gate)
+            post_ok(self, srv, "sensors", sensor)
+            post_ok(self, srv, "crews", crew)
+            accepted = len(people) + len(moved) + 3 + len(gate) + len(sensor) + len(crew)
+            before = self.snapshot(srv, [p["id"] for p in people], {"a": (lon, lat)})
+            self.assertEqual(before["incidents", "a"]["INC-RL"]["status"], "resolved")
+            self.assertEqual(before["gates", "a"]["GATE-RL"]["flow_per_hour"], round(30 / (30 / 3600.0)))
+        finally:
+            kill9(srv)
+        self.assertFalse([f for f in os.listdir(srv.db + ".live") if f.endswith(".snap")],
+                         "test setup: a snapshot was taken before the kill")
+        srv.start()
+        try:
+            m = re.search(r"mashaer: live feeds: replayed (\d+) updates", srv.stderr())
+            self.assertIsNotNone(m, srv.stderr())
+            self.assertEqual(int(m.group(1)), accepted, srv.stderr())
+            after = self.snapshot(srv, [p["id"] for p in people], {"a": (lon, lat)})
+            self.assertEqual(after["entities"], before["entities"])
+            for k in before:
+                if k != "entities":
+                    self.assertEqual(after[k], before[k], k)
+        finally:
+            self.assertEqual(srv.stop(), 0, srv.stderr())
 
     def test_etags_after_restart(self):
         """A live ETag handed out before a restart must not match different content after it: the
