@@ -196,6 +196,8 @@ static void usage(FILE *f)
             "  --position-max-age S seconds after which a tracked position stops counting (default 600)\n"
             "  --k-anon N           density cells with fewer people are not shown (default 5)\n"
             "  --snapshot-s S       seconds between snapshots of the live state (default 60)\n"
+            "  --alert-density D    persons/m2 that raise a density alert on /events (default 4.0)\n"
+            "  --alert-pressure P   crowd pressure (1/s2) that raises an alert on /events (default 0.02)\n"
             "  --mqtt HOST:PORT     also take the feeds from an MQTT broker: topics mashaer/feeds/{feed},\n"
             "                       results on mashaer/feeds/{feed}/result (retries while the broker is down)\n"
             "  --mqtt-user NAME     MQTT user name\n"
@@ -254,6 +256,7 @@ int msh_cmd_serve(int argc, char **argv)
         {"live-dir", required_argument, 0, 'L'}, {"no-live", no_argument, 0, 'N'},
         {"max-body-mb", required_argument, 0, 'B'}, {"position-max-age", required_argument, 0, 'A'},
         {"k-anon", required_argument, 0, 'K'},   {"snapshot-s", required_argument, 0, 'S'},
+        {"alert-density", required_argument, 0, 'D'}, {"alert-pressure", required_argument, 0, 'P'},
         {"mqtt", required_argument, 0, OPT_MQTT}, {"mqtt-user", required_argument, 0, OPT_MQTT_USER},
         {"mqtt-password-file", required_argument, 0, OPT_MQTT_PASSWORD_FILE},
         {"mqtt-client-id", required_argument, 0, OPT_MQTT_CLIENT_ID}, {"mqtt-qos", required_argument, 0, OPT_MQTT_QOS},
@@ -276,6 +279,17 @@ int msh_cmd_serve(int argc, char **argv)
         case 'N': no_live = 1; break;
         case 'B': if (parse_int("--max-body-mb", optarg, 1, 1024, &v)) return 2; app.cfg.max_body_bytes = (size_t)v << 20; break;
         case 'A': if (parse_int("--position-max-age", optarg, 1, 86400 * 7, &v)) return 2; app.cfg.position_max_age = (int)v; break;
+        case 'D': case 'P': {
+            char *end;
+            double d = strtod(optarg, &end);
+            if (*end || end == optarg || !(d > 0 && d < 100)) {
+                fprintf(stderr, "mashaer serve: --alert-%s takes a number above 0, not '%s'\n",
+                        c == 'D' ? "density" : "pressure", optarg);
+                return 2;
+            }
+            if (c == 'D') app.cfg.alert_density = d; else app.cfg.alert_pressure = d;
+            break;
+        }
         case 'S': if (parse_int("--snapshot-s", optarg, 1, 86400, &v)) return 2; app.cfg.snapshot_s = (int)v; break;
         case 'K': if (parse_int("--k-anon", optarg, 1, 1000, &v)) return 2; app.cfg.k_anon = (int)v; break;
         case OPT_MQTT: app.cfg.mqtt_addr = optarg; break;
