@@ -82,7 +82,7 @@ Options:
   --no-doc            do not rewrite the generated section of docs/BENCHMARKS.md
   -h, --help          this help
 
-The default run takes about 12-14 minutes on 2 cores.  A quick look:
+The default run takes about 13 minutes on 2 cores.  A quick look:
   bench/run.sh --rounds 1 --duration 1 --zooms 14,16 --no-doc
 EOF
 }
@@ -220,7 +220,11 @@ cleanup() {
     set +e
     for pid in "${PIDS_TO_KILL[@]}"; do kill "$pid" 2>/dev/null; done
     if [ -n "$NGINX_PIDFILE" ] && [ -s "$NGINX_PIDFILE" ]; then kill -QUIT "$(cat "$NGINX_PIDFILE")" 2>/dev/null; fi
-    if [ -n "$LIGHTTPD_PIDFILE" ] && [ -s "$LIGHTTPD_PIDFILE" ]; then kill "$(cat "$LIGHTTPD_PIDFILE")" 2>/dev/null; fi
+    if [ -n "$LIGHTTPD_PIDFILE" ] && [ -s "$LIGHTTPD_PIDFILE" ]; then
+        # mapserv processes lighttpd (re)started, including any it respawned during the run
+        MAPSERV_PIDS+=($(pgrep -P "$(cat "$LIGHTTPD_PIDFILE")" -x mapserv))
+        kill "$(cat "$LIGHTTPD_PIDFILE")" 2>/dev/null
+    fi
     for pid in "${MAPSERV_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
     if [ "$PG_STARTED" = 1 ]; then as_pg "$PG_BIN/pg_ctl" -D "$W/pg/data" -m fast -w stop >/dev/null 2>&1; fi
     sleep 0.3
@@ -549,6 +553,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
 done
 log "wrk runs took $(( $(date +%s) - T0 )) s"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------ optional perf profile
 if [ "$PERF" = 1 ] && has_peer mashaer-uncached && command -v perf >/dev/null; then
@@ -578,7 +583,7 @@ mkdir -p "$RESULTS_DIR"
     meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
     meta command "$ORIG_CMD"
     meta nproc "$(nproc)"
-    meta load "$LOAD_BEFORE"
+    meta load "$LOAD_BEFORE before, $LOAD_AFTER after"
     meta cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
     meta mem "$(free -g | awk '/^Mem:/ {print $2 " GiB RAM"}')"
     meta commit "$COMMIT"

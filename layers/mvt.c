@@ -65,8 +65,15 @@ static void intern_free(intern_tab *t)
 
 static void intern_reset(intern_tab *t)
 {
-    if (t->slots)
+    /* A table grown by one huge tile would cost every later small tile a large memset:
+     * past 4,096 slots, give the memory back and let the next tile grow it as it needs. */
+    if (t->nslots > 4096) {
+        free(t->slots);
+        t->slots = NULL;
+        t->nslots = 0;
+    } else if (t->slots) {
         memset(t->slots, 0, sizeof(uint32_t) * t->nslots);
+    }
     t->count = 0;
     msh_buf_reset(&t->pool);
 }

@@ -376,7 +376,7 @@ msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err)
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
                          (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,
                          (unsigned)1024, MHD_OPTION_END);
     if (!d)
         return msh_err_set(err, MSH_EIO, "cannot listen on %s:%d (in use, or not allowed)", app->cfg.bind,

@@ -415,7 +415,7 @@ def cmd_report(a):
     head.append("")
     head.append("- date: %s" % meta.get("date", "?"))
     head.append("- command: `%s`" % meta.get("command", "?"))
-    head.append("- machine: %s cores (nproc), %s, %s; load average %s just before the wrk runs (other work on the machine)"
+    head.append("- machine: %s cores (nproc), %s, %s; load average %s the wrk runs (other work on the machine)"
                 % (meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("mem", "?"), meta.get("load", "?")))
     head.append("- Mashaer: commit %s, %s" % (meta.get("commit", "?"), meta.get("mashaer_threads", "")))
     head.append("- peers: %s" % meta.get("peer_versions", "?"))
@@ -481,8 +481,8 @@ def cmd_doc(a):
     g.append("")
     g.append("- date: %s" % meta.get("date", "?"))
     g.append("- command: `%s`" % meta.get("command", "?"))
-    g.append("- machine: `nproc` = %s, %s, %s; load generator (wrk) on the same cores; load average %s just "
-             "before the wrk runs (the machine is shared)"
+    g.append("- machine: `nproc` = %s, %s, %s; load generator (wrk) on the same cores; load average %s "
+             "the wrk runs (the machine is shared)"
              % (meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("mem", "?"), meta.get("load", "?")))
     g.append("- Mashaer commit %s; %s" % (meta.get("commit", "?"), meta.get("mashaer_threads", "")))
     g.append("- peers: %s" % meta.get("peer_versions", "?"))
