@@ -401,7 +401,7 @@ void msh_events_scan_density(msh_events *ev, msh_app *app)
         alert_t *a = &ev->alerts[i];
         if (a->gen != ev->gen && !(a->key >> 63)) {
             if (a->state) {
-                msh_live_cell c = {ALERT_LEVEL, (uint32_t)(a->key >> 32), (uint32_t)a->key, 0, 0, 0, 0};
+                msh_live_cell c = {ALERT_LEVEL, (uint32_t)(a->key >> 32), (uint32_t)a->key, 0, 0, 0, 0, 0};
                 double n = (double)(1u << ALERT_LEVEL), lon, lat;
                 msh_world_to_lonlat((c.cx + 0.5) / n, (c.cy + 0.5) / n, &lon, &lat);
                 density_event(ev, &c, lon, lat, 0, 0, a->state, 0);

@@ -540,6 +540,7 @@ typedef struct {
     uint64_t count;
     int64_t vx, vy;
     uint64_t v2;
+    uint32_t peak; /* the fullest base cell inside */
 } acc_t;
 
 /* Chunks meeting box: every existing chunk when that is cheaper than looking each one up. */
@@ -591,6 +592,8 @@ static void cells_chunk(void *ud, chunk_t *c)
         if (ox < j->ox0 || oy < j->oy0 || ox - j->ox0 >= j->nx || oy - j->oy0 >= j->ny)
             continue;
         acc_t *a = &j->acc[(size_t)(oy - j->oy0) * j->nx + (ox - j->ox0)];
+        if (cell->count > a->peak)
+            a->peak = cell->count;
         a->count += cell->count;
         a->vx += cell->vx;
         a->vy += cell->vy;
@@ -624,6 +627,7 @@ void msh_live_cells(msh_live *l, int level, const double box[4], msh_live_cell_f
             c.cx = j.ox0 + x;
             c.cy = j.oy0 + y;
             c.count = (uint32_t)a->count;
+            c.peak_count = a->peak;
             c.mean_vx = (double)a->vx / a->count / 100.0;
             c.mean_vy = (double)a->vy / a->count / 100.0;
             double e2 = (double)a->v2 / a->count / 10000.0;
@@ -671,6 +675,7 @@ void msh_live_scan(msh_live *l, int level, msh_live_cell_fn fn, void *ud)
             o.cx = (((c->key >> 16) << CHUNK_BITS) >> shift) + j % side;
             o.cy = (((c->key & 0xffff) << CHUNK_BITS) >> shift) + j / side;
             o.count = (uint32_t)a->count;
+            o.peak_count = 0;
             o.mean_vx = (double)a->vx / a->count / 100.0;
             o.mean_vy = (double)a->vy / a->count / 100.0;
             double e2 = (double)a->v2 / a->count / 10000.0;

@@ -65,6 +65,7 @@ typedef struct msh_live_cell {
     uint32_t level;       /* 2^level cells around the world */
     uint32_t cx, cy;
     uint32_t count;
+    uint32_t peak_count;  /* people in the fullest base cell (2^22) inside this one */
     double mean_vx, mean_vy; /* m/s, east and north */
     double var_v;         /* variance of the velocity vectors, m2/s2 */
 } msh_live_cell;

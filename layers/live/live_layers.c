@@ -30,8 +30,9 @@ typedef struct {
 
 static const ll_def DEFS[LL_COUNT] = {
     {"movement", "Polygon", 0,
-     {"count", "density", "los", "speed", "heading", "pressure", "cell_m", NULL},
-     {MSH_FT_INT, MSH_FT_REAL, MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL}},
+     {"count", "density", "los", "speed", "heading", "pressure", "cell_m", "peak_density", "peak_los", NULL},
+     {MSH_FT_INT, MSH_FT_REAL, MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL,
+      MSH_FT_STRING}},
     {"positions", "Point", MSH_ACCESS_OPS,
      {"id", "group", "speed", "heading", "time", NULL},
      {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING}},
@@ -105,8 +106,16 @@ static int on_cell(void *ud, const msh_live_cell *c)
     char los[2] = {msh_fruin_los(density), 0};
     double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
     uint32_t parts[1] = {5 | MSH_RING_OUTER};
-    msh_value v[7];
+    /* a zoomed-out cell averages a crush away: carry the fullest 8.9 m cell inside it too */
+    double base = msh_live_cell_metres(22, lat);
+    double peak = c->peak_count / (base * base);
+    if (peak < density)
+        peak = density;
+    char peak_los[2] = {msh_fruin_los(peak), 0};
+    msh_value v[9];
     memset(v, 0, sizeof v);
+    set_real(&v[7], round(peak * 1000) / 1000);
+    set_str(&v[8], peak_los);
     set_int(&v[0], c->count);
     set_real(&v[1], round(density * 1000) / 1000);
     set_str(&v[2], los);

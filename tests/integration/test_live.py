@@ -307,7 +307,7 @@ class Auth(unittest.TestCase):
         self.assertEqual(cat["movement"]["access"], "public")
         self.assertEqual(cat["sites"]["kind"], "static")
         self.assertEqual(set(cat["movement"]["fields"]),
-                         {"count", "density", "los", "speed", "heading", "pressure", "cell_m"})
+                         {"count", "density", "los", "speed", "heading", "pressure", "cell_m", "peak_density", "peak_los"})
         self.assertEqual(cat["movement"]["geometry_type"], "Polygon")
 
     def test_unknown_feed_404(self):
