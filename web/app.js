@@ -161,15 +161,28 @@
   }
 
   // Legend entries from a ["match", ["get", field], v1, c1, v2, c2, ..., fallback].
+  // The property a match/step reads: ["get", f], or the first of ["coalesce", ["get", f], ...].
+  function inputField(e) {
+    if (!Array.isArray(e)) return null;
+    if (e[0] === 'get') return e[1];
+    if (e[0] === 'coalesce') {
+      for (let i = 1; i < e.length; i++) {
+        const f = inputField(e[i]);
+        if (f) return f;
+      }
+    }
+    return null;
+  }
+
   function matchLegend(v) {
-    if (!Array.isArray(v) || v[0] !== 'match' || !Array.isArray(v[1]) || v[1][0] !== 'get') return null;
+    if (!Array.isArray(v) || v[0] !== 'match' || !inputField(v[1])) return null;
     const items = [];
     for (let i = 2; i + 1 < v.length; i += 2) {
       if (!isColor(v[i + 1])) return null;
       const label = Array.isArray(v[i]) ? v[i].join(', ') : String(v[i]);
       items.push({ label: label, value: v[i], color: v[i + 1] });
     }
-    return items.length ? { field: v[1][1], items: items } : null;
+    return items.length ? { field: inputField(v[1]), items: items } : null;
   }
 
   // Legend entries from a ["step", ["get", field], c0, t1, c1, ..., tn, cn] (numeric classes).
