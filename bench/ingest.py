@@ -93,10 +93,15 @@ redis = shutil.which("redis-server")
 if redis and shutil.which("redis-benchmark"):
     for mode, conf in (("appendfsync always", ["--appendonly", "yes", "--appendfsync", "always"]),
                        ("no persistence", ["--appendonly", "no", "--save", ""])):
-        rport = 20000 + os.getpid() % 10000
-        rs = subprocess.Popen([redis, "--port", str(rport), "--bind", "127.0.0.1", "--dir", work] + conf,
+        rport = 20000 + os.getpid() % 10000 + (1 if "always" in mode else 2)
+        rdir = os.path.join(work, "redis-" + mode.split()[0])
+        os.makedirs(rdir, exist_ok=True)
+        rs = subprocess.Popen([redis, "--port", str(rport), "--bind", "127.0.0.1", "--dir", rdir] + conf,
                               stdout=subprocess.DEVNULL)
-        time.sleep(0.5)
+        for _ in range(100):
+            if subprocess.run(["redis-cli", "-p", str(rport), "ping"], capture_output=True, text=True).stdout.strip() == "PONG":
+                break
+            time.sleep(0.1)
         out = subprocess.run(["redis-benchmark", "-p", str(rport), "-q", "-n", str(min(args.people, 2000000)),
                               "-P", "100", "-c", "8", "-r", str(args.people), "GEOADD", "pilgrims", "39.89",
                               "21.41", "member:__rand_int__"], capture_output=True, text=True).stdout

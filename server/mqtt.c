@@ -260,12 +260,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     /* the same document POST /feeds/{feed} answers with (routes_feeds.c) */
     msh_buf b;
     msh_buf_init(&b, RESULT_MAX);
-    msh_buf_printf(&b, "{\"accepted\":%llu,\"rejected\":[", (unsigned long long)res.accepted);
-    msh_buf_append(&b, res.rejections.data, res.rejections.len);
-    msh_buf_printf(&b, "]");
-    if (res.rejected > MSH_INGEST_MAX_LISTED)
-        msh_buf_printf(&b, ",\"rejected_total\":%llu", (unsigned long long)res.rejected);
-    msh_buf_printf(&b, "}\n");
+    msh_ingest_result_json(&res, &b);
     publish_result(m, feed, &b);
     msh_buf_free(&b);
 out:

@@ -61,12 +61,7 @@ void msh_route_feeds(msh_req *r, const char *rest)
     msh_metrics_feed(r->app->metrics, feed, res.accepted, res.rejected);
     msh_buf b;
     msh_buf_init(&b, (size_t)2 << 20);
-    msh_buf_printf(&b, "{\"accepted\":%llu,\"rejected\":[", (unsigned long long)res.accepted);
-    msh_buf_append(&b, res.rejections.data, res.rejections.len);
-    msh_buf_printf(&b, "]");
-    if (res.rejected > MSH_INGEST_MAX_LISTED)
-        msh_buf_printf(&b, ",\"rejected_total\":%llu", (unsigned long long)res.rejected);
-    msh_buf_printf(&b, "}\n");
+    msh_ingest_result_json(&res, &b);
     r->resp.cache_control = "no-store";
     /* 200 even when some records were refused: the good ones are in; the body lists the others */
     msh_resp_body(r, 200, "application/json", b.data, b.len);

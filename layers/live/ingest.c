@@ -68,6 +68,16 @@ void msh_ingest_result_init(msh_ingest_result *r)
     msh_buf_init(&r->rejections, (size_t)1 << 20);
 }
 
+msh_rc msh_ingest_result_json(const msh_ingest_result *r, msh_buf *b)
+{
+    msh_buf_printf(b, "{\"accepted\":%llu,\"rejected\":[", (unsigned long long)r->accepted);
+    msh_buf_append(b, r->rejections.data, r->rejections.len);
+    msh_buf_printf(b, "]");
+    if (r->rejected > MSH_INGEST_MAX_LISTED)
+        msh_buf_printf(b, ",\"rejected_total\":%llu", (unsigned long long)r->rejected);
+    return msh_buf_printf(b, "}\n");
+}
+
 void msh_ingest_result_free(msh_ingest_result *r)
 {
     msh_buf_free(&r->rejections);

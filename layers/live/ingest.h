@@ -37,6 +37,9 @@ typedef struct msh_ingest_result {
 void msh_ingest_result_init(msh_ingest_result *r);
 void msh_ingest_result_free(msh_ingest_result *r);
 
+/** The answer document, {"accepted":N,"rejected":[...]} (and "rejected_total" when the list was cut), into out. */
+msh_rc msh_ingest_result_json(const msh_ingest_result *r, msh_buf *out);
+
 /**
  * Check, log, apply and make durable one batch for `feed`. `geojson` says the body is a
  * FeatureCollection (else NDJSON). Fails as a whole only when the body cannot be read at
