@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "events.h"
+#include "geofence.h"
 #include "http.h"
 #include "live/ingest.h"
 #include "live/live_layers.h"
@@ -62,6 +63,20 @@ static void reload_tokens(msh_app *app)
     }
     msh_token_set_free(old);
     fprintf(stderr, "mashaer: write tokens changed: %zu valid\n", msh_token_set_count(next));
+}
+
+/* Rebuild the geofence rasters from a catalog and swap them in under the live write lock
+ * (the move observer reads them under it). */
+static void swap_fences(msh_app *app, const msh_catalog *cat)
+{
+    if (!app->live)
+        return;
+    msh_fences *f = msh_fences_build(cat);
+    msh_live_wrlock(app->live);
+    msh_fences *old = app->fences;
+    app->fences = f;
+    msh_live_unlock(app->live);
+    msh_fences_free(old);
 }
 
 /* A snapshot bounds the replay after a restart; taken when something was logged since the last. */
@@ -116,6 +131,7 @@ static void *reload_main(void *arg)
             pthread_mutex_unlock(&app->cat_lock);
             msh_catalog_release(old);
             fprintf(stderr, "mashaer: data changed: now serving %zu layers\n", msh_catalog_count(next));
+            swap_fences(app, next);
             next = NULL;
         }
         msh_catalog_release(next);
@@ -148,6 +164,7 @@ static msh_rc open_live(msh_app *app, msh_err *err)
     if (!app->events)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     msh_live_set_observer(app->live, msh_events_on_item, app->events);
+    msh_live_set_move_observer(app->live, msh_geofence_on_move, app);
     return msh_live_layers_new(app->live, app->cfg.k_anon, &app->live_layers, &app->nlive, err);
 }
 
@@ -164,6 +181,8 @@ static void close_live(msh_app *app)
     app->live = NULL;
     msh_events_free(app->events);
     app->events = NULL;
+    msh_fences_free(app->fences);
+    app->fences = NULL;
 }
 
 static void tiler_free(void *p)
@@ -350,6 +369,7 @@ int msh_cmd_serve(int argc, char **argv)
             msh_catalog_count(app.cat) - app.nlive, (unsigned long long)nfeat, app.cfg.db_path, now_s() - t0,
             app.nlive);
     pthread_mutex_init(&app.cat_lock, NULL);
+    swap_fences(&app, app.cat);
     /* write tokens (auth.c): loaded now, reloaded with the data by reload_main */
     pthread_mutex_init(&app.tok_lock, NULL);
     if (msh_token_set_load(app.store, &app.tokens, &err)) {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "auth.h"
 #include "core/msh_buf.h"
 #include "core/msh_tilemath.h"
 #include "http.h"
@@ -21,7 +22,7 @@
  * enough to see a local crush, coarse enough that a handful of people do not make a density. */
 #define ALERT_LEVEL 21
 
-static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate"};
+static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence"};
 
 typedef struct {
     uint64_t seq;
@@ -261,12 +262,14 @@ void msh_route_events(msh_req *r)
         msh_resp_error(r, 503, "live events are not enabled on this server");
         return;
     }
-    unsigned mask = (1u << MSH_EV_COUNT) - 1;
+    unsigned mask = MSH_EV_PUBLIC_MASK;
     const char *types = msh_req_arg(r, "types");
     if (types && msh_events_parse_types(types, &mask)) {
-        msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate");
+        msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence");
         return;
     }
+    if ((mask & ~MSH_EV_PUBLIC_MASK) && !msh_auth_require(r, MSH_ROLE_OPS))
+        return; /* geofence events name people */
     sub_t *s = calloc(1, sizeof *s);
     if (!s) {
         msh_resp_error(r, 503, "out of memory");

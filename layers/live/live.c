@@ -66,7 +66,15 @@ struct msh_live {
     uint64_t active, updates;
     msh_live_observer observer;
     void *observer_ud;
+    msh_live_move_fn move_observer;
+    void *move_ud;
 };
+
+void msh_live_set_move_observer(msh_live *l, msh_live_move_fn fn, void *ud)
+{
+    l->move_observer = fn;
+    l->move_ud = ud;
+}
 
 void msh_live_set_observer(msh_live *l, msh_live_observer fn, void *ud)
 {
@@ -393,6 +401,8 @@ static void apply_position(msh_live *l, const msh_feed_rec *r)
         if (s > MAX_SPEED)
             vx = vy = 0;
     }
+    bool had_old = p->active;
+    uint32_t owx = p->wx, owy = p->wy;
     if (p->active)
         cell_touch(l, p, -1);
     else
@@ -406,6 +416,8 @@ static void apply_position(msh_live *l, const msh_feed_rec *r)
         p->group = group_intern(l, r->group);
     p->active = 1;
     cell_touch(l, p, 1);
+    if (l->move_observer)
+        l->move_observer(l->move_ud, r->id, r->id_len, had_old, owx, owy, nx, ny, r->t_ms);
 }
 
 /* ---- small tables ---- */

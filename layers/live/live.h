@@ -57,6 +57,15 @@ struct msh_live_item;
 typedef void (*msh_live_observer)(void *ud, msh_feed feed, const struct msh_live_item *it, const msh_feed_rec *prev);
 void msh_live_set_observer(msh_live *l, msh_live_observer fn, void *ud);
 
+/**
+ * Called (under the write lock) for every accepted position: the person's id, the previous
+ * position in world units x 2^32 (had_old false for a person not active before) and the new one.
+ * Used for geofences; keep it cheap: it runs for every update.
+ */
+typedef void (*msh_live_move_fn)(void *ud, const char *id, size_t n, bool had_old, uint32_t owx, uint32_t owy,
+                                 uint32_t nwx, uint32_t nwy, int64_t t_ms);
+void msh_live_set_move_observer(msh_live *l, msh_live_move_fn fn, void *ud);
+
 /** Stop counting people not heard from in max_age (takes the write lock). Returns how many expired. */
 size_t msh_live_expire(msh_live *l, int64_t now_ms);
 

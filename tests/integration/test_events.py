@@ -13,6 +13,7 @@ import mshtest
 
 SERVER = None
 TOKEN = None
+OPS = None
 
 
 def post(feed, lines):
@@ -210,6 +211,52 @@ class Events(unittest.TestCase):
         self.assertFalse([e for e in b.events if e[2].get("id") == "R-1"])
         b.close()
 
+    def test_geofence_enter_exit_for_ops_only(self):
+        # geofence events name people: anonymous and feed tokens may not subscribe
+        self.assertEqual(SERVER.get("/events?types=geofence").status, 401)
+        self.assertEqual(SERVER.get("/events?types=geofence", headers={"Authorization": "Bearer " + TOKEN}).status, 403)
+        public = Stream()
+        s = Stream("?types=geofence", headers={"Authorization": "Bearer " + OPS})
+        time.sleep(0.3)
+        self.assertEqual(s.status, 200)
+        # two camps from the demo data, by their centres (checked to be inside with OGR)
+        ds = mshtest.ogr.Open(mshtest.demo_path("camps.geojson"))
+        lyr = ds.GetLayer()
+        camps = []
+        for f in lyr:
+            env = f.GetGeometryRef().GetEnvelope()
+            c = ((env[0] + env[1]) / 2, (env[2] + env[3]) / 2)
+            pt = mshtest.ogr.CreateGeometryFromWkt("POINT (%r %r)" % c)
+            if f.GetGeometryRef().Contains(pt) and f.GetField("site") == "mina":
+                camps.append((f.GetField("camp_id"), f.GetField("zone_id"), c))
+            if len(camps) == 40:
+                break
+        a, b = camps[0], [c for c in camps if c[1] != camps[0][1]][0]  # camps in different zones
+        t = now_ms()
+        post("positions", [{"id": "GF-1", "lon": a[2][0], "lat": a[2][1], "time": t}])
+        post("positions", [{"id": "GF-1", "lon": b[2][0], "lat": b[2][1], "time": t + 1000}])
+        got = s.wait_for(lambda e: e[2]["event"] == "enter" and e[2].get("camp_id") == b[0])
+        self.assertTrue(got, s.events)
+        seq = [(e[2]["event"], e[2]["kind"], e[2].get("camp_id") or e[2].get("zone_id")) for e in s.events
+               if e[2]["id"] == "GF-1"]
+        self.assertIn(("enter", "camp", a[0]), seq)
+        self.assertIn(("exit", "camp", a[0]), seq)
+        self.assertIn(("enter", "camp", b[0]), seq)
+        self.assertLess(seq.index(("enter", "camp", a[0])), seq.index(("exit", "camp", a[0])))
+        self.assertLess(seq.index(("exit", "camp", a[0])), seq.index(("enter", "camp", b[0])))
+        if a[1] and b[1]:
+            self.assertIn(("exit", "zone", a[1]), seq)
+            self.assertIn(("enter", "zone", b[1]), seq)
+        # a move inside the same camp makes no event
+        n = len(seq)
+        post("positions", [{"id": "GF-1", "lon": b[2][0] + 1e-6, "lat": b[2][1], "time": t + 2000}])
+        time.sleep(1.0)
+        self.assertEqual(len([e for e in s.events if e[2]["id"] == "GF-1"]), n)
+        # the public stream never carries them
+        self.assertFalse([e for e in public.events if e[1] == "geofence"])
+        s.close()
+        public.close()
+
     def test_bad_parameters(self):
         for q in ("?types=nope", "?bbox=1,2,3", "?bbox=3,2,1,4", "?bbox=a,b,c,d", "?types=incident,,gate"):
             r = SERVER.get("/events" + q)
@@ -244,9 +291,12 @@ class Events(unittest.TestCase):
 def setUpModule():
     global SERVER, TOKEN
     db = mshtest.work_path("events.sqlite")
-    mshtest.import_demo(db, ["sites"])
+    mshtest.import_demo(db, ["sites", "camps", "service_zones"])
     TOKEN = mshtest.run_mashaer("token", "add", "--db", db, "--role", "feed", "--name", "events",
                                 check=0).stdout.split("\n")[0].strip()
+    global OPS
+    OPS = mshtest.run_mashaer("token", "add", "--db", db, "--role", "ops", "--name", "events-ops",
+                              check=0).stdout.split("\n")[0].strip()
     SERVER = mshtest.Server(db).start()
 
 
