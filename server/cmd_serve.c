@@ -13,6 +13,7 @@
 #include "events.h"
 #include "geofence.h"
 #include "http.h"
+#include "live/incident_log.h"
 #include "live/ingest.h"
 #include "live/live_layers.h"
 #include "mqtt.h"
@@ -141,6 +142,21 @@ static void *reload_main(void *arg)
     return NULL;
 }
 
+static int push_incident(void *ud, const msh_live_item *it)
+{
+    msh_incident_log_push(ud, it);
+    return 0;
+}
+
+/* The live store's observer: events for everyone, and incidents into the store. */
+static void on_item(void *ud, msh_feed feed, const msh_live_item *it, const msh_feed_rec *prev)
+{
+    msh_app *app = ud;
+    msh_events_on_item(app->events, feed, it, prev);
+    if (feed == MSH_FEED_INCIDENTS)
+        msh_incident_log_push(app->incident_log, it);
+}
+
 /* Live feeds: the state, its write-ahead log (replayed now) and its layers. */
 static msh_rc open_live(msh_app *app, msh_err *err)
 {
@@ -163,13 +179,21 @@ static msh_rc open_live(msh_app *app, msh_err *err)
     app->events = msh_events_new();
     if (!app->events)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    msh_live_set_observer(app->live, msh_events_on_item, app->events);
+    /* incidents into the store: everything the log and snapshot restored, then every update */
+    if ((rc = msh_incident_log_open(app->cfg.db_path, &app->incident_log, err)))
+        return rc;
+    msh_live_rdlock(app->live);
+    msh_live_items(app->live, MSH_FEED_INCIDENTS, push_incident, app->incident_log);
+    msh_live_unlock(app->live);
+    msh_live_set_observer(app->live, on_item, app);
     msh_live_set_move_observer(app->live, msh_geofence_on_move, app);
     return msh_live_layers_new(app->live, app->cfg.k_anon, &app->live_layers, &app->nlive, err);
 }
 
 static void close_live(msh_app *app)
 {
+    msh_incident_log_close(app->incident_log);
+    app->incident_log = NULL;
     msh_ingest_close(app->ingest);
     app->ingest = NULL;
     for (size_t i = 0; i < app->nlive; i++)

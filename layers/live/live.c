@@ -488,6 +488,17 @@ static void apply_item(msh_live *l, msh_feed feed, const msh_feed_rec *r)
         it->rec.lat = prev.lat;
         it->rec.has |= MSH_FR_LOC;
     }
+    /* an update that leaves out a description, name or kind keeps the one it had */
+    if (!is_new) {
+        if (!(r->has & MSH_FR_TEXT) && (prev.has & MSH_FR_TEXT)) {
+            memcpy(it->rec.text, prev.text, sizeof prev.text);
+            it->rec.has |= MSH_FR_TEXT;
+        }
+        if (!(r->has & MSH_FR_KIND) && (prev.has & MSH_FR_KIND)) {
+            memcpy(it->rec.kind, prev.kind, sizeof prev.kind);
+            it->rec.has |= MSH_FR_KIND;
+        }
+    }
     if (feed == MSH_FEED_INCIDENTS) {
         if (!(r->has & MSH_FR_STATUS) && !is_new) /* an update without a status keeps the lifecycle */
             it->rec.status = prev.status;

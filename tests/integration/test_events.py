@@ -14,6 +14,7 @@ import mshtest
 SERVER = None
 TOKEN = None
 OPS = None
+DB = None
 
 
 def post(feed, lines):
@@ -257,6 +258,30 @@ class Events(unittest.TestCase):
         s.close()
         public.close()
 
+    def test_incidents_kept_in_the_store(self):
+        t = now_ms()
+        post("incidents", [{"id": "DB-1", "kind": "fire", "severity": "critical", "lon": 39.8729, "lat": 21.4215,
+                            "time": t, "description": "حريق"}])
+        for i, st in enumerate(("dispatched", "on_scene", "resolved")):
+            post("incidents", [{"id": "DB-1", "kind": "fire", "severity": "critical", "status": st, "lon": 39.8729,
+                                "lat": 21.4215, "time": t + 60000 * (i + 1)}])
+        deadline = time.monotonic() + 8
+        row = None
+        while time.monotonic() < deadline:
+            with mshtest.Store(DB) as store:
+                rows = store.sql("SELECT status, reported_at, dispatched_at, on_scene_at, resolved_at, description,"
+                                 " AsText(geom) FROM msh_incidents WHERE id = 'DB-1'")
+                hist = store.sql("SELECT status FROM msh_incident_history WHERE id = 'DB-1' ORDER BY time")
+            if rows and rows[0][0] == "resolved":
+                row = rows[0]
+                break
+            time.sleep(0.3)
+        self.assertIsNotNone(row, "the incident did not reach msh_incidents")
+        self.assertTrue(row[1] < row[2] < row[3] < row[4], row)  # ISO times in lifecycle order
+        self.assertEqual(row[5], "حريق")
+        self.assertTrue(row[6].startswith("POINT(39.8729"), row[6])
+        self.assertEqual([h[0] for h in hist], ["reported", "dispatched", "on_scene", "resolved"])
+
     def test_bad_parameters(self):
         for q in ("?types=nope", "?bbox=1,2,3", "?bbox=3,2,1,4", "?bbox=a,b,c,d", "?types=incident,,gate"):
             r = SERVER.get("/events" + q)
@@ -294,7 +319,8 @@ def setUpModule():
     mshtest.import_demo(db, ["sites", "camps", "service_zones"])
     TOKEN = mshtest.run_mashaer("token", "add", "--db", db, "--role", "feed", "--name", "events",
                                 check=0).stdout.split("\n")[0].strip()
-    global OPS
+    global OPS, DB
+    DB = db
     OPS = mshtest.run_mashaer("token", "add", "--db", db, "--role", "ops", "--name", "events-ops",
                               check=0).stdout.split("\n")[0].strip()
     SERVER = mshtest.Server(db).start()

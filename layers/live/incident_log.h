@@ -1,0 +1,28 @@
+/* incident_log.h: incidents and their history, kept in the SpatiaLite store.
+ *
+ * The write-ahead log makes an incident update durable; this keeps the queryable record
+ * planners and officials expect in the store itself: `msh_incidents` (one row per incident,
+ * its latest state, the time it entered each status, a POINT geometry QGIS can show) and
+ * `msh_incident_history` (one row per update). The ingest path only queues a copy (under the
+ * live write lock, no I/O); a writer thread with its own connection commits the queue about
+ * once a second. Replaying the log after a restart queues the same updates again: the
+ * writes are idempotent (upsert, and history rows are unique per id, time and status).
+ */
+#ifndef MSH_INCIDENT_LOG_H
+#define MSH_INCIDENT_LOG_H
+
+#include "core/msh_err.h"
+#include "live.h"
+
+typedef struct msh_incident_log msh_incident_log;
+
+/** Open the store at `db_path` on a new connection, create the tables, start the writer. */
+msh_rc msh_incident_log_open(const char *db_path, msh_incident_log **out, msh_err *err);
+/** Queue one incident's new state (copied). Never blocks on I/O. */
+void msh_incident_log_push(msh_incident_log *lg, const msh_live_item *it);
+/** Write what is queued and stop the writer. */
+void msh_incident_log_close(msh_incident_log *lg);
+/** Rows written so far (for tests and metrics). */
+unsigned long long msh_incident_log_written(msh_incident_log *lg);
+
+#endif
