@@ -227,7 +227,7 @@ static void usage(FILE *f)
             "  --db FILE            the SpatiaLite store (made by 'mashaer import')\n"
             "  --bind ADDR          IPv4 address to listen on (default 127.0.0.1)\n"
             "  --port N             port (default 8080; 0 picks a free port)\n"
-            "  --threads N          HTTP worker threads (default: number of CPUs)\n"
+            "  --threads N          HTTP worker threads (default: 4 per CPU)\n"
             "  --cache-mb N         tile cache size in MiB (default 256; 0 disables)\n"
             "  --max-age S          Cache-Control max-age for tiles in seconds (default 60)\n"
             "  --reload-ms N        how often to look for new data in the store (default 1000)\n"
@@ -276,7 +276,9 @@ int msh_cmd_serve(int argc, char **argv)
     app.cfg.styles_dir = MSH_STYLES_DIR;
     app.cfg.cache_bytes = (size_t)256 << 20;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    app.cfg.threads = ncpu > 0 ? (int)ncpu : 2;
+    /* workers block in the log's fdatasync while they acknowledge a feed batch: more threads than
+     * cores keep tile requests from queueing behind a disk flush */
+    app.cfg.threads = ncpu > 0 ? (int)ncpu * 4 : 8;
     app.cfg.max_age = 60;
     app.cfg.reload_ms = 1000;
     app.cfg.max_tile_bytes = (size_t)32 << 20;

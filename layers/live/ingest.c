@@ -344,7 +344,9 @@ msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t 
             msh_buf_reset(&enc);
             msh_buf_append(&enc, hdr, 8);
             size_t k = done;
-            while (k < n && enc.len + 1024 < MSH_WAL_MAX_RECORD) {
+            /* at most 512 records per log record and per hold of the write lock: tile readers
+             * wait for one short slice, never for a whole 5,000-record batch */
+            while (k < n && k - done < 512 && enc.len + 1024 < MSH_WAL_MAX_RECORD) {
                 if (msh_feed_encode(&r[k], 1, &enc))
                     break;
                 k++;

@@ -127,6 +127,26 @@ static int on_cell(void *ud, const msh_live_cell *c)
     return j->fn(j->ud, &f);
 }
 
+typedef struct {
+    msh_live_cell *v;
+    size_t n, cap;
+} cell_list;
+
+static int keep_cell(void *ud, const msh_live_cell *c)
+{
+    cell_list *cl = ud;
+    if (cl->n == cl->cap) {
+        size_t nc = cl->cap ? cl->cap * 2 : 256;
+        msh_live_cell *nv = realloc(cl->v, nc * sizeof *nv);
+        if (!nv)
+            return 1;
+        cl->v = nv;
+        cl->cap = nc;
+    }
+    cl->v[cl->n++] = *c;
+    return 0;
+}
+
 static int on_person(void *ud, const char *id, const msh_live_person *p)
 {
     ll_job *j = ud;
@@ -216,9 +236,16 @@ static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_
     msh_live_rdlock(l->live);
     switch (l->kind) {
     case LL_MOVEMENT: {
+        /* sum the cells under the lock, encode them after it: writers wait only for the sums */
         int level = z + 6 > 22 ? 22 : z + 6;
-        msh_live_cells(l->live, level, box, on_cell, &j);
-        break;
+        cell_list cl = {NULL, 0, 0};
+        msh_live_cells(l->live, level, box, keep_cell, &cl);
+        msh_live_unlock(l->live);
+        for (size_t i = 0; i < cl.n; i++)
+            if (on_cell(&j, &cl.v[i]))
+                break;
+        free(cl.v);
+        return MSH_OK;
     }
     case LL_POSITIONS: msh_live_people(l->live, box, on_person, &j); break;
     default: msh_live_items(l->live, ITEM_FEED[l->kind], on_item, &j); break;
