@@ -2,8 +2,10 @@
 #ifndef MSH_CHECK_H
 #define MSH_CHECK_H
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static int g_checks, g_failed;
 
@@ -26,6 +28,23 @@ static int g_checks, g_failed;
                     __LINE__, #a, a_, #b, b_, (double)(tol));                                               \
         }                                                                                                   \
     } while (0)
+
+/* Remove a folder of plain files (the tests' scratch folders). */
+static inline void rm_rf(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[2048];
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+    closedir(d);
+    rmdir(dir);
+}
 
 #define CHECK_DONE()                                                                                        \
     do {                                                                                                    \

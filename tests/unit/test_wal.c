@@ -32,21 +32,6 @@ static int on_rec(void *ud, uint64_t lsn, uint8_t type, const uint8_t *data, siz
     return 0;
 }
 
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[2048];
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.') {
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(dir);
-}
 
 typedef struct {
     msh_wal *w;
