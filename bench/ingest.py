@@ -81,8 +81,20 @@ threads = [threading.Thread(target=loop, args=(k,)) for k in range(args.clients)
 [t.join() for t in threads]
 el = time.monotonic() - t0
 msh_rate = cnt[0] / el
+t0 = time.monotonic()
 srv.send_signal(signal.SIGTERM)
-srv.wait(timeout=60)
+srv.wait(timeout=120)
+stop_s = time.monotonic() - t0
+
+# restart on the same store: the snapshot written at shutdown, then the log after it
+t0 = time.monotonic()
+srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+srv.stdout.readline()
+restart_s = time.monotonic() - t0
+srv.send_signal(signal.SIGKILL)
+srv.wait()
+print("Mashaer: shutdown with snapshot %.1f s; restart to listening %.1f s with %d people" % (stop_s, restart_s, args.people))
 
 print("Mashaer: %d people loaded in %.1f s; %.0f durable position updates/s over %.0f s (%d clients, batches of %d)"
       % (args.people, load_s, msh_rate, el, args.clients, args.batch))

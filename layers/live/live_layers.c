@@ -254,14 +254,50 @@ static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_
     return MSH_OK;
 }
 
+typedef struct {
+    uint64_t h;
+    uint32_t nfields;
+} content_hash;
+
+static void mix(uint64_t *h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        *h = (*h ^ b[i]) * 1099511628211ull;
+}
+
+/* Hash what a tile would show: ids, geometry and every value. */
+static int hash_feature(void *ud, const msh_feature *f)
+{
+    content_hash *c = ud;
+    mix(&c->h, &f->id, sizeof f->id);
+    mix(&c->h, f->geom.xy, sizeof(double) * 2 * f->geom.npts);
+    for (uint32_t i = 0; i < c->nfields; i++) {
+        const msh_value *v = &f->values[i];
+        mix(&c->h, &v->type, 1);
+        if (v->type == MSH_FT_STRING)
+            mix(&c->h, v->u.s, v->len);
+        else if (v->type)
+            mix(&c->h, &v->u, sizeof v->u);
+    }
+    return 0;
+}
+
 static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
 {
     live_layer *l = (live_layer *)base;
-    (void)z;
-    msh_live_rdlock(l->live);
-    uint64_t v = l->kind == LL_MOVEMENT || l->kind == LL_POSITIONS ? msh_live_region_version(l->live, box)
-                                                                   : msh_live_items_version(l->live, ITEM_FEED[l->kind]);
-    msh_live_unlock(l->live);
+    uint64_t v;
+    if (l->kind == LL_POSITIONS) {
+        /* every person would be hashed: the versions of the density chunks under the tile stand in */
+        msh_live_rdlock(l->live);
+        v = msh_live_region_version(l->live, box);
+        msh_live_unlock(l->live);
+    } else {
+        /* the content the tile would carry: the ETag changes exactly when the tile would */
+        content_hash c = {1469598103934665603ull, l->base.info.nfields};
+        ll_query(base, box, z, hash_feature, &c);
+        v = c.h;
+    }
     v ^= l->epoch;
     v *= 0x9e3779b97f4a7c15ull;
     return v ^ (v >> 31);

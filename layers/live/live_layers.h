@@ -8,7 +8,9 @@
  *   fewer than k people is left out (privacy).
  * - positions: individual people (ops role only).
  * - incidents, crews, gates, sensors: points with their latest state.
- * Each layer's region_version changes only when the data under a tile does.
+ * Each layer's region_version is a hash of what a tile over the box would carry (ids, geometry,
+ * values; for positions, the versions of the density chunks under it), so a live ETag changes
+ * exactly when the tile's content does.
  */
 #ifndef MSH_LIVE_LAYERS_H
 #define MSH_LIVE_LAYERS_H

@@ -282,6 +282,32 @@ class Events(unittest.TestCase):
         self.assertTrue(row[6].startswith("POINT(39.8729"), row[6])
         self.assertEqual([h[0] for h in hist], ["reported", "dispatched", "on_scene", "resolved"])
 
+    def test_live_etags_follow_the_tile_content(self):
+        def etag(layer, lon, lat, z):
+            x, y = mshtest.lonlat_to_tile(lon, lat, z)
+            r = SERVER.get("/tiles/%s/%d/%d/%d.mvt" % (layer, z, x, y))
+            return r.header("etag"), r.status
+        a = (39.8801, 21.4201)
+        b = (39.8831, 21.4201)   # about 310 m east: another z18 tile, the same 570 m density chunk
+        post("positions", [{"id": "ET-A-%d" % i, "lon": a[0] + i * 1e-6, "lat": a[1], "time": now_ms()} for i in range(6)])
+        post("positions", [{"id": "ET-B-%d" % i, "lon": b[0] + i * 1e-6, "lat": b[1], "time": now_ms()} for i in range(6)])
+        ea, sa = etag("movement", *a, 18)
+        eb, sb = etag("movement", *b, 18)
+        self.assertEqual((sa, sb), (200, 200))
+        # people move inside A's tile: A's ETag changes, B's does not
+        post("positions", [{"id": "ET-A-%d" % i, "lon": a[0] + 0.00012 + i * 1e-6, "lat": a[1], "time": now_ms() + 5}
+                           for i in range(6)])
+        self.assertNotEqual(etag("movement", *a, 18)[0], ea)
+        self.assertEqual(etag("movement", *b, 18)[0], eb)
+        # an incident updated elsewhere leaves this incidents tile's ETag alone
+        post("incidents", [{"id": "ET-I", "kind": "medical", "severity": "low", "lon": b[0], "lat": b[1], "time": now_ms()}])
+        ei = etag("incidents", *b, 16)[0]
+        post("incidents", [{"id": "ET-J", "kind": "fire", "severity": "low", "lon": 39.95, "lat": 21.36, "time": now_ms()}])
+        self.assertEqual(etag("incidents", *b, 16)[0], ei)
+        post("incidents", [{"id": "ET-I", "kind": "medical", "severity": "low", "status": "dispatched", "lon": b[0],
+                            "lat": b[1], "time": now_ms() + 1}])
+        self.assertNotEqual(etag("incidents", *b, 16)[0], ei)
+
     def test_bad_parameters(self):
         for q in ("?types=nope", "?bbox=1,2,3", "?bbox=3,2,1,4", "?bbox=a,b,c,d", "?types=incident,,gate"):
             r = SERVER.get("/events" + q)
