@@ -305,15 +305,12 @@ static msh_rc geojson_lines(msh_feed feed, const char *body, size_t len, int64_t
     return MSH_OK;
 }
 
-msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t len, bool geojson, int64_t now_ms,
-                        msh_ingest_result *res, msh_err *err)
+msh_rc msh_feed_parse_body(msh_feed feed, const char *body, size_t len, bool geojson, int64_t now_ms, msh_buf *recs,
+                           msh_ingest_result *res, msh_err *err)
 {
-    msh_buf recs, enc;
-    msh_buf_init(&recs, (size_t)1 << 31);
-    msh_buf_init(&enc, MSH_WAL_MAX_RECORD);
     msh_rc rc = MSH_OK;
     if (geojson) {
-        rc = geojson_lines(feed, body, len, now_ms, &recs, res, err);
+        rc = geojson_lines(feed, body, len, now_ms, recs, res, err);
     } else {
         uint64_t line = 0;
         const char *p = body, *end = body + len;
@@ -327,10 +324,20 @@ msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t 
             while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'))
                 b--;
             if (b > a)
-                check_line(feed, a, (size_t)(b - a), line, now_ms, &recs, res);
+                check_line(feed, a, (size_t)(b - a), line, now_ms, recs, res);
             p = nl ? nl + 1 : end;
         }
     }
+    return rc;
+}
+
+msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t len, bool geojson, int64_t now_ms,
+                        msh_ingest_result *res, msh_err *err)
+{
+    msh_buf recs, enc;
+    msh_buf_init(&recs, (size_t)1 << 31);
+    msh_buf_init(&enc, MSH_WAL_MAX_RECORD);
+    msh_rc rc = msh_feed_parse_body(feed, body, len, geojson, now_ms, &recs, res, err);
     size_t n = recs.len / sizeof(msh_feed_rec);
     const msh_feed_rec *r = (const msh_feed_rec *)(const void *)recs.data;
     uint64_t lsn = 0;

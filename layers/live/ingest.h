@@ -37,6 +37,14 @@ typedef struct msh_ingest_result {
 void msh_ingest_result_init(msh_ingest_result *r);
 void msh_ingest_result_free(msh_ingest_result *r);
 
+/**
+ * Check every record of a body (NDJSON, or a GeoJSON FeatureCollection when `geojson`) without
+ * logging or applying them: the good ones are appended to `recs` as msh_feed_rec, the bad ones
+ * counted and listed in `res`. MSH_EFORMAT when a GeoJSON body is not a FeatureCollection.
+ */
+msh_rc msh_feed_parse_body(msh_feed feed, const char *body, size_t len, bool geojson, int64_t now_ms, msh_buf *recs,
+                           msh_ingest_result *res, msh_err *err);
+
 /** The answer document, {"accepted":N,"rejected":[...]} (and "rejected_total" when the list was cut), into out. */
 msh_rc msh_ingest_result_json(const msh_ingest_result *r, msh_buf *out);
 
