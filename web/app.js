@@ -888,6 +888,58 @@
       esc(clockTime(liveOkAt)) + ' <span lang="ar" dir="rtl">مباشر</span>';
   }
 
+  // ---------------------------------------------------------------- alerts (Server-Sent Events)
+
+  // Density alerts (Fruin LoS E/F, critical density, crowd pressure) and gates over capacity,
+  // pushed by the server on /events; raised alerts stay listed until the server clears them.
+  const alertListEl = document.getElementById('alert-list');
+  const activeAlerts = new Map(); // key -> {title, detail, lngLat, at}
+  function renderAlerts() {
+    if (!activeAlerts.size) {
+      alertListEl.innerHTML = '<li class="muted">No alerts. <span lang="ar" dir="rtl">لا توجد تنبيهات</span></li>';
+      return;
+    }
+    const rows = Array.from(activeAlerts.entries()).sort(function (a, b) { return b[1].at - a[1].at; });
+    alertListEl.innerHTML = rows.map(function (r) {
+      return '<li class="alert-item" data-key="' + esc(r[0]) + '"><button type="button" class="incident-row">' +
+        '<b>' + esc(r[1].title) + '</b> <span class="muted">' + esc(r[1].detail) + '</span></button></li>';
+    }).join('');
+    alertListEl.querySelectorAll('.alert-item').forEach(function (li) {
+      li.querySelector('button').addEventListener('click', function () {
+        const a = activeAlerts.get(li.dataset.key);
+        if (a && a.lngLat) map.flyTo({ center: a.lngLat, zoom: Math.max(map.getZoom(), 17) });
+      });
+    });
+  }
+  if (typeof EventSource !== 'undefined') {
+    const events = new EventSource('/events?types=density,gate');
+    events.addEventListener('density', function (e) {
+      const d = JSON.parse(e.data);
+      const key = 'cell:' + d.cell;
+      if (d.state === 'cleared') {
+        activeAlerts.delete(key);
+      } else {
+        const why = [d.level_of_service_alert ? 'LoS ' + d.los : null, d.density_alert ? 'critical density' : null,
+          d.pressure_alert ? 'crowd pressure ' + d.pressure : null].filter(Boolean).join(', ');
+        activeAlerts.set(key, { title: 'Crowd: ' + d.density + ' p/m² (' + why + ')',
+          detail: d.count + ' people · كثافة عالية', lngLat: [d.lon, d.lat], at: Date.now() });
+      }
+      renderAlerts();
+    });
+    events.addEventListener('gate', function (e) {
+      const d = JSON.parse(e.data);
+      const key = 'gate:' + d.gate;
+      if (d.state === 'back_under_capacity') {
+        activeAlerts.delete(key);
+      } else {
+        activeAlerts.set(key, { title: 'Gate ' + d.gate + ' over capacity',
+          detail: Math.round(d.flow_per_hour) + '/h of ' + d.capacity + '/h · بوابة فوق طاقتها', lngLat: null,
+          at: Date.now() });
+      }
+      renderAlerts();
+    });
+  }
+
   // Small API for tests and the console.
   window.mashaer = {
     setGroupVisible: setGroupVisible,
@@ -910,6 +962,7 @@
     live: function () {
       return { refreshMs: LIVE_REFRESH_MS, okAt: liveOkAt, failedAt: liveFailedAt, inFlight: !!liveRound };
     },
-    refreshLive: liveTick
+    refreshLive: liveTick,
+    alerts: function () { return Array.from(activeAlerts.values()).map(function (a) { return a.title; }); }
   };
 })();

@@ -209,6 +209,16 @@ try {
   const m1 = await tileMetrics();
   check(m1.notModified > m0.notModified, `live tiles revalidated every 2 s: ${m1.notModified - m0.notModified} answered 304, ${m1.ok - m0.ok} 200, ${m1.empty - m0.empty} 204`);
 
+  // A crush forms: the server's density alert (Server-Sent Events) reaches the alerts panel.
+  const crush = [];
+  for (let i = 0; i < 700; i++) crush.push({ id: 'CR-' + i, lon: 39.9000 + (i % 30) * 0.000004, lat: 21.4150 + Math.floor(i / 30) * 0.000004,
+    time: new Date().toISOString() });
+  const resCrush = await postFeed('positions', crush);
+  check(resCrush.accepted === 700, 'POST a crush of 700 people in about 12 m x 10 m');
+  const alerted = await page.waitForSelector('#alert-list li.alert-item', { timeout: 8000 }).then(() => true, () => false);
+  const alertText = alerted ? await page.textContent('#alert-list') : '';
+  check(alerted && /LoS [EF]/.test(alertText), 'density alert shown live in the alerts panel: ' + alertText.slice(0, 120));
+
   // A new incident elsewhere in view reaches the panel without a page reload.
   const inc3 = { id: 'INC-T3', kind: 'crowding', severity: 'critical', status: 'reported', description: 'Crush risk at bridge exit',
     lon: 39.9065, lat: 21.4190, time: new Date().toISOString() };
