@@ -17,6 +17,7 @@ python3-gdal) are used. The helpers here:
 """
 
 import argparse
+import atexit
 import collections
 import gzip
 import itertools
@@ -207,6 +208,21 @@ class Store:
 # the server
 
 
+_RUNNING = []  # servers started and not yet stopped: stopped at exit, even when a test failed
+
+
+def _stop_all_servers():
+    for s in list(_RUNNING):
+        try:
+            s.stop(timeout=5)
+        except Exception:  # a server that will not stop is killed
+            if s.proc:
+                s.proc.kill()
+
+
+atexit.register(_stop_all_servers)
+
+
 class Server:
     """`mashaer serve --db DB --port 0` in the background.
 
@@ -226,6 +242,7 @@ class Server:
         self._log = open(self.log_path, "wb")
         cmd = [CONFIG.mashaer, "serve", "--db", self.db, "--port", "0"] + self.extra
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log)
+        _RUNNING.append(self)
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
         deadline = time.monotonic() + timeout
@@ -268,6 +285,8 @@ class Server:
         self.proc.stdout.close()
         self._log.close()
         self.proc = None
+        if self in _RUNNING:
+            _RUNNING.remove(self)
         return rc
 
     def alive(self):
