@@ -45,7 +45,6 @@ typedef struct {
     uint32_t n, cap;
     uint32_t *slots; /* index + 1 */
     uint32_t nslots;
-    uint64_t version;
 } item_tab;
 
 struct msh_live {
@@ -521,7 +520,6 @@ static void apply_item(msh_live *l, msh_feed feed, const msh_feed_rec *r)
             it->flow_per_hour = (double)(r->in + r->out) / dt;
     }
     it->updates++;
-    t->version++;
     if (l->observer)
         l->observer(l->observer_ud, feed, it, is_new ? NULL : &prev);
 }
@@ -712,30 +710,6 @@ void msh_live_scan(msh_live *l, int level, msh_live_cell_fn fn, void *ud)
     free(acc);
 }
 
-bool msh_live_extent(msh_live *l, double box[4])
-{
-    if (!l->nchunks)
-        return false;
-    uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0;
-    for (uint32_t i = 0; i < l->nchunks; i++) {
-        if (!l->chunks[i]->population)
-            continue;
-        uint32_t cx = l->chunks[i]->key >> 16, cy = l->chunks[i]->key & 0xffff;
-        if (cx < x0) x0 = cx;
-        if (cy < y0) y0 = cy;
-        if (cx > x1) x1 = cx;
-        if (cy > y1) y1 = cy;
-    }
-    if (x0 > x1)
-        return false;
-    double n = (double)(1u << CHUNK_LEVEL);
-    box[0] = x0 / n;
-    box[1] = y0 / n;
-    box[2] = (x1 + 1) / n - 1e-12;
-    box[3] = (y1 + 1) / n - 1e-12;
-    return true;
-}
-
 static void version_chunk(void *ud, chunk_t *c)
 {
     uint64_t *h = ud;
@@ -801,11 +775,6 @@ void msh_live_items(msh_live *l, msh_feed feed, msh_live_item_fn fn, void *ud)
     for (uint32_t i = 0; i < t->n; i++)
         if (fn(ud, &t->items[i]))
             return;
-}
-
-uint64_t msh_live_items_version(msh_live *l, msh_feed feed)
-{
-    return l->items[feed].version;
 }
 
 void msh_live_get_stats(msh_live *l, msh_live_stats *st)
@@ -966,7 +935,6 @@ msh_rc msh_live_restore(msh_live *l, const uint8_t *data, size_t len, uint64_t *
                 return msh_err_set(err, MSH_ENOMEM, "snapshot: out of memory");
             *dst = it;
         }
-        l->items[f].version++;
     }
     return p == end ? MSH_OK : msh_err_set(err, MSH_EFORMAT, "snapshot: trailing bytes");
 }

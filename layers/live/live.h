@@ -87,8 +87,6 @@ void msh_live_cells(msh_live *l, int level, const double box[4], msh_live_cell_f
  * size of the area is allocated: the cost follows the occupied chunks). Read lock held.
  */
 void msh_live_scan(msh_live *l, int level, msh_live_cell_fn fn, void *ud);
-/** The world-unit box of every place people have been counted (false when none). Read lock held. */
-bool msh_live_extent(msh_live *l, double box[4]);
 /** A hash of the versions of the chunks meeting box; changes when any of their cells change. Read lock held. */
 uint64_t msh_live_region_version(msh_live *l, const double box[4]);
 
@@ -116,8 +114,6 @@ typedef struct msh_live_item {
 typedef int (*msh_live_item_fn)(void *ud, const msh_live_item *it);
 /** Every item of `feed` (not positions). Read lock held. */
 void msh_live_items(msh_live *l, msh_feed feed, msh_live_item_fn fn, void *ud);
-/** A version of a small table, bumped by every change. Read lock held. */
-uint64_t msh_live_items_version(msh_live *l, msh_feed feed);
 
 /**
  * Serialise the whole state into `out` (caller holds at least the read lock). The form is
