@@ -1,0 +1,94 @@
+/* graph.h: the walking network as a graph, for routes, nearest-by-walking,
+ * isochrones and network coverage KPIs.
+ *
+ * Built once per version of a line layer (the walkways): every line vertex
+ * shared by two lines, and every line end, is a node; each run of vertices
+ * between nodes is an edge keeping its shape. Vertices closer than 5 cm are
+ * the same node. Edges are undirected; lengths are geodesic metres (haversine
+ * per segment). Nodes and edges live in flat arrays (CSR adjacency) with a
+ * packed R-tree over edge boxes for snapping points onto the network.
+ *
+ * Costs: a search runs over edge costs the caller hands in (`w`, seconds or
+ * metres per edge, INFINITY = closed) or, with w NULL, over lengths in metres.
+ * The graph itself is immutable and reference counted, so a request keeps the
+ * one it started with while a re-import builds the next.
+ */
+#ifndef MSH_GRAPH_H
+#define MSH_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/msh_buf.h"
+#include "core/msh_err.h"
+#include "layer.h"
+
+typedef struct msh_graph msh_graph;
+
+/** Build the graph of every line of `lines` (a LineString layer). One reference. */
+msh_rc msh_graph_build(msh_layer *lines, msh_graph **out, msh_err *err);
+msh_graph *msh_graph_retain(msh_graph *g);
+void msh_graph_release(msh_graph *g);
+
+typedef struct msh_graph_stats {
+    uint32_t nodes, edges;
+    uint32_t components;   /* connected parts */
+    uint32_t largest;      /* nodes in the largest part */
+    double total_m;        /* sum of edge lengths */
+    uint64_t layer_version; /* version of the layer it was built from */
+} msh_graph_stats;
+void msh_graph_get_stats(const msh_graph *g, msh_graph_stats *st);
+
+uint32_t msh_graph_edge_count(const msh_graph *g);
+/** Length in metres of edge e. */
+double msh_graph_edge_length(const msh_graph *g, uint32_t e);
+/** The two end nodes of edge e. */
+void msh_graph_edge_nodes(const msh_graph *g, uint32_t e, uint32_t *a, uint32_t *b);
+/** The shape of edge e in lon/lat (npts pairs, from node a to node b), borrowed. */
+const double *msh_graph_edge_shape(const msh_graph *g, uint32_t e, uint32_t *npts);
+/** The feature id (in the line layer) edge e came from. */
+uint64_t msh_graph_edge_fid(const msh_graph *g, uint32_t e);
+uint32_t msh_graph_node_count(const msh_graph *g);
+void msh_graph_node_lonlat(const msh_graph *g, uint32_t n, double *lon, double *lat);
+
+/** A point put on the network: the closest point of the closest edge. */
+typedef struct msh_snap {
+    uint32_t edge;
+    double t;       /* position along the edge, 0 at node a .. 1 at node b (by length) */
+    double off_m;   /* straight distance from the query point to the network, metres */
+    double lon, lat; /* the point on the edge */
+} msh_snap;
+
+/** Snap lon/lat to the nearest edge within max_m metres; false when none is that close. */
+bool msh_graph_snap(const msh_graph *g, double lon, double lat, double max_m, msh_snap *out);
+
+/**
+ * One-to-all search from the snapped points `src` (n of them, cost 0 each), stopping at cutoff
+ * (INFINITY: none). `w` are per-edge costs (NULL: lengths in metres). `cost` (node_count values)
+ * gets each node's least cost, INFINITY where not reached within cutoff.
+ */
+msh_rc msh_graph_reach(const msh_graph *g, const float *w, const msh_snap *src, size_t n, double cutoff,
+                       double *cost, msh_err *err);
+/** The least cost to a snapped point given the node costs from msh_graph_reach. */
+double msh_graph_cost_at(const msh_graph *g, const float *w, const double *cost, const msh_snap *at);
+
+/** A path found by msh_graph_route. */
+typedef struct msh_path {
+    double cost;        /* in the units of w */
+    double length_m;
+    msh_buf lonlat;     /* doubles: lon lat lon lat ... from origin to destination */
+    msh_buf edges;      /* uint32 edge ids in order (the partial first and last edges included) */
+} msh_path;
+void msh_path_init(msh_path *p);
+void msh_path_free(msh_path *p);
+
+/**
+ * Least-cost path between two snapped points (bidirectional A*; w NULL: lengths). `min_w_per_m`
+ * is a lower bound of w per metre over every edge (for the A* bound; 1 when w is NULL).
+ * MSH_ENOTFOUND when no path exists (different parts, or closed edges between).
+ */
+msh_rc msh_graph_route(const msh_graph *g, const float *w, double min_w_per_m, const msh_snap *from,
+                       const msh_snap *to, msh_path *out, msh_err *err);
+
+#endif
