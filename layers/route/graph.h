@@ -26,8 +26,11 @@
 
 typedef struct msh_graph msh_graph;
 
-/** Build the graph of every line of `lines` (a LineString layer). One reference. */
-msh_rc msh_graph_build(msh_layer *lines, msh_graph **out, msh_err *err);
+/**
+ * Build the graph of every line of the `n` line layers (the walkways, plus any other
+ * walking layer: vertices they share join them). One reference.
+ */
+msh_rc msh_graph_build(msh_layer *const *layers, size_t n, msh_graph **out, msh_err *err);
 msh_graph *msh_graph_retain(msh_graph *g);
 void msh_graph_release(msh_graph *g);
 
@@ -36,7 +39,7 @@ typedef struct msh_graph_stats {
     uint32_t components;   /* connected parts */
     uint32_t largest;      /* nodes in the largest part */
     double total_m;        /* sum of edge lengths */
-    uint64_t layer_version; /* version of the layer it was built from */
+    uint64_t layer_version; /* a digest of the versions of the layers it was built from */
 } msh_graph_stats;
 void msh_graph_get_stats(const msh_graph *g, msh_graph_stats *st);
 
@@ -73,6 +76,25 @@ msh_rc msh_graph_reach(const msh_graph *g, const float *w, const msh_snap *src, 
 /** The least cost to a snapped point given the node costs from msh_graph_reach. */
 double msh_graph_cost_at(const msh_graph *g, const float *w, const double *cost, const msh_snap *at);
 
+/** The edges meeting node n (borrowed). */
+const uint32_t *msh_graph_node_edges(const msh_graph *g, uint32_t n, uint32_t *count);
+
+/**
+ * An incremental one-to-all search that settles nodes one at a time in cost order (nearest
+ * features by walking, stopped as soon as the answer is known). Its scratch memory is the
+ * calling thread's: one search at a time per thread, and not across msh_graph_reach/route.
+ */
+typedef struct msh_graph_search msh_graph_search;
+msh_graph_search *msh_graph_search_new(const msh_graph *g, const float *w, const msh_snap *src, size_t n);
+/** The next settled node and its cost; false when every reachable node is settled. */
+bool msh_graph_search_next(msh_graph_search *s, uint32_t *node, double *cost);
+/** The cost of a settled node, INFINITY when not settled yet. */
+double msh_graph_search_cost(const msh_graph_search *s, uint32_t node);
+void msh_graph_search_free(msh_graph_search *s);
+
+/** Metres between two lon/lat points (WGS84 radii at their mean latitude; for city distances). */
+double msh_metres(double lon1, double lat1, double lon2, double lat2);
+
 /** A path found by msh_graph_route. */
 typedef struct msh_path {
     double cost;        /* in the units of w */
@@ -84,7 +106,7 @@ void msh_path_init(msh_path *p);
 void msh_path_free(msh_path *p);
 
 /**
- * Least-cost path between two snapped points (bidirectional A*; w NULL: lengths). `min_w_per_m`
+ * Least-cost path between two snapped points (A*; w NULL: lengths). `min_w_per_m`
  * is a lower bound of w per metre over every edge (for the A* bound; 1 when w is NULL).
  * MSH_ENOTFOUND when no path exists (different parts, or closed edges between).
  */

@@ -1,0 +1,577 @@
+/* graph.c: building the walking graph from line layers, and snapping points onto it.
+ * The searches over it are in search.c; the shared struct is in graph_int.h.
+ */
+#include "graph_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/msh_tilemath.h"
+
+#define WGS84_A 6378137.0
+#define WGS84_E2 0.00669437999014
+#define DEG 0.017453292519943295
+
+/* Metres per degree of longitude and latitude at latitude `lat` (WGS84 radii). */
+static void metres_per_degree(double lat, double *kx, double *ky)
+{
+    double s = sin(lat * DEG);
+    double w = 1.0 - WGS84_E2 * s * s;
+    double n = WGS84_A / sqrt(w);                    /* prime vertical radius */
+    double m = WGS84_A * (1.0 - WGS84_E2) / (w * sqrt(w)); /* meridional radius */
+    *kx = n * cos(lat * DEG) * DEG;
+    *ky = m * DEG;
+}
+
+double msh_metres(double lon1, double lat1, double lon2, double lat2)
+{
+    double kx, ky;
+    metres_per_degree(0.5 * (lat1 + lat2), &kx, &ky);
+    double dx = (lon2 - lon1) * kx, dy = (lat2 - lat1) * ky;
+    return sqrt(dx * dx + dy * dy);
+}
+
+/* ------------------------------------------------------------------ vertex table */
+
+/* Vertices are keyed by their lon/lat rounded to 1e-7 degree (about 1 cm), the precision
+ * of OSM coordinates: lines that share a vertex in the source share its key. */
+static uint64_t vkey(double lon, double lat)
+{
+    int64_t qx = llround(lon * 1e7), qy = llround(lat * 1e7);
+    return ((uint64_t)(uint32_t)(int32_t)qx << 32) | (uint32_t)(int32_t)qy;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+typedef struct vtab {
+    uint64_t *keys;
+    uint32_t *uses; /* how many line vertices have this key (ends count twice) */
+    uint32_t *node; /* node index, or UINT32_MAX */
+    size_t cap;     /* power of two */
+} vtab;
+
+static msh_rc vtab_init(vtab *t, size_t nverts)
+{
+    t->cap = 1024;
+    while (t->cap < nverts * 2)
+        t->cap <<= 1;
+    t->keys = malloc(t->cap * sizeof *t->keys);
+    t->uses = calloc(t->cap, sizeof *t->uses);
+    t->node = malloc(t->cap * sizeof *t->node);
+    if (!t->keys || !t->uses || !t->node)
+        return MSH_ENOMEM;
+    memset(t->node, 0xff, t->cap * sizeof *t->node);
+    return MSH_OK;
+}
+
+static void vtab_free(vtab *t)
+{
+    free(t->keys);
+    free(t->uses);
+    free(t->node);
+}
+
+/* The slot of key k (found or empty: uses == 0). */
+static size_t vtab_slot(const vtab *t, uint64_t k)
+{
+    size_t mask = t->cap - 1, i = (size_t)mix64(k) & mask;
+    while (t->uses[i] && t->keys[i] != k)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* ------------------------------------------------------------------ collecting the lines */
+
+typedef struct lines {
+    msh_buf ll;    /* doubles: lon lat of every vertex, parts after each other */
+    msh_buf parts; /* uint32 vertex counts */
+    msh_buf fids;  /* uint64 per part */
+    msh_rc rc;
+} lines;
+
+static int collect_line(void *ud, const msh_feature *f)
+{
+    lines *L = ud;
+    if (f->geom.type != MSH_GT_LINE)
+        return 0;
+    uint32_t off = 0;
+    for (uint32_t p = 0; p < f->geom.nparts; p++) {
+        uint32_t n = MSH_PART_LEN(f->geom.parts[p]);
+        if (n >= 2) {
+            msh_rc rc = msh_buf_append(&L->parts, &n, sizeof n);
+            if (!rc)
+                rc = msh_buf_append(&L->fids, &f->id, sizeof f->id);
+            for (uint32_t i = 0; i < n && !rc; i++) {
+                double ll[2];
+                msh_world_to_lonlat(f->geom.xy[2 * (off + i)], f->geom.xy[2 * (off + i) + 1], &ll[0], &ll[1]);
+                /* back onto the 1e-7 grid the source used, so shared vertices compare equal */
+                ll[0] = (double)llround(ll[0] * 1e7) / 1e7;
+                ll[1] = (double)llround(ll[1] * 1e7) / 1e7;
+                rc = msh_buf_append(&L->ll, ll, sizeof ll);
+            }
+            if (rc) {
+                L->rc = rc;
+                return 1;
+            }
+        }
+        off += n;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the snapping grid */
+
+/* Segments are binned in a uniform grid of SNAP_CELL metres over the local plane. */
+#define SNAP_CELL 100.0
+
+static void to_plane(const msh_graph *g, double lon, double lat, double *x, double *y)
+{
+    *x = (lon - g->lon0) * g->kx;
+    *y = (lat - g->lat0) * g->ky;
+}
+
+static msh_rc build_grid(msh_graph *g)
+{
+    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+    size_t nshape = g->eoff[g->ne];
+    for (size_t i = 0; i < nshape; i++) {
+        double x, y;
+        to_plane(g, g->shape[2 * i], g->shape[2 * i + 1], &x, &y);
+        minx = fmin(minx, x);
+        miny = fmin(miny, y);
+        maxx = fmax(maxx, x);
+        maxy = fmax(maxy, y);
+    }
+    if (!nshape)
+        minx = miny = maxx = maxy = 0;
+    g->gx0 = minx;
+    g->gy0 = miny;
+    g->gw = (uint32_t)((maxx - minx) / SNAP_CELL) + 1;
+    g->gh = (uint32_t)((maxy - miny) / SNAP_CELL) + 1;
+    size_t ncell = (size_t)g->gw * g->gh;
+    g->cell_off = calloc(ncell + 1, sizeof *g->cell_off);
+    if (!g->cell_off)
+        return MSH_ENOMEM;
+    /* two passes over the segments: count per cell, then fill */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            for (size_t c = 0; c < ncell; c++)
+                g->cell_off[c + 1] += g->cell_off[c];
+            g->cell_seg = malloc((g->cell_off[ncell] ? g->cell_off[ncell] : 1) * sizeof *g->cell_seg);
+            if (!g->cell_seg)
+                return MSH_ENOMEM;
+        }
+        uint32_t *fill = NULL;
+        if (pass == 1) {
+            fill = malloc((ncell ? ncell : 1) * sizeof *fill);
+            if (!fill)
+                return MSH_ENOMEM;
+            memcpy(fill, g->cell_off, ncell * sizeof *fill);
+        }
+        for (uint32_t e = 0; e < g->ne; e++) {
+            for (uint32_t i = g->eoff[e]; i + 1 < g->eoff[e + 1]; i++) {
+                double x0, y0, x1, y1;
+                to_plane(g, g->shape[2 * i], g->shape[2 * i + 1], &x0, &y0);
+                to_plane(g, g->shape[2 * i + 2], g->shape[2 * i + 3], &x1, &y1);
+                uint32_t cx0 = (uint32_t)((fmin(x0, x1) - g->gx0) / SNAP_CELL);
+                uint32_t cx1 = (uint32_t)((fmax(x0, x1) - g->gx0) / SNAP_CELL);
+                uint32_t cy0 = (uint32_t)((fmin(y0, y1) - g->gy0) / SNAP_CELL);
+                uint32_t cy1 = (uint32_t)((fmax(y0, y1) - g->gy0) / SNAP_CELL);
+                for (uint32_t cy = cy0; cy <= cy1 && cy < g->gh; cy++)
+                    for (uint32_t cx = cx0; cx <= cx1 && cx < g->gw; cx++) {
+                        size_t c = (size_t)cy * g->gw + cx;
+                        if (pass == 0)
+                            g->cell_off[c + 1]++;
+                        else
+                            g->cell_seg[fill[c]++] = i; /* the segment starting at shape point i */
+                    }
+            }
+        }
+        free(fill);
+    }
+    /* which edge each shape point belongs to, for the segments the grid hands back */
+    g->seg_edge = malloc((nshape ? nshape : 1) * sizeof *g->seg_edge);
+    if (!g->seg_edge)
+        return MSH_ENOMEM;
+    for (uint32_t e = 0; e < g->ne; e++)
+        for (uint32_t i = g->eoff[e]; i < g->eoff[e + 1]; i++)
+            g->seg_edge[i] = e;
+    return MSH_OK;
+}
+
+/* Closest point of segment p0-p1 to q in the plane: the parameter u in [0,1] and the squared distance. */
+static double seg_closest(double qx, double qy, double x0, double y0, double x1, double y1, double *u)
+{
+    double dx = x1 - x0, dy = y1 - y0, l2 = dx * dx + dy * dy;
+    double t = l2 > 0 ? ((qx - x0) * dx + (qy - y0) * dy) / l2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    *u = t;
+    double ex = x0 + t * dx - qx, ey = y0 + t * dy - qy;
+    return ex * ex + ey * ey;
+}
+
+bool msh_graph_snap(const msh_graph *g, double lon, double lat, double max_m, msh_snap *out)
+{
+    if (!g->ne || !isfinite(lon) || !isfinite(lat) || !(max_m >= 0))
+        return false;
+    double qx, qy;
+    to_plane(g, lon, lat, &qx, &qy);
+    double best = INFINITY, best_u = 0;
+    uint32_t best_seg = UINT32_MAX;
+    double fx = (qx - g->gx0) / SNAP_CELL, fy = (qy - g->gy0) / SNAP_CELL;
+    int64_t cx = (int64_t)floor(fx), cy = (int64_t)floor(fy);
+    int64_t rmax = (int64_t)ceil(max_m / SNAP_CELL) + 1;
+    int64_t span = (int64_t)(g->gw > g->gh ? g->gw : g->gh);
+    if (rmax > span + labs(cx) + labs(cy))
+        rmax = span + labs(cx) + labs(cy);
+    for (int64_t r = 0; r <= rmax; r++) {
+        /* cells of ring r are at least (r - 1) cells away from the query point */
+        double ring_min = (r - 1) * SNAP_CELL;
+        if (ring_min > 0 && ring_min * ring_min > best)
+            break;
+        if (ring_min > max_m)
+            break;
+        for (int64_t y = cy - r; y <= cy + r; y++) {
+            if (y < 0 || y >= (int64_t)g->gh)
+                continue;
+            bool edge_row = (y == cy - r || y == cy + r);
+            for (int64_t x = cx - r; x <= cx + r; x += (edge_row || r == 0) ? 1 : 2 * r) {
+                if (x < 0 || x >= (int64_t)g->gw)
+                    continue;
+                size_t c = (size_t)y * g->gw + (size_t)x;
+                for (uint32_t k = g->cell_off[c]; k < g->cell_off[c + 1]; k++) {
+                    uint32_t i = g->cell_seg[k];
+                    double x0, y0, x1, y1, u;
+                    to_plane(g, g->shape[2 * i], g->shape[2 * i + 1], &x0, &y0);
+                    to_plane(g, g->shape[2 * i + 2], g->shape[2 * i + 3], &x1, &y1);
+                    double d2 = seg_closest(qx, qy, x0, y0, x1, y1, &u);
+                    /* ties go to the lower segment index, so a snap does not depend on cell order */
+                    if (d2 < best || (d2 == best && i < best_seg)) {
+                        best = d2;
+                        best_seg = i;
+                        best_u = u;
+                    }
+                }
+            }
+        }
+    }
+    if (best_seg == UINT32_MAX || sqrt(best) > max_m)
+        return false;
+    /* a projection that lands on a vertex up to rounding is on it */
+    if (best_u < 1e-9)
+        best_u = 0;
+    else if (best_u > 1 - 1e-9)
+        best_u = 1;
+    uint32_t e = g->seg_edge[best_seg];
+    const double *p0 = g->shape + 2 * best_seg, *p1 = p0 + 2;
+    out->edge = e;
+    out->lon = p0[0] + best_u * (p1[0] - p0[0]);
+    out->lat = p0[1] + best_u * (p1[1] - p0[1]);
+    out->off_m = msh_metres(lon, lat, out->lon, out->lat);
+    /* at a vertex, exactly its distance along the edge: a point on a node gets t = 0 or 1 */
+    double along = best_u >= 1   ? g->cum[best_seg + 1]
+                   : best_u <= 0 ? g->cum[best_seg]
+                                 : g->cum[best_seg] + best_u * (g->cum[best_seg + 1] - g->cum[best_seg]);
+    out->t = g->elen[e] > 0 ? along / g->elen[e] : 0;
+    if (out->t > 1)
+        out->t = 1;
+    return true;
+}
+
+/* ------------------------------------------------------------------ building */
+
+static msh_rc build_edges(msh_graph *g, const lines *L, vtab *vt)
+{
+    const double *ll = (const double *)L->ll.data;
+    const uint32_t *plen = (const uint32_t *)L->parts.data;
+    const uint64_t *pfid = (const uint64_t *)L->fids.data;
+    size_t nparts = L->parts.len / sizeof *plen, nverts = L->ll.len / (2 * sizeof *ll);
+
+    /* pass 1: how often each vertex is used; line ends count twice so they are always nodes */
+    size_t off = 0;
+    for (size_t p = 0; p < nparts; p++) {
+        for (uint32_t i = 0; i < plen[p]; i++) {
+            const double *v = ll + 2 * (off + i);
+            uint64_t k = vkey(v[0], v[1]);
+            size_t s = vtab_slot(vt, k);
+            vt->keys[s] = k;
+            vt->uses[s] += (i == 0 || i + 1 == plen[p]) ? 2 : 1;
+        }
+        off += plen[p];
+    }
+    /* pass 2: nodes in first-seen order, and the edges between them. Every edge stores its
+     * own shape, end vertices included, so a node shared by two edges is stored twice. */
+    size_t scap = 2 * (nverts ? nverts : 1);
+    g->node_ll = malloc(scap * sizeof *g->node_ll);
+    g->shape = malloc(scap * 2 * sizeof *g->shape);
+    g->cum = malloc(scap * sizeof *g->cum);
+    g->ea = malloc(scap * sizeof *g->ea);
+    g->eb = malloc(scap * sizeof *g->eb);
+    g->elen = malloc(scap * sizeof *g->elen);
+    g->efid = malloc(scap * sizeof *g->efid);
+    g->eoff = malloc((scap + 1) * sizeof *g->eoff);
+    if (!g->node_ll || !g->shape || !g->cum || !g->ea || !g->eb || !g->elen || !g->efid || !g->eoff)
+        return MSH_ENOMEM;
+    uint32_t nn = 0, ne = 0, nshape = 0;
+    off = 0;
+    for (size_t p = 0; p < nparts; p++) {
+        uint32_t start_node = 0, edge_start = nshape;
+        double len = 0;
+        const double *prev = NULL;
+        for (uint32_t i = 0; i < plen[p]; i++) {
+            const double *v = ll + 2 * (off + i);
+            if (prev && v[0] == prev[0] && v[1] == prev[1])
+                continue; /* a repeated vertex */
+            if (prev)
+                len += msh_metres(prev[0], prev[1], v[0], v[1]);
+            prev = v;
+            g->cum[nshape] = len;
+            g->shape[2 * nshape] = v[0];
+            g->shape[2 * nshape + 1] = v[1];
+            nshape++;
+            size_t s = vtab_slot(vt, vkey(v[0], v[1]));
+            if (vt->uses[s] < 2)
+                continue; /* an interior vertex of this line only */
+            if (vt->node[s] == UINT32_MAX) {
+                g->node_ll[2 * nn] = v[0];
+                g->node_ll[2 * nn + 1] = v[1];
+                vt->node[s] = nn++;
+            }
+            uint32_t node = vt->node[s];
+            if (nshape - edge_start > 1) {
+                if (node != start_node) {
+                    g->ea[ne] = start_node;
+                    g->eb[ne] = node;
+                    g->elen[ne] = len;
+                    g->efid[ne] = pfid[p];
+                    g->eoff[ne] = edge_start;
+                    ne++;
+                }
+                /* else a loop back to its own start: it never shortens a path, drop it */
+                nshape = node != start_node ? nshape : edge_start;
+                edge_start = nshape;
+                g->cum[nshape] = 0;
+                g->shape[2 * nshape] = v[0];
+                g->shape[2 * nshape + 1] = v[1];
+                nshape++;
+            }
+            start_node = node;
+            len = 0;
+        }
+        nshape = edge_start; /* drop the lone start vertex left after the last edge */
+        off += plen[p];
+    }
+    g->eoff[ne] = nshape;
+    g->nn = nn;
+    g->ne = ne;
+    return MSH_OK;
+}
+
+static msh_rc build_adjacency(msh_graph *g)
+{
+    g->adj_off = calloc((size_t)g->nn + 1, sizeof *g->adj_off);
+    g->adj = malloc(((size_t)g->ne * 2 + 1) * sizeof *g->adj);
+    if (!g->adj_off || !g->adj)
+        return MSH_ENOMEM;
+    for (uint32_t e = 0; e < g->ne; e++) {
+        g->adj_off[g->ea[e] + 1]++;
+        g->adj_off[g->eb[e] + 1]++;
+    }
+    for (uint32_t n = 0; n < g->nn; n++)
+        g->adj_off[n + 1] += g->adj_off[n];
+    uint32_t *fill = malloc(((size_t)g->nn + 1) * sizeof *fill);
+    if (!fill)
+        return MSH_ENOMEM;
+    memcpy(fill, g->adj_off, (size_t)g->nn * sizeof *fill);
+    for (uint32_t e = 0; e < g->ne; e++) {
+        g->adj[fill[g->ea[e]]++] = e;
+        g->adj[fill[g->eb[e]]++] = e;
+    }
+    free(fill);
+    return MSH_OK;
+}
+
+/* Connected parts, by union-find over the edges. */
+static msh_rc count_components(msh_graph *g)
+{
+    uint32_t *parent = malloc(((size_t)g->nn + 1) * sizeof *parent);
+    uint32_t *size = calloc((size_t)g->nn + 1, sizeof *size);
+    if (!parent || !size) {
+        free(parent);
+        free(size);
+        return MSH_ENOMEM;
+    }
+    for (uint32_t n = 0; n < g->nn; n++)
+        parent[n] = n;
+    for (uint32_t e = 0; e < g->ne; e++) {
+        uint32_t a = g->ea[e], b = g->eb[e];
+        while (parent[a] != a)
+            a = parent[a] = parent[parent[a]];
+        while (parent[b] != b)
+            b = parent[b] = parent[parent[b]];
+        if (a != b)
+            parent[a < b ? b : a] = a < b ? a : b;
+    }
+    g->components = 0;
+    g->largest = 0;
+    for (uint32_t n = 0; n < g->nn; n++) {
+        uint32_t r = n;
+        while (parent[r] != r)
+            r = parent[r];
+        if (r == n)
+            g->components++;
+        if (++size[r] > g->largest)
+            g->largest = size[r];
+    }
+    free(parent);
+    free(size);
+    return MSH_OK;
+}
+
+msh_rc msh_graph_build(msh_layer *const *layers, size_t n, msh_graph **out, msh_err *err)
+{
+    *out = NULL;
+    msh_graph *g = calloc(1, sizeof *g);
+    if (!g)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory building the walking graph");
+    atomic_init(&g->refs, 1);
+    lines L = {0};
+    msh_buf_init(&L.ll, (size_t)1 << 34);
+    msh_buf_init(&L.parts, (size_t)1 << 32);
+    msh_buf_init(&L.fids, (size_t)1 << 33);
+    const double world[4] = {0, 0, 1, 1};
+    uint64_t digest = 1469598103934665603ull;
+    double south = 90, north = -90, west = 180, east = -180;
+    msh_rc rc = MSH_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = layers[i]->vt->query(layers[i], world, layers[i]->info.maxzoom, collect_line, &L);
+        if (!rc)
+            rc = L.rc;
+        digest = mix64(digest ^ layers[i]->info.version) + i;
+    }
+    vtab vt = {0};
+    size_t nverts = L.ll.len / (2 * sizeof(double));
+    if (!rc)
+        rc = vtab_init(&vt, nverts);
+    if (!rc) {
+        const double *ll = (const double *)L.ll.data;
+        for (size_t i = 0; i < nverts; i++) {
+            west = fmin(west, ll[2 * i]);
+            east = fmax(east, ll[2 * i]);
+            south = fmin(south, ll[2 * i + 1]);
+            north = fmax(north, ll[2 * i + 1]);
+        }
+        g->lon0 = nverts ? 0.5 * (west + east) : 0;
+        g->lat0 = nverts ? 0.5 * (south + north) : 0;
+        metres_per_degree(g->lat0, &g->kx, &g->ky);
+        /* the plane's scale is right at lat0 only; a heuristic on it must not overestimate
+         * anywhere in the data's latitude range */
+        double kx_s, ky_s, kx_n, ky_n;
+        metres_per_degree(south, &kx_s, &ky_s);
+        metres_per_degree(north, &kx_n, &ky_n);
+        g->plane_slack = fmin(fmin(kx_s, kx_n) / g->kx, fmin(ky_s, ky_n) / g->ky) * 0.999;
+        if (g->plane_slack > 1)
+            g->plane_slack = 1;
+        rc = build_edges(g, &L, &vt);
+    }
+    vtab_free(&vt);
+    msh_buf_free(&L.ll);
+    msh_buf_free(&L.parts);
+    msh_buf_free(&L.fids);
+    if (!rc)
+        rc = build_adjacency(g);
+    if (!rc)
+        rc = build_grid(g);
+    if (!rc)
+        rc = count_components(g);
+    if (rc) {
+        msh_graph_release(g);
+        return msh_err_set(err, rc, "building the walking graph: %s", msh_rc_str(rc));
+    }
+    g->layer_version = digest;
+    for (uint32_t e = 0; e < g->ne; e++)
+        g->total_m += g->elen[e];
+    *out = g;
+    return MSH_OK;
+}
+
+msh_graph *msh_graph_retain(msh_graph *g)
+{
+    if (g)
+        atomic_fetch_add(&g->refs, 1);
+    return g;
+}
+
+void msh_graph_release(msh_graph *g)
+{
+    if (!g || atomic_fetch_sub(&g->refs, 1) != 1)
+        return;
+    free(g->node_ll);
+    free(g->shape);
+    free(g->cum);
+    free(g->ea);
+    free(g->eb);
+    free(g->elen);
+    free(g->efid);
+    free(g->eoff);
+    free(g->adj_off);
+    free(g->adj);
+    free(g->cell_off);
+    free(g->cell_seg);
+    free(g->seg_edge);
+    free(g);
+}
+
+void msh_graph_get_stats(const msh_graph *g, msh_graph_stats *st)
+{
+    st->nodes = g->nn;
+    st->edges = g->ne;
+    st->components = g->components;
+    st->largest = g->largest;
+    st->total_m = g->total_m;
+    st->layer_version = g->layer_version;
+}
+
+uint32_t msh_graph_edge_count(const msh_graph *g) { return g->ne; }
+uint32_t msh_graph_node_count(const msh_graph *g) { return g->nn; }
+double msh_graph_edge_length(const msh_graph *g, uint32_t e) { return g->elen[e]; }
+uint64_t msh_graph_edge_fid(const msh_graph *g, uint32_t e) { return g->efid[e]; }
+
+void msh_graph_edge_nodes(const msh_graph *g, uint32_t e, uint32_t *a, uint32_t *b)
+{
+    *a = g->ea[e];
+    *b = g->eb[e];
+}
+
+const double *msh_graph_edge_shape(const msh_graph *g, uint32_t e, uint32_t *npts)
+{
+    *npts = g->eoff[e + 1] - g->eoff[e];
+    return g->shape + 2 * g->eoff[e];
+}
+
+void msh_graph_node_lonlat(const msh_graph *g, uint32_t n, double *lon, double *lat)
+{
+    *lon = g->node_ll[2 * n];
+    *lat = g->node_ll[2 * n + 1];
+}
+
+const uint32_t *msh_graph_node_edges(const msh_graph *g, uint32_t n, uint32_t *count)
+{
+    *count = g->adj_off[n + 1] - g->adj_off[n];
+    return g->adj + g->adj_off[n];
+}
+
+double msh_graph_plane_metres(const msh_graph *g, double lon1, double lat1, double lon2, double lat2)
+{
+    double dx = (lon2 - lon1) * g->kx, dy = (lat2 - lat1) * g->ky;
+    return sqrt(dx * dx + dy * dy) * g->plane_slack;
+}

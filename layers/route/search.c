@@ -1,0 +1,485 @@
+/* search.c: least-cost searches over the walking graph: one-to-all with a cutoff, an
+ * incremental search for nearest-by-walking, and A* between two points.
+ *
+ * Each thread keeps its scratch arrays (costs, predecessors, a binary heap) for
+ * reuse; a generation stamp marks what the current search has touched, so a search
+ * costs what it visits, not the size of the graph.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_int.h"
+
+#define SRC_EDGE UINT32_MAX /* pred[] of a node reached straight from a source point */
+
+typedef struct heap_item {
+    double key;
+    uint32_t node;
+} heap_item;
+
+typedef struct scratch {
+    uint32_t cap, gen;
+    uint32_t *seen;    /* == gen: dist and pred are this search's */
+    uint32_t *settled; /* == gen: the node's cost is final */
+    double *dist;
+    uint32_t *pred;
+    heap_item *heap;
+    size_t hlen, hcap;
+    bool busy;
+} scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p)
+{
+    scratch *s = p;
+    if (!s)
+        return;
+    free(s->seen);
+    free(s->settled);
+    free(s->dist);
+    free(s->pred);
+    free(s->heap);
+    free(s);
+}
+
+static void scratch_key_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+/* This thread's scratch sized for nn nodes and a fresh generation; NULL when out of memory. */
+static scratch *scratch_get(uint32_t nn)
+{
+    pthread_once(&scratch_once, scratch_key_init);
+    scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s || pthread_setspecific(scratch_key, s)) {
+            free(s);
+            return NULL;
+        }
+    }
+    if (s->busy)
+        return NULL; /* one search per thread at a time */
+    if (nn > s->cap) {
+        uint32_t cap = nn + nn / 4 + 16;
+        uint32_t *seen = calloc(cap, sizeof *seen), *settled = calloc(cap, sizeof *settled);
+        double *dist = malloc(cap * sizeof *dist);
+        uint32_t *pred = malloc(cap * sizeof *pred);
+        if (!seen || !settled || !dist || !pred) {
+            free(seen);
+            free(settled);
+            free(dist);
+            free(pred);
+            return NULL;
+        }
+        free(s->seen);
+        free(s->settled);
+        free(s->dist);
+        free(s->pred);
+        s->seen = seen;
+        s->settled = settled;
+        s->dist = dist;
+        s->pred = pred;
+        s->cap = cap;
+        s->gen = 0;
+    }
+    if (++s->gen == 0) { /* wrapped: clear the stamps once every 2^32 searches */
+        memset(s->seen, 0, s->cap * sizeof *s->seen);
+        memset(s->settled, 0, s->cap * sizeof *s->settled);
+        s->gen = 1;
+    }
+    s->hlen = 0;
+    s->busy = true;
+    return s;
+}
+
+static void scratch_put(scratch *s)
+{
+    if (s)
+        s->busy = false;
+}
+
+static bool heap_push(scratch *s, double key, uint32_t node)
+{
+    if (s->hlen == s->hcap) {
+        size_t cap = s->hcap ? s->hcap * 2 : 1024;
+        heap_item *h = realloc(s->heap, cap * sizeof *h);
+        if (!h)
+            return false;
+        s->heap = h;
+        s->hcap = cap;
+    }
+    size_t i = s->hlen++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (s->heap[p].key <= key)
+            break;
+        s->heap[i] = s->heap[p];
+        i = p;
+    }
+    s->heap[i] = (heap_item){key, node};
+    return true;
+}
+
+static heap_item heap_pop(scratch *s)
+{
+    heap_item top = s->heap[0], last = s->heap[--s->hlen];
+    size_t i = 0, n = s->hlen;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && s->heap[c + 1].key < s->heap[c].key)
+            c++;
+        if (s->heap[c].key >= last.key)
+            break;
+        s->heap[i] = s->heap[c];
+        i = c;
+    }
+    if (n)
+        s->heap[i] = last;
+    return top;
+}
+
+static inline double edge_w(const msh_graph *g, const float *w, uint32_t e)
+{
+    return w ? (double)w[e] : g->elen[e];
+}
+
+/* The cost of walking a fraction f of an edge of cost W (0 even on a closed edge when f is 0). */
+static inline double part(double W, double f)
+{
+    return f <= 0 ? 0 : W * f;
+}
+
+static inline double node_dist(const scratch *s, uint32_t n)
+{
+    return s->seen[n] == s->gen ? s->dist[n] : INFINITY;
+}
+
+/* Offer cost d to node n through edge `via`; h is the A* bound of n (0 for plain searches). */
+static bool relax(scratch *s, uint32_t n, double d, uint32_t via, double h)
+{
+    if (!(d < node_dist(s, n)))
+        return true;
+    s->seen[n] = s->gen;
+    s->dist[n] = d;
+    s->pred[n] = via;
+    return heap_push(s, d + h, n);
+}
+
+static bool seed(const msh_graph *g, const float *w, scratch *s, const msh_snap *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t e = src[i].edge;
+        double W = edge_w(g, w, e);
+        if (!relax(s, g->ea[e], part(W, src[i].t), SRC_EDGE, 0) || !relax(s, g->eb[e], part(W, 1 - src[i].t), SRC_EDGE, 0))
+            return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ one-to-all */
+
+msh_rc msh_graph_reach(const msh_graph *g, const float *w, const msh_snap *src, size_t n, double cutoff, double *cost,
+                       msh_err *err)
+{
+    for (uint32_t i = 0; i < g->nn; i++)
+        cost[i] = INFINITY;
+    scratch *s = scratch_get(g->nn);
+    if (!s)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
+    if (!seed(g, w, s, src, n)) {
+        scratch_put(s);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
+    }
+    while (s->hlen) {
+        heap_item it = heap_pop(s);
+        uint32_t u = it.node;
+        if (s->settled[u] == s->gen || it.key > s->dist[u])
+            continue;
+        if (it.key > cutoff)
+            break;
+        s->settled[u] = s->gen;
+        cost[u] = s->dist[u];
+        for (uint32_t k = g->adj_off[u]; k < g->adj_off[u + 1]; k++) {
+            uint32_t e = g->adj[k], v = g->ea[e] == u ? g->eb[e] : g->ea[e];
+            double W = edge_w(g, w, e);
+            if (isinf(W) || s->settled[v] == s->gen)
+                continue;
+            if (!relax(s, v, s->dist[u] + W, e, 0)) {
+                scratch_put(s);
+                return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
+            }
+        }
+    }
+    scratch_put(s);
+    return MSH_OK;
+}
+
+double msh_graph_cost_at(const msh_graph *g, const float *w, const double *cost, const msh_snap *at)
+{
+    double W = edge_w(g, w, at->edge);
+    double a = cost[g->ea[at->edge]] + part(W, at->t);
+    double b = cost[g->eb[at->edge]] + part(W, 1 - at->t);
+    return a < b ? a : b;
+}
+
+/* ------------------------------------------------------------------ incremental search */
+
+struct msh_graph_search {
+    const msh_graph *g;
+    const float *w;
+    scratch *s;
+};
+
+msh_graph_search *msh_graph_search_new(const msh_graph *g, const float *w, const msh_snap *src, size_t n)
+{
+    msh_graph_search *q = malloc(sizeof *q);
+    scratch *s = q ? scratch_get(g->nn) : NULL;
+    if (!s || !seed(g, w, s, src, n)) {
+        scratch_put(s);
+        free(q);
+        return NULL;
+    }
+    *q = (msh_graph_search){g, w, s};
+    return q;
+}
+
+bool msh_graph_search_next(msh_graph_search *q, uint32_t *node, double *cost)
+{
+    scratch *s = q->s;
+    const msh_graph *g = q->g;
+    while (s->hlen) {
+        heap_item it = heap_pop(s);
+        uint32_t u = it.node;
+        if (s->settled[u] == s->gen || it.key > s->dist[u])
+            continue;
+        s->settled[u] = s->gen;
+        for (uint32_t k = g->adj_off[u]; k < g->adj_off[u + 1]; k++) {
+            uint32_t e = g->adj[k], v = g->ea[e] == u ? g->eb[e] : g->ea[e];
+            double W = edge_w(g, q->w, e);
+            if (!isinf(W) && s->settled[v] != s->gen && !relax(s, v, s->dist[u] + W, e, 0))
+                return false; /* out of memory: stop as if everything was settled */
+        }
+        *node = u;
+        *cost = s->dist[u];
+        return true;
+    }
+    return false;
+}
+
+double msh_graph_search_cost(const msh_graph_search *q, uint32_t node)
+{
+    return q->s->settled[node] == q->s->gen ? q->s->dist[node] : INFINITY;
+}
+
+void msh_graph_search_free(msh_graph_search *q)
+{
+    if (!q)
+        return;
+    scratch_put(q->s);
+    free(q);
+}
+
+/* ------------------------------------------------------------------ point to point */
+
+void msh_path_init(msh_path *p)
+{
+    memset(p, 0, sizeof *p);
+    msh_buf_init(&p->lonlat, (size_t)1 << 28);
+    msh_buf_init(&p->edges, (size_t)1 << 26);
+}
+
+void msh_path_free(msh_path *p)
+{
+    msh_buf_free(&p->lonlat);
+    msh_buf_free(&p->edges);
+}
+
+static msh_rc put_pt(msh_path *p, double lon, double lat)
+{
+    size_t n = p->lonlat.len / (2 * sizeof(double));
+    if (n) {
+        const double *last = (const double *)p->lonlat.data + 2 * (n - 1);
+        if (last[0] == lon && last[1] == lat)
+            return MSH_OK;
+    }
+    double ll[2] = {lon, lat};
+    return msh_buf_append(&p->lonlat, ll, sizeof ll);
+}
+
+/* The point `d` metres along edge e. */
+static void point_along(const msh_graph *g, uint32_t e, double d, double *lon, double *lat)
+{
+    uint32_t i = g->eoff[e], end = g->eoff[e + 1] - 1;
+    while (i + 1 < end && g->cum[i + 1] < d)
+        i++;
+    double seg = g->cum[i + 1] - g->cum[i];
+    double u = seg > 0 ? (d - g->cum[i]) / seg : 0;
+    u = u < 0 ? 0 : u > 1 ? 1 : u;
+    *lon = g->shape[2 * i] + u * (g->shape[2 * i + 2] - g->shape[2 * i]);
+    *lat = g->shape[2 * i + 1] + u * (g->shape[2 * i + 3] - g->shape[2 * i + 1]);
+}
+
+/* Append the points of edge e walked from d0 to d1 metres along it (either direction). */
+static msh_rc put_along(msh_path *p, const msh_graph *g, uint32_t e, double d0, double d1)
+{
+    double lon, lat;
+    point_along(g, e, d0, &lon, &lat);
+    msh_rc rc = put_pt(p, lon, lat);
+    uint32_t first = g->eoff[e], last = g->eoff[e + 1] - 1;
+    if (d1 >= d0) {
+        for (uint32_t i = first; i <= last && !rc; i++)
+            if (g->cum[i] > d0 && g->cum[i] < d1)
+                rc = put_pt(p, g->shape[2 * i], g->shape[2 * i + 1]);
+    } else {
+        for (uint32_t i = last + 1; i-- > first && !rc;)
+            if (g->cum[i] < d0 && g->cum[i] > d1)
+                rc = put_pt(p, g->shape[2 * i], g->shape[2 * i + 1]);
+    }
+    if (!rc) {
+        point_along(g, e, d1, &lon, &lat);
+        rc = put_pt(p, lon, lat);
+    }
+    return rc;
+}
+
+/* The path's shape and edges, walking pred[] back from node `end`. */
+static msh_rc trace(const msh_graph *g, const scratch *s, const msh_snap *from, const msh_snap *to, uint32_t end,
+                    msh_path *out)
+{
+    /* edges from end back to the node reached from the origin */
+    msh_buf back;
+    msh_buf_init(&back, (size_t)1 << 26);
+    uint32_t n = end;
+    msh_rc rc = MSH_OK;
+    while (!rc && s->pred[n] != SRC_EDGE) {
+        uint32_t e = s->pred[n];
+        rc = msh_buf_append(&back, &e, sizeof e);
+        n = g->ea[e] == n ? g->eb[e] : g->ea[e];
+    }
+    uint32_t start = n;
+    const uint32_t *be = (const uint32_t *)back.data;
+    size_t nb = back.len / sizeof *be;
+    /* origin -> start along the origin's edge */
+    double L1 = g->elen[from->edge], L2 = g->elen[to->edge];
+    if (!rc)
+        rc = put_pt(out, from->lon, from->lat);
+    if (!rc)
+        rc = put_along(out, g, from->edge, from->t * L1, start == g->ea[from->edge] ? 0 : L1);
+    if (!rc)
+        rc = msh_buf_append(&out->edges, &from->edge, sizeof from->edge);
+    out->length_m = start == g->ea[from->edge] ? from->t * L1 : (1 - from->t) * L1;
+    n = start;
+    for (size_t k = nb; k-- > 0 && !rc;) {
+        uint32_t e = be[k];
+        bool fwd = g->ea[e] == n;
+        rc = put_along(out, g, e, fwd ? 0 : g->elen[e], fwd ? g->elen[e] : 0);
+        if (!rc)
+            rc = msh_buf_append(&out->edges, &e, sizeof e);
+        out->length_m += g->elen[e];
+        n = fwd ? g->eb[e] : g->ea[e];
+    }
+    /* end -> destination along its edge */
+    if (!rc)
+        rc = put_along(out, g, to->edge, end == g->ea[to->edge] ? 0 : L2, to->t * L2);
+    if (!rc)
+        rc = msh_buf_append(&out->edges, &to->edge, sizeof to->edge);
+    if (!rc)
+        rc = put_pt(out, to->lon, to->lat);
+    out->length_m += end == g->ea[to->edge] ? to->t * L2 : (1 - to->t) * L2;
+    msh_buf_free(&back);
+    return rc;
+}
+
+msh_rc msh_graph_route(const msh_graph *g, const float *w, double min_w_per_m, const msh_snap *from,
+                       const msh_snap *to, msh_path *out, msh_err *err)
+{
+    msh_buf_reset(&out->lonlat);
+    msh_buf_reset(&out->edges);
+    out->cost = INFINITY;
+    out->length_m = 0;
+    double k = w ? min_w_per_m : 1.0;
+    if (!(k >= 0) || isinf(k))
+        k = 0;
+    /* both points on one edge: walking along it is a candidate */
+    double best = INFINITY;
+    uint32_t best_end = UINT32_MAX;
+    if (from->edge == to->edge)
+        best = part(edge_w(g, w, from->edge), fabs(from->t - to->t));
+    scratch *s = scratch_get(g->nn);
+    if (!s)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory for a route search");
+    uint32_t e2 = to->edge;
+    double W2 = edge_w(g, w, e2);
+    double tail_a = part(W2, to->t), tail_b = part(W2, 1 - to->t);
+    msh_rc rc = MSH_OK;
+    if (!seed(g, w, s, from, 1))
+        rc = MSH_ENOMEM;
+    /* the seeds went in with key = cost; give them their bound too */
+    for (size_t i = 0; i < s->hlen; i++) {
+        uint32_t u = s->heap[i].node;
+        s->heap[i].key += k * msh_graph_plane_metres(g, g->node_ll[2 * u], g->node_ll[2 * u + 1], to->lon, to->lat);
+    }
+    /* restore the heap order after changing keys (two items at most) */
+    if (s->hlen == 2 && s->heap[1].key < s->heap[0].key) {
+        heap_item t = s->heap[0];
+        s->heap[0] = s->heap[1];
+        s->heap[1] = t;
+    }
+    while (!rc && s->hlen) {
+        heap_item it = heap_pop(s);
+        uint32_t u = it.node;
+        if (s->settled[u] == s->gen)
+            continue;
+        if (it.key >= best)
+            break;
+        s->settled[u] = s->gen;
+        double du = s->dist[u];
+        if (u == g->ea[e2] && du + tail_a < best) {
+            best = du + tail_a;
+            best_end = u;
+        }
+        if (u == g->eb[e2] && du + tail_b < best) {
+            best = du + tail_b;
+            best_end = u;
+        }
+        for (uint32_t j = g->adj_off[u]; j < g->adj_off[u + 1]; j++) {
+            uint32_t e = g->adj[j], v = g->ea[e] == u ? g->eb[e] : g->ea[e];
+            double W = edge_w(g, w, e);
+            if (isinf(W) || s->settled[v] == s->gen)
+                continue;
+            double h = k * msh_graph_plane_metres(g, g->node_ll[2 * v], g->node_ll[2 * v + 1], to->lon, to->lat);
+            if (!relax(s, v, du + W, e, h))
+                rc = MSH_ENOMEM;
+        }
+    }
+    if (rc) {
+        msh_err_set(err, rc, "out of memory for a route search");
+    } else if (isinf(best)) {
+        rc = msh_err_set(err, MSH_ENOTFOUND,
+                         "no walking path joins the two points (separate parts of the network, or closed on the way)");
+    } else if (best_end == UINT32_MAX) {
+        /* along the shared edge */
+        double L = g->elen[from->edge];
+        rc = put_pt(out, from->lon, from->lat);
+        if (!rc)
+            rc = put_along(out, g, from->edge, from->t * L, to->t * L);
+        if (!rc)
+            rc = put_pt(out, to->lon, to->lat);
+        if (!rc)
+            rc = msh_buf_append(&out->edges, &from->edge, sizeof from->edge);
+        out->length_m = fabs(from->t - to->t) * L;
+        out->cost = best;
+    } else {
+        rc = trace(g, s, from, to, best_end, out);
+        out->cost = best;
+    }
+    scratch_put(s);
+    if (rc && rc != MSH_ENOTFOUND)
+        msh_err_set(err, rc, "building the route: %s", msh_rc_str(rc));
+    return rc;
+}
