@@ -1,0 +1,162 @@
+/* kpi.h: the officials' key performance indicators, per service zone and overall.
+ *
+ * Design (formulas, units and sources in docs/KPIS.md):
+ * - Every indicator is one double in a fixed table (msh_kpi_ind[]): a group ("crowd",
+ *   "coverage", "emergency", "gates", "environment", "assets", "cleaning", "index") and a
+ *   name. A zone's values are an array indexed by msh_kpi_id; NAN means "not measured"
+ *   (no people, no camps, no sensors ...) and is written as null. The same table names the
+ *   JSON members, the fields of the kpi_zones layer and the history documents, so they can
+ *   never disagree.
+ * - msh_kpi_compute() is pure of HTTP and of SQLite: it reads the static layers of a catalog
+ *   snapshot (service_zones, camps, assets, cleaning_routes), the live state (density cells
+ *   at the 8.9 m base grid, incidents, gates, sensors) and the walking-network graph, and
+ *   returns an immutable, reference-counted result.
+ * - Indicators measured over time (minutes at Fruin LoS E/F, hours above the heat threshold)
+ *   integrate the observations: each compute is an observation, the time until the next one
+ *   is credited to the state seen (a gap longer than max_gap_s credits nothing: the server
+ *   was not looking). After a restart the recorded history is replayed (msh_kpi_observe).
+ * - Cleaning coverage needs where crews went, not only where they are: crew moves are queued
+ *   by msh_kpi_crew_moved() (cheap, from the live observer) and applied at the next compute
+ *   to the cleaning routes cut into pieces of at most 10 m.
+ * - Network coverage (UN SDG 11.2.1) depends only on static data and the graph: it is cached
+ *   by the versions of the assets, camps and walkways.
+ * Thread safety: compute, observe and set calls are serialised by an internal lock;
+ * crew_moved takes only a small queue lock (it runs under the live write lock).
+ */
+#ifndef MSH_KPI_H
+#define MSH_KPI_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "core/msh_buf.h"
+#include "core/msh_err.h"
+#include "live/live.h"
+
+struct msh_graph;
+
+typedef enum {
+    /* crowd */
+    MSH_KPI_PEOPLE = 0, MSH_KPI_PEAK_DENSITY, MSH_KPI_MINUTES_LOS_EF,
+    MSH_KPI_SHARE_LOS_A, MSH_KPI_SHARE_LOS_B, MSH_KPI_SHARE_LOS_C, MSH_KPI_SHARE_LOS_D, MSH_KPI_SHARE_LOS_E,
+    MSH_KPI_SHARE_LOS_F,
+    /* coverage (UN SDG 11.2.1) */
+    MSH_KPI_CAMPS, MSH_KPI_CAMP_CAPACITY,
+    MSH_KPI_TOILET_CAMPS, MSH_KPI_TOILET_CAPACITY, MSH_KPI_WATER_CAMPS, MSH_KPI_WATER_CAPACITY,
+    MSH_KPI_CLINIC_CAMPS, MSH_KPI_CLINIC_CAPACITY,
+    /* emergency (ISO 37120 10.5) */
+    MSH_KPI_INCIDENTS, MSH_KPI_OPEN, MSH_KPI_SEV_INFO, MSH_KPI_SEV_LOW, MSH_KPI_SEV_MEDIUM, MSH_KPI_SEV_HIGH,
+    MSH_KPI_SEV_CRITICAL, MSH_KPI_ON_SCENE_P50, MSH_KPI_ON_SCENE_P90, MSH_KPI_RESOLVED_P50, MSH_KPI_RESOLVED_P90,
+    MSH_KPI_WITHIN_TARGET,
+    /* gates */
+    MSH_KPI_GATES, MSH_KPI_FLOW, MSH_KPI_GATE_CAPACITY, MSH_KPI_UTILISATION, MSH_KPI_OVER_CAPACITY,
+    /* environment */
+    MSH_KPI_SENSORS, MSH_KPI_TEMP_MAX, MSH_KPI_HOURS_HEAT,
+    /* assets */
+    MSH_KPI_ASSETS, MSH_KPI_WORKING, MSH_KPI_SHARE_WORKING,
+    /* cleaning */
+    MSH_KPI_ROUTE_M, MSH_KPI_COVERED_M, MSH_KPI_SHARE_COVERED,
+    /* index: the sub-scores (0..1) and the composite (0..100) */
+    MSH_KPI_SCORE_CROWD, MSH_KPI_SCORE_COVERAGE, MSH_KPI_SCORE_RESPONSE, MSH_KPI_SCORE_GATES,
+    MSH_KPI_SCORE_ENVIRONMENT, MSH_KPI_SCORE_ASSETS, MSH_KPI_SCORE_CLEANING, MSH_KPI_COMPOSITE,
+    MSH_KPI_N
+} msh_kpi_id;
+
+/** The seven components of the composite index, in the order of msh_kpi_config.weight. */
+enum { MSH_KPI_W_CROWD, MSH_KPI_W_COVERAGE, MSH_KPI_W_RESPONSE, MSH_KPI_W_GATES, MSH_KPI_W_ENVIRONMENT,
+       MSH_KPI_W_ASSETS, MSH_KPI_W_CLEANING, MSH_KPI_NW };
+
+typedef struct msh_kpi_ind {
+    const char *group; /* JSON object the value sits in */
+    const char *name;  /* member name; the layer field and history key is group_name */
+    const char *unit;
+} msh_kpi_ind;
+extern const msh_kpi_ind msh_kpi_inds[MSH_KPI_N];
+/** The names of the composite's components ("crowd", "coverage", ...), as in the configuration. */
+extern const char *const msh_kpi_weight_names[MSH_KPI_NW];
+
+typedef struct msh_kpi_config {
+    double window_h;          /* incidents, minutes at E/F and hours of heat count over this window (24) */
+    int interval_s;           /* history is recorded this often (60) */
+    double max_gap_s;         /* observations further apart credit no time (0: 3 x interval_s) */
+    double toilet_m, water_m, clinic_m; /* walking distance along the network (300, 300, 500) */
+    double snap_m;            /* a camp or asset further than this from the network is not on it (150) */
+    double heat_c;            /* heat-stress threshold of the air temperature, deg C (40) */
+    double cleaning_h;        /* a route piece counts as cleaned for this long after a crew passed (6) */
+    double cleaning_buffer_m; /* a crew within this of a piece cleans it (15) */
+    double response_target_s; /* on-scene target for the response score (480) */
+    double weight[MSH_KPI_NW];
+} msh_kpi_config;
+
+void msh_kpi_config_default(msh_kpi_config *c);
+/**
+ * Parse a JSON configuration (docs/KPIS.md) over the defaults already in *c. Unknown keys,
+ * wrong types and values out of range fail with MSH_EINVAL and a message naming the key.
+ */
+msh_rc msh_kpi_config_parse(const char *text, size_t len, msh_kpi_config *c, msh_err *err);
+
+/** One zone's values (or the overall values: id ""). */
+typedef struct msh_kpi_zone {
+    char id[65];
+    char name[129];
+    uint64_t fid;             /* feature id in service_zones */
+    double v[MSH_KPI_N];
+} msh_kpi_zone;
+
+/** An immutable result; hold a reference while reading it. */
+typedef struct msh_kpi_result {
+    atomic_int refs;
+    int64_t t_ms;             /* when it was computed (the `now` given) */
+    double compute_ms;        /* how long the computation took */
+    size_t nzones;
+    msh_kpi_zone *zones;      /* sorted by fid */
+    msh_kpi_zone overall;
+    msh_layer *zones_layer;   /* the service_zones layer it was computed over (a reference), or NULL */
+    uint64_t hash;            /* of every value: equal hashes, equal results */
+    bool graph;               /* the walking network was available (coverage measured) */
+} msh_kpi_result;
+
+msh_kpi_result *msh_kpi_result_retain(msh_kpi_result *r);
+void msh_kpi_result_release(msh_kpi_result *r);
+/** The zone with id `id` (length n), or NULL. */
+const msh_kpi_zone *msh_kpi_result_zone(const msh_kpi_result *r, const char *id, size_t n);
+/** Fruin LoS letter of a zone's peak density, or 0 when not measured. */
+char msh_kpi_peak_los(const msh_kpi_zone *z);
+
+/** The values of one zone as a JSON object of groups ({"crowd":{...},...}), appended to b. */
+msh_rc msh_kpi_zone_json(const msh_kpi_zone *z, msh_buf *b);
+
+typedef struct msh_kpi msh_kpi;
+
+msh_rc msh_kpi_new(const msh_kpi_config *c, msh_kpi **out, msh_err *err);
+void msh_kpi_free(msh_kpi *k);
+const msh_kpi_config *msh_kpi_get_config(const msh_kpi *k);
+
+/**
+ * Compute every indicator now. `cat` gives the static layers by name (any may be missing),
+ * `live` may be NULL (no live indicators), `g` may be NULL (coverage not measured). Takes
+ * the live read lock while it copies what it needs. The result is also kept as the latest.
+ */
+msh_rc msh_kpi_compute(msh_kpi *k, const msh_catalog *cat, msh_live *live, struct msh_graph *g, int64_t now_ms,
+                       msh_kpi_result **out, msh_err *err);
+/** The latest result (a reference), or NULL before the first compute. */
+msh_kpi_result *msh_kpi_latest(msh_kpi *k);
+
+/**
+ * Credit time to the time-integrated indicators of zone `id` ("" overall): an observation at
+ * t_ms of its peak density and highest temperature (NAN: unknown). Observations must come
+ * in time order per zone; msh_kpi_compute makes one per zone itself.
+ */
+void msh_kpi_observe(msh_kpi *k, const char *id, int64_t t_ms, double peak_density, double temp_max);
+
+/** A crew moved (from the live observer: `prev` NULL for a new crew). Only cleaning crews count. */
+void msh_kpi_crew_moved(msh_kpi *k, const msh_live_item *it, const msh_feed_rec *prev);
+/** A crew swept from (lon0,lat0) to (lon1,lat1) arriving at t_ms (the same queue, for tests and replays). */
+void msh_kpi_crew_path(msh_kpi *k, double lon0, double lat0, double lon1, double lat1, int64_t t_ms);
+
+/** Percentile p (0..1) of n sorted values by linear interpolation between ranks (Hyndman-Fan 7); NAN if n = 0. */
+double msh_kpi_percentile(const double *sorted, size_t n, double p);
+
+#endif

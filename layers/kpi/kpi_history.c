@@ -1,0 +1,297 @@
+/* kpi_history.c: recording KPIs in the store and answering /kpi/history. */
+#include "kpi_history.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "live/feeds.h"
+#include "store.h"
+
+struct msh_kpi_history {
+    msh_store *store;
+    pthread_mutex_t mu;
+};
+
+static const char SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS msh_kpi_history (t_ms INTEGER NOT NULL, zone_id TEXT NOT NULL,"
+    " peak_density REAL, temperature_max REAL, composite REAL, doc TEXT NOT NULL,"
+    " PRIMARY KEY (zone_id, t_ms)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS msh_kpi_history_t ON msh_kpi_history (t_ms);";
+
+static msh_rc prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, msh_err *err)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+        return msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+    return MSH_OK;
+}
+
+msh_rc msh_kpi_history_open(const char *db_path, msh_kpi_history **out, msh_err *err)
+{
+    msh_kpi_history *h = calloc(1, sizeof *h);
+    if (!h)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    msh_rc rc = msh_store_open(db_path, false, &h->store, err);
+    if (rc) {
+        free(h);
+        return rc;
+    }
+    sqlite3 *db = msh_store_sqlite(h->store);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
+        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", msg ? msg : "cannot create the table");
+        sqlite3_free(msg);
+        msh_store_close(h->store);
+        free(h);
+        return rc;
+    }
+    pthread_mutex_init(&h->mu, NULL);
+    *out = h;
+    return MSH_OK;
+}
+
+void msh_kpi_history_close(msh_kpi_history *h)
+{
+    if (!h)
+        return;
+    msh_store_close(h->store);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+}
+
+static void bind_num(sqlite3_stmt *st, int i, double v)
+{
+    if (isfinite(v))
+        sqlite3_bind_double(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+msh_rc msh_kpi_history_append(msh_kpi_history *h, const msh_kpi_result *r, msh_err *err)
+{
+    pthread_mutex_lock(&h->mu);
+    sqlite3 *db = msh_store_sqlite(h->store);
+    sqlite3_stmt *st = NULL;
+    msh_buf doc;
+    msh_buf_init(&doc, (size_t)1 << 20);
+    msh_rc rc = MSH_OK;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT OR REPLACE INTO msh_kpi_history (t_ms, zone_id, peak_density, temperature_max,"
+                           " composite, doc) VALUES (?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    for (size_t i = 0; i <= r->nzones; i++) {
+        const msh_kpi_zone *z = i < r->nzones ? &r->zones[i] : &r->overall;
+        msh_buf_reset(&doc);
+        if ((rc = msh_kpi_zone_json(z, &doc))) {
+            msh_err_set(err, rc, "kpi history: a record too large");
+            goto out;
+        }
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, r->t_ms);
+        sqlite3_bind_text(st, 2, z->id, -1, SQLITE_STATIC);
+        bind_num(st, 3, z->v[MSH_KPI_PEAK_DENSITY]);
+        bind_num(st, 4, z->v[MSH_KPI_TEMP_MAX]);
+        bind_num(st, 5, z->v[MSH_KPI_COMPOSITE]);
+        sqlite3_bind_text(st, 6, (const char *)doc.data, (int)doc.len, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+            goto out;
+        }
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(st);
+    if (rc)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    msh_buf_free(&doc);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+static double col_num(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+msh_rc msh_kpi_history_replay(msh_kpi_history *h, msh_kpi *k, int64_t from_ms, int64_t to_ms, size_t *rows,
+                              msh_err *err)
+{
+    pthread_mutex_lock(&h->mu);
+    sqlite3 *db = msh_store_sqlite(h->store);
+    sqlite3_stmt *st = NULL;
+    msh_rc rc = MSH_OK;
+    *rows = 0;
+    if ((rc = prepare(db, "SELECT t_ms, zone_id, peak_density, temperature_max FROM msh_kpi_history"
+                     " WHERE t_ms BETWEEN ? AND ? ORDER BY t_ms", &st, err)))
+        goto out;
+    sqlite3_bind_int64(st, 1, from_ms);
+    sqlite3_bind_int64(st, 2, to_ms);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *zone = (const char *)sqlite3_column_text(st, 1);
+        msh_kpi_observe(k, zone ? zone : "", sqlite3_column_int64(st, 0), col_num(st, 2), col_num(st, 3));
+        (*rows)++;
+    }
+    if (s != SQLITE_DONE)
+        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+/* "60", "90s", "5m", "2h", "1d", or ISO 8601 "PT5M", "PT1H30M", "P1D" -> milliseconds; false if none. */
+static bool parse_step(const char *s, int64_t *ms)
+{
+    size_t n = strlen(s);
+    if (!n || n > 32)
+        return false;
+    if (s[0] == 'P' || s[0] == 'p') {
+        int64_t total = 0;
+        bool in_time = false, any = false;
+        size_t i = 1;
+        while (i < n) {
+            if (s[i] == 'T' || s[i] == 't') {
+                if (in_time)
+                    return false;
+                in_time = true;
+                i++;
+                continue;
+            }
+            int64_t v = 0;
+            size_t d = 0;
+            while (i < n && isdigit((unsigned char)s[i]) && d < 9) {
+                v = v * 10 + (s[i++] - '0');
+                d++;
+            }
+            if (!d || i >= n)
+                return false;
+            char u = (char)toupper((unsigned char)s[i++]);
+            int64_t mult = !in_time && u == 'D' ? 86400 : in_time && u == 'H' ? 3600 : in_time && u == 'M' ? 60
+                         : in_time && u == 'S' ? 1 : 0;
+            if (!mult)
+                return false;
+            total += v * mult;
+            any = true;
+        }
+        if (!any)
+            return false;
+        *ms = total * 1000;
+        return true;
+    }
+    int64_t v = 0;
+    size_t i = 0;
+    while (i < n && isdigit((unsigned char)s[i]) && i < 9)
+        v = v * 10 + (s[i++] - '0');
+    if (!i)
+        return false;
+    int64_t mult = 1;
+    if (i < n) {
+        if (i + 1 != n)
+            return false;
+        mult = s[i] == 's' ? 1 : s[i] == 'm' ? 60 : s[i] == 'h' ? 3600 : s[i] == 'd' ? 86400 : 0;
+        if (!mult)
+            return false;
+    }
+    *ms = v * mult * 1000;
+    return true;
+}
+
+msh_rc msh_kpi_hq_parse(const char *from, const char *to, const char *step, int64_t now_ms, msh_kpi_hq *out,
+                        msh_err *err)
+{
+    msh_kpi_hq q = {now_ms - 24 * 3600000LL, now_ms, 60000};
+    if (to && !msh_parse_time(to, strlen(to), &q.to_ms))
+        return msh_err_set(err, MSH_EINVAL, "to: not an ISO 8601 time such as 2026-05-26T08:00:00Z: '%.64s'", to);
+    if (from && !msh_parse_time(from, strlen(from), &q.from_ms))
+        return msh_err_set(err, MSH_EINVAL, "from: not an ISO 8601 time such as 2026-05-26T08:00:00Z: '%.64s'",
+                           from);
+    if (!from)
+        q.from_ms = q.to_ms - 24 * 3600000LL;
+    if (step && !parse_step(step, &q.step_ms))
+        return msh_err_set(err, MSH_EINVAL,
+                           "step: seconds (60), a number with s, m, h or d (5m), or an ISO 8601 duration (PT5M), "
+                           "not '%.64s'", step);
+    if (q.step_ms < 1000 || q.step_ms > 31LL * 86400000)
+        return msh_err_set(err, MSH_EINVAL, "step: from 1 second to 31 days");
+    if (q.from_ms > q.to_ms)
+        return msh_err_set(err, MSH_EINVAL, "from must not be after to");
+    int64_t points = (q.to_ms - q.from_ms) / q.step_ms + 1;
+    if (points > MSH_KPI_HISTORY_MAX_POINTS)
+        return msh_err_set(err, MSH_EINVAL, "%lld steps from 'from' to 'to': at most %d, take a larger step",
+                           (long long)points, MSH_KPI_HISTORY_MAX_POINTS);
+    *out = q;
+    return MSH_OK;
+}
+
+static void iso(int64_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+msh_rc msh_kpi_history_query(msh_kpi_history *h, const char *zone, const msh_kpi_hq *q, msh_buf *out, msh_err *err)
+{
+    char a[32], b[32];
+    iso(q->from_ms, a, sizeof a);
+    iso(q->to_ms, b, sizeof b);
+    msh_buf_printf(out, "{\"zone_id\":");
+    if (zone[0]) {
+        msh_buf_putc(out, '"');
+        msh_buf_json_str(out, zone);
+        msh_buf_putc(out, '"');
+    } else {
+        msh_buf_printf(out, "null");
+    }
+    msh_buf_printf(out, ",\"from\":\"%s\",\"to\":\"%s\",\"step_s\":%lld,\"points\":[", a, b,
+                   (long long)(q->step_ms / 1000));
+    pthread_mutex_lock(&h->mu);
+    sqlite3 *db = msh_store_sqlite(h->store);
+    sqlite3_stmt *st = NULL;
+    msh_rc rc = MSH_OK;
+    if ((rc = prepare(db, "SELECT t_ms, doc FROM msh_kpi_history WHERE zone_id = ? AND t_ms BETWEEN ? AND ?"
+                     " ORDER BY t_ms", &st, err)))
+        goto out;
+    sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, q->from_ms);
+    sqlite3_bind_int64(st, 3, q->to_ms);
+    int64_t last_bucket = -1;
+    size_t n = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t t = sqlite3_column_int64(st, 0);
+        int64_t bucket = (t - q->from_ms) / q->step_ms;
+        if (bucket == last_bucket)
+            continue; /* the first record of each step stands for it */
+        last_bucket = bucket;
+        char ts[32];
+        iso(t, ts, sizeof ts);
+        msh_buf_printf(out, "%s{\"time\":\"%s\",\"t_ms\":%lld,\"kpi\":", n++ ? "," : "", ts, (long long)t);
+        msh_buf_append(out, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+        if ((rc = msh_buf_putc(out, '}'))) {
+            msh_err_set(err, rc, "kpi history: the answer is too large, take a larger step");
+            goto out;
+        }
+    }
+    if (s != SQLITE_DONE)
+        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&h->mu);
+    if (!rc)
+        rc = msh_buf_printf(out, "]}\n");
+    return rc;
+}
