@@ -23,6 +23,7 @@ pkgs=(
   libgeos-dev libspatialite-dev libsqlite3-dev libsqlite3-mod-spatialite sqlite3
   libmicrohttpd-dev libcairo2-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjansson-dev libssl-dev
   libcurl4-openssl-dev
+  libfreetype-dev libfontconfig-dev fonts-noto-core fonts-dejavu-core
   libmosquitto-dev mosquitto mosquitto-clients
   clang libclang-rt-14-dev
 )

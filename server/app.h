@@ -61,6 +61,7 @@ typedef struct msh_app {
     struct msh_events *events;      /* the SSE event stream (server/events.h) */
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
     struct msh_fences *fences;      /* zone and camp rasters (server/geofence.h); swapped under the live write lock */
+    struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/routes_fonts.h) */
     pthread_key_t tiler_key;
     pthread_t reload_thread;
     atomic_bool stop;

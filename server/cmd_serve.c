@@ -17,6 +17,7 @@
 #include "live/ingest.h"
 #include "live/live_layers.h"
 #include "mqtt.h"
+#include "routes_fonts.h"
 #include "tile.h"
 
 static volatile sig_atomic_t g_stop; /* set by the signal handler only */
@@ -409,9 +410,10 @@ int msh_cmd_serve(int argc, char **argv)
     pthread_key_create(&app.tiler_key, tiler_free);
     app.cache = msh_tile_cache_new(app.cfg.cache_bytes);
     app.metrics = msh_metrics_new();
+    app.fonts = msh_font_service_new();
     app.started_at = now_s();
     atomic_init(&app.stop, false);
-    if (!app.metrics || (app.cfg.cache_bytes && !app.cache)) {
+    if (!app.metrics || !app.fonts || (app.cfg.cache_bytes && !app.cache)) {
         fprintf(stderr, "mashaer serve: out of memory\n");
         goto out;
     }
@@ -462,6 +464,7 @@ out:
     msh_store_close(app.store);
     msh_tile_cache_free(app.cache);
     msh_metrics_free(app.metrics);
+    msh_font_service_free(app.fonts);
     msh_tiler_free(pthread_getspecific(app.tiler_key));
     pthread_key_delete(app.tiler_key);
     return code;

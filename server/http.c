@@ -174,6 +174,10 @@ static void dispatch(msh_req *r)
         msh_route_events(r);
     } else if (!strncmp(p, "/entities/", 10)) {
         msh_route_entity(r, p + 10);
+    } else if (!strncmp(p, "/fonts/", 7) || !strcmp(p, "/fonts.json")) {
+        msh_route_fonts(r, p + 6);
+    } else if (!strncmp(p, "/sprites/", 9)) {
+        msh_route_sprites(r, p + 9);
     } else if (!strncmp(p, "/styles/", 8)) {
         r->ep = MSH_EP_STYLE;
         msh_route_styles(r, p + 8);

@@ -20,6 +20,10 @@ void msh_route_feeds(msh_req *r, const char *rest);
 void msh_route_entity(msh_req *r, const char *id);
 /** GET /events: the Server-Sent Events stream (server/events.c). */
 void msh_route_events(msh_req *r);
+/** /fonts.json and /fonts/{fontstack}/{range}.pbf; `rest` follows "/fonts". */
+void msh_route_fonts(msh_req *r, const char *rest);
+/** /sprites/{name}[@2x].json|.png; `rest` follows "/sprites/". */
+void msh_route_sprites(msh_req *r, const char *rest);
 /** Everything else under GET: the web viewer and its vendored packages. */
 void msh_route_static(msh_req *r);
 
