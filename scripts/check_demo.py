@@ -7,12 +7,18 @@ Checks: every file opens with OGR; polygons are valid; camps do not overlap;
 sites do not overlap; zones tile their site; routes stay inside their site and
 do not cross camps; assets lie in their site and zone (gates on the boundary);
 property names and types; the size budget (all but walkways.geojson < 5 MB);
-walkways.geojson is a byte copy of data/source/makkah-walkways.geojson.
+walkways.geojson is a byte copy of data/source/makkah-walkways.geojson;
+site_walkways.geojson (the synthetic network of the sites): kinds, names and
+lengths, no line through a camp's interior, lines meet only at shared vertices
+(also with the real walkways), and walkways + site_walkways add no component
+to the real network: its largest component holds every site walkway, every
+camp entrance (a vertex on the camp's edge) and every asset within 15 m.
 Prints "N passed, N failed" and exits non-zero on any failure.
 """
 
 import argparse
 import filecmp
+import math
 import os
 import sys
 
@@ -28,12 +34,15 @@ SCHEMA = {
                                   "service": str, "population_capacity": int, "area_km2": float}),
     "camps": ("Polygon", {"camp_id": str, "name_ar": str, "company": str, "company_ar": str,
                           "capacity": int, "blocks": int, "blocks_x": int, "blocks_y": int,
-                          "site": str, "zone_id": str}),
+                          "site": str, "zone_id": str, "entrance_lon": float, "entrance_lat": float}),
     "cleaning_routes": ("LineString", {"route_id": str, "crew": str, "shift": str, "site": str,
                                        "length_m": float}),
     "assets": ("Point", {"asset_id": str, "kind": str, "status": str, "site": str, "zone_id": str}),
     "walkways": ("LineString", {"from_node": int, "to_node": int, "length_m": float}),
+    "site_walkways": ("LineString", {"path_id": str, "kind": str, "width_m": float, "length_m": float}),
 }
+SW_KINDS = {"street", "aisle", "trunk", "connector"}
+ASSET_REACH_M = 15.0  # every asset lies within this distance of the connected network
 ASSET_OPTIONAL = {"name": str, "name_ar": str, "capacity": int, "fill_level": float}
 KINDS = {"toilet", "water_point", "clinic", "waste_bin", "lighting", "gate", "ac_unit"}
 
@@ -186,7 +195,208 @@ def main():
     src = os.path.join(REPO, "data", "source", "makkah-walkways.geojson")
     check(filecmp.cmp(src, os.path.join(d, "walkways.geojson"), shallow=False),
           "walkways.geojson is a byte copy of data/source/makkah-walkways.geojson")
+    if "site_walkways" in data and "walkways" in data:
+        check_site_walkways(data, raw)
     return finish()
+
+
+# --------------------------------------------------------------------------
+# site_walkways: the synthetic walking network of the sites
+# --------------------------------------------------------------------------
+
+R_EARTH = 6371008.8
+
+
+def haversine_m(a, b):
+    lon1, lat1, lon2, lat2 = (math.radians(v) for v in (a[0], a[1], b[0], b[1]))
+    h = (math.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * R_EARTH * math.asin(math.sqrt(h))
+
+
+class Grid:
+    """Bounding boxes (minx, maxx, miny, maxy) in a grid of `cell` degrees."""
+
+    def __init__(self, cell):
+        self.cell = cell
+        self.cells = {}
+
+    def keys(self, env, pad=0.0):
+        c = self.cell
+        for gx in range(int(math.floor((env[0] - pad) / c)), int(math.floor((env[1] + pad) / c)) + 1):
+            for gy in range(int(math.floor((env[2] - pad) / c)), int(math.floor((env[3] + pad) / c)) + 1):
+                yield (gx, gy)
+
+    def add(self, env, item):
+        for k in self.keys(env):
+            self.cells.setdefault(k, []).append(item)
+
+    def near(self, env, pad=0.0):
+        seen = set()
+        for k in self.keys(env, pad):
+            for item in self.cells.get(k, ()):
+                if item not in seen:
+                    seen.add(item)
+                    yield item
+
+
+def meets_only_at_vertices(g1, c1, g2, c2):
+    """True if lines g1, g2 (coordinate lists c1, c2) share nothing but common vertices."""
+    if not g1.Intersects(g2):
+        return True
+    inter = g1.Intersection(g2)
+    if inter.GetDimension() > 0:
+        return False
+    pts = [inter.GetPoint_2D(0)] if inter.GetGeometryCount() == 0 else \
+        [inter.GetGeometryRef(i).GetPoint_2D(0) for i in range(inter.GetGeometryCount())]
+    v1, v2 = set(c1), set(c2)
+    return all(tuple(p) in v1 and tuple(p) in v2 for p in pts)
+
+
+def check_site_walkways(data, raw):
+    sw_raw = raw["site_walkways"]
+    sw = data["site_walkways"]
+    coords = [[tuple(c) for c in ft["geometry"]["coordinates"]] for ft in sw_raw]
+    props = [ft["properties"] for ft in sw_raw]
+    check(set(p["kind"] for p in props) == SW_KINDS, "site_walkways kinds are exactly %s" % sorted(SW_KINDS))
+    check(len({p["path_id"] for p in props}) == len(props), "site_walkways path ids unique")
+    check(len(props) <= 5000, "site_walkways has %d lines (<= 5000)" % len(props))
+    bad = [p["path_id"] for p in props
+           if not all(p.get(k) is None or isinstance(p.get(k), str) for k in ("name", "name_ar"))
+           or set(p) != {"path_id", "kind", "name", "name_ar", "width_m", "length_m"}]
+    check(not bad, "site_walkways name/name_ar are text or null, no other fields %s" % (bad[:3] or ""))
+    arabic = [p["path_id"] for p in props if p["kind"] == "trunk"
+              and not (p["name"] and p["name_ar"] and any("\u0600" <= ch <= "\u06ff" for ch in p["name_ar"]))]
+    check(not arabic, "trunk paths have an English and an Arabic name %s" % (arabic[:3] or ""))
+    lens = [p["path_id"] for p, c in zip(props, coords)
+            if abs(sum(haversine_m(c[i], c[i + 1]) for i in range(len(c) - 1)) - p["length_m"]) > 0.006
+            or p["length_m"] <= 0 or p["width_m"] <= 0]
+    check(not lens, "site_walkways length_m is the geodesic length (2 decimals), widths > 0 %s" % (lens[:3] or ""))
+    total = sum(p["length_m"] for p in props) / 1000.0
+    print("      site_walkways: %d lines, %.1f km (%s)" % (len(props), total, ", ".join(
+        "%s %d" % (k, sum(1 for p in props if p["kind"] == k)) for k in sorted(SW_KINDS))))
+
+    # no line through the interior of a camp (along the edge or touching it is fine)
+    camps = data["camps"]
+    cgrid = Grid(0.002)
+    shrunk = []
+    for i, (cg, _cp) in enumerate(camps):
+        shrunk.append(cg.Buffer(-1e-7))  # ~1 cm inside the edge
+        cgrid.add(cg.GetEnvelope(), i)
+    through = []
+    for (g, _p), p in zip(sw, props):
+        for i in cgrid.near(g.GetEnvelope()):
+            if g.Intersects(shrunk[i]):
+                through.append((p["path_id"], camps[i][1]["camp_id"]))
+    check(not through, "no site walkway crosses a camp's interior %s" % (through[:5] or ""))
+
+    # lines meet only at shared vertices: among themselves and with the real walkways
+    ww = data["walkways"]
+    ww_coords = [[tuple(c) for c in ft["geometry"]["coordinates"]] for ft in raw["walkways"]]
+    grid = Grid(0.002)
+    for i, (g, _p) in enumerate(sw):
+        grid.add(g.GetEnvelope(), ("s", i))
+    for i, (g, _p) in enumerate(ww):
+        grid.add(g.GetEnvelope(), ("w", i))
+    unsplit = []
+    for i, (g, _p) in enumerate(sw):
+        for kind, j in grid.near(g.GetEnvelope()):
+            if kind == "s" and j <= i:
+                continue
+            g2, c2 = (sw[j][0], coords[j]) if kind == "s" else (ww[j][0], ww_coords[j])
+            if not meets_only_at_vertices(g, coords[i], g2, c2):
+                unsplit.append((props[i]["path_id"], (props[j]["path_id"] if kind == "s" else "walkway %d" % j)))
+    check(not unsplit, "site walkways meet each other and the real walkways only at shared vertices %s"
+          % (unsplit[:5] or ""))
+    osm_verts = set(c for cs in ww_coords for c in cs)
+    # the named connectors join the networks; the unnamed ones lead assets to the real
+    # network (split where two of them cross, so a piece may end on another connector)
+    named = [(p, c) for p, c in zip(props, coords) if p["kind"] == "connector" and p["name"]]
+    bad_conn = [p["path_id"] for p, c in named if not (c[0] in osm_verts or c[-1] in osm_verts)]
+    on_real = sum(1 for p, c in zip(props, coords) if p["kind"] == "connector"
+                  and (c[0] in osm_verts or c[-1] in osm_verts))
+    check(named and not bad_conn, "the %d named connectors end exactly on a real walkway vertex "
+          "(%d connectors in all do) %s" % (len(named), on_real, bad_conn[:3] or ""))
+
+    # connectivity: merge coincident vertices of both layers
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def components():
+        roots = {}
+        for v in parent:
+            r = find(v)
+            roots[r] = roots.get(r, 0) + 1
+        return roots
+
+    def union_lines(lines):
+        for c in lines:
+            for a, b in zip(c, c[1:]):
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    parent[ra] = rb
+    union_lines(ww_coords)
+    n_real = len(components())
+    union_lines(coords)
+    roots = components()
+    main = max(roots, key=lambda r: roots[r])
+    check(len(roots) == n_real, "walkways + site_walkways: %d components, as many as the real walkways alone "
+          "(site walkways add no island)" % len(roots))
+    off = [p["path_id"] for p, c in zip(props, coords) if find(c[0]) != main]
+    check(not off, "every site walkway is in the largest component (%d vertices) %s" % (roots[main], off[:3] or ""))
+    connected = [a for cs in coords for a in cs if find(a) == main]
+    linked = any(find(v) == main for v in osm_verts) and connected
+    check(linked, "the site network joins the largest real walkway component")
+
+    # camp entrances: a vertex of the network on the camp's edge, in the main component
+    sw_verts = set(c for cs in coords for c in cs)
+    bad_ent = []
+    for cg, cp in camps:
+        e = (cp["entrance_lon"], cp["entrance_lat"])
+        pt = ogr.Geometry(ogr.wkbPoint)
+        pt.AddPoint_2D(*e)
+        if e not in sw_verts or find(e) != main or cg.Boundary().Distance(pt) > 1e-7:
+            bad_ent.append(cp["camp_id"])
+    check(not bad_ent, "every camp's entrance (entrance_lon/lat) is a network vertex on its edge, "
+          "connected (%d camps) %s" % (len(camps) - len(bad_ent), bad_ent[:5] or ""))
+
+    # assets within ASSET_REACH_M of a line of the main component (local metres)
+    lat0 = 21.39
+    kx = R_EARTH * math.cos(math.radians(lat0)) * math.pi / 180.0
+    ky = R_EARTH * math.pi / 180.0
+
+    def xy(c):
+        return (c[0] * kx, c[1] * ky)
+    seg_grid = Grid(50.0)
+    for cs in ww_coords + coords:
+        if find(cs[0]) != main:
+            continue
+        for a, b in zip(cs, cs[1:]):
+            pa, pb = xy(a), xy(b)
+            seg_grid.add((min(pa[0], pb[0]), max(pa[0], pb[0]), min(pa[1], pb[1]), max(pa[1], pb[1])), (pa, pb))
+
+    def seg_dist(p, a, b):
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        L2 = dx * dx + dy * dy
+        t = 0.0 if L2 == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / L2))
+        return math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy)
+    far = []
+    dists = []
+    for g, p in data["assets"]:
+        q = xy((g.GetX(), g.GetY()))
+        best = min((seg_dist(q, a, b) for a, b in seg_grid.near((q[0], q[0], q[1], q[1]), ASSET_REACH_M)),
+                   default=float("inf"))
+        dists.append(best)
+        if best > ASSET_REACH_M:
+            far.append(p["asset_id"])
+    near5 = sum(1 for v in dists if v <= 6.5)
+    check(not far, "every asset within %.0f m of the connected network (%d of %d; %d within 6.5 m) %s"
+          % (ASSET_REACH_M, len(dists) - len(far), len(dists), near5, far[:5] or ""))
 
 
 def finish():

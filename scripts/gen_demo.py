@@ -10,6 +10,9 @@ rounded to 7 decimals, features in a fixed order) into the output folder:
   cleaning_routes.geojson  cleaning-crew routes along the streets between camps
   assets.geojson           toilets, water points, clinics, waste bins, lighting,
                            gates and AC units
+  site_walkways.geojson    the walking network of the sites: streets and aisles
+                           between the camps, trunk paths between the sites, and
+                           connectors ending on vertices of walkways.geojson
   walkways.geojson         the real walkway network (OpenStreetMap, ODbL), copied
                            byte for byte from data/source/makkah-walkways.geojson
   NOTICE.md                what is real and what is synthetic, with attribution
@@ -522,7 +525,8 @@ def pack_camps(ring, rng, select_superblock=None, avoid=None):
                     if camps:
                         rows.append((y_bot, y_top, camps))
                     y_top = y_bot - LANE_M
-            superblocks.append({"col": col, "row": row_i, "rows": rows})
+            superblocks.append({"col": col, "row": row_i, "rows": rows,
+                                "box": (sbx0, sby0, sbx1, sby1)})
             sb_y -= SUPERBLOCK_H + ROAD_M
             row_i += 1
         sb_x += SUPERBLOCK_W + ROAD_M
@@ -613,6 +617,483 @@ def status_of(rng):
     if r < 0.96:
         return "faulty"
     return "maintenance"
+
+
+# --------------------------------------------------------------------------
+# Site walkways: a synthetic pedestrian network where the camps and assets are
+# --------------------------------------------------------------------------
+#
+# Streets follow the camp grid (main roads between superblocks, lanes between
+# rows of camps, aisles between the camps of a row), a ring street runs
+# RING_INSET_M inside every site boundary (camps keep CAMP_MARGIN_M), every
+# camp gets an entrance: a short aisle from the middle of its north edge to
+# the lane. Trunk paths link Mina, Muzdalifah and Arafat; connectors end
+# EXACTLY on vertices of the real (OSM) walkways so that a graph merging
+# coincident vertices joins the two networks. All lines are split at every
+# junction and crossing: lines meet only at shared vertices.
+
+SW_KINDS = ["trunk", "street", "aisle", "connector"]
+SW_GROUPS = SITE_ORDER + ["link"]
+RING_INSET_M = 6.0    # ring street inside the site boundary
+SW_EPS = 1e-6         # metres: a vertex this close to a segment lies on it
+ASSET_NEAR_M = 8.0    # assets farther than this from the network get a connector
+ENTRANCE_AISLE_W = 4.0
+
+# Trunk paths between the sites, along the pilgrims' route Mina -> Muzdalifah
+# -> Arafat: (name, name_ar, from (site, ring vertex), via (lon, lat)..., to).
+TRUNKS = [
+    ("Mina - Muzdalifah Pedestrian Path", "طريق المشاة - منى مزدلفة",
+     ("mina", 4), [(39.9048, 21.4030), (39.9075, 21.3990)], ("muzdalifah", 9)),
+    ("Mina - Muzdalifah Pedestrian Path", "طريق المشاة - منى مزدلفة",
+     ("mina", 3), [(39.9010, 21.3990), (39.9040, 21.3925)], ("muzdalifah", 0)),
+    ("Muzdalifah - Arafat Pedestrian Path", "طريق المشاة - مزدلفة عرفات",
+     ("muzdalifah", 4), [(39.9570, 21.3770), (39.9660, 21.3725)], ("arafat", 8)),
+]
+# Mina ring-street vertices linked to the real network of Jamarat and central Makkah.
+JAMARAT_LINKS = [("mina", 0), ("mina", 1)]
+# Ring-street corners cut off by a chord this many metres from the corner (with a
+# vertex in the chord's middle), where real walkways reach into the site:
+# Mina's west corner holds a few OSM footways that our streets must not cross.
+RING_CUTS = {("mina", 1): 80.0}
+JAMARAT_LINK_NAME = ("Jamarat - Mina Walkway", "طريق المشاة - الجمرات منى")
+
+
+def inset_ring(ring, d):
+    """The convex CCW ring moved d metres inwards (edges offset, corners re-intersected)."""
+    n = len(ring)
+    lines = []
+    for i in range(n):
+        (x1, y1), (x2, y2) = ring[i], ring[(i + 1) % n]
+        L = math.hypot(x2 - x1, y2 - y1)
+        nx, ny = -(y2 - y1) / L, (x2 - x1) / L
+        lines.append(((x1 + nx * d, y1 + ny * d), (x2 - x1, y2 - y1)))
+    out = []
+    for i in range(n):
+        (p, r), (q, s) = lines[i - 1], lines[i]
+        den = r[0] * s[1] - r[1] * s[0]
+        t = ((q[0] - p[0]) * s[1] - (q[1] - p[1]) * s[0]) / den
+        out.append((p[0] + t * r[0], p[1] + t * r[1]))
+    return out
+
+
+def cut_corners(sid, ring):
+    """The inset ring with the corners of RING_CUTS replaced by chords (P, mid, Q)."""
+    out = []
+    n = len(ring)
+    for i in range(n):
+        d = RING_CUTS.get((sid, i))
+        if d is None:
+            out.append(ring[i])
+            continue
+        v, a, b = ring[i], ring[i - 1], ring[(i + 1) % n]
+        la = math.hypot(a[0] - v[0], a[1] - v[1])
+        lb = math.hypot(b[0] - v[0], b[1] - v[1])
+        p = (v[0] + (a[0] - v[0]) * d / la, v[1] + (a[1] - v[1]) * d / la)
+        q = (v[0] + (b[0] - v[0]) * d / lb, v[1] + (b[1] - v[1]) * d / lb)
+        out += [p, ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2), q]
+    return out
+
+
+def grid_roads(ring, dy, dx):
+    """Road positions of a regular street grid (east-west every dy, north-south every dx)."""
+    ys = [p[1] for p in ring]
+    xs = [p[0] for p in ring]
+    roads = {"h": [], "v": []}
+    y = math.floor(min(ys) / dy) * dy + dy / 2
+    while y < max(ys):
+        roads["h"].append(y)
+        y += dy
+    x = math.floor(min(xs) / dx) * dx + dx / 2
+    while x < max(xs):
+        roads["v"].append(x)
+        x += dx
+    return roads
+
+
+def clip_axis(ring, axis, c, lo=None, hi=None):
+    """The part of the line axis=c (y=c for axis 1) inside a convex ring, within [lo, hi]."""
+    iv = line_interval(ring, axis, c)
+    if not iv:
+        return None
+    a, b = iv
+    if lo is not None:
+        a = max(a, lo)
+    if hi is not None:
+        b = min(b, hi)
+    if b - a < 60.0:
+        return None
+    return [(a, c), (b, c)] if axis == 1 else [(c, b), (c, a)]
+
+
+def seg_intersection(a, b, c, d):
+    """Where segments ab and cd meet: None, or (point, t on ab, u on cd).
+    Endpoints within SW_EPS of the other segment count as meeting there."""
+    rx, ry = b[0] - a[0], b[1] - a[1]
+    sx, sy = d[0] - c[0], d[1] - c[1]
+    lr, ls = math.hypot(rx, ry), math.hypot(sx, sy)
+    if min(a[0], b[0]) > max(c[0], d[0]) + SW_EPS or min(c[0], d[0]) > max(a[0], b[0]) + SW_EPS \
+            or min(a[1], b[1]) > max(c[1], d[1]) + SW_EPS or min(c[1], d[1]) > max(a[1], b[1]) + SW_EPS:
+        return None
+    # endpoint-on-segment cases first (exact reuse of the endpoint)
+    for p, t_of in ((a, 0.0), (b, 1.0)):
+        if seg_dist(p, c, d) < SW_EPS:
+            u = ((p[0] - c[0]) * sx + (p[1] - c[1]) * sy) / (ls * ls)
+            return (p, t_of, max(0.0, min(1.0, u)))
+    for p, u_of in ((c, 0.0), (d, 1.0)):
+        if seg_dist(p, a, b) < SW_EPS:
+            t = ((p[0] - a[0]) * rx + (p[1] - a[1]) * ry) / (lr * lr)
+            return (p, max(0.0, min(1.0, t)), u_of)
+    den = rx * sy - ry * sx
+    if abs(den) < 1e-12 * lr * ls:
+        return None  # parallel and apart (collinear touching was handled above)
+    t = ((c[0] - a[0]) * sy - (c[1] - a[1]) * sx) / den
+    u = ((c[0] - a[0]) * ry - (c[1] - a[1]) * rx) / den
+    if 0.0 <= t <= 1.0 and 0.0 <= u <= 1.0:
+        return ((a[0] + t * rx, a[1] + t * ry), t, u)
+    return None
+
+
+class SegIndex:
+    """A grid index of segments (local metres)."""
+
+    def __init__(self, cell=50.0):
+        self.cell = cell
+        self.cells = {}
+        self.segs = []
+
+    def _keys(self, a, b, pad=0.0):
+        c = self.cell
+        for gx in range(int(math.floor((min(a[0], b[0]) - pad) / c)), int(math.floor((max(a[0], b[0]) + pad) / c)) + 1):
+            for gy in range(int(math.floor((min(a[1], b[1]) - pad) / c)), int(math.floor((max(a[1], b[1]) + pad) / c)) + 1):
+                yield (gx, gy)
+
+    def add(self, a, b, data=None):
+        i = len(self.segs)
+        self.segs.append((a, b, data))
+        for k in self._keys(a, b):
+            self.cells.setdefault(k, []).append(i)
+
+    def near(self, a, b, pad=0.0):
+        seen = set()
+        for k in self._keys(a, b, pad):
+            for i in self.cells.get(k, ()):
+                if i not in seen:
+                    seen.add(i)
+                    yield i, self.segs[i]
+
+    def dist(self, p, radius):
+        best = None
+        for _i, (a, b, data) in self.near(p, p, radius):
+            d = seg_dist(p, a, b)
+            if d <= radius and (best is None or d < best[0]):
+                best = (d, a, b, data)
+        return best
+
+
+def load_osm(path):
+    """The real walkways: segments (local metres) of the largest connected component,
+    all segments (for crossing tests) and the vertices of the largest component."""
+    with open(path, encoding="utf-8") as f:
+        feats = json.load(f)["features"]
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    lines = []
+    for ft in feats:
+        c = [tuple(p) for p in ft["geometry"]["coordinates"]]
+        lines.append(c)
+        for i in range(len(c) - 1):
+            ra, rb = find(c[i]), find(c[i + 1])
+            if ra != rb:
+                parent[ra] = rb
+    sizes = {}
+    for v in sorted(parent):
+        r = find(v)
+        sizes[r] = sizes.get(r, 0) + 1
+    main = max(sorted(sizes), key=lambda r: sizes[r])
+    all_idx = SegIndex()
+    main_idx = SegIndex()
+    verts = {}
+    for c in lines:
+        xy = [to_xy(*p) for p in c]
+        is_main = find(c[0]) == main
+        for i in range(len(c) - 1):
+            all_idx.add(xy[i], xy[i + 1])
+            if is_main:
+                main_idx.add(xy[i], xy[i + 1])
+        if is_main:
+            for p, q in zip(c, xy):
+                verts[q] = p
+    vidx = {}
+    for q in sorted(verts):
+        vidx.setdefault((int(math.floor(q[0] / 50.0)), int(math.floor(q[1] / 50.0))), []).append(q)
+    return {"all": all_idx, "main": main_idx, "verts": verts, "vidx": vidx}
+
+
+def osm_crossed(osm, p, q):
+    """True if segment pq meets a real walkway anywhere but at its end q."""
+    for _i, (a, b, _d) in osm["all"].near(p, q, 1.0):
+        hit = seg_intersection(p, q, a, b)
+        if hit and hit[0] != q and math.hypot(hit[0][0] - q[0], hit[0][1] - q[1]) > SW_EPS:
+            return True
+    return False
+
+
+def visible_target(osm, p, radius, extra=None, mine=None):
+    """The nearest vertex of the main real network, or point of `extra` (a 50 m grid
+    of points already joined to it), that a straight path from p reaches without
+    crossing a real walkway (nor, given `mine`, one of our own segments)."""
+    c = 50.0
+    gx, gy = int(math.floor(p[0] / c)), int(math.floor(p[1] / c))
+    r = int(math.ceil(radius / c))
+    cands = []
+    for grid in (osm["vidx"], extra or {}):
+        for dx in range(-r, r + 1):
+            for dy in range(-r, r + 1):
+                for q in grid.get((gx + dx, gy + dy), ()):
+                    d = math.hypot(q[0] - p[0], q[1] - p[1])
+                    if 0 < d <= radius:
+                        cands.append((d, q))
+    cands.sort()
+    for _d, q in cands[:400]:
+        if osm_crossed(osm, p, q):
+            continue
+        if mine is not None:
+            hits = (seg_intersection(p, q, a, b) for _i, (a, b, _x) in mine.near(p, q, 1.0))
+            if any(h and math.hypot(h[0][0] - q[0], h[0][1] - q[1]) > SW_EPS for h in hits):
+                continue
+        return q
+    return None
+
+
+def camp_site_paths(site, ring, inset, sbs, roads, add, entrances):
+    """Ring street, main roads, lanes, aisles and camp entrances of a camp site."""
+    vsegs = [seg for seg in (clip_axis(inset, 0, x) for x in roads["v"]) if seg]
+    for y in roads["h"]:
+        seg = clip_axis(inset, 1, y)
+        if seg:
+            # a road that meets a cross road within 5 m of the ring street ends there
+            # (no sliver triangles between the two roads and the ring street)
+            for vs in vsegs:
+                x = vs[0][0]
+                if vs[1][1] <= y <= vs[0][1]:
+                    if 0 < x - seg[0][0] < 5.0:
+                        seg = [(x, y), seg[1]]
+                    elif 0 < seg[1][0] - x < 5.0:
+                        seg = [seg[0], (x, y)]
+            add(site, "street", None, None, ROAD_M, seg)
+    for seg in vsegs:
+        add(site, "street", None, None, ROAD_M, seg)
+    half = LANE_M / 2
+    for sb in sbs:
+        if not sb["rows"]:
+            continue
+        sbx0, _sby0, sbx1, _sby1 = sb["box"]
+        lanes = {}
+        for (yb, yt, _camps) in sb["rows"]:
+            for y in (yt + half, yb - half):
+                lanes[round(y, 6)] = y
+        for k in sorted(lanes, reverse=True):
+            seg = clip_axis(inset, 1, lanes[k], sbx0 - ROAD_M / 2, sbx1 + ROAD_M / 2)
+            if seg is None:
+                raise SystemExit("a lane of %s lies outside the site" % site)
+            add(site, "street", None, None, LANE_M, seg)
+        for (yb, yt, camps) in sb["rows"]:
+            ya, yz = lanes[round(yt + half, 6)], lanes[round(yb - half, 6)]
+            cs = sorted(camps)
+            xs = [cs[0][0] - half]
+            for c1, c2 in zip(cs, cs[1:]):
+                if c2[0] - c1[2] > 3 * half:
+                    xs += [c1[2] + half, c2[0] - half]
+                else:
+                    xs.append((c1[2] + c2[0]) / 2)
+            xs.append(cs[-1][2] + half)
+            for x in xs:
+                add(site, "aisle", None, None, LANE_M, [(x, ya), (x, yz)])
+            for c in cs:
+                xm = (c[0] + c[2]) / 2
+                add(site, "aisle", None, None, ENTRANCE_AISLE_W, [(xm, c[3]), (xm, ya)])
+                entrances[c] = (xm, c[3])
+
+
+def node_paths(paths):
+    """Split every path at every point where it meets another path (or itself).
+    Returns, per path, the list of its pieces [(p, q), ...] in order."""
+    idx = SegIndex(cell=100.0)
+    segs = []
+    for pi, pa in enumerate(paths):
+        pts = pa["pts"]
+        for i in range(len(pts) - 1):
+            idx.add(pts[i], pts[i + 1], len(segs))
+            segs.append((pi, i, pts[i], pts[i + 1]))
+    cuts = [[] for _ in segs]
+    for si, (pi, i, a, b) in enumerate(segs):
+        for _k, (c, d, sj) in idx.near(a, b, SW_EPS * 2):
+            if sj <= si:
+                continue
+            pj, j = segs[sj][0], segs[sj][1]
+            if pi == pj and abs(i - j) == 1:
+                continue  # consecutive segments of one path share their vertex
+            hit = seg_intersection(a, b, c, d)
+            if hit is None:
+                continue
+            p, t, u = hit
+            cuts[si].append((t, p))
+            cuts[sj].append((u, p))
+    pieces = [[] for _ in paths]
+    for si, (pi, _i, a, b) in enumerate(segs):
+        pts = [a] + [p for _t, p in sorted(cuts[si]) if p != a and p != b] + [b]
+        for k in range(len(pts) - 1):
+            pieces[pi].append((pts[k], pts[k + 1]))
+    return pieces
+
+
+def build_site_walkways(rings, mina_sb, mina_roads, arafat_sb, arafat_roads, assets, walkways_src):
+    """The site_walkways layer: (features, camp entrances {rect: (lon, lat)}, report)."""
+    osm = load_osm(walkways_src)
+    insets = {sid: inset_ring(rings[sid], RING_INSET_M) for sid in SITE_ORDER}
+    streets = {sid: cut_corners(sid, insets[sid]) for sid in SITE_ORDER}
+    paths = []
+
+    def add(group, kind, name, name_ar, width, pts):
+        paths.append({"group": group, "kind": kind, "name": name, "name_ar": name_ar,
+                      "width": float(width), "pts": list(pts)})
+
+    ring_names = {"mina": "الطريق الدائري - منى", "muzdalifah": "الطريق الدائري - مزدلفة",
+                  "arafat": "الطريق الدائري - عرفات"}
+    for sid in ("mina", "muzdalifah", "arafat"):
+        ins = streets[sid]
+        add(sid, "street", "%s Ring Street" % SITES[sid]["name"], ring_names[sid], 12.0, ins + [ins[0]])
+    entrances = {}
+    camp_site_paths("mina", rings["mina"], streets["mina"], mina_sb, mina_roads, add, entrances)
+    camp_site_paths("arafat", rings["arafat"], streets["arafat"], arafat_sb, arafat_roads, add, entrances)
+    # Muzdalifah: the open-air street grid of its cleaning routes, out to the ring street.
+    mz = grid_roads(rings["muzdalifah"], 330.0, 900.0)
+    camp_site_paths("muzdalifah", rings["muzdalifah"], streets["muzdalifah"], [], mz, add, entrances)
+    # Trunks between the sites.
+    for name, name_ar, (s0, v0), via, (s1, v1) in TRUNKS:
+        pts = [insets[s0][v0]] + [to_xy(lon, lat) for lon, lat in via] + [insets[s1][v1]]
+        add("link", "trunk", name, name_ar, 25.0, pts)
+    # Mina's west side to the real network of Jamarat / central Makkah.
+    pinned = {}
+    mine = SegIndex(cell=100.0)
+    for pa in paths:
+        for i in range(len(pa["pts"]) - 1):
+            mine.add(pa["pts"][i], pa["pts"][i + 1])
+    for sid, v in JAMARAT_LINKS:
+        p = insets[sid][v]
+        if (sid, v) in RING_CUTS:  # the middle of the chord
+            p = streets[sid][v + 1 + sum(2 for (s, k) in RING_CUTS if s == sid and k < v)]
+        q = visible_target(osm, p, 600.0)
+        if q is None:
+            raise SystemExit("no real walkway vertex in sight of %s ring vertex %d" % (sid, v))
+        pinned[q] = osm["verts"][q]
+        add("link", "connector", JAMARAT_LINK_NAME[0], JAMARAT_LINK_NAME[1], 10.0, [p, q])
+        mine.add(p, q)
+    # Our own streets must not cross the real walkways (we cannot split those).
+    for pa in paths:
+        for i in range(len(pa["pts"]) - 1):
+            a, b = pa["pts"][i], pa["pts"][i + 1]
+            for _k, (c, d, _x) in osm["all"].near(a, b, 1.0):
+                hit = seg_intersection(a, b, c, d)
+                if hit and hit[0] not in pinned:
+                    raise SystemExit("site walkway %s/%s meets a real walkway at %s"
+                                     % (pa["group"], pa["kind"], to_ll(*hit[0])))
+    # Assets: near our streets by construction (camp-edge assets 2-5 m from the
+    # lane or aisle, street assets 4-6 m from their street, gates ~6 m from the
+    # ring street); in Haram and Jamarat, where only the real network exists,
+    # an asset farther than ASSET_NEAR_M from it gets a connector to the
+    # nearest real vertex in sight (or to an asset joined that way before it).
+    # AC units (inside the camps, 4 m from two edges) stay ~12 m from a lane.
+    street_idx = SegIndex(cell=50.0)
+    for pa in paths:
+        for i in range(len(pa["pts"]) - 1):
+            street_idx.add(pa["pts"][i], pa["pts"][i + 1])
+    report = {"asset_connectors": 0, "assets_off": []}
+    todo = []
+    for a in assets:
+        p = (a["x"], a["y"])
+        if street_idx.dist(p, ASSET_NEAR_M) or osm["main"].dist(p, ASSET_NEAR_M):
+            continue
+        if a["site"] not in ("haram", "jamarat"):
+            report["assets_off"].append(a)  # AC units inside the camps, ~12 m from a lane
+            continue
+        far = osm["main"].dist(p, 400.0)
+        todo.append((far[0] if far else 400.0, a["coords"][0], a["coords"][1], a["kind"], p, a["site"]))
+    # Nearest first; an asset may also link to one joined before it (short links
+    # along a row of assets rather than long spokes to one real vertex).
+    joined = {}
+    for _d, _lon, _lat, _kind, p, site in sorted(todo):
+        # rather not across another connector (but if so, the two are split where they cross)
+        q = visible_target(osm, p, 400.0, joined, mine) or visible_target(osm, p, 400.0, joined)
+        if q is None:
+            report["assets_off"].append(p)
+            continue
+        if q in osm["verts"]:
+            pinned[q] = osm["verts"][q]
+        add(site, "connector", None, None, 3.0, [p, q])
+        mine.add(p, q)
+        joined.setdefault((int(math.floor(p[0] / 50.0)), int(math.floor(p[1] / 50.0))), []).append(p)
+        report["asset_connectors"] += 1
+
+    # Node, then merge pieces into lines between junctions.
+    pieces = node_paths(paths)
+
+    def key(p):
+        if p in pinned:
+            return tuple(pinned[p])
+        lon, lat = to_ll(*p)
+        return (r7(lon), r7(lat))
+    degree = {}
+    edges = []
+    seen = set()
+    for pi, plist in enumerate(pieces):
+        ks = []
+        for p, q in plist:
+            kp, kq = key(p), key(q)
+            if kp == kq:
+                continue
+            e = (min(kp, kq), max(kp, kq))
+            if e in seen:
+                raise SystemExit("two site walkways overlap at %s" % (kp,))
+            seen.add(e)
+            ks.append((kp, kq))
+            degree[kp] = degree.get(kp, 0) + 1
+            degree[kq] = degree.get(kq, 0) + 1
+        edges.append(ks)
+    lines = []
+    for pi, ks in enumerate(edges):
+        cur = None
+        for kp, kq in ks:
+            if cur is None or cur[-1] != kp:
+                cur = [kp]
+                lines.append((pi, cur))
+            cur.append(kq)
+            if degree[kq] != 2:
+                cur = None
+    feats = []
+    for pi, coords in lines:
+        pa = paths[pi]
+        feats.append((SW_GROUPS.index(pa["group"]), SW_KINDS.index(pa["kind"]),
+                      -coords[0][1], coords[0][0], -coords[-1][1], coords[-1][0], pi, coords))
+    feats.sort(key=lambda f: f[:7])
+    out = []
+    for n, f in enumerate(feats, start=1):
+        pa, coords = paths[f[6]], f[7]
+        out.append(feature({
+            "path_id": "SW-%05d" % n,
+            "kind": pa["kind"],
+            "name": pa["name"],
+            "name_ar": pa["name_ar"],
+            "width_m": pa["width"],
+            "length_m": round(line_length_m(coords), 2),
+        }, {"type": "LineString", "coordinates": [list(c) for c in coords]}))
+    ent = {rect: key(p) for rect, p in entrances.items()}
+    return out, ent, report
 
 
 def generate(out_dir, walkways_src):
@@ -901,10 +1382,19 @@ def generate(out_dir, walkways_src):
             "area_km2": round(area_m2 / 1e6, 4),
         }, g))
 
+    # ---------------- site walkways (and each camp's entrance)
+    sw_feats, entrances, _sw_report = build_site_walkways(
+        rings, mina_sb, mina_roads, arafat_sb, arafat_roads, assets, walkways_src)
+    for c, ft in zip(camp_recs, camp_feats):
+        lon, lat = entrances[c["rect"]]
+        ft["properties"]["entrance_lon"] = lon
+        ft["properties"]["entrance_lat"] = lat
+
     # ---------------- write
     os.makedirs(out_dir, exist_ok=True)
     layers = [("sites", sites), ("service_zones", zone_feats), ("camps", camp_feats),
-              ("cleaning_routes", route_feats), ("assets", asset_feats)]
+              ("cleaning_routes", route_feats), ("assets", asset_feats),
+              ("site_walkways", sw_feats)]
     for name, feats in layers:
         write_fc(os.path.join(out_dir, name + ".geojson"), name, feats)
     shutil.copyfile(walkways_src, os.path.join(out_dir, "walkways.geojson"))
@@ -941,13 +1431,24 @@ attribution and the ODbL terms; a map that shows it must credit
 ## All other layers: synthetic
 
 `sites.geojson`, `service_zones.geojson`, `camps.geojson`,
-`cleaning_routes.geojson` and `assets.geojson` are SYNTHETIC demo data,
+`cleaning_routes.geojson`, `assets.geojson` and `site_walkways.geojson` are
+SYNTHETIC demo data,
 generated by `scripts/gen_demo.py` from the public facts in
 `docs/HAJJ-FACTS.md` (site centres and rough extents, the 8 m x 8 m tent,
 about 30 persons per tent from "100,000+ tents, about 3 M capacity", the
 Jamarat's 300,000 pilgrims per hour, crowd-density bands). Camp layouts,
 companies, zones, routes, crews and assets are invented and do not describe
 the real sites. Do not use them for real operations.
+
+`site_walkways.geojson` is a synthetic walking network for the sites (the
+OpenStreetMap walkways cover central Makkah and Jamarat only): streets and
+aisles between the camps of Mina and Arafat, each camp's entrance (also in
+`camps.geojson` as `entrance_lon`/`entrance_lat`), a street grid in
+Muzdalifah, a ring street inside each site, trunk paths Mina - Muzdalifah -
+Arafat, and connectors that lead Mina and the assets of the Haram and Jamarat
+to the real network. Lines meet only at shared vertices. The end vertices of
+the connectors are vertices of `walkways.geojson`, copied with their exact
+coordinates: those points are OpenStreetMap data (ODbL, attribution as above).
 """
 
 

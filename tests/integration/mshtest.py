@@ -83,7 +83,7 @@ def demo_path(name):
     return os.path.join(CONFIG.source_dir, "data", "demo", name)
 
 
-DEMO_LAYERS = ["assets", "camps", "cleaning_routes", "service_zones", "sites", "walkways"]
+DEMO_LAYERS = ["assets", "camps", "cleaning_routes", "service_zones", "sites", "walkways", "site_walkways"]
 
 # ---------------------------------------------------------------------------
 # running mashaer

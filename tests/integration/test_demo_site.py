@@ -240,7 +240,8 @@ class DemoSite(unittest.TestCase):
                  "service_zones": (ogr.wkbPolygon, ogr.wkbMultiPolygon),
                  "sites": (ogr.wkbPolygon, ogr.wkbMultiPolygon),
                  "cleaning_routes": (ogr.wkbLineString, ogr.wkbMultiLineString),
-                 "walkways": (ogr.wkbLineString, ogr.wkbMultiLineString)}
+                 "walkways": (ogr.wkbLineString, ogr.wkbMultiLineString),
+                 "site_walkways": (ogr.wkbLineString, ogr.wkbMultiLineString)}
         n = 0
         bad = []
         for layer, z, x, y, feats in self.fetched():
