@@ -42,6 +42,10 @@ typedef struct msh_config {
     const char *mqtt_password_file; /* the password is read from this file, never from argv */
     const char *mqtt_client_id;     /* set: persistent session under this id; NULL: clean session */
     int mqtt_qos;                   /* subscription QoS, 0 or 1 */
+    const char *kpi_config;         /* --kpi-config FILE (docs/KPIS.md); NULL: the defaults */
+    const char *walk_layers;        /* line layers the walking graph is built from (comma-separated) */
+    double incident_radius;         /* metres around an active incident closed to routes */
+    int close_severity;             /* incidents of at least this severity close walkways */
 } msh_config;
 
 typedef struct msh_app {
@@ -61,6 +65,10 @@ typedef struct msh_app {
     struct msh_events *events;      /* the SSE event stream (server/events.h) */
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
     struct msh_fences *fences;      /* zone and camp rasters (server/geofence.h); swapped under the live write lock */
+    struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */
+    struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */
+    int64_t kpi_last_record_ms;     /* when the reload thread last recorded them */
+    struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/routes_fonts.h) */
     pthread_key_t tiler_key;
     pthread_t reload_thread;
@@ -68,6 +76,9 @@ typedef struct msh_app {
     double started_at;
     char tile_cache_control[64]; /* "public, max-age=N" from cfg.max_age */
 } msh_app;
+
+/** The current walking graph (one reference; msh_graph_release it), or NULL when none is loaded. */
+struct msh_graph *msh_app_graph(msh_app *app);
 
 /** The current catalog snapshot, with a reference the caller releases. */
 msh_catalog *msh_app_catalog(msh_app *app);

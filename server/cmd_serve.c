@@ -16,8 +16,11 @@
 #include "live/incident_log.h"
 #include "live/ingest.h"
 #include "live/live_layers.h"
+#include "kpi/kpi.h"
 #include "mqtt.h"
+#include "routes_kpi.h"
 #include "routes_fonts.h"
+#include "walknet.h"
 #include "tile.h"
 
 static volatile sig_atomic_t g_stop; /* set by the signal handler only */
@@ -33,6 +36,14 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct msh_graph *msh_app_graph(msh_app *app)
+{
+    msh_netview *v = msh_walknet_view(app->walknet);
+    msh_graph *g = v ? msh_graph_retain(v->graph) : NULL;
+    msh_netview_release(v);
+    return g;
 }
 
 msh_catalog *msh_app_catalog(msh_app *app)
@@ -111,8 +122,10 @@ static void *reload_main(void *arg)
             msh_live_expire(app->live, msh_now_ms());
             msh_events_scan_density(app->events, app);
             msh_events_tick(app->events);
+            msh_walknet_update_costs(app->walknet, app->live);
             last_expire = now_s();
         }
+        msh_kpi_service_tick(app);
         if (app->ingest && now_s() - last_snapshot >= app->cfg.snapshot_s) {
             take_snapshot(app);
             last_snapshot = now_s();
@@ -134,6 +147,7 @@ static void *reload_main(void *arg)
             msh_catalog_release(old);
             fprintf(stderr, "mashaer: data changed: now serving %zu layers\n", msh_catalog_count(next));
             swap_fences(app, next);
+            msh_walknet_update_graph(app->walknet, next);
             next = NULL;
         }
         msh_catalog_release(next);
@@ -156,6 +170,8 @@ static void on_item(void *ud, msh_feed feed, const msh_live_item *it, const msh_
     msh_events_on_item(app->events, feed, it, prev);
     if (feed == MSH_FEED_INCIDENTS)
         msh_incident_log_push(app->incident_log, it);
+    if (feed == MSH_FEED_CREWS)
+        msh_kpi_crew_moved(app->kpi, it, prev); /* cleaning coverage: where crews went */
 }
 
 /* Live feeds: the state, its write-ahead log (replayed now) and its layers. */
@@ -248,6 +264,12 @@ static void usage(FILE *f)
             "  --mqtt-password-file FILE  the MQTT password, read from FILE (first line)\n"
             "  --mqtt-client-id ID  MQTT client id; makes the session persistent (default: own id, clean)\n"
             "  --mqtt-qos 0|1       subscription QoS (default 1)\n"
+            "  --kpi-config FILE    KPI thresholds and composite weights, JSON (docs/KPIS.md; default: data/kpi.json's values)\n"
+            "  --walk-layers LIST   line layers the walking graph is built from, comma-separated\n"
+            "                       (default walkways,site_walkways; missing ones are skipped)\n"
+            "  --incident-radius M  metres around an active incident closed to routes (default 50)\n"
+            "  --close-severity S   incidents of at least this severity close walkways: 0 informational,\n"
+            "                       1 low, 2 medium, 3 high, 4 critical (default 2)\n"
             "  -h, --help           this help\n"
             "\n"
             "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
@@ -290,7 +312,11 @@ int msh_cmd_serve(int argc, char **argv)
     app.cfg.alert_density = 4.0;   /* G. Keith Still: critical density, docs/HAJJ-FACTS.md */
     app.cfg.alert_pressure = 0.02; /* Helbing et al.: the alarm level of crowd pressure */
     app.cfg.mqtt_qos = 1;
-    enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS };
+    app.cfg.walk_layers = "walkways,site_walkways";
+    app.cfg.incident_radius = 50;
+    app.cfg.close_severity = 2;
+    enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS, OPT_WALK_LAYERS,
+           OPT_INCIDENT_RADIUS, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG };
     int no_live = 0;
     char live_dir_default[4096];
     static const struct option opts[] = {
@@ -306,6 +332,10 @@ int msh_cmd_serve(int argc, char **argv)
         {"mqtt", required_argument, 0, OPT_MQTT}, {"mqtt-user", required_argument, 0, OPT_MQTT_USER},
         {"mqtt-password-file", required_argument, 0, OPT_MQTT_PASSWORD_FILE},
         {"mqtt-client-id", required_argument, 0, OPT_MQTT_CLIENT_ID}, {"mqtt-qos", required_argument, 0, OPT_MQTT_QOS},
+        {"walk-layers", required_argument, 0, OPT_WALK_LAYERS},
+        {"incident-radius", required_argument, 0, OPT_INCIDENT_RADIUS},
+        {"close-severity", required_argument, 0, OPT_CLOSE_SEVERITY},
+        {"kpi-config", required_argument, 0, OPT_KPI_CONFIG},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -343,6 +373,10 @@ int msh_cmd_serve(int argc, char **argv)
         case OPT_MQTT_PASSWORD_FILE: app.cfg.mqtt_password_file = optarg; break;
         case OPT_MQTT_CLIENT_ID: app.cfg.mqtt_client_id = optarg; break;
         case OPT_MQTT_QOS: if (parse_int("--mqtt-qos", optarg, 0, 1, &v)) return 2; app.cfg.mqtt_qos = (int)v; break;
+        case OPT_WALK_LAYERS: app.cfg.walk_layers = optarg; break;
+        case OPT_INCIDENT_RADIUS: if (parse_int("--incident-radius", optarg, 0, 5000, &v)) return 2; app.cfg.incident_radius = (double)v; break;
+        case OPT_CLOSE_SEVERITY: if (parse_int("--close-severity", optarg, 0, 5, &v)) return 2; app.cfg.close_severity = (int)v; break;
+        case OPT_KPI_CONFIG: app.cfg.kpi_config = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -383,6 +417,13 @@ int msh_cmd_serve(int argc, char **argv)
         msh_store_close(app.store);
         return 1;
     }
+    if (msh_kpi_service_open(&app, &err)) {
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        close_live(&app);
+        msh_kpi_service_close(&app);
+        msh_store_close(app.store);
+        return 1;
+    }
     if (msh_catalog_load_with(app.store, NULL, app.live_layers, app.nlive, &app.cat, &err)) {
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         close_live(&app);
@@ -397,10 +438,25 @@ int msh_cmd_serve(int argc, char **argv)
             app.nlive);
     pthread_mutex_init(&app.cat_lock, NULL);
     swap_fences(&app, app.cat);
+    msh_livecost_cfg lcc;
+    msh_livecost_cfg_init(&lcc);
+    lcc.close_radius_m = app.cfg.incident_radius;
+    lcc.close_severity = app.cfg.close_severity;
+    app.walknet = msh_walknet_new(app.cfg.walk_layers, &lcc);
+    if (!app.walknet) {
+        fprintf(stderr, "mashaer serve: out of memory\n");
+        msh_catalog_release(app.cat);
+        close_live(&app);
+        msh_store_close(app.store);
+        return 1;
+    }
+    msh_walknet_update_graph(app.walknet, app.cat);
+    msh_walknet_update_costs(app.walknet, app.live);
     /* write tokens (auth.c): loaded now, reloaded with the data by reload_main */
     pthread_mutex_init(&app.tok_lock, NULL);
     if (msh_token_set_load(app.store, &app.tokens, &err)) {
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        msh_walknet_free(app.walknet);
         msh_catalog_release(app.cat);
         close_live(&app);
         msh_store_close(app.store);
@@ -461,10 +517,12 @@ out:
     msh_catalog_release(app.cat);
     msh_token_set_free(app.tokens);
     close_live(&app);
+    msh_kpi_service_close(&app); /* after the layers: kpi_zones reads the engine */
     msh_store_close(app.store);
     msh_tile_cache_free(app.cache);
     msh_metrics_free(app.metrics);
     msh_font_service_free(app.fonts);
+    msh_walknet_free(app.walknet);
     msh_tiler_free(pthread_getspecific(app.tiler_key));
     pthread_key_delete(app.tiler_key);
     return code;

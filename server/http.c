@@ -32,6 +32,24 @@ const char *msh_req_arg(msh_req *r, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct {
+    int (*fn)(void *ud, const char *key, const char *value);
+    void *ud;
+} args_walk;
+
+static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    args_walk *w = cls;
+    return w->fn(w->ud, key, value) ? MHD_NO : MHD_YES;
+}
+
+void msh_req_args(msh_req *r, int (*fn)(void *ud, const char *key, const char *value), void *ud)
+{
+    args_walk w = {fn, ud};
+    MHD_get_connection_values((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, on_arg, &w);
+}
+
 bool msh_req_accepts_gzip(msh_req *r)
 {
     return msh_hdr_accepts_gzip(msh_req_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING));
@@ -162,6 +180,8 @@ static void dispatch(msh_req *r)
     } else if (!strcmp(p, "/catalog")) {
         r->ep = MSH_EP_CATALOG;
         msh_route_catalog(r);
+    } else if (!strcmp(p, "/ogc") || !strncmp(p, "/ogc/", 5)) {
+        msh_route_ogc(r, p + 4);
     } else if (!strcmp(p, "/health")) {
         r->ep = MSH_EP_HEALTH;
         msh_route_health(r);
@@ -174,6 +194,20 @@ static void dispatch(msh_req *r)
         msh_route_events(r);
     } else if (!strncmp(p, "/entities/", 10)) {
         msh_route_entity(r, p + 10);
+    } else if (!strcmp(p, "/kpi") || !strncmp(p, "/kpi/", 5)) {
+        msh_route_kpi(r, p + 4);
+    } else if (!strcmp(p, "/route")) {
+        r->ep = MSH_EP_ROUTE;
+        msh_route_route(r);
+    } else if (!strcmp(p, "/isochrone")) {
+        r->ep = MSH_EP_ROUTE;
+        msh_route_isochrone(r);
+    } else if (!strcmp(p, "/query/nearest")) {
+        r->ep = MSH_EP_QUERY;
+        msh_route_nearest(r);
+    } else if (!strcmp(p, "/query/at")) {
+        r->ep = MSH_EP_QUERY;
+        msh_route_at(r);
     } else if (!strncmp(p, "/fonts/", 7) || !strcmp(p, "/fonts.json")) {
         msh_route_fonts(r, p + 6);
     } else if (!strncmp(p, "/sprites/", 9)) {

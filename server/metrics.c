@@ -4,7 +4,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-static const char *EP_NAMES[MSH_EP_COUNT] = {"tile", "tilejson", "catalog", "style", "static", "health", "metrics", "feeds", "events", "other"};
+static const char *EP_NAMES[MSH_EP_COUNT] = {"tile", "tilejson", "catalog", "style", "static", "health", "metrics", "feeds", "events", "route", "query", "other"};
 static const int CODES[] = {200, 204, 206, 304, 400, 401, 403, 404, 405, 413, 414, 422, 431, 500, 503};
 #define NCODES ((int)(sizeof CODES / sizeof CODES[0]))
 static const double BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};

@@ -17,6 +17,8 @@ typedef enum {
     MSH_EP_METRICS,
     MSH_EP_FEEDS,
     MSH_EP_EVENTS,
+    MSH_EP_ROUTE,
+    MSH_EP_QUERY,
     MSH_EP_OTHER,
     MSH_EP_COUNT
 } msh_endpoint;

@@ -20,10 +20,22 @@ void msh_route_feeds(msh_req *r, const char *rest);
 void msh_route_entity(msh_req *r, const char *id);
 /** GET /events: the Server-Sent Events stream (server/events.c). */
 void msh_route_events(msh_req *r);
+/** GET /route?from=&to= (server/routes_route.c). */
+void msh_route_route(msh_req *r);
+/** GET /isochrone?lon=&lat=&minutes= */
+void msh_route_isochrone(msh_req *r);
+/** GET /query/nearest?lon=&lat=&layer=&filter=&limit= (server/routes_query.c). */
+void msh_route_nearest(msh_req *r);
+/** GET /query/at?lon=&lat= */
+void msh_route_at(msh_req *r);
 /** /fonts.json and /fonts/{fontstack}/{range}.pbf; `rest` follows "/fonts". */
 void msh_route_fonts(msh_req *r, const char *rest);
 /** /sprites/{name}[@2x].json|.png; `rest` follows "/sprites/". */
 void msh_route_sprites(msh_req *r, const char *rest);
+/** OGC API - Features under /ogc (server/routes_ogc.c); `rest` follows "/ogc". */
+void msh_route_ogc(msh_req *r, const char *rest);
+/** GET /kpi, /kpi/zones, /kpi/zones/{id}, /kpi/history (server/routes_kpi.c); `rest` follows "/kpi". */
+void msh_route_kpi(msh_req *r, const char *rest);
 /** Everything else under GET: the web viewer and its vendored packages. */
 void msh_route_static(msh_req *r);
 

@@ -287,6 +287,63 @@ bool msh_graph_snap(const msh_graph *g, double lon, double lat, double max_m, ms
     return true;
 }
 
+typedef struct near_ctx {
+    uint32_t *marks; /* edges already reported, a small sorted-free list */
+    size_t n, cap;
+} near_ctx;
+
+void msh_graph_edges_near(const msh_graph *g, double lon, double lat, double r, void (*fn)(void *ud, uint32_t e),
+                          void *ud)
+{
+    if (!g->ne || !isfinite(lon) || !isfinite(lat) || !(r >= 0))
+        return;
+    double qx, qy;
+    to_plane(g, lon, lat, &qx, &qy);
+    double x0 = (qx - r - g->gx0) / SNAP_CELL, x1 = (qx + r - g->gx0) / SNAP_CELL;
+    double y0 = (qy - r - g->gy0) / SNAP_CELL, y1 = (qy + r - g->gy0) / SNAP_CELL;
+    if (x1 < 0 || y1 < 0 || x0 >= g->gw || y0 >= g->gh)
+        return;
+    uint32_t cx0 = x0 < 0 ? 0 : (uint32_t)x0, cy0 = y0 < 0 ? 0 : (uint32_t)y0;
+    uint32_t cx1 = x1 >= g->gw ? g->gw - 1 : (uint32_t)x1, cy1 = y1 >= g->gh ? g->gh - 1 : (uint32_t)y1;
+    near_ctx seen = {0};
+    for (uint32_t cy = cy0; cy <= cy1; cy++)
+        for (uint32_t cx = cx0; cx <= cx1; cx++) {
+            size_t c = (size_t)cy * g->gw + cx;
+            for (uint32_t k = g->cell_off[c]; k < g->cell_off[c + 1]; k++) {
+                uint32_t i = g->cell_seg[k], e = g->seg_edge[i];
+                double ax, ay, bx, by, u;
+                to_plane(g, g->shape[2 * i], g->shape[2 * i + 1], &ax, &ay);
+                to_plane(g, g->shape[2 * i + 2], g->shape[2 * i + 3], &bx, &by);
+                if (seg_closest(qx, qy, ax, ay, bx, by, &u) > r * r)
+                    continue;
+                bool dup = false;
+                for (size_t j = 0; j < seen.n && !dup; j++)
+                    dup = seen.marks[j] == e;
+                if (dup)
+                    continue;
+                if (seen.n == seen.cap) {
+                    size_t cap = seen.cap ? seen.cap * 2 : 32;
+                    uint32_t *m = realloc(seen.marks, cap * sizeof *m);
+                    if (!m)
+                        break;
+                    seen.marks = m;
+                    seen.cap = cap;
+                }
+                seen.marks[seen.n++] = e;
+                fn(ud, e);
+            }
+        }
+    free(seen.marks);
+}
+
+void msh_graph_bounds(const msh_graph *g, double out[4])
+{
+    out[0] = g->gx0 / g->kx + g->lon0;
+    out[1] = g->gy0 / g->ky + g->lat0;
+    out[2] = (g->gx0 + g->gw * SNAP_CELL) / g->kx + g->lon0;
+    out[3] = (g->gy0 + g->gh * SNAP_CELL) / g->ky + g->lat0;
+}
+
 /* ------------------------------------------------------------------ building */
 
 static msh_rc build_edges(msh_graph *g, const lines *L, vtab *vt)

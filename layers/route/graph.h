@@ -76,6 +76,14 @@ msh_rc msh_graph_reach(const msh_graph *g, const float *w, const msh_snap *src, 
 /** The least cost to a snapped point given the node costs from msh_graph_reach. */
 double msh_graph_cost_at(const msh_graph *g, const float *w, const double *cost, const msh_snap *at);
 
+/** Call fn for every edge with a point within r metres of lon/lat (each edge once per call, any order). */
+void msh_graph_edges_near(const msh_graph *g, double lon, double lat, double r, void (*fn)(void *ud, uint32_t e),
+                          void *ud);
+/** Append to `lonlat` (doubles) the points of edge e walked from d0 to d1 metres along it (either way). */
+msh_rc msh_graph_edge_sub(const msh_graph *g, uint32_t e, double d0, double d1, msh_buf *lonlat);
+/** The lon/lat box of the network: west, south, east, north. */
+void msh_graph_bounds(const msh_graph *g, double out[4]);
+
 /** The edges meeting node n (borrowed). */
 const uint32_t *msh_graph_node_edges(const msh_graph *g, uint32_t n, uint32_t *count);
 
@@ -101,6 +109,7 @@ typedef struct msh_path {
     double length_m;
     msh_buf lonlat;     /* doubles: lon lat lon lat ... from origin to destination */
     msh_buf edges;      /* uint32 edge ids in order (the partial first and last edges included) */
+    msh_buf edge_m;     /* doubles: the metres walked on each of `edges` */
 } msh_path;
 void msh_path_init(msh_path *p);
 void msh_path_free(msh_path *p);
@@ -108,6 +117,7 @@ void msh_path_free(msh_path *p);
 /**
  * Least-cost path between two snapped points (A*; w NULL: lengths). `min_w_per_m`
  * is a lower bound of w per metre over every edge (for the A* bound; 1 when w is NULL).
+ * A point on a closed edge may leave it (at min_w_per_m per metre): who stands in a closure walks out.
  * MSH_ENOTFOUND when no path exists (different parts, or closed edges between).
  */
 msh_rc msh_graph_route(const msh_graph *g, const float *w, double min_w_per_m, const msh_snap *from,

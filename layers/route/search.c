@@ -170,11 +170,19 @@ static bool relax(scratch *s, uint32_t n, double d, uint32_t via, double h)
     return heap_push(s, d + h, n);
 }
 
-static bool seed(const msh_graph *g, const float *w, scratch *s, const msh_snap *src, size_t n)
+/* The cost of an edge a point lies on. A closed edge (INFINITY) is left at `closed_k` per
+ * metre when closed_k > 0: a walker inside a closure may walk out of it. */
+static inline double end_w(const msh_graph *g, const float *w, uint32_t e, double closed_k)
+{
+    double W = edge_w(g, w, e);
+    return isinf(W) && closed_k > 0 ? g->elen[e] * closed_k : W;
+}
+
+static bool seed(const msh_graph *g, const float *w, scratch *s, const msh_snap *src, size_t n, double closed_k)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t e = src[i].edge;
-        double W = edge_w(g, w, e);
+        double W = end_w(g, w, e, closed_k);
         if (!relax(s, g->ea[e], part(W, src[i].t), SRC_EDGE, 0) || !relax(s, g->eb[e], part(W, 1 - src[i].t), SRC_EDGE, 0))
             return false;
     }
@@ -191,7 +199,7 @@ msh_rc msh_graph_reach(const msh_graph *g, const float *w, const msh_snap *src, 
     scratch *s = scratch_get(g->nn);
     if (!s)
         return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
-    if (!seed(g, w, s, src, n)) {
+    if (!seed(g, w, s, src, n, 0)) {
         scratch_put(s);
         return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
     }
@@ -239,7 +247,7 @@ msh_graph_search *msh_graph_search_new(const msh_graph *g, const float *w, const
 {
     msh_graph_search *q = malloc(sizeof *q);
     scratch *s = q ? scratch_get(g->nn) : NULL;
-    if (!s || !seed(g, w, s, src, n)) {
+    if (!s || !seed(g, w, s, src, n, 0)) {
         scratch_put(s);
         free(q);
         return NULL;
@@ -291,24 +299,23 @@ void msh_path_init(msh_path *p)
     memset(p, 0, sizeof *p);
     msh_buf_init(&p->lonlat, (size_t)1 << 28);
     msh_buf_init(&p->edges, (size_t)1 << 26);
+    msh_buf_init(&p->edge_m, (size_t)1 << 27);
 }
 
 void msh_path_free(msh_path *p)
 {
     msh_buf_free(&p->lonlat);
     msh_buf_free(&p->edges);
+    msh_buf_free(&p->edge_m);
 }
 
-static msh_rc put_pt(msh_path *p, double lon, double lat)
+static msh_rc put_edge(msh_path *p, uint32_t e, double metres)
 {
-    size_t n = p->lonlat.len / (2 * sizeof(double));
-    if (n) {
-        const double *last = (const double *)p->lonlat.data + 2 * (n - 1);
-        if (last[0] == lon && last[1] == lat)
-            return MSH_OK;
-    }
-    double ll[2] = {lon, lat};
-    return msh_buf_append(&p->lonlat, ll, sizeof ll);
+    msh_rc rc = msh_buf_append(&p->edges, &e, sizeof e);
+    if (!rc)
+        rc = msh_buf_append(&p->edge_m, &metres, sizeof metres);
+    p->length_m += metres;
+    return rc;
 }
 
 /* The point `d` metres along edge e. */
@@ -324,27 +331,43 @@ static void point_along(const msh_graph *g, uint32_t e, double d, double *lon, d
     *lat = g->shape[2 * i + 1] + u * (g->shape[2 * i + 3] - g->shape[2 * i + 1]);
 }
 
-/* Append the points of edge e walked from d0 to d1 metres along it (either direction). */
-static msh_rc put_along(msh_path *p, const msh_graph *g, uint32_t e, double d0, double d1)
+static msh_rc put_xy(msh_buf *b, double lon, double lat)
+{
+    size_t n = b->len / (2 * sizeof(double));
+    if (n) {
+        const double *last = (const double *)b->data + 2 * (n - 1);
+        if (last[0] == lon && last[1] == lat)
+            return MSH_OK;
+    }
+    double ll[2] = {lon, lat};
+    return msh_buf_append(b, ll, sizeof ll);
+}
+
+msh_rc msh_graph_edge_sub(const msh_graph *g, uint32_t e, double d0, double d1, msh_buf *lonlat)
 {
     double lon, lat;
     point_along(g, e, d0, &lon, &lat);
-    msh_rc rc = put_pt(p, lon, lat);
+    msh_rc rc = put_xy(lonlat, lon, lat);
     uint32_t first = g->eoff[e], last = g->eoff[e + 1] - 1;
     if (d1 >= d0) {
         for (uint32_t i = first; i <= last && !rc; i++)
             if (g->cum[i] > d0 && g->cum[i] < d1)
-                rc = put_pt(p, g->shape[2 * i], g->shape[2 * i + 1]);
+                rc = put_xy(lonlat, g->shape[2 * i], g->shape[2 * i + 1]);
     } else {
         for (uint32_t i = last + 1; i-- > first && !rc;)
             if (g->cum[i] < d0 && g->cum[i] > d1)
-                rc = put_pt(p, g->shape[2 * i], g->shape[2 * i + 1]);
+                rc = put_xy(lonlat, g->shape[2 * i], g->shape[2 * i + 1]);
     }
     if (!rc) {
         point_along(g, e, d1, &lon, &lat);
-        rc = put_pt(p, lon, lat);
+        rc = put_xy(lonlat, lon, lat);
     }
     return rc;
+}
+
+static msh_rc put_along(msh_path *p, const msh_graph *g, uint32_t e, double d0, double d1)
+{
+    return msh_graph_edge_sub(g, e, d0, d1, &p->lonlat);
 }
 
 /* The path's shape and edges, walking pred[] back from node `end`. */
@@ -367,30 +390,27 @@ static msh_rc trace(const msh_graph *g, const scratch *s, const msh_snap *from, 
     /* origin -> start along the origin's edge */
     double L1 = g->elen[from->edge], L2 = g->elen[to->edge];
     if (!rc)
-        rc = put_pt(out, from->lon, from->lat);
+        rc = put_xy(&out->lonlat, from->lon, from->lat);
     if (!rc)
         rc = put_along(out, g, from->edge, from->t * L1, start == g->ea[from->edge] ? 0 : L1);
     if (!rc)
-        rc = msh_buf_append(&out->edges, &from->edge, sizeof from->edge);
-    out->length_m = start == g->ea[from->edge] ? from->t * L1 : (1 - from->t) * L1;
+        rc = put_edge(out, from->edge, start == g->ea[from->edge] ? from->t * L1 : (1 - from->t) * L1);
     n = start;
     for (size_t k = nb; k-- > 0 && !rc;) {
         uint32_t e = be[k];
         bool fwd = g->ea[e] == n;
         rc = put_along(out, g, e, fwd ? 0 : g->elen[e], fwd ? g->elen[e] : 0);
         if (!rc)
-            rc = msh_buf_append(&out->edges, &e, sizeof e);
-        out->length_m += g->elen[e];
+            rc = put_edge(out, e, g->elen[e]);
         n = fwd ? g->eb[e] : g->ea[e];
     }
     /* end -> destination along its edge */
     if (!rc)
         rc = put_along(out, g, to->edge, end == g->ea[to->edge] ? 0 : L2, to->t * L2);
     if (!rc)
-        rc = msh_buf_append(&out->edges, &to->edge, sizeof to->edge);
+        rc = put_edge(out, to->edge, end == g->ea[to->edge] ? to->t * L2 : (1 - to->t) * L2);
     if (!rc)
-        rc = put_pt(out, to->lon, to->lat);
-    out->length_m += end == g->ea[to->edge] ? to->t * L2 : (1 - to->t) * L2;
+        rc = put_xy(&out->lonlat, to->lon, to->lat);
     msh_buf_free(&back);
     return rc;
 }
@@ -400,6 +420,7 @@ msh_rc msh_graph_route(const msh_graph *g, const float *w, double min_w_per_m, c
 {
     msh_buf_reset(&out->lonlat);
     msh_buf_reset(&out->edges);
+    msh_buf_reset(&out->edge_m);
     out->cost = INFINITY;
     out->length_m = 0;
     double k = w ? min_w_per_m : 1.0;
@@ -409,15 +430,15 @@ msh_rc msh_graph_route(const msh_graph *g, const float *w, double min_w_per_m, c
     double best = INFINITY;
     uint32_t best_end = UINT32_MAX;
     if (from->edge == to->edge)
-        best = part(edge_w(g, w, from->edge), fabs(from->t - to->t));
+        best = part(end_w(g, w, from->edge, k), fabs(from->t - to->t));
     scratch *s = scratch_get(g->nn);
     if (!s)
         return msh_err_set(err, MSH_ENOMEM, "out of memory for a route search");
     uint32_t e2 = to->edge;
-    double W2 = edge_w(g, w, e2);
+    double W2 = end_w(g, w, e2, k);
     double tail_a = part(W2, to->t), tail_b = part(W2, 1 - to->t);
     msh_rc rc = MSH_OK;
-    if (!seed(g, w, s, from, 1))
+    if (!seed(g, w, s, from, 1, k))
         rc = MSH_ENOMEM;
     /* the seeds went in with key = cost; give them their bound too */
     for (size_t i = 0; i < s->hlen; i++) {
@@ -465,14 +486,13 @@ msh_rc msh_graph_route(const msh_graph *g, const float *w, double min_w_per_m, c
     } else if (best_end == UINT32_MAX) {
         /* along the shared edge */
         double L = g->elen[from->edge];
-        rc = put_pt(out, from->lon, from->lat);
+        rc = put_xy(&out->lonlat, from->lon, from->lat);
         if (!rc)
             rc = put_along(out, g, from->edge, from->t * L, to->t * L);
         if (!rc)
-            rc = put_pt(out, to->lon, to->lat);
+            rc = put_xy(&out->lonlat, to->lon, to->lat);
         if (!rc)
-            rc = msh_buf_append(&out->edges, &from->edge, sizeof from->edge);
-        out->length_m = fabs(from->t - to->t) * L;
+            rc = put_edge(out, from->edge, fabs(from->t - to->t) * L);
         out->cost = best;
     } else {
         rc = trace(g, s, from, to, best_end, out);

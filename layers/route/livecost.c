@@ -1,0 +1,234 @@
+/* livecost.c: per-edge walking costs from crowd density and incidents (see livecost.h). */
+#include "livecost.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/msh_tilemath.h"
+
+#define LEVEL 22 /* the live store's base density cells */
+
+void msh_livecost_cfg_init(msh_livecost_cfg *c)
+{
+    c->free_speed = 1.34;
+    c->min_speed = 0.1;
+    c->avoid_factor = 1000;
+    c->close_radius_m = 50;
+    c->close_severity = 2;
+}
+
+double msh_weidmann_speed(const msh_livecost_cfg *c, double rho)
+{
+    if (!(rho > 0))
+        return c->free_speed;
+    double v = c->free_speed * (1.0 - exp(-1.913 * (1.0 / rho - 1.0 / 5.4)));
+    return v < c->min_speed ? c->min_speed : v > c->free_speed ? c->free_speed : v;
+}
+
+/* ------------------------------------------------------------------ occupied cells */
+
+typedef struct cellmap {
+    uint64_t *keys; /* (cx << 32 | cy) + 1; 0 = empty */
+    float *rho;
+    size_t cap, n;
+    double lat;     /* for the cell area */
+    bool oom;
+} cellmap;
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 31;
+    x *= 0x7fb5d329728ea185ull;
+    x ^= x >> 27;
+    x *= 0x81dadef4bc2dd44dull;
+    x ^= x >> 33;
+    return x;
+}
+
+static bool cellmap_grow(cellmap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 4096;
+    uint64_t *k = calloc(cap, sizeof *k);
+    float *r = malloc(cap * sizeof *r);
+    if (!k || !r) {
+        free(k);
+        free(r);
+        return false;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i])
+            continue;
+        size_t j = (size_t)mix(m->keys[i]) & (cap - 1);
+        while (k[j])
+            j = (j + 1) & (cap - 1);
+        k[j] = m->keys[i];
+        r[j] = m->rho[i];
+    }
+    free(m->keys);
+    free(m->rho);
+    m->keys = k;
+    m->rho = r;
+    m->cap = cap;
+    return true;
+}
+
+static int add_cell(void *ud, const msh_live_cell *c)
+{
+    cellmap *m = ud;
+    if (!c->count)
+        return 0;
+    if ((m->n + 1) * 2 > m->cap && !cellmap_grow(m)) {
+        m->oom = true;
+        return 1;
+    }
+    uint64_t key = (((uint64_t)c->cx << 32) | c->cy) + 1;
+    size_t j = (size_t)mix(key) & (m->cap - 1);
+    while (m->keys[j] && m->keys[j] != key)
+        j = (j + 1) & (m->cap - 1);
+    double side = msh_live_cell_metres(LEVEL, m->lat);
+    m->keys[j] = key;
+    m->rho[j] = (float)(c->count / (side * side));
+    m->n++;
+    return 0;
+}
+
+static double cell_rho(const cellmap *m, double lon, double lat)
+{
+    if (!m->n)
+        return 0;
+    double wx, wy;
+    msh_lonlat_to_world(lon, lat, &wx, &wy);
+    uint64_t cx = (uint64_t)(wx * (double)(1u << LEVEL)), cy = (uint64_t)(wy * (double)(1u << LEVEL));
+    uint64_t key = ((cx << 32) | cy) + 1;
+    size_t j = (size_t)mix(key) & (m->cap - 1);
+    while (m->keys[j]) {
+        if (m->keys[j] == key)
+            return m->rho[j];
+        j = (j + 1) & (m->cap - 1);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ closures */
+
+typedef struct close_ctx {
+    msh_livecost *lc;
+    const msh_livecost_cfg *cfg;
+    const msh_graph *g;
+    uint32_t hit;
+} close_ctx;
+
+static void close_edge(void *ud, uint32_t e)
+{
+    close_ctx *c = ud;
+    if (!isinf(c->lc->w[e]))
+        c->lc->closed++;
+    c->lc->w[e] = INFINITY;
+    c->lc->secs[e] = INFINITY;
+    c->hit++;
+}
+
+static int close_around(void *ud, const msh_live_item *it)
+{
+    close_ctx *c = ud;
+    const msh_feed_rec *r = &it->rec;
+    if (r->status >= MSH_INC_RESOLVED || r->severity < c->cfg->close_severity)
+        return 0;
+    c->hit = 0;
+    msh_graph_edges_near(c->g, r->lon, r->lat, c->cfg->close_radius_m, close_edge, c);
+    if (c->hit)
+        c->lc->incidents++;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ per edge */
+
+msh_rc msh_livecost_compute(const msh_graph *g, struct msh_live *live, const msh_livecost_cfg *cfg, msh_livecost *out,
+                            msh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t ne = msh_graph_edge_count(g);
+    out->w = malloc((ne ? ne : 1) * sizeof *out->w);
+    out->secs = malloc((ne ? ne : 1) * sizeof *out->secs);
+    out->min_w_per_m = 1.0 / cfg->free_speed;
+    double bounds[4];
+    msh_graph_bounds(g, bounds);
+    cellmap m = {.lat = 0.5 * (bounds[1] + bounds[3])};
+    if (!out->w || !out->secs) {
+        msh_livecost_clear(out);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory for walking costs");
+    }
+    if (live)
+        msh_live_rdlock(live);
+    if (live)
+        msh_live_scan(live, LEVEL, add_cell, &m);
+    double side = msh_live_cell_metres(LEVEL, m.lat);
+    double step = side / 2;
+    for (uint32_t e = 0; e < ne; e++) {
+        uint32_t np;
+        const double *sh = msh_graph_edge_shape(g, e, &np);
+        double secs = 0, len = 0;
+        bool los_f = false;
+        for (uint32_t i = 0; i + 1 < np; i++) {
+            double sl = msh_metres(sh[2 * i], sh[2 * i + 1], sh[2 * i + 2], sh[2 * i + 3]);
+            len += sl;
+            if (!m.n) {
+                secs += sl / cfg->free_speed;
+                continue;
+            }
+            /* pieces of at most half a cell, each at the density of the cell its middle is in */
+            int pieces = (int)ceil(sl / step);
+            if (pieces < 1)
+                pieces = 1;
+            for (int k = 0; k < pieces; k++) {
+                double u = (k + 0.5) / pieces;
+                double rho = cell_rho(&m, sh[2 * i] + u * (sh[2 * i + 2] - sh[2 * i]),
+                                      sh[2 * i + 1] + u * (sh[2 * i + 3] - sh[2 * i + 1]));
+                secs += (sl / pieces) / msh_weidmann_speed(cfg, rho);
+                los_f = los_f || msh_fruin_los(rho) == 'F';
+            }
+        }
+        if (secs > len / cfg->free_speed * 1.0001)
+            out->slowed++;
+        out->secs[e] = (float)secs;
+        out->w[e] = (float)(los_f ? secs * cfg->avoid_factor : secs);
+        out->avoided += los_f;
+    }
+    if (live) {
+        close_ctx cc = {out, cfg, g, 0};
+        msh_live_items(live, MSH_FEED_INCIDENTS, close_around, &cc);
+        msh_live_unlock(live);
+    }
+    free(m.keys);
+    free(m.rho);
+    if (m.oom) {
+        msh_livecost_clear(out);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory for the density cells");
+    }
+    return MSH_OK;
+}
+
+void msh_livecost_clear(msh_livecost *lc)
+{
+    free(lc->w);
+    free(lc->secs);
+    memset(lc, 0, sizeof *lc);
+}
+
+double msh_livecost_path_secs(const msh_graph *g, const msh_livecost *lc, const msh_path *p)
+{
+    const uint32_t *es = (const uint32_t *)p->edges.data;
+    const double *ms = (const double *)p->edge_m.data;
+    size_t n = p->edges.len / sizeof *es;
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double L = msh_graph_edge_length(g, es[i]);
+        double t = lc && lc->secs ? lc->secs[es[i]] : L / 1.34;
+        /* a closed edge walked only to leave it (the route starts or ends on it): free-flow time */
+        if (isinf(t))
+            t = L / (lc ? 1.0 / lc->min_w_per_m : 1.34);
+        s += L > 0 ? t * (ms[i] / L) : 0;
+    }
+    return s;
+}

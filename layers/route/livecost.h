@@ -1,0 +1,55 @@
+/* livecost.h: walking costs from the live state, per edge of the walking graph.
+ *
+ * Each edge is cut into pieces no longer than half a density cell (level 22, about 4 m at
+ * Makkah); a piece takes length / v(rho) seconds, with rho the density of the cell it lies
+ * in and v Weidmann's relation (docs/HAJJ-FACTS.md):
+ *     v = 1.34 m/s x (1 - exp(-1.913 x (1/rho - 1/5.4))), never under min_speed.
+ * An edge that crosses a cell at Fruin level of service F (over 2.15 persons/m2) is avoided:
+ * its search cost is multiplied by avoid_factor, so a route takes it only when no other way
+ * exists (its reported time stays the real one). An active incident (not resolved) of at
+ * least close_severity closes every edge within close_radius_m of it: cost INFINITY.
+ */
+#ifndef MSH_LIVECOST_H
+#define MSH_LIVECOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "graph.h"
+#include "live/live.h"
+
+typedef struct msh_livecost_cfg {
+    double free_speed;     /* m/s on an empty walkway (1.34) */
+    double min_speed;      /* m/s floor in the densest crowd (0.1: speed does not reach zero) */
+    double avoid_factor;   /* search cost multiplier of edges at level of service F (1000) */
+    double close_radius_m; /* edges this close to an active incident are closed (50) */
+    int close_severity;    /* incidents of at least this severity close edges (2 = medium) */
+} msh_livecost_cfg;
+
+void msh_livecost_cfg_init(msh_livecost_cfg *c);
+
+/** Weidmann's walking speed at density rho (persons/m2), floored at min_speed. */
+double msh_weidmann_speed(const msh_livecost_cfg *c, double rho);
+
+typedef struct msh_livecost {
+    float *w;           /* per edge: search cost, seconds (with the level-of-service F penalty; INFINITY = closed) */
+    float *secs;        /* per edge: walking time, seconds (INFINITY = closed) */
+    double min_w_per_m; /* 1 / free_speed: the A* bound */
+    uint32_t slowed;    /* edges slower than free flow */
+    uint32_t avoided;   /* edges at level of service F */
+    uint32_t closed;    /* edges closed by incidents */
+    uint32_t incidents; /* active incidents that closed edges */
+} msh_livecost;
+
+/**
+ * Costs for every edge of `g` from `live` (NULL: free flow everywhere). Takes the live read lock.
+ * `out` is filled with new arrays; free them with msh_livecost_clear.
+ */
+msh_rc msh_livecost_compute(const msh_graph *g, struct msh_live *live, const msh_livecost_cfg *c, msh_livecost *out,
+                            msh_err *err);
+void msh_livecost_clear(msh_livecost *lc);
+
+/** Walking time of a path given the per-edge times and the metres walked on each edge. */
+double msh_livecost_path_secs(const msh_graph *g, const msh_livecost *lc, const msh_path *p);
+
+#endif
