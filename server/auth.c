@@ -43,6 +43,18 @@ static void unauthorized(msh_req *r, const char *why)
     r->resp.www_authenticate = REALM;
 }
 
+msh_role msh_auth_role(msh_req *r)
+{
+    const char *tok;
+    size_t len;
+    if (msh_auth_parse_bearer(msh_req_header(r, "Authorization"), &tok, &len))
+        return MSH_ROLE_NONE;
+    pthread_mutex_lock(&r->app->tok_lock);
+    msh_role role = msh_token_set_check(r->app->tokens, tok, len);
+    pthread_mutex_unlock(&r->app->tok_lock);
+    return role;
+}
+
 bool msh_auth_require(msh_req *r, msh_role needed)
 {
     const char *h = msh_req_header(r, "Authorization");

@@ -34,4 +34,10 @@ int msh_auth_parse_bearer(const char *header, const char **token, size_t *len);
  */
 bool msh_auth_require(msh_req *r, msh_role needed);
 
+/**
+ * The role of the request's bearer token, or MSH_ROLE_NONE when it has none, a malformed one or
+ * an unknown one. Never answers: for reads that show more to a higher role (OGC collections).
+ */
+msh_role msh_auth_role(msh_req *r);
+
 #endif

@@ -50,6 +50,8 @@ typedef struct msh_req {
 
 const char *msh_req_header(msh_req *r, const char *name);
 const char *msh_req_arg(msh_req *r, const char *name);
+/** Call fn(ud, key, value) for every query argument in order (value NULL for "?key"); fn != 0 stops. */
+void msh_req_args(msh_req *r, int (*fn)(void *ud, const char *key, const char *value), void *ud);
 bool msh_req_accepts_gzip(msh_req *r);
 /** "http://host:port" from the Host header (checked), or the bind address. */
 void msh_req_base_url(msh_req *r, char *out, size_t cap);

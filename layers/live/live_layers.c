@@ -162,7 +162,11 @@ static int on_person(void *ud, const char *id, const msh_live_person *p)
     set_real(&v[2], round(p->speed * 100) / 100);
     set_real(&v[3], round(p->heading));
     set_str(&v[4], t);
-    msh_feature f = {0, {MSH_GT_POINT, 1, 0, xy, NULL}, v};
+    /* a stable id per person, as for items: a hash of the text id (OGC items are paged by id) */
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = id; *c; c++)
+        h = (h ^ (uint8_t)*c) * 1099511628211ull;
+    msh_feature f = {h >> 11, {MSH_GT_POINT, 1, 0, xy, NULL}, v};
     return j->fn(j->ud, &f);
 }
 
