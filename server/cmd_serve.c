@@ -417,7 +417,7 @@ int msh_cmd_serve(int argc, char **argv)
         msh_store_close(app.store);
         return 1;
     }
-    if (msh_kpi_service_open(&app, &err)) {
+    if (app.cfg.live_dir && msh_kpi_service_open(&app, &err)) { /* KPIs read the live state: none without it */
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         close_live(&app);
         msh_kpi_service_close(&app);

@@ -1311,6 +1311,19 @@ msh_rc msh_kpi_compute(msh_kpi *k, const msh_catalog *cat, msh_live *live, msh_g
     return rc;
 }
 
+msh_rc msh_kpi_fresh(msh_kpi *k, const msh_catalog *cat, msh_live *live, msh_graph *g, int64_t now_ms,
+                     int64_t max_age_ms, msh_kpi_result **out, msh_err *err)
+{
+    pthread_mutex_lock(&k->lock);
+    msh_rc rc = MSH_OK;
+    if (k->latest && now_ms >= k->latest->t_ms && now_ms - k->latest->t_ms < max_age_ms)
+        *out = msh_kpi_result_retain(k->latest);
+    else
+        rc = compute_locked(k, cat, live, g, now_ms, out, err);
+    pthread_mutex_unlock(&k->lock);
+    return rc;
+}
+
 /* ---- JSON ---- */
 
 static void num(msh_buf *b, double v)

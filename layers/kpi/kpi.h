@@ -141,6 +141,12 @@ const msh_kpi_config *msh_kpi_get_config(const msh_kpi *k);
  */
 msh_rc msh_kpi_compute(msh_kpi *k, const msh_catalog *cat, msh_live *live, struct msh_graph *g, int64_t now_ms,
                        msh_kpi_result **out, msh_err *err);
+/**
+ * The latest result when it is younger than max_age_ms at now_ms, else a new compute (as
+ * msh_kpi_compute): concurrent callers wait for one compute instead of each making their own.
+ */
+msh_rc msh_kpi_fresh(msh_kpi *k, const msh_catalog *cat, msh_live *live, struct msh_graph *g, int64_t now_ms,
+                     int64_t max_age_ms, msh_kpi_result **out, msh_err *err);
 /** The latest result (a reference), or NULL before the first compute. */
 msh_kpi_result *msh_kpi_latest(msh_kpi *k);
 
