@@ -90,6 +90,7 @@ typedef struct {
 
 typedef struct {
     double wx, wy;    /* centroid, world units */
+    double lon, lat;  /* where it meets the network: its entrance when the layer gives one, else the centroid */
     double capacity;
     int zone;         /* index or -1 */
 } camp_t;
@@ -444,7 +445,7 @@ static void ring_centroid(const msh_geom *g, double *cx, double *cy)
 
 typedef struct {
     msh_kpi *k;
-    int f_zone, f_cap, f_kind, f_status, f_id;
+    int f_zone, f_cap, f_kind, f_status, f_id, f_elon, f_elat;
     size_t cap, cap2;
     int fail;
 } item_job;
@@ -466,6 +467,13 @@ static int add_camp(void *ud, const msh_feature *f)
     }
     double cap = value_num(f, j->f_cap);
     c->capacity = isfinite(cap) && cap > 0 ? cap : 0;
+    double elon = value_num(f, j->f_elon), elat = value_num(f, j->f_elat);
+    if (isfinite(elon) && isfinite(elat) && fabs(elon) <= 180 && fabs(elat) <= 85) {
+        c->lon = elon;
+        c->lat = elat;
+    } else {
+        msh_world_to_lonlat(c->wx, c->wy, &c->lon, &c->lat);
+    }
     char zid[65];
     value_str(f, j->f_zone, zid, sizeof zid);
     c->zone = zid[0] ? zone_by_id(k, zid) : -1;
@@ -487,7 +495,8 @@ static msh_rc prepare_camps(msh_kpi *k, const msh_layer *cl, msh_err *err)
     k->camps_layer = NULL;
     if (!cl)
         return MSH_OK;
-    item_job j = {k, field_index(cl, "zone_id"), field_index(cl, "capacity"), -1, -1, -1, 0, 0, 0};
+    item_job j = {k, field_index(cl, "zone_id"), field_index(cl, "capacity"), -1, -1, -1,
+                  field_index(cl, "entrance_lon"), field_index(cl, "entrance_lat"), 0, 0, 0};
     msh_rc rc = cl->vt->query((msh_layer *)cl, WORLD, layer_z(cl), add_camp, &j);
     if (!rc && j.fail)
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
@@ -563,7 +572,7 @@ static msh_rc prepare_assets(msh_kpi *k, const msh_layer *al, msh_err *err)
     if (!al)
         return MSH_OK;
     item_job j = {k,  field_index(al, "zone_id"), field_index(al, "capacity"), field_index(al, "kind"),
-                  field_index(al, "status"), field_index(al, "asset_id"), 0, 0, 0};
+                  field_index(al, "status"), field_index(al, "asset_id"), -1, -1, 0, 0, 0};
     msh_rc rc = al->vt->query((msh_layer *)al, WORLD, layer_z(al), add_asset, &j);
     if (!rc && j.fail)
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
@@ -959,8 +968,8 @@ static double same_edge_m(const msh_graph *g, const msh_snap *src, size_t n, con
 }
 
 /* UN SDG 11.2.1: a camp is covered for a kind when a working asset of that kind is within the
- * walking distance along the network from the camp's centroid (its straight leg onto the
- * network included). */
+ * walking distance along the network from the camp's entrance (its centroid when the camps layer
+ * has no entrance_lon/entrance_lat), its straight leg onto the network included. */
 static msh_rc compute_coverage(msh_kpi *k, msh_graph *g, msh_err *err)
 {
     uint64_t key = coverage_key(k, g);
@@ -977,11 +986,8 @@ static msh_rc compute_coverage(msh_kpi *k, msh_graph *g, msh_err *err)
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
         goto out;
     }
-    for (size_t c = 0; c < k->ncamps; c++) {
-        double lon, lat;
-        msh_world_to_lonlat(k->camps[c].wx, k->camps[c].wy, &lon, &lat);
-        camp_on[c] = msh_graph_snap(g, lon, lat, k->cfg.snap_m, &camp_snap[c]);
-    }
+    for (size_t c = 0; c < k->ncamps; c++)
+        camp_on[c] = msh_graph_snap(g, k->camps[c].lon, k->camps[c].lat, k->cfg.snap_m, &camp_snap[c]);
     const double cut[3] = {k->cfg.toilet_m, k->cfg.water_m, k->cfg.clinic_m};
     for (int kind = 0; kind < 3; kind++) {
         size_t ns = 0;

@@ -8,7 +8,8 @@ The site (the same as tests/unit/test_kpi.c, at lat ~21.405 where 0.001 deg of l
   assets T1 toilet working 39.882 (Z1), K1 clinic working 39.884 (Z1), G-1 gate working (Z1, capacity
   1000), T2 toilet faulty 39.895 (Z2), W1 water point working 39.897 (Z2), G-2 gate maintenance (Z2,
   capacity 2000), L1 lighting faulty (Z2);
-  camps 22 m north of the walkway: C1 39.883 (Z1, 1000), C2 39.888 (Z1, 3000), C3 39.896 (Z2, 2000);
+  camps 22 m north of the walkway: C1 39.883 (Z1, 1000), C2 39.888 (Z1, 3000, entrance at 39.8845),
+  C3 39.896 (Z2, 2000);
   cleaning routes R1 lat 21.408 lon 39.881-39.887 (Z1), R2 lat 21.402 lon 39.891-39.899 (Z2).
 """
 
@@ -58,10 +59,11 @@ def write_site(dirname):
                        ("W1", "water_point", "working", "Z2", 39.897, LAT, 0),
                        ("G-2", "gate", "maintenance", "Z2", 39.899, 21.401, 2000),
                        ("L1", "lighting", "faulty", "Z2", 39.893, 21.402, 0)]],
-        "camps": [({"camp_id": c, "capacity": cap, "zone_id": z},
+        "camps": [({"camp_id": c, "capacity": cap, "zone_id": z, "entrance_lon": e,
+                    "entrance_lat": LAT + 0.0002 if e else None},
                    box(lon - 0.0001, LAT + 0.0001, lon + 0.0001, LAT + 0.0003))
-                  for c, lon, cap, z in [("C1", 39.883, 1000, "Z1"), ("C2", 39.888, 3000, "Z1"),
-                                         ("C3", 39.896, 2000, "Z2")]],
+                  for c, lon, cap, z, e in [("C1", 39.883, 1000, "Z1", None), ("C2", 39.888, 3000, "Z1", 39.8845),
+                                            ("C3", 39.896, 2000, "Z2", None)]],
         "cleaning_routes": [({"route_id": "R1"}, line((39.881, 21.408), (39.887, 21.408))),
                             ({"route_id": "R2"}, line((39.891, 21.402), (39.899, 21.402)))],
         "walkways": [({"highway": "footway"}, line((39.870, LAT), (39.886, LAT), (39.900, LAT))),
@@ -189,16 +191,16 @@ class KpiTest(unittest.TestCase):
         self.assertEqual({z["zone_id"]: z["peak_los"] for z in doc["zones"]}, {"Z1": "E", "Z2": "F"})
 
     def test_coverage(self):
-        # toilets 300 m (T2 faulty): C1 126 m from T1; water 300 m: C3 126 m from W1; clinics 500 m: C1 126 m
-        # and C2 414 + 22 = 436 m from K1
+        # toilets 300 m (T2 faulty): C1 126 m and C2 (from its entrance) 281 m from T1; water 300 m: C3 126 m
+        # from W1; clinics 500 m: C1 126 m and C2 74 m from K1
         z1, z2, allv = self.zone("Z1")["coverage"], self.zone("Z2")["coverage"], SERVER.json("/kpi")["overall"]
         self.assertEqual((z1["camps"], z1["capacity"], z2["camps"], z2["capacity"]), (2, 4000, 1, 2000))
-        self.assertEqual((z1["toilet_camps"], z1["toilet_capacity"]), (0.5, 0.25))
+        self.assertEqual((z1["toilet_camps"], z1["toilet_capacity"]), (1, 1))
         self.assertEqual((z1["water_camps"], z1["clinic_camps"], z1["clinic_capacity"]), (0, 1, 1))
         self.assertEqual((z2["toilet_camps"], z2["water_camps"], z2["water_capacity"], z2["clinic_camps"]),
                          (0, 1, 1, 0))
         c = allv["coverage"]
-        self.assertAlmostEqual(c["toilet_capacity"], 1000 / 6000, places=5)
+        self.assertAlmostEqual(c["toilet_capacity"], 4000 / 6000, places=5)
         self.assertAlmostEqual(c["water_camps"], 1 / 3, places=5)
         self.assertAlmostEqual(c["clinic_capacity"], 4000 / 6000, places=5)
 
@@ -238,13 +240,13 @@ class KpiTest(unittest.TestCase):
         z1 = self.zone("Z1")
         idx = z1["index"]
         self.assertAlmostEqual(idx["crowd"], 1 - 100 / 110, places=5)
-        self.assertAlmostEqual(idx["coverage"], 1.25 / 3, places=5)
+        self.assertAlmostEqual(idx["coverage"], 2 / 3, places=5)
         self.assertEqual((idx["response"], idx["gates"], idx["assets"]), (0.8, 0, 1))
         self.assertAlmostEqual(idx["cleaning"], 33 / 63, places=5)
         self.assertGreater(idx["environment"], 0.99)   # a few seconds of heat in a 24 h window
         self.assertAlmostEqual(idx["composite"], composite(idx), places=3)
-        # with the environment at 1 it would be 48.111 (worked out in tests/unit/test_kpi.c)
-        self.assertAlmostEqual(idx["composite"], 48.111, delta=0.05)
+        # with the environment at 1 it would be 50.611 (worked out in tests/unit/test_kpi.c)
+        self.assertAlmostEqual(idx["composite"], 50.611, delta=0.05)
         z2 = self.zone("Z2")["index"]
         self.assertIsNone(z2["response"])
         self.assertAlmostEqual(z2["composite"], 41.855, delta=0.01)
@@ -257,7 +259,7 @@ class KpiTest(unittest.TestCase):
         z1 = self.zone("Z1")
         a = feats["Z1"]
         self.assertEqual((a["name"], a["peak_los"], a["crowd_people"]), ("Zone one", "E", 110))
-        self.assertAlmostEqual(a["coverage_toilet_capacity"], 0.25)
+        self.assertAlmostEqual(a["coverage_toilet_capacity"], 1)
         self.assertAlmostEqual(a["emergency_on_scene_p90_s"], 480)
         self.assertAlmostEqual(a["index_composite"], z1["index"]["composite"], delta=0.05)
         self.assertNotIn("emergency_on_scene_p50_s", feats.get("Z2", {}))  # null: left out of the tile

@@ -11,7 +11,8 @@
  *     W1 water_point working 39.897 (Z2)   G-2 gate MAINTENANCE 39.899/21.401 (Z2, capacity 2000)
  *     L1 lighting faulty 39.893/21.402 (Z2)
  *   camps (centroids 0.0002 deg = 22.2 m north of the walkway): C1 39.883 (Z1, 1000 people),
- *     C2 39.888 (Z1, 3000), C3 39.896 (Z2, 2000)
+ *     C2 39.888 (Z1, 3000; its entrance, given, at 39.8845 at the end of its access path: it meets the
+ *     network there), C3 39.896 (Z2, 2000)
  *   cleaning routes: R1 lat 21.408, lon 39.881-39.887 (Z1, 0.006 deg = 621 m);
  *                    R2 lat 21.402, lon 39.891-39.899 (Z2, 0.008 deg = 828 m)
  */
@@ -137,15 +138,19 @@ static void make_site(msh_store *s)
     }
     commit(w);
 
-    msh_field cf[3] = {{(char *)"camp_id", MSH_FT_STRING}, {(char *)"capacity", MSH_FT_INT},
-                       {(char *)"zone_id", MSH_FT_STRING}};
-    w = begin(s, "camps", cf, 3);
-    struct { const char *id; double lon; int cap; const char *zone; } C[] = {
-        {"C1", 39.883, 1000, "Z1"}, {"C2", 39.888, 3000, "Z1"}, {"C3", 39.896, 2000, "Z2"}};
+    msh_field cf[5] = {{(char *)"camp_id", MSH_FT_STRING}, {(char *)"capacity", MSH_FT_INT},
+                       {(char *)"zone_id", MSH_FT_STRING}, {(char *)"entrance_lon", MSH_FT_REAL},
+                       {(char *)"entrance_lat", MSH_FT_REAL}};
+    w = begin(s, "camps", cf, 5);
+    struct { const char *id; double lon; int cap; const char *zone; double elon; } C[] = {
+        {"C1", 39.883, 1000, "Z1", 0}, {"C2", 39.888, 3000, "Z1", 39.8845}, {"C3", 39.896, 2000, "Z2", 0}};
     for (int i = 0; i < 3; i++) {
         double c = LAT + 0.0002;
         wkb_box(&g, C[i].lon - 0.0001, c - 0.0001, C[i].lon + 0.0001, c + 0.0001);
-        add(w, &g, (msh_value[]){S(C[i].id), I(C[i].cap), S(C[i].zone)});
+        msh_value none = {0, 0, {0}};
+        msh_value elon = C[i].elon ? (msh_value){MSH_FT_REAL, 0, {.d = C[i].elon}} : none;
+        msh_value elat = C[i].elon ? (msh_value){MSH_FT_REAL, 0, {.d = c}} : none;
+        add(w, &g, (msh_value[]){S(C[i].id), I(C[i].cap), S(C[i].zone), elon, elat});
     }
     commit(w);
 
@@ -507,19 +512,20 @@ int main(int argc, char **argv)
     CHECK_NEAR(all->v[MSH_KPI_MINUTES_LOS_EF], 3.0, 1e-9);
 
     /* coverage (UN SDG 11.2.1). Along the walkway, 0.001 deg = 103.5 m; each camp adds its 22.2 m leg.
-     *   toilets (300 m; T2 is faulty): C1 103.5 + 22.2 = 126 m from T1: covered; C2 621 m, C3 1449 m: no.
+     *   toilets (300 m; T2 is faulty): C1 103.5 + 22.2 = 126 m from T1: covered; C2 from its entrance
+     *     0.0025 deg = 259 + 22 = 281 m: covered (from its centroid it would be 621 m); C3 1449 m: no.
      *   water (300 m): C3 126 m from W1: covered; C1, C2 no.
-     *   clinics (500 m): C1 126 m, C2 414 + 22 = 436 m from K1: covered; C3 1264 m: no.
-     * Z1 (C1 1000, C2 3000): toilet camps 1/2, capacity 1000/4000; water 0, 0; clinic 2/2, 1.
+     *   clinics (500 m): C1 126 m, C2 0.0005 deg = 52 + 22 = 74 m from K1: covered; C3 1264 m: no.
+     * Z1 (C1 1000, C2 3000): toilet camps 2/2, capacity 1; water 0, 0; clinic 2/2, 1.
      * Z2 (C3 2000): toilet 0, 0; water 1, 1; clinic 0, 0.
-     * overall (6000): toilet 1/3, 1000/6000; water 1/3, 2000/6000; clinic 2/3, 4000/6000. */
+     * overall (6000): toilet 2/3, 4000/6000; water 1/3, 2000/6000; clinic 2/3, 4000/6000. */
     CHECK(z1->v[MSH_KPI_CAMPS] == 2 && z1->v[MSH_KPI_CAMP_CAPACITY] == 4000 && all->v[MSH_KPI_CAMPS] == 3);
-    CHECK_NEAR(z1->v[MSH_KPI_TOILET_CAMPS], 0.5, 1e-12);
-    CHECK_NEAR(z1->v[MSH_KPI_TOILET_CAPACITY], 0.25, 1e-12);
+    CHECK_NEAR(z1->v[MSH_KPI_TOILET_CAMPS], 1, 1e-12);
+    CHECK_NEAR(z1->v[MSH_KPI_TOILET_CAPACITY], 1, 1e-12);
     CHECK(z1->v[MSH_KPI_WATER_CAMPS] == 0 && z1->v[MSH_KPI_WATER_CAPACITY] == 0);
     CHECK(z1->v[MSH_KPI_CLINIC_CAMPS] == 1 && z1->v[MSH_KPI_CLINIC_CAPACITY] == 1);
     CHECK(z2->v[MSH_KPI_TOILET_CAMPS] == 0 && z2->v[MSH_KPI_WATER_CAPACITY] == 1 && z2->v[MSH_KPI_CLINIC_CAMPS] == 0);
-    CHECK_NEAR(all->v[MSH_KPI_TOILET_CAPACITY], 1000.0 / 6000, 1e-12);
+    CHECK_NEAR(all->v[MSH_KPI_TOILET_CAPACITY], 4000.0 / 6000, 1e-12);
     CHECK_NEAR(all->v[MSH_KPI_WATER_CAMPS], 1.0 / 3, 1e-12);
     CHECK_NEAR(all->v[MSH_KPI_CLINIC_CAPACITY], 4000.0 / 6000, 1e-12);
 
@@ -567,18 +573,18 @@ int main(int argc, char **argv)
     CHECK_NEAR(all->v[MSH_KPI_SHARE_COVERED], (33.0 / 63 * l1 + 22.0 / 83 * l2) / (l1 + l2), 1e-6);
 
     /* composite, default weights crowd 3, coverage 1, response 2, gates 1, environment 1, assets 1, cleaning 1:
-     * Z1: crowd 1 - 100/110 = 0.090909, coverage (0.25 + 0 + 1)/3 = 0.416667, response 0.8, gates 0,
+     * Z1: crowd 1 - 100/110 = 0.090909, coverage (1 + 0 + 1)/3 = 0.666667, response 0.8, gates 0,
      *     environment 1 - 0.05/24 = 0.997917, assets 1, cleaning 33/63 = 0.523810
-     *     -> 100 x (0.272727 + 0.416667 + 1.6 + 0 + 0.997917 + 1 + 0.523810) / 10 = 48.1112
+     *     -> 100 x (0.272727 + 0.666667 + 1.6 + 0 + 0.997917 + 1 + 0.523810) / 10 = 50.6112
      * Z2: crowd 1 - 200/240 = 0.166667, coverage (0 + 1 + 0)/3, response not measured (left out), gates 1,
      *     environment 1, assets 0.25, cleaning 22/83 = 0.265060
      *     -> 100 x (0.5 + 0.333333 + 1 + 1 + 0.25 + 0.265060) / 8 = 41.8549 */
     CHECK_NEAR(z1->v[MSH_KPI_SCORE_CROWD], 1 - 100.0 / 110, 1e-12);
-    CHECK_NEAR(z1->v[MSH_KPI_SCORE_COVERAGE], 1.25 / 3, 1e-12);
+    CHECK_NEAR(z1->v[MSH_KPI_SCORE_COVERAGE], 2.0 / 3, 1e-12);
     CHECK(isnan(z2->v[MSH_KPI_SCORE_RESPONSE]));
-    double c1 = 100 * (3 * (1 - 100.0 / 110) + 1.25 / 3 + 2 * 0.8 + 0 + (1 - 0.05 / 24) + 1 + 33.0 / 63) / 10;
+    double c1 = 100 * (3 * (1 - 100.0 / 110) + 2.0 / 3 + 2 * 0.8 + 0 + (1 - 0.05 / 24) + 1 + 33.0 / 63) / 10;
     double c2 = 100 * (3 * (1 - 200.0 / 240) + 1.0 / 3 + 1 + 1 + 0.25 + 22.0 / 83) / 8;
-    CHECK_NEAR(c1, 48.1112, 1e-4);
+    CHECK_NEAR(c1, 50.6112, 1e-4);
     CHECK_NEAR(c2, 41.8549, 1e-4);
     CHECK_NEAR(z1->v[MSH_KPI_COMPOSITE], c1, 1e-9);
     CHECK_NEAR(z2->v[MSH_KPI_COMPOSITE], c2, 1e-9);
