@@ -99,9 +99,11 @@ void msh_route_static(msh_req *r)
         return;
     }
     if (!strncmp(p, "vendor/", 7)) {
-        /* /vendor/{pkg}/{file} -> node_modules/{pkg}/dist/{file} */
+        /* /vendor/{pkg}/{file} -> node_modules/{pkg}/dist/{file}; a scoped {pkg} is "@scope/name" */
         const char *pkg = p + 7;
         const char *slash = strchr(pkg, '/');
+        if (slash && pkg[0] == '@')
+            slash = strchr(slash + 1, '/');
         if (!slash || slash == pkg) {
             msh_resp_error(r, 404, "not found: %s", r->path);
             return;

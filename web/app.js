@@ -5,6 +5,8 @@
  *   /catalog                  {"layers":[{id, kind, geometry_type, bounds, minzoom,
  *                              maxzoom, fields, feature_count, version}]}
  *   /vendor/maplibre-gl/...   maplibre-gl from web/node_modules
+ *   /vendor/@mapbox/mapbox-gl-rtl-text/...  MapLibre's RTL text plugin (Arabic shaping)
+ *   /fonts/..., /sprites/...  the style's SDF glyphs and icons, made by the server
  *
  * Style layers carry metadata {"mashaer:group": "<data layer id>"}; the layer
  * list toggles every style layer of a group together.
@@ -226,6 +228,17 @@
   if (typeof maplibregl === 'undefined') {
     setStatus('Map library failed to load (/vendor/maplibre-gl/maplibre-gl.js).');
     return;
+  }
+
+  // Arabic labels: the RTL text plugin joins and orders Arabic (to presentation forms, which the
+  // server's glyph ranges carry) before MapLibre places glyphs. Registered before the map exists
+  // and loaded at once (not lazily), so the first labels drawn are already right. Absolute URL:
+  // the plugin is loaded inside MapLibre's workers.
+  const RTL_PLUGIN_URL = new URL('/vendor/@mapbox/mapbox-gl-rtl-text/mapbox-gl-rtl-text.js', location.href).href;
+  if (maplibregl.getRTLTextPluginStatus() === 'unavailable') {
+    maplibregl.setRTLTextPlugin(RTL_PLUGIN_URL, false).catch(function (e) {
+      setStatus('Arabic text support failed to load (' + RTL_PLUGIN_URL + '): ' + e.message);
+    });
   }
 
   const startedWithHash = !!location.hash; // a shared link (#zoom/lat/lon) keeps its view

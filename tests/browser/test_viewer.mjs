@@ -4,7 +4,10 @@
 // the official validator, a layer toggle hides its features, a click shows a feature's attributes,
 // no console errors; live layers: people and incidents posted to /feeds render as density cells
 // and in the incidents panel, a later incident appears without a page reload (the live source
-// refreshes itself, unchanged tiles come back 304); saves screenshots in the work folder.
+// refreshes itself, unchanged tiles come back 304); Arabic and English labels placed from the
+// server's SDF glyphs (the RTL text plugin, served locally, shapes Arabic to presentation forms,
+// whose glyph ranges the server answers) and asset icons from its sprite; saves screenshots in
+// the work folder.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -129,6 +132,13 @@ try {
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) external.push(r.url()); });
+  const glyphAnswers = []; // [{stack, start, status}] of every /fonts/ request
+  const spriteAnswers = [];
+  page.on('response', (r) => {
+    const m = r.url().match(/\/fonts\/([^/]+)\/(\d+)-(\d+)\.pbf$/);
+    if (m) glyphAnswers.push({ stack: decodeURIComponent(m[1]), start: Number(m[2]), status: r.status() });
+    if (/\/sprites\//.test(r.url())) spriteAnswers.push({ url: r.url(), status: r.status() });
+  });
 
   await page.goto(base + '/#14/21.4133/39.8933', { waitUntil: 'load' }); // Mina
   await page.waitForFunction(() => window.mashaerReady === true, null, { timeout: 60000 });
@@ -140,6 +150,24 @@ try {
   check(camps.every((c) => /^M-\d{4}$/.test(c.id) && Number.isInteger(c.cap) && c.cap > 0),
     'rendered camps carry camp_id and an integer capacity');
   check(camps.some((c) => /[\u0600-\u06FF]/.test(c.ar || '')), 'Arabic names arrive in the rendered features');
+
+  // ---- labels: placed symbols (queryRenderedFeatures returns only labels that were placed)
+  check(await page.evaluate(() => maplibregl.getRTLTextPluginStatus()) === 'loaded',
+    'RTL text plugin loaded from /vendor/@mapbox/mapbox-gl-rtl-text');
+  await page.waitForFunction(() => window.map.queryRenderedFeatures({ layers: ['sites-label', 'service-zones-label'] }).length > 0,
+    null, { timeout: 20000 }).catch(() => {});
+  const labels = await page.evaluate(() => window.map.queryRenderedFeatures({ layers: ['sites-label', 'service-zones-label'] })
+    .map((f) => ({ layer: f.layer.id, ar: f.properties.name_ar, en: f.properties.name })));
+  const arabicLabels = labels.filter((l) => /[\u0600-\u06FF]/.test(l.ar || '') && /[A-Za-z]/.test(l.en || ''));
+  check(arabicLabels.length > 0 && arabicLabels.some((l) => l.layer === 'sites-label'),
+    `Arabic + English labels placed at z14: ${arabicLabels.length} (${[...new Set(arabicLabels.map((l) => l.ar))].slice(0, 3).join(' | ')})`);
+  const arabicGlyphs = glyphAnswers.filter((g) => g.start >= 1536 && g.start <= 1791 || g.start >= 64256 && g.start <= 65024);
+  check(arabicGlyphs.length > 0 && arabicGlyphs.every((g) => g.status === 200),
+    'glyph ranges for Arabic answered 200 by Mashaer: ' + arabicGlyphs.map((g) => g.start + ':' + g.status).join(' '));
+  // shaped text asks for the presentation forms (U+FE70-FEFF), unshaped text would only ask for U+0600-06FF
+  check(glyphAnswers.some((g) => g.start === 65024 && g.status === 200 && g.stack.includes('Noto Sans Arabic')),
+    'Arabic shaped by the plugin: presentation forms range 65024-65279 fetched from the Arabic stack');
+  check(glyphAnswers.length > 0 && glyphAnswers.every((g) => g.status === 200), `every glyph request answered 200 (${glyphAnswers.length})`);
 
   const layerCount = await page.evaluate(() => document.querySelectorAll('#layer-list input[type=checkbox]').length);
   const catalogCount = (await (await fetch(base + '/catalog')).json()).layers.length;
@@ -257,6 +285,22 @@ try {
   const shot2 = path.join(work, 'viewer-live.png');
   writeFileSync(shot2, await page.screenshot());
   console.log('screenshot: ' + shot2);
+
+  // Close up (z17): camp labels and asset icons from the sprite.
+  const campLabels = await page.evaluate(() => window.map.queryRenderedFeatures({ layers: ['camps-label'] })
+    .map((f) => ({ ar: f.properties.name_ar, id: f.properties.camp_id })));
+  check(campLabels.length > 0 && campLabels.every((c) => /[\u0600-\u06FF]/.test(c.ar) && /^M-\d{4}$/.test(c.id)),
+    `camp labels placed at z17 with Arabic name and camp id: ${campLabels.length}`);
+  await page.evaluate(() => window.map.jumpTo({ center: [39.8850, 21.4160], zoom: 17 }));
+  await page.waitForFunction(() => window.map.loaded() && window.map.areTilesLoaded(), null, { timeout: 30000 });
+  const icons = await page.evaluate(() => window.map.queryRenderedFeatures({ layers: ['assets-icons'] }).map((f) => f.properties.kind));
+  check(icons.length > 0, `asset icons drawn at z17: ${icons.length} (${[...new Set(icons)].join(', ')})`);
+  check(spriteAnswers.length >= 2 && spriteAnswers.every((s) => s.status === 200) &&
+    spriteAnswers.some((s) => /operations(@2x)?\.png$/.test(s.url)) && spriteAnswers.some((s) => /operations(@2x)?\.json$/.test(s.url)),
+    'sprite JSON and PNG answered 200 by Mashaer: ' + spriteAnswers.map((s) => s.url.replace(base, '') + ':' + s.status).join(' '));
+  const shot3 = path.join(work, 'viewer-labels.png');
+  writeFileSync(shot3, await page.screenshot());
+  console.log('screenshot: ' + shot3);
   check(external.length === 0, 'still offline after the live checks');
   check(consoleErrors.length === 0, 'no console errors after the live checks: ' + consoleErrors.slice(0, 3).join(' | '));
 } catch (e) {
