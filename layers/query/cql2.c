@@ -396,6 +396,8 @@ static msh_rc spatial(parser *p, int32_t *out)
         bool prop = (t.kind == T_QIDENT) ||
                     (t.kind == T_IDENT && t.len == strlen(MSH_CQL2_GEOMETRY) &&
                      !memcmp(p->s + t.at, MSH_CQL2_GEOMETRY, t.len));
+        if (t.kind == T_IDENT && find_field(f->info, p->s + t.at, t.len) >= 0)
+            return fail_at(p, t, "S_INTERSECTS compares the geometry property '" MSH_CQL2_GEOMETRY "' with a geometry");
         if (prop) {
             uint32_t sop;
             p->f->nops--; /* scalar() makes its own operand */

@@ -76,8 +76,24 @@ msh_rc msh_qs_limit(const char *s, uint32_t max, uint32_t *out, msh_err *err)
     return MSH_OK;
 }
 
+/* 29 February only in leap years (the feeds' reader checks days per month, not leap years). */
+static bool leap_day_ok(const char *s, size_t len)
+{
+    if (len < 10 || memcmp(s + 4, "-02-29", 6))
+        return true;
+    int y = 0;
+    for (int i = 0; i < 4; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        y = y * 10 + (s[i] - '0');
+    }
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
 bool msh_qs_time(const char *s, size_t len, int64_t *lo, int64_t *hi)
 {
+    if (!leap_day_ok(s, len))
+        return false;
     if (len == 10) {
         /* a date: the whole day, read as its midnight through the feeds' RFC 3339 reader */
         char day[24];
