@@ -27,7 +27,11 @@ pkgs=(
   libmosquitto-dev mosquitto mosquitto-clients
   clang libclang-rt-14-dev
 )
-if [ "$with_browser" = 1 ]; then pkgs+=(chromium fonts-dejavu-core); fi
+# for the tests only: Chromium for the browser test; PostgreSQL, PostGIS and pgRouting, which the
+# route tests compare with (each test starts its own server on a private port and stops it)
+if [ "$with_browser" = 1 ]; then
+  pkgs+=(chromium fonts-dejavu-core postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting)
+fi
 # Node: Debian's nodejs and npm only when there is no node at all (a node from elsewhere brings its own npm).
 if ! command -v node >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
 

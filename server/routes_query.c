@@ -273,10 +273,11 @@ void msh_route_nearest(msh_req *r)
             /* its attributes: a query on the point's own box finds the feature again */
             double fx, fy;
             msh_lonlat_to_world(c->lon, c->lat, &fx, &fy);
-            double fb[4] = {fx, fy, fx, fy};
+            double eps = 1e-12; /* lon/lat and back is not exact to the last bit */
+            double fb[4] = {fx - eps, fy - eps, fx + eps, fy + eps};
             props_ctx P = {l, c->fid, &b};
             l->vt->query(l, fb, l->info.maxzoom, props_of, &P);
-            msh_buf_printf(&b, "\"walking_m\":%.1f,\"straight_m\":%.1f,\"rank\":%zu}}", c->walk_m, c->straight_m, i + 1);
+            msh_buf_printf(&b, "\"walking_m\":%.2f,\"straight_m\":%.2f,\"rank\":%zu}}", c->walk_m, c->straight_m, i + 1);
         }
         msh_buf_printf(&b, "],\"numberReturned\":%zu}\n", found);
         r->resp.cache_control = "no-store";

@@ -117,7 +117,6 @@ void msh_path_free(msh_path *p);
 /**
  * Least-cost path between two snapped points (A*; w NULL: lengths). `min_w_per_m`
  * is a lower bound of w per metre over every edge (for the A* bound; 1 when w is NULL).
- * A point on a closed edge may leave it (at min_w_per_m per metre): who stands in a closure walks out.
  * MSH_ENOTFOUND when no path exists (different parts, or closed edges between).
  */
 msh_rc msh_graph_route(const msh_graph *g, const float *w, double min_w_per_m, const msh_snap *from,

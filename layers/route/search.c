@@ -170,19 +170,11 @@ static bool relax(scratch *s, uint32_t n, double d, uint32_t via, double h)
     return heap_push(s, d + h, n);
 }
 
-/* The cost of an edge a point lies on. A closed edge (INFINITY) is left at `closed_k` per
- * metre when closed_k > 0: a walker inside a closure may walk out of it. */
-static inline double end_w(const msh_graph *g, const float *w, uint32_t e, double closed_k)
-{
-    double W = edge_w(g, w, e);
-    return isinf(W) && closed_k > 0 ? g->elen[e] * closed_k : W;
-}
-
-static bool seed(const msh_graph *g, const float *w, scratch *s, const msh_snap *src, size_t n, double closed_k)
+static bool seed(const msh_graph *g, const float *w, scratch *s, const msh_snap *src, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t e = src[i].edge;
-        double W = end_w(g, w, e, closed_k);
+        double W = edge_w(g, w, e);
         if (!relax(s, g->ea[e], part(W, src[i].t), SRC_EDGE, 0) || !relax(s, g->eb[e], part(W, 1 - src[i].t), SRC_EDGE, 0))
             return false;
     }
@@ -199,7 +191,7 @@ msh_rc msh_graph_reach(const msh_graph *g, const float *w, const msh_snap *src, 
     scratch *s = scratch_get(g->nn);
     if (!s)
         return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
-    if (!seed(g, w, s, src, n, 0)) {
+    if (!seed(g, w, s, src, n)) {
         scratch_put(s);
         return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
     }
@@ -247,7 +239,7 @@ msh_graph_search *msh_graph_search_new(const msh_graph *g, const float *w, const
 {
     msh_graph_search *q = malloc(sizeof *q);
     scratch *s = q ? scratch_get(g->nn) : NULL;
-    if (!s || !seed(g, w, s, src, n, 0)) {
+    if (!s || !seed(g, w, s, src, n)) {
         scratch_put(s);
         free(q);
         return NULL;
@@ -430,15 +422,15 @@ msh_rc msh_graph_route(const msh_graph *g, const float *w, double min_w_per_m, c
     double best = INFINITY;
     uint32_t best_end = UINT32_MAX;
     if (from->edge == to->edge)
-        best = part(end_w(g, w, from->edge, k), fabs(from->t - to->t));
+        best = part(edge_w(g, w, from->edge), fabs(from->t - to->t));
     scratch *s = scratch_get(g->nn);
     if (!s)
         return msh_err_set(err, MSH_ENOMEM, "out of memory for a route search");
     uint32_t e2 = to->edge;
-    double W2 = end_w(g, w, e2, k);
+    double W2 = edge_w(g, w, e2);
     double tail_a = part(W2, to->t), tail_b = part(W2, 1 - to->t);
     msh_rc rc = MSH_OK;
-    if (!seed(g, w, s, from, 1, k))
+    if (!seed(g, w, s, from, 1))
         rc = MSH_ENOMEM;
     /* the seeds went in with key = cost; give them their bound too */
     for (size_t i = 0; i < s->hlen; i++) {

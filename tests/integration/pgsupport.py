@@ -1,0 +1,86 @@
+"""A private PostgreSQL + PostGIS + pgRouting server for a test, started and stopped by it.
+
+Debian's postgresql-15, postgresql-15-postgis-3 and postgresql-15-pgrouting (scripts/setup.sh
+installs them with the test set-up). The cluster lives in a fresh folder under /tmp, listens on
+127.0.0.1 at a free port, and is removed by stop(). As root, the server runs as `postgres`.
+psql is driven as a subprocess: no Python driver is needed.
+"""
+
+import csv
+import io
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Postgres:
+    def __init__(self):
+        for f in ("initdb", "pg_ctl"):
+            if not os.access(os.path.join(PG_BIN, f), os.X_OK):
+                raise AssertionError("PostgreSQL 15 is not installed (%s/%s); run scripts/setup.sh" % (PG_BIN, f))
+        if not os.path.exists("/usr/share/postgresql/15/extension/pgrouting.control"):
+            raise AssertionError("pgRouting is not installed (postgresql-15-pgrouting); run scripts/setup.sh")
+        self.dir = tempfile.mkdtemp(prefix="mashaer-pg-")
+        self.data = os.path.join(self.dir, "data")
+        self.port = _free_port()
+        self.started = False
+        self.as_root = os.getuid() == 0
+        if self.as_root:
+            os.chmod(self.dir, 0o755)
+            shutil.chown(self.dir, "postgres", "postgres")
+
+    def _run(self, args, **kw):
+        if self.as_root:
+            args = ["runuser", "-u", "postgres", "--"] + args
+        return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+    def start(self):
+        p = self._run([PG_BIN + "/initdb", "-D", self.data, "-A", "trust", "-U", "postgres"], timeout=120)
+        if p.returncode:
+            raise AssertionError("initdb failed:\n" + p.stderr[-2000:])
+        opts = ("-c listen_addresses=127.0.0.1 -p %d -c unix_socket_directories=%s -c jit=off "
+                "-c fsync=off -c max_connections=10" % (self.port, self.dir))
+        p = self._run([PG_BIN + "/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "log"), "-w", "-o", opts,
+                       "start"], timeout=120)
+        if p.returncode:
+            raise AssertionError("postgres did not start:\n" + p.stdout[-1000:] + p.stderr[-1000:])
+        self.started = True
+        return self
+
+    def stop(self):
+        if self.started:
+            self._run([PG_BIN + "/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"], timeout=60)
+            self.started = False
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def dsn(self, db):
+        return "host=127.0.0.1 port=%d dbname=%s user=postgres" % (self.port, db)
+
+    def psql(self, db, sql):
+        """Run SQL; returns the rows of the last statement as lists of strings (CSV)."""
+        p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--csv", "-t", "-h", "127.0.0.1",
+                            "-p", str(self.port), "-U", "postgres", "-d", db],
+                           input=sql, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        if p.returncode:
+            raise AssertionError("psql failed: %s\n%s" % (p.stderr[-2000:], sql[:500]))
+        return [row for row in csv.reader(io.StringIO(p.stdout)) if row]
+
+    def load(self, db, path, table, *extra):
+        """ogr2ogr a file into a table."""
+        p = subprocess.run(["ogr2ogr", "-f", "PostgreSQL", "PG:" + self.dsn(db), path, "-nln", table,
+                            "-lco", "GEOMETRY_NAME=geom", "-overwrite"] + list(extra),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        if p.returncode:
+            raise AssertionError("ogr2ogr %s failed: %s" % (path, p.stderr[-2000:]))
