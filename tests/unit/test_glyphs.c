@@ -262,10 +262,10 @@ int main(void)
         pthread_create(&th[i], NULL, render_thread, &out[i]);
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
-    for (int i = 0; i < 4; i++) {
-        CHECK(out[i].data && out[i].len == out[0].len && !memcmp(out[i].data, out[0].data, out[0].len));
+    for (int i = 0; i < 4; i++)
+        CHECK(out[i].data && out[0].data && out[i].len == out[0].len && !memcmp(out[i].data, out[0].data, out[0].len));
+    for (int i = 0; i < 4; i++)
         free(out[i].data);
-    }
 
     mapbox_glyphs__glyphs__free_unpacked(latin, NULL);
     mapbox_glyphs__glyphs__free_unpacked(ar, NULL);
