@@ -283,6 +283,18 @@ static int negotiate(msh_req *r, ogc_fmt *out)
 static void answer(msh_req *r, const char *ctype, msh_buf *b)
 {
     r->resp.cache_control = "no-cache";
+    /* fast deflate, as for tiles: pages are compressed on the request path, level 1 costs a
+     * fraction of level 6 for a little more bytes */
+    if (b->len > 1024 && msh_req_accepts_gzip(r)) {
+        r->resp.status = 200;
+        r->resp.ctype = ctype;
+        r->resp.vary_encoding = true;
+        if (msh_gzip(b->data, b->len, &r->resp.body, 1) == MSH_OK) {
+            r->resp.gzip = true;
+            return;
+        }
+        msh_buf_reset(&r->resp.body);
+    }
     msh_resp_body(r, 200, ctype, b->data, b->len);
 }
 
@@ -604,16 +616,30 @@ static bool matches(items_q *q, const msh_feature *f)
     return true;
 }
 
-/* The layer query's box in world units: the bbox parameter's, or the whole world. */
-static void query_box(const items_q *q, double box[4])
+/* Narrow a world-unit box to a lon/lat box (a hair wider: the exact test in lon/lat decides). */
+static void narrow(double box[4], const double ll[4])
+{
+    double x0, y0, x1, y1;
+    msh_lonlat_to_world(ll[0], ll[3], &x0, &y0);
+    msh_lonlat_to_world(ll[2], ll[1], &x1, &y1);
+    box[0] = fmax(box[0], x0 - 1e-12), box[1] = fmax(box[1], y0 - 1e-12);
+    box[2] = fmin(box[2], x1 + 1e-12), box[3] = fmin(box[3], y1 + 1e-12);
+}
+
+/* The layer query's box in world units: the whole world, narrowed by the bbox parameter and by
+ * a filter's S_INTERSECTS literal. An empty box means nothing can match. */
+static bool query_box(const items_q *q, double box[4])
 {
     box[0] = 0, box[1] = 0, box[2] = 1, box[3] = 1;
-    if (q->has_bbox && q->bbox[0] <= q->bbox[2]) {
-        msh_lonlat_to_world(q->bbox[0], q->bbox[3], &box[0], &box[1]);
-        msh_lonlat_to_world(q->bbox[2], q->bbox[1], &box[2], &box[3]);
-        /* a hair wider: the exact test in lon/lat decides */
-        box[0] -= 1e-12, box[1] -= 1e-12, box[2] += 1e-12, box[3] += 1e-12;
+    if (q->has_bbox && q->bbox[0] <= q->bbox[2])
+        narrow(box, q->bbox);
+    double fb[4];
+    if (q->filter && msh_cql2_bbox(q->filter, fb)) {
+        if (fb[0] > fb[2] || fb[1] > fb[3])
+            return false;
+        narrow(box, fb);
     }
+    return box[0] <= box[2] && box[1] <= box[3];
 }
 
 typedef struct {
@@ -751,14 +777,14 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
         }
     }
     double box[4];
-    query_box(&q, box);
+    bool any = query_box(&q, box);
     int z = live_zoom(l);
     /* pass 1: every match's id, for numberMatched and the page's id range */
-    if (l->vt->query(l, box, z, collect, &p1) || p1.oom) {
+    if ((any && l->vt->query(l, box, z, collect, &p1)) || p1.oom) {
         msh_resp_error(r, 500, "reading collection '%s' failed", l->info.name);
         goto out;
     }
-    if (!p1.sorted)
+    if (!p1.sorted && p1.n)
         qsort(p1.ids, p1.n, sizeof *p1.ids, cmp_u64);
     size_t k = 0;
     if (q.has_after) {
@@ -787,7 +813,7 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
             msh_resp_error(r, 500, "reading collection '%s' failed", l->info.name);
             goto out;
         }
-        if (!p1.sorted)
+        if (!p1.sorted && p2.n)
             qsort(p2.chunks, p2.n, sizeof *p2.chunks, cmp_chunk);
         if (p2.n > q.limit) { /* live data changed between the passes */
             p2.n = q.limit;

@@ -675,6 +675,48 @@ void msh_cql2_free(msh_cql2 *f)
     free(f);
 }
 
+/* The literal geometry's box when node n is S_INTERSECTS(geometry, literal) or its mirror. */
+static bool node_bbox(const msh_cql2 *f, const node *n, double out[4])
+{
+    if (n->kind != N_INTERSECTS)
+        return false;
+    const operand *a = &f->ops[n->a], *b = &f->ops[n->b];
+    const operand *lit = a->kind == O_GEOMLIT ? a : b->kind == O_GEOMLIT ? b : NULL;
+    const operand *prop = a->kind == O_GEOMPROP ? a : b->kind == O_GEOMPROP ? b : NULL;
+    if (!lit || !prop)
+        return false;
+    const msh_qgeom *g = &f->geoms[lit->geom];
+    if (!g->npts) {
+        out[0] = out[1] = 1, out[2] = out[3] = 0; /* EMPTY: an empty box, nothing matches */
+        return true;
+    }
+    memcpy(out, g->bbox, 4 * sizeof *out);
+    return true;
+}
+
+bool msh_cql2_bbox(const msh_cql2 *f, double out[4])
+{
+    const node *root = &f->nodes[f->root];
+    if (node_bbox(f, root, out))
+        return true;
+    if (root->kind != N_AND)
+        return false;
+    bool have = false;
+    for (int32_t c = root->first; c >= 0; c = f->nodes[c].next) {
+        double b[4];
+        if (!node_bbox(f, &f->nodes[c], b))
+            continue;
+        if (!have) {
+            memcpy(out, b, sizeof b);
+            have = true;
+        } else { /* every one must hold: the intersection */
+            out[0] = fmax(out[0], b[0]), out[1] = fmax(out[1], b[1]);
+            out[2] = fmin(out[2], b[2]), out[3] = fmin(out[3], b[3]);
+        }
+    }
+    return have;
+}
+
 bool msh_cql2_uses_geometry(const msh_cql2 *f)
 {
     return f->uses_geom;

@@ -48,6 +48,13 @@ bool msh_cql2_match(msh_cql2 *f, const msh_feature *feat);
 /** True when the filter looks at geometry (S_INTERSECTS). */
 bool msh_cql2_uses_geometry(const msh_cql2 *f);
 
+/**
+ * A lon/lat box (west, south, east, north) every match must meet, when the filter says so (an
+ * S_INTERSECTS with a literal at the top, or inside a top-level AND): lets the caller ask the
+ * layer's R-tree for less. False when the filter does not bound the geometry.
+ */
+bool msh_cql2_bbox(const msh_cql2 *f, double out[4]);
+
 void msh_cql2_free(msh_cql2 *f);
 
 /** LIKE matching on UTF-8 bytes: '%' any run, '_' one code point, '\' escapes the next character. */

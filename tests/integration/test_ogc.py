@@ -400,6 +400,8 @@ class Filters(unittest.TestCase, JsonError):
         self.intersects("camps", "MULTILINESTRING((39.88 21.41, 39.90 21.42),(39.95 21.35, 39.96 21.36))")
         self.intersects("assets", "GEOMETRYCOLLECTION(POINT(39.89 21.41), POLYGON((39.95 21.35, 39.97 21.35, "
                                   "39.97 21.37, 39.95 21.37, 39.95 21.35)))")
+        self.assertEqual(all_items("camps", "filter=" + q("S_INTERSECTS(geometry, POLYGON EMPTY)")), [])
+        self.assertEqual(all_items("camps", "filter=" + q("S_INTERSECTS(geometry, POINT(0 0))")), [])
         # BBOX is the same as its polygon
         a = {f["id"] for f in all_items("camps", "filter=" + q("S_INTERSECTS(geometry, BBOX(39.88,21.40,39.89,21.42))"))}
         b = self.intersects("camps", "POLYGON((39.88 21.40, 39.89 21.40, 39.89 21.42, 39.88 21.42, 39.88 21.40))")
@@ -541,6 +543,17 @@ class Items(unittest.TestCase):
         nxt = [ln["href"] for ln in first["links"] if ln["rel"] == "next"][0]
         second = get_json(nxt[len(SERVER.base):])
         self.assertEqual([f["id"] for f in second["features"]], sorted(STORE.fids("camps"))[5:10])
+
+    def test_gzip(self):
+        path = "/ogc/collections/walkways/items?limit=300&bbox=39.8,21.3,40.0,21.5"
+        plain = get(path)
+        gz = get(path, {"Accept-Encoding": "gzip"})
+        self.assertIsNone(plain.header("content-encoding"))
+        self.assertEqual(gz.header("content-encoding"), "gzip")
+        self.assertIn("Accept-Encoding", gz.header("vary", ""))
+        self.assertEqual(gzip.decompress(gz.body), plain.body)
+        self.assertLess(len(gz.body), len(plain.body))
+        self.assertEqual(json.loads(plain.body)["numberReturned"], 300)
 
     def test_one_item(self):
         rows = STORE.rows("camps")
