@@ -205,9 +205,10 @@ static void route_glyphs(msh_req *r, const char *rest)
     if (there) {
         send_cached(r, there, "application/x-protobuf", GLYPH_CACHE_CONTROL);
     } else { /* cache full: send this copy */
-        snprintf(r->resp.etag, sizeof r->resp.etag, "%s", e->etag);
-        r->resp.cache_control = GLYPH_CACHE_CONTROL;
         msh_resp_body(r, 200, "application/x-protobuf", e->plain, e->plain_len);
+        snprintf(r->resp.etag, sizeof r->resp.etag, "%.*s%s\"", (int)strlen(e->etag) - 1, e->etag,
+                 r->resp.gzip ? "-gz" : "");
+        r->resp.cache_control = GLYPH_CACHE_CONTROL;
     }
 out:
     if (e) {

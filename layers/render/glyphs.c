@@ -16,7 +16,7 @@
 #define FLATNESS 0.05         /* px: how far a flattened curve may stray from the true one */
 #define STEPS_PER_PX 32.0     /* SDF bytes per pixel of distance (sdf-glyph-foundry: 256 / radius 8) */
 #define CUTOFF 64.0           /* 0.25 * 256: the edge sits at 255 - 64 */
-#define REACH (255.0 - CUTOFF) / STEPS_PER_PX /* px beyond which outside pixels are 0 */
+#define REACH ((255.0 - CUTOFF) / STEPS_PER_PX) /* px beyond which outside pixels are 0 */
 
 typedef struct {
     char *name;
