@@ -22,7 +22,7 @@ typedef struct {
     char *name;
     char *file;
     int index; /* face index in the file */
-    int rank;  /* 0 for the font's own first family and style; higher for its other names */
+    int rank;  /* 0 for the font's first family and style name; k for its k-th pair */
 } font_entry;
 
 struct msh_glyphs {
@@ -105,10 +105,12 @@ msh_rc msh_glyphs_open(msh_glyphs **out, msh_err *err)
         if (FcPatternGetString(set->fonts[i], FC_FILE, 0, &file) != FcResultMatch)
             continue;
         FcPatternGetInteger(set->fonts[i], FC_INDEX, 0, &index);
-        /* every family name with every style name: "DejaVu Sans Book", "DejaVu Sans Condensed Book", ... */
-        for (int f = 0; !rc && FcPatternGetString(set->fonts[i], FC_FAMILY, f, &fam) == FcResultMatch; f++)
-            for (int s = 0; !rc && FcPatternGetString(set->fonts[i], FC_STYLE, s, &sty) == FcResultMatch; s++)
-                rc = add_entry(&v, &n, &cap, (const char *)fam, (const char *)sty, (const char *)file, index, f + s);
+        /* the k-th family name with the k-th style name: fontconfig pairs them so. DejaVuSansCondensed.ttf
+         * is "DejaVu Sans" "Condensed" (fontnik's name for it) and "DejaVu Sans Condensed" "Book" */
+        for (int k = 0; !rc && FcPatternGetString(set->fonts[i], FC_FAMILY, k, &fam) == FcResultMatch &&
+                        FcPatternGetString(set->fonts[i], FC_STYLE, k, &sty) == FcResultMatch;
+             k++)
+            rc = add_entry(&v, &n, &cap, (const char *)fam, (const char *)sty, (const char *)file, index, k);
     }
     if (rc) {
         msh_err_set(err, rc, "out of memory listing fonts");
