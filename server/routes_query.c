@@ -19,6 +19,7 @@
 #include "query/cql2.h"
 #include "query/qgeom.h"
 #include "routes.h"
+#include "nearcache.h"
 #include "walkreq.h"
 
 #define NEAREST_LIMIT_MAX 100
@@ -193,6 +194,52 @@ static int props_of(void *ud, const msh_feature *f)
     return 1;
 }
 
+static void put_head(msh_buf *b, const msh_layer *l, double lon, double lat, const msh_snap *o)
+{
+    msh_buf_printf(b, "{\"type\":\"FeatureCollection\",\"layer\":\"%s\",\"origin\":{\"lon\":%.7f,\"lat\":%.7f,"
+                      "\"off_network_m\":%.1f},\"features\":[", l->info.name, lon, lat, o->off_m);
+}
+
+/* One answer feature: its point, its attributes (found again by a query on its point), the distances. */
+static void put_answer(msh_buf *b, const msh_layer *l, size_t rank, uint64_t fid, double plon, double plat,
+                       double walk_m, double straight_m)
+{
+    msh_buf_printf(b, "%s{\"type\":\"Feature\",\"id\":%llu,\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+                      "[%.7f,%.7f]},\"properties\":{",
+                   rank ? "," : "", (unsigned long long)fid, plon, plat);
+    double fx, fy;
+    msh_lonlat_to_world(plon, plat, &fx, &fy);
+    double eps = 1e-12; /* lon/lat and back is not exact to the last bit */
+    double fb[4] = {fx - eps, fy - eps, fx + eps, fy + eps};
+    props_ctx P = {l, fid, b};
+    l->vt->query((msh_layer *)l, fb, l->info.maxzoom, props_of, &P);
+    msh_buf_printf(b, "\"walking_m\":%.2f,\"straight_m\":%.2f,\"rank\":%zu}}", walk_m, straight_m, rank + 1);
+}
+
+static void answer_labelled(msh_req *r, const msh_layer *l, const msh_nearset *ns, const msh_snap *o, double lon,
+                            double lat, size_t k, double max_m)
+{
+    uint32_t ids[MSH_NEAR_K];
+    double dist[MSH_NEAR_K];
+    uint32_t n = msh_knear_query(ns->kn, ns->graph, o, ids, dist);
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    put_head(&b, l, lon, lat, o);
+    size_t found = 0;
+    for (uint32_t i = 0; i < n && found < k; i++) {
+        double walk = o->off_m + dist[i];
+        if (walk > max_m)
+            break;
+        uint32_t s = ids[i];
+        put_answer(&b, l, found++, ns->fid[s], ns->lon[s], ns->lat[s], walk,
+                   msh_metres(lon, lat, ns->lon[s], ns->lat[s]));
+    }
+    msh_buf_printf(&b, "],\"numberReturned\":%zu}\n", found);
+    r->resp.cache_control = "no-store";
+    msh_resp_body(r, 200, "application/geo+json", b.data, b.len);
+    msh_buf_free(&b);
+}
+
 void msh_route_nearest(msh_req *r)
 {
     msh_err err;
@@ -240,6 +287,21 @@ void msh_route_nearest(msh_req *r)
     }
     G.g = v->graph;
     size_t k = (size_t)limit;
+    /* a static point layer: the labelled answer (server/nearcache.h) */
+    if (!strcmp(l->info.kind, "static") && !strcmp(l->info.geometry_type, "Point") && k <= MSH_NEAR_K &&
+        max_snap == MSH_WALK_SNAP_DEFAULT) {
+        msh_nearset *ns = msh_nearcache_get(msh_walknet_nearcache(r->app->walknet), v->graph, l, fs ? fs : "",
+                                            G.filter, max_snap, &err);
+        if (!ns)
+            msh_resp_error(r, 500, "%s", err.msg);
+        else
+            answer_labelled(r, l, ns, &o, lon, lat, k, max_m);
+        msh_nearset_release(ns);
+        msh_cql2_free(G.filter);
+        msh_netview_release(v);
+        msh_catalog_release(cat);
+        return;
+    }
     double wpm = msh_world_per_metre(lat), qx, qy;
     msh_lonlat_to_world(lon, lat, &qx, &qy);
     for (double R = fmin(500, max_m);; R = fmin(R * 4, max_m)) {
@@ -263,22 +325,9 @@ void msh_route_nearest(msh_req *r)
             found++;
         msh_buf b;
         msh_buf_init(&b, MSH_MAX_BODY);
-        msh_buf_printf(&b, "{\"type\":\"FeatureCollection\",\"layer\":\"%s\",\"origin\":{\"lon\":%.7f,\"lat\":%.7f,\"off_network_m\":%.1f},\"features\":[", l->info.name,
-                       lon, lat, o.off_m);
-        for (size_t i = 0; i < found; i++) {
-            const cand *c = &G.c[i];
-            msh_buf_printf(&b, "%s{\"type\":\"Feature\",\"id\":%llu,\"geometry\":{\"type\":\"Point\",\"coordinates\":"
-                               "[%.7f,%.7f]},\"properties\":{",
-                           i ? "," : "", (unsigned long long)c->fid, c->lon, c->lat);
-            /* its attributes: a query on the point's own box finds the feature again */
-            double fx, fy;
-            msh_lonlat_to_world(c->lon, c->lat, &fx, &fy);
-            double eps = 1e-12; /* lon/lat and back is not exact to the last bit */
-            double fb[4] = {fx - eps, fy - eps, fx + eps, fy + eps};
-            props_ctx P = {l, c->fid, &b};
-            l->vt->query(l, fb, l->info.maxzoom, props_of, &P);
-            msh_buf_printf(&b, "\"walking_m\":%.2f,\"straight_m\":%.2f,\"rank\":%zu}}", c->walk_m, c->straight_m, i + 1);
-        }
+        put_head(&b, l, lon, lat, &o);
+        for (size_t i = 0; i < found; i++)
+            put_answer(&b, l, i, G.c[i].fid, G.c[i].lon, G.c[i].lat, G.c[i].walk_m, G.c[i].straight_m);
         msh_buf_printf(&b, "],\"numberReturned\":%zu}\n", found);
         r->resp.cache_control = "no-store";
         msh_resp_body(r, 200, "application/geo+json", b.data, b.len);

@@ -1,6 +1,8 @@
 /* walknet.c: the current walking graph and its live costs (see walknet.h). */
 #include "walknet.h"
 
+#include "nearcache.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@ struct msh_walknet {
     msh_netview *view;
     uint64_t built_from;  /* digest of (name, version) of the layers the graph came from */
     uint64_t live_seen;   /* live state version the costs came from */
+    msh_nearcache *near;  /* nearest-feature labels per (layer, filter) */
 };
 
 static int64_t now_ms(void)
@@ -26,7 +29,9 @@ static int64_t now_ms(void)
 msh_walknet *msh_walknet_new(const char *layers, const msh_livecost_cfg *cfg)
 {
     msh_walknet *w = calloc(1, sizeof *w);
-    if (!w || !(w->layers = strdup(layers))) {
+    if (!w || !(w->layers = strdup(layers)) || !(w->near = msh_nearcache_new())) {
+        if (w)
+            free(w->layers);
         free(w);
         return NULL;
     }
@@ -49,6 +54,7 @@ void msh_walknet_free(msh_walknet *w)
     if (!w)
         return;
     msh_netview_release(w->view);
+    msh_nearcache_free(w->near);
     pthread_mutex_destroy(&w->lock);
     free(w->layers);
     free(w);
@@ -68,6 +74,7 @@ msh_netview *msh_walknet_view(msh_walknet *w)
 
 const msh_livecost_cfg *msh_walknet_cfg(const msh_walknet *w) { return &w->cfg; }
 const char *msh_walknet_layers(const msh_walknet *w) { return w->layers; }
+msh_nearcache *msh_walknet_nearcache(msh_walknet *w) { return w->near; }
 
 static void publish(msh_walknet *w, msh_netview *v)
 {

@@ -40,6 +40,8 @@ void msh_walknet_update_costs(msh_walknet *w, msh_live *live);
 msh_netview *msh_walknet_view(msh_walknet *w);
 void msh_netview_release(msh_netview *v);
 const msh_livecost_cfg *msh_walknet_cfg(const msh_walknet *w);
+/** The nearest-feature label cache (server/nearcache.h). */
+struct msh_nearcache *msh_walknet_nearcache(msh_walknet *w);
 /** The layer names it builds from. */
 const char *msh_walknet_layers(const msh_walknet *w);
 

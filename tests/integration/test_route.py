@@ -111,6 +111,16 @@ def wait_for(pred, timeout=10):
     return pred()
 
 
+def component_vertex(order):
+    """lon, lat of the first vertex of the smallest (ASC) or largest (DESC) connected part."""
+    node = PG.psql("routes", """
+        WITH c AS (SELECT * FROM pgr_connectedComponents(
+            'SELECT id, source, target, cost, cost AS reverse_cost FROM edges'))
+        SELECT v.node FROM c v JOIN (SELECT component, count(*) n FROM c GROUP BY component) s
+          ON s.component = v.component ORDER BY s.n %s, v.node LIMIT 1""" % order)[0][0]
+    return PG.psql("routes", "SELECT ST_X(the_geom), ST_Y(the_geom) FROM edges_vertices_pgr WHERE id = %s" % node)[0]
+
+
 class PgRouting(unittest.TestCase):
     def test_1000_pairs_agree_with_pgr_dijkstra(self):
         verts = PG.psql("routes", "SELECT id, ST_X(the_geom), ST_Y(the_geom) FROM edges_vertices_pgr ORDER BY id")
@@ -390,20 +400,8 @@ class RouteAnswers(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body[:300])
 
     def test_route_errors(self):
-        comps = PG.psql("routes", """
-            WITH c AS (SELECT * FROM pgr_connectedComponents(
-                'SELECT id, source, target, cost, cost AS reverse_cost FROM edges'))
-            SELECT v.node FROM c v JOIN (SELECT component, count(*) n FROM c GROUP BY component) s
-              ON s.component = v.component ORDER BY s.n ASC, v.node LIMIT 1""")
-        island = PG.psql("routes", "SELECT ST_X(the_geom), ST_Y(the_geom) FROM edges_vertices_pgr WHERE id = %s"
-                         % comps[0][0])[0]
-        big = PG.psql("routes", """
-            WITH c AS (SELECT * FROM pgr_connectedComponents(
-                'SELECT id, source, target, cost, cost AS reverse_cost FROM edges'))
-            SELECT v.node FROM c v JOIN (SELECT component, count(*) n FROM c GROUP BY component) s
-              ON s.component = v.component ORDER BY s.n DESC, v.node LIMIT 1""")
-        home = PG.psql("routes", "SELECT ST_X(the_geom), ST_Y(the_geom) FROM edges_vertices_pgr WHERE id = %s"
-                       % big[0][0])[0]
+        island = component_vertex("ASC")   # a vertex of the smallest connected part
+        home = component_vertex("DESC")    # and of the largest
         cases = [
             ({"to": "39.83,21.42"}, 400, b"'from' is required"),
             ({"from": "39.83", "to": "39.83,21.42"}, 400, b"must be lon,lat"),

@@ -7,6 +7,7 @@
 #include "check.h"
 #include "core/msh_tilemath.h"
 #include "route/graph.h"
+#include "route/knearest.h"
 
 /* ------------------------------------------------------------------ a line layer held in arrays */
 
@@ -370,6 +371,53 @@ static void test_random(void)
     msh_graph_release(g);
 }
 
+/* k nearest sources by labels against one-to-all searches from every query point */
+static void test_knearest(const msh_graph *g)
+{
+    srand(11);
+    enum { NS = 12, K = 4 };
+    msh_snap src[NS];
+    for (int i = 0; i < NS; i++) {
+        double lon = LON0 + (rand() % 1000) / 1000.0 * STEP * (N - 1), lat = LAT0 + (rand() % 1000) / 1000.0 * STEP * (N - 1);
+        CHECK(msh_graph_snap(g, lon, lat, 200, &src[i]));
+    }
+    msh_knear *kn;
+    msh_err err;
+    CHECK(msh_knear_build(g, src, NS, K, &kn, &err) == MSH_OK);
+    uint32_t nn = msh_graph_node_count(g);
+    double *cost = malloc(nn * sizeof *cost);
+    for (int q = 0; q < 40; q++) {
+        msh_snap p;
+        double lon = LON0 + (rand() % 1000) / 1000.0 * STEP * (N - 1), lat = LAT0 + (rand() % 1000) / 1000.0 * STEP * (N - 1);
+        CHECK(msh_graph_snap(g, lon, lat, 200, &p));
+        CHECK(msh_graph_reach(g, NULL, &p, 1, INFINITY, cost, &err) == MSH_OK);
+        double want[NS];
+        for (int i = 0; i < NS; i++) {
+            want[i] = src[i].off_m + msh_graph_cost_at(g, NULL, cost, &src[i]);
+            if (src[i].edge == p.edge) { /* along the shared edge */
+                double d = src[i].off_m + fabs(src[i].t - p.t) * msh_graph_edge_length(g, p.edge);
+                if (d < want[i])
+                    want[i] = d;
+            }
+        }
+        /* sort the brute-force distances */
+        for (int i = 1; i < NS; i++)
+            for (int j = i; j > 0 && want[j - 1] > want[j]; j--) {
+                double t = want[j];
+                want[j] = want[j - 1];
+                want[j - 1] = t;
+            }
+        uint32_t ids[K];
+        double dist[K];
+        uint32_t n = msh_knear_query(kn, g, &p, ids, dist);
+        CHECK(n == K);
+        for (uint32_t i = 0; i < n; i++)
+            CHECK_NEAR(dist[i], want[i], 1e-3); /* labels keep float distances */
+    }
+    free(cost);
+    msh_knear_free(kn);
+}
+
 int main(void)
 {
     test_metres();
@@ -386,6 +434,7 @@ int main(void)
     test_snap_and_same_edge(g);
     test_closures(g);
     test_incremental(g);
+    test_knearest(g);
     msh_graph_release(g);
     test_random();
     CHECK_DONE();
