@@ -363,7 +363,7 @@ static int at_one(void *ud, const msh_feature *f)
 
 typedef struct gate_ctx {
     double lon, lat, best;
-    bool found;
+    bool found, mapped; /* mapped: from the assets layer, not the live gates */
     msh_feed_rec rec;
 } gate_ctx;
 
@@ -375,11 +375,49 @@ static int nearest_gate(void *ud, const msh_live_item *it)
         G->best = d;
         G->rec = it->rec;
         G->found = true;
+        G->mapped = false;
     }
     return 0;
 }
 
 #define AT_GATE_M 300.0
+
+typedef struct asset_gate_ctx {
+    gate_ctx *G;
+    int kind, id;
+} asset_gate_ctx;
+
+/* Gates mapped as assets (kind 'gate'), when no live gate is nearer. */
+static int nearest_asset_gate(void *ud, const msh_feature *f)
+{
+    asset_gate_ctx *A = ud;
+    const msh_value *k = &f->values[A->kind], *id = &f->values[A->id];
+    if (f->geom.type != MSH_GT_POINT || k->type != MSH_FT_STRING || k->len != 4 || memcmp(k->u.s, "gate", 4) ||
+        id->type != MSH_FT_STRING || id->len > MSH_FEED_ID_MAX)
+        return 0;
+    double lon, lat;
+    msh_world_to_lonlat(f->geom.xy[0], f->geom.xy[1], &lon, &lat);
+    double d = msh_metres(A->G->lon, A->G->lat, lon, lat);
+    if (d < A->G->best) {
+        A->G->best = d;
+        memset(&A->G->rec, 0, sizeof A->G->rec);
+        memcpy(A->G->rec.id, id->u.s, id->len);
+        A->G->rec.id_len = (uint8_t)id->len;
+        A->G->rec.lon = lon;
+        A->G->rec.lat = lat;
+        A->G->found = true;
+        A->G->mapped = true;
+    }
+    return 0;
+}
+
+static int field_of(const msh_layer_info *info, const char *name, msh_ftype type)
+{
+    for (uint32_t i = 0; i < info->nfields; i++)
+        if (!strcmp(info->fields[i].name, name) && info->fields[i].type == type)
+            return (int)i;
+    return -1;
+}
 
 void msh_route_at(msh_req *r)
 {
@@ -414,7 +452,15 @@ void msh_route_at(msh_req *r)
         l->vt->query(l, box, l->info.maxzoom, at_one, &A);
         msh_buf_putc(&b, ']');
     }
-    gate_ctx G = {lon, lat, AT_GATE_M, false, {0}};
+    gate_ctx G = {lon, lat, AT_GATE_M, false, false, {0}};
+    msh_layer *assets = msh_catalog_find(cat, "assets", 6);
+    asset_gate_ctx AG = {&G, assets ? field_of(&assets->info, "kind", MSH_FT_STRING) : -1,
+                         assets ? field_of(&assets->info, "asset_id", MSH_FT_STRING) : -1};
+    if (AG.kind >= 0 && AG.id >= 0) {
+        double rad = AT_GATE_M * msh_world_per_metre(lat);
+        double gb[4] = {qx - rad, qy - rad, qx + rad, qy + rad};
+        assets->vt->query(assets, gb, assets->info.maxzoom, nearest_asset_gate, &AG);
+    }
     if (r->app->live) {
         msh_live_rdlock(r->app->live);
         msh_live_items(r->app->live, MSH_FEED_GATES, nearest_gate, &G);
@@ -423,7 +469,8 @@ void msh_route_at(msh_req *r)
     if (G.found) {
         msh_buf_printf(&b, ",\"gate\":{\"id\":\"");
         ogc_json_str(&b, G.rec.id, G.rec.id_len);
-        msh_buf_printf(&b, "\",\"distance_m\":%.1f,\"lon\":%.7f,\"lat\":%.7f}", G.best, G.rec.lon, G.rec.lat);
+        msh_buf_printf(&b, "\",\"source\":\"%s\",\"distance_m\":%.1f,\"lon\":%.7f,\"lat\":%.7f}",
+                       G.mapped ? "assets" : "live", G.best, G.rec.lon, G.rec.lat);
     } else {
         msh_buf_printf(&b, ",\"gate\":null");
     }

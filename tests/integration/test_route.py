@@ -246,8 +246,21 @@ class At(unittest.TestCase):
             pts.append((rnd.uniform(env[0], env[1]), rnd.uniform(env[2], env[3])))
         for _ in range(150):
             pts.append((rnd.uniform(39.82, 40.007), rnd.uniform(21.342, 21.4334)))
+        ds = ogr.Open(mshtest.demo_path("assets.geojson"))
+        gates = [(f.GetField("asset_id"), f.GetGeometryRef().GetX(), f.GetGeometryRef().GetY())
+                 for f in ds.GetLayer(0) if f.GetField("kind") == "gate"]
+        gates_seen = 0
         for lon, lat in pts:
             doc = get("/query/at", lon="%.8f" % lon, lat="%.8f" % lat).json()
+            # the nearest gate within 300 m, by brute force
+            near = sorted((metres(lon, lat, x, y), gid) for gid, x, y in gates)
+            near = [g for g in near if g[0] <= 300]
+            if not near or (doc["gate"] is None and near[0][0] > 299):
+                self.assertIsNone(doc["gate"])
+            elif len(near) < 2 or near[1][0] - near[0][0] > 1:
+                self.assertEqual(doc["gate"]["id"], near[0][1])
+                self.assertAlmostEqual(doc["gate"]["distance_m"], near[0][0], delta=0.01 * near[0][0] + 0.2)
+                gates_seen += 1
             p = ogr.CreateGeometryFromWkt("POINT (%.8f %.8f)" % (lon, lat))
             for layer, key in keys.items():
                 want = sorted(k for k, g in polys[layer] if g.Intersects(p))
@@ -257,6 +270,7 @@ class At(unittest.TestCase):
                     inside_camp += 1
                     self.assertIn("capacity", doc[layer][0])
         self.assertGreater(inside_camp, 100)
+        self.assertGreater(gates_seen, 5)
 
     def test_at_bad_input(self):
         for params, msg in [({}, b"'lon' is required"), ({"lon": 39.8, "lat": 95}, b"'lat' must be from"),
