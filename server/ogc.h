@@ -3,9 +3,9 @@
  * Design: routes_ogc.c owns the request: format negotiation, which collections the caller may
  * see, the query parameters (parsed by layers/query/) and the item selection, which runs the
  * layer query twice (ids of every match first, for numberMatched and the keyset page; then
- * only the page's features are written). The writers are small: JSON and GeoJSON here,
- * HTML in routes_ogc_html.c, the OpenAPI document in routes_ogc_api.c. Everything written
- * from data goes through ogc_json_str / ogc_html_str (escaping with explicit lengths).
+ * only the page's features are written). The writers are small: JSON and GeoJSON in
+ * routes_ogc_json.c, HTML in routes_ogc_html.c, the OpenAPI document in routes_ogc_api.c.
+ * Everything written from data goes through ogc_json_str / ogc_html_str (explicit lengths).
  */
 #ifndef MSH_OGC_H
 #define MSH_OGC_H
@@ -30,6 +30,9 @@ void ogc_json_str(msh_buf *b, const char *s, size_t len);
 void ogc_html_str(msh_buf *b, const char *s, size_t len);
 /** A value as JSON (null, integer, shortest round-trip number, boolean, string). */
 void ogc_json_value(msh_buf *b, const msh_value *v);
+
+/** One GeoJSON Feature: id, geometry in CRS84 (9 decimals), every field of `li` as a property. */
+void ogc_feature_json(msh_buf *b, const msh_layer_info *li, const msh_feature *f);
 
 /** The time field of a layer for `datetime` (layers/query/qs.h), -1 when none. */
 int ogc_time_field(const msh_layer *l);

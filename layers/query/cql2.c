@@ -110,6 +110,10 @@ static token lex(parser *p)
                 t.kind = T_BAD;
                 break;
             }
+            if (c == '\'' && p->s[j] == '\\' && j + 1 < p->len && p->s[j + 1] == '\'') {
+                j += 2; /* \' : one quote character (CQL2 escapeQuote) */
+                continue;
+            }
             if ((unsigned char)p->s[j] == c) {
                 if (j + 1 < p->len && (unsigned char)p->s[j + 1] == c) {
                     j += 2; /* doubled quote: one quote character */
@@ -229,6 +233,10 @@ static void unquote(parser *p, token t, uint32_t *off, uint32_t *len)
     char q = p->s[t.at];
     *off = (uint32_t)f->nstrs;
     for (size_t i = t.at + 1; i + 1 < t.at + t.len; i++) {
+        if (q == '\'' && p->s[i] == '\\' && p->s[i + 1] == '\'') {
+            f->strs[f->nstrs++] = p->s[++i]; /* \' is a quote */
+            continue;
+        }
         f->strs[f->nstrs++] = p->s[i];
         if (p->s[i] == q)
             i++;

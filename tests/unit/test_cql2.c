@@ -103,6 +103,12 @@ static void test_comparisons(void)
     CHECK(eval("name = 'Mina camp'", &p.f) == 1);
     CHECK(eval("name < 'Minb'", &p.f) == 1);
     CHECK(eval("\"name\" = 'Mina camp'", &p.f) == 1);
+    msh_value q[6] = {sv("it's"), NUL, NUL, NUL, NUL, NUL};
+    pt_feature pq;
+    make_point(&pq, 39.89, 21.41, q);
+    CHECK(eval("name = 'it''s'", &pq.f) == 1);
+    CHECK(eval("name = 'it\\'s'", &pq.f) == 1); /* CQL2's other escapeQuote */
+    CHECK(eval("name LIKE '%\\'s'", &pq.f) == 1);
     CHECK(eval("open = TRUE", &p.f) == 1);
     CHECK(eval("open = false", &p.f) == 0);
     /* 64-bit integers compare exactly, not through doubles */
