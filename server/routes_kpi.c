@@ -127,8 +127,10 @@ static void result_head(msh_buf *b, const msh_kpi_result *r, const msh_kpi_confi
 {
     char t[40];
     iso(r->t_ms, t, sizeof t);
-    msh_buf_printf(b, "{\"time\":\"%s\",\"compute_ms\":%.1f,\"zones_count\":%zu,\"network\":%s,", t, r->compute_ms,
-                   r->nzones, r->graph ? "true" : "false");
+    msh_buf_printf(b,
+                   "{\"time\":\"%s\",\"compute_ms\":%.1f,\"live_wait_ms\":%.1f,\"live_copy_ms\":%.1f,"
+                   "\"zones_count\":%zu,\"network\":%s,",
+                   t, r->compute_ms, r->live_wait_ms, r->live_copy_ms, r->nzones, r->graph ? "true" : "false");
     msh_buf_printf(b,
                    "\"config\":{\"window_h\":%g,\"interval_s\":%d,\"toilet_m\":%g,\"water_m\":%g,\"clinic_m\":%g,"
                    "\"snap_m\":%g,\"heat_c\":%g,\"cleaning_h\":%g,\"cleaning_buffer_m\":%g,\"response_target_s\":%g,"

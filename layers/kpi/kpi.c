@@ -1124,7 +1124,7 @@ static msh_layer *find_layer(const msh_catalog *cat, const char *name)
 static msh_rc compute_locked(msh_kpi *k, const msh_catalog *cat, msh_live *live, msh_graph *g, int64_t now_ms,
                              msh_kpi_result **out, msh_err *err)
 {
-    double t0 = now_mono_ms();
+    double t0 = now_mono_ms(), wait_ms = 0;
     msh_rc rc;
     if ((rc = prepare_zones(k, find_layer(cat, "service_zones"), err)) ||
         (rc = prepare_camps(k, find_layer(cat, "camps"), err)) ||
@@ -1143,13 +1143,17 @@ static msh_rc compute_locked(msh_kpi *k, const msh_catalog *cat, msh_live *live,
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
         goto out;
     }
+    double copy_ms = 0;
     if (live) {
+        double tc = now_mono_ms();
         msh_live_rdlock(live);
+        wait_ms = now_mono_ms() - tc;
         msh_live_scan(live, BASE_LEVEL, copy_cell, &lc);
         static const msh_feed F[3] = {MSH_FEED_INCIDENTS, MSH_FEED_GATES, MSH_FEED_SENSORS};
         for (lc.which = 0; lc.which < 3; lc.which++)
             msh_live_items(live, F[lc.which], copy_item, &lc);
         msh_live_unlock(live);
+        copy_ms = now_mono_ms() - tc - wait_ms;
         if (lc.fail) {
             rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
             goto out;
@@ -1289,6 +1293,8 @@ static msh_rc compute_locked(msh_kpi *k, const msh_catalog *cat, msh_live *live,
     res->hash = hash_result(res);
     atomic_init(&res->refs, 2); /* the caller's and `latest` */
     res->compute_ms = now_mono_ms() - t0;
+    res->live_wait_ms = wait_ms;
+    res->live_copy_ms = copy_ms;
     msh_kpi_result_release(k->latest);
     k->latest = res;
     *out = res;
@@ -1332,6 +1338,15 @@ msh_rc msh_kpi_fresh(msh_kpi *k, const msh_catalog *cat, msh_live *live, msh_gra
 
 /* ---- JSON ---- */
 
+double msh_kpi_published(double v)
+{
+    if (!isfinite(v) || (v == floor(v) && fabs(v) < 1e15))
+        return v;
+    char s[32];
+    snprintf(s, sizeof s, "%.6g", v);
+    return strtod(s, NULL);
+}
+
 static void num(msh_buf *b, double v)
 {
     if (!isfinite(v))
@@ -1339,7 +1354,7 @@ static void num(msh_buf *b, double v)
     else if (v == floor(v) && fabs(v) < 1e15)
         msh_buf_printf(b, "%.0f", v);
     else
-        msh_buf_printf(b, "%.6g", v);
+        msh_buf_printf(b, "%.6g", v); /* the same digits as msh_kpi_published */
 }
 
 msh_rc msh_kpi_zone_json(const msh_kpi_zone *z, msh_buf *b)

@@ -109,7 +109,9 @@ typedef struct msh_kpi_zone {
 typedef struct msh_kpi_result {
     atomic_int refs;
     int64_t t_ms;             /* when it was computed (the `now` given) */
-    double compute_ms;        /* how long the computation took */
+    double compute_ms;        /* how long the computation took, all told */
+    double live_wait_ms;      /* of which waiting for the live read lock (a writer held it) */
+    double live_copy_ms;      /* of which copying the cells and items under the read lock */
     size_t nzones;
     msh_kpi_zone *zones;      /* sorted by fid */
     msh_kpi_zone overall;
@@ -124,6 +126,9 @@ void msh_kpi_result_release(msh_kpi_result *r);
 const msh_kpi_zone *msh_kpi_result_zone(const msh_kpi_result *r, const char *id, size_t n);
 /** Fruin LoS letter of a zone's peak density, or 0 when not measured. */
 char msh_kpi_peak_los(const msh_kpi_zone *z);
+
+/** A value as published (JSON and tiles alike): whole numbers as they are, others to 6 significant digits. */
+double msh_kpi_published(double v);
 
 /** The values of one zone as a JSON object of groups ({"crowd":{...},...}), appended to b. */
 msh_rc msh_kpi_zone_json(const msh_kpi_zone *z, msh_buf *b);

@@ -51,7 +51,7 @@ static int on_zone(void *ud, const msh_feature *f)
         j->v[2] = (msh_value){MSH_FT_STRING, 1, {.s = los}};
     for (int i = 0; i < MSH_KPI_N; i++)
         if (isfinite(z->v[i]))
-            j->v[NFIXED + i] = (msh_value){MSH_FT_REAL, 0, {.d = z->v[i]}};
+            j->v[NFIXED + i] = (msh_value){MSH_FT_REAL, 0, {.d = msh_kpi_published(z->v[i])}};
     msh_feature out = {f->id, f->geom, j->v};
     return j->fn(j->ud, &out);
 }

@@ -6,7 +6,8 @@
 // and in the incidents panel, a later incident appears without a page reload (the live source
 // refreshes itself, unchanged tiles come back 304); Arabic and English labels placed from the
 // server's SDF glyphs (the RTL text plugin, served locally, shapes Arabic to presentation forms,
-// whose glyph ranges the server answers) and asset icons from its sprite; saves screenshots in
+// whose glyph ranges the server answers) and asset icons from its sprite; the KPI panel shows what
+// /kpi reports, draws its chart, drills down into a zone and colours kpi_zones; saves screenshots in
 // the work folder.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -303,6 +304,70 @@ try {
   const shot3 = path.join(work, 'viewer-labels.png');
   writeFileSync(shot3, await page.screenshot());
   console.log('screenshot: ' + shot3);
+  // KPI panel (web/kpi.js): the figures it shows are the server's /kpi, the history chart is drawn by uPlot
+  // (served from /vendor/uplot), a zone's drill-down (from the list and by a click on the map) is
+  // /kpi/zones/{id}, and the kpi_zones layer colours by the indicator picked.
+  await page.waitForFunction(() => window.mashaerKpi && window.mashaerKpi.ready, null, { timeout: 30000 });
+  await page.evaluate(() => window.mashaerKpi.refresh());
+  const kpiServer = await (await fetch(`${base}/kpi`)).json();
+  const kpiShown = await page.evaluate(() => window.mashaerKpi.state().shown);
+  for (const k of ['crowd.people', 'coverage.toilet_capacity', 'coverage.water_capacity', 'coverage.clinic_capacity',
+    'assets.share_working', 'emergency.open']) {
+    const [g, n] = k.split('.');
+    check(kpiShown['overall.' + k] === String(kpiServer.overall[g][n]),
+      `KPI panel shows overall ${k} as /kpi does: ${kpiShown['overall.' + k]} vs ${kpiServer.overall[g][n]}`);
+  }
+  check(kpiServer.overall.crowd.people > 0 && kpiServer.zones_count > 0, `/kpi counts the people posted (${kpiServer.overall.crowd.people}) in ${kpiServer.zones_count} zones`);
+  await page.waitForSelector('#kpi-chart .uplot canvas', { timeout: 15000 }).catch(() => {});
+  check(await page.evaluate(() => !!document.querySelector('#kpi-chart .uplot canvas') && typeof window.uPlot === 'function'),
+    'KPI history chart drawn by uPlot from /vendor/uplot');
+  const worst = kpiServer.zones.slice().sort((a, b) => (a.composite ?? 1e9) - (b.composite ?? 1e9))[0].zone_id;
+  await page.click(`#kpi-zone-list button[data-zone="${worst}"]`);
+  await page.waitForSelector('#kpi-zone:not([hidden]) td[data-kpi="assets.share_working"]', { timeout: 10000 }).catch(() => {});
+  const zoneServer = (await (await fetch(`${base}/kpi/zones/${worst}`)).json()).zone.kpi;
+  const zoneShown = await page.evaluate(() => window.mashaerKpi.state());
+  check(zoneShown.zone && zoneShown.zone.zone_id === worst &&
+    zoneShown.shown['zone.assets.share_working'] === String(zoneServer.assets.share_working) &&
+    zoneShown.shown['zone.coverage.camps'] === String(zoneServer.coverage.camps),
+    `drill-down of ${worst} (the lowest index, from the list) shows its /kpi/zones values: ` +
+    `assets ${zoneShown.shown['zone.assets.share_working']} (${zoneServer.assets.share_working}), ` +
+    `camps ${zoneShown.shown['zone.coverage.camps']} (${zoneServer.coverage.camps}), zone ${zoneShown.zone && zoneShown.zone.zone_id}`);
+  await page.evaluate(() => { window.mashaer.flyTo('mina'); window.mashaerKpi.colourBy('assets_share_working'); });
+  await page.waitForFunction(() => window.map.loaded() && window.map.areTilesLoaded() &&
+    window.map.queryRenderedFeatures({ layers: ['kpi-zones-fill'] }).length > 0, null, { timeout: 30000 }).catch(() => {});
+  const coloured = await page.evaluate(() => {
+    const fill = JSON.stringify(window.map.getPaintProperty('kpi-zones-fill', 'fill-color'));
+    const feats = window.map.queryRenderedFeatures({ layers: ['kpi-zones-fill'] });
+    const f = feats.find((x) => x.geometry.type === 'Polygon');
+    let click = null;
+    if (f) { // a point of the zone on screen: the middle of its box, if it is inside, else a vertex nudged in
+      const ring = f.geometry.coordinates[0];
+      const xs = ring.map((c) => c[0]), ys = ring.map((c) => c[1]);
+      const mid = [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+      const p = window.map.project(mid);
+      const hit = window.map.queryRenderedFeatures([p.x, p.y], { layers: ['kpi-zones-fill'] });
+      if (hit.length && hit[0].properties.zone_id === f.properties.zone_id) click = { x: p.x, y: p.y, zone: f.properties.zone_id };
+    }
+    return { fill, visible: window.map.getLayoutProperty('kpi-zones-fill', 'visibility'), n: feats.length,
+      values: Object.fromEntries(feats.map((x) => [x.properties.zone_id, x.properties.assets_share_working])), click };
+  });
+  check(coloured.visible === 'visible' && coloured.fill.includes('assets_share_working') && coloured.n > 0,
+    `kpi_zones shown and coloured by assets_share_working: ${coloured.n} zone features`);
+  const allZones = (await (await fetch(`${base}/kpi/zones`)).json()).zones;
+  const mismatch = allZones.filter((z) => z.zone_id in coloured.values && coloured.values[z.zone_id] !== z.kpi.assets.share_working);
+  check(Object.keys(coloured.values).length > 0 && mismatch.length === 0,
+    `kpi_zones tiles carry each zone's /kpi value (${Object.keys(coloured.values).length} zones)`);
+  if (coloured.click) {
+    const box = await page.locator('#map canvas').boundingBox();
+    await page.mouse.click(box.x + coloured.click.x, box.y + coloured.click.y);
+    await page.waitForFunction((id) => { const z = window.mashaerKpi.state().zone; return z && z.zone_id === id; },
+      coloured.click.zone, { timeout: 10000 }).catch(() => {});
+  }
+  const clicked = await page.evaluate(() => (window.mashaerKpi.state().zone || {}).zone_id);
+  check(coloured.click && clicked === coloured.click.zone, `a click on zone ${coloured.click && coloured.click.zone} on the map opens its drill-down: ${clicked}`);
+  const shot4 = path.join(work, 'viewer-kpi.png');
+  writeFileSync(shot4, await page.screenshot());
+  console.log('screenshot: ' + shot4);
   check(external.length === 0, 'still offline after the live checks');
   check(consoleErrors.length === 0, 'no console errors after the live checks: ' + consoleErrors.slice(0, 3).join(' | '));
 } catch (e) {

@@ -1,0 +1,285 @@
+/* kpi.js: the KPI panel of the operations viewer.
+ *
+ *   GET /kpi                  overall figures and each zone's composite index (every 15 s)
+ *   GET /kpi/zones/{id}       one zone's indicators (the drill-down)
+ *   GET /kpi/history          the composite over the last hours, drawn with uPlot (/vendor/uplot,
+ *                             from web/node_modules: no CDN)
+ *   kpi_zones layer           the style's "kpi-zones-fill", coloured by the indicator picked here
+ *
+ * Definitions of every figure: docs/KPIS.md. For browser tests: window.mashaerKpi.state() returns
+ * what the panel shows (raw values as the server sent them), selectZone(id) opens a drill-down,
+ * colourBy(key) recolours the zones; window.mashaerKpi.ready turns true after the first answer.
+ */
+(function () {
+  'use strict';
+
+  const REFRESH_MS = 15000;
+  const HISTORY_H = 6;
+  const LAYER = 'kpi-zones-fill';
+  const SOURCE = 'kpi';
+  // Indicators the zones can be coloured by: four stops from worst to best (or best to worst).
+  const INDICATORS = [
+    { key: 'index_composite', label: 'Service index (0-100)', stops: [0, 50, 75, 100], high: true },
+    { key: 'crowd_peak_density', label: 'Peak density (persons/m²)', stops: [0, 0.72, 1.08, 2.15], high: false },
+    { key: 'crowd_minutes_los_ef', label: 'Minutes at Fruin E/F', stops: [0, 5, 30, 120], high: false },
+    { key: 'coverage_toilet_capacity', label: 'Toilets within reach (share of capacity)', stops: [0, 0.5, 0.8, 1], high: true },
+    { key: 'coverage_water_capacity', label: 'Water within reach (share of capacity)', stops: [0, 0.5, 0.8, 1], high: true },
+    { key: 'coverage_clinic_capacity', label: 'Clinic within reach (share of capacity)', stops: [0, 0.5, 0.8, 1], high: true },
+    { key: 'emergency_open', label: 'Open incidents', stops: [0, 1, 3, 10], high: false },
+    { key: 'emergency_on_scene_p90_s', label: 'Time to scene, p90 (s)', stops: [0, 300, 480, 900], high: false },
+    { key: 'gates_utilisation', label: 'Gate utilisation', stops: [0, 0.7, 0.9, 1.2], high: false },
+    { key: 'environment_hours_above_heat', label: 'Hours above the heat threshold', stops: [0, 1, 3, 6], high: false },
+    { key: 'assets_share_working', label: 'Assets working (share)', stops: [0, 0.8, 0.9, 1], high: true },
+    { key: 'cleaning_share_covered', label: 'Cleaning routes swept (share)', stops: [0, 0.5, 0.8, 1], high: true }
+  ];
+  const RAMP = ['#d7191c', '#fdae61', '#a6d96a', '#1a9641']; // worst .. best
+  // The overall figures shown in the panel: [group, name, label, unit]
+  const HEADLINE = [
+    ['index', 'composite', 'Service index', '/100'],
+    ['crowd', 'people', 'People tracked', ''],
+    ['crowd', 'peak_los', 'Peak level of service', ''],
+    ['crowd', 'minutes_los_ef', 'Minutes at E/F (window)', 'min'],
+    ['coverage', 'toilet_capacity', 'Toilets within reach', '%'],
+    ['coverage', 'water_capacity', 'Water within reach', '%'],
+    ['coverage', 'clinic_capacity', 'Clinic within reach', '%'],
+    ['emergency', 'open', 'Open incidents', ''],
+    ['emergency', 'on_scene_p50_s', 'Time to scene p50', 's'],
+    ['emergency', 'on_scene_p90_s', 'Time to scene p90', 's'],
+    ['gates', 'utilisation', 'Gate utilisation', '%'],
+    ['environment', 'temperature_max', 'Hottest sensor', '°C'],
+    ['assets', 'share_working', 'Assets working', '%'],
+    ['cleaning', 'share_covered', 'Routes swept', '%']
+  ];
+
+  const state = { overall: null, zones: [], zone: null, zoneId: null, indicator: INDICATORS[0].key, error: '' };
+  let overallChart = null;
+  let zoneChart = null;
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+
+  function fmt(v, unit) {
+    if (v === null || v === undefined) return '—';
+    if (typeof v === 'string') return v;
+    if (unit === '%') return (v * 100).toFixed(1) + ' %';
+    const s = Math.abs(v) >= 100 || Number.isInteger(v) ? Math.round(v).toLocaleString('en') : v.toFixed(2);
+    return unit && unit !== '/100' ? s + ' ' + unit : s;
+  }
+
+  function getJSON(url) {
+    return fetch(url, { cache: 'no-store' }).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) throw new Error(body.error || ('HTTP ' + r.status));
+        return body;
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ panel
+
+  const section = document.createElement('section');
+  section.className = 'kpi-section';
+  section.setAttribute('aria-labelledby', 'kpi-heading');
+  section.innerHTML =
+    '<h2 id="kpi-heading"><span>Service KPIs</span> <span lang="ar" dir="rtl">مؤشرات الأداء</span></h2>' +
+    '<div id="kpi-status" class="kpi-status muted">Loading…</div>' +
+    '<dl id="kpi-overall" class="kpi-figures"></dl>' +
+    '<div id="kpi-chart" class="kpi-chart" aria-label="Service index over the last hours"></div>' +
+    '<label class="kpi-pick">Colour zones by <select id="kpi-indicator"></select></label>' +
+    '<div id="kpi-legend" class="kpi-legend"></div>' +
+    '<ol id="kpi-zone-list" class="kpi-zone-list"></ol>' +
+    '<div id="kpi-zone" class="kpi-zone" hidden></div>';
+  const body = document.getElementById('panel-body');
+  const layersSection = body && body.querySelector('section[aria-labelledby="layers-heading"]');
+  if (body) body.insertBefore(section, layersSection || null);
+
+  const select = section.querySelector('#kpi-indicator');
+  INDICATORS.forEach(function (ind) {
+    const o = document.createElement('option');
+    o.value = ind.key;
+    o.textContent = ind.label;
+    select.appendChild(o);
+  });
+  select.addEventListener('change', function () { colourBy(select.value); });
+
+  function renderOverall() {
+    const dl = section.querySelector('#kpi-overall');
+    if (!state.overall) return;
+    dl.innerHTML = HEADLINE.map(function (h) {
+      const v = (state.overall[h[0]] || {})[h[1]];
+      return '<div><dt>' + esc(h[2]) + '</dt><dd data-kpi="' + h[0] + '.' + h[1] + '" data-raw="' +
+        esc(v === null || v === undefined ? '' : v) + '">' + esc(fmt(v, h[3])) + '</dd></div>';
+    }).join('');
+  }
+
+  function renderZoneList() {
+    const ol = section.querySelector('#kpi-zone-list');
+    const zones = state.zones.slice().sort(function (a, b) {
+      return (a.composite === null ? 1e9 : a.composite) - (b.composite === null ? 1e9 : b.composite);
+    });
+    ol.innerHTML = zones.map(function (z) {
+      return '<li><button type="button" data-zone="' + esc(z.zone_id) + '"><span class="kpi-los los-' +
+        esc(z.peak_los || 'x') + '">' + esc(z.peak_los || '–') + '</span> ' + esc(z.name || z.zone_id) +
+        ' <b data-raw="' + esc(z.composite === null ? '' : z.composite) + '">' + esc(fmt(z.composite)) +
+        '</b></button></li>';
+    }).join('');
+  }
+  section.querySelector('#kpi-zone-list').addEventListener('click', function (e) {
+    const b = e.target.closest('button[data-zone]');
+    if (b) selectZone(b.getAttribute('data-zone'));
+  });
+
+  function renderZone() {
+    const div = section.querySelector('#kpi-zone');
+    const z = state.zone;
+    if (!z) {
+      div.hidden = true;
+      return;
+    }
+    div.hidden = false;
+    const groups = Object.keys(z.kpi);
+    div.innerHTML = '<h3>' + esc(z.name || z.zone_id) + ' <small>' + esc(z.zone_id) + '</small>' +
+      '<button type="button" class="kpi-close" aria-label="Close">×</button></h3>' +
+      '<div id="kpi-zone-chart" class="kpi-chart"></div>' +
+      groups.map(function (g) {
+        const vals = z.kpi[g];
+        return '<table class="kpi-table"><caption>' + esc(g) + '</caption>' + Object.keys(vals).map(function (k) {
+          const v = vals[k];
+          return '<tr><th>' + esc(k.replace(/_/g, ' ')) + '</th><td data-kpi="' + esc(g + '.' + k) + '" data-raw="' +
+            esc(v === null ? '' : v) + '">' + esc(fmt(v)) + '</td></tr>';
+        }).join('') + '</table>';
+      }).join('');
+    div.querySelector('.kpi-close').addEventListener('click', function () {
+      state.zone = null;
+      state.zoneId = null;
+      renderZone();
+    });
+    drawHistory('#kpi-zone-chart', z.zone_id, function (c) { zoneChart = c; }, zoneChart);
+  }
+
+  // ------------------------------------------------------------------ charts (uPlot)
+
+  function drawHistory(sel, zoneId, keep, old) {
+    const el = section.querySelector(sel);
+    if (!el || typeof uPlot !== 'function') return;
+    const to = new Date();
+    const from = new Date(to.getTime() - HISTORY_H * 3600 * 1000);
+    const q = '?from=' + from.toISOString().replace(/\.\d+Z$/, 'Z') + '&to=' + to.toISOString().replace(/\.\d+Z$/, 'Z') +
+      '&step=60' + (zoneId ? '&zone=' + encodeURIComponent(zoneId) : '');
+    getJSON('/kpi/history' + q).then(function (doc) {
+      const xs = [], comp = [], peak = [];
+      doc.points.forEach(function (p) {
+        xs.push(p.t_ms / 1000);
+        comp.push(p.kpi.index.composite);
+        peak.push(p.kpi.crowd.peak_density);
+      });
+      if (old) old.destroy();
+      el.innerHTML = '';
+      const chart = new uPlot({
+        width: Math.max(200, el.clientWidth || 280),
+        height: 120,
+        legend: { show: true },
+        scales: { x: { time: true }, idx: { range: [0, 100] } },
+        axes: [{}, { scale: 'idx', size: 36 }, { scale: 'd', side: 1, size: 36, grid: { show: false } }],
+        series: [{}, { label: 'index', scale: 'idx', stroke: '#1a9641', width: 2 },
+                 { label: 'peak p/m²', scale: 'd', stroke: '#d7191c', width: 1 }]
+      }, [xs, comp, peak], el);
+      el.setAttribute('data-points', String(xs.length));
+      keep(chart);
+    }).catch(function (e) {
+      el.textContent = 'History unavailable: ' + e.message;
+    });
+  }
+
+  // ------------------------------------------------------------------ map colouring
+
+  // Recolour the zones by `key`; show the layer too unless `show` is false (the colouring at start).
+  function colourBy(key, show) {
+    const ind = INDICATORS.find(function (i) { return i.key === key; }) || INDICATORS[0];
+    state.indicator = ind.key;
+    select.value = ind.key;
+    const colours = ind.high ? RAMP : RAMP.slice().reverse();
+    const expr = ['interpolate', ['linear'], ['get', ind.key]];
+    ind.stops.forEach(function (s, i) { expr.push(s, colours[i]); });
+    section.querySelector('#kpi-legend').innerHTML = ind.stops.map(function (s, i) {
+      return '<span><i style="background:' + colours[i] + '"></i>' + esc(fmt(s)) + '</span>';
+    }).join('') + '<span><i style="background:#9e9e9e"></i>not measured</span>';
+    const map = window.map;
+    if (!map || !map.getLayer(LAYER)) return;
+    map.setPaintProperty(LAYER, 'fill-color',
+      ['case', ['==', ['typeof', ['get', ind.key]], 'number'], expr, '#9e9e9e']);
+    if (show === false) return;
+    if (window.mashaer && window.mashaer.setGroupVisible) window.mashaer.setGroupVisible('kpi_zones', true);
+    else map.setLayoutProperty(LAYER, 'visibility', 'visible');
+  }
+
+  // ------------------------------------------------------------------ data
+
+  function selectZone(id) {
+    state.zoneId = id;
+    return getJSON('/kpi/zones/' + encodeURIComponent(id)).then(function (doc) {
+      if (state.zoneId !== id) return;
+      state.zone = doc.zone;
+      renderZone();
+    }).catch(function (e) {
+      state.error = e.message;
+      section.querySelector('#kpi-status').textContent = 'Zone ' + id + ': ' + e.message;
+    });
+  }
+
+  function refresh() {
+    return getJSON('/kpi').then(function (doc) {
+      state.overall = doc.overall;
+      state.zones = doc.zones;
+      state.time = doc.time;
+      state.error = '';
+      section.querySelector('#kpi-status').textContent = 'As of ' + doc.time.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') +
+        (doc.network ? '' : ' (no walking network: coverage not measured)');
+      renderOverall();
+      renderZoneList();
+      drawHistory('#kpi-chart', null, function (c) { overallChart = c; }, overallChart);
+      if (state.zoneId) selectZone(state.zoneId);
+      const map = window.map;
+      if (map && map.getSource(SOURCE) && typeof map.refreshTiles === 'function' && map.isSourceLoaded(SOURCE))
+        map.refreshTiles(SOURCE);
+      window.mashaerKpi.ready = true;
+    }).catch(function (e) {
+      state.error = e.message;
+      section.querySelector('#kpi-status').textContent = 'KPIs unavailable: ' + e.message;
+    });
+  }
+
+  function onMapReady(map) {
+    map.on('click', LAYER, function (e) {
+      const f = e.features && e.features[0];
+      if (f && f.properties && f.properties.zone_id) selectZone(f.properties.zone_id);
+    });
+    if (map.isStyleLoaded()) colourBy(state.indicator, false);
+    else map.once('load', function () { colourBy(state.indicator, false); });
+  }
+
+  window.mashaerKpi = {
+    ready: false,
+    state: function () {
+      const shown = {};
+      section.querySelectorAll('[data-kpi]').forEach(function (el) {
+        shown[(el.closest('#kpi-zone') ? 'zone.' : 'overall.') + el.getAttribute('data-kpi')] = el.getAttribute('data-raw');
+      });
+      return { overall: state.overall, zones: state.zones, zone: state.zone, indicator: state.indicator, shown: shown,
+        error: state.error };
+    },
+    selectZone: selectZone,
+    colourBy: colourBy,
+    refresh: refresh
+  };
+
+  (function waitForMap() {
+    if (window.map && typeof window.map.on === 'function') onMapReady(window.map);
+    else setTimeout(waitForMap, 100);
+  })();
+  refresh();
+  setInterval(function () { if (!document.hidden) refresh(); }, REFRESH_MS);
+})();
