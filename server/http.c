@@ -231,8 +231,10 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp.ctype);
     if (r->resp.gzip)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    if (r->resp.vary_encoding)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    if (r->resp.vary_encoding || r->resp.vary_accept)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+                                !r->resp.vary_accept ? "Accept-Encoding"
+                                : r->resp.vary_encoding ? "Accept-Encoding, Accept" : "Accept");
     if (r->resp.etag[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->resp.etag);
     if (r->resp.cache_control)

@@ -34,6 +34,7 @@ typedef struct msh_resp {
     void (*stream_free)(void *cls);
     void *stream_cls;
     bool vary_encoding;
+    bool vary_accept;  /* the body depends on the Accept header too (OGC f=json|html negotiation) */
 } msh_resp;
 
 typedef struct msh_req {

@@ -813,8 +813,9 @@ void msh_route_ogc(msh_req *r, const char *rest)
     } else {
         msh_resp_error(r, 404, "no such OGC API resource '%.80s' (see /ogc)", rest);
     }
-    if (c.ops || fmt == FMT_HTML)
-        r->resp.cache_control = c.ops ? "private, no-cache" : r->resp.cache_control;
+    if (c.ops && r->resp.status == 200)
+        r->resp.cache_control = "private, no-cache"; /* what an ops token sees is not for shared caches */
     r->resp.vary_encoding = true;
+    r->resp.vary_accept = !msh_req_arg(r, "f"); /* negotiated from Accept unless f= chose */
     msh_catalog_release(c.cat);
 }

@@ -620,6 +620,7 @@ class Html(unittest.TestCase):
         self.assertIn("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;", body)
         self.assertIn('<td dir="auto">مخيم الحجاج ١٢</td>', body)
         self.assertEqual(get("/ogc/collections/notes/items?f=html").body, r.body)
+        self.assertIn("Accept", [v.strip() for v in r.header("vary", "").split(",")])
         j = get("/ogc/collections/notes/items", {"Accept": "application/geo+json"})
         self.assertEqual(j.header("content-type"), "application/geo+json")
         for path in ("/ogc?f=html", "/ogc/collections?f=html", "/ogc/collections/camps?f=html",
