@@ -838,12 +838,26 @@ static inline size_t utf8_len(unsigned char c)
 
 bool msh_cql2_like(const char *s, size_t slen, const char *pat, size_t plen)
 {
+    /* A pattern needing more characters than the text has cannot match: checking first keeps a
+     * hostile pattern ('%a%a%a...' of 16 KiB) from costing length x length on every feature. */
+    size_t need = 0;
+    for (size_t i = 0; i < plen; i++) {
+        if (pat[i] == '%')
+            continue;
+        if (pat[i] == '\\' && i + 1 < plen)
+            i++;
+        need++;
+    }
+    if (need > slen)
+        return false;
     size_t si = 0, pi = 0, star_p = (size_t)-1, star_s = 0;
     while (si < slen) {
         if (pi < plen) {
             char c = pat[pi];
             if (c == '%') {
-                star_p = ++pi;
+                while (pi < plen && pat[pi] == '%')
+                    pi++; /* a run of '%' is one */
+                star_p = pi;
                 star_s = si;
                 continue;
             }

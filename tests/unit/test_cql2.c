@@ -167,6 +167,20 @@ static void test_advanced(void)
     CHECK(!msh_cql2_like("", 0, "_", 1));
     CHECK(msh_cql2_like("aaaaaaaaaaaaaaaaaaaaaaaab", 25, "%a%a%a%a%b", 10));
     CHECK(!msh_cql2_like("aaaaaaaaaaaaaaaaaaaaaaaaa", 25, "%a%a%a%a%b", 10));
+    CHECK(msh_cql2_like("ab", 2, "%%%%a%%%%b%%%%", 14));
+    CHECK(!msh_cql2_like("ab", 2, "a_b", 3));
+    CHECK(msh_cql2_like("منى", strlen("منى"), "___", 3)); /* 3 letters, 6 bytes */
+    /* a hostile pattern against a long text: refused by length or matched quickly */
+    char text[4001], pat[8001];
+    memset(text, 'a', 4000);
+    text[4000] = 0;
+    for (int i = 0; i < 4000; i++) {
+        pat[2 * i] = '%';
+        pat[2 * i + 1] = 'a';
+    }
+    pat[8000] = 'b';
+    CHECK(!msh_cql2_like(text, 4000, pat, 8001));
+    CHECK(msh_cql2_like(text, 4000, pat, 8000));
 }
 
 static void test_errors(void)
