@@ -602,6 +602,7 @@
   }
 
   map.on('click', function (e) {
+    if (window.mashaerRoute && window.mashaerRoute.picking()) return; // route.js takes this click
     const feats = featuresAt(e.point, 4);
     if (!feats.length) {
       popup.remove();
