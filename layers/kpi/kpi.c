@@ -412,7 +412,8 @@ static msh_rc prepare_zones(msh_kpi *k, msh_layer *zl, msh_err *err)
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
     if (rc)
         return rc;
-    qsort(k->zones, k->nzones, sizeof *k->zones, cmp_zone_fid);
+    if (k->nzones)
+        qsort(k->zones, k->nzones, sizeof *k->zones, cmp_zone_fid);
     if ((rc = build_grid(k, err)))
         return rc;
     k->zones_layer = msh_layer_retain(zl);
@@ -1040,8 +1041,10 @@ static void finish_zone(const msh_kpi *k, acc_t *a, msh_kpi_zone *z, bool live, 
         v[MSH_KPI_OPEN] = a->open;
         for (int s = 0; s < 5; s++)
             v[MSH_KPI_SEV_INFO + s] = a->sev[s];
-        qsort(a->on_scene, a->n_on, sizeof(double), cmp_double);
-        qsort(a->resolved, a->n_res, sizeof(double), cmp_double);
+        if (a->n_on) /* qsort wants a real pointer even for none */
+            qsort(a->on_scene, a->n_on, sizeof(double), cmp_double);
+        if (a->n_res)
+            qsort(a->resolved, a->n_res, sizeof(double), cmp_double);
         v[MSH_KPI_ON_SCENE_P50] = msh_kpi_percentile(a->on_scene, a->n_on, 0.5);
         v[MSH_KPI_ON_SCENE_P90] = msh_kpi_percentile(a->on_scene, a->n_on, 0.9);
         v[MSH_KPI_RESOLVED_P50] = msh_kpi_percentile(a->resolved, a->n_res, 0.5);
