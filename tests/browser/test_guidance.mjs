@@ -83,7 +83,7 @@ try {
   const shown = server1.properties.length_m >= 1000 ? km + ' km' : Math.round(server1.properties.length_m) + ' m';
   check(st.text.includes(shown) && st.text.includes('on foot'), `the panel says "${shown} … on foot": ${st.text.slice(0, 80)}`);
   await page.waitForFunction(() => window.map.queryRenderedFeatures({ layers: ['guide-route-line'] }).length > 0,
-    null, { timeout: 10000 }).catch(() => {});
+    null, { timeout: 30000 }).catch(() => {});
   const drawn = await page.evaluate(() => window.map.queryRenderedFeatures({ layers: ['guide-route-line'] }).length);
   check(drawn > 0, `the route is drawn (${drawn} rendered pieces)`);
 
@@ -96,7 +96,7 @@ try {
   });
   check(r.status === 200, 'incident posted');
   let moved = null;
-  for (let i = 0; i < 40 && !moved; i++) {
+  for (let i = 0; i < 120 && !moved; i++) {
     await new Promise((res) => setTimeout(res, 250));
     const s2 = await page.evaluate(() => window.mashaerRoute.setEnd(window.mashaerRoute.state().end)
       .then(() => window.mashaerRoute.state()));
@@ -115,7 +115,7 @@ try {
   const iso = await page.evaluate(() => window.mashaerRoute.isochrone(10).then(() => window.mashaerRoute.state().iso));
   check(iso && iso.area_m2 > 100000, `isochrone of ${iso && Math.round(iso.area_m2)} m2`);
   await page.waitForFunction(() => window.map.queryRenderedFeatures({ layers: ['guide-iso-fill'] }).length > 0,
-    null, { timeout: 10000 }).catch(() => {});
+    null, { timeout: 30000 }).catch(() => {});
   check(await page.evaluate(() => window.map.queryRenderedFeatures({ layers: ['guide-iso-fill'] }).length > 0), 'the isochrone is drawn');
 
   // a point off the network: the panel shows the server's reason
