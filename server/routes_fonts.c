@@ -146,10 +146,17 @@ static void route_glyphs(msh_req *r, const char *rest)
         msh_resp_error(r, 503, "fonts unavailable: %s", s->glyphs_err);
         return;
     }
-    char key[MSH_GLYPH_MAX_STACK * MSH_FONTPATH_NAME_MAX + 16];
-    size_t kl = 0;
+    const char *names[MSH_GLYPH_MAX_STACK];
     for (size_t i = 0; i < fp.n; i++)
-        kl += (size_t)snprintf(key + kl, sizeof key - kl, "%s%s", i ? "," : "", fp.names[i]);
+        names[i] = fp.names[i];
+    /* keyed by the fonts drawn, not the names asked: unknown or repeated names make no new entry */
+    char key[MSH_GLYPH_MAX_STACK * MSH_FONTPATH_NAME_MAX + 16];
+    msh_rc rc = msh_glyphs_stack(g, names, fp.n, key, sizeof key - 8, &err);
+    if (rc) {
+        msh_resp_error(r, msh_err_http_status(rc), "%s", err.msg);
+        return;
+    }
+    size_t kl = strlen(key);
     snprintf(key + kl, sizeof key - kl, "/%u", fp.start);
     unsigned bucket = (unsigned)(fnv1a(key, strlen(key), 1469598103934665603ULL) % NBUCKETS);
 
@@ -163,14 +170,11 @@ static void route_glyphs(msh_req *r, const char *rest)
         return;
     }
 
-    const char *names[MSH_GLYPH_MAX_STACK];
-    for (size_t i = 0; i < fp.n; i++)
-        names[i] = fp.names[i];
     msh_buf pbf, gz;
     msh_buf_init(&pbf, (size_t)16 << 20);
     msh_buf_init(&gz, (size_t)16 << 20);
     entry *e = NULL;
-    msh_rc rc = msh_glyphs_range(g, names, fp.n, fp.start, &pbf, &err);
+    rc = msh_glyphs_range(g, names, fp.n, fp.start, &pbf, &err);
     if (rc) {
         msh_resp_error(r, msh_err_http_status(rc), "%s", err.msg);
         goto out;

@@ -432,33 +432,67 @@ static bool is_bold(const char *name)
     return strstr(name, "Bold") != NULL;
 }
 
+/* Add `e` to use[] unless it is NULL or already there. */
+static void use_once(const font_entry **use, size_t *n, const font_entry *e)
+{
+    for (size_t i = 0; e && i < *n; i++)
+        if (use[i] == e)
+            return;
+    if (e)
+        use[(*n)++] = e;
+}
+
+/* The installed fonts of a stack, each once, in order (*nknown of them), then the fallbacks. */
+static msh_rc resolve(const msh_glyphs *g, const char *const *names, size_t n, const font_entry **use, size_t *nuse,
+                      size_t *nknown, msh_err *err)
+{
+    *nuse = 0;
+    if (n < 1 || n > MSH_GLYPH_MAX_STACK)
+        return msh_err_set(err, MSH_EINVAL, "a fontstack has 1 to %d font names", MSH_GLYPH_MAX_STACK);
+    for (size_t i = 0; i < n; i++)
+        use_once(use, nuse, find(g, names[i]));
+    *nknown = *nuse;
+    if (!*nuse)
+        return msh_err_set(err, MSH_ENOTFOUND, "no installed font named '%s'%s (see /fonts.json)", names[0],
+                           n > 1 ? " or any other name in the stack" : "");
+    bool bold = is_bold(use[0]->name);
+    use_once(use, nuse, find(g, bold ? "Noto Sans Arabic Bold" : "Noto Sans Arabic Regular"));
+    use_once(use, nuse, find(g, bold ? "DejaVu Sans Bold" : "DejaVu Sans Book"));
+    return MSH_OK;
+}
+
+msh_rc msh_glyphs_stack(const msh_glyphs *g, const char *const *names, size_t n, char *out, size_t cap, msh_err *err)
+{
+    const font_entry *use[MAX_FACES];
+    size_t nuse, nknown, len = 0;
+    msh_rc rc = resolve(g, names, n, use, &nuse, &nknown, err);
+    if (rc)
+        return rc;
+    if (cap)
+        out[0] = 0;
+    for (size_t i = 0; i < nknown; i++) {
+        int w = snprintf(out + len, cap - len, "%s%s", i ? "," : "", use[i]->name);
+        if (w < 0 || (size_t)w >= cap - len)
+            return msh_err_set(err, MSH_ETOOBIG, "fontstack name longer than %zu bytes", cap);
+        len += (size_t)w;
+    }
+    return MSH_OK;
+}
+
 msh_rc msh_glyphs_range(const msh_glyphs *g, const char *const *names, size_t n, unsigned start, msh_buf *out,
                         msh_err *err)
 {
     if (start % 256 || start > 65280)
         return msh_err_set(err, MSH_EINVAL, "a glyph range starts at a multiple of 256 up to 65280, not %u", start);
-    if (n < 1 || n > MSH_GLYPH_MAX_STACK)
-        return msh_err_set(err, MSH_EINVAL, "a fontstack has 1 to %d font names", MSH_GLYPH_MAX_STACK);
     const font_entry *use[MAX_FACES];
-    size_t nuse = 0;
-    for (size_t i = 0; i < n; i++) {
-        const font_entry *e = find(g, names[i]);
-        if (e)
-            use[nuse++] = e;
-    }
-    if (!nuse)
-        return msh_err_set(err, MSH_ENOTFOUND, "no installed font named '%s'%s (see /fonts.json)", names[0],
-                           n > 1 ? " or any other name in the stack" : "");
-    bool bold = is_bold(use[0]->name);
-    const char *fallbacks[2] = {bold ? "Noto Sans Arabic Bold" : "Noto Sans Arabic Regular",
-                                bold ? "DejaVu Sans Bold" : "DejaVu Sans Book"};
-    for (int i = 0; i < 2; i++) {
-        const font_entry *e = find(g, fallbacks[i]);
-        if (e)
-            use[nuse++] = e;
-    }
+    size_t nuse, nknown;
+    char joined[MSH_GLYPH_MAX_STACK * 256];
+    msh_rc rc = resolve(g, names, n, use, &nuse, &nknown, err);
+    if (!rc)
+        rc = msh_glyphs_stack(g, names, n, joined, sizeof joined, err);
+    if (rc)
+        return rc;
 
-    msh_rc rc = MSH_OK;
     FT_Library lib = NULL;
     FT_Face faces[MAX_FACES] = {0};
     outline o = {0};
@@ -479,11 +513,7 @@ msh_rc msh_glyphs_range(const msh_glyphs *g, const char *const *names, size_t n,
     }
     int ascender = (int)(faces[0]->size->metrics.ascender / 64);
 
-    char joined[1024], range[32];
-    size_t jl = 0;
-    joined[0] = 0;
-    for (size_t i = 0; i < n && jl < sizeof joined; i++)
-        jl += (size_t)snprintf(joined + jl, sizeof joined - jl, "%s%s", i ? "," : "", names[i]);
+    char range[32];
     snprintf(range, sizeof range, "%u-%u", start, start + 255);
     rc = put_bytes(&stack, 1, joined, strlen(joined));
     if (!rc)

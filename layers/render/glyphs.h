@@ -46,10 +46,18 @@ const char *msh_glyphs_name(const msh_glyphs *g, size_t i);
 const char *msh_glyphs_file(const msh_glyphs *g, const char *name);
 
 /**
+ * The stack as it is drawn: its installed names (unknown ones dropped, repeats dropped), joined
+ * with "," into `out` (cap bytes). Two requests with the same result get the same glyphs, so it
+ * is the key to cache them under. None installed: MSH_ENOTFOUND; 0 or too many names: MSH_EINVAL.
+ */
+msh_rc msh_glyphs_stack(const msh_glyphs *g, const char *const *names, size_t n, char *out, size_t cap,
+                        msh_err *err);
+
+/**
  * Render the glyph range start..start+255 (start a multiple of 256, at most 65280) of the
  * stack `names` (n names, 1..MSH_GLYPH_MAX_STACK) into `out` (appended) as a glyphs protobuf
- * whose fontstack is named by the names joined with ",". Unknown names are skipped; when none
- * is known: MSH_ENOTFOUND. Code points no font has are left out. Bad start: MSH_EINVAL.
+ * whose fontstack name is msh_glyphs_stack's. Unknown names are skipped; when none is known:
+ * MSH_ENOTFOUND. Code points no font has are left out. Bad start: MSH_EINVAL.
  */
 msh_rc msh_glyphs_range(const msh_glyphs *g, const char *const *names, size_t n, unsigned start, msh_buf *out,
                         msh_err *err);

@@ -215,10 +215,14 @@ class Glyphs(unittest.TestCase):
 
     def test_unknown_names(self):
         assert_error(self, SERVER.get("/fonts/No%20Such%20Font/0-255.pbf"), 404, "No Such Font", "/fonts.json")
-        # an unknown name in a stack is skipped
+        # an unknown name in a stack is skipped: the same glyphs (and cache entry) as the stack without it
         r = SERVER.get("/fonts/No%20Such%20Font,DejaVu%20Sans%20Book/0-255.pbf")
         self.assertEqual(r.status, 200)
-        self.assertIn(ord("A"), decode_glyphs(r.body)[0][2])
+        name, _, glyphs = decode_glyphs(r.body)[0]
+        self.assertEqual(name, "DejaVu Sans Book")
+        self.assertIn(ord("A"), glyphs)
+        plain = SERVER.get("/fonts/DejaVu%20Sans%20Book,Nope,DejaVu%20Sans%20Book/0-255.pbf")
+        self.assertEqual((plain.body, plain.header("etag")), (r.body, r.header("etag")))
 
     def test_bad_ranges(self):
         for rng in ("0-300.pbf", "1-256.pbf", "256-255.pbf", "99999999-100000254.pbf", "65536-65791.pbf", "00-255.pbf",

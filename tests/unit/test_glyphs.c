@@ -44,7 +44,9 @@ static MapboxGlyphs__Glyphs *range(const char *stack, unsigned start)
         char want[32];
         snprintf(want, sizeof want, "%u-%u", start, start + 255);
         CHECK(g->n_stacks == 1 && !strcmp(g->stacks[0]->range, want));
-        CHECK(g->n_stacks == 1 && !strcmp(g->stacks[0]->name, stack));
+        char drawn[1024];
+        CHECK(msh_glyphs_stack(G, names, n, drawn, sizeof drawn, NULL) == MSH_OK);
+        CHECK(g->n_stacks == 1 && !strcmp(g->stacks[0]->name, drawn));
     }
     return g;
 }
@@ -241,7 +243,13 @@ int main(void)
         mapbox_glyphs__glyphs__free_unpacked(q, NULL);
     }
 
-    /* unknown names: skipped in a stack, an error alone */
+    /* unknown names: skipped in a stack, an error alone; repeats dropped */
+    char drawn[256];
+    const char *mixed_names[] = {"No Such Font", "DejaVu Sans Book", "Nope", "DejaVu Sans Book", "DejaVu Sans Bold"};
+    CHECK(msh_glyphs_stack(G, mixed_names, 5, drawn, sizeof drawn, NULL) == MSH_OK &&
+          !strcmp(drawn, "DejaVu Sans Book,DejaVu Sans Bold"));
+    CHECK(msh_glyphs_stack(G, mixed_names, 1, drawn, sizeof drawn, NULL) == MSH_ENOTFOUND);
+    CHECK(msh_glyphs_stack(G, mixed_names, 5, drawn, 10, NULL) == MSH_ETOOBIG);
     MapboxGlyphs__Glyphs *part = range("No Such Font,DejaVu Sans Book", 0);
     CHECK(glyph(part, 'A') && a && glyph(part, 'A')->advance == a->advance);
     const char *nope[] = {"No Such Font"};
