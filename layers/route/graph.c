@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_hash.h"
 #include "core/msh_tilemath.h"
 
 #define WGS84_A 6378137.0
@@ -42,16 +43,6 @@ static uint64_t vkey(double lon, double lat)
     return ((uint64_t)(uint32_t)(int32_t)qx << 32) | (uint32_t)(int32_t)qy;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
-
 typedef struct vtab {
     uint64_t *keys;
     uint32_t *uses; /* how many line vertices have this key (ends count twice) */
@@ -83,7 +74,7 @@ static void vtab_free(vtab *t)
 /* The slot of key k (found or empty: uses == 0). */
 static size_t vtab_slot(const vtab *t, uint64_t k)
 {
-    size_t mask = t->cap - 1, i = (size_t)mix64(k) & mask;
+    size_t mask = t->cap - 1, i = (size_t)msh_mix64(k) & mask;
     while (t->uses[i] && t->keys[i] != k)
         i = (i + 1) & mask;
     return i;
@@ -513,7 +504,7 @@ msh_rc msh_graph_build(msh_layer *const *layers, size_t n, msh_graph **out, msh_
         rc = layers[i]->vt->query(layers[i], world, layers[i]->info.maxzoom, collect_line, &L);
         if (!rc)
             rc = L.rc;
-        digest = mix64(digest ^ layers[i]->info.version) + i;
+        digest = msh_mix64(digest ^ layers[i]->info.version) + i;
     }
     vtab vt = {0};
     size_t nverts = L.ll.len / (2 * sizeof(double));

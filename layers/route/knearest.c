@@ -1,6 +1,8 @@
 /* knearest.c: k nearest sources per node by a labelling search (see knearest.h). */
 #include "knearest.h"
 
+#include "heap.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,55 +18,6 @@ struct msh_knear {
     const msh_snap *snaps; /* copied below */
     msh_snap *own;
 };
-
-typedef struct item {
-    double d;
-    uint32_t node, src;
-} item;
-
-typedef struct heap {
-    item *a;
-    size_t n, cap;
-} heap;
-
-static bool push(heap *h, double d, uint32_t node, uint32_t src)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 4096;
-        item *a = realloc(h->a, cap * sizeof *a);
-        if (!a)
-            return false;
-        h->a = a;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0 && h->a[(i - 1) / 2].d > d) {
-        h->a[i] = h->a[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h->a[i] = (item){d, node, src};
-    return true;
-}
-
-static item pop(heap *h)
-{
-    item top = h->a[0], last = h->a[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n)
-            break;
-        if (c + 1 < h->n && h->a[c + 1].d < h->a[c].d)
-            c++;
-        if (h->a[c].d >= last.d)
-            break;
-        h->a[i] = h->a[c];
-        i = c;
-    }
-    if (h->n)
-        h->a[i] = last;
-    return top;
-}
 
 static bool has_src(const msh_knear *kn, uint32_t node, uint32_t s)
 {
@@ -103,7 +56,7 @@ msh_rc msh_knear_build(const msh_graph *g, const msh_snap *src, size_t n, uint32
     kn->count = calloc((size_t)kn->nn + 1, 1);
     kn->own = malloc((n + 1) * sizeof *kn->own);
     kn->by_edge_src = malloc((n + 1) * sizeof *kn->by_edge_src);
-    heap h = {0};
+    msh_heap h = {0};
     bool ok = kn->lab_src && kn->lab_d && kn->count && kn->own && kn->by_edge_src;
     if (ok) {
         memcpy(kn->own, src, n * sizeof *src);
@@ -122,25 +75,25 @@ msh_rc msh_knear_build(const msh_graph *g, const msh_snap *src, size_t n, uint32
         uint32_t a, b;
         msh_graph_edge_nodes(g, src[i].edge, &a, &b);
         double L = msh_graph_edge_length(g, src[i].edge);
-        ok = push(&h, src[i].off_m + src[i].t * L, a, (uint32_t)i) &&
-             push(&h, src[i].off_m + (1 - src[i].t) * L, b, (uint32_t)i);
+        ok = msh_heap_push(&h, src[i].off_m + src[i].t * L, a, (uint32_t)i) &&
+             msh_heap_push(&h, src[i].off_m + (1 - src[i].t) * L, b, (uint32_t)i);
     }
     while (ok && h.n) {
-        item it = pop(&h);
+        msh_heap_item it = msh_heap_pop(&h);
         uint32_t u = it.node;
-        if (kn->count[u] >= k || has_src(kn, u, it.src))
+        if (kn->count[u] >= k || has_src(kn, u, it.aux))
             continue;
         size_t slot = (size_t)u * k + kn->count[u]++;
-        kn->lab_src[slot] = it.src;
-        kn->lab_d[slot] = (float)it.d;
+        kn->lab_src[slot] = it.aux;
+        kn->lab_d[slot] = (float)it.key;
         uint32_t cnt;
         const uint32_t *es = msh_graph_node_edges(g, u, &cnt);
         for (uint32_t j = 0; j < cnt && ok; j++) {
             uint32_t a, b;
             msh_graph_edge_nodes(g, es[j], &a, &b);
             uint32_t v = a == u ? b : a;
-            if (kn->count[v] < k && !has_src(kn, v, it.src))
-                ok = push(&h, it.d + msh_graph_edge_length(g, es[j]), v, it.src);
+            if (kn->count[v] < k && !has_src(kn, v, it.aux))
+                ok = msh_heap_push(&h, it.key + msh_graph_edge_length(g, es[j]), v, it.aux);
         }
     }
     free(h.a);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_hash.h"
 #include "core/msh_tilemath.h"
 
 #define LEVEL 22 /* the live store's base density cells */
@@ -36,16 +37,6 @@ typedef struct cellmap {
     bool oom;
 } cellmap;
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 31;
-    x *= 0x7fb5d329728ea185ull;
-    x ^= x >> 27;
-    x *= 0x81dadef4bc2dd44dull;
-    x ^= x >> 33;
-    return x;
-}
-
 static bool cellmap_grow(cellmap *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 4096;
@@ -59,7 +50,7 @@ static bool cellmap_grow(cellmap *m)
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i])
             continue;
-        size_t j = (size_t)mix(m->keys[i]) & (cap - 1);
+        size_t j = (size_t)msh_mix64(m->keys[i]) & (cap - 1);
         while (k[j])
             j = (j + 1) & (cap - 1);
         k[j] = m->keys[i];
@@ -83,7 +74,7 @@ static int add_cell(void *ud, const msh_live_cell *c)
         return 1;
     }
     uint64_t key = (((uint64_t)c->cx << 32) | c->cy) + 1;
-    size_t j = (size_t)mix(key) & (m->cap - 1);
+    size_t j = (size_t)msh_mix64(key) & (m->cap - 1);
     while (m->keys[j] && m->keys[j] != key)
         j = (j + 1) & (m->cap - 1);
     double side = msh_live_cell_metres(LEVEL, m->lat);
@@ -101,7 +92,7 @@ static double cell_rho(const cellmap *m, double lon, double lat)
     msh_lonlat_to_world(lon, lat, &wx, &wy);
     uint64_t cx = (uint64_t)(wx * (double)(1u << LEVEL)), cy = (uint64_t)(wy * (double)(1u << LEVEL));
     uint64_t key = ((cx << 32) | cy) + 1;
-    size_t j = (size_t)mix(key) & (m->cap - 1);
+    size_t j = (size_t)msh_mix64(key) & (m->cap - 1);
     while (m->keys[j]) {
         if (m->keys[j] == key)
             return m->rho[j];

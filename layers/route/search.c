@@ -11,13 +11,9 @@
 #include <string.h>
 
 #include "graph_int.h"
+#include "heap.h"
 
 #define SRC_EDGE UINT32_MAX /* pred[] of a node reached straight from a source point */
-
-typedef struct heap_item {
-    double key;
-    uint32_t node;
-} heap_item;
 
 typedef struct scratch {
     uint32_t cap, gen;
@@ -25,8 +21,7 @@ typedef struct scratch {
     uint32_t *settled; /* == gen: the node's cost is final */
     double *dist;
     uint32_t *pred;
-    heap_item *heap;
-    size_t hlen, hcap;
+    msh_heap heap;
     bool busy;
 } scratch;
 
@@ -42,7 +37,7 @@ static void scratch_free(void *p)
     free(s->settled);
     free(s->dist);
     free(s->pred);
-    free(s->heap);
+    free(s->heap.a);
     free(s);
 }
 
@@ -90,7 +85,7 @@ static scratch *scratch_get(uint32_t nn)
         memset(s->settled, 0, s->cap * sizeof *s->settled);
         s->gen = 1;
     }
-    s->hlen = 0;
+    s->heap.n = 0;
     s->busy = true;
     return s;
 }
@@ -99,48 +94,6 @@ static void scratch_put(scratch *s)
 {
     if (s)
         s->busy = false;
-}
-
-static bool heap_push(scratch *s, double key, uint32_t node)
-{
-    if (s->hlen == s->hcap) {
-        size_t cap = s->hcap ? s->hcap * 2 : 1024;
-        heap_item *h = realloc(s->heap, cap * sizeof *h);
-        if (!h)
-            return false;
-        s->heap = h;
-        s->hcap = cap;
-    }
-    size_t i = s->hlen++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (s->heap[p].key <= key)
-            break;
-        s->heap[i] = s->heap[p];
-        i = p;
-    }
-    s->heap[i] = (heap_item){key, node};
-    return true;
-}
-
-static heap_item heap_pop(scratch *s)
-{
-    heap_item top = s->heap[0], last = s->heap[--s->hlen];
-    size_t i = 0, n = s->hlen;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && s->heap[c + 1].key < s->heap[c].key)
-            c++;
-        if (s->heap[c].key >= last.key)
-            break;
-        s->heap[i] = s->heap[c];
-        i = c;
-    }
-    if (n)
-        s->heap[i] = last;
-    return top;
 }
 
 static inline double edge_w(const msh_graph *g, const float *w, uint32_t e)
@@ -167,7 +120,7 @@ static bool relax(scratch *s, uint32_t n, double d, uint32_t via, double h)
     s->seen[n] = s->gen;
     s->dist[n] = d;
     s->pred[n] = via;
-    return heap_push(s, d + h, n);
+    return msh_heap_push(&s->heap, d + h, n, 0);
 }
 
 static bool seed(const msh_graph *g, const float *w, scratch *s, const msh_snap *src, size_t n)
@@ -195,8 +148,8 @@ msh_rc msh_graph_reach(const msh_graph *g, const float *w, const msh_snap *src, 
         scratch_put(s);
         return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
     }
-    while (s->hlen) {
-        heap_item it = heap_pop(s);
+    while (s->heap.n) {
+        msh_heap_item it = msh_heap_pop(&s->heap);
         uint32_t u = it.node;
         if (s->settled[u] == s->gen || it.key > s->dist[u])
             continue;
@@ -252,8 +205,8 @@ bool msh_graph_search_next(msh_graph_search *q, uint32_t *node, double *cost)
 {
     scratch *s = q->s;
     const msh_graph *g = q->g;
-    while (s->hlen) {
-        heap_item it = heap_pop(s);
+    while (s->heap.n) {
+        msh_heap_item it = msh_heap_pop(&s->heap);
         uint32_t u = it.node;
         if (s->settled[u] == s->gen || it.key > s->dist[u])
             continue;
@@ -433,18 +386,18 @@ msh_rc msh_graph_route(const msh_graph *g, const float *w, double min_w_per_m, c
     if (!seed(g, w, s, from, 1))
         rc = MSH_ENOMEM;
     /* the seeds went in with key = cost; give them their bound too */
-    for (size_t i = 0; i < s->hlen; i++) {
-        uint32_t u = s->heap[i].node;
-        s->heap[i].key += k * msh_graph_plane_metres(g, g->node_ll[2 * u], g->node_ll[2 * u + 1], to->lon, to->lat);
+    for (size_t i = 0; i < s->heap.n; i++) {
+        uint32_t u = s->heap.a[i].node;
+        s->heap.a[i].key += k * msh_graph_plane_metres(g, g->node_ll[2 * u], g->node_ll[2 * u + 1], to->lon, to->lat);
     }
     /* restore the heap order after changing keys (two items at most) */
-    if (s->hlen == 2 && s->heap[1].key < s->heap[0].key) {
-        heap_item t = s->heap[0];
-        s->heap[0] = s->heap[1];
-        s->heap[1] = t;
+    if (s->heap.n == 2 && s->heap.a[1].key < s->heap.a[0].key) {
+        msh_heap_item t = s->heap.a[0];
+        s->heap.a[0] = s->heap.a[1];
+        s->heap.a[1] = t;
     }
-    while (!rc && s->hlen) {
-        heap_item it = heap_pop(s);
+    while (!rc && s->heap.n) {
+        msh_heap_item it = msh_heap_pop(&s->heap);
         uint32_t u = it.node;
         if (s->settled[u] == s->gen)
             continue;
