@@ -541,7 +541,7 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
     q.time_field = ogc_time_field(l);
     msh_qgeom_init(&q.bbox_g);
     msh_qgeom_init(&q.scratch);
-    msh_buf_init(&q.keep, 4 * MSH_QS_VALUE_MAX);
+    msh_buf_init(&q.keep, MSH_MAX_BODY); /* percent-encoded parameters: up to 3x the request line */
     pass1 p1 = {&q, NULL, 0, 0, true, false, false, 0};
     pass2 p2;
     memset(&p2, 0, sizeof p2);
@@ -631,7 +631,11 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
         msh_qs_cursor_fmt(q.after, cursor, sizeof cursor);
         msh_buf_printf(&self, "cursor=%s&", cursor);
     }
-    if (fmt == FMT_HTML) {
+    if (p2.out.len > MSH_MAX_BODY / 2) {
+        /* buffers stop growing at MSH_MAX_BODY: refuse long before a truncated page could go out */
+        msh_resp_error(r, 413, "a page of %u features of '%s' is too large (over %zu MiB): ask for a smaller limit",
+                       q.limit, l->info.name, (size_t)MSH_MAX_BODY / 2 >> 20);
+    } else if (fmt == FMT_HTML) {
         ogc_html_items_head(c, l, &b);
         for (size_t i = 0; i < p2.n; i++)
             msh_buf_append(&b, p2.out.data + p2.chunks[i].off, p2.chunks[i].len);
@@ -663,11 +667,7 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
         snprintf(h, sizeof h, "%s/collections/%s?f=json", c->base, l->info.name);
         link(&b, false, h, "collection", CT_JSON, l->info.name);
         msh_buf_printf(&b, "]}\n");
-        if (b.len >= b.limit) {
-            msh_resp_error(r, 413, "the page is too large: ask for a smaller limit");
-        } else {
-            answer(r, CT_GEOJSON, &b);
-        }
+        answer(r, CT_GEOJSON, &b);
     }
     msh_buf_free(&self);
     msh_buf_free(&nextb);
