@@ -49,6 +49,10 @@ void ogc_html_feature_row(const ogc_ctx *c, const msh_layer *l, const msh_featur
 void ogc_html_items_foot(const ogc_ctx *c, const msh_layer *l, uint64_t matched, uint32_t returned,
                          const char *next_href, msh_buf *b);
 
+void ogc_html_queryables(const ogc_ctx *c, const msh_layer *l, msh_buf *b);
+/** The API definition for people: the paths and the items parameters. */
+void ogc_html_api(const ogc_ctx *c, msh_buf *b);
+
 /** GET /ogc/api: the OpenAPI 3.0 document (routes_ogc_api.c). */
 void ogc_route_api(const ogc_ctx *c);
 

@@ -123,6 +123,8 @@ static void landing(ogc_ctx *c, ogc_fmt fmt)
     link(&b, false, h, "alternate", "text/html", "This document as HTML");
     snprintf(h, sizeof h, "%s/api", c->base);
     link(&b, false, h, "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition");
+    snprintf(h, sizeof h, "%s/api?f=html", c->base);
+    link(&b, false, h, "service-doc", "text/html", "The API documentation");
     snprintf(h, sizeof h, "%s/conformance", c->base);
     link(&b, false, h, "conformance", CT_JSON, "Conformance classes implemented by this server");
     link(&b, false, h, "http://www.opengis.net/def/rel/ogc/1.0/conformance", CT_JSON, NULL);
@@ -242,9 +244,29 @@ static void collections(ogc_ctx *c, ogc_fmt fmt)
     msh_buf_free(&b);
 }
 
-static void queryables(ogc_ctx *c, const msh_layer *l)
+/* An HTML page from one of routes_ogc_html.c's writers. */
+static void html_page(ogc_ctx *c, const msh_layer *l, void (*page)(const ogc_ctx *, const msh_layer *, msh_buf *))
+{
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    page(c, l, &b);
+    answer(c->r, CT_HTML, &b);
+    msh_buf_free(&b);
+}
+
+static void api_html(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
+{
+    (void)l;
+    ogc_html_api(c, b);
+}
+
+static void queryables(ogc_ctx *c, const msh_layer *l, ogc_fmt fmt)
 {
     const msh_layer_info *li = &l->info;
+    if (fmt == FMT_HTML) {
+        html_page(c, l, ogc_html_queryables);
+        return;
+    }
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
     msh_buf_printf(&b,
@@ -774,7 +796,10 @@ void msh_route_ogc(msh_req *r, const char *rest)
     } else if (!strcmp(rest, "/conformance")) {
         conformance(&c, fmt);
     } else if (!strcmp(rest, "/api")) {
-        ogc_route_api(&c);
+        if (fmt == FMT_HTML)
+            html_page(&c, NULL, api_html);
+        else
+            ogc_route_api(&c);
     } else if (!strcmp(rest, "/collections") || !strcmp(rest, "/collections/")) {
         collections(&c, fmt);
     } else if (!strncmp(rest, "/collections/", 13)) {
@@ -787,11 +812,7 @@ void msh_route_ogc(msh_req *r, const char *rest)
                            id);
         } else if (!slash) {
             if (fmt == FMT_HTML) {
-                msh_buf b;
-                msh_buf_init(&b, MSH_MAX_BODY);
-                ogc_html_collection(&c, l, &b);
-                answer(r, CT_HTML, &b);
-                msh_buf_free(&b);
+                html_page(&c, l, ogc_html_collection);
             } else {
                 msh_buf b;
                 msh_buf_init(&b, MSH_MAX_BODY);
@@ -805,7 +826,7 @@ void msh_route_ogc(msh_req *r, const char *rest)
         } else if (!strncmp(slash, "/items/", 7)) {
             item(&c, l, slash + 7, fmt);
         } else if (!strcmp(slash, "/queryables")) {
-            queryables(&c, l);
+            queryables(&c, l, fmt);
         } else {
             msh_resp_error(r, 404, "no such resource under collection '%s': try /items, /items/{id} or /queryables",
                            l->info.name);

@@ -66,7 +66,7 @@ void ogc_route_api(const ogc_ctx *c)
                    c->base);
     op(&b, "/", "getLandingPage", "Landing page", fparam, "application/json", true);
     op(&b, "/conformance", "getConformanceDeclaration", "Conformance classes", fparam, "application/json", false);
-    op(&b, "/api", "getAPI", "This API definition", "", "application/vnd.oai.openapi+json;version=3.0", false);
+    op(&b, "/api", "getAPI", "This API definition", fparam, "application/vnd.oai.openapi+json;version=3.0", false);
     op(&b, "/collections", "getCollections", "The collections", fparam, "application/json", false);
     op(&b, "/collections/{collectionId}", "describeCollection", "One collection", (const char *)coll.data,
        "application/json", false);

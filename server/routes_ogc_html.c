@@ -204,3 +204,44 @@ void ogc_html_items_foot(const ogc_ctx *c, const msh_layer *l, uint64_t matched,
     msh_buf_printf(b, "</p>");
     ogc_html_close(b);
 }
+
+void ogc_html_queryables(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
+{
+    const msh_layer_info *li = &l->info;
+    char h[600];
+    snprintf(h, sizeof h, "%s/collections/%s/queryables?f=json", c->base, li->name);
+    ogc_html_open(b, li->name, h);
+    msh_buf_printf(b, "<h1 dir=\"auto\">");
+    text(b, li->name);
+    msh_buf_printf(b, ": queryables</h1><table><tr><th>property</th><th>type</th></tr>"
+                      "<tr><td>geometry</td><td>geometry (S_INTERSECTS)</td></tr>");
+    for (uint32_t i = 0; i < li->nfields; i++) {
+        msh_buf_printf(b, "<tr><td dir=\"auto\">");
+        text(b, li->fields[i].name);
+        msh_buf_printf(b, "</td><td>%s</td></tr>", msh_ftype_name(li->fields[i].type));
+    }
+    msh_buf_printf(b, "</table>");
+    ogc_html_close(b);
+}
+
+void ogc_html_api(const ogc_ctx *c, msh_buf *b)
+{
+    char h[400];
+    snprintf(h, sizeof h, "%s/api?f=json", c->base);
+    ogc_html_open(b, "API", h);
+    msh_buf_printf(b, "<h1>Mashaer OGC API - Features</h1><p>The OpenAPI 3.0 definition is the JSON link above. "
+                      "Every path answers <code>f=json</code> or <code>f=html</code>.</p><table>"
+                      "<tr><th>path</th><th>answers</th></tr>"
+                      "<tr><td><code>/</code></td><td>landing page</td></tr>"
+                      "<tr><td><code>/conformance</code></td><td>conformance classes</td></tr>"
+                      "<tr><td><code>/collections</code></td><td>the collections</td></tr>"
+                      "<tr><td><code>/collections/{id}</code></td><td>one collection</td></tr>"
+                      "<tr><td><code>/collections/{id}/queryables</code></td><td>properties a filter may use"
+                      "</td></tr><tr><td><code>/collections/{id}/items</code></td><td>features: "
+                      "<code>limit</code> (1 to 10000, default 10), <code>bbox</code>, <code>datetime</code>, "
+                      "<code>filter</code> (CQL2 text), <code>PROPERTY=value</code>, <code>cursor</code> (from "
+                      "<code>next</code> links)</td></tr>"
+                      "<tr><td><code>/collections/{id}/items/{featureId}</code></td><td>one feature</td></tr>"
+                      "</table>");
+    ogc_html_close(b);
+}

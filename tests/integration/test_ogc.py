@@ -170,7 +170,7 @@ class Discovery(unittest.TestCase):
     def test_landing_and_conformance(self):
         doc = get_json("/ogc")
         rels = {ln["rel"]: ln for ln in doc["links"]}
-        for rel in ("self", "alternate", "service-desc", "conformance", "data"):
+        for rel in ("self", "alternate", "service-desc", "service-doc", "conformance", "data"):
             self.assertIn(rel, rels)
         self.assertEqual(rels["data"]["href"], SERVER.base + "/ogc/collections")
         self.assertEqual(rels["service-desc"]["href"], SERVER.base + "/ogc/api")
@@ -624,11 +624,18 @@ class Html(unittest.TestCase):
         j = get("/ogc/collections/notes/items", {"Accept": "application/geo+json"})
         self.assertEqual(j.header("content-type"), "application/geo+json")
         for path in ("/ogc?f=html", "/ogc/collections?f=html", "/ogc/collections/camps?f=html",
-                     "/ogc/conformance?f=html", "/ogc/collections/camps/items/3?f=html"):
+                     "/ogc/conformance?f=html", "/ogc/collections/camps/items/3?f=html", "/ogc/api?f=html",
+                     "/ogc/collections/camps/queryables?f=html"):
             r = get(path)
             self.assertEqual(r.status, 200, path)
             self.assertTrue(r.body.startswith(b"<!doctype html>"), path)
             self.assertTrue(r.body.rstrip().endswith(b"</html>"), path)
+        q_html = get("/ogc/collections/camps/queryables", {"Accept": "text/html"}).body.decode()
+        self.assertIn("<td dir=\"auto\">capacity</td><td>integer</td>", q_html)
+        self.assertIn("limit", get("/ogc/api?f=html").body.decode())
+        # GDAL asks for the API definition with OpenAPI media types: JSON, not HTML
+        api = get("/ogc/api", {"Accept": "application/vnd.oai.openapi+json;version=3.0, application/json"})
+        self.assertTrue(json.loads(api.body)["openapi"].startswith("3.0"))
         page = get("/ogc/collections/camps/items?f=html&limit=5").body.decode()
         self.assertEqual(page.count("<tr>"), 6)
         self.assertIn('rel="next"', page)
