@@ -113,6 +113,20 @@ void ogc_html_collections(const ogc_ctx *c, msh_buf *b)
     ogc_html_close(b);
 }
 
+/* The layer's properties and their types; the geometry first for queryables. */
+static void properties_table(msh_buf *b, const msh_layer_info *li, bool geometry)
+{
+    msh_buf_printf(b, "<table><tr><th>property</th><th>type</th></tr>");
+    if (geometry)
+        msh_buf_printf(b, "<tr><td>geometry</td><td>geometry (S_INTERSECTS)</td></tr>");
+    for (uint32_t i = 0; i < li->nfields; i++) {
+        msh_buf_printf(b, "<tr><td dir=\"auto\">");
+        text(b, li->fields[i].name);
+        msh_buf_printf(b, "</td><td>%s</td></tr>", msh_ftype_name(li->fields[i].type));
+    }
+    msh_buf_printf(b, "</table>");
+}
+
 void ogc_html_collection(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
 {
     const msh_layer_info *li = &l->info;
@@ -123,15 +137,9 @@ void ogc_html_collection(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
     text(b, li->name);
     msh_buf_printf(b, "</h1><table><tr><th>id</th><th>kind</th><th>geometry</th><th>features</th><th></th></tr>");
     collection_row(c, l, b);
-    msh_buf_printf(b, "</table><p>Bounds (lon/lat): %.7f, %.7f, %.7f, %.7f</p><h2>Properties</h2><table>"
-                      "<tr><th>name</th><th>type</th></tr>",
+    msh_buf_printf(b, "</table><p>Bounds (lon/lat): %.7f, %.7f, %.7f, %.7f</p><h2>Properties</h2>",
                    li->bounds[0], li->bounds[1], li->bounds[2], li->bounds[3]);
-    for (uint32_t i = 0; i < li->nfields; i++) {
-        msh_buf_printf(b, "<tr><td dir=\"auto\">");
-        text(b, li->fields[i].name);
-        msh_buf_printf(b, "</td><td>%s</td></tr>", msh_ftype_name(li->fields[i].type));
-    }
-    msh_buf_printf(b, "</table>");
+    properties_table(b, li, false);
     int tf = ogc_time_field(l);
     if (tf >= 0) {
         msh_buf_printf(b, "<p>datetime filters on <code>");
@@ -213,14 +221,8 @@ void ogc_html_queryables(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
     ogc_html_open(b, li->name, h);
     msh_buf_printf(b, "<h1 dir=\"auto\">");
     text(b, li->name);
-    msh_buf_printf(b, ": queryables</h1><table><tr><th>property</th><th>type</th></tr>"
-                      "<tr><td>geometry</td><td>geometry (S_INTERSECTS)</td></tr>");
-    for (uint32_t i = 0; i < li->nfields; i++) {
-        msh_buf_printf(b, "<tr><td dir=\"auto\">");
-        text(b, li->fields[i].name);
-        msh_buf_printf(b, "</td><td>%s</td></tr>", msh_ftype_name(li->fields[i].type));
-    }
-    msh_buf_printf(b, "</table>");
+    msh_buf_printf(b, ": queryables</h1>");
+    properties_table(b, li, true);
     ogc_html_close(b);
 }
 
