@@ -53,8 +53,11 @@ msh_rc msh_kpi_service_open(msh_app *app, msh_err *err)
     if ((rc = msh_kpi_history_replay(app->kpi_history, app->kpi, now - (int64_t)(c.window_h * 3600000.0), now, &rows,
                                      err)))
         return rc;
-    fprintf(stderr, "mashaer: KPIs every %d s (window %.3g h); replayed %zu recorded values\n", c.interval_s,
-            c.window_h, rows);
+    size_t swept = 0;
+    if ((rc = msh_kpi_history_load_swept(app->kpi_history, app->kpi, &swept, err)))
+        return rc;
+    fprintf(stderr, "mashaer: KPIs every %d s (window %.3g h); replayed %zu recorded values, %zu swept route pieces\n",
+            c.interval_s, c.window_h, rows, swept);
     msh_layer *l;
     if ((rc = msh_kpi_layer_new(app->kpi, &l, err)))
         return rc;
@@ -90,7 +93,9 @@ void msh_kpi_service_tick(msh_app *app)
     app->kpi_last_record_ms = now;
     msh_kpi_result *r = NULL;
     msh_err err;
-    if (current(app, now, 0, &r, &err) || msh_kpi_history_append(app->kpi_history, r, &err))
+    size_t swept;
+    if (current(app, now, 0, &r, &err) || msh_kpi_history_append(app->kpi_history, r, &err) ||
+        msh_kpi_history_save_swept(app->kpi_history, app->kpi, &swept, &err))
         fprintf(stderr, "mashaer: KPIs not recorded: %s\n", err.msg);
     msh_kpi_result_release(r);
 }

@@ -111,7 +111,16 @@ typedef struct {
     double len_m;
     int zone;
     int64_t last_ms;  /* last time a crew passed, 0 never */
+    uint64_t fid;     /* the route feature and the piece's number along it: its name across restarts */
+    uint32_t idx;
+    bool dirty;       /* last_ms changed since msh_kpi_swept_changes last saw it */
 } piece_t;
+
+typedef struct {
+    uint64_t fid;
+    uint32_t idx;
+    int64_t last_ms;
+} piece_mark;
 
 typedef struct {
     double ax, ay, bx, by; /* world units */
@@ -164,6 +173,9 @@ struct msh_kpi {
     const msh_layer *routes_layer;
     piece_t *pieces;
     size_t npieces;
+    piece_mark *pend;  /* swept times waiting for the pieces of routes version pend_ver */
+    size_t npend, cappend;
+    uint64_t pend_ver;
     pthread_mutex_t q_lock;
     crew_move *queue;
     size_t nq, capq;
@@ -587,6 +599,7 @@ static msh_rc prepare_assets(msh_kpi *k, const msh_layer *al, msh_err *err)
 typedef struct {
     msh_kpi *k;
     size_t cap;
+    uint32_t idx;
     int fail;
 } piece_job;
 
@@ -596,6 +609,7 @@ static int add_route(void *ud, const msh_feature *f)
     msh_kpi *k = j->k;
     if (f->geom.type != MSH_GT_LINE)
         return 0;
+    j->idx = 0;
     const double *p = f->geom.xy;
     for (uint32_t part = 0; part < f->geom.nparts; part++) {
         uint32_t n = MSH_PART_LEN(f->geom.parts[part]);
@@ -615,6 +629,9 @@ static int add_route(void *ud, const msh_feature *f)
                 pc->len_m = len / np;
                 pc->zone = zone_at(k, pc->wx, pc->wy);
                 pc->last_ms = 0;
+                pc->fid = f->id;
+                pc->idx = j->idx++;
+                pc->dirty = false;
             }
         }
         p += 2 * n;
@@ -622,17 +639,56 @@ static int add_route(void *ud, const msh_feature *f)
     return 0;
 }
 
+static int cmp_mark(const void *a, const void *b)
+{
+    const piece_mark *x = a, *y = b;
+    if (x->fid != y->fid)
+        return x->fid < y->fid ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void push_mark(msh_kpi *k, uint64_t ver, uint64_t fid, uint32_t idx, int64_t last_ms)
+{
+    if (k->npend && k->pend_ver != ver)
+        k->npend = 0; /* marks of other routes: the layer was replaced */
+    k->pend_ver = ver;
+    if (grow(&k->pend, &k->cappend, k->npend, sizeof *k->pend, 256))
+        k->pend[k->npend++] = (piece_mark){fid, idx, last_ms};
+}
+
+/* Give the pieces of the routes now prepared the swept times kept for them (after a restart, or
+ * when the pieces were cut again because the zones changed). */
+static void apply_marks(msh_kpi *k)
+{
+    if (!k->npend || !k->routes_layer)
+        return;
+    if (k->pend_ver == k->routes_ver) {
+        qsort(k->pend, k->npend, sizeof *k->pend, cmp_mark);
+        for (size_t i = 0; i < k->npieces; i++) {
+            piece_t *p = &k->pieces[i];
+            piece_mark key = {p->fid, p->idx, 0};
+            const piece_mark *m = bsearch(&key, k->pend, k->npend, sizeof *k->pend, cmp_mark);
+            if (m && m->last_ms > p->last_ms)
+                p->last_ms = m->last_ms;
+        }
+    }
+    k->npend = 0;
+}
+
 static msh_rc prepare_routes(msh_kpi *k, const msh_layer *rl, msh_err *err)
 {
     if (rl == k->routes_layer && (!rl || rl->info.version == k->routes_ver))
         return MSH_OK;
+    for (size_t i = 0; i < k->npieces; i++) /* cut again (zones changed): keep what was swept */
+        if (k->pieces[i].last_ms)
+            push_mark(k, k->routes_ver, k->pieces[i].fid, k->pieces[i].idx, k->pieces[i].last_ms);
     free(k->pieces);
     k->pieces = NULL;
     k->npieces = 0;
     k->routes_layer = NULL;
     if (!rl)
         return MSH_OK;
-    piece_job j = {k, 0, 0};
+    piece_job j = {k, 0, 0, 0};
     msh_rc rc = rl->vt->query((msh_layer *)rl, WORLD, layer_z(rl), add_route, &j);
     if (!rc && j.fail)
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
@@ -692,8 +748,10 @@ static void apply_moves(msh_kpi *k)
             double t = l2 > 0 ? ((p->wx - c->ax) * dx + (p->wy - c->ay) * dy) / l2 : 0;
             t = t < 0 ? 0 : t > 1 ? 1 : t;
             double d = hypot(c->ax + t * dx - p->wx, c->ay + t * dy - p->wy);
-            if (d <= buf && c->t_ms > p->last_ms)
+            if (d <= buf && c->t_ms > p->last_ms) {
                 p->last_ms = c->t_ms;
+                p->dirty = true;
+            }
         }
     }
     free(q);
@@ -799,6 +857,7 @@ void msh_kpi_free(msh_kpi *k)
     free(k->asset_n);
     free(k->asset_working);
     free(k->pieces);
+    free(k->pend);
     free(k->queue);
     for (size_t i = 0; i < k->ntr; i++)
         free(k->tr[i].v);
@@ -1134,6 +1193,7 @@ static msh_rc compute_locked(msh_kpi *k, const msh_catalog *cat, msh_live *live,
         (rc = prepare_assets(k, find_layer(cat, "assets"), err)) ||
         (rc = prepare_routes(k, find_layer(cat, "cleaning_routes"), err)))
         return rc;
+    apply_marks(k);
     if (g && (rc = compute_coverage(k, g, err)))
         return rc;
     apply_moves(k);
@@ -1324,6 +1384,30 @@ msh_rc msh_kpi_compute(msh_kpi *k, const msh_catalog *cat, msh_live *live, msh_g
     msh_rc rc = compute_locked(k, cat, live, g, now_ms, out, err);
     pthread_mutex_unlock(&k->lock);
     return rc;
+}
+
+void msh_kpi_restore_swept(msh_kpi *k, uint64_t routes_version, uint64_t fid, uint32_t idx, int64_t last_ms)
+{
+    pthread_mutex_lock(&k->lock);
+    push_mark(k, routes_version, fid, idx, last_ms);
+    pthread_mutex_unlock(&k->lock);
+}
+
+size_t msh_kpi_swept_changes(msh_kpi *k, msh_kpi_swept_fn fn, void *ud)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&k->lock);
+    for (size_t i = 0; i < k->npieces; i++) {
+        piece_t *p = &k->pieces[i];
+        if (!p->dirty)
+            continue;
+        if (fn(ud, k->routes_ver, p->fid, p->idx, p->last_ms))
+            break;
+        p->dirty = false;
+        n++;
+    }
+    pthread_mutex_unlock(&k->lock);
+    return n;
 }
 
 msh_rc msh_kpi_fresh(msh_kpi *k, const msh_catalog *cat, msh_live *live, msh_graph *g, int64_t now_ms,

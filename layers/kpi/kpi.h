@@ -17,7 +17,8 @@
  *   was not looking). After a restart the recorded history is replayed (msh_kpi_observe).
  * - Cleaning coverage needs where crews went, not only where they are: crew moves are queued
  *   by msh_kpi_crew_moved() (cheap, from the live observer) and applied at the next compute
- *   to the cleaning routes cut into pieces of at most 10 m.
+ *   to the cleaning routes cut into pieces of at most 10 m; the swept times are saved with the
+ *   history and given back after a restart (msh_kpi_swept_changes, msh_kpi_restore_swept).
  * - Network coverage (UN SDG 11.2.1) depends only on static data and the graph: it is cached
  *   by the versions of the assets, camps and walkways.
  * Thread safety: compute, observe and set calls are serialised by an internal lock;
@@ -166,6 +167,18 @@ void msh_kpi_observe(msh_kpi *k, const char *id, int64_t t_ms, double peak_densi
 void msh_kpi_crew_moved(msh_kpi *k, const msh_live_item *it, const msh_feed_rec *prev);
 /** A crew swept from (lon0,lat0) to (lon1,lat1) arriving at t_ms (the same queue, for tests and replays). */
 void msh_kpi_crew_path(msh_kpi *k, double lon0, double lat0, double lon1, double lat1, int64_t t_ms);
+
+/**
+ * Cleaning coverage across restarts. msh_kpi_swept_changes calls fn for every route piece swept
+ * since its last call (the version of the cleaning_routes layer, the route's feature id, the
+ * piece's number along it, when it was last swept), stopping early if fn returns non-zero (those
+ * pieces are offered again next time); returns how many were taken. msh_kpi_restore_swept gives
+ * such a record back (after a restart); it applies at the next compute if the routes layer still
+ * has that version.
+ */
+typedef int (*msh_kpi_swept_fn)(void *ud, uint64_t routes_version, uint64_t fid, uint32_t idx, int64_t last_ms);
+size_t msh_kpi_swept_changes(msh_kpi *k, msh_kpi_swept_fn fn, void *ud);
+void msh_kpi_restore_swept(msh_kpi *k, uint64_t routes_version, uint64_t fid, uint32_t idx, int64_t last_ms);
 
 /** Percentile p (0..1) of n sorted values by linear interpolation between ranks (Hyndman-Fan 7); NAN if n = 0. */
 double msh_kpi_percentile(const double *sorted, size_t n, double p);

@@ -22,7 +22,9 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS msh_kpi_history (t_ms INTEGER NOT NULL, zone_id TEXT NOT NULL,"
     " peak_density REAL, temperature_max REAL, composite REAL, doc TEXT NOT NULL,"
     " PRIMARY KEY (zone_id, t_ms)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS msh_kpi_history_t ON msh_kpi_history (t_ms);";
+    "CREATE INDEX IF NOT EXISTS msh_kpi_history_t ON msh_kpi_history (t_ms);"
+    "CREATE TABLE IF NOT EXISTS msh_kpi_swept (fid INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    " routes_version INTEGER NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (fid, idx)) WITHOUT ROWID;";
 
 static msh_rc prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, msh_err *err)
 {
@@ -141,6 +143,101 @@ msh_rc msh_kpi_history_replay(msh_kpi_history *h, msh_kpi *k, int64_t from_ms, i
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         const char *zone = (const char *)sqlite3_column_text(st, 1);
         msh_kpi_observe(k, zone ? zone : "", sqlite3_column_int64(st, 0), col_num(st, 2), col_num(st, 3));
+        (*rows)++;
+    }
+    if (s != SQLITE_DONE)
+        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+typedef struct {
+    uint64_t ver, fid;
+    uint32_t idx;
+    int64_t last_ms;
+} swept_row;
+
+typedef struct {
+    swept_row *v;
+    size_t n, cap;
+} swept_rows;
+
+static int take_swept(void *ud, uint64_t ver, uint64_t fid, uint32_t idx, int64_t last_ms)
+{
+    swept_rows *r = ud;
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 1024;
+        swept_row *nv = realloc(r->v, nc * sizeof *nv);
+        if (!nv)
+            return 1; /* the rest are offered again next time */
+        r->v = nv;
+        r->cap = nc;
+    }
+    r->v[r->n++] = (swept_row){ver, fid, idx, last_ms};
+    return 0;
+}
+
+msh_rc msh_kpi_history_save_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, msh_err *err)
+{
+    swept_rows r = {NULL, 0, 0};
+    *rows = msh_kpi_swept_changes(k, take_swept, &r); /* copied out: no SQLite under the engine's lock */
+    if (!r.n)
+        return MSH_OK;
+    pthread_mutex_lock(&h->mu);
+    sqlite3 *db = msh_store_sqlite(h->store);
+    sqlite3_stmt *st = NULL, *del = NULL;
+    msh_rc rc = MSH_OK;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    if ((rc = prepare(db, "DELETE FROM msh_kpi_swept WHERE routes_version <> ?", &del, err)) ||
+        (rc = prepare(db, "INSERT OR REPLACE INTO msh_kpi_swept (fid, idx, routes_version, last_ms) VALUES (?,?,?,?)",
+                      &st, err)))
+        goto out;
+    sqlite3_bind_int64(del, 1, (sqlite3_int64)r.v[0].ver);
+    if (sqlite3_step(del) != SQLITE_DONE) {
+        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)r.v[i].fid);
+        sqlite3_bind_int64(st, 2, r.v[i].idx);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)r.v[i].ver);
+        sqlite3_bind_int64(st, 4, r.v[i].last_ms);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+            goto out;
+        }
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(st);
+    sqlite3_finalize(del);
+    if (rc)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&h->mu);
+    free(r.v);
+    return rc;
+}
+
+msh_rc msh_kpi_history_load_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, msh_err *err)
+{
+    pthread_mutex_lock(&h->mu);
+    sqlite3 *db = msh_store_sqlite(h->store);
+    sqlite3_stmt *st = NULL;
+    msh_rc rc;
+    *rows = 0;
+    if ((rc = prepare(db, "SELECT routes_version, fid, idx, last_ms FROM msh_kpi_swept", &st, err)))
+        goto out;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        msh_kpi_restore_swept(k, (uint64_t)sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+                              (uint32_t)sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
         (*rows)++;
     }
     if (s != SQLITE_DONE)

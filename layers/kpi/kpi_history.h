@@ -30,6 +30,14 @@ msh_rc msh_kpi_history_append(msh_kpi_history *h, const msh_kpi_result *r, msh_e
 msh_rc msh_kpi_history_replay(msh_kpi_history *h, msh_kpi *k, int64_t from_ms, int64_t to_ms, size_t *rows,
                               msh_err *err);
 
+/**
+ * Cleaning coverage across restarts: save the route pieces swept since the last save
+ * (msh_kpi_swept_changes) into `msh_kpi_swept`, dropping the rows of an older routes layer; load
+ * them back into a new engine (msh_kpi_restore_swept). *rows gets how many were written or read.
+ */
+msh_rc msh_kpi_history_save_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, msh_err *err);
+msh_rc msh_kpi_history_load_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, msh_err *err);
+
 /** Query parameters of /kpi/history, checked. */
 typedef struct msh_kpi_hq {
     int64_t from_ms, to_ms, step_ms;

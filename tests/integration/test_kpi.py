@@ -342,6 +342,10 @@ class KpiTest(unittest.TestCase):
         doc2 = SERVER.json("/kpi/history?" + q)
         self.assertEqual([p["t_ms"] for p in doc2["points"]][:len(times)], times)
         self.assertEqual(doc2["points"][0]["kpi"], doc["points"][0]["kpi"])
+        # cleaning coverage came back from the store (crew paths are not in the live log's replay)
+        self.assertIn("swept route pieces", SERVER.stderr())
+        self.assertAlmostEqual(self.zone("Z1")["cleaning"]["share_covered"], 33 / 63, places=5)
+        self.assertAlmostEqual(self.zone("Z2")["cleaning"]["share_covered"], 22 / 83, places=5)
         # minutes at E/F carried over from the recorded history (recorded every second: what the last
         # second before the stop added may be lost), then grow again
         self.assertGreaterEqual(self.zone("Z1")["crowd"]["minutes_los_ef"], before - 2 / 60)

@@ -620,6 +620,13 @@ int main(int argc, char **argv)
     msh_kpi_history *h;
     CHECK(msh_kpi_history_open(db, &h, &err) == MSH_OK);
     CHECK(msh_kpi_history_append(h, r, &err) == MSH_OK);
+    /* the swept route pieces: 33 of R1 and 22 of R2 swept within 6 h, plus R2's first pieces swept 7 h
+     * ago (middles within 207.1 + 15 m of its start: (q + 0.5) x 9.98 <= 222.1 -> q <= 21, 22 pieces;
+     * their time is remembered though too old to count) */
+    size_t saved = 0;
+    CHECK(msh_kpi_history_save_swept(h, k, &saved, &err) == MSH_OK);
+    CHECK(saved == 33 + 22 + 22);
+    CHECK(msh_kpi_history_save_swept(h, k, &saved, &err) == MSH_OK && saved == 0); /* nothing new since */
     msh_kpi_history_close(h);
     CHECK(msh_kpi_history_open(db, &h, &err) == MSH_OK);
     msh_kpi_hq q = {T0, T0 + HOUR, 60000};
@@ -653,10 +660,14 @@ int main(int argc, char **argv)
     size_t rows = 0;
     CHECK(msh_kpi_history_replay(h, k2, T0 - 24 * HOUR, T0 + HOUR, &rows, &err) == MSH_OK);
     CHECK(rows == 6); /* 2 zones + overall, twice */
+    CHECK(msh_kpi_history_load_swept(h, k2, &rows, &err) == MSH_OK && rows == 77);
     msh_kpi_result *r3 = NULL;
     CHECK(msh_kpi_compute(k2, cat, live, g, T0 + 15 * MIN, &r3, &err) == MSH_OK);
     CHECK(r3 && Z(r3, "Z1")->v[MSH_KPI_MINUTES_LOS_EF] == 2.0); /* 13 -> 14 replayed, 14 -> 15 now */
     CHECK(r3 && Z(r3, "Z1")->v[MSH_KPI_HOURS_HEAT] == 2.0 / 60);
+    /* cleaning coverage came back with the swept pieces (no crew has moved for this engine) */
+    CHECK_NEAR(Z(r3, "Z1")->v[MSH_KPI_SHARE_COVERED], 33.0 / 63, 1e-9);
+    CHECK_NEAR(Z(r3, "Z2")->v[MSH_KPI_SHARE_COVERED], 22.0 / 83, 1e-9);
     msh_kpi_result_release(r3);
     msh_kpi_free(k2);
     msh_kpi_history_close(h);
