@@ -24,6 +24,7 @@ pkgs=(
   libmicrohttpd-dev libcairo2-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjansson-dev libssl-dev
   libcurl4-openssl-dev
   libfreetype-dev libfontconfig-dev fonts-noto-core fonts-dejavu-core
+  libpango1.0-dev libharfbuzz-dev
   libmosquitto-dev mosquitto mosquitto-clients
   clang libclang-rt-14-dev
 )

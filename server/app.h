@@ -70,6 +70,7 @@ typedef struct msh_app {
     int64_t kpi_last_record_ms;     /* when the reload thread last recorded them */
     struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/routes_fonts.h) */
+    struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/routes_raster.h) */
     pthread_key_t tiler_key;
     pthread_t reload_thread;
     atomic_bool stop;

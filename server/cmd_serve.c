@@ -20,6 +20,7 @@
 #include "mqtt.h"
 #include "routes_kpi.h"
 #include "routes_fonts.h"
+#include "routes_raster.h"
 #include "walknet.h"
 #include "tile.h"
 
@@ -467,9 +468,10 @@ int msh_cmd_serve(int argc, char **argv)
     app.cache = msh_tile_cache_new(app.cfg.cache_bytes);
     app.metrics = msh_metrics_new();
     app.fonts = msh_font_service_new();
+    app.raster = msh_raster_service_new(app.cfg.styles_dir);
     app.started_at = now_s();
     atomic_init(&app.stop, false);
-    if (!app.metrics || !app.fonts || (app.cfg.cache_bytes && !app.cache)) {
+    if (!app.metrics || !app.fonts || !app.raster || (app.cfg.cache_bytes && !app.cache)) {
         fprintf(stderr, "mashaer serve: out of memory\n");
         goto out;
     }
@@ -522,6 +524,7 @@ out:
     msh_tile_cache_free(app.cache);
     msh_metrics_free(app.metrics);
     msh_font_service_free(app.fonts);
+    msh_raster_service_free(app.raster);
     msh_walknet_free(app.walknet);
     msh_tiler_free(pthread_getspecific(app.tiler_key));
     pthread_key_delete(app.tiler_key);

@@ -93,9 +93,11 @@ void msh_kpi_service_tick(msh_app *app)
     app->kpi_last_record_ms = now;
     msh_kpi_result *r = NULL;
     msh_err err;
-    size_t swept;
+    size_t swept, pruned = 0;
+    double keep_days = msh_kpi_get_config(app->kpi)->history_days;
     if (current(app, now, 0, &r, &err) || msh_kpi_history_append(app->kpi_history, r, &err) ||
-        msh_kpi_history_save_swept(app->kpi_history, app->kpi, &swept, &err))
+        msh_kpi_history_save_swept(app->kpi_history, app->kpi, &swept, &err) ||
+        (keep_days > 0 && msh_kpi_history_prune(app->kpi_history, now - (int64_t)(keep_days * 86400000.0), &pruned, &err)))
         fprintf(stderr, "mashaer: KPIs not recorded: %s\n", err.msg);
     msh_kpi_result_release(r);
 }
@@ -139,9 +141,9 @@ static void result_head(msh_buf *b, const msh_kpi_result *r, const msh_kpi_confi
     msh_buf_printf(b,
                    "\"config\":{\"window_h\":%g,\"interval_s\":%d,\"toilet_m\":%g,\"water_m\":%g,\"clinic_m\":%g,"
                    "\"snap_m\":%g,\"heat_c\":%g,\"cleaning_h\":%g,\"cleaning_buffer_m\":%g,\"response_target_s\":%g,"
-                   "\"weights\":{",
+                   "\"history_days\":%g,\"weights\":{",
                    c->window_h, c->interval_s, c->toilet_m, c->water_m, c->clinic_m, c->snap_m, c->heat_c,
-                   c->cleaning_h, c->cleaning_buffer_m, c->response_target_s);
+                   c->cleaning_h, c->cleaning_buffer_m, c->response_target_s, c->history_days);
     for (int i = 0; i < MSH_KPI_NW; i++)
         msh_buf_printf(b, "%s\"%s\":%g", i ? "," : "", msh_kpi_weight_names[i], c->weight[i]);
     msh_buf_printf(b, "}},");

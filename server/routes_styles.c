@@ -1,15 +1,20 @@
-/* routes_styles.c: GET /styles/{name}.json from the styles folder. */
+/* routes_styles.c: GET /styles/{name}.json from the styles folder (raster tiles of a style: routes_raster.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "routes.h"
+#include "routes_raster.h"
 #include "style_doc.h"
 
 #define MAX_STYLE_BYTES ((size_t)8 << 20)
 
 void msh_route_styles(msh_req *r, const char *rest)
 {
+    if (strchr(rest, '/')) { /* /styles/{name}/{z}/{x}/{y}.png */
+        msh_route_raster_style(r, rest);
+        return;
+    }
     size_t n = strlen(rest);
     if (n < 6 || n > 100 || strcmp(rest + n - 5, ".json")) {
         msh_resp_error(r, 404, "styles are at /styles/{name}.json");

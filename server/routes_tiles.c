@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "routes.h"
+#include "routes_raster.h"
 #include "tile.h"
 #include "tilegeom.h"
 #include "tilepath.h"
@@ -29,8 +30,9 @@ static int resolve(msh_req *r, const msh_catalog *cat, const msh_tilepath *tp, m
 }
 
 /* The ETag of a set of layers: the store id and every layer's name and version; for a live
- * layer, the version of its data under the tile (`box`, NULL for the whole layer). */
-static void layers_etag(const msh_catalog *cat, msh_layer *const *layers, int n, int z, const double *box, char *out,
+ * layer, the version of its data under the tile (`box`, NULL for the whole layer). Raster tiles
+ * (routes_raster.c) use it too. */
+void msh_layers_etag(const msh_catalog *cat, msh_layer *const *layers, int n, int z, const double *box, char *out,
                         size_t cap)
 {
     uint64_t h = 1469598103934665603ull;
@@ -78,7 +80,7 @@ static void tile_mvt(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
     double box[4];
     msh_tile_xf_query_box(&xf, box);
     char etag[48];
-    layers_etag(cat, layers, tp->nlayers, tp->z, box, etag, sizeof etag);
+    msh_layers_etag(cat, layers, tp->nlayers, tp->z, box, etag, sizeof etag);
     /* live tiles change any second: clients revalidate (cheap: 304 while their cells stand still) */
     r->resp.cache_control = personal ? "private, no-cache" : live ? "no-cache" : app->tile_cache_control;
     r->resp.vary_encoding = true;
@@ -214,7 +216,7 @@ static void tilejson(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
     }
     msh_buf_printf(&b, "]}\n");
     char etag[48];
-    layers_etag(cat, layers, tp->nlayers, 0, NULL, etag, sizeof etag);
+    msh_layers_etag(cat, layers, tp->nlayers, 0, NULL, etag, sizeof etag);
     snprintf(r->resp.etag, sizeof r->resp.etag, "%s", etag);
     r->resp.cache_control = "no-cache";
     msh_resp_body(r, 200, "application/json", b.data, b.len);
@@ -232,6 +234,8 @@ void msh_route_tiles(msh_req *r, const char *rest)
     msh_catalog *cat = msh_app_catalog(r->app);
     if (tp.kind == MSH_TP_TILEJSON)
         tilejson(r, cat, &tp);
+    else if (tp.kind == MSH_TP_PNG)
+        msh_route_raster_layers(r, cat, &tp);
     else
         tile_mvt(r, cat, &tp);
     msh_catalog_release(cat);

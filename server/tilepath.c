@@ -88,13 +88,17 @@ msh_rc msh_tilepath_parse(const char *s, msh_tilepath *out, msh_err *err)
     p++;
     if (parse_uint(&p, end, UINT32_MAX, &y))
         return msh_err_set(err, MSH_EINVAL, "y must be a whole number");
-    if (strcmp(p, ".mvt") && strcmp(p, ".pbf"))
-        return msh_err_set(err, MSH_EINVAL, "unknown tile format '%.16s': use .mvt", p);
+    out->kind = MSH_TP_MVT;
+    if (!strcmp(p, ".png") || !strcmp(p, "@2x.png")) {
+        out->kind = MSH_TP_PNG;
+        out->ratio = p[0] == '@' ? 2 : 1;
+    } else if (strcmp(p, ".mvt") && strcmp(p, ".pbf")) {
+        return msh_err_set(err, MSH_EINVAL, "unknown tile format '%.16s': use .mvt, .png or @2x.png", p);
+    }
     if (!msh_tile_valid((int)z, (int64_t)x, (int64_t)y))
         return msh_err_set(err, MSH_EINVAL, "tile %llu/%llu/%llu is outside the zoom level (x and y go up to %llu)",
                            (unsigned long long)z, (unsigned long long)x, (unsigned long long)y,
                            (unsigned long long)((1ull << z) - 1));
-    out->kind = MSH_TP_MVT;
     out->z = (int)z;
     out->x = (uint32_t)x;
     out->y = (uint32_t)y;

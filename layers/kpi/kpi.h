@@ -88,6 +88,7 @@ typedef struct msh_kpi_config {
     double cleaning_h;        /* a route piece counts as cleaned for this long after a crew passed (6) */
     double cleaning_buffer_m; /* a crew within this of a piece cleans it (15) */
     double response_target_s; /* on-scene target for the response score (480) */
+    double history_days;      /* recorded KPIs older than this are deleted (60; 0 keeps everything) */
     double weight[MSH_KPI_NW];
 } msh_kpi_config;
 

@@ -26,6 +26,7 @@ void msh_kpi_config_default(msh_kpi_config *c)
     c->cleaning_h = 6;         /* twice in a twelve-hour shift */
     c->cleaning_buffer_m = 15; /* a crew sweeps the width of a walkway around it */
     c->response_target_s = 480; /* 8 minutes: an operating target for reaching the scene */
+    c->history_days = 60;      /* a season; about 58 MB a day at the default interval */
     for (int i = 0; i < MSH_KPI_NW; i++)
         c->weight[i] = 1;
     c->weight[MSH_KPI_W_CROWD] = 3; /* crowd safety first */
@@ -54,7 +55,7 @@ static const num_key KEYS[] = {
     K(window_h, 0.1, 24 * 31),   K(max_gap_s, 0, 86400),       K(toilet_m, 1, 20000),
     K(water_m, 1, 20000),        K(clinic_m, 1, 20000),        K(snap_m, 0, 5000),
     K(heat_c, -50, 80),          K(cleaning_h, 0.01, 24 * 31), K(cleaning_buffer_m, 0.1, 1000),
-    K(response_target_s, 1, 86400),
+    K(response_target_s, 1, 86400), K(history_days, 0, 36500),
 };
 #undef K
 

@@ -121,6 +121,26 @@ out:
     return rc;
 }
 
+msh_rc msh_kpi_history_prune(msh_kpi_history *h, int64_t before_ms, size_t *deleted, msh_err *err)
+{
+    pthread_mutex_lock(&h->mu);
+    sqlite3 *db = msh_store_sqlite(h->store);
+    sqlite3_stmt *st = NULL;
+    msh_rc rc;
+    *deleted = 0;
+    if ((rc = prepare(db, "DELETE FROM msh_kpi_history WHERE t_ms < ?", &st, err)))
+        goto out;
+    sqlite3_bind_int64(st, 1, before_ms);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+    else
+        *deleted = (size_t)sqlite3_changes(db);
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
 static double col_num(sqlite3_stmt *st, int i)
 {
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);

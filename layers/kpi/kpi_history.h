@@ -26,6 +26,9 @@ void msh_kpi_history_close(msh_kpi_history *h);
 /** Record every zone of `r` and the overall values at r->t_ms (a second record at the same time replaces it). */
 msh_rc msh_kpi_history_append(msh_kpi_history *h, const msh_kpi_result *r, msh_err *err);
 
+/** Delete the records older than before_ms; *deleted gets how many rows went. */
+msh_rc msh_kpi_history_prune(msh_kpi_history *h, int64_t before_ms, size_t *deleted, msh_err *err);
+
 /** Feed the recorded observations in [from_ms, to_ms] into `k` in time order (after a restart). */
 msh_rc msh_kpi_history_replay(msh_kpi_history *h, msh_kpi *k, int64_t from_ms, int64_t to_ms, size_t *rows,
                               msh_err *err);

@@ -295,6 +295,19 @@ const char *msh_sprites_name(size_t i)
     return i < NICONS ? ICONS[i].name : NULL;
 }
 
+bool msh_sprites_draw(void *cairo, const char *name, size_t len)
+{
+    for (size_t i = 0; i < NICONS; i++)
+        if (strlen(ICONS[i].name) == len && !memcmp(ICONS[i].name, name, len)) {
+            cairo_t *cr = cairo;
+            cairo_save(cr);
+            ICONS[i].draw(cr);
+            cairo_restore(cr);
+            return true;
+        }
+    return false;
+}
+
 static cairo_status_t png_sink(void *cls, const unsigned char *data, unsigned int len)
 {
     return msh_buf_append(cls, data, len) ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;

@@ -11,6 +11,7 @@
 #ifndef MSH_SPRITES_H
 #define MSH_SPRITES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,13 @@ void msh_sprite_sheet_free(msh_sprite_sheet *s);
 /** How many icons there are and the name of the i-th (static strings). */
 size_t msh_sprites_count(void);
 const char *msh_sprites_name(size_t i);
+
+/**
+ * Draw the icon `name` (len bytes, not NUL-terminated) on the cairo_t `cairo` (a void * so that
+ * this header needs no Cairo) in a 24 x 24 unit box at the origin of its current transform, as
+ * the sheet has it: raster tiles draw icons from the same paths, sharp at any size.
+ * False (nothing drawn) for an unknown name.
+ */
+bool msh_sprites_draw(void *cairo, const char *name, size_t len);
 
 #endif

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (!(w > 0) || c.interval_s < 1 || !(c.window_h > 0) || !(c.toilet_m > 0) || !(c.water_m > 0) ||
         !(c.clinic_m > 0) || !(c.cleaning_h > 0) || !(c.cleaning_buffer_m > 0) || !(c.response_target_s > 0) ||
-        !(c.snap_m >= 0) || !(c.max_gap_s >= 0))
+        !(c.snap_m >= 0) || !(c.max_gap_s >= 0) || !(c.history_days >= 0))
         abort();
     return 0;
 }

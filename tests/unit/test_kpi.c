@@ -670,6 +670,14 @@ int main(int argc, char **argv)
     CHECK_NEAR(Z(r3, "Z2")->v[MSH_KPI_SHARE_COVERED], 22.0 / 83, 1e-9);
     msh_kpi_result_release(r3);
     msh_kpi_free(k2);
+    /* retention: everything before 08:14 goes (2 zones + overall recorded at 08:13), 08:14 stays */
+    size_t pruned = 0;
+    CHECK(msh_kpi_history_prune(h, T0 + 14 * MIN, &pruned, &err) == MSH_OK && pruned == 3);
+    msh_buf_init(&b, 1 << 20);
+    CHECK(msh_kpi_history_query(h, "", &q, &b, &err) == MSH_OK);
+    msh_buf_putc(&b, 0);
+    CHECK(!strstr((char *)b.data, "08:13:00Z") && strstr((char *)b.data, "08:14:00Z"));
+    msh_buf_free(&b);
     msh_kpi_history_close(h);
 
     msh_layer_release(kl);

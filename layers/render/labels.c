@@ -1,0 +1,420 @@
+/* labels.c: symbol candidates, tile-independent collision placement, Pango text and sprite icons. */
+#include "labels.h"
+
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sprites.h"
+
+#define MAX_CANDS 4096
+#define MEASURE_SLOTS 4096 /* text sizes cached per thread */
+
+typedef struct cand {
+    size_t layer;
+    double sortkey;
+    uint64_t fid;
+    double ax, ay; /* anchor, global px at 256 px tiles */
+    size_t text, textlen, font; /* offsets into the arena */
+    int nsec;
+    uint32_t sec_end[MSH_FMT_MAX];
+    double sec_scale[MSH_FMT_MAX];
+    bool bold;
+    double size, maxw, padding, offx, offy;
+    double color[4], halo[4], halo_w;
+    bool text_overlap, text_ignore;
+    size_t icon, iconlen;
+    double icon_size, icon_opacity;
+    bool icon_overlap, icon_ignore;
+    bool placed;
+    double tw, th;            /* text logical size, px at ratio 1 */
+} cand;
+
+typedef struct measure {
+    uint64_t key;
+    float w, h;
+} measure;
+
+struct msh_labeler {
+    PangoFontMap *fm;
+    PangoContext *ctx;
+    PangoLayout *layout;
+    msh_buf arena;
+    cand *c;
+    size_t n, cap;
+    cand **order;
+    double (*boxes)[4];
+    size_t nboxes;
+    double ox, oy; /* tile origin, global px */
+    int ratio;
+    measure *cache;
+};
+
+msh_labeler *msh_labeler_new(void)
+{
+    msh_labeler *lb = calloc(1, sizeof *lb);
+    if (!lb)
+        return NULL;
+    lb->fm = pango_cairo_font_map_new();
+    if (lb->fm)
+        lb->ctx = pango_font_map_create_context(lb->fm);
+    lb->cache = calloc(MEASURE_SLOTS, sizeof *lb->cache);
+    lb->c = calloc(MAX_CANDS, sizeof *lb->c);
+    lb->order = calloc(MAX_CANDS, sizeof *lb->order);
+    lb->boxes = calloc(2 * MAX_CANDS, sizeof *lb->boxes);
+    if (!lb->ctx || !lb->cache || !lb->c || !lb->order || !lb->boxes) {
+        msh_labeler_free(lb);
+        return NULL;
+    }
+    lb->cap = MAX_CANDS;
+    /* unhinted outlines and metrics: a label measures the same at 1x and 2x and in every tile */
+    cairo_font_options_t *fo = cairo_font_options_create();
+    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+    cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+    pango_cairo_context_set_font_options(lb->ctx, fo);
+    cairo_font_options_destroy(fo);
+    lb->layout = pango_layout_new(lb->ctx);
+    msh_buf_init(&lb->arena, (size_t)4 << 20);
+    return lb;
+}
+
+void msh_labeler_free(msh_labeler *lb)
+{
+    if (!lb)
+        return;
+    if (lb->layout) g_object_unref(lb->layout);
+    if (lb->ctx) g_object_unref(lb->ctx);
+    if (lb->fm) g_object_unref(lb->fm);
+    msh_buf_free(&lb->arena);
+    free(lb->cache);
+    free(lb->c);
+    free(lb->order);
+    free(lb->boxes);
+    free(lb);
+}
+
+void msh_labeler_begin(msh_labeler *lb, double ox, double oy, int ratio)
+{
+    lb->n = 0;
+    lb->nboxes = 0;
+    lb->ox = ox, lb->oy = oy;
+    lb->ratio = ratio;
+    msh_buf_reset(&lb->arena);
+}
+
+/* Append bytes to the arena; returns the offset or SIZE_MAX when full. */
+static size_t put(msh_labeler *lb, const char *s, size_t n)
+{
+    size_t at = lb->arena.len;
+    if (msh_buf_append(&lb->arena, s, n) || msh_buf_putc(&lb->arena, 0))
+        return SIZE_MAX;
+    return at;
+}
+
+/* "Noto Sans Regular", "Noto Sans Arabic Bold" -> "Noto Sans,Noto Sans Arabic" (+ bold) */
+static size_t font_families(msh_labeler *lb, msh_val v, bool *bold)
+{
+    char buf[512];
+    size_t o = 0;
+    *bold = false;
+    static const char *const styles[] = {" Regular", " Bold", " Book", " Italic", " Medium", " Light",
+                                         " Semibold", " SemiBold", " Black", NULL};
+    const msh_val *items;
+    int ni = msh_val_items(v, &items);
+    for (int i = 0; i < ni; i++) {
+        msh_val f = items[i];
+        if (f.t != MV_STR || !f.len || f.len > 120)
+            continue;
+        size_t n = f.len;
+        for (int k = 0; styles[k]; k++) {
+            size_t sl = strlen(styles[k]);
+            if (n > sl && !memcmp(f.s + n - sl, styles[k], sl)) {
+                if (k == 1) *bold = true;
+                n -= sl;
+                break;
+            }
+        }
+        if (o + n + 2 >= sizeof buf)
+            break;
+        if (o) buf[o++] = ',';
+        memcpy(buf + o, f.s, n);
+        o += n;
+    }
+    if (!o) {
+        memcpy(buf, "Noto Sans,Noto Sans Arabic", 26);
+        o = 26;
+    }
+    return put(lb, buf, o);
+}
+
+msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double ax, double ay)
+{
+    if (lb->n == lb->cap)
+        return MSH_OK; /* a tile with more candidates keeps the first ones (documented limit) */
+    cand *k = &lb->c[lb->n];
+    memset(k, 0, sizeof *k);
+    k->layer = l->index;
+    k->fid = c->f->id;
+    k->ax = ax, k->ay = ay;
+    msh_val sk = msh_rl_eval(l, P_SYMBOL_SORT_KEY, c);
+    k->sortkey = sk.t == MV_NUM ? sk.n : 0;
+    /* text */
+    msh_val t = msh_rl_eval(l, P_TEXT_FIELD, c);
+    msh_val tr = msh_rl_eval(l, P_TEXT_TRANSFORM, c);
+    int upper = tr.t == MV_STR && tr.len == 9 && !memcmp(tr.s, "uppercase", 9);
+    int lower = tr.t == MV_STR && tr.len == 9 && !memcmp(tr.s, "lowercase", 9);
+    k->text = lb->arena.len;
+    size_t len = 0;
+    if (t.t == MV_FMT) {
+        for (int i = 0; i < c->nsec; i++) {
+            if (msh_buf_append(&lb->arena, c->sec[i].s, c->sec[i].len))
+                return MSH_OK;
+            len += c->sec[i].len;
+            k->sec_end[k->nsec] = (uint32_t)len;
+            k->sec_scale[k->nsec++] = c->sec[i].scale > 0 ? c->sec[i].scale : 1;
+        }
+    } else if (t.t == MV_STR || t.t == MV_NUM) {
+        if (t.t == MV_NUM) {
+            char num[32];
+            int n = snprintf(num, sizeof num, "%.15g", t.n);
+            if (msh_buf_append(&lb->arena, num, (size_t)n)) return MSH_OK;
+            len = (size_t)n;
+        } else {
+            if (msh_buf_append(&lb->arena, t.s, t.len)) return MSH_OK;
+            len = t.len;
+        }
+        k->sec_end[0] = (uint32_t)len;
+        k->sec_scale[0] = 1;
+        k->nsec = 1;
+    }
+    if (msh_buf_putc(&lb->arena, 0))
+        return MSH_OK;
+    if (upper || lower)
+        for (size_t i = 0; i < len; i++) {
+            char *ch = (char *)lb->arena.data + k->text + i;
+            if (upper && *ch >= 'a' && *ch <= 'z') *ch = (char)(*ch - 32);
+            if (lower && *ch >= 'A' && *ch <= 'Z') *ch = (char)(*ch + 32);
+        }
+    /* a text of only newlines and spaces is no text */
+    bool blank = true;
+    for (size_t i = 0; i < len && blank; i++) blank = strchr(" \n\t", lb->arena.data[k->text + i]) != NULL;
+    k->textlen = blank ? 0 : len;
+    if (k->textlen) {
+        k->font = font_families(lb, msh_rl_eval(l, P_TEXT_FONT, c), &k->bold);
+        if (k->font == SIZE_MAX) return MSH_OK;
+        k->size = msh_rl_num(l, P_TEXT_SIZE, c);
+        k->maxw = msh_rl_num(l, P_TEXT_MAX_WIDTH, c);
+        k->padding = msh_rl_num(l, P_TEXT_PADDING, c);
+        msh_val off = msh_rl_eval(l, P_TEXT_OFFSET, c);
+        const msh_val *o;
+        if (msh_val_items(off, &o) == 2 && o[0].t == MV_NUM && o[1].t == MV_NUM) {
+            k->offx = o[0].n * k->size;
+            k->offy = o[1].n * k->size;
+        }
+        msh_rl_color(l, P_TEXT_COLOR, c, k->color);
+        k->color[3] *= msh_rl_num(l, P_TEXT_OPACITY, c);
+        msh_rl_color(l, P_TEXT_HALO_COLOR, c, k->halo);
+        k->halo[3] *= msh_rl_num(l, P_TEXT_OPACITY, c);
+        k->halo_w = msh_rl_num(l, P_TEXT_HALO_WIDTH, c);
+        k->text_overlap = msh_rl_bool(l, P_TEXT_ALLOW_OVERLAP, c);
+        k->text_ignore = msh_rl_bool(l, P_TEXT_IGNORE_PLACEMENT, c);
+        if (k->size <= 0) k->textlen = 0;
+    }
+    /* icon */
+    msh_val ic = msh_rl_eval(l, P_ICON_IMAGE, c);
+    if (ic.t == MV_STR && ic.len) {
+        k->icon = put(lb, ic.s, ic.len);
+        if (k->icon == SIZE_MAX) return MSH_OK;
+        k->iconlen = ic.len;
+        k->icon_size = msh_rl_num(l, P_ICON_SIZE, c);
+        k->icon_opacity = msh_rl_num(l, P_ICON_OPACITY, c);
+        k->icon_overlap = msh_rl_bool(l, P_ICON_ALLOW_OVERLAP, c);
+        k->icon_ignore = msh_rl_bool(l, P_ICON_IGNORE_PLACEMENT, c);
+        if (k->icon_size <= 0) k->iconlen = 0;
+    }
+    if (k->textlen || k->iconlen)
+        lb->n++;
+    return MSH_OK;
+}
+
+/* Set up the shared layout for candidate k at pixel ratio `ratio`. */
+static void layout_for(msh_labeler *lb, const cand *k, int ratio)
+{
+    const char *text = (const char *)lb->arena.data + k->text;
+    PangoFontDescription *fd = pango_font_description_new();
+    pango_font_description_set_family(fd, (const char *)lb->arena.data + k->font);
+    pango_font_description_set_weight(fd, k->bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    pango_font_description_set_absolute_size(fd, k->size * ratio * PANGO_SCALE);
+    pango_layout_set_font_description(lb->layout, fd);
+    pango_font_description_free(fd);
+    PangoAttrList *al = pango_attr_list_new();
+    uint32_t start = 0;
+    for (int i = 0; i < k->nsec; i++) {
+        if (k->sec_scale[i] != 1) {
+            PangoAttribute *a = pango_attr_scale_new(k->sec_scale[i]);
+            a->start_index = start;
+            a->end_index = k->sec_end[i];
+            pango_attr_list_insert(al, a);
+        }
+        start = k->sec_end[i];
+    }
+    pango_layout_set_attributes(lb->layout, al);
+    pango_attr_list_unref(al);
+    pango_layout_set_text(lb->layout, text, (int)k->textlen);
+    pango_layout_set_alignment(lb->layout, PANGO_ALIGN_CENTER);
+    pango_layout_set_wrap(lb->layout, PANGO_WRAP_WORD);
+    pango_layout_set_width(lb->layout, k->maxw > 0 ? (int)(k->maxw * k->size * ratio * PANGO_SCALE) : -1);
+}
+
+static uint64_t measure_key(const msh_labeler *lb, const cand *k)
+{
+    uint64_t h = 1469598103934665603ull;
+    const uint8_t *p = lb->arena.data + k->text;
+    for (size_t i = 0; i < k->textlen; i++) h = (h ^ p[i]) * 1099511628211ull;
+    for (const uint8_t *f = lb->arena.data + k->font; *f; f++) h = (h ^ *f) * 1099511628211ull;
+    double nums[4] = {k->size, k->maxw, k->bold, lb->ratio};
+    const uint8_t *q = (const uint8_t *)nums;
+    for (size_t i = 0; i < sizeof nums; i++) h = (h ^ q[i]) * 1099511628211ull;
+    for (int i = 0; i < k->nsec; i++) {
+        uint64_t s = (uint64_t)k->sec_end[i] << 32 ^ (uint64_t)(k->sec_scale[i] * 1000);
+        h = (h ^ s) * 1099511628211ull;
+    }
+    return h | 1; /* 0 marks an empty slot */
+}
+
+static void measure_text(msh_labeler *lb, cand *k)
+{
+    uint64_t key = measure_key(lb, k);
+    measure *m = &lb->cache[key % MEASURE_SLOTS];
+    if (m->key != key) {
+        layout_for(lb, k, lb->ratio);
+        PangoRectangle ink, logical;
+        pango_layout_get_pixel_extents(lb->layout, &ink, &logical);
+        m->key = key;
+        m->w = (float)logical.width / (float)lb->ratio;
+        m->h = (float)logical.height / (float)lb->ratio;
+    }
+    k->tw = m->w, k->th = m->h;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const cand *x = *(cand *const *)a, *y = *(cand *const *)b;
+    if (x->layer != y->layer) return x->layer > y->layer ? -1 : 1; /* higher layers first */
+    if (x->sortkey != y->sortkey) return x->sortkey < y->sortkey ? -1 : 1;
+    if (x->fid != y->fid) return x->fid < y->fid ? -1 : 1;
+    if (x->ax != y->ax) return x->ax < y->ax ? -1 : 1;
+    return (x->ay > y->ay) - (x->ay < y->ay);
+}
+
+static bool hits(const msh_labeler *lb, const double b[4])
+{
+    for (size_t i = 0; i < lb->nboxes; i++) {
+        const double *o = lb->boxes[i];
+        if (b[0] < o[2] && b[2] > o[0] && b[1] < o[3] && b[3] > o[1])
+            return true;
+    }
+    return false;
+}
+
+static void text_box(const cand *k, double b[4])
+{
+    double cx = k->ax + k->offx, cy = k->ay + k->offy;
+    b[0] = cx - k->tw / 2 - k->padding, b[2] = cx + k->tw / 2 + k->padding;
+    b[1] = cy - k->th / 2 - k->padding, b[3] = cy + k->th / 2 + k->padding;
+}
+
+static void icon_box(const cand *k, double b[4])
+{
+    double h = 12 * k->icon_size;
+    b[0] = k->ax - h, b[1] = k->ay - h, b[2] = k->ax + h, b[3] = k->ay + h;
+}
+
+void msh_labeler_place(msh_labeler *lb)
+{
+    for (size_t i = 0; i < lb->n; i++) lb->order[i] = &lb->c[i];
+    qsort(lb->order, lb->n, sizeof *lb->order, cmp_cand);
+    for (size_t oi = 0; oi < lb->n; oi++) {
+        cand *k = lb->order[oi];
+        double tb[4], ib[4];
+        if (k->textlen) {
+            measure_text(lb, k);
+            text_box(k, tb);
+        }
+        if (k->iconlen)
+            icon_box(k, ib);
+        bool ok = true;
+        if (k->textlen && !k->text_overlap && hits(lb, tb)) ok = false;
+        if (k->iconlen && !k->icon_overlap && hits(lb, ib)) ok = false;
+        if (!ok)
+            continue;
+        k->placed = true;
+        if (k->textlen && !k->text_ignore && lb->nboxes < 2 * MAX_CANDS)
+            memcpy(lb->boxes[lb->nboxes++], tb, sizeof tb);
+        if (k->iconlen && !k->icon_ignore && lb->nboxes < 2 * MAX_CANDS)
+            memcpy(lb->boxes[lb->nboxes++], ib, sizeof ib);
+    }
+}
+
+int msh_labeler_draw(msh_labeler *lb, cairo_t *cr, size_t layer)
+{
+    int drawn = 0;
+    double r = lb->ratio;
+    double lo_x = lb->ox - 8, lo_y = lb->oy - 8, hi_x = lb->ox + 256 + 8, hi_y = lb->oy + 256 + 8;
+    bool ctx_synced = false;
+    for (size_t i = 0; i < lb->n; i++) {
+        cand *k = &lb->c[i];
+        if (!k->placed || k->layer != layer)
+            continue;
+        if (k->iconlen) {
+            double b[4];
+            icon_box(k, b);
+            if (b[2] >= lo_x && b[0] <= hi_x && b[3] >= lo_y && b[1] <= hi_y) {
+                double s = k->icon_size * r;
+                cairo_save(cr);
+                cairo_translate(cr, (k->ax - lb->ox) * r - 12 * s, (k->ay - lb->oy) * r - 12 * s);
+                cairo_scale(cr, s, s);
+                bool fade = k->icon_opacity < 1;
+                if (fade) cairo_push_group(cr);
+                msh_sprites_draw(cr, (const char *)lb->arena.data + k->icon, k->iconlen);
+                if (fade) {
+                    cairo_pop_group_to_source(cr);
+                    cairo_paint_with_alpha(cr, fmax(k->icon_opacity, 0));
+                }
+                cairo_restore(cr);
+            }
+        }
+        if (!k->textlen)
+            continue;
+        double b[4];
+        text_box(k, b);
+        if (b[2] < lo_x || b[0] > hi_x || b[3] < lo_y || b[1] > hi_y)
+            continue;
+        if (!ctx_synced) {
+            pango_cairo_update_context(cr, lb->ctx);
+            ctx_synced = true;
+        }
+        layout_for(lb, k, lb->ratio);
+        PangoRectangle ink, logical;
+        pango_layout_get_extents(lb->layout, &ink, &logical);
+        /* centre the logical box on the anchor; unrounded so neighbours draw it at the same place */
+        double x = (k->ax + k->offx - lb->ox) * r - (logical.x + logical.width / 2.0) / PANGO_SCALE;
+        double y = (k->ay + k->offy - lb->oy) * r - (logical.y + logical.height / 2.0) / PANGO_SCALE;
+        if (k->halo_w > 0 && k->halo[3] > 0) {
+            cairo_move_to(cr, x, y);
+            pango_cairo_layout_path(cr, lb->layout);
+            cairo_set_source_rgba(cr, k->halo[0], k->halo[1], k->halo[2], k->halo[3]);
+            cairo_set_line_width(cr, 2 * k->halo_w * r);
+            cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+            cairo_stroke(cr);
+        }
+        cairo_move_to(cr, x, y);
+        cairo_set_source_rgba(cr, k->color[0], k->color[1], k->color[2], k->color[3]);
+        pango_cairo_show_layout(cr, lb->layout);
+        cairo_new_path(cr);
+        drawn++;
+    }
+    return drawn;
+}

@@ -1,0 +1,819 @@
+/* raster.c: draw one tile of a compiled style with Cairo and encode it as PNG.
+ *
+ * Per style layer, in style order: the catalog layer named by its source-layer is queried over
+ * the tile and a margin wide enough for what the layer draws (line widths, circle radii, the
+ * heatmap kernel); each feature passes the filter, its paint is evaluated (once per tile for
+ * properties that do not read the feature), and features with the same paint are collected in
+ * one Cairo path that is filled or stroked once (a layer of 20,000 walkways is a handful of
+ * strokes). Vertices closer than a quarter pixel to the previous one are dropped; geometry
+ * reaching far outside the tile (a site polygon at z20) is clipped first, so Cairo's 24.8
+ * fixed-point coordinates never overflow. Polygon rings are given one orientation (outer
+ * clockwise on screen, holes the other way) and filled with the nonzero rule, so the features of a
+ * batch never cancel each other as even-odd would.
+ */
+#include "raster.h"
+
+#include <cairo.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/msh_tilemath.h"
+#include "labels.h"
+#include "png.h"
+#include "rstyle_int.h"
+
+#define TILE 256.0
+#define LABEL_MARGIN 256.0 /* px at ratio 1: symbols anchored this far outside are candidates */
+#define HUGE_PX 1048576.0  /* past this a geometry is clipped before Cairo sees it */
+#define KEYN 20
+
+struct msh_raster {
+    cairo_surface_t *surf[2];
+    cairo_t *cr[2];
+    msh_labeler *lab;
+    msh_png_enc *png;
+    msh_buf out;
+    double *pts, *tmp; /* transformed vertices, clipping scratch (pairs) */
+    size_t cap, tmpcap;
+    double *centres;   /* circles of the current batch: x, y */
+    size_t ncent, centcap;
+    float *heat;
+    size_t heatcap;
+};
+
+msh_raster *msh_raster_new(void)
+{
+    msh_raster *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    for (int i = 0; i < 2; i++) {
+        int px = (int)TILE * (i + 1);
+        r->surf[i] = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, px, px);
+        r->cr[i] = cairo_create(r->surf[i]);
+        if (cairo_status(r->cr[i]) != CAIRO_STATUS_SUCCESS) {
+            msh_raster_free(r);
+            return NULL;
+        }
+    }
+    r->lab = msh_labeler_new();
+    r->png = msh_png_enc_new();
+    msh_buf_init(&r->out, (size_t)16 << 20);
+    if (!r->lab || !r->png) {
+        msh_raster_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void msh_raster_free(msh_raster *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < 2; i++) {
+        if (r->cr[i]) cairo_destroy(r->cr[i]);
+        if (r->surf[i]) cairo_surface_destroy(r->surf[i]);
+    }
+    msh_labeler_free(r->lab);
+    msh_png_enc_free(r->png);
+    msh_buf_free(&r->out);
+    free(r->pts);
+    free(r->tmp);
+    free(r->centres);
+    free(r->heat);
+    free(r);
+}
+
+void msh_raster_read_box(int z, uint32_t x, uint32_t y, double box[4])
+{
+    double minx, miny, maxx, maxy;
+    msh_tile_world_bounds(z, x, y, &minx, &miny, &maxx, &maxy);
+    double m = (maxx - minx) * LABEL_MARGIN / TILE;
+    box[0] = minx - m, box[1] = miny - m, box[2] = maxx + m, box[3] = maxy + m;
+}
+
+static bool grow(double **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap : 4096;
+    while (n < need) n *= 2;
+    double *q = realloc(*p, n * sizeof *q);
+    if (!q)
+        return false;
+    *p = q, *cap = n;
+    return true;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * geometry to Cairo paths */
+
+typedef struct job {
+    msh_raster *r;
+    const msh_rlayer *l;
+    const msh_layer_info *info;
+    cairo_t *cr;
+    msh_ectx ec;
+    double ox, oy, sc;   /* world origin of the tile, px per world unit */
+    double size;         /* tile side, px */
+    int ratio;
+    double key[KEYN];    /* paint of the open batch */
+    bool open;           /* a batch has path in it */
+    bool dyn;            /* paint reads the feature */
+    double fixed[KEYN];  /* the per-tile paint when !dyn */
+    double margin;       /* px */
+    int z;
+    msh_rc rc;
+    uint64_t drawn;
+} job;
+
+/* Transform part `n` points from xy into r->pts (pixels), dropping points closer than a quarter
+ * pixel to the last kept one; returns the count kept and the part's pixel bbox. */
+static size_t to_px(job *j, const double *xy, size_t n, double bb[4])
+{
+    if (!grow(&j->r->pts, &j->r->cap, 2 * n + 2)) {
+        j->rc = MSH_ENOMEM;
+        return 0;
+    }
+    double *o = j->r->pts;
+    size_t k = 0;
+    bb[0] = bb[1] = INFINITY, bb[2] = bb[3] = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double px = (xy[2 * i] - j->ox) * j->sc, py = (xy[2 * i + 1] - j->oy) * j->sc;
+        if (k && i + 1 < n && fabs(px - o[2 * k - 2]) < 0.25 && fabs(py - o[2 * k - 1]) < 0.25)
+            continue;
+        o[2 * k] = px, o[2 * k + 1] = py;
+        k++;
+        if (px < bb[0]) bb[0] = px;
+        if (py < bb[1]) bb[1] = py;
+        if (px > bb[2]) bb[2] = px;
+        if (py > bb[3]) bb[3] = py;
+    }
+    return k;
+}
+
+/* Sutherland-Hodgman against one side of the box: axis 0/1, keep >= v (dir 1) or <= v (dir -1). */
+static size_t clip_side(const double *in, size_t n, double *out, int axis, double v, int dir)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *a = in + 2 * i, *b = in + 2 * ((i + 1) % n);
+        bool ina = (a[axis] - v) * dir >= 0, inb = (b[axis] - v) * dir >= 0;
+        if (ina) out[2 * k] = a[0], out[2 * k + 1] = a[1], k++;
+        if (ina != inb) {
+            double t = (v - a[axis]) / (b[axis] - a[axis]);
+            out[2 * k] = a[0] + (b[0] - a[0]) * t, out[2 * k + 1] = a[1] + (b[1] - a[1]) * t;
+            k++;
+        }
+    }
+    return k;
+}
+
+static size_t clip_ring(job *j, size_t n)
+{
+    double lo = -j->margin - 64, hi = j->size + j->margin + 64;
+    if (!grow(&j->r->tmp, &j->r->tmpcap, 4 * n + 16) || !grow(&j->r->pts, &j->r->cap, 4 * n + 16)) {
+        j->rc = MSH_ENOMEM;
+        return 0;
+    }
+    double *a = j->r->pts, *b = j->r->tmp;
+    n = clip_side(a, n, b, 0, lo, 1);
+    n = clip_side(b, n, a, 0, hi, -1);
+    n = clip_side(a, n, b, 1, lo, 1);
+    n = clip_side(b, n, a, 1, hi, -1);
+    return n;
+}
+
+static void ring_path(cairo_t *cr, const double *p, size_t n, bool reverse)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t k = reverse ? n - 1 - i : i;
+        if (i == 0)
+            cairo_move_to(cr, p[2 * k], p[2 * k + 1]);
+        else
+            cairo_line_to(cr, p[2 * k], p[2 * k + 1]);
+    }
+    cairo_close_path(cr);
+}
+
+/* Liang-Barsky: the part of segment a-b inside the box, as t0..t1; false when none. */
+static bool clip_seg(const double *a, const double *b, double lo, double hi, double *t0, double *t1)
+{
+    double dx = b[0] - a[0], dy = b[1] - a[1];
+    double p[4] = {-dx, dx, -dy, dy}, q[4] = {a[0] - lo, hi - a[0], a[1] - lo, hi - a[1]};
+    *t0 = 0, *t1 = 1;
+    for (int i = 0; i < 4; i++) {
+        if (p[i] == 0) {
+            if (q[i] < 0) return false;
+            continue;
+        }
+        double t = q[i] / p[i];
+        if (p[i] < 0) { if (t > *t1) return false; if (t > *t0) *t0 = t; }
+        else { if (t < *t0) return false; if (t < *t1) *t1 = t; }
+    }
+    return true;
+}
+
+static void line_path(job *j, const double *p, size_t n, const double bb[4])
+{
+    cairo_t *cr = j->cr;
+    double lo = -j->margin - 64, hi = j->size + j->margin + 64;
+    bool huge = bb[0] < -HUGE_PX || bb[1] < -HUGE_PX || bb[2] > HUGE_PX || bb[3] > HUGE_PX;
+    if (!huge) {
+        for (size_t i = 0; i < n; i++)
+            if (i == 0) cairo_move_to(cr, p[0], p[1]);
+            else cairo_line_to(cr, p[2 * i], p[2 * i + 1]);
+        return;
+    }
+    bool pen = false;
+    for (size_t i = 0; i + 1 < n; i++) {
+        double t0, t1;
+        const double *a = p + 2 * i, *b = p + 2 * i + 2;
+        if (!clip_seg(a, b, lo, hi, &t0, &t1)) {
+            pen = false;
+            continue;
+        }
+        double ax = a[0] + (b[0] - a[0]) * t0, ay = a[1] + (b[1] - a[1]) * t0;
+        if (!pen || t0 > 0) cairo_move_to(cr, ax, ay);
+        cairo_line_to(cr, a[0] + (b[0] - a[0]) * t1, a[1] + (b[1] - a[1]) * t1);
+        pen = t1 >= 1;
+    }
+}
+
+/* Add a feature's geometry to the open path; false when nothing of it is near the tile. */
+static bool geom_path(job *j, const msh_geom *g)
+{
+    const double *xy = g->xy;
+    bool any = false;
+    double lim_lo = -j->margin, lim_hi = j->size + j->margin;
+    if (g->type == MSH_GT_POLYGON) {
+        for (uint32_t p = 0; p < g->nparts; p++) {
+            size_t len = MSH_PART_LEN(g->parts[p]);
+            bool outer = (g->parts[p] & MSH_RING_OUTER) != 0;
+            double bb[4];
+            size_t n = to_px(j, xy, len, bb);
+            xy += 2 * len;
+            if (n < 3 || bb[2] < lim_lo || bb[0] > lim_hi || bb[3] < lim_lo || bb[1] > lim_hi)
+                continue;
+            if (bb[0] < -HUGE_PX || bb[1] < -HUGE_PX || bb[2] > HUGE_PX || bb[3] > HUGE_PX)
+                n = clip_ring(j, n);
+            if (n < 3)
+                continue;
+            const double *q = j->r->pts;
+            double area = 0;
+            for (size_t i = 0, k = n - 1; i < n; k = i++) area += (q[2 * k] - q[2 * i]) * (q[2 * k + 1] + q[2 * i + 1]);
+            /* area > 0: clockwise on screen (y down) */
+            ring_path(j->cr, q, n, outer ? area < 0 : area > 0);
+            any = true;
+        }
+    } else if (g->type == MSH_GT_LINE) {
+        for (uint32_t p = 0; p < g->nparts; p++) {
+            size_t len = MSH_PART_LEN(g->parts[p]);
+            double bb[4];
+            size_t n = to_px(j, xy, len, bb);
+            xy += 2 * len;
+            if (n < 2 || bb[2] < lim_lo || bb[0] > lim_hi || bb[3] < lim_lo || bb[1] > lim_hi)
+                continue;
+            line_path(j, j->r->pts, n, bb);
+            any = true;
+        }
+    }
+    return any;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * paint per layer type: a key of numbers; features with equal keys share a path */
+
+static double cap_of(msh_val v)
+{
+    if (v.t == MV_STR && v.len == 5 && !memcmp(v.s, "round", 5)) return CAIRO_LINE_CAP_ROUND;
+    if (v.t == MV_STR && v.len == 6 && !memcmp(v.s, "square", 6)) return CAIRO_LINE_CAP_SQUARE;
+    return CAIRO_LINE_CAP_BUTT;
+}
+
+static double join_of(msh_val v)
+{
+    if (v.t == MV_STR && v.len == 5 && !memcmp(v.s, "round", 5)) return CAIRO_LINE_JOIN_ROUND;
+    if (v.t == MV_STR && v.len == 5 && !memcmp(v.s, "bevel", 5)) return CAIRO_LINE_JOIN_BEVEL;
+    return CAIRO_LINE_JOIN_MITER;
+}
+
+static void paint_key(job *j, double *k)
+{
+    const msh_rlayer *l = j->l;
+    msh_ectx *c = &j->ec;
+    memset(k, 0, KEYN * sizeof *k);
+    switch (l->type) {
+    case RL_FILL:
+        msh_rl_color(l, P_FILL_COLOR, c, k);
+        k[3] *= msh_rl_num(l, P_FILL_OPACITY, c);
+        msh_rl_color(l, P_FILL_OUTLINE_COLOR, c, k + 4);
+        k[7] *= msh_rl_num(l, P_FILL_OPACITY, c);
+        break;
+    case RL_LINE: {
+        msh_rl_color(l, P_LINE_COLOR, c, k);
+        k[3] *= msh_rl_num(l, P_LINE_OPACITY, c);
+        k[4] = msh_rl_num(l, P_LINE_WIDTH, c);
+        k[5] = cap_of(msh_rl_eval(l, P_LINE_CAP, c));
+        k[6] = join_of(msh_rl_eval(l, P_LINE_JOIN, c));
+        k[7] = msh_rl_num(l, P_LINE_MITER_LIMIT, c);
+        msh_val d = msh_rl_eval(l, P_LINE_DASHARRAY, c);
+        const msh_val *it;
+        int ni = msh_val_items(d, &it), n = 0;
+        for (int i = 0; i < ni && n < 10; i++)
+            if (it[i].t == MV_NUM && it[i].n >= 0) k[9 + n++] = it[i].n;
+        k[8] = n;
+        break;
+    }
+    case RL_CIRCLE:
+        msh_rl_color(l, P_CIRCLE_COLOR, c, k);
+        k[3] *= msh_rl_num(l, P_CIRCLE_OPACITY, c);
+        k[4] = msh_rl_num(l, P_CIRCLE_RADIUS, c);
+        msh_rl_color(l, P_CIRCLE_STROKE_COLOR, c, k + 5);
+        k[8] *= msh_rl_num(l, P_CIRCLE_STROKE_OPACITY, c);
+        k[9] = msh_rl_num(l, P_CIRCLE_STROKE_WIDTH, c);
+        break;
+    default: break;
+    }
+}
+
+static void set_rgba(cairo_t *cr, const double *c)
+{
+    cairo_set_source_rgba(cr, c[0], c[1], c[2], c[3]);
+}
+
+static void flush(job *j)
+{
+    if (!j->open)
+        return;
+    cairo_t *cr = j->cr;
+    const double *k = j->key;
+    double ratio = j->ratio;
+    switch (j->l->type) {
+    case RL_FILL:
+        cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
+        set_rgba(cr, k);
+        if (k[7] > 0) {
+            cairo_fill_preserve(cr);
+            set_rgba(cr, k + 4);
+            cairo_set_line_width(cr, ratio);
+            cairo_set_dash(cr, NULL, 0, 0);
+            cairo_stroke(cr);
+        } else {
+            cairo_fill(cr);
+        }
+        break;
+    case RL_LINE: {
+        double w = k[4] * ratio;
+        if (w <= 0 || k[3] <= 0) {
+            cairo_new_path(cr);
+            break;
+        }
+        set_rgba(cr, k);
+        cairo_set_line_width(cr, w);
+        cairo_set_line_cap(cr, (cairo_line_cap_t)k[5]);
+        cairo_set_line_join(cr, (cairo_line_join_t)k[6]);
+        cairo_set_miter_limit(cr, k[7] > 1 ? k[7] : 1);
+        int nd = (int)k[8];
+        double dash[10], total = 0;
+        for (int i = 0; i < nd; i++) total += dash[i] = k[9 + i] * w;
+        /* MapLibre's dash lengths are in line widths; a round cap adds half a width each side */
+        cairo_set_dash(cr, dash, nd && total > 0 ? nd : 0, 0);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+        break;
+    }
+    case RL_CIRCLE: {
+        double rad = k[4] * ratio, sw = k[9] * ratio;
+        const double *p = j->r->centres;
+        size_t n = j->r->ncent;
+        if (rad > 0 && k[3] > 0) {
+            for (size_t i = 0; i < n; i++) {
+                cairo_new_sub_path(cr);
+                cairo_arc(cr, p[2 * i], p[2 * i + 1], rad, 0, 2 * M_PI);
+            }
+            set_rgba(cr, k);
+            cairo_fill(cr);
+        }
+        if (sw > 0 && k[8] > 0) {
+            /* the stroke lies outside the radius, as MapLibre draws it */
+            for (size_t i = 0; i < n; i++) {
+                cairo_new_sub_path(cr);
+                cairo_arc(cr, p[2 * i], p[2 * i + 1], rad + sw / 2, 0, 2 * M_PI);
+            }
+            set_rgba(cr, k + 5);
+            cairo_set_line_width(cr, sw);
+            cairo_stroke(cr);
+        }
+        cairo_new_path(cr);
+        j->r->ncent = 0;
+        break;
+    }
+    default: break;
+    }
+    j->open = false;
+}
+
+static void batch_key(job *j)
+{
+    double k[KEYN];
+    if (j->dyn) {
+        paint_key(j, k);
+    } else {
+        memcpy(k, j->fixed, sizeof k);
+    }
+    if (j->open && memcmp(k, j->key, sizeof k))
+        flush(j);
+    memcpy(j->key, k, sizeof k);
+}
+
+static int on_feature(void *ud, const msh_feature *f)
+{
+    job *j = ud;
+    j->ec.f = f;
+    if (!msh_rl_filter(j->l, &j->ec))
+        return 0;
+    if (j->l->type == RL_CIRCLE) {
+        if (f->geom.type != MSH_GT_POINT)
+            return 0;
+        batch_key(j);
+        for (uint32_t i = 0; i < f->geom.npts; i++) {
+            double px = (f->geom.xy[2 * i] - j->ox) * j->sc, py = (f->geom.xy[2 * i + 1] - j->oy) * j->sc;
+            if (px < -j->margin || py < -j->margin || px > j->size + j->margin || py > j->size + j->margin)
+                continue;
+            if (!grow(&j->r->centres, &j->r->centcap, 2 * j->r->ncent + 2)) {
+                j->rc = MSH_ENOMEM;
+                return 1;
+            }
+            j->r->centres[2 * j->r->ncent] = px, j->r->centres[2 * j->r->ncent + 1] = py;
+            j->r->ncent++;
+            j->open = true;
+        }
+        j->drawn++;
+        return 0;
+    }
+    if ((j->l->type == RL_FILL && f->geom.type != MSH_GT_POLYGON) ||
+        (j->l->type == RL_LINE && f->geom.type == MSH_GT_POINT))
+        return 0;
+    batch_key(j);
+    if (geom_path(j, &f->geom)) {
+        j->open = true;
+        j->drawn++;
+    }
+    return j->rc != MSH_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * symbols: anchors from the whole feature (tile-independent) */
+
+/* A point inside a ring: the middle of the widest span of the horizontal line through its
+ * centroid (world units). */
+static void ring_anchor(const double *p, size_t n, double *ax, double *ay)
+{
+    double a = 0, cx = 0, cy = 0;
+    for (size_t i = 0, k = n - 1; i < n; k = i++) {
+        double cr = p[2 * k] * p[2 * i + 1] - p[2 * i] * p[2 * k + 1];
+        a += cr;
+        cx += (p[2 * k] + p[2 * i]) * cr;
+        cy += (p[2 * k + 1] + p[2 * i + 1]) * cr;
+    }
+    if (a == 0) {
+        *ax = p[0], *ay = p[1];
+        return;
+    }
+    cx /= 3 * a, cy /= 3 * a;
+    double xs[64];
+    int nx = 0;
+    for (size_t i = 0, k = n - 1; i < n && nx < 64; k = i++) {
+        double y0 = p[2 * k + 1], y1 = p[2 * i + 1];
+        if ((y0 <= cy) != (y1 <= cy))
+            xs[nx++] = p[2 * k] + (cy - y0) / (y1 - y0) * (p[2 * i] - p[2 * k]);
+    }
+    for (int i = 1; i < nx; i++) /* insertion sort: a handful of crossings */
+        for (int k = i; k > 0 && xs[k] < xs[k - 1]; k--) {
+            double t = xs[k]; xs[k] = xs[k - 1]; xs[k - 1] = t;
+        }
+    double best = -1;
+    *ax = cx, *ay = cy;
+    for (int i = 0; i + 1 < nx; i += 2)
+        if (xs[i + 1] - xs[i] > best) {
+            best = xs[i + 1] - xs[i];
+            *ax = (xs[i] + xs[i + 1]) / 2;
+        }
+}
+
+static int on_symbol(void *ud, const msh_feature *f)
+{
+    job *j = ud;
+    j->ec.f = f;
+    if (!msh_rl_filter(j->l, &j->ec))
+        return 0;
+    const msh_geom *g = &f->geom;
+    double gsc = j->sc / j->ratio; /* global px per world unit at 256 px tiles */
+    double anchors[2 * 16];
+    int na = 0;
+    if (g->type == MSH_GT_POINT) {
+        for (uint32_t i = 0; i < g->npts && na < 16; i++, na++)
+            anchors[2 * na] = g->xy[2 * i], anchors[2 * na + 1] = g->xy[2 * i + 1];
+    } else if (g->type == MSH_GT_LINE) {
+        /* the middle (by length) of the longest part */
+        const double *xy = g->xy, *best = NULL;
+        size_t bestn = 0;
+        double bestlen = -1;
+        for (uint32_t p = 0; p < g->nparts; p++) {
+            size_t n = MSH_PART_LEN(g->parts[p]);
+            double len = 0;
+            for (size_t i = 1; i < n; i++) len += hypot(xy[2 * i] - xy[2 * i - 2], xy[2 * i + 1] - xy[2 * i - 1]);
+            if (len > bestlen) bestlen = len, best = xy, bestn = n;
+            xy += 2 * n;
+        }
+        if (best && bestn) {
+            double half = bestlen / 2, acc = 0;
+            anchors[0] = best[0], anchors[1] = best[1];
+            for (size_t i = 1; i < bestn; i++) {
+                double s = hypot(best[2 * i] - best[2 * i - 2], best[2 * i + 1] - best[2 * i - 1]);
+                if (acc + s >= half && s > 0) {
+                    double t = (half - acc) / s;
+                    anchors[0] = best[2 * i - 2] + (best[2 * i] - best[2 * i - 2]) * t;
+                    anchors[1] = best[2 * i - 1] + (best[2 * i + 1] - best[2 * i - 1]) * t;
+                    break;
+                }
+                acc += s;
+            }
+            na = 1;
+        }
+    } else if (g->type == MSH_GT_POLYGON) {
+        /* the largest outer ring */
+        const double *xy = g->xy, *best = NULL;
+        size_t bestn = 0;
+        double besta = -1;
+        for (uint32_t p = 0; p < g->nparts; p++) {
+            size_t n = MSH_PART_LEN(g->parts[p]);
+            if ((g->parts[p] & MSH_RING_OUTER) && n >= 3) {
+                double a = 0;
+                for (size_t i = 0, k = n - 1; i < n; k = i++) a += xy[2 * k] * xy[2 * i + 1] - xy[2 * i] * xy[2 * k + 1];
+                if (fabs(a) > besta) besta = fabs(a), best = xy, bestn = n;
+            }
+            xy += 2 * n;
+        }
+        if (best) {
+            ring_anchor(best, bestn, &anchors[0], &anchors[1]);
+            na = 1;
+        }
+    }
+    double gx0 = j->ox * gsc, gy0 = j->oy * gsc;
+    for (int i = 0; i < na; i++) {
+        double ax = anchors[2 * i] * gsc, ay = anchors[2 * i + 1] * gsc;
+        if (ax < gx0 - LABEL_MARGIN || ay < gy0 - LABEL_MARGIN || ax > gx0 + TILE + LABEL_MARGIN ||
+            ay > gy0 + TILE + LABEL_MARGIN)
+            continue;
+        msh_rc rc = msh_labeler_add(j->r->lab, j->l, &j->ec, ax, ay);
+        if (rc) {
+            j->rc = rc;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * heatmap: Gaussian kernels summed per pixel, coloured through heatmap-color */
+
+static int on_heat(void *ud, const msh_feature *f)
+{
+    job *j = ud;
+    j->ec.f = f;
+    if (f->geom.type != MSH_GT_POINT || !msh_rl_filter(j->l, &j->ec))
+        return 0;
+    double w = msh_rl_num(j->l, P_HEATMAP_WEIGHT, &j->ec);
+    double rad = (j->dyn ? msh_rl_num(j->l, P_HEATMAP_RADIUS, &j->ec) : j->fixed[0]) * j->ratio;
+    double inten = j->fixed[1];
+    if (w <= 0 || rad <= 0)
+        return 0;
+    /* MapLibre's kernel: w * intensity * N(0,1)(3 d / radius), cut where it falls under 1/4080 */
+    const double gauss = 0.3989422804014327, zero = 1.0 / 255 / 16;
+    double s = w * inten * gauss;
+    if (s <= zero)
+        return 0;
+    double ext = fmin(rad * sqrt(-2 * log(zero / s)) / 3, rad * 3);
+    int size = (int)j->size;
+    float *h = j->r->heat;
+    for (uint32_t i = 0; i < f->geom.npts; i++) {
+        double px = (f->geom.xy[2 * i] - j->ox) * j->sc, py = (f->geom.xy[2 * i + 1] - j->oy) * j->sc;
+        int x0 = (int)floor(px - ext), x1 = (int)ceil(px + ext), y0 = (int)floor(py - ext), y1 = (int)ceil(py + ext);
+        if (x1 < 0 || y1 < 0 || x0 >= size || y0 >= size)
+            continue;
+        if (x0 < 0) x0 = 0;
+        if (y0 < 0) y0 = 0;
+        if (x1 > size - 1) x1 = size - 1;
+        if (y1 > size - 1) y1 = size - 1;
+        double k = -4.5 / (rad * rad);
+        for (int y = y0; y <= y1; y++) {
+            double dy = y + 0.5 - py;
+            for (int x = x0; x <= x1; x++) {
+                double dx = x + 0.5 - px;
+                h[(size_t)y * (size_t)size + (size_t)x] += (float)(s * exp(k * (dx * dx + dy * dy)));
+            }
+        }
+    }
+    j->drawn++;
+    return 0;
+}
+
+static msh_rc draw_heatmap(job *j, msh_layer *src, const double box[4], int z)
+{
+    const msh_rlayer *l = j->l;
+    size_t px = (size_t)j->size;
+    if (px * px > j->r->heatcap) {
+        float *h = realloc(j->r->heat, px * px * sizeof *h);
+        if (!h) return MSH_ENOMEM;
+        j->r->heat = h, j->r->heatcap = px * px;
+    }
+    memset(j->r->heat, 0, px * px * sizeof *j->r->heat);
+    j->ec.f = NULL;
+    j->dyn = msh_rl_per_feature(l, P_HEATMAP_RADIUS);
+    j->fixed[0] = msh_rl_num(l, P_HEATMAP_RADIUS, &j->ec);
+    j->fixed[1] = msh_rl_num(l, P_HEATMAP_INTENSITY, &j->ec);
+    double opacity = msh_rl_num(l, P_HEATMAP_OPACITY, &j->ec);
+    double rad = fmax(j->fixed[0], 1) * 3;
+    double m = rad / j->sc * j->ratio;
+    double qbox[4] = {box[0] - m, box[1] - m, box[2] + m, box[3] + m};
+    msh_rc rc = src->vt->query(src, qbox, z, on_heat, j);
+    if (rc || j->rc)
+        return rc ? rc : j->rc;
+    /* the colour ramp at 256 densities, premultiplied ARGB32 */
+    uint32_t lut[256];
+    for (int i = 0; i < 256; i++) {
+        double c[4];
+        j->ec.f = NULL;
+        j->ec.heatmap_density = i / 255.0;
+        msh_rl_color(l, P_HEATMAP_COLOR, &j->ec, c);
+        double a = fmin(fmax(c[3] * opacity, 0), 1);
+        uint32_t A = (uint32_t)lround(a * 255);
+        lut[i] = A << 24 | (uint32_t)lround(c[0] * a * 255) << 16 | (uint32_t)lround(c[1] * a * 255) << 8 |
+                 (uint32_t)lround(c[2] * a * 255);
+    }
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)px, (int)px);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(img);
+        return MSH_ENOMEM;
+    }
+    cairo_surface_flush(img);
+    uint8_t *data = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    for (size_t y = 0; y < px; y++) {
+        uint32_t *row = (uint32_t *)(data + y * (size_t)stride);
+        for (size_t x = 0; x < px; x++) {
+            float d = j->r->heat[y * px + x];
+            int k = d >= 1 ? 255 : d <= 0 ? 0 : (int)(d * 255 + 0.5f);
+            row[x] = lut[k];
+        }
+    }
+    cairo_surface_mark_dirty(img);
+    cairo_set_source_surface(j->cr, img, 0, 0);
+    cairo_paint(j->cr);
+    cairo_surface_destroy(img);
+    return MSH_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * the tile */
+
+static double layer_margin(const msh_rlayer *l, msh_ectx *c)
+{
+    /* how far outside the tile a feature may lie and still show in it (px at ratio 1) */
+    switch (l->type) {
+    case RL_LINE:
+        return msh_rl_per_feature(l, P_LINE_WIDTH) ? 32 : msh_rl_num(l, P_LINE_WIDTH, c) / 2 + 2;
+    case RL_CIRCLE:
+        return msh_rl_per_feature(l, P_CIRCLE_RADIUS) || msh_rl_per_feature(l, P_CIRCLE_STROKE_WIDTH)
+                   ? 48
+                   : msh_rl_num(l, P_CIRCLE_RADIUS, c) + msh_rl_num(l, P_CIRCLE_STROKE_WIDTH, c) + 2;
+    default: return 2;
+    }
+}
+
+/* A job for style layer `l` from the tile's fields in `tile`; the catalog layer it reads, or NULL
+ * when there is none or it has no data at this zoom. */
+static msh_layer *start_job(job *j, const job *tile, const msh_rlayer *l, const msh_catalog *cat)
+{
+    msh_layer *src = msh_catalog_find(cat, l->source_layer, strlen(l->source_layer));
+    if (!src || tile->z < src->info.minzoom)
+        return NULL;
+    *j = *tile;
+    j->l = l;
+    j->info = &src->info;
+    j->ec.info = &src->info;
+    return src;
+}
+
+static bool layer_on(const msh_rlayer *l, double zoom)
+{
+    return l->visible && zoom >= l->minzoom && zoom < l->maxzoom;
+}
+
+msh_rc msh_raster_render(msh_raster *r, const msh_rstyle *st, const msh_catalog *cat, int z, uint32_t x, uint32_t y,
+                         int ratio, const uint8_t **png, size_t *len, msh_raster_stats *stats, msh_err *err)
+{
+    if (ratio != 1 && ratio != 2)
+        return msh_err_set(err, MSH_EINVAL, "pixel ratio must be 1 or 2");
+    if (!msh_tile_valid(z, x, y))
+        return msh_err_set(err, MSH_EINVAL, "tile %d/%u/%u is outside the zoom level", z, x, y);
+    cairo_t *cr = r->cr[ratio - 1];
+    cairo_surface_t *surf = r->surf[ratio - 1];
+    double minx, miny, maxx, maxy;
+    msh_tile_world_bounds(z, x, y, &minx, &miny, &maxx, &maxy);
+    double size = TILE * ratio;
+    double sc = size / (maxx - minx);
+    double zoom = z > 0 ? z - 1 : 0;
+    cairo_save(cr);
+    cairo_set_operator(cr, CAIRO_OPERATOR_CLEAR);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_GRAY);
+    cairo_set_tolerance(cr, 0.25);
+    msh_labeler_begin(r->lab, minx * sc / ratio, miny * sc / ratio, ratio);
+    job tile = {.r = r, .cr = cr, .ox = minx, .oy = miny, .sc = sc, .size = size, .ratio = ratio};
+    tile.ec.zoom = zoom;
+    tile.z = z;
+    msh_rc rc = MSH_OK;
+    msh_raster_stats dummy;
+    if (!stats) stats = &dummy;
+    memset(stats, 0, sizeof *stats);
+    /* pass 1: symbol candidates, placed before anything is drawn */
+    for (size_t i = 0; i < st->nlayers && !rc; i++) {
+        const msh_rlayer *l = &st->layers[i];
+        if (l->type != RL_SYMBOL || !layer_on(l, zoom))
+            continue;
+        job j;
+        msh_layer *src = start_job(&j, &tile, l, cat);
+        if (!src)
+            continue;
+        double box[4];
+        msh_raster_read_box(z, x, y, box);
+        rc = src->vt->query(src, box, z, on_symbol, &j);
+        if (!rc) rc = j.rc;
+    }
+    if (rc)
+        return msh_err_set(err, rc, "tile %d/%u/%u: symbols: %s", z, x, y, msh_rc_str(rc));
+    msh_labeler_place(r->lab);
+    /* pass 2: every layer in style order */
+    for (size_t i = 0; i < st->nlayers && !rc; i++) {
+        const msh_rlayer *l = &st->layers[i];
+        if (!layer_on(l, zoom))
+            continue;
+        msh_ectx ec0 = {.zoom = zoom};
+        if (l->type == RL_BACKGROUND) {
+            double c[4];
+            msh_rl_color(l, P_BACKGROUND_COLOR, &ec0, c);
+            cairo_set_source_rgba(cr, c[0], c[1], c[2], c[3] * msh_rl_num(l, P_BACKGROUND_OPACITY, &ec0));
+            cairo_paint(cr);
+            continue;
+        }
+        if (l->type == RL_SYMBOL) {
+            stats->labels += (uint64_t)msh_labeler_draw(r->lab, cr, l->index);
+            continue;
+        }
+        job j;
+        msh_layer *src = start_job(&j, &tile, l, cat);
+        if (!src)
+            continue;
+        double tbox[4] = {minx, miny, maxx, maxy};
+        if (l->type == RL_HEATMAP) {
+            rc = draw_heatmap(&j, src, tbox, z);
+            stats->features += j.drawn;
+            continue;
+        }
+        for (int p = 0; p < P_COUNT; p++)
+            j.dyn |= l->prop[p] && msh_rl_per_feature(l, (msh_prop)p);
+        if (!j.dyn)
+            paint_key(&j, j.fixed);
+        j.margin = layer_margin(l, &j.ec) * ratio;
+        double m = j.margin / sc;
+        double box[4] = {minx - m, miny - m, maxx + m, maxy + m};
+        r->ncent = 0;
+        rc = src->vt->query(src, box, z, on_feature, &j);
+        if (!rc) rc = j.rc;
+        flush(&j);
+        cairo_new_path(cr);
+        stats->features += j.drawn;
+    }
+    if (rc)
+        return msh_err_set(err, rc, "tile %d/%u/%u: %s", z, x, y, msh_rc_str(rc));
+    if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)
+        return msh_err_set(err, MSH_EINTERNAL, "tile %d/%u/%u: cairo: %s", z, x, y,
+                           cairo_status_to_string(cairo_status(cr)));
+    cairo_surface_flush(surf);
+    msh_png_opts o;
+    msh_png_opts_init(&o);
+    o.layout = MSH_PNG_CAIRO_ARGB32;
+    o.level = 1;
+    msh_buf_reset(&r->out);
+    rc = msh_png_encode(r->png, cairo_image_surface_get_data(surf), (uint32_t)size, (uint32_t)size,
+                        (size_t)cairo_image_surface_get_stride(surf), &o, &r->out, err);
+    if (rc)
+        return rc;
+    *png = r->out.data;
+    *len = r->out.len;
+    return MSH_OK;
+}
