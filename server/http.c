@@ -177,6 +177,8 @@ static void dispatch(msh_req *r)
     if (!strncmp(p, "/tiles/", 7)) {
         r->ep = MSH_EP_TILE; /* the route says TILEJSON when it is */
         msh_route_tiles(r, p + 7);
+    } else if (!strncmp(p, "/heatmaps/", 10)) {
+        msh_route_heatmaps(r, p + 10);
     } else if (!strcmp(p, "/catalog")) {
         r->ep = MSH_EP_CATALOG;
         msh_route_catalog(r);

@@ -36,6 +36,9 @@ void msh_route_sprites(msh_req *r, const char *rest);
 void msh_route_ogc(msh_req *r, const char *rest);
 /** GET /kpi, /kpi/zones, /kpi/zones/{id}, /kpi/history (server/routes_kpi.c); `rest` follows "/kpi". */
 void msh_route_kpi(msh_req *r, const char *rest);
+/** /heatmaps/density/{z}/{x}/{y}.png, /heatmaps/{layer}/{z}/{x}/{y}.png, /heatmaps/density/legend[.png]
+ * (server/routes_heatmap.c); `rest` follows "/heatmaps/". */
+void msh_route_heatmaps(msh_req *r, const char *rest);
 /** Everything else under GET: the web viewer and its vendored packages. */
 void msh_route_static(msh_req *r);
 
