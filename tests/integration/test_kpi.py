@@ -1,5 +1,5 @@
 """KPIs end to end: a small site imported into a store, live data posted to /feeds, then /kpi,
-/kpi/zones/{id}, /kpi/history and the kpi_zones tiles read back and checked against values worked
+/kpi/zones/{id}, /kpi/history, the kpi_zones tiles and the PNG of styles/kpi.json read back and checked against values worked
 out here by hand; history that survives a restart; bad parameters and a bad configuration.
 
 The site (the same as tests/unit/test_kpi.c, at lat ~21.405 where 0.001 deg of longitude is 103.5 m):
@@ -267,6 +267,30 @@ class KpiTest(unittest.TestCase):
         self.assertEqual(cat["kpi_zones"]["kind"], "derived")
         self.assertEqual(cat["kpi_zones"]["fields"]["index_composite"], "number")
 
+    def test_raster(self):
+        """styles/kpi.json drawn as PNG by the server: a zone's pixels have the colour of its composite index."""
+        comp = self.zone("Z2")["index"]["composite"]
+        z = 16
+        x, y = mshtest.lonlat_to_tile(39.8965, 21.4065, z)[:2]
+        r = SERVER.get("/styles/kpi/%d/%d/%d.png" % (z, x, y))
+        self.assertEqual(r.status, 200, r.body[:200])
+        self.assertEqual(r.header("content-type"), "image/png")
+        w, h, px = decode_png(r.body)
+        # the pixel of (39.8965, 21.4065) in the tile, inside Z2 away from its edges
+        n = 2 ** z
+        fx = ((39.8965 + 180) / 360 * n - x) * w
+        fy = ((1 - math.asinh(math.tan(math.radians(21.4065))) / math.pi) / 2 * n - y) * h
+        got = px[int(fy)][int(fx)]
+        # the style's ramp: 0 #d7191c, 50 #fdae61, 75 #a6d96a, 100 #1a9641
+        stops = [(0, (0xd7, 0x19, 0x1c)), (50, (0xfd, 0xae, 0x61)), (75, (0xa6, 0xd9, 0x6a)), (100, (0x1a, 0x96, 0x41))]
+        for (a, ca), (b, cb) in zip(stops, stops[1:]):
+            if a <= comp <= b:
+                t = (comp - a) / (b - a)
+                want = [ca[i] + t * (cb[i] - ca[i]) for i in range(3)]
+        self.assertEqual(got[3], 255)
+        for i in range(3):
+            self.assertAlmostEqual(got[i], want[i], delta=4, msg="pixel %r, composite %.3f wants %r" % (got, comp, want))
+
     def test_bad_requests(self):
         cases = [("/kpi/history?from=yesterday", 400, "from: not an ISO 8601 time"),
                  ("/kpi/history?to=2026-13-01T00:00:00Z", 400, "to: not an ISO 8601 time"),
@@ -349,6 +373,47 @@ class KpiTest(unittest.TestCase):
         # minutes at E/F carried over from the recorded history (recorded every second: what the last
         # second before the stop added may be lost), then grow again
         self.assertGreaterEqual(self.zone("Z1")["crowd"]["minutes_los_ef"], before - 2 / 60)
+
+
+def decode_png(data):
+    """8-bit RGBA or RGB PNG, not interlaced -> (width, height, rows of (r, g, b, a))."""
+    import struct
+    import zlib
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype, _, _, inter = struct.unpack(">IIBBBBB", chunk)
+            assert depth == 8 and ctype in (2, 6) and inter == 0, (depth, ctype, inter)
+            bpp = 4 if ctype == 6 else 3
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    rows, prev = [], bytearray(stride)
+    for r in range(h):
+        f = raw[r * (stride + 1)]
+        line = bytearray(raw[r * (stride + 1) + 1:(r + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[i:i + bpp]) + ((255,) if bpp == 3 else ()) for i in range(0, stride, bpp)])
+        prev = line
+    return w, h, rows
 
 
 def mshtest_iso(ms):
