@@ -244,7 +244,9 @@ try {
     time: new Date().toISOString() });
   const resCrush = await postFeed('positions', crush);
   check(resCrush.accepted === 700, 'POST a crush of 700 people in about 12 m x 10 m');
-  const alerted = await page.waitForSelector('#alert-list li.alert-item', { timeout: 8000 }).then(() => true, () => false);
+  // other alerts (crowd pressure of the people posted before) may come first: wait for the LoS one
+  const alerted = await page.waitForFunction(() => [...document.querySelectorAll('#alert-list li.alert-item')]
+    .some((li) => /LoS [EF]/.test(li.textContent)), null, { timeout: 20000 }).then(() => true, () => false);
   const alertText = alerted ? await page.textContent('#alert-list') : '';
   check(alerted && /LoS [EF]/.test(alertText), 'density alert shown live in the alerts panel: ' + alertText.slice(0, 120));
 
