@@ -340,56 +340,69 @@ msh_rc msh_heat_grid_fill(msh_heat_grid *g, struct msh_live *live, int k_anon, m
     return MSH_OK;
 }
 
-static inline float cell_at(const msh_heat_grid *g, int64_t i, int64_t j)
-{
-    if (i < 0 || j < 0 || i >= (int64_t)g->nx || j >= (int64_t)g->ny)
-        return -1;
-    return g->density[(size_t)j * g->nx + (size_t)i];
-}
-
 void msh_heat_density_render(const msh_heat_grid *g, int z, uint32_t x, uint32_t y, int size, msh_heat_mode mode,
                              uint8_t *rgba)
 {
-    /* cell coordinate of a pixel centre: (tile * size + px + 0.5) * 2^level / (2^z * size), exact */
+    /* cell coordinate of a pixel centre: (tile * size + px + 0.5) * 2^level / (2^z * size), exact;
+     * the grid's one-cell margin holds every neighbour a pixel of the tile reads */
     double f = ldexp(1.0, g->level - z) / size;
     double bx = (double)x * size, by = (double)y * size;
     uint8_t lut[7][4]; /* colour per level, index 6 = transparent */
     for (int k = 0; k < 6; k++)
         memcpy(lut[k], LEVELS[k].rgba, 4);
     memset(lut[6], 0, 4);
+    /* per column: the cell to the left of the pixel centre (smooth) or under it (cells), and the weight */
+    uint32_t *col = malloc((size_t)size * sizeof *col);
+    float *wu = malloc((size_t)size * sizeof *wu);
+    if (!col || !wu) {
+        memset(rgba, 0, (size_t)size * size * 4);
+        goto out;
+    }
+    double shift = mode == MSH_HEAT_CELLS ? 0 : 0.5;
+    for (int px = 0; px < size; px++) {
+        double u = (bx + px + 0.5) * f - shift, fu = floor(u);
+        int64_t i = (int64_t)fu - g->ox;
+        col[px] = (uint32_t)(i < 0 ? 0 : i >= (int64_t)g->nx - 1 ? (int64_t)g->nx - 2 : i);
+        wu[px] = (float)(u - fu);
+    }
     for (int py = 0; py < size; py++) {
-        double v = (by + py + 0.5) * f;
-        uint8_t *row = rgba + (size_t)py * size * 4;
+        double v = (by + py + 0.5) * f - shift, fv = floor(v);
+        int64_t j = (int64_t)fv - g->oy;
+        j = j < 0 ? 0 : j >= (int64_t)g->ny - 1 ? (int64_t)g->ny - 2 : j;
+        const float *r0 = g->density + (size_t)j * g->nx, *r1 = r0 + g->nx;
+        double av = v - fv;
+        uint32_t *out = (uint32_t *)(void *)(rgba + (size_t)py * size * 4);
         for (int px = 0; px < size; px++) {
-            double u = (bx + px + 0.5) * f;
-            double d = -1;
+            uint32_t i = col[px];
+            const uint8_t *c = lut[6];
             if (mode == MSH_HEAT_CELLS) {
-                d = cell_at(g, (int64_t)floor(u) - g->ox, (int64_t)floor(v) - g->oy);
-            } else {
-                /* bilinear between the four nearest cell centres, occupied cells only */
-                double uu = u - 0.5, vv = v - 0.5;
-                double fu = floor(uu), fv = floor(vv);
-                int64_t i0 = (int64_t)fu - g->ox, j0 = (int64_t)fv - g->oy;
-                double au = uu - fu, av = vv - fv;
+                if (r0[i] > 0)
+                    c = lut[msh_fruin_los(r0[i]) - 'A'];
+            } else if (r0[i] >= 0 || r0[i + 1] >= 0 || r1[i] >= 0 || r1[i + 1] >= 0) {
+                /* normalised bilinear over the occupied cells among the four nearest centres */
+                double au = wu[px];
                 double w[4] = {(1 - au) * (1 - av), au * (1 - av), (1 - au) * av, au * av};
-                float c[4] = {cell_at(g, i0, j0), cell_at(g, i0 + 1, j0), cell_at(g, i0, j0 + 1),
-                              cell_at(g, i0 + 1, j0 + 1)};
+                float d4[4] = {r0[i], r0[i + 1], r1[i], r1[i + 1]};
                 double W = 0, D = 0;
                 for (int k = 0; k < 4; k++)
-                    if (c[k] >= 0) {
+                    if (d4[k] >= 0) {
                         W += w[k];
-                        D += w[k] * c[k];
+                        D += w[k] * d4[k];
                     }
-                if (W >= 0.5)
-                    d = D / W;
+                if (W >= 0.5 && D > 0)
+                    c = lut[msh_fruin_los(D / W) - 'A'];
             }
-            const uint8_t *col = d > 0 ? lut[msh_fruin_los(d) - 'A'] : lut[6];
-            memcpy(row + (size_t)px * 4, col, 4);
+            memcpy(&out[px], c, 4);
         }
     }
+out:
+    free(col);
+    free(wu);
 }
 
 /* ---- kernel density ---- */
+
+#define KDE_LUT 1024
 
 double msh_heat_kde_radius(double wy, int z, int size, double radius_m, double *mass_scale)
 {
@@ -448,6 +461,17 @@ void msh_heat_kde_render(const msh_heat_point *pts, size_t n, int z, uint32_t x,
             }
         }
     }
-    for (size_t i = 0; i < (size_t)size * size; i++)
-        msh_heat_kde_colour(sum[i], max, rgba + i * 4);
+    /* colour through a table of the ramp (1024 steps of t; the top entry is t = 1 exactly) */
+    uint8_t lut[KDE_LUT][4];
+    for (int k = 0; k < KDE_LUT; k++)
+        msh_heat_kde_colour((k ? k : 0.25) / (double)(KDE_LUT - 1), 1, lut[k]);
+    double scale = (KDE_LUT - 1) / max;
+    for (size_t i = 0; i < (size_t)size * size; i++) {
+        if (!(sum[i] > 0)) {
+            memset(rgba + i * 4, 0, 4);
+            continue;
+        }
+        double t = sum[i] * scale;
+        memcpy(rgba + i * 4, lut[t >= KDE_LUT - 1 ? KDE_LUT - 1 : (int)(t + 0.5)], 4);
+    }
 }

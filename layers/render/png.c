@@ -7,7 +7,7 @@
 
 struct msh_png_enc {
     z_stream zs;
-    int zs_level;    /* level the stream was made with; -1 before the first use */
+    int zs_level;    /* level and strategy the stream was made with (level | rle << 4); -1 before the first use */
     uint8_t *row;    /* the filtered row: filter byte + 4 w bytes */
     uint8_t *cur;    /* this row as RGBA (Cairo input is converted here) */
     uint8_t *prev;   /* the previous row as RGBA (filter Up) */
@@ -19,6 +19,7 @@ void msh_png_opts_init(msh_png_opts *o)
     o->layout = MSH_PNG_RGBA;
     o->filter = MSH_PNG_FILTER_SUB;
     o->level = 2;
+    o->rle = 0;
 }
 
 msh_png_enc *msh_png_enc_new(void)
@@ -68,7 +69,7 @@ static msh_rc put_chunk(msh_buf *out, const char type[4], const uint8_t *data, u
     return rc;
 }
 
-static msh_rc enc_prepare(msh_png_enc *e, size_t rowbytes, int level, msh_err *err)
+static msh_rc enc_prepare(msh_png_enc *e, size_t rowbytes, int level, int rle, msh_err *err)
 {
     if (e->row_cap < rowbytes) {
         uint8_t *r = realloc(e->row, rowbytes + 1), *c = realloc(e->cur, rowbytes), *p = NULL;
@@ -81,14 +82,15 @@ static msh_rc enc_prepare(msh_png_enc *e, size_t rowbytes, int level, msh_err *e
         e->prev = p;
         e->row_cap = rowbytes;
     }
-    if (e->zs_level != level) {
+    int key = level | (rle ? 16 : 0);
+    if (e->zs_level != key) {
         if (e->zs_level >= 0)
             deflateEnd(&e->zs);
         e->zs_level = -1;
         memset(&e->zs, 0, sizeof e->zs);
-        if (deflateInit(&e->zs, level) != Z_OK)
+        if (deflateInit2(&e->zs, level, Z_DEFLATED, 15, 8, rle ? Z_RLE : Z_DEFAULT_STRATEGY) != Z_OK)
             return msh_err_set(err, MSH_ENOMEM, "png: deflateInit failed");
-        e->zs_level = level;
+        e->zs_level = key;
     } else if (deflateReset(&e->zs) != Z_OK) {
         return msh_err_set(err, MSH_EINTERNAL, "png: deflateReset failed");
     }
@@ -161,7 +163,7 @@ msh_rc msh_png_encode(msh_png_enc *enc, const uint8_t *pixels, uint32_t w, uint3
     if (!enc && !(enc = tmp = msh_png_enc_new()))
         return msh_err_set(err, MSH_ENOMEM, "png: out of memory");
     size_t start = out->len;
-    msh_rc rc = enc_prepare(enc, rowbytes, level, err);
+    msh_rc rc = enc_prepare(enc, rowbytes, level, o->rle, err);
     if (rc)
         goto out;
 

@@ -34,9 +34,10 @@ typedef struct msh_png_opts {
     msh_png_layout layout;
     msh_png_filter filter; /* default MSH_PNG_FILTER_SUB */
     int level;             /* zlib level 0..9; default 2 */
+    int rle;               /* 1: zlib's Z_RLE strategy (runs only, no string search): faster, for flat images */
 } msh_png_opts;
 
-/** Defaults: RGBA, Sub filter, level 2. */
+/** Defaults: RGBA, Sub filter, level 2, no RLE. */
 void msh_png_opts_init(msh_png_opts *o);
 
 typedef struct msh_png_enc msh_png_enc;
