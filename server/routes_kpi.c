@@ -90,6 +90,7 @@ void msh_kpi_service_tick(msh_app *app)
     int64_t every = (int64_t)msh_kpi_get_config(app->kpi)->interval_s * 1000;
     if (app->kpi_last_record_ms && now - app->kpi_last_record_ms < every)
         return;
+    bool first = !app->kpi_last_record_ms;
     app->kpi_last_record_ms = now;
     msh_kpi_result *r = NULL;
     msh_err err;
@@ -99,6 +100,10 @@ void msh_kpi_service_tick(msh_app *app)
         msh_kpi_history_save_swept(app->kpi_history, app->kpi, &swept, &err) ||
         (keep_days > 0 && msh_kpi_history_prune(app->kpi_history, now - (int64_t)(keep_days * 86400000.0), &pruned, &err)))
         fprintf(stderr, "mashaer: KPIs not recorded: %s\n", err.msg);
+    else if (first)
+        fprintf(stderr, "mashaer: first KPI computation (%zu zones%s) in %.1f ms\n", r->nzones,
+                r->graph ? ", network coverage included" : ", no walking network: coverage not measured",
+                r->compute_ms);
     msh_kpi_result_release(r);
 }
 
