@@ -1,0 +1,557 @@
+#!/usr/bin/env python3
+"""Raster tiles from MapLibre styles: golden images, pixels checked by value, seams, @2x, cache keys.
+
+The server renders tests/golden/raster/golden.json (every layer type: background, fill, line with
+dashes, circle, heatmap, symbol text in Arabic and English, sprite icons) over the demo site.
+Each golden tile is compared with tests/golden/raster/{name}.png with a small tolerance: at most
+1% of pixels may differ by more than 48 (of 255) in a channel, and the mean difference must stay
+under 2. The goldens were made by the renderer itself and checked by eye; MSH_UPDATE_GOLDEN=1
+writes them again. Pixels are also checked by value against the style: the background colour
+away from data, the camp fill colour (interpolated by capacity) inside camps, the walkway colour
+on walkways, the label colour around camp labels.
+PNGs are decoded here with zlib (filters 0-4, RGB and RGBA).
+"""
+
+import json
+import math
+import os
+import shutil
+import struct
+import sys
+import time
+import unittest
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mshtest  # noqa: E402
+from osgeo import ogr  # noqa: E402
+
+SERVER = None
+DB = None
+GOLDEN_DIR = None
+UPDATE = os.environ.get("MSH_UPDATE_GOLDEN") == "1"
+
+MINA = (39.8926, 21.4134)
+JAMARAT = (39.8727, 21.4215)
+BACKGROUND = (0xEF, 0xE6, 0xD2)
+WALKWAY = (0x55, 0x55, 0x55)
+CAMP_TEXT = (0x5A, 0x3D, 0x12)
+
+
+def setUpModule():
+    global SERVER, DB, GOLDEN_DIR
+    GOLDEN_DIR = os.path.join(mshtest.CONFIG.source_dir, "tests", "golden", "raster")
+    DB = mshtest.work_path("raster.sqlite")
+    mshtest.import_demo(DB)
+    styles = mshtest.work_path("styles")
+    os.makedirs(styles)
+    shutil.copy(os.path.join(GOLDEN_DIR, "golden.json"), os.path.join(styles, "golden.json"))
+    shutil.copy(os.path.join(mshtest.CONFIG.source_dir, "styles", "operations.json"),
+                os.path.join(styles, "operations.json"))
+    with open(os.path.join(styles, "broken.json"), "w") as f:
+        f.write('{"version": 8,\n "layers": [\n  {"id": "bg", "type": "background"},\n'
+                '  {"id": "zones", "type": "fill", "source-layer": "service_zones",\n'
+                '   "paint": {"fill-color": ["interpolate", ["linear"], ["get", "x"], 5, "#000", 1, "#fff"]}}\n ]\n}\n')
+    with open(os.path.join(styles, "badjson.json"), "w") as f:
+        f.write('{"version": 8,\n "layers": [\n  {"id": "bg" "type": "background"}\n ]\n}\n')
+    with open(os.path.join(styles, "partial.json"), "w") as f:
+        f.write(json.dumps({"version": 8, "layers": [
+            {"id": "bg", "type": "background", "paint": {"background-color": "#102030"}},
+            {"id": "hill", "type": "hillshade", "source": "dem"},
+            {"id": "camps", "type": "fill", "source-layer": "camps",
+             "paint": {"fill-color": "#ff0000", "fill-pattern": "stripes", "fill-translate": [1, 1]}},
+        ]}, indent=1))
+    SERVER = mshtest.Server(DB, "--threads", "4", "--no-live", "--styles", styles, "--reload-ms", "200").start()
+
+
+def tearDownModule():
+    if SERVER:
+        rc = SERVER.stop()
+        if rc != 0:
+            raise AssertionError("mashaer serve exited %s; stderr:\n%s" % (rc, SERVER.stderr()))
+
+
+# ---------------------------------------------------------------------------
+# PNG decoding
+
+
+def decode_png(data):
+    """(width, height, rows): rows[y] is a list of (r, g, b, a) tuples."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        crc = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]
+        assert zlib.crc32(kind + body) & 0xFFFFFFFF == crc, "bad CRC in %s" % kind
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        elif kind == b"IEND":
+            break
+        pos += 12 + n
+    w, h, depth, ctype, _, _, interlace = ihdr
+    assert depth == 8 and ctype in (2, 6) and interlace == 0, ihdr
+    bpp = 4 if ctype == 6 else 3
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    prev = bytearray(stride)
+    rows = []
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        if f == 1:
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 255
+        elif f == 2:
+            for i in range(stride):
+                line[i] = (line[i] + prev[i]) & 255
+        elif f == 3:
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
+        elif f == 4:
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b = prev[i]
+                c = prev[i - bpp] if i >= bpp else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pr = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[i] = (line[i] + pr) & 255
+        else:
+            assert f == 0, "unknown filter %d" % f
+        prev = line
+        if bpp == 4:
+            rows.append([tuple(line[i:i + 4]) for i in range(0, stride, 4)])
+        else:
+            rows.append([tuple(line[i:i + 3]) + (255,) for i in range(0, stride, 3)])
+    return w, h, rows
+
+
+def diff(a, b):
+    return max(abs(a[i] - b[i]) for i in range(3))
+
+
+def compare(img, ref):
+    """(fraction of pixels differing by more than 48 in a channel, mean channel difference)."""
+    wa, ha, ra = img
+    wb, hb, rb = ref
+    assert (wa, ha) == (wb, hb), ((wa, ha), (wb, hb))
+    big, total = 0, 0
+    for y in range(ha):
+        for x in range(wa):
+            p, q = ra[y][x], rb[y][x]
+            d = max(abs(p[i] - q[i]) for i in range(4))
+            total += sum(abs(p[i] - q[i]) for i in range(4)) / 4
+            if d > 48:
+                big += 1
+    return big / (wa * ha), total / (wa * ha)
+
+
+# ---------------------------------------------------------------------------
+# tiles and geometry
+
+
+def tile_of(lonlat, z):
+    return mshtest.lonlat_to_tile(lonlat[0], lonlat[1], z)
+
+
+def png(path, status=200):
+    r = SERVER.get(path)
+    if r.status != status:
+        raise AssertionError("GET %s: %d %r" % (path, r.status, r.body[:300]))
+    return r
+
+
+def tile_png(style, z, x, y, suffix=".png"):
+    r = png("/styles/%s/%d/%d/%d%s" % (style, z, x, y, suffix))
+    assert r.header("content-type") == "image/png", r.headers
+    return decode_png(r.body)
+
+
+def lonlat_px(lon, lat, z, x, y, size=256):
+    """Pixel of lon/lat in tile z/x/y."""
+    n = 2 ** z
+    wx = (lon + 180) / 360 * n
+    wy = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return (wx - x) * size, (wy - y) * size
+
+
+def layer_features(name):
+    ds = ogr.Open(mshtest.demo_path(name + ".geojson"))
+    lyr = ds.GetLayer(0)
+    out = []
+    for f in lyr:
+        out.append((f.GetGeometryRef().Clone(), f.items()))
+    return out
+
+
+def px_geom(g, z, x, y):
+    """A copy of g (lon/lat) in the pixel space of tile z/x/y (y down)."""
+    g = g.Clone()
+    pts = []
+
+    def walk(geom):
+        if geom.GetGeometryCount():
+            for i in range(geom.GetGeometryCount()):
+                walk(geom.GetGeometryRef(i))
+        else:
+            for i in range(geom.GetPointCount()):
+                lon, lat = geom.GetX(i), geom.GetY(i)
+                px, py = lonlat_px(lon, lat, z, x, y)
+                geom.SetPoint_2D(i, px, py)
+                pts.append((px, py))
+    walk(g)
+    return g
+
+
+def camp_colour(capacity):
+    stops = [(1800, (0xF6, 0xEA, 0xD2)), (6000, (0xE9, 0xCF, 0x9F)), (15000, (0xD4, 0xA9, 0x5E))]
+    if capacity <= stops[0][0]:
+        return stops[0][1]
+    for (a, ca), (b, cb) in zip(stops, stops[1:]):
+        if capacity <= b:
+            t = (capacity - a) / (b - a)
+            return tuple(ca[i] + (cb[i] - ca[i]) * t for i in range(3))
+    return stops[-1][1]
+
+
+# ---------------------------------------------------------------------------
+
+
+class GoldenTiles(unittest.TestCase):
+    """Request in, expected PNG out, for every layer type and for Arabic labels."""
+
+    def check_golden(self, name, path):
+        r = png(path)
+        img = decode_png(r.body)
+        ref_path = os.path.join(GOLDEN_DIR, name + ".png")
+        if UPDATE or not os.path.exists(ref_path):
+            if not UPDATE:
+                self.fail("no golden image %s (run with MSH_UPDATE_GOLDEN=1 and look at it)" % ref_path)
+            with open(ref_path, "wb") as f:
+                f.write(r.body)
+            return img
+        with open(ref_path, "rb") as f:
+            ref = decode_png(f.read())
+        frac, mean = compare(img, ref)
+        mshtest.note("%s: %.3f%% of pixels differ, mean difference %.2f" % (name, 100 * frac, mean))
+        self.assertLess(frac, 0.01, "%s differs from its golden image in %.2f%% of pixels" % (name, 100 * frac))
+        self.assertLess(mean, 2.0, "%s: mean difference %.2f" % (name, mean))
+        return img
+
+    def test_goldens(self):
+        cases = [
+            ("mina_z13_heatmap", 13, MINA, ".png"),       # heatmap, fills, lines, site labels
+            ("mina_z15", 15, MINA, ".png"),               # circles, dashes, zone labels (Arabic + English)
+            ("mina_z17", 17, MINA, ".png"),               # icons, camp labels
+            ("jamarat_z16", 16, JAMARAT, ".png"),         # walkways, assets, the Jamarat site
+            ("mina_z16_2x", 16, MINA, "@2x.png"),         # 512 px
+        ]
+        for name, z, where, suffix in cases:
+            with self.subTest(name=name):
+                x, y = tile_of(where, z)
+                self.check_golden(name, "/styles/golden/%d/%d/%d%s" % (z, x, y, suffix))
+        x, y = tile_of(MINA, 15)
+        self.check_golden("default_camps_walkways_assets_z15", "/tiles/camps,site_walkways,assets/15/%d/%d.png" % (x, y))
+
+    def test_background_away_from_data(self):
+        x, y = tile_of((10.0, 50.0), 15)  # Europe: no data at all
+        w, h, rows = tile_png("golden", 15, x, y)
+        self.assertEqual((w, h), (256, 256))
+        colours = {p for row in rows for p in row}
+        self.assertEqual(colours, {BACKGROUND + (255,)})
+        # the layers' own style has a transparent background: an empty tile is fully transparent
+        r = png("/tiles/camps/15/%d/%d.png" % (x, y))
+        _, _, rows = decode_png(r.body)
+        self.assertEqual({p[3] for row in rows for p in row}, {0})
+
+    def test_camp_fill_and_walkway_pixels(self):
+        z = 17
+        x, y = tile_of(MINA, z)
+        _, _, rows = tile_png("golden", z, x, y)
+        assets = [px_geom(g, z, x, y) for g, _ in layer_features("assets")]
+        assets = [(a.GetX(), a.GetY()) for a in assets if -30 < a.GetX() < 286 and -30 < a.GetY() < 286]
+        lines = []
+        for g, props in layer_features("site_walkways"):
+            if props.get("kind") != "connector":
+                pg = px_geom(g, z, x, y)
+                env = pg.GetEnvelope()
+                if env[1] > -10 and env[0] < 266 and env[3] > -10 and env[2] < 266:
+                    lines.append(pg)
+        routes = [px_geom(g, z, x, y) for g, _ in layer_features("cleaning_routes")]
+        checked, good = 0, 0
+        for g, props in layer_features("camps"):
+            pg = px_geom(g, z, x, y)
+            env = pg.GetEnvelope()
+            if env[1] < 0 or env[0] > 256 or env[3] < 0 or env[2] > 256:
+                continue
+            want = camp_colour(props["capacity"])
+            inner = pg.Buffer(-5)
+            for py in range(4, 252, 9):
+                for px in range(4, 252, 9):
+                    pt = ogr.Geometry(ogr.wkbPoint)
+                    pt.AddPoint_2D(px + 0.5, py + 0.5)
+                    if not inner.Contains(pt):
+                        continue
+                    if any(math.hypot(ax - px, ay - py) < 16 for ax, ay in assets):
+                        continue
+                    if any(r.Distance(pt) < 6 for r in routes) or any(ln.Distance(pt) < 6 for ln in lines):
+                        continue
+                    checked += 1
+                    good += diff(rows[py][px], want) <= 2
+        mshtest.note("camp interiors: %d of %d sampled pixels have the camp colour" % (good, checked))
+        self.assertGreater(checked, 40)
+        # labels and halos cover a few samples; everything else is exactly the style's colour
+        self.assertGreater(good / checked, 0.85)
+
+        # walkways: points every 10 px along the lines, away from the rest, have the line colour
+        # (2.5 px wide at z17)
+        checked, good = 0, 0
+        for ln in lines:
+            for i in range(ln.GetPointCount() - 1):
+                ax, ay = ln.GetX(i), ln.GetY(i)
+                bx, by = ln.GetX(i + 1), ln.GetY(i + 1)
+                seg = math.hypot(bx - ax, by - ay)
+                for k in range(1, int(seg // 10)):
+                    t = k * 10 / seg
+                    mx, my = ax + (bx - ax) * t, ay + (by - ay) * t
+                    if not (3 <= mx < 253 and 3 <= my < 253):
+                        continue
+                    if any(math.hypot(px - mx, py - my) < 16 for px, py in assets):
+                        continue
+                    pt = ogr.Geometry(ogr.wkbPoint)
+                    pt.AddPoint_2D(mx, my)
+                    if any(r.Distance(pt) < 8 for r in routes):
+                        continue
+                    checked += 1
+                    good += diff(rows[int(my)][int(mx)], WALKWAY) <= 40
+        mshtest.note("walkways: %d of %d segment middles have the line colour" % (good, checked))
+        self.assertGreater(checked, 8)
+        self.assertGreater(good / checked, 0.8)
+
+    def test_arabic_camp_labels(self):
+        z = 17
+        x, y = tile_of(MINA, z)
+        _, _, rows = tile_png("golden", z, x, y)
+        found = 0
+        centres = 0
+        for g, props in layer_features("camps"):
+            c = g.Centroid()
+            cx, cy = lonlat_px(c.GetX(), c.GetY(), z, x, y)
+            if not (50 < cx < 206 and 30 < cy < 226):
+                continue
+            centres += 1
+            text = 0
+            for py in range(int(cy) - 20, int(cy) + 21):
+                for px in range(int(cx) - 40, int(cx) + 41):
+                    text += diff(rows[py][px], CAMP_TEXT) <= 40
+            found += text > 40
+        mshtest.note("camp labels: text pixels around %d of %d camps in the tile's middle" % (found, centres))
+        self.assertGreater(centres, 0)
+        self.assertEqual(found, centres)
+        # the same tile without label layers has none of the label colour
+        r = png("/tiles/camps,site_walkways/%d/%d/%d.png" % (z, x, y))
+        _, _, plain = decode_png(r.body)
+        self.assertFalse(any(diff(p, CAMP_TEXT) <= 20 for row in plain for p in row))
+
+    def test_every_layer_type_draws(self):
+        # the heatmap is there at z13 and gone from z14 (style maxzoom 13 = tile zoom 14)
+        x, y = tile_of(MINA, 13)
+        _, _, rows = tile_png("golden", 13, x, y)
+        heat = sum(1 for row in rows for p in row if p[2] > p[0] + 60)  # the default ramp is blue to cyan
+        self.assertGreater(heat, 200)
+        x, y = tile_of(MINA, 15)
+        _, _, rows = tile_png("golden", 15, x, y)
+        toilets = sum(1 for row in rows for p in row if diff(p, (0x1F, 0x78, 0xB4)) <= 10)
+        self.assertGreater(toilets, 50)  # circles
+        dashes = sum(1 for row in rows for p in row if diff(p, (0x2A, 0x9D, 0x8F)) <= 12 or diff(p, (0xE7, 0x6F, 0x51)) <= 12
+                     or diff(p, (0x3D, 0x34, 0x8B)) <= 12)
+        self.assertGreater(dashes, 50)  # cleaning routes
+
+
+class Seams(unittest.TestCase):
+    def test_neighbours_stitch_without_seams(self):
+        z, n = 16, 3
+        x0, y0 = tile_of(MINA, z)
+        x0, y0 = x0 - 1, y0 - 1
+        size = 256 * n
+        big = [[None] * size for _ in range(size)]
+        for dx in range(n):
+            for dy in range(n):
+                rows = tile_png("golden", z, x0 + dx, y0 + dy)[2]
+                for yy in range(256):
+                    big[dy * 256 + yy][dx * 256:dx * 256 + 256] = rows[yy]
+
+        def col_diff(a, b):
+            return sum(diff(big[yy][a], big[yy][b]) for yy in range(size)) / size
+
+        def row_diff(a, b):
+            return sum(diff(big[a][xx], big[b][xx]) for xx in range(size)) / size
+        for e in range(1, n):
+            edge = 256 * e
+            edge_v = col_diff(edge - 1, edge)
+            inner_v = sum(col_diff(edge + k, edge + k + 1) for k in (-6, -4, -2, 1, 3, 5)) / 6
+            edge_h = row_diff(edge - 1, edge)
+            inner_h = sum(row_diff(edge + k, edge + k + 1) for k in (-6, -4, -2, 1, 3, 5)) / 6
+            mshtest.note("edge %d: column step at the seam %.2f (inside %.2f), row step %.2f (inside %.2f)"
+                         % (e, edge_v, inner_v, edge_h, inner_h))
+            self.assertLess(edge_v, inner_v * 1.5 + 2)
+            self.assertLess(edge_h, inner_h * 1.5 + 2)
+        # lines crossing the edges continue: a walkway pixel at an edge has one across it
+        cross, cont = 0, 0
+        for e in range(1, n):
+            a, b = 256 * e - 1, 256 * e
+            for vertical in (True, False):
+                for k in range(size):
+                    p = big[k][a] if vertical else big[a][k]
+                    q = big[k][b] if vertical else big[b][k]
+                    if diff(p, WALKWAY) <= 30:
+                        cross += 1
+                        cont += diff(q, WALKWAY) <= 60
+        mshtest.note("walkway pixels on tile edges: %d, continued across: %d" % (cross, cont))
+        self.assertGreater(cross, 10)
+        # not all: a circle or a label drawn over a walkway can sit on one side of an edge
+        self.assertGreater(cont / cross, 0.8)
+
+    def test_labels_are_decided_alike_on_both_sides(self):
+        # a label cut by the edge is drawn by both neighbours: a text pixel at column 255 of the
+        # left tile has text or its halo (rgba(255, 250, 240, 0.9): near white, unlike any camp
+        # fill) in the first columns of the right tile, in the same row
+        z = 17
+        x0, y0 = tile_of(MINA, z)
+        hits, both = 0, 0
+        for dx in range(-2, 3):
+            left = tile_png("golden", z, x0 + dx, y0)[2]
+            right = tile_png("golden", z, x0 + dx + 1, y0)[2]
+            for yy in range(256):
+                a = diff(left[yy][255], CAMP_TEXT) <= 30
+                b = any(diff(right[yy][k], CAMP_TEXT) <= 100 or (right[yy][k][0] >= 248 and right[yy][k][2] >= 220)
+                        for k in (0, 1, 2))
+                if a:
+                    hits += 1
+                    both += b
+        mshtest.note("label pixels on a vertical edge: %d, continued across it: %d" % (hits, both))
+        self.assertGreater(hits, 3)
+        self.assertEqual(both, hits)
+
+
+class Retina(unittest.TestCase):
+    def test_2x_is_the_same_picture(self):
+        for z, where in ((15, MINA), (17, MINA), (16, JAMARAT)):
+            x, y = tile_of(where, z)
+            w1, h1, one = tile_png("golden", z, x, y)
+            w2, h2, two = tile_png("golden", z, x, y, "@2x.png")
+            self.assertEqual((w1, h1, w2, h2), (256, 256, 512, 512))
+            total, far = 0, 0
+            for yy in range(256):
+                for xx in range(256):
+                    q = [two[2 * yy + i][2 * xx + j] for i in (0, 1) for j in (0, 1)]
+                    avg = tuple(sum(p[c] for p in q) / 4 for c in range(3))
+                    d = diff(one[yy][xx], avg)
+                    total += d
+                    far += d > 64
+            mean = total / 65536
+            mshtest.note("z%d @2x downsampled vs 1x: mean difference %.2f, %.2f%% far" % (z, mean, far / 655.36))
+            self.assertLess(mean, 10)
+            self.assertLess(far / 65536, 0.05)
+
+
+class CachingAndErrors(unittest.TestCase):
+    def test_etag_and_304(self):
+        x, y = tile_of(MINA, 15)
+        path = "/styles/golden/15/%d/%d.png" % (x, y)
+        a = png(path)
+        b = png(path)
+        self.assertEqual(a.body, b.body)
+        etag = a.header("etag")
+        self.assertTrue(etag and etag.startswith('"'))
+        self.assertIn("max-age", a.header("cache-control"))
+        r = SERVER.get(path, headers={"If-None-Match": etag})
+        self.assertEqual(r.status, 304)
+        r2 = png("/styles/golden/15/%d/%d@2x.png" % (x, y))
+        self.assertNotEqual(r2.header("etag"), etag)
+        self.assertNotEqual(png("/styles/operations/15/%d/%d.png" % (x, y)).header("etag"), etag)
+
+    def test_data_change_makes_stale_pngs_unreachable(self):
+        z = 17
+        x, y = tile_of(MINA, z)
+        path = "/styles/golden/%d/%d/%d.png" % (z, x, y)
+        before = png(path)
+        # every camp to 15000 places: the camp colour becomes #d4a95e
+        with open(mshtest.demo_path("camps.geojson")) as f:
+            fc = json.load(f)
+        for feat in fc["features"]:
+            feat["properties"]["capacity"] = 15000
+        src = mshtest.work_path("camps_full.geojson")
+        with open(src, "w") as f:
+            json.dump(fc, f)
+        try:
+            mshtest.import_layer(DB, src, "camps")
+            deadline = time.time() + 10
+            after = before
+            while time.time() < deadline:
+                after = png(path)
+                if after.header("etag") != before.header("etag"):
+                    break
+                time.sleep(0.1)
+            self.assertNotEqual(after.header("etag"), before.header("etag"))
+            _, _, rows = decode_png(after.body)
+            full = sum(1 for row in rows for p in row if diff(p, (0xD4, 0xA9, 0x5E)) <= 2)
+            _, _, old = decode_png(before.body)
+            full_before = sum(1 for row in old for p in row if diff(p, (0xD4, 0xA9, 0x5E)) <= 2)
+            mshtest.note("camp colour #d4a95e: %d pixels before, %d after" % (full_before, full))
+            self.assertGreater(full, 10000)
+            self.assertLess(full_before, 1000)
+        finally:
+            mshtest.import_layer(DB, mshtest.demo_path("camps.geojson"), "camps")
+            deadline = time.time() + 10
+            while time.time() < deadline and png(path).body != before.body:
+                time.sleep(0.1)
+        # the data is as before (under a new version, so a new ETag): so is the picture
+        restored = png(path)
+        self.assertEqual(restored.body, before.body)
+        self.assertNotEqual(restored.header("etag"), before.header("etag"))
+
+    def test_bad_requests(self):
+        self.assertEqual(SERVER.get("/styles/nosuch/15/1/1.png").status, 404)
+        self.assertEqual(SERVER.get("/styles/golden/15/1/1.jpg").status, 400)
+        self.assertEqual(SERVER.get("/styles/golden/15/40000/1.png").status, 400)
+        self.assertEqual(SERVER.get("/styles/golden/25/1/1.png").status, 400)
+        self.assertEqual(SERVER.get("/styles/golden/15/01/1.png").status, 400)
+        self.assertEqual(SERVER.get("/styles/golden/15/1/1@3x.png").status, 400)
+        self.assertEqual(SERVER.get("/tiles/nosuch/15/1/1.png").status, 404)
+        self.assertEqual(SERVER.get("/tiles/camps/15/1/1.gif").status, 400)
+        # the style JSON is still served as before
+        self.assertEqual(SERVER.get("/styles/golden.json").status, 200)
+
+    def test_malformed_styles_are_rejected_with_file_line_and_reason(self):
+        err = SERVER.stderr()
+        self.assertRegex(err, r"raster style broken rejected: \S*broken\.json:4: layer 'zones', fill-color: "
+                              r"interpolate stops must be in strictly ascending order")
+        self.assertRegex(err, r"raster style badjson rejected: \S*badjson\.json:3:\d+: ")
+        r = SERVER.get("/styles/broken/15/1/1.png")
+        self.assertEqual(r.status, 500)
+        self.assertIn("broken.json:4", r.json()["error"])
+
+    def test_unsupported_properties_are_named_at_start(self):
+        err = SERVER.stderr()
+        self.assertIn("layer 'hill': layer type 'hillshade' is not supported", err)
+        self.assertIn("paint property 'fill-pattern' is not supported, ignored", err)
+        self.assertIn("paint property 'fill-translate' is not supported, ignored", err)
+        self.assertNotIn("raster style operations rejected", err)
+        self.assertNotIn("raster style golden", err)  # the golden style draws without a warning
+        # the partial style still draws what it knows: red camps on a dark background
+        z = 17
+        x, y = tile_of(MINA, z)
+        _, _, rows = tile_png("partial", z, x, y)
+        reds = sum(1 for row in rows for p in row if diff(p, (255, 0, 0)) <= 2)
+        darks = sum(1 for row in rows for p in row if diff(p, (0x10, 0x20, 0x30)) <= 2)
+        self.assertGreater(reds, 5000)
+        self.assertGreater(darks, 1000)
+
+
+if __name__ == "__main__":
+    mshtest.main()
