@@ -180,14 +180,20 @@
       el.innerHTML = '';
       const chart = new uPlot({
         width: Math.max(200, el.clientWidth || 280),
-        height: 120,
-        legend: { show: true },
-        scales: { x: { time: true }, idx: { range: [0, 100] } },
+        height: 110,
+        legend: { show: false },
+        // the whole window asked for, so a few points sit where they belong in time
+        scales: { x: { time: true, range: [from.getTime() / 1000, to.getTime() / 1000] }, idx: { range: [0, 100] } },
         axes: [{}, { scale: 'idx', size: 36 }, { scale: 'd', side: 1, size: 36, grid: { show: false } }],
         series: [{}, { label: 'index', scale: 'idx', stroke: '#1a9641', width: 2 },
                  { label: 'peak p/m²', scale: 'd', stroke: '#d7191c', width: 1 }]
       }, [xs, comp, peak], el);
       el.setAttribute('data-points', String(xs.length));
+      const cap = document.createElement('div');
+      cap.className = 'kpi-chart-caption';
+      cap.innerHTML = '<i style="background:#1a9641"></i>service index (left) <i style="background:#d7191c"></i>peak ' +
+        'persons/m² (right), last ' + HISTORY_H + ' h';
+      el.appendChild(cap);
       keep(chart);
     }).catch(function (e) {
       el.textContent = 'History unavailable: ' + e.message;
