@@ -640,6 +640,8 @@ int main(int argc, char **argv)
     /* the step keeps the first record of each step: two records a minute apart, step 1 h -> one point */
     msh_kpi_result *r2 = NULL;
     CHECK(msh_kpi_compute(k, cat, live, g, T0 + 14 * MIN, &r2, &err) == MSH_OK);
+    /* a minute more at E/F changed values: the layer's tiles get a new version (ETag, cache key) */
+    CHECK(kl->vt->region_version(kl, 14, world) != v1);
     CHECK(msh_kpi_history_append(h, r2, &err) == MSH_OK);
     msh_buf_init(&b, 1 << 20);
     q.step_ms = HOUR;
