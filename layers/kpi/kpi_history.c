@@ -33,6 +33,23 @@ static msh_rc prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, msh_err *
     return MSH_OK;
 }
 
+static msh_rc tx_begin(sqlite3 *db, msh_err *err)
+{
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+    return MSH_OK;
+}
+
+/* End the transaction: commit when all went well, else roll back. */
+static msh_rc tx_end(sqlite3 *db, msh_rc rc, msh_err *err)
+{
+    if (!rc && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+    if (rc)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 msh_rc msh_kpi_history_open(const char *db_path, msh_kpi_history **out, msh_err *err)
 {
     msh_kpi_history *h = calloc(1, sizeof *h);
@@ -83,14 +100,10 @@ msh_rc msh_kpi_history_append(msh_kpi_history *h, const msh_kpi_result *r, msh_e
     msh_buf doc;
     msh_buf_init(&doc, (size_t)1 << 20);
     msh_rc rc = MSH_OK;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "INSERT OR REPLACE INTO msh_kpi_history (t_ms, zone_id, peak_density, temperature_max,"
-                           " composite, doc) VALUES (?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+    if ((rc = tx_begin(db, err)) ||
+        (rc = prepare(db, "INSERT OR REPLACE INTO msh_kpi_history (t_ms, zone_id, peak_density, temperature_max,"
+                          " composite, doc) VALUES (?,?,?,?,?,?)", &st, err)))
         goto out;
-    }
     for (size_t i = 0; i <= r->nzones; i++) {
         const msh_kpi_zone *z = i < r->nzones ? &r->zones[i] : &r->overall;
         msh_buf_reset(&doc);
@@ -110,12 +123,9 @@ msh_rc msh_kpi_history_append(msh_kpi_history *h, const msh_kpi_result *r, msh_e
             goto out;
         }
     }
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
 out:
     sqlite3_finalize(st);
-    if (rc)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    rc = tx_end(db, rc, err);
     msh_buf_free(&doc);
     pthread_mutex_unlock(&h->mu);
     return rc;
@@ -209,11 +219,8 @@ msh_rc msh_kpi_history_save_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, 
     sqlite3 *db = msh_store_sqlite(h->store);
     sqlite3_stmt *st = NULL, *del = NULL;
     msh_rc rc = MSH_OK;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    if ((rc = prepare(db, "DELETE FROM msh_kpi_swept WHERE routes_version <> ?", &del, err)) ||
+    if ((rc = tx_begin(db, err)) ||
+        (rc = prepare(db, "DELETE FROM msh_kpi_swept WHERE routes_version <> ?", &del, err)) ||
         (rc = prepare(db, "INSERT OR REPLACE INTO msh_kpi_swept (fid, idx, routes_version, last_ms) VALUES (?,?,?,?)",
                       &st, err)))
         goto out;
@@ -233,13 +240,10 @@ msh_rc msh_kpi_history_save_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, 
             goto out;
         }
     }
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
 out:
     sqlite3_finalize(st);
     sqlite3_finalize(del);
-    if (rc)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    rc = tx_end(db, rc, err);
     pthread_mutex_unlock(&h->mu);
     free(r.v);
     return rc;

@@ -275,7 +275,7 @@ class KpiTest(unittest.TestCase):
         r = SERVER.get("/styles/kpi/%d/%d/%d.png" % (z, x, y))
         self.assertEqual(r.status, 200, r.body[:200])
         self.assertEqual(r.header("content-type"), "image/png")
-        w, h, px = decode_png(r.body)
+        w, h, px = mshtest.decode_png(r.body)
         # the pixel of (39.8965, 21.4065) in the tile, inside Z2 away from its edges
         n = 2 ** z
         fx = ((39.8965 + 180) / 360 * n - x) * w
@@ -373,47 +373,6 @@ class KpiTest(unittest.TestCase):
         # minutes at E/F carried over from the recorded history (recorded every second: what the last
         # second before the stop added may be lost), then grow again
         self.assertGreaterEqual(self.zone("Z1")["crowd"]["minutes_los_ef"], before - 2 / 60)
-
-
-def decode_png(data):
-    """8-bit RGBA or RGB PNG, not interlaced -> (width, height, rows of (r, g, b, a))."""
-    import struct
-    import zlib
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, w = 8, b"", 0
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            w, h, depth, ctype, _, _, inter = struct.unpack(">IIBBBBB", chunk)
-            assert depth == 8 and ctype in (2, 6) and inter == 0, (depth, ctype, inter)
-            bpp = 4 if ctype == 6 else 3
-        elif kind == b"IDAT":
-            idat += chunk
-        pos += 12 + n
-    raw = zlib.decompress(idat)
-    stride = w * bpp
-    rows, prev = [], bytearray(stride)
-    for r in range(h):
-        f = raw[r * (stride + 1)]
-        line = bytearray(raw[r * (stride + 1) + 1:(r + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append([tuple(line[i:i + bpp]) + ((255,) if bpp == 3 else ()) for i in range(0, stride, bpp)])
-        prev = line
-    return w, h, rows
 
 
 def mshtest_iso(ms):
