@@ -28,11 +28,7 @@ static void args(char *qs, bool density)
             if (!err.msg[0])
                 abort();
         }
-        if (eq)
-            *eq = '=';
-        if (amp)
-            *amp = '&';
-    }
+    } /* the separators stay cut: values are borrowed by the parameters, as from the request */
     if (!(p.radius_m >= MSH_HEAT_MIN_RADIUS && p.radius_m <= MSH_HEAT_MAX_RADIUS) || !(p.max > 0) || !isfinite(p.max))
         abort();
     if (p.filter && p.filter_len != strlen(p.filter))
