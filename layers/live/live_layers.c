@@ -147,6 +147,22 @@ static int keep_cell(void *ud, const msh_live_cell *c)
     return 0;
 }
 
+/* keep_cell for the cells of a box, when the cells come from a scan of every populated chunk */
+typedef struct {
+    const double *box;
+    double n; /* cells around the world at the level */
+    cell_list *cl;
+} box_cells;
+
+static int keep_cell_in_box(void *ud, const msh_live_cell *c)
+{
+    box_cells *bc = ud;
+    if (c->cx < floor(bc->box[0] * bc->n) || c->cx > floor(bc->box[2] * bc->n) || c->cy < floor(bc->box[1] * bc->n) ||
+        c->cy > floor(bc->box[3] * bc->n))
+        return 0;
+    return keep_cell(bc->cl, c);
+}
+
 static int on_person(void *ud, const char *id, const msh_live_person *p)
 {
     ll_job *j = ud;
@@ -243,7 +259,16 @@ static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_
         /* sum the cells under the lock, encode them after it: writers wait only for the sums */
         int level = z + 6 > 22 ? 22 : z + 6;
         cell_list cl = {NULL, 0, 0};
-        msh_live_cells(l->live, level, box, keep_cell, &cl);
+        /* A tile's box is 64 cells a side; a much larger one (OGC items over a site or the world
+         * at the finest level) would need a grid over the whole box: walk the populated chunks. */
+        double n = (double)(1u << level);
+        double cells = (floor(box[2] * n) - floor(box[0] * n) + 1) * (floor(box[3] * n) - floor(box[1] * n) + 1);
+        if (cells > 65536.0 && level >= 16) { /* msh_live_scan works from the chunk level (16) down */
+            box_cells bc = {box, n, &cl};
+            msh_live_scan(l->live, level, keep_cell_in_box, &bc);
+        } else {
+            msh_live_cells(l->live, level, box, keep_cell, &cl);
+        }
         msh_live_unlock(l->live);
         for (size_t i = 0; i < cl.n; i++)
             if (on_cell(&j, &cl.v[i]))

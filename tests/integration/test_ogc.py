@@ -80,6 +80,9 @@ def setUpModule():
     post("incidents", "\n".join(lines))
     people = [json.dumps({"id": "P-OGC-%d" % i, "lon": 39.8925 + i * 1e-4, "lat": 21.4131, "time": iso(NOW),
                           "speed": 1.0, "heading": 90}) for i in range(3)]
+    # a crowd of 7 on one spot: one 8.9 m movement cell over the k-anonymity floor (5)
+    people += [json.dumps({"id": "P-CROWD-%d" % i, "lon": 39.9000, "lat": 21.4200, "time": iso(NOW),
+                           "speed": 0.5, "heading": 180}) for i in range(7)]
     post("positions", "\n".join(people))
 
 
@@ -607,6 +610,17 @@ class Items(unittest.TestCase):
             self.assertAlmostEqual(f["geometry"]["coordinates"][1], 21.41 + i * 0.001, places=7)
             one = get_json("/ogc/collections/incidents/items/%d" % f["id"])
             self.assertEqual(one["properties"], f["properties"])
+        cells = all_items("movement")
+        self.assertEqual(len(cells), 1)  # the 3 scattered people are under k-anonymity
+        cell = cells[0]
+        self.assertEqual(cell["properties"]["count"], 7)
+        self.assertIsInstance(cell["properties"]["count"], int)
+        self.assertEqual(cell["properties"]["cell_m"], 8.9)
+        ring = geojson_geom(cell["geometry"])
+        self.assertEqual(cell["geometry"]["type"], "Polygon")
+        self.assertTrue(ring.Contains(ogr.CreateGeometryFromWkt("POINT (39.9 21.42)")))
+        self.assertEqual([f["id"] for f in all_items("movement", "filter=" + q("count >= 7 AND los IS NOT NULL"))],
+                         [cell["id"]])
         crit = all_items("incidents", "severity=critical")
         self.assertEqual({f["properties"]["id"] for f in crit if f["properties"]["id"].startswith("INC-OGC")},
                          {"INC-OGC-2"})
