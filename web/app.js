@@ -56,7 +56,8 @@
     crews: { title: 'Field crews', ar: 'الفرق الميدانية' },
     gates: { title: 'Gate flow', ar: 'تدفق البوابات', note: 'Size: utilisation; red ring: over capacity' },
     sensors: { title: 'Sensors', ar: 'أجهزة الاستشعار', unit: '°C', note: 'Temperature; grey: no reading' },
-    positions: { title: 'Tracked positions', ar: 'المواقع الفردية' }
+    positions: { title: 'Tracked positions', ar: 'المواقع الفردية' },
+    kpi_zones: { title: 'Zone KPIs', ar: 'مؤشرات المناطق', legend: false, note: 'Coloured by the indicator picked in the KPI panel' }
   };
 
   // Fruin walkway level of service, persons/m² (docs/HAJJ-FACTS.md; the server's msh_fruin_los).
@@ -447,8 +448,9 @@
       const opsOnly = !!cat && !!cat.access && cat.access !== 'public';
       if (live) li.classList.add('layer-live');
       let count = '';
-      // A live layer's catalog count is a snapshot of when the page opened: not shown.
-      if (!live && cat && typeof cat.feature_count === 'number') {
+      // A live layer's catalog count is a snapshot of when the page opened, a derived one's (kpi_zones)
+      // is not kept: not shown.
+      if (!live && cat && cat.kind !== 'derived' && typeof cat.feature_count === 'number') {
         count = formatNumber(cat.feature_count, 0) + ' ' + (GEOMETRY_NOUN[cat.geometry_type] || 'features');
       }
 
