@@ -316,6 +316,20 @@ class ThroughGdal(unittest.TestCase):
         self.assertTrue(want)
         self.assertEqual(got, want)
 
+    def test_ops_token_through_gdal(self):
+        """With an ops token (GDAL_HTTP_HEADERS) GDAL sees positions, and reads our people."""
+        gdal.SetConfigOption("GDAL_HTTP_HEADERS", "Authorization: Bearer " + TOKENS["ops"])
+        try:
+            ds = gdal.OpenEx("OAPIF:" + SERVER.url("/ogc"), gdal.OF_VECTOR, open_options=["PAGE_SIZE=2"])
+            lyr = ds.GetLayerByName("positions")
+            self.assertIsNotNone(lyr)
+            ids = {f.GetField("id"): f.GetGeometryRef().GetX() for f in lyr}
+        finally:
+            gdal.SetConfigOption("GDAL_HTTP_HEADERS", None)
+        for i in range(3):
+            self.assertAlmostEqual(ids["P-OGC-%d" % i], 39.8925 + i * 1e-4, places=7)
+        self.assertEqual(len([k for k in ids if k.startswith("P-CROWD-")]), 7)
+
     def test_live_collections_through_gdal(self):
         lyr = self.ds.GetLayerByName("incidents")
         feats = {f.GetField("id"): f for f in lyr}
