@@ -84,6 +84,12 @@ def setUpModule():
     people += [json.dumps({"id": "P-CROWD-%d" % i, "lon": 39.9000, "lat": 21.4200, "time": iso(NOW),
                            "speed": 0.5, "heading": 180}) for i in range(7)]
     post("positions", "\n".join(people))
+    post("crews", json.dumps({"id": "CREW-OGC", "lon": 39.891, "lat": 21.411, "time": iso(NOW), "kind": "cleaning",
+                              "status": "standby", "name": "فرقة النظافة ٣"}, ensure_ascii=False))
+    post("gates", json.dumps({"id": "GATE-OGC", "lon": 39.892, "lat": 21.412, "time": iso(NOW), "in": 120, "out": 20,
+                              "capacity": 500}))
+    post("sensors", json.dumps({"id": "SENS-OGC", "lon": 39.893, "lat": 21.413, "time": iso(NOW),
+                                "temperature": 41.5, "relativeHumidity": 0.2}))
 
 
 def tearDownModule():
@@ -315,6 +321,39 @@ class ThroughGdal(unittest.TestCase):
         want = {fid for fid, g in STORE.geometries("camps").items() if g.Intersects(poly) and rows[fid]["site"] == "mina"}
         self.assertTrue(want)
         self.assertEqual(got, want)
+
+    def test_every_collection(self):
+        """GDAL lists exactly the public collections; each live one reads back as /ogc serves it."""
+        names = {self.ds.GetLayer(i).GetName() for i in range(self.ds.GetLayerCount())}
+        self.assertEqual(names, {c["id"] for c in get_json("/ogc/collections")["collections"]})
+        for name in LIVE_PUBLIC:
+            with self.subTest(name=name):
+                want = {f["id"]: f for f in all_items(name)}
+                lyr = self.ds.GetLayerByName(name)
+                got = {}
+                for feat in lyr:
+                    got[feat.GetFID()] = feat
+                self.assertEqual(set(got), set(want))
+                self.assertTrue(want)
+                for fid, f in want.items():
+                    for k, v in f["properties"].items():
+                        g = got[fid].GetField(k) if got[fid].IsFieldSetAndNotNull(k) else None
+                        ftype = got[fid].GetFieldDefnRef(k).GetType()
+                        if ftype == ogr.OFTDateTime and v is not None:
+                            # GDAL reads the RFC 3339 text as a DateTime field (UTC: tz flag 100)
+                            y, mo, d, h, mi, sec, tz = got[fid].GetFieldAsDateTime(k)
+                            want_t = datetime.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ")
+                            self.assertEqual((y, mo, d, h, mi, int(sec), tz),
+                                             (want_t.year, want_t.month, want_t.day, want_t.hour, want_t.minute,
+                                              want_t.second, 100), (name, fid, k))
+                        elif isinstance(v, float):
+                            self.assertAlmostEqual(g, v, places=9)
+                        else:
+                            self.assertEqual(g, v, (name, fid, k))
+        crews = {f.GetField("id"): f for f in self.ds.GetLayerByName("crews")}
+        self.assertEqual(crews["CREW-OGC"].GetField("name"), "فرقة النظافة ٣")
+        gates = {f.GetField("id"): f for f in self.ds.GetLayerByName("gates")}
+        self.assertEqual((gates["GATE-OGC"].GetField("in_total"), gates["GATE-OGC"].GetField("occupancy")), (120, 100))
 
     def test_ops_token_through_gdal(self):
         """With an ops token (GDAL_HTTP_HEADERS) GDAL sees positions, and reads our people."""
