@@ -273,8 +273,8 @@ static msh_rc multi_body(wkt *w, int member)
             skip_ws(w);
             if (w->pos < w->len && w->s[w->pos] == '(')
                 rc = path(w, MSH_QP_POINT, -1);
-            else if (!(rc = add_path(w->g, MSH_QP_POINT, -1) ? MSH_ENOMEM : MSH_OK) && !(rc = coord(w)))
-                w->g->paths[w->g->npaths - 1].n = 1;
+            else if (!(rc = add_path(w->g, MSH_QP_POINT, -1)) && !(rc = coord(w)))
+                w->g->paths[w->g->npaths - 1].n = 1; /* a bare "x y" member */
         } else if (member == MSH_QP_LINE) {
             rc = take_empty(w) ? MSH_OK : path(w, MSH_QP_LINE, -1);
         } else {
