@@ -319,6 +319,20 @@ class KpiTest(unittest.TestCase):
             self.assertEqual(p.returncode, 1)
             self.assertIn(msg, p.stderr)
 
+    def test_no_live(self):
+        """Without live feeds there are no KPIs: 503 with a message, and no kpi_zones layer."""
+        db = mshtest.work_path("nolive.sqlite")
+        import shutil
+        shutil.copyfile(DB, db)
+        srv = mshtest.Server(db, "--no-live", name="nolive").start()
+        try:
+            r = srv.get("/kpi")
+            self.assertEqual(r.status, 503)
+            self.assertIn("KPIs are not available", json.loads(r.body)["error"])
+            self.assertNotIn("kpi_zones", {l["id"] for l in srv.json("/catalog")["layers"]})
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
     def test_default_config_file(self):
         """data/kpi.json holds the built-in defaults (the server without --kpi-config uses them)."""
         with open(os.path.join(mshtest.CONFIG.source_dir, "data", "kpi.json")) as f:
