@@ -72,6 +72,7 @@ typedef struct msh_app {
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/routes_fonts.h) */
     struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/routes_raster.h) */
     pthread_key_t tiler_key;
+    pthread_key_t png_key;          /* each worker's PNG encoder (layers/render/png.h), made on first use */
     pthread_t reload_thread;
     atomic_bool stop;
     double started_at;

@@ -18,6 +18,7 @@
 #include "live/live_layers.h"
 #include "kpi/kpi.h"
 #include "mqtt.h"
+#include "png.h"
 #include "routes_kpi.h"
 #include "routes_fonts.h"
 #include "routes_raster.h"
@@ -230,6 +231,11 @@ static void close_live(msh_app *app)
 static void tiler_free(void *p)
 {
     msh_tiler_free(p);
+}
+
+static void png_enc_free(void *p)
+{
+    msh_png_enc_free(p);
 }
 
 static void usage(FILE *f)
@@ -465,6 +471,7 @@ int msh_cmd_serve(int argc, char **argv)
     }
     fprintf(stderr, "mashaer: write tokens: %zu valid\n", msh_token_set_count(app.tokens));
     pthread_key_create(&app.tiler_key, tiler_free);
+    pthread_key_create(&app.png_key, png_enc_free);
     app.cache = msh_tile_cache_new(app.cfg.cache_bytes);
     app.metrics = msh_metrics_new();
     app.fonts = msh_font_service_new();
@@ -528,5 +535,7 @@ out:
     msh_walknet_free(app.walknet);
     msh_tiler_free(pthread_getspecific(app.tiler_key));
     pthread_key_delete(app.tiler_key);
+    msh_png_enc_free(pthread_getspecific(app.png_key));
+    pthread_key_delete(app.png_key);
     return code;
 }

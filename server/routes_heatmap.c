@@ -6,6 +6,7 @@
  * data change makes the old picture unreachable at once, as for vector tiles.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +118,11 @@ static void send_png(msh_req *r, const char *key, const uint8_t *rgba, int size)
     msh_err err;
     msh_png_opts o;
     msh_png_opts_init(&o);
-    if (msh_png_encode(NULL, rgba, (uint32_t)size, (uint32_t)size, (size_t)size * 4, &o, &png, &err)) {
+    /* the worker's own encoder: its z_stream and rows are reused from tile to tile */
+    msh_png_enc *enc = pthread_getspecific(r->app->png_key);
+    if (!enc && (enc = msh_png_enc_new()))
+        pthread_setspecific(r->app->png_key, enc);
+    if (msh_png_encode(enc, rgba, (uint32_t)size, (uint32_t)size, (size_t)size * 4, &o, &png, &err)) {
         msh_buf_free(&png);
         msh_resp_error(r, 500, "%s", err.msg);
         return;

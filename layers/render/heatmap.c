@@ -340,6 +340,27 @@ msh_rc msh_heat_grid_fill(msh_heat_grid *g, struct msh_live *live, int k_anon, m
     return MSH_OK;
 }
 
+/* The colour every pixel between the four cells at (i, j) (row pointers r0, r1) takes, when it is
+ * the same for all: nobody in any of them, or all four occupied at one level (a bilinear value
+ * stays between its corners, and levels are intervals). In cells mode, the cell's own colour.
+ * NULL when the pixels must be worked out one by one. */
+static const uint8_t *quad_colour(const float *r0, const float *r1, uint32_t i, msh_heat_mode mode,
+                                  uint8_t lut[7][4])
+{
+    if (mode == MSH_HEAT_CELLS)
+        return r0[i] > 0 ? lut[msh_fruin_los(r0[i]) - 'A'] : lut[6];
+    float d[4] = {r0[i], r0[i + 1], r1[i], r1[i + 1]};
+    if (d[0] < 0 && d[1] < 0 && d[2] < 0 && d[3] < 0)
+        return lut[6];
+    if (d[0] <= 0 || d[1] <= 0 || d[2] <= 0 || d[3] <= 0)
+        return NULL;
+    char los = msh_fruin_los(d[0]);
+    for (int k = 1; k < 4; k++)
+        if (msh_fruin_los(d[k]) != los)
+            return NULL;
+    return lut[los - 'A'];
+}
+
 void msh_heat_density_render(const msh_heat_grid *g, int z, uint32_t x, uint32_t y, int size, msh_heat_mode mode,
                              uint8_t *rgba)
 {
@@ -372,13 +393,16 @@ void msh_heat_density_render(const msh_heat_grid *g, int z, uint32_t x, uint32_t
         const float *r0 = g->density + (size_t)j * g->nx, *r1 = r0 + g->nx;
         double av = v - fv;
         uint32_t *out = (uint32_t *)(void *)(rgba + (size_t)py * size * 4);
+        uint32_t last = UINT32_MAX;
+        const uint8_t *quad = NULL; /* the colour of the whole quad at `last`, NULL when it varies */
         for (int px = 0; px < size; px++) {
             uint32_t i = col[px];
-            const uint8_t *c = lut[6];
-            if (mode == MSH_HEAT_CELLS) {
-                if (r0[i] > 0)
-                    c = lut[msh_fruin_los(r0[i]) - 'A'];
-            } else if (r0[i] >= 0 || r0[i + 1] >= 0 || r1[i] >= 0 || r1[i + 1] >= 0) {
+            if (i != last) {
+                last = i;
+                quad = quad_colour(r0, r1, i, mode, lut);
+            }
+            const uint8_t *c = quad ? quad : lut[6];
+            if (!quad) {
                 /* normalised bilinear over the occupied cells among the four nearest centres */
                 double au = wu[px];
                 double w[4] = {(1 - au) * (1 - av), au * (1 - av), (1 - au) * av, au * av};

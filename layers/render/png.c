@@ -124,8 +124,10 @@ static void load_row(msh_png_enc *e, const uint8_t *src, uint32_t w, msh_png_lay
 
 static void filter_row(msh_png_enc *e, size_t n, msh_png_filter f, int first)
 {
-    uint8_t *o = e->row + 1;
-    const uint8_t *c = e->cur, *p = e->prev;
+    /* three distinct buffers: restrict lets the compiler vectorise the loops */
+    uint8_t *restrict o = e->row + 1;
+    const uint8_t *restrict c = e->cur;
+    const uint8_t *restrict p = e->prev;
     if (f == MSH_PNG_FILTER_UP && first)
         f = MSH_PNG_FILTER_NONE; /* Up against the zero row above the image is None */
     e->row[0] = (uint8_t)f;
