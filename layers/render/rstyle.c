@@ -119,6 +119,8 @@ bool msh_color_parse(const char *s, size_t len, double out[4])
         buf[i] = (char)tolower((unsigned char)buf[i]);
     if (buf[0] == '#') {
         int d[8];
+        if (len > 9)
+            return false; /* found by fuzz_rstyle: "#" and 80 hex digits */
         for (size_t i = 1; i < len; i++)
             if ((d[i - 1] = hexv(buf[i])) < 0)
                 return false;

@@ -553,5 +553,69 @@ class CachingAndErrors(unittest.TestCase):
         self.assertGreater(darks, 1000)
 
 
+class LiveLayers(unittest.TestCase):
+    """The operations style reads live layers: a crowd posted under one tile changes that PNG at once
+    (its ETag carries the live region version) and leaves a tile elsewhere as it was."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.db = mshtest.work_path("live.sqlite")
+        mshtest.import_layer(cls.db, mshtest.demo_path("sites.geojson"), "sites")
+        mshtest.import_layer(cls.db, mshtest.demo_path("camps.geojson"), "camps")
+        p = mshtest.run_mashaer("token", "add", "--db", cls.db, "--role", "feed", "--name", "raster", check=0)
+        cls.token = p.stdout.splitlines()[0].strip()
+        cls.server = mshtest.Server(cls.db, "--threads", "4", "--live-dir", mshtest.work_path("live"), "--k-anon", "1",
+                                    "--styles", mshtest.work_path("styles"), name="live").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.server.stop()
+        if rc != 0:
+            raise AssertionError("live server exited %s; stderr:\n%s" % (rc, cls.server.stderr()))
+
+    def get_png(self, path):
+        r = self.server.get(path)
+        self.assertEqual(r.status, 200, r.body[:300])
+        return r
+
+    def test_live_update_changes_only_its_tiles(self):
+        z = 17
+        x, y = tile_of(MINA, z)
+        xf, yf = tile_of(JAMARAT, z)
+        here, far = "/styles/operations/%d/%d/%d.png" % (z, x, y), "/styles/operations/%d/%d/%d.png" % (z, xf, yf)
+        a0, b0 = self.get_png(here), self.get_png(far)
+        self.assertEqual(a0.header("cache-control"), "no-cache")
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        recs = []
+        for i in range(80):
+            recs.append({"id": "R-%03d" % i, "lon": MINA[0] + (i % 9 - 4) * 0.00002, "lat": MINA[1] + (i // 9 - 4) * 0.00002,
+                         "time": now, "speed": 0.4, "heading": 90})
+        body = "".join(json.dumps(r) + "\n" for r in recs).encode()
+        r = mshtest.fetch(self.server.url("/feeds/positions"), method="POST", data=body,
+                          headers={"Authorization": "Bearer " + self.token, "Content-Type": "application/x-ndjson"})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(json.loads(r.body)["accepted"], 80)
+        deadline = time.time() + 10
+        a1 = a0
+        while time.time() < deadline:
+            a1 = self.get_png(here)
+            if a1.header("etag") != a0.header("etag"):
+                break
+            time.sleep(0.1)
+        self.assertNotEqual(a1.header("etag"), a0.header("etag"))
+        b1 = self.get_png(far)
+        self.assertEqual(b1.header("etag"), b0.header("etag"))
+        self.assertEqual(b1.body, b0.body)
+        _, _, before = decode_png(a0.body)
+        _, _, after = decode_png(a1.body)
+        px, py = lonlat_px(MINA[0], MINA[1], z, x, y)
+        changed = sum(1 for yy in range(256) for xx in range(256) if diff(before[yy][xx], after[yy][xx]) > 20)
+        near = sum(1 for yy in range(max(0, int(py) - 20), min(256, int(py) + 20))
+                   for xx in range(max(0, int(px) - 20), min(256, int(px) + 20)) if diff(before[yy][xx], after[yy][xx]) > 20)
+        mshtest.note("live crowd: %d pixels changed, %d of them within 20 px of the crowd" % (changed, near))
+        self.assertGreater(near, 50)
+        self.assertGreater(near / changed, 0.5)
+
+
 if __name__ == "__main__":
     mshtest.main()
