@@ -679,6 +679,23 @@ class Items(unittest.TestCase):
                          {"INC-OGC-2"})
 
 
+class Concurrency(unittest.TestCase):
+    def test_parallel_filters_agree(self):
+        """Many clients at once, each with its own filter, get the answers one client gets."""
+        import concurrent.futures
+        queries = ["filter=" + q("capacity > %d" % c) for c in range(500, 4000, 250)]
+        queries += ["bbox=39.88,21.40,39.89,%.3f" % (21.41 + i / 1000) for i in range(10)]
+        queries += ["filter=" + q("S_INTERSECTS(geometry, BBOX(39.88,21.40,39.89,%.3f))" % (21.41 + i / 1000))
+                    for i in range(10)]
+        alone = {qs: [f["id"] for f in all_items("camps", qs, limit=50)] for qs in queries}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=12) as ex:
+            for _ in range(3):
+                together = dict(zip(queries, ex.map(lambda qs: [f["id"] for f in all_items("camps", qs, limit=50)],
+                                                    queries)))
+                self.assertEqual(together, alone)
+        self.assertTrue(any(alone.values()))
+
+
 class Html(unittest.TestCase):
     def test_negotiation_and_escaping(self):
         r = get("/ogc/collections/notes/items", {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
