@@ -21,8 +21,12 @@ int main(void)
     CHECK(ok("sites,camps.json", &tp));
     CHECK(tp.kind == MSH_TP_TILEJSON && tp.nlayers == 2);
     CHECK(ok("a/24/16777215/16777215.mvt", &tp));
+    CHECK(ok("camps/15/20012/14387.png", &tp));
+    CHECK(tp.kind == MSH_TP_PNG && tp.ratio == 1 && tp.z == 15 && tp.x == 20012 && tp.y == 14387);
+    CHECK(ok("sites,camps/15/20012/14387@2x.png", &tp));
+    CHECK(tp.kind == MSH_TP_PNG && tp.ratio == 2 && tp.nlayers == 2);
 
-    const char *bad[] = {"", "camps", "camps/", "camps/1/0", "camps/1/0/0", "camps/1/0/0.png", "camps/1/0/0.mvt/",
+    const char *bad[] = {"", "camps", "camps/", "camps/1/0", "camps/1/0/0", "camps/1/0/0.jpg", "camps/1/0/0@3x.png", "camps/1/0/0@2x.mvt", "camps/1/0/0.mvt/",
                          "camps/25/0/0.mvt", "camps/3/8/0.mvt", "camps/3/0/8.mvt", "camps/-1/0/0.mvt",
                          "camps/01/0/0.mvt", "camps/1/+1/0.mvt", "camps/a/b/c.mvt", "Camps/1/0/0.mvt",
                          "camps,camps/1/0/0.mvt", ",camps/1/0/0.mvt", "camps,/1/0/0.mvt", "/1/0/0.mvt",
