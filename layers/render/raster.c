@@ -342,6 +342,26 @@ static void set_rgba(cairo_t *cr, const double *c)
     cairo_set_source_rgba(cr, c[0], c[1], c[2], c[3]);
 }
 
+/* A circle as a closed sub-path. Small ones (most map dots: 1.5 to 6 px) as a 16-gon, at most
+ * 0.02 r off the circle (0.1 px at r = 5), without the four Bezier curves Cairo would flatten. */
+static void circle_path(cairo_t *cr, double cx, double cy, double r)
+{
+    static const double c16[16][2] = {
+        {1, 0}, {0.92388, 0.38268}, {0.70711, 0.70711}, {0.38268, 0.92388},
+        {0, 1}, {-0.38268, 0.92388}, {-0.70711, 0.70711}, {-0.92388, 0.38268},
+        {-1, 0}, {-0.92388, -0.38268}, {-0.70711, -0.70711}, {-0.38268, -0.92388},
+        {0, -1}, {0.38268, -0.92388}, {0.70711, -0.70711}, {0.92388, -0.38268}};
+    cairo_new_sub_path(cr);
+    if (r > 6) {
+        cairo_arc(cr, cx, cy, r, 0, 2 * M_PI);
+        return;
+    }
+    cairo_move_to(cr, cx + r, cy);
+    for (int i = 1; i < 16; i++)
+        cairo_line_to(cr, cx + r * c16[i][0], cy + r * c16[i][1]);
+    cairo_close_path(cr);
+}
+
 static void flush(job *j)
 {
     if (!j->open)
@@ -388,19 +408,15 @@ static void flush(job *j)
         const double *p = j->r->centres;
         size_t n = j->r->ncent;
         if (rad > 0 && k[3] > 0) {
-            for (size_t i = 0; i < n; i++) {
-                cairo_new_sub_path(cr);
-                cairo_arc(cr, p[2 * i], p[2 * i + 1], rad, 0, 2 * M_PI);
-            }
+            for (size_t i = 0; i < n; i++)
+                circle_path(cr, p[2 * i], p[2 * i + 1], rad);
             set_rgba(cr, k);
             cairo_fill(cr);
         }
         if (sw > 0 && k[8] > 0) {
             /* the stroke lies outside the radius, as MapLibre draws it */
-            for (size_t i = 0; i < n; i++) {
-                cairo_new_sub_path(cr);
-                cairo_arc(cr, p[2 * i], p[2 * i + 1], rad + sw / 2, 0, 2 * M_PI);
-            }
+            for (size_t i = 0; i < n; i++)
+                circle_path(cr, p[2 * i], p[2 * i + 1], rad + sw / 2);
             set_rgba(cr, k + 5);
             cairo_set_line_width(cr, sw);
             cairo_stroke(cr);
