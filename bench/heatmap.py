@@ -115,12 +115,16 @@ def wrk(paths, seconds, conns=None):
                 'request = function() i = i + 1 return wrk.format("GET", p[(i %% #p) + 1]) end\n'
                 'done = function(s, lat, req) io.write(string.format("p50_ms %%.2f p99_ms %%.2f max_ms %%.2f errs %%d\\n", '
                 'lat:percentile(50) / 1000, lat:percentile(99) / 1000, lat.max / 1000, '
-                's.errors.status + s.errors.connect + s.errors.read + s.errors.timeout)) end\n' % lst)
+                's.errors.status + s.errors.connect + s.errors.read + s.errors.timeout)) '
+                'io.write(string.format("errors status %%d connect %%d read %%d timeout %%d\\n", s.errors.status, '
+                's.errors.connect, s.errors.read, s.errors.timeout)) end\n' % lst)
     c0 = cpu_ms()
     cmd = (["nice", "-n", str(args.nice)] if args.nice else []) + \
         ["wrk", "-t1", "--timeout", "5s", "-c%d" % (conns or args.connections), "-d%ds" % max(1, int(seconds)),
          "-s", lua, "http://127.0.0.1:%d" % port]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    with open(os.path.join(work, "wrk.out"), "w") as f:
+        f.write(out)
     used = cpu_ms() - c0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
@@ -153,7 +157,7 @@ for kind, z, suffix, query in rows:
     mean = sum(size_of(p) for p in paths[:20]) / min(20, len(paths))
     rps, p50, p99, mx, errs, cpu = wrk(paths, args.seconds)
     if errs:
-        print("(wrk saw %d errors or timeouts in the next row)" % errs)
+        print("(wrk in the next row: %s)" % re.search(r"errors status.*", open(os.path.join(work, "wrk.out")).read()).group(0))
     if kind == "density":
         worst = max(worst, p99)
     print("| %s%s%s | %d | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |" % (kind, suffix, query, z, len(paths), mean, rps,
