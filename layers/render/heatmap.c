@@ -426,7 +426,7 @@ out:
 
 /* ---- kernel density ---- */
 
-#define KDE_LUT 1024
+#define KDE_LUT 256
 
 double msh_heat_kde_radius(double wy, int z, int size, double radius_m, double *mass_scale)
 {
@@ -485,7 +485,8 @@ void msh_heat_kde_render(const msh_heat_point *pts, size_t n, int z, uint32_t x,
             }
         }
     }
-    /* colour through a table of the ramp (1024 steps of t; the top entry is t = 1 exactly) */
+    /* colour through a table of the ramp (256 steps of t, as colour maps usually are: fewer distinct
+     * colours also deflate faster; the top entry is t = 1 exactly) */
     uint8_t lut[KDE_LUT][4];
     for (int k = 0; k < KDE_LUT; k++)
         msh_heat_kde_colour((k ? k : 0.25) / (double)(KDE_LUT - 1), 1, lut[k]);
