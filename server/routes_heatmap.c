@@ -51,7 +51,8 @@ static void legend_json(msh_req *r)
     msh_buf b;
     msh_buf_init(&b, 1 << 16);
     const msh_heat_level *lv = msh_heat_levels();
-    msh_buf_printf(&b, "{\"name\":\"Crowd density, Fruin walkway level of service\",\"units\":\"persons/m2\",\"levels\":[");
+    msh_buf_printf(&b,
+                   "{\"name\":\"Crowd density, Fruin walkway level of service\",\"units\":\"persons/m2\",\"levels\":[");
     for (int i = 0; i < 6; i++) {
         msh_buf_printf(&b, "%s{\"los\":\"%c\",\"min\":%g,", i ? "," : "", lv[i].los, lv[i].lo);
         if (isinf(lv[i].hi))
@@ -66,11 +67,14 @@ static void legend_json(msh_req *r)
         msh_buf_json_str(&b, lv[i].label_ar);
         msh_buf_printf(&b, "\"}}");
     }
-    msh_buf_printf(&b, "],\"rule\":\"A: d < 0.31; B: 0.31 <= d < 0.43; C: 0.43 <= d < 0.72; D: 0.72 <= d < 1.08; "
-                       "E: 1.08 <= d <= 2.15; F: d > 2.15; transparent: nobody (or fewer than k people)\",\"source\":\"");
+    msh_buf_printf(&b,
+                   "],\"rule\":\"A: d < 0.31; B: 0.31 <= d < 0.43; C: 0.43 <= d < 0.72; D: 0.72 <= d < 1.08; "
+                   "E: 1.08 <= d <= 2.15; F: d > 2.15; transparent: nobody (or fewer than k people)\",\"source\":\"");
     msh_buf_json_str(&b, MSH_HEAT_FRUIN_SOURCE);
     msh_buf_printf(&b, "\"}\n");
     r->resp.cache_control = r->app->tile_cache_control;
+    snprintf(r->resp.etag, sizeof r->resp.etag, "\"l%016llx\"",
+             (unsigned long long)fnv(1469598103934665603ull, b.data, b.len));
     msh_resp_body(r, 200, "application/json", b.data, b.len);
     msh_buf_free(&b);
 }
@@ -86,6 +90,8 @@ static void legend_png(msh_req *r, int scale)
         return;
     }
     r->resp.cache_control = r->app->tile_cache_control;
+    snprintf(r->resp.etag, sizeof r->resp.etag, "\"l%016llx\"",
+             (unsigned long long)fnv(1469598103934665603ull, b.data, b.len));
     r->resp.ctype = "image/png";
     r->resp.status = 200;
     msh_buf_free(&r->resp.body);
@@ -99,8 +105,7 @@ static bool from_cache(msh_req *r, const char *key)
     size_t len = 0;
     int is_gz = 0;
     msh_tile_ref *ref = msh_tile_cache_get(r->app->cache, key, 0, &body, &len, &is_gz);
-    if (!ref)
-        return false;
+    if (!ref) return false;
     msh_metrics_tile(r->app->metrics, 1, len);
     r->resp.status = 200;
     r->resp.ext = body;
@@ -120,8 +125,7 @@ static void send_png(msh_req *r, const char *key, const uint8_t *rgba, int size)
     msh_png_opts_init(&o);
     /* the worker's own encoder: its z_stream and rows are reused from tile to tile */
     msh_png_enc *enc = pthread_getspecific(r->app->png_key);
-    if (!enc && (enc = msh_png_enc_new()))
-        pthread_setspecific(r->app->png_key, enc);
+    if (!enc && (enc = msh_png_enc_new())) pthread_setspecific(r->app->png_key, enc);
     if (msh_png_encode(enc, rgba, (uint32_t)size, (uint32_t)size, (size_t)size * 4, &o, &png, &err)) {
         msh_buf_free(&png);
         msh_resp_error(r, 500, "%s", err.msg);
@@ -210,16 +214,16 @@ typedef struct {
 static int on_feature(void *ud, const msh_feature *f)
 {
     points_job *j = ud;
-    if (f->geom.type != MSH_GT_POINT)
-        return 0;
-    if (j->filter && !msh_cql2_match(j->filter, f))
-        return 0;
+    if (f->geom.type != MSH_GT_POINT) return 0;
+    if (j->filter && !msh_cql2_match(j->filter, f)) return 0;
     double w = 1;
     if (j->wfield >= 0) {
         const msh_value *v = &f->values[j->wfield];
-        w = v->type == MSH_FT_INT ? (double)v->u.i : v->type == MSH_FT_REAL ? v->u.d : v->type == MSH_FT_BOOL ? (double)(v->u.i != 0) : 0;
-        if (!(w > 0) || !isfinite(w))
-            return 0; /* null, zero or negative weights draw nothing */
+        w = v->type == MSH_FT_INT    ? (double)v->u.i
+            : v->type == MSH_FT_REAL ? v->u.d
+            : v->type == MSH_FT_BOOL ? (double)(v->u.i != 0)
+                                     : 0;
+        if (!(w > 0) || !isfinite(w)) return 0; /* null, zero or negative weights draw nothing */
     }
     for (uint32_t i = 0; i < f->geom.npts; i++) {
         if (j->n == j->cap) {
@@ -245,8 +249,7 @@ static void kde_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, cons
 {
     msh_layer *l = msh_catalog_find(cat, hp->layer, strlen(hp->layer));
     if (!l || (l->info.access >= MSH_ACCESS_OPS && !msh_auth_require(r, MSH_ROLE_OPS))) {
-        if (!l)
-            msh_resp_error(r, 404, "unknown layer '%s' (see /catalog)", hp->layer);
+        if (!l) msh_resp_error(r, 404, "unknown layer '%s' (see /catalog)", hp->layer);
         return;
     }
     if (msh_gtype_parse(l->info.geometry_type) != MSH_GT_POINT) {
@@ -257,8 +260,7 @@ static void kde_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, cons
     points_job j = {NULL, 0, 0, NULL, -1, 0};
     if (p->weight) {
         for (uint32_t i = 0; i < l->info.nfields; i++)
-            if (!strcmp(l->info.fields[i].name, p->weight))
-                j.wfield = (int)i;
+            if (!strcmp(l->info.fields[i].name, p->weight)) j.wfield = (int)i;
         msh_ftype t = j.wfield >= 0 ? l->info.fields[j.wfield].type : MSH_FT_STRING;
         if (j.wfield < 0 || t == MSH_FT_STRING) {
             msh_resp_error(r, 400, "weight: '%s' is not a numeric field of layer '%s' (see /catalog)", p->weight,
@@ -279,16 +281,14 @@ static void kde_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, cons
     char params[200], key[1024];
     msh_heat_params_key(p, false, params, sizeof params);
     r->resp.cache_control = live ? HEAT_LIVE_CACHE_CONTROL : r->app->tile_cache_control;
-    if (l->info.access >= MSH_ACCESS_OPS)
-        r->resp.cache_control = "private, no-cache";
+    if (l->info.access >= MSH_ACCESS_OPS) r->resp.cache_control = "private, no-cache";
     uint8_t *rgba = NULL;
     float *sum = NULL;
-    if (etag_and_key(r, cat, hp->layer, version, params, hp, key, sizeof key) || from_cache(r, key))
-        goto out;
+    if (etag_and_key(r, cat, hp->layer, version, params, hp, key, sizeof key) || from_cache(r, key)) goto out;
     msh_rc rc = l->vt->query(l, box, hp->z, on_feature, &j);
     if (rc || j.too_many) {
-        msh_resp_error(r, j.too_many ? 413 : 500, "%s", j.too_many ? "too many points under this tile: zoom in or filter"
-                                                                   : "layer query failed");
+        msh_resp_error(r, j.too_many ? 413 : 500, "%s",
+                       j.too_many ? "too many points under this tile: zoom in or filter" : "layer query failed");
         goto out;
     }
     rgba = malloc((size_t)size * size * 4);

@@ -18,19 +18,42 @@ const char MSH_HEAT_FRUIN_SOURCE[] =
  * heatmap and the vector cells read alike; alpha rises with the level. */
 static const msh_heat_level LEVELS[6] = {
     {'A', 0.0, 0.31, {0x1a, 0x98, 0x50, 140}, "Free flow", "\xd8\xad\xd8\xb1\xd9\x83\xd8\xa9 \xd8\xad\xd8\xb1\xd8\xa9"},
-    {'B', 0.31, 0.43, {0x91, 0xcf, 0x60, 160}, "Minor conflicts",
+    {'B',
+     0.31,
+     0.43,
+     {0x91, 0xcf, 0x60, 160},
+     "Minor conflicts",
      "\xd8\xaa\xd8\xb9\xd8\xa7\xd8\xb1\xd8\xb6 \xd8\xb7\xd9\x81\xd9\x8a\xd9\x81"},
-    {'C', 0.43, 0.72, {0xfe, 0xe0, 0x8b, 180}, "Restricted passing",
+    {'C',
+     0.43,
+     0.72,
+     {0xfe, 0xe0, 0x8b, 180},
+     "Restricted passing",
      "\xd8\xaa\xd8\xac\xd8\xa7\xd9\x88\xd8\xb2 \xd9\x85\xd9\x82\xd9\x8a\xd8\xaf"},
-    {'D', 0.72, 1.08, {0xfc, 0x8d, 0x59, 200}, "Restricted speed",
+    {'D',
+     0.72,
+     1.08,
+     {0xfc, 0x8d, 0x59, 200},
+     "Restricted speed",
      "\xd8\xb3\xd8\xb1\xd8\xb9\xd8\xa9 \xd9\x85\xd9\x82\xd9\x8a\xd8\xaf\xd8\xa9"},
-    {'E', 1.08, 2.15, {0xe3, 0x34, 0x2f, 215}, "At capacity",
+    {'E',
+     1.08,
+     2.15,
+     {0xe3, 0x34, 0x2f, 215},
+     "At capacity",
      "\xd8\xb9\xd9\x86\xd8\xaf \xd8\xa7\xd9\x84\xd8\xb3\xd8\xb9\xd8\xa9"},
-    {'F', 2.15, INFINITY, {0x7f, 0x00, 0x00, 230}, "Flow breakdown",
+    {'F',
+     2.15,
+     INFINITY,
+     {0x7f, 0x00, 0x00, 230},
+     "Flow breakdown",
      "\xd8\xa7\xd9\x86\xd9\x87\xd9\x8a\xd8\xa7\xd8\xb1 \xd8\xa7\xd9\x84\xd8\xaa\xd8\xaf\xd9\x81\xd9\x82"},
 };
 
-const msh_heat_level *msh_heat_levels(void) { return LEVELS; }
+const msh_heat_level *msh_heat_levels(void)
+{
+    return LEVELS;
+}
 
 void msh_heat_density_colour(double d, uint8_t rgba[4])
 {
@@ -43,8 +66,8 @@ void msh_heat_density_colour(double d, uint8_t rgba[4])
 }
 
 /* viridis at nine stops (matplotlib's, sampled): perceptually uniform, readable over a basemap */
-static const uint8_t VIRIDIS[9][3] = {{68, 1, 84},    {71, 44, 122},  {59, 81, 139},   {44, 113, 142}, {33, 144, 141},
-                                      {39, 173, 129}, {92, 200, 99},  {170, 220, 50},  {253, 231, 37}};
+static const uint8_t VIRIDIS[9][3] = {{68, 1, 84},    {71, 44, 122}, {59, 81, 139},  {44, 113, 142}, {33, 144, 141},
+                                      {39, 173, 129}, {92, 200, 99}, {170, 220, 50}, {253, 231, 37}};
 
 void msh_heat_kde_colour(double i, double max, uint8_t rgba[4])
 {
@@ -53,12 +76,10 @@ void msh_heat_kde_colour(double i, double max, uint8_t rgba[4])
         return;
     }
     double t = i / max;
-    if (t > 1)
-        t = 1;
+    if (t > 1) t = 1;
     double s = t * 8;
     int k = (int)s;
-    if (k > 7)
-        k = 7;
+    if (k > 7) k = 7;
     double f = s - k;
     for (int c = 0; c < 3; c++)
         rgba[c] = (uint8_t)lround(VIRIDIS[k][c] + f * (VIRIDIS[k + 1][c] - VIRIDIS[k][c]));
@@ -72,14 +93,11 @@ static int parse_uint(const char **p, uint64_t limit, uint64_t *out)
 {
     const char *s = *p;
     uint64_t v = 0;
-    if (*s < '0' || *s > '9')
-        return -1;
-    if (*s == '0' && s[1] >= '0' && s[1] <= '9')
-        return -1; /* no leading zeros: one URL per tile */
+    if (*s < '0' || *s > '9') return -1;
+    if (*s == '0' && s[1] >= '0' && s[1] <= '9') return -1; /* no leading zeros: one URL per tile */
     while (*s >= '0' && *s <= '9') {
         v = v * 10 + (uint64_t)(*s - '0');
-        if (v > limit)
-            return -1;
+        if (v > limit) return -1;
         s++;
     }
     *p = s;
@@ -102,8 +120,7 @@ msh_rc msh_heat_path_parse(const char *rest, msh_heat_path *out, msh_err *err)
         out->layer[n++] = *p++;
     }
     out->layer[n] = 0;
-    if (*p != '/')
-        return msh_err_set(err, MSH_EINVAL, "heatmap path: expected /heatmaps/{layer}/{z}/{x}/{y}.png");
+    if (*p != '/') return msh_err_set(err, MSH_EINVAL, "heatmap path: expected /heatmaps/{layer}/{z}/{x}/{y}.png");
     p++;
     if (!strcmp(out->layer, "density") && !strncmp(p, "legend", 6)) {
         if (!strcmp(p + 6, "")) {
@@ -121,17 +138,16 @@ msh_rc msh_heat_path_parse(const char *rest, msh_heat_path *out, msh_err *err)
         return msh_err_set(err, MSH_EINVAL, "heatmap path: zoom must be 0..%d", MSH_MAX_ZOOM);
     uint64_t side = (uint64_t)1 << z;
     if (parse_uint(&p, side - 1, &x) || *p++ != '/')
-        return msh_err_set(err, MSH_EINVAL, "heatmap path: x must be 0..%llu at zoom %d", (unsigned long long)(side - 1),
-                           (int)z);
+        return msh_err_set(err, MSH_EINVAL, "heatmap path: x must be 0..%llu at zoom %d",
+                           (unsigned long long)(side - 1), (int)z);
     if (parse_uint(&p, side - 1, &y))
-        return msh_err_set(err, MSH_EINVAL, "heatmap path: y must be 0..%llu at zoom %d", (unsigned long long)(side - 1),
-                           (int)z);
+        return msh_err_set(err, MSH_EINVAL, "heatmap path: y must be 0..%llu at zoom %d",
+                           (unsigned long long)(side - 1), (int)z);
     if (!strncmp(p, "@2x", 3)) {
         out->scale = 2;
         p += 3;
     }
-    if (strcmp(p, ".png"))
-        return msh_err_set(err, MSH_EINVAL, "heatmap path: tiles end in .png or @2x.png");
+    if (strcmp(p, ".png")) return msh_err_set(err, MSH_EINVAL, "heatmap path: tiles end in .png or @2x.png");
     out->kind = MSH_HEAT_TILE;
     out->z = (int)z;
     out->x = (uint32_t)x;
@@ -158,8 +174,7 @@ static msh_rc parse_real(const char *key, const char *v, double lo, double hi, d
     double d = v && *v ? strtod(v, &end) : NAN;
     if (!v || !*v || errno || !end || *end || !isfinite(d))
         return msh_err_set(err, MSH_EINVAL, "%s: not a number", key);
-    if (d < lo || d > hi)
-        return msh_err_set(err, MSH_EINVAL, "%s: %g is outside %g..%g", key, d, lo, hi);
+    if (d < lo || d > hi) return msh_err_set(err, MSH_EINVAL, "%s: %g is outside %g..%g", key, d, lo, hi);
     *out = d;
     return MSH_OK;
 }
@@ -176,41 +191,34 @@ msh_rc msh_heat_param(msh_heat_params *p, bool density, const char *key, const c
         const char *name;
         unsigned bit;
         bool density;
-    } KNOWN[] = {{"radius", P_RADIUS, false}, {"max", P_MAX, false}, {"weight", P_WEIGHT, false},
-                 {"filter", P_FILTER, false}, {"mode", P_MODE, true},    {"f", P_F, true}};
+    } KNOWN[] = {{"radius", P_RADIUS, false}, {"max", P_MAX, false},  {"weight", P_WEIGHT, false},
+                 {"filter", P_FILTER, false}, {"mode", P_MODE, true}, {"f", P_F, true}};
     unsigned bit = 0;
     for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
-        if (KNOWN[i].density == density && !strcmp(key, KNOWN[i].name))
-            bit = KNOWN[i].bit;
+        if (KNOWN[i].density == density && !strcmp(key, KNOWN[i].name)) bit = KNOWN[i].bit;
     if (!bit) {
         char shown[40];
         snprintf(shown, sizeof shown, "%.32s%s", key, strlen(key) > 32 ? "..." : "");
         for (char *c = shown; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\' || (unsigned char)*c >= 0x7f)
-                *c = '?';
+            if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\' || (unsigned char)*c >= 0x7f) *c = '?';
         return msh_err_set(err, MSH_EINVAL, "unknown parameter '%s' (%s)", shown,
                            density ? "the density heatmap takes mode=smooth|cells; its legend f=json|png"
                                    : "heatmaps of a layer take radius, max, weight, filter");
     }
-    if (p->seen & bit)
-        return msh_err_set(err, MSH_EINVAL, "%s: given more than once", key);
+    if (p->seen & bit) return msh_err_set(err, MSH_EINVAL, "%s: given more than once", key);
     p->seen |= bit;
     switch (bit) {
-    case P_RADIUS:
-        return parse_real("radius", value, MSH_HEAT_MIN_RADIUS, MSH_HEAT_MAX_RADIUS, &p->radius_m, err);
+    case P_RADIUS: return parse_real("radius", value, MSH_HEAT_MIN_RADIUS, MSH_HEAT_MAX_RADIUS, &p->radius_m, err);
     case P_MAX: {
         double m;
-        if (parse_real("max", value, 0, 1e12, &m, err))
-            return MSH_EINVAL;
-        if (!(m > 0))
-            return msh_err_set(err, MSH_EINVAL, "max: must be above 0");
+        if (parse_real("max", value, 0, 1e12, &m, err)) return MSH_EINVAL;
+        if (!(m > 0)) return msh_err_set(err, MSH_EINVAL, "max: must be above 0");
         p->max = m;
         return MSH_OK;
     }
     case P_WEIGHT: {
         size_t n = value ? strlen(value) : 0;
-        if (!n || n > 63)
-            return msh_err_set(err, MSH_EINVAL, "weight: a field name of 1..63 characters");
+        if (!n || n > 63) return msh_err_set(err, MSH_EINVAL, "weight: a field name of 1..63 characters");
         for (size_t i = 0; i < n; i++) {
             char c = value[i];
             if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
@@ -220,22 +228,19 @@ msh_rc msh_heat_param(msh_heat_params *p, bool density, const char *key, const c
         return MSH_OK;
     }
     case P_FILTER:
-        if (!value || !*value)
-            return msh_err_set(err, MSH_EINVAL, "filter: empty");
+        if (!value || !*value) return msh_err_set(err, MSH_EINVAL, "filter: empty");
         p->filter = value;
         p->filter_len = strlen(value);
         return MSH_OK;
     case P_MODE: {
         int k = one_of(value, "smooth", "cells");
-        if (k < 0)
-            return msh_err_set(err, MSH_EINVAL, "mode: smooth or cells");
+        if (k < 0) return msh_err_set(err, MSH_EINVAL, "mode: smooth or cells");
         p->mode = k ? MSH_HEAT_CELLS : MSH_HEAT_SMOOTH;
         return MSH_OK;
     }
     default: { /* P_F */
         int k = one_of(value, "json", "png");
-        if (k < 0)
-            return msh_err_set(err, MSH_EINVAL, "f: json or png");
+        if (k < 0) return msh_err_set(err, MSH_EINVAL, "f: json or png");
         p->png = k == 1;
         return MSH_OK;
     }
@@ -277,8 +282,7 @@ msh_rc msh_heat_grid_init(msh_heat_grid *g, int z, uint32_t x, uint32_t y, msh_e
     g->oy = c0y - 1;
     g->nx = g->ny = (uint32_t)(per + 2);
     g->density = malloc((size_t)g->nx * g->ny * sizeof *g->density);
-    if (!g->density)
-        return msh_err_set(err, MSH_ENOMEM, "heatmap: out of memory");
+    if (!g->density) return msh_err_set(err, MSH_ENOMEM, "heatmap: out of memory");
     for (size_t i = 0; i < (size_t)g->nx * g->ny; i++)
         g->density[i] = -1;
     return MSH_OK;
@@ -302,8 +306,7 @@ void msh_heat_grid_box(const msh_heat_grid *g, double box[4])
 void msh_heat_grid_set(msh_heat_grid *g, int64_t cx, int64_t cy, uint32_t count)
 {
     int64_t i = cx - g->ox, j = cy - g->oy;
-    if (i < 0 || j < 0 || i >= (int64_t)g->nx || j >= (int64_t)g->ny)
-        return;
+    if (i < 0 || j < 0 || i >= (int64_t)g->nx || j >= (int64_t)g->ny) return;
     double n = (double)((int64_t)1 << g->level);
     double lon, lat;
     msh_world_to_lonlat(((double)cx + 0.5) / n, ((double)cy + 0.5) / n, &lon, &lat);
@@ -319,8 +322,7 @@ typedef struct {
 static int fill_cell(void *ud, const msh_live_cell *c)
 {
     fill_job *j = ud;
-    if ((int)c->count >= j->k && c->count > 0)
-        msh_heat_grid_set(j->g, c->cx, c->cy, c->count);
+    if ((int)c->count >= j->k && c->count > 0) msh_heat_grid_set(j->g, c->cx, c->cy, c->count);
     return 0;
 }
 
@@ -344,20 +346,15 @@ msh_rc msh_heat_grid_fill(msh_heat_grid *g, struct msh_live *live, int k_anon, m
  * the same for all: nobody in any of them, or all four occupied at one level (a bilinear value
  * stays between its corners, and levels are intervals). In cells mode, the cell's own colour.
  * NULL when the pixels must be worked out one by one. */
-static const uint8_t *quad_colour(const float *r0, const float *r1, uint32_t i, msh_heat_mode mode,
-                                  uint8_t lut[7][4])
+static const uint8_t *quad_colour(const float *r0, const float *r1, uint32_t i, msh_heat_mode mode, uint8_t lut[7][4])
 {
-    if (mode == MSH_HEAT_CELLS)
-        return r0[i] > 0 ? lut[msh_fruin_los(r0[i]) - 'A'] : lut[6];
+    if (mode == MSH_HEAT_CELLS) return r0[i] > 0 ? lut[msh_fruin_los(r0[i]) - 'A'] : lut[6];
     float d[4] = {r0[i], r0[i + 1], r1[i], r1[i + 1]};
-    if (d[0] < 0 && d[1] < 0 && d[2] < 0 && d[3] < 0)
-        return lut[6];
-    if (d[0] <= 0 || d[1] <= 0 || d[2] <= 0 || d[3] <= 0)
-        return NULL;
+    if (d[0] < 0 && d[1] < 0 && d[2] < 0 && d[3] < 0) return lut[6];
+    if (d[0] <= 0 || d[1] <= 0 || d[2] <= 0 || d[3] <= 0) return NULL;
     char los = msh_fruin_los(d[0]);
     for (int k = 1; k < 4; k++)
-        if (msh_fruin_los(d[k]) != los)
-            return NULL;
+        if (msh_fruin_los(d[k]) != los) return NULL;
     return lut[los - 'A'];
 }
 
@@ -413,8 +410,7 @@ void msh_heat_density_render(const msh_heat_grid *g, int z, uint32_t x, uint32_t
                         W += w[k];
                         D += w[k] * d4[k];
                     }
-                if (W >= 0.5 && D > 0)
-                    c = lut[msh_fruin_los(D / W) - 'A'];
+                if (W >= 0.5 && D > 0) c = lut[msh_fruin_los(D / W) - 'A'];
             }
             memcpy(&out[px], c, 4);
         }
@@ -435,8 +431,7 @@ double msh_heat_kde_radius(double wy, int z, int size, double radius_m, double *
     double r = radius_m * msh_world_per_metre(lat);
     double px2 = 2.0 / (ldexp(1.0, z) * size);
     double re = r < px2 ? px2 : r;
-    if (mass_scale)
-        *mass_scale = (r / re) * (r / re);
+    if (mass_scale) *mass_scale = (r / re) * (r / re);
     return re;
 }
 
@@ -445,7 +440,8 @@ void msh_heat_kde_box(int z, uint32_t x, uint32_t y, int size, double radius_m, 
     double minx, miny, maxx, maxy;
     msh_tile_world_bounds(z, x, y, &minx, &miny, &maxx, &maxy);
     /* the kernel is widest in world units at the tile's edge nearest a pole */
-    double r = fmax(msh_heat_kde_radius(miny, z, size, radius_m, NULL), msh_heat_kde_radius(maxy, z, size, radius_m, NULL));
+    double r =
+        fmax(msh_heat_kde_radius(miny, z, size, radius_m, NULL), msh_heat_kde_radius(maxy, z, size, radius_m, NULL));
     double pad = r + 1.0 / (ldexp(1.0, z) * size);
     box[0] = minx - pad;
     box[1] = miny - pad;
@@ -453,16 +449,15 @@ void msh_heat_kde_box(int z, uint32_t x, uint32_t y, int size, double radius_m, 
     box[3] = maxy + pad;
 }
 
-void msh_heat_kde_render(const msh_heat_point *pts, size_t n, int z, uint32_t x, uint32_t y, int size,
-                         double radius_m, double max, float *sum, uint8_t *rgba)
+void msh_heat_kde_render(const msh_heat_point *pts, size_t n, int z, uint32_t x, uint32_t y, int size, double radius_m,
+                         double max, float *sum, uint8_t *rgba)
 {
     memset(sum, 0, (size_t)size * size * sizeof *sum);
     double world = ldexp(1.0, z) * size; /* pixels around the world */
     double bx = (double)x * size, by = (double)y * size;
     for (size_t i = 0; i < n; i++) {
         const msh_heat_point *p = &pts[i];
-        if (!(p->w > 0))
-            continue;
+        if (!(p->w > 0)) continue;
         double ms;
         double re = msh_heat_kde_radius(p->wy, z, size, radius_m, &ms);
         /* the point and its radius in this tile's pixel space (pixel centres at k + 0.5) */

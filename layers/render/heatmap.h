@@ -37,23 +37,23 @@ struct msh_live;
 #define MSH_HEAT_DEFAULT_RADIUS 50.0 /* metres */
 #define MSH_HEAT_MIN_RADIUS 1.0
 #define MSH_HEAT_MAX_RADIUS 2000.0
-#define MSH_HEAT_DEFAULT_MAX 5.0     /* kernel sum (about 5 coincident points) that saturates the ramp */
-#define MSH_HEAT_MAX_POINTS 2000000  /* points one kernel tile may draw */
+#define MSH_HEAT_DEFAULT_MAX 5.0    /* kernel sum (about 5 coincident points) that saturates the ramp */
+#define MSH_HEAT_MAX_POINTS 2000000 /* points one kernel tile may draw */
 
 /* ---- paths and query strings ---- */
 
 typedef enum {
-    MSH_HEAT_TILE = 0,       /* /heatmaps/{layer}/{z}/{x}/{y}[@2x].png */
-    MSH_HEAT_LEGEND_JSON,    /* /heatmaps/density/legend */
-    MSH_HEAT_LEGEND_PNG      /* /heatmaps/density/legend.png */
+    MSH_HEAT_TILE = 0,    /* /heatmaps/{layer}/{z}/{x}/{y}[@2x].png */
+    MSH_HEAT_LEGEND_JSON, /* /heatmaps/density/legend */
+    MSH_HEAT_LEGEND_PNG   /* /heatmaps/density/legend.png */
 } msh_heat_kind;
 
 typedef struct msh_heat_path {
     msh_heat_kind kind;
-    char layer[64];  /* "density" for the crowd heatmap, else a point layer's name */
+    char layer[64]; /* "density" for the crowd heatmap, else a point layer's name */
     int z;
     uint32_t x, y;
-    int scale;       /* 1 (256 px) or 2 (@2x, 512 px) */
+    int scale; /* 1 (256 px) or 2 (@2x, 512 px) */
 } msh_heat_path;
 
 /** Parse what follows "/heatmaps/". MSH_EINVAL with a message for anything malformed. */
@@ -62,14 +62,14 @@ msh_rc msh_heat_path_parse(const char *rest, msh_heat_path *out, msh_err *err);
 typedef enum { MSH_HEAT_SMOOTH = 0, MSH_HEAT_CELLS = 1 } msh_heat_mode;
 
 typedef struct msh_heat_params {
-    double radius_m;        /* kernel radius, metres */
-    double max;             /* kernel sum shown at the top of the ramp */
-    const char *weight;     /* numeric field weighting each point, or NULL (borrowed) */
-    const char *filter;     /* CQL2 text, or NULL (borrowed, filter_len bytes) */
+    double radius_m;    /* kernel radius, metres */
+    double max;         /* kernel sum shown at the top of the ramp */
+    const char *weight; /* numeric field weighting each point, or NULL (borrowed) */
+    const char *filter; /* CQL2 text, or NULL (borrowed, filter_len bytes) */
     size_t filter_len;
-    msh_heat_mode mode;     /* density: smooth or cells */
-    bool png;               /* legend: f=png */
-    unsigned seen;          /* parameters given (duplicates are refused) */
+    msh_heat_mode mode; /* density: smooth or cells */
+    bool png;           /* legend: f=png */
+    unsigned seen;      /* parameters given (duplicates are refused) */
 } msh_heat_params;
 
 void msh_heat_params_init(msh_heat_params *p);
@@ -85,9 +85,9 @@ void msh_heat_params_key(const msh_heat_params *p, bool density, char *out, size
 /* ---- colour ramps ---- */
 
 typedef struct msh_heat_level {
-    char los;            /* 'A'..'F' */
-    double lo, hi;       /* persons/m2: lo <= d < hi (E includes 2.15; F has hi = INFINITY) */
-    uint8_t rgba[4];     /* straight alpha */
+    char los;        /* 'A'..'F' */
+    double lo, hi;   /* persons/m2: lo <= d < hi (E includes 2.15; F has hi = INFINITY) */
+    uint8_t rgba[4]; /* straight alpha */
     const char *label_en, *label_ar;
 } msh_heat_level;
 
@@ -110,10 +110,10 @@ msh_rc msh_heat_legend_png(int scale, msh_buf *out, msh_err *err);
 
 /** Density cells over one tile plus a margin: a dense grid of persons/m2 (< 0: nobody / hidden). */
 typedef struct msh_heat_grid {
-    int level;           /* 2^level cells around the world */
-    int64_t ox, oy;      /* cell coordinates of grid[0] */
+    int level;      /* 2^level cells around the world */
+    int64_t ox, oy; /* cell coordinates of grid[0] */
     uint32_t nx, ny;
-    float *density;      /* nx * ny, owned */
+    float *density; /* nx * ny, owned */
 } msh_heat_grid;
 
 /** The cell level the density heatmap reads at zoom z. */
@@ -138,8 +138,8 @@ void msh_heat_density_render(const msh_heat_grid *g, int z, uint32_t x, uint32_t
 /* ---- kernel density ---- */
 
 typedef struct msh_heat_point {
-    double wx, wy;  /* world units */
-    double w;       /* weight (> 0) */
+    double wx, wy; /* world units */
+    double w;      /* weight (> 0) */
 } msh_heat_point;
 
 /** The world box a kernel tile must query: the tile plus the widest kernel radius in it. */
@@ -150,7 +150,7 @@ double msh_heat_kde_radius(double wy, int z, int size, double radius_m, double *
  * Sum the kernels of `pts` over the tile into `sum` (size * size floats, zeroed here), then
  * colour it into rgba (size * size * 4) with `max`.
  */
-void msh_heat_kde_render(const msh_heat_point *pts, size_t n, int z, uint32_t x, uint32_t y, int size,
-                         double radius_m, double max, float *sum, uint8_t *rgba);
+void msh_heat_kde_render(const msh_heat_point *pts, size_t n, int z, uint32_t x, uint32_t y, int size, double radius_m,
+                         double max, float *sum, uint8_t *rgba);
 
 #endif

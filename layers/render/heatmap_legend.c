@@ -20,8 +20,7 @@ static int text(cairo_t *cr, PangoLayout *lay, const char *s, double x, double y
 
 msh_rc msh_heat_legend_png(int scale, msh_buf *out, msh_err *err)
 {
-    if (scale < 1 || scale > 2)
-        return msh_err_set(err, MSH_EINVAL, "legend: scale 1 or 2");
+    if (scale < 1 || scale > 2) return msh_err_set(err, MSH_EINVAL, "legend: scale 1 or 2");
     const int W = 420 * scale, row = 30 * scale, pad = 10 * scale;
     const int H = pad * 2 + row * 7 + 18 * scale;
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, W, H);
@@ -38,8 +37,8 @@ msh_rc msh_heat_legend_png(int scale, msh_buf *out, msh_err *err)
     pango_font_description_set_weight(font, PANGO_WEIGHT_BOLD);
     pango_layout_set_font_description(lay, font);
     text(cr, lay, "Crowd density (persons/m\xc2\xb2)", pad, pad, false);
-    text(cr, lay, "\xd9\x83\xd8\xab\xd8\xa7\xd9\x81\xd8\xa9 \xd8\xa7\xd9\x84\xd8\xad\xd8\xb4\xd9\x88\xd8\xaf", W - pad, pad,
-         true);
+    text(cr, lay, "\xd9\x83\xd8\xab\xd8\xa7\xd9\x81\xd8\xa9 \xd8\xa7\xd9\x84\xd8\xad\xd8\xb4\xd9\x88\xd8\xaf", W - pad,
+         pad, true);
     pango_font_description_set_weight(font, PANGO_WEIGHT_NORMAL);
     pango_layout_set_font_description(lay, font);
     const msh_heat_level *lv = msh_heat_levels();

@@ -7,11 +7,11 @@
 
 struct msh_png_enc {
     z_stream zs;
-    int zs_level;    /* level and strategy the stream was made with (level | rle << 4); -1 before the first use */
-    uint8_t *row;    /* the filtered row: filter byte + 4 w bytes */
-    uint8_t *cur;    /* this row as RGBA (Cairo input is converted here) */
-    uint8_t *prev;   /* the previous row as RGBA (filter Up) */
-    size_t row_cap;  /* bytes allocated for each of cur and prev */
+    int zs_level;   /* level and strategy the stream was made with (level | rle << 4); -1 before the first use */
+    uint8_t *row;   /* the filtered row: filter byte + 4 w bytes */
+    uint8_t *cur;   /* this row as RGBA (Cairo input is converted here) */
+    uint8_t *prev;  /* the previous row as RGBA (filter Up) */
+    size_t row_cap; /* bytes allocated for each of cur and prev */
 };
 
 void msh_png_opts_init(msh_png_opts *o)
@@ -25,17 +25,14 @@ void msh_png_opts_init(msh_png_opts *o)
 msh_png_enc *msh_png_enc_new(void)
 {
     msh_png_enc *e = calloc(1, sizeof *e);
-    if (e)
-        e->zs_level = -1;
+    if (e) e->zs_level = -1;
     return e;
 }
 
 void msh_png_enc_free(msh_png_enc *e)
 {
-    if (!e)
-        return;
-    if (e->zs_level >= 0)
-        deflateEnd(&e->zs);
+    if (!e) return;
+    if (e->zs_level >= 0) deflateEnd(&e->zs);
     free(e->row);
     free(e->cur);
     free(e->prev);
@@ -57,15 +54,12 @@ static msh_rc put_chunk(msh_buf *out, const char type[4], const uint8_t *data, u
     put_be32(hdr, len);
     memcpy(hdr + 4, type, 4);
     uint32_t crc = (uint32_t)crc32(0, hdr + 4, 4);
-    if (len)
-        crc = (uint32_t)crc32(crc, data, len);
+    if (len) crc = (uint32_t)crc32(crc, data, len);
     uint8_t tail[4];
     put_be32(tail, crc);
     msh_rc rc = msh_buf_append(out, hdr, 8);
-    if (!rc && len)
-        rc = msh_buf_append(out, data, len);
-    if (!rc)
-        rc = msh_buf_append(out, tail, 4);
+    if (!rc && len) rc = msh_buf_append(out, data, len);
+    if (!rc) rc = msh_buf_append(out, tail, 4);
     return rc;
 }
 
@@ -75,17 +69,14 @@ static msh_rc enc_prepare(msh_png_enc *e, size_t rowbytes, int level, int rle, m
         uint8_t *r = realloc(e->row, rowbytes + 1), *c = realloc(e->cur, rowbytes), *p = NULL;
         if (r) e->row = r;
         if (c) e->cur = c;
-        if (r && c)
-            p = realloc(e->prev, rowbytes);
-        if (!r || !c || !p)
-            return msh_err_set(err, MSH_ENOMEM, "png: out of memory");
+        if (r && c) p = realloc(e->prev, rowbytes);
+        if (!r || !c || !p) return msh_err_set(err, MSH_ENOMEM, "png: out of memory");
         e->prev = p;
         e->row_cap = rowbytes;
     }
     int key = level | (rle ? 16 : 0);
     if (e->zs_level != key) {
-        if (e->zs_level >= 0)
-            deflateEnd(&e->zs);
+        if (e->zs_level >= 0) deflateEnd(&e->zs);
         e->zs_level = -1;
         memset(&e->zs, 0, sizeof e->zs);
         if (deflateInit2(&e->zs, level, Z_DEFLATED, 15, 8, rle ? Z_RLE : Z_DEFAULT_STRATEGY) != Z_OK)
@@ -128,8 +119,7 @@ static void filter_row(msh_png_enc *e, size_t n, msh_png_filter f, int first)
     uint8_t *restrict o = e->row + 1;
     const uint8_t *restrict c = e->cur;
     const uint8_t *restrict p = e->prev;
-    if (f == MSH_PNG_FILTER_UP && first)
-        f = MSH_PNG_FILTER_NONE; /* Up against the zero row above the image is None */
+    if (f == MSH_PNG_FILTER_UP && first) f = MSH_PNG_FILTER_NONE; /* Up against the zero row above the image is None */
     e->row[0] = (uint8_t)f;
     switch (f) {
     case MSH_PNG_FILTER_SUB:
@@ -141,9 +131,7 @@ static void filter_row(msh_png_enc *e, size_t n, msh_png_filter f, int first)
         for (size_t i = 0; i < n; i++)
             o[i] = (uint8_t)(c[i] - p[i]);
         break;
-    default:
-        memcpy(o, c, n);
-        break;
+    default: memcpy(o, c, n); break;
     }
 }
 
@@ -162,12 +150,10 @@ msh_rc msh_png_encode(msh_png_enc *enc, const uint8_t *pixels, uint32_t w, uint3
         return msh_err_set(err, MSH_EINVAL, "png: stride %zu shorter than a row (%zu bytes)", stride, rowbytes);
     int level = o->level < 0 ? 0 : o->level > 9 ? 9 : o->level;
     msh_png_enc *tmp = NULL;
-    if (!enc && !(enc = tmp = msh_png_enc_new()))
-        return msh_err_set(err, MSH_ENOMEM, "png: out of memory");
+    if (!enc && !(enc = tmp = msh_png_enc_new())) return msh_err_set(err, MSH_ENOMEM, "png: out of memory");
     size_t start = out->len;
     msh_rc rc = enc_prepare(enc, rowbytes, level, o->rle, err);
-    if (rc)
-        goto out;
+    if (rc) goto out;
 
     static const uint8_t SIG[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     uint8_t ihdr[13];
@@ -179,16 +165,13 @@ msh_rc msh_png_encode(msh_png_enc *enc, const uint8_t *pixels, uint32_t w, uint3
     ihdr[11] = 0; /* adaptive filtering (per-row filter bytes) */
     ihdr[12] = 0; /* no interlace */
     rc = msh_buf_append(out, SIG, sizeof SIG);
-    if (!rc)
-        rc = put_chunk(out, "IHDR", ihdr, sizeof ihdr);
-    if (rc)
-        goto fail;
+    if (!rc) rc = put_chunk(out, "IHDR", ihdr, sizeof ihdr);
+    if (rc) goto fail;
 
     /* IDAT: reserve the bound, deflate the rows straight into it, then write length and CRC */
     uLong bound = deflateBound(&enc->zs, (uLong)((rowbytes + 1) * h));
     rc = msh_buf_reserve(out, 8 + (size_t)bound + 4);
-    if (rc)
-        goto fail;
+    if (rc) goto fail;
     size_t idat = out->len;
     uint8_t *zdst = out->data + idat + 8;
     enc->zs.next_out = zdst;
@@ -218,8 +201,7 @@ msh_rc msh_png_encode(msh_png_enc *enc, const uint8_t *pixels, uint32_t w, uint3
     put_be32(out->data + idat + 8 + zlen, (uint32_t)crc32(0, out->data + idat + 4, zlen + 4));
     out->len = idat + 8 + zlen + 4;
     rc = put_chunk(out, "IEND", NULL, 0);
-    if (rc)
-        goto fail;
+    if (rc) goto fail;
     goto out;
 fail:
     out->len = start;

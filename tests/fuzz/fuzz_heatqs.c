@@ -19,26 +19,20 @@ static void args(char *qs, bool density)
         char *arg = save;
         char *amp = strchr(arg, '&');
         save = amp ? amp + 1 : NULL;
-        if (amp)
-            *amp = 0;
+        if (amp) *amp = 0;
         char *eq = strchr(arg, '=');
-        if (eq)
-            *eq = 0;
+        if (eq) *eq = 0;
         if (msh_heat_param(&p, density, arg, eq ? eq + 1 : NULL, &err) != MSH_OK) {
-            if (!err.msg[0])
-                abort();
+            if (!err.msg[0]) abort();
         }
     } /* the separators stay cut: values are borrowed by the parameters, as from the request */
     if (!(p.radius_m >= MSH_HEAT_MIN_RADIUS && p.radius_m <= MSH_HEAT_MAX_RADIUS) || !(p.max > 0) || !isfinite(p.max))
         abort();
-    if (p.filter && p.filter_len != strlen(p.filter))
-        abort();
-    if (p.weight && (strlen(p.weight) == 0 || strlen(p.weight) > 63))
-        abort();
+    if (p.filter && p.filter_len != strlen(p.filter)) abort();
+    if (p.weight && (strlen(p.weight) == 0 || strlen(p.weight) > 63)) abort();
     char key[256];
     msh_heat_params_key(&p, density, key, sizeof key);
-    if (strlen(key) >= sizeof key)
-        abort();
+    if (strlen(key) >= sizeof key) abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -47,15 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data, size);
     s[size] = 0;
     char *q = strchr(s, '?');
-    if (q)
-        *q++ = 0;
+    if (q) *q++ = 0;
     msh_heat_path hp;
     msh_err err;
     if (msh_heat_path_parse(s, &hp, &err) == MSH_OK) {
         if (hp.kind == MSH_HEAT_TILE && (!msh_tile_valid(hp.z, hp.x, hp.y) || (hp.scale != 1 && hp.scale != 2)))
             abort();
-        if (!hp.layer[0] || strlen(hp.layer) >= sizeof hp.layer)
-            abort();
+        if (!hp.layer[0] || strlen(hp.layer) >= sizeof hp.layer) abort();
     } else if (!err.msg[0]) {
         abort();
     }

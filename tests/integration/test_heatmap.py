@@ -244,8 +244,11 @@ class Density(unittest.TestCase):
                          [(0, 0.31), (0.31, 0.43), (0.43, 0.72), (0.72, 1.08), (1.08, 2.15), (2.15, None)])
         self.assertIn("Fruin", doc["source"])
         self.assertTrue(all(re.fullmatch(r"#[0-9a-f]{6}", x["colour"]) and x["label"]["ar"] for x in lv))
+        r = SERVER.get("/heatmaps/density/legend")
+        self.assertEqual(SERVER.get("/heatmaps/density/legend", headers={"If-None-Match": r.header("etag")}).status, 304)
         for path in ("/heatmaps/density/legend.png", "/heatmaps/density/legend?f=png"):
-            _, (w, h, px) = get_png(path)
+            r, (w, h, px) = get_png(path)
+            self.assertEqual(SERVER.get(path, headers={"If-None-Match": r.header("etag")}).status, 304)
             self.assertGreater(w, 200)
             # each level's swatch colour (over the legend's white) appears in the picture
             flat = set(p[:3] for row in px for p in row)

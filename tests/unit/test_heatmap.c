@@ -15,32 +15,31 @@
 
 /* ---- an independent PNG reader: chunks, CRCs, inflate, filters 0..4 ---- */
 
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 /* Decode an 8-bit RGBA PNG into a new buffer (w * h * 4); NULL on any defect. */
 static uint8_t *png_read(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h)
 {
     static const uint8_t SIG[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    if (n < 8 || memcmp(d, SIG, 8))
-        return NULL;
+    if (n < 8 || memcmp(d, SIG, 8)) return NULL;
     uint8_t *z = NULL;
     size_t zn = 0, pos = 8;
     int ihdr = 0, iend = 0;
     while (pos + 12 <= n && !iend) {
         uint32_t len = be32(d + pos);
-        if (pos + 12 + len > n)
-            break;
+        if (pos + 12 + len > n) break;
         const uint8_t *type = d + pos + 4, *body = d + pos + 8;
-        if ((uint32_t)crc32(0, type, len + 4) != be32(body + len))
-            break;
+        if ((uint32_t)crc32(0, type, len + 4) != be32(body + len)) break;
         if (!memcmp(type, "IHDR", 4)) {
             *w = be32(body);
             *h = be32(body + 4);
             ihdr = len == 13 && body[8] == 8 && body[9] == 6 && body[12] == 0;
         } else if (!memcmp(type, "IDAT", 4)) {
             uint8_t *nz = realloc(z, zn + len + 1);
-            if (!nz)
-                break;
+            if (!nz) break;
             z = nz;
             memcpy(z + zn, body, len);
             zn += len;
@@ -65,8 +64,13 @@ static uint8_t *png_read(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h)
         for (size_t i = 0; i < stride; i++) {
             int a = i >= 4 ? cur[i - 4] : 0, b = up ? up[i] : 0, c = (up && i >= 4) ? up[i - 4] : 0;
             int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-            int pred = f == 0 ? 0 : f == 1 ? a : f == 2 ? b : f == 3 ? (a + b) / 2
-                                                          : (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+            int pred = f == 0   ? 0
+                       : f == 1 ? a
+                       : f == 2 ? b
+                       : f == 3 ? (a + b) / 2
+                                : (pa <= pb && pa <= pc ? a
+                                   : pb <= pc           ? b
+                                                        : c);
             ok &= f <= 4;
             cur[i] = (uint8_t)(src[i] + pred);
         }
@@ -124,7 +128,7 @@ static void test_png(void)
     uint8_t *back = png_read(b.data, b.len, &rw, &rh);
     CHECK(back && rw == 3 && rh == 2);
     if (back) {
-        static const uint8_t want[24] = {0x10, 0x20, 0x30, 0xff, 0x80, 0x40, 0x20, 0x80, 0, 0, 0, 0,
+        static const uint8_t want[24] = {0x10, 0x20, 0x30, 0xff, 0x80, 0x40, 0x20, 0x80, 0,    0,    0,    0,
                                          0xff, 0xff, 0xff, 0x40, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
         CHECK(!memcmp(back, want, sizeof want));
     }
@@ -150,8 +154,8 @@ static void test_ramps(void)
     static const struct {
         double d;
         char los;
-    } T[] = {{0.001, 'A'}, {0.3099, 'A'}, {0.31, 'B'}, {0.4299, 'B'}, {0.43, 'C'}, {0.7199, 'C'}, {0.72, 'D'},
-             {1.0799, 'D'}, {1.08, 'E'}, {2.15, 'E'}, {2.1501, 'F'}, {9.0, 'F'}};
+    } T[] = {{0.001, 'A'}, {0.3099, 'A'}, {0.31, 'B'}, {0.4299, 'B'}, {0.43, 'C'},   {0.7199, 'C'},
+             {0.72, 'D'},  {1.0799, 'D'}, {1.08, 'E'}, {2.15, 'E'},   {2.1501, 'F'}, {9.0, 'F'}};
     for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
         msh_heat_density_colour(T[i].d, c);
         CHECK(!memcmp(c, lv[T[i].los - 'A'].rgba, 4));
@@ -161,8 +165,7 @@ static void test_ramps(void)
     for (int i = 0; i < 6; i++) {
         CHECK(lv[i].lo == EDGES[i] && (i == 5 ? isinf(lv[i].hi) : lv[i].hi == EDGES[i + 1]));
         CHECK(lv[i].rgba[3] > 0 && lv[i].label_en && lv[i].label_ar);
-        if (i)
-            CHECK(lv[i].rgba[3] >= lv[i - 1].rgba[3]); /* denser reads stronger */
+        if (i) CHECK(lv[i].rgba[3] >= lv[i - 1].rgba[3]); /* denser reads stronger */
     }
     msh_heat_density_colour(0, c);
     CHECK(c[0] == 0 && c[3] == 0);
@@ -192,8 +195,7 @@ static double tile_sum(const float *s, int size, double *peak)
     *peak = 0;
     for (int i = 0; i < size * size; i++) {
         t += s[i];
-        if (s[i] > *peak)
-            *peak = s[i];
+        if (s[i] > *peak) *peak = s[i];
     }
     return t;
 }
@@ -281,7 +283,8 @@ static void test_tile_independence(void)
             msh_heat_kde_render(pts, 40, z + 1, 2 * x + i, 2 * y + j, 256, 40, 6, sum, small);
             for (int py = 0; py < 256; py++)
                 for (int px = 0; px < 256; px++) {
-                    const uint8_t *a = small + (py * 256 + px) * 4, *b = big + ((j * 256 + py) * 512 + i * 256 + px) * 4;
+                    const uint8_t *a = small + (py * 256 + px) * 4,
+                                  *b = big + ((j * 256 + py) * 512 + i * 256 + px) * 4;
                     diff += memcmp(a, b, 4) != 0;
                     drawn += a[3] != 0;
                 }
@@ -398,9 +401,18 @@ static void test_paths_and_params(void)
     CHECK(msh_heat_path_parse("incidents/0/0/0@2x.png", &p, &err) == MSH_OK && p.scale == 2 && p.z == 0);
     CHECK(msh_heat_path_parse("density/legend", &p, &err) == MSH_OK && p.kind == MSH_HEAT_LEGEND_JSON);
     CHECK(msh_heat_path_parse("density/legend.png", &p, &err) == MSH_OK && p.kind == MSH_HEAT_LEGEND_PNG);
-    const char *bad[] = {"", "Density/1/0/0.png", "density/1/2/0.png", "density/25/0/0.png", "density/01/0/0.png",
-                         "density/1/0/0", "density/1/0/0.png/", "density/1/0/0@3x.png", "density/legend.svg",
-                         "a/1/0/-1.png", "x/99999999999999999999/0/0.png", "toolong_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/1/0/0.png"};
+    const char *bad[] = {"",
+                         "Density/1/0/0.png",
+                         "density/1/2/0.png",
+                         "density/25/0/0.png",
+                         "density/01/0/0.png",
+                         "density/1/0/0",
+                         "density/1/0/0.png/",
+                         "density/1/0/0@3x.png",
+                         "density/legend.svg",
+                         "a/1/0/-1.png",
+                         "x/99999999999999999999/0/0.png",
+                         "toolong_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/1/0/0.png"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(msh_heat_path_parse(bad[i], &p, &err) == MSH_EINVAL && err.msg[0]);
 
