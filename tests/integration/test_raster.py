@@ -9,18 +9,16 @@ under 2. The goldens were made by the renderer itself and checked by eye; MSH_UP
 writes them again. Pixels are also checked by value against the style: the background colour
 away from data, the camp fill colour (interpolated by capacity) inside camps, the walkway colour
 on walkways, the label colour around camp labels.
-PNGs are decoded here with zlib (filters 0-4, RGB and RGBA).
+PNGs are decoded with zlib by mshtest.decode_png (filters 0-4, RGB and RGBA).
 """
 
 import json
 import math
 import os
 import shutil
-import struct
 import sys
 import time
 import unittest
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
@@ -72,62 +70,10 @@ def tearDownModule():
 
 
 # ---------------------------------------------------------------------------
-# PNG decoding
+# pixels
 
 
-def decode_png(data):
-    """(width, height, rows): rows[y] is a list of (r, g, b, a) tuples."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat, ihdr = 8, b"", None
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        crc = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]
-        assert zlib.crc32(kind + body) & 0xFFFFFFFF == crc, "bad CRC in %s" % kind
-        if kind == b"IHDR":
-            ihdr = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        elif kind == b"IEND":
-            break
-        pos += 12 + n
-    w, h, depth, ctype, _, _, interlace = ihdr
-    assert depth == 8 and ctype in (2, 6) and interlace == 0, ihdr
-    bpp = 4 if ctype == 6 else 3
-    raw = zlib.decompress(idat)
-    stride = w * bpp
-    prev = bytearray(stride)
-    rows = []
-    for y in range(h):
-        f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        if f == 1:
-            for i in range(bpp, stride):
-                line[i] = (line[i] + line[i - bpp]) & 255
-        elif f == 2:
-            for i in range(stride):
-                line[i] = (line[i] + prev[i]) & 255
-        elif f == 3:
-            for i in range(stride):
-                left = line[i - bpp] if i >= bpp else 0
-                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
-        elif f == 4:
-            for i in range(stride):
-                a = line[i - bpp] if i >= bpp else 0
-                b = prev[i]
-                c = prev[i - bpp] if i >= bpp else 0
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                pr = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                line[i] = (line[i] + pr) & 255
-        else:
-            assert f == 0, "unknown filter %d" % f
-        prev = line
-        if bpp == 4:
-            rows.append([tuple(line[i:i + 4]) for i in range(0, stride, 4)])
-        else:
-            rows.append([tuple(line[i:i + 3]) + (255,) for i in range(0, stride, 3)])
-    return w, h, rows
+decode_png = mshtest.decode_png
 
 
 def diff(a, b):
