@@ -408,6 +408,20 @@ class Retina(unittest.TestCase):
 class CachingAndErrors(unittest.TestCase):
     def test_etag_and_304(self):
         x, y = tile_of(MINA, 15)
+        path = "/styles/golden/15/%d/%d@2x.png" % (x + 1, y)
+
+        def counts():
+            m = mshtest.parse_metrics(SERVER.get("/metrics").body.decode())
+            return (mshtest.metric(m, "mashaer_tile_cache_hits_total"), mshtest.metric(m, "mashaer_tile_cache_misses_total"),
+                    mshtest.metric(m, "mashaer_http_requests_total", endpoint="tile", code="200"))
+        h0, m0, t0 = counts()
+        png(path)
+        h1, m1, t1 = counts()
+        png(path)
+        h2, m2, t2 = counts()
+        # rendered once, then answered from the tile cache; counted with the tiles
+        self.assertEqual((h1 - h0, m1 - m0, t1 - t0), (0, 1, 1))
+        self.assertEqual((h2 - h1, m2 - m1, t2 - t1), (1, 0, 1))
         path = "/styles/golden/15/%d/%d.png" % (x, y)
         a = png(path)
         b = png(path)
