@@ -291,6 +291,15 @@ static void kde_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, cons
                        j.too_many ? "too many points under this tile: zoom in or filter" : "layer query failed");
         goto out;
     }
+    /* a wide radius at a high zoom over many points is a lot of pixels: refuse it rather than spend seconds */
+    double work = msh_heat_kde_work(j.v, j.n, hp->z, hp->x, hp->y, size, p->radius_m);
+    if (work > MSH_HEAT_MAX_WORK) {
+        msh_resp_error(r, 413,
+                       "radius %g m over %zu points at zoom %d would take %.0f million kernel evaluations "
+                       "(at most %.0f million): use a smaller radius, a filter or a lower zoom",
+                       p->radius_m, j.n, hp->z, work / 1e6, MSH_HEAT_MAX_WORK / 1e6);
+        goto out;
+    }
     rgba = malloc((size_t)size * size * 4);
     sum = malloc((size_t)size * size * sizeof *sum);
     if (!rgba || !sum) {

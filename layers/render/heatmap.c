@@ -449,6 +449,31 @@ void msh_heat_kde_box(int z, uint32_t x, uint32_t y, int size, double radius_m, 
     box[3] = maxy + pad;
 }
 
+/* The pixels [b0, b2] x [b1, b3] a kernel of radius rp (pixels) at (cx, cy) (tile pixels) can reach;
+ * false when none. */
+static bool kernel_box(double cx, double cy, double rp, int size, int b[4])
+{
+    b[0] = (int)fmax(0, ceil(cx - rp - 0.5));
+    b[1] = (int)fmax(0, ceil(cy - rp - 0.5));
+    b[2] = (int)fmin(size - 1, floor(cx + rp - 0.5));
+    b[3] = (int)fmin(size - 1, floor(cy + rp - 0.5));
+    return b[0] <= b[2] && b[1] <= b[3];
+}
+
+double msh_heat_kde_work(const msh_heat_point *pts, size_t n, int z, uint32_t x, uint32_t y, int size,
+                         double radius_m)
+{
+    double world = ldexp(1.0, z) * size, work = 0;
+    for (size_t i = 0; i < n; i++) {
+        int b[4];
+        double rp = msh_heat_kde_radius(pts[i].wy, z, size, radius_m, NULL) * world;
+        if (pts[i].w > 0 &&
+            kernel_box(pts[i].wx * world - (double)x * size, pts[i].wy * world - (double)y * size, rp, size, b))
+            work += (double)(b[2] - b[0] + 1) * (b[3] - b[1] + 1);
+    }
+    return work;
+}
+
 void msh_heat_kde_render(const msh_heat_point *pts, size_t n, int z, uint32_t x, uint32_t y, int size, double radius_m,
                          double max, float *sum, uint8_t *rgba)
 {
@@ -463,14 +488,14 @@ void msh_heat_kde_render(const msh_heat_point *pts, size_t n, int z, uint32_t x,
         /* the point and its radius in this tile's pixel space (pixel centres at k + 0.5) */
         double cx = p->wx * world - bx, cy = p->wy * world - by, rp = re * world;
         double inv = 1.0 / (rp * rp);
-        int x0 = (int)fmax(0, ceil(cx - rp - 0.5)), x1 = (int)fmin(size - 1, floor(cx + rp - 0.5));
-        int y0 = (int)fmax(0, ceil(cy - rp - 0.5)), y1 = (int)fmin(size - 1, floor(cy + rp - 0.5));
+        int b[4];
+        if (!kernel_box(cx, cy, rp, size, b)) continue;
         float wm = (float)(p->w * ms);
-        for (int py = y0; py <= y1; py++) {
+        for (int py = b[1]; py <= b[3]; py++) {
             double dy = py + 0.5 - cy;
             double dy2 = dy * dy * inv;
             float *row = sum + (size_t)py * size;
-            for (int px = x0; px <= x1; px++) {
+            for (int px = b[0]; px <= b[2]; px++) {
                 double dx = px + 0.5 - cx;
                 double q = dx * dx * inv + dy2;
                 if (q < 1) {

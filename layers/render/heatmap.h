@@ -39,6 +39,7 @@ struct msh_live;
 #define MSH_HEAT_MAX_RADIUS 2000.0
 #define MSH_HEAT_DEFAULT_MAX 5.0    /* kernel sum (about 5 coincident points) that saturates the ramp */
 #define MSH_HEAT_MAX_POINTS 2000000 /* points one kernel tile may draw */
+#define MSH_HEAT_MAX_WORK 2.0e8     /* pixel evaluations one kernel tile may take (about 0.3 s) */
 
 /* ---- paths and query strings ---- */
 
@@ -146,6 +147,9 @@ typedef struct msh_heat_point {
 void msh_heat_kde_box(int z, uint32_t x, uint32_t y, int size, double radius_m, double box[4]);
 /** The kernel radius in world units for a point at world y `wy`: r widened to 2 px at (z, size). */
 double msh_heat_kde_radius(double wy, int z, int size, double radius_m, double *mass_scale);
+/** Pixel evaluations msh_heat_kde_render would make (each point's kernel box clipped to the tile). */
+double msh_heat_kde_work(const msh_heat_point *pts, size_t n, int z, uint32_t x, uint32_t y, int size,
+                         double radius_m);
 /**
  * Sum the kernels of `pts` over the tile into `sum` (size * size floats, zeroed here), then
  * colour it into rgba (size * size * 4) with `max`.

@@ -367,6 +367,9 @@ class Kernel(unittest.TestCase):
             ("/heatmaps/assets/15/1/1.jpg", 400, ".png"),
             ("/heatmaps/density/legend.svg", 400, "legend"),
             ("/heatmaps/positions/15/1/1.png", 401, "token"),
+            # 2 km kernels over the ~2,700 assets of Mina at z18 @2x: about 700 million pixel sums
+            ("/heatmaps/assets/18/%d/%d@2x.png?radius=2000" % mshtest.lonlat_to_tile(39.8933, 21.4133, 18), 413,
+             "smaller radius"),
         ]
         for path, status, words in cases:
             with self.subTest(path=path):

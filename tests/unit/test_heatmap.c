@@ -233,6 +233,14 @@ static void test_kernel(void)
             CHECK(a > 0 && fabs(a - pow(1 - (d / rp) * (d / rp), 2)) < 1e-5);
     }
     CHECK(rgba[(120 * size + 100) * 4 + 3] == 230 && rgba[(120 * size + 100 + (int)rp + 1) * 4 + 3] == 0);
+    /* the work estimate counts the pixels the kernel box covers; nothing for a point far away */
+    double work = msh_heat_kde_work(&p, 1, z, tx, ty, size, r);
+    int nonzero = 0;
+    for (int i = 0; i < size * size; i++)
+        nonzero += sum[i] > 0;
+    CHECK(work >= nonzero && work <= (2 * rp + 1) * (2 * rp + 1) && nonzero > 3 * rp * rp);
+    msh_heat_point far = {p.wx + 0.01, p.wy, 1};
+    CHECK(msh_heat_kde_work(&far, 1, z, tx, ty, size, r) == 0);
     /* weights add up */
     msh_heat_point two[2] = {{p.wx, p.wy, 2}, {p.wx, p.wy, 3}};
     msh_heat_kde_render(two, 2, z, tx, ty, size, r, 5, sum, rgba);
