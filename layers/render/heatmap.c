@@ -460,8 +460,7 @@ static bool kernel_box(double cx, double cy, double rp, int size, int b[4])
     return b[0] <= b[2] && b[1] <= b[3];
 }
 
-double msh_heat_kde_work(const msh_heat_point *pts, size_t n, int z, uint32_t x, uint32_t y, int size,
-                         double radius_m)
+double msh_heat_kde_work(const msh_heat_point *pts, size_t n, int z, uint32_t x, uint32_t y, int size, double radius_m)
 {
     double world = ldexp(1.0, z) * size, work = 0;
     for (size_t i = 0; i < n; i++) {

@@ -148,8 +148,7 @@ void msh_heat_kde_box(int z, uint32_t x, uint32_t y, int size, double radius_m, 
 /** The kernel radius in world units for a point at world y `wy`: r widened to 2 px at (z, size). */
 double msh_heat_kde_radius(double wy, int z, int size, double radius_m, double *mass_scale);
 /** Pixel evaluations msh_heat_kde_render would make (each point's kernel box clipped to the tile). */
-double msh_heat_kde_work(const msh_heat_point *pts, size_t n, int z, uint32_t x, uint32_t y, int size,
-                         double radius_m);
+double msh_heat_kde_work(const msh_heat_point *pts, size_t n, int z, uint32_t x, uint32_t y, int size, double radius_m);
 /**
  * Sum the kernels of `pts` over the tile into `sum` (size * size floats, zeroed here), then
  * colour it into rgba (size * size * 4) with `max`.
