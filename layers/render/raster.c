@@ -27,6 +27,14 @@
 #define LABEL_MARGIN 256.0 /* px at ratio 1: symbols anchored this far outside are candidates */
 #define HUGE_PX 1048576.0  /* past this a geometry is clipped before Cairo sees it */
 #define KEYN 20
+#define CBUCKETS 32 /* circle paints kept apart in one layer before they are drawn */
+
+/* The circles of one paint, waiting to be drawn. */
+typedef struct cbucket {
+    double key[KEYN];
+    double *pts; /* x, y pairs, px */
+    size_t n, cap;
+} cbucket;
 
 struct msh_raster {
     cairo_surface_t *surf[2];
@@ -36,8 +44,8 @@ struct msh_raster {
     msh_buf out;
     double *pts, *tmp; /* transformed vertices, clipping scratch (pairs) */
     size_t cap, tmpcap;
-    double *centres;   /* circles of the current batch: x, y */
-    size_t ncent, centcap;
+    cbucket cb[CBUCKETS]; /* circles by paint (see flush_circles) */
+    int ncb;
     float *heat;
     size_t heatcap;
 };
@@ -79,7 +87,8 @@ void msh_raster_free(msh_raster *r)
     msh_buf_free(&r->out);
     free(r->pts);
     free(r->tmp);
-    free(r->centres);
+    for (int i = 0; i < CBUCKETS; i++)
+        free(r->cb[i].pts);
     free(r->heat);
     free(r);
 }
@@ -344,7 +353,7 @@ static void set_rgba(cairo_t *cr, const double *c)
 
 /* A circle as a closed sub-path. Small ones (most map dots: 1.5 to 6 px) as a 16-gon, at most
  * 0.02 r off the circle (0.1 px at r = 5), without the four Bezier curves Cairo would flatten. */
-static void circle_path(cairo_t *cr, double cx, double cy, double r)
+static void circle_path(cairo_t *cr, double cx, double cy, double r, bool reverse)
 {
     static const double c16[16][2] = {
         {1, 0}, {0.92388, 0.38268}, {0.70711, 0.70711}, {0.38268, 0.92388},
@@ -353,13 +362,57 @@ static void circle_path(cairo_t *cr, double cx, double cy, double r)
         {0, -1}, {0.38268, -0.92388}, {0.70711, -0.70711}, {0.92388, -0.38268}};
     cairo_new_sub_path(cr);
     if (r > 6) {
-        cairo_arc(cr, cx, cy, r, 0, 2 * M_PI);
+        if (reverse)
+            cairo_arc_negative(cr, cx, cy, r, 2 * M_PI, 0);
+        else
+            cairo_arc(cr, cx, cy, r, 0, 2 * M_PI);
+        cairo_close_path(cr);
         return;
     }
     cairo_move_to(cr, cx + r, cy);
-    for (int i = 1; i < 16; i++)
-        cairo_line_to(cr, cx + r * c16[i][0], cy + r * c16[i][1]);
+    for (int i = 1; i < 16; i++) {
+        int k = reverse ? 16 - i : i;
+        cairo_line_to(cr, cx + r * c16[k][0], cy + r * c16[k][1]);
+    }
     cairo_close_path(cr);
+}
+
+/* Draw the pending circles, paint by paint in the order the paints first appeared. Keeping paints
+ * apart lets a layer whose paint changes from feature to feature (asset kinds and status) fill each
+ * paint once: a Cairo fill costs microseconds of set-up however small its path. Circles of two
+ * paints that overlap may stack in another order than the features' (MapLibre's order is that of
+ * its own vector tile anyway). */
+static void flush_circles(job *j)
+{
+    cairo_t *cr = j->cr;
+    double ratio = j->ratio;
+    cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
+    for (int b = 0; b < j->r->ncb; b++) {
+        cbucket *cb = &j->r->cb[b];
+        const double *k = cb->key, *p = cb->pts;
+        size_t n = cb->n;
+        double rad = k[4] * ratio, sw = k[9] * ratio;
+        if (rad > 0 && k[3] > 0) {
+            for (size_t i = 0; i < n; i++)
+                circle_path(cr, p[2 * i], p[2 * i + 1], rad, false);
+            set_rgba(cr, k);
+            cairo_fill(cr);
+        }
+        if (sw > 0 && k[8] > 0) {
+            /* the stroke lies outside the radius, as MapLibre draws it: a ring from rad to rad + sw,
+             * filled (an outer circle and an inner one the other way round) rather than stroked,
+             * which costs Cairo's stroker a join per vertex */
+            for (size_t i = 0; i < n; i++) {
+                circle_path(cr, p[2 * i], p[2 * i + 1], rad + sw, false);
+                circle_path(cr, p[2 * i], p[2 * i + 1], rad, true);
+            }
+            set_rgba(cr, k + 5);
+            cairo_fill(cr);
+        }
+        cairo_new_path(cr);
+        cb->n = 0;
+    }
+    j->r->ncb = 0;
 }
 
 static void flush(job *j)
@@ -403,28 +456,9 @@ static void flush(job *j)
         cairo_set_dash(cr, NULL, 0, 0);
         break;
     }
-    case RL_CIRCLE: {
-        double rad = k[4] * ratio, sw = k[9] * ratio;
-        const double *p = j->r->centres;
-        size_t n = j->r->ncent;
-        if (rad > 0 && k[3] > 0) {
-            for (size_t i = 0; i < n; i++)
-                circle_path(cr, p[2 * i], p[2 * i + 1], rad);
-            set_rgba(cr, k);
-            cairo_fill(cr);
-        }
-        if (sw > 0 && k[8] > 0) {
-            /* the stroke lies outside the radius, as MapLibre draws it */
-            for (size_t i = 0; i < n; i++)
-                circle_path(cr, p[2 * i], p[2 * i + 1], rad + sw / 2);
-            set_rgba(cr, k + 5);
-            cairo_set_line_width(cr, sw);
-            cairo_stroke(cr);
-        }
-        cairo_new_path(cr);
-        j->r->ncent = 0;
+    case RL_CIRCLE:
+        flush_circles(j);
         break;
-    }
     default: break;
     }
     j->open = false;
@@ -452,17 +486,34 @@ static int on_feature(void *ud, const msh_feature *f)
     if (j->l->type == RL_CIRCLE) {
         if (f->geom.type != MSH_GT_POINT)
             return 0;
-        batch_key(j);
+        double k[KEYN];
+        if (j->dyn)
+            paint_key(j, k);
+        else
+            memcpy(k, j->fixed, sizeof k);
+        msh_raster *r = j->r;
+        int b = 0;
+        while (b < r->ncb && memcmp(r->cb[b].key, k, sizeof k)) b++;
+        if (b == CBUCKETS) {
+            flush_circles(j); /* too many paints at once: draw what waits, start again */
+            b = 0;
+        }
+        if (b == r->ncb) {
+            memcpy(r->cb[b].key, k, sizeof k);
+            r->cb[b].n = 0;
+            r->ncb++;
+        }
+        cbucket *cb = &r->cb[b];
         for (uint32_t i = 0; i < f->geom.npts; i++) {
             double px = (f->geom.xy[2 * i] - j->ox) * j->sc, py = (f->geom.xy[2 * i + 1] - j->oy) * j->sc;
             if (px < -j->margin || py < -j->margin || px > j->size + j->margin || py > j->size + j->margin)
                 continue;
-            if (!grow(&j->r->centres, &j->r->centcap, 2 * j->r->ncent + 2)) {
+            if (!grow(&cb->pts, &cb->cap, 2 * cb->n + 2)) {
                 j->rc = MSH_ENOMEM;
                 return 1;
             }
-            j->r->centres[2 * j->r->ncent] = px, j->r->centres[2 * j->r->ncent + 1] = py;
-            j->r->ncent++;
+            cb->pts[2 * cb->n] = px, cb->pts[2 * cb->n + 1] = py;
+            cb->n++;
             j->open = true;
         }
         j->drawn++;
@@ -807,7 +858,7 @@ msh_rc msh_raster_render(msh_raster *r, const msh_rstyle *st, const msh_catalog 
         j.margin = layer_margin(l, &j.ec) * ratio;
         double m = j.margin / sc;
         double box[4] = {minx - m, miny - m, maxx + m, maxy + m};
-        r->ncent = 0;
+        r->ncb = 0;
         rc = src->vt->query(src, box, z, on_feature, &j);
         if (!rc) rc = j.rc;
         flush(&j);
