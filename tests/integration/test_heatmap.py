@@ -23,7 +23,6 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
-from test_fonts import decode_png  # noqa: E402  (PNG filters + inflate, shared)
 
 EARTH_C = 40075016.685578488
 TOKENS = {}
@@ -36,16 +35,16 @@ K_ANON = 5
 
 def png_decode(data):
     """(width, height, rows) with rows[y][x] = (r, g, b, a). The filters and inflate are
-    test_fonts.decode_png's; every chunk's CRC is checked here too."""
+    mshtest.decode_png's; every chunk's CRC is checked here too."""
     pos = 8
     while pos < len(data):
         n, kind = struct.unpack(">I4s", data[pos:pos + 8])
         crc, = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])
         assert zlib.crc32(data[pos + 4:pos + 8 + n]) & 0xffffffff == crc, "bad CRC in %r" % kind
         pos += 12 + n
-    w, h, rows = decode_png(data)
-    assert all(len(r) == 4 * w for r in rows) and len(rows) == h
-    return w, h, [[tuple(r[4 * x:4 * x + 4]) for x in range(w)] for r in rows]
+    w, h, rows = mshtest.decode_png(data)
+    assert len(rows) == h and all(len(r) == w and all(len(p) == 4 for p in r) for r in rows)
+    return w, h, rows
 
 
 # ---------------------------------------------------------------------------
