@@ -93,6 +93,9 @@ try {
     <script src="${base}/vendor/maplibre-gl/maplibre-gl.js"></script>
     <style>body{margin:0} #map{width:256px;height:256px}</style></head>
     <body><div id="map"></div></body></html>`, { waitUntil: 'load' });
+  if (!(await page.evaluate(() => typeof maplibregl !== 'undefined'))) {
+    throw new Error(`MapLibre GL JS is not served at ${base}/vendor/maplibre-gl/ (run npm ci in web/)`);
+  }
   const results = [];
   for (const [z, where] of cases) for (const style of Object.keys(LIMITS)) {
     const [x, y] = tileOf(where[0], where[1], z);
