@@ -283,9 +283,22 @@
     updateStatus();
   });
 
-  map.once('idle', function () {
+  // Ready: the first time the style and every visible tile are loaded. "idle" says so, but it can
+  // be starved: the live source refreshes every 2 s and each refresh re-runs label placement, so
+  // on a slow renderer the map may never be idle; a check every 250 ms after "load" covers that.
+  function setReady() {
+    if (window.mashaerReady) return;
     window.mashaerReady = true;
     document.documentElement.setAttribute('data-ready', 'true');
+  }
+  map.once('idle', setReady);
+  map.once('load', function () {
+    const poll = setInterval(function () {
+      if (window.mashaerReady || (map.loaded() && map.areTilesLoaded())) {
+        clearInterval(poll);
+        setReady();
+      }
+    }, 250);
   });
 
   function panelPadding() {
