@@ -25,14 +25,6 @@
 #include "walknet.h"
 #include "tile.h"
 
-static volatile sig_atomic_t g_stop; /* set by the signal handler only */
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -410,6 +402,14 @@ int msh_cmd_serve(int argc, char **argv)
     }
     snprintf(app.tile_cache_control, sizeof app.tile_cache_control,
              app.cfg.max_age ? "public, max-age=%d" : "no-cache", app.cfg.max_age);
+    /* SIGINT and SIGTERM are blocked before any thread starts, so every thread inherits the
+     * block and the main thread alone takes them, in sigwait() below: no handler, no race between
+     * testing a flag and sleeping, and no worker thread swallowing the signal */
+    sigset_t stop_sigs;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
     msh_err err;
     int code = 1;
     void *daemon = NULL;
@@ -497,16 +497,12 @@ int msh_cmd_serve(int argc, char **argv)
         fprintf(stderr, "mashaer serve: cannot start the reload thread\n");
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     printf("mashaer: listening on http://%s:%d\n", app.cfg.bind, port);
     fflush(stdout);
-    while (!g_stop)
-        pause();
+    int sig = 0;
+    while (sigwait(&stop_sigs, &sig) != 0)
+        ;
     fprintf(stderr, "mashaer: shutting down\n");
     atomic_store(&app.stop, true);
     pthread_join(app.reload_thread, NULL);
