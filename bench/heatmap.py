@@ -186,9 +186,10 @@ while time.monotonic() < t_end:
 stop.set()
 ing.join()
 after = rss_mb()
-print("memory soak: %.0f s of rendering (%.0f tiles/s) with positions streaming in: RSS %.1f MB before, %.1f MB after "
-      "(%+.1f MB); samples %s" % (args.soak_s, sum(s[1] for s in samples) / len(samples), before, after, after - before,
-                                   ", ".join("%.0f" % s[0] for s in samples)))
+if samples:  # --soak-s 0: no soak
+    print("memory soak: %.0f s of rendering (%.0f tiles/s) with positions streaming in: RSS %.1f MB before, %.1f MB "
+          "after (%+.1f MB); samples %s" % (args.soak_s, sum(s[1] for s in samples) / len(samples), before, after,
+                                           after - before, ", ".join("%.0f" % s[0] for s in samples)))
 srv.send_signal(signal.SIGTERM)
 srv.wait(timeout=120)
 shutil.rmtree(work, ignore_errors=True)
