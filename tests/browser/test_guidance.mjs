@@ -4,53 +4,26 @@
 // nearest working water points as /query/nearest answers them, an incident that closes the way
 // moves the drawn route, the 10-minute isochrone drawn, no popup while picking, no console errors,
 // no request leaving the server. Saves a screenshot in the work folder.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { checker, importDemo, launchChromium, options, startServer } from './harness.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
-  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
-  return acc;
-}, []));
-const mashaer = args.mashaer, src = args['source-dir'], work = args['work-dir'];
-const require = createRequire(path.join(src, 'web', 'package.json'));
-const { chromium } = require('playwright-core');
-
-let passed = 0, failed = 0;
-function check(cond, what) {
-  if (cond) { passed++; console.log('ok   ' + what); } else { failed++; console.log('FAIL ' + what); }
-}
+const { mashaer, src, work, require } = options();
+const { check, finish } = checker();
 
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const db = path.join(work, 'guide.sqlite');
-for (const f of readdirSync(path.join(src, 'data', 'demo')).filter((f) => f.endsWith('.geojson')).sort()) {
-  execFileSync(mashaer, ['import', '--db', db, '--quiet', '--layer', f.replace(/\.geojson$/, ''), path.join(src, 'data', 'demo', f)]);
-}
+importDemo(mashaer, src, db);
 const feedToken = execFileSync(mashaer, ['token', 'add', '--db', db, '--role', 'feed', '--name', 'guide'])
   .toString().split('\n')[0].trim();
-const server = spawn(mashaer, ['serve', '--db', db, '--port', '0', '--reload-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise((resolve, reject) => {
-  let out = '';
-  const t = setTimeout(() => reject(new Error('server did not start')), 20000);
-  server.stdout.on('data', (d) => {
-    out += d;
-    const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
-    if (m) { clearTimeout(t); resolve(m[1]); }
-  });
-  server.on('exit', (c) => reject(new Error('server exited ' + c)));
-});
+const { server, base } = await startServer(mashaer, db, ['--reload-ms', '100']);
 const json = async (p) => (await fetch(base + p)).json();
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--no-first-run', '--disable-sync', '--use-gl=swiftshader', '--enable-unsafe-swiftshader'],
-  });
+  browser = await launchChromium(require);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const consoleErrors = [], external = [];
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
@@ -131,11 +104,9 @@ try {
   check(consoleErrors.filter((e) => !/Failed to load resource.*422/.test(e)).length === 0,
     'no console errors: ' + consoleErrors.slice(0, 3).join(' | '));
 } catch (e) {
-  failed++;
-  console.log('FAIL ' + e.stack);
+  check(false, e.stack);
 } finally {
   if (browser) await browser.close();
   server.kill('SIGTERM');
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

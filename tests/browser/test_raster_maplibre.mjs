@@ -15,32 +15,19 @@
 // along every aisle, and where they overlap MapLibre stacks them in the order of its own
 // (coarser) vector tile, which no renderer of the 256 px tile can reproduce. Each tile's figures
 // are printed and both pictures saved in the work folder.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { checker, importDemo, launchChromium, options, startServer } from './harness.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
-  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
-  return acc;
-}, []));
-const mashaer = args.mashaer, src = args['source-dir'], work = args['work-dir'];
-const require = createRequire(path.join(src, 'web', 'package.json'));
-const { chromium } = require('playwright-core');
-
+const { mashaer, src, work, require } = options();
 const TOLERANCE = 40;
 const LIMITS = { 'compare-shapes': { agree: 0.95, mean: 6 }, compare: { agree: 0.75, mean: 16 } };
-let passed = 0, failed = 0;
-function check(cond, what) {
-  if (cond) { passed++; console.log('ok   ' + what); } else { failed++; console.log('FAIL ' + what); }
-}
+const { check, finish } = checker();
 
 rmSync(work, { recursive: true, force: true });
 mkdirSync(path.join(work, 'styles'), { recursive: true });
 const db = path.join(work, 'demo.sqlite');
-for (const f of readdirSync(path.join(src, 'data', 'demo')).filter((f) => f.endsWith('.geojson')).sort()) {
-  execFileSync(mashaer, ['import', '--db', db, '--quiet', '--layer', f.replace(/\.geojson$/, ''), path.join(src, 'data', 'demo', f)]);
-}
+importDemo(mashaer, src, db);
 const golden = JSON.parse(readFileSync(path.join(src, 'tests', 'golden', 'raster', 'golden.json'), 'utf8'));
 delete golden.glyphs;
 delete golden.sprite;
@@ -49,18 +36,7 @@ writeFileSync(path.join(work, 'styles', 'compare.json'), JSON.stringify({ ...gol
 writeFileSync(path.join(work, 'styles', 'compare-shapes.json'),
   JSON.stringify({ ...golden, layers: all.filter((l) => l.type !== 'circle') }));
 
-const server = spawn(mashaer, ['serve', '--db', db, '--port', '0', '--no-live', '--styles', path.join(work, 'styles')],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise((resolve, reject) => {
-  let out = '';
-  const t = setTimeout(() => reject(new Error('server did not start')), 20000);
-  server.stdout.on('data', (d) => {
-    out += d;
-    const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
-    if (m) { clearTimeout(t); resolve(m[1]); }
-  });
-  server.on('exit', (c) => reject(new Error('server exited ' + c)));
-});
+const { server, base } = await startServer(mashaer, db, ['--no-live', '--styles', path.join(work, 'styles')]);
 
 function tileOf(lon, lat, z) {
   const n = 2 ** z;
@@ -78,12 +54,7 @@ const cases = [[14, MINA], [15, MINA], [16, MINA], [17, MINA], [16, JAMARAT], [1
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--no-first-run', '--disable-sync', '--use-gl=swiftshader', '--enable-unsafe-swiftshader'],
-  });
+  browser = await launchChromium(require);
   const page = await browser.newPage({ viewport: { width: 400, height: 400 }, deviceScaleFactor: 1 });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -146,11 +117,9 @@ try {
   }
   check(errors.length === 0, 'no page errors' + (errors.length ? ': ' + errors.join('; ') : ''));
 } catch (e) {
-  failed++;
-  console.log('FAIL ' + (e.stack || e));
+  check(false, e.stack || String(e));
 } finally {
   if (browser) await browser.close();
   server.kill('SIGTERM');
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -9,47 +9,25 @@
 // whose glyph ranges the server answers) and asset icons from its sprite; the KPI panel shows what
 // /kpi reports, draws its chart, drills down into a zone and colours kpi_zones; saves screenshots in
 // the work folder.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { checker, importDemo, launchChromium, options, startServer } from './harness.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
-  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
-  return acc;
-}, []));
-const mashaer = args.mashaer, src = args['source-dir'], work = args['work-dir'];
-const require = createRequire(path.join(src, 'web', 'package.json'));
-const { chromium } = require('playwright-core');
+const { mashaer, src, work, require } = options();
 const { validateStyleMin } = require('@maplibre/maplibre-gl-style-spec');
-
-let passed = 0, failed = 0;
-function check(cond, what) {
-  if (cond) { passed++; console.log('ok   ' + what); } else { failed++; console.log('FAIL ' + what); }
-}
+const { check, finish } = checker();
 
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const db = path.join(work, 'demo.sqlite');
-for (const f of readdirSync(path.join(src, 'data', 'demo')).filter((f) => f.endsWith('.geojson')).sort()) {
-  execFileSync(mashaer, ['import', '--db', db, '--quiet', '--layer', f.replace(/\.geojson$/, ''), path.join(src, 'data', 'demo', f)]);
-}
+importDemo(mashaer, src, db);
 
 // A feed token (made before the server starts, which reads the tokens): first line of stdout.
 const feedToken = execFileSync(mashaer, ['token', 'add', '--db', db, '--role', 'feed', '--name', 'browser'])
   .toString().split('\n')[0].trim();
 
-const server = spawn(mashaer, ['serve', '--db', db, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise((resolve, reject) => {
-  let out = '';
-  const t = setTimeout(() => reject(new Error('server did not start')), 20000);
-  server.stdout.on('data', (d) => {
-    out += d;
-    const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
-    if (m) { clearTimeout(t); resolve(m[1]); }
-  });
-  server.on('exit', (c) => reject(new Error('server exited ' + c)));
-});
+const { server, base } = await startServer(mashaer, db);
 
 async function postFeed(feed, records) {
   const r = await fetch(`${base}/feeds/${feed}`, {
@@ -121,12 +99,7 @@ try {
   check(!style.layers.some((l) => l['source-layer'] === 'positions') && !JSON.stringify(style.sources).includes('positions'),
     'public style does not use the ops-only positions layer');
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--no-first-run', '--disable-sync', '--use-gl=swiftshader', '--enable-unsafe-swiftshader'],
-  });
+  browser = await launchChromium(require);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const consoleErrors = [];
   const external = [];
@@ -373,11 +346,9 @@ try {
   check(external.length === 0, 'still offline after the live checks');
   check(consoleErrors.length === 0, 'no console errors after the live checks: ' + consoleErrors.slice(0, 3).join(' | '));
 } catch (e) {
-  failed++;
-  console.log('FAIL ' + e.stack);
+  check(false, e.stack);
 } finally {
   if (browser) await browser.close();
   server.kill('SIGTERM');
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

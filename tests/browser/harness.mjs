@@ -1,0 +1,65 @@
+// harness.mjs: what the browser tests share: their options, the check counter, the demo store,
+// a real `mashaer serve` on a free port, and Debian's Chromium through playwright-core (from
+// web/node_modules). Every test is `node test_X.mjs --mashaer BIN --source-dir SRC --work-dir DIR`.
+import { spawn, execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+/** --mashaer, --source-dir, --work-dir as { mashaer, src, work }, and require() rooted at web/. */
+export function options() {
+  const a = Object.fromEntries(process.argv.slice(2).reduce((acc, v, i, all) => {
+    if (v.startsWith('--')) acc.push([v.slice(2), all[i + 1]]);
+    return acc;
+  }, []));
+  const src = a['source-dir'];
+  return { mashaer: a.mashaer, src, work: a['work-dir'], require: createRequire(path.join(src, 'web', 'package.json')) };
+}
+
+/** check(cond, what) prints ok/FAIL and counts; finish() prints the totals and exits 0 or 1. */
+export function checker() {
+  const c = { passed: 0, failed: 0 };
+  c.check = (cond, what) => {
+    if (cond) { c.passed++; console.log('ok   ' + what); } else { c.failed++; console.log('FAIL ' + what); }
+  };
+  c.finish = () => {
+    console.log(`${c.passed} passed, ${c.failed} failed`);
+    process.exit(c.failed ? 1 : 0);
+  };
+  return c;
+}
+
+/** Import every data/demo/*.geojson into db, each as its own layer. */
+export function importDemo(mashaer, src, db) {
+  for (const f of readdirSync(path.join(src, 'data', 'demo')).filter((f) => f.endsWith('.geojson')).sort()) {
+    execFileSync(mashaer, ['import', '--db', db, '--quiet', '--layer', f.replace(/\.geojson$/, ''),
+      path.join(src, 'data', 'demo', f)]);
+  }
+}
+
+/** `mashaer serve --db db --port 0 ...extra`; resolves to { server, base } once it listens. */
+export async function startServer(mashaer, db, extra = []) {
+  const server = spawn(mashaer, ['serve', '--db', db, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error('server did not start')), 20000);
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
+      if (m) { clearTimeout(t); resolve(m[1]); }
+    });
+    server.on('exit', (c) => reject(new Error('server exited ' + c)));
+  });
+  return { server, base };
+}
+
+/** Debian's headless Chromium, offline (no background networking), software GL. */
+export function launchChromium(require) {
+  const { chromium } = require('playwright-core');
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--no-first-run', '--disable-sync', '--use-gl=swiftshader', '--enable-unsafe-swiftshader'],
+  });
+}
