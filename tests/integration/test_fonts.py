@@ -12,10 +12,8 @@ import concurrent.futures
 import gzip
 import json
 import os
-import struct
 import sys
 import unittest
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
@@ -96,40 +94,11 @@ def decode_glyphs(body):
 # ---- PNG: RGBA 8-bit, not interlaced (what Cairo writes)
 
 def decode_png(data):
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    i, idat, ihdr = 8, b"", None
-    while i < len(data):
-        n, kind = struct.unpack(">I4s", data[i:i + 8])
-        chunk = data[i + 8:i + 8 + n]
-        if kind == b"IHDR":
-            ihdr = struct.unpack(">IIBBBBB", chunk)
-        elif kind == b"IDAT":
-            idat += chunk
-        i += 12 + n
-    w, h, depth, ctype, _, _, interlace = ihdr
-    assert depth == 8 and ctype == 6 and interlace == 0, ihdr
-    raw, bpp, stride = zlib.decompress(idat), 4, w * 4
-    rows, prev, pos = [], bytearray(stride), 0
-    for _ in range(h):
-        ftype, line = raw[pos], bytearray(raw[pos + 1:pos + 1 + stride])
-        pos += 1 + stride
-        for x in range(stride):
-            a = line[x - bpp] if x >= bpp else 0
-            b = prev[x]
-            c = prev[x - bpp] if x >= bpp else 0
-            if ftype == 1:
-                line[x] = (line[x] + a) & 255
-            elif ftype == 2:
-                line[x] = (line[x] + b) & 255
-            elif ftype == 3:
-                line[x] = (line[x] + (a + b) // 2) & 255
-            elif ftype == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    return w, h, rows
+    """(width, height, rows) with each row the RGBA bytes of its pixels; mshtest.decode_png reads
+    the file, and the sprite sheets must be RGBA (colour type 6)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and data[25] == 6, "not an RGBA PNG"
+    w, h, rows = mshtest.decode_png(data)
+    return w, h, [bytes(v for px in row for v in px) for row in rows]
 
 
 def assert_error(test, r, status, *words):
