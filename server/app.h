@@ -1,6 +1,7 @@
 /* app.h: the running server's state, shared by the route handlers.
  *
- * Design: request threads never touch SQLite. They read an immutable catalog
+ * Design: request threads never touch SQLite (one exception: /kpi/history reads its own
+ * connection, under its lock; docs/ARCHITECTURE.md). They read an immutable catalog
  * snapshot (layers/catalog.h) taken under a short lock; a reload thread
  * watches the store and publishes a new snapshot when data changes. Each
  * worker thread keeps its own tiler (thread-specific data), so rendering

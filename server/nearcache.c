@@ -31,9 +31,7 @@ void msh_nearset_release(msh_nearset *s)
     msh_knear_free(s->kn);
     msh_graph_release(s->graph);
     free(s->key);
-    free(s->fid);
-    free(s->lon);
-    free(s->lat);
+    free(s->src);
     free(s);
 }
 
@@ -52,7 +50,6 @@ typedef struct build_ctx {
     const msh_graph *g;
     double snap_m;
     msh_nearset *s;
-    msh_snap *snaps;
     size_t cap;
     bool oom;
 } build_ctx;
@@ -63,35 +60,21 @@ static int add_source(void *ud, const msh_feature *f)
     if (f->geom.type != MSH_GT_POINT || !f->geom.npts || (b->filter && !msh_cql2_match(b->filter, f)))
         return 0;
     msh_nearset *s = b->s;
-    double lon, lat;
-    msh_world_to_lonlat(f->geom.xy[0], f->geom.xy[1], &lon, &lat);
-    msh_snap sn;
-    if (!msh_graph_snap(b->g, lon, lat, b->snap_m, &sn))
+    msh_nearsrc one = {.fid = f->id};
+    msh_world_to_lonlat(f->geom.xy[0], f->geom.xy[1], &one.lon, &one.lat);
+    if (!msh_graph_snap(b->g, one.lon, one.lat, b->snap_m, &one.snap))
         return 0; /* off the network: nobody walks there */
     if (s->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 256;
-        uint64_t *fid = realloc(s->fid, cap * sizeof *fid);
-        if (fid)
-            s->fid = fid;
-        double *x = realloc(s->lon, cap * sizeof *x);
-        if (x)
-            s->lon = x;
-        double *y = realloc(s->lat, cap * sizeof *y);
-        if (y)
-            s->lat = y;
-        msh_snap *sp = realloc(b->snaps, cap * sizeof *sp);
-        if (sp)
-            b->snaps = sp;
-        if (!fid || !x || !y || !sp) {
+        msh_nearsrc *grown = realloc(s->src, cap * sizeof *grown);
+        if (!grown) {
             b->oom = true;
             return 1;
         }
+        s->src = grown;
         b->cap = cap;
     }
-    s->fid[s->n] = f->id;
-    s->lon[s->n] = lon;
-    s->lat[s->n] = lat;
-    b->snaps[s->n++] = sn;
+    s->src[s->n++] = one;
     return 0;
 }
 
@@ -106,17 +89,20 @@ static msh_nearset *build(msh_graph *g, msh_layer *l, const char *key, msh_cql2 
     atomic_init(&s->refs, 1);
     s->graph = msh_graph_retain(g);
     s->layer_version = l->info.version;
-    build_ctx b = {filter, g, snap_m, s, NULL, 0, false};
+    build_ctx b = {filter, g, snap_m, s, 0, false};
     const double world[4] = {0, 0, 1, 1};
     l->vt->query(l, world, l->info.maxzoom, add_source, &b);
-    if (b.oom || msh_knear_build(g, b.snaps, s->n, MSH_NEAR_K, &s->kn, err)) {
-        if (b.oom)
+    msh_snap *snaps = b.oom ? NULL : malloc((s->n ? s->n : 1) * sizeof *snaps);
+    for (size_t i = 0; snaps && i < s->n; i++)
+        snaps[i] = s->src[i].snap;
+    if (!snaps || msh_knear_build(g, snaps, s->n, MSH_NEAR_K, &s->kn, err)) {
+        if (!snaps)
             msh_err_set(err, MSH_ENOMEM, "out of memory");
-        free(b.snaps);
+        free(snaps);
         msh_nearset_release(s);
         return NULL;
     }
-    free(b.snaps);
+    free(snaps);
     return s;
 }
 

@@ -18,6 +18,13 @@
 
 #define MSH_NEAR_K 10
 
+/** One labelled feature: its id and point, and where it meets the network. */
+typedef struct msh_nearsrc {
+    uint64_t fid;
+    double lon, lat;
+    msh_snap snap;
+} msh_nearsrc;
+
 typedef struct msh_nearset {
     atomic_int refs;
     char *key;              /* "layer\nfilter" */
@@ -25,8 +32,7 @@ typedef struct msh_nearset {
     msh_graph *graph;       /* retained */
     msh_knear *kn;
     size_t n;
-    uint64_t *fid;          /* the features, by label source index */
-    double *lon, *lat;      /* their points */
+    msh_nearsrc *src;       /* the features, by label source index */
     uint64_t last_used;
 } msh_nearset;
 

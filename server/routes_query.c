@@ -230,9 +230,8 @@ static void answer_labelled(msh_req *r, const msh_layer *l, const msh_nearset *n
         double walk = o->off_m + dist[i];
         if (walk > max_m)
             break;
-        uint32_t s = ids[i];
-        put_answer(&b, l, found++, ns->fid[s], ns->lon[s], ns->lat[s], walk,
-                   msh_metres(lon, lat, ns->lon[s], ns->lat[s]));
+        const msh_nearsrc *s = &ns->src[ids[i]];
+        put_answer(&b, l, found++, s->fid, s->lon, s->lat, walk, msh_metres(lon, lat, s->lon, s->lat));
     }
     msh_buf_printf(&b, "],\"numberReturned\":%zu}\n", found);
     r->resp.cache_control = "no-store";

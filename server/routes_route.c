@@ -80,59 +80,6 @@ static void put_steps(msh_buf *b, const double *ll, size_t n, double secs_per_m)
 
 /* ------------------------------------------------------------------ /route */
 
-/*
- * Who stands inside a closed area may walk out of it, and a destination inside one may be
- * reached: the closed edges joined (through closed edges only) to either end of the route get
- * a finite cost, their free-flow time times the avoid factor, so the route crosses as little
- * of that closure as it can. Every other closed edge stays closed: no route passes through a
- * closure. Returns a changed copy of w, or NULL when neither end is in a closure.
- */
-static float *open_ends(const msh_graph *g, const msh_livecost *lc, const msh_livecost_cfg *cfg, const msh_snap *ends,
-                        int n, uint32_t *opened)
-{
-    *opened = 0;
-    if (!lc->w || !lc->closed)
-        return NULL;
-    uint32_t ne = msh_graph_edge_count(g);
-    float *w = NULL;
-    uint32_t *stack = NULL;
-    size_t sp = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isinf(lc->w[ends[i].edge]) || (w && !isinf(w[ends[i].edge])))
-            continue;
-        if (!w) {
-            w = malloc(ne * sizeof *w);
-            stack = malloc(ne * sizeof *stack);
-            if (!w || !stack) {
-                free(w);
-                free(stack);
-                return NULL;
-            }
-            memcpy(w, lc->w, ne * sizeof *w);
-        }
-        stack[sp++] = ends[i].edge;
-        w[ends[i].edge] = 0; /* marked; priced below */
-        while (sp) {
-            uint32_t e = stack[--sp], a, b;
-            w[e] = (float)(msh_graph_edge_length(g, e) / cfg->free_speed * cfg->avoid_factor);
-            (*opened)++;
-            msh_graph_edge_nodes(g, e, &a, &b);
-            uint32_t nodes[2] = {a, b};
-            for (int k = 0; k < 2; k++) {
-                uint32_t cnt;
-                const uint32_t *es = msh_graph_node_edges(g, nodes[k], &cnt);
-                for (uint32_t j = 0; j < cnt; j++)
-                    if (isinf(w[es[j]])) {
-                        w[es[j]] = 0;
-                        stack[sp++] = es[j];
-                    }
-            }
-        }
-    }
-    free(stack);
-    return w;
-}
-
 static void put_end(msh_buf *b, const char *name, double lon, double lat, const msh_snap *s)
 {
     msh_buf_printf(b, "\"%s\":{\"lon\":%.7f,\"lat\":%.7f,\"on_network\":[%.7f,%.7f],\"off_network_m\":%.1f},", name, lon,
@@ -169,7 +116,7 @@ void msh_route_route(msh_req *r)
     double minw = w ? v->cost.min_w_per_m : 1.0;
     msh_snap ends[2] = {a, b};
     uint32_t opened;
-    float *w_open = open_ends(g, &v->cost, cfg, ends, 2, &opened);
+    float *w_open = msh_livecost_open_ends(g, &v->cost, cfg, ends, 2, &opened);
     if (w_open)
         w = w_open;
     msh_path p;

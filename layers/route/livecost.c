@@ -200,6 +200,59 @@ msh_rc msh_livecost_compute(const msh_graph *g, struct msh_live *live, const msh
     return MSH_OK;
 }
 
+/*
+ * Who stands inside a closed area may walk out of it, and a destination inside one may be
+ * reached: the closed edges joined (through closed edges only) to either end of the route get
+ * a finite cost, their free-flow time times the avoid factor, so the route crosses as little
+ * of that closure as it can. Every other closed edge stays closed: no route passes through a
+ * closure. Returns a changed copy of w, or NULL when neither end is in a closure.
+ */
+float *msh_livecost_open_ends(const msh_graph *g, const msh_livecost *lc, const msh_livecost_cfg *cfg,
+                              const msh_snap *ends, int n, uint32_t *opened)
+{
+    *opened = 0;
+    if (!lc->w || !lc->closed)
+        return NULL;
+    uint32_t ne = msh_graph_edge_count(g);
+    float *w = NULL;
+    uint32_t *stack = NULL;
+    size_t sp = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isinf(lc->w[ends[i].edge]) || (w && !isinf(w[ends[i].edge])))
+            continue;
+        if (!w) {
+            w = malloc(ne * sizeof *w);
+            stack = malloc(ne * sizeof *stack);
+            if (!w || !stack) {
+                free(w);
+                free(stack);
+                return NULL;
+            }
+            memcpy(w, lc->w, ne * sizeof *w);
+        }
+        stack[sp++] = ends[i].edge;
+        w[ends[i].edge] = 0; /* marked; priced below */
+        while (sp) {
+            uint32_t e = stack[--sp], a, b;
+            w[e] = (float)(msh_graph_edge_length(g, e) / cfg->free_speed * cfg->avoid_factor);
+            (*opened)++;
+            msh_graph_edge_nodes(g, e, &a, &b);
+            uint32_t nodes[2] = {a, b};
+            for (int k = 0; k < 2; k++) {
+                uint32_t cnt;
+                const uint32_t *es = msh_graph_node_edges(g, nodes[k], &cnt);
+                for (uint32_t j = 0; j < cnt; j++)
+                    if (isinf(w[es[j]])) {
+                        w[es[j]] = 0;
+                        stack[sp++] = es[j];
+                    }
+            }
+        }
+    }
+    free(stack);
+    return w;
+}
+
 void msh_livecost_clear(msh_livecost *lc)
 {
     free(lc->w);

@@ -49,6 +49,15 @@ msh_rc msh_livecost_compute(const msh_graph *g, struct msh_live *live, const msh
                             msh_err *err);
 void msh_livecost_clear(msh_livecost *lc);
 
+/**
+ * Who stands inside a closed area may walk out of it, and a destination inside one may be reached:
+ * a copy of lc->w where the closed edges joined (through closed edges only) to the `n` ends get
+ * their free-flow time times avoid_factor; every other closure stays closed. NULL when no end is
+ * in a closure (use lc->w). *opened counts the edges opened. The caller frees the copy.
+ */
+float *msh_livecost_open_ends(const msh_graph *g, const msh_livecost *lc, const msh_livecost_cfg *cfg,
+                              const msh_snap *ends, int n, uint32_t *opened);
+
 /** Walking time of a path given the per-edge times and the metres walked on each edge. */
 double msh_livecost_path_secs(const msh_graph *g, const msh_livecost *lc, const msh_path *p);
 
