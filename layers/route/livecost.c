@@ -120,16 +120,33 @@ static void close_edge(void *ud, uint32_t e)
     c->hit++;
 }
 
-static int close_around(void *ud, const msh_live_item *it)
+/* The active incidents that close walkways, copied under the live lock (closed after it). */
+typedef struct incident_list {
+    const msh_livecost_cfg *cfg;
+    double *ll; /* lon lat pairs */
+    size_t n, cap;
+    bool oom;
+} incident_list;
+
+static int collect_incident(void *ud, const msh_live_item *it)
 {
-    close_ctx *c = ud;
+    incident_list *L = ud;
     const msh_feed_rec *r = &it->rec;
-    if (r->status >= MSH_INC_RESOLVED || r->severity < c->cfg->close_severity)
+    if (r->status >= MSH_INC_RESOLVED || r->severity < L->cfg->close_severity)
         return 0;
-    c->hit = 0;
-    msh_graph_edges_near(c->g, r->lon, r->lat, c->cfg->close_radius_m, close_edge, c);
-    if (c->hit)
-        c->lc->incidents++;
+    if (L->n == L->cap) {
+        size_t cap = L->cap ? L->cap * 2 : 16;
+        double *ll = realloc(L->ll, cap * 2 * sizeof *ll);
+        if (!ll) {
+            L->oom = true;
+            return 1;
+        }
+        L->ll = ll;
+        L->cap = cap;
+    }
+    L->ll[2 * L->n] = r->lon;
+    L->ll[2 * L->n + 1] = r->lat;
+    L->n++;
     return 0;
 }
 
@@ -150,10 +167,15 @@ msh_rc msh_livecost_compute(const msh_graph *g, struct msh_live *live, const msh
         msh_livecost_clear(out);
         return msh_err_set(err, MSH_ENOMEM, "out of memory for walking costs");
     }
-    if (live)
+    /* the lock is held only to copy the occupied cells and the incidents: feed writers wait for
+     * that copy, not for the pass over every edge */
+    incident_list inc = {.cfg = cfg};
+    if (live) {
         msh_live_rdlock(live);
-    if (live)
         msh_live_scan(live, LEVEL, add_cell, &m);
+        msh_live_items(live, MSH_FEED_INCIDENTS, collect_incident, &inc);
+        msh_live_unlock(live);
+    }
     double side = msh_live_cell_metres(LEVEL, m.lat);
     double step = side / 2;
     for (uint32_t e = 0; e < ne; e++) {
@@ -186,14 +208,16 @@ msh_rc msh_livecost_compute(const msh_graph *g, struct msh_live *live, const msh
         out->w[e] = (float)(los_f ? secs * cfg->avoid_factor : secs);
         out->avoided += los_f;
     }
-    if (live) {
-        close_ctx cc = {out, cfg, g, 0};
-        msh_live_items(live, MSH_FEED_INCIDENTS, close_around, &cc);
-        msh_live_unlock(live);
+    close_ctx cc = {out, cfg, g, 0};
+    for (size_t i = 0; i < inc.n; i++) {
+        cc.hit = 0;
+        msh_graph_edges_near(g, inc.ll[2 * i], inc.ll[2 * i + 1], cfg->close_radius_m, close_edge, &cc);
+        out->incidents += cc.hit > 0;
     }
+    free(inc.ll);
     free(m.keys);
     free(m.rho);
-    if (m.oom) {
+    if (m.oom || inc.oom) {
         msh_livecost_clear(out);
         return msh_err_set(err, MSH_ENOMEM, "out of memory for the density cells");
     }
