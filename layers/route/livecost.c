@@ -292,10 +292,10 @@ double msh_livecost_path_secs(const msh_graph *g, const msh_livecost *lc, const 
     double s = 0;
     for (size_t i = 0; i < n; i++) {
         double L = msh_graph_edge_length(g, es[i]);
-        double t = lc && lc->secs ? lc->secs[es[i]] : L / 1.34;
+        double t = lc->secs[es[i]];
         /* a closed edge walked only to leave it (the route starts or ends on it): free-flow time */
         if (isinf(t))
-            t = L / (lc ? 1.0 / lc->min_w_per_m : 1.34);
+            t = L * lc->min_w_per_m;
         s += L > 0 ? t * (ms[i] / L) : 0;
     }
     return s;

@@ -58,7 +58,7 @@ void msh_livecost_clear(msh_livecost *lc);
 float *msh_livecost_open_ends(const msh_graph *g, const msh_livecost *lc, const msh_livecost_cfg *cfg,
                               const msh_snap *ends, int n, uint32_t *opened);
 
-/** Walking time of a path given the per-edge times and the metres walked on each edge. */
+/** Walking time of a path from lc->secs (must be set) and the metres walked on each edge. */
 double msh_livecost_path_secs(const msh_graph *g, const msh_livecost *lc, const msh_path *p);
 
 #endif
