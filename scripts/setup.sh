@@ -21,7 +21,7 @@ pkgs=(
   build-essential cmake pkg-config ca-certificates curl procps
   libgdal-dev gdal-bin python3 python3-gdal
   libgeos-dev libspatialite-dev libsqlite3-dev libsqlite3-mod-spatialite sqlite3
-  libmicrohttpd-dev libcairo2-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjansson-dev libssl-dev
+  libmicrohttpd-dev libcairo2-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libdeflate-dev libjansson-dev libssl-dev
   libcurl4-openssl-dev
   libfreetype-dev libfontconfig-dev fonts-noto-core fonts-dejavu-core
   libpango1.0-dev libharfbuzz-dev

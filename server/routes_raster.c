@@ -13,7 +13,6 @@
 #include "routes.h"
 #include "rstyle.h"
 
-#define MAX_STYLE_BYTES ((size_t)8 << 20)
 #define MAX_STYLES 64
 
 typedef struct rs_style {
@@ -46,24 +45,10 @@ static void load_style(rs_style *rs, const char *dir, const char *file)
 {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    msh_buf doc, warn;
-    msh_buf_init(&doc, MAX_STYLE_BYTES);
+    msh_buf warn;
     msh_buf_init(&warn, (size_t)1 << 20);
     msh_err err = {0};
-    msh_rc rc = MSH_OK;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        rc = msh_err_set(&err, MSH_EIO, "%s: cannot open", path);
-    } else {
-        char chunk[16384];
-        size_t got;
-        while (!rc && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
-            if ((rc = msh_buf_append(&doc, chunk, got)))
-                msh_err_set(&err, rc, "%s: larger than %zu bytes", path, MAX_STYLE_BYTES);
-        fclose(f);
-    }
-    if (!rc)
-        rc = msh_rstyle_compile(path, (const char *)doc.data, doc.len, &warn, &rs->st, &err);
+    msh_rc rc = msh_rstyle_load(path, &warn, &rs->st, &err);
     if (warn.len) {
         /* one line per ignored property, operator or layer */
         fprintf(stderr, "mashaer: raster style %s draws without:\n", rs->name);
@@ -73,7 +58,6 @@ static void load_style(rs_style *rs, const char *dir, const char *file)
         fprintf(stderr, "mashaer: raster style %s rejected: %s\n", rs->name, err.msg);
         rs->error = strdup(err.msg);
     }
-    msh_buf_free(&doc);
     msh_buf_free(&warn);
 }
 

@@ -1,5 +1,6 @@
 /* rstyle.c: compile a MapLibre style into layers with expression trees, and evaluate them. */
 #include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -1521,4 +1522,26 @@ bool msh_rl_filter(const msh_rlayer *l, msh_ectx *c)
         return true;
     c->used = 0;
     return msh_val_true(msh_ex_eval(l->filter, c));
+}
+
+msh_rc msh_rstyle_load(const char *path, msh_buf *warnings, msh_rstyle **out, msh_err *err)
+{
+    msh_buf doc;
+    msh_buf_init(&doc, MSH_RSTYLE_MAX_BYTES);
+    msh_rc rc = MSH_OK;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return msh_err_set(err, MSH_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char chunk[16384];
+    size_t got;
+    while (!rc && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if ((rc = msh_buf_append(&doc, chunk, got)))
+            msh_err_set(err, rc, "%s: larger than %zu bytes", path, MSH_RSTYLE_MAX_BYTES);
+    if (!rc && ferror(f))
+        rc = msh_err_set(err, MSH_EIO, "%s: read error", path);
+    fclose(f);
+    if (!rc)
+        rc = msh_rstyle_compile(path, (const char *)doc.data, doc.len, warnings, out, err);
+    msh_buf_free(&doc);
+    return rc;
 }

@@ -34,6 +34,12 @@ msh_rc msh_rstyle_compile(const char *name, const char *json, size_t len, msh_bu
                           msh_err *err);
 void msh_rstyle_free(msh_rstyle *s);
 
+/** Largest style file msh_rstyle_load reads. */
+#define MSH_RSTYLE_MAX_BYTES ((size_t)8 << 20)
+
+/** Read the style file `path` (at most MSH_RSTYLE_MAX_BYTES) and compile it as msh_rstyle_compile does. */
+msh_rc msh_rstyle_load(const char *path, msh_buf *warnings, msh_rstyle **out, msh_err *err);
+
 /**
  * A default style for a list of catalog layers, as /tiles/{layers}/{z}/{x}/{y}.png draws them:
  * transparent background; per layer (by geometry type "Point", "LineString", "Polygon",

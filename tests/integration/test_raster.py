@@ -405,6 +405,72 @@ class Retina(unittest.TestCase):
             self.assertLess(far / 65536, 0.05)
 
 
+class RenderCommand(unittest.TestCase):
+    """`mashaer render` draws the same picture as the server, straight from the store."""
+
+    def test_files_match_the_server(self):
+        styles = mshtest.work_path("styles")
+        out = mshtest.work_path("rendered")
+        x, y = tile_of(MINA, 15)
+        jx, jy = tile_of(JAMARAT, 16)
+        for scale, suffix in ((1, ".png"), (2, "@2x.png")):
+            p = mshtest.run_mashaer("render", "--db", DB, "--style", os.path.join(styles, "golden.json"),
+                                    "--scale", scale, "--out", out, "15/%d/%d" % (x, y), "16/%d/%d" % (jx, jy),
+                                    "--repeat", 3, check=0)
+            rows = [line.split() for line in p.stdout.splitlines()[1:3]]
+            self.assertEqual([r[0] for r in rows], ["15/%d/%d" % (x, y), "16/%d/%d" % (jx, jy)])
+            for r in rows:
+                self.assertGreater(int(r[1]), 50, "features drawn: %s" % r)  # the Mina and Jamarat tiles are full
+            self.assertRegex(p.stdout, r"2 tiles: draw [0-9.]+ ms \+ png [0-9.]+ ms CPU")
+            for z, tx, ty in ((15, x, y), (16, jx, jy)):
+                with open(os.path.join(out, "%d-%d-%d%s" % (z, tx, ty, suffix)), "rb") as f:
+                    mine = decode_png(f.read())
+                served = tile_png("golden", z, tx, ty, suffix)
+                self.assertEqual(mine[:2], served[:2])
+                self.assertEqual(mine[2], served[2], "render and serve differ at %d/%d/%d%s" % (z, tx, ty, suffix))
+                # not a blank picture: the walkway colour is drawn
+                self.assertGreater(sum(1 for row in mine[2] for p in row if diff(p, WALKWAY) < 24), 50)
+
+    def test_bbox_and_errors(self):
+        styles = mshtest.work_path("styles")
+        golden = os.path.join(styles, "golden.json")
+        # every tile meeting a box, over a zoom range
+        w, s_, e, n = 39.884, 21.409, 39.899, 21.418
+        want = []
+        for z in (14, 15, 16):
+            x0, y0 = tile_of((w, n), z)
+            x1, y1 = tile_of((e, s_), z)
+            want += ["%d/%d/%d" % (z, tx, ty) for tx in range(x0, x1 + 1) for ty in range(y0, y1 + 1)]
+        p = mshtest.run_mashaer("render", "--db", DB, "--style", golden, "--bbox", "%s,%s,%s,%s" % (w, s_, e, n),
+                                "--zoom", "14-16", check=0)
+        lines = p.stdout.splitlines()
+        self.assertEqual(sorted(line.split()[0] for line in lines[1:-1]), sorted(want))
+        self.assertGreater(len(want), 4)
+        self.assertTrue(lines[-1].startswith("%d tiles: " % len(want)), lines[-1])
+        for args, code, msg in (
+                (["15/99999/1"], 2, "not a tile z/x/y"),
+                (["15/1"], 2, "not a tile z/x/y"),
+                (["--zoom", "9-3", "--bbox", "39,21,40,22"], 2, "--zoom wants"),
+                (["--bbox", "40,21,39,22"], 2, "--bbox wants"),
+                (["--bbox", "-180,-85,180,85", "--zoom", "12"], 2, "more than 100000 tiles"),
+                (["--scale", "3", "15/1/1"], 2, "--scale is 1 or 2"),
+                (["--repeat", "0", "15/1/1"], 2, "--repeat wants"),
+                ([], 2, "no tiles"),
+        ):
+            p = mshtest.run_mashaer("render", "--db", DB, "--style", golden, *args)
+            self.assertEqual(p.returncode, code, (args, p.stderr))
+            self.assertIn(msg, p.stderr, args)
+        p = mshtest.run_mashaer("render", "--db", DB, "--style", os.path.join(styles, "broken.json"), "15/1/1")
+        self.assertEqual(p.returncode, 1)
+        self.assertRegex(p.stderr, r"broken\.json:4: layer 'zones'")
+        p = mshtest.run_mashaer("render", "--db", DB, "--style", mshtest.work_path("nosuch.json"), "15/1/1")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("cannot open", p.stderr)
+        p = mshtest.run_mashaer("render", "--db", mshtest.work_path("nosuch.sqlite"), "--style", golden, "15/1/1")
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")
+
+
 class CachingAndErrors(unittest.TestCase):
     def test_etag_and_304(self):
         x, y = tile_of(MINA, 15)

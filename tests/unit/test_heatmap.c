@@ -21,7 +21,8 @@ static uint32_t be32(const uint8_t *p)
 }
 
 /* Decode an 8-bit RGBA PNG into a new buffer (w * h * 4); NULL on any defect. */
-static uint8_t *png_read(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h)
+/* An 8-bit RGBA (colour type 6) or RGB (type 2) PNG -> RGBA bytes (alpha 255 for RGB); *ctype says which. */
+static uint8_t *png_read_t(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h, int *ctype)
 {
     static const uint8_t SIG[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (n < 8 || memcmp(d, SIG, 8)) return NULL;
@@ -36,7 +37,8 @@ static uint8_t *png_read(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h)
         if (!memcmp(type, "IHDR", 4)) {
             *w = be32(body);
             *h = be32(body + 4);
-            ihdr = len == 13 && body[8] == 8 && body[9] == 6 && body[12] == 0;
+            *ctype = body[9];
+            ihdr = len == 13 && body[8] == 8 && (body[9] == 6 || body[9] == 2) && body[12] == 0;
         } else if (!memcmp(type, "IDAT", 4)) {
             uint8_t *nz = realloc(z, zn + len + 1);
             if (!nz) break;
@@ -52,8 +54,8 @@ static uint8_t *png_read(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h)
         free(z);
         return NULL;
     }
-    size_t stride = (size_t)*w * 4, rawn = (stride + 1) * *h;
-    uint8_t *raw = malloc(rawn), *out = malloc(stride * *h);
+    size_t bpp = *ctype == 2 ? 3 : 4, stride = (size_t)*w * bpp, rawn = (stride + 1) * *h;
+    uint8_t *raw = malloc(rawn), *out = malloc((size_t)*w * 4 * *h);
     uLongf got = (uLongf)rawn;
     int ok = raw && out && uncompress(raw, &got, z, (uLong)zn) == Z_OK && got == rawn;
     free(z);
@@ -62,7 +64,7 @@ static uint8_t *png_read(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h)
         const uint8_t *src = raw + y * (stride + 1) + 1;
         uint8_t *cur = out + y * stride, *up = y ? out + (y - 1) * stride : NULL;
         for (size_t i = 0; i < stride; i++) {
-            int a = i >= 4 ? cur[i - 4] : 0, b = up ? up[i] : 0, c = (up && i >= 4) ? up[i - 4] : 0;
+            int a = i >= bpp ? cur[i - bpp] : 0, b = up ? up[i] : 0, c = (up && i >= bpp) ? up[i - bpp] : 0;
             int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
             int pred = f == 0   ? 0
                        : f == 1 ? a
@@ -80,7 +82,18 @@ static uint8_t *png_read(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h)
         free(out);
         return NULL;
     }
+    if (bpp == 3) /* widen in place from the end: RGB -> RGBA */
+        for (size_t i = (size_t)*w * *h; i-- > 0;) {
+            uint8_t r = out[3 * i], g = out[3 * i + 1], b = out[3 * i + 2];
+            out[4 * i] = r, out[4 * i + 1] = g, out[4 * i + 2] = b, out[4 * i + 3] = 255;
+        }
     return out;
+}
+
+static uint8_t *png_read(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h)
+{
+    int ctype = 0;
+    return png_read_t(d, n, w, h, &ctype);
 }
 
 static void test_png(void)
@@ -133,6 +146,34 @@ static void test_png(void)
         CHECK(!memcmp(back, want, sizeof want));
     }
     free(back);
+    /* an opaque image is written as RGB (colour type 2), in both layouts, with every filter */
+    for (uint32_t i = 0; i < w * h; i++) img[4 * i + 3] = 255;
+    for (int layout = 0; layout < 2; layout++)
+        for (int f = 0; f < 3; f++) {
+            msh_png_opts_init(&o);
+            o.layout = (msh_png_layout)layout;
+            o.filter = (msh_png_filter)f;
+            msh_buf ob;
+            msh_buf_init(&ob, 1 << 22);
+            CHECK(msh_png_encode(enc, img, w, h, (size_t)w * 4, &o, &ob, &err) == MSH_OK);
+            int ct = 0;
+            uint8_t *got = png_read_t(ob.data, ob.len, &rw, &rh, &ct);
+            CHECK(got && ct == 2 && rw == w && rh == h);
+            for (uint32_t i = 0; got && i < w * h; i++) {
+                /* Cairo words are native-endian ARGB: B, G, R, A in memory on little-endian */
+                const uint8_t *s = img + 4 * i;
+                uint32_t v;
+                memcpy(&v, s, 4);
+                uint8_t er = layout ? (uint8_t)(v >> 16) : s[0], eg = layout ? (uint8_t)(v >> 8) : s[1],
+                        eb = layout ? (uint8_t)v : s[2];
+                if (got[4 * i] != er || got[4 * i + 1] != eg || got[4 * i + 2] != eb || got[4 * i + 3] != 255) {
+                    CHECK(!"opaque pixel differs");
+                    break;
+                }
+            }
+            free(got);
+            msh_buf_free(&ob);
+        }
     /* refusals leave the buffer as it was */
     size_t before = b.len;
     CHECK(msh_png_encode(enc, img, 0, 5, 0, NULL, &b, &err) == MSH_EINVAL && b.len == before);
