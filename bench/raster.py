@@ -3,8 +3,8 @@
 
 Both draw the same data with the same picture (bench/peers/raster_style.json for Mashaer,
 bench/peers/mapserver_png.map.in for MapServer: camps filled and outlined, the walkway networks as
-2 px lines, assets as discs; no labels), uncached (mashaer serve --cache-mb 0 --threads NCPU: one render thread per core, as MapServer
-runs one FastCGI process per core), over every tile
+2 px lines, assets as discs; no labels), uncached (mashaer serve --cache-mb 0 with its default threads: 4 HTTP workers per core, one
+render at a time per core through its render gate, as MapServer runs one FastCGI process per core), over every tile
 meeting the Mina + Jamarat sites' bounding box at each zoom (evenly sampled down to --cap).
 For each zoom and round, wrk (2 threads, 8 connections, bench/tiles.lua) cycles through the list
 for --duration seconds on each peer in turn; the figure is the median of --rounds rounds.
@@ -140,8 +140,8 @@ def main():
     ap.add_argument("--soak", type=int, default=0, help="seconds of render soak with memory samples")
     ap.add_argument("--workdir", default="")
     ap.add_argument("--no-mapserver", action="store_true")
-    ap.add_argument("--mashaer-threads", type=int, default=os.cpu_count() or 2,
-                    help="mashaer serve --threads (default: one per CPU, as MapServer gets one process per CPU)")
+    ap.add_argument("--mashaer-threads", type=int, default=0,
+                    help="mashaer serve --threads (default: the server's own default, 4 per CPU)")
     a = ap.parse_args()
     work = a.workdir or tempfile.mkdtemp(prefix="mashaer-raster-bench-")
     os.makedirs(work, exist_ok=True)
@@ -161,7 +161,7 @@ def main():
         mport = free_port()
         merr = open(os.path.join(work, "mashaer.log"), "w")
         mp = subprocess.Popen([a.mashaer, "serve", "--db", db, "--port", str(mport), "--no-live", "--cache-mb", "0",
-                               "--styles", styles, "--threads", str(a.mashaer_threads)],
+                               "--styles", styles] + (["--threads", str(a.mashaer_threads)] if a.mashaer_threads else []),
                               stdout=subprocess.DEVNULL, stderr=merr)
         procs.append(mp)
         if not wait_http(mport, "/health"):

@@ -16,6 +16,7 @@
 
 #include "catalog.h"
 #include "metrics.h"
+#include "render_gate.h"
 #include "store.h"
 #include "tile_cache.h"
 #include "tokens.h"
@@ -28,6 +29,7 @@ typedef struct msh_config {
     const char *styles_dir;
     size_t cache_bytes;
     int threads;
+    int render_threads;     /* PNG renders at once (server/render_gate.h); default: the cores */
     int max_age;            /* Cache-Control max-age for tiles, seconds */
     int reload_ms;          /* how often the store is checked for new data */
     size_t max_tile_bytes;  /* a tile larger than this is an error */
@@ -72,6 +74,7 @@ typedef struct msh_app {
     struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/routes_fonts.h) */
     struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/routes_raster.h) */
+    msh_render_gate render_gate;    /* PNG renders at once: raster tiles and heatmaps */
     pthread_key_t tiler_key;
     pthread_key_t png_key;          /* each worker's PNG encoder (layers/render/png.h), made on first use */
     pthread_t reload_thread;

@@ -17,6 +17,7 @@
 #include "png.h"
 #include "query/cql2.h"
 #include "routes.h"
+#include "routes_raster.h"
 
 /* Live heatmaps change every second: a short max-age spares a panning client the round trips. */
 #define HEAT_LIVE_CACHE_CONTROL "public, max-age=2"
@@ -99,22 +100,6 @@ static void legend_png(msh_req *r, int scale)
 }
 
 /* Answer from the cache when it has `key`; true when answered. */
-static bool from_cache(msh_req *r, const char *key)
-{
-    const uint8_t *body = NULL;
-    size_t len = 0;
-    int is_gz = 0;
-    msh_tile_ref *ref = msh_tile_cache_get(r->app->cache, key, 0, &body, &len, &is_gz);
-    if (!ref) return false;
-    msh_metrics_tile(r->app->metrics, 1, len);
-    r->resp.status = 200;
-    r->resp.ext = body;
-    r->resp.ext_len = len;
-    r->resp.ext_free = (void (*)(void *))msh_tile_cache_release;
-    r->resp.ext_cls = ref;
-    return true;
-}
-
 /* Encode rgba as PNG, keep it in the cache, send it. */
 static void send_png(msh_req *r, const char *key, const uint8_t *rgba, int size)
 {
@@ -185,20 +170,24 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
     int n = snprintf(params, sizeof params, "k=%d|", app->cfg.k_anon);
     msh_heat_params_key(p, true, params + n, sizeof params - (size_t)n);
     r->resp.cache_control = HEAT_LIVE_CACHE_CONTROL;
-    if (etag_and_key(r, cat, "density", version, params, hp, key, sizeof key) || from_cache(r, key)) {
+    if (etag_and_key(r, cat, "density", version, params, hp, key, sizeof key) || msh_png_from_cache(r, key)) {
         msh_heat_grid_free(&g);
         return;
     }
     int size = 256 * hp->scale;
-    uint8_t *rgba = malloc((size_t)size * size * 4);
+    /* one render per core, in arrival order (server/render_gate.h); the tile may be in the cache after the wait */
+    msh_render_gate_enter(&app->render_gate);
+    uint8_t *rgba = NULL;
+    if (msh_png_from_cache(r, key)) goto out;
+    rgba = malloc((size_t)size * size * 4);
     if (!rgba || msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err)) {
-        free(rgba);
-        msh_heat_grid_free(&g);
         msh_resp_error(r, 500, "out of memory");
-        return;
+        goto out;
     }
     msh_heat_density_render(&g, hp->z, hp->x, hp->y, size, p->mode, rgba);
     send_png(r, key, rgba, size);
+out:
+    msh_render_gate_leave(&app->render_gate);
     free(rgba);
     msh_heat_grid_free(&g);
 }
@@ -284,7 +273,7 @@ static void kde_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, cons
     if (l->info.access >= MSH_ACCESS_OPS) r->resp.cache_control = "private, no-cache";
     uint8_t *rgba = NULL;
     float *sum = NULL;
-    if (etag_and_key(r, cat, hp->layer, version, params, hp, key, sizeof key) || from_cache(r, key)) goto out;
+    if (etag_and_key(r, cat, hp->layer, version, params, hp, key, sizeof key) || msh_png_from_cache(r, key)) goto out;
     msh_rc rc = l->vt->query(l, box, hp->z, on_feature, &j);
     if (rc || j.too_many) {
         msh_resp_error(r, j.too_many ? 413 : 500, "%s",
@@ -306,8 +295,12 @@ static void kde_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, cons
         msh_resp_error(r, 500, "out of memory");
         goto out;
     }
-    msh_heat_kde_render(j.v, j.n, hp->z, hp->x, hp->y, size, p->radius_m, p->max, sum, rgba);
-    send_png(r, key, rgba, size);
+    msh_render_gate_enter(&r->app->render_gate); /* one render per core (server/render_gate.h) */
+    if (!msh_png_from_cache(r, key)) {
+        msh_heat_kde_render(j.v, j.n, hp->z, hp->x, hp->y, size, p->radius_m, p->max, sum, rgba);
+        send_png(r, key, rgba, size);
+    }
+    msh_render_gate_leave(&r->app->render_gate);
 out:
     free(rgba);
     free(sum);

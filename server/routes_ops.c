@@ -111,6 +111,16 @@ void msh_route_metrics(msh_req *r)
                        "# TYPE mashaer_live_memory_bytes gauge\nmashaer_live_memory_bytes %llu\n",
                        (unsigned long long)st.people, (unsigned long long)st.active, (unsigned long long)st.bytes);
     }
+    msh_render_gate *g = &r->app->render_gate;
+    pthread_mutex_lock(&g->mu);
+    unsigned long long renders = (unsigned long long)g->next, queued = (unsigned long long)g->waited;
+    pthread_mutex_unlock(&g->mu);
+    msh_buf_printf(&b,
+                   "# HELP mashaer_png_renders_total PNG tiles drawn (raster styles and heatmaps), and how many "
+                   "waited for a render slot (--render-threads).\n"
+                   "# TYPE mashaer_png_renders_total counter\nmashaer_png_renders_total %llu\n"
+                   "# TYPE mashaer_png_renders_queued_total counter\nmashaer_png_renders_queued_total %llu\n",
+                   renders, queued);
     msh_catalog_release(cat);
     r->resp.cache_control = "no-store";
     msh_resp_body(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);

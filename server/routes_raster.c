@@ -104,6 +104,23 @@ static msh_raster *thread_raster(msh_raster_service *s)
     return r;
 }
 
+bool msh_png_from_cache(msh_req *r, const char *key)
+{
+    const uint8_t *body = NULL;
+    size_t len = 0;
+    int is_gz = 0;
+    msh_tile_ref *ref = msh_tile_cache_get(r->app->cache, key, 0, &body, &len, &is_gz);
+    if (!ref)
+        return false;
+    msh_metrics_tile(r->app->metrics, 1, len);
+    r->resp.status = 200;
+    r->resp.ext = body;
+    r->resp.ext_len = len;
+    r->resp.ext_free = (void (*)(void *))msh_tile_cache_release;
+    r->resp.ext_cls = ref;
+    return true;
+}
+
 /* Answer one PNG tile of `st` over `layers` (the catalog layers it reads), cached. */
 static void serve_png(msh_req *r, msh_catalog *cat, const msh_rstyle *st, msh_layer **layers, int nl, int z,
                       uint32_t x, uint32_t y, int ratio, const char *what)
@@ -131,34 +148,32 @@ static void serve_png(msh_req *r, msh_catalog *cat, const msh_rstyle *st, msh_la
     }
     char key[1500];
     snprintf(key, sizeof key, "%s|png|%s|%d/%u/%u@%d", r->resp.etag, what, z, x, y, ratio);
-    const uint8_t *body = NULL;
-    size_t len = 0;
-    int is_gz = 0;
-    msh_tile_ref *ref = msh_tile_cache_get(app->cache, key, 0, &body, &len, &is_gz);
-    if (ref) {
-        msh_metrics_tile(app->metrics, 1, len);
-        r->resp.status = 200;
-        r->resp.ext = body;
-        r->resp.ext_len = len;
-        r->resp.ext_free = (void (*)(void *))msh_tile_cache_release;
-        r->resp.ext_cls = ref;
+    if (msh_png_from_cache(r, key))
         return;
-    }
     msh_raster *ras = thread_raster(app->raster);
     if (!ras) {
         msh_resp_error(r, 500, "out of memory");
         return;
     }
+    /* one render per core at a time, in arrival order; then the cache again: the tile may have
+     * been drawn for another client while this one waited */
+    msh_render_gate_enter(&app->render_gate);
+    if (msh_png_from_cache(r, key)) {
+        msh_render_gate_leave(&app->render_gate);
+        return;
+    }
     const uint8_t *png;
+    size_t len = 0;
     msh_err err;
-    if (msh_raster_render(ras, st, cat, z, x, y, ratio, &png, &len, NULL, &err)) {
+    msh_rc rc = msh_raster_render(ras, st, cat, z, x, y, ratio, &png, &len, NULL, &err);
+    if (!rc) msh_tile_cache_put(app->cache, key, png, len, NULL, 0, 0);
+    msh_render_gate_leave(&app->render_gate);
+    if (rc) {
         msh_resp_error(r, msh_err_http_status(err.code), "%s", err.msg);
         return;
     }
-    msh_tile_cache_put(app->cache, key, png, len, NULL, 0, 0);
     msh_metrics_tile(app->metrics, 0, len);
-    const char *ct = r->resp.ctype;
-    msh_resp_body(r, 200, ct, png, len);
+    msh_resp_body(r, 200, r->resp.ctype, png, len);
 }
 
 /* "{z}/{x}/{y}.png" or "{z}/{x}/{y}@2x.png" */

@@ -26,6 +26,9 @@ void msh_route_raster_style(msh_req *r, const char *rest);
 /** /tiles/{layers}/{z}/{x}/{y}.png and @2x.png (the path already parsed into `tp`). */
 void msh_route_raster_layers(msh_req *r, msh_catalog *cat, const msh_tilepath *tp);
 
+/** Answer a PNG from the tile cache when `key` is there (true), as raster tiles and heatmaps do. */
+bool msh_png_from_cache(msh_req *r, const char *key);
+
 /** The ETag of a set of layers (server/routes_tiles.c): store id, names, versions (live: under `box`). */
 void msh_layers_etag(const msh_catalog *cat, msh_layer *const *layers, int n, int z, const double *box, char *out,
                      size_t cap);

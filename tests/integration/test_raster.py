@@ -471,7 +471,23 @@ class RenderCommand(unittest.TestCase):
         self.assertEqual(p.stdout, "")
 
 
+def png_renders():
+    body = SERVER.get("/metrics").body.decode()
+    return {k: int(v) for k, v in (line.split() for line in body.splitlines()
+                                   if line.startswith("mashaer_png_renders"))}
+
+
 class CachingAndErrors(unittest.TestCase):
+    def test_each_tile_is_drawn_once_then_cached(self):
+        before = png_renders()
+        self.assertIn("mashaer_png_renders_queued_total", before)
+        x, y = tile_of((39.9840, 21.3550), 18)  # Arafat at z18: no other test asks for it
+        first = png("/styles/golden/18/%d/%d.png" % (x, y))
+        self.assertEqual(png_renders()["mashaer_png_renders_total"], before["mashaer_png_renders_total"] + 1)
+        again = png("/styles/golden/18/%d/%d.png" % (x, y))
+        self.assertEqual(again.body, first.body)
+        self.assertEqual(png_renders()["mashaer_png_renders_total"], before["mashaer_png_renders_total"] + 1)
+
     def test_etag_and_304(self):
         x, y = tile_of(MINA, 15)
         path = "/styles/golden/15/%d/%d@2x.png" % (x + 1, y)
