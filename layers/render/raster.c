@@ -23,6 +23,7 @@
 #include "labels.h"
 #include "png.h"
 #include "rstyle_int.h"
+#include "stamp.h"
 
 #define TILE 256.0
 #define LABEL_MARGIN 256.0 /* px at ratio 1: symbols anchored this far outside are candidates */
@@ -49,6 +50,7 @@ struct msh_raster {
     int ncb;
     float *heat;
     size_t heatcap;
+    msh_stamps *stamps; /* dot pictures by paint (stamp.h) */
 };
 
 msh_raster *msh_raster_new(void)
@@ -67,8 +69,9 @@ msh_raster *msh_raster_new(void)
     }
     r->lab = msh_labeler_new();
     r->png = msh_png_enc_new();
+    r->stamps = msh_stamps_new();
     msh_buf_init(&r->out, (size_t)16 << 20);
-    if (!r->lab || !r->png) {
+    if (!r->lab || !r->png || !r->stamps) {
         msh_raster_free(r);
         return NULL;
     }
@@ -85,6 +88,7 @@ void msh_raster_free(msh_raster *r)
     }
     msh_labeler_free(r->lab);
     msh_png_enc_free(r->png);
+    msh_stamps_free(r->stamps);
     msh_buf_free(&r->out);
     free(r->pts);
     free(r->tmp);
@@ -131,6 +135,8 @@ typedef struct job {
     const msh_rlayer *l;
     const msh_layer_info *info;
     cairo_t *cr;
+    cairo_surface_t *surf;
+    bool blitted;        /* pixels were written around Cairo (stamps) since Cairo last drew */
     msh_ectx ec;
     double ox, oy, sc;   /* world origin of the tile, px per world unit */
     double size;         /* tile side, px */
@@ -394,6 +400,10 @@ static void circle_path(cairo_t *cr, double cx, double cy, double r, bool revers
 static void flush_circles(job *j)
 {
     cairo_t *cr = j->cr;
+    if (j->blitted) { /* Cairo draws next: tell it the pixels changed under it */
+        cairo_surface_mark_dirty(j->surf);
+        j->blitted = false;
+    }
     double ratio = j->ratio;
     cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
     for (int b = 0; b < j->r->ncb; b++) {
@@ -501,6 +511,21 @@ static int on_feature(void *ud, const msh_feature *f)
         else
             memcpy(k, j->fixed, sizeof k);
         msh_raster *r = j->r;
+        msh_dot_paint dp = {{k[0], k[1], k[2], k[3]}, k[4] * j->ratio, {k[5], k[6], k[7], k[8]}, k[9] * j->ratio};
+        const msh_stamp *st = msh_stamps_get(r->stamps, &dp);
+        if (st) { /* a small dot: blend its picture now, in feature order */
+            if (!j->blitted) {
+                cairo_surface_flush(j->surf);
+                j->blitted = true;
+            }
+            uint8_t *data = cairo_image_surface_get_data(j->surf);
+            int side = (int)j->size, stride = cairo_image_surface_get_stride(j->surf);
+            for (uint32_t i = 0; i < f->geom.npts; i++)
+                msh_stamp_blit(st, data, side, side, stride, (f->geom.xy[2 * i] - j->ox) * j->sc,
+                               (f->geom.xy[2 * i + 1] - j->oy) * j->sc);
+            j->drawn++;
+            return 0;
+        }
         int b = 0;
         while (b < r->ncb && memcmp(r->cb[b].key, k, sizeof k)) b++;
         if (b == CBUCKETS) {
@@ -809,7 +834,7 @@ msh_rc msh_raster_render(msh_raster *r, const msh_rstyle *st, const msh_catalog 
     cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
     cairo_set_tolerance(cr, 0.25);
     msh_labeler_begin(r->lab, minx * sc / ratio, miny * sc / ratio, ratio);
-    job tile = {.r = r, .cr = cr, .ox = minx, .oy = miny, .sc = sc, .size = size, .ratio = ratio};
+    job tile = {.r = r, .cr = cr, .surf = surf, .ox = minx, .oy = miny, .sc = sc, .size = size, .ratio = ratio};
     tile.ec.zoom = zoom;
     tile.z = z;
     msh_rc rc = MSH_OK;
@@ -872,6 +897,8 @@ msh_rc msh_raster_render(msh_raster *r, const msh_rstyle *st, const msh_catalog 
         rc = src->vt->query(src, box, z, on_feature, &j);
         if (!rc) rc = j.rc;
         flush(&j);
+        if (j.blitted)
+            cairo_surface_mark_dirty(surf);
         cairo_new_path(cr);
         stats->features += j.drawn;
     }

@@ -336,16 +336,21 @@ class Seams(unittest.TestCase):
 
         def row_diff(a, b):
             return sum(diff(big[a][xx], big[b][xx]) for xx in range(size)) / size
+        # a seam is a step between the last row of one tile and the first of the next that stands
+        # out from the steps between neighbouring rows inside the tiles (8 each side): above the
+        # largest of them, and well above their median (a row of dots or a street may run along
+        # the edge, so one inner step may be as large)
         for e in range(1, n):
             edge = 256 * e
-            edge_v = col_diff(edge - 1, edge)
-            inner_v = sum(col_diff(edge + k, edge + k + 1) for k in (-6, -4, -2, 1, 3, 5)) / 6
-            edge_h = row_diff(edge - 1, edge)
-            inner_h = sum(row_diff(edge + k, edge + k + 1) for k in (-6, -4, -2, 1, 3, 5)) / 6
-            mshtest.note("edge %d: column step at the seam %.2f (inside %.2f), row step %.2f (inside %.2f)"
-                         % (e, edge_v, inner_v, edge_h, inner_h))
-            self.assertLess(edge_v, inner_v * 1.5 + 2)
-            self.assertLess(edge_h, inner_h * 1.5 + 2)
+            ks = [k for k in range(-9, 8) if k != -1]
+            for name, step in (("column", col_diff), ("row", row_diff)):
+                at = step(edge - 1, edge)
+                inner = sorted(step(edge + k, edge + k + 1) for k in ks)
+                med = inner[len(inner) // 2]
+                mshtest.note("edge %d: %s step at the seam %.2f (inside: median %.2f, largest %.2f)"
+                             % (e, name, at, med, inner[-1]))
+                self.assertLess(at, inner[-1] + 2)
+                self.assertLess(at, med * 2.5 + 2)
         # lines crossing the edges continue: a walkway pixel at an edge has one across it
         cross, cont = 0, 0
         for e in range(1, n):
