@@ -23,6 +23,7 @@
 #include "labels.h"
 #include "png.h"
 #include "rstyle_int.h"
+#include "lines.h"
 #include "stamp.h"
 
 #define TILE 256.0
@@ -51,6 +52,8 @@ struct msh_raster {
     float *heat;
     size_t heatcap;
     msh_stamps *stamps; /* dot pictures by paint (stamp.h) */
+    msh_lines *lines;   /* thin-line coverage (lines.h) */
+    bool lines_ok;      /* lines is sized for this tile */
 };
 
 msh_raster *msh_raster_new(void)
@@ -70,8 +73,9 @@ msh_raster *msh_raster_new(void)
     r->lab = msh_labeler_new();
     r->png = msh_png_enc_new();
     r->stamps = msh_stamps_new();
+    r->lines = msh_lines_new();
     msh_buf_init(&r->out, (size_t)16 << 20);
-    if (!r->lab || !r->png || !r->stamps) {
+    if (!r->lab || !r->png || !r->stamps || !r->lines) {
         msh_raster_free(r);
         return NULL;
     }
@@ -89,6 +93,7 @@ void msh_raster_free(msh_raster *r)
     msh_labeler_free(r->lab);
     msh_png_enc_free(r->png);
     msh_stamps_free(r->stamps);
+    msh_lines_free(r->lines);
     msh_buf_free(&r->out);
     free(r->pts);
     free(r->tmp);
@@ -136,7 +141,8 @@ typedef struct job {
     const msh_layer_info *info;
     cairo_t *cr;
     cairo_surface_t *surf;
-    bool blitted;        /* pixels were written around Cairo (stamps) since Cairo last drew */
+    bool blitted;        /* pixels were written around Cairo (stamps, lines) since Cairo last drew */
+    bool fastline;       /* the open line batch goes to lines.h, not to Cairo */
     msh_ectx ec;
     double ox, oy, sc;   /* world origin of the tile, px per world unit */
     double size;         /* tile side, px */
@@ -270,6 +276,25 @@ static bool geom_path(job *j, const msh_geom *g)
     const double *xy = g->xy;
     bool any = false;
     double lim_lo = -j->margin, lim_hi = j->size + j->margin;
+    if (j->fastline) { /* lines.h: every part as a polyline, rings closed (their closing vertex a round join) */
+        double width = j->key[4] * j->ratio;
+        bool round_cap = j->key[5] == CAIRO_LINE_CAP_ROUND;
+        for (uint32_t p = 0; p < g->nparts; p++) {
+            size_t len = MSH_PART_LEN(g->parts[p]);
+            bool ring = g->type == MSH_GT_POLYGON;
+            double bb[4];
+            size_t n = to_px(j, xy, len, bb);
+            xy += 2 * len;
+            if (n < 2 || bb[2] < lim_lo || bb[0] > lim_hi || bb[3] < lim_lo || bb[1] > lim_hi)
+                continue;
+            double *q = j->r->pts; /* to_px leaves room for one more point */
+            if (ring && (q[0] != q[2 * n - 2] || q[1] != q[2 * n - 1]))
+                q[2 * n] = q[0], q[2 * n + 1] = q[1], n++;
+            msh_lines_add(j->r->lines, q, n, width, ring || round_cap);
+            any = true;
+        }
+        return any;
+    }
     if (g->type == MSH_GT_POLYGON) {
         for (uint32_t p = 0; p < g->nparts; p++) {
             size_t len = MSH_PART_LEN(g->parts[p]);
@@ -361,6 +386,24 @@ static void paint_key(job *j, double *k)
     }
 }
 
+/* Direct pixel writes (stamps, lines) and Cairo take turns on the surface: Cairo must have
+ * finished before pixels are written, and be told of them before it draws again. */
+static void pixels_turn(job *j)
+{
+    if (!j->blitted) {
+        cairo_surface_flush(j->surf);
+        j->blitted = true;
+    }
+}
+
+static void cairo_turn(job *j)
+{
+    if (j->blitted) {
+        cairo_surface_mark_dirty(j->surf);
+        j->blitted = false;
+    }
+}
+
 static void set_rgba(cairo_t *cr, const double *c)
 {
     cairo_set_source_rgba(cr, c[0], c[1], c[2], c[3]);
@@ -400,10 +443,7 @@ static void circle_path(cairo_t *cr, double cx, double cy, double r, bool revers
 static void flush_circles(job *j)
 {
     cairo_t *cr = j->cr;
-    if (j->blitted) { /* Cairo draws next: tell it the pixels changed under it */
-        cairo_surface_mark_dirty(j->surf);
-        j->blitted = false;
-    }
+    cairo_turn(j);
     double ratio = j->ratio;
     cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
     for (int b = 0; b < j->r->ncb; b++) {
@@ -443,6 +483,7 @@ static void flush(job *j)
     double ratio = j->ratio;
     switch (j->l->type) {
     case RL_FILL:
+        cairo_turn(j);
         cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
         set_rgba(cr, k);
         if (k[7] > 0) {
@@ -457,10 +498,17 @@ static void flush(job *j)
         break;
     case RL_LINE: {
         double w = k[4] * ratio;
+        if (j->fastline) {
+            pixels_turn(j);
+            msh_lines_draw(j->r->lines, cairo_image_surface_get_data(j->surf),
+                           cairo_image_surface_get_stride(j->surf), k);
+            break;
+        }
         if (w <= 0 || k[3] <= 0) {
             cairo_new_path(cr);
             break;
         }
+        cairo_turn(j);
         set_rgba(cr, k);
         cairo_set_line_width(cr, w);
         cairo_set_line_cap(cr, (cairo_line_cap_t)k[5]);
@@ -494,6 +542,9 @@ static void batch_key(job *j)
     if (j->open && memcmp(k, j->key, sizeof k))
         flush(j);
     memcpy(j->key, k, sizeof k);
+    /* solid thin lines with butt or round caps: lines.h (MapLibre's own edge, no stroker) */
+    j->fastline = j->l->type == RL_LINE && k[8] == 0 && k[3] > 0 && k[4] > 0 &&
+                  k[4] * j->ratio <= MSH_LINES_MAX_WIDTH && k[5] != CAIRO_LINE_CAP_SQUARE && j->r->lines_ok;
 }
 
 static int on_feature(void *ud, const msh_feature *f)
@@ -514,10 +565,7 @@ static int on_feature(void *ud, const msh_feature *f)
         msh_dot_paint dp = {{k[0], k[1], k[2], k[3]}, k[4] * j->ratio, {k[5], k[6], k[7], k[8]}, k[9] * j->ratio};
         const msh_stamp *st = msh_stamps_get(r->stamps, &dp);
         if (st) { /* a small dot: blend its picture now, in feature order */
-            if (!j->blitted) {
-                cairo_surface_flush(j->surf);
-                j->blitted = true;
-            }
+            pixels_turn(j);
             uint8_t *data = cairo_image_surface_get_data(j->surf);
             int side = (int)j->size, stride = cairo_image_surface_get_stride(j->surf);
             for (uint32_t i = 0; i < f->geom.npts; i++)
@@ -894,6 +942,8 @@ msh_rc msh_raster_render(msh_raster *r, const msh_rstyle *st, const msh_catalog 
         double m = j.margin / sc;
         double box[4] = {minx - m, miny - m, maxx + m, maxy + m};
         r->ncb = 0;
+        if (l->type == RL_LINE)
+            r->lines_ok = msh_lines_begin(r->lines, (int)size, (int)size);
         rc = src->vt->query(src, box, z, on_feature, &j);
         if (!rc) rc = j.rc;
         flush(&j);
