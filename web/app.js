@@ -45,6 +45,7 @@
     service_zones: { title: 'Service zones', ar: 'مناطق الخدمة' },
     camps: { title: 'Camps', ar: 'المخيمات' },
     walkways: { title: 'Walkways (OSM)', ar: 'ممرات المشاة' },
+    site_walkways: { title: 'Site streets and paths', ar: 'شوارع وممرات المشاعر', note: 'Walking guidance routes along these; names along the streets' },
     cleaning_routes: { title: 'Cleaning routes', ar: 'مسارات النظافة' },
     assets: { title: 'Assets', ar: 'المرافق', note: 'Red ring: faulty or under maintenance' },
     // live layers

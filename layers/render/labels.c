@@ -29,6 +29,11 @@ typedef struct cand {
     bool icon_overlap, icon_ignore;
     bool placed;
     double tw, th;            /* text logical size, px at ratio 1 */
+    /* along a line (symbol-placement line or line-center): the piece of line the text follows,
+     * its middle at the anchor, as x, y pairs (global px) in lb->path from `path`, `npath` points */
+    size_t path;
+    uint32_t npath;
+    double plen;              /* its length */
 } cand;
 
 typedef struct measure {
@@ -45,7 +50,9 @@ struct msh_labeler {
     size_t n, cap;
     cand **order;
     double (*boxes)[4];
-    size_t nboxes;
+    size_t nboxes, boxcap;
+    double *path; /* line labels' pieces of line (see cand) */
+    size_t npath, pathcap;
     double ox, oy; /* tile origin, global px */
     int ratio;
     measure *cache;
@@ -62,7 +69,8 @@ msh_labeler *msh_labeler_new(void)
     lb->cache = calloc(MEASURE_SLOTS, sizeof *lb->cache);
     lb->c = calloc(MAX_CANDS, sizeof *lb->c);
     lb->order = calloc(MAX_CANDS, sizeof *lb->order);
-    lb->boxes = calloc(2 * MAX_CANDS, sizeof *lb->boxes);
+    lb->boxcap = 2 * MAX_CANDS;
+    lb->boxes = calloc(lb->boxcap, sizeof *lb->boxes);
     if (!lb->ctx || !lb->cache || !lb->c || !lb->order || !lb->boxes) {
         msh_labeler_free(lb);
         return NULL;
@@ -92,6 +100,7 @@ void msh_labeler_free(msh_labeler *lb)
     free(lb->c);
     free(lb->order);
     free(lb->boxes);
+    free(lb->path);
     free(lb);
 }
 
@@ -99,6 +108,7 @@ void msh_labeler_begin(msh_labeler *lb, double ox, double oy, int ratio)
 {
     lb->n = 0;
     lb->nboxes = 0;
+    lb->npath = 0;
     lb->ox = ox, lb->oy = oy;
     lb->ratio = ratio;
     msh_buf_reset(&lb->arena);
@@ -149,15 +159,13 @@ static size_t font_families(msh_labeler *lb, msh_val v, bool *bold)
     return put(lb, buf, o);
 }
 
-msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double ax, double ay)
+/* Fill candidate k (not yet counted) from layer l and the feature in c: text, font, paint, icon.
+ * False when it shows nothing (or the arena is full). */
+static bool fill_cand(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, cand *k)
 {
-    if (lb->n == lb->cap)
-        return MSH_OK; /* a tile with more candidates keeps the first ones (documented limit) */
-    cand *k = &lb->c[lb->n];
     memset(k, 0, sizeof *k);
     k->layer = l->index;
     k->fid = c->f->id;
-    k->ax = ax, k->ay = ay;
     msh_val sk = msh_rl_eval(l, P_SYMBOL_SORT_KEY, c);
     k->sortkey = sk.t == MV_NUM ? sk.n : 0;
     /* text */
@@ -170,7 +178,7 @@ msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double
     if (t.t == MV_FMT) {
         for (int i = 0; i < c->nsec; i++) {
             if (msh_buf_append(&lb->arena, c->sec[i].s, c->sec[i].len))
-                return MSH_OK;
+                return false;
             len += c->sec[i].len;
             k->sec_end[k->nsec] = (uint32_t)len;
             k->sec_scale[k->nsec++] = c->sec[i].scale > 0 ? c->sec[i].scale : 1;
@@ -179,10 +187,10 @@ msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double
         if (t.t == MV_NUM) {
             char num[32];
             int n = snprintf(num, sizeof num, "%.15g", t.n);
-            if (msh_buf_append(&lb->arena, num, (size_t)n)) return MSH_OK;
+            if (msh_buf_append(&lb->arena, num, (size_t)n)) return false;
             len = (size_t)n;
         } else {
-            if (msh_buf_append(&lb->arena, t.s, t.len)) return MSH_OK;
+            if (msh_buf_append(&lb->arena, t.s, t.len)) return false;
             len = t.len;
         }
         k->sec_end[0] = (uint32_t)len;
@@ -190,7 +198,7 @@ msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double
         k->nsec = 1;
     }
     if (msh_buf_putc(&lb->arena, 0))
-        return MSH_OK;
+        return false;
     if (upper || lower)
         for (size_t i = 0; i < len; i++) {
             char *ch = (char *)lb->arena.data + k->text + i;
@@ -203,7 +211,7 @@ msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double
     k->textlen = blank ? 0 : len;
     if (k->textlen) {
         k->font = font_families(lb, msh_rl_eval(l, P_TEXT_FONT, c), &k->bold);
-        if (k->font == SIZE_MAX) return MSH_OK;
+        if (k->font == SIZE_MAX) return false;
         k->size = msh_rl_num(l, P_TEXT_SIZE, c);
         k->maxw = msh_rl_num(l, P_TEXT_MAX_WIDTH, c);
         k->padding = msh_rl_num(l, P_TEXT_PADDING, c);
@@ -226,7 +234,7 @@ msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double
     msh_val ic = msh_rl_eval(l, P_ICON_IMAGE, c);
     if (ic.t == MV_STR && ic.len) {
         k->icon = put(lb, ic.s, ic.len);
-        if (k->icon == SIZE_MAX) return MSH_OK;
+        if (k->icon == SIZE_MAX) return false;
         k->iconlen = ic.len;
         k->icon_size = msh_rl_num(l, P_ICON_SIZE, c);
         k->icon_opacity = msh_rl_num(l, P_ICON_OPACITY, c);
@@ -234,8 +242,18 @@ msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double
         k->icon_ignore = msh_rl_bool(l, P_ICON_IGNORE_PLACEMENT, c);
         if (k->icon_size <= 0) k->iconlen = 0;
     }
-    if (k->textlen || k->iconlen)
-        lb->n++;
+    return k->textlen || k->iconlen;
+}
+
+msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double ax, double ay)
+{
+    if (lb->n == lb->cap)
+        return MSH_OK; /* a tile with more candidates keeps the first ones (documented limit) */
+    cand *k = &lb->c[lb->n];
+    if (!fill_cand(lb, l, c, k))
+        return MSH_OK;
+    k->ax = ax, k->ay = ay;
+    lb->n++;
     return MSH_OK;
 }
 
@@ -299,6 +317,135 @@ static void measure_text(msh_labeler *lb, cand *k)
     k->tw = m->w, k->th = m->h;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * text along lines */
+
+/* The point at distance s along the polyline p (n points, pairs) and its direction (radians). */
+static void along(const double *p, size_t n, double s, double *x, double *y, double *ang)
+{
+    double acc = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        double dx = p[2 * i + 2] - p[2 * i], dy = p[2 * i + 3] - p[2 * i + 1], len = hypot(dx, dy);
+        if (acc + len >= s || i + 2 == n) {
+            double t = len > 0 ? (s - acc) / len : 0;
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            *x = p[2 * i] + dx * t, *y = p[2 * i + 1] + dy * t;
+            *ang = atan2(dy, dx);
+            return;
+        }
+        acc += len;
+    }
+    *x = p[0], *y = p[1], *ang = 0;
+}
+
+static bool path_push(msh_labeler *lb, double x, double y)
+{
+    if (lb->npath + 2 > lb->pathcap) {
+        size_t nc = lb->pathcap ? lb->pathcap * 2 : 4096;
+        double *q = realloc(lb->path, nc * sizeof *q);
+        if (!q) return false;
+        lb->path = q, lb->pathcap = nc;
+    }
+    lb->path[lb->npath++] = x;
+    lb->path[lb->npath++] = y;
+    return true;
+}
+
+/* The piece of pts (cumulative lengths cum) from s0 to s1 into lb->path; false when a vertex
+ * inside turns by more than maxang (radians) or memory runs out. */
+static bool cut_piece(msh_labeler *lb, const double *pts, const double *cum, size_t n, double s0, double s1,
+                      double maxang)
+{
+    double x, y, a;
+    along(pts, n, s0, &x, &y, &a);
+    if (!path_push(lb, x, y)) return false;
+    double prev = a;
+    for (size_t i = 1; i + 1 < n; i++) {
+        if (cum[i] <= s0 || cum[i] >= s1) continue;
+        double out = atan2(pts[2 * i + 3] - pts[2 * i + 1], pts[2 * i + 2] - pts[2 * i]);
+        double turn = fabs(remainder(out - prev, 2 * M_PI));
+        if (turn > maxang) return false;
+        prev = out;
+        if (!path_push(lb, pts[2 * i], pts[2 * i + 1])) return false;
+    }
+    along(pts, n, s1, &x, &y, &a);
+    return path_push(lb, x, y);
+}
+
+msh_rc msh_labeler_add_line(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, const double *pts, size_t n,
+                            double margin)
+{
+    if (n < 2 || lb->n == lb->cap)
+        return MSH_OK;
+    cand tmpl;
+    if (!fill_cand(lb, l, c, &tmpl) || !tmpl.textlen)
+        return MSH_OK;
+    tmpl.iconlen = 0;           /* icons are not drawn along lines */
+    tmpl.maxw = 0;              /* one line of text */
+    tmpl.offx = tmpl.offy = 0;  /* text-offset is not applied along lines */
+    measure_text(lb, &tmpl);
+    double *cum = malloc(n * sizeof *cum);
+    if (!cum)
+        return MSH_ENOMEM;
+    cum[0] = 0;
+    for (size_t i = 1; i < n; i++)
+        cum[i] = cum[i - 1] + hypot(pts[2 * i] - pts[2 * i - 2], pts[2 * i + 1] - pts[2 * i - 1]);
+    double len = cum[n - 1], tw = tmpl.tw;
+    msh_val pl = msh_rl_eval(l, P_SYMBOL_PLACEMENT, c);
+    bool center = pl.t == MV_STR && pl.len == 11 && !memcmp(pl.s, "line-center", 11);
+    double spacing = msh_rl_num(l, P_SYMBOL_SPACING, c);
+    if (!(spacing >= 1)) spacing = 1;
+    double maxang = msh_rl_num(l, P_TEXT_MAX_ANGLE, c) * M_PI / 180;
+    bool upright = msh_rl_bool(l, P_TEXT_KEEP_UPRIGHT, c);
+    /* anchors every `spacing` px of the whole line, centred on it: the same in every tile */
+    int na = center ? 1 : (int)fmax(1, floor(len / spacing));
+    if (na > 4096) na = 4096;
+    for (int i = 0; i < na && lb->n < lb->cap; i++) {
+        double s = center ? len / 2 : (i + 0.5) * len / na;
+        if (s - tw / 2 < 0 || s + tw / 2 > len)
+            continue; /* the text is longer than the line */
+        double ax, ay, ang;
+        along(pts, n, s, &ax, &ay, &ang);
+        if (ax < lb->ox - margin || ay < lb->oy - margin || ax > lb->ox + 256 + margin || ay > lb->oy + 256 + margin)
+            continue;
+        size_t at = lb->npath;
+        if (!cut_piece(lb, pts, cum, n, s - tw / 2, s + tw / 2, maxang)) {
+            lb->npath = at;
+            continue;
+        }
+        double *q = lb->path + at;
+        size_t np = (lb->npath - at) / 2;
+        if (upright && q[2 * np - 2] < q[0]) /* it would read upside down: run it the other way */
+            for (size_t a = 0, b = np - 1; a < b; a++, b--) {
+                double tx = q[2 * a], ty = q[2 * a + 1];
+                q[2 * a] = q[2 * b], q[2 * a + 1] = q[2 * b + 1];
+                q[2 * b] = tx, q[2 * b + 1] = ty;
+            }
+        cand *k = &lb->c[lb->n++];
+        *k = tmpl;
+        k->ax = ax, k->ay = ay;
+        k->path = at, k->npath = (uint32_t)np, k->plen = tw;
+    }
+    free(cum);
+    return MSH_OK;
+}
+
+/* The collision boxes of a line label: squares of the text's height along its piece of line. */
+static size_t line_boxes(const msh_labeler *lb, const cand *k, double (*out)[4], size_t max)
+{
+    const double *q = lb->path + k->path;
+    double step = k->th > 1 ? k->th : 1, half = k->th / 2 + k->padding;
+    size_t nb = 0;
+    for (double s = step / 2; nb < max; s += step) {
+        double x, y, a;
+        along(q, k->npath, s > k->plen ? k->plen : s, &x, &y, &a);
+        out[nb][0] = x - half, out[nb][1] = y - half, out[nb][2] = x + half, out[nb][3] = y + half;
+        nb++;
+        if (s >= k->plen) break;
+    }
+    return nb;
+}
+
 static int cmp_cand(const void *a, const void *b)
 {
     const cand *x = *(cand *const *)a, *y = *(cand *const *)b;
@@ -332,12 +479,38 @@ static void icon_box(const cand *k, double b[4])
     b[0] = k->ax - h, b[1] = k->ay - h, b[2] = k->ax + h, b[3] = k->ay + h;
 }
 
+static bool add_box(msh_labeler *lb, const double b[4])
+{
+    if (lb->nboxes == lb->boxcap) {
+        size_t nc = lb->boxcap * 2;
+        double(*q)[4] = realloc(lb->boxes, nc * sizeof *q);
+        if (!q) return false;
+        lb->boxes = q, lb->boxcap = nc;
+    }
+    memcpy(lb->boxes[lb->nboxes++], b, 4 * sizeof *b);
+    return true;
+}
+
+#define LINE_BOXES 64 /* boxes along one line label at most */
+
 void msh_labeler_place(msh_labeler *lb)
 {
     for (size_t i = 0; i < lb->n; i++) lb->order[i] = &lb->c[i];
     qsort(lb->order, lb->n, sizeof *lb->order, cmp_cand);
+    double lbox[LINE_BOXES][4];
     for (size_t oi = 0; oi < lb->n; oi++) {
         cand *k = lb->order[oi];
+        if (k->npath) { /* text along a line: every box along it must be free */
+            size_t nb = line_boxes(lb, k, lbox, LINE_BOXES);
+            bool free_ = true;
+            for (size_t i = 0; i < nb && free_ && !k->text_overlap; i++) free_ = !hits(lb, lbox[i]);
+            if (!free_)
+                continue;
+            k->placed = true;
+            for (size_t i = 0; i < nb && !k->text_ignore; i++)
+                if (!add_box(lb, lbox[i])) break;
+            continue;
+        }
         double tb[4], ib[4];
         if (k->textlen) {
             measure_text(lb, k);
@@ -351,11 +524,72 @@ void msh_labeler_place(msh_labeler *lb)
         if (!ok)
             continue;
         k->placed = true;
-        if (k->textlen && !k->text_ignore && lb->nboxes < 2 * MAX_CANDS)
-            memcpy(lb->boxes[lb->nboxes++], tb, sizeof tb);
-        if (k->iconlen && !k->icon_ignore && lb->nboxes < 2 * MAX_CANDS)
-            memcpy(lb->boxes[lb->nboxes++], ib, sizeof ib);
+        if (k->textlen && !k->text_ignore) add_box(lb, tb);
+        if (k->iconlen && !k->icon_ignore) add_box(lb, ib);
     }
+}
+
+/* Draw candidate k's text glyph by glyph along its piece of line: each glyph centred on the line
+ * at its distance along the text, turned to the line's direction there. Glyphs are in visual
+ * order in Pango's runs (left to right, Arabic included, already shaped and joined). The halo of
+ * every glyph is stroked before any glyph is filled, so no halo covers a neighbour. */
+static void draw_on_line(msh_labeler *lb, cairo_t *cr, const cand *k)
+{
+    double r = lb->ratio;
+    layout_for(lb, k, lb->ratio);
+    PangoLayoutLine *line = pango_layout_get_line_readonly(lb->layout, 0);
+    if (!line)
+        return;
+    PangoRectangle logical;
+    pango_layout_line_get_extents(line, NULL, &logical);
+    PangoRectangle lay_ink, lay_logical;
+    pango_layout_get_extents(lb->layout, &lay_ink, &lay_logical);
+    /* the text's vertical middle on the line: its baseline sits this far below the line */
+    double ybase = (pango_layout_get_baseline(lb->layout) - lay_logical.y - lay_logical.height / 2.0) / PANGO_SCALE;
+    double total = logical.width / (double)PANGO_SCALE;
+    const double *q = lb->path + k->path;
+    PangoGlyphString *one = pango_glyph_string_new();
+    pango_glyph_string_set_size(one, 1);
+    one->log_clusters[0] = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0 && !(k->halo_w > 0 && k->halo[3] > 0))
+            continue;
+        if (pass == 1)
+            cairo_set_source_rgba(cr, k->color[0], k->color[1], k->color[2], k->color[3]);
+        double x = logical.x / (double)PANGO_SCALE;
+        for (GSList *it = line->runs; it; it = it->next) {
+            PangoGlyphItem *run = it->data;
+            PangoGlyphString *gs = run->glyphs;
+            for (int i = 0; i < gs->num_glyphs; i++) {
+                double w = gs->glyphs[i].geometry.width / (double)PANGO_SCALE;
+                /* the glyph's middle, px along the piece of line (at ratio 1) */
+                double s = (x + w / 2 - total / 2) / r + k->plen / 2;
+                x += w;
+                if (gs->glyphs[i].glyph == PANGO_GLYPH_EMPTY)
+                    continue;
+                double px, py, ang;
+                along(q, k->npath, s, &px, &py, &ang);
+                cairo_save(cr);
+                cairo_translate(cr, (px - lb->ox) * r, (py - lb->oy) * r);
+                cairo_rotate(cr, ang);
+                one->glyphs[0] = gs->glyphs[i];
+                cairo_move_to(cr, -w / 2, ybase);
+                if (pass == 0)
+                    pango_cairo_glyph_string_path(cr, run->item->analysis.font, one);
+                else
+                    pango_cairo_show_glyph_string(cr, run->item->analysis.font, one);
+                cairo_restore(cr);
+            }
+        }
+        if (pass == 0) { /* the paths of every glyph, in device space: one stroke */
+            cairo_set_source_rgba(cr, k->halo[0], k->halo[1], k->halo[2], k->halo[3]);
+            cairo_set_line_width(cr, 2 * k->halo_w * r);
+            cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+            cairo_stroke(cr);
+        }
+    }
+    cairo_new_path(cr);
+    pango_glyph_string_free(one);
 }
 
 int msh_labeler_draw(msh_labeler *lb, cairo_t *cr, size_t layer)
@@ -389,12 +623,22 @@ int msh_labeler_draw(msh_labeler *lb, cairo_t *cr, size_t layer)
         if (!k->textlen)
             continue;
         double b[4];
-        text_box(k, b);
+        if (k->npath) { /* the anchor and half the text's length around it */
+            double h = k->plen / 2 + k->th;
+            b[0] = k->ax - h, b[1] = k->ay - h, b[2] = k->ax + h, b[3] = k->ay + h;
+        } else {
+            text_box(k, b);
+        }
         if (b[2] < lo_x || b[0] > hi_x || b[3] < lo_y || b[1] > hi_y)
             continue;
         if (!ctx_synced) {
             pango_cairo_update_context(cr, lb->ctx);
             ctx_synced = true;
+        }
+        if (k->npath) {
+            draw_on_line(lb, cr, k);
+            drawn++;
+            continue;
         }
         layout_for(lb, k, lb->ratio);
         PangoRectangle ink, logical;

@@ -27,6 +27,16 @@ void msh_labeler_begin(msh_labeler *lb, double ox, double oy, int ratio);
 /** Add the symbol of layer `l` for the feature in `c` anchored at global pixel (ax, ay). */
 msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double ax, double ay);
 
+/**
+ * Add the text of layer `l` for the feature in `c` along the polyline `pts` (n points, global px at
+ * 256 px tiles), as symbol-placement line (every symbol-spacing px, centred on the line) or
+ * line-center says; anchors farther than `margin` px outside the tile are left out. Each anchor
+ * is a candidate whose text follows the line (the piece under it must not turn more than
+ * text-max-angle at a vertex, and is read left to right when text-keep-upright).
+ */
+msh_rc msh_labeler_add_line(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, const double *pts, size_t n,
+                            double margin);
+
 /** Decide which candidates are shown. */
 void msh_labeler_place(msh_labeler *lb);
 

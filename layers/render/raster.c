@@ -381,6 +381,7 @@ static void paint_key(job *j, double *k)
         msh_rl_color(l, P_CIRCLE_STROKE_COLOR, c, k + 5);
         k[8] *= msh_rl_num(l, P_CIRCLE_STROKE_OPACITY, c);
         k[9] = msh_rl_num(l, P_CIRCLE_STROKE_WIDTH, c);
+        k[10] = msh_rl_num(l, P_CIRCLE_BLUR, c);
         break;
     default: break;
     }
@@ -562,7 +563,7 @@ static int on_feature(void *ud, const msh_feature *f)
         else
             memcpy(k, j->fixed, sizeof k);
         msh_raster *r = j->r;
-        msh_dot_paint dp = {{k[0], k[1], k[2], k[3]}, k[4] * j->ratio, {k[5], k[6], k[7], k[8]}, k[9] * j->ratio};
+        msh_dot_paint dp = {{k[0], k[1], k[2], k[3]}, k[4] * j->ratio, {k[5], k[6], k[7], k[8]}, k[9] * j->ratio, k[10]};
         const msh_stamp *st = msh_stamps_get(r->stamps, &dp);
         if (st) { /* a small dot: blend its picture now, in feature order */
             pixels_turn(j);
@@ -659,6 +660,27 @@ static int on_symbol(void *ud, const msh_feature *f)
         return 0;
     const msh_geom *g = &f->geom;
     double gsc = j->sc / j->ratio; /* global px per world unit at 256 px tiles */
+    msh_val pl = msh_rl_eval(j->l, P_SYMBOL_PLACEMENT, &j->ec);
+    if (pl.t == MV_STR && pl.len >= 4 && !memcmp(pl.s, "line", 4) && g->type != MSH_GT_POINT) {
+        /* text along every line part (polygon rings too, as MapLibre): the whole part in global
+         * pixels, so anchors and the pieces of line under them are the same in every tile */
+        const double *xy = g->xy;
+        for (uint32_t p = 0; p < g->nparts; p++) {
+            size_t n = MSH_PART_LEN(g->parts[p]);
+            if (!grow(&j->r->pts, &j->r->cap, 2 * n + 2)) {
+                j->rc = MSH_ENOMEM;
+                return 1;
+            }
+            for (size_t i = 0; i < 2 * n; i++) j->r->pts[i] = xy[i] * gsc;
+            xy += 2 * n;
+            msh_rc rc = msh_labeler_add_line(j->r->lab, j->l, &j->ec, j->r->pts, n, LABEL_MARGIN);
+            if (rc) {
+                j->rc = rc;
+                return 1;
+            }
+        }
+        return 0;
+    }
     double anchors[2 * 16];
     int na = 0;
     if (g->type == MSH_GT_POINT) {

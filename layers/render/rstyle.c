@@ -1224,6 +1224,10 @@ static const struct {
     [P_ICON_ALLOW_OVERLAP] = {"icon-allow-overlap", RL_SYMBOL, true, T_BOOL, "false"},
     [P_ICON_IGNORE_PLACEMENT] = {"icon-ignore-placement", RL_SYMBOL, true, T_BOOL, "false"},
     [P_SYMBOL_SORT_KEY] = {"symbol-sort-key", RL_SYMBOL, true, T_NUM, "null"},
+    [P_SYMBOL_PLACEMENT] = {"symbol-placement", RL_SYMBOL, true, T_ENUM, "\"point\""},
+    [P_SYMBOL_SPACING] = {"symbol-spacing", RL_SYMBOL, true, T_NUM, "250"},
+    [P_TEXT_MAX_ANGLE] = {"text-max-angle", RL_SYMBOL, true, T_NUM, "45"},
+    [P_TEXT_KEEP_UPRIGHT] = {"text-keep-upright", RL_SYMBOL, true, T_BOOL, "true"},
     [P_HEATMAP_RADIUS] = {"heatmap-radius", RL_HEATMAP, false, T_NUM, "30"},
     [P_HEATMAP_WEIGHT] = {"heatmap-weight", RL_HEATMAP, false, T_NUM, "1"},
     [P_HEATMAP_INTENSITY] = {"heatmap-intensity", RL_HEATMAP, false, T_NUM, "1"},
@@ -1234,8 +1238,8 @@ static const struct {
 };
 
 /* Properties whose value is read but that are drawn the same way anyway: no warning. */
-static const char *const quiet_props[] = {"visibility", "symbol-placement", "text-anchor", "text-justify",
-                                          "icon-anchor", NULL};
+static const char *const quiet_props[] = {"visibility", "text-anchor", "text-justify", "icon-anchor",
+                                          "text-rotation-alignment", "text-pitch-alignment", NULL};
 
 static msh_ex *compile_prop(cc *c, msh_rlayer *l, int p, json_t *val)
 {

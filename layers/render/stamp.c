@@ -54,7 +54,8 @@ static uint8_t to8(double v)
 /* Compute the PHASES^2 pictures of st->paint: each pixel as MapLibre's circle shader colours the
  * fragment at its centre (circle.fragment.glsl): with R = radius + ring width, e = distance / R and
  * b = 1 px / R, opacity smoothstep(0, -b, e - 1) (fading over the outermost pixel), ring colour
- * smoothstep(-b, 0, e - radius / R) (blending over the pixel inside the radius), premultiplied. */
+ * smoothstep(-b, 0, e - radius / R) (blending over the pixel inside the radius), premultiplied;
+ * circle-blur widens b to that share of R. */
 static bool make(msh_stamp *st)
 {
     const msh_dot_paint *p = &st->paint;
@@ -66,7 +67,7 @@ static bool make(msh_stamp *st)
     if (!st->px) return false;
     st->empty = true;
     if (!(R > 0)) return true;
-    double b = -1.0 / R, inner = p->radius / R;
+    double b = -fmax(1.0 / R, p->blur), inner = p->radius / R; /* MapLibre's antialiasblur */
     double fa = p->fill[3] > 0 && p->radius > 0 ? p->fill[3] : 0, ra = sw >= 0.01 && p->ring[3] > 0 ? p->ring[3] : 0;
     for (int ph = 0; ph < PHASES * PHASES; ph++) {
         uint32_t *pix = st->px + cell * (size_t)ph;

@@ -27,12 +27,13 @@
 /** Largest extent (radius plus ring width, px) drawn as a stamp. */
 #define MSH_STAMP_MAX_R 16.0
 
-/** A dot's paint: fill colour (r, g, b, a in 0..1, opacity included), radius (px), ring colour, ring width (px). */
+/** A dot's paint: fill colour (r, g, b, a in 0..1, opacity included), radius (px), ring colour, ring width (px), blur. */
 typedef struct msh_dot_paint {
     double fill[4];
     double radius;
     double ring[4];
     double ring_width;
+    double blur;        /* circle-blur: the share of R over which the edge fades (at least 1 px) */
 } msh_dot_paint;
 
 typedef struct msh_stamps msh_stamps;

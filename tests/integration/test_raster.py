@@ -493,6 +493,68 @@ def png_renders():
                                    if line.startswith("mashaer_png_renders"))}
 
 
+class LineLabels(unittest.TestCase):
+    """symbol-placement line: the text follows the line, Arabic shaped and read right to left."""
+
+    def render(self, placement, z, x, y):
+        """The text pixels of tile z/x/y: red text of the trunk paths' Arabic names, nothing else."""
+        style = {"version": 8, "sources": {"m": {"type": "vector", "url": "/tiles/site_walkways.json"}}, "layers": [
+            {"id": "bg", "type": "background", "paint": {"background-color": "#ffffff"}},
+            {"id": "names", "type": "symbol", "source": "m", "source-layer": "site_walkways",
+             "filter": ["==", ["get", "kind"], "trunk"],
+             "layout": {"symbol-placement": placement, "symbol-spacing": 200, "text-field": ["get", "name_ar"],
+                        "text-font": ["Noto Sans Arabic Regular"], "text-size": 14},
+             "paint": {"text-color": "#ff0000"}}]}
+        path = mshtest.work_path("linelabels-%s.json" % placement)
+        with open(path, "w") as f:
+            json.dump(style, f)
+        out = mshtest.work_path("linelabels-" + placement)
+        mshtest.run_mashaer("render", "--db", DB, "--style", path, "--out", out, "%d/%d/%d" % (z, x, y), check=0)
+        with open(os.path.join(out, "%d-%d-%d.png" % (z, x, y)), "rb") as f:
+            rows = decode_png(f.read())[2]
+        return [(xx + 0.5, yy + 0.5) for yy in range(256) for xx in range(256)
+                if rows[yy][xx][0] > 150 and rows[yy][xx][1] < 110]
+
+    @staticmethod
+    def axis(pts):
+        """Direction (degrees, 0..180) of the principal axis of a set of pixels."""
+        n = len(pts)
+        mx, my = sum(p[0] for p in pts) / n, sum(p[1] for p in pts) / n
+        sxx = sum((p[0] - mx) ** 2 for p in pts)
+        syy = sum((p[1] - my) ** 2 for p in pts)
+        sxy = sum((p[0] - mx) * (p[1] - my) for p in pts)
+        return math.degrees(0.5 * math.atan2(2 * sxy, sxx - syy)) % 180
+
+    def test_text_follows_the_line(self):
+        # a straight stretch of the Muzdalifah - Arafat pedestrian path, about 28 degrees below the
+        # horizontal at z16: its direction from the data, not from the picture
+        z, x, y = 16, 40044, 28784
+        paths = [px_geom(g, z, x, y) for g, props in layer_features("site_walkways") if props["kind"] == "trunk"]
+        best = None
+        for g in paths:
+            for i in range(g.GetPointCount() - 1):
+                ax, ay, bx, by = g.GetX(i), g.GetY(i), g.GetX(i + 1), g.GetY(i + 1)
+                mid_in = 0 <= (ax + bx) / 2 < 256 and 0 <= (ay + by) / 2 < 256
+                if mid_in and (best is None or math.hypot(bx - ax, by - ay) > best[0]):
+                    best = (math.hypot(bx - ax, by - ay), math.degrees(math.atan2(by - ay, bx - ax)) % 180)
+        self.assertIsNotNone(best)
+        along = self.render("line", z, x, y)
+        mshtest.note("line placement: %d text pixels" % len(along))
+        self.assertGreater(len(along), 300)
+        # every text pixel lies on the path (text 14 px high, centred on the line)
+        lines = ogr.Geometry(ogr.wkbMultiLineString)
+        for g in paths:
+            lines.AddGeometry(g)
+        near = sum(1 for px, py in along if lines.Distance(ogr.CreateGeometryFromWkt("POINT (%f %f)" % (px, py))) <= 11)
+        self.assertGreater(near / len(along), 0.97, "%d of %d text pixels near the path" % (near, len(along)))
+        # and the text runs along it (not level, as a point label's would): the pixels' principal
+        # axis is the path's direction
+        got = self.axis(along)
+        mshtest.note("path direction %.1f deg, text axis %.1f deg" % (best[1], got))
+        self.assertGreater(best[1], 15)
+        self.assertLess(abs(got - best[1]), 8)
+
+
 class CachingAndErrors(unittest.TestCase):
     def test_each_tile_is_drawn_once_then_cached(self):
         before = png_renders()
