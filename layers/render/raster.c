@@ -29,7 +29,9 @@
 #define TILE 256.0
 #define LABEL_MARGIN 256.0 /* px at ratio 1: symbols anchored this far outside are candidates */
 #define HUGE_PX 1048576.0  /* past this a geometry is clipped before Cairo sees it */
-#define KEYN 20
+#define KEYN 24
+#define K_GAP 20    /* line-gap-width in the line paint key (k[9..18] hold the dashes) */
+#define K_OFFSET 21 /* line-offset */
 #define CBUCKETS 32 /* circle paints kept apart in one layer before they are drawn */
 
 /* The circles of one paint, waiting to be drawn. */
@@ -270,62 +272,119 @@ static void line_path(job *j, const double *p, size_t n, const double bb[4])
     }
 }
 
+/* The polyline p (n points; a ring when closed) moved `off` px to the right of its direction (y
+ * down), as MapLibre's line-offset: each vertex along the bisector of its segments' normals by
+ * off / cos(half the turn), at most 2 |off| (sharper corners are cut short). */
+static void offset_line(const double *p, size_t n, double off, bool closed, double *out)
+{
+    size_t m = n;
+    if (closed && n > 1 && p[0] == p[2 * n - 2] && p[1] == p[2 * n - 1])
+        m = n - 1; /* the ring repeats its first point: corners wrap over the distinct ones */
+    for (size_t i = 0; i < m; i++) {
+        double n0[2] = {0, 0}, n1[2] = {0, 0};
+        bool h0 = false, h1 = false;
+        if (i > 0 || closed) {
+            size_t a = i > 0 ? i - 1 : m - 1;
+            double dx = p[2 * i] - p[2 * a], dy = p[2 * i + 1] - p[2 * a + 1], len = hypot(dx, dy);
+            if (len > 0) n0[0] = -dy / len, n0[1] = dx / len, h0 = true;
+        }
+        if (i + 1 < m || closed) {
+            size_t b = i + 1 < m ? i + 1 : 0;
+            double dx = p[2 * b] - p[2 * i], dy = p[2 * b + 1] - p[2 * i + 1], len = hypot(dx, dy);
+            if (len > 0) n1[0] = -dy / len, n1[1] = dx / len, h1 = true;
+        }
+        if (!h0) n0[0] = n1[0], n0[1] = n1[1];
+        if (!h1) n1[0] = n0[0], n1[1] = n0[1];
+        double mx = n0[0] + n1[0], my = n0[1] + n1[1], ml = hypot(mx, my), scale = 1;
+        if (ml > 1e-9) {
+            mx /= ml, my /= ml;
+            double c = mx * n0[0] + my * n0[1];
+            scale = c > 0.5 ? 1 / c : 2;
+        } else {
+            mx = n0[0], my = n0[1];
+        }
+        out[2 * i] = p[2 * i] + mx * off * scale;
+        out[2 * i + 1] = p[2 * i + 1] + my * off * scale;
+    }
+    if (m < n)
+        out[2 * m] = out[0], out[2 * m + 1] = out[1];
+}
+
+/* One part of a line layer's geometry (q: n px points, in j->r->pts; ring: a polygon ring):
+ * offset and doubled as line-offset and line-gap-width say, then to lines.h or to Cairo's path. */
+static void stroke_part(job *j, size_t n, const double bb[4], bool ring)
+{
+    double w = j->key[4] * j->ratio, off = j->key[K_OFFSET] * j->ratio, gap = j->key[K_GAP] * j->ratio;
+    bool round_cap = j->key[5] == CAIRO_LINE_CAP_ROUND;
+    if (ring && j->fastline) { /* lines.h takes polylines: close the ring (to_px left room for one more point) */
+        double *q = j->r->pts;
+        if (q[0] != q[2 * n - 2] || q[1] != q[2 * n - 1])
+            q[2 * n] = q[0], q[2 * n + 1] = q[1], n++;
+    }
+    /* a gap: two lines of the width, their middles (gap + width) / 2 each side */
+    int sides = gap > 0 ? 2 : 1;
+    for (int s = 0; s < sides; s++) {
+        double o = off + (gap > 0 ? (s ? -1 : 1) * (gap + w) / 2 : 0);
+        const double *p = j->r->pts;
+        if (o != 0) {
+            if (!grow(&j->r->tmp, &j->r->tmpcap, 2 * n + 2)) {
+                j->rc = MSH_ENOMEM;
+                return;
+            }
+            offset_line(j->r->pts, n, o, ring, j->r->tmp);
+            p = j->r->tmp;
+        }
+        if (j->fastline)
+            msh_lines_add(j->r->lines, p, n, w, ring || round_cap); /* a ring's closing vertex is a round join */
+        else if (ring)
+            ring_path(j->cr, p, n, false);
+        else
+            line_path(j, p, n, bb);
+    }
+}
+
 /* Add a feature's geometry to the open path; false when nothing of it is near the tile. */
 static bool geom_path(job *j, const msh_geom *g)
 {
     const double *xy = g->xy;
     bool any = false;
     double lim_lo = -j->margin, lim_hi = j->size + j->margin;
-    if (j->fastline) { /* lines.h: every part as a polyline, rings closed (their closing vertex a round join) */
-        double width = j->key[4] * j->ratio;
-        bool round_cap = j->key[5] == CAIRO_LINE_CAP_ROUND;
+    if (j->l->type == RL_LINE) { /* lines, and polygon rings as lines */
+        bool ring = g->type == MSH_GT_POLYGON;
         for (uint32_t p = 0; p < g->nparts; p++) {
             size_t len = MSH_PART_LEN(g->parts[p]);
-            bool ring = g->type == MSH_GT_POLYGON;
             double bb[4];
             size_t n = to_px(j, xy, len, bb);
             xy += 2 * len;
-            if (n < 2 || bb[2] < lim_lo || bb[0] > lim_hi || bb[3] < lim_lo || bb[1] > lim_hi)
+            if (n < (ring ? 3u : 2u) || bb[2] < lim_lo || bb[0] > lim_hi || bb[3] < lim_lo || bb[1] > lim_hi)
                 continue;
-            double *q = j->r->pts; /* to_px leaves room for one more point */
-            if (ring && (q[0] != q[2 * n - 2] || q[1] != q[2 * n - 1]))
-                q[2 * n] = q[0], q[2 * n + 1] = q[1], n++;
-            msh_lines_add(j->r->lines, q, n, width, ring || round_cap);
+            if (ring && !j->fastline && (bb[0] < -HUGE_PX || bb[1] < -HUGE_PX || bb[2] > HUGE_PX || bb[3] > HUGE_PX))
+                n = clip_ring(j, n); /* Cairo's fixed point would overflow */
+            if (n < 2)
+                continue;
+            stroke_part(j, n, bb, ring);
             any = true;
         }
         return any;
     }
-    if (g->type == MSH_GT_POLYGON) {
-        for (uint32_t p = 0; p < g->nparts; p++) {
-            size_t len = MSH_PART_LEN(g->parts[p]);
-            bool outer = (g->parts[p] & MSH_RING_OUTER) != 0;
-            double bb[4];
-            size_t n = to_px(j, xy, len, bb);
-            xy += 2 * len;
-            if (n < 3 || bb[2] < lim_lo || bb[0] > lim_hi || bb[3] < lim_lo || bb[1] > lim_hi)
-                continue;
-            if (bb[0] < -HUGE_PX || bb[1] < -HUGE_PX || bb[2] > HUGE_PX || bb[3] > HUGE_PX)
-                n = clip_ring(j, n);
-            if (n < 3)
-                continue;
-            const double *q = j->r->pts;
-            double area = 0;
-            for (size_t i = 0, k = n - 1; i < n; k = i++) area += (q[2 * k] - q[2 * i]) * (q[2 * k + 1] + q[2 * i + 1]);
-            /* area > 0: clockwise on screen (y down) */
-            ring_path(j->cr, q, n, outer ? area < 0 : area > 0);
-            any = true;
-        }
-    } else if (g->type == MSH_GT_LINE) {
-        for (uint32_t p = 0; p < g->nparts; p++) {
-            size_t len = MSH_PART_LEN(g->parts[p]);
-            double bb[4];
-            size_t n = to_px(j, xy, len, bb);
-            xy += 2 * len;
-            if (n < 2 || bb[2] < lim_lo || bb[0] > lim_hi || bb[3] < lim_lo || bb[1] > lim_hi)
-                continue;
-            line_path(j, j->r->pts, n, bb);
-            any = true;
-        }
+    for (uint32_t p = 0; p < g->nparts && g->type == MSH_GT_POLYGON; p++) {
+        size_t len = MSH_PART_LEN(g->parts[p]);
+        bool outer = (g->parts[p] & MSH_RING_OUTER) != 0;
+        double bb[4];
+        size_t n = to_px(j, xy, len, bb);
+        xy += 2 * len;
+        if (n < 3 || bb[2] < lim_lo || bb[0] > lim_hi || bb[3] < lim_lo || bb[1] > lim_hi)
+            continue;
+        if (bb[0] < -HUGE_PX || bb[1] < -HUGE_PX || bb[2] > HUGE_PX || bb[3] > HUGE_PX)
+            n = clip_ring(j, n);
+        if (n < 3)
+            continue;
+        const double *q = j->r->pts;
+        double area = 0;
+        for (size_t i = 0, k = n - 1; i < n; k = i++) area += (q[2 * k] - q[2 * i]) * (q[2 * k + 1] + q[2 * i + 1]);
+        /* area > 0: clockwise on screen (y down) */
+        ring_path(j->cr, q, n, outer ? area < 0 : area > 0);
+        any = true;
     }
     return any;
 }
@@ -366,6 +425,8 @@ static void paint_key(job *j, double *k)
         k[5] = cap_of(msh_rl_eval(l, P_LINE_CAP, c));
         k[6] = join_of(msh_rl_eval(l, P_LINE_JOIN, c));
         k[7] = msh_rl_num(l, P_LINE_MITER_LIMIT, c);
+        k[K_GAP] = msh_rl_num(l, P_LINE_GAP_WIDTH, c);
+        k[K_OFFSET] = msh_rl_num(l, P_LINE_OFFSET, c);
         msh_val d = msh_rl_eval(l, P_LINE_DASHARRAY, c);
         const msh_val *it;
         int ni = msh_val_items(d, &it), n = 0;
@@ -854,8 +915,13 @@ static double layer_margin(const msh_rlayer *l, msh_ectx *c)
 {
     /* how far outside the tile a feature may lie and still show in it (px at ratio 1) */
     switch (l->type) {
-    case RL_LINE:
-        return msh_rl_per_feature(l, P_LINE_WIDTH) ? 32 : msh_rl_num(l, P_LINE_WIDTH, c) / 2 + 2;
+    case RL_LINE: {
+        if (msh_rl_per_feature(l, P_LINE_WIDTH) || msh_rl_per_feature(l, P_LINE_GAP_WIDTH) ||
+            msh_rl_per_feature(l, P_LINE_OFFSET))
+            return 32;
+        double w = msh_rl_num(l, P_LINE_WIDTH, c), gap = msh_rl_num(l, P_LINE_GAP_WIDTH, c);
+        return (gap > 0 ? gap / 2 + w : w / 2) + fabs(msh_rl_num(l, P_LINE_OFFSET, c)) + 2;
+    }
     case RL_CIRCLE:
         return msh_rl_per_feature(l, P_CIRCLE_RADIUS) || msh_rl_per_feature(l, P_CIRCLE_STROKE_WIDTH)
                    ? 48

@@ -555,6 +555,68 @@ class LineLabels(unittest.TestCase):
         self.assertLess(abs(got - best[1]), 8)
 
 
+class LineOffsets(unittest.TestCase):
+    """line-offset moves a line to the right of its direction; line-gap-width draws it twice, either
+    side of an empty gap."""
+
+    def test_offset_and_gap(self):
+        z, x, y = 16, 40044, 28784  # a straight stretch of the Muzdalifah - Arafat pedestrian path
+        style = {"version": 8, "sources": {"m": {"type": "vector", "url": "/tiles/site_walkways.json"}}, "layers": [
+            {"id": "bg", "type": "background", "paint": {"background-color": "#ffffff"}},
+            {"id": "casing", "type": "line", "source": "m", "source-layer": "site_walkways",
+             "filter": ["==", ["get", "kind"], "trunk"],
+             "paint": {"line-color": "#0000ff", "line-width": 2, "line-gap-width": 8}},
+            {"id": "right", "type": "line", "source": "m", "source-layer": "site_walkways",
+             "filter": ["==", ["get", "kind"], "trunk"],
+             "paint": {"line-color": "#ff0000", "line-width": 2, "line-offset": 12}},
+            {"id": "left-dashed", "type": "line", "source": "m", "source-layer": "site_walkways",
+             "filter": ["==", ["get", "kind"], "trunk"],
+             "paint": {"line-color": "#00ff00", "line-width": 2, "line-offset": -12, "line-dasharray": [3, 2]}}]}
+        path = mshtest.work_path("offsets.json")
+        with open(path, "w") as f:
+            json.dump(style, f)
+        out = mshtest.work_path("offsets")
+        mshtest.run_mashaer("render", "--db", DB, "--style", path, "--out", out, "%d/%d/%d" % (z, x, y), check=0)
+        with open(os.path.join(out, "%d-%d-%d.png" % (z, x, y)), "rb") as f:
+            rows = decode_png(f.read())[2]
+        segs = []
+        for g, props in layer_features("site_walkways"):
+            if props["kind"] == "trunk":
+                g = px_geom(g, z, x, y)
+                segs += [(g.GetX(i), g.GetY(i), g.GetX(i + 1), g.GetY(i + 1)) for i in range(g.GetPointCount() - 1)]
+
+        def signed(px, py):
+            """Distance to the nearest path segment, positive on the right of its direction (y down)."""
+            best = None
+            for ax, ay, bx, by in segs:
+                dx, dy = bx - ax, by - ay
+                t = max(0, min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+                d = math.hypot(px - ax - t * dx, py - ay - t * dy)
+                if best is None or d < abs(best):
+                    best = d if dx * (py - ay) - dy * (px - ax) >= 0 else -d
+            return best
+
+        def pixels(colour):
+            return [signed(xx + 0.5, yy + 0.5) for yy in range(256) for xx in range(256)
+                    if all(abs(rows[yy][xx][i] - colour[i]) < 60 for i in range(3))]
+        red, blue, green = pixels((255, 0, 0)), pixels((0, 0, 255)), pixels((0, 255, 0))
+        med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
+        mshtest.note("red %d px, median %.2f; green %d px, median %.2f; blue %d px, |d| median %.2f, nearest %.2f"
+                     % (len(red), med(red), len(green), med(green), len(blue), med([abs(d) for d in blue]),
+                        min(abs(d) for d in blue)))
+        self.assertGreater(len(red), 200)
+        self.assertLess(abs(med(red) - 12), 1)             # 12 px to the right
+        self.assertTrue(all(9 < d < 15 for d in red))
+        self.assertGreater(len(green), 100)
+        self.assertLess(abs(med(green) + 12), 1)           # 12 px to the left, dashed
+        self.assertLess(len(green), len(red) * 0.8)
+        # the casing: two 2 px lines whose middles are (8 + 2) / 2 = 5 px either side, nothing inside
+        self.assertLess(abs(med([abs(d) for d in blue]) - 5), 1)
+        self.assertGreater(min(abs(d) for d in blue), 3)
+        self.assertGreater(sum(1 for d in blue if d > 0), 100)
+        self.assertGreater(sum(1 for d in blue if d < 0), 100)
+
+
 class CachingAndErrors(unittest.TestCase):
     def test_each_tile_is_drawn_once_then_cached(self):
         before = png_renders()
