@@ -225,7 +225,9 @@ static bool fill_cand(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, cand *k
         k->color[3] *= msh_rl_num(l, P_TEXT_OPACITY, c);
         msh_rl_color(l, P_TEXT_HALO_COLOR, c, k->halo);
         k->halo[3] *= msh_rl_num(l, P_TEXT_OPACITY, c);
-        k->halo_w = msh_rl_num(l, P_TEXT_HALO_WIDTH, c);
+        /* MapLibre draws at most a quarter of the font size of halo (its glyphs' SDF buffer); a wider
+         * one would also cost a stroke over the whole tile per glyph */
+        k->halo_w = fmin(msh_rl_num(l, P_TEXT_HALO_WIDTH, c), k->size / 4);
         k->text_overlap = msh_rl_bool(l, P_TEXT_ALLOW_OVERLAP, c);
         k->text_ignore = msh_rl_bool(l, P_TEXT_IGNORE_PLACEMENT, c);
         if (k->size <= 0) k->textlen = 0;

@@ -59,7 +59,7 @@ static uint8_t to8(double v)
 static bool make(msh_stamp *st)
 {
     const msh_dot_paint *p = &st->paint;
-    double sw = p->ring_width > 0 ? p->ring_width : 0, R = p->radius + sw;
+    double rad = p->radius > 0 ? p->radius : 0, sw = p->ring_width > 0 ? p->ring_width : 0, R = rad + sw;
     st->half = (int)ceil(R) + 1;
     st->side = 2 * st->half + 1;
     size_t cell = (size_t)st->side * (size_t)st->side;
@@ -67,8 +67,8 @@ static bool make(msh_stamp *st)
     if (!st->px) return false;
     st->empty = true;
     if (!(R > 0)) return true;
-    double b = -fmax(1.0 / R, p->blur), inner = p->radius / R; /* MapLibre's antialiasblur */
-    double fa = p->fill[3] > 0 && p->radius > 0 ? p->fill[3] : 0, ra = sw >= 0.01 && p->ring[3] > 0 ? p->ring[3] : 0;
+    double b = -fmax(1.0 / R, p->blur), inner = rad / R; /* MapLibre's antialiasblur */
+    double fa = p->fill[3] > 0 && rad > 0 ? p->fill[3] : 0, ra = sw >= 0.01 && p->ring[3] > 0 ? p->ring[3] : 0;
     for (int ph = 0; ph < PHASES * PHASES; ph++) {
         uint32_t *pix = st->px + cell * (size_t)ph;
         double cx = st->half + (double)(ph % PHASES) / PHASES, cy = st->half + (double)(ph / PHASES) / PHASES;
@@ -98,7 +98,10 @@ static bool make(msh_stamp *st)
 
 const msh_stamp *msh_stamps_get(msh_stamps *s, const msh_dot_paint *p)
 {
-    if (!(p->radius + (p->ring_width > 0 ? p->ring_width : 0) <= MSH_STAMP_MAX_R)) return NULL;
+    /* what a style's expressions give may be anything: NaN, infinite or huge goes to Cairo's
+     * checks, negative sizes count as none */
+    if (!isfinite(p->radius) || !isfinite(p->ring_width) || !isfinite(p->blur)) return NULL;
+    if (!(fmax(p->radius, 0) + fmax(p->ring_width, 0) <= MSH_STAMP_MAX_R)) return NULL;
     if (s->last >= 0 && !memcmp(&s->slot[s->last].paint, p, sizeof *p)) return &s->slot[s->last];
     for (int i = 0; i < s->n; i++)
         if (!memcmp(&s->slot[i].paint, p, sizeof *p)) {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "wkb_build.h"
 #include "catalog.h"
 #include "core/msh_tilemath.h"
 #include "kpi/kpi.h"
@@ -39,25 +40,6 @@
 
 /* ------------------------------------------------------------------ WKB and the store */
 
-typedef struct {
-    uint8_t b[4096];
-    size_t n;
-} wkb;
-
-static void put(wkb *w, const void *p, size_t n)
-{
-    memcpy(w->b + w->n, p, n);
-    w->n += n;
-}
-static void put_u32(wkb *w, uint32_t v) { put(w, &v, 4); }
-static void put_d(wkb *w, double v) { put(w, &v, 8); }
-static void hdr(wkb *w, uint32_t type)
-{
-    w->n = 0;
-    uint8_t le = 1;
-    put(w, &le, 1);
-    put_u32(w, type);
-}
 static void wkb_point(wkb *w, double lon, double lat)
 {
     hdr(w, 1);
