@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,9 +95,11 @@ static int write_png(const char *dir, const tile_id *t, int scale, const uint8_t
     char path[4096];
     snprintf(path, sizeof path, "%s/%d-%u-%u%s.png", dir, t->z, t->x, t->y, scale == 2 ? "@2x" : "");
     FILE *f = fopen(path, "wb");
-    if (!f || fwrite(png, 1, len, f) != len || fclose(f)) {
+    bool bad = !f || fwrite(png, 1, len, f) != len;
+    if (f && fclose(f)) /* closed once, whatever happened: a full disk may only show here */
+        bad = true;
+    if (bad) {
         fprintf(stderr, "mashaer render: cannot write %s: %s\n", path, strerror(errno));
-        if (f) fclose(f);
         return 1;
     }
     return 0;

@@ -252,8 +252,11 @@ msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double
     if (lb->n == lb->cap)
         return MSH_OK; /* a tile with more candidates keeps the first ones (documented limit) */
     cand *k = &lb->c[lb->n];
-    if (!fill_cand(lb, l, c, k))
+    size_t mark = lb->arena.len;
+    if (!fill_cand(lb, l, c, k)) {
+        lb->arena.len = mark; /* what it wrote is nobody's: give the room back */
         return MSH_OK;
+    }
     k->ax = ax, k->ay = ay;
     lb->n++;
     return MSH_OK;
@@ -340,6 +343,25 @@ static void along(const double *p, size_t n, double s, double *x, double *y, dou
     *x = p[0], *y = p[1], *ang = 0;
 }
 
+/* The segment lo..lo+1 of a line with cumulative lengths cum[] (n points) where distance s falls:
+ * cum[lo] <= s < cum[lo + 1], by bisection (the first or last segment beyond the ends). */
+static size_t seg_at(const double *cum, size_t n, double s)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (cum[mid] <= s) lo = mid; else hi = mid;
+    }
+    return lo;
+}
+
+/* along() on a long line with its cumulative lengths. */
+static void along_cum(const double *p, const double *cum, size_t n, double s, double *x, double *y, double *ang)
+{
+    size_t lo = seg_at(cum, n, s);
+    along(p + 2 * lo, 2, s - cum[lo], x, y, ang);
+}
+
 static bool path_push(msh_labeler *lb, double x, double y)
 {
     if (lb->npath + 2 > lb->pathcap) {
@@ -353,24 +375,24 @@ static bool path_push(msh_labeler *lb, double x, double y)
     return true;
 }
 
-/* The piece of pts (cumulative lengths cum) from s0 to s1 into lb->path; false when a vertex
+/* The piece of pts (cumulative lengths cum, no two points alike) from s0 to s1 into lb->path; false when a vertex
  * inside turns by more than maxang (radians) or memory runs out. */
 static bool cut_piece(msh_labeler *lb, const double *pts, const double *cum, size_t n, double s0, double s1,
                       double maxang)
 {
     double x, y, a;
-    along(pts, n, s0, &x, &y, &a);
+    along_cum(pts, cum, n, s0, &x, &y, &a);
     if (!path_push(lb, x, y)) return false;
     double prev = a;
-    for (size_t i = 1; i + 1 < n; i++) {
-        if (cum[i] <= s0 || cum[i] >= s1) continue;
+    for (size_t i = seg_at(cum, n, s0) + 1; i + 1 < n && cum[i] < s1; i++) {
+        if (cum[i] <= s0) continue;
         double out = atan2(pts[2 * i + 3] - pts[2 * i + 1], pts[2 * i + 2] - pts[2 * i]);
         double turn = fabs(remainder(out - prev, 2 * M_PI));
         if (turn > maxang) return false;
         prev = out;
         if (!path_push(lb, pts[2 * i], pts[2 * i + 1])) return false;
     }
-    along(pts, n, s1, &x, &y, &a);
+    along_cum(pts, cum, n, s1, &x, &y, &a);
     return path_push(lb, x, y);
 }
 
@@ -380,8 +402,14 @@ msh_rc msh_labeler_add_line(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, c
     if (n < 2 || lb->n == lb->cap)
         return MSH_OK;
     cand tmpl;
-    if (!fill_cand(lb, l, c, &tmpl) || !tmpl.textlen)
+    size_t mark = lb->arena.len, added = lb->n;
+    if (!fill_cand(lb, l, c, &tmpl) || !tmpl.textlen) {
+        lb->arena.len = mark;
         return MSH_OK;
+    }
+    char *text = (char *)lb->arena.data + tmpl.text;
+    for (size_t i = 0; i < tmpl.textlen; i++) /* one line of text along a line */
+        if (text[i] == '\n') text[i] = ' ';
     tmpl.iconlen = 0;           /* icons are not drawn along lines */
     tmpl.maxw = 0;              /* one line of text */
     tmpl.offx = tmpl.offy = 0;  /* text-offset is not applied along lines */
@@ -396,18 +424,19 @@ msh_rc msh_labeler_add_line(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, c
     msh_val pl = msh_rl_eval(l, P_SYMBOL_PLACEMENT, c);
     bool center = pl.t == MV_STR && pl.len == 11 && !memcmp(pl.s, "line-center", 11);
     double spacing = msh_rl_num(l, P_SYMBOL_SPACING, c);
-    if (!(spacing >= 1)) spacing = 1;
+    /* labels of one line closer than their own length would only cover each other */
+    if (!(spacing >= tw + 2 * tmpl.padding)) spacing = fmax(tw + 2 * tmpl.padding, 1);
     double maxang = msh_rl_num(l, P_TEXT_MAX_ANGLE, c) * M_PI / 180;
     bool upright = msh_rl_bool(l, P_TEXT_KEEP_UPRIGHT, c);
     /* anchors every `spacing` px of the whole line, centred on it: the same in every tile */
-    int na = center ? 1 : (int)fmax(1, floor(len / spacing));
-    if (na > 4096) na = 4096;
+    double fna = center ? 1 : fmax(1, floor(len / spacing));
+    int na = fna < MAX_CANDS ? (int)fna : MAX_CANDS;
     for (int i = 0; i < na && lb->n < lb->cap; i++) {
         double s = center ? len / 2 : (i + 0.5) * len / na;
         if (s - tw / 2 < 0 || s + tw / 2 > len)
             continue; /* the text is longer than the line */
         double ax, ay, ang;
-        along(pts, n, s, &ax, &ay, &ang);
+        along_cum(pts, cum, n, s, &ax, &ay, &ang);
         if (ax < lb->ox - margin || ay < lb->oy - margin || ax > lb->ox + 256 + margin || ay > lb->oy + 256 + margin)
             continue;
         size_t at = lb->npath;
@@ -429,6 +458,8 @@ msh_rc msh_labeler_add_line(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, c
         k->path = at, k->npath = (uint32_t)np, k->plen = tw;
     }
     free(cum);
+    if (lb->n == added)
+        lb->arena.len = mark;
     return MSH_OK;
 }
 

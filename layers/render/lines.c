@@ -65,9 +65,10 @@ static void segment(msh_lines *l, const double *a, const double *b, double r, do
     dx /= len, dy /= len;
     double nx = -dy, ny = dx;
     double ext = fmax(r, fmax(e0, e1));
-    int ya = (int)floor(fmin(a[1], b[1]) - ext), yb = (int)ceil(fmax(a[1], b[1]) + ext);
-    if (ya < 0) ya = 0;
-    if (yb > l->h - 1) yb = l->h - 1;
+    /* rows and columns are clamped as doubles: a far vertex must not overflow an int */
+    double fya = fmax(floor(fmin(a[1], b[1]) - ext), 0), fyb = fmin(ceil(fmax(a[1], b[1]) + ext), l->h - 1);
+    if (!(fya <= fyb)) return;
+    int ya = (int)fya, yb = (int)fyb;
     for (int y = ya; y <= yb; y++) {
         double yc = y + 0.5 - a[1];
         /* across(x) = (x - ax) nx + yc ny, along(x) = (x - ax) dx + yc dy, x the pixel centre */
@@ -75,10 +76,9 @@ static void segment(msh_lines *l, const double *a, const double *b, double r, do
         clamp_linear(nx, yc * ny - a[0] * nx, -r, r, &xl, &xh);
         clamp_linear(dx, yc * dy - a[0] * dx, -e0, len + e1, &xl, &xh);
         if (!(xl < xh)) continue;
-        int xs = (int)ceil(xl - 0.5), xe = (int)floor(xh - 0.5);
-        if (xs < 0) xs = 0;
-        if (xe > l->w - 1) xe = l->w - 1;
-        if (xs > xe) continue;
+        double fxs = fmax(ceil(xl - 0.5), 0), fxe = fmin(floor(xh - 0.5), l->w - 1);
+        if (!(fxs <= fxe)) continue;
+        int xs = (int)fxs, xe = (int)fxe;
         uint8_t *row = l->cov + (size_t)y * (size_t)l->w;
         for (int x = xs; x <= xe; x++) {
             double px = x + 0.5 - a[0];

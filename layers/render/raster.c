@@ -29,6 +29,7 @@
 #define TILE 256.0
 #define LABEL_MARGIN 256.0 /* px at ratio 1: symbols anchored this far outside are candidates */
 #define HUGE_PX 1048576.0  /* past this a geometry is clipped before Cairo sees it */
+#define MAX_MARGIN 1024.0  /* px at ratio 1: the farthest outside the tile a feature is read from */
 #define KEYN 24
 #define K_GAP 20    /* line-gap-width in the line paint key (k[9..18] hold the dashes) */
 #define K_OFFSET 21 /* line-offset */
@@ -316,7 +317,7 @@ static void stroke_part(job *j, size_t n, const double bb[4], bool ring)
 {
     double w = j->key[4] * j->ratio, off = j->key[K_OFFSET] * j->ratio, gap = j->key[K_GAP] * j->ratio;
     bool round_cap = j->key[5] == CAIRO_LINE_CAP_ROUND;
-    if (ring && j->fastline) { /* lines.h takes polylines: close the ring (to_px left room for one more point) */
+    if (ring) { /* as a polyline (lines.h, or clipped by line_path), closed: to_px and clip_ring leave room */
         double *q = j->r->pts;
         if (q[0] != q[2 * n - 2] || q[1] != q[2 * n - 1])
             q[2 * n] = q[0], q[2 * n + 1] = q[1], n++;
@@ -325,7 +326,8 @@ static void stroke_part(job *j, size_t n, const double bb[4], bool ring)
     int sides = gap > 0 ? 2 : 1;
     for (int s = 0; s < sides; s++) {
         double o = off + (gap > 0 ? (s ? -1 : 1) * (gap + w) / 2 : 0);
-        const double *p = j->r->pts;
+        const double *p = j->r->pts, *box = bb;
+        double obb[4];
         if (o != 0) {
             if (!grow(&j->r->tmp, &j->r->tmpcap, 2 * n + 2)) {
                 j->rc = MSH_ENOMEM;
@@ -333,13 +335,20 @@ static void stroke_part(job *j, size_t n, const double bb[4], bool ring)
             }
             offset_line(j->r->pts, n, o, ring, j->r->tmp);
             p = j->r->tmp;
+            /* the box of the moved points: line_path clips by it before Cairo's fixed point overflows */
+            obb[0] = obb[1] = INFINITY, obb[2] = obb[3] = -INFINITY;
+            for (size_t i = 0; i < n; i++) {
+                obb[0] = fmin(obb[0], p[2 * i]), obb[2] = fmax(obb[2], p[2 * i]);
+                obb[1] = fmin(obb[1], p[2 * i + 1]), obb[3] = fmax(obb[3], p[2 * i + 1]);
+            }
+            box = obb;
         }
         if (j->fastline)
             msh_lines_add(j->r->lines, p, n, w, ring || round_cap); /* a ring's closing vertex is a round join */
-        else if (ring)
+        else if (ring && !(box[0] < -HUGE_PX || box[1] < -HUGE_PX || box[2] > HUGE_PX || box[3] > HUGE_PX))
             ring_path(j->cr, p, n, false);
-        else
-            line_path(j, p, n, bb);
+        else /* open lines, and rings moved far out: segment by segment, clipped */
+            line_path(j, p, n, box);
     }
 }
 
@@ -446,6 +455,10 @@ static void paint_key(job *j, double *k)
         break;
     default: break;
     }
+    /* a style's arithmetic may give NaN (0 / 0, inf / inf): such a colour, width or offset draws
+     * nothing, as 0 does, and equal keys stay equal for batching */
+    for (int i = 0; i < KEYN; i++)
+        if (isnan(k[i])) k[i] = 0;
 }
 
 /* Direct pixel writes (stamps, lines) and Cairo take turns on the surface: Cairo must have
@@ -512,7 +525,10 @@ static void flush_circles(job *j)
         cbucket *cb = &j->r->cb[b];
         const double *k = cb->key, *p = cb->pts;
         size_t n = cb->n;
-        double rad = k[4] * ratio, sw = k[9] * ratio;
+        /* a circle whose edge lies beyond the tile's diagonal and margin covers it whole: no need for
+         * a larger one, and Cairo takes minutes over a radius of 1e30 */
+        double big = 2 * (j->size + j->margin);
+        double rad = fmin(k[4] * ratio, big), sw = fmin(k[9] * ratio, big);
         if (rad > 0 && k[3] > 0) {
             for (size_t i = 0; i < n; i++)
                 circle_path(cr, p[2 * i], p[2 * i + 1], rad, false);
@@ -625,7 +641,7 @@ static int on_feature(void *ud, const msh_feature *f)
             memcpy(k, j->fixed, sizeof k);
         msh_raster *r = j->r;
         msh_dot_paint dp = {{k[0], k[1], k[2], k[3]}, k[4] * j->ratio, {k[5], k[6], k[7], k[8]}, k[9] * j->ratio, k[10]};
-        const msh_stamp *st = msh_stamps_get(r->stamps, &dp);
+        msh_stamp *st = msh_stamps_get(r->stamps, &dp);
         if (st) { /* a small dot: blend its picture now, in feature order */
             pixels_turn(j);
             uint8_t *data = cairo_image_surface_get_data(j->surf);
@@ -732,8 +748,17 @@ static int on_symbol(void *ud, const msh_feature *f)
                 j->rc = MSH_ENOMEM;
                 return 1;
             }
-            for (size_t i = 0; i < 2 * n; i++) j->r->pts[i] = xy[i] * gsc;
+            /* in global px, repeated points dropped (a zero-length segment has no direction) */
+            double *q = j->r->pts;
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++) {
+                double x = xy[2 * i] * gsc, y = xy[2 * i + 1] * gsc;
+                if (m && q[2 * m - 2] == x && q[2 * m - 1] == y)
+                    continue;
+                q[2 * m] = x, q[2 * m + 1] = y, m++;
+            }
             xy += 2 * n;
+            n = m;
             msh_rc rc = msh_labeler_add_line(j->r->lab, j->l, &j->ec, j->r->pts, n, LABEL_MARGIN);
             if (rc) {
                 j->rc = rc;
@@ -916,16 +941,21 @@ static double layer_margin(const msh_rlayer *l, msh_ectx *c)
     /* how far outside the tile a feature may lie and still show in it (px at ratio 1) */
     switch (l->type) {
     case RL_LINE: {
-        if (msh_rl_per_feature(l, P_LINE_WIDTH) || msh_rl_per_feature(l, P_LINE_GAP_WIDTH) ||
-            msh_rl_per_feature(l, P_LINE_OFFSET))
+        /* per feature: a fixed reach (wider or farther offset lines may be cut at tile edges) */
+        if (msh_rl_per_feature(l, P_LINE_GAP_WIDTH) || msh_rl_per_feature(l, P_LINE_OFFSET))
+            return 64;
+        if (msh_rl_per_feature(l, P_LINE_WIDTH))
             return 32;
         double w = msh_rl_num(l, P_LINE_WIDTH, c), gap = msh_rl_num(l, P_LINE_GAP_WIDTH, c);
-        return (gap > 0 ? gap / 2 + w : w / 2) + fabs(msh_rl_num(l, P_LINE_OFFSET, c)) + 2;
+        double m = (gap > 0 ? gap / 2 + w : w / 2) + fabs(msh_rl_num(l, P_LINE_OFFSET, c)) + 2;
+        return isfinite(m) && m < MAX_MARGIN ? m : MAX_MARGIN; /* past this a query would read the whole layer */
     }
-    case RL_CIRCLE:
-        return msh_rl_per_feature(l, P_CIRCLE_RADIUS) || msh_rl_per_feature(l, P_CIRCLE_STROKE_WIDTH)
-                   ? 48
-                   : msh_rl_num(l, P_CIRCLE_RADIUS, c) + msh_rl_num(l, P_CIRCLE_STROKE_WIDTH, c) + 2;
+    case RL_CIRCLE: {
+        if (msh_rl_per_feature(l, P_CIRCLE_RADIUS) || msh_rl_per_feature(l, P_CIRCLE_STROKE_WIDTH))
+            return 48;
+        double m = msh_rl_num(l, P_CIRCLE_RADIUS, c) + msh_rl_num(l, P_CIRCLE_STROKE_WIDTH, c) + 2;
+        return isfinite(m) && m < MAX_MARGIN ? m : MAX_MARGIN;
+    }
     default: return 2;
     }
 }

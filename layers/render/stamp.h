@@ -42,13 +42,15 @@ typedef struct msh_stamp msh_stamp;
 msh_stamps *msh_stamps_new(void);
 void msh_stamps_free(msh_stamps *s);
 
-/** The picture of a dot of paint `p` (made on first use); NULL when out of memory or too large. */
-const msh_stamp *msh_stamps_get(msh_stamps *s, const msh_dot_paint *p);
+/** The pictures of a dot of paint `p` (each drawn on first use); NULL when out of memory, too large
+ * or not finite (Cairo takes those). Owned by `s`, valid until the next get. */
+msh_stamp *msh_stamps_get(msh_stamps *s, const msh_dot_paint *p);
 
 /**
- * Blend the dot centred at (cx, cy) (pixels, y down) into a premultiplied ARGB32 image
+ * Blend the dot centred at (cx, cy) (pixels, y down), drawing its picture at that quarter-pixel
+ * position first if no dot needed it before, into a premultiplied ARGB32 image
  * (Cairo's CAIRO_FORMAT_ARGB32: `w` x `h`, rows `stride` bytes apart); parts outside are cut.
  */
-void msh_stamp_blit(const msh_stamp *st, uint8_t *data, int w, int h, int stride, double cx, double cy);
+void msh_stamp_blit(msh_stamp *st, uint8_t *data, int w, int h, int stride, double cx, double cy);
 
 #endif

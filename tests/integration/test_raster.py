@@ -485,6 +485,14 @@ class RenderCommand(unittest.TestCase):
         p = mshtest.run_mashaer("render", "--db", mshtest.work_path("nosuch.sqlite"), "--style", golden, "15/1/1")
         self.assertEqual(p.returncode, 1)
         self.assertEqual(p.stdout, "")
+        # a full disk: the file cannot be written (seen only when it is closed), said once, exit 1
+        full = mshtest.work_path("full")
+        os.makedirs(full, exist_ok=True)
+        if os.path.exists("/dev/full"):
+            os.symlink("/dev/full", os.path.join(full, "15-20015-14387.png"))
+            p = mshtest.run_mashaer("render", "--db", DB, "--style", golden, "--out", full, "15/20015/14387")
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("cannot write", p.stderr)
 
 
 def png_renders():

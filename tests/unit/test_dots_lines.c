@@ -100,7 +100,7 @@ static void test_dots(void)
     msh_stamps *s = msh_stamps_new();
     CHECK(s != NULL);
     msh_dot_paint red_dot = {{1, 0, 0, 1}, 3, {0, 0, 0, 0}, 0, 0};
-    const msh_stamp *st = msh_stamps_get(s, &red_dot);
+    msh_stamp *st = msh_stamps_get(s, &red_dot);
     CHECK(st != NULL);
     CHECK(msh_stamps_get(s, &red_dot) == st); /* cached by paint */
     /* every pixel as MapLibre's shader colours it (the centre on a quarter pixel) */
@@ -120,7 +120,7 @@ static void test_dots(void)
     CHECK(img[30 * W + 25] == 0xffffffffu);                              /* 4.75 px away: untouched */
     /* a ring outside the radius, in its own colour */
     msh_dot_paint ringed = {{1, 1, 1, 1}, 4, {0, 0, 1, 1}, 2, 0};
-    const msh_stamp *rs = msh_stamps_get(s, &ringed);
+    msh_stamp *rs = msh_stamps_get(s, &ringed);
     CHECK(rs != NULL && rs != st);
     clear_white();
     msh_stamp_blit(rs, (uint8_t *)img, W, H, W * 4, 50.5, 30.5);
@@ -131,7 +131,7 @@ static void test_dots(void)
     msh_dot_paint blurred = red_dot;
     blurred.radius = 8;
     blurred.blur = 1;
-    const msh_stamp *bs = msh_stamps_get(s, &blurred);
+    msh_stamp *bs = msh_stamps_get(s, &blurred);
     clear_white();
     msh_stamp_blit(bs, (uint8_t *)img, W, H, W * 4, 70.5, 30.5);
     int g_half = (int)((img[30 * W + 74] >> 8) & 255); /* 4 px = half the radius out */
