@@ -1,6 +1,8 @@
 /* tilegeom.c: transform, clip, simplify, snap and validate geometry for one tile. */
 #include "tilegeom.h"
 
+#include "core/msh_clip.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +121,8 @@ void msh_simplify_dp(const double *xy, uint32_t n, double tolerance, uint8_t *ke
     free(stack);
 }
 
-/* Sutherland-Hodgman against one edge: axis 0 = x, 1 = y; keep side: v >= lim if lo, else v <= lim. */
+/* Sutherland-Hodgman against one edge (core/msh_clip.h) into out: axis 0 = x, 1 = y; keep side:
+ * v >= lim if lo, else v <= lim. */
 static msh_rc clip_edge(const double *in, uint32_t n, msh_buf *out, int axis, double lim, int lo)
 {
     msh_buf_reset(out);
@@ -128,29 +131,7 @@ static msh_rc clip_edge(const double *in, uint32_t n, msh_buf *out, int axis, do
     msh_rc rc = msh_buf_reserve(out, sizeof(double) * 2 * ((size_t)n * 2 + 2));
     if (rc)
         return rc;
-    double *o = (double *)(void *)out->data;
-    size_t m = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        const double *cur = in + 2 * i;
-        const double *prev = in + 2 * (i == 0 ? n - 1 : i - 1);
-        double cv = cur[axis], pv = prev[axis];
-        int cin = lo ? cv >= lim : cv <= lim;
-        int pin = lo ? pv >= lim : pv <= lim;
-        if (cin != pin) {
-            double t = (lim - pv) / (cv - pv);
-            double ix = prev[0] + t * (cur[0] - prev[0]);
-            double iy = prev[1] + t * (cur[1] - prev[1]);
-            if (axis == 0) ix = lim; else iy = lim;
-            o[2 * m] = ix;
-            o[2 * m + 1] = iy;
-            m++;
-        }
-        if (cin) {
-            o[2 * m] = cur[0];
-            o[2 * m + 1] = cur[1];
-            m++;
-        }
-    }
+    size_t m = msh_clip_side(in, n, (double *)(void *)out->data, axis, lim, lo != 0);
     out->len = m * 2 * sizeof(double);
     return MSH_OK;
 }
@@ -296,27 +277,12 @@ static msh_rc build_points(msh_tg_ctx *c, const msh_geom *g, const msh_tile_xf *
     return MSH_OK;
 }
 
-/* Liang-Barsky: clip segment p->q to [lo,hi]^2; returns 0 if outside. */
+/* Liang-Barsky (core/msh_clip.h): clip segment p->q to [lo,hi]^2 in place; returns 0 if outside. */
 static int clip_seg(double *p, double *q, double lo, double hi)
 {
-    double t0 = 0, t1 = 1, dx = q[0] - p[0], dy = q[1] - p[1];
-    double pp[4] = {-dx, dx, -dy, dy};
-    double qq[4] = {p[0] - lo, hi - p[0], p[1] - lo, hi - p[1]};
-    for (int i = 0; i < 4; i++) {
-        if (pp[i] == 0) {
-            if (qq[i] < 0)
-                return 0;
-        } else {
-            double t = qq[i] / pp[i];
-            if (pp[i] < 0) {
-                if (t > t1) return 0;
-                if (t > t0) t0 = t;
-            } else {
-                if (t < t0) return 0;
-                if (t < t1) t1 = t;
-            }
-        }
-    }
+    double t0, t1, dx = q[0] - p[0], dy = q[1] - p[1];
+    if (!msh_clip_seg(p, q, lo, hi, &t0, &t1))
+        return 0;
     double ox = p[0], oy = p[1];
     p[0] = ox + t0 * dx;
     p[1] = oy + t0 * dy;

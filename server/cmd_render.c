@@ -13,6 +13,7 @@
 #include "catalog.h"
 #include "commands.h"
 #include "core/msh_tilemath.h"
+#include "query/qs.h"
 #include "raster.h"
 #include "rstyle.h"
 #include "store.h"
@@ -124,16 +125,20 @@ int msh_cmd_render(int argc, char **argv)
         case 'd': db = optarg; break;
         case 's': style = optarg; break;
         case 'o': out = optarg; break;
-        case 'b':
-            if (sscanf(optarg, "%lf,%lf,%lf,%lf%c", &bbox[0], &bbox[1], &bbox[2], &bbox[3], &tail) != 4 ||
-                !(bbox[0] >= -180 && bbox[0] <= bbox[2] && bbox[2] <= 180 && bbox[1] >= -90 && bbox[1] <= bbox[3] &&
-                  bbox[3] <= 90)) {
-                fprintf(stderr, "mashaer render: --bbox wants W,S,E,N in degrees with W <= E and S <= N, got '%s'\n",
-                        optarg);
+        case 'b': { /* the OGC bbox reader (layers/query/qs.h), without the antimeridian crossing */
+            msh_err berr = {0};
+            msh_rc brc = msh_qs_bbox(optarg, bbox, &berr);
+            if (!brc && bbox[0] > bbox[2])
+                snprintf(berr.msg, sizeof berr.msg, "west (%g) is east of east (%g): boxes across the antimeridian are not drawn",
+                         bbox[0], bbox[2]);
+            if (brc || bbox[0] > bbox[2]) {
+                fprintf(stderr, "mashaer render: --bbox wants W,S,E,N in degrees with W <= E and S <= N, got '%s': %s\n",
+                        optarg, berr.msg);
                 return 2;
             }
             have_bbox = true;
             break;
+        }
         case 'z': {
             int n = sscanf(optarg, "%d-%d%c", &z0, &z1, &tail);
             if (n == 1) z1 = z0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_clip.h"
 #include "sprites.h"
 
 #define MAX_CANDS 4096
@@ -53,6 +54,8 @@ struct msh_labeler {
     size_t nboxes, boxcap;
     double *path; /* line labels' pieces of line (see cand) */
     size_t npath, pathcap;
+    double *cum;  /* scratch: cumulative lengths of the line being labelled */
+    size_t cumcap;
     double ox, oy; /* tile origin, global px */
     int ratio;
     measure *cache;
@@ -101,6 +104,7 @@ void msh_labeler_free(msh_labeler *lb)
     free(lb->order);
     free(lb->boxes);
     free(lb->path);
+    free(lb->cum);
     free(lb);
 }
 
@@ -325,24 +329,6 @@ static void measure_text(msh_labeler *lb, cand *k)
 /* ---------------------------------------------------------------------------------------------
  * text along lines */
 
-/* The point at distance s along the polyline p (n points, pairs) and its direction (radians). */
-static void along(const double *p, size_t n, double s, double *x, double *y, double *ang)
-{
-    double acc = 0;
-    for (size_t i = 0; i + 1 < n; i++) {
-        double dx = p[2 * i + 2] - p[2 * i], dy = p[2 * i + 3] - p[2 * i + 1], len = hypot(dx, dy);
-        if (acc + len >= s || i + 2 == n) {
-            double t = len > 0 ? (s - acc) / len : 0;
-            t = t < 0 ? 0 : t > 1 ? 1 : t;
-            *x = p[2 * i] + dx * t, *y = p[2 * i + 1] + dy * t;
-            *ang = atan2(dy, dx);
-            return;
-        }
-        acc += len;
-    }
-    *x = p[0], *y = p[1], *ang = 0;
-}
-
 /* The segment lo..lo+1 of a line with cumulative lengths cum[] (n points) where distance s falls:
  * cum[lo] <= s < cum[lo + 1], by bisection (the first or last segment beyond the ends). */
 static size_t seg_at(const double *cum, size_t n, double s)
@@ -355,11 +341,11 @@ static size_t seg_at(const double *cum, size_t n, double s)
     return lo;
 }
 
-/* along() on a long line with its cumulative lengths. */
+/* msh_polyline_at() on a long line with its cumulative lengths. */
 static void along_cum(const double *p, const double *cum, size_t n, double s, double *x, double *y, double *ang)
 {
     size_t lo = seg_at(cum, n, s);
-    along(p + 2 * lo, 2, s - cum[lo], x, y, ang);
+    msh_polyline_at(p + 2 * lo, 2, s - cum[lo], x, y, ang);
 }
 
 static bool path_push(msh_labeler *lb, double x, double y)
@@ -414,9 +400,15 @@ msh_rc msh_labeler_add_line(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, c
     tmpl.maxw = 0;              /* one line of text */
     tmpl.offx = tmpl.offy = 0;  /* text-offset is not applied along lines */
     measure_text(lb, &tmpl);
-    double *cum = malloc(n * sizeof *cum);
-    if (!cum)
-        return MSH_ENOMEM;
+    if (n > lb->cumcap) { /* kept from line to line: no allocation per feature */
+        double *q = realloc(lb->cum, n * sizeof *q);
+        if (!q) {
+            lb->arena.len = mark;
+            return MSH_ENOMEM;
+        }
+        lb->cum = q, lb->cumcap = n;
+    }
+    double *cum = lb->cum;
     cum[0] = 0;
     for (size_t i = 1; i < n; i++)
         cum[i] = cum[i - 1] + hypot(pts[2 * i] - pts[2 * i - 2], pts[2 * i + 1] - pts[2 * i - 1]);
@@ -457,7 +449,6 @@ msh_rc msh_labeler_add_line(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, c
         k->ax = ax, k->ay = ay;
         k->path = at, k->npath = (uint32_t)np, k->plen = tw;
     }
-    free(cum);
     if (lb->n == added)
         lb->arena.len = mark;
     return MSH_OK;
@@ -471,7 +462,7 @@ static size_t line_boxes(const msh_labeler *lb, const cand *k, double (*out)[4],
     size_t nb = 0;
     for (double s = step / 2; nb < max; s += step) {
         double x, y, a;
-        along(q, k->npath, s > k->plen ? k->plen : s, &x, &y, &a);
+        msh_polyline_at(q, k->npath, s > k->plen ? k->plen : s, &x, &y, &a);
         out[nb][0] = x - half, out[nb][1] = y - half, out[nb][2] = x + half, out[nb][3] = y + half;
         nb++;
         if (s >= k->plen) break;
@@ -601,7 +592,7 @@ static void draw_on_line(msh_labeler *lb, cairo_t *cr, const cand *k)
                 if (gs->glyphs[i].glyph == PANGO_GLYPH_EMPTY)
                     continue;
                 double px, py, ang;
-                along(q, k->npath, s, &px, &py, &ang);
+                msh_polyline_at(q, k->npath, s, &px, &py, &ang);
                 cairo_save(cr);
                 cairo_translate(cr, (px - lb->ox) * r, (py - lb->oy) * r);
                 cairo_rotate(cr, ang);

@@ -1,6 +1,8 @@
 /* lines.c: thin solid lines by distance coverage (see lines.h). */
 #include "lines.h"
 
+#include "blend.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,10 +125,8 @@ void msh_lines_draw(msh_lines *l, uint8_t *data, int stride, const double rgba[4
 {
     if (l->x1 < l->x0) return;
     double a = rgba[3] < 0 ? 0 : rgba[3] > 1 ? 1 : rgba[3];
-    /* the colour premultiplied, in 8.8 fixed point per channel */
-    uint32_t ca = (uint32_t)(a * 255 + 0.5);
-    uint32_t cr = (uint32_t)(rgba[0] * a * 255 + 0.5), cg = (uint32_t)(rgba[1] * a * 255 + 0.5),
-             cb = (uint32_t)(rgba[2] * a * 255 + 0.5);
+    uint32_t col = (uint32_t)(a * 255 + 0.5) << 24 | (uint32_t)(rgba[0] * a * 255 + 0.5) << 16 |
+                   (uint32_t)(rgba[1] * a * 255 + 0.5) << 8 | (uint32_t)(rgba[2] * a * 255 + 0.5); /* premultiplied */
     for (int y = l->y0; y <= l->y1; y++) {
         uint8_t *row = l->cov + (size_t)y * (size_t)l->w;
         uint32_t *d = (uint32_t *)(data + (size_t)y * (size_t)stride);
@@ -134,15 +134,7 @@ void msh_lines_draw(msh_lines *l, uint8_t *data, int stride, const double rgba[4
             uint32_t c = row[x];
             if (!c) continue;
             row[x] = 0;
-            uint32_t sa = (ca * c + 127) / 255, sr = (cr * c + 127) / 255, sg = (cg * c + 127) / 255,
-                     sb = (cb * c + 127) / 255;
-            uint32_t v = d[x], ia = 255 - sa;
-            uint32_t da = v >> 24, dr = (v >> 16) & 255, dg = (v >> 8) & 255, db = v & 255;
-            da = sa + (da * ia + 127) / 255;
-            dr = sr + (dr * ia + 127) / 255;
-            dg = sg + (dg * ia + 127) / 255;
-            db = sb + (db * ia + 127) / 255;
-            d[x] = da << 24 | dr << 16 | dg << 8 | db;
+            d[x] = msh_px_over(c == 255 ? col : msh_px_scale(col, c), d[x]);
         }
     }
     l->x0 = l->y0 = 1 << 30;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/msh_clip.h"
 #include "core/msh_tilemath.h"
 #include "labels.h"
 #include "png.h"
@@ -185,23 +186,6 @@ static size_t to_px(job *j, const double *xy, size_t n, double bb[4])
     return k;
 }
 
-/* Sutherland-Hodgman against one side of the box: axis 0/1, keep >= v (dir 1) or <= v (dir -1). */
-static size_t clip_side(const double *in, size_t n, double *out, int axis, double v, int dir)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const double *a = in + 2 * i, *b = in + 2 * ((i + 1) % n);
-        bool ina = (a[axis] - v) * dir >= 0, inb = (b[axis] - v) * dir >= 0;
-        if (ina) out[2 * k] = a[0], out[2 * k + 1] = a[1], k++;
-        if (ina != inb) {
-            double t = (v - a[axis]) / (b[axis] - a[axis]);
-            out[2 * k] = a[0] + (b[0] - a[0]) * t, out[2 * k + 1] = a[1] + (b[1] - a[1]) * t;
-            k++;
-        }
-    }
-    return k;
-}
-
 static size_t clip_ring(job *j, size_t n)
 {
     double lo = -j->margin - 64, hi = j->size + j->margin + 64;
@@ -210,10 +194,10 @@ static size_t clip_ring(job *j, size_t n)
         return 0;
     }
     double *a = j->r->pts, *b = j->r->tmp;
-    n = clip_side(a, n, b, 0, lo, 1);
-    n = clip_side(b, n, a, 0, hi, -1);
-    n = clip_side(a, n, b, 1, lo, 1);
-    n = clip_side(b, n, a, 1, hi, -1);
+    n = msh_clip_side(a, n, b, 0, lo, true);
+    n = msh_clip_side(b, n, a, 0, hi, false);
+    n = msh_clip_side(a, n, b, 1, lo, true);
+    n = msh_clip_side(b, n, a, 1, hi, false);
     return n;
 }
 
@@ -227,24 +211,6 @@ static void ring_path(cairo_t *cr, const double *p, size_t n, bool reverse)
             cairo_line_to(cr, p[2 * k], p[2 * k + 1]);
     }
     cairo_close_path(cr);
-}
-
-/* Liang-Barsky: the part of segment a-b inside the box, as t0..t1; false when none. */
-static bool clip_seg(const double *a, const double *b, double lo, double hi, double *t0, double *t1)
-{
-    double dx = b[0] - a[0], dy = b[1] - a[1];
-    double p[4] = {-dx, dx, -dy, dy}, q[4] = {a[0] - lo, hi - a[0], a[1] - lo, hi - a[1]};
-    *t0 = 0, *t1 = 1;
-    for (int i = 0; i < 4; i++) {
-        if (p[i] == 0) {
-            if (q[i] < 0) return false;
-            continue;
-        }
-        double t = q[i] / p[i];
-        if (p[i] < 0) { if (t > *t1) return false; if (t > *t0) *t0 = t; }
-        else { if (t < *t0) return false; if (t < *t1) *t1 = t; }
-    }
-    return true;
 }
 
 static void line_path(job *j, const double *p, size_t n, const double bb[4])
@@ -262,7 +228,7 @@ static void line_path(job *j, const double *p, size_t n, const double bb[4])
     for (size_t i = 0; i + 1 < n; i++) {
         double t0, t1;
         const double *a = p + 2 * i, *b = p + 2 * i + 2;
-        if (!clip_seg(a, b, lo, hi, &t0, &t1)) {
+        if (!msh_clip_seg(a, b, lo, hi, &t0, &t1)) {
             pen = false;
             continue;
         }
@@ -271,44 +237,6 @@ static void line_path(job *j, const double *p, size_t n, const double bb[4])
         cairo_line_to(cr, a[0] + (b[0] - a[0]) * t1, a[1] + (b[1] - a[1]) * t1);
         pen = t1 >= 1;
     }
-}
-
-/* The polyline p (n points; a ring when closed) moved `off` px to the right of its direction (y
- * down), as MapLibre's line-offset: each vertex along the bisector of its segments' normals by
- * off / cos(half the turn), at most 2 |off| (sharper corners are cut short). */
-static void offset_line(const double *p, size_t n, double off, bool closed, double *out)
-{
-    size_t m = n;
-    if (closed && n > 1 && p[0] == p[2 * n - 2] && p[1] == p[2 * n - 1])
-        m = n - 1; /* the ring repeats its first point: corners wrap over the distinct ones */
-    for (size_t i = 0; i < m; i++) {
-        double n0[2] = {0, 0}, n1[2] = {0, 0};
-        bool h0 = false, h1 = false;
-        if (i > 0 || closed) {
-            size_t a = i > 0 ? i - 1 : m - 1;
-            double dx = p[2 * i] - p[2 * a], dy = p[2 * i + 1] - p[2 * a + 1], len = hypot(dx, dy);
-            if (len > 0) n0[0] = -dy / len, n0[1] = dx / len, h0 = true;
-        }
-        if (i + 1 < m || closed) {
-            size_t b = i + 1 < m ? i + 1 : 0;
-            double dx = p[2 * b] - p[2 * i], dy = p[2 * b + 1] - p[2 * i + 1], len = hypot(dx, dy);
-            if (len > 0) n1[0] = -dy / len, n1[1] = dx / len, h1 = true;
-        }
-        if (!h0) n0[0] = n1[0], n0[1] = n1[1];
-        if (!h1) n1[0] = n0[0], n1[1] = n0[1];
-        double mx = n0[0] + n1[0], my = n0[1] + n1[1], ml = hypot(mx, my), scale = 1;
-        if (ml > 1e-9) {
-            mx /= ml, my /= ml;
-            double c = mx * n0[0] + my * n0[1];
-            scale = c > 0.5 ? 1 / c : 2;
-        } else {
-            mx = n0[0], my = n0[1];
-        }
-        out[2 * i] = p[2 * i] + mx * off * scale;
-        out[2 * i + 1] = p[2 * i + 1] + my * off * scale;
-    }
-    if (m < n)
-        out[2 * m] = out[0], out[2 * m + 1] = out[1];
 }
 
 /* One part of a line layer's geometry (q: n px points, in j->r->pts; ring: a polygon ring):
@@ -333,7 +261,7 @@ static void stroke_part(job *j, size_t n, const double bb[4], bool ring)
                 j->rc = MSH_ENOMEM;
                 return;
             }
-            offset_line(j->r->pts, n, o, ring, j->r->tmp);
+            msh_polyline_offset(j->r->pts, n, o, ring, j->r->tmp);
             p = j->r->tmp;
             /* the box of the moved points: line_path clips by it before Cairo's fixed point overflows */
             obb[0] = obb[1] = INFINITY, obb[2] = obb[3] = -INFINITY;
@@ -785,18 +713,8 @@ static int on_symbol(void *ud, const msh_feature *f)
             xy += 2 * n;
         }
         if (best && bestn) {
-            double half = bestlen / 2, acc = 0;
-            anchors[0] = best[0], anchors[1] = best[1];
-            for (size_t i = 1; i < bestn; i++) {
-                double s = hypot(best[2 * i] - best[2 * i - 2], best[2 * i + 1] - best[2 * i - 1]);
-                if (acc + s >= half && s > 0) {
-                    double t = (half - acc) / s;
-                    anchors[0] = best[2 * i - 2] + (best[2 * i] - best[2 * i - 2]) * t;
-                    anchors[1] = best[2 * i - 1] + (best[2 * i + 1] - best[2 * i - 1]) * t;
-                    break;
-                }
-                acc += s;
-            }
+            double ang;
+            msh_polyline_at(best, bestn, bestlen / 2, &anchors[0], &anchors[1], &ang);
             na = 1;
         }
     } else if (g->type == MSH_GT_POLYGON) {
@@ -1005,9 +923,10 @@ msh_rc msh_raster_render(msh_raster *r, const msh_rstyle *st, const msh_catalog 
     tile.z = z;
     msh_rc rc = MSH_OK;
     msh_raster_stats dummy;
+    bool timed = stats != NULL; /* the CPU clock is a system call: read it only when asked */
     if (!stats) stats = &dummy;
     memset(stats, 0, sizeof *stats);
-    uint64_t t0 = cpu_ns();
+    uint64_t t0 = timed ? cpu_ns() : 0;
     /* pass 1: symbol candidates, placed before anything is drawn */
     for (size_t i = 0; i < st->nlayers && !rc; i++) {
         const msh_rlayer *l = &st->layers[i];
@@ -1076,7 +995,7 @@ msh_rc msh_raster_render(msh_raster *r, const msh_rstyle *st, const msh_catalog 
         return msh_err_set(err, MSH_EINTERNAL, "tile %d/%u/%u: cairo: %s", z, x, y,
                            cairo_status_to_string(cairo_status(cr)));
     cairo_surface_flush(surf);
-    uint64_t t1 = cpu_ns();
+    uint64_t t1 = timed ? cpu_ns() : 0;
     stats->draw_ns = t1 - t0;
     msh_png_opts o;
     msh_png_opts_init(&o);
@@ -1086,7 +1005,7 @@ msh_rc msh_raster_render(msh_raster *r, const msh_rstyle *st, const msh_catalog 
     msh_buf_reset(&r->out);
     rc = msh_png_encode(r->png, cairo_image_surface_get_data(surf), (uint32_t)size, (uint32_t)size,
                         (size_t)cairo_image_surface_get_stride(surf), &o, &r->out, err);
-    stats->png_ns = cpu_ns() - t1;
+    stats->png_ns = timed ? cpu_ns() - t1 : 0;
     if (rc)
         return rc;
     *png = r->out.data;

@@ -1,6 +1,8 @@
 /* stamp.c: dot pictures made once per paint and blended per dot (see stamp.h). */
 #include "stamp.h"
 
+#include "blend.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,17 +141,6 @@ msh_stamp *msh_stamps_get(msh_stamps *s, const msh_dot_paint *p)
     return st;
 }
 
-/* Premultiplied source-over: src + dst * (255 - src alpha) / 255, two channels at a time in 16-bit lanes. */
-static inline uint32_t over(uint32_t src, uint32_t dst)
-{
-    uint32_t a = 255 - (src >> 24);
-    uint32_t rb = (dst & 0x00ff00ffu) * a + 0x00800080u;
-    uint32_t ag = ((dst >> 8) & 0x00ff00ffu) * a + 0x00800080u;
-    rb = ((rb + ((rb >> 8) & 0x00ff00ffu)) >> 8) & 0x00ff00ffu;
-    ag = (ag + ((ag >> 8) & 0x00ff00ffu)) & 0xff00ff00u;
-    return src + (rb | ag);
-}
-
 void msh_stamp_blit(msh_stamp *st, uint8_t *data, int w, int h, int stride, double cx, double cy)
 {
     if (st->empty || !(fabs(cx) < 1e6 && fabs(cy) < 1e6)) return;
@@ -174,7 +165,7 @@ void msh_stamp_blit(msh_stamp *st, uint8_t *data, int w, int h, int stride, doub
         for (long x = xa; x <= xb; x++) {
             uint32_t v = s[x - ox];
             if (!v) continue;
-            d[x] = (v >> 24) == 255 ? v : over(v, d[x]);
+            d[x] = (v >> 24) == 255 ? v : msh_px_over(v, d[x]);
         }
     }
 }
