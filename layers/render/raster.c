@@ -9,11 +9,11 @@
  * reaching far outside the tile (a site polygon at z20) is clipped first, so Cairo's 24.8
  * fixed-point coordinates never overflow. Polygon rings are given one orientation (outer
  * clockwise on screen, holes the other way) and filled with the nonzero rule, so the features of a
- * batch never cancel each other as even-odd would.
+ * batch never cancel each other as even-odd would. Thin solid lines and dots skip Cairo
+ * (lines.c, stamp.c); symbol anchors are in raster_symbols.c, heatmap layers in raster_heat.c.
  */
-#include "raster.h"
+#include "raster_int.h"
 
-#include <cairo.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,44 +21,6 @@
 
 #include "core/msh_clip.h"
 #include "core/msh_tilemath.h"
-#include "labels.h"
-#include "png.h"
-#include "rstyle_int.h"
-#include "lines.h"
-#include "stamp.h"
-
-#define TILE 256.0
-#define LABEL_MARGIN 256.0 /* px at ratio 1: symbols anchored this far outside are candidates */
-#define HUGE_PX 1048576.0  /* past this a geometry is clipped before Cairo sees it */
-#define MAX_MARGIN 1024.0  /* px at ratio 1: the farthest outside the tile a feature is read from */
-#define KEYN 24
-#define K_GAP 20    /* line-gap-width in the line paint key (k[9..18] hold the dashes) */
-#define K_OFFSET 21 /* line-offset */
-#define CBUCKETS 32 /* circle paints kept apart in one layer before they are drawn */
-
-/* The circles of one paint, waiting to be drawn. */
-typedef struct cbucket {
-    double key[KEYN];
-    double *pts; /* x, y pairs, px */
-    size_t n, cap;
-} cbucket;
-
-struct msh_raster {
-    cairo_surface_t *surf[2];
-    cairo_t *cr[2];
-    msh_labeler *lab;
-    msh_png_enc *png;
-    msh_buf out;
-    double *pts, *tmp; /* transformed vertices, clipping scratch (pairs) */
-    size_t cap, tmpcap;
-    cbucket cb[CBUCKETS]; /* circles by paint (see flush_circles) */
-    int ncb;
-    float *heat;
-    size_t heatcap;
-    msh_stamps *stamps; /* dot pictures by paint (stamp.h) */
-    msh_lines *lines;   /* thin-line coverage (lines.h) */
-    bool lines_ok;      /* lines is sized for this tile */
-};
 
 msh_raster *msh_raster_new(void)
 {
@@ -123,7 +85,7 @@ static uint64_t cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static bool grow(double **p, size_t *cap, size_t need)
+bool msh_raster_grow(double **p, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return true;
@@ -139,33 +101,11 @@ static bool grow(double **p, size_t *cap, size_t need)
 /* ---------------------------------------------------------------------------------------------
  * geometry to Cairo paths */
 
-typedef struct job {
-    msh_raster *r;
-    const msh_rlayer *l;
-    const msh_layer_info *info;
-    cairo_t *cr;
-    cairo_surface_t *surf;
-    bool blitted;        /* pixels were written around Cairo (stamps, lines) since Cairo last drew */
-    bool fastline;       /* the open line batch goes to lines.h, not to Cairo */
-    msh_ectx ec;
-    double ox, oy, sc;   /* world origin of the tile, px per world unit */
-    double size;         /* tile side, px */
-    int ratio;
-    double key[KEYN];    /* paint of the open batch */
-    bool open;           /* a batch has path in it */
-    bool dyn;            /* paint reads the feature */
-    double fixed[KEYN];  /* the per-tile paint when !dyn */
-    double margin;       /* px */
-    int z;
-    msh_rc rc;
-    uint64_t drawn;
-} job;
-
 /* Transform part `n` points from xy into r->pts (pixels), dropping points closer than a quarter
  * pixel to the last kept one; returns the count kept and the part's pixel bbox. */
 static size_t to_px(job *j, const double *xy, size_t n, double bb[4])
 {
-    if (!grow(&j->r->pts, &j->r->cap, 2 * n + 2)) {
+    if (!msh_raster_grow(&j->r->pts, &j->r->cap, 2 * n + 2)) {
         j->rc = MSH_ENOMEM;
         return 0;
     }
@@ -189,7 +129,7 @@ static size_t to_px(job *j, const double *xy, size_t n, double bb[4])
 static size_t clip_ring(job *j, size_t n)
 {
     double lo = -j->margin - 64, hi = j->size + j->margin + 64;
-    if (!grow(&j->r->tmp, &j->r->tmpcap, 4 * n + 16) || !grow(&j->r->pts, &j->r->cap, 4 * n + 16)) {
+    if (!msh_raster_grow(&j->r->tmp, &j->r->tmpcap, 4 * n + 16) || !msh_raster_grow(&j->r->pts, &j->r->cap, 4 * n + 16)) {
         j->rc = MSH_ENOMEM;
         return 0;
     }
@@ -257,7 +197,7 @@ static void stroke_part(job *j, size_t n, const double bb[4], bool ring)
         const double *p = j->r->pts, *box = bb;
         double obb[4];
         if (o != 0) {
-            if (!grow(&j->r->tmp, &j->r->tmpcap, 2 * n + 2)) {
+            if (!msh_raster_grow(&j->r->tmp, &j->r->tmpcap, 2 * n + 2)) {
                 j->rc = MSH_ENOMEM;
                 return;
             }
@@ -596,7 +536,7 @@ static int on_feature(void *ud, const msh_feature *f)
             double px = (f->geom.xy[2 * i] - j->ox) * j->sc, py = (f->geom.xy[2 * i + 1] - j->oy) * j->sc;
             if (px < -j->margin || py < -j->margin || px > j->size + j->margin || py > j->size + j->margin)
                 continue;
-            if (!grow(&cb->pts, &cb->cap, 2 * cb->n + 2)) {
+            if (!msh_raster_grow(&cb->pts, &cb->cap, 2 * cb->n + 2)) {
                 j->rc = MSH_ENOMEM;
                 return 1;
             }
@@ -616,239 +556,6 @@ static int on_feature(void *ud, const msh_feature *f)
         j->drawn++;
     }
     return j->rc != MSH_OK;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * symbols: anchors from the whole feature (tile-independent) */
-
-/* A point inside a ring: the middle of the widest span of the horizontal line through its
- * centroid (world units). */
-static void ring_anchor(const double *p, size_t n, double *ax, double *ay)
-{
-    double a = 0, cx = 0, cy = 0;
-    for (size_t i = 0, k = n - 1; i < n; k = i++) {
-        double cr = p[2 * k] * p[2 * i + 1] - p[2 * i] * p[2 * k + 1];
-        a += cr;
-        cx += (p[2 * k] + p[2 * i]) * cr;
-        cy += (p[2 * k + 1] + p[2 * i + 1]) * cr;
-    }
-    if (a == 0) {
-        *ax = p[0], *ay = p[1];
-        return;
-    }
-    cx /= 3 * a, cy /= 3 * a;
-    double xs[64];
-    int nx = 0;
-    for (size_t i = 0, k = n - 1; i < n && nx < 64; k = i++) {
-        double y0 = p[2 * k + 1], y1 = p[2 * i + 1];
-        if ((y0 <= cy) != (y1 <= cy))
-            xs[nx++] = p[2 * k] + (cy - y0) / (y1 - y0) * (p[2 * i] - p[2 * k]);
-    }
-    for (int i = 1; i < nx; i++) /* insertion sort: a handful of crossings */
-        for (int k = i; k > 0 && xs[k] < xs[k - 1]; k--) {
-            double t = xs[k]; xs[k] = xs[k - 1]; xs[k - 1] = t;
-        }
-    double best = -1;
-    *ax = cx, *ay = cy;
-    for (int i = 0; i + 1 < nx; i += 2)
-        if (xs[i + 1] - xs[i] > best) {
-            best = xs[i + 1] - xs[i];
-            *ax = (xs[i] + xs[i + 1]) / 2;
-        }
-}
-
-static int on_symbol(void *ud, const msh_feature *f)
-{
-    job *j = ud;
-    j->ec.f = f;
-    if (!msh_rl_filter(j->l, &j->ec))
-        return 0;
-    const msh_geom *g = &f->geom;
-    double gsc = j->sc / j->ratio; /* global px per world unit at 256 px tiles */
-    msh_val pl = msh_rl_eval(j->l, P_SYMBOL_PLACEMENT, &j->ec);
-    if (pl.t == MV_STR && pl.len >= 4 && !memcmp(pl.s, "line", 4) && g->type != MSH_GT_POINT) {
-        /* text along every line part (polygon rings too, as MapLibre): the whole part in global
-         * pixels, so anchors and the pieces of line under them are the same in every tile */
-        const double *xy = g->xy;
-        for (uint32_t p = 0; p < g->nparts; p++) {
-            size_t n = MSH_PART_LEN(g->parts[p]);
-            if (!grow(&j->r->pts, &j->r->cap, 2 * n + 2)) {
-                j->rc = MSH_ENOMEM;
-                return 1;
-            }
-            /* in global px, repeated points dropped (a zero-length segment has no direction) */
-            double *q = j->r->pts;
-            size_t m = 0;
-            for (size_t i = 0; i < n; i++) {
-                double x = xy[2 * i] * gsc, y = xy[2 * i + 1] * gsc;
-                if (m && q[2 * m - 2] == x && q[2 * m - 1] == y)
-                    continue;
-                q[2 * m] = x, q[2 * m + 1] = y, m++;
-            }
-            xy += 2 * n;
-            n = m;
-            msh_rc rc = msh_labeler_add_line(j->r->lab, j->l, &j->ec, j->r->pts, n, LABEL_MARGIN);
-            if (rc) {
-                j->rc = rc;
-                return 1;
-            }
-        }
-        return 0;
-    }
-    double anchors[2 * 16];
-    int na = 0;
-    if (g->type == MSH_GT_POINT) {
-        for (uint32_t i = 0; i < g->npts && na < 16; i++, na++)
-            anchors[2 * na] = g->xy[2 * i], anchors[2 * na + 1] = g->xy[2 * i + 1];
-    } else if (g->type == MSH_GT_LINE) {
-        /* the middle (by length) of the longest part */
-        const double *xy = g->xy, *best = NULL;
-        size_t bestn = 0;
-        double bestlen = -1;
-        for (uint32_t p = 0; p < g->nparts; p++) {
-            size_t n = MSH_PART_LEN(g->parts[p]);
-            double len = 0;
-            for (size_t i = 1; i < n; i++) len += hypot(xy[2 * i] - xy[2 * i - 2], xy[2 * i + 1] - xy[2 * i - 1]);
-            if (len > bestlen) bestlen = len, best = xy, bestn = n;
-            xy += 2 * n;
-        }
-        if (best && bestn) {
-            double ang;
-            msh_polyline_at(best, bestn, bestlen / 2, &anchors[0], &anchors[1], &ang);
-            na = 1;
-        }
-    } else if (g->type == MSH_GT_POLYGON) {
-        /* the largest outer ring */
-        const double *xy = g->xy, *best = NULL;
-        size_t bestn = 0;
-        double besta = -1;
-        for (uint32_t p = 0; p < g->nparts; p++) {
-            size_t n = MSH_PART_LEN(g->parts[p]);
-            if ((g->parts[p] & MSH_RING_OUTER) && n >= 3) {
-                double a = 0;
-                for (size_t i = 0, k = n - 1; i < n; k = i++) a += xy[2 * k] * xy[2 * i + 1] - xy[2 * i] * xy[2 * k + 1];
-                if (fabs(a) > besta) besta = fabs(a), best = xy, bestn = n;
-            }
-            xy += 2 * n;
-        }
-        if (best) {
-            ring_anchor(best, bestn, &anchors[0], &anchors[1]);
-            na = 1;
-        }
-    }
-    double gx0 = j->ox * gsc, gy0 = j->oy * gsc;
-    for (int i = 0; i < na; i++) {
-        double ax = anchors[2 * i] * gsc, ay = anchors[2 * i + 1] * gsc;
-        if (ax < gx0 - LABEL_MARGIN || ay < gy0 - LABEL_MARGIN || ax > gx0 + TILE + LABEL_MARGIN ||
-            ay > gy0 + TILE + LABEL_MARGIN)
-            continue;
-        msh_rc rc = msh_labeler_add(j->r->lab, j->l, &j->ec, ax, ay);
-        if (rc) {
-            j->rc = rc;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * heatmap: Gaussian kernels summed per pixel, coloured through heatmap-color */
-
-static int on_heat(void *ud, const msh_feature *f)
-{
-    job *j = ud;
-    j->ec.f = f;
-    if (f->geom.type != MSH_GT_POINT || !msh_rl_filter(j->l, &j->ec))
-        return 0;
-    double w = msh_rl_num(j->l, P_HEATMAP_WEIGHT, &j->ec);
-    double rad = (j->dyn ? msh_rl_num(j->l, P_HEATMAP_RADIUS, &j->ec) : j->fixed[0]) * j->ratio;
-    double inten = j->fixed[1];
-    if (w <= 0 || rad <= 0)
-        return 0;
-    /* MapLibre's kernel: w * intensity * N(0,1)(3 d / radius), cut where it falls under 1/4080 */
-    const double gauss = 0.3989422804014327, zero = 1.0 / 255 / 16;
-    double s = w * inten * gauss;
-    if (s <= zero)
-        return 0;
-    double ext = fmin(rad * sqrt(-2 * log(zero / s)) / 3, rad * 3);
-    int size = (int)j->size;
-    float *h = j->r->heat;
-    for (uint32_t i = 0; i < f->geom.npts; i++) {
-        double px = (f->geom.xy[2 * i] - j->ox) * j->sc, py = (f->geom.xy[2 * i + 1] - j->oy) * j->sc;
-        int x0 = (int)floor(px - ext), x1 = (int)ceil(px + ext), y0 = (int)floor(py - ext), y1 = (int)ceil(py + ext);
-        if (x1 < 0 || y1 < 0 || x0 >= size || y0 >= size)
-            continue;
-        if (x0 < 0) x0 = 0;
-        if (y0 < 0) y0 = 0;
-        if (x1 > size - 1) x1 = size - 1;
-        if (y1 > size - 1) y1 = size - 1;
-        double k = -4.5 / (rad * rad);
-        for (int y = y0; y <= y1; y++) {
-            double dy = y + 0.5 - py;
-            for (int x = x0; x <= x1; x++) {
-                double dx = x + 0.5 - px;
-                h[(size_t)y * (size_t)size + (size_t)x] += (float)(s * exp(k * (dx * dx + dy * dy)));
-            }
-        }
-    }
-    j->drawn++;
-    return 0;
-}
-
-static msh_rc draw_heatmap(job *j, msh_layer *src, const double box[4], int z)
-{
-    const msh_rlayer *l = j->l;
-    size_t px = (size_t)j->size;
-    if (px * px > j->r->heatcap) {
-        float *h = realloc(j->r->heat, px * px * sizeof *h);
-        if (!h) return MSH_ENOMEM;
-        j->r->heat = h, j->r->heatcap = px * px;
-    }
-    memset(j->r->heat, 0, px * px * sizeof *j->r->heat);
-    j->ec.f = NULL;
-    j->dyn = msh_rl_per_feature(l, P_HEATMAP_RADIUS);
-    j->fixed[0] = msh_rl_num(l, P_HEATMAP_RADIUS, &j->ec);
-    j->fixed[1] = msh_rl_num(l, P_HEATMAP_INTENSITY, &j->ec);
-    double opacity = msh_rl_num(l, P_HEATMAP_OPACITY, &j->ec);
-    double rad = fmax(j->fixed[0], 1) * 3;
-    double m = rad / j->sc * j->ratio;
-    double qbox[4] = {box[0] - m, box[1] - m, box[2] + m, box[3] + m};
-    msh_rc rc = src->vt->query(src, qbox, z, on_heat, j);
-    if (rc || j->rc)
-        return rc ? rc : j->rc;
-    /* the colour ramp at 256 densities, premultiplied ARGB32 */
-    uint32_t lut[256];
-    for (int i = 0; i < 256; i++) {
-        double c[4];
-        j->ec.f = NULL;
-        j->ec.heatmap_density = i / 255.0;
-        msh_rl_color(l, P_HEATMAP_COLOR, &j->ec, c);
-        double a = fmin(fmax(c[3] * opacity, 0), 1);
-        uint32_t A = (uint32_t)lround(a * 255);
-        lut[i] = A << 24 | (uint32_t)lround(c[0] * a * 255) << 16 | (uint32_t)lround(c[1] * a * 255) << 8 |
-                 (uint32_t)lround(c[2] * a * 255);
-    }
-    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)px, (int)px);
-    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(img);
-        return MSH_ENOMEM;
-    }
-    cairo_surface_flush(img);
-    uint8_t *data = cairo_image_surface_get_data(img);
-    int stride = cairo_image_surface_get_stride(img);
-    for (size_t y = 0; y < px; y++) {
-        uint32_t *row = (uint32_t *)(data + y * (size_t)stride);
-        for (size_t x = 0; x < px; x++) {
-            float d = j->r->heat[y * px + x];
-            int k = d >= 1 ? 255 : d <= 0 ? 0 : (int)(d * 255 + 0.5f);
-            row[x] = lut[k];
-        }
-    }
-    cairo_surface_mark_dirty(img);
-    cairo_set_source_surface(j->cr, img, 0, 0);
-    cairo_paint(j->cr);
-    cairo_surface_destroy(img);
-    return MSH_OK;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -938,7 +645,7 @@ msh_rc msh_raster_render(msh_raster *r, const msh_rstyle *st, const msh_catalog 
             continue;
         double box[4];
         msh_raster_read_box(z, x, y, box);
-        rc = src->vt->query(src, box, z, on_symbol, &j);
+        rc = src->vt->query(src, box, z, msh_raster_on_symbol, &j);
         if (!rc) rc = j.rc;
     }
     if (rc)
@@ -967,7 +674,7 @@ msh_rc msh_raster_render(msh_raster *r, const msh_rstyle *st, const msh_catalog 
             continue;
         double tbox[4] = {minx, miny, maxx, maxy};
         if (l->type == RL_HEATMAP) {
-            rc = draw_heatmap(&j, src, tbox, z);
+            rc = msh_raster_draw_heatmap(&j, src, tbox, z);
             stats->features += j.drawn;
             continue;
         }
