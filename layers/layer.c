@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 const char *msh_ftype_name(msh_ftype t)
 {
@@ -34,6 +36,27 @@ void msh_layer_info_clear(msh_layer_info *info)
         free(info->fields[i].name);
     free(info->fields);
     memset(info, 0, sizeof *info);
+}
+
+uint64_t msh_layer_epoch_new(const void *self)
+{
+    uint64_t e;
+    if (getrandom(&e, sizeof e, 0) != (ssize_t)sizeof e)
+        e = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)self;
+    return e;
+}
+
+uint64_t msh_layer_epoch_version(uint64_t v, uint64_t epoch)
+{
+    v ^= epoch;
+    v *= 0x9e3779b97f4a7c15ull;
+    return v ^ (v >> 31);
+}
+
+void msh_layer_free_plain(msh_layer *l)
+{
+    msh_layer_info_clear(&l->info);
+    free(l);
 }
 
 msh_rc msh_layer_info_copy(msh_layer_info *dst, const msh_layer_info *src)

@@ -61,6 +61,7 @@ typedef struct msh_layer_info {
 #define MSH_ACCESS_OPS 2
 
 void msh_layer_info_clear(msh_layer_info *info);
+
 /** Deep copy of src into dst. */
 msh_rc msh_layer_info_copy(msh_layer_info *dst, const msh_layer_info *src);
 
@@ -89,6 +90,15 @@ struct msh_layer {
     msh_layer_info info;
     atomic_int refs;
 };
+
+/* For layers made in memory (live, KPI): their versions restart with the process, so every
+ * version they report is salted with a per-process random epoch and ETags never repeat. */
+/** A random epoch for one layer object (`self` mixes in when the system has no randomness). */
+uint64_t msh_layer_epoch_new(const void *self);
+/** Version v salted with epoch and mixed (differing v give differing results). */
+uint64_t msh_layer_epoch_version(uint64_t v, uint64_t epoch);
+/** The destroy of a layer whose struct owns nothing but its info (vt->destroy). */
+void msh_layer_free_plain(msh_layer *l);
 
 static inline msh_layer *msh_layer_retain(msh_layer *l)
 {

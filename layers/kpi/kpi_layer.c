@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #define NFIXED 3 /* zone_id, name, peak_los */
 
@@ -77,18 +75,10 @@ static uint64_t kl_region_version(msh_layer *base, int z, const double box[4])
     msh_kpi_result *r = msh_kpi_latest(l->k);
     uint64_t v = r ? r->hash ^ (r->zones_layer ? r->zones_layer->info.version * 0x100000001b3ull : 0) : 0;
     msh_kpi_result_release(r);
-    v ^= l->epoch;
-    v *= 0x9e3779b97f4a7c15ull;
-    return v ^ (v >> 31);
+    return msh_layer_epoch_version(v, l->epoch);
 }
 
-static void kl_destroy(msh_layer *base)
-{
-    msh_layer_info_clear(&base->info);
-    free(base);
-}
-
-static const msh_layer_vt KL_VT = {kl_query, kl_destroy, kl_region_version};
+static const msh_layer_vt KL_VT = {kl_query, msh_layer_free_plain, kl_region_version};
 
 msh_rc msh_kpi_layer_new(msh_kpi *k, msh_layer **out, msh_err *err)
 {
@@ -125,8 +115,7 @@ msh_rc msh_kpi_layer_new(msh_kpi *k, msh_layer **out, msh_err *err)
     l->base.vt = &KL_VT;
     atomic_init(&l->base.refs, 1);
     l->k = k;
-    if (getrandom(&l->epoch, sizeof l->epoch, 0) != (ssize_t)sizeof l->epoch)
-        l->epoch = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)l;
+    l->epoch = msh_layer_epoch_new(l);
     *out = &l->base;
     return MSH_OK;
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "core/msh_tilemath.h"
@@ -327,18 +326,10 @@ static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
         ll_query(base, box, z, hash_feature, &c);
         v = c.h;
     }
-    v ^= l->epoch;
-    v *= 0x9e3779b97f4a7c15ull;
-    return v ^ (v >> 31);
+    return msh_layer_epoch_version(v, l->epoch);
 }
 
-static void ll_destroy(msh_layer *base)
-{
-    msh_layer_info_clear(&base->info);
-    free(base);
-}
-
-static const msh_layer_vt LL_VT = {ll_query, ll_destroy, ll_region_version};
+static const msh_layer_vt LL_VT = {ll_query, msh_layer_free_plain, ll_region_version};
 
 msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size_t *n, msh_err *err)
 {
@@ -380,8 +371,7 @@ msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size
         l->live = live;
         l->kind = (ll_kind)k;
         l->k_anon = k_anon;
-        if (getrandom(&l->epoch, sizeof l->epoch, 0) != (ssize_t)sizeof l->epoch)
-            l->epoch = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)l;
+        l->epoch = msh_layer_epoch_new(l);
         (*layers)[(*n)++] = &l->base;
     }
     return MSH_OK;
