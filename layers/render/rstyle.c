@@ -1180,7 +1180,8 @@ static const struct {
     msh_rltype layer;
     bool layout;
     ptype type;
-    const char *def; /* JSON */
+    const char *def;    /* JSON */
+    const char *values; /* T_ENUM: the values MapLibre knows, comma-separated */
 } props[P_COUNT] = {
     [P_BACKGROUND_COLOR] = {"background-color", RL_BACKGROUND, false, T_COLOR, "\"#000000\""},
     [P_BACKGROUND_OPACITY] = {"background-opacity", RL_BACKGROUND, false, T_NUM, "1"},
@@ -1194,8 +1195,8 @@ static const struct {
     [P_LINE_GAP_WIDTH] = {"line-gap-width", RL_LINE, false, T_NUM, "0"},
     [P_LINE_OFFSET] = {"line-offset", RL_LINE, false, T_NUM, "0"},
     [P_LINE_DASHARRAY] = {"line-dasharray", RL_LINE, false, T_ARRAY, "null"},
-    [P_LINE_CAP] = {"line-cap", RL_LINE, true, T_ENUM, "\"butt\""},
-    [P_LINE_JOIN] = {"line-join", RL_LINE, true, T_ENUM, "\"miter\""},
+    [P_LINE_CAP] = {"line-cap", RL_LINE, true, T_ENUM, "\"butt\"", "butt,round,square"},
+    [P_LINE_JOIN] = {"line-join", RL_LINE, true, T_ENUM, "\"miter\"", "bevel,round,miter"},
     [P_LINE_MITER_LIMIT] = {"line-miter-limit", RL_LINE, true, T_NUM, "2"},
     [P_CIRCLE_COLOR] = {"circle-color", RL_CIRCLE, false, T_COLOR, "\"#000000\""},
     [P_CIRCLE_RADIUS] = {"circle-radius", RL_CIRCLE, false, T_NUM, "5"},
@@ -1216,7 +1217,7 @@ static const struct {
     [P_TEXT_ALLOW_OVERLAP] = {"text-allow-overlap", RL_SYMBOL, true, T_BOOL, "false"},
     [P_TEXT_IGNORE_PLACEMENT] = {"text-ignore-placement", RL_SYMBOL, true, T_BOOL, "false"},
     [P_TEXT_OFFSET] = {"text-offset", RL_SYMBOL, true, T_ARRAY, "[0, 0]"},
-    [P_TEXT_TRANSFORM] = {"text-transform", RL_SYMBOL, true, T_ENUM, "\"none\""},
+    [P_TEXT_TRANSFORM] = {"text-transform", RL_SYMBOL, true, T_ENUM, "\"none\"", "none,uppercase,lowercase"},
     [P_TEXT_LINE_HEIGHT] = {"text-line-height", RL_SYMBOL, true, T_NUM, "1.2"},
     [P_ICON_IMAGE] = {"icon-image", RL_SYMBOL, true, T_STR, "null"},
     [P_ICON_SIZE] = {"icon-size", RL_SYMBOL, true, T_NUM, "1"},
@@ -1224,7 +1225,7 @@ static const struct {
     [P_ICON_ALLOW_OVERLAP] = {"icon-allow-overlap", RL_SYMBOL, true, T_BOOL, "false"},
     [P_ICON_IGNORE_PLACEMENT] = {"icon-ignore-placement", RL_SYMBOL, true, T_BOOL, "false"},
     [P_SYMBOL_SORT_KEY] = {"symbol-sort-key", RL_SYMBOL, true, T_NUM, "null"},
-    [P_SYMBOL_PLACEMENT] = {"symbol-placement", RL_SYMBOL, true, T_ENUM, "\"point\""},
+    [P_SYMBOL_PLACEMENT] = {"symbol-placement", RL_SYMBOL, true, T_ENUM, "\"point\"", "point,line,line-center"},
     [P_SYMBOL_SPACING] = {"symbol-spacing", RL_SYMBOL, true, T_NUM, "250"},
     [P_TEXT_MAX_ANGLE] = {"text-max-angle", RL_SYMBOL, true, T_NUM, "45"},
     [P_TEXT_KEEP_UPRIGHT] = {"text-keep-upright", RL_SYMBOL, true, T_BOOL, "true"},
@@ -1267,6 +1268,30 @@ static msh_ex *compile_prop(cc *c, msh_rlayer *l, int p, json_t *val)
         if (props[p].type == T_COLOR && v.t == MV_STR && msh_color_parse(v.s, v.len, col.c))
             v = col;
         e = lit(c, v);
+    }
+    if (e && !e->deps && props[p].values) { /* a constant of a keyword property: one MapLibre knows */
+        msh_ectx ec = {.zoom = 0};
+        msh_val v = msh_ex_eval(e, &ec);
+        bool known = false;
+        for (const char *w = props[p].values; v.t == MV_STR && *w && !known;) {
+            size_t n = strcspn(w, ",");
+            known = n == v.len && !memcmp(w, v.s, n);
+            w += n + (w[n] == ',');
+        }
+        if (!known) {
+            char what[160], list[96];
+            if (v.t == MV_STR)
+                snprintf(what, sizeof what, "'%.*s'", (int)(v.len > 60 ? 60 : v.len), v.s);
+            else
+                snprintf(what, sizeof what, "a value that is not a string");
+            size_t o = 0;
+            for (const char *w = props[p].values; *w && o + 3 < sizeof list; w++)
+                o += (size_t)snprintf(list + o, sizeof list - o, *w == ',' ? ", " : "%c", *w);
+            char msg[320];
+            snprintf(msg, sizeof msg, "%s: %s is not one of %s; drawn with the default", props[p].name, what, list);
+            warn(c, "%s%s", msg, NULL);
+            e = NULL;
+        }
     }
     (void)l;
     return e;

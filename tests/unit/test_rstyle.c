@@ -254,6 +254,27 @@ static void test_errors_and_warnings(void)
         color_is(col, 0, 1);
         msh_rstyle_free(st);
     }
+    /* a keyword MapLibre does not know: named with the ones it does, drawn with the default */
+    msh_buf_reset(&w);
+    const char *kw = "{\"version\": 8, \"layers\": [\n{\"id\": \"l\", \"type\": \"line\", \"source-layer\": \"w\","
+                     " \"layout\": {\"line-cap\": \"rounded\", \"line-join\": \"round\"}},\n{\"id\": \"s\", \"type\":"
+                     " \"symbol\", \"source-layer\": \"w\", \"layout\": {\"symbol-placement\": 3}}]}";
+    CHECK(msh_rstyle_compile("k.json", kw, strlen(kw), &w, &st, &err) == MSH_OK);
+    if (st) {
+        msh_buf_putc(&w, 0);
+        const char *ws = (const char *)w.data;
+        CHECK(strstr(ws, "k.json:2: layer 'l': line-cap: 'rounded' is not one of butt, round, square; drawn with "
+                         "the default") != NULL);
+        CHECK(strstr(ws, "line-join") == NULL); /* a known keyword: no word about it */
+        CHECK(strstr(ws, "k.json:3: layer 's': symbol-placement: a value that is not a string is not one of point, "
+                         "line, line-center") != NULL);
+        msh_ectx c = ctx(10, NULL);
+        msh_val cap = msh_rl_eval(&st->layers[0], P_LINE_CAP, &c);
+        CHECK(cap.t == MV_STR && cap.len == 4 && !memcmp(cap.s, "butt", 4));
+        msh_val join = msh_rl_eval(&st->layers[0], P_LINE_JOIN, &c);
+        CHECK(join.t == MV_STR && join.len == 5 && !memcmp(join.s, "round", 5));
+        msh_rstyle_free(st);
+    }
     msh_buf_free(&w);
 }
 
