@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
   echo "Usage: scripts/setup.sh [--no-browser]"
   echo "Installs the Debian packages Mashaer builds and tests with (apt-get, via sudo when not root),"
-  echo "Node.js and npm when node is missing, and the web viewer's npm packages (npm ci in web/)."
+  echo "Debian's Node.js and npm when node is missing, checks that every package of web/package-lock.json"
+  echo "accepts that node (scripts/check_engines.py), then the web viewer's npm packages (npm ci in web/)."
   exit 0
 fi
 with_browser=1
@@ -33,8 +34,11 @@ pkgs=(
 if [ "$with_browser" = 1 ]; then
   pkgs+=(chromium fonts-dejavu-core postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting)
 fi
-# Node: Debian's nodejs and npm only when there is no node at all (a node from elsewhere brings its own npm).
-if ! command -v node >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
+# Node: Debian's nodejs (18.19 on Debian 12) and npm when there is no node at all; npm alone when a node
+# came without one. web/package.json pins packages whose engines accept that node, and
+# scripts/check_engines.py checks it below before anything is installed.
+if ! command -v node >/dev/null 2>&1; then pkgs+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then pkgs+=(npm); fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -50,8 +54,14 @@ fi
 
 # The viewer's packages (MapLibre GL JS, the style validator, playwright-core for the browser test),
 # served by Mashaer itself so the map works offline.
+# Every package's engines must accept this node: say which do not, and stop, rather than install
+# packages that fail later (playwright-core 1.62+ wants node 20; Debian 12 has 18).
+if ! python3 scripts/check_engines.py web/package-lock.json; then
+  echo "setup: stopped: node $(node --version) does not fit web/package-lock.json (see above)" >&2
+  exit 1
+fi
 if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
   echo "setup: npm ci in web/"
-  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  (cd web && npm ci --engine-strict --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: done"

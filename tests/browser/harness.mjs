@@ -1,6 +1,12 @@
 // harness.mjs: what the browser tests share: their options, the check counter, the demo store,
 // a real `mashaer serve` on a free port, and Debian's Chromium through playwright-core (from
 // web/node_modules). Every test is `node test_X.mjs --mashaer BIN --source-dir SRC --work-dir DIR`.
+//
+// No test leaves a server behind, whatever way it ends: the servers it started are killed when the
+// process exits (normally, by process.exit, by a thrown error or an unhandled rejection, which also
+// fail the test at once with the reason, or by SIGINT/SIGTERM/SIGHUP), and each server runs under
+// `setpriv --pdeathsig KILL`, so the kernel kills it even when node itself is SIGKILLed (ctest's
+// timeout). tests/browser/test_harness_cleanup.mjs proves each of these paths.
 import { spawn, execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,18 +43,47 @@ export function importDemo(mashaer, src, db) {
   }
 }
 
+const children = new Set(); // processes started here and not yet seen to exit
+
+function killChildren() {
+  for (const c of children) {
+    try { c.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+  children.clear();
+}
+
+function failNow(why) {
+  console.log('FAIL ' + why);
+  killChildren();
+  process.exit(1);
+}
+
+process.on('exit', killChildren);
+process.on('uncaughtException', (e) => failNow('uncaught: ' + ((e && e.stack) || e)));
+process.on('unhandledRejection', (e) => failNow('unhandled rejection: ' + ((e && e.stack) || e)));
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => failNow('stopped by ' + sig));
+
+/** spawn() whose process is killed when this one ends, however it ends (see the top of the file). */
+export function spawnOwned(cmd, args, opts) {
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', cmd, ...args], opts);
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
 /** `mashaer serve --db db --port 0 ...extra`; resolves to { server, base } once it listens. */
 export async function startServer(mashaer, db, extra = []) {
-  const server = spawn(mashaer, ['serve', '--db', db, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawnOwned(mashaer, ['serve', '--db', db, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const base = await new Promise((resolve, reject) => {
     let out = '';
-    const t = setTimeout(() => reject(new Error('server did not start')), 20000);
+    const t = setTimeout(() => reject(new Error('server did not print its listening line within 20 s')), 20000);
     server.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
       if (m) { clearTimeout(t); resolve(m[1]); }
     });
-    server.on('exit', (c) => reject(new Error('server exited ' + c)));
+    server.on('exit', (c, sig) => { clearTimeout(t); reject(new Error(`server exited (${c ?? sig}) before listening`)); });
+    server.on('error', (e) => { clearTimeout(t); reject(e); });
   });
   return { server, base };
 }

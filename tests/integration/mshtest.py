@@ -208,7 +208,14 @@ class Store:
 # the server
 
 
-_RUNNING = []  # servers started and not yet stopped: stopped at exit, even when a test failed
+# No test leaves a process behind, whatever way it ends:
+#  * servers started and not yet stopped are stopped at exit (atexit), even when a test failed;
+#  * SIGTERM, SIGHUP and SIGINT end the test through SystemExit, so atexit runs then too;
+#  * every child is started by spawn() with PR_SET_PDEATHSIG = SIGKILL, so the kernel kills it
+#    when this process dies without running atexit (SIGKILL, ctest's timeout).
+
+_RUNNING = []  # servers started and not yet stopped
+_CHILDREN = []  # every process spawn() started
 
 
 def _stop_all_servers():
@@ -218,9 +225,39 @@ def _stop_all_servers():
         except Exception:  # a server that will not stop is killed
             if s.proc:
                 s.proc.kill()
+    for p in _CHILDREN:
+        if p.poll() is None:
+            p.kill()
 
 
 atexit.register(_stop_all_servers)
+
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit("stopped by %s" % signal.Signals(signum).name)
+
+
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_sig, _exit_on_signal)
+
+_PR_SET_PDEATHSIG = 1
+_LIBC = None
+
+
+def _die_with_parent():
+    """In the child between fork and exec: SIGKILL when the parent dies."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def spawn(cmd, **kw):
+    """subprocess.Popen(cmd, **kw) whose process dies with this one, however this one ends."""
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+        _LIBC = ctypes.CDLL(None, use_errno=True)
+    p = subprocess.Popen([str(c) for c in cmd], preexec_fn=_die_with_parent, **kw)
+    _CHILDREN[:] = [c for c in _CHILDREN if c.poll() is None] + [p]
+    return p
 
 
 class Server:
@@ -241,7 +278,7 @@ class Server:
     def start(self, timeout=20):
         self._log = open(self.log_path, "wb")
         cmd = [CONFIG.mashaer, "serve", "--db", self.db, "--port", "0"] + self.extra
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log)
+        self.proc = spawn(cmd, stdout=subprocess.PIPE, stderr=self._log)
         _RUNNING.append(self)
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
@@ -319,6 +356,26 @@ class Server:
 
     def __exit__(self, *a):
         self.stop()
+
+# ---------------------------------------------------------------------------
+# waiting on a condition (a barrier, never a fixed sleep)
+
+
+def wait_for(pred, timeout, what):
+    """pred()'s first true value, polled every 20 ms; AssertionError naming `what` after timeout s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
+        time.sleep(0.02)
+
+
+def now_ms():
+    """Wall-clock time in milliseconds, as feeds carry it."""
+    return int(time.time() * 1000)
 
 # ---------------------------------------------------------------------------
 # HTTP

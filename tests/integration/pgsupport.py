@@ -6,6 +6,7 @@ installs them with the test set-up). The cluster lives in a fresh folder under /
 psql is driven as a subprocess: no Python driver is needed.
 """
 
+import atexit
 import csv
 import io
 import os
@@ -57,6 +58,7 @@ class Postgres:
         if p.returncode:
             raise AssertionError("postgres did not start:\n" + p.stdout[-1000:] + p.stderr[-1000:])
         self.started = True
+        atexit.register(self.stop)  # stopped even when the test fails or is stopped by a signal (mshtest)
         return self
 
     def stop(self):

@@ -105,8 +105,8 @@ class KillableServer(mshtest.Server):
         self.starts += 1
         self.log_path = mshtest.work_path("serve-%02d-killed-early.stderr.log" % self.starts)
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([mshtest.CONFIG.mashaer, "serve", "--db", self.db, "--port", "0"] + self.extra,
-                                     stdout=subprocess.PIPE, stderr=self._log)
+        self.proc = mshtest.spawn([mshtest.CONFIG.mashaer, "serve", "--db", self.db, "--port", "0"] + self.extra,
+                                  stdout=subprocess.PIPE, stderr=self._log)
         time.sleep(after_s)
         self.kill9()
 

@@ -131,7 +131,7 @@ class Broker:
 
     def start(self, timeout=15):
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = mshtest.spawn([MOSQUITTO, "-c", self.conf], stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -196,9 +196,9 @@ class Subscriber:
     def __init__(self, broker, topic, count, user, timeout=20):
         self.topic = topic
         cid = "it-sub-%d-%d" % (os.getpid(), next(self._ids))
-        self.proc = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-i", cid,
-                                      "-t", topic, "-C", str(count), "-W", "30"] + broker.auth_args(user),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = mshtest.spawn(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-i", cid,
+                                   "-t", topic, "-C", str(count), "-W", "30"] + broker.auth_args(user),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         line = re.compile(r"(?m)^\d+: %s \d %s$" % (re.escape(cid), re.escape(topic)))
         try:
             wait_for(lambda: line.search(broker.log()) or self.proc.poll() is not None, timeout,
