@@ -10,6 +10,7 @@
 #include "events.h"
 #include "http.h"
 #include "mqtt.h"
+#include "route_table.h"
 #include "png.h"
 #include "routes_fonts.h"
 #include "routes_kpi.h"
@@ -94,7 +95,9 @@ int msh_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.cache = msh_tile_cache_new(app.cfg.cache_bytes);
-    app.metrics = msh_metrics_new();
+    int nlabels;
+    const char *const *labels = msh_route_labels(&nlabels);
+    app.metrics = msh_metrics_new(labels, nlabels);
     app.fonts = msh_font_service_new();
     app.raster = msh_raster_service_new(app.cfg.styles_dir);
     app.started_at = msh_serve_now_s();

@@ -254,9 +254,8 @@ static void sub_free(void *cls)
 }
 
 /* GET /events?types=incident,density,gate&bbox=w,s,e,n */
-void msh_route_events(msh_req *r)
+void msh_route_events(msh_req *r, const char *rest)
 {
-    r->ep = MSH_EP_EVENTS;
     msh_events *ev = r->app->events;
     if (!ev) {
         msh_resp_error(r, 503, "live events are not enabled on this server");

@@ -12,8 +12,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "auth.h"
 #include "httphdr.h"
-#include "routes.h"
+#include "route_table.h"
 
 static double now_s(void)
 {
@@ -171,56 +172,20 @@ void msh_resp_error(msh_req *r, int status, const char *fmt, ...)
     msh_buf_free(&b);
 }
 
-static void dispatch(msh_req *r)
+/* Answer from the route table: 405 when the path's endpoint does not take the method, the
+ * row's role checked, then its handler. */
+static void dispatch(msh_req *r, const msh_route_match *m)
 {
-    const char *p = r->path;
-    if (!strncmp(p, "/tiles/", 7)) {
-        r->ep = MSH_EP_TILE; /* the route says TILEJSON when it is */
-        msh_route_tiles(r, p + 7);
-    } else if (!strncmp(p, "/heatmaps/", 10)) {
-        msh_route_heatmaps(r, p + 10);
-    } else if (!strcmp(p, "/catalog")) {
-        r->ep = MSH_EP_CATALOG;
-        msh_route_catalog(r);
-    } else if (!strcmp(p, "/ogc") || !strncmp(p, "/ogc/", 5)) {
-        msh_route_ogc(r, p + 4);
-    } else if (!strcmp(p, "/health")) {
-        r->ep = MSH_EP_HEALTH;
-        msh_route_health(r);
-    } else if (!strcmp(p, "/metrics")) {
-        r->ep = MSH_EP_METRICS;
-        msh_route_metrics(r);
-    } else if (!strncmp(p, "/feeds/", 7)) {
-        msh_route_feeds(r, p + 7);
-    } else if (!strcmp(p, "/events")) {
-        msh_route_events(r);
-    } else if (!strncmp(p, "/entities/", 10)) {
-        msh_route_entity(r, p + 10);
-    } else if (!strcmp(p, "/kpi") || !strncmp(p, "/kpi/", 5)) {
-        msh_route_kpi(r, p + 4);
-    } else if (!strcmp(p, "/route")) {
-        r->ep = MSH_EP_ROUTE;
-        msh_route_route(r);
-    } else if (!strcmp(p, "/isochrone")) {
-        r->ep = MSH_EP_ROUTE;
-        msh_route_isochrone(r);
-    } else if (!strcmp(p, "/query/nearest")) {
-        r->ep = MSH_EP_QUERY;
-        msh_route_nearest(r);
-    } else if (!strcmp(p, "/query/at")) {
-        r->ep = MSH_EP_QUERY;
-        msh_route_at(r);
-    } else if (!strncmp(p, "/fonts/", 7) || !strcmp(p, "/fonts.json")) {
-        msh_route_fonts(r, p + 6);
-    } else if (!strncmp(p, "/sprites/", 9)) {
-        msh_route_sprites(r, p + 9);
-    } else if (!strncmp(p, "/styles/", 8)) {
-        r->ep = MSH_EP_STYLE;
-        msh_route_styles(r, p + 8);
-    } else {
-        r->ep = MSH_EP_STATIC;
-        msh_route_static(r);
+    if (!m->route) {
+        char allow[64];
+        msh_route_allow_header(m->allowed, allow, sizeof allow);
+        r->resp.allow = m->allowed;
+        msh_resp_error(r, 405, "method %s not allowed on %.80s: it answers %s", r->method, r->path, allow);
+        return;
     }
+    if (m->route->role != MSH_ROLE_NONE && !msh_auth_require(r, m->route->role))
+        return;
+    m->route->handler(r, m->rest);
 }
 
 static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
@@ -246,9 +211,10 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
     return MHD_YES;
 }
 
-/* Per-request state of a POST: its body, capped at cfg.max_body_bytes. */
+/* Per-request state of a request whose route takes a body: the body, capped at the row's body_max. */
 typedef struct {
     msh_buf body;
+    size_t cap;
     bool too_large;
     bool answered;
 } body_state;
@@ -274,22 +240,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     msh_app *app = cls;
     (void)version;
-    bool is_read = !strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "OPTIONS");
-    bool is_feed = !strcmp(method, "POST") && url && !strncmp(url, "/feeds/", 7);
-    if (*con_cls == NULL && (is_read || is_feed)) {
+    bool is_options = !strcmp(method, "OPTIONS");
+    msh_route_match m = msh_route_find(method, url);
+    bool takes_body = m.route && m.route->body_max;
+    if (*con_cls == NULL) {
         /* First call: headers only. Answer once the request is complete; a response queued
-         * now would make MHD close the connection. A feed POST gets a body buffer with a cap. */
-        if (is_feed) {
+         * now would make MHD close the connection. A route that takes a body gets a buffer with a cap. */
+        if (takes_body) {
+            size_t cap = m.route->body_max == MSH_BODY_CONFIGURED ? app->cfg.max_body_bytes : m.route->body_max;
             body_state *bs = calloc(1, sizeof *bs);
             if (!bs)
                 return MHD_NO;
-            msh_buf_init(&bs->body, app->cfg.max_body_bytes + 1);
+            msh_buf_init(&bs->body, cap + 1);
+            bs->cap = cap;
             *con_cls = bs;
             /* a declared length over the cap is refused before a byte of the body is read */
             const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             char *end;
             unsigned long long declared = cl ? strtoull(cl, &end, 10) : 0;
-            if (!cl || *end || declared <= app->cfg.max_body_bytes)
+            if (!cl || *end || declared <= cap)
                 return MHD_YES;
             bs->too_large = true;
             msh_buf_free(&bs->body);
@@ -298,13 +267,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_YES;
         }
     }
-    body_state *bs = is_feed && *con_cls != &seen_headers ? *con_cls : NULL;
+    body_state *bs = takes_body && *con_cls != &seen_headers ? *con_cls : NULL;
     if (*upload_data_size) {
         if (bs && !bs->too_large && msh_buf_append(&bs->body, upload_data, *upload_data_size)) {
             bs->too_large = true; /* keep reading and dropping; answer 413 when the upload ends */
             msh_buf_free(&bs->body);
         }
-        *upload_data_size = 0; /* a body on a read request: ignore it */
+        *upload_data_size = 0; /* a body on a route that takes none: read and dropped */
         return MHD_YES;
     }
     if (bs)
@@ -316,7 +285,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.conn = conn;
     r.method = method;
     r.path = url;
-    r.ep = MSH_EP_OTHER;
+    r.label = m.label;
     r.resp.fd = -1;
     msh_buf_init(&r.resp.body, MSH_MAX_BODY);
     if (bs) {
@@ -325,16 +294,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r.body_len = bs->body.len ? bs->body.len - 1 : 0;
         r.body_too_large = bs->too_large;
     }
-    if (!strcmp(method, "OPTIONS")) {
+    if (is_options) {
         r.resp.status = 204;
-    } else if (is_feed) {
-        dispatch(&r);
-    } else if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-        msh_resp_error(&r, 405, "method %s not allowed: this endpoint answers GET and HEAD (POST goes to /feeds/{feed})", method);
+        r.resp.allow = m.allowed ? m.allowed : MSH_M_GET;
     } else if (!url || url[0] != '/') {
         msh_resp_error(&r, 400, "malformed request path");
     } else {
-        dispatch(&r);
+        dispatch(&r, &m);
     }
     /* conditional GET: the handler set an ETag; a match answers 304 with no body */
     if (r.resp.status == 200 && r.resp.etag[0] && msh_req_etag_matches(&r, r.resp.etag)) {
@@ -384,16 +350,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!resp)
         return MHD_NO;
     add_common_headers(resp, &r);
-    if (!strcmp(method, "OPTIONS")) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, POST, OPTIONS");
-        MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match");
-        MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+    if (r.resp.allow) {
+        char allow[64];
+        msh_route_allow_header(r.resp.allow, allow, sizeof allow);
+        if (is_options) {
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, allow);
+            MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match");
+            MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+        } else {
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+        }
     }
-    if (r.resp.status == 405)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r.resp.status, resp);
     MHD_destroy_response(resp);
-    msh_metrics_request(app->metrics, r.ep, r.resp.status, now_s() - t0, sent);
+    msh_metrics_request(app->metrics, r.label, r.resp.status, now_s() - t0, sent);
     return ret;
 }
 

@@ -35,6 +35,7 @@ typedef struct msh_resp {
     void *stream_cls;
     bool vary_encoding;
     bool vary_accept;  /* the body depends on the Accept header too (OGC f=json|html negotiation) */
+    unsigned allow;    /* MSH_M_* methods for the Allow header (405) or CORS preflight (OPTIONS); 0: none */
 } msh_resp;
 
 typedef struct msh_req {
@@ -42,7 +43,7 @@ typedef struct msh_req {
     void *conn;        /* struct MHD_Connection * */
     const char *method;
     const char *path;
-    msh_endpoint ep;
+    int label;            /* the metrics label id of the endpoint (server/route_table.h) */
     const char *body;     /* request body (POST), NUL-terminated; NULL when none */
     size_t body_len;
     bool body_too_large;  /* the body went past cfg.max_body_bytes and was dropped */

@@ -4,7 +4,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-static const char *EP_NAMES[MSH_EP_COUNT] = {"tile", "tilejson", "catalog", "style", "static", "health", "metrics", "feeds", "events", "route", "query", "other"};
 static const int CODES[] = {200, 204, 206, 304, 400, 401, 403, 404, 405, 413, 414, 422, 431, 500, 503};
 #define NCODES ((int)(sizeof CODES / sizeof CODES[0]))
 static const double BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
@@ -14,17 +13,26 @@ static const double BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 static const char *FEED_NAMES[FEEDS] = {"positions", "crews", "incidents", "gates", "sensors"};
 
 struct msh_metrics {
-    atomic_uint_fast64_t req[MSH_EP_COUNT][NCODES + 1]; /* last: any other code */
-    atomic_uint_fast64_t hist[MSH_EP_COUNT][NBUCKETS + 1];
-    atomic_uint_fast64_t sum_us[MSH_EP_COUNT];
-    atomic_uint_fast64_t bytes[MSH_EP_COUNT];
+    const char *const *labels;
+    int nlabels;
+    atomic_uint_fast64_t req[MSH_METRICS_MAX_LABELS][NCODES + 1]; /* last: any other code */
+    atomic_uint_fast64_t hist[MSH_METRICS_MAX_LABELS][NBUCKETS + 1];
+    atomic_uint_fast64_t sum_us[MSH_METRICS_MAX_LABELS];
+    atomic_uint_fast64_t bytes[MSH_METRICS_MAX_LABELS];
     atomic_uint_fast64_t tiles, tile_bytes, cache_hits, cache_misses;
     atomic_uint_fast64_t feed_accepted[FEEDS], feed_rejected[FEEDS];
 };
 
-msh_metrics *msh_metrics_new(void)
+msh_metrics *msh_metrics_new(const char *const *labels, int n)
 {
-    return calloc(1, sizeof(msh_metrics)); /* all-zero bits are valid atomics on every target we build for */
+    if (n < 1 || n > MSH_METRICS_MAX_LABELS)
+        return NULL;
+    msh_metrics *m = calloc(1, sizeof(msh_metrics)); /* all-zero bits are valid atomics on every target we build for */
+    if (m) {
+        m->labels = labels;
+        m->nlabels = n;
+    }
+    return m;
 }
 
 void msh_metrics_free(msh_metrics *m)
@@ -32,10 +40,10 @@ void msh_metrics_free(msh_metrics *m)
     free(m);
 }
 
-void msh_metrics_request(msh_metrics *m, msh_endpoint ep, int status, double seconds, uint64_t bytes)
+void msh_metrics_request(msh_metrics *m, int ep, int status, double seconds, uint64_t bytes)
 {
-    if (ep < 0 || ep >= MSH_EP_COUNT)
-        ep = MSH_EP_OTHER;
+    if (ep < 0 || ep >= m->nlabels)
+        ep = m->nlabels - 1;
     int ci = NCODES;
     for (int i = 0; i < NCODES; i++)
         if (CODES[i] == status) {
@@ -74,35 +82,35 @@ msh_rc msh_metrics_write(const msh_metrics *cm, msh_buf *o, uint64_t cache_bytes
     msh_metrics *m = (msh_metrics *)cm; /* atomic loads take non-const pointers */
     msh_buf_printf(o, "# HELP mashaer_http_requests_total HTTP requests answered, by endpoint and status code.\n"
                       "# TYPE mashaer_http_requests_total counter\n");
-    for (int e = 0; e < MSH_EP_COUNT; e++)
+    for (int e = 0; e < m->nlabels; e++)
         for (int c = 0; c <= NCODES; c++) {
             unsigned long long v = LD(m->req[e][c]);
             if (!v)
                 continue;
             if (c < NCODES)
-                msh_buf_printf(o, "mashaer_http_requests_total{endpoint=\"%s\",code=\"%d\"} %llu\n", EP_NAMES[e], CODES[c], v);
+                msh_buf_printf(o, "mashaer_http_requests_total{endpoint=\"%s\",code=\"%d\"} %llu\n", m->labels[e], CODES[c], v);
             else
-                msh_buf_printf(o, "mashaer_http_requests_total{endpoint=\"%s\",code=\"other\"} %llu\n", EP_NAMES[e], v);
+                msh_buf_printf(o, "mashaer_http_requests_total{endpoint=\"%s\",code=\"other\"} %llu\n", m->labels[e], v);
         }
     msh_buf_printf(o, "# HELP mashaer_http_request_duration_seconds Time to answer a request, by endpoint.\n"
                       "# TYPE mashaer_http_request_duration_seconds histogram\n");
-    for (int e = 0; e < MSH_EP_COUNT; e++) {
+    for (int e = 0; e < m->nlabels; e++) {
         unsigned long long cum = 0;
         for (int b = 0; b < NBUCKETS; b++) {
             cum += LD(m->hist[e][b]);
             msh_buf_printf(o, "mashaer_http_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
-                           EP_NAMES[e], BUCKETS[b], cum);
+                           m->labels[e], BUCKETS[b], cum);
         }
         cum += LD(m->hist[e][NBUCKETS]);
-        msh_buf_printf(o, "mashaer_http_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n", EP_NAMES[e], cum);
-        msh_buf_printf(o, "mashaer_http_request_duration_seconds_sum{endpoint=\"%s\"} %.6f\n", EP_NAMES[e],
+        msh_buf_printf(o, "mashaer_http_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n", m->labels[e], cum);
+        msh_buf_printf(o, "mashaer_http_request_duration_seconds_sum{endpoint=\"%s\"} %.6f\n", m->labels[e],
                        LD(m->sum_us[e]) / 1e6);
-        msh_buf_printf(o, "mashaer_http_request_duration_seconds_count{endpoint=\"%s\"} %llu\n", EP_NAMES[e], cum);
+        msh_buf_printf(o, "mashaer_http_request_duration_seconds_count{endpoint=\"%s\"} %llu\n", m->labels[e], cum);
     }
     msh_buf_printf(o, "# HELP mashaer_http_response_bytes_total Body bytes sent, by endpoint.\n"
                       "# TYPE mashaer_http_response_bytes_total counter\n");
-    for (int e = 0; e < MSH_EP_COUNT; e++)
-        msh_buf_printf(o, "mashaer_http_response_bytes_total{endpoint=\"%s\"} %llu\n", EP_NAMES[e], LD(m->bytes[e]));
+    for (int e = 0; e < m->nlabels; e++)
+        msh_buf_printf(o, "mashaer_http_response_bytes_total{endpoint=\"%s\"} %llu\n", m->labels[e], LD(m->bytes[e]));
     msh_buf_printf(o, "# HELP mashaer_feed_records_total Live feed records, by feed and outcome.\n"
                       "# TYPE mashaer_feed_records_total counter\n");
     for (int f = 0; f < FEEDS; f++)

@@ -7,28 +7,17 @@
 
 #include "core/msh_buf.h"
 
-typedef enum {
-    MSH_EP_TILE = 0,
-    MSH_EP_TILEJSON,
-    MSH_EP_CATALOG,
-    MSH_EP_STYLE,
-    MSH_EP_STATIC,
-    MSH_EP_HEALTH,
-    MSH_EP_METRICS,
-    MSH_EP_FEEDS,
-    MSH_EP_EVENTS,
-    MSH_EP_ROUTE,
-    MSH_EP_QUERY,
-    MSH_EP_OTHER,
-    MSH_EP_COUNT
-} msh_endpoint;
+/** Most endpoint labels a metrics set counts (the route table has fewer). */
+#define MSH_METRICS_MAX_LABELS 64
 
 typedef struct msh_metrics msh_metrics;
 
-msh_metrics *msh_metrics_new(void);
+/** Counters for requests under `n` endpoint labels (the route table's, server/route_table.h; the last
+ * one takes any label id out of range). The strings must outlive the set. NULL when out of memory. */
+msh_metrics *msh_metrics_new(const char *const *labels, int n);
 void msh_metrics_free(msh_metrics *m);
-/** Count one finished request. */
-void msh_metrics_request(msh_metrics *m, msh_endpoint ep, int status, double seconds, uint64_t bytes);
+/** Count one finished request under endpoint label id `label`. */
+void msh_metrics_request(msh_metrics *m, int label, int status, double seconds, uint64_t bytes);
 /** Count one tile answered: from cache or rendered, and its features. */
 void msh_metrics_tile(msh_metrics *m, int cache_hit, uint64_t bytes);
 /** Count one feed batch: records accepted and rejected. `feed` indexes msh_feed (layers/live/feeds.h). */

@@ -104,7 +104,7 @@ static void send_cached(msh_req *r, const entry *e, const char *ctype, const cha
     snprintf(r->resp.etag, sizeof r->resp.etag, "%.*s%s\"", (int)strlen(e->etag) - 1, e->etag, gz ? "-gz" : "");
 }
 
-static void route_fonts_list(msh_req *r)
+void msh_route_fonts_list(msh_req *r, const char *rest)
 {
     msh_glyphs *g = glyphs_of(r->app->fonts);
     if (!g) {
@@ -132,7 +132,7 @@ static void route_fonts_list(msh_req *r)
     msh_buf_free(&b);
 }
 
-static void route_glyphs(msh_req *r, const char *rest)
+void msh_route_glyphs(msh_req *r, const char *rest)
 {
     msh_font_service *s = r->app->fonts;
     msh_fontpath fp;
@@ -225,17 +225,6 @@ out:
     msh_buf_free(&gz);
 }
 
-void msh_route_fonts(msh_req *r, const char *rest)
-{
-    r->ep = MSH_EP_STATIC;
-    if (!strcmp(rest, ".json"))
-        route_fonts_list(r);
-    else if (rest[0] == '/')
-        route_glyphs(r, rest + 1);
-    else
-        msh_resp_error(r, 404, "fonts are at /fonts/{fontstack}/{range}.pbf, their names at /fonts.json");
-}
-
 /* The sprite sheets, drawn on first use; false (and the reason in s->sheets_err) if Cairo failed. */
 static bool sheets_of(msh_font_service *s)
 {
@@ -260,7 +249,6 @@ static bool sheets_of(msh_font_service *s)
 
 void msh_route_sprites(msh_req *r, const char *rest)
 {
-    r->ep = MSH_EP_STATIC;
     size_t n = strlen(SPRITE_NAME);
     if (strncmp(rest, SPRITE_NAME, n) || (rest[n] != '.' && rest[n] != '@')) {
         msh_resp_error(r, 404, "no sprite at /sprites/%.60s (this server draws one: /sprites/" SPRITE_NAME

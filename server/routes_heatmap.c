@@ -310,7 +310,6 @@ out:
 
 void msh_route_heatmaps(msh_req *r, const char *rest)
 {
-    r->ep = MSH_EP_TILE;
     msh_heat_path hp;
     msh_err err;
     if (msh_heat_path_parse(rest, &hp, &err)) {

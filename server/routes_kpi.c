@@ -245,8 +245,10 @@ static void answer_history(msh_req *r, const msh_kpi_result *res)
     msh_buf_free(&b);
 }
 
-void msh_route_kpi(msh_req *r, const char *rest)
+void msh_route_kpi(msh_req *r, const char *tail)
 {
+    const char *rest = r->path + 4; /* after "/kpi": "" or "/..." (both rows of the table lead here) */
+    (void)tail;
     if (!r->app->kpi) {
         msh_resp_error(r, 503, "KPIs are not available on this server");
         return;

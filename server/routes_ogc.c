@@ -778,8 +778,10 @@ static void item(ogc_ctx *c, msh_layer *l, const char *fid, ogc_fmt fmt)
 
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
-void msh_route_ogc(msh_req *r, const char *rest)
+void msh_route_ogc(msh_req *r, const char *tail)
 {
+    const char *rest = r->path + 4; /* after "/ogc": "" or "/..." (both rows of the table lead here) */
+    (void)tail;
     ogc_ctx c;
     memset(&c, 0, sizeof c);
     c.r = r;

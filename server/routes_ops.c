@@ -27,7 +27,7 @@ static size_t count_static(const msh_catalog *cat, uint64_t *features)
     return n;
 }
 
-void msh_route_catalog(msh_req *r)
+void msh_route_catalog(msh_req *r, const char *rest)
 {
     msh_catalog *cat = msh_app_catalog(r->app);
     char base[300];
@@ -63,7 +63,7 @@ void msh_route_catalog(msh_req *r)
     msh_buf_free(&b);
 }
 
-void msh_route_health(msh_req *r)
+void msh_route_health(msh_req *r, const char *rest)
 {
     msh_catalog *cat = msh_app_catalog(r->app);
     uint64_t features = 0;
@@ -90,7 +90,7 @@ void msh_route_health(msh_req *r)
     msh_resp_body(r, 200, "application/json", body, (size_t)n);
 }
 
-void msh_route_metrics(msh_req *r)
+void msh_route_metrics(msh_req *r, const char *rest)
 {
     msh_catalog *cat = msh_app_catalog(r->app);
     uint64_t features = 0;

@@ -239,7 +239,7 @@ static void answer_labelled(msh_req *r, const msh_layer *l, const msh_nearset *n
     msh_buf_free(&b);
 }
 
-void msh_route_nearest(msh_req *r)
+void msh_route_nearest(msh_req *r, const char *rest)
 {
     msh_err err;
     double lon, lat, limit = 5, max_m = NEAREST_MAX_M_DEFAULT, max_snap;
@@ -418,7 +418,7 @@ static int field_of(const msh_layer_info *info, const char *name, msh_ftype type
     return -1;
 }
 
-void msh_route_at(msh_req *r)
+void msh_route_at(msh_req *r, const char *rest)
 {
     msh_err err;
     double lon, lat;

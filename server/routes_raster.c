@@ -203,7 +203,6 @@ static int parse_zxy(const char *s, int *z, uint32_t *x, uint32_t *y, int *ratio
 
 void msh_route_raster_style(msh_req *r, const char *rest)
 {
-    r->ep = MSH_EP_TILE; /* counted with the tiles in /metrics, not with the style documents */
     const char *slash = strchr(rest, '/');
     msh_raster_service *s = r->app->raster;
     if (!slash || !style_name_ok(rest, (size_t)(slash - rest))) {

@@ -21,8 +21,6 @@ typedef struct msh_raster_service msh_raster_service;
 msh_raster_service *msh_raster_service_new(const char *styles_dir);
 void msh_raster_service_free(msh_raster_service *s);
 
-/** /styles/{name}/{z}/{x}/{y}.png and @2x.png; `rest` follows "/styles/". */
-void msh_route_raster_style(msh_req *r, const char *rest);
 /** /tiles/{layers}/{z}/{x}/{y}.png and @2x.png (the path already parsed into `tp`). */
 void msh_route_raster_layers(msh_req *r, msh_catalog *cat, const msh_tilepath *tp);
 

@@ -86,7 +86,7 @@ static void put_end(msh_buf *b, const char *name, double lon, double lat, const 
                    lat, s->lon, s->lat, s->off_m);
 }
 
-void msh_route_route(msh_req *r)
+void msh_route_route(msh_req *r, const char *rest)
 {
     msh_err err;
     msh_place pf, pt;
@@ -182,7 +182,7 @@ void msh_route_route(msh_req *r)
 #define ISO_MAX_MINUTES 60
 #define ISO_BUFFER_M 25.0
 
-void msh_route_isochrone(msh_req *r)
+void msh_route_isochrone(msh_req *r, const char *rest)
 {
     msh_err err;
     double lon, lat, minutes, max_snap;

@@ -85,7 +85,7 @@ static void send_file(msh_req *r, const char *root, const char *rel)
              (unsigned long long)st.st_size);
 }
 
-void msh_route_static(msh_req *r)
+void msh_route_static(msh_req *r, const char *rest)
 {
     const char *web = r->app->cfg.web_dir;
     const char *p = r->path;

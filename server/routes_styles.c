@@ -11,10 +11,6 @@
 
 void msh_route_styles(msh_req *r, const char *rest)
 {
-    if (strchr(rest, '/')) { /* /styles/{name}/{z}/{x}/{y}.png */
-        msh_route_raster_style(r, rest);
-        return;
-    }
     size_t n = strlen(rest);
     if (n < 6 || n > 100 || strcmp(rest + n - 5, ".json")) {
         msh_resp_error(r, 404, "styles are at /styles/{name}.json");

@@ -159,7 +159,6 @@ static void tile_mvt(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
 
 static void tilejson(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
 {
-    r->ep = MSH_EP_TILEJSON;
     msh_layer *layers[MSH_TILEPATH_MAX_LAYERS];
     if (resolve(r, cat, tp, layers))
         return;

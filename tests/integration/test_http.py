@@ -69,6 +69,11 @@ def raw_exchange(port, request, timeout=10):
     return status, head, body
 
 
+
+def delta_of(before, after, name, **labels):
+    """How much a /metrics sample grew between two snapshots."""
+    return mshtest.metric(after, name, **labels) - mshtest.metric(before, name, **labels)
+
 class JsonErrorMixin:
     def assertJsonError(self, r, status, path=""):
         self.assertEqual(r.status, status, "%s: %d %r" % (path, r.status, r.body[:200]))
@@ -357,10 +362,23 @@ class Documents(unittest.TestCase, JsonErrorMixin):
         self.assertEqual(SERVER.get("/tiles/nope/1/0/0.mvt").status, 404)
         self.assertEqual(SERVER.get("/tiles/camps/99/0/0.mvt").status, 400)
         self.assertEqual(SERVER.get("/catalog").status, 200)
+        # each endpoint counts under its own label (the route table's), not under "other"
+        own = {"/ogc/collections": "ogc", "/kpi/nope": "kpi", "/tiles/camps.json": "tilejson",
+               "/heatmaps/density/legend": "heatmap", "/styles/operations.json": "style",
+               "/query/at?lon=39.89&lat=21.41": "at", "/fonts.json": "fonts", "/events?types=nope": "events",
+               "/route?from=x": "route", "/isochrone": "isochrone", "/query/nearest": "nearest"}
+        statuses = {p: SERVER.get(p).status for p in own}
+        posted = mshtest.fetch(SERVER.url("/catalog"), method="POST", data=b"{}").status
         after = snapshot()
+        for p, label in own.items():
+            self.assertEqual(delta_of(before, after, "mashaer_http_requests_total", endpoint=label,
+                                      code=str(statuses[p])), 1, (p, label, statuses[p]))
+        self.assertEqual(posted, 405)
+        self.assertEqual(delta_of(before, after, "mashaer_http_requests_total", endpoint="catalog", code="405"), 1)
+        self.assertEqual(delta_of(before, after, "mashaer_http_requests_total", endpoint="other"), 0)
 
         def delta(name, **labels):
-            return mshtest.metric(after, name, **labels) - mshtest.metric(before, name, **labels)
+            return delta_of(before, after, name, **labels)
 
         self.assertEqual(delta("mashaer_http_requests_total", endpoint="tile", code="200"), 3)
         self.assertEqual(delta("mashaer_http_requests_total", endpoint="tile", code="404"), 1)

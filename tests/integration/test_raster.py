@@ -643,7 +643,7 @@ class CachingAndErrors(unittest.TestCase):
         def counts():
             m = mshtest.parse_metrics(SERVER.get("/metrics").body.decode())
             return (mshtest.metric(m, "mashaer_tile_cache_hits_total"), mshtest.metric(m, "mashaer_tile_cache_misses_total"),
-                    mshtest.metric(m, "mashaer_http_requests_total", endpoint="tile", code="200"))
+                    mshtest.metric(m, "mashaer_http_requests_total", endpoint="raster", code="200"))
         h0, m0, t0 = counts()
         png(path)
         h1, m1, t1 = counts()
