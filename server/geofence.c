@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "serve/app.h"
 #include "core/msh_buf.h"
 #include "core/msh_tilemath.h"
-#include "events.h"
+#include "routes/events.h"
 
 #define LEVEL 22
 #define MAX_CELLS ((uint64_t)64 << 20) /* a raster never takes more than 128 MB per kind */

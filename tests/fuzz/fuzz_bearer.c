@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "auth.h"
+#include "http/auth.h"
 
 static int tchar(unsigned char c)
 {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fontpath.h"
+#include "http/fontpath.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "httphdr.h"
+#include "http/httphdr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/msh_tilemath.h"
-#include "tilepath.h"
+#include "http/tilepath.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

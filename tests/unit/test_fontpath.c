@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "fontpath.h"
+#include "http/fontpath.h"
 
 int main(void)
 {

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "check.h"
-#include "render_gate.h"
+#include "http/render_gate.h"
 
 #define THREADS 12
 #define ROUNDS 40

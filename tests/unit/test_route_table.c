@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "route_table.h"
-#include "routes.h"
+#include "http/route_table.h"
+#include "routes/routes.h"
 
 static const char *label_name(int id)
 {

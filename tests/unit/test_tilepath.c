@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tilepath.h"
+#include "http/tilepath.h"
 
 static int ok(const char *s, msh_tilepath *tp)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "http/auth.h"
 #include "check.h"
 #include "store.h"
 #include "tokens.h"

@@ -1,0 +1,87 @@
+/* auth.c: the bearer-token parser and the role check write routes call first. */
+#include "http/auth.h"
+
+#include <pthread.h>
+#include <strings.h>
+
+static const char REALM[] = "Bearer realm=\"mashaer\"";
+
+/* RFC 6750 b64token characters, "=" aside (padding, only at the end). */
+static bool token_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~' || c == '+' || c == '/';
+}
+
+int msh_auth_parse_bearer(const char *header, const char **token, size_t *len)
+{
+    *token = NULL;
+    *len = 0;
+    if (!header || strncasecmp(header, "Bearer", 6) != 0 || header[6] != ' ')
+        return -1;
+    const char *p = header + 7;
+    while (*p == ' ')
+        p++;
+    const char *t = p;
+    /* stop one past the cap, so a long header costs no more than a long token */
+    while (token_char((unsigned char)*p) && p - t <= MSH_AUTH_TOKEN_MAX)
+        p++;
+    if (p == t)
+        return -1; /* empty, or padding with nothing before it */
+    while (*p == '=' && p - t <= MSH_AUTH_TOKEN_MAX)
+        p++;
+    if (*p || p - t > MSH_AUTH_TOKEN_MAX)
+        return -1;
+    *token = t;
+    *len = (size_t)(p - t);
+    return 0;
+}
+
+static void unauthorized(msh_req *r, const char *why)
+{
+    msh_resp_error(r, 401, "%s", why);
+    r->resp.www_authenticate = REALM;
+}
+
+msh_role msh_auth_role(msh_req *r)
+{
+    const char *tok;
+    size_t len;
+    if (msh_auth_parse_bearer(msh_req_header(r, "Authorization"), &tok, &len))
+        return MSH_ROLE_NONE;
+    pthread_mutex_lock(&r->app->tok_lock);
+    msh_role role = msh_token_set_check(r->app->tokens, tok, len);
+    pthread_mutex_unlock(&r->app->tok_lock);
+    return role;
+}
+
+bool msh_auth_require(msh_req *r, msh_role needed)
+{
+    const char *h = msh_req_header(r, "Authorization");
+    const char *tok;
+    size_t len;
+    if (!h) {
+        unauthorized(r, "this needs a token: send 'Authorization: Bearer TOKEN'");
+        return false;
+    }
+    if (msh_auth_parse_bearer(h, &tok, &len)) {
+        unauthorized(r, "malformed Authorization header: expected 'Bearer TOKEN'");
+        return false;
+    }
+    /* The reload thread may swap and free the set at any moment: check (and copy the
+     * role out) while holding the lock, never keep a pointer to the set. */
+    msh_app *app = r->app;
+    pthread_mutex_lock(&app->tok_lock);
+    msh_role role = msh_token_set_check(app->tokens, tok, len);
+    pthread_mutex_unlock(&app->tok_lock);
+    if (role == MSH_ROLE_NONE) {
+        unauthorized(r, "unknown or revoked token");
+        return false;
+    }
+    if (role < needed) {
+        msh_resp_error(r, 403, "a %s token may not do this: it needs the %s role or above", msh_role_name(role),
+                       msh_role_name(needed));
+        return false;
+    }
+    return true;
+}

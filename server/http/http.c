@@ -1,0 +1,406 @@
+/* http.c: libmicrohttpd glue: dispatch, common headers, conditional requests, metrics. */
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "http/auth.h"
+#include "http/httphdr.h"
+#include "http/route_table.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+const char *msh_req_header(msh_req *r, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *msh_req_arg(msh_req *r, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+typedef struct {
+    int (*fn)(void *ud, const char *key, const char *value);
+    void *ud;
+} args_walk;
+
+static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    args_walk *w = cls;
+    return w->fn(w->ud, key, value) ? MHD_NO : MHD_YES;
+}
+
+void msh_req_args(msh_req *r, int (*fn)(void *ud, const char *key, const char *value), void *ud)
+{
+    args_walk w = {fn, ud};
+    MHD_get_connection_values((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, on_arg, &w);
+}
+
+bool msh_req_accepts_gzip(msh_req *r)
+{
+    return msh_hdr_accepts_gzip(msh_req_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+}
+
+void msh_req_base_url(msh_req *r, char *out, size_t cap)
+{
+    const char *host = msh_req_header(r, MHD_HTTP_HEADER_HOST);
+    if (msh_hdr_host_ok(host))
+        snprintf(out, cap, "http://%s", host);
+    else
+        snprintf(out, cap, "http://%s:%d", r->app->cfg.bind, r->app->cfg.port);
+}
+
+bool msh_req_etag_matches(msh_req *r, const char *etag)
+{
+    return msh_hdr_etag_matches(msh_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH), etag);
+}
+
+msh_rc msh_gzip(const uint8_t *in, size_t len, msh_buf *out, int level)
+{
+    msh_buf_reset(out);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return MSH_ENOMEM;
+    size_t bound = deflateBound(&zs, (uLong)len) + 32;
+    msh_rc rc = msh_buf_reserve(out, bound);
+    if (rc) {
+        deflateEnd(&zs);
+        return rc;
+    }
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    zs.next_out = out->data;
+    zs.avail_out = (uInt)bound;
+    int z = deflate(&zs, Z_FINISH);
+    out->len = zs.total_out;
+    deflateEnd(&zs);
+    return z == Z_STREAM_END ? MSH_OK : MSH_EINTERNAL;
+}
+
+void msh_resp_body(msh_req *r, int status, const char *ctype, const void *data, size_t len)
+{
+    r->resp.status = status;
+    r->resp.ctype = ctype;
+    msh_buf_reset(&r->resp.body);
+    r->resp.gzip = false;
+    r->resp.vary_encoding = true;
+    if (len > 1024 && msh_req_accepts_gzip(r) && msh_gzip(data, len, &r->resp.body, 6) == MSH_OK) {
+        r->resp.gzip = true;
+        return;
+    }
+    if (msh_buf_append(&r->resp.body, data, len)) {
+        r->resp.status = 500;
+        r->resp.ctype = "application/json";
+        msh_buf_reset(&r->resp.body);
+        msh_buf_printf(&r->resp.body, "{\"error\":\"response too large\",\"status\":500}\n");
+    }
+}
+
+void msh_resp_stream(msh_req *r, const char *ctype, long (*fn)(void *cls, char *buf, size_t max),
+                     void (*free_fn)(void *cls), void *cls)
+{
+    r->resp.status = 200;
+    r->resp.ctype = ctype;
+    r->resp.stream = fn;
+    r->resp.stream_free = free_fn;
+    r->resp.stream_cls = cls;
+}
+
+void msh_http_suspend(void *conn)
+{
+    MHD_suspend_connection((struct MHD_Connection *)conn);
+}
+
+void msh_http_resume(void *conn)
+{
+    MHD_resume_connection((struct MHD_Connection *)conn);
+}
+
+typedef struct {
+    long (*fn)(void *cls, char *buf, size_t max);
+    void (*free_fn)(void *cls);
+    void *cls;
+} stream_ctx;
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    stream_ctx *s = cls;
+    long n = s->fn(s->cls, buf, max);
+    return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    stream_ctx *s = cls;
+    if (s->free_fn)
+        s->free_fn(s->cls);
+    free(s);
+}
+
+void msh_resp_error(msh_req *r, int status, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    msh_buf_printf(&b, "{\"error\":\"");
+    msh_buf_json_str(&b, msg);
+    msh_buf_printf(&b, "\",\"status\":%d}\n", status);
+    r->resp.etag[0] = 0;
+    r->resp.cache_control = "no-store";
+    msh_resp_body(r, status, "application/json", b.data, b.len);
+    msh_buf_free(&b);
+}
+
+/* Answer from the route table: 405 when the path's endpoint does not take the method, the
+ * row's role checked, then its handler. */
+static void dispatch(msh_req *r, const msh_route_match *m)
+{
+    if (!m->route) {
+        char allow[64];
+        msh_route_allow_header(m->allowed, allow, sizeof allow);
+        r->resp.allow = m->allowed;
+        msh_resp_error(r, 405, "method %s not allowed on %.80s: it answers %s", r->method, r->path, allow);
+        return;
+    }
+    if (m->route->role != MSH_ROLE_NONE && !msh_auth_require(r, m->route->role))
+        return;
+    m->route->handler(r, m->rest);
+}
+
+static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, WWW-Authenticate");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "Mashaer/" MSH_VERSION);
+    if (r->resp.ctype)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp.ctype);
+    if (r->resp.gzip)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (r->resp.vary_encoding || r->resp.vary_accept)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+                                !r->resp.vary_accept ? "Accept-Encoding"
+                                : r->resp.vary_encoding ? "Accept-Encoding, Accept" : "Accept");
+    if (r->resp.etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->resp.etag);
+    if (r->resp.cache_control)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->resp.cache_control);
+    if (r->resp.www_authenticate)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->resp.www_authenticate);
+    return MHD_YES;
+}
+
+/* Per-request state of a request whose route takes a body: the body, capped at the row's body_max. */
+typedef struct {
+    msh_buf body;
+    size_t cap;
+    bool too_large;
+    bool answered;
+} body_state;
+
+static int seen_headers; /* address only: marks "headers seen" in a GET's request context */
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (*con_cls && *con_cls != &seen_headers) {
+        body_state *bs = *con_cls;
+        msh_buf_free(&bs->body);
+        free(bs);
+    }
+    *con_cls = NULL;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    msh_app *app = cls;
+    (void)version;
+    bool is_options = !strcmp(method, "OPTIONS");
+    msh_route_match m = msh_route_find(method, url);
+    bool takes_body = m.route && m.route->body_max;
+    if (*con_cls == NULL) {
+        /* First call: headers only. Answer once the request is complete; a response queued
+         * now would make MHD close the connection. A route that takes a body gets a buffer with a cap. */
+        if (takes_body) {
+            size_t cap = m.route->body_max == MSH_BODY_CONFIGURED ? app->cfg.max_body_bytes : m.route->body_max;
+            body_state *bs = calloc(1, sizeof *bs);
+            if (!bs)
+                return MHD_NO;
+            msh_buf_init(&bs->body, cap + 1);
+            bs->cap = cap;
+            *con_cls = bs;
+            /* a declared length over the cap is refused before a byte of the body is read */
+            const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            char *end;
+            unsigned long long declared = cl ? strtoull(cl, &end, 10) : 0;
+            if (!cl || *end || declared <= cap)
+                return MHD_YES;
+            bs->too_large = true;
+            msh_buf_free(&bs->body);
+        } else {
+            *con_cls = &seen_headers;
+            return MHD_YES;
+        }
+    }
+    body_state *bs = takes_body && *con_cls != &seen_headers ? *con_cls : NULL;
+    if (*upload_data_size) {
+        if (bs && !bs->too_large && msh_buf_append(&bs->body, upload_data, *upload_data_size)) {
+            bs->too_large = true; /* keep reading and dropping; answer 413 when the upload ends */
+            msh_buf_free(&bs->body);
+        }
+        *upload_data_size = 0; /* a body on a route that takes none: read and dropped */
+        return MHD_YES;
+    }
+    if (bs)
+        bs->answered = true;
+    double t0 = now_s();
+    msh_req r;
+    memset(&r, 0, sizeof r);
+    r.app = app;
+    r.conn = conn;
+    r.method = method;
+    r.path = url;
+    r.label = m.label;
+    r.resp.fd = -1;
+    msh_buf_init(&r.resp.body, MSH_MAX_BODY);
+    if (bs) {
+        msh_buf_putc(&bs->body, 0); /* the cap has room for it */
+        r.body = bs->body.len ? (const char *)bs->body.data : NULL;
+        r.body_len = bs->body.len ? bs->body.len - 1 : 0;
+        r.body_too_large = bs->too_large;
+    }
+    if (is_options) {
+        r.resp.status = 204;
+        r.resp.allow = m.allowed ? m.allowed : MSH_M_GET;
+    } else if (!url || url[0] != '/') {
+        msh_resp_error(&r, 400, "malformed request path");
+    } else {
+        dispatch(&r, &m);
+    }
+    /* conditional GET: the handler set an ETag; a match answers 304 with no body */
+    if (r.resp.status == 200 && r.resp.etag[0] && msh_req_etag_matches(&r, r.resp.etag)) {
+        r.resp.status = 304;
+        msh_buf_reset(&r.resp.body);
+        if (r.resp.ext_free) {
+            r.resp.ext_free(r.resp.ext_cls);
+            r.resp.ext_free = NULL;
+        }
+        r.resp.ext = NULL;
+        r.resp.ext_len = 0;
+        if (r.resp.fd >= 0) {
+            close(r.resp.fd);
+            r.resp.fd = -1;
+        }
+        r.resp.gzip = false;
+        r.resp.ctype = NULL;
+    }
+    struct MHD_Response *resp;
+    uint64_t sent = 0;
+    if (r.resp.fd >= 0) {
+        resp = MHD_create_response_from_fd64(r.resp.fd_size, r.resp.fd);
+        sent = r.resp.fd_size;
+    } else if (r.resp.stream) {
+        stream_ctx *sc = malloc(sizeof *sc);
+        resp = NULL;
+        if (sc) {
+            *sc = (stream_ctx){r.resp.stream, r.resp.stream_free, r.resp.stream_cls};
+            resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, sc, stream_free);
+            if (!resp)
+                free(sc);
+        }
+        if (!resp && r.resp.stream_free)
+            r.resp.stream_free(r.resp.stream_cls);
+        sent = 0;
+    } else if (r.resp.ext) {
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(r.resp.ext_len, (void *)(uintptr_t)r.resp.ext,
+                                                                      r.resp.ext_free, r.resp.ext_cls);
+        if (!resp && r.resp.ext_free)
+            r.resp.ext_free(r.resp.ext_cls);
+        sent = r.resp.ext_len;
+    } else {
+        resp = MHD_create_response_from_buffer(r.resp.body.len, r.resp.body.data, MHD_RESPMEM_MUST_COPY);
+        sent = r.resp.body.len;
+    }
+    msh_buf_free(&r.resp.body);
+    if (!resp)
+        return MHD_NO;
+    add_common_headers(resp, &r);
+    if (r.resp.allow) {
+        char allow[64];
+        msh_route_allow_header(r.resp.allow, allow, sizeof allow);
+        if (is_options) {
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, allow);
+            MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match");
+            MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+        } else {
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+        }
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r.resp.status, resp);
+    MHD_destroy_response(resp);
+    msh_metrics_request(app->metrics, r.label, r.resp.status, now_s() - t0, sent);
+    return ret;
+}
+
+static void log_mhd(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    /* libmicrohttpd's own diagnostics (bad requests from clients) go to stderr */
+    vfprintf(stderr, fmt, ap);
+}
+
+msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)app->cfg.port);
+    if (inet_pton(AF_INET, app->cfg.bind, &sa.sin_addr) != 1)
+        return msh_err_set(err, MSH_EINVAL, "--bind: '%s' is not an IPv4 address", app->cfg.bind);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    struct MHD_Daemon *d =
+        MHD_start_daemon(flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                         (unsigned)1024, MHD_OPTION_END);
+    if (!d)
+        return msh_err_set(err, MSH_EIO, "cannot listen on %s:%d (in use, or not allowed)", app->cfg.bind,
+                           app->cfg.port);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info ? info->port : app->cfg.port;
+    *daemon = d;
+    return MSH_OK;
+}
+
+void msh_http_stop(void *daemon)
+{
+    if (daemon)
+        MHD_stop_daemon((struct MHD_Daemon *)daemon);
+}

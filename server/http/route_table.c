@@ -1,0 +1,141 @@
+/* route_table.c: the table of HTTP endpoints (see route_table.h for how a row is read). */
+#include "http/route_table.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "routes/routes.h"
+
+/* Order matters where patterns overlap: the first row whose pattern matches names the endpoint. */
+static const msh_route ROUTES[] = {
+    /* methods      pattern             label       role            body                handler */
+    {MSH_M_GET,  "/tiles/*.json",    "tilejson", MSH_ROLE_NONE, 0,                   msh_route_tiles},
+    {MSH_M_GET,  "/tiles/**",        "tile",     MSH_ROLE_NONE, 0,                   msh_route_tiles},
+    {MSH_M_GET,  "/styles/*/**",     "raster",   MSH_ROLE_NONE, 0,                   msh_route_raster_style},
+    {MSH_M_GET,  "/styles/**",       "style",    MSH_ROLE_NONE, 0,                   msh_route_styles},
+    {MSH_M_GET,  "/heatmaps/**",     "heatmap",  MSH_ROLE_NONE, 0,                   msh_route_heatmaps},
+    {MSH_M_GET,  "/catalog",         "catalog",  MSH_ROLE_NONE, 0,                   msh_route_catalog},
+    {MSH_M_GET,  "/ogc",             "ogc",      MSH_ROLE_NONE, 0,                   msh_route_ogc},
+    {MSH_M_GET,  "/ogc/**",          "ogc",      MSH_ROLE_NONE, 0,                   msh_route_ogc},
+    {MSH_M_GET,  "/health",          "health",   MSH_ROLE_NONE, 0,                   msh_route_health},
+    {MSH_M_GET,  "/metrics",         "metrics",  MSH_ROLE_NONE, 0,                   msh_route_metrics},
+    {MSH_M_POST, "/feeds/**",        "feeds",    MSH_ROLE_FEED, MSH_BODY_CONFIGURED, msh_route_feeds},
+    {MSH_M_GET,  "/events",          "events",   MSH_ROLE_NONE, 0,                   msh_route_events},
+    {MSH_M_GET,  "/entities/**",     "entity",   MSH_ROLE_OPS,  0,                   msh_route_entity},
+    {MSH_M_GET,  "/kpi",             "kpi",      MSH_ROLE_NONE, 0,                   msh_route_kpi},
+    {MSH_M_GET,  "/kpi/**",          "kpi",      MSH_ROLE_NONE, 0,                   msh_route_kpi},
+    {MSH_M_GET,  "/route",           "route",    MSH_ROLE_NONE, 0,                   msh_route_route},
+    {MSH_M_GET,  "/isochrone",       "isochrone", MSH_ROLE_NONE, 0,                  msh_route_isochrone},
+    {MSH_M_GET,  "/query/nearest",   "nearest",  MSH_ROLE_NONE, 0,                   msh_route_nearest},
+    {MSH_M_GET,  "/query/at",        "at",       MSH_ROLE_NONE, 0,                   msh_route_at},
+    {MSH_M_GET,  "/fonts.json",      "fonts",    MSH_ROLE_NONE, 0,                   msh_route_fonts_list},
+    {MSH_M_GET,  "/fonts/**",        "fonts",    MSH_ROLE_NONE, 0,                   msh_route_glyphs},
+    {MSH_M_GET,  "/sprites/**",      "sprites",  MSH_ROLE_NONE, 0,                   msh_route_sprites},
+    {MSH_M_GET,  "/**",              "static",   MSH_ROLE_NONE, 0,                   msh_route_static},
+};
+#define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
+
+static const char *labels[NROUTES + 1];
+static int nlabels;
+static int label_of[NROUTES];
+static pthread_once_t labels_once = PTHREAD_ONCE_INIT;
+
+static void make_labels(void)
+{
+    for (size_t i = 0; i < NROUTES; i++) {
+        int l = 0;
+        while (l < nlabels && strcmp(labels[l], ROUTES[i].label))
+            l++;
+        if (l == nlabels)
+            labels[nlabels++] = ROUTES[i].label;
+        label_of[i] = l;
+    }
+    labels[nlabels++] = "other";
+}
+
+const char *const *msh_route_labels(int *n)
+{
+    pthread_once(&labels_once, make_labels);
+    *n = nlabels;
+    return labels;
+}
+
+/* Does `pat` match all of `s`? `*` stops at '/', `**` takes anything. */
+static int glob(const char *pat, const char *s)
+{
+    for (;;) {
+        if (pat[0] == '*' && pat[1] == '*') {
+            pat += 2;
+            if (!*pat)
+                return 1;
+            for (;; s++) {
+                if (glob(pat, s))
+                    return 1;
+                if (!*s)
+                    return 0;
+            }
+        }
+        if (*pat == '*') {
+            pat++;
+            for (;; s++) {
+                if (glob(pat, s))
+                    return 1;
+                if (!*s || *s == '/')
+                    return 0;
+            }
+        }
+        if (*pat != *s)
+            return 0;
+        if (!*s)
+            return 1;
+        pat++, s++;
+    }
+}
+
+int msh_route_pattern_match(const char *pattern, const char *path, const char **rest)
+{
+    if (!glob(pattern, path))
+        return 0;
+    if (rest)
+        *rest = path + strcspn(pattern, "*");
+    return 1;
+}
+
+static unsigned method_bit(const char *method)
+{
+    if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+        return MSH_M_GET;
+    if (!strcmp(method, "POST"))
+        return MSH_M_POST;
+    return 0;
+}
+
+msh_route_match msh_route_find(const char *method, const char *path)
+{
+    int n;
+    msh_route_labels(&n);
+    msh_route_match m = {NULL, "", 0, n - 1};
+    if (!path || path[0] != '/')
+        return m;
+    size_t first = 0;
+    while (first < NROUTES && !msh_route_pattern_match(ROUTES[first].pattern, path, &m.rest))
+        first++;
+    if (first == NROUTES)
+        return m;
+    m.label = label_of[first];
+    unsigned want = method_bit(method);
+    for (size_t i = first; i < NROUTES; i++) {
+        if (strcmp(ROUTES[i].pattern, ROUTES[first].pattern))
+            continue;
+        m.allowed |= ROUTES[i].methods;
+        if (!m.route && (ROUTES[i].methods & want))
+            m.route = &ROUTES[i];
+    }
+    return m;
+}
+
+void msh_route_allow_header(unsigned methods, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s%sOPTIONS", methods & MSH_M_GET ? "GET, HEAD, " : "", methods & MSH_M_POST ? "POST, " : "");
+}

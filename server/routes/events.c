@@ -1,0 +1,463 @@
+/* events.c: the event ring, SSE subscribers, and the producers (incidents, gates, density alerts). */
+#include "routes/events.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "serve/app.h"
+#include "http/auth.h"
+#include "core/msh_buf.h"
+#include "core/msh_tilemath.h"
+#include "http/http.h"
+#include "routes/routes.h"
+#include "live/live.h"
+
+#define RING 4096
+#define HEARTBEAT_S 15.0
+/* 2^21 cells: 17.8 m at Makkah, 316 m2, the scale of a street crossing or a camp gate: fine
+ * enough to see a local crush, coarse enough that a handful of people do not make a density. */
+#define ALERT_LEVEL 21
+
+static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence"};
+
+typedef struct {
+    uint64_t seq;
+    uint8_t type;
+    double lon, lat;
+    char *frame;
+    size_t len;
+} ev_t;
+
+typedef struct sub {
+    struct sub *next, *prev;
+    msh_events *ev;
+    void *conn;
+    bool suspended;
+    uint64_t cursor; /* last seq sent */
+    unsigned mask;
+    bool has_bbox;
+    double bbox[4];
+    msh_buf out;     /* frames copied but not yet sent */
+    size_t out_off;
+    double last_write;
+} sub_t;
+
+typedef struct {
+    uint64_t key;
+    uint8_t state;
+    uint32_t gen;
+} alert_t;
+
+struct msh_events {
+    pthread_mutex_t mu;
+    ev_t ring[RING];
+    uint64_t next_seq; /* seq of the next event; events have seq >= 1 */
+    sub_t *subs;
+    uint64_t nsubs;
+    bool shutdown;
+    /* alert states (density cells and gates), touched by the scanner and the ingest observer */
+    pthread_mutex_t amu;
+    alert_t *alerts;
+    uint32_t nalerts, cap_alerts;
+    uint32_t gen;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+msh_events *msh_events_new(void)
+{
+    msh_events *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return NULL;
+    pthread_mutex_init(&ev->mu, NULL);
+    pthread_mutex_init(&ev->amu, NULL);
+    ev->next_seq = 1;
+    return ev;
+}
+
+void msh_events_shutdown(msh_events *ev)
+{
+    if (!ev)
+        return;
+    pthread_mutex_lock(&ev->mu);
+    ev->shutdown = true;
+    for (sub_t *s = ev->subs; s; s = s->next)
+        if (s->suspended) {
+            s->suspended = false;
+            msh_http_resume(s->conn);
+        }
+    pthread_mutex_unlock(&ev->mu);
+}
+
+void msh_events_free(msh_events *ev)
+{
+    if (!ev)
+        return;
+    for (int i = 0; i < RING; i++)
+        free(ev->ring[i].frame);
+    free(ev->alerts);
+    pthread_mutex_destroy(&ev->mu);
+    pthread_mutex_destroy(&ev->amu);
+    free(ev);
+}
+
+void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double lat, const char *json)
+{
+    if (!ev)
+        return;
+    size_t jl = strlen(json);
+    char *frame = malloc(jl + 96);
+    if (!frame)
+        return;
+    pthread_mutex_lock(&ev->mu);
+    uint64_t seq = ev->next_seq++;
+    int n = snprintf(frame, jl + 96, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)seq, TYPE_NAMES[type], json);
+    ev_t *slot = &ev->ring[seq % RING];
+    free(slot->frame);
+    slot->seq = seq;
+    slot->type = (uint8_t)type;
+    slot->lon = lon;
+    slot->lat = lat;
+    slot->frame = frame;
+    slot->len = (size_t)n;
+    for (sub_t *s = ev->subs; s; s = s->next)
+        if (s->suspended) {
+            s->suspended = false;
+            msh_http_resume(s->conn);
+        }
+    pthread_mutex_unlock(&ev->mu);
+}
+
+void msh_events_tick(msh_events *ev)
+{
+    if (!ev)
+        return;
+    double t = now_s();
+    pthread_mutex_lock(&ev->mu);
+    for (sub_t *s = ev->subs; s; s = s->next)
+        if (s->suspended && t - s->last_write >= HEARTBEAT_S) {
+            s->suspended = false;
+            msh_http_resume(s->conn);
+        }
+    pthread_mutex_unlock(&ev->mu);
+}
+
+uint64_t msh_events_subscribers(msh_events *ev)
+{
+    pthread_mutex_lock(&ev->mu);
+    uint64_t n = ev->nsubs;
+    pthread_mutex_unlock(&ev->mu);
+    return n;
+}
+
+uint64_t msh_events_published(msh_events *ev)
+{
+    pthread_mutex_lock(&ev->mu);
+    uint64_t n = ev->next_seq - 1;
+    pthread_mutex_unlock(&ev->mu);
+    return n;
+}
+
+int msh_events_parse_types(const char *s, unsigned *mask)
+{
+    *mask = 0;
+    while (s && *s) {
+        const char *c = strchr(s, ',');
+        size_t n = c ? (size_t)(c - s) : strlen(s);
+        int found = -1;
+        for (int i = 0; i < MSH_EV_COUNT; i++)
+            if (strlen(TYPE_NAMES[i]) == n && !strncmp(s, TYPE_NAMES[i], n))
+                found = i;
+        if (found < 0)
+            return -1;
+        *mask |= 1u << found;
+        s = c ? c + 1 : NULL;
+    }
+    return 0;
+}
+
+static bool passes(const sub_t *s, const ev_t *e)
+{
+    if (!(s->mask & (1u << e->type)))
+        return false;
+    if (s->has_bbox && !isnan(e->lon))
+        return e->lon >= s->bbox[0] && e->lon <= s->bbox[2] && e->lat >= s->bbox[1] && e->lat <= s->bbox[3];
+    return true;
+}
+
+/* The content reader of one subscriber (called by the HTTP layer). */
+static long sub_read(void *cls, char *buf, size_t max)
+{
+    sub_t *s = cls;
+    msh_events *ev = s->ev;
+    pthread_mutex_lock(&ev->mu);
+    if (ev->shutdown) {
+        pthread_mutex_unlock(&ev->mu);
+        return -1;
+    }
+    if (s->out_off == s->out.len) {
+        msh_buf_reset(&s->out);
+        s->out_off = 0;
+        uint64_t oldest = ev->next_seq > RING ? ev->next_seq - RING : 1;
+        if (s->cursor + 1 < oldest) {
+            msh_buf_printf(&s->out, "event: dropped\ndata: {\"missed\":%llu}\n\n",
+                           (unsigned long long)(oldest - s->cursor - 1));
+            s->cursor = oldest - 1;
+        }
+        while (s->cursor + 1 < ev->next_seq && s->out.len < 65536) {
+            const ev_t *e = &ev->ring[(s->cursor + 1) % RING];
+            s->cursor++;
+            if (passes(s, e))
+                msh_buf_append(&s->out, e->frame, e->len);
+        }
+        if (!s->out.len) {
+            if (now_s() - s->last_write >= HEARTBEAT_S) {
+                msh_buf_printf(&s->out, ": keepalive\n\n");
+            } else {
+                s->suspended = true; /* a publish or the heartbeat tick resumes us */
+                msh_http_suspend(s->conn);
+                pthread_mutex_unlock(&ev->mu);
+                return 0;
+            }
+        }
+    }
+    size_t n = s->out.len - s->out_off;
+    if (n > max)
+        n = max;
+    memcpy(buf, s->out.data + s->out_off, n);
+    s->out_off += n;
+    s->last_write = now_s();
+    pthread_mutex_unlock(&ev->mu);
+    return (long)n;
+}
+
+static void sub_free(void *cls)
+{
+    sub_t *s = cls;
+    msh_events *ev = s->ev;
+    pthread_mutex_lock(&ev->mu);
+    if (s->prev) s->prev->next = s->next; else ev->subs = s->next;
+    if (s->next) s->next->prev = s->prev;
+    ev->nsubs--;
+    pthread_mutex_unlock(&ev->mu);
+    msh_buf_free(&s->out);
+    free(s);
+}
+
+/* GET /events?types=incident,density,gate&bbox=w,s,e,n */
+void msh_route_events(msh_req *r, const char *rest)
+{
+    msh_events *ev = r->app->events;
+    if (!ev) {
+        msh_resp_error(r, 503, "live events are not enabled on this server");
+        return;
+    }
+    unsigned mask = MSH_EV_PUBLIC_MASK;
+    const char *types = msh_req_arg(r, "types");
+    if (types && msh_events_parse_types(types, &mask)) {
+        msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence");
+        return;
+    }
+    if ((mask & ~MSH_EV_PUBLIC_MASK) && !msh_auth_require(r, MSH_ROLE_OPS))
+        return; /* geofence events name people */
+    sub_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        msh_resp_error(r, 503, "out of memory");
+        return;
+    }
+    s->mask = mask;
+    const char *bbox = msh_req_arg(r, "bbox");
+    if (bbox) {
+        char *end;
+        const char *p = bbox;
+        for (int i = 0; i < 4; i++) {
+            s->bbox[i] = strtod(p, &end);
+            if (end == p || (i < 3 && *end != ',') || (i == 3 && *end) || !isfinite(s->bbox[i])) {
+                free(s);
+                msh_resp_error(r, 400, "bbox: use west,south,east,north in degrees");
+                return;
+            }
+            p = end + 1;
+        }
+        if (s->bbox[0] > s->bbox[2] || s->bbox[1] > s->bbox[3] || s->bbox[1] < -90 || s->bbox[3] > 90) {
+            free(s);
+            msh_resp_error(r, 400, "bbox: west <= east and south <= north, latitudes within -90..90");
+            return;
+        }
+        s->has_bbox = true;
+    }
+    s->ev = ev;
+    s->conn = r->conn;
+    msh_buf_init(&s->out, (size_t)1 << 20);
+    msh_buf_printf(&s->out, "retry: 2000\n\n");
+    s->last_write = now_s();
+    pthread_mutex_lock(&ev->mu);
+    s->cursor = ev->next_seq - 1;
+    const char *last = msh_req_header(r, "Last-Event-ID");
+    if (last) { /* resume a reconnecting client from the ring */
+        char *end;
+        unsigned long long v = strtoull(last, &end, 10);
+        if (!*end && v < ev->next_seq)
+            s->cursor = v;
+    }
+    s->next = ev->subs;
+    if (ev->subs)
+        ev->subs->prev = s;
+    ev->subs = s;
+    ev->nsubs++;
+    pthread_mutex_unlock(&ev->mu);
+    r->resp.cache_control = "no-cache";
+    msh_resp_stream(r, "text/event-stream; charset=utf-8", sub_read, sub_free, s);
+}
+
+/* ---- alert states with hysteresis ---- */
+
+static alert_t *alert_get(msh_events *ev, uint64_t key, bool create)
+{
+    for (uint32_t i = 0; i < ev->nalerts; i++)
+        if (ev->alerts[i].key == key)
+            return &ev->alerts[i];
+    if (!create)
+        return NULL;
+    if (ev->nalerts == ev->cap_alerts) {
+        uint32_t nc = ev->cap_alerts ? ev->cap_alerts * 2 : 64;
+        alert_t *na = realloc(ev->alerts, nc * sizeof *na);
+        if (!na)
+            return NULL;
+        ev->alerts = na;
+        ev->cap_alerts = nc;
+    }
+    alert_t *a = &ev->alerts[ev->nalerts++];
+    memset(a, 0, sizeof *a);
+    a->key = key;
+    return a;
+}
+
+enum { AL_LOS = 1, AL_DENSITY = 2, AL_PRESSURE = 4 };
+
+typedef struct {
+    msh_events *ev;
+    const msh_config *cfg;
+} scan_job;
+
+static void density_event(msh_events *ev, const msh_live_cell *c, double lon, double lat, double density,
+                          double pressure, uint8_t before, uint8_t after)
+{
+    char json[512];
+    char los = msh_fruin_los(density);
+    snprintf(json, sizeof json,
+             "{\"state\":\"%s\",\"cell\":\"%u/%u/%u\",\"lon\":%.6f,\"lat\":%.6f,\"count\":%u,\"density\":%.3f,"
+             "\"los\":\"%c\",\"pressure\":%.4f,\"level_of_service_alert\":%s,\"density_alert\":%s,\"pressure_alert\":%s}",
+             (after & ~before) ? "raised" : "cleared", c->level, c->cx, c->cy, lon, lat,
+             c->count, density, los, pressure, (after & AL_LOS) ? "true" : "false",
+             (after & AL_DENSITY) ? "true" : "false", (after & AL_PRESSURE) ? "true" : "false");
+    msh_events_publish(ev, MSH_EV_DENSITY, lon, lat, json);
+}
+
+static int scan_cell(void *ud, const msh_live_cell *c)
+{
+    scan_job *j = ud;
+    msh_events *ev = j->ev;
+    double n = (double)(1u << c->level), lon, lat;
+    msh_world_to_lonlat((c->cx + 0.5) / n, (c->cy + 0.5) / n, &lon, &lat);
+    double side = msh_live_cell_metres((int)c->level, lat);
+    double density = c->count / (side * side);
+    double pressure = density * c->var_v;
+    uint64_t key = ((uint64_t)c->cx << 32) | c->cy;
+    alert_t *a = alert_get(ev, key, density >= 0.8 * 1.08 || pressure >= 0.8 * j->cfg->alert_pressure);
+    if (!a)
+        return 0;
+    a->gen = ev->gen;
+    uint8_t s = a->state;
+    /* raise above the threshold, clear below 80% of it: no flapping around the line */
+    if (density > 1.08) s |= AL_LOS; else if (density < 0.8 * 1.08) s &= (uint8_t)~AL_LOS;
+    if (density > j->cfg->alert_density) s |= AL_DENSITY; else if (density < 0.8 * j->cfg->alert_density) s &= (uint8_t)~AL_DENSITY;
+    if (pressure > j->cfg->alert_pressure) s |= AL_PRESSURE; else if (pressure < 0.8 * j->cfg->alert_pressure) s &= (uint8_t)~AL_PRESSURE;
+    if (s != a->state)
+        density_event(ev, c, lon, lat, density, pressure, a->state, s);
+    a->state = s;
+    return 0;
+}
+
+void msh_events_scan_density(msh_events *ev, msh_app *app)
+{
+    if (!ev || !app->live)
+        return;
+    pthread_mutex_lock(&ev->amu);
+    ev->gen++;
+    scan_job j = {ev, &app->cfg};
+    msh_live_rdlock(app->live);
+    msh_live_scan(app->live, ALERT_LEVEL, scan_cell, &j);
+    msh_live_unlock(app->live);
+    /* cells that emptied: clear their alerts */
+    for (uint32_t i = 0; i < ev->nalerts;) {
+        alert_t *a = &ev->alerts[i];
+        if (a->gen != ev->gen && !(a->key >> 63)) {
+            if (a->state) {
+                msh_live_cell c = {ALERT_LEVEL, (uint32_t)(a->key >> 32), (uint32_t)a->key, 0, 0, 0, 0, 0};
+                double n = (double)(1u << ALERT_LEVEL), lon, lat;
+                msh_world_to_lonlat((c.cx + 0.5) / n, (c.cy + 0.5) / n, &lon, &lat);
+                density_event(ev, &c, lon, lat, 0, 0, a->state, 0);
+            }
+            ev->alerts[i] = ev->alerts[--ev->nalerts];
+            continue;
+        }
+        i++;
+    }
+    pthread_mutex_unlock(&ev->amu);
+}
+
+/* ---- the ingest observer: incidents and gates ---- */
+
+void msh_events_on_item(void *ud, msh_feed feed, const struct msh_live_item *it, const msh_feed_rec *prev)
+{
+    msh_events *ev = ud;
+    const msh_feed_rec *r = &it->rec;
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    if (feed == MSH_FEED_INCIDENTS) {
+        msh_buf_printf(&b, "{\"action\":\"%s\",\"id\":\"", prev ? "updated" : "created");
+        msh_buf_json_str(&b, r->id);
+        msh_buf_printf(&b, "\",\"kind\":\"");
+        msh_buf_json_str(&b, r->kind);
+        msh_buf_printf(&b, "\",\"severity\":\"%s\",\"status\":\"%s\",\"previous_status\":%s%s%s,\"lon\":%.7f,\"lat\":%.7f,"
+                           "\"time\":%lld,\"description\":\"",
+                       msh_severity_name(r->severity), msh_inc_status_name(r->status), prev ? "\"" : "",
+                       prev ? msh_inc_status_name(prev->status) : "null", prev ? "\"" : "", r->lon, r->lat,
+                       (long long)r->t_ms);
+        msh_buf_json_str(&b, (r->has & MSH_FR_TEXT) ? r->text : "");
+        msh_buf_printf(&b, "\"}");
+        msh_buf_putc(&b, 0);
+        msh_events_publish(ev, MSH_EV_INCIDENT, r->lon, r->lat, (const char *)b.data);
+    } else if (feed == MSH_FEED_GATES && (r->has & MSH_FR_CAPACITY) && r->capacity > 0) {
+        double util = it->flow_per_hour / r->capacity;
+        uint64_t key = (1ull << 63);
+        for (uint32_t i = 0; i < r->id_len; i++)
+            key = (key ^ (uint8_t)r->id[i]) * 1099511628211ull | (1ull << 63);
+        pthread_mutex_lock(&ev->amu);
+        alert_t *a = alert_get(ev, key, util > 0.9);
+        bool was = a && a->state, now = was ? util >= 0.9 : util > 1.0;
+        if (a)
+            a->state = now;
+        pthread_mutex_unlock(&ev->amu);
+        if (was != now) {
+            msh_buf_printf(&b, "{\"state\":\"%s\",\"gate\":\"", now ? "over_capacity" : "back_under_capacity");
+            msh_buf_json_str(&b, r->id);
+            msh_buf_printf(&b, "\",\"flow_per_hour\":%.0f,\"capacity\":%d,\"utilisation\":%.3f}", it->flow_per_hour,
+                           r->capacity, util);
+            msh_buf_putc(&b, 0);
+            msh_events_publish(ev, MSH_EV_GATE, (r->has & MSH_FR_LOC) ? r->lon : NAN,
+                               (r->has & MSH_FR_LOC) ? r->lat : NAN, (const char *)b.data);
+        }
+    }
+    msh_buf_free(&b);
+}

@@ -1,0 +1,59 @@
+/* ogc.h: private to the OGC API - Features routes (routes_ogc*.c).
+ *
+ * Design: routes_ogc.c owns the request: format negotiation, which collections the caller may
+ * see, the query parameters (parsed by layers/query/) and the item selection, which runs the
+ * layer query twice (ids of every match first, for numberMatched and the keyset page; then
+ * only the page's features are written). The writers are small: JSON and GeoJSON in
+ * routes_ogc_json.c, HTML in routes_ogc_html.c, the OpenAPI document in routes_ogc_api.c.
+ * Everything written from data goes through ogc_json_str / ogc_html_str (explicit lengths).
+ */
+#ifndef MSH_OGC_H
+#define MSH_OGC_H
+
+#include <stdbool.h>
+
+#include "http/http.h"
+
+typedef struct {
+    msh_req *r;
+    msh_catalog *cat;  /* retained for the request */
+    char base[320];    /* "http://host:port/ogc" */
+    bool ops;          /* the caller holds an ops (or admin) token */
+} ogc_ctx;
+
+/** Collections the caller may see: public ones, and ops-only ones for an ops token. */
+bool ogc_visible(const ogc_ctx *c, const msh_layer *l);
+
+/** JSON string content (no quotes) of s[0..len). */
+void ogc_json_str(msh_buf *b, const char *s, size_t len);
+/** HTML text or attribute content of s[0..len): & < > " ' escaped. */
+void ogc_html_str(msh_buf *b, const char *s, size_t len);
+/** A value as JSON (null, integer, shortest round-trip number, boolean, string). */
+void ogc_json_value(msh_buf *b, const msh_value *v);
+
+/** One GeoJSON Feature: id, geometry in CRS84 (9 decimals), every field of `li` as a property. */
+void ogc_feature_json(msh_buf *b, const msh_layer_info *li, const msh_feature *f);
+
+/** The time field of a layer for `datetime` (layers/query/qs.h), -1 when none. */
+int ogc_time_field(const msh_layer *l);
+
+/* HTML pages (routes_ogc_html.c): the head and foot around a page body. */
+void ogc_html_open(msh_buf *b, const char *title, const char *json_href);
+void ogc_html_close(msh_buf *b);
+void ogc_html_landing(const ogc_ctx *c, msh_buf *b);
+void ogc_html_collections(const ogc_ctx *c, msh_buf *b);
+void ogc_html_collection(const ogc_ctx *c, const msh_layer *l, msh_buf *b);
+/** The table head of an items page; rows come from ogc_html_feature_row. */
+void ogc_html_items_head(const ogc_ctx *c, const msh_layer *l, msh_buf *b);
+void ogc_html_feature_row(const ogc_ctx *c, const msh_layer *l, const msh_feature *f, msh_buf *b);
+void ogc_html_items_foot(const ogc_ctx *c, const msh_layer *l, uint64_t matched, uint32_t returned,
+                         const char *next_href, msh_buf *b);
+
+void ogc_html_queryables(const ogc_ctx *c, const msh_layer *l, msh_buf *b);
+/** The API definition for people: the paths and the items parameters. */
+void ogc_html_api(const ogc_ctx *c, msh_buf *b);
+
+/** GET /ogc/api: the OpenAPI 3.0 document (routes_ogc_api.c). */
+void ogc_route_api(const ogc_ctx *c);
+
+#endif

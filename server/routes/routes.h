@@ -1,0 +1,51 @@
+/* routes.h: the route handlers. Each fills req->resp; server/route_table.c says which path,
+ * methods, role and body each one takes, and what `rest` is (the path after the row's literal
+ * head). A handler is only called once its row's role has been checked. */
+#ifndef MSH_ROUTES_H
+#define MSH_ROUTES_H
+
+#include "http/http.h"
+
+/** /tiles/{layers}/{z}/{x}/{y}.mvt|.png and /tiles/{layers}.json; `rest` follows "/tiles/". */
+void msh_route_tiles(msh_req *r, const char *rest);
+/** /catalog */
+void msh_route_catalog(msh_req *r, const char *rest);
+/** /health */
+void msh_route_health(msh_req *r, const char *rest);
+/** /metrics */
+void msh_route_metrics(msh_req *r, const char *rest);
+/** /styles/{name}.json; `rest` follows "/styles/". */
+void msh_route_styles(msh_req *r, const char *rest);
+/** /styles/{name}/{z}/{x}/{y}.png and @2x.png (server/routes_raster.c); `rest` follows "/styles/". */
+void msh_route_raster_style(msh_req *r, const char *rest);
+/** POST /feeds/{feed} (feed role); `rest` follows "/feeds/". */
+void msh_route_feeds(msh_req *r, const char *rest);
+/** GET /entities/{id} (ops role). */
+void msh_route_entity(msh_req *r, const char *id);
+/** GET /events: the Server-Sent Events stream (server/events.c). */
+void msh_route_events(msh_req *r, const char *rest);
+/** GET /route?from=&to= (server/routes_route.c). */
+void msh_route_route(msh_req *r, const char *rest);
+/** GET /isochrone?lon=&lat=&minutes= */
+void msh_route_isochrone(msh_req *r, const char *rest);
+/** GET /query/nearest?lon=&lat=&layer=&filter=&limit= (server/routes_query.c). */
+void msh_route_nearest(msh_req *r, const char *rest);
+/** GET /query/at?lon=&lat= */
+void msh_route_at(msh_req *r, const char *rest);
+/** /fonts.json: the font stacks this server draws (server/routes_fonts.c). */
+void msh_route_fonts_list(msh_req *r, const char *rest);
+/** /fonts/{fontstack}/{range}.pbf; `rest` follows "/fonts/". */
+void msh_route_glyphs(msh_req *r, const char *rest);
+/** /sprites/{name}[@2x].json|.png; `rest` follows "/sprites/". */
+void msh_route_sprites(msh_req *r, const char *rest);
+/** OGC API - Features under /ogc (server/routes_ogc.c); reads the path after "/ogc" itself. */
+void msh_route_ogc(msh_req *r, const char *rest);
+/** GET /kpi, /kpi/zones, /kpi/zones/{id}, /kpi/history (server/routes_kpi.c); reads the path after "/kpi" itself. */
+void msh_route_kpi(msh_req *r, const char *rest);
+/** /heatmaps/density/{z}/{x}/{y}.png, /heatmaps/{layer}/{z}/{x}/{y}.png, /heatmaps/density/legend[.png]
+ * (server/routes_heatmap.c); `rest` follows "/heatmaps/". */
+void msh_route_heatmaps(msh_req *r, const char *rest);
+/** Everything else under GET: the web viewer and its vendored packages. */
+void msh_route_static(msh_req *r, const char *rest);
+
+#endif

@@ -1,0 +1,345 @@
+/* routes_heatmap.c: GET /heatmaps/density/{z}/{x}/{y}.png, /heatmaps/{layer}/{z}/{x}/{y}.png and the legend.
+ *
+ * Pixels come from layers/render/heatmap.c, the PNG from layers/render/png.c. Tiles go in the
+ * tile cache under a key made of the ETag (store id, the layer's version or, for live data,
+ * the region version over the tile plus the margin the pixels read) and the parameters, so a
+ * data change makes the old picture unreachable at once, as for vector tiles.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/auth.h"
+#include "heatmap.h"
+#include "live/live.h"
+#include "png.h"
+#include "query/cql2.h"
+#include "routes/routes.h"
+#include "routes/routes_raster.h"
+
+/* Live heatmaps change every second: a short max-age spares a panning client the round trips. */
+#define HEAT_LIVE_CACHE_CONTROL "public, max-age=2"
+
+typedef struct {
+    msh_heat_params *p;
+    bool density;
+    msh_err err;
+    int bad;
+} args_job;
+
+static int on_arg(void *ud, const char *key, const char *value)
+{
+    args_job *j = ud;
+    if (msh_heat_param(j->p, j->density, key, value, &j->err)) {
+        j->bad = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static void legend_json(msh_req *r)
+{
+    msh_buf b;
+    msh_buf_init(&b, 1 << 16);
+    const msh_heat_level *lv = msh_heat_levels();
+    msh_buf_printf(&b,
+                   "{\"name\":\"Crowd density, Fruin walkway level of service\",\"units\":\"persons/m2\",\"levels\":[");
+    for (int i = 0; i < 6; i++) {
+        msh_buf_printf(&b, "%s{\"los\":\"%c\",\"min\":%g,", i ? "," : "", lv[i].los, lv[i].lo);
+        if (isinf(lv[i].hi))
+            msh_buf_printf(&b, "\"max\":null,");
+        else
+            msh_buf_printf(&b, "\"max\":%g,", lv[i].hi);
+        const uint8_t *c = lv[i].rgba;
+        msh_buf_printf(&b, "\"colour\":\"#%02x%02x%02x\",\"rgba\":[%u,%u,%u,%u],\"opacity\":%.3f,\"label\":{\"en\":\"",
+                       c[0], c[1], c[2], c[0], c[1], c[2], c[3], c[3] / 255.0);
+        msh_buf_json_str(&b, lv[i].label_en);
+        msh_buf_printf(&b, "\",\"ar\":\"");
+        msh_buf_json_str(&b, lv[i].label_ar);
+        msh_buf_printf(&b, "\"}}");
+    }
+    msh_buf_printf(&b,
+                   "],\"rule\":\"A: d < 0.31; B: 0.31 <= d < 0.43; C: 0.43 <= d < 0.72; D: 0.72 <= d < 1.08; "
+                   "E: 1.08 <= d <= 2.15; F: d > 2.15; transparent: nobody (or fewer than k people)\",\"source\":\"");
+    msh_buf_json_str(&b, MSH_HEAT_FRUIN_SOURCE);
+    msh_buf_printf(&b, "\"}\n");
+    r->resp.cache_control = r->app->tile_cache_control;
+    snprintf(r->resp.etag, sizeof r->resp.etag, "\"l%016llx\"",
+             (unsigned long long)fnv(1469598103934665603ull, b.data, b.len));
+    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_buf_free(&b);
+}
+
+static void legend_png(msh_req *r, int scale)
+{
+    msh_buf b;
+    msh_buf_init(&b, (size_t)8 << 20);
+    msh_err err;
+    if (msh_heat_legend_png(scale, &b, &err)) {
+        msh_buf_free(&b);
+        msh_resp_error(r, 500, "%s", err.msg);
+        return;
+    }
+    r->resp.cache_control = r->app->tile_cache_control;
+    snprintf(r->resp.etag, sizeof r->resp.etag, "\"l%016llx\"",
+             (unsigned long long)fnv(1469598103934665603ull, b.data, b.len));
+    r->resp.ctype = "image/png";
+    r->resp.status = 200;
+    msh_buf_free(&r->resp.body);
+    r->resp.body = b;
+}
+
+/* Answer from the cache when it has `key`; true when answered. */
+/* Encode rgba as PNG, keep it in the cache, send it. */
+static void send_png(msh_req *r, const char *key, const uint8_t *rgba, int size)
+{
+    msh_buf png;
+    msh_buf_init(&png, MSH_MAX_BODY);
+    msh_err err;
+    msh_png_opts o;
+    msh_png_opts_init(&o);
+    /* the worker's own encoder: its z_stream and rows are reused from tile to tile */
+    msh_png_enc *enc = pthread_getspecific(r->app->png_key);
+    if (!enc && (enc = msh_png_enc_new())) pthread_setspecific(r->app->png_key, enc);
+    if (msh_png_encode(enc, rgba, (uint32_t)size, (uint32_t)size, (size_t)size * 4, &o, &png, &err)) {
+        msh_buf_free(&png);
+        msh_resp_error(r, 500, "%s", err.msg);
+        return;
+    }
+    msh_tile_cache_put(r->app->cache, key, png.data, png.len, NULL, 0, 0);
+    msh_metrics_tile(r->app->metrics, 0, png.len);
+    r->resp.status = 200;
+    msh_buf_free(&r->resp.body);
+    r->resp.body = png;
+}
+
+/* ETag from the store id, what is drawn, its version and the parameters; true when answered 304. */
+static bool etag_and_key(msh_req *r, msh_catalog *cat, const char *what, uint64_t version, const char *params,
+                         const msh_heat_path *hp, char *key, size_t cap)
+{
+    const char *id = msh_catalog_store_id(cat);
+    uint64_t h = fnv(1469598103934665603ull, id, strlen(id));
+    h = fnv(h, what, strlen(what) + 1);
+    h = fnv(h, &version, sizeof version);
+    h = fnv(h, params, strlen(params));
+    snprintf(r->resp.etag, sizeof r->resp.etag, "\"h%016llx\"", (unsigned long long)h);
+    r->resp.ctype = "image/png";
+    snprintf(key, cap, "heat|%s|%s|%d/%u/%u@%d|%s", r->resp.etag, what, hp->z, hp->x, hp->y, hp->scale, params);
+    if (msh_req_etag_matches(r, r->resp.etag)) {
+        r->resp.status = 200; /* http.c turns it into 304 */
+        return true;
+    }
+    return false;
+}
+
+static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, const msh_heat_params *p)
+{
+    msh_app *app = r->app;
+    if (!app->live) {
+        msh_resp_error(r, 404, "the density heatmap needs the live state (the server runs with --no-live)");
+        return;
+    }
+    msh_err err;
+    msh_heat_grid g;
+    if (msh_heat_grid_init(&g, hp->z, hp->x, hp->y, &err)) {
+        msh_resp_error(r, 500, "%s", err.msg);
+        return;
+    }
+    /* the version of every density chunk the pixels read (tile + one cell), salted per process by
+     * the positions layer (versions restart with the server; ETags must not repeat) */
+    double box[4];
+    msh_heat_grid_box(&g, box);
+    msh_layer *pos = msh_catalog_find(cat, "positions", 9);
+    uint64_t version = pos && pos->vt->region_version ? pos->vt->region_version(pos, hp->z, box) : 0;
+    if (!pos) {
+        msh_live_rdlock(app->live);
+        version = msh_live_region_version(app->live, box) ^ (uint64_t)(uintptr_t)app->live;
+        msh_live_unlock(app->live);
+    }
+    char params[160], key[1024];
+    int n = snprintf(params, sizeof params, "k=%d|", app->cfg.k_anon);
+    msh_heat_params_key(p, true, params + n, sizeof params - (size_t)n);
+    r->resp.cache_control = HEAT_LIVE_CACHE_CONTROL;
+    if (etag_and_key(r, cat, "density", version, params, hp, key, sizeof key) || msh_png_from_cache(r, key)) {
+        msh_heat_grid_free(&g);
+        return;
+    }
+    int size = 256 * hp->scale;
+    /* one render per core, in arrival order (server/render_gate.h); the tile may be in the cache after the wait */
+    msh_render_gate_enter(&app->render_gate);
+    uint8_t *rgba = NULL;
+    if (msh_png_from_cache(r, key)) goto out;
+    rgba = malloc((size_t)size * size * 4);
+    if (!rgba || msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err)) {
+        msh_resp_error(r, 500, "out of memory");
+        goto out;
+    }
+    msh_heat_density_render(&g, hp->z, hp->x, hp->y, size, p->mode, rgba);
+    send_png(r, key, rgba, size);
+out:
+    msh_render_gate_leave(&app->render_gate);
+    free(rgba);
+    msh_heat_grid_free(&g);
+}
+
+typedef struct {
+    msh_heat_point *v;
+    size_t n, cap;
+    msh_cql2 *filter;
+    int wfield; /* -1: weight 1 */
+    int too_many;
+} points_job;
+
+static int on_feature(void *ud, const msh_feature *f)
+{
+    points_job *j = ud;
+    if (f->geom.type != MSH_GT_POINT) return 0;
+    if (j->filter && !msh_cql2_match(j->filter, f)) return 0;
+    double w = 1;
+    if (j->wfield >= 0) {
+        const msh_value *v = &f->values[j->wfield];
+        w = v->type == MSH_FT_INT    ? (double)v->u.i
+            : v->type == MSH_FT_REAL ? v->u.d
+            : v->type == MSH_FT_BOOL ? (double)(v->u.i != 0)
+                                     : 0;
+        if (!(w > 0) || !isfinite(w)) return 0; /* null, zero or negative weights draw nothing */
+    }
+    for (uint32_t i = 0; i < f->geom.npts; i++) {
+        if (j->n == j->cap) {
+            if (j->cap >= MSH_HEAT_MAX_POINTS) {
+                j->too_many = 1;
+                return 1;
+            }
+            size_t nc = j->cap ? j->cap * 2 : 1024;
+            msh_heat_point *nv = realloc(j->v, nc * sizeof *nv);
+            if (!nv) {
+                j->too_many = 1;
+                return 1;
+            }
+            j->v = nv;
+            j->cap = nc;
+        }
+        j->v[j->n++] = (msh_heat_point){f->geom.xy[2 * i], f->geom.xy[2 * i + 1], w};
+    }
+    return 0;
+}
+
+static void kde_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, const msh_heat_params *p)
+{
+    msh_layer *l = msh_catalog_find(cat, hp->layer, strlen(hp->layer));
+    if (!l || (l->info.access >= MSH_ACCESS_OPS && !msh_auth_require(r, MSH_ROLE_OPS))) {
+        if (!l) msh_resp_error(r, 404, "unknown layer '%s' (see /catalog)", hp->layer);
+        return;
+    }
+    if (msh_gtype_parse(l->info.geometry_type) != MSH_GT_POINT) {
+        msh_resp_error(r, 400, "layer '%s' has %s geometry: heatmaps are drawn from point layers", hp->layer,
+                       l->info.geometry_type);
+        return;
+    }
+    points_job j = {NULL, 0, 0, NULL, -1, 0};
+    if (p->weight) {
+        for (uint32_t i = 0; i < l->info.nfields; i++)
+            if (!strcmp(l->info.fields[i].name, p->weight)) j.wfield = (int)i;
+        msh_ftype t = j.wfield >= 0 ? l->info.fields[j.wfield].type : MSH_FT_STRING;
+        if (j.wfield < 0 || t == MSH_FT_STRING) {
+            msh_resp_error(r, 400, "weight: '%s' is not a numeric field of layer '%s' (see /catalog)", p->weight,
+                           hp->layer);
+            return;
+        }
+    }
+    msh_err err;
+    if (p->filter && msh_cql2_parse(p->filter, p->filter_len, &l->info, &j.filter, &err)) {
+        msh_resp_error(r, 400, "%s", err.msg);
+        return;
+    }
+    int size = 256 * hp->scale;
+    double box[4];
+    msh_heat_kde_box(hp->z, hp->x, hp->y, size, p->radius_m, box);
+    bool live = l->vt->region_version != NULL;
+    uint64_t version = live ? l->vt->region_version(l, hp->z, box) : l->info.version;
+    char params[200], key[1024];
+    msh_heat_params_key(p, false, params, sizeof params);
+    r->resp.cache_control = live ? HEAT_LIVE_CACHE_CONTROL : r->app->tile_cache_control;
+    if (l->info.access >= MSH_ACCESS_OPS) r->resp.cache_control = "private, no-cache";
+    uint8_t *rgba = NULL;
+    float *sum = NULL;
+    if (etag_and_key(r, cat, hp->layer, version, params, hp, key, sizeof key) || msh_png_from_cache(r, key)) goto out;
+    msh_rc rc = l->vt->query(l, box, hp->z, on_feature, &j);
+    if (rc || j.too_many) {
+        msh_resp_error(r, j.too_many ? 413 : 500, "%s",
+                       j.too_many ? "too many points under this tile: zoom in or filter" : "layer query failed");
+        goto out;
+    }
+    /* a wide radius at a high zoom over many points is a lot of pixels: refuse it rather than spend seconds */
+    double work = msh_heat_kde_work(j.v, j.n, hp->z, hp->x, hp->y, size, p->radius_m);
+    if (work > MSH_HEAT_MAX_WORK) {
+        msh_resp_error(r, 413,
+                       "radius %g m over %zu points at zoom %d would take %.0f million kernel evaluations "
+                       "(at most %.0f million): use a smaller radius, a filter or a lower zoom",
+                       p->radius_m, j.n, hp->z, work / 1e6, MSH_HEAT_MAX_WORK / 1e6);
+        goto out;
+    }
+    rgba = malloc((size_t)size * size * 4);
+    sum = malloc((size_t)size * size * sizeof *sum);
+    if (!rgba || !sum) {
+        msh_resp_error(r, 500, "out of memory");
+        goto out;
+    }
+    msh_render_gate_enter(&r->app->render_gate); /* one render per core (server/render_gate.h) */
+    if (!msh_png_from_cache(r, key)) {
+        msh_heat_kde_render(j.v, j.n, hp->z, hp->x, hp->y, size, p->radius_m, p->max, sum, rgba);
+        send_png(r, key, rgba, size);
+    }
+    msh_render_gate_leave(&r->app->render_gate);
+out:
+    free(rgba);
+    free(sum);
+    free(j.v);
+    msh_cql2_free(j.filter);
+}
+
+void msh_route_heatmaps(msh_req *r, const char *rest)
+{
+    msh_heat_path hp;
+    msh_err err;
+    if (msh_heat_path_parse(rest, &hp, &err)) {
+        msh_resp_error(r, 400, "%s", err.msg);
+        return;
+    }
+    bool density = !strcmp(hp.layer, "density");
+    msh_heat_params p;
+    msh_heat_params_init(&p);
+    args_job aj = {&p, density, {0}, 0};
+    msh_req_args(r, on_arg, &aj);
+    if (aj.bad) {
+        msh_resp_error(r, 400, "%s", aj.err.msg);
+        return;
+    }
+    if (hp.kind != MSH_HEAT_TILE) {
+        if (hp.kind == MSH_HEAT_LEGEND_PNG || p.png)
+            legend_png(r, 1);
+        else
+            legend_json(r);
+        return;
+    }
+    if (p.png) {
+        msh_resp_error(r, 400, "f: only the legend takes f");
+        return;
+    }
+    msh_catalog *cat = msh_app_catalog(r->app);
+    if (density)
+        density_tile(r, cat, &hp, &p);
+    else
+        kde_tile(r, cat, &hp, &p);
+    msh_catalog_release(cat);
+}

@@ -1,0 +1,274 @@
+/* routes_kpi.c: GET /kpi, /kpi/zones, /kpi/zones/{id}, /kpi/history, and the KPI recording tick. */
+#include "routes/routes_kpi.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kpi/kpi.h"
+#include "kpi/kpi_history.h"
+#include "kpi/kpi_layer.h"
+#include "live/ingest.h"
+#include "route/graph.h"
+#include "routes/routes.h"
+
+#define FRESH_MS 1000            /* a /kpi answer is never older than this */
+#define MAX_CONFIG_BYTES (1 << 20)
+
+static msh_rc read_config(const char *path, msh_kpi_config *c, msh_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return msh_err_set(err, MSH_EIO, "cannot read the KPI configuration %s", path);
+    char *buf = malloc(MAX_CONFIG_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, MAX_CONFIG_BYTES + 1, f) : 0;
+    fclose(f);
+    msh_rc rc;
+    if (!buf)
+        rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+    else if (n > MAX_CONFIG_BYTES)
+        rc = msh_err_set(err, MSH_ETOOBIG, "%s: a KPI configuration is at most 1 MiB", path);
+    else if ((rc = msh_kpi_config_parse(buf, n, c, err))) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        msh_err_set(err, rc, "%s: %.400s", path, why);
+    }
+    free(buf);
+    return rc;
+}
+
+msh_rc msh_kpi_service_open(msh_app *app, msh_err *err)
+{
+    msh_kpi_config c;
+    msh_kpi_config_default(&c);
+    msh_rc rc;
+    if (app->cfg.kpi_config && (rc = read_config(app->cfg.kpi_config, &c, err)))
+        return rc;
+    if ((rc = msh_kpi_new(&c, &app->kpi, err)) || (rc = msh_kpi_history_open(app->cfg.db_path, &app->kpi_history, err)))
+        return rc;
+    int64_t now = msh_now_ms();
+    size_t rows = 0;
+    if ((rc = msh_kpi_history_replay(app->kpi_history, app->kpi, now - (int64_t)(c.window_h * 3600000.0), now, &rows,
+                                     err)))
+        return rc;
+    size_t swept = 0;
+    if ((rc = msh_kpi_history_load_swept(app->kpi_history, app->kpi, &swept, err)))
+        return rc;
+    fprintf(stderr, "mashaer: KPIs every %d s (window %.3g h); replayed %zu recorded values, %zu swept route pieces\n",
+            c.interval_s, c.window_h, rows, swept);
+    msh_layer *l;
+    if ((rc = msh_kpi_layer_new(app->kpi, &l, err)))
+        return rc;
+    msh_layer **nv = realloc(app->live_layers, (app->nlive + 1) * sizeof *nv);
+    if (!nv) {
+        msh_layer_release(l);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    }
+    app->live_layers = nv;
+    app->live_layers[app->nlive++] = l;
+    return MSH_OK;
+}
+
+/* The KPIs at now: the latest when fresh enough, else computed. */
+static msh_rc current(msh_app *app, int64_t now, int64_t max_age, msh_kpi_result **out, msh_err *err)
+{
+    msh_catalog *cat = msh_app_catalog(app);
+    struct msh_graph *g = msh_app_graph(app);
+    msh_rc rc = msh_kpi_fresh(app->kpi, cat, app->live, g, now, max_age, out, err);
+    msh_graph_release(g);
+    msh_catalog_release(cat);
+    return rc;
+}
+
+void msh_kpi_service_tick(msh_app *app)
+{
+    if (!app->kpi)
+        return;
+    int64_t now = msh_now_ms();
+    int64_t every = (int64_t)msh_kpi_get_config(app->kpi)->interval_s * 1000;
+    if (app->kpi_last_record_ms && now - app->kpi_last_record_ms < every)
+        return;
+    bool first = !app->kpi_last_record_ms;
+    app->kpi_last_record_ms = now;
+    msh_kpi_result *r = NULL;
+    msh_err err;
+    size_t swept, pruned = 0;
+    double keep_days = msh_kpi_get_config(app->kpi)->history_days;
+    if (current(app, now, 0, &r, &err) || msh_kpi_history_append(app->kpi_history, r, &err) ||
+        msh_kpi_history_save_swept(app->kpi_history, app->kpi, &swept, &err) ||
+        (keep_days > 0 && msh_kpi_history_prune(app->kpi_history, now - (int64_t)(keep_days * 86400000.0), &pruned, &err)))
+        fprintf(stderr, "mashaer: KPIs not recorded: %s\n", err.msg);
+    else if (first)
+        fprintf(stderr, "mashaer: first KPI computation (%zu zones%s) in %.1f ms\n", r->nzones,
+                r->graph ? ", network coverage included" : ", no walking network: coverage not measured",
+                r->compute_ms);
+    msh_kpi_result_release(r);
+}
+
+void msh_kpi_service_close(msh_app *app)
+{
+    msh_kpi_history_close(app->kpi_history);
+    app->kpi_history = NULL;
+    msh_kpi_free(app->kpi);
+    app->kpi = NULL;
+}
+
+static void iso(int64_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, cap - n, ".%03dZ", (int)(ms % 1000));
+}
+
+static void zone_head(msh_buf *b, const msh_kpi_zone *z)
+{
+    msh_buf_printf(b, "{\"zone_id\":\"");
+    msh_buf_json_str(b, z->id);
+    msh_buf_printf(b, "\",\"name\":\"");
+    msh_buf_json_str(b, z->name);
+    msh_buf_printf(b, "\",\"kpi\":");
+    msh_kpi_zone_json(z, b);
+    msh_buf_putc(b, '}');
+}
+
+static void result_head(msh_buf *b, const msh_kpi_result *r, const msh_kpi_config *c)
+{
+    char t[40];
+    iso(r->t_ms, t, sizeof t);
+    msh_buf_printf(b,
+                   "{\"time\":\"%s\",\"compute_ms\":%.1f,\"live_wait_ms\":%.1f,\"live_copy_ms\":%.1f,"
+                   "\"zones_count\":%zu,\"network\":%s,",
+                   t, r->compute_ms, r->live_wait_ms, r->live_copy_ms, r->nzones, r->graph ? "true" : "false");
+    msh_buf_printf(b,
+                   "\"config\":{\"window_h\":%g,\"interval_s\":%d,\"toilet_m\":%g,\"water_m\":%g,\"clinic_m\":%g,"
+                   "\"snap_m\":%g,\"heat_c\":%g,\"cleaning_h\":%g,\"cleaning_buffer_m\":%g,\"response_target_s\":%g,"
+                   "\"history_days\":%g,\"weights\":{",
+                   c->window_h, c->interval_s, c->toilet_m, c->water_m, c->clinic_m, c->snap_m, c->heat_c,
+                   c->cleaning_h, c->cleaning_buffer_m, c->response_target_s, c->history_days);
+    for (int i = 0; i < MSH_KPI_NW; i++)
+        msh_buf_printf(b, "%s\"%s\":%g", i ? "," : "", msh_kpi_weight_names[i], c->weight[i]);
+    msh_buf_printf(b, "}},");
+}
+
+/* /kpi: the overall values and, per zone, the headline figures. /kpi/zones: every zone in full. */
+static void answer_all(msh_req *r, const msh_kpi_result *res, bool full)
+{
+    const msh_kpi_config *c = msh_kpi_get_config(r->app->kpi);
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    result_head(&b, res, c);
+    if (!full) {
+        msh_buf_printf(&b, "\"overall\":");
+        msh_kpi_zone_json(&res->overall, &b);
+        msh_buf_printf(&b, ",");
+    }
+    msh_buf_printf(&b, "\"zones\":[");
+    for (size_t i = 0; i < res->nzones; i++) {
+        const msh_kpi_zone *z = &res->zones[i];
+        if (i)
+            msh_buf_putc(&b, ',');
+        if (full) {
+            zone_head(&b, z);
+            continue;
+        }
+        char los = msh_kpi_peak_los(z);
+        msh_buf_printf(&b, "{\"zone_id\":\"");
+        msh_buf_json_str(&b, z->id);
+        msh_buf_printf(&b, "\",\"name\":\"");
+        msh_buf_json_str(&b, z->name);
+        double comp = z->v[MSH_KPI_COMPOSITE];
+        if (isfinite(comp))
+            msh_buf_printf(&b, "\",\"composite\":%.2f,", comp);
+        else
+            msh_buf_printf(&b, "\",\"composite\":null,");
+        if (los)
+            msh_buf_printf(&b, "\"peak_los\":\"%c\"}", los);
+        else
+            msh_buf_printf(&b, "\"peak_los\":null}");
+    }
+    if (msh_buf_printf(&b, "]}\n")) {
+        msh_buf_free(&b);
+        msh_resp_error(r, 500, "the KPI answer is too large");
+        return;
+    }
+    r->resp.cache_control = "no-store";
+    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_buf_free(&b);
+}
+
+static void answer_zone(msh_req *r, const msh_kpi_result *res, const char *id)
+{
+    const msh_kpi_zone *z = msh_kpi_result_zone(res, id, strlen(id));
+    if (!z) {
+        msh_resp_error(r, 404, "unknown zone '%.64s' (the zones are listed by /kpi)", id);
+        return;
+    }
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    char t[40];
+    iso(res->t_ms, t, sizeof t);
+    msh_buf_printf(&b, "{\"time\":\"%s\",\"zone\":", t);
+    zone_head(&b, z);
+    msh_buf_printf(&b, "}\n");
+    r->resp.cache_control = "no-store";
+    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_buf_free(&b);
+}
+
+static void answer_history(msh_req *r, const msh_kpi_result *res)
+{
+    const char *zone = msh_req_arg(r, "zone");
+    if (zone && *zone && !msh_kpi_result_zone(res, zone, strlen(zone))) {
+        msh_resp_error(r, 404, "unknown zone '%.64s' (the zones are listed by /kpi)", zone);
+        return;
+    }
+    msh_kpi_hq q;
+    msh_err err;
+    if (msh_kpi_hq_parse(msh_req_arg(r, "from"), msh_req_arg(r, "to"), msh_req_arg(r, "step"), msh_now_ms(), &q,
+                         &err)) {
+        msh_resp_error(r, 400, "%s", err.msg);
+        return;
+    }
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    if (msh_kpi_history_query(r->app->kpi_history, zone ? zone : "", &q, &b, &err)) {
+        msh_buf_free(&b);
+        msh_resp_error(r, err.code == MSH_ETOOBIG ? 400 : 500, "%s", err.msg);
+        return;
+    }
+    r->resp.cache_control = "no-store";
+    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_buf_free(&b);
+}
+
+void msh_route_kpi(msh_req *r, const char *tail)
+{
+    const char *rest = r->path + 4; /* after "/kpi": "" or "/..." (both rows of the table lead here) */
+    (void)tail;
+    if (!r->app->kpi) {
+        msh_resp_error(r, 503, "KPIs are not available on this server");
+        return;
+    }
+    bool history = !strcmp(rest, "/history");
+    if (strcmp(rest, "") && strcmp(rest, "/zones") && strncmp(rest, "/zones/", 7) && !history) {
+        msh_resp_error(r, 404, "no such KPI resource: /kpi%.64s (see /kpi, /kpi/zones/{id}, /kpi/history)", rest);
+        return;
+    }
+    msh_kpi_result *res = NULL;
+    msh_err err;
+    if (current(r->app, msh_now_ms(), FRESH_MS, &res, &err)) {
+        msh_resp_error(r, 500, "KPIs could not be computed: %s", err.msg);
+        return;
+    }
+    if (history)
+        answer_history(r, res);
+    else if (!strncmp(rest, "/zones/", 7))
+        answer_zone(r, res, rest + 7);
+    else
+        answer_all(r, res, rest[0] != 0);
+    msh_kpi_result_release(res);
+}

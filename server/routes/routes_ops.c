@@ -1,0 +1,128 @@
+/* routes_ops.c: /catalog, /health and /metrics. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "live/live.h"
+#include "routes/routes.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Layers from the store (static), and their features; live layers are counted apart. */
+static size_t count_static(const msh_catalog *cat, uint64_t *features)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < msh_catalog_count(cat); i++) {
+        const msh_layer_info *li = &msh_catalog_at(cat, i)->info;
+        if (strcmp(li->kind, "static"))
+            continue;
+        n++;
+        *features += li->feature_count;
+    }
+    return n;
+}
+
+void msh_route_catalog(msh_req *r, const char *rest)
+{
+    msh_catalog *cat = msh_app_catalog(r->app);
+    char base[300];
+    msh_req_base_url(r, base, sizeof base);
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    msh_buf_printf(&b, "{\"layers\":[");
+    for (size_t i = 0; i < msh_catalog_count(cat); i++) {
+        const msh_layer_info *li = &msh_catalog_at(cat, i)->info;
+        msh_buf_printf(&b, "%s{\"id\":\"%s\",\"kind\":\"%s\",\"geometry_type\":\"%s\",", i ? "," : "", li->name,
+                       li->kind, li->geometry_type);
+        if (li->feature_count)
+            msh_buf_printf(&b, "\"bounds\":[%.7f,%.7f,%.7f,%.7f],", li->bounds[0], li->bounds[1], li->bounds[2],
+                           li->bounds[3]);
+        else
+            msh_buf_printf(&b, "\"bounds\":null,");
+        msh_buf_printf(&b, "\"minzoom\":%d,\"maxzoom\":%d,\"fields\":{", li->minzoom, li->maxzoom);
+        for (uint32_t f = 0; f < li->nfields; f++) {
+            msh_buf_printf(&b, "%s\"", f ? "," : "");
+            msh_buf_json_str(&b, li->fields[f].name);
+            msh_buf_printf(&b, "\":\"%s\"", msh_ftype_name(li->fields[f].type));
+        }
+        msh_buf_printf(&b, "},\"feature_count\":%llu,\"version\":%llu,\"access\":\"%s\",",
+                       (unsigned long long)li->feature_count, (unsigned long long)li->version,
+                       li->access >= MSH_ACCESS_OPS ? "ops" : "public");
+        msh_buf_printf(&b, "\"tilejson\":\"%s/tiles/%s.json\",\"tiles\":\"%s/tiles/%s/{z}/{x}/{y}.mvt\"}", base,
+                       li->name, base, li->name);
+    }
+    msh_buf_printf(&b, "]}\n");
+    msh_catalog_release(cat);
+    r->resp.cache_control = "no-cache";
+    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_buf_free(&b);
+}
+
+void msh_route_health(msh_req *r, const char *rest)
+{
+    msh_catalog *cat = msh_app_catalog(r->app);
+    uint64_t features = 0;
+    size_t nstatic = count_static(cat, &features);
+    char body[512];
+    int n = snprintf(body, sizeof body,
+                     "{\"status\":\"ok\",\"layers\":%zu,\"features\":%llu,\"live_layers\":%zu,\"uptime_s\":%.1f",
+                     nstatic, (unsigned long long)features, msh_catalog_count(cat) - nstatic,
+                     now_s() - r->app->started_at);
+    if (r->app->live) {
+        msh_live_stats st;
+        msh_live_get_stats(r->app->live, &st);
+        n += snprintf(body + n, sizeof body - (size_t)n,
+                      ",\"live\":{\"people\":%llu,\"active\":%llu,\"incidents\":%llu,\"crews\":%llu,\"gates\":%llu,"
+                      "\"sensors\":%llu,\"updates\":%llu,\"memory_bytes\":%llu}",
+                      (unsigned long long)st.people, (unsigned long long)st.active,
+                      (unsigned long long)st.items[MSH_FEED_INCIDENTS], (unsigned long long)st.items[MSH_FEED_CREWS],
+                      (unsigned long long)st.items[MSH_FEED_GATES], (unsigned long long)st.items[MSH_FEED_SENSORS],
+                      (unsigned long long)st.updates, (unsigned long long)st.bytes);
+    }
+    n += snprintf(body + n, sizeof body - (size_t)n, "}\n");
+    msh_catalog_release(cat);
+    r->resp.cache_control = "no-store";
+    msh_resp_body(r, 200, "application/json", body, (size_t)n);
+}
+
+void msh_route_metrics(msh_req *r, const char *rest)
+{
+    msh_catalog *cat = msh_app_catalog(r->app);
+    uint64_t features = 0;
+    size_t nstatic = count_static(cat, &features);
+    uint64_t cb, ce;
+    msh_tile_cache_stats(r->app->cache, &cb, &ce);
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    msh_metrics_write(r->app->metrics, &b, cb, ce, nstatic, features, now_s() - r->app->started_at);
+    if (r->app->live) {
+        msh_live_stats st;
+        msh_live_get_stats(r->app->live, &st);
+        msh_buf_printf(&b,
+                       "# HELP mashaer_live_people Tracked people known, and active (heard from within the max age).\n"
+                       "# TYPE mashaer_live_people gauge\nmashaer_live_people{state=\"known\"} %llu\n"
+                       "mashaer_live_people{state=\"active\"} %llu\n"
+                       "# HELP mashaer_live_memory_bytes Memory held by the live state.\n"
+                       "# TYPE mashaer_live_memory_bytes gauge\nmashaer_live_memory_bytes %llu\n",
+                       (unsigned long long)st.people, (unsigned long long)st.active, (unsigned long long)st.bytes);
+    }
+    msh_render_gate *g = &r->app->render_gate;
+    pthread_mutex_lock(&g->mu);
+    unsigned long long renders = (unsigned long long)g->next, queued = (unsigned long long)g->waited;
+    pthread_mutex_unlock(&g->mu);
+    msh_buf_printf(&b,
+                   "# HELP mashaer_png_renders_total PNG tiles drawn (raster styles and heatmaps), and how many "
+                   "waited for a render slot (--render-threads).\n"
+                   "# TYPE mashaer_png_renders_total counter\nmashaer_png_renders_total %llu\n"
+                   "# TYPE mashaer_png_renders_queued_total counter\nmashaer_png_renders_queued_total %llu\n",
+                   renders, queued);
+    msh_catalog_release(cat);
+    r->resp.cache_control = "no-store";
+    msh_resp_body(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+    msh_buf_free(&b);
+}

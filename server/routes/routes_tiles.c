@@ -1,0 +1,241 @@
+/* routes_tiles.c: vector tiles and TileJSON. */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/auth.h"
+#include "routes/routes.h"
+#include "routes/routes_raster.h"
+#include "tile.h"
+#include "tilegeom.h"
+#include "http/tilepath.h"
+
+/* Fast deflate: tiles are compressed on the request path; level 1 costs a third of level 6
+ * for about 10% more bytes. */
+#define MSH_TILE_GZIP_LEVEL 1
+
+/* Resolve the named layers in the snapshot; answers 404 itself when one is unknown. */
+static int resolve(msh_req *r, const msh_catalog *cat, const msh_tilepath *tp, msh_layer **layers)
+{
+    for (int i = 0; i < tp->nlayers; i++) {
+        layers[i] = msh_catalog_find(cat, tp->layers[i], strlen(tp->layers[i]));
+        if (!layers[i]) {
+            msh_resp_error(r, 404, "unknown layer '%s' (see /catalog)", tp->layers[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The ETag of a set of layers: the store id and every layer's name and version; for a live
+ * layer, the version of its data under the tile (`box`, NULL for the whole layer). Raster tiles
+ * (routes_raster.c) use it too. */
+void msh_layers_etag(const msh_catalog *cat, msh_layer *const *layers, int n, int z, const double *box, char *out,
+                        size_t cap)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *id = msh_catalog_store_id(cat);
+    for (const char *p = id; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    for (int i = 0; i < n; i++) {
+        for (const char *p = layers[i]->info.name; *p; p++)
+            h = (h ^ (uint8_t)*p) * 1099511628211ull;
+        uint64_t v = layers[i]->info.version;
+        if (box && layers[i]->vt->region_version)
+            v = layers[i]->vt->region_version(layers[i], z, box);
+        for (int b = 0; b < 8; b++)
+            h = (h ^ (uint8_t)(v >> (8 * b))) * 1099511628211ull;
+    }
+    snprintf(out, cap, "\"%016llx\"", (unsigned long long)h);
+}
+
+static msh_tiler *thread_tiler(msh_app *app)
+{
+    msh_tiler *t = pthread_getspecific(app->tiler_key);
+    if (!t) {
+        t = msh_tiler_new(app->cfg.max_tile_bytes);
+        if (t)
+            pthread_setspecific(app->tiler_key, t);
+    }
+    return t;
+}
+
+static void tile_mvt(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
+{
+    msh_app *app = r->app;
+    msh_layer *layers[MSH_TILEPATH_MAX_LAYERS];
+    if (resolve(r, cat, tp, layers))
+        return;
+    bool live = false, personal = false;
+    for (int i = 0; i < tp->nlayers; i++) {
+        live |= layers[i]->vt->region_version != NULL;
+        personal |= layers[i]->info.access >= MSH_ACCESS_OPS;
+    }
+    if (personal && !msh_auth_require(r, MSH_ROLE_OPS))
+        return; /* individual positions are personal data */
+    msh_tile_xf xf;
+    msh_tile_xf_init(&xf, tp->z, tp->x, tp->y);
+    double box[4];
+    msh_tile_xf_query_box(&xf, box);
+    char etag[48];
+    msh_layers_etag(cat, layers, tp->nlayers, tp->z, box, etag, sizeof etag);
+    /* live tiles change any second: clients revalidate (cheap: 304 while their cells stand still) */
+    r->resp.cache_control = personal ? "private, no-cache" : live ? "no-cache" : app->tile_cache_control;
+    r->resp.vary_encoding = true;
+    r->resp.ctype = "application/vnd.mapbox-vector-tile";
+    bool gz = msh_req_accepts_gzip(r);
+    snprintf(r->resp.etag, sizeof r->resp.etag, "%.*s%s\"", (int)strlen(etag) - 1, etag, gz ? "-gz" : "");
+    if (msh_req_etag_matches(r, r->resp.etag)) {
+        r->resp.status = 200; /* http.c turns it into 304 */
+        return;
+    }
+    char key[1400];
+    snprintf(key, sizeof key, "%s|%s", etag, r->path + 7);
+    const uint8_t *body = NULL;
+    size_t len = 0;
+    int have_gz = 0;
+    msh_tile_ref *ref = msh_tile_cache_get(app->cache, key, gz, &body, &len, &have_gz);
+    if (ref) {
+        msh_metrics_tile(app->metrics, 1, len);
+        r->resp.status = len ? 200 : 204;
+        if (!len) {
+            msh_tile_cache_release(ref);
+        } else if (gz && !have_gz) {
+            /* cached for a client that did not take gzip: compress this copy now */
+            if (msh_gzip(body, len, &r->resp.body, MSH_TILE_GZIP_LEVEL) == MSH_OK) {
+                r->resp.gzip = true;
+            } else {
+                msh_buf_reset(&r->resp.body);
+                msh_buf_append(&r->resp.body, body, len);
+                r->resp.etag[0] = 0;
+            }
+            msh_tile_cache_release(ref);
+        } else {
+            r->resp.gzip = have_gz;
+            r->resp.ext = body; /* sent straight from the cache entry */
+            r->resp.ext_len = len;
+            r->resp.ext_free = (void (*)(void *))msh_tile_cache_release;
+            r->resp.ext_cls = ref;
+        }
+        return;
+    }
+    msh_tiler *t = thread_tiler(app);
+    if (!t) {
+        msh_resp_error(r, 500, "out of memory");
+        return;
+    }
+    const uint8_t *data;
+    msh_err err;
+    msh_rc rc = msh_tile_mvt(t, layers, (size_t)tp->nlayers, tp->z, tp->x, tp->y, &data, &len, NULL, &err);
+    if (rc) {
+        msh_resp_error(r, 500, "%s", err.msg);
+        return;
+    }
+    /* gzip only for clients that take it (every browser does); the cache keeps what was made */
+    msh_buf gzb;
+    msh_buf_init(&gzb, MSH_MAX_BODY);
+    if (gz && len && msh_gzip(data, len, &gzb, MSH_TILE_GZIP_LEVEL)) {
+        msh_buf_free(&gzb);
+        msh_resp_error(r, 500, "compression failed");
+        return;
+    }
+    msh_tile_cache_put(app->cache, key, data, len, gz ? gzb.data : NULL, gz ? gzb.len : 0, gz);
+    msh_metrics_tile(app->metrics, 0, gz ? gzb.len : len);
+    r->resp.status = len ? 200 : 204;
+    if (len) {
+        r->resp.gzip = gz;
+        if (gz) {
+            msh_buf_free(&r->resp.body);
+            r->resp.body = gzb;
+            gzb.data = NULL;
+        } else {
+            msh_buf_append(&r->resp.body, data, len);
+        }
+    }
+    msh_buf_free(&gzb);
+}
+
+static void tilejson(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
+{
+    msh_layer *layers[MSH_TILEPATH_MAX_LAYERS];
+    if (resolve(r, cat, tp, layers))
+        return;
+    char base[300];
+    msh_req_base_url(r, base, sizeof base);
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    double bb[4] = {180, 90, -180, -90};
+    int minz = 24, maxz = 0;
+    int have_bounds = 0;
+    for (int i = 0; i < tp->nlayers; i++) {
+        const msh_layer_info *li = &layers[i]->info;
+        if (li->feature_count) {
+            have_bounds = 1;
+            bb[0] = fmin(bb[0], li->bounds[0]);
+            bb[1] = fmin(bb[1], li->bounds[1]);
+            bb[2] = fmax(bb[2], li->bounds[2]);
+            bb[3] = fmax(bb[3], li->bounds[3]);
+        }
+        if (li->minzoom < minz) minz = li->minzoom;
+        if (li->maxzoom > maxz) maxz = li->maxzoom;
+    }
+    if (!have_bounds) {
+        bb[0] = -180; bb[1] = -85.0511; bb[2] = 180; bb[3] = 85.0511;
+    }
+    char names[MSH_TILEPATH_MAX_LAYERS * MSH_TILEPATH_NAME_MAX];
+    size_t nl = 0;
+    names[0] = 0;
+    for (int i = 0; i < tp->nlayers; i++) /* fits: at most MAX_LAYERS names of NAME_MAX-1 plus commas */
+        nl += (size_t)snprintf(names + nl, sizeof names - nl, "%s%s", i ? "," : "", tp->layers[i]);
+    /* a centre zoom that shows the whole extent in about one 512 px view */
+    double span = fmax(bb[2] - bb[0], 1e-6);
+    int cz = (int)floor(log2(360.0 / span));
+    if (cz < minz) cz = minz;
+    if (cz > maxz) cz = maxz;
+    msh_buf_printf(&b, "{\"tilejson\":\"3.0.0\",\"name\":\"%s\",\"scheme\":\"xyz\",", names);
+    msh_buf_printf(&b, "\"tiles\":[\"%s/tiles/%s/{z}/{x}/{y}.mvt\"],", base, names);
+    msh_buf_printf(&b, "\"minzoom\":%d,\"maxzoom\":%d,\"bounds\":[%.7f,%.7f,%.7f,%.7f],", minz, maxz, bb[0], bb[1], bb[2], bb[3]);
+    msh_buf_printf(&b, "\"center\":[%.7f,%.7f,%d],", (bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2, cz);
+    msh_buf_printf(&b, "\"attribution\":\"\\u00a9 OpenStreetMap contributors\",\"vector_layers\":[");
+    for (int i = 0; i < tp->nlayers; i++) {
+        const msh_layer_info *li = &layers[i]->info;
+        msh_buf_printf(&b, "%s{\"id\":\"%s\",\"description\":\"%s layer, %llu features\",\"minzoom\":%d,\"maxzoom\":%d,\"fields\":{",
+                       i ? "," : "", li->name, li->geometry_type, (unsigned long long)li->feature_count, li->minzoom,
+                       li->maxzoom);
+        for (uint32_t f = 0; f < li->nfields; f++) {
+            const char *t = li->fields[f].type == MSH_FT_STRING ? "String"
+                            : li->fields[f].type == MSH_FT_BOOL ? "Boolean" : "Number";
+            msh_buf_printf(&b, "%s\"", f ? "," : "");
+            msh_buf_json_str(&b, li->fields[f].name);
+            msh_buf_printf(&b, "\":\"%s\"", t);
+        }
+        msh_buf_printf(&b, "}}");
+    }
+    msh_buf_printf(&b, "]}\n");
+    char etag[48];
+    msh_layers_etag(cat, layers, tp->nlayers, 0, NULL, etag, sizeof etag);
+    snprintf(r->resp.etag, sizeof r->resp.etag, "%s", etag);
+    r->resp.cache_control = "no-cache";
+    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_buf_free(&b);
+}
+
+void msh_route_tiles(msh_req *r, const char *rest)
+{
+    msh_tilepath tp;
+    msh_err err;
+    if (msh_tilepath_parse(rest, &tp, &err)) {
+        msh_resp_error(r, 400, "%s", err.msg);
+        return;
+    }
+    msh_catalog *cat = msh_app_catalog(r->app);
+    if (tp.kind == MSH_TP_TILEJSON)
+        tilejson(r, cat, &tp);
+    else if (tp.kind == MSH_TP_PNG)
+        msh_route_raster_layers(r, cat, &tp);
+    else
+        tile_mvt(r, cat, &tp);
+    msh_catalog_release(cat);
+}

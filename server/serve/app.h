@@ -1,0 +1,92 @@
+/* app.h: the running server's state, shared by the route handlers.
+ *
+ * Design: request threads never touch SQLite (one exception: /kpi/history reads its own
+ * connection, under its lock; docs/ARCHITECTURE.md). They read an immutable catalog
+ * snapshot (layers/catalog.h) taken under a short lock; a reload thread
+ * watches the store and publishes a new snapshot when data changes. Each
+ * worker thread keeps its own tiler (thread-specific data), so rendering
+ * needs no locks; the tile cache is sharded with a lock per shard.
+ */
+#ifndef MSH_APP_H
+#define MSH_APP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "catalog.h"
+#include "http/metrics.h"
+#include "http/render_gate.h"
+#include "store.h"
+#include "http/tile_cache.h"
+#include "tokens.h"
+
+typedef struct msh_config {
+    const char *db_path;
+    const char *bind;
+    int port;
+    const char *web_dir;
+    const char *styles_dir;
+    size_t cache_bytes;
+    int threads;
+    int render_threads;     /* PNG renders at once (server/render_gate.h); default: the cores */
+    int max_age;            /* Cache-Control max-age for tiles, seconds */
+    int reload_ms;          /* how often the store is checked for new data */
+    size_t max_tile_bytes;  /* a tile larger than this is an error */
+    const char *live_dir;   /* write-ahead log of the live feeds; NULL: live feeds off */
+    size_t max_body_bytes;  /* largest feed batch accepted */
+    int position_max_age;   /* seconds after which a position stops counting */
+    int k_anon;             /* density cells with fewer people are not shown */
+    int snapshot_s;         /* seconds between snapshots of the live state */
+    double alert_density;   /* persons/m2 that raise a density alert */
+    double alert_pressure;  /* crowd pressure (1/s2) that raises an alert */
+    const char *mqtt_addr;          /* --mqtt HOST:PORT (server/mqtt.h); NULL: no MQTT */
+    const char *mqtt_user;          /* NULL: anonymous */
+    const char *mqtt_password_file; /* the password is read from this file, never from argv */
+    const char *mqtt_client_id;     /* set: persistent session under this id; NULL: clean session */
+    int mqtt_qos;                   /* subscription QoS, 0 or 1 */
+    const char *kpi_config;         /* --kpi-config FILE (docs/KPIS.md); NULL: the defaults */
+    const char *walk_layers;        /* line layers the walking graph is built from (comma-separated) */
+    double incident_radius;         /* metres around an active incident closed to routes */
+    int close_severity;             /* incidents of at least this severity close walkways */
+} msh_config;
+
+typedef struct msh_app {
+    msh_config cfg;
+    msh_store *store;       /* used by the reload thread only after start */
+    pthread_mutex_t cat_lock;
+    msh_catalog *cat;
+    pthread_mutex_t tok_lock; /* guards `tokens`: swapped by the reload thread, read by auth.c */
+    msh_token_set *tokens;    /* the valid write tokens; checked only under tok_lock */
+    msh_tile_cache *cache;
+    msh_metrics *metrics;
+    struct msh_live *live;          /* live state (layers/live/live.h), NULL when off */
+    struct msh_ingest *ingest;      /* the one write path into it */
+    struct msh_mqtt *mqtt;          /* MQTT client feeding `ingest` (server/mqtt.h), NULL when off */
+    msh_layer **live_layers;        /* movement, positions, incidents, ... as layers */
+    size_t nlive;
+    struct msh_events *events;      /* the SSE event stream (server/events.h) */
+    struct msh_incident_log *incident_log; /* incidents and their history in the store */
+    struct msh_fences *fences;      /* zone and camp rasters (server/geofence.h); swapped under the live write lock */
+    struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */
+    struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */
+    int64_t kpi_last_record_ms;     /* when the reload thread last recorded them */
+    struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */
+    struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/routes_fonts.h) */
+    struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/routes_raster.h) */
+    msh_render_gate render_gate;    /* PNG renders at once: raster tiles and heatmaps */
+    pthread_key_t tiler_key;
+    pthread_key_t png_key;          /* each worker's PNG encoder (layers/render/png.h), made on first use */
+    pthread_t reload_thread;
+    atomic_bool stop;
+    double started_at;
+    char tile_cache_control[64]; /* "public, max-age=N" from cfg.max_age */
+} msh_app;
+
+/** The current walking graph (one reference; msh_graph_release it), or NULL when none is loaded. */
+struct msh_graph *msh_app_graph(msh_app *app);
+
+/** The current catalog snapshot, with a reference the caller releases. */
+msh_catalog *msh_app_catalog(msh_app *app);
+
+#endif

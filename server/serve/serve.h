@@ -1,0 +1,33 @@
+/* serve.h: the parts of `mashaer serve` (server/cmd_serve.c runs them in order):
+ *   serve_args.c    options, defaults and --help into msh_config;
+ *   serve_live.c    the live feeds: state, write-ahead log, observers, geofences, snapshots;
+ *   serve_reload.c  the background thread: new data in the store, tokens, live expiry, KPIs.
+ * The request handlers never call these; they see the result through msh_app (app.h).
+ */
+#ifndef MSH_SERVE_H
+#define MSH_SERVE_H
+
+#include "serve/app.h"
+
+/** Seconds on the monotonic clock. */
+double msh_serve_now_s(void);
+
+/**
+ * Fill `cfg` with the defaults and the command line (`live_dir_buf`, `cap` bytes, holds the default
+ * write-ahead log folder). Returns -1 to go on, or the exit code (0 after --help, 2 on a usage error).
+ */
+int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, size_t cap);
+
+/** Open the live state and replay its log (cfg.live_dir), with its observers and layers. */
+msh_rc msh_serve_open_live(msh_app *app, msh_err *err);
+/** Close what msh_serve_open_live opened (safe on a partly opened or never opened state). */
+void msh_serve_close_live(msh_app *app);
+/** Rebuild the geofence rasters from `cat` and swap them in (no-op without live feeds). */
+void msh_serve_swap_fences(msh_app *app, const msh_catalog *cat);
+/** Snapshot the live state when something was logged since the last snapshot. */
+void msh_serve_take_snapshot(msh_app *app);
+
+/** The reload thread's body (arg: the msh_app); returns when app->stop is set. */
+void *msh_serve_reload_main(void *arg);
+
+#endif

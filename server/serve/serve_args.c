@@ -1,0 +1,186 @@
+/* serve_args.c: the options of `mashaer serve`, their defaults and --help (serve.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "serve/serve.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: mashaer serve --db FILE [options]\n"
+            "\n"
+            "Serve the layers of a store over HTTP:\n"
+            "  /tiles/{layers}/{z}/{x}/{y}.mvt, /tiles/{layers}.json, /catalog, /styles/{name}.json,\n"
+            "  /health, /metrics and the web viewer at /.\n"
+            "\n"
+            "Options:\n"
+            "  --db FILE            the SpatiaLite store (made by 'mashaer import')\n"
+            "  --bind ADDR          IPv4 address to listen on (default 127.0.0.1)\n"
+            "  --port N             port (default 8080; 0 picks a free port)\n"
+            "  --threads N          HTTP worker threads (default: 4 per CPU)\n"
+            "  --render-threads N   PNG tiles and heatmaps drawn at once; more wait their turn in order\n"
+            "                       (default: one per CPU)\n"
+            "  --cache-mb N         tile cache size in MiB (default 256; 0 disables)\n"
+            "  --max-age S          Cache-Control max-age for tiles in seconds (default 60)\n"
+            "  --reload-ms N        how often to look for new data in the store (default 1000)\n"
+            "  --web DIR            the web viewer folder (default %s)\n"
+            "  --styles DIR         the styles folder (default %s)\n"
+            "  --live-dir DIR       write-ahead log of the live feeds (default FILE.live next to the store)\n"
+            "  --no-live            serve without live feeds (POST /feeds answers 503)\n"
+            "  --max-body-mb N      largest feed batch in MiB (default 16)\n"
+            "  --position-max-age S seconds after which a tracked position stops counting (default 600)\n"
+            "  --k-anon N           density cells with fewer people are not shown (default 5)\n"
+            "  --snapshot-s S       seconds between snapshots of the live state (default 60)\n"
+            "  --alert-density D    persons/m2 that raise a density alert on /events (default 4.0)\n"
+            "  --alert-pressure P   crowd pressure (1/s2) that raises an alert on /events (default 0.02)\n"
+            "  --mqtt HOST:PORT     also take the feeds from an MQTT broker: topics mashaer/feeds/{feed},\n"
+            "                       results on mashaer/feeds/{feed}/result (retries while the broker is down)\n"
+            "  --mqtt-user NAME     MQTT user name\n"
+            "  --mqtt-password-file FILE  the MQTT password, read from FILE (first line)\n"
+            "  --mqtt-client-id ID  MQTT client id; makes the session persistent (default: own id, clean)\n"
+            "  --mqtt-qos 0|1       subscription QoS (default 1)\n"
+            "  --kpi-config FILE    KPI thresholds and composite weights, JSON (docs/KPIS.md; default: data/kpi.json's values)\n"
+            "  --walk-layers LIST   line layers the walking graph is built from, comma-separated\n"
+            "                       (default walkways,site_walkways; missing ones are skipped)\n"
+            "  --incident-radius M  metres around an active incident closed to routes (default 50)\n"
+            "  --close-severity S   incidents of at least this severity close walkways: 0 informational,\n"
+            "                       1 low, 2 medium, 3 high, 4 critical (default 2)\n"
+            "  -h, --help           this help\n"
+            "\n"
+            "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
+            MSH_WEB_DIR, MSH_STYLES_DIR);
+}
+
+static int parse_int(const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi) {
+        fprintf(stderr, "mashaer serve: %s takes a whole number from %ld to %ld, not '%s'\n", opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, size_t cap)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->bind = "127.0.0.1";
+    cfg->port = 8080;
+    cfg->web_dir = MSH_WEB_DIR;
+    cfg->styles_dir = MSH_STYLES_DIR;
+    cfg->cache_bytes = (size_t)256 << 20;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    /* workers block in the log's fdatasync while they acknowledge a feed batch: more threads than
+     * cores keep tile requests from queueing behind a disk flush */
+    cfg->threads = ncpu > 0 ? (int)ncpu * 4 : 8;
+    /* drawing PNGs is all CPU: more at once than cores only makes each one slower */
+    cfg->render_threads = ncpu > 0 ? (int)ncpu : 2;
+    cfg->max_age = 60;
+    cfg->reload_ms = 1000;
+    cfg->max_tile_bytes = (size_t)32 << 20;
+    cfg->max_body_bytes = (size_t)16 << 20;
+    cfg->position_max_age = 600;
+    cfg->k_anon = 5;
+    cfg->snapshot_s = 60;
+    cfg->alert_density = 4.0;   /* G. Keith Still: critical density, docs/HAJJ-FACTS.md */
+    cfg->alert_pressure = 0.02; /* Helbing et al.: the alarm level of crowd pressure */
+    cfg->mqtt_qos = 1;
+    cfg->walk_layers = "walkways,site_walkways";
+    cfg->incident_radius = 50;
+    cfg->close_severity = 2;
+    enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS, OPT_WALK_LAYERS,
+           OPT_INCIDENT_RADIUS, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS };
+    int no_live = 0;
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
+        {"port", required_argument, 0, 'p'},     {"threads", required_argument, 0, 't'},
+        {"cache-mb", required_argument, 0, 'c'}, {"max-age", required_argument, 0, 'a'},
+        {"reload-ms", required_argument, 0, 'r'}, {"web", required_argument, 0, 'w'},
+        {"styles", required_argument, 0, 's'},   {"help", no_argument, 0, 'h'},
+        {"live-dir", required_argument, 0, 'L'}, {"no-live", no_argument, 0, 'N'},
+        {"max-body-mb", required_argument, 0, 'B'}, {"position-max-age", required_argument, 0, 'A'},
+        {"k-anon", required_argument, 0, 'K'},   {"snapshot-s", required_argument, 0, 'S'},
+        {"alert-density", required_argument, 0, 'D'}, {"alert-pressure", required_argument, 0, 'P'},
+        {"mqtt", required_argument, 0, OPT_MQTT}, {"mqtt-user", required_argument, 0, OPT_MQTT_USER},
+        {"mqtt-password-file", required_argument, 0, OPT_MQTT_PASSWORD_FILE},
+        {"mqtt-client-id", required_argument, 0, OPT_MQTT_CLIENT_ID}, {"mqtt-qos", required_argument, 0, OPT_MQTT_QOS},
+        {"walk-layers", required_argument, 0, OPT_WALK_LAYERS},
+        {"incident-radius", required_argument, 0, OPT_INCIDENT_RADIUS},
+        {"close-severity", required_argument, 0, OPT_CLOSE_SEVERITY},
+        {"kpi-config", required_argument, 0, OPT_KPI_CONFIG},
+        {"render-threads", required_argument, 0, OPT_RENDER_THREADS},
+        {0, 0, 0, 0}};
+    int c;
+    long v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': cfg->db_path = optarg; break;
+        case 'b': cfg->bind = optarg; break;
+        case 'p': if (parse_int("--port", optarg, 0, 65535, &v)) return 2; cfg->port = (int)v; break;
+        case 't': if (parse_int("--threads", optarg, 1, 256, &v)) return 2; cfg->threads = (int)v; break;
+        case 'c': if (parse_int("--cache-mb", optarg, 0, 1 << 20, &v)) return 2; cfg->cache_bytes = (size_t)v << 20; break;
+        case 'a': if (parse_int("--max-age", optarg, 0, 86400 * 365, &v)) return 2; cfg->max_age = (int)v; break;
+        case 'r': if (parse_int("--reload-ms", optarg, 50, 3600000, &v)) return 2; cfg->reload_ms = (int)v; break;
+        case 'w': cfg->web_dir = optarg; break;
+        case 's': cfg->styles_dir = optarg; break;
+        case 'L': cfg->live_dir = optarg; break;
+        case 'N': no_live = 1; break;
+        case 'B': if (parse_int("--max-body-mb", optarg, 1, 1024, &v)) return 2; cfg->max_body_bytes = (size_t)v << 20; break;
+        case 'A': if (parse_int("--position-max-age", optarg, 1, 86400 * 7, &v)) return 2; cfg->position_max_age = (int)v; break;
+        case 'D': case 'P': {
+            char *end;
+            double d = strtod(optarg, &end);
+            if (*end || end == optarg || !(d > 0 && d < 100)) {
+                fprintf(stderr, "mashaer serve: --alert-%s takes a number above 0, not '%s'\n",
+                        c == 'D' ? "density" : "pressure", optarg);
+                return 2;
+            }
+            if (c == 'D') cfg->alert_density = d; else cfg->alert_pressure = d;
+            break;
+        }
+        case 'S': if (parse_int("--snapshot-s", optarg, 1, 86400, &v)) return 2; cfg->snapshot_s = (int)v; break;
+        case 'K': if (parse_int("--k-anon", optarg, 1, 1000, &v)) return 2; cfg->k_anon = (int)v; break;
+        case OPT_MQTT: cfg->mqtt_addr = optarg; break;
+        case OPT_MQTT_USER: cfg->mqtt_user = optarg; break;
+        case OPT_MQTT_PASSWORD_FILE: cfg->mqtt_password_file = optarg; break;
+        case OPT_MQTT_CLIENT_ID: cfg->mqtt_client_id = optarg; break;
+        case OPT_MQTT_QOS: if (parse_int("--mqtt-qos", optarg, 0, 1, &v)) return 2; cfg->mqtt_qos = (int)v; break;
+        case OPT_WALK_LAYERS: cfg->walk_layers = optarg; break;
+        case OPT_INCIDENT_RADIUS: if (parse_int("--incident-radius", optarg, 0, 5000, &v)) return 2; cfg->incident_radius = (double)v; break;
+        case OPT_CLOSE_SEVERITY: if (parse_int("--close-severity", optarg, 0, 5, &v)) return 2; cfg->close_severity = (int)v; break;
+        case OPT_KPI_CONFIG: cfg->kpi_config = optarg; break;
+        case OPT_RENDER_THREADS: if (parse_int("--render-threads", optarg, 1, 256, &v)) return 2; cfg->render_threads = (int)v; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "mashaer serve: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!cfg->db_path) {
+        fprintf(stderr, "mashaer serve: --db FILE is required\n\n");
+        usage(stderr);
+        return 2;
+    }
+    if (access(cfg->db_path, F_OK) != 0) {
+        fprintf(stderr, "mashaer serve: %s does not exist: create it with 'mashaer import --db %s DATA...'\n",
+                cfg->db_path, cfg->db_path);
+        return 1;
+    }
+    if (no_live) {
+        cfg->live_dir = NULL;
+    } else if (!cfg->live_dir) {
+        snprintf(live_dir_buf, cap, "%s.live", cfg->db_path);
+        cfg->live_dir = live_dir_buf;
+    }
+    return -1;
+}
