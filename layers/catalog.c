@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "static_layer.h"
+#include "core/msh_hash.h"
 
 struct msh_catalog {
     atomic_int refs;
@@ -15,16 +16,6 @@ struct msh_catalog {
     char store_id[40];
     uint64_t digest;
 };
-
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 static int cmp_layer(const void *a, const void *b)
 {
@@ -53,7 +44,7 @@ msh_rc msh_catalog_load_with(msh_store *s, const msh_catalog *prev, msh_layer *c
     }
     atomic_init(&c->refs, 1);
     snprintf(c->store_id, sizeof c->store_id, "%s", msh_store_id(s));
-    c->digest = mix(1469598103934665603ull, c->store_id, strlen(c->store_id));
+    c->digest = msh_fnv1a(c->store_id, strlen(c->store_id), MSH_FNV1A_INIT);
     for (size_t i = 0; i < n && !rc; i++) {
         int hidden = 0;
         for (size_t k = 0; k < nextras; k++)
@@ -68,13 +59,13 @@ msh_rc msh_catalog_load_with(msh_store *s, const msh_catalog *prev, msh_layer *c
             if (!rc)
                 c->n++;
         }
-        c->digest = mix(c->digest, infos[i].name, strlen(infos[i].name) + 1);
-        c->digest = mix(c->digest, &infos[i].version, sizeof infos[i].version);
+        c->digest = msh_fnv1a(infos[i].name, strlen(infos[i].name) + 1, c->digest);
+        c->digest = msh_fnv1a(&infos[i].version, sizeof infos[i].version, c->digest);
     }
     msh_store_infos_free(infos, n);
     for (size_t k = 0; k < nextras && !rc; k++) {
         c->layers[c->n++] = msh_layer_retain(extras[k]);
-        c->digest = mix(c->digest, extras[k]->info.name, strlen(extras[k]->info.name) + 1);
+        c->digest = msh_fnv1a(extras[k]->info.name, strlen(extras[k]->info.name) + 1, c->digest);
     }
     if (!rc && c->n > 1)
         qsort(c->layers, c->n, sizeof *c->layers, cmp_layer);

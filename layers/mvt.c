@@ -1,5 +1,6 @@
 /* mvt.c: streaming MVT 2.1 protobuf encoder with per-layer key/value interning. */
 #include "mvt.h"
+#include "core/msh_hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +42,7 @@ struct msh_mvt {
 
 static uint64_t hash_bytes(const uint8_t *p, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
+    return msh_fnv1a(p, n, MSH_FNV1A_INIT);
 }
 
 static void intern_init(intern_tab *t, size_t limit)

@@ -1,5 +1,6 @@
 /* msh_tilemath.c: Web Mercator tile arithmetic. */
 #include "msh_tilemath.h"
+#include "core/msh_constants.h"
 
 #include <math.h>
 
@@ -7,7 +8,6 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-#define EARTH_CIRCUMFERENCE 40075016.685578488
 
 void msh_lonlat_to_world(double lon, double lat, double *wx, double *wy)
 {
@@ -72,5 +72,5 @@ void msh_tile_at(double lon, double lat, int z, uint32_t *x, uint32_t *y)
 
 double msh_world_per_metre(double lat)
 {
-    return 1.0 / (EARTH_CIRCUMFERENCE * cos(lat * M_PI / 180.0));
+    return 1.0 / (MSH_EARTH_CIRCUMFERENCE * cos(lat * M_PI / 180.0));
 }

@@ -16,8 +16,9 @@
 
 #include "core/msh_tilemath.h"
 #include "route/graph.h"
+#include "core/msh_hash.h"
+#include "core/msh_constants.h"
 
-#define EARTH_M 40075016.685578488 /* Web Mercator circumference: a world unit is this x cos(lat) metres */
 #define PIECE_M 10.0
 #define GRID 64
 #define MAX_CREW_QUEUE (1u << 20)
@@ -244,7 +245,7 @@ static double scale_at(double wy)
 {
     double lon, lat;
     msh_world_to_lonlat(0.5, wy, &lon, &lat);
-    return EARTH_M * cos(lat * M_PI / 180.0);
+    return MSH_EARTH_CIRCUMFERENCE * cos(lat * M_PI / 180.0);
 }
 
 static bool in_zone(const zone_t *z, double x, double y)
@@ -994,14 +995,11 @@ static int push_time(double **v, size_t *n, size_t *cap, double x)
 
 static uint64_t coverage_key(const msh_kpi *k, msh_graph *g)
 {
-    uint64_t h = 1469598103934665603ull;
     msh_graph_stats st;
     msh_graph_get_stats(g, &st);
     uint64_t parts[6] = {(uint64_t)(uintptr_t)g, st.layer_version, st.edges, k->assets_ver, k->camps_ver,
                          k->zones_ver};
-    for (int i = 0; i < 6; i++)
-        h = (h ^ parts[i]) * 1099511628211ull;
-    return h;
+    return msh_fnv1a(parts, sizeof parts, MSH_FNV1A_INIT);
 }
 
 static int cmp_snap_edge(const void *a, const void *b)
@@ -1159,13 +1157,11 @@ static void composite(const msh_kpi *k, msh_kpi_zone *z)
 
 static uint64_t hash_result(const msh_kpi_result *r)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = MSH_FNV1A_INIT;
     for (size_t i = 0; i <= r->nzones; i++) {
         const msh_kpi_zone *z = i < r->nzones ? &r->zones[i] : &r->overall;
-        const uint8_t *b = (const uint8_t *)z->v;
-        for (size_t j = 0; j < sizeof z->v; j++)
-            h = (h ^ b[j]) * 1099511628211ull;
-        h = (h ^ z->fid) * 1099511628211ull;
+        h = msh_fnv1a(z->v, sizeof z->v, h);
+        h = msh_fnv1a(&z->fid, sizeof z->fid, h);
     }
     return h;
 }

@@ -8,13 +8,13 @@
 
 #include "core/msh_buf.h"
 #include "core/msh_tilemath.h"
+#include "core/msh_hash.h"
 #include <zlib.h>
 
 #define BASE_LEVEL 22
 #define CHUNK_BITS 6
 #define CHUNK_SIDE (1 << CHUNK_BITS)
 #define CHUNK_LEVEL (BASE_LEVEL - CHUNK_BITS) /* 16 */
-#define EARTH_C 40075016.685578488
 #define MAX_SPEED 15.0                        /* m/s; faster derived speeds are GPS jumps */
 
 typedef struct {
@@ -83,13 +83,7 @@ void msh_live_set_observer(msh_live *l, msh_live_observer fn, void *ud)
 
 static uint64_t hash_bytes(const void *p, size_t n)
 {
-    const uint8_t *b = p;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
+    uint64_t h = msh_mix64(msh_fnv1a(p, n, MSH_FNV1A_INIT));
     return h ? h : 1;
 }
 
@@ -393,7 +387,7 @@ static void apply_position(msh_live *l, const msh_feed_rec *r)
         vy = r->speed * cos(a);
     } else if (p->active && r->t_ms > p->t_ms) {
         double dt = (double)(r->t_ms - p->t_ms) / 1000.0;
-        double scale = EARTH_C * cos(r->lat * M_PI / 180.0) / 4294967296.0;
+        double scale = MSH_EARTH_CIRCUMFERENCE * cos(r->lat * M_PI / 180.0) / 4294967296.0;
         vx = ((double)nx - (double)p->wx) * scale / dt;
         vy = -((double)ny - (double)p->wy) * scale / dt;
         double s = hypot(vx, vy);
@@ -714,13 +708,13 @@ static void version_chunk(void *ud, chunk_t *c)
 {
     uint64_t *h = ud;
     uint64_t v = (uint64_t)c->key << 32 | c->version;
-    *h = (*h ^ v) * 1099511628211ull;
+    *h = msh_fnv1a(&v, sizeof v, *h);
     *h ^= *h >> 29;
 }
 
 uint64_t msh_live_region_version(msh_live *l, const double box[4])
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = MSH_FNV1A_INIT;
     for_chunks(l, box, version_chunk, &h);
     return h;
 }
@@ -797,18 +791,7 @@ void msh_live_get_stats(msh_live *l, msh_live_stats *st)
 
 double msh_live_cell_metres(int level, double lat)
 {
-    return EARTH_C * cos(lat * M_PI / 180.0) / (double)(1u << level);
-}
-
-char msh_fruin_los(double d)
-{
-    /* Fruin walkway thresholds, persons/m2 (docs/HAJJ-FACTS.md) */
-    if (d < 0.31) return 'A';
-    if (d < 0.43) return 'B';
-    if (d < 0.72) return 'C';
-    if (d < 1.08) return 'D';
-    if (d <= 2.15) return 'E';
-    return 'F';
+    return MSH_EARTH_CIRCUMFERENCE * cos(lat * M_PI / 180.0) / (double)(1u << level);
 }
 
 /* ---- snapshots ---- */

@@ -26,6 +26,7 @@
 
 #include "core/msh_err.h"
 #include "feeds.h"
+#include "core/msh_constants.h"
 
 typedef struct msh_live msh_live;
 
@@ -130,7 +131,6 @@ void msh_live_get_stats(msh_live *l, msh_live_stats *st);
 
 /** Ground size in metres of a cell at `level` and latitude `lat`. */
 double msh_live_cell_metres(int level, double lat);
-/** Fruin walkway level of service for a density in persons/m2: 'A'..'F'. */
-char msh_fruin_los(double density);
+/* msh_fruin_los(density): core/msh_constants.h */
 
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/msh_tilemath.h"
+#include "core/msh_hash.h"
 
 typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_COUNT } ll_kind;
 
@@ -178,9 +179,7 @@ static int on_person(void *ud, const char *id, const msh_live_person *p)
     set_real(&v[3], round(p->heading));
     set_str(&v[4], t);
     /* a stable id per person, as for items: a hash of the text id (OGC items are paged by id) */
-    uint64_t h = 1469598103934665603ull;
-    for (const char *c = id; *c; c++)
-        h = (h ^ (uint8_t)*c) * 1099511628211ull;
+    uint64_t h = msh_fnv1a(id, strlen(id), MSH_FNV1A_INIT);
     msh_feature f = {h >> 11, {MSH_GT_POINT, 1, 0, xy, NULL}, v};
     return j->fn(j->ud, &f);
 }
@@ -241,9 +240,7 @@ static int on_item(void *ud, const msh_live_item *it)
         return 0;
     }
     /* a stable id per item for MVT: a hash of its text id */
-    uint64_t h = 1469598103934665603ull;
-    for (uint32_t i = 0; i < r->id_len; i++)
-        h = (h ^ (uint8_t)r->id[i]) * 1099511628211ull;
+    uint64_t h = msh_fnv1a(r->id, r->id_len, MSH_FNV1A_INIT);
     msh_feature f = {h >> 11, {MSH_GT_POINT, 1, 0, xy, NULL}, v};
     return j->fn(j->ud, &f);
 }
@@ -289,9 +286,7 @@ typedef struct {
 
 static void mix(uint64_t *h, const void *p, size_t n)
 {
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        *h = (*h ^ b[i]) * 1099511628211ull;
+    *h = msh_fnv1a(p, n, *h);
 }
 
 /* Hash what a tile would show: ids, geometry and every value. */
@@ -322,7 +317,7 @@ static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
         msh_live_unlock(l->live);
     } else {
         /* the content the tile would carry: the ETag changes exactly when the tile would */
-        content_hash c = {1469598103934665603ull, l->base.info.nfields};
+        content_hash c = {MSH_FNV1A_INIT, l->base.info.nfields};
         ll_query(base, box, z, hash_feature, &c);
         v = c.h;
     }

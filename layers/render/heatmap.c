@@ -9,6 +9,8 @@
 
 #include "core/msh_tilemath.h"
 #include "live/live.h"
+#include "core/msh_hash.h"
+#include "core/msh_constants.h"
 
 const char MSH_HEAT_FRUIN_SOURCE[] =
     "J. J. Fruin, Pedestrian Planning and Design (1971): walkway level of service, persons/m2 "
@@ -17,33 +19,33 @@ const char MSH_HEAT_FRUIN_SOURCE[] =
 /* Colours as the operations style draws the movement layer (styles/operations.json), so the
  * heatmap and the vector cells read alike; alpha rises with the level. */
 static const msh_heat_level LEVELS[6] = {
-    {'A', 0.0, 0.31, {0x1a, 0x98, 0x50, 140}, "Free flow", "\xd8\xad\xd8\xb1\xd9\x83\xd8\xa9 \xd8\xad\xd8\xb1\xd8\xa9"},
+    {'A', 0.0, MSH_FRUIN_A_MAX, {0x1a, 0x98, 0x50, 140}, "Free flow", "\xd8\xad\xd8\xb1\xd9\x83\xd8\xa9 \xd8\xad\xd8\xb1\xd8\xa9"},
     {'B',
-     0.31,
-     0.43,
+     MSH_FRUIN_A_MAX,
+     MSH_FRUIN_B_MAX,
      {0x91, 0xcf, 0x60, 160},
      "Minor conflicts",
      "\xd8\xaa\xd8\xb9\xd8\xa7\xd8\xb1\xd8\xb6 \xd8\xb7\xd9\x81\xd9\x8a\xd9\x81"},
     {'C',
-     0.43,
-     0.72,
+     MSH_FRUIN_B_MAX,
+     MSH_FRUIN_C_MAX,
      {0xfe, 0xe0, 0x8b, 180},
      "Restricted passing",
      "\xd8\xaa\xd8\xac\xd8\xa7\xd9\x88\xd8\xb2 \xd9\x85\xd9\x82\xd9\x8a\xd8\xaf"},
     {'D',
-     0.72,
-     1.08,
+     MSH_FRUIN_C_MAX,
+     MSH_FRUIN_D_MAX,
      {0xfc, 0x8d, 0x59, 200},
      "Restricted speed",
      "\xd8\xb3\xd8\xb1\xd8\xb9\xd8\xa9 \xd9\x85\xd9\x82\xd9\x8a\xd8\xaf\xd8\xa9"},
     {'E',
-     1.08,
-     2.15,
+     MSH_FRUIN_D_MAX,
+     MSH_FRUIN_E_MAX,
      {0xe3, 0x34, 0x2f, 215},
      "At capacity",
      "\xd8\xb9\xd9\x86\xd8\xaf \xd8\xa7\xd9\x84\xd8\xb3\xd8\xb9\xd8\xa9"},
     {'F',
-     2.15,
+     MSH_FRUIN_E_MAX,
      INFINITY,
      {0x7f, 0x00, 0x00, 230},
      "Flow breakdown",
@@ -253,9 +255,9 @@ void msh_heat_params_key(const msh_heat_params *p, bool density, char *out, size
         snprintf(out, cap, "mode=%d", (int)p->mode);
         return;
     }
-    uint64_t h1 = 1469598103934665603ull, h2 = 0x84222325cbf29ce4ull;
+    uint64_t h1 = p->filter ? msh_fnv1a(p->filter, p->filter_len, MSH_FNV1A_INIT) : MSH_FNV1A_INIT;
+    uint64_t h2 = 0x84222325cbf29ce4ull; /* a second, different hash: 128 bits against collisions */
     for (size_t i = 0; p->filter && i < p->filter_len; i++) {
-        h1 = (h1 ^ (uint8_t)p->filter[i]) * 1099511628211ull;
         h2 = (h2 + (uint8_t)p->filter[i] + 1) * 0x9e3779b97f4a7c15ull;
         h2 ^= h2 >> 29;
     }

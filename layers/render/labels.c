@@ -8,6 +8,7 @@
 
 #include "core/msh_clip.h"
 #include "sprites.h"
+#include "core/msh_hash.h"
 
 #define MAX_CANDS 4096
 #define MEASURE_SLOTS 4096 /* text sizes cached per thread */
@@ -297,16 +298,14 @@ static void layout_for(msh_labeler *lb, const cand *k, int ratio)
 
 static uint64_t measure_key(const msh_labeler *lb, const cand *k)
 {
-    uint64_t h = 1469598103934665603ull;
-    const uint8_t *p = lb->arena.data + k->text;
-    for (size_t i = 0; i < k->textlen; i++) h = (h ^ p[i]) * 1099511628211ull;
-    for (const uint8_t *f = lb->arena.data + k->font; *f; f++) h = (h ^ *f) * 1099511628211ull;
+    uint64_t h = msh_fnv1a(lb->arena.data + k->text, k->textlen, MSH_FNV1A_INIT);
+    const char *font = (const char *)lb->arena.data + k->font;
+    h = msh_fnv1a(font, strlen(font), h);
     double nums[4] = {k->size, k->maxw, k->bold, lb->ratio};
-    const uint8_t *q = (const uint8_t *)nums;
-    for (size_t i = 0; i < sizeof nums; i++) h = (h ^ q[i]) * 1099511628211ull;
+    h = msh_fnv1a(nums, sizeof nums, h);
     for (int i = 0; i < k->nsec; i++) {
         uint64_t s = (uint64_t)k->sec_end[i] << 32 ^ (uint64_t)(k->sec_scale[i] * 1000);
-        h = (h ^ s) * 1099511628211ull;
+        h = msh_fnv1a(&s, sizeof s, h);
     }
     return h | 1; /* 0 marks an empty slot */
 }

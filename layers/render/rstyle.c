@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rexpr_int.h"
+#include "core/msh_hash.h"
 
 /* ---------------------------------------------------------------------------------------------
  * compiling */
@@ -818,8 +819,7 @@ msh_rc msh_rstyle_compile(const char *name, const char *json, size_t len, msh_bu
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
         goto out;
     }
-    st->hash = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++) st->hash = (st->hash ^ (uint8_t)json[i]) * 1099511628211ull;
+    st->hash = msh_fnv1a(json, len, MSH_FNV1A_INIT);
     json_t *ver = json_object_get(root, "version"), *layers = json_object_get(root, "layers");
     if (!json_is_object(root) || !json_is_integer(ver) || json_integer_value(ver) != 8) {
         rc = msh_err_set(err, MSH_EFORMAT, "%s:1: not a MapLibre style: it needs \"version\": 8", name);

@@ -9,8 +9,8 @@
 
 #include "core/msh_hash.h"
 #include "core/msh_tilemath.h"
+#include "core/msh_constants.h"
 
-#define WGS84_A 6378137.0
 #define WGS84_E2 0.00669437999014
 #define DEG 0.017453292519943295
 
@@ -19,8 +19,8 @@ static void metres_per_degree(double lat, double *kx, double *ky)
 {
     double s = sin(lat * DEG);
     double w = 1.0 - WGS84_E2 * s * s;
-    double n = WGS84_A / sqrt(w);                    /* prime vertical radius */
-    double m = WGS84_A * (1.0 - WGS84_E2) / (w * sqrt(w)); /* meridional radius */
+    double n = MSH_WGS84_A / sqrt(w);                    /* prime vertical radius */
+    double m = MSH_WGS84_A * (1.0 - WGS84_E2) / (w * sqrt(w)); /* meridional radius */
     *kx = n * cos(lat * DEG) * DEG;
     *ky = m * DEG;
 }
@@ -497,7 +497,7 @@ msh_rc msh_graph_build(msh_layer *const *layers, size_t n, msh_graph **out, msh_
     msh_buf_init(&L.parts, (size_t)1 << 32);
     msh_buf_init(&L.fids, (size_t)1 << 33);
     const double world[4] = {0, 0, 1, 1};
-    uint64_t digest = 1469598103934665603ull;
+    uint64_t digest = MSH_FNV1A_INIT;
     double south = 90, north = -90, west = 180, east = -180;
     msh_rc rc = MSH_OK;
     for (size_t i = 0; i < n && !rc; i++) {

@@ -2,6 +2,7 @@
 #include "route/walknet.h"
 
 #include "route/nearcache.h"
+#include "core/msh_hash.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -89,7 +90,7 @@ static void publish(msh_walknet *w, msh_netview *v)
 static size_t walk_layers(const msh_walknet *w, const msh_catalog *cat, msh_layer **out, size_t cap, uint64_t *digest)
 {
     size_t n = 0;
-    uint64_t d = 1469598103934665603ull;
+    uint64_t d = MSH_FNV1A_INIT;
     const char *p = w->layers;
     while (*p && n < cap) {
         const char *e = strchr(p, ',');
@@ -97,9 +98,8 @@ static size_t walk_layers(const msh_walknet *w, const msh_catalog *cat, msh_laye
         msh_layer *l = len ? msh_catalog_find(cat, p, len) : NULL;
         if (l && l->info.geometry_type && !strcmp(l->info.geometry_type, "LineString")) {
             out[n++] = l;
-            for (size_t i = 0; i < len; i++)
-                d = (d ^ (unsigned char)p[i]) * 1099511628211ull;
-            d = (d ^ l->info.version) * 1099511628211ull;
+            d = msh_fnv1a(p, len, d);
+            d = msh_fnv1a(&l->info.version, sizeof l->info.version, d);
         }
         p += len + (e != NULL);
     }

@@ -1,5 +1,6 @@
 /* tile_cache.c: sharded LRU tile cache. */
 #include "http/tile_cache.h"
+#include "core/msh_hash.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -34,11 +35,7 @@ struct msh_tile_cache {
 
 static uint64_t hash_key(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (uint8_t)*s;
-        h *= 1099511628211ull;
-    }
+    uint64_t h = msh_fnv1a(s, strlen(s), MSH_FNV1A_INIT);
     return h ^ (h >> 29);
 }
 

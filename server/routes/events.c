@@ -14,13 +14,11 @@
 #include "core/msh_tilemath.h"
 #include "http/http.h"
 #include "routes/routes.h"
+#include "live/alerts.h"
 #include "live/live.h"
 
 #define RING 4096
 #define HEARTBEAT_S 15.0
-/* 2^21 cells: 17.8 m at Makkah, 316 m2, the scale of a street crossing or a camp gate: fine
- * enough to see a local crush, coarse enough that a handful of people do not make a density. */
-#define ALERT_LEVEL 21
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence"};
 
@@ -46,12 +44,6 @@ typedef struct sub {
     double last_write;
 } sub_t;
 
-typedef struct {
-    uint64_t key;
-    uint8_t state;
-    uint32_t gen;
-} alert_t;
-
 struct msh_events {
     pthread_mutex_t mu;
     ev_t ring[RING];
@@ -59,11 +51,7 @@ struct msh_events {
     sub_t *subs;
     uint64_t nsubs;
     bool shutdown;
-    /* alert states (density cells and gates), touched by the scanner and the ingest observer */
-    pthread_mutex_t amu;
-    alert_t *alerts;
-    uint32_t nalerts, cap_alerts;
-    uint32_t gen;
+    msh_alerts *alerts; /* the rules: layers/live/alerts.h */
 };
 
 static double now_s(void)
@@ -78,8 +66,11 @@ msh_events *msh_events_new(void)
     msh_events *ev = calloc(1, sizeof *ev);
     if (!ev)
         return NULL;
+    if (!(ev->alerts = msh_alerts_new())) {
+        free(ev);
+        return NULL;
+    }
     pthread_mutex_init(&ev->mu, NULL);
-    pthread_mutex_init(&ev->amu, NULL);
     ev->next_seq = 1;
     return ev;
 }
@@ -104,9 +95,8 @@ void msh_events_free(msh_events *ev)
         return;
     for (int i = 0; i < RING; i++)
         free(ev->ring[i].frame);
-    free(ev->alerts);
+    msh_alerts_free(ev->alerts);
     pthread_mutex_destroy(&ev->mu);
-    pthread_mutex_destroy(&ev->amu);
     free(ev);
 }
 
@@ -319,101 +309,28 @@ void msh_route_events(msh_req *r, const char *rest)
     msh_resp_stream(r, "text/event-stream; charset=utf-8", sub_read, sub_free, s);
 }
 
-/* ---- alert states with hysteresis ---- */
+/* ---- density alerts (the rules are layers/live/alerts.c) ---- */
 
-static alert_t *alert_get(msh_events *ev, uint64_t key, bool create)
+static void density_event(void *ud, const msh_density_change *ch)
 {
-    for (uint32_t i = 0; i < ev->nalerts; i++)
-        if (ev->alerts[i].key == key)
-            return &ev->alerts[i];
-    if (!create)
-        return NULL;
-    if (ev->nalerts == ev->cap_alerts) {
-        uint32_t nc = ev->cap_alerts ? ev->cap_alerts * 2 : 64;
-        alert_t *na = realloc(ev->alerts, nc * sizeof *na);
-        if (!na)
-            return NULL;
-        ev->alerts = na;
-        ev->cap_alerts = nc;
-    }
-    alert_t *a = &ev->alerts[ev->nalerts++];
-    memset(a, 0, sizeof *a);
-    a->key = key;
-    return a;
-}
-
-enum { AL_LOS = 1, AL_DENSITY = 2, AL_PRESSURE = 4 };
-
-typedef struct {
-    msh_events *ev;
-    const msh_config *cfg;
-} scan_job;
-
-static void density_event(msh_events *ev, const msh_live_cell *c, double lon, double lat, double density,
-                          double pressure, uint8_t before, uint8_t after)
-{
+    msh_events *ev = ud;
+    const msh_live_cell *c = &ch->cell;
     char json[512];
-    char los = msh_fruin_los(density);
     snprintf(json, sizeof json,
              "{\"state\":\"%s\",\"cell\":\"%u/%u/%u\",\"lon\":%.6f,\"lat\":%.6f,\"count\":%u,\"density\":%.3f,"
              "\"los\":\"%c\",\"pressure\":%.4f,\"level_of_service_alert\":%s,\"density_alert\":%s,\"pressure_alert\":%s}",
-             (after & ~before) ? "raised" : "cleared", c->level, c->cx, c->cy, lon, lat,
-             c->count, density, los, pressure, (after & AL_LOS) ? "true" : "false",
-             (after & AL_DENSITY) ? "true" : "false", (after & AL_PRESSURE) ? "true" : "false");
-    msh_events_publish(ev, MSH_EV_DENSITY, lon, lat, json);
-}
-
-static int scan_cell(void *ud, const msh_live_cell *c)
-{
-    scan_job *j = ud;
-    msh_events *ev = j->ev;
-    double n = (double)(1u << c->level), lon, lat;
-    msh_world_to_lonlat((c->cx + 0.5) / n, (c->cy + 0.5) / n, &lon, &lat);
-    double side = msh_live_cell_metres((int)c->level, lat);
-    double density = c->count / (side * side);
-    double pressure = density * c->var_v;
-    uint64_t key = ((uint64_t)c->cx << 32) | c->cy;
-    alert_t *a = alert_get(ev, key, density >= 0.8 * 1.08 || pressure >= 0.8 * j->cfg->alert_pressure);
-    if (!a)
-        return 0;
-    a->gen = ev->gen;
-    uint8_t s = a->state;
-    /* raise above the threshold, clear below 80% of it: no flapping around the line */
-    if (density > 1.08) s |= AL_LOS; else if (density < 0.8 * 1.08) s &= (uint8_t)~AL_LOS;
-    if (density > j->cfg->alert_density) s |= AL_DENSITY; else if (density < 0.8 * j->cfg->alert_density) s &= (uint8_t)~AL_DENSITY;
-    if (pressure > j->cfg->alert_pressure) s |= AL_PRESSURE; else if (pressure < 0.8 * j->cfg->alert_pressure) s &= (uint8_t)~AL_PRESSURE;
-    if (s != a->state)
-        density_event(ev, c, lon, lat, density, pressure, a->state, s);
-    a->state = s;
-    return 0;
+             (ch->after & ~ch->before) ? "raised" : "cleared", c->level, c->cx, c->cy, ch->lon, ch->lat, c->count,
+             ch->density, msh_fruin_los(ch->density), ch->pressure, (ch->after & MSH_ALERT_LOS) ? "true" : "false",
+             (ch->after & MSH_ALERT_DENSITY) ? "true" : "false", (ch->after & MSH_ALERT_PRESSURE) ? "true" : "false");
+    msh_events_publish(ev, MSH_EV_DENSITY, ch->lon, ch->lat, json);
 }
 
 void msh_events_scan_density(msh_events *ev, msh_app *app)
 {
     if (!ev || !app->live)
         return;
-    pthread_mutex_lock(&ev->amu);
-    ev->gen++;
-    scan_job j = {ev, &app->cfg};
-    msh_live_rdlock(app->live);
-    msh_live_scan(app->live, ALERT_LEVEL, scan_cell, &j);
-    msh_live_unlock(app->live);
-    /* cells that emptied: clear their alerts */
-    for (uint32_t i = 0; i < ev->nalerts;) {
-        alert_t *a = &ev->alerts[i];
-        if (a->gen != ev->gen && !(a->key >> 63)) {
-            if (a->state) {
-                msh_live_cell c = {ALERT_LEVEL, (uint32_t)(a->key >> 32), (uint32_t)a->key, 0, 0, 0, 0, 0};
-                double n = (double)(1u << ALERT_LEVEL), lon, lat;
-                msh_world_to_lonlat((c.cx + 0.5) / n, (c.cy + 0.5) / n, &lon, &lat);
-                density_event(ev, &c, lon, lat, 0, 0, a->state, 0);
-            }
-            ev->alerts[i] = ev->alerts[--ev->nalerts];
-            continue;
-        }
-        i++;
-    }
-    pthread_mutex_unlock(&ev->amu);
+    msh_alert_limits lim = {app->cfg.alert_density, app->cfg.alert_pressure};
+    msh_alerts_scan_density(ev->alerts, app->live, &lim, density_event, ev);
 }
 
 /* ---- the ingest observer: incidents and gates ---- */
@@ -440,17 +357,9 @@ void msh_events_on_item(void *ud, msh_feed feed, const struct msh_live_item *it,
         msh_events_publish(ev, MSH_EV_INCIDENT, r->lon, r->lat, (const char *)b.data);
     } else if (feed == MSH_FEED_GATES && (r->has & MSH_FR_CAPACITY) && r->capacity > 0) {
         double util = it->flow_per_hour / r->capacity;
-        uint64_t key = (1ull << 63);
-        for (uint32_t i = 0; i < r->id_len; i++)
-            key = (key ^ (uint8_t)r->id[i]) * 1099511628211ull | (1ull << 63);
-        pthread_mutex_lock(&ev->amu);
-        alert_t *a = alert_get(ev, key, util > 0.9);
-        bool was = a && a->state, now = was ? util >= 0.9 : util > 1.0;
-        if (a)
-            a->state = now;
-        pthread_mutex_unlock(&ev->amu);
-        if (was != now) {
-            msh_buf_printf(&b, "{\"state\":\"%s\",\"gate\":\"", now ? "over_capacity" : "back_under_capacity");
+        int change = msh_alerts_gate(ev->alerts, r->id, r->id_len, util);
+        if (change) {
+            msh_buf_printf(&b, "{\"state\":\"%s\",\"gate\":\"", change > 0 ? "over_capacity" : "back_under_capacity");
             msh_buf_json_str(&b, r->id);
             msh_buf_printf(&b, "\",\"flow_per_hour\":%.0f,\"capacity\":%d,\"utilisation\":%.3f}", it->flow_per_hour,
                            r->capacity, util);

@@ -11,6 +11,7 @@
 #include "glyphs.h"
 #include "routes/routes.h"
 #include "sprites.h"
+#include "core/msh_hash.h"
 
 #define NBUCKETS 512
 #define SPRITE_NAME "operations"
@@ -65,14 +66,6 @@ void msh_font_service_free(msh_font_service *s)
     msh_sprite_sheet_free(&s->sheets[1]);
     pthread_mutex_destroy(&s->lock);
     free(s);
-}
-
-static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ULL;
-    return h;
 }
 
 /* The font list, made on first use; NULL (and the reason in s->glyphs_err) if fontconfig failed. */
@@ -158,7 +151,7 @@ void msh_route_glyphs(msh_req *r, const char *rest)
     }
     size_t kl = strlen(key);
     snprintf(key + kl, sizeof key - kl, "/%u", fp.start);
-    unsigned bucket = (unsigned)(fnv1a(key, strlen(key), 1469598103934665603ULL) % NBUCKETS);
+    unsigned bucket = (unsigned)(msh_fnv1a(key, strlen(key), MSH_FNV1A_INIT) % NBUCKETS);
 
     pthread_mutex_lock(&s->lock);
     entry *hit = s->buckets[bucket];
@@ -185,7 +178,7 @@ void msh_route_glyphs(msh_req *r, const char *rest)
         goto out;
     }
     snprintf(e->etag, sizeof e->etag, "\"g-%016llx\"",
-             (unsigned long long)fnv1a(pbf.data, pbf.len, 1469598103934665603ULL));
+             (unsigned long long)msh_fnv1a(pbf.data, pbf.len, MSH_FNV1A_INIT));
     if (pbf.len > 1024 && msh_gzip(pbf.data, pbf.len, &gz, 9) == MSH_OK)
         e->gz = msh_buf_steal(&gz, &e->gz_len);
     e->plain = msh_buf_steal(&pbf, &e->plain_len);
@@ -236,9 +229,9 @@ static bool sheets_of(msh_font_service *s)
                 snprintf(s->sheets_err, sizeof s->sheets_err, "%s", err.msg);
             else
                 snprintf(s->sheet_etag[i], sizeof s->sheet_etag[i], "\"s-%016llx\"",
-                         (unsigned long long)fnv1a(s->sheets[i].json, s->sheets[i].json_len,
-                                                   fnv1a(s->sheets[i].png, s->sheets[i].png_len,
-                                                         1469598103934665603ULL)));
+                         (unsigned long long)msh_fnv1a(s->sheets[i].json, s->sheets[i].json_len,
+                                                   msh_fnv1a(s->sheets[i].png, s->sheets[i].png_len,
+                                                         MSH_FNV1A_INIT)));
         }
         s->sheets_tried = true;
     }

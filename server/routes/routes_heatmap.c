@@ -18,6 +18,8 @@
 #include "query/cql2.h"
 #include "routes/routes.h"
 #include "routes/routes_raster.h"
+#include "core/msh_hash.h"
+#include "core/msh_constants.h"
 
 /* Live heatmaps change every second: a short max-age spares a panning client the round trips. */
 #define HEAT_LIVE_CACHE_CONTROL "public, max-age=2"
@@ -37,14 +39,6 @@ static int on_arg(void *ud, const char *key, const char *value)
         return 1;
     }
     return 0;
-}
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
 }
 
 static void legend_json(msh_req *r)
@@ -69,13 +63,15 @@ static void legend_json(msh_req *r)
         msh_buf_printf(&b, "\"}}");
     }
     msh_buf_printf(&b,
-                   "],\"rule\":\"A: d < 0.31; B: 0.31 <= d < 0.43; C: 0.43 <= d < 0.72; D: 0.72 <= d < 1.08; "
-                   "E: 1.08 <= d <= 2.15; F: d > 2.15; transparent: nobody (or fewer than k people)\",\"source\":\"");
+                   "],\"rule\":\"A: d < %g; B: %g <= d < %g; C: %g <= d < %g; D: %g <= d < %g; "
+                   "E: %g <= d <= %g; F: d > %g; transparent: nobody (or fewer than k people)\",\"source\":\"",
+                   MSH_FRUIN_A_MAX, MSH_FRUIN_A_MAX, MSH_FRUIN_B_MAX, MSH_FRUIN_B_MAX, MSH_FRUIN_C_MAX, MSH_FRUIN_C_MAX,
+                   MSH_FRUIN_D_MAX, MSH_FRUIN_D_MAX, MSH_FRUIN_E_MAX, MSH_FRUIN_E_MAX);
     msh_buf_json_str(&b, MSH_HEAT_FRUIN_SOURCE);
     msh_buf_printf(&b, "\"}\n");
     r->resp.cache_control = r->app->tile_cache_control;
     snprintf(r->resp.etag, sizeof r->resp.etag, "\"l%016llx\"",
-             (unsigned long long)fnv(1469598103934665603ull, b.data, b.len));
+             (unsigned long long)msh_fnv1a(b.data, b.len, MSH_FNV1A_INIT));
     msh_resp_body(r, 200, "application/json", b.data, b.len);
     msh_buf_free(&b);
 }
@@ -92,7 +88,7 @@ static void legend_png(msh_req *r, int scale)
     }
     r->resp.cache_control = r->app->tile_cache_control;
     snprintf(r->resp.etag, sizeof r->resp.etag, "\"l%016llx\"",
-             (unsigned long long)fnv(1469598103934665603ull, b.data, b.len));
+             (unsigned long long)msh_fnv1a(b.data, b.len, MSH_FNV1A_INIT));
     r->resp.ctype = "image/png";
     r->resp.status = 200;
     msh_buf_free(&r->resp.body);
@@ -128,10 +124,10 @@ static bool etag_and_key(msh_req *r, msh_catalog *cat, const char *what, uint64_
                          const msh_heat_path *hp, char *key, size_t cap)
 {
     const char *id = msh_catalog_store_id(cat);
-    uint64_t h = fnv(1469598103934665603ull, id, strlen(id));
-    h = fnv(h, what, strlen(what) + 1);
-    h = fnv(h, &version, sizeof version);
-    h = fnv(h, params, strlen(params));
+    uint64_t h = msh_fnv1a(id, strlen(id), MSH_FNV1A_INIT);
+    h = msh_fnv1a(what, strlen(what) + 1, h);
+    h = msh_fnv1a(&version, sizeof version, h);
+    h = msh_fnv1a(params, strlen(params), h);
     snprintf(r->resp.etag, sizeof r->resp.etag, "\"h%016llx\"", (unsigned long long)h);
     r->resp.ctype = "image/png";
     snprintf(key, cap, "heat|%s|%s|%d/%u/%u@%d|%s", r->resp.etag, what, hp->z, hp->x, hp->y, hp->scale, params);

@@ -12,6 +12,7 @@
 #include "raster.h"
 #include "routes/routes.h"
 #include "rstyle.h"
+#include "core/msh_hash.h"
 
 #define MAX_STYLES 64
 
@@ -138,7 +139,7 @@ static void serve_png(msh_req *r, msh_catalog *cat, const msh_rstyle *st, msh_la
     char etag[48];
     msh_layers_etag(cat, layers, nl, z, box, etag, sizeof etag);
     unsigned long long h = (msh_rstyle_hash(st) ^ 0x9e3779b97f4a7c15ull) * (unsigned long long)(ratio + 1);
-    for (const char *p = etag; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = msh_fnv1a(etag, strlen(etag), h);
     snprintf(r->resp.etag, sizeof r->resp.etag, "\"%016llx-png\"", h);
     r->resp.cache_control = personal ? "private, no-cache" : live ? "no-cache" : app->tile_cache_control;
     r->resp.ctype = "image/png";

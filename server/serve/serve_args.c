@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "serve/serve.h"
+#include "core/msh_constants.h"
 
 static void usage(FILE *f)
 {
@@ -89,8 +90,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->position_max_age = 600;
     cfg->k_anon = 5;
     cfg->snapshot_s = 60;
-    cfg->alert_density = 4.0;   /* G. Keith Still: critical density, docs/HAJJ-FACTS.md */
-    cfg->alert_pressure = 0.02; /* Helbing et al.: the alarm level of crowd pressure */
+    cfg->alert_density = MSH_STILL_CRITICAL_DENSITY;
+    cfg->alert_pressure = MSH_HELBING_PRESSURE_ALARM;
     cfg->mqtt_qos = 1;
     cfg->walk_layers = "walkways,site_walkways";
     cfg->incident_radius = 50;

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 
 #include "routes/events.h"
-#include "geofence.h"
+#include "core/msh_buf.h"
+#include "core/msh_tilemath.h"
+#include "live/geofence.h"
 #include "kpi/kpi.h"
 #include "live/incident_log.h"
 #include "live/ingest.h"
@@ -57,6 +59,44 @@ static void on_item(void *ud, msh_feed feed, const msh_live_item *it, const msh_
         msh_kpi_crew_moved(app->kpi, it, prev); /* cleaning coverage: where crews went */
 }
 
+typedef struct {
+    msh_app *app;
+    const char *id;
+    size_t n;
+    uint32_t wx, wy;
+    int64_t t_ms;
+} move_ctx;
+
+/* One crossing of a zone or camp boundary, as a geofence event (personal: ops tokens only). */
+static void fence_event(void *ud, int kind, const char *name, bool enter)
+{
+    move_ctx *m = ud;
+    double lon, lat;
+    msh_world_to_lonlat(m->wx / 4294967296.0, m->wy / 4294967296.0, &lon, &lat);
+    msh_buf b;
+    msh_buf_init(&b, 2048);
+    msh_buf_printf(&b, "{\"event\":\"%s\",\"kind\":\"%s\",\"%s\":\"", enter ? "enter" : "exit",
+                   kind ? "camp" : "zone", kind ? "camp_id" : "zone_id");
+    msh_buf_json_str(&b, name);
+    msh_buf_printf(&b, "\",\"id\":\"");
+    char idz[MSH_FEED_ID_MAX + 1];
+    snprintf(idz, sizeof idz, "%.*s", (int)m->n, m->id);
+    msh_buf_json_str(&b, idz);
+    msh_buf_printf(&b, "\",\"lon\":%.7f,\"lat\":%.7f,\"time\":%lld}", lon, lat, (long long)m->t_ms);
+    msh_buf_putc(&b, 0);
+    msh_events_publish(m->app->events, MSH_EV_GEOFENCE, lon, lat, (const char *)b.data);
+    msh_buf_free(&b);
+}
+
+/* The live store's move observer: geofence crossings (under the live write lock, which also
+ * guards app->fences). */
+static void on_move(void *ud, const char *id, size_t n, bool had_old, uint32_t owx, uint32_t owy, uint32_t nwx,
+                    uint32_t nwy, int64_t t_ms)
+{
+    move_ctx m = {ud, id, n, nwx, nwy, t_ms};
+    msh_fences_crossings(m.app->fences, had_old, owx, owy, nwx, nwy, fence_event, &m);
+}
+
 /* Live feeds: the state, its write-ahead log (replayed now) and its layers. */
 msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
 {
@@ -86,7 +126,7 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
     msh_live_items(app->live, MSH_FEED_INCIDENTS, push_incident, app->incident_log);
     msh_live_unlock(app->live);
     msh_live_set_observer(app->live, on_item, app);
-    msh_live_set_move_observer(app->live, msh_geofence_on_move, app);
+    msh_live_set_move_observer(app->live, on_move, app);
     return msh_live_layers_new(app->live, app->cfg.k_anon, &app->live_layers, &app->nlive, err);
 }
 

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "wkb_build.h"
+#include "store_build.h"
 #include "catalog.h"
 #include "core/msh_tilemath.h"
 #include "kpi/kpi.h"
@@ -39,56 +39,6 @@
 #define LAT 21.405
 
 /* ------------------------------------------------------------------ WKB and the store */
-
-static void wkb_point(wkb *w, double lon, double lat)
-{
-    hdr(w, 1);
-    put_d(w, lon);
-    put_d(w, lat);
-}
-static void wkb_line(wkb *w, double lon0, double lat0, double lon1, double lat1)
-{
-    hdr(w, 2);
-    put_u32(w, 2);
-    put_d(w, lon0);
-    put_d(w, lat0);
-    put_d(w, lon1);
-    put_d(w, lat1);
-}
-static void wkb_box(wkb *w, double w0, double s0, double e0, double n0)
-{
-    hdr(w, 3);
-    put_u32(w, 1);
-    put_u32(w, 5);
-    double xy[10] = {w0, s0, e0, s0, e0, n0, w0, n0, w0, s0};
-    for (int i = 0; i < 10; i++)
-        put_d(w, xy[i]);
-}
-
-static msh_value S(const char *s) { return (msh_value){MSH_FT_STRING, (uint32_t)strlen(s), {.s = s}}; }
-static msh_value I(int64_t i) { return (msh_value){MSH_FT_INT, 0, {.i = i}}; }
-
-static msh_store_writer *begin(msh_store *s, const char *name, const msh_field *f, uint32_t nf)
-{
-    msh_layer_spec spec = {name, f, nf, 0, 22, "test"};
-    msh_store_writer *w = NULL;
-    msh_err err;
-    CHECK(msh_store_writer_begin(s, &spec, &w, &err) == MSH_OK);
-    return w;
-}
-
-static void add(msh_store_writer *w, const wkb *g, const msh_value *v)
-{
-    msh_err err;
-    CHECK(msh_store_writer_add(w, g->b, g->n, v, &err) == MSH_OK);
-}
-
-static void commit(msh_store_writer *w)
-{
-    uint64_t ver;
-    msh_err err;
-    CHECK(msh_store_writer_commit(w, &ver, &err) == MSH_OK);
-}
 
 static void make_site(msh_store *s)
 {

@@ -1,15 +1,12 @@
-/* geofence.c: zone and camp rasters, and enter/exit events for moving people. */
-#include "geofence.h"
+/* geofence.c: zone and camp rasters, and the crossings of a move (geofence.h). */
+#include "live/geofence.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve/app.h"
-#include "core/msh_buf.h"
 #include "core/msh_tilemath.h"
-#include "routes/events.h"
 
 #define LEVEL 22
 #define MAX_CELLS ((uint64_t)64 << 20) /* a raster never takes more than 128 MB per kind */
@@ -197,31 +194,9 @@ const char *msh_fences_at(const msh_fences *f, int kind, double lon, double lat)
     return i ? f->r[kind].names[i - 1] : NULL;
 }
 
-static void fence_event(msh_app *app, const char *id, size_t n, const char *what, int kind, const char *name,
-                        uint32_t wx, uint32_t wy, int64_t t_ms)
+void msh_fences_crossings(const msh_fences *f, bool had_old, uint32_t owx, uint32_t owy, uint32_t nwx, uint32_t nwy,
+                          msh_fence_fn fn, void *ud)
 {
-    double lon, lat;
-    msh_world_to_lonlat(wx / 4294967296.0, wy / 4294967296.0, &lon, &lat);
-    msh_buf b;
-    msh_buf_init(&b, 2048);
-    msh_buf_printf(&b, "{\"event\":\"%s\",\"kind\":\"%s\",\"%s\":\"", what, kind ? "camp" : "zone",
-                   kind ? "camp_id" : "zone_id");
-    msh_buf_json_str(&b, name);
-    msh_buf_printf(&b, "\",\"id\":\"");
-    char idz[MSH_FEED_ID_MAX + 1];
-    snprintf(idz, sizeof idz, "%.*s", (int)n, id);
-    msh_buf_json_str(&b, idz);
-    msh_buf_printf(&b, "\",\"lon\":%.7f,\"lat\":%.7f,\"time\":%lld}", lon, lat, (long long)t_ms);
-    msh_buf_putc(&b, 0);
-    msh_events_publish(app->events, MSH_EV_GEOFENCE, lon, lat, (const char *)b.data);
-    msh_buf_free(&b);
-}
-
-void msh_geofence_on_move(void *ud, const char *id, size_t n, bool had_old, uint32_t owx, uint32_t owy, uint32_t nwx,
-                          uint32_t nwy, int64_t t_ms)
-{
-    msh_app *app = ud;
-    const msh_fences *f = app->fences; /* swapped only under the live write lock, which we run under */
     if (!f)
         return;
     for (int k = 0; k < 2; k++) {
@@ -229,8 +204,8 @@ void msh_geofence_on_move(void *ud, const char *id, size_t n, bool had_old, uint
         if (a == b)
             continue;
         if (a)
-            fence_event(app, id, n, "exit", k, f->r[k].names[a - 1], nwx, nwy, t_ms);
+            fn(ud, k, f->r[k].names[a - 1], false);
         if (b)
-            fence_event(app, id, n, "enter", k, f->r[k].names[b - 1], nwx, nwy, t_ms);
+            fn(ud, k, f->r[k].names[b - 1], true);
     }
 }

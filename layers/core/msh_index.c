@@ -1,0 +1,115 @@
+/* msh_index.c: open addressing with linear probing and backward-shift deletion (msh_index.h). */
+#include "core/msh_index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/msh_hash.h"
+
+void msh_index_init(msh_index *ix)
+{
+    memset(ix, 0, sizeof *ix);
+}
+
+void msh_index_free(msh_index *ix)
+{
+    free(ix->keys);
+    free(ix->vals);
+    msh_index_init(ix);
+}
+
+void msh_index_clear(msh_index *ix)
+{
+    if (ix->keys)
+        memset(ix->keys, 0xff, ix->cap * sizeof *ix->keys);
+    ix->n = 0;
+}
+
+static size_t slot_of(const msh_index *ix, uint64_t key)
+{
+    size_t mask = ix->cap - 1, i = (size_t)msh_mix64(key) & mask;
+    while (ix->keys[i] != key && ix->keys[i] != MSH_INDEX_EMPTY)
+        i = (i + 1) & mask;
+    return i;
+}
+
+uint32_t *msh_index_get(const msh_index *ix, uint64_t key)
+{
+    if (!ix->cap || key == MSH_INDEX_EMPTY)
+        return NULL;
+    size_t i = slot_of(ix, key);
+    return ix->keys[i] == key ? &ix->vals[i] : NULL;
+}
+
+static msh_rc rehash(msh_index *ix, size_t cap)
+{
+    uint64_t *keys = malloc(cap * sizeof *keys);
+    uint32_t *vals = malloc(cap * sizeof *vals);
+    if (!keys || !vals) {
+        free(keys);
+        free(vals);
+        return MSH_ENOMEM;
+    }
+    memset(keys, 0xff, cap * sizeof *keys);
+    msh_index grown = {keys, vals, cap, ix->n};
+    for (size_t i = 0; i < ix->cap; i++)
+        if (ix->keys[i] != MSH_INDEX_EMPTY) {
+            size_t j = slot_of(&grown, ix->keys[i]);
+            keys[j] = ix->keys[i];
+            vals[j] = ix->vals[i];
+        }
+    free(ix->keys);
+    free(ix->vals);
+    *ix = grown;
+    return MSH_OK;
+}
+
+msh_rc msh_index_reserve(msh_index *ix, size_t n)
+{
+    size_t cap = ix->cap ? ix->cap : 16;
+    while (n > cap / 4 * 3) {
+        if (cap > SIZE_MAX / 2 / sizeof(uint64_t))
+            return MSH_ENOMEM;
+        cap *= 2;
+    }
+    return cap == ix->cap ? MSH_OK : rehash(ix, cap);
+}
+
+msh_rc msh_index_put(msh_index *ix, uint64_t key, uint32_t val)
+{
+    if (key == MSH_INDEX_EMPTY)
+        return MSH_EINVAL;
+    msh_rc rc = msh_index_reserve(ix, ix->n + 1);
+    if (rc)
+        return rc;
+    size_t i = slot_of(ix, key);
+    if (ix->keys[i] == MSH_INDEX_EMPTY) {
+        ix->keys[i] = key;
+        ix->n++;
+    }
+    ix->vals[i] = val;
+    return MSH_OK;
+}
+
+bool msh_index_del(msh_index *ix, uint64_t key)
+{
+    if (!ix->cap || key == MSH_INDEX_EMPTY)
+        return false;
+    size_t mask = ix->cap - 1, i = slot_of(ix, key);
+    if (ix->keys[i] != key)
+        return false;
+    /* shift back every entry of the run that would no longer be found past the hole */
+    for (size_t j = (i + 1) & mask; ix->keys[j] != MSH_INDEX_EMPTY; j = (j + 1) & mask) {
+        size_t home = (size_t)msh_mix64(ix->keys[j]) & mask;
+        /* j's entry may move into the hole at i when its home is not in the cyclic range (i, j] */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (stays)
+            continue;
+        ix->keys[i] = ix->keys[j];
+        ix->vals[i] = ix->vals[j];
+        i = j;
+    }
+    ix->keys[i] = MSH_INDEX_EMPTY;
+    ix->n--;
+    return true;
+}

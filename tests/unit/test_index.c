@@ -1,0 +1,105 @@
+/* test_index.c: the core primitives written once: the open-addressing index (against a plain
+ * reference table over a million random operations, with dense and clustered keys), the growth
+ * helper, and the hashes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/msh_grow.h"
+#include "core/msh_hash.h"
+#include "core/msh_index.h"
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+#define UNIVERSE 5000 /* keys drawn from a small set, so puts, replaces and deletes all happen */
+
+int main(void)
+{
+    msh_index ix;
+    msh_index_init(&ix);
+    static int64_t ref[UNIVERSE]; /* -1: absent, else the value */
+    for (int i = 0; i < UNIVERSE; i++)
+        ref[i] = -1;
+    /* keys: some dense (0..), some spread, some one bit apart: all map into UNIVERSE */
+    uint64_t keyof[UNIVERSE];
+    for (int i = 0; i < UNIVERSE; i++)
+        keyof[i] = i % 3 == 0 ? (uint64_t)i : i % 3 == 1 ? ((uint64_t)i << 32) | 7 : msh_mix64((uint64_t)i);
+    size_t n = 0;
+    int bad = 0;
+    for (int step = 0; step < 1000000; step++) {
+        int k = (int)(next() % UNIVERSE);
+        unsigned op = (unsigned)(next() % 10);
+        if (op < 5) {
+            uint32_t v = (uint32_t)next();
+            if (msh_index_put(&ix, keyof[k], v))
+                bad++;
+            if (ref[k] < 0)
+                n++;
+            ref[k] = v;
+        } else if (op < 8) {
+            bool had = msh_index_del(&ix, keyof[k]);
+            if (had != (ref[k] >= 0))
+                bad++;
+            if (ref[k] >= 0)
+                n--;
+            ref[k] = -1;
+        } else {
+            uint32_t *v = msh_index_get(&ix, keyof[k]);
+            if ((v != NULL) != (ref[k] >= 0) || (v && *v != (uint32_t)ref[k]))
+                bad++;
+        }
+        if (step % 100000 == 0 && ix.n != n)
+            bad++;
+    }
+    CHECK(bad == 0);
+    CHECK(ix.n == n);
+    for (int k = 0; k < UNIVERSE; k++) {
+        uint32_t *v = msh_index_get(&ix, keyof[k]);
+        CHECK((v != NULL) == (ref[k] >= 0));
+    }
+    CHECK(ix.n <= ix.cap / 4 * 3);
+    CHECK(msh_index_put(&ix, MSH_INDEX_EMPTY, 1) == MSH_EINVAL);
+    CHECK(msh_index_get(&ix, MSH_INDEX_EMPTY) == NULL);
+    CHECK(!msh_index_del(&ix, MSH_INDEX_EMPTY));
+    msh_index_clear(&ix);
+    CHECK(ix.n == 0 && msh_index_get(&ix, keyof[3]) == NULL);
+    /* a million dense keys: the size it must hold for the live people index */
+    for (uint32_t i = 0; i < 1000000; i++)
+        msh_index_put(&ix, i, i * 3);
+    int wrong = 0;
+    for (uint32_t i = 0; i < 1000000; i++) {
+        uint32_t *v = msh_index_get(&ix, i);
+        wrong += !v || *v != i * 3;
+    }
+    CHECK(wrong == 0);
+    CHECK(ix.cap * 12 < 1000000 * 12 * 3); /* under 3x the payload */
+    msh_index_free(&ix);
+    msh_index empty = {0};
+    CHECK(msh_index_get(&empty, 5) == NULL && !msh_index_del(&empty, 5));
+
+    /* msh_grow: doubling, failure leaves the array as it was */
+    int *v = NULL;
+    size_t cap = 0;
+    CHECK(msh_grow((void **)&v, &cap, 1, sizeof *v) == MSH_OK && cap == 16);
+    CHECK(msh_grow((void **)&v, &cap, 17, sizeof *v) == MSH_OK && cap == 32);
+    CHECK(msh_grow((void **)&v, &cap, 20, sizeof *v) == MSH_OK && cap == 32);
+    v[31] = 7;
+    CHECK(msh_grow((void **)&v, &cap, SIZE_MAX / 2, sizeof *v) == MSH_ENOMEM && cap == 32 && v[31] == 7);
+    free(v);
+
+    /* FNV-1a: the published test vectors */
+    CHECK(msh_fnv1a("", 0, MSH_FNV1A_INIT) == 0xcbf29ce484222325ull);
+    CHECK(msh_fnv1a("a", 1, MSH_FNV1A_INIT) == 0xaf63dc4c8601ec8cull);
+    CHECK(msh_fnv1a("foobar", 6, MSH_FNV1A_INIT) == 0x85944171f73967e8ull);
+    CHECK(msh_fnv1a("bar", 3, msh_fnv1a("foo", 3, MSH_FNV1A_INIT)) == 0x85944171f73967e8ull);
+
+    printf("%d checks, %d failed\n", g_checks, g_failed);
+    return g_failed != 0;
+}
