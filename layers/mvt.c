@@ -85,7 +85,7 @@ static void intern_rollback(intern_tab *t, uint32_t count, size_t pool)
         if (t->slots[j] && t->slots[j] - 1 >= count)
             t->slots[j] = 0;
     t->count = count;
-    t->pool.len = pool;
+    msh_buf_truncate(&t->pool, pool);
 }
 
 static msh_rc intern_grow(intern_tab *t)
@@ -398,7 +398,7 @@ msh_rc msh_mvt_feature_end(msh_mvt *m, bool drop)
         rc = put_packed_u32(f, &m->scratch, 4, (const uint32_t *)(void *)m->geom.data, m->geom.len / 4);
     if (!rc)
         rc = put_bytes(&m->layer, 2, f->data + mark, f->len - mark);
-    f->len = mark;
+    msh_buf_truncate(f, mark);
     if (!rc) {
         m->layer_features++;
         m->features++;

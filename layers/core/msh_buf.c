@@ -11,6 +11,7 @@ void msh_buf_init(msh_buf *b, size_t limit)
     b->data = NULL;
     b->len = b->cap = 0;
     b->limit = limit;
+    b->err = MSH_OK;
 }
 
 void msh_buf_free(msh_buf *b)
@@ -18,12 +19,23 @@ void msh_buf_free(msh_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->err = MSH_OK;
+}
+
+/* A write failed: remember it (the first one) and say it. */
+static msh_rc fail(msh_buf *b, msh_rc rc)
+{
+    if (!b->err)
+        b->err = rc;
+    return rc;
 }
 
 msh_rc msh_buf_reserve(msh_buf *b, size_t n)
 {
+    if (b->err)
+        return b->err;
     if (n > b->limit || b->len > b->limit - n)
-        return MSH_ETOOBIG;
+        return fail(b, MSH_ETOOBIG);
     size_t need = b->len + n;
     if (need <= b->cap)
         return MSH_OK;
@@ -34,7 +46,7 @@ msh_rc msh_buf_reserve(msh_buf *b, size_t n)
         nc = b->limit;
     uint8_t *p = realloc(b->data, nc);
     if (!p)
-        return MSH_ENOMEM;
+        return fail(b, MSH_ENOMEM);
     b->data = p;
     b->cap = nc;
     return MSH_OK;
@@ -43,7 +55,7 @@ msh_rc msh_buf_reserve(msh_buf *b, size_t n)
 msh_rc msh_buf_append(msh_buf *b, const void *p, size_t n)
 {
     if (n == 0)
-        return MSH_OK;
+        return b->err;
     msh_rc rc = msh_buf_reserve(b, n);
     if (rc)
         return rc;
@@ -54,7 +66,7 @@ msh_rc msh_buf_append(msh_buf *b, const void *p, size_t n)
 
 msh_rc msh_buf_putc(msh_buf *b, uint8_t c)
 {
-    if (b->len < b->cap) {
+    if (b->len < b->cap && !b->err) {
         b->data[b->len++] = c;
         return MSH_OK;
     }
@@ -69,7 +81,7 @@ msh_rc msh_buf_printf(msh_buf *b, const char *fmt, ...)
     int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < 0)
-        return MSH_EINTERNAL;
+        return fail(b, MSH_EINTERNAL);
     if ((size_t)n < sizeof small)
         return msh_buf_append(b, small, (size_t)n);
     msh_rc rc = msh_buf_reserve(b, (size_t)n + 1);
@@ -98,24 +110,21 @@ msh_rc msh_buf_json_str(msh_buf *b, const char *s)
             rc = msh_buf_putc(b, c);
         }
     }
-    return rc;
+    return rc ? rc : b->err;
 }
 
 msh_rc msh_buf_varint(msh_buf *b, uint64_t v)
 {
-    if (b->cap - b->len < 10) {
-        msh_rc rc = msh_buf_reserve(b, 10);
-        if (rc) {
-            /* near the cap: only fail when the varint really does not fit */
-            uint8_t tmp[10];
-            size_t n = 0;
-            while (v >= 0x80) {
-                tmp[n++] = (uint8_t)(v | 0x80);
-                v >>= 7;
-            }
-            tmp[n++] = (uint8_t)v;
-            return msh_buf_append(b, tmp, n);
+    if (b->cap - b->len < 10 || b->err) {
+        /* near the end of the memory or the cap: append the exact bytes (fails only if they do not fit) */
+        uint8_t tmp[10];
+        size_t n = 0;
+        while (v >= 0x80) {
+            tmp[n++] = (uint8_t)(v | 0x80);
+            v >>= 7;
         }
+        tmp[n++] = (uint8_t)v;
+        return msh_buf_append(b, tmp, n);
     }
     uint8_t *p = b->data + b->len;
     while (v >= 0x80) {
@@ -134,5 +143,6 @@ uint8_t *msh_buf_steal(msh_buf *b, size_t *len)
         *len = b->len;
     b->data = NULL;
     b->len = b->cap = 0;
+    b->err = MSH_OK;
     return p;
 }

@@ -1465,6 +1465,6 @@ msh_rc msh_kpi_zone_json(const msh_kpi_zone *z, msh_buf *b)
     }
     msh_rc rc = msh_buf_printf(b, "}}");
     if (rc)
-        b->len = start;
+        msh_buf_truncate(b, start);
     return rc;
 }

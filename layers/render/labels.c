@@ -259,7 +259,7 @@ msh_rc msh_labeler_add(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, double
     cand *k = &lb->c[lb->n];
     size_t mark = lb->arena.len;
     if (!fill_cand(lb, l, c, k)) {
-        lb->arena.len = mark; /* what it wrote is nobody's: give the room back */
+        msh_buf_truncate(&lb->arena, mark); /* what it wrote is nobody's: give the room back */
         return MSH_OK;
     }
     k->ax = ax, k->ay = ay;
@@ -389,7 +389,7 @@ msh_rc msh_labeler_add_line(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, c
     cand tmpl;
     size_t mark = lb->arena.len, added = lb->n;
     if (!fill_cand(lb, l, c, &tmpl) || !tmpl.textlen) {
-        lb->arena.len = mark;
+        msh_buf_truncate(&lb->arena, mark);
         return MSH_OK;
     }
     char *text = (char *)lb->arena.data + tmpl.text;
@@ -402,7 +402,7 @@ msh_rc msh_labeler_add_line(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, c
     if (n > lb->cumcap) { /* kept from line to line: no allocation per feature */
         double *q = realloc(lb->cum, n * sizeof *q);
         if (!q) {
-            lb->arena.len = mark;
+            msh_buf_truncate(&lb->arena, mark);
             return MSH_ENOMEM;
         }
         lb->cum = q, lb->cumcap = n;
@@ -449,7 +449,7 @@ msh_rc msh_labeler_add_line(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, c
         k->path = at, k->npath = (uint32_t)np, k->plen = tw;
     }
     if (lb->n == added)
-        lb->arena.len = mark;
+        msh_buf_truncate(&lb->arena, mark);
     return MSH_OK;
 }
 

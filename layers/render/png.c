@@ -237,7 +237,7 @@ msh_rc msh_png_encode(msh_png_enc *enc, const uint8_t *pixels, uint32_t w, uint3
     if (rc) goto fail;
     goto out;
 fail:
-    out->len = start;
+    msh_buf_truncate(out, start);
     if (rc == MSH_ETOOBIG)
         msh_err_set(err, rc, "png: the image is larger than the output cap");
     else if (rc == MSH_ENOMEM)

@@ -112,6 +112,18 @@ void msh_resp_body(msh_req *r, int status, const char *ctype, const void *data, 
     }
 }
 
+void msh_resp_buf(msh_req *r, int status, const char *ctype, const msh_buf *b)
+{
+    msh_rc rc = msh_buf_error(b);
+    if (rc == MSH_ETOOBIG)
+        msh_resp_error(r, 413, "the response would be larger than this server sends (%zu MiB): ask for less "
+                               "(a smaller bbox, limit or zoom range)", b->limit >> 20);
+    else if (rc)
+        msh_resp_error(r, 500, "the response could not be made: %s", msh_rc_str(rc));
+    else
+        msh_resp_body(r, status, ctype, b->data, b->len);
+}
+
 void msh_resp_stream(msh_req *r, const char *ctype, long (*fn)(void *cls, char *buf, size_t max),
                      void (*free_fn)(void *cls), void *cls)
 {

@@ -50,6 +50,13 @@ typedef struct msh_req {
     msh_resp resp;
 } msh_req;
 
+/**
+ * Answer `status` with the content of `b` (gzipped when it pays), or, when a write into `b` failed
+ * (msh_buf_error: past its cap, out of memory), 413 or 500 saying so: a document with a hole in
+ * it never goes out. The one place handlers' buffer errors are checked.
+ */
+void msh_resp_buf(msh_req *r, int status, const char *ctype, const msh_buf *b);
+
 const char *msh_req_header(msh_req *r, const char *name);
 const char *msh_req_arg(msh_req *r, const char *name);
 /** Call fn(ud, key, value) for every query argument in order (value NULL for "?key"); fn != 0 stops. */

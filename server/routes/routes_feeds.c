@@ -57,7 +57,7 @@ void msh_route_feeds(msh_req *r, const char *rest)
     msh_ingest_result_json(&res, &b);
     r->resp.cache_control = "no-store";
     /* 200 even when some records were refused: the good ones are in; the body lists the others */
-    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_resp_buf(r, 200, "application/json", &b);
     msh_buf_free(&b);
     msh_ingest_result_free(&res);
 }
@@ -105,6 +105,6 @@ void msh_route_entity(msh_req *r, const char *id)
     msh_buf_printf(&b, ",\"time\":\"%s\",\"speed\":%.2f,\"heading\":%.0f,\"active\":%s}}\n", t, p.speed, p.heading,
                    p.active ? "true" : "false");
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, 200, "application/geo+json", b.data, b.len);
+    msh_resp_buf(r, 200, "application/geo+json", &b);
     msh_buf_free(&b);
 }

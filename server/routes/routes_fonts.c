@@ -120,7 +120,7 @@ void msh_route_fonts_list(msh_req *r, const char *rest)
         msh_resp_error(r, 500, "font list too large");
     else {
         r->resp.cache_control = "no-cache";
-        msh_resp_body(r, 200, "application/json", b.data, b.len);
+        msh_resp_buf(r, 200, "application/json", &b);
     }
     msh_buf_free(&b);
 }

@@ -72,7 +72,7 @@ static void legend_json(msh_req *r)
     r->resp.cache_control = r->app->tile_cache_control;
     snprintf(r->resp.etag, sizeof r->resp.etag, "\"l%016llx\"",
              (unsigned long long)msh_fnv1a(b.data, b.len, MSH_FNV1A_INIT));
-    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_resp_buf(r, 200, "application/json", &b);
     msh_buf_free(&b);
 }
 

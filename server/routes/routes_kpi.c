@@ -196,7 +196,7 @@ static void answer_all(msh_req *r, const msh_kpi_result *res, bool full)
         return;
     }
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_resp_buf(r, 200, "application/json", &b);
     msh_buf_free(&b);
 }
 
@@ -215,7 +215,7 @@ static void answer_zone(msh_req *r, const msh_kpi_result *res, const char *id)
     zone_head(&b, z);
     msh_buf_printf(&b, "}\n");
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_resp_buf(r, 200, "application/json", &b);
     msh_buf_free(&b);
 }
 
@@ -241,7 +241,7 @@ static void answer_history(msh_req *r, const msh_kpi_result *res)
         return;
     }
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_resp_buf(r, 200, "application/json", &b);
     msh_buf_free(&b);
 }
 

@@ -78,7 +78,7 @@ static void answer(msh_req *r, const char *ctype, msh_buf *b)
     r->resp.cache_control = "no-cache";
     /* fast deflate, as for tiles: pages are compressed on the request path, level 1 costs a
      * fraction of level 6 for a little more bytes */
-    if (b->len > 1024 && msh_req_accepts_gzip(r)) {
+    if (b->len > 1024 && !msh_buf_error(b) && msh_req_accepts_gzip(r)) {
         r->resp.status = 200;
         r->resp.ctype = ctype;
         r->resp.vary_encoding = true;
@@ -88,7 +88,7 @@ static void answer(msh_req *r, const char *ctype, msh_buf *b)
         }
         msh_buf_reset(&r->resp.body);
     }
-    msh_resp_body(r, 200, ctype, b->data, b->len);
+    msh_resp_buf(r, 200, ctype, b);
 }
 
 static void link(msh_buf *b, bool first, const char *href, const char *rel, const char *type, const char *title)
@@ -653,10 +653,10 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
         msh_qs_cursor_fmt(q.after, cursor, sizeof cursor);
         msh_buf_printf(&self, "cursor=%s&", cursor);
     }
-    if (p2.out.len > MSH_MAX_BODY / 2) {
-        /* buffers stop growing at MSH_MAX_BODY: refuse long before a truncated page could go out */
+    if (msh_buf_error(&p2.out)) {
+        /* the page's features did not fit their buffer: say so rather than send part of them */
         msh_resp_error(r, 413, "a page of %u features of '%s' is too large (over %zu MiB): ask for a smaller limit",
-                       q.limit, l->info.name, (size_t)MSH_MAX_BODY / 2 >> 20);
+                       q.limit, l->info.name, (size_t)MSH_MAX_BODY >> 20);
     } else if (fmt == FMT_HTML) {
         ogc_html_items_head(c, l, &b);
         for (size_t i = 0; i < p2.n; i++)

@@ -103,7 +103,7 @@ void ogc_route_api(const ogc_ctx *c)
     }
     msh_buf_printf(&b, "}}\n");
     c->r->resp.cache_control = "no-cache";
-    msh_resp_body(c->r, 200, "application/vnd.oai.openapi+json;version=3.0", b.data, b.len);
+    msh_resp_buf(c->r, 200, "application/vnd.oai.openapi+json;version=3.0", &b);
     msh_buf_free(&b);
     msh_buf_free(&coll);
     msh_buf_free(&items);

@@ -59,7 +59,7 @@ void msh_route_catalog(msh_req *r, const char *rest)
     msh_buf_printf(&b, "]}\n");
     msh_catalog_release(cat);
     r->resp.cache_control = "no-cache";
-    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_resp_buf(r, 200, "application/json", &b);
     msh_buf_free(&b);
 }
 
@@ -123,6 +123,6 @@ void msh_route_metrics(msh_req *r, const char *rest)
                    renders, queued);
     msh_catalog_release(cat);
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+    msh_resp_buf(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
     msh_buf_free(&b);
 }

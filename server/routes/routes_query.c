@@ -235,7 +235,7 @@ static void answer_labelled(msh_req *r, const msh_layer *l, const msh_nearset *n
     }
     msh_buf_printf(&b, "],\"numberReturned\":%zu}\n", found);
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, 200, "application/geo+json", b.data, b.len);
+    msh_resp_buf(r, 200, "application/geo+json", &b);
     msh_buf_free(&b);
 }
 
@@ -329,7 +329,7 @@ void msh_route_nearest(msh_req *r, const char *rest)
             put_answer(&b, l, i, G.c[i].fid, G.c[i].lon, G.c[i].lat, G.c[i].walk_m, G.c[i].straight_m);
         msh_buf_printf(&b, "],\"numberReturned\":%zu}\n", found);
         r->resp.cache_control = "no-store";
-        msh_resp_body(r, 200, "application/geo+json", b.data, b.len);
+        msh_resp_buf(r, 200, "application/geo+json", &b);
         msh_buf_free(&b);
     }
     free(G.c);
@@ -478,6 +478,6 @@ void msh_route_at(msh_req *r, const char *rest)
     msh_qgeom_free(&pt);
     msh_qgeom_free(&fg);
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_resp_buf(r, 200, "application/json", &b);
     msh_buf_free(&b);
 }

@@ -170,7 +170,7 @@ void msh_route_route(msh_req *r, const char *rest)
     put_steps(&o, L, nl, length > 0 ? secs / length : 0);
     msh_buf_printf(&o, "}}\n");
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, 200, "application/geo+json", o.data, o.len);
+    msh_resp_buf(r, 200, "application/geo+json", &o);
     msh_buf_free(&o);
     msh_buf_free(&line);
     msh_path_free(&p);
@@ -231,7 +231,7 @@ void msh_route_isochrone(msh_req *r, const char *rest)
                    minutes, lon, lat, s.lon, s.lat, s.off_m, st.reach_m, st.edges, st.area_m2, ISO_BUFFER_M,
                    v->live ? "true" : "false", v->cost.closed);
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, 200, "application/geo+json", o.data, o.len);
+    msh_resp_buf(r, 200, "application/geo+json", &o);
     msh_buf_free(&o);
     msh_buf_free(&geo);
     msh_netview_release(v);

@@ -215,7 +215,7 @@ static void tilejson(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
     msh_layers_etag(cat, layers, tp->nlayers, 0, NULL, etag, sizeof etag);
     snprintf(r->resp.etag, sizeof r->resp.etag, "%s", etag);
     r->resp.cache_control = "no-cache";
-    msh_resp_body(r, 200, "application/json", b.data, b.len);
+    msh_resp_buf(r, 200, "application/json", &b);
     msh_buf_free(&b);
 }
 

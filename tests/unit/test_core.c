@@ -1,10 +1,12 @@
-/* test_index.c: the core primitives written once: the open-addressing index (against a plain
+/* test_core.c: the core primitives written once: the open-addressing index (against a plain
  * reference table over a million random operations, with dense and clustered keys), the growth
- * helper, and the hashes. */
+ * helper, the hashes, and the buffer's sticky error (a failed write is never followed by a
+ * successful one that would leave a hole). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "core/msh_buf.h"
 #include "core/msh_grow.h"
 #include "core/msh_hash.h"
 #include "core/msh_index.h"
@@ -99,6 +101,24 @@ int main(void)
     CHECK(msh_fnv1a("a", 1, MSH_FNV1A_INIT) == 0xaf63dc4c8601ec8cull);
     CHECK(msh_fnv1a("foobar", 6, MSH_FNV1A_INIT) == 0x85944171f73967e8ull);
     CHECK(msh_fnv1a("bar", 3, msh_fnv1a("foo", 3, MSH_FNV1A_INIT)) == 0x85944171f73967e8ull);
+
+    /* msh_buf: the first failed write sticks until a truncate or reset */
+    msh_buf b;
+    msh_buf_init(&b, 10);
+    CHECK(msh_buf_append(&b, "12345678", 8) == MSH_OK && msh_buf_error(&b) == MSH_OK);
+    CHECK(msh_buf_append(&b, "abcde", 5) == MSH_ETOOBIG && b.len == 8);
+    CHECK(msh_buf_putc(&b, 'x') == MSH_ETOOBIG && b.len == 8);        /* would fit, but follows a failure */
+    CHECK(msh_buf_printf(&b, "%d", 7) == MSH_ETOOBIG && b.len == 8);
+    CHECK(msh_buf_varint(&b, 3) == MSH_ETOOBIG && b.len == 8);
+    CHECK(msh_buf_json_str(&b, "") == MSH_ETOOBIG && msh_buf_append(&b, "", 0) == MSH_ETOOBIG);
+    CHECK(msh_buf_error(&b) == MSH_ETOOBIG && !memcmp(b.data, "12345678", 8));
+    msh_buf_truncate(&b, 4); /* back to a whole document */
+    CHECK(msh_buf_error(&b) == MSH_OK && b.len == 4 && msh_buf_putc(&b, 'x') == MSH_OK && b.len == 5);
+    CHECK(msh_buf_printf(&b, "%s", "too long now") == MSH_ETOOBIG && msh_buf_error(&b) == MSH_ETOOBIG);
+    msh_buf_reset(&b);
+    CHECK(msh_buf_error(&b) == MSH_OK && msh_buf_printf(&b, "%d", 42) == MSH_OK && b.len == 2);
+    msh_buf_free(&b);
+    CHECK(msh_buf_error(&b) == MSH_OK);
 
     printf("%d checks, %d failed\n", g_checks, g_failed);
     return g_failed != 0;
