@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/msh_time.h"
 #include "routes/events.h"
 #include "geofence.h"
 #include "kpi/kpi.h"
