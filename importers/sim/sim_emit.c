@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "sim_int.h"
 
@@ -63,10 +62,7 @@ static inline char *put_fixed(char *p, double v, int dec)
 
 void msh_sim_set_stamp(msh_sim *s, int64_t unix_ms)
 {
-    time_t t = (time_t)(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    s->stamp_len = strftime(s->stamp, sizeof s->stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    s->stamp_len = msh_time_format_iso(unix_ms, s->stamp, sizeof s->stamp, 0);
 }
 
 static msh_rc room(msh_buf *b, size_t need, msh_err *err)

@@ -65,6 +65,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/msh_time.h"
 #include "sim.h"
 
 /* The local frame. */
@@ -260,7 +261,7 @@ struct msh_sim {
     sim_event *ev;
     uint32_t nev, evcap;
 
-    char stamp[32];
+    char stamp[MSH_TIME_ISO_CAP]; /* "2026-05-26T08:00:00Z" */
     size_t stamp_len;
 };
 

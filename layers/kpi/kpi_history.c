@@ -8,9 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "live/feeds.h"
+#include "core/msh_time.h"
 #include "store.h"
 
 struct msh_kpi_history {
@@ -329,15 +328,23 @@ static bool parse_step(const char *s, int64_t *ms)
     return true;
 }
 
+/* One of from=, to= (absent: *ms kept), its refusal naming the parameter, the field and the value. */
+static msh_rc hq_time(const char *name, const char *s, int64_t *ms, msh_err *err)
+{
+    msh_err e;
+    if (!s || !msh_time_parse_iso(s, strlen(s), ms, &e))
+        return MSH_OK;
+    return msh_err_set(err, MSH_EINVAL, "%s: not an ISO 8601 time such as 2026-05-26T08:00:00Z: '%.64s' (%s)", name, s,
+                       e.msg);
+}
+
 msh_rc msh_kpi_hq_parse(const char *from, const char *to, const char *step, int64_t now_ms, msh_kpi_hq *out,
                         msh_err *err)
 {
     msh_kpi_hq q = {now_ms - 24 * 3600000LL, now_ms, 60000};
-    if (to && !msh_parse_time(to, strlen(to), &q.to_ms))
-        return msh_err_set(err, MSH_EINVAL, "to: not an ISO 8601 time such as 2026-05-26T08:00:00Z: '%.64s'", to);
-    if (from && !msh_parse_time(from, strlen(from), &q.from_ms))
-        return msh_err_set(err, MSH_EINVAL, "from: not an ISO 8601 time such as 2026-05-26T08:00:00Z: '%.64s'",
-                           from);
+    msh_rc rc;
+    if ((rc = hq_time("to", to, &q.to_ms, err)) || (rc = hq_time("from", from, &q.from_ms, err)))
+        return rc;
     if (!from)
         q.from_ms = q.to_ms - 24 * 3600000LL;
     if (step && !parse_step(step, &q.step_ms))
@@ -356,19 +363,11 @@ msh_rc msh_kpi_hq_parse(const char *from, const char *to, const char *step, int6
     return MSH_OK;
 }
 
-static void iso(int64_t ms, char *out, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 msh_rc msh_kpi_history_query(msh_kpi_history *h, const char *zone, const msh_kpi_hq *q, msh_buf *out, msh_err *err)
 {
-    char a[32], b[32];
-    iso(q->from_ms, a, sizeof a);
-    iso(q->to_ms, b, sizeof b);
+    char a[MSH_TIME_ISO_CAP], b[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(q->from_ms, a, sizeof a, 0);
+    msh_time_format_iso(q->to_ms, b, sizeof b, 0);
     msh_buf_printf(out, "{\"zone_id\":");
     if (zone[0]) {
         msh_buf_putc(out, '"');
@@ -398,8 +397,8 @@ msh_rc msh_kpi_history_query(msh_kpi_history *h, const char *zone, const msh_kpi
         if (bucket == last_bucket)
             continue; /* the first record of each step stands for it */
         last_bucket = bucket;
-        char ts[32];
-        iso(t, ts, sizeof ts);
+        char ts[MSH_TIME_ISO_CAP];
+        msh_time_format_iso(t, ts, sizeof ts, 0);
         msh_buf_printf(out, "%s{\"time\":\"%s\",\"t_ms\":%lld,\"kpi\":", n++ ? "," : "", ts, (long long)t);
         msh_buf_append(out, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
         if ((rc = msh_buf_putc(out, '}'))) {

@@ -4,7 +4,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "core/msh_time.h"
 
 static const char *FEED_NAMES[MSH_FEED_COUNT] = {"positions", "crews", "incidents", "gates", "sensors"};
 static const char *INC_STATUS[] = {"reported", "dispatched", "on_scene", "resolved"};
@@ -33,73 +34,6 @@ const char *msh_inc_status_name(int s)
 const char *msh_severity_name(int s)
 {
     return s >= 0 && s < 5 ? SEVERITY[s] : "informational";
-}
-
-static int digits(const char *s, int n, int *v)
-{
-    *v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        *v = *v * 10 + (s[i] - '0');
-    }
-    return 0;
-}
-
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-bool msh_parse_time(const char *s, size_t n, int64_t *ms)
-{
-    int Y, M, D, h, mi, sec;
-    if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
-        return false;
-    if (digits(s, 4, &Y) || digits(s + 5, 2, &M) || digits(s + 8, 2, &D) || digits(s + 11, 2, &h) ||
-        digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
-        return false;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || mi > 59 || sec > 60)
-        return false;
-    size_t i = 19;
-    int frac_ms = 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        int k = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            if (k < 3)
-                frac_ms = frac_ms * 10 + (s[i] - '0');
-            k++;
-            i++;
-        }
-        if (k == 0)
-            return false;
-        for (; k < 3; k++)
-            frac_ms *= 10;
-    }
-    int off_min = 0;
-    if (i < n && s[i] == 'Z') {
-        i++;
-    } else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-        int oh, om;
-        if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om) || oh > 14 || om > 59)
-            return false;
-        off_min = (oh * 60 + om) * (s[i] == '+' ? 1 : -1);
-        i += 6;
-    } else {
-        return false;
-    }
-    if (i != n)
-        return false;
-    int64_t days = days_from_civil(Y, M, D);
-    *ms = ((days * 86400 + h * 3600 + mi * 60 + sec) - (int64_t)off_min * 60) * 1000 + frac_ms;
-    return true;
 }
 
 static int why_set(char *why, size_t cap, const char *fmt, const char *a)
@@ -203,8 +137,14 @@ int msh_feed_rec_from_json(msh_feed feed, const msh_jrec *j, int64_t now_ms, msh
         if (!msh_jrec_num(f, &v) || v < 0 || v > 1e15 || v != floor(v))
             return why_set(why, cap, "'%s' must be epoch milliseconds", "time");
         r->t_ms = (int64_t)v;
-    } else if (f->type != MSH_JV_STRING || !msh_parse_time(f->val, f->val_len, &r->t_ms)) {
-        return why_set(why, cap, "'%s' is not an ISO 8601 UTC time", "time");
+    } else if (f->type != MSH_JV_STRING) {
+        return why_set(why, cap, "'%s' must be an ISO 8601 time or epoch milliseconds", "time");
+    } else {
+        msh_err e;
+        if (msh_time_parse_iso(f->val, f->val_len, &r->t_ms, &e)) {
+            snprintf(why, cap, "'time' is not an ISO 8601 time (2026-05-26T08:00:00Z): %s", e.msg);
+            return -1;
+        }
     }
     if (r->t_ms > now_ms + 5 * 60 * 1000)
         return why_set(why, cap, "'%s' is more than 5 minutes in the future", "time");

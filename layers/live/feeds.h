@@ -73,9 +73,6 @@ bool msh_feed_lookup(const char *s, size_t n, msh_feed *out);
 const char *msh_inc_status_name(int s);
 const char *msh_severity_name(int s);
 
-/** Parse an ISO 8601 UTC time ("2026-05-26T08:00:00Z", fractions and +hh:mm offsets too) to epoch ms. */
-bool msh_parse_time(const char *s, size_t n, int64_t *ms);
-
 /**
  * Check one JSON record for `feed` and fill *out. `now_ms` is the receive time
  * (times more than 5 minutes after it are refused). Returns 0, or -1 with a

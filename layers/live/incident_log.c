@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/msh_time.h"
 #include "store.h"
 
 #define QUEUE_MAX 100000
@@ -31,17 +31,13 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS msh_incident_history (id TEXT NOT NULL, time TEXT NOT NULL, status TEXT NOT NULL,"
     " severity TEXT, kind TEXT, description TEXT, lon REAL, lat REAL, UNIQUE (id, time, status));";
 
+/* A status time with milliseconds; 0 (the status was never reached) is "", stored as NULL. */
 static void iso(int64_t ms, char *out, size_t cap)
 {
-    if (!ms) {
+    if (!ms)
         out[0] = 0;
-        return;
-    }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, cap - n, ".%03dZ", (int)(ms % 1000));
+    else
+        msh_time_format_iso(ms, out, cap, 3);
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
@@ -77,7 +73,7 @@ static void write_batch(msh_incident_log *lg, msh_live_item *items, size_t n)
     sqlite3_prepare_v2(db, "UPDATE msh_incidents SET geom = MakePoint(lon, lat, 4326) WHERE id = ?", -1, &geom, NULL);
     for (size_t i = 0; i < n && up && hist; i++) {
         const msh_feed_rec *r = &items[i].rec;
-        char ts[4][40], upd[40];
+        char ts[4][MSH_TIME_ISO_CAP], upd[MSH_TIME_ISO_CAP];
         for (int s = 0; s < 4; s++)
             iso(items[i].status_ms[s], ts[s], sizeof ts[s]);
         iso(r->t_ms, upd, sizeof upd);

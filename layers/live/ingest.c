@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,13 +52,6 @@ static msh_rc read_file(const char *path, msh_buf *out, msh_err *err)
         rc = msh_buf_append(out, chunk, (size_t)r);
     close(fd);
     return rc ? msh_err_set(err, rc, "snapshot %s too large", path) : MSH_OK;
-}
-
-int64_t msh_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void msh_ingest_result_init(msh_ingest_result *r)

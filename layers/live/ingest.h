@@ -66,7 +66,4 @@ msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err);
 /** Records logged since the last snapshot (to decide when to take one). */
 uint64_t msh_ingest_unsnapshotted(msh_ingest *in);
 
-/** Current time in Unix epoch milliseconds. */
-int64_t msh_now_ms(void);
-
 #endif

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/msh_tilemath.h"
 #include "core/msh_hash.h"
+#include "core/msh_time.h"
 
 typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_COUNT } ll_kind;
 
@@ -52,14 +52,6 @@ static const ll_def DEFS[LL_COUNT] = {
 
 static const msh_feed ITEM_FEED[LL_COUNT] = {MSH_FEED_POSITIONS, MSH_FEED_POSITIONS, MSH_FEED_INCIDENTS,
                                              MSH_FEED_CREWS, MSH_FEED_GATES, MSH_FEED_SENSORS};
-
-static void iso_time(int64_t ms, char *out, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static void set_str(msh_value *v, const char *s)
 {
@@ -168,8 +160,8 @@ static int on_person(void *ud, const char *id, const msh_live_person *p)
     ll_job *j = ud;
     double xy[2];
     msh_lonlat_to_world(p->lon, p->lat, &xy[0], &xy[1]);
-    char t[32];
-    iso_time(p->t_ms, t, sizeof t);
+    char t[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(p->t_ms, t, sizeof t, 0);
     msh_value v[5];
     memset(v, 0, sizeof v);
     set_str(&v[0], id);
@@ -196,8 +188,8 @@ static int on_item(void *ud, const msh_live_item *it)
         return 0;
     msh_value v[8];
     memset(v, 0, sizeof v);
-    char t1[32], t2[32];
-    iso_time(r->t_ms, t2, sizeof t2);
+    char t1[MSH_TIME_ISO_CAP], t2[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(r->t_ms, t2, sizeof t2, 0);
     set_str(&v[0], r->id);
     switch (j->l->kind) {
     case LL_INCIDENTS:
@@ -206,7 +198,8 @@ static int on_item(void *ud, const msh_live_item *it)
         set_str(&v[3], msh_inc_status_name(r->status));
         if (r->has & MSH_FR_TEXT)
             set_str(&v[4], r->text);
-        iso_time(it->status_ms[MSH_INC_REPORTED] ? it->status_ms[MSH_INC_REPORTED] : r->t_ms, t1, sizeof t1);
+        msh_time_format_iso(it->status_ms[MSH_INC_REPORTED] ? it->status_ms[MSH_INC_REPORTED] : r->t_ms, t1,
+                            sizeof t1, 0);
         set_str(&v[5], t1);
         set_str(&v[6], t2);
         break;

@@ -333,9 +333,15 @@ static msh_rc scalar(parser *p, uint32_t *out)
         if (v.kind != T_STR)
             return fail_at(p, v, date ? "DATE takes a quoted date: DATE('2026-06-14')"
                                       : "TIMESTAMP takes a quoted time: TIMESTAMP('2026-06-14T10:00:00Z')");
-        bool ok = msh_qs_time(p->s + v.at + 1, v.len - 2, &o->tlo, &o->thi);
-        if (!ok || (date ? v.len != 12 : v.len == 12))
-            return fail_at(p, v, date ? "not a date (YYYY-MM-DD)" : "not an RFC 3339 time (2026-06-14T10:00:00Z)");
+        const char *what = date ? "not a date (YYYY-MM-DD)" : "not an RFC 3339 time (2026-06-14T10:00:00Z)";
+        msh_err e;
+        if (msh_qs_time(p->s + v.at + 1, v.len - 2, &o->tlo, &o->thi, &e)) {
+            char why[sizeof e.msg + 64];
+            snprintf(why, sizeof why, "%s: %s", what, e.msg);
+            return fail_at(p, v, why);
+        }
+        if (date ? v.len - 2 != MSH_QS_DATE_LEN : v.len - 2 == MSH_QS_DATE_LEN)
+            return fail_at(p, v, what);
         o->kind = O_TIME;
         token r = next(p);
         if (r.kind != T_RP)
@@ -773,7 +779,7 @@ static val as_time(val v)
     if (v.k != V_STR)
         return v;
     val t = {V_NULL, false, 0, 0, NULL, 0, 0, 0};
-    if (msh_qs_time(v.s, v.len, &t.tlo, &t.thi))
+    if (msh_qs_time(v.s, v.len, &t.tlo, &t.thi, NULL) == MSH_OK)
         t.k = V_TIME;
     return t;
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "live/feeds.h"
+#include "core/msh_time.h"
 
 msh_rc msh_qs_bbox(const char *s, double out[4], msh_err *err)
 {
@@ -76,37 +76,13 @@ msh_rc msh_qs_limit(const char *s, uint32_t max, uint32_t *out, msh_err *err)
     return MSH_OK;
 }
 
-/* 29 February only in leap years (the feeds' reader checks days per month, not leap years). */
-static bool leap_day_ok(const char *s, size_t len)
+msh_rc msh_qs_time(const char *s, size_t len, int64_t *lo, int64_t *hi, msh_err *err)
 {
-    if (len < 10 || memcmp(s + 4, "-02-29", 6))
-        return true;
-    int y = 0;
-    for (int i = 0; i < 4; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        y = y * 10 + (s[i] - '0');
-    }
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-bool msh_qs_time(const char *s, size_t len, int64_t *lo, int64_t *hi)
-{
-    if (!leap_day_ok(s, len))
-        return false;
-    if (len == 10) {
-        /* a date: the whole day, read as its midnight through the feeds' RFC 3339 reader */
-        char day[24];
-        snprintf(day, sizeof day, "%.10sT00:00:00Z", s);
-        if (!msh_parse_time(day, 20, lo))
-            return false;
-        *hi = *lo + 86400000 - 1;
-        return true;
-    }
-    if (!msh_parse_time(s, len, lo))
-        return false;
-    *hi = *lo;
-    return true;
+    msh_rc rc = msh_time_parse(s, len, MSH_TIME_DATE, lo, err);
+    if (rc)
+        return rc;
+    *hi = len == MSH_QS_DATE_LEN ? *lo + MSH_DAY_MS - 1 : *lo; /* a date is its whole day */
+    return MSH_OK;
 }
 
 static msh_rc time_end(const char *s, size_t len, bool start, int64_t *v, msh_err *err)
@@ -116,10 +92,11 @@ static msh_rc time_end(const char *s, size_t len, bool start, int64_t *v, msh_er
         *v = start ? MSH_TIME_MIN : MSH_TIME_MAX;
         return MSH_OK;
     }
-    if (!msh_qs_time(s, len, &lo, &hi))
+    msh_err e;
+    if (msh_qs_time(s, len, &lo, &hi, &e))
         return msh_err_set(err, MSH_EINVAL,
-                           "datetime: '%.*s' is not an RFC 3339 time (2026-06-14T10:00:00Z) or date (2026-06-14)",
-                           (int)(len > 60 ? 60 : len), s);
+                           "datetime: '%.*s' is not an RFC 3339 time (2026-06-14T10:00:00Z) or date (2026-06-14): %s",
+                           (int)(len > 60 ? 60 : len), s, e.msg);
     *v = start ? lo : hi;
     return MSH_OK;
 }
@@ -130,11 +107,12 @@ msh_rc msh_qs_datetime(const char *s, int64_t *lo, int64_t *hi, msh_err *err)
     const char *slash = memchr(s, '/', len);
     msh_rc rc;
     if (!slash) {
-        if (len == 0 || !msh_qs_time(s, len, lo, hi))
+        msh_err e = {.msg = "empty"};
+        if (len == 0 || msh_qs_time(s, len, lo, hi, &e))
             return msh_err_set(err, MSH_EINVAL,
                                "datetime: '%.60s' is not an RFC 3339 time (2026-06-14T10:00:00Z), a date, or an "
-                               "interval START/END ('..' for an open end)",
-                               s);
+                               "interval START/END ('..' for an open end): %s",
+                               s, e.msg);
         return MSH_OK;
     }
     if (memchr(slash + 1, '/', len - (size_t)(slash + 1 - s)))

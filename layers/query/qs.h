@@ -34,12 +34,16 @@ msh_rc msh_qs_bbox(const char *s, double out[4], msh_err *err);
 /** limit=N: an integer >= 1; values above `max` are lowered to `max` (OGC API Features 1.0.1). */
 msh_rc msh_qs_limit(const char *s, uint32_t max, uint32_t *out, msh_err *err);
 
+/** Length of a date alone, "2026-06-14". */
+#define MSH_QS_DATE_LEN 10
+
 /**
  * One RFC 3339 instant ("2026-06-14T10:00:00Z", fraction and offsets allowed, 'T' or ' ';
- * live/feeds.h msh_parse_time, from 1970) or a date ("2026-06-14"). For a date, *lo and *hi
- * span the day; for an instant both are the instant. False when s[0..len) is not one.
+ * core/msh_time.h msh_time_parse_iso, from 1970) or a date ("2026-06-14"). For a date, *lo and
+ * *hi span the day; for an instant both are the instant. MSH_EINVAL when s[0..len) is not one
+ * or names a day that does not exist (2026-02-29), with the field in the message.
  */
-bool msh_qs_time(const char *s, size_t len, int64_t *lo, int64_t *hi);
+msh_rc msh_qs_time(const char *s, size_t len, int64_t *lo, int64_t *hi, msh_err *err);
 
 /**
  * datetime=INSTANT | START/END with ".." or "" for an open end. *lo, *hi: the closed interval

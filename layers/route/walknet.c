@@ -1,6 +1,7 @@
 /* walknet.c: the current walking graph and its live costs (see walknet.h). */
 #include "route/walknet.h"
 
+#include "core/msh_time.h"
 #include "route/nearcache.h"
 #include "core/msh_hash.h"
 
@@ -19,13 +20,6 @@ struct msh_walknet {
     uint64_t live_seen;   /* live state version the costs came from */
     msh_nearcache *near;  /* nearest-feature labels per (layer, filter) */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 msh_walknet *msh_walknet_new(const char *layers, const msh_livecost_cfg *cfg)
 {
@@ -173,7 +167,7 @@ void msh_walknet_update_costs(msh_walknet *w, msh_live *live)
     atomic_init(&v->refs, 1);
     v->graph = msh_graph_retain(cur->graph);
     v->live = true;
-    v->costs_ms = now_ms();
+    v->costs_ms = msh_now_ms();
     w->live_seen = seen;
     msh_netview_release(cur);
     /* only if the graph was not swapped meanwhile (the reload thread is the only other writer,

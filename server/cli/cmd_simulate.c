@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "core/msh_time.h"
 #include "sim.h"
 
 #ifndef MSH_DEMO_DIR
@@ -91,13 +92,6 @@ static double now_mono(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int64_t now_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* "1,234,567" */
 static const char *grouped(char *out, size_t cap, uint64_t v)
 {
@@ -136,25 +130,19 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-/* "2026-05-25T06:00:00Z" (seconds and Z optional) or "2026-05-25" -> Unix ms (UTC). */
-static int parse_time(const char *s, int date_only, int64_t *out)
+/* --start: "2026-05-25T06:00:00Z" (seconds and zone optional: UTC), --day8: "2026-05-25" -> Unix ms. The
+ * refusal names the option, the field and the form. */
+static int parse_time(const char *opt, const char *s, bool date_only, int64_t *out)
 {
-    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-    if (date_only) {
-        if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || s[n])
-            return -1;
-    } else {
-        int k = sscanf(s, "%4d-%2d-%2dT%2d:%2d%n:%2d%n", &y, &mo, &d, &h, &mi, &n, &sec, &n);
-        if (k < 5 || (s[n] && strcmp(s + n, "Z")))
-            return -1;
-    }
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return -1;
-    struct tm tm = {0};
-    tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
-    tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec;
-    *out = (int64_t)timegm(&tm) * 1000;
-    return 0;
+    msh_err err;
+    size_t n = strlen(s);
+    if (date_only && n != 10)
+        msh_err_set(&err, MSH_EINVAL, "a date alone expected (YYYY-MM-DD)");
+    else if (!msh_time_parse(s, n, date_only ? MSH_TIME_DATE : MSH_TIME_SHORT, out, &err))
+        return 0;
+    fprintf(stderr, "mashaer simulate: %s takes %s, not '%.40s': %s\n", opt,
+            date_only ? "a date like 2026-05-25" : "a UTC time like 2026-05-26T03:00:00Z", s, err.msg);
+    return -1;
 }
 
 static void usage(FILE *f)
@@ -435,7 +423,7 @@ static msh_rc emit_small(sim_cmd *c, int f, msh_buf *b, uint32_t *n, msh_err *er
 static int tick(sim_cmd *c, msh_sim_pacer *pacer, msh_buf *dry)
 {
     msh_err err;
-    int64_t stamp = c->stamp_sim ? msh_sim_time_ms(c->sim) : now_wall_ms();
+    int64_t stamp = c->stamp_sim ? msh_sim_time_ms(c->sim) : msh_now_ms();
     msh_sim_set_stamp(c->sim, stamp);
     int sending = !c->dry_run && !(c->down && now_mono() < c->down_until);
 
@@ -532,12 +520,10 @@ static void status_line(sim_cmd *c, int final)
     msh_sim_stats ss;
     msh_sim_get_stats(c->sim, &ss);
     char line[1024], a[32], b[32], d[32];
-    int64_t local = ss.time_ms + 3 * 3600 * 1000LL; /* Makkah, UTC+3 */
-    time_t lt = (time_t)(local / 1000);
-    struct tm tm;
-    gmtime_r(&lt, &tm);
-    int n = snprintf(line, sizeof line, "%s %04d-%02d-%02d %02d:%02d Makkah |", final ? "done:" : "sim", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+    msh_time_parts lt; /* Makkah, UTC+3 */
+    msh_time_split(ss.time_ms + 3 * 3600 * 1000LL, &lt);
+    int n = snprintf(line, sizeof line, "%s %04d-%02d-%02d %02d:%02d Makkah |", final ? "done:" : "sim", lt.year,
+                     lt.month, lt.day, lt.hour, lt.minute);
     for (int p = 0; p < MSH_SIM_NPHASES && n < (int)sizeof line - 64; p++)
         if (ss.in_phase[p])
             n += snprintf(line + n, sizeof line - (size_t)n, " %s %s", msh_sim_phase_name(p),
@@ -598,7 +584,7 @@ int msh_cmd_simulate(int argc, char **argv)
     msh_sim_opts_init(&so);
     so.data_dir = MSH_DEMO_DIR;
     char run_id[32];
-    snprintf(run_id, sizeof run_id, "%llx", (unsigned long long)(now_wall_ms() / 1000));
+    snprintf(run_id, sizeof run_id, "%llx", (unsigned long long)(msh_now_ms() / 1000));
     so.run_id = run_id;
     int64_t day8 = 0;
     int have_day8 = 0, have_start = 0;
@@ -629,17 +615,13 @@ int msh_cmd_simulate(int argc, char **argv)
                 goto bad_num;
             break;
         case O_START:
-            if (parse_time(optarg, 0, &so.start_ms)) {
-                fprintf(stderr, "mashaer simulate: --start takes a UTC time like 2026-05-26T03:00:00Z\n");
+            if (parse_time("--start", optarg, false, &so.start_ms))
                 return 2;
-            }
             have_start = 1;
             break;
         case O_DAY8:
-            if (parse_time(optarg, 1, &day8)) {
-                fprintf(stderr, "mashaer simulate: --day8 takes a date like 2026-05-25\n");
+            if (parse_time("--day8", optarg, true, &day8))
                 return 2;
-            }
             have_day8 = 1;
             break;
         case O_SEED: {

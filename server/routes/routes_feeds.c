@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "core/msh_time.h"
 #include "http/auth.h"
 #include "live/ingest.h"
 #include "routes/routes.h"
@@ -82,11 +82,8 @@ void msh_route_entity(msh_req *r, const char *id)
         msh_resp_error(r, 404, "no tracked entity '%.64s'", id);
         return;
     }
-    char t[32];
-    time_t secs = (time_t)(p.t_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char t[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(p.t_ms, t, sizeof t, 0);
     msh_buf b;
     msh_buf_init(&b, 4096);
     msh_buf_printf(&b, "{\"type\":\"Feature\",\"id\":\"");

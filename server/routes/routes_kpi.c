@@ -5,12 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/msh_time.h"
 #include "kpi/kpi.h"
 #include "kpi/kpi_history.h"
 #include "kpi/kpi_layer.h"
-#include "live/ingest.h"
 #include "route/graph.h"
 #include "routes/routes.h"
 
@@ -115,15 +114,6 @@ void msh_kpi_service_close(msh_app *app)
     app->kpi = NULL;
 }
 
-static void iso(int64_t ms, char *out, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, cap - n, ".%03dZ", (int)(ms % 1000));
-}
-
 static void zone_head(msh_buf *b, const msh_kpi_zone *z)
 {
     msh_buf_printf(b, "{\"zone_id\":\"");
@@ -137,8 +127,8 @@ static void zone_head(msh_buf *b, const msh_kpi_zone *z)
 
 static void result_head(msh_buf *b, const msh_kpi_result *r, const msh_kpi_config *c)
 {
-    char t[40];
-    iso(r->t_ms, t, sizeof t);
+    char t[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(r->t_ms, t, sizeof t, 3);
     msh_buf_printf(b,
                    "{\"time\":\"%s\",\"compute_ms\":%.1f,\"live_wait_ms\":%.1f,\"live_copy_ms\":%.1f,"
                    "\"zones_count\":%zu,\"network\":%s,",
@@ -209,8 +199,8 @@ static void answer_zone(msh_req *r, const msh_kpi_result *res, const char *id)
     }
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
-    char t[40];
-    iso(res->t_ms, t, sizeof t);
+    char t[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(res->t_ms, t, sizeof t, 3);
     msh_buf_printf(&b, "{\"time\":\"%s\",\"zone\":", t);
     zone_head(&b, z);
     msh_buf_printf(&b, "}\n");

@@ -419,7 +419,7 @@ static bool matches(items_q *q, const msh_feature *f)
     if (q->has_time) {
         const msh_value *v = f->values ? &f->values[q->time_field] : NULL;
         int64_t lo, hi;
-        if (!v || v->type != MSH_FT_STRING || !msh_qs_time(v->u.s, v->len, &lo, &hi) || hi < q->tlo || lo > q->thi)
+        if (!v || v->type != MSH_FT_STRING || msh_qs_time(v->u.s, v->len, &lo, &hi, NULL) || hi < q->tlo || lo > q->thi)
             return false;
     }
     if (q->has_bbox) {

@@ -52,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/msh_time.h"
 #include "live/ingest.h"
 
 #define TOPIC_PREFIX "mashaer/feeds/"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/msh_time.h"
 #include "routes/events.h"
 #include "core/msh_buf.h"
 #include "core/msh_tilemath.h"

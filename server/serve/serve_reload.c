@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "core/msh_time.h"
 #include "routes/events.h"
 #include "live/ingest.h"
 #include "live/live.h"

@@ -61,8 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     default: {
         int64_t lo, hi;
-        if (msh_qs_time(s, strlen(s), &lo, &hi) && lo > hi)
-            abort();
+        msh_err e = {.msg = ""};
+        if (msh_qs_time(s, strlen(s), &lo, &hi, &e) == MSH_OK ? lo > hi : !e.msg[0])
+            abort(); /* an interval in order, or a refusal that says why */
         break;
     }
     }

@@ -294,6 +294,8 @@ class KpiTest(unittest.TestCase):
     def test_bad_requests(self):
         cases = [("/kpi/history?from=yesterday", 400, "from: not an ISO 8601 time"),
                  ("/kpi/history?to=2026-13-01T00:00:00Z", 400, "to: not an ISO 8601 time"),
+                 ("/kpi/history?from=2026-02-29T00:00:00Z", 400, "day: 2026 is not a leap year"),
+                 ("/kpi/history?to=2026-04-31T00:00:00Z", 400, "day: 2026-04 has 30 days, not 31"),
                  ("/kpi/history?step=0", 400, "step: from 1 second"),
                  ("/kpi/history?step=soon", 400, "step: seconds"),
                  ("/kpi/history?from=2026-05-26T09:00:00Z&to=2026-05-26T08:00:00Z", 400, "from must not be after to"),

@@ -486,11 +486,15 @@ class Rejections(unittest.TestCase):
             person("TF-BAD-2", lon, lat, 0) | {"time": time.strftime("%Y-%m-%dT%H:%M:%S", utc)},  # no zone
             person("TF-BAD-3", lon, lat, 0) | {"time": base + 0.5},
             person("TF-BAD-4", lon, lat, 0) | {"time": -1000},
+            person("TF-BAD-5", lon, lat, 0) | {"time": "2026-02-29T08:00:00Z"},  # not a leap year: not 1 March
+            person("TF-BAD-6", lon, lat, 0) | {"time": "2025-04-31 08:00:00+03:00"},
         ]
         doc = post(SERVER, "positions", recs).json()
         self.assertEqual(doc["accepted"], 5, doc)
-        self.assertEqual([x["line"] for x in doc["rejected"]], [6, 7, 8, 9], doc)
+        self.assertEqual([x["line"] for x in doc["rejected"]], [6, 7, 8, 9, 10, 11], doc)
         self.assertRegex(doc["rejected"][0]["reason"], "future")
+        self.assertRegex(doc["rejected"][4]["reason"], r"'time' .*day: 2026 is not a leap year")
+        self.assertRegex(doc["rejected"][5]["reason"], r"'time' .*day: 2025-04 has 30 days, not 31")
         for eid in ("TF-1", "TF-2", "TF-3", "TF-4"):
             self.assertEqual(entity(SERVER, eid)[1]["properties"]["time"], iso(base), eid)
 

@@ -531,6 +531,8 @@ class Filters(unittest.TestCase, JsonError):
             ("cursor=zzz", 400, ["cursor"]),
             ("datetime=yesterday", 400, ["datetime"]),
             ("datetime=2026-13-01T00:00:00Z", 400, ["datetime"]),
+            ("datetime=2026-02-29", 400, ["datetime", "not a leap year"]),
+            ("datetime=2026-02-31T00:00:00Z/..", 400, ["datetime", "2026-02 has 28 days"]),
             ("f=xml", 400, ["f", "xml"]),
             ("nosuchparam=1", 400, ["nosuchparam"]),
             ("capacity=lots", 400, ["capacity", "integer"]),

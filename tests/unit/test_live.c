@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "core/msh_tilemath.h"
+#include "core/msh_time.h"
 #include "live/ingest.h"
 #include "live/live_layers.h"
 
@@ -44,11 +45,20 @@ int main(int argc, char **argv)
     char why[200];
     msh_feed_rec r;
     int64_t t0;
-    CHECK(msh_parse_time("2026-05-26T08:00:00Z", 20, &t0) && t0 == 1779782400000LL);
+    CHECK(msh_time_parse_iso("2026-05-26T08:00:00Z", 20, &t0, NULL) == MSH_OK && t0 == 1779782400000LL);
     int64_t t1;
-    CHECK(msh_parse_time("2026-05-26T11:00:00.250+03:00", 29, &t1) && t1 == 1779782400250LL);
-    CHECK(!msh_parse_time("2026-02-30T00:00:00Z", 20, &t1));
-    CHECK(!msh_parse_time("2026-05-26 08:00:00", 19, &t1));
+    CHECK(msh_time_parse_iso("2026-05-26T11:00:00.250+03:00", 29, &t1, NULL) == MSH_OK && t1 == 1779782400250LL);
+    CHECK(msh_time_parse_iso("2026-02-30T00:00:00Z", 20, &t1, NULL) == MSH_EINVAL);
+    CHECK(msh_time_parse_iso("2026-05-26 08:00:00", 19, &t1, NULL) == MSH_EINVAL);
+    /* a record with a day that does not exist is refused with the field named, not moved to 1 March */
+    CHECK(rec_ok(MSH_FEED_POSITIONS, "{\"id\":\"P-29\",\"lon\":39.8925,\"lat\":21.4131,\"time\":\"2026-02-29T08:00:00Z\"}", &r,
+                 why) == -1);
+    CHECK(strstr(why, "'time'") && strstr(why, "day: 2026 is not a leap year"));
+    CHECK(rec_ok(MSH_FEED_POSITIONS, "{\"id\":\"P-31\",\"lon\":39.8925,\"lat\":21.4131,\"time\":\"2026-04-31T08:00:00Z\"}", &r,
+                 why) == -1);
+    CHECK(strstr(why, "day: 2026-04 has 30 days, not 31"));
+    CHECK(rec_ok(MSH_FEED_POSITIONS, "{\"id\":\"P-24\",\"lon\":39.8925,\"lat\":21.4131,\"time\":\"2024-02-29T08:00:00Z\"}", &r,
+                 why) == 0);
 
     /* positions: short names, FIWARE names, GeoJSON location, epoch ms */
     CHECK(rec_ok(MSH_FEED_POSITIONS, "{\"id\":\"P-1\",\"lon\":39.8925,\"lat\":21.4131,\"time\":\"2026-05-26T08:00:00Z\",\"group\":\"G-\\u0645\",\"speed\":1.2,\"heading\":90}", &r, why) == 0);
