@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/msh_tilemath.h"
+#include "core/msh_pip.h"
 
 #define LEVEL 22
 #define MAX_CELLS ((uint64_t)64 << 20) /* a raster never takes more than 128 MB per kind */
@@ -88,13 +89,8 @@ static bool inside(const poly *p, double x, double y)
     uint32_t off = 0;
     for (uint32_t k = 0; k < p->nparts; k++) {
         uint32_t n = MSH_PART_LEN(p->parts[k]);
-        const double *r = p->xy + 2 * (size_t)off;
+        in ^= msh_ring_odd(p->xy + 2 * (size_t)off, n, x, y);
         off += n;
-        for (uint32_t i = 0, j = n - 1; i < n; j = i++) {
-            double xi = r[2 * i], yi = r[2 * i + 1], xj = r[2 * j], yj = r[2 * j + 1];
-            if ((yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi)
-                in = !in;
-        }
     }
     return in;
 }

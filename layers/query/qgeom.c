@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "core/msh_tilemath.h"
+#include "core/msh_pip.h"
 
 void msh_qgeom_init(msh_qgeom *g)
 {
@@ -413,13 +414,7 @@ static bool point_in(const msh_qgeom *g, const double *p)
             const msh_qpath *pa = &g->paths[i];
             if (pa->kind != MSH_QP_RING || pa->poly != poly)
                 continue;
-            const double *v = g->xy + 2 * (size_t)pa->off;
-            for (uint32_t k = 0, j = pa->n ? pa->n - 1 : 0; k < pa->n; j = k++) {
-                const double *a = v + 2 * k, *b = v + 2 * j;
-                if ((a[1] > p[1]) != (b[1] > p[1]) &&
-                    p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0])
-                    in = !in;
-            }
+            in ^= msh_ring_odd(g->xy + 2 * (size_t)pa->off, pa->n, p[0], p[1]);
         }
         if (in)
             return true;
