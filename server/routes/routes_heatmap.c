@@ -17,7 +17,7 @@
 #include "png.h"
 #include "query/cql2.h"
 #include "routes/routes.h"
-#include "routes/routes_raster.h"
+#include "http/resp_cache.h"
 #include "core/msh_hash.h"
 #include "core/msh_constants.h"
 
@@ -166,7 +166,7 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
     int n = snprintf(params, sizeof params, "k=%d|", app->cfg.k_anon);
     msh_heat_params_key(p, true, params + n, sizeof params - (size_t)n);
     r->resp.cache_control = HEAT_LIVE_CACHE_CONTROL;
-    if (etag_and_key(r, cat, "density", version, params, hp, key, sizeof key) || msh_png_from_cache(r, key)) {
+    if (etag_and_key(r, cat, "density", version, params, hp, key, sizeof key) || msh_resp_from_cache(r, key)) {
         msh_heat_grid_free(&g);
         return;
     }
@@ -174,7 +174,7 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
     /* one render per core, in arrival order (server/render_gate.h); the tile may be in the cache after the wait */
     msh_render_gate_enter(&app->render_gate);
     uint8_t *rgba = NULL;
-    if (msh_png_from_cache(r, key)) goto out;
+    if (msh_resp_from_cache(r, key)) goto out;
     rgba = malloc((size_t)size * size * 4);
     if (!rgba || msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err)) {
         msh_resp_error(r, 500, "out of memory");
@@ -269,7 +269,7 @@ static void kde_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, cons
     if (l->info.access >= MSH_ACCESS_OPS) r->resp.cache_control = "private, no-cache";
     uint8_t *rgba = NULL;
     float *sum = NULL;
-    if (etag_and_key(r, cat, hp->layer, version, params, hp, key, sizeof key) || msh_png_from_cache(r, key)) goto out;
+    if (etag_and_key(r, cat, hp->layer, version, params, hp, key, sizeof key) || msh_resp_from_cache(r, key)) goto out;
     msh_rc rc = l->vt->query(l, box, hp->z, on_feature, &j);
     if (rc || j.too_many) {
         msh_resp_error(r, j.too_many ? 413 : 500, "%s",
@@ -292,7 +292,7 @@ static void kde_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, cons
         goto out;
     }
     msh_render_gate_enter(&r->app->render_gate); /* one render per core (server/render_gate.h) */
-    if (!msh_png_from_cache(r, key)) {
+    if (!msh_resp_from_cache(r, key)) {
         msh_heat_kde_render(j.v, j.n, hp->z, hp->x, hp->y, size, p->radius_m, p->max, sum, rgba);
         send_png(r, key, rgba, size);
     }

@@ -1,8 +1,7 @@
 /* routes_raster.c: PNG tiles from MapLibre styles and from layers with a default style. */
+#include "http/etag.h"
 #include "routes/routes_raster.h"
 
-#include <dirent.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,117 +9,11 @@
 #include "http/auth.h"
 #include "core/msh_tilemath.h"
 #include "raster.h"
+#include "http/resp_cache.h"
 #include "routes/routes.h"
+#include "services/raster_service.h"
 #include "rstyle.h"
 #include "core/msh_hash.h"
-
-#define MAX_STYLES 64
-
-typedef struct rs_style {
-    char name[80];
-    msh_rstyle *st;
-    char *error; /* why it did not compile */
-} rs_style;
-
-struct msh_raster_service {
-    pthread_key_t key; /* the thread's msh_raster */
-    rs_style styles[MAX_STYLES];
-    size_t n;
-};
-
-static void free_tls(void *p) { msh_raster_free(p); }
-
-static bool style_name_ok(const char *s, size_t n)
-{
-    if (!n || n >= 64)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
-static void load_style(rs_style *rs, const char *dir, const char *file)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    msh_buf warn;
-    msh_buf_init(&warn, (size_t)1 << 20);
-    msh_err err = {0};
-    msh_rc rc = msh_rstyle_load(path, &warn, &rs->st, &err);
-    if (warn.len) {
-        /* one line per ignored property, operator or layer */
-        fprintf(stderr, "mashaer: raster style %s draws without:\n", rs->name);
-        fwrite(warn.data, 1, warn.len, stderr);
-    }
-    if (rc) {
-        fprintf(stderr, "mashaer: raster style %s rejected: %s\n", rs->name, err.msg);
-        rs->error = strdup(err.msg);
-    }
-    msh_buf_free(&warn);
-}
-
-msh_raster_service *msh_raster_service_new(const char *styles_dir)
-{
-    msh_raster_service *s = calloc(1, sizeof *s);
-    if (!s || pthread_key_create(&s->key, free_tls)) {
-        free(s);
-        return NULL;
-    }
-    DIR *d = styles_dir ? opendir(styles_dir) : NULL;
-    struct dirent *e;
-    while (d && (e = readdir(d)) && s->n < MAX_STYLES) {
-        size_t n = strlen(e->d_name);
-        if (n < 6 || strcmp(e->d_name + n - 5, ".json") || !style_name_ok(e->d_name, n - 5))
-            continue;
-        rs_style *rs = &s->styles[s->n++];
-        snprintf(rs->name, sizeof rs->name, "%.*s", (int)(n - 5), e->d_name);
-        load_style(rs, styles_dir, e->d_name);
-    }
-    if (d)
-        closedir(d);
-    return s;
-}
-
-void msh_raster_service_free(msh_raster_service *s)
-{
-    if (!s)
-        return;
-    for (size_t i = 0; i < s->n; i++) {
-        msh_rstyle_free(s->styles[i].st);
-        free(s->styles[i].error);
-    }
-    msh_raster_free(pthread_getspecific(s->key));
-    pthread_key_delete(s->key);
-    free(s);
-}
-
-static msh_raster *thread_raster(msh_raster_service *s)
-{
-    msh_raster *r = pthread_getspecific(s->key);
-    if (!r && (r = msh_raster_new()))
-        pthread_setspecific(s->key, r);
-    return r;
-}
-
-bool msh_png_from_cache(msh_req *r, const char *key)
-{
-    const uint8_t *body = NULL;
-    size_t len = 0;
-    int is_gz = 0;
-    msh_tile_ref *ref = msh_tile_cache_get(r->app->cache, key, 0, &body, &len, &is_gz);
-    if (!ref)
-        return false;
-    msh_metrics_tile(r->app->metrics, 1, len);
-    r->resp.status = 200;
-    r->resp.ext = body;
-    r->resp.ext_len = len;
-    r->resp.ext_free = (void (*)(void *))msh_tile_cache_release;
-    r->resp.ext_cls = ref;
-    return true;
-}
 
 /* Answer one PNG tile of `st` over `layers` (the catalog layers it reads), cached. */
 static void serve_png(msh_req *r, msh_catalog *cat, const msh_rstyle *st, msh_layer **layers, int nl, int z,
@@ -149,9 +42,9 @@ static void serve_png(msh_req *r, msh_catalog *cat, const msh_rstyle *st, msh_la
     }
     char key[1500];
     snprintf(key, sizeof key, "%s|png|%s|%d/%u/%u@%d", r->resp.etag, what, z, x, y, ratio);
-    if (msh_png_from_cache(r, key))
+    if (msh_resp_from_cache(r, key))
         return;
-    msh_raster *ras = thread_raster(app->raster);
+    msh_raster *ras = msh_raster_service_thread(app->raster);
     if (!ras) {
         msh_resp_error(r, 500, "out of memory");
         return;
@@ -159,7 +52,7 @@ static void serve_png(msh_req *r, msh_catalog *cat, const msh_rstyle *st, msh_la
     /* one render per core at a time, in arrival order; then the cache again: the tile may have
      * been drawn for another client while this one waited */
     msh_render_gate_enter(&app->render_gate);
-    if (msh_png_from_cache(r, key)) {
+    if (msh_resp_from_cache(r, key)) {
         msh_render_gate_leave(&app->render_gate);
         return;
     }
@@ -206,7 +99,7 @@ void msh_route_raster_style(msh_req *r, const char *rest)
 {
     const char *slash = strchr(rest, '/');
     msh_raster_service *s = r->app->raster;
-    if (!slash || !style_name_ok(rest, (size_t)(slash - rest))) {
+    if (!slash || !msh_raster_style_name_ok(rest, (size_t)(slash - rest))) {
         msh_resp_error(r, 404, "raster tiles are at /styles/{name}/{z}/{x}/{y}.png (or @2x.png)");
         return;
     }
@@ -220,30 +113,27 @@ void msh_route_raster_style(msh_req *r, const char *rest)
         return;
     }
     size_t nl = (size_t)(slash - rest);
-    rs_style *rs = NULL;
-    for (size_t i = 0; s && i < s->n; i++)
-        if (strlen(s->styles[i].name) == nl && !memcmp(s->styles[i].name, rest, nl))
-            rs = &s->styles[i];
-    if (!rs) {
-        msh_resp_error(r, 404, "no style named '%.*s' (styles are read at start)", (int)nl, rest);
-        return;
-    }
-    if (!rs->st) {
-        msh_resp_error(r, 500, "style '%s' was rejected at start: %s", rs->name, rs->error ? rs->error : "?");
+    const msh_rstyle *st = NULL;
+    msh_err err;
+    msh_rc src = msh_raster_service_style(s, rest, nl, &st, &err);
+    if (src) {
+        msh_resp_error(r, msh_err_http_status(src), "%s", err.msg);
         return;
     }
     msh_catalog *cat = msh_app_catalog(r->app);
     msh_layer *layers[256];
     int n = 0;
-    for (size_t i = 0; i < msh_rstyle_nlayers(rs->st) && n < 256; i++) {
-        const char *sl = msh_rstyle_source_layer(rs->st, i);
+    for (size_t i = 0; i < msh_rstyle_nlayers(st) && n < 256; i++) {
+        const char *sl = msh_rstyle_source_layer(st, i);
         msh_layer *l = sl ? msh_catalog_find(cat, sl, strlen(sl)) : NULL;
         bool dup = false;
         for (int k = 0; k < n && l && !dup; k++) dup = layers[k] == l;
         if (l && !dup)
             layers[n++] = l;
     }
-    serve_png(r, cat, rs->st, layers, n, z, x, y, ratio, rs->name);
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)nl, rest);
+    serve_png(r, cat, st, layers, n, z, x, y, ratio, name);
     msh_catalog_release(cat);
 }
 

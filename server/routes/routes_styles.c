@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "routes/routes.h"
-#include "routes/routes_raster.h"
 #include "routes/style_doc.h"
 
 #define MAX_STYLE_BYTES ((size_t)8 << 20)

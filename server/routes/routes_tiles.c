@@ -7,6 +7,7 @@
 
 #include "http/auth.h"
 #include "routes/routes.h"
+#include "http/etag.h"
 #include "routes/routes_raster.h"
 #include "tile.h"
 #include "tilegeom.h"
@@ -28,24 +29,6 @@ static int resolve(msh_req *r, const msh_catalog *cat, const msh_tilepath *tp, m
         }
     }
     return 0;
-}
-
-/* The ETag of a set of layers: the store id and every layer's name and version; for a live
- * layer, the version of its data under the tile (`box`, NULL for the whole layer). Raster tiles
- * (routes_raster.c) use it too. */
-void msh_layers_etag(const msh_catalog *cat, msh_layer *const *layers, int n, int z, const double *box, char *out,
-                        size_t cap)
-{
-    const char *id = msh_catalog_store_id(cat);
-    uint64_t h = msh_fnv1a(id, strlen(id), MSH_FNV1A_INIT);
-    for (int i = 0; i < n; i++) {
-        h = msh_fnv1a(layers[i]->info.name, strlen(layers[i]->info.name), h);
-        uint64_t v = layers[i]->info.version;
-        if (box && layers[i]->vt->region_version)
-            v = layers[i]->vt->region_version(layers[i], z, box);
-        h = msh_fnv1a(&v, sizeof v, h);
-    }
-    snprintf(out, cap, "\"%016llx\"", (unsigned long long)h);
 }
 
 static msh_tiler *thread_tiler(msh_app *app)

@@ -72,8 +72,8 @@ typedef struct msh_app {
     struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */
     int64_t kpi_last_record_ms;     /* when the reload thread last recorded them */
     struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */
-    struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/routes_fonts.h) */
-    struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/routes_raster.h) */
+    struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/services/font_service.h) */
+    struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/services/raster_service.h) */
     msh_render_gate render_gate;    /* PNG renders at once: raster tiles and heatmaps */
     pthread_key_t tiler_key;
     pthread_key_t png_key;          /* each worker's PNG encoder (layers/render/png.h), made on first use */

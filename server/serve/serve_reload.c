@@ -9,7 +9,7 @@
 #include "routes/events.h"
 #include "live/ingest.h"
 #include "live/live.h"
-#include "routes/routes_kpi.h"
+#include "services/kpi_service.h"
 #include "serve/serve.h"
 #include "route/walknet.h"
 

@@ -1,5 +1,6 @@
-/* routes_kpi.h: the KPI service of a running server: configuration, the recording tick, the
- * kpi_zones layer, and the /kpi endpoints (the computations live in layers/kpi/).
+/* kpi_service.h: the KPI service of a running server: configuration, the recording tick, the
+ * kpi_zones layer, and fresh results for the /kpi endpoints (server/routes/routes_kpi.c; the
+ * computations live in layers/kpi/).
  *
  * Design: one msh_kpi engine per server (app->kpi). The reload thread calls
  * msh_kpi_service_tick() about once a second; every `interval_s` it computes and records the
@@ -8,9 +9,10 @@
  * recorded history of the last window is replayed, so time-integrated indicators survive a
  * restart.
  */
-#ifndef MSH_ROUTES_KPI_H
-#define MSH_ROUTES_KPI_H
+#ifndef MSH_KPI_SERVICE_H
+#define MSH_KPI_SERVICE_H
 
+#include "kpi/kpi.h"
 #include "serve/app.h"
 
 /**
@@ -21,5 +23,7 @@ msh_rc msh_kpi_service_open(msh_app *app, msh_err *err);
 /** Compute and record when the interval has passed (reload thread). */
 void msh_kpi_service_tick(msh_app *app);
 void msh_kpi_service_close(msh_app *app);
+/** The KPIs at `now`: the latest result when under `max_age` ms old, else computed afresh (release it). */
+msh_rc msh_kpi_service_current(msh_app *app, int64_t now, int64_t max_age, msh_kpi_result **out, msh_err *err);
 
 #endif

@@ -1,0 +1,112 @@
+/* kpi_service.c: the KPI service of a running server: configuration, replay, the recording tick
+ * and fresh results (kpi_service.h). */
+#include "services/kpi_service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/msh_time.h"
+#include "kpi/kpi_history.h"
+#include "kpi/kpi_layer.h"
+#include "route/graph.h"
+
+#define MAX_CONFIG_BYTES (1 << 20)
+
+static msh_rc read_config(const char *path, msh_kpi_config *c, msh_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return msh_err_set(err, MSH_EIO, "cannot read the KPI configuration %s", path);
+    char *buf = malloc(MAX_CONFIG_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, MAX_CONFIG_BYTES + 1, f) : 0;
+    fclose(f);
+    msh_rc rc;
+    if (!buf)
+        rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+    else if (n > MAX_CONFIG_BYTES)
+        rc = msh_err_set(err, MSH_ETOOBIG, "%s: a KPI configuration is at most 1 MiB", path);
+    else if ((rc = msh_kpi_config_parse(buf, n, c, err))) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        msh_err_set(err, rc, "%s: %.400s", path, why);
+    }
+    free(buf);
+    return rc;
+}
+
+msh_rc msh_kpi_service_open(msh_app *app, msh_err *err)
+{
+    msh_kpi_config c;
+    msh_kpi_config_default(&c);
+    msh_rc rc;
+    if (app->cfg.kpi_config && (rc = read_config(app->cfg.kpi_config, &c, err)))
+        return rc;
+    if ((rc = msh_kpi_new(&c, &app->kpi, err)) || (rc = msh_kpi_history_open(app->cfg.db_path, &app->kpi_history, err)))
+        return rc;
+    int64_t now = msh_now_ms();
+    size_t rows = 0;
+    if ((rc = msh_kpi_history_replay(app->kpi_history, app->kpi, now - (int64_t)(c.window_h * 3600000.0), now, &rows,
+                                     err)))
+        return rc;
+    size_t swept = 0;
+    if ((rc = msh_kpi_history_load_swept(app->kpi_history, app->kpi, &swept, err)))
+        return rc;
+    fprintf(stderr, "mashaer: KPIs every %d s (window %.3g h); replayed %zu recorded values, %zu swept route pieces\n",
+            c.interval_s, c.window_h, rows, swept);
+    msh_layer *l;
+    if ((rc = msh_kpi_layer_new(app->kpi, &l, err)))
+        return rc;
+    msh_layer **nv = realloc(app->live_layers, (app->nlive + 1) * sizeof *nv);
+    if (!nv) {
+        msh_layer_release(l);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    }
+    app->live_layers = nv;
+    app->live_layers[app->nlive++] = l;
+    return MSH_OK;
+}
+
+/* The KPIs at now: the latest when fresh enough, else computed. */
+msh_rc msh_kpi_service_current(msh_app *app, int64_t now, int64_t max_age, msh_kpi_result **out, msh_err *err)
+{
+    msh_catalog *cat = msh_app_catalog(app);
+    struct msh_graph *g = msh_app_graph(app);
+    msh_rc rc = msh_kpi_fresh(app->kpi, cat, app->live, g, now, max_age, out, err);
+    msh_graph_release(g);
+    msh_catalog_release(cat);
+    return rc;
+}
+
+void msh_kpi_service_tick(msh_app *app)
+{
+    if (!app->kpi)
+        return;
+    int64_t now = msh_now_ms();
+    int64_t every = (int64_t)msh_kpi_get_config(app->kpi)->interval_s * 1000;
+    if (app->kpi_last_record_ms && now - app->kpi_last_record_ms < every)
+        return;
+    bool first = !app->kpi_last_record_ms;
+    app->kpi_last_record_ms = now;
+    msh_kpi_result *r = NULL;
+    msh_err err;
+    size_t swept, pruned = 0;
+    double keep_days = msh_kpi_get_config(app->kpi)->history_days;
+    if (msh_kpi_service_current(app, now, 0, &r, &err) || msh_kpi_history_append(app->kpi_history, r, &err) ||
+        msh_kpi_history_save_swept(app->kpi_history, app->kpi, &swept, &err) ||
+        (keep_days > 0 && msh_kpi_history_prune(app->kpi_history, now - (int64_t)(keep_days * 86400000.0), &pruned, &err)))
+        fprintf(stderr, "mashaer: KPIs not recorded: %s\n", err.msg);
+    else if (first)
+        fprintf(stderr, "mashaer: first KPI computation (%zu zones%s) in %.1f ms\n", r->nzones,
+                r->graph ? ", network coverage included" : ", no walking network: coverage not measured",
+                r->compute_ms);
+    msh_kpi_result_release(r);
+}
+
+void msh_kpi_service_close(msh_app *app)
+{
+    msh_kpi_history_close(app->kpi_history);
+    app->kpi_history = NULL;
+    msh_kpi_free(app->kpi);
+    app->kpi = NULL;
+}
+
