@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# check_rooms.sh: the outside libraries each room may include (docs/ARCHITECTURE.md, "Rooms").
+# The build already refuses a project header from a room above (each room's include root holds only
+# the rooms below it); system headers are on every include path, so this checks them.
+# Usage: scripts/check_rooms.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+# header pattern @ where it may appear (a grep -E over the path)
+rules=(
+  'microhttpd\.h@^server/http/'
+  'curl/curl\.h@^server/cli/'
+  'mosquitto\.h@^server/serve/mqtt\.c$'
+  # SQLite belongs to the store (layers/ top level). The incident log and the KPI history keep their own
+  # tables on their own connections; they are the two places above the store that may, until the store
+  # offers them an API (see docs/ARCHITECTURE.md).
+  'sqlite3\.h@^layers/[a-z_]+\.[ch]$|^layers/live/incident_log\.c$|^layers/kpi/kpi_history\.c$'
+  '(gdal|ogr_api|ogr_srs_api|cpl_[a-z_]+)\.h@^importers/'
+  '(cairo|pango[a-z/]*)\.h@^layers/render/'
+  'geos_c\.h@^layers/|^importers/ogr_import\.c$'
+)
+for rule in "${rules[@]}"; do
+  hdr=${rule%%@*}
+  allowed=${rule#*@}
+  while IFS= read -r f; do
+    [ -n "$f" ] || continue
+    if ! grep -qE "$allowed" <<<"$f"; then
+      echo "$f includes <$hdr> outside the rooms that own it ($allowed)"
+      fail=1
+    fi
+  done < <(grep -rlE "#include <($hdr)" --include='*.c' --include='*.h' layers importers server || true)
+done
+if [ "$fail" = 1 ]; then echo "0 passed, 1 failed"; exit 1; fi
+echo "every outside library is included only in its rooms"
+echo "1 passed, 0 failed"
