@@ -7,13 +7,22 @@ Every test file is a standalone unittest program run by ctest as
 Only the Python standard library and GDAL's Python bindings (osgeo, Debian's
 python3-gdal) are used. The helpers here:
 
-  * parse those options (CONFIG) and prepare an empty work directory,
-  * run `mashaer import` and parse its report lines,
-  * read a store with sqlite3 (+ mod_spatialite for geometry),
-  * start `mashaer serve --port 0` on a store and stop it with SIGTERM,
-  * fetch URLs (urllib, or http.client with raw, un-normalised paths),
-  * decode MVT tiles with GDAL's MVT driver (EPSG:3857 coordinates),
-  * a little Web Mercator tile math.
+  * parse those options (CONFIG, main()) and prepare an empty work directory (work_path,
+    demo_path),
+  * run `mashaer import` and parse its report lines (run_mashaer, import_layer, import_demo,
+    parse_reports),
+  * read a store with sqlite3 (+ mod_spatialite for geometry): Store,
+  * start `mashaer serve --port 0` on a store and stop it with SIGTERM (Server); start any other
+    child process so that it dies with the test (spawn),
+  * wait on a condition, never a fixed sleep: wait_for(pred, timeout, what) polls pred and
+    fails naming what it waited for; now_ms() is the wall clock in ms, as feeds carry it,
+  * fetch URLs (fetch, urllib; raw_request, http.client with raw, un-normalised paths) and read
+    /metrics (parse_metrics, metric),
+  * post to the live feeds: post_feed(server, feed, records_or_body, token, ...) returns the
+    Response; post_ok(...) also checks that every record was accepted and returns the answer,
+  * decode MVT tiles with GDAL's MVT driver (decode_mvt, fetch_tile; EPSG:3857 coordinates) and
+    PNG images with zlib (decode_png: RGB or RGBA, 8 bits, CRCs checked),
+  * a little Web Mercator tile math and geometry measures.
 """
 
 import argparse
@@ -361,8 +370,10 @@ class Server:
 # waiting on a condition (a barrier, never a fixed sleep)
 
 
-def wait_for(pred, timeout, what):
-    """pred()'s first true value, polled every 20 ms; AssertionError naming `what` after timeout s."""
+def wait_for(pred, timeout, what, interval=0.02):
+    """pred()'s first true value, polled every `interval` s; AssertionError naming `what` after
+    timeout s. A barrier: the test goes on as soon as the condition holds, however slow the
+    machine, and the timeout only bounds a failure."""
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
@@ -370,7 +381,7 @@ def wait_for(pred, timeout, what):
             return v
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
-        time.sleep(0.02)
+        time.sleep(interval)
 
 
 def now_ms():
@@ -435,6 +446,46 @@ def metric(samples, name, **labels):
     """Sum of the samples of `name` whose labels include `labels`."""
     want = set(labels.items())
     return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
+
+
+def feed_body(records_or_body):
+    """What to POST to a feed: a list of records -> NDJSON (one json.dumps line each), a dict ->
+    its JSON, a str -> UTF-8; bytes are sent as given."""
+    body = records_or_body
+    if isinstance(body, (list, tuple)):
+        body = "".join(json.dumps(r) + "\n" for r in body)
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return body
+
+
+def post_feed(server, feed, records_or_body, token=None, content_type="application/x-ndjson", headers=None):
+    """POST /feeds/FEED with `Authorization: Bearer TOKEN` (none when token is None); returns the
+    Response (status, headers, body; .json() parses the answer). Error statuses are returned."""
+    h = {"Authorization": "Bearer " + token} if token else {}
+    if content_type:
+        h["Content-Type"] = content_type
+    h.update(headers or {})
+    return fetch(server.url("/feeds/" + feed), headers=h, method="POST", data=feed_body(records_or_body))
+
+
+def post_ok(server, feed, records_or_body, token, accepted=None, **kw):
+    """post_feed that must succeed whole: HTTP 200 and {"accepted": N, "rejected": []}, N being
+    `accepted`, or len(records) for a list. Returns that answer."""
+    if accepted is None:
+        if not isinstance(records_or_body, (list, tuple)):
+            raise TypeError("post_ok: say how many records a raw body holds (accepted=N)")
+        accepted = len(records_or_body)
+    r = post_feed(server, feed, records_or_body, token, **kw)
+    if r.status != 200:
+        raise AssertionError("POST /feeds/%s: HTTP %d %r" % (feed, r.status, r.body[:500]))
+    doc = r.json()
+    if doc != {"accepted": accepted, "rejected": []}:
+        raise AssertionError("POST /feeds/%s: expected %d accepted and none rejected, got %r"
+                             % (feed, accepted, doc))
+    return doc
 
 # ---------------------------------------------------------------------------
 # tile math (Web Mercator, XYZ scheme)
@@ -533,28 +584,38 @@ def decode_mvt(data, z, x, y, clip=False):
         gdal.Unlink(path)
 
 
-def decode_png(data):
-    """An 8-bit RGBA or RGB PNG, not interlaced (what the server's Cairo writes) -> (width, height,
-    rows of (r, g, b, a) tuples)."""
+def decode_png(data, colour_types=(2, 6)):
+    """An 8-bit RGB (colour type 2) or RGBA (6) PNG, not interlaced (what the server's Cairo
+    writes) -> (width, height, rows) with rows[y][x] = (r, g, b, a), a = 255 for RGB.
+    colour_types narrows what is accepted (the sprite sheets must be RGBA: (6,)). Every chunk's
+    CRC is checked, and the image has exactly height rows of width pixels."""
     import struct
     import zlib
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, w = 8, b"", 0
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG: %r" % data[:8]
+    assert data[12:16] == b"IHDR", "a PNG must start with IHDR"
+    pos, idat, w, h, bpp = 8, b"", 0, 0, 0
     while pos < len(data):
         n, kind = struct.unpack(">I4s", data[pos:pos + 8])
         chunk = data[pos + 8:pos + 8 + n]
+        crc, = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])
+        assert zlib.crc32(data[pos + 4:pos + 8 + n]) & 0xffffffff == crc, "bad CRC in %r" % kind
         if kind == b"IHDR":
             w, h, depth, ctype, _, _, inter = struct.unpack(">IIBBBBB", chunk)
-            assert depth == 8 and ctype in (2, 6) and inter == 0, (depth, ctype, inter)
+            assert depth == 8 and ctype in colour_types and inter == 0, \
+                "PNG depth %d, colour type %d, interlace %d: expected 8, one of %r, 0" % (depth, ctype, inter,
+                                                                                       colour_types)
             bpp = 4 if ctype == 6 else 3
         elif kind == b"IDAT":
             idat += chunk
         pos += 12 + n
+    assert bpp, "a PNG without IHDR"
     raw = zlib.decompress(idat)
     stride = w * bpp
+    assert len(raw) == h * (stride + 1), "PNG data of %d bytes for %d x %d" % (len(raw), w, h)
     rows, prev = [], bytearray(stride)
     for r in range(h):
         f = raw[r * (stride + 1)]
+        assert f <= 4, "PNG filter type %d" % f
         line = bytearray(raw[r * (stride + 1) + 1:(r + 1) * (stride + 1)])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0

@@ -6,12 +6,12 @@ update is there and the server serves again within seconds.
 
 The test runs kill/restart cycles on one store and one log, accumulating state: in each cycle
 four client threads post batches of positions as fast as the server takes them and remember which
-batches were acknowledged (HTTP 200 with every record accepted); after a random 0.2-1.5 s the
-server gets SIGKILL. On the restart it must be listening within 5 s, and every person of every
-acknowledged batch must be there with that batch's position, time and group (checked through
-GET /entities with an ops token: a sample of each batch, the last batch of each thread in full,
-and a sample of the batches of all earlier cycles); /health must count at least every person
-acknowledged and no more than were sent.
+batches were acknowledged (HTTP 200 with every record accepted); a random 0.2-1.5 s after the
+first acknowledgement the server gets SIGKILL. On the restart it must be listening within 5 s, and
+every person of every acknowledged batch must be there with that batch's position, time and group
+(checked through GET /entities with an ops token: a sample of each batch, the last batch of each
+thread in full, and a sample of the batches of all earlier cycles); /health must count at least
+every person acknowledged and no more than were sent.
 
 The first cycles let the log grow (no snapshot); later ones run with --snapshot-s 1, so that
 kills land before, during and after snapshots, and two of them kill the server the moment a
@@ -250,6 +250,10 @@ class KillNine(unittest.TestCase):
                         time.sleep(0.0005)
                     snapshot_kills += os.path.exists(tmp)
                 else:
+                    # the kill lands at a random moment once the ingest is under way: a barrier on the
+                    # first acknowledged batch (asserted below), then the random delay
+                    mshtest.wait_for(lambda: any(b.acked for s_ in sent for b in s_), 30,
+                                     "cycle %d: a first acknowledged batch" % cycle)
                     time.sleep(rng.uniform(0.2, 1.5))
                 if quiet:
                     stop.set()

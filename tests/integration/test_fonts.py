@@ -1,11 +1,11 @@
 """Glyphs and sprites over HTTP: `GET /fonts/{fontstack}/{range}.pbf`, `/fonts.json`, `/sprites/...`.
 
 The glyph protobuf is decoded here by a few lines of wire-format reading (independent of the C
-encoder) and the sprite PNGs by zlib and the PNG filters, so the checks are on content: the
-fontstack as requested, Arabic letters and their presentation forms present with SDF bitmaps of
-(width + 6) x (height + 6) bytes, every sprite rectangle inside its PNG and drawn, @2x twice 1x;
-bad ranges, traversal attempts and unknown names answered 400/404 with a message; ETag, 304,
-long Cache-Control and gzip.
+encoder) and the sprite PNGs by mshtest.decode_png (zlib and the PNG filters), so the checks are
+on content: the fontstack as requested, Arabic letters and their presentation forms present with
+SDF bitmaps of (width + 6) x (height + 6) bytes, every sprite rectangle inside its PNG (RGBA) and
+drawn, @2x twice 1x; bad ranges, traversal attempts and unknown names answered 400/404 with a
+message; ETag, 304, long Cache-Control and gzip.
 """
 
 import concurrent.futures
@@ -89,16 +89,6 @@ def decode_glyphs(body):
                 glyphs[g["id"]] = g
         stacks.append((name, rng, glyphs))
     return stacks
-
-
-# ---- PNG: RGBA 8-bit, not interlaced (what Cairo writes)
-
-def decode_png(data):
-    """(width, height, rows) with each row the RGBA bytes of its pixels; mshtest.decode_png reads
-    the file, and the sprite sheets must be RGBA (colour type 6)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and data[25] == 6, "not an RGBA PNG"
-    w, h, rows = mshtest.decode_png(data)
-    return w, h, [bytes(v for px in row for v in px) for row in rows]
 
 
 def assert_error(test, r, status, *words):
@@ -228,7 +218,7 @@ class Sprites(unittest.TestCase):
         self.assertEqual(rp.header("content-type"), "image/png")
         self.assertTrue(rj.header("etag") and rp.header("etag") and rj.header("etag") != rp.header("etag"))
         self.assertIn("max-age=", rj.header("cache-control"))
-        return rj.json(), decode_png(rp.body), rp
+        return rj.json(), mshtest.decode_png(rp.body, colour_types=(6,)), rp  # RGBA
 
     def test_index_matches_png(self):
         for suffix, ratio in (("", 1), ("@2x", 2)):
@@ -240,7 +230,7 @@ class Sprites(unittest.TestCase):
                 self.assertEqual(e["pixelRatio"], ratio, name)
                 self.assertEqual((e["width"], e["height"]), (24 * ratio, 24 * ratio), name)
                 self.assertTrue(0 <= e["x"] and e["x"] + e["width"] <= w and 0 <= e["y"] and e["y"] + e["height"] <= h, name)
-                alpha = [rows[y][x * 4 + 3] for y in range(e["y"], e["y"] + e["height"])
+                alpha = [rows[y][x][3] for y in range(e["y"], e["y"] + e["height"])
                          for x in range(e["x"], e["x"] + e["width"])]
                 opaque = sum(1 for a in alpha if a == 255)
                 self.assertGreater(opaque, len(alpha) // 2, "%s%s is not drawn" % (name, suffix))

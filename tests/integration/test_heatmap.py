@@ -1,5 +1,6 @@
 """Heatmap tiles end to end: GET /heatmaps/density/... and /heatmaps/{layer}/... from a running
-`mashaer serve`, decoded here by a small PNG reader written on zlib (no imaging library).
+`mashaer serve`, decoded by mshtest.decode_png, a small PNG reader written on zlib (no imaging
+library) that checks every chunk's CRC.
 
 A known crowd is posted through /feeds/positions (300 people in one 8.9 m cell: Fruin F; 30: B;
 20: A; 3: under k-anonymity) and each place's pixels must carry exactly the legend colour of its
@@ -14,12 +15,10 @@ import json
 import math
 import os
 import re
-import struct
 import sys
 import time
 import unittest
 import urllib.parse
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
@@ -28,24 +27,6 @@ EARTH_C = 40075016.685578488
 TOKENS = {}
 SERVER = None
 K_ANON = 5
-
-# ---------------------------------------------------------------------------
-# PNG reading
-
-
-def png_decode(data):
-    """(width, height, rows) with rows[y][x] = (r, g, b, a). The filters and inflate are
-    mshtest.decode_png's; every chunk's CRC is checked here too."""
-    pos = 8
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        crc, = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])
-        assert zlib.crc32(data[pos + 4:pos + 8 + n]) & 0xffffffff == crc, "bad CRC in %r" % kind
-        pos += 12 + n
-    w, h, rows = mshtest.decode_png(data)
-    assert len(rows) == h and all(len(r) == w and all(len(p) == 4 for p in r) for r in rows)
-    return w, h, rows
-
 
 # ---------------------------------------------------------------------------
 # geometry
@@ -111,15 +92,6 @@ def iso_now():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def post(feed, records):
-    body = "".join(json.dumps(r) + "\n" for r in records).encode()
-    r = mshtest.fetch(SERVER.url("/feeds/" + feed), method="POST", data=body,
-                      headers={"Authorization": "Bearer " + TOKENS["feed"], "Content-Type": "application/x-ndjson"})
-    assert r.status == 200, (r.status, r.body)
-    ans = json.loads(r.body)
-    assert ans["accepted"] == len(records) and not ans["rejected"], ans
-
-
 def crowd(prefix, cx, cy, count):
     """`count` people spread inside base cell (cx, cy), never on its edges."""
     n = float(1 << 22)
@@ -130,7 +102,7 @@ def crowd(prefix, cx, cy, count):
         fy = 0.1 + 0.8 * ((i * 0.414214) % 1.0)
         lon, lat = from_world((cx + fx) / n, (cy + fy) / n)
         recs.append({"id": "%s-%d" % (prefix, i), "lon": lon, "lat": lat, "time": t, "speed": 0.5, "heading": 90})
-    post("positions", recs)
+    mshtest.post_ok(SERVER, "positions", recs, TOKENS["feed"])
 
 
 def base_cell(k):
@@ -145,7 +117,7 @@ def get_png(path, headers=None):
     if r.status != 200:
         raise AssertionError("GET %s: %d %r" % (path, r.status, r.body[:300]))
     assert r.header("content-type") == "image/png", r.headers
-    return r, png_decode(r.body)
+    return r, mshtest.decode_png(r.body)
 
 
 def legend():
@@ -266,8 +238,9 @@ class Kernel(unittest.TestCase):
         # the point on a pixel centre in the middle of the tile
         pwx, pwy = (tx * 256 + 128.5) / n, (ty * 256 + 128.5) / n
         lon, lat = from_world(pwx, pwy)
-        post("incidents", [{"id": "KDE-1", "lon": lon, "lat": lat, "kind": "medical", "severity": "high",
-                            "status": "reported", "time": iso_now()}])
+        mshtest.post_ok(SERVER, "incidents", [{"id": "KDE-1", "lon": lon, "lat": lat, "kind": "medical",
+                                               "severity": "high", "status": "reported", "time": iso_now()}],
+                        TOKENS["feed"])
         radius = 40.0
         rp = radius / metres_per_pixel(lat, z)
         _, (w, h, px) = get_png("/heatmaps/incidents/%d/%d/%d.png?radius=%g&max=1" % (z, tx, ty, radius))
@@ -294,15 +267,17 @@ class Kernel(unittest.TestCase):
         wx, wy = to_world(39.70 + 0.02 * 7, 21.40)
         tx, ty = int(wx * (1 << z)), int(wy * (1 << z))
         lon, lat = from_world((tx + 0.3) / (1 << z), (ty + 0.3) / (1 << z))
-        post("incidents", [{"id": "KDE-E1", "lon": lon, "lat": lat, "kind": "fire", "severity": "high",
-                            "status": "reported", "time": iso_now()}])
+        mshtest.post_ok(SERVER, "incidents", [{"id": "KDE-E1", "lon": lon, "lat": lat, "kind": "fire",
+                                               "severity": "high", "status": "reported", "time": iso_now()}],
+                        TOKENS["feed"])
         path = "/heatmaps/incidents/%d/%d/%d.png?radius=60" % (z, tx, ty)
         r1, (_, _, p1) = get_png(path)
         e1 = r1.header("etag")
         self.assertEqual(SERVER.get(path, headers={"If-None-Match": e1}).status, 304)
         lon2, lat2 = from_world((tx + 0.7) / (1 << z), (ty + 0.7) / (1 << z))
-        post("incidents", [{"id": "KDE-E2", "lon": lon2, "lat": lat2, "kind": "fire", "severity": "high",
-                            "status": "reported", "time": iso_now()}])
+        mshtest.post_ok(SERVER, "incidents", [{"id": "KDE-E2", "lon": lon2, "lat": lat2, "kind": "fire",
+                                               "severity": "high", "status": "reported", "time": iso_now()}],
+                        TOKENS["feed"])
         r2, (_, _, p2) = get_png(path, headers={"If-None-Match": e1})
         self.assertNotEqual(r2.header("etag"), e1)
         x2, y2 = pixel_of(*to_world(lon2, lat2), z, tx, ty)
@@ -310,8 +285,9 @@ class Kernel(unittest.TestCase):
         self.assertGreater(p2[y2][x2][3], 0)
         # an incident just outside the tile, within the radius, reaches in (no seam at the edge)
         lon3, lat3 = from_world((tx + 1.02) / (1 << z), (ty + 0.5) / (1 << z))
-        post("incidents", [{"id": "KDE-E3", "lon": lon3, "lat": lat3, "kind": "fire", "severity": "high",
-                            "status": "reported", "time": iso_now()}])
+        mshtest.post_ok(SERVER, "incidents", [{"id": "KDE-E3", "lon": lon3, "lat": lat3, "kind": "fire",
+                                               "severity": "high", "status": "reported", "time": iso_now()}],
+                        TOKENS["feed"])
         _, (_, _, p3) = get_png(path)
         self.assertGreater(p3[128][255][3], 0)
 
@@ -324,7 +300,7 @@ class Kernel(unittest.TestCase):
             lon, lat = from_world(cwx + dx / (256 * 65536), cwy + dy / (256 * 65536))
             recs.append({"id": "SEAMK-%d" % i, "lon": lon, "lat": lat, "kind": "medical", "severity": "low",
                          "status": "reported", "time": iso_now()})
-        post("incidents", recs)
+        mshtest.post_ok(SERVER, "incidents", recs, TOKENS["feed"])
         Density.compare_stitched(self, "/heatmaps/incidents/%d/%d/%d%s.png", x15, y15, "?radius=45&max=2")
 
     def test_static_layer_weight_and_filter(self):

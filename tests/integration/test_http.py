@@ -604,14 +604,12 @@ class Reload(unittest.TestCase):
             t0 = time.monotonic()
             self.assertEqual(reps[0]["features"], n - 1)
             self.assertGreater(reps[0]["version"], v1)
-            r2 = None
-            while time.monotonic() - t0 < 2.0:
+
+            def new_tile():
                 r = srv.get(path)
-                if r.header("etag") != etag1:
-                    r2 = r
-                    break
-                time.sleep(0.05)
-            self.assertIsNotNone(r2, "the server still served the old tile 2 s after the import")
+                return r if r.header("etag") != etag1 else None
+            r2 = mshtest.wait_for(new_tile, 2.0, "the new tile (the server served the old one 2 s after the import)",
+                                  interval=0.05)
             mshtest.note("reload seen after %.2f s" % (time.monotonic() - t0))
             ids2 = {f.id for f in mshtest.decode_mvt(r2.body, z, x, y)["camps"]} if r2.status == 200 else set()
             self.assertEqual(ids2, ids1 - {last})
@@ -626,9 +624,8 @@ class Reload(unittest.TestCase):
             self.assertEqual(srv.json("/health")["features"], n - 1)
             # a new layer shows up as well
             mshtest.import_layer(db, mshtest.demo_path("sites.geojson"), "sites")
-            t0 = time.monotonic()
-            while time.monotonic() - t0 < 2.0 and srv.get("/tiles/sites.json").status != 200:
-                time.sleep(0.05)
+            mshtest.wait_for(lambda: srv.get("/tiles/sites.json").status == 200, 2.0,
+                             "the new layer's TileJSON within 2 s of the import", interval=0.05)
             self.assertEqual(srv.get("/tiles/sites.json").status, 200)
             self.assertEqual({l["id"] for l in srv.json("/catalog")["layers"] if l["kind"] == "static"},
                              {"camps", "sites"})

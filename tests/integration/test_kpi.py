@@ -97,15 +97,6 @@ def tearDownModule():
         SERVER.stop()
 
 
-def post(feed, records):
-    body = "".join(json.dumps(r) + "\n" for r in records).encode()
-    r = mshtest.fetch(SERVER.url("/feeds/" + feed), method="POST", data=body,
-                      headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/x-ndjson"})
-    assert r.status == 200, r.body
-    doc = r.json()
-    assert doc == {"accepted": len(records), "rejected": []}, doc
-
-
 MIN = 60000
 PEOPLE = [(10, 39.8815, 21.4015), (100, 39.8855, 21.4035), (200, 39.8955, 21.4035), (40, 39.8985, 21.4085),
           (5, 39.8700, 21.4050)]
@@ -118,7 +109,7 @@ def feed_scenario():
         for _ in range(count):
             recs.append({"id": "P-%d" % n, "lon": lon, "lat": lat, "time": T})
             n += 1
-    post("positions", recs)
+    mshtest.post_ok(SERVER, "positions", recs, TOKEN)
     # incidents: (id, severity, lon, reported minutes before T, on scene after s, resolved after s)
     inc = [("I1", "high", 39.885, 120, 120, 1800), ("I2", "medium", 39.885, 110, 300, 900),
            ("I3", "critical", 39.885, 100, 180, 3600), ("I4", "low", 39.885, 90, 600, 0),
@@ -128,22 +119,24 @@ def feed_scenario():
         rep = T - before * MIN
         steps = [("reported", rep)] + ([("on_scene", rep + os_ * 1000)] if os_ else []) + \
                 ([("resolved", rep + rs * 1000)] if rs else [])
-        post("incidents", [{"id": iid, "kind": "medical", "severity": sev, "status": st, "lon": lon, "lat": 21.407,
-                            "time": t} for st, t in steps])
-    post("gates", [{"id": "G-1", "in": 0, "out": 0, "time": T - MIN}, {"id": "G-1", "in": 20, "out": 5, "time": T}])
-    post("gates", [{"id": "G-2", "in": 0, "out": 0, "capacity": 2000, "time": T - 2 * MIN},
-                   {"id": "G-2", "in": 30, "out": 10, "time": T}])
-    post("sensors", [{"id": "S1", "lon": 39.882, "lat": 21.402, "temperature": 42, "time": T},
-                     {"id": "S2", "lon": 39.887, "lat": 21.409, "temperature": 35, "time": T},
-                     {"id": "S3", "lon": 39.894, "lat": 21.409, "temperature": 38, "time": T}])
+        mshtest.post_ok(SERVER, "incidents", [{"id": iid, "kind": "medical", "severity": sev, "status": st, "lon": lon,
+                                               "lat": 21.407, "time": t} for st, t in steps], TOKEN)
+    mshtest.post_ok(SERVER, "gates", [{"id": "G-1", "in": 0, "out": 0, "time": T - MIN},
+                                      {"id": "G-1", "in": 20, "out": 5, "time": T}], TOKEN)
+    mshtest.post_ok(SERVER, "gates", [{"id": "G-2", "in": 0, "out": 0, "capacity": 2000, "time": T - 2 * MIN},
+                                      {"id": "G-2", "in": 30, "out": 10, "time": T}], TOKEN)
+    mshtest.post_ok(SERVER, "sensors", [{"id": "S1", "lon": 39.882, "lat": 21.402, "temperature": 42, "time": T},
+                                        {"id": "S2", "lon": 39.887, "lat": 21.409, "temperature": 35, "time": T},
+                                        {"id": "S3", "lon": 39.894, "lat": 21.409, "temperature": 38, "time": T}], TOKEN)
     # a cleaning crew sweeps R1 from 39.881 to 39.884 (two reports a minute apart: the line between
     # counts); then R2's last 207 m; an emergency crew crossing R2's start cleans nothing
-    post("crews", [{"id": "CL-1", "kind": "cleaning", "lon": 39.881, "lat": 21.408, "time": T - 2 * MIN}])
-    post("crews", [{"id": "CL-1", "kind": "cleaning", "lon": 39.884, "lat": 21.408, "time": T - MIN}])
-    post("crews", [{"id": "CL-2", "kind": "cleaning", "lon": 39.897, "lat": 21.402, "time": T - 2 * MIN}])
-    post("crews", [{"id": "CL-2", "kind": "cleaning", "lon": 39.899, "lat": 21.402, "time": T - MIN}])
-    post("crews", [{"id": "EM-1", "kind": "emergency", "lon": 39.891, "lat": 21.402, "time": T - 2 * MIN}])
-    post("crews", [{"id": "EM-1", "kind": "emergency", "lon": 39.893, "lat": 21.402, "time": T - MIN}])
+    for cid, kind, lon, lat, t in [("CL-1", "cleaning", 39.881, 21.408, T - 2 * MIN),
+                                   ("CL-1", "cleaning", 39.884, 21.408, T - MIN),
+                                   ("CL-2", "cleaning", 39.897, 21.402, T - 2 * MIN),
+                                   ("CL-2", "cleaning", 39.899, 21.402, T - MIN),
+                                   ("EM-1", "emergency", 39.891, 21.402, T - 2 * MIN),
+                                   ("EM-1", "emergency", 39.893, 21.402, T - MIN)]:
+        mshtest.post_ok(SERVER, "crews", [{"id": cid, "kind": kind, "lon": lon, "lat": lat, "time": t}], TOKEN)
 
 
 def cell_area(lon, lat):
@@ -346,15 +339,13 @@ class KpiTest(unittest.TestCase):
 
     def test_z_history_survives_restart(self):
         global SERVER
-        deadline = time.time() + 20
-        doc = None
-        while time.time() < deadline:
-            q = urllib.parse.urlencode({"zone": "Z1", "from": mshtest_iso(T - MIN), "to": mshtest_iso(T + 10 * MIN),
-                                        "step": "1"})
-            doc = SERVER.json("/kpi/history?" + q)
-            if len(doc["points"]) >= 3:
-                break
-            time.sleep(0.5)
+        q = urllib.parse.urlencode({"zone": "Z1", "from": mshtest_iso(T - MIN), "to": mshtest_iso(T + 10 * MIN),
+                                    "step": "1"})
+        # the KPIs are recorded every second (interval_s 1): wait for three records
+        def three_points():
+            d = SERVER.json("/kpi/history?" + q)
+            return d if len(d["points"]) >= 3 else None
+        doc = mshtest.wait_for(three_points, 30, "three KPI records in /kpi/history", interval=0.2)
         self.assertEqual(doc["zone_id"], "Z1")
         self.assertEqual(doc["step_s"], 1)
         self.assertGreaterEqual(len(doc["points"]), 3)

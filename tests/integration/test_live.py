@@ -27,6 +27,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
+from mshtest import now_ms  # noqa: E402
 
 EARTH_C = 40075016.685578488   # equator length of Web Mercator, metres
 BASE_LEVEL = 22                # finest density grid: 2^22 cells around the world
@@ -34,12 +35,13 @@ FRUIN = [(0.31, "A"), (0.43, "B"), (0.72, "C"), (1.08, "D")]  # below these; E u
 
 BASE_DB = None
 TOKENS = {}          # role -> token
+FEED = None          # the feed token (TOKENS["feed"])
 SERVER = None        # default options
 STAMP = time.strftime("%H%M%S")
 
 
 def setUpModule():
-    global BASE_DB, SERVER
+    global BASE_DB, SERVER, FEED
     BASE_DB = mshtest.work_path("base.sqlite")
     mshtest.import_layer(BASE_DB, mshtest.demo_path("sites.geojson"), "sites")
     for role in ("feed", "ops", "admin"):
@@ -47,6 +49,7 @@ def setUpModule():
         tok = p.stdout.splitlines()[0].strip()
         assert re.fullmatch(r"[A-Za-z0-9_~+/.-]{16,}", tok), p.stdout
         TOKENS[role] = tok
+    FEED = TOKENS["feed"]
     SERVER = start_server("main")
 
 
@@ -126,10 +129,6 @@ def velocity_cm(speed, heading):
 # time
 
 
-def now_ms():
-    return int(time.time() * 1000)
-
-
 def iso(ms):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
 
@@ -139,29 +138,6 @@ def iso(ms):
 
 def auth(role):
     return {"Authorization": "Bearer " + TOKENS[role]} if role else {}
-
-
-def post(server, feed, body, role="feed", ctype="application/x-ndjson", headers=None):
-    if isinstance(body, (list, tuple)):
-        body = "".join(json.dumps(r) + "\n" for r in body)
-    if isinstance(body, dict):
-        body = json.dumps(body)
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    h = dict(auth(role))
-    if ctype:
-        h["Content-Type"] = ctype
-    h.update(headers or {})
-    return mshtest.fetch(server.url("/feeds/" + feed), headers=h, method="POST", data=body)
-
-
-def post_ok(tc, server, feed, records, **kw):
-    """Post records that must all be accepted."""
-    r = post(server, feed, records, **kw)
-    tc.assertEqual(r.status, 200, r.body[:500])
-    doc = r.json()
-    tc.assertEqual(doc, {"accepted": len(records), "rejected": []})
-    return doc
 
 
 def entity(server, eid, role="ops"):
@@ -245,21 +221,21 @@ class Auth(unittest.TestCase):
         for role, hdr in ((None, {}), ("bad", {"Authorization": "Bearer msh_" + "x" * 43}),
                           ("malformed", {"Authorization": "Basic dXNlcjpwYXNz"})):
             with self.subTest(case=role):
-                r = post(SERVER, "positions", rec, role=None, headers=hdr)
+                r = mshtest.post_feed(SERVER, "positions", rec, None, headers=hdr)
                 self.assertEqual(r.status, 401, r.body)
                 self.assertEqual(r.header("www-authenticate"), 'Bearer realm="mashaer"')
                 self.assertEqual(r.json()["status"], 401)
         self.assertEqual(entity(SERVER, "AUTH-1")[0].status, 404, "a refused post left a trace")
         for role in ("feed", "ops", "admin"):
             with self.subTest(role=role):
-                r = post(SERVER, "positions", rec, role=role)
+                r = mshtest.post_feed(SERVER, "positions", rec, TOKENS[role])
                 self.assertEqual(r.status, 200, r.body)
                 self.assertEqual(r.json(), {"accepted": 1, "rejected": []})
                 self.assertEqual(r.header("cache-control"), "no-store")
 
     def test_entities_need_ops(self):
         lon, lat = spot(2)
-        post_ok(self, SERVER, "positions", [person("AUTH-E1", lon, lat, now_ms(), group="G-A")])
+        mshtest.post_ok(SERVER, "positions", [person("AUTH-E1", lon, lat, now_ms(), group="G-A")], FEED)
         r, _ = entity(SERVER, "AUTH-E1", role=None)
         self.assertEqual(r.status, 401)
         self.assertEqual(r.header("www-authenticate"), 'Bearer realm="mashaer"')
@@ -277,7 +253,8 @@ class Auth(unittest.TestCase):
     def test_positions_layer_is_ops_only(self):
         lon, lat = spot(3)
         t = now_ms()
-        post_ok(self, SERVER, "positions", [person("AUTH-P1", lon, lat, t, group="G-P", speed=1.5, heading=180)])
+        mshtest.post_ok(SERVER, "positions", [person("AUTH-P1", lon, lat, t, group="G-P", speed=1.5, heading=180)],
+                        FEED)
         z = 18
         x, y = mshtest.lonlat_to_tile(lon, lat, z)
         for layers in ("positions", "movement,positions"):
@@ -313,7 +290,7 @@ class Auth(unittest.TestCase):
     def test_unknown_feed_404(self):
         for feed in ("people", "position", "positions/extra", "POSITIONS", ""):
             with self.subTest(feed=feed):
-                r = post(SERVER, feed, [{"id": "X", "lon": 1, "lat": 1, "time": now_ms()}])
+                r = mshtest.post_feed(SERVER, feed, [{"id": "X", "lon": 1, "lat": 1, "time": now_ms()}], FEED)
                 self.assertEqual(r.status, 404, r.body)
                 self.assertEqual(r.json()["status"], 404)
         self.assertEqual(entity(SERVER, "X")[0].status, 404)
@@ -396,7 +373,7 @@ class Rejections(unittest.TestCase):
                            "bearing": 270})                                                        # 20, last: no \n
         body = "\n".join(lines)
         before = metrics(SERVER)
-        r = post(SERVER, "positions", body)
+        r = mshtest.post_feed(SERVER, "positions", body, FEED)
         self.assertEqual(r.status, 200, r.body)
         doc = r.json()
         self.assertEqual(doc["accepted"], len(good), doc)
@@ -451,7 +428,7 @@ class Rejections(unittest.TestCase):
         recs.append(person("L65-" + "i" * 61, lon, lat, t))                        # 65 bytes: too long
         recs.append(person("LG64", lon, lat, t, group="G" * 64))                   # a 64-byte group
         recs.append(person("L-" + "\u00e9" * 31, lon, lat, t))                   # 2 + 62 bytes of UTF-8
-        r = post(SERVER, "positions", recs)  # the last id goes as \u00e9 escapes
+        r = mshtest.post_feed(SERVER, "positions", recs, FEED)  # the last id goes as \u00e9 escapes
         doc = r.json()
         self.assertEqual([x["line"] for x in doc["rejected"]], [7],
                          "only the 65-byte id may be refused: %r" % doc)
@@ -489,7 +466,7 @@ class Rejections(unittest.TestCase):
             person("TF-BAD-5", lon, lat, 0) | {"time": "2026-02-29T08:00:00Z"},  # not a leap year: not 1 March
             person("TF-BAD-6", lon, lat, 0) | {"time": "2025-04-31 08:00:00+03:00"},
         ]
-        doc = post(SERVER, "positions", recs).json()
+        doc = mshtest.post_feed(SERVER, "positions", recs, FEED).json()
         self.assertEqual(doc["accepted"], 5, doc)
         self.assertEqual([x["line"] for x in doc["rejected"]], [6, 7, 8, 9, 10, 11], doc)
         self.assertRegex(doc["rejected"][0]["reason"], "future")
@@ -499,18 +476,18 @@ class Rejections(unittest.TestCase):
             self.assertEqual(entity(SERVER, eid)[1]["properties"]["time"], iso(base), eid)
 
     def test_whole_batch_bad(self):
-        r = post(SERVER, "incidents", "not json\n{\"id\":1}\n")
+        r = mshtest.post_feed(SERVER, "incidents", "not json\n{\"id\":1}\n", FEED)
         self.assertEqual(r.status, 200, r.body)
         doc = r.json()
         self.assertEqual(doc["accepted"], 0)
         self.assertEqual([x["line"] for x in doc["rejected"]], [1, 2])
-        r = post(SERVER, "positions", b"")
+        r = mshtest.post_feed(SERVER, "positions", b"", FEED)
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(r.json(), {"accepted": 0, "rejected": []})
 
     def test_many_rejections_are_capped_but_counted(self):
         lines = ['{"id":"CAP-%d"}' % i for i in range(3000)]  # no time, no location
-        r = post(SERVER, "positions", "\n".join(lines))
+        r = mshtest.post_feed(SERVER, "positions", "\n".join(lines), FEED)
         self.assertEqual(r.status, 200)
         doc = r.json()
         self.assertEqual(doc["accepted"], 0)
@@ -542,7 +519,7 @@ class GeoJsonInput(unittest.TestCase):
             self.feature(181.0, lat, {"id": "GJ-BAD-LON", "time": t}),
             self.feature(*pts[3], {"id": "GJ-3", "time": t, "speed": 0.8, "heading": 135}),
         ]}
-        r = post(SERVER, "positions", fc, ctype="application/geo+json")
+        r = mshtest.post_feed(SERVER, "positions", fc, FEED, content_type="application/geo+json")
         self.assertEqual(r.status, 200, r.body)
         doc = r.json()
         self.assertEqual(doc["accepted"], 3, doc)
@@ -552,7 +529,7 @@ class GeoJsonInput(unittest.TestCase):
         self.assertRegex(doc["rejected"][2]["reason"], "outside")
         # application/json is GeoJSON too; with no Content-Type a FeatureCollection is recognised
         fc2 = {"type": "FeatureCollection", "features": [self.feature(*pts[4], {"id": "GJ-4", "time": t})]}
-        r = post(SERVER, "positions", fc2, ctype="application/json")
+        r = mshtest.post_feed(SERVER, "positions", fc2, FEED, content_type="application/json")
         self.assertEqual(r.json(), {"accepted": 1, "rejected": []})
         fc3 = {"type": "FeatureCollection", "features": [self.feature(*pts[5], {"id": "GJ-5", "time": t})]}
         conn = http.client.HTTPConnection("127.0.0.1", SERVER.port, timeout=30)
@@ -585,7 +562,7 @@ class GeoJsonInput(unittest.TestCase):
         for body in (rec + "\n" + rec + "\n", '{"type":"FeatureCollection"}', '{"type":"Feature"}', "[]",
                      "{\"type\":\"FeatureCollection\",\"features\":[", ""):
             with self.subTest(body=body[:40]):
-                r = post(SERVER, "positions", body, ctype="application/geo+json")
+                r = mshtest.post_feed(SERVER, "positions", body, FEED, content_type="application/geo+json")
                 self.assertEqual(r.status, 400, r.body)
                 self.assertEqual(r.json()["status"], 400)
         self.assertEqual(entity(SERVER, "GJ-NDJSON")[0].status, 404)
@@ -656,7 +633,7 @@ class BodyLimit(unittest.TestCase):
         body = "".join(lines).encode()
         status, head, rbody, sent = send_raw_post(
             self.srv.port, "/feeds/positions",
-            {"Authorization": "Bearer " + TOKENS["feed"], "Content-Type": "application/x-ndjson"}, body)
+            {"Authorization": "Bearer " + FEED, "Content-Type": "application/x-ndjson"}, body)
         self.assertEqual(status, 413, head + rbody[:300])
         self.assertEqual(json.loads(rbody)["status"], 413)
         mshtest.note("413 after %d of %d body bytes" % (sent, len(body)))
@@ -665,18 +642,18 @@ class BodyLimit(unittest.TestCase):
         self.assertEqual(self.srv.get("/health").status, 200)
         self.assertEqual(entity(self.srv, "BIG-000000")[0].status, 404)
         under = "".join(lines[: (900 * 1024) // len(rec)]).encode()
-        r = post(self.srv, "positions", under)
+        r = mshtest.post_feed(self.srv, "positions", under, FEED)
         self.assertEqual(r.status, 200, r.body[:300])
         self.assertEqual(r.json(), {"accepted": len(under.splitlines()), "rejected": []})
         self.assertEqual(entity(self.srv, "BIG-000000")[0].status, 200)
 
     def test_k_anon_2_shows_three(self):
         lon, lat = spot(8)
-        post_ok(self, self.srv, "positions", crowd("KA2", lon, lat, 3, now_ms()))
+        mshtest.post_ok(self.srv, "positions", crowd("KA2", lon, lat, 3, now_ms()), FEED)
         z, x, y, c = cell_tile(lon, lat, 20)
         _, cells = movement(self.srv, z, x, y)
         self.assertEqual({k: v["count"] for k, v in cells.items()}, {c: 3})
-        post_ok(self, self.srv, "positions", [person("KA2-LONE", *offset(lon, lat, 0, 30), now_ms())])
+        mshtest.post_ok(self.srv, "positions", [person("KA2-LONE", *offset(lon, lat, 0, 30), now_ms())], FEED)
         _, cells = movement(self.srv, z, x, y)
         self.assertEqual(sum(v["count"] for v in cells.values()), 3, "a single person must stay hidden at k=2")
 
@@ -696,7 +673,7 @@ class Movement(unittest.TestCase):
             lon, lat = cell_center(*c)
             cellmap[c] = n
             records += crowd("LOS%d" % n, lon, lat, n, t, speed=1.2, heading=90)
-        post_ok(self, SERVER, "positions", records)
+        mshtest.post_ok(SERVER, "positions", records, FEED)
         z, x, y, _ = cell_tile(lon0, lat0, 18)
         for c in cellmap:
             self.assertEqual(tile_of_cell(c[0], c[1], BASE_LEVEL, 18), (x, y), "test setup: one tile")
@@ -722,7 +699,7 @@ class Movement(unittest.TestCase):
     def test_forty_in_three_metres(self):
         lon, lat = spot(10)
         t = now_ms() - 1000
-        post_ok(self, SERVER, "positions", crowd("F40", lon, lat, 40, t, radius_m=1.5, speed=1.2, heading=90))
+        mshtest.post_ok(SERVER, "positions", crowd("F40", lon, lat, 40, t, radius_m=1.5, speed=1.2, heading=90), FEED)
         z, x, y, c = cell_tile(lon, lat, 20)
         _, cells = movement(SERVER, z, x, y)
         self.assertEqual(list(cells), [c])
@@ -756,7 +733,7 @@ class Movement(unittest.TestCase):
         for gi, (n, speed, heading) in enumerate(groups):
             recs += crowd("PR%d" % gi, lon, lat, n, t, rng=rng, speed=speed, heading=heading)
             vels += [velocity_cm(speed, heading)] * n
-        post_ok(self, SERVER, "positions", recs)
+        mshtest.post_ok(SERVER, "positions", recs, FEED)
         n = len(vels)
         mvx = sum(v[0] for v in vels) / n / 100
         mvy = sum(v[1] for v in vels) / n / 100
@@ -785,7 +762,7 @@ class Movement(unittest.TestCase):
         recs = []
         for c, n in groups.items():
             recs += crowd("KA%d" % n, *cell_center(*c), n, t)
-        post_ok(self, SERVER, "positions", recs)
+        mshtest.post_ok(SERVER, "positions", recs, FEED)
         z, x, y, _ = cell_tile(lon, lat, 20)
         _, cells = movement(SERVER, z, x, y)
         self.assertEqual({k: v["count"] for k, v in cells.items()}, {c: n for c, n in groups.items() if n >= 5})
@@ -810,7 +787,7 @@ class Movement(unittest.TestCase):
             n = rng.randrange(5, 21)
             expect[c] = n
             recs += crowd("SUM%02d" % i, *cell_center(*c), n, t, rng=rng)
-        post_ok(self, SERVER, "positions", recs)
+        mshtest.post_ok(SERVER, "positions", recs, FEED)
         _, cells = movement(SERVER, z, x, y)
         self.assertEqual({k: v["count"] for k, v in cells.items()}, expect)
         self.assertEqual(sum(v["count"] for v in cells.values()), len(recs))
@@ -835,7 +812,7 @@ class Movement(unittest.TestCase):
         cb = (ca[0] + 2, ca[1] - 1)      # ~20 m to the north-east
         t = now_ms() - 60000
         a_people = crowd("MVA", *cell_center(*ca), 7, t)
-        post_ok(self, SERVER, "positions", a_people + crowd("MVB", *cell_center(*cb), 5, t))
+        mshtest.post_ok(SERVER, "positions", a_people + crowd("MVB", *cell_center(*cb), 5, t), FEED)
         z, x, y, _ = cell_tile(lon, lat, 18)
         self.assertEqual(tile_of_cell(cb[0], cb[1], BASE_LEVEL, 18), (x, y))
         _, cells = movement(SERVER, z, x, y)
@@ -843,7 +820,7 @@ class Movement(unittest.TestCase):
         # one person walks from A to B in 20 s (no speed given: derived from the two positions)
         mover = a_people[0]
         blon, blat = cell_center(*cb)
-        post_ok(self, SERVER, "positions", [person(mover["id"], blon, blat, t + 20000)])
+        mshtest.post_ok(SERVER, "positions", [person(mover["id"], blon, blat, t + 20000)], FEED)
         _, cells = movement(SERVER, z, x, y)
         self.assertEqual({k: v["count"] for k, v in cells.items()}, {ca: 6, cb: 6})
         _, e = entity(SERVER, mover["id"])
@@ -858,14 +835,14 @@ class Movement(unittest.TestCase):
         self.assertLessEqual(abs((e["properties"]["heading"] - math.degrees(math.atan2(ve, vn)) + 180) % 360 - 180),
                              1.0)
         # two more: A falls under k and disappears, B has 8
-        post_ok(self, SERVER, "positions", [person(p["id"], blon, blat, t + 30000) for p in a_people[1:3]])
+        mshtest.post_ok(SERVER, "positions", [person(p["id"], blon, blat, t + 30000) for p in a_people[1:3]], FEED)
         _, cells = movement(SERVER, z, x, y)
         self.assertEqual({k: v["count"] for k, v in cells.items()}, {cb: 8})
 
         # an older record does not move anyone back, nor change the tile (or its ETag)
         r1, _ = movement(SERVER, z, x, y)
         old = person(mover["id"], *cell_center(*ca), t + 10000)
-        r = post(SERVER, "positions", [old])
+        r = mshtest.post_feed(SERVER, "positions", [old], FEED)
         self.assertEqual(r.status, 200, r.body)
         _, e2 = entity(SERVER, mover["id"])
         self.assertEqual(e2["geometry"], e["geometry"])
@@ -874,7 +851,7 @@ class Movement(unittest.TestCase):
         self.assertEqual({k: v["count"] for k, v in cells.items()}, {cb: 8})
         self.assertEqual(r2.header("etag"), r1.header("etag"))
         # the same time again is not older: it applies
-        post_ok(self, SERVER, "positions", [person(mover["id"], *cell_center(*ca), t + 20000)])
+        mshtest.post_ok(SERVER, "positions", [person(mover["id"], *cell_center(*ca), t + 20000)], FEED)
         _, cells = movement(SERVER, z, x, y)
         self.assertEqual({k: v["count"] for k, v in cells.items()}, {ca: 5, cb: 7})
 
@@ -884,7 +861,7 @@ class Movement(unittest.TestCase):
         lon3, lat3 = spot(17)
         t = now_ms() - 30000
         crowd1 = crowd("ET1", lon1, lat1, 12, t)
-        post_ok(self, SERVER, "positions", crowd1 + crowd("ET2", lon2, lat2, 6, t))
+        mshtest.post_ok(SERVER, "positions", crowd1 + crowd("ET2", lon2, lat2, 6, t), FEED)
         z = 18
         x1, y1 = mshtest.lonlat_to_tile(lon1, lat1, z)
         x2, y2 = mshtest.lonlat_to_tile(lon2, lat2, z)
@@ -900,12 +877,12 @@ class Movement(unittest.TestCase):
         r = SERVER.get(path1, headers={"If-None-Match": e1})
         self.assertEqual((r.status, r.body), (304, b""))
         self.assertEqual(SERVER.get(path1).header("etag"), e1)
-        post_ok(self, SERVER, "positions", crowd("ET3", lon3, lat3, 6, t + 1000))
+        mshtest.post_ok(SERVER, "positions", crowd("ET3", lon3, lat3, 6, t + 1000), FEED)
         self.assertEqual(SERVER.get(path1, headers={"If-None-Match": e1}).status, 304)
         self.assertEqual(SERVER.get(path2, headers={"If-None-Match": e2}).status, 304)
         # a person of tile 1 moves 20 m: tile 1 has a new ETag and new content, tile 2 keeps its own
         mlon, mlat = offset(lon1, lat1, 20, 0)
-        post_ok(self, SERVER, "positions", [person(crowd1[0]["id"], mlon, mlat, t + 2000)])
+        mshtest.post_ok(SERVER, "positions", [person(crowd1[0]["id"], mlon, mlat, t + 2000)], FEED)
         self.assertEqual(mshtest.lonlat_to_tile(mlon, mlat, z), (x1, y1))
         r = SERVER.get(path1, headers={"If-None-Match": e1})
         self.assertEqual(r.status, 200)
@@ -930,7 +907,7 @@ class Items(unittest.TestCase):
         for status, dt in steps:
             with self.subTest(status=status):
                 rec = dict(base, status=status, time=iso(t0 + dt * 1000))
-                post_ok(self, SERVER, "incidents", [rec])
+                mshtest.post_ok(SERVER, "incidents", [rec], FEED)
                 it = items(SERVER, "incidents", lon, lat)
                 self.assertEqual(set(it), {"INC-LC-1"})
                 a = it["INC-LC-1"]
@@ -943,10 +920,10 @@ class Items(unittest.TestCase):
         self.assertNotEqual(r0.header("etag"), r1.header("etag"))
         self.assertEqual(r1.header("cache-control"), "no-cache")
         # an older record is ignored; a lifecycle never goes back
-        post_ok(self, SERVER, "incidents", [dict(base, status="on_scene", time=iso(t0 + 300 * 1000))])
+        mshtest.post_ok(SERVER, "incidents", [dict(base, status="on_scene", time=iso(t0 + 300 * 1000))], FEED)
         self.assertEqual(items(SERVER, "incidents", lon, lat)["INC-LC-1"]["status"], "resolved")
         self.assertEqual(items(SERVER, "incidents", lon, lat)["INC-LC-1"]["updated_at"], iso(t0 + 900 * 1000))
-        post_ok(self, SERVER, "incidents", [dict(base, status="dispatched", time=iso(t0 + 1000 * 1000))])
+        mshtest.post_ok(SERVER, "incidents", [dict(base, status="dispatched", time=iso(t0 + 1000 * 1000))], FEED)
         a = items(SERVER, "incidents", lon, lat)["INC-LC-1"]
         self.assertEqual((a["status"], a["reported_at"]), ("resolved", iso(t0)))
 
@@ -963,7 +940,7 @@ class Items(unittest.TestCase):
             {"id": "INC-F-2", "location": {"type": "Point", "coordinates": [lon, lat]}, "time": iso(t),
              "kind": "crowding", "severity": "low"},                                     # 5 no status: reported
         ]
-        r = post(SERVER, "incidents", recs)
+        r = mshtest.post_feed(SERVER, "incidents", recs, FEED)
         doc = r.json()
         self.assertEqual(doc["accepted"], 2, doc)
         self.assertEqual([x["line"] for x in doc["rejected"]], [2, 3, 4])
@@ -978,21 +955,21 @@ class Items(unittest.TestCase):
         self.assertNotIn("description", it["INC-F-1"])
         self.assertEqual((it["INC-F-2"]["status"], it["INC-F-2"]["severity"]), ("reported", "low"))
         # an update without a status keeps the lifecycle where it was
-        post_ok(self, SERVER, "incidents", [{"id": "INC-F-1", "lon": lon, "lat": lat, "time": t + 5000,
-                                             "kind": "fire", "severity": "medium"}])
+        mshtest.post_ok(SERVER, "incidents", [{"id": "INC-F-1", "lon": lon, "lat": lat, "time": t + 5000,
+                                               "kind": "fire", "severity": "medium"}], FEED)
         a = items(SERVER, "incidents", lon, lat)["INC-F-1"]
         self.assertEqual((a["status"], a["severity"], a["updated_at"]), ("dispatched", "medium", iso(t + 5000)))
 
     def test_gate_flow(self):
         lon, lat = spot(20)
         t0 = (now_ms() // 1000 - 600) * 1000  # whole seconds: ISO times carry no milliseconds here
-        post_ok(self, SERVER, "gates", [{"id": "GATE-T1", "location": {"type": "Point", "coordinates": [lon, lat]},
-                                         "time": iso(t0), "in": 100, "out": 20, "capacity": 3000}])
+        mshtest.post_ok(SERVER, "gates", [{"id": "GATE-T1", "location": {"type": "Point", "coordinates": [lon, lat]},
+                                           "time": iso(t0), "in": 100, "out": 20, "capacity": 3000}], FEED)
         a = items(SERVER, "gates", lon, lat)["GATE-T1"]
         self.assertEqual((a["in_total"], a["out_total"], a["occupancy"], a["capacity"]), (100, 20, 80, 3000))
         # 60 s later, FIWARE names and no location (the gate keeps its own)
-        post_ok(self, SERVER, "gates", [{"gate": "GATE-T1", "dateObserved": iso(t0 + 60000),
-                                         "peopleCountTowards": 150, "peopleCountAway": 30}])
+        mshtest.post_ok(SERVER, "gates", [{"gate": "GATE-T1", "dateObserved": iso(t0 + 60000),
+                                           "peopleCountTowards": 150, "peopleCountAway": 30}], FEED)
         flow = (150 + 30) / (60 / 3600.0)
         a = items(SERVER, "gates", lon, lat)["GATE-T1"]
         self.assertEqual((a["in_total"], a["out_total"], a["occupancy"], a["capacity"]), (250, 50, 200, 3000))
@@ -1000,18 +977,18 @@ class Items(unittest.TestCase):
         self.assertAlmostEqual(a["utilisation"], flow / 3000, delta=0.0011)
         self.assertEqual(a["updated_at"], iso(t0 + 60000))
         # 120 s later, only people going in, 40 of them over 2 minutes
-        post_ok(self, SERVER, "gates", [{"id": "GATE-T1", "time": t0 + 180000, "in": 40}])
+        mshtest.post_ok(SERVER, "gates", [{"id": "GATE-T1", "time": t0 + 180000, "in": 40}], FEED)
         a = items(SERVER, "gates", lon, lat)["GATE-T1"]
         self.assertEqual((a["in_total"], a["out_total"], a["occupancy"]), (290, 50, 240))
         self.assertAlmostEqual(a["flow_per_hour"], 40 / (120 / 3600.0), delta=1.0)
         # an older count is not added again
-        post_ok(self, SERVER, "gates", [{"id": "GATE-T1", "time": t0 + 30000, "in": 1000}])
+        mshtest.post_ok(SERVER, "gates", [{"id": "GATE-T1", "time": t0 + 30000, "in": 1000}], FEED)
         a = items(SERVER, "gates", lon, lat)["GATE-T1"]
         self.assertEqual((a["in_total"], a["out_total"]), (290, 50))
         # refusals
-        r = post(SERVER, "gates", [{"id": "GATE-T1", "time": t0 + 200000},
-                                   {"id": "GATE-T1", "time": t0 + 200000, "in": -3},
-                                   {"id": "GATE-T1", "time": t0 + 200000, "in": 2.5}])
+        r = mshtest.post_feed(SERVER, "gates", [{"id": "GATE-T1", "time": t0 + 200000},
+                                                {"id": "GATE-T1", "time": t0 + 200000, "in": -3},
+                                                {"id": "GATE-T1", "time": t0 + 200000, "in": 2.5}], FEED)
         doc = r.json()
         self.assertEqual(doc["accepted"], 0)
         self.assertEqual([x["line"] for x in doc["rejected"]], [1, 2, 3])
@@ -1026,7 +1003,7 @@ class Items(unittest.TestCase):
                 {"id": "SENS-2", "lon": lon2, "lat": lat2, "time": iso(t), "temperature": -3.25, "noise": 55},
                 {"id": "SENS-BAD", "lon": lon, "lat": lat, "time": t, "relativeHumidity": 1.5},
                 {"id": "SENS-BAD2", "lon": lon, "lat": lat, "time": t, "temperature": "hot"}]
-        r = post(SERVER, "sensors", recs)
+        r = mshtest.post_feed(SERVER, "sensors", recs, FEED)
         doc = r.json()
         self.assertEqual(doc["accepted"], 2, doc)
         self.assertEqual([x["line"] for x in doc["rejected"]], [3, 4])
@@ -1044,21 +1021,21 @@ class Items(unittest.TestCase):
         for k in ("relative_humidity", "air_quality_index", "pm25"):
             self.assertNotIn(k, it["SENS-2"])
         # a newer reading replaces the old
-        post_ok(self, SERVER, "sensors", [{"id": "SENS-1", "lon": lon, "lat": lat, "time": t + 1000,
-                                           "temperature": 43.0}])
+        mshtest.post_ok(SERVER, "sensors", [{"id": "SENS-1", "lon": lon, "lat": lat, "time": t + 1000,
+                                             "temperature": 43.0}], FEED)
         a = items(SERVER, "sensors", lon, lat)["SENS-1"]
         self.assertAlmostEqual(a["temperature"], 43.0, delta=1e-6)
 
     def test_crews(self):
         lon, lat = spot(22)
         t = now_ms() - 60000
-        post_ok(self, SERVER, "crews", [{"id": "CREW-7", "lon": lon, "lat": lat, "time": t, "kind": "cleaning",
-                                         "status": "active", "name": "Team 7"}])
+        mshtest.post_ok(SERVER, "crews", [{"id": "CREW-7", "lon": lon, "lat": lat, "time": t, "kind": "cleaning",
+                                           "status": "active", "name": "Team 7"}], FEED)
         a = items(SERVER, "crews", lon, lat)["CREW-7"]
         self.assertEqual((a["kind"], a["status"], a["name"], a["updated_at"]), ("cleaning", "active", "Team 7", iso(t)))
         lon2, lat2 = offset(lon, lat, 100, 100)
-        post_ok(self, SERVER, "crews", [{"id": "CREW-7", "lon": lon2, "lat": lat2, "time": t + 5000,
-                                         "kind": "cleaning", "status": "busy", "name": "Team 7"}])
+        mshtest.post_ok(SERVER, "crews", [{"id": "CREW-7", "lon": lon2, "lat": lat2, "time": t + 5000,
+                                           "kind": "cleaning", "status": "busy", "name": "Team 7"}], FEED)
         x, y = mshtest.lonlat_to_tile(lon2, lat2, 20)
         _, dec = mshtest.fetch_tile(SERVER, "crews", 20, x, y)
         feats = [f for f in dec.get("crews", []) if f.attrs["id"] == "CREW-7"]
@@ -1076,21 +1053,16 @@ class Expiry(unittest.TestCase):
             lon2, lat2 = spot(24)
             t_post = time.time()
             t = now_ms() - 500
-            post_ok(self, srv, "positions", crowd("EXP", lon, lat, 6, t))
+            mshtest.post_ok(srv, "positions", crowd("EXP", lon, lat, 6, t), FEED)
             # an hour-old report is accepted but never counts for long
-            post_ok(self, srv, "positions", crowd("EXPOLD", lon2, lat2, 6, now_ms() - 3600 * 1000))
+            mshtest.post_ok(srv, "positions", crowd("EXPOLD", lon2, lat2, 6, now_ms() - 3600 * 1000), FEED)
             z, x, y, c = cell_tile(lon, lat, 20)
             _, cells = movement(srv, z, x, y)
             self.assertEqual({k: v["count"] for k, v in cells.items()}, {c: 6})
             self.assertIs(entity(srv, "EXP-000")[1]["properties"]["active"], True)
-            gone_at = None
-            while time.time() - t_post < 8:
-                _, cells = movement(srv, z, x, y)
-                if not cells:
-                    gone_at = time.time() - t_post
-                    break
-                time.sleep(0.1)
-            self.assertIsNotNone(gone_at, "people older than --position-max-age 2 still counted after 8 s")
+            mshtest.wait_for(lambda: not movement(srv, z, x, y)[1], 8,
+                             "people older than --position-max-age 2 to leave the movement tile", interval=0.1)
+            gone_at = time.time() - t_post
             mshtest.note("6 people posted 0.5 s old gone from the movement tile after %.2f s" % gone_at)
             self.assertGreater(gone_at, 1.3, "expired before --position-max-age")
             self.assertLess(gone_at, 4.5)
@@ -1101,7 +1073,7 @@ class Expiry(unittest.TestCase):
             z2, x2, y2, _ = cell_tile(lon2, lat2, 20)
             self.assertEqual(movement(srv, z2, x2, y2)[1], {})
             # heard from again: counted again
-            post_ok(self, srv, "positions", crowd("EXP", lon, lat, 6, now_ms()))
+            mshtest.post_ok(srv, "positions", crowd("EXP", lon, lat, 6, now_ms()), FEED)
             _, cells = movement(srv, z, x, y)
             self.assertEqual({k: v["count"] for k, v in cells.items()}, {c: 6})
             self.assertIs(entity(srv, "EXP-000")[1]["properties"]["active"], True)
@@ -1136,23 +1108,23 @@ class Replay(unittest.TestCase):
         people += crowd("RQ", lon2, lat2, 7, t0)
         accepted = 0
         try:
-            post_ok(self, srv, "positions", people)
+            mshtest.post_ok(srv, "positions", people, FEED)
             accepted += len(people)
             # three of them move later (velocity derived from the move)
             moved = [person(p["id"], *offset(p["lon"], p["lat"], 12, 0), t0 + 10000) for p in people[:3]]
-            post_ok(self, srv, "positions", moved)
+            mshtest.post_ok(srv, "positions", moved, FEED)
             accepted += len(moved)
             inc = {"id": "INC-RP", "lon": lon, "lat": lat, "kind": "lost_person", "severity": "medium"}
             for st, dt in (("reported", 0), ("dispatched", 30), ("on_scene", 90)):
-                post_ok(self, srv, "incidents", [dict(inc, status=st, time=t0 + dt * 1000)])
+                mshtest.post_ok(srv, "incidents", [dict(inc, status=st, time=t0 + dt * 1000)], FEED)
                 accepted += 1
-            post_ok(self, srv, "gates", [{"id": "GATE-RP", "lon": lon2, "lat": lat2, "time": t0, "in": 10, "out": 4,
-                                          "capacity": 600},
-                                         {"id": "GATE-RP", "time": t0 + 90000, "in": 33, "out": 12}])
-            post_ok(self, srv, "sensors", [{"id": "SENS-RP", "lon": lon, "lat": lat, "time": t0, "temperature": 39.25,
-                                            "pm25": 12.5}])
-            post_ok(self, srv, "crews", [{"id": "CREW-RP", "lon": lon2, "lat": lat2, "time": t0, "kind": "emergency",
-                                          "status": "en_route", "name": "Ambulance 3"}])
+            mshtest.post_ok(srv, "gates", [{"id": "GATE-RP", "lon": lon2, "lat": lat2, "time": t0, "in": 10, "out": 4,
+                                            "capacity": 600},
+                                           {"id": "GATE-RP", "time": t0 + 90000, "in": 33, "out": 12}], FEED)
+            mshtest.post_ok(srv, "sensors", [{"id": "SENS-RP", "lon": lon, "lat": lat, "time": t0, "temperature": 39.25,
+                                              "pm25": 12.5}], FEED)
+            mshtest.post_ok(srv, "crews", [{"id": "CREW-RP", "lon": lon2, "lat": lat2, "time": t0, "kind": "emergency",
+                                            "status": "en_route", "name": "Ambulance 3"}], FEED)
             accepted += 4
             ids = [p["id"] for p in people]
             spots = {"a": (lon, lat), "b": (lon2, lat2)}
@@ -1187,7 +1159,7 @@ class Replay(unittest.TestCase):
 
     def test_log_replay_after_kill(self):
         """kill -9 before any snapshot: the state comes back from the log alone, every update of it."""
-        srv = start_server("replay-log")
+        srv = start_server("replay-log", "--snapshot-s", "86400")  # no snapshot however slow the machine
         lon, lat = spot(31)
         t0 = now_ms() - 200 * 1000
         people = crowd("RL", lon, lat, 8, t0, group="G-RL", speed=0.7, heading=300)
@@ -1198,13 +1170,13 @@ class Replay(unittest.TestCase):
         sensor = [{"id": "SENS-RL", "lon": lon, "lat": lat, "time": t0, "LAeq": 81.5}]
         crew = [{"id": "CREW-RL", "lon": lon, "lat": lat, "time": t0, "kind": "cleaning", "status": "idle"}]
         try:
-            post_ok(self, srv, "positions", people)
-            post_ok(self, srv, "positions", moved)
+            mshtest.post_ok(srv, "positions", people, FEED)
+            mshtest.post_ok(srv, "positions", moved, FEED)
             for st, dt in (("reported", 0), ("dispatched", 40), ("resolved", 400)):
-                post_ok(self, srv, "incidents", [dict(inc, status=st, time=t0 + dt * 1000)])
-            post_ok(self, srv, "gates", gate)
-            post_ok(self, srv, "sensors", sensor)
-            post_ok(self, srv, "crews", crew)
+                mshtest.post_ok(srv, "incidents", [dict(inc, status=st, time=t0 + dt * 1000)], FEED)
+            mshtest.post_ok(srv, "gates", gate, FEED)
+            mshtest.post_ok(srv, "sensors", sensor, FEED)
+            mshtest.post_ok(srv, "crews", crew, FEED)
             accepted = len(people) + len(moved) + 3 + len(gate) + len(sensor) + len(crew)
             before = self.snapshot(srv, [p["id"] for p in people], {"a": (lon, lat)})
             self.assertEqual(before["incidents", "a"]["INC-RL"]["status"], "resolved")
@@ -1240,15 +1212,15 @@ class Replay(unittest.TestCase):
         mpath = "/tiles/movement/%d/%d/%d.mvt" % (z, x, y)
         ipath = "/tiles/incidents/%d/%d/%d.mvt" % (z, x, y)
         try:
-            post_ok(self, srv, "positions", people)
-            post_ok(self, srv, "incidents", [dict(inc, status="reported", time=t)])
+            mshtest.post_ok(srv, "positions", people, FEED)
+            mshtest.post_ok(srv, "incidents", [dict(inc, status="reported", time=t)], FEED)
             r, cells = movement(srv, z, x, y)
             self.assertEqual({k: v["count"] for k, v in cells.items()}, {ca: 6})
             old_m = r.header("etag")
             old_i = srv.get(ipath).header("etag")
             # everyone steps into the next cell; the incident is dispatched
-            post_ok(self, srv, "positions", [person(p["id"], *cell_center(*cb), t + 1000) for p in people])
-            post_ok(self, srv, "incidents", [dict(inc, status="dispatched", time=t + 1000)])
+            mshtest.post_ok(srv, "positions", [person(p["id"], *cell_center(*cb), t + 1000) for p in people], FEED)
+            mshtest.post_ok(srv, "incidents", [dict(inc, status="dispatched", time=t + 1000)], FEED)
             r, cells = movement(srv, z, x, y)
             self.assertEqual({k: v["count"] for k, v in cells.items()}, {cb: 6})
             self.assertNotEqual(r.header("etag"), old_m)
@@ -1279,7 +1251,7 @@ class Replay(unittest.TestCase):
         srv = start_server("nolive", "--no-live")
         try:
             lon, lat = spot(27)
-            r = post(srv, "positions", [person("NL-1", lon, lat, now_ms())])
+            r = mshtest.post_feed(srv, "positions", [person("NL-1", lon, lat, now_ms())], FEED)
             self.assertEqual(r.status, 503, r.body)
             self.assertEqual(entity(srv, "NL-1")[0].status, 503)
             kinds = {l["id"]: l["kind"] for l in srv.json("/catalog")["layers"]}

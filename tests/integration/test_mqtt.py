@@ -26,6 +26,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
+from mshtest import now_ms  # noqa: E402
 
 
 def find_mosquitto():
@@ -132,18 +133,20 @@ class Broker:
     def start(self, timeout=15):
         self._log = open(self.log_path, "ab")
         self.proc = mshtest.spawn([MOSQUITTO, "-c", self.conf], stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def listening():
             if self.proc.poll() is not None:
                 raise AssertionError("mosquitto exited (%s) at start; log:\n%s" % (self.proc.returncode, self.log()))
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
+                return True
             except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("mosquitto not listening on %s after %d s; log:\n%s"
-                                         % (self.addr, timeout, self.log()))
-                time.sleep(0.05)
+                return False
+        try:
+            mshtest.wait_for(listening, timeout, "mosquitto listening on %s" % self.addr, interval=0.05)
+        except AssertionError as e:
+            raise AssertionError("%s; log:\n%s" % (e, self.log())) from None
+        return self
 
     def stop(self):
         if not self.proc:
@@ -201,8 +204,8 @@ class Subscriber:
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         line = re.compile(r"(?m)^\d+: %s \d %s$" % (re.escape(cid), re.escape(topic)))
         try:
-            wait_for(lambda: line.search(broker.log()) or self.proc.poll() is not None, timeout,
-                     "mosquitto_sub to subscribe to %s" % topic)
+            mshtest.wait_for(lambda: line.search(broker.log()) or self.proc.poll() is not None, timeout,
+                             "mosquitto_sub to subscribe to %s" % topic)
         except AssertionError:
             self.proc.kill()
             self.proc.communicate()
@@ -235,17 +238,6 @@ class Subscriber:
 # helpers
 
 
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %d s waiting for %s" % (timeout, what))
-        time.sleep(0.05)
-
-
 def count_lines(server, pattern):
     return len(re.findall(pattern, server.stderr()))
 
@@ -254,13 +246,9 @@ def wait_connected(server, broker, n, timeout=20):
     """Until the server has logged its n-th 'mqtt connected' line (it is written once subscribed)."""
     pat = CONNECTED_RE % re.escape(broker.addr)
     try:
-        wait_for(lambda: count_lines(server, pat) >= n, timeout, "connection %d to %s" % (n, broker.addr))
+        mshtest.wait_for(lambda: count_lines(server, pat) >= n, timeout, "connection %d to %s" % (n, broker.addr))
     except AssertionError as e:
         raise AssertionError("%s; mashaer stderr:\n%s" % (e, server.stderr()))
-
-
-def now_ms():
-    return int(time.time() * 1000)
 
 
 def iso(ms):
@@ -448,8 +436,8 @@ class Ingest(unittest.TestCase):
         pat = CONNECTED_RE % re.escape(BROKER.addr)
         n = count_lines(SERVER, pat)
         BROKER.stop()
-        wait_for(lambda: "mashaer: mqtt disconnected from %s" % BROKER.addr in SERVER.stderr(), 20,
-                 "the disconnect line")
+        mshtest.wait_for(lambda: "mashaer: mqtt disconnected from %s" % BROKER.addr in SERVER.stderr(), 20,
+                         "the disconnect line")
         # HTTP carries on without the broker
         self.assertEqual(SERVER.get("/health").status, 200)
         BROKER.start()
@@ -472,9 +460,17 @@ class BrokerDownAtStart(unittest.TestCase):
                              name="late").start()
         try:
             self.assertEqual(srv.get("/health").status, 200)
-            wait_for(lambda: "mashaer: mqtt cannot reach %s" % broker.addr in srv.stderr(), 10,
-                     "the 'cannot reach' line")
-            time.sleep(1.5)  # a retry or two against the closed port
+            mshtest.wait_for(lambda: "mashaer: mqtt cannot reach %s" % broker.addr in srv.stderr(), 10,
+                             "the 'cannot reach' line")
+            # it keeps trying in the background: a plain socket listening on the broker's port takes
+            # its next attempt (an MQTT CONNECT packet) and closes it; then the port is closed again
+            with socket.create_server(("127.0.0.1", broker.port)) as fake:
+                fake.settimeout(30)
+                conn, _ = fake.accept()
+                with conn:
+                    conn.settimeout(10)
+                    packet_type = conn.recv(1)
+            self.assertEqual(packet_type, b"\x10", "the retry is not an MQTT CONNECT")
             self.assertEqual(count_lines(srv, CONNECTED_RE % re.escape(broker.addr)), 0)
             self.assertEqual(srv.get("/catalog").status, 200)
             broker.start()
@@ -516,8 +512,8 @@ class AuthAndSessions(unittest.TestCase):
         srv = self.server("session1", *args)
         try:
             wait_connected(srv, self.broker, 1)
-            wait_for(lambda: "ignoring a retained message on mashaer/feeds/crews" in srv.stderr(), 10,
-                     "the retained message to be dropped")
+            mshtest.wait_for(lambda: "ignoring a retained message on mashaer/feeds/crews" in srv.stderr(), 10,
+                             "the retained message to be dropped")
             x, y = mshtest.lonlat_to_tile(lon, lat, 16)
             self.assertEqual(mshtest.fetch_tile(srv, "crews", 16, x, y)[1].get("crews", []), [])
             self.assertNotIn("s3cret", srv.stderr())
@@ -529,7 +525,7 @@ class AuthAndSessions(unittest.TestCase):
         srv = self.server("session2", *args)
         try:
             wait_connected(srv, self.broker, 1)
-            wait_for(lambda: entity(srv, "MQ-S-1")[0].status == 200, 10, "the queued batch")
+            mshtest.wait_for(lambda: entity(srv, "MQ-S-1")[0].status == 200, 10, "the queued batch")
             self.assertEqual(entity(srv, "MQ-S-0")[0].status, 200)
         finally:
             self.assertEqual(srv.stop(), 0)
@@ -538,12 +534,16 @@ class AuthAndSessions(unittest.TestCase):
         bad = mshtest.work_path("wrong-password")
         with open(bad, "w") as f:
             f.write("not it")
+        log_from = len(self.broker.log())   # the log file is shared with earlier tests' brokers
         srv = self.server("wrongpw", "--mqtt-password-file", bad)
         try:
-            wait_for(lambda: "refused the connection" in srv.stderr(), 10, "the refusal")
+            mshtest.wait_for(lambda: "refused the connection" in srv.stderr(), 10, "the refusal")
             self.assertRegex(srv.stderr(), r"mashaer: mqtt: %s refused the connection: .*authori[sz]ed"
                              % re.escape(self.broker.addr))
-            time.sleep(2)  # retries stay quiet
+            # retries stay quiet: the broker refuses a third attempt, which Mashaer makes only once it
+            # has had the answer to the second (the backoff makes this about 3 s)
+            mshtest.wait_for(lambda: self.broker.log()[log_from:].count("disconnected, not authorised") >= 3, 30,
+                             "the broker to refuse three attempts")
             self.assertEqual(srv.stderr().count("refused the connection"), 1, srv.stderr())
             self.assertEqual(count_lines(srv, CONNECTED_RE % re.escape(self.broker.addr)), 0)
             self.assertEqual(srv.get("/health").status, 200)

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import sys
-import time
 import unittest
 import urllib.parse
 
@@ -77,19 +76,20 @@ def setUpModule():
         lines.append(json.dumps({"id": iid, "lon": 39.89 + i * 0.001, "lat": 21.41 + i * 0.001,
                                  "time": iso(NOW - datetime.timedelta(minutes=ago)), "kind": kind,
                                  "severity": sev, "description": desc}, ensure_ascii=False))
-    post("incidents", "\n".join(lines))
+    mshtest.post_ok(SERVER, "incidents", "\n".join(lines), TOKENS["feed"], accepted=len(lines))
     people = [json.dumps({"id": "P-OGC-%d" % i, "lon": 39.8925 + i * 1e-4, "lat": 21.4131, "time": iso(NOW),
                           "speed": 1.0, "heading": 90}) for i in range(3)]
     # a crowd of 7 on one spot: one 8.9 m movement cell over the k-anonymity floor (5)
     people += [json.dumps({"id": "P-CROWD-%d" % i, "lon": 39.9000, "lat": 21.4200, "time": iso(NOW),
                            "speed": 0.5, "heading": 180}) for i in range(7)]
-    post("positions", "\n".join(people))
-    post("crews", json.dumps({"id": "CREW-OGC", "lon": 39.891, "lat": 21.411, "time": iso(NOW), "kind": "cleaning",
-                              "status": "standby", "name": "فرقة النظافة ٣"}, ensure_ascii=False))
-    post("gates", json.dumps({"id": "GATE-OGC", "lon": 39.892, "lat": 21.412, "time": iso(NOW), "in": 120, "out": 20,
-                              "capacity": 500}))
-    post("sensors", json.dumps({"id": "SENS-OGC", "lon": 39.893, "lat": 21.413, "time": iso(NOW),
-                                "temperature": 41.5, "relativeHumidity": 0.2}))
+    mshtest.post_ok(SERVER, "positions", "\n".join(people), TOKENS["feed"], accepted=len(people))
+    mshtest.post_ok(SERVER, "crews", json.dumps({"id": "CREW-OGC", "lon": 39.891, "lat": 21.411, "time": iso(NOW),
+                                                 "kind": "cleaning", "status": "standby", "name": "فرقة النظافة ٣"},
+                                                ensure_ascii=False), TOKENS["feed"], accepted=1)
+    mshtest.post_ok(SERVER, "gates", [{"id": "GATE-OGC", "lon": 39.892, "lat": 21.412, "time": iso(NOW), "in": 120,
+                                       "out": 20, "capacity": 500}], TOKENS["feed"])
+    mshtest.post_ok(SERVER, "sensors", [{"id": "SENS-OGC", "lon": 39.893, "lat": 21.413, "time": iso(NOW),
+                                         "temperature": 41.5, "relativeHumidity": 0.2}], TOKENS["feed"])
 
 
 def tearDownModule():
@@ -97,14 +97,6 @@ def tearDownModule():
     STORE.close()
     if rc != 0:
         raise AssertionError("mashaer serve exited %s after SIGTERM; stderr:\n%s" % (rc, SERVER.stderr()))
-
-
-def post(feed, body):
-    r = mshtest.fetch(SERVER.url("/feeds/" + feed), method="POST", data=body.encode("utf-8"),
-                      headers={"Authorization": "Bearer " + TOKENS["feed"], "Content-Type": "application/x-ndjson"})
-    assert r.status == 200, (r.status, r.body)
-    doc = json.loads(r.body)
-    assert doc["accepted"] == body.count("\n") + 1, doc
 
 
 def get(path, headers=None):

@@ -91,26 +91,6 @@ def seg_dist(p, a, b):
     return math.hypot(ax + t * dx - px, ay + t * dy - py)
 
 
-def post_feed(feed, records):
-    body = "".join(json.dumps(r) + "\n" for r in records).encode()
-    r = mshtest.fetch(SERVER.url("/feeds/" + feed), method="POST", data=body,
-                      headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/x-ndjson"})
-    assert r.status == 200, r.body[:300]
-    doc = r.json()
-    assert doc["accepted"] == len(records), doc
-    return doc
-
-
-def wait_for(pred, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    return pred()
-
-
 def component_vertex(order):
     """lon, lat of the first vertex of the smallest (ASC) or largest (DESC) connected part."""
     node = PG.psql("routes", """
@@ -289,22 +269,25 @@ class Live(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body[:300])
         return r.json()
 
+    @staticmethod
+    def same_length(route, before):
+        return abs(route["properties"]["network_m"] - before["properties"]["network_m"]) < 0.01
+
     def test_1_crowd_at_los_f_is_avoided(self):
         before = self.base_route()
         c = before["geometry"]["coordinates"]
         # a vertex in the middle of the route, on the network
         mid = c[len(c) // 2]
-        now = int(time.time() * 1000)
+        now = mshtest.now_ms()
         # 300 people in one 8.9 m cell: about 3.8 persons/m2, level of service F
-        post_feed("positions", [{"id": "LOSF-%03d" % i, "lon": mid[0], "lat": mid[1], "time": now}
-                                for i in range(300)])
+        mshtest.post_ok(SERVER, "positions", [{"id": "LOSF-%03d" % i, "lon": mid[0], "lat": mid[1], "time": now}
+                                              for i in range(300)], TOKEN)
 
         def moved():
             d = self.base_route()
             return d if d["properties"]["live_costs"] and all(
                 metres(p[0], p[1], mid[0], mid[1]) > 3 for p in d["geometry"]["coordinates"]) else None
-        after = wait_for(moved)
-        self.assertIsNotNone(after, "the route still goes through the crowd at %s" % (mid,))
+        after = mshtest.wait_for(moved, 20, "the route to leave the crowd at %s" % (mid,), interval=0.2)
         self.assertEqual(after["properties"]["los_f_edges"], 0)
         self.assertGreaterEqual(after["properties"]["network_m"], before["properties"]["network_m"] - 0.01)
         # a route that must start in the crowd still exists, and is slowed
@@ -312,28 +295,26 @@ class Live(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body[:200])
         self.assertGreater(r.json()["properties"]["slowed_edges"], 0)
         # the crowd leaves (an update far away): the original route comes back
-        post_feed("positions", [{"id": "LOSF-%03d" % i, "lon": 39.70, "lat": 21.30, "time": now + 1000}
-                                for i in range(300)])
-        back = wait_for(lambda: (lambda d: d if abs(d["properties"]["network_m"] - before["properties"]["network_m"])
-                                 < 0.01 else None)(self.base_route()))
-        self.assertIsNotNone(back)
+        mshtest.post_ok(SERVER, "positions", [{"id": "LOSF-%03d" % i, "lon": 39.70, "lat": 21.30, "time": now + 1000}
+                                              for i in range(300)], TOKEN)
+        mshtest.wait_for(lambda: self.same_length(self.base_route(), before), 20,
+                         "the original route to come back once the crowd left", interval=0.2)
 
     def test_2_incident_closes_walkways(self):
         before = self.base_route()
         c = before["geometry"]["coordinates"]
         mid = c[len(c) // 2]
-        now = int(time.time() * 1000)
+        now = mshtest.now_ms()
         inc = {"id": "ROUTE-INC-1", "kind": "fire", "severity": "high", "status": "reported",
                "lon": mid[0], "lat": mid[1], "time": now}
-        post_feed("incidents", [inc])
+        mshtest.post_ok(SERVER, "incidents", [inc], TOKEN)
 
         def clear():
             d = self.base_route()
             cc = d["geometry"]["coordinates"]
             near = min(seg_dist(mid, cc[i], cc[i + 1]) for i in range(len(cc) - 1))
             return d if near > 50 else None
-        after = wait_for(clear)
-        self.assertIsNotNone(after, "the route still passes within 50 m of the incident")
+        after = mshtest.wait_for(clear, 20, "the route to pass 50 m or more from the incident", interval=0.2)
         self.assertGreater(after["properties"]["closed_edges"], 0)
         self.assertGreater(after["properties"]["network_m"], before["properties"]["network_m"])
         # whoever stands at the incident can still walk out, and leaves the closure the short way
@@ -341,12 +322,12 @@ class Live(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body[:300])
         self.assertTrue(r.json()["properties"]["leaves_closure"])
         # a low-severity incident closes nothing (the default --close-severity is medium)
-        post_feed("incidents", [dict(inc, id="ROUTE-INC-2", severity="low", lon=self.TO[0], lat=self.TO[1])])
+        mshtest.post_ok(SERVER, "incidents", [dict(inc, id="ROUTE-INC-2", severity="low", lon=self.TO[0],
+                                                   lat=self.TO[1])], TOKEN)
         # resolved: the way opens again
-        post_feed("incidents", [dict(inc, status="resolved", time=now + 1000)])
-        back = wait_for(lambda: (lambda d: d if abs(d["properties"]["network_m"] - before["properties"]["network_m"])
-                                 < 0.01 else None)(self.base_route()))
-        self.assertIsNotNone(back, "the route did not come back after the incident was resolved")
+        mshtest.post_ok(SERVER, "incidents", [dict(inc, status="resolved", time=now + 1000)], TOKEN)
+        mshtest.wait_for(lambda: self.same_length(self.base_route(), before), 20,
+                         "the original route to come back after the incident was resolved", interval=0.2)
 
 
 class Isochrone(unittest.TestCase):

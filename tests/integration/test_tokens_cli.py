@@ -6,7 +6,6 @@ import os
 import re
 import sqlite3
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -187,19 +186,17 @@ class TokenCli(unittest.TestCase):
         db = make_store("serve.sqlite")
         add(db, "feed", "before start")
         with mshtest.Server(db, "--reload-ms", "100", name="serve-tokens") as srv:
-            def wait_for(text, timeout=10):
-                deadline = time.monotonic() + timeout
-                while time.monotonic() < deadline:
-                    if text in srv.stderr():
-                        return
-                    time.sleep(0.05)
-                self.fail("server never logged %r; stderr:\n%s" % (text, srv.stderr()))
+            def wait_logged(text, timeout=20):
+                try:
+                    mshtest.wait_for(lambda: text in srv.stderr(), timeout, "the server to log %r" % text)
+                except AssertionError as e:
+                    self.fail("%s; stderr:\n%s" % (e, srv.stderr()))
 
-            wait_for("write tokens: 1 valid")
+            wait_logged("write tokens: 1 valid")
             add(db, "ops", "while running")
-            wait_for("write tokens changed: 2 valid")
+            wait_logged("write tokens changed: 2 valid")
             mshtest.run_mashaer("token", "revoke", "--db", db, "before start", check=0)
-            wait_for("write tokens changed: 1 valid")
+            wait_logged("write tokens changed: 1 valid")
             # data reloads still work alongside
             self.assertEqual(srv.get("/health").status, 200)
             rc = srv.stop()
