@@ -331,14 +331,14 @@ static msh_rc make_groups(msh_sim *s, msh_err *err)
         s->oy[i] = (float)(rr * sin(a));
     }
     sim_pt kaaba = sim_to_xy(s, 39.8262, 21.4225); /* HAJJ-FACTS.md */
-    sim_pt jam = s->net.n ? s->net.pos[s->net.jamarat] : s->site[SITE_JAMARAT].c;
+    sim_pt jam = s->net.n ? sim_net_pos(s, s->net.jamarat) : s->site[SITE_JAMARAT].c;
     for (uint32_t i = 0; i < s->ng; i++) {
         sim_group *g = &s->g[i];
         g->factor = (float)sim_uniform(r, 0.7, 1.05);
         g->variant = (uint8_t)sim_below(r, SIM_VARIANTS);
         if (s->net.nhotels) {
             g->hotel = s->net.hotels[sim_below(r, s->net.nhotels)];
-            g->spot[PL_HOTEL] = s->net.pos[g->hotel];
+            g->spot[PL_HOTEL] = sim_net_pos(s, g->hotel);
         } else {
             g->hotel = NONE;
             g->spot[PL_HOTEL] = disc(r, kaaba, 300, 1200);
@@ -352,7 +352,7 @@ static msh_rc make_groups(msh_sim *s, msh_err *err)
         g->mina_entry = 0;
         double bd = INFINITY;
         for (uint32_t e = 0; e < s->net.nentry; e++) {
-            double d = sim_dist(s->net.pos[s->net.root[2 + e]], g->spot[PL_MINA]);
+            double d = sim_dist(sim_net_pos(s, s->net.root[2 + e]), g->spot[PL_MINA]);
             if (d < bd)
                 bd = d, g->mina_entry = (uint16_t)e;
         }
@@ -941,7 +941,7 @@ msh_rc msh_sim_create(const msh_sim_opts *o, msh_sim **out, msh_err *err)
         miny = fmin(miny, s->site[k].miny), maxy = fmax(maxy, s->site[k].maxy);
     }
     for (uint32_t i = 0; i < s->net.nhotels; i++) {
-        sim_pt p = s->net.pos[s->net.hotels[i]];
+        sim_pt p = sim_net_pos(s, s->net.hotels[i]);
         minx = fmin(minx, p.x), maxx = fmax(maxx, p.x), miny = fmin(miny, p.y), maxy = fmax(maxy, p.y);
     }
     minx -= 500, miny -= 500, maxx += 500, maxy += 500;

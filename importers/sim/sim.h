@@ -4,7 +4,7 @@
  * The model owns its clock (simulated seconds since 00:00 Makkah time of 8 Dhul Hijjah) and its
  * random streams; the caller steps it, sets the time stamp the records carry, and asks for records
  * to be appended to its buffers. Nothing here speaks HTTP, prints or exits: the command
- * (server/cmd_simulate.c) does that. See sim_int.h for the design note.
+ * (server/cli/cmd_simulate.c) does that. See sim_int.h for the design note.
  *
  * Threads: one msh_sim is used by one thread at a time.
  */

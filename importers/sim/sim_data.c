@@ -1,5 +1,6 @@
 /* sim_data.c: the simulator's inputs: site polygons, camps, gates, clinics, cleaning routes and
- * service zones read with GDAL/OGR, and the walkway graph with its shortest-path trees. */
+ * service zones read with GDAL/OGR, and the walkway lines made into the server's walking graph
+ * (layers/route) with the simulator's roots, shortest-path trees and hotels on it. */
 #include <gdal.h>
 #include <stdarg.h>
 #include <ogr_api.h>
@@ -405,354 +406,91 @@ static msh_rc on_zone(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_e
 
 /* ---------------------------------------------------------------- the walkway graph */
 
-typedef struct node_map {
-    uint64_t *keys; /* 0 = empty */
-    uint32_t *vals;
-    uint32_t cap;   /* power of two */
-    uint32_t n;
-} node_map;
+/* The walkway lines as read: lon/lat points one line after another, and each line's count. */
+typedef struct walk_lines {
+    msh_buf ll;   /* doubles */
+    msh_buf npts; /* uint32 */
+} walk_lines;
 
-static uint64_t mix64(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdull;
-    k ^= k >> 33;
-    return k;
-}
-
-typedef struct net_build {
-    node_map map;
-    sim_pt *pos;
-    uint32_t npos, pcap;
-    uint32_t *ea, *eb;
-    float *ew;
-    uint32_t ne, ecap;
-} net_build;
-
-static msh_rc map_grow(node_map *m, msh_err *err)
-{
-    uint32_t nc = m->cap ? m->cap * 2 : 1u << 15;
-    uint64_t *k = calloc(nc, sizeof *k);
-    uint32_t *v = malloc(sizeof *v * nc);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        return msh_err_set(err, MSH_ENOMEM, "out of memory building the walkway graph");
-    }
-    for (uint32_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i])
-            continue;
-        uint32_t h = (uint32_t)mix64(m->keys[i]) & (nc - 1);
-        while (k[h])
-            h = (h + 1) & (nc - 1);
-        k[h] = m->keys[i];
-        v[h] = m->vals[i];
-    }
-    free(m->keys);
-    free(m->vals);
-    m->keys = k, m->vals = v, m->cap = nc;
-    return MSH_OK;
-}
-
-/* The node for `key` (never 0), created at `p` when new. */
-static msh_rc node_get(net_build *b, uint64_t key, sim_pt p, uint32_t *out, msh_err *err)
-{
-    if ((b->map.n + 1) * 2 > b->map.cap && map_grow(&b->map, err))
-        return MSH_ENOMEM;
-    uint32_t h = (uint32_t)mix64(key) & (b->map.cap - 1);
-    while (b->map.keys[h]) {
-        if (b->map.keys[h] == key) {
-            *out = b->map.vals[h];
-            return MSH_OK;
-        }
-        h = (h + 1) & (b->map.cap - 1);
-    }
-    if (b->npos == b->pcap) {
-        uint32_t nc = b->pcap ? b->pcap * 2 : 4096;
-        sim_pt *a = realloc(b->pos, sizeof *a * nc);
-        if (!a)
-            return msh_err_set(err, MSH_ENOMEM, "out of memory building the walkway graph");
-        b->pos = a, b->pcap = nc;
-    }
-    b->pos[b->npos] = p;
-    b->map.keys[h] = key;
-    b->map.vals[h] = b->npos;
-    b->map.n++;
-    *out = b->npos++;
-    return MSH_OK;
-}
-
-static uint64_t coord_key(double lon, double lat)
-{
-    uint64_t ulon = (uint64_t)(int64_t)llround(lon * 1e7 + 1.8e9) & 0xffffffffull;
-    uint64_t ulat = (uint64_t)(int64_t)llround(lat * 1e7 + 9e8) & 0x7fffffffull;
-    return (1ull << 63) | (ulon << 31) | ulat;
-}
-
-static msh_rc edge_add(net_build *b, uint32_t a, uint32_t c, double w, msh_err *err)
-{
-    if (a == c)
-        return MSH_OK;
-    if (b->ne == b->ecap) {
-        uint32_t nc = b->ecap ? b->ecap * 2 : 8192;
-        uint32_t *x = realloc(b->ea, sizeof *x * nc);
-        if (x)
-            b->ea = x;
-        uint32_t *y = realloc(b->eb, sizeof *y * nc);
-        if (y)
-            b->eb = y;
-        float *z = realloc(b->ew, sizeof *z * nc);
-        if (z)
-            b->ew = z;
-        if (!x || !y || !z)
-            return msh_err_set(err, MSH_ENOMEM, "out of memory building the walkway graph");
-        b->ecap = nc;
-    }
-    b->ea[b->ne] = a, b->eb[b->ne] = c, b->ew[b->ne] = (float)(w > 0.01 ? w : 0.01);
-    b->ne++;
-    return MSH_OK;
-}
-
-/* One line: its ends are the from_node/to_node ids when given, interior vertices (and ends
- * without ids) are keyed by their coordinates; length_m is spread over the parts. */
-static msh_rc add_line(msh_sim *s, net_build *b, OGRGeometryH g, int has_ids, int64_t from, int64_t to, double len,
-                       msh_err *err)
+/* One line, kept only when it lies inside the sites' box: the network reaches far into western
+ * Makkah, where no leg of the schedule goes, and routes then never leave the box. */
+static msh_rc add_line(msh_sim *s, walk_lines *w, OGRGeometryH g, msh_err *err)
 {
     int n = OGR_G_GetPointCount(g);
     if (n < 2)
         return MSH_OK;
-    /* Only the streets inside the sites' box: the network reaches far into western Makkah, where
-     * no leg of the schedule goes, and routes then never leave the box. */
     for (int i = 0; i < n; i++) {
         double x = OGR_G_GetX(g, i), y = OGR_G_GetY(g, i);
         if (x < s->site_bbox[0] || y < s->site_bbox[1] || x > s->site_bbox[2] || y > s->site_bbox[3])
             return MSH_OK;
     }
-    double geo = 0;
-    sim_pt prev = sim_to_xy(s, OGR_G_GetX(g, 0), OGR_G_GetY(g, 0));
-    for (int i = 1; i < n; i++) {
-        sim_pt p = sim_to_xy(s, OGR_G_GetX(g, i), OGR_G_GetY(g, i));
-        geo += sim_dist(prev, p);
-        prev = p;
+    uint32_t np = (uint32_t)n;
+    msh_rc rc = msh_buf_append(&w->npts, &np, sizeof np);
+    for (int i = 0; i < n && !rc; i++) {
+        double ll[2] = {OGR_G_GetX(g, i), OGR_G_GetY(g, i)};
+        rc = msh_buf_append(&w->ll, ll, sizeof ll);
     }
-    double scale = len > 0 && geo > 0 ? len / geo : 1.0;
-    uint32_t a;
-    double lon = OGR_G_GetX(g, 0), lat = OGR_G_GetY(g, 0);
-    uint64_t key = has_ids && from > 0 ? (uint64_t)from : coord_key(lon, lat);
-    if (node_get(b, key, sim_to_xy(s, lon, lat), &a, err))
-        return MSH_ENOMEM;
-    for (int i = 1; i < n; i++) {
-        lon = OGR_G_GetX(g, i), lat = OGR_G_GetY(g, i);
-        key = i == n - 1 && has_ids && to > 0 ? (uint64_t)to : coord_key(lon, lat);
-        uint32_t c;
-        if (node_get(b, key, sim_to_xy(s, lon, lat), &c, err))
-            return MSH_ENOMEM;
-        if (edge_add(b, a, c, sim_dist(b->pos[a], b->pos[c]) * scale, err))
-            return MSH_ENOMEM;
-        a = c;
-    }
-    return MSH_OK;
+    return rc ? msh_err_set(err, rc, "reading the walkway network: %s", msh_rc_str(rc)) : MSH_OK;
 }
 
 static msh_rc on_walkway(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_err *err)
 {
-    net_build *b = ud;
-    double from = 0, to = 0, len = 0;
-    int has_ids = fnum(f, "from_node", &from) && fnum(f, "to_node", &to);
-    if (!fnum(f, "length_m", &len))
-        len = 0;
+    (void)f;
+    walk_lines *w = ud;
     OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
     if (t == wkbLineString)
-        return add_line(s, b, g, has_ids, (int64_t)from, (int64_t)to, len, err);
-    if (t == wkbMultiLineString)
-        for (int i = 0; i < OGR_G_GetGeometryCount(g); i++)
-            if (add_line(s, b, OGR_G_GetGeometryRef(g, i), 0, 0, 0, 0, err))
-                return MSH_ENOMEM;
-    return MSH_OK;
-}
-
-/* Binary heap of (distance, node) for Dijkstra, with lazy deletion. */
-typedef struct heap_item {
-    double d;
-    uint32_t v;
-} heap_item;
-
-static void heap_push(heap_item *h, uint32_t *n, heap_item it)
-{
-    uint32_t i = (*n)++;
-    while (i) {
-        uint32_t p = (i - 1) / 2;
-        if (h[p].d <= it.d)
-            break;
-        h[i] = h[p];
-        i = p;
-    }
-    h[i] = it;
-}
-
-static heap_item heap_pop(heap_item *h, uint32_t *n)
-{
-    heap_item top = h[0], last = h[--(*n)];
-    uint32_t i = 0;
-    for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= *n)
-            break;
-        if (c + 1 < *n && h[c + 1].d < h[c].d)
-            c++;
-        if (last.d <= h[c].d)
-            break;
-        h[i] = h[c];
-        i = c;
-    }
-    if (*n)
-        h[i] = last;
-    return top;
-}
-
-/* Shortest-path tree to `root` (the graph is undirected, so also from it) on lengths w. */
-static msh_rc dijkstra(const sim_net *n, const float *w, uint32_t root, int32_t *pred, msh_err *err)
-{
+        return add_line(s, w, g, err);
     msh_rc rc = MSH_OK;
-    double *dist = malloc(sizeof *dist * n->n);
-    uint32_t m = n->off[n->n]; /* each push is one edge relaxation: at most m + 1 in the heap */
-    heap_item *h = malloc(sizeof *h * ((size_t)m + 1));
-    if (!dist || !h) {
-        rc = msh_err_set(err, MSH_ENOMEM, "out of memory routing the walkway graph");
-        goto out;
-    }
-    for (uint32_t i = 0; i < n->n; i++)
-        dist[i] = INFINITY, pred[i] = -1;
-    uint32_t hn = 0;
-    dist[root] = 0;
-    heap_push(h, &hn, (heap_item){0, root});
-    while (hn) {
-        heap_item it = heap_pop(h, &hn);
-        if (it.d > dist[it.v])
-            continue;
-        for (uint32_t e = n->off[it.v]; e < n->off[it.v + 1]; e++) {
-            uint32_t u = n->to[e];
-            double d = it.d + w[e];
-            if (d < dist[u]) {
-                dist[u] = d;
-                pred[u] = (int32_t)it.v;
-                heap_push(h, &hn, (heap_item){d, u});
-            }
-        }
-    }
-out:
-    free(dist);
-    free(h);
+    if (t == wkbMultiLineString)
+        for (int i = 0; i < OGR_G_GetGeometryCount(g) && !rc; i++)
+            rc = add_line(s, w, OGR_G_GetGeometryRef(g, i), err);
     return rc;
 }
 
-uint32_t sim_net_nearest(const sim_net *n, sim_pt p)
+sim_pt sim_net_pos(const msh_sim *s, uint32_t node)
 {
-    uint32_t best = UINT32_MAX;
-    double bd = INFINITY;
-    for (uint32_t i = 0; i < n->n; i++) {
-        if (!n->main[i])
-            continue;
-        double dx = n->pos[i].x - p.x, dy = n->pos[i].y - p.y, d = dx * dx + dy * dy;
-        if (d < bd)
-            bd = d, best = i;
-    }
-    return best;
+    double lon, lat;
+    msh_graph_node_lonlat(s->net.g, node, &lon, &lat);
+    return sim_to_xy(s, lon, lat);
 }
 
-static int cmp_y(const void *a, const void *b, void *ctx)
+static uint32_t nearest_node(const msh_sim *s, sim_pt p)
 {
-    const sim_pt *pos = ctx;
-    double ya = pos[*(const uint32_t *)a].y, yb = pos[*(const uint32_t *)b].y;
-    return (ya > yb) - (ya < yb);
+    return msh_graph_nearest_node(s->net.g, sim_lon(s, p.x), sim_lat(s, p.y), true);
 }
 
-/* Insertion sort by y (a few hundred candidates at most are sorted, so no qsort_r needed). */
-static void sort_by_y(uint32_t *v, uint32_t n, const sim_pt *pos)
+/* Insertion sort of nodes by latitude (a few hundred candidates at most are sorted). */
+static void sort_by_lat(const msh_graph *g, uint32_t *v, uint32_t n)
 {
     for (uint32_t i = 1; i < n; i++) {
         uint32_t x = v[i], j = i;
-        while (j > 0 && cmp_y(&v[j - 1], &x, (void *)pos) > 0) {
+        double lon, lat, lon_j, lat_j;
+        msh_graph_node_lonlat(g, x, &lon, &lat);
+        for (; j > 0; j--) {
+            msh_graph_node_lonlat(g, v[j - 1], &lon_j, &lat_j);
+            if (lat_j <= lat)
+                break;
             v[j] = v[j - 1];
-            j--;
         }
         v[j] = x;
     }
 }
 
-static msh_rc net_finish(msh_sim *s, net_build *b, msh_err *err)
+/* Roots: the Haram, the Jamarat, up to four entries inside Mina. `cand` has room for every node. */
+static void pick_roots(msh_sim *s, uint32_t *cand)
 {
-    msh_rc rc = MSH_OK;
     sim_net *n = &s->net;
-    uint32_t *queue = NULL, *comp = NULL, *cand = NULL;
-    float *jw = NULL;
-    n->n = b->npos;
-    n->pos = b->pos;
-    b->pos = NULL;
-    n->off = calloc((size_t)n->n + 1, sizeof *n->off);
-    n->to = malloc(sizeof *n->to * (size_t)b->ne * 2 + 1);
-    n->w = malloc(sizeof *n->w * (size_t)b->ne * 2 + 1);
-    n->main = calloc(n->n ? n->n : 1, 1);
-    s->scratch = malloc(sizeof *s->scratch * (n->n ? n->n : 1));
-    queue = malloc(sizeof *queue * (n->n ? n->n : 1));
-    comp = malloc(sizeof *comp * (n->n ? n->n : 1));
-    cand = malloc(sizeof *cand * (n->n ? n->n : 1));
-    if (!n->off || !n->to || !n->w || !n->main || !s->scratch || !queue || !comp || !cand) {
-        rc = msh_err_set(err, MSH_ENOMEM, "out of memory building the walkway graph");
-        goto out;
-    }
-    /* CSR, both directions */
-    for (uint32_t e = 0; e < b->ne; e++)
-        n->off[b->ea[e] + 1]++, n->off[b->eb[e] + 1]++;
-    for (uint32_t i = 0; i < n->n; i++)
-        n->off[i + 1] += n->off[i];
-    uint32_t *fill = comp; /* reuse as write cursors */
-    for (uint32_t i = 0; i < n->n; i++)
-        fill[i] = n->off[i];
-    for (uint32_t e = 0; e < b->ne; e++) {
-        uint32_t a = b->ea[e], c = b->eb[e];
-        n->to[fill[a]] = c, n->w[fill[a]++] = b->ew[e];
-        n->to[fill[c]] = a, n->w[fill[c]++] = b->ew[e];
-    }
-    /* the largest connected component */
-    for (uint32_t i = 0; i < n->n; i++)
-        comp[i] = UINT32_MAX;
-    uint32_t best = UINT32_MAX, best_size = 0;
-    for (uint32_t i = 0; i < n->n; i++) {
-        if (comp[i] != UINT32_MAX)
-            continue;
-        uint32_t qh = 0, qt = 0;
-        queue[qt++] = i;
-        comp[i] = i;
-        while (qh < qt) {
-            uint32_t v = queue[qh++];
-            for (uint32_t e = n->off[v]; e < n->off[v + 1]; e++)
-                if (comp[n->to[e]] == UINT32_MAX)
-                    comp[n->to[e]] = i, queue[qt++] = n->to[e];
-        }
-        if (qt > best_size)
-            best_size = qt, best = i;
-    }
-    if (best_size < 2) {
-        note(s, "the walkway network has no connected part: every leg walks straight");
-        n->n = 0;
-        goto out;
-    }
-    for (uint32_t i = 0; i < n->n; i++)
-        n->main[i] = comp[i] == best;
-
-    /* roots: the Haram, the Jamarat, up to four entries inside Mina */
-    n->haram = sim_net_nearest(n, sim_to_xy(s, k_sites[SITE_HARAM].lon, k_sites[SITE_HARAM].lat));
-    n->jamarat = sim_net_nearest(n, sim_to_xy(s, k_sites[SITE_JAMARAT].lon, k_sites[SITE_JAMARAT].lat));
+    n->haram = nearest_node(s, sim_to_xy(s, k_sites[SITE_HARAM].lon, k_sites[SITE_HARAM].lat));
+    n->jamarat = nearest_node(s, sim_to_xy(s, k_sites[SITE_JAMARAT].lon, k_sites[SITE_JAMARAT].lat));
     n->root[0] = n->haram;
     n->root[1] = n->jamarat;
     n->nroots = 2;
     uint32_t nc = 0;
     for (uint32_t i = 0; i < n->n; i++)
-        if (n->main[i] && sim_poly_contains(&s->site[SITE_MINA], n->pos[i]))
+        if (msh_graph_in_largest(n->g, i) && sim_poly_contains(&s->site[SITE_MINA], sim_net_pos(s, i)))
             cand[nc++] = i;
     if (nc) {
-        sort_by_y(cand, nc, n->pos);
+        sort_by_lat(n->g, cand, nc);
         for (uint32_t k = 0; k < 4; k++) {
             uint32_t v = cand[(2 * k + 1) * nc / 8];
             int dup = 0;
@@ -763,59 +501,89 @@ static msh_rc net_finish(msh_sim *s, net_build *b, msh_err *err)
         }
     } else {
         /* no node inside Mina: the node nearest Mina's centre is its gate to the network */
-        n->root[n->nroots++] = sim_net_nearest(n, s->site[SITE_MINA].c);
+        n->root[n->nroots++] = nearest_node(s, s->site[SITE_MINA].c);
     }
     n->nentry = n->nroots - 2;
-    uint32_t m = n->off[n->n];
-    jw = malloc(sizeof *jw * (m ? m : 1));
-    if (!jw) {
-        rc = msh_err_set(err, MSH_ENOMEM, "out of memory routing the walkway graph");
-        goto out;
-    }
+}
+
+/* One tree per root and variant: variant 0 on true lengths, the others with each street up to
+ * 80 % longer (the same both ways). */
+static msh_rc grow_trees(msh_sim *s, msh_err *err)
+{
+    sim_net *n = &s->net;
+    uint32_t ne = msh_graph_edge_count(n->g);
+    float *jw = malloc(sizeof *jw * (ne ? ne : 1));
+    if (!jw)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory routing the walkway graph");
+    msh_rc rc = MSH_OK;
     sim_rng wr = {s->o.seed ^ 0x3c6ef372fe94f82bull};
-    for (uint32_t v = 0; v < SIM_VARIANTS; v++) {
-        /* variant 0: true lengths; the others: each street up to 80 % longer, the same both ways */
+    for (uint32_t v = 0; v < SIM_VARIANTS && !rc; v++) {
         uint64_t salt = sim_rand(&wr);
-        for (uint32_t a = 0; a < n->n; a++)
-            for (uint32_t e = n->off[a]; e < n->off[a + 1]; e++) {
-                uint32_t c = n->to[e];
-                sim_rng h = {((uint64_t)(a < c ? a : c) << 32 | (a < c ? c : a)) ^ salt};
-                jw[e] = v ? n->w[e] * (float)(1 + 0.8 * sim_u(&h)) : n->w[e];
-            }
-        for (uint32_t r = 0; r < n->nroots; r++) {
+        for (uint32_t e = 0; e < ne; e++) {
+            sim_rng h = {(uint64_t)e ^ salt};
+            jw[e] = (float)(msh_graph_edge_length(n->g, e) * (1 + 0.8 * sim_u(&h)));
+        }
+        for (uint32_t r = 0; r < n->nroots && !rc; r++) {
             n->pred[r][v] = malloc(sizeof *n->pred[r][v] * n->n);
-            if (!n->pred[r][v]) {
+            if (!n->pred[r][v])
                 rc = msh_err_set(err, MSH_ENOMEM, "out of memory routing the walkway graph");
-                goto out;
-            }
-            if ((rc = dijkstra(n, jw, n->root[r], n->pred[r][v], err)))
-                goto out;
+            else
+                rc = msh_graph_tree(n->g, v ? jw : NULL, n->root[r], n->pred[r][v], NULL, err);
         }
     }
-    /* hotels: nodes 300 m to 1.5 km from the Kaaba, inside the sites' box */
+    free(jw);
+    return rc;
+}
+
+/* Hotels: nodes 300 m to 1.5 km from the Kaaba, inside the sites' box. */
+static msh_rc pick_hotels(msh_sim *s, uint32_t *cand, msh_err *err)
+{
+    sim_net *n = &s->net;
     sim_pt kaaba = sim_to_xy(s, k_sites[SITE_HARAM].lon, k_sites[SITE_HARAM].lat);
     sim_pt lo = sim_to_xy(s, s->site_bbox[0], s->site_bbox[1]), hi = sim_to_xy(s, s->site_bbox[2], s->site_bbox[3]);
     uint32_t nh = 0;
     for (uint32_t i = 0; i < n->n; i++) {
-        double d = sim_dist(n->pos[i], kaaba);
-        sim_pt p = n->pos[i];
-        if (n->main[i] && d >= 300 && d <= 1500 && p.x >= lo.x && p.x <= hi.x && p.y >= lo.y && p.y <= hi.y)
+        sim_pt p = sim_net_pos(s, i);
+        double d = sim_dist(p, kaaba);
+        if (msh_graph_in_largest(n->g, i) && d >= 300 && d <= 1500 && p.x >= lo.x && p.x <= hi.x && p.y >= lo.y &&
+            p.y <= hi.y)
             cand[nh++] = i;
     }
-    if (nh) {
-        n->hotels = malloc(sizeof *n->hotels * nh);
-        if (!n->hotels) {
-            rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
-            goto out;
-        }
-        memcpy(n->hotels, cand, sizeof *cand * nh);
-        n->nhotels = nh;
+    if (!nh)
+        return MSH_OK;
+    n->hotels = malloc(sizeof *n->hotels * nh);
+    if (!n->hotels)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    memcpy(n->hotels, cand, sizeof *cand * nh);
+    n->nhotels = nh;
+    return MSH_OK;
+}
+
+/* The server's walking graph of the walkway lines, its roots, trees and hotels. */
+static msh_rc net_build(msh_sim *s, const walk_lines *w, msh_err *err)
+{
+    sim_net *n = &s->net;
+    msh_rc rc = msh_graph_build_lonlat((const double *)w->ll.data, (const uint32_t *)w->npts.data, NULL,
+                                       w->npts.len / sizeof(uint32_t), &n->g, err);
+    if (rc)
+        return rc;
+    msh_graph_stats st;
+    msh_graph_get_stats(n->g, &st);
+    if (st.largest < 2) {
+        note(s, "the walkway network has no connected part: every leg walks straight");
+        msh_graph_release(n->g);
+        n->g = NULL;
+        return MSH_OK;
     }
-out:
-    free(queue);
-    free(comp);
+    n->n = st.nodes;
+    uint32_t *cand = malloc(sizeof *cand * n->n);
+    if (!cand)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory building the walkway graph");
+    pick_roots(s, cand);
+    rc = grow_trees(s, err);
+    if (!rc)
+        rc = pick_hotels(s, cand, err);
     free(cand);
-    free(jw);
     return rc;
 }
 
@@ -829,34 +597,22 @@ int sim_net_path(msh_sim *s, uint32_t a, uint32_t b, sim_group *g)
         if (n->root[r] == b)
             rb = (int)r;
     }
-    if (rb >= 0) { /* walk a's predecessors up to b */
-        const int32_t *pred = n->pred[rb][g->variant % SIM_VARIANTS];
-        if (a != b && pred[a] < 0)
-            return -1;
-        for (int64_t v = a;; v = pred[v]) {
-            if (sim_route_push(g, n->pos[v]))
-                return -2;
-            if ((uint32_t)v == b)
-                break;
-        }
-        return 0;
+    if (ra < 0 && rb < 0)
+        return -1;
+    /* a's path up to root b, or b's path up to root a read backwards */
+    uint32_t r = rb >= 0 ? (uint32_t)rb : (uint32_t)ra, from = rb >= 0 ? a : b;
+    msh_buf_reset(&n->path);
+    msh_rc rc = msh_graph_tree_path(n->g, n->pred[r][g->variant % SIM_VARIANTS], n->root[r], from, &n->path);
+    if (rc)
+        return rc == MSH_ENOTFOUND ? -1 : -2;
+    const double *ll = (const double *)n->path.data;
+    size_t np = n->path.len / (2 * sizeof *ll);
+    for (size_t k = 0; k < np; k++) {
+        size_t i = rb >= 0 ? k : np - 1 - k;
+        if (sim_route_push(g, sim_to_xy(s, ll[2 * i], ll[2 * i + 1])))
+            return -2;
     }
-    if (ra >= 0) { /* b's path up to a, reversed */
-        const int32_t *pred = n->pred[ra][g->variant % SIM_VARIANTS];
-        if (pred[b] < 0)
-            return -1;
-        uint32_t k = 0;
-        for (int64_t v = b;; v = pred[v]) {
-            s->scratch[k++] = (int32_t)v;
-            if ((uint32_t)v == a)
-                break;
-        }
-        while (k)
-            if (sim_route_push(g, n->pos[s->scratch[--k]]))
-                return -2;
-        return 0;
-    }
-    return -1;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- all of it */
@@ -866,8 +622,10 @@ msh_rc sim_load(msh_sim *s, msh_err *err)
     msh_rc rc = MSH_OK;
     char path[4096];
     int found;
-    net_build b;
-    memset(&b, 0, sizeof b);
+    walk_lines wl;
+    msh_buf_init(&wl.ll, (size_t)1 << 32);
+    msh_buf_init(&wl.npts, (size_t)1 << 30);
+    msh_buf_init(&s->net.path, (size_t)1 << 28);
     GDALAllRegister();
     CPLPushErrorHandler(CPLQuietErrorHandler);
 
@@ -924,20 +682,16 @@ msh_rc sim_load(msh_sim *s, msh_err *err)
         snprintf(path, sizeof path, "%s", s->o.walkways);
     else
         path_in(path, sizeof path, s, "walkways.geojson");
-    if ((rc = read_layer(s, path, s->o.walkways != NULL, on_walkway, &b, &found, err)))
+    if ((rc = read_layer(s, path, s->o.walkways != NULL, on_walkway, &wl, &found, err)))
         goto out;
-    if (b.npos && (rc = net_finish(s, &b, err)))
+    if (wl.npts.len && (rc = net_build(s, &wl, err)))
         goto out;
     if (!s->net.n)
         note(s, "no walkway network: groups walk straight between the sites");
 out:
     CPLPopErrorHandler();
-    free(b.map.keys);
-    free(b.map.vals);
-    free(b.pos);
-    free(b.ea);
-    free(b.eb);
-    free(b.ew);
+    msh_buf_free(&wl.ll);
+    msh_buf_free(&wl.npts);
     return rc;
 }
 
@@ -956,14 +710,10 @@ void sim_data_free(msh_sim *s)
         free(s->lines[i].pts);
     free(s->lines);
     free(s->sensors);
-    free(s->net.pos);
-    free(s->net.off);
-    free(s->net.to);
-    free(s->net.w);
-    free(s->net.main);
+    msh_graph_release(s->net.g);
     for (uint32_t r = 0; r < SIM_MAX_ROOTS; r++)
         for (uint32_t v = 0; v < SIM_VARIANTS; v++)
             free(s->net.pred[r][v]);
     free(s->net.hotels);
-    free(s->scratch);
+    msh_buf_free(&s->net.path);
 }

@@ -13,8 +13,9 @@
  *
  * Routes. The OSM walkway network (data/demo/walkways.geojson) covers Makkah from the Haram to the
  * Jamarat and Mina's west edge. At load we keep the streets inside the sites' bounding box (so no
- * route leaves it), then the largest connected component of those, and grow one
- * shortest-path tree (Dijkstra on length_m) to each of a few roots: the Haram node, the Jamarat
+ * route leaves it) and build the server's walking graph of them (layers/route: nodes where lines
+ * meet, geodesic lengths), then, in its largest connected part, grow one
+ * shortest-path tree (msh_graph_tree) to each of a few roots: the Haram node, the Jamarat
  * node and up to four "entry" nodes inside Mina. Every network leg has a root at one end (hotel or
  * Haram or Jamarat to a Mina entry, Jamarat to Haram, ...), so a route is read off a tree's
  * predecessor array in O(path) with no search at run time. Each root has four trees: the true
@@ -66,6 +67,7 @@
 #include <string.h>
 
 #include "core/msh_time.h"
+#include "route/graph.h"
 #include "sim.h"
 
 /* The local frame. */
@@ -125,21 +127,18 @@ typedef struct sim_sensor {
     double t_off, drift_t, drift_pm, drift_db;
 } sim_sensor;
 
-/* The walkway graph: CSR adjacency, node positions, one tree per root. */
+/* The walkway graph (layers/route, the graph the server routes on) and one tree per root. */
 typedef struct sim_net {
-    uint32_t n;
-    sim_pt *pos;
-    uint32_t *off; /* n + 1 */
-    uint32_t *to;
-    float *w;
-    uint8_t *main; /* node in the largest component */
+    msh_graph *g;  /* NULL: no network */
+    uint32_t n;    /* its nodes; 0: no network, every leg straight */
     uint32_t nroots;
     uint32_t root[SIM_MAX_ROOTS];
-    int32_t *pred[SIM_MAX_ROOTS][SIM_VARIANTS]; /* -1: root or unreachable */
+    uint32_t *pred[SIM_MAX_ROOTS][SIM_VARIANTS]; /* the edge toward the root; MSH_GRAPH_NO_EDGE: root or unreached */
     uint32_t haram, jamarat;      /* root nodes */
     uint32_t nentry;              /* entries are roots 2 .. 2 + nentry - 1 */
     uint32_t *hotels;
     uint32_t nhotels;
+    msh_buf path;                 /* lon/lat of the last path read off a tree */
 } sim_net;
 
 typedef struct sim_step {
@@ -236,7 +235,6 @@ struct msh_sim {
     uint32_t nsensors;
     double next_sensor_t;
     sim_net net;
-    int32_t *scratch; /* path scratch, net.n */
 
     /* pilgrims and groups */
     uint32_t np, ng;
@@ -295,9 +293,11 @@ void sim_data_free(msh_sim *s);
 int sim_poly_contains(const sim_poly *p, sim_pt q);
 /** A random point inside the site's polygon (its centroid after 200 misses). */
 sim_pt sim_poly_random(const sim_poly *p, sim_rng *r);
-/** Append the path between network nodes a and b to *route (one of them must be a root). */
+/** Append the path between network nodes a and b to *route (one of them must be a root):
+ * 0, -1 when they are not joined, -2 when out of memory. */
 int sim_net_path(msh_sim *s, uint32_t a, uint32_t b, sim_group *g);
-uint32_t sim_net_nearest(const sim_net *n, sim_pt p);
+/** Where network node `node` is, in the local frame. */
+sim_pt sim_net_pos(const msh_sim *s, uint32_t node);
 
 /* sim.c */
 msh_rc sim_route_push(sim_group *g, sim_pt p);

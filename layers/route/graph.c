@@ -89,6 +89,13 @@ typedef struct lines {
     msh_rc rc;
 } lines;
 
+/* A vertex put back onto the 1e-7 grid the source used, so shared vertices compare equal. */
+static msh_rc put_vertex(lines *L, double lon, double lat)
+{
+    double ll[2] = {(double)llround(lon * 1e7) / 1e7, (double)llround(lat * 1e7) / 1e7};
+    return msh_buf_append(&L->ll, ll, sizeof ll);
+}
+
 static int collect_line(void *ud, const msh_feature *f)
 {
     lines *L = ud;
@@ -102,12 +109,9 @@ static int collect_line(void *ud, const msh_feature *f)
             if (!rc)
                 rc = msh_buf_append(&L->fids, &f->id, sizeof f->id);
             for (uint32_t i = 0; i < n && !rc; i++) {
-                double ll[2];
-                msh_world_to_lonlat(f->geom.xy[2 * (off + i)], f->geom.xy[2 * (off + i) + 1], &ll[0], &ll[1]);
-                /* back onto the 1e-7 grid the source used, so shared vertices compare equal */
-                ll[0] = (double)llround(ll[0] * 1e7) / 1e7;
-                ll[1] = (double)llround(ll[1] * 1e7) / 1e7;
-                rc = msh_buf_append(&L->ll, ll, sizeof ll);
+                double lon, lat;
+                msh_world_to_lonlat(f->geom.xy[2 * (off + i)], f->geom.xy[2 * (off + i) + 1], &lon, &lat);
+                rc = put_vertex(L, lon, lat);
             }
             if (rc) {
                 L->rc = rc;
@@ -448,7 +452,7 @@ static msh_rc build_adjacency(msh_graph *g)
     return MSH_OK;
 }
 
-/* Connected parts, by union-find over the edges. */
+/* Connected parts, by union-find over the edges: each node's part is the least node in it. */
 static msh_rc count_components(msh_graph *g)
 {
     uint32_t *parent = malloc(((size_t)g->nn + 1) * sizeof *parent);
@@ -471,70 +475,83 @@ static msh_rc count_components(msh_graph *g)
     }
     g->components = 0;
     g->largest = 0;
+    g->largest_part = UINT32_MAX;
     for (uint32_t n = 0; n < g->nn; n++) {
         uint32_t r = n;
         while (parent[r] != r)
             r = parent[r];
+        parent[n] = r; /* roots are least, so r was settled before n: the array ends as each node's part */
         if (r == n)
             g->components++;
-        if (++size[r] > g->largest)
-            g->largest = size[r];
+        size[r]++;
     }
-    free(parent);
+    for (uint32_t n = 0; n < g->nn; n++)
+        if (parent[n] == n && size[n] > g->largest) {
+            g->largest = size[n];
+            g->largest_part = n;
+        }
     free(size);
+    g->part = parent;
     return MSH_OK;
 }
 
-msh_rc msh_graph_build(msh_layer *const *layers, size_t n, msh_graph **out, msh_err *err)
+static void lines_init(lines *L)
+{
+    memset(L, 0, sizeof *L);
+    msh_buf_init(&L->ll, (size_t)1 << 34);
+    msh_buf_init(&L->parts, (size_t)1 << 32);
+    msh_buf_init(&L->fids, (size_t)1 << 33);
+}
+
+static void lines_free(lines *L)
+{
+    msh_buf_free(&L->ll);
+    msh_buf_free(&L->parts);
+    msh_buf_free(&L->fids);
+}
+
+/* The local plane around the middle of the lines' box, and how much it may overestimate. */
+static void set_plane(msh_graph *g, const lines *L)
+{
+    double south = 90, north = -90, west = 180, east = -180;
+    const double *ll = (const double *)L->ll.data;
+    size_t nverts = L->ll.len / (2 * sizeof(double));
+    for (size_t i = 0; i < nverts; i++) {
+        west = fmin(west, ll[2 * i]);
+        east = fmax(east, ll[2 * i]);
+        south = fmin(south, ll[2 * i + 1]);
+        north = fmax(north, ll[2 * i + 1]);
+    }
+    g->lon0 = nverts ? 0.5 * (west + east) : 0;
+    g->lat0 = nverts ? 0.5 * (south + north) : 0;
+    metres_per_degree(g->lat0, &g->kx, &g->ky);
+    /* the plane's scale is right at lat0 only; a heuristic on it must not overestimate
+     * anywhere in the data's latitude range */
+    double kx_s, ky_s, kx_n, ky_n;
+    metres_per_degree(south, &kx_s, &ky_s);
+    metres_per_degree(north, &kx_n, &ky_n);
+    g->plane_slack = fmin(fmin(kx_s, kx_n) / g->kx, fmin(ky_s, ky_n) / g->ky) * 0.999;
+    if (g->plane_slack > 1)
+        g->plane_slack = 1;
+}
+
+/* The graph of the collected lines (consumed: L is freed). */
+static msh_rc build_from_lines(lines *L, uint64_t digest, msh_graph **out, msh_err *err)
 {
     *out = NULL;
     msh_graph *g = calloc(1, sizeof *g);
-    if (!g)
-        return msh_err_set(err, MSH_ENOMEM, "out of memory building the walking graph");
-    atomic_init(&g->refs, 1);
-    lines L = {0};
-    msh_buf_init(&L.ll, (size_t)1 << 34);
-    msh_buf_init(&L.parts, (size_t)1 << 32);
-    msh_buf_init(&L.fids, (size_t)1 << 33);
-    const double world[4] = {0, 0, 1, 1};
-    uint64_t digest = MSH_FNV1A_INIT;
-    double south = 90, north = -90, west = 180, east = -180;
-    msh_rc rc = MSH_OK;
-    for (size_t i = 0; i < n && !rc; i++) {
-        rc = layers[i]->vt->query(layers[i], world, layers[i]->info.maxzoom, collect_line, &L);
-        if (!rc)
-            rc = L.rc;
-        digest = msh_mix64(digest ^ layers[i]->info.version) + i;
-    }
+    if (g)
+        atomic_init(&g->refs, 1);
+    msh_rc rc = g ? L->rc : MSH_ENOMEM;
     vtab vt = {0};
-    size_t nverts = L.ll.len / (2 * sizeof(double));
     if (!rc)
-        rc = vtab_init(&vt, nverts);
+        rc = vtab_init(&vt, L->ll.len / (2 * sizeof(double)));
     if (!rc) {
-        const double *ll = (const double *)L.ll.data;
-        for (size_t i = 0; i < nverts; i++) {
-            west = fmin(west, ll[2 * i]);
-            east = fmax(east, ll[2 * i]);
-            south = fmin(south, ll[2 * i + 1]);
-            north = fmax(north, ll[2 * i + 1]);
-        }
-        g->lon0 = nverts ? 0.5 * (west + east) : 0;
-        g->lat0 = nverts ? 0.5 * (south + north) : 0;
-        metres_per_degree(g->lat0, &g->kx, &g->ky);
-        /* the plane's scale is right at lat0 only; a heuristic on it must not overestimate
-         * anywhere in the data's latitude range */
-        double kx_s, ky_s, kx_n, ky_n;
-        metres_per_degree(south, &kx_s, &ky_s);
-        metres_per_degree(north, &kx_n, &ky_n);
-        g->plane_slack = fmin(fmin(kx_s, kx_n) / g->kx, fmin(ky_s, ky_n) / g->ky) * 0.999;
-        if (g->plane_slack > 1)
-            g->plane_slack = 1;
-        rc = build_edges(g, &L, &vt);
+        set_plane(g, L);
+        rc = build_edges(g, L, &vt);
     }
     vtab_free(&vt);
-    msh_buf_free(&L.ll);
-    msh_buf_free(&L.parts);
-    msh_buf_free(&L.fids);
+    lines_free(L);
     if (!rc)
         rc = build_adjacency(g);
     if (!rc)
@@ -550,6 +567,41 @@ msh_rc msh_graph_build(msh_layer *const *layers, size_t n, msh_graph **out, msh_
         g->total_m += g->elen[e];
     *out = g;
     return MSH_OK;
+}
+
+msh_rc msh_graph_build(msh_layer *const *layers, size_t n, msh_graph **out, msh_err *err)
+{
+    lines L;
+    lines_init(&L);
+    const double world[4] = {0, 0, 1, 1};
+    uint64_t digest = MSH_FNV1A_INIT;
+    for (size_t i = 0; i < n && !L.rc; i++) {
+        msh_rc rc = layers[i]->vt->query(layers[i], world, layers[i]->info.maxzoom, collect_line, &L);
+        if (rc)
+            L.rc = rc;
+        digest = msh_mix64(digest ^ layers[i]->info.version) + i;
+    }
+    return build_from_lines(&L, digest, out, err);
+}
+
+msh_rc msh_graph_build_lonlat(const double *lonlat, const uint32_t *npts, const uint64_t *fids, size_t nlines,
+                              msh_graph **out, msh_err *err)
+{
+    lines L;
+    lines_init(&L);
+    size_t off = 0;
+    for (size_t p = 0; p < nlines && !L.rc; p++) {
+        uint64_t fid = fids ? fids[p] : p + 1;
+        if (npts[p] >= 2) {
+            L.rc = msh_buf_append(&L.parts, &npts[p], sizeof npts[p]);
+            if (!L.rc)
+                L.rc = msh_buf_append(&L.fids, &fid, sizeof fid);
+            for (uint32_t i = 0; i < npts[p] && !L.rc; i++)
+                L.rc = put_vertex(&L, lonlat[2 * (off + i)], lonlat[2 * (off + i) + 1]);
+        }
+        off += npts[p];
+    }
+    return build_from_lines(&L, 0, out, err);
 }
 
 msh_graph *msh_graph_retain(msh_graph *g)
@@ -576,6 +628,7 @@ void msh_graph_release(msh_graph *g)
     free(g->cell_off);
     free(g->cell_seg);
     free(g->seg_edge);
+    free(g->part);
     free(g);
 }
 
@@ -610,6 +663,28 @@ void msh_graph_node_lonlat(const msh_graph *g, uint32_t n, double *lon, double *
 {
     *lon = g->node_ll[2 * n];
     *lat = g->node_ll[2 * n + 1];
+}
+
+bool msh_graph_in_largest(const msh_graph *g, uint32_t n)
+{
+    return g->part[n] == g->largest_part;
+}
+
+uint32_t msh_graph_nearest_node(const msh_graph *g, double lon, double lat, bool largest)
+{
+    uint32_t best = UINT32_MAX;
+    double bd = INFINITY;
+    for (uint32_t n = 0; n < g->nn; n++) {
+        if (largest && g->part[n] != g->largest_part)
+            continue;
+        double dx = (g->node_ll[2 * n] - lon) * g->kx, dy = (g->node_ll[2 * n + 1] - lat) * g->ky;
+        double d = dx * dx + dy * dy;
+        if (d < bd) {
+            bd = d;
+            best = n;
+        }
+    }
+    return best;
 }
 
 const uint32_t *msh_graph_node_edges(const msh_graph *g, uint32_t n, uint32_t *count)

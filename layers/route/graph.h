@@ -31,6 +31,14 @@ typedef struct msh_graph msh_graph;
  * walking layer: vertices they share join them). One reference.
  */
 msh_rc msh_graph_build(msh_layer *const *layers, size_t n, msh_graph **out, msh_err *err);
+/**
+ * The same graph from lines given in lon/lat (a caller that reads its lines itself, such as the
+ * simulator): `nlines` lines of npts[i] points each, one after another in `lonlat` (lon lat
+ * pairs); fids[i] is line i's feature id (NULL: i + 1). Lines of fewer than 2 points are skipped.
+ * Its layer_version is 0. One reference.
+ */
+msh_rc msh_graph_build_lonlat(const double *lonlat, const uint32_t *npts, const uint64_t *fids, size_t nlines,
+                              msh_graph **out, msh_err *err);
 msh_graph *msh_graph_retain(msh_graph *g);
 void msh_graph_release(msh_graph *g);
 
@@ -55,6 +63,12 @@ uint64_t msh_graph_edge_fid(const msh_graph *g, uint32_t e);
 uint32_t msh_graph_node_count(const msh_graph *g);
 void msh_graph_node_lonlat(const msh_graph *g, uint32_t n, double *lon, double *lat);
 
+/** True when node n is in the largest connected part (the first of equal ones, by least node). */
+bool msh_graph_in_largest(const msh_graph *g, uint32_t n);
+/** The node nearest lon/lat (straight distance; only the largest part's when `largest`), UINT32_MAX
+ * when there is none. A scan of every node: for a few look-ups, not per request. */
+uint32_t msh_graph_nearest_node(const msh_graph *g, double lon, double lat, bool largest);
+
 /** A point put on the network: the closest point of the closest edge. */
 typedef struct msh_snap {
     uint32_t edge;
@@ -75,6 +89,20 @@ msh_rc msh_graph_reach(const msh_graph *g, const float *w, const msh_snap *src, 
                        double *cost, msh_err *err);
 /** The least cost to a snapped point given the node costs from msh_graph_reach. */
 double msh_graph_cost_at(const msh_graph *g, const float *w, const double *cost, const msh_snap *at);
+
+/**
+ * The shortest-path tree of node `root` over edge costs `w` (NULL: lengths): pred[n] (node_count
+ * values) is the edge from n toward the root, MSH_GRAPH_NO_EDGE at the root and where not reached.
+ * The graph is undirected, so it is also the tree of shortest paths from every node to the root.
+ * `cost` (NULL: not wanted) gets each node's least cost, INFINITY where not reached.
+ */
+#define MSH_GRAPH_NO_EDGE UINT32_MAX
+msh_rc msh_graph_tree(const msh_graph *g, const float *w, uint32_t root, uint32_t *pred, double *cost, msh_err *err);
+/**
+ * Append to `lonlat` (doubles) the points of the tree path from node `from` to the tree's root,
+ * along the edges' shapes. MSH_ENOTFOUND when `from` is not in the tree (nothing appended).
+ */
+msh_rc msh_graph_tree_path(const msh_graph *g, const uint32_t *pred, uint32_t root, uint32_t from, msh_buf *lonlat);
 
 /** Call fn for every edge with a point within r metres of lon/lat (each edge once per call, any order). */
 void msh_graph_edges_near(const msh_graph *g, double lon, double lat, double r, void (*fn)(void *ud, uint32_t e),

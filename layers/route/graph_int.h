@@ -24,6 +24,8 @@ struct msh_graph {
     uint32_t gw, gh;
     uint32_t *cell_off, *cell_seg, *seg_edge;
     uint32_t components, largest;
+    uint32_t *part;        /* nn: each node's connected part (the least node in it) */
+    uint32_t largest_part; /* the part of `largest` nodes (the first such), UINT32_MAX when empty */
     double total_m;
     uint64_t layer_version;
 };

@@ -1,5 +1,5 @@
-/* search.c: least-cost searches over the walking graph: one-to-all with a cutoff, an
- * incremental search for nearest-by-walking, and A* between two points.
+/* search.c: least-cost searches over the walking graph: one-to-all with a cutoff, shortest-path
+ * trees, an incremental search for nearest-by-walking, and A* between two points.
  *
  * Each thread keeps its scratch arrays (costs, predecessors, a binary heap) for
  * reuse; a generation stamp marks what the current search has touched, so a search
@@ -136,18 +136,11 @@ static bool seed(const msh_graph *g, const float *w, scratch *s, const msh_snap 
 
 /* ------------------------------------------------------------------ one-to-all */
 
-msh_rc msh_graph_reach(const msh_graph *g, const float *w, const msh_snap *src, size_t n, double cutoff, double *cost,
-                       msh_err *err)
+/* Settle every node the seeds reach within cutoff, in cost order; each settled node's cost and
+ * the edge it was reached by go to cost[] and pred[] (either may be NULL). */
+static msh_rc settle_all(const msh_graph *g, const float *w, scratch *s, double cutoff, double *cost, uint32_t *pred,
+                         msh_err *err)
 {
-    for (uint32_t i = 0; i < g->nn; i++)
-        cost[i] = INFINITY;
-    scratch *s = scratch_get(g->nn);
-    if (!s)
-        return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
-    if (!seed(g, w, s, src, n)) {
-        scratch_put(s);
-        return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
-    }
     while (s->heap.n) {
         msh_heap_item it = msh_heap_pop(&s->heap);
         uint32_t u = it.node;
@@ -156,20 +149,52 @@ msh_rc msh_graph_reach(const msh_graph *g, const float *w, const msh_snap *src, 
         if (it.key > cutoff)
             break;
         s->settled[u] = s->gen;
-        cost[u] = s->dist[u];
+        if (cost)
+            cost[u] = s->dist[u];
+        if (pred)
+            pred[u] = s->pred[u]; /* SRC_EDGE is MSH_GRAPH_NO_EDGE */
         for (uint32_t k = g->adj_off[u]; k < g->adj_off[u + 1]; k++) {
             uint32_t e = g->adj[k], v = g->ea[e] == u ? g->eb[e] : g->ea[e];
             double W = edge_w(g, w, e);
             if (isinf(W) || s->settled[v] == s->gen)
                 continue;
-            if (!relax(s, v, s->dist[u] + W, e, 0)) {
-                scratch_put(s);
+            if (!relax(s, v, s->dist[u] + W, e, 0))
                 return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
-            }
         }
     }
-    scratch_put(s);
     return MSH_OK;
+}
+
+msh_rc msh_graph_reach(const msh_graph *g, const float *w, const msh_snap *src, size_t n, double cutoff, double *cost,
+                       msh_err *err)
+{
+    for (uint32_t i = 0; i < g->nn; i++)
+        cost[i] = INFINITY;
+    scratch *s = scratch_get(g->nn);
+    if (!s)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
+    msh_rc rc = seed(g, w, s, src, n) ? settle_all(g, w, s, cutoff, cost, NULL, err)
+                                      : msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
+    scratch_put(s);
+    return rc;
+}
+
+msh_rc msh_graph_tree(const msh_graph *g, const float *w, uint32_t root, uint32_t *pred, double *cost, msh_err *err)
+{
+    for (uint32_t i = 0; i < g->nn; i++) {
+        pred[i] = MSH_GRAPH_NO_EDGE;
+        if (cost)
+            cost[i] = INFINITY;
+    }
+    if (root >= g->nn)
+        return msh_err_set(err, MSH_EINVAL, "no node %u in a graph of %u", root, g->nn);
+    scratch *s = scratch_get(g->nn);
+    if (!s)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
+    msh_rc rc = relax(s, root, 0, SRC_EDGE, 0) ? settle_all(g, w, s, INFINITY, cost, pred, err)
+                                               : msh_err_set(err, MSH_ENOMEM, "out of memory for a network search");
+    scratch_put(s);
+    return rc;
 }
 
 double msh_graph_cost_at(const msh_graph *g, const float *w, const double *cost, const msh_snap *at)
@@ -306,6 +331,27 @@ msh_rc msh_graph_edge_sub(const msh_graph *g, uint32_t e, double d0, double d1, 
     if (!rc) {
         point_along(g, e, d1, &lon, &lat);
         rc = put_xy(lonlat, lon, lat);
+    }
+    return rc;
+}
+
+msh_rc msh_graph_tree_path(const msh_graph *g, const uint32_t *pred, uint32_t root, uint32_t from, msh_buf *lonlat)
+{
+    if (from >= g->nn || (from != root && pred[from] == MSH_GRAPH_NO_EDGE))
+        return MSH_ENOTFOUND;
+    msh_rc rc = put_xy(lonlat, g->node_ll[2 * from], g->node_ll[2 * from + 1]);
+    /* a tree has at most nn - 1 edges on any path: the bound only stops a malformed pred[] */
+    for (uint32_t n = from, steps = 0; !rc && n != root && steps < g->nn; steps++) {
+        uint32_t e = pred[n];
+        if (e == MSH_GRAPH_NO_EDGE)
+            return MSH_ENOTFOUND;
+        bool fwd = g->ea[e] == n;
+        uint32_t first = g->eoff[e], last = g->eoff[e + 1] - 1;
+        for (uint32_t k = 0; k <= last - first && !rc; k++) {
+            uint32_t i = fwd ? first + k : last - k;
+            rc = put_xy(lonlat, g->shape[2 * i], g->shape[2 * i + 1]);
+        }
+        n = fwd ? g->eb[e] : g->ea[e];
     }
     return rc;
 }

@@ -1,5 +1,6 @@
-/* test_graph.c: the walking graph: building (splitting at shared vertices), snapping, and
- * the searches, checked against Floyd-Warshall and against each other. */
+/* test_graph.c: the walking graph: building (splitting at shared vertices, from a layer or from
+ * lon/lat arrays), snapping, the nearest node, and the searches and shortest-path trees, checked
+ * against Floyd-Warshall and against each other. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +372,128 @@ static void test_random(void)
     msh_graph_release(g);
 }
 
+/* The same grid given as lon/lat arrays: the same nodes, edges and lengths as from the layer. */
+static void test_build_lonlat(const msh_graph *g)
+{
+    double ll[2 * (2 * N + 1) * N];
+    uint32_t npts[2 * N + 1];
+    size_t k = 0, nl = 0;
+    for (int j = 0; j < N; j++, nl++)
+        for (int i = 0; i < N; i++, k++) {
+            ll[2 * k] = glon(i);
+            ll[2 * k + 1] = glat(j);
+            npts[nl] = N;
+        }
+    for (int i = 0; i < N; i++, nl++)
+        for (int j = 0; j < N; j++, k++) {
+            ll[2 * k] = glon(i);
+            ll[2 * k + 1] = glat(j);
+            npts[nl] = N;
+        }
+    ll[2 * k] = 39.90, ll[2 * k + 1] = 21.50, ll[2 * k + 2] = 39.901, ll[2 * k + 3] = 21.50;
+    npts[nl++] = 2;
+    msh_graph *h = NULL;
+    msh_err err;
+    CHECK(msh_graph_build_lonlat(ll, npts, NULL, nl, &h, &err) == MSH_OK);
+    if (!h)
+        return;
+    msh_graph_stats a, b;
+    msh_graph_get_stats(g, &a);
+    msh_graph_get_stats(h, &b);
+    CHECK(a.nodes == b.nodes && a.edges == b.edges && a.components == b.components && a.largest == b.largest);
+    CHECK_NEAR(a.total_m, b.total_m, 1e-6);
+    CHECK(b.layer_version == 0);
+    for (uint32_t n = 0; n < b.nodes; n++) {
+        double x0, y0, x1, y1;
+        msh_graph_node_lonlat(g, n, &x0, &y0);
+        msh_graph_node_lonlat(h, n, &x1, &y1);
+        CHECK(fabs(x0 - x1) < 1e-9 && fabs(y0 - y1) < 1e-9);
+    }
+    CHECK(msh_graph_edge_fid(h, 0) == 1 && msh_graph_edge_fid(h, b.edges - 1) == nl);
+    msh_graph_release(h);
+}
+
+/* The largest part and the nearest node: the grid, not the island far away. */
+static void test_nearest_node(const msh_graph *g)
+{
+    uint32_t island = node_at(g, 39.90, 21.50), corner = node_at(g, glon(0), glat(0));
+    uint32_t mid = node_at(g, glon(2), glat(3));
+    CHECK(!msh_graph_in_largest(g, island));
+    CHECK(msh_graph_in_largest(g, corner) && msh_graph_in_largest(g, mid));
+    /* 30 m east and 20 m north of a node: that node */
+    CHECK(msh_graph_nearest_node(g, glon(2) + 30 / 103690.877, glat(3) + 20 / 110722.266, true) == mid);
+    CHECK(msh_graph_nearest_node(g, glon(2) + 70 / 103690.877, glat(3), true) == node_at(g, glon(3), glat(3)));
+    /* beside the island: the island, unless only the largest part will do */
+    CHECK(msh_graph_nearest_node(g, 39.9001, 21.5001, false) == island);
+    CHECK(msh_graph_nearest_node(g, 39.9001, 21.5001, true) == node_at(g, glon(N - 1), glat(N - 1)));
+}
+
+/* Shortest-path trees against Floyd-Warshall; each tree path is as long as its cost and ends at the root. */
+static void test_tree(const msh_graph *g)
+{
+    uint32_t n = msh_graph_node_count(g), ne = msh_graph_edge_count(g);
+    float *w = malloc(ne * sizeof *w);
+    for (uint32_t e = 0; e < ne; e++) /* lengths, some streets made longer: the tree is not the grid's */
+        w[e] = (float)(msh_graph_edge_length(g, e) * (1 + (e * 7919 % 10) / 10.0));
+    double *fw = floyd(g, w), *cost = malloc(n * sizeof *cost);
+    uint32_t *pred = malloc(n * sizeof *pred);
+    msh_buf ll;
+    msh_buf_init(&ll, 1 << 20);
+    msh_err err;
+    uint32_t root = node_at(g, glon(1), glat(3)), island = node_at(g, 39.90, 21.50);
+    CHECK(msh_graph_tree(g, w, root, pred, cost, &err) == MSH_OK);
+    CHECK(pred[root] == MSH_GRAPH_NO_EDGE && cost[root] == 0);
+    CHECK(pred[island] == MSH_GRAPH_NO_EDGE && isinf(cost[island]));
+    for (uint32_t v = 0; v < n; v++) {
+        if (isinf(fw[(size_t)v * n + root])) { /* the island */
+            CHECK(pred[v] == MSH_GRAPH_NO_EDGE && isinf(cost[v]));
+            continue;
+        }
+        CHECK_NEAR(cost[v], fw[(size_t)v * n + root], 1e-6);
+        /* the path from v: the pred edges' costs add up to v's cost, its polyline to their lengths */
+        double c = 0, len = 0;
+        for (uint32_t u = v; u != root;) {
+            uint32_t e = pred[u], a, b;
+            msh_graph_edge_nodes(g, e, &a, &b);
+            c += w[e];
+            len += msh_graph_edge_length(g, e);
+            u = a == u ? b : a;
+        }
+        CHECK_NEAR(c, cost[v], 1e-6);
+        msh_buf_reset(&ll);
+        CHECK(msh_graph_tree_path(g, pred, root, v, &ll) == MSH_OK);
+        const double *p = (const double *)ll.data;
+        size_t np = ll.len / (2 * sizeof *p);
+        double vx, vy, m = 0;
+        msh_graph_node_lonlat(g, v, &vx, &vy);
+        CHECK(np >= 1 && p[0] == vx && p[1] == vy);
+        CHECK_NEAR(p[2 * np - 2], glon(1), 1e-9);
+        CHECK_NEAR(p[2 * np - 1], glat(3), 1e-9);
+        for (size_t i = 1; i < np; i++)
+            m += msh_metres(p[2 * i - 2], p[2 * i - 1], p[2 * i], p[2 * i + 1]);
+        CHECK_NEAR(m, len, 1e-3);
+    }
+    /* the root alone is a path of one point; the island is not in the tree */
+    msh_buf_reset(&ll);
+    CHECK(msh_graph_tree_path(g, pred, root, root, &ll) == MSH_OK && ll.len == 2 * sizeof(double));
+    msh_buf_reset(&ll);
+    CHECK(msh_graph_tree_path(g, pred, root, island, &ll) == MSH_ENOTFOUND && ll.len == 0);
+    /* without costs (lengths) the tree agrees with the one-to-all search */
+    msh_snap at = node_snap(g, root);
+    double *reach = malloc(n * sizeof *reach);
+    CHECK(msh_graph_tree(g, NULL, root, pred, NULL, &err) == MSH_OK);
+    CHECK(msh_graph_reach(g, NULL, &at, 1, INFINITY, reach, &err) == MSH_OK);
+    for (uint32_t v = 0; v < n; v++)
+        CHECK((pred[v] == MSH_GRAPH_NO_EDGE) == (v == root || isinf(reach[v])));
+    CHECK(msh_graph_tree(g, NULL, n, pred, NULL, &err) == MSH_EINVAL);
+    free(reach);
+    msh_buf_free(&ll);
+    free(pred);
+    free(cost);
+    free(fw);
+    free(w);
+}
+
 /* k nearest sources by labels against one-to-all searches from every query point */
 static void test_knearest(const msh_graph *g)
 {
@@ -435,6 +558,9 @@ int main(void)
     test_closures(g);
     test_incremental(g);
     test_knearest(g);
+    test_build_lonlat(g);
+    test_nearest_node(g);
+    test_tree(g);
     msh_graph_release(g);
     test_random();
     CHECK_DONE();
