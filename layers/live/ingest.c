@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define REC_HEADER 9 /* WAL payload: [u8 feed][i64 received_ms] then the encoded records */
+#include "core/msh_le.h"
+
+#define REC_HEADER 9 /* WAL record: type = feed, payload = [i64 received_ms, little endian] then the encoded records */
 
 struct msh_ingest {
     msh_live *live;
@@ -89,8 +91,7 @@ static int replay_one(void *ud, uint64_t lsn, uint8_t type, const uint8_t *data,
     msh_live *live = ud;
     if (type >= MSH_FEED_COUNT || len < REC_HEADER - 1)
         return 0;
-    int64_t received;
-    memcpy(&received, data, 8);
+    int64_t received = (int64_t)msh_le64_get(data);
     const uint8_t *p = data + 8, *end = data + len;
     msh_feed_rec r;
     while (p < end && msh_feed_decode(&p, end, &r))
@@ -343,7 +344,7 @@ msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t 
     uint64_t lsn = 0;
     if (!rc && n) {
         uint8_t hdr[8];
-        memcpy(hdr, &now_ms, 8);
+        msh_le64_put(hdr, (uint64_t)now_ms);
         /* the log record: received time, then the records; split batches over the record size cap */
         msh_live *live = in->live;
         size_t done = 0;
