@@ -5,7 +5,8 @@
  * (docs/FEEDS.md: FIWARE names and short names, location, time not in the
  * future, coordinates on the globe), and becomes an msh_feed_rec. Accepted
  * records go into the write-ahead log in a compact binary form (about 40
- * bytes a position) that replays without parsing JSON again.
+ * bytes a position) that replays without parsing JSON again; snapshots
+ * (snapshot.h) store the small tables' records in it too.
  *
  * The compact binary form of one record (msh_feed_encode), little endian,
  * floats IEEE 754; a string is [u8 length][that many bytes of UTF-8]:
@@ -25,7 +26,7 @@
  *   TEMP, HUMIDITY, AQI, PM25, NOISE   f32 each
  *
  * Nothing marks where a record ends: a reader decodes them one after another,
- * so a change to this form is a change to the WAL's format.
+ * so a change to this form is a change to the WAL and the snapshot format.
  */
 #ifndef MSH_FEEDS_H
 #define MSH_FEEDS_H

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/msh_le.h"
+#include "snapshot.h"
 
 #define REC_HEADER 9 /* WAL record: type = feed, payload = [i64 received_ms, little endian] then the encoded records */
 
@@ -123,8 +124,16 @@ msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64
         msh_buf b;
         msh_buf_init(&b, (size_t)1 << 36);
         rc = read_file(snap, &b, err);
-        if (!rc)
-            rc = msh_live_restore(live, b.data, b.len, &in->snap_lsn, err);
+        if (!rc && (rc = msh_live_restore(live, b.data, b.len, &in->snap_lsn, err)) && err) {
+            /* the log segments it covers are gone: starting without it would lose that state */
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            msh_err_set(err, rc,
+                        "cannot load %s (%s). Not started, so as not to lose the state it holds: the write-ahead "
+                        "log beside it keeps only the updates after it. Start a build that reads it, or move it "
+                        "aside to start from the log alone",
+                        snap, why);
+        }
         msh_buf_free(&b);
     }
     if (!rc)
