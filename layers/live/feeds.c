@@ -7,6 +7,8 @@
 
 #include "core/msh_time.h"
 
+#include "core/msh_le.h"
+
 static const char *FEED_NAMES[MSH_FEED_COUNT] = {"positions", "crews", "incidents", "gates", "sensors"};
 static const char *INC_STATUS[] = {"reported", "dispatched", "on_scene", "resolved"};
 static const char *SEVERITY[] = {"informational", "low", "medium", "high", "critical"};
@@ -233,7 +235,7 @@ int msh_feed_rec_from_json(msh_feed feed, const msh_jrec *j, int64_t now_ms, msh
     return 0;
 }
 
-/* ---- compact binary form: id, has, t, [lon lat], then the present fields in bit order ---- */
+/* ---- compact binary form (layout in feeds.h): id, has, t, [lon lat], then the present fields in bit order ---- */
 
 static void put_str(msh_buf *b, const char *s)
 {
@@ -251,16 +253,16 @@ msh_rc msh_feed_encode(const msh_feed_rec *recs, size_t n, msh_buf *out)
             return rc;
         msh_buf_putc(out, r->id_len);
         msh_buf_append(out, r->id, r->id_len);
-        msh_buf_append(out, &r->has, 4);
-        msh_buf_append(out, &r->t_ms, 8);
+        msh_buf_le32(out, r->has);
+        msh_buf_le64(out, (uint64_t)r->t_ms);
         if (r->has & MSH_FR_LOC) {
-            msh_buf_append(out, &r->lon, 8);
-            msh_buf_append(out, &r->lat, 8);
+            msh_buf_le64(out, msh_f64_bits(r->lon));
+            msh_buf_le64(out, msh_f64_bits(r->lat));
         }
         if (r->has & MSH_FR_GROUP) put_str(out, r->group);
-        if (r->has & MSH_FR_SPEED) msh_buf_append(out, &r->speed, 4);
-        if (r->has & MSH_FR_HEADING) msh_buf_append(out, &r->heading, 4);
-        if (r->has & MSH_FR_ACCURACY) msh_buf_append(out, &r->accuracy, 4);
+        if (r->has & MSH_FR_SPEED) msh_buf_le32(out, msh_f32_bits(r->speed));
+        if (r->has & MSH_FR_HEADING) msh_buf_le32(out, msh_f32_bits(r->heading));
+        if (r->has & MSH_FR_ACCURACY) msh_buf_le32(out, msh_f32_bits(r->accuracy));
         if (r->has & MSH_FR_KIND) put_str(out, r->kind);
         if (r->has & MSH_FR_STATUS) {
             msh_buf_putc(out, r->status);
@@ -268,14 +270,14 @@ msh_rc msh_feed_encode(const msh_feed_rec *recs, size_t n, msh_buf *out)
         }
         if (r->has & MSH_FR_SEVERITY) msh_buf_putc(out, r->severity);
         if (r->has & MSH_FR_TEXT) put_str(out, r->text);
-        if (r->has & MSH_FR_IN) msh_buf_append(out, &r->in, 4);
-        if (r->has & MSH_FR_OUT) msh_buf_append(out, &r->out, 4);
-        if (r->has & MSH_FR_CAPACITY) msh_buf_append(out, &r->capacity, 4);
-        if (r->has & MSH_FR_TEMP) msh_buf_append(out, &r->temperature, 4);
-        if (r->has & MSH_FR_HUMIDITY) msh_buf_append(out, &r->humidity, 4);
-        if (r->has & MSH_FR_AQI) msh_buf_append(out, &r->aqi, 4);
-        if (r->has & MSH_FR_PM25) msh_buf_append(out, &r->pm25, 4);
-        if (r->has & MSH_FR_NOISE) msh_buf_append(out, &r->noise, 4);
+        if (r->has & MSH_FR_IN) msh_buf_le32(out, (uint32_t)r->in);
+        if (r->has & MSH_FR_OUT) msh_buf_le32(out, (uint32_t)r->out);
+        if (r->has & MSH_FR_CAPACITY) msh_buf_le32(out, (uint32_t)r->capacity);
+        if (r->has & MSH_FR_TEMP) msh_buf_le32(out, msh_f32_bits(r->temperature));
+        if (r->has & MSH_FR_HUMIDITY) msh_buf_le32(out, msh_f32_bits(r->humidity));
+        if (r->has & MSH_FR_AQI) msh_buf_le32(out, msh_f32_bits(r->aqi));
+        if (r->has & MSH_FR_PM25) msh_buf_le32(out, msh_f32_bits(r->pm25));
+        if (r->has & MSH_FR_NOISE) msh_buf_le32(out, msh_f32_bits(r->noise));
     }
     return MSH_OK;
 }
@@ -286,6 +288,15 @@ static bool get(const uint8_t **p, const uint8_t *end, void *out, size_t n)
         return false;
     memcpy(out, *p, n);
     *p += n;
+    return true;
+}
+
+static bool take_i32(const uint8_t **p, const uint8_t *end, int32_t *v)
+{
+    uint32_t u;
+    if (!msh_le32_take(p, end, &u))
+        return false;
+    *v = (int32_t)u;
     return true;
 }
 
@@ -304,25 +315,27 @@ bool msh_feed_decode(const uint8_t **p, const uint8_t *end, msh_feed_rec *r)
     if (!get_str(p, end, r->id, sizeof r->id))
         return false;
     r->id_len = (uint8_t)strlen(r->id);
-    if (!get(p, end, &r->has, 4) || !get(p, end, &r->t_ms, 8))
+    uint64_t t;
+    if (!msh_le32_take(p, end, &r->has) || !msh_le64_take(p, end, &t))
         return false;
+    r->t_ms = (int64_t)t;
     bool ok = true;
-    if (r->has & MSH_FR_LOC) ok = ok && get(p, end, &r->lon, 8) && get(p, end, &r->lat, 8);
+    if (r->has & MSH_FR_LOC) ok = ok && msh_f64_take(p, end, &r->lon) && msh_f64_take(p, end, &r->lat);
     if (r->has & MSH_FR_GROUP) ok = ok && get_str(p, end, r->group, sizeof r->group);
-    if (r->has & MSH_FR_SPEED) ok = ok && get(p, end, &r->speed, 4);
-    if (r->has & MSH_FR_HEADING) ok = ok && get(p, end, &r->heading, 4);
-    if (r->has & MSH_FR_ACCURACY) ok = ok && get(p, end, &r->accuracy, 4);
+    if (r->has & MSH_FR_SPEED) ok = ok && msh_f32_take(p, end, &r->speed);
+    if (r->has & MSH_FR_HEADING) ok = ok && msh_f32_take(p, end, &r->heading);
+    if (r->has & MSH_FR_ACCURACY) ok = ok && msh_f32_take(p, end, &r->accuracy);
     if (r->has & MSH_FR_KIND) ok = ok && get_str(p, end, r->kind, sizeof r->kind);
     if (r->has & MSH_FR_STATUS) ok = ok && get(p, end, &r->status, 1) && get_str(p, end, r->group, sizeof r->group);
     if (r->has & MSH_FR_SEVERITY) ok = ok && get(p, end, &r->severity, 1);
     if (r->has & MSH_FR_TEXT) ok = ok && get_str(p, end, r->text, sizeof r->text);
-    if (r->has & MSH_FR_IN) ok = ok && get(p, end, &r->in, 4);
-    if (r->has & MSH_FR_OUT) ok = ok && get(p, end, &r->out, 4);
-    if (r->has & MSH_FR_CAPACITY) ok = ok && get(p, end, &r->capacity, 4);
-    if (r->has & MSH_FR_TEMP) ok = ok && get(p, end, &r->temperature, 4);
-    if (r->has & MSH_FR_HUMIDITY) ok = ok && get(p, end, &r->humidity, 4);
-    if (r->has & MSH_FR_AQI) ok = ok && get(p, end, &r->aqi, 4);
-    if (r->has & MSH_FR_PM25) ok = ok && get(p, end, &r->pm25, 4);
-    if (r->has & MSH_FR_NOISE) ok = ok && get(p, end, &r->noise, 4);
+    if (r->has & MSH_FR_IN) ok = ok && take_i32(p, end, &r->in);
+    if (r->has & MSH_FR_OUT) ok = ok && take_i32(p, end, &r->out);
+    if (r->has & MSH_FR_CAPACITY) ok = ok && take_i32(p, end, &r->capacity);
+    if (r->has & MSH_FR_TEMP) ok = ok && msh_f32_take(p, end, &r->temperature);
+    if (r->has & MSH_FR_HUMIDITY) ok = ok && msh_f32_take(p, end, &r->humidity);
+    if (r->has & MSH_FR_AQI) ok = ok && msh_f32_take(p, end, &r->aqi);
+    if (r->has & MSH_FR_PM25) ok = ok && msh_f32_take(p, end, &r->pm25);
+    if (r->has & MSH_FR_NOISE) ok = ok && msh_f32_take(p, end, &r->noise);
     return ok && r->status < 4 && r->severity < 5;
 }

@@ -5,7 +5,28 @@
  * (docs/FEEDS.md: FIWARE names and short names, location, time not in the
  * future, coordinates on the globe), and becomes an msh_feed_rec. Accepted
  * records go into the write-ahead log in a compact binary form (about 40
- * bytes a position) that replays without parsing JSON again.
+ * bytes a position) that replays without parsing JSON again; snapshots
+ * (snapshot.h) store the small tables' records in it too.
+ *
+ * The compact binary form of one record (msh_feed_encode), little endian,
+ * floats IEEE 754; a string is [u8 length][that many bytes of UTF-8]:
+ *
+ *   id        string, 1..64 bytes
+ *   has       u32   the MSH_FR_* presence bits below
+ *   t_ms      i64   Unix epoch milliseconds
+ *   then, only for the bits set in `has`, in this order:
+ *   LOC       f64 lon, f64 lat (degrees, WGS 84)
+ *   GROUP     string (positions: group), 0..64 bytes
+ *   SPEED     f32 m/s          HEADING  f32 degrees     ACCURACY f32 metres
+ *   KIND      string, 0..32 bytes
+ *   STATUS    u8 msh_inc_status (0..3), then string (crews: their status text), 0..64 bytes
+ *   SEVERITY  u8 0..4
+ *   TEXT      string, 0..200 bytes
+ *   IN, OUT, CAPACITY   i32 each
+ *   TEMP, HUMIDITY, AQI, PM25, NOISE   f32 each
+ *
+ * Nothing marks where a record ends: a reader decodes them one after another,
+ * so a change to this form is a change to the WAL and the snapshot format.
  */
 #ifndef MSH_FEEDS_H
 #define MSH_FEEDS_H

@@ -11,7 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define REC_HEADER 9 /* WAL payload: [u8 feed][i64 received_ms] then the encoded records */
+#include "core/msh_le.h"
+#include "snapshot.h"
+
+#define REC_HEADER 9 /* WAL record: type = feed, payload = [i64 received_ms, little endian] then the encoded records */
 
 struct msh_ingest {
     msh_live *live;
@@ -81,8 +84,7 @@ static int replay_one(void *ud, uint64_t lsn, uint8_t type, const uint8_t *data,
     msh_live *live = ud;
     if (type >= MSH_FEED_COUNT || len < REC_HEADER - 1)
         return 0;
-    int64_t received;
-    memcpy(&received, data, 8);
+    int64_t received = (int64_t)msh_le64_get(data);
     const uint8_t *p = data + 8, *end = data + len;
     msh_feed_rec r;
     while (p < end && msh_feed_decode(&p, end, &r))
@@ -114,8 +116,16 @@ msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64
         msh_buf b;
         msh_buf_init(&b, (size_t)1 << 36);
         rc = read_file(snap, &b, err);
-        if (!rc)
-            rc = msh_live_restore(live, b.data, b.len, &in->snap_lsn, err);
+        if (!rc && (rc = msh_live_restore(live, b.data, b.len, &in->snap_lsn, err)) && err) {
+            /* the log segments it covers are gone: starting without it would lose that state */
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            msh_err_set(err, rc,
+                        "cannot load %s (%s). Not started, so as not to lose the state it holds: the write-ahead "
+                        "log beside it keeps only the updates after it. Start a build that reads it, or move it "
+                        "aside to start from the log alone",
+                        snap, why);
+        }
         msh_buf_free(&b);
     }
     if (!rc)
@@ -335,7 +345,7 @@ msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t 
     uint64_t lsn = 0;
     if (!rc && n) {
         uint8_t hdr[8];
-        memcpy(hdr, &now_ms, 8);
+        msh_le64_put(hdr, (uint64_t)now_ms);
         /* the log record: received time, then the records; split batches over the record size cap */
         msh_live *live = in->live;
         size_t done = 0;

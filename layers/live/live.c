@@ -1,5 +1,6 @@
 /* live.c: tracked people with incremental density cells, and the small live tables. */
 #include "live.h"
+#include "live_int.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -9,7 +10,6 @@
 #include "core/msh_buf.h"
 #include "core/msh_tilemath.h"
 #include "core/msh_hash.h"
-#include <zlib.h>
 
 #define BASE_LEVEL 22
 #define CHUNK_BITS 6
@@ -302,9 +302,9 @@ static person_t *person_add(msh_live *l, uint64_t h, const char *id, size_t n)
     return p;
 }
 
-static uint32_t group_intern(msh_live *l, const char *g)
+/* The index + 1 of group name g[0..n), added if new; 0 for no name (or no memory). */
+static uint32_t group_intern(msh_live *l, const char *g, size_t n)
 {
-    size_t n = strlen(g);
     if (!n)
         return 0;
     uint64_t h = hash_bytes(g, n);
@@ -406,7 +406,7 @@ static void apply_position(msh_live *l, const msh_feed_rec *r)
     p->vy = clamp_cm(vy);
     p->t_ms = r->t_ms;
     if (r->has & MSH_FR_GROUP)
-        p->group = group_intern(l, r->group);
+        p->group = group_intern(l, r->group, strlen(r->group));
     p->active = 1;
     cell_touch(l, p, 1);
     if (l->move_observer)
@@ -432,7 +432,7 @@ static msh_live_item *item_find(item_tab *t, const char *id, size_t n, uint32_t 
 
 static msh_live_item *item_add(item_tab *t, const char *id, size_t n)
 {
-    if (t->n >= 1000000)
+    if (t->n >= MSH_LIVE_MAX_ITEMS)
         return NULL;
     if ((t->n + 1) * 2 > t->nslots) {
         uint32_t ns = t->nslots ? t->nslots * 2 : 64;
@@ -794,130 +794,104 @@ double msh_live_cell_metres(int level, double lat)
     return MSH_EARTH_CIRCUMFERENCE * cos(lat * M_PI / 180.0) / (double)(1u << level);
 }
 
-/* ---- snapshots ---- */
+/* ---- raw state, for snapshots (live_int.h) ---- */
 
-static const char SNAP_TAG[8] = {'M', 'S', 'H', 'L', 'I', 'V', '0', '1'};
-
-msh_rc msh_live_snapshot(msh_live *l, uint64_t lsn, msh_buf *out, msh_err *err)
+uint32_t msh_live_raw_ngroups(const msh_live *l)
 {
-    msh_rc rc = msh_buf_reserve(out, 64 + (size_t)l->npeople * 96);
-    if (rc)
-        return msh_err_set(err, rc, "snapshot: out of memory");
-    uint32_t item_size = (uint32_t)sizeof(msh_live_item);
-    msh_buf_append(out, SNAP_TAG, 8);
-    msh_buf_append(out, &lsn, 8);
-    msh_buf_append(out, &item_size, 4);
-    msh_buf_append(out, &l->npeople, 4);
-    for (uint32_t i = 0; i < l->npeople && !rc; i++) {
-        const person_t *p = &l->people[i];
-        size_t n;
-        const char *id = person_id(l, p, &n);
-        uint8_t n8 = (uint8_t)n;
-        uint8_t gn = 0;
-        const uint8_t *g = NULL;
-        if (p->group) {
-            uint32_t off = l->group_off[p->group - 1];
-            gn = l->groups.data[off];
-            g = l->groups.data + off + 1;
-        }
-        rc = msh_buf_reserve(out, 2 + n + gn + 32);
-        if (rc)
-            break;
-        msh_buf_append(out, &n8, 1);
-        msh_buf_append(out, id, n);
-        msh_buf_append(out, &p->t_ms, 8);
-        msh_buf_append(out, &p->wx, 4);
-        msh_buf_append(out, &p->wy, 4);
-        msh_buf_append(out, &p->vx, 2);
-        msh_buf_append(out, &p->vy, 2);
-        msh_buf_append(out, &p->active, 1);
-        msh_buf_append(out, &gn, 1);
-        msh_buf_append(out, g, gn);
-    }
-    for (int f = 1; f < MSH_FEED_COUNT && !rc; f++) {
-        item_tab *t = &l->items[f];
-        if (!(rc = msh_buf_append(out, &t->n, 4)))
-            rc = msh_buf_append(out, t->items, (size_t)t->n * sizeof(msh_live_item));
-    }
-    uint32_t crc = (uint32_t)crc32(0L, out->data, (uInt)out->len);
-    if (!rc)
-        rc = msh_buf_append(out, &crc, 4);
-    return rc ? msh_err_set(err, rc, "snapshot: out of memory") : MSH_OK;
+    return l->ngroups;
 }
 
-msh_rc msh_live_restore(msh_live *l, const uint8_t *data, size_t len, uint64_t *lsn, msh_err *err)
+const char *msh_live_raw_group(const msh_live *l, uint32_t i, size_t *n)
 {
-    if (len < 28 || memcmp(data, SNAP_TAG, 8))
-        return msh_err_set(err, MSH_EFORMAT, "snapshot: not a snapshot of this format");
-    uint32_t crc;
-    memcpy(&crc, data + len - 4, 4);
-    if (crc != (uint32_t)crc32(0L, data, (uInt)(len - 4)))
-        return msh_err_set(err, MSH_EFORMAT, "snapshot: checksum mismatch");
-    const uint8_t *p = data + 8, *end = data + len - 4;
-    uint32_t item_size, np;
-    memcpy(lsn, p, 8);
-    memcpy(&item_size, p + 8, 4);
-    memcpy(&np, p + 12, 4);
-    p += 16;
-    if (item_size != sizeof(msh_live_item))
-        return msh_err_set(err, MSH_EFORMAT, "snapshot: written by another build");
-    for (uint32_t i = 0; i < np; i++) {
-        if (end - p < 1)
-            return msh_err_set(err, MSH_EFORMAT, "snapshot: truncated");
-        uint8_t n = *p++;
-        if ((size_t)(end - p) < (size_t)n + 22)
-            return msh_err_set(err, MSH_EFORMAT, "snapshot: truncated");
-        const char *id = (const char *)p;
-        p += n;
-        person_t tmp;
-        memcpy(&tmp.t_ms, p, 8);
-        memcpy(&tmp.wx, p + 8, 4);
-        memcpy(&tmp.wy, p + 12, 4);
-        memcpy(&tmp.vx, p + 16, 2);
-        memcpy(&tmp.vy, p + 18, 2);
-        tmp.active = p[20];
-        uint8_t gn = p[21];
-        p += 22;
-        if ((size_t)(end - p) < gn)
-            return msh_err_set(err, MSH_EFORMAT, "snapshot: truncated");
-        char g[256];
-        memcpy(g, p, gn);
-        g[gn] = 0;
-        p += gn;
-        person_t *pp = person_add(l, hash_bytes(id, n), id, n);
-        if (!pp)
-            return msh_err_set(err, MSH_ENOMEM, "snapshot: out of memory");
-        pp->t_ms = tmp.t_ms;
-        pp->wx = tmp.wx;
-        pp->wy = tmp.wy;
-        pp->vx = tmp.vx;
-        pp->vy = tmp.vy;
-        pp->group = gn ? group_intern(l, g) : 0;
-        pp->active = tmp.active;
-        if (pp->active) {
-            cell_touch(l, pp, 1);
-            l->active++;
-        }
+    uint32_t off = l->group_off[i];
+    *n = l->groups.data[off];
+    return (const char *)l->groups.data + off + 1;
+}
+
+uint32_t msh_live_raw_npeople(const msh_live *l)
+{
+    return l->npeople;
+}
+
+uint32_t msh_live_raw_max_people(const msh_live *l)
+{
+    return l->cfg.max_entities;
+}
+
+/* The fields a person_t and an msh_live_raw_person share, copied the same way in both directions. */
+#define RAW_PERSON_FIELDS(X) X(t_ms) X(wx) X(wy) X(vx) X(vy) X(group) X(active)
+#define COPY_FIELD(f) dst->f = src->f;
+
+void msh_live_raw_person_get(const msh_live *l, uint32_t i, msh_live_raw_person *dst)
+{
+    const person_t *src = &l->people[i];
+    dst->id = person_id(l, src, &dst->id_len);
+    RAW_PERSON_FIELDS(COPY_FIELD)
+}
+
+msh_rc msh_live_raw_reserve(msh_live *l, uint32_t npeople, msh_err *err)
+{
+    uint32_t ns = l->npslots ? l->npslots : 1024;
+    while ((uint64_t)npeople * 4 > (uint64_t)ns * 3 && ns < (1u << 31))
+        ns *= 2;
+    if (ns > l->npslots && people_rehash(l, ns))
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    if (npeople > l->cap_people) {
+        person_t *np = realloc(l->people, (size_t)npeople * sizeof *np);
+        if (!np)
+            return msh_err_set(err, MSH_ENOMEM, "out of memory");
+        l->people = np;
+        l->cap_people = npeople;
     }
-    for (int f = 1; f < MSH_FEED_COUNT; f++) {
-        uint32_t n;
-        if (end - p < 4)
-            return msh_err_set(err, MSH_EFORMAT, "snapshot: truncated");
-        memcpy(&n, p, 4);
-        p += 4;
-        if ((size_t)(end - p) / sizeof(msh_live_item) < n)
-            return msh_err_set(err, MSH_EFORMAT, "snapshot: truncated");
-        for (uint32_t i = 0; i < n; i++) {
-            msh_live_item it;
-            memcpy(&it, p, sizeof it);
-            p += sizeof it;
-            if (it.rec.id_len > MSH_FEED_ID_MAX)
-                return msh_err_set(err, MSH_EFORMAT, "snapshot: bad item");
-            msh_live_item *dst = item_add(&l->items[f], it.rec.id, it.rec.id_len);
-            if (!dst)
-                return msh_err_set(err, MSH_ENOMEM, "snapshot: out of memory");
-            *dst = it;
-        }
+    return MSH_OK;
+}
+
+msh_rc msh_live_raw_add_group(msh_live *l, const char *g, size_t n, uint32_t *index, msh_err *err)
+{
+    if (!n || n > MSH_FEED_ID_MAX || memchr(g, 0, n))
+        return msh_err_set(err, MSH_EFORMAT, "group name of %zu bytes (1..%d, no NUL)", n, MSH_FEED_ID_MAX);
+    if (!(*index = group_intern(l, g, n)))
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    return MSH_OK;
+}
+
+msh_rc msh_live_raw_add_person(msh_live *l, const msh_live_raw_person *src, msh_err *err)
+{
+    if (!src->id_len || src->id_len > MSH_FEED_ID_MAX)
+        return msh_err_set(err, MSH_EFORMAT, "person id of %zu bytes (1..%d)", src->id_len, MSH_FEED_ID_MAX);
+    if (src->group > l->ngroups)
+        return msh_err_set(err, MSH_EFORMAT, "group %u of %u", src->group, l->ngroups);
+    uint64_t h = hash_bytes(src->id, src->id_len);
+    if (person_find(l, h, src->id, src->id_len))
+        return msh_err_set(err, MSH_EFORMAT, "person '%.*s' twice", (int)src->id_len, src->id);
+    if (l->npeople >= l->cfg.max_entities)
+        return msh_err_set(err, MSH_ETOOBIG, "more people than the cap of %u", l->cfg.max_entities);
+    person_t *dst = person_add(l, h, src->id, src->id_len);
+    if (!dst)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    RAW_PERSON_FIELDS(COPY_FIELD)
+    if (dst->active) {
+        cell_touch(l, dst, 1);
+        l->active++;
     }
-    return p == end ? MSH_OK : msh_err_set(err, MSH_EFORMAT, "snapshot: trailing bytes");
+    return MSH_OK;
+}
+
+msh_rc msh_live_raw_add_item(msh_live *l, msh_feed feed, const msh_live_item *it, msh_err *err)
+{
+    if (feed <= MSH_FEED_POSITIONS || feed >= MSH_FEED_COUNT)
+        return msh_err_set(err, MSH_EINVAL, "no small table for feed %d", (int)feed);
+    item_tab *t = &l->items[feed];
+    if (!it->rec.id_len || it->rec.id_len > MSH_FEED_ID_MAX)
+        return msh_err_set(err, MSH_EFORMAT, "%s id of %u bytes (1..%d)", msh_feed_name(feed), it->rec.id_len,
+                           MSH_FEED_ID_MAX);
+    if (item_find(t, it->rec.id, it->rec.id_len, NULL))
+        return msh_err_set(err, MSH_EFORMAT, "%s '%s' twice", msh_feed_name(feed), it->rec.id);
+    if (t->n >= MSH_LIVE_MAX_ITEMS)
+        return msh_err_set(err, MSH_ETOOBIG, "more %s than the cap of %u", msh_feed_name(feed), MSH_LIVE_MAX_ITEMS);
+    msh_live_item *dst = item_add(t, it->rec.id, it->rec.id_len);
+    if (!dst)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    *dst = *it;
+    return MSH_OK;
 }

@@ -15,6 +15,7 @@
  * - People not heard from for max_age seconds stop counting (expire()).
  * - Crews, incidents, gates and sensors are small tables keyed by id; an
  *   incident keeps the time it entered each status.
+ * - A snapshot (snapshot.h) writes it all in a documented, portable format.
  * One reader-writer lock guards it all: feed batches take it for writing,
  * tiles and queries for reading.
  */
@@ -116,13 +117,7 @@ typedef int (*msh_live_item_fn)(void *ud, const msh_live_item *it);
 /** Every item of `feed` (not positions). Read lock held. */
 void msh_live_items(msh_live *l, msh_feed feed, msh_live_item_fn fn, void *ud);
 
-/**
- * Serialise the whole state into `out` (caller holds at least the read lock). The form is
- * this build's own (it carries a format tag and a checksum, and is refused if they differ).
- */
-msh_rc msh_live_snapshot(msh_live *l, uint64_t lsn, msh_buf *out, msh_err *err);
-/** Load a snapshot into an empty store (caller holds the write lock); *lsn gets the LSN it covers. */
-msh_rc msh_live_restore(msh_live *l, const uint8_t *data, size_t len, uint64_t *lsn, msh_err *err);
+/* Snapshots of the whole state (msh_live_snapshot, msh_live_restore) and their file format: snapshot.h. */
 
 typedef struct msh_live_stats {
     uint64_t people, active, cells, chunks, items[MSH_FEED_COUNT], bytes, updates;

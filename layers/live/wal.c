@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "core/msh_buf.h"
+#include "core/msh_le.h"
 
 #define HDR 9 /* length, crc, type */
 
@@ -30,19 +31,6 @@ struct msh_wal {
     msh_buf batch;
     msh_wal_stats st;
 };
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static int is_segment(const char *name, uint64_t *first)
 {
@@ -139,7 +127,7 @@ static msh_rc replay_segment(const char *path, uint64_t first, uint64_t after, m
     uint64_t lsn = first;
     int stopped = 0;
     while (off + HDR <= got) {
-        uint32_t len = get_u32(buf + off), crc = get_u32(buf + off + 4);
+        uint32_t len = msh_le32_get(buf + off), crc = msh_le32_get(buf + off + 4);
         if (len > MSH_WAL_MAX_RECORD || off + HDR + len > got)
             break;
         uint32_t c = (uint32_t)crc32(0L, buf + off + 8, 1 + len);
@@ -282,8 +270,8 @@ msh_rc msh_wal_append(msh_wal *w, uint8_t type, const void *data, size_t len, ui
     uint8_t hdr[HDR];
     uint32_t crc = (uint32_t)crc32(0L, &type, 1);
     crc = (uint32_t)crc32(crc, data, (uInt)len);
-    put_u32(hdr, (uint32_t)len);
-    put_u32(hdr + 4, crc);
+    msh_le32_put(hdr, (uint32_t)len);
+    msh_le32_put(hdr + 4, crc);
     hdr[8] = type;
     pthread_mutex_lock(&w->mu);
     msh_rc rc = w->flush_rc;

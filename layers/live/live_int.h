@@ -1,0 +1,45 @@
+/* live_int.h: the live store's state as it keeps it, for the snapshot code (snapshot.c), which
+ * writes it out and puts it back without going through msh_live_apply (that one derives
+ * velocities, calls observers and counts updates). Internal to layers/live/. */
+#ifndef MSH_LIVE_INT_H
+#define MSH_LIVE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "live.h"
+
+/** One tracked person as the store keeps them. */
+typedef struct msh_live_raw_person {
+    const char *id;  /* id_len bytes, not NUL-terminated */
+    size_t id_len;   /* 1..MSH_FEED_ID_MAX */
+    int64_t t_ms;    /* time of the last accepted position */
+    uint32_t wx, wy; /* Web Mercator world coordinates x 2^32 (msh_lonlat_to_world: x east, y south) */
+    int16_t vx, vy;  /* velocity, cm/s east and north */
+    uint32_t group;  /* 1 + index into the group names, 0 = none */
+    bool active;     /* counted in the density cells (heard from within max_age) */
+} msh_live_raw_person;
+
+/* Reading (read lock held). Group names and people are numbered from 0 in the order the store
+ * keeps them; a person's `group` refers to that numbering, plus one. */
+uint32_t msh_live_raw_ngroups(const msh_live *l);
+const char *msh_live_raw_group(const msh_live *l, uint32_t i, size_t *n);
+uint32_t msh_live_raw_npeople(const msh_live *l);
+void msh_live_raw_person_get(const msh_live *l, uint32_t i, msh_live_raw_person *out);
+/** The cap on tracked people (msh_live_config.max_entities) and on the items of each small table. */
+uint32_t msh_live_raw_max_people(const msh_live *l);
+#define MSH_LIVE_MAX_ITEMS 1000000u
+
+/* Restoring (write lock held). Each fails with a message on a bad value, a duplicate id, a full
+ * table or no memory; what was added before stays. */
+/** Make room for `npeople` people at once (a restore knows how many come). */
+msh_rc msh_live_raw_reserve(msh_live *l, uint32_t npeople, msh_err *err);
+/** Add group name g[0..n) (1..MSH_FEED_ID_MAX bytes, no NUL); *index gets the number people use for it. */
+msh_rc msh_live_raw_add_group(msh_live *l, const char *g, size_t n, uint32_t *index, msh_err *err);
+/** Add a person whose `group` is an index from msh_live_raw_add_group (or 0). */
+msh_rc msh_live_raw_add_person(msh_live *l, const msh_live_raw_person *p, msh_err *err);
+/** Add an item of `feed` (not positions) as it is. */
+msh_rc msh_live_raw_add_item(msh_live *l, msh_feed feed, const msh_live_item *it, msh_err *err);
+
+#endif
