@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "sim_int.h"
+#include "core/msh_pip.h"
 
 /* Centres from docs/HAJJ-FACTS.md (lat, lon), and the rough boxes there (Muzdalifah widened to
  * hold its centre), used when sites.geojson lacks a site. */
@@ -250,13 +251,7 @@ int sim_poly_contains(const sim_poly *p, sim_pt q)
 {
     if (q.x < p->minx || q.x > p->maxx || q.y < p->miny || q.y > p->maxy)
         return 0;
-    int in = 0;
-    for (uint32_t i = 0, j = p->n - 1; i < p->n; j = i++) {
-        sim_pt a = p->ring[i], b = p->ring[j];
-        if ((a.y > q.y) != (b.y > q.y) && q.x < (b.x - a.x) * (q.y - a.y) / (b.y - a.y) + a.x)
-            in = !in;
-    }
-    return in;
+    return msh_ring_odd(&p->ring[0].x, p->n, q.x, q.y); /* sim_pt is two doubles, as the xy arrays */
 }
 
 sim_pt sim_poly_random(const sim_poly *p, sim_rng *r)

@@ -89,6 +89,7 @@ enum { PL_HOTEL, PL_MINA, PL_ARAFAT, PL_MUZDALIFAH, PL_JAMARAT, PL_HARAM, PL_N }
 typedef struct sim_pt {
     double x, y;
 } sim_pt;
+_Static_assert(sizeof(sim_pt) == 2 * sizeof(double), "sim_pt is read as an xy array (msh_ring_odd)");
 
 typedef struct sim_poly {
     sim_pt *ring; /* outer ring, closed or not */

@@ -5,6 +5,7 @@
  * pieces keep the index of their zone, so a change of the zones prepares them all again.
  */
 #include "kpi_int.h"
+#include "core/msh_pip.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -59,11 +60,7 @@ static bool in_zone(const zone_t *z, double x, double y)
     const double *p = z->xy;
     for (uint32_t r = 0; r < z->nparts; r++) {
         uint32_t n = z->parts[r];
-        for (uint32_t i = 0, j = n - 1; i < n; j = i++) {
-            double xi = p[2 * i], yi = p[2 * i + 1], xj = p[2 * j], yj = p[2 * j + 1];
-            if ((yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi)
-                in = !in;
-        }
+        in ^= msh_ring_odd(p, n, x, y);
         p += 2 * n;
     }
     return in;
