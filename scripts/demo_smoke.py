@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """demo_smoke.py: run the README's demo command and check that it serves a live map.
 
-    scripts/demo_smoke.py [--port N] [--start-timeout S] [--people-timeout S]
+    scripts/demo_smoke.py [--port N] [--start-timeout S] [--people-timeout S] [--attach PGID]
 
 Starts `scripts/demo.sh --port N` (set-up, build, import, serve, simulate), waits for /health while
 it builds, then checks what a user sees: the viewer page, MapLibre GL JS from /vendor/, a movement
@@ -28,14 +28,42 @@ def get(base, path, timeout=30):
         return r.status, r.headers.get("Content-Type", ""), r.read()
 
 
+class Attached:
+    """A demo.sh started by someone else, as its own process group (the Popen calls main() uses)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.returncode = None
+
+    def poll(self):
+        try:
+            os.kill(self.pid, 0)
+            return None
+        except ProcessLookupError:
+            self.returncode = -1
+            return self.returncode
+
+    def wait(self, timeout):
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("demo.sh", timeout)
+            time.sleep(0.1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--start-timeout", type=float, default=3600, help="seconds for set-up and build (default 3600)")
     ap.add_argument("--people-timeout", type=float, default=300, help="seconds for the crowd to show (default 300)")
+    ap.add_argument("--attach", type=int, default=0, metavar="PGID",
+                    help="check a demo.sh already started as process group PGID (scripts/demo_smoke.sh) instead of starting one")
     a = ap.parse_args()
     base = "http://127.0.0.1:%d" % a.port
-    demo = subprocess.Popen([os.path.join(SRC, "scripts", "demo.sh"), "--port", str(a.port)], start_new_session=True)
+    if a.attach:
+        demo = Attached(a.attach)
+    else:
+        demo = subprocess.Popen([os.path.join(SRC, "scripts", "demo.sh"), "--port", str(a.port)], start_new_session=True)
     failures = []
 
     def check(ok, what):

@@ -7,7 +7,7 @@
 # it again). Each run copies it, clones this checkout's HEAD into /root/mashaer and runs, as root,
 # in its own pid and mount namespaces (so whatever it starts dies with it):
 #   test: scripts/test.sh                 (every test, both passes)
-#   demo: scripts/demo_smoke.py           (scripts/demo.sh, then the viewer, /vendor/, a movement
+#   demo: scripts/demo_smoke.sh           (scripts/demo.sh, then the viewer, /vendor/, a movement
 #                                          tile with people, a heatmap and /kpi are checked)
 # apt in the copy reaches the archives the way this machine's apt does (its sources, proxy
 # settings, keyrings and local CAs are copied in). Logs: $MSH_FRESH_DIR/../logs/. Exit 0 when all passed.
@@ -91,7 +91,7 @@ run_one() {
   local what=$1 cmd log rc=0 t0
   case $what in
     test) cmd='scripts/test.sh' ;;
-    demo) cmd='scripts/demo_smoke.py --port 18080' ;;
+    demo) cmd='scripts/demo_smoke.sh 18080' ;;
   esac
   run_dir=$(mktemp -d "$top/run-XXXX"); chmod 755 "$run_dir"
   cp -a "$base/." "$run_dir/"
