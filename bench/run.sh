@@ -28,6 +28,8 @@ WRITE_DOC=1
 PERF=0
 PERF_ZOOMS="14,17"
 MASHAER_THREADS=""
+MASHAER_BIN=""
+BASELINE_BIN=""
 PG_BIN=/usr/lib/postgresql/15/bin
 RESULTS_DIR="$REPO/bench/results"
 DOC="$REPO/docs/BENCHMARKS.md"
@@ -69,6 +71,15 @@ Options:
   --timing-repeat N   single-request timings per tile for the features table
                       (default $TIMING_REPEAT; 0 skips that table)
   --mashaer-threads N pass --threads N to mashaer serve (default: its own default)
+  --mashaer PATH      measure this mashaer binary (e.g. a git worktree's build/mashaer)
+                      instead of building this checkout's build/ (implies --no-build);
+                      its commit is read from the source folder in the CMakeCache.txt
+                      next to it
+  --baseline PATH     also measure a second build, side by side in the same rounds
+                      with the same peers: adds the peers baseline-uncached and
+                      baseline-cached (its own store, imported by itself); the tables
+                      give Mashaer / baseline, and bench/results/latest-compare.md has
+                      before/after figures and ratios against each peer
   --perf              also record a perf profile of uncached Mashaer during one extra
                       wrk run per set and zoom (z14 and z17), written to
                       bench/results/perf-{set}-z{zoom}.txt
@@ -102,6 +113,8 @@ while [ $# -gt 0 ]; do
         --connections) WRK_CONNS=$2; shift 2 ;;
         --timing-repeat) TIMING_REPEAT=$2; shift 2 ;;
         --mashaer-threads) MASHAER_THREADS=$2; shift 2 ;;
+        --mashaer) MASHAER_BIN=$(realpath "$2"); BUILD=0; shift 2 ;;
+        --baseline) BASELINE_BIN=$(realpath "$2"); shift 2 ;;
         --perf) PERF=1; shift ;;
         --perf-zooms) PERF=1; PERF_ZOOMS=$2; shift 2 ;;
         --data) DATA_DIR=$(cd "$2" && pwd); shift 2 ;;
@@ -138,10 +151,16 @@ expand_zooms() {
     echo "${out[@]}"
 }
 ZOOM_LIST=$(expand_zooms "$ZOOMS")
+if [ -n "$BASELINE_BIN" ] && [ "$PEERS" = "mashaer-uncached,mashaer-cached,nginx,postgis,mapserver" ]; then
+    PEERS="mashaer-uncached,mashaer-cached,baseline-uncached,baseline-cached,nginx,postgis,mapserver"
+fi
 IFS=',' read -ra PEER_LIST <<<"$PEERS"
 IFS=',' read -ra SET_LIST <<<"$SETS"
 for p in "${PEER_LIST[@]}"; do
-    case "$p" in mashaer-uncached|mashaer-cached|nginx|postgis|mapserver) ;; *) die "unknown peer '$p'" ;; esac
+    case "$p" in mashaer-uncached|mashaer-cached|nginx|postgis|mapserver) ;;
+        baseline-uncached|baseline-cached) [ -n "$BASELINE_BIN" ] || die "peer '$p' needs --baseline PATH" ;;
+        *) die "unknown peer '$p'" ;;
+    esac
 done
 for s in "${SET_LIST[@]}"; do
     case "$s" in walkways|demo) ;; *) die "unknown set '$s'" ;; esac
@@ -209,6 +228,7 @@ mkdir -p "$W"/{lists,paths,raw,www,mashaer}
 
 PIDS_TO_KILL=()   # pids we started, stopped with TERM at the end
 PG_STARTED=0
+PGFRONT_PID=""
 NGINX_PIDFILE=""
 LIGHTTPD_PIDFILE=""
 MAPSERV_PIDS=()
@@ -245,19 +265,40 @@ wait_http() { # URL SECONDS: until the server answers at all
 }
 
 # ------------------------------------------------------------------ Mashaer
-MASHAER="$REPO/build/mashaer"
+MASHAER="${MASHAER_BIN:-$REPO/build/mashaer}"
 if [ "$BUILD" = 1 ]; then
     log "building Mashaer (Release)"
     cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=Release >"$W/build.log" 2>&1 \
         && cmake --build "$REPO/build" -j"$(nproc)" >>"$W/build.log" 2>&1 || { tail -30 "$W/build.log" >&2; die "build failed"; }
 fi
-[ -x "$MASHAER" ] || die "$MASHAER is missing (build it or drop --no-build)"
-grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$REPO/build/CMakeCache.txt" 2>/dev/null \
-    || log "warning: build/ is not a Release build"
+[ -x "$MASHAER" ] || die "$MASHAER is missing (build it, drop --no-build or give --mashaer PATH)"
+# build_info BINARY: "<commit>[ + local changes], <build type> build" from the CMakeCache.txt
+# next to the binary (its source folder and CMAKE_BUILD_TYPE)
+build_info() {
+    local dir src type commit
+    dir=$(dirname "$1")
+    src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$dir/CMakeCache.txt" 2>/dev/null)
+    type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$dir/CMakeCache.txt" 2>/dev/null)
+    [ -n "$src" ] || src=$REPO
+    commit="$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    git -C "$src" diff --quiet HEAD -- layers server 2>/dev/null || commit+=" + local changes"
+    echo "$commit, ${type:-unknown} build"
+}
+COMMIT=$(build_info "$MASHAER")
+case "$COMMIT" in *", Release build") ;; *) log "warning: $MASHAER is not a Release build ($COMMIT)" ;; esac
 # run a private copy: a rebuild of build/ during the run must not change what is measured
-COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- layers server 2>/dev/null || echo ' + local changes')"
 cp "$MASHAER" "$W/mashaer/mashaer"
 MASHAER="$W/mashaer/mashaer"
+BASELINE=""
+BASELINE_COMMIT=""
+if [ -n "$BASELINE_BIN" ]; then
+    [ -x "$BASELINE_BIN" ] || die "--baseline $BASELINE_BIN is not an executable"
+    BASELINE_COMMIT=$(build_info "$BASELINE_BIN")
+    mkdir -p "$W/baseline"
+    cp "$BASELINE_BIN" "$W/baseline/mashaer"
+    BASELINE="$W/baseline/mashaer"
+    log "Mashaer: $COMMIT; baseline: $BASELINE_COMMIT"
+fi
 
 DB="$W/mashaer/demo.db"
 IFS=',' read -ra DEMO_LAYER_ARR <<<"$DEMO_LAYERS"
@@ -267,16 +308,25 @@ for l in "${DEMO_LAYER_ARR[@]}"; do
     "$MASHAER" import --db "$DB" --layer "$l" "$DATA_DIR/$l.geojson" >>"$W/mashaer/import.log" 2>&1 \
         || { cat "$W/mashaer/import.log" >&2; die "import of $l failed"; }
 done
+BASELINE_DB="$W/baseline/demo.db"
+if [ -n "$BASELINE" ]; then
+    # each build imports its own store: the store's format may differ between commits
+    for l in "${DEMO_LAYER_ARR[@]}"; do
+        "$BASELINE" import --db "$BASELINE_DB" --layer "$l" "$DATA_DIR/$l.geojson" >>"$W/baseline/import.log" 2>&1 \
+            || { cat "$W/baseline/import.log" >&2; die "baseline import of $l failed"; }
+    done
+fi
 
 MASHAER_ARGS=()
 [ -n "$MASHAER_THREADS" ] && MASHAER_ARGS+=(--threads "$MASHAER_THREADS")
 declare -A MPID MURL
-start_mashaer() { # NAME CACHE_MB ("" = default)
-    local name=$1 cache=$2 out="$W/mashaer/$1.out" i
-    local args=(serve --db "$DB" --port 0 "${MASHAER_ARGS[@]}")
+start_mashaer() { # NAME CACHE_MB ("" = default); NAME baseline-* runs the baseline build
+    local name=$1 cache=$2 out="$W/mashaer/$1.out" i bin=$MASHAER db=$DB
+    case "$name" in baseline-*) bin=$BASELINE; db=$BASELINE_DB ;; esac
+    local args=(serve --db "$db" --port 0 "${MASHAER_ARGS[@]}")
     [ -n "$cache" ] && args+=(--cache-mb "$cache")
     : >"$out"
-    "$MASHAER" "${args[@]}" >"$out" 2>>"$W/mashaer/$name.err" &
+    "$bin" "${args[@]}" >"$out" 2>>"$W/mashaer/$name.err" &
     MPID[$name]=$!
     PIDS_TO_KILL+=($!)
     for ((i = 0; i < 100; i++)); do
@@ -301,6 +351,10 @@ ensure_mashaer() { # NAME CACHE: restart after a crash, and say so
 }
 start_mashaer uncached 0
 start_mashaer cached ""
+if [ -n "$BASELINE" ]; then
+    start_mashaer baseline-uncached 0
+    start_mashaer baseline-cached ""
+fi
 
 # ------------------------------------------------------------------ tile lists
 composite_prefix="/tiles/$DEMO_LAYERS"
@@ -394,6 +448,10 @@ fi
 declare -A PEER_URL
 PEER_URL[mashaer-uncached]=${MURL[uncached]}
 PEER_URL[mashaer-cached]=${MURL[cached]}
+if [ -n "$BASELINE" ]; then
+    PEER_URL[baseline-uncached]=${MURL[baseline-uncached]}
+    PEER_URL[baseline-cached]=${MURL[baseline-cached]}
+fi
 PORTS=($("$PY" "$LIB" freeport 4))
 VERSIONS="wrk $( (wrk -v 2>&1 || true) | head -1 | awk '{print $2}')"
 
@@ -428,11 +486,19 @@ if has_peer postgis; then
     done
     "${PSQL[@]}" -d bench -f "$HERE/peers/postgis.sql" >/dev/null
     "${PSQL[@]}" -d bench -c 'VACUUM ANALYZE' >/dev/null
+    # the fair set-up, checked: every table in EPSG:3857 (no ST_Transform per request) with a GiST index
+    pg_check=$("${PSQL[@]}" -d bench -tAc "SELECT count(*) FILTER (WHERE g.srid = 3857),
+        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM pg_indexes i WHERE i.schemaname = 'public'
+            AND i.tablename = g.f_table_name AND i.indexdef ILIKE '%USING gist%'))
+        FROM geometry_columns g WHERE g.f_table_schema = 'public'")
+    [ "$pg_check" = "${#DEMO_LAYER_ARR[@]}|${#DEMO_LAYER_ARR[@]}" ] \
+        || die "PostGIS tables: expected ${#DEMO_LAYER_ARR[@]} in EPSG:3857 with a GiST index each, found '$pg_check' (3857|gist)"
     cc -O2 -Wall -o "$W/pgfront" "$HERE/peers/pgfront.c" -I"$(pg_config --includedir)" -lpq -lmicrohttpd -lpthread \
         || die "building pgfront failed"
     "$W/pgfront" --port "${PORTS[2]}" --pool 4 --threads 4 \
         --conninfo "host=127.0.0.1 port=$PGPORT_ dbname=bench user=postgres" >"$W/pg/pgfront.out" 2>&1 &
     PIDS_TO_KILL+=($!)
+    PGFRONT_PID=$!
     PEER_URL[postgis]="http://127.0.0.1:${PORTS[2]}"
     wait_http "${PEER_URL[postgis]}/" 10 || die "pgfront does not answer: $(cat "$W/pg/pgfront.out")"
     VERSIONS+=", PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') + PostGIS $("${PSQL[@]}" -d bench -tAc 'SELECT postgis_lib_version()')"
@@ -460,6 +526,8 @@ if has_peer mapserver; then
         [ ${#MAPSERV_PIDS[@]} -ge 2 ] && break
         sleep 0.1
     done
+    [ ${#MAPSERV_PIDS[@]} -eq 2 ] || die "lighttpd started ${#MAPSERV_PIDS[@]} mapserv FastCGI processes, not 2"
+    MAPSERV_PIDS_START="${MAPSERV_PIDS[*]}"
     VERSIONS+=", MapServer $( (/usr/lib/cgi-bin/mapserv -v || true) | awk '{print $3}') + $( (lighttpd -v || true) | awk '{print $1}')"
     log "MapServer: ${PEER_URL[mapserver]} (mapserv pids ${MAPSERV_PIDS[*]})"
 fi
@@ -479,7 +547,7 @@ CHECK_ZOOMS=$(for z in $ZOOM_LIST; do if [ "$z" -ge 14 ] && [ "$z" -le 16 ]; the
 [ -n "$CHECK_ZOOMS" ] || CHECK_ZOOMS=$(echo "$ZOOM_LIST" | awk '{print $1}')
 for s in "${SET_LIST[@]}"; do
     for z in $CHECK_ZOOMS; do
-        for p in mashaer-uncached postgis mapserver nginx; do
+        for p in mashaer-uncached baseline-uncached postgis mapserver nginx; do
             [ -n "${PEER_URL[$p]:-}" ] || continue
             rm -rf "$W/check"
             mkdir -p "$W/check"
@@ -506,6 +574,32 @@ fi
 # ------------------------------------------------------------------ wrk rounds
 RESULTS="$W/results.tsv"
 : >"$RESULTS"
+# Server CPU per tile: on a shared machine a peer's rate follows the share of the cores it
+# gets, and a server with many threads gets a larger share than one with 2 processes when
+# other work is runnable.  The CPU time its processes used per tile during the wrk run
+# (user + system, every thread) is much less sensitive to that, so it is recorded beside
+# the rate.
+CLK_TCK=$(getconf CLK_TCK)
+peer_pids() { # PEER: the processes that serve it
+    local m
+    case "$1" in
+        mashaer-uncached) echo "${MPID[uncached]}" ;;
+        mashaer-cached) echo "${MPID[cached]}" ;;
+        baseline-uncached) echo "${MPID[baseline-uncached]}" ;;
+        baseline-cached) echo "${MPID[baseline-cached]}" ;;
+        nginx) m=$(cat "$NGINX_PIDFILE"); echo "$m" $(pgrep -P "$m") ;;
+        postgis) m=$(head -1 "$W/pg/data/postmaster.pid"); echo "$PGFRONT_PID $m" $(pgrep -P "$m") ;;
+        mapserver) m=$(cat "$LIGHTTPD_PIDFILE"); echo "$m" $(pgrep -P "$m" -x mapserv) ;;
+    esac
+}
+cpu_ticks() { # PIDS...: user + system clock ticks these processes have used (all threads)
+    local t=0 p v
+    for p in "$@"; do
+        v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || continue
+        t=$((t + ${v:-0}))
+    done
+    echo "$t"
+}
 run_wrk() { # PEER SET ZOOM ROUND
     local p=$1 s=$2 z=$3 r=$4 out="$W/raw/wrk_$1_$2_z$3_r$4.txt" line
     local paths
@@ -516,25 +610,39 @@ run_wrk() { # PEER SET ZOOM ROUND
             ensure_mashaer cached ""
             PEER_URL[mashaer-cached]=${MURL[cached]}
             curl_pass "${MURL[cached]}" "$paths" "$W/raw/warm.log" ;; # warm: every tile of the list is in the cache
+        baseline-uncached)
+            ensure_mashaer baseline-uncached 0
+            PEER_URL[baseline-uncached]=${MURL[baseline-uncached]} ;;
+        baseline-cached)
+            ensure_mashaer baseline-cached ""
+            PEER_URL[baseline-cached]=${MURL[baseline-cached]}
+            curl_pass "${MURL[baseline-cached]}" "$paths" "$W/raw/warm.log" ;;
     esac
     PEER_URL[mashaer-uncached]=${MURL[uncached]}
+    local pids cpu0 cpu1
+    pids=$(peer_pids "$p")
+    # shellcheck disable=SC2086
+    cpu0=$(cpu_ticks $pids)
     wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${DURATION}s" --timeout 30s -s "$HERE/tiles.lua" "${PEER_URL[$p]}" \
         -- "$paths" "$WRK_THREADS" >"$out" 2>&1 || true
+    # shellcheck disable=SC2086
+    cpu1=$(cpu_ticks $pids)
     line=$(grep '^BENCH ' "$out" || true)
     if [ -z "$line" ]; then
         log "wrk failed for $p $s z$z: $(tail -2 "$out" | tr '\n' ' ')"
         return
     fi
-    # results.tsv: set zoom peer round rps p50_us p99_us requests err_status err_other MB/s
-    awk -v p="$p" -v s="$s" -v z="$z" -v r="$r" -v res="$RESULTS" '{
+    # results.tsv: set zoom peer round rps p50_us p99_us requests err_status err_other MB/s cpu_ms_per_tile
+    awk -v p="$p" -v s="$s" -v z="$z" -v r="$r" -v res="$RESULTS" -v cpu=$((cpu1 - cpu0)) -v hz="$CLK_TCK" '{
         for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\n", s, z, p, r, v["rps"], v["p50_us"], v["p99_us"],
-            v["requests"], v["err_status"], v["err_other"], v["bytes"] / (v["duration_us"] / 1e6) / 1e6 >> res
+        cpt = (v["requests"] > 0) ? cpu * 1000 / hz / v["requests"] : 0
+        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.4f\n", s, z, p, r, v["rps"], v["p50_us"], v["p99_us"],
+            v["requests"], v["err_status"], v["err_other"], v["bytes"] / (v["duration_us"] / 1e6) / 1e6, cpt >> res
         err = ""
         if (v["err_status"] + 0) err = err " err_status=" v["err_status"]
         if (v["err_other"] + 0) err = err " err_other=" v["err_other"]
-        printf "  %-17s %-8s z%-2s round %s: %10.0f tiles/s  p50 %7.2f ms  p99 %7.2f ms%s\n", p, s, z, r, v["rps"],
-            v["p50_us"] / 1000, v["p99_us"] / 1000, err > "/dev/stderr"
+        printf "  %-17s %-8s z%-2s round %s: %10.0f tiles/s  p50 %7.2f ms  p99 %7.2f ms  server CPU %6.3f ms/tile%s\n", p, s, z, r,
+            v["rps"], v["p50_us"] / 1000, v["p99_us"] / 1000, cpt, err > "/dev/stderr"
     }' <<<"$line"
 }
 
@@ -553,6 +661,17 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
 done
 log "wrk runs took $(( $(date +%s) - T0 )) s"
+MAPSERV_NOTE=""
+if [ -n "${PEER_URL[mapserver]:-}" ]; then
+    # FastCGI: the same 2 processes answer every request (a CGI set-up would start one per request)
+    now=$(pgrep -P "$(cat "$LIGHTTPD_PIDFILE")" -x mapserv | sort -n | tr '\n' ' ' | sed 's/ $//')
+    if [ "$now" = "$(echo "$MAPSERV_PIDS_START" | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ $//')" ]; then
+        MAPSERV_NOTE="the same 2 mapserv FastCGI processes answered every request (pids $now)"
+    else
+        MAPSERV_NOTE="mapserv FastCGI processes changed during the run: $MAPSERV_PIDS_START at the start, $now at the end"
+    fi
+    log "MapServer: $MAPSERV_NOTE"
+fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------ optional perf profile
@@ -587,7 +706,8 @@ mkdir -p "$RESULTS_DIR"
     meta cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
     meta mem "$(free -g | awk '/^Mem:/ {print $2 " GiB RAM"}')"
     meta commit "$COMMIT"
-    meta mashaer_threads "mashaer serve --threads ${MASHAER_THREADS:-default (nproc)}; uncached = --cache-mb 0, cached = default cache, each list warmed by one pass before its run"
+    [ -n "$BASELINE_COMMIT" ] && meta baseline_commit "$BASELINE_COMMIT"
+    meta mashaer_threads "mashaer serve --threads ${MASHAER_THREADS:-default (4 per CPU)}; uncached = --cache-mb 0, cached = default cache, each list warmed by one pass before its run"
     meta peer_versions "$VERSIONS"
     meta rounds "$ROUNDS"
     meta duration "$DURATION"
@@ -600,13 +720,16 @@ mkdir -p "$RESULTS_DIR"
     notes="- Sampled lists: ${SAMPLED_NOTE:-none}\\n"
     notes+="- Dumped tiles for nginx: $(find "$W/www" -type f | wc -l) non-empty files, ${DUMP_MB} MB; empty tiles are not written and nginx answers 204 for them.\\n"
     notes+="- MapServer answers an empty tile with 200 and an empty body; the others with 204. MapServer selects shapes by the unbuffered tile, so it serves fewer features at tile edges.\\n"
-    notes+="- PostgreSQL ran with shared_buffers=256MB, jit=off; tables in EPSG:3857 with GiST indexes; one plpgsql function per layer.\\n"
+    notes+="- PostgreSQL ran with shared_buffers=256MB, jit=off; tables in EPSG:3857 with GiST indexes (checked); one plpgsql function per layer.\\n"
+    [ -n "$MAPSERV_NOTE" ] && notes+="- MapServer: shapefiles in EPSG:3857 with shptree indexes, map projection = MapServer's tile-mode Mercator string (no reprojection); $MAPSERV_NOTE.\\n"
     notes+="\\nWhat each peer serves for the same tiles (one pass, z14-z16):\\n\\n$(sed ':a;N;$!ba;s/\n/\\n/g' "$CHECK_MD")\\n"
     if [ -s "$BUGS" ]; then notes+="\\n**Problems seen:**\\n\\n$(sed 's/^/- /' "$BUGS" | sed ':a;N;$!ba;s/\n/\\n/g')\\n"; fi
     meta notes "$notes"
 }
+rm -f "$RESULTS_DIR/latest-compare.md"
 "$PY" "$LIB" report --results "$RESULTS" --meta "$META" --md "$RESULTS_DIR/latest.md" \
-    --buckets "$W/buckets.md" --goals-md "$W/goals.md" --tables-md "$W/tables.md"
+    --buckets "$W/buckets.md" --goals-md "$W/goals.md" --tables-md "$W/tables.md" \
+    ${BASELINE:+--compare-md "$RESULTS_DIR/latest-compare.md"}
 if [ -f "$W/buckets.md" ]; then
     echo
     echo "Mashaer uncached: time per tile versus features in it"

@@ -260,11 +260,14 @@ def cmd_buckets(a):
 PEER_LABEL = {
     "mashaer-uncached": "Mashaer uncached",
     "mashaer-cached": "Mashaer cached",
+    "baseline-uncached": "baseline uncached",
+    "baseline-cached": "baseline cached",
     "nginx": "nginx static files",
     "postgis": "PostGIS ST_AsMVT (pgfront)",
     "mapserver": "MapServer 8 MVT (FastCGI x2)",
 }
-PEER_ORDER = ["mashaer-uncached", "mashaer-cached", "nginx", "postgis", "mapserver"]
+PEER_ORDER = ["mashaer-uncached", "mashaer-cached", "baseline-uncached", "baseline-cached", "nginx", "postgis", "mapserver"]
+COMPARE_PEERS = ["nginx", "postgis", "mapserver"]
 GOAL_CACHED_RPS = 30000.0
 
 
@@ -277,6 +280,12 @@ def fmt_ms(us):
         return "-"
     ms = us / 1000.0
     return "%.2f" % ms if ms < 10 else "%.1f" % ms
+
+
+def fmt_cpu(ms):
+    if ms is None or math.isnan(ms):
+        return "-"
+    return "%.3f" % ms if ms < 1 else "%.2f" % ms
 
 
 def fmt_ratio(v):
@@ -292,9 +301,12 @@ def load_results(path):
                 continue
             p = line.rstrip("\n").split("\t")
             key = (p[0], int(p[1]), p[2])
-            d = agg.setdefault(key, {"rps": [], "p50": [], "p99": [], "mbps": [], "req": 0, "err_status": 0, "err_other": 0})
+            d = agg.setdefault(key, {"rps": [], "p50": [], "p99": [], "mbps": [], "cpu": [], "req": 0, "err_status": 0,
+                                     "err_other": 0})
             if len(p) > 10:
                 d["mbps"].append(float(p[10]))
+            if len(p) > 11 and float(p[11]) > 0:
+                d["cpu"].append(float(p[11]))
             d["rps"].append(float(p[4]))
             d["p50"].append(float(p[5]))
             d["p99"].append(float(p[6]))
@@ -305,6 +317,7 @@ def load_results(path):
     for k, d in agg.items():
         out[k] = {"rps": median(d["rps"]), "p50": median(d["p50"]), "p99": median(d["p99"]),
                   "rounds": len(d["rps"]), "rps_all": d["rps"], "mbps": median(d["mbps"]), "req": d["req"],
+                  "cpu": median(d["cpu"]) if d["cpu"] else float("nan"),
                   "err_status": d["err_status"], "err_other": d["err_other"]}
     return out
 
@@ -317,6 +330,14 @@ def cmd_report(a):
                 k, v = line.rstrip("\n").split("=", 1)
                 meta[k] = v
     res = load_results(a.results)
+    label = dict(PEER_LABEL)
+    if meta.get("baseline_commit"):
+        # name both builds by their commits: "Mashaer 66b6da3 uncached", "baseline 0d5358c uncached"
+        c_new = meta.get("commit", "?").split(",")[0]
+        c_old = meta.get("baseline_commit", "?").split(",")[0]
+        for kind in ("uncached", "cached"):
+            label["mashaer-" + kind] = "Mashaer %s %s" % (c_new, kind)
+            label["baseline-" + kind] = "baseline %s %s" % (c_old, kind)
     sets = []
     for s, _, _ in res:
         if s not in sets:
@@ -331,11 +352,14 @@ def cmd_report(a):
         lines.append("### %s" % meta.get("set_title_" + s, s))
         lines.append("")
         lines.append("Tiles per second (median of %s rounds), median and p99 latency in ms (medians over the rounds), "
-                     "MB/s of HTTP responses (headers included)." % meta.get("rounds", "?"))
+                     "MB/s of HTTP responses (headers included), server CPU per tile (user + system time of the "
+                     "peer's processes during the run over the tiles served; median over the rounds)."
+                     % meta.get("rounds", "?"))
         lines.append("")
-        hdr = "| zoom | tiles in list | peer | tiles/s | median ms | p99 ms | MB/s | uncached Mashaer / peer | cached Mashaer / peer |"
+        hdr = ("| zoom | tiles in list | peer | tiles/s | median ms | p99 ms | MB/s | server CPU ms/tile "
+               "| uncached Mashaer / peer | cached Mashaer / peer |")
         lines.append(hdr)
-        lines.append("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+        lines.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
         for z in zooms:
             unc = res.get((s, z, "mashaer-uncached"))
             cac = res.get((s, z, "mashaer-cached"))
@@ -344,14 +368,17 @@ def cmd_report(a):
                 r = res.get((s, z, p))
                 if not r:
                     continue
-                ru = (unc["rps"] / r["rps"]) if unc and r["rps"] > 0 and not p.startswith("mashaer") else float("nan")
-                rc = (cac["rps"] / r["rps"]) if cac and r["rps"] > 0 and not p.startswith("mashaer") else float("nan")
+                ru = (unc["rps"] / r["rps"]) if unc and r["rps"] > 0 and p != "mashaer-uncached" and p != "mashaer-cached" \
+                    and p != "baseline-cached" else float("nan")
+                rc = (cac["rps"] / r["rps"]) if cac and r["rps"] > 0 and p != "mashaer-uncached" and p != "mashaer-cached" \
+                    and p != "baseline-uncached" else float("nan")
                 flag = ""
                 if r["err_status"] or r["err_other"]:
                     flag = " (errors: %d status, %d socket)" % (r["err_status"], r["err_other"])
-                lines.append("| z%d | %s | %s%s | %s | %s | %s | %s | %s | %s |" % (
-                    z, ntiles, PEER_LABEL.get(p, p), flag, fmt_rps(r["rps"]), fmt_ms(r["p50"]),
-                    fmt_ms(r["p99"]), "-" if math.isnan(r["mbps"]) else "%.0f" % r["mbps"], fmt_ratio(ru), fmt_ratio(rc)))
+                lines.append("| z%d | %s | %s%s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    z, ntiles, label.get(p, p), flag, fmt_rps(r["rps"]), fmt_ms(r["p50"]),
+                    fmt_ms(r["p99"]), "-" if math.isnan(r["mbps"]) else "%.0f" % r["mbps"], fmt_cpu(r["cpu"]),
+                    fmt_ratio(ru), fmt_ratio(rc)))
             # goals
             ms = res.get((s, z, "mapserver"))
             pg = res.get((s, z, "postgis"))
@@ -369,6 +396,9 @@ def cmd_report(a):
                 goals.append((s, z, "cached >= 0.5x nginx", fmt_ratio(v), v >= 0.5))
         lines.append("")
     tables = "\n".join(lines)
+    if meta.get("baseline_commit") and getattr(a, "compare_md", None):
+        with open(a.compare_md, "w") as f:
+            f.write(compare_md(res, sets, meta) + "\n")
 
     # compact goal matrix: one row per goal and set, one column per zoom
     glines = []
@@ -418,6 +448,8 @@ def cmd_report(a):
     head.append("- machine: %s cores (nproc), %s, %s; load average %s the wrk runs (other work on the machine)"
                 % (meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("mem", "?"), meta.get("load", "?")))
     head.append("- Mashaer: commit %s, %s" % (meta.get("commit", "?"), meta.get("mashaer_threads", "")))
+    if meta.get("baseline_commit"):
+        head.append("- baseline: commit %s, the same settings" % meta["baseline_commit"])
     head.append("- peers: %s" % meta.get("peer_versions", "?"))
     head.append("- load: wrk %s threads, %s connections, %s s per round, %s rounds, rounds interleaved over peers; "
                 "tile lists cycled by bench/tiles.lua" % (meta.get("wrk_threads"), meta.get("wrk_conns"),
@@ -443,6 +475,63 @@ def cmd_report(a):
             f.write(tables + "\n")
     print(tables)
     print("Goals\n" + goal_md)
+
+
+def compare_md(res, sets, meta):
+    """Before/after table: the baseline build and the measured build in the same rounds, with
+    their rates and their ratios against each peer."""
+    out = ["Before = %s, after = %s; same run, same peers, rounds interleaved. "
+           "Tiles per second (median of %s rounds); \"x peer\" is the build's rate over the peer's."
+           % (meta.get("baseline_commit", "?"), meta.get("commit", "?"), meta.get("rounds", "?")), ""]
+    peers = [p for p in COMPARE_PEERS if any(k[2] == p for k in res)]
+    for kind in ("uncached", "cached"):
+        hdr = "| set | zoom | %s before | %s after | after / before |" % (kind, kind)
+        sep = "|---|---|---:|---:|---:|"
+        for p in peers:
+            hdr += " %s | before x %s | after x %s |" % (PEER_LABEL[p], p, p)
+            sep += "---:|---:|---:|"
+        out += ["#### %s" % kind.capitalize(), "", hdr, sep]
+        for s in sets:
+            for z in sorted({k[1] for k in res if k[0] == s}):
+                b = res.get((s, z, "baseline-" + kind))
+                n = res.get((s, z, "mashaer-" + kind))
+                if not b or not n:
+                    continue
+                row = "| %s | z%d | %s | %s | %s |" % (s, z, fmt_rps(b["rps"]), fmt_rps(n["rps"]),
+                                                    fmt_ratio(n["rps"] / b["rps"]) if b["rps"] > 0 else "-")
+                for p in peers:
+                    r = res.get((s, z, p))
+                    if not r or r["rps"] <= 0:
+                        row += " - | - | - |"
+                        continue
+                    row += " %s | %s | %s |" % (fmt_rps(r["rps"]), fmt_ratio(b["rps"] / r["rps"]), fmt_ratio(n["rps"] / r["rps"]))
+                out.append(row)
+        out.append("")
+    # the same comparison by server CPU per tile: the peer's CPU per tile over the build's
+    out += ["#### Server CPU per tile (ms), uncached", "",
+            "The peer's CPU time per tile over the build's (how many times more CPU the peer spends on a tile).", ""]
+    hdr = "| set | zoom | before | after | before / after |"
+    sep = "|---|---|---:|---:|---:|"
+    for p in peers:
+        hdr += " %s | %s / before | %s / after |" % (PEER_LABEL[p], p, p)
+        sep += "---:|---:|---:|"
+    out += [hdr, sep]
+    for s in sets:
+        for z in sorted({k[1] for k in res if k[0] == s}):
+            b = res.get((s, z, "baseline-uncached"))
+            n = res.get((s, z, "mashaer-uncached"))
+            if not b or not n or math.isnan(b["cpu"]) or math.isnan(n["cpu"]):
+                continue
+            row = "| %s | z%d | %s | %s | %s |" % (s, z, fmt_cpu(b["cpu"]), fmt_cpu(n["cpu"]), fmt_ratio(b["cpu"] / n["cpu"]))
+            for p in peers:
+                r = res.get((s, z, p))
+                if not r or math.isnan(r["cpu"]):
+                    row += " - | - | - |"
+                    continue
+                row += " %s | %s | %s |" % (fmt_cpu(r["cpu"]), fmt_ratio(r["cpu"] / b["cpu"]), fmt_ratio(r["cpu"] / n["cpu"]))
+            out.append(row)
+    out.append("")
+    return "\n".join(out)
 
 
 BEGIN_MARK = "<!-- bench/run.sh: generated section begins; edit outside it -->"
@@ -485,6 +574,9 @@ def cmd_doc(a):
              "the wrk runs (the machine is shared)"
              % (meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("mem", "?"), meta.get("load", "?")))
     g.append("- Mashaer commit %s; %s" % (meta.get("commit", "?"), meta.get("mashaer_threads", "")))
+    if meta.get("baseline_commit"):
+        g.append("- baseline (an earlier build, measured in the same rounds with the same settings): commit %s"
+                 % meta["baseline_commit"])
     g.append("- peers: %s" % meta.get("peer_versions", "?"))
     g.append("- wrk: %s threads, %s connections, %s s per round, median of %s rounds interleaved over peers"
              % (meta.get("wrk_threads"), meta.get("wrk_conns"), meta.get("duration"), meta.get("rounds")))
@@ -546,6 +638,7 @@ def main():
     p = sub.add_parser("buckets"); p.add_argument("--features", required=True); p.add_argument("--timing", required=True)
     p.add_argument("--md"); p.set_defaults(fn=cmd_buckets)
     p = sub.add_parser("report"); p.add_argument("--results", required=True); p.add_argument("--meta", required=True)
+    p.add_argument("--compare-md")
     p.add_argument("--md", required=True); p.add_argument("--buckets"); p.add_argument("--goals-md")
     p.add_argument("--tables-md"); p.set_defaults(fn=cmd_report)
     p = sub.add_parser("doc"); p.add_argument("--doc", required=True); p.add_argument("--meta", required=True)
