@@ -228,7 +228,6 @@ typedef struct {
     msh_buf body;
     size_t cap;
     bool too_large;
-    bool answered;
 } body_state;
 
 static int seen_headers; /* address only: marks "headers seen" in a GET's request context */
@@ -288,8 +287,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0; /* a body on a route that takes none: read and dropped */
         return MHD_YES;
     }
-    if (bs)
-        bs->answered = true;
     double t0 = now_s();
     msh_req r;
     memset(&r, 0, sizeof r);
