@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_time.h"
 #include "store.h"
 
@@ -196,14 +197,8 @@ typedef struct {
 static int take_swept(void *ud, uint64_t ver, uint64_t fid, uint32_t idx, int64_t last_ms)
 {
     swept_rows *r = ud;
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 1024;
-        swept_row *nv = realloc(r->v, nc * sizeof *nv);
-        if (!nv)
-            return 1; /* the rest are offered again next time */
-        r->v = nv;
-        r->cap = nc;
-    }
+    if (msh_grow_from((void **)&r->v, &r->cap, r->n + 1, sizeof *r->v, 1024))
+        return 1; /* the rest are offered again next time */
     r->v[r->n++] = (swept_row){ver, fid, idx, last_ms};
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_time.h"
 #include "store.h"
 
@@ -184,14 +185,8 @@ void msh_incident_log_push(msh_incident_log *lg, const msh_live_item *it)
     if (!lg)
         return;
     pthread_mutex_lock(&lg->mu);
-    if (lg->n == lg->cap && lg->cap < QUEUE_MAX) {
-        size_t nc = lg->cap ? lg->cap * 2 : 64;
-        msh_live_item *nq = realloc(lg->q, nc * sizeof *nq);
-        if (nq) {
-            lg->q = nq;
-            lg->cap = nc;
-        }
-    }
+    if (lg->cap < QUEUE_MAX) /* on failure the queue keeps its size */
+        (void)msh_grow_from((void **)&lg->q, &lg->cap, lg->n + 1, sizeof *lg->q, 64);
     if (lg->n < lg->cap) /* a full queue drops the copy: the write-ahead log still has the update */
         lg->q[lg->n++] = *it;
     pthread_cond_signal(&lg->cv);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_hash.h"
 #include "core/msh_tilemath.h"
 #include "core/msh_constants.h"
@@ -316,14 +317,8 @@ void msh_graph_edges_near(const msh_graph *g, double lon, double lat, double r, 
                     dup = seen.marks[j] == e;
                 if (dup)
                     continue;
-                if (seen.n == seen.cap) {
-                    size_t cap = seen.cap ? seen.cap * 2 : 32;
-                    uint32_t *m = realloc(seen.marks, cap * sizeof *m);
-                    if (!m)
-                        break;
-                    seen.marks = m;
-                    seen.cap = cap;
-                }
+                if (msh_grow_from((void **)&seen.marks, &seen.cap, seen.n + 1, sizeof *seen.marks, 32))
+                    break;
                 seen.marks[seen.n++] = e;
                 fn(ud, e);
             }

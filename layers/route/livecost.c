@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_hash.h"
 #include "core/msh_tilemath.h"
 
@@ -134,15 +135,9 @@ static int collect_incident(void *ud, const msh_live_item *it)
     const msh_feed_rec *r = &it->rec;
     if (r->status >= MSH_INC_RESOLVED || r->severity < L->cfg->close_severity)
         return 0;
-    if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 16;
-        double *ll = realloc(L->ll, cap * 2 * sizeof *ll);
-        if (!ll) {
-            L->oom = true;
-            return 1;
-        }
-        L->ll = ll;
-        L->cap = cap;
+    if (msh_grow_from((void **)&L->ll, &L->cap, L->n + 1, 2 * sizeof *L->ll, 16)) {
+        L->oom = true;
+        return 1;
     }
     L->ll[2 * L->n] = r->lon;
     L->ll[2 * L->n + 1] = r->lat;
