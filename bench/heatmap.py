@@ -6,7 +6,10 @@ uncached (--cache-mb 0), z14..z18 and @2x, kernel heatmaps of the demo assets, t
 
 Needs wrk (apt-get install wrk). Prints the figures; the numbers go into docs/BENCHMARKS.md.
 """
-import argparse, atexit, http.client, json, math, os, random, re, shutil, signal, subprocess, tempfile, threading, time
+import argparse, atexit, http.client, math, os, random, re, shutil, signal, subprocess, sys, threading, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import scratch  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--people", type=int, default=3000000)
@@ -15,21 +18,12 @@ ap.add_argument("--soak-s", type=float, default=120, help="memory soak: seconds 
 ap.add_argument("--connections", type=int, default=2)
 ap.add_argument("--nice", type=int, default=0,
                 help="run the server's threads and wrk at this nice value (e.g. -10 on a box shared with other jobs)")
-ap.add_argument("--mashaer", default=os.path.join(os.path.dirname(__file__), "..", "build", "mashaer"))
-ap.add_argument("--source-dir", default=os.path.join(os.path.dirname(__file__), ".."))
+scratch.add_build_args(ap)
 args = ap.parse_args()
 
-work = tempfile.mkdtemp(prefix="msh-heat-")
-db = os.path.join(work, "bench.sqlite")
-for layer in ("sites", "assets"):
-    subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", layer,
-                    os.path.join(args.source_dir, "data", "demo", layer + ".geojson")], check=True)
-token = subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", "feed", "--name", "bench"],
-                       check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
-srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--snapshot-s", "3600",
-                        "--cache-mb", "0", "--max-body-mb", "64"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                       text=True)
-port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
+work, db = scratch.store(args, "msh-heat-", ["sites", "assets"])
+token = scratch.feed_token(args, db)
+srv, port = scratch.serve(args, db, "--snapshot-s", "3600", "--cache-mb", "0", "--max-body-mb", "64")
 atexit.register(lambda: srv.poll() is None and srv.kill())
 
 
@@ -77,12 +71,7 @@ for start in range(0, args.people, 10000):
 
 
 def post(body):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    c.request("POST", "/feeds/positions", body, {"Authorization": "Bearer " + token})
-    r = c.getresponse()
-    n = json.loads(r.read())["accepted"]
-    c.close()
-    return n
+    return scratch.post_positions(port, token, body, timeout=120)
 
 
 accepted = [0, 0]

@@ -7,31 +7,27 @@ against Redis 7 GEOADD (appendfsync always, and no persistence), side by side in
 Reports updates/s, the ratio to Redis, and resident memory per tracked person for both.
 Needs redis-server and redis-benchmark (apt-get install redis-server); skips Redis without them.
 """
-import argparse, http.client, json, os, random, re, shutil, signal, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, os, random, re, shutil, signal, subprocess, sys, threading, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import scratch  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--people", type=int, default=1000000)
 ap.add_argument("--seconds", type=float, default=10)
 ap.add_argument("--clients", type=int, default=4)
 ap.add_argument("--batch", type=int, default=5000)
-ap.add_argument("--mashaer", default=os.path.join(os.path.dirname(__file__), "..", "build", "mashaer"))
-ap.add_argument("--source-dir", default=os.path.join(os.path.dirname(__file__), ".."))
+scratch.add_build_args(ap)
 args = ap.parse_args()
 
-work = tempfile.mkdtemp(prefix="msh-ingest-")
-db = os.path.join(work, "bench.sqlite")
-subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", "sites",
-                os.path.join(args.source_dir, "data", "demo", "sites.geojson")], check=True)
-token = subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", "feed", "--name", "bench"],
-                       check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
+work, db = scratch.store(args, "msh-ingest-", ["sites"])
+token = scratch.feed_token(args, db)
 
 def rss_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
-srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--snapshot-s", "3600"],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
+srv, port = scratch.serve(args, db, "--snapshot-s", "3600")
 rss0 = rss_kb(srv.pid)
 
 # pre-built batches: people in Mina and around the Jamarat, one time stamp
@@ -88,9 +84,7 @@ stop_s = time.monotonic() - t0
 
 # restart on the same store: the snapshot written at shutdown, then the log after it
 t0 = time.monotonic()
-srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0"], stdout=subprocess.PIPE,
-                       stderr=subprocess.DEVNULL, text=True)
-srv.stdout.readline()
+srv, _ = scratch.serve(args, db)
 restart_s = time.monotonic() - t0
 srv.send_signal(signal.SIGKILL)
 srv.wait()

@@ -12,7 +12,10 @@ lookup of every 8.9 m cell, incidents, gates, sensors, cleaning pieces, the comp
 the first compute apart (it also walks the network for coverage, then cached), and the request
 latency seen by the client.
 """
-import argparse, http.client, json, math, os, random, re, shutil, signal, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, math, os, random, shutil, signal, subprocess, sys, threading, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import scratch  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--people", type=int, default=3000000)
@@ -21,22 +24,14 @@ ap.add_argument("--clients", type=int, default=4)
 ap.add_argument("--batch", type=int, default=5000)
 ap.add_argument("--spread", action="store_true",
                 help="everyone alone at a uniform spot of a zone's box (the most occupied cells) instead of in groups")
-ap.add_argument("--mashaer", default=os.path.join(os.path.dirname(__file__), "..", "build", "mashaer"))
-ap.add_argument("--source-dir", default=os.path.join(os.path.dirname(__file__), ".."))
+scratch.add_build_args(ap)
 args = ap.parse_args()
 
 demo = os.path.join(args.source_dir, "data", "demo")
-work = tempfile.mkdtemp(prefix="msh-kpi-")
-db = os.path.join(work, "bench.sqlite")
-for layer in ("service_zones", "camps", "assets", "cleaning_routes", "sites", "walkways", "site_walkways"):
-    src = os.path.join(demo, layer + ".geojson")
-    if os.path.exists(src):
-        subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", layer, src], check=True)
-token = subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", "feed", "--name", "bench"],
-                       check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
-srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--snapshot-s", "3600",
-                        "--position-max-age", "86400"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
+work, db = scratch.store(args, "msh-kpi-", ["service_zones", "camps", "assets", "cleaning_routes", "sites", "walkways",
+                                            "site_walkways"], only_existing=True)
+token = scratch.feed_token(args, db)
+srv, port = scratch.serve(args, db, "--snapshot-s", "3600", "--position-max-age", "86400")
 
 
 def post(conn, feed, body):

@@ -6,24 +6,20 @@ update-to-tile latency, and ingest with 1,000 idle Server-Sent Events subscriber
 
 Needs wrk (apt-get install wrk). Prints the figures; the numbers go into docs/BENCHMARKS.md.
 """
-import argparse, http.client, json, math, os, random, re, shutil, signal, socket, subprocess, tempfile, threading, time
+import argparse, http.client, json, math, os, random, re, shutil, signal, socket, subprocess, sys, threading, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import scratch  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--people", type=int, default=1000000)
 ap.add_argument("--seconds", type=float, default=10)
-ap.add_argument("--mashaer", default=os.path.join(os.path.dirname(__file__), "..", "build", "mashaer"))
-ap.add_argument("--source-dir", default=os.path.join(os.path.dirname(__file__), ".."))
+scratch.add_build_args(ap)
 args = ap.parse_args()
 
-work = tempfile.mkdtemp(prefix="msh-live-")
-db = os.path.join(work, "bench.sqlite")
-subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", "sites",
-                os.path.join(args.source_dir, "data", "demo", "sites.geojson")], check=True)
-token = subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", "feed", "--name", "bench"],
-                       check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
-srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--snapshot-s", "3600",
-                        "--cache-mb", "256"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
+work, db = scratch.store(args, "msh-live-", ["sites"])
+token = scratch.feed_token(args, db)
+srv, port = scratch.serve(args, db, "--snapshot-s", "3600", "--cache-mb", "256")
 
 def tile(lon, lat, z):
     n = 2 ** z
@@ -40,12 +36,7 @@ for start in range(0, args.people, 5000):
     batches.append(("\n".join(lines) + "\n").encode())
 
 def post(body):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    c.request("POST", "/feeds/positions", body, {"Authorization": "Bearer " + token})
-    r = c.getresponse()
-    n = json.loads(r.read())["accepted"]
-    c.close()
-    return n
+    return scratch.post_positions(port, token, body)
 
 for b in batches:
     post(b)

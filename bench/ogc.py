@@ -9,22 +9,18 @@ sending the request to the last byte of the body, client side), for a set of que
 Each body is parsed once to check it holds the features it claims. Prints p50/p99/max in
 ms per query; the figures go into docs/BENCHMARKS.md.
 """
-import argparse, gzip, http.client, json, os, re, shutil, subprocess, tempfile, time, urllib.parse
+import argparse, gzip, http.client, json, os, shutil, sys, time, urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import scratch  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--requests", type=int, default=300)
-ap.add_argument("--mashaer", default=os.path.join(os.path.dirname(__file__), "..", "build", "mashaer"))
-ap.add_argument("--source-dir", default=os.path.join(os.path.dirname(__file__), ".."))
+scratch.add_build_args(ap)
 args = ap.parse_args()
 
-work = tempfile.mkdtemp(prefix="msh-ogc-")
-db = os.path.join(work, "bench.sqlite")
-for layer in ("walkways", "assets", "camps"):
-    subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", layer,
-                    os.path.join(args.source_dir, "data", "demo", layer + ".geojson")], check=True)
-srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--no-live", "--threads", "4"],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
+work, db = scratch.store(args, "msh-ogc-", ["walkways", "assets", "camps"])
+srv, port = scratch.serve(args, db, "--no-live", "--threads", "4")
 
 q = lambda s: urllib.parse.quote(s, safe="")  # noqa: E731
 CASES = [

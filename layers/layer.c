@@ -27,6 +27,24 @@ msh_ftype msh_ftype_parse(const char *s)
     return 0;
 }
 
+void msh_layer_info_derived(msh_layer_info *info, const char *name, const char *kind, const char *geometry_type,
+                            msh_field *fields, uint32_t nfields)
+{
+    memset(info, 0, sizeof *info);
+    info->name = (char *)name;
+    info->kind = (char *)kind;
+    info->geometry_type = (char *)geometry_type;
+    info->bounds[0] = -180;
+    info->bounds[1] = -85.0511;
+    info->bounds[2] = 180;
+    info->bounds[3] = 85.0511;
+    info->minzoom = 0;
+    info->maxzoom = 22;
+    info->nfields = nfields;
+    info->fields = fields;
+    info->version = 1;
+}
+
 void msh_layer_info_clear(msh_layer_info *info)
 {
     free(info->name);

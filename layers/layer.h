@@ -65,6 +65,12 @@ void msh_layer_info_clear(msh_layer_info *info);
 /** Deep copy of src into dst. */
 msh_rc msh_layer_info_copy(msh_layer_info *dst, const msh_layer_info *src);
 
+/** The info of a layer the server derives rather than stores (live tables, KPI zones): the given
+ * name, kind, geometry type and fields (borrowed, as in a literal; copy it with msh_layer_info_copy),
+ * the whole Web Mercator world, zooms 0 to 22, version 1, public. */
+void msh_layer_info_derived(msh_layer_info *info, const char *name, const char *kind, const char *geometry_type,
+                            msh_field *fields, uint32_t nfields);
+
 typedef struct msh_feature {
     uint64_t id;
     msh_geom geom;          /* world units (see core/msh_tilemath.h) */

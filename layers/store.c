@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 
 struct msh_store {
@@ -234,14 +235,9 @@ msh_rc msh_store_list(msh_store *s, msh_layer_info **infos, size_t *n, msh_err *
     msh_layer_info *v = NULL;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            msh_layer_info *nv = realloc(v, cap * sizeof *v);
-            if (!nv) {
-                rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
-                break;
-            }
-            v = nv;
+        if (msh_grow((void **)&v, &cap, *n + 1, sizeof *v)) {
+            rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+            break;
         }
         msh_layer_info *li = &v[*n];
         memset(li, 0, sizeof *li);

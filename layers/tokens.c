@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include "core/msh_grow.h"
 
 #define HASH_LEN 32      /* SHA-256 */
 #define RANDOM_LEN 32    /* bytes of randomness in a token */
@@ -265,15 +266,9 @@ msh_rc msh_token_list(msh_store *s, msh_token_info **infos, size_t *n, msh_err *
         return db_err(db, err, "listing tokens");
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            msh_token_info *nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
-                rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
+        if (msh_grow((void **)&v, &cap, len + 1, sizeof *v)) {
+            rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+            goto out;
         }
         msh_token_info *t = &v[len];
         memset(t, 0, sizeof *t);
@@ -439,15 +434,9 @@ msh_rc msh_token_set_load(msh_store *s, msh_token_set **out, msh_err *err)
                              (long long)sqlite3_column_int64(st, 0));
             goto out;
         }
-        if (set->n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct entry *ne = realloc(set->e, ncap * sizeof *ne);
-            if (!ne) {
-                rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
-                goto out;
-            }
-            set->e = ne;
-            cap = ncap;
+        if (msh_grow((void **)&set->e, &cap, set->n + 1, sizeof *set->e)) {
+            rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+            goto out;
         }
         memcpy(set->e[set->n].hash, hash, HASH_LEN);
         set->e[set->n].role = role;

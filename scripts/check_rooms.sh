@@ -11,10 +11,8 @@ rules=(
   'microhttpd\.h@^server/http/'
   'curl/curl\.h@^server/cli/'
   'mosquitto\.h@^server/serve/mqtt\.c$'
-  # SQLite belongs to the store (layers/ top level). The incident log and the KPI history keep their own
-  # tables on their own connections; they are the two places above the store that may, until the store
-  # offers them an API (see docs/ARCHITECTURE.md).
-  'sqlite3\.h@^layers/[a-z_]+\.[ch]$|^layers/live/incident_log\.c$|^layers/kpi/kpi_history\.c$'
+  # SQLite belongs to the store (layers/ top level); rooms above keep their tables through store_sql.h.
+  'sqlite3\.h@^layers/[a-z_]+\.[ch]$'
   '(gdal|ogr_api|ogr_srs_api|cpl_[a-z_]+)\.h@^importers/'
   '(cairo|pango[a-z/]*)\.h@^layers/render/'
   'geos_c\.h@^layers/|^importers/ogr_import\.c$'

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sim_int.h"
+#include "core/msh_grow.h"
 
 #define DAY 86400.0
 #define HOUR 3600.0
@@ -461,15 +462,10 @@ static void event(msh_sim *s, const sim_incident *in)
 {
     if (s->warming)
         return;
-    if (s->nev == s->evcap) {
-        uint32_t nc = s->evcap ? s->evcap * 2 : 64;
-        if (nc > 65536)
-            return; /* nobody is draining the events: drop rather than grow without end */
-        sim_event *a = realloc(s->ev, sizeof *a * nc);
-        if (!a)
-            return;
-        s->ev = a, s->evcap = nc;
-    }
+    if (s->nev == 65536)
+        return; /* nobody is draining the events: drop rather than grow without end */
+    if (msh_grow_from((void **)&s->ev, &s->evcap, s->nev + 1, sizeof *s->ev, 64))
+        return;
     sim_event *e = &s->ev[s->nev++];
     e->num = in->num;
     e->kind = (uint8_t)in->kind;

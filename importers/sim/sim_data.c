@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "sim_int.h"
+#include "core/msh_grow.h"
 #include "core/msh_pip.h"
 
 /* Centres from docs/HAJJ-FACTS.md (lat, lon), and the rough boxes there (Muzdalifah widened to
@@ -268,19 +269,13 @@ sim_pt sim_poly_random(const sim_poly *p, sim_rng *r)
 
 static msh_rc on_camp(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_err *err)
 {
-    uint32_t *cap = ud;
+    size_t *cap = ud;
     int site = site_of(fstr(f, "site"));
     OGRGeometryH poly = main_polygon(g);
     if ((site != SITE_MINA && site != SITE_ARAFAT) || !poly)
         return MSH_OK;
-    if (s->ncamps == *cap) {
-        uint32_t nc = *cap ? *cap * 2 : 256;
-        sim_camp *c = realloc(s->camps, sizeof *c * nc);
-        if (!c)
-            return msh_err_set(err, MSH_ENOMEM, "out of memory reading camps");
-        s->camps = c;
-        *cap = nc;
-    }
+    if (msh_grow_from((void **)&s->camps, cap, s->ncamps + 1, sizeof *s->camps, 256))
+        return msh_err_set(err, MSH_ENOMEM, "out of memory reading camps");
     sim_camp *c = &s->camps[s->ncamps++];
     double lon, lat, capacity = 0;
     centroid(poly, &lon, &lat);
@@ -297,7 +292,7 @@ static msh_rc on_camp(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_e
 }
 
 typedef struct asset_caps {
-    uint32_t gates, clinics;
+    size_t gates, clinics;
 } asset_caps;
 
 static msh_rc on_asset(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_err *err)
@@ -308,14 +303,8 @@ static msh_rc on_asset(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_
         return MSH_OK;
     sim_pt p = sim_to_xy(s, OGR_G_GetX(g, 0), OGR_G_GetY(g, 0));
     if (!strcmp(kind, "gate")) {
-        if (s->ngates == cap->gates) {
-            uint32_t nc = cap->gates ? cap->gates * 2 : 64;
-            sim_gate *a = realloc(s->gates, sizeof *a * nc);
-            if (!a)
-                return msh_err_set(err, MSH_ENOMEM, "out of memory reading gates");
-            s->gates = a;
-            cap->gates = nc;
-        }
+        if (msh_grow_from((void **)&s->gates, &cap->gates, s->ngates + 1, sizeof *s->gates, 64))
+            return msh_err_set(err, MSH_ENOMEM, "out of memory reading gates");
         sim_gate *gt = &s->gates[s->ngates];
         memset(gt, 0, sizeof *gt);
         const char *id = fstr(f, "asset_id");
@@ -330,14 +319,8 @@ static msh_rc on_asset(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_
         gt->capacity = fnum(f, "capacity", &c) && c > 0 ? (int64_t)c : -1;
         s->ngates++;
     } else if (!strcmp(kind, "clinic")) {
-        if (s->nclinics == cap->clinics) {
-            uint32_t nc = cap->clinics ? cap->clinics * 2 : 16;
-            sim_pt *a = realloc(s->clinics, sizeof *a * nc);
-            if (!a)
-                return msh_err_set(err, MSH_ENOMEM, "out of memory reading clinics");
-            s->clinics = a;
-            cap->clinics = nc;
-        }
+        if (msh_grow((void **)&s->clinics, &cap->clinics, s->nclinics + 1, sizeof *s->clinics))
+            return msh_err_set(err, MSH_ENOMEM, "out of memory reading clinics");
         s->clinics[s->nclinics++] = p;
     }
     return MSH_OK;
@@ -345,19 +328,13 @@ static msh_rc on_asset(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_
 
 static msh_rc on_route(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_err *err)
 {
-    uint32_t *cap = ud;
+    size_t *cap = ud;
     if (wkbFlatten(OGR_G_GetGeometryType(g)) == wkbMultiLineString && OGR_G_GetGeometryCount(g) > 0)
         g = OGR_G_GetGeometryRef(g, 0);
     if (wkbFlatten(OGR_G_GetGeometryType(g)) != wkbLineString || OGR_G_GetPointCount(g) < 2)
         return MSH_OK;
-    if (s->nlines == *cap) {
-        uint32_t nc = *cap ? *cap * 2 : 64;
-        sim_line *a = realloc(s->lines, sizeof *a * nc);
-        if (!a)
-            return msh_err_set(err, MSH_ENOMEM, "out of memory reading cleaning routes");
-        s->lines = a;
-        *cap = nc;
-    }
+    if (msh_grow_from((void **)&s->lines, cap, s->nlines + 1, sizeof *s->lines, 64))
+        return msh_err_set(err, MSH_ENOMEM, "out of memory reading cleaning routes");
     sim_line *l = &s->lines[s->nlines];
     memset(l, 0, sizeof *l);
     int n = OGR_G_GetPointCount(g);
@@ -376,19 +353,13 @@ static msh_rc on_route(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_
 
 static msh_rc on_zone(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_err *err)
 {
-    uint32_t *cap = ud;
+    size_t *cap = ud;
     OGRGeometryH poly = main_polygon(g);
     const char *id = fstr(f, "zone_id");
     if (!poly || !id)
         return MSH_OK;
-    if (s->nsensors == *cap) {
-        uint32_t nc = *cap ? *cap * 2 : 32;
-        sim_sensor *a = realloc(s->sensors, sizeof *a * nc);
-        if (!a)
-            return msh_err_set(err, MSH_ENOMEM, "out of memory reading service zones");
-        s->sensors = a;
-        *cap = nc;
-    }
+    if (msh_grow_from((void **)&s->sensors, cap, s->nsensors + 1, sizeof *s->sensors, 32))
+        return msh_err_set(err, MSH_ENOMEM, "out of memory reading service zones");
     sim_sensor *z = &s->sensors[s->nsensors++];
     memset(z, 0, sizeof *z);
     snprintf(z->id, sizeof z->id, "SENS-%s", id);
@@ -643,7 +614,7 @@ msh_rc sim_load(msh_sim *s, msh_err *err)
         s->site_bbox[3] = fmax(s->site_bbox[3], sim_lat(s, p->maxy));
     }
 
-    uint32_t cap = 0;
+    size_t cap = 0;
     path_in(path, sizeof path, s, "camps.geojson");
     if ((rc = read_layer(s, path, 0, on_camp, &cap, &found, err)))
         goto out;

@@ -258,7 +258,8 @@ struct msh_sim {
     sim_incident inc[SIM_MAX_INCIDENTS];
     uint64_t inc_total;
     sim_event *ev;
-    uint32_t nev, evcap;
+    uint32_t nev;
+    size_t evcap;
 
     char stamp[MSH_TIME_ISO_CAP]; /* "2026-05-26T08:00:00Z" */
     size_t stamp_len;

@@ -1,4 +1,5 @@
-/* msh_index.c: open addressing with linear probing and backward-shift deletion (msh_index.h). */
+/* msh_index.c: open addressing with linear probing and backward-shift deletion, keyed and
+ * keyless (msh_index.h). */
 #include "core/msh_index.h"
 
 #include <stdlib.h>
@@ -64,14 +65,23 @@ static msh_rc rehash(msh_index *ix, size_t cap)
     return MSH_OK;
 }
 
-msh_rc msh_index_reserve(msh_index *ix, size_t n)
+/* The capacity (from `cap`, or 16) that holds n entries at most 3/4 full; 0 on overflow. */
+static size_t capacity_for(size_t cap, size_t n)
 {
-    size_t cap = ix->cap ? ix->cap : 16;
+    cap = cap ? cap : 16;
     while (n > cap / 4 * 3) {
         if (cap > SIZE_MAX / 2 / sizeof(uint64_t))
-            return MSH_ENOMEM;
+            return 0;
         cap *= 2;
     }
+    return cap;
+}
+
+msh_rc msh_index_reserve(msh_index *ix, size_t n)
+{
+    size_t cap = capacity_for(ix->cap, n);
+    if (!cap)
+        return MSH_ENOMEM;
     return cap == ix->cap ? MSH_OK : rehash(ix, cap);
 }
 
@@ -112,4 +122,51 @@ bool msh_index_del(msh_index *ix, uint64_t key)
     ix->keys[i] = MSH_INDEX_EMPTY;
     ix->n--;
     return true;
+}
+
+/* ---- keyless mode ---- */
+
+void msh_refindex_free(msh_refindex *ix)
+{
+    free(ix->slots);
+    memset(ix, 0, sizeof *ix);
+}
+
+static void ref_place(uint32_t *slots, size_t cap, uint64_t h, uint32_t ref)
+{
+    size_t mask = cap - 1, i = (size_t)h & mask;
+    while (slots[i])
+        i = (i + 1) & mask;
+    slots[i] = ref + 1;
+}
+
+msh_rc msh_refindex_reserve(msh_refindex *ix, size_t n, msh_refindex_hash_fn hash, const void *ud)
+{
+    size_t cap = capacity_for(ix->cap, n);
+    if (!cap)
+        return MSH_ENOMEM;
+    if (cap == ix->cap)
+        return MSH_OK;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return MSH_ENOMEM;
+    for (size_t i = 0; i < ix->cap; i++)
+        if (ix->slots[i])
+            ref_place(slots, cap, hash(ud, ix->slots[i] - 1), ix->slots[i] - 1);
+    free(ix->slots);
+    ix->slots = slots;
+    ix->cap = cap;
+    return MSH_OK;
+}
+
+msh_rc msh_refindex_add(msh_refindex *ix, uint64_t h, uint32_t ref, msh_refindex_hash_fn hash, const void *ud)
+{
+    if (ref == MSH_REFINDEX_NONE)
+        return MSH_EINVAL;
+    msh_rc rc = msh_refindex_reserve(ix, ix->n + 1, hash, ud);
+    if (rc)
+        return rc;
+    ref_place(ix->slots, ix->cap, h, ref);
+    ix->n++;
+    return MSH_OK;
 }

@@ -1,15 +1,23 @@
-/* msh_index.h: the open-addressing index: 64-bit key -> 32-bit value, the project's one hash table
- * (the role of redis's dict.c), compact enough for millions of entries (12 bytes a slot).
+/* msh_index.h: the open-addressing index, the project's one hash table (the role of redis's
+ * dict.c), in two modes sharing one probing scheme:
  *
- * Design: two parallel arrays (keys, values) of a power-of-two capacity, linear probing from
- * msh_mix64(key), at most 3/4 full (doubled beyond). Deleting shifts the following entries of
- * the probe run back, so there are no tombstones and lookups never slow down with churn. The
- * key UINT64_MAX marks an empty slot and cannot be stored. Values are usually indexes into a
- * dense array the caller owns (delete from it by swapping the last element in, then re-point
- * that element's key with msh_index_put).
+ * - msh_index, keyed: 64-bit key -> 32-bit value, 12 bytes a slot. Two parallel arrays (keys,
+ *   values) of a power-of-two capacity, linear probing from msh_mix64(key). The key UINT64_MAX
+ *   marks an empty slot and cannot be stored. Deleting shifts the following entries of the probe
+ *   run back, so there are no tombstones and lookups never slow down with churn. Values are
+ *   usually indexes into a dense array the caller owns (delete from it by swapping the last
+ *   element in, then re-point that element's key with msh_index_put).
  *
- * Not thread-safe: the owner locks. Lookups do not allocate; put may (and then may fail with
- * MSH_ENOMEM, leaving the index as it was).
+ * - msh_refindex, keyless: 4 bytes a slot, holding only a reference (an index into the caller's
+ *   array, stored + 1 so that 0 is an empty slot). The keys stay in the caller's records, not
+ *   twice: the live store's millions of people keep their ids and hashes in their own records.
+ *   The caller gives the 64-bit hash of what it looks up (well mixed: msh_mix64 of an integer, of an FNV-1a of bytes)
+ *   and a compare callback; growing asks a hash callback for each stored reference. Insert-only
+ *   (the live tables never forget an entry).
+ *
+ * Both are at most 3/4 full (doubled beyond) and grow from 16 slots. Not thread-safe: the owner
+ * locks. Lookups do not allocate; put/add may (and then may fail with MSH_ENOMEM, leaving the
+ * index as it was).
  */
 #ifndef MSH_INDEX_H
 #define MSH_INDEX_H
@@ -42,5 +50,40 @@ msh_rc msh_index_put(msh_index *ix, uint64_t key, uint32_t val);
 bool msh_index_del(msh_index *ix, uint64_t key);
 /** Make room for `n` entries in all, so that that many puts do not allocate. */
 msh_rc msh_index_reserve(msh_index *ix, size_t n);
+
+/* ---- keyless mode ---- */
+
+#define MSH_REFINDEX_NONE UINT32_MAX
+
+typedef struct msh_refindex {
+    uint32_t *slots; /* reference + 1; 0 = empty */
+    size_t cap;      /* 0 or a power of two */
+    size_t n;
+} msh_refindex;
+
+/** The hash of the entry `ref` refers to: the same value the caller passes when looking it up. */
+typedef uint64_t (*msh_refindex_hash_fn)(const void *ud, uint32_t ref);
+/** Whether the entry `ref` refers to is the one looked up (`key`, as the caller passed it). */
+typedef bool (*msh_refindex_eq_fn)(const void *ud, uint32_t ref, const void *key);
+
+void msh_refindex_free(msh_refindex *ix);
+/** Make room for `n` references in all; a rehash asks hash(ud, ref) of each one stored. */
+msh_rc msh_refindex_reserve(msh_refindex *ix, size_t n, msh_refindex_hash_fn hash, const void *ud);
+/** Add `ref` (below MSH_REFINDEX_NONE) under hash h; the caller knows it is not there yet. */
+msh_rc msh_refindex_add(msh_refindex *ix, uint64_t h, uint32_t ref, msh_refindex_hash_fn hash, const void *ud);
+
+/** The reference stored under hash h whose entry eq() accepts for `key`, or MSH_REFINDEX_NONE.
+ * Inline, so that a caller's eq is inlined into the probe loop of its hot lookups. */
+static inline uint32_t msh_refindex_find(const msh_refindex *ix, uint64_t h, msh_refindex_eq_fn eq, const void *ud,
+                                         const void *key)
+{
+    if (!ix->cap)
+        return MSH_REFINDEX_NONE;
+    size_t mask = ix->cap - 1;
+    for (size_t i = (size_t)h & mask; ix->slots[i]; i = (i + 1) & mask)
+        if (eq(ud, ix->slots[i] - 1, key))
+            return ix->slots[i] - 1;
+    return MSH_REFINDEX_NONE;
+}
 
 #endif

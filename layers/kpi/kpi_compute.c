@@ -27,7 +27,7 @@ typedef struct {
 
 static int push_time(double **v, size_t *n, size_t *cap, double x)
 {
-    if (!kpi_grow(v, cap, *n, sizeof **v, 16))
+    if (msh_grow_from((void **)v, cap, *n + 1, sizeof **v, 16))
         return -1;
     (*v)[(*n)++] = x;
     return 0;

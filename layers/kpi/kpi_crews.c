@@ -18,7 +18,7 @@ void msh_kpi_crew_path(msh_kpi *k, double lon0, double lat0, double lon1, double
     m.t_ms = t_ms;
     pthread_mutex_lock(&k->q_lock);
     /* a full queue drops the move: at worst a piece counts as not swept */
-    if (k->nq < MAX_CREW_QUEUE && kpi_grow(&k->queue, &k->capq, k->nq, sizeof *k->queue, 256))
+    if (k->nq < MAX_CREW_QUEUE && !msh_grow_from((void **)&k->queue, &k->capq, k->nq + 1, sizeof *k->queue, 256))
         k->queue[k->nq++] = m;
     pthread_mutex_unlock(&k->q_lock);
 }
@@ -81,7 +81,7 @@ void kpi_push_mark(msh_kpi *k, uint64_t ver, uint64_t fid, uint32_t idx, int64_t
     if (k->npend && k->pend_ver != ver)
         k->npend = 0; /* marks of other routes: the layer was replaced */
     k->pend_ver = ver;
-    if (kpi_grow(&k->pend, &k->cappend, k->npend, sizeof *k->pend, 256))
+    if (!msh_grow_from((void **)&k->pend, &k->cappend, k->npend + 1, sizeof *k->pend, 256))
         k->pend[k->npend++] = (piece_mark){fid, idx, last_ms};
 }
 

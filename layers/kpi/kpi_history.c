@@ -2,15 +2,15 @@
 #include "kpi_history.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_time.h"
 #include "store.h"
+#include "store_sql.h"
 
 struct msh_kpi_history {
     msh_store *store;
@@ -25,27 +25,29 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS msh_kpi_swept (fid INTEGER NOT NULL, idx INTEGER NOT NULL,"
     " routes_version INTEGER NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (fid, idx)) WITHOUT ROWID;";
 
-static msh_rc prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, msh_err *err)
+/* A failed store call, in the history's words. */
+static msh_rc store_err(msh_store *db, msh_err *err)
 {
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
-        return msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
-    return MSH_OK;
+    return msh_err_set(err, MSH_EIO, "kpi history: %s", msh_store_errmsg(db));
 }
 
-static msh_rc tx_begin(sqlite3 *db, msh_err *err)
+static msh_rc prepare(msh_store *db, const char *sql, msh_sql **st, msh_err *err)
 {
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
-    return MSH_OK;
+    return msh_sql_prepare(db, sql, st) ? store_err(db, err) : MSH_OK;
+}
+
+static msh_rc tx_begin(msh_store *db, msh_err *err)
+{
+    return msh_store_begin(db) ? store_err(db, err) : MSH_OK;
 }
 
 /* End the transaction: commit when all went well, else roll back. */
-static msh_rc tx_end(sqlite3 *db, msh_rc rc, msh_err *err)
+static msh_rc tx_end(msh_store *db, msh_rc rc, msh_err *err)
 {
-    if (!rc && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+    if (!rc && msh_store_commit(db))
+        rc = store_err(db, err);
     if (rc)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        msh_store_rollback(db);
     return rc;
 }
 
@@ -59,12 +61,9 @@ msh_rc msh_kpi_history_open(const char *db_path, msh_kpi_history **out, msh_err 
         free(h);
         return rc;
     }
-    sqlite3 *db = msh_store_sqlite(h->store);
-    sqlite3_busy_timeout(db, 5000);
-    char *msg = NULL;
-    if (sqlite3_exec(db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
-        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", msg ? msg : "cannot create the table");
-        sqlite3_free(msg);
+    msh_store_busy_timeout(h->store, 5000);
+    if (msh_store_exec(h->store, SCHEMA)) {
+        rc = store_err(h->store, err);
         msh_store_close(h->store);
         free(h);
         return rc;
@@ -83,19 +82,11 @@ void msh_kpi_history_close(msh_kpi_history *h)
     free(h);
 }
 
-static void bind_num(sqlite3_stmt *st, int i, double v)
-{
-    if (isfinite(v))
-        sqlite3_bind_double(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 msh_rc msh_kpi_history_append(msh_kpi_history *h, const msh_kpi_result *r, msh_err *err)
 {
     pthread_mutex_lock(&h->mu);
-    sqlite3 *db = msh_store_sqlite(h->store);
-    sqlite3_stmt *st = NULL;
+    msh_store *db = h->store;
+    msh_sql *st = NULL;
     msh_buf doc;
     msh_buf_init(&doc, (size_t)1 << 20);
     msh_rc rc = MSH_OK;
@@ -110,20 +101,20 @@ msh_rc msh_kpi_history_append(msh_kpi_history *h, const msh_kpi_result *r, msh_e
             msh_err_set(err, rc, "kpi history: a record too large");
             goto out;
         }
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, r->t_ms);
-        sqlite3_bind_text(st, 2, z->id, -1, SQLITE_STATIC);
-        bind_num(st, 3, z->v[MSH_KPI_PEAK_DENSITY]);
-        bind_num(st, 4, z->v[MSH_KPI_TEMP_MAX]);
-        bind_num(st, 5, z->v[MSH_KPI_COMPOSITE]);
-        sqlite3_bind_text(st, 6, (const char *)doc.data, (int)doc.len, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+        msh_sql_reset(st);
+        msh_sql_bind_int(st, 1, r->t_ms);
+        msh_sql_bind_text(st, 2, z->id, -1);
+        msh_sql_bind_num(st, 3, z->v[MSH_KPI_PEAK_DENSITY]);
+        msh_sql_bind_num(st, 4, z->v[MSH_KPI_TEMP_MAX]);
+        msh_sql_bind_num(st, 5, z->v[MSH_KPI_COMPOSITE]);
+        msh_sql_bind_text(st, 6, (const char *)doc.data, (int)doc.len);
+        if (msh_sql_step(st) != MSH_SQL_DONE) {
+            rc = store_err(db, err);
             goto out;
         }
     }
 out:
-    sqlite3_finalize(st);
+    msh_sql_finalize(st);
     rc = tx_end(db, rc, err);
     msh_buf_free(&doc);
     pthread_mutex_unlock(&h->mu);
@@ -133,51 +124,46 @@ out:
 msh_rc msh_kpi_history_prune(msh_kpi_history *h, int64_t before_ms, size_t *deleted, msh_err *err)
 {
     pthread_mutex_lock(&h->mu);
-    sqlite3 *db = msh_store_sqlite(h->store);
-    sqlite3_stmt *st = NULL;
+    msh_store *db = h->store;
+    msh_sql *st = NULL;
     msh_rc rc;
     *deleted = 0;
     if ((rc = prepare(db, "DELETE FROM msh_kpi_history WHERE t_ms < ?", &st, err)))
         goto out;
-    sqlite3_bind_int64(st, 1, before_ms);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+    msh_sql_bind_int(st, 1, before_ms);
+    if (msh_sql_step(st) != MSH_SQL_DONE)
+        rc = store_err(db, err);
     else
-        *deleted = (size_t)sqlite3_changes(db);
+        *deleted = msh_store_changes(db);
 out:
-    sqlite3_finalize(st);
+    msh_sql_finalize(st);
     pthread_mutex_unlock(&h->mu);
     return rc;
-}
-
-static double col_num(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
 
 msh_rc msh_kpi_history_replay(msh_kpi_history *h, msh_kpi *k, int64_t from_ms, int64_t to_ms, size_t *rows,
                               msh_err *err)
 {
     pthread_mutex_lock(&h->mu);
-    sqlite3 *db = msh_store_sqlite(h->store);
-    sqlite3_stmt *st = NULL;
+    msh_store *db = h->store;
+    msh_sql *st = NULL;
     msh_rc rc = MSH_OK;
     *rows = 0;
     if ((rc = prepare(db, "SELECT t_ms, zone_id, peak_density, temperature_max FROM msh_kpi_history"
                      " WHERE t_ms BETWEEN ? AND ? ORDER BY t_ms", &st, err)))
         goto out;
-    sqlite3_bind_int64(st, 1, from_ms);
-    sqlite3_bind_int64(st, 2, to_ms);
+    msh_sql_bind_int(st, 1, from_ms);
+    msh_sql_bind_int(st, 2, to_ms);
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *zone = (const char *)sqlite3_column_text(st, 1);
-        msh_kpi_observe(k, zone ? zone : "", sqlite3_column_int64(st, 0), col_num(st, 2), col_num(st, 3));
+    while ((s = msh_sql_step(st)) == MSH_SQL_ROW) {
+        const char *zone = msh_sql_text(st, 1, NULL);
+        msh_kpi_observe(k, zone ? zone : "", msh_sql_int(st, 0), msh_sql_num(st, 2), msh_sql_num(st, 3));
         (*rows)++;
     }
-    if (s != SQLITE_DONE)
-        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+    if (s != MSH_SQL_DONE)
+        rc = store_err(db, err);
 out:
-    sqlite3_finalize(st);
+    msh_sql_finalize(st);
     pthread_mutex_unlock(&h->mu);
     return rc;
 }
@@ -196,14 +182,8 @@ typedef struct {
 static int take_swept(void *ud, uint64_t ver, uint64_t fid, uint32_t idx, int64_t last_ms)
 {
     swept_rows *r = ud;
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 1024;
-        swept_row *nv = realloc(r->v, nc * sizeof *nv);
-        if (!nv)
-            return 1; /* the rest are offered again next time */
-        r->v = nv;
-        r->cap = nc;
-    }
+    if (msh_grow_from((void **)&r->v, &r->cap, r->n + 1, sizeof *r->v, 1024))
+        return 1; /* the rest are offered again next time */
     r->v[r->n++] = (swept_row){ver, fid, idx, last_ms};
     return 0;
 }
@@ -215,33 +195,33 @@ msh_rc msh_kpi_history_save_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, 
     if (!r.n)
         return MSH_OK;
     pthread_mutex_lock(&h->mu);
-    sqlite3 *db = msh_store_sqlite(h->store);
-    sqlite3_stmt *st = NULL, *del = NULL;
+    msh_store *db = h->store;
+    msh_sql *st = NULL, *del = NULL;
     msh_rc rc = MSH_OK;
     if ((rc = tx_begin(db, err)) ||
         (rc = prepare(db, "DELETE FROM msh_kpi_swept WHERE routes_version <> ?", &del, err)) ||
         (rc = prepare(db, "INSERT OR REPLACE INTO msh_kpi_swept (fid, idx, routes_version, last_ms) VALUES (?,?,?,?)",
                       &st, err)))
         goto out;
-    sqlite3_bind_int64(del, 1, (sqlite3_int64)r.v[0].ver);
-    if (sqlite3_step(del) != SQLITE_DONE) {
-        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+    msh_sql_bind_int(del, 1, (int64_t)r.v[0].ver);
+    if (msh_sql_step(del) != MSH_SQL_DONE) {
+        rc = store_err(db, err);
         goto out;
     }
     for (size_t i = 0; i < r.n; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)r.v[i].fid);
-        sqlite3_bind_int64(st, 2, r.v[i].idx);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)r.v[i].ver);
-        sqlite3_bind_int64(st, 4, r.v[i].last_ms);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+        msh_sql_reset(st);
+        msh_sql_bind_int(st, 1, (int64_t)r.v[i].fid);
+        msh_sql_bind_int(st, 2, r.v[i].idx);
+        msh_sql_bind_int(st, 3, (int64_t)r.v[i].ver);
+        msh_sql_bind_int(st, 4, r.v[i].last_ms);
+        if (msh_sql_step(st) != MSH_SQL_DONE) {
+            rc = store_err(db, err);
             goto out;
         }
     }
 out:
-    sqlite3_finalize(st);
-    sqlite3_finalize(del);
+    msh_sql_finalize(st);
+    msh_sql_finalize(del);
     rc = tx_end(db, rc, err);
     pthread_mutex_unlock(&h->mu);
     free(r.v);
@@ -251,22 +231,22 @@ out:
 msh_rc msh_kpi_history_load_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, msh_err *err)
 {
     pthread_mutex_lock(&h->mu);
-    sqlite3 *db = msh_store_sqlite(h->store);
-    sqlite3_stmt *st = NULL;
+    msh_store *db = h->store;
+    msh_sql *st = NULL;
     msh_rc rc;
     *rows = 0;
     if ((rc = prepare(db, "SELECT routes_version, fid, idx, last_ms FROM msh_kpi_swept", &st, err)))
         goto out;
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        msh_kpi_restore_swept(k, (uint64_t)sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
-                              (uint32_t)sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
+    while ((s = msh_sql_step(st)) == MSH_SQL_ROW) {
+        msh_kpi_restore_swept(k, (uint64_t)msh_sql_int(st, 0), (uint64_t)msh_sql_int(st, 1), (uint32_t)msh_sql_int(st, 2),
+                              msh_sql_int(st, 3));
         (*rows)++;
     }
-    if (s != SQLITE_DONE)
-        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+    if (s != MSH_SQL_DONE)
+        rc = store_err(db, err);
 out:
-    sqlite3_finalize(st);
+    msh_sql_finalize(st);
     pthread_mutex_unlock(&h->mu);
     return rc;
 }
@@ -379,20 +359,20 @@ msh_rc msh_kpi_history_query(msh_kpi_history *h, const char *zone, const msh_kpi
     msh_buf_printf(out, ",\"from\":\"%s\",\"to\":\"%s\",\"step_s\":%lld,\"points\":[", a, b,
                    (long long)(q->step_ms / 1000));
     pthread_mutex_lock(&h->mu);
-    sqlite3 *db = msh_store_sqlite(h->store);
-    sqlite3_stmt *st = NULL;
+    msh_store *db = h->store;
+    msh_sql *st = NULL;
     msh_rc rc = MSH_OK;
     if ((rc = prepare(db, "SELECT t_ms, doc FROM msh_kpi_history WHERE zone_id = ? AND t_ms BETWEEN ? AND ?"
                      " ORDER BY t_ms", &st, err)))
         goto out;
-    sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, q->from_ms);
-    sqlite3_bind_int64(st, 3, q->to_ms);
+    msh_sql_bind_text(st, 1, zone, -1);
+    msh_sql_bind_int(st, 2, q->from_ms);
+    msh_sql_bind_int(st, 3, q->to_ms);
     int64_t last_bucket = -1;
     size_t n = 0;
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t t = sqlite3_column_int64(st, 0);
+    while ((s = msh_sql_step(st)) == MSH_SQL_ROW) {
+        int64_t t = msh_sql_int(st, 0);
         int64_t bucket = (t - q->from_ms) / q->step_ms;
         if (bucket == last_bucket)
             continue; /* the first record of each step stands for it */
@@ -400,16 +380,18 @@ msh_rc msh_kpi_history_query(msh_kpi_history *h, const char *zone, const msh_kpi
         char ts[MSH_TIME_ISO_CAP];
         msh_time_format_iso(t, ts, sizeof ts, 0);
         msh_buf_printf(out, "%s{\"time\":\"%s\",\"t_ms\":%lld,\"kpi\":", n++ ? "," : "", ts, (long long)t);
-        msh_buf_append(out, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+        size_t dlen;
+        const char *doc = msh_sql_text(st, 1, &dlen);
+        msh_buf_append(out, doc, dlen);
         if ((rc = msh_buf_putc(out, '}'))) {
             msh_err_set(err, rc, "kpi history: the answer is too large, take a larger step");
             goto out;
         }
     }
-    if (s != SQLITE_DONE)
-        rc = msh_err_set(err, MSH_EIO, "kpi history: %s", sqlite3_errmsg(db));
+    if (s != MSH_SQL_DONE)
+        rc = store_err(db, err);
 out:
-    sqlite3_finalize(st);
+    msh_sql_finalize(st);
     pthread_mutex_unlock(&h->mu);
     if (!rc)
         rc = msh_buf_printf(out, "]}\n");

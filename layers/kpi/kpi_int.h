@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "core/msh_constants.h"
+#include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 
 #define BASE_LEVEL 22 /* the live density cells counted (about 8.9 m) */
@@ -131,21 +132,6 @@ struct msh_kpi {
     size_t ntr, captr;
     msh_kpi_result *latest;
 };
-
-/* Room for one more element in the growable array *vp (cap elements, n used); false when out of memory. */
-static inline bool kpi_grow(void *vp, size_t *cap, size_t n, size_t elem, size_t first)
-{
-    void **v = vp;
-    if (n < *cap)
-        return true;
-    size_t nc = *cap ? *cap * 2 : first;
-    void *nv = realloc(*v, nc * elem);
-    if (!nv)
-        return false;
-    *v = nv;
-    *cap = nc;
-    return true;
-}
 
 /* Metres per world unit at world y. */
 static inline double kpi_scale_at(double wy)

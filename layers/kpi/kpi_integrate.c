@@ -14,7 +14,7 @@ tracker *kpi_tracker_get(msh_kpi *k, const char *id)
     for (size_t i = 0; i < k->ntr; i++)
         if (!strcmp(k->tr[i].id, id))
             return &k->tr[i];
-    if (!kpi_grow(&k->tr, &k->captr, k->ntr, sizeof *k->tr, 32))
+    if (msh_grow_from((void **)&k->tr, &k->captr, k->ntr + 1, sizeof *k->tr, 32))
         return NULL;
     tracker *t = &k->tr[k->ntr++];
     memset(t, 0, sizeof *t);
@@ -39,7 +39,7 @@ void kpi_observe_locked(msh_kpi *k, const char *id, int64_t t_ms, double peak, d
         span *last = t->n ? &t->v[t->n - 1] : NULL;
         if (last && last->t1 == t->last_t && last->what == t->last_state) {
             last->t1 = t_ms;
-        } else if (kpi_grow(&t->v, &t->cap, t->n, sizeof *t->v, 16)) { /* out of memory: the span is lost */
+        } else if (!msh_grow_from((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v, 16)) { /* out of memory: the span is lost */
             t->v[t->n++] = (span){t->last_t, t_ms, t->last_state};
         }
     }

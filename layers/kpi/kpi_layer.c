@@ -95,19 +95,7 @@ msh_rc msh_kpi_layer_new(msh_kpi *k, msh_layer **out, msh_err *err)
         fields[NFIXED + i] = (msh_field){names[i], MSH_FT_REAL};
     }
     msh_layer_info info;
-    memset(&info, 0, sizeof info);
-    info.name = (char *)"kpi_zones";
-    info.kind = (char *)"derived";
-    info.geometry_type = (char *)"Polygon";
-    info.bounds[0] = -180;
-    info.bounds[1] = -85.0511;
-    info.bounds[2] = 180;
-    info.bounds[3] = 85.0511;
-    info.minzoom = 0;
-    info.maxzoom = 22;
-    info.nfields = NFIXED + MSH_KPI_N;
-    info.fields = fields;
-    info.version = 1;
+    msh_layer_info_derived(&info, "kpi_zones", "derived", "Polygon", fields, NFIXED + MSH_KPI_N);
     if (msh_layer_info_copy(&l->base.info, &info)) {
         free(l);
         return msh_err_set(err, MSH_ENOMEM, "out of memory");

@@ -4,7 +4,7 @@
 static int copy_cell(void *ud, const msh_live_cell *c)
 {
     live_copy *lc = ud;
-    if (!kpi_grow(&lc->cells, &lc->capcells, lc->ncells, sizeof *lc->cells, 4096))
+    if (msh_grow_from((void **)&lc->cells, &lc->capcells, lc->ncells + 1, sizeof *lc->cells, 4096))
         return lc->fail = 1;
     lc->cells[lc->ncells++] = (cell_rec){c->cx, c->cy, c->count};
     return 0;
@@ -14,7 +14,7 @@ static int copy_item(void *ud, const msh_live_item *it)
 {
     live_copy *lc = ud;
     int w = lc->which;
-    if (!kpi_grow(&lc->items[w], &lc->capitems[w], lc->nitems[w], sizeof *lc->items[w], 64))
+    if (msh_grow_from((void **)&lc->items[w], &lc->capitems[w], lc->nitems[w] + 1, sizeof *lc->items[w], 64))
         return lc->fail = 1;
     lc->items[w][lc->nitems[w]++] = *it;
     return 0;

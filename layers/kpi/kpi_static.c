@@ -120,7 +120,7 @@ static int add_zone(void *ud, const msh_feature *f)
     msh_kpi *k = j->k;
     if (f->geom.type != MSH_GT_POLYGON || !f->geom.npts)
         return 0;
-    if (!kpi_grow(&k->zones, &j->cap, k->nzones, sizeof *k->zones, 32))
+    if (msh_grow_from((void **)&k->zones, &j->cap, k->nzones + 1, sizeof *k->zones, 32))
         return j->fail = 1;
     zone_t *z = &k->zones[k->nzones];
     memset(z, 0, sizeof *z);
@@ -270,7 +270,7 @@ static int add_camp(void *ud, const msh_feature *f)
     msh_kpi *k = j->k;
     if (!f->geom.npts)
         return 0;
-    if (!kpi_grow(&k->camps, &j->cap, k->ncamps, sizeof *k->camps, 256))
+    if (msh_grow_from((void **)&k->camps, &j->cap, k->ncamps + 1, sizeof *k->camps, 256))
         return j->fail = 1;
     camp_t *c = &k->camps[k->ncamps++];
     if (f->geom.type == MSH_GT_POLYGON) {
@@ -348,14 +348,14 @@ static int add_asset(void *ud, const msh_feature *f)
         if (!strcmp(kind, SVC_KINDS[i]))
             sk = i;
     if (sk >= 0 && working) {
-        if (!kpi_grow(&k->svc, &j->cap, k->nsvc, sizeof *k->svc, 256))
+        if (msh_grow_from((void **)&k->svc, &j->cap, k->nsvc + 1, sizeof *k->svc, 256))
             return j->fail = 1;
         svc_t *s = &k->svc[k->nsvc++];
         msh_world_to_lonlat(f->geom.xy[0], f->geom.xy[1], &s->lon, &s->lat);
         s->kind = sk;
     }
     if (!strcmp(kind, "gate")) {
-        if (!kpi_grow(&k->gates, &j->cap2, k->ngates, sizeof *k->gates, 64))
+        if (msh_grow_from((void **)&k->gates, &j->cap2, k->ngates + 1, sizeof *k->gates, 64))
             return j->fail = 1;
         gate_t *g = &k->gates[k->ngates++];
         value_str(f, j->f_id, g->id, sizeof g->id);
@@ -421,7 +421,7 @@ static int add_route(void *ud, const msh_feature *f)
                 continue;
             uint32_t np = (uint32_t)ceil(len / PIECE_M);
             for (uint32_t q = 0; q < np; q++) {
-                if (!kpi_grow(&k->pieces, &j->cap, k->npieces, sizeof *k->pieces, 4096))
+                if (msh_grow_from((void **)&k->pieces, &j->cap, k->npieces + 1, sizeof *k->pieces, 4096))
                     return j->fail = 1;
                 piece_t *pc = &k->pieces[k->npieces++];
                 double t = (q + 0.5) / np;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 #include "core/msh_pip.h"
 
@@ -42,14 +43,8 @@ static int collect(void *ud, const msh_feature *f)
     poly_list *pl = ud;
     if (f->geom.type != MSH_GT_POLYGON || pl->n == 65534)
         return 0;
-    if (pl->n == pl->cap) {
-        size_t nc = pl->cap ? pl->cap * 2 : 64;
-        poly *nv = realloc(pl->v, nc * sizeof *nv);
-        if (!nv)
-            return 1;
-        pl->v = nv;
-        pl->cap = nc;
-    }
+    if (msh_grow_from((void **)&pl->v, &pl->cap, pl->n + 1, sizeof *pl->v, 64))
+        return 1;
     poly *p = &pl->v[pl->n];
     p->xy = malloc(sizeof(double) * 2 * f->geom.npts);
     p->parts = malloc(sizeof(uint32_t) * f->geom.nparts);

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "core/msh_buf.h"
+#include "core/msh_grow.h"
+#include "core/msh_index.h"
 #include "core/msh_tilemath.h"
 #include "core/msh_hash.h"
 
@@ -42,9 +44,9 @@ typedef struct {
 
 typedef struct {
     msh_live_item *items;
-    uint32_t n, cap;
-    uint32_t *slots; /* index + 1 */
-    uint32_t nslots;
+    uint32_t n;
+    size_t cap;
+    msh_refindex ix; /* items by id */
 } item_tab;
 
 struct msh_live {
@@ -52,15 +54,17 @@ struct msh_live {
     pthread_rwlock_t lock;
     person_t *people;
     uint32_t npeople, cap_people;
-    uint32_t *pslots; /* index + 1, open addressing on idh */
-    uint32_t npslots;
+    msh_refindex pix; /* people by id (hash: idh) */
     msh_buf ids;
     msh_buf groups;     /* [len][bytes] each */
-    uint32_t *gslots, ngslots, ngroups;
+    uint32_t ngroups;
     uint32_t *group_off; /* group index -> offset in groups */
+    size_t cap_group_off;
+    msh_refindex gix;    /* groups by name */
     chunk_t **chunks;
-    uint32_t nchunks, cap_chunks;
-    uint32_t *cslots, ncslots; /* chunk index + 1 by key */
+    uint32_t nchunks;
+    size_t cap_chunks;
+    msh_refindex cix; /* chunks by key */
     item_tab items[MSH_FEED_COUNT];
     uint64_t active, updates;
     msh_live_observer observer;
@@ -87,16 +91,6 @@ static uint64_t hash_bytes(const void *p, size_t n)
     return h ? h : 1;
 }
 
-static uint32_t hash32(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
-}
-
 void msh_live_config_init(msh_live_config *c)
 {
     c->max_age_s = 600;
@@ -121,18 +115,18 @@ void msh_live_free(msh_live *l)
     if (!l)
         return;
     free(l->people);
-    free(l->pslots);
+    msh_refindex_free(&l->pix);
     msh_buf_free(&l->ids);
     msh_buf_free(&l->groups);
-    free(l->gslots);
+    msh_refindex_free(&l->gix);
     free(l->group_off);
     for (uint32_t i = 0; i < l->nchunks; i++)
         free(l->chunks[i]);
     free(l->chunks);
-    free(l->cslots);
+    msh_refindex_free(&l->cix);
     for (int f = 0; f < MSH_FEED_COUNT; f++) {
         free(l->items[f].items);
-        free(l->items[f].slots);
+        msh_refindex_free(&l->items[f].ix);
     }
     pthread_rwlock_destroy(&l->lock);
     free(l);
@@ -144,34 +138,22 @@ void msh_live_unlock(msh_live *l) { pthread_rwlock_unlock(&l->lock); }
 
 /* ---- chunks ---- */
 
-static chunk_t *chunk_find(msh_live *l, uint32_t key)
+static uint64_t chunk_hash(const void *ud, uint32_t ref)
 {
-    if (!l->ncslots)
-        return NULL;
-    uint32_t m = l->ncslots - 1;
-    for (uint32_t j = hash32(key) & m; l->cslots[j]; j = (j + 1) & m) {
-        chunk_t *c = l->chunks[l->cslots[j] - 1];
-        if (c->key == key)
-            return c;
-    }
-    return NULL;
+    const msh_live *l = ud;
+    return msh_mix64(l->chunks[ref]->key);
 }
 
-static int chunk_rehash(msh_live *l, uint32_t nslots)
+static bool chunk_is(const void *ud, uint32_t ref, const void *key)
 {
-    uint32_t *s = calloc(nslots, sizeof *s);
-    if (!s)
-        return -1;
-    for (uint32_t i = 0; i < l->nchunks; i++) {
-        uint32_t j = hash32(l->chunks[i]->key) & (nslots - 1);
-        while (s[j])
-            j = (j + 1) & (nslots - 1);
-        s[j] = i + 1;
-    }
-    free(l->cslots);
-    l->cslots = s;
-    l->ncslots = nslots;
-    return 0;
+    const msh_live *l = ud;
+    return l->chunks[ref]->key == *(const uint32_t *)key;
+}
+
+static chunk_t *chunk_find(msh_live *l, uint32_t key)
+{
+    uint32_t i = msh_refindex_find(&l->cix, msh_mix64(key), chunk_is, l, &key);
+    return i == MSH_REFINDEX_NONE ? NULL : l->chunks[i];
 }
 
 static chunk_t *chunk_get(msh_live *l, uint32_t key)
@@ -179,25 +161,15 @@ static chunk_t *chunk_get(msh_live *l, uint32_t key)
     chunk_t *c = chunk_find(l, key);
     if (c)
         return c;
-    if ((l->nchunks + 1) * 2 > l->ncslots && chunk_rehash(l, l->ncslots ? l->ncslots * 2 : 256))
+    if (msh_refindex_reserve(&l->cix, l->nchunks + 1, chunk_hash, l) ||
+        msh_grow_from((void **)&l->chunks, &l->cap_chunks, l->nchunks + 1, sizeof *l->chunks, 64))
         return NULL;
-    if (l->nchunks == l->cap_chunks) {
-        uint32_t nc = l->cap_chunks ? l->cap_chunks * 2 : 64;
-        chunk_t **n = realloc(l->chunks, nc * sizeof *n);
-        if (!n)
-            return NULL;
-        l->chunks = n;
-        l->cap_chunks = nc;
-    }
     c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->key = key;
-    l->chunks[l->nchunks++] = c;
-    uint32_t m = l->ncslots - 1, j = hash32(key) & m;
-    while (l->cslots[j])
-        j = (j + 1) & m;
-    l->cslots[j] = l->nchunks;
+    l->chunks[l->nchunks] = c;
+    msh_refindex_add(&l->cix, msh_mix64(key), l->nchunks++, chunk_hash, l); /* reserved: cannot fail */
     return c;
 }
 
@@ -231,50 +203,47 @@ static void cell_touch(msh_live *l, const person_t *p, int sign)
 
 /* ---- people ---- */
 
-static int people_rehash(msh_live *l, uint32_t nslots)
-{
-    uint32_t *s = calloc(nslots, sizeof *s);
-    if (!s)
-        return -1;
-    for (uint32_t i = 0; i < l->npeople; i++) {
-        uint32_t j = (uint32_t)l->people[i].idh & (nslots - 1);
-        while (s[j])
-            j = (j + 1) & (nslots - 1);
-        s[j] = i + 1;
-    }
-    free(l->pslots);
-    l->pslots = s;
-    l->npslots = nslots;
-    return 0;
-}
-
 static const char *person_id(const msh_live *l, const person_t *p, size_t *n)
 {
     *n = l->ids.data[p->id_off];
     return (const char *)l->ids.data + p->id_off + 1;
 }
 
+static uint64_t person_hash(const void *ud, uint32_t ref)
+{
+    const msh_live *l = ud;
+    return l->people[ref].idh;
+}
+
+/* What a lookup by id compares: the hash first, then the bytes. */
+typedef struct {
+    uint64_t h;
+    const char *id;
+    size_t n;
+} id_key;
+
+static bool person_is(const void *ud, uint32_t ref, const void *key)
+{
+    const msh_live *l = ud;
+    const id_key *k = key;
+    const person_t *p = &l->people[ref];
+    size_t pn;
+    const char *pid;
+    return p->idh == k->h && (pid = person_id(l, p, &pn), pn == k->n) && !memcmp(pid, k->id, k->n);
+}
+
 static person_t *person_find(msh_live *l, uint64_t h, const char *id, size_t n)
 {
-    if (!l->npslots)
-        return NULL;
-    uint32_t m = l->npslots - 1;
-    for (uint32_t j = (uint32_t)h & m; l->pslots[j]; j = (j + 1) & m) {
-        person_t *p = &l->people[l->pslots[j] - 1];
-        size_t pn;
-        const char *pid;
-        if (p->idh == h && (pid = person_id(l, p, &pn), pn == n) && !memcmp(pid, id, n))
-            return p;
-    }
-    return NULL;
+    id_key k = {h, id, n};
+    uint32_t i = msh_refindex_find(&l->pix, h, person_is, l, &k);
+    return i == MSH_REFINDEX_NONE ? NULL : &l->people[i];
 }
 
 static person_t *person_add(msh_live *l, uint64_t h, const char *id, size_t n)
 {
     if (l->npeople >= l->cfg.max_entities)
         return NULL;
-    if ((uint64_t)(l->npeople + 1) * 4 > (uint64_t)l->npslots * 3 &&
-        people_rehash(l, l->npslots ? l->npslots * 2 : 1024))
+    if (msh_refindex_reserve(&l->pix, (size_t)l->npeople + 1, person_hash, l))
         return NULL;
     if (l->npeople == l->cap_people) {
         uint32_t nc = l->cap_people ? l->cap_people + l->cap_people / 2 : 1024;
@@ -295,11 +264,30 @@ static person_t *person_add(msh_live *l, uint64_t h, const char *id, size_t n)
     p->idh = h;
     p->id_off = off;
     p->t_ms = INT64_MIN;
-    uint32_t m = l->npslots - 1, j = (uint32_t)h & m;
-    while (l->pslots[j])
-        j = (j + 1) & m;
-    l->pslots[j] = ++l->npeople;
+    msh_refindex_add(&l->pix, h, l->npeople++, person_hash, l); /* reserved: cannot fail */
     return p;
+}
+
+static const char *group_name(const msh_live *l, uint32_t i, size_t *n)
+{
+    uint32_t off = l->group_off[i];
+    *n = l->groups.data[off];
+    return (const char *)l->groups.data + off + 1;
+}
+
+static uint64_t group_hash(const void *ud, uint32_t ref)
+{
+    size_t n;
+    const char *g = group_name(ud, ref, &n);
+    return hash_bytes(g, n);
+}
+
+static bool group_is(const void *ud, uint32_t ref, const void *key)
+{
+    const id_key *k = key;
+    size_t n;
+    const char *g = group_name(ud, ref, &n);
+    return n == k->n && !memcmp(g, k->id, n);
 }
 
 /* The index + 1 of group name g[0..n), added if new; 0 for no name (or no memory). */
@@ -307,48 +295,20 @@ static uint32_t group_intern(msh_live *l, const char *g, size_t n)
 {
     if (!n)
         return 0;
-    uint64_t h = hash_bytes(g, n);
-    if (l->ngslots) {
-        uint32_t m = l->ngslots - 1;
-        for (uint32_t j = (uint32_t)h & m; l->gslots[j]; j = (j + 1) & m) {
-            uint32_t off = l->group_off[l->gslots[j] - 1];
-            if (l->groups.data[off] == n && !memcmp(l->groups.data + off + 1, g, n))
-                return l->gslots[j];
-        }
-    }
-    if ((l->ngroups + 1) * 2 > l->ngslots) {
-        uint32_t ns = l->ngslots ? l->ngslots * 2 : 256;
-        uint32_t *s = calloc(ns, sizeof *s);
-        uint32_t *go = realloc(l->group_off, (size_t)ns / 2 * sizeof *go);
-        if (!s || !go) {
-            free(s);
-            if (go)
-                l->group_off = go;
-            return 0;
-        }
-        l->group_off = go;
-        for (uint32_t i = 0; i < l->ngroups; i++) {
-            uint32_t off = l->group_off[i];
-            uint64_t gh = hash_bytes(l->groups.data + off + 1, l->groups.data[off]);
-            uint32_t j = (uint32_t)gh & (ns - 1);
-            while (s[j])
-                j = (j + 1) & (ns - 1);
-            s[j] = i + 1;
-        }
-        free(l->gslots);
-        l->gslots = s;
-        l->ngslots = ns;
-    }
+    id_key k = {hash_bytes(g, n), g, n};
+    uint32_t i = msh_refindex_find(&l->gix, k.h, group_is, l, &k);
+    if (i != MSH_REFINDEX_NONE)
+        return i + 1;
+    if (msh_refindex_reserve(&l->gix, (size_t)l->ngroups + 1, group_hash, l) ||
+        msh_grow_from((void **)&l->group_off, &l->cap_group_off, (size_t)l->ngroups + 1, sizeof *l->group_off, 128))
+        return 0;
     uint32_t off = (uint32_t)l->groups.len;
     uint8_t len8 = (uint8_t)n;
     if (msh_buf_append(&l->groups, &len8, 1) || msh_buf_append(&l->groups, g, n))
         return 0;
     l->group_off[l->ngroups] = off;
-    uint32_t m = l->ngslots - 1, j = (uint32_t)h & m;
-    while (l->gslots[j])
-        j = (j + 1) & m;
-    l->gslots[j] = ++l->ngroups;
-    return l->ngroups;
+    msh_refindex_add(&l->gix, k.h, l->ngroups, group_hash, l); /* reserved: cannot fail */
+    return ++l->ngroups;
 }
 
 static uint32_t to_u32(double w)
@@ -415,60 +375,44 @@ static void apply_position(msh_live *l, const msh_feed_rec *r)
 
 /* ---- small tables ---- */
 
-static msh_live_item *item_find(item_tab *t, const char *id, size_t n, uint32_t *slot)
+static uint64_t item_hash(const void *ud, uint32_t ref)
 {
-    if (!t->nslots)
-        return NULL;
-    uint32_t m = t->nslots - 1, j = (uint32_t)hash_bytes(id, n) & m;
-    for (; t->slots[j]; j = (j + 1) & m) {
-        msh_live_item *it = &t->items[t->slots[j] - 1];
-        if (it->rec.id_len == n && !memcmp(it->rec.id, id, n))
-            return it;
-    }
-    if (slot)
-        *slot = j;
-    return NULL;
+    const item_tab *t = ud;
+    return hash_bytes(t->items[ref].rec.id, t->items[ref].rec.id_len);
+}
+
+static bool item_is(const void *ud, uint32_t ref, const void *key)
+{
+    const item_tab *t = ud;
+    const id_key *k = key;
+    const msh_live_item *it = &t->items[ref];
+    return it->rec.id_len == k->n && !memcmp(it->rec.id, k->id, k->n);
+}
+
+static msh_live_item *item_find(item_tab *t, const char *id, size_t n)
+{
+    id_key k = {hash_bytes(id, n), id, n};
+    uint32_t i = msh_refindex_find(&t->ix, k.h, item_is, t, &k);
+    return i == MSH_REFINDEX_NONE ? NULL : &t->items[i];
 }
 
 static msh_live_item *item_add(item_tab *t, const char *id, size_t n)
 {
     if (t->n >= MSH_LIVE_MAX_ITEMS)
         return NULL;
-    if ((t->n + 1) * 2 > t->nslots) {
-        uint32_t ns = t->nslots ? t->nslots * 2 : 64;
-        uint32_t *s = calloc(ns, sizeof *s);
-        if (!s)
-            return NULL;
-        for (uint32_t i = 0; i < t->n; i++) {
-            uint32_t j = (uint32_t)hash_bytes(t->items[i].rec.id, t->items[i].rec.id_len) & (ns - 1);
-            while (s[j])
-                j = (j + 1) & (ns - 1);
-            s[j] = i + 1;
-        }
-        free(t->slots);
-        t->slots = s;
-        t->nslots = ns;
-    }
-    if (t->n == t->cap) {
-        uint32_t nc = t->cap ? t->cap * 2 : 64;
-        msh_live_item *ni = realloc(t->items, nc * sizeof *ni);
-        if (!ni)
-            return NULL;
-        t->items = ni;
-        t->cap = nc;
-    }
-    uint32_t slot = 0;
-    item_find(t, id, n, &slot);
+    if (msh_refindex_reserve(&t->ix, (size_t)t->n + 1, item_hash, t) ||
+        msh_grow_from((void **)&t->items, &t->cap, (size_t)t->n + 1, sizeof *t->items, 64))
+        return NULL;
     msh_live_item *it = &t->items[t->n];
     memset(it, 0, sizeof *it);
-    t->slots[slot] = ++t->n;
+    msh_refindex_add(&t->ix, hash_bytes(id, n), t->n++, item_hash, t); /* reserved: cannot fail */
     return it;
 }
 
 static void apply_item(msh_live *l, msh_feed feed, const msh_feed_rec *r)
 {
     item_tab *t = &l->items[feed];
-    msh_live_item *it = item_find(t, r->id, r->id_len, NULL);
+    msh_live_item *it = item_find(t, r->id, r->id_len);
     int is_new = !it;
     if (!it && !(it = item_add(t, r->id, r->id_len)))
         return;
@@ -784,8 +728,8 @@ void msh_live_get_stats(msh_live *l, msh_live_stats *st)
             st->cells += l->chunks[i]->cells[k].count != 0;
     for (int f = 0; f < MSH_FEED_COUNT; f++)
         st->items[f] = l->items[f].n;
-    st->bytes = (uint64_t)l->cap_people * sizeof(person_t) + (uint64_t)l->npslots * 4 + l->ids.cap + l->groups.cap +
-                (uint64_t)l->nchunks * sizeof(chunk_t) + (uint64_t)l->ncslots * 4;
+    st->bytes = (uint64_t)l->cap_people * sizeof(person_t) + (uint64_t)l->pix.cap * 4 + l->ids.cap + l->groups.cap +
+                (uint64_t)l->nchunks * sizeof(chunk_t) + (uint64_t)l->cix.cap * 4;
     msh_live_unlock(l);
 }
 
@@ -803,9 +747,7 @@ uint32_t msh_live_raw_ngroups(const msh_live *l)
 
 const char *msh_live_raw_group(const msh_live *l, uint32_t i, size_t *n)
 {
-    uint32_t off = l->group_off[i];
-    *n = l->groups.data[off];
-    return (const char *)l->groups.data + off + 1;
+    return group_name(l, i, n);
 }
 
 uint32_t msh_live_raw_npeople(const msh_live *l)
@@ -831,10 +773,7 @@ void msh_live_raw_person_get(const msh_live *l, uint32_t i, msh_live_raw_person 
 
 msh_rc msh_live_raw_reserve(msh_live *l, uint32_t npeople, msh_err *err)
 {
-    uint32_t ns = l->npslots ? l->npslots : 1024;
-    while ((uint64_t)npeople * 4 > (uint64_t)ns * 3 && ns < (1u << 31))
-        ns *= 2;
-    if (ns > l->npslots && people_rehash(l, ns))
+    if (msh_refindex_reserve(&l->pix, npeople, person_hash, l))
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     if (npeople > l->cap_people) {
         person_t *np = realloc(l->people, (size_t)npeople * sizeof *np);
@@ -885,7 +824,7 @@ msh_rc msh_live_raw_add_item(msh_live *l, msh_feed feed, const msh_live_item *it
     if (!it->rec.id_len || it->rec.id_len > MSH_FEED_ID_MAX)
         return msh_err_set(err, MSH_EFORMAT, "%s id of %u bytes (1..%d)", msh_feed_name(feed), it->rec.id_len,
                            MSH_FEED_ID_MAX);
-    if (item_find(t, it->rec.id, it->rec.id_len, NULL))
+    if (item_find(t, it->rec.id, it->rec.id_len))
         return msh_err_set(err, MSH_EFORMAT, "%s '%s' twice", msh_feed_name(feed), it->rec.id);
     if (t->n >= MSH_LIVE_MAX_ITEMS)
         return msh_err_set(err, MSH_ETOOBIG, "more %s than the cap of %u", msh_feed_name(feed), MSH_LIVE_MAX_ITEMS);

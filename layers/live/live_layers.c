@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 #include "core/msh_hash.h"
 #include "core/msh_time.h"
@@ -127,14 +128,8 @@ typedef struct {
 static int keep_cell(void *ud, const msh_live_cell *c)
 {
     cell_list *cl = ud;
-    if (cl->n == cl->cap) {
-        size_t nc = cl->cap ? cl->cap * 2 : 256;
-        msh_live_cell *nv = realloc(cl->v, nc * sizeof *nv);
-        if (!nv)
-            return 1;
-        cl->v = nv;
-        cl->cap = nc;
-    }
+    if (msh_grow_from((void **)&cl->v, &cl->cap, cl->n + 1, sizeof *cl->v, 256))
+        return 1;
     cl->v[cl->n++] = *c;
     return 0;
 }
@@ -329,7 +324,6 @@ msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size
         const ll_def *d = &DEFS[k];
         live_layer *l = calloc(1, sizeof *l);
         msh_layer_info info;
-        memset(&info, 0, sizeof info);
         msh_field fields[12];
         uint32_t nf = 0;
         while (d->fields[nf]) {
@@ -337,18 +331,7 @@ msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size
             fields[nf].type = d->types[nf];
             nf++;
         }
-        info.name = (char *)d->name;
-        info.kind = (char *)"live";
-        info.geometry_type = (char *)d->gtype;
-        info.bounds[0] = -180;
-        info.bounds[1] = -85.0511;
-        info.bounds[2] = 180;
-        info.bounds[3] = 85.0511;
-        info.minzoom = 0;
-        info.maxzoom = 22;
-        info.nfields = nf;
-        info.fields = fields;
-        info.version = 1;
+        msh_layer_info_derived(&info, d->name, "live", d->gtype, fields, nf);
         info.access = d->access;
         if (!l || msh_layer_info_copy(&l->base.info, &info)) {
             free(l);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 #include "core/msh_pip.h"
 
@@ -31,14 +32,8 @@ void msh_qgeom_reset(msh_qgeom *g)
 
 static msh_rc add_point(msh_qgeom *g, double x, double y)
 {
-    if (g->npts == g->cap_pts) {
-        size_t nc = g->cap_pts ? g->cap_pts * 2 : 64;
-        double *nx = realloc(g->xy, nc * 2 * sizeof *nx);
-        if (!nx)
-            return MSH_ENOMEM;
-        g->xy = nx;
-        g->cap_pts = nc;
-    }
+    if (msh_grow_from((void **)&g->xy, &g->cap_pts, g->npts + 1, 2 * sizeof *g->xy, 64))
+        return MSH_ENOMEM;
     if (g->npts == 0) {
         g->bbox[0] = g->bbox[2] = x;
         g->bbox[1] = g->bbox[3] = y;
@@ -57,14 +52,8 @@ static msh_rc add_point(msh_qgeom *g, double x, double y)
 /* Start a path at the next vertex. */
 static msh_rc add_path(msh_qgeom *g, uint8_t kind, int32_t poly)
 {
-    if (g->npaths == g->cap_paths) {
-        size_t nc = g->cap_paths ? g->cap_paths * 2 : 16;
-        msh_qpath *np = realloc(g->paths, nc * sizeof *np);
-        if (!np)
-            return MSH_ENOMEM;
-        g->paths = np;
-        g->cap_paths = nc;
-    }
+    if (msh_grow((void **)&g->paths, &g->cap_paths, g->npaths + 1, sizeof *g->paths))
+        return MSH_ENOMEM;
     g->paths[g->npaths++] = (msh_qpath){(uint32_t)g->npts, 0, poly, kind};
     return MSH_OK;
 }

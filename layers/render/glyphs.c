@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/msh_grow.h"
 
 #define RANGE_MAX_BYTES ((size_t)16 << 20)
 #define MAX_BITMAP_SIDE 512   /* a glyph wider or taller than this at 24 px is broken: no bitmap */
@@ -64,14 +65,8 @@ void msh_glyphs_close(msh_glyphs *g)
 static msh_rc add_entry(font_entry **v, size_t *n, size_t *cap, const char *family, const char *style,
                         const char *file, int index, int rank)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 256;
-        font_entry *nv = realloc(*v, nc * sizeof *nv);
-        if (!nv)
-            return MSH_ENOMEM;
-        *v = nv;
-        *cap = nc;
-    }
+    if (msh_grow_from((void **)v, cap, *n + 1, sizeof **v, 256))
+        return MSH_ENOMEM;
     size_t len = strlen(family) + 1 + strlen(style) + 1;
     font_entry e = {malloc(len), strdup(file), index, rank};
     if (!e.name || !e.file) {
@@ -200,15 +195,9 @@ typedef struct {
 
 static void add_seg(outline *o, double x, double y)
 {
-    if (o->n == o->cap) {
-        size_t nc = o->cap ? o->cap * 2 : 256;
-        seg *ns = realloc(o->s, nc * sizeof *ns);
-        if (!ns) {
-            o->oom = true;
-            return;
-        }
-        o->s = ns;
-        o->cap = nc;
+    if (msh_grow_from((void **)&o->s, &o->cap, o->n + 1, sizeof *o->s, 256)) {
+        o->oom = true;
+        return;
     }
     if (x != o->cx || y != o->cy)
         o->s[o->n++] = (seg){o->cx, o->cy, x, y};

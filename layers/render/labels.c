@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_clip.h"
 #include "sprites.h"
 #include "core/msh_hash.h"
@@ -349,12 +350,8 @@ static void along_cum(const double *p, const double *cum, size_t n, double s, do
 
 static bool path_push(msh_labeler *lb, double x, double y)
 {
-    if (lb->npath + 2 > lb->pathcap) {
-        size_t nc = lb->pathcap ? lb->pathcap * 2 : 4096;
-        double *q = realloc(lb->path, nc * sizeof *q);
-        if (!q) return false;
-        lb->path = q, lb->pathcap = nc;
-    }
+    if (msh_grow_from((void **)&lb->path, &lb->pathcap, lb->npath + 2, sizeof *lb->path, 4096))
+        return false;
     lb->path[lb->npath++] = x;
     lb->path[lb->npath++] = y;
     return true;
@@ -504,12 +501,8 @@ static void icon_box(const cand *k, double b[4])
 
 static bool add_box(msh_labeler *lb, const double b[4])
 {
-    if (lb->nboxes == lb->boxcap) {
-        size_t nc = lb->boxcap * 2;
-        double(*q)[4] = realloc(lb->boxes, nc * sizeof *q);
-        if (!q) return false;
-        lb->boxes = q, lb->boxcap = nc;
-    }
+    if (msh_grow((void **)&lb->boxes, &lb->boxcap, lb->nboxes + 1, sizeof *lb->boxes))
+        return false;
     memcpy(lb->boxes[lb->nboxes++], b, 4 * sizeof *b);
     return true;
 }

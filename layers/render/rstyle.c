@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rexpr_int.h"
+#include "core/msh_grow.h"
 #include "core/msh_hash.h"
 
 /* ---------------------------------------------------------------------------------------------
@@ -30,12 +31,8 @@ typedef struct cc {
 static void *cc_alloc(cc *c, size_t n)
 {
     msh_rstyle *st = c->st;
-    if (st->nallocs == st->capallocs) {
-        size_t cap = st->capallocs ? st->capallocs * 2 : 256;
-        void **p = realloc(st->allocs, cap * sizeof *p);
-        if (!p) return NULL;
-        st->allocs = p, st->capallocs = cap;
-    }
+    if (msh_grow_from((void **)&st->allocs, &st->capallocs, st->nallocs + 1, sizeof *st->allocs, 256))
+        return NULL;
     void *p = calloc(1, n ? n : 1);
     if (p)
         st->allocs[st->nallocs++] = p;

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_hash.h"
+#include "core/msh_index.h"
 #include "core/msh_tilemath.h"
 #include "core/msh_constants.h"
 
@@ -36,48 +38,55 @@ double msh_metres(double lon1, double lat1, double lon2, double lat2)
 /* ------------------------------------------------------------------ vertex table */
 
 /* Vertices are keyed by their lon/lat rounded to 1e-7 degree (about 1 cm), the precision
- * of OSM coordinates: lines that share a vertex in the source share its key. */
+ * of OSM coordinates: lines that share a vertex in the source share its key. The sign bits are
+ * flipped so that the one key msh_index cannot hold (all ones) is lon = lat = 214.7483647,
+ * not a place. */
 static uint64_t vkey(double lon, double lat)
 {
     int64_t qx = llround(lon * 1e7), qy = llround(lat * 1e7);
-    return ((uint64_t)(uint32_t)(int32_t)qx << 32) | (uint32_t)(int32_t)qy;
+    return (((uint64_t)(uint32_t)(int32_t)qx << 32) | (uint32_t)(int32_t)qy) ^ 0x8000000080000000ull;
 }
 
+/* The distinct vertices: key -> index into uses and node. */
 typedef struct vtab {
-    uint64_t *keys;
+    msh_index ix;
     uint32_t *uses; /* how many line vertices have this key (ends count twice) */
     uint32_t *node; /* node index, or UINT32_MAX */
-    size_t cap;     /* power of two */
+    size_t n;
 } vtab;
 
 static msh_rc vtab_init(vtab *t, size_t nverts)
 {
-    t->cap = 1024;
-    while (t->cap < nverts * 2)
-        t->cap <<= 1;
-    t->keys = malloc(t->cap * sizeof *t->keys);
-    t->uses = calloc(t->cap, sizeof *t->uses);
-    t->node = malloc(t->cap * sizeof *t->node);
-    if (!t->keys || !t->uses || !t->node)
+    if (nverts >= UINT32_MAX)
+        return MSH_ETOOBIG;
+    size_t cap = nverts ? nverts : 1;
+    t->uses = calloc(cap, sizeof *t->uses);
+    t->node = malloc(cap * sizeof *t->node);
+    if (!t->uses || !t->node || msh_index_reserve(&t->ix, nverts))
         return MSH_ENOMEM;
-    memset(t->node, 0xff, t->cap * sizeof *t->node);
+    memset(t->node, 0xff, cap * sizeof *t->node);
     return MSH_OK;
 }
 
 static void vtab_free(vtab *t)
 {
-    free(t->keys);
+    msh_index_free(&t->ix);
     free(t->uses);
     free(t->node);
 }
 
-/* The slot of key k (found or empty: uses == 0). */
-static size_t vtab_slot(const vtab *t, uint64_t k)
+/* The index of key k, added when new (room for every vertex is reserved, so it never allocates). */
+static msh_rc vtab_ref(vtab *t, uint64_t k, uint32_t *ref)
 {
-    size_t mask = t->cap - 1, i = (size_t)msh_mix64(k) & mask;
-    while (t->uses[i] && t->keys[i] != k)
-        i = (i + 1) & mask;
-    return i;
+    uint32_t *v = msh_index_get(&t->ix, k);
+    if (v) {
+        *ref = *v;
+        return MSH_OK;
+    }
+    msh_rc rc = msh_index_put(&t->ix, k, (uint32_t)t->n);
+    if (!rc)
+        *ref = (uint32_t)t->n++;
+    return rc;
 }
 
 /* ------------------------------------------------------------------ collecting the lines */
@@ -316,14 +325,8 @@ void msh_graph_edges_near(const msh_graph *g, double lon, double lat, double r, 
                     dup = seen.marks[j] == e;
                 if (dup)
                     continue;
-                if (seen.n == seen.cap) {
-                    size_t cap = seen.cap ? seen.cap * 2 : 32;
-                    uint32_t *m = realloc(seen.marks, cap * sizeof *m);
-                    if (!m)
-                        break;
-                    seen.marks = m;
-                    seen.cap = cap;
-                }
+                if (msh_grow_from((void **)&seen.marks, &seen.cap, seen.n + 1, sizeof *seen.marks, 32))
+                    break;
                 seen.marks[seen.n++] = e;
                 fn(ud, e);
             }
@@ -353,9 +356,10 @@ static msh_rc build_edges(msh_graph *g, const lines *L, vtab *vt)
     for (size_t p = 0; p < nparts; p++) {
         for (uint32_t i = 0; i < plen[p]; i++) {
             const double *v = ll + 2 * (off + i);
-            uint64_t k = vkey(v[0], v[1]);
-            size_t s = vtab_slot(vt, k);
-            vt->keys[s] = k;
+            uint32_t s;
+            msh_rc rc = vtab_ref(vt, vkey(v[0], v[1]), &s);
+            if (rc)
+                return rc;
             vt->uses[s] += (i == 0 || i + 1 == plen[p]) ? 2 : 1;
         }
         off += plen[p];
@@ -390,7 +394,7 @@ static msh_rc build_edges(msh_graph *g, const lines *L, vtab *vt)
             g->shape[2 * nshape] = v[0];
             g->shape[2 * nshape + 1] = v[1];
             nshape++;
-            size_t s = vtab_slot(vt, vkey(v[0], v[1]));
+            uint32_t s = *msh_index_get(&vt->ix, vkey(v[0], v[1])); /* every vertex is in since pass 1 */
             if (vt->uses[s] < 2)
                 continue; /* an interior vertex of this line only */
             if (vt->node[s] == UINT32_MAX) {

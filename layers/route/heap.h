@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/msh_grow.h"
+
 typedef struct msh_heap_item {
     double key;
     uint32_t node, aux;
@@ -22,14 +24,8 @@ typedef struct msh_heap {
 /** False when out of memory (the heap is unchanged). */
 static inline bool msh_heap_push(msh_heap *h, double key, uint32_t node, uint32_t aux)
 {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 1024;
-        msh_heap_item *a = realloc(h->a, cap * sizeof *a);
-        if (!a)
-            return false;
-        h->a = a;
-        h->cap = cap;
-    }
+    if (msh_grow_from((void **)&h->a, &h->cap, h->n + 1, sizeof *h->a, 1024))
+        return false;
     size_t i = h->n++;
     while (i > 0 && h->a[(i - 1) / 2].key > key) {
         h->a[i] = h->a[(i - 1) / 2];

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/msh_grow.h"
 
 typedef struct plane {
     double lon0, lat0, kx, ky;
@@ -34,15 +35,9 @@ static void add_piece(pieces *P, const msh_graph *g, uint32_t e, double d0, doub
     unsigned n = (unsigned)(P->pts.len / (2 * sizeof *ll));
     if (n < 2)
         return;
-    if (P->n == P->cap) {
-        size_t cap = P->cap ? P->cap * 2 : 256;
-        GEOSGeometry **l = realloc(P->lines, cap * sizeof *l);
-        if (!l) {
-            P->oom = true;
-            return;
-        }
-        P->lines = l;
-        P->cap = cap;
+    if (msh_grow_from((void **)&P->lines, &P->cap, P->n + 1, sizeof *P->lines, 256)) {
+        P->oom = true;
+        return;
     }
     GEOSCoordSequence *cs = GEOSCoordSeq_create_r(P->ctx, n, 2);
     for (unsigned i = 0; cs && i < n; i++)

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/msh_hash.h"
+#include "core/msh_grow.h"
+#include "core/msh_index.h"
 #include "core/msh_tilemath.h"
 
 #define LEVEL 22 /* the live store's base density cells */
@@ -30,57 +31,25 @@ double msh_weidmann_speed(const msh_livecost_cfg *c, double rho)
 /* ------------------------------------------------------------------ occupied cells */
 
 typedef struct cellmap {
-    uint64_t *keys; /* (cx << 32 | cy) + 1; 0 = empty */
-    float *rho;
-    size_t cap, n;
-    double lat;     /* for the cell area */
+    msh_index ix; /* cx << 32 | cy -> index into rho */
+    float *rho;   /* people per square metre */
+    size_t n, cap;
+    double lat; /* for the cell area */
     bool oom;
 } cellmap;
-
-static bool cellmap_grow(cellmap *m)
-{
-    size_t cap = m->cap ? m->cap * 2 : 4096;
-    uint64_t *k = calloc(cap, sizeof *k);
-    float *r = malloc(cap * sizeof *r);
-    if (!k || !r) {
-        free(k);
-        free(r);
-        return false;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i])
-            continue;
-        size_t j = (size_t)msh_mix64(m->keys[i]) & (cap - 1);
-        while (k[j])
-            j = (j + 1) & (cap - 1);
-        k[j] = m->keys[i];
-        r[j] = m->rho[i];
-    }
-    free(m->keys);
-    free(m->rho);
-    m->keys = k;
-    m->rho = r;
-    m->cap = cap;
-    return true;
-}
 
 static int add_cell(void *ud, const msh_live_cell *c)
 {
     cellmap *m = ud;
     if (!c->count)
         return 0;
-    if ((m->n + 1) * 2 > m->cap && !cellmap_grow(m)) {
+    if (m->n >= UINT32_MAX || msh_grow_from((void **)&m->rho, &m->cap, m->n + 1, sizeof *m->rho, 2048) ||
+        msh_index_put(&m->ix, ((uint64_t)c->cx << 32) | c->cy, (uint32_t)m->n)) {
         m->oom = true;
         return 1;
     }
-    uint64_t key = (((uint64_t)c->cx << 32) | c->cy) + 1;
-    size_t j = (size_t)msh_mix64(key) & (m->cap - 1);
-    while (m->keys[j] && m->keys[j] != key)
-        j = (j + 1) & (m->cap - 1);
     double side = msh_live_cell_metres(LEVEL, m->lat);
-    m->keys[j] = key;
-    m->rho[j] = (float)(c->count / (side * side));
-    m->n++;
+    m->rho[m->n++] = (float)(c->count / (side * side));
     return 0;
 }
 
@@ -91,14 +60,8 @@ static double cell_rho(const cellmap *m, double lon, double lat)
     double wx, wy;
     msh_lonlat_to_world(lon, lat, &wx, &wy);
     uint64_t cx = (uint64_t)(wx * (double)(1u << LEVEL)), cy = (uint64_t)(wy * (double)(1u << LEVEL));
-    uint64_t key = ((cx << 32) | cy) + 1;
-    size_t j = (size_t)msh_mix64(key) & (m->cap - 1);
-    while (m->keys[j]) {
-        if (m->keys[j] == key)
-            return m->rho[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    return 0;
+    const uint32_t *i = msh_index_get(&m->ix, (cx << 32) | cy);
+    return i ? m->rho[*i] : 0;
 }
 
 /* ------------------------------------------------------------------ closures */
@@ -134,15 +97,9 @@ static int collect_incident(void *ud, const msh_live_item *it)
     const msh_feed_rec *r = &it->rec;
     if (r->status >= MSH_INC_RESOLVED || r->severity < L->cfg->close_severity)
         return 0;
-    if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 16;
-        double *ll = realloc(L->ll, cap * 2 * sizeof *ll);
-        if (!ll) {
-            L->oom = true;
-            return 1;
-        }
-        L->ll = ll;
-        L->cap = cap;
+    if (msh_grow_from((void **)&L->ll, &L->cap, L->n + 1, 2 * sizeof *L->ll, 16)) {
+        L->oom = true;
+        return 1;
     }
     L->ll[2 * L->n] = r->lon;
     L->ll[2 * L->n + 1] = r->lat;
@@ -215,7 +172,7 @@ msh_rc msh_livecost_compute(const msh_graph *g, struct msh_live *live, const msh
         out->incidents += cc.hit > 0;
     }
     free(inc.ll);
-    free(m.keys);
+    msh_index_free(&m.ix);
     free(m.rho);
     if (m.oom || inc.oom) {
         msh_livecost_clear(out);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 
 #define SLOTS 32
@@ -64,15 +65,9 @@ static int add_source(void *ud, const msh_feature *f)
     msh_world_to_lonlat(f->geom.xy[0], f->geom.xy[1], &one.lon, &one.lat);
     if (!msh_graph_snap(b->g, one.lon, one.lat, b->snap_m, &one.snap))
         return 0; /* off the network: nobody walks there */
-    if (s->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        msh_nearsrc *grown = realloc(s->src, cap * sizeof *grown);
-        if (!grown) {
-            b->oom = true;
-            return 1;
-        }
-        s->src = grown;
-        b->cap = cap;
+    if (msh_grow_from((void **)&s->src, &b->cap, s->n + 1, sizeof *s->src, 256)) {
+        b->oom = true;
+        return 1;
     }
     s->src[s->n++] = one;
     return 0;

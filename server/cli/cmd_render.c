@@ -12,6 +12,7 @@
 
 #include "catalog.h"
 #include "cli/commands.h"
+#include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 #include "query/qs.h"
 #include "raster.h"
@@ -65,12 +66,8 @@ static bool parse_tile(const char *s, tile_id *t)
 
 static bool push(tile_id **tiles, size_t *n, size_t *cap, tile_id t)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        tile_id *q = realloc(*tiles, nc * sizeof *q);
-        if (!q) return false;
-        *tiles = q, *cap = nc;
-    }
+    if (msh_grow_from((void **)tiles, cap, *n + 1, sizeof **tiles, 64))
+        return false;
     (*tiles)[(*n)++] = t;
     return true;
 }

@@ -140,6 +140,24 @@ static int cmd_add(int argc, char **argv)
     return code;
 }
 
+/* The options of a subcommand that takes only --db and --help: -1 to go on with *db (NULL when
+ * not given), else the exit code (0 after the help, 2 after a bad option). */
+static int db_options(int argc, char **argv, void (*usage_fn)(FILE *), const char **db)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': *db = optarg; break;
+        case 'h': usage_fn(stdout); return 0;
+        default: usage_fn(stderr); return 2;
+        }
+    }
+    return -1;
+}
+
 /* Characters (code points) in a UTF-8 string, for lining up columns. */
 static size_t text_width(const char *s)
 {
@@ -158,18 +176,10 @@ static void print_padded(const char *s, size_t width)
 
 static int cmd_list(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *db = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'h': usage_list(stdout); return 0;
-        default: usage_list(stderr); return 2;
-        }
-    }
+    int done = db_options(argc, argv, usage_list, &db);
+    if (done >= 0)
+        return done;
     if (optind < argc) {
         fprintf(stderr, "mashaer token list: unexpected argument '%s'\n", argv[optind]);
         return 2;
@@ -212,18 +222,10 @@ static int cmd_list(int argc, char **argv)
 
 static int cmd_revoke(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *db = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'h': usage_revoke(stdout); return 0;
-        default: usage_revoke(stderr); return 2;
-        }
-    }
+    int done = db_options(argc, argv, usage_revoke, &db);
+    if (done >= 0)
+        return done;
     if (!db || optind != argc - 1) {
         fprintf(stderr, "mashaer token revoke: --db FILE and one ID or NAME are required\n\n");
         usage_revoke(stderr);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "http/auth.h"
+#include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 #include "routes/ogc.h"
 #include "query/cql2.h"
@@ -478,15 +479,9 @@ static int collect(void *ud, const msh_feature *f)
     p->last = f->id;
     if (!matches(p->q, f))
         return 0;
-    if (p->n == p->cap) {
-        size_t nc = p->cap ? p->cap * 2 : 1024;
-        uint64_t *ni = realloc(p->ids, nc * sizeof *ni);
-        if (!ni) {
-            p->oom = true;
-            return 1;
-        }
-        p->ids = ni;
-        p->cap = nc;
+    if (msh_grow_from((void **)&p->ids, &p->cap, p->n + 1, sizeof *p->ids, 1024)) {
+        p->oom = true;
+        return 1;
     }
     p->ids[p->n++] = f->id;
     return 0;
@@ -523,15 +518,9 @@ static int emit(void *ud, const msh_feature *f)
         return p->in_order;
     if ((p->has_lo && f->id <= p->lo) || !matches(p->q, f))
         return 0;
-    if (p->n == p->cap) {
-        size_t nc = p->cap ? p->cap * 2 : 256;
-        chunk *nch = realloc(p->chunks, nc * sizeof *nch);
-        if (!nch) {
-            p->oom = true;
-            return 1;
-        }
-        p->chunks = nch;
-        p->cap = nc;
+    if (msh_grow_from((void **)&p->chunks, &p->cap, p->n + 1, sizeof *p->chunks, 256)) {
+        p->oom = true;
+        return 1;
     }
     size_t off = p->out.len;
     if (p->html)

@@ -34,6 +34,21 @@ static void text(msh_buf *b, const char *s)
     ogc_html_str(b, s, strlen(s));
 }
 
+/* before, s escaped, after: the shape of every cell, heading and link that shows a value. */
+static void wrapped(msh_buf *b, const char *before, const char *s, const char *after)
+{
+    msh_buf_append(b, before, strlen(before));
+    text(b, s);
+    msh_buf_append(b, after, strlen(after));
+}
+
+/* The start of a link to one collection, `<a href="BASE/collections/NAME`; the caller ends it. */
+static void collection_href(msh_buf *b, const ogc_ctx *c, const char *name)
+{
+    wrapped(b, "<a href=\"", c->base, "/collections/");
+    text(b, name);
+}
+
 void ogc_html_open(msh_buf *b, const char *title, const char *json_href)
 {
     msh_buf_printf(b, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>");
@@ -42,17 +57,11 @@ void ogc_html_open(msh_buf *b, const char *title, const char *json_href)
                       "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
                       "td,th{border:1px solid #ccc;padding:2px 6px;text-align:start;vertical-align:top}"
                       "code{font-size:90%%}</style>");
-    if (json_href) {
-        msh_buf_printf(b, "<link rel=\"alternate\" type=\"application/json\" href=\"");
-        text(b, json_href);
-        msh_buf_printf(b, "\">");
-    }
+    if (json_href)
+        wrapped(b, "<link rel=\"alternate\" type=\"application/json\" href=\"", json_href, "\">");
     msh_buf_printf(b, "</head><body>");
-    if (json_href) {
-        msh_buf_printf(b, "<p><a href=\"");
-        text(b, json_href);
-        msh_buf_printf(b, "\">JSON</a></p>");
-    }
+    if (json_href)
+        wrapped(b, "<p><a href=\"", json_href, "\">JSON</a></p>");
 }
 
 void ogc_html_close(msh_buf *b)
@@ -67,33 +76,22 @@ void ogc_html_landing(const ogc_ctx *c, msh_buf *b)
     ogc_html_open(b, "Mashaer", h);
     msh_buf_printf(b, "<h1>Mashaer</h1><p>Site layers and live operations of the holy sites "
                       "(OGC API - Features).</p><ul>");
-    msh_buf_printf(b, "<li><a href=\"");
-    text(b, c->base);
-    msh_buf_printf(b, "/collections?f=html\">Collections</a></li><li><a href=\"");
-    text(b, c->base);
-    msh_buf_printf(b, "/conformance?f=html\">Conformance</a></li><li><a href=\"");
-    text(b, c->base);
-    msh_buf_printf(b, "/api\">API definition (OpenAPI 3.0)</a></li></ul>");
+    wrapped(b, "<li><a href=\"", c->base, "/collections?f=html\">Collections</a></li>");
+    wrapped(b, "<li><a href=\"", c->base, "/conformance?f=html\">Conformance</a></li>");
+    wrapped(b, "<li><a href=\"", c->base, "/api\">API definition (OpenAPI 3.0)</a></li></ul>");
     ogc_html_close(b);
 }
 
 static void collection_row(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
 {
     const msh_layer_info *li = &l->info;
-    msh_buf_printf(b, "<tr><td dir=\"auto\"><a href=\"");
-    text(b, c->base);
-    msh_buf_printf(b, "/collections/");
-    text(b, li->name);
-    msh_buf_printf(b, "?f=html\">");
-    text(b, li->name);
-    msh_buf_printf(b, "</a></td><td>");
-    text(b, li->kind);
-    msh_buf_printf(b, "</td><td>");
-    text(b, li->geometry_type);
-    msh_buf_printf(b, "</td><td>%llu</td><td><a href=\"", (unsigned long long)li->feature_count);
-    text(b, c->base);
-    msh_buf_printf(b, "/collections/");
-    text(b, li->name);
+    msh_buf_printf(b, "<tr><td dir=\"auto\">");
+    collection_href(b, c, li->name);
+    wrapped(b, "?f=html\">", li->name, "</a></td>");
+    wrapped(b, "<td>", li->kind, "</td>");
+    wrapped(b, "<td>", li->geometry_type, "</td>");
+    msh_buf_printf(b, "<td>%llu</td><td>", (unsigned long long)li->feature_count);
+    collection_href(b, c, li->name);
     msh_buf_printf(b, "/items?f=html\">items</a></td></tr>");
 }
 
@@ -120,9 +118,8 @@ static void properties_table(msh_buf *b, const msh_layer_info *li, bool geometry
     if (geometry)
         msh_buf_printf(b, "<tr><td>geometry</td><td>geometry (S_INTERSECTS)</td></tr>");
     for (uint32_t i = 0; i < li->nfields; i++) {
-        msh_buf_printf(b, "<tr><td dir=\"auto\">");
-        text(b, li->fields[i].name);
-        msh_buf_printf(b, "</td><td>%s</td></tr>", msh_ftype_name(li->fields[i].type));
+        wrapped(b, "<tr><td dir=\"auto\">", li->fields[i].name, "</td>");
+        msh_buf_printf(b, "<td>%s</td></tr>", msh_ftype_name(li->fields[i].type));
     }
     msh_buf_printf(b, "</table>");
 }
@@ -133,19 +130,15 @@ void ogc_html_collection(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
     char h[600];
     snprintf(h, sizeof h, "%s/collections/%s?f=json", c->base, li->name);
     ogc_html_open(b, li->name, h);
-    msh_buf_printf(b, "<h1 dir=\"auto\">");
-    text(b, li->name);
-    msh_buf_printf(b, "</h1><table><tr><th>id</th><th>kind</th><th>geometry</th><th>features</th><th></th></tr>");
+    wrapped(b, "<h1 dir=\"auto\">", li->name, "</h1>");
+    msh_buf_printf(b, "<table><tr><th>id</th><th>kind</th><th>geometry</th><th>features</th><th></th></tr>");
     collection_row(c, l, b);
     msh_buf_printf(b, "</table><p>Bounds (lon/lat): %.7f, %.7f, %.7f, %.7f</p><h2>Properties</h2>",
                    li->bounds[0], li->bounds[1], li->bounds[2], li->bounds[3]);
     properties_table(b, li, false);
     int tf = ogc_time_field(l);
-    if (tf >= 0) {
-        msh_buf_printf(b, "<p>datetime filters on <code>");
-        text(b, li->fields[tf].name);
-        msh_buf_printf(b, "</code>.</p>");
-    }
+    if (tf >= 0)
+        wrapped(b, "<p>datetime filters on <code>", li->fields[tf].name, "</code>.</p>");
     ogc_html_close(b);
 }
 
@@ -155,18 +148,12 @@ void ogc_html_items_head(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
     char h[600];
     snprintf(h, sizeof h, "%s/collections/%s/items?f=json", c->base, li->name);
     ogc_html_open(b, li->name, h);
-    msh_buf_printf(b, "<h1 dir=\"auto\"><a href=\"");
-    text(b, c->base);
-    msh_buf_printf(b, "/collections/");
-    text(b, li->name);
-    msh_buf_printf(b, "?f=html\">");
-    text(b, li->name);
-    msh_buf_printf(b, "</a></h1><table><tr><th>id</th><th>geometry</th><th>lon, lat</th>");
-    for (uint32_t i = 0; i < li->nfields; i++) {
-        msh_buf_printf(b, "<th dir=\"auto\">");
-        text(b, li->fields[i].name);
-        msh_buf_printf(b, "</th>");
-    }
+    msh_buf_printf(b, "<h1 dir=\"auto\">");
+    collection_href(b, c, li->name);
+    wrapped(b, "?f=html\">", li->name, "</a></h1>");
+    msh_buf_printf(b, "<table><tr><th>id</th><th>geometry</th><th>lon, lat</th>");
+    for (uint32_t i = 0; i < li->nfields; i++)
+        wrapped(b, "<th dir=\"auto\">", li->fields[i].name, "</th>");
     msh_buf_printf(b, "</tr>\n");
 }
 
@@ -176,10 +163,8 @@ void ogc_html_feature_row(const ogc_ctx *c, const msh_layer *l, const msh_featur
     double lon = 0, lat = 0;
     if (f->geom.npts)
         msh_world_to_lonlat(f->geom.xy[0], f->geom.xy[1], &lon, &lat);
-    msh_buf_printf(b, "<tr><td><a href=\"");
-    text(b, c->base);
-    msh_buf_printf(b, "/collections/");
-    text(b, li->name);
+    msh_buf_printf(b, "<tr><td>");
+    collection_href(b, c, li->name);
     msh_buf_printf(b, "/items/%llu?f=html\">%llu</a></td><td>%s</td><td>%.7f, %.7f</td>", (unsigned long long)f->id,
                    (unsigned long long)f->id, msh_gtype_name(f->geom.type), lon, lat);
     for (uint32_t i = 0; i < li->nfields; i++) {
@@ -204,11 +189,8 @@ void ogc_html_items_foot(const ogc_ctx *c, const msh_layer *l, uint64_t matched,
     (void)c;
     (void)l;
     msh_buf_printf(b, "</table><p>%u of %llu features.", returned, (unsigned long long)matched);
-    if (next_href) {
-        msh_buf_printf(b, " <a rel=\"next\" href=\"");
-        text(b, next_href);
-        msh_buf_printf(b, "\">Next page</a>");
-    }
+    if (next_href)
+        wrapped(b, " <a rel=\"next\" href=\"", next_href, "\">Next page</a>");
     msh_buf_printf(b, "</p>");
     ogc_html_close(b);
 }
@@ -219,9 +201,7 @@ void ogc_html_queryables(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
     char h[600];
     snprintf(h, sizeof h, "%s/collections/%s/queryables?f=json", c->base, li->name);
     ogc_html_open(b, li->name, h);
-    msh_buf_printf(b, "<h1 dir=\"auto\">");
-    text(b, li->name);
-    msh_buf_printf(b, ": queryables</h1>");
+    wrapped(b, "<h1 dir=\"auto\">", li->name, ": queryables</h1>");
     properties_table(b, li, true);
     ogc_html_close(b);
 }

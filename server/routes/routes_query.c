@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "http/auth.h"
+#include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 #include "live/live.h"
 #include "routes/ogc.h"
@@ -56,15 +57,9 @@ static int gather_one(void *ud, const msh_feature *f)
     double d = msh_metres(G->lon, G->lat, plon, plat);
     if (d > G->radius)
         return 0;
-    if (G->n == G->cap) {
-        size_t cap = G->cap ? G->cap * 2 : 64;
-        cand *nc = realloc(G->c, cap * sizeof *nc);
-        if (!nc) {
-            G->oom = true;
-            return 1;
-        }
-        G->c = nc;
-        G->cap = cap;
+    if (msh_grow_from((void **)&G->c, &G->cap, G->n + 1, sizeof *G->c, 64)) {
+        G->oom = true;
+        return 1;
     }
     cand *c = &G->c[G->n++];
     c->fid = f->id;

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "http/auth.h"
+#include "fuzz_cstr.h"
 
 static int tchar(unsigned char c)
 {
@@ -14,9 +15,9 @@ static int tchar(unsigned char c)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
-    memcpy(s, data, size);
-    s[size] = 0;
+    char *s = fuzz_cstr(data, size);
+    if (!s)
+        return 0;
     size_t slen = strlen(s);
     const char *tok = (const char *)1;
     size_t len = 99;

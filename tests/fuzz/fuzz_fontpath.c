@@ -3,12 +3,13 @@
 #include <string.h>
 
 #include "http/fontpath.h"
+#include "fuzz_cstr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
-    memcpy(s, data, size);
-    s[size] = 0;
+    char *s = fuzz_cstr(data, size);
+    if (!s)
+        return 0;
     msh_fontpath fp;
     msh_err err;
     if (msh_fontpath_parse(s, &fp, &err) == MSH_OK) {

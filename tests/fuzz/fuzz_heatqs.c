@@ -8,6 +8,7 @@
 
 #include "core/msh_tilemath.h"
 #include "heatmap.h"
+#include "fuzz_cstr.h"
 
 static void args(char *qs, bool density)
 {
@@ -37,9 +38,9 @@ static void args(char *qs, bool density)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
-    memcpy(s, data, size);
-    s[size] = 0;
+    char *s = fuzz_cstr(data, size);
+    if (!s)
+        return 0;
     char *q = strchr(s, '?');
     if (q) *q++ = 0;
     msh_heat_path hp;

@@ -6,14 +6,13 @@
 #include <string.h>
 
 #include "kpi/kpi_history.h"
+#include "fuzz_cstr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstr(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = 0;
     char *part[3] = {NULL, NULL, NULL};
     char *p = s;
     for (int i = 0; i < 3 && p; i++) {

@@ -6,12 +6,13 @@
 #include <string.h>
 
 #include "route/params.h"
+#include "fuzz_cstr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
-    memcpy(s, data, size);
-    s[size] = 0;
+    char *s = fuzz_cstr(data, size);
+    if (!s)
+        return 0;
     msh_err err;
     double v, lon, lat;
     if (msh_param_number("minutes", s, 0.1, 60, &v, &err) == MSH_OK && !(v >= 0.1 && v <= 60))

@@ -4,12 +4,13 @@
 
 #include "core/msh_tilemath.h"
 #include "http/tilepath.h"
+#include "fuzz_cstr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
-    memcpy(s, data, size);
-    s[size] = 0;
+    char *s = fuzz_cstr(data, size);
+    if (!s)
+        return 0;
     msh_tilepath tp;
     msh_err err;
     if (msh_tilepath_parse(s, &tp, &err) == MSH_OK) {

@@ -170,12 +170,7 @@ class Broker:
 
     def publish(self, topic, payload, qos=1, retain=False, user=None):
         """mosquitto_pub with the payload on stdin (-s); returns when the broker has it (QoS 1)."""
-        if isinstance(payload, (list, tuple)):
-            payload = "".join(json.dumps(r) + "\n" for r in payload)
-        if isinstance(payload, dict):
-            payload = json.dumps(payload)
-        if isinstance(payload, str):
-            payload = payload.encode("utf-8")
+        payload = mshtest.feed_body(payload)
         cmd = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-t", topic, "-q", str(qos), "-s"]
         cmd += (["-r"] if retain else []) + self.auth_args(user)
         p = subprocess.run(cmd, input=payload, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)

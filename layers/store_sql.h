@@ -1,0 +1,55 @@
+/* store_sql.h: SQL over the store for the rooms above base, which keep tables of their own in the
+ * store file (the incident log, the KPI history) but do not include SQLite: the store owns it.
+ *
+ * A small, plain surface over one store connection: run a script, transactions (BEGIN IMMEDIATE,
+ * commit, roll back), and prepared statements with numbered parameters (from 1) and columns (from 0).
+ * Every failing call returns MSH_EIO (or MSH_SQL_ERROR from a step); the connection's own message
+ * is msh_store_errmsg, for the caller to put in its words. Text is copied when bound; a number that
+ * is not finite is bound as NULL and a NULL column reads as NAN, so a missing measure round-trips.
+ * Like the store handle, use it from one thread at a time.
+ */
+#ifndef MSH_STORE_SQL_H
+#define MSH_STORE_SQL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/msh_err.h"
+#include "store.h"
+
+/** The last error message of the store's connection. */
+const char *msh_store_errmsg(msh_store *s);
+/** Run one or more statements that return no rows we read. */
+msh_rc msh_store_exec(msh_store *s, const char *sql);
+/** Wait up to `ms` for another connection's lock before a statement fails with "database is locked". */
+void msh_store_busy_timeout(msh_store *s, int ms);
+/** BEGIN IMMEDIATE: the write lock now, so that the transaction cannot fail half-way for it. */
+msh_rc msh_store_begin(msh_store *s);
+msh_rc msh_store_commit(msh_store *s);
+void msh_store_rollback(msh_store *s);
+/** Rows changed by the last INSERT, UPDATE or DELETE. */
+size_t msh_store_changes(msh_store *s);
+
+typedef struct msh_sql msh_sql; /* a prepared statement */
+
+enum { MSH_SQL_ERROR = -1, MSH_SQL_DONE = 0, MSH_SQL_ROW = 1 };
+
+msh_rc msh_sql_prepare(msh_store *s, const char *sql, msh_sql **out);
+/** Free the statement (NULL is fine). */
+void msh_sql_finalize(msh_sql *q);
+/** Ready to step again (bindings kept until rebound). */
+void msh_sql_reset(msh_sql *q);
+void msh_sql_bind_int(msh_sql *q, int i, int64_t v);
+/** v, or NULL when v is not finite. */
+void msh_sql_bind_num(msh_sql *q, int i, double v);
+/** s[0..n) (n < 0: up to its NUL), or NULL when s is NULL. */
+void msh_sql_bind_text(msh_sql *q, int i, const char *s, int n);
+/** MSH_SQL_ROW (a row to read), MSH_SQL_DONE or MSH_SQL_ERROR. */
+int msh_sql_step(msh_sql *q);
+int64_t msh_sql_int(msh_sql *q, int i);
+/** The column as a number; NAN when it is NULL. */
+double msh_sql_num(msh_sql *q, int i);
+/** The column as text (valid until the next step), NULL when NULL; *len gets its bytes when len is set. */
+const char *msh_sql_text(msh_sql *q, int i, size_t *len);
+
+#endif
