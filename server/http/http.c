@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "http/admit.h"
 #include "http/auth.h"
 #include "http/httphdr.h"
 #include "http/route_table.h"
@@ -197,13 +198,17 @@ static void dispatch(msh_req *r, const msh_route_match *m)
     }
     if (m->route->role != MSH_ROLE_NONE && !msh_auth_require(r, m->route->role))
         return;
+    msh_admit_ticket t; /* expensive requests through the admission gate (http/admit.h) */
+    if (!msh_admit_begin(r, m->route, &t))
+        return;
     m->route->handler(r, m->rest);
+    msh_admit_end(r, &t);
 }
 
 static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, WWW-Authenticate");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, WWW-Authenticate, Retry-After");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "Mashaer/" MSH_VERSION);
     if (r->resp.ctype)
@@ -220,6 +225,11 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->resp.cache_control);
     if (r->resp.www_authenticate)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->resp.www_authenticate);
+    if (r->resp.retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", r->resp.retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     return MHD_YES;
 }
 

@@ -81,6 +81,7 @@ int msh_cmd_serve(int argc, char **argv)
     pthread_mutex_init(&app.cat_lock, NULL);
     pthread_mutex_init(&app.tok_lock, NULL);
     msh_render_gate_init(&app.render_gate, (unsigned)app.cfg.render_threads);
+    msh_admission_init(&app.admission, (unsigned)app.cfg.admit_budget, (unsigned)app.cfg.admit_slots);
     pthread_key_create(&app.tiler_key, tiler_free);
     pthread_key_create(&app.png_key, png_enc_free);
     atomic_init(&app.stop, false);
@@ -163,5 +164,6 @@ out:
     msh_png_enc_free(pthread_getspecific(app.png_key));
     pthread_key_delete(app.png_key);
     msh_render_gate_destroy(&app.render_gate);
+    msh_admission_destroy(&app.admission);
     return code;
 }
