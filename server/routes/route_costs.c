@@ -3,10 +3,10 @@
 #include "routes/route_costs.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "query/qs.h"
+#include "route/params.h"
 
 /* A route is one A* search: about 50 ms on the demo network at worst. */
 #define ROUTE_UNITS 5
@@ -16,13 +16,13 @@ int msh_cost_route(msh_req *r)
     return ROUTE_UNITS;
 }
 
-/* A number argument, or `dflt` when absent or not a number (the handler answers that one). */
+/* A number argument clamped to [lo, hi], or `dflt` when absent or bad (its handler answers that one). */
 static double arg_number(msh_req *r, const char *name, double dflt, double lo, double hi)
 {
     const char *s = msh_req_arg(r, name);
-    char *end;
-    double v = s && *s ? strtod(s, &end) : dflt;
-    if (s && *s && (*end || !isfinite(v)))
+    double v;
+    msh_err err;
+    if (!s || msh_param_number(name, s, -INFINITY, INFINITY, &v, &err))
         return dflt;
     return v < lo ? lo : v > hi ? hi : v;
 }
