@@ -10,12 +10,10 @@
 void msh_admission_init(msh_admission *a, unsigned budget, unsigned slots)
 {
     pthread_mutex_init(&a->mu, NULL);
-    a->budget = budget ? budget : 1;
-    a->slots = slots ? slots : 1;
-    a->units = a->running = 0;
+    memset(&a->st, 0, sizeof a->st);
+    a->st.budget = budget ? budget : 1;
+    a->st.slots = slots ? slots : 1;
     a->secs_per_unit = SECS_PER_UNIT_GUESS;
-    a->admitted = a->refused_budget = a->refused_slots = a->units_done = 0;
-    memset(a->by_label, 0, sizeof a->by_label);
 }
 
 void msh_admission_destroy(msh_admission *a) { pthread_mutex_destroy(&a->mu); }
@@ -23,28 +21,28 @@ void msh_admission_destroy(msh_admission *a) { pthread_mutex_destroy(&a->mu); }
 msh_admit_result msh_admission_enter(msh_admission *a, int label, unsigned *units, unsigned *retry_s)
 {
     pthread_mutex_lock(&a->mu);
-    unsigned u = *units < 1 ? 1 : *units > a->budget ? a->budget : *units;
+    unsigned u = *units < 1 ? 1 : *units > a->st.budget ? a->st.budget : *units;
     *units = u;
     msh_admit_result res = MSH_ADMIT_OK;
-    if (a->running >= a->slots)
+    if (a->st.running >= a->st.slots)
         res = MSH_ADMIT_SLOTS;
-    else if (a->units + u > a->budget)
+    else if (a->st.units + u > a->st.budget)
         res = MSH_ADMIT_BUDGET;
     if (res == MSH_ADMIT_OK) {
-        a->units += u;
-        a->running++;
-        a->admitted++;
+        a->st.units += u;
+        a->st.running++;
+        a->st.admitted++;
     } else {
         if (res == MSH_ADMIT_SLOTS)
-            a->refused_slots++;
+            a->st.refused_slots++;
         else
-            a->refused_budget++;
+            a->st.refused_budget++;
         /* the work in flight spread over the slots that run it: when room for this one is likely */
-        double s = ceil(a->secs_per_unit * a->units / (a->running ? a->running : 1));
+        double s = ceil(a->secs_per_unit * a->st.units / (a->st.running ? a->st.running : 1));
         *retry_s = s < 1 ? 1 : s > 60 ? 60 : (unsigned)s;
     }
     if (label >= 0 && label < MSH_METRICS_MAX_LABELS)
-        a->by_label[label][res]++;
+        a->st.by_label[label][res]++;
     pthread_mutex_unlock(&a->mu);
     return res;
 }
@@ -52,28 +50,20 @@ msh_admit_result msh_admission_enter(msh_admission *a, int label, unsigned *unit
 void msh_admission_leave(msh_admission *a, unsigned units, double seconds)
 {
     pthread_mutex_lock(&a->mu);
-    a->units -= units <= a->units ? units : a->units;
-    if (a->running)
-        a->running--;
-    a->units_done += units;
+    a->st.units -= units <= a->st.units ? units : a->st.units;
+    if (a->st.running)
+        a->st.running--;
+    a->st.units_done += units;
     /* the first measure replaces the guess; then an exponential moving average in which the last
      * twenty or so requests count */
     if (units && seconds >= 0)
-        a->secs_per_unit += (a->units_done == units ? 1 : 0.05) * (seconds / units - a->secs_per_unit);
+        a->secs_per_unit += (a->st.units_done == units ? 1 : 0.05) * (seconds / units - a->secs_per_unit);
     pthread_mutex_unlock(&a->mu);
 }
 
 void msh_admission_stats_get(msh_admission *a, msh_admission_stats *out)
 {
     pthread_mutex_lock(&a->mu);
-    out->budget = a->budget;
-    out->slots = a->slots;
-    out->units = a->units;
-    out->running = a->running;
-    out->admitted = a->admitted;
-    out->refused_budget = a->refused_budget;
-    out->refused_slots = a->refused_slots;
-    out->units_done = a->units_done;
-    memcpy(out->by_label, a->by_label, sizeof out->by_label);
+    *out = a->st;
     pthread_mutex_unlock(&a->mu);
 }

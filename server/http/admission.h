@@ -29,24 +29,22 @@
 /** Why a request was refused. */
 typedef enum { MSH_ADMIT_OK = 0, MSH_ADMIT_BUDGET, MSH_ADMIT_SLOTS } msh_admit_result;
 
-typedef struct msh_admission {
-    pthread_mutex_t mu;
+/** The gate's state as /metrics shows it. */
+typedef struct msh_admission_stats {
     unsigned budget;      /* units in flight at most */
     unsigned slots;       /* expensive requests in flight at most */
     unsigned units;       /* units in flight now */
     unsigned running;     /* expensive requests in flight now */
-    double secs_per_unit; /* moving average of measured seconds per unit (Retry-After) */
     uint64_t admitted, refused_budget, refused_slots;
     uint64_t units_done;  /* units admitted and finished */
     uint64_t by_label[MSH_METRICS_MAX_LABELS][3]; /* per endpoint label: indexed by msh_admit_result */
-} msh_admission;
-
-/** Counters for /metrics, read in one go under the lock. */
-typedef struct msh_admission_stats {
-    unsigned budget, slots, units, running;
-    uint64_t admitted, refused_budget, refused_slots, units_done;
-    uint64_t by_label[MSH_METRICS_MAX_LABELS][3];
 } msh_admission_stats;
+
+typedef struct msh_admission {
+    pthread_mutex_t mu;
+    double secs_per_unit; /* moving average of measured seconds per unit (Retry-After) */
+    msh_admission_stats st;
+} msh_admission;
 
 void msh_admission_init(msh_admission *a, unsigned budget, unsigned slots);
 void msh_admission_destroy(msh_admission *a);

@@ -24,12 +24,12 @@ static void refuse(msh_req *r, msh_admit_result why, unsigned units, unsigned re
     if (why == MSH_ADMIT_SLOTS)
         snprintf(msg, sizeof msg,
                  "busy: %u expensive requests are running, the most at once (--admit-slots); try again in %u s",
-                 a->slots, retry_s);
+                 a->st.slots, retry_s);
     else
         snprintf(msg, sizeof msg,
                  "busy: this request would cost %u units, more than is left of the %u-unit budget of "
                  "expensive work (--admit-budget); try again in %u s",
-                 units, a->budget, retry_s);
+                 units, a->st.budget, retry_s);
     msh_buf b;
     msh_buf_init(&b, 4096);
     msh_buf_printf(&b, "{\"error\":\"");
