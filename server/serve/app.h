@@ -79,6 +79,7 @@ typedef struct msh_app {
     struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/services/raster_service.h) */
     msh_render_gate render_gate;    /* PNG renders at once: raster tiles and heatmaps */
     msh_admission admission;        /* expensive requests in flight: isochrones, routes, ... (http/admit.h) */
+    struct msh_offload *offload;    /* the threads that run them (http/offload.h); NULL: on the HTTP workers */
     pthread_key_t tiler_key;
     pthread_key_t png_key;          /* each worker's PNG encoder (layers/render/png.h), made on first use */
     pthread_t reload_thread;
