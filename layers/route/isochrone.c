@@ -103,6 +103,43 @@ static msh_rc to_geojson(GEOSContextHandle_t ctx, const GEOSGeometry *g, const p
     return rc ? rc : msh_buf_printf(out, "]}");
 }
 
+/*
+ * The union of every line buffered by buffer_m. Each piece is buffered on its own (a few dozen
+ * vertices each) and the polygons are unioned as a tree (GEOS's cascaded union). Buffering the
+ * whole network as one MultiLineString instead makes GEOS node every offset curve against every
+ * other in one graph: on the demo network a 60-minute isochrone took 6-8 s of CPU and about 1 GB
+ * that way, and takes about a fifth of the time and an eighth of the memory this way (the areas
+ * agree within 0.01%). The lines stay owned by the caller.
+ */
+static GEOSGeometry *buffer_union(GEOSContextHandle_t ctx, GEOSGeometry *const *lines, size_t n, double buffer_m)
+{
+    GEOSGeometry *out = NULL, *all = NULL;
+    GEOSGeometry **polys = calloc(n ? n : 1, sizeof *polys);
+    GEOSBufferParams *bp = GEOSBufferParams_create_r(ctx);
+    if (!polys || !bp)
+        goto out;
+    GEOSBufferParams_setQuadrantSegments_r(ctx, bp, 4);
+    GEOSBufferParams_setEndCapStyle_r(ctx, bp, GEOSBUF_CAP_ROUND);
+    for (size_t i = 0; i < n; i++)
+        if (!(polys[i] = GEOSBufferWithParams_r(ctx, lines[i], bp, buffer_m)))
+            goto out;
+    all = GEOSGeom_createCollection_r(ctx, GEOS_GEOMETRYCOLLECTION, polys, (unsigned)n);
+    if (!all)
+        goto out;
+    n = 0; /* the collection owns the polygons now */
+    out = GEOSUnaryUnion_r(ctx, all);
+out:
+    for (size_t i = 0; polys && i < n; i++)
+        if (polys[i])
+            GEOSGeom_destroy_r(ctx, polys[i]);
+    free(polys);
+    if (all)
+        GEOSGeom_destroy_r(ctx, all);
+    if (bp)
+        GEOSBufferParams_destroy_r(ctx, bp);
+    return out;
+}
+
 msh_rc msh_isochrone(const msh_graph *g, const float *w, const msh_snap *src, double cutoff, double buffer_m,
                      msh_buf *out, msh_isochrone_stats *st, msh_err *err)
 {
@@ -157,19 +194,9 @@ msh_rc msh_isochrone(const msh_graph *g, const float *w, const msh_snap *src, do
         rc = msh_err_set(err, MSH_ENOTFOUND, "nothing is reachable from this point within the limit");
     else if (P.oom)
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory for an isochrone");
-    GEOSGeometry *ml = NULL, *area = NULL;
+    GEOSGeometry *area = NULL;
     if (!rc) {
-        ml = GEOSGeom_createCollection_r(P.ctx, GEOS_MULTILINESTRING, P.lines, (unsigned)P.n);
-        if (ml)
-            P.n = 0; /* the collection owns the lines now */
-        GEOSBufferParams *bp = GEOSBufferParams_create_r(P.ctx);
-        if (bp) {
-            GEOSBufferParams_setQuadrantSegments_r(P.ctx, bp, 4);
-            GEOSBufferParams_setEndCapStyle_r(P.ctx, bp, GEOSBUF_CAP_ROUND);
-        }
-        GEOSGeometry *buf = ml && bp ? GEOSBufferWithParams_r(P.ctx, ml, bp, buffer_m) : NULL;
-        if (bp)
-            GEOSBufferParams_destroy_r(P.ctx, bp);
+        GEOSGeometry *buf = buffer_union(P.ctx, P.lines, P.n, buffer_m);
         /* drop vertices closer than a metre to the outline: the polygon stays within 1 m */
         area = buf ? GEOSTopologyPreserveSimplify_r(P.ctx, buf, 1.0) : NULL;
         if (buf)
@@ -185,8 +212,6 @@ msh_rc msh_isochrone(const msh_graph *g, const float *w, const msh_snap *src, do
     for (size_t i = 0; i < P.n; i++)
         GEOSGeom_destroy_r(P.ctx, P.lines[i]);
     free(P.lines);
-    if (ml)
-        GEOSGeom_destroy_r(P.ctx, ml);
     if (area)
         GEOSGeom_destroy_r(P.ctx, area);
     GEOS_finish_r(P.ctx);

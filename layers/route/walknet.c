@@ -18,6 +18,7 @@ struct msh_walknet {
     msh_netview *view;
     uint64_t built_from;  /* digest of (name, version) of the layers the graph came from */
     uint64_t live_seen;   /* live state version the costs came from */
+    uint64_t published;   /* views published (the last one's version); under `lock` */
     msh_nearcache *near;  /* nearest-feature labels per (layer, filter) */
 };
 
@@ -75,6 +76,8 @@ static void publish(msh_walknet *w, msh_netview *v)
 {
     pthread_mutex_lock(&w->lock);
     msh_netview *old = w->view;
+    if (v)
+        v->version = ++w->published;
     w->view = v;
     pthread_mutex_unlock(&w->lock);
     msh_netview_release(old);

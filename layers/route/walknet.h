@@ -25,6 +25,7 @@ typedef struct msh_netview {
     msh_livecost cost;  /* per-edge costs; w and secs are NULL when there is no live state */
     bool live;          /* costs come from a live state */
     int64_t costs_ms;   /* when the costs were computed */
+    uint64_t version;   /* 1, 2, 3, ... in the order views are published: a new graph or new costs, a new number */
 } msh_netview;
 
 typedef struct msh_walknet msh_walknet;

@@ -12,7 +12,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "http/admit.h"
 #include "http/auth.h"
+#include "http/defer.h"
 #include "http/httphdr.h"
 #include "http/route_table.h"
 
@@ -185,25 +187,33 @@ void msh_resp_error(msh_req *r, int status, const char *fmt, ...)
 }
 
 /* Answer from the route table: 405 when the path's endpoint does not take the method, the
- * row's role checked, then its handler. */
-static void dispatch(msh_req *r, const msh_route_match *m)
+ * row's role checked, then its handler. True when an expensive request went to the offload
+ * pool (http/defer.h): it is answered when its connection resumes. */
+static bool dispatch(msh_req *r, const msh_route_match *m, double t0, void **con_cls)
 {
     if (!m->route) {
         char allow[64];
         msh_route_allow_header(m->allowed, allow, sizeof allow);
         r->resp.allow = m->allowed;
         msh_resp_error(r, 405, "method %s not allowed on %.80s: it answers %s", r->method, r->path, allow);
-        return;
+        return false;
     }
     if (m->route->role != MSH_ROLE_NONE && !msh_auth_require(r, m->route->role))
-        return;
+        return false;
+    msh_admit_ticket t; /* expensive requests through the admission gate (http/admit.h) */
+    if (!msh_admit_begin(r, m->route, &t))
+        return false;
+    if (t.units && msh_defer_start(r, m->route, m->rest, &t, t0, con_cls))
+        return true;
     m->route->handler(r, m->rest);
+    msh_admit_end(r, &t);
+    return false;
 }
 
 static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, WWW-Authenticate");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, WWW-Authenticate, Retry-After");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "Mashaer/" MSH_VERSION);
     if (r->resp.ctype)
@@ -220,11 +230,17 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->resp.cache_control);
     if (r->resp.www_authenticate)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->resp.www_authenticate);
+    if (r->resp.retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", r->resp.retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     return MHD_YES;
 }
 
 /* Per-request state of a request whose route takes a body: the body, capped at the row's body_max. */
 typedef struct {
+    int kind; /* MSH_CONN_BODY (http/defer.h) */
     msh_buf body;
     size_t cap;
     bool too_large;
@@ -237,7 +253,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls;
     (void)conn;
     (void)toe;
-    if (*con_cls && *con_cls != &seen_headers) {
+    if (*con_cls && *con_cls != &seen_headers && *(int *)*con_cls == MSH_CONN_DEFERRED) {
+        msh_defer_drop(*con_cls); /* the client left while its request ran */
+    } else if (*con_cls && *con_cls != &seen_headers) {
         body_state *bs = *con_cls;
         msh_buf_free(&bs->body);
         free(bs);
@@ -262,6 +280,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             body_state *bs = calloc(1, sizeof *bs);
             if (!bs)
                 return MHD_NO;
+            bs->kind = MSH_CONN_BODY;
             msh_buf_init(&bs->body, cap + 1);
             bs->cap = cap;
             *con_cls = bs;
@@ -287,8 +306,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0; /* a body on a route that takes none: read and dropped */
         return MHD_YES;
     }
-    double t0 = now_s();
+    double t0;
     msh_req r;
+    if (*con_cls != &seen_headers && *(int *)*con_cls == MSH_CONN_DEFERRED) {
+        msh_defer_take(*con_cls, &r, &t0); /* back from the offload pool, answered */
+        *con_cls = &seen_headers;
+        goto respond;
+    }
+    t0 = now_s();
     memset(&r, 0, sizeof r);
     r.app = app;
     r.conn = conn;
@@ -308,9 +333,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r.resp.allow = m.allowed ? m.allowed : MSH_M_GET;
     } else if (!url || url[0] != '/') {
         msh_resp_error(&r, 400, "malformed request path");
-    } else {
-        dispatch(&r, &m);
+    } else if (dispatch(&r, &m, t0, con_cls)) {
+        return MHD_YES; /* suspended until the offload pool has answered it */
     }
+respond:
     /* conditional GET: the handler set an ETag; a match answers 304 with no body */
     if (r.resp.status == 200 && r.resp.etag[0] && msh_req_etag_matches(&r, r.resp.etag)) {
         r.resp.status = 304;

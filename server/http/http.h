@@ -36,6 +36,7 @@ typedef struct msh_resp {
     bool vary_encoding;
     bool vary_accept;  /* the body depends on the Accept header too (OGC f=json|html negotiation) */
     unsigned allow;    /* MSH_M_* methods for the Allow header (405) or CORS preflight (OPTIONS); 0: none */
+    unsigned retry_after; /* seconds for a Retry-After header (a 503 of the admission gate); 0: none */
 } msh_resp;
 
 typedef struct msh_req {

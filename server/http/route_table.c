@@ -5,34 +5,35 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "routes/route_costs.h"
 #include "routes/routes.h"
 
 /* Order matters where patterns overlap: the first row whose pattern matches names the endpoint. */
 static const msh_route ROUTES[] = {
-    /* methods      pattern             label       role            body                handler */
-    {MSH_M_GET,  "/tiles/*.json",    "tilejson", MSH_ROLE_NONE, 0,                   msh_route_tiles},
-    {MSH_M_GET,  "/tiles/**",        "tile",     MSH_ROLE_NONE, 0,                   msh_route_tiles},
-    {MSH_M_GET,  "/styles/*/**",     "raster",   MSH_ROLE_NONE, 0,                   msh_route_raster_style},
-    {MSH_M_GET,  "/styles/**",       "style",    MSH_ROLE_NONE, 0,                   msh_route_styles},
-    {MSH_M_GET,  "/heatmaps/**",     "heatmap",  MSH_ROLE_NONE, 0,                   msh_route_heatmaps},
-    {MSH_M_GET,  "/catalog",         "catalog",  MSH_ROLE_NONE, 0,                   msh_route_catalog},
-    {MSH_M_GET,  "/ogc",             "ogc",      MSH_ROLE_NONE, 0,                   msh_route_ogc},
-    {MSH_M_GET,  "/ogc/**",          "ogc",      MSH_ROLE_NONE, 0,                   msh_route_ogc},
-    {MSH_M_GET,  "/health",          "health",   MSH_ROLE_NONE, 0,                   msh_route_health},
-    {MSH_M_GET,  "/metrics",         "metrics",  MSH_ROLE_NONE, 0,                   msh_route_metrics},
-    {MSH_M_POST, "/feeds/**",        "feeds",    MSH_ROLE_FEED, MSH_BODY_CONFIGURED, msh_route_feeds},
-    {MSH_M_GET,  "/events",          "events",   MSH_ROLE_NONE, 0,                   msh_route_events},
-    {MSH_M_GET,  "/entities/**",     "entity",   MSH_ROLE_OPS,  0,                   msh_route_entity},
-    {MSH_M_GET,  "/kpi",             "kpi",      MSH_ROLE_NONE, 0,                   msh_route_kpi},
-    {MSH_M_GET,  "/kpi/**",          "kpi",      MSH_ROLE_NONE, 0,                   msh_route_kpi},
-    {MSH_M_GET,  "/route",           "route",    MSH_ROLE_NONE, 0,                   msh_route_route},
-    {MSH_M_GET,  "/isochrone",       "isochrone", MSH_ROLE_NONE, 0,                  msh_route_isochrone},
-    {MSH_M_GET,  "/query/nearest",   "nearest",  MSH_ROLE_NONE, 0,                   msh_route_nearest},
-    {MSH_M_GET,  "/query/at",        "at",       MSH_ROLE_NONE, 0,                   msh_route_at},
-    {MSH_M_GET,  "/fonts.json",      "fonts",    MSH_ROLE_NONE, 0,                   msh_route_fonts_list},
-    {MSH_M_GET,  "/fonts/**",        "fonts",    MSH_ROLE_NONE, 0,                   msh_route_glyphs},
-    {MSH_M_GET,  "/sprites/**",      "sprites",  MSH_ROLE_NONE, 0,                   msh_route_sprites},
-    {MSH_M_GET,  "/**",              "static",   MSH_ROLE_NONE, 0,                   msh_route_static},
+    /* methods      pattern             label       role            body                handler   cost (http/admit.h) */
+    {MSH_M_GET,  "/tiles/*.json",    "tilejson", MSH_ROLE_NONE, 0,                   msh_route_tiles, NULL},
+    {MSH_M_GET,  "/tiles/**",        "tile",     MSH_ROLE_NONE, 0,                   msh_route_tiles, NULL},
+    {MSH_M_GET,  "/styles/*/**",     "raster",   MSH_ROLE_NONE, 0,                   msh_route_raster_style, NULL},
+    {MSH_M_GET,  "/styles/**",       "style",    MSH_ROLE_NONE, 0,                   msh_route_styles, NULL},
+    {MSH_M_GET,  "/heatmaps/**",     "heatmap",  MSH_ROLE_NONE, 0,                   msh_route_heatmaps, NULL},
+    {MSH_M_GET,  "/catalog",         "catalog",  MSH_ROLE_NONE, 0,                   msh_route_catalog, NULL},
+    {MSH_M_GET,  "/ogc",             "ogc",      MSH_ROLE_NONE, 0,                   msh_route_ogc, msh_cost_ogc},
+    {MSH_M_GET,  "/ogc/**",          "ogc",      MSH_ROLE_NONE, 0,                   msh_route_ogc, msh_cost_ogc},
+    {MSH_M_GET,  "/health",          "health",   MSH_ROLE_NONE, 0,                   msh_route_health, NULL},
+    {MSH_M_GET,  "/metrics",         "metrics",  MSH_ROLE_NONE, 0,                   msh_route_metrics, NULL},
+    {MSH_M_POST, "/feeds/**",        "feeds",    MSH_ROLE_FEED, MSH_BODY_CONFIGURED, msh_route_feeds, NULL},
+    {MSH_M_GET,  "/events",          "events",   MSH_ROLE_NONE, 0,                   msh_route_events, NULL},
+    {MSH_M_GET,  "/entities/**",     "entity",   MSH_ROLE_OPS,  0,                   msh_route_entity, NULL},
+    {MSH_M_GET,  "/kpi",             "kpi",      MSH_ROLE_NONE, 0,                   msh_route_kpi, NULL},
+    {MSH_M_GET,  "/kpi/**",          "kpi",      MSH_ROLE_NONE, 0,                   msh_route_kpi, NULL},
+    {MSH_M_GET,  "/route",           "route",    MSH_ROLE_NONE, 0,                   msh_route_route, msh_cost_route},
+    {MSH_M_GET,  "/isochrone",       "isochrone", MSH_ROLE_NONE, 0,                  msh_route_isochrone, msh_cost_isochrone},
+    {MSH_M_GET,  "/query/nearest",   "nearest",  MSH_ROLE_NONE, 0,                   msh_route_nearest, msh_cost_nearest},
+    {MSH_M_GET,  "/query/at",        "at",       MSH_ROLE_NONE, 0,                   msh_route_at, NULL},
+    {MSH_M_GET,  "/fonts.json",      "fonts",    MSH_ROLE_NONE, 0,                   msh_route_fonts_list, NULL},
+    {MSH_M_GET,  "/fonts/**",        "fonts",    MSH_ROLE_NONE, 0,                   msh_route_glyphs, NULL},
+    {MSH_M_GET,  "/sprites/**",      "sprites",  MSH_ROLE_NONE, 0,                   msh_route_sprites, NULL},
+    {MSH_M_GET,  "/**",              "static",   MSH_ROLE_NONE, 0,                   msh_route_static, NULL},
 };
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
 

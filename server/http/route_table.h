@@ -9,6 +9,10 @@
  * empty) and `**` matches the rest of the path (anything, maybe empty). The handler gets
  * `rest`: the path after the pattern's literal head (the text before its first wildcard).
  *
+ * A row may name a cost estimate (`cost`, NULL for cheap endpoints): see http/admit.h. It
+ * returns the units of work the request's parameters ask for (0: cheap), and the request is
+ * admitted through the budget of expensive work (http/admission.h) or refused with 503.
+ *
  * Finding a row: the first row whose pattern matches the path names the endpoint; every row
  * with that same pattern is one of its methods. When none of them takes the request's method
  * the answer is 405 and `Allow` lists theirs. GET rows answer HEAD too; OPTIONS (CORS
@@ -24,6 +28,9 @@
 
 enum { MSH_M_GET = 1u, MSH_M_POST = 2u }; /* methods a row takes (GET includes HEAD) */
 
+/** What a cost estimate returns when it answered the request itself (from a cache): no handler runs. */
+#define MSH_COST_ANSWERED (-1)
+
 /** body_max of a row whose body may be as large as `--max-body-mb`. */
 #define MSH_BODY_CONFIGURED ((size_t)-1)
 
@@ -34,6 +41,7 @@ typedef struct msh_route {
     msh_role role;      /* lowest role (MSH_ROLE_NONE: anyone); checked before the handler */
     size_t body_max;    /* 0: no body (one sent is read and dropped); MSH_BODY_CONFIGURED */
     void (*handler)(msh_req *r, const char *rest);
+    int (*cost)(msh_req *r); /* NULL: cheap; else units (0: cheap this time) or MSH_COST_ANSWERED */
 } msh_route;
 
 /** The result of looking a request up. */

@@ -26,8 +26,10 @@ void msh_route_entity(msh_req *r, const char *id);
 void msh_route_events(msh_req *r, const char *rest);
 /** GET /route?from=&to= (server/routes_route.c). */
 void msh_route_route(msh_req *r, const char *rest);
-/** GET /isochrone?lon=&lat=&minutes= */
+/** GET /isochrone?lon=&lat=&minutes= (server/routes_isochrone.c). */
 void msh_route_isochrone(msh_req *r, const char *rest);
+/** The isochrone result cache's hits and misses, for /metrics. */
+void msh_isochrone_cache_metrics(msh_buf *out);
 /** GET /query/nearest?lon=&lat=&layer=&filter=&limit= (server/routes_query.c). */
 void msh_route_nearest(msh_req *r, const char *rest);
 /** GET /query/at?lon=&lat= */

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "live/live.h"
+#include "http/admit.h"
 #include "routes/routes.h"
 
 static double now_s(void)
@@ -121,6 +122,8 @@ void msh_route_metrics(msh_req *r, const char *rest)
                    "# TYPE mashaer_png_renders_total counter\nmashaer_png_renders_total %llu\n"
                    "# TYPE mashaer_png_renders_queued_total counter\nmashaer_png_renders_queued_total %llu\n",
                    renders, queued);
+    msh_admit_metrics(r->app, &b);
+    msh_isochrone_cache_metrics(&b);
     msh_catalog_release(cat);
     r->resp.cache_control = "no-store";
     msh_resp_buf(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);

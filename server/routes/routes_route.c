@@ -1,11 +1,10 @@
-/* routes_route.c: GET /route (a walking route as a GeoJSON Feature) and GET /isochrone
- * (the area reachable on foot). Both use the live walking costs when there are any. */
+/* routes_route.c: GET /route (a walking route as a GeoJSON Feature), on the live walking costs
+ * when there are any. GET /isochrone is in routes_isochrone.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "route/isochrone.h"
 #include "routes/routes.h"
 #include "routes/walkreq.h"
 
@@ -174,65 +173,5 @@ void msh_route_route(msh_req *r, const char *rest)
     msh_buf_free(&o);
     msh_buf_free(&line);
     msh_path_free(&p);
-    msh_netview_release(v);
-}
-
-/* ------------------------------------------------------------------ /isochrone */
-
-#define ISO_MAX_MINUTES 60
-#define ISO_BUFFER_M 25.0
-
-void msh_route_isochrone(msh_req *r, const char *rest)
-{
-    msh_err err;
-    double lon, lat, minutes, max_snap;
-    if (msh_param_number("lon", msh_req_arg(r, "lon"), -180, 180, &lon, &err) ||
-        msh_param_number("lat", msh_req_arg(r, "lat"), -85.05, 85.05, &lat, &err) ||
-        msh_param_number("minutes", msh_req_arg(r, "minutes"), 0.1, ISO_MAX_MINUTES, &minutes, &err)) {
-        msh_resp_error(r, 400, "%s", err.msg);
-        return;
-    }
-    if (!msh_walk_max_snap(r, &max_snap))
-        return;
-    msh_netview *v = msh_walk_view(r);
-    if (!v)
-        return;
-    msh_snap s;
-    if (!msh_walk_snap(r, v->graph, "point", lon, lat, max_snap, &s)) {
-        msh_netview_release(v);
-        return;
-    }
-    const msh_livecost_cfg *cfg = msh_walknet_cfg(r->app->walknet);
-    /* time, not the search penalty: a crowded way is slow, and it still counts as reachable */
-    const float *w = v->cost.secs;
-    double cutoff = minutes * 60 - s.off_m / cfg->free_speed;
-    if (!w) /* no live state: metres at free-flow speed */
-        cutoff *= cfg->free_speed;
-    msh_buf geo;
-    msh_buf_init(&geo, MSH_MAX_BODY);
-    msh_isochrone_stats st;
-    if (cutoff <= 0 || msh_isochrone(v->graph, w, &s, cutoff, ISO_BUFFER_M, &geo, &st, &err)) {
-        if (cutoff <= 0)
-            msh_resp_error(r, 422, "walking to the network already takes longer than %g minutes", minutes);
-        else
-            msh_resp_error(r, err.code == MSH_ENOTFOUND ? 422 : 500, "%s", err.msg);
-        msh_buf_free(&geo);
-        msh_netview_release(v);
-        return;
-    }
-    msh_buf o;
-    msh_buf_init(&o, MSH_MAX_BODY);
-    msh_buf_printf(&o, "{\"type\":\"Feature\",\"geometry\":");
-    msh_buf_append(&o, geo.data, geo.len);
-    msh_buf_printf(&o,
-                   ",\"properties\":{\"minutes\":%g,\"lon\":%.7f,\"lat\":%.7f,\"on_network\":[%.7f,%.7f],"
-                   "\"off_network_m\":%.1f,\"reachable_network_m\":%.0f,\"edges\":%u,\"area_m2\":%.0f,"
-                   "\"buffer_m\":%.0f,\"live_costs\":%s,\"closed_edges\":%u}}\n",
-                   minutes, lon, lat, s.lon, s.lat, s.off_m, st.reach_m, st.edges, st.area_m2, ISO_BUFFER_M,
-                   v->live ? "true" : "false", v->cost.closed);
-    r->resp.cache_control = "no-store";
-    msh_resp_buf(r, 200, "application/geo+json", &o);
-    msh_buf_free(&o);
-    msh_buf_free(&geo);
     msh_netview_release(v);
 }

@@ -16,6 +16,7 @@
 
 #include "catalog.h"
 #include "http/metrics.h"
+#include "http/admission.h"
 #include "http/render_gate.h"
 #include "store.h"
 #include "http/tile_cache.h"
@@ -30,6 +31,8 @@ typedef struct msh_config {
     size_t cache_bytes;
     int threads;
     int render_threads;     /* PNG renders at once (server/render_gate.h); default: the cores */
+    int admit_budget;       /* cost units of expensive requests in flight (http/admission.h) */
+    int admit_slots;        /* expensive requests in flight */
     int max_age;            /* Cache-Control max-age for tiles, seconds */
     int reload_ms;          /* how often the store is checked for new data */
     size_t max_tile_bytes;  /* a tile larger than this is an error */
@@ -75,6 +78,8 @@ typedef struct msh_app {
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/services/font_service.h) */
     struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/services/raster_service.h) */
     msh_render_gate render_gate;    /* PNG renders at once: raster tiles and heatmaps */
+    msh_admission admission;        /* expensive requests in flight: isochrones, routes, ... (http/admit.h) */
+    struct msh_offload *offload;    /* the threads that run them (http/offload.h); NULL: on the HTTP workers */
     pthread_key_t tiler_key;
     pthread_key_t png_key;          /* each worker's PNG encoder (layers/render/png.h), made on first use */
     pthread_t reload_thread;

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "routes/events.h"
+#include "http/offload.h"
 #include "http/http.h"
 #include "serve/mqtt.h"
 #include "http/route_table.h"
@@ -81,6 +82,8 @@ int msh_cmd_serve(int argc, char **argv)
     pthread_mutex_init(&app.cat_lock, NULL);
     pthread_mutex_init(&app.tok_lock, NULL);
     msh_render_gate_init(&app.render_gate, (unsigned)app.cfg.render_threads);
+    msh_admission_init(&app.admission, (unsigned)app.cfg.admit_budget, (unsigned)app.cfg.admit_slots);
+    app.offload = msh_offload_new((unsigned)app.cfg.admit_slots);
     pthread_key_create(&app.tiler_key, tiler_free);
     pthread_key_create(&app.png_key, png_enc_free);
     atomic_init(&app.stop, false);
@@ -134,6 +137,7 @@ int msh_cmd_serve(int argc, char **argv)
     msh_events_shutdown(app.events); /* streams end; no connection may stay suspended */
     struct timespec drain = {0, 200 * 1000000L};
     nanosleep(&drain, NULL);
+    msh_offload_close(app.offload); /* expensive requests running finish and resume their connections */
     msh_http_stop(daemon); /* no more writers: the last snapshot makes the next start quick */
     daemon = NULL;
     msh_mqtt_stop(app.mqtt); /* the other writer: waits for a batch in progress */
@@ -146,7 +150,9 @@ out:
         atomic_store(&app.stop, true);
         pthread_join(app.reload_thread, NULL);
     }
+    msh_offload_close(app.offload);
     msh_http_stop(daemon);
+    msh_offload_free(app.offload);
     msh_mqtt_stop(app.mqtt);
     msh_catalog_release(app.cat);
     msh_token_set_free(app.tokens);
@@ -163,5 +169,6 @@ out:
     msh_png_enc_free(pthread_getspecific(app.png_key));
     pthread_key_delete(app.png_key);
     msh_render_gate_destroy(&app.render_gate);
+    msh_admission_destroy(&app.admission);
     return code;
 }

@@ -25,6 +25,12 @@ static void usage(FILE *f)
             "  --threads N          HTTP worker threads (default: 4 per CPU)\n"
             "  --render-threads N   PNG tiles and heatmaps drawn at once; more wait their turn in order\n"
             "                       (default: one per CPU)\n"
+            "  --admit-budget U     cost units of expensive requests (isochrones, routes, filtered\n"
+            "                       nearest searches, OGC item pages) running at once; one unit is\n"
+            "                       about 10 ms of CPU, a 60-minute isochrone 100. Over it: 503 with\n"
+            "                       Retry-After (default: 100 per CPU)\n"
+            "  --admit-slots N      expensive requests running at once, whatever their cost, each on\n"
+            "                       a thread of its own (default: one per CPU, at most half the --threads)\n"
             "  --cache-mb N         tile cache size in MiB (default 256; 0 disables)\n"
             "  --max-age S          Cache-Control max-age for tiles in seconds (default 60)\n"
             "  --reload-ms N        how often to look for new data in the store (default 1000)\n"
@@ -97,7 +103,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->incident_radius = 50;
     cfg->close_severity = 2;
     enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS, OPT_WALK_LAYERS,
-           OPT_INCIDENT_RADIUS, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS };
+           OPT_INCIDENT_RADIUS, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS, OPT_ADMIT_BUDGET,
+           OPT_ADMIT_SLOTS };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -117,6 +124,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"close-severity", required_argument, 0, OPT_CLOSE_SEVERITY},
         {"kpi-config", required_argument, 0, OPT_KPI_CONFIG},
         {"render-threads", required_argument, 0, OPT_RENDER_THREADS},
+        {"admit-budget", required_argument, 0, OPT_ADMIT_BUDGET}, {"admit-slots", required_argument, 0, OPT_ADMIT_SLOTS},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -159,9 +167,19 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_CLOSE_SEVERITY: if (parse_int("--close-severity", optarg, 0, 5, &v)) return 2; cfg->close_severity = (int)v; break;
         case OPT_KPI_CONFIG: cfg->kpi_config = optarg; break;
         case OPT_RENDER_THREADS: if (parse_int("--render-threads", optarg, 1, 256, &v)) return 2; cfg->render_threads = (int)v; break;
+        case OPT_ADMIT_BUDGET: if (parse_int("--admit-budget", optarg, 1, 1000000, &v)) return 2; cfg->admit_budget = (int)v; break;
+        case OPT_ADMIT_SLOTS: if (parse_int("--admit-slots", optarg, 1, 256, &v)) return 2; cfg->admit_slots = (int)v; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
+    }
+    /* expensive requests hold a worker thread while they run: leave at least half of them to the
+     * cheap ones (/health, cached tiles) */
+    if (!cfg->admit_budget)
+        cfg->admit_budget = 100 * (ncpu > 0 ? (int)ncpu : 2);
+    if (!cfg->admit_slots) {
+        int half = cfg->threads / 2 > 0 ? cfg->threads / 2 : 1;
+        cfg->admit_slots = ncpu > 0 && ncpu < half ? (int)ncpu : half;
     }
     if (optind < argc) {
         fprintf(stderr, "mashaer serve: unexpected argument '%s'\n", argv[optind]);
