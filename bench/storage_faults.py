@@ -17,11 +17,10 @@ import argparse, http.client, json, os, re, shutil, statistics, subprocess, sys,
 
 NS = "MSH_BENCH_STORAGE_NS"
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-ap.add_argument("--rounds", type=int, default=7)
-ap.add_argument("--clients", type=int, default=2)
-ap.add_argument("--batch", type=int, default=200)
-ap.add_argument("--mashaer", default=os.path.join(os.path.dirname(__file__), "..", "build", "mashaer"))
-ap.add_argument("--source-dir", default=os.path.join(os.path.dirname(__file__), ".."))
+here = os.path.dirname(os.path.abspath(__file__))
+for flag, default in (("--rounds", 7), ("--clients", 2), ("--batch", 200),
+                      ("--mashaer", os.path.join(here, "..", "build", "mashaer")), ("--source-dir", os.path.join(here, ".."))):
+    ap.add_argument(flag, type=type(default), default=default)
 args = ap.parse_args()
 args.mashaer = os.path.abspath(args.mashaer)
 args.source_dir = os.path.abspath(args.source_dir)
