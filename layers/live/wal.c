@@ -230,16 +230,17 @@ static bool recover(msh_wal *w)
     }
     char path[4096];
     seg_path(w->dir, w->next_lsn, path, sizeof path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    /* not O_APPEND yet: glibc's posix_fallocate fallback refuses O_APPEND files */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         set_broken(w, "cannot create a segment", errno);
         return false;
     }
-    /* room for the next writes? (EINVAL/EOPNOTSUPP: the file system cannot tell in advance) */
+    /* room for the next writes? (EINVAL/EOPNOTSUPP/ENOSYS: the file system cannot tell in advance) */
     e = posix_fallocate(fd, 0, PROBE_BYTES);
-    if (e == EINVAL || e == EOPNOTSUPP)
+    if (e == EINVAL || e == EOPNOTSUPP || e == ENOSYS)
         e = 0;
-    if (!e && (ftruncate(fd, 0) || fsync(fd)))
+    if (!e && (ftruncate(fd, 0) || fcntl(fd, F_SETFL, O_APPEND) || fsync(fd)))
         e = errno;
     if (!e && fsync_dir(w->dir))
         e = errno;
