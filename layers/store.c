@@ -1,6 +1,8 @@
 /* store.c: the SpatiaLite store, its layer registry and the layer writer. */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
@@ -121,6 +124,13 @@ msh_rc msh_store_open(const char *path, bool create, msh_store **out, msh_err *e
     if (!s)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    if (create) {
+        /* the store holds personal data: a new one is the owner's alone (SQLite gives its -wal
+         * and -shm files the store's mode; an empty file is a valid new database) */
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         msh_rc rc = msh_err_set(err, MSH_EIO, "cannot open store %s: %s", path,
                                 s->db ? sqlite3_errmsg(s->db) : "out of memory");

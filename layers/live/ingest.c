@@ -1,7 +1,18 @@
-/* ingest.c: feed batches -> checks -> write-ahead log -> live state -> durable acknowledgement. */
+/* ingest.c: feed batches -> checks -> write-ahead log -> durable -> live state -> acknowledgement.
+ *
+ * Order: a batch's log records get consecutive LSNs and are applied only once the log holds
+ * them, strictly in LSN order (a batch waits its turn: `next_apply` is the lowest LSN neither
+ * applied nor given up). A batch whose flush failed gives its turn up without applying: the
+ * live state only ever holds what was acknowledged, and replay rebuilds exactly it.
+ *
+ * Locks: in->mu guards next_apply and the snapshot state; it is the innermost lock (taken
+ * under the live lock, never the other way). next_apply moves past applied records under the
+ * live write lock too, so under the read lock the state is exactly the log up to next_apply-1.
+ */
 #include "ingest.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +31,13 @@ struct msh_ingest {
     msh_live *live;
     msh_wal *wal;
     char *dir;
-    uint64_t snap_lsn; /* LSN covered by the newest snapshot */
+    uint64_t snap_lsn; /* LSN covered by the newest snapshot (the snapshot thread's) */
+    pthread_mutex_t mu;
+    pthread_cond_t turn;
+    uint64_t next_apply;      /* mu */
+    bool snap_failed;         /* mu: the last snapshot could not be written */
+    char snap_reason[200];    /* mu */
+    uint64_t snap_failures;   /* mu */
 };
 
 /* The newest snapshot in dir: its LSN (0 if none). */
@@ -103,7 +120,8 @@ msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64
         free(in);
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     }
-    if (mkdir(dir, 0755) && errno != EEXIST) {
+    struct stat sb;
+    if (mkdir(dir, 0700) && errno != EEXIST && !(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))) {
         msh_rc rc = msh_err_set(err, MSH_EIO, "cannot create %s: %s", dir, strerror(errno));
         free(in->dir);
         free(in);
@@ -136,8 +154,9 @@ msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64
         free(in);
         return rc;
     }
-    msh_wal_stats st;
-    msh_wal_get_stats(in->wal, &st);
+    pthread_mutex_init(&in->mu, NULL);
+    pthread_cond_init(&in->turn, NULL);
+    in->next_apply = msh_wal_last_lsn(in->wal) + 1;
     if (replayed) {
         msh_live_stats ls;
         msh_live_get_stats(live, &ls);
@@ -152,32 +171,89 @@ void msh_ingest_close(msh_ingest *in)
     if (!in)
         return;
     msh_wal_close(in->wal);
+    pthread_mutex_destroy(&in->mu);
+    pthread_cond_destroy(&in->turn);
     free(in->dir);
     free(in);
 }
 
+/* The highest LSN applied or given up. */
+static uint64_t applied_lsn(msh_ingest *in)
+{
+    pthread_mutex_lock(&in->mu);
+    uint64_t v = in->next_apply - 1;
+    pthread_mutex_unlock(&in->mu);
+    return v;
+}
+
 uint64_t msh_ingest_unsnapshotted(msh_ingest *in)
 {
-    uint64_t last = msh_wal_last_lsn(in->wal);
+    uint64_t last = applied_lsn(in);
     return last > in->snap_lsn ? last - in->snap_lsn : 0;
+}
+
+/* Remember how the last snapshot went (why, when it failed). */
+static void snap_outcome(msh_ingest *in, msh_rc rc, const msh_err *err)
+{
+    pthread_mutex_lock(&in->mu);
+    in->snap_failed = rc != MSH_OK;
+    if (rc) {
+        in->snap_failures++;
+        snprintf(in->snap_reason, sizeof in->snap_reason, "snapshot: %.180s", err ? err->msg : msh_rc_str(rc));
+    }
+    pthread_mutex_unlock(&in->mu);
+}
+
+bool msh_ingest_health(msh_ingest *in, char *reason, size_t cap)
+{
+    if (!msh_wal_health(in->wal, reason, cap))
+        return false;
+    pthread_mutex_lock(&in->mu);
+    bool ok = !in->snap_failed;
+    if (!ok && reason && cap)
+        snprintf(reason, cap, "%s", in->snap_reason);
+    pthread_mutex_unlock(&in->mu);
+    return ok;
+}
+
+bool msh_ingest_retry(msh_ingest *in)
+{
+    return msh_wal_retry(in->wal);
+}
+
+void msh_ingest_storage_stats(msh_ingest *in, msh_ingest_storage *st)
+{
+    msh_wal_stats ws;
+    msh_wal_get_stats(in->wal, &ws);
+    st->log_failures = ws.failures;
+    st->log_recoveries = ws.recoveries;
+    pthread_mutex_lock(&in->mu);
+    st->snapshot_failures = in->snap_failures;
+    pthread_mutex_unlock(&in->mu);
+    st->degraded = !msh_ingest_health(in, NULL, 0);
+}
+
+msh_wal *msh_ingest_wal(msh_ingest *in)
+{
+    return in->wal;
 }
 
 msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err)
 {
     msh_buf b;
     msh_buf_init(&b, (size_t)1 << 36);
-    /* appenders hold the write lock while they log and apply: under the read lock the
-     * state is exactly the log up to last_lsn */
+    /* next_apply moves under the write lock: under the read lock the state is exactly the log
+     * up to next_apply-1, all of it durable (records are applied only once on disk) */
     msh_live_rdlock(in->live);
-    uint64_t lsn = msh_wal_last_lsn(in->wal);
+    uint64_t lsn = applied_lsn(in);
     msh_rc rc = msh_live_snapshot(in->live, lsn, &b, err);
     msh_live_unlock(in->live);
     char tmp[4096], path[4096];
     snprintf(tmp, sizeof tmp, "%s/snapshot.tmp", in->dir);
     snprintf(path, sizeof path, "%s/snapshot-%016llx.snap", in->dir, (unsigned long long)lsn);
     int fd = -1;
-    if (!rc && (rc = msh_wal_sync(in->wal, lsn, err)) == MSH_OK) { /* the snapshot never runs ahead of the log */
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (!rc) {
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
             rc = msh_err_set(err, MSH_EIO, "cannot write %s: %s", tmp, strerror(errno));
     }
@@ -197,6 +273,8 @@ msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err)
         close(fd);
     if (!rc && rename(tmp, path))
         rc = msh_err_set(err, MSH_EIO, "cannot rename %s: %s", tmp, strerror(errno));
+    if (rc && fd >= 0)
+        unlink(tmp); /* a part-written file only takes space the log may need */
     if (!rc) {
         int dfd = open(in->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
@@ -207,15 +285,17 @@ msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err)
         in->snap_lsn = lsn;
         if (bytes)
             *bytes = b.len;
-        /* what the snapshot covers can go: older log segments and the previous snapshot */
-        rc = msh_wal_rotate(in->wal, err);
-        if (!rc)
-            rc = msh_wal_truncate_before(in->wal, lsn, err);
+        /* what the snapshot covers can go: older log segments and the previous snapshot (a log
+         * that cannot rotate now reports that itself; its segments stay until a later snapshot) */
+        msh_err rerr;
+        if (!msh_wal_rotate(in->wal, &rerr))
+            msh_wal_truncate_before(in->wal, lsn, &rerr);
         if (prev && prev != lsn) {
             snprintf(tmp, sizeof tmp, "%s/snapshot-%016llx.snap", in->dir, (unsigned long long)prev);
             unlink(tmp);
         }
     }
+    snap_outcome(in, rc, err);
     msh_buf_free(&b);
     return rc;
 }
@@ -333,47 +413,84 @@ msh_rc msh_feed_parse_body(msh_feed feed, const char *body, size_t len, bool geo
     return rc;
 }
 
+/* Wait until every LSN before `lsn` is applied or given up. Takes in->mu. */
+static void wait_turn(msh_ingest *in, uint64_t lsn)
+{
+    pthread_mutex_lock(&in->mu);
+    while (in->next_apply != lsn)
+        pthread_cond_wait(&in->turn, &in->mu);
+    pthread_mutex_unlock(&in->mu);
+}
+
+/* Hand the turn on to `next`. Takes in->mu (under the live write lock when records were applied). */
+static void pass_turn(msh_ingest *in, uint64_t next)
+{
+    pthread_mutex_lock(&in->mu);
+    in->next_apply = next;
+    pthread_cond_broadcast(&in->turn);
+    pthread_mutex_unlock(&in->mu);
+}
+
+/* One log record per slice of at most 512 records: tile readers wait for one short slice under
+ * the write lock, never for a whole 5,000-record batch. */
+#define SLICE 512
+
 msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t len, bool geojson, int64_t now_ms,
                         msh_ingest_result *res, msh_err *err)
 {
     msh_buf recs, enc;
     msh_buf_init(&recs, (size_t)1 << 31);
-    msh_buf_init(&enc, MSH_WAL_MAX_RECORD);
+    msh_buf_init(&enc, (size_t)1 << 31);
     msh_rc rc = msh_feed_parse_body(feed, body, len, geojson, now_ms, &recs, res, err);
     size_t n = recs.len / sizeof(msh_feed_rec);
     const msh_feed_rec *r = (const msh_feed_rec *)(const void *)recs.data;
-    uint64_t lsn = 0;
+    size_t nslice = (n + SLICE - 1) / SLICE;
+    size_t *ends = NULL, *offs = NULL; /* slice i: records [ends[i-1], ends[i]), bytes from offs[i] */
+    msh_wal_rec *wr = NULL;
+    if (!rc && n &&
+        (!(ends = malloc(nslice * sizeof *ends)) || !(offs = malloc(nslice * sizeof *offs)) ||
+         !(wr = malloc(nslice * sizeof *wr))))
+        rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
     if (!rc && n) {
+        /* each log record: received time, then its slice of records */
         uint8_t hdr[8];
         msh_le64_put(hdr, (uint64_t)now_ms);
-        /* the log record: received time, then the records; split batches over the record size cap */
-        msh_live *live = in->live;
-        size_t done = 0;
-        while (!rc && done < n) {
-            msh_buf_reset(&enc);
-            msh_buf_append(&enc, hdr, 8);
-            size_t k = done;
-            /* at most 512 records per log record and per hold of the write lock: tile readers
-             * wait for one short slice, never for a whole 5,000-record batch */
-            while (k < n && k - done < 512 && enc.len + 1024 < MSH_WAL_MAX_RECORD) {
-                if (msh_feed_encode(&r[k], 1, &enc))
-                    break;
-                k++;
-            }
-            msh_live_wrlock(live);
-            rc = msh_wal_append(in->wal, (uint8_t)feed, enc.data, enc.len, &lsn, err);
-            if (!rc)
-                msh_live_apply(live, feed, r + done, k - done, now_ms);
-            msh_live_unlock(live);
-            done = k;
+        for (size_t i = 0; !rc && i < nslice; i++) {
+            size_t a = i * SLICE, b = a + SLICE < n ? a + SLICE : n;
+            offs[i] = enc.len;
+            if (msh_buf_append(&enc, hdr, 8) || msh_feed_encode(r + a, b - a, &enc) ||
+                enc.len - offs[i] > MSH_WAL_MAX_RECORD)
+                rc = msh_err_set(err, MSH_ETOOBIG, "batch too large: send smaller batches");
+            ends[i] = b;
         }
-        if (!rc)
-            rc = msh_wal_sync(in->wal, lsn, err);
+        for (size_t i = 0; !rc && i < nslice; i++) { /* enc no longer moves */
+            wr[i].data = enc.data + offs[i];
+            wr[i].len = (i + 1 < nslice ? offs[i + 1] : enc.len) - offs[i];
+        }
+        msh_wal_ticket t;
+        if (!rc && !(rc = msh_wal_append(in->wal, (uint8_t)feed, wr, nslice, &t, err))) {
+            rc = msh_wal_wait(in->wal, &t, err);
+            if (rc) { /* not in the log: give the turn up without applying anything */
+                wait_turn(in, t.first);
+                pass_turn(in, t.last + 1);
+            }
+            for (size_t i = 0; !rc && i < nslice; i++) {
+                size_t a = i ? ends[i - 1] : 0;
+                wait_turn(in, t.first + i);
+                msh_live_wrlock(in->live);
+                msh_live_apply(in->live, feed, r + a, ends[i] - a, now_ms);
+                pass_turn(in, t.first + i + 1);
+                msh_live_unlock(in->live);
+            }
+        }
         if (rc) {
             res->rejected += res->accepted;
             res->accepted = 0;
         }
     }
+    free(ends);
+    free(offs);
+    free(wr);
     msh_buf_free(&recs);
     msh_buf_free(&enc);
     return rc;

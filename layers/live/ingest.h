@@ -1,12 +1,14 @@
 /* ingest.h: one path for every live update, whatever carried it (HTTP, MQTT, replay).
  *
  * A batch body (NDJSON, or a GeoJSON FeatureCollection) is checked record by
- * record; the good records are appended to the write-ahead log as one record
- * and applied to the live state under its write lock (so the order in the log
- * is the order applied), then the caller's acknowledgement waits for the log
- * to reach the disk (group commit). Bad records are reported with their line
- * and never hold back the good ones. At start, the log replays into the live
- * state before anything is served.
+ * record; the good records are appended to the write-ahead log (consecutive
+ * LSNs, one log record per slice of 512), the batch waits for the log to reach
+ * the disk (group commit), and only then is applied to the live state, in log
+ * order, and acknowledged. A batch the log could not write is not applied at
+ * all. Bad records are reported with their line and never hold back the good
+ * ones. At start, the log replays into the live state before anything is served.
+ * Write faults (log or snapshot) are a state that msh_ingest_health reports and
+ * that ends by itself once the disk takes writes again.
  */
 #ifndef MSH_INGEST_H
 #define MSH_INGEST_H
@@ -65,5 +67,20 @@ msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t 
 msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err);
 /** Records logged since the last snapshot (to decide when to take one). */
 uint64_t msh_ingest_unsnapshotted(msh_ingest *in);
+
+/** False while the log or the last snapshot cannot be written; `reason` (may be NULL) says why. */
+bool msh_ingest_health(msh_ingest *in, char *reason, size_t cap);
+/** Try to make a broken log writable again (rate-limited inside); true when it is. */
+bool msh_ingest_retry(msh_ingest *in);
+
+typedef struct msh_ingest_storage {
+    uint64_t log_failures;      /* log writes (or opens) that failed */
+    uint64_t log_recoveries;    /* times the log became writable again */
+    uint64_t snapshot_failures; /* snapshots that could not be written */
+    bool degraded;              /* msh_ingest_health is false now */
+} msh_ingest_storage;
+void msh_ingest_storage_stats(msh_ingest *in, msh_ingest_storage *st);
+/** The log (for tests that tune its retry interval). */
+msh_wal *msh_ingest_wal(msh_ingest *in);
 
 #endif

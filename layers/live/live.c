@@ -246,7 +246,8 @@ static person_t *person_add(msh_live *l, uint64_t h, const char *id, size_t n)
     if (msh_refindex_reserve(&l->pix, (size_t)l->npeople + 1, person_hash, l))
         return NULL;
     if (l->npeople == l->cap_people) {
-        uint32_t nc = l->cap_people ? l->cap_people + l->cap_people / 2 : 1024;
+        /* grow by half, and by at least 1,024: a state restored with one person has room for one */
+        uint32_t nc = l->cap_people + (l->cap_people / 2 > 1024 ? l->cap_people / 2 : 1024);
         person_t *np = realloc(l->people, (size_t)nc * sizeof *np);
         if (!np)
             return NULL;

@@ -6,6 +6,7 @@
 #include "live/live.h"
 #include "http/admit.h"
 #include "routes/routes.h"
+#include "routes/storage_status.h"
 
 static double now_s(void)
 {
@@ -69,9 +70,18 @@ void msh_route_health(msh_req *r, const char *rest)
     msh_catalog *cat = msh_app_catalog(r->app);
     uint64_t features = 0;
     size_t nstatic = count_static(cat, &features);
-    char body[512];
-    int n = snprintf(body, sizeof body,
-                     "{\"status\":\"ok\",\"layers\":%zu,\"features\":%llu,\"live_layers\":%zu,\"uptime_s\":%.1f",
+    char body[1024], why[256];
+    bool degraded = msh_storage_degraded(r->app, why, sizeof why);
+    int n = snprintf(body, sizeof body, "{\"status\":\"%s\",", degraded ? "degraded" : "ok");
+    if (degraded) { /* writes fail: 503, so that a load balancer or monitor sees it */
+        msh_buf jb;
+        msh_buf_init(&jb, sizeof why * 6 + 1);
+        msh_buf_json_str(&jb, why);
+        n += snprintf(body + n, sizeof body - (size_t)n, "\"reason\":\"%.*s\",", (int)(jb.len < 300 ? jb.len : 300), (const char *)jb.data);
+        msh_buf_free(&jb);
+    }
+    n += snprintf(body + n, sizeof body - (size_t)n,
+                     "\"layers\":%zu,\"features\":%llu,\"live_layers\":%zu,\"uptime_s\":%.1f",
                      nstatic, (unsigned long long)features, msh_catalog_count(cat) - nstatic,
                      now_s() - r->app->started_at);
     if (r->app->live) {
@@ -88,7 +98,7 @@ void msh_route_health(msh_req *r, const char *rest)
     n += snprintf(body + n, sizeof body - (size_t)n, "}\n");
     msh_catalog_release(cat);
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, 200, "application/json", body, (size_t)n);
+    msh_resp_body(r, degraded ? 503 : 200, "application/json", body, (size_t)n);
 }
 
 void msh_route_metrics(msh_req *r, const char *rest)
@@ -112,6 +122,7 @@ void msh_route_metrics(msh_req *r, const char *rest)
                        "# TYPE mashaer_live_memory_bytes gauge\nmashaer_live_memory_bytes %llu\n",
                        (unsigned long long)st.people, (unsigned long long)st.active, (unsigned long long)st.bytes);
     }
+    msh_storage_metrics(r->app, &b);
     msh_render_gate *g = &r->app->render_gate;
     pthread_mutex_lock(&g->mu);
     unsigned long long renders = (unsigned long long)g->next, queued = (unsigned long long)g->waited;

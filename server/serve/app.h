@@ -65,6 +65,11 @@ typedef struct msh_app {
     msh_metrics *metrics;
     struct msh_live *live;          /* live state (layers/live/live.h), NULL when off */
     struct msh_ingest *ingest;      /* the one write path into it */
+    struct {                        /* write faults, as the reload thread saw them (serve_live.c) */
+        bool degraded, snap_failed;
+        double last_log;            /* when a fault was last logged (rate limit) */
+        unsigned long quiet;        /* snapshot failures not logged since */
+    } storage;
     struct msh_mqtt *mqtt;          /* MQTT client feeding `ingest` (server/mqtt.h), NULL when off */
     msh_layer **live_layers;        /* movement, positions, incidents, ... as layers */
     size_t nlive;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli/commands.h"
@@ -69,6 +70,7 @@ int msh_cmd_serve(int argc, char **argv)
     if (code >= 0)
         return code;
     code = 1;
+    umask(077); /* every file the server makes (store journals, log, snapshots) is the owner's alone */
     snprintf(app.tile_cache_control, sizeof app.tile_cache_control,
              app.cfg.max_age ? "public, max-age=%d" : "no-cache", app.cfg.max_age);
     /* SIGINT and SIGTERM are blocked before any thread starts, so every thread inherits the

@@ -26,6 +26,10 @@ void msh_serve_close_live(msh_app *app);
 void msh_serve_swap_fences(msh_app *app, const msh_catalog *cat);
 /** Snapshot the live state when something was logged since the last snapshot. */
 void msh_serve_take_snapshot(msh_app *app);
+/** Seconds until the next snapshot is due: --snapshot-s, or at most 5 after a failed one. */
+double msh_serve_snapshot_period(const msh_app *app);
+/** Reload-thread step: retry a broken write-ahead log, log the start and end of write faults. */
+void msh_serve_storage_tick(msh_app *app);
 
 /** The reload thread's body (arg: the msh_app); returns when app->stop is set. */
 void *msh_serve_reload_main(void *arg);

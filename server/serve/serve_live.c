@@ -29,7 +29,11 @@ void msh_serve_swap_fences(msh_app *app, const msh_catalog *cat)
     msh_fences_free(old);
 }
 
-/* A snapshot bounds the replay after a restart; taken when something was logged since the last. */
+/* Write faults are logged when they start and end, and a lasting one at most once a minute. */
+#define FAULT_LOG_S 60.0
+
+/* A snapshot bounds the replay after a restart; taken when something was logged since the last.
+ * Called by the reload thread, and at shutdown after it stopped. */
 void msh_serve_take_snapshot(msh_app *app)
 {
     if (!msh_ingest_unsnapshotted(app->ingest))
@@ -37,10 +41,43 @@ void msh_serve_take_snapshot(msh_app *app)
     double t0 = msh_serve_now_s();
     uint64_t bytes = 0;
     msh_err err;
-    if (msh_ingest_snapshot(app->ingest, &bytes, &err))
-        fprintf(stderr, "mashaer: snapshot failed (the log still holds everything): %s\n", err.msg);
-    else
-        fprintf(stderr, "mashaer: live snapshot: %.1f MB in %.2f s\n", bytes / 1e6, msh_serve_now_s() - t0);
+    if (msh_ingest_snapshot(app->ingest, &bytes, &err)) {
+        if (!app->storage.snap_failed || t0 - app->storage.last_log >= FAULT_LOG_S) {
+            fprintf(stderr, "mashaer: snapshot failed (the log still holds everything; %lu more failures not logged): %s\n",
+                    app->storage.quiet, err.msg);
+            app->storage.last_log = t0;
+            app->storage.quiet = 0;
+        } else {
+            app->storage.quiet++;
+        }
+        app->storage.snap_failed = true;
+        return;
+    }
+    if (app->storage.snap_failed)
+        fprintf(stderr, "mashaer: snapshots written again\n");
+    app->storage.snap_failed = false;
+    app->storage.quiet = 0;
+    fprintf(stderr, "mashaer: live snapshot: %.1f MB in %.2f s\n", bytes / 1e6, msh_serve_now_s() - t0);
+}
+
+double msh_serve_snapshot_period(const msh_app *app)
+{
+    double p = app->cfg.snapshot_s;
+    return app->storage.snap_failed && p > 5 ? 5 : p;
+}
+
+void msh_serve_storage_tick(msh_app *app)
+{
+    if (!app->ingest)
+        return;
+    msh_ingest_retry(app->ingest);
+    char why[256];
+    bool degraded = !msh_ingest_health(app->ingest, why, sizeof why);
+    if (degraded != app->storage.degraded)
+        fprintf(stderr, degraded ? "mashaer: storage degraded, feed posts answer 503 until writes succeed: %s\n"
+                                 : "mashaer: storage writable again%s\n",
+                degraded ? why : "");
+    app->storage.degraded = degraded;
 }
 
 static int push_incident(void *ud, const msh_live_item *it)
@@ -111,6 +148,12 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
     uint64_t replayed = 0;
     if ((rc = msh_ingest_open(app->cfg.live_dir, app->live, &app->ingest, &replayed, err)))
         return rc;
+    char why[256];
+    if (!msh_ingest_health(app->ingest, why, sizeof why)) { /* e.g. a read-only folder: serve, do not write */
+        fprintf(stderr, "mashaer: live folder %s cannot be written, serving what it holds read-only (feed posts "
+                "answer 503 until it can; retried every second): %s\n", app->cfg.live_dir, why);
+        app->storage.degraded = true;
+    }
     msh_live_expire(app->live, msh_now_ms());
     msh_live_stats st;
     msh_live_get_stats(app->live, &st);

@@ -64,7 +64,8 @@ void *msh_serve_reload_main(void *arg)
             last_expire = msh_serve_now_s();
         }
         msh_kpi_service_tick(app);
-        if (app->ingest && msh_serve_now_s() - last_snapshot >= app->cfg.snapshot_s) {
+        msh_serve_storage_tick(app);
+        if (app->ingest && msh_serve_now_s() - last_snapshot >= msh_serve_snapshot_period(app)) {
             msh_serve_take_snapshot(app);
             last_snapshot = msh_serve_now_s();
         }
