@@ -200,7 +200,8 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
         goto out;
 
     GIntBig total = OGR_L_GetFeatureCount(lyr, FALSE); /* -1 when counting means reading it all */
-    uint64_t seen = 0;
+    uint64_t seen = 0, trailing_read_errors = 0;
+    char first_read_error[300] = "";
     OGR_L_ResetReading(lyr);
     for (;;) {
         CPLErrorReset(); /* an error belongs to the feature being read, not to the layer */
@@ -219,11 +220,15 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
         int read_failed = CPLGetLastErrorType() >= CE_Failure;
         if ((!g || OGR_G_IsEmpty(g)) && read_failed) { /* e.g. WKT the driver could not parse */
             char why[400];
+            if (trailing_read_errors++ == 0)
+                snprintf(first_read_error, sizeof first_read_error, "feature %llu: %s", (unsigned long long)seen,
+                         CPLGetLastErrorMsg());
             snprintf(why, sizeof why, "geometry could not be read: %s", CPLGetLastErrorMsg());
             reject(o, &rep, path, lname, seen, (long long)fid, why);
             OGR_F_Destroy(f);
             continue;
         }
+        trailing_read_errors = 0;
         if (!g || OGR_G_IsEmpty(g)) {
             rep.skipped++;
             OGR_F_Destroy(f);
@@ -290,6 +295,14 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
     }
     if (o->progress)
         o->progress(o->ud, target, seen, total > 0 ? (uint64_t)total : seen);
+    /* errors on every feature from some point to the end: the file is cut short or damaged
+     * (a truncated Shapefile reads this way), not a few bad rows */
+    if (trailing_read_errors >= 2) {
+        rc = msh_err_set(err, MSH_EFORMAT, "%s, layer %s: the last %llu features could not be read (the file looks "
+                         "truncated or damaged; first: %s); nothing of %s imported", path, lname,
+                         (unsigned long long)trailing_read_errors, first_read_error, path);
+        goto out;
+    }
     if (o->strict && rep.rejected) {
         rc = msh_err_set(err, MSH_EINVAL, "%s, layer %s: %llu of %llu features rejected and --strict is set; nothing of %s "
                          "imported", path, lname, (unsigned long long)rep.rejected, (unsigned long long)seen, path);

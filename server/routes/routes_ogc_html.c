@@ -86,7 +86,13 @@ static void collection_row(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
     text(b, li->name);
     msh_buf_printf(b, "?f=html\">");
     text(b, li->name);
-    msh_buf_printf(b, "</a></td><td>");
+    msh_buf_printf(b, "</a>");
+    if (li->title) { /* the source's own name (any script) */
+        msh_buf_printf(b, " <span dir=\"auto\">");
+        text(b, li->title);
+        msh_buf_printf(b, "</span>");
+    }
+    msh_buf_printf(b, "</td><td>");
     text(b, li->kind);
     msh_buf_printf(b, "</td><td>");
     text(b, li->geometry_type);
@@ -134,7 +140,7 @@ void ogc_html_collection(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
     snprintf(h, sizeof h, "%s/collections/%s?f=json", c->base, li->name);
     ogc_html_open(b, li->name, h);
     msh_buf_printf(b, "<h1 dir=\"auto\">");
-    text(b, li->name);
+    text(b, li->title ? li->title : li->name);
     msh_buf_printf(b, "</h1><table><tr><th>id</th><th>kind</th><th>geometry</th><th>features</th><th></th></tr>");
     collection_row(c, l, b);
     msh_buf_printf(b, "</table><p>Bounds (lon/lat): %.7f, %.7f, %.7f, %.7f</p><h2>Properties</h2>",
