@@ -194,7 +194,8 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
     for (char *q = plain; *q; q++)
         if (*q >= 'A' && *q <= 'Z')
             *q = (char)(*q - 'A' + 'a');
-    const char *title = strcmp(plain, target) && is_utf8(lname) && *lname ? lname : NULL;
+    /* (a name given with --layer is the user's choice: no title from the source) */
+    const char *title = !o->layer_name && strcmp(plain, target) && is_utf8(lname) && *lname ? lname : NULL;
     msh_layer_spec spec = {target, fields, nfields, o->minzoom, o->maxzoom, path, title};
     if ((rc = msh_store_writer_begin(s, &spec, &w, err)))
         goto out;
@@ -355,17 +356,18 @@ static msh_rc refuse_view(GDALDatasetH ds, OGRLayerH lyr, const char *path, msh_
     if (strcmp(drv, "GPKG") && strcmp(drv, "SQLite"))
         return MSH_OK;
     const char *name = OGR_L_GetName(lyr);
-    char *q = CPLStrdup("SELECT type FROM sqlite_master WHERE name = '");
-    for (const char *p = name; *p; p++) {
-        char c[3] = {*p, *p == '\'' ? '\'' : 0, 0};
-        char *nq = CPLStrdup(CPLSPrintf("%s%s", q, c));
-        CPLFree(q);
-        q = nq;
+    char full[700];
+    size_t n = (size_t)snprintf(full, sizeof full, "SELECT type FROM sqlite_master WHERE name = '");
+    const char *p = name;
+    for (; *p && n + 24 < sizeof full; p++) {
+        if (*p == '\'')
+            full[n++] = '\''; /* SQL string quoting */
+        full[n++] = *p;
     }
-    char *full = CPLStrdup(CPLSPrintf("%s' COLLATE NOCASE", q));
-    CPLFree(q);
+    if (*p)
+        return msh_err_set(err, MSH_EINVAL, "%s: a layer name of %zu bytes is too long", path, strlen(name));
+    snprintf(full + n, sizeof full - n, "' COLLATE NOCASE");
     OGRLayerH r = GDALDatasetExecuteSQL(ds, full, NULL, NULL);
-    CPLFree(full);
     int is_view = 0;
     if (r) {
         OGRFeatureH f = OGR_L_GetNextFeature(r);
