@@ -103,17 +103,23 @@ static GEOSGeometry *unwrap_part(GEOSContextHandle_t h, const GEOSGeometry *g, i
     if (!holes)
         return NULL;
     GEOSCoordSequence *s = unwrap(h, ext, NAN, &ok);
+    if (s && !ok) { /* not closed any more: no ring can be made of it */
+        GEOSCoordSeq_destroy_r(h, s);
+        *pole = 1;
+        goto out;
+    }
     if (!s || !(shell = GEOSGeom_createLinearRing_r(h, s)))
         goto out;
-    if (!ok)
-        *pole = 1;
     GEOSCoordSeq_getXY_r(h, GEOSGeom_getCoordSeq_r(h, shell), 0, &x0, &y0);
     for (; k < nh; k++) {
         GEOSCoordSequence *hs = unwrap(h, GEOSGetInteriorRingN_r(h, g, k), x0, &ok);
+        if (hs && !ok) {
+            GEOSCoordSeq_destroy_r(h, hs);
+            *pole = 1;
+            goto out;
+        }
         if (!hs || !(holes[k] = GEOSGeom_createLinearRing_r(h, hs)))
             goto out;
-        if (!ok)
-            *pole = 1;
     }
     out = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh);
     if (out)
