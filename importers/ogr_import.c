@@ -1,11 +1,18 @@
-/* ogr_import.c: GDAL/OGR sources into the SpatiaLite store, one transaction per layer. */
+/* ogr_import.c: GDAL/OGR sources into the SpatiaLite store; one file is one transaction.
+ *
+ * Design: msh_import_file opens the source, checks every layer it will read before writing
+ * anything (views refused, names made distinct), then imports each layer inside one store
+ * batch (msh_store_batch_begin): any layer failing rolls the whole file back, so a file is
+ * imported whole or not at all. Within a layer a bad feature is rejected alone (unreadable
+ * geometry, a geometry over the GEOS budget, bad text) and counted; the layer goes on.
+ * Layer reports are handed to o->done only once the file has committed.
+ */
 #include "ogr_import.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
 #include <gdal.h>
-#include <geos_c.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 #include <stdarg.h>
@@ -15,20 +22,18 @@
 #include <strings.h>
 #include <time.h>
 
-#define MAX_REJECT_NOTES 20
-
-typedef struct {
-    GEOSContextHandle_t geos;
-    GEOSWKBReader *rd;
-    GEOSWKBWriter *wr;
-    char geos_msg[256];
-} geos_env;
+#include "geom_clean.h"
+#include "geos_budget.h"
+#include "layer_names.h"
 
 void msh_import_opts_init(msh_import_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->minzoom = 0;
     o->maxzoom = 18;
+    o->feature_seconds = 2.0;
+    o->feature_bytes = (size_t)512 << 20;
+    o->max_reject_notes = 5;
 }
 
 static void note(const msh_import_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -42,43 +47,6 @@ static void note(const msh_import_opts *o, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     o->note(o->ud, msg);
-}
-
-void msh_import_layer_name(const char *src, char *out, size_t cap)
-{
-    size_t n = 0;
-    if (cap == 0)
-        return;
-    if (!src || !*src)
-        src = "layer";
-    if (!((src[0] >= 'a' && src[0] <= 'z') || (src[0] >= 'A' && src[0] <= 'Z')) && cap > 3) {
-        out[n++] = 'l';
-        out[n++] = '_';
-    }
-    for (const char *p = src; *p && n + 1 < cap && n < 63; p++) {
-        char c = *p;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-            c = '_';
-        if (c == '_' && n > 0 && out[n - 1] == '_')
-            continue;
-        out[n++] = c;
-    }
-    while (n > 1 && out[n - 1] == '_')
-        n--;
-    out[n] = 0;
-    if (!msh_layer_name_valid(out)) { /* reserved prefix: make it ours */
-        char tmp[64];
-        snprintf(tmp, sizeof tmp, "l_%.60s", out);
-        snprintf(out, cap, "%s", tmp);
-    }
-}
-
-static void geos_msg(const char *msg, void *ud)
-{
-    geos_env *g = ud;
-    snprintf(g->geos_msg, sizeof g->geos_msg, "%s", msg);
 }
 
 static int is_utf8(const char *s)
@@ -97,129 +65,6 @@ static int is_utf8(const char *s)
                 return 0;
     }
     return 1;
-}
-
-/* Keep only the parts of `g` of dimension `dim` (0, 1, 2); returns a new geometry or NULL if none. */
-static GEOSGeometry *keep_dim(GEOSContextHandle_t h, const GEOSGeometry *g, int dim)
-{
-    int n = GEOSGetNumGeometries_r(h, g);
-    int type = GEOSGeomTypeId_r(h, g);
-    if (type != GEOS_GEOMETRYCOLLECTION && type != GEOS_MULTIPOLYGON && type != GEOS_MULTILINESTRING &&
-        type != GEOS_MULTIPOINT)
-        return GEOSGeom_getDimensions_r(h, g) == dim && !GEOSisEmpty_r(h, g) ? GEOSGeom_clone_r(h, g) : NULL;
-    GEOSGeometry **parts = calloc((size_t)(n > 0 ? n : 1) * 4, sizeof *parts);
-    int k = 0, cap = (n > 0 ? n : 1) * 4;
-    for (int i = 0; i < n; i++) {
-        const GEOSGeometry *c = GEOSGetGeometryN_r(h, g, i);
-        if (GEOSGeom_getDimensions_r(h, c) != dim || GEOSisEmpty_r(h, c))
-            continue;
-        int ct = GEOSGeomTypeId_r(h, c);
-        if (ct == GEOS_MULTIPOLYGON || ct == GEOS_MULTILINESTRING || ct == GEOS_MULTIPOINT ||
-            ct == GEOS_GEOMETRYCOLLECTION) {
-            int m = GEOSGetNumGeometries_r(h, c);
-            for (int j = 0; j < m && k < cap; j++)
-                parts[k++] = GEOSGeom_clone_r(h, GEOSGetGeometryN_r(h, c, j));
-        } else if (k < cap) {
-            parts[k++] = GEOSGeom_clone_r(h, c);
-        }
-    }
-    GEOSGeometry *out = NULL;
-    if (k > 0) {
-        int mt = dim == 2 ? GEOS_MULTIPOLYGON : dim == 1 ? GEOS_MULTILINESTRING : GEOS_MULTIPOINT;
-        out = k == 1 ? parts[0] : GEOSGeom_createCollection_r(h, mt, parts, (unsigned)k);
-    }
-    free(parts);
-    return out;
-}
-
-/*
- * Clean one OGR geometry into 2D WKB in EPSG:4326. Returns 0 and the WKB
- * (free with free()), with *repaired set when MakeValid ran; or non-zero and a
- * reason in `why`.
- */
-static int clean_geometry(geos_env *ge, OGRGeometryH src, OGRCoordinateTransformationH ct, uint8_t **wkb,
-                          size_t *wlen, int *repaired, char *why, size_t whycap)
-{
-    *wkb = NULL;
-    *repaired = 0;
-    OGRGeometryH g = OGR_G_HasCurveGeometry(src, TRUE) ? OGR_G_GetLinearGeometry(src, 0, NULL) : OGR_G_Clone(src);
-    GEOSGeometry *gg = NULL, *fixed = NULL;
-    unsigned char *buf = NULL;
-    int rc = 1;
-    if (!g) {
-        snprintf(why, whycap, "geometry could not be read");
-        return 1;
-    }
-    OGR_G_Set3D(g, FALSE);
-    OGR_G_SetMeasured(g, FALSE);
-    if (ct && OGR_G_Transform(g, ct) != OGRERR_NONE) {
-        snprintf(why, whycap, "reprojection to EPSG:4326 failed");
-        goto out;
-    }
-    int size = OGR_G_WkbSize(g);
-    if (size <= 0) {
-        snprintf(why, whycap, "empty geometry");
-        goto out;
-    }
-    buf = malloc((size_t)size);
-    if (!buf || OGR_G_ExportToIsoWkb(g, wkbNDR, buf) != OGRERR_NONE) {
-        snprintf(why, whycap, "geometry could not be encoded");
-        goto out;
-    }
-    int dim = OGR_G_GetDimension(g);
-    ge->geos_msg[0] = 0;
-    gg = GEOSWKBReader_read_r(ge->geos, ge->rd, buf, (size_t)size);
-    if (!gg) {
-        snprintf(why, whycap, "GEOS cannot read the geometry: %s", ge->geos_msg);
-        goto out;
-    }
-    char valid = GEOSisValid_r(ge->geos, gg);
-    if (valid == 2) {
-        snprintf(why, whycap, "GEOS validity check failed: %s", ge->geos_msg);
-        goto out;
-    }
-    const GEOSGeometry *use = gg;
-    if (!valid) {
-        char *reason = GEOSisValidReason_r(ge->geos, gg);
-        GEOSGeometry *mv = GEOSMakeValid_r(ge->geos, gg);
-        fixed = mv ? keep_dim(ge->geos, mv, dim) : NULL;
-        if (mv)
-            GEOSGeom_destroy_r(ge->geos, mv);
-        if (!fixed) {
-            snprintf(why, whycap, "invalid geometry (%s) could not be repaired without changing its type",
-                     reason ? reason : "?");
-            GEOSFree_r(ge->geos, reason);
-            goto out;
-        }
-        GEOSFree_r(ge->geos, reason);
-        use = fixed;
-        *repaired = 1;
-    }
-    if (GEOSisEmpty_r(ge->geos, use)) {
-        snprintf(why, whycap, "empty geometry");
-        goto out;
-    }
-    size_t n = 0;
-    unsigned char *out = GEOSWKBWriter_write_r(ge->geos, ge->wr, use, &n);
-    if (!out) {
-        snprintf(why, whycap, "GEOS cannot write the geometry");
-        goto out;
-    }
-    *wkb = malloc(n);
-    if (*wkb) {
-        memcpy(*wkb, out, n);
-        *wlen = n;
-        rc = 0;
-    }
-    GEOSFree_r(ge->geos, out);
-out:
-    if (gg)
-        GEOSGeom_destroy_r(ge->geos, gg);
-    if (fixed)
-        GEOSGeom_destroy_r(ge->geos, fixed);
-    free(buf);
-    OGR_G_DestroyGeometry(g);
-    return rc;
 }
 
 /* Map the OGR schema to store fields; unique names (SQLite names are case-insensitive). */
@@ -282,8 +127,16 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const char *target, geos_env *ge,
-                           const msh_import_opts *o, msh_err *err)
+static void reject(const msh_import_opts *o, msh_import_report *rep, const char *path, const char *lname,
+                   uint64_t seen, long long fid, const char *why)
+{
+    rep->rejected++;
+    if (rep->rejected <= (uint64_t)o->max_reject_notes)
+        note(o, "%s, layer %s, feature %llu (fid %lld): rejected: %s", path, lname, (unsigned long long)seen, fid, why);
+}
+
+static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const char *target,
+                           msh_geom_cleaner *gc, const msh_import_opts *o, msh_import_report *out, msh_err *err)
 {
     msh_rc rc = MSH_OK;
     const char *lname = OGR_L_GetName(lyr);
@@ -299,6 +152,7 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
     memset(&rep, 0, sizeof rep);
     snprintf(rep.layer, sizeof rep.layer, "%s", target);
     snprintf(rep.source_layer, sizeof rep.source_layer, "%s", lname);
+    snprintf(rep.source, sizeof rep.source, "%s", path);
     double t0 = now_s();
 
     if ((rc = make_fields(defn, o, &fields, &src_ix, &nfields))) {
@@ -334,20 +188,29 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
             }
         }
     }
-    msh_layer_spec spec = {target, fields, nfields, o->minzoom, o->maxzoom, path};
+    /* the source's own name is the title when the store name is not just its lower case */
+    char plain[256];
+    snprintf(plain, sizeof plain, "%s", lname);
+    for (char *q = plain; *q; q++)
+        if (*q >= 'A' && *q <= 'Z')
+            *q = (char)(*q - 'A' + 'a');
+    /* (a name given with --layer is the user's choice: no title from the source) */
+    const char *title = !o->layer_name && strcmp(plain, target) && is_utf8(lname) && *lname ? lname : NULL;
+    msh_layer_spec spec = {target, fields, nfields, o->minzoom, o->maxzoom, path, title};
     if ((rc = msh_store_writer_begin(s, &spec, &w, err)))
         goto out;
 
-    GIntBig total = OGR_L_GetFeatureCount(lyr, TRUE);
-    uint64_t seen = 0;
+    GIntBig total = OGR_L_GetFeatureCount(lyr, FALSE); /* -1 when counting means reading it all */
+    uint64_t seen = 0, trailing_read_errors = 0;
+    char first_read_error[300] = "";
     OGR_L_ResetReading(lyr);
-    CPLErrorReset();
     for (;;) {
+        CPLErrorReset(); /* an error belongs to the feature being read, not to the layer */
         OGRFeatureH f = OGR_L_GetNextFeature(lyr);
         if (!f) {
             if (CPLGetLastErrorType() >= CE_Failure) {
-                rc = msh_err_set(err, MSH_EFORMAT, "%s, layer %s: read error after feature %llu: %s; layer not imported",
-                                 path, lname, (unsigned long long)seen, CPLGetLastErrorMsg());
+                rc = msh_err_set(err, MSH_EFORMAT, "%s, layer %s: read error after feature %llu: %s; nothing of %s "
+                                 "imported", path, lname, (unsigned long long)seen, CPLGetLastErrorMsg(), path);
                 goto out;
             }
             break;
@@ -355,20 +218,27 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
         seen++;
         GIntBig fid = OGR_F_GetFID(f);
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        int read_failed = CPLGetLastErrorType() >= CE_Failure;
+        if ((!g || OGR_G_IsEmpty(g)) && read_failed) { /* e.g. WKT the driver could not parse */
+            char why[400];
+            if (trailing_read_errors++ == 0)
+                snprintf(first_read_error, sizeof first_read_error, "feature %llu: %s", (unsigned long long)seen,
+                         CPLGetLastErrorMsg());
+            snprintf(why, sizeof why, "geometry could not be read: %s", CPLGetLastErrorMsg());
+            reject(o, &rep, path, lname, seen, (long long)fid, why);
+            OGR_F_Destroy(f);
+            continue;
+        }
+        trailing_read_errors = 0;
         if (!g || OGR_G_IsEmpty(g)) {
             rep.skipped++;
             OGR_F_Destroy(f);
             continue;
         }
         char why[400] = "";
-        uint8_t *wkb = NULL;
-        size_t wlen = 0;
-        int repaired = 0;
-        if (clean_geometry(ge, g, ct, &wkb, &wlen, &repaired, why, sizeof why)) {
-            rep.rejected++;
-            if (rep.rejected <= MAX_REJECT_NOTES)
-                note(o, "%s, layer %s, feature %llu (fid %lld): rejected: %s", path, lname, (unsigned long long)seen,
-                     (long long)fid, why);
+        msh_clean_out co;
+        if (msh_geom_clean(gc, g, ct, &co, why, sizeof why)) {
+            reject(o, &rep, path, lname, seen, (long long)fid, why);
             OGR_F_Destroy(f);
             continue;
         }
@@ -398,43 +268,62 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
         }
         msh_err ferr;
         msh_rc frc = MSH_OK;
-        if (bad_text >= 0) {
+        if (bad_text >= 0)
             frc = msh_err_set(&ferr, MSH_EFORMAT, "attribute '%s' is not valid UTF-8 (set the source encoding)",
                               fields[bad_text].name);
-        } else {
-            frc = msh_store_writer_add(w, wkb, wlen, vals, &ferr);
-        }
-        free(wkb);
+        /* a GeometryCollection of several families: one row per family, each with the attributes */
+        for (int k = 0; k < co.n && !frc; k++)
+            frc = msh_store_writer_add(w, co.wkb[k], co.len[k], vals, &ferr);
         OGR_F_Destroy(f);
         if (frc == MSH_EIO || frc == MSH_ENOMEM) {
-            rc = msh_err_set(err, frc, "%s, layer %s, feature %llu (fid %lld): %s; layer not imported", path, lname,
-                             (unsigned long long)seen, (long long)fid, ferr.msg);
+            msh_clean_out_free(&co);
+            rc = msh_err_set(err, frc, "%s, layer %s, feature %llu (fid %lld): %s; nothing of %s imported", path,
+                             lname, (unsigned long long)seen, (long long)fid, ferr.msg, path);
             goto out;
         }
         if (frc) {
-            rep.rejected++;
-            if (rep.rejected <= MAX_REJECT_NOTES)
-                note(o, "%s, layer %s, feature %llu (fid %lld): rejected: %s", path, lname, (unsigned long long)seen,
-                     (long long)fid, ferr.msg);
+            msh_clean_out_free(&co);
+            reject(o, &rep, path, lname, seen, (long long)fid, ferr.msg);
             continue;
         }
         rep.imported++;
-        rep.repaired += (uint64_t)repaired;
+        rep.repaired += (uint64_t)co.repaired;
+        rep.split_families += (uint64_t)co.split_families;
+        rep.split_antimeridian += (uint64_t)co.split_antimeridian;
+        msh_clean_out_free(&co);
         if (o->progress && (seen & 1023) == 0)
             o->progress(o->ud, target, seen, total > 0 ? (uint64_t)total : 0);
     }
     if (o->progress)
         o->progress(o->ud, target, seen, total > 0 ? (uint64_t)total : seen);
+    /* errors on every feature from some point to the end: the file is cut short or damaged
+     * (a truncated Shapefile reads this way), not a few bad rows */
+    if (trailing_read_errors >= 2) {
+        rc = msh_err_set(err, MSH_EFORMAT, "%s, layer %s: the last %llu features could not be read (the file looks "
+                         "truncated or damaged; first: %s); nothing of %s imported", path, lname,
+                         (unsigned long long)trailing_read_errors, first_read_error, path);
+        goto out;
+    }
+    if (o->strict && rep.rejected) {
+        rc = msh_err_set(err, MSH_EINVAL, "%s, layer %s: %llu of %llu features rejected and --strict is set; nothing of %s "
+                         "imported", path, lname, (unsigned long long)rep.rejected, (unsigned long long)seen, path);
+        goto out;
+    }
     rc = msh_store_writer_commit(w, &rep.version, err);
     w = NULL;
     if (rc)
         goto out;
     rep.seconds = now_s() - t0;
-    if (rep.rejected > MAX_REJECT_NOTES)
-        note(o, "%s, layer %s: %llu more features rejected", path, lname,
-             (unsigned long long)(rep.rejected - MAX_REJECT_NOTES));
-    if (o->done)
-        o->done(o->ud, &rep);
+    if (rep.rejected > (uint64_t)o->max_reject_notes)
+        note(o, "%s, layer %s: %llu more features rejected (%llu in all)", path, lname,
+             (unsigned long long)(rep.rejected - (uint64_t)o->max_reject_notes), (unsigned long long)rep.rejected);
+    if (rep.split_families)
+        note(o, "%s, layer %s: %llu geometry collections stored as one feature per geometry family", path, lname,
+             (unsigned long long)rep.split_families);
+    if (rep.split_antimeridian)
+        note(o, "%s, layer %s: %llu features crossing the antimeridian split at 180 degrees", path, lname,
+             (unsigned long long)rep.split_antimeridian);
+    *out = rep;
 out:
     if (w)
         msh_store_writer_abort(w);
@@ -456,6 +345,100 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && !strcasecmp(s + a - b, suf);
 }
 
+/*
+ * A layer backed by an SQL view can run a query that never ends (a recursive CTE), and OGR
+ * cannot interrupt it: views are refused. Only SQLite-based drivers are asked (GeoPackage,
+ * SQLite/SpatiaLite); the answer comes from sqlite_master.
+ */
+static msh_rc refuse_view(GDALDatasetH ds, OGRLayerH lyr, const char *path, msh_err *err)
+{
+    const char *drv = GDALGetDriverShortName(GDALGetDatasetDriver(ds));
+    if (strcmp(drv, "GPKG") && strcmp(drv, "SQLite"))
+        return MSH_OK;
+    const char *name = OGR_L_GetName(lyr);
+    char full[700];
+    size_t n = (size_t)snprintf(full, sizeof full, "SELECT type FROM sqlite_master WHERE name = '");
+    const char *p = name;
+    for (; *p && n + 24 < sizeof full; p++) {
+        if (*p == '\'')
+            full[n++] = '\''; /* SQL string quoting */
+        full[n++] = *p;
+    }
+    if (*p)
+        return msh_err_set(err, MSH_EINVAL, "%s: a layer name of %zu bytes is too long", path, strlen(name));
+    snprintf(full + n, sizeof full - n, "' COLLATE NOCASE");
+    OGRLayerH r = GDALDatasetExecuteSQL(ds, full, NULL, NULL);
+    int is_view = 0;
+    if (r) {
+        OGRFeatureH f = OGR_L_GetNextFeature(r);
+        if (f) {
+            is_view = !strcasecmp(OGR_F_GetFieldAsString(f, 0), "view");
+            OGR_F_Destroy(f);
+        }
+        GDALDatasetReleaseResultSet(ds, r);
+    }
+    if (is_view)
+        return msh_err_set(err, MSH_EINVAL, "%s: layer '%s' is an SQL view: views are not imported (a view can run "
+                           "without end); nothing of %s imported (import the other layers with --source-layer, or "
+                           "materialise the view as a table)", path, name, path);
+    return MSH_OK;
+}
+
+typedef struct {
+    OGRLayerH lyr;
+    char name[MSH_LAYER_NAME_CAP];
+} planned_layer;
+
+/* Choose every layer to import and its store name before writing anything. */
+static msh_rc plan_layers(GDALDatasetH ds, const char *path, const msh_import_opts *o, msh_names *names,
+                          planned_layer **plan, int *nplan, msh_err *err)
+{
+    int nl = GDALDatasetGetLayerCount(ds);
+    OGRLayerH only = NULL;
+    *plan = NULL;
+    *nplan = 0;
+    if (o->source_layer) {
+        if (!(only = GDALDatasetGetLayerByName(ds, o->source_layer)))
+            return msh_err_set(err, MSH_ENOTFOUND, "%s: no layer named '%s'", path, o->source_layer);
+        nl = 1;
+    } else if (nl == 0) {
+        return msh_err_set(err, MSH_EFORMAT, "%s: the source has no vector layers", path);
+    } else if (o->layer_name && nl > 1) {
+        return msh_err_set(err, MSH_EINVAL, "%s has %d layers: --layer needs --source-layer to say which one", path, nl);
+    }
+    planned_layer *p = calloc((size_t)nl, sizeof *p);
+    if (!p)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    for (int i = 0; i < nl; i++) {
+        p[i].lyr = only ? only : GDALDatasetGetLayer(ds, i);
+        msh_rc rc = refuse_view(ds, p[i].lyr, path, err);
+        if (rc) {
+            free(p);
+            return rc;
+        }
+        if (o->layer_name)
+            snprintf(p[i].name, sizeof p[i].name, "%s", o->layer_name);
+        else
+            msh_layer_name_from(OGR_L_GetName(p[i].lyr), i + 1, p[i].name);
+    }
+    for (int i = 0; i < nl; i++) {
+        char want[MSH_LAYER_NAME_CAP];
+        memcpy(want, p[i].name, sizeof want);
+        if (!msh_names_claim(names, p[i].name)) {
+            free(p);
+            return msh_err_set(err, MSH_ENOMEM, "out of memory");
+        }
+        if (strcmp(want, p[i].name))
+            note(o, "%s: source layer '%s' stored as '%s' ('%s' is taken by another layer of this import)", path,
+                 OGR_L_GetName(p[i].lyr), p[i].name, want);
+        else if (!o->layer_name && strcasecmp(OGR_L_GetName(p[i].lyr), p[i].name))
+            note(o, "%s: source layer '%s' stored as '%s'", path, OGR_L_GetName(p[i].lyr), p[i].name);
+    }
+    *plan = p;
+    *nplan = nl;
+    return MSH_OK;
+}
+
 msh_rc msh_import_file(msh_store *s, const char *path, const msh_import_opts *o, msh_err *err)
 {
     msh_rc rc = MSH_OK;
@@ -472,60 +455,49 @@ msh_rc msh_import_file(msh_store *s, const char *path, const msh_import_opts *o,
     CPLErrorReset();
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, (const char *const *)oo, NULL);
     CSLDestroy(oo);
-    geos_env ge = {0};
+    msh_geom_cleaner gc = {0};
+    msh_names local_names;
+    msh_names_init(&local_names);
+    msh_names *names = o->names ? o->names : &local_names;
+    planned_layer *plan = NULL;
+    msh_import_report *reps = NULL;
+    int nplan = 0, batch = 0, budget = 0;
     if (!ds) {
         rc = msh_err_set(err, MSH_EFORMAT, "%s: cannot open as a vector source: %s", path,
                          *CPLGetLastErrorMsg() ? CPLGetLastErrorMsg() : "unknown format or unreadable file");
         goto out;
     }
-    int nl = GDALDatasetGetLayerCount(ds);
-    OGRLayerH only = NULL;
-    if (o->source_layer) {
-        only = GDALDatasetGetLayerByName(ds, o->source_layer);
-        if (!only) {
-            rc = msh_err_set(err, MSH_ENOTFOUND, "%s: no layer named '%s'", path, o->source_layer);
-            goto out;
-        }
-    } else if (nl == 0) {
-        rc = msh_err_set(err, MSH_EFORMAT, "%s: the source has no vector layers", path);
+    if ((rc = plan_layers(ds, path, o, names, &plan, &nplan, err)))
         goto out;
-    } else if (o->layer_name && nl > 1) {
-        rc = msh_err_set(err, MSH_EINVAL, "%s has %d layers: --layer needs --source-layer to say which one", path, nl);
+    if (!(reps = calloc((size_t)nplan, sizeof *reps))) {
+        rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
         goto out;
     }
-    ge.geos = GEOS_init_r();
-    GEOSContext_setErrorMessageHandler_r(ge.geos, geos_msg, &ge);
-    GEOSContext_setNoticeMessageHandler_r(ge.geos, geos_msg, &ge);
-    ge.rd = GEOSWKBReader_create_r(ge.geos);
-    ge.wr = GEOSWKBWriter_create_r(ge.geos);
-    GEOSWKBWriter_setOutputDimension_r(ge.geos, ge.wr, 2);
-    GEOSWKBWriter_setByteOrder_r(ge.geos, ge.wr, GEOS_WKB_NDR);
-    for (int i = 0; i < nl && !rc; i++) {
-        OGRLayerH lyr = only ? only : GDALDatasetGetLayer(ds, i);
-        char name[64];
-        if (o->layer_name)
-            snprintf(name, sizeof name, "%s", o->layer_name);
-        else
-            msh_import_layer_name(OGR_L_GetName(lyr), name, sizeof name);
-        if (!o->layer_name) {
-            char plain[64];
-            snprintf(plain, sizeof plain, "%s", OGR_L_GetName(lyr));
-            for (char *q = plain; *q; q++)
-                if (*q >= 'A' && *q <= 'Z')
-                    *q = (char)(*q - 'A' + 'a');
-            if (strcmp(plain, name))
-                note(o, "%s: source layer '%s' stored as '%s'", path, OGR_L_GetName(lyr), name);
-        }
-        rc = import_layer(s, path, lyr, name, &ge, o, err);
-        if (only)
-            break;
+    if (msh_geom_cleaner_init(&gc, o->feature_seconds, o->feature_bytes)) {
+        rc = msh_err_set(err, MSH_ENOMEM, "cannot start GEOS");
+        goto out;
     }
+    msh_geos_budget_install();
+    budget = 1;
+    if ((rc = msh_store_batch_begin(s, err)))
+        goto out;
+    batch = 1;
+    for (int i = 0; i < nplan && !rc; i++)
+        rc = import_layer(s, path, plan[i].lyr, plan[i].name, &gc, o, &reps[i], err);
+    if (!rc)
+        rc = msh_store_batch_end(s, true, err);
+    batch = 0;
+    for (int i = 0; i < nplan && !rc && o->done; i++)
+        o->done(o->ud, &reps[i]);
 out:
-    if (ge.geos) {
-        GEOSWKBReader_destroy_r(ge.geos, ge.rd);
-        GEOSWKBWriter_destroy_r(ge.geos, ge.wr);
-        GEOS_finish_r(ge.geos);
-    }
+    if (batch)
+        msh_store_batch_end(s, false, NULL);
+    if (budget)
+        msh_geos_budget_uninstall();
+    msh_geom_cleaner_free(&gc);
+    free(plan);
+    free(reps);
+    msh_names_free(&local_names);
     if (ds)
         GDALClose(ds);
     CPLPopErrorHandler();

@@ -50,6 +50,7 @@ void msh_layer_info_clear(msh_layer_info *info)
     free(info->name);
     free(info->kind);
     free(info->geometry_type);
+    free(info->title);
     for (uint32_t i = 0; i < info->nfields; i++)
         free(info->fields[i].name);
     free(info->fields);
@@ -83,8 +84,10 @@ msh_rc msh_layer_info_copy(msh_layer_info *dst, const msh_layer_info *src)
     dst->name = strdup(src->name ? src->name : "");
     dst->kind = strdup(src->kind ? src->kind : "static");
     dst->geometry_type = strdup(src->geometry_type ? src->geometry_type : "Geometry");
+    dst->title = src->title ? strdup(src->title) : NULL;
     dst->fields = src->nfields ? calloc(src->nfields, sizeof *dst->fields) : NULL;
-    if (!dst->name || !dst->kind || !dst->geometry_type || (src->nfields && !dst->fields)) {
+    if (!dst->name || !dst->kind || !dst->geometry_type || (src->title && !dst->title) ||
+        (src->nfields && !dst->fields)) {
         dst->nfields = 0;
         msh_layer_info_clear(dst);
         return MSH_ENOMEM;

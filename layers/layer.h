@@ -56,6 +56,7 @@ typedef struct msh_layer_info {
     uint64_t feature_count;
     uint64_t version;
     int access;             /* 0: public; MSH_ACCESS_OPS: personal data, ops role only */
+    char *title;            /* a human title (the source's own name, any script) or NULL: use name */
 } msh_layer_info;
 
 #define MSH_ACCESS_OPS 2

@@ -19,6 +19,7 @@
 struct msh_store {
     sqlite3 *db;
     void *splite; /* spatialite connection cache */
+    bool batch;   /* inside msh_store_batch_begin: writers use savepoints */
     char id[33];
 };
 
@@ -29,6 +30,7 @@ struct msh_store_writer {
     uint32_t nfields;
     int minzoom, maxzoom;
     char *source;
+    char *title;
     sqlite3_stmt *ins;
     double bounds[4];
     uint64_t count;
@@ -223,6 +225,18 @@ static msh_rc parse_fields(const char *json, msh_layer_info *info)
     return MSH_OK;
 }
 
+static int has_title_column(msh_store *s)
+{
+    sqlite3_stmt *st;
+    int found = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('msh_layers') WHERE name = 'title'", -1, &st,
+                           NULL) == SQLITE_OK) {
+        found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    return found;
+}
+
 void msh_store_infos_free(msh_layer_info *infos, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -235,9 +249,13 @@ msh_rc msh_store_list(msh_store *s, msh_layer_info **infos, size_t *n, msh_err *
     *infos = NULL;
     *n = 0;
     sqlite3_stmt *st;
+    /* stores written before layer titles have no title column: read NULL for it */
+    int has_title = has_title_column(s);
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT name, kind, geometry_type, minx, miny, maxx, maxy, minzoom, maxzoom, fields,"
-                           " feature_count, version FROM msh_layers ORDER BY name",
+                           has_title ? "SELECT name, kind, geometry_type, minx, miny, maxx, maxy, minzoom, maxzoom,"
+                                       " fields, feature_count, version, title FROM msh_layers ORDER BY name"
+                                     : "SELECT name, kind, geometry_type, minx, miny, maxx, maxy, minzoom, maxzoom,"
+                                       " fields, feature_count, version, NULL FROM msh_layers ORDER BY name",
                            -1, &st, NULL) != SQLITE_OK)
         return sql_err(s, err, "reading the layer registry");
     msh_rc rc = MSH_OK;
@@ -261,6 +279,11 @@ msh_rc msh_store_list(msh_store *s, msh_layer_info **infos, size_t *n, msh_err *
         li->maxzoom = sqlite3_column_int(st, 8);
         li->feature_count = (uint64_t)sqlite3_column_int64(st, 10);
         li->version = (uint64_t)sqlite3_column_int64(st, 11);
+        if (sqlite3_column_type(st, 12) == SQLITE_TEXT &&
+            !(li->title = strdup((const char *)sqlite3_column_text(st, 12)))) {
+            rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+            break;
+        }
         if (!li->name || !li->kind || !li->geometry_type) {
             rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
             break;
@@ -338,9 +361,10 @@ void msh_store_writer_abort(msh_store_writer *w)
     if (!w)
         return;
     sqlite3_finalize(w->ins);
-    exec(w->s, "ROLLBACK", NULL);
+    exec(w->s, w->s->batch ? "ROLLBACK TO msh_layer; RELEASE msh_layer" : "ROLLBACK", NULL);
     free(w->name);
     free(w->source);
+    free(w->title);
     for (uint32_t i = 0; i < w->nfields; i++)
         free(w->fields[i].name);
     free(w->fields);
@@ -363,6 +387,7 @@ msh_rc msh_store_writer_begin(msh_store *s, const msh_layer_spec *spec, msh_stor
     w->s = s;
     w->name = strdup(spec->name);
     w->source = strdup(spec->source ? spec->source : "");
+    w->title = spec->title ? strdup(spec->title) : NULL;
     w->minzoom = spec->minzoom;
     w->maxzoom = spec->maxzoom;
     w->bounds[0] = w->bounds[1] = INFINITY;
@@ -372,7 +397,7 @@ msh_rc msh_store_writer_begin(msh_store *s, const msh_layer_spec *spec, msh_stor
     msh_buf sql;
     msh_buf_init(&sql, (size_t)1 << 24);
     msh_rc rc = MSH_OK;
-    if (!w->name || !w->source || (spec->nfields && !w->fields)) {
+    if (!w->name || !w->source || (spec->title && !w->title) || (spec->nfields && !w->fields)) {
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
         goto out;
     }
@@ -385,7 +410,7 @@ msh_rc msh_store_writer_begin(msh_store *s, const msh_layer_spec *spec, msh_stor
             goto out;
         }
     }
-    if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+    if ((rc = exec(s, s->batch ? "SAVEPOINT msh_layer" : "BEGIN IMMEDIATE", err)))
         goto out;
     if ((rc = drop_table(s, spec->name, err)))
         goto out;
@@ -493,13 +518,15 @@ msh_rc msh_store_writer_commit(msh_store_writer *w, uint64_t *version, msh_err *
         json_array_append_new(fields, json_pack("{s:s,s:s}", "name", w->fields[i].name, "type",
                                                 msh_ftype_name(w->fields[i].type)));
     fjson = json_dumps(fields, JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (!has_title_column(s) && (rc = exec(s, "ALTER TABLE msh_layers ADD COLUMN title TEXT", err)))
+        goto out;
     if ((rc = exec(s, "UPDATE msh_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'", err)))
         goto out;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT OR REPLACE INTO msh_layers (name, kind, geometry_type, minx, miny, maxx, maxy,"
-                           " minzoom, maxzoom, fields, feature_count, version, source)"
+                           " minzoom, maxzoom, fields, feature_count, version, source, title)"
                            " VALUES (?, 'static', ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                           " (SELECT CAST(value AS INTEGER) FROM msh_meta WHERE key = 'version'), ?)",
+                           " (SELECT CAST(value AS INTEGER) FROM msh_meta WHERE key = 'version'), ?, ?)",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = sql_err(s, err, "updating the registry");
         goto out;
@@ -517,6 +544,10 @@ msh_rc msh_store_writer_commit(msh_store_writer *w, uint64_t *version, msh_err *
     sqlite3_bind_text(st, 9, fjson ? fjson : "[]", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 10, (sqlite3_int64)w->count);
     sqlite3_bind_text(st, 11, w->source, -1, SQLITE_STATIC);
+    if (w->title)
+        sqlite3_bind_text(st, 12, w->title, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 12);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = sql_err(s, err, "updating the registry");
         goto out;
@@ -526,7 +557,7 @@ msh_rc msh_store_writer_commit(msh_store_writer *w, uint64_t *version, msh_err *
         meta_get(s, "version", v, sizeof v);
         *version = strtoull(v, NULL, 10);
     }
-    rc = exec(s, "COMMIT", err);
+    rc = exec(s, s->batch ? "RELEASE msh_layer" : "COMMIT", err);
 out:
     sqlite3_finalize(st);
     json_decref(fields);
@@ -538,12 +569,34 @@ out:
     w->ins = NULL;
     free(w->name);
     free(w->source);
+    free(w->title);
     for (uint32_t i = 0; i < w->nfields; i++)
         free(w->fields[i].name);
     free(w->fields);
     msh_geom_buf_free(&w->gb);
     free(w);
     return MSH_OK;
+}
+
+msh_rc msh_store_batch_begin(msh_store *s, msh_err *err)
+{
+    if (s->batch)
+        return msh_err_set(err, MSH_EINVAL, "a batch is already open on this store");
+    msh_rc rc = exec(s, "BEGIN IMMEDIATE", err);
+    if (!rc)
+        s->batch = true;
+    return rc;
+}
+
+msh_rc msh_store_batch_end(msh_store *s, bool commit, msh_err *err)
+{
+    if (!s->batch)
+        return MSH_OK;
+    s->batch = false;
+    msh_rc rc = commit ? exec(s, "COMMIT", err) : MSH_OK;
+    if (!commit || rc)
+        exec(s, "ROLLBACK", NULL);
+    return rc;
 }
 
 msh_rc msh_store_drop_layer(msh_store *s, const char *name, msh_err *err)

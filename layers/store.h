@@ -5,7 +5,8 @@
  * layer registry `msh_layers` (name, kind, geometry type, bounds, zoom range,
  * fields as JSON, feature count, data version) and `msh_meta` (the store's
  * random id, which goes into ETags so a new file never reuses an old tag, and
- * the version counter). The file stays a plain SpatiaLite database that QGIS
+ * the version counter). A layer may carry a title: the source's own name for it, in any
+ * script, when its store name had to be transliterated. The file stays a plain SpatiaLite database that QGIS
  * and ogrinfo open as they are.
  *
  * A store handle is one SQLite connection: use it from one thread at a time.
@@ -47,7 +48,17 @@ typedef struct msh_layer_spec {
     uint32_t nfields;
     int minzoom, maxzoom;
     const char *source; /* where it came from, for the registry */
+    const char *title;  /* the source's own name for it (any script), or NULL */
 } msh_layer_spec;
+
+/**
+ * Group the layers written until msh_store_batch_end into one transaction: either every one of
+ * them is committed or none (an import of one file is all-or-nothing). Inside a batch a
+ * writer's begin/commit/abort are a savepoint and its release or rollback.
+ */
+msh_rc msh_store_batch_begin(msh_store *s, msh_err *err);
+/** Commit the batch (`commit`) or roll all of it back. */
+msh_rc msh_store_batch_end(msh_store *s, bool commit, msh_err *err);
 
 /**
  * Start replacing (or creating) a layer: opens a transaction, drops the old

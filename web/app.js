@@ -130,7 +130,10 @@
   }
 
   function groupTitle(id) {
-    return (GROUP_INFO[id] && GROUP_INFO[id].title) || humanize(id);
+    if (GROUP_INFO[id] && GROUP_INFO[id].title) return GROUP_INFO[id].title;
+    // an imported layer's own name (any script) when its id had to be transliterated
+    const c = (catalogLayers || []).find(function (l) { return l.id === id; });
+    return (c && c.title && c.title !== id) ? c.title : humanize(id);
   }
 
   function formatNumber(n, maxFrac) {
@@ -473,7 +476,7 @@
         (visible ? ' checked' : '') + (styleLayers.length ? '' : ' disabled') + '>' +
         '<label for="layer-toggle-' + esc(id) + '">' +
         (look ? swatchHTML(look) : '<span class="swatch swatch-none" aria-hidden="true"></span>') +
-        '<span class="layer-name">' + esc(groupTitle(id)) +
+        '<span class="layer-name" dir="auto">' + esc(groupTitle(id)) +
         (info.ar ? ' <span class="layer-ar" lang="ar" dir="rtl">' + esc(info.ar) + '</span>' : '') +
         '</span></label>' +
         (live ? '<span class="live-badge" title="Live: refreshed every ' + (LIVE_REFRESH_MS / 1000) +

@@ -182,7 +182,9 @@ static void collection_json(ogc_ctx *c, const msh_layer *l, msh_buf *b)
 {
     const msh_layer_info *li = &l->info;
     char h[600];
-    msh_buf_printf(b, "{\"id\":\"%s\",\"title\":\"%s\",\"description\":\"", li->name, li->name);
+    msh_buf_printf(b, "{\"id\":\"%s\",\"title\":\"", li->name);
+    json_cstr(b, li->title ? li->title : li->name); /* the source's own name when it had to be transliterated */
+    msh_buf_printf(b, "\",\"description\":\"");
     int tf = ogc_time_field(l);
     msh_buf_printf(b, "%s layer, %s geometry, %llu features", li->kind, li->geometry_type,
                    (unsigned long long)li->feature_count);

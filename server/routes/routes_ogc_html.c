@@ -87,7 +87,10 @@ static void collection_row(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
     const msh_layer_info *li = &l->info;
     msh_buf_printf(b, "<tr><td dir=\"auto\">");
     collection_href(b, c, li->name);
-    wrapped(b, "?f=html\">", li->name, "</a></td>");
+    wrapped(b, "?f=html\">", li->name, "</a>");
+    if (li->title) /* the source's own name (any script) */
+        wrapped(b, " <span dir=\"auto\">", li->title, "</span>");
+    msh_buf_printf(b, "</td>");
     wrapped(b, "<td>", li->kind, "</td>");
     wrapped(b, "<td>", li->geometry_type, "</td>");
     msh_buf_printf(b, "<td>%llu</td><td>", (unsigned long long)li->feature_count);
@@ -130,7 +133,7 @@ void ogc_html_collection(const ogc_ctx *c, const msh_layer *l, msh_buf *b)
     char h[600];
     snprintf(h, sizeof h, "%s/collections/%s?f=json", c->base, li->name);
     ogc_html_open(b, li->name, h);
-    wrapped(b, "<h1 dir=\"auto\">", li->name, "</h1>");
+    wrapped(b, "<h1 dir=\"auto\">", li->title ? li->title : li->name, "</h1>");
     msh_buf_printf(b, "<table><tr><th>id</th><th>kind</th><th>geometry</th><th>features</th><th></th></tr>");
     collection_row(c, l, b);
     msh_buf_printf(b, "</table><p>Bounds (lon/lat): %.7f, %.7f, %.7f, %.7f</p><h2>Properties</h2>",

@@ -41,6 +41,9 @@ void msh_route_catalog(msh_req *r, const char *rest)
         const msh_layer_info *li = &msh_catalog_at(cat, i)->info;
         msh_buf_printf(&b, "%s{\"id\":\"%s\",\"kind\":\"%s\",\"geometry_type\":\"%s\",", i ? "," : "", li->name,
                        li->kind, li->geometry_type);
+        msh_buf_printf(&b, "\"title\":\"");
+        msh_buf_json_str(&b, li->title ? li->title : li->name); /* the source's own name, any script */
+        msh_buf_printf(&b, "\",");
         if (li->feature_count)
             msh_buf_printf(&b, "\"bounds\":[%.7f,%.7f,%.7f,%.7f],", li->bounds[0], li->bounds[1], li->bounds[2],
                            li->bounds[3]);

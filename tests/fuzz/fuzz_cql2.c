@@ -11,7 +11,7 @@ static msh_field FIELDS[] = {{(char *)"name", MSH_FT_STRING}, {(char *)"capacity
                              {(char *)"ratio", MSH_FT_REAL},  {(char *)"open", MSH_FT_BOOL},
                              {(char *)"reported_at", MSH_FT_STRING}};
 static const msh_layer_info INFO = {(char *)"fuzz", (char *)"static", (char *)"Geometry", {0}, 0, 20, 5,
-                                    FIELDS, 0, 1, 0};
+                                    FIELDS, 0, 1, 0, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

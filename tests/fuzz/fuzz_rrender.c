@@ -51,7 +51,7 @@ static int make_store(void)
     const char *names[] = {"assets", "walkways", "site_walkways", "camps", "service_zones"};
     const char *kinds[] = {"toilet", "street", "trunk", "camp", "zone"};
     for (int l = 0; l < 5; l++) {
-        msh_layer_spec spec = {names[l], f, 4, 0, 22, "fuzz"};
+        msh_layer_spec spec = {names[l], f, 4, 0, 22, "fuzz", NULL};
         msh_store_writer *w;
         if (msh_store_writer_begin(store, &spec, &w, &err)) return -1;
         for (int i = 0; i < 40; i++) {

@@ -39,7 +39,7 @@ static inline msh_value I(int64_t i) { return (msh_value){MSH_FT_INT, 0, {.i = i
 
 static inline msh_store_writer *begin(msh_store *s, const char *name, const msh_field *f, uint32_t nf)
 {
-    msh_layer_spec spec = {name, f, nf, 0, 22, "test"};
+    msh_layer_spec spec = {name, f, nf, 0, 22, "test", NULL};
     msh_store_writer *w = NULL;
     msh_err err;
     CHECK(msh_store_writer_begin(s, &spec, &w, &err) == MSH_OK);

@@ -13,7 +13,7 @@
 static msh_field FIELDS[] = {{(char *)"name", MSH_FT_STRING}, {(char *)"capacity", MSH_FT_INT},
                              {(char *)"ratio", MSH_FT_REAL},  {(char *)"open", MSH_FT_BOOL},
                              {(char *)"reported_at", MSH_FT_STRING}, {(char *)"big", MSH_FT_INT}};
-static msh_layer_info INFO = {(char *)"things", (char *)"static", (char *)"Point", {0}, 0, 20, 6, FIELDS, 0, 1, 0};
+static msh_layer_info INFO = {(char *)"things", (char *)"static", (char *)"Point", {0}, 0, 20, 6, FIELDS, 0, 1, 0, NULL};
 
 static msh_value sv(const char *s)
 {
