@@ -27,6 +27,7 @@ static const msh_phrases EN = {
         [MSH_MV_ARRIVE] = {"Arrive at the destination", NULL, MSH_HEADING_NEVER},
     },
     .toward = "",
+    .stay = "to stay on",
     .compass = {"north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"},
 };
 
@@ -44,6 +45,7 @@ static const msh_phrases AR = {
         [MSH_MV_ARRIVE] = {"وصلت إلى وجهتك", NULL, MSH_HEADING_NEVER},
     },
     .toward = "باتجاه",
+    .stay = "للبقاء على",
     .compass = {"الشمال", "الشمال الشرقي", "الشرق", "الجنوب الشرقي", "الجنوب", "الجنوب الغربي", "الغرب",
                 "الشمال الغربي"},
 };
@@ -62,7 +64,8 @@ const msh_phrases *msh_phrases_find(const char *lang)
     return NULL;
 }
 
-msh_rc msh_phrases_say_json(msh_buf *b, const msh_phrases *ph, msh_maneuver m, int octant, const char *name)
+msh_rc msh_phrases_say_json(msh_buf *b, const msh_phrases *ph, msh_maneuver m, int octant, const char *name,
+                            bool same)
 {
     const msh_phrase *say = &ph->says[m < MSH_MV_COUNT ? m : MSH_MV_CONTINUE];
     bool named = name && *name && say->named;
@@ -72,8 +75,9 @@ msh_rc msh_phrases_say_json(msh_buf *b, const msh_phrases *ph, msh_maneuver m, i
     msh_buf_printf(&s, "%s", say->verb);
     if (heading)
         msh_buf_printf(&s, "%s%s %s", *ph->toward ? " " : "", ph->toward, ph->compass[octant & 7]);
+    bool stays = same && m >= MSH_MV_BEAR_RIGHT && m <= MSH_MV_TURN_LEFT;
     if (named)
-        msh_buf_printf(&s, " %s %s", say->named, name);
+        msh_buf_printf(&s, " %s %s", stays ? ph->stay : say->named, name);
     msh_rc rc = msh_buf_putc(&s, 0);
     if (!rc)
         rc = msh_buf_putc(b, '"');

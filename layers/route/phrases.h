@@ -39,6 +39,7 @@ typedef struct msh_phrases {
     const char *street_field;        /* the walkway field its street names come from first */
     msh_phrase says[MSH_MV_COUNT];
     const char *toward;              /* the word before a compass heading ("" in English) */
+    const char *stay;                /* a bend or turn that keeps to the same street: "to stay on" */
     const char *compass[8];          /* N, NE, E, SE, S, SW, W, NW */
 } msh_phrases;
 
@@ -53,8 +54,10 @@ const char *msh_phrases_langs(void);
 
 /**
  * Append the sentence for maneuver m, heading octant (0..7) and street `name` ("" or NULL: none)
- * to b as a JSON string.
+ * to b as a JSON string. `same`: the step before was on that street too (a bend or turn then says
+ * it stays on it).
  */
-msh_rc msh_phrases_say_json(msh_buf *b, const msh_phrases *ph, msh_maneuver m, int octant, const char *name);
+msh_rc msh_phrases_say_json(msh_buf *b, const msh_phrases *ph, msh_maneuver m, int octant, const char *name,
+                            bool same);
 
 #endif

@@ -85,11 +85,13 @@ static const char *step_name(namer *nm, double d0, double d1)
 
 /* ------------------------------------------------------------------ steps */
 
+/* One step; *prev is the street of the step before ("" for none), then this one's. */
 static void put_step(msh_buf *b, bool first, msh_maneuver m, double br, double run, double secs, const double *at,
-                     const char *name, const msh_phrases *ph)
+                     const char *name, const char **prev, const msh_phrases *ph)
 {
     msh_buf_printf(b, "%s{\"maneuver\":\"%s\",\"instruction\":", first ? "" : ",", msh_maneuver_code(m));
-    msh_phrases_say_json(b, ph, m, octant(br), name);
+    msh_phrases_say_json(b, ph, m, octant(br), name, *name && !strcmp(name, *prev));
+    *prev = name;
     if (*name) {
         msh_buf_printf(b, ",\"name\":\"");
         msh_buf_json_str(b, name);
@@ -111,6 +113,7 @@ void msh_steps_json(msh_buf *b, const msh_graph *g, const msh_path *p, const dou
     size_t start = 0;
     int k = 0;
     double run = 0, run_bearing = -1, prev_bearing = -1, pos = 0; /* pos: where the run starts on the line */
+    const char *prev = "";
     for (size_t i = 1; i < n; i++) {
         double seg = msh_metres(ll[2 * i - 2], ll[2 * i - 1], ll[2 * i], ll[2 * i + 1]);
         if (seg < 0.01)
@@ -122,7 +125,7 @@ void msh_steps_json(msh_buf *b, const msh_graph *g, const msh_path *p, const dou
         if (run >= 15 && fabs(delta) >= 30) {
             msh_maneuver m = k == 0 ? MSH_MV_DEPART : turn(fmod(run_bearing - prev_bearing + 540, 360) - 180);
             put_step(b, k == 0, m, run_bearing, run, run * secs_per_m, ll + 2 * start, step_name(&nm, pos, pos + run),
-                     ph);
+                     &prev, ph);
             k++;
             prev_bearing = run_bearing;
             start = i - 1;
@@ -135,9 +138,9 @@ void msh_steps_json(msh_buf *b, const msh_graph *g, const msh_path *p, const dou
     if (run > 0 || k == 0) {
         msh_maneuver m = k == 0 ? MSH_MV_DEPART : turn(fmod(run_bearing - prev_bearing + 540, 360) - 180);
         double br = run_bearing < 0 ? 0 : run_bearing;
-        put_step(b, k == 0, m, br, run, run * secs_per_m, ll + 2 * start, step_name(&nm, pos, pos + run), ph);
+        put_step(b, k == 0, m, br, run, run * secs_per_m, ll + 2 * start, step_name(&nm, pos, pos + run), &prev, ph);
     }
     msh_buf_printf(b, ",{\"maneuver\":\"arrive\",\"instruction\":");
-    msh_phrases_say_json(b, ph, MSH_MV_ARRIVE, 0, NULL);
+    msh_phrases_say_json(b, ph, MSH_MV_ARRIVE, 0, NULL, false);
     msh_buf_printf(b, ",\"distance_m\":0,\"duration_s\":0,\"location\":[%.7f,%.7f]}]", ll[2 * n - 2], ll[2 * n - 1]);
 }

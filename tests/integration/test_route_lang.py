@@ -102,6 +102,13 @@ class Arabic(unittest.TestCase):
             self.assertTrue(x["instruction"].endswith(" " + x["name"]), x)
             self.assertTrue(y["instruction"].endswith(" " + y["name"]), y)
         self.assertIn("طريق المشاة - منى مزدلفة", [x["name"] for x, _ in named])
+        # a bend that keeps to the same street says so
+        stays = [(x, y) for i, (x, y) in enumerate(zip(sa, se)) if i and "name" in x and x["name"] == sa[i - 1].get("name")
+                 and x["maneuver"] in ("bear left", "bear right", "turn left", "turn right")]
+        self.assertTrue(stays, sa)
+        for x, y in stays:
+            self.assertIn(" للبقاء على " + x["name"], x["instruction"])
+            self.assertIn(" to stay on " + y["name"], y["instruction"])
         self.assertTrue(any(x["instruction"] in ("انعطف يمينًا إلى طريق المشاة - منى مزدلفة",
                                                  "انعطف يسارًا إلى طريق المشاة - منى مزدلفة")
                             for x, _ in named), [x["instruction"] for x, _ in named])
