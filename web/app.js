@@ -115,6 +115,8 @@
       return Number.isInteger(v) ? formatNumber(v, 0) : formatNumber(v, 4);
     }
     if (typeof v === 'object') return JSON.stringify(v);
+    // an ISO 8601 instant (reported_at, updated_at, time): the date and time in Makkah time
+    if (/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(v) && isFinite(Date.parse(v))) return I18N.dateTime(Date.parse(v));
     if (CODED_FIELDS.indexOf(key) >= 0 && I18N.has('value.' + v)) return codeLabel(v);
     return String(v);
   }

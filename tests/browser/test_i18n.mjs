@@ -7,21 +7,14 @@
 // ltr, the panel on the left, English words and steps from lang=en; the choice survives a reload and
 // ?lang=ar takes the page back. First visits: en-US -> English, fr-FR -> Arabic. Screenshots of both
 // languages are saved in the work folder (named in the output).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { checker, importDemo, launchChromium, options, startServer } from './harness.mjs';
+import { checker, demoServer, launchChromium, options } from './harness.mjs';
 
-const { mashaer, src, work, require } = options();
+const opts = options();
+const { work, require } = opts;
 const { check, finish } = checker();
-
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
-const db = path.join(work, 'i18n.sqlite');
-importDemo(mashaer, src, db);
-const feedToken = execFileSync(mashaer, ['token', 'add', '--db', db, '--role', 'feed', '--name', 'i18n'])
-  .toString().split('\n')[0].trim();
-const { server, base } = await startServer(mashaer, db);
+const { server, base, postFeed } = await demoServer(opts, 'i18n');
 const json = async (p) => (await fetch(base + p)).json();
 
 const ARABIC = /[\u0600-\u06FF]/;
@@ -89,12 +82,10 @@ async function guidance(page) {
 }
 
 let browser;
+const incidentTime = new Date(Date.now() - 65000).toISOString().replace(/\.\d+Z$/, 'Z');
 try {
-  const now = new Date().toISOString();
-  const r = await fetch(base + '/feeds/incidents', {
-    method: 'POST', headers: { Authorization: 'Bearer ' + feedToken, 'Content-Type': 'application/x-ndjson' },
-    body: JSON.stringify({ id: 'INC-I1', kind: 'medical', severity: 'high', status: 'reported', lon: 39.8912, lat: 21.4141, time: now }) + '\n',
-  });
+  const r = await postFeed('incidents', [{ id: 'INC-I1', kind: 'medical', severity: 'high', status: 'reported',
+    lon: 39.8912, lat: 21.4141, time: incidentTime }]);
   check(r.status === 200, 'an incident posted');
 
   browser = await launchChromium(require);
@@ -141,6 +132,26 @@ try {
     !labelField.includes('"\\n"'), 'sites labelled by name_ar (coalesce with name) alone: ' + labelField);
   check(await page.evaluate(() => maplibregl.getRTLTextPluginStatus()) === 'loaded', 'RTL text plugin loaded');
 
+  // a feature's details: field names and coded values in Arabic, its time in Makkah time
+  await page.click('#incident-list li.incident[data-id="INC-I1"] button');
+  await page.waitForSelector('.maplibregl-popup', { timeout: 15000 }).catch(() => {});
+  const popup = await page.evaluate(() => {
+    const p = document.querySelector('.maplibregl-popup');
+    if (!p) return null;
+    const rows = Object.fromEntries([...p.querySelectorAll('.popup-table tr')].map((tr) => [tr.querySelector('th').title, tr.querySelector('td').textContent]));
+    const close = p.querySelector('.maplibregl-popup-close-button').getBoundingClientRect();
+    const box = p.querySelector('.maplibregl-popup-content').getBoundingClientRect();
+    return { text: p.textContent, rows, closeLeft: close.left - box.left < box.right - close.right };
+  });
+  const reported = popup && popup.rows.reported_at;
+  const want = new Intl.DateTimeFormat('ar-SA-u-nu-latn', { timeZone: 'Asia/Riyadh', year: 'numeric', month: 'short', day: 'numeric',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(incidentTime));
+  check(popup && /الخطورة/.test(popup.text) && popup.rows.severity === 'مرتفع' && popup.rows.kind === 'طبي' && popup.rows.id === 'INC-I1',
+    'the popup in Arabic: ' + JSON.stringify(popup && popup.rows));
+  check(reported === want, `the popup's time in Makkah time: ${reported} (${want})`);
+  check(popup && popup.closeLeft, 'the popup\'s close button at the end of the line (left in Arabic)');
+  await page.click('.maplibregl-popup-close-button').catch(() => {});
+
   // walking guidance: the steps are the server's Arabic sentences
   const stepsAr = await guidance(page);
   const serverAr = (await json(`/route?from=${ll(FROM)}&to=${ll(TO)}&lang=ar`)).properties.steps;
@@ -157,6 +168,7 @@ try {
   console.log('screenshot (Arabic): ' + shotAr);
 
   // ---- the switch: English
+  const hashBefore = await page.evaluate(() => location.hash);
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#lang-switch')]);
   await ready(page);
   const le = await layout(page);
@@ -165,7 +177,8 @@ try {
   check(le.zoom && le.zoom.x > le.width - 100, `the zoom buttons are on the right in English: x ${le.zoom && Math.round(le.zoom.x)}`);
   check(le.headings[0] === 'Layers' && le.headings[1] === 'Walking guidance' && le.headings.every((h) => !ARABIC.test(h)),
     'panel headings in English: ' + le.headings.join(' | '));
-  check(await page.evaluate(() => location.hash.startsWith('#14')), 'the map view is kept across the switch');
+  const hashAfter = await page.evaluate(() => location.hash);
+  check(hashAfter === hashBefore, `the map view is kept across the switch: ${hashBefore} -> ${hashAfter}`);
   const shareEn = await page.$eval('#kpi-overall dd[data-kpi="assets.share_working"]', (d) => ({ raw: d.dataset.raw, text: d.textContent }));
   check(shareEn.text === new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(Number(shareEn.raw) * 100) + ' %',
     'the share in English: ' + shareEn.text);
