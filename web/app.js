@@ -16,6 +16,9 @@
  * "live refresh" below); the incidents panel lists the open incidents in view.
  * `positions` (individual people) is ops only and never in the public style.
  *
+ * Words, numbers and times come from web/i18n.js (window.I18N): none is written here. In Arabic the
+ * page is right to left: the panel on the right, MapLibre's controls mirrored, labels in Arabic.
+ *
  * For browser tests: window.map is the maplibregl.Map; window.mashaerReady
  * becomes true after the map's first "idle"; window.mashaer is a small API.
  */
@@ -28,76 +31,50 @@
   const LIVE_SOURCE = 'live';
   const LIVE_REFRESH_MS = 2000;
   const START = { center: [39.90, 21.40], zoom: 12.5 };
+  const I18N = window.I18N;
+  const t = I18N.t;
+  const RTL = I18N.dir === 'rtl';
+  const K_ANON = 5; // movement cells with fewer people are left out (mashaer serve --k-anon)
 
   // Site extents (lon/lat) of the demo site; see docs/HAJJ-FACTS.md.
   const PLACES = [
-    { id: 'all', label: 'All sites', ar: 'كل المشاعر', bounds: [39.8203, 21.3420, 40.0070, 21.4334] },
-    { id: 'haram', label: 'Haram', ar: 'المسجد الحرام', bounds: [39.8203, 21.4171, 39.8329, 21.4280] },
-    { id: 'jamarat', label: 'Jamarat', ar: 'الجمرات', bounds: [39.8565, 21.4163, 39.8757, 21.4275] },
-    { id: 'mina', label: 'Mina', ar: 'منى', bounds: [39.8768, 21.4060, 39.9032, 21.4334] },
-    { id: 'muzdalifah', label: 'Muzdalifah', ar: 'مزدلفة', bounds: [39.9060, 21.3765, 39.9520, 21.4015] },
-    { id: 'arafat', label: 'Arafat', ar: 'عرفات', bounds: [39.9700, 21.3420, 40.0070, 21.3725] }
+    { id: 'all', bounds: [39.8203, 21.3420, 40.0070, 21.4334] },
+    { id: 'haram', bounds: [39.8203, 21.4171, 39.8329, 21.4280] },
+    { id: 'jamarat', bounds: [39.8565, 21.4163, 39.8757, 21.4275] },
+    { id: 'mina', bounds: [39.8768, 21.4060, 39.9032, 21.4334] },
+    { id: 'muzdalifah', bounds: [39.9060, 21.3765, 39.9520, 21.4015] },
+    { id: 'arafat', bounds: [39.9700, 21.3420, 40.0070, 21.3725] }
   ];
 
-  // Friendly names of the known data layers (others are shown by id).
+  // How the known data layers are listed (titles and notes: "group.<id>" in i18n.js; others by id).
   const GROUP_INFO = {
-    sites: { title: 'Holy sites', ar: 'المشاعر' },
-    service_zones: { title: 'Service zones', ar: 'مناطق الخدمة' },
-    camps: { title: 'Camps', ar: 'المخيمات' },
-    walkways: { title: 'Walkways (OSM)', ar: 'ممرات المشاة' },
-    site_walkways: { title: 'Site streets and paths', ar: 'شوارع وممرات المشاعر', note: 'Walking guidance routes along these; names along the streets' },
-    cleaning_routes: { title: 'Cleaning routes', ar: 'مسارات النظافة' },
-    assets: { title: 'Assets', ar: 'المرافق', note: 'Red ring: faulty or under maintenance' },
-    // live layers
-    movement: {
-      title: 'Crowd density', ar: 'كثافة الحشود', legend: false,
-      note: 'Fruin level of service (key on the map); only cells with 5 or more people'
-    },
-    incidents: { title: 'Incidents', ar: 'البلاغات', note: 'Open only (resolved are hidden); big halo: high or critical' },
-    crews: { title: 'Field crews', ar: 'الفرق الميدانية' },
-    gates: { title: 'Gate flow', ar: 'تدفق البوابات', note: 'Size: utilisation; red ring: over capacity' },
-    sensors: { title: 'Sensors', ar: 'أجهزة الاستشعار', unit: '°C', note: 'Temperature; grey: no reading' },
-    positions: { title: 'Tracked positions', ar: 'المواقع الفردية' },
-    kpi_zones: { title: 'Zone KPIs', ar: 'مؤشرات المناطق', legend: false, note: 'Coloured by the indicator picked in the KPI panel' }
+    movement: { legend: false },
+    sensors: { unit: 'unit.degc' },
+    kpi_zones: { legend: false }
   };
+  // Fields whose values are codes with words in the catalogue ("value.<code>"); others are data.
+  const CODED_FIELDS = ['kind', 'status', 'severity', 'site', 'site_id', 'service', 'shift', 'los'];
 
   // Fruin walkway level of service, persons/m² (docs/HAJJ-FACTS.md; the server's msh_fruin_los).
   const FRUIN = [
-    { los: 'A', range: '< 0.31' },
-    { los: 'B', range: '0.31 – 0.43' },
-    { los: 'C', range: '0.43 – 0.72' },
-    { los: 'D', range: '0.72 – 1.08' },
-    { los: 'E', range: '1.08 – 2.15' },
-    { los: 'F', range: '> 2.15' }
+    { los: 'A', from: null, to: 0.31 },
+    { los: 'B', from: 0.31, to: 0.43 },
+    { los: 'C', from: 0.43, to: 0.72 },
+    { los: 'D', from: 0.72, to: 1.08 },
+    { los: 'E', from: 1.08, to: 2.15 },
+    { los: 'F', from: 2.15, to: null }
   ];
 
-  const SEVERITY = {
-    critical: { rank: 0, ar: 'حرج' },
-    high: { rank: 1, ar: 'مرتفع' },
-    medium: { rank: 2, ar: 'متوسط' },
-    low: { rank: 3, ar: 'منخفض' },
-    informational: { rank: 4, ar: 'للعلم' }
-  };
-  const INCIDENT_STATUS = {
-    reported: { label: 'Reported', ar: 'مُبلَّغ' },
-    dispatched: { label: 'Dispatched', ar: 'أُرسل فريق' },
-    on_scene: { label: 'On scene', ar: 'في الموقع' },
-    resolved: { label: 'Resolved', ar: 'مُغلق' }
-  };
-  const INCIDENT_KIND_AR = {
-    medical: 'طبي', fire: 'حريق', lost_person: 'شخص تائه', crowding: 'ازدحام', crush: 'تدافع',
-    security: 'أمني', heat: 'إجهاد حراري', heat_stress: 'إجهاد حراري', fall: 'سقوط',
-    cleaning: 'نظافة', spill: 'انسكاب', traffic: 'مرور', other: 'أخرى'
-  };
+  const SEVERITY_RANK = { critical: 0, high: 1, medium: 2, low: 3, informational: 4 };
   const MAX_INCIDENTS_LISTED = 30;
 
-  // Properties that name a feature, best first.
-  const TITLE_KEYS = ['name', 'camp_id', 'zone_id', 'route_id', 'asset_id', 'site_id', 'id'];
+  // Properties that name a feature, best first (the name in the page's language first).
+  const TITLE_KEYS = [I18N.lang === 'ar' ? 'name_ar' : 'name', 'name', 'camp_id', 'zone_id', 'route_id', 'asset_id', 'site_id', 'id'];
 
   const GEOMETRY_NOUN = {
-    Point: 'points', MultiPoint: 'points',
-    LineString: 'lines', MultiLineString: 'lines',
-    Polygon: 'areas', MultiPolygon: 'areas'
+    Point: 'geom.points', MultiPoint: 'geom.points',
+    LineString: 'geom.lines', MultiLineString: 'geom.lines',
+    Polygon: 'geom.areas', MultiPolygon: 'geom.areas'
   };
 
   const panel = document.getElementById('panel');
@@ -121,33 +98,31 @@
       .replace(/'/g, '&#39;');
   }
 
-  const LABELS = { ac_unit: 'AC unit' };
+  function fieldLabel(key) { return I18N.label('field', key); }
+  function codeLabel(value) { return I18N.label('value', value); }
 
-  function humanize(key) {
-    if (LABELS[key]) return LABELS[key];
-    const s = String(key).replace(/_/g, ' ').replace(/ km2$/, ' (km²)').replace(/ m$/, ' (m)');
-    return s.charAt(0).toUpperCase() + s.slice(1);
-  }
+  function codeLabels(v) { return Array.isArray(v) ? v.map(codeLabel).join(t('list.sep')) : codeLabel(v); }
 
   function groupTitle(id) {
-    if (GROUP_INFO[id] && GROUP_INFO[id].title) return GROUP_INFO[id].title;
     // an imported layer's own name (any script) when its id had to be transliterated
     const c = (catalogLayers || []).find(function (l) { return l.id === id; });
-    return (c && c.title && c.title !== id) ? c.title : humanize(id);
+    if (!I18N.has('group.' + id) && c && c.title && c.title !== id) return c.title;
+    return I18N.label('group', id);
   }
 
-  function formatNumber(n, maxFrac) {
-    return Number(n).toLocaleString('en-US', { maximumFractionDigits: maxFrac });
-  }
+  function formatNumber(n, maxFrac) { return I18N.num(n, maxFrac); }
 
   function formatValue(key, v) {
     if (v === null || v === undefined || v === '') return '—';
-    if (typeof v === 'boolean') return v ? 'yes' : 'no';
+    if (typeof v === 'boolean') return t(v ? 'value.yes' : 'value.no');
     if (typeof v === 'number') {
-      if (key === 'fill_level' && v >= 0 && v <= 1) return formatNumber(v * 100, 0) + ' %';
+      if (key === 'fill_level' && v >= 0 && v <= 1) return t('unit.pct', { n: formatNumber(v * 100, 0) });
       return Number.isInteger(v) ? formatNumber(v, 0) : formatNumber(v, 4);
     }
     if (typeof v === 'object') return JSON.stringify(v);
+    // an ISO 8601 instant (reported_at, updated_at, time): the date and time in Makkah time
+    if (/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(v) && isFinite(Date.parse(v))) return I18N.dateTime(Date.parse(v));
+    if (CODED_FIELDS.indexOf(key) >= 0 && I18N.has('value.' + v)) return codeLabel(v);
     return String(v);
   }
 
@@ -201,11 +176,12 @@
       stops.push(v[i]);
     }
     if (!stops.length || !isColor(v[2])) return null;
-    const u = unit ? ' ' + unit : '';
-    const items = [{ label: '< ' + stops[0] + u, color: v[2] }];
+    const u = function (x) { return unit ? t(unit, { n: x }) : x; };
+    const items = [{ label: '< ' + u(formatNumber(stops[0])), color: v[2] }];
     for (let i = 0; i < stops.length; i++) {
       items.push({
-        label: i + 1 < stops.length ? stops[i] + '–' + stops[i + 1] + u : '> ' + stops[i] + u,
+        label: i + 1 < stops.length ? u(formatNumber(stops[i]) + '–' + formatNumber(stops[i + 1])) :
+          '> ' + u(formatNumber(stops[i])),
         color: v[4 + 2 * i]
       });
     }
@@ -231,7 +207,7 @@
   // ---------------------------------------------------------------- map
 
   if (typeof maplibregl === 'undefined') {
-    setStatus('Map library failed to load (/vendor/maplibre-gl/maplibre-gl.js).');
+    setStatus(t('status.lib_failed', { url: '/vendor/maplibre-gl/maplibre-gl.js' }));
     return;
   }
 
@@ -242,10 +218,12 @@
   const RTL_PLUGIN_URL = new URL('/vendor/@mapbox/mapbox-gl-rtl-text/mapbox-gl-rtl-text.js', location.href).href;
   if (maplibregl.getRTLTextPluginStatus() === 'unavailable') {
     maplibregl.setRTLTextPlugin(RTL_PLUGIN_URL, false).catch(function (e) {
-      setStatus('Arabic text support failed to load (' + RTL_PLUGIN_URL + '): ' + e.message);
+      setStatus(t('status.rtl_failed', { url: RTL_PLUGIN_URL, error: e.message }));
     });
   }
 
+  // The data licence's credit: a legal notice, the same words in every language (ODbL).
+  const OSM_CREDIT = '© OpenStreetMap contributors';
   const startedWithHash = !!location.hash; // a shared link (#zoom/lat/lon) keeps its view
 
   const map = new maplibregl.Map({
@@ -256,18 +234,21 @@
     hash: true,
     attributionControl: false,
     maxPitch: 0,
-    dragRotate: false
+    dragRotate: false,
+    locale: I18N.group('maplibre.') // the words of MapLibre's own controls
   });
   window.map = map;
   window.mashaerReady = false;
   map.touchZoomRotate.disableRotation();
 
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-  map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-left');
+  // Controls on the side away from the panel: mirrored in Arabic (the panel is on the right there).
+  const END = RTL ? 'left' : 'right', START_SIDE = RTL ? 'right' : 'left';
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-' + END);
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-' + START_SIDE);
   map.addControl(new maplibregl.AttributionControl({
     compact: false,
-    customAttribution: '© OpenStreetMap contributors'
-  }), 'bottom-right');
+    customAttribution: OSM_CREDIT
+  }), 'bottom-' + END);
 
   // True once the style is loaded (map "load"). Not map.isStyleLoaded(), which
   // is false again whenever tiles are loading.
@@ -281,7 +262,7 @@
   map.on('error', function (e) {
     if (e && e.sourceId === LIVE_SOURCE && liveRound) liveRound.failed = true;
     // Handled here so that MapLibre does not print it as a console error.
-    lastError = (e && e.error && e.error.message) || 'map error';
+    lastError = (e && e.error && e.error.message) || t('status.map_error');
     lastErrorSource = (e && e.sourceId) || null;
     console.warn('[mashaer]', lastError);
     updateStatus();
@@ -305,10 +286,12 @@
     }, 250);
   });
 
+  // Map padding that keeps the panel (on the left, or on the right in Arabic) and the controls clear.
   function panelPadding() {
     const open = !panel.classList.contains('collapsed') && window.innerWidth > 700;
-    const left = open ? panel.getBoundingClientRect().right + 16 : 24;
-    return { top: 24, bottom: 40, left: left, right: 56 };
+    const r = panel.getBoundingClientRect();
+    const beside = open ? (RTL ? window.innerWidth - r.left : r.right) + 16 : 24;
+    return RTL ? { top: 24, bottom: 40, left: 56, right: beside } : { top: 24, bottom: 40, left: beside, right: 56 };
   }
 
   function fitPlace(place, animate) {
@@ -337,7 +320,7 @@
     b.type = 'button';
     b.className = 'flyto-btn';
     b.dataset.site = place.id;
-    b.innerHTML = esc(place.label) + ' <span lang="ar" dir="rtl">' + esc(place.ar) + '</span>';
+    b.textContent = t('place.' + place.id);
     b.addEventListener('click', function () { fitPlace(place, true); });
     flyto.appendChild(b);
   });
@@ -347,7 +330,7 @@
   function setPanel(open) {
     panel.classList.toggle('collapsed', !open);
     toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
-    toggle.title = open ? 'Hide panel' : 'Show panel';
+    toggle.title = t(open ? 'panel.hide' : 'panel.show');
   }
   toggle.addEventListener('click', function () {
     setPanel(panel.classList.contains('collapsed'));
@@ -443,7 +426,7 @@
 
     layerList.innerHTML = '';
     if (!order.length) {
-      layerList.innerHTML = '<li class="muted">No layers.</li>';
+      layerList.innerHTML = '<li class="muted">' + esc(t('layer.none')) + '</li>';
       return;
     }
     order.forEach(function (id) {
@@ -468,7 +451,7 @@
       // A live layer's catalog count is a snapshot of when the page opened, a derived one's (kpi_zones)
       // is not kept: not shown.
       if (!live && cat && cat.kind !== 'derived' && typeof cat.feature_count === 'number') {
-        count = formatNumber(cat.feature_count, 0) + ' ' + (GEOMETRY_NOUN[cat.geometry_type] || 'features');
+        count = t(GEOMETRY_NOUN[cat.geometry_type] || 'geom.features', { n: cat.feature_count });
       }
 
       let html = '<div class="layer-row">' +
@@ -476,34 +459,34 @@
         (visible ? ' checked' : '') + (styleLayers.length ? '' : ' disabled') + '>' +
         '<label for="layer-toggle-' + esc(id) + '">' +
         (look ? swatchHTML(look) : '<span class="swatch swatch-none" aria-hidden="true"></span>') +
-        '<span class="layer-name" dir="auto">' + esc(groupTitle(id)) +
-        (info.ar ? ' <span class="layer-ar" lang="ar" dir="rtl">' + esc(info.ar) + '</span>' : '') +
-        '</span></label>' +
-        (live ? '<span class="live-badge" title="Live: refreshed every ' + (LIVE_REFRESH_MS / 1000) +
-          ' s · مباشر">LIVE</span>' : '') +
+  function groupTitle(id) {
+    // an imported layer's own name (any script) when its id had to be transliterated
+    const c = (catalogLayers || []).find(function (l) { return l.id === id; });
+    if (!I18N.has('group.' + id) && c && c.title && c.title !== id) return c.title;
+    return I18N.label('group', id);
+  }
         '<span class="layer-count">' + esc(count) + '</span>';
       if (cat && Array.isArray(cat.bounds) && cat.bounds.length === 4 &&
           cat.bounds.every(function (n) { return typeof n === 'number' && isFinite(n); })) {
-        html += '<button type="button" class="zoom-btn" title="Zoom to ' + esc(groupTitle(id)) +
-          '" aria-label="Zoom to ' + esc(groupTitle(id)) + '">⤢</button>';
+        const zoomTo = esc(t('layer.zoom_to', { name: groupTitle(id) }));
+        html += '<button type="button" class="zoom-btn" title="' + zoomTo + '" aria-label="' + zoomTo + '">⤢</button>';
       }
       html += '</div>';
       if (!styleLayers.length) {
         html += opsOnly
-          ? '<div class="layer-note muted ops-only">Ops only: individual people are never on the public map' +
-            ' <span lang="ar" dir="rtl">للعمليات فقط</span></div>'
-          : '<div class="layer-note muted">Not drawn by this style</div>';
+          ? '<div class="layer-note muted ops-only">' + esc(t('layer.ops_only')) + '</div>'
+          : '<div class="layer-note muted">' + esc(t('layer.not_drawn')) + '</div>';
       }
       if (look && look.legend && info.legend !== false) {
-        html += '<ul class="legend" aria-label="' + esc(humanize(look.legend.field)) + ' colours">';
+        html += '<ul class="legend" aria-label="' + esc(t('layer.legend_label', { field: fieldLabel(look.legend.field) })) + '">';
         look.legend.items.forEach(function (it) {
           html += '<li><span class="swatch swatch-' + esc(look.type) + ' swatch-small" style="' +
             esc((look.type === 'line' ? 'border-top-color:' : 'background:') + it.color) +
-            '" aria-hidden="true"></span>' + esc(look.legend.raw ? it.label : humanize(it.label)) + '</li>';
+            '" aria-hidden="true"></span>' + esc(look.legend.raw ? it.label : codeLabels(it.value)) + '</li>';
         });
         html += '</ul>';
       }
-      if (info.note) html += '<div class="layer-note">' + esc(info.note) + '</div>';
+      if (I18N.has('group.' + id + '.note')) html += '<div class="layer-note">' + esc(t('group.' + id + '.note', { k: K_ANON })) + '</div>';
       li.innerHTML = html;
 
       const box = li.querySelector('input');
@@ -519,7 +502,7 @@
     if (catalogError) {
       const li = document.createElement('li');
       li.className = 'muted';
-      li.textContent = 'Layer catalog unavailable (' + catalogError + '); counts not shown.';
+      li.textContent = t('layer.catalog_failed', { error: catalogError });
       layerList.appendChild(li);
     }
     updateZoomHints();
@@ -532,7 +515,7 @@
       const minz = li.dataset.minzoom ? Number(li.dataset.minzoom) : null;
       const out = minz !== null && isFinite(minz) && z < minz;
       li.classList.toggle('out-of-range', out);
-      li.title = out ? 'Zoom in to level ' + minz + ' to see this layer' : '';
+      li.title = out ? t('layer.zoom_in', { z: minz }) : '';
     });
   }
 
@@ -552,8 +535,51 @@
     .then(function () {
       buildLayerList();
     });
+  // ---------------------------------------------------------------- map labels in the page's language
+
+  // The served style labels places in both languages (["format", name_ar, "\n", name]), which the
+  // English page keeps: signs at the holy sites are bilingual. The Arabic page shows the Arabic
+  // name alone, the English one where a feature has no Arabic name: each label's name_ar section
+  // becomes ["coalesce", name_ar, name, ""] and its name section (and the line break before it) goes.
+  function isGet(e, field) { return Array.isArray(e) && e[0] === 'get' && e[1] === field; }
+
+  function arabicLabel(field) {
+    if (!Array.isArray(field) || field[0] !== 'format') return null;
+    const parts = [];
+    let changed = false;
+    for (let i = 1; i < field.length; i += 2) {
+      const content = field[i], opts = field[i + 1] || {};
+      if (isGet(content, 'name')) { changed = true; continue; }
+      if (isGet(content, 'name_ar')) {
+        changed = true;
+        parts.push([['coalesce', ['get', 'name_ar'], ['get', 'name'], ''], opts]);
+      } else {
+        parts.push([content, opts]);
+      }
+    }
+    // separators (plain strings of spaces and line breaks) only between two kept sections
+    const kept = parts.filter(function (p, i) {
+      const sep = typeof p[0] === 'string' && !p[0].trim();
+      return !sep || (i > 0 && i + 1 < parts.length && !(typeof parts[i + 1][0] === 'string' && !parts[i + 1][0].trim()));
+    });
+    if (!changed || !kept.length) return null;
+    const out = ['format'];
+    kept.forEach(function (p) { out.push(p[0], p[1]); });
+    return out;
+  }
+
+  function localizeLabels() {
+    if (I18N.lang !== 'ar') return;
+    ((map.getStyle() || {}).layers || []).forEach(function (l) {
+      if (l.type !== 'symbol' || !l.layout || !l.layout['text-field']) return;
+      const f = arabicLabel(l.layout['text-field']);
+      if (f) map.setLayoutProperty(l.id, 'text-field', f);
+    });
+  }
+
   map.once('load', function () {
     styleReady = true;
+    localizeLabels();
     buildLayerList();
     buildLosLegend();
     scheduleIncidents();
@@ -581,20 +607,23 @@
     const f = feats[0];
     const group = f.layer.metadata[GROUP_KEY];
     const p = f.properties || {};
+    const title = featureTitle(f);
     let html = '<div class="popup-layer">' + esc(groupTitle(group)) + '</div>' +
-      '<div class="popup-title" dir="auto">' + esc(featureTitle(f)) + '</div>';
-    if (p.name_ar) html += '<div class="popup-title-ar" dir="auto" lang="ar">' + esc(p.name_ar) + '</div>';
+      '<div class="popup-title" dir="auto">' + esc(title) + '</div>';
+    // the name in the other language under the title
+    const other = I18N.lang === 'ar' ? p.name : p.name_ar;
+    if (other && other !== title) html += '<div class="popup-title-alt" dir="auto">' + esc(other) + '</div>';
     html += '<table class="popup-table"><tbody>';
     Object.keys(p).forEach(function (k) {
-      html += '<tr><th scope="row" title="' + esc(k) + '">' + esc(humanize(k)) + '</th>' +
+      html += '<tr><th scope="row" title="' + esc(k) + '">' + esc(fieldLabel(k)) + '</th>' +
         '<td dir="auto">' + esc(formatValue(k, p[k])) + '</td></tr>';
     });
     if (f.id !== undefined && f.id !== null && !('id' in p)) {
-      html += '<tr><th scope="row">Feature id</th><td dir="auto">' + esc(f.id) + '</td></tr>';
+      html += '<tr><th scope="row">' + esc(t('popup.feature_id')) + '</th><td dir="auto">' + esc(f.id) + '</td></tr>';
     }
     html += '</tbody></table>';
     if (feats.length > 1) {
-      html += '<div class="popup-more"><span>Also here:</span><ul>';
+      html += '<div class="popup-more"><span>' + esc(t('popup.also')) + '</span><ul>';
       feats.slice(1, 5).forEach(function (o) {
         html += '<li dir="auto">' + esc(groupTitle(o.layer.metadata[GROUP_KEY])) + ': ' +
           esc(featureTitle(o)) + '</li>';
@@ -656,11 +685,11 @@
   }
 
   function updateStatus() {
-    let s = 'Zoom ' + map.getZoom().toFixed(2);
-    if (cursor) s += ' · lon ' + cursor.lng.toFixed(5) + ' · lat ' + cursor.lat.toFixed(5);
+    let s = t('status.zoom', { z: I18N.num(map.getZoom(), 2, 2) });
+    if (cursor) s += ' · ' + t('status.cursor', { lon: I18N.num(cursor.lng, 5, 5), lat: I18N.num(cursor.lat, 5, 5) });
     // Not map.areTilesLoaded(): the live source reloads every 2 s and would blink "loading".
     const loading = !styleReady || sourceLoading('mashaer') || (!liveOkAt && sourceLoading(LIVE_SOURCE));
-    if (loading) s += ' · loading…';
+    if (loading) s += ' · ' + t('status.loading');
     if (lastError) s += ' · ' + lastError;
     setStatus(s);
   }
@@ -681,13 +710,15 @@
     }
     const colorOf = {};
     legend.items.forEach(function (it) { colorOf[String(it.value)] = it.color; });
-    let html = '<div class="map-legend-title">Crowd density <span lang="ar" dir="rtl">كثافة الحشود</span></div>' +
-      '<div class="map-legend-sub">Fruin level of service · persons/m² <span lang="ar" dir="rtl">شخص/م²</span></div>' +
+    let html = '<div class="map-legend-title">' + esc(t('legend.title')) + '</div>' +
+      '<div class="map-legend-sub">' + esc(t('legend.sub')) + '</div>' +
       '<ul class="los-list">';
     FRUIN.forEach(function (f) {
+      const range = f.from === null ? '< ' + formatNumber(f.to) : f.to === null ? '> ' + formatNumber(f.from) :
+        formatNumber(f.from) + ' – ' + formatNumber(f.to);
       html += '<li data-los="' + esc(f.los) + '"><span class="los-swatch" style="background:' +
         esc(colorOf[f.los] || '#999999') + '" aria-hidden="true"></span><b>' + esc(f.los) + '</b>' +
-        '<span class="los-range">' + esc(f.range) + '</span></li>';
+        '<span class="los-range" dir="ltr">' + esc(range) + '</span></li>';
     });
     html += '</ul>';
     losLegend.innerHTML = html;
@@ -722,12 +753,12 @@
   function formatAge(ms) {
     if (ms === null) return '';
     const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
-    if (s < 60) return s < 10 ? 'now' : s + ' s';
+    if (s < 60) return s < 10 ? t('age.now') : t('age.s', { n: s });
     const m = Math.floor(s / 60);
-    if (m < 60) return m + ' min';
+    if (m < 60) return t('age.min', { n: m });
     const h = Math.floor(m / 60);
-    if (h < 48) return h + ' h ' + (m % 60) + ' min';
-    return Math.floor(h / 24) + ' d';
+    if (h < 48) return t('age.h_min', { h: h, m: m % 60 });
+    return t('age.d', { n: Math.floor(h / 24) });
   }
 
   // Open incidents whose point is in the current view: from the live tiles already loaded,
@@ -747,7 +778,7 @@
       if (old && String(old.properties.updated_at || '') >= String(p.updated_at || '')) return;
       byId.set(p.id, { properties: p, lngLat: c, time: incidentTime(p) });
     });
-    const rank = function (s) { return SEVERITY[s] ? SEVERITY[s].rank : 9; };
+    const rank = function (s) { return s in SEVERITY_RANK ? SEVERITY_RANK[s] : 9; };
     return Array.from(byId.values()).sort(function (a, b) {
       const r = rank(a.properties.severity) - rank(b.properties.severity);
       if (r) return r;
@@ -775,7 +806,7 @@
       incidentsShown = [];
       incidentsSignature = 'hidden';
       incidentCount.textContent = '';
-      incidentList.innerHTML = '<li class="muted">Incidents layer is off. <span lang="ar" dir="rtl">طبقة البلاغات مخفية</span></li>';
+      incidentList.innerHTML = '<li class="muted">' + esc(t('incident.off')) + '</li>';
       return;
     }
     const list = openIncidentsInView();
@@ -792,15 +823,11 @@
     incidentsShown = list;
     incidentList.innerHTML = '';
     if (!list.length) {
-      incidentList.innerHTML = '<li class="muted">No open incidents in view. ' +
-        '<span lang="ar" dir="rtl">لا توجد بلاغات مفتوحة في العرض</span></li>';
+      incidentList.innerHTML = '<li class="muted">' + esc(t('incident.none')) + '</li>';
       return;
     }
     list.slice(0, MAX_INCIDENTS_LISTED).forEach(function (inc) {
       const p = inc.properties;
-      const sev = SEVERITY[p.severity] || {};
-      const st = INCIDENT_STATUS[p.status] || { label: humanize(p.status || 'unknown'), ar: '' };
-      const kindAr = INCIDENT_KIND_AR[p.kind] || '';
       const li = document.createElement('li');
       li.className = 'incident sev-' + String(p.severity || 'unknown').replace(/[^a-z_]/g, '');
       li.dataset.id = p.id;
@@ -808,18 +835,16 @@
       li.dataset.status = p.status || '';
       li.innerHTML =
         '<button type="button" class="incident-btn" title="' + esc((p.description ? p.description + ' · ' : '') +
-          'Show on map · اعرض على الخريطة') + '">' +
+          t('incident.show')) + '">' +
         '<span class="sev-dot" style="background:' + esc(incidentColor(p.severity)) + '" aria-hidden="true"></span>' +
         '<span class="incident-main">' +
           '<span class="incident-line">' +
-            '<span class="incident-kind">' + esc(humanize(p.kind || 'incident')) +
-              (kindAr ? ' <span lang="ar" dir="rtl" class="incident-ar">' + esc(kindAr) + '</span>' : '') + '</span>' +
+            '<span class="incident-kind">' + esc(p.kind ? codeLabel(p.kind) : t('incident.kind')) + '</span>' +
             '<span class="incident-age" data-t="' + (inc.time === null ? '' : inc.time) + '">' + esc(formatAge(inc.time)) + '</span>' +
           '</span>' +
           '<span class="incident-line incident-sub">' +
-            '<span><span class="sev-label">' + esc(humanize(p.severity || '')) + '</span> · ' +
-              '<span class="incident-status">' + esc(st.label) + '</span></span>' +
-            '<span lang="ar" dir="rtl" class="incident-ar">' + esc([sev.ar, st.ar].filter(Boolean).join(' · ')) + '</span>' +
+            '<span><span class="sev-label">' + esc(p.severity ? codeLabel(p.severity) : '') + '</span> · ' +
+              '<span class="incident-status">' + esc(p.status ? codeLabel(p.status) : t('incident.unknown')) + '</span></span>' +
           '</span>' +
         '</span></button>';
       li.querySelector('button').addEventListener('click', function () { showIncident(inc); });
@@ -828,7 +853,7 @@
     if (list.length > MAX_INCIDENTS_LISTED) {
       const more = document.createElement('li');
       more.className = 'muted';
-      more.textContent = '+' + (list.length - MAX_INCIDENTS_LISTED) + ' more in view: zoom in';
+      more.textContent = t('incident.more', { n: list.length - MAX_INCIDENTS_LISTED });
       incidentList.appendChild(more);
     }
   }
@@ -846,7 +871,7 @@
     map.flyTo({
       center: inc.lngLat,
       zoom: Math.max(map.getZoom(), 16),
-      offset: [(pad.left - pad.right) / 2, 0],
+      offset: [(pad.left - pad.right) / 2, 0], // away from the panel, on whichever side it is
       duration: 1000
     });
     map.once('moveend', function () {
@@ -900,25 +925,23 @@
   setInterval(liveTick, LIVE_REFRESH_MS);
   document.addEventListener('visibilitychange', function () { if (!document.hidden) liveTick(); });
 
-  function clockTime(ms) {
-    return new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  }
+  function clockTime(ms) { return I18N.time(ms); } // Makkah time
 
   function renderLiveStatus() {
     // stale: the last round failed, or the one in flight hangs (server gone, network down)
     const stale = liveFailedAt > liveOkAt || (!!liveRound && Date.now() - liveRound.started > 8000);
     liveStatusEl.classList.toggle('stale', stale);
     if (!liveOkAt && !stale) {
-      liveStatusEl.textContent = 'Waiting for live data…';
+      liveStatusEl.textContent = t('live.waiting');
       return;
     }
     if (stale) {
-      liveStatusEl.innerHTML = '<span class="live-dot" aria-hidden="true"></span>Live data unreachable · last update ' +
-        (liveOkAt ? esc(clockTime(liveOkAt)) : 'none') + ' <span lang="ar" dir="rtl">تعذّر التحديث</span>';
+      liveStatusEl.innerHTML = '<span class="live-dot" aria-hidden="true"></span>' +
+        esc(t('live.unreachable', { time: liveOkAt ? clockTime(liveOkAt) : t('live.never') }));
       return;
     }
-    liveStatusEl.innerHTML = '<span class="live-dot" aria-hidden="true"></span>Live · updated ' +
-      esc(clockTime(liveOkAt)) + ' <span lang="ar" dir="rtl">مباشر</span>';
+    liveStatusEl.innerHTML = '<span class="live-dot" aria-hidden="true"></span>' +
+      esc(t('live.ok', { time: clockTime(liveOkAt) }));
   }
 
   // ---------------------------------------------------------------- alerts (Server-Sent Events)
@@ -929,7 +952,7 @@
   const activeAlerts = new Map(); // key -> {title, detail, lngLat, at}
   function renderAlerts() {
     if (!activeAlerts.size) {
-      alertListEl.innerHTML = '<li class="muted">No alerts. <span lang="ar" dir="rtl">لا توجد تنبيهات</span></li>';
+      alertListEl.innerHTML = '<li class="muted">' + esc(t('alerts.none')) + '</li>';
       return;
     }
     const rows = Array.from(activeAlerts.entries()).sort(function (a, b) { return b[1].at - a[1].at; });
@@ -952,10 +975,11 @@
       if (d.state === 'cleared') {
         activeAlerts.delete(key);
       } else {
-        const why = [d.level_of_service_alert ? 'LoS ' + d.los : null, d.density_alert ? 'critical density' : null,
-          d.pressure_alert ? 'crowd pressure ' + d.pressure : null].filter(Boolean).join(', ');
-        activeAlerts.set(key, { title: 'Crowd: ' + d.density + ' p/m² (' + why + ')',
-          detail: d.count + ' people · كثافة عالية', lngLat: [d.lon, d.lat], at: Date.now() });
+        const why = [d.level_of_service_alert ? t('alert.los', { los: d.los }) : null,
+          d.density_alert ? t('alert.critical') : null,
+          d.pressure_alert ? t('alert.pressure', { p: d.pressure }) : null].filter(Boolean).join(t('list.sep'));
+        activeAlerts.set(key, { title: t('alert.crowd', { density: d.density, why: why }),
+          detail: t('alert.people', { n: d.count }), lngLat: [d.lon, d.lat], at: Date.now() });
       }
       renderAlerts();
     });
@@ -965,8 +989,8 @@
       if (d.state === 'back_under_capacity') {
         activeAlerts.delete(key);
       } else {
-        activeAlerts.set(key, { title: 'Gate ' + d.gate + ' over capacity',
-          detail: Math.round(d.flow_per_hour) + '/h of ' + d.capacity + '/h · بوابة فوق طاقتها', lngLat: null,
+        activeAlerts.set(key, { title: t('alert.gate', { id: d.gate }),
+          detail: t('alert.gate_flow', { flow: Math.round(d.flow_per_hour), cap: d.capacity }), lngLat: null,
           at: Date.now() });
       }
       renderAlerts();

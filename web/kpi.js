@@ -6,6 +6,7 @@
  *                             from web/node_modules: no CDN)
  *   kpi_zones layer           the style's "kpi-zones-fill", coloured by the indicator picked here
  *
+ * Words, numbers and times: web/i18n.js (window.I18N), labels under "kpi.*".
  * Definitions of every figure: docs/KPIS.md. For browser tests: window.mashaerKpi.state() returns
  * what the panel shows (raw values as the server sent them), selectZone(id) opens a drill-down,
  * colourBy(key) recolours the zones; window.mashaerKpi.ready turns true after the first answer.
@@ -13,42 +14,45 @@
 (function () {
   'use strict';
 
+  const I18N = window.I18N;
+  const t = I18N.t;
   const REFRESH_MS = 15000;
   const HISTORY_H = 6;
   const LAYER = 'kpi-zones-fill';
   const SOURCE = 'kpi';
   // Indicators the zones can be coloured by: four stops from worst to best (or best to worst).
   const INDICATORS = [
-    { key: 'index_composite', label: 'Service index (0-100)', stops: [0, 50, 75, 100], high: true },
-    { key: 'crowd_peak_density', label: 'Peak density (persons/m²)', stops: [0, 0.72, 1.08, 2.15], high: false },
-    { key: 'crowd_minutes_los_ef', label: 'Minutes at Fruin E/F', stops: [0, 5, 30, 120], high: false },
-    { key: 'coverage_toilet_capacity', label: 'Toilets within reach (share of capacity)', stops: [0, 0.5, 0.8, 1], high: true },
-    { key: 'coverage_water_capacity', label: 'Water within reach (share of capacity)', stops: [0, 0.5, 0.8, 1], high: true },
-    { key: 'coverage_clinic_capacity', label: 'Clinic within reach (share of capacity)', stops: [0, 0.5, 0.8, 1], high: true },
-    { key: 'emergency_open', label: 'Open incidents', stops: [0, 1, 3, 10], high: false },
-    { key: 'emergency_on_scene_p90_s', label: 'Time to scene, p90 (s)', stops: [0, 300, 480, 900], high: false },
-    { key: 'gates_utilisation', label: 'Gate utilisation', stops: [0, 0.7, 0.9, 1.2], high: false },
-    { key: 'environment_hours_above_heat', label: 'Hours above the heat threshold', stops: [0, 1, 3, 6], high: false },
-    { key: 'assets_share_working', label: 'Assets working (share)', stops: [0, 0.8, 0.9, 1], high: true },
-    { key: 'cleaning_share_covered', label: 'Cleaning routes swept (share)', stops: [0, 0.5, 0.8, 1], high: true }
+    { key: 'index_composite', stops: [0, 50, 75, 100], high: true },
+    { key: 'crowd_peak_density', stops: [0, 0.72, 1.08, 2.15], high: false },
+    { key: 'crowd_minutes_los_ef', stops: [0, 5, 30, 120], high: false },
+    { key: 'coverage_toilet_capacity', stops: [0, 0.5, 0.8, 1], high: true },
+    { key: 'coverage_water_capacity', stops: [0, 0.5, 0.8, 1], high: true },
+    { key: 'coverage_clinic_capacity', stops: [0, 0.5, 0.8, 1], high: true },
+    { key: 'emergency_open', stops: [0, 1, 3, 10], high: false },
+    { key: 'emergency_on_scene_p90_s', stops: [0, 300, 480, 900], high: false },
+    { key: 'gates_utilisation', stops: [0, 0.7, 0.9, 1.2], high: false },
+    { key: 'environment_hours_above_heat', stops: [0, 1, 3, 6], high: false },
+    { key: 'assets_share_working', stops: [0, 0.8, 0.9, 1], high: true },
+    { key: 'cleaning_share_covered', stops: [0, 0.5, 0.8, 1], high: true }
   ];
   const RAMP = ['#d7191c', '#fdae61', '#a6d96a', '#1a9641']; // worst .. best
-  // The overall figures shown in the panel: [group, name, label, unit]
+  // The overall figures shown in the panel: [group, name, unit] (labels: "kpi.head.<group>.<name>";
+  // unit: a message key taking {n}, '%' for a share shown as a percentage, '' for a bare number)
   const HEADLINE = [
-    ['index', 'composite', 'Service index', '/100'],
-    ['crowd', 'people', 'People tracked', ''],
-    ['crowd', 'peak_los', 'Peak level of service', ''],
-    ['crowd', 'minutes_los_ef', 'Minutes at E/F (window)', 'min'],
-    ['coverage', 'toilet_capacity', 'Toilets within reach', '%'],
-    ['coverage', 'water_capacity', 'Water within reach', '%'],
-    ['coverage', 'clinic_capacity', 'Clinic within reach', '%'],
-    ['emergency', 'open', 'Open incidents', ''],
-    ['emergency', 'on_scene_p50_s', 'Time to scene p50', 's'],
-    ['emergency', 'on_scene_p90_s', 'Time to scene p90', 's'],
-    ['gates', 'utilisation', 'Gate utilisation', '%'],
-    ['environment', 'temperature_max', 'Hottest sensor', '°C'],
-    ['assets', 'share_working', 'Assets working', '%'],
-    ['cleaning', 'share_covered', 'Routes swept', '%']
+    ['index', 'composite', ''],
+    ['crowd', 'people', ''],
+    ['crowd', 'peak_los', ''],
+    ['crowd', 'minutes_los_ef', 'unit.min'],
+    ['coverage', 'toilet_capacity', '%'],
+    ['coverage', 'water_capacity', '%'],
+    ['coverage', 'clinic_capacity', '%'],
+    ['emergency', 'open', ''],
+    ['emergency', 'on_scene_p50_s', 'unit.s'],
+    ['emergency', 'on_scene_p90_s', 'unit.s'],
+    ['gates', 'utilisation', '%'],
+    ['environment', 'temperature_max', 'unit.degc'],
+    ['assets', 'share_working', '%'],
+    ['cleaning', 'share_covered', '%']
   ];
 
   const state = { overall: null, zones: [], zone: null, zoneId: null, indicator: INDICATORS[0].key, error: '' };
@@ -61,12 +65,34 @@
     });
   }
 
+  // A figure for the page's locale: shares as percentages, big or whole numbers rounded, others to 2 places.
   function fmt(v, unit) {
     if (v === null || v === undefined) return '—';
     if (typeof v === 'string') return v;
-    if (unit === '%') return (v * 100).toFixed(1) + ' %';
-    const s = Math.abs(v) >= 100 || Number.isInteger(v) ? Math.round(v).toLocaleString('en') : v.toFixed(2);
-    return unit && unit !== '/100' ? s + ' ' + unit : s;
+    if (unit === '%') return t('unit.pct', { n: I18N.num(v * 100, 1, 1) });
+    const s = Math.abs(v) >= 100 || Number.isInteger(v) ? I18N.num(Math.round(v), 0) : I18N.num(v, 2, 2);
+    return unit ? t(unit, { n: s }) : s;
+  }
+
+  // A zone's name in the page's language (the other one, then its id, where it has none). /kpi names
+  // zones in English only: the Arabic page reads name_ar from the service_zones layer once.
+  const zoneNamesAr = {};
+  function zoneName(z) {
+    const ar = zoneNamesAr[z.zone_id];
+    return (I18N.lang === 'ar' ? ar || z.name : z.name || ar) || z.zone_id;
+  }
+  if (I18N.lang === 'ar') {
+    fetch('/ogc/collections/service_zones/items?limit=1000', { headers: { Accept: 'application/geo+json' } })
+      .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+      .then(function (doc) {
+        (doc.features || []).forEach(function (f) {
+          const p = f.properties || {};
+          if (p.zone_id && p.name_ar) zoneNamesAr[p.zone_id] = p.name_ar;
+        });
+        renderZoneList();
+        renderZone();
+      })
+      .catch(function () { /* names stay as /kpi gives them */ });
   }
 
   function getJSON(url) {
@@ -84,11 +110,11 @@
   section.className = 'kpi-section';
   section.setAttribute('aria-labelledby', 'kpi-heading');
   section.innerHTML =
-    '<h2 id="kpi-heading"><span>Service KPIs</span> <span lang="ar" dir="rtl">مؤشرات الأداء</span></h2>' +
-    '<div id="kpi-status" class="kpi-status muted">Loading…</div>' +
+    '<h2 id="kpi-heading">' + esc(t('kpi.heading')) + '</h2>' +
+    '<div id="kpi-status" class="kpi-status muted">' + esc(t('loading')) + '</div>' +
     '<dl id="kpi-overall" class="kpi-figures"></dl>' +
-    '<div id="kpi-chart" class="kpi-chart" aria-label="Service index over the last hours"></div>' +
-    '<label class="kpi-pick">Colour zones by <select id="kpi-indicator"></select></label>' +
+    '<div id="kpi-chart" class="kpi-chart" aria-label="' + esc(t('kpi.chart_label')) + '"></div>' +
+    '<label class="kpi-pick">' + esc(t('kpi.colour_by')) + ' <select id="kpi-indicator"></select></label>' +
     '<div id="kpi-legend" class="kpi-legend"></div>' +
     '<ol id="kpi-zone-list" class="kpi-zone-list"></ol>' +
     '<div id="kpi-zone" class="kpi-zone" hidden></div>';
@@ -100,7 +126,7 @@
   INDICATORS.forEach(function (ind) {
     const o = document.createElement('option');
     o.value = ind.key;
-    o.textContent = ind.label;
+    o.textContent = t('kpi.ind.' + ind.key);
     select.appendChild(o);
   });
   select.addEventListener('change', function () { colourBy(select.value); });
@@ -110,8 +136,8 @@
     if (!state.overall) return;
     dl.innerHTML = HEADLINE.map(function (h) {
       const v = (state.overall[h[0]] || {})[h[1]];
-      return '<div><dt>' + esc(h[2]) + '</dt><dd data-kpi="' + h[0] + '.' + h[1] + '" data-raw="' +
-        esc(v === null || v === undefined ? '' : v) + '">' + esc(fmt(v, h[3])) + '</dd></div>';
+      return '<div><dt>' + esc(t('kpi.head.' + h[0] + '.' + h[1])) + '</dt><dd data-kpi="' + h[0] + '.' + h[1] +
+        '" data-raw="' + esc(v === null || v === undefined ? '' : v) + '">' + esc(fmt(v, h[2])) + '</dd></div>';
     }).join('');
   }
 
@@ -122,7 +148,7 @@
     });
     ol.innerHTML = zones.map(function (z) {
       return '<li><button type="button" data-zone="' + esc(z.zone_id) + '"><span class="kpi-los los-' +
-        esc(z.peak_los || 'x') + '">' + esc(z.peak_los || '–') + '</span> ' + esc(z.name || z.zone_id) +
+        esc(z.peak_los || 'x') + '">' + esc(z.peak_los || '–') + '</span> ' + esc(zoneName(z)) +
         ' <b data-raw="' + esc(z.composite === null ? '' : z.composite) + '">' + esc(fmt(z.composite)) +
         '</b></button></li>';
     }).join('');
@@ -141,14 +167,15 @@
     }
     div.hidden = false;
     const groups = Object.keys(z.kpi);
-    div.innerHTML = '<h3>' + esc(z.name || z.zone_id) + ' <small>' + esc(z.zone_id) + '</small>' +
-      '<button type="button" class="kpi-close" aria-label="Close">×</button></h3>' +
+    div.innerHTML = '<h3>' + esc(zoneName(z)) + ' <small>' + esc(z.zone_id) + '</small>' +
+      '<button type="button" class="kpi-close" aria-label="' + esc(t('kpi.close')) + '">×</button></h3>' +
       '<div id="kpi-zone-chart" class="kpi-chart"></div>' +
       groups.map(function (g) {
         const vals = z.kpi[g];
-        return '<table class="kpi-table"><caption>' + esc(g) + '</caption>' + Object.keys(vals).map(function (k) {
+        return '<table class="kpi-table"><caption>' + esc(I18N.label('kpi.group', g)) + '</caption>' +
+          Object.keys(vals).map(function (k) {
           const v = vals[k];
-          return '<tr><th>' + esc(k.replace(/_/g, ' ')) + '</th><td data-kpi="' + esc(g + '.' + k) + '" data-raw="' +
+          return '<tr><th>' + esc(I18N.label('kpi.key', k)) + '</th><td data-kpi="' + esc(g + '.' + k) + '" data-raw="' +
             esc(v === null ? '' : v) + '">' + esc(fmt(v)) + '</td></tr>';
         }).join('') + '</table>';
       }).join('');
@@ -185,18 +212,20 @@
         // the whole window asked for, so a few points sit where they belong in time
         scales: { x: { time: true, range: [from.getTime() / 1000, to.getTime() / 1000] }, idx: { range: [0, 100] } },
         axes: [{}, { scale: 'idx', size: 36 }, { scale: 'd', side: 1, size: 36, grid: { show: false } }],
-        series: [{}, { label: 'index', scale: 'idx', stroke: '#1a9641', width: 2 },
-                 { label: 'peak p/m²', scale: 'd', stroke: '#d7191c', width: 1 }]
+        // times on the axis in Makkah time, whatever the browser's zone
+        tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), I18N.timeZone); },
+        series: [{}, { label: t('kpi.series_index'), scale: 'idx', stroke: '#1a9641', width: 2 },
+                 { label: t('kpi.series_peak'), scale: 'd', stroke: '#d7191c', width: 1 }]
       }, [xs, comp, peak], el);
       el.setAttribute('data-points', String(xs.length));
       const cap = document.createElement('div');
       cap.className = 'kpi-chart-caption';
-      cap.innerHTML = '<i style="background:#1a9641"></i>service index (left) <i style="background:#d7191c"></i>peak ' +
-        'persons/m² (right), last ' + HISTORY_H + ' h';
+      cap.innerHTML = '<i style="background:#1a9641"></i>' + esc(t('kpi.caption_index')) +
+        ' <i style="background:#d7191c"></i>' + esc(t('kpi.caption_peak', { h: HISTORY_H }));
       el.appendChild(cap);
       keep(chart);
     }).catch(function (e) {
-      el.textContent = 'History unavailable: ' + e.message;
+      el.textContent = t('kpi.history_failed', { error: e.message });
     });
   }
 
@@ -212,7 +241,7 @@
     ind.stops.forEach(function (s, i) { expr.push(s, colours[i]); });
     section.querySelector('#kpi-legend').innerHTML = ind.stops.map(function (s, i) {
       return '<span><i style="background:' + colours[i] + '"></i>' + esc(fmt(s)) + '</span>';
-    }).join('') + '<span><i style="background:#9e9e9e"></i>not measured</span>';
+    }).join('') + '<span><i style="background:#9e9e9e"></i>' + esc(t('kpi.not_measured')) + '</span>';
     const map = window.map;
     if (!map || !map.getLayer(LAYER)) return;
     map.setPaintProperty(LAYER, 'fill-color',
@@ -232,7 +261,7 @@
       renderZone();
     }).catch(function (e) {
       state.error = e.message;
-      section.querySelector('#kpi-status').textContent = 'Zone ' + id + ': ' + e.message;
+      section.querySelector('#kpi-status').textContent = t('kpi.zone_failed', { id: id, error: e.message });
     });
   }
 
@@ -242,8 +271,8 @@
       state.zones = doc.zones;
       state.time = doc.time;
       state.error = '';
-      section.querySelector('#kpi-status').textContent = 'As of ' + doc.time.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') +
-        (doc.network ? '' : ' (no walking network: coverage not measured)');
+      section.querySelector('#kpi-status').textContent = t('kpi.as_of', { time: I18N.dateTime(Date.parse(doc.time)),
+        zone: t('time.zone') }) + (doc.network ? '' : ' ' + t('kpi.no_network'));
       renderOverall();
       renderZoneList();
       drawHistory('#kpi-chart', null, function (c) { overallChart = c; }, overallChart);
@@ -254,7 +283,7 @@
       window.mashaerKpi.ready = true;
     }).catch(function (e) {
       state.error = e.message;
-      section.querySelector('#kpi-status').textContent = 'KPIs unavailable: ' + e.message;
+      section.querySelector('#kpi-status').textContent = t('kpi.failed', { error: e.message });
     });
   }
 

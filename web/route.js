@@ -4,6 +4,9 @@
  *   GET /query/nearest            the nearest working water point, toilet or clinic by walking
  *   GET /isochrone                the area reachable on foot in 10 minutes
  *
+ * The route's steps are the server's own sentences in the page's language (/route?lang=ar|en); every
+ * other word comes from web/i18n.js (window.I18N).
+ *
  * The panel section "Walking guidance": "Set start" / "Set end" then a click on the map (the
  * feature popup waits while a point is being picked). For browser tests:
  * window.mashaerRoute.setStart([lon, lat]) / setEnd / nearest(kind) / isochrone(minutes) return
@@ -14,20 +17,25 @@
 
   const map = window.map;
   if (!map) return;
-  const NEAREST = [
-    { kind: 'water_point', label: 'Water', ar: 'ماء' },
-    { kind: 'toilet', label: 'Toilets', ar: 'دورات مياه' },
-    { kind: 'clinic', label: 'Clinic', ar: 'عيادة' }
-  ];
+  const I18N = window.I18N;
+  const t = I18N.t;
+  const NEAREST = ['water_point', 'toilet', 'clinic'];
+  const ISO_MINUTES = 10;
   const state = { start: null, end: null, picking: null, route: null, nearest: null, iso: null, error: null };
+
+  function muted(key) { return '<span class="muted">' + esc(t(key)) + '</span>'; }
 
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
       return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
     });
   }
-  function km(m) { return m >= 1000 ? (m / 1000).toFixed(2) + ' km' : Math.round(m) + ' m'; }
-  function minutes(s) { return s < 90 ? Math.round(s) + ' s' : Math.round(s / 60) + ' min'; }
+  function km(m) {
+    return m >= 1000 ? t('unit.km', { n: I18N.num(m / 1000, 2, 2) }) : t('unit.m', { n: I18N.num(Math.round(m), 0) });
+  }
+  function minutes(s) {
+    return s < 90 ? t('unit.s', { n: I18N.num(Math.round(s), 0) }) : t('unit.min', { n: I18N.num(Math.round(s / 60), 0) });
+  }
   function ll(p) { return p[0].toFixed(6) + ',' + p[1].toFixed(6); }
 
   // ------------------------------------------------------------ the panel section
@@ -36,18 +44,17 @@
   sec.setAttribute('aria-labelledby', 'guide-heading');
   sec.className = 'guide-section';
   sec.innerHTML =
-    '<h2 id="guide-heading"><span>Walking guidance</span> <span lang="ar" dir="rtl">الإرشاد للمشي</span></h2>' +
+    '<h2 id="guide-heading">' + esc(t('guide.heading')) + '</h2>' +
     '<div class="guide-buttons">' +
-    '<button type="button" id="guide-start" aria-pressed="false">Set start <span lang="ar" dir="rtl">البداية</span></button>' +
-    '<button type="button" id="guide-end" aria-pressed="false">Set end <span lang="ar" dir="rtl">الوجهة</span></button>' +
-    '<button type="button" id="guide-clear">Clear</button></div>' +
-    '<div class="guide-buttons" role="group" aria-label="Nearest from the start">' +
-    NEAREST.map(function (n) {
-      return '<button type="button" data-kind="' + n.kind + '">Nearest ' + esc(n.label) +
-        ' <span lang="ar" dir="rtl">' + esc(n.ar) + '</span></button>';
+    '<button type="button" id="guide-start" aria-pressed="false">' + esc(t('guide.start')) + '</button>' +
+    '<button type="button" id="guide-end" aria-pressed="false">' + esc(t('guide.end')) + '</button>' +
+    '<button type="button" id="guide-clear">' + esc(t('guide.clear')) + '</button></div>' +
+    '<div class="guide-buttons" role="group" aria-label="' + esc(t('guide.nearest_group')) + '">' +
+    NEAREST.map(function (kind) {
+      return '<button type="button" data-kind="' + kind + '">' + esc(t('guide.nearest.' + kind)) + '</button>';
     }).join('') +
-    '<button type="button" id="guide-iso">10 min on foot</button></div>' +
-    '<div id="guide-out" class="guide-out" aria-live="polite"><span class="muted">Pick a start point on the map.</span></div>';
+    '<button type="button" id="guide-iso">' + esc(t('guide.iso', { n: ISO_MINUTES })) + '</button></div>' +
+    '<div id="guide-out" class="guide-out" aria-live="polite">' + muted('guide.pick') + '</div>';
   const firstSection = body.querySelector('section');
   body.insertBefore(sec, firstSection ? firstSection.nextSibling : null);
   const out = sec.querySelector('#guide-out');
@@ -58,7 +65,7 @@
     bStart.setAttribute('aria-pressed', String(which === 'start'));
     bEnd.setAttribute('aria-pressed', String(which === 'end'));
     map.getCanvas().style.cursor = which ? 'crosshair' : '';
-    if (which) out.innerHTML = '<span class="muted">Click the map to set the ' + which + '.</span>';
+    if (which) out.innerHTML = muted(which === 'start' ? 'guide.click_start' : 'guide.click_end');
   }
   bStart.addEventListener('click', function () { setPicking(state.picking === 'start' ? null : 'start'); });
   bEnd.addEventListener('click', function () { setPicking(state.picking === 'end' ? null : 'end'); });
@@ -66,7 +73,7 @@
   sec.querySelectorAll('button[data-kind]').forEach(function (b) {
     b.addEventListener('click', function () { nearest(b.getAttribute('data-kind')); });
   });
-  sec.querySelector('#guide-iso').addEventListener('click', function () { isochrone(10); });
+  sec.querySelector('#guide-iso').addEventListener('click', function () { isochrone(ISO_MINUTES); });
 
   // ------------------------------------------------------------ map layers
   const EMPTY = { type: 'FeatureCollection', features: [] };
@@ -98,39 +105,49 @@
     map.getSource('guide-points').setData({ type: 'FeatureCollection', features: f });
   }
 
+  // The answer's JSON; a failure throws the catalogue's words for its status, which in English are
+  // the server's own message ("guide.error": "{detail}"), with the server's message kept as `detail`.
   async function getJSON(url) {
     const r = await fetch(url);
     const doc = await r.json().catch(function () { return {}; });
-    if (!r.ok) throw new Error(doc.error || ('HTTP ' + r.status));
+    if (!r.ok) {
+      const detail = doc.error || String(r.status);
+      const e = new Error(t('guide.error', { status: r.status, detail: detail }));
+      e.detail = detail;
+      throw e;
+    }
     return doc;
   }
   function showError(e) {
     state.error = e.message;
-    out.innerHTML = '<p class="guide-error" role="alert">' + esc(e.message) + '</p>';
+    out.innerHTML = '<p class="guide-error" role="alert" title="' + esc(e.detail || '') + '">' + esc(e.message) + '</p>';
   }
 
   // ------------------------------------------------------------ actions
   async function route() {
     if (!state.start || !state.end) return null;
     try {
-      const doc = await getJSON('/route?from=' + ll(state.start) + '&to=' + ll(state.end));
+      const doc = await getJSON('/route?from=' + ll(state.start) + '&to=' + ll(state.end) + '&lang=' + I18N.lang);
       state.route = doc;
       state.error = null;
       ensureLayers();
       map.getSource('guide-route').setData(doc);
       const p = doc.properties;
       const notes = [];
-      if (p.los_f_edges) notes.push('passes ' + p.los_f_edges + ' crowded segment(s): no other way');
-      if (p.slowed_edges) notes.push(p.slowed_edges + ' segment(s) slowed by the crowd');
-      if (p.closed_edges) notes.push('avoids walkways closed by incidents');
-      if (p.leaves_closure) notes.push('starts or ends inside a closed area');
-      out.innerHTML = '<p class="guide-summary"><strong>' + km(p.length_m) + '</strong> · about <strong>' +
-        minutes(p.duration_s) + '</strong> on foot' + (p.live_costs ? ' at current crowd speeds' : '') + '</p>' +
-        (notes.length ? '<p class="muted">' + esc(notes.join('; ')) + '</p>' : '') +
+      if (p.los_f_edges) notes.push(t('guide.los_f', { n: p.los_f_edges }));
+      if (p.slowed_edges) notes.push(t('guide.slowed', { n: p.slowed_edges }));
+      if (p.closed_edges) notes.push(t('guide.closed'));
+      if (p.leaves_closure) notes.push(t('guide.leaves'));
+      // the summary's figures in bold: the sentence is escaped, then its two figures wrapped
+      const len = km(p.length_m), dur = minutes(p.duration_s);
+      const summary = esc(t(p.live_costs ? 'guide.summary_live' : 'guide.summary', { length: '\u0001', time: '\u0002' }))
+        .replace('\u0001', '<strong>' + esc(len) + '</strong>').replace('\u0002', '<strong>' + esc(dur) + '</strong>');
+      out.innerHTML = '<p class="guide-summary">' + summary + '</p>' +
+        (notes.length ? '<p class="muted">' + esc(notes.join(t('guide.note_sep'))) + '</p>' : '') +
         '<ol class="guide-steps">' + p.steps.slice(0, 12).map(function (s) {
-          return '<li>' + esc(s.instruction) + (s.heading ? ' ' + esc(s.heading) : '') +
-            (s.distance_m ? ' · ' + km(s.distance_m) : '') + '</li>';
-        }).join('') + (p.steps.length > 12 ? '<li class="muted">… ' + (p.steps.length - 12) + ' more</li>' : '') +
+          return '<li data-maneuver="' + esc(s.maneuver || '') + '">' + esc(s.instruction) +
+            (s.distance_m ? ' · ' + esc(km(s.distance_m)) : '') + '</li>';
+        }).join('') + (p.steps.length > 12 ? '<li class="muted">' + esc(t('guide.more', { n: p.steps.length - 12 })) + '</li>' : '') +
         '</ol>';
       return doc;
     } catch (e) {
@@ -142,7 +159,7 @@
   }
 
   async function nearest(kind) {
-    if (!state.start) { out.innerHTML = '<span class="muted">Set a start point first.</span>'; return null; }
+    if (!state.start) { out.innerHTML = muted('guide.need_start'); return null; }
     const filter = "kind='" + kind + "' AND status='working'";
     try {
       const doc = await getJSON('/query/nearest?lon=' + state.start[0].toFixed(6) + '&lat=' + state.start[1].toFixed(6) +
@@ -154,9 +171,9 @@
         ? '<ol class="guide-steps">' + doc.features.map(function (f) {
           return '<li><button type="button" class="linkish" data-lon="' + f.geometry.coordinates[0] + '" data-lat="' +
             f.geometry.coordinates[1] + '">' + esc(f.properties.asset_id || f.id) + '</button> · ' +
-            km(f.properties.walking_m) + ' walk (' + km(f.properties.straight_m) + ' straight)</li>';
+            esc(t('guide.walk', { walk: km(f.properties.walking_m), straight: km(f.properties.straight_m) })) + '</li>';
         }).join('') + '</ol>'
-        : '<span class="muted">None within reach.</span>';
+        : muted('guide.none');
       out.querySelectorAll('button[data-lon]').forEach(function (b) {
         b.addEventListener('click', function () {
           setEnd([Number(b.getAttribute('data-lon')), Number(b.getAttribute('data-lat'))]);
@@ -170,15 +187,15 @@
   }
 
   async function isochrone(min) {
-    if (!state.start) { out.innerHTML = '<span class="muted">Set a start point first.</span>'; return null; }
+    if (!state.start) { out.innerHTML = muted('guide.need_start'); return null; }
     try {
       const doc = await getJSON('/isochrone?lon=' + state.start[0].toFixed(6) + '&lat=' + state.start[1].toFixed(6) +
         '&minutes=' + min);
       state.iso = doc;
       ensureLayers();
       map.getSource('guide-iso').setData(doc);
-      out.innerHTML = '<p class="guide-summary">Reachable on foot in ' + min + ' min: <strong>' +
-        (doc.properties.area_m2 / 1e6).toFixed(2) + ' km²</strong></p>';
+      out.innerHTML = '<p class="guide-summary">' + esc(t('guide.iso_result', { min: min,
+        area: t('unit.km2', { n: I18N.num(doc.properties.area_m2 / 1e6, 2, 2) }) })) + '</p>';
       return doc;
     } catch (e) {
       showError(e);
@@ -194,7 +211,7 @@
     if (map.getSource('guide-route')) {
       ['guide-route', 'guide-iso', 'guide-points'].forEach(function (s) { map.getSource(s).setData(EMPTY); });
     }
-    out.innerHTML = '<span class="muted">Pick a start point on the map.</span>';
+    out.innerHTML = muted('guide.pick');
   }
 
   map.on('click', function (e) {

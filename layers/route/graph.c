@@ -95,8 +95,42 @@ typedef struct lines {
     msh_buf ll;    /* doubles: lon lat of every vertex, parts after each other */
     msh_buf parts; /* uint32 vertex counts */
     msh_buf fids;  /* uint64 per part */
+    msh_buf pname; /* uint32 per part: its names' offset in `names`, 0 for none */
+    msh_buf names; /* "\0" then "name\0name_ar\0" per named part (graph_int.h) */
+    int fname, fname_ar; /* the current layer's text fields name and name_ar, -1 if none */
     msh_rc rc;
 } lines;
+
+/* The string field `i` of f ("" when null, absent or another type) as length and bytes. */
+static const char *text_field(const msh_feature *f, int i, uint32_t *len)
+{
+    *len = 0;
+    if (i < 0 || f->values[i].type != MSH_FT_STRING)
+        return "";
+    *len = f->values[i].len;
+    return f->values[i].u.s;
+}
+
+/* Where f's street names start in L->names (appended once per feature), 0 when it has none. */
+static msh_rc put_names(lines *L, const msh_feature *f, uint32_t *off)
+{
+    uint32_t n, na;
+    const char *s = text_field(f, L->fname, &n), *sa = text_field(f, L->fname_ar, &na);
+    *off = 0;
+    if (!n && !na)
+        return MSH_OK;
+    msh_rc rc = L->names.len ? MSH_OK : msh_buf_putc(&L->names, 0); /* offset 0 means none */
+    *off = (uint32_t)L->names.len; /* the buffer's limit keeps it within 32 bits */
+    if (!rc)
+        rc = msh_buf_append(&L->names, s, n);
+    if (!rc)
+        rc = msh_buf_putc(&L->names, 0);
+    if (!rc)
+        rc = msh_buf_append(&L->names, sa, na);
+    if (!rc)
+        rc = msh_buf_putc(&L->names, 0);
+    return rc;
+}
 
 /* A vertex put back onto the 1e-7 grid the source used, so shared vertices compare equal. */
 static msh_rc put_vertex(lines *L, double lon, double lat)
@@ -110,13 +144,18 @@ static int collect_line(void *ud, const msh_feature *f)
     lines *L = ud;
     if (f->geom.type != MSH_GT_LINE)
         return 0;
-    uint32_t off = 0;
+    uint32_t off = 0, names;
+    L->rc = put_names(L, f, &names);
+    if (L->rc)
+        return 1;
     for (uint32_t p = 0; p < f->geom.nparts; p++) {
         uint32_t n = MSH_PART_LEN(f->geom.parts[p]);
         if (n >= 2) {
             msh_rc rc = msh_buf_append(&L->parts, &n, sizeof n);
             if (!rc)
                 rc = msh_buf_append(&L->fids, &f->id, sizeof f->id);
+            if (!rc)
+                rc = msh_buf_append(&L->pname, &names, sizeof names);
             for (uint32_t i = 0; i < n && !rc; i++) {
                 double lon, lat;
                 msh_world_to_lonlat(f->geom.xy[2 * (off + i)], f->geom.xy[2 * (off + i) + 1], &lon, &lat);
@@ -349,6 +388,7 @@ static msh_rc build_edges(msh_graph *g, const lines *L, vtab *vt)
     const double *ll = (const double *)L->ll.data;
     const uint32_t *plen = (const uint32_t *)L->parts.data;
     const uint64_t *pfid = (const uint64_t *)L->fids.data;
+    const uint32_t *pname = (const uint32_t *)L->pname.data;
     size_t nparts = L->parts.len / sizeof *plen, nverts = L->ll.len / (2 * sizeof *ll);
 
     /* pass 1: how often each vertex is used; line ends count twice so they are always nodes */
@@ -374,8 +414,9 @@ static msh_rc build_edges(msh_graph *g, const lines *L, vtab *vt)
     g->eb = malloc(scap * sizeof *g->eb);
     g->elen = malloc(scap * sizeof *g->elen);
     g->efid = malloc(scap * sizeof *g->efid);
+    g->ename = malloc(scap * sizeof *g->ename);
     g->eoff = malloc((scap + 1) * sizeof *g->eoff);
-    if (!g->node_ll || !g->shape || !g->cum || !g->ea || !g->eb || !g->elen || !g->efid || !g->eoff)
+    if (!g->node_ll || !g->shape || !g->cum || !g->ea || !g->eb || !g->elen || !g->efid || !g->ename || !g->eoff)
         return MSH_ENOMEM;
     uint32_t nn = 0, ne = 0, nshape = 0;
     off = 0;
@@ -409,6 +450,7 @@ static msh_rc build_edges(msh_graph *g, const lines *L, vtab *vt)
                     g->eb[ne] = node;
                     g->elen[ne] = len;
                     g->efid[ne] = pfid[p];
+                    g->ename[ne] = pname ? pname[p] : 0;
                     g->eoff[ne] = edge_start;
                     ne++;
                 }
@@ -505,6 +547,9 @@ static void lines_init(lines *L)
     msh_buf_init(&L->ll, (size_t)1 << 34);
     msh_buf_init(&L->parts, (size_t)1 << 32);
     msh_buf_init(&L->fids, (size_t)1 << 33);
+    msh_buf_init(&L->pname, (size_t)1 << 32);
+    msh_buf_init(&L->names, (size_t)UINT32_MAX);
+    L->fname = L->fname_ar = -1;
 }
 
 static void lines_free(lines *L)
@@ -512,6 +557,8 @@ static void lines_free(lines *L)
     msh_buf_free(&L->ll);
     msh_buf_free(&L->parts);
     msh_buf_free(&L->fids);
+    msh_buf_free(&L->pname);
+    msh_buf_free(&L->names);
 }
 
 /* The local plane around the middle of the lines' box, and how much it may overestimate. */
@@ -554,6 +601,11 @@ static msh_rc build_from_lines(lines *L, uint64_t digest, msh_graph **out, msh_e
         set_plane(g, L);
         rc = build_edges(g, L, &vt);
     }
+    if (!rc && L->names.len) {
+        size_t len;
+        g->names = (char *)msh_buf_steal(&L->names, &len);
+        rc = g->names ? MSH_OK : MSH_ENOMEM;
+    }
     vtab_free(&vt);
     lines_free(L);
     if (!rc)
@@ -573,6 +625,15 @@ static msh_rc build_from_lines(lines *L, uint64_t digest, msh_graph **out, msh_e
     return MSH_OK;
 }
 
+/* The index of the text field `name` of a layer, -1 when it has none. */
+static int string_field(const msh_layer_info *info, const char *name)
+{
+    for (uint32_t i = 0; i < info->nfields; i++)
+        if (info->fields[i].type == MSH_FT_STRING && !strcmp(info->fields[i].name, name))
+            return (int)i;
+    return -1;
+}
+
 msh_rc msh_graph_build(msh_layer *const *layers, size_t n, msh_graph **out, msh_err *err)
 {
     lines L;
@@ -580,6 +641,8 @@ msh_rc msh_graph_build(msh_layer *const *layers, size_t n, msh_graph **out, msh_
     const double world[4] = {0, 0, 1, 1};
     uint64_t digest = MSH_FNV1A_INIT;
     for (size_t i = 0; i < n && !L.rc; i++) {
+        L.fname = string_field(&layers[i]->info, "name");
+        L.fname_ar = string_field(&layers[i]->info, "name_ar");
         msh_rc rc = layers[i]->vt->query(layers[i], world, layers[i]->info.maxzoom, collect_line, &L);
         if (rc)
             L.rc = rc;
@@ -597,9 +660,12 @@ msh_rc msh_graph_build_lonlat(const double *lonlat, const uint32_t *npts, const 
     for (size_t p = 0; p < nlines && !L.rc; p++) {
         uint64_t fid = fids ? fids[p] : p + 1;
         if (npts[p] >= 2) {
+            uint32_t none = 0;
             L.rc = msh_buf_append(&L.parts, &npts[p], sizeof npts[p]);
             if (!L.rc)
                 L.rc = msh_buf_append(&L.fids, &fid, sizeof fid);
+            if (!L.rc)
+                L.rc = msh_buf_append(&L.pname, &none, sizeof none);
             for (uint32_t i = 0; i < npts[p] && !L.rc; i++)
                 L.rc = put_vertex(&L, lonlat[2 * (off + i)], lonlat[2 * (off + i) + 1]);
         }
@@ -626,6 +692,8 @@ void msh_graph_release(msh_graph *g)
     free(g->eb);
     free(g->elen);
     free(g->efid);
+    free(g->ename);
+    free(g->names);
     free(g->eoff);
     free(g->adj_off);
     free(g->adj);
@@ -650,6 +718,17 @@ uint32_t msh_graph_edge_count(const msh_graph *g) { return g->ne; }
 uint32_t msh_graph_node_count(const msh_graph *g) { return g->nn; }
 double msh_graph_edge_length(const msh_graph *g, uint32_t e) { return g->elen[e]; }
 uint64_t msh_graph_edge_fid(const msh_graph *g, uint32_t e) { return g->efid[e]; }
+
+bool msh_graph_edge_names(const msh_graph *g, uint32_t e, const char **name, const char **name_ar)
+{
+    uint32_t off = g->ename[e];
+    *name = *name_ar = "";
+    if (!off || !g->names)
+        return false;
+    *name = g->names + off;
+    *name_ar = *name + strlen(*name) + 1;
+    return true;
+}
 
 void msh_graph_edge_nodes(const msh_graph *g, uint32_t e, uint32_t *a, uint32_t *b)
 {

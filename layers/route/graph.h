@@ -60,6 +60,11 @@ void msh_graph_edge_nodes(const msh_graph *g, uint32_t e, uint32_t *a, uint32_t 
 const double *msh_graph_edge_shape(const msh_graph *g, uint32_t e, uint32_t *npts);
 /** The feature id (in the line layer) edge e came from. */
 uint64_t msh_graph_edge_fid(const msh_graph *g, uint32_t e);
+/**
+ * The street names of edge e, from its line's text fields `name` and `name_ar` (borrowed; "" where
+ * the line has none or its layer lacks the field). False when the line has neither.
+ */
+bool msh_graph_edge_names(const msh_graph *g, uint32_t e, const char **name, const char **name_ar);
 uint32_t msh_graph_node_count(const msh_graph *g);
 void msh_graph_node_lonlat(const msh_graph *g, uint32_t n, double *lon, double *lat);
 

@@ -1,81 +1,14 @@
 /* routes_route.c: GET /route (a walking route as a GeoJSON Feature), on the live walking costs
- * when there are any. GET /isochrone is in routes_isochrone.c. */
+ * when there are any. The route's steps (turn by turn, in the language of `lang`) are
+ * layers/route/steps.c. GET /isochrone is in routes_isochrone.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "route/steps.h"
 #include "routes/routes.h"
 #include "routes/walkreq.h"
-
-/* ------------------------------------------------------------------ steps */
-
-static double bearing(double lon1, double lat1, double lon2, double lat2)
-{
-    double kx = cos(0.5 * (lat1 + lat2) * M_PI / 180);
-    double b = atan2((lon2 - lon1) * kx, lat2 - lat1) * 180 / M_PI;
-    return b < 0 ? b + 360 : b;
-}
-
-static const char *compass(double b)
-{
-    static const char *names[] = {"north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"};
-    return names[(int)floor(fmod(b + 22.5, 360) / 45) % 8];
-}
-
-static const char *turn(double delta)
-{
-    /* delta in (-180, 180]: positive is clockwise (right) */
-    double a = fabs(delta);
-    if (a < 30)
-        return "continue";
-    if (a < 60)
-        return delta > 0 ? "bear right" : "bear left";
-    if (a < 150)
-        return delta > 0 ? "turn right" : "turn left";
-    return "turn around";
-}
-
-/* Steps: runs of the line without a turn over 30 degrees; runs under 15 m merge into the next. */
-static void put_steps(msh_buf *b, const double *ll, size_t n, double secs_per_m)
-{
-    msh_buf_printf(b, "\"steps\":[");
-    size_t start = 0;
-    int k = 0;
-    double run = 0, run_bearing = -1, prev_bearing = -1;
-    for (size_t i = 1; i < n; i++) {
-        double seg = msh_metres(ll[2 * i - 2], ll[2 * i - 1], ll[2 * i], ll[2 * i + 1]);
-        if (seg < 0.01)
-            continue;
-        double br = bearing(ll[2 * i - 2], ll[2 * i - 1], ll[2 * i], ll[2 * i + 1]);
-        if (run_bearing < 0)
-            run_bearing = br;
-        double delta = fmod(br - run_bearing + 540, 360) - 180;
-        if (run >= 15 && fabs(delta) >= 30) {
-            const char *how = k == 0 ? "depart" : turn(fmod(run_bearing - prev_bearing + 540, 360) - 180);
-            msh_buf_printf(b, "%s{\"instruction\":\"%s\",\"heading\":\"%s\",\"bearing\":%.0f,\"distance_m\":%.1f,"
-                              "\"duration_s\":%.0f,\"location\":[%.7f,%.7f]}",
-                           k ? "," : "", how, compass(run_bearing), run_bearing, run, run * secs_per_m,
-                           ll[2 * start], ll[2 * start + 1]);
-            k++;
-            prev_bearing = run_bearing;
-            start = i - 1;
-            run = 0;
-            run_bearing = br;
-        }
-        run += seg;
-    }
-    if (run > 0 || k == 0) {
-        const char *how = k == 0 ? "depart" : turn(fmod(run_bearing - prev_bearing + 540, 360) - 180);
-        msh_buf_printf(b, "%s{\"instruction\":\"%s\",\"heading\":\"%s\",\"bearing\":%.0f,\"distance_m\":%.1f,"
-                          "\"duration_s\":%.0f,\"location\":[%.7f,%.7f]}",
-                       k ? "," : "", how, compass(run_bearing < 0 ? 0 : run_bearing), run_bearing < 0 ? 0 : run_bearing,
-                       run, run * secs_per_m, ll[2 * start], ll[2 * start + 1]);
-        k++;
-    }
-    msh_buf_printf(b, ",{\"instruction\":\"arrive\",\"distance_m\":0,\"duration_s\":0,\"location\":[%.7f,%.7f]}]",
-                   ll[2 * n - 2], ll[2 * n - 1]);
-}
 
 /* ------------------------------------------------------------------ /route */
 
@@ -94,6 +27,9 @@ void msh_route_route(msh_req *r, const char *rest)
         msh_resp_error(r, 400, "%s", err.msg);
         return;
     }
+    const msh_phrases *lang = msh_walk_lang(r);
+    if (!lang)
+        return;
     double max_snap;
     if (!msh_walk_max_snap(r, &max_snap))
         return;
@@ -166,7 +102,7 @@ void msh_route_route(msh_req *r, const char *rest)
     msh_buf_printf(&o, "\"live_costs\":%s,\"slowed_edges\":%u,\"los_f_edges\":%u,\"closed_edges\":%u,"
                        "\"leaves_closure\":%s,",
                    v->live ? "true" : "false", slowed, los_f, v->cost.closed, opened ? "true" : "false");
-    put_steps(&o, L, nl, length > 0 ? secs / length : 0);
+    msh_steps_json(&o, g, &p, L, nl, a.off_m > 0.05 ? a.off_m : 0, length > 0 ? secs / length : 0, lang);
     msh_buf_printf(&o, "}}\n");
     r->resp.cache_control = "no-store";
     msh_resp_buf(r, 200, "application/geo+json", &o);

@@ -27,6 +27,15 @@ bool msh_walk_max_snap(msh_req *r, double *out)
     return true;
 }
 
+const msh_phrases *msh_walk_lang(msh_req *r)
+{
+    const char *s = msh_req_arg(r, "lang");
+    const msh_phrases *ph = msh_phrases_find(s ? s : "en");
+    if (!ph)
+        msh_resp_error(r, 400, "'lang' must be one of %s", msh_phrases_langs());
+    return ph;
+}
+
 bool msh_walk_snap(msh_req *r, const msh_graph *g, const char *what, double lon, double lat, double max_m,
                    msh_snap *out)
 {

@@ -5,6 +5,7 @@
 
 #include "http/http.h"
 #include "route/params.h"
+#include "route/phrases.h"
 #include "route/walknet.h"
 
 /** Snapping reach when the request gives no max_snap, metres. */
@@ -15,6 +16,9 @@ msh_netview *msh_walk_view(msh_req *r);
 
 /** max_snap (metres, 1..5000; default MSH_WALK_SNAP_DEFAULT); false after answering 400. */
 bool msh_walk_max_snap(msh_req *r, double *out);
+
+/** The phrase table of `lang` (absent: English); NULL after answering 400 for a language without one. */
+const msh_phrases *msh_walk_lang(msh_req *r);
 
 /** Snap lon/lat; false after answering 422 naming `what` and how far the network is. */
 bool msh_walk_snap(msh_req *r, const msh_graph *g, const char *what, double lon, double lat, double max_m,

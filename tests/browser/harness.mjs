@@ -8,7 +8,7 @@
 // `setpriv --pdeathsig KILL`, so the kernel kills it even when node itself is SIGKILLed (ctest's
 // timeout). tests/browser/test_harness_cleanup.mjs proves each of these paths.
 import { spawn, execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -97,4 +97,25 @@ export function launchChromium(require) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--no-first-run', '--disable-sync', '--use-gl=swiftshader', '--enable-unsafe-swiftshader'],
   });
+}
+
+/**
+ * A fresh work folder with the demo store `name`.sqlite and a feed token (made before the server
+ * starts, which reads the tokens), then the server on it: { db, feedToken, server, base, postFeed }.
+ * postFeed(feed, records) posts NDJSON with the token and resolves to the response.
+ */
+export async function demoServer({ mashaer, src, work }, name, extra = []) {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const db = path.join(work, name + '.sqlite');
+  importDemo(mashaer, src, db);
+  const feedToken = execFileSync(mashaer, ['token', 'add', '--db', db, '--role', 'feed', '--name', name])
+    .toString().split('\n')[0].trim();
+  const { server, base } = await startServer(mashaer, db, extra);
+  const postFeed = (feed, records) => fetch(`${base}/feeds/${feed}`, {
+    method: 'POST',
+    headers: { Authorization: 'Bearer ' + feedToken, 'Content-Type': 'application/x-ndjson' },
+    body: records.map((x) => JSON.stringify(x)).join('\n') + '\n',
+  });
+  return { db, feedToken, server, base, postFeed };
 }

@@ -1,0 +1,610 @@
+/* i18n.js: the viewer's languages, Arabic and English: every word the viewer shows, and how it
+ * writes numbers and times. Loaded before app.js, kpi.js and route.js; they take every string from
+ * here (window.I18N.t), none is written in their code (tests/browser/check_strings.mjs checks it).
+ *
+ * The language: ?lang=ar|en, else the one chosen before (localStorage "mashaer.lang"), else the
+ * first of the browser's languages (navigator.languages) that the viewer speaks, else Arabic.
+ * A choice from the URL or the switch is remembered. Switching reloads the page: the map view
+ * stays (it is in the URL's #zoom/lat/lon) and every part is drawn once, in one language.
+ *
+ * Arabic: <html lang="ar" dir="rtl">, so the CSS (logical properties only) mirrors the layout.
+ *
+ * Numbers: Intl.NumberFormat of "ar-SA" with Latin digits (u-nu-latn), "en-GB" in English. The
+ * choice of Latin digits in Arabic: what operations staff read next to numbers on screen is
+ * written in Latin digits (camp numbers M-0001, gate and incident ids, coordinates, radio call
+ * signs, the server's own times), so one set of digits avoids misreadings between them; Saudi
+ * government apps for the Hajj show Latin digits in Arabic too. Arabic-Indic digits are one change:
+ * NUMBERING below ("arab").
+ * Times: Asia/Riyadh (Makkah time, UTC+3 all year), 24-hour clock, whatever the browser's zone.
+ *
+ * Messages: t(key, {name: value}) replaces {name}; a number param picks a plural form where the
+ * message has them (key + "#" + Intl.PluralRules category: zero, one, two, few, many, other).
+ */
+(function () {
+  'use strict';
+
+  const LANGS = ['ar', 'en'];
+  const STORE_KEY = 'mashaer.lang';
+  const NUMBERING = 'latn';
+  const TIME_ZONE = 'Asia/Riyadh';
+  const LOCALE = { ar: 'ar-SA-u-nu-' + NUMBERING, en: 'en-GB' };
+
+  const MESSAGES = {
+    en: {
+      'app.title': 'Mashaer — Operations map',
+      'app.map_label': 'Operations map',
+      'lang.switch': 'العربية',
+      'lang.switch_title': 'Show the viewer in Arabic',
+      'panel.label': 'Map controls',
+      'panel.hide': 'Hide panel',
+      'panel.show': 'Show panel',
+      'sites.heading': 'Go to',
+      'incidents.heading': 'Open incidents',
+      'alerts.heading': 'Crowd and gate alerts',
+      'layers.heading': 'Layers',
+      'hint': 'Click a feature on the map to see its details.',
+      'loading': 'Loading…',
+      'layers.loading': 'Loading layers…',
+      'live.waiting': 'Waiting for live data…',
+      'alerts.none': 'No alerts.',
+      'legend.label': 'Crowd density key',
+      'status.loading_map': 'Loading map…',
+      'status.lib_failed': 'Map library failed to load ({url}).',
+      'status.rtl_failed': 'Arabic text support failed to load ({url}): {error}',
+      'status.zoom': 'Zoom {z}',
+      'status.cursor': 'lon {lon} · lat {lat}',
+      'status.loading': 'loading…',
+      'status.map_error': 'map error',
+      'place.all': 'All sites', 'place.haram': 'Haram', 'place.jamarat': 'Jamarat', 'place.mina': 'Mina',
+      'place.muzdalifah': 'Muzdalifah', 'place.arafat': 'Arafat',
+      'group.sites': 'Holy sites',
+      'group.service_zones': 'Service zones',
+      'group.camps': 'Camps',
+      'group.walkways': 'Walkways (OSM)',
+      'group.site_walkways': 'Site streets and paths',
+      'group.site_walkways.note': 'Walking guidance routes along these; names along the streets',
+      'group.cleaning_routes': 'Cleaning routes',
+      'group.assets': 'Assets',
+      'group.assets.note': 'Red ring: faulty or under maintenance',
+      'group.movement': 'Crowd density',
+      'group.movement.note': 'Fruin level of service (key on the map); only cells with {k} or more people',
+      'group.incidents': 'Incidents',
+      'group.incidents.note': 'Open only (resolved are hidden); big halo: high or critical',
+      'group.crews': 'Field crews',
+      'group.gates': 'Gate flow',
+      'group.gates.note': 'Size: utilisation; red ring: over capacity',
+      'group.sensors': 'Sensors',
+      'group.sensors.note': 'Temperature; grey: no reading',
+      'group.positions': 'Tracked positions',
+      'group.kpi_zones': 'Zone KPIs',
+      'group.kpi_zones.note': 'Coloured by the indicator picked in the KPI panel',
+      'geom.points#one': '{n} point', 'geom.points': '{n} points',
+      'geom.lines#one': '{n} line', 'geom.lines': '{n} lines',
+      'geom.areas#one': '{n} area', 'geom.areas': '{n} areas',
+      'geom.features#one': '{n} feature', 'geom.features': '{n} features',
+      'layer.live': 'LIVE',
+      'layer.live_title': 'Live: refreshed every {s} s',
+      'layer.zoom_to': 'Zoom to {name}',
+      'layer.ops_only': 'Ops only: individual people are never on the public map',
+      'layer.not_drawn': 'Not drawn by this style',
+      'layer.legend_label': '{field} colours',
+      'layer.none': 'No layers.',
+      'layer.catalog_failed': 'Layer catalog unavailable ({error}); counts not shown.',
+      'layer.zoom_in': 'Zoom in to level {z} to see this layer',
+      'popup.feature_id': 'Feature id',
+      'popup.also': 'Also here:',
+      'value.yes': 'yes', 'value.no': 'no',
+      'legend.title': 'Crowd density',
+      'legend.sub': 'Fruin level of service · persons/m²',
+      'incident.off': 'Incidents layer is off.',
+      'incident.none': 'No open incidents in view.',
+      'incident.show': 'Show on map',
+      'incident.more': '+{n} more in view: zoom in',
+      'incident.kind': 'Incident',
+      'incident.unknown': 'Unknown',
+      'age.now': 'now', 'age.s': '{n} s', 'age.min': '{n} min', 'age.h_min': '{h} h {m} min', 'age.d': '{n} d',
+      'live.ok': 'Live · updated {time}',
+      'live.unreachable': 'Live data unreachable · last update {time}',
+      'live.never': 'none',
+      'alert.crowd': 'Crowd: {density} p/m² ({why})',
+      'alert.los': 'LoS {los}',
+      'alert.critical': 'critical density',
+      'alert.pressure': 'crowd pressure {p}',
+      'alert.people': '{n} people',
+      'alert.gate': 'Gate {id} over capacity',
+      'alert.gate_flow': '{flow}/h of {cap}/h',
+      'list.sep': ', ',
+      'unit.m': '{n} m', 'unit.km': '{n} km', 'unit.km2': '{n} km²', 'unit.s': '{n} s', 'unit.min': '{n} min',
+      'unit.pct': '{n} %', 'unit.degc': '{n} °C',
+      'time.zone': 'Makkah time',
+      // field names (popups) and coded values; other fields are shown by their own names
+      'field.name': 'Name', 'field.name_ar': 'Arabic name', 'field.camp_id': 'Camp', 'field.company': 'Company',
+      'field.company_ar': 'Company (Arabic)', 'field.capacity': 'Capacity', 'field.blocks': 'Blocks',
+      'field.blocks_x': 'Blocks across', 'field.blocks_y': 'Blocks along', 'field.site': 'Site', 'field.zone_id': 'Zone',
+      'field.entrance_lon': 'Entrance lon', 'field.entrance_lat': 'Entrance lat', 'field.asset_id': 'Asset',
+      'field.kind': 'Kind', 'field.status': 'Status', 'field.site_id': 'Site', 'field.area_km2': 'Area (km²)',
+      'field.service': 'Service', 'field.population_capacity': 'Population capacity', 'field.route_id': 'Route',
+      'field.crew': 'Crew', 'field.shift': 'Shift', 'field.length_m': 'Length (m)', 'field.path_id': 'Path',
+      'field.width_m': 'Width (m)', 'field.from_node': 'From node', 'field.to_node': 'To node', 'field.id': 'Id',
+      'field.severity': 'Severity', 'field.description': 'Description', 'field.reported_at': 'Reported at',
+      'field.updated_at': 'Updated at', 'field.count': 'People', 'field.density': 'Density (persons/m²)',
+      'field.los': 'Level of service', 'field.utilisation': 'Utilisation', 'field.flow_per_hour': 'Flow per hour',
+      'field.temperature': 'Temperature (°C)', 'field.relative_humidity': 'Relative humidity',
+      'field.fill_level': 'Fill level', 'field.time': 'Time', 'field.speed': 'Speed', 'field.heading': 'Heading',
+      'value.toilet': 'Toilet', 'value.water_point': 'Water point', 'value.clinic': 'Clinic', 'value.waste_bin': 'Waste bin',
+      'value.lighting': 'Lighting', 'value.gate': 'Gate', 'value.ac_unit': 'AC unit',
+      'value.working': 'Working', 'value.faulty': 'Faulty', 'value.maintenance': 'Maintenance',
+      'value.critical': 'Critical', 'value.high': 'High', 'value.medium': 'Medium', 'value.low': 'Low',
+      'value.informational': 'Informational',
+      'value.reported': 'Reported', 'value.dispatched': 'Dispatched', 'value.on_scene': 'On scene',
+      'value.resolved': 'Resolved', 'value.cancelled': 'Cancelled', 'value.on_route': 'On route',
+      'value.available': 'Available',
+      'value.medical': 'Medical', 'value.fire': 'Fire', 'value.lost_person': 'Lost person', 'value.crowding': 'Crowding',
+      'value.crush': 'Crush', 'value.security': 'Security', 'value.heat': 'Heat', 'value.heat_stress': 'Heat stress',
+      'value.fall': 'Fall', 'value.cleaning': 'Cleaning', 'value.spill': 'Spill', 'value.traffic': 'Traffic',
+      'value.other': 'Other', 'value.emergency': 'Emergency',
+      'value.haram': 'Haram', 'value.jamarat': 'Jamarat', 'value.mina': 'Mina', 'value.muzdalifah': 'Muzdalifah',
+      'value.arafat': 'Arafat',
+      'value.health': 'Health', 'value.crowd_management': 'Crowd management', 'value.waste': 'Waste',
+      'value.mixed': 'Mixed', 'value.morning': 'Morning', 'value.evening': 'Evening', 'value.night': 'Night',
+      'value.trunk': 'Trunk path', 'value.street': 'Street', 'value.connector': 'Connector',
+      // KPI panel (kpi.js)
+      'kpi.heading': 'Service KPIs',
+      'kpi.chart_label': 'Service index over the last hours',
+      'kpi.colour_by': 'Colour zones by',
+      'kpi.not_measured': 'not measured',
+      'kpi.close': 'Close',
+      'kpi.caption_index': 'service index (left)',
+      'kpi.caption_peak': 'peak persons/m² (right), last {h} h',
+      'kpi.series_index': 'index',
+      'kpi.series_peak': 'peak p/m²',
+      'kpi.history_failed': 'History unavailable: {error}',
+      'kpi.zone_failed': 'Zone {id}: {error}',
+      'kpi.as_of': 'As of {time} ({zone})',
+      'kpi.no_network': '(no walking network: coverage not measured)',
+      'kpi.failed': 'KPIs unavailable: {error}',
+      'kpi.ind.index_composite': 'Service index (0-100)',
+      'kpi.ind.crowd_peak_density': 'Peak density (persons/m²)',
+      'kpi.ind.crowd_minutes_los_ef': 'Minutes at Fruin E/F',
+      'kpi.ind.coverage_toilet_capacity': 'Toilets within reach (share of capacity)',
+      'kpi.ind.coverage_water_capacity': 'Water within reach (share of capacity)',
+      'kpi.ind.coverage_clinic_capacity': 'Clinic within reach (share of capacity)',
+      'kpi.ind.emergency_open': 'Open incidents',
+      'kpi.ind.emergency_on_scene_p90_s': 'Time to scene, p90 (s)',
+      'kpi.ind.gates_utilisation': 'Gate utilisation',
+      'kpi.ind.environment_hours_above_heat': 'Hours above the heat threshold',
+      'kpi.ind.assets_share_working': 'Assets working (share)',
+      'kpi.ind.cleaning_share_covered': 'Cleaning routes swept (share)',
+      'kpi.head.index.composite': 'Service index',
+      'kpi.head.crowd.people': 'People tracked',
+      'kpi.head.crowd.peak_los': 'Peak level of service',
+      'kpi.head.crowd.minutes_los_ef': 'Minutes at E/F (window)',
+      'kpi.head.coverage.toilet_capacity': 'Toilets within reach',
+      'kpi.head.coverage.water_capacity': 'Water within reach',
+      'kpi.head.coverage.clinic_capacity': 'Clinic within reach',
+      'kpi.head.emergency.open': 'Open incidents',
+      'kpi.head.emergency.on_scene_p50_s': 'Time to scene p50',
+      'kpi.head.emergency.on_scene_p90_s': 'Time to scene p90',
+      'kpi.head.gates.utilisation': 'Gate utilisation',
+      'kpi.head.environment.temperature_max': 'Hottest sensor',
+      'kpi.head.assets.share_working': 'Assets working',
+      'kpi.head.cleaning.share_covered': 'Routes swept',
+      'kpi.group.index': 'index', 'kpi.group.crowd': 'crowd', 'kpi.group.coverage': 'coverage',
+      'kpi.group.emergency': 'emergency', 'kpi.group.gates': 'gates', 'kpi.group.environment': 'environment',
+      'kpi.group.assets': 'assets', 'kpi.group.cleaning': 'cleaning',
+      'kpi.key.composite': 'composite', 'kpi.key.people': 'people', 'kpi.key.peak_density': 'peak density',
+      'kpi.key.peak_los': 'peak los', 'kpi.key.minutes_los_ef': 'minutes los ef',
+      'kpi.key.share_los_a': 'share los a', 'kpi.key.share_los_b': 'share los b', 'kpi.key.share_los_c': 'share los c',
+      'kpi.key.share_los_d': 'share los d', 'kpi.key.share_los_e': 'share los e', 'kpi.key.share_los_f': 'share los f',
+      'kpi.key.camps': 'camps', 'kpi.key.toilet_camps': 'toilet camps', 'kpi.key.water_camps': 'water camps',
+      'kpi.key.clinic_camps': 'clinic camps', 'kpi.key.toilet_capacity': 'toilet capacity',
+      'kpi.key.water_capacity': 'water capacity', 'kpi.key.clinic_capacity': 'clinic capacity',
+      'kpi.key.open': 'open', 'kpi.key.on_scene_p50_s': 'on scene p50 s', 'kpi.key.on_scene_p90_s': 'on scene p90 s',
+      'kpi.key.resolved_p50_s': 'resolved p50 s', 'kpi.key.resolved_p90_s': 'resolved p90 s',
+      'kpi.key.within_target': 'within target', 'kpi.key.incidents': 'incidents', 'kpi.key.utilisation': 'utilisation',
+      'kpi.key.flow_per_hour': 'flow per hour', 'kpi.key.capacity_per_hour': 'capacity per hour',
+      'kpi.key.over_capacity': 'over capacity', 'kpi.key.temperature_max': 'temperature max',
+      'kpi.key.hours_above_heat': 'hours above heat', 'kpi.key.sensors': 'sensors',
+      'kpi.key.share_working': 'share working', 'kpi.key.working': 'working', 'kpi.key.share_covered': 'share covered',
+      'kpi.key.covered_m': 'covered m', 'kpi.key.route_m': 'route m', 'kpi.key.gates': 'gates',
+      // walking guidance (route.js)
+      'guide.heading': 'Walking guidance',
+      'guide.start': 'Set start',
+      'guide.end': 'Set end',
+      'guide.clear': 'Clear',
+      'guide.nearest_group': 'Nearest from the start',
+      'guide.nearest.water_point': 'Nearest water',
+      'guide.nearest.toilet': 'Nearest toilets',
+      'guide.nearest.clinic': 'Nearest clinic',
+      'guide.iso': '{n} min on foot',
+      'guide.pick': 'Pick a start point on the map.',
+      'guide.click_start': 'Click the map to set the start.',
+      'guide.click_end': 'Click the map to set the end.',
+      'guide.need_start': 'Set a start point first.',
+      'guide.none': 'None within reach.',
+      'guide.summary': '{length} · about {time} on foot',
+      'guide.summary_live': '{length} · about {time} on foot at current crowd speeds',
+      'guide.los_f': 'passes {n} crowded segment(s): no other way',
+      'guide.slowed': '{n} segment(s) slowed by the crowd',
+      'guide.closed': 'avoids walkways closed by incidents',
+      'guide.leaves': 'starts or ends inside a closed area',
+      'guide.note_sep': '; ',
+      'guide.more': '… {n} more',
+      'guide.walk': '{walk} walk ({straight} straight)',
+      'guide.iso_result': 'Reachable on foot in {min} min: {area}',
+      'guide.error': '{detail}',
+      // MapLibre's own controls (the map's `locale` option)
+      'maplibre.Map.Title': 'Map',
+      'maplibre.NavigationControl.ZoomIn': 'Zoom in',
+      'maplibre.NavigationControl.ZoomOut': 'Zoom out',
+      'maplibre.NavigationControl.ResetBearing': 'Reset bearing to north',
+      'maplibre.AttributionControl.ToggleAttribution': 'Toggle attribution',
+      'maplibre.AttributionControl.MapFeedback': 'Map feedback',
+      'maplibre.ScaleControl.Meters': 'm',
+      'maplibre.ScaleControl.Kilometers': 'km',
+      'maplibre.Popup.Close': 'Close popup'
+    },
+    ar: {
+      'app.title': 'مشاعر — خريطة العمليات',
+      'app.map_label': 'خريطة العمليات',
+      'lang.switch': 'English',
+      'lang.switch_title': 'عرض الواجهة بالإنجليزية',
+      'panel.label': 'أدوات الخريطة',
+      'panel.hide': 'إخفاء اللوحة',
+      'panel.show': 'إظهار اللوحة',
+      'sites.heading': 'انتقل إلى',
+      'incidents.heading': 'البلاغات المفتوحة',
+      'alerts.heading': 'تنبيهات الحشود والبوابات',
+      'layers.heading': 'الطبقات',
+      'hint': 'انقر على أي عنصر في الخريطة لعرض تفاصيله.',
+      'loading': 'جارٍ التحميل…',
+      'layers.loading': 'جارٍ تحميل الطبقات…',
+      'live.waiting': 'بانتظار البيانات المباشرة…',
+      'alerts.none': 'لا توجد تنبيهات.',
+      'legend.label': 'مفتاح كثافة الحشود',
+      'status.loading_map': 'جارٍ تحميل الخريطة…',
+      'status.lib_failed': 'تعذّر تحميل مكتبة الخريطة ({url}).',
+      'status.rtl_failed': 'تعذّر تحميل دعم النص العربي ({url}): {error}',
+      'status.zoom': 'التكبير {z}',
+      'status.cursor': 'خط الطول {lon} · خط العرض {lat}',
+      'status.loading': 'جارٍ التحميل…',
+      'status.map_error': 'خطأ في الخريطة',
+      'place.all': 'كل المشاعر', 'place.haram': 'المسجد الحرام', 'place.jamarat': 'الجمرات', 'place.mina': 'منى',
+      'place.muzdalifah': 'مزدلفة', 'place.arafat': 'عرفات',
+      'group.sites': 'المشاعر المقدسة',
+      'group.service_zones': 'مناطق الخدمة',
+      'group.camps': 'المخيمات',
+      'group.walkways': 'ممرات المشاة (OSM)',
+      'group.site_walkways': 'شوارع وممرات المشاعر',
+      'group.site_walkways.note': 'يسير الإرشاد للمشي على هذه الممرات؛ أسماء الشوارع على امتدادها',
+      'group.cleaning_routes': 'مسارات النظافة',
+      'group.assets': 'المرافق',
+      'group.assets.note': 'حلقة حمراء: معطّل أو تحت الصيانة',
+      'group.movement': 'كثافة الحشود',
+      'group.movement.note': 'مستوى الخدمة حسب فروين (المفتاح على الخريطة)؛ الخلايا التي فيها {k} أشخاص أو أكثر فقط',
+      'group.incidents': 'البلاغات',
+      'group.incidents.note': 'المفتوحة فقط (المغلقة مخفية)؛ الهالة الكبيرة: خطورة مرتفعة أو حرجة',
+      'group.crews': 'الفرق الميدانية',
+      'group.gates': 'تدفق البوابات',
+      'group.gates.note': 'الحجم: نسبة الاستخدام؛ حلقة حمراء: فوق الطاقة',
+      'group.sensors': 'أجهزة الاستشعار',
+      'group.sensors.note': 'درجة الحرارة؛ رمادي: لا توجد قراءة',
+      'group.positions': 'المواقع الفردية',
+      'group.kpi_zones': 'مؤشرات المناطق',
+      'group.kpi_zones.note': 'ملوّنة حسب المؤشر المختار في لوحة المؤشرات',
+      'geom.points#one': 'نقطة واحدة', 'geom.points#two': 'نقطتان', 'geom.points#few': '{n} نقاط', 'geom.points': '{n} نقطة',
+      'geom.lines#one': 'خط واحد', 'geom.lines#two': 'خطان', 'geom.lines#few': '{n} خطوط', 'geom.lines': '{n} خطًا',
+      'geom.areas#one': 'مساحة واحدة', 'geom.areas#two': 'مساحتان', 'geom.areas#few': '{n} مساحات', 'geom.areas': '{n} مساحة',
+      'geom.features#one': 'عنصر واحد', 'geom.features#two': 'عنصران', 'geom.features#few': '{n} عناصر',
+      'geom.features': '{n} عنصرًا',
+      'layer.live': 'مباشر',
+      'layer.live_title': 'مباشر: يُحدَّث كل {s} ثانية',
+      'layer.zoom_to': 'تكبير إلى {name}',
+      'layer.ops_only': 'للعمليات فقط: لا تظهر مواقع الأفراد على الخريطة العامة',
+      'layer.not_drawn': 'لا يرسمها هذا النمط',
+      'layer.legend_label': 'ألوان {field}',
+      'layer.none': 'لا توجد طبقات.',
+      'layer.catalog_failed': 'فهرس الطبقات غير متاح ({error})؛ الأعداد غير معروضة.',
+      'layer.zoom_in': 'قرّب إلى المستوى {z} لرؤية هذه الطبقة',
+      'popup.feature_id': 'معرّف العنصر',
+      'popup.also': 'هنا أيضًا:',
+      'value.yes': 'نعم', 'value.no': 'لا',
+      'legend.title': 'كثافة الحشود',
+      'legend.sub': 'مستوى الخدمة حسب فروين · شخص/م²',
+      'incident.off': 'طبقة البلاغات مخفية.',
+      'incident.none': 'لا توجد بلاغات مفتوحة في العرض.',
+      'incident.show': 'اعرض على الخريطة',
+      'incident.more': '+{n} أخرى في العرض: قرّب الخريطة',
+      'incident.kind': 'بلاغ',
+      'incident.unknown': 'غير معروف',
+      'age.now': 'الآن', 'age.s': '{n} ث', 'age.min': '{n} د', 'age.h_min': '{h} س {m} د', 'age.d': '{n} يوم',
+      'live.ok': 'مباشر · آخر تحديث {time}',
+      'live.unreachable': 'تعذّر تحديث البيانات المباشرة · آخر تحديث {time}',
+      'live.never': 'لا يوجد',
+      'alert.crowd': 'حشد: {density} شخص/م² ({why})',
+      'alert.los': 'مستوى الخدمة {los}',
+      'alert.critical': 'كثافة حرجة',
+      'alert.pressure': 'ضغط الحشد {p}',
+      'alert.people': '{n} شخص',
+      'alert.gate': 'البوابة {id} فوق طاقتها',
+      'alert.gate_flow': '{flow} في الساعة من {cap} في الساعة',
+      'list.sep': '، ',
+      'unit.m': '{n} م', 'unit.km': '{n} كم', 'unit.km2': '{n} كم²', 'unit.s': '{n} ث', 'unit.min': '{n} دقيقة',
+      'unit.pct': '{n}٪', 'unit.degc': '{n} °م',
+      'time.zone': 'بتوقيت مكة المكرمة',
+      'field.name': 'الاسم', 'field.name_ar': 'الاسم العربي', 'field.camp_id': 'المخيم', 'field.company': 'الشركة',
+      'field.company_ar': 'الشركة (بالعربية)', 'field.capacity': 'السعة', 'field.blocks': 'المربعات',
+      'field.blocks_x': 'المربعات عرضًا', 'field.blocks_y': 'المربعات طولًا', 'field.site': 'المشعر',
+      'field.zone_id': 'المنطقة', 'field.entrance_lon': 'خط طول المدخل', 'field.entrance_lat': 'خط عرض المدخل',
+      'field.asset_id': 'المرفق', 'field.kind': 'النوع', 'field.status': 'الحالة', 'field.site_id': 'المشعر',
+      'field.area_km2': 'المساحة (كم²)', 'field.service': 'الخدمة', 'field.population_capacity': 'الطاقة الاستيعابية',
+      'field.route_id': 'المسار', 'field.crew': 'الفريق', 'field.shift': 'الوردية', 'field.length_m': 'الطول (م)',
+      'field.path_id': 'الممر', 'field.width_m': 'العرض (م)', 'field.from_node': 'من العقدة', 'field.to_node': 'إلى العقدة',
+      'field.id': 'المعرّف', 'field.severity': 'الخطورة', 'field.description': 'الوصف', 'field.reported_at': 'وقت البلاغ',
+      'field.updated_at': 'آخر تحديث', 'field.count': 'عدد الأشخاص', 'field.density': 'الكثافة (شخص/م²)',
+      'field.los': 'مستوى الخدمة', 'field.utilisation': 'نسبة الاستخدام', 'field.flow_per_hour': 'التدفق في الساعة',
+      'field.temperature': 'درجة الحرارة (°م)', 'field.relative_humidity': 'الرطوبة النسبية',
+      'field.fill_level': 'نسبة الامتلاء', 'field.time': 'الوقت', 'field.speed': 'السرعة', 'field.heading': 'الاتجاه',
+      'value.toilet': 'دورة مياه', 'value.water_point': 'نقطة مياه', 'value.clinic': 'عيادة', 'value.waste_bin': 'حاوية نفايات',
+      'value.lighting': 'إنارة', 'value.gate': 'بوابة', 'value.ac_unit': 'وحدة تكييف',
+      'value.working': 'يعمل', 'value.faulty': 'معطّل', 'value.maintenance': 'تحت الصيانة',
+      'value.critical': 'حرج', 'value.high': 'مرتفع', 'value.medium': 'متوسط', 'value.low': 'منخفض',
+      'value.informational': 'للعلم',
+      'value.reported': 'مُبلَّغ', 'value.dispatched': 'أُرسل فريق', 'value.on_scene': 'في الموقع',
+      'value.resolved': 'مُغلق', 'value.cancelled': 'مُلغى', 'value.on_route': 'في الطريق', 'value.available': 'متاح',
+      'value.medical': 'طبي', 'value.fire': 'حريق', 'value.lost_person': 'شخص تائه', 'value.crowding': 'ازدحام',
+      'value.crush': 'تدافع', 'value.security': 'أمني', 'value.heat': 'إجهاد حراري', 'value.heat_stress': 'إجهاد حراري',
+      'value.fall': 'سقوط', 'value.cleaning': 'نظافة', 'value.spill': 'انسكاب', 'value.traffic': 'مرور',
+      'value.other': 'أخرى', 'value.emergency': 'طوارئ',
+      'value.haram': 'المسجد الحرام', 'value.jamarat': 'الجمرات', 'value.mina': 'منى', 'value.muzdalifah': 'مزدلفة',
+      'value.arafat': 'عرفات',
+      'value.health': 'صحة', 'value.crowd_management': 'إدارة الحشود', 'value.waste': 'نفايات', 'value.mixed': 'متعددة',
+      'value.morning': 'صباحية', 'value.evening': 'مسائية', 'value.night': 'ليلية',
+      'value.trunk': 'طريق مشاة رئيسي', 'value.street': 'شارع', 'value.connector': 'ممر موصل',
+      'kpi.heading': 'مؤشرات أداء الخدمات',
+      'kpi.chart_label': 'مؤشر الخدمة خلال الساعات الأخيرة',
+      'kpi.colour_by': 'تلوين المناطق حسب',
+      'kpi.not_measured': 'غير مقيس',
+      'kpi.close': 'إغلاق',
+      'kpi.caption_index': 'مؤشر الخدمة (يسار)',
+      'kpi.caption_peak': 'ذروة الكثافة شخص/م² (يمين)، آخر {h} ساعات',
+      'kpi.series_index': 'المؤشر',
+      'kpi.series_peak': 'ذروة شخص/م²',
+      'kpi.history_failed': 'السجل غير متاح: {error}',
+      'kpi.zone_failed': 'المنطقة {id}: {error}',
+      'kpi.as_of': 'حتى {time} ({zone})',
+      'kpi.no_network': '(لا توجد شبكة مشاة: التغطية غير مقيسة)',
+      'kpi.failed': 'المؤشرات غير متاحة: {error}',
+      'kpi.ind.index_composite': 'مؤشر الخدمة (0-100)',
+      'kpi.ind.crowd_peak_density': 'ذروة الكثافة (شخص/م²)',
+      'kpi.ind.crowd_minutes_los_ef': 'الدقائق عند مستوى فروين E/F',
+      'kpi.ind.coverage_toilet_capacity': 'دورات المياه في المتناول (نسبة من السعة)',
+      'kpi.ind.coverage_water_capacity': 'المياه في المتناول (نسبة من السعة)',
+      'kpi.ind.coverage_clinic_capacity': 'العيادات في المتناول (نسبة من السعة)',
+      'kpi.ind.emergency_open': 'البلاغات المفتوحة',
+      'kpi.ind.emergency_on_scene_p90_s': 'زمن الوصول للموقع، المئين 90 (ث)',
+      'kpi.ind.gates_utilisation': 'نسبة استخدام البوابات',
+      'kpi.ind.environment_hours_above_heat': 'الساعات فوق حد الحرارة',
+      'kpi.ind.assets_share_working': 'المرافق العاملة (نسبة)',
+      'kpi.ind.cleaning_share_covered': 'مسارات النظافة المنجزة (نسبة)',
+      'kpi.head.index.composite': 'مؤشر الخدمة',
+      'kpi.head.crowd.people': 'الأشخاص المتتبَّعون',
+      'kpi.head.crowd.peak_los': 'أسوأ مستوى خدمة',
+      'kpi.head.crowd.minutes_los_ef': 'الدقائق عند E/F (النافذة)',
+      'kpi.head.coverage.toilet_capacity': 'دورات المياه في المتناول',
+      'kpi.head.coverage.water_capacity': 'المياه في المتناول',
+      'kpi.head.coverage.clinic_capacity': 'العيادات في المتناول',
+      'kpi.head.emergency.open': 'البلاغات المفتوحة',
+      'kpi.head.emergency.on_scene_p50_s': 'زمن الوصول، الوسيط',
+      'kpi.head.emergency.on_scene_p90_s': 'زمن الوصول، المئين 90',
+      'kpi.head.gates.utilisation': 'استخدام البوابات',
+      'kpi.head.environment.temperature_max': 'أعلى حرارة مقيسة',
+      'kpi.head.assets.share_working': 'المرافق العاملة',
+      'kpi.head.cleaning.share_covered': 'المسارات المنجزة',
+      'kpi.group.index': 'المؤشر', 'kpi.group.crowd': 'الحشود', 'kpi.group.coverage': 'التغطية',
+      'kpi.group.emergency': 'الطوارئ', 'kpi.group.gates': 'البوابات', 'kpi.group.environment': 'البيئة',
+      'kpi.group.assets': 'المرافق', 'kpi.group.cleaning': 'النظافة',
+      'kpi.key.composite': 'المؤشر المركب', 'kpi.key.people': 'الأشخاص', 'kpi.key.peak_density': 'ذروة الكثافة',
+      'kpi.key.peak_los': 'أسوأ مستوى خدمة', 'kpi.key.minutes_los_ef': 'دقائق عند E/F',
+      'kpi.key.share_los_a': 'نسبة المستوى A', 'kpi.key.share_los_b': 'نسبة المستوى B',
+      'kpi.key.share_los_c': 'نسبة المستوى C', 'kpi.key.share_los_d': 'نسبة المستوى D',
+      'kpi.key.share_los_e': 'نسبة المستوى E', 'kpi.key.share_los_f': 'نسبة المستوى F',
+      'kpi.key.camps': 'المخيمات', 'kpi.key.toilet_camps': 'مخيمات قرب دورات المياه',
+      'kpi.key.water_camps': 'مخيمات قرب المياه', 'kpi.key.clinic_camps': 'مخيمات قرب العيادات',
+      'kpi.key.toilet_capacity': 'سعة دورات المياه', 'kpi.key.water_capacity': 'سعة المياه',
+      'kpi.key.clinic_capacity': 'سعة العيادات', 'kpi.key.open': 'مفتوحة',
+      'kpi.key.on_scene_p50_s': 'زمن الوصول الوسيط (ث)', 'kpi.key.on_scene_p90_s': 'زمن الوصول المئين 90 (ث)',
+      'kpi.key.resolved_p50_s': 'زمن الإغلاق الوسيط (ث)', 'kpi.key.resolved_p90_s': 'زمن الإغلاق المئين 90 (ث)',
+      'kpi.key.within_target': 'ضمن المستهدف', 'kpi.key.incidents': 'البلاغات', 'kpi.key.utilisation': 'نسبة الاستخدام',
+      'kpi.key.flow_per_hour': 'التدفق في الساعة', 'kpi.key.capacity_per_hour': 'السعة في الساعة',
+      'kpi.key.over_capacity': 'فوق الطاقة', 'kpi.key.temperature_max': 'أعلى حرارة',
+      'kpi.key.hours_above_heat': 'ساعات فوق حد الحرارة', 'kpi.key.sensors': 'أجهزة الاستشعار',
+      'kpi.key.share_working': 'نسبة العاملة', 'kpi.key.working': 'العاملة', 'kpi.key.share_covered': 'نسبة المنجز',
+      'kpi.key.covered_m': 'المنجز (م)', 'kpi.key.route_m': 'طول المسارات (م)', 'kpi.key.gates': 'البوابات',
+      'guide.heading': 'الإرشاد للمشي',
+      'guide.start': 'تحديد البداية',
+      'guide.end': 'تحديد الوجهة',
+      'guide.clear': 'مسح',
+      'guide.nearest_group': 'الأقرب من نقطة البداية',
+      'guide.nearest.water_point': 'أقرب ماء',
+      'guide.nearest.toilet': 'أقرب دورات مياه',
+      'guide.nearest.clinic': 'أقرب عيادة',
+      'guide.iso': '{n} دقائق سيرًا',
+      'guide.pick': 'اختر نقطة البداية على الخريطة.',
+      'guide.click_start': 'انقر على الخريطة لتحديد البداية.',
+      'guide.click_end': 'انقر على الخريطة لتحديد الوجهة.',
+      'guide.need_start': 'حدّد نقطة البداية أولًا.',
+      'guide.none': 'لا شيء في المتناول.',
+      'guide.summary': '{length} · نحو {time} سيرًا على الأقدام',
+      'guide.summary_live': '{length} · نحو {time} سيرًا على الأقدام بسرعات الحشود الحالية',
+      'guide.los_f': 'يمر بمقاطع مزدحمة ({n}): لا طريق آخر',
+      'guide.slowed': 'مقاطع أبطأها الحشد: {n}',
+      'guide.closed': 'يتجنب الممرات المغلقة بسبب البلاغات',
+      'guide.leaves': 'يبدأ أو ينتهي داخل منطقة مغلقة',
+      'guide.note_sep': '؛ ',
+      'guide.more': '… {n} أخرى',
+      'guide.walk': '{walk} سيرًا ({straight} في خط مستقيم)',
+      'guide.iso_result': 'ما يمكن بلوغه سيرًا في {min} دقائق: {area}',
+      'guide.error#400': 'تعذّر فهم الطلب.',
+      'guide.error#404': 'لا يوجد طريق مشاة بين هاتين النقطتين.',
+      'guide.error#422': 'النقطة بعيدة عن شبكة المشاة.',
+      'guide.error#503': 'لا توجد شبكة مشاة محمّلة على الخادم.',
+      'guide.error': 'تعذّر على الخادم الإجابة ({status}).',
+      'maplibre.Map.Title': 'الخريطة',
+      'maplibre.NavigationControl.ZoomIn': 'تكبير',
+      'maplibre.NavigationControl.ZoomOut': 'تصغير',
+      'maplibre.NavigationControl.ResetBearing': 'إعادة الاتجاه إلى الشمال',
+      'maplibre.AttributionControl.ToggleAttribution': 'إظهار المصادر أو إخفاؤها',
+      'maplibre.AttributionControl.MapFeedback': 'ملاحظات على الخريطة',
+      'maplibre.ScaleControl.Meters': 'م',
+      'maplibre.ScaleControl.Kilometers': 'كم',
+      'maplibre.Popup.Close': 'إغلاق النافذة'
+    }
+  };
+
+  // ------------------------------------------------------------------ which language
+
+  function supported(tag) {
+    const primary = String(tag || '').toLowerCase().split('-')[0];
+    return LANGS.indexOf(primary) >= 0 ? primary : null;
+  }
+
+  function stored() {
+    try { return supported(localStorage.getItem(STORE_KEY)); } catch (e) { return null; }
+  }
+
+  function remember(lang) {
+    try { localStorage.setItem(STORE_KEY, lang); } catch (e) { /* private mode: not remembered */ }
+  }
+
+  function choose() {
+    const fromUrl = supported(new URLSearchParams(location.search).get('lang'));
+    if (fromUrl) {
+      remember(fromUrl);
+      return fromUrl;
+    }
+    const kept = stored();
+    if (kept) return kept;
+    const prefs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language];
+    for (let i = 0; i < prefs.length; i++) {
+      const l = supported(prefs[i]);
+      if (l) return l;
+    }
+    return 'ar';
+  }
+
+  const lang = choose();
+  const dir = lang === 'ar' ? 'rtl' : 'ltr';
+  const locale = LOCALE[lang];
+  const messages = MESSAGES[lang];
+  const plural = new Intl.PluralRules(lang);
+  document.documentElement.lang = lang;
+  document.documentElement.dir = dir;
+
+  // ------------------------------------------------------------------ messages
+
+  function has(key) {
+    return Object.prototype.hasOwnProperty.call(messages, key);
+  }
+
+  // The message for key with {name} replaced by params.name (numbers formatted for the locale);
+  // a plural form (key#one, key#few, ...) or a form for a code (key#404, params.status) first.
+  function t(key, params) {
+    const p = params || {};
+    let k = key;
+    if (p.status !== undefined && has(key + '#' + p.status)) k = key + '#' + p.status;
+    else if (typeof p.n === 'number' && has(key + '#' + plural.select(p.n))) k = key + '#' + plural.select(p.n);
+    let s = has(k) ? messages[k] : (MESSAGES.en[k] !== undefined ? MESSAGES.en[k] : key);
+    return s.replace(/\{(\w+)\}/g, function (m, name) {
+      if (!(name in p)) return m;
+      const v = p[name];
+      return typeof v === 'number' ? num(v) : String(v);
+    });
+  }
+
+  // A field name or key shown as words: "population_capacity" -> "Population capacity".
+  function humanize(key) {
+    const s = String(key).replace(/_/g, ' ');
+    return s.charAt(0).toUpperCase() + s.slice(1);
+  }
+
+  // prefix + '.' + value from the catalogue, else the value as words (data the catalogue does not know).
+  function label(prefix, value) {
+    const k = prefix + '.' + value;
+    return has(k) ? messages[k] : humanize(value);
+  }
+
+  // Every message under `prefix`, keyed by the rest of its key (e.g. MapLibre's `locale` option).
+  function group(prefix) {
+    const out = {};
+    Object.keys(MESSAGES.en).forEach(function (k) {
+      if (k.indexOf(prefix) === 0) out[k.slice(prefix.length)] = t(k);
+    });
+    return out;
+  }
+
+  // ------------------------------------------------------------------ numbers and times
+
+  const numberFormats = new Map();
+  function num(n, maxFrac, minFrac) {
+    const key = (maxFrac === undefined ? 3 : maxFrac) + '/' + (minFrac || 0);
+    let f = numberFormats.get(key);
+    if (!f) {
+      f = new Intl.NumberFormat(locale, { maximumFractionDigits: maxFrac === undefined ? 3 : maxFrac,
+        minimumFractionDigits: minFrac || 0 });
+      numberFormats.set(key, f);
+    }
+    return f.format(Number(n));
+  }
+
+  const clock = new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit',
+    second: '2-digit', hourCycle: 'h23' });
+  const stamp = new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, year: 'numeric', month: 'short', day: 'numeric',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  // HH:MM:SS in Makkah time
+  function time(ms) { return clock.format(new Date(ms)); }
+  // date and time in Makkah time
+  function dateTime(ms) { return stamp.format(new Date(ms)); }
+
+  // ------------------------------------------------------------------ the page
+
+  // Fill every element marked with data-i18n (text), data-i18n-title, data-i18n-aria-label.
+  function apply(root) {
+    const r = root || document;
+    r.querySelectorAll('[data-i18n]').forEach(function (el) { el.textContent = t(el.getAttribute('data-i18n')); });
+    r.querySelectorAll('[data-i18n-title]').forEach(function (el) { el.title = t(el.getAttribute('data-i18n-title')); });
+    r.querySelectorAll('[data-i18n-aria-label]').forEach(function (el) {
+      el.setAttribute('aria-label', t(el.getAttribute('data-i18n-aria-label')));
+    });
+  }
+
+  // Remember the language and draw the page again in it (the map view is kept in the URL's hash).
+  function setLang(l) {
+    const next = supported(l);
+    if (!next) return false;
+    remember(next);
+    const url = new URL(location.href);
+    url.searchParams.delete('lang');
+    if (url.href !== location.href) location.replace(url.href);
+    else location.reload();
+    return true;
+  }
+
+  document.title = t('app.title');
+  apply(document);
+  const sw = document.getElementById('lang-switch');
+  if (sw) {
+    const other = lang === 'ar' ? 'en' : 'ar';
+    sw.lang = other;
+    sw.dir = other === 'ar' ? 'rtl' : 'ltr';
+    sw.dataset.lang = other;
+    sw.addEventListener('click', function () { setLang(other); });
+  }
+
+  window.I18N = {
+    lang: lang, dir: dir, locale: locale, timeZone: TIME_ZONE, langs: LANGS.slice(), storeKey: STORE_KEY,
+    t: t, has: has, label: label, group: group, humanize: humanize, num: num, time: time, dateTime: dateTime,
+    apply: apply, setLang: setLang,
+    messages: MESSAGES
+  };
+})();
