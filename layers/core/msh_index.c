@@ -65,11 +65,12 @@ static msh_rc rehash(msh_index *ix, size_t cap)
     return MSH_OK;
 }
 
-/* The capacity (from `cap`, or 16) that holds n entries at most 3/4 full; 0 on overflow. */
-static size_t capacity_for(size_t cap, size_t n)
+/* The capacity (from `cap`, or 16) that holds n entries at most 3/4 full (1/2 when sparse); 0 on
+ * overflow. */
+static size_t capacity_for(size_t cap, size_t n, bool sparse)
 {
     cap = cap ? cap : 16;
-    while (n > cap / 4 * 3) {
+    while (n > (sparse ? cap / 2 : cap / 4 * 3)) {
         if (cap > SIZE_MAX / 2 / sizeof(uint64_t))
             return 0;
         cap *= 2;
@@ -79,7 +80,7 @@ static size_t capacity_for(size_t cap, size_t n)
 
 msh_rc msh_index_reserve(msh_index *ix, size_t n)
 {
-    size_t cap = capacity_for(ix->cap, n);
+    size_t cap = capacity_for(ix->cap, n, false);
     if (!cap)
         return MSH_ENOMEM;
     return cap == ix->cap ? MSH_OK : rehash(ix, cap);
@@ -129,7 +130,8 @@ bool msh_index_del(msh_index *ix, uint64_t key)
 void msh_refindex_free(msh_refindex *ix)
 {
     free(ix->slots);
-    memset(ix, 0, sizeof *ix);
+    ix->slots = NULL;
+    ix->cap = ix->n = 0;
 }
 
 static void ref_place(uint32_t *slots, size_t cap, uint64_t h, uint32_t ref)
@@ -142,7 +144,7 @@ static void ref_place(uint32_t *slots, size_t cap, uint64_t h, uint32_t ref)
 
 msh_rc msh_refindex_reserve(msh_refindex *ix, size_t n, msh_refindex_hash_fn hash, const void *ud)
 {
-    size_t cap = capacity_for(ix->cap, n);
+    size_t cap = capacity_for(ix->cap, n, ix->sparse);
     if (!cap)
         return MSH_ENOMEM;
     if (cap == ix->cap)
@@ -150,9 +152,9 @@ msh_rc msh_refindex_reserve(msh_refindex *ix, size_t n, msh_refindex_hash_fn has
     uint32_t *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return MSH_ENOMEM;
-    for (size_t i = 0; i < ix->cap; i++)
-        if (ix->slots[i])
-            ref_place(slots, cap, hash(ud, ix->slots[i] - 1), ix->slots[i] - 1);
+    /* the references are 0..n-1: asked for in order, the caller's array is read front to back */
+    for (uint32_t r = 0; r < ix->n; r++)
+        ref_place(slots, cap, hash(ud, r), r);
     free(ix->slots);
     ix->slots = slots;
     ix->cap = cap;
@@ -161,7 +163,7 @@ msh_rc msh_refindex_reserve(msh_refindex *ix, size_t n, msh_refindex_hash_fn has
 
 msh_rc msh_refindex_add(msh_refindex *ix, uint64_t h, uint32_t ref, msh_refindex_hash_fn hash, const void *ud)
 {
-    if (ref == MSH_REFINDEX_NONE)
+    if (ref != ix->n || ref == MSH_REFINDEX_NONE)
         return MSH_EINVAL;
     msh_rc rc = msh_refindex_reserve(ix, ix->n + 1, hash, ud);
     if (rc)

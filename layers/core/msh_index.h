@@ -8,14 +8,16 @@
  *   usually indexes into a dense array the caller owns (delete from it by swapping the last
  *   element in, then re-point that element's key with msh_index_put).
  *
- * - msh_refindex, keyless: 4 bytes a slot, holding only a reference (an index into the caller's
- *   array, stored + 1 so that 0 is an empty slot). The keys stay in the caller's records, not
- *   twice: the live store's millions of people keep their ids and hashes in their own records.
- *   The caller gives the 64-bit hash of what it looks up (well mixed: msh_mix64 of an integer, of an FNV-1a of bytes)
- *   and a compare callback; growing asks a hash callback for each stored reference. Insert-only
- *   (the live tables never forget an entry).
+ * - msh_refindex, keyless: 4 bytes a slot, holding only a reference into the caller's dense
+ *   array (0..n-1 in the order added, stored + 1 so that 0 is an empty slot). The keys stay in
+ *   the caller's records, not twice: the live store's millions of people keep their ids and
+ *   hashes in their own records. The caller gives the 64-bit hash of what it looks up (well
+ *   mixed: msh_mix64 of an integer, of an FNV-1a of bytes) and a compare callback; growing asks a
+ *   hash callback for references 0..n-1 in order (the caller's array read front to back).
+ *   Insert-only (the live tables never forget an entry). `sparse` (set before the first add)
+ *   keeps it at most half full: shorter probe runs for small tables looked up on every update.
  *
- * Both are at most 3/4 full (doubled beyond) and grow from 16 slots. Not thread-safe: the owner
+ * Both are at most 3/4 full (doubled beyond) unless sparse, and grow from 16 slots. Not thread-safe: the owner
  * locks. Lookups do not allocate; put/add may (and then may fail with MSH_ENOMEM, leaving the
  * index as it was).
  */
@@ -58,7 +60,8 @@ msh_rc msh_index_reserve(msh_index *ix, size_t n);
 typedef struct msh_refindex {
     uint32_t *slots; /* reference + 1; 0 = empty */
     size_t cap;      /* 0 or a power of two */
-    size_t n;
+    size_t n;        /* references 0..n-1 are in */
+    bool sparse;     /* at most 1/2 full instead of 3/4 */
 } msh_refindex;
 
 /** The hash of the entry `ref` refers to: the same value the caller passes when looking it up. */
@@ -69,7 +72,8 @@ typedef bool (*msh_refindex_eq_fn)(const void *ud, uint32_t ref, const void *key
 void msh_refindex_free(msh_refindex *ix);
 /** Make room for `n` references in all; a rehash asks hash(ud, ref) of each one stored. */
 msh_rc msh_refindex_reserve(msh_refindex *ix, size_t n, msh_refindex_hash_fn hash, const void *ud);
-/** Add `ref` (below MSH_REFINDEX_NONE) under hash h; the caller knows it is not there yet. */
+/** Add the next reference, `ref` == ix->n (MSH_EINVAL otherwise), under hash h; the caller knows
+ * its entry is not there yet. */
 msh_rc msh_refindex_add(msh_refindex *ix, uint64_t h, uint32_t ref, msh_refindex_hash_fn hash, const void *ud);
 
 /** The reference stored under hash h whose entry eq() accepts for `key`, or MSH_REFINDEX_NONE.

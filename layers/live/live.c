@@ -106,6 +106,10 @@ msh_rc msh_live_new(const msh_live_config *c, msh_live **out, msh_err *err)
     pthread_rwlock_init(&l->lock, NULL);
     msh_buf_init(&l->ids, (size_t)UINT32_MAX);
     msh_buf_init(&l->groups, (size_t)UINT32_MAX);
+    /* the small tables are looked up on every update: short probe runs; people keep 4 bytes a slot */
+    l->gix.sparse = l->cix.sparse = true;
+    for (int f = 0; f < MSH_FEED_COUNT; f++)
+        l->items[f].ix.sparse = true;
     *out = l;
     return MSH_OK;
 }
