@@ -1,6 +1,8 @@
 /* ogr_import.c: GDAL/OGR sources into the SpatiaLite store, one transaction per layer. */
 #include "ogr_import.h"
 
+#include "geom_clean.h"
+
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
@@ -17,12 +19,6 @@
 
 #define MAX_REJECT_NOTES 20
 
-typedef struct {
-    GEOSContextHandle_t geos;
-    GEOSWKBReader *rd;
-    GEOSWKBWriter *wr;
-    char geos_msg[256];
-} geos_env;
 
 void msh_import_opts_init(msh_import_opts *o)
 {
@@ -75,11 +71,6 @@ void msh_import_layer_name(const char *src, char *out, size_t cap)
     }
 }
 
-static void geos_msg(const char *msg, void *ud)
-{
-    geos_env *g = ud;
-    snprintf(g->geos_msg, sizeof g->geos_msg, "%s", msg);
-}
 
 static int is_utf8(const char *s)
 {
@@ -97,129 +88,6 @@ static int is_utf8(const char *s)
                 return 0;
     }
     return 1;
-}
-
-/* Keep only the parts of `g` of dimension `dim` (0, 1, 2); returns a new geometry or NULL if none. */
-static GEOSGeometry *keep_dim(GEOSContextHandle_t h, const GEOSGeometry *g, int dim)
-{
-    int n = GEOSGetNumGeometries_r(h, g);
-    int type = GEOSGeomTypeId_r(h, g);
-    if (type != GEOS_GEOMETRYCOLLECTION && type != GEOS_MULTIPOLYGON && type != GEOS_MULTILINESTRING &&
-        type != GEOS_MULTIPOINT)
-        return GEOSGeom_getDimensions_r(h, g) == dim && !GEOSisEmpty_r(h, g) ? GEOSGeom_clone_r(h, g) : NULL;
-    GEOSGeometry **parts = calloc((size_t)(n > 0 ? n : 1) * 4, sizeof *parts);
-    int k = 0, cap = (n > 0 ? n : 1) * 4;
-    for (int i = 0; i < n; i++) {
-        const GEOSGeometry *c = GEOSGetGeometryN_r(h, g, i);
-        if (GEOSGeom_getDimensions_r(h, c) != dim || GEOSisEmpty_r(h, c))
-            continue;
-        int ct = GEOSGeomTypeId_r(h, c);
-        if (ct == GEOS_MULTIPOLYGON || ct == GEOS_MULTILINESTRING || ct == GEOS_MULTIPOINT ||
-            ct == GEOS_GEOMETRYCOLLECTION) {
-            int m = GEOSGetNumGeometries_r(h, c);
-            for (int j = 0; j < m && k < cap; j++)
-                parts[k++] = GEOSGeom_clone_r(h, GEOSGetGeometryN_r(h, c, j));
-        } else if (k < cap) {
-            parts[k++] = GEOSGeom_clone_r(h, c);
-        }
-    }
-    GEOSGeometry *out = NULL;
-    if (k > 0) {
-        int mt = dim == 2 ? GEOS_MULTIPOLYGON : dim == 1 ? GEOS_MULTILINESTRING : GEOS_MULTIPOINT;
-        out = k == 1 ? parts[0] : GEOSGeom_createCollection_r(h, mt, parts, (unsigned)k);
-    }
-    free(parts);
-    return out;
-}
-
-/*
- * Clean one OGR geometry into 2D WKB in EPSG:4326. Returns 0 and the WKB
- * (free with free()), with *repaired set when MakeValid ran; or non-zero and a
- * reason in `why`.
- */
-static int clean_geometry(geos_env *ge, OGRGeometryH src, OGRCoordinateTransformationH ct, uint8_t **wkb,
-                          size_t *wlen, int *repaired, char *why, size_t whycap)
-{
-    *wkb = NULL;
-    *repaired = 0;
-    OGRGeometryH g = OGR_G_HasCurveGeometry(src, TRUE) ? OGR_G_GetLinearGeometry(src, 0, NULL) : OGR_G_Clone(src);
-    GEOSGeometry *gg = NULL, *fixed = NULL;
-    unsigned char *buf = NULL;
-    int rc = 1;
-    if (!g) {
-        snprintf(why, whycap, "geometry could not be read");
-        return 1;
-    }
-    OGR_G_Set3D(g, FALSE);
-    OGR_G_SetMeasured(g, FALSE);
-    if (ct && OGR_G_Transform(g, ct) != OGRERR_NONE) {
-        snprintf(why, whycap, "reprojection to EPSG:4326 failed");
-        goto out;
-    }
-    int size = OGR_G_WkbSize(g);
-    if (size <= 0) {
-        snprintf(why, whycap, "empty geometry");
-        goto out;
-    }
-    buf = malloc((size_t)size);
-    if (!buf || OGR_G_ExportToIsoWkb(g, wkbNDR, buf) != OGRERR_NONE) {
-        snprintf(why, whycap, "geometry could not be encoded");
-        goto out;
-    }
-    int dim = OGR_G_GetDimension(g);
-    ge->geos_msg[0] = 0;
-    gg = GEOSWKBReader_read_r(ge->geos, ge->rd, buf, (size_t)size);
-    if (!gg) {
-        snprintf(why, whycap, "GEOS cannot read the geometry: %s", ge->geos_msg);
-        goto out;
-    }
-    char valid = GEOSisValid_r(ge->geos, gg);
-    if (valid == 2) {
-        snprintf(why, whycap, "GEOS validity check failed: %s", ge->geos_msg);
-        goto out;
-    }
-    const GEOSGeometry *use = gg;
-    if (!valid) {
-        char *reason = GEOSisValidReason_r(ge->geos, gg);
-        GEOSGeometry *mv = GEOSMakeValid_r(ge->geos, gg);
-        fixed = mv ? keep_dim(ge->geos, mv, dim) : NULL;
-        if (mv)
-            GEOSGeom_destroy_r(ge->geos, mv);
-        if (!fixed) {
-            snprintf(why, whycap, "invalid geometry (%s) could not be repaired without changing its type",
-                     reason ? reason : "?");
-            GEOSFree_r(ge->geos, reason);
-            goto out;
-        }
-        GEOSFree_r(ge->geos, reason);
-        use = fixed;
-        *repaired = 1;
-    }
-    if (GEOSisEmpty_r(ge->geos, use)) {
-        snprintf(why, whycap, "empty geometry");
-        goto out;
-    }
-    size_t n = 0;
-    unsigned char *out = GEOSWKBWriter_write_r(ge->geos, ge->wr, use, &n);
-    if (!out) {
-        snprintf(why, whycap, "GEOS cannot write the geometry");
-        goto out;
-    }
-    *wkb = malloc(n);
-    if (*wkb) {
-        memcpy(*wkb, out, n);
-        *wlen = n;
-        rc = 0;
-    }
-    GEOSFree_r(ge->geos, out);
-out:
-    if (gg)
-        GEOSGeom_destroy_r(ge->geos, gg);
-    if (fixed)
-        GEOSGeom_destroy_r(ge->geos, fixed);
-    free(buf);
-    OGR_G_DestroyGeometry(g);
-    return rc;
 }
 
 /* Map the OGR schema to store fields; unique names (SQLite names are case-insensitive). */
@@ -282,7 +150,7 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const char *target, geos_env *ge,
+static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const char *target, msh_geos_env *ge,
                            const msh_import_opts *o, msh_err *err)
 {
     msh_rc rc = MSH_OK;
@@ -364,7 +232,7 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
         uint8_t *wkb = NULL;
         size_t wlen = 0;
         int repaired = 0;
-        if (clean_geometry(ge, g, ct, &wkb, &wlen, &repaired, why, sizeof why)) {
+        if (msh_geom_clean(ge, g, ct, &wkb, &wlen, &repaired, why, sizeof why)) {
             rep.rejected++;
             if (rep.rejected <= MAX_REJECT_NOTES)
                 note(o, "%s, layer %s, feature %llu (fid %lld): rejected: %s", path, lname, (unsigned long long)seen,
@@ -472,7 +340,7 @@ msh_rc msh_import_file(msh_store *s, const char *path, const msh_import_opts *o,
     CPLErrorReset();
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, (const char *const *)oo, NULL);
     CSLDestroy(oo);
-    geos_env ge = {0};
+    msh_geos_env ge = {0};
     if (!ds) {
         rc = msh_err_set(err, MSH_EFORMAT, "%s: cannot open as a vector source: %s", path,
                          *CPLGetLastErrorMsg() ? CPLGetLastErrorMsg() : "unknown format or unreadable file");
@@ -493,13 +361,10 @@ msh_rc msh_import_file(msh_store *s, const char *path, const msh_import_opts *o,
         rc = msh_err_set(err, MSH_EINVAL, "%s has %d layers: --layer needs --source-layer to say which one", path, nl);
         goto out;
     }
-    ge.geos = GEOS_init_r();
-    GEOSContext_setErrorMessageHandler_r(ge.geos, geos_msg, &ge);
-    GEOSContext_setNoticeMessageHandler_r(ge.geos, geos_msg, &ge);
-    ge.rd = GEOSWKBReader_create_r(ge.geos);
-    ge.wr = GEOSWKBWriter_create_r(ge.geos);
-    GEOSWKBWriter_setOutputDimension_r(ge.geos, ge.wr, 2);
-    GEOSWKBWriter_setByteOrder_r(ge.geos, ge.wr, GEOS_WKB_NDR);
+    if (msh_geos_env_init(&ge)) {
+        rc = msh_err_set(err, MSH_ENOMEM, "out of memory (GEOS)");
+        goto out;
+    }
     for (int i = 0; i < nl && !rc; i++) {
         OGRLayerH lyr = only ? only : GDALDatasetGetLayer(ds, i);
         char name[64];
@@ -521,11 +386,7 @@ msh_rc msh_import_file(msh_store *s, const char *path, const msh_import_opts *o,
             break;
     }
 out:
-    if (ge.geos) {
-        GEOSWKBReader_destroy_r(ge.geos, ge.rd);
-        GEOSWKBWriter_destroy_r(ge.geos, ge.wr);
-        GEOS_finish_r(ge.geos);
-    }
+    msh_geos_env_free(&ge);
     if (ds)
         GDALClose(ds);
     CPLPopErrorHandler();

@@ -203,7 +203,7 @@ static void dispatch(msh_req *r, const msh_route_match *m)
 static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, WWW-Authenticate");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, WWW-Authenticate, Location");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "Mashaer/" MSH_VERSION);
     if (r->resp.ctype)
@@ -220,6 +220,8 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->resp.cache_control);
     if (r->resp.www_authenticate)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->resp.www_authenticate);
+    if (r->resp.location[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->resp.location);
     return MHD_YES;
 }
 
@@ -306,6 +308,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (is_options) {
         r.resp.status = 204;
         r.resp.allow = m.allowed ? m.allowed : MSH_M_GET;
+        if (m.allow) /* what this caller's token may do here (Part 4 editing) */
+            r.resp.allow_caller = m.allow(&r, m.rest) | MSH_M_GET;
     } else if (!url || url[0] != '/') {
         msh_resp_error(&r, 400, "malformed request path");
     } else {
@@ -364,8 +368,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         msh_route_allow_header(r.resp.allow, allow, sizeof allow);
         if (is_options) {
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, allow);
-            MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match");
+            MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                    "Authorization, Content-Type, Content-Crs, If-Match, If-None-Match");
             MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+            msh_route_allow_header(r.resp.allow_caller ? r.resp.allow_caller : r.resp.allow, allow, sizeof allow);
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
         } else {
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
         }

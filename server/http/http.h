@@ -36,6 +36,8 @@ typedef struct msh_resp {
     bool vary_encoding;
     bool vary_accept;  /* the body depends on the Accept header too (OGC f=json|html negotiation) */
     unsigned allow;    /* MSH_M_* methods for the Allow header (405) or CORS preflight (OPTIONS); 0: none */
+    unsigned allow_caller; /* OPTIONS: the methods this caller may use (`Allow`); 0: `allow` */
+    char location[512]; /* Location header (201 Created), or empty */
 } msh_resp;
 
 typedef struct msh_req {

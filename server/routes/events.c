@@ -20,7 +20,7 @@
 #define RING 4096
 #define HEARTBEAT_S 15.0
 
-static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence"};
+static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change"};
 
 typedef struct {
     uint64_t seq;

@@ -27,6 +27,14 @@ void msh_serve_swap_fences(msh_app *app, const msh_catalog *cat);
 /** Snapshot the live state when something was logged since the last snapshot. */
 void msh_serve_take_snapshot(msh_app *app);
 
+/**
+ * Publish a new catalog snapshot built through the connection `via` now, when the store changed
+ * (an edit calls it right after its commit, so the next request sees the edit). Geofences and the
+ * walking graph follow on the reload thread, which this wakes. The caller owns `via` (no other
+ * thread uses it meanwhile).
+ */
+msh_rc msh_serve_publish(msh_app *app, msh_store *via, msh_err *err);
+
 /** The reload thread's body (arg: the msh_app); returns when app->stop is set. */
 void *msh_serve_reload_main(void *arg);
 
