@@ -7,7 +7,6 @@
 #include <cpl_error.h>
 #include <cpl_string.h>
 #include <gdal.h>
-#include <geos_c.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 #include <stdarg.h>

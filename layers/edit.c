@@ -45,7 +45,9 @@ static msh_rc exec(sqlite3 *db, const char *sql, msh_err *err)
 
 msh_rc msh_edit_prepare(msh_store *s, msh_err *err)
 {
-    return exec(msh_store_sqlite(s), AUDIT_SQL, err);
+    /* every commit on this connection reaches the disk before it returns (WAL: the log is synced) */
+    msh_rc rc = exec(msh_store_sqlite(s), "PRAGMA synchronous=FULL", err);
+    return rc ? rc : exec(msh_store_sqlite(s), AUDIT_SQL, err);
 }
 
 static bool audit_exists(sqlite3 *db)

@@ -7,8 +7,8 @@
  * and tile ETags with it), the feature count and bounds, and one row of `msh_audit`: the
  * collection, the feature id, the operation, when (UTC, ms), who (token name and role), and the
  * feature before and after as GeoJSON text (null before a create, after a delete). A failure
- * anywhere rolls all of it back. Durability is the connection's: the edit service opens it with
- * `PRAGMA synchronous=FULL`, so an acknowledged write survives kill -9 and power loss.
+ * anywhere rolls all of it back. Durability is the connection's: msh_edit_prepare sets
+ * `PRAGMA synchronous=FULL` on it, so an acknowledged write survives kill -9 and power loss.
  *
  * Ids: a created feature gets one more than the largest id the layer or its audit ever had, so
  * an id is never reused, even after a delete of the last feature.
@@ -32,7 +32,7 @@ typedef enum { MSH_EDIT_CREATE = 1, MSH_EDIT_REPLACE = 2, MSH_EDIT_UPDATE = 3, M
 /** "create", "replace", "update", "delete". */
 const char *msh_edit_kind_name(msh_edit_kind k);
 
-/** Create the audit table and its index when missing. */
+/** Make `s` the edit connection: `PRAGMA synchronous=FULL`, and the audit table and its index when missing. */
 msh_rc msh_edit_prepare(msh_store *s, msh_err *err);
 
 typedef struct msh_edit_op {

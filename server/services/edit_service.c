@@ -2,7 +2,6 @@
 #include "services/edit_service.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +30,6 @@ msh_rc msh_edit_service_open(msh_app *app, msh_err *err)
         return rc;
     if ((rc = msh_store_open(app->cfg.db_path, false, &e->store, err)))
         return rc;
-    sqlite3 *db = msh_store_sqlite(e->store);
-    char *msg = NULL;
-    if (sqlite3_exec(db, "PRAGMA synchronous=FULL", NULL, NULL, &msg) != SQLITE_OK) {
-        rc = msh_err_set(err, MSH_EIO, "edit connection: %s", msg ? msg : "?");
-        sqlite3_free(msg);
-        return rc;
-    }
     if ((rc = msh_edit_prepare(e->store, err)))
         return rc;
     e->seen = msh_store_data_version(e->store);

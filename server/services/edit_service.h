@@ -1,7 +1,7 @@
 /* edit_service.h: what OGC API - Features Part 4 writes keep between requests.
  *
- * Design: one SQLite connection of its own (`PRAGMA synchronous=FULL`: an acknowledged edit
- * survives kill -9 and power loss) and one lock, so writes go one at a time, each one
+ * Design: one store connection of its own (layers/edit.h makes it synchronous=FULL: an
+ * acknowledged edit survives kill -9 and power loss) and one lock, so writes go one at a time, each one
  * transaction (layers/edit.h). A writer holds the lock from its If-Match check to the
  * publication of the catalog that carries its edit (msh_serve_publish): the ETag it checked is
  * the one of the data it replaces, and the next request, from anyone, sees the edit. Before
