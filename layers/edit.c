@@ -14,7 +14,7 @@ static const char AUDIT_SQL[] =
     "CREATE TABLE IF NOT EXISTS msh_audit ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT, collection TEXT NOT NULL, fid INTEGER, op TEXT NOT NULL,"
     " at TEXT NOT NULL, at_ms INTEGER NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL, version INTEGER,"
-    " before TEXT, after TEXT);"
+    " before TEXT, after TEXT, minx REAL, miny REAL, maxx REAL, maxy REAL);"
     "CREATE INDEX IF NOT EXISTS msh_audit_item ON msh_audit (collection, fid, seq);";
 
 const char *msh_edit_kind_name(msh_edit_kind k)
@@ -283,14 +283,15 @@ static msh_rc bump_layer(sqlite3 *db, const msh_edit_op *op, const msh_edit_resu
 
 static msh_rc audit(sqlite3 *db, const char *layer, const int64_t *fid, const char *opname, int64_t at_ms,
                     const char *who, const char *role, uint64_t version, const char *before, const char *after,
-                    int64_t *seq, msh_err *err)
+                    const double *bbox, int64_t *seq, msh_err *err)
 {
     char at[MSH_TIME_ISO_CAP];
     msh_time_format_iso(at_ms, at, sizeof at, 3);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
-                           "INSERT INTO msh_audit (collection, fid, op, at, at_ms, who, role, version, before, after)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           "INSERT INTO msh_audit (collection, fid, op, at, at_ms, who, role, version, before, after,"
+                           " minx, miny, maxx, maxy) VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, (SELECT CAST(value AS"
+                           " INTEGER) FROM msh_meta WHERE key = 'version')), ?, ?, ?, ?, ?, ?)",
                            -1, &st, NULL) != SQLITE_OK)
         return db_err(db, err, "writing the audit");
     sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
@@ -301,7 +302,10 @@ static msh_rc audit(sqlite3 *db, const char *layer, const int64_t *fid, const ch
     sqlite3_bind_int64(st, 5, at_ms);
     sqlite3_bind_text(st, 6, who ? who : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, role ? role : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)version);
+    if (version)
+        sqlite3_bind_int64(st, 8, (sqlite3_int64)version); /* else (an import) the store's current version */
+    for (int i = 0; bbox && i < 4; i++)
+        sqlite3_bind_double(st, 11 + i, bbox[i]);
     if (before)
         sqlite3_bind_text(st, 9, before, -1, SQLITE_STATIC);
     if (after)
@@ -318,7 +322,7 @@ msh_rc msh_edit_note_import(msh_store *s, const char *layer, const char *source,
     sqlite3 *db = msh_store_sqlite(s);
     if (!audit_exists(db))
         return MSH_OK;
-    return audit(db, layer, NULL, "import", msh_now_ms(), source, "import", 0, NULL, NULL, NULL, err);
+    return audit(db, layer, NULL, "import", msh_now_ms(), source, "import", 0, NULL, NULL, NULL, NULL, err);
 }
 
 msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err)
@@ -346,9 +350,19 @@ msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res,
     }
     if (!rc)
         rc = bump_layer(db, op, res, &res->version, err);
+    double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY}; /* what the edit touched: before and after */
+    for (int k = 0; k < 2; k++) {
+        const double *e = k ? res->after : res->before;
+        if (!(k ? res->has_after : res->has_before))
+            continue;
+        bb[0] = fmin(bb[0], e[0]);
+        bb[1] = fmin(bb[1], e[1]);
+        bb[2] = fmax(bb[2], e[2]);
+        bb[3] = fmax(bb[3], e[3]);
+    }
     if (!rc)
         rc = audit(db, op->li->name, &fid, msh_edit_kind_name(op->kind), op->at_ms, op->who, op->role, res->version,
-                   before, after, &res->seq, err);
+                   before, after, bb, &res->seq, err);
     if (!rc)
         rc = exec(db, "COMMIT", err);
     if (rc)
@@ -486,5 +500,61 @@ msh_rc msh_edit_asof(msh_store *s, const char *layer, int64_t fid, int64_t t_ms,
         rc = db_err(db, err, "reading the history");
     }
     sqlite3_finalize(st);
+    return rc;
+}
+
+msh_rc msh_edit_regions(msh_store *s, const char *layer, uint64_t *base, msh_edit_region **out, size_t *n,
+                        msh_err *err)
+{
+    sqlite3 *db = msh_store_sqlite(s);
+    *out = NULL;
+    *n = 0;
+    *base = 0;
+    if (!audit_exists(db))
+        return MSH_OK;
+    sqlite3_stmt *st;
+    /* the edits since the latest import, and that import's version (the first edit's when none is recorded) */
+    if (sqlite3_prepare_v2(db,
+                           "WITH imp AS (SELECT coalesce(max(seq), 0) AS seq FROM msh_audit WHERE collection = ?1 AND"
+                           " op = 'import') SELECT version, minx, miny, maxx, maxy, op FROM msh_audit WHERE"
+                           " collection = ?1 AND seq >= (SELECT seq FROM imp) ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, err, "reading the edits");
+    sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
+    msh_rc rc = MSH_OK;
+    size_t cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t v = (uint64_t)sqlite3_column_int64(st, 0);
+        if (!strcmp((const char *)sqlite3_column_text(st, 5), "import")) {
+            *base = v;
+            continue;
+        }
+        if (!*base)
+            *base = v - 1;
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            msh_edit_region *nr = realloc(*out, cap * sizeof *nr);
+            if (!nr) {
+                rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+                break;
+            }
+            *out = nr;
+        }
+        msh_edit_region *r = &(*out)[(*n)++];
+        r->version = v;
+        for (int i = 0; i < 4; i++)
+            r->bbox[i] = sqlite3_column_double(st, 1 + i);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_err(db, err, "reading the edits");
+    sqlite3_finalize(st);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
     return rc;
 }

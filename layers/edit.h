@@ -83,6 +83,21 @@ msh_rc msh_edit_history(msh_store *s, const char *layer, int64_t fid, int64_t af
 msh_rc msh_edit_asof(msh_store *s, const char *layer, int64_t fid, int64_t t_ms, char **json, bool *absent,
                      msh_err *err);
 
+/** Where one edit since the layer's import changed it, and the layer version it made. */
+typedef struct msh_edit_region {
+    uint64_t version;
+    double bbox[4]; /* lon/lat: the geometry before and after */
+} msh_edit_region;
+
+/**
+ * The edits of `layer` since its latest import, oldest first (*out: free()), and *base, the
+ * layer's version before them (0 when it has none). A static layer answers a tile's version from
+ * them (the latest edit touching the tile, else *base), so an edit changes the ETags and cache
+ * keys of only the tiles its old and new geometry touch.
+ */
+msh_rc msh_edit_regions(msh_store *s, const char *layer, uint64_t *base, msh_edit_region **out, size_t *n,
+                        msh_err *err);
+
 /** Called by the layer writer inside its transaction: note a re-import in the audit (no-op without the table). */
 msh_rc msh_edit_note_import(msh_store *s, const char *layer, const char *source, msh_err *err);
 

@@ -323,6 +323,26 @@ class Part4(unittest.TestCase):
         finally:
             sse.close()
 
+    def test_untouched_tiles_keep_their_etag(self):
+        z = 16
+        here = get_item(17)[1]["geometry"]["coordinates"]
+        feats = json.loads(req(ITEMS + "?limit=500").body)["features"]
+        far = next(f["geometry"]["coordinates"] for f in feats
+                   if abs(f["geometry"]["coordinates"][0] - here[0]) + abs(f["geometry"]["coordinates"][1] - here[1]) > 0.05)
+        tiles = [mshtest.lonlat_to_tile(lon, lat, z) for lon, lat in (here, far)]
+
+        def etags():
+            return [mshtest.fetch_tile(SERVER, "assets", z, x, y)[0].header("ETag") for x, y in tiles]
+        before = etags()
+        r = patch(17, {"properties": {"name": "tile-check"}}, etag=get_item(17)[0].header("ETag"))
+        self.assertEqual(r.status, 200, r.body)
+        after = etags()
+        self.assertNotEqual(after[0], before[0])     # the tile the edit touched: a new version
+        self.assertEqual(after[1], before[1])        # a tile far away keeps its ETag (and its cache entry)
+        x, y = tiles[0]
+        _, tile = mshtest.fetch_tile(SERVER, "assets", z, x, y)
+        self.assertIn("tile-check", [f.attrs.get("name") for f in tile["assets"]])
+
     def test_kill9_after_ack_loses_nothing(self):
         global SERVER
         e = get_item(16)[0].header("ETag")
