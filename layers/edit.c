@@ -350,7 +350,9 @@ msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res,
     }
     if (!rc)
         rc = bump_layer(db, op, res, &res->version, err);
-    double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY}; /* what the edit touched: before and after */
+    double *bb = res->touched; /* what the edit touched: before and after */
+    bb[0] = bb[1] = INFINITY;
+    bb[2] = bb[3] = -INFINITY;
     for (int k = 0; k < 2; k++) {
         const double *e = k ? res->after : res->before;
         if (!(k ? res->has_after : res->has_before))
@@ -401,6 +403,22 @@ static msh_rc last_import(sqlite3 *db, const char *layer, int64_t *seq, char *at
     return rc;
 }
 
+/* Prepare `sql` over one item's audit rows since its layer's latest import: ?1 collection, ?2 fid,
+ * ?3 the import's seq (the caller binds the rest); the import's seq, time and source come out too. */
+static msh_rc item_rows(sqlite3 *db, const char *sql, const char *layer, int64_t fid, int64_t *since, char *imp_at,
+                        size_t atcap, char *imp_who, size_t whocap, sqlite3_stmt **st, msh_err *err)
+{
+    msh_rc rc = last_import(db, layer, since, imp_at, atcap, imp_who, whocap, err);
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+        return db_err(db, err, "reading the history");
+    sqlite3_bind_text(*st, 1, layer, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(*st, 2, fid);
+    sqlite3_bind_int64(*st, 3, *since);
+    return MSH_OK;
+}
+
 msh_rc msh_edit_history(msh_store *s, const char *layer, int64_t fid, int64_t after, int limit, const char *current,
                         int (*fn)(void *ud, const msh_edit_version *v), void *ud, bool *more, msh_err *err)
 {
@@ -408,19 +426,15 @@ msh_rc msh_edit_history(msh_store *s, const char *layer, int64_t fid, int64_t af
     *more = false;
     int64_t since;
     char imp_at[64], imp_who[512];
-    msh_rc rc = last_import(db, layer, &since, imp_at, sizeof imp_at, imp_who, sizeof imp_who, err);
+    sqlite3_stmt *st = NULL;
+    msh_rc rc = item_rows(db,
+                          "SELECT seq, op, at, who, role, before, after FROM msh_audit WHERE collection = ?1 AND"
+                          " fid = ?2 AND seq > max(?3, ?4) ORDER BY seq LIMIT ?5",
+                          layer, fid, &since, imp_at, sizeof imp_at, imp_who, sizeof imp_who, &st, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT seq, op, at, who, role, before, after FROM msh_audit WHERE collection = ? AND"
-                           " fid = ? AND seq > ? ORDER BY seq LIMIT ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(db, err, "reading the history");
-    sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, fid);
-    sqlite3_bind_int64(st, 3, after > since ? after : since);
-    sqlite3_bind_int(st, 4, limit + 1);
+    sqlite3_bind_int64(st, 4, after);
+    sqlite3_bind_int(st, 5, limit + 1);
     int n = 0, step;
     bool first = after <= 0, any = false;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -469,26 +483,22 @@ msh_rc msh_edit_asof(msh_store *s, const char *layer, int64_t fid, int64_t t_ms,
     *absent = false;
     int64_t since;
     char imp_at[64], imp_who[512];
-    msh_rc rc = last_import(db, layer, &since, imp_at, sizeof imp_at, imp_who, sizeof imp_who, err);
+    sqlite3_stmt *st = NULL;
+    /* the state at t is the `before` of the first change after t */
+    msh_rc rc = item_rows(db,
+                          "SELECT before FROM msh_audit WHERE collection = ?1 AND fid = ?2 AND seq > ?3 AND at_ms > ?4"
+                          " ORDER BY seq LIMIT 1",
+                          layer, fid, &since, imp_at, sizeof imp_at, imp_who, sizeof imp_who, &st, err);
     if (rc)
         return rc;
+    sqlite3_bind_int64(st, 4, t_ms);
     int64_t imp_ms;
     msh_err terr;
     if (imp_at[0] && !msh_time_parse(imp_at, strlen(imp_at), 0, &imp_ms, &terr) && t_ms < imp_ms) {
         *absent = true; /* before the layer was imported */
+        sqlite3_finalize(st);
         return MSH_OK;
     }
-    /* the state at t is the `before` of the first change after t */
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT before FROM msh_audit WHERE collection = ? AND fid = ? AND seq > ? AND at_ms > ?"
-                           " ORDER BY seq LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(db, err, "reading the history");
-    sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, fid);
-    sqlite3_bind_int64(st, 3, since);
-    sqlite3_bind_int64(st, 4, t_ms);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         const char *b = (const char *)sqlite3_column_text(st, 0);

@@ -52,6 +52,7 @@ typedef struct msh_edit_result {
     int64_t seq;               /* the audit row */
     bool has_before, has_after;
     double before[4], after[4]; /* lon/lat bounds of the geometry before and after */
+    double touched[4];          /* both together: where the edit changed the map */
 } msh_edit_result;
 
 /** Apply one write in one transaction. Errors: MSH_ENOTFOUND (no such feature or layer), MSH_EIO. */

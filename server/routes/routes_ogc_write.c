@@ -264,16 +264,7 @@ static void publish_change(msh_req *r, const char *coll, const msh_edit_kind kin
 {
     if (!r->app->events)
         return;
-    double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-    for (int k = 0; k < 2; k++) {
-        const double *s = k ? res->after : res->before;
-        if (!(k ? res->has_after : res->has_before))
-            continue;
-        bb[0] = fmin(bb[0], s[0]);
-        bb[1] = fmin(bb[1], s[1]);
-        bb[2] = fmax(bb[2], s[2]);
-        bb[3] = fmax(bb[3], s[3]);
-    }
+    const double *bb = res->touched;
     char json[512];
     snprintf(json, sizeof json,
              "{\"collection\":\"%s\",\"id\":%lld,\"op\":\"%s\",\"version\":%llu,\"bbox\":[%.9f,%.9f,%.9f,%.9f]}", coll,

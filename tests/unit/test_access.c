@@ -4,17 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "http/access.h"
-
-static int g_checks, g_failed;
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        g_checks++;                                                           \
-        if (!(c)) {                                                           \
-            g_failed++;                                                       \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-        }                                                                     \
-    } while (0)
 
 enum { ALL = MSH_ACC_CREATE | MSH_ACC_REPLACE | MSH_ACC_UPDATE | MSH_ACC_DELETE };
 
