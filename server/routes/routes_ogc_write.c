@@ -347,11 +347,12 @@ static void write_locked(msh_req *r, const wpath *p, msh_edit_kind kind, wbody *
         msh_resp_error(r, err.code == MSH_ENOTFOUND ? 404 : 500, "%s", err.msg);
         goto out;
     }
-    if (msh_edit_service_publish(app, &err))
+    bool published = msh_edit_service_publish(app, &err) == MSH_OK;
+    if (!published) /* stored and audited; served after the reload thread's next pass */
         fprintf(stderr, "mashaer: edits: the edit is stored, but publishing it failed: %s\n", err.msg);
     msh_catalog_release(cat);
     cat = msh_app_catalog(app);
-    l = msh_catalog_find(cat, p->coll, strlen(p->coll));
+    l = published ? msh_catalog_find(cat, p->coll, strlen(p->coll)) : NULL; /* never answer the old item */
     char base[320];
     msh_req_base_url(r, base, sizeof base);
     if (kind == MSH_EDIT_DELETE) {
