@@ -31,6 +31,9 @@ void msh_events_free(msh_events *ev);
 
 /** Publish one event; `json` is the data object; lon/lat place it (NaN: no place). Thread-safe. */
 void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double lat, const char *json);
+/** The same for an event about one collection (`change`), which `collections=` filters on. */
+void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *collection, double lon, double lat,
+                           const char *json);
 /** Wake idle subscribers for their heartbeat; call about once a second. */
 void msh_events_tick(msh_events *ev);
 uint64_t msh_events_subscribers(msh_events *ev);

@@ -270,7 +270,7 @@ static void publish_change(msh_req *r, const char *coll, const msh_edit_kind kin
              "{\"collection\":\"%s\",\"id\":%lld,\"op\":\"%s\",\"version\":%llu,\"bbox\":[%.9f,%.9f,%.9f,%.9f]}", coll,
              (long long)res->fid, msh_edit_kind_name(kind), (unsigned long long)res->version, bb[0], bb[1], bb[2],
              bb[3]);
-    msh_events_publish(r->app->events, MSH_EV_CHANGE, (bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2, json);
+    msh_events_publish_in(r->app->events, MSH_EV_CHANGE, coll, (bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2, json);
 }
 
 /* 412: the error and the current item, so the client can show both versions. */

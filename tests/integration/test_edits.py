@@ -323,6 +323,23 @@ class Part4(unittest.TestCase):
         finally:
             sse.close()
 
+    def test_change_events_filtered_by_collection(self):
+        only_reports = Sse("types=change&collections=reports,areas")
+        try:
+            e = get_item(18)[0].header("ETag")
+            self.assertEqual(patch(18, {"properties": {"status": "faulty"}}, etag=e).status, 200)
+            # a marker the filter admits, made after the asset edit: once it is here, the asset's would be too
+            r = req(REPORTS, "POST", TOK["reporter"], {"type": "Feature", "geometry": point(39.87, 21.41),
+                                                       "properties": {"what": "marker"}})
+            self.assertEqual(r.status, 201, r.body)
+            only_reports.wait(lambda x: x["collection"] == "reports" and x["op"] == "create", "the report's event")
+            with only_reports.lock:
+                self.assertEqual({x["collection"] for x in only_reports.events}, {"reports"})
+        finally:
+            only_reports.close()
+        bad = mshtest.fetch(SERVER.url("/events?types=change&collections=a,,b"))
+        self.assertEqual(bad.status, 400)
+
     def test_untouched_tiles_keep_their_etag(self):
         z = 16
         here = get_item(17)[1]["geometry"]["coordinates"]
