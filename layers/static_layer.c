@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/msh_tilemath.h"
+#include "edit.h"
 
 #define NODE_SIZE 16
 
@@ -30,6 +31,13 @@ typedef struct {
     uint32_t *leaf_ix; /* feature index of each leaf */
     size_t *level_off; /* node offset of each level */
     int nlevels;
+    /* edits since the import (layers/edit.h): a tile's version is the latest edit touching it */
+    uint64_t base_version;
+    size_t nedits;
+    struct sedit {
+        uint64_t version;
+        double box[4];  /* world units */
+    } *edits;
 } slayer;
 
 static void slayer_destroy(msh_layer *l)
@@ -43,6 +51,7 @@ static void slayer_destroy(msh_layer *l)
     free(s->boxes);
     free(s->leaf_ix);
     free(s->level_off);
+    free(s->edits);
     msh_layer_info_clear(&s->base.info);
     free(s);
 }
@@ -135,7 +144,52 @@ static msh_rc slayer_query(msh_layer *l, const double box[4], int z, msh_feature
     return MSH_OK;
 }
 
+/* The version of the data under `box`: the latest edit whose old or new geometry meets it, else
+ * the version the layer had before its edits, so a tile no edit touched keeps its ETag and its
+ * cache entries. A linear pass: edits since an import are few beside the tiles they serve. */
+static uint64_t slayer_region_version(msh_layer *l, int z, const double box[4])
+{
+    (void)z;
+    const slayer *s = (const slayer *)l;
+    uint64_t v = s->base_version;
+    for (size_t i = 0; i < s->nedits; i++) {
+        const double *b = s->edits[i].box;
+        if (b[0] <= box[2] && b[2] >= box[0] && b[1] <= box[3] && b[3] >= box[1] && s->edits[i].version > v)
+            v = s->edits[i].version;
+    }
+    return v;
+}
+
 static const msh_layer_vt SLAYER_VT = {slayer_query, slayer_destroy, NULL};
+/* a layer edited since its import: versions by region (tiles: ETags, cache keys; no-cache for clients) */
+static const msh_layer_vt SLAYER_EDITED_VT = {slayer_query, slayer_destroy, slayer_region_version};
+
+/* Load the layer's edits since its import (none: the plain vtable, one version for the layer). */
+static msh_rc load_edits(msh_store *st, slayer *s, msh_err *err)
+{
+    msh_edit_region *r = NULL;
+    size_t n = 0;
+    msh_rc rc = msh_edit_regions(st, s->base.info.name, &s->base_version, &r, &n, err);
+    if (rc || !n) {
+        free(r);
+        return rc;
+    }
+    s->edits = malloc(n * sizeof *s->edits);
+    if (!s->edits) {
+        free(r);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->edits[i].version = r[i].version;
+        /* world y grows southwards: the north edge is the smaller y */
+        msh_lonlat_to_world(r[i].bbox[0], r[i].bbox[3], &s->edits[i].box[0], &s->edits[i].box[1]);
+        msh_lonlat_to_world(r[i].bbox[2], r[i].bbox[1], &s->edits[i].box[2], &s->edits[i].box[3]);
+    }
+    s->nedits = n;
+    s->base.vt = &SLAYER_EDITED_VT;
+    free(r);
+    return MSH_OK;
+}
 
 /* Hilbert index of (x, y) on a 2^16 grid. */
 static uint32_t hilbert(uint32_t x, uint32_t y)
@@ -356,6 +410,7 @@ msh_rc msh_static_layer_load(msh_store *st, const msh_layer_info *info, msh_laye
     s->base.info.feature_count = s->nfeats;
     if (s->nfeats && (rc = build_index(s, (const double *)(const void *)fbox.data)))
         goto oom;
+    rc = load_edits(st, s, err);
     goto out;
 oom:
     rc = msh_err_set(err, MSH_ENOMEM, "layer %s: out of memory while loading", info->name);

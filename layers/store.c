@@ -15,6 +15,7 @@
 
 #include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
+#include "edit.h"
 
 struct msh_store {
     sqlite3 *db;
@@ -314,8 +315,7 @@ static const char *sql_type(msh_ftype t)
     }
 }
 
-/* Append "name" quoted as an SQL identifier. */
-static msh_rc quote_ident(msh_buf *b, const char *name)
+msh_rc msh_store_quote_ident(msh_buf *b, const char *name)
 {
     msh_rc rc = msh_buf_putc(b, '"');
     for (const char *p = name; *p && !rc; p++) {
@@ -415,11 +415,11 @@ msh_rc msh_store_writer_begin(msh_store *s, const msh_layer_spec *spec, msh_stor
     if ((rc = drop_table(s, spec->name, err)))
         goto out;
     msh_buf_printf(&sql, "CREATE TABLE ");
-    quote_ident(&sql, spec->name);
+    msh_store_quote_ident(&sql, spec->name);
     msh_buf_printf(&sql, " (fid INTEGER PRIMARY KEY");
     for (uint32_t i = 0; i < spec->nfields; i++) {
         msh_buf_printf(&sql, ", ");
-        quote_ident(&sql, spec->fields[i].name);
+        msh_store_quote_ident(&sql, spec->fields[i].name);
         msh_buf_printf(&sql, " %s", sql_type(spec->fields[i].type));
     }
     msh_buf_printf(&sql, "); SELECT AddGeometryColumn('%s', 'geom', 4326, 'GEOMETRY', 'XY');", spec->name);
@@ -427,11 +427,11 @@ msh_rc msh_store_writer_begin(msh_store *s, const msh_layer_spec *spec, msh_stor
         goto out;
     msh_buf_reset(&sql);
     msh_buf_printf(&sql, "INSERT INTO ");
-    quote_ident(&sql, spec->name);
+    msh_store_quote_ident(&sql, spec->name);
     msh_buf_printf(&sql, " (geom");
     for (uint32_t i = 0; i < spec->nfields; i++) {
         msh_buf_printf(&sql, ", ");
-        quote_ident(&sql, spec->fields[i].name);
+        msh_store_quote_ident(&sql, spec->fields[i].name);
     }
     msh_buf_printf(&sql, ") VALUES (GeomFromWKB(?, 4326)");
     for (uint32_t i = 0; i < spec->nfields; i++)
@@ -552,6 +552,8 @@ msh_rc msh_store_writer_commit(msh_store_writer *w, uint64_t *version, msh_err *
         rc = sql_err(s, err, "updating the registry");
         goto out;
     }
+    if ((rc = msh_edit_note_import(s, w->name, w->source, err)))
+        goto out;
     if (version) {
         char v[32];
         meta_get(s, "version", v, sizeof v);

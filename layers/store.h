@@ -73,6 +73,9 @@ msh_rc msh_store_writer_commit(msh_store_writer *w, uint64_t *version, msh_err *
 /** Roll back and free w. */
 void msh_store_writer_abort(msh_store_writer *w);
 
+/** Append `name` quoted as an SQL identifier ("a""b"). */
+msh_rc msh_store_quote_ident(msh_buf *b, const char *name);
+
 /** Remove a layer and its registry row. */
 msh_rc msh_store_drop_layer(msh_store *s, const char *name, msh_err *err);
 

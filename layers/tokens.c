@@ -21,6 +21,7 @@ struct msh_token_set {
     struct entry {
         uint8_t hash[HASH_LEN];
         msh_role role;
+        char *name; /* owned: who holds it, for the audit of edits */
     } *e; /* sorted by hash, so two sets compare entry by entry */
 };
 
@@ -34,6 +35,7 @@ static const char TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS msh_tokens ("
 const char *msh_role_name(msh_role role)
 {
     switch (role) {
+    case MSH_ROLE_REPORTER: return "reporter";
     case MSH_ROLE_FEED: return "feed";
     case MSH_ROLE_OPS: return "ops";
     case MSH_ROLE_ADMIN: return "admin";
@@ -45,6 +47,8 @@ msh_role msh_role_parse(const char *s)
 {
     if (!s)
         return MSH_ROLE_NONE;
+    if (!strcmp(s, "reporter"))
+        return MSH_ROLE_REPORTER;
     if (!strcmp(s, "feed"))
         return MSH_ROLE_FEED;
     if (!strcmp(s, "ops"))
@@ -192,8 +196,8 @@ msh_rc msh_token_create(msh_store *s, msh_role role, const char *name, char *tok
     msh_rc rc;
     if (cap)
         token_out[0] = 0;
-    if (role < MSH_ROLE_FEED || role > MSH_ROLE_ADMIN)
-        return msh_err_set(err, MSH_EINVAL, "tokens: the role must be feed, ops or admin");
+    if (role < MSH_ROLE_REPORTER || role > MSH_ROLE_ADMIN)
+        return msh_err_set(err, MSH_EINVAL, "tokens: the role must be reporter, feed, ops or admin");
     if (!msh_token_name_valid(name))
         return msh_err_set(err, MSH_EINVAL,
                            "tokens: a name is 1 to %d bytes of UTF-8 without control characters, not only digits",
@@ -420,7 +424,7 @@ msh_rc msh_token_set_load(msh_store *s, msh_token_set **out, msh_err *err)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     if (!table_exists(db))
         goto out;
-    if (sqlite3_prepare_v2(db, "SELECT id, role, hash FROM msh_tokens WHERE revoked_at IS NULL", -1, &st, NULL) !=
+    if (sqlite3_prepare_v2(db, "SELECT id, role, hash, name FROM msh_tokens WHERE revoked_at IS NULL", -1, &st, NULL) !=
         SQLITE_OK) {
         rc = db_err(db, err, "loading tokens");
         goto out;
@@ -440,6 +444,11 @@ msh_rc msh_token_set_load(msh_store *s, msh_token_set **out, msh_err *err)
         }
         memcpy(set->e[set->n].hash, hash, HASH_LEN);
         set->e[set->n].role = role;
+        const char *name = (const char *)sqlite3_column_text(st, 3);
+        if (!(set->e[set->n].name = strdup(name ? name : ""))) {
+            rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+            goto out;
+        }
         set->n++;
     }
     if (step != SQLITE_DONE) {
@@ -458,19 +467,30 @@ out:
     return MSH_OK;
 }
 
-msh_role msh_token_set_check(const msh_token_set *set, const char *token, size_t len)
+msh_role msh_token_set_who(const msh_token_set *set, const char *token, size_t len, char *name, size_t cap)
 {
     uint8_t hash[HASH_LEN];
+    if (name && cap)
+        name[0] = 0;
     if (!set || !token || !set->n || !sha256(token, len, hash))
         return MSH_ROLE_NONE;
     /* Look at every entry and pick the match without branching on the comparison, so the
      * time taken says nothing about which hash (if any) matched. */
     unsigned role = MSH_ROLE_NONE;
+    size_t at = 0;
     for (size_t i = 0; i < set->n; i++) {
         unsigned hit = (unsigned)(CRYPTO_memcmp(set->e[i].hash, hash, HASH_LEN) == 0);
         role |= (unsigned)set->e[i].role & (0u - hit);
+        at |= i & (0 - (size_t)hit);
     }
+    if (role != MSH_ROLE_NONE && name && cap)
+        snprintf(name, cap, "%s", set->e[at].name);
     return (msh_role)role;
+}
+
+msh_role msh_token_set_check(const msh_token_set *set, const char *token, size_t len)
+{
+    return msh_token_set_who(set, token, len, NULL, 0);
 }
 
 size_t msh_token_set_count(const msh_token_set *set)
@@ -484,7 +504,8 @@ bool msh_token_set_same(const msh_token_set *a, const msh_token_set *b)
     if (na != nb)
         return false;
     for (size_t i = 0; i < na; i++)
-        if (a->e[i].role != b->e[i].role || memcmp(a->e[i].hash, b->e[i].hash, HASH_LEN) != 0)
+        if (a->e[i].role != b->e[i].role || memcmp(a->e[i].hash, b->e[i].hash, HASH_LEN) != 0 ||
+            strcmp(a->e[i].name, b->e[i].name) != 0)
             return false;
     return true;
 }
@@ -493,6 +514,8 @@ void msh_token_set_free(msh_token_set *set)
 {
     if (!set)
         return;
+    for (size_t i = 0; i < set->n; i++)
+        free(set->e[i].name);
     free(set->e);
     free(set);
 }

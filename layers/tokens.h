@@ -12,7 +12,9 @@
  * and freeing it is the owner's business (server/ swaps it under a lock).
  *
  * Roles are ordered: admin may do whatever ops may, ops whatever feed may, so "allowed" is
- * `role >= needed`.
+ * `role >= needed`. `reporter` (the mobile apps) is the lowest: it may only create reports
+ * through OGC API - Features Part 4, as the collection rules say (server/http/access.h); a
+ * reporter token may not post feeds.
  */
 #ifndef MSH_TOKENS_H
 #define MSH_TOKENS_H
@@ -24,16 +26,16 @@
 #include "core/msh_err.h"
 #include "store.h"
 
-typedef enum { MSH_ROLE_NONE = 0, MSH_ROLE_FEED = 1, MSH_ROLE_OPS = 2, MSH_ROLE_ADMIN = 3 } msh_role;
+typedef enum { MSH_ROLE_NONE = 0, MSH_ROLE_REPORTER = 1, MSH_ROLE_FEED = 2, MSH_ROLE_OPS = 3, MSH_ROLE_ADMIN = 4 } msh_role;
 
 /** Longest token name, in bytes (UTF-8). */
 #define MSH_TOKEN_NAME_MAX 100
 /** Size of a buffer that holds a token's text and its NUL ("msh_" + 43 + 1 = 48). */
 #define MSH_TOKEN_TEXT_SIZE 48
 
-/** "feed", "ops", "admin" (and "none" for MSH_ROLE_NONE or anything else). */
+/** "reporter", "feed", "ops", "admin" (and "none" for MSH_ROLE_NONE or anything else). */
 const char *msh_role_name(msh_role role);
-/** The role named `s` ("feed", "ops" or "admin", exactly), or MSH_ROLE_NONE. */
+/** The role named `s` ("reporter", "feed", "ops" or "admin", exactly), or MSH_ROLE_NONE. */
 msh_role msh_role_parse(const char *s);
 
 /**
@@ -44,7 +46,7 @@ msh_role msh_role_parse(const char *s);
 bool msh_token_name_valid(const char *name);
 
 /**
- * Make a token for `role` (feed, ops or admin) named `name`, storing only its hash.
+ * Make a token for `role` (reporter, feed, ops or admin) named `name`, storing only its hash.
  * Writes the token text, NUL-terminated, to `token_out` (`cap` >= MSH_TOKEN_TEXT_SIZE) and
  * the new row's id to `id` (may be NULL). Creates the table `msh_tokens` when missing.
  * Errors: MSH_EINVAL (bad role or name, small buffer), MSH_EIO (randomness or database).
@@ -92,6 +94,8 @@ msh_rc msh_token_set_load(msh_store *s, msh_token_set **out, msh_err *err);
  * time per entry, without stopping at a match. Safe from many threads at once.
  */
 msh_role msh_token_set_check(const msh_token_set *set, const char *token, size_t len);
+/** The same, and the token's name into `name` (`cap` bytes; "" when not found), for the audit. */
+msh_role msh_token_set_who(const msh_token_set *set, const char *token, size_t len, char *name, size_t cap);
 /** How many tokens the set holds. */
 size_t msh_token_set_count(const msh_token_set *set);
 /** True when both sets hold the same hashes with the same roles (NULL counts as empty). */

@@ -15,7 +15,8 @@ rules=(
   'sqlite3\.h@^layers/[a-z_]+\.[ch]$'
   '(gdal|ogr_api|ogr_srs_api|cpl_[a-z_]+)\.h@^importers/'
   '(cairo|pango[a-z/]*)\.h@^layers/render/'
-  'geos_c\.h@^layers/|^importers/ogr_import\.c$'
+  # the importers' GEOS use (validity, MakeValid) is one file, shared by the importer and the edit path
+  'geos_c\.h@^layers/|^importers/geom_clean\.[ch]$'
 )
 for rule in "${rules[@]}"; do
   hdr=${rule%%@*}

@@ -17,23 +17,25 @@ static void usage(FILE *f)
                "Manage the tokens that writes (live feeds) must send as 'Authorization: Bearer TOKEN'.\n"
                "The store keeps only a hash of each token; the token itself is shown once, by 'add'.\n"
                "\n"
-               "  mashaer token add --db FILE --role feed|ops|admin --name NAME\n"
+               "  mashaer token add --db FILE --role reporter|feed|ops|admin --name NAME\n"
                "  mashaer token list --db FILE\n"
                "  mashaer token revoke --db FILE ID|NAME\n"
                "\n"
-               "Roles are ordered: admin may do what ops may, ops what feed may.\n"
+               "Roles are ordered: admin may do what ops may, ops what feed may; reporter may only\n"
+               "create reports (OGC API - Features Part 4, see 'mashaer serve --access').\n"
                "Run 'mashaer token <add|list|revoke> --help' for details.\n");
 }
 
 static void usage_add(FILE *f)
 {
     fprintf(f,
-            "Usage: mashaer token add --db FILE --role feed|ops|admin --name NAME\n"
+            "Usage: mashaer token add --db FILE --role reporter|feed|ops|admin --name NAME\n"
             "\n"
             "Make a new token and print it alone on the first line of stdout. It is shown only\n"
             "this once: the store keeps its SHA-256 hash and its first 8 characters (for 'list').\n"
             "  --db FILE       the store\n"
-            "  --role ROLE     feed (send live data), ops (and operate), admin (everything)\n"
+            "  --role ROLE     reporter (create reports only: mobile apps), feed (send live data),\n"
+            "                  ops (and operate, edit operational layers), admin (everything)\n"
             "  --name NAME     who or what holds it: 1 to %d bytes of UTF-8, no control characters,\n"
             "                  not only digits\n"
             "  -h, --help      this help\n",
@@ -107,7 +109,7 @@ static int cmd_add(int argc, char **argv)
     }
     msh_role role = msh_role_parse(role_s);
     if (role == MSH_ROLE_NONE) {
-        fprintf(stderr, "mashaer token add: --role is feed, ops or admin, not '%s'\n", role_s);
+        fprintf(stderr, "mashaer token add: --role is reporter, feed, ops or admin, not '%s'\n", role_s);
         return 2;
     }
     if (!msh_token_name_valid(name)) {

@@ -43,16 +43,23 @@ static void unauthorized(msh_req *r, const char *why)
     r->resp.www_authenticate = REALM;
 }
 
-msh_role msh_auth_role(msh_req *r)
+msh_role msh_auth_who(msh_req *r, char *name, size_t cap)
 {
     const char *tok;
     size_t len;
+    if (name && cap)
+        name[0] = 0;
     if (msh_auth_parse_bearer(msh_req_header(r, "Authorization"), &tok, &len))
         return MSH_ROLE_NONE;
     pthread_mutex_lock(&r->app->tok_lock);
-    msh_role role = msh_token_set_check(r->app->tokens, tok, len);
+    msh_role role = msh_token_set_who(r->app->tokens, tok, len, name, cap);
     pthread_mutex_unlock(&r->app->tok_lock);
     return role;
+}
+
+msh_role msh_auth_role(msh_req *r)
+{
+    return msh_auth_who(r, NULL, 0);
 }
 
 bool msh_auth_require(msh_req *r, msh_role needed)

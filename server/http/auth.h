@@ -4,7 +4,7 @@
  * reads `Authorization: Bearer TOKEN`, looks the token up in the app's current token set
  * (layers/tokens.h) and, when it fails, has already filled the response: 401 with
  * `WWW-Authenticate: Bearer realm="mashaer"` for a missing, malformed, unknown or revoked
- * token, 403 for a valid token whose role is too low. Roles are ordered (admin > ops > feed).
+ * token, 403 for a valid token whose role is too low. Roles are ordered (admin > ops > feed > reporter).
  */
 #ifndef MSH_AUTH_H
 #define MSH_AUTH_H
@@ -39,5 +39,7 @@ bool msh_auth_require(msh_req *r, msh_role needed);
  * an unknown one. Never answers: for reads that show more to a higher role (OGC collections).
  */
 msh_role msh_auth_role(msh_req *r);
+/** The same, and the token's name into `name` (`cap` bytes; "" without a valid token): who wrote an edit. */
+msh_role msh_auth_who(msh_req *r, char *name, size_t cap);
 
 #endif

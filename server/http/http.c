@@ -213,7 +213,7 @@ static bool dispatch(msh_req *r, const msh_route_match *m, double t0, void **con
 static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, WWW-Authenticate, Retry-After");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, WWW-Authenticate, Retry-After, Location");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "Mashaer/" MSH_VERSION);
     if (r->resp.ctype)
@@ -235,6 +235,8 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
         snprintf(ra, sizeof ra, "%u", r->resp.retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
+    if (r->resp.location[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->resp.location);
     return MHD_YES;
 }
 
@@ -331,6 +333,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (is_options) {
         r.resp.status = 204;
         r.resp.allow = m.allowed ? m.allowed : MSH_M_GET;
+        if (m.allow) /* what this caller's token may do here (Part 4 editing) */
+            r.resp.allow_caller = m.allow(&r, m.rest) | MSH_M_GET;
     } else if (!url || url[0] != '/') {
         msh_resp_error(&r, 400, "malformed request path");
     } else if (dispatch(&r, &m, t0, con_cls)) {
@@ -390,8 +394,11 @@ respond:
         msh_route_allow_header(r.resp.allow, allow, sizeof allow);
         if (is_options) {
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, allow);
-            MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match");
+            MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                    "Authorization, Content-Type, Content-Crs, If-Match, If-None-Match");
             MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+            msh_route_allow_header(r.resp.allow_caller ? r.resp.allow_caller : r.resp.allow, allow, sizeof allow);
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
         } else {
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
         }

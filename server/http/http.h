@@ -37,6 +37,8 @@ typedef struct msh_resp {
     bool vary_accept;  /* the body depends on the Accept header too (OGC f=json|html negotiation) */
     unsigned allow;    /* MSH_M_* methods for the Allow header (405) or CORS preflight (OPTIONS); 0: none */
     unsigned retry_after; /* seconds for a Retry-After header (a 503 of the admission gate); 0: none */
+    unsigned allow_caller; /* OPTIONS: the methods this caller may use (`Allow`); 0: `allow` */
+    char location[512]; /* Location header (201 Created), or empty */
 } msh_resp;
 
 typedef struct msh_req {

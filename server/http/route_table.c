@@ -18,6 +18,13 @@ static const msh_route ROUTES[] = {
     {MSH_M_GET,  "/heatmaps/**",     "heatmap",  MSH_ROLE_NONE, 0,                   msh_route_heatmaps, NULL},
     {MSH_M_GET,  "/catalog",         "catalog",  MSH_ROLE_NONE, 0,                   msh_route_catalog, NULL},
     {MSH_M_GET,  "/ogc",             "ogc",      MSH_ROLE_NONE, 0,                   msh_route_ogc, msh_cost_ogc},
+    /* OGC API - Features Part 4 (routes_ogc_write.c): writes check the collection's rules themselves */
+    {MSH_M_GET,  "/ogc/collections/*/items", "ogc", MSH_ROLE_NONE, 0,                 msh_route_ogc, msh_cost_ogc},
+    {MSH_M_POST, "/ogc/collections/*/items", "ogc", MSH_ROLE_REPORTER, MSH_EDIT_BODY_MAX, msh_route_ogc_write, NULL},
+    {MSH_M_GET,  "/ogc/collections/*/items/*", "ogc", MSH_ROLE_NONE, 0,               msh_route_ogc, msh_cost_ogc},
+    {MSH_M_PUT | MSH_M_PATCH, "/ogc/collections/*/items/*", "ogc", MSH_ROLE_REPORTER, MSH_EDIT_BODY_MAX, msh_route_ogc_write, NULL},
+    {MSH_M_DELETE, "/ogc/collections/*/items/*", "ogc", MSH_ROLE_REPORTER, 0,         msh_route_ogc_write, NULL},
+    {MSH_M_GET,  "/ogc/collections/*/items/*/history", "ogc", MSH_ROLE_OPS, 0,        msh_route_ogc_history, NULL},
     {MSH_M_GET,  "/ogc/**",          "ogc",      MSH_ROLE_NONE, 0,                   msh_route_ogc, msh_cost_ogc},
     {MSH_M_GET,  "/health",          "health",   MSH_ROLE_NONE, 0,                   msh_route_health, NULL},
     {MSH_M_GET,  "/metrics",         "metrics",  MSH_ROLE_NONE, 0,                   msh_route_metrics, NULL},
@@ -36,6 +43,15 @@ static const msh_route ROUTES[] = {
     {MSH_M_GET,  "/**",              "static",   MSH_ROLE_NONE, 0,                   msh_route_static, NULL},
 };
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
+
+/* Endpoints whose OPTIONS answer names what the caller may do there, by pattern. */
+static const struct {
+    const char *pattern;
+    unsigned (*allow)(msh_req *r, const char *rest);
+} ALLOW_HOOKS[] = {
+    {"/ogc/collections/*/items", msh_route_ogc_allow},
+    {"/ogc/collections/*/items/*", msh_route_ogc_allow},
+};
 
 static const char *labels[NROUTES + 1];
 static int nlabels;
@@ -109,6 +125,12 @@ static unsigned method_bit(const char *method)
         return MSH_M_GET;
     if (!strcmp(method, "POST"))
         return MSH_M_POST;
+    if (!strcmp(method, "PUT"))
+        return MSH_M_PUT;
+    if (!strcmp(method, "PATCH"))
+        return MSH_M_PATCH;
+    if (!strcmp(method, "DELETE"))
+        return MSH_M_DELETE;
     return 0;
 }
 
@@ -116,7 +138,7 @@ msh_route_match msh_route_find(const char *method, const char *path)
 {
     int n;
     msh_route_labels(&n);
-    msh_route_match m = {NULL, "", 0, n - 1};
+    msh_route_match m = {NULL, "", 0, n - 1, NULL};
     if (!path || path[0] != '/')
         return m;
     size_t first = 0;
@@ -125,6 +147,9 @@ msh_route_match msh_route_find(const char *method, const char *path)
     if (first == NROUTES)
         return m;
     m.label = label_of[first];
+    for (size_t i = 0; i < sizeof ALLOW_HOOKS / sizeof ALLOW_HOOKS[0]; i++)
+        if (!strcmp(ALLOW_HOOKS[i].pattern, ROUTES[first].pattern))
+            m.allow = ALLOW_HOOKS[i].allow;
     unsigned want = method_bit(method);
     for (size_t i = first; i < NROUTES; i++) {
         if (strcmp(ROUTES[i].pattern, ROUTES[first].pattern))
@@ -138,5 +163,7 @@ msh_route_match msh_route_find(const char *method, const char *path)
 
 void msh_route_allow_header(unsigned methods, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s%sOPTIONS", methods & MSH_M_GET ? "GET, HEAD, " : "", methods & MSH_M_POST ? "POST, " : "");
+    snprintf(out, cap, "%s%s%s%s%sOPTIONS", methods & MSH_M_GET ? "GET, HEAD, " : "", methods & MSH_M_POST ? "POST, " : "",
+             methods & MSH_M_PUT ? "PUT, " : "", methods & MSH_M_PATCH ? "PATCH, " : "",
+             methods & MSH_M_DELETE ? "DELETE, " : "");
 }

@@ -16,7 +16,9 @@
  * Finding a row: the first row whose pattern matches the path names the endpoint; every row
  * with that same pattern is one of its methods. When none of them takes the request's method
  * the answer is 405 and `Allow` lists theirs. GET rows answer HEAD too; OPTIONS (CORS
- * preflight) is answered for every path by http.c, from the same rows.
+ * preflight) is answered for every path by http.c, from the same rows; where a row of the
+ * endpoint has an allow hook (ALLOW_HOOKS in route_table.c), the OPTIONS answer's `Allow`
+ * lists what the caller may do.
  */
 #ifndef MSH_ROUTE_TABLE_H
 #define MSH_ROUTE_TABLE_H
@@ -26,7 +28,8 @@
 #include "http/http.h"
 #include "tokens.h"
 
-enum { MSH_M_GET = 1u, MSH_M_POST = 2u }; /* methods a row takes (GET includes HEAD) */
+/* methods a row takes (GET includes HEAD) */
+enum { MSH_M_GET = 1u, MSH_M_POST = 2u, MSH_M_PUT = 4u, MSH_M_PATCH = 8u, MSH_M_DELETE = 16u };
 
 /** What a cost estimate returns when it answered the request itself (from a cache): no handler runs. */
 #define MSH_COST_ANSWERED (-1)
@@ -50,6 +53,9 @@ typedef struct msh_route_match {
     const char *rest;       /* the path after the pattern's literal head */
     unsigned allowed;       /* the methods of every row with the matched pattern (0: no row matched) */
     int label;              /* the metrics label id of the matched endpoint (msh_route_labels) */
+    /* the endpoint's OPTIONS hook: the methods this caller may use there (QGIS decides from the
+     * `Allow` of an OPTIONS answer whether a layer is editable); NULL: every method of its rows */
+    unsigned (*allow)(msh_req *r, const char *rest);
 } msh_route_match;
 
 /** Look method + path up in the table. Pure: no allocation, no state. */
@@ -61,7 +67,7 @@ int msh_route_pattern_match(const char *pattern, const char *path, const char **
 /** The distinct metrics labels of the table, in row order, then "other" (requests no row took). */
 const char *const *msh_route_labels(int *n);
 
-/** "GET, HEAD, POST, OPTIONS" for a set of MSH_M_* (OPTIONS always), into out. */
+/** "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" for a set of MSH_M_* (OPTIONS always), into out (64 bytes do). */
 void msh_route_allow_header(unsigned methods, char *out, size_t cap);
 
 #endif

@@ -20,11 +20,12 @@
 #define RING 4096
 #define HEARTBEAT_S 15.0
 
-static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence"};
+static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change"};
 
 typedef struct {
     uint64_t seq;
     uint8_t type;
+    char collection[64]; /* change events: the edited collection; "" for the others */
     double lon, lat;
     char *frame;
     size_t len;
@@ -39,6 +40,7 @@ typedef struct sub {
     unsigned mask;
     bool has_bbox;
     double bbox[4];
+    char collections[520]; /* ",a,b," from collections=a,b (change events); "" for any */
     msh_buf out;     /* frames copied but not yet sent */
     size_t out_off;
     double last_write;
@@ -102,6 +104,12 @@ void msh_events_free(msh_events *ev)
 
 void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double lat, const char *json)
 {
+    msh_events_publish_in(ev, type, "", lon, lat, json);
+}
+
+void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *collection, double lon, double lat,
+                           const char *json)
+{
     if (!ev)
         return;
     size_t jl = strlen(json);
@@ -115,6 +123,7 @@ void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double 
     free(slot->frame);
     slot->seq = seq;
     slot->type = (uint8_t)type;
+    snprintf(slot->collection, sizeof slot->collection, "%s", collection);
     slot->lon = lon;
     slot->lat = lat;
     slot->frame = frame;
@@ -179,6 +188,12 @@ static bool passes(const sub_t *s, const ev_t *e)
 {
     if (!(s->mask & (1u << e->type)))
         return false;
+    if (s->collections[0] && e->collection[0]) {
+        char key[68];
+        snprintf(key, sizeof key, ",%s,", e->collection);
+        if (!strstr(s->collections, key))
+            return false;
+    }
     if (s->has_bbox && !isnan(e->lon))
         return e->lon >= s->bbox[0] && e->lon <= s->bbox[2] && e->lat >= s->bbox[1] && e->lat <= s->bbox[3];
     return true;
@@ -243,7 +258,7 @@ static void sub_free(void *cls)
     free(s);
 }
 
-/* GET /events?types=incident,density,gate&bbox=w,s,e,n */
+/* GET /events?types=incident,density,gate,change&collections=a,b&bbox=w,s,e,n */
 void msh_route_events(msh_req *r, const char *rest)
 {
     msh_events *ev = r->app->events;
@@ -254,7 +269,7 @@ void msh_route_events(msh_req *r, const char *rest)
     unsigned mask = MSH_EV_PUBLIC_MASK;
     const char *types = msh_req_arg(r, "types");
     if (types && msh_events_parse_types(types, &mask)) {
-        msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence");
+        msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence, change");
         return;
     }
     if ((mask & ~MSH_EV_PUBLIC_MASK) && !msh_auth_require(r, MSH_ROLE_OPS))
@@ -265,6 +280,19 @@ void msh_route_events(msh_req *r, const char *rest)
         return;
     }
     s->mask = mask;
+    const char *colls = msh_req_arg(r, "collections");
+    if (colls) { /* change events of these collections only: names of [a-z0-9_], comma-separated */
+        size_t n = strlen(colls);
+        bool ok = n && n + 2 < sizeof s->collections && colls[0] != ',' && colls[n - 1] != ',' && !strstr(colls, ",,");
+        for (const char *p = colls; ok && *p; p++)
+            ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == ',';
+        if (!ok) {
+            free(s);
+            msh_resp_error(r, 400, "collections: a comma-separated list of collection names (a-z, 0-9, _)");
+            return;
+        }
+        snprintf(s->collections, sizeof s->collections, ",%s,", colls);
+    }
     const char *bbox = msh_req_arg(r, "bbox");
     if (bbox) {
         char *end;

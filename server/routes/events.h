@@ -1,7 +1,7 @@
 /* events.h: the live event stream (GET /events, Server-Sent Events).
  *
  * Design: producers publish events (incident created or updated, density alert raised
- * or cleared, gate over capacity) into a ring of the last 4,096 events, each formatted
+ * or cleared, gate over capacity, a feature edited through OGC API Part 4: `change`) into a ring of the last 4,096 events, each formatted
  * once as an SSE frame. A subscriber is an HTTP response whose content reader copies
  * the frames after its cursor that pass its filters (types, bbox); when there is nothing
  * to send it suspends its connection (libmicrohttpd keeps it out of the event loop, so a
@@ -20,9 +20,9 @@
 typedef struct msh_events msh_events;
 struct msh_app;
 
-typedef enum { MSH_EV_INCIDENT = 0, MSH_EV_DENSITY, MSH_EV_GATE, MSH_EV_GEOFENCE, MSH_EV_COUNT } msh_event_type;
+typedef enum { MSH_EV_INCIDENT = 0, MSH_EV_DENSITY, MSH_EV_GATE, MSH_EV_GEOFENCE, MSH_EV_CHANGE, MSH_EV_COUNT } msh_event_type;
 /* geofence events carry a person's id: only ops tokens may subscribe to them */
-#define MSH_EV_PUBLIC_MASK ((1u << MSH_EV_INCIDENT) | (1u << MSH_EV_DENSITY) | (1u << MSH_EV_GATE))
+#define MSH_EV_PUBLIC_MASK ((1u << MSH_EV_INCIDENT) | (1u << MSH_EV_DENSITY) | (1u << MSH_EV_GATE) | (1u << MSH_EV_CHANGE))
 
 msh_events *msh_events_new(void);
 /** Wake every subscriber so that each ends its stream; call before stopping the HTTP daemon. */
@@ -31,6 +31,9 @@ void msh_events_free(msh_events *ev);
 
 /** Publish one event; `json` is the data object; lon/lat place it (NaN: no place). Thread-safe. */
 void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double lat, const char *json);
+/** The same for an event about one collection (`change`), which `collections=` filters on. */
+void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *collection, double lon, double lat,
+                           const char *json);
 /** Wake idle subscribers for their heartbeat; call about once a second. */
 void msh_events_tick(msh_events *ev);
 uint64_t msh_events_subscribers(msh_events *ev);

@@ -53,6 +53,14 @@ void ogc_html_queryables(const ogc_ctx *c, const msh_layer *l, msh_buf *b);
 /** The API definition for people: the paths and the items parameters. */
 void ogc_html_api(const ogc_ctx *c, msh_buf *b);
 
+/** The ETag of one item: a hash of its GeoJSON as ogc_feature_json writes it (routes_ogc_write.c). */
+void ogc_item_etag(const msh_layer_info *li, const msh_feature *f, char *out, size_t cap);
+/**
+ * GET .../items/{fid}?asof=ISO: answer the item as it was then from the audit (true), or
+ * return false when it has not changed since (the current item answers).
+ */
+bool ogc_item_asof(msh_req *r, msh_layer *l, uint64_t fid, const char *asof);
+
 /** GET /ogc/api: the OpenAPI 3.0 document (routes_ogc_api.c). */
 void ogc_route_api(const ogc_ctx *c);
 

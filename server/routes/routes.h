@@ -42,6 +42,15 @@ void msh_route_glyphs(msh_req *r, const char *rest);
 void msh_route_sprites(msh_req *r, const char *rest);
 /** OGC API - Features under /ogc (server/routes_ogc.c); reads the path after "/ogc" itself. */
 void msh_route_ogc(msh_req *r, const char *rest);
+/** Largest body of a Part 4 write (one GeoJSON Feature or merge patch), bytes. */
+#define MSH_EDIT_BODY_MAX ((size_t)1 << 20)
+/** OGC API - Features Part 4 (server/routes/routes_ogc_write.c): POST .../items, PUT, PATCH and
+ * DELETE .../items/{fid}; `rest` follows "/ogc/collections/". */
+void msh_route_ogc_write(msh_req *r, const char *rest);
+/** GET .../items/{fid}/history: every version of an item with who and when (paged). */
+void msh_route_ogc_history(msh_req *r, const char *rest);
+/** The methods the caller may use on .../items or .../items/{fid} (the OPTIONS `Allow`). */
+unsigned msh_route_ogc_allow(msh_req *r, const char *rest);
 /** GET /kpi, /kpi/zones, /kpi/zones/{id}, /kpi/history (server/routes_kpi.c); reads the path after "/kpi" itself. */
 void msh_route_kpi(msh_req *r, const char *rest);
 /** /heatmaps/density/{z}/{x}/{y}.png, /heatmaps/{layer}/{z}/{x}/{y}.png, /heatmaps/density/legend[.png]

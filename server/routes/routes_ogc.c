@@ -152,6 +152,10 @@ static const char *const CONFORMS[] = {
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    /* Part 4 (routes_ogc_write.c) on the static collections */
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
     NULL};
 
 static void conformance(ogc_ctx *c, ogc_fmt fmt)
@@ -704,6 +708,7 @@ typedef struct {
     bool html;
     msh_buf *b;
     bool found;
+    char etag[40];
 } one_q;
 
 static int find_one(void *ud, const msh_feature *f)
@@ -712,10 +717,12 @@ static int find_one(void *ud, const msh_feature *f)
     if (f->id != o->id)
         return 0;
     o->found = true;
-    if (o->html)
+    if (o->html) {
         ogc_html_feature_row(o->c, o->l, f, o->b);
-    else
+    } else {
         ogc_feature_json(o->b, &o->l->info, f);
+        ogc_item_etag(&o->l->info, f, o->etag, sizeof o->etag); /* what If-Match compares (Part 4) */
+    }
     return 1;
 }
 
@@ -738,7 +745,13 @@ static void item(ogc_ctx *c, msh_layer *l, const char *fid, ogc_fmt fmt)
     msh_buf_init(&b, MSH_MAX_BODY);
     msh_buf feat;
     msh_buf_init(&feat, MSH_MAX_BODY);
-    one_q o = {id, c, l, fmt == FMT_HTML, &feat, false};
+    one_q o = {id, c, l, fmt == FMT_HTML, &feat, false, ""};
+    const char *asof = msh_req_arg(r, "asof");
+    if (asof && ogc_item_asof(r, l, id, asof)) {
+        msh_buf_free(&feat);
+        msh_buf_free(&b);
+        return;
+    }
     double world[4] = {0, 0, 1, 1};
     if (l->vt->query(l, world, live_zoom(l), find_one, &o)) {
         msh_resp_error(r, 500, "reading collection '%s' failed", l->info.name);
@@ -762,6 +775,7 @@ static void item(ogc_ctx *c, msh_layer *l, const char *fid, ogc_fmt fmt)
         link(&b, false, h, "collection", CT_JSON, l->info.name);
         msh_buf_printf(&b, "]}\n");
         answer(r, CT_GEOJSON, &b);
+        snprintf(r->resp.etag, sizeof r->resp.etag, "%s", o.etag);
     }
     msh_buf_free(&feat);
     msh_buf_free(&b);

@@ -9,16 +9,41 @@
 #include "routes/ogc.h"
 #include "query/qs.h"
 
-static void op(msh_buf *b, const char *path, const char *id, const char *summary, const char *params,
-               const char *ctype, bool first)
+/* Part 4 (routes_ogc_write.c): the writes on the items path and on the one-feature path. */
+static const char CREATE_OP[] =
+    ",\"post\":{\"operationId\":\"createFeature\",\"summary\":\"Add a feature (a bearer token the collection's "
+    "access rules allow; the server assigns the id)\",\"requestBody\":{\"required\":true,\"content\":{"
+    "\"application/geo+json\":{\"schema\":{\"type\":\"object\"}}}},\"responses\":{\"201\":{\"description\":"
+    "\"created: Location and ETag name it\"},\"400\":{\"description\":\"the feature does not fit the collection\"},"
+    "\"401\":{\"description\":\"no token\"},\"403\":{\"description\":\"not for this token\"}}}";
+static const char ITEM_OPS[] =
+    ",\"put\":{\"operationId\":\"replaceFeature\",\"summary\":\"Replace a feature (If-Match: its ETag)\","
+    "\"requestBody\":{\"required\":true,\"content\":{\"application/geo+json\":{\"schema\":{\"type\":\"object\"}}}},"
+    "\"responses\":{\"200\":{\"description\":\"replaced; the new ETag\"},\"412\":{\"description\":\"If-Match is "
+    "stale: the body holds the current feature\"},\"428\":{\"description\":\"If-Match is required here\"}}},"
+    "\"patch\":{\"operationId\":\"updateFeature\",\"summary\":\"Update a feature with a JSON merge patch (RFC 7396)\","
+    "\"requestBody\":{\"required\":true,\"content\":{\"application/merge-patch+json\":{\"schema\":{\"type\":"
+    "\"object\"}}}},\"responses\":{\"200\":{\"description\":\"updated; the new ETag\"},\"412\":{\"description\":"
+    "\"If-Match is stale\"}}},"
+    "\"delete\":{\"operationId\":\"deleteFeature\",\"summary\":\"Delete a feature (If-Match: its ETag)\","
+    "\"responses\":{\"204\":{\"description\":\"deleted\"},\"412\":{\"description\":\"If-Match is stale\"}}}";
+
+static void op_with(msh_buf *b, const char *path, const char *id, const char *summary, const char *params,
+                    const char *ctype, bool first, const char *more)
 {
     msh_buf_printf(b,
                    "%s\"%s\":{\"get\":{\"operationId\":\"%s\",\"summary\":\"%s\",\"parameters\":[%s],"
                    "\"responses\":{\"200\":{\"description\":\"%s\",\"content\":{\"%s\":{\"schema\":{\"type\":"
                    "\"object\"}},\"text/html\":{\"schema\":{\"type\":\"string\"}}}},"
                    "\"400\":{\"description\":\"a bad parameter; the message says which and why\"},"
-                   "\"404\":{\"description\":\"no such collection or feature\"}}}}",
-                   first ? "" : ",", path, id, summary, params, summary, ctype);
+                   "\"404\":{\"description\":\"no such collection or feature\"}}}%s}",
+                   first ? "" : ",", path, id, summary, params, summary, ctype, more);
+}
+
+static void op(msh_buf *b, const char *path, const char *id, const char *summary, const char *params,
+               const char *ctype, bool first)
+{
+    op_with(b, path, id, summary, params, ctype, first, "");
 }
 
 void ogc_route_api(const ogc_ctx *c)
@@ -72,15 +97,15 @@ void ogc_route_api(const ogc_ctx *c)
        "application/json", false);
     op(&b, "/collections/{collectionId}/queryables", "getQueryables", "Properties a filter may use",
        (const char *)coll.data, "application/schema+json", false);
-    op(&b, "/collections/{collectionId}/items", "getFeatures", "Features of a collection", (const char *)items.data,
-       "application/geo+json", false);
+    op_with(&b, "/collections/{collectionId}/items", "getFeatures", "Features of a collection", (const char *)items.data,
+            "application/geo+json", false, CREATE_OP);
     msh_buf_reset(&items); /* the one-feature path: collectionId, f and featureId */
     msh_buf_printf(&items, "%s,{\"name\":\"featureId\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":"
                            "\"integer\",\"minimum\":0}}",
                    (const char *)coll.data);
     msh_buf_putc(&items, 0);
-    op(&b, "/collections/{collectionId}/items/{featureId}", "getFeature", "One feature", (const char *)items.data,
-       "application/geo+json", false);
+    op_with(&b, "/collections/{collectionId}/items/{featureId}", "getFeature", "One feature", (const char *)items.data,
+            "application/geo+json", false, ITEM_OPS);
     /* one items path per collection, listing its properties as query parameters (equality filters) */
     for (size_t i = 0; i < msh_catalog_count(c->cat); i++) {
         const msh_layer *l = msh_catalog_at(c->cat, i);

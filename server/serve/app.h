@@ -52,6 +52,7 @@ typedef struct msh_config {
     const char *walk_layers;        /* line layers the walking graph is built from (comma-separated) */
     double incident_radius;         /* metres around an active incident closed to routes */
     int close_severity;             /* incidents of at least this severity close walkways */
+    const char *access_file;        /* --access FILE: who may edit which collection (http/access.h); NULL: defaults */
 } msh_config;
 
 typedef struct msh_app {
@@ -59,6 +60,9 @@ typedef struct msh_app {
     msh_store *store;       /* used by the reload thread only after start */
     pthread_mutex_t cat_lock;
     msh_catalog *cat;
+    pthread_mutex_t pub_lock;       /* orders catalog loads and swaps (reload thread, edits): serve_reload.c */
+    atomic_bool derived_stale;      /* an edit published a catalog: the reload thread rebuilds fences and graph */
+    struct msh_edit_service *edit;  /* OGC API Part 4 writes (server/services/edit_service.h) */
     pthread_mutex_t tok_lock; /* guards `tokens`: swapped by the reload thread, read by auth.c */
     msh_token_set *tokens;    /* the valid write tokens; checked only under tok_lock */
     msh_tile_cache *cache;

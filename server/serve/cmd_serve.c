@@ -14,6 +14,7 @@
 #include "serve/mqtt.h"
 #include "http/route_table.h"
 #include "png.h"
+#include "services/edit_service.h"
 #include "services/font_service.h"
 #include "services/kpi_service.h"
 #include "services/raster_service.h"
@@ -82,6 +83,7 @@ int msh_cmd_serve(int argc, char **argv)
     sigaddset(&stop_sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
     pthread_mutex_init(&app.cat_lock, NULL);
+    pthread_mutex_init(&app.pub_lock, NULL);
     pthread_mutex_init(&app.tok_lock, NULL);
     msh_render_gate_init(&app.render_gate, (unsigned)app.cfg.render_threads);
     msh_admission_init(&app.admission, (unsigned)app.cfg.admit_budget, (unsigned)app.cfg.admit_slots);
@@ -95,7 +97,7 @@ int msh_cmd_serve(int argc, char **argv)
     if (msh_store_open(app.cfg.db_path, false, &app.store, &err) ||
         (app.cfg.live_dir && msh_serve_open_live(&app, &err)) ||
         (app.cfg.live_dir && msh_kpi_service_open(&app, &err)) || /* KPIs read the live state: none without it */
-        open_data(&app, &err)) {
+        open_data(&app, &err) || msh_edit_service_open(&app, &err)) {
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         goto out;
     }
@@ -156,6 +158,7 @@ out:
     msh_http_stop(daemon);
     msh_offload_free(app.offload);
     msh_mqtt_stop(app.mqtt);
+    msh_edit_service_close(&app); /* no request left: the daemon is stopped */
     msh_catalog_release(app.cat);
     msh_token_set_free(app.tokens);
     msh_serve_close_live(&app);

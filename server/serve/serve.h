@@ -31,6 +31,14 @@ double msh_serve_snapshot_period(const msh_app *app);
 /** Reload-thread step: retry a broken write-ahead log, log the start and end of write faults. */
 void msh_serve_storage_tick(msh_app *app);
 
+/**
+ * Publish a new catalog snapshot built through the connection `via` now, when the store changed
+ * (an edit calls it right after its commit, so the next request sees the edit). Geofences and the
+ * walking graph follow on the reload thread, which this wakes. The caller owns `via` (no other
+ * thread uses it meanwhile).
+ */
+msh_rc msh_serve_publish(msh_app *app, msh_store *via, msh_err *err);
+
 /** The reload thread's body (arg: the msh_app); returns when app->stop is set. */
 void *msh_serve_reload_main(void *arg);
 

@@ -58,6 +58,8 @@ static void usage(FILE *f)
             "  --incident-radius M  metres around an active incident closed to routes (default 50)\n"
             "  --close-severity S   incidents of at least this severity close walkways: 0 informational,\n"
             "                       1 low, 2 medium, 3 high, 4 critical (default 2)\n"
+            "  --access FILE        who may edit which collection through OGC API - Features Part 4,\n"
+            "                       JSON rules (README; default: data/access.json's rules)\n"
             "  -h, --help           this help\n"
             "\n"
             "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
@@ -106,7 +108,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->close_severity = 2;
     enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS, OPT_WALK_LAYERS,
            OPT_INCIDENT_RADIUS, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS, OPT_ADMIT_BUDGET,
-           OPT_ADMIT_SLOTS };
+           OPT_ADMIT_SLOTS, OPT_ACCESS };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -127,6 +129,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"kpi-config", required_argument, 0, OPT_KPI_CONFIG},
         {"render-threads", required_argument, 0, OPT_RENDER_THREADS},
         {"admit-budget", required_argument, 0, OPT_ADMIT_BUDGET}, {"admit-slots", required_argument, 0, OPT_ADMIT_SLOTS},
+        {"access", required_argument, 0, OPT_ACCESS},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -171,6 +174,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_RENDER_THREADS: if (parse_int("--render-threads", optarg, 1, 256, &v)) return 2; cfg->render_threads = (int)v; break;
         case OPT_ADMIT_BUDGET: if (parse_int("--admit-budget", optarg, 1, 1000000, &v)) return 2; cfg->admit_budget = (int)v; break;
         case OPT_ADMIT_SLOTS: if (parse_int("--admit-slots", optarg, 1, 256, &v)) return 2; cfg->admit_slots = (int)v; break;
+        case OPT_ACCESS: cfg->access_file = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -44,6 +44,49 @@ static void reload_tokens(msh_app *app)
     fprintf(stderr, "mashaer: write tokens changed: %zu valid\n", msh_token_set_count(next));
 }
 
+/* Geofences and the walking graph follow the catalog; only the reload thread rebuilds them. */
+static void update_derived(msh_app *app, msh_catalog *cat)
+{
+    msh_serve_swap_fences(app, cat);
+    msh_walknet_update_graph(app->walknet, cat);
+}
+
+/* Build a catalog from `via` and swap it in when it differs; *published (a reference, or NULL
+ * when nothing changed). Loads and swaps are ordered by pub_lock, so a slower load never
+ * replaces a newer catalog. */
+static msh_rc publish(msh_app *app, msh_store *via, msh_catalog **published, msh_err *err)
+{
+    *published = NULL;
+    pthread_mutex_lock(&app->pub_lock);
+    msh_catalog *cur = msh_app_catalog(app);
+    msh_catalog *next = NULL;
+    msh_rc rc = msh_catalog_load_with(via, cur, app->live_layers, app->nlive, &next, err);
+    if (!rc && msh_catalog_digest(next) != msh_catalog_digest(cur)) {
+        pthread_mutex_lock(&app->cat_lock);
+        msh_catalog *old = app->cat;
+        app->cat = msh_catalog_retain(next);
+        pthread_mutex_unlock(&app->cat_lock);
+        msh_catalog_release(old);
+        *published = next;
+        next = NULL;
+    }
+    pthread_mutex_unlock(&app->pub_lock);
+    msh_catalog_release(next);
+    msh_catalog_release(cur);
+    return rc;
+}
+
+msh_rc msh_serve_publish(msh_app *app, msh_store *via, msh_err *err)
+{
+    msh_catalog *next = NULL;
+    msh_rc rc = publish(app, via, &next, err);
+    if (next) {
+        atomic_store(&app->derived_stale, true); /* the reload thread wakes and rebuilds the rest */
+        msh_catalog_release(next);
+    }
+    return rc;
+}
+
 /* Reload thread: PRAGMA data_version changes when another connection commits. */
 void *msh_serve_reload_main(void *arg)
 {
@@ -51,8 +94,9 @@ void *msh_serve_reload_main(void *arg)
     long seen = msh_store_data_version(app->store);
     double last_expire = msh_serve_now_s(), last_snapshot = msh_serve_now_s();
     while (!atomic_load(&app->stop)) {
-        /* sleep in short steps so that shutdown is prompt */
-        for (int slept = 0; slept < app->cfg.reload_ms && !atomic_load(&app->stop); slept += 50) {
+        /* sleep in short steps so that shutdown is prompt; an edit (msh_serve_publish) wakes it early */
+        for (int slept = 0; slept < app->cfg.reload_ms && !atomic_load(&app->stop) && !atomic_load(&app->derived_stale);
+             slept += 50) {
             struct timespec ts = {0, 50 * 1000000L};
             nanosleep(&ts, NULL);
         }
@@ -69,28 +113,25 @@ void *msh_serve_reload_main(void *arg)
             msh_serve_take_snapshot(app);
             last_snapshot = msh_serve_now_s();
         }
+        if (atomic_exchange(&app->derived_stale, false)) {
+            /* an edit published a catalog: what is derived from it follows here, on this thread */
+            msh_catalog *cur = msh_app_catalog(app);
+            update_derived(app, cur);
+            msh_catalog_release(cur);
+        }
         long v = msh_store_data_version(app->store);
         if (v == seen)
             continue;
         seen = v;
-        msh_catalog *cur = msh_app_catalog(app);
         msh_catalog *next = NULL;
         msh_err err;
-        if (msh_catalog_load_with(app->store, cur, app->live_layers, app->nlive, &next, &err)) {
+        if (publish(app, app->store, &next, &err)) {
             fprintf(stderr, "mashaer: reload failed, still serving the previous data: %s\n", err.msg);
-        } else if (msh_catalog_digest(next) != msh_catalog_digest(cur)) {
-            pthread_mutex_lock(&app->cat_lock);
-            msh_catalog *old = app->cat;
-            app->cat = next;
-            pthread_mutex_unlock(&app->cat_lock);
-            msh_catalog_release(old);
+        } else if (next) {
             fprintf(stderr, "mashaer: data changed: now serving %zu layers\n", msh_catalog_count(next));
-            msh_serve_swap_fences(app, next);
-            msh_walknet_update_graph(app->walknet, next);
-            next = NULL;
+            update_derived(app, next);
         }
         msh_catalog_release(next);
-        msh_catalog_release(cur);
         reload_tokens(app);
     }
     return NULL;

@@ -179,7 +179,9 @@ class Discovery(unittest.TestCase):
         core = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
         cql = "http://www.opengis.net/spec/cql2/1.0/conf/"
         f3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
+        f4 = "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/"   # Part 4 edits: test_edits.py
         self.assertEqual(conf, {core + c for c in ("core", "geojson", "html", "oas30")} |
+                         {f4 + c for c in ("create-replace-delete", "update", "features")} |
                          {f3 + c for c in ("queryables", "queryables-query-parameters", "filter", "features-filter")} |
                          {cql + c for c in ("cql2-text", "basic-cql2", "advanced-comparison-operators",
                                             "basic-spatial-functions", "basic-spatial-functions-plus")})

@@ -48,7 +48,15 @@ int main(void)
     reaches("GET", "/heatmaps/density/16/1/2.png", msh_route_heatmaps, "heatmap", "density/16/1/2.png");
     reaches("GET", "/catalog", msh_route_catalog, "catalog", "");
     reaches("GET", "/ogc", msh_route_ogc, "ogc", "");
-    reaches("GET", "/ogc/collections/camps/items", msh_route_ogc, "ogc", "collections/camps/items");
+    reaches("GET", "/ogc/collections/camps/items", msh_route_ogc, "ogc", "camps/items"); /* reads r->path itself */
+    reaches("GET", "/ogc/collections/camps/items/7", msh_route_ogc, "ogc", "camps/items/7");
+    reaches("GET", "/ogc/collections/camps/queryables", msh_route_ogc, "ogc", "collections/camps/queryables");
+    /* OGC API - Features Part 4: the writes, the history, and the OPTIONS hook of items and an item */
+    reaches("POST", "/ogc/collections/camps/items", msh_route_ogc_write, "ogc", "camps/items");
+    reaches("PUT", "/ogc/collections/camps/items/7", msh_route_ogc_write, "ogc", "camps/items/7");
+    reaches("PATCH", "/ogc/collections/camps/items/7", msh_route_ogc_write, "ogc", "camps/items/7");
+    reaches("DELETE", "/ogc/collections/camps/items/7", msh_route_ogc_write, "ogc", "camps/items/7");
+    reaches("GET", "/ogc/collections/camps/items/7/history", msh_route_ogc_history, "ogc", "camps/items/7/history");
     reaches("GET", "/health", msh_route_health, "health", "");
     reaches("GET", "/metrics", msh_route_metrics, "metrics", "");
     reaches("POST", "/feeds/positions", msh_route_feeds, "feeds", "positions");
@@ -87,6 +95,17 @@ int main(void)
     CHECK(msh_route_find("GET", "/entities/x").route->role == MSH_ROLE_OPS);
     CHECK(msh_route_find("GET", "/tiles/a/1/0/0.mvt").route->body_max == 0);
     CHECK(msh_route_find("GET", "/tiles/a/1/0/0.mvt").route->role == MSH_ROLE_NONE);
+    m = msh_route_find("PATCH", "/ogc/collections/a/items/1");
+    CHECK(m.route->role == MSH_ROLE_REPORTER && m.route->body_max == MSH_EDIT_BODY_MAX && m.allow == msh_route_ogc_allow);
+    CHECK(m.allowed == (MSH_M_GET | MSH_M_PUT | MSH_M_PATCH | MSH_M_DELETE));
+    m = msh_route_find("DELETE", "/ogc/collections/a/items/1");
+    CHECK(m.route->body_max == 0);
+    m = msh_route_find("OPTIONS", "/ogc/collections/a/items");
+    CHECK(!m.route && m.allowed == (MSH_M_GET | MSH_M_POST) && m.allow == msh_route_ogc_allow);
+    CHECK(msh_route_find("GET", "/ogc/collections/a/items/1/history").route->role == MSH_ROLE_OPS);
+    CHECK(msh_route_find("OPTIONS", "/catalog").allow == NULL);
+    m = msh_route_find("PUT", "/ogc/collections/a/items"); /* the collection takes POST, not PUT */
+    CHECK(!m.route && m.allowed == (MSH_M_GET | MSH_M_POST));
 
     /* labels: distinct, "other" last */
     int n;
@@ -101,6 +120,8 @@ int main(void)
     CHECK(!strcmp(allow, "GET, HEAD, POST, OPTIONS"));
     msh_route_allow_header(MSH_M_POST, allow, sizeof allow);
     CHECK(!strcmp(allow, "POST, OPTIONS"));
+    msh_route_allow_header(MSH_M_GET | MSH_M_POST | MSH_M_PUT | MSH_M_PATCH | MSH_M_DELETE, allow, sizeof allow);
+    CHECK(!strcmp(allow, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"));
 
     printf("%d checks, %d failed\n", g_checks, g_failed);
     return g_failed != 0;

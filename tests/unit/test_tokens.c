@@ -83,6 +83,9 @@ static void test_roles_and_names(void)
     CHECK(!strcmp(msh_role_name(MSH_ROLE_OPS), "ops"));
     CHECK(!strcmp(msh_role_name(MSH_ROLE_ADMIN), "admin"));
     CHECK(!strcmp(msh_role_name(MSH_ROLE_NONE), "none"));
+    CHECK(!strcmp(msh_role_name(MSH_ROLE_REPORTER), "reporter") && msh_role_parse("reporter") == MSH_ROLE_REPORTER);
+    /* ordered: a reporter is below feed (it may not post feeds), ops and admin above */
+    CHECK(MSH_ROLE_NONE < MSH_ROLE_REPORTER && MSH_ROLE_REPORTER < MSH_ROLE_FEED && MSH_ROLE_FEED < MSH_ROLE_OPS);
     CHECK(msh_role_parse("feed") == MSH_ROLE_FEED && msh_role_parse("ops") == MSH_ROLE_OPS &&
           msh_role_parse("admin") == MSH_ROLE_ADMIN);
     CHECK(msh_role_parse("Admin") == MSH_ROLE_NONE && msh_role_parse("") == MSH_ROLE_NONE &&
@@ -225,6 +228,13 @@ int main(int argc, char **argv)
     CHECK(msh_token_set_load(s, &set, &err) == MSH_OK && msh_token_set_count(set) == 3);
     for (int i = 0; i < 3; i++)
         CHECK(msh_token_set_check(set, tok[i], strlen(tok[i])) == roles[i]);
+    /* who: the name comes with the role (the audit of edits records it) */
+    for (int i = 0; i < 3; i++) {
+        char who[MSH_TOKEN_NAME_MAX + 1];
+        CHECK(msh_token_set_who(set, tok[i], strlen(tok[i]), who, sizeof who) == roles[i] && !strcmp(who, names[i]));
+    }
+    char who0[8] = "x";
+    CHECK(msh_token_set_who(set, "nope", 4, who0, sizeof who0) == MSH_ROLE_NONE && who0[0] == 0);
     char wrong[MSH_TOKEN_TEXT_SIZE];
     memcpy(wrong, tok[0], sizeof wrong);
     wrong[20] = wrong[20] == 'A' ? 'B' : 'A';

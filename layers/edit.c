@@ -1,0 +1,570 @@
+/* edit.c: one audited write to a static layer in one transaction (edit.h). */
+#include "edit.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/msh_time.h"
+
+static const char AUDIT_SQL[] =
+    "CREATE TABLE IF NOT EXISTS msh_audit ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, collection TEXT NOT NULL, fid INTEGER, op TEXT NOT NULL,"
+    " at TEXT NOT NULL, at_ms INTEGER NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL, version INTEGER,"
+    " before TEXT, after TEXT, minx REAL, miny REAL, maxx REAL, maxy REAL);"
+    "CREATE INDEX IF NOT EXISTS msh_audit_item ON msh_audit (collection, fid, seq);";
+
+const char *msh_edit_kind_name(msh_edit_kind k)
+{
+    switch (k) {
+    case MSH_EDIT_CREATE: return "create";
+    case MSH_EDIT_REPLACE: return "replace";
+    case MSH_EDIT_UPDATE: return "update";
+    default: return "delete";
+    }
+}
+
+static msh_rc db_err(sqlite3 *db, msh_err *err, const char *what)
+{
+    return msh_err_set(err, MSH_EIO, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+static msh_rc exec(sqlite3 *db, const char *sql, msh_err *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        msh_rc rc = msh_err_set(err, MSH_EIO, "database: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return rc;
+    }
+    return MSH_OK;
+}
+
+msh_rc msh_edit_prepare(msh_store *s, msh_err *err)
+{
+    /* every commit on this connection reaches the disk before it returns (WAL: the log is synced) */
+    msh_rc rc = exec(msh_store_sqlite(s), "PRAGMA synchronous=FULL", err);
+    return rc ? rc : exec(msh_store_sqlite(s), AUDIT_SQL, err);
+}
+
+static bool audit_exists(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    bool found = false;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='msh_audit'", -1, &st, NULL) ==
+        SQLITE_OK) {
+        found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    return found;
+}
+
+/* Prepare `head` + the layer's field columns + `tail` (table name quoted where `head` ends). */
+static msh_rc prepare_cols(sqlite3 *db, const msh_layer_info *li, const char *head, const char *each,
+                           const char *mid, bool quote_table, const char *tail, sqlite3_stmt **st, msh_err *err)
+{
+    msh_buf b;
+    msh_buf_init(&b, (size_t)1 << 20);
+    msh_buf_printf(&b, "%s", head);
+    for (uint32_t i = 0; i < li->nfields; i++) {
+        msh_buf_printf(&b, ", ");
+        msh_store_quote_ident(&b, li->fields[i].name);
+        msh_buf_printf(&b, "%s", each);
+    }
+    msh_buf_printf(&b, "%s", mid);
+    if (quote_table)
+        msh_store_quote_ident(&b, li->name);
+    msh_buf_printf(&b, "%s", tail);
+    msh_rc rc = msh_buf_putc(&b, 0);
+    if (!rc && sqlite3_prepare_v2(db, (const char *)b.data, -1, st, NULL) != SQLITE_OK)
+        rc = db_err(db, err, "preparing an edit");
+    else if (rc)
+        rc = msh_err_set(err, rc, "layer %s: too many fields", li->name);
+    msh_buf_free(&b);
+    return rc;
+}
+
+/* The feature `fid` as GeoJSON text (malloc'd) and its bounds; *json NULL when there is none. */
+static msh_rc read_feature(sqlite3 *db, const msh_layer_info *li, int64_t fid, char **json, double bb[4], msh_err *err)
+{
+    *json = NULL;
+    sqlite3_stmt *st = NULL;
+    msh_rc rc = prepare_cols(db, li, "SELECT AsGeoJSON(geom, 9), MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom)",
+                             "", " FROM ", true, " WHERE fid = ?", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, fid);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        json_t *props = json_object();
+        const char *g = (const char *)sqlite3_column_text(st, 0);
+        for (int i = 0; i < 4; i++)
+            bb[i] = sqlite3_column_double(st, 1 + i);
+        for (uint32_t i = 0; props && i < li->nfields; i++) {
+            int col = 5 + (int)i;
+            json_t *v;
+            if (sqlite3_column_type(st, col) == SQLITE_NULL)
+                v = json_null();
+            else if (li->fields[i].type == MSH_FT_INT)
+                v = json_integer(sqlite3_column_int64(st, col));
+            else if (li->fields[i].type == MSH_FT_BOOL)
+                v = json_boolean(sqlite3_column_int64(st, col));
+            else if (li->fields[i].type == MSH_FT_REAL)
+                v = json_real(sqlite3_column_double(st, col));
+            else
+                v = json_stringn((const char *)sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col));
+            json_object_set_new(props, li->fields[i].name, v ? v : json_null());
+        }
+        /* the geometry as SpatiaLite writes it (9 decimals, as GET serves), the properties exact */
+        char *ptext = props ? json_dumps(props, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(props);
+        msh_buf b;
+        msh_buf_init(&b, (size_t)1 << 30);
+        msh_buf_printf(&b, "{\"type\":\"Feature\",\"id\":%lld,\"geometry\":%s,\"properties\":%s}", (long long)fid,
+                       g ? g : "null", ptext ? ptext : "{}");
+        free(ptext);
+        if (!ptext || msh_buf_putc(&b, 0))
+            rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+        else
+            *json = (char *)msh_buf_steal(&b, NULL);
+        msh_buf_free(&b);
+    } else if (step != SQLITE_DONE) {
+        rc = db_err(db, err, "reading the feature");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void bind_values(sqlite3_stmt *st, int first, const msh_layer_info *li, const msh_value *vals)
+{
+    for (uint32_t i = 0; i < li->nfields; i++) {
+        const msh_value *v = &vals[i];
+        int col = first + (int)i;
+        switch (v->type) {
+        case MSH_FT_INT: case MSH_FT_BOOL: sqlite3_bind_int64(st, col, v->u.i); break;
+        case MSH_FT_REAL: sqlite3_bind_double(st, col, v->u.d); break;
+        case MSH_FT_STRING: sqlite3_bind_text(st, col, v->u.s, (int)v->len, SQLITE_STATIC); break;
+        default: sqlite3_bind_null(st, col); break;
+        }
+    }
+}
+
+/* The next id: one more than any the layer or its audit ever had. */
+static msh_rc next_fid(sqlite3 *db, const msh_layer_info *li, int64_t *fid, msh_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    msh_buf_printf(&b, "SELECT max(coalesce((SELECT max(fid) FROM ");
+    msh_store_quote_ident(&b, li->name);
+    msh_buf_printf(&b, "), 0), coalesce((SELECT max(fid) FROM msh_audit WHERE collection = ?), 0)) + 1");
+    msh_rc rc = msh_buf_putc(&b, 0);
+    if (!rc && sqlite3_prepare_v2(db, (const char *)b.data, -1, &st, NULL) != SQLITE_OK)
+        rc = db_err(db, err, "choosing an id");
+    if (!rc) {
+        sqlite3_bind_text(st, 1, li->name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            *fid = sqlite3_column_int64(st, 0);
+        else
+            rc = db_err(db, err, "choosing an id");
+    }
+    sqlite3_finalize(st);
+    msh_buf_free(&b);
+    return rc;
+}
+
+/* The row itself: insert, update or delete. */
+static msh_rc write_row(sqlite3 *db, const msh_edit_op *op, int64_t fid, msh_err *err)
+{
+    const msh_layer_info *li = op->li;
+    sqlite3_stmt *st = NULL;
+    msh_rc rc;
+    int first = 1;
+    if (op->kind == MSH_EDIT_CREATE) {
+        msh_buf tail;
+        msh_buf_init(&tail, (size_t)1 << 20);
+        msh_buf_printf(&tail, ") VALUES (?, GeomFromWKB(?, 4326)");
+        for (uint32_t i = 0; i < li->nfields; i++)
+            msh_buf_printf(&tail, ", ?");
+        msh_buf_printf(&tail, ")");
+        msh_buf_putc(&tail, 0);
+        msh_buf head;
+        msh_buf_init(&head, 4096);
+        msh_buf_printf(&head, "INSERT INTO ");
+        msh_store_quote_ident(&head, li->name);
+        msh_buf_printf(&head, " (fid, geom");
+        msh_buf_putc(&head, 0);
+        rc = msh_buf_error(&tail) || msh_buf_error(&head)
+                 ? msh_err_set(err, MSH_ENOMEM, "out of memory")
+                 : prepare_cols(db, li, (const char *)head.data, "", (const char *)tail.data, false, "", &st, err);
+        msh_buf_free(&tail);
+        msh_buf_free(&head);
+        if (rc)
+            return rc;
+        sqlite3_bind_int64(st, 1, fid);
+        sqlite3_bind_blob(st, 2, op->wkb, (int)op->wkb_len, SQLITE_STATIC);
+        first = 3;
+    } else if (op->kind == MSH_EDIT_DELETE) {
+        msh_buf q;
+        msh_buf_init(&q, 4096);
+        msh_buf_printf(&q, "DELETE FROM ");
+        msh_store_quote_ident(&q, li->name);
+        msh_buf_printf(&q, " WHERE fid = ?");
+        rc = msh_buf_putc(&q, 0);
+        if (!rc && sqlite3_prepare_v2(db, (const char *)q.data, -1, &st, NULL) != SQLITE_OK)
+            rc = db_err(db, err, "preparing the delete");
+        msh_buf_free(&q);
+        if (rc)
+            return rc;
+        sqlite3_bind_int64(st, 1, fid);
+    } else {
+        msh_buf head;
+        msh_buf_init(&head, 4096);
+        msh_buf_printf(&head, "UPDATE ");
+        msh_store_quote_ident(&head, li->name);
+        msh_buf_printf(&head, " SET fid = fid");
+        msh_buf_putc(&head, 0);
+        rc = msh_buf_error(&head) ? msh_err_set(err, MSH_ENOMEM, "out of memory")
+                                  : prepare_cols(db, li, (const char *)head.data, " = ?",
+                                                 op->wkb ? ", geom = GeomFromWKB(?, 4326) WHERE fid = ?"
+                                                         : ", geom = geom WHERE fid = ?",
+                                                 false, "", &st, err);
+        msh_buf_free(&head);
+        if (rc)
+            return rc;
+        int n = (int)li->nfields;
+        if (op->wkb) {
+            sqlite3_bind_blob(st, n + 1, op->wkb, (int)op->wkb_len, SQLITE_STATIC);
+            sqlite3_bind_int64(st, n + 2, fid);
+        } else {
+            sqlite3_bind_int64(st, n + 1, fid);
+        }
+    }
+    if (op->kind != MSH_EDIT_DELETE)
+        bind_values(st, first, li, op->values);
+    rc = sqlite3_step(st) == SQLITE_DONE ? MSH_OK : db_err(db, err, "writing the feature");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The store's counter and the layer's registry row: new version, count, bounds grown to `bb`. */
+static msh_rc bump_layer(sqlite3 *db, const msh_edit_op *op, const msh_edit_result *res, uint64_t *version,
+                         msh_err *err)
+{
+    msh_rc rc = exec(db, "UPDATE msh_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'", err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE msh_layers SET version = (SELECT CAST(value AS INTEGER) FROM msh_meta WHERE key ="
+                           " 'version'), feature_count = max(0, feature_count + ?2),"
+                           " minx = CASE WHEN ?3 THEN min(coalesce(minx, ?4), ?4) ELSE minx END,"
+                           " miny = CASE WHEN ?3 THEN min(coalesce(miny, ?5), ?5) ELSE miny END,"
+                           " maxx = CASE WHEN ?3 THEN max(coalesce(maxx, ?6), ?6) ELSE maxx END,"
+                           " maxy = CASE WHEN ?3 THEN max(coalesce(maxy, ?7), ?7) ELSE maxy END"
+                           " WHERE name = ?1 RETURNING version",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, err, "updating the registry");
+    sqlite3_bind_text(st, 1, op->li->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, op->kind == MSH_EDIT_CREATE ? 1 : op->kind == MSH_EDIT_DELETE ? -1 : 0);
+    sqlite3_bind_int(st, 3, res->has_after);
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_double(st, 4 + i, res->has_after ? res->after[i] : 0);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *version = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        rc = msh_err_set(err, MSH_ENOTFOUND, "no layer '%s' in the registry", op->li->name);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static msh_rc audit(sqlite3 *db, const char *layer, const int64_t *fid, const char *opname, int64_t at_ms,
+                    const char *who, const char *role, uint64_t version, const char *before, const char *after,
+                    const double *bbox, int64_t *seq, msh_err *err)
+{
+    char at[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(at_ms, at, sizeof at, 3);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO msh_audit (collection, fid, op, at, at_ms, who, role, version, before, after,"
+                           " minx, miny, maxx, maxy) VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, (SELECT CAST(value AS"
+                           " INTEGER) FROM msh_meta WHERE key = 'version')), ?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, err, "writing the audit");
+    sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
+    if (fid)
+        sqlite3_bind_int64(st, 2, *fid);
+    sqlite3_bind_text(st, 3, opname, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, at_ms);
+    sqlite3_bind_text(st, 6, who ? who : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, role ? role : "", -1, SQLITE_STATIC);
+    if (version)
+        sqlite3_bind_int64(st, 8, (sqlite3_int64)version); /* else (an import) the store's current version */
+    for (int i = 0; bbox && i < 4; i++)
+        sqlite3_bind_double(st, 11 + i, bbox[i]);
+    if (before)
+        sqlite3_bind_text(st, 9, before, -1, SQLITE_STATIC);
+    if (after)
+        sqlite3_bind_text(st, 10, after, -1, SQLITE_STATIC);
+    msh_rc rc = sqlite3_step(st) == SQLITE_DONE ? MSH_OK : db_err(db, err, "writing the audit");
+    if (seq)
+        *seq = sqlite3_last_insert_rowid(db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+msh_rc msh_edit_note_import(msh_store *s, const char *layer, const char *source, msh_err *err)
+{
+    sqlite3 *db = msh_store_sqlite(s);
+    if (!audit_exists(db))
+        return MSH_OK;
+    return audit(db, layer, NULL, "import", msh_now_ms(), source, "import", 0, NULL, NULL, NULL, NULL, err);
+}
+
+msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err)
+{
+    sqlite3 *db = msh_store_sqlite(s);
+    memset(res, 0, sizeof *res);
+    char *before = NULL, *after = NULL;
+    msh_rc rc = exec(db, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    int64_t fid = op->fid;
+    if (op->kind == MSH_EDIT_CREATE) {
+        rc = next_fid(db, op->li, &fid, err);
+    } else {
+        rc = read_feature(db, op->li, fid, &before, res->before, err);
+        if (!rc && !before)
+            rc = msh_err_set(err, MSH_ENOTFOUND, "no feature %lld in collection '%s'", (long long)fid, op->li->name);
+        res->has_before = before != NULL;
+    }
+    if (!rc)
+        rc = write_row(db, op, fid, err);
+    if (!rc && op->kind != MSH_EDIT_DELETE) {
+        rc = read_feature(db, op->li, fid, &after, res->after, err);
+        res->has_after = after != NULL;
+    }
+    if (!rc)
+        rc = bump_layer(db, op, res, &res->version, err);
+    double *bb = res->touched; /* what the edit touched: before and after */
+    bb[0] = bb[1] = INFINITY;
+    bb[2] = bb[3] = -INFINITY;
+    for (int k = 0; k < 2; k++) {
+        const double *e = k ? res->after : res->before;
+        if (!(k ? res->has_after : res->has_before))
+            continue;
+        bb[0] = fmin(bb[0], e[0]);
+        bb[1] = fmin(bb[1], e[1]);
+        bb[2] = fmax(bb[2], e[2]);
+        bb[3] = fmax(bb[3], e[3]);
+    }
+    if (!rc)
+        rc = audit(db, op->li->name, &fid, msh_edit_kind_name(op->kind), op->at_ms, op->who, op->role, res->version,
+                   before, after, bb, &res->seq, err);
+    if (!rc)
+        rc = exec(db, "COMMIT", err);
+    if (rc)
+        exec(db, "ROLLBACK", NULL);
+    res->fid = fid;
+    free(before);
+    free(after);
+    return rc;
+}
+
+/* The latest import of `layer`: its audit seq (0 when none) and time. */
+static msh_rc last_import(sqlite3 *db, const char *layer, int64_t *seq, char *at, size_t cap, char *who, size_t wcap,
+                          msh_err *err)
+{
+    *seq = 0;
+    at[0] = who[0] = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT coalesce((SELECT max(seq) FROM msh_audit WHERE collection = ?1 AND op = 'import'), 0),"
+                           " coalesce((SELECT at FROM msh_audit WHERE collection = ?1 AND op = 'import' ORDER BY seq DESC"
+                           " LIMIT 1), (SELECT updated_at FROM msh_layers WHERE name = ?1), ''),"
+                           " coalesce((SELECT who FROM msh_audit WHERE collection = ?1 AND op = 'import' ORDER BY seq DESC"
+                           " LIMIT 1), (SELECT source FROM msh_layers WHERE name = ?1), '')",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, err, "reading the history");
+    sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
+    msh_rc rc = MSH_OK;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        snprintf(at, cap, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(who, wcap, "%s", (const char *)sqlite3_column_text(st, 2));
+    } else {
+        rc = db_err(db, err, "reading the history");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Prepare `sql` over one item's audit rows since its layer's latest import: ?1 collection, ?2 fid,
+ * ?3 the import's seq (the caller binds the rest); the import's seq, time and source come out too. */
+static msh_rc item_rows(sqlite3 *db, const char *sql, const char *layer, int64_t fid, int64_t *since, char *imp_at,
+                        size_t atcap, char *imp_who, size_t whocap, sqlite3_stmt **st, msh_err *err)
+{
+    msh_rc rc = last_import(db, layer, since, imp_at, atcap, imp_who, whocap, err);
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+        return db_err(db, err, "reading the history");
+    sqlite3_bind_text(*st, 1, layer, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(*st, 2, fid);
+    sqlite3_bind_int64(*st, 3, *since);
+    return MSH_OK;
+}
+
+msh_rc msh_edit_history(msh_store *s, const char *layer, int64_t fid, int64_t after, int limit, const char *current,
+                        int (*fn)(void *ud, const msh_edit_version *v), void *ud, bool *more, msh_err *err)
+{
+    sqlite3 *db = msh_store_sqlite(s);
+    *more = false;
+    int64_t since;
+    char imp_at[64], imp_who[512];
+    sqlite3_stmt *st = NULL;
+    msh_rc rc = item_rows(db,
+                          "SELECT seq, op, at, who, role, before, after FROM msh_audit WHERE collection = ?1 AND"
+                          " fid = ?2 AND seq > max(?3, ?4) ORDER BY seq LIMIT ?5",
+                          layer, fid, &since, imp_at, sizeof imp_at, imp_who, sizeof imp_who, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 4, after);
+    sqlite3_bind_int(st, 5, limit + 1);
+    int n = 0, step;
+    bool first = after <= 0, any = false;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *op = (const char *)sqlite3_column_text(st, 1);
+        if (first) {
+            first = false;
+            /* an item that was imported: its first version is the one before its first edit */
+            if (strcmp(op, "create") != 0) {
+                msh_edit_version v0 = {0, "import", imp_at, imp_who, "import", (const char *)sqlite3_column_text(st, 5)};
+                any = true;
+                if (n++ >= limit || fn(ud, &v0))
+                    break;
+            }
+        }
+        if (n >= limit) {
+            *more = true;
+            break;
+        }
+        msh_edit_version v = {sqlite3_column_int64(st, 0), op, (const char *)sqlite3_column_text(st, 2),
+                              (const char *)sqlite3_column_text(st, 3), (const char *)sqlite3_column_text(st, 4),
+                              (const char *)sqlite3_column_text(st, 6)};
+        any = true;
+        n++;
+        if (fn(ud, &v))
+            break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_err(db, err, "reading the history");
+    sqlite3_finalize(st);
+    if (!rc && first && current) { /* never edited since its import */
+        msh_edit_version v0 = {0, "import", imp_at, imp_who, "import", current};
+        any = true;
+        fn(ud, &v0);
+    }
+    if (!rc && !any && after <= 0)
+        rc = msh_err_set(err, MSH_ENOTFOUND, "no feature %lld in collection '%s' and no history of one",
+                         (long long)fid, layer);
+    return rc;
+}
+
+msh_rc msh_edit_asof(msh_store *s, const char *layer, int64_t fid, int64_t t_ms, char **json, bool *absent,
+                     msh_err *err)
+{
+    sqlite3 *db = msh_store_sqlite(s);
+    *json = NULL;
+    *absent = false;
+    int64_t since;
+    char imp_at[64], imp_who[512];
+    sqlite3_stmt *st = NULL;
+    /* the state at t is the `before` of the first change after t */
+    msh_rc rc = item_rows(db,
+                          "SELECT before FROM msh_audit WHERE collection = ?1 AND fid = ?2 AND seq > ?3 AND at_ms > ?4"
+                          " ORDER BY seq LIMIT 1",
+                          layer, fid, &since, imp_at, sizeof imp_at, imp_who, sizeof imp_who, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 4, t_ms);
+    int64_t imp_ms;
+    msh_err terr;
+    if (imp_at[0] && !msh_time_parse(imp_at, strlen(imp_at), 0, &imp_ms, &terr) && t_ms < imp_ms) {
+        *absent = true; /* before the layer was imported */
+        sqlite3_finalize(st);
+        return MSH_OK;
+    }
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *b = (const char *)sqlite3_column_text(st, 0);
+        if (!b)
+            *absent = true;
+        else if (!(*json = strdup(b)))
+            rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+    } else if (step != SQLITE_DONE) {
+        rc = db_err(db, err, "reading the history");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+msh_rc msh_edit_regions(msh_store *s, const char *layer, uint64_t *base, msh_edit_region **out, size_t *n,
+                        msh_err *err)
+{
+    sqlite3 *db = msh_store_sqlite(s);
+    *out = NULL;
+    *n = 0;
+    *base = 0;
+    if (!audit_exists(db))
+        return MSH_OK;
+    sqlite3_stmt *st;
+    /* the edits since the latest import, and that import's version (the first edit's when none is recorded) */
+    if (sqlite3_prepare_v2(db,
+                           "WITH imp AS (SELECT coalesce(max(seq), 0) AS seq FROM msh_audit WHERE collection = ?1 AND"
+                           " op = 'import') SELECT version, minx, miny, maxx, maxy, op FROM msh_audit WHERE"
+                           " collection = ?1 AND seq >= (SELECT seq FROM imp) ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, err, "reading the edits");
+    sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
+    msh_rc rc = MSH_OK;
+    size_t cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t v = (uint64_t)sqlite3_column_int64(st, 0);
+        if (!strcmp((const char *)sqlite3_column_text(st, 5), "import")) {
+            *base = v;
+            continue;
+        }
+        if (!*base)
+            *base = v - 1;
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            msh_edit_region *nr = realloc(*out, cap * sizeof *nr);
+            if (!nr) {
+                rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+                break;
+            }
+            *out = nr;
+        }
+        msh_edit_region *r = &(*out)[(*n)++];
+        r->version = v;
+        for (int i = 0; i < 4; i++)
+            r->bbox[i] = sqlite3_column_double(st, 1 + i);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_err(db, err, "reading the edits");
+    sqlite3_finalize(st);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}

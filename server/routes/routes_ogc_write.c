@@ -1,0 +1,536 @@
+/* routes_ogc_write.c: OGC API - Features Part 4 (create, replace, update, delete) on the static
+ * collections, the item history and the item as it was at an instant.
+ *
+ *   POST   /ogc/collections/{c}/items         a GeoJSON Feature -> 201, Location, ETag, the feature
+ *   PUT    /ogc/collections/{c}/items/{fid}   a GeoJSON Feature -> 200, ETag, the feature
+ *   PATCH  /ogc/collections/{c}/items/{fid}   application/merge-patch+json (RFC 7396) -> 200
+ *   DELETE /ogc/collections/{c}/items/{fid}   -> 204
+ *   GET    /ogc/collections/{c}/items/{fid}/history   every version, who and when (ops token)
+ *   OPTIONS on items and an item: `Allow` lists what the caller's token may do (QGIS reads it)
+ *
+ * A write goes: the route's role (any valid token) -> the collection's rules (http/access.h:
+ * 403) -> If-Match present where the rules need it (428) -> the body read and checked before
+ * any lock (layers/json_in.h bounds, layers/feature_in.h against the fields, importers/
+ * geom_fit.h for the geometry: 400 naming what is wrong) -> the edit lock
+ * (services/edit_service.h) -> the current item from the served catalog and its ETag compared
+ * with If-Match (412 with the current item) -> one transaction (layers/edit.h: row, versions,
+ * audit) -> the catalog published -> unlock -> a `change` event -> the answer. Nothing is
+ * written unless every check passed.
+ *
+ * An item's ETag hashes its GeoJSON as GET writes it (id, geometry at 9 decimals, every
+ * property), so GET and the If-Match check compute it from the same bytes, and it changes
+ * exactly when what a client sees of the item does.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/msh_hash.h"
+#include "core/msh_tilemath.h"
+#include "core/msh_time.h"
+#include "edit.h"
+#include "feature_in.h"
+#include "geom_fit.h"
+#include "http/access.h"
+#include "http/auth.h"
+#include "http/httphdr.h"
+#include "http/route_table.h"
+#include "json_in.h"
+#include "routes/events.h"
+#include "routes/ogc.h"
+#include "routes/routes.h"
+#include "services/edit_service.h"
+
+#define CT_GEOJSON "application/geo+json"
+#define HISTORY_LIMIT_MAX 1000
+
+void ogc_item_etag(const msh_layer_info *li, const msh_feature *f, char *out, size_t cap)
+{
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    ogc_feature_json(&b, li, f);
+    uint64_t h = msh_fnv1a(li->name, strlen(li->name) + 1, MSH_FNV1A_INIT);
+    h = msh_fnv1a(b.data, b.len, h);
+    snprintf(out, cap, "\"i%016llx\"", (unsigned long long)h);
+    msh_buf_free(&b);
+}
+
+/* ---- the path --------------------------------------------------------------------------------- */
+
+typedef struct {
+    char coll[64];
+    bool has_fid;
+    uint64_t fid;
+    bool history;
+} wpath;
+
+/* "{c}/items", "{c}/items/{fid}" or "{c}/items/{fid}/history" (the route table matched the shape). */
+static bool parse_path(const char *rest, wpath *p)
+{
+    memset(p, 0, sizeof *p);
+    const char *slash = strchr(rest, '/');
+    if (!slash || (size_t)(slash - rest) >= sizeof p->coll)
+        return false;
+    memcpy(p->coll, rest, (size_t)(slash - rest));
+    const char *q = slash + 6; /* after "/items" */
+    if (strncmp(slash, "/items", 6))
+        return false;
+    if (!*q)
+        return true;
+    q++;
+    p->has_fid = true;
+    int digits = 0;
+    for (; isdigit((unsigned char)*q) && digits < 19; q++, digits++)
+        p->fid = p->fid * 10 + (uint64_t)(*q - '0');
+    if (!digits)
+        return false;
+    p->history = !strcmp(q, "/history");
+    return !*q || p->history;
+}
+
+/* ---- the current item ------------------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t id;
+    bool found;
+    msh_buf *json;          /* the feature as GET writes it */
+    const msh_value *values; /* borrowed from the layer */
+    msh_layer_info *li;
+    char etag[40];
+    double bbox[4];         /* lon/lat */
+} cur_item;
+
+static int find_cb(void *ud, const msh_feature *f)
+{
+    cur_item *c = ud;
+    if (f->id != c->id)
+        return 0;
+    c->found = true;
+    c->values = f->values;
+    ogc_feature_json(c->json, c->li, f);
+    ogc_item_etag(c->li, f, c->etag, sizeof c->etag);
+    double w[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    for (uint32_t i = 0; i < f->geom.npts; i++) {
+        w[0] = fmin(w[0], f->geom.xy[2 * i]);
+        w[1] = fmin(w[1], f->geom.xy[2 * i + 1]);
+        w[2] = fmax(w[2], f->geom.xy[2 * i]);
+        w[3] = fmax(w[3], f->geom.xy[2 * i + 1]);
+    }
+    msh_world_to_lonlat(w[0], w[3], &c->bbox[0], &c->bbox[1]); /* world y grows southwards */
+    msh_world_to_lonlat(w[2], w[1], &c->bbox[2], &c->bbox[3]);
+    return 1;
+}
+
+/* Look item `id` up in `l`; out->json must be an initialised buffer. */
+static msh_rc find_item(msh_layer *l, uint64_t id, cur_item *out)
+{
+    msh_buf *json = out->json;
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    out->json = json;
+    out->li = &l->info;
+    msh_buf_reset(json);
+    double world[4] = {0, 0, 1, 1};
+    return l->vt->query(l, world, l->info.maxzoom, find_cb, out);
+}
+
+/* A collection Part 4 may write: a static layer the public sees. */
+static bool editable(const msh_layer *l)
+{
+    return l && l->info.kind && !strcmp(l->info.kind, "static") && l->info.access < MSH_ACCESS_OPS;
+}
+
+unsigned msh_route_ogc_allow(msh_req *r, const char *rest)
+{
+    wpath p;
+    if (!r->app->edit || !parse_path(rest, &p) || p.history)
+        return 0;
+    msh_catalog *cat = msh_app_catalog(r->app);
+    bool ok = editable(msh_catalog_find(cat, p.coll, strlen(p.coll)));
+    msh_catalog_release(cat);
+    if (!ok)
+        return 0;
+    unsigned ops = msh_access_ops(msh_edit_service_access(r->app), p.coll, msh_auth_role(r), NULL);
+    if (!p.has_fid)
+        return ops & MSH_ACC_CREATE ? MSH_M_POST : 0;
+    return (ops & MSH_ACC_REPLACE ? MSH_M_PUT : 0) | (ops & MSH_ACC_UPDATE ? MSH_M_PATCH : 0) |
+           (ops & MSH_ACC_DELETE ? MSH_M_DELETE : 0);
+}
+
+/* ---- the body --------------------------------------------------------------------------------- */
+
+/* Does the Content-Type name `want` (parameters after ';' ignored, case-insensitive)? */
+static bool ctype_is(msh_req *r, const char *want)
+{
+    const char *ct = msh_req_header(r, "Content-Type");
+    size_t n = strlen(want);
+    return ct && !strncasecmp(ct, want, n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+typedef struct {
+    json_t *doc;           /* the parsed body */
+    msh_feature_in fin;    /* POST, PUT: the values */
+    uint8_t *wkb;          /* the fitted geometry, or NULL (PATCH without one, DELETE) */
+    size_t wkb_len;
+} wbody;
+
+static void wbody_free(wbody *b)
+{
+    json_decref(b->doc);
+    msh_feature_in_free(&b->fin);
+    free(b->wkb);
+}
+
+/* Fit the `geometry` member of `doc`, when it has one. */
+static msh_rc fit_geometry(msh_req *r, const msh_layer *l, const json_t *geom, wbody *b, msh_err *err)
+{
+    if (!geom)
+        return MSH_OK;
+    if (!json_is_object(geom))
+        return msh_err_set(err, MSH_EINVAL, "geometry: required, a GeoJSON geometry object");
+    int epsg = msh_geom_fit_crs(msh_req_header(r, "Content-Crs"));
+    if (epsg < 0)
+        return msh_err_set(err, MSH_EINVAL, "Content-Crs: not understood: send <http://www.opengis.net/def/crs/OGC/"
+                                            "1.3/CRS84> or <http://www.opengis.net/def/crs/EPSG/0/CODE>");
+    char *text = json_dumps(geom, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (!text)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    double bb[4];
+    bool repaired;
+    msh_rc rc = msh_geom_fit(text, strlen(text), epsg, msh_gtype_parse(l->info.geometry_type), &b->wkb, &b->wkb_len,
+                             bb, &repaired, err);
+    free(text);
+    return rc;
+}
+
+/* Read and check the body of a write (no lock held). Fills the error answer and returns false when bad. */
+static bool read_body(msh_req *r, const msh_layer *l, msh_edit_kind kind, wbody *b)
+{
+    memset(b, 0, sizeof *b);
+    if (kind == MSH_EDIT_DELETE)
+        return true;
+    if (r->body_too_large) {
+        msh_resp_error(r, 413, "the body is larger than %zu bytes", MSH_EDIT_BODY_MAX);
+        return false;
+    }
+    if (kind == MSH_EDIT_UPDATE ? !ctype_is(r, "application/merge-patch+json")
+                                : !ctype_is(r, "application/geo+json") && !ctype_is(r, "application/json")) {
+        msh_resp_error(r, 415, "%s", kind == MSH_EDIT_UPDATE
+                                         ? "PATCH takes Content-Type: application/merge-patch+json (RFC 7396)"
+                                         : "send a GeoJSON Feature with Content-Type: application/geo+json");
+        return false;
+    }
+    msh_err err;
+    msh_rc rc = msh_json_in(r->body, r->body_len, MSH_JSON_IN_MAX_DEPTH, &b->doc, &err);
+    if (!rc && kind == MSH_EDIT_UPDATE && !json_is_object(b->doc))
+        rc = msh_err_set(&err, MSH_EINVAL, "a merge patch for a feature must be a JSON object");
+    if (!rc && kind == MSH_EDIT_UPDATE && json_object_get(b->doc, "geometry") &&
+        !json_is_object(json_object_get(b->doc, "geometry")))
+        rc = msh_err_set(&err, MSH_EINVAL, "geometry: a patch may replace the geometry, not remove it");
+    if (!rc && kind != MSH_EDIT_UPDATE)
+        rc = msh_feature_in_read(b->doc, &l->info, true, &b->fin, &err);
+    if (!rc)
+        rc = fit_geometry(r, l, json_object_get(b->doc, "geometry"), b, &err);
+    if (rc) {
+        msh_resp_error(r, rc == MSH_ENOMEM ? 500 : 400, "%s", err.msg);
+        return false;
+    }
+    return true;
+}
+
+/* PATCH: the current properties with the patch merged in, checked again as a whole feature. */
+static msh_rc merge(const msh_layer *l, const cur_item *cur, wbody *b, msh_err *err)
+{
+    json_t *target = json_object();
+    json_t *props = msh_feature_in_props(&l->info, cur->values);
+    if (!target || !props || json_object_set_new(target, "type", json_string("Feature")) ||
+        json_object_set_new(target, "properties", props)) {
+        json_decref(target);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    }
+    json_t *merged = msh_merge_patch(target, b->doc);
+    if (!merged)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    json_decref(b->doc);
+    b->doc = merged; /* the values borrow their strings from it */
+    return msh_feature_in_read(merged, &l->info, false, &b->fin, err);
+}
+
+/* ---- the answer ------------------------------------------------------------------------------- */
+
+static void publish_change(msh_req *r, const char *coll, const msh_edit_kind kind, const msh_edit_result *res)
+{
+    if (!r->app->events)
+        return;
+    const double *bb = res->touched;
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"collection\":\"%s\",\"id\":%lld,\"op\":\"%s\",\"version\":%llu,\"bbox\":[%.9f,%.9f,%.9f,%.9f]}", coll,
+             (long long)res->fid, msh_edit_kind_name(kind), (unsigned long long)res->version, bb[0], bb[1], bb[2],
+             bb[3]);
+    msh_events_publish_in(r->app->events, MSH_EV_CHANGE, coll, (bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2, json);
+}
+
+/* 412: the error and the current item, so the client can show both versions. */
+static void precondition_failed(msh_req *r, const cur_item *cur)
+{
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    msh_buf_printf(&b, "{\"error\":\"If-Match: the item changed since you read it: here it is as it is now (and "
+                       "its ETag); merge and send again\",\"status\":412,\"etag\":\"");
+    ogc_json_str(&b, cur->etag, strlen(cur->etag));
+    msh_buf_printf(&b, "\",\"current\":");
+    msh_buf_append(&b, cur->json->data, cur->json->len);
+    msh_buf_printf(&b, "}\n");
+    r->resp.cache_control = "no-store";
+    msh_resp_buf(r, 412, "application/json", &b);
+    snprintf(r->resp.etag, sizeof r->resp.etag, "%s", cur->etag);
+    msh_buf_free(&b);
+}
+
+static msh_edit_kind kind_of(const char *method)
+{
+    if (!strcmp(method, "POST"))
+        return MSH_EDIT_CREATE;
+    if (!strcmp(method, "PUT"))
+        return MSH_EDIT_REPLACE;
+    if (!strcmp(method, "PATCH"))
+        return MSH_EDIT_UPDATE;
+    return MSH_EDIT_DELETE;
+}
+
+static unsigned acc_bit(msh_edit_kind k)
+{
+    return k == MSH_EDIT_CREATE ? MSH_ACC_CREATE : k == MSH_EDIT_REPLACE ? MSH_ACC_REPLACE
+           : k == MSH_EDIT_UPDATE ? MSH_ACC_UPDATE : MSH_ACC_DELETE;
+}
+
+/* The write itself, with the edit lock held and the body checked: If-Match, merge, transaction, publication. */
+static void write_locked(msh_req *r, const wpath *p, msh_edit_kind kind, wbody *b, const char *who, msh_role role,
+                         msh_buf *json)
+{
+    msh_app *app = r->app;
+    msh_store *store = msh_edit_service_lock(app);
+    msh_catalog *cat = msh_app_catalog(app);
+    msh_layer *l = msh_catalog_find(cat, p->coll, strlen(p->coll));
+    cur_item cur = {.json = json};
+    msh_err err;
+    msh_edit_result res;
+    const char *if_match = msh_req_header(r, "If-Match");
+    if (!editable(l)) {
+        msh_resp_error(r, 404, "unknown collection '%s' (see /ogc/collections)", p->coll);
+        goto out;
+    }
+    if (kind != MSH_EDIT_CREATE) {
+        if (find_item(l, p->fid, &cur)) {
+            msh_resp_error(r, 500, "reading collection '%s' failed", p->coll);
+            goto out;
+        }
+        if (!cur.found) {
+            msh_resp_error(r, 404, "no feature %llu in collection '%s'", (unsigned long long)p->fid, p->coll);
+            goto out;
+        }
+        if (if_match && !msh_hdr_etag_matches(if_match, cur.etag)) {
+            precondition_failed(r, &cur);
+            goto out;
+        }
+        if (kind == MSH_EDIT_UPDATE && merge(l, &cur, b, &err)) {
+            msh_resp_error(r, err.code == MSH_ENOMEM ? 500 : 400, "%s", err.msg);
+            goto out;
+        }
+    }
+    msh_edit_op op = {kind, &l->info, (int64_t)p->fid, b->fin.values, b->wkb, b->wkb_len, who, msh_role_name(role),
+                      msh_now_ms()};
+    if (msh_edit_apply(store, &op, &res, &err)) {
+        msh_resp_error(r, err.code == MSH_ENOTFOUND ? 404 : 500, "%s", err.msg);
+        goto out;
+    }
+    bool published = msh_edit_service_publish(app, &err) == MSH_OK;
+    if (!published) /* stored and audited; served after the reload thread's next pass */
+        fprintf(stderr, "mashaer: edits: the edit is stored, but publishing it failed: %s\n", err.msg);
+    msh_catalog_release(cat);
+    cat = msh_app_catalog(app);
+    l = published ? msh_catalog_find(cat, p->coll, strlen(p->coll)) : NULL; /* never answer the old item */
+    char base[320];
+    msh_req_base_url(r, base, sizeof base);
+    if (kind == MSH_EDIT_DELETE) {
+        r->resp.status = 204;
+        r->resp.cache_control = "no-store";
+    } else if (l && !find_item(l, (uint64_t)res.fid, &cur) && cur.found) {
+        msh_buf_putc(cur.json, '\n');
+        r->resp.cache_control = "no-store";
+        msh_resp_buf(r, kind == MSH_EDIT_CREATE ? 201 : 200, CT_GEOJSON, cur.json);
+        snprintf(r->resp.etag, sizeof r->resp.etag, "%s", cur.etag);
+    } else {
+        r->resp.status = kind == MSH_EDIT_CREATE ? 201 : 204; /* stored; not served yet (see the log) */
+    }
+    if (kind == MSH_EDIT_CREATE)
+        snprintf(r->resp.location, sizeof r->resp.location, "%s/ogc/collections/%s/items/%lld", base, p->coll,
+                 (long long)res.fid);
+    msh_edit_service_unlock(app);
+    msh_catalog_release(cat);
+    publish_change(r, p->coll, kind, &res);
+    return;
+out:
+    msh_edit_service_unlock(app);
+    msh_catalog_release(cat);
+}
+
+void msh_route_ogc_write(msh_req *r, const char *rest)
+{
+    wpath p;
+    msh_edit_kind kind = kind_of(r->method);
+    if (!parse_path(rest, &p) || p.history || p.has_fid == (kind == MSH_EDIT_CREATE)) {
+        msh_resp_error(r, 404, "no such resource: %.80s", r->path);
+        return;
+    }
+    if (!r->app->edit) {
+        msh_resp_error(r, 503, "edits are off on this server");
+        return;
+    }
+    msh_catalog *cat = msh_app_catalog(r->app);
+    msh_layer *l = msh_catalog_find(cat, p.coll, strlen(p.coll));
+    char who[MSH_TOKEN_NAME_MAX + 1];
+    msh_role role = msh_auth_who(r, who, sizeof who);
+    bool optional = false;
+    unsigned ops = editable(l) ? msh_access_ops(msh_edit_service_access(r->app), p.coll, role, &optional) : 0;
+    wbody b;
+    memset(&b, 0, sizeof b);
+    if (!l || (l->info.access >= MSH_ACCESS_OPS && role < MSH_ROLE_OPS)) {
+        msh_resp_error(r, 404, "unknown collection '%s' (see /ogc/collections)", p.coll);
+    } else if (!editable(l)) {
+        r->resp.allow = MSH_M_GET;
+        msh_resp_error(r, 405, "collection '%s' is live (fed by /feeds): it is read-only here", p.coll);
+    } else if (!(ops & acc_bit(kind))) {
+        msh_resp_error(r, 403, "a %s token may not %s features of '%s' (the access rules: --access)",
+                       msh_role_name(role), msh_edit_kind_name(kind), p.coll);
+    } else if (kind != MSH_EDIT_CREATE && !msh_req_header(r, "If-Match") && !optional) {
+        msh_resp_error(r, 428, "this write needs If-Match with the item's ETag (GET it first), so that no one's "
+                               "edit is overwritten unseen");
+    } else if (read_body(r, l, kind, &b)) {
+        msh_buf json;
+        msh_buf_init(&json, MSH_MAX_BODY);
+        msh_catalog_release(cat); /* the lock brings the catalog up to date: look again under it */
+        cat = NULL;
+        write_locked(r, &p, kind, &b, who, role, &json);
+        msh_buf_free(&json);
+    }
+    wbody_free(&b);
+    msh_catalog_release(cat);
+}
+
+/* ---- history and asof ------------------------------------------------------------------------- */
+
+typedef struct {
+    msh_buf *b;
+    int n;
+    int64_t last;
+} hist_ctx;
+
+static int hist_cb(void *ud, const msh_edit_version *v)
+{
+    hist_ctx *h = ud;
+    msh_buf *b = h->b;
+    msh_buf_printf(b, "%s{\"seq\":%lld,\"op\":\"%s\",\"at\":\"", h->n++ ? "," : "", (long long)v->seq, v->op);
+    ogc_json_str(b, v->at, strlen(v->at));
+    msh_buf_printf(b, "\",\"by\":{\"name\":\"");
+    ogc_json_str(b, v->who, strlen(v->who));
+    msh_buf_printf(b, "\",\"role\":\"");
+    ogc_json_str(b, v->role, strlen(v->role));
+    msh_buf_printf(b, "\"},\"feature\":");
+    if (v->feature)
+        msh_buf_append(b, v->feature, strlen(v->feature));
+    else
+        msh_buf_printf(b, "null");
+    msh_buf_putc(b, '}');
+    h->last = v->seq;
+    return 0;
+}
+
+void msh_route_ogc_history(msh_req *r, const char *rest)
+{
+    wpath p;
+    if (!parse_path(rest, &p) || !p.history || !r->app->edit) {
+        msh_resp_error(r, 404, "no such resource: %.80s", r->path);
+        return;
+    }
+    long limit = 100;
+    int64_t after = 0;
+    const char *ls = msh_req_arg(r, "limit"), *cs = msh_req_arg(r, "cursor");
+    char *end;
+    if (ls && (limit = strtol(ls, &end, 10), *end || end == ls || limit < 1 || limit > HISTORY_LIMIT_MAX)) {
+        msh_resp_error(r, 400, "limit: a whole number from 1 to %d", HISTORY_LIMIT_MAX);
+        return;
+    }
+    if (cs && (after = strtoll(cs, &end, 10), *end || end == cs || after < 0)) {
+        msh_resp_error(r, 400, "cursor: the seq of the last version of the previous page");
+        return;
+    }
+    msh_buf cur, b;
+    msh_buf_init(&cur, MSH_MAX_BODY);
+    msh_buf_init(&b, MSH_MAX_BODY);
+    msh_store *store = msh_edit_service_lock(r->app);
+    msh_catalog *cat = msh_app_catalog(r->app);
+    msh_layer *l = msh_catalog_find(cat, p.coll, strlen(p.coll));
+    cur_item ci = {.json = &cur};
+    if (!editable(l)) {
+        msh_resp_error(r, 404, "unknown collection '%s' (or a live one: no history here)", p.coll);
+    } else {
+        if (find_item(l, p.fid, &ci) || !ci.found)
+            msh_buf_reset(&cur);
+        msh_buf_putc(&cur, 0);
+        hist_ctx h = {&b, 0, 0};
+        bool more = false;
+        msh_err err;
+        msh_buf_printf(&b, "{\"collection\":\"%s\",\"id\":%llu,\"versions\":[", p.coll, (unsigned long long)p.fid);
+        msh_rc rc = msh_edit_history(store, p.coll, (int64_t)p.fid, after, (int)limit,
+                                     ci.found ? (const char *)cur.data : NULL, hist_cb, &h, &more, &err);
+        if (rc) {
+            msh_resp_error(r, rc == MSH_ENOTFOUND ? 404 : 500, "%s", err.msg);
+        } else {
+            char base[320];
+            msh_req_base_url(r, base, sizeof base);
+            msh_buf_printf(&b, "],\"numberReturned\":%d,\"links\":[", h.n);
+            if (more)
+                msh_buf_printf(&b, "{\"href\":\"%s/ogc/collections/%s/items/%llu/history?limit=%ld&cursor=%lld\","
+                                   "\"rel\":\"next\",\"type\":\"application/json\"}",
+                               base, p.coll, (unsigned long long)p.fid, limit, (long long)h.last);
+            msh_buf_printf(&b, "]}\n");
+            r->resp.cache_control = "private, no-store";
+            msh_resp_buf(r, 200, "application/json", &b);
+        }
+    }
+    msh_edit_service_unlock(r->app);
+    msh_catalog_release(cat);
+    msh_buf_free(&cur);
+    msh_buf_free(&b);
+}
+
+bool ogc_item_asof(msh_req *r, msh_layer *l, uint64_t fid, const char *asof)
+{
+    int64_t t;
+    msh_err err;
+    if (msh_time_parse(asof, strlen(asof), MSH_TIME_DATE, &t, &err)) {
+        msh_resp_error(r, 400, "asof: %s", err.msg);
+        return true;
+    }
+    if (!r->app->edit || !editable(l))
+        return false;
+    char *json = NULL;
+    bool absent = false;
+    msh_store *store = msh_edit_service_lock(r->app);
+    msh_rc rc = msh_edit_asof(store, l->info.name, (int64_t)fid, t, &json, &absent, &err);
+    msh_edit_service_unlock(r->app);
+    if (rc) {
+        msh_resp_error(r, 500, "%s", err.msg);
+    } else if (absent) {
+        msh_resp_error(r, 404, "feature %llu of '%s' did not exist at %s", (unsigned long long)fid, l->info.name, asof);
+    } else if (json) {
+        r->resp.cache_control = "no-cache";
+        msh_resp_body(r, 200, CT_GEOJSON, json, strlen(json));
+    }
+    free(json);
+    return rc || absent || json; /* false: unchanged since then, the current item answers */
+}

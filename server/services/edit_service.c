@@ -1,0 +1,81 @@
+/* edit_service.c: the connection, lock and rules of Part 4 writes (edit_service.h). */
+#include "services/edit_service.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edit.h"
+#include "serve/serve.h"
+
+struct msh_edit_service {
+    pthread_mutex_t lock; /* one write at a time; guards `store` and `seen` */
+    msh_store *store;
+    long seen;            /* PRAGMA data_version when the catalog last matched the store */
+    msh_access *access;
+};
+
+msh_rc msh_edit_service_open(msh_app *app, msh_err *err)
+{
+    msh_edit_service *e = calloc(1, sizeof *e);
+    if (!e)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    pthread_mutex_init(&e->lock, NULL);
+    app->edit = e;
+    msh_rc rc = app->cfg.access_file ? msh_access_load(app->cfg.access_file, &e->access, err)
+                                     : msh_access_parse(MSH_ACCESS_DEFAULTS, strlen(MSH_ACCESS_DEFAULTS),
+                                                        &e->access, err);
+    if (rc)
+        return rc;
+    if ((rc = msh_store_open(app->cfg.db_path, false, &e->store, err)))
+        return rc;
+    if ((rc = msh_edit_prepare(e->store, err)))
+        return rc;
+    e->seen = msh_store_data_version(e->store);
+    fprintf(stderr, "mashaer: edits: %zu access rules (%s)\n", msh_access_count(e->access),
+            app->cfg.access_file ? app->cfg.access_file : "the defaults");
+    return MSH_OK;
+}
+
+void msh_edit_service_close(msh_app *app)
+{
+    msh_edit_service *e = app->edit;
+    if (!e)
+        return;
+    msh_store_close(e->store);
+    msh_access_free(e->access);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+    app->edit = NULL;
+}
+
+const msh_access *msh_edit_service_access(msh_app *app)
+{
+    return app->edit->access;
+}
+
+msh_store *msh_edit_service_lock(msh_app *app)
+{
+    msh_edit_service *e = app->edit;
+    pthread_mutex_lock(&e->lock);
+    long v = msh_store_data_version(e->store);
+    if (v != e->seen) {
+        msh_err err;
+        if (msh_serve_publish(app, e->store, &err))
+            fprintf(stderr, "mashaer: edits: catching up with the store failed: %s\n", err.msg);
+        else
+            e->seen = v;
+    }
+    return e->store;
+}
+
+msh_rc msh_edit_service_publish(msh_app *app, msh_err *err)
+{
+    return msh_serve_publish(app, app->edit->store, err);
+}
+
+void msh_edit_service_unlock(msh_app *app)
+{
+    pthread_mutex_unlock(&app->edit->lock);
+}
