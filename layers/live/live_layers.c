@@ -9,6 +9,7 @@
 #include "core/msh_tilemath.h"
 #include "core/msh_hash.h"
 #include "core/msh_time.h"
+#include "kanon.h"
 
 typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_COUNT } ll_kind;
 
@@ -83,8 +84,6 @@ typedef struct {
 static int on_cell(void *ud, const msh_live_cell *c)
 {
     ll_job *j = ud;
-    if ((int)c->count < j->l->k_anon)
-        return 0;
     double n = (double)(1u << c->level);
     double x0 = c->cx / n, y0 = c->cy / n, x1 = (c->cx + 1) / n, y1 = (c->cy + 1) / n;
     double lon, lat;
@@ -98,7 +97,8 @@ static int on_cell(void *ud, const msh_live_cell *c)
     char los[2] = {msh_fruin_los(density), 0};
     double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
     uint32_t parts[1] = {5 | MSH_RING_OUTER};
-    /* a zoomed-out cell averages a crush away: carry the fullest 8.9 m cell inside it too */
+    /* a zoomed-out cell averages a crush away: carry the fullest 8.9 m cell inside it too (only a
+     * shown one: the count of a hidden one would be a count under k) */
     double base = msh_live_cell_metres(22, lat);
     double peak = c->peak_count / (base * base);
     if (peak < density)
@@ -137,22 +137,6 @@ static int keep_cell(void *ud, const msh_live_cell *c)
     }
     cl->v[cl->n++] = *c;
     return 0;
-}
-
-/* keep_cell for the cells of a box, when the cells come from a scan of every populated chunk */
-typedef struct {
-    const double *box;
-    double n; /* cells around the world at the level */
-    cell_list *cl;
-} box_cells;
-
-static int keep_cell_in_box(void *ud, const msh_live_cell *c)
-{
-    box_cells *bc = ud;
-    if (c->cx < floor(bc->box[0] * bc->n) || c->cx > floor(bc->box[2] * bc->n) || c->cy < floor(bc->box[1] * bc->n) ||
-        c->cy > floor(bc->box[3] * bc->n))
-        return 0;
-    return keep_cell(bc->cl, c);
 }
 
 static int on_person(void *ud, const char *id, const msh_live_person *p)
@@ -245,20 +229,16 @@ static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_
     msh_live_rdlock(l->live);
     switch (l->kind) {
     case LL_MOVEMENT: {
-        /* sum the cells under the lock, encode them after it: writers wait only for the sums */
+        /* what k-anonymity lets each cell show (kanon.h: the base cells are copied under the read
+         * lock, the pyramid is built after it), then encoded */
+        msh_live_unlock(l->live);
         int level = z + 6 > 22 ? 22 : z + 6;
         cell_list cl = {NULL, 0, 0};
-        /* A tile's box is 64 cells a side; a much larger one (OGC items over a site or the world
-         * at the finest level) would need a grid over the whole box: walk the populated chunks. */
-        double n = (double)(1u << level);
-        double cells = (floor(box[2] * n) - floor(box[0] * n) + 1) * (floor(box[3] * n) - floor(box[1] * n) + 1);
-        if (cells > 65536.0 && level >= 16) { /* msh_live_scan works from the chunk level (16) down */
-            box_cells bc = {box, n, &cl};
-            msh_live_scan(l->live, level, keep_cell_in_box, &bc);
-        } else {
-            msh_live_cells(l->live, level, box, keep_cell, &cl);
+        msh_err err;
+        if (msh_kanon_cells(l->live, level, box, l->k_anon, keep_cell, &cl, &err)) {
+            free(cl.v);
+            return MSH_ENOMEM;
         }
-        msh_live_unlock(l->live);
         for (size_t i = 0; i < cl.n; i++)
             if (on_cell(&j, &cl.v[i]))
                 break;

@@ -151,17 +151,16 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
         msh_resp_error(r, 500, "%s", err.msg);
         return;
     }
-    /* the version of every density chunk the pixels read (tile + one cell), salted per process by
-     * the positions layer (versions restart with the server; ETags must not repeat) */
-    double box[4];
-    msh_heat_grid_box(&g, box);
-    msh_layer *pos = msh_catalog_find(cat, "positions", 9);
-    uint64_t version = pos && pos->vt->region_version ? pos->vt->region_version(pos, hp->z, box) : 0;
-    if (!pos) {
-        msh_live_rdlock(app->live);
-        version = msh_live_region_version(app->live, box) ^ (uint64_t)(uintptr_t)app->live;
-        msh_live_unlock(app->live);
+    /* The ETag is a hash of the cells the pixels are drawn from, as k-anonymity shows them: it
+     * changes when the picture can, never because a person it does not show moved (a tag made
+     * from the chunks' versions would let a client locate a lone person by polling). Filling the
+     * grid is cheap next to drawing it; the picture itself comes from the cache when it is there. */
+    if (msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err)) {
+        msh_heat_grid_free(&g);
+        msh_resp_error(r, 500, "%s", err.msg);
+        return;
     }
+    uint64_t version = msh_heat_grid_hash(&g);
     char params[160], key[1024];
     int n = snprintf(params, sizeof params, "k=%d|", app->cfg.k_anon);
     msh_heat_params_key(p, true, params + n, sizeof params - (size_t)n);
@@ -176,7 +175,7 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
     uint8_t *rgba = NULL;
     if (msh_resp_from_cache(r, key)) goto out;
     rgba = malloc((size_t)size * size * 4);
-    if (!rgba || msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err)) {
+    if (!rgba) {
         msh_resp_error(r, 500, "out of memory");
         goto out;
     }

@@ -41,6 +41,7 @@ msh_rc msh_kpi_service_open(msh_app *app, msh_err *err)
     msh_rc rc;
     if (app->cfg.kpi_config && (rc = read_config(app->cfg.kpi_config, &c, err)))
         return rc;
+    c.k_anon = app->cfg.k_anon; /* the crowd indicators hide what the movement tiles hide */
     if ((rc = msh_kpi_new(&c, &app->kpi, err)) || (rc = msh_kpi_history_open(app->cfg.db_path, &app->kpi_history, err)))
         return rc;
     int64_t now = msh_now_ms();
