@@ -9,6 +9,7 @@ the reload of re-imported data.
 import gzip
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -449,6 +450,34 @@ class Static(unittest.TestCase, JsonErrorMixin):
         self.assertTrue(r.header("content-type").startswith("text/javascript"))
         with open(dist, "rb") as f:
             self.assertEqual(r.body, f.read())
+
+    def test_only_the_viewers_files(self):
+        """The static handler serves an allow-list: every file the viewer loads answers 200, and
+        the development files beside them (npm's, tests, source maps, other dist builds) 404."""
+        web = os.path.join(mshtest.CONFIG.source_dir, "web")
+        with open(os.path.join(web, "index.html"), encoding="utf-8") as f:
+            html = f.read()
+        loads = sorted(set(re.findall(r'(?:src|href)="(/[^"]*)"', html)))
+        self.assertIn("/app.js", loads)
+        # the RTL text plugin is loaded by app.js, not named in index.html
+        loads.append("/vendor/@mapbox/mapbox-gl-rtl-text/mapbox-gl-rtl-text.js")
+        have_npm = os.path.isdir(os.path.join(web, "node_modules", "maplibre-gl"))
+        for path in loads:
+            if path.startswith("/vendor/") and not have_npm:
+                continue
+            with self.subTest(path=path):
+                self.assertEqual(SERVER.get(path).status, 200, path)
+        dev = ["/package-lock.json", "/package.json", "/node_modules/.package-lock.json",
+               "/vendor/maplibre-gl/package.json", "/vendor/maplibre-gl/maplibre-gl-dev.js",
+               "/vendor/maplibre-gl/maplibre-gl.js.map", "/vendor/maplibre-gl/maplibre-gl.d.ts",
+               "/vendor/uplot/uPlot.esm.js", "/vendor/playwright-core/index.js"]
+        self.assertTrue(os.path.exists(os.path.join(web, "package-lock.json")))
+        for path in dev:
+            with self.subTest(path=path):
+                r = SERVER.get(path)
+                self.assertIn(r.status, (400, 404), path)  # 400: a hidden file's name is refused outright
+                self.assertNotIn(b'"lockfileVersion"', r.body)
+                self.assertNotIn(b'"dependencies"', r.body)
 
     def test_path_traversal(self):
         paths = [
