@@ -13,6 +13,7 @@ heatmap's ETags (they follow the picture, not hidden people) and /health.
 import json
 import math
 import os
+import subprocess
 import sys
 import time
 import unittest
@@ -194,6 +195,51 @@ class Health(unittest.TestCase):
         self.assertNotIn(b"mashaer_live_people", SERVER.get("/metrics").body)
         m = SERVER.get("/metrics", headers={"Authorization": "Bearer " + TOKENS["ops"]}).body
         self.assertIn(b"mashaer_live_people", m)
+
+
+class Secrets(unittest.TestCase):
+    def test_simulate_token_file(self):
+        """mashaer simulate reads its token from --token-file: it posts, and the token is not on its
+        command line (what ps shows); scripts/demo.sh starts it that way."""
+        db = mshtest.work_path("sim.sqlite")
+        mshtest.import_layer(db, mshtest.demo_path("sites.geojson"), "sites")
+        secret = mshtest.run_mashaer("token", "add", "--db", db, "--role", "feed", "--name", "sim",
+                                     check=0).stdout.splitlines()[0].strip()
+        tok = mshtest.work_path("sim.token")
+        with open(tok, "w") as f:
+            f.write(secret + "\n")
+        os.chmod(tok, 0o600)
+        srv = mshtest.Server(db, name="privacy-sim").start()
+        try:
+            p = mshtest.spawn([mshtest.CONFIG.mashaer, "simulate", "--url", "http://127.0.0.1:%d" % srv.port,
+                               "--token-file", tok, "--pilgrims", "200", "--ticks", "2", "--fast", "--quiet"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            with open("/proc/%d/cmdline" % p.pid, "rb") as f:
+                cmdline = f.read()
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertIn(b"--token-file", cmdline)
+            self.assertNotIn(secret.encode(), cmdline)
+            m = mshtest.parse_metrics(srv.get("/metrics").body.decode())
+            accepted = sum(v for (name, labels), v in m.items()
+                           if name == "mashaer_feed_records_total" and dict(labels).get("outcome") == "accepted")
+            self.assertGreater(accepted, 0, "the simulator's posts were accepted")
+        finally:
+            srv.stop()
+        # a missing or empty file is a usage error naming the file
+        empty = mshtest.work_path("empty.token")
+        open(empty, "w").close()
+        for path in (empty, mshtest.work_path("no-such.token")):
+            r = mshtest.run_mashaer("simulate", "--url", "http://127.0.0.1:1", "--token-file", path, check=None)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(os.path.basename(path), r.stderr)
+        with open(os.path.join(mshtest.CONFIG.source_dir, "scripts", "demo.sh")) as f:
+            demo = f.read()
+        sim = [line for line in demo.splitlines() if "build/mashaer simulate" in line]
+        self.assertTrue(sim)
+        for line in sim:
+            self.assertIn("--token-file", line)
+            self.assertNotRegex(line, r"--token\s")
 
 
 if __name__ == "__main__":
