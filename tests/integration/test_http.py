@@ -425,6 +425,55 @@ class Documents(unittest.TestCase, JsonErrorMixin):
         self.assertIn(SERVER.raw("/styles/../CMakeLists.txt").status, (400, 404))
 
 
+class HostLinks(unittest.TestCase):
+    """Absolute links come from --public-url; without it from the Host header, and then the answer
+    says Vary: Host and its ETag differs per host (no cache may hand one host's links to another)."""
+    PATHS = ["/tiles/camps.json", "/styles/operations.json", "/catalog", "/ogc?f=json", "/ogc/collections?f=json",
+             "/ogc/collections/camps/items?f=json&limit=2"]
+
+    @staticmethod
+    def vary(r):
+        return [v.strip() for v in r.header("vary", "").split(",") if v.strip()]
+
+    def test_links_from_host_vary_on_it(self):
+        for path in self.PATHS:
+            with self.subTest(path=path):
+                evil = SERVER.get(path, headers={"Host": "evil.example"})
+                mine = SERVER.get(path)
+                self.assertEqual((evil.status, mine.status), (200, 200))
+                self.assertIn(b"http://evil.example/", evil.body)
+                self.assertNotIn(b"evil.example", mine.body)
+                self.assertIn("Host", self.vary(evil))
+                self.assertIn("Host", self.vary(mine))
+                if mine.header("etag"):
+                    self.assertNotEqual(evil.header("etag"), mine.header("etag"))
+                    # the tag of the other host's body is no validator for this one
+                    again = SERVER.get(path, headers={"If-None-Match": evil.header("etag")})
+                    self.assertEqual(again.status, 200)
+                    self.assertEqual(SERVER.get(path, headers={"If-None-Match": mine.header("etag")}).status, 304)
+
+    def test_public_url(self):
+        with mshtest.Server(DB, "--public-url", "https://maps.example.org/", name="public-url") as srv:
+            tj = srv.json("/tiles/camps.json")
+            self.assertEqual(tj["tiles"], ["https://maps.example.org/tiles/camps/{z}/{x}/{y}.mvt"])
+            for path in self.PATHS:
+                with self.subTest(path=path):
+                    evil = srv.get(path, headers={"Host": "evil.example"})
+                    mine = srv.get(path)
+                    self.assertEqual((evil.status, mine.status), (200, 200))
+                    self.assertNotIn(b"evil.example", evil.body)
+                    self.assertNotIn(("127.0.0.1:%d" % srv.port).encode(), mine.body)
+                    self.assertIn(b"https://maps.example.org/", evil.body)
+                    self.assertNotIn("Host", self.vary(evil))
+                    self.assertEqual(evil.header("etag"), mine.header("etag"))
+        for bad in ("ftp://maps.example.org", "https://", "https://a b.org", 'https://a.org/"x', "https://a.org/?q=1",
+                    "maps.example.org"):
+            with self.subTest(url=bad):
+                p = mshtest.run_mashaer("serve", "--db", DB, "--public-url", bad, "--port", "0")
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("--public-url", p.stderr)
+
+
 class Static(unittest.TestCase, JsonErrorMixin):
     def test_viewer(self):
         web = os.path.join(mshtest.CONFIG.source_dir, "web")
