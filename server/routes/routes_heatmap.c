@@ -2,8 +2,9 @@
  *
  * Pixels come from layers/render/heatmap.c, the PNG from layers/render/png.c. Tiles go in the
  * tile cache under a key made of the ETag (store id, the layer's version or, for live data,
- * the region version over the tile plus the margin the pixels read) and the parameters, so a
- * data change makes the old picture unreachable at once, as for vector tiles.
+ * the region version over the tile plus the margin the pixels read; for the density, a hash of
+ * the k-anonymous grid the pixels are drawn from) and the parameters, so a data change makes
+ * the old picture unreachable at once, as for vector tiles.
  */
 #include <math.h>
 #include <pthread.h>
