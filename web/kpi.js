@@ -64,6 +64,7 @@
   function fmt(v, unit) {
     if (v === null || v === undefined) return '—';
     if (typeof v === 'string') return v;
+    if (typeof v === 'boolean') return v ? 'yes' : 'no'; // crowd.suppressed: under k people (docs/KPIS.md)
     if (unit === '%') return (v * 100).toFixed(1) + ' %';
     const s = Math.abs(v) >= 100 || Number.isInteger(v) ? Math.round(v).toLocaleString('en') : v.toFixed(2);
     return unit && unit !== '/100' ? s + ' ' + unit : s;

@@ -7,6 +7,8 @@
  */
 #include "kanon.h"
 
+#include "core/msh_grow.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,14 +65,8 @@ static uint32_t unspread(uint64_t v)
 static int take(void *ud, const msh_live_cell *c)
 {
     kcells *a = ud;
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? a->cap * 2 : 1024;
-        kcell *nv = realloc(a->v, nc * sizeof *nv);
-        if (!nv)
-            return a->fail = 1;
-        a->v = nv;
-        a->cap = nc;
-    }
+    if (msh_grow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v))
+        return a->fail = 1;
     double n = c->count, e2 = c->var_v + c->mean_vx * c->mean_vx + c->mean_vy * c->mean_vy;
     /* everyone starts hidden; settle() shows the cell's people when they are k or more */
     a->v[a->n++] = (kcell){spread(c->cx) | spread(c->cy) << 1, c->count, 0, 0, 0, 0,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/msh_tilemath.h"
+#include "core/msh_grow.h"
 #include "core/msh_hash.h"
 #include "core/msh_time.h"
 #include "kanon.h"
@@ -127,14 +128,8 @@ typedef struct {
 static int keep_cell(void *ud, const msh_live_cell *c)
 {
     cell_list *cl = ud;
-    if (cl->n == cl->cap) {
-        size_t nc = cl->cap ? cl->cap * 2 : 256;
-        msh_live_cell *nv = realloc(cl->v, nc * sizeof *nv);
-        if (!nv)
-            return 1;
-        cl->v = nv;
-        cl->cap = nc;
-    }
+    if (msh_grow((void **)&cl->v, &cl->cap, cl->n + 1, sizeof *cl->v))
+        return 1;
     cl->v[cl->n++] = *c;
     return 0;
 }

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import subprocess
+import sqlite3
 import sys
 import time
 import unittest
@@ -28,6 +29,10 @@ LONE = (39.8815, 21.4015)         # in Z1
 GROUP = (39.8985, 21.4085)        # in Z2: 6 people
 STRAY = (39.8975, 21.4075)        # in Z2, about 140 m from the group
 BASE_LEVEL = 22
+OLD_T = (int(time.time()) - 120) * 1000
+HISTORY_SCHEMA = """CREATE TABLE IF NOT EXISTS msh_kpi_history (t_ms INTEGER NOT NULL, zone_id TEXT NOT NULL,
+  peak_density REAL, temperature_max REAL, composite REAL, doc TEXT NOT NULL,
+  PRIMARY KEY (zone_id, t_ms)) WITHOUT ROWID;"""
 DB = SERVER = None
 TOKENS = {}
 
@@ -43,6 +48,14 @@ def setUpModule():
     cfg = mshtest.work_path("privacy-kpi.json")
     with open(cfg, "w") as f:
         json.dump({"interval_s": 1}, f)
+    # a record from before k-anonymity: a lone pilgrim in Z1, as an older build wrote it
+    with sqlite3.connect(DB) as db:
+        db.executescript(HISTORY_SCHEMA)
+        db.execute("INSERT INTO msh_kpi_history VALUES (?, 'Z1', 0.0126, NULL, 90, ?)",
+                   (OLD_T, json.dumps({"crowd": {"peak_los": "A", "people": 1, "peak_density": 0.0126,
+                                                 "minutes_los_ef": 0, "share_los_a": 1, "share_los_b": 0,
+                                                 "share_los_c": 0, "share_los_d": 0, "share_los_e": 0,
+                                                 "share_los_f": 0}})))
     SERVER = mshtest.Server(DB, "--kpi-config", cfg, "--k-anon", str(K), name="privacy").start()
     t = mshtest.now_ms() - 1000
     recs = [{"id": "LONE", "lon": LONE[0], "lat": LONE[1], "time": t},
@@ -117,6 +130,8 @@ class Kpi(unittest.TestCase):
             d = SERVER.json("/kpi/history?zone=Z1&" + q)
             return d if d["points"] else None
         doc = mshtest.wait_for(recorded, 30, "a KPI record of Z1 in /kpi/history", interval=0.2)
+        self.assertIn(OLD_T, [p["t_ms"] for p in doc["points"]], "the record from before k-anonymity")
+        self.assertIn("1 recorded zones of fewer than 5 people suppressed", SERVER.stderr())
         for p in doc["points"]:
             self.check_suppressed(p["kpi"]["crowd"], "history Z1")
         for p in SERVER.json("/kpi/history?zone=Z2&" + q)["points"]:

@@ -77,6 +77,8 @@ static void put(msh_live *live, const char *id, uint32_t cx, uint32_t cy, float 
 
 int main(void)
 {
+    msh_err err;
+    msh_live *live;
     /* the rule */
     CHECK(msh_kanon_shown(0, 0, K) == 0);
     CHECK(msh_kanon_shown(1, 0, K) == 0);
@@ -90,9 +92,7 @@ int main(void)
 
     msh_live_config cfg;
     msh_live_config_init(&cfg);
-    cfg.max_age_s = 3600;
-    msh_live *live;
-    msh_err err;
+    cfg.max_age_s = 3600; /* nobody expires during the test */
     CHECK(msh_live_new(&cfg, &live, &err) == MSH_OK);
     int64_t t = msh_now_ms();
     double wx, wy;
