@@ -93,6 +93,17 @@ static void settle(kcell *c, int k)
     c->shown = s;
 }
 
+void msh_kanon_box(int level, const double box[4], double wide[4])
+{
+    /* whole cells of the level: what a cell shows must not depend on the box */
+    double n = ldexp(1.0, level < 0 ? 0 : level > BASE ? BASE : level);
+    double eps = ldexp(0.25, -BASE); /* base cells meeting the far edges belong to the next cell */
+    wide[0] = floor(box[0] * n) / n;
+    wide[1] = floor(box[1] * n) / n;
+    wide[2] = (floor(box[2] * n) + 1) / n - eps;
+    wide[3] = (floor(box[3] * n) + 1) / n - eps;
+}
+
 msh_rc msh_kanon_cells(msh_live *l, int level, const double box[4], int k, msh_live_cell_fn fn, void *ud,
                        msh_err *err)
 {
@@ -100,13 +111,8 @@ msh_rc msh_kanon_cells(msh_live *l, int level, const double box[4], int k, msh_l
         level = BASE;
     if (level < 0)
         level = 0;
-    /* whole cells of the level: what a cell shows must not depend on the box */
-    double n = ldexp(1.0, level);
-    double wide[4] = {floor(box[0] * n) / n, floor(box[1] * n) / n, (floor(box[2] * n) + 1) / n,
-                      (floor(box[3] * n) + 1) / n};
-    double eps = ldexp(0.25, -BASE); /* base cells meeting the far edges belong to the next cell */
-    wide[2] -= eps;
-    wide[3] -= eps;
+    double wide[4];
+    msh_kanon_box(level, box, wide);
     kcells a = {NULL, 0, 0, 0};
     msh_live_rdlock(l);
     msh_live_base_cells(l, wide, take, &a);

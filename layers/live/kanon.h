@@ -29,6 +29,13 @@
 uint64_t msh_kanon_shown(uint64_t count, uint64_t shown_parts, int k);
 
 /**
+ * The box msh_kanon_cells reads for `level` and `box`: widened to whole cells of the level (a hair
+ * inside the far edges). What a cell shows depends on the people inside it only, so the versions
+ * of the chunks under this box (msh_live_region_version) change whenever what is shown can.
+ */
+void msh_kanon_box(int level, const double box[4], double wide[4]);
+
+/**
  * Cells of `level` (<= 22) meeting box (world units) as k-anonymity lets them be shown, in no set
  * order; cells showing nothing are not called. count, mean velocity and variance are over the people
  * shown; peak_count is the fullest base cell shown inside (0 when none is). Takes the live read

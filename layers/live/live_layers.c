@@ -2,6 +2,8 @@
 #include "live_layers.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +16,21 @@
 
 typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_COUNT } ll_kind;
 
+/* Movement: the content hash of a box, remembered by the versions of the chunks it reads (a cache
+ * in front of building the k-anonymous cells again for an ETag when nothing under them changed). */
+#define MEMO_SLOTS 1024
+typedef struct {
+    uint64_t key, val;
+} memo_slot;
+
 typedef struct {
     msh_layer base;
     msh_live *live;
     ll_kind kind;
     int k_anon;
     uint64_t epoch; /* random per process: versions restart with the process, ETags must not repeat */
+    pthread_mutex_t memo_mu; /* guards memo */
+    memo_slot memo[MEMO_SLOTS];
 } live_layer;
 
 typedef struct {
@@ -274,11 +285,40 @@ static int hash_feature(void *ud, const msh_feature *f)
     return 0;
 }
 
+/* What a movement tile over box shows, hashed: from the memo when the chunks under it are as they were. */
+static uint64_t movement_version(live_layer *l, int z, const double box[4])
+{
+    int level = z + 6 > 22 ? 22 : z + 6;
+    double wide[4];
+    msh_kanon_box(level, box, wide);
+    msh_live_rdlock(l->live);
+    uint64_t chunks = msh_live_region_version(l->live, wide);
+    msh_live_unlock(l->live);
+    /* the chunks are read before the cells: a value stored is never older than its key */
+    uint64_t key = msh_fnv1a(box, 4 * sizeof *box, msh_fnv1a(&level, sizeof level, chunks)) | 1;
+    memo_slot *s = &l->memo[key % MEMO_SLOTS];
+    pthread_mutex_lock(&l->memo_mu);
+    bool hit = s->key == key;
+    uint64_t v = s->val;
+    pthread_mutex_unlock(&l->memo_mu);
+    if (hit)
+        return v;
+    content_hash c = {MSH_FNV1A_INIT, l->base.info.nfields};
+    ll_query(&l->base, box, z, hash_feature, &c);
+    pthread_mutex_lock(&l->memo_mu);
+    s->key = key;
+    s->val = c.h;
+    pthread_mutex_unlock(&l->memo_mu);
+    return c.h;
+}
+
 static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
 {
     live_layer *l = (live_layer *)base;
     uint64_t v;
-    if (l->kind == LL_POSITIONS) {
+    if (l->kind == LL_MOVEMENT) {
+        v = movement_version(l, z, box);
+    } else if (l->kind == LL_POSITIONS) {
         /* every person would be hashed: the versions of the density chunks under the tile stand in */
         msh_live_rdlock(l->live);
         v = msh_live_region_version(l->live, box);
@@ -335,6 +375,7 @@ msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size
         l->kind = (ll_kind)k;
         l->k_anon = k_anon;
         l->epoch = msh_layer_epoch_new(l);
+        pthread_mutex_init(&l->memo_mu, NULL);
         (*layers)[(*n)++] = &l->base;
     }
     return MSH_OK;

@@ -154,14 +154,20 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
     }
     /* The ETag is a hash of the cells the pixels are drawn from, as k-anonymity shows them: it
      * changes when the picture can, never because a person it does not show moved (a tag made
-     * from the chunks' versions would let a client locate a lone person by polling). Filling the
-     * grid is cheap next to drawing it; the picture itself comes from the cache when it is there. */
-    if (msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err)) {
+     * from the chunks' versions would let a client locate a lone person by polling). The grid's
+     * level is the movement layer's at z + 1, whose region version is that hash (remembered while
+     * the chunks under it do not change); without that layer, the grid is filled and hashed. */
+    double box[4];
+    msh_heat_grid_box(&g, box);
+    msh_layer *mv = msh_catalog_find(cat, "movement", 8);
+    int mv_level = hp->z + 1 + 6 > 22 ? 22 : hp->z + 1 + 6; /* live_layers.c: cells 2^(z+6), at most 2^22 */
+    bool filled = !(mv && mv->vt->region_version && mv_level == g.level);
+    if (filled && msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err)) {
         msh_heat_grid_free(&g);
         msh_resp_error(r, 500, "%s", err.msg);
         return;
     }
-    uint64_t version = msh_heat_grid_hash(&g);
+    uint64_t version = filled ? msh_heat_grid_hash(&g) : mv->vt->region_version(mv, hp->z + 1, box);
     char params[160], key[1024];
     int n = snprintf(params, sizeof params, "k=%d|", app->cfg.k_anon);
     msh_heat_params_key(p, true, params + n, sizeof params - (size_t)n);
@@ -176,7 +182,7 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
     uint8_t *rgba = NULL;
     if (msh_resp_from_cache(r, key)) goto out;
     rgba = malloc((size_t)size * size * 4);
-    if (!rgba) {
+    if (!rgba || (!filled && msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err))) {
         msh_resp_error(r, 500, "out of memory");
         goto out;
     }
