@@ -121,6 +121,8 @@ msh_rc msh_kanon_cells(msh_live *l, int level, const double box[4], int k, msh_l
         free(a.v);
         return msh_err_set(err, MSH_ENOMEM, "k-anonymity: out of memory");
     }
+    if (!a.n)
+        return MSH_OK; /* nobody under the box (qsort wants an array even for none) */
     qsort(a.v, a.n, sizeof *a.v, by_morton);
     for (size_t i = 0; i < a.n; i++) { /* base cells: shown when they hold k people */
         kcell *c = &a.v[i];

@@ -99,6 +99,12 @@ int main(void)
     msh_lonlat_to_world(39.8925, 21.4131, &wx, &wy);
     uint32_t bx0 = ((uint32_t)(wx * ldexp(1.0, 22)) >> 6) << 6, by0 = ((uint32_t)(wy * ldexp(1.0, 22)) >> 6) << 6;
 
+    /* nobody under the box: no cell, no error */
+    grid none;
+    fetch(live, 18, bx0, by0, SPAN, &none);
+    CHECK(none.calls == 0);
+    grid_free(&none);
+
     /* a group of 6 walking east and one stray walking north, 3 cells away: every level shows 6, east */
     char id[32];
     for (int i = 0; i < 6; i++) {
