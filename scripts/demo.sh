@@ -26,7 +26,10 @@ rm -rf "$db" "$db-wal" "$db-shm" "$db.live"
 for f in data/demo/*.geojson; do
   build/mashaer import --db "$db" --layer "$(basename "$f" .geojson)" "$f"
 done
-token=$(build/mashaer token add --db "$db" --role feed --name demo-simulator 2>/dev/null)
+# the simulator's token goes in a file only this user can read: on a command line it would be in ps
+token_file=build/demo-simulator.token
+rm -f "$token_file"
+(umask 077 && build/mashaer token add --db "$db" --role feed --name demo-simulator 2>/dev/null | head -1 > "$token_file")
 build/mashaer serve --db "$db" --port "$port" &
 server=$!
 trap 'kill $sim_pid $server 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
@@ -35,7 +38,7 @@ for _ in $(seq 1 50); do curl -sf "http://localhost:$port/health" >/dev/null && 
 echo
 echo "Mashaer demo: open http://localhost:$port in a browser (Ctrl-C stops everything)"
 if [ "$sim" = 1 ]; then
-  build/mashaer simulate --url "http://localhost:$port" --token "$token" --pilgrims "$pilgrims" --rate "$rate" &
+  build/mashaer simulate --url "http://localhost:$port" --token-file "$token_file" --pilgrims "$pilgrims" --rate "$rate" &
   sim_pid=$!
 fi
 wait "$server"

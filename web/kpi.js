@@ -69,6 +69,7 @@
   function fmt(v, unit) {
     if (v === null || v === undefined) return '—';
     if (typeof v === 'string') return v;
+    if (typeof v === 'boolean') return t(v ? 'value.yes' : 'value.no'); // crowd.suppressed: under k people (docs/KPIS.md)
     if (unit === '%') return t('unit.pct', { n: I18N.num(v * 100, 1, 1) });
     const s = Math.abs(v) >= 100 || Number.isInteger(v) ? I18N.num(Math.round(v), 0) : I18N.num(v, 2, 2);
     return unit ? t(unit, { n: s }) : s;

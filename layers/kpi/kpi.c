@@ -10,6 +10,7 @@
 
 const msh_kpi_ind msh_kpi_inds[MSH_KPI_N] = {
     {"crowd", "people", "persons"},
+    {"crowd", "suppressed", "bool"},
     {"crowd", "peak_density", "persons/m2"},
     {"crowd", "minutes_los_ef", "min"},
     {"crowd", "share_los_a", "1"},

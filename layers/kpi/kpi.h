@@ -4,7 +4,9 @@
  * - Every indicator is one double in a fixed table (msh_kpi_ind[]): a group ("crowd",
  *   "coverage", "emergency", "gates", "environment", "assets", "cleaning", "index") and a
  *   name. A zone's values are an array indexed by msh_kpi_id; NAN means "not measured"
- *   (no people, no camps, no sensors ...) and is written as null. The same table names the
+ *   (no people, no camps, no sensors ...) and is written as null. The crowd indicators go
+ *   through k-anonymity (live/kanon.h): a zone of 1 to k-1 people shows its crowd values as
+ *   null with crowd.suppressed true (docs/KPIS.md). The same table names the
  *   JSON members, the fields of the kpi_zones layer and the history documents, so they can
  *   never disagree.
  * - msh_kpi_compute() is pure of HTTP and of SQLite: it reads the static layers of a catalog
@@ -40,7 +42,7 @@ struct msh_graph;
 
 typedef enum {
     /* crowd */
-    MSH_KPI_PEOPLE = 0, MSH_KPI_PEAK_DENSITY, MSH_KPI_MINUTES_LOS_EF,
+    MSH_KPI_PEOPLE = 0, MSH_KPI_SUPPRESSED, MSH_KPI_PEAK_DENSITY, MSH_KPI_MINUTES_LOS_EF,
     MSH_KPI_SHARE_LOS_A, MSH_KPI_SHARE_LOS_B, MSH_KPI_SHARE_LOS_C, MSH_KPI_SHARE_LOS_D, MSH_KPI_SHARE_LOS_E,
     MSH_KPI_SHARE_LOS_F,
     /* coverage (UN SDG 11.2.1) */
@@ -89,6 +91,7 @@ typedef struct msh_kpi_config {
     double cleaning_buffer_m; /* a crew within this of a piece cleans it (15) */
     double response_target_s; /* on-scene target for the response score (480) */
     double history_days;      /* recorded KPIs older than this are deleted (60; 0 keeps everything) */
+    int k_anon;               /* k-anonymity of the crowd indicators (5; the server's --k-anon, not in the JSON) */
     double weight[MSH_KPI_NW];
 } msh_kpi_config;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/msh_hash.h"
+#include "live/kanon.h"
 #include "route/graph.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -16,6 +17,10 @@ static int cmp_double(const void *a, const void *b)
 /* Per-zone accumulators (index nzones = overall). */
 typedef struct {
     double people, peak, los[6];
+    /* k-anonymity (live/kanon.h): people in 8.9 m cells of k or more (the parts a client can
+     * see in the movement tiles), their fullest cell, and the Fruin levels of the others */
+    double cells_shown, peak_shown, hid_los[6];
+    double outside_shown; /* overall only: shown cells outside every zone */
     double camps, capacity, cov_camps[3], cov_cap[3];
     double inc, open, sev[5];
     double *on_scene, *resolved; /* response times, seconds */
@@ -38,18 +43,35 @@ static double share(double part, double whole)
     return whole > 0 ? part / whole : NAN;
 }
 
-static void finish_zone(const msh_kpi *k, acc_t *a, msh_kpi_zone *z, bool live, bool graph, const tracker *tr,
-                        int64_t now_ms)
+/*
+ * The crowd values of a zone whose parts (its shown cells; for the overall figure, the zones and
+ * the shown cells outside them) show `parts` people, through the one k-anonymity rule: what they
+ * show differs from its parts by 0 or by k or more, and a zone of 1 to k-1 people shows nothing
+ * but suppressed. The fullest cell is a shown one (a hidden cell's density is a count under k).
+ */
+static void crowd_values(const msh_kpi *k, const acc_t *a, double parts, double *v)
+{
+    uint64_t people = (uint64_t)a->people;
+    uint64_t shown = msh_kanon_shown(people, (uint64_t)parts, k->cfg.k_anon);
+    v[MSH_KPI_SUPPRESSED] = people > 0 && shown == 0;
+    if (people > 0 && shown == 0)
+        return; /* people, peak and shares stay null */
+    bool released = shown == people; /* the people of the hidden cells are counted too */
+    v[MSH_KPI_PEOPLE] = (double)shown;
+    v[MSH_KPI_PEAK_DENSITY] = !shown ? 0 : a->cells_shown > 0 ? a->peak_shown : NAN;
+    for (int l = 0; l < 6; l++)
+        v[MSH_KPI_SHARE_LOS_A + l] = share(a->los[l] + (released ? a->hid_los[l] : 0), (double)shown);
+}
+
+static void finish_zone(const msh_kpi *k, acc_t *a, double parts, msh_kpi_zone *z, bool live, bool graph,
+                        const tracker *tr, int64_t now_ms)
 {
     double *v = z->v;
     for (int i = 0; i < MSH_KPI_N; i++)
         v[i] = NAN;
     if (live) {
-        v[MSH_KPI_PEOPLE] = a->people;
-        v[MSH_KPI_PEAK_DENSITY] = a->people > 0 ? a->peak : 0;
+        crowd_values(k, a, parts, v);
         v[MSH_KPI_MINUTES_LOS_EF] = kpi_tracked_s(k, tr, 0, now_ms) / 60.0;
-        for (int l = 0; l < 6; l++)
-            v[MSH_KPI_SHARE_LOS_A + l] = share(a->los[l], a->people);
         v[MSH_KPI_INCIDENTS] = a->inc;
         v[MSH_KPI_OPEN] = a->open;
         for (int s = 0; s < 5; s++)
@@ -153,11 +175,21 @@ static void add_crowd(const msh_kpi *k, acc_t *acc, size_t nz, const live_copy *
         double d = c->count / area;
         int l = msh_fruin_los(d) - 'A';
         int z = kpi_zone_at(k, x, y);
+        bool shown = msh_kanon_shown(c->count, 0, k->cfg.k_anon) > 0;
+        if (shown && z < 0)
+            all->outside_shown += c->count;
         for (acc_t *a = all; a; a = (a == all && z >= 0) ? &acc[z] : NULL) {
             a->people += c->count;
-            a->los[l] += c->count;
             if (d > a->peak)
                 a->peak = d;
+            if (!shown) {
+                a->hid_los[l] += c->count;
+                continue;
+            }
+            a->los[l] += c->count;
+            a->cells_shown += c->count;
+            if (d > a->peak_shown)
+                a->peak_shown = d;
         }
     }
 }
@@ -276,6 +308,7 @@ static void add_cleaning(const msh_kpi *k, acc_t *acc, size_t nz, int64_t now_ms
 static void zone_values(msh_kpi *k, acc_t *acc, msh_kpi_result *res, size_t nz, bool live, bool graph,
                         int64_t now_ms)
 {
+    double zones_shown = 0; /* the parts of the overall figure (zones come before it) */
     for (size_t i = 0; i <= nz; i++) {
         msh_kpi_zone *z = i < nz ? &res->zones[i] : &res->overall;
         if (i < nz) {
@@ -286,7 +319,10 @@ static void zone_values(msh_kpi *k, acc_t *acc, msh_kpi_result *res, size_t nz, 
         acc_t *a = &acc[i];
         if (live)
             kpi_observe_locked(k, z->id, now_ms, a->people > 0 ? a->peak : 0, a->sensors > 0 ? a->temp : NAN);
-        finish_zone(k, a, z, live, graph, kpi_tracker_get(k, z->id), now_ms);
+        double parts = i < nz ? a->cells_shown : zones_shown + a->outside_shown;
+        finish_zone(k, a, parts, z, live, graph, kpi_tracker_get(k, z->id), now_ms);
+        if (i < nz && isfinite(z->v[MSH_KPI_PEOPLE]))
+            zones_shown += z->v[MSH_KPI_PEOPLE];
         z->v[MSH_KPI_ASSETS] = k->asset_n ? k->asset_n[i] : 0;
         z->v[MSH_KPI_WORKING] = k->asset_working ? k->asset_working[i] : 0;
         z->v[MSH_KPI_SHARE_WORKING] = share(z->v[MSH_KPI_WORKING], z->v[MSH_KPI_ASSETS]);

@@ -26,6 +26,7 @@ void msh_kpi_config_default(msh_kpi_config *c)
     c->cleaning_h = 6;         /* twice in a twelve-hour shift */
     c->cleaning_buffer_m = 15; /* a crew sweeps the width of a walkway around it */
     c->response_target_s = 480; /* 8 minutes: an operating target for reaching the scene */
+    c->k_anon = 5;             /* the server passes its --k-anon */
     c->history_days = 60;      /* a season; about 58 MB a day at the default interval */
     for (int i = 0; i < MSH_KPI_NW; i++)
         c->weight[i] = 1;

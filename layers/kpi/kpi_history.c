@@ -121,6 +121,35 @@ out:
     return rc;
 }
 
+msh_rc msh_kpi_history_suppress(msh_kpi_history *h, int k_anon, size_t *changed, msh_err *err)
+{
+    /* the crowd members of a suppressed zone as msh_kpi_zone_json writes them (kpi_compute.c: crowd_values) */
+    static const char SQL[] =
+        "UPDATE msh_kpi_history SET peak_density = NULL, doc = json_set(doc,"
+        " '$.crowd.people', NULL, '$.crowd.suppressed', json('true'), '$.crowd.peak_density', NULL,"
+        " '$.crowd.peak_los', NULL, '$.crowd.share_los_a', NULL, '$.crowd.share_los_b', NULL,"
+        " '$.crowd.share_los_c', NULL, '$.crowd.share_los_d', NULL, '$.crowd.share_los_e', NULL,"
+        " '$.crowd.share_los_f', NULL)"
+        " WHERE json_valid(doc) AND json_extract(doc, '$.crowd.people') BETWEEN 1 AND ?";
+    pthread_mutex_lock(&h->mu);
+    msh_store *db = h->store;
+    msh_sql *st = NULL;
+    msh_rc rc;
+    *changed = 0;
+    if ((rc = tx_begin(db, err)) || (rc = prepare(db, SQL, &st, err)))
+        goto out;
+    msh_sql_bind_int(st, 1, k_anon - 1);
+    if (msh_sql_step(st) != MSH_SQL_DONE)
+        rc = store_err(db, err);
+    else
+        *changed = msh_store_changes(db);
+out:
+    msh_sql_finalize(st);
+    rc = tx_end(db, rc, err);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
 msh_rc msh_kpi_history_prune(msh_kpi_history *h, int64_t before_ms, size_t *deleted, msh_err *err)
 {
     pthread_mutex_lock(&h->mu);

@@ -27,6 +27,13 @@ void msh_kpi_history_close(msh_kpi_history *h);
 msh_rc msh_kpi_history_append(msh_kpi_history *h, const msh_kpi_result *r, msh_err *err);
 
 /** Delete the records older than before_ms; *deleted gets how many rows went. */
+/**
+ * Suppress, in place, the crowd values of recorded zones with 1 to k_anon - 1 people (records made
+ * by a build before k-anonymity, or with a smaller --k-anon): people, peak density, peak LoS and
+ * shares become null and crowd.suppressed true, as a compute under k would have written them.
+ * *changed gets how many records were rewritten.
+ */
+msh_rc msh_kpi_history_suppress(msh_kpi_history *h, int k_anon, size_t *changed, msh_err *err);
 msh_rc msh_kpi_history_prune(msh_kpi_history *h, int64_t before_ms, size_t *deleted, msh_err *err);
 
 /** Feed the recorded observations in [from_ms, to_ms] into `k` in time order (after a restart). */

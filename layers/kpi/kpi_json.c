@@ -44,7 +44,10 @@ msh_rc msh_kpi_zone_json(const msh_kpi_zone *z, msh_buf *b)
             msh_buf_putc(b, ',');
         }
         msh_buf_printf(b, "\"%s\":", d->name);
-        num(b, z->v[i]);
+        if (i == MSH_KPI_SUPPRESSED && isfinite(z->v[i]))
+            msh_buf_printf(b, "%s", z->v[i] ? "true" : "false");
+        else
+            num(b, z->v[i]);
     }
     msh_rc rc = msh_buf_printf(b, "}}");
     if (rc)

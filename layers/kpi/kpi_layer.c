@@ -48,7 +48,9 @@ static int on_zone(void *ud, const msh_feature *f)
     if (los[0])
         j->v[2] = (msh_value){MSH_FT_STRING, 1, {.s = los}};
     for (int i = 0; i < MSH_KPI_N; i++)
-        if (isfinite(z->v[i]))
+        if (isfinite(z->v[i]) && i == MSH_KPI_SUPPRESSED)
+            j->v[NFIXED + i] = (msh_value){MSH_FT_BOOL, 0, {.i = z->v[i] != 0}};
+        else if (isfinite(z->v[i]))
             j->v[NFIXED + i] = (msh_value){MSH_FT_REAL, 0, {.d = msh_kpi_published(z->v[i])}};
     msh_feature out = {f->id, f->geom, j->v};
     return j->fn(j->ud, &out);
@@ -92,7 +94,7 @@ msh_rc msh_kpi_layer_new(msh_kpi *k, msh_layer **out, msh_err *err)
     fields[2] = (msh_field){(char *)"peak_los", MSH_FT_STRING};
     for (int i = 0; i < MSH_KPI_N; i++) {
         snprintf(names[i], sizeof names[i], "%s_%s", msh_kpi_inds[i].group, msh_kpi_inds[i].name);
-        fields[NFIXED + i] = (msh_field){names[i], MSH_FT_REAL};
+        fields[NFIXED + i] = (msh_field){names[i], i == MSH_KPI_SUPPRESSED ? MSH_FT_BOOL : MSH_FT_REAL};
     }
     msh_layer_info info;
     msh_layer_info_derived(&info, "kpi_zones", "derived", "Polygon", fields, NFIXED + MSH_KPI_N);

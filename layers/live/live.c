@@ -604,6 +604,47 @@ void msh_live_cells(msh_live *l, int level, const double box[4], msh_live_cell_f
     free(j.acc);
 }
 
+typedef struct {
+    const double *box;
+    msh_live_cell_fn fn;
+    void *ud;
+    int stop;
+} base_job;
+
+static void base_chunk(void *ud, chunk_t *c)
+{
+    base_job *j = ud;
+    if (j->stop || !c->population)
+        return;
+    const double n = (double)(1u << BASE_LEVEL);
+    uint32_t x0 = (uint32_t)fmax(0, floor(j->box[0] * n)), y0 = (uint32_t)fmax(0, floor(j->box[1] * n));
+    uint32_t x1 = (uint32_t)fmin(n - 1, floor(j->box[2] * n)), y1 = (uint32_t)fmin(n - 1, floor(j->box[3] * n));
+    uint32_t bx0 = (c->key >> 16) << CHUNK_BITS, by0 = (c->key & 0xffff) << CHUNK_BITS;
+    for (uint32_t k = 0; k < CHUNK_SIDE * CHUNK_SIDE && !j->stop; k++) {
+        const cell_t *cell = &c->cells[k];
+        uint32_t cx = bx0 + (k & (CHUNK_SIDE - 1)), cy = by0 + (k >> CHUNK_BITS);
+        if (!cell->count || cx < x0 || cx > x1 || cy < y0 || cy > y1)
+            continue;
+        msh_live_cell o;
+        o.level = BASE_LEVEL;
+        o.cx = cx;
+        o.cy = cy;
+        o.count = cell->count;
+        o.peak_count = cell->count;
+        o.mean_vx = (double)cell->vx / cell->count / 100.0;
+        o.mean_vy = (double)cell->vy / cell->count / 100.0;
+        double e2 = (double)cell->v2 / cell->count / 10000.0;
+        o.var_v = fmax(0, e2 - (o.mean_vx * o.mean_vx + o.mean_vy * o.mean_vy));
+        j->stop = j->fn(j->ud, &o);
+    }
+}
+
+void msh_live_base_cells(msh_live *l, const double box[4], msh_live_cell_fn fn, void *ud)
+{
+    base_job j = {box, fn, ud, 0};
+    for_chunks(l, box, base_chunk, &j);
+}
+
 void msh_live_scan(msh_live *l, int level, msh_live_cell_fn fn, void *ud)
 {
     if (level > BASE_LEVEL)

@@ -89,6 +89,11 @@ void msh_live_cells(msh_live *l, int level, const double box[4], msh_live_cell_f
  * size of the area is allocated: the cost follows the occupied chunks). Read lock held.
  */
 void msh_live_scan(msh_live *l, int level, msh_live_cell_fn fn, void *ud);
+/**
+ * Every non-empty base cell (level 22) meeting box, walking only the chunks that meet it (the
+ * cost follows the occupied chunks, whatever the box's size). Read lock held by caller.
+ */
+void msh_live_base_cells(msh_live *l, const double box[4], msh_live_cell_fn fn, void *ud);
 /** A hash of the versions of the chunks meeting box; changes when any of their cells change. Read lock held. */
 uint64_t msh_live_region_version(msh_live *l, const double box[4]);
 

@@ -2,6 +2,8 @@
 #include "live_layers.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +12,16 @@
 #include "core/msh_tilemath.h"
 #include "core/msh_hash.h"
 #include "core/msh_time.h"
+#include "kanon.h"
 
 typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_COUNT } ll_kind;
+
+/* Movement: the content hash of a box, remembered by the versions of the chunks it reads (a cache
+ * in front of building the k-anonymous cells again for an ETag when nothing under them changed). */
+#define MEMO_SLOTS 1024
+typedef struct {
+    uint64_t key, val;
+} memo_slot;
 
 typedef struct {
     msh_layer base;
@@ -19,6 +29,8 @@ typedef struct {
     ll_kind kind;
     int k_anon;
     uint64_t epoch; /* random per process: versions restart with the process, ETags must not repeat */
+    pthread_mutex_t memo_mu; /* guards memo */
+    memo_slot memo[MEMO_SLOTS];
 } live_layer;
 
 typedef struct {
@@ -84,8 +96,6 @@ typedef struct {
 static int on_cell(void *ud, const msh_live_cell *c)
 {
     ll_job *j = ud;
-    if ((int)c->count < j->l->k_anon)
-        return 0;
     double n = (double)(1u << c->level);
     double x0 = c->cx / n, y0 = c->cy / n, x1 = (c->cx + 1) / n, y1 = (c->cy + 1) / n;
     double lon, lat;
@@ -99,7 +109,8 @@ static int on_cell(void *ud, const msh_live_cell *c)
     char los[2] = {msh_fruin_los(density), 0};
     double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
     uint32_t parts[1] = {5 | MSH_RING_OUTER};
-    /* a zoomed-out cell averages a crush away: carry the fullest 8.9 m cell inside it too */
+    /* a zoomed-out cell averages a crush away: carry the fullest 8.9 m cell inside it too (only a
+     * shown one: the count of a hidden one would be a count under k) */
     double base = msh_live_cell_metres(22, lat);
     double peak = c->peak_count / (base * base);
     if (peak < density)
@@ -132,22 +143,6 @@ static int keep_cell(void *ud, const msh_live_cell *c)
         return 1;
     cl->v[cl->n++] = *c;
     return 0;
-}
-
-/* keep_cell for the cells of a box, when the cells come from a scan of every populated chunk */
-typedef struct {
-    const double *box;
-    double n; /* cells around the world at the level */
-    cell_list *cl;
-} box_cells;
-
-static int keep_cell_in_box(void *ud, const msh_live_cell *c)
-{
-    box_cells *bc = ud;
-    if (c->cx < floor(bc->box[0] * bc->n) || c->cx > floor(bc->box[2] * bc->n) || c->cy < floor(bc->box[1] * bc->n) ||
-        c->cy > floor(bc->box[3] * bc->n))
-        return 0;
-    return keep_cell(bc->cl, c);
 }
 
 static int on_person(void *ud, const char *id, const msh_live_person *p)
@@ -240,20 +235,16 @@ static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_
     msh_live_rdlock(l->live);
     switch (l->kind) {
     case LL_MOVEMENT: {
-        /* sum the cells under the lock, encode them after it: writers wait only for the sums */
+        /* what k-anonymity lets each cell show (kanon.h: the base cells are copied under the read
+         * lock, the pyramid is built after it), then encoded */
+        msh_live_unlock(l->live);
         int level = z + 6 > 22 ? 22 : z + 6;
         cell_list cl = {NULL, 0, 0};
-        /* A tile's box is 64 cells a side; a much larger one (OGC items over a site or the world
-         * at the finest level) would need a grid over the whole box: walk the populated chunks. */
-        double n = (double)(1u << level);
-        double cells = (floor(box[2] * n) - floor(box[0] * n) + 1) * (floor(box[3] * n) - floor(box[1] * n) + 1);
-        if (cells > 65536.0 && level >= 16) { /* msh_live_scan works from the chunk level (16) down */
-            box_cells bc = {box, n, &cl};
-            msh_live_scan(l->live, level, keep_cell_in_box, &bc);
-        } else {
-            msh_live_cells(l->live, level, box, keep_cell, &cl);
+        msh_err err;
+        if (msh_kanon_cells(l->live, level, box, l->k_anon, keep_cell, &cl, &err)) {
+            free(cl.v);
+            return MSH_ENOMEM;
         }
-        msh_live_unlock(l->live);
         for (size_t i = 0; i < cl.n; i++)
             if (on_cell(&j, &cl.v[i]))
                 break;
@@ -294,11 +285,40 @@ static int hash_feature(void *ud, const msh_feature *f)
     return 0;
 }
 
+/* What a movement tile over box shows, hashed: from the memo when the chunks under it are as they were. */
+static uint64_t movement_version(live_layer *l, int z, const double box[4])
+{
+    int level = z + 6 > 22 ? 22 : z + 6;
+    double wide[4];
+    msh_kanon_box(level, box, wide);
+    msh_live_rdlock(l->live);
+    uint64_t chunks = msh_live_region_version(l->live, wide);
+    msh_live_unlock(l->live);
+    /* the chunks are read before the cells: a value stored is never older than its key */
+    uint64_t key = msh_fnv1a(box, 4 * sizeof *box, msh_fnv1a(&level, sizeof level, chunks)) | 1;
+    memo_slot *s = &l->memo[key % MEMO_SLOTS];
+    pthread_mutex_lock(&l->memo_mu);
+    bool hit = s->key == key;
+    uint64_t v = s->val;
+    pthread_mutex_unlock(&l->memo_mu);
+    if (hit)
+        return v;
+    content_hash c = {MSH_FNV1A_INIT, l->base.info.nfields};
+    ll_query(&l->base, box, z, hash_feature, &c);
+    pthread_mutex_lock(&l->memo_mu);
+    s->key = key;
+    s->val = c.h;
+    pthread_mutex_unlock(&l->memo_mu);
+    return c.h;
+}
+
 static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
 {
     live_layer *l = (live_layer *)base;
     uint64_t v;
-    if (l->kind == LL_POSITIONS) {
+    if (l->kind == LL_MOVEMENT) {
+        v = movement_version(l, z, box);
+    } else if (l->kind == LL_POSITIONS) {
         /* every person would be hashed: the versions of the density chunks under the tile stand in */
         msh_live_rdlock(l->live);
         v = msh_live_region_version(l->live, box);
@@ -343,6 +363,7 @@ msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size
         l->kind = (ll_kind)k;
         l->k_anon = k_anon;
         l->epoch = msh_layer_epoch_new(l);
+        pthread_mutex_init(&l->memo_mu, NULL);
         (*layers)[(*n)++] = &l->base;
     }
     return MSH_OK;

@@ -4,8 +4,9 @@
  * - movement: density cells (polygons) with count, density (persons/m2), los (Fruin
  *   walkway A-F), speed and heading (of the mean velocity), pressure (Helbing: density x
  *   variance of the velocities, 1/s2). Cells are 2^(z+6) around the world at zoom z
- *   (64 a tile side), never finer than the 2^22 base grid (8.9 m at Makkah). A cell with
- *   fewer than k people is left out (privacy).
+ *   (64 a tile side), never finer than the 2^22 base grid (8.9 m at Makkah). Each cell shows
+ *   what k-anonymity lets it show (kanon.h): never fewer than k people, and never a
+ *   difference under k with the cells of another zoom.
  * - positions: individual people (ops role only).
  * - incidents, crews, gates, sensors: points with their latest state.
  * Each layer's region_version is a hash of what a tile over the box would carry (ids, geometry,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/msh_tilemath.h"
+#include "live/kanon.h"
 #include "live/live.h"
 #include "core/msh_hash.h"
 #include "core/msh_constants.h"
@@ -316,15 +317,9 @@ void msh_heat_grid_set(msh_heat_grid *g, int64_t cx, int64_t cy, uint32_t count)
     g->density[(size_t)j * g->nx + (size_t)i] = count ? (float)(count / (side * side)) : -1.0f;
 }
 
-typedef struct {
-    msh_heat_grid *g;
-    int k;
-} fill_job;
-
 static int fill_cell(void *ud, const msh_live_cell *c)
 {
-    fill_job *j = ud;
-    if ((int)c->count >= j->k && c->count > 0) msh_heat_grid_set(j->g, c->cx, c->cy, c->count);
+    msh_heat_grid_set(ud, c->cx, c->cy, c->count);
     return 0;
 }
 
@@ -332,16 +327,19 @@ msh_rc msh_heat_grid_fill(msh_heat_grid *g, struct msh_live *live, int k_anon, m
 {
     double box[4];
     msh_heat_grid_box(g, box);
-    /* msh_live_cells takes cells meeting the box, edges included: pull the far edges in a little */
+    /* cells meeting the box, edges included: pull the far edges in a little */
     double eps = 0.25 / (double)((int64_t)1 << g->level);
     box[2] -= eps;
     box[3] -= eps;
-    fill_job j = {g, k_anon < 1 ? 1 : k_anon};
-    msh_live_rdlock(live);
-    msh_live_cells(live, g->level, box, fill_cell, &j);
-    msh_live_unlock(live);
-    (void)err;
-    return MSH_OK;
+    /* the cells as k-anonymity lets them show (live/kanon.h), the same as the movement tiles' */
+    return msh_kanon_cells(live, g->level, box, k_anon, fill_cell, g, err);
+}
+
+uint64_t msh_heat_grid_hash(const msh_heat_grid *g)
+{
+    int64_t place[5] = {g->level, g->ox, g->oy, g->nx, g->ny};
+    uint64_t h = msh_fnv1a(place, sizeof place, MSH_FNV1A_INIT);
+    return msh_fnv1a(g->density, (size_t)g->nx * g->ny * sizeof *g->density, h);
 }
 
 /* The colour every pixel between the four cells at (i, j) (row pointers r0, r1) takes, when it is

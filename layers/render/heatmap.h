@@ -125,10 +125,16 @@ void msh_heat_grid_free(msh_heat_grid *g);
 /** Put `count` people into cell (cx, cy) of the grid's level (ignored outside the grid). */
 void msh_heat_grid_set(msh_heat_grid *g, int64_t cx, int64_t cy, uint32_t count);
 /**
- * Fill the grid from the live state (takes its read lock): cells with fewer than `k_anon`
- * people stay empty (privacy, as in the movement layer).
+ * Fill the grid from the live state (takes its read lock) with what k-anonymity lets each cell
+ * show (live/kanon.h, the same cells as the movement layer's): no cell under `k_anon` people.
  */
 msh_rc msh_heat_grid_fill(msh_heat_grid *g, struct msh_live *live, int k_anon, msh_err *err);
+/**
+ * A hash of what the grid holds (its place and every cell's density): the pixels are a function
+ * of it and the tile, so an ETag made from it changes when the picture can, and never because
+ * of people the grid does not show.
+ */
+uint64_t msh_heat_grid_hash(const msh_heat_grid *g);
 /** The world box (minx, miny, maxx, maxy) the grid covers, for region versions. */
 void msh_heat_grid_box(const msh_heat_grid *g, double box[4]);
 

@@ -46,6 +46,8 @@ typedef struct stats {
 typedef struct sim_cmd {
     /* options */
     const char *url, *token;
+    const char *token_file; /* --token-file: the token is read from it (never on the command line) */
+    char token_buf[512];
     int dry_run, fast, quiet, stamp_sim;
     double rate, speedup, duration;
     uint32_t batch, tick_ms, connections;

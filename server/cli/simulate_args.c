@@ -15,11 +15,13 @@
 
 enum {
     O_URL = 256, O_TOKEN, O_PILGRIMS, O_RATE, O_BATCH, O_TICK, O_SPEEDUP, O_START, O_DAY8, O_SEED, O_DURATION,
-    O_TICKS, O_CREWS, O_INCIDENTS, O_FEEDS, O_STAMP, O_DATA, O_WALKWAYS, O_CONNECTIONS, O_RUNID, O_FAST, O_DRY
+    O_TICKS, O_CREWS, O_INCIDENTS, O_FEEDS, O_STAMP, O_DATA, O_WALKWAYS, O_CONNECTIONS, O_RUNID, O_FAST, O_DRY,
+    O_TOKEN_FILE
 };
 
 static const struct option k_opts[] = {
     {"url", required_argument, 0, O_URL},           {"token", required_argument, 0, O_TOKEN},
+    {"token-file", required_argument, 0, O_TOKEN_FILE},
     {"pilgrims", required_argument, 0, O_PILGRIMS}, {"rate", required_argument, 0, O_RATE},
     {"batch", required_argument, 0, O_BATCH},       {"tick-ms", required_argument, 0, O_TICK},
     {"speedup", required_argument, 0, O_SPEEDUP},   {"start", required_argument, 0, O_START},
@@ -36,7 +38,7 @@ static const struct option k_opts[] = {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: mashaer simulate --url URL --token TOKEN [options]\n"
+            "Usage: mashaer simulate --url URL --token-file FILE [options]\n"
             "       mashaer simulate --dry-run [options] > records.ndjson\n"
             "\n"
             "Play a Hajj crowd into a server's live feeds (POST URL/feeds/{feed}, docs/FEEDS.md): pilgrims in\n"
@@ -47,7 +49,9 @@ static void usage(FILE *f)
             "\n"
             "Options:\n"
             "  --url URL               the server (http://localhost:8080)\n"
-            "  --token TOKEN           a token of role feed or higher (mashaer token add); or $MASHAER_TOKEN\n"
+            "  --token-file FILE       a token of role feed or higher (mashaer token add), read from the\n"
+            "                          first line of FILE; or $MASHAER_TOKEN\n"
+            "  --token TOKEN           the same on the command line: discouraged, any user can read it in ps\n"
             "  --pilgrims N            pilgrims simulated (default 100000), in groups of 20-250\n"
             "  --rate R                position updates per second in all (default 20000): each pilgrim\n"
             "                          reports every N/R seconds\n"
@@ -167,6 +171,7 @@ static int apply(int optc, const char *arg, sim_cmd *c, msh_sim_opts *so, dates 
     switch (optc) {
     case O_URL: c->url = arg; return OPT_OK;
     case O_TOKEN: c->token = arg; return OPT_OK;
+    case O_TOKEN_FILE: c->token_file = arg; return OPT_OK;
     case O_PILGRIMS: return parse_u32(arg, 1, 50000000, &so->pilgrims) ? OPT_BAD_VALUE : OPT_OK;
     case O_RATE: return parse_double(arg, 0, 1e8, &c->rate) ? OPT_BAD_VALUE : OPT_OK;
     case O_BATCH: return parse_u32(arg, 1, 50000, &c->batch) ? OPT_BAD_VALUE : OPT_OK;
@@ -219,14 +224,43 @@ static void defaults(sim_cmd *c, msh_sim_opts *so)
     so->run_id = c->run_id;
 }
 
+/* The token from the first line of --token-file into c->token_buf; -1 when it cannot be (said). */
+static int read_token_file(sim_cmd *c)
+{
+    FILE *f = fopen(c->token_file, "re");
+    if (!f) {
+        fprintf(stderr, "mashaer simulate: cannot read the token file %s: %s\n", c->token_file, strerror(errno));
+        return -1;
+    }
+    char *line = fgets(c->token_buf, sizeof c->token_buf, f);
+    fclose(f);
+    size_t n = line ? strcspn(c->token_buf, "\r\n") : 0;
+    if (line && n == strlen(c->token_buf) && n == sizeof c->token_buf - 1)
+        n = 0; /* no end of line within the buffer: longer than any token */
+    c->token_buf[n] = 0;
+    if (!n) {
+        fprintf(stderr, "mashaer simulate: the token file %s holds no token on its first line\n", c->token_file);
+        return -1;
+    }
+    c->token = c->token_buf;
+    return 0;
+}
+
 /* What the options say together; 2 on a usage error (said), else -1. */
 static int check(sim_cmd *c, msh_sim_opts *so, const dates *d)
 {
+    if (c->token_file && c->token) {
+        fprintf(stderr, "mashaer simulate: --token-file and --token: give one\n");
+        return 2;
+    }
+    if (c->token_file && read_token_file(c))
+        return 2;
     if (!c->token)
         c->token = getenv("MASHAER_TOKEN");
     if (!c->dry_run && (!c->url || !c->token || !*c->token)) {
         fprintf(stderr, "mashaer simulate: %s\n\n",
-                !c->url ? "--url URL is required (or --dry-run)" : "--token TOKEN (or $MASHAER_TOKEN) is required");
+                !c->url ? "--url URL is required (or --dry-run)"
+                        : "--token-file FILE (or $MASHAER_TOKEN) is required");
         usage(stderr);
         return 2;
     }

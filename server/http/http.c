@@ -1,5 +1,6 @@
 /* http.c: libmicrohttpd glue: dispatch, common headers, conditional requests, metrics. */
 #include "http/http.h"
+#include "http/host_links.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -60,6 +61,11 @@ bool msh_req_accepts_gzip(msh_req *r)
 
 void msh_req_base_url(msh_req *r, char *out, size_t cap)
 {
+    if (r->app->cfg.public_url) {
+        snprintf(out, cap, "%s", r->app->cfg.public_url);
+        return;
+    }
+    r->resp.vary_host = true;
     const char *host = msh_req_header(r, MHD_HTTP_HEADER_HOST);
     if (msh_hdr_host_ok(host))
         snprintf(out, cap, "http://%s", host);
@@ -220,10 +226,12 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp.ctype);
     if (r->resp.gzip)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    if (r->resp.vary_encoding || r->resp.vary_accept)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
-                                !r->resp.vary_accept ? "Accept-Encoding"
-                                : r->resp.vary_encoding ? "Accept-Encoding, Accept" : "Accept");
+    if (r->resp.vary_encoding || r->resp.vary_accept || r->resp.vary_host) {
+        char vary[48];
+        snprintf(vary, sizeof vary, "%s%s%s", r->resp.vary_encoding ? ", Accept-Encoding" : "",
+                 r->resp.vary_accept ? ", Accept" : "", r->resp.vary_host ? ", Host" : "");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, vary + 2);
+    }
     if (r->resp.etag[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->resp.etag);
     if (r->resp.cache_control)
@@ -341,6 +349,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES; /* suspended until the offload pool has answered it */
     }
 respond:
+    if (r.resp.vary_host && r.resp.etag[0]) /* links from the Host header: the tag names the host too */
+        msh_etag_fold_host(r.resp.etag, sizeof r.resp.etag, msh_req_header(&r, MHD_HTTP_HEADER_HOST));
     /* conditional GET: the handler set an ETag; a match answers 304 with no body */
     if (r.resp.status == 200 && r.resp.etag[0] && msh_req_etag_matches(&r, r.resp.etag)) {
         r.resp.status = 304;

@@ -35,6 +35,7 @@ typedef struct msh_resp {
     void *stream_cls;
     bool vary_encoding;
     bool vary_accept;  /* the body depends on the Accept header too (OGC f=json|html negotiation) */
+    bool vary_host;    /* links made from the Host header (no --public-url): http/host_links.h */
     unsigned allow;    /* MSH_M_* methods for the Allow header (405) or CORS preflight (OPTIONS); 0: none */
     unsigned retry_after; /* seconds for a Retry-After header (a 503 of the admission gate); 0: none */
     unsigned allow_caller; /* OPTIONS: the methods this caller may use (`Allow`); 0: `allow` */
@@ -65,7 +66,7 @@ const char *msh_req_arg(msh_req *r, const char *name);
 /** Call fn(ud, key, value) for every query argument in order (value NULL for "?key"); fn != 0 stops. */
 void msh_req_args(msh_req *r, int (*fn)(void *ud, const char *key, const char *value), void *ud);
 bool msh_req_accepts_gzip(msh_req *r);
-/** "http://host:port" from the Host header (checked), or the bind address. */
+/** --public-url, else "http://host:port" from the Host header (checked; marks the answer vary_host), or the bind address. */
 void msh_req_base_url(msh_req *r, char *out, size_t cap);
 /** True when If-None-Match names `etag` (or its gzip twin, or "*"). */
 bool msh_req_etag_matches(msh_req *r, const char *etag);

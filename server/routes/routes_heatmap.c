@@ -2,8 +2,9 @@
  *
  * Pixels come from layers/render/heatmap.c, the PNG from layers/render/png.c. Tiles go in the
  * tile cache under a key made of the ETag (store id, the layer's version or, for live data,
- * the region version over the tile plus the margin the pixels read) and the parameters, so a
- * data change makes the old picture unreachable at once, as for vector tiles.
+ * the region version over the tile plus the margin the pixels read; for the density, a hash of
+ * the k-anonymous grid the pixels are drawn from) and the parameters, so a data change makes
+ * the old picture unreachable at once, as for vector tiles.
  */
 #include <math.h>
 #include <pthread.h>
@@ -151,17 +152,22 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
         msh_resp_error(r, 500, "%s", err.msg);
         return;
     }
-    /* the version of every density chunk the pixels read (tile + one cell), salted per process by
-     * the positions layer (versions restart with the server; ETags must not repeat) */
+    /* The ETag is a hash of the cells the pixels are drawn from, as k-anonymity shows them: it
+     * changes when the picture can, never because a person it does not show moved (a tag made
+     * from the chunks' versions would let a client locate a lone person by polling). The grid's
+     * level is the movement layer's at z + 1, whose region version is that hash (remembered while
+     * the chunks under it do not change); without that layer, the grid is filled and hashed. */
     double box[4];
     msh_heat_grid_box(&g, box);
-    msh_layer *pos = msh_catalog_find(cat, "positions", 9);
-    uint64_t version = pos && pos->vt->region_version ? pos->vt->region_version(pos, hp->z, box) : 0;
-    if (!pos) {
-        msh_live_rdlock(app->live);
-        version = msh_live_region_version(app->live, box) ^ (uint64_t)(uintptr_t)app->live;
-        msh_live_unlock(app->live);
+    msh_layer *mv = msh_catalog_find(cat, "movement", 8);
+    int mv_level = hp->z + 1 + 6 > 22 ? 22 : hp->z + 1 + 6; /* live_layers.c: cells 2^(z+6), at most 2^22 */
+    bool filled = !(mv && mv->vt->region_version && mv_level == g.level);
+    if (filled && msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err)) {
+        msh_heat_grid_free(&g);
+        msh_resp_error(r, 500, "%s", err.msg);
+        return;
     }
+    uint64_t version = filled ? msh_heat_grid_hash(&g) : mv->vt->region_version(mv, hp->z + 1, box);
     char params[160], key[1024];
     int n = snprintf(params, sizeof params, "k=%d|", app->cfg.k_anon);
     msh_heat_params_key(p, true, params + n, sizeof params - (size_t)n);
@@ -176,7 +182,7 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
     uint8_t *rgba = NULL;
     if (msh_resp_from_cache(r, key)) goto out;
     rgba = malloc((size_t)size * size * 4);
-    if (!rgba || msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err)) {
+    if (!rgba || (!filled && msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err))) {
         msh_resp_error(r, 500, "out of memory");
         goto out;
     }

@@ -38,9 +38,9 @@ static void result_head(msh_buf *b, const msh_kpi_result *r, const msh_kpi_confi
     msh_buf_printf(b,
                    "\"config\":{\"window_h\":%g,\"interval_s\":%d,\"toilet_m\":%g,\"water_m\":%g,\"clinic_m\":%g,"
                    "\"snap_m\":%g,\"heat_c\":%g,\"cleaning_h\":%g,\"cleaning_buffer_m\":%g,\"response_target_s\":%g,"
-                   "\"history_days\":%g,\"weights\":{",
+                   "\"history_days\":%g,\"k_anon\":%d,\"weights\":{",
                    c->window_h, c->interval_s, c->toilet_m, c->water_m, c->clinic_m, c->snap_m, c->heat_c,
-                   c->cleaning_h, c->cleaning_buffer_m, c->response_target_s, c->history_days);
+                   c->cleaning_h, c->cleaning_buffer_m, c->response_target_s, c->history_days, c->k_anon);
     for (int i = 0; i < MSH_KPI_NW; i++)
         msh_buf_printf(b, "%s\"%s\":%g", i ? "," : "", msh_kpi_weight_names[i], c->weight[i]);
     msh_buf_printf(b, "}},");

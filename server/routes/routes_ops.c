@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/auth.h"
 #include "live/live.h"
 #include "http/admit.h"
 #include "routes/routes.h"
@@ -91,12 +92,17 @@ void msh_route_health(msh_req *r, const char *rest)
         msh_live_stats st;
         msh_live_get_stats(r->app->live, &st);
         n += snprintf(body + n, sizeof body - (size_t)n,
-                      ",\"live\":{\"people\":%llu,\"active\":%llu,\"incidents\":%llu,\"crews\":%llu,\"gates\":%llu,"
-                      "\"sensors\":%llu,\"updates\":%llu,\"memory_bytes\":%llu}",
-                      (unsigned long long)st.people, (unsigned long long)st.active,
+                      ",\"live\":{\"incidents\":%llu,\"crews\":%llu,\"gates\":%llu,\"sensors\":%llu",
                       (unsigned long long)st.items[MSH_FEED_INCIDENTS], (unsigned long long)st.items[MSH_FEED_CREWS],
-                      (unsigned long long)st.items[MSH_FEED_GATES], (unsigned long long)st.items[MSH_FEED_SENSORS],
-                      (unsigned long long)st.updates, (unsigned long long)st.bytes);
+                      (unsigned long long)st.items[MSH_FEED_GATES], (unsigned long long)st.items[MSH_FEED_SENSORS]);
+        /* exact head counts (and what grows with them) only for ops: next to the k-anonymous
+         * aggregates, an exact total would give away the people they leave out */
+        if (msh_auth_role(r) >= MSH_ROLE_OPS)
+            n += snprintf(body + n, sizeof body - (size_t)n,
+                          ",\"people\":%llu,\"active\":%llu,\"updates\":%llu,\"memory_bytes\":%llu",
+                          (unsigned long long)st.people, (unsigned long long)st.active, (unsigned long long)st.updates,
+                          (unsigned long long)st.bytes);
+        n += snprintf(body + n, sizeof body - (size_t)n, "}");
     }
     n += snprintf(body + n, sizeof body - (size_t)n, "}\n");
     msh_catalog_release(cat);
@@ -114,7 +120,7 @@ void msh_route_metrics(msh_req *r, const char *rest)
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
     msh_metrics_write(r->app->metrics, &b, cb, ce, nstatic, features, now_s() - r->app->started_at);
-    if (r->app->live) {
+    if (r->app->live && msh_auth_role(r) >= MSH_ROLE_OPS) { /* exact head counts: ops only, as in /health */
         msh_live_stats st;
         msh_live_get_stats(r->app->live, &st);
         msh_buf_printf(&b,

@@ -1,4 +1,4 @@
-/* routes_static.c: the web viewer (web/) and its npm packages (web/node_modules/{pkg}/dist). */
+/* routes_static.c: the web viewer (web/) and its npm packages (web/node_modules/{pkg}/dist), from an allow-list. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -85,37 +85,41 @@ static void send_file(msh_req *r, const char *root, const char *rel)
              (unsigned long long)st.st_size);
 }
 
+/*
+ * What the viewer loads, and nothing else: web/index.html and the files it names, and the
+ * runtime files of its npm packages (/vendor/{pkg}/{file} -> node_modules/{pkg}/dist/{file}).
+ * An allow-list, so that a file added to web/ for development (package-lock.json, tests, a
+ * notes file) is never published by accident; a new runtime file of the viewer is a row here.
+ */
+static const struct {
+    const char *url, *file;
+} VIEWER[] = {
+    {"/", "index.html"},
+    {"/index.html", "index.html"},
+    {"/app.js", "app.js"},
+    {"/app.css", "app.css"},
+    {"/kpi.js", "kpi.js"},
+    {"/kpi.css", "kpi.css"},
+    {"/route.js", "route.js"},
+    {"/vendor/maplibre-gl/maplibre-gl.js", "node_modules/maplibre-gl/dist/maplibre-gl.js"},
+    {"/vendor/maplibre-gl/maplibre-gl.css", "node_modules/maplibre-gl/dist/maplibre-gl.css"},
+    {"/vendor/uplot/uPlot.iife.min.js", "node_modules/uplot/dist/uPlot.iife.min.js"},
+    {"/vendor/uplot/uPlot.min.css", "node_modules/uplot/dist/uPlot.min.css"},
+    {"/vendor/@mapbox/mapbox-gl-rtl-text/mapbox-gl-rtl-text.js",
+     "node_modules/@mapbox/mapbox-gl-rtl-text/dist/mapbox-gl-rtl-text.js"},
+};
+
 void msh_route_static(msh_req *r, const char *rest)
 {
-    const char *web = r->app->cfg.web_dir;
-    const char *p = r->path;
-    if (!strcmp(p, "/")) {
-        send_file(r, web, "index.html");
-        return;
-    }
-    p++;
-    if (!safe_rel_path(p)) {
+    (void)rest;
+    if (strcmp(r->path, "/") && !safe_rel_path(r->path + 1)) {
         msh_resp_error(r, 400, "malformed path");
         return;
     }
-    if (!strncmp(p, "vendor/", 7)) {
-        /* /vendor/{pkg}/{file} -> node_modules/{pkg}/dist/{file}; a scoped {pkg} is "@scope/name" */
-        const char *pkg = p + 7;
-        const char *slash = strchr(pkg, '/');
-        if (slash && pkg[0] == '@')
-            slash = strchr(slash + 1, '/');
-        if (!slash || slash == pkg) {
-            msh_resp_error(r, 404, "not found: %s", r->path);
+    for (size_t i = 0; i < sizeof VIEWER / sizeof VIEWER[0]; i++)
+        if (!strcmp(r->path, VIEWER[i].url)) {
+            send_file(r, r->app->cfg.web_dir, VIEWER[i].file);
             return;
         }
-        char rel[700];
-        snprintf(rel, sizeof rel, "node_modules/%.*s/dist/%s", (int)(slash - pkg), pkg, slash + 1);
-        send_file(r, web, rel);
-        return;
-    }
-    if (!strncmp(p, "node_modules", 12) || strstr(p, "/node_modules")) {
-        msh_resp_error(r, 404, "not found: %s", r->path);
-        return;
-    }
-    send_file(r, web, p);
+    msh_resp_error(r, 404, "not found: %s", r->path);
 }

@@ -27,6 +27,7 @@ typedef struct msh_config {
     const char *bind;
     int port;
     const char *web_dir;
+    const char *public_url; /* --public-url, normalised (http/host_links.h); NULL: links from the Host header */
     const char *styles_dir;
     size_t cache_bytes;
     int threads;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "serve/serve.h"
+#include "http/host_links.h"
 #include "core/msh_constants.h"
 
 static void usage(FILE *f)
@@ -36,13 +37,17 @@ static void usage(FILE *f)
             "  --reload-ms N        how often to look for new data in the store (default 1000)\n"
             "  --web DIR            the web viewer folder (default %s)\n"
             "  --styles DIR         the styles folder (default %s)\n"
+            "  --public-url URL     the base of every absolute link (TileJSON, styles, OGC, /catalog), e.g.\n"
+            "                       https://maps.example.org; without it links come from the Host header\n"
+            "                       and those answers carry Vary: Host\n"
             "  --live-dir DIR       write-ahead log of the live feeds (default FILE.live next to the store);\n"
             "                       one that cannot be written (read-only, full) is served read-only:\n"
             "                       feed posts and /health answer 503 until it can, then resume by themselves\n"
             "  --no-live            serve without live feeds (POST /feeds answers 503)\n"
             "  --max-body-mb N      largest feed batch in MiB (default 16)\n"
             "  --position-max-age S seconds after which a tracked position stops counting (default 600)\n"
-            "  --k-anon N           density cells with fewer people are not shown (default 5)\n"
+            "  --k-anon N           k-anonymity: no public count (movement, heatmaps, zone KPIs) under N\n"
+            "                       people, nor a difference under N between them (default 5)\n"
             "  --snapshot-s S       seconds between snapshots of the live state (default 60)\n"
             "  --alert-density D    persons/m2 that raise a density alert on /events (default 4.0)\n"
             "  --alert-pressure P   crowd pressure (1/s2) that raises an alert on /events (default 0.02)\n"
@@ -108,7 +113,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->close_severity = 2;
     enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS, OPT_WALK_LAYERS,
            OPT_INCIDENT_RADIUS, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS, OPT_ADMIT_BUDGET,
-           OPT_ADMIT_SLOTS, OPT_ACCESS };
+           OPT_ADMIT_SLOTS, OPT_ACCESS, OPT_PUBLIC_URL };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -130,6 +135,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"render-threads", required_argument, 0, OPT_RENDER_THREADS},
         {"admit-budget", required_argument, 0, OPT_ADMIT_BUDGET}, {"admit-slots", required_argument, 0, OPT_ADMIT_SLOTS},
         {"access", required_argument, 0, OPT_ACCESS},
+        {"public-url", required_argument, 0, OPT_PUBLIC_URL},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -144,6 +150,16 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case 'a': if (parse_int("--max-age", optarg, 0, 86400 * 365, &v)) return 2; cfg->max_age = (int)v; break;
         case 'r': if (parse_int("--reload-ms", optarg, 50, 3600000, &v)) return 2; cfg->reload_ms = (int)v; break;
         case 'w': cfg->web_dir = optarg; break;
+        case OPT_PUBLIC_URL: {
+            static char url[256];
+            const char *why;
+            if (!msh_public_url_parse(optarg, url, sizeof url, &why)) {
+                fprintf(stderr, "mashaer serve: --public-url '%s': %s\n", optarg, why);
+                return 2;
+            }
+            cfg->public_url = url;
+            break;
+        }
         case 's': cfg->styles_dir = optarg; break;
         case 'L': cfg->live_dir = optarg; break;
         case 'N': no_live = 1; break;

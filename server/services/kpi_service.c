@@ -41,8 +41,15 @@ msh_rc msh_kpi_service_open(msh_app *app, msh_err *err)
     msh_rc rc;
     if (app->cfg.kpi_config && (rc = read_config(app->cfg.kpi_config, &c, err)))
         return rc;
+    c.k_anon = app->cfg.k_anon; /* the crowd indicators hide what the movement tiles hide */
     if ((rc = msh_kpi_new(&c, &app->kpi, err)) || (rc = msh_kpi_history_open(app->cfg.db_path, &app->kpi_history, err)))
         return rc;
+    size_t hidden = 0; /* records under k from before (an older build, a smaller --k-anon) */
+    if ((rc = msh_kpi_history_suppress(app->kpi_history, c.k_anon, &hidden, err)))
+        return rc;
+    if (hidden)
+        fprintf(stderr, "mashaer: KPI history: %zu recorded zones of fewer than %d people suppressed\n", hidden,
+                c.k_anon);
     int64_t now = msh_now_ms();
     size_t rows = 0;
     if ((rc = msh_kpi_history_replay(app->kpi_history, app->kpi, now - (int64_t)(c.window_h * 3600000.0), now, &rows,

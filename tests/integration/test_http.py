@@ -9,6 +9,7 @@ the reload of re-imported data.
 import gzip
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -424,6 +425,55 @@ class Documents(unittest.TestCase, JsonErrorMixin):
         self.assertIn(SERVER.raw("/styles/../CMakeLists.txt").status, (400, 404))
 
 
+class HostLinks(unittest.TestCase):
+    """Absolute links come from --public-url; without it from the Host header, and then the answer
+    says Vary: Host and its ETag differs per host (no cache may hand one host's links to another)."""
+    PATHS = ["/tiles/camps.json", "/styles/operations.json", "/catalog", "/ogc?f=json", "/ogc/collections?f=json",
+             "/ogc/collections/camps/items?f=json&limit=2"]
+
+    @staticmethod
+    def vary(r):
+        return [v.strip() for v in r.header("vary", "").split(",") if v.strip()]
+
+    def test_links_from_host_vary_on_it(self):
+        for path in self.PATHS:
+            with self.subTest(path=path):
+                evil = SERVER.get(path, headers={"Host": "evil.example"})
+                mine = SERVER.get(path)
+                self.assertEqual((evil.status, mine.status), (200, 200))
+                self.assertIn(b"http://evil.example/", evil.body)
+                self.assertNotIn(b"evil.example", mine.body)
+                self.assertIn("Host", self.vary(evil))
+                self.assertIn("Host", self.vary(mine))
+                if mine.header("etag"):
+                    self.assertNotEqual(evil.header("etag"), mine.header("etag"))
+                    # the tag of the other host's body is no validator for this one
+                    again = SERVER.get(path, headers={"If-None-Match": evil.header("etag")})
+                    self.assertEqual(again.status, 200)
+                    self.assertEqual(SERVER.get(path, headers={"If-None-Match": mine.header("etag")}).status, 304)
+
+    def test_public_url(self):
+        with mshtest.Server(DB, "--public-url", "https://maps.example.org/", name="public-url") as srv:
+            tj = srv.json("/tiles/camps.json")
+            self.assertEqual(tj["tiles"], ["https://maps.example.org/tiles/camps/{z}/{x}/{y}.mvt"])
+            for path in self.PATHS:
+                with self.subTest(path=path):
+                    evil = srv.get(path, headers={"Host": "evil.example"})
+                    mine = srv.get(path)
+                    self.assertEqual((evil.status, mine.status), (200, 200))
+                    self.assertNotIn(b"evil.example", evil.body)
+                    self.assertNotIn(("127.0.0.1:%d" % srv.port).encode(), mine.body)
+                    self.assertIn(b"https://maps.example.org/", evil.body)
+                    self.assertNotIn("Host", self.vary(evil))
+                    self.assertEqual(evil.header("etag"), mine.header("etag"))
+        for bad in ("ftp://maps.example.org", "https://", "https://a b.org", 'https://a.org/"x', "https://a.org/?q=1",
+                    "maps.example.org"):
+            with self.subTest(url=bad):
+                p = mshtest.run_mashaer("serve", "--db", DB, "--public-url", bad, "--port", "0")
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("--public-url", p.stderr)
+
+
 class Static(unittest.TestCase, JsonErrorMixin):
     def test_viewer(self):
         web = os.path.join(mshtest.CONFIG.source_dir, "web")
@@ -449,6 +499,34 @@ class Static(unittest.TestCase, JsonErrorMixin):
         self.assertTrue(r.header("content-type").startswith("text/javascript"))
         with open(dist, "rb") as f:
             self.assertEqual(r.body, f.read())
+
+    def test_only_the_viewers_files(self):
+        """The static handler serves an allow-list: every file the viewer loads answers 200, and
+        the development files beside them (npm's, tests, source maps, other dist builds) 404."""
+        web = os.path.join(mshtest.CONFIG.source_dir, "web")
+        with open(os.path.join(web, "index.html"), encoding="utf-8") as f:
+            html = f.read()
+        loads = sorted(set(re.findall(r'(?:src|href)="(/[^"]*)"', html)))
+        self.assertIn("/app.js", loads)
+        # the RTL text plugin is loaded by app.js, not named in index.html
+        loads.append("/vendor/@mapbox/mapbox-gl-rtl-text/mapbox-gl-rtl-text.js")
+        have_npm = os.path.isdir(os.path.join(web, "node_modules", "maplibre-gl"))
+        for path in loads:
+            if path.startswith("/vendor/") and not have_npm:
+                continue
+            with self.subTest(path=path):
+                self.assertEqual(SERVER.get(path).status, 200, path)
+        dev = ["/package-lock.json", "/package.json", "/node_modules/.package-lock.json",
+               "/vendor/maplibre-gl/package.json", "/vendor/maplibre-gl/maplibre-gl-dev.js",
+               "/vendor/maplibre-gl/maplibre-gl.js.map", "/vendor/maplibre-gl/maplibre-gl.d.ts",
+               "/vendor/uplot/uPlot.esm.js", "/vendor/playwright-core/index.js"]
+        self.assertTrue(os.path.exists(os.path.join(web, "package-lock.json")))
+        for path in dev:
+            with self.subTest(path=path):
+                r = SERVER.get(path)
+                self.assertIn(r.status, (400, 404), path)  # 400: a hidden file's name is refused outright
+                self.assertNotIn(b'"lockfileVersion"', r.body)
+                self.assertNotIn(b'"dependencies"', r.body)
 
     def test_path_traversal(self):
         paths = [
