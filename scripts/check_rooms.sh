@@ -15,8 +15,9 @@ rules=(
   'sqlite3\.h@^layers/[a-z_]+\.[ch]$'
   '(gdal|ogr_api|ogr_srs_api|cpl_[a-z_]+)\.h@^importers/'
   '(cairo|pango[a-z/]*)\.h@^layers/render/'
-  # the importers' GEOS use (validity, MakeValid) is one file, shared by the importer and the edit path
-  'geos_c\.h@^layers/|^importers/geom_clean\.[ch]$'
+  # the importers' GEOS use: geometry cleaning (validity, MakeValid; shared by the importer and the edit
+  # path), its per-feature budget and the antimeridian split
+  'geos_c\.h@^layers/|^importers/(geom_clean|geos_budget|antimeridian)\.[ch]$'
 )
 for rule in "${rules[@]}"; do
   hdr=${rule%%@*}
