@@ -22,6 +22,22 @@ static uint64_t next(void)
 
 #define UNIVERSE 5000 /* keys drawn from a small set, so puts, replaces and deletes all happen */
 
+/* msh_refindex test fixture: keys are the numbers in keys[ref]. */
+static uint64_t ref_hash(const void *ud, uint32_t ref)
+{
+    return msh_mix64(((const uint64_t *)ud)[ref]);
+}
+
+static bool ref_is(const void *ud, uint32_t ref, const void *key)
+{
+    return ((const uint64_t *)ud)[ref] == *(const uint64_t *)key;
+}
+
+static uint32_t ref_find(const msh_refindex *ix, const uint64_t *keys, uint64_t k)
+{
+    return msh_refindex_find(ix, msh_mix64(k), ref_is, keys, &k);
+}
+
 int main(void)
 {
     msh_index ix;
@@ -86,6 +102,33 @@ int main(void)
     msh_index empty = {0};
     CHECK(msh_index_get(&empty, 5) == NULL && !msh_index_del(&empty, 5));
 
+    /* msh_refindex: references 0..n-1 into the caller's array; only the next one may be added */
+    {
+        enum { NKEYS = 100000 };
+        uint64_t *keys = malloc(NKEYS * sizeof *keys);
+        CHECK(keys != NULL);
+        msh_refindex rx = {0};
+        CHECK(ref_find(&rx, keys, 1) == MSH_REFINDEX_NONE);
+        size_t failed = 0;
+        for (uint32_t i = 0; i < NKEYS; i++) {
+            keys[i] = (uint64_t)i * 7919 + 3;
+            failed += msh_refindex_add(&rx, ref_hash(keys, i), i, ref_hash, keys) != MSH_OK;
+        }
+        CHECK(failed == 0 && rx.n == NKEYS && rx.cap * 3 >= (size_t)NKEYS * 4 && rx.cap < (size_t)NKEYS * 4);
+        for (uint32_t i = 0; i < NKEYS; i++)
+            failed += ref_find(&rx, keys, keys[i]) != i;
+        CHECK(failed == 0);
+        CHECK(ref_find(&rx, keys, 5) == MSH_REFINDEX_NONE); /* 5 is no i * 7919 + 3 */
+        CHECK(msh_refindex_add(&rx, 0, NKEYS + 1, ref_hash, keys) == MSH_EINVAL && rx.n == NKEYS);
+        msh_refindex_free(&rx);
+        msh_refindex sp = {.sparse = true};
+        for (uint32_t i = 0; i < 1000; i++)
+            failed += msh_refindex_add(&sp, ref_hash(keys, i), i, ref_hash, keys) != MSH_OK;
+        CHECK(failed == 0 && sp.cap >= 2000 && ref_find(&sp, keys, keys[999]) == 999);
+        msh_refindex_free(&sp);
+        free(keys);
+    }
+
     /* msh_grow: doubling, failure leaves the array as it was */
     int *v = NULL;
     size_t cap = 0;
@@ -94,6 +137,11 @@ int main(void)
     CHECK(msh_grow((void **)&v, &cap, 20, sizeof *v) == MSH_OK && cap == 32);
     v[31] = 7;
     CHECK(msh_grow((void **)&v, &cap, SIZE_MAX / 2, sizeof *v) == MSH_ENOMEM && cap == 32 && v[31] == 7);
+    free(v);
+    v = NULL;
+    cap = 0;
+    CHECK(msh_grow_from((void **)&v, &cap, 1, sizeof *v, 256) == MSH_OK && cap == 256);
+    CHECK(msh_grow_from((void **)&v, &cap, 257, sizeof *v, 256) == MSH_OK && cap == 512);
     free(v);
 
     /* FNV-1a: the published test vectors */
