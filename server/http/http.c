@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "http/auth.h"
+#include "http/http_guard.h"
 #include "http/httphdr.h"
 #include "http/route_table.h"
 
@@ -220,6 +221,13 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->resp.cache_control);
     if (r->resp.www_authenticate)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->resp.www_authenticate);
+    if (r->resp.retry_after > 0) {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%d", r->resp.retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (r->resp.close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     return MHD_YES;
 }
 
@@ -234,9 +242,9 @@ static int seen_headers; /* address only: marks "headers seen" in a GET's reques
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    msh_app *app = cls;
     (void)toe;
+    msh_http_guard_done(app->guard, conn); /* the next request's header deadline starts */
     if (*con_cls && *con_cls != &seen_headers) {
         body_state *bs = *con_cls;
         msh_buf_free(&bs->body);
@@ -245,16 +253,40 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+static void req_init(msh_req *r, msh_app *app, struct MHD_Connection *conn, const char *method, const char *url,
+                     int label)
+{
+    memset(r, 0, sizeof *r);
+    r->app = app;
+    r->conn = conn;
+    r->method = method;
+    r->path = url;
+    r->label = label;
+    r->client = msh_http_guard_client(conn);
+    r->resp.fd = -1;
+    msh_buf_init(&r->resp.body, MSH_MAX_BODY);
+}
+
+static enum MHD_Result answer(msh_app *app, struct MHD_Connection *conn, msh_req *rp, bool is_options, double t0);
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
     msh_app *app = cls;
-    (void)version;
     bool is_options = !strcmp(method, "OPTIONS");
     msh_route_match m = msh_route_find(method, url);
     bool takes_body = m.route && m.route->body_max;
     if (*con_cls == NULL) {
+        msh_refusal no; /* framing, NULs, the client's request rate: refused before a byte of body */
+        if (msh_http_guard_headers(app->guard, conn, method, version, &no)) {
+            msh_req r;
+            req_init(&r, app, conn, method, url, m.label);
+            msh_resp_error(&r, no.status, "%s", no.why);
+            r.resp.retry_after = no.retry_after;
+            r.resp.close = no.close;
+            return answer(app, conn, &r, false, now_s());
+        }
         /* First call: headers only. Answer once the request is complete; a response queued
          * now would make MHD close the connection. A route that takes a body gets a buffer with a cap. */
         if (takes_body) {
@@ -289,14 +321,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     double t0 = now_s();
     msh_req r;
-    memset(&r, 0, sizeof r);
-    r.app = app;
-    r.conn = conn;
-    r.method = method;
-    r.path = url;
-    r.label = m.label;
-    r.resp.fd = -1;
-    msh_buf_init(&r.resp.body, MSH_MAX_BODY);
+    req_init(&r, app, conn, method, url, m.label);
     if (bs) {
         msh_buf_putc(&bs->body, 0); /* the cap has room for it */
         r.body = bs->body.len ? (const char *)bs->body.data : NULL;
@@ -311,6 +336,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else {
         dispatch(&r, &m);
     }
+    return answer(app, conn, &r, is_options, t0);
+}
+
+/* Send what r->resp holds (304 when If-None-Match matches), with the common headers; count it. */
+static enum MHD_Result answer(msh_app *app, struct MHD_Connection *conn, msh_req *rp, bool is_options, double t0)
+{
+    msh_req r = *rp;
     /* conditional GET: the handler set an ETag; a match answers 304 with no body */
     if (r.resp.status == 200 && r.resp.etag[0] && msh_req_etag_matches(&r, r.resp.etag)) {
         r.resp.status = 304;
@@ -376,13 +408,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
-static void log_mhd(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    /* libmicrohttpd's own diagnostics (bad requests from clients) go to stderr */
-    vfprintf(stderr, fmt, ap);
-}
-
 msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err)
 {
     struct sockaddr_in sa;
@@ -391,10 +416,14 @@ msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err)
     sa.sin_port = htons((uint16_t)app->cfg.port);
     if (inet_pton(AF_INET, app->cfg.bind, &sa.sin_addr) != 1)
         return msh_err_set(err, MSH_EINVAL, "--bind: '%s' is not an IPv4 address", app->cfg.bind);
+    const char *why;
+    if (!(app->guard = msh_http_guard_new(app, &why))) /* its logger takes libmicrohttpd's diagnostics */
+        return msh_err_set(err, MSH_EINVAL, "%s", why);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_Daemon *d =
-        MHD_start_daemon(flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_start_daemon(flags, (uint16_t)app->cfg.port, msh_http_guard_accept, app->guard, on_request, app,
+                         MHD_OPTION_ARRAY, msh_http_guard_options(app->guard), MHD_OPTION_SOCK_ADDR, &sa,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
                          (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,

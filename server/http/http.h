@@ -36,6 +36,8 @@ typedef struct msh_resp {
     bool vary_encoding;
     bool vary_accept;  /* the body depends on the Accept header too (OGC f=json|html negotiation) */
     unsigned allow;    /* MSH_M_* methods for the Allow header (405) or CORS preflight (OPTIONS); 0: none */
+    int retry_after;   /* seconds for a Retry-After header (429, 503); 0: none */
+    bool close;        /* Connection: close (the request's framing could not be trusted) */
 } msh_resp;
 
 typedef struct msh_req {
@@ -47,6 +49,7 @@ typedef struct msh_req {
     const char *body;     /* request body (POST), NUL-terminated; NULL when none */
     size_t body_len;
     bool body_too_large;  /* the body went past cfg.max_body_bytes and was dropped */
+    const struct msh_client_key *client; /* who asks (server/http/http_guard.h); NULL outside a daemon */
     msh_resp resp;
 } msh_req;
 

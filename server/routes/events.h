@@ -31,7 +31,11 @@ void msh_events_free(msh_events *ev);
 
 /** Publish one event; `json` is the data object; lon/lat place it (NaN: no place). Thread-safe. */
 void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double lat, const char *json);
-/** Wake idle subscribers for their heartbeat; call about once a second. */
+/** Check the token of every stream that needed one again (call when the tokens changed): a
+ *  stream whose token was revoked or lowered gets an `error` event and ends. Lock order: the
+ *  ring's lock, then app->tok_lock. */
+void msh_events_revalidate(msh_events *ev, struct msh_app *app);
+/** Wake idle subscribers for their heartbeat, and end those whose client has gone; call about once a second. */
 void msh_events_tick(msh_events *ev);
 uint64_t msh_events_subscribers(msh_events *ev);
 uint64_t msh_events_published(msh_events *ev);

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "catalog.h"
+#include "http/client_limits.h"
 #include "http/metrics.h"
 #include "http/render_gate.h"
 #include "store.h"
@@ -49,6 +50,7 @@ typedef struct msh_config {
     const char *walk_layers;        /* line layers the walking graph is built from (comma-separated) */
     double incident_radius;         /* metres around an active incident closed to routes */
     int close_severity;             /* incidents of at least this severity close walkways */
+    msh_client_limits_cfg clients;  /* per-client limits (server/http/client_limits.h) */
 } msh_config;
 
 typedef struct msh_app {
@@ -75,6 +77,7 @@ typedef struct msh_app {
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/services/font_service.h) */
     struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/services/raster_service.h) */
     msh_render_gate render_gate;    /* PNG renders at once: raster tiles and heatmaps */
+    struct msh_http_guard *guard;   /* connection and per-client limits (server/http/http_guard.h) */
     pthread_key_t tiler_key;
     pthread_key_t png_key;          /* each worker's PNG encoder (layers/render/png.h), made on first use */
     pthread_t reload_thread;
