@@ -58,6 +58,17 @@ void msh_client_limits_defaults(msh_client_limits_cfg *cfg)
     cfg->trusted_proxy = NULL;
 }
 
+static void key_from_in6(const struct in6_addr *a, msh_client_key *k)
+{
+    if (IN6_IS_ADDR_V4MAPPED(a)) {
+        k->b[0] = 4;
+        memcpy(k->b + 1, a->s6_addr + 12, 4);
+    } else {
+        k->b[0] = 6;
+        memcpy(k->b + 1, a->s6_addr, 16);
+    }
+}
+
 int msh_client_key_from_sockaddr(const struct sockaddr *sa, msh_client_key *k)
 {
     memset(k, 0, sizeof *k);
@@ -71,13 +82,7 @@ int msh_client_key_from_sockaddr(const struct sockaddr *sa, msh_client_key *k)
     }
     if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
-        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-            k->b[0] = 4;
-            memcpy(k->b + 1, s6->sin6_addr.s6_addr + 12, 4);
-        } else {
-            k->b[0] = 6;
-            memcpy(k->b + 1, &s6->sin6_addr, 16);
-        }
+        key_from_in6(&s6->sin6_addr, k);
         return 0;
     }
     return -1;
@@ -101,11 +106,8 @@ int msh_client_key_parse(const char *text, size_t len, msh_client_key *k)
         return 0;
     }
     if (inet_pton(AF_INET6, buf, &a6) == 1) {
-        struct sockaddr_in6 s6;
-        memset(&s6, 0, sizeof s6);
-        s6.sin6_family = AF_INET6;
-        s6.sin6_addr = a6;
-        return msh_client_key_from_sockaddr((const struct sockaddr *)(const void *)&s6, k);
+        key_from_in6(&a6, k);
+        return 0;
     }
     memset(k, 0, sizeof *k);
     return -1;

@@ -10,7 +10,8 @@
  * short. It parses in place, though: every header line stays where it arrived in one block, its
  * line ends and the colon overwritten with zeros, the OWS after the colon skipped. So the bytes
  * between the end of one value and the next name must be one or two zeros (CRLF or LF), and
- * anything else there is what a NUL hid. msh_framing_check reads exactly that layout; it is pure
+ * anything else there is what a NUL hid. (The one NUL this cannot see is one that hides nothing:
+ * at the very end of a line, right before a bare LF, it looks like the CR of a CRLF.) msh_framing_check reads exactly that layout; it is pure
  * (no allocation, no state) and a fuzz target (tests/fuzz/fuzz_framing.c) builds the layout the
  * same way from arbitrary bytes. tests/integration/test_clients.py holds libmicrohttpd to it.
  */
