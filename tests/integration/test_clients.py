@@ -6,6 +6,7 @@ sockets to 127.0.0.2 (or .3) while the "other client" uses 127.0.0.1. Raw socket
 the bytes on the wire are exactly the ones written here. No fixed sleeps: waits are on the
 server's answers (a status, the end of a stream, a log line), bounded by a timeout.
 """
+import http.client
 import re
 import resource
 import socket
@@ -71,12 +72,12 @@ def closed_without_answer(s, timeout=10):
 
 
 class Stream:
-    """GET /events on a raw socket: the status, the SSE frames, and whether the stream has ended."""
+    """GET /events (http.client decodes the chunks): the status, the SSE frames, whether it has ended."""
 
     def __init__(self, port, query="", src="127.0.0.1", headers=None):
-        self.sock = connect(port, src, timeout=60)
-        hdr = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
-        self.sock.sendall(("GET /events%s HTTP/1.1\r\nHost: t\r\n%s\r\n" % (query, hdr)).encode())
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(src, 0))
+        self.conn.request("GET", "/events" + query, headers=headers or {})
+        self.sock = self.conn.sock
         self.status = None
         self.body = b""
         self.frames = []
@@ -85,49 +86,23 @@ class Stream:
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self):
-        buf = b""
         try:
-            while b"\r\n\r\n" not in buf:
-                c = self.sock.recv(65536)
-                if not c:
-                    return
-                buf += c
-            head, buf = buf.split(b"\r\n\r\n", 1)
-            self.status = int(head.split(b" ")[1])
-            if self.status != 200:  # an error: its JSON body, read to its Content-Length
-                want = int(dict(ln.split(b":", 1) for ln in head.split(b"\r\n")[1:])
-                           .get(b"Content-Length", b"0"))
-                while len(buf) < want:
-                    c = self.sock.recv(65536)
-                    if not c:
-                        break
-                    buf += c
-                self.body = buf
+            resp = self.conn.getresponse()
+            self.status = resp.status
+            if self.status != 200:
+                self.body = resp.read()
                 return
-            size = None
-            while True:
-                while b"\r\n" in buf:
-                    line, rest = buf.split(b"\r\n", 1)
-                    size = int(line.split(b";")[0], 16)
-                    if len(rest) < size + 2:
-                        break
-                    if size == 0:
-                        buf = b""
-                        break
-                    self.body += rest[:size]
-                    buf = rest[size + 2:]
-                while b"\n\n" in self.body:
-                    frame, self.body = self.body.split(b"\n\n", 1)
-                    self.frames.append(frame.decode())
-                    if frame.startswith(b"retry:"):
-                        self.subscribed.set()
-                if size == 0:  # the last chunk: the stream has ended
-                    return
-                c = self.sock.recv(65536)
-                if not c:
-                    return
-                buf += c
-        except (OSError, ValueError):
+            frame = []
+            for line in iter(resp.readline, b""):
+                line = line.rstrip(b"\n").decode()
+                if line:
+                    frame.append(line)
+                    continue
+                self.frames.append("\n".join(frame))
+                if frame and frame[0].startswith("retry:"):
+                    self.subscribed.set()
+                frame = []
+        except (OSError, ValueError, http.client.HTTPException):
             return
         finally:
             self.subscribed.set()
@@ -143,7 +118,7 @@ class Stream:
             self.sock.shutdown(socket.SHUT_RDWR)  # a recv blocked in the reader thread would keep the socket open
         except OSError:
             pass
-        self.sock.close()
+        self.conn.close()
 
 
 def start(*flags, name):
