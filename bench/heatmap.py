@@ -27,7 +27,8 @@ for layer in ("sites", "assets"):
 token = subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", "feed", "--name", "bench"],
                        check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
 srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--snapshot-s", "3600",
-                        "--cache-mb", "0", "--max-body-mb", "64"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                        "--cache-mb", "0", "--max-body-mb", "64",
+                        "--rate-per-client", "0", "--rate-per-token", "0", "--max-conn-per-client", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                        text=True)
 port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
 atexit.register(lambda: srv.poll() is None and srv.kill())

@@ -29,7 +29,7 @@ def rss_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
-srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--snapshot-s", "3600"],
+srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--snapshot-s", "3600", "--rate-per-client", "0", "--rate-per-token", "0", "--max-conn-per-client", "0"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
 rss0 = rss_kb(srv.pid)

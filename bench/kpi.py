@@ -35,7 +35,8 @@ for layer in ("service_zones", "camps", "assets", "cleaning_routes", "sites", "w
 token = subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", "feed", "--name", "bench"],
                        check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
 srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--snapshot-s", "3600",
-                        "--position-max-age", "86400"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                        "--position-max-age", "86400",
+                        "--rate-per-client", "0", "--rate-per-token", "0", "--max-conn-per-client", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
 
 

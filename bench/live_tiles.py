@@ -22,7 +22,7 @@ subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", "sites",
 token = subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", "feed", "--name", "bench"],
                        check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
 srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--snapshot-s", "3600",
-                        "--cache-mb", "256"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                        "--cache-mb", "256", "--rate-per-client", "0", "--rate-per-token", "0", "--max-conn-per-client", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
 
 def tile(lon, lat, z):

@@ -22,7 +22,8 @@ db = os.path.join(work, "bench.sqlite")
 for layer in ("walkways", "assets", "camps"):
     subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", layer,
                     os.path.join(args.source_dir, "data", "demo", layer + ".geojson")], check=True)
-srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--no-live", "--threads", "4"],
+srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--no-live", "--threads", "4",
+                        "--rate-per-client", "0", "--rate-per-token", "0", "--max-conn-per-client", "0"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
 
