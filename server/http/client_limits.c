@@ -9,6 +9,8 @@
  */
 #include "http/client_limits.h"
 
+#include "core/msh_buf.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -407,6 +409,32 @@ uint64_t msh_climits_total(msh_climits *cl, msh_cl_count what)
     return n;
 }
 
+static const char *const COUNT_LABELS[MSH_CL_NCOUNTS] = {
+    "connection", "rate", "event_stream", "header_timeout", "failed_token", "token_throttled"};
+
+void msh_climits_write_metrics(msh_climits *cl, struct msh_buf *b)
+{
+    if (!cl)
+        return;
+    pthread_mutex_lock(&cl->mu);
+    uint64_t t[MSH_CL_NCOUNTS];
+    memcpy(t, cl->totals, sizeof t);
+    int sse = cl->sse_open;
+    size_t clients = cl->nentries;
+    pthread_mutex_unlock(&cl->mu);
+    msh_buf_printf(b, "# HELP mashaer_client_refusals_total Refused by the per-client limits, by reason (connection: "
+                      "closed at accept; rate, event_stream, token_throttled: 429/503; header_timeout: closed at the "
+                      "header deadline; failed_token: wrong tokens counted).\n"
+                      "# TYPE mashaer_client_refusals_total counter\n");
+    for (int c = 0; c < MSH_CL_NCOUNTS; c++)
+        msh_buf_printf(b, "mashaer_client_refusals_total{reason=\"%s\"} %llu\n", COUNT_LABELS[c],
+                       (unsigned long long)t[c]);
+    msh_buf_printf(b, "# HELP mashaer_event_streams_open Open /events streams.\n# TYPE mashaer_event_streams_open gauge\n"
+                      "mashaer_event_streams_open %d\n# HELP mashaer_clients_tracked Clients in the per-client table.\n"
+                      "# TYPE mashaer_clients_tracked gauge\nmashaer_clients_tracked %zu\n",
+                   sse, clients);
+}
+
 static const char *const COUNT_NAMES[MSH_CL_NCOUNTS] = {
     "connections refused", "requests over the rate", "event streams refused", "header timeouts",
     "failed tokens", "token requests throttled"};
@@ -424,7 +452,8 @@ size_t msh_climits_report(msh_climits *cl, double now, double interval_s, const 
         for (entry *e = pp ? *pp : one; e; e = pp ? *pp : NULL) {
             for (int c = 0; c < MSH_CL_NCOUNTS; c++) {
                 sum[c] += e->counts[c];
-                if (e->counts[c] > worst_n[c]) {
+                if (e->counts[c] > worst_n[c] || /* ties to the lower key: the same line whatever the table's order */
+                    (e->counts[c] && e->counts[c] == worst_n[c] && memcmp(e->key.b, worst[c].b, sizeof e->key.b) < 0)) {
                     worst_n[c] = e->counts[c];
                     worst[c] = e->key;
                 }

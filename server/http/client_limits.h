@@ -107,6 +107,10 @@ typedef enum {
 /** Totals counted since the table was made (for /metrics and tests). */
 uint64_t msh_climits_total(msh_climits *cl, msh_cl_count what);
 
+struct msh_buf;
+/** The totals, open streams and table size as Prometheus text (/metrics); nothing when cl is NULL. */
+void msh_climits_write_metrics(msh_climits *cl, struct msh_buf *b);
+
 /**
  * The summary of the interval since the last call, then counters reset and idle entries dropped:
  * writes one line (no newline) such as "clients in the last 10 s: 4096 connections refused

@@ -29,7 +29,7 @@ typedef struct gconn {
     msh_client_key client;     /* whom the current request counts against (the peer, or X-Forwarded-For) */
     const char *uri;           /* the raw request target, as the URI log saw it */
     size_t uri_len;
-    bool nul;                  /* a %00 was decoded in the path or a query argument */
+    bool nul;                  /* the last string decoded held a NUL: libmicrohttpd decodes the path last */
 } gconn;
 
 struct msh_http_guard {
@@ -154,8 +154,8 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
     (void)cls;
     size_t n = MHD_http_unescape(s);
     gconn *gc = conn_rec(conn);
-    if (gc && memchr(s, 0, n))
-        gc->nul = true;
+    if (gc)
+        gc->nul = memchr(s, 0, n) != NULL; /* arguments are checked by their stored lengths */
     return n;
 }
 
@@ -187,6 +187,20 @@ typedef struct {
     msh_hdr_ref *h;
     size_t n, cap;
 } hdr_list;
+
+/* A query argument whose name or value holds a decoded NUL: libmicrohttpd keeps the decoded
+ * lengths, the C strings stop at the NUL. */
+static enum MHD_Result find_nul_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                    const char *value, size_t value_size)
+{
+    (void)kind;
+    const char **bad = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        *bad = key;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
 
 static enum MHD_Result add_hdr(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
                                const char *value, size_t value_size)
@@ -222,6 +236,12 @@ bool msh_http_guard_headers(msh_http_guard *g, struct MHD_Connection *conn, cons
     /* a NUL in the target: decoded (%00), or raw (the target's bytes run to the version) */
     if (gc->nul || (gc->uri && version && *version && (size_t)(version - 1 - gc->uri) != gc->uri_len)) {
         refuse(no, 400, true, 0, "%s", "a NUL byte (or %00) in the request target");
+        return true;
+    }
+    const char *nul_arg = NULL;
+    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, find_nul_arg, &nul_arg);
+    if (nul_arg) {
+        refuse(no, 400, true, 0, "a NUL byte (%%00) in the query argument '%.80s'", nul_arg);
         return true;
     }
     int nh = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);

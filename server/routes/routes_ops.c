@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/http_guard.h"
 #include "live/live.h"
 #include "routes/routes.h"
 
@@ -121,6 +122,7 @@ void msh_route_metrics(msh_req *r, const char *rest)
                    "# TYPE mashaer_png_renders_total counter\nmashaer_png_renders_total %llu\n"
                    "# TYPE mashaer_png_renders_queued_total counter\nmashaer_png_renders_queued_total %llu\n",
                    renders, queued);
+    msh_climits_write_metrics(msh_http_guard_limits(r->app->guard), &b);
     msh_catalog_release(cat);
     r->resp.cache_control = "no-store";
     msh_resp_buf(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);

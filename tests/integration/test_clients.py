@@ -191,6 +191,8 @@ class TestSlowClients(unittest.TestCase):
                     return n >= 4200 - 64 and n
                 n = mshtest.wait_for(refused, 30, "the flood's sockets over the limit to be closed")
                 self.assertEqual(n, 4200 - 64)
+                m = mshtest.parse_metrics(get(srv.port, "/metrics")[2].decode())
+                self.assertEqual(mshtest.metric(m, "mashaer_client_refusals_total", reason="connection"), 4200 - 64)
                 # one summary line counts them, not a line per connection
                 line = mshtest.wait_for(lambda: [ln for ln in srv.stderr().splitlines()
                                                  if "connections refused" in ln], 15, "the summary log line")
@@ -235,6 +237,9 @@ class TestEventStreamCaps(unittest.TestCase):
             full = Stream(srv.port, src="127.0.0.4").wait()
             self.assertEqual(full.status, 503)
             self.assertIn(b"--max-sse", full.body)
+            m = mshtest.parse_metrics(get(srv.port, "/metrics")[2].decode())
+            self.assertEqual(mshtest.metric(m, "mashaer_event_streams_open"), 5)
+            self.assertEqual(mshtest.metric(m, "mashaer_client_refusals_total", reason="event_stream"), 2)
             # a stream that ends gives its place back
             mine.pop().close()
 
@@ -361,7 +366,9 @@ class TestFraming(unittest.TestCase):
         "%00 in a static path": (b"GET /index.html%00.png HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
                                  b"a NUL byte (or %00) in the request target"),
         "%00 in an argument": (b"GET /catalog?x=a%00b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-                               b"a NUL byte (or %00) in the request target"),
+                               b"a NUL byte (%00) in the query argument 'x'"),
+        "%00 in a name": (b"GET /catalog?y%00z=1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                          b"a NUL byte (%00) in the query argument 'y'"),
         "control character": (b"GET /health HTTP/1.1\r\nHost: t\r\nX-A: a\x01b\r\nConnection: close\r\n\r\n",
                               b"a control character in a header value"),
         "space in a name": (b"GET /health HTTP/1.1\r\nHost: t\r\nX A: b\r\nConnection: close\r\n\r\n",

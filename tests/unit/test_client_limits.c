@@ -128,7 +128,7 @@ static void test_sse_and_auth(void)
     size_t n = msh_climits_report(cl, 21, 10, "3 more libmicrohttpd messages not shown", line, sizeof line);
     CHECK(n == strlen(line));
     CHECK(strstr(line, "clients in the last 10 s: ") == line);
-    CHECK(strstr(line, "2 event streams refused (most 192.0.2.2: 1)") != NULL);
+    CHECK(strstr(line, "2 event streams refused (most 192.0.2.1: 1)") != NULL);
     CHECK(strstr(line, "7 failed tokens (most 192.0.2.1: 7)") != NULL);
     CHECK(strstr(line, "2 token requests throttled (most 192.0.2.1: 2)") != NULL);
     CHECK(strstr(line, "1 header timeouts (most 192.0.2.2: 1)") != NULL);
