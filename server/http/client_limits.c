@@ -57,6 +57,7 @@ void msh_client_limits_defaults(msh_client_limits_cfg *cfg)
     cfg->max_sse = 1024;
     cfg->header_timeout_s = 10;
     cfg->auth_fail_per_min = 10;
+    cfg->log_interval_s = 10;
     cfg->trusted_proxy = NULL;
 }
 

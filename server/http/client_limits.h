@@ -37,6 +37,7 @@ typedef struct msh_client_limits_cfg {
     int header_timeout_s;    /* a request's header must be complete this long after the connection
                                 opened or the previous response ended; bytes do not extend it */
     int auth_fail_per_min;   /* failed tokens a client may send per minute; 0: no limit */
+    int log_interval_s;      /* seconds between summary log lines */
     const char *trusted_proxy; /* comma-separated addresses whose X-Forwarded-For is believed; NULL: none */
 } msh_client_limits_cfg;
 

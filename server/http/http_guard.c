@@ -16,7 +16,6 @@
 #include "http/framing.h"
 
 #define TICK_NS (200 * 1000000L)
-#define LOG_INTERVAL_S 10.0
 #define LOG_LINES_PER_INTERVAL 5 /* libmicrohttpd's own messages shown per interval; the rest counted */
 
 typedef struct gconn {
@@ -300,7 +299,7 @@ void msh_http_guard_done(msh_http_guard *g, struct MHD_Connection *conn)
     gc->uri = NULL; /* the next request's URI log sets it again */
 }
 
-/* Every TICK: shut down connections past their header deadline; every LOG_INTERVAL_S: the summary. */
+/* Every TICK: shut down connections past their header deadline; every --client-log-s: the summary. */
 static void *guard_main(void *arg)
 {
     msh_http_guard *g = arg;
@@ -317,7 +316,7 @@ static void *guard_main(void *arg)
                 msh_climits_note_header_timeout(g->cl, &gc->peer, now);
             }
         pthread_mutex_unlock(&g->mu);
-        if (now - last_report >= LOG_INTERVAL_S) {
+        if (now - last_report >= msh_climits_cfg(g->cl)->log_interval_s) {
             char extra[96] = "", line[1024];
             unsigned long dropped = atomic_exchange(&g->lib_dropped, 0);
             atomic_store(&g->lib_lines, 0);

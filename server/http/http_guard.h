@@ -17,7 +17,7 @@
  *     X-Forwarded-For address when the peer is a trusted proxy; a valid token for the rate) and
  *     its request budget (http/client_limits.h);
  *   - every message of libmicrohttpd's own log and the refusal counts go out as at most a few
- *     lines per 10 s interval plus one summary line.
+ *     lines per --client-log-s interval (10 s) plus one summary line.
  * Lock contract: the guard's mutex covers the connection list and each record's deadline; the
  * client table has its own (taken inside the guard's, never the other way round).
  */

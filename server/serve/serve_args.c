@@ -63,6 +63,7 @@ static void usage(FILE *f)
             "                       requests answer 429 (default 10; 0: no limit)\n"
             "  --trusted-proxy ADDR a load balancer (up to 8, comma-separated): requests from it count against\n"
             "                       the last X-Forwarded-For address; it is exempt from --max-conn-per-client\n"
+            "  --client-log-s S     seconds between the summary lines of refused clients (default 10)\n"
             "  -h, --help           this help\n"
             "\n"
             "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
@@ -113,7 +114,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS, OPT_WALK_LAYERS,
            OPT_INCIDENT_RADIUS, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS,
            OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE,
-           OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY };
+           OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -141,6 +142,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"header-timeout", required_argument, 0, OPT_HEADER_TIMEOUT},
         {"auth-fail-per-min", required_argument, 0, OPT_AUTH_FAIL_PER_MIN},
         {"trusted-proxy", required_argument, 0, OPT_TRUSTED_PROXY},
+        {"client-log-s", required_argument, 0, OPT_CLIENT_LOG_S},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -191,6 +193,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_HEADER_TIMEOUT: if (parse_int("--header-timeout", optarg, 1, 300, &v)) return 2; cfg->clients.header_timeout_s = (int)v; break;
         case OPT_AUTH_FAIL_PER_MIN: if (parse_int("--auth-fail-per-min", optarg, 0, 1000000, &v)) return 2; cfg->clients.auth_fail_per_min = (int)v; break;
         case OPT_TRUSTED_PROXY: cfg->clients.trusted_proxy = optarg; break;
+        case OPT_CLIENT_LOG_S: if (parse_int("--client-log-s", optarg, 1, 3600, &v)) return 2; cfg->clients.log_interval_s = (int)v; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -103,7 +103,7 @@ class Stream:
                     self.subscribed.set()
                 frame = []
         except (OSError, ValueError, http.client.HTTPException):
-            return
+            return  # the connection went: the stream has ended
         finally:
             self.subscribed.set()
             self.ended.set()
@@ -118,6 +118,7 @@ class Stream:
             self.sock.shutdown(socket.SHUT_RDWR)  # a recv blocked in the reader thread would keep the socket open
         except OSError:
             pass
+        self.ended.wait(10)  # the reader is done with the connection
         self.conn.close()
 
 
@@ -163,7 +164,8 @@ class TestSlowClients(unittest.TestCase):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         socks = []
         try:
-            with start("--max-conn-per-client", "64", "--header-timeout", "30", name="flood") as srv:
+            with start("--max-conn-per-client", "64", "--header-timeout", "30", "--client-log-s", "2",
+                       name="flood") as srv:
                 for _ in range(4200):
                     s = socket.socket()
                     s.setblocking(False)
@@ -293,7 +295,7 @@ class TestFailedTokens(unittest.TestCase):
     """Finding 11: wrong tokens are throttled per address and logged once per interval."""
 
     def test_throttled_and_logged(self):
-        with start("--auth-fail-per-min", "10", name="authfail") as srv:
+        with start("--auth-fail-per-min", "10", "--client-log-s", "2", name="authfail") as srv:
             bad = {"Authorization": "Bearer msh_" + "A" * 43}
             for _ in range(10):
                 st, _, body = get(srv.port, "/entities/P-1", src="127.0.0.2", headers=bad)
