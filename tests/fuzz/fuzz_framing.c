@@ -7,7 +7,6 @@
  * skipped, name and value found with C-string functions that stop at a NUL). Lines without a
  * colon are left out, as libmicrohttpd refuses those itself. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     int hidden = 0; /* a line holds a byte the C strings cannot show: a NUL before its end */
     int ctl = 0, lengths = 0;
-    char first_len[32] = "";
+    const char *first_len = NULL;
     char *p = block, *end = block + size;
     while (p < end && n < MAXH) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -52,10 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (((unsigned char)*q < 0x20 && *q != '\t') || *q == 0x7f)
                     ctl = 1;
             if (!strcasecmp(p, "Content-Length")) {
-                if (lengths && strcmp(first_len, v))
+                if (first_len && strcmp(first_len, v))
                     lengths = 2;
-                else if (!lengths)
-                    snprintf(first_len, sizeof first_len, "%s", v), lengths = strlen(v) < sizeof first_len ? 1 : 2;
+                else if (!first_len)
+                    first_len = v, lengths = 1;
             }
         }
         p = nl ? nl + 1 : end;
