@@ -161,7 +161,7 @@ def main():
         mport = free_port()
         merr = open(os.path.join(work, "mashaer.log"), "w")
         mp = subprocess.Popen([a.mashaer, "serve", "--db", db, "--port", str(mport), "--no-live", "--cache-mb", "0",
-                               "--styles", styles] + (["--threads", str(a.mashaer_threads)] if a.mashaer_threads else []),
+                               "--styles", styles, "--rate-per-client", "0", "--rate-per-token", "0", "--max-conn-per-client", "0"] + (["--threads", str(a.mashaer_threads)] if a.mashaer_threads else []),
                               stdout=subprocess.DEVNULL, stderr=merr)
         procs.append(mp)
         if not wait_http(mport, "/health"):

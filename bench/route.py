@@ -49,7 +49,8 @@ def pct(xs, p):
 
 def start_mashaer(binary, db, work):
     err = open(os.path.join(work, "serve.log"), "wb")
-    p = subprocess.Popen([binary, "serve", "--db", db, "--port", "0", "--reload-ms", "200", "--cache-mb", "0"],
+    p = subprocess.Popen([binary, "serve", "--db", db, "--port", "0", "--reload-ms", "200", "--cache-mb", "0",
+                          "--rate-per-client", "0", "--rate-per-token", "0", "--max-conn-per-client", "0"],
                          stdout=subprocess.PIPE, stderr=err)
     line = p.stdout.readline().decode()
     m = re.search(r"http://127\.0\.0\.1:(\d+)", line)

@@ -325,6 +325,8 @@ start_mashaer() { # NAME CACHE_MB ("" = default); NAME baseline-* runs the basel
     case "$name" in baseline-*) bin=$BASELINE; db=$BASELINE_DB ;; esac
     local args=(serve --db "$db" --port 0 "${MASHAER_ARGS[@]}")
     [ -n "$cache" ] && args+=(--cache-mb "$cache")
+    # the load generator is one client on loopback: lift the per-client limits of builds that have them
+    "$bin" serve --help | grep -q -- --rate-per-client && args+=(--rate-per-client 0 --max-conn-per-client 0)
     : >"$out"
     "$bin" "${args[@]}" >"$out" 2>>"$W/mashaer/$name.err" &
     MPID[$name]=$!

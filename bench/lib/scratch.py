@@ -47,9 +47,22 @@ def feed_token(args, db):
                           check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
 
 
+# A benchmark is one client on loopback: the per-client limits of the server (README, "serve") would
+# measure themselves, not the server. Builds from before those limits do not know the flags.
+NO_CLIENT_LIMITS = ["--rate-per-client", "0", "--rate-per-token", "0", "--max-conn-per-client", "0"]
+
+
+def client_limit_flags(mashaer):
+    """NO_CLIENT_LIMITS when this build has per-client limits, else nothing."""
+    out = subprocess.run([mashaer, "serve", "--help"], capture_output=True, text=True).stdout
+    return NO_CLIENT_LIMITS if "--rate-per-client" in out else []
+
+
 def serve(args, db, *flags):
-    """`mashaer serve` on a free port with the given flags; (process, port) once it listens."""
-    srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0"] + list(flags),
+    """`mashaer serve` on a free port with the given flags, per-client limits lifted; (process, port)
+    once it listens."""
+    srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0"] + list(flags)
+                           + client_limit_flags(args.mashaer),
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return srv, int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
 

@@ -3,6 +3,9 @@
 
 #include <pthread.h>
 #include <strings.h>
+#include <time.h>
+
+#include "http/http_guard.h"
 
 static const char REALM[] = "Bearer realm=\"mashaer\"";
 
@@ -43,17 +46,47 @@ static void unauthorized(msh_req *r, const char *why)
     r->resp.www_authenticate = REALM;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Failed tokens are throttled per client address (server/http/client_limits.h): false (and
+ * *retry_after) while the client's failures are over its budget; then no token is checked at all. */
+static bool may_try(msh_req *r, double *retry_after)
+{
+    msh_climits *cl = msh_http_guard_limits(r->app->guard);
+    return !cl || !r->client || msh_climits_auth_allowed(cl, r->client, now_s(), retry_after);
+}
+
+static void failed(msh_req *r)
+{
+    msh_climits *cl = msh_http_guard_limits(r->app->guard);
+    if (cl && r->client)
+        msh_climits_auth_failed(cl, r->client, now_s());
+}
+
 msh_role msh_auth_who(msh_req *r, char *name, size_t cap)
 {
+    const char *h = msh_req_header(r, "Authorization");
     const char *tok;
     size_t len;
+    double retry;
     if (name && cap)
         name[0] = 0;
-    if (msh_auth_parse_bearer(msh_req_header(r, "Authorization"), &tok, &len))
+    if (!h || !may_try(r, &retry))
         return MSH_ROLE_NONE;
+    if (msh_auth_parse_bearer(h, &tok, &len)) {
+        failed(r);
+        return MSH_ROLE_NONE;
+    }
     pthread_mutex_lock(&r->app->tok_lock);
     msh_role role = msh_token_set_who(r->app->tokens, tok, len, name, cap);
     pthread_mutex_unlock(&r->app->tok_lock);
+    if (role == MSH_ROLE_NONE)
+        failed(r);
     return role;
 }
 
@@ -71,7 +104,14 @@ bool msh_auth_require(msh_req *r, msh_role needed)
         unauthorized(r, "this needs a token: send 'Authorization: Bearer TOKEN'");
         return false;
     }
+    double retry = 0;
+    if (!may_try(r, &retry)) {
+        msh_resp_error(r, 429, "too many failed tokens from this address: try again in %.0f s", retry + 1);
+        r->resp.retry_after = (int)retry + 1;
+        return false;
+    }
     if (msh_auth_parse_bearer(h, &tok, &len)) {
+        failed(r);
         unauthorized(r, "malformed Authorization header: expected 'Bearer TOKEN'");
         return false;
     }
@@ -82,6 +122,7 @@ bool msh_auth_require(msh_req *r, msh_role needed)
     msh_role role = msh_token_set_check(app->tokens, tok, len);
     pthread_mutex_unlock(&app->tok_lock);
     if (role == MSH_ROLE_NONE) {
+        failed(r);
         unauthorized(r, "unknown or revoked token");
         return false;
     }

@@ -16,6 +16,7 @@
 #include "http/admit.h"
 #include "http/auth.h"
 #include "http/defer.h"
+#include "http/http_guard.h"
 #include "http/httphdr.h"
 #include "http/route_table.h"
 
@@ -245,6 +246,8 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
     }
     if (r->resp.location[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->resp.location);
+    if (r->resp.close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     return MHD_YES;
 }
 
@@ -260,9 +263,9 @@ static int seen_headers; /* address only: marks "headers seen" in a GET's reques
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    msh_app *app = cls;
     (void)toe;
+    msh_http_guard_done(app->guard, conn); /* the next request's header deadline starts */
     if (*con_cls && *con_cls != &seen_headers && *(int *)*con_cls == MSH_CONN_DEFERRED) {
         msh_defer_drop(*con_cls); /* the client left while its request ran */
     } else if (*con_cls && *con_cls != &seen_headers) {
@@ -273,16 +276,40 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+static void req_init(msh_req *r, msh_app *app, struct MHD_Connection *conn, const char *method, const char *url,
+                     int label)
+{
+    memset(r, 0, sizeof *r);
+    r->app = app;
+    r->conn = conn;
+    r->method = method;
+    r->path = url;
+    r->label = label;
+    r->client = msh_http_guard_client(conn);
+    r->resp.fd = -1;
+    msh_buf_init(&r->resp.body, MSH_MAX_BODY);
+}
+
+static enum MHD_Result answer(msh_app *app, struct MHD_Connection *conn, msh_req *rp, bool is_options, double t0);
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
     msh_app *app = cls;
-    (void)version;
     bool is_options = !strcmp(method, "OPTIONS");
     msh_route_match m = msh_route_find(method, url);
     bool takes_body = m.route && m.route->body_max;
     if (*con_cls == NULL) {
+        msh_refusal no; /* framing, NULs, the client's request rate: refused before a byte of body */
+        if (msh_http_guard_headers(app->guard, conn, method, version, &no)) {
+            msh_req r;
+            req_init(&r, app, conn, method, url, m.label);
+            msh_resp_error(&r, no.status, "%s", no.why);
+            r.resp.retry_after = no.retry_after;
+            r.resp.close = no.close;
+            return answer(app, conn, &r, false, now_s());
+        }
         /* First call: headers only. Answer once the request is complete; a response queued
          * now would make MHD close the connection. A route that takes a body gets a buffer with a cap. */
         if (takes_body) {
@@ -321,17 +348,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*con_cls != &seen_headers && *(int *)*con_cls == MSH_CONN_DEFERRED) {
         msh_defer_take(*con_cls, &r, &t0); /* back from the offload pool, answered */
         *con_cls = &seen_headers;
-        goto respond;
+        return answer(app, conn, &r, false, t0);
     }
     t0 = now_s();
-    memset(&r, 0, sizeof r);
-    r.app = app;
-    r.conn = conn;
-    r.method = method;
-    r.path = url;
-    r.label = m.label;
-    r.resp.fd = -1;
-    msh_buf_init(&r.resp.body, MSH_MAX_BODY);
+    req_init(&r, app, conn, method, url, m.label);
     if (bs) {
         msh_buf_putc(&bs->body, 0); /* the cap has room for it */
         r.body = bs->body.len ? (const char *)bs->body.data : NULL;
@@ -348,7 +368,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else if (dispatch(&r, &m, t0, con_cls)) {
         return MHD_YES; /* suspended until the offload pool has answered it */
     }
-respond:
+    return answer(app, conn, &r, is_options, t0);
+}
+
+/* Send what r->resp holds (304 when If-None-Match matches), with the common headers; count it. */
+static enum MHD_Result answer(msh_app *app, struct MHD_Connection *conn, msh_req *rp, bool is_options, double t0)
+{
+    msh_req r = *rp;
     if (r.resp.vary_host && r.resp.etag[0]) /* links from the Host header: the tag names the host too */
         msh_etag_fold_host(r.resp.etag, sizeof r.resp.etag, msh_req_header(&r, MHD_HTTP_HEADER_HOST));
     /* conditional GET: the handler set an ETag; a match answers 304 with no body */
@@ -419,13 +445,6 @@ respond:
     return ret;
 }
 
-static void log_mhd(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    /* libmicrohttpd's own diagnostics (bad requests from clients) go to stderr */
-    vfprintf(stderr, fmt, ap);
-}
-
 msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err)
 {
     struct sockaddr_in sa;
@@ -435,9 +454,13 @@ msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err)
     if (inet_pton(AF_INET, app->cfg.bind, &sa.sin_addr) != 1)
         return msh_err_set(err, MSH_EINVAL, "--bind: '%s' is not an IPv4 address", app->cfg.bind);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    const char *why;
+    if (!(app->guard = msh_http_guard_new(app, &why))) /* its logger takes libmicrohttpd's diagnostics */
+        return msh_err_set(err, MSH_EINVAL, "%s", why);
     struct MHD_Daemon *d =
-        MHD_start_daemon(flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_start_daemon(flags, (uint16_t)app->cfg.port, msh_http_guard_accept, app->guard, on_request, app,
+                         MHD_OPTION_ARRAY, msh_http_guard_options(app->guard), MHD_OPTION_SOCK_ADDR, &sa,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
                          (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,

@@ -37,9 +37,10 @@ typedef struct msh_resp {
     bool vary_accept;  /* the body depends on the Accept header too (OGC f=json|html negotiation) */
     bool vary_host;    /* links made from the Host header (no --public-url): http/host_links.h */
     unsigned allow;    /* MSH_M_* methods for the Allow header (405) or CORS preflight (OPTIONS); 0: none */
-    unsigned retry_after; /* seconds for a Retry-After header (a 503 of the admission gate); 0: none */
+    unsigned retry_after; /* seconds for a Retry-After header (429, 503); 0: none */
     unsigned allow_caller; /* OPTIONS: the methods this caller may use (`Allow`); 0: `allow` */
     char location[512]; /* Location header (201 Created), or empty */
+    bool close;        /* Connection: close (the request's framing could not be trusted) */
 } msh_resp;
 
 typedef struct msh_req {
@@ -51,6 +52,7 @@ typedef struct msh_req {
     const char *body;     /* request body (POST), NUL-terminated; NULL when none */
     size_t body_len;
     bool body_too_large;  /* the body went past cfg.max_body_bytes and was dropped */
+    const struct msh_client_key *client; /* who asks (server/http/http_guard.h); NULL outside a daemon */
     msh_resp resp;
 } msh_req;
 

@@ -13,6 +13,7 @@
 #include "core/msh_buf.h"
 #include "core/msh_tilemath.h"
 #include "http/http.h"
+#include "http/http_guard.h"
 #include "routes/routes.h"
 #include "live/alerts.h"
 #include "live/live.h"
@@ -44,6 +45,14 @@ typedef struct sub {
     msh_buf out;     /* frames copied but not yet sent */
     size_t out_off;
     double last_write;
+    msh_climits *cl;        /* counted there against `client` (server/http/client_limits.h); NULL: not */
+    msh_client_key client;
+    msh_role need;          /* the role its types need: rechecked whenever the tokens change */
+    char tok[MSH_AUTH_TOKEN_MAX + 1];
+    size_t tok_len;
+    bool revoked;           /* its token lost that role: say so, then end the stream */
+    bool gone;              /* its client closed the connection while it was suspended */
+    bool bye_sent;
 } sub_t;
 
 struct msh_events {
@@ -142,11 +151,16 @@ void msh_events_tick(msh_events *ev)
         return;
     double t = now_s();
     pthread_mutex_lock(&ev->mu);
-    for (sub_t *s = ev->subs; s; s = s->next)
-        if (s->suspended && t - s->last_write >= HEARTBEAT_S) {
+    for (sub_t *s = ev->subs; s; s = s->next) {
+        if (!s->suspended)
+            continue;
+        /* a client that left: end its stream now, giving its place back (--max-sse), not at the heartbeat */
+        s->gone = msh_http_peer_gone(s->conn);
+        if (s->gone || t - s->last_write >= HEARTBEAT_S) {
             s->suspended = false;
             msh_http_resume(s->conn);
         }
+    }
     pthread_mutex_unlock(&ev->mu);
 }
 
@@ -205,11 +219,16 @@ static long sub_read(void *cls, char *buf, size_t max)
     sub_t *s = cls;
     msh_events *ev = s->ev;
     pthread_mutex_lock(&ev->mu);
-    if (ev->shutdown) {
+    if (ev->shutdown || s->gone || (s->revoked && s->bye_sent && s->out_off == s->out.len)) {
         pthread_mutex_unlock(&ev->mu);
         return -1;
     }
-    if (s->out_off == s->out.len) {
+    if (s->revoked && s->out_off == s->out.len) {
+        msh_buf_reset(&s->out);
+        s->out_off = 0;
+        msh_buf_printf(&s->out, "event: error\ndata: {\"error\":\"the token of this stream was revoked\",\"status\":401}\n\n");
+        s->bye_sent = true;
+    } else if (s->out_off == s->out.len) {
         msh_buf_reset(&s->out);
         s->out_off = 0;
         uint64_t oldest = ev->next_seq > RING ? ev->next_seq - RING : 1;
@@ -254,8 +273,33 @@ static void sub_free(void *cls)
     if (s->next) s->next->prev = s->prev;
     ev->nsubs--;
     pthread_mutex_unlock(&ev->mu);
+    if (s->cl)
+        msh_climits_sse_release(s->cl, &s->client, now_s());
     msh_buf_free(&s->out);
+    memset(s->tok, 0, sizeof s->tok);
     free(s);
+}
+
+void msh_events_revalidate(msh_events *ev, struct msh_app *app)
+{
+    if (!ev)
+        return;
+    pthread_mutex_lock(&ev->mu);
+    for (sub_t *s = ev->subs; s; s = s->next) {
+        if (s->need == MSH_ROLE_NONE || s->revoked)
+            continue;
+        pthread_mutex_lock(&app->tok_lock);
+        msh_role role = msh_token_set_check(app->tokens, s->tok, s->tok_len);
+        pthread_mutex_unlock(&app->tok_lock);
+        if (role >= s->need)
+            continue;
+        s->revoked = true;
+        if (s->suspended) {
+            s->suspended = false;
+            msh_http_resume(s->conn);
+        }
+    }
+    pthread_mutex_unlock(&ev->mu);
 }
 
 /* GET /events?types=incident,density,gate,change&collections=a,b&bbox=w,s,e,n */
@@ -312,6 +356,26 @@ void msh_route_events(msh_req *r, const char *rest)
             return;
         }
         s->has_bbox = true;
+    }
+    if (mask & ~MSH_EV_PUBLIC_MASK) { /* kept to check the token again whenever the tokens change */
+        const char *tok;
+        msh_auth_parse_bearer(msh_req_header(r, "Authorization"), &tok, &s->tok_len);
+        memcpy(s->tok, tok, s->tok_len);
+        s->need = MSH_ROLE_OPS;
+    }
+    msh_climits *cl = msh_http_guard_limits(r->app->guard);
+    double retry = 0;
+    int refused = cl && r->client ? msh_climits_sse_acquire(cl, r->client, now_s(), &retry) : 0;
+    if (refused) {
+        free(s);
+        msh_resp_error(r, refused, refused == 429 ? "too many event streams open from this client (--max-sse-per-client)"
+                                                  : "too many event streams open on this server (--max-sse)");
+        r->resp.retry_after = (int)retry;
+        return;
+    }
+    if (cl && r->client) {
+        s->cl = cl;
+        s->client = *r->client;
     }
     s->ev = ev;
     s->conn = r->conn;

@@ -34,7 +34,11 @@ void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double 
 /** The same for an event about one collection (`change`), which `collections=` filters on. */
 void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *collection, double lon, double lat,
                            const char *json);
-/** Wake idle subscribers for their heartbeat; call about once a second. */
+/** Check the token of every stream that needed one again (call when the tokens changed): a
+ *  stream whose token was revoked or lowered gets an `error` event and ends. Lock order: the
+ *  ring's lock, then app->tok_lock. */
+void msh_events_revalidate(msh_events *ev, struct msh_app *app);
+/** Wake idle subscribers for their heartbeat, and end those whose client has gone; call about once a second. */
 void msh_events_tick(msh_events *ev);
 uint64_t msh_events_subscribers(msh_events *ev);
 uint64_t msh_events_published(msh_events *ev);

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "http/auth.h"
+#include "http/http_guard.h"
 #include "live/live.h"
 #include "http/admit.h"
 #include "routes/routes.h"
@@ -144,6 +145,7 @@ void msh_route_metrics(msh_req *r, const char *rest)
                    renders, queued);
     msh_admit_metrics(r->app, &b);
     msh_isochrone_cache_metrics(&b);
+    msh_climits_write_metrics(msh_http_guard_limits(r->app->guard), &b);
     msh_catalog_release(cat);
     r->resp.cache_control = "no-store";
     msh_resp_buf(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);

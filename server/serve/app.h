@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "catalog.h"
+#include "http/client_limits.h"
 #include "http/metrics.h"
 #include "http/admission.h"
 #include "http/render_gate.h"
@@ -54,6 +55,7 @@ typedef struct msh_config {
     double incident_radius;         /* metres around an active incident closed to routes */
     int close_severity;             /* incidents of at least this severity close walkways */
     const char *access_file;        /* --access FILE: who may edit which collection (http/access.h); NULL: defaults */
+    msh_client_limits_cfg clients;  /* per-client limits (server/http/client_limits.h) */
 } msh_config;
 
 typedef struct msh_app {
@@ -90,6 +92,7 @@ typedef struct msh_app {
     msh_render_gate render_gate;    /* PNG renders at once: raster tiles and heatmaps */
     msh_admission admission;        /* expensive requests in flight: isochrones, routes, ... (http/admit.h) */
     struct msh_offload *offload;    /* the threads that run them (http/offload.h); NULL: on the HTTP workers */
+    struct msh_http_guard *guard;   /* connection and per-client limits (server/http/http_guard.h) */
     pthread_key_t tiler_key;
     pthread_key_t png_key;          /* each worker's PNG encoder (layers/render/png.h), made on first use */
     pthread_t reload_thread;

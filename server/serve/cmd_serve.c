@@ -11,6 +11,7 @@
 #include "routes/events.h"
 #include "http/offload.h"
 #include "http/http.h"
+#include "http/http_guard.h"
 #include "serve/mqtt.h"
 #include "http/route_table.h"
 #include "png.h"
@@ -168,6 +169,7 @@ out:
     msh_metrics_free(app.metrics);
     msh_font_service_free(app.fonts);
     msh_raster_service_free(app.raster);
+    msh_http_guard_free(app.guard); /* after the daemon: its callbacks and the event streams use it */
     msh_walknet_free(app.walknet);
     msh_tiler_free(pthread_getspecific(app.tiler_key));
     pthread_key_delete(app.tiler_key);

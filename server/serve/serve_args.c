@@ -65,6 +65,20 @@ static void usage(FILE *f)
             "                       1 low, 2 medium, 3 high, 4 critical (default 2)\n"
             "  --access FILE        who may edit which collection through OGC API - Features Part 4,\n"
             "                       JSON rules (README; default: data/access.json's rules)\n"
+            "  --max-conn-per-client N  open connections per client address, loopback included (default 128;\n"
+            "                       0: no limit); more are refused at accept\n"
+            "  --rate-per-client R  requests per second per client address, bursts of 2 s worth (default 300;\n"
+            "                       0: no limit); more answer 429 with Retry-After\n"
+            "  --rate-per-token R   the same per valid token: feed writers get their own budget (default 2000)\n"
+            "  --max-sse-per-client N  open /events streams per client (default 32; more: 429)\n"
+            "  --max-sse N          open /events streams in all (default 1024; more: 503)\n"
+            "  --header-timeout S   a request's header must be complete S seconds after the connection opened\n"
+            "                       or the previous response ended; bytes do not extend it (default 10)\n"
+            "  --auth-fail-per-min N  failed tokens a client address may send per minute before its token\n"
+            "                       requests answer 429 (default 10; 0: no limit)\n"
+            "  --trusted-proxy ADDR a load balancer (up to 8, comma-separated): requests from it count against\n"
+            "                       the last X-Forwarded-For address; it is exempt from --max-conn-per-client\n"
+            "  --client-log-s S     seconds between the summary lines of refused clients (default 10)\n"
             "  -h, --help           this help\n"
             "\n"
             "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
@@ -111,9 +125,13 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->walk_layers = "walkways,site_walkways";
     cfg->incident_radius = 50;
     cfg->close_severity = 2;
+    msh_client_limits_defaults(&cfg->clients);
     enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS, OPT_WALK_LAYERS,
            OPT_INCIDENT_RADIUS, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS, OPT_ADMIT_BUDGET,
-           OPT_ADMIT_SLOTS, OPT_ACCESS, OPT_PUBLIC_URL };
+           OPT_ADMIT_SLOTS, OPT_ACCESS, OPT_PUBLIC_URL,
+
+           OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE,
+           OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -136,6 +154,15 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"admit-budget", required_argument, 0, OPT_ADMIT_BUDGET}, {"admit-slots", required_argument, 0, OPT_ADMIT_SLOTS},
         {"access", required_argument, 0, OPT_ACCESS},
         {"public-url", required_argument, 0, OPT_PUBLIC_URL},
+        {"max-conn-per-client", required_argument, 0, OPT_MAX_CONN_PER_CLIENT},
+        {"rate-per-client", required_argument, 0, OPT_RATE_PER_CLIENT},
+        {"rate-per-token", required_argument, 0, OPT_RATE_PER_TOKEN},
+        {"max-sse-per-client", required_argument, 0, OPT_MAX_SSE_PER_CLIENT},
+        {"max-sse", required_argument, 0, OPT_MAX_SSE},
+        {"header-timeout", required_argument, 0, OPT_HEADER_TIMEOUT},
+        {"auth-fail-per-min", required_argument, 0, OPT_AUTH_FAIL_PER_MIN},
+        {"trusted-proxy", required_argument, 0, OPT_TRUSTED_PROXY},
+        {"client-log-s", required_argument, 0, OPT_CLIENT_LOG_S},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -191,6 +218,15 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_ADMIT_BUDGET: if (parse_int("--admit-budget", optarg, 1, 1000000, &v)) return 2; cfg->admit_budget = (int)v; break;
         case OPT_ADMIT_SLOTS: if (parse_int("--admit-slots", optarg, 1, 256, &v)) return 2; cfg->admit_slots = (int)v; break;
         case OPT_ACCESS: cfg->access_file = optarg; break;
+        case OPT_MAX_CONN_PER_CLIENT: if (parse_int("--max-conn-per-client", optarg, 0, 65536, &v)) return 2; cfg->clients.max_conn_per_client = (int)v; break;
+        case OPT_RATE_PER_CLIENT: if (parse_int("--rate-per-client", optarg, 0, 1000000, &v)) return 2; cfg->clients.rate_per_client = (double)v; break;
+        case OPT_RATE_PER_TOKEN: if (parse_int("--rate-per-token", optarg, 0, 1000000, &v)) return 2; cfg->clients.rate_per_token = (double)v; break;
+        case OPT_MAX_SSE_PER_CLIENT: if (parse_int("--max-sse-per-client", optarg, 0, 65536, &v)) return 2; cfg->clients.max_sse_per_client = (int)v; break;
+        case OPT_MAX_SSE: if (parse_int("--max-sse", optarg, 0, 65536, &v)) return 2; cfg->clients.max_sse = (int)v; break;
+        case OPT_HEADER_TIMEOUT: if (parse_int("--header-timeout", optarg, 1, 300, &v)) return 2; cfg->clients.header_timeout_s = (int)v; break;
+        case OPT_AUTH_FAIL_PER_MIN: if (parse_int("--auth-fail-per-min", optarg, 0, 1000000, &v)) return 2; cfg->clients.auth_fail_per_min = (int)v; break;
+        case OPT_TRUSTED_PROXY: cfg->clients.trusted_proxy = optarg; break;
+        case OPT_CLIENT_LOG_S: if (parse_int("--client-log-s", optarg, 1, 3600, &v)) return 2; cfg->clients.log_interval_s = (int)v; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

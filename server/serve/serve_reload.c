@@ -1,7 +1,8 @@
 /* serve_reload.c: the background thread of `mashaer serve` (serve.h): every --reload-ms it
  * expires old positions, scans density for alerts, refreshes walking costs and KPIs, snapshots the
  * live state, and when another connection committed to the store (PRAGMA data_version) publishes
- * a new catalog snapshot, geofences and walking graph, and reloads the write tokens. */
+ * a new catalog snapshot, geofences and walking graph, and reloads the write tokens (ending the
+ * event streams of a revoked token). */
 #include <stdio.h>
 #include <time.h>
 
@@ -42,6 +43,7 @@ static void reload_tokens(msh_app *app)
     }
     msh_token_set_free(old);
     fprintf(stderr, "mashaer: write tokens changed: %zu valid\n", msh_token_set_count(next));
+    msh_events_revalidate(app->events, app); /* a revoked token's open streams end now */
 }
 
 /* Geofences and the walking graph follow the catalog; only the reload thread rebuilds them. */

@@ -34,7 +34,8 @@ def setUpModule():
     mshtest.import_demo(DB, layers=WALK + ["camps", "assets", "sites", "service_zones"])
     p = mshtest.run_mashaer("token", "add", "--db", DB, "--role", "feed", "--name", "route-test", check=0)
     TOKEN = p.stdout.splitlines()[0].strip()
-    SERVER = mshtest.Server(DB, "--reload-ms", "100").start()
+    # 1,000 route pairs asked back to back from one address: over the default --rate-per-client
+    SERVER = mshtest.Server(DB, "--reload-ms", "100", "--rate-per-client", "0").start()
     PG = pgsupport.Postgres().start()
     PG.psql("postgres", "CREATE DATABASE routes")
     PG.psql("routes", "CREATE EXTENSION postgis; CREATE EXTENSION pgrouting;")
