@@ -24,13 +24,14 @@ msh_admit_result msh_admission_enter(msh_admission *a, int label, unsigned *unit
     unsigned u = *units < 1 ? 1 : *units > a->st.budget ? a->st.budget : *units;
     *units = u;
     msh_admit_result res = MSH_ADMIT_OK;
-    if (a->st.running >= a->st.slots)
+    bool slot = u >= MSH_ADMIT_SLOT_UNITS;
+    if (slot && a->st.running >= a->st.slots)
         res = MSH_ADMIT_SLOTS;
     else if (a->st.units + u > a->st.budget)
         res = MSH_ADMIT_BUDGET;
     if (res == MSH_ADMIT_OK) {
         a->st.units += u;
-        a->st.running++;
+        a->st.running += slot;
         a->st.admitted++;
     } else {
         if (res == MSH_ADMIT_SLOTS)
@@ -51,7 +52,7 @@ void msh_admission_leave(msh_admission *a, unsigned units, double seconds)
 {
     pthread_mutex_lock(&a->mu);
     a->st.units -= units <= a->st.units ? units : a->st.units;
-    if (a->st.running)
+    if (units >= MSH_ADMIT_SLOT_UNITS && a->st.running)
         a->st.running--;
     a->st.units_done += units;
     /* the first measure replaces the guess; then an exponential moving average in which the last

@@ -11,6 +11,10 @@
  * work in flight should take to drain, from the measured seconds per unit). Cheap requests
  * (cost 0: /health, tiles, metrics, anything answered from a cache) never pass through it.
  *
+ * A request of fewer than MSH_ADMIT_SLOT_UNITS (under about 50 ms: a route, an OGC page of a few
+ * hundred features) counts against the budget but takes no slot: many clients may page through
+ * OGC items at once, as QGIS and GDAL do, without being refused for the count alone.
+ *
  * A request whose estimate exceeds the whole budget is counted as the whole budget: it runs
  * only when nothing else expensive does, but it can run.
  *
@@ -25,6 +29,9 @@
 #include <stdint.h>
 
 #include "http/metrics.h"
+
+/** Requests of at least this many units take one of the slots (and run on a thread of their own). */
+#define MSH_ADMIT_SLOT_UNITS 5
 
 /** Why a request was refused. */
 typedef enum { MSH_ADMIT_OK = 0, MSH_ADMIT_BUDGET, MSH_ADMIT_SLOTS } msh_admit_result;

@@ -210,7 +210,7 @@ static bool dispatch(msh_req *r, const msh_route_match *m, double t0, void **con
     msh_admit_ticket t; /* expensive requests through the admission gate (http/admit.h) */
     if (!msh_admit_begin(r, m->route, &t))
         return false;
-    if (t.units && msh_defer_start(r, m->route, m->rest, &t, t0, con_cls))
+    if (t.units >= MSH_ADMIT_SLOT_UNITS && msh_defer_start(r, m->route, m->rest, &t, t0, con_cls))
         return true;
     m->route->handler(r, m->rest);
     msh_admit_end(r, &t);

@@ -8,8 +8,9 @@
 #include "query/qs.h"
 #include "route/params.h"
 
-/* A route is one A* search: about 50 ms on the demo network at worst. */
-#define ROUTE_UNITS 5
+/* A route is one A* search: 2 ms at p99 on the demo network (docs/BENCHMARKS.md), a few times
+ * that on a long route under live costs. */
+#define ROUTE_UNITS 2
 
 int msh_cost_route(msh_req *r)
 {

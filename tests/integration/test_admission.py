@@ -24,6 +24,9 @@ DB = None
 SERVER = None
 TOKEN = None
 SLOTS = 2
+# How long /health and a cached tile may take while isochrones run: 1 s; ASan makes every
+# request about three times slower, so 3 s there.
+CHEAP_BOUND_S = 3.0 if "ASAN_OPTIONS" in os.environ else 1.0
 # Every origin is a vertex of a walkway near the Grand Mosque, each in its own rounding cell.
 ORIGINS = []
 
@@ -58,7 +61,8 @@ def tearDownModule():
 
 def isochrone(lon, lat, minutes=60):
     q = urllib.parse.urlencode({"lon": "%.7f" % lon, "lat": "%.7f" % lat, "minutes": minutes})
-    return SERVER.get("/isochrone?" + q)
+    # the timeout guards against a hang only: under ASan on two loaded cores one takes over 30 s
+    return mshtest.fetch(SERVER.url("/isochrone?" + q), timeout=600)
 
 
 def metrics():
@@ -127,8 +131,8 @@ class Flood(unittest.TestCase):
             t.join()
         mshtest.note("during the flood: /health max %.3f s, cached tile max %.3f s over %d rounds"
                      % (max(lat_health), max(lat_tile), len(lat_health)))
-        self.assertLess(max(lat_health), 1.0, "/health took too long while isochrones ran")
-        self.assertLess(max(lat_tile), 1.0, "a cached tile took too long while isochrones ran")
+        self.assertLess(max(lat_health), CHEAP_BOUND_S, "/health took too long while isochrones ran")
+        self.assertLess(max(lat_tile), CHEAP_BOUND_S, "a cached tile took too long while isochrones ran")
 
         refused = [r for r in results if r.status == 503]
         answered = [(o, r) for o, r in zip(origins, results) if r.status != 503]

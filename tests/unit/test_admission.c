@@ -25,17 +25,20 @@ static void gate(void)
     CHECK(retry >= 1 && retry <= 60);
     u = 40;
     CHECK(msh_admission_enter(&a, 2, &u, &retry) == MSH_ADMIT_OK);
-    /* three running: the slots are full even for a request of one unit */
+    /* three running: the slots are full for a request of MSH_ADMIT_SLOT_UNITS, not for a smaller one */
     msh_admission_leave(&a, 40, 0.4);
     msh_admission_leave(&a, 60, 0.6);
-    u = 1;
+    u = MSH_ADMIT_SLOT_UNITS;
     CHECK(msh_admission_enter(&a, 3, &u, &retry) == MSH_ADMIT_OK);
-    u = 1;
+    u = MSH_ADMIT_SLOT_UNITS;
     CHECK(msh_admission_enter(&a, 3, &u, &retry) == MSH_ADMIT_OK);
-    u = 1;
+    u = MSH_ADMIT_SLOT_UNITS;
     CHECK(msh_admission_enter(&a, 3, &u, &retry) == MSH_ADMIT_SLOTS);
+    u = 1;
+    CHECK(msh_admission_enter(&a, 3, &u, &retry) == MSH_ADMIT_OK);
     msh_admission_leave(&a, 1, 0.01);
-    msh_admission_leave(&a, 1, 0.01);
+    msh_admission_leave(&a, MSH_ADMIT_SLOT_UNITS, 0.05);
+    msh_admission_leave(&a, MSH_ADMIT_SLOT_UNITS, 0.05);
     /* 100 units running, measured at 10 ms a unit: come back in about a second */
     u = 150;
     CHECK(msh_admission_enter(&a, 2, &u, &retry) == MSH_ADMIT_BUDGET);
@@ -50,9 +53,10 @@ static void gate(void)
     msh_admission_stats st;
     msh_admission_stats_get(&a, &st);
     CHECK(st.units == 0 && st.running == 0);
-    CHECK(st.admitted == 6 && st.refused_budget == 3 && st.refused_slots == 1);
+    CHECK(st.admitted == 7 && st.refused_budget == 3 && st.refused_slots == 1);
     CHECK(st.by_label[1][MSH_ADMIT_OK] == 2 && st.by_label[2][MSH_ADMIT_BUDGET] == 2 && st.by_label[3][MSH_ADMIT_SLOTS] == 1);
-    CHECK(st.units_done == 100 + 60 + 40 + 1 + 1 + 200);
+    CHECK(st.by_label[3][MSH_ADMIT_OK] == 3);
+    CHECK(st.units_done == 100 + 60 + 40 + 2 * MSH_ADMIT_SLOT_UNITS + 1 + 200);
     /* a 0-unit request is counted as one */
     u = 0;
     CHECK(msh_admission_enter(&a, 0, &u, &retry) == MSH_ADMIT_OK && u == 1);
