@@ -51,7 +51,7 @@ void msh_client_limits_defaults(msh_client_limits_cfg *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->max_conn_per_client = 128;
-    cfg->rate_per_client = 300;
+    cfg->rate_per_client = 1000; /* a map opening a screen of tiles, or a control room behind one NAT address */
     cfg->rate_per_token = 2000;
     cfg->max_sse_per_client = 32;
     cfg->max_sse = 1024;

@@ -35,6 +35,7 @@
 #include "geom_fit.h"
 #include "http/access.h"
 #include "http/auth.h"
+#include "http/host_links.h"
 #include "http/httphdr.h"
 #include "http/route_table.h"
 #include "json_in.h"
@@ -278,9 +279,16 @@ static void precondition_failed(msh_req *r, const cur_item *cur)
 {
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
+    /* the ETag as a GET of the item sends it: named for the Host when links come from it (http.c folds
+     * the header's the same way) */
+    char base[512], shown[sizeof cur->etag + 16];
+    msh_req_base_url(r, base, sizeof base);
+    snprintf(shown, sizeof shown, "%s", cur->etag);
+    if (r->resp.vary_host)
+        msh_etag_fold_host(shown, sizeof shown, msh_req_header(r, "Host"));
     msh_buf_printf(&b, "{\"error\":\"If-Match: the item changed since you read it: here it is as it is now (and "
                        "its ETag); merge and send again\",\"status\":412,\"etag\":\"");
-    ogc_json_str(&b, cur->etag, strlen(cur->etag));
+    ogc_json_str(&b, shown, strlen(shown));
     msh_buf_printf(&b, "\",\"current\":");
     msh_buf_append(&b, cur->json->data, cur->json->len);
     msh_buf_printf(&b, "}\n");
@@ -332,7 +340,12 @@ static void write_locked(msh_req *r, const wpath *p, msh_edit_kind kind, wbody *
             msh_resp_error(r, 404, "no feature %llu in collection '%s'", (unsigned long long)p->fid, p->coll);
             goto out;
         }
-        if (if_match && !msh_hdr_etag_matches(if_match, cur.etag)) {
+        /* a GET made its links from Host (no --public-url): the ETag it sent names the host too
+         * (http/host_links.h); either form names this version of the item */
+        char folded[sizeof cur.etag + 16];
+        snprintf(folded, sizeof folded, "%s", cur.etag);
+        msh_etag_fold_host(folded, sizeof folded, msh_req_header(r, "Host"));
+        if (if_match && !msh_hdr_etag_matches(if_match, cur.etag) && !msh_hdr_etag_matches(if_match, folded)) {
             precondition_failed(r, &cur);
             goto out;
         }

@@ -67,7 +67,7 @@ static void usage(FILE *f)
             "                       JSON rules (README; default: data/access.json's rules)\n"
             "  --max-conn-per-client N  open connections per client address, loopback included (default 128;\n"
             "                       0: no limit); more are refused at accept\n"
-            "  --rate-per-client R  requests per second per client address, bursts of 2 s worth (default 300;\n"
+            "  --rate-per-client R  requests per second per client address, bursts of 2 s worth (default 1000;\n"
             "                       0: no limit); more answer 429 with Retry-After\n"
             "  --rate-per-token R   the same per valid token: feed writers get their own budget (default 2000)\n"
             "  --max-sse-per-client N  open /events streams per client (default 32; more: 429)\n"

@@ -273,11 +273,16 @@ class Server:
     """`mashaer serve --db DB --port 0` in the background.
 
     Use as a context manager, or call start() / stop(). `base` is http://127.0.0.1:PORT.
+    A test is one client on loopback asking far faster than any person: the per-client request
+    rates and connection counts are lifted (NO_CLIENT_LIMITS) unless `client_limits=True` keeps
+    the server's defaults (test_clients.py, which tests them); flags in `extra` come later and win.
     """
 
-    def __init__(self, db, *extra, name="serve"):
+    NO_CLIENT_LIMITS = ["--rate-per-client", "0", "--rate-per-token", "0", "--max-conn-per-client", "0"]
+
+    def __init__(self, db, *extra, name="serve", client_limits=False):
         self.db = db
-        self.extra = [str(e) for e in extra]
+        self.extra = ([] if client_limits else list(self.NO_CLIENT_LIMITS)) + [str(e) for e in extra]
         self.proc = None
         self.port = None
         self.base = None

@@ -123,7 +123,7 @@ class Stream:
 
 
 def start(*flags, name):
-    return mshtest.Server(DB, "--snapshot-s", "3600", *flags, name=name)  # started by `with`
+    return mshtest.Server(DB, "--snapshot-s", "3600", *flags, name=name, client_limits=True)  # started by `with`
 
 
 class TestSlowClients(unittest.TestCase):
