@@ -256,6 +256,14 @@ int msh_geom_clean(msh_geom_cleaner *c, OGRGeometryH src, OGRCoordinateTransform
         snprintf(why, whycap, "GEOS cannot read the geometry: %s", c->geos_msg);
         goto out;
     }
+    /* before the antimeridian rule reads long edges as crossings: metres read as degrees are not */
+    double x0, y0, x1, y1;
+    if (!GEOSisEmpty_r(h, gg) && GEOSGeom_getXMin_r(h, gg, &x0) && GEOSGeom_getYMin_r(h, gg, &y0) &&
+        GEOSGeom_getXMax_r(h, gg, &x1) && GEOSGeom_getYMax_r(h, gg, &y1) &&
+        !(x0 >= -180.0 && x1 <= 180.0 && y0 >= -90.0 && y1 <= 90.0)) {
+        snprintf(why, whycap, "coordinates outside EPSG:4326 bounds (x %.6f to %.6f, y %.6f to %.6f)", x0, x1, y0, y1);
+        goto out;
+    }
     if (collect(h, gg, lists, 0)) {
         snprintf(why, whycap, "geometry nested too deep or out of memory");
         goto out;

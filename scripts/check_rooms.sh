@@ -17,7 +17,7 @@ rules=(
   'sqlite3\.h@^layers/[a-z_]+\.[ch]$|^layers/live/incident_log\.c$|^layers/kpi/kpi_history\.c$'
   '(gdal|ogr_api|ogr_srs_api|cpl_[a-z_]+)\.h@^importers/'
   '(cairo|pango[a-z/]*)\.h@^layers/render/'
-  'geos_c\.h@^layers/|^importers/ogr_import\.c$'
+  'geos_c\.h@^layers/|^importers/(ogr_import|geom_clean|antimeridian|geos_budget)\.[ch]$'
 )
 for rule in "${rules[@]}"; do
   hdr=${rule%%@*}
