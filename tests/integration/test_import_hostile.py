@@ -130,6 +130,12 @@ class ImportHostile(unittest.TestCase):
             self.assertEqual(sorted(r["label"] for r in st.rows("zones").values()), ["ok1", "ok2"])
             self.assertEqual(sorted(st.registry()), ["small", "zones"])
         mshtest.note("2,000-vertex self-crossing polygon: import %.2f s, child peak %.0f MB" % (secs, peak_mb))
+        # the memory side of the budget alone (no time limit): stopped at 64 MB of growth
+        p, secs = run_import(db, "--feature-seconds", "0", "--feature-memory-mb", "64", src, timeout=60)
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, r"feature 2 \(fid 2\): rejected: over the per-feature budget: more than 64 MB of "
+                                   r"memory in MakeValid")
+        self.assertLess(secs, 30.0)
 
     def test_recursive_view_refused_before_anything_is_written(self):
         db = mshtest.work_path("view.sqlite")
