@@ -264,12 +264,18 @@ int msh_geom_clean(msh_geom_cleaner *c, OGRGeometryH src, OGRCoordinateTransform
         snprintf(why, whycap, "coordinates outside EPSG:4326 bounds (x %.6f to %.6f, y %.6f to %.6f)", x0, x1, y0, y1);
         goto out;
     }
-    if (collect(h, gg, lists, 0)) {
+    int gt = GEOSGeomTypeId_r(h, gg);
+    if (gt != GEOS_GEOMETRYCOLLECTION && gt != GEOS_LINEARRING && dim_of_type(gt) >= 0) {
+        fam[dim_of_type(gt)] = gg; /* one family already (the common case): no copy */
+        gg = NULL;
+    } else if (collect(h, gg, lists, 0)) {
         snprintf(why, whycap, "geometry nested too deep or out of memory");
         goto out;
     }
     int nfam = 0;
     for (int d = 0; d < 3; d++) {
+        if (fam[d])
+            nfam++;
         if (lists[d].n == 0)
             continue;
         if (!(fam[d] = make_family(h, &lists[d], d))) {
