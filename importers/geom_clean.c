@@ -256,12 +256,26 @@ int msh_geom_clean(msh_geom_cleaner *c, OGRGeometryH src, OGRCoordinateTransform
         snprintf(why, whycap, "GEOS cannot read the geometry: %s", c->geos_msg);
         goto out;
     }
-    if (collect(h, gg, lists, 0)) {
+    /* before the antimeridian rule reads long edges as crossings: metres read as degrees are not */
+    double x0, y0, x1, y1;
+    if (!GEOSisEmpty_r(h, gg) && GEOSGeom_getXMin_r(h, gg, &x0) && GEOSGeom_getYMin_r(h, gg, &y0) &&
+        GEOSGeom_getXMax_r(h, gg, &x1) && GEOSGeom_getYMax_r(h, gg, &y1) &&
+        !(x0 >= -180.0 && x1 <= 180.0 && y0 >= -90.0 && y1 <= 90.0)) {
+        snprintf(why, whycap, "coordinates outside EPSG:4326 bounds (x %.6f to %.6f, y %.6f to %.6f)", x0, x1, y0, y1);
+        goto out;
+    }
+    int gt = GEOSGeomTypeId_r(h, gg);
+    if (gt != GEOS_GEOMETRYCOLLECTION && gt != GEOS_LINEARRING && dim_of_type(gt) >= 0) {
+        fam[dim_of_type(gt)] = gg; /* one family already (the common case): no copy */
+        gg = NULL;
+    } else if (collect(h, gg, lists, 0)) {
         snprintf(why, whycap, "geometry nested too deep or out of memory");
         goto out;
     }
     int nfam = 0;
     for (int d = 0; d < 3; d++) {
+        if (fam[d])
+            nfam++;
         if (lists[d].n == 0)
             continue;
         if (!(fam[d] = make_family(h, &lists[d], d))) {

@@ -7,7 +7,8 @@
  * one family), each line or polygon part split at the antimeridian (antimeridian.h), checked
  * with GEOSisValid and, when invalid, repaired with GEOSMakeValid keeping only its own family.
  * A geometry that cannot be read, repaired, or cleaned within the budget is rejected with a
- * reason naming the stage.
+ * reason naming the stage; so is one with coordinates outside EPSG:4326 (checked first, so the
+ * parts of one feature are all stored or none is).
  */
 #ifndef MSH_GEOM_CLEAN_H
 #define MSH_GEOM_CLEAN_H

@@ -2,7 +2,8 @@
  *
  * Design: the callback runs often (from GEOS_CHECK_FOR_INTERRUPTS in inner loops), so it
  * reads the monotonic clock (vDSO, no system call) every time and the resident size
- * (/proc/self/statm, a read) at most every 10 ms. Once tripped it keeps asking GEOS to stop
+ * (/proc/self/statm, a read) at most every 10 ms. Arming costs one clock read: the memory base is
+ * taken at the feature's first check, since most features end before GEOS ever checks. Once tripped it keeps asking GEOS to stop
  * until disarmed, so a call that swallowed one interrupt still ends promptly.
  * State is static: see the header for why (GEOS 3.11's callback is process-wide).
  */
@@ -16,7 +17,7 @@
 static GEOSInterruptCallback *prev_cb;
 static int armed;
 static double deadline, next_mem_check;
-static size_t mem_limit; /* resident bytes; 0: none */
+static size_t mem_budget, mem_limit; /* bytes of growth; the resident limit (0: not yet read) */
 static msh_budget_state tripped;
 
 static double now_s(void)
@@ -48,9 +49,12 @@ static void on_interrupt_check(void)
         double t = now_s();
         if (deadline > 0 && t > deadline) {
             tripped = MSH_BUDGET_TIME;
-        } else if (mem_limit && t >= next_mem_check) {
+        } else if (mem_budget && t >= next_mem_check) {
             next_mem_check = t + 0.01;
-            if (resident_bytes() > mem_limit)
+            size_t rss = resident_bytes();
+            if (!mem_limit) /* the first check of this feature sets the base */
+                mem_limit = rss + mem_budget;
+            else if (rss > mem_limit)
                 tripped = MSH_BUDGET_MEMORY;
         }
     }
@@ -76,7 +80,8 @@ void msh_geos_budget_arm(double seconds, size_t bytes)
 {
     double t = now_s();
     deadline = seconds > 0 ? t + seconds : 0;
-    mem_limit = bytes ? resident_bytes() + bytes : 0;
+    mem_budget = bytes;
+    mem_limit = 0; /* read at the first check: most features never reach one, and statm is a file read */
     next_mem_check = t;
     tripped = MSH_BUDGET_OK;
     armed = 1;

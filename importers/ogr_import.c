@@ -31,7 +31,7 @@ void msh_import_opts_init(msh_import_opts *o)
     memset(o, 0, sizeof *o);
     o->minzoom = 0;
     o->maxzoom = 18;
-    o->feature_seconds = 2.0;
+    o->feature_seconds = 1.0;
     o->feature_bytes = (size_t)512 << 20;
     o->max_reject_notes = 5;
 }

@@ -36,7 +36,7 @@ typedef struct msh_import_opts {
     const char *source_layer; /* import only this layer of the source */
     const char *source_srs;   /* override or supply the source CRS ("EPSG:32637", WKT, PROJ) */
     int minzoom, maxzoom;
-    double feature_seconds; /* GEOS time per feature before it is rejected (default 2; 0: none) */
+    double feature_seconds; /* GEOS time per feature before it is rejected (default 1; 0: none) */
     size_t feature_bytes;   /* resident memory growth per feature (default 512 MB; 0: none) */
     int strict;             /* any rejected feature fails the whole file */
     int max_reject_notes;   /* rejected features named one by one per layer (default 5) */
@@ -50,7 +50,7 @@ typedef struct msh_import_opts {
     void (*done)(void *ud, const msh_import_report *r);
 } msh_import_opts;
 
-/** Default options: zoom 0-18, 2 s and 512 MB per feature, 5 notes, no callbacks. */
+/** Default options: zoom 0-18, 1 s and 512 MB per feature, 5 notes, no callbacks. */
 void msh_import_opts_init(msh_import_opts *o);
 
 /** Import `path` into `s`, all its layers or none (on failure the store is as it was). */

@@ -17,7 +17,7 @@ rules=(
   '(cairo|pango[a-z/]*)\.h@^layers/render/'
   # the importers' GEOS use: geometry cleaning (validity, MakeValid; shared by the importer and the edit
   # path), its per-feature budget and the antimeridian split
-  'geos_c\.h@^layers/|^importers/(geom_clean|geos_budget|antimeridian)\.[ch]$'
+  'geos_c\.h@^layers/|^importers/(ogr_import|geom_clean|antimeridian|geos_budget)\.[ch]$'
 )
 for rule in "${rules[@]}"; do
   hdr=${rule%%@*}

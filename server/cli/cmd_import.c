@@ -115,7 +115,7 @@ static void usage(FILE *f)
             "  --minzoom N            lowest zoom the layer is served at (default 0)\n"
             "  --maxzoom N            highest zoom the layer is served at (default 18)\n"
             "  --feature-seconds S    GEOS time per feature (validity, MakeValid, splits) before it is\n"
-            "                         rejected (default 2; 0: no limit)\n"
+            "                         rejected (default 1; 0: no limit)\n"
             "  --feature-memory-mb N  memory growth per feature before it is rejected (default 512; 0: none)\n"
             "  --strict               any rejected feature fails its file (nothing of it imported)\n"
             "  -q, --quiet            print only errors\n"

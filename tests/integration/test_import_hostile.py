@@ -19,9 +19,10 @@ Every source is built here with GDAL's Python bindings (and sqlite3 for the view
 
 import math
 import os
-import resource
 import sqlite3
+import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -71,6 +72,27 @@ def run_import(db, *args, timeout=60):
     return p, time.monotonic() - t0
 
 
+def import_with_peak(db, *args, timeout=60):
+    """`mashaer import` -> (CompletedProcess, wall seconds, the child's own peak resident MB, from wait4)."""
+    out_path, err_path = mshtest.work_path("peak.stdout"), mshtest.work_path("peak.stderr")
+    t0 = time.monotonic()
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        proc = mshtest.spawn([mshtest.CONFIG.mashaer, "import", "--db", db] + list(args), stdout=out, stderr=err)
+    result = {}
+    waiter = threading.Thread(target=lambda: result.update(w=os.wait4(proc.pid, 0)))
+    waiter.start()
+    waiter.join(timeout)
+    if waiter.is_alive():
+        proc.kill()
+        waiter.join()
+        raise AssertionError("mashaer import %s ran over %d s" % (" ".join(args), timeout))
+    secs = time.monotonic() - t0
+    _, status, ru = result["w"]
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    with open(out_path) as f1, open(err_path) as f2:
+        return subprocess.CompletedProcess(proc.args, proc.returncode, f1.read(), f2.read()), secs, ru.ru_maxrss / 1024
+
+
 class ImportHostile(unittest.TestCase):
     def test_arabic_layer_names_distinct_with_titles(self):
         db = mshtest.work_path("arabic.sqlite")
@@ -118,18 +140,23 @@ class ImportHostile(unittest.TestCase):
         # the store exists first: what is timed is the import, not SpatiaLite's first set-up
         small = gpkg(mshtest.work_path("small.gpkg"), [("small", [("s", "POINT(39.9 21.4)")])])
         self.assertEqual(run_import(db, small)[0].returncode, 0)
-        p, secs = run_import(db, src, timeout=60)
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        p, secs, peak_mb = import_with_peak(db, src, timeout=60)
         self.assertEqual(p.returncode, 3, p.stdout + p.stderr)  # partial: one feature rejected
         self.assertLess(secs, 10.0, "import took %.1f s" % secs)
         self.assertLess(peak_mb, 1024, "a child peaked at %.0f MB" % peak_mb)
         self.assertRegex(p.stderr, r"layer zones, feature 2 \(fid 2\): rejected: over the per-feature budget: "
-                                   r"more than 2\.0 s in MakeValid")
+                                   r"more than 1\.0 s in MakeValid")
         self.assertIn("1 rejected; PARTIAL", p.stdout)
         with mshtest.Store(db) as st:
             self.assertEqual(sorted(r["label"] for r in st.rows("zones").values()), ["ok1", "ok2"])
             self.assertEqual(sorted(st.registry()), ["small", "zones"])
         mshtest.note("2,000-vertex self-crossing polygon: import %.2f s, child peak %.0f MB" % (secs, peak_mb))
+        # the memory side of the budget alone (no time limit): stopped at 64 MB of growth
+        p, secs = run_import(db, "--feature-seconds", "0", "--feature-memory-mb", "64", src, timeout=60)
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, r"feature 2 \(fid 2\): rejected: over the per-feature budget: more than 64 MB of "
+                                   r"memory in MakeValid")
+        self.assertLess(secs, 30.0)
 
     def test_recursive_view_refused_before_anything_is_written(self):
         db = mshtest.work_path("view.sqlite")
