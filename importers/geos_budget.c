@@ -1,7 +1,7 @@
 /* geos_budget.c: the GEOS interrupt callback that enforces a per-feature budget.
  *
  * Design: the callback runs often (from GEOS_CHECK_FOR_INTERRUPTS in inner loops), so it
- * reads the monotonic clock (vDSO, no system call) every time and the resident size
+ * reads the importing thread's CPU clock (vDSO, no system call) every time and the resident size
  * (/proc/self/statm, a read) at most every 10 ms. Arming costs one clock read: the memory base is
  * taken at the feature's first check, since most features end before GEOS ever checks. Once tripped it keeps asking GEOS to stop
  * until disarmed, so a call that swallowed one interrupt still ends promptly.
@@ -20,10 +20,13 @@ static double deadline, next_mem_check;
 static size_t mem_budget, mem_limit; /* bytes of growth; the resident limit (0: not yet read) */
 static msh_budget_state tripped;
 
+/* CPU time of this thread, not the wall clock: a busy machine must not change which step of
+ * MakeValid the budget stops in (GEOS checks for interrupts in some steps only), nor let a feature
+ * through on a quiet one that a loaded one rejects. */
 static double now_s(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 

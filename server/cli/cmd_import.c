@@ -114,7 +114,7 @@ static void usage(FILE *f)
             "  --s-srs CRS            the source CRS when the file has none or a wrong one (e.g. EPSG:32637)\n"
             "  --minzoom N            lowest zoom the layer is served at (default 0)\n"
             "  --maxzoom N            highest zoom the layer is served at (default 18)\n"
-            "  --feature-seconds S    GEOS time per feature (validity, MakeValid, splits) before it is\n"
+            "  --feature-seconds S    GEOS CPU time per feature (validity, MakeValid, splits) before it is\n"
             "                         rejected (default 1; 0: no limit)\n"
             "  --feature-memory-mb N  memory growth per feature before it is rejected (default 512; 0: none)\n"
             "  --strict               any rejected feature fails its file (nothing of it imported)\n"
