@@ -459,12 +459,9 @@
         (visible ? ' checked' : '') + (styleLayers.length ? '' : ' disabled') + '>' +
         '<label for="layer-toggle-' + esc(id) + '">' +
         (look ? swatchHTML(look) : '<span class="swatch swatch-none" aria-hidden="true"></span>') +
-  function groupTitle(id) {
-    // an imported layer's own name (any script) when its id had to be transliterated
-    const c = (catalogLayers || []).find(function (l) { return l.id === id; });
-    if (!I18N.has('group.' + id) && c && c.title && c.title !== id) return c.title;
-    return I18N.label('group', id);
-  }
+        '<span class="layer-name" dir="auto">' + esc(groupTitle(id)) + '</span></label>' +
+        (live ? '<span class="live-badge" title="' + esc(t('layer.live_title', { s: LIVE_REFRESH_MS / 1000 })) + '">' +
+          esc(t('layer.live')) + '</span>' : '') +
         '<span class="layer-count">' + esc(count) + '</span>';
       if (cat && Array.isArray(cat.bounds) && cat.bounds.length === 4 &&
           cat.bounds.every(function (n) { return typeof n === 'number' && isFinite(n); })) {
