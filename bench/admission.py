@@ -17,14 +17,10 @@ its default flags (threads, budgets and caches from the cores), one after the ot
 Prints a Markdown table; the figures in docs/BENCHMARKS.md come from it.
 """
 import argparse
-import http.client
 import json
-import math
 import os
 import random
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,6 +28,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "lib"))
+import scratch  # noqa: E402
 
 
 def log(msg):
@@ -44,44 +42,17 @@ def pct(xs, p):
 
 
 def rss(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                out[line.split(":")[0]] = int(line.split()[1]) // 1024
-    return out
+    """VmRSS and VmHWM in MiB."""
+    return {k: v // 1024 for k, v in scratch.memory_kb(pid).items()}
 
 
 def start(binary, db, work, name):
-    err = open(os.path.join(work, name + ".log"), "wb")
-    p = subprocess.Popen([binary, "serve", "--db", db, "--port", "0", "--no-live"], stdout=subprocess.PIPE, stderr=err)
-    m = re.search(r"http://127\.0\.0\.1:(\d+)", p.stdout.readline().decode())
-    if not m:
-        raise SystemExit("mashaer serve did not start (see %s)" % err.name)
-    return p, int(m.group(1))
+    """The build with its default flags (the per-client limits included), its log in work."""
+    with open(os.path.join(work, name + ".log"), "wb") as err:
+        return scratch.serve(None, db, "--no-live", mashaer=binary, stderr=err, lift_client_limits=False)
 
 
-def stop(p):
-    p.terminate()
-    try:
-        p.wait(20)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-
-
-def get(port, path, timeout=10):
-    """(status, headers, seconds); status 0 on a timeout or a dropped connection."""
-    t = time.monotonic()
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        c.request("GET", path)
-        r = c.getresponse()
-        r.read()
-        c.close()
-        return r.status, dict(r.getheaders()), time.monotonic() - t
-    except (OSError, http.client.HTTPException):
-        return 0, {}, time.monotonic() - t
+get = scratch.timed_get
 
 
 def origins(seed):
@@ -97,9 +68,7 @@ def origins(seed):
 
 def flood(binary, db, work, name, a, pts):
     p, port = start(binary, db, work, name + "-flood")
-    n, lat = 2 ** 15, math.radians(21.4225)  # the z15 tile of the Grand Mosque
-    tile = "/tiles/walkways/15/%d/%d.mvt" % (int((39.8262 + 180) / 360 * n),
-                                             int((1 - math.asinh(math.tan(lat)) / math.pi) / 2 * n))
+    tile = "/tiles/walkways/15/%d/%d.mvt" % scratch.tile(39.8262, 21.4225, 15)  # the Grand Mosque
     get(port, tile)
     stop_at = time.monotonic() + a.window
     lock = threading.Lock()
@@ -127,7 +96,7 @@ def flood(binary, db, work, name, a, pts):
                 timeouts += 1
             into.append(dt)
     mem = rss(p.pid)
-    stop(p)  # the attackers still waiting get a dropped connection
+    scratch.stop(p, 20)  # the attackers still waiting get a dropped connection
     log("%s flood: %r, %d probes, %d failed, %r" % (name, counts, len(health), timeouts, mem))
     return {"health": health, "tile": tiles, "failed": timeouts, "counts": dict(counts), "mem": mem}
 
@@ -151,7 +120,7 @@ def memory(binary, db, work, name, a, pts):
                     break
                 with lock:
                     stats["retried"] += 1
-                time.sleep(int(h.get("Retry-After", "1")))
+                time.sleep(int(h.get("retry-after", "1")))
             with lock:
                 stats["200" if st == 200 else "other"] += 1
 
@@ -162,7 +131,7 @@ def memory(binary, db, work, name, a, pts):
         t.join()
     secs = time.monotonic() - t0
     mem = rss(p.pid)
-    stop(p)
+    scratch.stop(p, 20)
     log("%s memory: %r in %.0f s, %r" % (name, stats, secs, mem))
     return {"stats": stats, "secs": secs, "mem": mem}
 
@@ -180,10 +149,7 @@ def main():
     work = tempfile.mkdtemp(prefix="mashaer-bench-admission-")
     try:
         db = os.path.join(work, "bench.sqlite")
-        for layer in ("walkways", "site_walkways"):
-            subprocess.run([a.after, "import", "--db", db, "--layer", layer,
-                            os.path.join(ROOT, "data", "demo", layer + ".geojson")],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        scratch.import_layers(a.after, db, ["walkways", "site_walkways"])
         pts = origins(a.seed)
         if len(pts) < a.isochrones:
             raise SystemExit("only %d distinct origins for %d isochrones" % (len(pts), a.isochrones))

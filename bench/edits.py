@@ -7,36 +7,25 @@ event on /events and to the changed vector tile; and how many cached tiles survi
 
 Prints the figures; the numbers go into docs/BENCHMARKS.md.
 """
-import argparse, atexit, http.client, json, math, os, random, socket, subprocess, tempfile, threading, time
+import argparse, atexit, json, os, random, socket, sys, threading, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import scratch  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--edits", type=int, default=300)
 ap.add_argument("--clients", type=int, default=4)
-ap.add_argument("--mashaer", default=os.path.join(os.path.dirname(__file__), "..", "build", "mashaer"))
-ap.add_argument("--source-dir", default=os.path.join(os.path.dirname(__file__), ".."))
+scratch.add_build_args(ap)
 args = ap.parse_args()
 
-work = tempfile.mkdtemp(prefix="msh-edits-")
-db = os.path.join(work, "bench.sqlite")
-subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", "assets",
-                os.path.join(args.source_dir, "data", "demo", "assets.geojson")], check=True)
-token = subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", "admin", "--name", "bench"],
-                       check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
-srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0"], stdout=subprocess.PIPE,
-                       stderr=subprocess.DEVNULL)
+work, db = scratch.store(args, "msh-edits-", ["assets"])
+token = scratch.token(args.mashaer, db, "admin")
+srv, port = scratch.serve(args, db)
 atexit.register(srv.kill)
-port = int(srv.stdout.readline().decode().rsplit(":", 1)[1])
 
 
 def call(method, path, body=None, headers=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    h = {"Authorization": "Bearer " + token}
-    h.update(headers or {})
-    c.request(method, path, body=body, headers=h)
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
+    return scratch.request(port, method, path, body, dict({"Authorization": "Bearer " + token}, **(headers or {})))
 
 
 def patch(fid, props):
@@ -47,11 +36,6 @@ def patch(fid, props):
 def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(p / 100 * len(v)))]
-
-
-def tile_of(lon, lat, z):
-    n = 2 ** z
-    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 feats = json.loads(call("GET", "/ogc/collections/assets/items?limit=10000")[2])["features"]
@@ -118,7 +102,7 @@ for i in range(50):
     s = time.monotonic()
     got.wait(5)
     ev.append(time.monotonic() - s)
-    x, y = tile_of(f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][1], 16)
+    x, y = scratch.tile(f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][1], 16)
     s = time.monotonic()
     while name.encode() not in call("GET", "/tiles/assets/16/%d/%d.mvt" % (x, y))[2]:
         pass
@@ -127,10 +111,10 @@ print("answer -> change event: p50 %.2f ms, p99 %.2f ms; answer -> tile with the
       % (pct(ev, 50) * 1e3, pct(ev, 99) * 1e3, pct(tl, 50) * 1e3, pct(tl, 99) * 1e3))
 
 # 4. cache survival: cache every z16 tile of the assets, make scattered edits, count unchanged ETags
-tiles = sorted({tile_of(f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][1], 16) for f in feats})
+tiles = sorted({scratch.tile(f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][1], 16) for f in feats})
 etags = {t: call("GET", "/tiles/assets/16/%d/%d.mvt" % t)[1].get("etag") for t in tiles}
 edited = rnd.sample(feats, min(100, len(feats)))
-touched = {tile_of(f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][1], 16) for f in edited}
+touched = {scratch.tile(f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][1], 16) for f in edited}
 for f in edited:
     assert patch(f["id"], {"status": "faulty"})[0] == 200
 same = sum(1 for t in tiles if call("GET", "/tiles/assets/16/%d/%d.mvt" % t)[1].get("etag") == etags[t])

@@ -12,15 +12,17 @@ Times `mashaer import` (wall seconds and the child's peak resident memory, from 
 With --baseline the same for another build (the hostile files with a 60 s cap: a build
 without the budget does not finish them). The figures go into docs/BENCHMARKS.md.
 """
-import argparse, glob, math, os, sqlite3, subprocess, tempfile, time
+import argparse, math, os, sqlite3, subprocess, sys, tempfile, time
 
 from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
-here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import scratch  # noqa: E402
+
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--rounds", type=int, default=3)
-ap.add_argument("--mashaer", default=os.path.join(here, "..", "build", "mashaer"))
+scratch.add_build_args(ap)
 ap.add_argument("--baseline", default=None)
 args = ap.parse_args()
 work = tempfile.mkdtemp(prefix="msh-import-")
@@ -74,15 +76,16 @@ def run(binary, db, *srcs_and_flags, cap=600):
         time.sleep(0.01)
 
 
-demo = sorted(glob.glob(os.path.join(here, "..", "data", "demo", "*.geojson")))
+demo = scratch.demo_layers(args.source_dir)
 builds = [("this build", args.mashaer)] + ([("baseline", args.baseline)] if args.baseline else [])
 best = {}
 for r in range(args.rounds):  # the builds take turns in every round: the machine's load hits both alike
     for label, binary in builds:
         db = os.path.join(work, "demo-%s-%d.sqlite" % (label.replace(" ", "_"), r))
         wall = cpu = peak = 0.0
-        for src in demo:
-            s, m, rc, c = run(binary, db, "--layer", os.path.splitext(os.path.basename(src))[0], src)
+        for layer in demo:
+            src = os.path.join(args.source_dir, "data", "demo", layer + ".geojson")
+            s, m, rc, c = run(binary, db, "--layer", layer, src)
             assert rc == 0, (src, rc)
             wall, cpu, peak = wall + s, cpu + c, max(peak, m)
         if label not in best or cpu < best[label][1]:

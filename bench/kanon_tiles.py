@@ -7,25 +7,21 @@ The first request of a tile builds its k-anonymous cells (the ETag is a hash of 
 draws it; a repeated one, with the crowd unchanged, finds the ETag and the tile in the caches. Run it
 with two builds (before and after) on the same machine; prints one line per zoom and output.
 """
-import argparse, http.client, math, os, random, re, shutil, statistics, subprocess, tempfile, time
+import argparse, http.client, os, random, shutil, statistics, sys, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import scratch  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--people", type=int, default=300000)
 ap.add_argument("--rounds", type=int, default=5)
-ap.add_argument("--mashaer", default=os.path.join(os.path.dirname(__file__), "..", "build", "mashaer"))
-ap.add_argument("--source-dir", default=os.path.join(os.path.dirname(__file__), ".."))
+scratch.add_build_args(ap)
 args = ap.parse_args()
 
-work = tempfile.mkdtemp(prefix="msh-kanon-")
-db = os.path.join(work, "bench.sqlite")
-subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", "sites",
-                os.path.join(args.source_dir, "data", "demo", "sites.geojson")], check=True)
-token = subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", "feed", "--name", "bench"],
-                       check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
-srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--snapshot-s", "3600", "--threads", "2"],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+work, db = scratch.store(args, "msh-kanon-", ["sites"])
+token = scratch.feed_token(args, db)
+srv, port = scratch.serve(args, db, "--snapshot-s", "3600", "--threads", "2")
 try:
-    port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
     rnd = random.Random(3)
     now = int(time.time() * 1000) - 1000
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -39,17 +35,11 @@ try:
                 lines.append('{"id":"P-%07d","lon":%.6f,"lat":%.6f,"time":%d,"speed":1.0,"heading":%d}'
                              % (i, lon + rnd.gauss(0, 0.00002), lat + rnd.gauss(0, 0.00002), now, rnd.randrange(360)))
                 i += 1
-        c.request("POST", "/feeds/positions", ("\n".join(lines) + "\n").encode(), {"Authorization": "Bearer " + token})
-        c.getresponse().read()
-
-    def tile(lon, lat, z):
-        n = 2 ** z
-        s = math.sin(math.radians(lat))
-        return int((lon + 180) / 360 * n), int((0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)) * n)
+        scratch.post_positions(port, token, ("\n".join(lines) + "\n").encode(), timeout=120)
 
     for z in (10, 12, 14, 16):
-        x0, y0 = tile(39.8925 - 0.012, 21.4131 + 0.008, z)
-        x1, y1 = tile(39.8925 + 0.012, 21.4131 - 0.008, z)
+        x0, y0 = scratch.tile(39.8925 - 0.012, 21.4131 + 0.008, z)
+        x1, y1 = scratch.tile(39.8925 + 0.012, 21.4131 - 0.008, z)
         tiles = [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)][:16]
         for kind, fmt in (("movement", "/tiles/movement/%d/%d/%d.mvt"), ("heatmap", "/heatmaps/density/%d/%d/%d.png")):
             ms, first = [], []
@@ -66,6 +56,5 @@ try:
                   "p90 %.2f ms, max %.2f ms" % (z, kind, len(tiles), statistics.median(first), max(first), args.rounds,
                                                 statistics.median(ms), ms[int(0.9 * len(ms))], ms[-1]))
 finally:
-    srv.terminate()
-    srv.wait()
+    scratch.stop(srv)
     shutil.rmtree(work, ignore_errors=True)

@@ -14,51 +14,31 @@ The open-file limit is raised to the hard limit (the server inherits it).
 """
 import argparse
 import errno
-import http.client
 import os
-import re
 import resource
-import selectors
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "lib"))
+import scratch  # noqa: E402
+
 TILE = "/tiles/camps/15/20012/14387.mvt"
 
 
 def start(binary, db):
-    p = subprocess.Popen([binary, "serve", "--db", db, "--port", "0", "--snapshot-s", "3600"],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    sel = selectors.DefaultSelector()
-    sel.register(p.stdout, selectors.EVENT_READ)
-    if not sel.select(30):
-        p.kill()
-        sys.exit("%s did not start" % binary)
-    line = p.stdout.readline().decode()
-    m = re.search(r":(\d+)$", line.strip())
-    if not m:
-        p.kill()
-        sys.exit("unexpected first line: %r" % line)
-    return p, int(m.group(1))
+    """The build with its default flags: the per-client limits are what is measured."""
+    return scratch.serve(None, db, "--snapshot-s", "3600", mashaer=binary, lift_client_limits=False,
+                         start_timeout=30)
 
 
 def timed_get(port, path, timeout):
-    t0 = time.monotonic()
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        c.request("GET", path)
-        r = c.getresponse()
-        r.read()
-        c.close()
-        return (time.monotonic() - t0) * 1000 if r.status in (200, 204) else None
-    except OSError:
-        return None
+    st, _, s = scratch.timed_get(port, path, timeout)
+    return s * 1000 if st in (200, 204) else None
 
 
 def series(port, path, n, timeout):
@@ -144,8 +124,7 @@ def measure(binary, db, args):
                 att.stop.set()
                 att.thread.join()
     finally:
-        proc.terminate()
-        proc.wait(30)
+        scratch.stop(proc, 30)
     return rows
 
 
@@ -169,9 +148,7 @@ def main():
             if not binary:
                 continue
             db = os.path.join(work, name + ".sqlite")
-            subprocess.run([binary, "import", "--db", db, "--layer", "camps",
-                            os.path.join(SRC, "data", "demo", "camps.geojson")], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            scratch.import_layers(binary, db, ["camps"])
             for phase, h, hf, t, tf, opened in measure(binary, db, args):
                 out.append("| %s | %s | %s | %s | %d of %d | %s | %s | %d of %d | %s |" % (
                     name, phase, pct(h, 0.5), pct(h, 0.99), hf, len(h) + hf, pct(t, 0.5), pct(t, 0.99), tf,

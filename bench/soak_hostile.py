@@ -21,14 +21,16 @@ same store and log, and every ledger person must be where its last acknowledged 
 flat when the median of the last fifth of the samples is within 15% of the median of the second fifth
 (the first fifth is warm-up: caches and the crowd filling). Exit status 0 when both hold.
 """
-import argparse, http.client, json, os, random, re, shutil, signal, socket, statistics, subprocess, sys
+import argparse, http.client, json, os, random, shutil, signal, socket, statistics, subprocess, sys
 import tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, ".."))
+sys.path.insert(0, os.path.join(HERE, "lib"))
+import scratch  # noqa: E402
+
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--minutes", type=float, default=30)
-ap.add_argument("--mashaer", default=os.path.join(ROOT, "build", "mashaer"))
+scratch.add_build_args(ap)
 ap.add_argument("--pilgrims", type=int, default=100000)
 ap.add_argument("--rate", type=int, default=20000)
 ap.add_argument("--slow", type=int, default=2000, help="slow connections held open from this address")
@@ -53,39 +55,27 @@ def count(group, key):
 
 
 def rss_kb(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
-    except OSError:
-        return 0
+    return scratch.memory_kb(pid).get("VmRSS", 0)
 
 
 # ---------------------------------------------------------------- set-up
 work = tempfile.mkdtemp(prefix="msh-soak-")
 db = os.path.join(work, "soak.sqlite")
 live = os.path.join(work, "live")
-for name in sorted(os.listdir(os.path.join(ROOT, "data", "demo"))):
-    if name.endswith(".geojson"):
-        subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", name[:-8],
-                        os.path.join(ROOT, "data", "demo", name)], check=True)
-
-
-def token(role, name):
-    out = subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", role, "--name", name],
-                         check=True, capture_output=True, text=True).stdout
-    return out.split("\n")[0].strip()
-
-
-feed_token, ledger_token, ops_token = token("feed", "soak-sim"), token("feed", "soak-ledger"), token("ops", "soak-ops")
+scratch.import_layers(args.mashaer, db, scratch.demo_layers(args.source_dir), args.source_dir)
+feed_token, ledger_token, ops_token = (scratch.token(args.mashaer, db, role, name) for role, name in
+                                       (("feed", "soak-sim"), ("feed", "soak-ledger"), ("ops", "soak-ops")))
 servers = []
 
 
 def start_server():
-    srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", str(port) if servers else "0",
-                            "--live-dir", live] + args.serve_args,
-                           stdout=subprocess.PIPE, stderr=open(os.path.join(work, "serve.log"), "a"), text=True)
+    """The server with its default per-client limits (the attackers share this address with the probe
+    and the ledger: what the limits do to them is part of the soak); a restart takes the same port."""
+    with open(os.path.join(work, "serve.log"), "a") as log:
+        srv, p = scratch.serve(args, db, "--live-dir", live, *args.serve_args, port=port, stderr=log,
+                               lift_client_limits=False)
     servers.append(srv)
-    return srv, int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
+    return srv, p
 
 
 port = 0
@@ -104,13 +94,8 @@ signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
 
 def request(method, path, body=None, headers=None, timeout=30):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        c.request(method, path, body, headers or {})
-        r = c.getresponse()
-        return r.status, r.read()
-    finally:
-        c.close()
+    status, _, data = scratch.request(port, method, path, body, headers, timeout)
+    return status, data
 
 
 # ---------------------------------------------------------------- the crowd and the ledger

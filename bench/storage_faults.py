@@ -13,14 +13,16 @@ measures, from the unlink of the filler file:
 Prints every round, then the p50 and the max of both. Throughput before/after the change is
 bench/ingest.py run on both builds.
 """
-import argparse, http.client, json, os, re, shutil, statistics, subprocess, sys, tempfile, threading, time
+import argparse, http.client, os, shutil, statistics, subprocess, sys, tempfile, threading, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import scratch  # noqa: E402
 
 NS = "MSH_BENCH_STORAGE_NS"
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-here = os.path.dirname(os.path.abspath(__file__))
-for flag, default in (("--rounds", 7), ("--clients", 2), ("--batch", 200),
-                      ("--mashaer", os.path.join(here, "..", "build", "mashaer")), ("--source-dir", os.path.join(here, ".."))):
+for flag, default in (("--rounds", 7), ("--clients", 2), ("--batch", 200)):
     ap.add_argument(flag, type=type(default), default=default)
+scratch.add_build_args(ap)
 args = ap.parse_args()
 args.mashaer = os.path.abspath(args.mashaer)
 args.source_dir = os.path.abspath(args.source_dir)
@@ -36,13 +38,9 @@ fs = os.path.join(work, "fs")
 os.makedirs(fs)
 subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", fs], check=True)
 db = os.path.join(work, "bench.sqlite")
-subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", "sites",
-                os.path.join(args.source_dir, "data", "demo", "sites.geojson")], check=True)
-token = subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", "feed", "--name", "bench"],
-                       check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
-srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0", "--live-dir", os.path.join(fs, "live"),
-                        "--snapshot-s", "3600"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
+scratch.import_layers(args.mashaer, db, ["sites"], args.source_dir)
+token = scratch.feed_token(args, db)
+srv, port = scratch.serve(args, db, "--live-dir", os.path.join(fs, "live"), "--snapshot-s", "3600")
 
 lock = threading.Lock()
 state = {"k": 0, "events": []}  # events: (monotonic time, status) of every answer
@@ -67,11 +65,7 @@ def client():
 
 
 def health():
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request("GET", "/health")
-    r = c.getresponse()
-    r.read()
-    return r.status
+    return scratch.request(port, "GET", "/health", timeout=10)[0]
 
 
 def wait(pred, timeout):
@@ -118,8 +112,7 @@ try:
 finally:
     stop.set()
     [t.join(30) for t in threads]
-    srv.terminate()
-    srv.wait(60)
+    scratch.stop(srv, 60)
     subprocess.run(["umount", fs])
     shutil.rmtree(work, ignore_errors=True)
 print("%d rounds, %d clients posting %d-record batches: first accepted post after the space was freed "

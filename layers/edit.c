@@ -403,19 +403,26 @@ static msh_rc last_import(sqlite3 *db, const char *layer, int64_t *seq, char *at
     return rc;
 }
 
+/* One item's audit rows since its layer's latest import, as item_rows prepares them. */
+typedef struct {
+    sqlite3_stmt *st;
+    int64_t since;          /* the import's audit seq (0: none) */
+    char at[64], who[512];  /* its time and source ("" when unknown) */
+} item_cursor;
+
 /* Prepare `sql` over one item's audit rows since its layer's latest import: ?1 collection, ?2 fid,
- * ?3 the import's seq (the caller binds the rest); the import's seq, time and source come out too. */
-static msh_rc item_rows(sqlite3 *db, const char *sql, const char *layer, int64_t fid, int64_t *since, char *imp_at,
-                        size_t atcap, char *imp_who, size_t whocap, sqlite3_stmt **st, msh_err *err)
+ * ?3 the import's seq (the caller binds the rest and finalizes c->st); that import fills c. */
+static msh_rc item_rows(sqlite3 *db, const char *sql, const char *layer, int64_t fid, item_cursor *c, msh_err *err)
 {
-    msh_rc rc = last_import(db, layer, since, imp_at, atcap, imp_who, whocap, err);
+    c->st = NULL;
+    msh_rc rc = last_import(db, layer, &c->since, c->at, sizeof c->at, c->who, sizeof c->who, err);
     if (rc)
         return rc;
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, sql, -1, &c->st, NULL) != SQLITE_OK)
         return db_err(db, err, "reading the history");
-    sqlite3_bind_text(*st, 1, layer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(*st, 2, fid);
-    sqlite3_bind_int64(*st, 3, *since);
+    sqlite3_bind_text(c->st, 1, layer, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(c->st, 2, fid);
+    sqlite3_bind_int64(c->st, 3, c->since);
     return MSH_OK;
 }
 
@@ -424,15 +431,14 @@ msh_rc msh_edit_history(msh_store *s, const char *layer, int64_t fid, int64_t af
 {
     sqlite3 *db = msh_store_sqlite(s);
     *more = false;
-    int64_t since;
-    char imp_at[64], imp_who[512];
-    sqlite3_stmt *st = NULL;
+    item_cursor c;
     msh_rc rc = item_rows(db,
                           "SELECT seq, op, at, who, role, before, after FROM msh_audit WHERE collection = ?1 AND"
                           " fid = ?2 AND seq > max(?3, ?4) ORDER BY seq LIMIT ?5",
-                          layer, fid, &since, imp_at, sizeof imp_at, imp_who, sizeof imp_who, &st, err);
+                          layer, fid, &c, err);
     if (rc)
         return rc;
+    sqlite3_stmt *st = c.st;
     sqlite3_bind_int64(st, 4, after);
     sqlite3_bind_int(st, 5, limit + 1);
     int n = 0, step;
@@ -443,7 +449,7 @@ msh_rc msh_edit_history(msh_store *s, const char *layer, int64_t fid, int64_t af
             first = false;
             /* an item that was imported: its first version is the one before its first edit */
             if (strcmp(op, "create") != 0) {
-                msh_edit_version v0 = {0, "import", imp_at, imp_who, "import", (const char *)sqlite3_column_text(st, 5)};
+                msh_edit_version v0 = {0, "import", c.at, c.who, "import", (const char *)sqlite3_column_text(st, 5)};
                 any = true;
                 if (n++ >= limit || fn(ud, &v0))
                     break;
@@ -465,7 +471,7 @@ msh_rc msh_edit_history(msh_store *s, const char *layer, int64_t fid, int64_t af
         rc = db_err(db, err, "reading the history");
     sqlite3_finalize(st);
     if (!rc && first && current) { /* never edited since its import */
-        msh_edit_version v0 = {0, "import", imp_at, imp_who, "import", current};
+        msh_edit_version v0 = {0, "import", c.at, c.who, "import", current};
         any = true;
         fn(ud, &v0);
     }
@@ -481,20 +487,19 @@ msh_rc msh_edit_asof(msh_store *s, const char *layer, int64_t fid, int64_t t_ms,
     sqlite3 *db = msh_store_sqlite(s);
     *json = NULL;
     *absent = false;
-    int64_t since;
-    char imp_at[64], imp_who[512];
-    sqlite3_stmt *st = NULL;
+    item_cursor c;
     /* the state at t is the `before` of the first change after t */
     msh_rc rc = item_rows(db,
                           "SELECT before FROM msh_audit WHERE collection = ?1 AND fid = ?2 AND seq > ?3 AND at_ms > ?4"
                           " ORDER BY seq LIMIT 1",
-                          layer, fid, &since, imp_at, sizeof imp_at, imp_who, sizeof imp_who, &st, err);
+                          layer, fid, &c, err);
     if (rc)
         return rc;
+    sqlite3_stmt *st = c.st;
     sqlite3_bind_int64(st, 4, t_ms);
     int64_t imp_ms;
     msh_err terr;
-    if (imp_at[0] && !msh_time_parse(imp_at, strlen(imp_at), 0, &imp_ms, &terr) && t_ms < imp_ms) {
+    if (c.at[0] && !msh_time_parse(c.at, strlen(c.at), 0, &imp_ms, &terr) && t_ms < imp_ms) {
         *absent = true; /* before the layer was imported */
         sqlite3_finalize(st);
         return MSH_OK;

@@ -1,9 +1,9 @@
 """scratch.py: a scratch Mashaer for the live benchmarks (bench/*.py), set up the same way in each.
 
 The benchmarks that run a server of their own share these steps: the build and source flags, a
-store in a temporary folder with some of the demo layers imported, a feed token, `mashaer serve`
-on a free port (the port read from its first line), and POSTing position batches. Standard
-library only. Usage from a script in bench/:
+store in a temporary folder with some of the demo layers imported, a token, `mashaer serve` on a
+free port (the port read from its first line), one HTTP request, POSTing position batches, the
+server's memory, and stopping it. Standard library only. Usage from a script in bench/:
 
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
     import scratch
@@ -11,13 +11,20 @@ library only. Usage from a script in bench/:
     work, db = scratch.store(args, "msh-live-", ["sites"])
     token = scratch.feed_token(args, db)
     srv, port = scratch.serve(args, db, "--snapshot-s", "3600")
+
+A benchmark that compares two builds passes `mashaer=` (the binary) to import_layers, token and
+serve; one that measures the per-client limits themselves passes `lift_client_limits=False`.
 """
 import http.client
 import json
 import os
 import re
+import selectors
 import subprocess
 import tempfile
+import time
+
+import benchlib
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -28,23 +35,40 @@ def add_build_args(ap):
     ap.add_argument("--source-dir", default=os.path.join(BENCH, ".."))
 
 
+def demo_layers(source_dir=None):
+    """The names of every layer in data/demo, sorted."""
+    demo = os.path.join(source_dir or os.path.join(BENCH, ".."), "data", "demo")
+    return sorted(n[:-len(".geojson")] for n in os.listdir(demo) if n.endswith(".geojson"))
+
+
+def import_layers(mashaer, db, layers, source_dir=None, only_existing=False):
+    """`mashaer import -q` of the named demo layers into db. With only_existing, layers missing from
+    data/demo are passed over."""
+    for layer in layers:
+        src = os.path.join(source_dir or os.path.join(BENCH, ".."), "data", "demo", layer + ".geojson")
+        if only_existing and not os.path.exists(src):
+            continue
+        subprocess.run([mashaer, "import", "-q", "--db", db, "--layer", layer, src], check=True)
+
+
 def store(args, prefix, layers, only_existing=False):
     """A temporary folder and a store in it holding the named demo layers; (folder, store path).
     With only_existing, layers missing from data/demo are passed over."""
     work = tempfile.mkdtemp(prefix=prefix)
     db = os.path.join(work, "bench.sqlite")
-    for layer in layers:
-        src = os.path.join(args.source_dir, "data", "demo", layer + ".geojson")
-        if only_existing and not os.path.exists(src):
-            continue
-        subprocess.run([args.mashaer, "import", "-q", "--db", db, "--layer", layer, src], check=True)
+    import_layers(args.mashaer, db, layers, args.source_dir, only_existing)
     return work, db
 
 
-def feed_token(args, db):
-    """A new feed token (the first line `mashaer token add` prints)."""
-    return subprocess.run([args.mashaer, "token", "add", "--db", db, "--role", "feed", "--name", "bench"],
+def token(mashaer, db, role, name="bench"):
+    """A new token of that role (the first line `mashaer token add` prints)."""
+    return subprocess.run([mashaer, "token", "add", "--db", db, "--role", role, "--name", name],
                           check=True, capture_output=True, text=True).stdout.split("\n")[0].strip()
+
+
+def feed_token(args, db):
+    """A new feed token."""
+    return token(args.mashaer, db, "feed")
 
 
 # A benchmark is one client on loopback: the per-client limits of the server (README, "serve") would
@@ -58,20 +82,80 @@ def client_limit_flags(mashaer):
     return NO_CLIENT_LIMITS if "--rate-per-client" in out else []
 
 
-def serve(args, db, *flags):
-    """`mashaer serve` on a free port with the given flags, per-client limits lifted; (process, port)
-    once it listens."""
-    srv = subprocess.Popen([args.mashaer, "serve", "--db", db, "--port", "0"] + list(flags)
-                           + client_limit_flags(args.mashaer),
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return srv, int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
+def serve(args, db, *flags, mashaer=None, port=0, stderr=subprocess.DEVNULL, lift_client_limits=True,
+          start_timeout=60):
+    """`mashaer serve` (args.mashaer unless mashaer is given) on the given port (0: a free one) with the
+    given flags, per-client limits lifted unless told otherwise; (process, port) once it listens.
+    Exits the script when the server does not say where it listens within start_timeout seconds."""
+    binary = mashaer or args.mashaer
+    srv = subprocess.Popen([binary, "serve", "--db", db, "--port", str(port)] + list(flags)
+                           + (client_limit_flags(binary) if lift_client_limits else []),
+                           stdout=subprocess.PIPE, stderr=stderr, text=True)
+    sel = selectors.DefaultSelector()
+    sel.register(srv.stdout, selectors.EVENT_READ)
+    line = srv.stdout.readline() if sel.select(start_timeout) else ""
+    sel.close()
+    m = re.search(r":(\d+)$", line.strip())
+    if not m:
+        srv.kill()
+        srv.wait()
+        raise SystemExit("%s serve did not start (first line %r)" % (binary, line))
+    return srv, int(m.group(1))
+
+
+def stop(srv, timeout=30):
+    """SIGTERM, then SIGKILL when it has not exited within timeout seconds."""
+    srv.terminate()
+    try:
+        srv.wait(timeout)
+    except subprocess.TimeoutExpired:
+        srv.kill()
+        srv.wait()
+
+
+def request(port, method, path, body=None, headers=None, timeout=60):
+    """One request on a fresh connection; (status, headers with lower-case names, body bytes)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request(method, path, body, headers or {})
+        r = c.getresponse()
+        data = r.read()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
+    finally:
+        c.close()
+
+
+def timed_get(port, path, timeout=10):
+    """A GET on a fresh connection: (status, headers, seconds); status 0 on a timeout or a dropped
+    connection."""
+    t = time.monotonic()
+    try:
+        st, h, _ = request(port, "GET", path, timeout=timeout)
+        return st, h, time.monotonic() - t
+    except (OSError, http.client.HTTPException):
+        return 0, {}, time.monotonic() - t
+
+
+def memory_kb(pid):
+    """VmRSS and VmHWM of a process in KiB ({} when it is gone)."""
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    out[line.split(":")[0]] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
+def tile(lon, lat, z):
+    """(x, y) of the web-mercator tile holding lon, lat at zoom z."""
+    return benchlib.lon2x(lon, z), benchlib.lat2y(lat, z)
 
 
 def post_positions(port, token, body, timeout=60):
     """POST one NDJSON batch to /feeds/positions on a fresh connection; the count accepted."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    c.request("POST", "/feeds/positions", body, {"Authorization": "Bearer " + token})
-    r = c.getresponse()
-    n = json.loads(r.read())["accepted"]
-    c.close()
-    return n
+    st, _, data = request(port, "POST", "/feeds/positions", body, {"Authorization": "Bearer " + token},
+                          timeout=timeout)
+    return json.loads(data)["accepted"]

@@ -105,6 +105,20 @@ export function launchChromium(require) {
 }
 
 /**
+ * Watch a page for what every test forbids: console errors and page errors go into `errors`, requests
+ * for anything but `base` (data: and blob: URLs apart) into `external`. Returns { errors, external }.
+ */
+export function watchPage(page, base) {
+  const errors = [], external = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) external.push(r.url());
+  });
+  return { errors, external };
+}
+
+/**
  * A fresh work folder with the demo store `name`.sqlite and a feed token (made before the server
  * starts, which reads the tokens), then the server on it: { db, feedToken, server, base, postFeed }.
  * postFeed(feed, records) posts NDJSON with the token and resolves to the response.

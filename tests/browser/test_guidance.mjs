@@ -4,31 +4,21 @@
 // nearest working water points as /query/nearest answers them, an incident that closes the way
 // moves the drawn route, the 10-minute isochrone drawn, no popup while picking, no console errors,
 // no request leaving the server. Saves a screenshot in the work folder.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { checker, importDemo, launchChromium, options, startServer } from './harness.mjs';
+import { checker, demoServer, launchChromium, options, watchPage } from './harness.mjs';
 
-const { mashaer, src, work, require } = options();
+const opts = options();
+const { work, require } = opts;
 const { check, finish } = checker();
-
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
-const db = path.join(work, 'guide.sqlite');
-importDemo(mashaer, src, db);
-const feedToken = execFileSync(mashaer, ['token', 'add', '--db', db, '--role', 'feed', '--name', 'guide'])
-  .toString().split('\n')[0].trim();
-const { server, base } = await startServer(mashaer, db, ['--reload-ms', '100']);
+const { server, base, postFeed } = await demoServer(opts, 'guide', ['--reload-ms', '100']);
 const json = async (p) => (await fetch(base + p)).json();
 
 let browser;
 try {
   browser = await launchChromium(require);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const consoleErrors = [], external = [];
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) external.push(r.url()); });
+  const { errors: consoleErrors, external } = watchPage(page, base);
   await page.goto(base + '/#16/21.4222/39.8270', { waitUntil: 'load' }); // the Grand Mosque
   await page.waitForFunction(() => window.mashaerReady === true && !!window.mashaerRoute, null, { timeout: 60000 });
 
@@ -62,11 +52,8 @@ try {
 
   // an incident on the way: the drawn route moves off it
   const mid = server1.geometry.coordinates[Math.floor(server1.geometry.coordinates.length / 2)];
-  const r = await fetch(base + '/feeds/incidents', {
-    method: 'POST', headers: { Authorization: 'Bearer ' + feedToken, 'Content-Type': 'application/x-ndjson' },
-    body: JSON.stringify({ id: 'GUIDE-1', kind: 'fire', severity: 'critical', status: 'reported', lon: mid[0], lat: mid[1],
-      time: new Date().toISOString() }) + '\n',
-  });
+  const r = await postFeed('incidents', [{ id: 'GUIDE-1', kind: 'fire', severity: 'critical', status: 'reported',
+    lon: mid[0], lat: mid[1], time: new Date().toISOString() }]);
   check(r.status === 200, 'incident posted');
   let moved = null;
   for (let i = 0; i < 120 && !moved; i++) {

@@ -9,7 +9,7 @@
 // languages are saved in the work folder (named in the output).
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { checker, demoServer, launchChromium, options } from './harness.mjs';
+import { checker, demoServer, launchChromium, options, watchPage } from './harness.mjs';
 
 const opts = options();
 const { work, require } = opts;
@@ -48,13 +48,9 @@ function pageWords() {
 
 async function openViewer(context, url) {
   const page = await context.newPage();
-  const errors = [], external = [], routeUrls = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('request', (r) => {
-    if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) external.push(r.url());
-    if (r.url().includes('/route?')) routeUrls.push(r.url());
-  });
+  const { errors, external } = watchPage(page, base);
+  const routeUrls = [];
+  page.on('request', (r) => { if (r.url().includes('/route?')) routeUrls.push(r.url()); });
   await page.goto(url, { waitUntil: 'load' });
   await ready(page);
   return { page, errors, external, routeUrls };

@@ -9,32 +9,19 @@
 // whose glyph ranges the server answers) and asset icons from its sprite; the KPI panel shows what
 // /kpi reports, draws its chart, drills down into a zone and colours kpi_zones; saves screenshots in
 // the work folder.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { checker, importDemo, launchChromium, options, startServer } from './harness.mjs';
+import { checker, demoServer, launchChromium, options, watchPage } from './harness.mjs';
 
-const { mashaer, src, work, require } = options();
+const opts = options();
+const { work, require } = opts;
 const { validateStyleMin } = require('@maplibre/maplibre-gl-style-spec');
 const { check, finish } = checker();
-
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
-const db = path.join(work, 'demo.sqlite');
-importDemo(mashaer, src, db);
-
-// A feed token (made before the server starts, which reads the tokens): first line of stdout.
-const feedToken = execFileSync(mashaer, ['token', 'add', '--db', db, '--role', 'feed', '--name', 'browser'])
-  .toString().split('\n')[0].trim();
-
-const { server, base } = await startServer(mashaer, db);
+const demo = await demoServer(opts, 'demo');
+const { server, base } = demo;
 
 async function postFeed(feed, records) {
-  const r = await fetch(`${base}/feeds/${feed}`, {
-    method: 'POST',
-    headers: { Authorization: 'Bearer ' + feedToken, 'Content-Type': 'application/x-ndjson' },
-    body: records.map((x) => JSON.stringify(x)).join('\n') + '\n',
-  });
+  const r = await demo.postFeed(feed, records);
   const body = await r.json().catch(() => ({}));
   return { status: r.status, accepted: body.accepted, rejected: body.rejected || [] };
 }
@@ -101,11 +88,7 @@ try {
 
   browser = await launchChromium(require);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const consoleErrors = [];
-  const external = [];
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) external.push(r.url()); });
+  const { errors: consoleErrors, external } = watchPage(page, base);
   const glyphAnswers = []; // [{stack, start, status}] of every /fonts/ request
   const spriteAnswers = [];
   page.on('response', (r) => {

@@ -147,6 +147,12 @@ def import_demo(db, layers=DEMO_LAYERS):
         reports[name] = reps[0]
     return reports
 
+
+def add_token(db, role, name):
+    """`mashaer token add`: a new token of that role and name; returns its secret (the first line)."""
+    return run_mashaer("token", "add", "--db", db, "--role", role, "--name", name,
+                       check=0).stdout.split("\n")[0].strip()
+
 # ---------------------------------------------------------------------------
 # reading a store
 
@@ -370,6 +376,17 @@ class Server:
 
     def __exit__(self, *a):
         self.stop()
+
+
+def stop_servers(*servers):
+    """tearDownModule's check: stop each server that was started (None is passed over); an exit status
+    other than 0 fails, with the server's stderr."""
+    for s in servers:
+        if s is None:
+            continue
+        rc = s.stop()
+        if rc != 0:
+            raise AssertionError("mashaer serve exited %s; stderr:\n%s" % (rc, s.stderr()))
 
 # ---------------------------------------------------------------------------
 # waiting on a condition (a barrier, never a fixed sleep)

@@ -35,8 +35,7 @@ def setUpModule():
     global DB, SERVER, TOKEN
     DB = mshtest.work_path("admission.sqlite")
     mshtest.import_demo(DB, layers=["walkways", "site_walkways"])
-    p = mshtest.run_mashaer("token", "add", "--db", DB, "--role", "feed", "--name", "admission-test", check=0)
-    TOKEN = p.stdout.splitlines()[0].strip()
+    TOKEN = mshtest.add_token(DB, "feed", "admission-test")
     # the budgets are given, not taken from this machine's cores
     SERVER = mshtest.Server(DB, "--threads", "8", "--admit-slots", SLOTS, "--admit-budget", 200,
                             "--reload-ms", "100").start()
@@ -53,10 +52,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    if SERVER:
-        rc = SERVER.stop()
-        if rc != 0:
-            raise AssertionError("mashaer serve exited %s; stderr:\n%s" % (rc, SERVER.stderr()))
+    mshtest.stop_servers(SERVER)
 
 
 def isochrone(lon, lat, minutes=60):

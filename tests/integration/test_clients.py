@@ -330,8 +330,7 @@ class TestRevokedStream(unittest.TestCase):
     """Finding 4: a revoked token's open event stream ends as soon as the server knows."""
 
     def test_revoked_ops_stream_ends(self):
-        ops = mshtest.run_mashaer("token", "add", "--db", DB, "--role", "ops", "--name", "revoked-ops",
-                                  check=0).stdout.split("\n")[0].strip()
+        ops = mshtest.add_token(DB, "ops", "revoked-ops")
         with start("--reload-ms", "100", name="revoke") as srv:
             auth = {"Authorization": "Bearer " + ops}
             mshtest.wait_for(lambda: get(srv.port, "/entities/NOBODY", headers=auth)[0] == 404, 10, "the new token")
@@ -408,10 +407,8 @@ def setUpModule():
     global DB, OPS, FEED
     DB = mshtest.work_path("clients.sqlite")
     mshtest.import_demo(DB, ["camps"])
-    OPS = mshtest.run_mashaer("token", "add", "--db", DB, "--role", "ops", "--name", "ops",
-                              check=0).stdout.split("\n")[0].strip()
-    FEED = mshtest.run_mashaer("token", "add", "--db", DB, "--role", "feed", "--name", "feed",
-                               check=0).stdout.split("\n")[0].strip()
+    OPS = mshtest.add_token(DB, "ops", "ops")
+    FEED = mshtest.add_token(DB, "feed", "feed")
 
 
 if __name__ == "__main__":

@@ -392,15 +392,12 @@ def setUpModule():
     mshtest.import_layer(DB, areas, "areas", check=0)
     for role, name in (("ops", "ops-alice"), ("ops2", "ops-bob"), ("reporter", "phone"), ("feed", "sensor"),
                        ("admin", "root")):
-        TOK[role] = mshtest.run_mashaer("token", "add", "--db", DB, "--role", role.rstrip("2"), "--name", name,
-                                        check=0).stdout.split("\n")[0].strip()
+        TOK[role] = mshtest.add_token(DB, role.rstrip("2"), name)
     SERVER = mshtest.Server(DB).start()
 
 
 def tearDownModule():
-    if SERVER:
-        rc = SERVER.stop()
-        assert rc == 0, SERVER.stderr()
+    mshtest.stop_servers(SERVER)
 
 
 if __name__ == "__main__":

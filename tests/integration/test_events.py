@@ -399,19 +399,15 @@ def setUpModule():
     global SERVER, TOKEN, OPS, DB
     db = mshtest.work_path("events.sqlite")
     mshtest.import_demo(db, ["sites", "camps", "service_zones"])
-    TOKEN = mshtest.run_mashaer("token", "add", "--db", db, "--role", "feed", "--name", "events",
-                                check=0).stdout.split("\n")[0].strip()
+    TOKEN = mshtest.add_token(db, "feed", "events")
     DB = db
-    OPS = mshtest.run_mashaer("token", "add", "--db", db, "--role", "ops", "--name", "events-ops",
-                              check=0).stdout.split("\n")[0].strip()
+    OPS = mshtest.add_token(db, "ops", "events-ops")
     # 200 idle subscribers from one address (test_many_idle_subscribers) are over the per-client defaults
     SERVER = mshtest.Server(db, "--max-conn-per-client", "0", "--max-sse-per-client", "0").start()
 
 
 def tearDownModule():
-    if SERVER:
-        rc = SERVER.stop()
-        assert rc == 0, SERVER.stderr()
+    mshtest.stop_servers(SERVER)
 
 
 if __name__ == "__main__":

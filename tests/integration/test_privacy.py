@@ -43,8 +43,7 @@ def setUpModule():
     for name, path in write_site(mshtest.CONFIG.work_dir):
         mshtest.import_layer(DB, path, name)
     for role in ("feed", "ops"):
-        TOKENS[role] = mshtest.run_mashaer("token", "add", "--db", DB, "--role", role, "--name", "privacy-" + role,
-                                           check=0).stdout.splitlines()[0].strip()
+        TOKENS[role] = mshtest.add_token(DB, role, "privacy-" + role)
     cfg = mshtest.work_path("privacy-kpi.json")
     with open(cfg, "w") as f:
         json.dump({"interval_s": 1}, f)
@@ -218,8 +217,7 @@ class Secrets(unittest.TestCase):
         command line (what ps shows); scripts/demo.sh starts it that way."""
         db = mshtest.work_path("sim.sqlite")
         mshtest.import_layer(db, mshtest.demo_path("sites.geojson"), "sites")
-        secret = mshtest.run_mashaer("token", "add", "--db", db, "--role", "feed", "--name", "sim",
-                                     check=0).stdout.splitlines()[0].strip()
+        secret = mshtest.add_token(db, "feed", "sim")
         tok = mshtest.work_path("sim.token")
         with open(tok, "w") as f:
             f.write(secret + "\n")

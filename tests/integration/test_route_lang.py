@@ -44,11 +44,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for s in (SERVER, MINI):
-        if s:
-            rc = s.stop()
-            if rc != 0:
-                raise AssertionError("mashaer serve exited %s; stderr:\n%s" % (rc, s.stderr()))
+    mshtest.stop_servers(SERVER, MINI)
 
 
 def route(server, frm, to, **params):

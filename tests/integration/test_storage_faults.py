@@ -151,8 +151,7 @@ def setUpModule():
     DB = mshtest.work_path("faults.sqlite")
     mshtest.import_layer(DB, mshtest.demo_path("sites.geojson"), "sites")
     for role in ("feed", "ops"):
-        p = mshtest.run_mashaer("token", "add", "--db", DB, "--role", role, "--name", "sf-" + role, check=0)
-        TOKENS[role] = p.stdout.splitlines()[0].strip()
+        TOKENS[role] = mshtest.add_token(DB, role, "sf-" + role)
 
 
 class StorageFaults(unittest.TestCase):
