@@ -93,8 +93,14 @@ children = []
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
 
-def request(method, path, body=None, headers=None, timeout=30):
-    status, _, data = scratch.request(port, method, path, body, headers, timeout)
+# Who is who: the expensive requests and the garbage come from ATTACKER, the probe (another client
+# that must keep being answered) from PROBE; the simulator and the ledger post with feed tokens from
+# 127.0.0.1; the slow and silent connections from SLOW, so that they do not use up ATTACKER's budget.
+ATTACKER, PROBE, SLOW = "127.0.0.3", "127.0.0.2", "127.0.0.4"
+
+
+def request(method, path, body=None, headers=None, timeout=30, src=ATTACKER):
+    status, _, data = scratch.request(port, method, path, body, headers, timeout, src=src)
     return status, data
 
 
@@ -154,6 +160,7 @@ def expensive(seed):
             count("expensive", str(status))
         except (OSError, http.client.HTTPException) as e:
             count("expensive", type(e).__name__)
+            stop.wait(0.05)
 
 
 def slow_clients():
@@ -161,7 +168,7 @@ def slow_clients():
     while not stop.is_set():
         while len(socks) < args.slow and not stop.is_set():
             try:
-                s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(SLOW, 0))
                 s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
                 socks.append(s)
                 with lock:
@@ -186,7 +193,7 @@ def sse_clients():
     while not stop.is_set():
         while len(socks) < args.sse and not stop.is_set():
             try:
-                s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(SLOW, 0))
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
                 s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
                 socks.append(s)
@@ -226,6 +233,7 @@ def garbage():
             status, _ = request(method, path, body, headers)
         except (OSError, http.client.HTTPException) as e:
             count("garbage", type(e).__name__)
+            stop.wait(0.05)
             continue
         count("garbage", str(status))
         if status >= 500 and status != 503:
@@ -236,13 +244,13 @@ def garbage():
 
 def probe():
     tile = "/tiles/sites/14/10007/7193.mvt"
-    request("GET", tile)  # into the cache
+    request("GET", tile, src=PROBE)  # into the cache
     t_rss = 0.0
     while not stop.is_set():
         for path, out in (("/health", probe_health), (tile, probe_tile)):
             t0 = time.monotonic()
             try:
-                status, _ = request("GET", path, timeout=60)
+                status, _ = request("GET", path, timeout=60, src=PROBE)
                 ok = status == 200
             except (OSError, http.client.HTTPException):
                 ok = False
@@ -304,7 +312,7 @@ def main():
     with lock:
         expect = dict(last_acked)
     for pid, (lon, lat) in sorted(expect.items()):
-        status, data = request("GET", "/entities/" + pid, headers={"Authorization": "Bearer " + ops_token})
+        status, data = request("GET", "/entities/" + pid, headers={"Authorization": "Bearer " + ops_token}, src=PROBE)
         got = json.loads(data) if status == 200 else {}
         geom = got.get("geometry", {}).get("coordinates") or [got.get("lon"), got.get("lat")]
         if status != 200 or geom[0] is None or abs(geom[0] - lon) > 1e-6 or abs(geom[1] - lat) > 1e-6:

@@ -113,9 +113,9 @@ def stop(srv, timeout=30):
         srv.wait()
 
 
-def request(port, method, path, body=None, headers=None, timeout=60):
+def request(port, method, path, body=None, headers=None, timeout=60, src=None):
     """One request on a fresh connection; (status, headers with lower-case names, body bytes)."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(src, 0) if src else None)
     try:
         c.request(method, path, body, headers or {})
         r = c.getresponse()
