@@ -559,7 +559,7 @@
 
   const clock = new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit',
     second: '2-digit', hourCycle: 'h23' });
-  const stamp = new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, year: 'numeric', month: 'short', day: 'numeric',
+  const stamp = new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, calendar: 'gregory', year: 'numeric', month: 'short', day: 'numeric',
     hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
   // HH:MM:SS in Makkah time
   function time(ms) { return clock.format(new Date(ms)); }

@@ -140,7 +140,7 @@ try {
     return { text: p.textContent, rows, closeLeft: close.left - box.left < box.right - close.right };
   });
   const reported = popup && popup.rows.reported_at;
-  const want = new Intl.DateTimeFormat('ar-SA-u-nu-latn', { timeZone: 'Asia/Riyadh', year: 'numeric', month: 'short', day: 'numeric',
+  const want = new Intl.DateTimeFormat('ar-SA-u-nu-latn', { timeZone: 'Asia/Riyadh', calendar: 'gregory', year: 'numeric', month: 'short', day: 'numeric',
     hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(incidentTime));
   check(popup && /الخطورة/.test(popup.text) && popup.rows.severity === 'مرتفع' && popup.rows.kind === 'طبي' && popup.rows.id === 'INC-I1',
     'the popup in Arabic: ' + JSON.stringify(popup && popup.rows));
