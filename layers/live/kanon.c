@@ -10,6 +10,7 @@
 #include "core/msh_grow.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,9 +105,17 @@ void msh_kanon_box(int level, const double box[4], double wide[4])
     wide[3] = (floor(box[3] * n) + 1) / n - eps;
 }
 
+static atomic_ullong pyramids; /* msh_kanon_pyramids */
+
+unsigned long long msh_kanon_pyramids(void)
+{
+    return atomic_load_explicit(&pyramids, memory_order_relaxed);
+}
+
 msh_rc msh_kanon_cells(msh_live *l, int level, const double box[4], int k, msh_live_cell_fn fn, void *ud,
                        msh_err *err)
 {
+    atomic_fetch_add_explicit(&pyramids, 1, memory_order_relaxed);
     if (level > BASE)
         level = BASE;
     if (level < 0)

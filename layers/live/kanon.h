@@ -45,4 +45,7 @@ void msh_kanon_box(int level, const double box[4], double wide[4]);
 msh_rc msh_kanon_cells(msh_live *l, int level, const double box[4], int k, msh_live_cell_fn fn, void *ud,
                        msh_err *err);
 
+/** How many times msh_kanon_cells has built a pyramid since the start (tests count builds with it). */
+unsigned long long msh_kanon_pyramids(void);
+
 #endif

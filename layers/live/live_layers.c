@@ -136,6 +136,44 @@ typedef struct {
     size_t n, cap;
 } cell_list;
 
+/* Movement: the cells k-anonymity lets a box show, kept per thread with the key they were built for
+ * (layer, level, box, versions of the chunks under it). A tile request asks the same thread for the
+ * ETag first (movement_version hashes the cells) and then, on a cache miss, for the content: the
+ * second asks the same key and takes the cells built for the first instead of building the pyramid
+ * again. A different key (the crowd moved, another tile) builds afresh. */
+typedef struct {
+    const void *layer;
+    uint64_t key;
+    cell_list cells;
+} cells_slot;
+
+static pthread_key_t cells_tls;
+static pthread_once_t cells_once = PTHREAD_ONCE_INIT;
+
+static void cells_slot_free(void *p)
+{
+    cells_slot *s = p;
+    free(s->cells.v);
+    free(s);
+}
+
+static void cells_tls_init(void)
+{
+    (void)pthread_key_create(&cells_tls, cells_slot_free);
+}
+
+/* This thread's slot, made on first use; NULL when it cannot be (the cells are then built each time). */
+static cells_slot *cells_slot_get(void)
+{
+    pthread_once(&cells_once, cells_tls_init);
+    cells_slot *s = pthread_getspecific(cells_tls);
+    if (!s && (s = calloc(1, sizeof *s)) && pthread_setspecific(cells_tls, s)) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
 static int keep_cell(void *ud, const msh_live_cell *c)
 {
     cell_list *cl = ud;
@@ -228,6 +266,19 @@ static int on_item(void *ud, const msh_live_item *it)
     return j->fn(j->ud, &f);
 }
 
+/* What a movement box shows depends on the level, the box and the people in the chunks under it:
+ * their versions make the key. The chunks are read before the cells: cells kept under a key are
+ * never older than it. */
+static uint64_t movement_key(live_layer *l, int level, const double box[4])
+{
+    double wide[4];
+    msh_kanon_box(level, box, wide);
+    msh_live_rdlock(l->live);
+    uint64_t chunks = msh_live_region_version(l->live, wide);
+    msh_live_unlock(l->live);
+    return msh_fnv1a(box, 4 * sizeof *box, msh_fnv1a(&level, sizeof level, chunks)) | 1;
+}
+
 static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_fn fn, void *ud)
 {
     live_layer *l = (live_layer *)base;
@@ -239,16 +290,27 @@ static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_
          * lock, the pyramid is built after it), then encoded */
         msh_live_unlock(l->live);
         int level = z + 6 > 22 ? 22 : z + 6;
-        cell_list cl = {NULL, 0, 0};
-        msh_err err;
-        if (msh_kanon_cells(l->live, level, box, l->k_anon, keep_cell, &cl, &err)) {
-            free(cl.v);
-            return MSH_ENOMEM;
+        uint64_t key = movement_key(l, level, box);
+        cells_slot *s = cells_slot_get();
+        cell_list own = {NULL, 0, 0}, *cl = s ? &s->cells : &own;
+        if (!s || s->layer != l || s->key != key) {
+            if (s)
+                s->layer = NULL; /* emptied below: a failed build leaves no stale key */
+            cl->n = 0;
+            msh_err err;
+            if (msh_kanon_cells(l->live, level, box, l->k_anon, keep_cell, cl, &err)) {
+                free(own.v);
+                return MSH_ENOMEM;
+            }
+            if (s) {
+                s->layer = l;
+                s->key = key;
+            }
         }
-        for (size_t i = 0; i < cl.n; i++)
-            if (on_cell(&j, &cl.v[i]))
+        for (size_t i = 0; i < cl->n; i++)
+            if (on_cell(&j, &cl->v[i]))
                 break;
-        free(cl.v);
+        free(own.v);
         return MSH_OK;
     }
     case LL_POSITIONS: msh_live_people(l->live, box, on_person, &j); break;
@@ -289,13 +351,7 @@ static int hash_feature(void *ud, const msh_feature *f)
 static uint64_t movement_version(live_layer *l, int z, const double box[4])
 {
     int level = z + 6 > 22 ? 22 : z + 6;
-    double wide[4];
-    msh_kanon_box(level, box, wide);
-    msh_live_rdlock(l->live);
-    uint64_t chunks = msh_live_region_version(l->live, wide);
-    msh_live_unlock(l->live);
-    /* the chunks are read before the cells: a value stored is never older than its key */
-    uint64_t key = msh_fnv1a(box, 4 * sizeof *box, msh_fnv1a(&level, sizeof level, chunks)) | 1;
+    uint64_t key = movement_key(l, level, box);
     memo_slot *s = &l->memo[key % MEMO_SLOTS];
     pthread_mutex_lock(&l->memo_mu);
     bool hit = s->key == key;

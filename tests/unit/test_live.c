@@ -12,6 +12,7 @@
 #include "core/msh_tilemath.h"
 #include "core/msh_time.h"
 #include "live/ingest.h"
+#include "live/kanon.h"
 #include "live/live_layers.h"
 
 /* A batch of n people "<prefix>-<i>" as NDJSON (caller frees). */
@@ -125,6 +126,13 @@ static int on_cell(void *ud, const msh_live_cell *c)
     return 0;
 }
 
+
+static int count_features(void *ud, const msh_feature *f)
+{
+    (void)f;
+    ++*(size_t *)ud;
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -266,6 +274,23 @@ int main(int argc, char **argv)
     msh_layer **layers;
     size_t nl;
     CHECK(msh_live_layers_new(live, 6, &layers, &nl, &err) == MSH_OK && nl == 6);
+    {
+        /* a movement tile's ETag and its content come from one build of the k-anonymous cells */
+        msh_layer *mv = layers[0];
+        CHECK(strcmp(mv->info.name, "movement") == 0);
+        double wbox[4] = {0, 0, 1, 1}, half[4] = {0, 0, 0.5, 1};
+        unsigned long long b0 = msh_kanon_pyramids();
+        uint64_t v = mv->vt->region_version(mv, 0, wbox);
+        CHECK(msh_kanon_pyramids() == b0 + 1);
+        size_t nf = 0;
+        CHECK(mv->vt->query(mv, wbox, 0, count_features, &nf) == MSH_OK);
+        CHECK(msh_kanon_pyramids() == b0 + 1); /* the cells built for the ETag */
+        CHECK(mv->vt->region_version(mv, 0, wbox) == v && msh_kanon_pyramids() == b0 + 1); /* memo */
+        size_t nf2 = 0;
+        CHECK(mv->vt->query(mv, half, 0, count_features, &nf2) == MSH_OK);
+        CHECK(msh_kanon_pyramids() == b0 + 2); /* another box: built afresh */
+        CHECK(nf2 <= nf);
+    }
     msh_live_free(live);
     for (size_t i = 0; i < nl; i++)
         msh_layer_release(layers[i]);
