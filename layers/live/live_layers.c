@@ -136,6 +136,8 @@ typedef struct {
     size_t n, cap;
 } cell_list;
 
+static const msh_layer_vt LL_VT;
+
 /* Movement: the cells k-anonymity lets a box show, kept per thread with the key they were built for
  * (layer, level, box, versions of the chunks under it). A tile request asks the same thread for the
  * ETag first (movement_version hashes the cells) and then, on a cache miss, for the content: the
@@ -279,6 +281,47 @@ static uint64_t movement_key(live_layer *l, int level, const double box[4])
     return msh_fnv1a(box, 4 * sizeof *box, msh_fnv1a(&level, sizeof level, chunks)) | 1;
 }
 
+/* The cells a movement box at zoom z shows: this thread's slot when it was built for the same key,
+ * else built (into the slot, or into own when the thread has none; the caller frees own.v). */
+static msh_rc movement_cells(live_layer *l, int z, const double box[4], cell_list *own, const cell_list **out)
+{
+    int level = z + 6 > 22 ? 22 : z + 6;
+    uint64_t key = movement_key(l, level, box);
+    cells_slot *s = cells_slot_get();
+    cell_list *cl = s ? &s->cells : own;
+    *out = cl;
+    if (s && s->layer == l && s->key == key)
+        return MSH_OK;
+    if (s)
+        s->layer = NULL; /* a failed build leaves no stale key */
+    cl->n = 0;
+    msh_err err;
+    if (msh_kanon_cells(l->live, level, box, l->k_anon, keep_cell, cl, &err))
+        return MSH_ENOMEM;
+    if (s) {
+        s->layer = l;
+        s->key = key;
+    }
+    return MSH_OK;
+}
+
+msh_rc msh_live_movement_cells(msh_layer *movement, int z, const double box[4], msh_live_cell_fn fn, void *ud,
+                               msh_err *err)
+{
+    live_layer *l = (live_layer *)movement;
+    if (movement->vt != &LL_VT || l->kind != LL_MOVEMENT)
+        return msh_err_set(err, MSH_EINVAL, "not the movement layer");
+    cell_list own = {NULL, 0, 0};
+    const cell_list *cl;
+    if (movement_cells(l, z, box, &own, &cl))
+        return msh_err_set(err, MSH_ENOMEM, "k-anonymity: out of memory");
+    for (size_t i = 0; i < cl->n; i++)
+        if (fn(ud, &cl->v[i]))
+            break;
+    free(own.v);
+    return MSH_OK;
+}
+
 static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_fn fn, void *ud)
 {
     live_layer *l = (live_layer *)base;
@@ -289,24 +332,10 @@ static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_
         /* what k-anonymity lets each cell show (kanon.h: the base cells are copied under the read
          * lock, the pyramid is built after it), then encoded */
         msh_live_unlock(l->live);
-        int level = z + 6 > 22 ? 22 : z + 6;
-        uint64_t key = movement_key(l, level, box);
-        cells_slot *s = cells_slot_get();
-        cell_list own = {NULL, 0, 0}, *cl = s ? &s->cells : &own;
-        if (!s || s->layer != l || s->key != key) {
-            if (s)
-                s->layer = NULL; /* emptied below: a failed build leaves no stale key */
-            cl->n = 0;
-            msh_err err;
-            if (msh_kanon_cells(l->live, level, box, l->k_anon, keep_cell, cl, &err)) {
-                free(own.v);
-                return MSH_ENOMEM;
-            }
-            if (s) {
-                s->layer = l;
-                s->key = key;
-            }
-        }
+        cell_list own = {NULL, 0, 0};
+        const cell_list *cl;
+        if (movement_cells(l, z, box, &own, &cl))
+            return MSH_ENOMEM;
         for (size_t i = 0; i < cl->n; i++)
             if (on_cell(&j, &cl->v[i]))
                 break;

@@ -22,4 +22,13 @@
 /** Make the live layers over `live` (borrowed: it must outlive them). k: the smallest cell count shown. */
 msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size_t *n, msh_err *err);
 
+/**
+ * The cells the movement layer shows for a tile at zoom z over box, as k-anonymity lets them be shown
+ * (the ones its features are drawn from). A region_version of the same z and box just before, on the
+ * same thread, built them: they are taken from there rather than built again. MSH_EINVAL when
+ * `movement` is not the movement layer.
+ */
+msh_rc msh_live_movement_cells(msh_layer *movement, int z, const double box[4], msh_live_cell_fn fn, void *ud,
+                               msh_err *err);
+
 #endif

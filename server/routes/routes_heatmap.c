@@ -15,6 +15,7 @@
 #include "http/auth.h"
 #include "heatmap.h"
 #include "live/live.h"
+#include "live/live_layers.h"
 #include "png.h"
 #include "query/cql2.h"
 #include "routes/routes.h"
@@ -120,6 +121,12 @@ static void send_png(msh_req *r, const char *key, const uint8_t *rgba, int size)
     r->resp.body = png;
 }
 
+static int fill_from_cell(void *ud, const msh_live_cell *c)
+{
+    msh_heat_grid_set(ud, c->cx, c->cy, c->count);
+    return 0;
+}
+
 /* ETag from the store id, what is drawn, its version and the parameters; true when answered 304. */
 static bool etag_and_key(msh_req *r, msh_catalog *cat, const char *what, uint64_t version, const char *params,
                          const msh_heat_path *hp, char *key, size_t cap)
@@ -182,7 +189,8 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
     uint8_t *rgba = NULL;
     if (msh_resp_from_cache(r, key)) goto out;
     rgba = malloc((size_t)size * size * 4);
-    if (!rgba || (!filled && msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err))) {
+    /* not filled: the movement layer's cells, built for the ETag above on this thread */
+    if (!rgba || (!filled && msh_live_movement_cells(mv, hp->z + 1, box, fill_from_cell, &g, &err))) {
         msh_resp_error(r, 500, "out of memory");
         goto out;
     }
