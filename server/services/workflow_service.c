@@ -7,16 +7,14 @@
 
 #include "core/msh_le.h"
 #include "core/msh_tilemath.h"
-#include "serve/serve.h"
 
 msh_rc msh_workflow_start(msh_app *app, msh_store *s, msh_err *err)
 {
     bool created = false;
     msh_rc rc = msh_wo_ensure_layer(s, &created, err);
-    if (!rc && created) {
+    (void)app;
+    if (!rc && created)
         fprintf(stderr, "mashaer: edits: created the %s layer (empty)\n", MSH_WO_LAYER);
-        rc = msh_serve_publish(app, s, err);
-    }
     return rc;
 }
 

@@ -25,8 +25,9 @@
 #include "workflow/work_orders.h"
 
 /**
- * At start, with the edit connection `s`: create the `work_orders` layer when the store has assets
- * and no work orders (layers/workflow/work_orders.h), and publish the catalog that holds it.
+ * At start, with the edit connection `s`, before the catalog is first loaded (cmd_serve.c opens the
+ * edit service before the data): create the `work_orders` layer when the store has assets and no
+ * work orders (layers/workflow/work_orders.h), so the first catalog holds it.
  */
 msh_rc msh_workflow_start(msh_app *app, msh_store *s, msh_err *err);
 

@@ -25,14 +25,7 @@ WATER = "kind='water_point' AND status='working'"
 
 
 def req(path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
-    h = dict(headers or {})
-    if token:
-        h["Authorization"] = "Bearer " + token
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = ctype
-    return mshtest.fetch(SERVER.url(path), headers=h, method=method, data=data)
+    return mshtest.api(SERVER, path, method, token, body, ctype, headers)
 
 
 def get(path):
@@ -240,8 +233,8 @@ def setUpModule():
     WATER_ID, OTHER_ID = pick_assets()
     DB = mshtest.work_path("workorders.sqlite")
     mshtest.import_demo(DB, ["assets", "walkways", "site_walkways"])
-    for role, name in (("ops", "ops-alice"), ("ops2", "ops-bob"), ("reporter", "phone")):
-        TOK[role] = mshtest.add_token(DB, role.rstrip("2"), name)
+    TOK.update({key: mshtest.add_token(DB, role, name) for key, role, name in (
+        ("ops", "ops", "ops-alice"), ("ops2", "ops", "ops-bob"), ("reporter", "reporter", "phone"))})
     SERVER = mshtest.Server(DB).start()
 
 
