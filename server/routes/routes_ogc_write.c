@@ -13,8 +13,10 @@
  * any lock (layers/json_in.h bounds, layers/feature_in.h against the fields, importers/
  * geom_fit.h for the geometry: 400 naming what is wrong) -> the edit lock
  * (services/edit_service.h) -> the current item from the served catalog and its ETag compared
- * with If-Match (412 with the current item) -> one transaction (layers/edit.h: row, versions,
- * audit) -> the catalog published -> unlock -> a `change` event -> the answer. Nothing is
+ * with If-Match (412 with the current item) -> the workflow rules (services/workflow_service.h:
+ * asset status values, work order transitions: 400/409, and the asset a work order changes) -> one
+ * transaction (layers/edit.h: row, versions, audit; the coupled asset write in the same one) ->
+ * the catalog published -> unlock -> a `change` event -> the answer. Nothing is
  * written unless every check passed.
  *
  * An item's ETag hashes its GeoJSON as GET writes it (id, geometry at 9 decimals, every
