@@ -325,14 +325,12 @@ msh_rc msh_edit_note_import(msh_store *s, const char *layer, const char *source,
     return audit(db, layer, NULL, "import", msh_now_ms(), source, "import", 0, NULL, NULL, NULL, NULL, err);
 }
 
-msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err)
+/* One write inside the caller's transaction: row, versions, audit. */
+static msh_rc apply_one(sqlite3 *db, const msh_edit_op *op, msh_edit_result *res, msh_err *err)
 {
-    sqlite3 *db = msh_store_sqlite(s);
     memset(res, 0, sizeof *res);
     char *before = NULL, *after = NULL;
-    msh_rc rc = exec(db, "BEGIN IMMEDIATE", err);
-    if (rc)
-        return rc;
+    msh_rc rc = MSH_OK;
     int64_t fid = op->fid;
     if (op->kind == MSH_EDIT_CREATE) {
         rc = next_fid(db, op->li, &fid, err);
@@ -365,14 +363,30 @@ msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res,
     if (!rc)
         rc = audit(db, op->li->name, &fid, msh_edit_kind_name(op->kind), op->at_ms, op->who, op->role, res->version,
                    before, after, bb, &res->seq, err);
-    if (!rc)
-        rc = exec(db, "COMMIT", err);
-    if (rc)
-        exec(db, "ROLLBACK", NULL);
     res->fid = fid;
     free(before);
     free(after);
     return rc;
+}
+
+msh_rc msh_edit_apply_n(msh_store *s, const msh_edit_op *ops, size_t n, msh_edit_result *res, msh_err *err)
+{
+    sqlite3 *db = msh_store_sqlite(s);
+    msh_rc rc = exec(db, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = apply_one(db, &ops[i], &res[i], err);
+    if (!rc)
+        rc = exec(db, "COMMIT", err);
+    if (rc)
+        exec(db, "ROLLBACK", NULL);
+    return rc;
+}
+
+msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err)
+{
+    return msh_edit_apply_n(s, op, 1, res, err);
 }
 
 /* The latest import of `layer`: its audit seq (0 when none) and time. */

@@ -57,6 +57,11 @@ typedef struct msh_edit_result {
 
 /** Apply one write in one transaction. Errors: MSH_ENOTFOUND (no such feature or layer), MSH_EIO. */
 msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err);
+/**
+ * Apply `n` writes (res: n results) in one transaction, in order: all of them are committed or
+ * none (a work order and the asset status it changes). Each has its own audit row and version.
+ */
+msh_rc msh_edit_apply_n(msh_store *s, const msh_edit_op *ops, size_t n, msh_edit_result *res, msh_err *err);
 
 /** One version of an item, as the audit holds it. Strings are valid during the callback only. */
 typedef struct msh_edit_version {

@@ -13,8 +13,10 @@
  * any lock (layers/json_in.h bounds, layers/feature_in.h against the fields, importers/
  * geom_fit.h for the geometry: 400 naming what is wrong) -> the edit lock
  * (services/edit_service.h) -> the current item from the served catalog and its ETag compared
- * with If-Match (412 with the current item) -> one transaction (layers/edit.h: row, versions,
- * audit) -> the catalog published -> unlock -> a `change` event -> the answer. Nothing is
+ * with If-Match (412 with the current item) -> the workflow rules (services/workflow_service.h:
+ * asset status values, work order transitions: 400/409, and the asset a work order changes) -> one
+ * transaction (layers/edit.h: row, versions, audit; the coupled asset write in the same one) ->
+ * the catalog published -> unlock -> a `change` event -> the answer. Nothing is
  * written unless every check passed.
  *
  * An item's ETag hashes its GeoJSON as GET writes it (id, geometry at 9 decimals, every
@@ -43,6 +45,7 @@
 #include "routes/ogc.h"
 #include "routes/routes.h"
 #include "services/edit_service.h"
+#include "services/workflow_service.h"
 
 #define CT_GEOJSON "application/geo+json"
 #define HISTORY_LIMIT_MAX 1000
@@ -230,8 +233,10 @@ static bool read_body(msh_req *r, const msh_layer *l, msh_edit_kind kind, wbody 
     if (!rc && kind == MSH_EDIT_UPDATE && json_object_get(b->doc, "geometry") &&
         !json_is_object(json_object_get(b->doc, "geometry")))
         rc = msh_err_set(&err, MSH_EINVAL, "geometry: a patch may replace the geometry, not remove it");
-    if (!rc && kind != MSH_EDIT_UPDATE)
-        rc = msh_feature_in_read(b->doc, &l->info, true, &b->fin, &err);
+    if (!rc && kind != MSH_EDIT_UPDATE) /* a work order's geometry may come from its asset */
+        rc = msh_feature_in_read(b->doc, &l->info,
+                                 kind != MSH_EDIT_CREATE || !msh_workflow_geometry_optional(l->info.name), &b->fin,
+                                 &err);
     if (!rc)
         rc = fit_geometry(r, l, json_object_get(b->doc, "geometry"), b, &err);
     if (rc) {
@@ -325,7 +330,9 @@ static void write_locked(msh_req *r, const wpath *p, msh_edit_kind kind, wbody *
     msh_layer *l = msh_catalog_find(cat, p->coll, strlen(p->coll));
     cur_item cur = {.json = json};
     msh_err err;
-    msh_edit_result res;
+    msh_edit_result res, both[2];
+    msh_workflow_write wf;
+    memset(&wf, 0, sizeof wf);
     const char *if_match = msh_req_header(r, "If-Match");
     if (!editable(l)) {
         msh_resp_error(r, 404, "unknown collection '%s' (see /ogc/collections)", p->coll);
@@ -354,12 +361,23 @@ static void write_locked(msh_req *r, const wpath *p, msh_edit_kind kind, wbody *
             goto out;
         }
     }
-    msh_edit_op op = {kind, &l->info, (int64_t)p->fid, b->fin.values, b->wkb, b->wkb_len, who, msh_role_name(role),
-                      msh_now_ms()};
-    if (msh_edit_apply(store, &op, &res, &err)) {
+    /* the workflow rules (services/workflow_service.h): values, transitions, the asset it changes */
+    msh_edit_op ops[2] = {{kind, &l->info, (int64_t)p->fid, b->fin.values, b->wkb, b->wkb_len, who,
+                           msh_role_name(role), msh_now_ms()}};
+    if (!msh_workflow_prepare(cat, l, kind, cur.found ? cur.values : NULL, b->fin.values, &ops[0].wkb,
+                              &ops[0].wkb_len, ops[0].at_ms, kind == MSH_EDIT_CREATE ? 0 : p->fid, &wf)) {
+        msh_workflow_refuse(r, &wf.ref);
+        goto out;
+    }
+    ops[1] = wf.extra;
+    ops[1].who = ops[0].who;
+    ops[1].role = ops[0].role;
+    ops[1].at_ms = ops[0].at_ms;
+    if (msh_edit_apply_n(store, ops, wf.has_extra ? 2 : 1, both, &err)) { /* one transaction */
         msh_resp_error(r, err.code == MSH_ENOTFOUND ? 404 : 500, "%s", err.msg);
         goto out;
     }
+    res = both[0];
     bool published = msh_edit_service_publish(app, &err) == MSH_OK;
     if (!published) /* stored and audited; served after the reload thread's next pass */
         fprintf(stderr, "mashaer: edits: the edit is stored, but publishing it failed: %s\n", err.msg);
@@ -385,10 +403,14 @@ static void write_locked(msh_req *r, const wpath *p, msh_edit_kind kind, wbody *
     msh_edit_service_unlock(app);
     msh_catalog_release(cat);
     publish_change(r, p->coll, kind, &res);
+    if (wf.has_extra)
+        publish_change(r, MSH_ASSETS_LAYER, MSH_EDIT_UPDATE, &both[1]);
+    msh_workflow_write_free(&wf);
     return;
 out:
     msh_edit_service_unlock(app);
     msh_catalog_release(cat);
+    msh_workflow_write_free(&wf);
 }
 
 void msh_route_ogc_write(msh_req *r, const char *rest)

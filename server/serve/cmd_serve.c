@@ -98,7 +98,8 @@ int msh_cmd_serve(int argc, char **argv)
     if (msh_store_open(app.cfg.db_path, false, &app.store, &err) ||
         (app.cfg.live_dir && msh_serve_open_live(&app, &err)) ||
         (app.cfg.live_dir && msh_kpi_service_open(&app, &err)) || /* KPIs read the live state: none without it */
-        open_data(&app, &err) || msh_edit_service_open(&app, &err)) {
+        msh_edit_service_open(&app, &err) || /* first: it may add the work_orders layer the data then holds */
+        open_data(&app, &err)) {
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         goto out;
     }

@@ -8,6 +8,7 @@
 
 #include "edit.h"
 #include "serve/serve.h"
+#include "services/workflow_service.h"
 
 struct msh_edit_service {
     pthread_mutex_t lock; /* one write at a time; guards `store` and `seen` */
@@ -30,7 +31,7 @@ msh_rc msh_edit_service_open(msh_app *app, msh_err *err)
         return rc;
     if ((rc = msh_store_open(app->cfg.db_path, false, &e->store, err)))
         return rc;
-    if ((rc = msh_edit_prepare(e->store, err)))
+    if ((rc = msh_edit_prepare(e->store, err)) || (rc = msh_workflow_start(app, e->store, err)))
         return rc;
     e->seen = msh_store_data_version(e->store);
     fprintf(stderr, "mashaer: edits: %zu access rules (%s)\n", msh_access_count(e->access),

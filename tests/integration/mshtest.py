@@ -93,6 +93,8 @@ def demo_path(name):
 
 
 DEMO_LAYERS = ["assets", "camps", "cleaning_routes", "service_zones", "sites", "walkways", "site_walkways"]
+# what a server of the demo store serves: `mashaer serve` adds the (empty) work_orders layer where there are assets
+SERVED_LAYERS = DEMO_LAYERS + ["work_orders"]
 
 # ---------------------------------------------------------------------------
 # running mashaer
@@ -433,6 +435,18 @@ def fetch(url, headers=None, method="GET", data=None, timeout=30):
     except urllib.error.HTTPError as e:
         body = e.read()
         return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, body)
+
+
+def api(server, path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
+    """A request to `server` with a bearer token and a JSON body (bytes as they are), as the write tests send."""
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = "Bearer " + token
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        h["Content-Type"] = ctype
+    return fetch(server.url(path), headers=h, method=method, data=data)
 
 
 def raw_request(port, path, headers=None, method="GET", timeout=30):

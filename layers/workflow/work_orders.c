@@ -1,0 +1,170 @@
+/* work_orders.c: assets' status values, the work order layer and its transitions (work_orders.h). */
+#include "workflow/work_orders.h"
+
+#include <string.h>
+
+#include "store_sql.h"
+
+const char *const msh_asset_statuses[] = {"working", "faulty", "maintenance", NULL};
+
+static const char *const WO_STATUSES[] = {"open", "assigned", "done", "cancelled", NULL};
+
+static const msh_wf_step WO_STEPS[] = {
+    {"open", {"assigned", "cancelled", NULL}},
+    {"assigned", {"done", "cancelled", NULL}},
+    {"done", {NULL}},
+    {"cancelled", {NULL}},
+};
+
+/* The times the server sets, and the status at which each is set. */
+static const char *const TIME_FIELDS[3] = {"opened_at", "assigned_at", "done_at"};
+static const char *const TIME_STATUS[3] = {"open", "assigned", "done"};
+
+bool msh_asset_check(const msh_layer_info *li, const msh_value *vals, msh_wf_refusal *ref)
+{
+    const char *status;
+    return msh_wf_check_domain(li, vals, "status", msh_asset_statuses, true, &status, ref);
+}
+
+msh_rc msh_wo_ensure_layer(msh_store *s, bool *created, msh_err *err)
+{
+    *created = false;
+    msh_layer_info *infos = NULL;
+    size_t n = 0;
+    msh_rc rc = msh_store_list(s, &infos, &n, err);
+    if (rc)
+        return rc;
+    bool have = false, assets = false;
+    for (size_t i = 0; i < n; i++) {
+        have |= !strcmp(infos[i].name, MSH_WO_LAYER);
+        assets |= !strcmp(infos[i].name, MSH_ASSETS_LAYER);
+    }
+    msh_store_infos_free(infos, n);
+    if (have || !assets) /* no assets: no work order could name one */
+        return MSH_OK;
+    static const msh_field fields[] = {
+        {(char *)"asset_id", MSH_FT_STRING},    {(char *)"fault", MSH_FT_STRING},
+        {(char *)"assigned_crew", MSH_FT_STRING}, {(char *)"status", MSH_FT_STRING},
+        {(char *)"opened_at", MSH_FT_STRING},   {(char *)"assigned_at", MSH_FT_STRING},
+        {(char *)"done_at", MSH_FT_STRING},     {(char *)"note", MSH_FT_STRING},
+    };
+    msh_layer_spec spec = {.name = MSH_WO_LAYER,
+                           .fields = fields,
+                           .nfields = sizeof fields / sizeof fields[0],
+                           .minzoom = 0,
+                           .maxzoom = 18,
+                           .source = "mashaer serve (work orders)",
+                           .title = "Work orders"};
+    /* one transaction: the table, its registry row (typed Point: an empty layer's type is
+     * otherwise "Geometry") and the `import` audit row that starts its history */
+    msh_store_writer *w;
+    if ((rc = msh_store_batch_begin(s, err)))
+        return rc;
+    if (!(rc = msh_store_writer_begin(s, &spec, &w, err)) && !(rc = msh_store_writer_commit(w, NULL, err)) &&
+        msh_store_exec(s, "UPDATE msh_layers SET geometry_type = 'Point' WHERE name = '" MSH_WO_LAYER "'"))
+        rc = msh_err_set(err, MSH_EIO, "creating %s: %s", MSH_WO_LAYER, msh_store_errmsg(s));
+    msh_rc end = msh_store_batch_end(s, rc == MSH_OK, err);
+    if (rc || (rc = end))
+        return rc;
+    *created = true;
+    return MSH_OK;
+}
+
+/* Is field `name` a non-empty text in `vals`? */
+static bool has_text(const msh_layer_info *li, const msh_value *vals, const char *name)
+{
+    int k = msh_wf_field(li, name);
+    return k >= 0 && vals[k].type == MSH_FT_STRING && vals[k].len > 0;
+}
+
+static bool same_value(const msh_value *a, const msh_value *b)
+{
+    if (a->type != b->type)
+        return false;
+    if (a->type == MSH_FT_STRING)
+        return a->len == b->len && !memcmp(a->u.s, b->u.s, a->len);
+    return a->type == 0 || a->u.i == b->u.i;
+}
+
+bool msh_wo_asset_id(const msh_layer_info *li, const msh_value *vals, const char **id, size_t *len,
+                     msh_wf_refusal *ref)
+{
+    if (!has_text(li, vals, "asset_id"))
+        return msh_wf_refuse(ref, "missing_value", "asset_id: required, the asset_id of an asset (see %s)",
+                             MSH_ASSETS_LAYER);
+    const msh_value *v = &vals[msh_wf_field(li, "asset_id")];
+    *id = v->u.s;
+    *len = v->len;
+    return true;
+}
+
+bool msh_wo_active(const msh_layer_info *li, const msh_value *vals)
+{
+    int k = msh_wf_field(li, "status");
+    return k >= 0 && (msh_wf_value_is(&vals[k], "open") || msh_wf_value_is(&vals[k], "assigned"));
+}
+
+/* The server's times: a client may only send them back as they are (or null); then kept, and set
+ * now for the status the work order reaches. */
+static bool set_times(const msh_layer_info *li, const msh_value *before, msh_value *after, const char *from,
+                      const char *to, int64_t now_ms, msh_wo_plan *plan, msh_wf_refusal *ref)
+{
+    static const msh_value null_value;
+    for (int i = 0; i < 3; i++) {
+        int k = msh_wf_field(li, TIME_FIELDS[i]);
+        if (k < 0)
+            continue;
+        const msh_value *was = before ? &before[k] : &null_value;
+        if (after[k].type != 0 && !same_value(&after[k], was))
+            return msh_wf_refuse(ref, "server_field", "%s: set by the server when the status becomes %s; send it "
+                                                      "back unchanged or leave it out",
+                                 TIME_FIELDS[i], TIME_STATUS[i]);
+        after[k] = *was;
+        if (!strcmp(to, TIME_STATUS[i]) && (!from || strcmp(from, to))) {
+            msh_time_format_iso(now_ms, plan->times[i], sizeof plan->times[i], 3);
+            after[k] = (msh_value){.type = MSH_FT_STRING, .len = (uint32_t)strlen(plan->times[i]),
+                                   .u.s = plan->times[i]};
+        }
+    }
+    return true;
+}
+
+bool msh_wo_check(const msh_layer_info *li, const msh_value *before, msh_value *after, const char *asset_status,
+                  bool others_active, int64_t now_ms, msh_wo_plan *plan, msh_wf_refusal *ref)
+{
+    memset(plan, 0, sizeof *plan);
+    memset(ref, 0, sizeof *ref);
+    int ks = msh_wf_field(li, "status"), ka = msh_wf_field(li, "asset_id");
+    if (ks < 0 || ka < 0)
+        return msh_wf_refuse(ref, "invalid_layer", "%s: the layer lacks its status or asset_id field", li->name);
+    const char *from = NULL, *to;
+    if (before && !msh_wf_check_domain(li, before, "status", WO_STATUSES, false, &from, ref))
+        return false; /* a stored status outside the table (an external edit): no transition from it */
+    if (!before && after[ks].type == 0)
+        after[ks] = (msh_value){.type = MSH_FT_STRING, .len = 4, .u.s = "open"};
+    if (!msh_wf_check_domain(li, after, "status", WO_STATUSES, false, &to, ref))
+        return false;
+    if (!before) {
+        if (strcmp(to, "open"))
+            return msh_wf_refuse(ref, "invalid_value", "status: a new work order is open (it was '%s'); assign it "
+                                                       "with a PATCH afterwards", to);
+        if (!has_text(li, after, "fault"))
+            return msh_wf_refuse(ref, "missing_value", "fault: required, what is wrong with the asset");
+    } else if (!same_value(&before[ka], &after[ka])) {
+        return msh_wf_refuse(ref, "invalid_value", "asset_id: a work order stays on its asset; open a new one");
+    } else if (!msh_wf_check_step(WO_STEPS, sizeof WO_STEPS / sizeof WO_STEPS[0], from, to, ref)) {
+        return false;
+    }
+    if (!strcmp(to, "assigned") && !has_text(li, after, "assigned_crew"))
+        return msh_wf_refuse(ref, "missing_value", "assigned_crew: required to assign a work order");
+    if (!strcmp(to, "cancelled") && (!from || strcmp(from, to)) && !has_text(li, after, "note"))
+        return msh_wf_refuse(ref, "missing_value", "note: required to cancel a work order (why)");
+    if (!set_times(li, before, after, from, to, now_ms, plan, ref))
+        return false;
+    bool opened = !before, finished = !strcmp(to, "done") && strcmp(from ? from : "", "done");
+    if (opened && asset_status && !strcmp(asset_status, "working"))
+        plan->asset_status = "faulty";
+    else if (finished && !others_active && (!asset_status || strcmp(asset_status, "working")))
+        plan->asset_status = "working";
+    return true;
+}
