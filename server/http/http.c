@@ -11,7 +11,6 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "http/admit.h"
 #include "http/auth.h"
@@ -77,29 +76,6 @@ void msh_req_base_url(msh_req *r, char *out, size_t cap)
 bool msh_req_etag_matches(msh_req *r, const char *etag)
 {
     return msh_hdr_etag_matches(msh_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH), etag);
-}
-
-msh_rc msh_gzip(const uint8_t *in, size_t len, msh_buf *out, int level)
-{
-    msh_buf_reset(out);
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return MSH_ENOMEM;
-    size_t bound = deflateBound(&zs, (uLong)len) + 32;
-    msh_rc rc = msh_buf_reserve(out, bound);
-    if (rc) {
-        deflateEnd(&zs);
-        return rc;
-    }
-    zs.next_in = (Bytef *)(uintptr_t)in;
-    zs.avail_in = (uInt)len;
-    zs.next_out = out->data;
-    zs.avail_out = (uInt)bound;
-    int z = deflate(&zs, Z_FINISH);
-    out->len = zs.total_out;
-    deflateEnd(&zs);
-    return z == Z_STREAM_END ? MSH_OK : MSH_EINTERNAL;
 }
 
 void msh_resp_body(msh_req *r, int status, const char *ctype, const void *data, size_t len)

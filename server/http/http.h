@@ -13,6 +13,7 @@
 
 #include "serve/app.h"
 #include "core/msh_buf.h"
+#include "gzip.h" /* msh_gzip, MSH_TILE_GZIP_LEVEL */
 
 #define MSH_MAX_BODY ((size_t)64 << 20)
 
@@ -84,9 +85,6 @@ void msh_resp_stream(msh_req *r, const char *ctype, long (*fn)(void *cls, char *
 /** Take a streaming connection out of the event loop until msh_http_resume (only from its stream callback). */
 void msh_http_suspend(void *conn);
 void msh_http_resume(void *conn);
-
-/** gzip `in` into `out` (reset first). */
-msh_rc msh_gzip(const uint8_t *in, size_t len, msh_buf *out, int level);
 
 /** Start serving `app` on its configured address; returns the daemon (opaque) and the bound port. */
 msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err);
