@@ -26,7 +26,10 @@ typedef struct msh_resp {
     void (*ext_free)(void *cls); /* ... and handed back through this when sent */
     void *ext_cls;
     int fd;            /* or a file to send (closed by http.c), -1 if none */
-    uint64_t fd_size;
+    uint64_t fd_size;  /* its bytes from fd_offset */
+    uint64_t fd_offset;
+    char content_range[80]; /* Content-Range value (206, 416), or empty */
+    bool accept_ranges; /* Accept-Ranges: bytes */
     char etag[96];     /* with quotes, or empty */
     const char *cache_control;
     const char *www_authenticate; /* WWW-Authenticate value (static string), or NULL */

@@ -2,6 +2,7 @@
 // from web/node_modules) for test_export.py, so that the archive is judged by a reader no one here wrote.
 //
 // Usage: node pmtiles_read.mjs SOURCE_DIR ARCHIVE < tiles.json   (tiles.json: [[z, x, y], ...])
+// ARCHIVE is a file, or an http:// URL read with the library's own FetchSource (range requests).
 // Prints one JSON object: {header, metadata, tiles: [sha256 hex of the tile as the library returns
 // it (decompressed), or null when the archive has no such tile], ids: [the library's tile id of each]}.
 import { createHash } from 'node:crypto';
@@ -29,9 +30,10 @@ class FileRangeSource {
 let input = '';
 for await (const chunk of process.stdin) input += chunk;
 const want = JSON.parse(input || '[]');
-const fh = await open(archive, 'r');
+const remote = /^https?:\/\//.test(archive);
+const fh = remote ? null : await open(archive, 'r');
 try {
-  const p = new PMTiles(new FileRangeSource(fh, archive));
+  const p = new PMTiles(remote ? archive : new FileRangeSource(fh, archive));
   const header = await p.getHeader();
   const metadata = await p.getMetadata();
   const tiles = [];
@@ -41,5 +43,5 @@ try {
   }
   process.stdout.write(JSON.stringify({ header, metadata, tiles, ids: want.map(([z, x, y]) => zxyToTileId(z, x, y)) }));
 } finally {
-  await fh.close();
+  if (fh) await fh.close();
 }
