@@ -11,7 +11,7 @@
 #include "outfile.h"
 
 struct msh_mbtiles {
-    msh_outfile out;
+    msh_outfile out; /* first (msh_outfile_writer_new) */
     sqlite3 *db;
     sqlite3_stmt *ins_image, *ins_map;
 };
@@ -34,14 +34,10 @@ static msh_rc sql_fail(msh_mbtiles *w, const char *what, msh_err *err)
 
 msh_rc msh_mbtiles_open(const char *path, msh_mbtiles **out, msh_err *err)
 {
-    msh_mbtiles *w = calloc(1, sizeof *w);
+    msh_mbtiles *w = msh_outfile_writer_new(sizeof *w, path, err); /* w->out first: see outfile.h */
     if (!w)
-        return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    msh_rc rc = msh_outfile_open(&w->out, path, err);
-    if (rc) {
-        free(w);
-        return rc;
-    }
+        return err ? err->code : MSH_ENOMEM;
+    msh_rc rc;
     if (sqlite3_open_v2(w->out.tmp, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
         sqlite3_exec(w->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(w->db, "INSERT INTO images (tile_data, tile_id) VALUES (?, ?)", -1, &w->ins_image, NULL) ||

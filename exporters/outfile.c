@@ -30,6 +30,20 @@ msh_rc msh_outfile_open(msh_outfile *f, const char *final, msh_err *err)
     return MSH_OK;
 }
 
+void *msh_outfile_writer_new(size_t size, const char *final, msh_err *err)
+{
+    msh_outfile *f = calloc(1, size);
+    if (!f) {
+        msh_err_set(err, MSH_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (msh_outfile_open(f, final, err)) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
 /* mkstemp makes the file 0600; the archive gets the mode any new file would (0666 less the umask).
  * umask can only be read by setting it: done at once, before any thread of the export starts
  * or after they ended. */

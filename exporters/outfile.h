@@ -18,6 +18,10 @@ typedef struct msh_outfile {
     int fd; /* open on tmp, -1 once closed */
 } msh_outfile;
 
+/** A zeroed writer struct of `size` bytes whose first member is an msh_outfile, opened on `final`
+ * (msh_outfile_open); NULL with err set on failure. Free it with free() after msh_outfile_discard. */
+void *msh_outfile_writer_new(size_t size, const char *final, msh_err *err);
+
 /** Create the temporary file for `final` (open read-write, empty). */
 msh_rc msh_outfile_open(msh_outfile *f, const char *final, msh_err *err);
 /** fsync and close the temporary file, rename it to the final name, fsync the folder. */

@@ -17,7 +17,7 @@
 enum { PMT_COMPRESSION_GZIP = 2, PMT_TYPE_MVT = 1 };
 
 struct msh_pmtiles {
-    msh_outfile out;
+    msh_outfile out; /* first (msh_outfile_writer_new) */
     FILE *data;           /* the tile data, in an unlinked file beside the archive */
     uint64_t data_len;
     uint64_t *offsets;    /* by content number */
@@ -65,14 +65,10 @@ void msh_pmtiles_dir_encode(msh_buf *b, const msh_pmtiles_entry *e, size_t n)
 
 msh_rc msh_pmtiles_open(const char *path, msh_pmtiles **out, msh_err *err)
 {
-    msh_pmtiles *w = calloc(1, sizeof *w);
+    msh_pmtiles *w = msh_outfile_writer_new(sizeof *w, path, err); /* w->out first: see outfile.h */
     if (!w)
-        return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    msh_rc rc = msh_outfile_open(&w->out, path, err);
-    if (rc) {
-        free(w);
-        return rc;
-    }
+        return err ? err->code : MSH_ENOMEM;
+    msh_rc rc;
     char dt[sizeof w->out.tmp + 16];
     snprintf(dt, sizeof dt, "%s.tilesXXXXXX", w->out.tmp);
     int fd = mkstemp(dt);

@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "catalog.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "core/msh_tilemath.h"
 #include "export.h"
 #include "mbtiles.h"
@@ -68,44 +68,17 @@ static void usage(FILE *f)
 }
 
 typedef struct progress {
-    int tty, quiet, drawn;
-    double start, last;
+    msh_cli_progress bar;
+    double start;
 } progress;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void on_progress(void *ud, uint64_t done, uint64_t total)
 {
     progress *p = ud;
-    if (!p->tty || p->quiet)
-        return;
-    double t = now_s();
-    if (t - p->last < 0.1 && done != total)
-        return;
-    p->last = t;
-    p->drawn = 1;
-    int w = 30, fill = total ? (int)((double)done / (double)total * w) : w;
-    char bar[32];
-    memset(bar, '#', (size_t)fill);
-    memset(bar + fill, '.', (size_t)(w - fill));
-    bar[w] = 0;
-    double el = t - p->start;
-    fprintf(stderr, "\r  tiles [%s] %3d%% %llu/%llu, %.0f/s", bar, total ? (int)(100.0 * (double)done / (double)total) : 100,
-            (unsigned long long)done, (unsigned long long)total, el > 0 ? (double)done / el : 0.0);
-    fflush(stderr);
-}
-
-static void clear_line(progress *p)
-{
-    if (p->drawn) {
-        fprintf(stderr, "\r\033[K");
-        p->drawn = 0;
-    }
+    double el = msh_cli_now() - p->start;
+    char rate[48];
+    snprintf(rate, sizeof rate, ", %.0f/s", el > 0 ? (double)done / el : 0.0);
+    msh_cli_progress_draw(&p->bar, "tiles", done, total, "tiles", rate);
 }
 
 typedef struct site_find {
@@ -253,7 +226,7 @@ int msh_cmd_export(int argc, char **argv)
     bool have_bbox = false, have_zoom = false;
     int z0 = 0, z1 = 0, c;
     long threads = sysconf(_SC_NPROCESSORS_ONLN);
-    progress pr = {isatty(2), 0, 0, 0, 0};
+    progress pr = {{isatty(2), 0, 0, 0}, 0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         char *end;
@@ -284,7 +257,7 @@ int msh_cmd_export(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'q': pr.quiet = 1; break;
+        case 'q': pr.bar.quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -339,10 +312,10 @@ int msh_cmd_export(int argc, char **argv)
                          (size_t)32 << 20, on_progress, &pr, &stop_flag};
     msh_export_summary sum;
     uint64_t size = 0;
-    pr.start = pr.last = now_s();
+    pr.start = msh_cli_now();
     msh_rc rc = run(format, out, &o, name, &sum, &size, &err);
-    double secs = now_s() - pr.start;
-    clear_line(&pr);
+    double secs = msh_cli_now() - pr.start;
+    msh_cli_progress_clear(&pr.bar);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (rc) {
@@ -352,7 +325,7 @@ int msh_cmd_export(int argc, char **argv)
         goto done;
     }
     code = 0;
-    if (!pr.quiet)
+    if (!pr.bar.quiet)
         printf("exported %s, zooms %d-%d, box %.6f,%.6f,%.6f,%.6f: %llu tiles walked, %llu written (%llu distinct, "
                "%llu features), %s %llu bytes to %s in %.2f s on %ld threads (%.0f tiles/s)\n",
                name, z0, z1, bbox[0], bbox[1], bbox[2], bbox[3], (unsigned long long)sum.walked,
