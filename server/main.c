@@ -17,6 +17,7 @@ static void usage(FILE *f)
             "  layers    list the layers of a store (or drop one)\n"
             "  token     add, list or revoke the tokens that writes must carry\n"
             "  render    draw PNG tiles from a store and a style into files, or time the renderer\n"
+            "  export    write the vector tiles of a box and zooms into a PMTiles or MBTiles file\n"
             "  simulate  play a Hajj crowd (pilgrims, crews, gates, sensors, incidents) into the live feeds\n"
             "  version   print the version\n"
             "\n"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
         return msh_cmd_token(argc - 1, argv + 1);
     if (!strcmp(cmd, "render"))
         return msh_cmd_render(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return msh_cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "simulate"))
         return msh_cmd_simulate(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

@@ -10,58 +10,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "ogr_import.h"
 
 typedef struct {
-    int tty;
-    int quiet;
-    double last;
-    int drawn;
+    msh_cli_progress bar;
     uint64_t layers, imported, repaired, skipped, rejected; /* totals over the command */
 } progress_state;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void on_progress(void *ud, const char *layer, uint64_t done, uint64_t total)
 {
     progress_state *p = ud;
-    if (!p->tty || p->quiet)
-        return;
-    double t = now_s();
-    if (t - p->last < 0.1 && done != total)
-        return;
-    p->last = t;
-    p->drawn = 1;
-    if (total) {
-        int w = 30, fill = (int)((double)done / (double)total * w);
-        if (fill > w) fill = w;
-        char bar[32];
-        memset(bar, '#', (size_t)fill);
-        memset(bar + fill, '.', (size_t)(w - fill));
-        bar[w] = 0;
-        fprintf(stderr, "\r  %-20.20s [%s] %3d%% %llu/%llu", layer, bar, (int)(100.0 * done / total),
-                (unsigned long long)done, (unsigned long long)total);
-    } else {
-        fprintf(stderr, "\r  %-20.20s %llu features", layer, (unsigned long long)done);
-    }
-    fflush(stderr);
+    msh_cli_progress_draw(&p->bar, layer, done, total, "features", NULL);
 }
 
 static void clear_line(progress_state *p)
 {
-    if (p->drawn) {
-        fprintf(stderr, "\r\033[K");
-        p->drawn = 0;
-    }
+    msh_cli_progress_clear(&p->bar);
 }
 
 static void on_note(void *ud, const char *msg)
@@ -80,7 +48,7 @@ static void on_done(void *ud, const msh_import_report *r)
     p->repaired += r->repaired;
     p->skipped += r->skipped;
     p->rejected += r->rejected;
-    if (p->quiet)
+    if (p->bar.quiet)
         return;
     printf("imported %s (from %s): %llu features, %llu repaired, %llu skipped (no geometry), %llu rejected, "
            "version %llu, %.2f s\n",
@@ -137,7 +105,7 @@ int msh_cmd_import(int argc, char **argv)
         {"strict", no_argument, 0, 'X'},
         {0, 0, 0, 0}};
     const char *db = NULL;
-    progress_state ps = {isatty(2), 0, 0, 0, 0, 0, 0, 0, 0};
+    progress_state ps = {{isatty(2), 0, 0, 0}, 0, 0, 0, 0, 0};
     msh_names names;
     msh_names_init(&names);
     msh_import_opts o;
@@ -185,7 +153,7 @@ int msh_cmd_import(int argc, char **argv)
             o.feature_bytes = (size_t)v << 20;
             break;
         case 'X': o.strict = 1; break;
-        case 'q': ps.quiet = 1; break;
+        case 'q': ps.bar.quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -227,7 +195,7 @@ int msh_cmd_import(int argc, char **argv)
     msh_store_close(s);
     msh_names_free(&names);
     int status = failed ? 1 : ps.rejected ? 3 : 0;
-    if (!ps.quiet || status) {
+    if (!ps.bar.quiet || status) {
         printf("summary: %d of %d sources imported, %llu layers, %llu features imported, %llu repaired, %llu skipped "
                "(no geometry), %llu rejected; %s\n",
                argc - optind - failed, argc - optind, (unsigned long long)ps.layers, (unsigned long long)ps.imported,

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 
 #include "catalog.h"
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
-#include "query/qs.h"
 #include "raster.h"
 #include "rstyle.h"
 #include "store.h"
@@ -117,34 +117,17 @@ int msh_cmd_render(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        char tail;
         switch (c) {
         case 'd': db = optarg; break;
         case 's': style = optarg; break;
         case 'o': out = optarg; break;
-        case 'b': { /* the OGC bbox reader (layers/query/qs.h), without the antimeridian crossing */
-            msh_err berr = {0};
-            msh_rc brc = msh_qs_bbox(optarg, bbox, &berr);
-            if (!brc && bbox[0] > bbox[2])
-                snprintf(berr.msg, sizeof berr.msg, "west (%g) is east of east (%g): boxes across the antimeridian are not drawn",
-                         bbox[0], bbox[2]);
-            if (brc || bbox[0] > bbox[2]) {
-                fprintf(stderr, "mashaer render: --bbox wants W,S,E,N in degrees with W <= E and S <= N, got '%s': %s\n",
-                        optarg, berr.msg);
-                return 2;
-            }
+        case 'b':
+            if (!msh_cli_bbox("render", optarg, bbox)) return 2;
             have_bbox = true;
             break;
-        }
-        case 'z': {
-            int n = sscanf(optarg, "%d-%d%c", &z0, &z1, &tail);
-            if (n == 1) z1 = z0;
-            if ((n != 1 && n != 2) || z0 < 0 || z1 < z0 || z1 > MSH_MAX_ZOOM) {
-                fprintf(stderr, "mashaer render: --zoom wants Z or Z1-Z2 within 0..%d, got '%s'\n", MSH_MAX_ZOOM, optarg);
-                return 2;
-            }
+        case 'z':
+            if (!msh_cli_zoom("render", optarg, &z0, &z1)) return 2;
             break;
-        }
         case 'k':
             if (strcmp(optarg, "1") && strcmp(optarg, "2")) {
                 fprintf(stderr, "mashaer render: --scale is 1 or 2, got '%s'\n", optarg);

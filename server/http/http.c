@@ -11,7 +11,6 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "http/admit.h"
 #include "http/auth.h"
@@ -77,29 +76,6 @@ void msh_req_base_url(msh_req *r, char *out, size_t cap)
 bool msh_req_etag_matches(msh_req *r, const char *etag)
 {
     return msh_hdr_etag_matches(msh_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH), etag);
-}
-
-msh_rc msh_gzip(const uint8_t *in, size_t len, msh_buf *out, int level)
-{
-    msh_buf_reset(out);
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return MSH_ENOMEM;
-    size_t bound = deflateBound(&zs, (uLong)len) + 32;
-    msh_rc rc = msh_buf_reserve(out, bound);
-    if (rc) {
-        deflateEnd(&zs);
-        return rc;
-    }
-    zs.next_in = (Bytef *)(uintptr_t)in;
-    zs.avail_in = (uInt)len;
-    zs.next_out = out->data;
-    zs.avail_out = (uInt)bound;
-    int z = deflate(&zs, Z_FINISH);
-    out->len = zs.total_out;
-    deflateEnd(&zs);
-    return z == Z_STREAM_END ? MSH_OK : MSH_EINTERNAL;
 }
 
 void msh_resp_body(msh_req *r, int status, const char *ctype, const void *data, size_t len)
@@ -220,7 +196,7 @@ static bool dispatch(msh_req *r, const msh_route_match *m, double t0, void **con
 static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, WWW-Authenticate, Retry-After, Location");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, Content-Range, Accept-Ranges, WWW-Authenticate, Retry-After, Location");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "Mashaer/" MSH_VERSION);
     if (r->resp.ctype)
@@ -237,6 +213,10 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->resp.etag);
     if (r->resp.cache_control)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->resp.cache_control);
+    if (r->resp.accept_ranges)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    if (r->resp.content_range[0] && r->resp.status != 304)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, r->resp.content_range);
     if (r->resp.www_authenticate)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->resp.www_authenticate);
     if (r->resp.retry_after) {
@@ -397,7 +377,7 @@ static enum MHD_Result answer(msh_app *app, struct MHD_Connection *conn, msh_req
     struct MHD_Response *resp;
     uint64_t sent = 0;
     if (r.resp.fd >= 0) {
-        resp = MHD_create_response_from_fd64(r.resp.fd_size, r.resp.fd);
+        resp = MHD_create_response_from_fd_at_offset64(r.resp.fd_size, r.resp.fd, r.resp.fd_offset);
         sent = r.resp.fd_size;
     } else if (r.resp.stream) {
         stream_ctx *sc = malloc(sizeof *sc);
@@ -431,7 +411,7 @@ static enum MHD_Result answer(msh_app *app, struct MHD_Connection *conn, msh_req
         if (is_options) {
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, allow);
             MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-                                    "Authorization, Content-Type, Content-Crs, If-Match, If-None-Match");
+                                    "Authorization, Content-Type, Content-Crs, If-Match, If-None-Match, Range, If-Range");
             MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
             msh_route_allow_header(r.resp.allow_caller ? r.resp.allow_caller : r.resp.allow, allow, sizeof allow);
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);

@@ -13,6 +13,7 @@
 
 #include "serve/app.h"
 #include "core/msh_buf.h"
+#include "gzip.h" /* msh_gzip, MSH_TILE_GZIP_LEVEL */
 
 #define MSH_MAX_BODY ((size_t)64 << 20)
 
@@ -25,7 +26,10 @@ typedef struct msh_resp {
     void (*ext_free)(void *cls); /* ... and handed back through this when sent */
     void *ext_cls;
     int fd;            /* or a file to send (closed by http.c), -1 if none */
-    uint64_t fd_size;
+    uint64_t fd_size;  /* its bytes from fd_offset */
+    uint64_t fd_offset;
+    char content_range[80]; /* Content-Range value (206, 416), or empty */
+    bool accept_ranges; /* Accept-Ranges: bytes */
     char etag[96];     /* with quotes, or empty */
     const char *cache_control;
     const char *www_authenticate; /* WWW-Authenticate value (static string), or NULL */
@@ -84,9 +88,6 @@ void msh_resp_stream(msh_req *r, const char *ctype, long (*fn)(void *cls, char *
 /** Take a streaming connection out of the event loop until msh_http_resume (only from its stream callback). */
 void msh_http_suspend(void *conn);
 void msh_http_resume(void *conn);
-
-/** gzip `in` into `out` (reset first). */
-msh_rc msh_gzip(const uint8_t *in, size_t len, msh_buf *out, int level);
 
 /** Start serving `app` on its configured address; returns the daemon (opaque) and the bound port. */
 msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err);

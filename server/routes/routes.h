@@ -40,6 +40,8 @@ void msh_route_fonts_list(msh_req *r, const char *rest);
 void msh_route_glyphs(msh_req *r, const char *rest);
 /** /sprites/{name}[@2x].json|.png; `rest` follows "/sprites/". */
 void msh_route_sprites(msh_req *r, const char *rest);
+/* routes_packages.c: GET /packages, /packages/{name}.pmtiles (range requests) */
+void msh_route_packages(msh_req *r, const char *rest);
 /** OGC API - Features under /ogc (server/routes_ogc.c); reads the path after "/ogc" itself. */
 void msh_route_ogc(msh_req *r, const char *rest);
 /** Largest body of a Part 4 write (one GeoJSON Feature or merge patch), bytes. */

@@ -11,12 +11,9 @@
 #include "routes/routes_raster.h"
 #include "tile.h"
 #include "tilegeom.h"
+#include "vector_layers.h"
 #include "http/tilepath.h"
 #include "core/msh_hash.h"
-
-/* Fast deflate: tiles are compressed on the request path; level 1 costs a third of level 6
- * for about 10% more bytes. */
-#define MSH_TILE_GZIP_LEVEL 1
 
 /* Resolve the named layers in the snapshot; answers 404 itself when one is unknown. */
 static int resolve(msh_req *r, const msh_catalog *cat, const msh_tilepath *tp, msh_layer **layers)
@@ -146,24 +143,9 @@ static void tilejson(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
     msh_req_base_url(r, base, sizeof base);
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
-    double bb[4] = {180, 90, -180, -90};
-    int minz = 24, maxz = 0;
-    int have_bounds = 0;
-    for (int i = 0; i < tp->nlayers; i++) {
-        const msh_layer_info *li = &layers[i]->info;
-        if (li->feature_count) {
-            have_bounds = 1;
-            bb[0] = fmin(bb[0], li->bounds[0]);
-            bb[1] = fmin(bb[1], li->bounds[1]);
-            bb[2] = fmax(bb[2], li->bounds[2]);
-            bb[3] = fmax(bb[3], li->bounds[3]);
-        }
-        if (li->minzoom < minz) minz = li->minzoom;
-        if (li->maxzoom > maxz) maxz = li->maxzoom;
-    }
-    if (!have_bounds) {
-        bb[0] = -180; bb[1] = -85.0511; bb[2] = 180; bb[3] = 85.0511;
-    }
+    double bb[4];
+    int minz, maxz;
+    msh_layers_extent(layers, (size_t)tp->nlayers, bb, &minz, &maxz);
     char names[MSH_TILEPATH_MAX_LAYERS * MSH_TILEPATH_NAME_MAX];
     size_t nl = 0;
     names[0] = 0;
@@ -178,22 +160,9 @@ static void tilejson(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
     msh_buf_printf(&b, "\"tiles\":[\"%s/tiles/%s/{z}/{x}/{y}.mvt\"],", base, names);
     msh_buf_printf(&b, "\"minzoom\":%d,\"maxzoom\":%d,\"bounds\":[%.7f,%.7f,%.7f,%.7f],", minz, maxz, bb[0], bb[1], bb[2], bb[3]);
     msh_buf_printf(&b, "\"center\":[%.7f,%.7f,%d],", (bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2, cz);
-    msh_buf_printf(&b, "\"attribution\":\"\\u00a9 OpenStreetMap contributors\",\"vector_layers\":[");
-    for (int i = 0; i < tp->nlayers; i++) {
-        const msh_layer_info *li = &layers[i]->info;
-        msh_buf_printf(&b, "%s{\"id\":\"%s\",\"description\":\"%s layer, %llu features\",\"minzoom\":%d,\"maxzoom\":%d,\"fields\":{",
-                       i ? "," : "", li->name, li->geometry_type, (unsigned long long)li->feature_count, li->minzoom,
-                       li->maxzoom);
-        for (uint32_t f = 0; f < li->nfields; f++) {
-            const char *t = li->fields[f].type == MSH_FT_STRING ? "String"
-                            : li->fields[f].type == MSH_FT_BOOL ? "Boolean" : "Number";
-            msh_buf_printf(&b, "%s\"", f ? "," : "");
-            msh_buf_json_str(&b, li->fields[f].name);
-            msh_buf_printf(&b, "\":\"%s\"", t);
-        }
-        msh_buf_printf(&b, "}}");
-    }
-    msh_buf_printf(&b, "]}\n");
+    msh_buf_printf(&b, "\"attribution\":\"\\u00a9 OpenStreetMap contributors\",");
+    msh_vector_layers_json(&b, layers, (size_t)tp->nlayers);
+    msh_buf_printf(&b, "}\n");
     char etag[48];
     msh_layers_etag(cat, layers, tp->nlayers, 0, NULL, etag, sizeof etag);
     snprintf(r->resp.etag, sizeof r->resp.etag, "%s", etag);

@@ -30,6 +30,7 @@ typedef struct msh_config {
     const char *web_dir;
     const char *public_url; /* --public-url, normalised (http/host_links.h); NULL: links from the Host header */
     const char *styles_dir;
+    const char *packages_dir; /* --packages: the offline packages served at /packages, or NULL */
     size_t cache_bytes;
     int threads;
     int render_threads;     /* PNG renders at once (server/render_gate.h); default: the cores */

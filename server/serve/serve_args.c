@@ -37,6 +37,8 @@ static void usage(FILE *f)
             "  --reload-ms N        how often to look for new data in the store (default 1000)\n"
             "  --web DIR            the web viewer folder (default %s)\n"
             "  --styles DIR         the styles folder (default %s)\n"
+            "  --packages DIR       serve the *.pmtiles files of DIR (mashaer export) at /packages, with\n"
+            "                       range requests for PMTiles clients (default: none)\n"
             "  --public-url URL     the base of every absolute link (TileJSON, styles, OGC, /catalog), e.g.\n"
             "                       https://maps.example.org; without it links come from the Host header\n"
             "                       and those answers carry Vary: Host\n"
@@ -127,7 +129,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->close_severity = 2;
     msh_client_limits_defaults(&cfg->clients);
     enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS, OPT_WALK_LAYERS,
-           OPT_INCIDENT_RADIUS, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS, OPT_ADMIT_BUDGET,
+           OPT_INCIDENT_RADIUS, OPT_PACKAGES, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS, OPT_ADMIT_BUDGET,
            OPT_ADMIT_SLOTS, OPT_ACCESS, OPT_PUBLIC_URL,
 
            OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE,
@@ -148,6 +150,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"mqtt-client-id", required_argument, 0, OPT_MQTT_CLIENT_ID}, {"mqtt-qos", required_argument, 0, OPT_MQTT_QOS},
         {"walk-layers", required_argument, 0, OPT_WALK_LAYERS},
         {"incident-radius", required_argument, 0, OPT_INCIDENT_RADIUS},
+        {"packages", required_argument, 0, OPT_PACKAGES},
         {"close-severity", required_argument, 0, OPT_CLOSE_SEVERITY},
         {"kpi-config", required_argument, 0, OPT_KPI_CONFIG},
         {"render-threads", required_argument, 0, OPT_RENDER_THREADS},
@@ -211,6 +214,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_MQTT_CLIENT_ID: cfg->mqtt_client_id = optarg; break;
         case OPT_MQTT_QOS: if (parse_int("--mqtt-qos", optarg, 0, 1, &v)) return 2; cfg->mqtt_qos = (int)v; break;
         case OPT_WALK_LAYERS: cfg->walk_layers = optarg; break;
+        case OPT_PACKAGES: cfg->packages_dir = optarg; break;
         case OPT_INCIDENT_RADIUS: if (parse_int("--incident-radius", optarg, 0, 5000, &v)) return 2; cfg->incident_radius = (double)v; break;
         case OPT_CLOSE_SEVERITY: if (parse_int("--close-severity", optarg, 0, 5, &v)) return 2; cfg->close_severity = (int)v; break;
         case OPT_KPI_CONFIG: cfg->kpi_config = optarg; break;

@@ -1,0 +1,338 @@
+/* cmd_export.c: `mashaer export`: the server's vector tiles of a box and zoom range into one
+ * PMTiles or MBTiles file, for apps that must show the map with no network.
+ *
+ * The walk and the formats live in exporters/ (export.c, pmtiles.c, mbtiles.c); this file reads
+ * the options, finds a --site's box in the `sites` layer, draws the progress bar on a terminal,
+ * and turns Ctrl-C or SIGTERM into a clean stop: the workers stop at the next chunk, the
+ * temporary file is removed and nothing is left under the final name (exit 130).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "cli/cli_args.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "core/msh_tilemath.h"
+#include "export.h"
+#include "mbtiles.h"
+#include "pmtiles.h"
+#include "store.h"
+
+#define MAX_LAYERS 32
+
+static atomic_int stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&stop_flag, 1);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: mashaer export --db FILE --layers L1,L2,... (--bbox W,S,E,N | --site NAME) --zoom Z1-Z2\n"
+            "                      [--format pmtiles|mbtiles] [options] OUT\n"
+            "\n"
+            "Write the vector tiles the server serves at /tiles/L1,L2/{z}/{x}/{y}.mvt (the same composite\n"
+            "tiles, attributes, simplification and gzip) for every tile of a box at each zoom, into one file\n"
+            "for offline maps: a PMTiles v3 archive (the default; MapLibre reads it with the pmtiles protocol)\n"
+            "or an MBTiles 1.3 file (GDAL, QGIS, mobile SDKs). Empty tiles are not written and identical tiles\n"
+            "are stored once. The file appears under OUT only when complete: it is written under a temporary\n"
+            "name beside it, synced and renamed; an interrupted export (Ctrl-C) removes it.\n"
+            "\n"
+            "Options:\n"
+            "  --db FILE            the store\n"
+            "  --layers L1,L2,...   the layers, in the order they are drawn (as in a /tiles URL)\n"
+            "  --bbox W,S,E,N       the box in degrees\n"
+            "  --site NAME          the box of the site NAME: the feature of the `sites` layer whose\n"
+            "                       site_id or name is NAME (any case), e.g. mina\n"
+            "  --zoom Z[-Z2]        zoom or zoom range (e.g. 12-18)\n"
+            "  --format F           pmtiles or mbtiles (default: from OUT's extension, else pmtiles)\n"
+            "  --threads N          tiles made on N threads (default: every core, %ld here)\n"
+            "  -q, --quiet          no progress bar and no summary line\n"
+            "  -h, --help           this help\n"
+            "\n"
+            "Exit status: 0 written; 1 failed (nothing written under OUT); 2 bad usage; 130 interrupted.\n",
+            sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+typedef struct progress {
+    msh_cli_progress bar;
+    double start;
+} progress;
+
+static void on_progress(void *ud, uint64_t done, uint64_t total)
+{
+    progress *p = ud;
+    double el = msh_cli_now() - p->start;
+    char rate[48];
+    snprintf(rate, sizeof rate, ", %.0f/s", el > 0 ? (double)done / el : 0.0);
+    msh_cli_progress_draw(&p->bar, "tiles", done, total, "tiles", rate);
+}
+
+typedef struct site_find {
+    const char *name;
+    uint32_t fid, fname; /* field indexes, UINT32_MAX when missing */
+    bool found;
+    double box[4];       /* world units */
+} site_find;
+
+static bool value_is(const msh_value *v, const char *s)
+{
+    return v->type == MSH_FT_STRING && v->len == strlen(s) && !strncasecmp(v->u.s, s, v->len);
+}
+
+static int on_site(void *ud, const msh_feature *f)
+{
+    site_find *sf = ud;
+    if (!((sf->fid != UINT32_MAX && value_is(&f->values[sf->fid], sf->name)) ||
+          (sf->fname != UINT32_MAX && value_is(&f->values[sf->fname], sf->name))))
+        return 0;
+    for (uint32_t i = 0; i < f->geom.npts; i++) {
+        double x = f->geom.xy[2 * i], y = f->geom.xy[2 * i + 1];
+        if (!sf->found) {
+            sf->box[0] = sf->box[2] = x, sf->box[1] = sf->box[3] = y;
+            sf->found = true;
+        }
+        sf->box[0] = fmin(sf->box[0], x), sf->box[2] = fmax(sf->box[2], x);
+        sf->box[1] = fmin(sf->box[1], y), sf->box[3] = fmax(sf->box[3], y);
+    }
+    return 0;
+}
+
+/* The lon/lat box of the site called `name` in the `sites` layer; prints why not and returns false. */
+static bool site_bbox(msh_catalog *cat, const char *name, double bb[4])
+{
+    msh_layer *l = msh_catalog_find(cat, "sites", 5);
+    if (!l) {
+        fprintf(stderr, "mashaer export: --site needs a layer named sites in the store (import data/demo/sites.geojson)\n");
+        return false;
+    }
+    site_find sf = {name, UINT32_MAX, UINT32_MAX, false, {0}};
+    for (uint32_t i = 0; i < l->info.nfields; i++) {
+        if (!strcmp(l->info.fields[i].name, "site_id")) sf.fid = i;
+        if (!strcmp(l->info.fields[i].name, "name")) sf.fname = i;
+    }
+    const double world[4] = {0, 0, 1, 1};
+    msh_rc rc = l->vt->query(l, world, MSH_MAX_ZOOM, on_site, &sf);
+    if (rc) {
+        fprintf(stderr, "mashaer export: reading the sites layer: %s\n", msh_rc_str(rc));
+        return false;
+    }
+    if (!sf.found) {
+        fprintf(stderr, "mashaer export: no site '%s' in the sites layer (its site_id or name)\n", name);
+        return false;
+    }
+    msh_world_to_lonlat(sf.box[0], sf.box[3], &bb[0], &bb[1]);
+    msh_world_to_lonlat(sf.box[2], sf.box[1], &bb[2], &bb[3]);
+    return true;
+}
+
+/* Split "a,b,c" and find each layer in the snapshot; prints why not and returns false. */
+static bool find_layers(msh_catalog *cat, const char *list, msh_layer **out, size_t *n)
+{
+    *n = 0;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (!len || *n == MAX_LAYERS) {
+            fprintf(stderr, "mashaer export: --layers wants 1 to %d names separated by commas, got '%s'\n", MAX_LAYERS,
+                    list);
+            return false;
+        }
+        msh_layer *l = msh_catalog_find(cat, p, len);
+        if (!l) {
+            fprintf(stderr, "mashaer export: unknown layer '%.*s' (see mashaer layers --db FILE)\n", (int)len, p);
+            return false;
+        }
+        out[(*n)++] = l;
+        p += len;
+        if (*p == ',' && !*++p) {
+            fprintf(stderr, "mashaer export: --layers ends with a comma: '%s'\n", list);
+            return false;
+        }
+    }
+    return *n > 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcasecmp(s + n - k, suffix);
+}
+
+/* Run the export into the writer of `format`; *size gets the file's size. */
+static msh_rc run(const char *format, const char *out, msh_export_opts *o, const char *name, msh_export_summary *sum,
+                  uint64_t *size, msh_err *err)
+{
+    msh_buf meta;
+    msh_buf_init(&meta, (size_t)64 << 20);
+    double center[3];
+    msh_export_metadata_json(&meta, o, name, center);
+    msh_buf_putc(&meta, 0);
+    msh_rc rc = msh_buf_error(&meta) ? msh_err_set(err, MSH_ENOMEM, "metadata too large") : MSH_OK;
+    if (!rc && !strcmp(format, "pmtiles")) {
+        msh_pmtiles *w = NULL;
+        rc = msh_pmtiles_open(out, &w, err);
+        if (!rc) rc = msh_export_run(o, msh_pmtiles_add, w, sum, err);
+        msh_pmtiles_info info = {o->minzoom, o->maxzoom, {o->bbox[0], o->bbox[1], o->bbox[2], o->bbox[3]},
+                                 {center[0], center[1], center[2]}, (const char *)meta.data, meta.len - 1};
+        if (!rc) rc = msh_pmtiles_finish(w, &info, size, err);
+        msh_pmtiles_free(w);
+    } else if (!rc) {
+        /* MBTiles keeps vector_layers in its `json` row: the metadata's vector_layers alone */
+        const char *vl = strstr((const char *)meta.data, "\"vector_layers\":");
+        msh_buf json;
+        msh_buf_init(&json, (size_t)64 << 20);
+        msh_buf_printf(&json, "{%s", vl ? vl : "\"vector_layers\":[]}");
+        char desc[512];
+        snprintf(desc, sizeof desc, "Mashaer vector tiles: %s", name);
+        msh_mbtiles_info info = {name, o->minzoom, o->maxzoom, {o->bbox[0], o->bbox[1], o->bbox[2], o->bbox[3]},
+                                 {center[0], center[1], center[2]}, desc, (const char *)json.data};
+        msh_mbtiles *w = NULL;
+        rc = msh_buf_error(&json) ? msh_err_set(err, MSH_ENOMEM, "metadata too large") : MSH_OK;
+        if (!rc) rc = msh_mbtiles_open(out, &w, err);
+        if (!rc) rc = msh_export_run(o, msh_mbtiles_add, w, sum, err);
+        if (!rc && !sum->written)
+            rc = msh_err_set(err, MSH_EINVAL, "no tile has any feature: nothing to write (check --layers, --bbox and --zoom)");
+        if (!rc) rc = msh_mbtiles_finish(w, &info, size, err);
+        msh_mbtiles_free(w);
+        msh_buf_free(&json);
+    }
+    msh_buf_free(&meta);
+    return rc;
+}
+
+int msh_cmd_export(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},      {"layers", required_argument, 0, 'l'},
+        {"bbox", required_argument, 0, 'b'},    {"site", required_argument, 0, 's'},
+        {"zoom", required_argument, 0, 'z'},    {"format", required_argument, 0, 'f'},
+        {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    const char *db = NULL, *layers_arg = NULL, *site = NULL, *format = NULL;
+    double bbox[4];
+    bool have_bbox = false, have_zoom = false;
+    int z0 = 0, z1 = 0, c;
+    long threads = sysconf(_SC_NPROCESSORS_ONLN);
+    progress pr = {{isatty(2), 0, 0, 0}, 0};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'l': layers_arg = optarg; break;
+        case 's': site = optarg; break;
+        case 'b':
+            if (!msh_cli_bbox("export", optarg, bbox)) return 2;
+            have_bbox = true;
+            break;
+        case 'z':
+            if (!msh_cli_zoom("export", optarg, &z0, &z1)) return 2;
+            have_zoom = true;
+            break;
+        case 'f':
+            if (strcmp(optarg, "pmtiles") && strcmp(optarg, "mbtiles")) {
+                fprintf(stderr, "mashaer export: --format is pmtiles or mbtiles, got '%s'\n", optarg);
+                return 2;
+            }
+            format = optarg;
+            break;
+        case 't':
+            errno = 0;
+            threads = strtol(optarg, &end, 10);
+            if (errno || *end || threads < 1 || threads > 256) {
+                fprintf(stderr, "mashaer export: --threads wants 1..256, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'q': pr.bar.quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    const char *why = !db ? "--db FILE is required" : !layers_arg ? "--layers is required"
+                      : have_bbox == !!site ? "give one of --bbox and --site" : !have_zoom ? "--zoom is required"
+                      : optind != argc - 1 ? "give one OUT file" : NULL;
+    if (why) {
+        fprintf(stderr, "mashaer export: %s\n\n", why);
+        usage(stderr);
+        return 2;
+    }
+    const char *out = argv[optind];
+    if (!format)
+        format = ends_with(out, ".mbtiles") ? "mbtiles" : "pmtiles";
+    if (threads < 1)
+        threads = 1;
+
+    msh_err err = {0};
+    msh_store *s = NULL;
+    msh_catalog *cat = NULL;
+    msh_layer *layers[MAX_LAYERS];
+    size_t nlayers = 0;
+    int code = 1;
+    if (msh_store_open(db, false, &s, &err) || msh_catalog_load(s, NULL, &cat, &err)) {
+        fprintf(stderr, "mashaer export: %s\n", err.msg);
+        goto done;
+    }
+    code = 2;
+    if (!find_layers(cat, layers_arg, layers, &nlayers) || (site && !site_bbox(cat, site, bbox)))
+        goto done;
+    uint64_t total = msh_export_count(bbox, z0, z1);
+    if (total > MSH_EXPORT_MAX_TILES) {
+        fprintf(stderr, "mashaer export: the box covers %llu tiles at zooms %d-%d, more than %llu: narrow it\n",
+                (unsigned long long)total, z0, z1, MSH_EXPORT_MAX_TILES);
+        goto done;
+    }
+    char name[MAX_LAYERS * 64];
+    size_t nl = 0;
+    name[0] = 0;
+    for (size_t i = 0; i < nlayers; i++)
+        nl += (size_t)snprintf(name + nl, sizeof name - nl, "%s%s", i ? "," : "", layers[i]->info.name);
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    atomic_store(&stop_flag, 0);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    msh_export_opts o = {layers, nlayers, {bbox[0], bbox[1], bbox[2], bbox[3]}, z0, z1, (int)threads,
+                         (size_t)32 << 20, on_progress, &pr, &stop_flag};
+    msh_export_summary sum;
+    uint64_t size = 0;
+    pr.start = msh_cli_now();
+    msh_rc rc = run(format, out, &o, name, &sum, &size, &err);
+    double secs = msh_cli_now() - pr.start;
+    msh_cli_progress_clear(&pr.bar);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (rc) {
+        bool interrupted = atomic_load(&stop_flag);
+        fprintf(stderr, "mashaer export: %s; nothing written to %s\n", interrupted ? "interrupted" : err.msg, out);
+        code = interrupted ? 130 : 1;
+        goto done;
+    }
+    code = 0;
+    if (!pr.bar.quiet)
+        printf("exported %s, zooms %d-%d, box %.6f,%.6f,%.6f,%.6f: %llu tiles walked, %llu written (%llu distinct, "
+               "%llu features), %s %llu bytes to %s in %.2f s on %ld threads (%.0f tiles/s)\n",
+               name, z0, z1, bbox[0], bbox[1], bbox[2], bbox[3], (unsigned long long)sum.walked,
+               (unsigned long long)sum.written, (unsigned long long)sum.contents, (unsigned long long)sum.features,
+               format, (unsigned long long)size, out, secs, threads, secs > 0 ? (double)sum.walked / secs : 0.0);
+done:
+    if (cat) msh_catalog_release(cat);
+    if (s) msh_store_close(s);
+    return code;
+}

@@ -1,0 +1,36 @@
+/* package_service.h: the offline packages of `mashaer serve --packages DIR`: every `*.pmtiles`
+ * file in that folder (made by `mashaer export`, or elsewhere), listed and opened by name.
+ *
+ * The folder is read at each request (a readdir of a few entries): a package dropped in or
+ * replaced (exported under a temporary name and renamed, as `mashaer export` does) is served at
+ * once, and a client holding an old ETag is told by If-Range or If-None-Match. A package's ETag
+ * names its file: size, modification time and inode, so a replaced file never shares one.
+ */
+#ifndef MSH_PACKAGE_SERVICE_H
+#define MSH_PACKAGE_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/msh_buf.h"
+#include "core/msh_err.h"
+
+/** True for a name the folder may serve: [A-Za-z0-9_.-], not starting with '.', ending in
+ * ".pmtiles", up to 128 bytes (no slash, so never outside the folder). */
+bool msh_package_name_ok(const char *name);
+
+typedef struct msh_package {
+    int fd;           /* open read-only; the caller closes it (or hands it to the response) */
+    uint64_t size;
+    char etag[48];    /* with quotes */
+    long long mtime;  /* seconds since the epoch */
+} msh_package;
+
+/** Open package `name` of folder `dir`: MSH_EINVAL for a name not ok, MSH_ENOTFOUND when absent. */
+msh_rc msh_package_open(const char *dir, const char *name, msh_package *p, msh_err *err);
+
+/** A JSON document listing the folder's packages (name, url from `base`, bytes, etag, modified), sorted by name. */
+msh_rc msh_packages_list(const char *dir, const char *base, msh_buf *out, msh_err *err);
+
+#endif
