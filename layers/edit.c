@@ -325,12 +325,33 @@ msh_rc msh_edit_note_import(msh_store *s, const char *layer, const char *source,
     return audit(db, layer, NULL, "import", msh_now_ms(), source, "import", 0, NULL, NULL, NULL, NULL, err);
 }
 
+msh_rc msh_edit_begin(msh_store *s, msh_err *err)
+{
+    return exec(msh_store_sqlite(s), "BEGIN IMMEDIATE", err);
+}
+
+msh_rc msh_edit_commit(msh_store *s, msh_err *err)
+{
+    msh_rc rc = exec(msh_store_sqlite(s), "COMMIT", err);
+    if (rc)
+        exec(msh_store_sqlite(s), "ROLLBACK", NULL);
+    return rc;
+}
+
 msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err)
+{
+    msh_rc rc = msh_edit_begin(s, err);
+    if (!rc && (rc = msh_edit_apply_in(s, op, res, err)))
+        exec(msh_store_sqlite(s), "ROLLBACK", NULL);
+    return rc ? rc : msh_edit_commit(s, err);
+}
+
+msh_rc msh_edit_apply_in(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err)
 {
     sqlite3 *db = msh_store_sqlite(s);
     memset(res, 0, sizeof *res);
     char *before = NULL, *after = NULL;
-    msh_rc rc = exec(db, "BEGIN IMMEDIATE", err);
+    msh_rc rc = exec(db, "SAVEPOINT msh_edit", err);
     if (rc)
         return rc;
     int64_t fid = op->fid;
@@ -365,10 +386,9 @@ msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res,
     if (!rc)
         rc = audit(db, op->li->name, &fid, msh_edit_kind_name(op->kind), op->at_ms, op->who, op->role, res->version,
                    before, after, bb, &res->seq, err);
-    if (!rc)
-        rc = exec(db, "COMMIT", err);
-    if (rc)
-        exec(db, "ROLLBACK", NULL);
+    if (rc) /* this edit only: the others of the transaction stay */
+        exec(db, "ROLLBACK TO msh_edit", NULL);
+    exec(db, "RELEASE msh_edit", NULL);
     res->fid = fid;
     free(before);
     free(after);

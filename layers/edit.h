@@ -58,6 +58,15 @@ typedef struct msh_edit_result {
 /** Apply one write in one transaction. Errors: MSH_ENOTFOUND (no such feature or layer), MSH_EIO. */
 msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err);
 
+/**
+ * Group commit: msh_edit_begin (BEGIN IMMEDIATE), any number of msh_edit_apply_in, msh_edit_commit
+ * (one COMMIT, one fsync for all; on failure everything is rolled back). Each apply_in is a
+ * savepoint of its own: a failed edit leaves no trace and the others of the transaction stand.
+ */
+msh_rc msh_edit_begin(msh_store *s, msh_err *err);
+msh_rc msh_edit_apply_in(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err);
+msh_rc msh_edit_commit(msh_store *s, msh_err *err);
+
 /** One version of an item, as the audit holds it. Strings are valid during the callback only. */
 typedef struct msh_edit_version {
     int64_t seq;               /* 0 for the imported version */

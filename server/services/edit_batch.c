@@ -1,0 +1,224 @@
+/* edit_batch.c: the committer of Part 4 writes, many edits to one fsync (edit_batch.h). */
+#include "services/edit_batch.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "overlay_layer.h"
+#include "serve/serve.h"
+#include "services/edit_service.h"
+#include "static_layer.h"
+
+struct msh_edit_batch {
+    msh_app *app;
+    pthread_t thread;
+    pthread_mutex_t mu;   /* guards head, tail, stop and every queued job's `finished` */
+    pthread_cond_t queued, done;
+    msh_edit_job *head, *tail;
+    bool stop;
+};
+
+/* The changes of one batch to one layer. */
+typedef struct {
+    const char *name;
+    msh_overlay_edit *e;
+} lchange;
+
+#define MAX_LAYERS 64
+
+/* The overlay edit of `name` in this batch, begun on first use over the served layer `l`. */
+static msh_overlay_edit *changes_for(lchange *ch, size_t *n, msh_layer *l, msh_err *err)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(ch[i].name, l->info.name))
+            return ch[i].e;
+    if (*n == MAX_LAYERS) {
+        msh_err_set(err, MSH_EINTERNAL, "too many layers in one batch");
+        return NULL;
+    }
+    if (msh_overlay_begin(l, &ch[*n].e, err))
+        return NULL;
+    ch[*n].name = l->info.name;
+    return ch[(*n)++].e;
+}
+
+/* One job inside the transaction: the item, the job's check, the write, the overlay. False: the
+ * overlay could not follow the store (the batch then publishes by a reload). */
+static bool run_job(msh_store *store, msh_catalog *cat, lchange *ch, size_t *nch, msh_edit_job *j)
+{
+    msh_layer *l = msh_catalog_find(cat, j->coll, strlen(j->coll));
+    msh_overlay_edit *e = l ? changes_for(ch, nch, l, &j->err) : NULL;
+    if (l && !e) {
+        j->rc = j->err.code;
+        return true;
+    }
+    msh_feature cur;
+    bool has = e && j->kind != MSH_EDIT_CREATE && msh_overlay_edit_find(e, j->fid, &cur);
+    msh_edit_op op;
+    memset(&op, 0, sizeof op);
+    if (!j->check(j, l, has ? &cur : NULL, &op))
+        return true;
+    if ((j->rc = msh_edit_apply_in(store, &op, &j->res, &j->err)))
+        return true;
+    j->written = true;
+    const msh_edit_result *r = &j->res;
+    msh_err err;
+    msh_rc rc;
+    if (op.kind == MSH_EDIT_DELETE)
+        rc = msh_overlay_put(e, (uint64_t)r->fid, false, NULL, NULL, r->version, r->touched, NULL, &err);
+    else if (op.wkb)
+        rc = msh_overlay_put_wkb(e, (uint64_t)r->fid, op.kind == MSH_EDIT_CREATE, op.wkb, op.wkb_len, op.values,
+                                 r->version, r->touched, r->has_after ? r->after : NULL, &err);
+    else /* an update keeping the geometry */
+        rc = msh_overlay_put(e, (uint64_t)r->fid, false, &cur.geom, op.values, r->version, r->touched,
+                             r->has_after ? r->after : NULL, &err);
+    if (rc)
+        fprintf(stderr, "mashaer: edits: the in-memory copy fell behind (%s): reloading from the store\n", err.msg);
+    return rc == MSH_OK;
+}
+
+/* Replace an overlay grown large by the layer loaded afresh from the store (after the answers). */
+static void compact(msh_app *app, msh_store *store, msh_layer *l)
+{
+    if (msh_overlay_size(l) < MSH_EDIT_COMPACT_AT)
+        return;
+    msh_layer *fresh = NULL;
+    msh_err err;
+    if (msh_static_layer_load(store, &l->info, &fresh, &err) || msh_serve_publish_layers(app, &fresh, 1, &err))
+        fprintf(stderr, "mashaer: edits: compacting '%s' failed, keeping the overlay: %s\n", l->info.name, err.msg);
+    msh_layer_release(fresh);
+}
+
+static void run_batch(msh_app *app, msh_edit_job *jobs)
+{
+    lchange ch[MAX_LAYERS];
+    size_t nch = 0;
+    msh_layer *made[MAX_LAYERS];
+    size_t nmade = 0;
+    bool in_memory = true;
+    msh_err err;
+    msh_store *store = msh_edit_service_lock(app);
+    msh_rc rc = msh_edit_begin(store, &err);
+    msh_catalog *cat = NULL;
+    if (!rc) {
+        msh_edit_service_catch_up(app); /* a commit of another connection just before BEGIN */
+        cat = msh_app_catalog(app);
+        for (msh_edit_job *j = jobs; j; j = j->next)
+            in_memory &= run_job(store, cat, ch, &nch, j);
+        rc = msh_edit_commit(store, &err);
+    }
+    for (size_t i = 0; i < nch; i++) {
+        if (rc || !in_memory)
+            msh_overlay_abort(ch[i].e);
+        else if (msh_overlay_finish(ch[i].e, &made[nmade], &err))
+            in_memory = false;
+        else
+            nmade++;
+    }
+    if (rc) { /* nothing of the batch is stored */
+        for (msh_edit_job *j = jobs; j; j = j->next)
+            if (j->written) {
+                j->written = false;
+                j->rc = rc;
+                j->err = err;
+            }
+    } else if (!in_memory || msh_serve_publish_layers(app, made, nmade, &err)) {
+        if (msh_edit_service_publish(app, &err)) /* stored and audited; served after the reload thread's pass */
+            fprintf(stderr, "mashaer: edits: the edits are stored, but publishing them failed: %s\n", err.msg);
+    }
+    msh_catalog_release(cat);
+    cat = msh_app_catalog(app);
+    for (msh_edit_job *j = jobs; !rc && j; j = j->next) {
+        if (!j->written)
+            continue;
+        msh_layer *l = msh_catalog_find(cat, j->coll, strlen(j->coll));
+        msh_feature f;
+        bool found = l && j->kind != MSH_EDIT_DELETE && msh_overlay_find(l, (uint64_t)j->res.fid, &f);
+        j->answer(j, l, found ? &f : NULL);
+    }
+    for (size_t i = 0; i < nmade; i++) {
+        compact(app, store, made[i]);
+        msh_layer_release(made[i]);
+    }
+    msh_catalog_release(cat);
+    msh_edit_service_unlock(app);
+}
+
+static void *committer_main(void *arg)
+{
+    msh_edit_batch *b = arg;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (!b->head && !b->stop)
+            pthread_cond_wait(&b->queued, &b->mu);
+        if (!b->head)
+            break;
+        msh_edit_job *jobs = b->head;
+        b->head = b->tail = NULL;
+        pthread_mutex_unlock(&b->mu);
+        run_batch(b->app, jobs);
+        pthread_mutex_lock(&b->mu);
+        for (msh_edit_job *j = jobs; j; j = j->next)
+            j->finished = true;
+        pthread_cond_broadcast(&b->done);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+msh_rc msh_edit_batch_start(msh_app *app, msh_edit_batch **out, msh_err *err)
+{
+    *out = NULL;
+    msh_edit_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    b->app = app;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->queued, NULL);
+    pthread_cond_init(&b->done, NULL);
+    if (pthread_create(&b->thread, NULL, committer_main, b)) {
+        pthread_mutex_destroy(&b->mu);
+        pthread_cond_destroy(&b->queued);
+        pthread_cond_destroy(&b->done);
+        free(b);
+        return msh_err_set(err, MSH_EIO, "cannot start the edit committer");
+    }
+    *out = b;
+    return MSH_OK;
+}
+
+void msh_edit_batch_stop(msh_edit_batch *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->mu);
+    b->stop = true;
+    pthread_cond_signal(&b->queued);
+    pthread_mutex_unlock(&b->mu);
+    pthread_join(b->thread, NULL);
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->queued);
+    pthread_cond_destroy(&b->done);
+    free(b);
+}
+
+void msh_edit_batch_submit(msh_edit_batch *b, msh_edit_job *j)
+{
+    j->next = NULL;
+    j->finished = false;
+    j->written = false;
+    j->rc = MSH_OK;
+    pthread_mutex_lock(&b->mu);
+    if (b->tail)
+        b->tail->next = j;
+    else
+        b->head = j;
+    b->tail = j;
+    pthread_cond_signal(&b->queued);
+    while (!j->finished)
+        pthread_cond_wait(&b->done, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
