@@ -37,6 +37,7 @@
 #include "geom_fit.h"
 #include "http/access.h"
 #include "http/auth.h"
+#include "http/defer.h"
 #include "http/host_links.h"
 #include "http/httphdr.h"
 #include "http/route_table.h"
@@ -319,15 +320,17 @@ static unsigned acc_bit(msh_edit_kind k)
            : k == MSH_EDIT_UPDATE ? MSH_ACC_UPDATE : MSH_ACC_DELETE;
 }
 
-/* One write handed to the committer (services/edit_batch.h). The committer fills the decision
- * and the current or written item; the request thread answers from them once woken. */
+/* One write handed to the committer (services/edit_batch.h), with all it needs until answered.
+ * The committer fills the decision and the current or written item; the answer is made from them,
+ * on the committer for a parked request (http/defer.h), else on the request's thread. */
 typedef struct {
     msh_edit_job job;
-    msh_req *r;           /* read only on the committer: headers */
-    const wpath *p;
-    wbody *b;
-    const char *who;
+    msh_req *r;           /* the request (parked: its own copy); read on the committer: headers */
+    wpath p;
+    wbody b;
+    char who[MSH_TOKEN_NAME_MAX + 1];
     msh_role role;
+    msh_buf json;
     cur_item cur;         /* the item before (412) or after (the answer) */
     int status;           /* an answer decided by the check (404, 412, 400, 500); 0: written or store error */
     char msg[sizeof(msh_err) + 128];
@@ -339,14 +342,14 @@ static bool job_check(msh_edit_job *jb, msh_layer *l, const msh_feature *f, msh_
     msh_err err;
     if (!editable(l)) {
         j->status = 404;
-        snprintf(j->msg, sizeof j->msg, "unknown collection '%s' (see /ogc/collections)", j->p->coll);
+        snprintf(j->msg, sizeof j->msg, "unknown collection '%s' (see /ogc/collections)", j->p.coll);
         return false;
     }
     if (jb->kind != MSH_EDIT_CREATE) {
         if (!f) {
             j->status = 404;
-            snprintf(j->msg, sizeof j->msg, "no feature %llu in collection '%s'", (unsigned long long)j->p->fid,
-                     j->p->coll);
+            snprintf(j->msg, sizeof j->msg, "no feature %llu in collection '%s'", (unsigned long long)j->p.fid,
+                     j->p.coll);
             return false;
         }
         msh_buf_reset(j->cur.json);
@@ -363,13 +366,13 @@ static bool job_check(msh_edit_job *jb, msh_layer *l, const msh_feature *f, msh_
             j->status = 412;
             return false;
         }
-        if (jb->kind == MSH_EDIT_UPDATE && merge(l, &j->cur, j->b, &err)) {
+        if (jb->kind == MSH_EDIT_UPDATE && merge(l, &j->cur, &j->b, &err)) {
             j->status = err.code == MSH_ENOMEM ? 500 : 400;
             snprintf(j->msg, sizeof j->msg, "%s", err.msg);
             return false;
         }
     }
-    msh_edit_op o = {jb->kind, &l->info, (int64_t)j->p->fid, j->b->fin.values, j->b->wkb, j->b->wkb_len, j->who,
+    msh_edit_op o = {jb->kind, &l->info, (int64_t)j->p.fid, j->b.fin.values, j->b.wkb, j->b.wkb_len, j->who,
                      msh_role_name(j->role), msh_now_ms()};
     *op = o;
     return true;
@@ -387,54 +390,91 @@ static void job_answer(msh_edit_job *jb, msh_layer *l, const msh_feature *f)
     find_cb(&j->cur, f);
 }
 
-/* The write through the committer, the body checked: If-Match, merge, transaction, publication; then the answer. */
-static void write_item(msh_req *r, const wpath *p, msh_edit_kind kind, wbody *b, const char *who, msh_role role,
-                       msh_buf *json)
+/* The answer of a done job, into j->r, and its `change` event. */
+static void answer_job(wjob *j)
 {
-    wjob j;
-    memset(&j, 0, sizeof j);
-    j.job.coll = p->coll;
-    j.job.fid = p->fid;
-    j.job.kind = kind;
-    j.job.check = job_check;
-    j.job.answer = job_answer;
-    j.r = r;
-    j.p = p;
-    j.b = b;
-    j.who = who;
-    j.role = role;
-    j.cur.json = json;
-    msh_edit_service_submit(r->app, &j.job);
-    if (j.status == 412) {
-        precondition_failed(r, &j.cur);
+    msh_req *r = j->r;
+    msh_edit_kind kind = j->job.kind;
+    if (j->status == 412) {
+        precondition_failed(r, &j->cur);
         return;
     }
-    if (j.status) {
-        msh_resp_error(r, j.status, "%s", j.msg);
+    if (j->status) {
+        msh_resp_error(r, j->status, "%s", j->msg);
         return;
     }
-    if (!j.job.written) {
-        msh_resp_error(r, j.job.err.code == MSH_ENOTFOUND ? 404 : 500, "%s", j.job.err.msg);
+    if (!j->job.written) {
+        msh_resp_error(r, j->job.err.code == MSH_ENOTFOUND ? 404 : 500, "%s", j->job.err.msg);
         return;
     }
-    const msh_edit_result *res = &j.job.res;
+    const msh_edit_result *res = &j->job.res;
     char base[320];
-    msh_req_base_url(r, base, sizeof base);
+    msh_req_base_url(r, base, sizeof base); /* links from Host mark the answer (its ETag names the host) */
     if (kind == MSH_EDIT_DELETE) {
         r->resp.status = 204;
         r->resp.cache_control = "no-store";
-    } else if (j.cur.found) {
-        msh_buf_putc(j.cur.json, '\n');
+    } else if (j->cur.found) {
+        msh_buf_putc(j->cur.json, '\n');
         r->resp.cache_control = "no-store";
-        msh_resp_buf(r, kind == MSH_EDIT_CREATE ? 201 : 200, CT_GEOJSON, j.cur.json);
-        snprintf(r->resp.etag, sizeof r->resp.etag, "%s", j.cur.etag);
+        msh_resp_buf(r, kind == MSH_EDIT_CREATE ? 201 : 200, CT_GEOJSON, j->cur.json);
+        snprintf(r->resp.etag, sizeof r->resp.etag, "%s", j->cur.etag);
     } else {
         r->resp.status = kind == MSH_EDIT_CREATE ? 201 : 204; /* stored; not served yet (see the log) */
     }
     if (kind == MSH_EDIT_CREATE)
-        snprintf(r->resp.location, sizeof r->resp.location, "%s/ogc/collections/%s/items/%lld", base, p->coll,
+        snprintf(r->resp.location, sizeof r->resp.location, "%s/ogc/collections/%s/items/%lld", base, j->p.coll,
                  (long long)res->fid);
-    publish_change(r, p->coll, kind, res);
+    publish_change(r, j->p.coll, kind, res);
+}
+
+static void wjob_free(wjob *j)
+{
+    wbody_free(&j->b);
+    msh_buf_free(&j->json);
+    free(j);
+}
+
+/* A parked write is done (on the committer): answer, give the connection back. */
+static void job_finished(msh_edit_job *jb)
+{
+    wjob *j = (wjob *)jb;
+    answer_job(j);
+    msh_defer_unpark(j->r);
+    wjob_free(j);
+}
+
+/* Hand the checked write to the committer: parked (this thread goes on serving its other
+ * connections) or, when that is not possible, waiting here. Takes *b. */
+static void write_item(msh_req *r, const wpath *p, msh_edit_kind kind, wbody *b, const char *who, msh_role role)
+{
+    wjob *j = calloc(1, sizeof *j);
+    if (!j) {
+        msh_resp_error(r, 500, "out of memory");
+        return;
+    }
+    j->job.coll = j->p.coll;
+    j->job.fid = p->fid;
+    j->job.kind = kind;
+    j->job.check = job_check;
+    j->job.answer = job_answer;
+    j->p = *p;
+    j->b = *b;
+    memset(b, 0, sizeof *b);
+    snprintf(j->who, sizeof j->who, "%s", who);
+    j->role = role;
+    msh_buf_init(&j->json, MSH_MAX_BODY);
+    j->cur.json = &j->json;
+    msh_req *parked = msh_defer_park(r);
+    if (parked) {
+        j->r = parked;
+        j->job.finished = job_finished;
+        msh_edit_service_post(r->app, &j->job);
+        return;
+    }
+    j->r = r;
+    msh_edit_service_submit(r->app, &j->job);
+    answer_job(j);
+    wjob_free(j);
 }
 
 void msh_route_ogc_write(msh_req *r, const char *rest)
@@ -469,12 +509,9 @@ void msh_route_ogc_write(msh_req *r, const char *rest)
         msh_resp_error(r, 428, "this write needs If-Match with the item's ETag (GET it first), so that no one's "
                                "edit is overwritten unseen");
     } else if (read_body(r, l, kind, &b)) {
-        msh_buf json;
-        msh_buf_init(&json, MSH_MAX_BODY);
         msh_catalog_release(cat); /* the committer brings the catalog up to date: it looks again */
         cat = NULL;
-        write_item(r, &p, kind, &b, who, role, &json);
-        msh_buf_free(&json);
+        write_item(r, &p, kind, &b, who, role);
     }
     wbody_free(&b);
     msh_catalog_release(cat);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "catalog.h"
 #include "overlay_layer.h"
@@ -15,7 +16,7 @@
 struct msh_edit_batch {
     msh_app *app;
     pthread_t thread;
-    pthread_mutex_t mu;   /* guards head, tail, stop and every queued job's `finished` */
+    pthread_mutex_t mu;   /* guards head, tail, stop and every queued job's `done` */
     pthread_cond_t queued, done;
     msh_edit_job *head, *tail;
     bool stop;
@@ -160,10 +161,21 @@ static void *committer_main(void *arg)
         b->head = b->tail = NULL;
         pthread_mutex_unlock(&b->mu);
         run_batch(b->app, jobs);
+        msh_edit_job *waited = NULL;
+        for (msh_edit_job *j = jobs, *next; j; j = next) {
+            next = j->next;
+            if (j->finished) { /* posted: answered here; j may be gone after */
+                j->finished(j);
+            } else {
+                j->next = waited;
+                waited = j;
+            }
+        }
         pthread_mutex_lock(&b->mu);
-        for (msh_edit_job *j = jobs; j; j = j->next)
-            j->finished = true;
-        pthread_cond_broadcast(&b->done);
+        for (msh_edit_job *j = waited; j; j = j->next)
+            j->done = true; /* its waiter may return (and free it) once the lock is let go */
+        if (waited)
+            pthread_cond_broadcast(&b->done);
     }
     pthread_mutex_unlock(&b->mu);
     return NULL;
@@ -205,20 +217,34 @@ void msh_edit_batch_stop(msh_edit_batch *b)
     free(b);
 }
 
-void msh_edit_batch_submit(msh_edit_batch *b, msh_edit_job *j)
+/* Append j to the queue (b->mu held). */
+static void enqueue(msh_edit_batch *b, msh_edit_job *j)
 {
     j->next = NULL;
-    j->finished = false;
+    j->done = false;
     j->written = false;
     j->rc = MSH_OK;
-    pthread_mutex_lock(&b->mu);
     if (b->tail)
         b->tail->next = j;
     else
         b->head = j;
     b->tail = j;
     pthread_cond_signal(&b->queued);
-    while (!j->finished)
+}
+
+void msh_edit_batch_submit(msh_edit_batch *b, msh_edit_job *j)
+{
+    j->finished = NULL;
+    pthread_mutex_lock(&b->mu);
+    enqueue(b, j);
+    while (!j->done)
         pthread_cond_wait(&b->done, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+void msh_edit_batch_post(msh_edit_batch *b, msh_edit_job *j)
+{
+    pthread_mutex_lock(&b->mu);
+    enqueue(b, j);
     pthread_mutex_unlock(&b->mu);
 }

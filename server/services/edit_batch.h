@@ -42,6 +42,8 @@ struct msh_edit_job {
     bool (*check)(msh_edit_job *j, msh_layer *l, const msh_feature *cur, msh_edit_op *op);
     /* On the committer after the commit and the publication: the item as published (NULL: deleted). */
     void (*answer)(msh_edit_job *j, msh_layer *l, const msh_feature *item);
+    /* For msh_edit_batch_post: called on the committer once the job is done, last (it may free j). */
+    void (*finished)(msh_edit_job *j);
     /* out: written (res holds the edit) or not; rc/err when the store refused it */
     bool written;
     msh_rc rc;
@@ -49,7 +51,7 @@ struct msh_edit_job {
     msh_edit_result res;
     /* the queue's */
     msh_edit_job *next;
-    bool finished;
+    bool done;
 };
 
 typedef struct msh_edit_batch msh_edit_batch;
@@ -60,5 +62,8 @@ void msh_edit_batch_stop(msh_edit_batch *b);
 
 /** Queue `j` and wait until it is committed and published, or failed. */
 void msh_edit_batch_submit(msh_edit_batch *b, msh_edit_job *j);
+/** Queue `j` and return: j->finished is called when it is done (the caller's thread is free meanwhile:
+ * a parked request, http/defer.h, so that one libmicrohttpd thread does not hold up its other clients). */
+void msh_edit_batch_post(msh_edit_batch *b, msh_edit_job *j);
 
 #endif

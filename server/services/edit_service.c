@@ -86,6 +86,11 @@ void msh_edit_service_submit(msh_app *app, msh_edit_job *job)
     msh_edit_batch_submit(app->edit->batch, job);
 }
 
+void msh_edit_service_post(msh_app *app, msh_edit_job *job)
+{
+    msh_edit_batch_post(app->edit->batch, job);
+}
+
 msh_rc msh_edit_service_publish(msh_app *app, msh_err *err)
 {
     return msh_serve_publish(app, app->edit->store, err);
