@@ -35,6 +35,11 @@ const char *msh_edit_kind_name(msh_edit_kind k);
 /** Make `s` the edit connection: `PRAGMA synchronous=FULL`, and the audit table and its index when missing. */
 msh_rc msh_edit_prepare(msh_store *s, msh_err *err);
 
+/** Prepared statements kept across the edits of one connection (the committer's); one thread at a time. */
+typedef struct msh_edit_stmts msh_edit_stmts;
+msh_edit_stmts *msh_edit_stmts_new(void);
+void msh_edit_stmts_free(msh_edit_stmts *c);
+
 typedef struct msh_edit_op {
     msh_edit_kind kind;
     const msh_layer_info *li;  /* the layer: name and fields */
@@ -44,6 +49,7 @@ typedef struct msh_edit_op {
     size_t wkb_len;
     const char *who, *role;    /* the token's name and role */
     int64_t at_ms;             /* when (UTC) */
+    msh_edit_stmts *stmts;     /* NULL: statements prepared for this edit alone */
 } msh_edit_op;
 
 typedef struct msh_edit_result {

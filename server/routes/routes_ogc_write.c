@@ -51,14 +51,20 @@
 #define CT_GEOJSON "application/geo+json"
 #define HISTORY_LIMIT_MAX 1000
 
+/* The ETag of an item of `li` whose GeoJSON (ogc_feature_json) is `json`. */
+static void etag_of(const msh_layer_info *li, const uint8_t *json, size_t len, char *out, size_t cap)
+{
+    uint64_t h = msh_fnv1a(li->name, strlen(li->name) + 1, MSH_FNV1A_INIT);
+    h = msh_fnv1a(json, len, h);
+    snprintf(out, cap, "\"i%016llx\"", (unsigned long long)h);
+}
+
 void ogc_item_etag(const msh_layer_info *li, const msh_feature *f, char *out, size_t cap)
 {
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
     ogc_feature_json(&b, li, f);
-    uint64_t h = msh_fnv1a(li->name, strlen(li->name) + 1, MSH_FNV1A_INIT);
-    h = msh_fnv1a(b.data, b.len, h);
-    snprintf(out, cap, "\"i%016llx\"", (unsigned long long)h);
+    etag_of(li, b.data, b.len, out, cap);
     msh_buf_free(&b);
 }
 
@@ -114,8 +120,9 @@ static int find_cb(void *ud, const msh_feature *f)
         return 0;
     c->found = true;
     c->values = f->values;
+    size_t at = c->json->len;
     ogc_feature_json(c->json, c->li, f);
-    ogc_item_etag(c->li, f, c->etag, sizeof c->etag);
+    etag_of(c->li, c->json->data + at, c->json->len - at, c->etag, sizeof c->etag); /* ogc_item_etag's */
     double w[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
     for (uint32_t i = 0; i < f->geom.npts; i++) {
         w[0] = fmin(w[0], f->geom.xy[2 * i]);
@@ -373,7 +380,7 @@ static bool job_check(msh_edit_job *jb, msh_layer *l, const msh_feature *f, msh_
         }
     }
     msh_edit_op o = {jb->kind, &l->info, (int64_t)j->p.fid, j->b.fin.values, j->b.wkb, j->b.wkb_len, j->who,
-                     msh_role_name(j->role), msh_now_ms()};
+                     msh_role_name(j->role), msh_now_ms(), NULL};
     *op = o;
     return true;
 }

@@ -20,6 +20,7 @@ struct msh_edit_batch {
     pthread_cond_t queued, done;
     msh_edit_job *head, *tail;
     bool stop;
+    msh_edit_stmts *stmts; /* the committer's prepared statements (layers/edit.h) */
 };
 
 /* The changes of one batch to one layer. */
@@ -48,7 +49,8 @@ static msh_overlay_edit *changes_for(lchange *ch, size_t *n, msh_layer *l, msh_e
 
 /* One job inside the transaction: the item, the job's check, the write, the overlay. False: the
  * overlay could not follow the store (the batch then publishes by a reload). */
-static bool run_job(msh_store *store, msh_catalog *cat, lchange *ch, size_t *nch, msh_edit_job *j)
+static bool run_job(msh_store *store, msh_edit_stmts *stmts, msh_catalog *cat, lchange *ch, size_t *nch,
+                    msh_edit_job *j)
 {
     msh_layer *l = msh_catalog_find(cat, j->coll, strlen(j->coll));
     msh_overlay_edit *e = l ? changes_for(ch, nch, l, &j->err) : NULL;
@@ -62,6 +64,7 @@ static bool run_job(msh_store *store, msh_catalog *cat, lchange *ch, size_t *nch
     memset(&op, 0, sizeof op);
     if (!j->check(j, l, has ? &cur : NULL, &op))
         return true;
+    op.stmts = stmts;
     if ((j->rc = msh_edit_apply_in(store, &op, &j->res, &j->err)))
         return true;
     j->written = true;
@@ -93,7 +96,7 @@ static void compact(msh_app *app, msh_store *store, msh_layer *l)
     msh_layer_release(fresh);
 }
 
-static void run_batch(msh_app *app, msh_edit_job *jobs)
+static void run_batch(msh_app *app, msh_edit_stmts *stmts, msh_edit_job *jobs)
 {
     lchange ch[MAX_LAYERS];
     size_t nch = 0;
@@ -108,7 +111,7 @@ static void run_batch(msh_app *app, msh_edit_job *jobs)
         msh_edit_service_catch_up(app); /* a commit of another connection just before BEGIN */
         cat = msh_app_catalog(app);
         for (msh_edit_job *j = jobs; j; j = j->next)
-            in_memory &= run_job(store, cat, ch, &nch, j);
+            in_memory &= run_job(store, stmts, cat, ch, &nch, j);
         rc = msh_edit_commit(store, &err);
     }
     for (size_t i = 0; i < nch; i++) {
@@ -160,7 +163,7 @@ static void *committer_main(void *arg)
         msh_edit_job *jobs = b->head;
         b->head = b->tail = NULL;
         pthread_mutex_unlock(&b->mu);
-        run_batch(b->app, jobs);
+        run_batch(b->app, b->stmts, jobs);
         msh_edit_job *waited = NULL;
         for (msh_edit_job *j = jobs, *next; j; j = next) {
             next = j->next;
@@ -188,6 +191,10 @@ msh_rc msh_edit_batch_start(msh_app *app, msh_edit_batch **out, msh_err *err)
     if (!b)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     b->app = app;
+    if (!(b->stmts = msh_edit_stmts_new())) {
+        free(b);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    }
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->queued, NULL);
     pthread_cond_init(&b->done, NULL);
@@ -195,6 +202,7 @@ msh_rc msh_edit_batch_start(msh_app *app, msh_edit_batch **out, msh_err *err)
         pthread_mutex_destroy(&b->mu);
         pthread_cond_destroy(&b->queued);
         pthread_cond_destroy(&b->done);
+        msh_edit_stmts_free(b->stmts);
         free(b);
         return msh_err_set(err, MSH_EIO, "cannot start the edit committer");
     }
@@ -214,6 +222,7 @@ void msh_edit_batch_stop(msh_edit_batch *b)
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->queued);
     pthread_cond_destroy(&b->done);
+    msh_edit_stmts_free(b->stmts); /* before the connection closes */
     free(b);
 }
 
