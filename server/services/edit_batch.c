@@ -21,6 +21,8 @@ struct msh_edit_batch {
     msh_edit_job *head, *tail;
     bool stop;
     msh_edit_stmts *stmts; /* the committer's prepared statements (layers/edit.h) */
+    /* for /metrics (under mu): jobs waiting or in the running batch, batches committed, edits written */
+    unsigned long long pending, batches, written;
 };
 
 /* The changes of one batch to one layer. */
@@ -164,6 +166,16 @@ static void *committer_main(void *arg)
         b->head = b->tail = NULL;
         pthread_mutex_unlock(&b->mu);
         run_batch(b->app, b->stmts, jobs);
+        unsigned long long n = 0, w = 0;
+        for (msh_edit_job *j = jobs; j; j = j->next) {
+            n++;
+            w += j->written;
+        }
+        pthread_mutex_lock(&b->mu);
+        b->pending -= n;
+        b->batches++;
+        b->written += w;
+        pthread_mutex_unlock(&b->mu);
         msh_edit_job *waited = NULL;
         for (msh_edit_job *j = jobs, *next; j; j = next) {
             next = j->next;
@@ -238,6 +250,7 @@ static void enqueue(msh_edit_batch *b, msh_edit_job *j)
     else
         b->head = j;
     b->tail = j;
+    b->pending++;
     pthread_cond_signal(&b->queued);
 }
 
@@ -256,4 +269,19 @@ void msh_edit_batch_post(msh_edit_batch *b, msh_edit_job *j)
     pthread_mutex_lock(&b->mu);
     enqueue(b, j);
     pthread_mutex_unlock(&b->mu);
+}
+
+void msh_edit_batch_metrics(msh_edit_batch *b, msh_buf *o)
+{
+    pthread_mutex_lock(&b->mu);
+    unsigned long long pending = b->pending, batches = b->batches, written = b->written;
+    pthread_mutex_unlock(&b->mu);
+    msh_buf_printf(o,
+                   "# HELP mashaer_edits_pending Part 4 writes queued for the committer or in its running batch.\n"
+                   "# TYPE mashaer_edits_pending gauge\nmashaer_edits_pending %llu\n"
+                   "# HELP mashaer_edit_batches_total Batches of writes committed (one transaction and fsync each).\n"
+                   "# TYPE mashaer_edit_batches_total counter\nmashaer_edit_batches_total %llu\n"
+                   "# HELP mashaer_edits_written_total Part 4 writes stored and published.\n"
+                   "# TYPE mashaer_edits_written_total counter\nmashaer_edits_written_total %llu\n",
+                   pending, batches, written);
 }

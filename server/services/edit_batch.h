@@ -66,4 +66,7 @@ void msh_edit_batch_submit(msh_edit_batch *b, msh_edit_job *j);
  * a parked request, http/defer.h, so that one libmicrohttpd thread does not hold up its other clients). */
 void msh_edit_batch_post(msh_edit_batch *b, msh_edit_job *j);
 
+/** The committer's gauges and counters in the Prometheus text format (/metrics). */
+void msh_edit_batch_metrics(msh_edit_batch *b, msh_buf *o);
+
 #endif
