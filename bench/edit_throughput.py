@@ -28,6 +28,7 @@ ap.add_argument("--clients", type=int, default=64)
 ap.add_argument("--seconds", type=int, default=10)
 ap.add_argument("--probes", type=int, default=200)
 ap.add_argument("--scattered", type=int, default=1000)
+ap.add_argument("--zoom", type=int, default=18, help="zoom of the cache-survival tiles")
 ap.add_argument("--no-peer", action="store_true")
 scratch.add_build_args(ap)
 args = ap.parse_args()
@@ -49,8 +50,14 @@ class Conn:
         self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def call(self, method, path, body=None, headers=None):
-        self.c.request(method, path, body, dict(AUTH, **(headers or {})))
-        r = self.c.getresponse()
+        try:
+            self.c.request(method, path, body, dict(AUTH, **(headers or {})))
+            r = self.c.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self.c.close()  # the server closed an idle keep-alive connection: open another
+            self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            self.c.request(method, path, body, dict(AUTH, **(headers or {})))
+            r = self.c.getresponse()
         return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
 
     def patch(self, coll, fid, etag, props):
@@ -166,19 +173,19 @@ print("  probe under that load (%d edits): answer -> change event p50 %.1f ms p9
       % (len(tile_lat), pct(ev_lat, 50) * 1e3, pct(ev_lat, 99) * 1e3, pct(tile_lat, 50) * 1e3,
          pct(tile_lat, 99) * 1e3, pct(probe_lat, 50) * 1e3, pct(probe_lat, 99) * 1e3))
 
-# 2. cache survival
-tiles = sorted({tile_of(*f["geometry"]["coordinates"]) for f in feats})
+# 2. cache survival: every tile of the assets at --zoom cached, scattered edits, the untouched tiles again
+Z = args.zoom
+tiles = sorted({scratch.tile(*f["geometry"]["coordinates"], Z) for f in feats})
 for t in tiles:
-    c.call("GET", "/tiles/assets/16/%d/%d.mvt" % t)
-etags = {t: c.call("GET", "/tiles/assets/16/%d/%d.mvt" % t)[1].get("etag") for t in tiles}
+    c.call("GET", "/tiles/assets/%d/%d/%d.mvt" % ((Z,) + t))
+etags = {t: c.call("GET", "/tiles/assets/%d/%d/%d.mvt" % ((Z,) + t))[1].get("etag") for t in tiles}
 edited = rnd.sample(feats, args.scattered)
-BUF = 64 / 4096  # the tile buffer, in tiles
+BUF = 64 / 4096  # the tile buffer, in tiles: an edit within it touches the neighbour too
 touched = set()
 for f in edited:
     lon, lat = f["geometry"]["coordinates"]
-    n = 2 ** 16
-    fx = (lon + 180) / 360 * n
-    fy = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    fx = (lon + 180) / 360 * 2 ** Z
+    fy = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2 ** Z
     for dx in (-BUF, 0, BUF):
         for dy in (-BUF, 0, BUF):
             touched.add((int(fx + dx), int(fy + dy)))
@@ -187,13 +194,13 @@ for f in edited:
     assert c.patch("assets", f["id"], etag, {"status": "maintenance"})[0] == 200
 untouched = [t for t in tiles if t not in touched]
 hits0 = metric("mashaer_tile_cache_hits_total")
-same = sum(1 for t in untouched if c.call("GET", "/tiles/assets/16/%d/%d.mvt" % t)[1].get("etag") == etags[t])
+same = sum(1 for t in untouched if c.call("GET", "/tiles/assets/%d/%d/%d.mvt" % ((Z,) + t))[1].get("etag") == etags[t])
 hits = metric("mashaer_tile_cache_hits_total") - hits0
-changed = sum(1 for t in tiles if t in touched and c.call("GET", "/tiles/assets/16/%d/%d.mvt" % t)[1].get("etag")
-              != etags[t])
-print("cache survival: %d scattered edits over %d cached z16 tiles: %d tiles touched (%d changed ETag); of the %d "
+changed = sum(1 for t in tiles if t in touched and c.call("GET", "/tiles/assets/%d/%d/%d.mvt" % ((Z,) + t))[1].get(
+    "etag") != etags[t])
+print("cache survival: %d scattered edits over %d cached z%d tiles: %d tiles touched (%d changed ETag); of the %d "
       "untouched, %d kept their ETag and %d were cache hits (%.1f%%)"
-      % (len(edited), len(tiles), len([t for t in tiles if t in touched]), changed, len(untouched), same, hits,
+      % (len(edited), len(tiles), Z, len([t for t in tiles if t in touched]), changed, len(untouched), same, hits,
          100.0 * hits / max(1, len(untouched))))
 srv.kill()
 
