@@ -89,7 +89,7 @@ static bool run_job(msh_store *store, msh_edit_stmts *stmts, msh_catalog *cat, l
 /* Replace an overlay grown large by the layer loaded afresh from the store (after the answers). */
 static void compact(msh_app *app, msh_store *store, msh_layer *l)
 {
-    if (msh_overlay_size(l) < MSH_EDIT_COMPACT_AT)
+    if (msh_overlay_size(l) < (size_t)app->cfg.edit_overlay_max)
         return;
     msh_layer *fresh = NULL;
     msh_err err;

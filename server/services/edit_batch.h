@@ -13,8 +13,8 @@
  * second's If-Match is checked against the first's result (one 200, one 412).
  *
  * The batch is whatever queued while the previous one committed: one writer alone pays one fsync,
- * many writers share one. An overlay that holds more than MSH_EDIT_COMPACT_AT features and edit
- * boxes is replaced, after the batch's answers, by the layer loaded afresh from the store.
+ * many writers share one. An overlay that holds more than cfg.edit_overlay_max (--edit-overlay-max)
+ * features and edit boxes is replaced, after the batch's answers, by the layer loaded afresh from the store.
  *
  * Lock order: queue lock alone (never held while committing); the committer then takes the edit
  * lock, then pub_lock and cat_lock (serve_reload.c).
@@ -28,7 +28,6 @@
 #include "layer.h"
 #include "serve/app.h"
 
-#define MSH_EDIT_COMPACT_AT 4096
 
 typedef struct msh_edit_job msh_edit_job;
 
