@@ -191,18 +191,24 @@ static int find_cb(void *ud, const msh_feature *f)
     return 1;
 }
 
+/* Feature `id` in entries over `under`: the entry's (none when deleted), else the base's. */
+static bool find_over(oent *const *ents, size_t n, msh_layer *under, uint64_t id, msh_feature *out)
+{
+    bool found;
+    size_t i = ent_search(ents, n, id, &found);
+    if (!found)
+        return msh_overlay_find(under, id, out);
+    if (ents[i]->deleted)
+        return false;
+    ent_feature(ents[i], out);
+    return true;
+}
+
 bool msh_overlay_find(msh_layer *l, uint64_t id, msh_feature *out)
 {
     if (l->vt == &OLAYER_VT) {
         const olayer *o = (const olayer *)l;
-        bool found;
-        size_t i = ent_search(o->ents, o->nents, id, &found);
-        if (!found)
-            return msh_overlay_find(o->under, id, out);
-        if (o->ents[i]->deleted)
-            return false;
-        ent_feature(o->ents[i], out);
-        return true;
+        return find_over(o->ents, o->nents, o->under, id, out);
     }
     if (msh_static_layer_is(l))
         return msh_static_layer_get(l, id, out);
@@ -248,14 +254,7 @@ msh_rc msh_overlay_begin(msh_layer *cur, msh_overlay_edit **out, msh_err *err)
 
 bool msh_overlay_edit_find(msh_overlay_edit *e, uint64_t id, msh_feature *out)
 {
-    bool found;
-    size_t i = ent_search(e->ents, e->nents, id, &found);
-    if (!found)
-        return msh_overlay_find(e->under, id, out);
-    if (e->ents[i]->deleted)
-        return false;
-    ent_feature(e->ents[i], out);
-    return true;
+    return find_over(e->ents, e->nents, e->under, id, out);
 }
 
 bool msh_overlay_edit_empty(const msh_overlay_edit *e)

@@ -49,8 +49,8 @@ static msh_overlay_edit *changes_for(lchange *ch, size_t *n, msh_layer *l, msh_e
     return ch[(*n)++].e;
 }
 
-/* One job inside the transaction: the item, the job's check, the write, the overlay. False: the
- * overlay could not follow the store (the batch then publishes by a reload). */
+/* One job inside the transaction (edit lock held): the item, the job's check, the write, the
+ * overlay. False: the overlay could not follow the store (the batch then publishes by a reload). */
 static bool run_job(msh_store *store, msh_edit_stmts *stmts, msh_catalog *cat, lchange *ch, size_t *nch,
                     msh_edit_job *j)
 {
@@ -86,7 +86,8 @@ static bool run_job(msh_store *store, msh_edit_stmts *stmts, msh_catalog *cat, l
     return rc == MSH_OK;
 }
 
-/* Replace an overlay grown large by the layer loaded afresh from the store (after the answers). */
+/* Replace an overlay grown large by the layer loaded afresh from the store (after the answers).
+ * Edit lock held (the store connection is the committer's); takes pub_lock and cat_lock. */
 static void compact(msh_app *app, msh_store *store, msh_layer *l)
 {
     if (msh_overlay_size(l) < (size_t)app->cfg.edit_overlay_max)
@@ -98,6 +99,8 @@ static void compact(msh_app *app, msh_store *store, msh_layer *l)
     msh_layer_release(fresh);
 }
 
+/* One batch: one transaction, one publication, every job's answer made. Takes the edit lock
+ * (inside it pub_lock and cat_lock, serve_reload.c); the queue lock is not held. */
 static void run_batch(msh_app *app, msh_edit_stmts *stmts, msh_edit_job *jobs)
 {
     lchange ch[MAX_LAYERS];
@@ -112,8 +115,13 @@ static void run_batch(msh_app *app, msh_edit_stmts *stmts, msh_edit_job *jobs)
     if (!rc) {
         msh_edit_service_catch_up(app); /* a commit of another connection just before BEGIN */
         cat = msh_app_catalog(app);
-        for (msh_edit_job *j = jobs; j; j = j->next)
-            in_memory &= run_job(store, stmts, cat, ch, &nch, j);
+        for (msh_edit_job *j = jobs; j; j = j->next) {
+            if (in_memory) {
+                in_memory = run_job(store, stmts, cat, ch, &nch, j);
+            } else { /* the batch's view of its items fell behind: the rest wait for the next one */
+                j->rc = msh_err_set(&j->err, MSH_ENOMEM, "out of memory: try again");
+            }
+        }
         rc = msh_edit_commit(store, &err);
     }
     for (size_t i = 0; i < nch; i++) {
@@ -124,9 +132,9 @@ static void run_batch(msh_app *app, msh_edit_stmts *stmts, msh_edit_job *jobs)
         else
             nmade++;
     }
-    if (rc) { /* nothing of the batch is stored */
+    if (rc) { /* nothing of the batch is stored (a job its check answered keeps that answer) */
         for (msh_edit_job *j = jobs; j; j = j->next)
-            if (j->written) {
+            if (j->written || j->rc == MSH_OK) {
                 j->written = false;
                 j->rc = rc;
                 j->err = err;
@@ -222,15 +230,24 @@ msh_rc msh_edit_batch_start(msh_app *app, msh_edit_batch **out, msh_err *err)
     return MSH_OK;
 }
 
-void msh_edit_batch_stop(msh_edit_batch *b)
+void msh_edit_batch_drain(msh_edit_batch *b)
 {
     if (!b)
         return;
     pthread_mutex_lock(&b->mu);
+    bool running = !b->stop;
     b->stop = true;
     pthread_cond_signal(&b->queued);
     pthread_mutex_unlock(&b->mu);
-    pthread_join(b->thread, NULL);
+    if (running)
+        pthread_join(b->thread, NULL); /* it finishes what is queued, then returns */
+}
+
+void msh_edit_batch_stop(msh_edit_batch *b)
+{
+    if (!b)
+        return;
+    msh_edit_batch_drain(b);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->queued);
     pthread_cond_destroy(&b->done);
@@ -238,13 +255,16 @@ void msh_edit_batch_stop(msh_edit_batch *b)
     free(b);
 }
 
-/* Append j to the queue (b->mu held). */
-static void enqueue(msh_edit_batch *b, msh_edit_job *j)
+/* Queue j (the caller holds b->mu), or false once the committer is drained: then the caller
+ * runs it itself (run_inline). */
+static bool enqueue(msh_edit_batch *b, msh_edit_job *j)
 {
     j->next = NULL;
     j->done = false;
     j->written = false;
     j->rc = MSH_OK;
+    if (b->stop)
+        return false;
     if (b->tail)
         b->tail->next = j;
     else
@@ -252,23 +272,37 @@ static void enqueue(msh_edit_batch *b, msh_edit_job *j)
     b->tail = j;
     b->pending++;
     pthread_cond_signal(&b->queued);
+    return true;
+}
+
+/* After the drain (shutdown): the job as a batch of its own on the caller's thread; the edit lock
+ * orders it with any other. */
+static void run_inline(msh_edit_batch *b, msh_edit_job *j)
+{
+    run_batch(b->app, b->stmts, j);
+    if (j->finished)
+        j->finished(j);
 }
 
 void msh_edit_batch_submit(msh_edit_batch *b, msh_edit_job *j)
 {
     j->finished = NULL;
     pthread_mutex_lock(&b->mu);
-    enqueue(b, j);
-    while (!j->done)
+    bool queued = enqueue(b, j);
+    while (queued && !j->done)
         pthread_cond_wait(&b->done, &b->mu);
     pthread_mutex_unlock(&b->mu);
+    if (!queued)
+        run_inline(b, j);
 }
 
 void msh_edit_batch_post(msh_edit_batch *b, msh_edit_job *j)
 {
     pthread_mutex_lock(&b->mu);
-    enqueue(b, j);
+    bool queued = enqueue(b, j);
     pthread_mutex_unlock(&b->mu);
+    if (!queued)
+        run_inline(b, j);
 }
 
 void msh_edit_batch_metrics(msh_edit_batch *b, msh_buf *o)

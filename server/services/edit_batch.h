@@ -56,7 +56,10 @@ struct msh_edit_job {
 typedef struct msh_edit_batch msh_edit_batch;
 
 msh_rc msh_edit_batch_start(msh_app *app, msh_edit_batch **out, msh_err *err);
-/** Finish the queued jobs and stop the committer. */
+/** Finish the queued jobs (answering the parked requests) and end the committer thread; a job
+ * submitted or posted after that runs on its caller's thread. Before the HTTP daemon stops. */
+void msh_edit_batch_drain(msh_edit_batch *b);
+/** Drain, then free. */
 void msh_edit_batch_stop(msh_edit_batch *b);
 
 /** Queue `j` and wait until it is committed and published, or failed. */

@@ -86,6 +86,12 @@ void msh_edit_service_submit(msh_app *app, msh_edit_job *job)
     msh_edit_batch_submit(app->edit->batch, job);
 }
 
+void msh_edit_service_drain(msh_app *app)
+{
+    if (app->edit)
+        msh_edit_batch_drain(app->edit->batch);
+}
+
 void msh_edit_service_metrics(msh_app *app, msh_buf *o)
 {
     msh_edit_batch_metrics(app->edit->batch, o);

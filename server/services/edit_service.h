@@ -38,6 +38,8 @@ msh_store *msh_edit_service_lock(msh_app *app);
 void msh_edit_service_catch_up(msh_app *app);
 /** Write through the committer (edit_batch.h): returns once `job` is durable and published, or failed. */
 void msh_edit_service_submit(msh_app *app, msh_edit_job *job);
+/** Answer every queued write and end the committer (edit_batch.h), before the daemon stops. */
+void msh_edit_service_drain(msh_app *app);
 /** The committer's metrics (edit_batch.h) for /metrics. */
 void msh_edit_service_metrics(msh_app *app, msh_buf *o);
 /** The same without waiting: job->finished is called on the committer when it is done (edit_batch.h). */
