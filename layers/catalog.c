@@ -22,6 +22,14 @@ static int cmp_layer(const void *a, const void *b)
     return strcmp((*(msh_layer *const *)a)->info.name, (*(msh_layer *const *)b)->info.name);
 }
 
+/* One layer's share of the digest: a sum of these, so that replacing one layer (msh_catalog_with)
+ * updates it without the others (extras count by name only). */
+static uint64_t entry_digest(const char *name, const uint64_t *version)
+{
+    uint64_t h = msh_fnv1a(name, strlen(name) + 1, MSH_FNV1A_INIT);
+    return version ? msh_fnv1a(version, sizeof *version, h) : h;
+}
+
 msh_rc msh_catalog_load(msh_store *s, const msh_catalog *prev, msh_catalog **out, msh_err *err)
 {
     return msh_catalog_load_with(s, prev, NULL, 0, out, err);
@@ -59,13 +67,12 @@ msh_rc msh_catalog_load_with(msh_store *s, const msh_catalog *prev, msh_layer *c
             if (!rc)
                 c->n++;
         }
-        c->digest = msh_fnv1a(infos[i].name, strlen(infos[i].name) + 1, c->digest);
-        c->digest = msh_fnv1a(&infos[i].version, sizeof infos[i].version, c->digest);
+        c->digest += entry_digest(infos[i].name, &infos[i].version);
     }
     msh_store_infos_free(infos, n);
     for (size_t k = 0; k < nextras && !rc; k++) {
         c->layers[c->n++] = msh_layer_retain(extras[k]);
-        c->digest = msh_fnv1a(extras[k]->info.name, strlen(extras[k]->info.name) + 1, c->digest);
+        c->digest += entry_digest(extras[k]->info.name, NULL);
     }
     if (!rc && c->n > 1)
         qsort(c->layers, c->n, sizeof *c->layers, cmp_layer);
@@ -74,6 +81,33 @@ msh_rc msh_catalog_load_with(msh_store *s, const msh_catalog *prev, msh_layer *c
         return rc;
     }
     *out = c;
+    return MSH_OK;
+}
+
+msh_rc msh_catalog_with(const msh_catalog *c, msh_layer *const *layers, size_t n, msh_catalog **out, msh_err *err)
+{
+    *out = NULL;
+    msh_catalog *nc = calloc(1, sizeof *nc);
+    if (!nc || (c->n && !(nc->layers = calloc(c->n, sizeof *nc->layers)))) {
+        free(nc);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    }
+    atomic_init(&nc->refs, 1);
+    memcpy(nc->store_id, c->store_id, sizeof nc->store_id);
+    nc->digest = c->digest;
+    nc->n = c->n;
+    for (size_t i = 0; i < c->n; i++) {
+        msh_layer *l = c->layers[i];
+        for (size_t k = 0; k < n; k++) {
+            if (strcmp(layers[k]->info.name, l->info.name) || layers[k]->info.version < l->info.version)
+                continue; /* another layer, or an older version of it than the served one */
+            nc->digest += entry_digest(l->info.name, &layers[k]->info.version) -
+                          entry_digest(l->info.name, &l->info.version);
+            l = layers[k];
+        }
+        nc->layers[i] = msh_layer_retain(l);
+    }
+    *out = nc;
     return MSH_OK;
 }
 

@@ -23,6 +23,13 @@ msh_rc msh_catalog_load(msh_store *s, const msh_catalog *prev, msh_catalog **out
  */
 msh_rc msh_catalog_load_with(msh_store *s, const msh_catalog *prev, msh_layer *const *extras, size_t nextras,
                              msh_catalog **out, msh_err *err);
+/**
+ * A snapshot equal to `c` but for `layers` (borrowed: the snapshot takes its own references), each
+ * in the place of the store layer of its name, unless that one has a higher version already (a
+ * re-import published meanwhile). Used by edits: an overlay layer (overlay_layer.h) replaces its
+ * base without any reload. One reference.
+ */
+msh_rc msh_catalog_with(const msh_catalog *c, msh_layer *const *layers, size_t n, msh_catalog **out, msh_err *err);
 msh_catalog *msh_catalog_retain(msh_catalog *c);
 void msh_catalog_release(msh_catalog *c);
 

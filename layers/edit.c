@@ -43,10 +43,83 @@ static msh_rc exec(sqlite3 *db, const char *sql, msh_err *err)
     return MSH_OK;
 }
 
+/* Prepared statements kept across edits on the edit connection, by SQL text (edit.h). */
+#define STMTS_MAX 48
+struct msh_edit_stmts {
+    size_t n;
+    struct {
+        char *sql;
+        sqlite3_stmt *st;
+    } e[STMTS_MAX];
+};
+
+msh_edit_stmts *msh_edit_stmts_new(void)
+{
+    return calloc(1, sizeof(msh_edit_stmts));
+}
+
+static void stmts_clear(msh_edit_stmts *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        sqlite3_finalize(c->e[i].st);
+        free(c->e[i].sql);
+    }
+    c->n = 0;
+}
+
+void msh_edit_stmts_free(msh_edit_stmts *c)
+{
+    if (c)
+        stmts_clear(c);
+    free(c);
+}
+
+/* The statement for `sql`: cached in c (when not NULL), else prepared; give it back with stmt_done. */
+static int stmt_get(sqlite3 *db, msh_edit_stmts *c, const char *sql, sqlite3_stmt **st)
+{
+    for (size_t i = 0; c && i < c->n; i++)
+        if (!strcmp(c->e[i].sql, sql)) {
+            *st = c->e[i].st;
+            return SQLITE_OK;
+        }
+    int rc = sqlite3_prepare_v3(db, sql, -1, c ? SQLITE_PREPARE_PERSISTENT : 0, st, NULL);
+    if (rc != SQLITE_OK || !c)
+        return rc;
+    if (c->n == STMTS_MAX) /* a new layer or shape past the cap: start again (none is in use here) */
+        stmts_clear(c);
+    if ((c->e[c->n].sql = strdup(sql)))
+        c->e[c->n++].st = *st;
+    return rc;
+}
+
+static void stmt_done(msh_edit_stmts *c, sqlite3_stmt *st)
+{
+    for (size_t i = 0; c && i < c->n; i++)
+        if (c->e[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
+/* One statement without results, through the cache. */
+static msh_rc run(sqlite3 *db, msh_edit_stmts *c, const char *sql, msh_err *err)
+{
+    sqlite3_stmt *st;
+    if (stmt_get(db, c, sql, &st) != SQLITE_OK)
+        return db_err(db, err, "database");
+    int step = sqlite3_step(st);
+    msh_rc rc = step == SQLITE_DONE || step == SQLITE_ROW ? MSH_OK : db_err(db, err, "database");
+    stmt_done(c, st);
+    return rc;
+}
+
 msh_rc msh_edit_prepare(msh_store *s, msh_err *err)
 {
-    /* every commit on this connection reaches the disk before it returns (WAL: the log is synced) */
-    msh_rc rc = exec(msh_store_sqlite(s), "PRAGMA synchronous=FULL", err);
+    /* every commit on this connection reaches the disk before it returns (WAL: the log is synced);
+     * a page cache of 32 MiB keeps the audit's and the layers' hot pages (the default 2 MiB does not) */
+    msh_rc rc = exec(msh_store_sqlite(s), "PRAGMA synchronous=FULL; PRAGMA cache_size=-32768", err);
     return rc ? rc : exec(msh_store_sqlite(s), AUDIT_SQL, err);
 }
 
@@ -63,7 +136,7 @@ static bool audit_exists(sqlite3 *db)
 }
 
 /* Prepare `head` + the layer's field columns + `tail` (table name quoted where `head` ends). */
-static msh_rc prepare_cols(sqlite3 *db, const msh_layer_info *li, const char *head, const char *each,
+static msh_rc prepare_cols(sqlite3 *db, msh_edit_stmts *c, const msh_layer_info *li, const char *head, const char *each,
                            const char *mid, bool quote_table, const char *tail, sqlite3_stmt **st, msh_err *err)
 {
     msh_buf b;
@@ -79,7 +152,7 @@ static msh_rc prepare_cols(sqlite3 *db, const msh_layer_info *li, const char *he
         msh_store_quote_ident(&b, li->name);
     msh_buf_printf(&b, "%s", tail);
     msh_rc rc = msh_buf_putc(&b, 0);
-    if (!rc && sqlite3_prepare_v2(db, (const char *)b.data, -1, st, NULL) != SQLITE_OK)
+    if (!rc && stmt_get(db, c, (const char *)b.data, st) != SQLITE_OK)
         rc = db_err(db, err, "preparing an edit");
     else if (rc)
         rc = msh_err_set(err, rc, "layer %s: too many fields", li->name);
@@ -88,11 +161,11 @@ static msh_rc prepare_cols(sqlite3 *db, const msh_layer_info *li, const char *he
 }
 
 /* The feature `fid` as GeoJSON text (malloc'd) and its bounds; *json NULL when there is none. */
-static msh_rc read_feature(sqlite3 *db, const msh_layer_info *li, int64_t fid, char **json, double bb[4], msh_err *err)
+static msh_rc read_feature(sqlite3 *db, msh_edit_stmts *c, const msh_layer_info *li, int64_t fid, char **json, double bb[4], msh_err *err)
 {
     *json = NULL;
     sqlite3_stmt *st = NULL;
-    msh_rc rc = prepare_cols(db, li, "SELECT AsGeoJSON(geom, 9), MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom)",
+    msh_rc rc = prepare_cols(db, c, li, "SELECT AsGeoJSON(geom, 9), MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom)",
                              "", " FROM ", true, " WHERE fid = ?", &st, err);
     if (rc)
         return rc;
@@ -134,7 +207,7 @@ static msh_rc read_feature(sqlite3 *db, const msh_layer_info *li, int64_t fid, c
     } else if (step != SQLITE_DONE) {
         rc = db_err(db, err, "reading the feature");
     }
-    sqlite3_finalize(st);
+    stmt_done(c, st);
     return rc;
 }
 
@@ -153,7 +226,7 @@ static void bind_values(sqlite3_stmt *st, int first, const msh_layer_info *li, c
 }
 
 /* The next id: one more than any the layer or its audit ever had. */
-static msh_rc next_fid(sqlite3 *db, const msh_layer_info *li, int64_t *fid, msh_err *err)
+static msh_rc next_fid(sqlite3 *db, msh_edit_stmts *c, const msh_layer_info *li, int64_t *fid, msh_err *err)
 {
     sqlite3_stmt *st = NULL;
     msh_buf b;
@@ -162,7 +235,7 @@ static msh_rc next_fid(sqlite3 *db, const msh_layer_info *li, int64_t *fid, msh_
     msh_store_quote_ident(&b, li->name);
     msh_buf_printf(&b, "), 0), coalesce((SELECT max(fid) FROM msh_audit WHERE collection = ?), 0)) + 1");
     msh_rc rc = msh_buf_putc(&b, 0);
-    if (!rc && sqlite3_prepare_v2(db, (const char *)b.data, -1, &st, NULL) != SQLITE_OK)
+    if (!rc && stmt_get(db, c, (const char *)b.data, &st) != SQLITE_OK)
         rc = db_err(db, err, "choosing an id");
     if (!rc) {
         sqlite3_bind_text(st, 1, li->name, -1, SQLITE_STATIC);
@@ -171,13 +244,13 @@ static msh_rc next_fid(sqlite3 *db, const msh_layer_info *li, int64_t *fid, msh_
         else
             rc = db_err(db, err, "choosing an id");
     }
-    sqlite3_finalize(st);
+    stmt_done(c, st);
     msh_buf_free(&b);
     return rc;
 }
 
 /* The row itself: insert, update or delete. */
-static msh_rc write_row(sqlite3 *db, const msh_edit_op *op, int64_t fid, msh_err *err)
+static msh_rc write_row(sqlite3 *db, msh_edit_stmts *c, const msh_edit_op *op, int64_t fid, msh_err *err)
 {
     const msh_layer_info *li = op->li;
     sqlite3_stmt *st = NULL;
@@ -199,7 +272,7 @@ static msh_rc write_row(sqlite3 *db, const msh_edit_op *op, int64_t fid, msh_err
         msh_buf_putc(&head, 0);
         rc = msh_buf_error(&tail) || msh_buf_error(&head)
                  ? msh_err_set(err, MSH_ENOMEM, "out of memory")
-                 : prepare_cols(db, li, (const char *)head.data, "", (const char *)tail.data, false, "", &st, err);
+                 : prepare_cols(db, c, li, (const char *)head.data, "", (const char *)tail.data, false, "", &st, err);
         msh_buf_free(&tail);
         msh_buf_free(&head);
         if (rc)
@@ -214,7 +287,7 @@ static msh_rc write_row(sqlite3 *db, const msh_edit_op *op, int64_t fid, msh_err
         msh_store_quote_ident(&q, li->name);
         msh_buf_printf(&q, " WHERE fid = ?");
         rc = msh_buf_putc(&q, 0);
-        if (!rc && sqlite3_prepare_v2(db, (const char *)q.data, -1, &st, NULL) != SQLITE_OK)
+        if (!rc && stmt_get(db, c, (const char *)q.data, &st) != SQLITE_OK)
             rc = db_err(db, err, "preparing the delete");
         msh_buf_free(&q);
         if (rc)
@@ -228,7 +301,7 @@ static msh_rc write_row(sqlite3 *db, const msh_edit_op *op, int64_t fid, msh_err
         msh_buf_printf(&head, " SET fid = fid");
         msh_buf_putc(&head, 0);
         rc = msh_buf_error(&head) ? msh_err_set(err, MSH_ENOMEM, "out of memory")
-                                  : prepare_cols(db, li, (const char *)head.data, " = ?",
+                                  : prepare_cols(db, c, li, (const char *)head.data, " = ?",
                                                  op->wkb ? ", geom = GeomFromWKB(?, 4326) WHERE fid = ?"
                                                          : ", geom = geom WHERE fid = ?",
                                                  false, "", &st, err);
@@ -246,19 +319,19 @@ static msh_rc write_row(sqlite3 *db, const msh_edit_op *op, int64_t fid, msh_err
     if (op->kind != MSH_EDIT_DELETE)
         bind_values(st, first, li, op->values);
     rc = sqlite3_step(st) == SQLITE_DONE ? MSH_OK : db_err(db, err, "writing the feature");
-    sqlite3_finalize(st);
+    stmt_done(c, st);
     return rc;
 }
 
 /* The store's counter and the layer's registry row: new version, count, bounds grown to `bb`. */
-static msh_rc bump_layer(sqlite3 *db, const msh_edit_op *op, const msh_edit_result *res, uint64_t *version,
+static msh_rc bump_layer(sqlite3 *db, msh_edit_stmts *c, const msh_edit_op *op, const msh_edit_result *res, uint64_t *version,
                          msh_err *err)
 {
-    msh_rc rc = exec(db, "UPDATE msh_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'", err);
+    msh_rc rc = run(db, c, "UPDATE msh_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'", err);
     if (rc)
         return rc;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
+    if (stmt_get(db, c,
                            "UPDATE msh_layers SET version = (SELECT CAST(value AS INTEGER) FROM msh_meta WHERE key ="
                            " 'version'), feature_count = max(0, feature_count + ?2),"
                            " minx = CASE WHEN ?3 THEN min(coalesce(minx, ?4), ?4) ELSE minx END,"
@@ -266,7 +339,7 @@ static msh_rc bump_layer(sqlite3 *db, const msh_edit_op *op, const msh_edit_resu
                            " maxx = CASE WHEN ?3 THEN max(coalesce(maxx, ?6), ?6) ELSE maxx END,"
                            " maxy = CASE WHEN ?3 THEN max(coalesce(maxy, ?7), ?7) ELSE maxy END"
                            " WHERE name = ?1 RETURNING version",
-                           -1, &st, NULL) != SQLITE_OK)
+                           &st) != SQLITE_OK)
         return db_err(db, err, "updating the registry");
     sqlite3_bind_text(st, 1, op->li->name, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, op->kind == MSH_EDIT_CREATE ? 1 : op->kind == MSH_EDIT_DELETE ? -1 : 0);
@@ -277,22 +350,22 @@ static msh_rc bump_layer(sqlite3 *db, const msh_edit_op *op, const msh_edit_resu
         *version = (uint64_t)sqlite3_column_int64(st, 0);
     else
         rc = msh_err_set(err, MSH_ENOTFOUND, "no layer '%s' in the registry", op->li->name);
-    sqlite3_finalize(st);
+    stmt_done(c, st);
     return rc;
 }
 
-static msh_rc audit(sqlite3 *db, const char *layer, const int64_t *fid, const char *opname, int64_t at_ms,
+static msh_rc audit(sqlite3 *db, msh_edit_stmts *c, const char *layer, const int64_t *fid, const char *opname, int64_t at_ms,
                     const char *who, const char *role, uint64_t version, const char *before, const char *after,
                     const double *bbox, int64_t *seq, msh_err *err)
 {
     char at[MSH_TIME_ISO_CAP];
     msh_time_format_iso(at_ms, at, sizeof at, 3);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
+    if (stmt_get(db, c,
                            "INSERT INTO msh_audit (collection, fid, op, at, at_ms, who, role, version, before, after,"
                            " minx, miny, maxx, maxy) VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, (SELECT CAST(value AS"
                            " INTEGER) FROM msh_meta WHERE key = 'version')), ?, ?, ?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK)
+                           &st) != SQLITE_OK)
         return db_err(db, err, "writing the audit");
     sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
     if (fid)
@@ -313,7 +386,7 @@ static msh_rc audit(sqlite3 *db, const char *layer, const int64_t *fid, const ch
     msh_rc rc = sqlite3_step(st) == SQLITE_DONE ? MSH_OK : db_err(db, err, "writing the audit");
     if (seq)
         *seq = sqlite3_last_insert_rowid(db);
-    sqlite3_finalize(st);
+    stmt_done(c, st);
     return rc;
 }
 
@@ -322,32 +395,46 @@ msh_rc msh_edit_note_import(msh_store *s, const char *layer, const char *source,
     sqlite3 *db = msh_store_sqlite(s);
     if (!audit_exists(db))
         return MSH_OK;
-    return audit(db, layer, NULL, "import", msh_now_ms(), source, "import", 0, NULL, NULL, NULL, NULL, err);
+    return audit(db, NULL, layer, NULL, "import", msh_now_ms(), source, "import", 0, NULL, NULL, NULL, NULL, err);
 }
 
-/* One write inside the caller's transaction: row, versions, audit. */
+msh_rc msh_edit_begin(msh_store *s, msh_err *err)
+{
+    return exec(msh_store_sqlite(s), "BEGIN IMMEDIATE", err);
+}
+
+msh_rc msh_edit_commit(msh_store *s, msh_err *err)
+{
+    msh_rc rc = exec(msh_store_sqlite(s), "COMMIT", err);
+    if (rc)
+        exec(msh_store_sqlite(s), "ROLLBACK", NULL);
+    return rc;
+}
+
+/* One write inside the caller's transaction and savepoint: row, versions, audit. */
 static msh_rc apply_one(sqlite3 *db, const msh_edit_op *op, msh_edit_result *res, msh_err *err)
 {
     memset(res, 0, sizeof *res);
     char *before = NULL, *after = NULL;
+    msh_edit_stmts *c = op->stmts;
     msh_rc rc = MSH_OK;
     int64_t fid = op->fid;
     if (op->kind == MSH_EDIT_CREATE) {
-        rc = next_fid(db, op->li, &fid, err);
+        rc = next_fid(db, c, op->li, &fid, err);
     } else {
-        rc = read_feature(db, op->li, fid, &before, res->before, err);
+        rc = read_feature(db, c, op->li, fid, &before, res->before, err);
         if (!rc && !before)
             rc = msh_err_set(err, MSH_ENOTFOUND, "no feature %lld in collection '%s'", (long long)fid, op->li->name);
         res->has_before = before != NULL;
     }
     if (!rc)
-        rc = write_row(db, op, fid, err);
+        rc = write_row(db, c, op, fid, err);
     if (!rc && op->kind != MSH_EDIT_DELETE) {
-        rc = read_feature(db, op->li, fid, &after, res->after, err);
+        rc = read_feature(db, c, op->li, fid, &after, res->after, err);
         res->has_after = after != NULL;
     }
     if (!rc)
-        rc = bump_layer(db, op, res, &res->version, err);
+        rc = bump_layer(db, c, op, res, &res->version, err);
     double *bb = res->touched; /* what the edit touched: before and after */
     bb[0] = bb[1] = INFINITY;
     bb[2] = bb[3] = -INFINITY;
@@ -361,7 +448,7 @@ static msh_rc apply_one(sqlite3 *db, const msh_edit_op *op, msh_edit_result *res
         bb[3] = fmax(bb[3], e[3]);
     }
     if (!rc)
-        rc = audit(db, op->li->name, &fid, msh_edit_kind_name(op->kind), op->at_ms, op->who, op->role, res->version,
+        rc = audit(db, c, op->li->name, &fid, msh_edit_kind_name(op->kind), op->at_ms, op->who, op->role, res->version,
                    before, after, bb, &res->seq, err);
     res->fid = fid;
     free(before);
@@ -369,19 +456,33 @@ static msh_rc apply_one(sqlite3 *db, const msh_edit_op *op, msh_edit_result *res
     return rc;
 }
 
-msh_rc msh_edit_apply_n(msh_store *s, const msh_edit_op *ops, size_t n, msh_edit_result *res, msh_err *err)
+msh_rc msh_edit_apply_in_n(msh_store *s, const msh_edit_op *ops, size_t n, msh_edit_result *res, msh_err *err)
 {
     sqlite3 *db = msh_store_sqlite(s);
-    msh_rc rc = exec(db, "BEGIN IMMEDIATE", err);
+    msh_edit_stmts *c = ops[0].stmts;
+    msh_rc rc = run(db, c, "SAVEPOINT msh_edit", err);
     if (rc)
         return rc;
     for (size_t i = 0; i < n && !rc; i++)
         rc = apply_one(db, &ops[i], &res[i], err);
-    if (!rc)
-        rc = exec(db, "COMMIT", err);
-    if (rc)
-        exec(db, "ROLLBACK", NULL);
-    return rc;
+    msh_err ignored;
+    if (rc) /* these edits only: the others of the transaction stay */
+        run(db, c, "ROLLBACK TO msh_edit", &ignored);
+    msh_rc rel = run(db, c, "RELEASE msh_edit", rc ? &ignored : err);
+    return rc ? rc : rel;
+}
+
+msh_rc msh_edit_apply_in(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err)
+{
+    return msh_edit_apply_in_n(s, op, 1, res, err);
+}
+
+msh_rc msh_edit_apply_n(msh_store *s, const msh_edit_op *ops, size_t n, msh_edit_result *res, msh_err *err)
+{
+    msh_rc rc = msh_edit_begin(s, err);
+    if (!rc && (rc = msh_edit_apply_in_n(s, ops, n, res, err)))
+        exec(msh_store_sqlite(s), "ROLLBACK", NULL);
+    return rc ? rc : msh_edit_commit(s, err);
 }
 
 msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err)

@@ -35,6 +35,11 @@ const char *msh_edit_kind_name(msh_edit_kind k);
 /** Make `s` the edit connection: `PRAGMA synchronous=FULL`, and the audit table and its index when missing. */
 msh_rc msh_edit_prepare(msh_store *s, msh_err *err);
 
+/** Prepared statements kept across the edits of one connection (the committer's); one thread at a time. */
+typedef struct msh_edit_stmts msh_edit_stmts;
+msh_edit_stmts *msh_edit_stmts_new(void);
+void msh_edit_stmts_free(msh_edit_stmts *c);
+
 typedef struct msh_edit_op {
     msh_edit_kind kind;
     const msh_layer_info *li;  /* the layer: name and fields */
@@ -44,6 +49,7 @@ typedef struct msh_edit_op {
     size_t wkb_len;
     const char *who, *role;    /* the token's name and role */
     int64_t at_ms;             /* when (UTC) */
+    msh_edit_stmts *stmts;     /* NULL: statements prepared for this edit alone */
 } msh_edit_op;
 
 typedef struct msh_edit_result {
@@ -62,6 +68,18 @@ msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res,
  * none (a work order and the asset status it changes). Each has its own audit row and version.
  */
 msh_rc msh_edit_apply_n(msh_store *s, const msh_edit_op *ops, size_t n, msh_edit_result *res, msh_err *err);
+
+/**
+ * Group commit: msh_edit_begin (BEGIN IMMEDIATE), any number of msh_edit_apply_in, msh_edit_commit
+ * (one COMMIT, one fsync for all; on failure everything is rolled back). Each apply_in is a
+ * savepoint of its own: a failed edit leaves no trace and the others of the transaction stand.
+ */
+msh_rc msh_edit_begin(msh_store *s, msh_err *err);
+msh_rc msh_edit_apply_in(msh_store *s, const msh_edit_op *op, msh_edit_result *res, msh_err *err);
+/** msh_edit_apply_in for `n` writes in one savepoint: all of them stand or none (a work order and the
+ * asset status it changes); res: n results. */
+msh_rc msh_edit_apply_in_n(msh_store *s, const msh_edit_op *ops, size_t n, msh_edit_result *res, msh_err *err);
+msh_rc msh_edit_commit(msh_store *s, msh_err *err);
 
 /** One version of an item, as the audit holds it. Strings are valid during the callback only. */
 typedef struct msh_edit_version {

@@ -296,6 +296,36 @@ static msh_rc build_index(slayer *s, const double *fbox)
     return MSH_OK;
 }
 
+bool msh_static_layer_is(const msh_layer *l)
+{
+    return l && (l->vt == &SLAYER_VT || l->vt == &SLAYER_EDITED_VT);
+}
+
+bool msh_static_layer_get(msh_layer *l, uint64_t id, msh_feature *out)
+{
+    const slayer *s = (const slayer *)l;
+    size_t lo = 0, hi = s->nfeats; /* the features are in id order (loaded ORDER BY fid) */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->feats[mid].id < id) {
+            lo = mid + 1;
+        } else if (s->feats[mid].id > id) {
+            hi = mid;
+        } else {
+            const sfeat *sf = &s->feats[mid];
+            out->id = sf->id;
+            out->geom.type = (msh_gtype)sf->type;
+            out->geom.npts = sf->npts;
+            out->geom.nparts = sf->nparts;
+            out->geom.xy = s->xy + 2 * (size_t)sf->pt_off;
+            out->geom.parts = sf->nparts ? s->parts + sf->part_off : NULL;
+            out->values = s->base.info.nfields ? s->values + mid * s->base.info.nfields : NULL;
+            return true;
+        }
+    }
+    return false;
+}
+
 msh_rc msh_static_layer_load(msh_store *st, const msh_layer_info *info, msh_layer **out, msh_err *err)
 {
     *out = NULL;

@@ -15,4 +15,11 @@
 /** Load the layer `info` describes from `s`. The new layer has one reference. */
 msh_rc msh_static_layer_load(msh_store *s, const msh_layer_info *info, msh_layer **out, msh_err *err);
 
+/** True when `l` was made by msh_static_layer_load. */
+bool msh_static_layer_is(const msh_layer *l);
+
+/** Feature `id` of a static layer (msh_static_layer_is) by binary search; false when it has none.
+ * The feature borrows the layer's memory. */
+bool msh_static_layer_get(msh_layer *l, uint64_t id, msh_feature *out);
+
 #endif

@@ -82,7 +82,7 @@ def client_limit_flags(mashaer):
     return NO_CLIENT_LIMITS if "--rate-per-client" in out else []
 
 
-def serve(args, db, *flags, mashaer=None, port=0, stderr=subprocess.DEVNULL, lift_client_limits=True,
+def serve(args, db, *flags, mashaer=None, port=0, stderr=None if os.environ.get("MSH_EDIT_DEBUG") else subprocess.DEVNULL, lift_client_limits=True,
           start_timeout=60):
     """`mashaer serve` (args.mashaer unless mashaer is given) on the given port (0: a free one) with the
     given flags, per-client limits lifted unless told otherwise; (process, port) once it listens.

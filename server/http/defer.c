@@ -34,6 +34,27 @@ bool msh_defer_start(msh_req *r, const msh_route *route, const char *rest, const
     return true;
 }
 
+msh_req *msh_defer_park(msh_req *r)
+{
+    msh_deferred *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->kind = MSH_CONN_DEFERRED;
+    d->r = *r;
+    d->r.body = NULL;
+    d->r.body_len = 0;
+    /* suspended before another thread can resume it; libmicrohttpd calls again for this connection
+     * only after dispatch (http.c) has returned and stored d as its context */
+    msh_http_suspend(r->conn);
+    r->parked = d;
+    return &d->r;
+}
+
+void msh_defer_unpark(msh_req *parked)
+{
+    msh_http_resume(parked->conn);
+}
+
 void msh_defer_take(msh_deferred *d, msh_req *out, double *t0)
 {
     *out = d->r;

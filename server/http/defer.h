@@ -37,6 +37,17 @@ typedef struct msh_deferred {
 bool msh_defer_start(msh_req *r, const msh_route *route, const char *rest, const msh_admit_ticket *t, double t0,
                      void **con_cls);
 
+/**
+ * Park `r` for a handler that finishes on another thread (an edit waiting for its batch,
+ * services/edit_batch.h): r is moved into a new context and the connection suspended; the
+ * handler returns at once and answers through the returned request, then calls msh_defer_unpark.
+ * Marks r->parked, which dispatch (http.c) reads. The body (r->body) must not be read after this.
+ * NULL (nothing changed) when out of memory: the handler answers on its own thread.
+ */
+msh_req *msh_defer_park(msh_req *r);
+/** The parked request is answered: the connection goes back to libmicrohttpd (nothing may touch it after). */
+void msh_defer_unpark(msh_req *parked);
+
 /** The answered request of a resumed connection, moved into *out; frees d. */
 void msh_defer_take(msh_deferred *d, msh_req *out, double *t0);
 

@@ -190,6 +190,11 @@ static bool dispatch(msh_req *r, const msh_route_match *m, double t0, void **con
         return true;
     m->route->handler(r, m->rest);
     msh_admit_end(r, &t);
+    if (r->parked) { /* the handler answers later, from another thread (http/defer.h) */
+        ((msh_deferred *)r->parked)->t0 = t0;
+        *con_cls = r->parked;
+        return true;
+    }
     return false;
 }
 
@@ -346,7 +351,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else if (!url || url[0] != '/') {
         msh_resp_error(&r, 400, "malformed request path");
     } else if (dispatch(&r, &m, t0, con_cls)) {
-        return MHD_YES; /* suspended until the offload pool has answered it */
+        if (bs && r.parked) { /* a parked handler has read its body already */
+            msh_buf_free(&bs->body);
+            free(bs);
+        }
+        return MHD_YES; /* suspended until the offload pool (or a parked handler) has answered it */
     }
     return answer(app, conn, &r, is_options, t0);
 }

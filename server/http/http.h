@@ -58,6 +58,7 @@ typedef struct msh_req {
     bool body_too_large;  /* the body went past cfg.max_body_bytes and was dropped */
     const struct msh_client_key *client; /* who asks (server/http/http_guard.h); NULL outside a daemon */
     msh_resp resp;
+    void *parked;         /* set by msh_defer_park (http/defer.h): answered later, from another thread */
 } msh_req;
 
 /**

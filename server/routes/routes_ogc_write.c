@@ -11,13 +11,14 @@
  * A write goes: the route's role (any valid token) -> the collection's rules (http/access.h:
  * 403) -> If-Match present where the rules need it (428) -> the body read and checked before
  * any lock (layers/json_in.h bounds, layers/feature_in.h against the fields, importers/
- * geom_fit.h for the geometry: 400 naming what is wrong) -> the edit lock
- * (services/edit_service.h) -> the current item from the served catalog and its ETag compared
- * with If-Match (412 with the current item) -> the workflow rules (services/workflow_service.h:
- * asset status values, work order transitions: 400/409, and the asset a work order changes) -> one
- * transaction (layers/edit.h: row, versions, audit; the coupled asset write in the same one) ->
- * the catalog published -> unlock -> a `change` event -> the answer. Nothing is
- * written unless every check passed.
+ * geom_fit.h for the geometry: 400 naming what is wrong) -> queued to the committer
+ * (services/edit_batch.h), which for each write of its batch takes the current item as the batch
+ * sees it and compares its ETag with If-Match (412 with the current item), merges a PATCH, asks the
+ * workflow rules (services/workflow_service.h: asset status values, work order transitions: 400/409,
+ * and the asset a work order changes), writes in a savepoint of the batch's transaction (layers/
+ * edit.h: row, versions, audit; the coupled asset write in the same savepoint), commits the batch
+ * once, publishes the catalog with the edited features over the layer (layers/overlay_layer.h) and
+ * wakes the writers -> a `change` event -> the answer. Nothing is written unless every check passed.
  *
  * An item's ETag hashes its GeoJSON as GET writes it (id, geometry at 9 decimals, every
  * property), so GET and the If-Match check compute it from the same bytes, and it changes
@@ -37,10 +38,12 @@
 #include "geom_fit.h"
 #include "http/access.h"
 #include "http/auth.h"
+#include "http/defer.h"
 #include "http/host_links.h"
 #include "http/httphdr.h"
 #include "http/route_table.h"
 #include "json_in.h"
+#include "overlay_layer.h"
 #include "routes/events.h"
 #include "routes/ogc.h"
 #include "routes/routes.h"
@@ -50,14 +53,20 @@
 #define CT_GEOJSON "application/geo+json"
 #define HISTORY_LIMIT_MAX 1000
 
+/* The ETag of an item of `li` whose GeoJSON (ogc_feature_json) is `json`. */
+static void etag_of(const msh_layer_info *li, const uint8_t *json, size_t len, char *out, size_t cap)
+{
+    uint64_t h = msh_fnv1a(li->name, strlen(li->name) + 1, MSH_FNV1A_INIT);
+    h = msh_fnv1a(json, len, h);
+    snprintf(out, cap, "\"i%016llx\"", (unsigned long long)h);
+}
+
 void ogc_item_etag(const msh_layer_info *li, const msh_feature *f, char *out, size_t cap)
 {
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
     ogc_feature_json(&b, li, f);
-    uint64_t h = msh_fnv1a(li->name, strlen(li->name) + 1, MSH_FNV1A_INIT);
-    h = msh_fnv1a(b.data, b.len, h);
-    snprintf(out, cap, "\"i%016llx\"", (unsigned long long)h);
+    etag_of(li, b.data, b.len, out, cap);
     msh_buf_free(&b);
 }
 
@@ -113,8 +122,9 @@ static int find_cb(void *ud, const msh_feature *f)
         return 0;
     c->found = true;
     c->values = f->values;
+    size_t at = c->json->len;
     ogc_feature_json(c->json, c->li, f);
-    ogc_item_etag(c->li, f, c->etag, sizeof c->etag);
+    etag_of(c->li, c->json->data + at, c->json->len - at, c->etag, sizeof c->etag); /* ogc_item_etag's */
     double w[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
     for (uint32_t i = 0; i < f->geom.npts; i++) {
         w[0] = fmin(w[0], f->geom.xy[2 * i]);
@@ -127,8 +137,8 @@ static int find_cb(void *ud, const msh_feature *f)
     return 1;
 }
 
-/* Look item `id` up in `l`; out->json must be an initialised buffer. */
-static msh_rc find_item(msh_layer *l, uint64_t id, cur_item *out)
+/* Look item `id` up in `l` (by id: layers/overlay_layer.h); out->json must be an initialised buffer. */
+static void find_item(msh_layer *l, uint64_t id, cur_item *out)
 {
     msh_buf *json = out->json;
     memset(out, 0, sizeof *out);
@@ -136,8 +146,9 @@ static msh_rc find_item(msh_layer *l, uint64_t id, cur_item *out)
     out->json = json;
     out->li = &l->info;
     msh_buf_reset(json);
-    double world[4] = {0, 0, 1, 1};
-    return l->vt->query(l, world, l->info.maxzoom, find_cb, out);
+    msh_feature f;
+    if (msh_overlay_find(l, id, &f))
+        find_cb(out, &f);
 }
 
 /* A collection Part 4 may write: a static layer the public sees. */
@@ -320,97 +331,186 @@ static unsigned acc_bit(msh_edit_kind k)
            : k == MSH_EDIT_UPDATE ? MSH_ACC_UPDATE : MSH_ACC_DELETE;
 }
 
-/* The write itself, with the edit lock held and the body checked: If-Match, merge, transaction, publication. */
-static void write_locked(msh_req *r, const wpath *p, msh_edit_kind kind, wbody *b, const char *who, msh_role role,
-                         msh_buf *json)
+/* One write handed to the committer (services/edit_batch.h), with all it needs until answered.
+ * The committer fills the decision and the current or written item; the answer is made from them,
+ * on the committer for a parked request (http/defer.h), else on the request's thread. */
+typedef struct {
+    msh_edit_job job;
+    msh_req *r;           /* the request (parked: its own copy); read on the committer: headers */
+    wpath p;
+    wbody b;
+    char who[MSH_TOKEN_NAME_MAX + 1];
+    msh_role role;
+    msh_buf json;
+    cur_item cur;         /* the item before (412) or after (the answer) */
+    int status;           /* an answer decided by the check (404, 412, 400, 500, WORKFLOW_REFUSED); 0: written
+                           * or store error */
+    msh_workflow_write wf; /* the workflow rules' plan (a refusal, the coupled asset write) */
+    char msg[sizeof(msh_err) + 128];
+} wjob;
+
+#define WORKFLOW_REFUSED (-1) /* wjob.status: the workflow rules refused it (j->wf.ref) */
+
+static bool job_check(msh_edit_job *jb, msh_catalog *cat, msh_layer *l, const msh_feature *f, msh_edit_op *op)
 {
-    msh_app *app = r->app;
-    msh_store *store = msh_edit_service_lock(app);
-    msh_catalog *cat = msh_app_catalog(app);
-    msh_layer *l = msh_catalog_find(cat, p->coll, strlen(p->coll));
-    cur_item cur = {.json = json};
+    wjob *j = (wjob *)jb;
     msh_err err;
-    msh_edit_result res, both[2];
-    msh_workflow_write wf;
-    memset(&wf, 0, sizeof wf);
-    const char *if_match = msh_req_header(r, "If-Match");
     if (!editable(l)) {
-        msh_resp_error(r, 404, "unknown collection '%s' (see /ogc/collections)", p->coll);
-        goto out;
+        j->status = 404;
+        snprintf(j->msg, sizeof j->msg, "unknown collection '%s' (see /ogc/collections)", j->p.coll);
+        return false;
     }
-    if (kind != MSH_EDIT_CREATE) {
-        if (find_item(l, p->fid, &cur)) {
-            msh_resp_error(r, 500, "reading collection '%s' failed", p->coll);
-            goto out;
+    if (jb->kind != MSH_EDIT_CREATE) {
+        if (!f) {
+            j->status = 404;
+            snprintf(j->msg, sizeof j->msg, "no feature %llu in collection '%s'", (unsigned long long)j->p.fid,
+                     j->p.coll);
+            return false;
         }
-        if (!cur.found) {
-            msh_resp_error(r, 404, "no feature %llu in collection '%s'", (unsigned long long)p->fid, p->coll);
-            goto out;
-        }
+        msh_buf_reset(j->cur.json);
+        j->cur.id = f->id;
+        j->cur.li = &l->info;
+        find_cb(&j->cur, f);
         /* a GET made its links from Host (no --public-url): the ETag it sent names the host too
          * (http/host_links.h); either form names this version of the item */
-        char folded[sizeof cur.etag + 16];
-        snprintf(folded, sizeof folded, "%s", cur.etag);
-        msh_etag_fold_host(folded, sizeof folded, msh_req_header(r, "Host"));
-        if (if_match && !msh_hdr_etag_matches(if_match, cur.etag) && !msh_hdr_etag_matches(if_match, folded)) {
-            precondition_failed(r, &cur);
-            goto out;
+        char folded[sizeof j->cur.etag + 16];
+        snprintf(folded, sizeof folded, "%s", j->cur.etag);
+        msh_etag_fold_host(folded, sizeof folded, msh_req_header(j->r, "Host"));
+        const char *if_match = msh_req_header(j->r, "If-Match");
+        if (if_match && !msh_hdr_etag_matches(if_match, j->cur.etag) && !msh_hdr_etag_matches(if_match, folded)) {
+            j->status = 412;
+            return false;
         }
-        if (kind == MSH_EDIT_UPDATE && merge(l, &cur, b, &err)) {
-            msh_resp_error(r, err.code == MSH_ENOMEM ? 500 : 400, "%s", err.msg);
-            goto out;
+        if (jb->kind == MSH_EDIT_UPDATE && merge(l, &j->cur, &j->b, &err)) {
+            j->status = err.code == MSH_ENOMEM ? 500 : 400;
+            snprintf(j->msg, sizeof j->msg, "%s", err.msg);
+            return false;
         }
     }
+    msh_edit_op o = {jb->kind, &l->info, (int64_t)j->p.fid, j->b.fin.values, j->b.wkb, j->b.wkb_len, j->who,
+                     msh_role_name(j->role), msh_now_ms(), NULL};
     /* the workflow rules (services/workflow_service.h): values, transitions, the asset it changes */
-    msh_edit_op ops[2] = {{kind, &l->info, (int64_t)p->fid, b->fin.values, b->wkb, b->wkb_len, who,
-                           msh_role_name(role), msh_now_ms()}};
-    if (!msh_workflow_prepare(cat, l, kind, cur.found ? cur.values : NULL, b->fin.values, &ops[0].wkb,
-                              &ops[0].wkb_len, ops[0].at_ms, kind == MSH_EDIT_CREATE ? 0 : p->fid, &wf)) {
-        msh_workflow_refuse(r, &wf.ref);
-        goto out;
+    if (!msh_workflow_prepare(cat, l, jb->kind, jb->kind != MSH_EDIT_CREATE ? j->cur.values : NULL, j->b.fin.values,
+                              &o.wkb, &o.wkb_len, o.at_ms, jb->kind == MSH_EDIT_CREATE ? 0 : j->p.fid, &j->wf)) {
+        j->status = WORKFLOW_REFUSED;
+        return false;
     }
-    ops[1] = wf.extra;
-    ops[1].who = ops[0].who;
-    ops[1].role = ops[0].role;
-    ops[1].at_ms = ops[0].at_ms;
-    if (msh_edit_apply_n(store, ops, wf.has_extra ? 2 : 1, both, &err)) { /* one transaction */
-        msh_resp_error(r, err.code == MSH_ENOTFOUND ? 404 : 500, "%s", err.msg);
-        goto out;
+    if (j->wf.has_extra) {
+        jb->has_extra = true;
+        jb->extra_field = j->wf.extra_field;
+        jb->extra = j->wf.extra;
+        jb->extra.who = o.who;
+        jb->extra.role = o.role;
+        jb->extra.at_ms = o.at_ms;
     }
-    res = both[0];
-    bool published = msh_edit_service_publish(app, &err) == MSH_OK;
-    if (!published) /* stored and audited; served after the reload thread's next pass */
-        fprintf(stderr, "mashaer: edits: the edit is stored, but publishing it failed: %s\n", err.msg);
-    msh_catalog_release(cat);
-    cat = msh_app_catalog(app);
-    l = published ? msh_catalog_find(cat, p->coll, strlen(p->coll)) : NULL; /* never answer the old item */
+    *op = o;
+    return true;
+}
+
+static void job_answer(msh_edit_job *jb, msh_layer *l, const msh_feature *f)
+{
+    wjob *j = (wjob *)jb;
+    j->cur.found = false;
+    if (!f)
+        return;
+    msh_buf_reset(j->cur.json);
+    j->cur.id = f->id;
+    j->cur.li = &l->info;
+    find_cb(&j->cur, f);
+}
+
+/* The answer of a done job, into j->r, and its `change` event. */
+static void answer_job(wjob *j)
+{
+    msh_req *r = j->r;
+    msh_edit_kind kind = j->job.kind;
+    if (j->status == 412) {
+        precondition_failed(r, &j->cur);
+        return;
+    }
+    if (j->status == WORKFLOW_REFUSED) {
+        msh_workflow_refuse(r, &j->wf.ref);
+        return;
+    }
+    if (j->status) {
+        msh_resp_error(r, j->status, "%s", j->msg);
+        return;
+    }
+    if (!j->job.written) {
+        msh_resp_error(r, j->job.err.code == MSH_ENOTFOUND ? 404 : 500, "%s", j->job.err.msg);
+        return;
+    }
+    const msh_edit_result *res = &j->job.res;
     char base[320];
-    msh_req_base_url(r, base, sizeof base);
+    msh_req_base_url(r, base, sizeof base); /* links from Host mark the answer (its ETag names the host) */
     if (kind == MSH_EDIT_DELETE) {
         r->resp.status = 204;
         r->resp.cache_control = "no-store";
-    } else if (l && !find_item(l, (uint64_t)res.fid, &cur) && cur.found) {
-        msh_buf_putc(cur.json, '\n');
+    } else if (j->cur.found) {
+        msh_buf_putc(j->cur.json, '\n');
         r->resp.cache_control = "no-store";
-        msh_resp_buf(r, kind == MSH_EDIT_CREATE ? 201 : 200, CT_GEOJSON, cur.json);
-        snprintf(r->resp.etag, sizeof r->resp.etag, "%s", cur.etag);
+        msh_resp_buf(r, kind == MSH_EDIT_CREATE ? 201 : 200, CT_GEOJSON, j->cur.json);
+        snprintf(r->resp.etag, sizeof r->resp.etag, "%s", j->cur.etag);
     } else {
         r->resp.status = kind == MSH_EDIT_CREATE ? 201 : 204; /* stored; not served yet (see the log) */
     }
     if (kind == MSH_EDIT_CREATE)
-        snprintf(r->resp.location, sizeof r->resp.location, "%s/ogc/collections/%s/items/%lld", base, p->coll,
-                 (long long)res.fid);
-    msh_edit_service_unlock(app);
-    msh_catalog_release(cat);
-    publish_change(r, p->coll, kind, &res);
-    if (wf.has_extra)
-        publish_change(r, MSH_ASSETS_LAYER, MSH_EDIT_UPDATE, &both[1]);
-    msh_workflow_write_free(&wf);
-    return;
-out:
-    msh_edit_service_unlock(app);
-    msh_catalog_release(cat);
-    msh_workflow_write_free(&wf);
+        snprintf(r->resp.location, sizeof r->resp.location, "%s/ogc/collections/%s/items/%lld", base, j->p.coll,
+                 (long long)res->fid);
+    publish_change(r, j->p.coll, kind, res);
+    if (j->job.has_extra)
+        publish_change(r, MSH_ASSETS_LAYER, MSH_EDIT_UPDATE, &j->job.extra_res); /* extra.li: gone with its catalog */
+}
+
+static void wjob_free(wjob *j)
+{
+    wbody_free(&j->b);
+    msh_buf_free(&j->json);
+    msh_workflow_write_free(&j->wf);
+    free(j);
+}
+
+/* A parked write is done (on the committer): answer, give the connection back. */
+static void job_finished(msh_edit_job *jb)
+{
+    wjob *j = (wjob *)jb;
+    answer_job(j);
+    msh_defer_unpark(j->r);
+    wjob_free(j);
+}
+
+/* Hand the checked write to the committer: parked (this thread goes on serving its other
+ * connections) or, when that is not possible, waiting here. Takes *b. */
+static void write_item(msh_req *r, const wpath *p, msh_edit_kind kind, wbody *b, const char *who, msh_role role)
+{
+    wjob *j = calloc(1, sizeof *j);
+    if (!j) {
+        msh_resp_error(r, 500, "out of memory");
+        return;
+    }
+    j->job.coll = j->p.coll;
+    j->job.fid = p->fid;
+    j->job.kind = kind;
+    j->job.check = job_check;
+    j->job.answer = job_answer;
+    j->p = *p;
+    j->b = *b;
+    memset(b, 0, sizeof *b);
+    snprintf(j->who, sizeof j->who, "%s", who);
+    j->role = role;
+    msh_buf_init(&j->json, MSH_MAX_BODY);
+    j->cur.json = &j->json;
+    msh_req *parked = msh_defer_park(r);
+    if (parked) {
+        j->r = parked;
+        j->job.finished = job_finished;
+        msh_edit_service_post(r->app, &j->job);
+        return;
+    }
+    j->r = r;
+    msh_edit_service_submit(r->app, &j->job);
+    answer_job(j);
+    wjob_free(j);
 }
 
 void msh_route_ogc_write(msh_req *r, const char *rest)
@@ -445,12 +545,9 @@ void msh_route_ogc_write(msh_req *r, const char *rest)
         msh_resp_error(r, 428, "this write needs If-Match with the item's ETag (GET it first), so that no one's "
                                "edit is overwritten unseen");
     } else if (read_body(r, l, kind, &b)) {
-        msh_buf json;
-        msh_buf_init(&json, MSH_MAX_BODY);
-        msh_catalog_release(cat); /* the lock brings the catalog up to date: look again under it */
+        msh_catalog_release(cat); /* the committer brings the catalog up to date: it looks again */
         cat = NULL;
-        write_locked(r, &p, kind, &b, who, role, &json);
-        msh_buf_free(&json);
+        write_item(r, &p, kind, &b, who, role);
     }
     wbody_free(&b);
     msh_catalog_release(cat);
@@ -513,7 +610,8 @@ void msh_route_ogc_history(msh_req *r, const char *rest)
     if (!editable(l)) {
         msh_resp_error(r, 404, "unknown collection '%s' (or a live one: no history here)", p.coll);
     } else {
-        if (find_item(l, p.fid, &ci) || !ci.found)
+        find_item(l, p.fid, &ci);
+        if (!ci.found)
             msh_buf_reset(&cur);
         msh_buf_putc(&cur, 0);
         hist_ctx h = {&b, 0, 0};

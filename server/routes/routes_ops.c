@@ -9,6 +9,7 @@
 #include "http/admit.h"
 #include "routes/routes.h"
 #include "routes/storage_status.h"
+#include "services/edit_service.h"
 
 static double now_s(void)
 {
@@ -133,6 +134,8 @@ void msh_route_metrics(msh_req *r, const char *rest)
                        (unsigned long long)st.people, (unsigned long long)st.active, (unsigned long long)st.bytes);
     }
     msh_storage_metrics(r->app, &b);
+    if (r->app->edit)
+        msh_edit_service_metrics(r->app, &b);
     msh_render_gate *g = &r->app->render_gate;
     pthread_mutex_lock(&g->mu);
     unsigned long long renders = (unsigned long long)g->next, queued = (unsigned long long)g->waited;

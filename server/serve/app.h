@@ -56,6 +56,8 @@ typedef struct msh_config {
     double incident_radius;         /* metres around an active incident closed to routes */
     int close_severity;             /* incidents of at least this severity close walkways */
     const char *access_file;        /* --access FILE: who may edit which collection (http/access.h); NULL: defaults */
+    int edit_overlay_max;           /* --edit-overlay-max N: edited features and boxes held over a layer (edit_batch.h) */
+#define MSH_EDIT_OVERLAY_MAX 16384
     msh_client_limits_cfg clients;  /* per-client limits (server/http/client_limits.h) */
 } msh_config;
 

@@ -144,6 +144,7 @@ int msh_cmd_serve(int argc, char **argv)
     struct timespec drain = {0, 200 * 1000000L};
     nanosleep(&drain, NULL);
     msh_offload_close(app.offload); /* expensive requests running finish and resume their connections */
+    msh_edit_service_drain(&app);   /* so do the parked edits */
     msh_http_stop(daemon); /* no more writers: the last snapshot makes the next start quick */
     daemon = NULL;
     msh_mqtt_stop(app.mqtt); /* the other writer: waits for a batch in progress */
@@ -157,6 +158,7 @@ out:
         pthread_join(app.reload_thread, NULL);
     }
     msh_offload_close(app.offload);
+    msh_edit_service_drain(&app);
     msh_http_stop(daemon);
     msh_offload_free(app.offload);
     msh_mqtt_stop(app.mqtt);

@@ -38,6 +38,12 @@ void msh_serve_storage_tick(msh_app *app);
  * thread uses it meanwhile).
  */
 msh_rc msh_serve_publish(msh_app *app, msh_store *via, msh_err *err);
+/**
+ * Publish the served catalog with `layers` in the place of the layers of their names (catalog.h
+ * msh_catalog_with: never over a newer version), without reading the store: the edit committer's
+ * overlay layers. Wakes the reload thread as msh_serve_publish does.
+ */
+msh_rc msh_serve_publish_layers(msh_app *app, msh_layer *const *layers, size_t n, msh_err *err);
 
 /** The reload thread's body (arg: the msh_app); returns when app->stop is set. */
 void *msh_serve_reload_main(void *arg);

@@ -67,6 +67,8 @@ static void usage(FILE *f)
             "                       1 low, 2 medium, 3 high, 4 critical (default 2)\n"
             "  --access FILE        who may edit which collection through OGC API - Features Part 4,\n"
             "                       JSON rules (README; default: data/access.json's rules)\n"
+            "  --edit-overlay-max N edited features and edit boxes served in memory over a layer before\n"
+            "                       it is reloaded from the store, after the edits' answers (default 16384)\n"
             "  --max-conn-per-client N  open connections per client address, loopback included (default 128;\n"
             "                       0: no limit); more are refused at accept\n"
             "  --rate-per-client R  requests per second per client address, bursts of 2 s worth (default 1000;\n"
@@ -116,6 +118,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->render_threads = ncpu > 0 ? (int)ncpu : 2;
     cfg->max_age = 60;
     cfg->reload_ms = 1000;
+    cfg->edit_overlay_max = MSH_EDIT_OVERLAY_MAX;
     cfg->max_tile_bytes = (size_t)32 << 20;
     cfg->max_body_bytes = (size_t)16 << 20;
     cfg->position_max_age = 600;
@@ -130,6 +133,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     msh_client_limits_defaults(&cfg->clients);
     enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS, OPT_WALK_LAYERS,
            OPT_INCIDENT_RADIUS, OPT_PACKAGES, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS, OPT_ADMIT_BUDGET,
+           OPT_EDIT_OVERLAY_MAX,
            OPT_ADMIT_SLOTS, OPT_ACCESS, OPT_PUBLIC_URL,
 
            OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE,
@@ -156,6 +160,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"render-threads", required_argument, 0, OPT_RENDER_THREADS},
         {"admit-budget", required_argument, 0, OPT_ADMIT_BUDGET}, {"admit-slots", required_argument, 0, OPT_ADMIT_SLOTS},
         {"access", required_argument, 0, OPT_ACCESS},
+        {"edit-overlay-max", required_argument, 0, OPT_EDIT_OVERLAY_MAX},
         {"public-url", required_argument, 0, OPT_PUBLIC_URL},
         {"max-conn-per-client", required_argument, 0, OPT_MAX_CONN_PER_CLIENT},
         {"rate-per-client", required_argument, 0, OPT_RATE_PER_CLIENT},
@@ -222,6 +227,10 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_ADMIT_BUDGET: if (parse_int("--admit-budget", optarg, 1, 1000000, &v)) return 2; cfg->admit_budget = (int)v; break;
         case OPT_ADMIT_SLOTS: if (parse_int("--admit-slots", optarg, 1, 256, &v)) return 2; cfg->admit_slots = (int)v; break;
         case OPT_ACCESS: cfg->access_file = optarg; break;
+        case OPT_EDIT_OVERLAY_MAX:
+            if (parse_int("--edit-overlay-max", optarg, 1, 1 << 24, &v)) return 2;
+            cfg->edit_overlay_max = (int)v;
+            break;
         case OPT_MAX_CONN_PER_CLIENT: if (parse_int("--max-conn-per-client", optarg, 0, 65536, &v)) return 2; cfg->clients.max_conn_per_client = (int)v; break;
         case OPT_RATE_PER_CLIENT: if (parse_int("--rate-per-client", optarg, 0, 1000000, &v)) return 2; cfg->clients.rate_per_client = (double)v; break;
         case OPT_RATE_PER_TOKEN: if (parse_int("--rate-per-token", optarg, 0, 1000000, &v)) return 2; cfg->clients.rate_per_token = (double)v; break;

@@ -89,6 +89,25 @@ msh_rc msh_serve_publish(msh_app *app, msh_store *via, msh_err *err)
     return rc;
 }
 
+msh_rc msh_serve_publish_layers(msh_app *app, msh_layer *const *layers, size_t n, msh_err *err)
+{
+    pthread_mutex_lock(&app->pub_lock);
+    msh_catalog *cur = msh_app_catalog(app);
+    msh_catalog *next = NULL;
+    msh_rc rc = msh_catalog_with(cur, layers, n, &next, err);
+    if (!rc) {
+        pthread_mutex_lock(&app->cat_lock);
+        msh_catalog *old = app->cat;
+        app->cat = next;
+        pthread_mutex_unlock(&app->cat_lock);
+        msh_catalog_release(old);
+        atomic_store(&app->derived_stale, true);
+    }
+    pthread_mutex_unlock(&app->pub_lock);
+    msh_catalog_release(cur);
+    return rc;
+}
+
 /* Reload thread: PRAGMA data_version changes when another connection commits. */
 void *msh_serve_reload_main(void *arg)
 {

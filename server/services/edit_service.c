@@ -8,6 +8,7 @@
 
 #include "edit.h"
 #include "serve/serve.h"
+#include "services/edit_batch.h"
 #include "services/workflow_service.h"
 
 struct msh_edit_service {
@@ -15,6 +16,7 @@ struct msh_edit_service {
     msh_store *store;
     long seen;            /* PRAGMA data_version when the catalog last matched the store */
     msh_access *access;
+    msh_edit_batch *batch; /* the committer (edit_batch.h) */
 };
 
 msh_rc msh_edit_service_open(msh_app *app, msh_err *err)
@@ -34,6 +36,8 @@ msh_rc msh_edit_service_open(msh_app *app, msh_err *err)
     if ((rc = msh_edit_prepare(e->store, err)) || (rc = msh_workflow_start(app, e->store, err)))
         return rc;
     e->seen = msh_store_data_version(e->store);
+    if ((rc = msh_edit_batch_start(app, &e->batch, err)))
+        return rc;
     fprintf(stderr, "mashaer: edits: %zu access rules (%s)\n", msh_access_count(e->access),
             app->cfg.access_file ? app->cfg.access_file : "the defaults");
     return MSH_OK;
@@ -44,6 +48,7 @@ void msh_edit_service_close(msh_app *app)
     msh_edit_service *e = app->edit;
     if (!e)
         return;
+    msh_edit_batch_stop(e->batch);
     msh_store_close(e->store);
     msh_access_free(e->access);
     pthread_mutex_destroy(&e->lock);
@@ -56,10 +61,9 @@ const msh_access *msh_edit_service_access(msh_app *app)
     return app->edit->access;
 }
 
-msh_store *msh_edit_service_lock(msh_app *app)
+void msh_edit_service_catch_up(msh_app *app)
 {
     msh_edit_service *e = app->edit;
-    pthread_mutex_lock(&e->lock);
     long v = msh_store_data_version(e->store);
     if (v != e->seen) {
         msh_err err;
@@ -68,7 +72,35 @@ msh_store *msh_edit_service_lock(msh_app *app)
         else
             e->seen = v;
     }
+}
+
+msh_store *msh_edit_service_lock(msh_app *app)
+{
+    msh_edit_service *e = app->edit;
+    pthread_mutex_lock(&e->lock);
+    msh_edit_service_catch_up(app);
     return e->store;
+}
+
+void msh_edit_service_submit(msh_app *app, msh_edit_job *job)
+{
+    msh_edit_batch_submit(app->edit->batch, job);
+}
+
+void msh_edit_service_drain(msh_app *app)
+{
+    if (app->edit)
+        msh_edit_batch_drain(app->edit->batch);
+}
+
+void msh_edit_service_metrics(msh_app *app, msh_buf *o)
+{
+    msh_edit_batch_metrics(app->edit->batch, o);
+}
+
+void msh_edit_service_post(msh_app *app, msh_edit_job *job)
+{
+    msh_edit_batch_post(app->edit->batch, job);
 }
 
 msh_rc msh_edit_service_publish(msh_app *app, msh_err *err)

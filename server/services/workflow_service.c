@@ -131,6 +131,7 @@ static bool work_order(msh_catalog *cat, const msh_layer *l, msh_edit_kind kind,
     w->extra_values[ks] = (msh_value){.type = MSH_FT_STRING, .len = (uint32_t)strlen(w->plan.asset_status),
                                       .u.s = w->plan.asset_status};
     w->has_extra = true;
+    w->extra_field = ks;
     w->extra = (msh_edit_op){.kind = MSH_EDIT_UPDATE, .li = &assets->info, .fid = (int64_t)asset->id,
                              .values = w->extra_values};
     return true;

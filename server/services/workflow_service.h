@@ -5,7 +5,8 @@
  * for `work_orders` the transition is checked, the server's fields set (status on create, times),
  * the asset looked up by its `asset_id` in the served catalog (400 when none), a create without a
  * geometry given the asset's point, and the coupled write of the asset's status planned. The
- * caller writes the work order and that asset change in one transaction (msh_edit_apply_n), so a
+ * caller writes the work order and that asset change in one savepoint of the committer's transaction
+ * (server/services/edit_batch.h, layers/edit.h msh_edit_apply_in_n), so a
  * work order is never stored without the status change it makes, or the other way round. Other
  * collections pass untouched.
  *
@@ -38,6 +39,7 @@ typedef struct msh_workflow_write {
     msh_wf_refusal ref;        /* why it was refused */
     bool has_extra;            /* a coupled write follows the caller's: `extra` */
     msh_edit_op extra;         /* its kind, layer, fid, values (who, role, at: the caller's) */
+    int extra_field;           /* the one field it sets (the asset's status): the others are the item's */
     msh_value *extra_values;   /* owned */
     uint8_t point[21];         /* the default geometry (WKB Point) when the create had none */
     msh_wo_plan plan;          /* strings the written values borrow */

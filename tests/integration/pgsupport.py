@@ -47,12 +47,13 @@ class Postgres:
             args = ["runuser", "-u", "postgres", "--"] + args
         return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
-    def start(self):
+    def start(self, extra=""):
+        """initdb and start; `extra` server options come last, so they win (a benchmark: fsync on)."""
         p = self._run([PG_BIN + "/initdb", "-D", self.data, "-A", "trust", "-U", "postgres"], timeout=120)
         if p.returncode:
             raise AssertionError("initdb failed:\n" + p.stderr[-2000:])
         opts = ("-c listen_addresses=127.0.0.1 -p %d -c unix_socket_directories=%s -c jit=off "
-                "-c fsync=off -c max_connections=10" % (self.port, self.dir))
+                "-c fsync=off -c max_connections=10 %s" % (self.port, self.dir, extra))
         p = self._run([PG_BIN + "/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "log"), "-w", "-o", opts,
                        "start"], timeout=120)
         if p.returncode:

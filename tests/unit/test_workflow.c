@@ -155,8 +155,8 @@ static void test_store(const char *tmp)
     wkb_point(&g, 39.89, 21.40);
     msh_value wv[8] = {S("A-1"), S("leak"), NUL, S("open"), S("t"), NUL, NUL, NUL};
     msh_value av[2] = {S("A-1"), S("faulty")};
-    msh_edit_op ops[2] = {{MSH_EDIT_CREATE, wi, 0, wv, g.b, g.n, "ops-a", "ops", T0},
-                          {MSH_EDIT_UPDATE, ai, 99, av, NULL, 0, "ops-a", "ops", T0}};
+    msh_edit_op ops[2] = {{MSH_EDIT_CREATE, wi, 0, wv, g.b, g.n, "ops-a", "ops", T0, NULL},
+                          {MSH_EDIT_UPDATE, ai, 99, av, NULL, 0, "ops-a", "ops", T0, NULL}};
     msh_edit_result res[2];
     CHECK(msh_edit_apply_n(s, ops, 2, res, &err) == MSH_ENOTFOUND);
     CHECK(count(s, "SELECT count(*) FROM work_orders") == 0);
