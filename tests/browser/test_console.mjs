@@ -133,6 +133,9 @@ async function runLanguage(browser, lang, assetCode) {
     }
   });
   const lastSent = (m, re) => sent.filter((x) => x.m === m && re.test(x.path)).pop();
+  // do `action` and wait for the answer to the request it makes (method m, path matching re)
+  const answered = (m, re, action) => Promise.all([page.waitForResponse((r) => r.request().method() === m &&
+    re.test(new URL(r.url()).pathname + new URL(r.url()).search), { timeout: 10000 }).catch(() => null), action()]);
   page.on('response', (r) => { if (r.status() >= 400) refused.push(r.status() + ' ' + r.request().method() + ' ' + new URL(r.url()).pathname); });
   await page.goto(`${base}/?lang=${lang}#19/${lat}/${lon}`, { waitUntil: 'load' });
   await ready(page);
@@ -322,13 +325,11 @@ async function runLanguage(browser, lang, assetCode) {
 
   // ---- what lands with the incidents and gates branches: the requests the console sends, per the contract
   // (the server's answers to them are checked once those branches are merged)
-  await page.click('#inc-responders');
-  await page.waitForFunction(() => document.getElementById('console-msg').textContent || document.querySelector('#inc-responders-out li, #inc-responders-out p'), null, { timeout: 10000 }).catch(() => {});
+  await answered('GET', /\/responders/, () => page.click('#inc-responders'));
   const resp = lastSent('GET', /\/responders/);
   check(resp && resp.path === '/incidents/INC-HIGH/responders?kind=emergency&limit=5', L('responders asked: ' + (resp && resp.path)));
   await page.selectOption('#inc-severity', 'critical');
-  await page.click('#inc-triage-form button[type="submit"]');
-  await page.waitForFunction(() => document.getElementById('console-msg').textContent, null, { timeout: 10000 }).catch(() => {});
+  await answered('PATCH', /^\/ogc\/collections\/incidents\/items\/\d+$/, () => page.click('#inc-triage-form button[type="submit"]'));
   const triage = lastSent('PATCH', /^\/ogc\/collections\/incidents\/items\/\d+$/);
   check(triage && triage.ifMatch && triage.ctype === 'application/merge-patch+json' && triage.body === '{"properties":{"severity":"critical"}}',
     L('triage: a merge patch with If-Match: ' + JSON.stringify(triage)));
@@ -342,7 +343,7 @@ async function runLanguage(browser, lang, assetCode) {
   await page.selectOption('#inc-new-severity', 'high');
   await page.fill('#inc-new-desc', 'smoke ' + lang);
   await page.evaluate(() => { document.getElementById('console-msg').textContent = ''; });
-  await page.click('#inc-new-form button[type="submit"]');
+  await answered('POST', /^\/ogc\/collections\/incidents\/items$/, () => page.click('#inc-new-form button[type="submit"]'));
   await page.waitForFunction(() => document.getElementById('console-msg').textContent, null, { timeout: 10000 }).catch(() => {});
   const created = lastSent('POST', /^\/ogc\/collections\/incidents\/items$/);
   const cb = created ? JSON.parse(created.body) : {};
@@ -354,8 +355,7 @@ async function runLanguage(browser, lang, assetCode) {
   await page.fill('#inc-reason', 'false alarm');
   await page.click('#inc-cancel-form button[type="submit"]');
   await page.waitForSelector('#console-confirm[open]', { timeout: 5000 });
-  await page.click('#console-confirm-yes');
-  await page.waitForFunction(() => document.getElementById('console-msg').textContent, null, { timeout: 10000 }).catch(() => {});
+  await answered('PATCH', /^\/ogc\/collections\/incidents\/items\/\d+$/, () => page.click('#console-confirm-yes'));
   const cancel = lastSent('PATCH', /^\/ogc\/collections\/incidents\/items\/\d+$/);
   check(cancel && cancel.ifMatch && cancel.body === '{"properties":{"status":"cancelled","reason":"false alarm"}}',
     L('cancel an incident, confirmed, with its reason: ' + (cancel && cancel.body)));
@@ -369,8 +369,7 @@ async function runLanguage(browser, lang, assetCode) {
   await page.click('#gate-list li[data-id="G-C1"] .gate-close-form button[type="submit"]');
   await page.waitForSelector('#console-confirm[open]', { timeout: 5000 });
   check((await text(page, '#console-confirm-text')).includes('G-C1'), L('closing asks first: ' + (await text(page, '#console-confirm-text'))));
-  await page.click('#console-confirm-yes');
-  await page.waitForFunction(() => document.getElementById('console-msg').textContent, null, { timeout: 10000 }).catch(() => {});
+  await answered('PATCH', /^\/ogc\/collections\/gates\/items\/\d+$/, () => page.click('#console-confirm-yes'));
   const gate = lastSent('PATCH', /^\/ogc\/collections\/gates\/items\/\d+$/);
   check(gate && gate.ifMatch && gate.ctype === 'application/merge-patch+json' && gate.body === '{"state":"closed","reason":"crowd surge"}',
     L('close a gate: ' + (gate && gate.body)));
