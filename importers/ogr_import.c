@@ -148,6 +148,7 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
     OGRCoordinateTransformationH ct = NULL;
     OGRSpatialReferenceH dst = NULL, srcsrs = NULL;
     msh_value *vals = NULL;
+    char **owned = NULL; /* per field: this feature's copy of a formatted value (see the field loop) */
     msh_import_report rep;
     memset(&rep, 0, sizeof rep);
     snprintf(rep.layer, sizeof rep.layer, "%s", target);
@@ -160,7 +161,8 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
         goto out;
     }
     vals = calloc(nfields ? nfields : 1, sizeof *vals);
-    if (!vals) {
+    owned = calloc(nfields ? nfields : 1, sizeof *owned);
+    if (!vals || !owned) {
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
         goto out;
     }
@@ -243,6 +245,7 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
             continue;
         }
         int bad_text = -1;
+        bool oom = false;
         for (uint32_t i = 0; i < nfields; i++) {
             int si = src_ix[i];
             msh_value *v = &vals[i];
@@ -261,6 +264,17 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
             default:
                 v->type = MSH_FT_STRING;
                 v->u.s = OGR_F_GetFieldAsString(f, si);
+                /* a date, time or list is formatted into the feature's one scratch string, which the
+                 * next such call frees: two DateTime fields would store freed memory. Keep a copy
+                 * (a plain string is the feature's own storage and lives until OGR_F_Destroy). */
+                if (OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, si)) != OFTString) {
+                    if (!(owned[i] = strdup(v->u.s))) {
+                        oom = true;
+                        v->type = 0; /* null */
+                        continue;
+                    }
+                    v->u.s = owned[i];
+                }
                 v->len = (uint32_t)strlen(v->u.s);
                 if (!is_utf8(v->u.s))
                     bad_text = (int)i;
@@ -268,12 +282,18 @@ static msh_rc import_layer(msh_store *s, const char *path, OGRLayerH lyr, const 
         }
         msh_err ferr;
         msh_rc frc = MSH_OK;
-        if (bad_text >= 0)
+        if (oom)
+            frc = msh_err_set(&ferr, MSH_ENOMEM, "out of memory");
+        else if (bad_text >= 0)
             frc = msh_err_set(&ferr, MSH_EFORMAT, "attribute '%s' is not valid UTF-8 (set the source encoding)",
                               fields[bad_text].name);
         /* a GeometryCollection of several families: one row per family, each with the attributes */
         for (int k = 0; k < co.n && !frc; k++)
             frc = msh_store_writer_add(w, co.wkb[k], co.len[k], vals, &ferr);
+        for (uint32_t i = 0; i < nfields; i++) {
+            free(owned[i]);
+            owned[i] = NULL;
+        }
         OGR_F_Destroy(f);
         if (frc == MSH_EIO || frc == MSH_ENOMEM) {
             msh_clean_out_free(&co);
@@ -336,6 +356,7 @@ out:
     free_fields(fields, nfields);
     free(src_ix);
     free(vals);
+    free(owned);
     return rc;
 }
 

@@ -648,6 +648,7 @@
 
   map.on('click', function (e) {
     if (window.mashaerRoute && window.mashaerRoute.picking()) return; // route.js takes this click
+    if (window.mashaerConsole && window.mashaerConsole.picking()) return; // console.js: a new incident's place
     const feats = featuresAt(e.point, 4);
     if (!feats.length) {
       popup.remove();

@@ -28,6 +28,7 @@ static const msh_route ROUTES[] = {
     {MSH_M_GET,  "/ogc/**",          "ogc",      MSH_ROLE_NONE, 0,                   msh_route_ogc, msh_cost_ogc},
     {MSH_M_GET,  "/health",          "health",   MSH_ROLE_NONE, 0,                   msh_route_health, NULL},
     {MSH_M_GET,  "/metrics",         "metrics",  MSH_ROLE_NONE, 0,                   msh_route_metrics, NULL},
+    {MSH_M_GET,  "/auth/whoami",     "whoami",   MSH_ROLE_REPORTER, 0,               msh_route_whoami, NULL},
     {MSH_M_POST, "/feeds/**",        "feeds",    MSH_ROLE_FEED, MSH_BODY_CONFIGURED, msh_route_feeds, NULL},
     {MSH_M_GET,  "/events",          "events",   MSH_ROLE_NONE, 0,                   msh_route_events, NULL},
     {MSH_M_GET,  "/entities/**",     "entity",   MSH_ROLE_OPS,  0,                   msh_route_entity, NULL},

@@ -12,6 +12,8 @@ void msh_route_tiles(msh_req *r, const char *rest);
 void msh_route_catalog(msh_req *r, const char *rest);
 /** /health */
 void msh_route_health(msh_req *r, const char *rest);
+/** /auth/whoami: the caller's token name and role (routes_auth.c) */
+void msh_route_whoami(msh_req *r, const char *rest);
 /** /metrics */
 void msh_route_metrics(msh_req *r, const char *rest);
 /** /styles/{name}.json; `rest` follows "/styles/". */

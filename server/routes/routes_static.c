@@ -102,6 +102,8 @@ static const struct {
     {"/kpi.css", "kpi.css"},
     {"/route.js", "route.js"},
     {"/i18n.js", "i18n.js"},
+    {"/console.js", "console.js"},
+    {"/console.css", "console.css"},
     {"/vendor/maplibre-gl/maplibre-gl.js", "node_modules/maplibre-gl/dist/maplibre-gl.js"},
     {"/vendor/maplibre-gl/maplibre-gl.css", "node_modules/maplibre-gl/dist/maplibre-gl.css"},
     {"/vendor/uplot/uPlot.iife.min.js", "node_modules/uplot/dist/uPlot.iife.min.js"},

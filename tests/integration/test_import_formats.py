@@ -12,6 +12,7 @@ for CSV and KML):
 """
 
 import math
+import json
 import os
 import sys
 import unittest
@@ -336,6 +337,25 @@ class ImportFormats(unittest.TestCase):
         p = mshtest.run_mashaer("import", "--db", db, "--layer", "x", "--s-srs", "EPSG:999999", path)
         self.assertEqual(p.returncode, 1)
         self.assertIn("EPSG:999999", p.stderr)
+
+    def test_datetime_fields_each_kept(self):
+        """Several date-time and date fields in one feature: each stored as its own value. GDAL
+        formats such a field into one scratch string per feature, freed by the next such call: the
+        importer copies each before reading the next (it stored freed memory before)."""
+        src, db = mshtest.work_path("times.geojson"), mshtest.work_path("times.sqlite")
+        with open(src, "w", encoding="utf-8") as f:
+            json.dump({"type": "FeatureCollection", "features": [{"type": "Feature",
+                       "geometry": {"type": "Point", "coordinates": [39.89, 21.41]},
+                       "properties": {"name": "a", "opened_at": "2026-01-01T00:00:00Z", "assigned_at": "2026-01-01T00:10:00Z",
+                                      "done_at": "2026-01-01T01:00:00Z", "day": "2026-05-26"}}]}, f)
+        mshtest.import_layer(db, src, "times")
+        store = mshtest.Store(db)
+        try:
+            rows = list(store.rows("times").values())
+        finally:
+            store.close()
+        self.assertEqual(rows, [{"name": "a", "opened_at": "2026/01/01 00:00:00+00", "assigned_at": "2026/01/01 00:10:00+00",
+                                 "done_at": "2026/01/01 01:00:00+00", "day": "2026/05/26"}])
 
     def test_csv_wkt(self):
         r = self.reports["gate_points"]

@@ -202,6 +202,28 @@ class TokenCli(unittest.TestCase):
             rc = srv.stop()
         self.assertEqual(rc, 0)
 
+    def test_whoami(self):
+        """GET /auth/whoami names the token's owner and role (the viewer's console signs in with it);
+        no token, a wrong one or a revoked one is 401; the answer is never cached."""
+        db = make_store("whoami.sqlite")
+        tokens = {role: add(db, role, name)[1] for role, name in
+                  (("admin", "root"), ("ops", "alice"), ("feed", "sensors"), ("reporter", "app م"))}
+        with mshtest.Server(db, "--reload-ms", "100", name="serve-whoami") as srv:
+            for role, name in (("admin", "root"), ("ops", "alice"), ("feed", "sensors"), ("reporter", "app م")):
+                r = srv.get("/auth/whoami", headers={"Authorization": "Bearer " + tokens[role]})
+                self.assertEqual(r.status, 200, r.body)
+                self.assertEqual(r.json(), {"name": name, "role": role})
+                self.assertEqual(r.header("Cache-Control"), "private, no-store")
+            r = srv.get("/auth/whoami")
+            self.assertEqual(r.status, 401)
+            self.assertIn("Bearer", r.header("WWW-Authenticate", ""))
+            self.assertEqual(srv.get("/auth/whoami", headers={"Authorization": "Bearer msh_" + "x" * 43}).status, 401)
+            self.assertEqual(srv.get("/auth/whoami", headers={"Authorization": "Basic abc"}).status, 401)
+            mshtest.run_mashaer("token", "revoke", "--db", db, "alice", check=0)
+            mshtest.wait_for(lambda: "write tokens changed: 3 valid" in srv.stderr(), 20, "the revocation to be loaded")
+            self.assertEqual(srv.get("/auth/whoami", headers={"Authorization": "Bearer " + tokens["ops"]}).status, 401)
+            self.assertEqual(srv.stop(), 0)
+
 
 if __name__ == "__main__":
     mshtest.main()

@@ -59,6 +59,7 @@ int main(void)
     reaches("GET", "/ogc/collections/camps/items/7/history", msh_route_ogc_history, "ogc", "camps/items/7/history");
     reaches("GET", "/health", msh_route_health, "health", "");
     reaches("GET", "/metrics", msh_route_metrics, "metrics", "");
+    reaches("GET", "/auth/whoami", msh_route_whoami, "whoami", "");
     reaches("POST", "/feeds/positions", msh_route_feeds, "feeds", "positions");
     reaches("GET", "/events", msh_route_events, "events", "");
     reaches("GET", "/entities/P-1", msh_route_entity, "entity", "P-1");
@@ -93,6 +94,7 @@ int main(void)
     CHECK(msh_route_find("POST", "/feeds/positions").route->role == MSH_ROLE_FEED);
     CHECK(msh_route_find("POST", "/feeds/positions").route->body_max == MSH_BODY_CONFIGURED);
     CHECK(msh_route_find("GET", "/entities/x").route->role == MSH_ROLE_OPS);
+    CHECK(msh_route_find("GET", "/auth/whoami").route->role == MSH_ROLE_REPORTER); /* any valid token */
     CHECK(msh_route_find("GET", "/tiles/a/1/0/0.mvt").route->body_max == 0);
     CHECK(msh_route_find("GET", "/tiles/a/1/0/0.mvt").route->role == MSH_ROLE_NONE);
     m = msh_route_find("PATCH", "/ogc/collections/a/items/1");
