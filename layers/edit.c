@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/msh_time.h"
+#include "store_watch.h"
 
 static const char AUDIT_SQL[] =
     "CREATE TABLE IF NOT EXISTS msh_audit ("
@@ -333,6 +334,10 @@ msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res,
     msh_rc rc = exec(db, "BEGIN IMMEDIATE", err);
     if (rc)
         return rc;
+    if ((rc = msh_store_watch_quiet(s, true, err))) { /* this write bumps the versions itself (store_watch.h) */
+        exec(db, "ROLLBACK", NULL);
+        return rc;
+    }
     int64_t fid = op->fid;
     if (op->kind == MSH_EDIT_CREATE) {
         rc = next_fid(db, op->li, &fid, err);
@@ -365,6 +370,8 @@ msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res,
     if (!rc)
         rc = audit(db, op->li->name, &fid, msh_edit_kind_name(op->kind), op->at_ms, op->who, op->role, res->version,
                    before, after, bb, &res->seq, err);
+    if (!rc)
+        rc = msh_store_watch_quiet(s, false, err);
     if (!rc)
         rc = exec(db, "COMMIT", err);
     if (rc)
