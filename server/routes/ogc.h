@@ -61,6 +61,13 @@ void ogc_item_etag(const msh_layer_info *li, const msh_feature *f, char *out, si
  */
 bool ogc_item_asof(msh_req *r, msh_layer *l, uint64_t fid, const char *asof);
 
+/**
+ * GET .../items?asof=ISO (routes_ogc_asof.c): *past is the collection as it was then (a layer
+ * reference to release; layers/asof_layer.h), or true is returned with the error answered
+ * (a bad time: 400; a live collection, which keeps no past: 400).
+ */
+bool ogc_items_asof(msh_req *r, msh_layer *l, const char *asof, msh_layer **past);
+
 /** GET /ogc/api: the OpenAPI 3.0 document (routes_ogc_api.c). */
 void ogc_route_api(const ogc_ctx *c);
 

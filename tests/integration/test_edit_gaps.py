@@ -1,5 +1,7 @@
 """The write path's second round (issue 12): what the first left out.
 
+- `GET .../items?asof=T`: the list as it was at T (deleted since: back; created since: absent;
+  changed: their old version), with paging and bbox on it.
 - External edits: an UPDATE of a layer's table by another program (the sqlite3 CLI here, as QGIS
   would) is served within a second: the item, its ETag and its tile change.
 
@@ -79,6 +81,71 @@ class ExternalEdits(unittest.TestCase):
             after = s.sql("SELECT coalesce((SELECT version FROM msh_external WHERE layer = 'assets'), 0)")[0][0]
             self.assertEqual(after, before)
             self.assertEqual(s.sql("SELECT count(*) FROM msh_meta WHERE key = 'msh_quiet'")[0][0], 0)
+
+
+def etag(fid):
+    return get_item(fid)[0].header("ETag")
+
+
+def ids_and_status(doc):
+    return {f["id"]: f["properties"]["status"] for f in doc["features"]}
+
+
+class ItemsAsof(unittest.TestCase):
+    def test_list_as_it_was(self):
+        lon, lat = get_item(40)[1]["geometry"]["coordinates"]
+        bbox = "%.6f,%.6f,%.6f,%.6f" % (lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01)
+        now_page = json.loads(req(ITEMS + "?limit=1000&bbox=" + bbox).body)
+        victim = next(f["id"] for f in now_page["features"] if f["id"] not in (31, 32, 40))
+        r = req("%s/40" % ITEMS, "PATCH", TOK["ops"], {"properties": {"status": "faulty"}},
+                "application/merge-patch+json", {"If-Match": etag(40)})
+        self.assertEqual(r.status, 200, r.body)
+        hist = json.loads(req("%s/40/history" % ITEMS, token=TOK["ops"]).body)["versions"]
+        t = hist[-1]["at"]                      # just after the first edit
+        t_ms = int(time.mktime(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone) * 1000 + int(t[20:23])
+        mshtest.wait_for(lambda: mshtest.now_ms() > t_ms + 2, 1, "the clock to pass T")   # later edits are after T
+        before = json.loads(req(ITEMS + "?limit=1000&bbox=" + bbox).body)
+        self.assertEqual(req("%s/%d" % (ITEMS, victim), "DELETE", TOK["ops"], headers={"If-Match": etag(victim)}).status,
+                         204)
+        r = req(ITEMS, "POST", TOK["ops"], {"type": "Feature", "geometry": point(lon + 0.0001, lat + 0.0001),
+                                            "properties": {"kind": "water", "status": "working"}})
+        self.assertEqual(r.status, 201, r.body)
+        created = json.loads(r.body)["id"]
+        r = req("%s/40" % ITEMS, "PATCH", TOK["ops"], {"properties": {"status": "maintenance"}},
+                "application/merge-patch+json", {"If-Match": etag(40)})
+        self.assertEqual(r.status, 200, r.body)
+
+        now = json.loads(req(ITEMS + "?limit=1000&bbox=" + bbox).body)
+        self.assertNotIn(victim, ids_and_status(now))
+        self.assertIn(created, ids_and_status(now))
+        self.assertEqual(ids_and_status(now)[40], "maintenance")
+        past = json.loads(req(ITEMS + "?limit=1000&bbox=%s&asof=%s" % (bbox, t)).body)
+        self.assertEqual(ids_and_status(past), ids_and_status(before))       # exactly the list at T
+        self.assertEqual(ids_and_status(past)[40], "faulty")                   # its old version
+        self.assertIn(victim, ids_and_status(past))                            # deleted since: back
+        self.assertNotIn(created, ids_and_status(past))                        # created since: absent
+        self.assertEqual(past["numberMatched"], before["numberMatched"])
+        back = next(f for f in past["features"] if f["id"] == victim)
+        self.assertEqual(back, next(f for f in before["features"] if f["id"] == victim))
+        # paged: limit=2, the next links keep asof
+        seen, url = [], SERVER.url(ITEMS + "?limit=2&bbox=%s&asof=%s" % (bbox, t))
+        while url:
+            page = json.loads(mshtest.fetch(url).body)
+            self.assertLessEqual(page["numberReturned"], 2)
+            seen += [f["id"] for f in page["features"]]
+            url = next((lk["href"] for lk in page["links"] if lk["rel"] == "next"), None)
+            if url:
+                self.assertIn("asof=", url)
+        self.assertEqual(sorted(seen), sorted(ids_and_status(before)))
+        # a bbox that holds only the created feature's spot: absent at T
+        tiny = "%.6f,%.6f,%.6f,%.6f" % (lon + 0.00009, lat + 0.00009, lon + 0.00011, lat + 0.00011)
+        self.assertEqual(json.loads(req(ITEMS + "?bbox=%s&asof=%s" % (tiny, t)).body)["numberMatched"], 0)
+        self.assertEqual(json.loads(req(ITEMS + "?bbox=%s" % tiny).body)["numberMatched"], 1)
+        # before the import the audit knows nothing: nothing was there
+        self.assertEqual(json.loads(req(ITEMS + "?asof=2000-01-01T00:00:00Z").body)["numberMatched"], 0)
+        r = req(ITEMS + "?asof=yesterday")
+        self.assertEqual(r.status, 400)
+        self.assertIn("asof", json.loads(r.body)["error"])
 
 
 def setUpModule():
