@@ -61,6 +61,10 @@ void ogc_item_etag(const msh_layer_info *li, const msh_feature *f, char *out, si
  */
 bool ogc_item_asof(msh_req *r, msh_layer *l, uint64_t fid, const char *asof);
 
+/** An error a client can branch on: {"code":CODE,"error":MSG,"status":STATUS} (409 duplicate_id,
+ * 422 geometry_too_complex). */
+void ogc_error_code(msh_req *r, int status, const char *code, const char *msg);
+
 /**
  * GET .../items?asof=ISO (routes_ogc_asof.c): *past is the collection as it was then (a layer
  * reference to release; layers/asof_layer.h), or true is returned with the error answered

@@ -58,6 +58,18 @@ void ogc_item_etag(const msh_layer_info *li, const msh_feature *f, char *out, si
     msh_buf_free(&b);
 }
 
+void ogc_error_code(msh_req *r, int status, const char *code, const char *msg)
+{
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    msh_buf_printf(&b, "{\"code\":\"%s\",\"error\":\"", code);
+    ogc_json_str(&b, msg, strlen(msg));
+    msh_buf_printf(&b, "\",\"status\":%d}\n", status);
+    r->resp.cache_control = "no-store";
+    msh_resp_buf(r, status, "application/json", &b);
+    msh_buf_free(&b);
+}
+
 /* ---- the path --------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -234,6 +246,10 @@ static bool read_body(msh_req *r, const msh_layer *l, msh_edit_kind kind, wbody 
         rc = msh_feature_in_read(b->doc, &l->info, true, &b->fin, &err);
     if (!rc)
         rc = fit_geometry(r, l, json_object_get(b->doc, "geometry"), b, &err);
+    if (rc == MSH_ETOOBIG) {
+        ogc_error_code(r, 422, "geometry_too_complex", err.msg);
+        return false;
+    }
     if (rc) {
         msh_resp_error(r, rc == MSH_ENOMEM ? 500 : 400, "%s", err.msg);
         return false;

@@ -2,6 +2,9 @@
 
 - `GET .../items?asof=T`: the list as it was at T (deleted since: back; created since: absent;
   changed: their old version), with paging and bbox on it.
+- MakeValid under a budget: a 2,000-vertex star polygon (millions of self-crossings) answers 422
+  geometry_too_complex within about 1.5 s and the server's memory stays put (the repair runs in
+  a child process); a small invalid polygon is still repaired.
 - External edits: an UPDATE of a layer's table by another program (the sqlite3 CLI here, as QGIS
   would) is served within a second: the item, its ETag and its tile change.
 
@@ -9,6 +12,7 @@ The server is real (a real port, a real SpatiaLite store: the demo assets). No f
 changes are waited on with a deadline (mshtest.wait_for), and the deadline is the requirement.
 """
 import json
+import math
 import subprocess
 import time
 import unittest
@@ -148,10 +152,57 @@ class ItemsAsof(unittest.TestCase):
         self.assertIn("asof", json.loads(r.body)["error"])
 
 
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+
+def star(n, k, lon, lat, radius):
+    """The star polygon {n/k}: one ring whose every edge crosses most of the others."""
+    ring = [[lon + radius * math.cos(2 * math.pi * i * k / n), lat + radius * math.sin(2 * math.pi * i * k / n)]
+            for i in range(n)]
+    return {"type": "Polygon", "coordinates": [ring + [ring[0]]]}
+
+
+class MakeValidBudget(unittest.TestCase):
+    AREA = "/ogc/collections/areas/items/1"
+
+    def test_star_polygon_answers_too_complex_quickly(self):
+        before = req(self.AREA)
+        rss0 = rss_kb(SERVER.proc.pid)
+        t0 = time.monotonic()
+        r = req(self.AREA, "PATCH", TOK["admin"], {"geometry": star(2001, 1000, 39.85, 21.42, 0.01)},
+                "application/merge-patch+json")
+        elapsed = time.monotonic() - t0
+        self.assertEqual(r.status, 422, r.body)
+        doc = json.loads(r.body)
+        self.assertEqual(doc["code"], "geometry_too_complex")
+        self.assertIn("too complex to repair", doc["error"])
+        self.assertLess(elapsed, 1.5)
+        mshtest.note("star polygon PATCH answered 422 in %.3f s" % elapsed)
+        self.assertLess(rss_kb(SERVER.proc.pid) - rss0, 100 * 1024)      # the repair's memory was the child's
+        self.assertEqual(req(self.AREA).body, before.body)                 # nothing changed
+        self.assertEqual(req(self.AREA).header("ETag"), before.header("ETag"))
+        # a small bow tie is still repaired (MakeValid in the child), quickly
+        bowtie = {"type": "Polygon", "coordinates": [[[39.80, 21.40], [39.81, 21.41], [39.81, 21.40],
+                                                      [39.80, 21.41], [39.80, 21.40]]]}
+        t0 = time.monotonic()
+        r = req(self.AREA, "PATCH", TOK["admin"], {"geometry": bowtie}, "application/merge-patch+json")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(json.loads(r.body)["geometry"]["type"], "MultiPolygon")
+        mshtest.note("bow tie PATCH (repaired in a child) answered in %.3f s" % (time.monotonic() - t0))
+
+
 def setUpModule():
     global DB, SERVER
     DB = mshtest.work_path("edit_gaps.sqlite")
     mshtest.import_demo(DB, ["assets"])
+    areas = mshtest.work_path("areas.geojson")
+    with open(areas, "w") as f:
+        json.dump({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"label": "a"},
+                   "geometry": {"type": "Polygon", "coordinates": [[[39.8, 21.4], [39.9, 21.4], [39.9, 21.5],
+                                                                    [39.8, 21.4]]]}}]}, f)
+    mshtest.import_layer(DB, areas, "areas", check=0)
     for role, name in (("ops", "ops-alice"), ("admin", "root"), ("reporter", "phone")):
         TOK[role] = mshtest.add_token(DB, role, name)
     SERVER = mshtest.Server(DB).start()
