@@ -481,6 +481,11 @@ static int hist_cb(void *ud, const msh_edit_version *v)
 void msh_route_ogc_history(msh_req *r, const char *rest)
 {
     wpath p;
+    if (!strncmp(rest, "incidents/items/", 16)) { /* a live incident's lifecycle: the incident log's rows */
+        const char *id = rest + 16, *slash = strchr(id, '/');
+        msh_route_incident_history(r, id, slash ? (size_t)(slash - id) : strlen(id));
+        return;
+    }
     if (!parse_path(rest, &p) || !p.history || !r->app->edit) {
         msh_resp_error(r, 404, "no such resource: %.80s", r->path);
         return;

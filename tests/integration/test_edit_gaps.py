@@ -5,6 +5,7 @@
 - MakeValid under a budget: a 2,000-vertex star polygon (millions of self-crossings) answers 422
   geometry_too_complex within about 1.5 s and the server's memory stays put (the repair runs in
   a child process); a small invalid polygon is still repaired.
+- Incident lifecycle history: GET /ogc/collections/incidents/items/{id}/history (ops), paged.
 - External edits: an UPDATE of a layer's table by another program (the sqlite3 CLI here, as QGIS
   would) is served within a second: the item, its ETag and its tile change.
 
@@ -193,6 +194,47 @@ class MakeValidBudget(unittest.TestCase):
         mshtest.note("bow tie PATCH (repaired in a child) answered in %.3f s" % (time.monotonic() - t0))
 
 
+def iso(ms):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+
+
+class IncidentHistory(unittest.TestCase):
+    PATH = "/ogc/collections/incidents/items/INC-H-1/history"
+
+    def test_lifecycle_served_paged(self):
+        t0 = mshtest.now_ms() - 600 * 1000
+        base = {"id": "INC-H-1", "lon": 39.8421, "lat": 21.4129, "kind": "medical", "severity": "high",
+                "description": "heat stroke"}
+        steps = [("reported", 0), ("dispatched", 60), ("on_scene", 120), ("resolved", 400)]
+        for status, dt in steps:
+            mshtest.post_ok(SERVER, "incidents", [dict(base, status=status, time=iso(t0 + dt * 1000))], TOK["feed"])
+
+        def full():   # the incident log commits about once a second: wait for its rows
+            r = req(self.PATH, token=TOK["ops"])
+            return r.status == 200 and len(json.loads(r.body)["versions"]) == 4 and json.loads(r.body)
+        doc = mshtest.wait_for(full, 10, "the incident's four versions")
+        v = doc["versions"]
+        self.assertEqual([x["status"] for x in v], [s for s, _ in steps])
+        self.assertEqual([x["at"] for x in v], [iso(t0 + dt * 1000) for _, dt in steps])
+        self.assertEqual([x["op"] for x in v], ["create", "update", "update", "update"])
+        self.assertEqual(v[0]["feature"]["properties"]["kind"], "medical")
+        self.assertEqual(v[3]["feature"]["properties"]["status"], "resolved")
+        self.assertEqual(v[0]["feature"]["geometry"]["coordinates"], [39.8421, 21.4129])
+        self.assertIsNone(v[0]["by"])
+        # paged: 3 then 1
+        p1 = json.loads(req(self.PATH + "?limit=3", token=TOK["ops"]).body)
+        self.assertEqual([x["status"] for x in p1["versions"]], ["reported", "dispatched", "on_scene"])
+        nxt = next(lk["href"] for lk in p1["links"] if lk["rel"] == "next")
+        p2 = json.loads(mshtest.fetch(nxt, headers={"Authorization": "Bearer " + TOK["ops"]}).body)
+        self.assertEqual([x["status"] for x in p2["versions"]], ["resolved"])
+        self.assertEqual(p2["links"], [])
+        # who may read it, and what is not there
+        self.assertEqual(req(self.PATH).status, 401)
+        self.assertEqual(req(self.PATH, token=TOK["reporter"]).status, 403)
+        self.assertEqual(req("/ogc/collections/incidents/items/INC-NONE/history", token=TOK["ops"]).status, 404)
+        self.assertEqual(req(self.PATH + "?limit=0", token=TOK["ops"]).status, 400)
+
+
 def setUpModule():
     global DB, SERVER
     DB = mshtest.work_path("edit_gaps.sqlite")
@@ -203,7 +245,7 @@ def setUpModule():
                    "geometry": {"type": "Polygon", "coordinates": [[[39.8, 21.4], [39.9, 21.4], [39.9, 21.5],
                                                                     [39.8, 21.4]]]}}]}, f)
     mshtest.import_layer(DB, areas, "areas", check=0)
-    for role, name in (("ops", "ops-alice"), ("admin", "root"), ("reporter", "phone")):
+    for role, name in (("ops", "ops-alice"), ("admin", "root"), ("reporter", "phone"), ("feed", "sensor")):
         TOK[role] = mshtest.add_token(DB, role, name)
     SERVER = mshtest.Server(DB).start()
 
