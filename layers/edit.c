@@ -177,6 +177,32 @@ static msh_rc next_fid(sqlite3 *db, const msh_layer_info *li, int64_t *fid, msh_
     return rc;
 }
 
+/* A create that names its id: one the layer never had (nor its audit), so ids are never reused. */
+static msh_rc fid_free(sqlite3 *db, const msh_layer_info *li, int64_t fid, bool *taken, msh_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    msh_buf_printf(&b, "SELECT EXISTS (SELECT 1 FROM ");
+    msh_store_quote_ident(&b, li->name);
+    msh_buf_printf(&b, " WHERE fid = ?1) OR EXISTS (SELECT 1 FROM msh_audit WHERE collection = ?2 AND fid = ?1)");
+    msh_rc rc = msh_buf_putc(&b, 0);
+    if (!rc && sqlite3_prepare_v2(db, (const char *)b.data, -1, &st, NULL) != SQLITE_OK)
+        rc = db_err(db, err, "checking the id");
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, fid);
+        sqlite3_bind_text(st, 2, li->name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            rc = db_err(db, err, "checking the id");
+        else if ((*taken = sqlite3_column_int(st, 0) != 0))
+            rc = msh_err_set(err, MSH_EINVAL, "id %lld is taken in '%s' (or was, by a feature since deleted)",
+                             (long long)fid, li->name);
+    }
+    sqlite3_finalize(st);
+    msh_buf_free(&b);
+    return rc;
+}
+
 /* The row itself: insert, update or delete. */
 static msh_rc write_row(sqlite3 *db, const msh_edit_op *op, int64_t fid, msh_err *err)
 {
@@ -340,7 +366,7 @@ msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res,
     }
     int64_t fid = op->fid;
     if (op->kind == MSH_EDIT_CREATE) {
-        rc = next_fid(db, op->li, &fid, err);
+        rc = fid > 0 ? fid_free(db, op->li, fid, &res->duplicate, err) : next_fid(db, op->li, &fid, err);
     } else {
         rc = read_feature(db, op->li, fid, &before, res->before, err);
         if (!rc && !before)

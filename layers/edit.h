@@ -38,7 +38,7 @@ msh_rc msh_edit_prepare(msh_store *s, msh_err *err);
 typedef struct msh_edit_op {
     msh_edit_kind kind;
     const msh_layer_info *li;  /* the layer: name and fields */
-    int64_t fid;               /* replace, update, delete */
+    int64_t fid;               /* replace, update, delete; create: the id asked for, or 0 (the next one) */
     const msh_value *values;   /* create, replace, update: li->nfields values */
     const uint8_t *wkb;        /* 2D WKB in EPSG:4326; NULL on update: the geometry is kept */
     size_t wkb_len;
@@ -53,6 +53,7 @@ typedef struct msh_edit_result {
     bool has_before, has_after;
     double before[4], after[4]; /* lon/lat bounds of the geometry before and after */
     double touched[4];          /* both together: where the edit changed the map */
+    bool duplicate;             /* a create asked for an id the layer has or had: nothing written */
 } msh_edit_result;
 
 /** Apply one write in one transaction. Errors: MSH_ENOTFOUND (no such feature or layer), MSH_EIO. */

@@ -370,10 +370,17 @@ static void write_locked(msh_req *r, const wpath *p, msh_edit_kind kind, wbody *
             goto out;
         }
     }
-    msh_edit_op op = {kind, &l->info, (int64_t)p->fid, b->fin.values, b->wkb, b->wkb_len, who, msh_role_name(role),
-                      msh_now_ms()};
+    int64_t want = 0; /* the id a create takes from the body (routes_ogc_ids.c), or 0 */
+    if (kind != MSH_EDIT_DELETE &&
+        !ogc_ids_check(r, l, kind == MSH_EDIT_CREATE, p->fid, b->doc, b->fin.values, &want))
+        goto out;
+    msh_edit_op op = {kind, &l->info, kind == MSH_EDIT_CREATE ? want : (int64_t)p->fid, b->fin.values, b->wkb,
+                      b->wkb_len, who, msh_role_name(role), msh_now_ms()};
     if (msh_edit_apply(store, &op, &res, &err)) {
-        msh_resp_error(r, err.code == MSH_ENOTFOUND ? 404 : 500, "%s", err.msg);
+        if (res.duplicate)
+            ogc_error_code(r, 409, "duplicate_id", err.msg);
+        else
+            msh_resp_error(r, err.code == MSH_ENOTFOUND ? 404 : 500, "%s", err.msg);
         goto out;
     }
     bool published = msh_edit_service_publish(app, &err) == MSH_OK;

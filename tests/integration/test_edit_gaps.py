@@ -2,6 +2,8 @@
 
 - `GET .../items?asof=T`: the list as it was at T (deleted since: back; created since: absent;
   changed: their old version), with paging and bbox on it.
+- Ids from the body (--access FILE with "ids"): assets keyed by `asset_id` (a duplicate is 409
+  duplicate_id), areas by the Feature's `id` member (taken as the item's id; used before: 409).
 - MakeValid under a budget: a 2,000-vertex star polygon (millions of self-crossings) answers 422
   geometry_too_complex within about 1.5 s and the server's memory stays put (the repair runs in
   a child process); a small invalid polygon is still repaired.
@@ -14,6 +16,7 @@ changes are waited on with a deadline (mshtest.wait_for), and the deadline is th
 """
 import json
 import math
+import os
 import subprocess
 import time
 import unittest
@@ -113,7 +116,8 @@ class ItemsAsof(unittest.TestCase):
         self.assertEqual(req("%s/%d" % (ITEMS, victim), "DELETE", TOK["ops"], headers={"If-Match": etag(victim)}).status,
                          204)
         r = req(ITEMS, "POST", TOK["ops"], {"type": "Feature", "geometry": point(lon + 0.0001, lat + 0.0001),
-                                            "properties": {"kind": "water", "status": "working"}})
+                                            "properties": {"kind": "water", "status": "working",
+                                                           "asset_id": "A-ASOF-1"}})
         self.assertEqual(r.status, 201, r.body)
         created = json.loads(r.body)["id"]
         r = req("%s/40" % ITEMS, "PATCH", TOK["ops"], {"properties": {"status": "maintenance"}},
@@ -151,6 +155,61 @@ class ItemsAsof(unittest.TestCase):
         r = req(ITEMS + "?asof=yesterday")
         self.assertEqual(r.status, 400)
         self.assertIn("asof", json.loads(r.body)["error"])
+
+
+class BodyIds(unittest.TestCase):
+    def test_property_id(self):
+        def post(aid):
+            props = {"kind": "water", "status": "working"}
+            if aid is not None:
+                props["asset_id"] = aid
+            return req(ITEMS, "POST", TOK["ops"], {"type": "Feature", "geometry": point(39.83, 21.42),
+                                                   "properties": props})
+        with mshtest.Store(DB) as s:
+            audit0 = s.sql("SELECT count(*) FROM msh_audit")[0][0]
+            taken = s.sql("SELECT fid FROM assets WHERE asset_id = 'A-000001'")[0][0]
+        r = post("A-000001")
+        self.assertEqual(r.status, 409, r.body)
+        doc = json.loads(r.body)
+        self.assertEqual((doc["code"], doc["status"]), ("duplicate_id", 409))
+        self.assertIn("item %d" % taken, doc["error"])
+        r = post(None)
+        self.assertEqual(r.status, 400, r.body)
+        self.assertIn("asset_id: required", json.loads(r.body)["error"])
+        with mshtest.Store(DB) as s:
+            self.assertEqual(s.sql("SELECT count(*) FROM msh_audit")[0][0], audit0)     # nothing written
+        r = post("A-NEW-1")
+        self.assertEqual(r.status, 201, r.body)
+        fid = json.loads(r.body)["id"]
+        self.assertEqual(json.loads(r.body)["properties"]["asset_id"], "A-NEW-1")
+        self.assertEqual(post("A-NEW-1").status, 409)
+        # an update may keep its own id, not take another's, nor drop it
+        r = req("%s/%d" % (ITEMS, fid), "PATCH", TOK["ops"], {"properties": {"status": "faulty"}},
+                "application/merge-patch+json", {"If-Match": etag(fid)})
+        self.assertEqual(r.status, 200, r.body)
+        r = req("%s/%d" % (ITEMS, fid), "PATCH", TOK["ops"], {"properties": {"asset_id": "A-000002"}},
+                "application/merge-patch+json", {"If-Match": etag(fid)})
+        self.assertEqual((r.status, json.loads(r.body)["code"]), (409, "duplicate_id"))
+        r = req("%s/%d" % (ITEMS, fid), "PATCH", TOK["ops"], {"properties": {"asset_id": None}},
+                "application/merge-patch+json", {"If-Match": etag(fid)})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertEqual(get_item(fid)[1]["properties"]["asset_id"], "A-NEW-1")
+
+    def test_feature_id_member(self):
+        area = {"type": "Polygon", "coordinates": [[[39.80, 21.40], [39.81, 21.40], [39.81, 21.41], [39.80, 21.40]]]}
+        path = "/ogc/collections/areas/items"
+        r = req(path, "POST", TOK["admin"], {"type": "Feature", "id": 500, "geometry": area, "properties": {}})
+        self.assertEqual(r.status, 201, r.body)
+        self.assertTrue(r.header("Location").endswith("/ogc/collections/areas/items/500"), r.header("Location"))
+        self.assertEqual(json.loads(r.body)["id"], 500)
+        r = req(path, "POST", TOK["admin"], {"type": "Feature", "id": 500, "geometry": area, "properties": {}})
+        self.assertEqual((r.status, json.loads(r.body)["code"]), (409, "duplicate_id"))
+        self.assertEqual(req(path + "/500", "DELETE", TOK["admin"]).status, 204)
+        r = req(path, "POST", TOK["admin"], {"type": "Feature", "id": 500, "geometry": area, "properties": {}})
+        self.assertEqual((r.status, json.loads(r.body)["code"]), (409, "duplicate_id"))   # never reused
+        for bad in ({}, {"id": "x"}, {"id": -3}):
+            r = req(path, "POST", TOK["admin"], dict({"type": "Feature", "geometry": area, "properties": {}}, **bad))
+            self.assertEqual(r.status, 400, r.body)
 
 
 def rss_kb(pid):
@@ -247,7 +306,13 @@ def setUpModule():
     mshtest.import_layer(DB, areas, "areas", check=0)
     for role, name in (("ops", "ops-alice"), ("admin", "root"), ("reporter", "phone"), ("feed", "sensor")):
         TOK[role] = mshtest.add_token(DB, role, name)
-    SERVER = mshtest.Server(DB).start()
+    access = mshtest.work_path("access.json")
+    with open(os.path.join(mshtest.CONFIG.source_dir, "data", "access.json")) as f:
+        rules = json.load(f)
+    rules["ids"] = {"assets": {"property": "asset_id"}, "areas": {"member": "id"}}
+    with open(access, "w") as f:
+        json.dump(rules, f)
+    SERVER = mshtest.Server(DB, "--access", access).start()
 
 
 def tearDownModule():
