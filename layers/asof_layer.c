@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "core/msh_grow.h"
-#include "core/msh_time.h"
 #include "core/msh_tilemath.h"
+#include "edit.h"
 #include "feature_in.h"
 
 typedef struct {
@@ -129,31 +129,6 @@ static msh_rc decode(asof_layer *a, past_feat *p, const char *before, const uint
     return MSH_OK;
 }
 
-/* The latest import of the layer: its audit seq (0: none) and its time (0 when unknown); a layer
- * imported before the audit existed has the registry's time (as an item's history, edit.c). */
-static msh_rc latest_import(sqlite3 *db, const char *layer, int64_t *seq, int64_t *at_ms, msh_err *err)
-{
-    sqlite3_stmt *st;
-    *seq = 0;
-    *at_ms = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT coalesce((SELECT max(seq) FROM msh_audit WHERE collection = ?1 AND op = 'import'), 0),"
-                           " coalesce((SELECT at FROM msh_audit WHERE collection = ?1 AND op = 'import' ORDER BY seq"
-                           " DESC LIMIT 1), (SELECT updated_at FROM msh_layers WHERE name = ?1), '')",
-                           -1, &st, NULL) != SQLITE_OK)
-        return msh_err_set(err, MSH_EIO, "reading the audit: %s", sqlite3_errmsg(db));
-    sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *seq = sqlite3_column_int64(st, 0);
-        const char *at = (const char *)sqlite3_column_text(st, 1);
-        msh_err terr;
-        if (at && *at && msh_time_parse(at, strlen(at), 0, at_ms, &terr))
-            *at_ms = 0;
-    }
-    sqlite3_finalize(st);
-    return MSH_OK;
-}
-
 msh_rc msh_asof_layer_new(msh_store *s, msh_layer *cur, int64_t t_ms, msh_layer **out, msh_err *err)
 {
     *out = NULL;
@@ -170,7 +145,7 @@ msh_rc msh_asof_layer_new(msh_store *s, msh_layer *cur, int64_t t_ms, msh_layer 
     size_t cap = 0;
     int64_t imp_seq = 0, imp_ms = 0;
     msh_rc rc = msh_layer_info_copy(&a->base.info, &cur->info) ? msh_err_set(err, MSH_ENOMEM, "out of memory")
-                                                                : latest_import(db, cur->info.name, &imp_seq, &imp_ms, err);
+                                                                : msh_edit_import_of(s, cur->info.name, &imp_seq, &imp_ms, err);
     if (rc)
         goto out;
     if (imp_ms && t_ms < imp_ms) {

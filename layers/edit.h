@@ -85,6 +85,13 @@ msh_rc msh_edit_history(msh_store *s, const char *layer, int64_t fid, int64_t af
 msh_rc msh_edit_asof(msh_store *s, const char *layer, int64_t fid, int64_t t_ms, char **json, bool *absent,
                      msh_err *err);
 
+/**
+ * The layer's latest import: its audit seq (0 when the audit has none) and its time in UTC ms
+ * (the registry's time for a layer imported before the audit existed; 0 when unknown), where
+ * every history of the layer starts. Errors: MSH_EIO.
+ */
+msh_rc msh_edit_import_of(msh_store *s, const char *layer, int64_t *seq, int64_t *at_ms, msh_err *err);
+
 /** Where one edit since the layer's import changed it, and the layer version it made. */
 typedef struct msh_edit_region {
     uint64_t version;

@@ -1,6 +1,8 @@
 /* store_watch.c: triggers that make external edits of a layer visible (store_watch.h). */
 #include "store_watch.h"
 
+#include "store_sql.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 
@@ -16,30 +18,23 @@ static const char TABLE_SQL[] =
     " INSERT OR REPLACE INTO msh_external (layer, version, at_ms) VALUES ('%s', (SELECT CAST(value AS INTEGER)"       \
     " FROM msh_meta WHERE key = 'version'), CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)); END;"
 
-static msh_rc exec(sqlite3 *db, const char *sql, msh_err *err)
+static msh_rc exec(msh_store *s, const char *sql, msh_err *err)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        msh_rc rc = msh_err_set(err, MSH_EIO, "watching the store: %s", msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        return rc;
-    }
-    return MSH_OK;
+    return msh_store_exec(s, sql) ? msh_err_set(err, MSH_EIO, "watching the store: %s", msh_store_errmsg(s)) : MSH_OK;
 }
 
 msh_rc msh_store_watch_layer(msh_store *s, const char *layer, msh_err *err)
 {
     if (!msh_layer_name_valid(layer)) /* it goes into SQL text: [a-z][a-z0-9_]* only */
         return msh_err_set(err, MSH_EINVAL, "layer name '%.64s' not allowed", layer);
-    sqlite3 *db = msh_store_sqlite(s);
-    msh_rc rc = exec(db, TABLE_SQL, err);
+    msh_rc rc = exec(s, TABLE_SQL, err);
     static const char *const events[3][2] = {{"i", "INSERT"}, {"u", "UPDATE"}, {"d", "DELETE"}};
     for (int i = 0; !rc && i < 3; i++) {
         char sql[2048];
         snprintf(sql, sizeof sql,
                  "CREATE TRIGGER IF NOT EXISTS \"msh_watch_%s_%s\" AFTER %s ON \"%s\" FOR EACH ROW" WATCH_BODY, layer,
                  events[i][0], events[i][1], layer, layer, layer);
-        rc = exec(db, sql, err);
+        rc = exec(s, sql, err);
     }
     return rc;
 }
@@ -48,7 +43,7 @@ msh_rc msh_store_watch_all(msh_store *s, msh_err *err)
 {
     sqlite3 *db = msh_store_sqlite(s);
     sqlite3_stmt *st = NULL;
-    msh_rc rc = exec(db, "BEGIN IMMEDIATE", err);
+    msh_rc rc = exec(s, "BEGIN IMMEDIATE", err);
     if (rc)
         return rc;
     if (sqlite3_prepare_v2(db,
@@ -67,16 +62,15 @@ msh_rc msh_store_watch_all(msh_store *s, msh_err *err)
 out:
     sqlite3_finalize(st);
     if (!rc)
-        rc = exec(db, "COMMIT", err);
+        rc = exec(s, "COMMIT", err);
     if (rc)
-        exec(db, "ROLLBACK", NULL);
+        msh_store_rollback(s);
     return rc;
 }
 
 msh_rc msh_store_watch_quiet(msh_store *s, bool on, msh_err *err)
 {
-    return exec(msh_store_sqlite(s),
-                on ? "INSERT OR REPLACE INTO msh_meta (key, value) VALUES ('msh_quiet', '1')"
+    return exec(s, on ? "INSERT OR REPLACE INTO msh_meta (key, value) VALUES ('msh_quiet', '1')"
                    : "DELETE FROM msh_meta WHERE key = 'msh_quiet'",
                 err);
 }

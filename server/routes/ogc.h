@@ -66,6 +66,10 @@ bool ogc_item_asof(msh_req *r, msh_layer *l, uint64_t fid, const char *asof);
  * 422 geometry_too_complex). */
 void ogc_error_code(msh_req *r, int status, const char *code, const char *msg);
 
+/** A history's page: `limit` (1..1000, default 100) and `cursor` (the last seq of the previous page,
+ * default 0); false with the 400 answered. */
+bool ogc_history_page(msh_req *r, long *limit, int64_t *after);
+
 /**
  * Under the edit lock, before a create, replace or update of `l` (routes_ogc_ids.c): the id the
  * body gives where the collection's id field says so (http/access.h "ids"). True to go on, with

@@ -19,7 +19,6 @@
 #include "routes/routes.h"
 #include "services/edit_service.h"
 
-#define INCIDENT_HISTORY_LIMIT_MAX 1000
 #define INCIDENT_ID_MAX 128
 
 /* {id} of ".../items/{id}/history" (the path comes decoded): the characters incident ids use. */
@@ -58,18 +57,10 @@ void msh_route_incident_history(msh_req *r, const char *seg, size_t seglen)
         msh_resp_error(r, 404, "no incident history on this server (edits are off)");
         return;
     }
-    long limit = 100;
-    long long after = 0;
-    const char *ls = msh_req_arg(r, "limit"), *cs = msh_req_arg(r, "cursor");
-    char *end;
-    if (ls && (limit = strtol(ls, &end, 10), *end || end == ls || limit < 1 || limit > INCIDENT_HISTORY_LIMIT_MAX)) {
-        msh_resp_error(r, 400, "limit: a whole number from 1 to %d", INCIDENT_HISTORY_LIMIT_MAX);
+    long limit;
+    int64_t after;
+    if (!ogc_history_page(r, &limit, &after))
         return;
-    }
-    if (cs && (after = strtoll(cs, &end, 10), *end || end == cs || after < 0)) {
-        msh_resp_error(r, 400, "cursor: the seq of the last version of the previous page");
-        return;
-    }
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
     msh_store *store = msh_edit_service_lock(r->app);

@@ -485,6 +485,23 @@ static int hist_cb(void *ud, const msh_edit_version *v)
     return 0;
 }
 
+bool ogc_history_page(msh_req *r, long *limit, int64_t *after)
+{
+    *limit = 100;
+    *after = 0;
+    const char *ls = msh_req_arg(r, "limit"), *cs = msh_req_arg(r, "cursor");
+    char *end;
+    if (ls && (*limit = strtol(ls, &end, 10), *end || end == ls || *limit < 1 || *limit > HISTORY_LIMIT_MAX)) {
+        msh_resp_error(r, 400, "limit: a whole number from 1 to %d", HISTORY_LIMIT_MAX);
+        return false;
+    }
+    if (cs && (*after = strtoll(cs, &end, 10), *end || end == cs || *after < 0)) {
+        msh_resp_error(r, 400, "cursor: the seq of the last version of the previous page");
+        return false;
+    }
+    return true;
+}
+
 void msh_route_ogc_history(msh_req *r, const char *rest)
 {
     wpath p;
@@ -497,18 +514,10 @@ void msh_route_ogc_history(msh_req *r, const char *rest)
         msh_resp_error(r, 404, "no such resource: %.80s", r->path);
         return;
     }
-    long limit = 100;
-    int64_t after = 0;
-    const char *ls = msh_req_arg(r, "limit"), *cs = msh_req_arg(r, "cursor");
-    char *end;
-    if (ls && (limit = strtol(ls, &end, 10), *end || end == ls || limit < 1 || limit > HISTORY_LIMIT_MAX)) {
-        msh_resp_error(r, 400, "limit: a whole number from 1 to %d", HISTORY_LIMIT_MAX);
+    long limit;
+    int64_t after;
+    if (!ogc_history_page(r, &limit, &after))
         return;
-    }
-    if (cs && (after = strtoll(cs, &end, 10), *end || end == cs || after < 0)) {
-        msh_resp_error(r, 400, "cursor: the seq of the last version of the previous page");
-        return;
-    }
     msh_buf cur, b;
     msh_buf_init(&cur, MSH_MAX_BODY);
     msh_buf_init(&b, MSH_MAX_BODY);

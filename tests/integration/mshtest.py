@@ -435,6 +435,18 @@ def fetch(url, headers=None, method="GET", data=None, timeout=30):
         return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, body)
 
 
+def api_request(server, path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
+    """A request as an API client sends it: a Bearer token, a JSON body (an object is dumped) with its type."""
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = "Bearer " + token
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        h["Content-Type"] = ctype
+    return fetch(server.url(path), headers=h, method=method, data=data)
+
+
 def raw_request(port, path, headers=None, method="GET", timeout=30):
     """http.client request with the path sent exactly as given (no normalisation)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
