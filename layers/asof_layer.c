@@ -115,7 +115,8 @@ static msh_rc decode(asof_layer *a, past_feat *p, const char *before, const uint
     p->parts = malloc(4 * (size_t)(g.nparts ? g.nparts : 1));
     if (!p->xy || !p->parts)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    memcpy(p->parts, g.parts, 4 * (size_t)g.nparts);
+    if (g.nparts) /* points have none */
+        memcpy(p->parts, g.parts, 4 * (size_t)g.nparts);
     p->box[0] = p->box[1] = INFINITY;
     p->box[2] = p->box[3] = -INFINITY;
     for (uint32_t i = 0; i < g.npts; i++) {
