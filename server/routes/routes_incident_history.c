@@ -11,13 +11,13 @@
  * the other histories; an ops token, as the route row says.
  */
 #include <ctype.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "routes/ogc.h"
 #include "routes/routes.h"
 #include "services/edit_service.h"
+#include "store_sql.h"
 
 #define INCIDENT_ID_MAX 128
 
@@ -34,9 +34,9 @@ static bool incident_id(const char *seg, size_t n, char *out, size_t cap)
     return true;
 }
 
-static void str_or_null(msh_buf *b, sqlite3_stmt *st, int col)
+static void str_or_null(msh_buf *b, msh_sql *st, int col)
 {
-    const char *s = (const char *)sqlite3_column_text(st, col);
+    const char *s = msh_sql_text(st, col, NULL);
     if (!s) {
         msh_buf_printf(b, "null");
         return;
@@ -64,28 +64,27 @@ void msh_route_incident_history(msh_req *r, const char *seg, size_t seglen)
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
     msh_store *store = msh_edit_service_lock(r->app);
-    sqlite3 *db = msh_store_sqlite(store);
-    sqlite3_stmt *st = NULL;
-    int n = 0, step = SQLITE_DONE;
+    msh_sql *st = NULL;
+    int n = 0, step = MSH_SQL_DONE;
     long long last = 0;
     bool more = false;
     /* the table is made by the incident log (absent with --no-live): no history then */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT rowid, time, status, severity, kind, description, lon, lat FROM msh_incident_history"
-                           " WHERE id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, after);
-        sqlite3_bind_int64(st, 3, limit + 1);
+    if (msh_sql_prepare(store,
+                        "SELECT rowid, time, status, severity, kind, description, lon, lat FROM msh_incident_history"
+                        " WHERE id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
+                        &st) == MSH_OK) {
+        msh_sql_bind_text(st, 1, id, -1);
+        msh_sql_bind_int(st, 2, after);
+        msh_sql_bind_int(st, 3, limit + 1);
         msh_buf_printf(&b, "{\"collection\":\"incidents\",\"id\":\"");
         ogc_json_str(&b, id, strlen(id));
         msh_buf_printf(&b, "\",\"versions\":[");
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        while ((step = msh_sql_step(st)) == MSH_SQL_ROW) {
             if (n == limit) {
                 more = true;
                 break;
             }
-            last = sqlite3_column_int64(st, 0);
+            last = msh_sql_int(st, 0);
             msh_buf_printf(&b, "%s{\"seq\":%lld,\"op\":\"%s\",\"at\":", n ? "," : "", last,
                            n == 0 && after == 0 ? "create" : "update");
             str_or_null(&b, st, 1);
@@ -95,7 +94,7 @@ void msh_route_incident_history(msh_req *r, const char *seg, size_t seglen)
             ogc_json_str(&b, id, strlen(id));
             msh_buf_printf(&b, "\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.9f,%.9f]},\"properties\":"
                                "{\"id\":\"",
-                           sqlite3_column_double(st, 6), sqlite3_column_double(st, 7));
+                           msh_sql_num(st, 6), msh_sql_num(st, 7));
             ogc_json_str(&b, id, strlen(id));
             static const char *const names[] = {"status", "severity", "kind", "description", "updated_at"};
             static const int cols[] = {2, 3, 4, 5, 1};
@@ -109,11 +108,11 @@ void msh_route_incident_history(msh_req *r, const char *seg, size_t seglen)
         }
     }
     bool table = st != NULL;
-    sqlite3_finalize(st);
+    msh_sql_finalize(st);
     msh_edit_service_unlock(r->app);
     if (!table) {
         msh_resp_error(r, 404, "no incident history on this server (live feeds are off)");
-    } else if (step != SQLITE_ROW && step != SQLITE_DONE) {
+    } else if (step == MSH_SQL_ERROR) {
         msh_resp_error(r, 500, "reading the incident history failed");
     } else if (n == 0 && after == 0) {
         msh_resp_error(r, 404, "no incident '%s' in the history", id);
