@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "antimeridian.h"
+#include "makevalid_child.h"
 #include "geos_budget.h"
 
 static void geos_msg(const char *msg, void *ud)
@@ -181,7 +182,13 @@ static int clean_family(msh_geom_cleaner *c, GEOSGeometry **g, int d, msh_clean_
         return 0;
     char *reason = GEOSisValidReason_r(h, *g);
     *stage = "MakeValid";
-    GEOSGeometry *mv = GEOSMakeValid_r(h, *g);
+    GEOSGeometry *mv = c->make_valid ? c->make_valid(c, *g) : GEOSMakeValid_r(h, *g);
+    if (c->too_complex) {
+        snprintf(why, whycap, "invalid geometry (%s) too complex to repair within %d ms", reason ? reason : "?",
+                 MSH_MAKEVALID_WALL_MS);
+        GEOSFree_r(h, reason);
+        return 1;
+    }
     GEOSGeometry *fixed = mv ? keep_dim(h, mv, d) : NULL;
     if (mv)
         GEOSGeom_destroy_r(h, mv);

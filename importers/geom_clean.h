@@ -25,6 +25,10 @@ typedef struct msh_geom_cleaner {
     double seconds;   /* budget per feature; 0: none */
     size_t bytes;     /* resident memory growth per feature; 0: none */
     char geos_msg[256];
+    /* NULL: GEOSMakeValid_r here; else the repair elsewhere (makevalid_child.h), which sets
+     * too_complex when its budget ran out */
+    GEOSGeometry *(*make_valid)(struct msh_geom_cleaner *c, const GEOSGeometry *g);
+    int too_complex;
 } msh_geom_cleaner;
 
 typedef struct msh_clean_out {

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "geom_clean.h"
+#include "makevalid_child.h"
 
 int msh_geom_fit_crs(const char *v)
 {
@@ -113,15 +114,17 @@ msh_rc msh_geom_fit(const char *geojson, size_t len, int epsg, msh_gtype family,
             goto out;
         }
     }
-    /* no time budget here: the GEOS budget is the importer's (geos_budget.h); an edit's size is
-     * bounded by MSH_GEOM_FIT_MAX_VERTICES instead */
+    /* not the importer's GEOS budget (geos_budget.h: process-wide in GEOS 3.11); a repair runs in
+     * a child process under its own limits (makevalid_child.h), and the size is capped by
+     * MSH_GEOM_FIT_MAX_VERTICES */
     if (msh_geom_cleaner_init(&gc, 0, 0)) {
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory (GEOS)");
         goto out;
     }
+    gc.make_valid = msh_makevalid_child; /* the repair, when one is needed, under its own budget */
     char why[300];
     if (msh_geom_clean(&gc, g, ct, &co, why, sizeof why)) {
-        rc = msh_err_set(err, MSH_EINVAL, "geometry: %s", why);
+        rc = msh_err_set(err, gc.too_complex ? MSH_ETOOBIG : MSH_EINVAL, "geometry: %s", why);
         goto out;
     }
     if (co.n != 1) { /* a GeometryCollection is refused above; one family gives one part */

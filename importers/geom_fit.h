@@ -28,7 +28,8 @@ int msh_geom_fit_crs(const char *content_crs);
  * Fit `geojson` (a GeoJSON geometry object, `len` bytes) in EPSG code `epsg` (0: CRS84) to a
  * layer of `family` (MSH_GT_NONE: mixed). On success *wkb (free()) holds 2D WKB in EPSG:4326,
  * bbox its lon/lat bounds and *repaired says MakeValid ran. Errors: MSH_EINVAL with the reason
- * (wrong type, unreadable, invalid beyond repair, outside the world, too large).
+ * (wrong type, unreadable, invalid beyond repair, outside the world, too large); MSH_ETOOBIG when
+ * the repair of an invalid geometry ran out of its budget (makevalid_child.h).
  */
 msh_rc msh_geom_fit(const char *geojson, size_t len, int epsg, msh_gtype family, uint8_t **wkb, size_t *wlen,
                     double bbox[4], bool *repaired, msh_err *err);

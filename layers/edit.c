@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/msh_time.h"
+#include "store_watch.h"
 
 static const char AUDIT_SQL[] =
     "CREATE TABLE IF NOT EXISTS msh_audit ("
@@ -225,27 +226,51 @@ static void bind_values(sqlite3_stmt *st, int first, const msh_layer_info *li, c
     }
 }
 
-/* The next id: one more than any the layer or its audit ever had. */
-static msh_rc next_fid(sqlite3 *db, msh_edit_stmts *c, const msh_layer_info *li, int64_t *fid, msh_err *err)
+/* One row of `head` + the layer's quoted table name + `tail`, with ?1 the layer's name and ?2 `fid`:
+ * its first column as an integer. */
+static msh_rc layer_int(sqlite3 *db, msh_edit_stmts *c, const msh_layer_info *li, const char *head, const char *tail,
+                        int64_t fid, int64_t *out, msh_err *err)
 {
     sqlite3_stmt *st = NULL;
     msh_buf b;
     msh_buf_init(&b, 4096);
-    msh_buf_printf(&b, "SELECT max(coalesce((SELECT max(fid) FROM ");
+    msh_buf_printf(&b, "%s", head);
     msh_store_quote_ident(&b, li->name);
-    msh_buf_printf(&b, "), 0), coalesce((SELECT max(fid) FROM msh_audit WHERE collection = ?), 0)) + 1");
+    msh_buf_printf(&b, "%s", tail);
     msh_rc rc = msh_buf_putc(&b, 0);
     if (!rc && stmt_get(db, c, (const char *)b.data, &st) != SQLITE_OK)
         rc = db_err(db, err, "choosing an id");
     if (!rc) {
         sqlite3_bind_text(st, 1, li->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, fid);
         if (sqlite3_step(st) == SQLITE_ROW)
-            *fid = sqlite3_column_int64(st, 0);
+            *out = sqlite3_column_int64(st, 0);
         else
             rc = db_err(db, err, "choosing an id");
     }
     stmt_done(c, st);
     msh_buf_free(&b);
+    return rc;
+}
+
+/* The next id: one more than any the layer or its audit ever had. */
+static msh_rc next_fid(sqlite3 *db, msh_edit_stmts *c, const msh_layer_info *li, int64_t *fid, msh_err *err)
+{
+    return layer_int(db, c, li, "SELECT max(coalesce((SELECT max(fid) FROM ",
+                     "), 0), coalesce((SELECT max(fid) FROM msh_audit WHERE collection = ?1), 0)) + 1", 0, fid, err);
+}
+
+/* A create that names its id: one the layer never had (nor its audit), so ids are never reused. */
+static msh_rc fid_free(sqlite3 *db, msh_edit_stmts *c, const msh_layer_info *li, int64_t fid, bool *taken,
+                       msh_err *err)
+{
+    int64_t n = 0;
+    msh_rc rc = layer_int(db, c, li, "SELECT EXISTS (SELECT 1 FROM ",
+                          " WHERE fid = ?2) OR EXISTS (SELECT 1 FROM msh_audit WHERE collection = ?1 AND fid = ?2)", fid,
+                          &n, err);
+    if (!rc && (*taken = n != 0))
+        rc = msh_err_set(err, MSH_EINVAL, "id %lld is taken in '%s' (or was, by a feature since deleted)",
+                         (long long)fid, li->name);
     return rc;
 }
 
@@ -400,12 +425,18 @@ msh_rc msh_edit_note_import(msh_store *s, const char *layer, const char *source,
 
 msh_rc msh_edit_begin(msh_store *s, msh_err *err)
 {
-    return exec(msh_store_sqlite(s), "BEGIN IMMEDIATE", err);
+    msh_rc rc = exec(msh_store_sqlite(s), "BEGIN IMMEDIATE", err);
+    /* these writes bump the versions themselves: the external-edit triggers stay quiet (store_watch.h) */
+    if (!rc && (rc = msh_store_watch_quiet(s, true, err)))
+        exec(msh_store_sqlite(s), "ROLLBACK", NULL);
+    return rc;
 }
 
 msh_rc msh_edit_commit(msh_store *s, msh_err *err)
 {
-    msh_rc rc = exec(msh_store_sqlite(s), "COMMIT", err);
+    msh_rc rc = msh_store_watch_quiet(s, false, err);
+    if (!rc)
+        rc = exec(msh_store_sqlite(s), "COMMIT", err);
     if (rc)
         exec(msh_store_sqlite(s), "ROLLBACK", NULL);
     return rc;
@@ -420,7 +451,7 @@ static msh_rc apply_one(sqlite3 *db, const msh_edit_op *op, msh_edit_result *res
     msh_rc rc = MSH_OK;
     int64_t fid = op->fid;
     if (op->kind == MSH_EDIT_CREATE) {
-        rc = next_fid(db, c, op->li, &fid, err);
+        rc = fid > 0 ? fid_free(db, c, op->li, fid, &res->duplicate, err) : next_fid(db, c, op->li, &fid, err);
     } else {
         rc = read_feature(db, c, op->li, fid, &before, res->before, err);
         if (!rc && !before)
@@ -515,6 +546,17 @@ static msh_rc last_import(sqlite3 *db, const char *layer, int64_t *seq, char *at
         rc = db_err(db, err, "reading the history");
     }
     sqlite3_finalize(st);
+    return rc;
+}
+
+msh_rc msh_edit_import_of(msh_store *s, const char *layer, int64_t *seq, int64_t *at_ms, msh_err *err)
+{
+    char at[64], who[512];
+    *at_ms = 0;
+    msh_rc rc = last_import(msh_store_sqlite(s), layer, seq, at, sizeof at, who, sizeof who, err);
+    msh_err terr;
+    if (!rc && at[0] && msh_time_parse(at, strlen(at), 0, at_ms, &terr))
+        *at_ms = 0;
     return rc;
 }
 

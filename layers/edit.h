@@ -43,7 +43,7 @@ void msh_edit_stmts_free(msh_edit_stmts *c);
 typedef struct msh_edit_op {
     msh_edit_kind kind;
     const msh_layer_info *li;  /* the layer: name and fields */
-    int64_t fid;               /* replace, update, delete */
+    int64_t fid;               /* replace, update, delete; create: the id asked for, or 0 (the next one) */
     const msh_value *values;   /* create, replace, update: li->nfields values */
     const uint8_t *wkb;        /* 2D WKB in EPSG:4326; NULL on update: the geometry is kept */
     size_t wkb_len;
@@ -59,6 +59,7 @@ typedef struct msh_edit_result {
     bool has_before, has_after;
     double before[4], after[4]; /* lon/lat bounds of the geometry before and after */
     double touched[4];          /* both together: where the edit changed the map */
+    bool duplicate;             /* a create asked for an id the layer has or had: nothing written */
 } msh_edit_result;
 
 /** Apply one write in one transaction. Errors: MSH_ENOTFOUND (no such feature or layer), MSH_EIO. */
@@ -106,6 +107,13 @@ msh_rc msh_edit_history(msh_store *s, const char *layer, int64_t fid, int64_t af
  */
 msh_rc msh_edit_asof(msh_store *s, const char *layer, int64_t fid, int64_t t_ms, char **json, bool *absent,
                      msh_err *err);
+
+/**
+ * The layer's latest import: its audit seq (0 when the audit has none) and its time in UTC ms
+ * (the registry's time for a layer imported before the audit existed; 0 when unknown), where
+ * every history of the layer starts. Errors: MSH_EIO.
+ */
+msh_rc msh_edit_import_of(msh_store *s, const char *layer, int64_t *seq, int64_t *at_ms, msh_err *err);
 
 /** Where one edit since the layer's import changed it, and the layer version it made. */
 typedef struct msh_edit_region {

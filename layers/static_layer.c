@@ -8,6 +8,7 @@
 
 #include "core/msh_tilemath.h"
 #include "edit.h"
+#include "store_watch.h"
 
 #define NODE_SIZE 16
 
@@ -170,6 +171,10 @@ static msh_rc load_edits(msh_store *st, slayer *s, msh_err *err)
     msh_edit_region *r = NULL;
     size_t n = 0;
     msh_rc rc = msh_edit_regions(st, s->base.info.name, &s->base_version, &r, &n, err);
+    /* an edit by another program has no bounds: every tile takes its version */
+    uint64_t ext = msh_store_watch_version(st, s->base.info.name);
+    if (ext > s->base_version)
+        s->base_version = ext;
     if (rc || !n) {
         free(r);
         return rc;

@@ -1,5 +1,6 @@
 /* store.c: the SpatiaLite store, its layer registry and the layer writer. */
 #include "store.h"
+#include "store_watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -553,6 +554,8 @@ msh_rc msh_store_writer_commit(msh_store_writer *w, uint64_t *version, msh_err *
         goto out;
     }
     if ((rc = msh_edit_note_import(s, w->name, w->source, err)))
+        goto out;
+    if ((rc = msh_store_watch_layer(s, w->name, err))) /* other programs' edits bump the version */
         goto out;
     if (version) {
         char v[32];

@@ -25,9 +25,16 @@ typedef struct {
     char **coll; /* "*" matches every collection */
 } rule;
 
+typedef struct {
+    char *coll;
+    char *field;  /* a property; NULL: the Feature's `id` member */
+} id_rule;
+
 struct msh_access {
     size_t n;
     rule *r;
+    size_t nids;
+    id_rule *ids;
 };
 
 void msh_access_free(msh_access *a)
@@ -40,7 +47,47 @@ void msh_access_free(msh_access *a)
         free(a->r[i].coll);
     }
     free(a->r);
+    for (size_t i = 0; i < a->nids; i++) {
+        free(a->ids[i].coll);
+        free(a->ids[i].field);
+    }
+    free(a->ids);
     free(a);
+}
+
+/* "ids": {"assets": {"property": "asset_id"}, "work_orders": {"member": "id"}} */
+static msh_rc parse_ids(const json_t *j, msh_access *a, msh_err *err)
+{
+    if (!json_is_object(j) || json_object_size(j) > MSH_ACCESS_MAX_COLLECTIONS)
+        return msh_err_set(err, MSH_EINVAL, "ids: an object of at most %d collections", MSH_ACCESS_MAX_COLLECTIONS);
+    if (json_object_size(j) && !(a->ids = calloc(json_object_size(j), sizeof *a->ids)))
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)j, k, v) {
+        const char *prop = json_string_value(json_object_get(v, "property"));
+        const char *member = json_string_value(json_object_get(v, "member"));
+        if (!*k || strlen(k) > 63 || !json_is_object(v) || json_object_size(v) != 1 ||
+            !(prop ? *prop && strlen(prop) <= 63 : member && !strcmp(member, "id")))
+            return msh_err_set(err, MSH_EINVAL, "ids.%.63s: {\"property\": FIELD} (a property of the layer) or "
+                                                "{\"member\": \"id\"} (the Feature's id)", k);
+        id_rule *r = &a->ids[a->nids++];
+        if (!(r->coll = strdup(k)) || (prop && !(r->field = strdup(prop))))
+            return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    }
+    return MSH_OK;
+}
+
+const char *msh_access_id_field(const msh_access *a, const char *collection, bool *member)
+{
+    *member = false;
+    for (size_t i = 0; a && i < a->nids; i++) {
+        if (strcmp(a->ids[i].coll, collection))
+            continue;
+        *member = !a->ids[i].field;
+        return a->ids[i].field ? a->ids[i].field : "id";
+    }
+    return NULL;
 }
 
 static unsigned op_bit(const char *s)
@@ -117,12 +164,15 @@ msh_rc msh_access_parse(const char *text, size_t len, msh_access **out, msh_err 
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
         goto out;
     }
-    if (!json_is_object(j) || json_object_size(j) != 1 || !json_is_array(rules) ||
+    const json_t *ids = json_object_get(j, "ids");
+    if (!json_is_object(j) || json_object_size(j) != 1 + (ids != NULL) || !json_is_array(rules) ||
         json_array_size(rules) > MSH_ACCESS_MAX_RULES) {
-        rc = msh_err_set(err, MSH_EINVAL, "access rules: expected {\"rules\": [...]} with at most %d rules",
-                         MSH_ACCESS_MAX_RULES);
+        rc = msh_err_set(err, MSH_EINVAL, "access rules: expected {\"rules\": [...]} with at most %d rules (and "
+                                          "\"ids\": {...})", MSH_ACCESS_MAX_RULES);
         goto out;
     }
+    if (ids && (rc = parse_ids(ids, a, err)))
+        goto out;
     if (json_array_size(rules) && !(a->r = calloc(json_array_size(rules), sizeof *a->r))) {
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
         goto out;

@@ -50,6 +50,18 @@ void msh_access_free(msh_access *a);
  */
 unsigned msh_access_ops(const msh_access *a, const char *collection, msh_role role, bool *if_match_optional);
 
+/**
+ * Where a collection's ids come from (the file's "ids" member, absent from the defaults):
+ *
+ *   "ids": {"assets": {"property": "asset_id"}, "work_orders": {"member": "id"}}
+ *
+ * "property": a property of the layer is the feature's identity: POST must send it, and no two
+ * features may share it (409 duplicate_id); the server still numbers the item. "member": the
+ * Feature's own `id` (a positive integer) becomes the item's id, never one used before (409).
+ * NULL: none, the server assigns ids. Otherwise the field's name ("id" with *member set).
+ */
+const char *msh_access_id_field(const msh_access *a, const char *collection, bool *member);
+
 /** How many rules (for the start-up line). */
 size_t msh_access_count(const msh_access *a);
 

@@ -63,6 +63,8 @@ struct msh_events {
     uint64_t nsubs;
     bool shutdown;
     msh_alerts *alerts; /* the rules: layers/live/alerts.h */
+    msh_events_tap_fn tap; /* under mu */
+    void *tap_ud;
 };
 
 static double now_s(void)
@@ -142,6 +144,18 @@ void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *coll
             s->suspended = false;
             msh_http_resume(s->conn);
         }
+    if (ev->tap)
+        ev->tap(ev->tap_ud, type, collection, json);
+    pthread_mutex_unlock(&ev->mu);
+}
+
+void msh_events_set_tap(msh_events *ev, msh_events_tap_fn fn, void *ud)
+{
+    if (!ev)
+        return;
+    pthread_mutex_lock(&ev->mu);
+    ev->tap = fn;
+    ev->tap_ud = ud;
     pthread_mutex_unlock(&ev->mu);
 }
 

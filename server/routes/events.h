@@ -25,6 +25,12 @@ typedef enum { MSH_EV_INCIDENT = 0, MSH_EV_DENSITY, MSH_EV_GATE, MSH_EV_GEOFENCE
 #define MSH_EV_PUBLIC_MASK ((1u << MSH_EV_INCIDENT) | (1u << MSH_EV_DENSITY) | (1u << MSH_EV_GATE) | (1u << MSH_EV_CHANGE))
 
 msh_events *msh_events_new(void);
+
+/** Called, under the events' lock, with every event published (type, collection, the data's JSON):
+ * another transport sends the same events (serve/mqtt.h: changes on MQTT). It must not block
+ * nor publish events. NULL removes it; set and removed while the server runs. */
+typedef void (*msh_events_tap_fn)(void *ud, msh_event_type type, const char *collection, const char *json);
+void msh_events_set_tap(msh_events *ev, msh_events_tap_fn fn, void *ud);
 /** Wake every subscriber so that each ends its stream; call before stopping the HTTP daemon. */
 void msh_events_shutdown(msh_events *ev);
 void msh_events_free(msh_events *ev);

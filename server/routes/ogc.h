@@ -10,6 +10,7 @@
 #ifndef MSH_OGC_H
 #define MSH_OGC_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "http/http.h"
@@ -60,6 +61,29 @@ void ogc_item_etag(const msh_layer_info *li, const msh_feature *f, char *out, si
  * return false when it has not changed since (the current item answers).
  */
 bool ogc_item_asof(msh_req *r, msh_layer *l, uint64_t fid, const char *asof);
+
+/** An error a client can branch on: {"code":CODE,"error":MSG,"status":STATUS} (409 duplicate_id,
+ * 422 geometry_too_complex). */
+void ogc_error_code(msh_req *r, int status, const char *code, const char *msg);
+
+/** A history's page: `limit` (1..1000, default 100) and `cursor` (the last seq of the previous page,
+ * default 0); false with the 400 answered. */
+bool ogc_history_page(msh_req *r, long *limit, int64_t *after);
+
+/**
+ * Under the edit lock, before a create, replace or update of `l` (routes_ogc_ids.c): the id the
+ * body gives where the collection's id field says so (http/access.h "ids"). True to go on, with
+ * *fid the id a create asks for (0: the next one); false with the error answered (400, 409).
+ */
+bool ogc_ids_check(msh_req *r, msh_layer *l, bool create, uint64_t self, const json_t *doc, const msh_value *values,
+                   int64_t *fid);
+
+/**
+ * GET .../items?asof=ISO (routes_ogc_asof.c): *past is the collection as it was then (a layer
+ * reference to release; layers/asof_layer.h), or true is returned with the error answered
+ * (a bad time: 400; a live collection, which keeps no past: 400).
+ */
+bool ogc_items_asof(msh_req *r, msh_layer *l, const char *asof, msh_layer **past);
 
 /** GET /ogc/api: the OpenAPI 3.0 document (routes_ogc_api.c). */
 void ogc_route_api(const ogc_ctx *c);

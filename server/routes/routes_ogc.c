@@ -392,6 +392,8 @@ static int on_item_arg(void *ud, const char *k, const char *v)
         }
     } else if (!strcmp(k, "filter")) {
         q->filter_text = v; /* parsed after all arguments, so filter-lang is known */
+    } else if (!strcmp(k, "asof")) {
+        /* read by items(): the collection as it was then (routes_ogc_asof.c) */
     } else {
         int fi = -1;
         for (uint32_t i = 0; i < li->nfields; i++)
@@ -400,7 +402,7 @@ static int on_item_arg(void *ud, const char *k, const char *v)
         if (fi < 0) {
             msh_err_set(err, MSH_EINVAL,
                         "unknown query parameter '%.60s': items take f, bbox, limit, cursor, datetime, filter, "
-                        "filter-lang, or a property of %s (see its queryables)",
+                        "filter-lang, asof, or a property of %s (see its queryables)",
                         k, li->name);
             goto bad;
         }
@@ -565,6 +567,7 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
     msh_buf_init(&p2.out, MSH_MAX_BODY);
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
+    msh_layer *past = NULL;
 
     msh_req_args(r, on_item_arg, &q);
     if (!q.failed && q.filter_text &&
@@ -574,6 +577,11 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
         msh_resp_error(r, q.err.code == MSH_ENOMEM ? 500 : 400, "%s", q.err.msg);
         goto out;
     }
+    const char *asof = msh_req_arg(r, "asof");
+    if (asof && ogc_items_asof(r, l, asof, &past))
+        goto out;
+    if (past)
+        q.l = l = past; /* the same page, bbox and filters, over the collection as it was */
     if (q.has_bbox) {
         msh_rc rc = q.bbox[0] <= q.bbox[2]
                         ? msh_qgeom_add_box(&q.bbox_g, q.bbox[0], q.bbox[1], q.bbox[2], q.bbox[3])
@@ -697,6 +705,7 @@ out:
     free(p2.chunks);
     msh_buf_free(&p2.out);
     msh_buf_free(&b);
+    msh_layer_release(past);
 }
 
 /* ---- one item --------------------------------------------------------------------------------- */

@@ -70,6 +70,18 @@ void ogc_item_etag(const msh_layer_info *li, const msh_feature *f, char *out, si
     msh_buf_free(&b);
 }
 
+void ogc_error_code(msh_req *r, int status, const char *code, const char *msg)
+{
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    msh_buf_printf(&b, "{\"code\":\"%s\",\"error\":\"", code);
+    ogc_json_str(&b, msg, strlen(msg));
+    msh_buf_printf(&b, "\",\"status\":%d}\n", status);
+    r->resp.cache_control = "no-store";
+    msh_resp_buf(r, status, "application/json", &b);
+    msh_buf_free(&b);
+}
+
 /* ---- the path --------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -250,6 +262,10 @@ static bool read_body(msh_req *r, const msh_layer *l, msh_edit_kind kind, wbody 
                                  &err);
     if (!rc)
         rc = fit_geometry(r, l, json_object_get(b->doc, "geometry"), b, &err);
+    if (rc == MSH_ETOOBIG) {
+        ogc_error_code(r, 422, "geometry_too_complex", err.msg);
+        return false;
+    }
     if (rc) {
         msh_resp_error(r, rc == MSH_ENOMEM ? 500 : 400, "%s", err.msg);
         return false;
@@ -350,6 +366,7 @@ typedef struct {
 } wjob;
 
 #define WORKFLOW_REFUSED (-1) /* wjob.status: the workflow rules refused it (j->wf.ref) */
+#define ANSWERED (-2)         /* wjob.status: the check answered it already (ogc_ids_check) */
 
 static bool job_check(msh_edit_job *jb, msh_catalog *cat, msh_layer *l, const msh_feature *f, msh_edit_op *op)
 {
@@ -387,8 +404,14 @@ static bool job_check(msh_edit_job *jb, msh_catalog *cat, msh_layer *l, const ms
             return false;
         }
     }
-    msh_edit_op o = {jb->kind, &l->info, (int64_t)j->p.fid, j->b.fin.values, j->b.wkb, j->b.wkb_len, j->who,
-                     msh_role_name(j->role), msh_now_ms(), NULL};
+    int64_t want = 0; /* the id a create takes from the body (routes_ogc_ids.c), or 0 */
+    if (jb->kind != MSH_EDIT_DELETE &&
+        !ogc_ids_check(j->r, l, jb->kind == MSH_EDIT_CREATE, j->p.fid, j->b.doc, j->b.fin.values, &want)) {
+        j->status = ANSWERED; /* into j->r: its thread waits for the job, or it is parked */
+        return false;
+    }
+    msh_edit_op o = {jb->kind, &l->info, jb->kind == MSH_EDIT_CREATE ? want : (int64_t)j->p.fid, j->b.fin.values,
+                     j->b.wkb, j->b.wkb_len, j->who, msh_role_name(j->role), msh_now_ms(), NULL};
     /* the workflow rules (services/workflow_service.h): values, transitions, the asset it changes */
     if (!msh_workflow_prepare(cat, l, jb->kind, jb->kind != MSH_EDIT_CREATE ? j->cur.values : NULL, j->b.fin.values,
                               &o.wkb, &o.wkb_len, o.at_ms, jb->kind == MSH_EDIT_CREATE ? 0 : j->p.fid, &j->wf)) {
@@ -432,12 +455,17 @@ static void answer_job(wjob *j)
         msh_workflow_refuse(r, &j->wf.ref);
         return;
     }
+    if (j->status == ANSWERED)
+        return;
     if (j->status) {
         msh_resp_error(r, j->status, "%s", j->msg);
         return;
     }
     if (!j->job.written) {
-        msh_resp_error(r, j->job.err.code == MSH_ENOTFOUND ? 404 : 500, "%s", j->job.err.msg);
+        if (j->job.res.duplicate)
+            ogc_error_code(r, 409, "duplicate_id", j->job.err.msg);
+        else
+            msh_resp_error(r, j->job.err.code == MSH_ENOTFOUND ? 404 : 500, "%s", j->job.err.msg);
         return;
     }
     const msh_edit_result *res = &j->job.res;
@@ -581,25 +609,39 @@ static int hist_cb(void *ud, const msh_edit_version *v)
     return 0;
 }
 
+bool ogc_history_page(msh_req *r, long *limit, int64_t *after)
+{
+    *limit = 100;
+    *after = 0;
+    const char *ls = msh_req_arg(r, "limit"), *cs = msh_req_arg(r, "cursor");
+    char *end;
+    if (ls && (*limit = strtol(ls, &end, 10), *end || end == ls || *limit < 1 || *limit > HISTORY_LIMIT_MAX)) {
+        msh_resp_error(r, 400, "limit: a whole number from 1 to %d", HISTORY_LIMIT_MAX);
+        return false;
+    }
+    if (cs && (*after = strtoll(cs, &end, 10), *end || end == cs || *after < 0)) {
+        msh_resp_error(r, 400, "cursor: the seq of the last version of the previous page");
+        return false;
+    }
+    return true;
+}
+
 void msh_route_ogc_history(msh_req *r, const char *rest)
 {
     wpath p;
+    if (!strncmp(rest, "incidents/items/", 16)) { /* a live incident's lifecycle: the incident log's rows */
+        const char *id = rest + 16, *slash = strchr(id, '/');
+        msh_route_incident_history(r, id, slash ? (size_t)(slash - id) : strlen(id));
+        return;
+    }
     if (!parse_path(rest, &p) || !p.history || !r->app->edit) {
         msh_resp_error(r, 404, "no such resource: %.80s", r->path);
         return;
     }
-    long limit = 100;
-    int64_t after = 0;
-    const char *ls = msh_req_arg(r, "limit"), *cs = msh_req_arg(r, "cursor");
-    char *end;
-    if (ls && (limit = strtol(ls, &end, 10), *end || end == ls || limit < 1 || limit > HISTORY_LIMIT_MAX)) {
-        msh_resp_error(r, 400, "limit: a whole number from 1 to %d", HISTORY_LIMIT_MAX);
+    long limit;
+    int64_t after;
+    if (!ogc_history_page(r, &limit, &after))
         return;
-    }
-    if (cs && (after = strtoll(cs, &end, 10), *end || end == cs || after < 0)) {
-        msh_resp_error(r, 400, "cursor: the seq of the last version of the previous page");
-        return;
-    }
     msh_buf cur, b;
     msh_buf_init(&cur, MSH_MAX_BODY);
     msh_buf_init(&b, MSH_MAX_BODY);

@@ -125,6 +125,7 @@ int msh_cmd_serve(int argc, char **argv)
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         goto out;
     }
+    msh_events_set_tap(app.events, app.mqtt ? msh_mqtt_change_tap : NULL, app.mqtt); /* changes on MQTT too */
     if (pthread_create(&app.reload_thread, NULL, msh_serve_reload_main, &app) != 0) {
         fprintf(stderr, "mashaer serve: cannot start the reload thread\n");
         goto out;
@@ -147,6 +148,7 @@ int msh_cmd_serve(int argc, char **argv)
     msh_edit_service_drain(&app);   /* so do the parked edits */
     msh_http_stop(daemon); /* no more writers: the last snapshot makes the next start quick */
     daemon = NULL;
+    msh_events_set_tap(app.events, NULL, NULL);
     msh_mqtt_stop(app.mqtt); /* the other writer: waits for a batch in progress */
     app.mqtt = NULL;
     if (app.ingest)
@@ -161,6 +163,7 @@ out:
     msh_edit_service_drain(&app);
     msh_http_stop(daemon);
     msh_offload_free(app.offload);
+    msh_events_set_tap(app.events, NULL, NULL);
     msh_mqtt_stop(app.mqtt);
     msh_edit_service_close(&app); /* no request left: the daemon is stopped */
     msh_catalog_release(app.cat);

@@ -71,6 +71,7 @@ struct msh_mqtt {
     msh_metrics *metrics; /* borrowed */
     size_t max_payload;
     int qos;
+    atomic_bool change_warned; /* a failed change publication was logged (once: any thread) */
     char host[256];
     int port;
     char addr[300]; /* HOST:PORT as given, for the log */
@@ -145,6 +146,19 @@ static void publish_result(msh_mqtt *m, msh_feed feed, const msh_buf *b)
     /* QoS 0: a result nobody listens to is not worth keeping; the batch itself is already safe */
     int rc = mosquitto_publish(m->mosq, NULL, topic, (int)b->len, b->data, 0, false);
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
+        fprintf(stderr, "mashaer: mqtt: cannot publish to %s: %s\n", topic, mosquitto_strerror(rc));
+}
+
+void msh_mqtt_change_tap(void *ud, msh_event_type type, const char *collection, const char *json)
+{
+    msh_mqtt *m = ud;
+    if (type != MSH_EV_CHANGE || !m)
+        return;
+    char topic[128];
+    snprintf(topic, sizeof topic, "mashaer/changes/%s", collection);
+    /* queued for the network thread (threaded mode), never blocking the writer that published it */
+    int rc = mosquitto_publish(m->mosq, NULL, topic, (int)strlen(json), json, m->qos, false);
+    if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN && !atomic_exchange(&m->change_warned, true))
         fprintf(stderr, "mashaer: mqtt: cannot publish to %s: %s\n", topic, mosquitto_strerror(rc));
 }
 

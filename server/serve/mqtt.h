@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "routes/events.h"
 #include "serve/app.h"
 
 typedef struct msh_mqtt msh_mqtt;
@@ -28,6 +29,13 @@ typedef struct msh_mqtt msh_mqtt;
  * cannot be read, live feeds off (MSH_EINVAL, MSH_EIO), or no memory.
  */
 msh_rc msh_mqtt_start(msh_app *app, msh_mqtt **out, msh_err *err);
+
+/**
+ * An events tap (routes/events.h, msh_events_set_tap) that publishes every `change` event on
+ * `mashaer/changes/{collection}` with the JSON of the SSE event (QoS as --mqtt-qos, not retained;
+ * dropped while the broker is away: the audit keeps every change). `ud` is the msh_mqtt.
+ */
+void msh_mqtt_change_tap(void *ud, msh_event_type type, const char *collection, const char *json);
 
 /** Disconnect, wait for the network thread (and a batch in progress) to finish, free. NULL is a no-op. */
 void msh_mqtt_stop(msh_mqtt *m);

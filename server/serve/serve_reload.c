@@ -115,8 +115,10 @@ void *msh_serve_reload_main(void *arg)
     long seen = msh_store_data_version(app->store);
     double last_expire = msh_serve_now_s(), last_snapshot = msh_serve_now_s();
     while (!atomic_load(&app->stop)) {
-        /* sleep in short steps so that shutdown is prompt; an edit (msh_serve_publish) wakes it early */
-        for (int slept = 0; slept < app->cfg.reload_ms && !atomic_load(&app->stop) && !atomic_load(&app->derived_stale);
+        /* sleep in short steps so that shutdown is prompt; an edit (msh_serve_publish) wakes it early, and so
+         * does a commit by another connection (PRAGMA data_version reads shared memory: about a microsecond) */
+        for (int slept = 0; slept < app->cfg.reload_ms && !atomic_load(&app->stop) && !atomic_load(&app->derived_stale) &&
+                            msh_store_data_version(app->store) == seen;
              slept += 50) {
             struct timespec ts = {0, 50 * 1000000L};
             nanosleep(&ts, NULL);

@@ -76,6 +76,7 @@ static bool run_job(msh_store *store, msh_edit_stmts *stmts, msh_catalog *cat, l
     }
     msh_edit_op ops[2] = {op, j->extra};
     msh_edit_result res[2];
+    memset(res, 0, sizeof res);
     ops[0].stmts = ops[1].stmts = stmts;
     msh_value *xv = NULL;
     if (j->has_extra) {
@@ -89,6 +90,7 @@ static bool run_job(msh_store *store, msh_edit_stmts *stmts, msh_catalog *cat, l
         ops[1].values = xv;
     }
     if ((j->rc = msh_edit_apply_in_n(store, ops, j->has_extra ? 2 : 1, res, &j->err))) {
+        j->res.duplicate = res[0].duplicate; /* a create naming an id the layer has or had: 409 */
         free(xv);
         return true;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "edit.h"
+#include "store_watch.h"
 #include "serve/serve.h"
 #include "services/edit_batch.h"
 #include "services/workflow_service.h"
@@ -35,6 +36,9 @@ msh_rc msh_edit_service_open(msh_app *app, msh_err *err)
         return rc;
     if ((rc = msh_edit_prepare(e->store, err)) || (rc = msh_workflow_start(app, e->store, err)))
         return rc;
+    msh_err werr; /* stores written before the triggers existed: other programs' edits noticed from now on */
+    if (msh_store_watch_all(e->store, &werr))
+        fprintf(stderr, "mashaer: edits: external edits of the store will not be noticed: %s\n", werr.msg);
     e->seen = msh_store_data_version(e->store);
     if ((rc = msh_edit_batch_start(app, &e->batch, err)))
         return rc;

@@ -1,6 +1,6 @@
 /* fuzz_access.c: the access rules reader (server/http/access.h) never crashes; a refusal says
  * why; accepted rules grant only the four operations, nothing to a caller without a token, and
- * admin at least what ops has. */
+ * admin at least what ops has; an id field ("ids") is a name, "id" for the Feature's member. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +32,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (role == MSH_ROLE_ADMIN && (msh_access_ops(a, colls[c], MSH_ROLE_OPS, NULL) & ~ops))
                 abort();
         }
+        /* an id field, when named, is a non-empty name; the Feature's member is "id" */
+        bool member = false;
+        const char *idf = msh_access_id_field(a, colls[c], &member);
+        if (idf && (!*idf || (member && strcmp(idf, "id"))))
+            abort();
+        if (!idf && member)
+            abort();
     }
     msh_access_free(a);
     return 0;

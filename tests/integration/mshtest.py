@@ -438,7 +438,8 @@ def fetch(url, headers=None, method="GET", data=None, timeout=30):
 
 
 def api(server, path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
-    """A request to `server` with a bearer token and a JSON body (bytes as they are), as the write tests send."""
+    """A request as an API client sends it: a Bearer token, a JSON body (an object is dumped, bytes go
+    as they are) with its type."""
     h = dict(headers or {})
     if token:
         h["Authorization"] = "Bearer " + token

@@ -448,6 +448,32 @@ class Ingest(unittest.TestCase):
         self.assertEqual(movement_count(SERVER, lon, lat), 5)
 
 
+class Changes(unittest.TestCase):
+    def test_edit_is_published_on_mashaer_changes(self):
+        """A Part 4 edit's `change` event goes out on mashaer/changes/{collection} too, the SSE event's JSON."""
+        admin = mshtest.run_mashaer("token", "add", "--db", DB, "--role", "admin", "--name", "it-mqtt-admin",
+                                    check=0).stdout.splitlines()[0].strip()
+        item = SERVER.get("/ogc/collections/sites/items/1")
+        self.assertEqual(item.status, 200, item.body)
+        sub = BROKER.subscribe("mashaer/changes/sites")
+        other = BROKER.subscribe("mashaer/changes/#", count=1)
+        r = mshtest.fetch(SERVER.url("/ogc/collections/sites/items/1"), method="PATCH",
+                          data=json.dumps({"properties": {"name": "renamed over mqtt"}}).encode(),
+                          headers={"Authorization": "Bearer " + admin, "If-Match": item.header("ETag"),
+                                   "Content-Type": "application/merge-patch+json"})
+        self.assertEqual(r.status, 200, r.body)
+        doc = sub.result()
+        self.assertEqual(other.result(), doc)
+        with mshtest.Store(DB) as s:
+            version = s.registry()["sites"]["version"]
+        self.assertEqual((doc["collection"], doc["id"], doc["op"], doc["version"]), ("sites", 1, "update", version))
+        lon_lat = json.loads(r.body)["geometry"]["coordinates"]
+        while isinstance(lon_lat[0], list):
+            lon_lat = lon_lat[0]
+        self.assertLessEqual(doc["bbox"][0], lon_lat[0])
+        self.assertGreaterEqual(doc["bbox"][2], lon_lat[0])
+
+
 class BrokerDownAtStart(unittest.TestCase):
     def test_serves_http_then_connects(self):
         broker = Broker("late")  # a port nobody listens on yet

@@ -1,0 +1,133 @@
+/* routes_incident_history.c: GET /ogc/collections/incidents/items/{id}/history, an incident's
+ * lifecycle as the store keeps it (layers/live/incident_log.h: msh_incident_history, one row per
+ * accepted update), served the way a static item's history is (routes_ogc_write.c): oldest
+ * first, paged by `limit` and `cursor` (the seq of the last version of the previous page), each
+ * version with its time, status and the incident as a GeoJSON Feature then.
+ *
+ * {id} is the incident's own id (the `id` property, as feeds send it). The rows are written by
+ * the incident log's thread about once a second after the feed's answer, so the newest update
+ * may show up to a second later here than on the live map. A feed record names no author: `by`
+ * is null. Read through the edit connection under the edit lock (services/edit_service.h), like
+ * the other histories; an ops token, as the route row says.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "routes/ogc.h"
+#include "routes/routes.h"
+#include "services/edit_service.h"
+#include "store_sql.h"
+
+#define INCIDENT_ID_MAX 128
+
+/* {id} of ".../items/{id}/history" (the path comes decoded): the characters incident ids use. */
+static bool incident_id(const char *seg, size_t n, char *out, size_t cap)
+{
+    if (n == 0 || n >= cap)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)seg[i]) && !strchr("._:-", seg[i]))
+            return false;
+    memcpy(out, seg, n);
+    out[n] = 0;
+    return true;
+}
+
+static void str_or_null(msh_buf *b, msh_sql *st, int col)
+{
+    const char *s = msh_sql_text(st, col, NULL);
+    if (!s) {
+        msh_buf_printf(b, "null");
+        return;
+    }
+    msh_buf_putc(b, '"');
+    ogc_json_str(b, s, strlen(s));
+    msh_buf_putc(b, '"');
+}
+
+void msh_route_incident_history(msh_req *r, const char *seg, size_t seglen)
+{
+    char id[INCIDENT_ID_MAX + 1];
+    if (!incident_id(seg, seglen, id, sizeof id)) {
+        msh_resp_error(r, 404, "no incident '%.*s'", (int)(seglen > 80 ? 80 : seglen), seg);
+        return;
+    }
+    if (!r->app->edit) {
+        msh_resp_error(r, 404, "no incident history on this server (edits are off)");
+        return;
+    }
+    long limit;
+    int64_t after;
+    if (!ogc_history_page(r, &limit, &after))
+        return;
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    msh_store *store = msh_edit_service_lock(r->app);
+    msh_sql *st = NULL;
+    int n = 0, step = MSH_SQL_DONE;
+    long long last = 0;
+    bool more = false;
+    /* the table is made by the incident log (absent with --no-live): no history then */
+    if (msh_sql_prepare(store,
+                        "SELECT rowid, time, status, severity, kind, description, lon, lat FROM msh_incident_history"
+                        " WHERE id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
+                        &st) == MSH_OK) {
+        msh_sql_bind_text(st, 1, id, -1);
+        msh_sql_bind_int(st, 2, after);
+        msh_sql_bind_int(st, 3, limit + 1);
+        msh_buf_printf(&b, "{\"collection\":\"incidents\",\"id\":\"");
+        ogc_json_str(&b, id, strlen(id));
+        msh_buf_printf(&b, "\",\"versions\":[");
+        while ((step = msh_sql_step(st)) == MSH_SQL_ROW) {
+            if (n == limit) {
+                more = true;
+                break;
+            }
+            last = msh_sql_int(st, 0);
+            msh_buf_printf(&b, "%s{\"seq\":%lld,\"op\":\"%s\",\"at\":", n ? "," : "", last,
+                           n == 0 && after == 0 ? "create" : "update");
+            str_or_null(&b, st, 1);
+            msh_buf_printf(&b, ",\"status\":");
+            str_or_null(&b, st, 2);
+            msh_buf_printf(&b, ",\"by\":null,\"feature\":{\"type\":\"Feature\",\"id\":\"");
+            ogc_json_str(&b, id, strlen(id));
+            msh_buf_printf(&b, "\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.9f,%.9f]},\"properties\":"
+                               "{\"id\":\"",
+                           msh_sql_num(st, 6), msh_sql_num(st, 7));
+            ogc_json_str(&b, id, strlen(id));
+            static const char *const names[] = {"status", "severity", "kind", "description", "updated_at"};
+            static const int cols[] = {2, 3, 4, 5, 1};
+            msh_buf_putc(&b, '"');
+            for (int i = 0; i < 5; i++) {
+                msh_buf_printf(&b, ",\"%s\":", names[i]);
+                str_or_null(&b, st, cols[i]);
+            }
+            msh_buf_printf(&b, "}}}");
+            n++;
+        }
+    }
+    bool table = st != NULL;
+    msh_sql_finalize(st);
+    msh_edit_service_unlock(r->app);
+    if (!table) {
+        msh_resp_error(r, 404, "no incident history on this server (live feeds are off)");
+    } else if (step == MSH_SQL_ERROR) {
+        msh_resp_error(r, 500, "reading the incident history failed");
+    } else if (n == 0 && after == 0) {
+        msh_resp_error(r, 404, "no incident '%s' in the history", id);
+    } else {
+        char base[320];
+        msh_req_base_url(r, base, sizeof base);
+        msh_buf_printf(&b, "],\"numberReturned\":%d,\"links\":[", n);
+        if (more) {
+            msh_buf_printf(&b, "{\"href\":\"%s/ogc/collections/incidents/items/%.*s/history?limit=%ld&cursor=%lld\","
+                               "\"rel\":\"next\",\"type\":\"application/json\"}",
+                           base, (int)seglen, seg, limit, last);
+        }
+        msh_buf_printf(&b, "]}\n");
+        r->resp.cache_control = "private, no-store";
+        msh_resp_buf(r, 200, "application/json", &b);
+    }
+    msh_buf_free(&b);
+}
