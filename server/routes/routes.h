@@ -47,6 +47,8 @@ void msh_route_ogc(msh_req *r, const char *rest);
 /** OGC API - Features Part 4 (server/routes/routes_ogc_write.c): POST .../items, PUT, PATCH and
  * DELETE .../items/{fid}; `rest` follows "/ogc/collections/". */
 void msh_route_ogc_write(msh_req *r, const char *rest);
+/** Part 4 writes on the live collections incidents and gates (routes_live_write.c); false: not one of them. */
+bool msh_route_live_write(msh_req *r, const char *rest);
 /** GET .../items/{fid}/history: every version of an item with who and when (paged). */
 void msh_route_ogc_history(msh_req *r, const char *rest);
 /** The methods the caller may use on .../items or .../items/{fid} (the OPTIONS `Allow`). */
