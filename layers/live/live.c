@@ -898,6 +898,7 @@ msh_live_item *msh_live_raw_item(msh_live *l, msh_feed feed, const char *id, siz
 
 void msh_live_raw_changed(msh_live *l, msh_feed feed, const msh_live_item *it, const msh_feed_rec *prev)
 {
+    l->updates++; /* an operator's write is an update: walking costs and KPIs that watch the count see it */
     if (l->observer)
         l->observer(l->observer_ud, feed, it, prev);
 }

@@ -32,6 +32,7 @@
 #include "live/ingest.h"
 #include "live/live.h"
 #include "live/live_ops.h"
+#include "route/walknet.h"
 #include "routes/events.h"
 #include "routes/ogc.h"
 #include "routes/routes.h"
@@ -320,8 +321,11 @@ static void patch_locked(msh_req *r, msh_feed feed, const char *coll, const char
         refused(r, a.verdict, &a.why);
         return;
     }
-    if (feed == MSH_FEED_GATES)
+    if (feed == MSH_FEED_GATES) {
+        if (app->walknet) /* routing goes around a closed gate from this answer on (route/gateclose.h) */
+            msh_walknet_update_costs(app->walknet, app->live);
         gate_event(app, &a.after);
+    }
     answer_item(r, 200, coll, op->id);
 }
 
