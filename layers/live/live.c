@@ -426,6 +426,7 @@ static void apply_item(msh_live *l, msh_feed feed, const msh_feed_rec *r)
         return;
     msh_feed_rec prev = it->rec;
     it->rec = *r;
+    it->ops_flags &= (uint8_t)~MSH_ITEM_STALE; /* heard from again */
     if (!(r->has & MSH_FR_LOC) && (prev.has & MSH_FR_LOC)) { /* a gate count without a location keeps the old one */
         it->rec.lon = prev.lon;
         it->rec.lat = prev.lat;
@@ -924,6 +925,11 @@ size_t msh_live_raw_remove(msh_live *l, msh_feed feed, msh_live_drop_fn drop, vo
         for (uint32_t i = 0; i < k; i++)
             msh_refindex_add(&t->ix, hash_bytes(t->items[i].rec.id, t->items[i].rec.id_len), i, item_hash, t);
     return removed;
+}
+
+void msh_live_raw_touch(msh_live *l)
+{
+    l->updates++;
 }
 
 uint64_t msh_live_raw_ops_seq(const msh_live *l)

@@ -47,6 +47,8 @@ msh_rc msh_live_raw_add_item(msh_live *l, msh_feed feed, const msh_live_item *it
 msh_live_item *msh_live_raw_item(msh_live *l, msh_feed feed, const char *id, size_t n);
 /** Tell the observer that `it` changed (prev: its record before). */
 void msh_live_raw_changed(msh_live *l, msh_feed feed, const msh_live_item *it, const msh_feed_rec *prev);
+/** Count a change made outside msh_live_apply (an update, for those who watch the count). */
+void msh_live_raw_touch(msh_live *l);
 /** Remove every item of `feed` for which `drop` answers true; returns how many. */
 typedef bool (*msh_live_drop_fn)(void *ud, const msh_live_item *it);
 size_t msh_live_raw_remove(msh_live *l, msh_feed feed, msh_live_drop_fn drop, void *ud);

@@ -56,8 +56,8 @@ static const ll_def DEFS[LL_COUNT] = {
      {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING,
       MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING}},
     {"crews", "Point", 0,
-     {"id", "kind", "status", "name", "updated_at", NULL},
-     {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING}},
+     {"id", "kind", "status", "name", "updated_at", "stale", NULL},
+     {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_BOOL}},
     {"gates", "Point", 0,
      {"id", "in_total", "out_total", "occupancy", "capacity", "flow_per_hour", "utilisation", "updated_at", "state",
       "closed_reason", NULL},
@@ -214,6 +214,8 @@ static int on_item(void *ud, const msh_live_item *it)
         if (r->has & MSH_FR_STATUS) set_str(&v[2], r->group);
         if (r->has & MSH_FR_TEXT) set_str(&v[3], r->text);
         set_str(&v[4], t2);
+        v[5].type = MSH_FT_BOOL;
+        v[5].u.i = (it->ops_flags & MSH_ITEM_STALE) != 0; /* live_timers.h */
         break;
     case LL_GATES:
         set_int(&v[1], it->in_total);

@@ -49,6 +49,10 @@ void msh_route_ogc(msh_req *r, const char *rest);
 void msh_route_ogc_write(msh_req *r, const char *rest);
 /** Part 4 writes on the live collections incidents and gates (routes_live_write.c); false: not one of them. */
 bool msh_route_live_write(msh_req *r, const char *rest);
+/** GET /incidents/{id}/responders (routes_responders.c). */
+void msh_route_responders(msh_req *r, const char *rest);
+/** POST /test/clock, with --test-clock only (routes_test_clock.c). */
+void msh_route_test_clock(msh_req *r, const char *rest);
 /** GET .../items/{fid}/history: every version of an item with who and when (paged). */
 void msh_route_ogc_history(msh_req *r, const char *rest);
 /** The methods the caller may use on .../items or .../items/{fid} (the OPTIONS `Allow`). */

@@ -21,6 +21,7 @@
 #include "http/render_gate.h"
 #include "store.h"
 #include "http/tile_cache.h"
+#include "live/live_timers.h"
 #include "tokens.h"
 
 typedef struct msh_config {
@@ -56,6 +57,8 @@ typedef struct msh_config {
     int close_severity;             /* incidents of at least this severity close walkways */
     const char *access_file;        /* --access FILE: who may edit which collection (http/access.h); NULL: defaults */
     msh_client_limits_cfg clients;  /* per-client limits (server/http/client_limits.h) */
+    msh_timers_cfg timers;          /* escalation, retention, stale crews (layers/live/live_timers.h) */
+    bool test_clock;                /* --test-clock: POST /test/clock may move the clock (tests only) */
 } msh_config;
 
 typedef struct msh_app {
