@@ -138,7 +138,7 @@ uint64_t msh_ops_seq(msh_live *l)
 
 /* ---- the log record ---- */
 
-static msh_rc put_str(msh_buf *b, const char *s)
+msh_rc msh_ops_put_str(msh_buf *b, const char *s)
 {
     size_t n = strlen(s);
     msh_rc rc = msh_buf_putc(b, (uint8_t)n);
@@ -153,17 +153,17 @@ msh_rc msh_ops_encode(const msh_ops_rec *op, msh_buf *b)
     t[12] = op->status;
     msh_rc rc = msh_buf_putc(b, op->feed);
     if (!rc)
-        rc = put_str(b, op->id);
+        rc = msh_ops_put_str(b, op->id);
     if (!rc)
         rc = msh_buf_append(b, t, sizeof t);
     if (!rc)
-        rc = put_str(b, op->crew);
+        rc = msh_ops_put_str(b, op->crew);
     if (!rc)
-        rc = put_str(b, op->reason);
+        rc = msh_ops_put_str(b, op->reason);
     return rc ? rc : msh_buf_putc(b, op->closed);
 }
 
-static bool get_str(const uint8_t **p, const uint8_t *end, char *out, size_t cap)
+bool msh_ops_get_str(const uint8_t **p, const uint8_t *end, char *out, size_t cap)
 {
     if (end - *p < 1 || (size_t)**p >= cap || end - *p - 1 < **p)
         return false;
@@ -181,14 +181,14 @@ bool msh_ops_decode(const uint8_t *data, size_t len, msh_ops_rec *op)
     if (end - p < 1)
         return false;
     op->feed = *p++;
-    if (!get_str(&p, end, op->id, sizeof op->id) || !op->id[0] || end - p < 13)
+    if (!msh_ops_get_str(&p, end, op->id, sizeof op->id) || !op->id[0] || end - p < 13)
         return false;
     op->id_len = (uint8_t)strlen(op->id);
     op->expect = msh_le64_get(p);
     op->set = msh_le32_get(p + 8);
     op->status = p[12];
     p += 13;
-    if (!get_str(&p, end, op->crew, sizeof op->crew) || !get_str(&p, end, op->reason, sizeof op->reason) ||
+    if (!msh_ops_get_str(&p, end, op->crew, sizeof op->crew) || !msh_ops_get_str(&p, end, op->reason, sizeof op->reason) ||
         end - p != 1)
         return false;
     op->closed = *p;

@@ -88,6 +88,12 @@ bool msh_ops_item(msh_live *l, msh_feed feed, const char *id, size_t n, msh_live
 /** The highest n of an INC-OPS-<n> incident ever applied: the next one takes n + 1 (read lock held). */
 uint64_t msh_ops_seq(msh_live *l);
 
+/** A string of the compact forms: [u8 length][bytes] (at most 255). */
+msh_rc msh_ops_put_str(msh_buf *b, const char *s);
+/** Read one into out[cap] (NUL-terminated), advancing *p; false when it runs past end, does not fit
+ * or holds a NUL. */
+bool msh_ops_get_str(const uint8_t **p, const uint8_t *end, char *out, size_t cap);
+
 msh_rc msh_ops_encode(const msh_ops_rec *op, msh_buf *out);
 /** Decode one record from data[0..len); false when malformed. */
 bool msh_ops_decode(const uint8_t *data, size_t len, msh_ops_rec *out);

@@ -9,6 +9,7 @@
 
 #include "core/msh_le.h"
 #include "live_int.h"
+#include "live_ops.h"
 
 static const uint8_t MAGIC[8] = {'M', 'S', 'H', 'S', 'N', 'A', 'P', 0};
 static const uint8_t RAW_DUMP_TAG[8] = {'M', 'S', 'H', 'L', 'I', 'V', '0', '1'}; /* builds before version 1 */
@@ -106,13 +107,6 @@ static bool has_ops(const msh_live_item *it)
     return it->ops_flags || it->cancelled_ms || it->crew[0] || it->reason[0];
 }
 
-static msh_rc put_text(msh_buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    msh_rc rc = msh_buf_putc(b, (uint8_t)n);
-    return rc ? rc : msh_buf_append(b, s, n);
-}
-
 typedef struct {
     msh_buf *out;
     uint8_t feed;
@@ -137,9 +131,9 @@ static int put_ops_item(void *ud, const msh_live_item *it)
     if (!j->rc)
         j->rc = msh_buf_append(j->out, t, sizeof t);
     if (!j->rc)
-        j->rc = put_text(j->out, it->crew);
+        j->rc = msh_ops_put_str(j->out, it->crew);
     if (!j->rc)
-        j->rc = put_text(j->out, it->reason);
+        j->rc = msh_ops_put_str(j->out, it->reason);
     j->n++;
     return j->rc != MSH_OK;
 }
@@ -357,17 +351,6 @@ static msh_rc load_items(msh_live *l, const uint8_t **p, const uint8_t *end, msh
     return MSH_OK;
 }
 
-static bool get_text(const uint8_t **p, const uint8_t *end, char *out, size_t cap)
-{
-    if (end - *p < 1 || (size_t)**p >= cap || end - *p - 1 < **p)
-        return false;
-    size_t n = **p;
-    memcpy(out, *p + 1, n);
-    out[n] = 0;
-    *p += 1 + n;
-    return !memchr(out, 0, n);
-}
-
 static msh_rc load_ops(msh_live *l, const uint8_t **p, const uint8_t *end, msh_err *err)
 {
     if (end - *p < 12)
@@ -380,7 +363,7 @@ static msh_rc load_ops(msh_live *l, const uint8_t **p, const uint8_t *end, msh_e
         if (end - *p < 1)
             return refuse(err, MSH_EFORMAT, "operator state %u runs past the end", i);
         uint8_t feed = *(*p)++;
-        if (!get_text(p, end, id, sizeof id) || end - *p < OPS_FIXED)
+        if (!msh_ops_get_str(p, end, id, sizeof id) || end - *p < OPS_FIXED)
             return refuse(err, MSH_EFORMAT, "operator state %u runs past the end", i);
         msh_live_item *it = feed < MSH_FEED_COUNT ? msh_live_raw_item(l, (msh_feed)feed, id, strlen(id)) : NULL;
         if (!it)
@@ -391,7 +374,7 @@ static msh_rc load_ops(msh_live *l, const uint8_t **p, const uint8_t *end, msh_e
         it->ops_flags = (*p)[0];
         it->cancelled_ms = (int64_t)msh_le64_get(*p + 1);
         *p += OPS_FIXED;
-        if (!get_text(p, end, it->crew, sizeof it->crew) || !get_text(p, end, it->reason, sizeof it->reason))
+        if (!msh_ops_get_str(p, end, it->crew, sizeof it->crew) || !msh_ops_get_str(p, end, it->reason, sizeof it->reason))
             return refuse(err, MSH_EFORMAT, "operator state %u runs past the end", i);
     }
     return MSH_OK;

@@ -41,10 +41,7 @@ typedef struct {
 static void close_edge(void *ud, uint32_t e)
 {
     close_ctx *c = ud;
-    if (!isinf(c->lc->w[e]))
-        c->lc->closed++;
-    c->lc->w[e] = INFINITY;
-    c->lc->secs[e] = INFINITY;
+    msh_livecost_close(c->lc, e);
     if (!c->lc->edge_gate[e])
         c->lc->edge_gate[e] = c->gate;
 }

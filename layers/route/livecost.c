@@ -75,13 +75,18 @@ typedef struct close_ctx {
     uint32_t hit;
 } close_ctx;
 
+void msh_livecost_close(msh_livecost *lc, uint32_t e)
+{
+    if (!isinf(lc->w[e]))
+        lc->closed++;
+    lc->w[e] = INFINITY;
+    lc->secs[e] = INFINITY;
+}
+
 static void close_edge(void *ud, uint32_t e)
 {
     close_ctx *c = ud;
-    if (!isinf(c->lc->w[e]))
-        c->lc->closed++;
-    c->lc->w[e] = INFINITY;
-    c->lc->secs[e] = INFINITY;
+    msh_livecost_close(c->lc, e);
     c->hit++;
 }
 

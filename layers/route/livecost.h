@@ -52,6 +52,8 @@ typedef struct msh_livecost {
 msh_rc msh_livecost_compute(const msh_graph *g, struct msh_live *live, const msh_livecost_cfg *c, msh_livecost *out,
                             msh_err *err);
 void msh_livecost_clear(msh_livecost *lc);
+/** Close edge e (w and secs INFINITY), counting it in lc->closed once. */
+void msh_livecost_close(msh_livecost *lc, uint32_t e);
 
 /**
  * Who stands inside a closed area may walk out of it, and a destination inside one may be reached:

@@ -446,13 +446,7 @@ void msh_events_on_item(void *ud, msh_feed feed, const struct msh_live_item *it,
                        (long long)r->t_ms);
         msh_buf_json_str(&b, (r->has & MSH_FR_TEXT) ? r->text : "");
         msh_buf_printf(&b, "\",\"assigned_crew\":");
-        if (it->crew[0]) {
-            msh_buf_putc(&b, '"');
-            msh_buf_json_str(&b, it->crew);
-            msh_buf_putc(&b, '"');
-        } else {
-            msh_buf_printf(&b, "null");
-        }
+        msh_buf_json_str_or_null(&b, it->crew);
         msh_buf_printf(&b, "}");
         msh_buf_putc(&b, 0);
         msh_events_publish(ev, MSH_EV_INCIDENT, r->lon, r->lat, (const char *)b.data);

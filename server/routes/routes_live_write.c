@@ -225,13 +225,7 @@ static void gate_event(msh_app *app, const msh_live_item *it)
     msh_buf_printf(&b, "{\"state\":\"%s\",\"gate\":\"", (it->ops_flags & MSH_ITEM_CLOSED) ? "closed" : "open");
     msh_buf_json_str(&b, it->rec.id);
     msh_buf_printf(&b, "\",\"reason\":");
-    if (it->reason[0]) {
-        msh_buf_putc(&b, '"');
-        msh_buf_json_str(&b, it->reason);
-        msh_buf_putc(&b, '"');
-    } else {
-        msh_buf_printf(&b, "null");
-    }
+    msh_buf_json_str_or_null(&b, it->reason);
     msh_buf_printf(&b, "}");
     msh_buf_putc(&b, 0);
     bool loc = it->rec.has & MSH_FR_LOC;

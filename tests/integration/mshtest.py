@@ -138,6 +138,16 @@ def import_layer(db, source, layer=None, *extra, check=0):
     return p, parse_reports(p.stdout)
 
 
+def import_walkways(db, lines, name="walkways"):
+    """Import made-up walkways: `lines` are lists of (lon, lat) points, one LineString each."""
+    path = work_path(name + ".geojson")
+    with open(path, "w") as f:
+        json.dump({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"name": "w"},
+             "geometry": {"type": "LineString", "coordinates": [list(p) for p in pts]}} for pts in lines]}, f)
+    import_layer(db, path, name, check=0)
+
+
 def import_demo(db, layers=DEMO_LAYERS):
     """Import data/demo/{layer}.geojson as {layer} for each layer; returns {layer: report}."""
     reports = {}
@@ -481,6 +491,19 @@ def feed_body(records_or_body):
     if isinstance(body, str):
         body = body.encode("utf-8")
     return body
+
+
+def request(server, path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
+    """One request to `server` with `Authorization: Bearer TOKEN` (none when token is None); a body
+    that is not bytes is sent as JSON with Content-Type `ctype`. Returns the Response."""
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = "Bearer " + token
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        h["Content-Type"] = ctype
+    return fetch(server.url(path), headers=h, method=method, data=data)
 
 
 def post_feed(server, feed, records_or_body, token=None, content_type="application/x-ndjson", headers=None):

@@ -24,13 +24,7 @@ P, Q = "39.8800000,21.4102000", "39.8820000,21.4102000"   # just above A on A-D,
 
 
 def req(path, method="GET", token=None, body=None, headers=None):
-    h = dict(headers or {})
-    if token:
-        h["Authorization"] = "Bearer " + token
-    data = json.dumps(body).encode() if body is not None else None
-    if data:
-        h["Content-Type"] = "application/merge-patch+json"
-    return mshtest.fetch(SERVER.url(path), headers=h, method=method, data=data)
+    return mshtest.request(SERVER, path, method, token, body, "application/merge-patch+json", headers)
 
 
 def set_gate(gid, body, etag=None):
@@ -117,19 +111,10 @@ class GateOps(unittest.TestCase):
         self.assertEqual((p["state"], p["in_total"]), ("closed", 3))
 
 
-def line(*pts):
-    return {"type": "Feature", "properties": {"name": "w"},
-            "geometry": {"type": "LineString", "coordinates": [list(p) for p in pts]}}
-
-
 def setUpModule():
     global DB, SERVER
     DB = mshtest.work_path("gate_ops.sqlite")
-    walk = mshtest.work_path("walkways.geojson")
-    with open(walk, "w") as f:
-        json.dump({"type": "FeatureCollection", "features": [
-            line(A, B), line(B, C), line(C, D), line(D, A), line(B, M1), line(M1, M2), line(M2, E)]}, f)
-    mshtest.import_layer(DB, walk, "walkways", check=0)
+    mshtest.import_walkways(DB, [(A, B), (B, C), (C, D), (D, A), (B, M1), (M1, M2), (M2, E)])
     for role, name in (("ops", "ops-alice"), ("feed", "sensor")):
         TOK[role] = mshtest.add_token(DB, role, name)
     SERVER = mshtest.Server(DB).start()

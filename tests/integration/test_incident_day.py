@@ -26,14 +26,7 @@ INCIDENT = (39.8850, 21.4100)
 
 
 def req(path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
-    h = dict(headers or {})
-    if token:
-        h["Authorization"] = "Bearer " + token
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = ctype
-    return mshtest.fetch(SERVER.url(path), headers=h, method=method, data=data)
+    return mshtest.request(SERVER, path, method, token, body, ctype, headers)
 
 
 def advance(seconds):
@@ -147,20 +140,11 @@ class EmergencyDay(unittest.TestCase):
         self.assertEqual(req("/incidents/NOPE/responders?limit=0", token=TOK["ops"]).status, 400)
 
 
-def line(*pts):
-    return {"type": "Feature", "properties": {"name": "w"},
-            "geometry": {"type": "LineString", "coordinates": [list(p) for p in pts]}}
-
-
 def setUpModule():
     global DB, SERVER
     DB = mshtest.work_path("incident_day.sqlite")
-    walk = mshtest.work_path("walkways.geojson")
     street = [(39.880 + i * 0.001, 21.410) for i in range(11)]
-    with open(walk, "w") as f:
-        json.dump({"type": "FeatureCollection", "features": [
-            line(*street), line((39.889, 21.410), (39.889, 21.4115), (39.8852, 21.4115))]}, f)
-    mshtest.import_layer(DB, walk, "walkways", check=0)
+    mshtest.import_walkways(DB, [street, [(39.889, 21.410), (39.889, 21.4115), (39.8852, 21.4115)]])
     for role, name in (("ops", "ops-alice"), ("feed", "sensor"), ("admin", "root")):
         TOK[role] = mshtest.add_token(DB, role, name)
     SERVER = mshtest.Server(DB, "--test-clock", "--escalate-after", "120", "--incident-retention", "1800",

@@ -20,14 +20,7 @@ ITEMS = "/ogc/collections/incidents/items"
 
 
 def req(path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
-    h = dict(headers or {})
-    if token:
-        h["Authorization"] = "Bearer " + token
-    data = None
-    if body is not None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        h["Content-Type"] = ctype
-    return mshtest.fetch(SERVER.url(path), headers=h, method=method, data=data)
+    return mshtest.request(SERVER, path, method, token, body, ctype, headers)
 
 
 def create(kind="medical", severity="high", lon=39.8890, lat=21.4130, token=None, **props):
