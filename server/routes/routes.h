@@ -49,6 +49,8 @@ void msh_route_ogc(msh_req *r, const char *rest);
 void msh_route_ogc_write(msh_req *r, const char *rest);
 /** Part 4 writes on the live collections incidents and gates (routes_live_write.c); false: not one of them. */
 bool msh_route_live_write(msh_req *r, const char *rest);
+/** OPTIONS on incidents and gates: *methods gets what the caller may write there; false: not one of them. */
+bool msh_route_live_allow(msh_req *r, const char *rest, unsigned *methods);
 /** GET /incidents/{id}/responders (routes_responders.c). */
 void msh_route_responders(msh_req *r, const char *rest);
 /** POST /test/clock, with --test-clock only (routes_test_clock.c). */

@@ -343,31 +343,53 @@ static void create_locked(msh_req *r, msh_feed_rec *rec)
     answer_item(r, 201, "incidents", rec->id);
 }
 
-bool msh_route_live_write(msh_req *r, const char *rest)
+/* Which live collection `rest` ("{c}/items[/{id}]") names; false when neither. *id gets the id part. */
+static bool live_path(const char *rest, msh_feed *feed, const char **coll, const char **id)
 {
-    msh_feed feed;
-    const char *coll;
     if (!strncmp(rest, "incidents/items", 15) && (!rest[15] || rest[15] == '/')) {
-        feed = MSH_FEED_INCIDENTS;
-        coll = "incidents";
+        *feed = MSH_FEED_INCIDENTS;
+        *coll = "incidents";
     } else if (!strncmp(rest, "gates/items", 11) && (!rest[11] || rest[11] == '/')) {
-        feed = MSH_FEED_GATES;
-        coll = "gates";
+        *feed = MSH_FEED_GATES;
+        *coll = "gates";
     } else {
         return false;
     }
-    const char *id = rest + strlen(coll) + 6;
-    id += *id == '/';
+    *id = rest + strlen(*coll) + 6;
+    *id += **id == '/';
+    return true;
+}
+
+/* What a token of `role` may do on the live collection (MSH_ACC_CREATE, MSH_ACC_UPDATE). */
+static unsigned live_may(msh_req *r, msh_feed feed, const char *coll, msh_role role)
+{
+    unsigned may = r->app->edit ? msh_access_ops(msh_edit_service_access(r->app), coll, role, NULL)
+                                : (role >= MSH_ROLE_OPS ? MSH_ACC_CREATE | MSH_ACC_UPDATE : 0);
+    /* gates come from the feed: operators only open and close them */
+    return may & (feed == MSH_FEED_GATES ? MSH_ACC_UPDATE : MSH_ACC_CREATE | MSH_ACC_UPDATE);
+}
+
+bool msh_route_live_allow(msh_req *r, const char *rest, unsigned *methods)
+{
+    msh_feed feed;
+    const char *coll, *id;
+    if (!live_path(rest, &feed, &coll, &id))
+        return false;
+    unsigned may = live_may(r, feed, coll, msh_auth_role(r));
+    *methods = *id ? (may & MSH_ACC_UPDATE ? MSH_M_PATCH : 0) : (may & MSH_ACC_CREATE ? MSH_M_POST : 0);
+    return true;
+}
+
+bool msh_route_live_write(msh_req *r, const char *rest)
+{
+    msh_feed feed;
+    const char *coll, *id;
+    if (!live_path(rest, &feed, &coll, &id))
+        return false;
     bool post = !strcmp(r->method, "POST"), patch = !strcmp(r->method, "PATCH");
     char who[MSH_TOKEN_NAME_MAX + 1];
     msh_role role = msh_auth_who(r, who, sizeof who);
-    bool optional = false;
-    unsigned may = r->app->edit ? msh_access_ops(msh_edit_service_access(r->app), coll, role, &optional)
-                                : (role >= MSH_ROLE_OPS ? MSH_ACC_CREATE | MSH_ACC_UPDATE : 0);
-    if (feed == MSH_FEED_GATES)
-        may &= MSH_ACC_UPDATE; /* gates come from the feed: operators only open and close them */
-    else
-        may &= MSH_ACC_CREATE | MSH_ACC_UPDATE;
+    unsigned may = live_may(r, feed, coll, role);
     if (strchr(id, '/') || strlen(id) > MSH_FEED_ID_MAX || (post && *id) || (!post && !*id)) {
         msh_resp_error(r, 404, "no such resource: %.80s", r->path);
     } else if ((!post && !patch) || (post && feed == MSH_FEED_GATES)) {

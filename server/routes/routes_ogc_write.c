@@ -146,6 +146,9 @@ static bool editable(const msh_layer *l)
 unsigned msh_route_ogc_allow(msh_req *r, const char *rest)
 {
     wpath p;
+    unsigned live;
+    if (msh_route_live_allow(r, rest, &live)) /* incidents and gates (routes_live_write.c) */
+        return live;
     if (!r->app->edit || !parse_path(rest, &p) || p.history)
         return 0;
     msh_catalog *cat = msh_app_catalog(r->app);

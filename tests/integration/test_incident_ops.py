@@ -96,6 +96,12 @@ class IncidentOps(unittest.TestCase):
         self.assertEqual(req(ITEMS, "POST", None, {}).status, 401)
         self.assertEqual(req(ITEMS + "/INC-1", "DELETE", TOK["ops"]).status, 405)
         self.assertEqual(req(ITEMS + "?limit=1000").body, before)
+        # OPTIONS says what the caller may do (the console and QGIS read it)
+        allow = lambda path, tok: {m.strip() for m in req(path, "OPTIONS", tok).header("Allow", "").split(",")}
+        self.assertIn("POST", allow(ITEMS, TOK["ops"]))
+        self.assertNotIn("POST", allow(ITEMS, TOK["reporter"]))
+        self.assertIn("PATCH", allow(ITEMS + "/INC-1", TOK["ops"]))
+        self.assertNotIn("PATCH", allow(ITEMS + "/INC-1", TOK["feed"]))
 
     def test_lifecycle_and_refusals(self):
         crews({"id": "CREW-L1", "lon": 39.889, "lat": 21.414, "kind": "emergency", "status": "standby",
