@@ -128,7 +128,8 @@ enum {
     MSH_ITEM_CANCELLED = 1, /* incidents: cancelled by an operator (final) */
     MSH_ITEM_ESCALATED = 2, /* incidents: the escalation event went out */
     MSH_ITEM_CLOSED = 4,    /* gates: closed by an operator */
-    MSH_ITEM_STALE = 8      /* crews: not heard from for --crew-stale (live_timers.h); cleared by a record */
+    MSH_ITEM_STALE = 8,     /* crews: not heard from for --crew-stale (live_timers.h); cleared by a record */
+    MSH_ITEM_RETIRED = 16   /* incidents: ended longer ago than --incident-retention: off the live map */
 };
 typedef int (*msh_live_item_fn)(void *ud, const msh_live_item *it);
 /** Every item of `feed` (not positions). Read lock held. */

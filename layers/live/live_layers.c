@@ -175,7 +175,7 @@ static int on_item(void *ud, const msh_live_item *it)
 {
     ll_job *j = ud;
     const msh_feed_rec *r = &it->rec;
-    if (!(r->has & MSH_FR_LOC))
+    if (!(r->has & MSH_FR_LOC) || (it->ops_flags & MSH_ITEM_RETIRED)) /* retired: off the map (live_timers.h) */
         return 0;
     double xy[2];
     msh_lonlat_to_world(r->lon, r->lat, &xy[0], &xy[1]);

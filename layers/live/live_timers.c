@@ -63,11 +63,16 @@ static int mark_stale(void *ud, const msh_live_item *cit)
     return 0;
 }
 
-static bool retired(void *ud, const msh_live_item *it)
+static int retire(void *ud, const msh_live_item *cit)
 {
-    const pass *p = ud;
-    int64_t end = ended_ms(it);
-    return end && p->now - end >= (int64_t)p->c->retention_s * 1000;
+    pass *p = ud;
+    int64_t end = ended_ms(cit);
+    if ((cit->ops_flags & MSH_ITEM_RETIRED) || !end || p->now - end < (int64_t)p->c->retention_s * 1000)
+        return 0;
+    msh_live_item *it = msh_live_raw_item(p->l, MSH_FEED_INCIDENTS, cit->rec.id, cit->rec.id_len);
+    it->ops_flags |= MSH_ITEM_RETIRED;
+    p->res->removed++;
+    return 0;
 }
 
 static bool crew_gone(void *ud, const msh_live_item *it)
@@ -84,7 +89,7 @@ void msh_timers_tick(msh_live *l, const msh_timers_cfg *c, int64_t now_ms, msh_e
     msh_live_wrlock(l);
     msh_live_items(l, MSH_FEED_INCIDENTS, escalate, &p);
     msh_live_items(l, MSH_FEED_CREWS, mark_stale, &p);
-    res->removed = msh_live_raw_remove(l, MSH_FEED_INCIDENTS, retired, &p);
+    msh_live_items(l, MSH_FEED_INCIDENTS, retire, &p);
     res->dropped = msh_live_raw_remove(l, MSH_FEED_CREWS, crew_gone, &p);
     if (res->stale || res->removed || res->dropped)
         msh_live_raw_touch(l); /* tiles hash their content; walking costs and KPIs watch the update count */

@@ -2,8 +2,10 @@
  *
  * - Escalation: an incident of severity high or critical still `reported` escalate_after_s after
  *   it was reported is escalated once (MSH_ITEM_ESCALATED; the caller sends the event).
- * - Retention: a resolved or cancelled incident leaves the live state retention_s after it
- *   ended (its history stays in the store: incident_log.h).
+ * - Retention: a resolved or cancelled incident leaves the live map retention_s after it ended
+ *   (MSH_ITEM_RETIRED: no tile, item, responders or write shows it). It stays in the live state,
+ *   where the KPIs count the day's incidents (their response times), and its history stays in
+ *   the store (incident_log.h).
  * - Crews: a crew not heard from for crew_stale_s is stale (MSH_ITEM_STALE: shown as `stale`
  *   and never offered as a responder; its next record clears it); after crew_drop_s it leaves.
  *

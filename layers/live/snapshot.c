@@ -369,7 +369,7 @@ static msh_rc load_ops(msh_live *l, const uint8_t **p, const uint8_t *end, msh_e
         if (!it)
             return refuse(err, MSH_EFORMAT, "operator state %u: no %s '%s'", i,
                           feed < MSH_FEED_COUNT ? msh_feed_name((msh_feed)feed) : "item", id);
-        if ((*p)[0] & ~(MSH_ITEM_CANCELLED | MSH_ITEM_ESCALATED | MSH_ITEM_CLOSED | MSH_ITEM_STALE))
+        if ((*p)[0] & ~(MSH_ITEM_CANCELLED | MSH_ITEM_ESCALATED | MSH_ITEM_CLOSED | MSH_ITEM_STALE | MSH_ITEM_RETIRED))
             return refuse(err, MSH_EFORMAT, "operator state %u: unknown flags 0x%x", i, (*p)[0]);
         it->ops_flags = (*p)[0];
         it->cancelled_ms = (int64_t)msh_le64_get(*p + 1);

@@ -59,7 +59,7 @@
  *        u32      count, then per item with any operator state:
  *        u8       msh_feed (2 incidents, 3 gates, 1 crews)
  *        string   id, 1..64 bytes (an item of section 3)
- *        u8       flags: 1 cancelled, 2 escalated, 4 closed (gates), 8 stale (crews)
+ *        u8       flags: 1 cancelled, 2 escalated, 4 closed (gates), 8 stale (crews), 16 retired
  *        i64      cancelled_ms (0 = not cancelled)
  *        string   assigned crew, 0..64 bytes
  *        string   reason (why cancelled or closed), 0..200 bytes

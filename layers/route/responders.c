@@ -113,9 +113,11 @@ msh_rc msh_responders_rank(const msh_netview *v, const msh_livecost_cfg *cfg, ms
         L.v[k++] = L.v[i];
     }
     if (!rc) {
-        qsort(L.v, k, sizeof *L.v, by_eta);
         *n = k < q->limit ? k : q->limit;
-        memcpy(out, L.v, *n * sizeof *out);
+        if (k) { /* L.v is NULL when there is no crew */
+            qsort(L.v, k, sizeof *L.v, by_eta);
+            memcpy(out, L.v, *n * sizeof *out);
+        }
     }
     free(L.v);
     free(secs);

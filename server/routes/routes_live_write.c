@@ -124,7 +124,7 @@ static bool find_item(msh_live *live, msh_feed feed, const char *id, msh_live_it
     msh_live_unlock(live);
     if (f.found)
         *out = f.copy;
-    return f.found;
+    return f.found && !(f.copy.ops_flags & MSH_ITEM_RETIRED); /* off the map: as gone */
 }
 
 typedef struct {

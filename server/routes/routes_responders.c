@@ -22,7 +22,7 @@
 typedef struct {
     const char *want;
     uint64_t fid;
-    bool numeric, found;
+    bool numeric, found, retired;
     msh_feed_rec rec;
 } inc_find;
 
@@ -34,6 +34,7 @@ static int find_cb(void *ud, const msh_live_item *it)
     if (hit) {
         f->rec = it->rec;
         f->found = true;
+        f->retired = it->ops_flags & MSH_ITEM_RETIRED;
     }
     return hit;
 }
@@ -87,7 +88,7 @@ void msh_route_responders(msh_req *r, const char *rest)
     msh_live_rdlock(r->app->live);
     msh_live_items(r->app->live, MSH_FEED_INCIDENTS, find_cb, &f);
     msh_live_unlock(r->app->live);
-    if (!f.found || !(f.rec.has & MSH_FR_LOC)) {
+    if (!f.found || !(f.rec.has & MSH_FR_LOC) || f.retired) {
         msh_resp_error(r, 404, "no incident '%.64s' on the live map", id);
         return;
     }

@@ -165,7 +165,11 @@ static void test_timers(msh_live *l)
     msh_timers_tick(l, &c, T0 + 1800000, NULL, NULL, &res);
     CHECK(res.removed == 0 && res.dropped == 1 && !item(l, MSH_FEED_CREWS, "C1").rec.id_len); /* 900 s: gone */
     msh_timers_tick(l, &c, T0 + 1800004, NULL, NULL, &res);
-    CHECK(res.removed == 2 && !item(l, MSH_FEED_INCIDENTS, "I1").rec.id_len && !item(l, MSH_FEED_INCIDENTS, "I2").rec.id_len);
+    CHECK(res.removed == 2 && (item(l, MSH_FEED_INCIDENTS, "I1").ops_flags & MSH_ITEM_RETIRED) &&
+          (item(l, MSH_FEED_INCIDENTS, "I2").ops_flags & MSH_ITEM_RETIRED));
+    CHECK(!(item(l, MSH_FEED_INCIDENTS, "HIGH").ops_flags & MSH_ITEM_RETIRED));
+    msh_timers_tick(l, &c, T0 + 1900000, NULL, NULL, &res);
+    CHECK(res.removed == 0); /* once */
     CHECK(item(l, MSH_FEED_INCIDENTS, "HIGH").rec.id_len && item(l, MSH_FEED_INCIDENTS, "LOW").rec.id_len);
 }
 
