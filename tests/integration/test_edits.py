@@ -22,14 +22,7 @@ REPORTS = "/ogc/collections/reports/items"
 
 
 def req(path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
-    h = dict(headers or {})
-    if token:
-        h["Authorization"] = "Bearer " + token
-    data = None
-    if body is not None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        h["Content-Type"] = ctype
-    return mshtest.fetch(SERVER.url(path), headers=h, method=method, data=data)
+    return mshtest.request(SERVER, path, method, token, body, ctype, headers)
 
 
 def patch(fid, body, token=None, etag="*", ctype="application/merge-patch+json"):
