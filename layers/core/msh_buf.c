@@ -146,3 +146,12 @@ uint8_t *msh_buf_steal(msh_buf *b, size_t *len)
     b->err = MSH_OK;
     return p;
 }
+
+msh_rc msh_buf_json_str_or_null(msh_buf *b, const char *s)
+{
+    if (!*s)
+        return msh_buf_printf(b, "null");
+    msh_buf_putc(b, '"');
+    msh_buf_json_str(b, s);
+    return msh_buf_putc(b, '"');
+}

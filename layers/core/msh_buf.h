@@ -45,6 +45,8 @@ msh_rc msh_buf_putc(msh_buf *b, uint8_t c);
 msh_rc msh_buf_printf(msh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** Append `s` escaped as the inside of a JSON string (no quotes added). */
 msh_rc msh_buf_json_str(msh_buf *b, const char *s);
+/** A JSON string value with its quotes, or null when s is empty. */
+msh_rc msh_buf_json_str_or_null(msh_buf *b, const char *s);
 /** Protobuf base-128 varint. */
 msh_rc msh_buf_varint(msh_buf *b, uint64_t v);
 /** Hand the memory to the caller (who frees it); the buffer becomes empty. */

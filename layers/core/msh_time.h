@@ -66,8 +66,15 @@ typedef struct msh_time_parts {
     int ms;     /* 0-999 */
 } msh_time_parts;
 
-/** Now, from the wall clock (CLOCK_REALTIME), in Unix milliseconds. */
+/** Now, from the wall clock (CLOCK_REALTIME), in Unix milliseconds, plus the test clock's lead. */
 int64_t msh_now_ms(void);
+
+/**
+ * For tests only (`mashaer serve --test-clock`, POST /test/clock): move msh_now_ms forward by `ms`
+ * from now on, so that time rules (escalation, retention, stale crews) are tested without
+ * waiting. Returns the total lead. Never called unless a test asks for it.
+ */
+int64_t msh_time_advance_ms(int64_t ms);
 
 /** True for the Gregorian leap years: divisible by 4, and not by 100 unless by 400. */
 bool msh_is_leap_year(int64_t y);

@@ -9,6 +9,7 @@
 
 #include "core/msh_grow.h"
 #include "core/msh_time.h"
+#include "live_ops.h"
 #include "store.h"
 #include "store_sql.h"
 
@@ -81,7 +82,7 @@ static void write_batch(msh_incident_log *lg, msh_live_item *items, size_t n)
         msh_sql_bind_text(up, 1, r->id, r->id_len);
         bind_text_or_null(up, 2, r->kind);
         msh_sql_bind_text(up, 3, msh_severity_name(r->severity), -1);
-        msh_sql_bind_text(up, 4, msh_inc_status_name(r->status), -1);
+        msh_sql_bind_text(up, 4, msh_ops_status_name(msh_ops_status(&items[i])), -1);
         bind_text_or_null(up, 5, desc);
         msh_sql_bind_num(up, 6, r->lon);
         msh_sql_bind_num(up, 7, r->lat);
@@ -92,7 +93,7 @@ static void write_batch(msh_incident_log *lg, msh_live_item *items, size_t n)
         msh_sql_reset(hist);
         msh_sql_bind_text(hist, 1, r->id, r->id_len);
         msh_sql_bind_text(hist, 2, upd, -1);
-        msh_sql_bind_text(hist, 3, msh_inc_status_name(r->status), -1);
+        msh_sql_bind_text(hist, 3, msh_ops_status_name(msh_ops_status(&items[i])), -1);
         msh_sql_bind_text(hist, 4, msh_severity_name(r->severity), -1);
         bind_text_or_null(hist, 5, r->kind);
         bind_text_or_null(hist, 6, desc);

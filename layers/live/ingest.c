@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/msh_le.h"
+#include "live_ops.h"
 #include "snapshot.h"
 
 #define REC_HEADER 9 /* WAL record: type = feed, payload = [i64 received_ms, little endian] then the encoded records */
@@ -99,6 +100,10 @@ static int replay_one(void *ud, uint64_t lsn, uint8_t type, const uint8_t *data,
 {
     (void)lsn;
     msh_live *live = ud;
+    if (type == MSH_WAL_OPS && len >= 8) { /* an operator's write (live_ops.h) */
+        msh_ops_replay(live, (int64_t)msh_le64_get(data), data + 8, len - 8);
+        return 0;
+    }
     if (type >= MSH_FEED_COUNT || len < REC_HEADER - 1)
         return 0;
     int64_t received = (int64_t)msh_le64_get(data);
@@ -438,12 +443,54 @@ static void pass_turn(msh_ingest *in, uint64_t next)
 msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t len, bool geojson, int64_t now_ms,
                         msh_ingest_result *res, msh_err *err)
 {
-    msh_buf recs, enc;
+    msh_buf recs;
     msh_buf_init(&recs, (size_t)1 << 31);
-    msh_buf_init(&enc, (size_t)1 << 31);
     msh_rc rc = msh_feed_parse_body(feed, body, len, geojson, now_ms, &recs, res, err);
-    size_t n = recs.len / sizeof(msh_feed_rec);
-    const msh_feed_rec *r = (const msh_feed_rec *)(const void *)recs.data;
+    if (!rc)
+        rc = msh_ingest_records(in, feed, (const msh_feed_rec *)(const void *)recs.data,
+                                recs.len / sizeof(msh_feed_rec), now_ms, err);
+    if (rc) {
+        res->rejected += res->accepted;
+        res->accepted = 0;
+    }
+    msh_buf_free(&recs);
+    return rc;
+}
+
+msh_rc msh_ingest_op(msh_ingest *in, const void *payload, size_t len, int64_t now_ms, msh_ingest_apply_fn apply,
+                     void *ud, msh_err *err)
+{
+    msh_buf enc;
+    msh_buf_init(&enc, MSH_WAL_MAX_RECORD);
+    uint8_t hdr[8];
+    msh_le64_put(hdr, (uint64_t)now_ms);
+    msh_rc rc = msh_buf_append(&enc, hdr, 8);
+    if (!rc && msh_buf_append(&enc, payload, len))
+        rc = msh_err_set(err, MSH_ETOOBIG, "operator record too large");
+    msh_wal_rec wr = {enc.data, enc.len};
+    msh_wal_ticket t;
+    if (!rc && !(rc = msh_wal_append(in->wal, MSH_WAL_OPS, &wr, 1, &t, err))) {
+        rc = msh_wal_wait(in->wal, &t, err);
+        wait_turn(in, t.first);
+        if (!rc) {
+            msh_live_wrlock(in->live);
+            apply(ud, in->live);
+            pass_turn(in, t.last + 1);
+            msh_live_unlock(in->live);
+        } else { /* not in the log: give the turn up without applying */
+            pass_turn(in, t.last + 1);
+        }
+    }
+    msh_buf_free(&enc);
+    return rc;
+}
+
+msh_rc msh_ingest_records(msh_ingest *in, msh_feed feed, const msh_feed_rec *r, size_t n, int64_t now_ms,
+                          msh_err *err)
+{
+    msh_buf enc;
+    msh_buf_init(&enc, (size_t)1 << 31);
+    msh_rc rc = MSH_OK;
     size_t nslice = (n + SLICE - 1) / SLICE;
     size_t *ends = NULL, *offs = NULL; /* slice i: records [ends[i-1], ends[i]), bytes from offs[i] */
     msh_wal_rec *wr = NULL;
@@ -483,15 +530,10 @@ msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t 
                 msh_live_unlock(in->live);
             }
         }
-        if (rc) {
-            res->rejected += res->accepted;
-            res->accepted = 0;
-        }
     }
     free(ends);
     free(offs);
     free(wr);
-    msh_buf_free(&recs);
     msh_buf_free(&enc);
     return rc;
 }

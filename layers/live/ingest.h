@@ -58,6 +58,21 @@ msh_rc msh_ingest_result_json(const msh_ingest_result *r, msh_buf *out);
 msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t len, bool geojson, int64_t now_ms,
                         msh_ingest_result *res, msh_err *err);
 
+/** Log, make durable and apply records already checked (msh_feed_parse_body, or an operator's new
+ * incident), as msh_ingest_batch does after its checks. MSH_EIO: nothing was logged or applied. */
+msh_rc msh_ingest_records(msh_ingest *in, msh_feed feed, const msh_feed_rec *recs, size_t n, int64_t now_ms,
+                          msh_err *err);
+
+/** Applies an operator's write; called under the live write lock, in log order. */
+typedef void (*msh_ingest_apply_fn)(void *ud, msh_live *live);
+/**
+ * Log one operator write (live_ops.h: an encoded msh_ops_rec, logged as MSH_WAL_OPS with the time
+ * now_ms), wait until it is durable, then call apply in its log turn under the write lock.
+ * MSH_EIO when the log could not take it (apply is not called).
+ */
+msh_rc msh_ingest_op(msh_ingest *in, const void *payload, size_t len, int64_t now_ms, msh_ingest_apply_fn apply,
+                     void *ud, msh_err *err);
+
 /**
  * Write a snapshot of the live state (`snapshot-<lsn>.snap` in the log folder, written to a
  * temporary file, synced and renamed), then drop the log segments and older snapshots it

@@ -67,6 +67,7 @@ struct msh_live {
     msh_refindex cix; /* chunks by key */
     item_tab items[MSH_FEED_COUNT];
     uint64_t active, updates;
+    uint64_t ops_seq; /* highest n of an INC-OPS-<n> incident applied */
     msh_live_observer observer;
     void *observer_ud;
     msh_live_move_fn move_observer;
@@ -425,6 +426,7 @@ static void apply_item(msh_live *l, msh_feed feed, const msh_feed_rec *r)
         return;
     msh_feed_rec prev = it->rec;
     it->rec = *r;
+    it->ops_flags &= (uint8_t)~MSH_ITEM_STALE; /* heard from again */
     if (!(r->has & MSH_FR_LOC) && (prev.has & MSH_FR_LOC)) { /* a gate count without a location keeps the old one */
         it->rec.lon = prev.lon;
         it->rec.lat = prev.lat;
@@ -461,6 +463,11 @@ static void apply_item(msh_live *l, msh_feed feed, const msh_feed_rec *r)
         double dt = is_new ? 0 : (double)(r->t_ms - prev.t_ms) / 3600000.0;
         if (dt > 0)
             it->flow_per_hour = (double)(r->in + r->out) / dt;
+    }
+    if (is_new && feed == MSH_FEED_INCIDENTS && r->id_len > 8 && !memcmp(r->id, "INC-OPS-", 8)) {
+        uint64_t n = strtoull(r->id + 8, NULL, 10); /* ids of operator-created incidents are never reused */
+        if (n > l->ops_seq)
+            l->ops_seq = n;
     }
     it->updates++;
     if (l->observer)
@@ -879,4 +886,59 @@ msh_rc msh_live_raw_add_item(msh_live *l, msh_feed feed, const msh_live_item *it
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     *dst = *it;
     return MSH_OK;
+}
+
+/* ---- operator writes and time rules (live_int.h) ---- */
+
+msh_live_item *msh_live_raw_item(msh_live *l, msh_feed feed, const char *id, size_t n)
+{
+    if (feed <= MSH_FEED_POSITIONS || feed >= MSH_FEED_COUNT)
+        return NULL;
+    return item_find(&l->items[feed], id, n);
+}
+
+void msh_live_raw_changed(msh_live *l, msh_feed feed, const msh_live_item *it, const msh_feed_rec *prev)
+{
+    l->updates++; /* an operator's write is an update: walking costs and KPIs that watch the count see it */
+    if (l->observer)
+        l->observer(l->observer_ud, feed, it, prev);
+}
+
+size_t msh_live_raw_remove(msh_live *l, msh_feed feed, msh_live_drop_fn drop, void *ud)
+{
+    if (feed <= MSH_FEED_POSITIONS || feed >= MSH_FEED_COUNT)
+        return 0;
+    item_tab *t = &l->items[feed];
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (!drop(ud, &t->items[i]))
+            t->items[k++] = t->items[i];
+    size_t removed = t->n - k;
+    if (!removed)
+        return 0;
+    /* the index holds positions in the array: build it again over what stays (the tables are small) */
+    t->n = k;
+    msh_refindex_free(&t->ix);
+    memset(&t->ix, 0, sizeof t->ix);
+    t->ix.sparse = true;
+    if (msh_refindex_reserve(&t->ix, k ? k : 1, item_hash, t) == MSH_OK)
+        for (uint32_t i = 0; i < k; i++)
+            msh_refindex_add(&t->ix, hash_bytes(t->items[i].rec.id, t->items[i].rec.id_len), i, item_hash, t);
+    return removed;
+}
+
+void msh_live_raw_touch(msh_live *l)
+{
+    l->updates++;
+}
+
+uint64_t msh_live_raw_ops_seq(const msh_live *l)
+{
+    return l->ops_seq;
+}
+
+void msh_live_raw_set_ops_seq(msh_live *l, uint64_t seq)
+{
+    if (seq > l->ops_seq)
+        l->ops_seq = seq;
 }

@@ -117,7 +117,20 @@ typedef struct msh_live_item {
     int64_t in_total, out_total; /* gates: sums since the server began counting */
     double flow_per_hour;      /* gates: persons per hour through the gate in the last interval */
     uint64_t updates;
+    /* operator state (live_ops.h): what operators set and a feed record does not carry */
+    uint8_t ops_flags;         /* MSH_ITEM_* */
+    int64_t cancelled_ms;      /* incidents: when it was cancelled (0 = not) */
+    char crew[MSH_FEED_ID_MAX + 1];     /* incidents: assigned_crew ("" = none) */
+    char reason[MSH_FEED_TEXT_MAX + 1]; /* incidents: why cancelled; gates: why closed */
 } msh_live_item;
+
+enum {
+    MSH_ITEM_CANCELLED = 1, /* incidents: cancelled by an operator (final) */
+    MSH_ITEM_ESCALATED = 2, /* incidents: the escalation event went out */
+    MSH_ITEM_CLOSED = 4,    /* gates: closed by an operator */
+    MSH_ITEM_STALE = 8,     /* crews: not heard from for --crew-stale (live_timers.h); cleared by a record */
+    MSH_ITEM_RETIRED = 16   /* incidents: ended longer ago than --incident-retention: off the live map */
+};
 typedef int (*msh_live_item_fn)(void *ud, const msh_live_item *it);
 /** Every item of `feed` (not positions). Read lock held. */
 void msh_live_items(msh_live *l, msh_feed feed, msh_live_item_fn fn, void *ud);

@@ -42,4 +42,18 @@ msh_rc msh_live_raw_add_person(msh_live *l, const msh_live_raw_person *p, msh_er
 /** Add an item of `feed` (not positions) as it is. */
 msh_rc msh_live_raw_add_item(msh_live *l, msh_feed feed, const msh_live_item *it, msh_err *err);
 
+/* Operator writes and time rules (live_ops.c, live_timers.c; write lock held). */
+/** The item `id` of `feed`, to change in place; NULL if none. */
+msh_live_item *msh_live_raw_item(msh_live *l, msh_feed feed, const char *id, size_t n);
+/** Tell the observer that `it` changed (prev: its record before). */
+void msh_live_raw_changed(msh_live *l, msh_feed feed, const msh_live_item *it, const msh_feed_rec *prev);
+/** Count a change made outside msh_live_apply (an update, for those who watch the count). */
+void msh_live_raw_touch(msh_live *l);
+/** Remove every item of `feed` for which `drop` answers true; returns how many. */
+typedef bool (*msh_live_drop_fn)(void *ud, const msh_live_item *it);
+size_t msh_live_raw_remove(msh_live *l, msh_feed feed, msh_live_drop_fn drop, void *ud);
+/** The highest n of an operator-created incident id INC-OPS-<n> ever applied (kept across removals). */
+uint64_t msh_live_raw_ops_seq(const msh_live *l);
+void msh_live_raw_set_ops_seq(msh_live *l, uint64_t seq);
+
 #endif

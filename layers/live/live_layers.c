@@ -13,6 +13,7 @@
 #include "core/msh_hash.h"
 #include "core/msh_time.h"
 #include "kanon.h"
+#include "live_ops.h"
 
 typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_COUNT } ll_kind;
 
@@ -37,8 +38,8 @@ typedef struct {
     const char *name;
     const char *gtype;
     int access;
-    const char *fields[12];
-    msh_ftype types[12];
+    const char *fields[16];
+    msh_ftype types[16];
 } ll_def;
 
 static const ll_def DEFS[LL_COUNT] = {
@@ -50,14 +51,18 @@ static const ll_def DEFS[LL_COUNT] = {
      {"id", "group", "speed", "heading", "time", NULL},
      {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING}},
     {"incidents", "Point", 0,
-     {"id", "kind", "severity", "status", "description", "reported_at", "updated_at", NULL},
-     {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING}},
+     {"id", "kind", "severity", "status", "description", "reported_at", "updated_at", "assigned_crew", "reason",
+      "dispatched_at", "on_scene_at", "resolved_at", "cancelled_at", NULL},
+     {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING,
+      MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING}},
     {"crews", "Point", 0,
-     {"id", "kind", "status", "name", "updated_at", NULL},
-     {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING}},
+     {"id", "kind", "status", "name", "updated_at", "stale", NULL},
+     {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_BOOL}},
     {"gates", "Point", 0,
-     {"id", "in_total", "out_total", "occupancy", "capacity", "flow_per_hour", "utilisation", "updated_at", NULL},
-     {MSH_FT_STRING, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING}},
+     {"id", "in_total", "out_total", "occupancy", "capacity", "flow_per_hour", "utilisation", "updated_at", "state",
+      "closed_reason", NULL},
+     {MSH_FT_STRING, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING,
+      MSH_FT_STRING, MSH_FT_STRING}},
     {"sensors", "Point", 0,
      {"id", "temperature", "relative_humidity", "air_quality_index", "pm25", "noise_laeq", "updated_at", NULL},
      {MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING}},
@@ -210,34 +215,47 @@ static int on_item(void *ud, const msh_live_item *it)
 {
     ll_job *j = ud;
     const msh_feed_rec *r = &it->rec;
-    if (!(r->has & MSH_FR_LOC))
+    if (!(r->has & MSH_FR_LOC) || (it->ops_flags & MSH_ITEM_RETIRED)) /* retired: off the map (live_timers.h) */
         return 0;
     double xy[2];
     msh_lonlat_to_world(r->lon, r->lat, &xy[0], &xy[1]);
     if (xy[0] < j->box[0] || xy[0] > j->box[2] || xy[1] < j->box[1] || xy[1] > j->box[3])
         return 0;
-    msh_value v[8];
+    msh_value v[16];
     memset(v, 0, sizeof v);
-    char t1[MSH_TIME_ISO_CAP], t2[MSH_TIME_ISO_CAP];
+    char t1[MSH_TIME_ISO_CAP], t2[MSH_TIME_ISO_CAP], ts[4][MSH_TIME_ISO_CAP];
     msh_time_format_iso(r->t_ms, t2, sizeof t2, 0);
     set_str(&v[0], r->id);
     switch (j->l->kind) {
     case LL_INCIDENTS:
         set_str(&v[1], r->kind);
         set_str(&v[2], msh_severity_name(r->severity));
-        set_str(&v[3], msh_inc_status_name(r->status));
+        set_str(&v[3], msh_ops_status_name(msh_ops_status(it)));
         if (r->has & MSH_FR_TEXT)
             set_str(&v[4], r->text);
         msh_time_format_iso(it->status_ms[MSH_INC_REPORTED] ? it->status_ms[MSH_INC_REPORTED] : r->t_ms, t1,
                             sizeof t1, 0);
         set_str(&v[5], t1);
         set_str(&v[6], t2);
+        if (it->crew[0])
+            set_str(&v[7], it->crew);
+        if (it->reason[0])
+            set_str(&v[8], it->reason);
+        for (int s = 0; s < 4; s++) { /* dispatched, on_scene, resolved, cancelled: when, once reached */
+            int64_t at = s < 3 ? it->status_ms[s + 1] : it->cancelled_ms;
+            if (at) {
+                msh_time_format_iso(at, ts[s], sizeof ts[s], 0);
+                set_str(&v[9 + s], ts[s]);
+            }
+        }
         break;
     case LL_CREWS:
         if (r->has & MSH_FR_KIND) set_str(&v[1], r->kind);
         if (r->has & MSH_FR_STATUS) set_str(&v[2], r->group);
         if (r->has & MSH_FR_TEXT) set_str(&v[3], r->text);
         set_str(&v[4], t2);
+        v[5].type = MSH_FT_BOOL;
+        v[5].u.i = (it->ops_flags & MSH_ITEM_STALE) != 0; /* live_timers.h */
         break;
     case LL_GATES:
         set_int(&v[1], it->in_total);
@@ -250,6 +268,9 @@ static int on_item(void *ud, const msh_live_item *it)
         }
         set_real(&v[5], round(it->flow_per_hour));
         set_str(&v[7], t2);
+        set_str(&v[8], (it->ops_flags & MSH_ITEM_CLOSED) ? "closed" : "open");
+        if (it->reason[0])
+            set_str(&v[9], it->reason);
         break;
     case LL_SENSORS:
         if (r->has & MSH_FR_TEMP) set_real(&v[1], r->temperature);
@@ -429,7 +450,7 @@ msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size
         const ll_def *d = &DEFS[k];
         live_layer *l = calloc(1, sizeof *l);
         msh_layer_info info;
-        msh_field fields[12];
+        msh_field fields[16];
         uint32_t nf = 0;
         while (d->fields[nf]) {
             fields[nf].name = (char *)d->fields[nf];

@@ -9,6 +9,7 @@
 
 #include "core/msh_le.h"
 #include "live_int.h"
+#include "live_ops.h"
 
 static const uint8_t MAGIC[8] = {'M', 'S', 'H', 'S', 'N', 'A', 'P', 0};
 static const uint8_t RAW_DUMP_TAG[8] = {'M', 'S', 'H', 'L', 'I', 'V', '0', '1'}; /* builds before version 1 */
@@ -96,6 +97,74 @@ static msh_rc put_people(msh_live *l, msh_buf *out)
     return rc;
 }
 
+/* ---- the operators' section (flag FLAG_OPS) ---- */
+
+#define FLAG_OPS 1u
+#define OPS_FIXED 9 /* after the feed and id: flags, cancelled_ms */
+
+static bool has_ops(const msh_live_item *it)
+{
+    return it->ops_flags || it->cancelled_ms || it->crew[0] || it->reason[0];
+}
+
+typedef struct {
+    msh_buf *out;
+    uint8_t feed;
+    uint32_t n;
+    msh_rc rc;
+} ops_job;
+
+static int put_ops_item(void *ud, const msh_live_item *it)
+{
+    ops_job *j = ud;
+    if (!has_ops(it))
+        return 0;
+    uint8_t t[OPS_FIXED];
+    t[0] = it->ops_flags;
+    msh_le64_put(t + 1, (uint64_t)it->cancelled_ms);
+    if (!j->rc)
+        j->rc = msh_buf_putc(j->out, j->feed);
+    if (!j->rc)
+        j->rc = msh_buf_putc(j->out, it->rec.id_len);
+    if (!j->rc)
+        j->rc = msh_buf_append(j->out, it->rec.id, it->rec.id_len);
+    if (!j->rc)
+        j->rc = msh_buf_append(j->out, t, sizeof t);
+    if (!j->rc)
+        j->rc = msh_ops_put_str(j->out, it->crew);
+    if (!j->rc)
+        j->rc = msh_ops_put_str(j->out, it->reason);
+    j->n++;
+    return j->rc != MSH_OK;
+}
+
+/* The section is written only when there is operator state, so a state without any is written
+ * exactly as format version 1 always was. */
+static msh_rc put_ops(msh_live *l, msh_buf *out, size_t start)
+{
+    size_t at = out->len;
+    uint8_t h[12];
+    msh_le64_put(h, msh_live_raw_ops_seq(l));
+    msh_le32_put(h + 8, 0);
+    msh_rc rc = msh_buf_append(out, h, sizeof h);
+    uint32_t n = 0;
+    for (int f = 1; f < MSH_FEED_COUNT && !rc; f++) {
+        ops_job j = {out, (uint8_t)f, 0, MSH_OK};
+        msh_live_items(l, (msh_feed)f, put_ops_item, &j);
+        rc = j.rc;
+        n += j.n;
+    }
+    if (rc)
+        return rc;
+    if (!n && !msh_live_raw_ops_seq(l)) {
+        out->len = at;
+        return MSH_OK;
+    }
+    msh_le32_put(out->data + at + 8, n);
+    msh_le32_put(out->data + start + H_FLAGS, FLAG_OPS);
+    return MSH_OK;
+}
+
 msh_rc msh_live_snapshot(msh_live *l, uint64_t lsn, msh_buf *out, msh_err *err)
 {
     size_t start = out->len;
@@ -124,6 +193,8 @@ msh_rc msh_live_snapshot(msh_live *l, uint64_t lsn, msh_buf *out, msh_err *err)
         if (!rc)
             msh_le32_put(out->data + start + H_ITEMS + 4 * (f - 1), j.n);
     }
+    if (!rc)
+        rc = put_ops(l, out, start);
     if (rc) {
         out->len = start;
         return msh_err_set(err, rc, "snapshot: %s", rc == MSH_ETOOBIG ? "larger than its buffer" : "out of memory");
@@ -178,8 +249,8 @@ static msh_rc check_header(const uint8_t *d, size_t len, uint32_t max_people, ms
     if (checksum(d, len) != msh_le32_get(d + H_CRC))
         return refuse(err, MSH_EFORMAT, "checksum mismatch (damaged on disk)");
     uint32_t flags = msh_le32_get(d + H_FLAGS), reserved = msh_le32_get(d + H_RESERVED);
-    if (flags)
-        return refuse(err, MSH_EFORMAT, "unknown flags 0x%x (format version %d defines none)", flags,
+    if (flags & ~FLAG_OPS)
+        return refuse(err, MSH_EFORMAT, "unknown flags 0x%x (format version %d defines only 0x1)", flags,
                       MSH_SNAPSHOT_VERSION);
     if (reserved)
         return refuse(err, MSH_EFORMAT, "reserved header field is %u, not 0", reserved);
@@ -280,6 +351,35 @@ static msh_rc load_items(msh_live *l, const uint8_t **p, const uint8_t *end, msh
     return MSH_OK;
 }
 
+static msh_rc load_ops(msh_live *l, const uint8_t **p, const uint8_t *end, msh_err *err)
+{
+    if (end - *p < 12)
+        return refuse(err, MSH_EFORMAT, "the operators' section runs past the end");
+    msh_live_raw_set_ops_seq(l, msh_le64_get(*p));
+    uint32_t n = msh_le32_get(*p + 8);
+    *p += 12;
+    for (uint32_t i = 0; i < n; i++) {
+        char id[MSH_FEED_ID_MAX + 1];
+        if (end - *p < 1)
+            return refuse(err, MSH_EFORMAT, "operator state %u runs past the end", i);
+        uint8_t feed = *(*p)++;
+        if (!msh_ops_get_str(p, end, id, sizeof id) || end - *p < OPS_FIXED)
+            return refuse(err, MSH_EFORMAT, "operator state %u runs past the end", i);
+        msh_live_item *it = feed < MSH_FEED_COUNT ? msh_live_raw_item(l, (msh_feed)feed, id, strlen(id)) : NULL;
+        if (!it)
+            return refuse(err, MSH_EFORMAT, "operator state %u: no %s '%s'", i,
+                          feed < MSH_FEED_COUNT ? msh_feed_name((msh_feed)feed) : "item", id);
+        if ((*p)[0] & ~(MSH_ITEM_CANCELLED | MSH_ITEM_ESCALATED | MSH_ITEM_CLOSED | MSH_ITEM_STALE | MSH_ITEM_RETIRED))
+            return refuse(err, MSH_EFORMAT, "operator state %u: unknown flags 0x%x", i, (*p)[0]);
+        it->ops_flags = (*p)[0];
+        it->cancelled_ms = (int64_t)msh_le64_get(*p + 1);
+        *p += OPS_FIXED;
+        if (!msh_ops_get_str(p, end, it->crew, sizeof it->crew) || !msh_ops_get_str(p, end, it->reason, sizeof it->reason))
+            return refuse(err, MSH_EFORMAT, "operator state %u runs past the end", i);
+    }
+    return MSH_OK;
+}
+
 msh_rc msh_live_restore(msh_live *l, const uint8_t *data, size_t len, uint64_t *lsn, msh_err *err)
 {
     msh_rc rc = check_header(data, len, msh_live_raw_max_people(l), err);
@@ -301,6 +401,8 @@ msh_rc msh_live_restore(msh_live *l, const uint8_t *data, size_t len, uint64_t *
     free(map);
     for (int f = 1; f < MSH_FEED_COUNT && !rc; f++)
         rc = load_items(l, &p, end, (msh_feed)f, msh_le32_get(data + H_ITEMS + 4 * (f - 1)), err);
+    if (!rc && (msh_le32_get(data + H_FLAGS) & FLAG_OPS))
+        rc = load_ops(l, &p, end, err);
     if (!rc && p != end)
         rc = refuse(err, MSH_EFORMAT, "%zu bytes after the last record", (size_t)(end - p));
     if (!rc)

@@ -15,7 +15,8 @@
  *   offset  width  field
  *        0      8  magic: the bytes "MSHSNAP" and 0x00 (4D 53 48 53 4E 41 50 00)
  *        8      4  u32 format version: 1
- *       12      4  u32 flags: 0; version 1 defines none, and a reader refuses a flag it does not know
+ *       12      4  u32 flags: bit 0 = the operators' section (4. below) follows the items; a reader
+ *                  refuses a flag it does not know
  *       16      8  u64 LSN: the last write-ahead log record the state includes (replay resumes after it)
  *       24      8  u64 body length in bytes: the file is exactly 64 + this long
  *       32      4  u32 number of group names
@@ -53,6 +54,16 @@
  *        f64      flow_per_hour: gates, people per hour through the gate in the last interval
  *        u64      updates: records applied to this item
  *      65 bytes + the record each.
+ *   4. only with flag bit 0: the operators' state (layers/live/live_ops.h):
+ *        u64      the highest n of an incident id INC-OPS-<n> ever applied
+ *        u32      count, then per item with any operator state:
+ *        u8       msh_feed (2 incidents, 3 gates, 1 crews)
+ *        string   id, 1..64 bytes (an item of section 3)
+ *        u8       flags: 1 cancelled, 2 escalated, 4 closed (gates), 8 stale (crews), 16 retired
+ *        i64      cancelled_ms (0 = not cancelled)
+ *        string   assigned crew, 0..64 bytes
+ *        string   reason (why cancelled or closed), 0..200 bytes
+ *      A state without operator state is written without the section and the flag.
  *
  * Loading checks, in this order, and refuses with a message: the magic (a file starting with
  * "MSHLIV01" is a raw memory dump from a build before this format), the header's length, the

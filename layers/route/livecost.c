@@ -1,5 +1,6 @@
 /* livecost.c: per-edge walking costs from crowd density and incidents (see livecost.h). */
 #include "livecost.h"
+#include "gateclose.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ void msh_livecost_cfg_init(msh_livecost_cfg *c)
     c->avoid_factor = 1000;
     c->close_radius_m = 50;
     c->close_severity = 2;
+    c->gate_radius_m = 15;
 }
 
 double msh_weidmann_speed(const msh_livecost_cfg *c, double rho)
@@ -73,13 +75,18 @@ typedef struct close_ctx {
     uint32_t hit;
 } close_ctx;
 
+void msh_livecost_close(msh_livecost *lc, uint32_t e)
+{
+    if (!isinf(lc->w[e]))
+        lc->closed++;
+    lc->w[e] = INFINITY;
+    lc->secs[e] = INFINITY;
+}
+
 static void close_edge(void *ud, uint32_t e)
 {
     close_ctx *c = ud;
-    if (!isinf(c->lc->w[e]))
-        c->lc->closed++;
-    c->lc->w[e] = INFINITY;
-    c->lc->secs[e] = INFINITY;
+    msh_livecost_close(c->lc, e);
     c->hit++;
 }
 
@@ -95,7 +102,7 @@ static int collect_incident(void *ud, const msh_live_item *it)
 {
     incident_list *L = ud;
     const msh_feed_rec *r = &it->rec;
-    if (r->status >= MSH_INC_RESOLVED || r->severity < L->cfg->close_severity)
+    if (r->status >= MSH_INC_RESOLVED || (it->ops_flags & MSH_ITEM_CANCELLED) || r->severity < L->cfg->close_severity)
         return 0;
     if (msh_grow_from((void **)&L->ll, &L->cap, L->n + 1, 2 * sizeof *L->ll, 16)) {
         L->oom = true;
@@ -178,6 +185,10 @@ msh_rc msh_livecost_compute(const msh_graph *g, struct msh_live *live, const msh
         msh_livecost_clear(out);
         return msh_err_set(err, MSH_ENOMEM, "out of memory for the density cells");
     }
+    if (live && msh_gateclose_apply(g, live, cfg->gate_radius_m, out, err)) { /* gates operators closed */
+        msh_livecost_clear(out);
+        return MSH_ENOMEM;
+    }
     return MSH_OK;
 }
 
@@ -238,6 +249,8 @@ void msh_livecost_clear(msh_livecost *lc)
 {
     free(lc->w);
     free(lc->secs);
+    free(lc->edge_gate);
+    free(lc->gate_ids);
     memset(lc, 0, sizeof *lc);
 }
 

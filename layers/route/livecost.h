@@ -24,6 +24,7 @@ typedef struct msh_livecost_cfg {
     double avoid_factor;   /* search cost multiplier of edges at level of service F (1000) */
     double close_radius_m; /* edges this close to an active incident are closed (50) */
     int close_severity;    /* incidents of at least this severity close edges (2 = medium) */
+    double gate_radius_m;  /* edges this close to a closed gate are closed (15) */
 } msh_livecost_cfg;
 
 void msh_livecost_cfg_init(msh_livecost_cfg *c);
@@ -39,6 +40,9 @@ typedef struct msh_livecost {
     uint32_t avoided;   /* edges at level of service F */
     uint32_t closed;    /* edges closed by incidents */
     uint32_t incidents; /* active incidents that closed edges */
+    uint32_t gates_closed;  /* gates closed by operators (gateclose.h) */
+    uint32_t *edge_gate;    /* per edge: 1 + the index in gate_ids of the gate that closed it, 0 none; NULL: no gate */
+    char (*gate_ids)[MSH_FEED_ID_MAX + 1];
 } msh_livecost;
 
 /**
@@ -48,6 +52,8 @@ typedef struct msh_livecost {
 msh_rc msh_livecost_compute(const msh_graph *g, struct msh_live *live, const msh_livecost_cfg *c, msh_livecost *out,
                             msh_err *err);
 void msh_livecost_clear(msh_livecost *lc);
+/** Close edge e (w and secs INFINITY), counting it in lc->closed once. */
+void msh_livecost_close(msh_livecost *lc, uint32_t e);
 
 /**
  * Who stands inside a closed area may walk out of it, and a destination inside one may be reached:

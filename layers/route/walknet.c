@@ -15,6 +15,7 @@ struct msh_walknet {
     char *layers;
     msh_livecost_cfg cfg;
     pthread_mutex_t lock; /* guards `view` */
+    pthread_mutex_t update_mu; /* one update at a time: the reload thread's, or a request's that closed a gate */
     msh_netview *view;
     uint64_t built_from;  /* digest of (name, version) of the layers the graph came from */
     uint64_t live_seen;   /* live state version the costs came from */
@@ -33,6 +34,7 @@ msh_walknet *msh_walknet_new(const char *layers, const msh_livecost_cfg *cfg)
     }
     w->cfg = *cfg;
     pthread_mutex_init(&w->lock, NULL);
+    pthread_mutex_init(&w->update_mu, NULL);
     return w;
 }
 
@@ -52,6 +54,7 @@ void msh_walknet_free(msh_walknet *w)
     msh_netview_release(w->view);
     msh_nearcache_free(w->near);
     pthread_mutex_destroy(&w->lock);
+    pthread_mutex_destroy(&w->update_mu);
     free(w->layers);
     free(w);
 }
@@ -104,7 +107,7 @@ static size_t walk_layers(const msh_walknet *w, const msh_catalog *cat, msh_laye
     return n;
 }
 
-void msh_walknet_update_graph(msh_walknet *w, const msh_catalog *cat)
+static void update_graph(msh_walknet *w, const msh_catalog *cat)
 {
     msh_layer *ls[16];
     uint64_t digest;
@@ -143,7 +146,7 @@ void msh_walknet_update_graph(msh_walknet *w, const msh_catalog *cat)
     publish(w, v);
 }
 
-void msh_walknet_update_costs(msh_walknet *w, msh_live *live)
+static void update_costs(msh_walknet *w, msh_live *live)
 {
     if (!live)
         return;
@@ -173,7 +176,20 @@ void msh_walknet_update_costs(msh_walknet *w, msh_live *live)
     v->costs_ms = msh_now_ms();
     w->live_seen = seen;
     msh_netview_release(cur);
-    /* only if the graph was not swapped meanwhile (the reload thread is the only other writer,
-     * and it is the caller of both updates: no race) */
+    /* only if the graph was not swapped meanwhile (update_mu: no other update runs now) */
     publish(w, v);
+}
+
+void msh_walknet_update_graph(msh_walknet *w, const msh_catalog *cat)
+{
+    pthread_mutex_lock(&w->update_mu);
+    update_graph(w, cat);
+    pthread_mutex_unlock(&w->update_mu);
+}
+
+void msh_walknet_update_costs(msh_walknet *w, msh_live *live)
+{
+    pthread_mutex_lock(&w->update_mu);
+    update_costs(w, live);
+    pthread_mutex_unlock(&w->update_mu);
 }

@@ -38,6 +38,8 @@ static const msh_route ROUTES[] = {
     {MSH_M_GET,  "/isochrone",       "isochrone", MSH_ROLE_NONE, 0,                  msh_route_isochrone, msh_cost_isochrone},
     {MSH_M_GET,  "/query/nearest",   "nearest",  MSH_ROLE_NONE, 0,                   msh_route_nearest, msh_cost_nearest},
     {MSH_M_GET,  "/query/at",        "at",       MSH_ROLE_NONE, 0,                   msh_route_at, NULL},
+    {MSH_M_GET,  "/incidents/*/responders", "responders", MSH_ROLE_OPS, 0,           msh_route_responders, msh_cost_responders},
+    {MSH_M_POST, "/test/clock",      "test_clock", MSH_ROLE_ADMIN, 0,                msh_route_test_clock, NULL},
     {MSH_M_GET,  "/fonts.json",      "fonts",    MSH_ROLE_NONE, 0,                   msh_route_fonts_list, NULL},
     {MSH_M_GET,  "/fonts/**",        "fonts",    MSH_ROLE_NONE, 0,                   msh_route_glyphs, NULL},
     {MSH_M_GET,  "/sprites/**",      "sprites",  MSH_ROLE_NONE, 0,                   msh_route_sprites, NULL},

@@ -17,11 +17,12 @@
 #include "routes/routes.h"
 #include "live/alerts.h"
 #include "live/live.h"
+#include "live/live_ops.h"
 
 #define RING 4096
 #define HEARTBEAT_S 15.0
 
-static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change"};
+static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation"};
 
 typedef struct {
     uint64_t seq;
@@ -454,11 +455,13 @@ void msh_events_on_item(void *ud, msh_feed feed, const struct msh_live_item *it,
         msh_buf_json_str(&b, r->kind);
         msh_buf_printf(&b, "\",\"severity\":\"%s\",\"status\":\"%s\",\"previous_status\":%s%s%s,\"lon\":%.7f,\"lat\":%.7f,"
                            "\"time\":%lld,\"description\":\"",
-                       msh_severity_name(r->severity), msh_inc_status_name(r->status), prev ? "\"" : "",
+                       msh_severity_name(r->severity), msh_ops_status_name(msh_ops_status(it)), prev ? "\"" : "",
                        prev ? msh_inc_status_name(prev->status) : "null", prev ? "\"" : "", r->lon, r->lat,
                        (long long)r->t_ms);
         msh_buf_json_str(&b, (r->has & MSH_FR_TEXT) ? r->text : "");
-        msh_buf_printf(&b, "\"}");
+        msh_buf_printf(&b, "\",\"assigned_crew\":");
+        msh_buf_json_str_or_null(&b, it->crew);
+        msh_buf_printf(&b, "}");
         msh_buf_putc(&b, 0);
         msh_events_publish(ev, MSH_EV_INCIDENT, r->lon, r->lat, (const char *)b.data);
     } else if (feed == MSH_FEED_GATES && (r->has & MSH_FR_CAPACITY) && r->capacity > 0) {

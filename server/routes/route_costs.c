@@ -37,6 +37,14 @@ int msh_cost_nearest(msh_req *r)
     return 1 + (int)(limit / 10) + (int)(max_m / 2000) + (f && *f ? 3 : 0);
 }
 
+int msh_cost_responders(msh_req *r)
+{
+    /* two one-to-all searches (time and distance) over the whole graph: about four routes, whatever
+     * the number of crews; the limit only trims the answer */
+    (void)r;
+    return 4;
+}
+
 int msh_cost_ogc(msh_req *r)
 {
     size_t n = strlen(r->path);

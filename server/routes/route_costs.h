@@ -18,6 +18,8 @@ int msh_cost_isochrone(msh_req *r);
 int msh_cost_route(msh_req *r);
 /** /query/nearest: grows with limit, max_m and a filter. */
 int msh_cost_nearest(msh_req *r);
+/** /incidents/{id}/responders: two one-to-all searches over the walking graph. */
+int msh_cost_responders(msh_req *r);
 /** /ogc: item pages grow with `limit`; landing pages, collections and single items are cheap. */
 int msh_cost_ogc(msh_req *r);
 

@@ -51,6 +51,14 @@ void msh_route_ogc(msh_req *r, const char *rest);
 /** OGC API - Features Part 4 (server/routes/routes_ogc_write.c): POST .../items, PUT, PATCH and
  * DELETE .../items/{fid}; `rest` follows "/ogc/collections/". */
 void msh_route_ogc_write(msh_req *r, const char *rest);
+/** Part 4 writes on the live collections incidents and gates (routes_live_write.c); false: not one of them. */
+bool msh_route_live_write(msh_req *r, const char *rest);
+/** OPTIONS on incidents and gates: *methods gets what the caller may write there; false: not one of them. */
+bool msh_route_live_allow(msh_req *r, const char *rest, unsigned *methods);
+/** GET /incidents/{id}/responders (routes_responders.c). */
+void msh_route_responders(msh_req *r, const char *rest);
+/** POST /test/clock, with --test-clock only (routes_test_clock.c). */
+void msh_route_test_clock(msh_req *r, const char *rest);
 /** GET .../items/{fid}/history: every version of an item with who and when (paged). */
 void msh_route_ogc_history(msh_req *r, const char *rest);
 /** GET /ogc/collections/incidents/items/{id}/history (routes_incident_history.c); `id` is the path segment. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "http/auth.h"
+#include "core/msh_hash.h"
 #include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 #include "routes/ogc.h"
@@ -745,6 +746,10 @@ static void item(ogc_ctx *c, msh_layer *l, const char *fid, ogc_fmt fmt)
             ok = false;
         else
             id = id * 10 + (uint64_t)(*p - '0');
+    }
+    if (!ok && *fid && strlen(fid) <= 64 && l->info.kind && !strcmp(l->info.kind, "live")) {
+        id = msh_fnv1a(fid, strlen(fid), MSH_FNV1A_INIT) >> 11; /* a live item by its text id (live_layers.c) */
+        ok = true;
     }
     if (!ok) {
         msh_resp_error(r, 404, "no feature '%.40s' in collection '%s' (feature ids are integers)", fid, l->info.name);

@@ -172,6 +172,9 @@ static bool editable(const msh_layer *l)
 unsigned msh_route_ogc_allow(msh_req *r, const char *rest)
 {
     wpath p;
+    unsigned live;
+    if (msh_route_live_allow(r, rest, &live)) /* incidents and gates (routes_live_write.c) */
+        return live;
     if (!r->app->edit || !parse_path(rest, &p) || p.history)
         return 0;
     msh_catalog *cat = msh_app_catalog(r->app);
@@ -545,6 +548,8 @@ void msh_route_ogc_write(msh_req *r, const char *rest)
 {
     wpath p;
     msh_edit_kind kind = kind_of(r->method);
+    if (msh_route_live_write(r, rest)) /* incidents and gates: operators' writes on live items */
+        return;
     if (!parse_path(rest, &p) || p.history || p.has_fid == (kind == MSH_EDIT_CREATE)) {
         msh_resp_error(r, 404, "no such resource: %.80s", r->path);
         return;

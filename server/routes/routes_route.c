@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "route/gateclose.h"
 #include "route/steps.h"
 #include "routes/routes.h"
 #include "routes/walkreq.h"
@@ -58,6 +59,13 @@ void msh_route_route(msh_req *r, const char *rest)
     msh_path_init(&p);
     msh_rc rc = msh_graph_route(g, w, minw, &a, &b, &p, &err);
     free(w_open);
+    char gates[256];
+    if (rc && err.code == MSH_ENOTFOUND && msh_gateclose_blocking(g, &v->cost, &a, &b, gates, sizeof gates)) {
+        msh_resp_error(r, 404, "%s: the closed gate %s is in the way", err.msg, gates);
+        msh_path_free(&p);
+        msh_netview_release(v);
+        return;
+    }
     if (rc) {
         msh_resp_error(r, err.code == MSH_ENOTFOUND ? 404 : 500, "%s", err.msg);
         msh_path_free(&p);

@@ -21,6 +21,7 @@
 #include "http/render_gate.h"
 #include "store.h"
 #include "http/tile_cache.h"
+#include "live/live_timers.h"
 #include "tokens.h"
 
 typedef struct msh_config {
@@ -59,6 +60,8 @@ typedef struct msh_config {
     int edit_overlay_max;           /* --edit-overlay-max N: edited features and boxes held over a layer (edit_batch.h) */
 #define MSH_EDIT_OVERLAY_MAX 16384
     msh_client_limits_cfg clients;  /* per-client limits (server/http/client_limits.h) */
+    msh_timers_cfg timers;          /* escalation, retention, stale crews (layers/live/live_timers.h) */
+    bool test_clock;                /* --test-clock: POST /test/clock may move the clock (tests only) */
 } msh_config;
 
 typedef struct msh_app {

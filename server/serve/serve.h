@@ -30,6 +30,11 @@ void msh_serve_take_snapshot(msh_app *app);
 double msh_serve_snapshot_period(const msh_app *app);
 /** Reload-thread step: retry a broken write-ahead log, log the start and end of write faults. */
 void msh_serve_storage_tick(msh_app *app);
+/** One pass of the live time rules at msh_now_ms() (serve_timers.c): escalation events, retention,
+ * stale and dropped crews. Called by the reload thread once a second, and by POST /test/clock. */
+void msh_serve_timers_tick(msh_app *app, msh_timers_result *res);
+/** For POST /test/clock: move the clock `ms` forward and run one pass, with no other pass between. */
+void msh_serve_timers_advance(msh_app *app, int64_t ms, msh_timers_result *res);
 
 /**
  * Publish a new catalog snapshot built through the connection `via` now, when the store changed

@@ -83,6 +83,15 @@ static void usage(FILE *f)
             "  --trusted-proxy ADDR a load balancer (up to 8, comma-separated): requests from it count against\n"
             "                       the last X-Forwarded-For address; it is exempt from --max-conn-per-client\n"
             "  --client-log-s S     seconds between the summary lines of refused clients (default 10)\n"
+            "  --escalate-after S   an incident of severity high or critical still reported after S seconds\n"
+            "                       raises an `escalation` event on /events, once (default 120)\n"
+            "  --incident-retention S  resolved and cancelled incidents leave the live map S seconds after\n"
+            "                       they ended; their history stays in the store (default 1800)\n"
+            "  --crew-stale S       a crew not heard from for S seconds is stale: shown so, never offered\n"
+            "                       as a responder (default 120)\n"
+            "  --crew-drop S        a crew not heard from for S seconds leaves the live map (default 900)\n"
+            "  --test-clock         for tests only: POST /test/clock?advance_s=N (admin token) moves the\n"
+            "                       server's clock forward and runs the time rules at once\n"
             "  -h, --help           this help\n"
             "\n"
             "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
@@ -131,13 +140,15 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->incident_radius = 50;
     cfg->close_severity = 2;
     msh_client_limits_defaults(&cfg->clients);
+    msh_timers_cfg_init(&cfg->timers);
     enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS, OPT_WALK_LAYERS,
            OPT_INCIDENT_RADIUS, OPT_PACKAGES, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS, OPT_ADMIT_BUDGET,
            OPT_EDIT_OVERLAY_MAX,
            OPT_ADMIT_SLOTS, OPT_ACCESS, OPT_PUBLIC_URL,
 
            OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE,
-           OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S };
+           OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S,
+           OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_TEST_CLOCK };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -171,6 +182,10 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"auth-fail-per-min", required_argument, 0, OPT_AUTH_FAIL_PER_MIN},
         {"trusted-proxy", required_argument, 0, OPT_TRUSTED_PROXY},
         {"client-log-s", required_argument, 0, OPT_CLIENT_LOG_S},
+        {"escalate-after", required_argument, 0, OPT_ESCALATE_AFTER},
+        {"incident-retention", required_argument, 0, OPT_INCIDENT_RETENTION},
+        {"crew-stale", required_argument, 0, OPT_CREW_STALE}, {"crew-drop", required_argument, 0, OPT_CREW_DROP},
+        {"test-clock", no_argument, 0, OPT_TEST_CLOCK},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -240,6 +255,11 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_AUTH_FAIL_PER_MIN: if (parse_int("--auth-fail-per-min", optarg, 0, 1000000, &v)) return 2; cfg->clients.auth_fail_per_min = (int)v; break;
         case OPT_TRUSTED_PROXY: cfg->clients.trusted_proxy = optarg; break;
         case OPT_CLIENT_LOG_S: if (parse_int("--client-log-s", optarg, 1, 3600, &v)) return 2; cfg->clients.log_interval_s = (int)v; break;
+        case OPT_ESCALATE_AFTER: if (parse_int("--escalate-after", optarg, 1, 86400, &v)) return 2; cfg->timers.escalate_after_s = (int)v; break;
+        case OPT_INCIDENT_RETENTION: if (parse_int("--incident-retention", optarg, 0, 86400 * 30, &v)) return 2; cfg->timers.retention_s = (int)v; break;
+        case OPT_CREW_STALE: if (parse_int("--crew-stale", optarg, 1, 86400, &v)) return 2; cfg->timers.crew_stale_s = (int)v; break;
+        case OPT_CREW_DROP: if (parse_int("--crew-drop", optarg, 1, 86400 * 7, &v)) return 2; cfg->timers.crew_drop_s = (int)v; break;
+        case OPT_TEST_CLOCK: cfg->test_clock = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

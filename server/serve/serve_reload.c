@@ -125,6 +125,7 @@ void *msh_serve_reload_main(void *arg)
         }
         if (app->live && msh_serve_now_s() - last_expire >= 1.0) {
             msh_live_expire(app->live, msh_now_ms());
+            msh_serve_timers_tick(app, NULL);
             msh_events_scan_density(app->events, app);
             msh_events_tick(app->events);
             msh_walknet_update_costs(app->walknet, app->live);

@@ -562,7 +562,8 @@ static void test_refusals(void)
         {8, 2, "format version 2 is newer than this build reads (1)"},
         {8, 0xffffffffu, "newer than this build reads"},
         {8, 0, "format version 0 does not exist"},
-        {12, 1, "unknown flags 0x1"},
+        {12, 2, "unknown flags 0x2"},
+        {12, 1, "the operators' section runs past the end"}, /* flag 0x1 says one follows the items */
         {56, 7, "reserved header field"},
         {32, 0xffffffffu, "the header counts more records"}, /* groups: no 16 GB map is allocated */
         {36, 0xffffffffu, "more than this store takes"},

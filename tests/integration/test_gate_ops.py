@@ -1,0 +1,133 @@
+"""Operators open and close gates: PATCH state (If-Match, 400 on a bad state), the `gate` event,
+`state` and `closed_reason` on the items and the vector tiles, a closed gate closes its walkways
+to routing at once (the route goes around it; with no way around, /route answers 404 naming the
+gate), reopening brings the route back, and a closed gate stays closed across kill -9.
+
+The walkways are a small made-up network: a 207 x 111 m rectangle (A B C D) and a spur east of
+B in three lines. Gate G-BOTTOM stands on the bottom side A-B, gate G-SPUR on the spur's middle
+line. No fixed sleeps: the PATCH recomputes the walking costs before it answers.
+"""
+import json
+import unittest
+
+import mshtest
+import test_events
+from mshtest import now_ms
+
+DB = None
+SERVER = None
+TOK = {}
+GATES = "/ogc/collections/gates/items"
+A, B, C, D = (39.880, 21.410), (39.882, 21.410), (39.882, 21.411), (39.880, 21.411)
+M1, M2, E = (39.8828, 21.410), (39.8832, 21.410), (39.884, 21.410)
+P, Q = "39.8800000,21.4102000", "39.8820000,21.4102000"   # just above A on A-D, just above B on B-C
+
+
+def req(path, method="GET", token=None, body=None, headers=None):
+    return mshtest.request(SERVER, path, method, token, body, "application/merge-patch+json", headers)
+
+
+def set_gate(gid, body, etag=None):
+    if etag is None:
+        etag = req("%s/%s" % (GATES, gid)).header("ETag")
+    return req("%s/%s" % (GATES, gid), "PATCH", TOK["ops"], body, {"If-Match": etag})
+
+
+def route(frm, to):
+    r = SERVER.get("/route?from=%s&to=%s" % (frm, to))
+    return r.status, json.loads(r.body)
+
+
+class GateOps(unittest.TestCase):
+    def test_close_route_around_reopen(self):
+        status, doc = route(P, Q)
+        self.assertEqual(status, 200, doc)
+        direct = doc["properties"]["length_m"]
+        self.assertLess(direct, 260)                      # 22 m down, A-B, 22 m up
+        s = test_events.Stream("?types=gate")
+        try:
+            r = set_gate("G-BOTTOM", {"state": "closed", "reason": "crowd control"})
+            self.assertEqual(r.status, 200, r.body)
+            p = json.loads(r.body)["properties"]
+            self.assertEqual((p["state"], p["closed_reason"]), ("closed", "crowd control"))
+            ev = s.wait_for(lambda e: e[2].get("gate") == "G-BOTTOM", "the gate event")[0][2]
+            self.assertEqual((ev["state"], ev["reason"]), ("closed", "crowd control"))
+            # at once: the answer came after the costs were recomputed
+            status, doc = route(P, Q)
+            self.assertEqual(status, 200, doc)
+            self.assertGreater(doc["properties"]["length_m"], 370)   # up, D-C, down: around the gate
+            # the tile carries the state too
+            x, y = mshtest.lonlat_to_tile(39.881, 21.410, 16)
+            _, tile = mshtest.fetch_tile(SERVER, "gates", 16, x, y)
+            states = {f.attrs["id"]: f.attrs.get("state") for f in tile["gates"]}
+            self.assertEqual(states.get("G-BOTTOM"), "closed")
+            r = set_gate("G-BOTTOM", {"state": "open"})
+            self.assertEqual(r.status, 200, r.body)
+            p = json.loads(r.body)["properties"]
+            self.assertEqual(p["state"], "open")
+            self.assertIsNone(p["closed_reason"])
+            s.wait_for(lambda e: e[2].get("gate") == "G-BOTTOM" and e[2]["state"] == "open", "the open event")
+            status, doc = route(P, Q)
+            self.assertEqual(doc["properties"]["length_m"], direct)
+        finally:
+            s.close()
+
+    def test_no_way_around_names_the_gate(self):
+        to_e = "%.7f,%.7f" % E
+        status, doc = route(P, to_e)
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(set_gate("G-SPUR", {"state": "closed", "reason": "maintenance"}).status, 200)
+        status, doc = route(P, to_e)
+        self.assertEqual(status, 404, doc)
+        self.assertIn("G-SPUR", doc["error"])
+        self.assertEqual(set_gate("G-SPUR", {"state": "open"}).status, 200)
+        self.assertEqual(route(P, to_e)[0], 200)
+
+    def test_refusals(self):
+        self.assertEqual(set_gate("G-BOTTOM", {"state": "ajar"}).status, 400)
+        self.assertEqual(set_gate("G-BOTTOM", {"capacity": 5}).status, 400)
+        self.assertEqual(set_gate("G-NONE", {"state": "closed"}, etag='"x"').status, 404)
+        r = req("%s/G-BOTTOM" % GATES, "PATCH", TOK["ops"], {"state": "closed"})
+        self.assertEqual(r.status, 428)
+        self.assertEqual(set_gate("G-BOTTOM", {"state": "closed"}, etag='"i0"').status, 412)
+        r = req("%s/G-BOTTOM" % GATES, "PATCH", TOK["feed"], {"state": "closed"}, {"If-Match": "*"})
+        self.assertEqual(r.status, 403)
+        self.assertEqual(req(GATES, "POST", TOK["ops"], {}).status, 405)
+        self.assertEqual(json.loads(req("%s/G-BOTTOM" % GATES).body)["properties"]["state"], "open")
+
+    def test_z_kill9_keeps_it_closed(self):
+        global SERVER
+        self.assertEqual(set_gate("G-SPUR", {"state": "closed", "reason": "kept"}).status, 200)
+        SERVER.proc.kill()
+        SERVER.proc.wait()
+        SERVER.stop()
+        SERVER = mshtest.Server(DB, name="serve2").start()
+        test_events.SERVER = SERVER
+        p = json.loads(req("%s/G-SPUR" % GATES).body)["properties"]
+        self.assertEqual((p["state"], p["closed_reason"]), ("closed", "kept"))
+        # the feed keeps counting a closed gate, and does not open it
+        mshtest.post_ok(SERVER, "gates", [{"id": "G-SPUR", "in": 3, "out": 1, "time": now_ms()}], TOK["feed"])
+        p = json.loads(req("%s/G-SPUR" % GATES).body)["properties"]
+        self.assertEqual((p["state"], p["in_total"]), ("closed", 3))
+
+
+def setUpModule():
+    global DB, SERVER
+    DB = mshtest.work_path("gate_ops.sqlite")
+    mshtest.import_walkways(DB, [(A, B), (B, C), (C, D), (D, A), (B, M1), (M1, M2), (M2, E)])
+    for role, name in (("ops", "ops-alice"), ("feed", "sensor")):
+        TOK[role] = mshtest.add_token(DB, role, name)
+    SERVER = mshtest.Server(DB).start()
+    test_events.SERVER = SERVER
+    mshtest.post_ok(SERVER, "gates", [{"id": "G-BOTTOM", "lon": 39.881, "lat": 21.410, "capacity": 5000,
+                                       "in": 0, "out": 0, "time": now_ms()},
+                                      {"id": "G-SPUR", "lon": 39.8830, "lat": 21.410, "capacity": 5000,
+                                       "in": 0, "out": 0, "time": now_ms()}], TOK["feed"])
+
+
+def tearDownModule():
+    mshtest.stop_servers(SERVER)
+
+
+if __name__ == "__main__":
+    mshtest.main()

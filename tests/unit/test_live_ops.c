@@ -1,0 +1,189 @@
+/* test_live_ops.c: operators' writes on live items and the time rules, stepped by hand: the
+ * lifecycle (every allowed step, every refused jump with what is allowed), a stale update count,
+ * the log record round trip, the operators' state through a snapshot, escalation once, retention,
+ * stale crews cleared by their next record and dropped. */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "live/live_ops.h"
+#include "live/live_timers.h"
+#include "live/snapshot.h"
+
+#define T0 1779782400000LL
+
+static void feed(msh_live *l, msh_feed f, const char *id, int severity, const char *status, int64_t t)
+{
+    msh_feed_rec r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.id, sizeof r.id, "%s", id);
+    r.id_len = (uint8_t)strlen(id);
+    r.t_ms = t;
+    r.lon = 39.88;
+    r.lat = 21.41;
+    r.has = MSH_FR_LOC;
+    if (f == MSH_FEED_INCIDENTS) {
+        r.has |= MSH_FR_KIND | MSH_FR_SEVERITY;
+        r.severity = (uint8_t)severity;
+        snprintf(r.kind, sizeof r.kind, "medical");
+    } else if (status) {
+        r.has |= MSH_FR_STATUS;
+        snprintf(r.group, sizeof r.group, "%s", status);
+    }
+    msh_live_wrlock(l);
+    msh_live_apply(l, f, &r, 1, t);
+    msh_live_unlock(l);
+}
+
+static msh_live_item item(msh_live *l, msh_feed f, const char *id)
+{
+    msh_live_item it;
+    memset(&it, 0, sizeof it);
+    msh_live_rdlock(l);
+    bool found = msh_ops_item(l, f, id, strlen(id), &it);
+    msh_live_unlock(l);
+    if (!found)
+        it.rec.id_len = 0;
+    return it;
+}
+
+static msh_ops_verdict step(msh_live *l, const char *id, int status, const char *crew, const char *reason, int64_t t,
+                            msh_ops_why *why)
+{
+    msh_ops_rec op;
+    memset(&op, 0, sizeof op);
+    op.feed = MSH_FEED_INCIDENTS;
+    snprintf(op.id, sizeof op.id, "%s", id);
+    op.id_len = (uint8_t)strlen(id);
+    op.expect = item(l, MSH_FEED_INCIDENTS, id).updates;
+    op.set = MSH_OPS_SET_STATUS | (crew ? MSH_OPS_SET_CREW : 0) | (reason ? MSH_OPS_SET_REASON : 0);
+    op.status = (uint8_t)status;
+    snprintf(op.crew, sizeof op.crew, "%s", crew ? crew : "");
+    snprintf(op.reason, sizeof op.reason, "%s", reason ? reason : "");
+    /* through the log record form, as a replay would see it */
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    msh_ops_rec back;
+    CHECK(msh_ops_encode(&op, &b) == MSH_OK && msh_ops_decode(b.data, b.len, &back));
+    msh_buf_free(&b);
+    msh_live_wrlock(l);
+    msh_ops_verdict v = msh_ops_apply(l, &back, t, why);
+    msh_live_unlock(l);
+    return v;
+}
+
+static void test_lifecycle(msh_live *l)
+{
+    msh_ops_why why;
+    feed(l, MSH_FEED_INCIDENTS, "I1", 3, NULL, T0);
+    CHECK(step(l, "I1", MSH_INC_RESOLVED, NULL, NULL, T0 + 1, &why) == MSH_OPS_TRANSITION);
+    CHECK(why.from == MSH_INC_REPORTED && why.to == MSH_INC_RESOLVED && why.nallowed == 2 &&
+          why.allowed[0] == MSH_INC_DISPATCHED && why.allowed[1] == MSH_OPS_CANCELLED);
+    CHECK(step(l, "I1", MSH_INC_DISPATCHED, NULL, NULL, T0 + 1, &why) == MSH_OPS_INVALID);
+    CHECK(step(l, "I1", MSH_INC_DISPATCHED, "CREW-1", NULL, T0 + 2, &why) == MSH_OPS_OK);
+    msh_live_item it = item(l, MSH_FEED_INCIDENTS, "I1");
+    CHECK(!strcmp(it.crew, "CREW-1") && it.status_ms[MSH_INC_DISPATCHED] == T0 + 2 && it.rec.t_ms == T0 + 2);
+    CHECK(step(l, "I1", MSH_INC_ON_SCENE, NULL, NULL, T0 + 3, &why) == MSH_OPS_OK);
+    CHECK(step(l, "I1", MSH_INC_RESOLVED, NULL, NULL, T0 + 4, &why) == MSH_OPS_OK);
+    CHECK(step(l, "I1", MSH_OPS_CANCELLED, NULL, "late", T0 + 5, &why) == MSH_OPS_TRANSITION && why.nallowed == 0);
+    /* a stale update count is refused, whatever the step */
+    feed(l, MSH_FEED_INCIDENTS, "I2", 1, NULL, T0);
+    msh_ops_rec op;
+    memset(&op, 0, sizeof op);
+    op.feed = MSH_FEED_INCIDENTS;
+    memcpy(op.id, "I2", 3);
+    op.id_len = 2;
+    op.expect = item(l, MSH_FEED_INCIDENTS, "I2").updates + 1;
+    op.set = MSH_OPS_SET_REASON;
+    msh_live_wrlock(l);
+    CHECK(msh_ops_apply(l, &op, T0, &why) == MSH_OPS_STALE);
+    msh_live_unlock(l);
+    CHECK(step(l, "I2", MSH_OPS_CANCELLED, NULL, NULL, T0 + 1, &why) == MSH_OPS_INVALID);
+    CHECK(step(l, "I2", MSH_OPS_CANCELLED, NULL, "duplicate", T0 + 1, &why) == MSH_OPS_OK);
+    it = item(l, MSH_FEED_INCIDENTS, "I2");
+    CHECK(msh_ops_status(&it) == MSH_OPS_CANCELLED && it.cancelled_ms == T0 + 1 && !strcmp(it.reason, "duplicate"));
+    /* a later feed record keeps the cancellation */
+    feed(l, MSH_FEED_INCIDENTS, "I2", 1, NULL, T0 + 10);
+    it = item(l, MSH_FEED_INCIDENTS, "I2");
+    CHECK(msh_ops_status(&it) == MSH_OPS_CANCELLED);
+}
+
+static void test_snapshot_keeps_it(msh_live *l)
+{
+    msh_buf b;
+    msh_buf_init(&b, (size_t)1 << 30);
+    msh_err err;
+    msh_live_rdlock(l);
+    CHECK(msh_live_snapshot(l, 7, &b, &err) == MSH_OK);
+    msh_live_unlock(l);
+    msh_live_config cfg;
+    msh_live_config_init(&cfg);
+    msh_live *back;
+    uint64_t lsn = 0;
+    CHECK(msh_live_new(&cfg, &back, &err) == MSH_OK);
+    msh_live_wrlock(back);
+    CHECK(msh_live_restore(back, b.data, b.len, &lsn, &err) == MSH_OK);
+    msh_live_unlock(back);
+    msh_live_item a = item(l, MSH_FEED_INCIDENTS, "I2"), c = item(back, MSH_FEED_INCIDENTS, "I2");
+    CHECK(lsn == 7 && c.ops_flags == a.ops_flags && c.cancelled_ms == a.cancelled_ms && !strcmp(c.reason, a.reason));
+    c = item(back, MSH_FEED_INCIDENTS, "I1");
+    CHECK(!strcmp(c.crew, "CREW-1"));
+    msh_live_free(back);
+    msh_buf_free(&b);
+}
+
+static int escalations;
+static void on_escalate(void *ud, const msh_live_item *it, int64_t now)
+{
+    (void)ud;
+    (void)now;
+    escalations++;
+    CHECK(!strcmp(it->rec.id, "HIGH"));
+}
+
+static void test_timers(msh_live *l)
+{
+    msh_timers_cfg c;
+    msh_timers_cfg_init(&c);
+    msh_timers_result res;
+    feed(l, MSH_FEED_INCIDENTS, "HIGH", 3, NULL, T0);
+    feed(l, MSH_FEED_INCIDENTS, "LOW", 1, NULL, T0);
+    feed(l, MSH_FEED_CREWS, "C1", 0, "standby", T0);
+    msh_timers_tick(l, &c, T0 + 119999, on_escalate, NULL, &res);
+    CHECK(escalations == 0 && res.escalated == 0 && res.stale == 0);
+    msh_timers_tick(l, &c, T0 + 120000, on_escalate, NULL, &res);
+    CHECK(escalations == 1 && res.escalated == 1 && res.stale == 1);
+    msh_timers_tick(l, &c, T0 + 130000, on_escalate, NULL, &res);
+    CHECK(escalations == 1 && res.escalated == 0); /* once */
+    CHECK(item(l, MSH_FEED_CREWS, "C1").ops_flags & MSH_ITEM_STALE);
+    feed(l, MSH_FEED_CREWS, "C1", 0, "standby", T0 + 130000); /* heard from again */
+    CHECK(!(item(l, MSH_FEED_CREWS, "C1").ops_flags & MSH_ITEM_STALE));
+    CHECK(!msh_timers_crew_stale(&(msh_live_item){.rec = {.t_ms = T0 + 130000}}, &c, T0 + 131000));
+    /* I1 resolved at T0 + 4, I2 cancelled at T0 + 1: both leave 1800 s later; the rest stays */
+    msh_timers_tick(l, &c, T0 + 130000 + 899999, NULL, NULL, &res);
+    CHECK(res.dropped == 0 && res.stale == 1); /* the crew, silent since T0 + 130 s: stale again */
+    msh_timers_tick(l, &c, T0 + 1800000, NULL, NULL, &res);
+    CHECK(res.removed == 0 && res.dropped == 1 && !item(l, MSH_FEED_CREWS, "C1").rec.id_len); /* 900 s: gone */
+    msh_timers_tick(l, &c, T0 + 1800004, NULL, NULL, &res);
+    CHECK(res.removed == 2 && (item(l, MSH_FEED_INCIDENTS, "I1").ops_flags & MSH_ITEM_RETIRED) &&
+          (item(l, MSH_FEED_INCIDENTS, "I2").ops_flags & MSH_ITEM_RETIRED));
+    CHECK(!(item(l, MSH_FEED_INCIDENTS, "HIGH").ops_flags & MSH_ITEM_RETIRED));
+    msh_timers_tick(l, &c, T0 + 1900000, NULL, NULL, &res);
+    CHECK(res.removed == 0); /* once */
+    CHECK(item(l, MSH_FEED_INCIDENTS, "HIGH").rec.id_len && item(l, MSH_FEED_INCIDENTS, "LOW").rec.id_len);
+}
+
+int main(void)
+{
+    msh_live_config cfg;
+    msh_live_config_init(&cfg);
+    msh_live *l;
+    msh_err err;
+    CHECK(msh_live_new(&cfg, &l, &err) == MSH_OK);
+    test_lifecycle(l);
+    test_snapshot_keeps_it(l);
+    test_timers(l);
+    msh_live_free(l);
+    printf("%d checks, %d failed\n", g_checks, g_failed);
+    return g_failed != 0;
+}
