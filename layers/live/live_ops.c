@@ -83,7 +83,7 @@ msh_ops_verdict msh_ops_check(const msh_live_item *it, const msh_ops_rec *op, ms
     if ((op->set & MSH_OPS_SET_CREW) && !op->crew[0] && to > MSH_INC_REPORTED && to != MSH_OPS_CANCELLED)
         return invalid(why, "assigned_crew: a dispatched incident keeps a crew (assign another instead)");
     if (!op->set)
-        return invalid(why, "nothing to change: send status, assigned_crew or reason");
+        return invalid(why, "nothing to change: send status, assigned_crew, reason, severity or description");
     return MSH_OPS_OK;
 }
 
@@ -105,6 +105,14 @@ msh_ops_verdict msh_ops_apply(msh_live *l, const msh_ops_rec *op, int64_t t_ms, 
     } else {
         if (op->set & MSH_OPS_SET_CREW)
             snprintf(it->crew, sizeof it->crew, "%s", op->crew);
+        if (op->set & MSH_OPS_SET_SEVERITY) { /* triage */
+            it->rec.severity = op->severity;
+            it->rec.has |= MSH_FR_SEVERITY;
+        }
+        if (op->set & MSH_OPS_SET_DESC) {
+            snprintf(it->rec.text, sizeof it->rec.text, "%s", op->desc);
+            it->rec.has = op->desc[0] ? (it->rec.has | MSH_FR_TEXT) : (it->rec.has & ~(uint32_t)MSH_FR_TEXT);
+        }
         int from = msh_ops_status(it);
         if ((op->set & MSH_OPS_SET_STATUS) && op->status != from) {
             if (op->status == MSH_OPS_CANCELLED) {
@@ -160,7 +168,14 @@ msh_rc msh_ops_encode(const msh_ops_rec *op, msh_buf *b)
         rc = msh_ops_put_str(b, op->crew);
     if (!rc)
         rc = msh_ops_put_str(b, op->reason);
-    return rc ? rc : msh_buf_putc(b, op->closed);
+    if (!rc)
+        rc = msh_buf_putc(b, op->closed);
+    if (!rc && (op->set & (MSH_OPS_SET_SEVERITY | MSH_OPS_SET_DESC))) { /* the triage tail */
+        rc = msh_buf_putc(b, op->severity);
+        if (!rc)
+            rc = msh_ops_put_str(b, op->desc);
+    }
+    return rc;
 }
 
 bool msh_ops_get_str(const uint8_t **p, const uint8_t *end, char *out, size_t cap)
@@ -189,11 +204,17 @@ bool msh_ops_decode(const uint8_t *data, size_t len, msh_ops_rec *op)
     op->status = p[12];
     p += 13;
     if (!msh_ops_get_str(&p, end, op->crew, sizeof op->crew) || !msh_ops_get_str(&p, end, op->reason, sizeof op->reason) ||
-        end - p != 1)
+        end - p < 1)
         return false;
-    op->closed = *p;
+    op->closed = *p++;
+    bool triage = op->set & (MSH_OPS_SET_SEVERITY | MSH_OPS_SET_DESC);
+    if (triage && (end - p < 1 || (op->severity = *p++, !msh_ops_get_str(&p, end, op->desc, sizeof op->desc))))
+        return false;
+    if (p != end || ((op->set & MSH_OPS_SET_SEVERITY) && (op->severity < 1 || op->severity > 4)) ||
+        (triage && op->feed != MSH_FEED_INCIDENTS))
+        return false;
     return (op->feed == MSH_FEED_INCIDENTS || op->feed == MSH_FEED_GATES) && op->status < MSH_OPS_NSTATUS &&
-           op->closed <= 1 && op->set < 16;
+           op->closed <= 1 && op->set < 64;
 }
 
 void msh_ops_replay(msh_live *l, int64_t t_ms, const uint8_t *data, size_t len)
@@ -289,6 +310,15 @@ int msh_ops_parse_patch(msh_feed feed, const char *body, size_t len, msh_ops_rec
             } else if (feed == MSH_FEED_INCIDENTS && !strcmp(k, "assigned_crew")) {
                 rc = text_member(v, k, true, op->crew, sizeof op->crew, why, cap);
                 op->set |= MSH_OPS_SET_CREW;
+            } else if (feed == MSH_FEED_INCIDENTS && !strcmp(k, "severity")) {
+                int i = json_is_string(v) ? word_in(json_string_value(v), SEVERITIES) : -1;
+                if (i < 0)
+                    rc = fail(why, cap, "'%s' must be low, medium, high or critical", k);
+                op->severity = (uint8_t)(i + 1);
+                op->set |= MSH_OPS_SET_SEVERITY;
+            } else if (feed == MSH_FEED_INCIDENTS && !strcmp(k, "description")) {
+                rc = text_member(v, k, true, op->desc, sizeof op->desc, why, cap);
+                op->set |= MSH_OPS_SET_DESC;
             } else if (!strcmp(k, "reason") || (feed == MSH_FEED_GATES && !strcmp(k, "closed_reason"))) {
                 rc = text_member(v, k, true, op->reason, sizeof op->reason, why, cap);
                 op->set |= MSH_OPS_SET_REASON;
@@ -301,8 +331,8 @@ int msh_ops_parse_patch(msh_feed feed, const char *body, size_t len, msh_ops_rec
             } else {
                 rc = fail(why, cap,
                           feed == MSH_FEED_GATES ? "'%s' cannot be changed: a gate takes state and reason"
-                                                 : "'%s' cannot be changed: an incident takes status, assigned_crew "
-                                                   "and reason",
+                                                 : "'%s' cannot be changed: an incident takes status, assigned_crew, "
+                                                   "reason, severity and description",
                           k);
             }
             if (rc)

@@ -19,10 +19,15 @@
  * feed record keeps its 0..3 status; cancelled is the MSH_ITEM_CANCELLED flag beside it, so the
  * feed and snapshot record forms did not change.
  *
+ * Triage: an open incident's severity (low..critical) and description may be changed too (the
+ * feed record's severity and text, so the tiles, escalation and the store follow them).
+ *
  * The compact form of an msh_ops_rec (WAL record type MSH_WAL_OPS, after the 8-byte received
  * time as every log record), little endian, a string [u8 length][bytes]:
  *   u8 feed, string id (1..64), u64 expect (updates seen), u32 set (MSH_OPS_SET_* bits),
  *   u8 status (0..4), string crew (0..64), string reason (0..200), u8 closed (0/1)
+ *   and, only when set has MSH_OPS_SET_SEVERITY or MSH_OPS_SET_DESC (so a log written before
+ *   triage existed replays unchanged): u8 severity (1..4), string description (0..200)
  */
 #ifndef MSH_LIVE_OPS_H
 #define MSH_LIVE_OPS_H
@@ -41,7 +46,14 @@
 #define MSH_OPS_CANCELLED 4
 #define MSH_OPS_NSTATUS 5
 
-enum { MSH_OPS_SET_STATUS = 1, MSH_OPS_SET_CREW = 2, MSH_OPS_SET_REASON = 4, MSH_OPS_SET_CLOSED = 8 };
+enum {
+    MSH_OPS_SET_STATUS = 1,
+    MSH_OPS_SET_CREW = 2,
+    MSH_OPS_SET_REASON = 4,
+    MSH_OPS_SET_CLOSED = 8,
+    MSH_OPS_SET_SEVERITY = 16,
+    MSH_OPS_SET_DESC = 32
+};
 
 typedef struct msh_ops_rec {
     uint8_t feed; /* MSH_FEED_INCIDENTS or MSH_FEED_GATES */
@@ -53,6 +65,8 @@ typedef struct msh_ops_rec {
     char crew[MSH_FEED_ID_MAX + 1];
     char reason[MSH_FEED_TEXT_MAX + 1];
     uint8_t closed;
+    uint8_t severity; /* 1 low .. 4 critical (MSH_OPS_SET_SEVERITY) */
+    char desc[MSH_FEED_TEXT_MAX + 1]; /* the description ("" clears it; MSH_OPS_SET_DESC) */
 } msh_ops_rec;
 
 /** Where an incident's lifecycle stands: msh_inc_status, or MSH_OPS_CANCELLED. */
@@ -102,7 +116,8 @@ void msh_ops_replay(msh_live *l, int64_t t_ms, const uint8_t *data, size_t len);
 
 /**
  * Read a merge-patch body (RFC 7396) for an item of `feed`: its members at the top or under
- * "properties". Incidents: status, assigned_crew (text or null), reason; gates: state
+ * "properties". Incidents: status, assigned_crew (text or null), reason, severity (low, medium,
+ * high, critical), description (text or null); gates: state
  * ("open"/"closed"), reason. Fills op (not id or expect). Returns 0, or -1 with why naming the
  * member at fault.
  */
