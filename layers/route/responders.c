@@ -13,7 +13,34 @@ typedef struct {
     msh_responder *v;
     size_t n, cap;
     bool oom;
+    /* crews assigned to an incident still open (dispatched or on scene): busy whatever their feed
+     * says until it ends (a crew's own status lags the dispatch by its next report) */
+    char (*busy)[MSH_FEED_ID_MAX + 1];
+    size_t nbusy, capbusy;
 } crew_list;
+
+static int collect_busy(void *ud, const msh_live_item *it)
+{
+    crew_list *L = ud;
+    int st = it->rec.status;
+    if (!it->crew[0] || (it->ops_flags & (MSH_ITEM_CANCELLED | MSH_ITEM_RETIRED)) ||
+        (st != MSH_INC_DISPATCHED && st != MSH_INC_ON_SCENE))
+        return 0;
+    if (msh_grow_from((void **)&L->busy, &L->capbusy, L->nbusy + 1, sizeof *L->busy, 8)) {
+        L->oom = true;
+        return 1;
+    }
+    memcpy(L->busy[L->nbusy++], it->crew, sizeof *L->busy);
+    return 0;
+}
+
+static bool busy(const crew_list *L, const char *crew)
+{
+    for (size_t i = 0; i < L->nbusy; i++)
+        if (!strcmp(L->busy[i], crew))
+            return true;
+    return false;
+}
 
 static bool available(const char *status)
 {
@@ -25,7 +52,7 @@ static int collect(void *ud, const msh_live_item *it)
     crew_list *L = ud;
     const msh_feed_rec *r = &it->rec;
     if (!(r->has & MSH_FR_LOC) || !(r->has & MSH_FR_STATUS) || !available(r->group) ||
-        msh_timers_crew_stale(it, L->q->timers, L->q->now_ms))
+        msh_timers_crew_stale(it, L->q->timers, L->q->now_ms) || busy(L, r->id))
         return 0;
     if (L->q->kind && *L->q->kind && (!(r->has & MSH_FR_KIND) || strcmp(r->kind, L->q->kind)))
         return 0;
@@ -62,10 +89,15 @@ msh_rc msh_responders_rank(const msh_netview *v, const msh_livecost_cfg *cfg, ms
     if (!msh_graph_snap(g, q->lon, q->lat, q->max_snap_m, &at))
         return msh_err_set(err, MSH_ENOTFOUND, "the incident is more than %.0f m from the walking network",
                            q->max_snap_m);
-    crew_list L = {q, NULL, 0, 0, false};
+    crew_list L = {q, NULL, 0, 0, false, NULL, 0, 0};
     msh_live_rdlock(live);
-    msh_live_items(live, MSH_FEED_CREWS, collect, &L);
+    msh_live_items(live, MSH_FEED_INCIDENTS, collect_busy, &L);
+    if (!L.oom)
+        msh_live_items(live, MSH_FEED_CREWS, collect, &L);
     msh_live_unlock(live);
+    free(L.busy);
+    L.busy = NULL;
+    L.nbusy = 0;
     uint32_t nn = msh_graph_node_count(g), ne = msh_graph_edge_count(g);
     double *secs = malloc((nn ? nn : 1) * sizeof *secs), *metres = malloc((nn ? nn : 1) * sizeof *metres);
     float *len_w = malloc((ne ? ne : 1) * sizeof *len_w);

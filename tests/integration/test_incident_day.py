@@ -89,6 +89,8 @@ class EmergencyDay(unittest.TestCase):
             # assigned: dispatched
             r = patch(first, {"status": "dispatched", "assigned_crew": near["crew"]})
             self.assertEqual(r.status, 200, r.body)
+            # a crew sent to an open incident is busy until it ends, whatever its own feed still says
+            self.assertNotIn(near["crew"], [x["crew"] for x in responders(first, kind="emergency")["responders"]])
             # a critical one left reported is escalated once the clock passes --escalate-after
             r = req(ITEMS, "POST", TOK["ops"], {"type": "Feature", "properties": {"kind": "fire", "severity": "critical"},
                                                 "geometry": {"type": "Point", "coordinates": [39.8860, 21.4100]}})
