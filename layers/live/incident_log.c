@@ -31,7 +31,8 @@ static const char SCHEMA[] =
     " description TEXT, lon REAL, lat REAL, reported_at TEXT, dispatched_at TEXT, on_scene_at TEXT,"
     " resolved_at TEXT, updated_at TEXT);"
     "CREATE TABLE IF NOT EXISTS msh_incident_history (id TEXT NOT NULL, time TEXT NOT NULL, status TEXT NOT NULL,"
-    " severity TEXT, kind TEXT, description TEXT, lon REAL, lat REAL, UNIQUE (id, time, status));";
+    " severity TEXT, kind TEXT, description TEXT, lon REAL, lat REAL, by_name TEXT, by_role TEXT,"
+    " UNIQUE (id, time, status));";
 
 /* A status time with milliseconds; 0 (the status was never reached) is "", stored as NULL. */
 static void iso(int64_t ms, char *out, size_t cap)
@@ -66,7 +67,7 @@ static void write_batch(msh_incident_log *lg, msh_live_item *items, size_t n)
                     &up);
     msh_sql_prepare(db,
                     "INSERT OR IGNORE INTO msh_incident_history (id, time, status, severity, kind, description,"
-                    " lon, lat) VALUES (?,?,?,?,?,?,?,?)",
+                    " lon, lat, by_name, by_role) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     &hist);
     if (!up || !hist)
         fprintf(stderr, "mashaer: incident log: %s\n", msh_store_errmsg(db));
@@ -99,6 +100,8 @@ static void write_batch(msh_incident_log *lg, msh_live_item *items, size_t n)
         bind_text_or_null(hist, 6, desc);
         msh_sql_bind_num(hist, 7, r->lon);
         msh_sql_bind_num(hist, 8, r->lat);
+        bind_text_or_null(hist, 9, items[i].by); /* an operator's write names its author; a feed's none */
+        bind_text_or_null(hist, 10, items[i].by_role);
         msh_sql_step(hist);
         if (geom) {
             msh_sql_reset(geom);
@@ -154,8 +157,19 @@ msh_rc msh_incident_log_open(const char *db_path, msh_incident_log **out, msh_er
         free(lg);
         return rc;
     }
-    /* a POINT column QGIS can draw (added once) */
+    /* the author columns, added to a history made before operators were named */
     msh_sql *st;
+    int64_t has_by = 0;
+    if (!msh_sql_prepare(db, "SELECT count(*) FROM pragma_table_info('msh_incident_history') WHERE name = 'by_name'",
+                         &st)) {
+        if (msh_sql_step(st) == MSH_SQL_ROW)
+            has_by = msh_sql_int(st, 0);
+        msh_sql_finalize(st);
+    }
+    if (!has_by)
+        (void)msh_store_exec(db, "ALTER TABLE msh_incident_history ADD COLUMN by_name TEXT;"
+                                 "ALTER TABLE msh_incident_history ADD COLUMN by_role TEXT");
+    /* a POINT column QGIS can draw (added once) */
     int64_t has_geom = 0;
     if (!msh_sql_prepare(db, "SELECT count(*) FROM geometry_columns WHERE f_table_name = 'msh_incidents'", &st)) {
         if (msh_sql_step(st) == MSH_SQL_ROW)

@@ -3,7 +3,8 @@
  * The write-ahead log makes an incident update durable; this keeps the queryable record
  * planners and officials expect in the store itself: `msh_incidents` (one row per incident,
  * its latest state, the time it entered each status, a POINT geometry QGIS can show) and
- * `msh_incident_history` (one row per update). The ingest path only queues a copy (under the
+ * `msh_incident_history` (one row per update, with the operator who made it: by_name and
+ * by_role, NULL for a feed record; the columns are added to an older store on open). The ingest path only queues a copy (under the
  * live write lock, no I/O); a writer thread with its own connection commits the queue about
  * once a second. Replaying the log after a restart queues the same updates again: the
  * writes are idempotent (upsert, and history rows are unique per id, time and status).

@@ -6,8 +6,9 @@
  *
  * {id} is the incident's own id (the `id` property, as feeds send it). The rows are written by
  * the incident log's thread about once a second after the feed's answer, so the newest update
- * may show up to a second later here than on the live map. A feed record names no author: `by`
- * is null. Read through the edit connection under the edit lock (services/edit_service.h), like
+ * may show up to a second later here than on the live map. An operator's write names its author
+ * as the static histories do, `by` {name, role} (the token's, from the live log record); a feed
+ * record names none: `by` is null. Read through the edit connection under the edit lock (services/edit_service.h), like
  * the other histories; an ops token, as the route row says.
  */
 #include <ctype.h>
@@ -70,7 +71,8 @@ void msh_route_incident_history(msh_req *r, const char *seg, size_t seglen)
     bool more = false;
     /* the table is made by the incident log (absent with --no-live): no history then */
     if (msh_sql_prepare(store,
-                        "SELECT rowid, time, status, severity, kind, description, lon, lat FROM msh_incident_history"
+                        "SELECT rowid, time, status, severity, kind, description, lon, lat, by_name, by_role"
+                        " FROM msh_incident_history"
                         " WHERE id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
                         &st) == MSH_OK) {
         msh_sql_bind_text(st, 1, id, -1);
@@ -90,7 +92,17 @@ void msh_route_incident_history(msh_req *r, const char *seg, size_t seglen)
             str_or_null(&b, st, 1);
             msh_buf_printf(&b, ",\"status\":");
             str_or_null(&b, st, 2);
-            msh_buf_printf(&b, ",\"by\":null,\"feature\":{\"type\":\"Feature\",\"id\":\"");
+            msh_buf_printf(&b, ",\"by\":");
+            if (msh_sql_text(st, 8, NULL)) {
+                msh_buf_printf(&b, "{\"name\":");
+                str_or_null(&b, st, 8);
+                msh_buf_printf(&b, ",\"role\":");
+                str_or_null(&b, st, 9);
+                msh_buf_putc(&b, '}');
+            } else {
+                msh_buf_printf(&b, "null");
+            }
+            msh_buf_printf(&b, ",\"feature\":{\"type\":\"Feature\",\"id\":\"");
             ogc_json_str(&b, id, strlen(id));
             msh_buf_printf(&b, "\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.9f,%.9f]},\"properties\":"
                                "{\"id\":\"",
