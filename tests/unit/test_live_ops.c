@@ -263,6 +263,18 @@ static void test_author(void)
     CHECK(msh_ops_apply(l, &back, T0 + 3, &why) == MSH_OPS_OK);
     msh_live_unlock(l);
     CHECK(!g_seen_by[0]);
+    /* the form since authors, as the log holds it (golden bytes, also the fuzz corpus's
+     * liveops/rec-author): this build reads them and writes them the same */
+    static const uint8_t since[] = {2, 9, 'I', 'N', 'C', '-', 'O', 'P', 'S', '-', '7', 4, 0, 0, 0, 0, 0, 0, 0, 3, 0,
+                                    0, 0, 1, 6, 'C', 'R', 'E', 'W', '-', '9', 0, 0, 7, 'o', 'p', 's', '-', 'b', 'o',
+                                    'b', 3, 'o', 'p', 's'};
+    CHECK(msh_ops_decode(since, sizeof since, &back));
+    CHECK(!strcmp(back.by, "ops-bob") && !strcmp(back.by_role, "ops") && back.expect == 4 &&
+          !strcmp(back.crew, "CREW-9"));
+    msh_buf gb;
+    msh_buf_init(&gb, 4096);
+    CHECK(msh_ops_encode(&back, &gb) == MSH_OK && gb.len == sizeof since && !memcmp(gb.data, since, sizeof since));
+    msh_buf_free(&gb);
     /* a create without its record, or with another id, is refused */
     uint8_t bad[sizeof older + 2];
     memcpy(bad, older, sizeof older);
