@@ -8,7 +8,8 @@ it). Each write sends a `change` event (collection, text id, op, version, bbox o
 /events?types=change&collections=... like a store-layer edit.
 
 The server is real; no fixed sleeps: events are waited on (test_events.Stream), the history as it
-fills (the incident log writes about once a second).
+fills (the incident log writes about once a second). A gate's operator writes (not its feed
+counts) have their history too, at .../gates/items/{id}/history.
 """
 import json
 import sqlite3
@@ -105,6 +106,28 @@ class LiveAudit(unittest.TestCase):
         finally:
             s.close()
             other.close()
+
+    def test_gate_history(self):
+        mshtest.post_ok(SERVER, "gates", [{"id": "G-HIS", "lon": 39.882, "lat": 21.411, "capacity": 500,
+                                           "in": 1, "out": 0, "time": now_ms()}], TOK["feed"])
+        path = "/ogc/collections/gates/items/G-HIS"
+        self.assertEqual(req(path + "/history", token=TOK["alice"]).status, 404)  # no operator write yet
+        self.assertEqual(patch(path, {"state": "closed", "reason": "full"}, TOK["bob"]).status, 200)
+        mshtest.post_ok(SERVER, "gates", [{"id": "G-HIS", "in": 9, "out": 2, "time": now_ms()}], TOK["feed"])
+        self.assertEqual(patch(path, {"state": "open"}, TOK["alice"]).status, 200)
+        found = {}
+
+        def two():
+            r = req(path + "/history", token=TOK["alice"])
+            found["v"] = json.loads(r.body)["versions"] if r.status == 200 else []
+            return len(found["v"]) >= 2
+
+        mshtest.wait_for(two, 20, "two versions in the gate's history")
+        self.assertEqual([(x["state"], x["reason"], x["by"]) for x in found["v"]],
+                         [("closed", "full", {"name": "ops-bob", "role": "ops"}),
+                          ("open", None, {"name": "ops-alice", "role": "ops"})])
+        self.assertTrue(all(x["at"].endswith("Z") for x in found["v"]))
+        self.assertEqual(req(path + "/history").status, 401)
 
     def test_kill9_keeps_the_author(self):
         global SERVER
