@@ -25,8 +25,9 @@ TOK = {}
 ITEMS = "/ogc/collections/incidents/items"
 
 
-def req(path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
-    return mshtest.request(SERVER, path, method, token, body, ctype, headers)
+def req(path, *args, **kw):
+    """mshtest.api on the current server (method, token, body, ctype, headers)."""
+    return mshtest.api(SERVER, path, *args, **kw)
 
 
 def create(token, lon=39.8890, lat=21.4130):
@@ -130,7 +131,6 @@ class LiveAudit(unittest.TestCase):
         self.assertEqual(req(path + "/history").status, 401)
 
     def test_kill9_keeps_the_author(self):
-        global SERVER
         crew("CREW-K9")
         iid = create(TOK["alice"])
         r = patch("%s/%s" % (ITEMS, iid), {"status": "dispatched", "assigned_crew": "CREW-K9"}, TOK["bob"])
@@ -142,20 +142,25 @@ class LiveAudit(unittest.TestCase):
         with sqlite3.connect(DB) as conn:
             conn.execute("DELETE FROM msh_incident_history WHERE id = ?", (iid,))
         conn.close()
-        SERVER = mshtest.Server(DB, name="serve2").start()
-        test_events.SERVER = SERVER
+        start("serve2")
         v = history(iid, 1)
         self.assertEqual([(x["status"], x["by"]) for x in v], [("dispatched", {"name": "ops-bob", "role": "ops"})])
 
 
+def start(name="serve"):
+    """The server on DB, the one the requests and the event streams go to."""
+    global SERVER
+    SERVER = mshtest.Server(DB, name=name).start()
+    test_events.SERVER = SERVER
+
+
 def setUpModule():
-    global DB, SERVER
+    global DB
     DB = mshtest.work_path("live_audit.sqlite")
     mshtest.import_demo(DB, ["sites"])
     for key, role, name in (("alice", "ops", "ops-alice"), ("bob", "ops", "ops-bob"), ("feed", "feed", "sensor")):
         TOK[key] = mshtest.add_token(DB, role, name)
-    SERVER = mshtest.Server(DB).start()
-    test_events.SERVER = SERVER
+    start()
 
 
 def tearDownModule():
