@@ -17,6 +17,10 @@
  *   History      of any item (/ogc/collections/{c}/items/{fid}/history): who, when, what changed.
  * Destructive actions (cancel, resolve, done, close a gate) ask first in a dialog of their own.
  *
+ * Ids: incidents and gates are named by their own text id (INC-OPS-3, G-1: the `id` property, the
+ * one the server's Location gives) in every path the console asks: the item, its PATCH, its
+ * responders and its history.
+ *
  * Concurrency: every write sends the ETag read when the officer opened the item (If-Match). A 412
  * answer carries the item as it is now: the console shows the officer's version and the current one
  * field by field, and lets them apply their change again (on the new ETag) or keep the current one.
@@ -641,6 +645,8 @@
   // ------------------------------------------------------------------ incidents
 
   function incidentOpen(p) { return FINAL.indexOf(p.status) < 0; }
+  // A live item's own id (the `id` property, as the server's Location names it), else the feature id.
+  function liveId(f) { return String(props(f).id || f.id); }
 
   function reloadIncidents() {
     return api('GET', '/ogc/collections/incidents/items?limit=' + LIST_LIMIT).then(function (res) {
@@ -652,7 +658,7 @@
       });
       renderIncidents();
       if (st.inc) { // as for work orders: re-shown only when it changed
-        const still = st.incidents.find(function (f) { return String(f.id) === String(st.inc.fid); });
+        const still = st.incidents.find(function (f) { return liveId(f) === st.inc.fid; });
         if (!still) { st.inc = null; el('inc-detail').innerHTML = ''; }
         else if (!sameValue(props(still), props(st.inc.feature))) selectIncident(st.inc.fid, true);
       }
@@ -668,7 +674,7 @@
     list.innerHTML = st.incidents.map(function (f) {
       const p = props(f);
       const when = p.reported_at && isFinite(Date.parse(p.reported_at)) ? I18N.time(Date.parse(p.reported_at)) : '';
-      return '<li class="console-item' + (st.escalated[p.id] ? ' escalated' : '') + '" data-fid="' + esc(f.id) + '" data-id="' +
+      return '<li class="console-item' + (st.escalated[p.id] ? ' escalated' : '') + '" data-fid="' + esc(liveId(f)) + '" data-id="' +
         esc(p.id || '') + '" data-severity="' + esc(p.severity) + '" data-status="' + esc(p.status) + '">' +
         '<button type="button" class="console-item-main"><span class="console-sev" data-severity="' + esc(p.severity) + '">' +
         esc(code(p.severity)) + '</span> <b>' + esc(code(p.kind)) + '</b> <span dir="ltr">' + esc(p.id || '') + '</span> · ' +
@@ -686,8 +692,8 @@
     if (quiet && st.inc && st.inc.dirty) return Promise.resolve();
     return api('GET', itemPath('incidents', fid)).then(function (res) {
       if (!res.ok) return fail(res);
-      const keep = quiet && st.inc && String(st.inc.fid) === String(res.json.id) ? st.inc.responders : null;
-      st.inc = { fid: res.json.id, etag: res.etag, feature: res.json, responders: keep, dirty: false };
+      const keep = quiet && st.inc && st.inc.fid === liveId(res.json) ? st.inc.responders : null;
+      st.inc = { fid: liveId(res.json), etag: res.etag, feature: res.json, responders: keep, dirty: false };
       renderIncident();
     }, netFail);
   }
@@ -715,8 +721,16 @@
       '<button type="button" id="inc-history">' + esc(t('console.history')) + '</button></div>';
     const patch = function (changes) {
       return write({ coll: 'incidents', fid: i.fid, etag: i.etag, base: p, patch: changes,
-        done: function () { reloadIncidents(); },
-        keep: function (f, etag) { st.inc = { fid: f.id, etag: etag, feature: f, responders: null }; renderIncident(); } });
+        // the answer is the incident as it is now: shown at once (the officer's choice is saved, so
+        // no longer "being chosen"), then the list
+        done: function (f, etag) {
+          if (f && f.properties && st.inc && st.inc.fid === liveId(f)) {
+            st.inc = { fid: liveId(f), etag: etag, feature: f, responders: st.inc.responders, dirty: false };
+            renderIncident();
+          }
+          reloadIncidents();
+        },
+        keep: function (f, etag) { st.inc = { fid: liveId(f), etag: etag, feature: f, responders: null }; renderIncident(); } });
     };
     el('inc-show').addEventListener('click', function () {
       const g = i.feature.geometry;
@@ -740,7 +754,7 @@
       });
     }
     if (p.status === 'reported') {
-      el('inc-responders').addEventListener('click', function () { loadResponders(p.id || i.fid); });
+      el('inc-responders').addEventListener('click', function () { loadResponders(i.fid); });
       if (responders) renderResponders(responders, patch);
     }
     if (p.status === 'dispatched') el('inc-onscene').addEventListener('click', function () { patch({ status: 'on_scene' }); });
@@ -816,11 +830,14 @@
     api('POST', '/ogc/collections/incidents/items', body, { ctype: GEOJSON }).then(function (res) {
       if (!res.ok) return fail(res);
       const f = res.json || {};
-      say(t('console.inc.created', { id: props(f).id || f.id || String(res.location || '').split('/').pop() }));
+      const id = props(f).id || decodeURIComponent(String(res.location || '').split('/').pop());
+      say(t('console.inc.created', { id: id }));
       el('inc-new-form').hidden = true;
       el('inc-new-desc').value = '';
+      const at = st.newAt;
       st.newAt = null;
-      reloadIncidents().then(function () { if (f.id !== undefined) selectIncident(f.id); });
+      map.flyTo({ center: at, zoom: Math.max(map.getZoom(), 17) }); // jump to it
+      reloadIncidents().then(function () { if (id) selectIncident(id); });
     }, netFail);
   });
 
@@ -834,7 +851,7 @@
     li.querySelector('button').addEventListener('click', function () {
       selectTab('incidents');
       const f = st.incidents.find(function (x) { return props(x).id === id; });
-      if (f) selectIncident(f.id);
+      if (f) selectIncident(liveId(f));
     });
     el('console-escalations').appendChild(li);
     renderIncidents();
@@ -846,7 +863,7 @@
     return api('GET', '/ogc/collections/gates/items?limit=' + LIST_LIMIT).then(function (res) {
       if (!res.ok) return fail(res);
       st.gates = (res.json.features || []).slice().sort(function (a, b) {
-        return String(props(a).id || a.id).localeCompare(String(props(b).id || b.id));
+        return liveId(a).localeCompare(liveId(b));
       });
       renderGates();
     }, netFail);
@@ -861,16 +878,15 @@
     list.innerHTML = st.gates.map(function (f) {
       const p = props(f);
       const state = p.state || 'open';
-      const id = p.id || f.id;
-      return '<li class="console-item console-gate" data-fid="' + esc(f.id) + '" data-id="' + esc(id) + '" data-state="' + esc(state) + '">' +
+      const id = liveId(f);
+      return '<li class="console-item console-gate" data-fid="' + esc(id) + '" data-id="' + esc(id) + '" data-state="' + esc(state) + '">' +
         '<span><b dir="ltr">' + esc(t('console.gate.title', { id: id })) + '</b> · <span class="console-badge" data-status="' + esc(state) + '">' +
         esc(code(state)) + '</span>' + (state === 'closed' && p.closed_reason ? '<br><span class="muted" dir="auto">' +
         esc(t('console.gate.closed_because', { reason: p.closed_reason })) + '</span>' : '') + '</span>' +
         (state === 'closed' ? '<button type="button" class="gate-open">' + esc(t('console.gate.open')) + '</button>' :
           '<form class="gate-close-form console-row"><label for="gate-reason-' + esc(f.id) + '">' + esc(t('console.gate.reason_label')) +
           '</label><input id="gate-reason-' + esc(f.id) + '" dir="auto" autocomplete="off"><button type="submit" class="danger">' +
-          esc(t('console.gate.close')) + '</button></form>') +
-        '<button type="button" class="gate-history">' + esc(t('console.history')) + '</button></li>';
+          esc(t('console.gate.close')) + '</button></form>') + '</li>';
     }).join('');
     list.querySelectorAll('li[data-fid]').forEach(function (li) {
       const fid = li.dataset.fid, id = li.dataset.id;
@@ -893,9 +909,6 @@
           });
         });
       }
-      li.querySelector('.gate-history').addEventListener('click', function () {
-        showHistory('gates', fid, t('console.gate.title', { id: id }));
-      });
     });
   }
 
@@ -916,8 +929,8 @@
     if (!prev) return [t('console.history.first')];
     const a = props(prev), b = props(cur);
     const out = [];
-    Object.keys(b).forEach(function (k) {
-      if (!sameValue(a[k], b[k])) out.push(I18N.label('field', k) + ': ' + fmt(k, a[k]) + ' → ' + fmt(k, b[k]));
+    Object.keys(b).forEach(function (k) { // updated_at: the version's own time, shown already
+      if (k !== 'updated_at' && !sameValue(a[k], b[k])) out.push(I18N.label('field', k) + ': ' + fmt(k, a[k]) + ' → ' + fmt(k, b[k]));
     });
     if (!sameValue(prev.geometry, cur.geometry)) out.push(t('console.history.geometry'));
     return out;
@@ -957,11 +970,11 @@
     // newest first: what an officer asks is "what happened last"
     const rows = versions.map(function (v, i) {
       const by = v.by || {};
-      const who = by.role === 'import' ? roleName('import') : (by.name || '') + ' · ' + roleName(by.role || '');
+      const who = by.role === 'import' ? roleName('import') : by.name ? by.name + ' · ' + roleName(by.role || '') : '';
       const when = v.at && isFinite(Date.parse(v.at)) ? I18N.dateTime(Date.parse(v.at)) : '';
-      return '<li data-seq="' + esc(v.seq) + '" data-op="' + esc(v.op) + '"><div><b>' +
-        esc(I18N.has('console.op.' + v.op) ? t('console.op.' + v.op) : v.op) + '</b> · ' + esc(when) + ' · <span dir="auto">' + esc(who) +
-        '</span></div><ul>' + describeChange(i ? versions[i - 1].feature : null, v.feature).map(function (c) {
+      return '<li data-seq="' + esc(v.seq) + '" data-op="' + esc(v.op) + '" data-status="' + esc(props(v.feature).status || '') + '"><div><b>' +
+        esc(I18N.has('console.op.' + v.op) ? t('console.op.' + v.op) : v.op) + '</b> · ' + esc(when) +
+        (who ? ' · <span dir="auto">' + esc(who) + '</span>' : '') + '</div><ul>' + describeChange(i ? versions[i - 1].feature : null, v.feature).map(function (c) {
           return '<li dir="auto">' + esc(c) + '</li>';
         }).join('') + '</ul></li>';
     });
@@ -993,7 +1006,7 @@
     } else if (g === 'incidents') {
       selectTab('incidents');
       const hit = st.incidents.find(function (x) { return props(x).id === props(f).id; });
-      if (hit) selectIncident(hit.id);
+      if (hit) selectIncident(liveId(hit));
     } else if (g === 'gates') {
       selectTab('gates');
     }

@@ -88,7 +88,7 @@ msh_ops_verdict msh_ops_check(const msh_live_item *it, const msh_ops_rec *op, ms
     if ((op->set & MSH_OPS_SET_CREW) && !op->crew[0] && to > MSH_INC_REPORTED && to != MSH_OPS_CANCELLED)
         return invalid(why, "assigned_crew: a dispatched incident keeps a crew (assign another instead)");
     if (!op->set)
-        return invalid(why, "nothing to change: send status, assigned_crew or reason");
+        return invalid(why, "nothing to change: send status, assigned_crew, reason, severity or description");
     return MSH_OPS_OK;
 }
 
@@ -116,6 +116,14 @@ msh_ops_verdict msh_ops_apply(msh_live *l, const msh_ops_rec *op, int64_t t_ms, 
     } else {
         if (op->set & MSH_OPS_SET_CREW)
             snprintf(it->crew, sizeof it->crew, "%s", op->crew);
+        if (op->set & MSH_OPS_SET_SEVERITY) { /* triage */
+            it->rec.severity = op->severity;
+            it->rec.has |= MSH_FR_SEVERITY;
+        }
+        if (op->set & MSH_OPS_SET_DESC) {
+            snprintf(it->rec.text, sizeof it->rec.text, "%s", op->desc);
+            it->rec.has = op->desc[0] ? (it->rec.has | MSH_FR_TEXT) : (it->rec.has & ~(uint32_t)MSH_FR_TEXT);
+        }
         int from = msh_ops_status(it);
         if ((op->set & MSH_OPS_SET_STATUS) && op->status != from) {
             if (op->status == MSH_OPS_CANCELLED) {
@@ -175,9 +183,15 @@ msh_rc msh_ops_encode(const msh_ops_rec *op, msh_buf *b)
         rc = msh_ops_put_str(b, op->reason);
     if (!rc)
         rc = msh_buf_putc(b, op->closed);
-    if (!rc)
+    if (!rc && (op->set & (MSH_OPS_SET_SEVERITY | MSH_OPS_SET_DESC))) { /* the triage tail */
+        rc = msh_buf_putc(b, op->severity);
+        if (!rc)
+            rc = msh_ops_put_str(b, op->desc);
+    }
+    bool tail = op->by[0] || op->by_role[0] || (op->set & MSH_OPS_SET_CREATE); /* no author: the older form */
+    if (!rc && tail)
         rc = msh_ops_put_str(b, op->by);
-    if (!rc)
+    if (!rc && tail)
         rc = msh_ops_put_str(b, op->by_role);
     if (!rc && (op->set & MSH_OPS_SET_CREATE))
         rc = msh_feed_encode(&op->create, 1, b);
@@ -213,6 +227,9 @@ bool msh_ops_decode(const uint8_t *data, size_t len, msh_ops_rec *op)
         end - p < 1)
         return false;
     op->closed = *p++;
+    bool triage = op->set & (MSH_OPS_SET_SEVERITY | MSH_OPS_SET_DESC);
+    if (triage && (end - p < 1 || (op->severity = *p++, !msh_ops_get_str(&p, end, op->desc, sizeof op->desc))))
+        return false;
     if (p < end) { /* a record that names its author (an older one ends here) */
         if (!msh_ops_get_str(&p, end, op->by, sizeof op->by) || !msh_ops_get_str(&p, end, op->by_role, sizeof op->by_role))
             return false;
@@ -223,8 +240,11 @@ bool msh_ops_decode(const uint8_t *data, size_t len, msh_ops_rec *op)
     } else if (op->set & MSH_OPS_SET_CREATE) {
         return false;
     }
-    return p == end && (op->feed == MSH_FEED_INCIDENTS || op->feed == MSH_FEED_GATES) && op->status < MSH_OPS_NSTATUS &&
-           op->closed <= 1 && op->set < 32;
+    if (p != end || ((op->set & MSH_OPS_SET_SEVERITY) && (op->severity < 1 || op->severity > 4)) ||
+        (triage && op->feed != MSH_FEED_INCIDENTS))
+        return false;
+    return (op->feed == MSH_FEED_INCIDENTS || op->feed == MSH_FEED_GATES) && op->status < MSH_OPS_NSTATUS &&
+           op->closed <= 1 && op->set < 128;
 }
 
 void msh_ops_replay(msh_live *l, int64_t t_ms, const uint8_t *data, size_t len)
@@ -320,6 +340,15 @@ int msh_ops_parse_patch(msh_feed feed, const char *body, size_t len, msh_ops_rec
             } else if (feed == MSH_FEED_INCIDENTS && !strcmp(k, "assigned_crew")) {
                 rc = text_member(v, k, true, op->crew, sizeof op->crew, why, cap);
                 op->set |= MSH_OPS_SET_CREW;
+            } else if (feed == MSH_FEED_INCIDENTS && !strcmp(k, "severity")) {
+                int i = json_is_string(v) ? word_in(json_string_value(v), SEVERITIES) : -1;
+                if (i < 0)
+                    rc = fail(why, cap, "'%s' must be low, medium, high or critical", k);
+                op->severity = (uint8_t)(i + 1);
+                op->set |= MSH_OPS_SET_SEVERITY;
+            } else if (feed == MSH_FEED_INCIDENTS && !strcmp(k, "description")) {
+                rc = text_member(v, k, true, op->desc, sizeof op->desc, why, cap);
+                op->set |= MSH_OPS_SET_DESC;
             } else if (!strcmp(k, "reason") || (feed == MSH_FEED_GATES && !strcmp(k, "closed_reason"))) {
                 rc = text_member(v, k, true, op->reason, sizeof op->reason, why, cap);
                 op->set |= MSH_OPS_SET_REASON;
@@ -332,8 +361,8 @@ int msh_ops_parse_patch(msh_feed feed, const char *body, size_t len, msh_ops_rec
             } else {
                 rc = fail(why, cap,
                           feed == MSH_FEED_GATES ? "'%s' cannot be changed: a gate takes state and reason"
-                                                 : "'%s' cannot be changed: an incident takes status, assigned_crew "
-                                                   "and reason",
+                                                 : "'%s' cannot be changed: an incident takes status, assigned_crew, "
+                                                   "reason, severity and description",
                           k);
             }
             if (rc)

@@ -19,11 +19,17 @@
  * feed record keeps its 0..3 status; cancelled is the MSH_ITEM_CANCELLED flag beside it, so the
  * feed and snapshot record forms did not change.
  *
+ * Triage: an open incident's severity (low..critical) and description may be changed too (the
+ * feed record's severity and text, so the tiles, escalation and the store follow them).
+ *
  * The compact form of an msh_ops_rec (WAL record type MSH_WAL_OPS, after the 8-byte received
  * time as every log record), little endian, a string [u8 length][bytes]:
  *   u8 feed, string id (1..64), u64 expect (updates seen), u32 set (MSH_OPS_SET_* bits),
  *   u8 status (0..4), string crew (0..64), string reason (0..200), u8 closed (0/1)
- * and then, in records written since operators are named (an older record ends at closed):
+ *   and, only when set has MSH_OPS_SET_SEVERITY or MSH_OPS_SET_DESC (so a log written before
+ *   triage existed replays unchanged): u8 severity (1..4), string description (0..200)
+ * and then, in records written since operators are named, when the record names one or creates
+ * (an older record, or one naming no one, ends before this):
  *   string by (the token's name, 0..100), string by_role (0..15), and with MSH_OPS_SET_CREATE
  *   the new incident in the feed record form (feeds.h: msh_feed_encode).
  * The author goes with the change to the live store's observer (msh_live_item.by), so the
@@ -51,7 +57,9 @@ enum {
     MSH_OPS_SET_CREW = 2,
     MSH_OPS_SET_REASON = 4,
     MSH_OPS_SET_CLOSED = 8,
-    MSH_OPS_SET_CREATE = 16 /* a new incident: `create` holds it (id = the record's id, expect 0) */
+    MSH_OPS_SET_SEVERITY = 16,
+    MSH_OPS_SET_DESC = 32,
+    MSH_OPS_SET_CREATE = 64 /* a new incident: `create` holds it (id = the record's id, expect 0) */
 };
 
 typedef struct msh_ops_rec {
@@ -64,6 +72,8 @@ typedef struct msh_ops_rec {
     char crew[MSH_FEED_ID_MAX + 1];
     char reason[MSH_FEED_TEXT_MAX + 1];
     uint8_t closed;
+    uint8_t severity; /* 1 low .. 4 critical (MSH_OPS_SET_SEVERITY) */
+    char desc[MSH_FEED_TEXT_MAX + 1]; /* the description ("" clears it; MSH_OPS_SET_DESC) */
     char by[MSH_LIVE_BY_MAX + 1]; /* who: the token's name ("" in older records) */
     char by_role[16];             /* and its role */
     msh_feed_rec create;          /* MSH_OPS_SET_CREATE: the new incident */
@@ -116,7 +126,8 @@ void msh_ops_replay(msh_live *l, int64_t t_ms, const uint8_t *data, size_t len);
 
 /**
  * Read a merge-patch body (RFC 7396) for an item of `feed`: its members at the top or under
- * "properties". Incidents: status, assigned_crew (text or null), reason; gates: state
+ * "properties". Incidents: status, assigned_crew (text or null), reason, severity (low, medium,
+ * high, critical), description (text or null); gates: state
  * ("open"/"closed"), reason. Fills op (not id or expect). Returns 0, or -1 with why naming the
  * member at fault.
  */

@@ -2,7 +2,7 @@
  * OGC API - Features Part 4 paths (routes_ogc_write.c hands them over).
  *
  *   POST  /ogc/collections/incidents/items        a GeoJSON Feature -> 201, Location, ETag (id INC-OPS-<n>)
- *   PATCH /ogc/collections/incidents/items/{id}   merge patch: status, assigned_crew, reason
+ *   PATCH /ogc/collections/incidents/items/{id}   merge patch: status, assigned_crew, reason, severity, description
  *   PATCH /ogc/collections/gates/items/{id}       merge patch: state (open/closed), reason
  *
  * {id} is the item's text id (INC-OPS-3, G-1) or its numeric feature id (as the items list

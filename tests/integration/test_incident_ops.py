@@ -164,12 +164,46 @@ class IncidentOps(unittest.TestCase):
         self.assertEqual(p["properties"]["status"], "reported")
         self.assertEqual(p["geometry"]["coordinates"], [39.8891, 21.4131])
 
+    def test_triage(self):
+        # an operator triages: severity and description by merge patch, with the status or alone
+        iid = self.new(severity="low", description="someone fell")
+        s = test_events.Stream("?types=incident")
+        try:
+            r = patch(iid, {"properties": {"severity": "critical", "description": "not breathing"}})
+            self.assertEqual(r.status, 200, r.body)
+            p = json.loads(r.body)["properties"]
+            self.assertEqual((p["severity"], p["description"], p["status"]), ("critical", "not breathing", "reported"))
+            ev = s.wait_for(lambda e: e[1] == "incident" and e[2]["id"] == iid and e[2].get("severity") == "critical",
+                            "the triage's incident event")[0][2]
+            self.assertEqual(ev["status"], "reported")
+        finally:
+            s.close()
+        before = get(iid)
+        for body, word in (({"severity": "urgent"}, "'severity' must be low, medium, high or critical"),
+                           ({"severity": 3}, "'severity'"), ({"description": 5}, "'description'"),
+                           ({"description": "x" * 201}, "too long"), ({"kind": "fire"}, "'kind' cannot be changed")):
+            r = patch(iid, body)
+            self.assertEqual(r.status, 400, body)
+            self.assertIn(word, json.loads(r.body)["error"])
+        self.assertEqual(get(iid)[0].header("ETag"), before[0].header("ETag"))
+        r = patch(iid, {"description": None})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIsNone(json.loads(r.body)["properties"].get("description"))
+        # a closed incident is not triaged: 409, nothing allowed from there
+        self.assertEqual(patch(iid, {"status": "cancelled", "reason": "duplicate"}).status, 200)
+        r = patch(iid, {"severity": "high"})
+        self.assertEqual(r.status, 409, r.body)
+        self.assertEqual(json.loads(r.body)["allowed"], [])
+        self.assertEqual(get(iid)[1]["properties"]["severity"], "critical")
+
     def test_kill9_after_ack_loses_nothing(self):
         global SERVER
         crews({"id": "CREW-K9", "lon": 39.889, "lat": 21.414, "kind": "emergency", "status": "standby",
                "time": now_ms()})
         iid = self.new(severity="high")
         r = patch(iid, {"status": "dispatched", "assigned_crew": "CREW-K9"})
+        self.assertEqual(r.status, 200, r.body)
+        r = patch(iid, {"severity": "critical", "description": "triaged"})  # replayed from the log too
         self.assertEqual(r.status, 200, r.body)
         etag = r.header("ETag")
         SERVER.proc.kill()             # SIGKILL right after the answer: the state comes back from the log
@@ -178,6 +212,7 @@ class IncidentOps(unittest.TestCase):
         SERVER = mshtest.Server(DB, name="serve2").start()
         g, item = get(iid)
         self.assertEqual((item["properties"]["status"], item["properties"]["assigned_crew"]), ("dispatched", "CREW-K9"))
+        self.assertEqual((item["properties"]["severity"], item["properties"]["description"]), ("critical", "triaged"))
         # the same version (the tag names the host too, and the port changed)
         self.assertEqual(g.header("ETag").split("-h")[0], etag.split("-h")[0])
         r = patch(iid, {"status": "cancelled", "reason": "stood down"}, etag=g.header("ETag"))
@@ -188,6 +223,7 @@ class IncidentOps(unittest.TestCase):
         test_events.SERVER = SERVER
         p = get(iid)[1]["properties"]
         self.assertEqual((p["status"], p["reason"], p["assigned_crew"]), ("cancelled", "stood down", "CREW-K9"))
+        self.assertEqual((p["severity"], p["description"]), ("critical", "triaged"))
         n = int(iid.rsplit("-", 1)[1])
         self.assertEqual(json.loads(create().body)["properties"]["id"], "INC-OPS-%d" % (n + 1))
 

@@ -32,6 +32,7 @@ CONFIG = None
 SERVER = None
 T = None              # "now" of the scenario, ms (whole seconds)
 STARTED = None        # when the server started (s)
+FED_MS = None         # a whole second after the scenario was posted (ms)
 WEIGHTS = {"crowd": 3, "coverage": 1, "response": 2, "gates": 1, "environment": 1, "assets": 1, "cleaning": 1}
 
 
@@ -90,6 +91,14 @@ def setUpModule():
     SERVER = mshtest.Server(DB, "--kpi-config", CONFIG, name="kpi").start()
     STARTED = time.time()
     feed_scenario()
+    # the barrier: a KPI record made after the whole scenario was posted (the server records every
+    # second, from its first second on; a record made while the feeds arrived holds part of them).
+    # /kpi answers from the latest record, so every test below sees the whole scenario.
+    global FED_MS
+    FED_MS = (int(time.time()) + 1) * 1000
+    q = urllib.parse.urlencode({"from": mshtest_iso(FED_MS), "to": mshtest_iso(FED_MS + 3600 * 1000), "step": "1"})
+    mshtest.wait_for(lambda: SERVER.json("/kpi/history?" + q)["points"], 30, "a KPI record after the scenario",
+                     interval=0.1)
 
 
 def tearDownModule():
@@ -339,7 +348,7 @@ class KpiTest(unittest.TestCase):
 
     def test_z_history_survives_restart(self):
         global SERVER
-        q = urllib.parse.urlencode({"zone": "Z1", "from": mshtest_iso(T - MIN), "to": mshtest_iso(T + 10 * MIN),
+        q = urllib.parse.urlencode({"zone": "Z1", "from": mshtest_iso(FED_MS), "to": mshtest_iso(T + 10 * MIN),
                                     "step": "1"})
         # the KPIs are recorded every second (interval_s 1): wait for three records
         def three_points():
@@ -355,7 +364,7 @@ class KpiTest(unittest.TestCase):
         times = [p["t_ms"] for p in doc["points"]]
         self.assertEqual(times, sorted(times))
         # a step of an hour keeps only the first record of the hour-long step
-        q1 = urllib.parse.urlencode({"from": mshtest_iso(T - MIN), "to": mshtest_iso(T + 10 * MIN), "step": "PT1H"})
+        q1 = urllib.parse.urlencode({"from": mshtest_iso(FED_MS), "to": mshtest_iso(T + 10 * MIN), "step": "PT1H"})
         one = SERVER.json("/kpi/history?" + q1)
         self.assertIsNone(one["zone_id"])
         self.assertEqual(len(one["points"]), 1)
@@ -366,8 +375,14 @@ class KpiTest(unittest.TestCase):
         before = z1["crowd"]["minutes_los_ef"]
         self.assertGreater(before, 0)
         self.assertLessEqual(before, up / 60)
-        # both are written with 6 significant digits: equal within that rounding (a relative 1e-5)
-        self.assertAlmostEqual(z1["environment"]["hours_above_heat"] * 60, before, delta=abs(before) * 1e-5)
+        # after the scenario Z1 is always at E or F and above 40 degC: between two records both clocks
+        # advance by the same time (before it, a record may have come between the positions and the
+        # sensors). Both are written with 6 significant digits: equal within that rounding.
+        p0, p1 = doc["points"][0]["kpi"], doc["points"][-1]["kpi"]
+        d_ef = p1["crowd"]["minutes_los_ef"] - p0["crowd"]["minutes_los_ef"]
+        d_heat = (p1["environment"]["hours_above_heat"] - p0["environment"]["hours_above_heat"]) * 60
+        self.assertGreater(d_ef, 0)
+        self.assertAlmostEqual(d_heat, d_ef, delta=p1["crowd"]["minutes_los_ef"] * 2e-5 + 1e-9)
         self.assertEqual(SERVER.stop(), 0)
         SERVER = mshtest.Server(DB, "--kpi-config", CONFIG, name="kpi2").start()
         self.assertIn("replayed", SERVER.stderr())

@@ -285,6 +285,73 @@ static void test_author(void)
     msh_live_free(l);
 }
 
+/* Triage: severity and description by PATCH, through the log record form; a record without the
+ * triage tail (as logged before triage existed) still decodes; a final incident takes none. */
+static void test_triage(msh_live *l)
+{
+    msh_ops_why why;
+    char err[300];
+    msh_ops_rec op, back;
+    feed(l, MSH_FEED_INCIDENTS, "I7", 1, NULL, T0);
+    const char body[] = "{\"properties\":{\"severity\":\"critical\",\"description\":\"smoke at gate 3\"}}";
+    CHECK(msh_ops_parse_patch(MSH_FEED_INCIDENTS, body, sizeof body - 1, &op, err, sizeof err) == 0);
+    CHECK(op.set == (MSH_OPS_SET_SEVERITY | MSH_OPS_SET_DESC) && op.severity == 4 && !strcmp(op.desc, "smoke at gate 3"));
+    const char bad[] = "{\"severity\":\"urgent\"}";
+    CHECK(msh_ops_parse_patch(MSH_FEED_INCIDENTS, bad, sizeof bad - 1, &op, err, sizeof err) == -1 &&
+          strstr(err, "'severity' must be low, medium, high or critical"));
+    const char gate[] = "{\"severity\":\"high\"}";
+    CHECK(msh_ops_parse_patch(MSH_FEED_GATES, gate, sizeof gate - 1, &op, err, sizeof err) == -1 && strstr(err, "'severity'"));
+    CHECK(msh_ops_parse_patch(MSH_FEED_INCIDENTS, body, sizeof body - 1, &op, err, sizeof err) == 0);
+    snprintf(op.id, sizeof op.id, "I7");
+    op.id_len = 2;
+    op.expect = item(l, MSH_FEED_INCIDENTS, "I7").updates;
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    CHECK(msh_ops_encode(&op, &b) == MSH_OK && msh_ops_decode(b.data, b.len, &back));
+    CHECK(back.severity == 4 && !strcmp(back.desc, "smoke at gate 3"));
+    msh_ops_rec cut;
+    CHECK(!msh_ops_decode(b.data, b.len - 1, &cut)); /* a cut tail */
+    msh_buf_free(&b);
+    msh_live_wrlock(l);
+    CHECK(msh_ops_apply(l, &back, T0 + 1, &why) == MSH_OPS_OK);
+    msh_live_unlock(l);
+    msh_live_item it = item(l, MSH_FEED_INCIDENTS, "I7");
+    CHECK(it.rec.severity == 4 && (it.rec.has & MSH_FR_TEXT) && !strcmp(it.rec.text, "smoke at gate 3") &&
+          msh_ops_status(&it) == MSH_INC_REPORTED);
+    /* the form without the tail: a status step as logged before */
+    msh_ops_rec old;
+    memset(&old, 0, sizeof old);
+    old.feed = MSH_FEED_INCIDENTS;
+    memcpy(old.id, "I7", 3);
+    old.id_len = 2;
+    old.set = MSH_OPS_SET_REASON;
+    snprintf(old.reason, sizeof old.reason, "x");
+    msh_buf_init(&b, 4096);
+    CHECK(msh_ops_encode(&old, &b) == MSH_OK && b.len == 1 + 3 + 13 + 1 + 2 + 1 && msh_ops_decode(b.data, b.len, &back));
+    msh_buf_free(&b);
+    /* a description cleared with null */
+    const char clear[] = "{\"description\":null}";
+    CHECK(msh_ops_parse_patch(MSH_FEED_INCIDENTS, clear, sizeof clear - 1, &op, err, sizeof err) == 0);
+    snprintf(op.id, sizeof op.id, "I7");
+    op.id_len = 2;
+    op.expect = item(l, MSH_FEED_INCIDENTS, "I7").updates;
+    msh_live_wrlock(l);
+    CHECK(msh_ops_apply(l, &op, T0 + 2, &why) == MSH_OPS_OK);
+    msh_live_unlock(l);
+    it = item(l, MSH_FEED_INCIDENTS, "I7");
+    CHECK(!(it.rec.has & MSH_FR_TEXT) && it.rec.severity == 4);
+    /* a resolved incident (I1, test_lifecycle) is not triaged (409 with nothing allowed) */
+    int before = item(l, MSH_FEED_INCIDENTS, "I1").rec.severity;
+    CHECK(msh_ops_parse_patch(MSH_FEED_INCIDENTS, gate, sizeof gate - 1, &op, err, sizeof err) == 0);
+    snprintf(op.id, sizeof op.id, "I1");
+    op.id_len = 2;
+    op.expect = item(l, MSH_FEED_INCIDENTS, "I1").updates;
+    msh_live_wrlock(l);
+    CHECK(msh_ops_apply(l, &op, T0 + 4, &why) == MSH_OPS_TRANSITION && why.nallowed == 0);
+    msh_live_unlock(l);
+    CHECK(item(l, MSH_FEED_INCIDENTS, "I1").rec.severity == before);
+}
+
 int main(void)
 {
     msh_live_config cfg;
@@ -295,6 +362,7 @@ int main(void)
     test_lifecycle(l);
     test_snapshot_keeps_it(l);
     test_timers(l);
+    test_triage(l); /* after the timers: its critical incident would escalate there */
     msh_live_free(l);
     test_author();
     printf("%d checks, %d failed\n", g_checks, g_failed);
