@@ -249,6 +249,10 @@ static void test_author(void)
     CHECK(msh_ops_apply(l, &back, T0 + 1, &why) == MSH_OPS_OK);
     msh_live_unlock(l);
     CHECK(!strcmp(g_seen_by, "ops-bob") && !strcmp(g_seen_role, "admin"));
+    /* with the triage tail, the author comes after it */
+    op.set = MSH_OPS_SET_SEVERITY;
+    op.severity = 2;
+    CHECK(through_log(&op, &back) && back.severity == 2 && !strcmp(back.by, "ops-bob"));
     /* a feed record names no one */
     feed(l, MSH_FEED_INCIDENTS, "INC-OPS-7", 4, NULL, T0 + 2);
     CHECK(!g_seen_by[0] && !g_seen_role[0]);
