@@ -15,12 +15,18 @@
 
 #define QUEUE_MAX 100000
 
+/* One queued change: an incident's new state, or a gate an operator opened or closed. */
+typedef struct {
+    msh_feed feed;
+    msh_live_item it;
+} queued;
+
 struct msh_incident_log {
     msh_store *store;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    msh_live_item *q;
+    queued *q;
     size_t n, cap;
     int stop;
     atomic_ullong written;
@@ -31,7 +37,10 @@ static const char SCHEMA[] =
     " description TEXT, lon REAL, lat REAL, reported_at TEXT, dispatched_at TEXT, on_scene_at TEXT,"
     " resolved_at TEXT, updated_at TEXT);"
     "CREATE TABLE IF NOT EXISTS msh_incident_history (id TEXT NOT NULL, time TEXT NOT NULL, status TEXT NOT NULL,"
-    " severity TEXT, kind TEXT, description TEXT, lon REAL, lat REAL, UNIQUE (id, time, status));";
+    " severity TEXT, kind TEXT, description TEXT, lon REAL, lat REAL, by_name TEXT, by_role TEXT,"
+    " UNIQUE (id, time, status));"
+    "CREATE TABLE IF NOT EXISTS msh_gate_history (id TEXT NOT NULL, time TEXT NOT NULL, state TEXT NOT NULL,"
+    " reason TEXT, by_name TEXT, by_role TEXT, UNIQUE (id, time, state));";
 
 /* A status time with milliseconds; 0 (the status was never reached) is "", stored as NULL. */
 static void iso(int64_t ms, char *out, size_t cap)
@@ -48,10 +57,25 @@ static void bind_text_or_null(msh_sql *q, int i, const char *s)
     msh_sql_bind_text(q, i, s && *s ? s : NULL, -1);
 }
 
-static void write_batch(msh_incident_log *lg, msh_live_item *items, size_t n)
+/* A gate's row in msh_gate_history: its state after an operator's write, and who. */
+static void write_gate(msh_sql *st, const msh_live_item *it)
+{
+    char at[MSH_TIME_ISO_CAP];
+    iso(it->rec.t_ms, at, sizeof at);
+    msh_sql_reset(st);
+    msh_sql_bind_text(st, 1, it->rec.id, it->rec.id_len);
+    msh_sql_bind_text(st, 2, at, -1);
+    msh_sql_bind_text(st, 3, (it->ops_flags & MSH_ITEM_CLOSED) ? "closed" : "open", -1);
+    bind_text_or_null(st, 4, it->reason);
+    bind_text_or_null(st, 5, it->by);
+    bind_text_or_null(st, 6, it->by_role);
+    msh_sql_step(st);
+}
+
+static void write_batch(msh_incident_log *lg, queued *q, size_t nq)
 {
     msh_store *db = lg->store;
-    msh_sql *up = NULL, *hist = NULL, *geom = NULL;
+    msh_sql *up = NULL, *hist = NULL, *geom = NULL, *gate = NULL;
     if (msh_store_begin(db))
         return;
     msh_sql_prepare(db,
@@ -66,23 +90,33 @@ static void write_batch(msh_incident_log *lg, msh_live_item *items, size_t n)
                     &up);
     msh_sql_prepare(db,
                     "INSERT OR IGNORE INTO msh_incident_history (id, time, status, severity, kind, description,"
-                    " lon, lat) VALUES (?,?,?,?,?,?,?,?)",
+                    " lon, lat, by_name, by_role) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     &hist);
-    if (!up || !hist)
+    msh_sql_prepare(db,
+                    "INSERT OR IGNORE INTO msh_gate_history (id, time, state, reason, by_name, by_role)"
+                    " VALUES (?,?,?,?,?,?)",
+                    &gate);
+    if (!up || !hist || !gate)
         fprintf(stderr, "mashaer: incident log: %s\n", msh_store_errmsg(db));
     msh_sql_prepare(db, "UPDATE msh_incidents SET geom = MakePoint(lon, lat, 4326) WHERE id = ?", &geom);
-    for (size_t i = 0; i < n && up && hist; i++) {
-        const msh_feed_rec *r = &items[i].rec;
+    for (size_t k = 0; k < nq && up && hist && gate; k++) {
+        if (q[k].feed == MSH_FEED_GATES) {
+            write_gate(gate, &q[k].it);
+            atomic_fetch_add(&lg->written, 1);
+            continue;
+        }
+        const msh_live_item *it = &q[k].it;
+        const msh_feed_rec *r = &it->rec;
         char ts[4][MSH_TIME_ISO_CAP], upd[MSH_TIME_ISO_CAP];
         for (int s = 0; s < 4; s++)
-            iso(items[i].status_ms[s], ts[s], sizeof ts[s]);
+            iso(it->status_ms[s], ts[s], sizeof ts[s]);
         iso(r->t_ms, upd, sizeof upd);
         const char *desc = (r->has & MSH_FR_TEXT) ? r->text : NULL;
         msh_sql_reset(up);
         msh_sql_bind_text(up, 1, r->id, r->id_len);
         bind_text_or_null(up, 2, r->kind);
         msh_sql_bind_text(up, 3, msh_severity_name(r->severity), -1);
-        msh_sql_bind_text(up, 4, msh_ops_status_name(msh_ops_status(&items[i])), -1);
+        msh_sql_bind_text(up, 4, msh_ops_status_name(msh_ops_status(it)), -1);
         bind_text_or_null(up, 5, desc);
         msh_sql_bind_num(up, 6, r->lon);
         msh_sql_bind_num(up, 7, r->lat);
@@ -93,12 +127,14 @@ static void write_batch(msh_incident_log *lg, msh_live_item *items, size_t n)
         msh_sql_reset(hist);
         msh_sql_bind_text(hist, 1, r->id, r->id_len);
         msh_sql_bind_text(hist, 2, upd, -1);
-        msh_sql_bind_text(hist, 3, msh_ops_status_name(msh_ops_status(&items[i])), -1);
+        msh_sql_bind_text(hist, 3, msh_ops_status_name(msh_ops_status(it)), -1);
         msh_sql_bind_text(hist, 4, msh_severity_name(r->severity), -1);
         bind_text_or_null(hist, 5, r->kind);
         bind_text_or_null(hist, 6, desc);
         msh_sql_bind_num(hist, 7, r->lon);
         msh_sql_bind_num(hist, 8, r->lat);
+        bind_text_or_null(hist, 9, it->by); /* an operator's write names its author; a feed's none */
+        bind_text_or_null(hist, 10, it->by_role);
         msh_sql_step(hist);
         if (geom) {
             msh_sql_reset(geom);
@@ -110,6 +146,7 @@ static void write_batch(msh_incident_log *lg, msh_live_item *items, size_t n)
     msh_sql_finalize(up);
     msh_sql_finalize(hist);
     msh_sql_finalize(geom);
+    msh_sql_finalize(gate);
     (void)msh_store_commit(db);
 }
 
@@ -122,7 +159,7 @@ static void *writer(void *arg)
             pthread_cond_wait(&lg->cv, &lg->mu);
         if (!lg->n && lg->stop)
             break;
-        msh_live_item *batch = lg->q;
+        queued *batch = lg->q;
         size_t n = lg->n;
         lg->q = NULL;
         lg->n = lg->cap = 0;
@@ -154,8 +191,19 @@ msh_rc msh_incident_log_open(const char *db_path, msh_incident_log **out, msh_er
         free(lg);
         return rc;
     }
-    /* a POINT column QGIS can draw (added once) */
+    /* the author columns, added to a history made before operators were named */
     msh_sql *st;
+    int64_t has_by = 0;
+    if (!msh_sql_prepare(db, "SELECT count(*) FROM pragma_table_info('msh_incident_history') WHERE name = 'by_name'",
+                         &st)) {
+        if (msh_sql_step(st) == MSH_SQL_ROW)
+            has_by = msh_sql_int(st, 0);
+        msh_sql_finalize(st);
+    }
+    if (!has_by)
+        (void)msh_store_exec(db, "ALTER TABLE msh_incident_history ADD COLUMN by_name TEXT;"
+                                 "ALTER TABLE msh_incident_history ADD COLUMN by_role TEXT");
+    /* a POINT column QGIS can draw (added once) */
     int64_t has_geom = 0;
     if (!msh_sql_prepare(db, "SELECT count(*) FROM geometry_columns WHERE f_table_name = 'msh_incidents'", &st)) {
         if (msh_sql_step(st) == MSH_SQL_ROW)
@@ -176,17 +224,30 @@ msh_rc msh_incident_log_open(const char *db_path, msh_incident_log **out, msh_er
     return MSH_OK;
 }
 
-void msh_incident_log_push(msh_incident_log *lg, const msh_live_item *it)
+static void push(msh_incident_log *lg, msh_feed feed, const msh_live_item *it)
 {
     if (!lg)
         return;
     pthread_mutex_lock(&lg->mu);
     if (lg->cap < QUEUE_MAX) /* on failure the queue keeps its size */
         (void)msh_grow_from((void **)&lg->q, &lg->cap, lg->n + 1, sizeof *lg->q, 64);
-    if (lg->n < lg->cap) /* a full queue drops the copy: the write-ahead log still has the update */
-        lg->q[lg->n++] = *it;
+    if (lg->n < lg->cap) { /* a full queue drops the copy: the write-ahead log still has the update */
+        lg->q[lg->n].feed = feed;
+        lg->q[lg->n++].it = *it;
+    }
     pthread_cond_signal(&lg->cv);
     pthread_mutex_unlock(&lg->mu);
+}
+
+void msh_incident_log_push(msh_incident_log *lg, const msh_live_item *it)
+{
+    push(lg, MSH_FEED_INCIDENTS, it);
+}
+
+void msh_incident_log_push_gate(msh_incident_log *lg, const msh_live_item *it)
+{
+    if (it->by[0]) /* an operator's write: a feed's counts are not the gate's history */
+        push(lg, MSH_FEED_GATES, it);
 }
 
 void msh_incident_log_close(msh_incident_log *lg)

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/msh_buf.h"
@@ -68,6 +69,7 @@ struct msh_live {
     item_tab items[MSH_FEED_COUNT];
     uint64_t active, updates;
     uint64_t ops_seq; /* highest n of an INC-OPS-<n> incident applied */
+    const char *author, *author_role; /* msh_live_raw_set_author: who writes what msh_live_apply applies */
     msh_live_observer observer;
     void *observer_ud;
     msh_live_move_fn move_observer;
@@ -427,6 +429,8 @@ static void apply_item(msh_live *l, msh_feed feed, const msh_feed_rec *r)
     msh_feed_rec prev = it->rec;
     it->rec = *r;
     it->ops_flags &= (uint8_t)~MSH_ITEM_STALE; /* heard from again */
+    snprintf(it->by, sizeof it->by, "%s", l->author ? l->author : ""); /* a feed record names no author */
+    snprintf(it->by_role, sizeof it->by_role, "%s", l->author_role ? l->author_role : "");
     if (!(r->has & MSH_FR_LOC) && (prev.has & MSH_FR_LOC)) { /* a gate count without a location keeps the old one */
         it->rec.lon = prev.lon;
         it->rec.lat = prev.lat;
@@ -935,6 +939,12 @@ void msh_live_raw_touch(msh_live *l)
 uint64_t msh_live_raw_ops_seq(const msh_live *l)
 {
     return l->ops_seq;
+}
+
+void msh_live_raw_set_author(msh_live *l, const char *by, const char *role)
+{
+    l->author = by;
+    l->author_role = role;
 }
 
 void msh_live_raw_set_ops_seq(msh_live *l, uint64_t seq)

@@ -110,6 +110,9 @@ bool msh_live_person_get(msh_live *l, const char *id, size_t n, msh_live_person 
 typedef int (*msh_live_person_fn)(void *ud, const char *id, const msh_live_person *p);
 void msh_live_people(msh_live *l, const double box[4], msh_live_person_fn fn, void *ud);
 
+/** The longest author name an item carries (a token name: layers/tokens.h). */
+#define MSH_LIVE_BY_MAX 100
+
 /** The small tables: crews, incidents, gates, sensors. */
 typedef struct msh_live_item {
     msh_feed_rec rec;          /* the latest record */
@@ -122,6 +125,10 @@ typedef struct msh_live_item {
     int64_t cancelled_ms;      /* incidents: when it was cancelled (0 = not) */
     char crew[MSH_FEED_ID_MAX + 1];     /* incidents: assigned_crew ("" = none) */
     char reason[MSH_FEED_TEXT_MAX + 1]; /* incidents: why cancelled; gates: why closed */
+    /* who made the change the observer is told of (live_ops.h): an operator's token name and role;
+     * "" for a feed record. Not kept in snapshots: the history rows (incident_log.h) keep it. */
+    char by[MSH_LIVE_BY_MAX + 1];
+    char by_role[16];
 } msh_live_item;
 
 enum {

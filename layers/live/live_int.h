@@ -55,5 +55,8 @@ size_t msh_live_raw_remove(msh_live *l, msh_feed feed, msh_live_drop_fn drop, vo
 /** The highest n of an operator-created incident id INC-OPS-<n> ever applied (kept across removals). */
 uint64_t msh_live_raw_ops_seq(const msh_live *l);
 void msh_live_raw_set_ops_seq(msh_live *l, uint64_t seq);
+/** The author the next msh_live_apply gives the items it changes (live_ops.c: an operator's create);
+ * NULL for none (feed records). The strings must live until it is set back to NULL. */
+void msh_live_raw_set_author(msh_live *l, const char *by, const char *role);
 
 #endif

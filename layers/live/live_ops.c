@@ -53,6 +53,11 @@ static msh_ops_verdict invalid(msh_ops_why *why, const char *text)
 msh_ops_verdict msh_ops_check(const msh_live_item *it, const msh_ops_rec *op, msh_ops_why *why)
 {
     memset(why, 0, sizeof *why);
+    if (op->set & MSH_OPS_SET_CREATE) { /* a new incident: its id must be new */
+        if (it)
+            return invalid(why, "an item with this id exists already");
+        return op->feed == MSH_FEED_INCIDENTS ? MSH_OPS_OK : invalid(why, "operators create incidents only");
+    }
     if (!it)
         return MSH_OPS_NOTFOUND;
     if (it->updates != op->expect)
@@ -93,6 +98,12 @@ msh_ops_verdict msh_ops_apply(msh_live *l, const msh_ops_rec *op, int64_t t_ms, 
     msh_ops_verdict v = msh_ops_check(it, op, why);
     if (v != MSH_OPS_OK)
         return v;
+    if (op->set & MSH_OPS_SET_CREATE) { /* the record as a feed's, with its author for the observer */
+        msh_live_raw_set_author(l, op->by, op->by_role);
+        msh_live_apply(l, MSH_FEED_INCIDENTS, &op->create, 1, t_ms);
+        msh_live_raw_set_author(l, NULL, NULL);
+        return msh_live_raw_item(l, MSH_FEED_INCIDENTS, op->id, op->id_len) ? MSH_OPS_OK : MSH_OPS_NOTFOUND;
+    }
     msh_feed_rec prev = it->rec;
     if (op->set & MSH_OPS_SET_REASON)
         snprintf(it->reason, sizeof it->reason, "%s", op->reason);
@@ -127,6 +138,8 @@ msh_ops_verdict msh_ops_apply(msh_live *l, const msh_ops_rec *op, int64_t t_ms, 
     if (t_ms > it->rec.t_ms) /* updated_at; a feed record older than the write is then ignored, as any older one */
         it->rec.t_ms = t_ms;
     it->updates++;
+    snprintf(it->by, sizeof it->by, "%s", op->by); /* who, for the observer (the history rows) */
+    snprintf(it->by_role, sizeof it->by_role, "%s", op->by_role);
     msh_live_raw_changed(l, (msh_feed)op->feed, it, &prev);
     return MSH_OPS_OK;
 }
@@ -175,6 +188,13 @@ msh_rc msh_ops_encode(const msh_ops_rec *op, msh_buf *b)
         if (!rc)
             rc = msh_ops_put_str(b, op->desc);
     }
+    bool tail = op->by[0] || op->by_role[0] || (op->set & MSH_OPS_SET_CREATE); /* no author: the older form */
+    if (!rc && tail)
+        rc = msh_ops_put_str(b, op->by);
+    if (!rc && tail)
+        rc = msh_ops_put_str(b, op->by_role);
+    if (!rc && (op->set & MSH_OPS_SET_CREATE))
+        rc = msh_feed_encode(&op->create, 1, b);
     return rc;
 }
 
@@ -210,11 +230,21 @@ bool msh_ops_decode(const uint8_t *data, size_t len, msh_ops_rec *op)
     bool triage = op->set & (MSH_OPS_SET_SEVERITY | MSH_OPS_SET_DESC);
     if (triage && (end - p < 1 || (op->severity = *p++, !msh_ops_get_str(&p, end, op->desc, sizeof op->desc))))
         return false;
+    if (p < end) { /* a record that names its author (an older one ends here) */
+        if (!msh_ops_get_str(&p, end, op->by, sizeof op->by) || !msh_ops_get_str(&p, end, op->by_role, sizeof op->by_role))
+            return false;
+        if ((op->set & MSH_OPS_SET_CREATE) &&
+            (!msh_feed_decode(&p, end, &op->create) || op->create.id_len != op->id_len ||
+             memcmp(op->create.id, op->id, op->id_len)))
+            return false;
+    } else if (op->set & MSH_OPS_SET_CREATE) {
+        return false;
+    }
     if (p != end || ((op->set & MSH_OPS_SET_SEVERITY) && (op->severity < 1 || op->severity > 4)) ||
         (triage && op->feed != MSH_FEED_INCIDENTS))
         return false;
     return (op->feed == MSH_FEED_INCIDENTS || op->feed == MSH_FEED_GATES) && op->status < MSH_OPS_NSTATUS &&
-           op->closed <= 1 && op->set < 64;
+           op->closed <= 1 && op->set < 128;
 }
 
 void msh_ops_replay(msh_live *l, int64_t t_ms, const uint8_t *data, size_t len)

@@ -4,8 +4,8 @@
  * Design: the feeds say where things are; operators decide. An operator's write is one record
  * in the same write-ahead log as the feeds (ingest.h: msh_ingest_op), durable before it is
  * applied and answered, applied in log order under the live write lock and replayed the same
- * way after a restart. Creating an incident is an ordinary incidents feed record (id
- * INC-OPS-<n>); every other write is an msh_ops_rec, which names the item, the number of
+ * way after a restart. Every write is an msh_ops_rec (older logs hold creates as plain incidents
+ * feed records, id INC-OPS-<n>, which replay as they did), which names the item, the number of
  * updates the writer saw (msh_live_item.updates: the same after a replay, so a write that lost
  * a race with a feed record is refused alike live and in replay) and the members it sets.
  *
@@ -28,6 +28,12 @@
  *   u8 status (0..4), string crew (0..64), string reason (0..200), u8 closed (0/1)
  *   and, only when set has MSH_OPS_SET_SEVERITY or MSH_OPS_SET_DESC (so a log written before
  *   triage existed replays unchanged): u8 severity (1..4), string description (0..200)
+ * and then, in records written since operators are named, when the record names one or creates
+ * (an older record, or one naming no one, ends before this):
+ *   string by (the token's name, 0..100), string by_role (0..15), and with MSH_OPS_SET_CREATE
+ *   the new incident in the feed record form (feeds.h: msh_feed_encode).
+ * The author goes with the change to the live store's observer (msh_live_item.by), so the
+ * incident log's history rows name it, alike live and on replay.
  */
 #ifndef MSH_LIVE_OPS_H
 #define MSH_LIVE_OPS_H
@@ -52,7 +58,8 @@ enum {
     MSH_OPS_SET_REASON = 4,
     MSH_OPS_SET_CLOSED = 8,
     MSH_OPS_SET_SEVERITY = 16,
-    MSH_OPS_SET_DESC = 32
+    MSH_OPS_SET_DESC = 32,
+    MSH_OPS_SET_CREATE = 64 /* a new incident: `create` holds it (id = the record's id, expect 0) */
 };
 
 typedef struct msh_ops_rec {
@@ -67,6 +74,9 @@ typedef struct msh_ops_rec {
     uint8_t closed;
     uint8_t severity; /* 1 low .. 4 critical (MSH_OPS_SET_SEVERITY) */
     char desc[MSH_FEED_TEXT_MAX + 1]; /* the description ("" clears it; MSH_OPS_SET_DESC) */
+    char by[MSH_LIVE_BY_MAX + 1]; /* who: the token's name ("" in older records) */
+    char by_role[16];             /* and its role */
+    msh_feed_rec create;          /* MSH_OPS_SET_CREATE: the new incident */
 } msh_ops_rec;
 
 /** Where an incident's lifecycle stands: msh_inc_status, or MSH_OPS_CANCELLED. */

@@ -63,6 +63,8 @@ void msh_route_test_clock(msh_req *r, const char *rest);
 void msh_route_ogc_history(msh_req *r, const char *rest);
 /** GET /ogc/collections/incidents/items/{id}/history (routes_incident_history.c); `id` is the path segment. */
 void msh_route_incident_history(msh_req *r, const char *id, size_t idlen);
+/** GET /ogc/collections/gates/items/{id}/history: a gate opened and closed by operators, and by whom. */
+void msh_route_gate_history(msh_req *r, const char *id, size_t idlen);
 /** The methods the caller may use on .../items or .../items/{fid} (the OPTIONS `Allow`). */
 unsigned msh_route_ogc_allow(msh_req *r, const char *rest);
 /** GET /kpi, /kpi/zones, /kpi/zones/{id}, /kpi/history (server/routes_kpi.c); reads the path after "/kpi" itself. */

@@ -14,7 +14,8 @@
  * (layers/live/ingest.h: msh_ingest_op; it checks again in its log turn, so a feed record that
  * got in between makes it 412, alike now and on replay) -> the answer with the new ETag.
  * Events: the live store's observer sends `incident` as for feeds; a gate's `gate` event with
- * its state is sent here.
+ * its state is sent here, and every write's `change` event (routes/live_change.h). The log
+ * record names the writer (the token's name and role), which the incident history serves as `by`.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -34,6 +35,7 @@
 #include "live/live_ops.h"
 #include "route/walknet.h"
 #include "routes/events.h"
+#include "routes/live_change.h"
 #include "routes/ogc.h"
 #include "routes/routes.h"
 #include "serve/app.h"
@@ -254,6 +256,8 @@ static void apply_op(void *ud, msh_live *live)
 /* PATCH, with the operators' lock held and the body read. */
 static void patch_locked(msh_req *r, msh_feed feed, const char *coll, const char *id, msh_ops_rec *op)
 {
+    msh_role role = msh_auth_who(r, op->by, sizeof op->by); /* who, into the log record */
+    snprintf(op->by_role, sizeof op->by_role, "%s", msh_role_name(role));
     msh_app *app = r->app;
     msh_live_item cur;
     if (!find_item(app->live, feed, id, &cur)) {
@@ -320,10 +324,11 @@ static void patch_locked(msh_req *r, msh_feed feed, const char *coll, const char
             msh_walknet_update_costs(app->walknet, app->live);
         gate_event(app, &a.after);
     }
+    msh_live_change_publish(app, coll, "update", &a.after);
     answer_item(r, 200, coll, op->id);
 }
 
-/* POST a new incident, with the operators' lock held. */
+/* POST a new incident, with the operators' lock held: one log record naming its author. */
 static void create_locked(msh_req *r, msh_feed_rec *rec)
 {
     msh_app *app = r->app;
@@ -332,11 +337,36 @@ static void create_locked(msh_req *r, msh_feed_rec *rec)
     msh_live_unlock(app->live);
     snprintf(rec->id, sizeof rec->id, "INC-OPS-%llu", (unsigned long long)n);
     rec->id_len = (uint8_t)strlen(rec->id);
+    msh_ops_rec op;
+    memset(&op, 0, sizeof op);
+    op.feed = MSH_FEED_INCIDENTS;
+    op.set = MSH_OPS_SET_CREATE;
+    memcpy(op.id, rec->id, (size_t)rec->id_len + 1);
+    op.id_len = rec->id_len;
+    op.create = *rec;
+    msh_role role = msh_auth_who(r, op.by, sizeof op.by);
+    snprintf(op.by_role, sizeof op.by_role, "%s", msh_role_name(role));
+    msh_buf enc;
+    msh_buf_init(&enc, 4096);
     msh_err err;
-    if (msh_ingest_records(app->ingest, MSH_FEED_INCIDENTS, rec, 1, rec->t_ms, &err)) {
+    apply_ctx a;
+    memset(&a, 0, sizeof a);
+    a.op = &op;
+    a.t_ms = rec->t_ms;
+    a.verdict = MSH_OPS_NOTFOUND;
+    msh_rc rc = msh_ops_encode(&op, &enc);
+    if (!rc)
+        rc = msh_ingest_op(app->ingest, enc.data, enc.len, a.t_ms, apply_op, &a, &err);
+    msh_buf_free(&enc);
+    if (rc) {
         msh_resp_error(r, 503, "the live log cannot take writes now (nothing was changed): %s", err.msg);
         return;
     }
+    if (a.verdict != MSH_OPS_OK) { /* the id was taken in between (a feed sent it): nothing changed */
+        msh_resp_error(r, 409, "incident '%s' exists already; send again", rec->id);
+        return;
+    }
+    msh_live_change_publish(app, "incidents", "create", &a.after);
     char base[320];
     msh_req_base_url(r, base, sizeof base);
     snprintf(r->resp.location, sizeof r->resp.location, "%s/ogc/collections/incidents/items/%s", base, rec->id);

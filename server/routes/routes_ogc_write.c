@@ -639,6 +639,11 @@ void msh_route_ogc_history(msh_req *r, const char *rest)
         msh_route_incident_history(r, id, slash ? (size_t)(slash - id) : strlen(id));
         return;
     }
+    if (!strncmp(rest, "gates/items/", 12)) { /* a gate's operator writes: the incident log's rows */
+        const char *id = rest + 12, *slash = strchr(id, '/');
+        msh_route_gate_history(r, id, slash ? (size_t)(slash - id) : strlen(id));
+        return;
+    }
     if (!parse_path(rest, &p) || !p.history || !r->app->edit) {
         msh_resp_error(r, 404, "no such resource: %.80s", r->path);
         return;

@@ -86,6 +86,12 @@ static int push_incident(void *ud, const msh_live_item *it)
     return 0;
 }
 
+static int push_gate(void *ud, const msh_live_item *it)
+{
+    msh_incident_log_push_gate(ud, it); /* the last operator write replayed, if any */
+    return 0;
+}
+
 /* The live store's observer: events for everyone, and incidents into the store. */
 static void on_item(void *ud, msh_feed feed, const msh_live_item *it, const msh_feed_rec *prev)
 {
@@ -93,6 +99,8 @@ static void on_item(void *ud, msh_feed feed, const msh_live_item *it, const msh_
     msh_events_on_item(app->events, feed, it, prev);
     if (feed == MSH_FEED_INCIDENTS)
         msh_incident_log_push(app->incident_log, it);
+    if (feed == MSH_FEED_GATES)
+        msh_incident_log_push_gate(app->incident_log, it); /* an operator's open or close only */
     if (feed == MSH_FEED_CREWS)
         msh_kpi_crew_moved(app->kpi, it, prev); /* cleaning coverage: where crews went */
 }
@@ -168,6 +176,7 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
         return rc;
     msh_live_rdlock(app->live);
     msh_live_items(app->live, MSH_FEED_INCIDENTS, push_incident, app->incident_log);
+    msh_live_items(app->live, MSH_FEED_GATES, push_gate, app->incident_log);
     msh_live_unlock(app->live);
     msh_live_set_observer(app->live, on_item, app);
     msh_live_set_move_observer(app->live, on_move, app);

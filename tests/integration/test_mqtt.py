@@ -473,6 +473,27 @@ class Changes(unittest.TestCase):
         self.assertLessEqual(doc["bbox"][0], lon_lat[0])
         self.assertGreaterEqual(doc["bbox"][2], lon_lat[0])
 
+    def test_live_writes_are_published_on_mashaer_changes(self):
+        """An operator's write on a live collection sends its `change` event on mashaer/changes/incidents."""
+        sub = BROKER.subscribe("mashaer/changes/incidents", count=2)
+        auth = {"Authorization": "Bearer " + OPS}
+        r = mshtest.fetch(SERVER.url("/ogc/collections/incidents/items"), method="POST",
+                          data=json.dumps({"type": "Feature", "geometry": {"type": "Point", "coordinates": [39.89, 21.41]},
+                                           "properties": {"kind": "fire", "severity": "low"}}).encode(),
+                          headers=dict(auth, **{"Content-Type": "application/geo+json"}))
+        self.assertEqual(r.status, 201, r.body)
+        iid = json.loads(r.body)["properties"]["id"]
+        r = mshtest.fetch(SERVER.url("/ogc/collections/incidents/items/" + iid), method="PATCH",
+                          data=json.dumps({"status": "cancelled", "reason": "false alarm"}).encode(),
+                          headers=dict(auth, **{"If-Match": r.header("ETag"),
+                                                "Content-Type": "application/merge-patch+json"}))
+        self.assertEqual(r.status, 200, r.body)
+        docs = sub.messages()
+        self.assertEqual([(d["collection"], d["id"], d["op"]) for d in docs],
+                         [("incidents", iid, "create"), ("incidents", iid, "update")])
+        self.assertEqual(docs[0]["bbox"], [39.89, 21.41, 39.89, 21.41])
+        self.assertEqual(docs[1]["version"], docs[0]["version"] + 1)
+
 
 class BrokerDownAtStart(unittest.TestCase):
     def test_serves_http_then_connects(self):
