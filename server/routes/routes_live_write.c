@@ -253,6 +253,26 @@ static void apply_op(void *ud, msh_live *live)
     msh_ops_item(live, (msh_feed)a->op->feed, a->op->id, a->op->id_len, &a->after);
 }
 
+/* Write `op` to the live log at t_ms and apply it there (apply_op fills *a, its verdict among them).
+ * False with a 503 answered when the log cannot take it: nothing changed. */
+static bool log_op(msh_req *r, const msh_ops_rec *op, int64_t t_ms, apply_ctx *a)
+{
+    msh_buf enc;
+    msh_buf_init(&enc, 4096);
+    msh_err err;
+    memset(a, 0, sizeof *a);
+    a->op = op;
+    a->t_ms = t_ms;
+    a->verdict = MSH_OPS_NOTFOUND;
+    msh_rc rc = msh_ops_encode(op, &enc);
+    if (!rc)
+        rc = msh_ingest_op(r->app->ingest, enc.data, enc.len, t_ms, apply_op, a, &err);
+    msh_buf_free(&enc);
+    if (rc)
+        msh_resp_error(r, 503, "the live log cannot take writes now (nothing was changed): %s", err.msg);
+    return rc == MSH_OK;
+}
+
 /* PATCH, with the operators' lock held and the body read. */
 static void patch_locked(msh_req *r, msh_feed feed, const char *coll, const char *id, msh_ops_rec *op)
 {
@@ -295,22 +315,9 @@ static void patch_locked(msh_req *r, msh_feed feed, const char *coll, const char
                        op->crew);
         return;
     }
-    msh_buf enc;
-    msh_buf_init(&enc, 4096);
-    msh_err err;
     apply_ctx a;
-    memset(&a, 0, sizeof a);
-    a.op = op;
-    a.t_ms = msh_now_ms();
-    a.verdict = MSH_OPS_NOTFOUND;
-    msh_rc rc = msh_ops_encode(op, &enc);
-    if (!rc)
-        rc = msh_ingest_op(app->ingest, enc.data, enc.len, a.t_ms, apply_op, &a, &err);
-    msh_buf_free(&enc);
-    if (rc) {
-        msh_resp_error(r, 503, "the live log cannot take writes now (nothing was changed): %s", err.msg);
+    if (!log_op(r, op, msh_now_ms(), &a))
         return;
-    }
     if (a.verdict == MSH_OPS_STALE || a.verdict == MSH_OPS_NOTFOUND) { /* a feed record got in between */
         stale(r, coll, op->id);
         return;
@@ -346,22 +353,9 @@ static void create_locked(msh_req *r, msh_feed_rec *rec)
     op.create = *rec;
     msh_role role = msh_auth_who(r, op.by, sizeof op.by);
     snprintf(op.by_role, sizeof op.by_role, "%s", msh_role_name(role));
-    msh_buf enc;
-    msh_buf_init(&enc, 4096);
-    msh_err err;
     apply_ctx a;
-    memset(&a, 0, sizeof a);
-    a.op = &op;
-    a.t_ms = rec->t_ms;
-    a.verdict = MSH_OPS_NOTFOUND;
-    msh_rc rc = msh_ops_encode(&op, &enc);
-    if (!rc)
-        rc = msh_ingest_op(app->ingest, enc.data, enc.len, a.t_ms, apply_op, &a, &err);
-    msh_buf_free(&enc);
-    if (rc) {
-        msh_resp_error(r, 503, "the live log cannot take writes now (nothing was changed): %s", err.msg);
+    if (!log_op(r, &op, rec->t_ms, &a))
         return;
-    }
     if (a.verdict != MSH_OPS_OK) { /* the id was taken in between (a feed sent it): nothing changed */
         msh_resp_error(r, 409, "incident '%s' exists already; send again", rec->id);
         return;
