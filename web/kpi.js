@@ -32,6 +32,7 @@
     { key: 'emergency_on_scene_p90_s', stops: [0, 300, 480, 900], high: false },
     { key: 'gates_utilisation', stops: [0, 0.7, 0.9, 1.2], high: false },
     { key: 'environment_hours_above_heat', stops: [0, 1, 3, 6], high: false },
+    { key: 'environment_hours_heat_danger', stops: [0, 1, 3, 6], high: false },
     { key: 'assets_share_working', stops: [0, 0.8, 0.9, 1], high: true },
     { key: 'cleaning_share_covered', stops: [0, 0.5, 0.8, 1], high: true }
   ];
@@ -51,6 +52,7 @@
     ['emergency', 'on_scene_p90_s', 'unit.s'],
     ['gates', 'utilisation', '%'],
     ['environment', 'temperature_max', 'unit.degc'],
+    ['environment', 'heat_index_max', 'unit.degc'],
     ['assets', 'share_working', '%'],
     ['cleaning', 'share_covered', '%']
   ];

@@ -56,7 +56,9 @@ typedef enum {
     /* gates */
     MSH_KPI_GATES, MSH_KPI_FLOW, MSH_KPI_GATE_CAPACITY, MSH_KPI_UTILISATION, MSH_KPI_OVER_CAPACITY,
     /* environment */
-    MSH_KPI_SENSORS, MSH_KPI_TEMP_MAX, MSH_KPI_HOURS_HEAT,
+    MSH_KPI_SENSORS, MSH_KPI_TEMP_MAX, MSH_KPI_HOURS_HEAT, MSH_KPI_HEAT_INDEX_MAX, MSH_KPI_HOURS_CAUTION,
+    MSH_KPI_HOURS_EXTREME_CAUTION, MSH_KPI_HOURS_DANGER, MSH_KPI_HOURS_EXTREME_DANGER, MSH_KPI_PM25_MAX,
+    MSH_KPI_SENSORS_STALE,
     /* assets */
     MSH_KPI_ASSETS, MSH_KPI_WORKING, MSH_KPI_SHARE_WORKING,
     /* cleaning */
@@ -165,7 +167,8 @@ msh_kpi_result *msh_kpi_latest(msh_kpi *k);
  * t_ms of its peak density and highest temperature (NAN: unknown). Observations must come
  * in time order per zone; msh_kpi_compute makes one per zone itself.
  */
-void msh_kpi_observe(msh_kpi *k, const char *id, int64_t t_ms, double peak_density, double temp_max);
+void msh_kpi_observe(msh_kpi *k, const char *id, int64_t t_ms, double peak_density, double temp_max,
+                     double heat_index_max);
 
 /** A crew moved (from the live observer: `prev` NULL for a new crew). Only cleaning crews count. */
 void msh_kpi_crew_moved(msh_kpi *k, const msh_live_item *it, const msh_feed_rec *prev);

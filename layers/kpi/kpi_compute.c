@@ -26,7 +26,7 @@ typedef struct {
     double *on_scene, *resolved; /* response times, seconds */
     size_t n_on, n_res, cap_on, cap_res;
     double gates, flow, gcap, over;
-    double sensors, temp;
+    double sensors, temp, heat_index, pm25, stale; /* heat_index, pm25: the highest; NAN when none */
     double route_m, covered_m;
 } acc_t;
 
@@ -96,6 +96,11 @@ static void finish_zone(const msh_kpi *k, acc_t *a, double parts, msh_kpi_zone *
         v[MSH_KPI_SENSORS] = a->sensors;
         v[MSH_KPI_TEMP_MAX] = a->sensors > 0 ? a->temp : NAN;
         v[MSH_KPI_HOURS_HEAT] = a->sensors > 0 ? kpi_tracked_s(k, tr, 1, now_ms) / 3600.0 : NAN;
+        v[MSH_KPI_HEAT_INDEX_MAX] = a->heat_index;
+        for (int l = 1; l <= 4; l++)
+            v[MSH_KPI_HOURS_CAUTION + l - 1] = a->sensors > 0 ? kpi_tracked_s(k, tr, 1 + l, now_ms) / 3600.0 : NAN;
+        v[MSH_KPI_PM25_MAX] = a->pm25;
+        v[MSH_KPI_SENSORS_STALE] = a->stale;
     }
     v[MSH_KPI_CAMPS] = a->camps;
     v[MSH_KPI_CAMP_CAPACITY] = a->capacity;
@@ -252,21 +257,39 @@ static void add_gates(const msh_kpi *k, acc_t *acc, size_t nz, const live_copy *
     }
 }
 
-/* environment: the hottest sensor of the zone */
+/* the larger of a running maximum (NAN: none yet) and x */
+static double max_of(double m, double x)
+{
+    return isnan(m) || x > m ? x : m;
+}
+
+/* environment: the hottest sensor of the zone, its highest heat index and PM2.5 (envlevels.h), and
+ * the sensors gone quiet (live_timers.h) */
 static void add_sensors(const msh_kpi *k, acc_t *acc, size_t nz, const live_copy *lc)
 {
+    for (size_t i = 0; i <= nz; i++)
+        acc[i].heat_index = acc[i].pm25 = NAN;
     acc_t *all = &acc[nz];
     for (size_t i = 0; i < lc->nitems[2]; i++) {
         const msh_live_item *it = &lc->items[2][i];
-        if (!(it->rec.has & MSH_FR_TEMP) || !(it->rec.has & MSH_FR_LOC))
+        const msh_feed_rec *r = &it->rec;
+        if (!(r->has & MSH_FR_TEMP) || !(r->has & MSH_FR_LOC))
             continue;
         double wx, wy;
-        msh_lonlat_to_world(it->rec.lon, it->rec.lat, &wx, &wy);
+        msh_lonlat_to_world(r->lon, r->lat, &wx, &wy);
         int z = kpi_zone_at(k, wx, wy);
+        bool stale = (it->ops_flags & MSH_ITEM_STALE) != 0;
         for (acc_t *a = all; a; a = (a == all && z >= 0) ? &acc[z] : NULL) {
-            if (!a->sensors || it->rec.temperature > a->temp)
-                a->temp = it->rec.temperature;
+            a->stale += stale;
+            if (stale) /* a sensor gone quiet is counted, not believed */
+                continue;
+            if (!a->sensors || r->temperature > a->temp)
+                a->temp = r->temperature;
             a->sensors++;
+            if (r->has & MSH_FR_HUMIDITY)
+                a->heat_index = max_of(a->heat_index, msh_heat_index_c(r->temperature, r->humidity));
+            if (r->has & MSH_FR_PM25)
+                a->pm25 = max_of(a->pm25, r->pm25);
         }
     }
 }
@@ -318,7 +341,8 @@ static void zone_values(msh_kpi *k, acc_t *acc, msh_kpi_result *res, size_t nz, 
         }
         acc_t *a = &acc[i];
         if (live)
-            kpi_observe_locked(k, z->id, now_ms, a->people > 0 ? a->peak : 0, a->sensors > 0 ? a->temp : NAN);
+            kpi_observe_locked(k, z->id, now_ms, a->people > 0 ? a->peak : 0, a->sensors > 0 ? a->temp : NAN,
+                               a->heat_index);
         double parts = i < nz ? a->cells_shown : zones_shown + a->outside_shown;
         finish_zone(k, a, parts, z, live, graph, kpi_tracker_get(k, z->id), now_ms);
         if (i < nz && isfinite(z->v[MSH_KPI_PEOPLE]))

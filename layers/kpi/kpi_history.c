@@ -178,7 +178,9 @@ msh_rc msh_kpi_history_replay(msh_kpi_history *h, msh_kpi *k, int64_t from_ms, i
     msh_sql *st = NULL;
     msh_rc rc = MSH_OK;
     *rows = 0;
-    if ((rc = prepare(db, "SELECT t_ms, zone_id, peak_density, temperature_max FROM msh_kpi_history"
+    /* the heat index is read from the record's document (rows written before it was kept give NULL) */
+    if ((rc = prepare(db, "SELECT t_ms, zone_id, peak_density, temperature_max,"
+                          " json_extract(doc, '$.environment.heat_index_max') FROM msh_kpi_history"
                      " WHERE t_ms BETWEEN ? AND ? ORDER BY t_ms", &st, err)))
         goto out;
     msh_sql_bind_int(st, 1, from_ms);
@@ -186,7 +188,8 @@ msh_rc msh_kpi_history_replay(msh_kpi_history *h, msh_kpi *k, int64_t from_ms, i
     int s;
     while ((s = msh_sql_step(st)) == MSH_SQL_ROW) {
         const char *zone = msh_sql_text(st, 1, NULL);
-        msh_kpi_observe(k, zone ? zone : "", msh_sql_int(st, 0), msh_sql_num(st, 2), msh_sql_num(st, 3));
+        msh_kpi_observe(k, zone ? zone : "", msh_sql_int(st, 0), msh_sql_num(st, 2), msh_sql_num(st, 3),
+                        msh_sql_num(st, 4));
         (*rows)++;
     }
     if (s != MSH_SQL_DONE)

@@ -24,6 +24,7 @@
 #include "core/msh_constants.h"
 #include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
+#include "live/envlevels.h"
 
 #define BASE_LEVEL 22 /* the live density cells counted (about 8.9 m) */
 
@@ -77,7 +78,7 @@ typedef struct {
 
 typedef struct {
     int64_t t0, t1;
-    uint8_t what;     /* bit 0: LoS E or F; bit 1: above the heat threshold */
+    uint8_t what;     /* bit 0: LoS E or F; bit 1: above the heat threshold; bit 1 + L: heat index at NWS level L (1..4) */
 } span;
 
 typedef struct {
@@ -182,7 +183,7 @@ void kpi_apply_moves(msh_kpi *k);
 /** The tracker of zone `id` ("" overall), made when new; NULL when out of memory. */
 tracker *kpi_tracker_get(msh_kpi *k, const char *id);
 /** msh_kpi_observe with k->lock held. */
-void kpi_observe_locked(msh_kpi *k, const char *id, int64_t t_ms, double peak, double temp);
+void kpi_observe_locked(msh_kpi *k, const char *id, int64_t t_ms, double peak, double temp, double heat_index);
 /** Seconds in the window ending at now with state bit `bit`. */
 double kpi_tracked_s(const msh_kpi *k, const tracker *t, int bit, int64_t now_ms);
 

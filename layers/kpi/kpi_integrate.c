@@ -1,4 +1,5 @@
-/* kpi_integrate.c: indicators measured over time: spans of LoS E/F and of heat credited per zone. */
+/* kpi_integrate.c: indicators measured over time: spans of LoS E/F, of heat and of each heat-index level
+ * credited per zone. */
 /*
  * Each compute is an observation; the time until the next one is credited to the state seen (a
  * gap longer than max_gap_s credits nothing: the server was not looking). Spans older than the
@@ -27,12 +28,15 @@ static double max_gap_ms(const msh_kpi *k)
     return (k->cfg.max_gap_s > 0 ? k->cfg.max_gap_s : 3.0 * k->cfg.interval_s) * 1000.0;
 }
 
-void kpi_observe_locked(msh_kpi *k, const char *id, int64_t t_ms, double peak, double temp)
+void kpi_observe_locked(msh_kpi *k, const char *id, int64_t t_ms, double peak, double temp, double heat_index)
 {
     tracker *t = kpi_tracker_get(k, id);
     if (!t)
         return;
     uint8_t state = (uint8_t)((peak > 0 && msh_fruin_los(peak) >= 'E') | ((temp > k->cfg.heat_c) << 1));
+    int heat = msh_env_level(MSH_ENV_HEAT, heat_index, -1); /* the level the reading says (no hysteresis: hours) */
+    if (heat > 0)
+        state |= (uint8_t)(1u << (1 + heat));
     if (t->has_last && t_ms <= t->last_t)
         return; /* out of order or the same instant: nothing to credit */
     if (t->has_last && t->last_state && (double)(t_ms - t->last_t) <= max_gap_ms(k)) {
@@ -57,10 +61,11 @@ void kpi_observe_locked(msh_kpi *k, const char *id, int64_t t_ms, double peak, d
     t->has_last = true;
 }
 
-void msh_kpi_observe(msh_kpi *k, const char *id, int64_t t_ms, double peak_density, double temp_max)
+void msh_kpi_observe(msh_kpi *k, const char *id, int64_t t_ms, double peak_density, double temp_max,
+                     double heat_index_max)
 {
     pthread_mutex_lock(&k->lock);
-    kpi_observe_locked(k, id, t_ms, peak_density, temp_max);
+    kpi_observe_locked(k, id, t_ms, peak_density, temp_max, heat_index_max);
     pthread_mutex_unlock(&k->lock);
 }
 

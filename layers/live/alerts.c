@@ -1,4 +1,4 @@
-/* alerts.c: density and gate alerts with hysteresis (alerts.h). States live in a dense array,
+/* alerts.c: density, gate and sensor alerts with hysteresis (alerts.h). States live in a dense array,
  * found by key through the core index; a density key is the cell (cx << 32 | cy, top bit clear),
  * a gate key the FNV-1a of its id with the top bit set. */
 #include "live/alerts.h"
@@ -155,6 +155,22 @@ int msh_alerts_gate(msh_alerts *a, const char *id, size_t n, double util)
         s->state = now;
     pthread_mutex_unlock(&a->mu);
     return now == was ? 0 : now ? 1 : -1;
+}
+
+int msh_alerts_env(msh_alerts *a, msh_env_kind kind, const char *id, size_t n, double value, int *prev)
+{
+    /* a key per kind and sensor: the id's hash seeded by the kind, with the gate bit (a collision with
+     * a gate's key is as likely as between two gates) */
+    uint64_t key = msh_fnv1a(id, n, MSH_FNV1A_INIT ^ (0x9e3779b97f4a7c15ull * (uint64_t)(kind + 1))) | GATE_BIT;
+    pthread_mutex_lock(&a->mu);
+    alert_t *s = state_of(a, key, true);
+    int was = s ? s->state : 0;
+    int now = msh_env_level(kind, value, was);
+    if (s)
+        s->state = (uint8_t)now;
+    pthread_mutex_unlock(&a->mu);
+    *prev = was;
+    return now;
 }
 
 size_t msh_alerts_active(msh_alerts *a)

@@ -9,6 +9,7 @@
  *   - pressure: density x velocity variance past the configured level (default: Helbing's alarm).
  * A cell that empties clears what it had raised.
  * Gates: over capacity when the hourly flow passes the gate's capacity; back under below 90%.
+ * Sensors: the level of heat index, WBGT, PM2.5 and noise each reading reaches (envlevels.h).
  *
  * No clock: a pass is a step, and the caller decides when one runs (the server's reload thread,
  * once a second); tests step it by hand. Thread-safe: one mutex inside.
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "live/envlevels.h"
 #include "live/live.h"
 
 #define MSH_ALERT_LEVEL 21
@@ -62,7 +64,13 @@ void msh_alerts_scan_density(msh_alerts *a, msh_live *live, const msh_alert_limi
  */
 int msh_alerts_gate(msh_alerts *a, const char *id, size_t n, double utilisation);
 
-/** Alerts held now (cells with any alert raised, and gates over capacity). */
+/**
+ * A sensor's new reading of `kind` (envlevels.h): returns its level now, with the hysteresis of
+ * envlevels.h against the level it had, and sets *prev to that level (0 for a sensor not seen).
+ */
+int msh_alerts_env(msh_alerts *a, msh_env_kind kind, const char *id, size_t n, double value, int *prev);
+
+/** Alerts held now (cells with any alert raised, gates over capacity, sensors above level 0). */
 size_t msh_alerts_active(msh_alerts *a);
 
 #endif

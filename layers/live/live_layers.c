@@ -12,6 +12,7 @@
 #include "core/msh_tilemath.h"
 #include "core/msh_hash.h"
 #include "core/msh_time.h"
+#include "envlevels.h"
 #include "kanon.h"
 #include "live_ops.h"
 
@@ -64,8 +65,10 @@ static const ll_def DEFS[LL_COUNT] = {
      {MSH_FT_STRING, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING,
       MSH_FT_STRING, MSH_FT_STRING}},
     {"sensors", "Point", 0,
-     {"id", "temperature", "relative_humidity", "air_quality_index", "pm25", "noise_laeq", "updated_at", NULL},
-     {MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING}},
+     {"id", "temperature", "relative_humidity", "air_quality_index", "pm25", "noise_laeq", "updated_at", "heat_index",
+      "wbgt", "heat_risk", "wbgt_flag", "pm25_level", "noise_level", "stale", NULL},
+     {MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING, MSH_FT_REAL,
+      MSH_FT_REAL, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_BOOL}},
 };
 
 static const msh_feed ITEM_FEED[LL_COUNT] = {MSH_FEED_POSITIONS, MSH_FEED_POSITIONS, MSH_FEED_INCIDENTS,
@@ -88,6 +91,24 @@ static void set_int(msh_value *v, int64_t i)
 {
     v->type = MSH_FT_INT;
     v->u.i = i;
+}
+
+/* What the reading means (envlevels.h): heat index and WBGT from temperature and humidity, and the
+ * level of each value as read now (the events add hysteresis; a layer shows the reading). */
+static void sensor_levels(const msh_feed_rec *r, msh_value *v)
+{
+    if ((r->has & MSH_FR_TEMP) && (r->has & MSH_FR_HUMIDITY)) {
+        double hi = msh_heat_index_c(r->temperature, r->humidity);
+        double wbgt = msh_wbgt_estimate_c(r->temperature, r->humidity);
+        set_real(&v[7], round(hi * 10) / 10);
+        set_real(&v[8], round(wbgt * 10) / 10);
+        set_str(&v[9], msh_env_level_name(MSH_ENV_HEAT, msh_env_level(MSH_ENV_HEAT, hi, -1)));
+        set_str(&v[10], msh_env_level_name(MSH_ENV_WBGT, msh_env_level(MSH_ENV_WBGT, wbgt, -1)));
+    }
+    if (r->has & MSH_FR_PM25)
+        set_str(&v[11], msh_env_level_name(MSH_ENV_PM25, msh_env_level(MSH_ENV_PM25, r->pm25, -1)));
+    if (r->has & MSH_FR_NOISE)
+        set_str(&v[12], msh_env_level_name(MSH_ENV_NOISE, msh_env_level(MSH_ENV_NOISE, r->noise, -1)));
 }
 
 typedef struct {
@@ -279,6 +300,9 @@ static int on_item(void *ud, const msh_live_item *it)
         if (r->has & MSH_FR_PM25) set_real(&v[4], r->pm25);
         if (r->has & MSH_FR_NOISE) set_real(&v[5], r->noise);
         set_str(&v[6], t2);
+        sensor_levels(r, v);
+        v[13].type = MSH_FT_BOOL;
+        v[13].u.i = (it->ops_flags & MSH_ITEM_STALE) != 0; /* live_timers.h */
         break;
     default:
         return 0;

@@ -1,4 +1,4 @@
-/* live_timers.c: escalation, retention and stale crews (live_timers.h). Locks: msh_timers_tick
+/* live_timers.c: escalation, retention, stale crews and sensors (live_timers.h). Locks: msh_timers_tick
  * takes the live write lock for its pass; the observer and `fn` run under it. */
 #include "live_timers.h"
 
@@ -11,6 +11,7 @@ void msh_timers_cfg_init(msh_timers_cfg *c)
     c->retention_s = 1800;
     c->crew_stale_s = 120;
     c->crew_drop_s = 900;
+    c->sensor_stale_s = 900;
 }
 
 bool msh_timers_crew_stale(const msh_live_item *it, const msh_timers_cfg *c, int64_t now_ms)
@@ -25,6 +26,8 @@ typedef struct {
     msh_escalate_fn fn;
     void *ud;
     msh_timers_result *res;
+    msh_feed stale_feed; /* the feed mark_stale looks at, and after how long */
+    int stale_s;
 } pass;
 
 /* When an incident ended (resolved or cancelled); 0 while it is open. */
@@ -55,9 +58,9 @@ static int escalate(void *ud, const msh_live_item *cit)
 static int mark_stale(void *ud, const msh_live_item *cit)
 {
     pass *p = ud;
-    if ((cit->ops_flags & MSH_ITEM_STALE) || p->now - cit->rec.t_ms < (int64_t)p->c->crew_stale_s * 1000)
+    if ((cit->ops_flags & MSH_ITEM_STALE) || p->now - cit->rec.t_ms < (int64_t)p->stale_s * 1000)
         return 0;
-    msh_live_item *it = msh_live_raw_item(p->l, MSH_FEED_CREWS, cit->rec.id, cit->rec.id_len);
+    msh_live_item *it = msh_live_raw_item(p->l, p->stale_feed, cit->rec.id, cit->rec.id_len);
     it->ops_flags |= MSH_ITEM_STALE;
     p->res->stale++;
     return 0;
@@ -85,10 +88,13 @@ void msh_timers_tick(msh_live *l, const msh_timers_cfg *c, int64_t now_ms, msh_e
                      msh_timers_result *res)
 {
     *res = (msh_timers_result){0};
-    pass p = {l, c, now_ms, fn, ud, res};
+    pass p = {l, c, now_ms, fn, ud, res, MSH_FEED_CREWS, c->crew_stale_s};
     msh_live_wrlock(l);
     msh_live_items(l, MSH_FEED_INCIDENTS, escalate, &p);
     msh_live_items(l, MSH_FEED_CREWS, mark_stale, &p);
+    p.stale_feed = MSH_FEED_SENSORS;
+    p.stale_s = c->sensor_stale_s;
+    msh_live_items(l, MSH_FEED_SENSORS, mark_stale, &p);
     msh_live_items(l, MSH_FEED_INCIDENTS, retire, &p);
     res->dropped = msh_live_raw_remove(l, MSH_FEED_CREWS, crew_gone, &p);
     if (res->stale || res->removed || res->dropped)

@@ -8,6 +8,8 @@
  *   the store (incident_log.h).
  * - Crews: a crew not heard from for crew_stale_s is stale (MSH_ITEM_STALE: shown as `stale`
  *   and never offered as a responder; its next record clears it); after crew_drop_s it leaves.
+ * - Sensors: a sensor not heard from for sensor_stale_s is stale (MSH_ITEM_STALE: its last reading
+ *   stays on the map, marked `stale`, and the KPIs count it; its next reading clears it).
  *
  * Design: no clock inside. A pass takes `now` from its caller (the reload thread once a second,
  * or POST /test/clock right after moving the test clock), so the unit and integration tests step
@@ -28,12 +30,13 @@ typedef struct msh_timers_cfg {
     int retention_s;        /* 1800 */
     int crew_stale_s;       /* 120 */
     int crew_drop_s;        /* 900 */
+    int sensor_stale_s;     /* 900 */
 } msh_timers_cfg;
 
 void msh_timers_cfg_init(msh_timers_cfg *c);
 
 typedef struct msh_timers_result {
-    size_t escalated, removed, stale, dropped;
+    size_t escalated, removed, stale, dropped; /* stale: crews and sensors */
 } msh_timers_result;
 
 /** Called (under the write lock) for each incident escalated by this pass. */

@@ -22,7 +22,8 @@
 #define RING 4096
 #define HEARTBEAT_S 15.0
 
-static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation"};
+static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation",
+                                                "environment"};
 
 typedef struct {
     uint64_t seq;
@@ -440,7 +441,45 @@ void msh_events_scan_density(msh_events *ev, msh_app *app)
     msh_alerts_scan_density(ev->alerts, app->live, &lim, density_event, ev);
 }
 
-/* ---- the ingest observer: incidents and gates ---- */
+/* ---- the ingest observer: incidents, gates and sensors ---- */
+
+/* A sensor reading: an `environment` event for each of its values whose level changed (alerts.h). */
+static void sensor_events(msh_events *ev, const msh_feed_rec *r)
+{
+    double v[MSH_ENV_KINDS];
+    bool has[MSH_ENV_KINDS] = {0};
+    if ((r->has & MSH_FR_TEMP) && (r->has & MSH_FR_HUMIDITY)) {
+        v[MSH_ENV_HEAT] = msh_heat_index_c(r->temperature, r->humidity);
+        v[MSH_ENV_WBGT] = msh_wbgt_estimate_c(r->temperature, r->humidity);
+        has[MSH_ENV_HEAT] = has[MSH_ENV_WBGT] = true;
+    }
+    v[MSH_ENV_PM25] = r->pm25;
+    has[MSH_ENV_PM25] = (r->has & MSH_FR_PM25) != 0;
+    v[MSH_ENV_NOISE] = r->noise;
+    has[MSH_ENV_NOISE] = (r->has & MSH_FR_NOISE) != 0;
+    for (int k = 0; k < MSH_ENV_KINDS; k++) {
+        if (!has[k])
+            continue;
+        int prev, lvl = msh_alerts_env(ev->alerts, (msh_env_kind)k, r->id, r->id_len, v[k], &prev);
+        if (lvl == prev)
+            continue;
+        msh_buf eb, *b = &eb;
+        msh_buf_init(b, 1024);
+        msh_buf_printf(b, "{\"kind\":\"%s\",\"state\":\"%s\",\"sensor\":\"", msh_env_kind_name((msh_env_kind)k),
+                       lvl == 0 ? "cleared" : lvl > prev ? "raised" : "lowered");
+        msh_buf_json_str(b, r->id);
+        msh_buf_printf(b, "\",\"level\":\"%s\",\"previous\":\"%s\",\"value\":%.1f,\"time\":%lld",
+                       msh_env_level_name((msh_env_kind)k, lvl), msh_env_level_name((msh_env_kind)k, prev), v[k],
+                       (long long)r->t_ms);
+        if (has[MSH_ENV_HEAT])
+            msh_buf_printf(b, ",\"temperature\":%.1f,\"relative_humidity\":%.2f", r->temperature, r->humidity);
+        msh_buf_printf(b, "}");
+        msh_buf_putc(b, 0);
+        msh_events_publish(ev, MSH_EV_ENVIRONMENT, (r->has & MSH_FR_LOC) ? r->lon : NAN,
+                           (r->has & MSH_FR_LOC) ? r->lat : NAN, (const char *)b->data);
+        msh_buf_free(b);
+    }
+}
 
 void msh_events_on_item(void *ud, msh_feed feed, const struct msh_live_item *it, const msh_feed_rec *prev)
 {
@@ -476,6 +515,8 @@ void msh_events_on_item(void *ud, msh_feed feed, const struct msh_live_item *it,
             msh_events_publish(ev, MSH_EV_GATE, (r->has & MSH_FR_LOC) ? r->lon : NAN,
                                (r->has & MSH_FR_LOC) ? r->lat : NAN, (const char *)b.data);
         }
+    } else if (feed == MSH_FEED_SENSORS) {
+        sensor_events(ev, r);
     }
     msh_buf_free(&b);
 }

@@ -90,6 +90,7 @@ static void usage(FILE *f)
             "  --crew-stale S       a crew not heard from for S seconds is stale: shown so, never offered\n"
             "                       as a responder (default 120)\n"
             "  --crew-drop S        a crew not heard from for S seconds leaves the live map (default 900)\n"
+            "  --sensor-stale S     a sensor not heard from for S seconds is marked stale (default 900)\n"
             "  --test-clock         for tests only: POST /test/clock?advance_s=N (admin token) moves the\n"
             "                       server's clock forward and runs the time rules at once\n"
             "  -h, --help           this help\n"
@@ -148,7 +149,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
 
            OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE,
            OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S,
-           OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_TEST_CLOCK };
+           OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_SENSOR_STALE,
+           OPT_TEST_CLOCK };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -185,6 +187,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"escalate-after", required_argument, 0, OPT_ESCALATE_AFTER},
         {"incident-retention", required_argument, 0, OPT_INCIDENT_RETENTION},
         {"crew-stale", required_argument, 0, OPT_CREW_STALE}, {"crew-drop", required_argument, 0, OPT_CREW_DROP},
+        {"sensor-stale", required_argument, 0, OPT_SENSOR_STALE},
         {"test-clock", no_argument, 0, OPT_TEST_CLOCK},
         {0, 0, 0, 0}};
     int c;
@@ -259,6 +262,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_INCIDENT_RETENTION: if (parse_int("--incident-retention", optarg, 0, 86400 * 30, &v)) return 2; cfg->timers.retention_s = (int)v; break;
         case OPT_CREW_STALE: if (parse_int("--crew-stale", optarg, 1, 86400, &v)) return 2; cfg->timers.crew_stale_s = (int)v; break;
         case OPT_CREW_DROP: if (parse_int("--crew-drop", optarg, 1, 86400 * 7, &v)) return 2; cfg->timers.crew_drop_s = (int)v; break;
+        case OPT_SENSOR_STALE: if (parse_int("--sensor-stale", optarg, 1, 86400 * 7, &v)) return 2; cfg->timers.sensor_stale_s = (int)v; break;
         case OPT_TEST_CLOCK: cfg->test_clock = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -268,7 +268,8 @@ static void test_helpers(void)
  *   0 min E (1.5/m2), no temperature     1 min E, 41 degC      2 min E, 41 degC
  *   12 min F (3.0/m2), 39 degC (10 minutes after the last: nothing credited for the gap)
  *   13 min 0.1/m2, 39 degC               14 min: a compute (one sensor at 20 degC, nobody: A)
- * E/F is credited from 0 to 1, 1 to 2 and 12 to 13: 3 min; heat from 1 to 2: 1 min = 1/60 h. At 75 min
+ * E/F is credited from 0 to 1, 1 to 2 and 12 to 13: 3 min; heat from 1 to 2: 1 min = 1/60 h. The heat
+ * index is 41 C (danger) at 1 and 2 min, 30 C (caution) at 12 and 13 min. At 75 min
  * the window starts at 15 min: everything has left it. */
 static void test_integration_window(void)
 {
@@ -278,12 +279,12 @@ static void test_integration_window(void)
     msh_kpi *k;
     msh_err err;
     CHECK(msh_kpi_new(&c, &k, &err) == MSH_OK);
-    msh_kpi_observe(k, "", T0, 1.5, NAN);
-    msh_kpi_observe(k, "", T0 + 1 * MIN, 1.5, 41);
-    msh_kpi_observe(k, "", T0 + 2 * MIN, 1.5, 41);
-    msh_kpi_observe(k, "", T0 + 12 * MIN, 3.0, 39);
-    msh_kpi_observe(k, "", T0 + 13 * MIN, 0.1, 39);
-    msh_kpi_observe(k, "", T0 + 13 * MIN, 5.0, 50); /* the same instant again: ignored */
+    msh_kpi_observe(k, "", T0, 1.5, NAN, NAN);
+    msh_kpi_observe(k, "", T0 + 1 * MIN, 1.5, 41, 41);
+    msh_kpi_observe(k, "", T0 + 2 * MIN, 1.5, 41, 41);
+    msh_kpi_observe(k, "", T0 + 12 * MIN, 3.0, 39, 30);
+    msh_kpi_observe(k, "", T0 + 13 * MIN, 0.1, 39, 30);
+    msh_kpi_observe(k, "", T0 + 13 * MIN, 5.0, 50, 60); /* the same instant again: ignored */
     msh_live_config lc;
     msh_live_config_init(&lc);
     msh_live *live;
@@ -298,6 +299,13 @@ static void test_integration_window(void)
     if (r) {
         CHECK_NEAR(r->overall.v[MSH_KPI_MINUTES_LOS_EF], 3.0, 1e-9);
         CHECK_NEAR(r->overall.v[MSH_KPI_HOURS_HEAT], 1.0 / 60, 1e-12);
+        /* heat index levels: danger (41 C) from 1 to 2; caution (30 C) from 12 to 13 and 13 to 14 */
+        CHECK_NEAR(r->overall.v[MSH_KPI_HOURS_DANGER], 1.0 / 60, 1e-12);
+        CHECK_NEAR(r->overall.v[MSH_KPI_HOURS_CAUTION], 2.0 / 60, 1e-12);
+        CHECK(r->overall.v[MSH_KPI_HOURS_EXTREME_CAUTION] == 0 && r->overall.v[MSH_KPI_HOURS_EXTREME_DANGER] == 0);
+        /* the sensor gives no humidity or PM2.5: no heat index, no air figure; none stale */
+        CHECK(isnan(r->overall.v[MSH_KPI_HEAT_INDEX_MAX]) && isnan(r->overall.v[MSH_KPI_PM25_MAX]));
+        CHECK(r->overall.v[MSH_KPI_SENSORS_STALE] == 0);
         CHECK(r->overall.v[MSH_KPI_TEMP_MAX] == 20 && r->overall.v[MSH_KPI_PEOPLE] == 0);
         CHECK(isnan(r->overall.v[MSH_KPI_SHARE_LOS_A])); /* nobody: shares not measured */
         CHECK(isnan(r->overall.v[MSH_KPI_TOILET_CAMPS])); /* no network: coverage not measured */
