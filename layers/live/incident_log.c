@@ -1,4 +1,5 @@
-/* incident_log.c: a writer thread that keeps msh_incidents and msh_incident_history in the store. */
+/* incident_log.c: a writer thread that keeps msh_incidents, msh_incident_history, msh_gate_history and
+ * msh_sensor_readings in the store. */
 #include "incident_log.h"
 
 #include <pthread.h>
@@ -10,6 +11,7 @@
 #include "core/msh_grow.h"
 #include "core/msh_time.h"
 #include "live_ops.h"
+#include "sensor_history.h"
 #include "store.h"
 #include "store_sql.h"
 
@@ -30,6 +32,7 @@ struct msh_incident_log {
     size_t n, cap;
     int stop;
     atomic_ullong written;
+    msh_sensor_history *sensors; /* readings join it once committed; NULL: not kept */
 };
 
 static const char SCHEMA[] =
@@ -40,7 +43,39 @@ static const char SCHEMA[] =
     " severity TEXT, kind TEXT, description TEXT, lon REAL, lat REAL, by_name TEXT, by_role TEXT,"
     " UNIQUE (id, time, status));"
     "CREATE TABLE IF NOT EXISTS msh_gate_history (id TEXT NOT NULL, time TEXT NOT NULL, state TEXT NOT NULL,"
-    " reason TEXT, by_name TEXT, by_role TEXT, UNIQUE (id, time, state));";
+    " reason TEXT, by_name TEXT, by_role TEXT, UNIQUE (id, time, state));"
+    "CREATE TABLE IF NOT EXISTS msh_sensor_readings (id TEXT NOT NULL, t_ms INTEGER NOT NULL, time TEXT NOT NULL,"
+    " temperature REAL, relative_humidity REAL, air_quality_index REAL, pm25 REAL, noise_laeq REAL, lon REAL,"
+    " lat REAL, UNIQUE (id, t_ms));"
+    "CREATE INDEX IF NOT EXISTS msh_sensor_readings_t ON msh_sensor_readings (t_ms);";
+
+/* A value of a reading, or NULL when the record does not give it. */
+static void bind_reading(msh_sql *q, int i, const msh_feed_rec *r, uint32_t bit, float v)
+{
+    if (r->has & bit)
+        msh_sql_bind_num(q, i, v);
+    else
+        msh_sql_bind_text(q, i, NULL, -1);
+}
+
+/* A sensor reading into msh_sensor_readings; its rowid, or 0 when the store had it already. */
+static int64_t write_reading(msh_sql *st, const msh_feed_rec *r)
+{
+    char at[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(r->t_ms, at, sizeof at, 3);
+    msh_sql_reset(st);
+    msh_sql_bind_text(st, 1, r->id, r->id_len);
+    msh_sql_bind_int(st, 2, r->t_ms);
+    msh_sql_bind_text(st, 3, at, -1);
+    bind_reading(st, 4, r, MSH_FR_TEMP, r->temperature);
+    bind_reading(st, 5, r, MSH_FR_HUMIDITY, r->humidity);
+    bind_reading(st, 6, r, MSH_FR_AQI, r->aqi);
+    bind_reading(st, 7, r, MSH_FR_PM25, r->pm25);
+    bind_reading(st, 8, r, MSH_FR_NOISE, r->noise);
+    msh_sql_bind_num(st, 9, r->lon);
+    msh_sql_bind_num(st, 10, r->lat);
+    return msh_sql_step(st) == MSH_SQL_ROW ? msh_sql_int(st, 0) : 0;
+}
 
 /* A status time with milliseconds; 0 (the status was never reached) is "", stored as NULL. */
 static void iso(int64_t ms, char *out, size_t cap)
@@ -75,9 +110,13 @@ static void write_gate(msh_sql *st, const msh_live_item *it)
 static void write_batch(msh_incident_log *lg, queued *q, size_t nq)
 {
     msh_store *db = lg->store;
-    msh_sql *up = NULL, *hist = NULL, *geom = NULL, *gate = NULL;
-    if (msh_store_begin(db))
+    msh_sql *up = NULL, *hist = NULL, *geom = NULL, *gate = NULL, *sens = NULL, *prune = NULL;
+    int64_t *rowids = calloc(nq ? nq : 1, sizeof *rowids); /* the sensor readings the store took, by queue slot */
+    int64_t newest = 0;
+    if (!rowids || msh_store_begin(db)) {
+        free(rowids);
         return;
+    }
     msh_sql_prepare(db,
                     "INSERT INTO msh_incidents (id, kind, severity, status, description, lon, lat, reported_at,"
                     " dispatched_at, on_scene_at, resolved_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -96,10 +135,22 @@ static void write_batch(msh_incident_log *lg, queued *q, size_t nq)
                     "INSERT OR IGNORE INTO msh_gate_history (id, time, state, reason, by_name, by_role)"
                     " VALUES (?,?,?,?,?,?)",
                     &gate);
-    if (!up || !hist || !gate)
+    msh_sql_prepare(db,
+                    "INSERT OR IGNORE INTO msh_sensor_readings (id, t_ms, time, temperature, relative_humidity,"
+                    " air_quality_index, pm25, noise_laeq, lon, lat) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING rowid",
+                    &sens);
+    msh_sql_prepare(db, "DELETE FROM msh_sensor_readings WHERE t_ms < ?", &prune);
+    if (!up || !hist || !gate || !sens || !prune)
         fprintf(stderr, "mashaer: incident log: %s\n", msh_store_errmsg(db));
     msh_sql_prepare(db, "UPDATE msh_incidents SET geom = MakePoint(lon, lat, 4326) WHERE id = ?", &geom);
-    for (size_t k = 0; k < nq && up && hist && gate; k++) {
+    for (size_t k = 0; k < nq && up && hist && gate && sens && prune; k++) {
+        if (q[k].feed == MSH_FEED_SENSORS) {
+            rowids[k] = write_reading(sens, &q[k].it.rec);
+            if (q[k].it.rec.t_ms > newest)
+                newest = q[k].it.rec.t_ms;
+            atomic_fetch_add(&lg->written, 1);
+            continue;
+        }
         if (q[k].feed == MSH_FEED_GATES) {
             write_gate(gate, &q[k].it);
             atomic_fetch_add(&lg->written, 1);
@@ -146,8 +197,66 @@ static void write_batch(msh_incident_log *lg, queued *q, size_t nq)
     msh_sql_finalize(up);
     msh_sql_finalize(hist);
     msh_sql_finalize(geom);
+    if (newest && prune && lg->sensors) { /* the season's horizon, as the memory copy keeps it */
+        msh_sql_reset(prune);
+        msh_sql_bind_int(prune, 1, newest - msh_sensor_history_keep_ms(lg->sensors));
+        msh_sql_step(prune);
+    }
     msh_sql_finalize(gate);
-    (void)msh_store_commit(db);
+    msh_sql_finalize(sens);
+    msh_sql_finalize(prune);
+    /* readings reach the served copy only once the store holds them */
+    if (!msh_store_commit(db) && lg->sensors)
+        for (size_t k = 0; k < nq; k++)
+            if (rowids[k])
+                (void)msh_sensor_history_add(lg->sensors, rowids[k], &q[k].it.rec); /* out of memory: served later from the store */
+    free(rowids);
+}
+
+/* The readings the store keeps within the horizon, into the memory copy (before the writer starts). */
+static msh_rc load_readings(msh_incident_log *lg, msh_err *err)
+{
+    msh_sql *st;
+    if (msh_sql_prepare(lg->store,
+                        "SELECT rowid, id, t_ms, temperature, relative_humidity, air_quality_index, pm25, noise_laeq,"
+                        " lon, lat FROM msh_sensor_readings WHERE t_ms >= (SELECT max(t_ms) FROM msh_sensor_readings) - ?"
+                        " ORDER BY rowid",
+                        &st))
+        return msh_err_set(err, MSH_EIO, "sensor readings: %s", msh_store_errmsg(lg->store));
+    msh_sql_bind_int(st, 1, msh_sensor_history_keep_ms(lg->sensors));
+    static const uint32_t BITS[5] = {MSH_FR_TEMP, MSH_FR_HUMIDITY, MSH_FR_AQI, MSH_FR_PM25, MSH_FR_NOISE};
+    msh_rc rc = MSH_OK;
+    int s;
+    while ((s = msh_sql_step(st)) == MSH_SQL_ROW) {
+        msh_feed_rec r;
+        memset(&r, 0, sizeof r);
+        size_t n;
+        const char *id = msh_sql_text(st, 1, &n);
+        if (!id || n == 0 || n > MSH_FEED_ID_MAX)
+            continue;
+        memcpy(r.id, id, n);
+        r.id_len = (uint8_t)n;
+        r.t_ms = msh_sql_int(st, 2);
+        float *vals[5] = {&r.temperature, &r.humidity, &r.aqi, &r.pm25, &r.noise};
+        for (int i = 0; i < 5; i++) {
+            double v = msh_sql_num(st, 3 + i);
+            if (v == v) { /* not NULL */
+                *vals[i] = (float)v;
+                r.has |= BITS[i];
+            }
+        }
+        r.lon = msh_sql_num(st, 8);
+        r.lat = msh_sql_num(st, 9);
+        r.has |= MSH_FR_LOC;
+        if (msh_sensor_history_add(lg->sensors, msh_sql_int(st, 0), &r)) {
+            rc = msh_err_set(err, MSH_ENOMEM, "sensor readings: out of memory");
+            break;
+        }
+    }
+    if (!rc && s != MSH_SQL_DONE)
+        rc = msh_err_set(err, MSH_EIO, "sensor readings: %s", msh_store_errmsg(lg->store));
+    msh_sql_finalize(st);
+    return rc;
 }
 
 static void *writer(void *arg)
@@ -174,7 +283,7 @@ static void *writer(void *arg)
     return NULL;
 }
 
-msh_rc msh_incident_log_open(const char *db_path, msh_incident_log **out, msh_err *err)
+msh_rc msh_incident_log_open(const char *db_path, msh_sensor_history *sensors, msh_incident_log **out, msh_err *err)
 {
     msh_incident_log *lg = calloc(1, sizeof *lg);
     if (!lg)
@@ -212,6 +321,12 @@ msh_rc msh_incident_log_open(const char *db_path, msh_incident_log **out, msh_er
     }
     if (!has_geom)
         (void)msh_store_exec(db, "SELECT AddGeometryColumn('msh_incidents', 'geom', 4326, 'POINT', 'XY')");
+    lg->sensors = sensors;
+    if (sensors && (rc = load_readings(lg, err))) {
+        msh_store_close(lg->store);
+        free(lg);
+        return rc;
+    }
     pthread_mutex_init(&lg->mu, NULL);
     pthread_cond_init(&lg->cv, NULL);
     atomic_init(&lg->written, 0);
@@ -242,6 +357,12 @@ static void push(msh_incident_log *lg, msh_feed feed, const msh_live_item *it)
 void msh_incident_log_push(msh_incident_log *lg, const msh_live_item *it)
 {
     push(lg, MSH_FEED_INCIDENTS, it);
+}
+
+void msh_incident_log_push_sensor(msh_incident_log *lg, const msh_live_item *it)
+{
+    if (lg && lg->sensors && (it->rec.has & MSH_FR_LOC))
+        push(lg, MSH_FEED_SENSORS, it);
 }
 
 void msh_incident_log_push_gate(msh_incident_log *lg, const msh_live_item *it)

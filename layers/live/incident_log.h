@@ -8,18 +8,24 @@
  * live write lock, no I/O); a writer thread with its own connection commits the queue about
  * once a second. Replaying the log after a restart queues the same updates again: the
  * writes are idempotent (upsert, and history rows are unique per id, time and status). Gates an
- * operator opened or closed get the same treatment in `msh_gate_history`.
+ * operator opened or closed get the same treatment in `msh_gate_history`, and every sensor reading
+ * in `msh_sensor_readings` (one row per sensor and time stamp, pruned to the horizon of the memory
+ * copy, sensor_history.h, which each reading joins once committed).
  */
 #ifndef MSH_INCIDENT_LOG_H
 #define MSH_INCIDENT_LOG_H
 
 #include "core/msh_err.h"
 #include "live.h"
+#include "sensor_history.h"
 
 typedef struct msh_incident_log msh_incident_log;
 
-/** Open the store at `db_path` on a new connection, create the tables, start the writer. */
-msh_rc msh_incident_log_open(const char *db_path, msh_incident_log **out, msh_err *err);
+/** Open the store at `db_path` on a new connection, create the tables, load the readings within the
+ * horizon into `sensors` (NULL: readings are not kept), start the writer. */
+msh_rc msh_incident_log_open(const char *db_path, msh_sensor_history *sensors, msh_incident_log **out, msh_err *err);
+/** Queue a sensor reading (copied) for msh_sensor_readings. Never blocks on I/O. */
+void msh_incident_log_push_sensor(msh_incident_log *lg, const msh_live_item *it);
 /** Queue one incident's new state (copied). Never blocks on I/O. */
 void msh_incident_log_push(msh_incident_log *lg, const msh_live_item *it);
 /** Queue a gate's new state when an operator set it (it->by names who; otherwise nothing): one row

@@ -15,8 +15,10 @@
 #include "envlevels.h"
 #include "kanon.h"
 #include "live_ops.h"
+#include "sensor_history.h"
 
-typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_COUNT } ll_kind;
+typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_SENSOR_READINGS,
+               LL_COUNT } ll_kind;
 
 /* Movement: the content hash of a box, remembered by the versions of the chunks it reads (a cache
  * in front of building the k-anonymous cells again for an ETag when nothing under them changed). */
@@ -28,6 +30,7 @@ typedef struct {
 typedef struct {
     msh_layer base;
     msh_live *live;
+    msh_sensor_history *hist; /* sensor_readings only */
     ll_kind kind;
     int k_anon;
     uint64_t epoch; /* random per process: versions restart with the process, ETags must not repeat */
@@ -69,10 +72,16 @@ static const ll_def DEFS[LL_COUNT] = {
       "wbgt", "heat_risk", "wbgt_flag", "pm25_level", "noise_level", "stale", NULL},
      {MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING, MSH_FT_REAL,
       MSH_FT_REAL, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_BOOL}},
+    {"sensor_readings", "Point", 0,
+     {"id", "time", "temperature", "relative_humidity", "air_quality_index", "pm25", "noise_laeq", "heat_index",
+      "wbgt", NULL},
+     {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL,
+      MSH_FT_REAL}},
 };
 
 static const msh_feed ITEM_FEED[LL_COUNT] = {MSH_FEED_POSITIONS, MSH_FEED_POSITIONS, MSH_FEED_INCIDENTS,
-                                             MSH_FEED_CREWS, MSH_FEED_GATES, MSH_FEED_SENSORS};
+                                             MSH_FEED_CREWS, MSH_FEED_GATES, MSH_FEED_SENSORS,
+                                             MSH_FEED_SENSORS};
 
 static void set_str(msh_value *v, const char *s)
 {
@@ -313,6 +322,31 @@ static int on_item(void *ud, const msh_live_item *it)
     return j->fn(j->ud, &f);
 }
 
+/* One kept reading (sensor_history.h) as a feature; its id is the store's rowid. */
+static int on_reading(void *ud, const msh_sensor_reading *r)
+{
+    ll_job *j = ud;
+    double xy[2];
+    msh_lonlat_to_world(r->lon, r->lat, &xy[0], &xy[1]);
+    char t[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(r->t_ms, t, sizeof t, 0);
+    msh_value v[9];
+    memset(v, 0, sizeof v);
+    set_str(&v[0], msh_sensor_history_id(j->l->hist, r->sensor));
+    set_str(&v[1], t);
+    static const uint32_t BITS[5] = {MSH_FR_TEMP, MSH_FR_HUMIDITY, MSH_FR_AQI, MSH_FR_PM25, MSH_FR_NOISE};
+    const float vals[5] = {r->temperature, r->humidity, r->aqi, r->pm25, r->noise};
+    for (int i = 0; i < 5; i++)
+        if (r->has & BITS[i])
+            set_real(&v[2 + i], vals[i]);
+    if ((r->has & MSH_FR_TEMP) && (r->has & MSH_FR_HUMIDITY)) {
+        set_real(&v[7], round(msh_heat_index_c(r->temperature, r->humidity) * 10) / 10);
+        set_real(&v[8], round(msh_wbgt_estimate_c(r->temperature, r->humidity) * 10) / 10);
+    }
+    msh_feature f = {(uint64_t)r->rowid, {MSH_GT_POINT, 1, 0, xy, NULL}, v};
+    return j->fn(j->ud, &f);
+}
+
 /* What a movement box shows depends on the level, the box and the people in the chunks under it:
  * their versions make the key. The chunks are read before the cells: cells kept under a key are
  * never older than it. */
@@ -371,6 +405,15 @@ static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_
 {
     live_layer *l = (live_layer *)base;
     ll_job j = {l, box, fn, ud, 0};
+    if (l->kind == LL_SENSOR_READINGS) { /* its own lock: the live state is not read */
+        double ll[4];
+        msh_world_to_lonlat(box[0], box[3], &ll[0], &ll[1]); /* world y grows southwards */
+        msh_world_to_lonlat(box[2], box[1], &ll[2], &ll[3]);
+        msh_sensor_history_rdlock(l->hist);
+        msh_sensor_history_each(l->hist, ll, on_reading, &j);
+        msh_sensor_history_unlock(l->hist);
+        return MSH_OK;
+    }
     msh_live_rdlock(l->live);
     switch (l->kind) {
     case LL_MOVEMENT: {
@@ -448,6 +491,8 @@ static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
     uint64_t v;
     if (l->kind == LL_MOVEMENT) {
         v = movement_version(l, z, box);
+    } else if (l->kind == LL_SENSOR_READINGS) {
+        v = msh_sensor_history_version(l->hist); /* any reading anywhere: the whole season is one version */
     } else if (l->kind == LL_POSITIONS) {
         /* every person would be hashed: the versions of the density chunks under the tile stand in */
         msh_live_rdlock(l->live);
@@ -464,13 +509,16 @@ static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
 
 static const msh_layer_vt LL_VT = {ll_query, msh_layer_free_plain, ll_region_version};
 
-msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size_t *n, msh_err *err)
+msh_rc msh_live_layers_new(msh_live *live, msh_sensor_history *hist, int k_anon, msh_layer ***layers, size_t *n,
+                           msh_err *err)
 {
     *layers = calloc(LL_COUNT, sizeof **layers);
     *n = 0;
     if (!*layers)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     for (int k = 0; k < LL_COUNT; k++) {
+        if (k == LL_SENSOR_READINGS && !hist)
+            continue;
         const ll_def *d = &DEFS[k];
         live_layer *l = calloc(1, sizeof *l);
         msh_layer_info info;
@@ -490,6 +538,7 @@ msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size
         l->base.vt = &LL_VT;
         atomic_init(&l->base.refs, 1);
         l->live = live;
+        l->hist = hist;
         l->kind = (ll_kind)k;
         l->k_anon = k_anon;
         l->epoch = msh_layer_epoch_new(l);

@@ -9,6 +9,8 @@
  *   difference under k with the cells of another zoom.
  * - positions: individual people (ops role only).
  * - incidents, crews, gates, sensors: points with their latest state.
+ * - sensor_readings: every reading of the season (sensor_history.h; only when one is given), its
+ *   `time` for datetime queries; its version changes with any reading.
  * Each layer's region_version is a hash of what a tile over the box would carry (ids, geometry,
  * values; for positions, the versions of the density chunks under it), so a live ETag changes
  * exactly when the tile's content does.
@@ -18,9 +20,12 @@
 
 #include "layer.h"
 #include "live.h"
+#include "sensor_history.h"
 
-/** Make the live layers over `live` (borrowed: it must outlive them). k: the smallest cell count shown. */
-msh_rc msh_live_layers_new(msh_live *live, int k_anon, msh_layer ***layers, size_t *n, msh_err *err);
+/** Make the live layers over `live` and `hist` (borrowed: they must outlive them; hist NULL: no
+ * sensor_readings layer). k: the smallest cell count shown. */
+msh_rc msh_live_layers_new(msh_live *live, msh_sensor_history *hist, int k_anon, msh_layer ***layers, size_t *n,
+                           msh_err *err);
 
 /**
  * The cells the movement layer shows for a tile at zoom z over box, as k-anonymity lets them be shown

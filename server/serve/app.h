@@ -62,6 +62,7 @@ typedef struct msh_config {
     msh_client_limits_cfg clients;  /* per-client limits (server/http/client_limits.h) */
     msh_timers_cfg timers;          /* escalation, retention, stale crews (layers/live/live_timers.h) */
     bool test_clock;                /* --test-clock: POST /test/clock may move the clock (tests only) */
+    int sensor_history_days;        /* --sensor-history-days D: every sensor reading kept this long (60) */
 } msh_config;
 
 typedef struct msh_app {
@@ -88,6 +89,7 @@ typedef struct msh_app {
     size_t nlive;
     struct msh_events *events;      /* the SSE event stream (server/events.h) */
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
+    struct msh_sensor_history *sensor_history; /* the season's sensor readings (layers/live/sensor_history.h) */
     struct msh_fences *fences;      /* zone and camp rasters (server/geofence.h); swapped under the live write lock */
     struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */
     struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */

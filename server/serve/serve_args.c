@@ -91,6 +91,8 @@ static void usage(FILE *f)
             "                       as a responder (default 120)\n"
             "  --crew-drop S        a crew not heard from for S seconds leaves the live map (default 900)\n"
             "  --sensor-stale S     a sensor not heard from for S seconds is marked stale (default 900)\n"
+            "  --sensor-history-days D  every sensor reading is kept D days, in the store and served as the\n"
+            "                       `sensor_readings` collection (default 60; 0 keeps none)\n"
             "  --test-clock         for tests only: POST /test/clock?advance_s=N (admin token) moves the\n"
             "                       server's clock forward and runs the time rules at once\n"
             "  -h, --help           this help\n"
@@ -133,6 +135,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->max_body_bytes = (size_t)16 << 20;
     cfg->position_max_age = 600;
     cfg->k_anon = 5;
+    cfg->sensor_history_days = 60;
     cfg->snapshot_s = 60;
     cfg->alert_density = MSH_STILL_CRITICAL_DENSITY;
     cfg->alert_pressure = MSH_HELBING_PRESSURE_ALARM;
@@ -149,7 +152,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
 
            OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE,
            OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S,
-           OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_SENSOR_STALE,
+           OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_SENSOR_STALE, OPT_SENSOR_HISTORY,
            OPT_TEST_CLOCK };
     int no_live = 0;
     static const struct option opts[] = {
@@ -188,6 +191,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"incident-retention", required_argument, 0, OPT_INCIDENT_RETENTION},
         {"crew-stale", required_argument, 0, OPT_CREW_STALE}, {"crew-drop", required_argument, 0, OPT_CREW_DROP},
         {"sensor-stale", required_argument, 0, OPT_SENSOR_STALE},
+        {"sensor-history-days", required_argument, 0, OPT_SENSOR_HISTORY},
         {"test-clock", no_argument, 0, OPT_TEST_CLOCK},
         {0, 0, 0, 0}};
     int c;
@@ -263,6 +267,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_CREW_STALE: if (parse_int("--crew-stale", optarg, 1, 86400, &v)) return 2; cfg->timers.crew_stale_s = (int)v; break;
         case OPT_CREW_DROP: if (parse_int("--crew-drop", optarg, 1, 86400 * 7, &v)) return 2; cfg->timers.crew_drop_s = (int)v; break;
         case OPT_SENSOR_STALE: if (parse_int("--sensor-stale", optarg, 1, 86400 * 7, &v)) return 2; cfg->timers.sensor_stale_s = (int)v; break;
+        case OPT_SENSOR_HISTORY: if (parse_int("--sensor-history-days", optarg, 0, 3660, &v)) return 2; cfg->sensor_history_days = (int)v; break;
         case OPT_TEST_CLOCK: cfg->test_clock = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -11,6 +11,7 @@
 #include "live/geofence.h"
 #include "kpi/kpi.h"
 #include "live/incident_log.h"
+#include "live/sensor_history.h"
 #include "live/ingest.h"
 #include "live/live_layers.h"
 #include "serve/serve.h"
@@ -86,6 +87,12 @@ static int push_incident(void *ud, const msh_live_item *it)
     return 0;
 }
 
+static int push_sensor(void *ud, const msh_live_item *it)
+{
+    msh_incident_log_push_sensor(ud, it);
+    return 0;
+}
+
 static int push_gate(void *ud, const msh_live_item *it)
 {
     msh_incident_log_push_gate(ud, it); /* the last operator write replayed, if any */
@@ -101,6 +108,8 @@ static void on_item(void *ud, msh_feed feed, const msh_live_item *it, const msh_
         msh_incident_log_push(app->incident_log, it);
     if (feed == MSH_FEED_GATES)
         msh_incident_log_push_gate(app->incident_log, it); /* an operator's open or close only */
+    if (feed == MSH_FEED_SENSORS)
+        msh_incident_log_push_sensor(app->incident_log, it); /* the season's readings */
     if (feed == MSH_FEED_CREWS)
         msh_kpi_crew_moved(app->kpi, it, prev); /* cleaning coverage: where crews went */
 }
@@ -172,15 +181,22 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
     if (!app->events)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     /* incidents into the store: everything the log and snapshot restored, then every update */
-    if ((rc = msh_incident_log_open(app->cfg.db_path, &app->incident_log, err)))
+    /* and every sensor reading: the store's within the horizon, then each sensor's latest (a reading
+     * accepted just before a crash may not have reached the store; its sensor's latest is restored) */
+    if (app->cfg.sensor_history_days > 0 &&
+        !(app->sensor_history = msh_sensor_history_new((int64_t)app->cfg.sensor_history_days * 86400000,
+                                                       MSH_SENSOR_HISTORY_MAX)))
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    if ((rc = msh_incident_log_open(app->cfg.db_path, app->sensor_history, &app->incident_log, err)))
         return rc;
     msh_live_rdlock(app->live);
     msh_live_items(app->live, MSH_FEED_INCIDENTS, push_incident, app->incident_log);
     msh_live_items(app->live, MSH_FEED_GATES, push_gate, app->incident_log);
+    msh_live_items(app->live, MSH_FEED_SENSORS, push_sensor, app->incident_log);
     msh_live_unlock(app->live);
     msh_live_set_observer(app->live, on_item, app);
     msh_live_set_move_observer(app->live, on_move, app);
-    return msh_live_layers_new(app->live, app->cfg.k_anon, &app->live_layers, &app->nlive, err);
+    return msh_live_layers_new(app->live, app->sensor_history, app->cfg.k_anon, &app->live_layers, &app->nlive, err);
 }
 
 void msh_serve_close_live(msh_app *app)
@@ -196,6 +212,8 @@ void msh_serve_close_live(msh_app *app)
     app->nlive = 0;
     msh_live_free(app->live);
     app->live = NULL;
+    msh_sensor_history_free(app->sensor_history); /* after the layers that read it and the writer that fills it */
+    app->sensor_history = NULL;
     msh_events_free(app->events);
     app->events = NULL;
     msh_fences_free(app->fences);

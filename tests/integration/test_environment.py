@@ -8,6 +8,8 @@ No sleeps: events are waited on as barriers (test_events.Stream), time is moved 
 POST /test/clock (--test-clock), which runs the time rules before it answers.
 """
 import json
+import sqlite3
+import time
 import unittest
 
 import mshtest
@@ -93,6 +95,48 @@ class Environment(unittest.TestCase):
         self.assertEqual(env["pm25_max"], 42.0)
         reading("SENS-B", temperature=35.0, relativeHumidity=0.2)
         self.assertFalse(props("SENS-B")["stale"])
+
+    def test_z_history_kept_and_served(self):
+        global SERVER
+        t0 = advance(0)["now_ms"]
+        for i in range(6):          # SENS-H: a reading every 5 minutes, 30 to 35 C
+            rec = {"id": "SENS-H", "lon": SPOT[0], "lat": SPOT[1], "time": t0 + i * 300000,
+                   "temperature": 30.0 + i, "relativeHumidity": 0.25}
+            mshtest.post_ok(SERVER, "sensors", [rec], TOK["feed"])
+            advance(300)
+        q = "/ogc/collections/sensor_readings/items?limit=100&filter=id%3D'SENS-H'"
+        mshtest.wait_for(lambda: json.loads(SERVER.get(q).body)["numberMatched"] == 6, 10,
+                         "the six readings committed to the store")
+        doc = json.loads(SERVER.get(q).body)
+        temps = [f["properties"]["temperature"] for f in doc["features"]]
+        self.assertEqual(temps, [30.0, 31.0, 32.0, 33.0, 34.0, 35.0])     # in the order they came
+        p = doc["features"][5]["properties"]
+        self.assertAlmostEqual(p["heat_index"], 33.7, delta=0.1)         # 35 C at 25 %: 92.7 F
+        # a datetime interval: the readings of minutes 5 to 15 (the second to the fourth)
+        lo = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime((t0 + 300000) // 1000))
+        hi = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime((t0 + 900000) // 1000))
+        doc = json.loads(SERVER.get(q + "&datetime=%s/%s" % (lo, hi)).body)
+        self.assertEqual([f["properties"]["temperature"] for f in doc["features"]], [31.0, 32.0, 33.0])
+        ids = [f["id"] for f in doc["features"]]
+        # the store holds them, and after kill -9 the same readings come back under the same ids
+        con = sqlite3.connect(DB)
+        rows = con.execute("SELECT count(*), min(temperature), max(temperature) FROM msh_sensor_readings"
+                           " WHERE id = 'SENS-H'").fetchone()
+        con.close()
+        self.assertEqual(rows, (6, 30.0, 35.0))
+        SERVER.proc.kill()
+        SERVER.proc.wait()
+        SERVER.stop()
+        SERVER = mshtest.Server(DB, "--test-clock", "--sensor-stale", "900", name="serve2").start()
+        test_events.SERVER = SERVER
+        doc = json.loads(SERVER.get(q + "&datetime=%s/%s" % (lo, hi)).body)
+        self.assertEqual([f["id"] for f in doc["features"]], ids)
+        # paging by cursor walks them in order
+        page = json.loads(SERVER.get(q.replace("limit=100", "limit=4")).body)
+        nxt = [l["href"] for l in page["links"] if l["rel"] == "next"][0]
+        rest = json.loads(mshtest.fetch(nxt).body)
+        self.assertEqual([f["properties"]["temperature"] for f in page["features"] + rest["features"]],
+                         [30.0, 31.0, 32.0, 33.0, 34.0, 35.0])
 
     def stale_ids(self):
         doc = json.loads(SERVER.get(ITEMS).body)
