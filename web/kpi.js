@@ -25,6 +25,7 @@
     { key: 'index_composite', stops: [0, 50, 75, 100], high: true },
     { key: 'crowd_peak_density', stops: [0, 0.72, 1.08, 2.15], high: false },
     { key: 'crowd_minutes_los_ef', stops: [0, 5, 30, 120], high: false },
+    { key: 'crowd_occupancy', stops: [0, 0.7, 0.9, 1], high: false },
     { key: 'coverage_toilet_capacity', stops: [0, 0.5, 0.8, 1], high: true },
     { key: 'coverage_water_capacity', stops: [0, 0.5, 0.8, 1], high: true },
     { key: 'coverage_clinic_capacity', stops: [0, 0.5, 0.8, 1], high: true },

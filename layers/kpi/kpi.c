@@ -19,6 +19,8 @@ const msh_kpi_ind msh_kpi_inds[MSH_KPI_N] = {
     {"crowd", "share_los_d", "1"},
     {"crowd", "share_los_e", "1"},
     {"crowd", "share_los_f", "1"},
+    {"crowd", "capacity", "persons"},
+    {"crowd", "occupancy", "1"},
     {"coverage", "camps", "camps"},
     {"coverage", "capacity", "persons"},
     {"coverage", "toilet_camps", "1"},

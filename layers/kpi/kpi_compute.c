@@ -345,6 +345,12 @@ static void zone_values(msh_kpi *k, acc_t *acc, msh_kpi_result *res, size_t nz, 
                                a->heat_index);
         double parts = i < nz ? a->cells_shown : zones_shown + a->outside_shown;
         finish_zone(k, a, parts, z, live, graph, kpi_tracker_get(k, z->id), now_ms);
+        /* occupancy: the people counted (k-anonymous) against the zone's population capacity */
+        double cap = 0;
+        for (size_t c = i < nz ? i : 0; c < (i < nz ? i + 1 : nz); c++)
+            cap += k->zones[c].capacity;
+        z->v[MSH_KPI_ZONE_CAPACITY] = cap > 0 ? cap : NAN;
+        z->v[MSH_KPI_OCCUPANCY] = cap > 0 && live ? z->v[MSH_KPI_PEOPLE] / cap : NAN;
         if (i < nz && isfinite(z->v[MSH_KPI_PEOPLE]))
             zones_shown += z->v[MSH_KPI_PEOPLE];
         z->v[MSH_KPI_ASSETS] = k->asset_n ? k->asset_n[i] : 0;

@@ -35,6 +35,7 @@ typedef struct {
     double bb[4];
     char id[65], name[129];
     uint64_t fid;
+    double capacity;  /* population_capacity (or capacity) of the zone; 0: not given */
 } zone_t;
 
 typedef struct {

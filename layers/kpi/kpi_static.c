@@ -109,7 +109,7 @@ void kpi_zones_clear(msh_kpi *k)
 
 typedef struct {
     msh_kpi *k;
-    int f_id, f_name;
+    int f_id, f_name, f_cap;
     size_t cap;
     int fail;
 } zone_job;
@@ -147,6 +147,8 @@ static int add_zone(void *ud, const msh_feature *f)
     if (!z->id[0])
         snprintf(z->id, sizeof z->id, "%llu", (unsigned long long)f->id);
     value_str(f, j->f_name, z->name, sizeof z->name);
+    double cap = value_num(f, j->f_cap);
+    z->capacity = isfinite(cap) && cap > 0 ? cap : 0;
     z->fid = f->id;
     k->nzones++;
     return 0;
@@ -219,7 +221,9 @@ static msh_rc prepare_zones(msh_kpi *k, msh_layer *zl, msh_err *err)
     k->camps_layer = k->assets_layer = k->routes_layer = NULL; /* their zones are indices: redo */
     if (!zl)
         return MSH_OK;
-    zone_job j = {k, field_index(zl, "zone_id"), field_index(zl, "name"), 0, 0};
+    int f_cap = field_index(zl, "population_capacity");
+    zone_job j = {k, field_index(zl, "zone_id"), field_index(zl, "name"), f_cap >= 0 ? f_cap : field_index(zl, "capacity"),
+                  0, 0};
     msh_rc rc = zl->vt->query(zl, WORLD, layer_z(zl), add_zone, &j);
     if (!rc && j.fail)
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");

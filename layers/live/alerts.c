@@ -145,9 +145,9 @@ void msh_alerts_scan_density(msh_alerts *a, msh_live *live, const msh_alert_limi
     pthread_mutex_unlock(&a->mu);
 }
 
-int msh_alerts_gate(msh_alerts *a, const char *id, size_t n, double util)
+/* Over 1.0, held down to 0.9: the state of `key` after `util`; +1 went over, -1 came back, 0 same. */
+static int over_capacity(msh_alerts *a, uint64_t key, double util)
 {
-    uint64_t key = msh_fnv1a(id, n, MSH_FNV1A_INIT) | GATE_BIT;
     pthread_mutex_lock(&a->mu);
     alert_t *s = state_of(a, key, util > 0.9);
     bool was = s && s->state, now = was ? util >= 0.9 : util > 1.0;
@@ -155,6 +155,17 @@ int msh_alerts_gate(msh_alerts *a, const char *id, size_t n, double util)
         s->state = now;
     pthread_mutex_unlock(&a->mu);
     return now == was ? 0 : now ? 1 : -1;
+}
+
+int msh_alerts_gate(msh_alerts *a, const char *id, size_t n, double util)
+{
+    return over_capacity(a, msh_fnv1a(id, n, MSH_FNV1A_INIT) | GATE_BIT, util);
+}
+
+int msh_alerts_zone(msh_alerts *a, const char *id, size_t n, double occupancy)
+{
+    /* seeded apart from the gates' keys: a zone and a gate may share an id */
+    return over_capacity(a, msh_fnv1a(id, n, MSH_FNV1A_INIT ^ 0x5a4f4e45ull) | GATE_BIT, occupancy);
 }
 
 int msh_alerts_env(msh_alerts *a, msh_env_kind kind, const char *id, size_t n, double value, int *prev)

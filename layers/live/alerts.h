@@ -9,6 +9,8 @@
  *   - pressure: density x velocity variance past the configured level (default: Helbing's alarm).
  * A cell that empties clears what it had raised.
  * Gates: over capacity when the hourly flow passes the gate's capacity; back under below 90%.
+ * Zones: over capacity when the people counted in a service zone pass its population capacity;
+ * back under below 90% (the KPI recording tick looks, once per `interval_s`).
  * Sensors: the level of heat index, WBGT, PM2.5 and noise each reading reaches (envlevels.h).
  *
  * No clock: a pass is a step, and the caller decides when one runs (the server's reload thread,
@@ -63,6 +65,10 @@ void msh_alerts_scan_density(msh_alerts *a, msh_live *live, const msh_alert_limi
  * -1 when it came back under (below 0.9), 0 when nothing changed.
  */
 int msh_alerts_gate(msh_alerts *a, const char *id, size_t n, double utilisation);
+
+/** A service zone's occupancy (people / population capacity), with the gates' rule: +1 over 1.0,
+ * -1 back below 0.9, 0 when nothing changed. */
+int msh_alerts_zone(msh_alerts *a, const char *id, size_t n, double occupancy);
 
 /**
  * A sensor's new reading of `kind` (envlevels.h): returns its level now, with the hysteresis of

@@ -15,6 +15,7 @@
 #include "http/http.h"
 #include "http/http_guard.h"
 #include "routes/routes.h"
+#include "kpi/kpi.h"
 #include "live/alerts.h"
 #include "live/live.h"
 #include "live/live_ops.h"
@@ -23,7 +24,7 @@
 #define HEARTBEAT_S 15.0
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation",
-                                                "environment"};
+                                                "environment", "zone"};
 
 typedef struct {
     uint64_t seq;
@@ -439,6 +440,32 @@ void msh_events_scan_density(msh_events *ev, msh_app *app)
         return;
     msh_alert_limits lim = {app->cfg.alert_density, app->cfg.alert_pressure};
     msh_alerts_scan_density(ev->alerts, app->live, &lim, density_event, ev);
+}
+
+/* ---- zones over capacity, from the KPIs ---- */
+
+void msh_events_zones(msh_events *ev, const msh_kpi_result *r)
+{
+    for (size_t i = 0; i < r->nzones; i++) {
+        const msh_kpi_zone *z = &r->zones[i];
+        double occ = z->v[MSH_KPI_OCCUPANCY];
+        if (!isfinite(occ))
+            continue;
+        int change = msh_alerts_zone(ev->alerts, z->id, strlen(z->id), occ);
+        if (!change)
+            continue;
+        msh_buf b;
+        msh_buf_init(&b, 2048);
+        msh_buf_printf(&b, "{\"state\":\"%s\",\"zone\":\"", change > 0 ? "over_capacity" : "back_under_capacity");
+        msh_buf_json_str(&b, z->id);
+        msh_buf_printf(&b, "\",\"name\":\"");
+        msh_buf_json_str(&b, z->name);
+        msh_buf_printf(&b, "\",\"people\":%.0f,\"capacity\":%.0f,\"occupancy\":%.3f,\"time\":%lld}",
+                       z->v[MSH_KPI_PEOPLE], z->v[MSH_KPI_ZONE_CAPACITY], occ, (long long)r->t_ms);
+        msh_buf_putc(&b, 0);
+        msh_events_publish(ev, MSH_EV_ZONE, NAN, NAN, (const char *)b.data);
+        msh_buf_free(&b);
+    }
 }
 
 /* ---- the ingest observer: incidents, gates and sensors ---- */

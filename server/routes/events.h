@@ -21,10 +21,11 @@ typedef struct msh_events msh_events;
 struct msh_app;
 
 typedef enum { MSH_EV_INCIDENT = 0, MSH_EV_DENSITY, MSH_EV_GATE, MSH_EV_GEOFENCE, MSH_EV_CHANGE, MSH_EV_ESCALATION,
-               MSH_EV_ENVIRONMENT, MSH_EV_COUNT } msh_event_type;
+               MSH_EV_ENVIRONMENT, MSH_EV_ZONE, MSH_EV_COUNT } msh_event_type;
 /* geofence events carry a person's id: only ops tokens may subscribe to them */
 #define MSH_EV_PUBLIC_MASK ((1u << MSH_EV_INCIDENT) | (1u << MSH_EV_DENSITY) | (1u << MSH_EV_GATE) | (1u << MSH_EV_CHANGE) | \
-                            (1u << MSH_EV_ESCALATION) | (1u << MSH_EV_ENVIRONMENT))
+                            (1u << MSH_EV_ESCALATION) | (1u << MSH_EV_ENVIRONMENT) | \
+                            (1u << MSH_EV_ZONE))
 
 msh_events *msh_events_new(void);
 
@@ -63,5 +64,10 @@ void msh_events_scan_density(msh_events *ev, struct msh_app *app);
 
 /** The live store's observer (msh_live_set_observer): incident and gate events. `ud` is the msh_events. */
 void msh_events_on_item(void *ud, msh_feed feed, const struct msh_live_item *it, const msh_feed_rec *prev);
+
+struct msh_kpi_result;
+/** `zone` events: each service zone whose occupancy went over its population capacity or came back
+ * under 90% of it (alerts.h), from a KPI result (the recording tick). */
+void msh_events_zones(msh_events *ev, const struct msh_kpi_result *r);
 
 #endif

@@ -131,7 +131,10 @@ void *msh_serve_reload_main(void *arg)
             msh_walknet_update_costs(app->walknet, app->live);
             last_expire = msh_serve_now_s();
         }
-        msh_kpi_service_tick(app);
+        msh_kpi_result *kr = msh_kpi_service_tick(app);
+        if (kr && app->events)
+            msh_events_zones(app->events, kr); /* service zones over their population capacity */
+        msh_kpi_result_release(kr);
         msh_serve_storage_tick(app);
         if (app->ingest && msh_serve_now_s() - last_snapshot >= msh_serve_snapshot_period(app)) {
             msh_serve_take_snapshot(app);

@@ -84,29 +84,31 @@ msh_rc msh_kpi_service_current(msh_app *app, int64_t now, int64_t max_age, msh_k
     return rc;
 }
 
-void msh_kpi_service_tick(msh_app *app)
+msh_kpi_result *msh_kpi_service_tick(msh_app *app)
 {
     if (!app->kpi)
-        return;
+        return NULL;
     int64_t now = msh_now_ms();
     int64_t every = (int64_t)msh_kpi_get_config(app->kpi)->interval_s * 1000;
     if (app->kpi_last_record_ms && now - app->kpi_last_record_ms < every)
-        return;
+        return NULL;
     bool first = !app->kpi_last_record_ms;
     app->kpi_last_record_ms = now;
     msh_kpi_result *r = NULL;
     msh_err err;
     size_t swept, pruned = 0;
     double keep_days = msh_kpi_get_config(app->kpi)->history_days;
-    if (msh_kpi_service_current(app, now, 0, &r, &err) || msh_kpi_history_append(app->kpi_history, r, &err) ||
-        msh_kpi_history_save_swept(app->kpi_history, app->kpi, &swept, &err) ||
-        (keep_days > 0 && msh_kpi_history_prune(app->kpi_history, now - (int64_t)(keep_days * 86400000.0), &pruned, &err)))
+    bool failed = msh_kpi_service_current(app, now, 0, &r, &err) || msh_kpi_history_append(app->kpi_history, r, &err) ||
+                  msh_kpi_history_save_swept(app->kpi_history, app->kpi, &swept, &err) ||
+                  (keep_days > 0 &&
+                   msh_kpi_history_prune(app->kpi_history, now - (int64_t)(keep_days * 86400000.0), &pruned, &err));
+    if (failed)
         fprintf(stderr, "mashaer: KPIs not recorded: %s\n", err.msg);
     else if (first)
         fprintf(stderr, "mashaer: first KPI computation (%zu zones%s) in %.1f ms\n", r->nzones,
                 r->graph ? ", network coverage included" : ", no walking network: coverage not measured",
                 r->compute_ms);
-    msh_kpi_result_release(r);
+    return r;
 }
 
 void msh_kpi_service_close(msh_app *app)

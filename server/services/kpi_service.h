@@ -20,8 +20,10 @@
  * replay it and add the kpi_zones layer to app->live_layers. Call before the first catalog load.
  */
 msh_rc msh_kpi_service_open(msh_app *app, msh_err *err);
-/** Compute and record when the interval has passed (reload thread). */
-void msh_kpi_service_tick(msh_app *app);
+struct msh_kpi_result;
+/** Compute and record when the interval has passed (reload thread); the result computed (the caller
+ * releases it: msh_kpi_result_release), NULL when it was not time or the computation failed. */
+struct msh_kpi_result *msh_kpi_service_tick(msh_app *app);
 void msh_kpi_service_close(msh_app *app);
 /** The KPIs at `now`: the latest result when under `max_age` ms old, else computed afresh (release it). */
 msh_rc msh_kpi_service_current(msh_app *app, int64_t now, int64_t max_age, msh_kpi_result **out, msh_err *err);

@@ -23,6 +23,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
+import test_events  # noqa: E402
 
 EARTH_C = 40075016.685578488
 LAT = 21.405
@@ -49,8 +50,10 @@ def write_site(dirname):
     pt = lambda lon, lat: {"type": "Point", "coordinates": [lon, lat]}  # noqa: E731
     line = lambda *xy: {"type": "LineString", "coordinates": [list(p) for p in xy]}  # noqa: E731
     layers = {
-        "service_zones": [({"zone_id": "Z1", "name": "Zone one"}, box(39.880, 21.400, 39.890, 21.410)),
-                          ({"zone_id": "Z2", "name": "Zone two"}, box(39.890, 21.400, 39.900, 21.410))],
+        "service_zones": [({"zone_id": "Z1", "name": "Zone one", "population_capacity": 100},
+                           box(39.880, 21.400, 39.890, 21.410)),
+                          ({"zone_id": "Z2", "name": "Zone two", "population_capacity": 1000},
+                           box(39.890, 21.400, 39.900, 21.410))],
         "assets": [({"asset_id": a, "kind": k, "status": s, "zone_id": z, "capacity": c}, pt(lon, lat))
                    for a, k, s, z, lon, lat, c in [
                        ("T1", "toilet", "working", "Z1", 39.882, LAT, 12),
@@ -89,6 +92,7 @@ def setUpModule():
         json.dump({"interval_s": 1}, f)   # record every second; every other value as data/kpi.json
     T = (int(time.time()) - 5) * 1000
     SERVER = mshtest.Server(DB, "--kpi-config", CONFIG, name="kpi").start()
+    test_events.SERVER = SERVER
     STARTED = time.time()
     feed_scenario()
     # the barrier: a KPI record made after the whole scenario was posted (the server records every
@@ -191,6 +195,25 @@ class KpiTest(unittest.TestCase):
         self.assertLessEqual(z1["crowd"]["minutes_los_ef"], (time.time() - STARTED) / 60)
         self.assertEqual(doc["zones_count"], 2)
         self.assertEqual({z["zone_id"]: z["peak_los"] for z in doc["zones"]}, {"Z1": "E", "Z2": "F"})
+
+    def test_occupancy(self):
+        # people counted against each zone's population_capacity: Z1 110 of 100, Z2 240 of 1000
+        z1, z2, allv = self.zone("Z1")["crowd"], self.zone("Z2")["crowd"], SERVER.json("/kpi")["overall"]["crowd"]
+        self.assertEqual((z1["capacity"], z1["occupancy"]), (100, 1.1))
+        self.assertEqual((z2["capacity"], z2["occupancy"]), (1000, 0.24))
+        self.assertEqual(allv["capacity"], 1100)
+        self.assertAlmostEqual(allv["occupancy"], 355 / 1100, places=5)
+        # Z1 over its capacity raised one `zone` event (read back from the start of the stream), Z2 none
+        s = test_events.Stream("?types=zone", headers={"Last-Event-ID": "0"})
+        try:
+            ev = s.wait_for(lambda e: e[2].get("zone") == "Z1", "the zone event")
+            self.assertEqual(len(ev), 1, s.events)
+            d = ev[0][2]
+            self.assertEqual((d["state"], d["name"], d["people"], d["capacity"], d["occupancy"]),
+                             ("over_capacity", "Zone one", 110, 100, 1.1))
+            self.assertFalse(s.hits(lambda e: e[2].get("zone") == "Z2"))
+        finally:
+            s.close()
 
     def test_coverage(self):
         # toilets 300 m (T2 faulty): C1 126 m and C2 (from its entrance) 281 m from T1; water 300 m: C3 126 m
