@@ -34,6 +34,28 @@ static inline char msh_fruin_los(double d)
     return 'F';
 }
 
+/* ---- Fruin's queuing levels of service, persons per m2 (Fruin 1971): people standing in line ---- */
+
+#define MSH_FRUIN_QUEUE_A_MAX 0.83
+#define MSH_FRUIN_QUEUE_B_MAX 1.08
+#define MSH_FRUIN_QUEUE_C_MAX 1.54
+#define MSH_FRUIN_QUEUE_D_MAX 3.6
+#define MSH_FRUIN_QUEUE_E_MAX 5.4
+
+/** Fruin's queuing level of service of a density (persons/m2): 'A' to 'F'. */
+static inline char msh_fruin_queue_los(double d)
+{
+    if (d < MSH_FRUIN_QUEUE_A_MAX) return 'A';
+    if (d < MSH_FRUIN_QUEUE_B_MAX) return 'B';
+    if (d < MSH_FRUIN_QUEUE_C_MAX) return 'C';
+    if (d < MSH_FRUIN_QUEUE_D_MAX) return 'D';
+    if (d <= MSH_FRUIN_QUEUE_E_MAX) return 'E';
+    return 'F';
+}
+
+/** The square in front of a gate whose people make its queue: this many metres each side of it. */
+#define MSH_GATE_QUEUE_HALF_M 15.0
+
 /* ---- alert thresholds (defaults of `mashaer serve`) ---- */
 
 /** Persons/m2 at which crowds become critical (G. Keith Still): the default --alert-density. */

@@ -64,9 +64,9 @@ static const ll_def DEFS[LL_COUNT] = {
      {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_BOOL}},
     {"gates", "Point", 0,
      {"id", "in_total", "out_total", "occupancy", "capacity", "flow_per_hour", "utilisation", "updated_at", "state",
-      "closed_reason", NULL},
+      "closed_reason", "queue_people", "queue_density", "queue_los", NULL},
      {MSH_FT_STRING, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING,
-      MSH_FT_STRING, MSH_FT_STRING}},
+      MSH_FT_STRING, MSH_FT_STRING, MSH_FT_INT, MSH_FT_REAL, MSH_FT_STRING}},
     {"sensors", "Point", 0,
      {"id", "temperature", "relative_humidity", "air_quality_index", "pm25", "noise_laeq", "updated_at", "heat_index",
       "wbgt", "heat_risk", "wbgt_flag", "pm25_level", "noise_level", "stale", NULL},
@@ -100,6 +100,39 @@ static void set_int(msh_value *v, int64_t i)
 {
     v->type = MSH_FT_INT;
     v->u.i = i;
+}
+
+typedef struct {
+    double box[4];
+    uint64_t people;
+} queue_sum;
+
+static int add_base(void *ud, const msh_live_cell *c)
+{
+    queue_sum *q = ud;
+    double n = (double)(1u << c->level), x = (c->cx + 0.5) / n, y = (c->cy + 0.5) / n;
+    if (x >= q->box[0] && x < q->box[2] && y >= q->box[1] && y < q->box[3]) /* cells whose centre is inside */
+        q->people += c->count;
+    return 0;
+}
+
+/* The queue at a gate (live read lock held): the people in the 8.9 m cells of the square of
+ * MSH_GATE_QUEUE_HALF_M metres each side around it, their density over that square and its Fruin
+ * queuing level. Fewer than k people: not shown (k-anonymity, as the movement tiles). */
+static void gate_queue(live_layer *l, const double xy[2], double lat, msh_value *v, char los[2])
+{
+    double cell_m = msh_live_cell_metres(22, lat), per_m = 1.0 / (double)(1u << 22) / cell_m;
+    double h = MSH_GATE_QUEUE_HALF_M * per_m;
+    queue_sum q = {{xy[0] - h, xy[1] - h, xy[0] + h, xy[1] + h}, 0};
+    msh_live_base_cells(l->live, q.box, add_base, &q);
+    if (q.people < (uint64_t)l->k_anon)
+        return;
+    double side = 2 * MSH_GATE_QUEUE_HALF_M, d = (double)q.people / (side * side);
+    set_int(&v[10], (int64_t)q.people);
+    set_real(&v[11], round(d * 1000) / 1000);
+    los[0] = msh_fruin_queue_los(d);
+    los[1] = 0;
+    set_str(&v[12], los);
 }
 
 /* What the reading means (envlevels.h): heat index and WBGT from temperature and humidity, and the
@@ -253,7 +286,7 @@ static int on_item(void *ud, const msh_live_item *it)
         return 0;
     msh_value v[16];
     memset(v, 0, sizeof v);
-    char t1[MSH_TIME_ISO_CAP], t2[MSH_TIME_ISO_CAP], ts[4][MSH_TIME_ISO_CAP];
+    char t1[MSH_TIME_ISO_CAP], t2[MSH_TIME_ISO_CAP], ts[4][MSH_TIME_ISO_CAP], qlos[2];
     msh_time_format_iso(r->t_ms, t2, sizeof t2, 0);
     set_str(&v[0], r->id);
     switch (j->l->kind) {
@@ -301,6 +334,7 @@ static int on_item(void *ud, const msh_live_item *it)
         set_str(&v[8], (it->ops_flags & MSH_ITEM_CLOSED) ? "closed" : "open");
         if (it->reason[0])
             set_str(&v[9], it->reason);
+        gate_queue(j->l, xy, r->lat, v, qlos);
         break;
     case LL_SENSORS:
         if (r->has & MSH_FR_TEMP) set_real(&v[1], r->temperature);

@@ -83,6 +83,24 @@ class GateOps(unittest.TestCase):
         self.assertEqual(set_gate("G-SPUR", {"state": "open"}).status, 200)
         self.assertEqual(route(P, to_e)[0], 200)
 
+    def test_queue_in_front(self):
+        def queue(gid):
+            p = json.loads(req("%s/%s" % (GATES, gid)).body)["properties"]
+            return p["queue_people"], p["queue_density"], p["queue_los"]
+        self.assertEqual(queue("G-SPUR"), (None, None, None))      # nobody there
+        # 3 people by G-SPUR: under k (5), not shown; 40 within 5 m of G-BOTTOM: 40 over 30 m x 30 m
+        near = lambda lon, lat, i: (lon + ((i % 7) - 3) * 1.5e-5, lat + ((i // 7) - 3) * 1.3e-5)  # noqa: E731
+        recs = [dict(zip(("lon", "lat"), near(39.8830, 21.410, i)), id="Q-S%d" % i, time=now_ms()) for i in range(3)]
+        recs += [dict(zip(("lon", "lat"), near(39.881, 21.410, i)), id="Q-B%d" % i, time=now_ms()) for i in range(40)]
+        mshtest.post_ok(SERVER, "positions", recs, TOK["feed"])
+        self.assertEqual(queue("G-SPUR"), (None, None, None))
+        self.assertEqual(queue("G-BOTTOM"), (40, round(40 / 900, 3), "A"))
+        # the tile carries it too
+        x, y = mshtest.lonlat_to_tile(39.881, 21.410, 16)
+        _, tile = mshtest.fetch_tile(SERVER, "gates", 16, x, y)
+        got = {f.attrs["id"]: f.attrs.get("queue_people") for f in tile["gates"]}
+        self.assertEqual(got.get("G-BOTTOM"), 40)
+
     def test_refusals(self):
         self.assertEqual(set_gate("G-BOTTOM", {"state": "ajar"}).status, 400)
         self.assertEqual(set_gate("G-BOTTOM", {"capacity": 5}).status, 400)
