@@ -105,25 +105,29 @@ static void set_int(msh_value *v, int64_t i)
 typedef struct {
     double box[4];
     uint64_t people;
+    uint32_t k;
 } queue_sum;
 
 static int add_base(void *ud, const msh_live_cell *c)
 {
     queue_sum *q = ud;
     double n = (double)(1u << c->level), x = (c->cx + 0.5) / n, y = (c->cy + 0.5) / n;
-    if (x >= q->box[0] && x < q->box[2] && y >= q->box[1] && y < q->box[3]) /* cells whose centre is inside */
+    /* cells whose centre is inside, of k people or more: a cell the finest movement tiles hide stays
+     * hidden here too (the sum of shown cells is public already; one hidden cell added would not be) */
+    if (c->count >= q->k && x >= q->box[0] && x < q->box[2] && y >= q->box[1] && y < q->box[3])
         q->people += c->count;
     return 0;
 }
 
 /* The queue at a gate (live read lock held): the people in the 8.9 m cells of the square of
  * MSH_GATE_QUEUE_HALF_M metres each side around it, their density over that square and its Fruin
- * queuing level. Fewer than k people: not shown (k-anonymity, as the movement tiles). */
+ * queuing level. k-anonymity as the movement tiles: only cells of k or more are counted (the
+ * finest tiles show exactly those), and a queue is shown only when it has at least one. */
 static void gate_queue(live_layer *l, const double xy[2], double lat, msh_value *v, char los[2])
 {
     double cell_m = msh_live_cell_metres(22, lat), per_m = 1.0 / (double)(1u << 22) / cell_m;
     double h = MSH_GATE_QUEUE_HALF_M * per_m;
-    queue_sum q = {{xy[0] - h, xy[1] - h, xy[0] + h, xy[1] + h}, 0};
+    queue_sum q = {{xy[0] - h, xy[1] - h, xy[0] + h, xy[1] + h}, 0, (uint32_t)l->k_anon};
     msh_live_base_cells(l->live, q.box, add_base, &q);
     if (q.people < (uint64_t)l->k_anon)
         return;

@@ -88,10 +88,11 @@ class GateOps(unittest.TestCase):
             p = json.loads(req("%s/%s" % (GATES, gid)).body)["properties"]
             return p["queue_people"], p["queue_density"], p["queue_los"]
         self.assertEqual(queue("G-SPUR"), (None, None, None))      # nobody there
-        # 3 people by G-SPUR: under k (5), not shown; 40 within 5 m of G-BOTTOM: 40 over 30 m x 30 m
-        near = lambda lon, lat, i: (lon + ((i % 7) - 3) * 1.5e-5, lat + ((i // 7) - 3) * 1.3e-5)  # noqa: E731
-        recs = [dict(zip(("lon", "lat"), near(39.8830, 21.410, i)), id="Q-S%d" % i, time=now_ms()) for i in range(3)]
-        recs += [dict(zip(("lon", "lat"), near(39.881, 21.410, i)), id="Q-B%d" % i, time=now_ms()) for i in range(40)]
+        # 3 people by G-SPUR: under k (5), not shown; 40 on G-BOTTOM (one 8.9 m cell) over 30 m x 30 m,
+        # and 2 more 11 m east of it: inside the square, but their cell (under k) stays hidden
+        at = lambda lon, lat, tag, n: [{"id": "Q-%s%d" % (tag, i), "lon": lon, "lat": lat, "time": now_ms()}  # noqa: E731
+                                       for i in range(n)]
+        recs = at(39.8830, 21.410, "S", 3) + at(39.881, 21.410, "B", 40) + at(39.88111, 21.410, "E", 2)
         mshtest.post_ok(SERVER, "positions", recs, TOK["feed"])
         self.assertEqual(queue("G-SPUR"), (None, None, None))
         self.assertEqual(queue("G-BOTTOM"), (40, round(40 / 900, 3), "A"))
