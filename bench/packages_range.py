@@ -19,6 +19,7 @@ import argparse, gzip, os, random, re, shutil, signal, statistics, struct, subpr
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import scratch  # noqa: E402
+from benchlib import _varint as varint  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
 WRK = "/usr/bin/wrk"
@@ -32,17 +33,6 @@ ap.add_argument("--connections", type=int, default=16)
 ap.add_argument("--ranges", type=int, default=20000)
 scratch.add_build_args(ap)
 args = ap.parse_args()
-
-
-def varint(b, i):
-    v = s = 0
-    while True:
-        c = b[i]
-        i += 1
-        v |= (c & 0x7F) << s
-        s += 7
-        if c < 0x80:
-            return v, i
 
 
 def directory(raw):
@@ -111,16 +101,9 @@ nginx = srv = None
 try:
     pkg = os.path.join(work, "www", "packages")
     os.makedirs(pkg)
-    out = subprocess.run([args.mashaer, "layers", "--db", db], check=True, stdout=subprocess.PIPE, text=True).stdout
-    bb = [180.0, 90.0, -180.0, -90.0]
-    for line in out.splitlines()[1:]:
-        cols = line.split()
-        if cols and cols[0] in layers:
-            w, s, e, n = (float(v) for v in cols[-1].split(","))
-            bb = [min(bb[0], w), min(bb[1], s), max(bb[2], e), max(bb[3], n)]
     archive = os.path.join(pkg, "demo.pmtiles")
     subprocess.run([args.mashaer, "export", "-q", "--db", db, "--layers", ",".join(layers), "--bbox",
-                    ",".join("%.6f" % v for v in bb), "--zoom", args.zoom, archive], check=True)
+                    scratch.layers_bbox(args.mashaer, db, layers), "--zoom", args.zoom, archive], check=True)
     for d in (os.path.join(work, "www"), pkg):
         os.chmod(d, 0o755)
     os.chmod(archive, 0o644)
