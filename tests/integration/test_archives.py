@@ -204,6 +204,8 @@ class Archives(unittest.TestCase):
         self.assertEqual(r.header("Content-Type"), "image/png")
         self.assertIsNone(r.header("Content-Encoding"))
         self.assertEqual(r.body, self.live_png("operations", z, x, y))
+        m = self.served.get("/tiles/rastm/%d/%d/%d.png" % (z, x, y))  # the MBTiles of the same export
+        self.assertEqual((m.status, m.header("Content-Type"), m.body), (200, "image/png", r.body))
         self.assertEqual(self.served.get("/tiles/rast/%d/%d/%d@2x.png" % (z, x, y)).status, 404)
         self.assertEqual(self.served.get("/tiles/rast/%d/%d/%d.mvt" % (z, x, y)).status, 404)
         tj = self.served.json("/tiles/rast.json")
