@@ -26,15 +26,7 @@ layers = args.layers.split(",") if args.layers else scratch.demo_layers(args.sou
 work, db = scratch.store(args, "msh-export-", layers)
 z0, z1 = (int(v) for v in args.zoom.split("-"))
 try:
-    # the union of the layers' bounds, from `mashaer layers`
-    out = subprocess.run([args.mashaer, "layers", "--db", db], check=True, stdout=subprocess.PIPE, text=True).stdout
-    bb = [180.0, 90.0, -180.0, -90.0]
-    for line in out.splitlines()[1:]:
-        cols = line.split()
-        if cols and cols[0] in layers:
-            w, s, e, n = (float(v) for v in cols[-1].split(","))
-            bb = [min(bb[0], w), min(bb[1], s), max(bb[2], e), max(bb[3], n)]
-    bbox = ",".join("%.6f" % v for v in bb)
+    bbox = scratch.layers_bbox(args.mashaer, db, layers)
 
     def size(path):
         if os.path.isdir(path):

@@ -57,6 +57,7 @@ typedef struct content {
 
 typedef struct walk {
     const msh_export_opts *o;
+    msh_export_maker maker; /* o->maker, or the vector one */
     const xtile *tiles;
     size_t ntiles, nchunks, window;
     slot *slots;
@@ -129,34 +130,87 @@ static bool stopped(const walk *w)
     return w->o->stop && atomic_load(w->o->stop);
 }
 
+/* The vector maker: the composite tile, gzipped as the server sends it. */
+typedef struct vector_state {
+    msh_tiler *tiler;
+    msh_buf gz;
+} vector_state;
+
+static void vector_free(void *p)
+{
+    vector_state *v = p;
+    if (!v)
+        return;
+    msh_tiler_free(v->tiler);
+    msh_buf_free(&v->gz);
+    free(v);
+}
+
+static void *vector_new(void *ud, size_t max_tile_bytes)
+{
+    (void)ud;
+    vector_state *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    msh_buf_init(&v->gz, max_tile_bytes + 1024);
+    v->tiler = msh_tiler_new(max_tile_bytes);
+    if (!v->tiler) {
+        vector_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static msh_rc vector_make(void *ud, void *state, int z, uint32_t x, uint32_t y, const uint8_t **data, size_t *len,
+                          uint64_t *features, msh_err *err)
+{
+    const msh_export_opts *o = ud;
+    vector_state *v = state;
+    const uint8_t *mvt;
+    size_t n;
+    msh_tile_stats st = {0};
+    msh_rc rc = msh_tile_mvt(v->tiler, o->layers, o->nlayers, z, x, y, &mvt, &n, &st, err);
+    if (rc)
+        return rc;
+    *features = st.features;
+    *len = 0;
+    if (!n)
+        return MSH_OK;
+    if (msh_gzip(mvt, n, &v->gz, MSH_TILE_GZIP_LEVEL))
+        return msh_err_set(err, MSH_ENOMEM, "out of memory compressing tile %d/%u/%u", z, x, y);
+    *data = v->gz.data;
+    *len = v->gz.len;
+    return MSH_OK;
+}
+
 /* Make the tiles of chunk c into slot s; the worker owns s. */
-static msh_rc make_chunk(walk *w, msh_tiler *tiler, msh_buf *gz, size_t c, slot *s, msh_err *err)
+static msh_rc make_chunk(walk *w, const msh_export_maker *mk, void *state, size_t c, slot *s, msh_err *err)
 {
     msh_buf_reset(&s->data);
     s->features = 0;
     size_t first = c * CHUNK, n = w->ntiles - first < CHUNK ? w->ntiles - first : CHUNK;
     for (size_t i = 0; i < n; i++) {
         const xtile *t = &w->tiles[first + i];
-        const uint8_t *mvt;
-        size_t len;
-        msh_tile_stats st = {0};
-        msh_rc rc = msh_tile_mvt(tiler, w->o->layers, w->o->nlayers, t->z, t->x, t->y, &mvt, &len, &st, err);
+        const uint8_t *data = NULL;
+        size_t len = 0;
+        uint64_t features = 0;
+        msh_rc rc = mk->make(mk->ud, state, t->z, t->x, t->y, &data, &len, &features, err);
         if (rc)
             return rc;
-        s->features += st.features;
+        s->features += features;
         tile_out *to = &s->out[i];
         to->off = s->data.len;
         to->len = 0;
         if (!len)
             continue;
-        if (msh_gzip(mvt, len, gz, MSH_TILE_GZIP_LEVEL) || msh_buf_append(&s->data, gz->data, gz->len))
-            return msh_err_set(err, MSH_ENOMEM, "out of memory compressing tile %d/%u/%u", t->z, t->x, t->y);
+        if (msh_buf_append(&s->data, data, len))
+            return msh_err_set(err, MSH_ENOMEM, "out of memory keeping tile %d/%u/%u", t->z, t->x, t->y);
         uint8_t md[EVP_MAX_MD_SIZE];
         unsigned mdlen = 0;
-        if (!EVP_Digest(gz->data, gz->len, md, &mdlen, EVP_sha256(), NULL))
+        if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
             return msh_err_set(err, MSH_EINTERNAL, "SHA-256 failed");
         memcpy(to->digest, md, sizeof to->digest);
-        to->len = gz->len;
+        to->len = len;
     }
     return MSH_OK;
 }
@@ -165,13 +219,12 @@ static void *worker(void *arg)
 {
     walk *w = arg;
     msh_err err = {0};
-    msh_tiler *tiler = msh_tiler_new(w->o->max_tile_bytes);
-    msh_buf gz;
-    msh_buf_init(&gz, w->o->max_tile_bytes + 1024);
-    if (!tiler) {
+    const msh_export_maker *mk = &w->maker;
+    void *state = mk->state_new(mk->ud, w->o->max_tile_bytes);
+    if (!state) {
         msh_err_set(&err, MSH_ENOMEM, "out of memory");
         fail(w, &err);
-        goto out;
+        return NULL;
     }
     for (;;) {
         size_t c = atomic_fetch_add(&w->next, 1);
@@ -185,7 +238,7 @@ static void *worker(void *arg)
         if (give_up)
             break;
         slot *s = &w->slots[c % w->window];
-        msh_rc rc = stopped(w) ? msh_err_set(&err, MSH_EINTERNAL, "interrupted") : make_chunk(w, tiler, &gz, c, s, &err);
+        msh_rc rc = stopped(w) ? msh_err_set(&err, MSH_EINTERNAL, "interrupted") : make_chunk(w, mk, state, c, s, &err);
         if (rc) {
             fail(w, &err);
             break;
@@ -195,9 +248,7 @@ static void *worker(void *arg)
         pthread_cond_broadcast(&w->ready);
         pthread_mutex_unlock(&w->mu);
     }
-out:
-    msh_buf_free(&gz);
-    msh_tiler_free(tiler);
+    mk->state_free(state);
     return NULL;
 }
 
@@ -275,6 +326,7 @@ msh_rc msh_export_run(const msh_export_opts *o, msh_export_tile_fn fn, void *ud,
 {
     memset(sum, 0, sizeof *sum);
     walk w = {.o = o};
+    w.maker = o->maker ? *o->maker : (msh_export_maker){vector_new, vector_free, vector_make, (void *)o};
     xtile *tiles = NULL;
     dedup d = {0};
     pthread_t *th = NULL;
@@ -346,7 +398,7 @@ out:
     return rc;
 }
 
-void msh_export_metadata_json(msh_buf *b, const msh_export_opts *o, const char *name, double center[3])
+void msh_export_metadata_json(msh_buf *b, const msh_export_opts *o, const char *name, bool png, double center[3])
 {
     const double *bb = o->bbox;
     /* the centre zoom shows the box in about one 512 px view, within the exported zooms */
@@ -357,14 +409,23 @@ void msh_export_metadata_json(msh_buf *b, const msh_export_opts *o, const char *
     center[0] = (bb[0] + bb[2]) / 2, center[1] = (bb[1] + bb[3]) / 2, center[2] = cz;
     msh_buf_printf(b, "{\"name\":\"");
     msh_buf_json_str(b, name); /* escapes, without the quotes */
-    msh_buf_printf(b, "\",\"format\":\"pbf\",\"type\":\"overlay\",\"version\":\"1\",\"generator\":\"mashaer export\",");
-    msh_buf_printf(b, "\"description\":\"Mashaer vector tiles: ");
-    for (size_t i = 0; i < o->nlayers; i++)
-        msh_buf_printf(b, "%s%s", i ? "," : "", o->layers[i]->info.name);
+    msh_buf_printf(b, "\",\"format\":\"%s\",\"type\":\"%s\",\"version\":\"1\",\"generator\":\"mashaer export\",",
+                   png ? "png" : "pbf", png ? "baselayer" : "overlay");
+    if (png) {
+        msh_buf_printf(b, "\"description\":\"Mashaer raster tiles: style ");
+        msh_buf_json_str(b, name);
+    } else {
+        msh_buf_printf(b, "\"description\":\"Mashaer vector tiles: ");
+        for (size_t i = 0; i < o->nlayers; i++)
+            msh_buf_printf(b, "%s%s", i ? "," : "", o->layers[i]->info.name);
+    }
     msh_buf_printf(b, "\",\"minzoom\":%d,\"maxzoom\":%d,\"bounds\":[%.7f,%.7f,%.7f,%.7f],", o->minzoom, o->maxzoom,
                    bb[0], bb[1], bb[2], bb[3]);
     msh_buf_printf(b, "\"center\":[%.7f,%.7f,%d],", center[0], center[1], cz);
-    msh_buf_printf(b, "\"attribution\":\"\\u00a9 OpenStreetMap contributors\",");
-    msh_vector_layers_json(b, o->layers, o->nlayers);
+    msh_buf_printf(b, "\"attribution\":\"\\u00a9 OpenStreetMap contributors\"");
+    if (!png) {
+        msh_buf_printf(b, ",");
+        msh_vector_layers_json(b, o->layers, o->nlayers);
+    }
     msh_buf_printf(b, "}");
 }

@@ -1,7 +1,8 @@
 /* export.h: the tile walk behind `mashaer export`: every tile of a box over a zoom range, made
  * the way the server makes it, handed to a writer in PMTiles tile-id order.
  *
- * Each tile is msh_tile_mvt of the layers (the server's composite tile: same clipping,
+ * Tiles are made by a maker: by default the vector one below; raster_tiles.h's draws PNGs from
+ * a style. The vector maker's tile is msh_tile_mvt of the layers (the server's composite tile: same clipping,
  * simplification and attributes) gzipped at MSH_TILE_GZIP_LEVEL, so its bytes are the body the
  * server sends with gzip. Empty tiles are skipped. Identical tiles are told apart by the first
  * 16 bytes of their SHA-256: the writer is given a content number and whether the content is new,
@@ -33,12 +34,23 @@ typedef struct msh_export_tile {
     uint32_t content;    /* 0, 1, 2... in the order contents first appear */
     bool fresh;          /* first time this content is handed over */
     uint8_t digest[16];  /* the first 16 bytes of the content's SHA-256 */
-    const uint8_t *data; /* gzipped MVT, valid during the call */
+    const uint8_t *data; /* the maker's bytes (gzipped MVT, PNG), valid during the call */
     size_t len;
 } msh_export_tile;
 
 /** Called on the exporting thread for each non-empty tile, in increasing tile id. */
 typedef msh_rc (*msh_export_tile_fn)(void *ud, const msh_export_tile *t, msh_err *err);
+
+/** How tiles are made. Each worker thread has its own state (state_new/state_free); make runs
+ * on that worker with that state only. *data (len bytes) stays valid until the next make on the
+ * same state; *len 0 is a blank tile, skipped. */
+typedef struct msh_export_maker {
+    void *(*state_new)(void *ud, size_t max_tile_bytes); /* NULL: out of memory */
+    void (*state_free)(void *state);
+    msh_rc (*make)(void *ud, void *state, int z, uint32_t x, uint32_t y, const uint8_t **data, size_t *len,
+                   uint64_t *features, msh_err *err);
+    void *ud;
+} msh_export_maker;
 
 typedef struct msh_export_opts {
     msh_layer *const *layers;
@@ -52,6 +64,8 @@ typedef struct msh_export_opts {
     void *ud;
     /** Optional: set (e.g. by a signal handler) to stop early; the export then fails. */
     const atomic_int *stop;
+    /** Optional: the tile maker; NULL is the layers' vector tiles (gzipped MVT). */
+    const msh_export_maker *maker;
 } msh_export_opts;
 
 typedef struct msh_export_summary {
@@ -72,7 +86,8 @@ msh_rc msh_export_run(const msh_export_opts *o, msh_export_tile_fn fn, void *ud,
 
 /** A box and zoom range's metadata for a tile archive: a JSON object with name, format, bounds,
  * center, minzoom, maxzoom, attribution and vector_layers, into b. `center` gets the centre
- * (lon, lat, zoom) also written there. */
-void msh_export_metadata_json(msh_buf *b, const msh_export_opts *o, const char *name, double center[3]);
+ * (lon, lat, zoom) also written there. With `png` (a raster export of style `name`): format png,
+ * no vector_layers. */
+void msh_export_metadata_json(msh_buf *b, const msh_export_opts *o, const char *name, bool png, double center[3]);
 
 #endif

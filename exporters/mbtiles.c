@@ -91,11 +91,11 @@ msh_rc msh_mbtiles_finish(msh_mbtiles *w, const msh_mbtiles_info *in, uint64_t *
     snprintf(minz, sizeof minz, "%d", in->minzoom);
     snprintf(maxz, sizeof maxz, "%d", in->maxzoom);
     bool ok = sqlite3_prepare_v2(w->db, "INSERT INTO metadata (name, value) VALUES (?, ?)", -1, &q, NULL) == SQLITE_OK &&
-              put_meta(q, "name", in->name) && put_meta(q, "format", "pbf") && put_meta(q, "bounds", bounds) &&
+              put_meta(q, "name", in->name) && put_meta(q, "format", in->format) && put_meta(q, "bounds", bounds) &&
               put_meta(q, "center", center) && put_meta(q, "minzoom", minz) && put_meta(q, "maxzoom", maxz) &&
-              put_meta(q, "type", "overlay") && put_meta(q, "version", "1") &&
+              put_meta(q, "type", strcmp(in->format, "png") ? "overlay" : "baselayer") && put_meta(q, "version", "1") &&
               put_meta(q, "description", in->description) &&
-              put_meta(q, "attribution", "\xc2\xa9 OpenStreetMap contributors") && put_meta(q, "json", in->json);
+              put_meta(q, "attribution", "\xc2\xa9 OpenStreetMap contributors") && (!in->json || put_meta(q, "json", in->json));
     sqlite3_finalize(q);
     /* the indexes once the rows are in: one sort instead of a B-tree insert per tile */
     ok = ok && sqlite3_exec(w->db,

@@ -1,7 +1,7 @@
-/* mbtiles.h: an MBTiles 1.3 writer (SQLite) for vector tiles.
+/* mbtiles.h: an MBTiles 1.3 writer (SQLite) for vector or PNG tiles.
  *
- * Schema: `metadata` (name, format pbf, bounds, center, minzoom, maxzoom, type, version,
- * description, attribution, and `json` holding `vector_layers`), each distinct tile once in
+ * Schema: `metadata` (name, format pbf or png, bounds, center, minzoom, maxzoom, type, version,
+ * description, attribution, and for vector tiles `json` holding `vector_layers`), each distinct tile once in
  * `images` (tile_data, tile_id = the hex of its digest), `map` from (zoom_level, tile_column,
  * tile_row) to it with TMS rows (y up: row = 2^z - 1 - y), and the `tiles` view over the two that
  * readers of the specification query. The file is built under a temporary name in one
@@ -24,7 +24,8 @@ typedef struct msh_mbtiles_info {
     double bounds[4]; /* lon/lat W,S,E,N */
     double center[3]; /* lon, lat, zoom */
     const char *description;
-    const char *json; /* {"vector_layers":[...]} */
+    const char *json; /* {"vector_layers":[...]}; NULL for PNG tiles */
+    const char *format; /* "pbf" or "png" */
 } msh_mbtiles_info;
 
 /** Start a file that will be `path` (nothing appears there until msh_mbtiles_finish). */

@@ -14,7 +14,7 @@
 #include "gzip.h"
 #include "outfile.h"
 
-enum { PMT_COMPRESSION_GZIP = 2, PMT_TYPE_MVT = 1 };
+enum { PMT_COMPRESSION_NONE = 1, PMT_COMPRESSION_GZIP = 2, PMT_TYPE_MVT = 1, PMT_TYPE_PNG = 2 };
 
 struct msh_pmtiles {
     msh_outfile out; /* first (msh_outfile_writer_new) */
@@ -248,8 +248,8 @@ msh_rc msh_pmtiles_finish(msh_pmtiles *w, const msh_pmtiles_info *info, uint64_t
     msh_le64_put(h + 88, w->ncontents);
     h[96] = 1; /* clustered */
     h[97] = PMT_COMPRESSION_GZIP;
-    h[98] = PMT_COMPRESSION_GZIP;
-    h[99] = PMT_TYPE_MVT;
+    h[98] = info->png ? PMT_COMPRESSION_NONE : PMT_COMPRESSION_GZIP;
+    h[99] = info->png ? PMT_TYPE_PNG : PMT_TYPE_MVT;
     h[100] = (uint8_t)info->minzoom;
     h[101] = (uint8_t)info->maxzoom;
     put_pos(h + 102, info->bounds[0], info->bounds[1]);

@@ -2,7 +2,7 @@
  *
  * Layout written: the 127-byte header, the root directory, the JSON metadata, the leaf
  * directories, the tile data; directories and metadata gzipped (internal compression gzip), tiles
- * as given (gzipped MVT). Tiles must arrive in increasing tile id (msh_export_run's order), which
+ * as given (gzipped MVT, or PNG). Tiles must arrive in increasing tile id (msh_export_run's order), which
  * makes the archive clustered: a new content is appended to the data, a repeated one points back
  * at the bytes already written, and a run of consecutive tile ids with one content is one entry
  * with a run length. The root directory holds every entry while it fits in the first 16 KiB with
@@ -16,6 +16,7 @@
 #ifndef MSH_PMTILES_H
 #define MSH_PMTILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,7 @@ typedef struct msh_pmtiles_info {
     double center[3];  /* lon, lat, zoom */
     const char *metadata; /* JSON object */
     size_t metadata_len;
+    bool png;          /* tiles are PNG (tile type 2, compression none), else gzipped MVT */
 } msh_pmtiles_info;
 
 typedef struct msh_pmtiles msh_pmtiles;

@@ -12,8 +12,8 @@ rules=(
   'curl/curl\.h@^server/cli/'
   'mosquitto\.h@^server/serve/mqtt\.c$'
   # SQLite belongs to the store (layers/ top level); rooms above keep their tables through store_sql.h.
-  # and the MBTiles writer, whose file is SQLite (a new file, not the store)
-  'sqlite3\.h@^layers/[a-z_]+\.[ch]$|^exporters/mbtiles\.c$'
+  # and the MBTiles writer and reader, whose file is SQLite (an archive, not the store)
+  'sqlite3\.h@^layers/[a-z_]+\.[ch]$|^exporters/mbtiles(_read)?\.c$'
   '(gdal|ogr_api|ogr_srs_api|cpl_[a-z_]+)\.h@^importers/'
   '(cairo|pango[a-z/]*)\.h@^layers/render/'
   # the importers' GEOS use: geometry cleaning (validity, MakeValid; shared by the importer and the edit

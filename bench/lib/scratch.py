@@ -51,6 +51,18 @@ def import_layers(mashaer, db, layers, source_dir=None, only_existing=False):
         subprocess.run([mashaer, "import", "-q", "--db", db, "--layer", layer, src], check=True)
 
 
+def layers_bbox(mashaer, db, layers):
+    """The union of the named layers' lon/lat bounds, from `mashaer layers`: "W,S,E,N"."""
+    out = subprocess.run([mashaer, "layers", "--db", db], check=True, stdout=subprocess.PIPE, text=True).stdout
+    bb = [180.0, 90.0, -180.0, -90.0]
+    for line in out.splitlines()[1:]:
+        cols = line.split()
+        if cols and cols[0] in layers:
+            w, s, e, n = (float(v) for v in cols[-1].split(","))
+            bb = [min(bb[0], w), min(bb[1], s), max(bb[2], e), max(bb[3], n)]
+    return ",".join("%.6f" % v for v in bb)
+
+
 def store(args, prefix, layers, only_existing=False):
     """A temporary folder and a store in it holding the named demo layers; (folder, store path).
     With only_existing, layers missing from data/demo are passed over."""

@@ -662,6 +662,7 @@ msh_rc msh_raster_render(msh_raster *r, const msh_rstyle *st, const msh_catalog 
             msh_rl_color(l, P_BACKGROUND_COLOR, &ec0, c);
             cairo_set_source_rgba(cr, c[0], c[1], c[2], c[3] * msh_rl_num(l, P_BACKGROUND_OPACITY, &ec0));
             cairo_paint(cr);
+            stats->backgrounds++;
             continue;
         }
         if (l->type == RL_SYMBOL) {

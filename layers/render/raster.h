@@ -32,6 +32,7 @@ void msh_raster_free(msh_raster *r);
 typedef struct msh_raster_stats {
     uint64_t features; /* drawn */
     uint64_t labels;   /* text labels drawn */
+    uint64_t backgrounds; /* background layers painted (none, no feature and no label: a clear tile) */
     uint64_t draw_ns;  /* thread CPU time spent querying and drawing (measured only when stats are asked for) */
     uint64_t png_ns;   /* thread CPU time spent encoding the PNG */
 } msh_raster_stats;

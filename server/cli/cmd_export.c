@@ -1,7 +1,9 @@
-/* cmd_export.c: `mashaer export`: the server's vector tiles of a box and zoom range into one
- * PMTiles or MBTiles file, for apps that must show the map with no network.
+/* cmd_export.c: `mashaer export`: the server's vector tiles of a box and zoom range, or its PNG
+ * tiles of a style, into one PMTiles or MBTiles file, for apps that must show the map with no
+ * network.
  *
- * The walk and the formats live in exporters/ (export.c, pmtiles.c, mbtiles.c); this file reads
+ * The walk and the formats live in exporters/ (export.c, raster_tiles.c, pmtiles.c, mbtiles.c);
+ * this file reads
  * the options, finds a --site's box in the `sites` layer, draws the progress bar on a terminal,
  * and turns Ctrl-C or SIGTERM into a clean stop: the workers stop at the next chunk, the
  * temporary file is removed and nothing is left under the final name (exit 130).
@@ -26,6 +28,9 @@
 #include "export.h"
 #include "mbtiles.h"
 #include "pmtiles.h"
+#include "raster_tiles.h"
+#include "rstyle.h"
+#include "services/raster_service.h"
 #include "store.h"
 
 #define MAX_LAYERS 32
@@ -41,19 +46,24 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: mashaer export --db FILE --layers L1,L2,... (--bbox W,S,E,N | --site NAME) --zoom Z1-Z2\n"
-            "                      [--format pmtiles|mbtiles] [options] OUT\n"
+            "Usage: mashaer export --db FILE (--layers L1,L2,... | --style NAME [--scale 1|2])\n"
+            "                      (--bbox W,S,E,N | --site NAME) --zoom Z1-Z2 [--format pmtiles|mbtiles] [options] OUT\n"
             "\n"
             "Write the vector tiles the server serves at /tiles/L1,L2/{z}/{x}/{y}.mvt (the same composite\n"
-            "tiles, attributes, simplification and gzip) for every tile of a box at each zoom, into one file\n"
+            "tiles, attributes, simplification and gzip), or with --style the PNG tiles it serves at\n"
+            "/styles/NAME/{z}/{x}/{y}.png (the same renderer, the same bytes), for every tile of a box at each\n"
+            "zoom, into one file\n"
             "for offline maps: a PMTiles v3 archive (the default; MapLibre reads it with the pmtiles protocol)\n"
             "or an MBTiles 1.3 file (GDAL, QGIS, mobile SDKs). Empty tiles are not written and identical tiles\n"
-            "are stored once. The file appears under OUT only when complete: it is written under a temporary\n"
+            "are stored once (a PNG tile is empty when nothing at all was painted on it). The file appears under OUT only when complete: it is written under a temporary\n"
             "name beside it, synced and renamed; an interrupted export (Ctrl-C) removes it.\n"
             "\n"
             "Options:\n"
             "  --db FILE            the store\n"
             "  --layers L1,L2,...   the layers, in the order they are drawn (as in a /tiles URL)\n"
+            "  --style NAME         PNG tiles of the style NAME of the styles folder (or a style FILE.json)\n"
+            "  --scale 1|2          with --style: 256 px tiles (1, the default) or 512 px (2, as @2x.png)\n"
+            "  --styles DIR         the styles folder (default %s)\n"
             "  --bbox W,S,E,N       the box in degrees\n"
             "  --site NAME          the box of the site NAME: the feature of the `sites` layer whose\n"
             "                       site_id or name is NAME (any case), e.g. mina\n"
@@ -64,7 +74,7 @@ static void usage(FILE *f)
             "  -h, --help           this help\n"
             "\n"
             "Exit status: 0 written; 1 failed (nothing written under OUT); 2 bad usage; 130 interrupted.\n",
-            sysconf(_SC_NPROCESSORS_ONLN));
+            MSH_STYLES_DIR, sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 typedef struct progress {
@@ -171,14 +181,39 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && !strcasecmp(s + n - k, suffix);
 }
 
-/* Run the export into the writer of `format`; *size gets the file's size. */
-static msh_rc run(const char *format, const char *out, msh_export_opts *o, const char *name, msh_export_summary *sum,
-                  uint64_t *size, msh_err *err)
+/* Compile the style `arg`: a name of the styles folder, or a .json file; name gets the style's
+ * name (the file's stem). Prints why not and returns false. */
+static bool load_style(const char *dir, const char *arg, msh_rstyle **st, char *name, size_t cap)
+{
+    char path[4096];
+    bool file = strchr(arg, '/') || ends_with(arg, ".json");
+    const char *base = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
+    size_t stem = ends_with(base, ".json") ? strlen(base) - 5 : strlen(base);
+    snprintf(name, cap, "%.*s", (int)stem, base);
+    if (!file && !msh_raster_style_name_ok(arg, strlen(arg))) {
+        fprintf(stderr, "mashaer export: --style wants a style name (a-z, 0-9, _ and -) or a FILE.json, got '%s'\n", arg);
+        return false;
+    }
+    snprintf(path, sizeof path, file ? "%s%s" : "%s/%s.json", file ? "" : dir, arg);
+    msh_buf warn;
+    msh_buf_init(&warn, (size_t)1 << 20);
+    msh_err err = {0};
+    msh_rc rc = msh_rstyle_load(path, &warn, st, &err);
+    msh_buf_free(&warn); /* what the renderer ignores: the server prints it at start */
+    if (rc)
+        fprintf(stderr, "mashaer export: style %s: %s\n", path, err.msg);
+    return !rc;
+}
+
+/* Run the export into the writer of `format`; *size gets the file's size. With png, o->maker
+ * draws the tiles of style `name`. */
+static msh_rc run(const char *format, const char *out, msh_export_opts *o, const char *name, bool png,
+                  msh_export_summary *sum, uint64_t *size, msh_err *err)
 {
     msh_buf meta;
     msh_buf_init(&meta, (size_t)64 << 20);
     double center[3];
-    msh_export_metadata_json(&meta, o, name, center);
+    msh_export_metadata_json(&meta, o, name, png, center);
     msh_buf_putc(&meta, 0);
     msh_rc rc = msh_buf_error(&meta) ? msh_err_set(err, MSH_ENOMEM, "metadata too large") : MSH_OK;
     if (!rc && !strcmp(format, "pmtiles")) {
@@ -186,7 +221,7 @@ static msh_rc run(const char *format, const char *out, msh_export_opts *o, const
         rc = msh_pmtiles_open(out, &w, err);
         if (!rc) rc = msh_export_run(o, msh_pmtiles_add, w, sum, err);
         msh_pmtiles_info info = {o->minzoom, o->maxzoom, {o->bbox[0], o->bbox[1], o->bbox[2], o->bbox[3]},
-                                 {center[0], center[1], center[2]}, (const char *)meta.data, meta.len - 1};
+                                 {center[0], center[1], center[2]}, (const char *)meta.data, meta.len - 1, png};
         if (!rc) rc = msh_pmtiles_finish(w, &info, size, err);
         msh_pmtiles_free(w);
     } else if (!rc) {
@@ -196,15 +231,16 @@ static msh_rc run(const char *format, const char *out, msh_export_opts *o, const
         msh_buf_init(&json, (size_t)64 << 20);
         msh_buf_printf(&json, "{%s", vl ? vl : "\"vector_layers\":[]}");
         char desc[512];
-        snprintf(desc, sizeof desc, "Mashaer vector tiles: %s", name);
+        snprintf(desc, sizeof desc, "Mashaer %s tiles: %s%s", png ? "raster" : "vector", png ? "style " : "", name);
         msh_mbtiles_info info = {name, o->minzoom, o->maxzoom, {o->bbox[0], o->bbox[1], o->bbox[2], o->bbox[3]},
-                                 {center[0], center[1], center[2]}, desc, (const char *)json.data};
+                                 {center[0], center[1], center[2]}, desc, png ? NULL : (const char *)json.data,
+                                 png ? "png" : "pbf"};
         msh_mbtiles *w = NULL;
         rc = msh_buf_error(&json) ? msh_err_set(err, MSH_ENOMEM, "metadata too large") : MSH_OK;
         if (!rc) rc = msh_mbtiles_open(out, &w, err);
         if (!rc) rc = msh_export_run(o, msh_mbtiles_add, w, sum, err);
         if (!rc && !sum->written)
-            rc = msh_err_set(err, MSH_EINVAL, "no tile has any feature: nothing to write (check --layers, --bbox and --zoom)");
+            rc = msh_err_set(err, MSH_EINVAL, "no tile has any feature: nothing to write (check --layers or --style, --bbox and --zoom)");
         if (!rc) rc = msh_mbtiles_finish(w, &info, size, err);
         msh_mbtiles_free(w);
         msh_buf_free(&json);
@@ -220,8 +256,11 @@ int msh_cmd_export(int argc, char **argv)
         {"bbox", required_argument, 0, 'b'},    {"site", required_argument, 0, 's'},
         {"zoom", required_argument, 0, 'z'},    {"format", required_argument, 0, 'f'},
         {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
-    const char *db = NULL, *layers_arg = NULL, *site = NULL, *format = NULL;
+        {"help", no_argument, 0, 'h'},          {"style", required_argument, 0, 'S'},
+        {"scale", required_argument, 0, 'r'},   {"styles", required_argument, 0, 'D'},
+        {0, 0, 0, 0}};
+    const char *db = NULL, *layers_arg = NULL, *site = NULL, *format = NULL, *style = NULL, *styles_dir = MSH_STYLES_DIR;
+    int scale = 1;
     double bbox[4];
     bool have_bbox = false, have_zoom = false;
     int z0 = 0, z1 = 0, c;
@@ -257,12 +296,21 @@ int msh_cmd_export(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'S': style = optarg; break;
+        case 'D': styles_dir = optarg; break;
+        case 'r':
+            if (strcmp(optarg, "1") && strcmp(optarg, "2")) {
+                fprintf(stderr, "mashaer export: --scale is 1 or 2, got '%s'\n", optarg);
+                return 2;
+            }
+            scale = optarg[0] - '0';
+            break;
         case 'q': pr.bar.quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    const char *why = !db ? "--db FILE is required" : !layers_arg ? "--layers is required"
+    const char *why = !db ? "--db FILE is required" : !layers_arg == !style ? "give one of --layers and --style"
                       : have_bbox == !!site ? "give one of --bbox and --site" : !have_zoom ? "--zoom is required"
                       : optind != argc - 1 ? "give one OUT file" : NULL;
     if (why) {
@@ -281,13 +329,17 @@ int msh_cmd_export(int argc, char **argv)
     msh_catalog *cat = NULL;
     msh_layer *layers[MAX_LAYERS];
     size_t nlayers = 0;
+    msh_rstyle *st = NULL;
+    char name[MAX_LAYERS * 64];
+    name[0] = 0;
     int code = 1;
     if (msh_store_open(db, false, &s, &err) || msh_catalog_load(s, NULL, &cat, &err)) {
         fprintf(stderr, "mashaer export: %s\n", err.msg);
         goto done;
     }
     code = 2;
-    if (!find_layers(cat, layers_arg, layers, &nlayers) || (site && !site_bbox(cat, site, bbox)))
+    if ((layers_arg && !find_layers(cat, layers_arg, layers, &nlayers)) || (site && !site_bbox(cat, site, bbox)) ||
+        (style && !load_style(styles_dir, style, &st, name, sizeof name)))
         goto done;
     uint64_t total = msh_export_count(bbox, z0, z1);
     if (total > MSH_EXPORT_MAX_TILES) {
@@ -295,9 +347,7 @@ int msh_cmd_export(int argc, char **argv)
                 (unsigned long long)total, z0, z1, MSH_EXPORT_MAX_TILES);
         goto done;
     }
-    char name[MAX_LAYERS * 64];
     size_t nl = 0;
-    name[0] = 0;
     for (size_t i = 0; i < nlayers; i++)
         nl += (size_t)snprintf(name + nl, sizeof name - nl, "%s%s", i ? "," : "", layers[i]->info.name);
 
@@ -308,12 +358,14 @@ int msh_cmd_export(int argc, char **argv)
     atomic_store(&stop_flag, 0);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    msh_raster_tiles rt = {st, cat, scale};
+    msh_export_maker png_maker = msh_raster_tiles_maker(&rt);
     msh_export_opts o = {layers, nlayers, {bbox[0], bbox[1], bbox[2], bbox[3]}, z0, z1, (int)threads,
-                         (size_t)32 << 20, on_progress, &pr, &stop_flag};
+                         (size_t)32 << 20, on_progress, &pr, &stop_flag, st ? &png_maker : NULL};
     msh_export_summary sum;
     uint64_t size = 0;
     pr.start = msh_cli_now();
-    msh_rc rc = run(format, out, &o, name, &sum, &size, &err);
+    msh_rc rc = run(format, out, &o, name, st != NULL, &sum, &size, &err);
     double secs = msh_cli_now() - pr.start;
     msh_cli_progress_clear(&pr.bar);
     sigaction(SIGINT, &old_int, NULL);
@@ -332,6 +384,7 @@ int msh_cmd_export(int argc, char **argv)
                (unsigned long long)sum.written, (unsigned long long)sum.contents, (unsigned long long)sum.features,
                format, (unsigned long long)size, out, secs, threads, secs > 0 ? (double)sum.walked / secs : 0.0);
 done:
+    msh_rstyle_free(st);
     if (cat) msh_catalog_release(cat);
     if (s) msh_store_close(s);
     return code;

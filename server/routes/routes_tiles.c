@@ -8,6 +8,7 @@
 #include "http/auth.h"
 #include "routes/routes.h"
 #include "http/etag.h"
+#include "routes/routes_archives.h"
 #include "routes/routes_raster.h"
 #include "tile.h"
 #include "tilegeom.h"
@@ -179,6 +180,8 @@ void msh_route_tiles(msh_req *r, const char *rest)
         msh_resp_error(r, 400, "%s", err.msg);
         return;
     }
+    if (msh_route_archive(r, &tp)) /* an archive of --tiles FILE */
+        return;
     msh_catalog *cat = msh_app_catalog(r->app);
     if (tp.kind == MSH_TP_TILEJSON)
         tilejson(r, cat, &tp);

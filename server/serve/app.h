@@ -32,6 +32,9 @@ typedef struct msh_config {
     const char *public_url; /* --public-url, normalised (http/host_links.h); NULL: links from the Host header */
     const char *styles_dir;
     const char *packages_dir; /* --packages: the offline packages served at /packages, or NULL */
+#define MSH_TILES_FILES_MAX 64
+    const char *tiles_files[MSH_TILES_FILES_MAX]; /* --tiles FILE: archives served as tile sources */
+    size_t ntiles_files;
     size_t cache_bytes;
     int threads;
     int render_threads;     /* PNG renders at once (server/render_gate.h); default: the cores */
@@ -97,6 +100,7 @@ typedef struct msh_app {
     struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/services/font_service.h) */
     struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/services/raster_service.h) */
+    struct msh_archive_service *archives; /* --tiles archives (server/services/archive_service.h), read-only */
     msh_render_gate render_gate;    /* PNG renders at once: raster tiles and heatmaps */
     msh_admission admission;        /* expensive requests in flight: isochrones, routes, ... (http/admit.h) */
     struct msh_offload *offload;    /* the threads that run them (http/offload.h); NULL: on the HTTP workers */

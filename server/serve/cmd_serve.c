@@ -18,6 +18,7 @@
 #include "services/edit_service.h"
 #include "services/font_service.h"
 #include "services/kpi_service.h"
+#include "services/archive_service.h"
 #include "services/raster_service.h"
 #include "serve/serve.h"
 #include "tile.h"
@@ -99,7 +100,8 @@ int msh_cmd_serve(int argc, char **argv)
         (app.cfg.live_dir && msh_serve_open_live(&app, &err)) ||
         (app.cfg.live_dir && msh_kpi_service_open(&app, &err)) || /* KPIs read the live state: none without it */
         msh_edit_service_open(&app, &err) || /* first: it may add the work_orders layer the data then holds */
-        open_data(&app, &err)) {
+        open_data(&app, &err) ||
+        msh_archive_service_open(app.cfg.tiles_files, app.cfg.ntiles_files, app.cat, &app.archives, &err)) {
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         goto out;
     }
@@ -175,6 +177,7 @@ out:
     msh_metrics_free(app.metrics);
     msh_font_service_free(app.fonts);
     msh_raster_service_free(app.raster);
+    msh_archive_service_free(app.archives);
     msh_http_guard_free(app.guard); /* after the daemon: its callbacks and the event streams use it */
     msh_walknet_free(app.walknet);
     msh_tiler_free(pthread_getspecific(app.tiler_key));

@@ -39,6 +39,9 @@ static void usage(FILE *f)
             "  --styles DIR         the styles folder (default %s)\n"
             "  --packages DIR       serve the *.pmtiles files of DIR (mashaer export) at /packages, with\n"
             "                       range requests for PMTiles clients (default: none)\n"
+            "  --tiles FILE         serve a tile archive made elsewhere (.pmtiles or .mbtiles, vector or\n"
+            "                       raster) at /tiles/NAME/{z}/{x}/{y}.mvt|.png and /tiles/NAME.json, NAME\n"
+            "                       being the file's stem (not a layer's name); repeatable\n"
             "  --public-url URL     the base of every absolute link (TileJSON, styles, OGC, /catalog), e.g.\n"
             "                       https://maps.example.org; without it links come from the Host header\n"
             "                       and those answers carry Vary: Host\n"
@@ -146,7 +149,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     msh_client_limits_defaults(&cfg->clients);
     msh_timers_cfg_init(&cfg->timers);
     enum { OPT_MQTT = 1000, OPT_MQTT_USER, OPT_MQTT_PASSWORD_FILE, OPT_MQTT_CLIENT_ID, OPT_MQTT_QOS, OPT_WALK_LAYERS,
-           OPT_INCIDENT_RADIUS, OPT_PACKAGES, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS, OPT_ADMIT_BUDGET,
+           OPT_INCIDENT_RADIUS, OPT_PACKAGES, OPT_TILES, OPT_CLOSE_SEVERITY, OPT_KPI_CONFIG, OPT_RENDER_THREADS, OPT_ADMIT_BUDGET,
            OPT_EDIT_OVERLAY_MAX,
            OPT_ADMIT_SLOTS, OPT_ACCESS, OPT_PUBLIC_URL,
 
@@ -170,7 +173,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"mqtt-client-id", required_argument, 0, OPT_MQTT_CLIENT_ID}, {"mqtt-qos", required_argument, 0, OPT_MQTT_QOS},
         {"walk-layers", required_argument, 0, OPT_WALK_LAYERS},
         {"incident-radius", required_argument, 0, OPT_INCIDENT_RADIUS},
-        {"packages", required_argument, 0, OPT_PACKAGES},
+        {"packages", required_argument, 0, OPT_PACKAGES}, {"tiles", required_argument, 0, OPT_TILES},
         {"close-severity", required_argument, 0, OPT_CLOSE_SEVERITY},
         {"kpi-config", required_argument, 0, OPT_KPI_CONFIG},
         {"render-threads", required_argument, 0, OPT_RENDER_THREADS},
@@ -242,6 +245,13 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_MQTT_QOS: if (parse_int("--mqtt-qos", optarg, 0, 1, &v)) return 2; cfg->mqtt_qos = (int)v; break;
         case OPT_WALK_LAYERS: cfg->walk_layers = optarg; break;
         case OPT_PACKAGES: cfg->packages_dir = optarg; break;
+        case OPT_TILES:
+            if (cfg->ntiles_files == MSH_TILES_FILES_MAX) {
+                fprintf(stderr, "mashaer serve: at most %d --tiles files\n", MSH_TILES_FILES_MAX);
+                return 2;
+            }
+            cfg->tiles_files[cfg->ntiles_files++] = optarg;
+            break;
         case OPT_INCIDENT_RADIUS: if (parse_int("--incident-radius", optarg, 0, 5000, &v)) return 2; cfg->incident_radius = (double)v; break;
         case OPT_CLOSE_SEVERITY: if (parse_int("--close-severity", optarg, 0, 5, &v)) return 2; cfg->close_severity = (int)v; break;
         case OPT_KPI_CONFIG: cfg->kpi_config = optarg; break;
