@@ -127,6 +127,7 @@ void msh_kpi_result_release(msh_kpi_result *r)
         if (r->zones_layer)
             msh_layer_release(r->zones_layer);
         free(r->zones);
+        free(r->gaps);
         free(r);
     }
 }

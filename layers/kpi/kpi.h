@@ -125,7 +125,20 @@ typedef struct msh_kpi_result {
     msh_layer *zones_layer;   /* the service_zones layer it was computed over (a reference), or NULL */
     uint64_t hash;            /* of every value: equal hashes, equal results */
     bool graph;               /* the walking network was available (coverage measured) */
+    struct msh_kpi_gap *gaps; /* camps lacking a service within walking distance, in camp order */
+    size_t ngaps;
 } msh_kpi_result;
+
+/** A camp without a working toilet, water point or clinic within walking distance (coverage). */
+typedef struct msh_kpi_gap {
+    char camp[65];    /* its camp_id (its feature id when it has none) */
+    int zone;         /* index into the result's zones, -1 outside every zone */
+    uint8_t missing;  /* bit 0 toilet, 1 water_point, 2 clinic */
+} msh_kpi_gap;
+
+/** The camps of zone `zone` (an index; -1: every camp) lacking each service, as a JSON object
+ * {"toilet":[ids],"water_point":[ids],"clinic":[ids]}; `null` when coverage was not measured. */
+msh_rc msh_kpi_gaps_json(const msh_kpi_result *r, int zone, msh_buf *b);
 
 msh_kpi_result *msh_kpi_result_retain(msh_kpi_result *r);
 void msh_kpi_result_release(msh_kpi_result *r);

@@ -294,12 +294,22 @@ static void add_sensors(const msh_kpi *k, acc_t *acc, size_t nz, const live_copy
     }
 }
 
-/* coverage per camp */
-static void add_camps(const msh_kpi *k, acc_t *acc, size_t nz, const msh_graph *g)
+/* coverage per camp; the camps lacking a service listed in res->gaps */
+static msh_rc add_camps(const msh_kpi *k, acc_t *acc, size_t nz, const msh_graph *g, msh_kpi_result *res)
 {
     acc_t *all = &acc[nz];
+    size_t cap = 0;
     for (size_t c = 0; c < k->ncamps; c++) {
         int z = k->camps[c].zone;
+        uint8_t missing = g ? (uint8_t)(~k->camp_cov[c] & 7) : 0;
+        if (missing) {
+            if (msh_grow_from((void **)&res->gaps, &cap, res->ngaps + 1, sizeof *res->gaps, 64))
+                return MSH_ENOMEM;
+            msh_kpi_gap *gp = &res->gaps[res->ngaps++];
+            snprintf(gp->camp, sizeof gp->camp, "%s", k->camps[c].id);
+            gp->zone = z;
+            gp->missing = missing;
+        }
         for (acc_t *a = all; a; a = (a == all && z >= 0) ? &acc[z] : NULL) {
             a->camps++;
             a->capacity += k->camps[c].capacity;
@@ -310,6 +320,32 @@ static void add_camps(const msh_kpi *k, acc_t *acc, size_t nz, const msh_graph *
                 }
         }
     }
+    return MSH_OK;
+}
+
+msh_rc msh_kpi_gaps_json(const msh_kpi_result *r, int zone, msh_buf *b)
+{
+    if (!r->graph)
+        return msh_buf_printf(b, "null");
+    static const char *const KIND[3] = {"toilet", "water_point", "clinic"};
+    msh_buf_putc(b, '{');
+    for (int s = 0; s < 3; s++) {
+        msh_buf_printf(b, "%s\"%s\":[", s ? "," : "", KIND[s]);
+        bool first = true;
+        for (size_t i = 0; i < r->ngaps; i++) {
+            const msh_kpi_gap *gp = &r->gaps[i];
+            if (!(gp->missing >> s & 1) || (zone >= 0 && gp->zone != zone))
+                continue;
+            if (!first)
+                msh_buf_putc(b, ',');
+            first = false;
+            msh_buf_putc(b, '"');
+            msh_buf_json_str(b, gp->camp);
+            msh_buf_putc(b, '"');
+        }
+        msh_buf_putc(b, ']');
+    }
+    return msh_buf_putc(b, '}');
 }
 
 /* cleaning: pieces a crew passed within the last cleaning_h hours */
@@ -393,7 +429,10 @@ static msh_rc compute_locked(msh_kpi *k, const msh_catalog *cat, msh_live *live,
         goto out;
     add_gates(k, acc, nz, &lc);
     add_sensors(k, acc, nz, &lc);
-    add_camps(k, acc, nz, g);
+    if ((rc = add_camps(k, acc, nz, g, res))) {
+        msh_err_set(err, rc, "out of memory");
+        goto out;
+    }
     add_cleaning(k, acc, nz, now_ms);
     zone_values(k, acc, res, nz, live != NULL, g != NULL, now_ms);
     res->nzones = nz;

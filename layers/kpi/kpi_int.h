@@ -43,6 +43,7 @@ typedef struct {
     double lon, lat;  /* where it meets the network: its entrance when the layer gives one, else the centroid */
     double capacity;
     int zone;         /* index or -1 */
+    char id[65];      /* camp_id, or the feature id */
 } camp_t;
 
 typedef struct {

@@ -292,6 +292,9 @@ static int add_camp(void *ud, const msh_feature *f)
     } else {
         msh_world_to_lonlat(c->wx, c->wy, &c->lon, &c->lat);
     }
+    value_str(f, j->f_id, c->id, sizeof c->id);
+    if (!c->id[0])
+        snprintf(c->id, sizeof c->id, "%llu", (unsigned long long)f->id);
     char zid[65];
     value_str(f, j->f_zone, zid, sizeof zid);
     c->zone = zid[0] ? zone_by_id(k, zid) : -1;
@@ -313,7 +316,7 @@ static msh_rc prepare_camps(msh_kpi *k, const msh_layer *cl, msh_err *err)
     k->camps_layer = NULL;
     if (!cl)
         return MSH_OK;
-    item_job j = {k, field_index(cl, "zone_id"), field_index(cl, "capacity"), -1, -1, -1,
+    item_job j = {k, field_index(cl, "zone_id"), field_index(cl, "capacity"), -1, -1, field_index(cl, "camp_id"),
                   field_index(cl, "entrance_lon"), field_index(cl, "entrance_lat"), 0, 0, 0};
     msh_rc rc = cl->vt->query((msh_layer *)cl, WORLD, layer_z(cl), add_camp, &j);
     if (!rc && j.fail)

@@ -105,6 +105,8 @@ static void answer_zone(msh_req *r, const msh_kpi_result *res, const char *id)
     msh_time_format_iso(res->t_ms, t, sizeof t, 3);
     msh_buf_printf(&b, "{\"time\":\"%s\",\"zone\":", t);
     zone_head(&b, z);
+    msh_buf_printf(&b, ",\"coverage_gaps\":"); /* the camps behind the coverage shares */
+    msh_kpi_gaps_json(res, (int)(z - res->zones), &b);
     msh_buf_printf(&b, "}\n");
     r->resp.cache_control = "no-store";
     msh_resp_buf(r, 200, "application/json", &b);

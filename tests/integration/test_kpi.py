@@ -228,6 +228,11 @@ class KpiTest(unittest.TestCase):
         self.assertAlmostEqual(c["toilet_capacity"], 4000 / 6000, places=5)
         self.assertAlmostEqual(c["water_camps"], 1 / 3, places=5)
         self.assertAlmostEqual(c["clinic_capacity"], 4000 / 6000, places=5)
+        # the camps behind those shares, by name
+        self.assertEqual(SERVER.json("/kpi/zones/Z1")["coverage_gaps"],
+                         {"toilet": [], "water_point": ["C1", "C2"], "clinic": []})
+        self.assertEqual(SERVER.json("/kpi/zones/Z2")["coverage_gaps"],
+                         {"toilet": ["C3"], "water_point": [], "clinic": ["C3"]})
 
     def test_emergency(self):
         # Z1 on scene 120 180 240 300 600: p50 240, p90 300 + 0.6 x 300 = 480; resolved 900 1800 3600:
