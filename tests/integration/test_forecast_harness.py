@@ -1,0 +1,237 @@
+"""The forecast evaluation harness (bench/forecast.py, bench/lib/fceval.py) against answers known in
+closed form.
+
+Metrics alone (no server): a uniform flow along a straight corridor, a block of N = 6 cells of
+200 people each (2.5 persons/m2, level F) moving east at the speed that carries it D = 4 cells in
+M = 10 minutes. The observation at T+M is the block moved D cells, so
+  - persistence: the union of occupied cells is N + D = 10 cells, of which 2D = 8 are wrong by the
+    block's density rho: MAE = 8 rho / 10, RMSE = rho sqrt(8 / 10); of the 6 cells forecast at F,
+    N - D = 2 are F at T+M: precision = recall = 2/6 (for E or worse and for F);
+  - straight-line advection: exact, MAE = RMSE = 0, precision = recall = 1.
+A synthetic forecast with hand-worked errors, levels and the occupied-cell rule, and lead times
+of F onsets from forecasts issued at several horizons.
+
+Through a server now (`mashaer serve --test-clock`, no forecast needed): the same uniform flow
+posted as positions with speed and heading, observed from the live movement cells as the harness
+reads them (OGC items), the test clock moved M minutes and the block posted where its speed puts
+it: the harness's persistence and advection from what the server shows give the same closed-form
+numbers.
+
+End to end (--with-server, once the forecast model is merged; cmake -DMSH_FORECAST_E2E=ON passes
+it): the server's own forecast for the same flow (GET /forecast/density?minutes=10 after POST
+/forecast/refresh) against the observation 10 minutes later: its density error at least 40% below
+persistence (the issue's goal) and the people conserved within 10%, cells well formed.
+"""
+import json
+import math
+import os
+import sys
+import unittest
+
+WITH_SERVER = "--with-server" in sys.argv
+if WITH_SERVER:
+    sys.argv.remove("--with-server")
+
+import mshtest  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+import fceval  # noqa: E402
+import forecast  # noqa: E402
+
+LON0, LAT0 = 39.8900, 21.4200
+N, D, M, PER_CELL = 6, 4, 10, 200
+ORIGIN = fceval.cell_of(LON0, LAT0)
+SIDE = fceval.cell_side(ORIGIN)
+U = D * SIDE / (M * 60.0)            # m/s: D cells in M minutes
+RHO = PER_CELL / SIDE ** 2
+
+
+def cell(i):
+    return (22, ORIGIN[1] + i, ORIGIN[2])
+
+
+def block_points(shift):
+    """PER_CELL people at the centre of each of the N cells from `shift`, walking east at U."""
+    pts = []
+    for i in range(N):
+        lon, lat = fceval.cell_centre(cell(shift + i))
+        pts += [(lon, lat, U, 90.0)] * PER_CELL
+    return pts
+
+
+def polygon_features(cells):
+    """The cells as GeoJSON polygons with count, speed and heading, as the server's cell layers write them."""
+    out = []
+    for (lv, cx, cy), c in cells.items():
+        n = float(1 << lv)
+        ring = [list(fceval.world_to_lonlat(x / n, y / n))
+                for x, y in [(cx, cy), (cx + 1, cy), (cx + 1, cy + 1), (cx, cy + 1), (cx, cy)]]
+        props = {"count": c.count, "speed": math.hypot(c.vx, c.vy),
+                 "heading": math.degrees(math.atan2(c.vx, c.vy)) % 360.0}
+        out.append({"type": "Feature", "properties": props,
+                    "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    return out
+
+
+class UniformFlowMixin:
+    def check_closed_form(self, now, later):
+        """The persistence and advection numbers of the docstring, from cells observed at T and T+M."""
+        self.assertEqual(sorted(now), [cell(i) for i in range(N)])
+        self.assertEqual(sorted(later), [cell(D + i) for i in range(N)])
+        p = fceval.summarise([fceval.compare(fceval.persistence(now, M), later)])
+        self.assertEqual(p["cells"], N + D)
+        self.assertAlmostEqual(p["mae"], 2 * D * RHO / (N + D), places=6)
+        self.assertAlmostEqual(p["rmse"], RHO * math.sqrt(2 * D / (N + D)), places=6)
+        for lv in ("E", "F"):
+            self.assertAlmostEqual(p["precision_" + lv], (N - D) / N)
+            self.assertAlmostEqual(p["recall_" + lv], (N - D) / N)
+        a = fceval.summarise([fceval.compare(fceval.advection(now, M), later)])
+        self.assertEqual((a["cells"], a["mae"], a["rmse"]), (N, 0.0, 0.0))
+        self.assertEqual((a["precision_F"], a["recall_F"], a["observed_F"]), (1.0, 1.0, N))
+
+
+class Metrics(UniformFlowMixin, unittest.TestCase):
+    def test_uniform_flow_closed_form(self):
+        self.assertGreater(RHO, fceval.FRUIN_E_MAX)   # the block is at level F
+        now = fceval.cells_from_points(block_points(0))
+        later = fceval.cells_from_points(block_points(D))
+        self.assertAlmostEqual(now[cell(0)].vx, U)
+        self.check_closed_form(now, later)
+        # read back from cell polygons, as the harness reads the server's answers
+        self.check_closed_form(fceval.cells_from_features(polygon_features(now)),
+                               fceval.cells_from_features(polygon_features(later)))
+
+    def test_synthetic_forecast(self):
+        area = SIDE ** 2
+        # observed densities 3.0 (F), 1.5 (E), 0.5 (C), none; forecast 2.0 (E), 2.0 (E), 0.5, 1.2 (E),
+        # and a forecast of 0.4 person where nobody is: not an occupied cell on either side
+        obs = {cell(0): fceval.Cell(3.0 * area), cell(1): fceval.Cell(1.5 * area), cell(2): fceval.Cell(0.5 * area)}
+        fc = {cell(0): fceval.Cell(2.0 * area), cell(1): fceval.Cell(2.0 * area), cell(2): fceval.Cell(0.5 * area),
+              cell(3): fceval.Cell(1.2 * area), cell(9): fceval.Cell(0.4)}
+        r = fceval.summarise([fceval.compare(fc, obs)])
+        self.assertEqual(r["cells"], 4)
+        self.assertAlmostEqual(r["mae"], (1.0 + 0.5 + 0.0 + 1.2) / 4, places=9)
+        self.assertAlmostEqual(r["rmse"], math.sqrt((1.0 + 0.25 + 0.0 + 1.44) / 4), places=9)
+        self.assertAlmostEqual(r["precision_E"], 2 / 3)   # E+ forecast 0, 1, 3; E+ observed 0, 1
+        self.assertEqual(r["recall_E"], 1.0)
+        self.assertIsNone(r["precision_F"])               # nothing forecast at F: undefined
+        self.assertEqual((r["recall_F"], r["observed_F"]), (0.0, 1))
+        # half a person counts as occupied, and sums add up over issue times
+        fc[cell(9)] = fceval.Cell(0.5)
+        r2 = fceval.summarise([fceval.compare(fc, obs), fceval.compare(obs, obs)])
+        self.assertEqual(r2["cells"], 5 + 3)
+        self.assertAlmostEqual(r2["mae"], (2.7 + 0.5 / area) / 8, places=9)
+
+    def test_lead_times(self):
+        f_cell = fceval.Cell(300.0)
+        calm = fceval.Cell(10.0)
+        a, b, c = cell(0), cell(1), cell(2)
+        observed = {k: {a: calm, b: calm, c: calm} for k in range(60)}
+        for k in range(40, 60):
+            observed[k][a] = f_cell                        # a reaches F at step 40
+        for k in range(45, 60):
+            observed[k][b] = f_cell                        # b at 45
+        for k in range(15, 60):
+            observed[k][c] = f_cell                        # c at 15: too early to be warned 30 min ahead
+        onsets = fceval.f_onsets(observed)
+        self.assertEqual(onsets, {a: 40, b: 45, c: 15})
+        forecasts = {
+            (10, 30): {a: calm},                                    # 30 min ahead: not warned
+            (20, 20): {a: fceval.Cell(10.0, p_f=0.6)},              # 20 min ahead: warned by p_f
+            (30, 10): {a: f_cell},                                  # 10 min ahead: warned by level
+            (35, 10): {b: fceval.Cell(10.0, p_f=0.49)},             # b: never warned
+            (40, 5): {b: f_cell},                                   # for step 45, at the wrong cell
+        }
+        leads = fceval.lead_times(onsets, forecasts, [5, 10, 20, 30], first_issue=0)
+        self.assertEqual(leads, {a: 20, b: 5})
+        forecasts[(40, 5)] = {a: calm}
+        leads = fceval.lead_times(onsets, forecasts, [5, 10, 20, 30], first_issue=0)
+        self.assertEqual(leads, {a: 20, b: 0})
+        self.assertEqual(fceval.lead_summary(leads), {"f_onsets": 2, "median_lead_min": 10.0, "warned_10min": 0.5})
+
+
+def corridor():
+    """A 14 m wide walkway along the block's row, from 5 cells before it to 80 after."""
+    return [[list(fceval.cell_centre(cell(-5))), list(fceval.cell_centre(cell(80)))]]
+
+
+class ThroughServer(UniformFlowMixin, unittest.TestCase):
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        db = mshtest.work_path("fc.sqlite")
+        path = mshtest.work_path("walkways.geojson")
+        with open(path, "w") as f:
+            json.dump({"type": "FeatureCollection", "features": [
+                {"type": "Feature", "properties": {"name": "corridor", "width": 14.0},
+                 "geometry": {"type": "LineString", "coordinates": corridor()[0]}}]}, f)
+        mshtest.import_layer(db, path, "walkways", check=0)
+        cls.token = mshtest.add_token(db, "admin", "fceval")
+        cls.server = mshtest.Server(db, "--test-clock", "--k-anon", "1", "--position-max-age", "60",
+                                    "--snapshot-s", "3600").start()
+        cls.h = forecast.Harness.attached(cls.server.port, cls.token)
+        lo = fceval.cell_centre(cell(-10))
+        hi = fceval.cell_centre(cell(90))
+        cls.bbox = (lo[0], lo[1] - 0.0005, hi[0], hi[1] + 0.0005)
+
+    @classmethod
+    def tearDownClass(cls):
+        mshtest.stop_servers(cls.server)
+
+    def post_block(self, shift, t_ms):
+        recs = [{"id": "U-%04d" % i, "lon": lon, "lat": lat, "time": t_ms, "speed": sp, "heading": hd}
+                for i, (lon, lat, sp, hd) in enumerate(block_points(shift))]
+        self.h.post_positions(recs)
+
+    def test_uniform_flow_observed_by_the_server(self):
+        t = self.h.clock(0)
+        self.post_block(0, t)
+        now = self.h.movement(self.bbox)
+        self.assertEqual(sum(c.count for c in now.values()), N * PER_CELL)
+        self.assertAlmostEqual(now[cell(0)].vx, U, places=2)   # the server keeps cm/s
+        t2 = self.h.clock(M * 60)
+        self.post_block(D, t2)
+        later = self.h.movement(self.bbox)
+        self.check_closed_form(now, later)
+
+    @unittest.skipUnless(WITH_SERVER, "needs the forecast model's /forecast endpoints: run with --with-server")
+    def test_forecast_beats_persistence(self):
+        t = self.h.clock(0)
+        # walk the block in for three minutes, posting every 10 s, so the server has seen it move
+        for s in range(0, 181, 10):
+            if s:
+                t = self.h.clock(10)
+            self.post_block_at(s, t)
+        st, body = self.h.req("POST", "/forecast/refresh")
+        self.assertEqual(st, 200, body)
+        now = self.h.forecast(0, self.bbox)
+        fc = self.h.forecast(M, self.bbox)
+        self.assertIsNotNone(fc, "GET /forecast/density answered 404")
+        st, body = self.h.req("GET", "/forecast/density?minutes=%d&bbox=%s" % (M, ",".join(map(str, self.bbox))))
+        doc = json.loads(body)
+        self.assertEqual(doc["type"], "FeatureCollection")
+        for f in doc["features"]:
+            p = f["properties"]
+            self.assertEqual(p["minutes"], M)
+            self.assertEqual(p["los"], fceval.los(p["density"]))
+            self.assertTrue(0.0 <= p["p_e"] <= 1.0 and 0.0 <= p["p_f"] <= 1.0 and p["p_f"] <= p["p_e"], p)
+            self.assertIn("T", p["issued_at"])
+        for s in range(190, 180 + M * 60 + 1, 10):
+            t = self.h.clock(10)
+            self.post_block_at(s, t)
+        later = self.h.forecast(0, self.bbox)
+        model = fceval.summarise([fceval.compare(fc, later)])
+        pers = fceval.summarise([fceval.compare(fceval.persistence(now, M), later)])
+        self.assertLessEqual(model["mae"], 0.6 * pers["mae"], (model, pers))
+        total_fc = sum(c.count for c in fc.values())
+        self.assertAlmostEqual(total_fc / (N * PER_CELL), 1.0, delta=0.1)
+
+    def post_block_at(self, seconds, t_ms):
+        """The block where U has carried it after `seconds` (whole cells: the people stay at centres)."""
+        self.post_block(int(U * seconds / SIDE), t_ms)
+
+
+if __name__ == "__main__":
+    mshtest.main()
