@@ -10,9 +10,10 @@ widths, its gates as assets of kind gate, one service zone; the demo layers for 
 token, `mashaer serve --test-clock --k-anon 1 --position-max-age 60` (every person counted: the
 evaluation compares counts, k-anonymity is the endpoints' business), and the ground truth played
 in: the agent simulator of bench/lib/pedsim.py, or for `hajj` the server's own Hajj simulator
-(`mashaer simulate --dry-run --stamp sim`, its records' times moved to the test clock). Time is the
-server's: POST /test/clock?advance_s=STEP moves it, the simulator is stepped up to the clock's new
-`now`, and the records it emitted (each stamped with its own time) are posted to /feeds/positions.
+(`mashaer simulate --dry-run --stamp sim`, its records' times moved to the test clock). Time runs on a
+grid of --step seconds: POST /test/clock?advance_s=N moves the server's clock to just past each grid
+time (the wall time the harness spends is taken off), the simulator is stepped to it, and the
+records it emitted (each stamped with its own time) are posted to /feeds/positions.
 Every --issue-every seconds (an issue step):
   - POST /forecast/refresh (when the server has the forecast);
   - the observed cells: GET /forecast/density?minutes=0, or without the forecast endpoint the live
@@ -30,12 +31,14 @@ every scenario here is simulated.
 """
 import argparse
 import json
+import math
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -56,7 +59,8 @@ def parse_args(argv=None):
     ap.add_argument("--step", type=int, default=10, help="seconds the test clock moves at a time")
     ap.add_argument("--minutes", type=float, default=0, help="scenario length in minutes (0: its own)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--hajj-pilgrims", type=int, default=6000)
+    ap.add_argument("--hajj-pilgrims", type=int, default=30000)
+    ap.add_argument("--hajj-report-s", type=int, default=30, help="seconds between a pilgrim's reports")
     ap.add_argument("--hajj-start", default="2026-05-27T06:00:00Z",
                     help="simulated start of the hajj scenario (the 10th, stoning at the Jamarat)")
     ap.add_argument("--json", default="", help="write the results as JSON here")
@@ -116,13 +120,28 @@ class Harness:
         return json.loads(data)["now_ms"]
 
     def post_positions(self, recs):
+        self.post_feed("positions", recs)
+
+    def post_feed(self, feed, recs):
+        """POST the records in batches of 5,000; every one must be accepted."""
         for i in range(0, len(recs), 5000):
             part = recs[i:i + 5000]
             body = ("\n".join(json.dumps(r, separators=(",", ":")) for r in part) + "\n").encode()
-            st, data = self.req("POST", "/feeds/positions", body, "application/x-ndjson")
+            st, data = self.req("POST", "/feeds/" + feed, body, "application/x-ndjson")
             res = json.loads(data) if st == 200 else {}
             if st != 200 or res.get("accepted") != len(part):
-                raise SystemExit("POST /feeds/positions: %d %r" % (st, data[:300]))
+                raise SystemExit("POST /feeds/%s: %d %r" % (feed, st, data[:300]))
+
+    def set_gate(self, gid, closed):
+        """An operator closes or opens the gate (PATCH with the item's ETag); a failure is noted."""
+        path = "/ogc/collections/gates/items/" + gid
+        auth = {"Authorization": "Bearer " + self.token}
+        st, hd, _ = scratch.request(self.port, "GET", path, None, auth)
+        body = json.dumps({"state": "closed" if closed else "open", "reason": "fceval"}).encode()
+        st, _, data = scratch.request(self.port, "PATCH", path, body, dict(
+            auth, **{"If-Match": hd.get("etag", "*"), "Content-Type": "application/merge-patch+json"}))
+        if st != 200:
+            self.notes.append("gate %s PATCH answered %d %s" % (gid, st, data[:120].decode("utf-8", "replace")))
 
     def forecast(self, minutes, bbox, model=None):
         """Cells of GET /forecast/density, or None when the server answers 404 (no such model or
@@ -190,7 +209,7 @@ class HajjSource:
         with open(out, "w") as f:
             subprocess.run([args.mashaer, "simulate", "--dry-run", "--fast", "-q", "--feeds", "positions",
                             "--stamp", "sim", "--pilgrims", str(args.hajj_pilgrims),
-                            "--rate", str(max(1, args.hajj_pilgrims // 20)), "--tick-ms", "10000",
+                            "--rate", str(max(1, args.hajj_pilgrims // args.hajj_report_s)), "--tick-ms", "10000",
                             "--speedup", "1", "--ticks", str(ticks), "--seed", str(args.seed),
                             "--start", args.hajj_start], stdout=f, check=True)
         self.recs = []
@@ -265,24 +284,23 @@ def evaluate(args, h, src, horizons, models):
     observed, forecasts = {}, {m: {} for m in models}
     step_per_issue = args.issue_every
     k_last = -1
-    t = 0
+    t, now, mono = 0, t0, time.monotonic()
     while t < src.duration:
-        now = h.clock(args.step)
-        t = (now - t0) / 1000.0
+        # the scenario runs on a grid of --step seconds; the server's clock (the wall clock plus the
+        # test clock's lead) is moved to just past each grid time, so the wall time the harness takes
+        # does not shift what is observed when (the run is deterministic for a seed)
+        t += args.step
+        ahead = now + (time.monotonic() - mono) * 1000.0 - t0  # ms the server is at now
+        now = h.clock(max(0, int(math.ceil((t * 1000.0 - ahead) / 1000.0))))
+        mono = time.monotonic()
         recs, events = src.advance(t, t0)
         if recs:
             h.post_positions(recs)
         if isinstance(src, PedSource) and not gates_posted and src.sc.get("gates"):
-            body = "\n".join(json.dumps(g) for g in src.sim.gate_records(t0)) + "\n"
-            h.req("POST", "/feeds/gates", body.encode(), "application/x-ndjson")
+            h.post_feed("gates", src.sim.gate_records(t0))
             gates_posted = True
         for e in events:
-            gid = src.sc["gates"][0]["id"]
-            st, data = h.req("PATCH", "/ogc/collections/gates/items/" + gid,
-                             json.dumps({"state": "closed" if e["closed"] else "open", "reason": "fceval"}).encode(),
-                             "application/merge-patch+json")
-            if st >= 300:
-                h.notes.append("gate %s PATCH answered %d" % (gid, st))
+            h.set_gate(src.sc["gates"][0]["id"], e["closed"])
         k = int(t // step_per_issue)
         if k == k_last:
             continue
@@ -339,6 +357,12 @@ def table(results, horizons):
                     fmt(r["recall_E"], "%.2f"), fmt(r["precision_F"], "%.2f"), fmt(r["recall_F"], "%.2f"),
                     ld["f_onsets"], fmt(ld["median_lead_min"], "%g"), fmt(ld["warned_10min"], "%.2f")))
     lines.append("* computed by the harness from the observed cells (the server has no model= of that name)")
+    for sc, res in results.items():
+        lines.append("%s: %d issue times, %d cells reached F, %.0f s; observed: %s%s" % (
+            sc, res["issues"], res["f_cells"], res["seconds"],
+            "GET /forecast/density?minutes=0" if res["forecast_endpoint"]
+            else "the live movement cells (/ogc/collections/movement/items; the server has no /forecast)",
+            "".join("; " + n for n in res["notes"])))
     return "\n".join(lines)
 
 
@@ -350,7 +374,9 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *a: sys.exit("stopped by SIGTERM"))
     results = {}
     for name in args.scenarios.split(","):
+        t = time.monotonic()
         results[name] = run_scenario(args, name, horizons, models)
+        results[name]["seconds"] = time.monotonic() - t
         sys.stderr.write("%s: %d issue times, %d cells reached F\n" % (name, results[name]["issues"],
                                                                        results[name]["f_cells"]))
     print(table(results, horizons))

@@ -252,7 +252,13 @@ class Sim:
         return recs
 
     def gate_records(self, t0_ms):
-        return [{"id": g["id"], "time": int(t0_ms + self.t * 1000)} for g in self.sc.get("gates", [])]
+        """The scenario's gates as gates feed records (id, location, capacity), for the live map."""
+        out = []
+        for g in self.sc.get("gates", []):
+            lon, lat = to_lonlat(g["x"], g["y"])
+            out.append({"id": g["id"], "lon": round(lon, 7), "lat": round(lat, 7), "capacity": 5000,
+                        "in": 0, "out": 0, "time": int(t0_ms + self.t * 1000)})
+        return out
 
 
 # ---------------------------------------------------------------- scenarios

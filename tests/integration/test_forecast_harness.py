@@ -8,8 +8,8 @@ M = 10 minutes. The observation at T+M is the block moved D cells, so
     block's density rho: MAE = 8 rho / 10, RMSE = rho sqrt(8 / 10); of the 6 cells forecast at F,
     N - D = 2 are F at T+M: precision = recall = 2/6 (for E or worse and for F);
   - straight-line advection: exact, MAE = RMSE = 0, precision = recall = 1.
-A synthetic forecast with hand-worked errors, levels and the occupied-cell rule, and lead times
-of F onsets from forecasts issued at several horizons.
+A synthetic forecast with hand-worked errors, levels and the occupied-cell rule; Fruin's limits
+read from the server's constants; lead times of F onsets from forecasts issued at several horizons.
 
 Through a server now (`mashaer serve --test-clock`, no forecast needed): the same uniform flow
 posted as positions with speed and heading, observed from the live movement cells as the harness
@@ -18,9 +18,10 @@ it: the harness's persistence and advection from what the server shows give the 
 numbers.
 
 End to end (--with-server, once the forecast model is merged; cmake -DMSH_FORECAST_E2E=ON passes
-it): the server's own forecast for the same flow (GET /forecast/density?minutes=10 after POST
+it): the server's own forecast for a uniform flow walking at Weidmann's speed for its density (40
+people a cell, 1.30 m/s, seen moving for 3 minutes; GET /forecast/density?minutes=10 after POST
 /forecast/refresh) against the observation 10 minutes later: its density error at least 40% below
-persistence (the issue's goal) and the people conserved within 10%, cells well formed.
+persistence (the issue's goal), the people conserved within 10%, cells well formed.
 """
 import json
 import math
@@ -51,12 +52,18 @@ def cell(i):
     return (22, ORIGIN[1] + i, ORIGIN[2])
 
 
-def block_points(shift):
-    """PER_CELL people at the centre of each of the N cells from `shift`, walking east at U."""
+# the end-to-end flow walks as Weidmann's diagram says it would at its density, so that the observed
+# velocity and the physics agree: 40 people a cell (0.5 persons/m2, 1.30 m/s), 88 cells in 10 minutes
+E2E_PER_CELL, E2E_D = 40, 88
+E2E_U = E2E_D * SIDE / (M * 60.0)
+
+
+def block_points(shift, per_cell=PER_CELL, speed=U):
+    """per_cell people at the centre of each of the N cells from `shift`, walking east at `speed`."""
     pts = []
     for i in range(N):
         lon, lat = fceval.cell_centre(cell(shift + i))
-        pts += [(lon, lat, U, 90.0)] * PER_CELL
+        pts += [(lon, lat, speed, 90.0)] * per_cell
     return pts
 
 
@@ -123,6 +130,18 @@ class Metrics(UniformFlowMixin, unittest.TestCase):
         self.assertEqual(r2["cells"], 5 + 3)
         self.assertAlmostEqual(r2["mae"], (2.7 + 0.5 / area) / 8, places=9)
 
+    def test_levels_are_the_servers(self):
+        """Fruin's limits as the server has them (core/msh_constants.h), and which side of each a
+        density on the limit falls."""
+        import re
+        with open(os.path.join(mshtest.CONFIG.source_dir, "layers", "core", "msh_constants.h")) as f:
+            lim = dict(re.findall(r"#define MSH_FRUIN_([A-E])_MAX ([0-9.]+)", f.read()))
+        self.assertEqual((float(lim["D"]), float(lim["E"])), (fceval.FRUIN_D_MAX, fceval.FRUIN_E_MAX))
+        eps = 1e-9
+        for name, d in (("A", 0.31 - eps), ("B", 0.31), ("C", 0.43), ("D", 0.72), ("D", float(lim["D"]) - eps),
+                        ("E", float(lim["D"])), ("E", float(lim["E"])), ("F", float(lim["E"]) + eps)):
+            self.assertEqual(fceval.los(d), name, d)
+
     def test_lead_times(self):
         f_cell = fceval.Cell(300.0)
         calm = fceval.Cell(10.0)
@@ -130,30 +149,30 @@ class Metrics(UniformFlowMixin, unittest.TestCase):
         observed = {k: {a: calm, b: calm, c: calm} for k in range(60)}
         for k in range(40, 60):
             observed[k][a] = f_cell                        # a reaches F at step 40
-        for k in range(45, 60):
-            observed[k][b] = f_cell                        # b at 45
-        for k in range(15, 60):
-            observed[k][c] = f_cell                        # c at 15: too early to be warned 30 min ahead
+        for k in range(20, 60):
+            observed[k][b] = f_cell                        # b at 20: warned at most 20 min ahead
+        for k in range(9, 60):
+            observed[k][c] = f_cell                        # c at 9: too early to be warned 10 min ahead
         onsets = fceval.f_onsets(observed)
-        self.assertEqual(onsets, {a: 40, b: 45, c: 15})
+        self.assertEqual(onsets, {a: 40, b: 20, c: 9})
         forecasts = {
             (10, 30): {a: calm},                                    # 30 min ahead: not warned
             (20, 20): {a: fceval.Cell(10.0, p_f=0.6)},              # 20 min ahead: warned by p_f
             (30, 10): {a: f_cell},                                  # 10 min ahead: warned by level
-            (35, 10): {b: fceval.Cell(10.0, p_f=0.49)},             # b: never warned
-            (40, 5): {b: f_cell},                                   # for step 45, at the wrong cell
+            (10, 10): {b: fceval.Cell(10.0, p_f=0.49)},             # b: not warned 10 min ahead
+            (15, 5): {b: f_cell},                                   # b: warned 5 min ahead
         }
         leads = fceval.lead_times(onsets, forecasts, [5, 10, 20, 30], first_issue=0)
         self.assertEqual(leads, {a: 20, b: 5})
-        forecasts[(40, 5)] = {a: calm}
+        forecasts[(15, 5)] = {a: f_cell}                            # at the wrong cell
         leads = fceval.lead_times(onsets, forecasts, [5, 10, 20, 30], first_issue=0)
         self.assertEqual(leads, {a: 20, b: 0})
         self.assertEqual(fceval.lead_summary(leads), {"f_onsets": 2, "median_lead_min": 10.0, "warned_10min": 0.5})
 
 
 def corridor():
-    """A 14 m wide walkway along the block's row, from 5 cells before it to 80 after."""
-    return [[list(fceval.cell_centre(cell(-5))), list(fceval.cell_centre(cell(80)))]]
+    """A 14 m wide walkway along the block's row, from 5 cells before it to 160 after."""
+    return [[list(fceval.cell_centre(cell(-5))), list(fceval.cell_centre(cell(160)))]]
 
 
 class ThroughServer(UniformFlowMixin, unittest.TestCase):
@@ -173,16 +192,16 @@ class ThroughServer(UniformFlowMixin, unittest.TestCase):
                                     "--snapshot-s", "3600").start()
         cls.h = forecast.Harness.attached(cls.server.port, cls.token)
         lo = fceval.cell_centre(cell(-10))
-        hi = fceval.cell_centre(cell(90))
+        hi = fceval.cell_centre(cell(170))
         cls.bbox = (lo[0], lo[1] - 0.0005, hi[0], hi[1] + 0.0005)
 
     @classmethod
     def tearDownClass(cls):
         mshtest.stop_servers(cls.server)
 
-    def post_block(self, shift, t_ms):
+    def post_block(self, shift, t_ms, per_cell=PER_CELL, speed=U):
         recs = [{"id": "U-%04d" % i, "lon": lon, "lat": lat, "time": t_ms, "speed": sp, "heading": hd}
-                for i, (lon, lat, sp, hd) in enumerate(block_points(shift))]
+                for i, (lon, lat, sp, hd) in enumerate(block_points(shift, per_cell, speed))]
         self.h.post_positions(recs)
 
     def test_uniform_flow_observed_by_the_server(self):
@@ -226,11 +245,12 @@ class ThroughServer(UniformFlowMixin, unittest.TestCase):
         pers = fceval.summarise([fceval.compare(fceval.persistence(now, M), later)])
         self.assertLessEqual(model["mae"], 0.6 * pers["mae"], (model, pers))
         total_fc = sum(c.count for c in fc.values())
-        self.assertAlmostEqual(total_fc / (N * PER_CELL), 1.0, delta=0.1)
+        self.assertAlmostEqual(total_fc / (N * E2E_PER_CELL), 1.0, delta=0.1)
 
     def post_block_at(self, seconds, t_ms):
-        """The block where U has carried it after `seconds` (whole cells: the people stay at centres)."""
-        self.post_block(int(U * seconds / SIDE), t_ms)
+        """The end-to-end block where E2E_U has carried it after `seconds` (whole cells: the people
+        stay at cell centres)."""
+        self.post_block(int(E2E_U * seconds / SIDE), t_ms, E2E_PER_CELL, E2E_U)
 
 
 if __name__ == "__main__":
