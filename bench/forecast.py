@@ -78,6 +78,7 @@ class Harness:
         self.db = os.path.join(work, "fc.sqlite") if work else None
         self.srv = None
         self.notes = []
+        self.refreshed_ms = None  # the clock at the last POST /forecast/refresh
 
     @classmethod
     def attached(cls, port, token):
@@ -154,7 +155,12 @@ class Harness:
             return None
         if st != 200:
             raise SystemExit("GET /forecast/density: %d %r" % (st, data[:300]))
-        return fceval.cells_from_features(json.loads(data)["features"])
+        feats = json.loads(data)["features"]
+        if minutes and self.refreshed_ms is not None:  # a forecast older than the last refresh is noted
+            stale = [f for f in feats if iso_ms((f.get("properties") or {}).get("issued_at", "")) < self.refreshed_ms]
+            if stale:
+                self.notes.append("%d cells of minutes=%s issued before the refresh" % (len(stale), minutes))
+        return fceval.cells_from_features(feats)
 
     def movement(self, bbox):
         """The live 8.9 m movement cells under bbox (OGC items, every page)."""
@@ -242,9 +248,13 @@ class HajjSource:
 
 
 def iso_ms(s):
+    """Unix ms of an ISO 8601 time with its zone ('Z' or an offset); -1 when it is not one."""
     import datetime
-    return int(datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=datetime.timezone.utc).timestamp() * 1000)
+    try:
+        t = datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return -1
+    return int(t.timestamp() * 1000) if t.tzinfo else -1
 
 
 # ---------------------------------------------------------------- one scenario
@@ -306,7 +316,10 @@ def evaluate(args, h, src, horizons, models):
             continue
         k_last = k
         if has_fc:
-            h.req("POST", "/forecast/refresh")
+            h.refreshed_ms = now - 1000  # issued_at may be rounded down to the second
+            st, data = h.req("POST", "/forecast/refresh")
+            if st != 200:
+                raise SystemExit("POST /forecast/refresh: %d %r" % (st, data[:300]))
             obs = h.forecast(0, src.bbox)
         else:
             obs = h.movement(src.bbox)
