@@ -13,7 +13,7 @@ The rules, per step of DT seconds (agents moved front to back along their routes
   - capacity: entering a link costs a token of its entry capacity J_S (1.3 persons per metre of
     width per second, the specific flow of Weidmann's diagram at its peak) x width; a narrow link
     (a bottleneck) or a merge whose inflow is above it makes a queue grow at inflow minus
-    capacity upstream; a token bucket holds at most one second of tokens;
+    capacity upstream; the bucket holds one step's tokens and the fraction of a person left over;
   - gates: a gate at a link's entry closes at a time (capacity 0) and may open again;
   - reversal: at a time every agent on a route turns back along what it walked (a crowd told to
     go back), new arrivals stop.
@@ -61,6 +61,7 @@ class Link:
         self.entry_cap = J_S * self.width             # persons / s
         self.tokens = self.entry_cap * DT
         self.gate_closed = False
+        self.entered = 0                              # people who entered the link from another
 
     def at(self, s):
         """(x, y, unit direction) at s metres from the link's first point."""
@@ -169,7 +170,9 @@ class Sim:
         self._events()
         self._spawn()
         for ln in self.links.values():
-            ln.tokens = min(ln.entry_cap * DT, ln.tokens + ln.entry_cap * DT)
+            # a step's tokens plus the fraction left over (whole people enter): the long-run rate is
+            # the capacity; a link nobody enters keeps no more than that
+            ln.tokens = min(ln.entry_cap * DT + 1.0, ln.tokens + ln.entry_cap * DT)
         live = [a for a in self.agents if not a.done]
         self.rng.shuffle(live)  # fair order at merges
         live.sort(key=lambda a: (len(a.route) - a.leg, -a.s))  # front to back along each route
@@ -210,6 +213,7 @@ class Sim:
             if nxt.occ[eb] + 1 > nxt.cap_bin:
                 break
             nxt.tokens -= 1.0
+            nxt.entered += 1
             left -= room_to_end
             passed += ln.length
             a.leg += 1

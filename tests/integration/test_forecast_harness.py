@@ -38,6 +38,7 @@ import mshtest  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "lib"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 import fceval  # noqa: E402
+import pedsim  # noqa: E402
 import forecast  # noqa: E402
 
 LON0, LAT0 = 39.8900, 21.4200
@@ -168,6 +169,64 @@ class Metrics(UniformFlowMixin, unittest.TestCase):
         leads = fceval.lead_times(onsets, forecasts, [5, 10, 20, 30], first_issue=0)
         self.assertEqual(leads, {a: 20, b: 0})
         self.assertEqual(fceval.lead_summary(leads), {"f_onsets": 2, "median_lead_min": 10.0, "warned_10min": 0.5})
+
+
+class Simulator(unittest.TestCase):
+    """The ground truth's rules on hand-worked cases (bench/lib/pedsim.py)."""
+
+    def run_sim(self, sc, seconds, probe=None):
+        sim = pedsim.Sim(sc, seed=3)
+        while sim.t < seconds:
+            sim.step()
+            if probe:
+                probe(sim)
+        return sim
+
+    def test_bottleneck_passes_its_capacity(self):
+        # 6 persons/s into a 3 m passage (capacity 1.3 x 3 = 3.9/s): once the queue stands, the passage
+        # takes 3.9/s, and the people on the approach grow by inflow minus capacity
+        sc = {"name": "t", "links": {"in": ([(0, 0), (150, 0)], 12), "pass": ([(150, 0), (170, 0)], 3),
+                                     "out": ([(170, 0), (400, 0)], 12)},
+              "routes": {"a": [("in", True), ("pass", True), ("out", True)]},
+              "sources": [{"route": "a", "rate": 6.0, "start": 0, "end": 10000}]}
+        seen = {}
+
+        def probe(sim):
+            if sim.t in (200.0, 400.0):
+                links = sim.links
+                seen[sim.t] = (links["pass"].entered, sum(1 for a in sim.agents if a.route[a.leg][0] == "in"))
+        self.run_sim(sc, 400, probe)
+        passed = (seen[400.0][0] - seen[200.0][0]) / 200.0
+        self.assertAlmostEqual(passed, 3.9, delta=0.1)
+        growth = (seen[400.0][1] - seen[200.0][1]) / 200.0
+        self.assertAlmostEqual(growth, 6.0 - 3.9, delta=0.15)
+
+    def test_closed_gate_stops_the_flow(self):
+        sc = {"name": "t", "links": {"before": ([(0, 0), (0, 100)], 12), "after": ([(0, 100), (0, 200)], 12)},
+              "routes": {"a": [("before", True), ("after", True)]},
+              "sources": [{"route": "a", "rate": 4.0, "start": 0, "end": 10000}],
+              "events": [{"t": 0, "kind": "gate", "link": "after", "closed": True},
+                         {"t": 300, "kind": "gate", "link": "after", "closed": False}]}
+        sim = self.run_sim(sc, 300)
+        before = sim.links["before"]
+        self.assertEqual(sim.links["after"].entered, 0)
+        self.assertEqual(sum(before.occ), 4.0 * 300)          # everyone is waiting in front of it
+        self.assertEqual(before.occ[-2], int(pedsim.RHO_JAM * 12))  # packed at jam density at the gate
+        self.run_sim_more(sim, 360)
+        self.assertGreater(sim.links["after"].entered, 0.9 * 1.3 * 12 * 50)  # open: out at capacity
+
+    def run_sim_more(self, sim, seconds):
+        while sim.t < seconds:
+            sim.step()
+
+    def test_free_speed(self):
+        sc = {"name": "t", "links": {"w": ([(0, 0), (1000, 0)], 10)}, "routes": {"a": [("w", True)]},
+              "sources": [{"route": "a", "rate": 1.0, "start": 0, "end": 1}]}
+        sim = self.run_sim(sc, 100)
+        a = sim.agents[0]
+        self.assertAlmostEqual(a.s, a.v0 * 100, delta=1e-6)   # alone (Weidmann at 0 is v0), walking from t = 0
+        self.assertAlmostEqual(pedsim.weidmann(1.34, 0.5), 1.34 * (1 - math.exp(-1.913 * (2 - 1 / 5.4))))
+        self.assertEqual(pedsim.weidmann(1.34, 5.4), 0.0)
 
 
 def corridor():
