@@ -11,6 +11,10 @@ M = 10 minutes. The observation at T+M is the block moved D cells, so
 A synthetic forecast with hand-worked errors, levels and the occupied-cell rule; Fruin's limits
 read from the server's constants; lead times of F onsets from forecasts issued at several horizons.
 
+The ground truth's rules (bench/lib/pedsim.py) on hand-worked cases: a 3 m passage passes its
+capacity of 3.9 persons/s and the queue before it grows at inflow minus capacity; a closed gate
+stops the flow and its queue packs at jam density; a person alone walks at free speed.
+
 Through a server now (`mashaer serve --test-clock`, no forecast needed): the same uniform flow
 posted as positions with speed and heading, observed from the live movement cells as the harness
 reads them (OGC items), the test clock moved M minutes and the block posted where its speed puts
