@@ -3,7 +3,8 @@
 model forecast at T for T+M, compare with what the live state shows at T+M.
 
   python3 bench/forecast.py [--scenarios merge,bottleneck,gate,reverse,hajj] [--horizons 5,10,20,30]
-                            [--json OUT] [--mashaer build/mashaer]
+                            [--json OUT] [--md OUT] [--mashaer build/mashaer]
+  python3 bench/forecast.py --from-json OUT [--md OUT.md]     # the tables again, no run
 
 Per scenario: a store in a temporary folder (`mashaer import` of the scenario's walkways with their
 widths, its gates as assets of kind gate, one service zone; the demo layers for `hajj`), an admin
@@ -64,6 +65,8 @@ def parse_args(argv=None):
     ap.add_argument("--hajj-start", default="2026-05-27T06:00:00Z",
                     help="simulated start of the hajj scenario (the 10th, stoning at the Jamarat)")
     ap.add_argument("--json", default="", help="write the results as JSON here")
+    ap.add_argument("--md", default="", help="write the results as a Markdown table here")
+    ap.add_argument("--from-json", default="", help="no run: print the tables of an earlier --json")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folders")
     scratch.add_build_args(ap)
     return ap.parse_args(argv)
@@ -359,8 +362,8 @@ def table(results, horizons):
     lines = ["%-10s %-12s %3s %6s %7s %7s %6s %6s %6s %6s %6s %8s %7s" % (
         "scenario", "model", "min", "cells", "MAE", "RMSE", "P(E+)", "R(E+)", "P(F)", "R(F)", "F-on",
         "lead-med", "lead10")]
-    for sc, res in results.items():
-        for m, mr in res["models"].items():
+    for sc, res, models in ordered(results):
+        for m, mr in models:
             label = m if mr["served"] or m == "forecast" else m + "*"
             for hz in horizons:
                 r = mr["horizons"][hz]
@@ -370,13 +373,43 @@ def table(results, horizons):
                     fmt(r["recall_E"], "%.2f"), fmt(r["precision_F"], "%.2f"), fmt(r["recall_F"], "%.2f"),
                     ld["f_onsets"], fmt(ld["median_lead_min"], "%g"), fmt(ld["warned_10min"], "%.2f")))
     lines.append("* computed by the harness from the observed cells (the server has no model= of that name)")
-    for sc, res in results.items():
+    for sc, res, _ in ordered(results):
         lines.append("%s: %d issue times, %d cells reached F, %.0f s; observed: %s%s" % (
-            sc, res["issues"], res["f_cells"], res["seconds"],
+            sc, res["issues"], res["f_cells"], res.get("seconds", 0),
             "GET /forecast/density?minutes=0" if res["forecast_endpoint"]
             else "the live movement cells (/ogc/collections/movement/items; the server has no /forecast)",
             "".join("; " + n for n in res["notes"])))
     return "\n".join(lines)
+
+
+MODEL_ORDER = ["forecast", "persistence", "advection"]
+
+
+def ordered(results):
+    """(scenario, result, [(model, its result)]) in the order of MOVING and MODEL_ORDER (JSON sorts keys)."""
+    rank = lambda name, order: (order.index(name) if name in order else len(order), name)  # noqa: E731
+    for sc in sorted(results, key=lambda n: rank(n, MOVING)):
+        res = results[sc]
+        yield sc, res, sorted(res["models"].items(), key=lambda kv: rank(kv[0], MODEL_ORDER))
+
+
+def markdown(results, horizons):
+    """The table of docs/BENCHMARKS.md: per scenario, horizon and model, with the density error
+    relative to persistence's (the goal: -40% or better at 10 and 20 minutes)."""
+    out = ["| scenario | min | model | cells | MAE | RMSE | MAE vs persistence | P / R (E+) | P / R (F) "
+           "| F onsets | median lead | warned >= 10 min |", "|" + "---|" * 12]
+    for sc, res, models in ordered(results):
+        for hz in horizons:
+            pers = res["models"].get("persistence", {}).get("horizons", {}).get(hz, {}).get("mae")
+            for m, mr in models:
+                r, ld = mr["horizons"][hz], mr["lead"]
+                rel = "%+.0f%%" % (100.0 * (r["mae"] / pers - 1.0)) if pers and r["mae"] is not None else "-"
+                out.append("| %s | %d | %s | %d | %s | %s | %s | %s / %s | %s / %s | %d | %s | %s |" % (
+                    sc, hz, m + ("" if mr["served"] or m == "forecast" else "*"), r["cells"], fmt(r["mae"]),
+                    fmt(r["rmse"]), rel, fmt(r["precision_E"], "%.2f"), fmt(r["recall_E"], "%.2f"),
+                    fmt(r["precision_F"], "%.2f"), fmt(r["recall_F"], "%.2f"), ld["f_onsets"],
+                    fmt(ld["median_lead_min"], "%g"), fmt(ld["warned_10min"], "%.2f")))
+    return "\n".join(out)
 
 
 def main(argv=None):
@@ -386,7 +419,14 @@ def main(argv=None):
     models = args.models.split(",")
     signal.signal(signal.SIGTERM, lambda *a: sys.exit("stopped by SIGTERM"))
     results = {}
-    for name in args.scenarios.split(","):
+    if args.from_json:
+        with open(args.from_json) as f:
+            results = json.load(f)
+        for res in results.values():  # JSON keys are text
+            for mr in res["models"].values():
+                mr["horizons"] = {int(k): v for k, v in mr["horizons"].items()}
+        horizons = sorted(next(iter(next(iter(results.values()))["models"].values()))["horizons"])
+    for name in [] if args.from_json else args.scenarios.split(","):
         t = time.monotonic()
         results[name] = run_scenario(args, name, horizons, models)
         results[name]["seconds"] = time.monotonic() - t
@@ -396,6 +436,9 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1, sort_keys=True)
+    if args.md:
+        with open(args.md, "w") as f:
+            f.write(markdown(results, horizons) + "\n")
     return results
 
 
