@@ -95,14 +95,17 @@ def client_limit_flags(mashaer):
 
 
 def serve(args, db, *flags, mashaer=None, port=0, stderr=None if os.environ.get("MSH_EDIT_DEBUG") else subprocess.DEVNULL, lift_client_limits=True,
-          start_timeout=60):
+          start_timeout=60, die_with_parent=False):
     """`mashaer serve` (args.mashaer unless mashaer is given) on the given port (0: a free one) with the
     given flags, per-client limits lifted unless told otherwise; (process, port) once it listens.
-    Exits the script when the server does not say where it listens within start_timeout seconds."""
+    Exits the script when the server does not say where it listens within start_timeout seconds.
+    With die_with_parent the kernel kills the server when this process dies (PR_SET_PDEATHSIG), however
+    it ends."""
     binary = mashaer or args.mashaer
     srv = subprocess.Popen([binary, "serve", "--db", db, "--port", str(port)] + list(flags)
                            + (client_limit_flags(binary) if lift_client_limits else []),
-                           stdout=subprocess.PIPE, stderr=stderr, text=True)
+                           stdout=subprocess.PIPE, stderr=stderr, text=True,
+                           preexec_fn=_die_with_parent if die_with_parent else None)
     sel = selectors.DefaultSelector()
     sel.register(srv.stdout, selectors.EVENT_READ)
     line = srv.stdout.readline() if sel.select(start_timeout) else ""
@@ -113,6 +116,13 @@ def serve(args, db, *flags, mashaer=None, port=0, stderr=None if os.environ.get(
         srv.wait()
         raise SystemExit("%s serve did not start (first line %r)" % (binary, line))
     return srv, int(m.group(1))
+
+
+def _die_with_parent():
+    """In the child between fork and exec: SIGKILL when the parent dies (PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
 
 
 def stop(srv, timeout=30):
