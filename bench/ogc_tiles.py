@@ -8,7 +8,9 @@ of `walkways` (every tile of z14-z16 over its extent) are asked for as
 /tiles/walkways/{z}/{x}/{y}.mvt and as /ogc/collections/walkways/tiles/WebMercatorQuad/{z}/{y}/{x}:
 each list is requested once first (both paths share the tile cache, so after that both answer
 from it), then wrk (bench/tiles.lua, 2 threads, 16 connections) runs S seconds on each path in
-turn, R rounds, and the rate and p50/p99 of each round are printed. Then 200 sequential
+turn, R rounds, and the rate and p50/p99 of each round are printed; then every tile by both paths
+in turn on one connection, five times (p50/p99 per path: on a busy machine the fairer figure).
+Then 200 sequential
 GET /wmts/1.0.0/WMTSCapabilities.xml and GET .../tiles/WebMercatorQuad on one keep-alive
 connection, timed to the last byte (p50/p99). The figures go into docs/BENCHMARKS.md.
 """
@@ -83,6 +85,19 @@ try:
     for name, rs in results.items():
         print("median   %-16s %9.0f tiles/s  p99 %6.2f ms" % (name, sorted(r[0] for r in rs)[len(rs) // 2],
                                                               sorted(r[2] for r in rs)[len(rs) // 2] / 1000))
+    # interleaved on one connection: tile i by one path then the other (the order alternating), so a
+    # change of load on the machine falls on both alike
+    conn.close()  # idle through the wrk rounds: the server may have closed it
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    seq = {k: [] for k in lists}
+    names = list(lists)
+    for rep in range(5):
+        for i in range(len(tiles)):
+            for k in (names if (i + rep) % 2 else names[::-1]):
+                seq[k].append(get(lists[k][i])[0])
+    for k, v in seq.items():
+        print("one connection, interleaved  %-16s %5d requests  p50 %.3f ms  p99 %.3f ms" %
+              (k, len(v), pct(v, 50) * 1000, pct(v, 99) * 1000))
     for path in ("/wmts/1.0.0/WMTSCapabilities.xml", "/ogc/collections/walkways/tiles/WebMercatorQuad",
                  "/ogc/tileMatrixSets/WebMercatorQuad"):
         times, size = [], 0
