@@ -2,8 +2,9 @@
  *
  * Design: every raster style that compiled is a Layer: one Style ("default"), Format image/png,
  * a TileMatrixSetLink to WebMercatorQuad (well-known scale set GoogleMapsCompatible, zooms 0..22)
- * with TileMatrixSetLimits from the extent of the layers the style draws (routes/tms_wmq.h, the
- * same limits the OGC API - Tiles map tilesets list), and a ResourceURL template on the PNG path
+ * with TileMatrixSetLimits from the extent of the layers the style draws (routes/tms_wmq.h: per
+ * level the same tiles the OGC API - Tiles map tileset lists, from the first zoom at which the
+ * extent spans a pixel up to 22), and a ResourceURL template on the PNG path
  * that already exists, /styles/{name}/{TileMatrix}/{TileCol}/{TileRow}.png: a WMTS client gets
  * the very tiles a web map does, from the same cache. No tile path is added here and nothing is
  * kept between requests: the document is written per request from the styles and the catalog.
