@@ -22,6 +22,19 @@ typedef struct {
     bool ops;          /* the caller holds an ops (or admin) token */
 } ogc_ctx;
 
+typedef enum { FMT_JSON, FMT_HTML } ogc_fmt;
+
+/** f=json|html, else the Accept header; -1 with the 400 answered for an unknown f. */
+int ogc_negotiate(msh_req *r, ogc_fmt *out);
+/** Answer 200 with b as ctype (deflated when it pays), no-cache. */
+void ogc_answer(msh_req *r, const char *ctype, msh_buf *b);
+/** One member of a links array: {"href","rel","type"[,"title"]}, a comma first unless `first`. */
+void ogc_link(msh_buf *b, bool first, const char *href, const char *rel, const char *type, const char *title);
+
+/** OGC API - Tiles links of the landing page and of a collection (routes_ogc_tiles.c), each after a comma. */
+void ogc_tiles_landing_links(const ogc_ctx *c, msh_buf *b);
+void ogc_tiles_collection_links(const ogc_ctx *c, const msh_layer *l, msh_buf *b);
+
 /** Collections the caller may see: public ones, and ops-only ones for an ops token. */
 bool ogc_visible(const ogc_ctx *c, const msh_layer *l);
 

@@ -8,6 +8,9 @@
 
 /** /tiles/{layers}/{z}/{x}/{y}.mvt|.png and /tiles/{layers}.json; `rest` follows "/tiles/". */
 void msh_route_tiles(msh_req *r, const char *rest);
+/** The MVT tile of `layers` at z/x/y as /tiles answers it: the same bytes, ETag, cache entry, gzip, 204
+ * when empty, ops role for personal layers (routes_tiles.c; also used by OGC API - Tiles). */
+void msh_tiles_answer_mvt(msh_req *r, msh_catalog *cat, msh_layer **layers, int nlayers, int z, uint32_t x, uint32_t y);
 /** /catalog */
 void msh_route_catalog(msh_req *r, const char *rest);
 /** /health */
@@ -46,6 +49,11 @@ void msh_route_sprites(msh_req *r, const char *rest);
 void msh_route_packages(msh_req *r, const char *rest);
 /** OGC API - Features under /ogc (server/routes_ogc.c); reads the path after "/ogc" itself. */
 void msh_route_ogc(msh_req *r, const char *rest);
+/** OGC API - Tiles under /ogc (routes_ogc_tiles.c): /tileMatrixSets, /tiles, /collections/{id}/tiles,
+ * /styles and /styles/{style}/map/tiles; reads the path after "/ogc" itself. */
+void msh_route_ogc_tiles(msh_req *r, const char *rest);
+/** GET /wmts/1.0.0/WMTSCapabilities.xml: the raster styles as WMTS 1.0.0 layers (routes_wmts.c). */
+void msh_route_wmts(msh_req *r, const char *rest);
 /** Largest body of a Part 4 write (one GeoJSON Feature or merge patch), bytes. */
 #define MSH_EDIT_BODY_MAX ((size_t)1 << 20)
 /** OGC API - Features Part 4 (server/routes/routes_ogc_write.c): POST .../items, PUT, PATCH and

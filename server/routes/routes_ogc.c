@@ -46,8 +46,6 @@ int ogc_time_field(const msh_layer *l)
     return msh_qs_time_field(&l->info);
 }
 
-typedef enum { FMT_JSON, FMT_HTML } ogc_fmt;
-
 /* f=json|html wins; else the Accept header: HTML only when asked for before any JSON. */
 static int negotiate(msh_req *r, ogc_fmt *out)
 {
@@ -106,6 +104,21 @@ static void link(msh_buf *b, bool first, const char *href, const char *rel, cons
     msh_buf_putc(b, '}');
 }
 
+int ogc_negotiate(msh_req *r, ogc_fmt *out)
+{
+    return negotiate(r, out);
+}
+
+void ogc_answer(msh_req *r, const char *ctype, msh_buf *b)
+{
+    answer(r, ctype, b);
+}
+
+void ogc_link(msh_buf *b, bool first, const char *href, const char *rel, const char *type, const char *title)
+{
+    link(b, first, href, rel, type, title);
+}
+
 static void landing(ogc_ctx *c, ogc_fmt fmt)
 {
     msh_buf b;
@@ -133,6 +146,7 @@ static void landing(ogc_ctx *c, ogc_fmt fmt)
     snprintf(h, sizeof h, "%s/collections", c->base);
     link(&b, false, h, "data", CT_JSON, "The collections");
     link(&b, false, h, "http://www.opengis.net/def/rel/ogc/1.0/data", CT_JSON, NULL);
+    ogc_tiles_landing_links(c, &b); /* OGC API - Tiles (routes_ogc_tiles.c) */
     msh_buf_printf(&b, "]}\n");
     answer(c->r, CT_JSON, &b);
     msh_buf_free(&b);
@@ -157,6 +171,20 @@ static const char *const CONFORMS[] = {
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    /* OGC API - Tiles 1.0 and the 2D TMS 2.0 documents it serves (routes_ogc_tiles.c) */
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/html",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilesetmetadata",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilesetmetadata",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixsetlimits",
     NULL};
 
 static void conformance(ogc_ctx *c, ogc_fmt fmt)
@@ -217,6 +245,7 @@ static void collection_json(ogc_ctx *c, const msh_layer *l, msh_buf *b)
     snprintf(h, sizeof h, "%s/collections/%s/queryables", c->base, li->name);
     link(b, false, h, "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json",
          "Properties a filter may use");
+    ogc_tiles_collection_links(c, l, b); /* OGC API - Tiles (routes_ogc_tiles.c) */
     msh_buf_printf(b, "]}");
 }
 

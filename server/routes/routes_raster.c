@@ -95,6 +95,20 @@ static int parse_zxy(const char *s, int *z, uint32_t *x, uint32_t *y, int *ratio
     return 0;
 }
 
+int msh_raster_style_layers(msh_catalog *cat, const msh_rstyle *st, msh_layer **layers)
+{
+    int n = 0;
+    for (size_t i = 0; i < msh_rstyle_nlayers(st) && n < MSH_RASTER_STYLE_MAX_LAYERS; i++) {
+        const char *sl = msh_rstyle_source_layer(st, i);
+        msh_layer *l = sl ? msh_catalog_find(cat, sl, strlen(sl)) : NULL;
+        bool dup = false;
+        for (int k = 0; k < n && l && !dup; k++) dup = layers[k] == l;
+        if (l && !dup)
+            layers[n++] = l;
+    }
+    return n;
+}
+
 void msh_route_raster_style(msh_req *r, const char *rest)
 {
     const char *slash = strchr(rest, '/');
@@ -121,16 +135,8 @@ void msh_route_raster_style(msh_req *r, const char *rest)
         return;
     }
     msh_catalog *cat = msh_app_catalog(r->app);
-    msh_layer *layers[256];
-    int n = 0;
-    for (size_t i = 0; i < msh_rstyle_nlayers(st) && n < 256; i++) {
-        const char *sl = msh_rstyle_source_layer(st, i);
-        msh_layer *l = sl ? msh_catalog_find(cat, sl, strlen(sl)) : NULL;
-        bool dup = false;
-        for (int k = 0; k < n && l && !dup; k++) dup = layers[k] == l;
-        if (l && !dup)
-            layers[n++] = l;
-    }
+    msh_layer *layers[MSH_RASTER_STYLE_MAX_LAYERS];
+    int n = msh_raster_style_layers(cat, st, layers);
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)nl, rest);
     serve_png(r, cat, st, layers, n, z, x, y, ratio, name);

@@ -12,8 +12,14 @@
 
 #include "http/http.h"
 #include "http/tilepath.h"
+#include "rstyle.h"
 
 /** /tiles/{layers}/{z}/{x}/{y}.png and @2x.png (the path already parsed into `tp`, from routes_tiles.c). */
 void msh_route_raster_layers(msh_req *r, msh_catalog *cat, const msh_tilepath *tp);
+
+#define MSH_RASTER_STYLE_MAX_LAYERS 256
+
+/** The catalog layers style `st` draws (each once, in style order; those absent left out): their count. */
+int msh_raster_style_layers(msh_catalog *cat, const msh_rstyle *st, msh_layer **layers);
 
 #endif

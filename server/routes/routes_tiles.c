@@ -40,25 +40,39 @@ static msh_tiler *thread_tiler(msh_app *app)
     return t;
 }
 
-static void tile_mvt(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
+/* The tile's cache key: the layers' ETag, their names and z/x/y (one entry whichever path asked:
+ * /tiles or OGC API - Tiles); a hash of the names when they do not fit. */
+static void tile_key(char *key, size_t cap, const char *etag, msh_layer *const *layers, int n, int z, uint32_t x,
+                     uint32_t y)
+{
+    size_t k = (size_t)snprintf(key, cap, "%s|", etag);
+    for (int i = 0; i < n && k < cap; i++)
+        k += (size_t)snprintf(key + k, cap - k, "%s%s", i ? "," : "", layers[i]->info.name);
+    if (k + 40 >= cap) {
+        uint64_t h = MSH_FNV1A_INIT;
+        for (int i = 0; i < n; i++)
+            h = msh_fnv1a(layers[i]->info.name, strlen(layers[i]->info.name) + 1, h);
+        k = (size_t)snprintf(key, cap, "%s|#%016llx", etag, (unsigned long long)h);
+    }
+    snprintf(key + k, cap - k, "/%d/%u/%u", z, x, y);
+}
+
+void msh_tiles_answer_mvt(msh_req *r, msh_catalog *cat, msh_layer **layers, int nlayers, int z, uint32_t x, uint32_t y)
 {
     msh_app *app = r->app;
-    msh_layer *layers[MSH_TILEPATH_MAX_LAYERS];
-    if (resolve(r, cat, tp, layers))
-        return;
     bool live = false, personal = false;
-    for (int i = 0; i < tp->nlayers; i++) {
+    for (int i = 0; i < nlayers; i++) {
         live |= layers[i]->vt->region_version != NULL;
         personal |= layers[i]->info.access >= MSH_ACCESS_OPS;
     }
     if (personal && !msh_auth_require(r, MSH_ROLE_OPS))
         return; /* individual positions are personal data */
     msh_tile_xf xf;
-    msh_tile_xf_init(&xf, tp->z, tp->x, tp->y);
+    msh_tile_xf_init(&xf, z, x, y);
     double box[4];
     msh_tile_xf_query_box(&xf, box);
     char etag[48];
-    msh_layers_etag(cat, layers, tp->nlayers, tp->z, box, etag, sizeof etag);
+    msh_layers_etag(cat, layers, nlayers, z, box, etag, sizeof etag);
     /* live tiles change any second: clients revalidate (cheap: 304 while their cells stand still) */
     r->resp.cache_control = personal ? "private, no-cache" : live ? "no-cache" : app->tile_cache_control;
     r->resp.vary_encoding = true;
@@ -70,7 +84,7 @@ static void tile_mvt(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
         return;
     }
     char key[1400];
-    snprintf(key, sizeof key, "%s|%s", etag, r->path + 7);
+    tile_key(key, sizeof key, etag, layers, nlayers, z, x, y);
     const uint8_t *body = NULL;
     size_t len = 0;
     int have_gz = 0;
@@ -106,7 +120,7 @@ static void tile_mvt(msh_req *r, msh_catalog *cat, const msh_tilepath *tp)
     }
     const uint8_t *data;
     msh_err err;
-    msh_rc rc = msh_tile_mvt(t, layers, (size_t)tp->nlayers, tp->z, tp->x, tp->y, &data, &len, NULL, &err);
+    msh_rc rc = msh_tile_mvt(t, layers, (size_t)nlayers, z, x, y, &data, &len, NULL, &err);
     if (rc) {
         msh_resp_error(r, 500, "%s", err.msg);
         return;
@@ -187,7 +201,10 @@ void msh_route_tiles(msh_req *r, const char *rest)
         tilejson(r, cat, &tp);
     else if (tp.kind == MSH_TP_PNG)
         msh_route_raster_layers(r, cat, &tp);
-    else
-        tile_mvt(r, cat, &tp);
+    else {
+        msh_layer *layers[MSH_TILEPATH_MAX_LAYERS];
+        if (!resolve(r, cat, &tp, layers))
+            msh_tiles_answer_mvt(r, cat, layers, tp.nlayers, tp.z, tp.x, tp.y);
+    }
     msh_catalog_release(cat);
 }

@@ -93,6 +93,11 @@ void msh_raster_service_free(msh_raster_service *s)
     free(s);
 }
 
+const char *msh_raster_service_name(const msh_raster_service *s, size_t i)
+{
+    return s && i < s->n ? s->styles[i].name : NULL;
+}
+
 msh_raster *msh_raster_service_thread(msh_raster_service *s)
 {
     msh_raster *r = pthread_getspecific(s->key);

@@ -28,6 +28,9 @@ void msh_raster_service_free(msh_raster_service *s);
 msh_rc msh_raster_service_style(msh_raster_service *s, const char *name, size_t n, const msh_rstyle **st,
                                 msh_err *err);
 
+/** The name of the i-th style of the folder (compiled or not), in the order read; NULL past the last. */
+const char *msh_raster_service_name(const msh_raster_service *s, size_t i);
+
 /** The calling thread's renderer (made on first use); NULL when out of memory. */
 msh_raster *msh_raster_service_thread(msh_raster_service *s);
 
