@@ -20,6 +20,7 @@
 
 #include "catalog.h"
 #include "cli/cli_args.h"
+#include "cli/cli_site.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "core/msh_tilemath.h"
@@ -81,64 +82,6 @@ static void on_progress(void *ud, uint64_t done, uint64_t total)
     msh_cli_progress_draw(&p->bar, "tiles", done, total, "tiles", rate);
 }
 
-typedef struct site_find {
-    const char *name;
-    uint32_t fid, fname; /* field indexes, UINT32_MAX when missing */
-    bool found;
-    double box[4];       /* world units */
-} site_find;
-
-static bool value_is(const msh_value *v, const char *s)
-{
-    return v->type == MSH_FT_STRING && v->len == strlen(s) && !strncasecmp(v->u.s, s, v->len);
-}
-
-static int on_site(void *ud, const msh_feature *f)
-{
-    site_find *sf = ud;
-    if (!((sf->fid != UINT32_MAX && value_is(&f->values[sf->fid], sf->name)) ||
-          (sf->fname != UINT32_MAX && value_is(&f->values[sf->fname], sf->name))))
-        return 0;
-    for (uint32_t i = 0; i < f->geom.npts; i++) {
-        double x = f->geom.xy[2 * i], y = f->geom.xy[2 * i + 1];
-        if (!sf->found) {
-            sf->box[0] = sf->box[2] = x, sf->box[1] = sf->box[3] = y;
-            sf->found = true;
-        }
-        sf->box[0] = fmin(sf->box[0], x), sf->box[2] = fmax(sf->box[2], x);
-        sf->box[1] = fmin(sf->box[1], y), sf->box[3] = fmax(sf->box[3], y);
-    }
-    return 0;
-}
-
-/* The lon/lat box of the site called `name` in the `sites` layer; prints why not and returns false. */
-static bool site_bbox(msh_catalog *cat, const char *name, double bb[4])
-{
-    msh_layer *l = msh_catalog_find(cat, "sites", 5);
-    if (!l) {
-        fprintf(stderr, "mashaer export: --site needs a layer named sites in the store (import data/demo/sites.geojson)\n");
-        return false;
-    }
-    site_find sf = {name, UINT32_MAX, UINT32_MAX, false, {0}};
-    for (uint32_t i = 0; i < l->info.nfields; i++) {
-        if (!strcmp(l->info.fields[i].name, "site_id")) sf.fid = i;
-        if (!strcmp(l->info.fields[i].name, "name")) sf.fname = i;
-    }
-    const double world[4] = {0, 0, 1, 1};
-    msh_rc rc = l->vt->query(l, world, MSH_MAX_ZOOM, on_site, &sf);
-    if (rc) {
-        fprintf(stderr, "mashaer export: reading the sites layer: %s\n", msh_rc_str(rc));
-        return false;
-    }
-    if (!sf.found) {
-        fprintf(stderr, "mashaer export: no site '%s' in the sites layer (its site_id or name)\n", name);
-        return false;
-    }
-    msh_world_to_lonlat(sf.box[0], sf.box[3], &bb[0], &bb[1]);
-    msh_world_to_lonlat(sf.box[2], sf.box[1], &bb[2], &bb[3]);
-    return true;
-}
-
 /* Split "a,b,c" and find each layer in the snapshot; prints why not and returns false. */
 static bool find_layers(msh_catalog *cat, const char *list, msh_layer **out, size_t *n)
 {
@@ -175,21 +118,15 @@ static bool ends_with(const char *s, const char *suffix)
 static msh_rc run(const char *format, const char *out, msh_export_opts *o, const char *name, msh_export_summary *sum,
                   uint64_t *size, msh_err *err)
 {
+    if (!strcmp(format, "pmtiles"))
+        return msh_pmtiles_export(out, o, name, sum, size, err);
     msh_buf meta;
     msh_buf_init(&meta, (size_t)64 << 20);
     double center[3];
     msh_export_metadata_json(&meta, o, name, center);
     msh_buf_putc(&meta, 0);
     msh_rc rc = msh_buf_error(&meta) ? msh_err_set(err, MSH_ENOMEM, "metadata too large") : MSH_OK;
-    if (!rc && !strcmp(format, "pmtiles")) {
-        msh_pmtiles *w = NULL;
-        rc = msh_pmtiles_open(out, &w, err);
-        if (!rc) rc = msh_export_run(o, msh_pmtiles_add, w, sum, err);
-        msh_pmtiles_info info = {o->minzoom, o->maxzoom, {o->bbox[0], o->bbox[1], o->bbox[2], o->bbox[3]},
-                                 {center[0], center[1], center[2]}, (const char *)meta.data, meta.len - 1};
-        if (!rc) rc = msh_pmtiles_finish(w, &info, size, err);
-        msh_pmtiles_free(w);
-    } else if (!rc) {
+    if (!rc) {
         /* MBTiles keeps vector_layers in its `json` row: the metadata's vector_layers alone */
         const char *vl = strstr((const char *)meta.data, "\"vector_layers\":");
         msh_buf json;
@@ -287,7 +224,7 @@ int msh_cmd_export(int argc, char **argv)
         goto done;
     }
     code = 2;
-    if (!find_layers(cat, layers_arg, layers, &nlayers) || (site && !site_bbox(cat, site, bbox)))
+    if (!find_layers(cat, layers_arg, layers, &nlayers) || (site && !msh_cli_site_bbox("export", cat, site, bbox)))
         goto done;
     uint64_t total = msh_export_count(bbox, z0, z1);
     if (total > MSH_EXPORT_MAX_TILES) {
