@@ -13,6 +13,7 @@
 
 #include "core/msh_hash.h"
 #include "core/msh_time.h"
+#include "layer.h"
 #include "services/package_build.h"
 
 #define SUFFIX ".pmtiles"
@@ -153,6 +154,48 @@ msh_rc msh_package_file_open(const char *dir, const char *path, msh_package *p, 
         close(fd);
     if (pfd >= 0)
         close(pfd);
+    json_decref(m);
+    return rc;
+}
+
+msh_rc msh_package_folder_check(const char *dir, const char *name, const msh_catalog *cat, msh_package_folder *out,
+                                msh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int pfd = d >= 0 && msh_package_build_name_ok(name) ? openat(d, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                                                        : -1;
+    if (d >= 0)
+        close(d);
+    json_t *m = pfd >= 0 ? manifest_at(pfd) : NULL;
+    if (pfd >= 0)
+        close(pfd);
+    json_t *layers = json_object_get(m, "layers"), *bbox = json_object_get(m, "bbox");
+    const char *style = json_string_value(json_object_get(m, "style"));
+    msh_rc rc = MSH_OK;
+    if (!m || json_integer_value(json_object_get(m, "format")) != MSH_PACKAGE_FORMAT || !json_object_size(layers) ||
+        !style || strlen(style) >= sizeof out->style || json_array_size(bbox) != 4) {
+        rc = msh_err_set(err, MSH_ENOTFOUND, "%s is not a package folder of format %d", name, MSH_PACKAGE_FORMAT);
+        goto out;
+    }
+    snprintf(out->style, sizeof out->style, "%s", style);
+    for (size_t i = 0; i < 4; i++)
+        out->bbox[i] = json_number_value(json_array_get(bbox, i));
+    out->minzoom = (int)json_integer_value(json_object_get(m, "minzoom"));
+    out->maxzoom = (int)json_integer_value(json_object_get(m, "maxzoom"));
+    out->sig = MSH_FNV1A_INIT;
+    const char *k;
+    json_t *v;
+    json_object_foreach(layers, k, v)
+    {
+        msh_layer *l = msh_catalog_find(cat, k, strlen(k));
+        uint64_t now = l ? l->info.version : 0;
+        if (!l || (uint64_t)json_integer_value(v) != now)
+            out->stale = true;
+        out->sig = msh_fnv1a(k, strlen(k) + 1, out->sig);
+        out->sig = msh_fnv1a(&now, sizeof now, out->sig);
+    }
+out:
     json_decref(m);
     return rc;
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "catalog.h"
 #include "core/msh_buf.h"
 #include "core/msh_err.h"
 
@@ -43,6 +44,20 @@ msh_rc msh_package_open(const char *dir, const char *name, msh_package *p, msh_e
 /** Open `path` = "{name}/{file}" of a package folder of `dir`: MSH_EINVAL for a bad name,
  * MSH_ENOTFOUND when there is no such package or its manifest does not list the file. */
 msh_rc msh_package_file_open(const char *dir, const char *path, msh_package *p, msh_err *err);
+
+/** What a package folder's manifest says it was built from, and whether it is out of date. */
+typedef struct msh_package_folder {
+    char style[72];
+    double bbox[4];
+    int minzoom, maxzoom;
+    bool stale;   /* a packaged layer's version is not the catalog's (or the layer is gone) */
+    uint64_t sig; /* a hash of the catalog's versions of its layers: what a rebuild would hold */
+} msh_package_folder;
+
+/** Read package folder `name` of `dir` against the catalog cat. MSH_ENOTFOUND: not a package
+ * folder of this format (no readable manifest, another format version, or no layers). */
+msh_rc msh_package_folder_check(const char *dir, const char *name, const msh_catalog *cat,
+                                msh_package_folder *out, msh_err *err);
 
 /** A JSON document listing the folder's packages, sorted by name: archives (type "pmtiles": name,
  * url from `base`, bytes, etag, modified) and package folders (type "package": name, manifest URL,
