@@ -296,7 +296,7 @@ static msh_rc export_sources(pkg *p, msh_err *err)
 
 static bool is_arabic(uint32_t cp)
 {
-    return (cp >= 0x0600 && cp <= 0x08FF) || (cp >= 0xFB50 && cp <= 0xFEFF);
+    return (cp >= 0x0600 && cp <= 0x06FF) || (cp >= 0x0750 && cp <= 0x077F) || (cp >= 0x08A0 && cp <= 0x08FF);
 }
 
 static void use_cp(pkg *p, pkg_stack *st, uint32_t cp)
@@ -304,11 +304,15 @@ static void use_cp(pkg *p, pkg_stack *st, uint32_t cp)
     if (cp > 0xFFFF)
         return; /* MapLibre draws glyphs of the basic plane only */
     st->ranges[cp >> 8] = 1;
-    if (is_arabic(cp) || (cp >= 0x0590 && cp <= 0x05FF) || (cp >= 0xFB1D && cp <= 0xFB4F)) {
+    if (is_arabic(cp) || (cp >= 0x0590 && cp <= 0x05FF) || (cp >= 0xFB1D && cp <= 0xFDFF) || (cp >= 0xFE70 && cp <= 0xFEFF))
         p->res->rtl = true;
-        if (is_arabic(cp)) /* the RTL plugin shapes Arabic into its presentation forms */
-            for (unsigned r = 0xFB; r <= 0xFE; r++)
-                st->ranges[r] = 1;
+    /* The RTL plugin shapes Arabic letters into their presentation forms: the letters of Arabic
+     * itself (and lam-alef) into Forms-B (U+FE70-FEFF), the added letters of Persian, Urdu and
+     * others (U+0671 on) into Forms-A (U+FB50-FBFF). It makes no other ligature. */
+    if (is_arabic(cp)) {
+        st->ranges[0xFE] = 1;
+        if (cp >= 0x0671 && cp <= 0x06D3)
+            st->ranges[0xFB] = 1;
     }
 }
 

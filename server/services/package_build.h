@@ -10,8 +10,9 @@
  *   fonts/STACK/S-E.pbf       only the 256-code-point glyph ranges the labels use: the text of
  *                             every label field of every symbol layer, read from the features in
  *                             the box, plus the style's literal text; Arabic text adds the Arabic
- *                             presentation forms (U+FB00-U+FEFF), which the rtl-text plugin shapes
- *                             it into (the same bytes as /fonts/...);
+ *                             presentation forms the RTL plugin shapes it into (U+FE00-FEFF, and
+ *                             U+FB00-FBFF for the letters of Persian, Urdu...) (the same bytes as
+ *                             /fonts/...);
  *   sprites/NAME[@2x].json|png  the sprite sheets (the same bytes as /sprites/...);
  *   mapbox-gl-rtl-text.js     MapLibre's RTL text plugin, when the labels have Arabic or Hebrew;
  *   manifest.json             written last: format, name, style, bbox, zooms, the layers' versions,
