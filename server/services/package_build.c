@@ -25,6 +25,7 @@
 #include "export.h"
 #include "layer.h"
 #include "pmtiles.h"
+#include "services/package_glyphs.h"
 #include "sprites.h"
 
 #define MAX_SOURCES 16
@@ -47,7 +48,7 @@ typedef struct pkg_stack {
     char joined[MSH_GLYPH_MAX_STACK * 130]; /* the fontstack as MapLibre names it: names joined by ',' */
     const char *names[MSH_GLYPH_MAX_STACK];
     size_t n;
-    uint8_t ranges[256]; /* ranges[i]: code points i*256..i*256+255 are used */
+    msh_glyph_use use;   /* the ranges its labels use */
 } pkg_stack;
 
 typedef struct pkg_file {
@@ -294,83 +295,6 @@ static msh_rc export_sources(pkg *p, msh_err *err)
 
 /* ---- glyph ranges ---- */
 
-static bool is_arabic(uint32_t cp)
-{
-    return (cp >= 0x0600 && cp <= 0x06FF) || (cp >= 0x0750 && cp <= 0x077F) || (cp >= 0x08A0 && cp <= 0x08FF);
-}
-
-static void use_cp(pkg *p, pkg_stack *st, uint32_t cp)
-{
-    if (cp > 0xFFFF)
-        return; /* MapLibre draws glyphs of the basic plane only */
-    st->ranges[cp >> 8] = 1;
-    if (is_arabic(cp) || (cp >= 0x0590 && cp <= 0x05FF) || (cp >= 0xFB1D && cp <= 0xFDFF) || (cp >= 0xFE70 && cp <= 0xFEFF))
-        p->res->rtl = true;
-    /* The RTL plugin shapes Arabic letters into their presentation forms: the letters of Arabic
-     * itself (and lam-alef) into Forms-B (U+FE70-FEFF), the added letters of Persian, Urdu and
-     * others (U+0671 on) into Forms-A (U+FB50-FBFF). It makes no other ligature. */
-    if (is_arabic(cp)) {
-        st->ranges[0xFE] = 1;
-        if (cp >= 0x0671 && cp <= 0x06D3)
-            st->ranges[0xFB] = 1;
-    }
-}
-
-/* Each code point of UTF-8 `s` (n bytes); broken sequences are skipped. */
-static void use_text(pkg *p, pkg_stack *st, const char *s, size_t n)
-{
-    const uint8_t *u = (const uint8_t *)s, *end = u + n;
-    while (u < end) {
-        uint32_t cp = *u;
-        int more = cp < 0x80 ? 0 : cp >= 0xF0 ? 3 : cp >= 0xE0 ? 2 : cp >= 0xC0 ? 1 : -1;
-        if (more < 0 || end - u <= more) {
-            u++;
-            continue;
-        }
-        cp &= more ? 0x3Fu >> more : 0x7Fu;
-        for (int k = 1; k <= more; k++)
-            cp = (cp << 6) | (u[k] & 0x3Fu);
-        u += more + 1;
-        use_cp(p, st, cp);
-    }
-}
-
-/* The label fields of a text-field (["get", F] anywhere in it, or "{F}" tokens of a plain string)
- * into fields; its literal text straight into st. */
-static void text_parts(pkg *p, pkg_stack *st, json_t *v, const char **fields, size_t *nf, size_t cap, bool op)
-{
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        if (op)
-            return; /* an expression's operator */
-        for (const char *q = s; *q;) { /* "{name} text": tokens are fields, the rest literal */
-            const char *o = strchr(q, '{'), *c = o ? strchr(o, '}') : NULL;
-            if (!o || !c) {
-                use_text(p, st, q, strlen(q));
-                break;
-            }
-            use_text(p, st, q, (size_t)(o - q));
-            if (*nf < cap && cap <= 16) {
-                static _Thread_local char tok[16][64];
-                size_t k = (*nf)++;
-                snprintf(tok[k], sizeof tok[k], "%.*s", (int)(c - o - 1), o + 1);
-                fields[k] = tok[k];
-            }
-            q = c + 1;
-        }
-    } else if (json_is_array(v)) {
-        const char *head = json_string_value(json_array_get(v, 0));
-        if (head && !strcmp(head, "get") && json_is_string(json_array_get(v, 1))) {
-            if (*nf < cap)
-                fields[(*nf)++] = json_string_value(json_array_get(v, 1));
-            return;
-        }
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e) text_parts(p, st, e, fields, nf, cap, i == 0 && head);
-    }
-}
-
 static pkg_stack *stack_of(pkg *p, json_t *font, msh_err *err)
 {
     if (json_is_array(font) && json_is_string(json_array_get(font, 0)) && !strcmp(json_string_value(json_array_get(font, 0)), "literal"))
@@ -416,7 +340,6 @@ static pkg_stack *stack_of(pkg *p, json_t *font, msh_err *err)
 }
 
 typedef struct scan {
-    pkg *p;
     pkg_stack *st;
     uint32_t idx[16];
     size_t n;
@@ -428,9 +351,9 @@ static int on_label_feature(void *ud, const msh_feature *f)
     for (size_t i = 0; i < sc->n; i++) {
         const msh_value *v = &f->values[sc->idx[i]];
         if (v->type == MSH_FT_STRING)
-            use_text(sc->p, sc->st, v->u.s, v->len);
+            msh_glyph_use_text(&sc->st->use, v->u.s, v->len);
         else if (v->type)
-            sc->st->ranges[0] = 1; /* digits, '-', '.', "true": all below U+0100 */
+            sc->st->use.ranges[0] = 1; /* digits, '-', '.', "true": all below U+0100 */
     }
     return 0;
 }
@@ -462,15 +385,14 @@ static msh_rc scan_labels(pkg *p, json_t *style, msh_err *err)
         pkg_stack *st = stack_of(p, json_object_get(layout, "text-font"), err);
         if (!st)
             return err->code;
-        const char *fields[16];
-        size_t nf = 0;
-        text_parts(p, st, tf, fields, &nf, 16, false);
-        st->ranges[0] = 1; /* spaces, digits and punctuation of any label */
+        char fields[16][MSH_GLYPH_FIELD_MAX];
+        size_t nf = msh_glyph_use_expr(&st->use, tf, fields, 16);
+        st->use.ranges[0] = 1; /* spaces, digits and punctuation of any label */
         msh_layer *l = source_layer(p, json_string_value(json_object_get(ly, "source")),
                                     json_string_value(json_object_get(ly, "source-layer")));
         if (!l || !nf)
             continue;
-        scan sc = {p, st, {0}, 0};
+        scan sc = {st, {0}, 0};
         for (size_t k = 0; k < nf; k++)
             for (uint32_t j = 0; j < l->info.nfields; j++)
                 if (!strcmp(l->info.fields[j].name, fields[k]) && sc.n < 16)
@@ -487,7 +409,7 @@ static msh_rc write_glyphs(pkg *p, msh_err *err)
     for (size_t i = 0; i < p->nstacks; i++) {
         pkg_stack *st = &p->stacks[i];
         for (unsigned r = 0; r < 256; r++) {
-            if (!st->ranges[r])
+            if (!st->use.ranges[r])
                 continue;
             if (!p->g)
                 return msh_err_set(err, MSH_EINTERNAL, "the labels need glyphs and no font could be listed (fontconfig)");
@@ -549,6 +471,8 @@ static msh_rc write_sprites(pkg *p, json_t *style, msh_err *err)
 
 static msh_rc copy_plugin(pkg *p, msh_err *err)
 {
+    for (size_t i = 0; i < p->nstacks; i++)
+        p->res->rtl |= p->stacks[i].use.rtl;
     if (!p->res->rtl)
         return MSH_OK;
     msh_buf b;
