@@ -7,7 +7,6 @@
  * temporary file is removed and nothing is left under the final name (exit 130).
  */
 #include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 #include "catalog.h"
 #include "cli/cli_args.h"
 #include "cli/cli_site.h"
+#include "cli/cli_stop.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "core/msh_tilemath.h"
@@ -30,14 +30,6 @@
 #include "store.h"
 
 #define MAX_LAYERS 32
-
-static atomic_int stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    atomic_store(&stop_flag, 1);
-}
 
 static void usage(FILE *f)
 {
@@ -66,20 +58,6 @@ static void usage(FILE *f)
             "\n"
             "Exit status: 0 written; 1 failed (nothing written under OUT); 2 bad usage; 130 interrupted.\n",
             sysconf(_SC_NPROCESSORS_ONLN));
-}
-
-typedef struct progress {
-    msh_cli_progress bar;
-    double start;
-} progress;
-
-static void on_progress(void *ud, uint64_t done, uint64_t total)
-{
-    progress *p = ud;
-    double el = msh_cli_now() - p->start;
-    char rate[48];
-    snprintf(rate, sizeof rate, ", %.0f/s", el > 0 ? (double)done / el : 0.0);
-    msh_cli_progress_draw(&p->bar, "tiles", done, total, "tiles", rate);
 }
 
 /* Split "a,b,c" and find each layer in the snapshot; prints why not and returns false. */
@@ -163,10 +141,9 @@ int msh_cmd_export(int argc, char **argv)
     bool have_bbox = false, have_zoom = false;
     int z0 = 0, z1 = 0, c;
     long threads = sysconf(_SC_NPROCESSORS_ONLN);
-    progress pr = {{isatty(2), 0, 0, 0}, 0};
+    msh_cli_tile_progress pr = {{isatty(2), 0, 0, 0}, 0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'd': db = optarg; break;
         case 'l': layers_arg = optarg; break;
@@ -187,12 +164,7 @@ int msh_cmd_export(int argc, char **argv)
             format = optarg;
             break;
         case 't':
-            errno = 0;
-            threads = strtol(optarg, &end, 10);
-            if (errno || *end || threads < 1 || threads > 256) {
-                fprintf(stderr, "mashaer export: --threads wants 1..256, got '%s'\n", optarg);
-                return 2;
-            }
+            if (!msh_cli_threads("export", optarg, &threads)) return 2;
             break;
         case 'q': pr.bar.quiet = 1; break;
         case 'h': usage(stdout); return 0;
@@ -238,25 +210,19 @@ int msh_cmd_export(int argc, char **argv)
     for (size_t i = 0; i < nlayers; i++)
         nl += (size_t)snprintf(name + nl, sizeof name - nl, "%s%s", i ? "," : "", layers[i]->info.name);
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    atomic_store(&stop_flag, 0);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    struct sigaction old[2];
+    msh_cli_stop_catch(old);
     msh_export_opts o = {layers, nlayers, {bbox[0], bbox[1], bbox[2], bbox[3]}, z0, z1, (int)threads,
-                         (size_t)32 << 20, on_progress, &pr, &stop_flag};
+                         (size_t)32 << 20, msh_cli_tile_progress_draw, &pr, &msh_cli_stop};
     msh_export_summary sum;
     uint64_t size = 0;
     pr.start = msh_cli_now();
     msh_rc rc = run(format, out, &o, name, &sum, &size, &err);
     double secs = msh_cli_now() - pr.start;
     msh_cli_progress_clear(&pr.bar);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    msh_cli_stop_release(old);
     if (rc) {
-        bool interrupted = atomic_load(&stop_flag);
+        bool interrupted = atomic_load(&msh_cli_stop);
         fprintf(stderr, "mashaer export: %s; nothing written to %s\n", interrupted ? "interrupted" : err.msg, out);
         code = interrupted ? 130 : 1;
         goto done;

@@ -6,7 +6,6 @@
  * options, finds a --site's box, draws the progress bar on a terminal and turns Ctrl-C or
  * SIGTERM into a clean stop (exit 130, the old package untouched).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -18,18 +17,11 @@
 #include "catalog.h"
 #include "cli/cli_args.h"
 #include "cli/cli_site.h"
+#include "cli/cli_stop.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "services/package_build.h"
 #include "store.h"
-
-static atomic_int stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    atomic_store(&stop_flag, 1);
-}
 
 static void usage(FILE *f)
 {
@@ -64,20 +56,6 @@ static void usage(FILE *f)
             MSH_STYLES_DIR, MSH_WEB_DIR, sysconf(_SC_NPROCESSORS_ONLN));
 }
 
-typedef struct progress {
-    msh_cli_progress bar;
-    double start;
-} progress;
-
-static void on_progress(void *ud, uint64_t done, uint64_t total)
-{
-    progress *p = ud;
-    double el = msh_cli_now() - p->start;
-    char rate[48];
-    snprintf(rate, sizeof rate, ", %.0f/s", el > 0 ? (double)done / el : 0.0);
-    msh_cli_progress_draw(&p->bar, "tiles", done, total, "tiles", rate);
-}
-
 static bool style_name_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -104,10 +82,9 @@ int msh_cmd_package(int argc, char **argv)
     bool have_bbox = false, have_zoom = false;
     int c;
     long threads = sysconf(_SC_NPROCESSORS_ONLN);
-    progress pr = {{isatty(2), 0, 0, 0}, 0};
+    msh_cli_tile_progress pr = {{isatty(2), 0, 0, 0}, 0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'd': db = optarg; break;
         case 'S': style = optarg; break;
@@ -124,12 +101,7 @@ int msh_cmd_package(int argc, char **argv)
             have_zoom = true;
             break;
         case 't':
-            errno = 0;
-            threads = strtol(optarg, &end, 10);
-            if (errno || *end || threads < 1 || threads > 256) {
-                fprintf(stderr, "mashaer package: --threads wants 1..256, got '%s'\n", optarg);
-                return 2;
-            }
+            if (!msh_cli_threads("package", optarg, &threads)) return 2;
             break;
         case 'q': pr.bar.quiet = 1; break;
         case 'h': usage(stdout); return 0;
@@ -169,23 +141,17 @@ int msh_cmd_package(int argc, char **argv)
     if (msh_glyphs_open(&g, &err))
         fprintf(stderr, "mashaer package: warning: no fonts (%s): a style with labels fails\n", err.msg);
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    atomic_store(&stop_flag, 0);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    msh_package_opts o = {(int)threads, on_progress, &pr, &stop_flag};
+    struct sigaction old[2];
+    msh_cli_stop_catch(old);
+    msh_package_opts o = {(int)threads, msh_cli_tile_progress_draw, &pr, &msh_cli_stop};
     msh_package_result res;
     pr.start = msh_cli_now();
     msh_rc rc = msh_package_build(cat, g, &spec, out, &o, &res, &err);
     double secs = msh_cli_now() - pr.start;
     msh_cli_progress_clear(&pr.bar);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    msh_cli_stop_release(old);
     if (rc) {
-        bool interrupted = atomic_load(&stop_flag);
+        bool interrupted = atomic_load(&msh_cli_stop);
         fprintf(stderr, "mashaer package: %s; %s/%s unchanged\n", interrupted ? "interrupted" : err.msg, out, name);
         code = interrupted ? 130 : rc == MSH_EINVAL || rc == MSH_EFORMAT || rc == MSH_ENOTFOUND ? 2 : 1;
         goto done;
