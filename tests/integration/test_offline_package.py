@@ -235,7 +235,7 @@ class Rebuild(unittest.TestCase):
         before = manifest(os.path.join(out, "mina"))
         with mshtest.Server(db, "--threads", "2", "--packages", out, name="rebuild") as server:
             self.assertEqual(server.get("/packages/mina/manifest.json").header("etag"), '"%s"' % before["etag"])
-            self.assertEqual(self.rebuilds(server), 0)
+            self.assertEqual(self.versions(server, before), before["layers"])  # up to date: nothing to rebuild
             mshtest.import_layer(db, mshtest.demo_path("camps.geojson"), "camps")
             mshtest.wait_for(lambda: self.rebuilds(server) == 1, 60, "the package rebuilt after the re-import")
             after = manifest(os.path.join(out, "mina"))
@@ -245,9 +245,15 @@ class Rebuild(unittest.TestCase):
                              {k: v for k, v in before["layers"].items() if k != "camps"})
             self.assertEqual(server.get("/packages/mina/manifest.json").header("etag"), '"%s"' % after["etag"])
             self.assertEqual(server.json("/packages")["packages"][0]["etag"], '"%s"' % after["etag"])
+            self.assertEqual(self.versions(server, after), after["layers"])  # up to date again: no second rebuild due
             m = mshtest.parse_metrics(server.get("/metrics").body.decode())
             self.assertEqual(mshtest.metric(m, "mashaer_package_rebuilds_total", result="failed"), 0)
         self.assertEqual(sorted(os.listdir(out)), ["mina"])
+
+    @staticmethod
+    def versions(server, m):
+        """The served catalog's versions of the package's layers."""
+        return {l["id"]: l["version"] for l in server.json("/catalog")["layers"] if l["id"] in m["layers"]}
 
     @staticmethod
     def rebuilds(server):
