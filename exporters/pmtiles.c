@@ -283,3 +283,27 @@ void msh_pmtiles_free(msh_pmtiles *w)
     free(w->e);
     free(w);
 }
+
+msh_rc msh_pmtiles_export(const char *path, const msh_export_opts *o, const char *name, msh_export_summary *sum,
+                          uint64_t *size, msh_err *err)
+{
+    msh_buf meta;
+    msh_buf_init(&meta, (size_t)64 << 20);
+    double center[3];
+    bool png = o->maker != NULL; /* a style's PNG tiles (the only other maker) */
+    msh_export_metadata_json(&meta, o, name, png, center);
+    msh_buf_putc(&meta, 0);
+    msh_pmtiles *w = NULL;
+    msh_rc rc = msh_buf_error(&meta) ? msh_err_set(err, MSH_ENOMEM, "metadata too large") : MSH_OK;
+    if (!rc)
+        rc = msh_pmtiles_open(path, &w, err);
+    if (!rc)
+        rc = msh_export_run(o, msh_pmtiles_add, w, sum, err);
+    msh_pmtiles_info info = {o->minzoom, o->maxzoom, {o->bbox[0], o->bbox[1], o->bbox[2], o->bbox[3]},
+                             {center[0], center[1], center[2]}, (const char *)meta.data, meta.len ? meta.len - 1 : 0, png};
+    if (!rc)
+        rc = msh_pmtiles_finish(w, &info, size, err);
+    msh_pmtiles_free(w);
+    msh_buf_free(&meta);
+    return rc;
+}

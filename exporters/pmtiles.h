@@ -63,4 +63,9 @@ msh_rc msh_pmtiles_finish(msh_pmtiles *w, const msh_pmtiles_info *info, uint64_t
 /** Free the writer; an archive not finished is removed. */
 void msh_pmtiles_free(msh_pmtiles *w);
 
+/** The whole export into one archive at `path`: the tiles of o (msh_export_run), the metadata of
+ * msh_export_metadata_json under `name`, written and renamed into place. *size gets its bytes. */
+msh_rc msh_pmtiles_export(const char *path, const msh_export_opts *o, const char *name, msh_export_summary *sum,
+                          uint64_t *size, msh_err *err);
+
 #endif

@@ -18,6 +18,7 @@ static void usage(FILE *f)
             "  token     add, list or revoke the tokens that writes must carry\n"
             "  render    draw PNG tiles from a store and a style into files, or time the renderer\n"
             "  export    write the vector tiles of a box and zooms into a PMTiles or MBTiles file\n"
+            "  package   write an offline package of a style for MapLibre (PMTiles, glyphs, sprites, manifest)\n"
             "  simulate  play a Hajj crowd (pilgrims, crews, gates, sensors, incidents) into the live feeds\n"
             "  version   print the version\n"
             "\n"
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
         return msh_cmd_render(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))
         return msh_cmd_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "package"))
+        return msh_cmd_package(argc - 1, argv + 1);
     if (!strcmp(cmd, "simulate"))
         return msh_cmd_simulate(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

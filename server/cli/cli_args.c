@@ -1,7 +1,9 @@
 /* cli_args.c: the --bbox and --zoom readers of render and export (see cli_args.h). */
 #include "cli/cli_args.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "core/msh_tilemath.h"
 #include "query/qs.h"
@@ -30,5 +32,18 @@ bool msh_cli_zoom(const char *cmd, const char *arg, int *z0, int *z1)
         fprintf(stderr, "mashaer %s: --zoom wants Z or Z1-Z2 within 0..%d, got '%s'\n", cmd, MSH_MAX_ZOOM, arg);
         return false;
     }
+    return true;
+}
+
+bool msh_cli_threads(const char *cmd, const char *arg, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || *end || end == arg || v < 1 || v > 256) {
+        fprintf(stderr, "mashaer %s: --threads wants 1..256, got '%s'\n", cmd, arg);
+        return false;
+    }
+    *out = v;
     return true;
 }

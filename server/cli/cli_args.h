@@ -11,4 +11,7 @@ bool msh_cli_bbox(const char *cmd, const char *arg, double out[4]);
 /** --zoom Z or Z1-Z2 within 0..MSH_MAX_ZOOM. On failure prints "mashaer CMD: ..." and returns false. */
 bool msh_cli_zoom(const char *cmd, const char *arg, int *z0, int *z1);
 
+/** --threads N within 1..256. On failure prints "mashaer CMD: ..." and returns false. */
+bool msh_cli_threads(const char *cmd, const char *arg, long *out);
+
 #endif

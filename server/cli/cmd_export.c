@@ -9,7 +9,6 @@
  * temporary file is removed and nothing is left under the final name (exit 130).
  */
 #include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -22,6 +21,8 @@
 
 #include "catalog.h"
 #include "cli/cli_args.h"
+#include "cli/cli_site.h"
+#include "cli/cli_stop.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "core/msh_tilemath.h"
@@ -34,14 +35,6 @@
 #include "store.h"
 
 #define MAX_LAYERS 32
-
-static atomic_int stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    atomic_store(&stop_flag, 1);
-}
 
 static void usage(FILE *f)
 {
@@ -75,78 +68,6 @@ static void usage(FILE *f)
             "\n"
             "Exit status: 0 written; 1 failed (nothing written under OUT); 2 bad usage; 130 interrupted.\n",
             MSH_STYLES_DIR, sysconf(_SC_NPROCESSORS_ONLN));
-}
-
-typedef struct progress {
-    msh_cli_progress bar;
-    double start;
-} progress;
-
-static void on_progress(void *ud, uint64_t done, uint64_t total)
-{
-    progress *p = ud;
-    double el = msh_cli_now() - p->start;
-    char rate[48];
-    snprintf(rate, sizeof rate, ", %.0f/s", el > 0 ? (double)done / el : 0.0);
-    msh_cli_progress_draw(&p->bar, "tiles", done, total, "tiles", rate);
-}
-
-typedef struct site_find {
-    const char *name;
-    uint32_t fid, fname; /* field indexes, UINT32_MAX when missing */
-    bool found;
-    double box[4];       /* world units */
-} site_find;
-
-static bool value_is(const msh_value *v, const char *s)
-{
-    return v->type == MSH_FT_STRING && v->len == strlen(s) && !strncasecmp(v->u.s, s, v->len);
-}
-
-static int on_site(void *ud, const msh_feature *f)
-{
-    site_find *sf = ud;
-    if (!((sf->fid != UINT32_MAX && value_is(&f->values[sf->fid], sf->name)) ||
-          (sf->fname != UINT32_MAX && value_is(&f->values[sf->fname], sf->name))))
-        return 0;
-    for (uint32_t i = 0; i < f->geom.npts; i++) {
-        double x = f->geom.xy[2 * i], y = f->geom.xy[2 * i + 1];
-        if (!sf->found) {
-            sf->box[0] = sf->box[2] = x, sf->box[1] = sf->box[3] = y;
-            sf->found = true;
-        }
-        sf->box[0] = fmin(sf->box[0], x), sf->box[2] = fmax(sf->box[2], x);
-        sf->box[1] = fmin(sf->box[1], y), sf->box[3] = fmax(sf->box[3], y);
-    }
-    return 0;
-}
-
-/* The lon/lat box of the site called `name` in the `sites` layer; prints why not and returns false. */
-static bool site_bbox(msh_catalog *cat, const char *name, double bb[4])
-{
-    msh_layer *l = msh_catalog_find(cat, "sites", 5);
-    if (!l) {
-        fprintf(stderr, "mashaer export: --site needs a layer named sites in the store (import data/demo/sites.geojson)\n");
-        return false;
-    }
-    site_find sf = {name, UINT32_MAX, UINT32_MAX, false, {0}};
-    for (uint32_t i = 0; i < l->info.nfields; i++) {
-        if (!strcmp(l->info.fields[i].name, "site_id")) sf.fid = i;
-        if (!strcmp(l->info.fields[i].name, "name")) sf.fname = i;
-    }
-    const double world[4] = {0, 0, 1, 1};
-    msh_rc rc = l->vt->query(l, world, MSH_MAX_ZOOM, on_site, &sf);
-    if (rc) {
-        fprintf(stderr, "mashaer export: reading the sites layer: %s\n", msh_rc_str(rc));
-        return false;
-    }
-    if (!sf.found) {
-        fprintf(stderr, "mashaer export: no site '%s' in the sites layer (its site_id or name)\n", name);
-        return false;
-    }
-    msh_world_to_lonlat(sf.box[0], sf.box[3], &bb[0], &bb[1]);
-    msh_world_to_lonlat(sf.box[2], sf.box[1], &bb[2], &bb[3]);
-    return true;
 }
 
 /* Split "a,b,c" and find each layer in the snapshot; prints why not and returns false. */
@@ -210,21 +131,15 @@ static bool load_style(const char *dir, const char *arg, msh_rstyle **st, char *
 static msh_rc run(const char *format, const char *out, msh_export_opts *o, const char *name, bool png,
                   msh_export_summary *sum, uint64_t *size, msh_err *err)
 {
+    if (!strcmp(format, "pmtiles"))
+        return msh_pmtiles_export(out, o, name, sum, size, err);
     msh_buf meta;
     msh_buf_init(&meta, (size_t)64 << 20);
     double center[3];
     msh_export_metadata_json(&meta, o, name, png, center);
     msh_buf_putc(&meta, 0);
     msh_rc rc = msh_buf_error(&meta) ? msh_err_set(err, MSH_ENOMEM, "metadata too large") : MSH_OK;
-    if (!rc && !strcmp(format, "pmtiles")) {
-        msh_pmtiles *w = NULL;
-        rc = msh_pmtiles_open(out, &w, err);
-        if (!rc) rc = msh_export_run(o, msh_pmtiles_add, w, sum, err);
-        msh_pmtiles_info info = {o->minzoom, o->maxzoom, {o->bbox[0], o->bbox[1], o->bbox[2], o->bbox[3]},
-                                 {center[0], center[1], center[2]}, (const char *)meta.data, meta.len - 1, png};
-        if (!rc) rc = msh_pmtiles_finish(w, &info, size, err);
-        msh_pmtiles_free(w);
-    } else if (!rc) {
+    if (!rc) {
         /* MBTiles keeps vector_layers in its `json` row: the metadata's vector_layers alone */
         const char *vl = strstr((const char *)meta.data, "\"vector_layers\":");
         msh_buf json;
@@ -265,10 +180,9 @@ int msh_cmd_export(int argc, char **argv)
     bool have_bbox = false, have_zoom = false;
     int z0 = 0, z1 = 0, c;
     long threads = sysconf(_SC_NPROCESSORS_ONLN);
-    progress pr = {{isatty(2), 0, 0, 0}, 0};
+    msh_cli_tile_progress pr = {{isatty(2), 0, 0, 0}, 0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'd': db = optarg; break;
         case 'l': layers_arg = optarg; break;
@@ -289,12 +203,7 @@ int msh_cmd_export(int argc, char **argv)
             format = optarg;
             break;
         case 't':
-            errno = 0;
-            threads = strtol(optarg, &end, 10);
-            if (errno || *end || threads < 1 || threads > 256) {
-                fprintf(stderr, "mashaer export: --threads wants 1..256, got '%s'\n", optarg);
-                return 2;
-            }
+            if (!msh_cli_threads("export", optarg, &threads)) return 2;
             break;
         case 'S': style = optarg; break;
         case 'D': styles_dir = optarg; break;
@@ -338,7 +247,8 @@ int msh_cmd_export(int argc, char **argv)
         goto done;
     }
     code = 2;
-    if ((layers_arg && !find_layers(cat, layers_arg, layers, &nlayers)) || (site && !site_bbox(cat, site, bbox)) ||
+    if ((layers_arg && !find_layers(cat, layers_arg, layers, &nlayers)) ||
+        (site && !msh_cli_site_bbox("export", cat, site, bbox)) ||
         (style && !load_style(styles_dir, style, &st, name, sizeof name)))
         goto done;
     uint64_t total = msh_export_count(bbox, z0, z1);
@@ -351,27 +261,21 @@ int msh_cmd_export(int argc, char **argv)
     for (size_t i = 0; i < nlayers; i++)
         nl += (size_t)snprintf(name + nl, sizeof name - nl, "%s%s", i ? "," : "", layers[i]->info.name);
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    atomic_store(&stop_flag, 0);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    struct sigaction old[2];
+    msh_cli_stop_catch(old);
     msh_raster_tiles rt = {st, cat, scale};
     msh_export_maker png_maker = msh_raster_tiles_maker(&rt);
     msh_export_opts o = {layers, nlayers, {bbox[0], bbox[1], bbox[2], bbox[3]}, z0, z1, (int)threads,
-                         (size_t)32 << 20, on_progress, &pr, &stop_flag, st ? &png_maker : NULL};
+                         (size_t)32 << 20, msh_cli_tile_progress_draw, &pr, &msh_cli_stop, st ? &png_maker : NULL};
     msh_export_summary sum;
     uint64_t size = 0;
     pr.start = msh_cli_now();
     msh_rc rc = run(format, out, &o, name, st != NULL, &sum, &size, &err);
     double secs = msh_cli_now() - pr.start;
     msh_cli_progress_clear(&pr.bar);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    msh_cli_stop_release(old);
     if (rc) {
-        bool interrupted = atomic_load(&stop_flag);
+        bool interrupted = atomic_load(&msh_cli_stop);
         fprintf(stderr, "mashaer export: %s; nothing written to %s\n", interrupted ? "interrupted" : err.msg, out);
         code = interrupted ? 130 : 1;
         goto done;

@@ -9,5 +9,6 @@ int msh_cmd_token(int argc, char **argv);
 int msh_cmd_simulate(int argc, char **argv);
 int msh_cmd_render(int argc, char **argv);
 int msh_cmd_export(int argc, char **argv);
+int msh_cmd_package(int argc, char **argv);
 
 #endif

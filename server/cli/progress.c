@@ -44,3 +44,12 @@ void msh_cli_progress_clear(msh_cli_progress *p)
         p->drawn = 0;
     }
 }
+
+void msh_cli_tile_progress_draw(void *ud, uint64_t done, uint64_t total)
+{
+    msh_cli_tile_progress *p = ud;
+    double el = msh_cli_now() - p->start;
+    char rate[48];
+    snprintf(rate, sizeof rate, ", %.0f/s", el > 0 ? (double)done / el : 0.0);
+    msh_cli_progress_draw(&p->bar, "tiles", done, total, "tiles", rate);
+}

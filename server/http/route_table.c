@@ -54,7 +54,7 @@ static const msh_route ROUTES[] = {
     {MSH_M_GET,  "/fonts/**",        "fonts",    MSH_ROLE_NONE, 0,                   msh_route_glyphs, NULL},
     {MSH_M_GET,  "/sprites/**",      "sprites",  MSH_ROLE_NONE, 0,                   msh_route_sprites, NULL},
     {MSH_M_GET,  "/packages",        "packages", MSH_ROLE_NONE, 0,                   msh_route_packages, NULL},
-    {MSH_M_GET,  "/packages/*",      "packages", MSH_ROLE_NONE, 0,                   msh_route_packages, NULL},
+    {MSH_M_GET,  "/packages/**",     "packages", MSH_ROLE_NONE, 0,                   msh_route_packages, NULL},
     {MSH_M_GET,  "/**",              "static",   MSH_ROLE_NONE, 0,                   msh_route_static, NULL},
 };
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])

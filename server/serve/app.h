@@ -99,6 +99,7 @@ typedef struct msh_app {
     int64_t kpi_last_record_ms;     /* when the reload thread last recorded them */
     struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/services/font_service.h) */
+    struct msh_package_rebuild *packages; /* rebuilds --packages folders (server/services/package_rebuild.h) */
     struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/services/raster_service.h) */
     struct msh_archive_service *archives; /* --tiles archives (server/services/archive_service.h), read-only */
     msh_render_gate render_gate;    /* PNG renders at once: raster tiles and heatmaps */

@@ -21,6 +21,7 @@
 #include "services/archive_service.h"
 #include "services/raster_service.h"
 #include "serve/serve.h"
+#include "services/package_rebuild.h"
 #include "tile.h"
 #include "route/walknet.h"
 
@@ -133,6 +134,10 @@ int msh_cmd_serve(int argc, char **argv)
         goto out;
     }
     reloading = true;
+    if (msh_package_rebuild_start(&app, &app.packages, &err)) {
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        goto out;
+    }
     signal(SIGPIPE, SIG_IGN);
     printf("mashaer: listening on http://%s:%d\n", app.cfg.bind, port);
     fflush(stdout);
@@ -141,6 +146,8 @@ int msh_cmd_serve(int argc, char **argv)
         ;
     fprintf(stderr, "mashaer: shutting down\n");
     atomic_store(&app.stop, true);
+    msh_package_rebuild_stop(app.packages); /* a rebuild in progress stops and leaves the old package */
+    app.packages = NULL;
     pthread_join(app.reload_thread, NULL);
     reloading = false;
     msh_events_shutdown(app.events); /* streams end; no connection may stay suspended */
@@ -157,6 +164,7 @@ int msh_cmd_serve(int argc, char **argv)
         msh_serve_take_snapshot(&app);
     code = 0;
 out:
+    msh_package_rebuild_stop(app.packages);
     if (reloading) {
         atomic_store(&app.stop, true);
         pthread_join(app.reload_thread, NULL);
