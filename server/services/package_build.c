@@ -275,7 +275,7 @@ static msh_rc export_sources(pkg *p, msh_err *err)
     for (size_t i = 0; i < p->nsrc; i++) {
         pkg_source *s = &p->src[i];
         msh_export_opts o = {s->layers, s->n, {sp->bbox[0], sp->bbox[1], sp->bbox[2], sp->bbox[3]}, sp->minzoom,
-                             sp->maxzoom, p->opts->threads, (size_t)32 << 20, on_tiles, p, p->opts->stop};
+                             sp->maxzoom, p->opts->threads, (size_t)32 << 20, on_tiles, p, p->opts->stop, NULL};
         char rel[128], path[8192];
         snprintf(rel, sizeof rel, "%s.pmtiles", s->key);
         snprintf(path, sizeof path, "%s/%s", p->tmp, rel);
