@@ -22,7 +22,7 @@
 #define RING 4096
 #define HEARTBEAT_S 15.0
 
-static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation"};
+static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation", "forecast"};
 
 typedef struct {
     uint64_t seq;

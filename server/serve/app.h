@@ -62,6 +62,8 @@ typedef struct msh_config {
     msh_client_limits_cfg clients;  /* per-client limits (server/http/client_limits.h) */
     msh_timers_cfg timers;          /* escalation, retention, stale crews (layers/live/live_timers.h) */
     bool test_clock;                /* --test-clock: POST /test/clock may move the clock (tests only) */
+    int forecast_every;             /* --forecast-every S: seconds of server time between forecast refreshes */
+    const char *forecast_schedule;  /* --forecast-schedule FILE: planned group movements (forecast/schedule.h) */
 } msh_config;
 
 typedef struct msh_app {
@@ -92,6 +94,7 @@ typedef struct msh_app {
     struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */
     struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */
     int64_t kpi_last_record_ms;     /* when the reload thread last recorded them */
+    struct msh_forecast_service *forecast; /* the density forecast (server/services/forecast_service.h), NULL when off */
     struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/services/font_service.h) */
     struct msh_raster_service *raster; /* compiled styles and PNG renderers (server/services/raster_service.h) */

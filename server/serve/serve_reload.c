@@ -10,6 +10,7 @@
 #include "routes/events.h"
 #include "live/ingest.h"
 #include "live/live.h"
+#include "services/forecast_service.h"
 #include "services/kpi_service.h"
 #include "serve/serve.h"
 #include "route/walknet.h"
@@ -132,6 +133,7 @@ void *msh_serve_reload_main(void *arg)
             last_expire = msh_serve_now_s();
         }
         msh_kpi_service_tick(app);
+        msh_forecast_service_tick(app);
         msh_serve_storage_tick(app);
         if (app->ingest && msh_serve_now_s() - last_snapshot >= msh_serve_snapshot_period(app)) {
             msh_serve_take_snapshot(app);
