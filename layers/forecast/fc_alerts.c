@@ -42,24 +42,16 @@ size_t msh_fc_alerts_active(const msh_fc_alerts *a)
     return a->n;
 }
 
-/* A level-21 cell's predicted people per horizon. */
+/* A level-21 cell's fullest base cell per horizon, persons/m2. */
 typedef struct cell21 {
     uint32_t cx, cy;
-    float count[MSH_FC_NH];
+    float peak[MSH_FC_NH];
 } cell21;
 
 static void centre(uint32_t cx, uint32_t cy, double *lon, double *lat)
 {
     double n = (double)(1u << MSH_FC_ALERT_LEVEL);
     msh_world_to_lonlat((cx + 0.5) / n, (cy + 0.5) / n, lon, lat);
-}
-
-static double area(uint32_t cy)
-{
-    double lon, lat;
-    centre(0, cy, &lon, &lat);
-    double side = MSH_EARTH_CIRCUMFERENCE * cos(lat * M_PI / 180) / (double)(1u << MSH_FC_ALERT_LEVEL);
-    return side * side;
 }
 
 static void drop(msh_fc_alerts *a, size_t i)
@@ -101,16 +93,17 @@ msh_rc msh_fc_alerts_step(msh_fc_alerts *a, const msh_fc_grid grids[MSH_FC_NH], 
                 slot = msh_index_get(&cix, key);
                 nc++;
             }
-            cs[*slot].count[h] += o->count;
+            double side = msh_fc_cell_side_m(o->cy);
+            cs[*slot].peak[h] = fmaxf(cs[*slot].peak[h], (float)(o->count / (side * side)));
         }
     a->step++;
     for (size_t i = 0; i < nc && !rc; i++) {
-        double ar = area(cs[i].cy), peak = 0;
+        double peak = 0;
         char level = 0;
         int minutes = 0;
         double at = 0;
         for (int h = 1; h < MSH_FC_NH; h++) {
-            double d = cs[i].count[h] / ar;
+            double d = cs[i].peak[h];
             peak = fmax(peak, d);
             char l = d > MSH_FRUIN_E_MAX ? 'F' : d >= MSH_FRUIN_D_MAX ? 'E' : 0;
             if (l && (!level || (l == 'F' && level == 'E')))

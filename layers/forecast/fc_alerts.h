@@ -1,8 +1,10 @@
 /* fc_alerts.h: the forecast warnings: "level E or F expected here in N minutes".
  *
- * The rule: forecast cells are summed into cells of MSH_FC_ALERT_LEVEL (level 21, 17.8 m at
- * Makkah, the cells the live density alerts use). A cell's warning is the worst level of service
- * (E or F) its predicted density reaches at any horizon from 5 to 30 minutes, and `minutes` the
+ * The rule: warnings are placed on cells of MSH_FC_ALERT_LEVEL (level 21, 17.8 m at Makkah, the
+ * cells the live density alerts use), each read as its fullest forecast base cell (8.9 m): a
+ * narrow street jammed from wall to wall fills a base cell, never a whole 17.8 m cell. A cell's
+ * warning is the worst level of service (E or F) that density reaches at any horizon from 5 to
+ * 30 minutes, and `minutes` the
  * first horizon at which it reaches that level. A warning is raised when the level first reaches
  * E, updated when its level or its minutes change, and cleared only when the predicted density
  * stays below MSH_ALERT_CLEAR_RATIO of the E line at every horizon (the live alerts' hysteresis:
@@ -25,7 +27,7 @@ typedef struct msh_fc_alert_change {
     double lon, lat;       /* its centre */
     char before, after;    /* 0 (none), 'E' or 'F' */
     int minutes;           /* first horizon at the level `after` (0 when cleared) */
-    double density;        /* persons/m2 predicted at that horizon (cleared: the highest predicted) */
+    double density;        /* persons/m2 of the fullest base cell at that horizon (cleared: the highest predicted) */
 } msh_fc_alert_change;
 
 typedef void (*msh_fc_alert_fn)(void *ud, const msh_fc_alert_change *c);

@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "forecast/ctm.h"
+#include "forecast/fc_alerts.h"
 #include "forecast/grid.h"
 #include "forecast/schedule.h"
 
@@ -324,8 +325,67 @@ static void test_prob(void)
     CHECK(msh_fc_horizon_index(20) == 4 && msh_fc_horizon_index(7) == -1 && msh_fc_horizon_index(0) == 0);
 }
 
+/* ---- warnings with hysteresis ---- */
+
+typedef struct seen {
+    int n;
+    msh_fc_alert_change last;
+} seen;
+
+static void on_change(void *ud, const msh_fc_alert_change *c)
+{
+    seen *s = ud;
+    s->n++;
+    s->last = *c;
+}
+
+/* One base cell at `density` persons/m2 at horizon index h (nothing elsewhere), stepped once. */
+static seen warn_step(msh_fc_alerts *a, int h, double density)
+{
+    uint32_t cx, cy;
+    msh_fc_cell_at(39.87, 21.42, &cx, &cy);
+    double side = msh_fc_cell_side_m(cy);
+    msh_fc_out cell = {cx, cy, (float)(density * side * side)};
+    msh_fc_grid g[MSH_FC_NH];
+    memset(g, 0, sizeof g);
+    if (h > 0) {
+        g[h].cells = &cell;
+        g[h].n = 1;
+    }
+    seen s = {0};
+    CHECK(msh_fc_alerts_step(a, g, on_change, &s) == MSH_OK);
+    return s;
+}
+
+static void test_warnings(void)
+{
+    msh_fc_alerts *a = msh_fc_alerts_new();
+    seen s = warn_step(a, 2, 2.5); /* F in 10 minutes: raised */
+    CHECK(s.n == 1 && s.last.before == 0 && s.last.after == 'F' && s.last.minutes == 10);
+    CHECK_NEAR(s.last.density, 2.5, 1e-3);
+    s = warn_step(a, 2, 2.5); /* the same: nothing */
+    CHECK(s.n == 0);
+    s = warn_step(a, 1, 2.5); /* sooner: updated */
+    CHECK(s.n == 1 && s.last.before == 'F' && s.last.after == 'F' && s.last.minutes == 5);
+    s = warn_step(a, 1, 1.5); /* down to E: updated */
+    CHECK(s.n == 1 && s.last.before == 'F' && s.last.after == 'E');
+    s = warn_step(a, 1, 1.0); /* under E but above 80 % of its line: it stands */
+    CHECK(s.n == 0 && msh_fc_alerts_active(a) == 1);
+    s = warn_step(a, 1, 0.8); /* under 80 %: cleared */
+    CHECK(s.n == 1 && s.last.before == 'E' && s.last.after == 0);
+    CHECK(msh_fc_alerts_active(a) == 0);
+    s = warn_step(a, 1, 1.0); /* not raised again below the line */
+    CHECK(s.n == 0);
+    s = warn_step(a, 5, 1.2); /* E in 30 minutes */
+    CHECK(s.n == 1 && s.last.after == 'E' && s.last.minutes == 30);
+    s = warn_step(a, 0, 0); /* the cell left the forecast: cleared */
+    CHECK(s.n == 1 && s.last.after == 0 && msh_fc_alerts_active(a) == 0);
+    msh_fc_alerts_free(a);
+}
+
 int main(void)
 {
+    test_warnings();
     test_uniform_flow();
     test_bottleneck_queue();
     test_closed_edge();
