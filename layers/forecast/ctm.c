@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "route/livecost.h"
 
@@ -29,7 +30,7 @@ int msh_fc_horizon_index(long minutes)
 
 void msh_fc_params_init(msh_fc_params *p)
 {
-    p->dt_s = 3;
+    p->dt_s = 5;
     p->max_speed = 2.5;
     p->stand_speed = 0.1;
     p->free_speed = 1.34;
@@ -37,15 +38,42 @@ void msh_fc_params_init(msh_fc_params *p)
     p->snap_m = 50;
 }
 
+static double cpu_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
 static double weidmann(double rho)
 {
-    static msh_livecost_cfg cfg;
-    static int init;
-    if (!init) { /* constant once set: racing first calls write the same values */
-        msh_livecost_cfg_init(&cfg);
-        init = 1;
-    }
+    msh_livecost_cfg cfg;
+    msh_livecost_cfg_init(&cfg);
     return msh_weidmann_speed(&cfg, rho);
+}
+
+/* Weidmann's speed tabulated every 0.01 persons/m2 up to 6 (a step reads it per segment and
+ * direction: a table read instead of an exp) */
+#define VT_STEP 100.0
+#define VT_N 600
+typedef struct vtab {
+    float v[VT_N + 2];
+} vtab;
+
+static void vtab_init(vtab *t)
+{
+    for (int i = 0; i <= VT_N + 1; i++)
+        t->v[i] = (float)weidmann(i / VT_STEP);
+}
+
+static inline float vtab_at(const vtab *t, float rho)
+{
+    float x = rho * (float)VT_STEP;
+    if (!(x < VT_N))
+        return t->v[VT_N];
+    int i = (int)x;
+    float f = x - (float)i;
+    return t->v[i] + f * (t->v[i + 1] - t->v[i]);
 }
 
 double msh_fc_capacity_per_m(void)
@@ -111,13 +139,19 @@ typedef struct model {
     float *send;                /* C x 2 x S: this step */
     float *speed;               /* 2 x S: this step */
     float *demand, *ratio;      /* S */
-    uint32_t *hop_off;          /* 2 ne + 1: commodity 0's moves at the end of (edge, dir) */
+    float *tot;                 /* S: everyone on the segment at the start of the step */
+    uint32_t *hop_off;          /* 2 S + 1: commodity 0's moves out of (segment, dir): the next segment
+                                 * within an edge, the edges of the node at its end (shares) */
     hop *hops;
+    vtab vt;
     uint32_t *root;             /* C: destination node of commodity k (k >= 1) */
     uint32_t *pred;             /* C x nn: tree edge toward the destination (k >= 1) */
     uint32_t *rk_off;           /* S + 1: the cells a segment's people are spread over */
-    uint32_t *rk;               /* 2 per cell: cx cy */
+    uint32_t *rk;               /* 2 per cell: cx cy; then (render_prepare) the cell's slot in `out` */
     msh_fc_acc still;           /* people on no walkway: they stay */
+    msh_fc_out *out;            /* every cell a forecast can fill, sorted (render_prepare) */
+    uint32_t nout;
+    uint32_t *still_slot;       /* still.n: each still cell's slot in `out` */
     double arrived;
 } model;
 
@@ -211,9 +245,10 @@ static msh_rc build_segments(model *m)
     m->speed = calloc(2 * sz, sizeof(float));
     m->demand = calloc(sz, sizeof(float));
     m->ratio = calloc(sz, sizeof(float));
+    m->tot = calloc(sz, sizeof(float));
     m->rk_off = malloc((sz + 1) * sizeof *m->rk_off);
     if (!m->seg_edge || !m->len || !m->area || !m->cap || !m->jam || !m->stand || !m->mom || !m->speed ||
-        !m->demand || !m->ratio || !m->rk_off)
+        !m->demand || !m->ratio || !m->tot || !m->rk_off)
         return MSH_ENOMEM;
     double qmax = msh_fc_capacity_per_m() * m->p->dt_s;
     size_t nrk = 0, rkcap = 0;
@@ -294,55 +329,73 @@ static msh_rc place_cells(model *m, msh_fc_stats *st)
     return MSH_OK;
 }
 
-/* Commodity 0's moves at the end of every (edge, direction): into the other edges of the node,
- * shared as the people seen on their first segments walk away from it, else straight on. */
+static msh_rc push_hop(model *m, size_t *nh, size_t *cap, hop h)
+{
+    if (*nh == *cap) {
+        *cap *= 2;
+        hop *n2 = realloc(m->hops, *cap * sizeof *n2);
+        if (!n2)
+            return MSH_ENOMEM;
+        m->hops = n2;
+    }
+    m->hops[(*nh)++] = h;
+    return MSH_OK;
+}
+
+/* Commodity 0's moves out of every (segment, direction): the next segment of the edge, or at the
+ * edge's end the other edges of the node, shared as the people seen on their first segments walk
+ * away from it, else all straight on; none at a dead end. */
 static msh_rc build_hops(model *m)
 {
-    m->hop_off = malloc((2 * (size_t)m->ne + 1) * sizeof *m->hop_off);
-    size_t cap = 1024, nh = 0;
+    m->hop_off = malloc((2 * (size_t)m->S + 1) * sizeof *m->hop_off);
+    size_t cap = 2 * (size_t)m->S + 1024, nh = 0;
     m->hops = malloc(cap * sizeof *m->hops);
     if (!m->hop_off || !m->hops)
         return MSH_ENOMEM;
-    for (uint32_t e = 0; e < m->ne; e++) {
+    for (uint32_t s = 0; s < m->S; s++) {
+        uint32_t e = m->seg_edge[s];
         for (int d = 0; d < 2; d++) {
-            m->hop_off[2 * e + d] = (uint32_t)nh;
-            uint32_t a, b;
-            msh_graph_edge_nodes(m->g, e, &a, &b);
-            uint32_t v = d == 0 ? b : a;
-            double ix, iy; /* arriving direction: the reverse of leaving v along e */
-            leave_dir(m, e, v, &ix, &iy);
-            ix = -ix, iy = -iy;
-            uint32_t cnt;
-            const uint32_t *es = msh_graph_node_edges(m->g, v, &cnt);
-            double seen = 0, best = -2;
-            size_t first = nh, straight = SIZE_MAX;
-            for (uint32_t i = 0; i < cnt; i++) {
-                uint32_t f = es[i];
-                if (f == e || edge_closed(m, f))
-                    continue;
-                if (nh == cap) {
-                    cap *= 2;
-                    hop *h = realloc(m->hops, cap * sizeof *h);
-                    if (!h)
-                        return MSH_ENOMEM;
-                    m->hops = h;
+            m->hop_off[2 * (size_t)s + d] = (uint32_t)nh;
+            msh_rc rc;
+            if (d == 0 && s + 1 < m->seg_off[e + 1]) {
+                rc = push_hop(m, &nh, &cap, (hop){s + 1, 0, 1.0f});
+            } else if (d == 1 && s > m->seg_off[e]) {
+                rc = push_hop(m, &nh, &cap, (hop){s - 1, 1, 1.0f});
+            } else {
+                uint32_t a, b;
+                msh_graph_edge_nodes(m->g, e, &a, &b);
+                uint32_t v = d == 0 ? b : a;
+                double ix, iy; /* arriving direction: the reverse of leaving v along e */
+                leave_dir(m, e, v, &ix, &iy);
+                ix = -ix, iy = -iy;
+                uint32_t cnt;
+                const uint32_t *es = msh_graph_node_edges(m->g, v, &cnt);
+                double seen = 0, best = -2;
+                size_t first = nh, straight = SIZE_MAX;
+                rc = MSH_OK;
+                for (uint32_t i = 0; i < cnt && !rc; i++) {
+                    uint32_t f = es[i];
+                    if (f == e || edge_closed(m, f))
+                        continue;
+                    hop h;
+                    entry_of(m, f, v, &h.seg, &h.dir);
+                    h.share = *N(m, 0, h.dir, h.seg);
+                    seen += h.share;
+                    double ox, oy;
+                    leave_dir(m, f, v, &ox, &oy);
+                    double dot = ix * ox + iy * oy;
+                    if (dot > best)
+                        best = dot, straight = nh;
+                    rc = push_hop(m, &nh, &cap, h);
                 }
-                hop *h = &m->hops[nh];
-                entry_of(m, f, v, &h->seg, &h->dir);
-                h->share = *N(m, 0, h->dir, h->seg);
-                seen += h->share;
-                double ox, oy;
-                leave_dir(m, f, v, &ox, &oy);
-                double dot = ix * ox + iy * oy;
-                if (dot > best)
-                    best = dot, straight = nh;
-                nh++;
+                for (size_t i = first; i < nh; i++)
+                    m->hops[i].share = seen > 0 ? (float)(m->hops[i].share / seen) : (i == straight ? 1.0f : 0.0f);
             }
-            for (size_t i = first; i < nh; i++)
-                m->hops[i].share = seen > 0 ? (float)(m->hops[i].share / seen) : (i == straight ? 1.0f : 0.0f);
+            if (rc)
+                return rc;
         }
     }
-    m->hop_off[2 * (size_t)m->ne] = (uint32_t)nh;
+    m->hop_off[2 * (size_t)m->S] = (uint32_t)nh;
     return MSH_OK;
 }
 
@@ -385,114 +438,136 @@ static msh_rc build_commodities(model *m, uint32_t *src_commodity, msh_err *err)
     return rc;
 }
 
-/* The segment after s walking d for commodity c: within the edge, or through the end node. For
- * commodity 0 at an edge end, h and nh list the moves (shares). NO_SEG: a dead end; SINK: arrived. */
-static uint32_t next_seg(model *m, uint32_t c, uint32_t s, int d, const hop **h, uint32_t *nh, uint8_t *nd)
+/* The moves of commodity c out of segment s walking d: *h and the count (one hop for a planned
+ * group: within the edge, or the next edge of its tree; `one` holds it). A hop into SINK: arrived. */
+static uint32_t group_moves(model *m, uint32_t c, uint32_t s, int d, const hop **h, hop *one);
+
+static inline uint32_t moves(model *m, uint32_t c, uint32_t s, int d, const hop **h, hop *one)
+{
+    if (c == 0) {
+        size_t k = 2 * (size_t)s + (size_t)d;
+        *h = m->hops + m->hop_off[k];
+        return m->hop_off[k + 1] - m->hop_off[k];
+    }
+    return group_moves(m, c, s, d, h, one);
+}
+
+static uint32_t group_moves(model *m, uint32_t c, uint32_t s, int d, const hop **h, hop *one)
 {
     uint32_t e = m->seg_edge[s];
-    *h = NULL;
-    *nh = 0;
-    *nd = (uint8_t)d;
-    if (d == 0 && s + 1 < m->seg_off[e + 1])
-        return s + 1;
-    if (d == 1 && s > m->seg_off[e])
-        return s - 1;
-    if (c == 0) {
-        *h = m->hops + m->hop_off[2 * e + d];
-        *nh = m->hop_off[2 * e + d + 1] - m->hop_off[2 * e + d];
-        return *nh ? (*h)[0].seg : NO_SEG;
+    *h = one;
+    if (d == 0 && s + 1 < m->seg_off[e + 1]) {
+        *one = (hop){s + 1, 0, 1.0f};
+        return 1;
+    }
+    if (d == 1 && s > m->seg_off[e]) {
+        *one = (hop){s - 1, 1, 1.0f};
+        return 1;
     }
     uint32_t a, b;
     msh_graph_edge_nodes(m->g, e, &a, &b);
     uint32_t v = d == 0 ? b : a;
-    if (v == m->root[c])
-        return SINK;
+    if (v == m->root[c]) {
+        *one = (hop){SINK, 0, 1.0f};
+        return 1;
+    }
     uint32_t f = m->pred[(size_t)c * m->nn + v];
     if (f == MSH_GRAPH_NO_EDGE)
-        return NO_SEG;
-    uint32_t seg;
-    entry_of(m, f, v, &seg, nd);
-    return seg;
+        return 0;
+    one->share = 1.0f;
+    entry_of(m, f, v, &one->seg, &one->dir);
+    return 1;
 }
 
-static float total(model *m, uint32_t s)
+static float total(const model *m, uint32_t s)
 {
     float t = m->stand[s];
     for (uint32_t c = 0; c < m->C; c++)
-        t += *N(m, c, 0, s) + *N(m, c, 1, s);
+        t += m->n[((size_t)c * 2) * m->S + s] + m->n[((size_t)c * 2 + 1) * m->S + s];
     return t;
 }
 
+/* min and max of floats that are never NaN (fminf and fmaxf are calls here) */
+static inline float minf(float a, float b) { return a < b ? a : b; }
+static inline float maxf(float a, float b) { return a > b ? a : b; }
+
+/* One step of dt: sends, the cut where receivers are short, the moves. */
 static void step(model *m)
 {
-    const double dt = m->p->dt_s;
-    const uint32_t S = m->S;
+    const float dt = (float)m->p->dt_s;
+    const uint32_t S = m->S, C = m->C;
+    float *tot = m->tot;
+    memcpy(tot, m->stand, S * sizeof *tot);
+    for (size_t k = 0; k < (size_t)C * 2; k++) {
+        const float *n = m->n + k * S;
+        for (uint32_t s = 0; s < S; s++)
+            tot[s] += n[s];
+    }
     memset(m->demand, 0, S * sizeof *m->demand);
-    /* 1. what each segment would send, per commodity and direction */
+    memset(m->send, 0, (size_t)C * 2 * S * sizeof *m->send);
+    /* 1. what each segment would send, per commodity and direction; the demand on each receiver */
     for (uint32_t s = 0; s < S; s++) {
-        double sent[2] = {0, 0};
+        if (tot[s] - m->stand[s] <= 1e-6f)
+            continue;
+        float sent = 0, len = m->len[s];
         for (int d = 0; d < 2; d++) {
             float ppl = 0;
-            for (uint32_t c = 0; c < m->C; c++)
+            for (uint32_t c = 0; c < C; c++)
                 ppl += *N(m, c, d, s);
-            m->speed[(size_t)d * S + s] = ppl > 1e-6f ? m->mom[(size_t)d * S + s] / ppl : 0;
-            for (uint32_t c = 0; c < m->C; c++) {
+            float u0 = ppl > 1e-6f ? m->mom[(size_t)d * S + s] / ppl : 0;
+            m->speed[(size_t)d * S + s] = u0;
+            if (u0 <= 0)
+                continue;
+            for (uint32_t c = 0; c < C; c++) {
                 float x = *N(m, c, d, s);
-                *SEND(m, c, d, s) = 0;
                 if (x <= 1e-6f)
                     continue;
                 const hop *h;
-                uint32_t nh;
-                uint8_t nd;
-                uint32_t t = next_seg(m, c, s, d, &h, &nh, &nd);
-                if (t == NO_SEG)
-                    continue;
-                double ahead = t == SINK ? 0 : total(m, t) / m->area[t];
-                double u = fmin(m->speed[(size_t)d * S + s], weidmann(ahead));
-                double f = x * fmin(1, u * dt / m->len[s]);
-                *SEND(m, c, d, s) = (float)f;
-                sent[d] += f;
+                hop one;
+                uint32_t nh = moves(m, c, s, d, &h, &one);
+                if (!nh)
+                    continue; /* a dead end: they wait */
+                float ahead = h[0].seg == SINK ? 0 : tot[h[0].seg] / m->area[h[0].seg];
+                float u = minf(u0, vtab_at(&m->vt, ahead));
+                float f = x * minf(1, u * dt / len);
+                *SEND(m, c, d, s) = f;
+                sent += f;
             }
         }
-        double all = sent[0] + sent[1];
-        float cut = all > m->cap[s] ? (float)(m->cap[s] / all) : 1.0f;
+        float cut = sent > m->cap[s] ? m->cap[s] / sent : 1.0f;
         for (int d = 0; d < 2; d++)
-            for (uint32_t c = 0; c < m->C; c++) {
+            for (uint32_t c = 0; c < C; c++) {
                 float *f = SEND(m, c, d, s);
                 if (*f <= 0)
                     continue;
                 *f *= cut;
                 const hop *h;
-                uint32_t nh;
-                uint8_t nd;
-                uint32_t t = next_seg(m, c, s, d, &h, &nh, &nd);
-                if (h)
-                    for (uint32_t i = 0; i < nh; i++)
+                hop one;
+                uint32_t nh = moves(m, c, s, d, &h, &one);
+                for (uint32_t i = 0; i < nh; i++)
+                    if (h[i].seg != SINK)
                         m->demand[h[i].seg] += *f * h[i].share;
-                else if (t != SINK)
-                    m->demand[t] += *f;
             }
     }
     /* 2. what each segment can take */
     for (uint32_t s = 0; s < S; s++) {
-        double room = fmin(m->cap[s], fmax(0, m->jam[s] - total(m, s)));
-        m->ratio[s] = m->demand[s] > room ? (float)(room / m->demand[s]) : 1.0f;
+        float room = minf(m->cap[s], maxf(0, m->jam[s] - tot[s]));
+        m->ratio[s] = m->demand[s] > room ? room / m->demand[s] : 1.0f;
     }
     /* 3. the moves */
-    for (uint32_t s = 0; s < S; s++)
+    for (uint32_t s = 0; s < S; s++) {
+        if (tot[s] - m->stand[s] <= 1e-6f)
+            continue;
         for (int d = 0; d < 2; d++) {
             float u = m->speed[(size_t)d * S + s];
-            for (uint32_t c = 0; c < m->C; c++) {
+            for (uint32_t c = 0; c < C; c++) {
                 float f = *SEND(m, c, d, s);
                 if (f <= 0)
                     continue;
                 const hop *h;
-                uint32_t nh;
-                uint8_t nd;
-                uint32_t t = next_seg(m, c, s, d, &h, &nh, &nd);
-                hop one = {t, nd, 1.0f};
-                if (!h)
-                    h = &one, nh = 1;
+                hop one;
+                uint32_t nh = moves(m, c, s, d, &h, &one);
+                float gone = 0;
                 for (uint32_t i = 0; i < nh; i++) {
                     float mv = f * h[i].share;
                     if (h[i].seg == SINK) {
@@ -502,13 +577,15 @@ static void step(model *m)
                         *N(m, c, h[i].dir, h[i].seg) += mv;
                         m->mom[(size_t)h[i].dir * S + h[i].seg] += mv * u;
                     }
-                    *N(m, c, d, s) -= mv;
-                    m->mom[(size_t)d * S + s] -= mv * u;
+                    gone += mv;
                 }
+                *N(m, c, d, s) -= gone;
+                m->mom[(size_t)d * S + s] -= gone * u;
             }
             if (m->mom[(size_t)d * S + s] < 0)
                 m->mom[(size_t)d * S + s] = 0;
         }
+    }
 }
 
 /* Where a source puts its people: segment, direction, commodity. */
@@ -568,26 +645,80 @@ static void feed_sources(model *m, feed *fd, int64_t t0_ms, int64_t t1_ms, msh_f
     (void)st;
 }
 
+static int by_row_out(const void *pa, const void *pb)
+{
+    const msh_fc_out *a = pa, *b = pb;
+    if (a->cy != b->cy)
+        return a->cy < b->cy ? -1 : 1;
+    return a->cx < b->cx ? -1 : a->cx > b->cx;
+}
+
+/* Every cell a forecast can fill (the cells across each segment, the cells on no walkway), sorted
+ * once; each segment's cells and each still cell then know their slot, so a horizon is drawn by
+ * adding into slots, with no hashing and no sorting. */
+static msh_rc render_prepare(model *m)
+{
+    size_t nrk = m->rk_off[m->S], total_cells = nrk + m->still.n;
+    m->out = malloc((total_cells + 1) * sizeof *m->out);
+    m->still_slot = malloc((m->still.n + 1) * sizeof *m->still_slot);
+    if (!m->out || !m->still_slot)
+        return MSH_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < nrk; i++)
+        m->out[k++] = (msh_fc_out){m->rk[2 * i], m->rk[2 * i + 1], 0};
+    for (size_t i = 0; i < m->still.n; i++)
+        m->out[k++] = (msh_fc_out){m->still.cells[i].cx, m->still.cells[i].cy, 0};
+    qsort(m->out, k, sizeof *m->out, by_row_out);
+    size_t u = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!u || m->out[i].cx != m->out[u - 1].cx || m->out[i].cy != m->out[u - 1].cy)
+            m->out[u++] = m->out[i];
+    m->nout = (uint32_t)u;
+    for (size_t i = 0; i < nrk + m->still.n; i++) {
+        msh_fc_out key = {i < nrk ? m->rk[2 * i] : m->still.cells[i - nrk].cx,
+                          i < nrk ? m->rk[2 * i + 1] : m->still.cells[i - nrk].cy, 0};
+        size_t from = 0, to = u;
+        while (from < to) {
+            size_t mid = from + (to - from) / 2;
+            if (by_row_out(&m->out[mid], &key) < 0)
+                from = mid + 1;
+            else
+                to = mid;
+        }
+        if (i < nrk)
+            m->rk[2 * i] = (uint32_t)from; /* the slot replaces cx: rk[2i] is a slot from now on */
+        else
+            m->still_slot[i - nrk] = (uint32_t)from;
+    }
+    return MSH_OK;
+}
+
 static msh_rc render(model *m, msh_fc_grid *out)
 {
-    msh_fc_acc acc;
-    msh_fc_acc_init(&acc);
-    msh_rc rc = MSH_OK;
-    for (size_t i = 0; i < m->still.n && !rc; i++)
-        rc = msh_fc_acc_add(&acc, m->still.cells[i].cx, m->still.cells[i].cy, m->still.cells[i].count);
-    for (uint32_t s = 0; s < m->S && !rc; s++) {
+    for (uint32_t i = 0; i < m->nout; i++)
+        m->out[i].count = 0;
+    for (size_t i = 0; i < m->still.n; i++)
+        m->out[m->still_slot[i]].count += m->still.cells[i].count;
+    for (uint32_t s = 0; s < m->S; s++) {
         float t = total(m, s);
         if (t <= 1e-4f)
             continue;
         uint32_t k0 = m->rk_off[s], k1 = m->rk_off[s + 1];
         float share = t / (float)(k1 - k0);
-        for (uint32_t k = k0; k < k1 && !rc; k++)
-            rc = msh_fc_acc_add(&acc, m->rk[2 * k], m->rk[2 * k + 1], share);
+        for (uint32_t k = k0; k < k1; k++)
+            m->out[m->rk[2 * k]].count += share;
     }
-    if (!rc)
-        rc = msh_fc_acc_finish(&acc, 0.01f, out);
-    msh_fc_acc_free(&acc);
-    return rc;
+    size_t n = 0;
+    for (uint32_t i = 0; i < m->nout; i++)
+        n += m->out[i].count >= 0.01f;
+    out->cells = malloc((n + 1) * sizeof *out->cells);
+    if (!out->cells)
+        return MSH_ENOMEM;
+    out->n = 0;
+    for (uint32_t i = 0; i < m->nout; i++)
+        if (m->out[i].count >= 0.01f)
+            out->cells[out->n++] = m->out[i];
+    return MSH_OK;
 }
 
 static double people(model *m)
@@ -621,6 +752,9 @@ static void model_free(model *m)
     free(m->pred);
     free(m->rk_off);
     free(m->rk);
+    free(m->tot);
+    free(m->out);
+    free(m->still_slot);
     msh_fc_acc_free(&m->still);
 }
 
@@ -638,9 +772,11 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     m.g = in->g;
     m.ne = msh_graph_edge_count(in->g);
     m.nn = msh_graph_node_count(in->g);
+    vtab_init(&m.vt);
     msh_fc_acc_init(&m.still);
     uint32_t *src_c = malloc((in->nsrc + 1) * sizeof *src_c);
     feed *fd = malloc((in->nsrc + 1) * sizeof *fd);
+    double t0 = cpu_ms();
     msh_rc rc = src_c && fd ? build_segments(&m) : MSH_ENOMEM;
     if (!rc)
         rc = build_commodities(&m, src_c, err);
@@ -654,12 +790,13 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     if (!rc)
         rc = build_hops(&m);
     if (!rc)
-        rc = msh_fc_persistence(in, out, err); /* out[0]: the observed cells */
-    for (int i = 1; i < MSH_FC_NH; i++)
-        msh_fc_grid_free(&out[i]);
+        rc = render_prepare(&m);
+    if (!rc)
+        rc = msh_fc_observed(in, &out[0], err);
     if (!rc) {
         place_sources(&m, src_c, fd);
         st->segments = m.S;
+        st->setup_ms = cpu_ms() - t0;
         st->people_start = people(&m);
         int steps = 0, h = 1;
         int64_t t = in->issued_ms;
@@ -674,6 +811,7 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
             t = t1;
             steps++;
         }
+        st->run_ms = cpu_ms() - t0 - st->setup_ms;
         st->people_end = people(&m);
         st->arrived = m.arrived;
         for (size_t i = 0; i < in->nsrc; i++)

@@ -65,7 +65,7 @@ typedef struct msh_fc_source {
 } msh_fc_source;
 
 typedef struct msh_fc_params {
-    double dt_s;         /* time step (3 s) */
+    double dt_s;         /* time step (5 s: a segment of 8.9 m is crossed in no less at 1.8 m/s) */
     double max_speed;    /* observed speeds are capped at this (2.5 m/s) */
     double stand_speed;  /* slower along the edge than this: standing (0.1 m/s) */
     double free_speed;   /* speed of people from sources (1.34 m/s) */
@@ -90,11 +90,14 @@ typedef struct msh_fc_input {
 typedef struct msh_fc_stats {
     size_t segments, mapped_cells, unmapped_cells;
     double people_start, people_end, arrived, waiting_outside;
+    double setup_ms, run_ms;    /* thread CPU: the network, the start and the sources; the steps and drawing */
 } msh_fc_stats;
 
 /** The cell-transmission forecast: out[i] for msh_fc_minutes[i] (out[0]: the observed cells). */
 msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid out[MSH_FC_NH], msh_fc_stats *st,
                   msh_err *err);
+/** The observed cells as a grid (every forecast's horizon 0). */
+msh_rc msh_fc_observed(const msh_fc_input *in, msh_fc_grid *out, msh_err *err);
 /** Persistence: every horizon is the observed state. */
 msh_rc msh_fc_persistence(const msh_fc_input *in, msh_fc_grid out[MSH_FC_NH], msh_err *err);
 /** Straight-line advection at each cell's mean velocity (capped at p->max_speed). */

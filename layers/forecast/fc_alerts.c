@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/msh_constants.h"
+#include "core/msh_index.h"
 #include "core/msh_tilemath.h"
 
 typedef struct warn {
@@ -48,6 +49,50 @@ typedef struct cell21 {
     float peak[MSH_FC_NH];
 } cell21;
 
+/* The horizons' base cells as level-21 cells: every base cell's density under (cx21 << 3 | h, cy21),
+ * sorted (a cell's horizons side by side), then folded into one record per cell. */
+static msh_rc fold(const msh_fc_grid grids[MSH_FC_NH], cell21 **out, size_t *nout)
+{
+    size_t n = 0;
+    for (int h = 1; h < MSH_FC_NH; h++)
+        n += grids[h].n;
+    msh_fc_out *all = malloc((n + 1) * sizeof *all);
+    cell21 *cs = malloc((n + 1) * sizeof *cs);
+    if (!all || !cs) {
+        free(all);
+        free(cs);
+        return MSH_ENOMEM;
+    }
+    size_t k = 0;
+    for (int h = 1; h < MSH_FC_NH; h++)
+        for (size_t i = 0; i < grids[h].n; i++) {
+            const msh_fc_out *o = &grids[h].cells[i];
+            double side = msh_fc_cell_side_m(o->cy);
+            all[k++] = (msh_fc_out){(o->cx >> 1) << 3 | (uint32_t)h, o->cy >> 1, (float)(o->count / (side * side))};
+        }
+    msh_rc rc = msh_fc_sort(all, n);
+    size_t nc = 0;
+    for (size_t i = 0; i < n && !rc;) {
+        cell21 *c = &cs[nc++];
+        memset(c, 0, sizeof *c);
+        c->cx = all[i].cx >> 3;
+        c->cy = all[i].cy;
+        while (i < n && all[i].cx >> 3 == c->cx && all[i].cy == c->cy) {
+            int h = (int)(all[i].cx & 7);
+            c->peak[h] = fmaxf(c->peak[h], all[i].count);
+            i++;
+        }
+    }
+    free(all);
+    if (rc) {
+        free(cs);
+        return rc;
+    }
+    *out = cs;
+    *nout = nc;
+    return MSH_OK;
+}
+
 static void centre(uint32_t cx, uint32_t cy, double *lon, double *lat)
 {
     double n = (double)(1u << MSH_FC_ALERT_LEVEL);
@@ -64,38 +109,11 @@ static void drop(msh_fc_alerts *a, size_t i)
 
 msh_rc msh_fc_alerts_step(msh_fc_alerts *a, const msh_fc_grid grids[MSH_FC_NH], msh_fc_alert_fn fn, void *ud)
 {
-    /* sum the horizons into level-21 cells */
-    msh_index cix;
-    msh_index_init(&cix);
     cell21 *cs = NULL;
-    size_t nc = 0, cap = 0;
-    msh_rc rc = MSH_OK;
-    for (int h = 1; h < MSH_FC_NH && !rc; h++)
-        for (size_t i = 0; i < grids[h].n && !rc; i++) {
-            const msh_fc_out *o = &grids[h].cells[i];
-            uint64_t key = (uint64_t)(o->cy >> 1) << 32 | (o->cx >> 1);
-            uint32_t *slot = msh_index_get(&cix, key);
-            if (!slot) {
-                if (nc == cap) {
-                    cap = cap ? 2 * cap : 1024;
-                    cell21 *n2 = realloc(cs, cap * sizeof *n2);
-                    if (!n2) {
-                        rc = MSH_ENOMEM;
-                        break;
-                    }
-                    cs = n2;
-                }
-                if ((rc = msh_index_put(&cix, key, (uint32_t)nc)))
-                    break;
-                memset(&cs[nc], 0, sizeof cs[nc]);
-                cs[nc].cx = o->cx >> 1;
-                cs[nc].cy = o->cy >> 1;
-                slot = msh_index_get(&cix, key);
-                nc++;
-            }
-            double side = msh_fc_cell_side_m(o->cy);
-            cs[*slot].peak[h] = fmaxf(cs[*slot].peak[h], (float)(o->count / (side * side)));
-        }
+    size_t nc = 0;
+    msh_rc rc = fold(grids, &cs, &nc);
+    if (rc)
+        return rc;
     a->step++;
     for (size_t i = 0; i < nc && !rc; i++) {
         double peak = 0;
@@ -159,7 +177,6 @@ msh_rc msh_fc_alerts_step(msh_fc_alerts *a, const msh_fc_grid grids[MSH_FC_NH], 
         drop(a, i);
         fn(ud, &ch);
     }
-    msh_index_free(&cix);
     free(cs);
     return rc;
 }

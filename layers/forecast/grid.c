@@ -40,59 +40,76 @@ void msh_fc_grid_rows(const msh_fc_grid *g, uint32_t cy0, uint32_t cy1, size_t *
 
 void msh_fc_acc_init(msh_fc_acc *a)
 {
-    msh_index_init(&a->ix);
     a->cells = NULL;
     a->n = a->cap = 0;
 }
 
 void msh_fc_acc_free(msh_fc_acc *a)
 {
-    msh_index_free(&a->ix);
     free(a->cells);
     msh_fc_acc_init(a);
 }
 
 msh_rc msh_fc_acc_add(msh_fc_acc *a, uint32_t cx, uint32_t cy, float count)
 {
-    uint64_t key = (uint64_t)cy << 32 | cx;
-    uint32_t *slot = msh_index_get(&a->ix, key);
-    if (slot) {
-        a->cells[*slot].count += count;
-        return MSH_OK;
-    }
     if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 1024;
+        size_t cap = a->cap ? 2 * a->cap : 4096;
         msh_fc_out *c = realloc(a->cells, cap * sizeof *c);
         if (!c)
             return MSH_ENOMEM;
         a->cells = c;
         a->cap = cap;
     }
-    msh_rc rc = msh_index_put(&a->ix, key, (uint32_t)a->n);
-    if (rc)
-        return rc;
     a->cells[a->n++] = (msh_fc_out){cx, cy, count};
     return MSH_OK;
 }
 
-static int by_row(const void *pa, const void *pb)
+/* Four stable passes of 12 bits: the column's low 24 bits, then the row's. */
+msh_rc msh_fc_sort(msh_fc_out *cells, size_t n)
 {
-    const msh_fc_out *a = pa, *b = pb;
-    if (a->cy != b->cy)
-        return a->cy < b->cy ? -1 : 1;
-    return a->cx < b->cx ? -1 : a->cx > b->cx;
+    if (n < 2)
+        return MSH_OK;
+    msh_fc_out *tmp = malloc(n * sizeof *tmp);
+    if (!tmp)
+        return MSH_ENOMEM;
+    msh_fc_out *src = cells, *dst = tmp;
+    for (int pass = 0; pass < 4; pass++) {
+        size_t count[4097] = {0};
+        int shift = (pass & 1) * 12;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = pass < 2 ? src[i].cx : src[i].cy;
+            count[((k >> shift) & 4095) + 1]++;
+        }
+        for (int b = 0; b < 4096; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = pass < 2 ? src[i].cx : src[i].cy;
+            dst[count[(k >> shift) & 4095]++] = src[i];
+        }
+        msh_fc_out *t = src;
+        src = dst;
+        dst = t;
+    }
+    /* four passes: the sorted cells are back in `cells` */
+    free(tmp);
+    return MSH_OK;
 }
 
 msh_rc msh_fc_acc_finish(msh_fc_acc *a, float min_count, msh_fc_grid *out)
 {
+    msh_rc rc = msh_fc_sort(a->cells, a->n);
+    if (rc)
+        return rc;
     size_t k = 0;
-    for (size_t i = 0; i < a->n; i++)
-        if (a->cells[i].count >= min_count)
-            a->cells[k++] = a->cells[i];
-    qsort(a->cells, k, sizeof *a->cells, by_row);
+    for (size_t i = 0; i < a->n;) {
+        msh_fc_out c = a->cells[i++];
+        while (i < a->n && a->cells[i].cx == c.cx && a->cells[i].cy == c.cy)
+            c.count += a->cells[i++].count;
+        if (c.count >= min_count)
+            a->cells[k++] = c;
+    }
     out->cells = a->cells;
     out->n = k;
-    msh_index_free(&a->ix);
     a->cells = NULL;
     a->n = a->cap = 0;
     return MSH_OK;

@@ -3,9 +3,11 @@
  *
  * Design: a forecast grid is a flat array of base cells (level 22, the live state's cells, about
  * 8.9 m at Makkah) sorted by row then column, each with a predicted count (a float: a model moves
- * fractions of people). It is built through an accumulator (a hash of cell -> slot) and frozen
- * sorted, so a bbox query walks a contiguous range of rows. Grids are immutable once built and
- * belong to the forecast result that holds them (forecast.h).
+ * fractions of people). It is built through an accumulator and frozen sorted, so a bbox query
+ * walks a contiguous range of rows. Grids are immutable once built and
+ * belong to the forecast result that holds them (services/forecast_service.h). The accumulator
+ * only appends; freezing sorts by a radix sort on (row, column) and merges a cell's additions,
+ * which costs a few passes over memory where a hash per addition cost a cache miss each.
  *
  * Uncertainty (msh_fc_prob): analytic, not an ensemble. A predicted count n at horizon h minutes
  * is read as a normal variable with mean n and standard deviation
@@ -23,7 +25,6 @@
 #include <stdint.h>
 
 #include "core/msh_err.h"
-#include "core/msh_index.h"
 
 /** The cell level forecasts are made at (the live state's base cells). */
 #define MSH_FC_LEVEL 22
@@ -45,18 +46,21 @@ void msh_fc_grid_free(msh_fc_grid *g);
 /** Cells of g inside the cell range [cx0, cx1] x [cy0, cy1]: the index of the first and one past the last row. */
 void msh_fc_grid_rows(const msh_fc_grid *g, uint32_t cy0, uint32_t cy1, size_t *from, size_t *to);
 
-/** Sums counts per cell while a model runs. Not thread-safe: one model run owns it. */
+/** Collects counts per cell while a model runs (a cell may be added to many times). Not thread-safe:
+ * one model run owns it. */
 typedef struct msh_fc_acc {
-    msh_index ix;
     msh_fc_out *cells;
     size_t n, cap;
 } msh_fc_acc;
 
 void msh_fc_acc_init(msh_fc_acc *a);
 void msh_fc_acc_free(msh_fc_acc *a);
+/** Sort cells by row, then column (a radix sort, stable; rows and columns under 2^24). */
+msh_rc msh_fc_sort(msh_fc_out *cells, size_t n);
 /** Add `count` people to cell (cx, cy). */
 msh_rc msh_fc_acc_add(msh_fc_acc *a, uint32_t cx, uint32_t cy, float count);
-/** Freeze into `out` (sorted), leaving out cells under min_count people; the accumulator is emptied. */
+/** Freeze into `out` (sorted, one entry a cell: additions summed), leaving out cells under min_count
+ * people; the accumulator is emptied. */
 msh_rc msh_fc_acc_finish(msh_fc_acc *a, float min_count, msh_fc_grid *out);
 
 /** The chance that a cell of area_m2 holding a predicted `count` at `minutes` ahead is at level E or worse

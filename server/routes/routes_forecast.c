@@ -84,7 +84,7 @@ void msh_route_forecast_density(msh_req *r, const char *rest)
     if (box[0] > box[2])
         cx0 = 0, cx1 = UINT32_MAX;
     (void)t;
-    const msh_fc_grid *g = &fr->grid[model][h];
+    const msh_fc_grid *g = msh_forecast_grid(fr, model, h);
     size_t from, to;
     msh_fc_grid_rows(g, cy0, cy1, &from, &to);
     int k = r->app->cfg.k_anon, minutes = msh_fc_minutes[h];
@@ -140,9 +140,11 @@ void msh_route_forecast_refresh(msh_req *r, const char *rest)
     msh_buf_init(&b, 4096);
     msh_buf_printf(&b,
                    "{\"issued_at\":\"%s\",\"cells\":%zu,\"segments\":%zu,\"mapped_cells\":%zu,\"people\":%.1f,"
-                   "\"cpu_ms\":%.1f,\"wall_ms\":%.1f}\n",
+                   "\"cpu_ms\":%.1f,\"wall_ms\":%.1f,\"model_setup_cpu_ms\":%.1f,\"model_run_cpu_ms\":%.1f,"
+                   "\"copy_ms\":%.1f}\n",
                    issued, fr ? fr->cells : 0, fr ? fr->stats.segments : 0, fr ? fr->stats.mapped_cells : 0,
-                   fr ? fr->stats.people_start : 0, fr ? fr->cpu_ms : 0, fr ? fr->wall_ms : 0);
+                   fr ? fr->stats.people_start : 0, fr ? fr->cpu_ms : 0, fr ? fr->wall_ms : 0,
+                   fr ? fr->stats.setup_ms : 0, fr ? fr->stats.run_ms : 0, fr ? fr->copy_ms : 0);
     msh_forecast_result_release(fr);
     r->resp.cache_control = "no-store";
     msh_resp_buf(r, 200, "application/json", &b);

@@ -64,7 +64,7 @@ void msh_route_forecast_zones(msh_req *r, const char *rest)
     msh_buf_printf(&b, "{\"issued_at\":\"%s\",\"minutes\":%d,\"zones\":[", issued, msh_fc_minutes[h]);
     msh_live_rdlock(r->app->live);
     for (int hh = 0; hh <= h && !oom; hh++) {
-        const msh_fc_grid *g = &fr->grid[MSH_FC_MODEL_CTM][hh];
+        const msh_fc_grid *g = msh_forecast_grid(fr, MSH_FC_MODEL_CTM, hh);
         for (size_t i = 0; i < g->n && !oom; i++) {
             const msh_fc_out *c = &g->cells[i];
             if (c->count < k || !(c->count > 0))

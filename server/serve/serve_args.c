@@ -93,7 +93,7 @@ static void usage(FILE *f)
             "  --test-clock         for tests only: POST /test/clock?advance_s=N (admin token) moves the\n"
             "                       server's clock forward and runs the time rules at once\n"
             "  --forecast-every S   seconds of server time between crowd density forecast refreshes\n"
-            "                       (default 30; GET /forecast/density)\n"
+            "                       (default 30; 0: no forecast; GET /forecast/density)\n"
             "  --forecast-schedule FILE  planned group movements the forecast adds, JSON or CSV: group,\n"
             "                       size, origin, destination, departure window (README, Forecast)\n"
             "  -h, --help           this help\n"
@@ -268,7 +268,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_CREW_STALE: if (parse_int("--crew-stale", optarg, 1, 86400, &v)) return 2; cfg->timers.crew_stale_s = (int)v; break;
         case OPT_CREW_DROP: if (parse_int("--crew-drop", optarg, 1, 86400 * 7, &v)) return 2; cfg->timers.crew_drop_s = (int)v; break;
         case OPT_TEST_CLOCK: cfg->test_clock = true; break;
-        case OPT_FORECAST_EVERY: if (parse_int("--forecast-every", optarg, 1, 3600, &v)) return 2; cfg->forecast_every = (int)v; break;
+        case OPT_FORECAST_EVERY: if (parse_int("--forecast-every", optarg, 0, 86400, &v)) return 2; cfg->forecast_every = (int)v; break;
         case OPT_FORECAST_SCHEDULE: cfg->forecast_schedule = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -44,6 +44,14 @@ void msh_forecast_result_release(msh_forecast_result *r)
     free(r);
 }
 
+const msh_fc_grid *msh_forecast_grid(const msh_forecast_result *r, int model, int h)
+{
+    /* the observed cells are every model's horizon 0 and every horizon of persistence: held once */
+    if (h == 0 || model == MSH_FC_MODEL_PERSISTENCE)
+        return &r->grid[MSH_FC_MODEL_CTM][0];
+    return &r->grid[model][h];
+}
+
 msh_forecast_result *msh_forecast_service_current(msh_app *app)
 {
     struct msh_forecast_service *s = app->forecast;
@@ -195,8 +203,6 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
         msh_fc_params_init(&p);
         rc = msh_fc_ctm(&in, &p, r->grid[MSH_FC_MODEL_CTM], &r->stats, err);
         if (!rc)
-            rc = msh_fc_persistence(&in, r->grid[MSH_FC_MODEL_PERSISTENCE], err);
-        if (!rc)
             rc = msh_fc_advection(&in, &p, r->grid[MSH_FC_MODEL_ADVECTION], err);
     }
     free(k.cells);
@@ -251,7 +257,7 @@ static void *forecast_main(void *arg)
 
 msh_rc msh_forecast_service_open(msh_app *app, msh_err *err)
 {
-    if (!app->live || !app->walknet)
+    if (!app->live || !app->walknet || app->cfg.forecast_every <= 0)
         return MSH_OK;
     struct msh_forecast_service *s = calloc(1, sizeof *s);
     if (!s)

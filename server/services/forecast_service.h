@@ -30,14 +30,17 @@ extern const char *const msh_fc_model_names[MSH_FC_NMODELS];
 typedef struct msh_forecast_result {
     atomic_int refs;
     int64_t issued_ms;                          /* server time of the live state it started from */
-    msh_fc_grid grid[MSH_FC_NMODELS][MSH_FC_NH];
+    msh_fc_grid grid[MSH_FC_NMODELS][MSH_FC_NH]; /* read through msh_forecast_grid */
     msh_fc_stats stats;
     double cpu_ms, wall_ms, copy_ms;            /* the refresh's thread CPU, wall time, time under the read lock */
     size_t cells;                               /* occupied base cells copied */
 } msh_forecast_result;
 
+/** The cells of `model` at horizon index h (persistence and every horizon 0 are the observed cells). */
+const msh_fc_grid *msh_forecast_grid(const msh_forecast_result *r, int model, int h);
 /** Load the schedule (app->cfg.forecast_schedule) and start the thread. Call after the live state and the
- * walking network exist; without a live state nothing starts (app->forecast stays NULL). */
+ * walking network exist; without a live state, or with --forecast-every 0, nothing starts (app->forecast
+ * stays NULL and the endpoints answer 404). */
 msh_rc msh_forecast_service_open(msh_app *app, msh_err *err);
 /** Ask for a refresh when --forecast-every has passed since the last one started (reload thread). */
 void msh_forecast_service_tick(msh_app *app);
