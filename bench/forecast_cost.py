@@ -13,7 +13,7 @@ own CPU time (CLOCK_THREAD_CPUTIME_ID), as the POST /forecast/refresh answer rep
 the median of --refreshes runs, with its parts: the model's set-up (network, start, sources), its
 steps and drawing, and the time the live read lock was held for the copy.
 """
-import argparse, http.client, json, os, random, statistics, sys, threading, time
+import argparse, http.client, json, os, statistics, sys, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import scratch  # noqa: E402
@@ -32,17 +32,7 @@ work, db = scratch.store(args, "msh-fc-", ["site_walkways", "service_zones"], on
 feed = scratch.feed_token(args, db)
 admin = scratch.token(args.mashaer, db, "admin", "bench-admin")
 
-rnd = random.Random(7)
-now = int(time.time() * 1000) - 1000
-batches = []
-for start in range(0, args.people, args.batch):
-    lines = []
-    for i in range(start, min(start + args.batch, args.people)):
-        lon = 39.8925 + rnd.gauss(0, 0.01)
-        lat = 21.4131 + rnd.gauss(0, 0.006)
-        lines.append('{"id":"P-%07d","lon":%.6f,"lat":%.6f,"time":%d,"speed":%.2f,"heading":%d}'
-                     % (i, lon, lat, now, rnd.uniform(0, 1.4), rnd.randrange(360)))
-    batches.append(("\n".join(lines) + "\n").encode())
+batches = scratch.mina_batches(args.people, args.batch)
 
 
 def post_all(port, items, counter, lock, deadline=None):
@@ -83,16 +73,8 @@ def refresh(port):
 
 # movement tiles over Mina at z16, asked in turn (live tiles change with every batch: no cache hit)
 def tile_list():
-    import math
-    out = []
-    for lat in (21.405, 21.410, 21.415, 21.420):
-        for lon in (39.880, 39.886, 39.892, 39.898, 39.904):
-            n = 2 ** 16
-            x = int((lon + 180) / 360 * n)
-            s = math.sin(math.radians(lat))
-            y = int((0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)) * n)
-            out.append("/tiles/movement/16/%d/%d.mvt" % (x, y))
-    return out
+    return ["/tiles/movement/16/%d/%d.mvt" % scratch.tile(lon, lat, 16)
+            for lat in (21.405, 21.410, 21.415, 21.420) for lon in (39.880, 39.886, 39.892, 39.898, 39.904)]
 
 
 def tile_p99(port, n):

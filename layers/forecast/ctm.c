@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/msh_grow.h"
 #include "route/livecost.h"
 
 const int msh_fc_minutes[MSH_FC_NH] = {0, 5, 10, 15, 20, 30};
@@ -273,13 +274,8 @@ static msh_rc build_segments(model *m)
             m->rk_off[s] = (uint32_t)nrk;
             for (int j = 0; j < across; j++) {
                 double off = (j + 0.5 - across / 2.0) * (W / across); /* metres to the left of travel */
-                if (nrk + 1 >= rkcap) {
-                    rkcap = rkcap ? 2 * rkcap : 4096;
-                    uint32_t *r = realloc(m->rk, 2 * rkcap * sizeof *r);
-                    if (!r)
-                        return MSH_ENOMEM;
-                    m->rk = r;
-                }
+                if (msh_grow_from((void **)&m->rk, &rkcap, 2 * (nrk + 1), sizeof *m->rk, 8192))
+                    return MSH_ENOMEM;
                 msh_fc_cell_at(lon - ty * off / kx, lat + tx * off / ky, &m->rk[2 * nrk], &m->rk[2 * nrk + 1]);
                 nrk++;
             }
@@ -331,13 +327,8 @@ static msh_rc place_cells(model *m, msh_fc_stats *st)
 
 static msh_rc push_hop(model *m, size_t *nh, size_t *cap, hop h)
 {
-    if (*nh == *cap) {
-        *cap *= 2;
-        hop *n2 = realloc(m->hops, *cap * sizeof *n2);
-        if (!n2)
-            return MSH_ENOMEM;
-        m->hops = n2;
-    }
+    if (msh_grow((void **)&m->hops, cap, *nh + 1, sizeof *m->hops))
+        return MSH_ENOMEM;
     m->hops[(*nh)++] = h;
     return MSH_OK;
 }

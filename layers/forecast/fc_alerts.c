@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/msh_constants.h"
+#include "core/msh_grow.h"
 #include "core/msh_index.h"
 #include "core/msh_tilemath.h"
 
@@ -148,16 +149,8 @@ msh_rc msh_fc_alerts_step(msh_fc_alerts *a, const msh_fc_grid grids[MSH_FC_NH], 
                 fn(ud, &ch);
             }
         } else if (level) {
-            if (a->n == a->cap) {
-                size_t c2 = a->cap ? 2 * a->cap : 64;
-                warn *w2 = realloc(a->w, c2 * sizeof *w2);
-                if (!w2) {
-                    rc = MSH_ENOMEM;
-                    break;
-                }
-                a->w = w2;
-                a->cap = c2;
-            }
+            if ((rc = msh_grow_from((void **)&a->w, &a->cap, a->n + 1, sizeof *a->w, 64)))
+                break;
             if ((rc = msh_index_put(&a->ix, key, (uint32_t)a->n)))
                 break;
             a->w[a->n++] = (warn){cs[i].cx, cs[i].cy, level, minutes, a->step};

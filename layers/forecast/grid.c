@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/msh_constants.h"
+#include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 
 #define NCELLS ((double)(1u << MSH_FC_LEVEL))
@@ -52,14 +53,8 @@ void msh_fc_acc_free(msh_fc_acc *a)
 
 msh_rc msh_fc_acc_add(msh_fc_acc *a, uint32_t cx, uint32_t cy, float count)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 4096;
-        msh_fc_out *c = realloc(a->cells, cap * sizeof *c);
-        if (!c)
-            return MSH_ENOMEM;
-        a->cells = c;
-        a->cap = cap;
-    }
+    if (msh_grow_from((void **)&a->cells, &a->cap, a->n + 1, sizeof *a->cells, 4096))
+        return MSH_ENOMEM;
     a->cells[a->n++] = (msh_fc_out){cx, cy, count};
     return MSH_OK;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_index.h"
 
 typedef struct collect {
@@ -32,15 +33,9 @@ static int take(void *ud, const msh_feature *f)
     double w = v->type == MSH_FT_REAL ? v->u.d : v->type == MSH_FT_INT ? (double)v->u.i : 0;
     if (!(w >= 0.5 && w <= 500) || f->id == MSH_INDEX_EMPTY || msh_index_get(&c->ix, f->id))
         return 0;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 1024;
-        float *nw = realloc(c->w, cap * sizeof *nw);
-        if (!nw) {
-            c->rc = MSH_ENOMEM;
-            return 1;
-        }
-        c->w = nw;
-        c->cap = cap;
+    if (msh_grow_from((void **)&c->w, &c->cap, c->n + 1, sizeof *c->w, 1024)) {
+        c->rc = MSH_ENOMEM;
+        return 1;
     }
     c->rc = msh_index_put(&c->ix, f->id, (uint32_t)c->n);
     if (c->rc)

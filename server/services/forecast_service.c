@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/msh_grow.h"
 #include "core/msh_time.h"
 #include "forecast/schedule.h"
 #include "forecast/widths.h"
@@ -78,15 +79,9 @@ typedef struct copy {
 static int copy_cell(void *ud, const msh_live_cell *c)
 {
     copy *k = ud;
-    if (k->n == k->cap) {
-        size_t cap = k->cap ? 2 * k->cap : 4096;
-        msh_fc_cell *nc = realloc(k->cells, cap * sizeof *nc);
-        if (!nc) {
-            k->oom = true;
-            return 1;
-        }
-        k->cells = nc;
-        k->cap = cap;
+    if (msh_grow_from((void **)&k->cells, &k->cap, k->n + 1, sizeof *k->cells, 4096)) {
+        k->oom = true;
+        return 1;
     }
     k->cells[k->n++] = (msh_fc_cell){c->cx, c->cy, (float)c->count, (float)c->mean_vx, (float)c->mean_vy};
     return 0;
@@ -94,15 +89,7 @@ static int copy_cell(void *ud, const msh_live_cell *c)
 
 static bool grow_src(copy *k)
 {
-    if (k->nsrc < k->srccap)
-        return true;
-    size_t cap = k->srccap ? 2 * k->srccap : 64;
-    msh_fc_source *ns = realloc(k->src, cap * sizeof *ns);
-    if (!ns)
-        return false;
-    k->src = ns;
-    k->srccap = cap;
-    return true;
+    return msh_grow((void **)&k->src, &k->srccap, k->nsrc + 1, sizeof *k->src) == MSH_OK;
 }
 
 /* Gates feed people at their current rate; a closed one feeds nobody (its walkways are closed too). */
@@ -145,15 +132,7 @@ static void update_widths(msh_app *app, struct msh_forecast_service *s, msh_grap
     s->wgraph = msh_graph_retain(g);
     msh_catalog *cat = msh_app_catalog(app);
     msh_layer *ls[16];
-    size_t n = 0;
-    const char *p = msh_walknet_layers(app->walknet);
-    while (*p && n < 16) {
-        size_t len = strcspn(p, ",");
-        msh_layer *l = msh_catalog_find(cat, p, len);
-        if (l)
-            ls[n++] = l;
-        p += len + (p[len] == ',');
-    }
+    size_t n = msh_walknet_walk_layers(app->walknet, cat, ls, 16);
     msh_err err;
     if (msh_fc_edge_widths(g, ls, n, &s->widths, &err))
         fprintf(stderr, "mashaer: forecast: walkway widths not read, %.0f m everywhere: %s\n", MSH_FC_DEFAULT_WIDTH_M,
