@@ -17,6 +17,10 @@
 #include "forecast/grid.h"
 #include "forecast/schedule.h"
 
+/* the model's default parameters, and the last error (main sets p) */
+static msh_fc_params p;
+static msh_err err;
+
 #define LAT 21.42
 #define LON0 39.87
 
@@ -37,7 +41,6 @@ static msh_graph *corridor(const double *x, int nlines, double north_m)
         np[i] = 2;
     }
     msh_graph *g = NULL;
-    msh_err err;
     CHECK(msh_graph_build_lonlat(ll, np, NULL, (size_t)nlines, &g, &err) == MSH_OK);
     return g;
 }
@@ -66,6 +69,12 @@ static size_t fill(msh_fc_cell *c, size_t n, double x0, double x1, double north_
         c[n++] = (msh_fc_cell){cx, cy, per, vx, vy};
     }
     return n;
+}
+
+/* The model over `in` with the default parameters: true when it ran. */
+static bool run(const msh_fc_input *in, msh_fc_grid *o, msh_fc_stats *st)
+{
+    return msh_fc_ctm(in, &p, o, st, &err) == MSH_OK;
 }
 
 typedef struct sums {
@@ -102,12 +111,9 @@ static void test_uniform_flow(void)
     msh_fc_cell cells[64];
     size_t n = fill(cells, 0, 0, 100, 0, 5, 1.0f, 0);
     msh_fc_input in = {.g = g, .cells = cells, .ncells = n, .issued_ms = 0};
-    msh_fc_params p;
-    msh_fc_params_init(&p);
     msh_fc_grid o[MSH_FC_NH];
     msh_fc_stats st;
-    msh_err err;
-    CHECK(msh_fc_ctm(&in, &p, o, &st, &err) == MSH_OK);
+    CHECK(run(&in, o, &st));
     CHECK(st.mapped_cells == n && st.unmapped_cells == 0);
     CHECK_NEAR(st.people_end, st.people_start, 1e-3); /* the model loses nobody */
     sums s0 = in_x(&o[0], -50, 3000);
@@ -143,12 +149,9 @@ static void test_bottleneck_queue(void)
     float *w = widths(g, wl);
     msh_fc_source gate = {.lon = lon_at(0), .lat = LAT, .rate = 3.0, .from_ms = INT64_MIN, .to_ms = INT64_MAX};
     msh_fc_input in = {.g = g, .width_m = w, .src = &gate, .nsrc = 1, .issued_ms = 1000000};
-    msh_fc_params p;
-    msh_fc_params_init(&p);
     msh_fc_grid o[MSH_FC_NH];
     msh_fc_stats st;
-    msh_err err;
-    CHECK(msh_fc_ctm(&in, &p, o, &st, &err) == MSH_OK);
+    CHECK(run(&in, o, &st));
     double cap = msh_fc_capacity_per_m() * 1.0;
     CHECK_NEAR(cap, 1.22, 0.02);
     /* upstream of the bottleneck: grows at 3 - capacity once the queue stands (10 -> 20 -> 30 min) */
@@ -186,12 +189,9 @@ static void test_closed_edge(void)
     msh_fc_cell cells[64];
     size_t n = fill(cells, 0, 0, 100, 0, 8, 1.2f, 0);
     msh_fc_input in = {.g = g, .closed = closed, .cells = cells, .ncells = n};
-    msh_fc_params p;
-    msh_fc_params_init(&p);
     msh_fc_grid o[MSH_FC_NH];
     msh_fc_stats st;
-    msh_err err;
-    CHECK(msh_fc_ctm(&in, &p, o, &st, &err) == MSH_OK);
+    CHECK(run(&in, o, &st));
     for (int h = 1; h < MSH_FC_NH; h++) {
         CHECK(in_x(&o[h], 505, 3000).people < 1e-3);
         CHECK_NEAR(in_x(&o[h], -50, 505).people, 8.0 * n, 0.1);
@@ -217,13 +217,10 @@ static void test_no_walls_crossed(void)
     uint32_t np[2] = {2, 2};
     (void)x;
     msh_graph *g = NULL;
-    msh_err err;
     CHECK(msh_graph_build_lonlat(ll, np, NULL, 2, &g, &err) == MSH_OK);
     msh_fc_cell cells[64];
     size_t n = fill(cells, 0, 0, 100, 0, 4, 0.8f, 0.8f);
     msh_fc_input in = {.g = g, .cells = cells, .ncells = n};
-    msh_fc_params p;
-    msh_fc_params_init(&p);
     msh_fc_grid o[MSH_FC_NH], a[MSH_FC_NH];
     msh_fc_stats st;
     CHECK(msh_fc_ctm(&in, &p, o, &st, &err) == MSH_OK);
@@ -246,16 +243,13 @@ static void test_planned_group(void)
                      lon_at(500), LAT + 300 / 110574.0};
     uint32_t np[3] = {2, 2, 2};
     msh_graph *g = NULL;
-    msh_err err;
     CHECK(msh_graph_build_lonlat(ll, np, NULL, 3, &g, &err) == MSH_OK);
     msh_fc_source grp = {.lon = lon_at(0), .lat = LAT, .rate = 1.0, .from_ms = 0, .to_ms = 60000, .has_dest = true,
                          .dest_lon = lon_at(500), .dest_lat = LAT + 300 / 110574.0};
     msh_fc_input in = {.g = g, .src = &grp, .nsrc = 1, .issued_ms = 0};
-    msh_fc_params p;
-    msh_fc_params_init(&p);
     msh_fc_grid o[MSH_FC_NH];
     msh_fc_stats st;
-    CHECK(msh_fc_ctm(&in, &p, o, &st, &err) == MSH_OK);
+    CHECK(run(&in, o, &st));
     /* at 5 min they are on the way: nobody on the east arm */
     CHECK(in_x(&o[1], 510, 3000).people < 1e-3);
     CHECK_NEAR(in_x(&o[1], -50, 3000).people, 60, 0.5);
@@ -270,7 +264,6 @@ static void test_schedule(void)
 {
     msh_fc_source *s;
     size_t n;
-    msh_err err;
     const char *js = "[{\"group\":\"G1\",\"size\":1800,\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
                      "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\"}]";
     CHECK(msh_fc_schedule_parse(js, strlen(js), &s, &n, &err) == MSH_OK);
@@ -385,6 +378,7 @@ static void test_warnings(void)
 
 int main(void)
 {
+    msh_fc_params_init(&p);
     test_warnings();
     test_uniform_flow();
     test_bottleneck_queue();
