@@ -7,7 +7,7 @@ against Redis 7 GEOADD (appendfsync always, and no persistence), side by side in
 Reports updates/s, the ratio to Redis, and resident memory per tracked person for both.
 Needs redis-server and redis-benchmark (apt-get install redis-server); skips Redis without them.
 """
-import argparse, http.client, json, os, random, re, shutil, signal, subprocess, sys, threading, time
+import argparse, http.client, json, os, re, shutil, signal, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import scratch  # noqa: E402
@@ -31,17 +31,7 @@ srv, port = scratch.serve(args, db, "--snapshot-s", "3600")
 rss0 = rss_kb(srv.pid)
 
 # pre-built batches: people in Mina and around the Jamarat, one time stamp
-rnd = random.Random(7)
-now = int(time.time() * 1000) - 1000
-batches = []
-for start in range(0, args.people, args.batch):
-    lines = []
-    for i in range(start, min(start + args.batch, args.people)):
-        lon = 39.8925 + rnd.gauss(0, 0.01)
-        lat = 21.4131 + rnd.gauss(0, 0.006)
-        lines.append('{"id":"P-%07d","lon":%.6f,"lat":%.6f,"time":%d,"speed":%.2f,"heading":%d}'
-                     % (i, lon, lat, now, rnd.uniform(0, 1.4), rnd.randrange(360)))
-    batches.append(("\n".join(lines) + "\n").encode())
+batches = scratch.mina_batches(args.people, args.batch)
 
 def post_all(items, counter, lock, deadline=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

@@ -181,3 +181,21 @@ def post_positions(port, token, body, timeout=60):
     st, _, data = request(port, "POST", "/feeds/positions", body, {"Authorization": "Bearer " + token},
                           timeout=timeout)
     return json.loads(data)["accepted"]
+
+
+def mina_batches(people, batch, seed=7):
+    """NDJSON position batches of `people` pilgrims spread over Mina and the Jamarat (a Gaussian
+    around the Jamarat), each with a speed of 0-1.4 m/s and a heading, one time stamp."""
+    import random
+    rnd = random.Random(seed)
+    now = int(time.time() * 1000) - 1000
+    batches = []
+    for start in range(0, people, batch):
+        lines = []
+        for i in range(start, min(start + batch, people)):
+            lon = 39.8925 + rnd.gauss(0, 0.01)
+            lat = 21.4131 + rnd.gauss(0, 0.006)
+            lines.append('{"id":"P-%07d","lon":%.6f,"lat":%.6f,"time":%d,"speed":%.2f,"heading":%d}'
+                         % (i, lon, lat, now, rnd.uniform(0, 1.4), rnd.randrange(360)))
+        batches.append(("\n".join(lines) + "\n").encode())
+    return batches

@@ -87,6 +87,14 @@ static void publish(msh_walknet *w, msh_netview *v)
 }
 
 /* The walking layers present in `cat`, and a digest of their names and versions. */
+static size_t walk_layers(const msh_walknet *w, const msh_catalog *cat, msh_layer **out, size_t cap, uint64_t *digest);
+
+size_t msh_walknet_walk_layers(const msh_walknet *w, const msh_catalog *cat, msh_layer **out, size_t cap)
+{
+    uint64_t digest;
+    return walk_layers(w, cat, out, cap, &digest);
+}
+
 static size_t walk_layers(const msh_walknet *w, const msh_catalog *cat, msh_layer **out, size_t cap, uint64_t *digest)
 {
     size_t n = 0;

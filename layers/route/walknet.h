@@ -43,6 +43,8 @@ void msh_netview_release(msh_netview *v);
 const msh_livecost_cfg *msh_walknet_cfg(const msh_walknet *w);
 /** The nearest-feature label cache (server/nearcache.h). */
 struct msh_nearcache *msh_walknet_nearcache(msh_walknet *w);
+/** The line layers of `cat` the graph is built from, in the order named (at most cap; borrowed from cat). */
+size_t msh_walknet_walk_layers(const msh_walknet *w, const msh_catalog *cat, msh_layer **out, size_t cap);
 /** The layer names it builds from. */
 const char *msh_walknet_layers(const msh_walknet *w);
 

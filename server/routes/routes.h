@@ -80,6 +80,10 @@ void msh_route_kpi(msh_req *r, const char *rest);
 /** /heatmaps/density/{z}/{x}/{y}.png, /heatmaps/{layer}/{z}/{x}/{y}.png, /heatmaps/density/legend[.png]
  * (server/routes_heatmap.c); `rest` follows "/heatmaps/". */
 void msh_route_heatmaps(msh_req *r, const char *rest);
+/** GET /forecast/density, POST /forecast/refresh (routes_forecast.c), GET /forecast/zones (routes_forecast_zones.c). */
+void msh_route_forecast_density(msh_req *r, const char *rest);
+void msh_route_forecast_refresh(msh_req *r, const char *rest);
+void msh_route_forecast_zones(msh_req *r, const char *rest);
 /** Everything else under GET: the web viewer and its vendored packages. */
 void msh_route_static(msh_req *r, const char *rest);
 

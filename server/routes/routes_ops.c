@@ -11,6 +11,7 @@
 #include "routes/storage_status.h"
 #include "services/edit_service.h"
 #include "services/package_rebuild.h"
+#include "services/forecast_service.h"
 
 static double now_s(void)
 {
@@ -150,6 +151,7 @@ void msh_route_metrics(msh_req *r, const char *rest)
     msh_admit_metrics(r->app, &b);
     msh_isochrone_cache_metrics(&b);
     msh_package_rebuild_metrics(r->app->packages, &b);
+    msh_forecast_service_metrics(r->app, &b);
     msh_climits_write_metrics(msh_http_guard_limits(r->app->guard), &b);
     msh_catalog_release(cat);
     r->resp.cache_control = "no-store";

@@ -66,6 +66,8 @@ typedef struct msh_config {
     msh_timers_cfg timers;          /* escalation, retention, stale crews (layers/live/live_timers.h) */
     bool test_clock;                /* --test-clock: POST /test/clock may move the clock (tests only) */
     int sensor_history_days;        /* --sensor-history-days D: every sensor reading kept this long (60) */
+    int forecast_every;             /* --forecast-every S: seconds of server time between forecast refreshes */
+    const char *forecast_schedule;  /* --forecast-schedule FILE: planned group movements (forecast/schedule.h) */
 } msh_config;
 
 typedef struct msh_app {
@@ -97,6 +99,7 @@ typedef struct msh_app {
     struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */
     struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */
     int64_t kpi_last_record_ms;     /* when the reload thread last recorded them */
+    struct msh_forecast_service *forecast; /* the density forecast (server/services/forecast_service.h), NULL when off */
     struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/services/font_service.h) */
     struct msh_package_rebuild *packages; /* rebuilds --packages folders (server/services/package_rebuild.h) */

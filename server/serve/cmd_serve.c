@@ -17,6 +17,7 @@
 #include "png.h"
 #include "services/edit_service.h"
 #include "services/font_service.h"
+#include "services/forecast_service.h"
 #include "services/kpi_service.h"
 #include "services/archive_service.h"
 #include "services/raster_service.h"
@@ -117,6 +118,10 @@ int msh_cmd_serve(int argc, char **argv)
         fprintf(stderr, "mashaer serve: out of memory\n");
         goto out;
     }
+    if (msh_forecast_service_open(&app, &err)) { /* its thread reads the live state and the walking network */
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        goto out;
+    }
     int port = 0;
     if (msh_http_start(&app, &daemon, &port, &err)) {
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
@@ -175,6 +180,7 @@ out:
     msh_offload_free(app.offload);
     msh_events_set_tap(app.events, NULL, NULL);
     msh_mqtt_stop(app.mqtt);
+    msh_forecast_service_close(&app); /* its thread stops before the live state and the network go */
     msh_edit_service_close(&app); /* no request left: the daemon is stopped */
     msh_catalog_release(app.cat);
     msh_token_set_free(app.tokens);

@@ -99,6 +99,10 @@ static void usage(FILE *f)
             "                       `sensor_readings` collection (default 60; 0 keeps none)\n"
             "  --test-clock         for tests only: POST /test/clock?advance_s=N (admin token) moves the\n"
             "                       server's clock forward and runs the time rules at once\n"
+            "  --forecast-every S   seconds of server time between crowd density forecast refreshes\n"
+            "                       (default 30; 0: no forecast; GET /forecast/density)\n"
+            "  --forecast-schedule FILE  planned group movements the forecast adds, JSON or CSV: group,\n"
+            "                       size, origin, destination, departure window (README, Forecast)\n"
             "  -h, --help           this help\n"
             "\n"
             "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
@@ -145,6 +149,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->alert_pressure = MSH_HELBING_PRESSURE_ALARM;
     cfg->mqtt_qos = 1;
     cfg->walk_layers = "walkways,site_walkways";
+    cfg->forecast_every = 30;
     cfg->incident_radius = 50;
     cfg->close_severity = 2;
     msh_client_limits_defaults(&cfg->clients);
@@ -157,7 +162,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE,
            OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S,
            OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_SENSOR_STALE, OPT_SENSOR_HISTORY,
-           OPT_TEST_CLOCK };
+           OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -197,6 +202,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"sensor-stale", required_argument, 0, OPT_SENSOR_STALE},
         {"sensor-history-days", required_argument, 0, OPT_SENSOR_HISTORY},
         {"test-clock", no_argument, 0, OPT_TEST_CLOCK},
+        {"forecast-every", required_argument, 0, OPT_FORECAST_EVERY},
+        {"forecast-schedule", required_argument, 0, OPT_FORECAST_SCHEDULE},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -280,6 +287,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_SENSOR_STALE: if (parse_int("--sensor-stale", optarg, 1, 86400 * 7, &v)) return 2; cfg->timers.sensor_stale_s = (int)v; break;
         case OPT_SENSOR_HISTORY: if (parse_int("--sensor-history-days", optarg, 0, 3660, &v)) return 2; cfg->sensor_history_days = (int)v; break;
         case OPT_TEST_CLOCK: cfg->test_clock = true; break;
+        case OPT_FORECAST_EVERY: if (parse_int("--forecast-every", optarg, 0, 86400, &v)) return 2; cfg->forecast_every = (int)v; break;
+        case OPT_FORECAST_SCHEDULE: cfg->forecast_schedule = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -10,6 +10,7 @@
 #include "routes/events.h"
 #include "live/ingest.h"
 #include "live/live.h"
+#include "services/forecast_service.h"
 #include "services/kpi_service.h"
 #include "serve/serve.h"
 #include "route/walknet.h"
@@ -135,6 +136,7 @@ void *msh_serve_reload_main(void *arg)
         if (kr && app->events)
             msh_events_zones(app->events, kr); /* service zones over their population capacity */
         msh_kpi_result_release(kr);
+        msh_forecast_service_tick(app);
         msh_serve_storage_tick(app);
         if (app->ingest && msh_serve_now_s() - last_snapshot >= msh_serve_snapshot_period(app)) {
             msh_serve_take_snapshot(app);

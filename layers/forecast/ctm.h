@@ -1,0 +1,109 @@
+/* ctm.h: the crowd forecast models: a cell-transmission model on the walking network, and the
+ * two baselines it is measured against (persistence, straight-line advection).
+ *
+ * The cell-transmission model (ctm.c; docs/ARCHITECTURE.md, "Forecast"):
+ * - The network: every edge of the walking graph is cut into segments about one density cell
+ *   long (8.9 m at Makkah). A segment's width is its walkway's (`width_m` in the data, else
+ *   MSH_FC_DEFAULT_WIDTH_M), its area length x width, its capacity Weidmann's largest specific
+ *   flow (about 1.22 persons per metre of width per second) times the width, and it is full at
+ *   Weidmann's jam density (5.4 persons/m2). A closed edge (a closed gate, an incident) has no
+ *   capacity: nobody enters or leaves it.
+ * - The start: each occupied cell goes onto the nearest edge whose walkway it lies on (within
+ *   half the width plus most of a cell), in the direction its mean velocity points along the
+ *   edge, with that velocity's projection as the people's speed. Slower than 0.1 m/s: they stand.
+ *   Cells on no walkway stay where they are (nobody walks through a wall).
+ * - A step of dt: each segment sends, per direction, its people times speed x dt / length, the
+ *   speed being theirs capped by Weidmann's speed at the density of the segment ahead; both
+ *   directions together send no more than the segment's capacity. A segment receives no more
+ *   than its capacity and the room left below jam density; where more is sent than it can
+ *   receive, every sender is cut in the same proportion and the rest waits: a queue. People
+ *   reaching the end of an edge go on along the edges of that node the way the people already
+ *   there walk (shares of the observed outflow), or straight on where nobody is seen; at a dead
+ *   end they wait. People of a planned movement walk the shortest open way to their
+ *   destination and leave the network there.
+ * - The known plan: sources add people at a rate: gates at their current flow (nothing for a
+ *   closed gate), planned groups (schedule.h) over their departure window. What a full segment
+ *   cannot take waits outside it.
+ * - The output: at each horizon, every segment's people spread over the cells across its width.
+ *
+ * Baselines (baseline.c): persistence (every cell as now) and advection (every cell's people
+ * carried in a straight line at its mean velocity, walls or not).
+ */
+#ifndef MSH_FC_CTM_H
+#define MSH_FC_CTM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/msh_err.h"
+#include "forecast/grid.h"
+#include "route/graph.h"
+
+/** The horizons, in minutes; index 0 is the observed state the forecast starts from. */
+#define MSH_FC_NH 6
+extern const int msh_fc_minutes[MSH_FC_NH];
+/** The index of `minutes` in msh_fc_minutes, -1 when it is not a horizon. */
+int msh_fc_horizon_index(long minutes);
+
+#define MSH_FC_DEFAULT_WIDTH_M 4.0
+
+/** An occupied base cell of the live state. */
+typedef struct msh_fc_cell {
+    uint32_t cx, cy;  /* MSH_FC_LEVEL */
+    float count;
+    float vx, vy;     /* mean velocity, m/s east and north */
+} msh_fc_cell;
+
+/** People entering the network at a rate: a gate, or a planned group (with a destination). */
+typedef struct msh_fc_source {
+    double lon, lat;
+    double rate;            /* persons per second */
+    int64_t from_ms, to_ms; /* when they enter (INT64_MIN, INT64_MAX: all along) */
+    bool has_dest;
+    double dest_lon, dest_lat;
+} msh_fc_source;
+
+typedef struct msh_fc_params {
+    double dt_s;         /* time step (5 s: a segment of 8.9 m is crossed in no less at 1.8 m/s) */
+    double max_speed;    /* observed speeds are capped at this (2.5 m/s) */
+    double stand_speed;  /* slower along the edge than this: standing (0.1 m/s) */
+    double free_speed;   /* speed of people from sources (1.34 m/s) */
+    double jam_density;  /* persons/m2 where a walkway is full (5.4) */
+    double snap_m;       /* how far a source may be from the network (50 m) */
+} msh_fc_params;
+
+void msh_fc_params_init(msh_fc_params *p);
+
+typedef struct msh_fc_input {
+    const msh_graph *g;     /* NULL: no network (the model keeps every cell where it is) */
+    const float *width_m;   /* per edge; NULL or <= 0: MSH_FC_DEFAULT_WIDTH_M */
+    const uint8_t *closed;  /* per edge, nonzero: closed; NULL: none */
+    const msh_fc_cell *cells;
+    size_t ncells;
+    const msh_fc_source *src;
+    size_t nsrc;
+    int64_t issued_ms;      /* the time of the observed state */
+} msh_fc_input;
+
+/** What a run did, for /metrics and the logs. */
+typedef struct msh_fc_stats {
+    size_t segments, mapped_cells, unmapped_cells;
+    double people_start, people_end, arrived, waiting_outside;
+    double setup_ms, run_ms;    /* thread CPU: the network, the start and the sources; the steps and drawing */
+} msh_fc_stats;
+
+/** The cell-transmission forecast: out[i] for msh_fc_minutes[i] (out[0]: the observed cells). */
+msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid out[MSH_FC_NH], msh_fc_stats *st,
+                  msh_err *err);
+/** The observed cells as a grid (every forecast's horizon 0). */
+msh_rc msh_fc_observed(const msh_fc_input *in, msh_fc_grid *out, msh_err *err);
+/** Persistence: every horizon is the observed state. */
+msh_rc msh_fc_persistence(const msh_fc_input *in, msh_fc_grid out[MSH_FC_NH], msh_err *err);
+/** Straight-line advection at each cell's mean velocity (capped at p->max_speed). */
+msh_rc msh_fc_advection(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid out[MSH_FC_NH], msh_err *err);
+
+/** Weidmann's largest specific flow, persons per metre of width per second (about 1.22). */
+double msh_fc_capacity_per_m(void);
+
+#endif

@@ -1,0 +1,152 @@
+/* grid.c: forecast grids, their accumulator and the analytic uncertainty (grid.h). */
+#include "forecast/grid.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/msh_constants.h"
+#include "core/msh_grow.h"
+#include "core/msh_tilemath.h"
+
+#define NCELLS ((double)(1u << MSH_FC_LEVEL))
+
+void msh_fc_grid_free(msh_fc_grid *g)
+{
+    free(g->cells);
+    g->cells = NULL;
+    g->n = 0;
+}
+
+/* The first index whose row is at least cy. */
+static size_t lower_row(const msh_fc_grid *g, uint32_t cy)
+{
+    size_t lo = 0, hi = g->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->cells[mid].cy < cy)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void msh_fc_grid_rows(const msh_fc_grid *g, uint32_t cy0, uint32_t cy1, size_t *from, size_t *to)
+{
+    *from = lower_row(g, cy0);
+    *to = cy1 == UINT32_MAX ? g->n : lower_row(g, cy1 + 1);
+    if (*to < *from)
+        *to = *from;
+}
+
+void msh_fc_acc_init(msh_fc_acc *a)
+{
+    a->cells = NULL;
+    a->n = a->cap = 0;
+}
+
+void msh_fc_acc_free(msh_fc_acc *a)
+{
+    free(a->cells);
+    msh_fc_acc_init(a);
+}
+
+msh_rc msh_fc_acc_add(msh_fc_acc *a, uint32_t cx, uint32_t cy, float count)
+{
+    if (msh_grow_from((void **)&a->cells, &a->cap, a->n + 1, sizeof *a->cells, 4096))
+        return MSH_ENOMEM;
+    a->cells[a->n++] = (msh_fc_out){cx, cy, count};
+    return MSH_OK;
+}
+
+/* Four stable passes of 12 bits: the column's low 24 bits, then the row's. */
+msh_rc msh_fc_sort(msh_fc_out *cells, size_t n)
+{
+    if (n < 2)
+        return MSH_OK;
+    msh_fc_out *tmp = malloc(n * sizeof *tmp);
+    if (!tmp)
+        return MSH_ENOMEM;
+    msh_fc_out *src = cells, *dst = tmp;
+    for (int pass = 0; pass < 4; pass++) {
+        size_t count[4097] = {0};
+        int shift = (pass & 1) * 12;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = pass < 2 ? src[i].cx : src[i].cy;
+            count[((k >> shift) & 4095) + 1]++;
+        }
+        for (int b = 0; b < 4096; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = pass < 2 ? src[i].cx : src[i].cy;
+            dst[count[(k >> shift) & 4095]++] = src[i];
+        }
+        msh_fc_out *t = src;
+        src = dst;
+        dst = t;
+    }
+    /* four passes: the sorted cells are back in `cells` */
+    free(tmp);
+    return MSH_OK;
+}
+
+msh_rc msh_fc_acc_finish(msh_fc_acc *a, float min_count, msh_fc_grid *out)
+{
+    msh_rc rc = msh_fc_sort(a->cells, a->n);
+    if (rc)
+        return rc;
+    size_t k = 0;
+    for (size_t i = 0; i < a->n;) {
+        msh_fc_out c = a->cells[i++];
+        while (i < a->n && a->cells[i].cx == c.cx && a->cells[i].cy == c.cy)
+            c.count += a->cells[i++].count;
+        if (c.count >= min_count)
+            a->cells[k++] = c;
+    }
+    out->cells = a->cells;
+    out->n = k;
+    a->cells = NULL;
+    a->n = a->cap = 0;
+    return MSH_OK;
+}
+
+/* P(X >= x) for X normal(mu, sigma). */
+static double upper(double x, double mu, double sigma)
+{
+    return 0.5 * erfc((x - mu) / (sigma * M_SQRT2));
+}
+
+void msh_fc_prob(double count, double area_m2, int minutes, double *p_e, double *p_f)
+{
+    double e_line = MSH_FRUIN_D_MAX * area_m2, f_line = MSH_FRUIN_E_MAX * area_m2;
+    if (minutes <= 0 || count <= 0) {
+        *p_e = count >= e_line ? 1 : 0;
+        *p_f = count > f_line ? 1 : 0;
+        return;
+    }
+    double cv = MSH_FC_CV0 + MSH_FC_CV_PER_MIN * minutes;
+    double sigma = sqrt(count + cv * cv * count * count);
+    *p_e = upper(e_line, count, sigma);
+    *p_f = upper(f_line, count, sigma);
+}
+
+void msh_fc_cell_at(double lon, double lat, uint32_t *cx, uint32_t *cy)
+{
+    double wx, wy;
+    msh_lonlat_to_world(lon, lat, &wx, &wy);
+    double x = floor(wx * NCELLS), y = floor(wy * NCELLS);
+    *cx = (uint32_t)fmin(fmax(x, 0), NCELLS - 1);
+    *cy = (uint32_t)fmin(fmax(y, 0), NCELLS - 1);
+}
+
+void msh_fc_cell_centre(uint32_t cx, uint32_t cy, double *lon, double *lat)
+{
+    msh_world_to_lonlat((cx + 0.5) / NCELLS, (cy + 0.5) / NCELLS, lon, lat);
+}
+
+double msh_fc_cell_side_m(uint32_t cy)
+{
+    double lon, lat;
+    msh_world_to_lonlat(0, (cy + 0.5) / NCELLS, &lon, &lat);
+    return MSH_EARTH_CIRCUMFERENCE * cos(lat * M_PI / 180) / NCELLS;
+}

@@ -1,0 +1,195 @@
+"""The crowd density forecast served: GET /forecast/density (the three models, minutes, bbox,
+k-anonymity, refusals), POST /forecast/refresh as the barrier, GET /forecast/zones, the refresh on
+the serving timer driven by the test clock, and the `forecast` events raised and cleared.
+
+The walkway is one made-up street, 1 km east-west and 6 m wide (`width_m`), a dead end at each
+end; a service zone covers its last 150 m. Crowds are posted as positions with speed and heading;
+every check follows a POST /forecast/refresh, which answers once the new forecast is published.
+"""
+import json
+import math
+import unittest
+
+import mshtest
+import test_events
+from mshtest import now_ms
+
+DB = None
+SERVER = None
+TOK = {}
+LAT = 21.41
+LON0 = 39.880
+M_PER_DEG = 111320 * math.cos(math.radians(LAT))
+
+
+def lon(x_m):
+    return LON0 + x_m / M_PER_DEG
+
+
+def x_of(lon_):
+    return (lon_ - LON0) * M_PER_DEG
+
+
+def crowd(prefix, n, x0, x1, speed=0.0, heading=90):
+    """n people spread evenly from x0 to x1 metres along the street, all at that speed and heading."""
+    out = []
+    for i in range(n):
+        rec = {"id": "%s-%d" % (prefix, i), "lon": lon(x0 + (x1 - x0) * (i + 0.5) / n), "lat": LAT,
+               "time": now_ms()}
+        if speed:
+            rec.update(speed=speed, heading=heading)
+        else:
+            rec.update(speed=0)
+        out.append(rec)
+    return out
+
+
+def refresh():
+    r = mshtest.api(SERVER, "/forecast/refresh", "POST", TOK["admin"])
+    assert r.status == 200, (r.status, r.body)
+    return r.json()
+
+
+def density(query):
+    r = SERVER.get("/forecast/density?" + query)
+    assert r.status == 200, (query, r.status, r.body)
+    return json.loads(r.body)
+
+
+def centre(doc):
+    """(people, mean x in metres) over the features of a FeatureCollection."""
+    n = sx = 0
+    for f in doc["features"]:
+        ring = f["geometry"]["coordinates"][0]
+        cx = (ring[0][0] + ring[2][0]) / 2
+        n += f["properties"]["count"]
+        sx += f["properties"]["count"] * x_of(cx)
+    return n, (sx / n if n else float("nan"))
+
+
+class Forecast(unittest.TestCase):
+    def test_a_density_models_and_privacy(self):
+        mshtest.post_ok(SERVER, "positions", crowd("W", 300, 0, 90, speed=1.2), TOK["feed"])
+        mshtest.post_ok(SERVER, "positions", crowd("K", 3, 500, 501), TOK["feed"])  # 3 people: under k
+        info = refresh()
+        self.assertEqual(info["people"], 303)
+        now = density("minutes=0")
+        self.assertEqual((now["type"], now["model"], now["minutes"]), ("FeatureCollection", "ctm", 0))
+        n0, x0 = centre(now)
+        self.assertAlmostEqual(n0, 300, delta=0.01)         # the 3 alone are not shown
+        self.assertTrue(all(x_of(f["geometry"]["coordinates"][0][0][0]) < 120 for f in now["features"]))
+        f = now["features"][0]
+        self.assertEqual(f["geometry"]["type"], "Polygon")
+        p = f["properties"]
+        self.assertEqual(set(p), {"count", "density", "los", "p_e", "p_f", "minutes", "issued_at"})
+        self.assertEqual(p["issued_at"], now["issued_at"])
+        self.assertEqual(p["issued_at"], info["issued_at"])
+        ring = f["geometry"]["coordinates"][0]
+        side = (ring[1][0] - ring[0][0]) * M_PER_DEG
+        self.assertAlmostEqual(p["density"], p["count"] / (side * side), delta=0.01)
+        self.assertIn(p["los"], "ABCDEF")
+        # ten minutes at 1.2 m/s along the street: 720 m east; persistence stays; advection on a
+        # straight street agrees with the model
+        ten = density("minutes=10")
+        n10, x10 = centre(ten)
+        # the crowd spreads as it walks (the model's speeds differ across it); the cells its thin
+        # edges leave under k people are not shown
+        self.assertGreater(n10, 240)
+        self.assertLessEqual(n10, 300.01)
+        self.assertAlmostEqual(x10 - x0, 720, delta=40)
+        self.assertTrue(all(f["properties"]["minutes"] == 10 for f in ten["features"]))
+        np_, xp = centre(density("minutes=10&model=persistence"))
+        self.assertAlmostEqual((np_, xp), (n0, x0), delta=1e-6)
+        na, xa = centre(density("minutes=10&model=advection"))
+        self.assertAlmostEqual(xa - x0, 720, delta=15)
+        # bbox: the west end holds nobody any more at 10 minutes, everyone now
+        west = "bbox=%.7f,21.409,%.7f,21.411" % (lon(-20), lon(150))
+        self.assertEqual(density("minutes=10&" + west)["features"], [])
+        self.assertAlmostEqual(centre(density("minutes=0&" + west))[0], 300, delta=0.01)
+        # standing people stay put
+        mshtest.post_ok(SERVER, "positions", crowd("W", 300, 0, 90), TOK["feed"])
+        refresh()
+        self.assertAlmostEqual(centre(density("minutes=30"))[1], x0, delta=5)
+
+    def test_b_refusals(self):
+        for q in ("", "minutes=7", "minutes=-5", "minutes=ten", "minutes=10&model=magic", "minutes=10&bbox=1,2",
+                  "minutes=10&bbox=40,22,39,21&x=1", "minutes=10&bbox=39,91,40,92"):
+            r = SERVER.get("/forecast/density?" + q)
+            self.assertEqual(r.status, 400, q)
+            self.assertIn("error", json.loads(r.body))
+        self.assertEqual(SERVER.get("/forecast/zones?minutes=3").status, 400)
+        self.assertEqual(mshtest.api(SERVER, "/forecast/refresh", "POST").status, 401)
+        self.assertEqual(mshtest.api(SERVER, "/forecast/refresh", "POST", TOK["feed"]).status, 403)
+        self.assertEqual(SERVER.get("/forecast/refresh").status, 405)
+
+    def test_c_warning_raised_zone_then_cleared(self):
+        s = test_events.Stream("?types=forecast")
+        try:
+            # 600 people walking east into the dead end: a jam forms there within minutes
+            mshtest.post_ok(SERVER, "positions", crowd("E", 600, 700, 800, speed=1.2), TOK["feed"])
+            refresh()
+            ev = s.wait_for(lambda e: e[1] == "forecast" and e[2]["state"] == "raised" and e[2]["level"] == "F",
+                            "a level F warning")[0][2]
+            self.assertGreater(x_of(ev["lon"]), 900)
+            self.assertIn(ev["minutes"], (5, 10, 15, 20, 30))
+            self.assertGreater(ev["density"], 2.15)
+            zones = SERVER.json("/forecast/zones?minutes=30")
+            end = [z for z in zones["zones"] if z["zone"] == "Z-END"]
+            self.assertEqual(len(end), 1, zones)
+            self.assertEqual(end[0]["los"], "F")
+            self.assertGreater(end[0]["peak_density"], 2.15)
+            self.assertIn(end[0]["peak_minutes"], (5, 10, 15, 20, 30))
+            now_zone = SERVER.json("/forecast/zones?minutes=0")["zones"]
+            self.assertTrue(all(z["peak_density"] < 1.08 for z in now_zone if z["zone"] == "Z-END"))
+            # the crowd stops and spreads out thinly: the warning clears
+            raised = len(s.hits(lambda e: e[2]["state"] == "raised"))
+            mshtest.post_ok(SERVER, "positions", crowd("E", 600, 100, 700), TOK["feed"])
+            refresh()
+            s.wait_for(lambda e: e[2]["state"] == "cleared" and abs(e[2]["lon"] - ev["lon"]) < 1e-6, "the clearing")
+            refresh()   # nothing new to say: no event
+            self.assertEqual(len(s.hits(lambda e: e[2]["state"] == "raised")), raised)
+        finally:
+            s.close()
+
+    def test_d_timer_refresh_on_test_clock(self):
+        before = mshtest.metric(mshtest.parse_metrics(SERVER.get("/metrics").body.decode()),
+                                "mashaer_forecast_refreshes_total")
+        # --forecast-every is an hour of server time: real time alone does not reach it in this test
+        r = mshtest.api(SERVER, "/test/clock?advance_s=3601", "POST", TOK["admin"])
+        self.assertEqual(r.status, 200, r.body)
+        mshtest.wait_for(lambda: mshtest.metric(mshtest.parse_metrics(SERVER.get("/metrics").body.decode()),
+                                                "mashaer_forecast_refreshes_total") > before, 30,
+                         "a refresh on the serving timer")
+        issued = density("minutes=0")["issued_at"]
+        self.assertGreaterEqual(issued[:19], r.json()["now"][:19])   # made after the clock moved
+
+
+def setUpModule():
+    global DB, SERVER
+    DB = mshtest.work_path("forecast.sqlite")
+    street = mshtest.work_path("walkways.geojson")
+    with open(street, "w") as f:
+        json.dump({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"name": "street", "width_m": 6.0},
+             "geometry": {"type": "LineString", "coordinates": [[lon(0), LAT], [lon(1000), LAT]]}}]}, f)
+    mshtest.import_layer(DB, street, "walkways", check=0)
+    zones = mshtest.work_path("service_zones.geojson")
+    w, e = lon(850), lon(1010)
+    with open(zones, "w") as f:
+        json.dump({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"zone_id": "Z-END"},
+             "geometry": {"type": "Polygon", "coordinates": [[[w, 21.4095], [e, 21.4095], [e, 21.4105], [w, 21.4105],
+                                                             [w, 21.4095]]]}}]}, f)
+    mshtest.import_layer(DB, zones, "service_zones", check=0)
+    for role, name in (("feed", "sensor"), ("admin", "root")):
+        TOK[role] = mshtest.add_token(DB, role, name)
+    SERVER = mshtest.Server(DB, "--test-clock", "--k-anon", "5", "--forecast-every", "3600").start()
+    test_events.SERVER = SERVER
+
+
+def tearDownModule():
+    mshtest.stop_servers(SERVER)
+
+
+if __name__ == "__main__":
+    mshtest.main()

@@ -1,0 +1,391 @@
+/* test_forecast.c: the crowd forecast models (layers/forecast/) against hand-worked cases:
+ * - a uniform flow arrives where and when its speed says (its centre of mass moves speed x time);
+ * - a queue behind a bottleneck grows at inflow minus capacity (conservation: what enters
+ *   upstream stays there until it passes the bottleneck, which passes capacity = Weidmann's
+ *   largest specific flow x its width);
+ * - a closed edge stops a flow (nobody beyond it, nobody lost);
+ * - people never cross where there is no walkway (advection does, the model does not);
+ * - planned groups walk to their destination and leave there;
+ * - the schedule file's two forms and its refusals; the analytic p_e / p_f. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "forecast/ctm.h"
+#include "forecast/fc_alerts.h"
+#include "forecast/grid.h"
+#include "forecast/schedule.h"
+
+/* the model's default parameters, and the last error (main sets p) */
+static msh_fc_params p;
+static msh_err err;
+
+#define LAT 21.42
+#define LON0 39.87
+
+static double lon_at(double x_m) { return LON0 + x_m / (111320.0 * cos(LAT * M_PI / 180)); }
+static double x_of(double lon) { return (lon - LON0) * (111320.0 * cos(LAT * M_PI / 180)); }
+
+/* A graph of straight east-west lines at latitude lat_off metres north of LAT: [x0, x1] metres each. */
+static msh_graph *corridor(const double *x, int nlines, double north_m)
+{
+    double ll[64];
+    uint32_t np[16];
+    double lat = LAT + north_m / 110574.0;
+    for (int i = 0; i < nlines; i++) {
+        ll[4 * i] = lon_at(x[2 * i]);
+        ll[4 * i + 1] = lat;
+        ll[4 * i + 2] = lon_at(x[2 * i + 1]);
+        ll[4 * i + 3] = lat;
+        np[i] = 2;
+    }
+    msh_graph *g = NULL;
+    CHECK(msh_graph_build_lonlat(ll, np, NULL, (size_t)nlines, &g, &err) == MSH_OK);
+    return g;
+}
+
+/* Per-edge widths from per-line widths (edge fids are line index + 1). */
+static float *widths(const msh_graph *g, const float *per_line)
+{
+    uint32_t ne = msh_graph_edge_count(g);
+    float *w = malloc(ne * sizeof *w);
+    for (uint32_t e = 0; e < ne; e++)
+        w[e] = per_line[msh_graph_edge_fid(g, e) - 1];
+    return w;
+}
+
+/* People spread over the cells from x0 to x1 metres (north_m north of LAT), `per` a cell, moving vx, vy. */
+static size_t fill(msh_fc_cell *c, size_t n, double x0, double x1, double north_m, float per, float vx, float vy)
+{
+    double lat = LAT + north_m / 110574.0;
+    uint32_t last = UINT32_MAX;
+    for (double x = x0; x <= x1; x += 1.0) {
+        uint32_t cx, cy;
+        msh_fc_cell_at(lon_at(x), lat, &cx, &cy);
+        if (cx == last)
+            continue;
+        last = cx;
+        c[n++] = (msh_fc_cell){cx, cy, per, vx, vy};
+    }
+    return n;
+}
+
+/* The model over `in` with the default parameters: true when it ran. */
+static bool run(const msh_fc_input *in, msh_fc_grid *o, msh_fc_stats *st)
+{
+    return msh_fc_ctm(in, &p, o, st, &err) == MSH_OK;
+}
+
+typedef struct sums {
+    double people, x_mass, north_max;
+} sums;
+
+/* People of a grid with x in [x0, x1) metres, and their centre's x. */
+static sums in_x(const msh_fc_grid *g, double x0, double x1)
+{
+    sums s = {0, 0, 0};
+    for (size_t i = 0; i < g->n; i++) {
+        double lon, lat;
+        msh_fc_cell_centre(g->cells[i].cx, g->cells[i].cy, &lon, &lat);
+        double x = x_of(lon);
+        if (x < x0 || x >= x1)
+            continue;
+        s.people += g->cells[i].count;
+        s.x_mass += g->cells[i].count * x;
+        s.north_max = fmax(s.north_max, (lat - LAT) * 110574.0);
+    }
+    return s;
+}
+
+static void free_grids(msh_fc_grid *o)
+{
+    for (int i = 0; i < MSH_FC_NH; i++)
+        msh_fc_grid_free(&o[i]);
+}
+
+static void test_uniform_flow(void)
+{
+    double x[] = {0, 2000};
+    msh_graph *g = corridor(x, 1, 0);
+    msh_fc_cell cells[64];
+    size_t n = fill(cells, 0, 0, 100, 0, 5, 1.0f, 0);
+    msh_fc_input in = {.g = g, .cells = cells, .ncells = n, .issued_ms = 0};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    CHECK(st.mapped_cells == n && st.unmapped_cells == 0);
+    CHECK_NEAR(st.people_end, st.people_start, 1e-3); /* the model loses nobody */
+    sums s0 = in_x(&o[0], -50, 3000);
+    CHECK_NEAR(s0.people, 5.0 * n, 1e-3);
+    double c0 = s0.x_mass / s0.people;
+    /* 5, 10 and 20 minutes at 1 m/s: 300, 600, 1200 m further, everyone still there */
+    int hs[] = {1, 2, 4};
+    for (int k = 0; k < 3; k++) {
+        sums s = in_x(&o[hs[k]], -50, 3000);
+        CHECK_NEAR(s.people, 5.0 * n, 0.1); /* cells under 0.01 people are not drawn */
+        CHECK_NEAR(s.x_mass / s.people - c0, msh_fc_minutes[hs[k]] * 60.0, 0.03 * msh_fc_minutes[hs[k]] * 60.0);
+    }
+    /* persistence: where they were; advection on a straight walkway: the same arrival as the model */
+    msh_fc_grid b[MSH_FC_NH];
+    CHECK(msh_fc_persistence(&in, b, &err) == MSH_OK);
+    sums sp = in_x(&b[2], -50, 3000);
+    CHECK_NEAR(sp.x_mass / sp.people, c0, 1e-6);
+    free_grids(b);
+    CHECK(msh_fc_advection(&in, &p, b, &err) == MSH_OK);
+    sums sa = in_x(&b[2], -50, 3000);
+    CHECK_NEAR(sa.x_mass / sa.people - c0, 600, 10);
+    free_grids(b);
+    free_grids(o);
+    msh_graph_release(g);
+}
+
+static void test_bottleneck_queue(void)
+{
+    /* 10 m wide, then 1 m wide for 50 m, then 10 m wide; a gate at the west end lets in 3 persons/s */
+    double x[] = {0, 300, 300, 350, 350, 1500};
+    float wl[] = {10, 1, 10};
+    msh_graph *g = corridor(x, 3, 0);
+    float *w = widths(g, wl);
+    msh_fc_source gate = {.lon = lon_at(0), .lat = LAT, .rate = 3.0, .from_ms = INT64_MIN, .to_ms = INT64_MAX};
+    msh_fc_input in = {.g = g, .width_m = w, .src = &gate, .nsrc = 1, .issued_ms = 1000000};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    double cap = msh_fc_capacity_per_m() * 1.0;
+    CHECK_NEAR(cap, 1.22, 0.02);
+    /* upstream of the bottleneck: grows at 3 - capacity once the queue stands (10 -> 20 -> 30 min) */
+    sums u10 = in_x(&o[2], -50, 299), u20 = in_x(&o[4], -50, 299), u30 = in_x(&o[5], -50, 299);
+    CHECK_NEAR((u20.people - u10.people) / 600.0, 3.0 - cap, 0.05 * (3.0 - cap));
+    CHECK_NEAR((u30.people - u20.people) / 600.0, 3.0 - cap, 0.05 * (3.0 - cap));
+    /* downstream it passes at capacity */
+    sums d10 = in_x(&o[2], 351, 3000), d20 = in_x(&o[4], 351, 3000);
+    CHECK_NEAR((d20.people - d10.people) / 600.0, cap, 0.05 * cap);
+    /* the queue's head is jammed: level F just before the bottleneck */
+    double fmax_density = 0;
+    for (size_t i = 0; i < o[4].n; i++) {
+        double lon, lat;
+        msh_fc_cell_centre(o[4].cells[i].cx, o[4].cells[i].cy, &lon, &lat);
+        double xx = x_of(lon), side = msh_fc_cell_side_m(o[4].cells[i].cy);
+        if (xx > 270 && xx < 300)
+            fmax_density = fmax(fmax_density, o[4].cells[i].count / (side * side));
+    }
+    CHECK(fmax_density > 2.15);
+    /* nobody lost: everything that came in is on the walkways (30 min x 3/s) */
+    CHECK_NEAR(st.people_end + st.waiting_outside, 3.0 * 1800, 1.0);
+    free_grids(o);
+    free(w);
+    msh_graph_release(g);
+}
+
+static void test_closed_edge(void)
+{
+    double x[] = {0, 500, 500, 1000};
+    msh_graph *g = corridor(x, 2, 0);
+    uint32_t ne = msh_graph_edge_count(g);
+    uint8_t *closed = calloc(ne, 1);
+    for (uint32_t e = 0; e < ne; e++)
+        closed[e] = msh_graph_edge_fid(g, e) == 2;
+    msh_fc_cell cells[64];
+    size_t n = fill(cells, 0, 0, 100, 0, 8, 1.2f, 0);
+    msh_fc_input in = {.g = g, .closed = closed, .cells = cells, .ncells = n};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    for (int h = 1; h < MSH_FC_NH; h++) {
+        CHECK(in_x(&o[h], 505, 3000).people < 1e-3);
+        CHECK_NEAR(in_x(&o[h], -50, 505).people, 8.0 * n, 0.1);
+    }
+    /* they got to the gate and wait there */
+    sums s = in_x(&o[3], 400, 505);
+    CHECK(s.people > 0.9 * 8.0 * n);
+    /* open: they walk on past it */
+    in.closed = NULL;
+    free_grids(o);
+    CHECK(msh_fc_ctm(&in, &p, o, &st, &err) == MSH_OK);
+    CHECK(in_x(&o[2], 505, 3000).people > 0.5 * 8.0 * n);
+    free_grids(o);
+    free(closed);
+    msh_graph_release(g);
+}
+
+static void test_no_walls_crossed(void)
+{
+    /* two walkways 120 m apart, not joined; the crowd on the south one moves north-east */
+    double x[] = {0, 1500};
+    double ll[8] = {lon_at(0), LAT, lon_at(1500), LAT, lon_at(0), LAT + 120 / 110574.0, lon_at(1500), LAT + 120 / 110574.0};
+    uint32_t np[2] = {2, 2};
+    (void)x;
+    msh_graph *g = NULL;
+    CHECK(msh_graph_build_lonlat(ll, np, NULL, 2, &g, &err) == MSH_OK);
+    msh_fc_cell cells[64];
+    size_t n = fill(cells, 0, 0, 100, 0, 4, 0.8f, 0.8f);
+    msh_fc_input in = {.g = g, .cells = cells, .ncells = n};
+    msh_fc_grid o[MSH_FC_NH], a[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(msh_fc_ctm(&in, &p, o, &st, &err) == MSH_OK);
+    CHECK(msh_fc_advection(&in, &p, a, &err) == MSH_OK);
+    sums sm = in_x(&o[2], -50, 3000), sa = in_x(&a[2], -50, 3000);
+    CHECK(sm.north_max < 10);   /* still on their walkway */
+    CHECK(sa.north_max > 400);  /* the straight line went through the wall */
+    /* along the walkway at the projected speed (0.8 m/s east) */
+    CHECK_NEAR(sm.x_mass / sm.people - 50, 0.8 * 600, 0.05 * 480);
+    free_grids(o);
+    free_grids(a);
+    msh_graph_release(g);
+}
+
+static void test_planned_group(void)
+{
+    /* a T: west-east street with a branch north at x = 500; the group goes from the west end to
+     * the north branch's end, 300 m up: 500 + 300 m at 1.34 m/s, about 10 minutes */
+    double ll[12] = {lon_at(0), LAT, lon_at(500), LAT, lon_at(500), LAT, lon_at(1000), LAT, lon_at(500), LAT,
+                     lon_at(500), LAT + 300 / 110574.0};
+    uint32_t np[3] = {2, 2, 2};
+    msh_graph *g = NULL;
+    CHECK(msh_graph_build_lonlat(ll, np, NULL, 3, &g, &err) == MSH_OK);
+    msh_fc_source grp = {.lon = lon_at(0), .lat = LAT, .rate = 1.0, .from_ms = 0, .to_ms = 60000, .has_dest = true,
+                         .dest_lon = lon_at(500), .dest_lat = LAT + 300 / 110574.0};
+    msh_fc_input in = {.g = g, .src = &grp, .nsrc = 1, .issued_ms = 0};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    /* at 5 min they are on the way: nobody on the east arm */
+    CHECK(in_x(&o[1], 510, 3000).people < 1e-3);
+    CHECK_NEAR(in_x(&o[1], -50, 3000).people, 60, 0.5);
+    /* at 15 min every one of the 60 has arrived and left the network */
+    CHECK_NEAR(st.arrived, 60, 0.5);
+    CHECK(in_x(&o[3], -50, 3000).people < 0.5);
+    free_grids(o);
+    msh_graph_release(g);
+}
+
+static void test_schedule(void)
+{
+    msh_fc_source *s;
+    size_t n;
+    const char *js = "[{\"group\":\"G1\",\"size\":1800,\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
+                     "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\"}]";
+    CHECK(msh_fc_schedule_parse(js, strlen(js), &s, &n, &err) == MSH_OK);
+    CHECK(n == 1 && s[0].has_dest);
+    CHECK_NEAR(s[0].rate, 1.0, 1e-9);
+    CHECK_NEAR(s[0].dest_lat, 21.42, 1e-12);
+    CHECK(s[0].to_ms - s[0].from_ms == 1800000);
+    free(s);
+    const char *csv = "group,size,origin_lon,origin_lat,dest_lon,dest_lat,depart_from,depart_to\n"
+                      "G1, 600 ,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z\r\n\n"
+                      "G2,1200,39.881,21.411,39.87,21.42,2026-05-27T06:10:00Z,2026-05-27T06:20:00Z\n";
+    CHECK(msh_fc_schedule_parse(csv, strlen(csv), &s, &n, &err) == MSH_OK);
+    CHECK(n == 2);
+    CHECK_NEAR(s[0].rate, 1.0, 1e-9);
+    CHECK_NEAR(s[1].rate, 2.0, 1e-9);
+    free(s);
+    const char *bad[] = {
+        "[{\"group\":\"G1\",\"size\":0,\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
+        "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\"}]",
+        "[{\"group\":\"G1\",\"size\":10,\"origin\":[39.88],\"destination\":[39.87,21.42],"
+        "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\"}]",
+        "[{\"group\":\"G1\",\"size\":10,\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
+        "\"depart_from\":\"2026-05-27T06:30:00Z\",\"depart_to\":\"2026-05-27T06:00:00Z\"}]",
+        "{\"groups\":7}",
+        "[1,",
+        "h\nG1,10,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z\n",
+        "h\nG1,10,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z,extra\n",
+        "h\nG1,ten,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z\n",
+        "h\nG1,10,39.88,91,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s = NULL;
+        CHECK(msh_fc_schedule_parse(bad[i], strlen(bad[i]), &s, &n, &err) == MSH_EINVAL);
+        CHECK(s == NULL);
+    }
+}
+
+static void test_prob(void)
+{
+    double pe, pf;
+    msh_fc_prob(200, 80, 0, &pe, &pf); /* 2.5 p/m2 observed: certain F */
+    CHECK(pe == 1 && pf == 1);
+    msh_fc_prob(20, 80, 0, &pe, &pf);
+    CHECK(pe == 0 && pf == 0);
+    /* at the F line exactly, half; the chance of E rises with the count and spreads with horizon */
+    msh_fc_prob(2.15 * 80, 80, 10, &pe, &pf);
+    CHECK_NEAR(pf, 0.5, 0.01);
+    double pe5, pf5, pe30, pf30;
+    msh_fc_prob(60, 80, 5, &pe5, &pf5);
+    msh_fc_prob(60, 80, 30, &pe30, &pf30);
+    CHECK(pe5 < pe30 && pe30 < 0.5 && pf5 < pf30);
+    CHECK(msh_fc_horizon_index(20) == 4 && msh_fc_horizon_index(7) == -1 && msh_fc_horizon_index(0) == 0);
+}
+
+/* ---- warnings with hysteresis ---- */
+
+typedef struct seen {
+    int n;
+    msh_fc_alert_change last;
+} seen;
+
+static void on_change(void *ud, const msh_fc_alert_change *c)
+{
+    seen *s = ud;
+    s->n++;
+    s->last = *c;
+}
+
+/* One base cell at `density` persons/m2 at horizon index h (nothing elsewhere), stepped once. */
+static seen warn_step(msh_fc_alerts *a, int h, double density)
+{
+    uint32_t cx, cy;
+    msh_fc_cell_at(39.87, 21.42, &cx, &cy);
+    double side = msh_fc_cell_side_m(cy);
+    msh_fc_out cell = {cx, cy, (float)(density * side * side)};
+    msh_fc_grid g[MSH_FC_NH];
+    memset(g, 0, sizeof g);
+    if (h > 0) {
+        g[h].cells = &cell;
+        g[h].n = 1;
+    }
+    seen s = {0};
+    CHECK(msh_fc_alerts_step(a, g, on_change, &s) == MSH_OK);
+    return s;
+}
+
+static void test_warnings(void)
+{
+    msh_fc_alerts *a = msh_fc_alerts_new();
+    seen s = warn_step(a, 2, 2.5); /* F in 10 minutes: raised */
+    CHECK(s.n == 1 && s.last.before == 0 && s.last.after == 'F' && s.last.minutes == 10);
+    CHECK_NEAR(s.last.density, 2.5, 1e-3);
+    s = warn_step(a, 2, 2.5); /* the same: nothing */
+    CHECK(s.n == 0);
+    s = warn_step(a, 1, 2.5); /* sooner: updated */
+    CHECK(s.n == 1 && s.last.before == 'F' && s.last.after == 'F' && s.last.minutes == 5);
+    s = warn_step(a, 1, 1.5); /* down to E: updated */
+    CHECK(s.n == 1 && s.last.before == 'F' && s.last.after == 'E');
+    s = warn_step(a, 1, 1.0); /* under E but above 80 % of its line: it stands */
+    CHECK(s.n == 0 && msh_fc_alerts_active(a) == 1);
+    s = warn_step(a, 1, 0.8); /* under 80 %: cleared */
+    CHECK(s.n == 1 && s.last.before == 'E' && s.last.after == 0);
+    CHECK(msh_fc_alerts_active(a) == 0);
+    s = warn_step(a, 1, 1.0); /* not raised again below the line */
+    CHECK(s.n == 0);
+    s = warn_step(a, 5, 1.2); /* E in 30 minutes */
+    CHECK(s.n == 1 && s.last.after == 'E' && s.last.minutes == 30);
+    s = warn_step(a, 0, 0); /* the cell left the forecast: cleared */
+    CHECK(s.n == 1 && s.last.after == 0 && msh_fc_alerts_active(a) == 0);
+    msh_fc_alerts_free(a);
+}
+
+int main(void)
+{
+    msh_fc_params_init(&p);
+    test_warnings();
+    test_uniform_flow();
+    test_bottleneck_queue();
+    test_closed_edge();
+    test_no_walls_crossed();
+    test_planned_group();
+    test_schedule();
+    test_prob();
+    CHECK_DONE();
+}
