@@ -303,6 +303,8 @@ class ThroughServer(UniformFlowMixin, unittest.TestCase):
         for s in range(190, 180 + M * 60 + 1, 10):
             t = self.h.clock(10)
             self.post_block_at(s, t)
+        st, body = self.h.req("POST", "/forecast/refresh")   # minutes=0 is the state the last refresh saw
+        self.assertEqual(st, 200, body)
         later = self.h.forecast(0, self.bbox)
         model = fceval.summarise([fceval.compare(fc, later)])
         pers = fceval.summarise([fceval.compare(fceval.persistence(now, M), later)])
