@@ -13,12 +13,13 @@
 #include "core/msh_hash.h"
 #include "core/msh_time.h"
 #include "envlevels.h"
+#include "flow.h"
 #include "kanon.h"
 #include "live_ops.h"
 #include "sensor_history.h"
 
 typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_SENSOR_READINGS,
-               LL_COUNT } ll_kind;
+               LL_FLOW, LL_COUNT } ll_kind;
 
 /* Movement: the content hash of a box, remembered by the versions of the chunks it reads (a cache
  * in front of building the k-anonymous cells again for an ETag when nothing under them changed). */
@@ -77,11 +78,14 @@ static const ll_def DEFS[LL_COUNT] = {
       "wbgt", NULL},
      {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_REAL,
       MSH_FT_REAL}},
+    {"flow", "Point", 0,
+     {"count", "speed", "heading", "counter_flow", "cell_m", "counter_axis", NULL},
+     {MSH_FT_INT, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_BOOL, MSH_FT_REAL, MSH_FT_REAL}},
 };
 
 static const msh_feed ITEM_FEED[LL_COUNT] = {MSH_FEED_POSITIONS, MSH_FEED_POSITIONS, MSH_FEED_INCIDENTS,
                                              MSH_FEED_CREWS, MSH_FEED_GATES, MSH_FEED_SENSORS,
-                                             MSH_FEED_SENSORS};
+                                             MSH_FEED_SENSORS, MSH_FEED_POSITIONS};
 
 static void set_str(msh_value *v, const char *s)
 {
@@ -439,10 +443,52 @@ msh_rc msh_live_movement_cells(msh_layer *movement, int z, const double box[4], 
     return MSH_OK;
 }
 
+/* The flow cells (flow.h) of the cells the movement layer shows over box, whose centres are in it. */
+static msh_rc flow_query(live_layer *l, const double box[4], int z, ll_job *j)
+{
+    cell_list own = {NULL, 0, 0};
+    const cell_list *cl;
+    msh_flow_cell *fc = NULL;
+    size_t nf = 0;
+    msh_err err;
+    if (movement_cells(l, z, box, &own, &cl) || msh_flow_gather(cl->v, cl->n, &fc, &nf, &err)) {
+        free(own.v);
+        return MSH_ENOMEM;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const msh_flow_cell *c = &fc[i];
+        double n = (double)(1u << c->level), xy[2] = {(c->cx + 0.5) / n, (c->cy + 0.5) / n};
+        if (xy[0] < box[0] || xy[0] >= box[2] || xy[1] < box[1] || xy[1] >= box[3] || !c->count)
+            continue;
+        double lon, lat, speed = hypot(c->vx, c->vy), heading = atan2(c->vx, c->vy) * 180.0 / M_PI;
+        msh_world_to_lonlat(xy[0], xy[1], &lon, &lat);
+        msh_value v[6];
+        memset(v, 0, sizeof v);
+        set_int(&v[0], (int64_t)c->count);
+        set_real(&v[1], round(speed * 100) / 100);
+        if (speed >= MSH_FLOW_MIN_SPEED) /* a standing crowd has no heading */
+            set_real(&v[2], round(heading < 0 ? heading + 360 : heading));
+        v[3].type = MSH_FT_BOOL;
+        v[3].u.i = c->counter;
+        set_real(&v[4], round(msh_live_cell_metres((int)c->level, lat) * 10) / 10);
+        if (c->counter)
+            set_real(&v[5], round(c->axis));
+        uint64_t key[3] = {c->level, c->cx, c->cy};
+        msh_feature f = {msh_fnv1a(key, sizeof key, MSH_FNV1A_INIT) >> 11, {MSH_GT_POINT, 1, 0, xy, NULL}, v};
+        if (j->fn(j->ud, &f))
+            break;
+    }
+    free(fc);
+    free(own.v);
+    return MSH_OK;
+}
+
 static msh_rc ll_query(msh_layer *base, const double box[4], int z, msh_feature_fn fn, void *ud)
 {
     live_layer *l = (live_layer *)base;
     ll_job j = {l, box, fn, ud, 0};
+    if (l->kind == LL_FLOW)
+        return flow_query(l, box, z, &j); /* from the shown cells, as the movement layer */
     if (l->kind == LL_SENSOR_READINGS) { /* its own lock: the live state is not read */
         double ll[4];
         msh_world_to_lonlat(box[0], box[3], &ll[0], &ll[1]); /* world y grows southwards */
@@ -527,7 +573,7 @@ static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
 {
     live_layer *l = (live_layer *)base;
     uint64_t v;
-    if (l->kind == LL_MOVEMENT) {
+    if (l->kind == LL_MOVEMENT || l->kind == LL_FLOW) {
         v = movement_version(l, z, box);
     } else if (l->kind == LL_SENSOR_READINGS) {
         v = msh_sensor_history_version(l->hist); /* any reading anywhere: the whole season is one version */

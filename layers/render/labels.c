@@ -28,7 +28,7 @@ typedef struct cand {
     double color[4], halo[4], halo_w;
     bool text_overlap, text_ignore;
     size_t icon, iconlen;
-    double icon_size, icon_opacity;
+    double icon_size, icon_opacity, icon_rotate; /* icon_rotate: degrees clockwise */
     bool icon_overlap, icon_ignore;
     bool placed;
     double tw, th;            /* text logical size, px at ratio 1 */
@@ -246,6 +246,8 @@ static bool fill_cand(msh_labeler *lb, const msh_rlayer *l, msh_ectx *c, cand *k
         k->iconlen = ic.len;
         k->icon_size = msh_rl_num(l, P_ICON_SIZE, c);
         k->icon_opacity = msh_rl_num(l, P_ICON_OPACITY, c);
+        k->icon_rotate = msh_rl_num(l, P_ICON_ROTATE, c);
+        if (!isfinite(k->icon_rotate)) k->icon_rotate = 0;
         k->icon_overlap = msh_rl_bool(l, P_ICON_ALLOW_OVERLAP, c);
         k->icon_ignore = msh_rl_bool(l, P_ICON_IGNORE_PLACEMENT, c);
         if (k->icon_size <= 0) k->iconlen = 0;
@@ -624,7 +626,9 @@ int msh_labeler_draw(msh_labeler *lb, cairo_t *cr, size_t layer)
             if (b[2] >= lo_x && b[0] <= hi_x && b[3] >= lo_y && b[1] <= hi_y) {
                 double s = k->icon_size * r;
                 cairo_save(cr);
-                cairo_translate(cr, (k->ax - lb->ox) * r - 12 * s, (k->ay - lb->oy) * r - 12 * s);
+                cairo_translate(cr, (k->ax - lb->ox) * r, (k->ay - lb->oy) * r);
+                cairo_rotate(cr, k->icon_rotate * M_PI / 180); /* about the icon's centre, clockwise */
+                cairo_translate(cr, -12 * s, -12 * s);
                 cairo_scale(cr, s, s);
                 bool fade = k->icon_opacity < 1;
                 if (fade) cairo_push_group(cr);

@@ -625,6 +625,7 @@ static const struct {
     [P_ICON_OPACITY] = {"icon-opacity", RL_SYMBOL, false, T_NUM, "1"},
     [P_ICON_ALLOW_OVERLAP] = {"icon-allow-overlap", RL_SYMBOL, true, T_BOOL, "false"},
     [P_ICON_IGNORE_PLACEMENT] = {"icon-ignore-placement", RL_SYMBOL, true, T_BOOL, "false"},
+    [P_ICON_ROTATE] = {"icon-rotate", RL_SYMBOL, true, T_NUM, "0"},
     [P_SYMBOL_SORT_KEY] = {"symbol-sort-key", RL_SYMBOL, true, T_NUM, "null"},
     [P_SYMBOL_PLACEMENT] = {"symbol-placement", RL_SYMBOL, true, T_ENUM, "\"point\""},
     [P_SYMBOL_SPACING] = {"symbol-spacing", RL_SYMBOL, true, T_NUM, "250"},
@@ -648,8 +649,10 @@ static const char *const enum_values[P_COUNT] = {
 };
 
 /* Properties whose value is read but that are drawn the same way anyway: no warning. */
+/* (a raster tile is drawn north up and flat: map and viewport alignments are the same thing) */
 static const char *const quiet_props[] = {"visibility", "text-anchor", "text-justify", "icon-anchor",
-                                          "text-rotation-alignment", "text-pitch-alignment", NULL};
+                                          "text-rotation-alignment", "text-pitch-alignment",
+                                          "icon-rotation-alignment", NULL};
 
 static msh_ex *compile_prop(cc *c, msh_rlayer *l, int p, json_t *val)
 {

@@ -236,6 +236,31 @@ static void draw_incident_crowding(cairo_t *cr)
     }
 }
 
+/* an arrow pointing north (up), for the flow arrows: the style rotates it to the heading */
+static void flow_arrow(cairo_t *cr, double r, double g, double b)
+{
+    static const double pts[][2] = {{12, 3}, {19, 12}, {14.5, 12}, {14.5, 21}, {9.5, 21}, {9.5, 12}, {5, 12}};
+    cairo_move_to(cr, pts[0][0], pts[0][1]);
+    for (size_t i = 1; i < sizeof pts / sizeof pts[0]; i++)
+        cairo_line_to(cr, pts[i][0], pts[i][1]);
+    cairo_close_path(cr);
+    cairo_set_source_rgb(cr, r, g, b);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_set_line_width(cr, 1.2);
+    cairo_stroke(cr);
+}
+
+static void draw_flow_arrow(cairo_t *cr)
+{
+    flow_arrow(cr, 0.1, 0.25, 0.55);
+}
+
+static void draw_flow_arrow_counter(cairo_t *cr)
+{
+    flow_arrow(cr, 0.8, 0.05, 0.05);
+}
+
 static void draw_crew_cleaning(cairo_t *cr)
 {
     disc(cr, 0.0, 0.65, 0.65);
@@ -282,6 +307,8 @@ static const struct {
     {"incident-crowding", draw_incident_crowding},
     {"crew-cleaning", draw_crew_cleaning},
     {"crew-emergency", draw_crew_emergency},
+    {"flow-arrow", draw_flow_arrow},
+    {"flow-arrow-counter", draw_flow_arrow_counter},
 };
 #define NICONS (sizeof ICONS / sizeof ICONS[0])
 

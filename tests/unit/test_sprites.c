@@ -52,7 +52,9 @@ int main(void)
             CHECK(x >= 0 && y >= 0 && x + iw <= w && y + ih <= h);
             if (!(x >= 0 && y >= 0 && x + iw <= w && y + ih <= h))
                 continue;
-            /* drawn: mostly opaque, with white (the pictogram) and a colour (the badge) in it */
+            /* drawn: mostly opaque, with white (the pictogram) and a colour (the badge) in it; a flow
+             * arrow is no badge: a coloured arrow with a white rim, an eighth of the square or more */
+            bool arrow = !strncmp(name, "flow-arrow", 10);
             int opaque = 0, white = 0, colour = 0;
             for (int yy = y; yy < y + ih; yy++)
                 for (int xx = x; xx < x + iw; xx++) {
@@ -62,8 +64,10 @@ int main(void)
                     white += a == 255 && r > 240 && g > 240 && b > 240;
                     colour += a == 255 && (r < 200 || g < 200 || b < 200);
                 }
-            CHECK(opaque > iw * ih / 2 && white > iw * ih / 20 && colour > iw * ih / 5);
-            if (!(opaque > iw * ih / 2 && white > iw * ih / 20 && colour > iw * ih / 5))
+            bool drawn = arrow ? opaque > iw * ih / 8 && white > iw * ih / 40 && colour > iw * ih / 8
+                               : opaque > iw * ih / 2 && white > iw * ih / 20 && colour > iw * ih / 5;
+            CHECK(drawn);
+            if (!drawn)
                 fprintf(stderr, "  %s at %dx: opaque %d white %d colour %d\n", name, ratio, opaque, white, colour);
             /* no icon overlaps the next cell: the pixel column right of it is empty */
             if (x + iw < w)
