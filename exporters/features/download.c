@@ -27,8 +27,11 @@ static const struct {
     [MSH_DL_GPKG] = {"gpkg", "GPKG", "application/geopackage+sqlite3", ".gpkg", ".gpkg", "Features as GeoPackage"},
     [MSH_DL_SHP] = {"shp", "ESRI Shapefile", "application/zip", ".shp.zip", ".shp.zip", "Features as a zipped Shapefile"},
     [MSH_DL_CSV] = {"csv", "CSV", "text/csv; charset=utf-8", ".csv", ".csv", "Features as CSV (geometry as WKT)"},
-    [MSH_DL_KML] = {"kml", "KML", "application/vnd.google-earth.kml+xml", ".kml", ".kml", "Features as KML"},
+    [MSH_DL_KML] = {"kml", "LIBKML", "application/vnd.google-earth.kml+xml", ".kml", ".kml", "Features as KML"},
 };
+
+/* the longest text a dBASE field holds, in bytes */
+#define SHP_TEXT_MAX 254
 
 struct msh_dl {
     msh_dl_fmt fmt;
@@ -208,7 +211,7 @@ msh_rc msh_dl_open(msh_dl_fmt fmt, const msh_layer_info *li, msh_crs crs, uint64
         if (t == MSH_FT_BOOL)
             OGR_Fld_SetSubType(fd, OFSTBoolean);
         if (t == MSH_FT_STRING && fmt == MSH_DL_SHP)
-            OGR_Fld_SetWidth(fd, 254); /* the dBASE maximum, shrunk at the end (RESIZE) */
+            OGR_Fld_SetWidth(fd, SHP_TEXT_MAX); /* shrunk at the end (RESIZE) */
         if (OGR_L_CreateField(d->lyr, fd, TRUE) != OGRERR_NONE)
             rc = msh_err_set(err, MSH_EIO, "GDAL cannot create field '%s' (%s)", li->fields[i].name,
                              CPLGetLastErrorMsg());
@@ -329,6 +332,13 @@ msh_rc msh_dl_add(msh_dl *d, const msh_feature *f, msh_err *err)
             OGR_F_SetFieldDouble(of, fi, v->u.d);
             break;
         case MSH_FT_STRING:
+            if (d->fmt == MSH_DL_SHP && v->len > SHP_TEXT_MAX) { /* GDAL would cut it short without a word */
+                rc = msh_err_set(err, MSH_EINVAL,
+                                 "f=shp: property '%s' of feature %llu holds %u bytes, more than the %d a shapefile "
+                                 "field can; ask for f=gpkg, f=csv or f=kml, which keep it whole",
+                                 d->li->fields[i].name, (unsigned long long)f->id, v->len, SHP_TEXT_MAX);
+                goto out;
+            }
             if (v->len + 1 > d->str_cap) {
                 char *ns = realloc(d->str, v->len + 1);
                 if (!ns) {

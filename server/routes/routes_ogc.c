@@ -693,7 +693,7 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt, msh_dl_fmt dlfmt)
         p2.has_lo = q.has_after;
         p2.hi = p1.ids[end - 1];
         p2.in_order = p1.sorted;
-        if (l->vt->query(l, box, z, emit, &p2) || p2.oom) {
+        if (l->vt->query(l, box, z, emit, &p2) || p2.oom || p2.dl_failed) { /* a callback's stop is not an error */
             if (p2.dl_failed)
                 msh_resp_error(r, msh_err_http_status(p2.dl_err.code), "%s", p2.dl_err.msg);
             else
