@@ -27,7 +27,7 @@ static const struct {
     [MSH_DL_GPKG] = {"gpkg", "GPKG", "application/geopackage+sqlite3", ".gpkg", ".gpkg", "Features as GeoPackage"},
     [MSH_DL_SHP] = {"shp", "ESRI Shapefile", "application/zip", ".shp.zip", ".shp.zip", "Features as a zipped Shapefile"},
     [MSH_DL_CSV] = {"csv", "CSV", "text/csv; charset=utf-8", ".csv", ".csv", "Features as CSV (geometry as WKT)"},
-    [MSH_DL_KML] = {"kml", "LIBKML", "application/vnd.google-earth.kml+xml", ".kml", ".kml", "Features as KML"},
+    [MSH_DL_KML] = {"kml", "KML", "application/vnd.google-earth.kml+xml", ".kml", ".kml", "Features as KML"},
 };
 
 /* the longest text a dBASE field holds, in bytes */
@@ -119,6 +119,13 @@ static OGRwkbGeometryType layer_type(const msh_dl *d)
     }
 }
 
+/* GDAL's KML writer has no 64-bit integers (it would make them reals, inexact past 2^53): KML
+ * values are text, so the integers go as text, exact. */
+static OGRFieldType int64_type(msh_dl_fmt fmt)
+{
+    return fmt == MSH_DL_KML ? OFTString : OFTInteger64;
+}
+
 static bool has_field(const msh_layer_info *li, const char *name)
 {
     for (uint32_t i = 0; i < li->nfields; i++)
@@ -194,18 +201,20 @@ msh_rc msh_dl_open(msh_dl_fmt fmt, const msh_layer_info *li, msh_crs crs, uint64
         rc = msh_err_set(err, MSH_EIO, "GDAL cannot create the layer (%s)", CPLGetLastErrorMsg());
         goto out_pop;
     }
+    /* fields are counted from what the driver made already (the KML writer starts with Name and Description) */
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(d->lyr);
     if (fmt != MSH_DL_GPKG) {
-        OGRFieldDefnH fd = OGR_Fld_Create(fid_taken ? "ogc_fid" : "fid", OFTInteger64);
+        d->id_field = OGR_FD_GetFieldCount(defn);
+        OGRFieldDefnH fd = OGR_Fld_Create(fid_taken ? "ogc_fid" : "fid", int64_type(fmt));
         if (OGR_L_CreateField(d->lyr, fd, TRUE) != OGRERR_NONE)
             rc = msh_err_set(err, MSH_EIO, "GDAL cannot create the id field (%s)", CPLGetLastErrorMsg());
         OGR_Fld_Destroy(fd);
         if (rc)
             goto out_pop;
-        d->id_field = 0;
-        d->field0 = 1;
     }
+    d->field0 = OGR_FD_GetFieldCount(defn);
     for (uint32_t i = 0; i < li->nfields; i++) {
-        static const OGRFieldType ot[] = {OFTString, OFTInteger64, OFTReal, OFTString, OFTInteger};
+        const OGRFieldType ot[] = {OFTString, int64_type(fmt), OFTReal, OFTString, OFTInteger};
         msh_ftype t = li->fields[i].type;
         OGRFieldDefnH fd = OGR_Fld_Create(li->fields[i].name, (unsigned)t < 5 ? ot[t] : OFTString);
         if (t == MSH_FT_BOOL)

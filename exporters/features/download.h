@@ -11,8 +11,9 @@
  * Formats: GeoPackage (the feature id is the row's fid), ESRI Shapefile zipped by GDAL's own
  * .shp.zip writer (.shp .shx .dbf .prj and a .cpg saying UTF-8; text fields sized to their
  * longest value; a text over the 254 bytes dBASE holds is refused rather than cut short), CSV (geometry as WKT in the first column, UTF-8 with a byte
- * order mark so spreadsheets read Arabic right), KML (GDAL's LIBKML driver: its KML driver
- * misaligns ExtendedData values when no field is called Name; WGS 84 lon/lat only, as KML requires).
+ * order mark so spreadsheets read Arabic right), KML (GDAL's KML driver, which streams: LIBKML
+ * builds the whole document in memory and took minutes on 22,000 features; integers as text;
+ * WGS 84 lon/lat only, as KML requires).
  * Outside GeoPackage the id is a field `fid` (`ogc_fid` when the layer has its own `fid`).
  * Coordinates are in the request's CRS in the x = east, y = north order files use (EPSG:4326 files
  * hold lon, lat), and the file carries the CRS where the format can (.prj, gpkg_spatial_ref_sys).
