@@ -7,45 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "geom_clean.h"
 #include "makevalid_child.h"
-
-int msh_geom_fit_crs(const char *v)
-{
-    if (!v)
-        return 0;
-    char s[200];
-    size_t n = strlen(v);
-    if (n >= sizeof s)
-        return -1;
-    /* OGC API - Features Part 2 writes the URI in angle brackets; take it with or without */
-    if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
-        memcpy(s, v + 1, n - 2);
-        s[n - 2] = 0;
-    } else {
-        memcpy(s, v, n + 1);
-    }
-    static const char OGC[] = "http://www.opengis.net/def/crs/";
-    const char *code = NULL;
-    if (!strcmp(s, "http://www.opengis.net/def/crs/OGC/1.3/CRS84") || !strcasecmp(s, "OGC:CRS84") ||
-        !strcasecmp(s, "CRS84"))
-        return 0;
-    if (!strncmp(s, OGC, sizeof OGC - 1) && !strncmp(s + sizeof OGC - 1, "EPSG/0/", 7))
-        code = s + sizeof OGC - 1 + 7;
-    else if (!strncasecmp(s, "EPSG:", 5))
-        code = s + 5;
-    if (!code || !*code || strlen(code) > 6)
-        return -1;
-    int epsg = 0;
-    for (const char *p = code; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        epsg = epsg * 10 + (*p - '0');
-    }
-    return epsg > 0 ? epsg : -1;
-}
 
 static int family_dim(msh_gtype f)
 {

@@ -2,7 +2,8 @@
  * for a layer the way the importer makes a file's features fit.
  *
  * The GeoJSON geometry is read by OGR, reprojected from the request's `Content-Crs` (CRS84 and
- * EPSG:4326 without GDAL's help; any other EPSG code through OGR), flattened to 2D and checked
+ * EPSG:4326 without GDAL's help; EPSG:3857 and 32637, the other CRSs the server lists
+ * (exporters/features/crs_ref.h), through OGR), flattened to 2D and checked
  * with GEOS (geom_clean.h: MakeValid where invalid, keeping the geometry's own dimension). It
  * must then be of the layer's family (a point layer takes Point or MultiPoint, ...; a mixed
  * layer takes any but a GeometryCollection), every coordinate finite and inside EPSG:4326,
@@ -20,9 +21,6 @@
 
 /** Most vertices in one edited geometry. */
 #define MSH_GEOM_FIT_MAX_VERTICES 100000
-
-/** The coordinate system a `Content-Crs` value names: 0 CRS84 (or absent), an EPSG code, or -1 when not understood. */
-int msh_geom_fit_crs(const char *content_crs);
 
 /**
  * Fit `geojson` (a GeoJSON geometry object, `len` bytes) in EPSG code `epsg` (0: CRS84) to a

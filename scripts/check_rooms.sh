@@ -14,7 +14,10 @@ rules=(
   # SQLite belongs to the store (layers/ top level); rooms above keep their tables through store_sql.h.
   # and the MBTiles writer and reader, whose file is SQLite (an archive, not the store)
   'sqlite3\.h@^layers/[a-z_]+\.[ch]$|^exporters/mbtiles(_read)?\.c$'
-  '(gdal|ogr_api|ogr_srs_api|cpl_[a-z_]+)\.h@^importers/'
+  # GDAL reads in importers/ and writes the downloads (exporters/features/download.c)
+  '(gdal|ogr_api|ogr_srs_api|cpl_[a-z_]+)\.h@^importers/|^exporters/features/download\.c$'
+  # PROJ: the CRSs of OGC API - Features Part 2, in one file
+  'proj\.h@^exporters/features/crs_ref\.c$'
   '(cairo|pango[a-z/]*)\.h@^layers/render/'
   # the importers' GEOS use: geometry cleaning (validity, MakeValid; shared by the importer and the edit
   # path), its per-feature budget and the antimeridian split

@@ -10,7 +10,7 @@
 
 #include "core/msh_time.h"
 
-msh_rc msh_qs_bbox(const char *s, double out[4], msh_err *err)
+msh_rc msh_qs_bbox_any(const char *s, double out[4], msh_err *err)
 {
     double v[6];
     int n = 0;
@@ -41,7 +41,19 @@ msh_rc msh_qs_bbox(const char *s, double out[4], msh_err *err)
     }
     if (n != 4 && n != 6)
         return msh_err_set(err, MSH_EINVAL, "bbox: expected 4 numbers (west,south,east,north) or 6, got %d", n);
-    double w = v[0], so = v[1], e = n == 4 ? v[2] : v[3], no = n == 4 ? v[3] : v[4];
+    out[0] = v[0];
+    out[1] = v[1];
+    out[2] = n == 4 ? v[2] : v[3];
+    out[3] = n == 4 ? v[3] : v[4];
+    return MSH_OK;
+}
+
+msh_rc msh_qs_bbox(const char *s, double out[4], msh_err *err)
+{
+    double v[4];
+    if (msh_qs_bbox_any(s, v, err))
+        return MSH_EINVAL;
+    double w = v[0], so = v[1], e = v[2], no = v[3];
     if (w < -180 || w > 180 || e < -180 || e > 180)
         return msh_err_set(err, MSH_EINVAL, "bbox: longitudes must be within [-180, 180] (CRS84 lon,lat order)");
     if (so < -90 || so > 90 || no < -90 || no > 90)

@@ -24,6 +24,9 @@
 #define MSH_TIME_MIN INT64_MIN
 #define MSH_TIME_MAX INT64_MAX
 
+/** The 4 (or 6, 3D: the heights dropped) numbers of a bbox in whatever CRS its bbox-crs names, in their
+ * order: finite, checked for nothing else (layers' own CRS: msh_qs_bbox; others: exporters/features/crs_ref.h). */
+msh_rc msh_qs_bbox_any(const char *s, double out[4], msh_err *err);
 /**
  * bbox=west,south,east,north (or 6 numbers with heights, which are ignored), in CRS84 degrees:
  * longitudes in [-180, 180], latitudes in [-90, 90], south <= north. west > east crosses the

@@ -165,8 +165,20 @@ void msh_resp_error(msh_req *r, int status, const char *fmt, ...)
     msh_buf_printf(&b, "\",\"status\":%d}\n", status);
     r->resp.etag[0] = 0;
     r->resp.cache_control = "no-store";
+    r->resp.nextra = 0; /* no Content-Crs or Content-Disposition on an error */
     msh_resp_body(r, status, "application/json", b.data, b.len);
     msh_buf_free(&b);
+}
+
+void msh_resp_header(msh_req *r, const char *name, const char *fmt, ...)
+{
+    if (r->resp.nextra == MSH_RESP_EXTRA)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->resp.extra[r->resp.nextra].value, sizeof r->resp.extra[0].value, fmt, ap);
+    va_end(ap);
+    r->resp.extra[r->resp.nextra++].name = name;
 }
 
 /* Answer from the route table: 405 when the path's endpoint does not take the method, the
@@ -201,7 +213,7 @@ static bool dispatch(msh_req *r, const msh_route_match *m, double t0, void **con
 static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, Content-Range, Accept-Ranges, WWW-Authenticate, Retry-After, Location");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, Content-Range, Accept-Ranges, WWW-Authenticate, Retry-After, Location, Content-Crs, Content-Disposition");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "Mashaer/" MSH_VERSION);
     if (r->resp.ctype)
@@ -233,6 +245,8 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->resp.location);
     if (r->resp.close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    for (int i = 0; i < r->resp.nextra; i++)
+        MHD_add_response_header(resp, r->resp.extra[i].name, r->resp.extra[i].value);
     return MHD_YES;
 }
 

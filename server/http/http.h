@@ -16,6 +16,8 @@
 #include "gzip.h" /* msh_gzip, MSH_TILE_GZIP_LEVEL */
 
 #define MSH_MAX_BODY ((size_t)64 << 20)
+/** Most extra headers one answer carries (msh_resp_header). */
+#define MSH_RESP_EXTRA 3
 
 typedef struct msh_resp {
     int status;
@@ -45,6 +47,11 @@ typedef struct msh_resp {
     unsigned allow_caller; /* OPTIONS: the methods this caller may use (`Allow`); 0: `allow` */
     char location[512]; /* Location header (201 Created), or empty */
     bool close;        /* Connection: close (the request's framing could not be trusted) */
+    struct {           /* more headers of a successful answer (msh_resp_header): Content-Crs, Content-Disposition */
+        const char *name; /* a static string */
+        char value[240];
+    } extra[MSH_RESP_EXTRA];
+    int nextra;
 } msh_resp;
 
 typedef struct msh_req {
@@ -80,6 +87,8 @@ bool msh_req_etag_matches(msh_req *r, const char *etag);
 
 /** A one-line JSON error: {"error": "...", "status": N}. */
 void msh_resp_error(msh_req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/** Add a header `name` (a static string) to the answer; dropped when the answer turns into an error. */
+void msh_resp_header(msh_req *r, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /** Set a body and content type; the body is gzipped when the client accepts it and it is worth it. */
 void msh_resp_body(msh_req *r, int status, const char *ctype, const void *data, size_t len);
 

@@ -13,7 +13,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "crs_ref.h"
+#include "download.h"
 #include "http/http.h"
+#include "query/qgeom.h"
 
 typedef struct {
     msh_req *r;
@@ -22,9 +25,9 @@ typedef struct {
     bool ops;          /* the caller holds an ops (or admin) token */
 } ogc_ctx;
 
-typedef enum { FMT_JSON, FMT_HTML } ogc_fmt;
+typedef enum { FMT_JSON, FMT_HTML, FMT_DOWNLOAD } ogc_fmt; /* FMT_DOWNLOAD: items as a file (f=gpkg, ...) */
 
-/** f=json|html, else the Accept header; -1 with the 400 answered for an unknown f. */
+/** f=json|html, else the Accept header; -1 with the 400 answered for an unknown f or a download one. */
 int ogc_negotiate(msh_req *r, ogc_fmt *out);
 /** Answer 200 with b as ctype (deflated when it pays), no-cache. */
 void ogc_answer(msh_req *r, const char *ctype, msh_buf *b);
@@ -47,6 +50,8 @@ void ogc_json_value(msh_buf *b, const msh_value *v);
 
 /** One GeoJSON Feature: id, geometry in CRS84 (9 decimals), every field of `li` as a property. */
 void ogc_feature_json(msh_buf *b, const msh_layer_info *li, const msh_feature *f);
+/** The same with its geometry in `crs`, in that CRS's axis order (EPSG:4326: lat, lon). */
+void ogc_feature_json_crs(msh_buf *b, const msh_layer_info *li, const msh_feature *f, msh_crs crs);
 
 /** The time field of a layer for `datetime` (layers/query/qs.h), -1 when none. */
 int ogc_time_field(const msh_layer *l);
@@ -97,6 +102,20 @@ bool ogc_ids_check(msh_req *r, msh_layer *l, bool create, uint64_t self, const j
  * (a bad time: 400; a live collection, which keeps no past: 400).
  */
 bool ogc_items_asof(msh_req *r, msh_layer *l, const char *asof, msh_layer **past);
+
+/* Part 2 (routes_ogc_crs.c) */
+/** Content-Crs: <uri> on a 200 answer whose coordinates are in `crs`. */
+void ogc_content_crs(msh_req *r, msh_crs crs);
+/** A closed lon/lat ring of n vertices (a projected bbox, crs_ref.h) appended to `g` as a polygon. */
+msh_rc ogc_ring_qgeom(const double *ring, size_t n, msh_qgeom *g);
+
+/* Downloads (routes_ogc_download.c) */
+/** The writer of an items page in `fmt`; true with the error answered (400: the format cannot hold them). */
+bool ogc_download_open(msh_req *r, const msh_layer_info *li, msh_dl_fmt fmt, msh_crs crs, msh_dl **out);
+/** Finish `dl` and answer the file (or the error); `dl` is still the caller's to free. */
+void ogc_download_answer(msh_req *r, const msh_layer_info *li, msh_dl *dl, msh_dl_fmt fmt, msh_crs crs);
+/** ,{alternate link} for each format of the page `self` (ends in '?' or '&'). */
+void ogc_download_links(msh_buf *b, const char *self, size_t self_len, msh_crs crs);
 
 /** GET /ogc/api: the OpenAPI 3.0 document (routes_ogc_api.c). */
 void ogc_route_api(const ogc_ctx *c);

@@ -20,7 +20,8 @@ int msh_cost_route(msh_req *r);
 int msh_cost_nearest(msh_req *r);
 /** /incidents/{id}/responders: two one-to-all searches over the walking graph. */
 int msh_cost_responders(msh_req *r);
-/** /ogc: item pages grow with `limit`; landing pages, collections and single items are cheap. */
+/** /ogc: item pages grow with `limit`, downloads (f=gpkg|shp|csv|kml) more so; landing pages, collections
+ * and single items are cheap. */
 int msh_cost_ogc(msh_req *r);
 
 #endif

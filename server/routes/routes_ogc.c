@@ -4,7 +4,10 @@
  * the layer's id order (static layers: store fid order; live layers are sorted by id), paged by
  * a keyset cursor (the last id of the page), so a page link stays valid while features are
  * added or removed elsewhere. Live layers are read at their most detailed zoom (maxzoom: the
- * 8.9 m movement cells). Geometry goes out in CRS84 with 9 decimals (0.1 mm).
+ * 8.9 m movement cells). Geometry goes out in CRS84 with 9 decimals (0.1 mm), or in one of the
+ * CRSs of Part 2 (`crs=`, exporters/features/crs_ref.h) with a `Content-Crs` header; `bbox-crs`
+ * says which CRS a bbox is in. `f=gpkg|shp|csv|kml` on items writes the same page as a file
+ * (routes_ogc_download.c).
  */
 #include <ctype.h>
 #include <math.h>
@@ -21,6 +24,7 @@
 #include "query/qgeom.h"
 #include "query/qs.h"
 #include "routes/routes.h"
+#include "download.h"
 
 #define CT_JSON "application/json"
 #define CT_GEOJSON "application/geo+json"
@@ -46,11 +50,16 @@ int ogc_time_field(const msh_layer *l)
     return msh_qs_time_field(&l->info);
 }
 
-/* f=json|html wins; else the Accept header: HTML only when asked for before any JSON. */
-static int negotiate(msh_req *r, ogc_fmt *out)
+/* f=json|html wins (or a download format: *dl); else the Accept header: HTML only when asked for
+ * before any JSON. */
+static int negotiate(msh_req *r, ogc_fmt *out, msh_dl_fmt *dl)
 {
     const char *f = msh_req_arg(r, "f");
     if (f) {
+        if (msh_dl_format(f, dl)) {
+            *out = FMT_DOWNLOAD;
+            return 0;
+        }
         if (!strcmp(f, "json") || !strcmp(f, "geojson")) {
             *out = FMT_JSON;
             return 0;
@@ -59,7 +68,8 @@ static int negotiate(msh_req *r, ogc_fmt *out)
             *out = FMT_HTML;
             return 0;
         }
-        msh_resp_error(r, 400, "f: unknown format '%.40s' (this server answers f=json or f=html)", f);
+        msh_resp_error(r, 400, "f: unknown format '%.40s' (this server answers f=json or f=html, and items also "
+                               "f=gpkg, f=shp, f=csv or f=kml)", f);
         return -1;
     }
     const char *acc = msh_req_header(r, "Accept");
@@ -106,7 +116,15 @@ static void link(msh_buf *b, bool first, const char *href, const char *rel, cons
 
 int ogc_negotiate(msh_req *r, ogc_fmt *out)
 {
-    return negotiate(r, out);
+    msh_dl_fmt dl;
+    if (negotiate(r, out, &dl))
+        return -1;
+    if (*out == FMT_DOWNLOAD) { /* files are for items only */
+        msh_resp_error(r, 400, "f: '%.40s' is a download format, for items only (this answers f=json or f=html)",
+                       msh_req_arg(r, "f"));
+        return -1;
+    }
+    return 0;
 }
 
 void ogc_answer(msh_req *r, const char *ctype, msh_buf *b)
@@ -185,6 +203,8 @@ static const char *const CONFORMS[] = {
     "http://www.opengis.net/spec/tms/2.0/conf/tilesetmetadata",
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilesetmetadata",
     "http://www.opengis.net/spec/tms/2.0/conf/tilematrixsetlimits",
+    /* Part 2: crs, bbox-crs, Content-Crs (crs_ref.h) */
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     NULL};
 
 static void conformance(ogc_ctx *c, ogc_fmt fmt)
@@ -211,6 +231,15 @@ static void conformance(ogc_ctx *c, ogc_fmt fmt)
     msh_buf_free(&b);
 }
 
+/* "crs":[...]: every CRS items can be answered in (Part 2), the storage CRS first */
+static void crs_list(msh_buf *b)
+{
+    msh_buf_printf(b, "\"crs\":[");
+    for (int i = 0; i < MSH_CRS_COUNT; i++)
+        msh_buf_printf(b, "%s\"%s\"", i ? "," : "", msh_crs_uri((msh_crs)i));
+    msh_buf_putc(b, ']');
+}
+
 static void collection_json(ogc_ctx *c, const msh_layer *l, msh_buf *b)
 {
     const msh_layer_info *li = &l->info;
@@ -225,7 +254,9 @@ static void collection_json(ogc_ctx *c, const msh_layer *l, msh_buf *b)
         msh_buf_printf(b, "; datetime filters on '%s'", li->fields[tf].name);
     if (li->access >= MSH_ACCESS_OPS)
         msh_buf_printf(b, "; personal data, ops role only");
-    msh_buf_printf(b, "\",\"itemType\":\"feature\",\"crs\":[\"" CRS84 "\"],\"storageCrs\":\"" CRS84 "\",");
+    msh_buf_printf(b, "\",\"itemType\":\"feature\",");
+    crs_list(b);
+    msh_buf_printf(b, ",\"storageCrs\":\"" CRS84 "\",");
     double w = li->bounds[0], s = li->bounds[1], e = li->bounds[2], n = li->bounds[3];
     if (!li->feature_count && !strcmp(li->kind, "static"))
         w = -180, s = -90, e = 180, n = 90;
@@ -265,7 +296,9 @@ static void collections(ogc_ctx *c, ogc_fmt fmt)
     link(&b, true, h, "self", CT_JSON, "The collections");
     snprintf(h, sizeof h, "%s/collections?f=html", c->base);
     link(&b, false, h, "alternate", "text/html", "The collections as HTML");
-    msh_buf_printf(&b, "],\"collections\":[");
+    msh_buf_printf(&b, "],");
+    crs_list(&b); /* Part 2: the global list, which each collection repeats */
+    msh_buf_printf(&b, ",\"collections\":[");
     bool first = true;
     for (size_t i = 0; i < msh_catalog_count(c->cat); i++) {
         msh_layer *l = msh_catalog_at(c->cat, i);
@@ -328,7 +361,7 @@ static void queryables(ogc_ctx *c, const msh_layer *l, ogc_fmt fmt)
 
 typedef struct {
     const msh_layer *l;
-    uint32_t limit;
+    uint32_t limit, limit_max; /* limit_max: a page's, or a download's (download.h) */
     uint64_t after;
     bool has_after;
     bool has_bbox;
@@ -342,6 +375,10 @@ typedef struct {
     int prop_field[MAX_PROP_FILTERS];
     msh_value prop_value[MAX_PROP_FILTERS];
     msh_qgeom scratch;
+    const char *bbox_text; /* read once bbox-crs is known */
+    msh_crs crs, bbox_crs;
+    bool has_ring;         /* a bbox in a projected CRS: its lon/lat ring (crs_ref.h) */
+    double ring[2 * (4 * MSH_CRS_BBOX_SIDE + 1)];
     /* the request's own parameters, re-encoded for self/next links (without f and cursor) */
     msh_buf keep;
     const char *filter_lang, *filter_text;
@@ -367,6 +404,17 @@ static bool crs84(const char *v)
     return !strcmp(v, CRS84) || !strcmp(v, "[OGC:CRS84]") || !strcmp(v, "OGC:CRS84");
 }
 
+/* bbox in bbox-crs (CRS84 unless named) to a lon/lat box, and a lon/lat ring when its sides are curves there */
+static msh_rc read_bbox(items_q *q)
+{
+    if (q->bbox_crs == MSH_CRS_CRS84)
+        return msh_qs_bbox(q->bbox_text, q->bbox, &q->err);
+    double v[4];
+    if (msh_qs_bbox_any(q->bbox_text, v, &q->err))
+        return MSH_EINVAL;
+    return msh_crs_bbox(q->bbox_crs, v, q->bbox, q->ring, &q->has_ring, &q->err);
+}
+
 /* One query argument of an items request. */
 static int on_item_arg(void *ud, const char *k, const char *v)
 {
@@ -389,17 +437,19 @@ static int on_item_arg(void *ud, const char *k, const char *v)
     if (!strcmp(k, "f"))
         return 0; /* negotiated already */
     if (!strcmp(k, "limit")) {
-        if (msh_qs_limit(v, MSH_QS_LIMIT_MAX, &q->limit, err))
+        if (msh_qs_limit(v, q->limit_max, &q->limit, err))
             goto bad;
     } else if (!strcmp(k, "cursor")) {
         if (msh_qs_cursor(v, &q->after, err))
             goto bad;
         q->has_after = true;
     } else if (!strcmp(k, "bbox")) {
-        if (msh_qs_bbox(v, q->bbox, err))
-            goto bad;
+        q->bbox_text = v; /* read after all arguments, in bbox-crs */
         q->has_bbox = true;
-    } else if (!strcmp(k, "bbox-crs") || !strcmp(k, "filter-crs") || !strcmp(k, "crs")) {
+    } else if (!strcmp(k, "crs") || !strcmp(k, "bbox-crs")) {
+        if (msh_crs_parse(k, v, k[1] == 'r' ? &q->crs : &q->bbox_crs, err))
+            goto bad;
+    } else if (!strcmp(k, "filter-crs")) {
         if (!crs84(v)) {
             msh_err_set(err, MSH_EINVAL, "%s: only %s (lon/lat) is served, not '%.80s'", k, CRS84, v);
             goto bad;
@@ -431,8 +481,8 @@ static int on_item_arg(void *ud, const char *k, const char *v)
                 fi = (int)i;
         if (fi < 0) {
             msh_err_set(err, MSH_EINVAL,
-                        "unknown query parameter '%.60s': items take f, bbox, limit, cursor, datetime, filter, "
-                        "filter-lang, asof, or a property of %s (see its queryables)",
+                        "unknown query parameter '%.60s': items take f, bbox, bbox-crs, crs, limit, cursor, datetime, "
+                        "filter, filter-lang, asof, or a property of %s (see its queryables)",
                         k, li->name);
             goto bad;
         }
@@ -547,6 +597,9 @@ typedef struct {
     chunk *chunks;
     size_t n, cap;
     bool oom;
+    msh_dl *dl; /* a download: features go to the file instead (routes_ogc_download.c) */
+    msh_err dl_err;
+    bool dl_failed;
 } pass2;
 
 static int emit(void *ud, const msh_feature *f)
@@ -556,6 +609,16 @@ static int emit(void *ud, const msh_feature *f)
         return p->in_order;
     if ((p->has_lo && f->id <= p->lo) || !matches(p->q, f))
         return 0;
+    if (p->dl) { /* in id order for a layer that hands features out so; else as it hands them out */
+        if (p->n == p->q->limit)
+            return 1; /* live data changed between the passes */
+        if (msh_dl_add(p->dl, f, &p->dl_err)) {
+            p->dl_failed = true;
+            return 1;
+        }
+        p->n++;
+        return 0;
+    }
     if (msh_grow_from((void **)&p->chunks, &p->cap, p->n + 1, sizeof *p->chunks, 256)) {
         p->oom = true;
         return 1;
@@ -564,7 +627,7 @@ static int emit(void *ud, const msh_feature *f)
     if (p->html)
         ogc_html_feature_row(p->c, p->q->l, f, &p->out);
     else
-        ogc_feature_json(&p->out, &p->q->l->info, f);
+        ogc_feature_json_crs(&p->out, &p->q->l->info, f, p->q->crs);
     p->chunks[p->n++] = (chunk){f->id, off, p->out.len - off};
     return 0;
 }
@@ -580,13 +643,14 @@ static int live_zoom(const msh_layer *l)
     return l->info.maxzoom; /* live layers answer per zoom: the finest cells, everything else is zoom-free */
 }
 
-static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
+static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt, msh_dl_fmt dlfmt)
 {
     msh_req *r = c->r;
     items_q q;
     memset(&q, 0, sizeof q);
     q.l = l;
     q.limit = MSH_QS_LIMIT_DEFAULT;
+    q.limit_max = fmt == FMT_DOWNLOAD ? MSH_DL_LIMIT_MAX : MSH_QS_LIMIT_MAX;
     q.time_field = ogc_time_field(l);
     msh_qgeom_init(&q.bbox_g);
     msh_qgeom_init(&q.scratch);
@@ -600,6 +664,8 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
     msh_layer *past = NULL;
 
     msh_req_args(r, on_item_arg, &q);
+    if (!q.failed && q.has_bbox && read_bbox(&q))
+        q.failed = true;
     if (!q.failed && q.filter_text &&
         msh_cql2_parse(q.filter_text, strlen(q.filter_text), &l->info, &q.filter, &q.err))
         q.failed = true;
@@ -612,7 +678,14 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
         goto out;
     if (past)
         q.l = l = past; /* the same page, bbox and filters, over the collection as it was */
-    if (q.has_bbox) {
+    if (fmt == FMT_DOWNLOAD && ogc_download_open(r, &l->info, dlfmt, q.crs, &p2.dl))
+        goto out;
+    if (q.has_ring) { /* a projected bbox: the exact test runs against its lon/lat ring */
+        if (ogc_ring_qgeom(q.ring, 4 * MSH_CRS_BBOX_SIDE + 1, &q.bbox_g)) {
+            msh_resp_error(r, 500, "out of memory");
+            goto out;
+        }
+    } else if (q.has_bbox) {
         msh_rc rc = q.bbox[0] <= q.bbox[2]
                         ? msh_qgeom_add_box(&q.bbox_g, q.bbox[0], q.bbox[1], q.bbox[2], q.bbox[3])
                         : (msh_qgeom_add_box(&q.bbox_g, q.bbox[0], q.bbox[1], 180, q.bbox[3]) ||
@@ -657,8 +730,11 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
         p2.has_lo = q.has_after;
         p2.hi = p1.ids[end - 1];
         p2.in_order = p1.sorted;
-        if (l->vt->query(l, box, z, emit, &p2) || p2.oom) {
-            msh_resp_error(r, 500, "reading collection '%s' failed", l->info.name);
+        if (l->vt->query(l, box, z, emit, &p2) || p2.oom || p2.dl_failed) { /* a callback's stop is not an error */
+            if (p2.dl_failed)
+                msh_resp_error(r, msh_err_http_status(p2.dl_err.code), "%s", p2.dl_err.msg);
+            else
+                msh_resp_error(r, 500, "reading collection '%s' failed", l->info.name);
             goto out;
         }
         if (!p1.sorted && p2.n)
@@ -667,6 +743,10 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
             p2.n = q.limit;
             more = true;
         }
+    }
+    if (p2.dl) {
+        ogc_download_answer(r, &l->info, p2.dl, dlfmt, q.crs);
+        goto out;
     }
     /* self and next links: the request's own parameters, the cursor, then f=json or f=html */
     msh_buf self, nextb;
@@ -714,6 +794,7 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
         msh_buf_printf(&b, "f=json\",\"rel\":\"self\",\"type\":\"" CT_GEOJSON "\",\"title\":\"This page\"},{\"href\":\"");
         ogc_json_str(&b, (const char *)self.data, self.len);
         msh_buf_printf(&b, "f=html\",\"rel\":\"alternate\",\"type\":\"text/html\",\"title\":\"This page as HTML\"}");
+        ogc_download_links(&b, (const char *)self.data, self.len, q.crs);
         if (has_next) {
             msh_buf_printf(&b, ",{\"href\":\"");
             ogc_json_str(&b, (const char *)nextb.data, nextb.len);
@@ -723,6 +804,7 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt)
         link(&b, false, h, "collection", CT_JSON, l->info.name);
         msh_buf_printf(&b, "]}\n");
         answer(r, CT_GEOJSON, &b);
+        ogc_content_crs(r, q.crs);
     }
     msh_buf_free(&self);
     msh_buf_free(&nextb);
@@ -735,6 +817,7 @@ out:
     free(p2.chunks);
     msh_buf_free(&p2.out);
     msh_buf_free(&b);
+    msh_dl_free(p2.dl);
     msh_layer_release(past);
 }
 
@@ -744,6 +827,7 @@ typedef struct {
     uint64_t id;
     const ogc_ctx *c;
     const msh_layer *l;
+    msh_crs crs;
     bool html;
     msh_buf *b;
     bool found;
@@ -759,8 +843,13 @@ static int find_one(void *ud, const msh_feature *f)
     if (o->html) {
         ogc_html_feature_row(o->c, o->l, f, o->b);
     } else {
-        ogc_feature_json(o->b, &o->l->info, f);
+        ogc_feature_json_crs(o->b, &o->l->info, f, o->crs);
         ogc_item_etag(&o->l->info, f, o->etag, sizeof o->etag); /* what If-Match compares (Part 4) */
+        if (o->crs != MSH_CRS_CRS84) { /* another representation: another strong tag */
+            size_t n = strlen(o->etag);
+            if (n > 1 && n + 12 < sizeof o->etag)
+                snprintf(o->etag + n - 1, sizeof o->etag - n + 1, "-%d\"", msh_crs_epsg(o->crs));
+        }
     }
     return 1;
 }
@@ -788,7 +877,15 @@ static void item(ogc_ctx *c, msh_layer *l, const char *fid, ogc_fmt fmt)
     msh_buf_init(&b, MSH_MAX_BODY);
     msh_buf feat;
     msh_buf_init(&feat, MSH_MAX_BODY);
-    one_q o = {id, c, l, fmt == FMT_HTML, &feat, false, ""};
+    one_q o = {id, c, l, MSH_CRS_CRS84, fmt == FMT_HTML, &feat, false, ""};
+    const char *crs = msh_req_arg(r, "crs");
+    msh_err err;
+    if (crs && msh_crs_parse("crs", crs, &o.crs, &err)) {
+        msh_resp_error(r, 400, "%s", err.msg);
+        msh_buf_free(&feat);
+        msh_buf_free(&b);
+        return;
+    }
     const char *asof = msh_req_arg(r, "asof");
     if (asof && ogc_item_asof(r, l, id, asof)) {
         msh_buf_free(&feat);
@@ -818,6 +915,7 @@ static void item(ogc_ctx *c, msh_layer *l, const char *fid, ogc_fmt fmt)
         link(&b, false, h, "collection", CT_JSON, l->info.name);
         msh_buf_printf(&b, "]}\n");
         answer(r, CT_GEOJSON, &b);
+        ogc_content_crs(r, o.crs);
         snprintf(r->resp.etag, sizeof r->resp.etag, "%s", o.etag);
     }
     msh_buf_free(&feat);
@@ -834,14 +932,19 @@ void msh_route_ogc(msh_req *r, const char *tail)
     memset(&c, 0, sizeof c);
     c.r = r;
     ogc_fmt fmt;
-    if (negotiate(r, &fmt))
+    msh_dl_fmt dlfmt = MSH_DL_GPKG;
+    if (negotiate(r, &fmt, &dlfmt))
         return;
     char host[300];
     msh_req_base_url(r, host, sizeof host);
     snprintf(c.base, sizeof c.base, "%s/ogc", host);
     c.ops = msh_auth_role(r) >= MSH_ROLE_OPS;
     c.cat = msh_app_catalog(r->app);
-    if (!*rest || !strcmp(rest, "/")) {
+    if (fmt == FMT_DOWNLOAD && (strncmp(rest, "/collections/", 13) || !strchr(rest + 13, '/') ||
+                                strcmp(strchr(rest + 13, '/'), "/items"))) {
+        msh_resp_error(r, 400, "f=%s: files are written of items only (/ogc/collections/{id}/items?f=%s); this "
+                               "resource answers f=json or f=html", msh_dl_name(dlfmt), msh_dl_name(dlfmt));
+    } else if (!*rest || !strcmp(rest, "/")) {
         landing(&c, fmt);
     } else if (!strcmp(rest, "/conformance")) {
         conformance(&c, fmt);
@@ -872,7 +975,7 @@ void msh_route_ogc(msh_req *r, const char *tail)
                 msh_buf_free(&b);
             }
         } else if (!strcmp(slash, "/items")) {
-            items(&c, l, fmt);
+            items(&c, l, fmt, dlfmt);
         } else if (!strncmp(slash, "/items/", 7)) {
             item(&c, l, slash + 7, fmt);
         } else if (!strcmp(slash, "/queryables")) {

@@ -67,6 +67,17 @@ void ogc_route_api(const ogc_ctx *c)
     }
     msh_buf_printf(&coll, "]}},%s", fparam);
     msh_buf_putc(&coll, 0);
+    /* Part 2: crs (items and an item) and bbox-crs, each naming one of the CRSs served */
+    char crs_enum[600];
+    size_t ce = 0;
+    for (int i = 0; i < MSH_CRS_COUNT; i++)
+        ce += (size_t)snprintf(crs_enum + ce, sizeof crs_enum - ce, "%s\"%s\"", i ? "," : "", msh_crs_uri((msh_crs)i));
+    msh_buf crsp;
+    msh_buf_init(&crsp, 1 << 16);
+    msh_buf_printf(&crsp, "{\"name\":\"crs\",\"in\":\"query\",\"required\":false,\"schema\":{\"type\":\"string\","
+                          "\"format\":\"uri\",\"enum\":[%s],\"default\":\"%s\"}}",
+                   crs_enum, msh_crs_uri(MSH_CRS_CRS84));
+    msh_buf_putc(&crsp, 0);
     msh_buf common;
     msh_buf_init(&common, 1 << 20);
     msh_buf_printf(&common,
@@ -79,8 +90,11 @@ void ogc_route_api(const ogc_ctx *c)
                    "{\"name\":\"filter\",\"in\":\"query\",\"required\":false,\"schema\":{\"type\":\"string\"}},"
                    "{\"name\":\"filter-lang\",\"in\":\"query\",\"required\":false,\"schema\":{\"type\":\"string\","
                    "\"enum\":[\"cql2-text\"],\"default\":\"cql2-text\"}},"
-                   "{\"name\":\"cursor\",\"in\":\"query\",\"required\":false,\"schema\":{\"type\":\"string\"}}",
-                   MSH_QS_LIMIT_MAX, MSH_QS_LIMIT_DEFAULT);
+                   "{\"name\":\"cursor\",\"in\":\"query\",\"required\":false,\"schema\":{\"type\":\"string\"}},"
+                   "{\"name\":\"bbox-crs\",\"in\":\"query\",\"required\":false,\"schema\":{\"type\":\"string\","
+                   "\"format\":\"uri\",\"enum\":[%s],\"default\":\"%s\"}},%s",
+                   MSH_QS_LIMIT_MAX, MSH_QS_LIMIT_DEFAULT, crs_enum, msh_crs_uri(MSH_CRS_CRS84),
+                   (const char *)crsp.data);
     msh_buf_putc(&common, 0);
     msh_buf_printf(&items, "%s,%s", (const char *)coll.data, (const char *)common.data);
     msh_buf_putc(&items, 0);
@@ -101,8 +115,8 @@ void ogc_route_api(const ogc_ctx *c)
             "application/geo+json", false, CREATE_OP);
     msh_buf_reset(&items); /* the one-feature path: collectionId, f and featureId */
     msh_buf_printf(&items, "%s,{\"name\":\"featureId\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":"
-                           "\"integer\",\"minimum\":0}}",
-                   (const char *)coll.data);
+                           "\"integer\",\"minimum\":0}},%s",
+                   (const char *)coll.data, (const char *)crsp.data);
     msh_buf_putc(&items, 0);
     op_with(&b, "/collections/{collectionId}/items/{featureId}", "getFeature", "One feature", (const char *)items.data,
             "application/geo+json", false, ITEM_OPS);
@@ -133,4 +147,5 @@ void ogc_route_api(const ogc_ctx *c)
     msh_buf_free(&coll);
     msh_buf_free(&items);
     msh_buf_free(&common);
+    msh_buf_free(&crsp);
 }

@@ -2,7 +2,9 @@
  *
  * The hot path of an items page: coordinates go through a fixed-point formatter (9 decimals,
  * 0.1 mm) instead of printf, integers through a digit loop, reals in the shortest form that
- * reads back to the same double. Strings are escaped with their explicit length.
+ * reads back to the same double. Strings are escaped with their explicit length. Geometry in
+ * another CRS than CRS84 (OGC API - Features Part 2) goes through exporters/features/crs_ref.h a
+ * block of vertices at a time, written with 9 decimals for degrees and 4 for metres.
  */
 #include <math.h>
 #include <stdio.h>
@@ -92,24 +94,26 @@ void ogc_json_value(msh_buf *b, const msh_value *v)
     }
 }
 
-/* A coordinate in degrees with up to 9 decimals, trailing zeros dropped (no printf: hot path). */
-static char *put_deg(char *p, double v)
+/* A coordinate with up to `dec` decimals (9: degrees, 4: metres; 0.1 mm either way), trailing zeros
+ * dropped (no printf: hot path). Coordinates are finite and under 1e8 (crs_ref.h's CRSs). */
+static char *put_fixed(char *p, double v, int dec)
 {
-    int64_t q = llround(v * 1e9);
+    static const int64_t scale[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+    int64_t q = llround(v * (double)scale[dec]);
     if (q < 0) {
         *p++ = '-';
         q = -q;
     }
-    p = put_u64(p, (uint64_t)(q / 1000000000));
-    int64_t frac = q % 1000000000;
+    p = put_u64(p, (uint64_t)(q / scale[dec]));
+    int64_t frac = q % scale[dec];
     if (frac) {
         *p++ = '.';
         char d[9];
-        for (int i = 8; i >= 0; i--) {
+        for (int i = dec - 1; i >= 0; i--) {
             d[i] = (char)('0' + frac % 10);
             frac /= 10;
         }
-        int n = 9;
+        int n = dec;
         while (d[n - 1] == '0')
             n--;
         memcpy(p, d, (size_t)n);
@@ -118,8 +122,13 @@ static char *put_deg(char *p, double v)
     return p;
 }
 
+static char *put_deg(char *p, double v)
+{
+    return put_fixed(p, v, 9);
+}
+
 /* [lon,lat],[lon,lat],... of n world-unit vertices. */
-static void coords(msh_buf *b, const double *xy, uint32_t n)
+static void coords_crs84(msh_buf *b, const double *xy, uint32_t n)
 {
     char tmp[64];
     for (uint32_t i = 0; i < n; i++) {
@@ -137,9 +146,49 @@ static void coords(msh_buf *b, const double *xy, uint32_t n)
     }
 }
 
-static void geometry_json(msh_buf *b, const msh_geom *g)
+/* The same in another CRS (crs_ref.h), converted a block at a time; a point PROJ has no answer for
+ * fails the buffer (the page is answered 500, never written with a hole). */
+static void coords(msh_buf *b, const double *xy, uint32_t n, msh_crs crs)
+{
+    if (crs == MSH_CRS_CRS84) {
+        coords_crs84(b, xy, n);
+        return;
+    }
+    enum { BLOCK = 256 };
+    double t[2 * BLOCK];
+    char tmp[64];
+    int dec = msh_crs_decimals(crs);
+    for (uint32_t i0 = 0; i0 < n; i0 += BLOCK) {
+        uint32_t m = n - i0 < BLOCK ? n - i0 : BLOCK;
+        memcpy(t, xy + 2 * (size_t)i0, 2 * sizeof *t * m);
+        msh_err err;
+        if (msh_crs_from_world(crs, t, m, &err)) {
+            b->err = MSH_EIO;
+            return;
+        }
+        for (uint32_t i = 0; i < m; i++) {
+            char *p = tmp;
+            if (i0 + i)
+                *p++ = ',';
+            *p++ = '[';
+            p = put_fixed(p, t[2 * i], dec);
+            *p++ = ',';
+            p = put_fixed(p, t[2 * i + 1], dec);
+            *p++ = ']';
+            msh_buf_append(b, tmp, (size_t)(p - tmp));
+        }
+    }
+}
+
+static void geometry_json(msh_buf *b, const msh_geom *g, msh_crs crs)
 {
     if (g->type == MSH_GT_POINT) {
+        if (g->npts == 1 && crs != MSH_CRS_CRS84) {
+            msh_buf_printf(b, "{\"type\":\"Point\",\"coordinates\":");
+            coords(b, g->xy, 1, crs);
+            msh_buf_putc(b, '}');
+            return;
+        }
         if (g->npts == 1) {
             msh_buf_printf(b, "{\"type\":\"Point\",\"coordinates\":");
             msh_buf_reserve(b, 64);
@@ -156,7 +205,7 @@ static void geometry_json(msh_buf *b, const msh_geom *g)
             return;
         }
         msh_buf_printf(b, "{\"type\":\"MultiPoint\",\"coordinates\":[");
-        coords(b, g->xy, g->npts);
+        coords(b, g->xy, g->npts, crs);
         msh_buf_printf(b, "]}");
         return;
     }
@@ -168,7 +217,7 @@ static void geometry_json(msh_buf *b, const msh_geom *g)
             uint32_t n = MSH_PART_LEN(g->parts[p]);
             if (multi)
                 msh_buf_printf(b, "%s[", p ? "," : "");
-            coords(b, g->xy + 2 * (size_t)off, n);
+            coords(b, g->xy + 2 * (size_t)off, n, crs);
             if (multi)
                 msh_buf_putc(b, ']');
             off += n;
@@ -191,7 +240,7 @@ static void geometry_json(msh_buf *b, const msh_geom *g)
             else if (p)
                 msh_buf_putc(b, ',');
             msh_buf_putc(b, '[');
-            coords(b, g->xy + 2 * (size_t)off, n);
+            coords(b, g->xy + 2 * (size_t)off, n, crs);
             msh_buf_putc(b, ']');
             off += n;
         }
@@ -203,12 +252,17 @@ static void geometry_json(msh_buf *b, const msh_geom *g)
 
 void ogc_feature_json(msh_buf *b, const msh_layer_info *li, const msh_feature *f)
 {
+    ogc_feature_json_crs(b, li, f, MSH_CRS_CRS84);
+}
+
+void ogc_feature_json_crs(msh_buf *b, const msh_layer_info *li, const msh_feature *f, msh_crs crs)
+{
     char tmp[48], *p = tmp;
     memcpy(p, "{\"type\":\"Feature\",\"id\":", 23);
     p = put_u64(p + 23, f->id);
     msh_buf_append(b, tmp, (size_t)(p - tmp));
     msh_buf_append(b, ",\"geometry\":", 12);
-    geometry_json(b, &f->geom);
+    geometry_json(b, &f->geom, crs);
     msh_buf_append(b, ",\"properties\":{", 15);
     for (uint32_t i = 0; i < li->nfields; i++) {
         if (i)

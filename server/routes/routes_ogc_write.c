@@ -220,10 +220,12 @@ static msh_rc fit_geometry(msh_req *r, const msh_layer *l, const json_t *geom, w
         return MSH_OK;
     if (!json_is_object(geom))
         return msh_err_set(err, MSH_EINVAL, "geometry: required, a GeoJSON geometry object");
-    int epsg = msh_geom_fit_crs(msh_req_header(r, "Content-Crs"));
-    if (epsg < 0)
-        return msh_err_set(err, MSH_EINVAL, "Content-Crs: not understood: send <http://www.opengis.net/def/crs/OGC/"
-                                            "1.3/CRS84> or <http://www.opengis.net/def/crs/EPSG/0/CODE>");
+    /* a body in any CRS the collections list (crs_ref.h), converted to the store's; any other is a 400 */
+    const char *content_crs = msh_req_header(r, "Content-Crs");
+    msh_crs crs = MSH_CRS_CRS84;
+    if (content_crs && msh_crs_parse("Content-Crs", content_crs, &crs, err))
+        return MSH_EINVAL;
+    int epsg = msh_crs_epsg(crs);
     char *text = json_dumps(geom, JSON_COMPACT | JSON_REAL_PRECISION(17));
     if (!text)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");

@@ -182,7 +182,8 @@ class Discovery(unittest.TestCase):
         cql = "http://www.opengis.net/spec/cql2/1.0/conf/"
         f3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
         f4 = "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/"   # Part 4 edits: test_edits.py
-        self.assertEqual(conf, {core + c for c in ("core", "geojson", "html", "oas30")} |
+        f2 = "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/"   # Part 2 CRS: test_ogc_crs.py
+        self.assertEqual(conf, {core + c for c in ("core", "geojson", "html", "oas30")} | {f2 + "crs"} |
                          {f4 + c for c in ("create-replace-delete", "update", "features")} |
                          {f3 + c for c in ("queryables", "queryables-query-parameters", "filter", "features-filter")} |
                          {cql + c for c in ("cql2-text", "basic-cql2", "advanced-comparison-operators",
@@ -191,7 +192,7 @@ class Discovery(unittest.TestCase):
         for c in conf:
             self.assertNotIn("cql2-json", c)
             self.assertNotIn("temporal", c)
-            self.assertNotIn("crs", c)
+            self.assertTrue("crs" not in c or c == f2 + "crs", c)   # Part 2 only
 
     def test_openapi(self):
         r = get("/ogc/api")
@@ -533,7 +534,7 @@ class Filters(unittest.TestCase, JsonError):
             ("nosuchparam=1", 400, ["nosuchparam"]),
             ("capacity=lots", 400, ["capacity", "integer"]),
             ("filter-lang=cql2-json&filter=x", 400, ["filter-lang"]),
-            ("bbox-crs=EPSG:3857&bbox=0,0,1,1", 400, ["bbox-crs"]),
+            ("bbox-crs=EPSG:3395&bbox=0,0,1,1", 400, ["bbox-crs"]),   # served: test_ogc_crs.py
             ("filter=" + q("capacity >"), 400, ["filter", "character"]),
             ("filter=" + q("nosuch = 1"), 400, ["unknown property", "nosuch", "capacity"]),
             ("filter=" + q("capacity = 'x'"), 400, ["cannot compare", "number", "string"]),
@@ -583,7 +584,8 @@ class Items(unittest.TestCase):
         rels = {ln["rel"]: ln["href"] for ln in doc["links"]}
         for rel in ("self", "alternate", "next", "collection"):
             self.assertIn(rel, rels)
-        self.assertIn("f=html", rels["alternate"])
+        alternates = {ln["type"]: ln["href"] for ln in doc["links"] if ln["rel"] == "alternate"}
+        self.assertIn("f=html", alternates["text/html"])   # and the downloads (test_ogc_crs.py)
         # pages of 37 cover everything once, in id order
         ids = [f["id"] for f in all_items("camps", limit=37)]
         self.assertEqual(ids, sorted(STORE.fids("camps")))
