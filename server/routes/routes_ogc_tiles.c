@@ -298,11 +298,14 @@ static void collection_source(tsrc *s, msh_layer *l)
 static void dataset_source(const ogc_ctx *c, tsrc *s)
 {
     s->id = "dataset";
-    s->title = "Mashaer: every collection";
+    s->title = "Mashaer: the site's data";
     snprintf(s->path, sizeof s->path, "/tiles");
+    /* the stored collections: the base data a desktop adds once, the same tiles as the composite
+     * /tiles of them, cacheable; the live and derived ones change by the second and have their own
+     * tilesets (an ops token's personal layer among them) */
     for (size_t i = 0; i < msh_catalog_count(c->cat) && s->n < MAX_DATASET; i++) {
         msh_layer *l = msh_catalog_at(c->cat, i);
-        if (ogc_visible(c, l))
+        if (ogc_visible(c, l) && l->info.kind && !strcmp(l->info.kind, "static"))
             s->layers[s->n++] = l;
     }
     extent(s);
