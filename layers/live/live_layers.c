@@ -215,12 +215,14 @@ typedef struct {
 static const msh_layer_vt LL_VT;
 
 /* Movement: the cells k-anonymity lets a box show, kept per thread with the key they were built for
- * (layer, level, box, versions of the chunks under it). A tile request asks the same thread for the
- * ETag first (movement_version hashes the cells) and then, on a cache miss, for the content: the
- * second asks the same key and takes the cells built for the first instead of building the pyramid
- * again. A different key (the crowd moved, another tile) builds afresh. */
+ * (live state and k, level, box, versions of the chunks under it). A tile request asks the same
+ * thread for the ETag first (movement_version hashes the cells) and then, on a cache miss, for the
+ * content: the second asks the same key and takes the cells built for the first instead of building
+ * the pyramid again; so does the flow layer of the same composite tile (it reads the same cells). A
+ * different key (the crowd moved, another tile) builds afresh. */
 typedef struct {
-    const void *layer;
+    const void *live; /* NULL: empty */
+    int k;
     uint64_t key;
     cell_list cells;
 } cells_slot;
@@ -411,16 +413,17 @@ static msh_rc movement_cells(live_layer *l, int z, const double box[4], cell_lis
     cells_slot *s = cells_slot_get();
     cell_list *cl = s ? &s->cells : own;
     *out = cl;
-    if (s && s->layer == l && s->key == key)
+    if (s && s->live == l->live && s->k == l->k_anon && s->key == key)
         return MSH_OK;
     if (s)
-        s->layer = NULL; /* a failed build leaves no stale key */
+        s->live = NULL; /* a failed build leaves no stale key */
     cl->n = 0;
     msh_err err;
     if (msh_kanon_cells(l->live, level, box, l->k_anon, keep_cell, cl, &err))
         return MSH_ENOMEM;
     if (s) {
-        s->layer = l;
+        s->live = l->live;
+        s->k = l->k_anon;
         s->key = key;
     }
     return MSH_OK;
