@@ -15,16 +15,17 @@
 
 #include <stdint.h>
 
+#include "live/broadcast.h"
 #include "live/live.h"
 
 typedef struct msh_events msh_events;
 struct msh_app;
 
 typedef enum { MSH_EV_INCIDENT = 0, MSH_EV_DENSITY, MSH_EV_GATE, MSH_EV_GEOFENCE, MSH_EV_CHANGE, MSH_EV_ESCALATION,
-               MSH_EV_COUNT } msh_event_type;
+               MSH_EV_BROADCAST, MSH_EV_COUNT } msh_event_type;
 /* geofence events carry a person's id: only ops tokens may subscribe to them */
 #define MSH_EV_PUBLIC_MASK ((1u << MSH_EV_INCIDENT) | (1u << MSH_EV_DENSITY) | (1u << MSH_EV_GATE) | (1u << MSH_EV_CHANGE) | \
-                            (1u << MSH_EV_ESCALATION))
+                            (1u << MSH_EV_ESCALATION) | (1u << MSH_EV_BROADCAST))
 
 msh_events *msh_events_new(void);
 
@@ -42,6 +43,11 @@ void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double 
 /** The same for an event about one collection (`change`), which `collections=` filters on. */
 void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *collection, double lon, double lat,
                            const char *json);
+/** The same for an event about an area (`broadcast`): a stream asking for a place (lon, lat) gets
+ * it when the area contains the place, one asking for a zone when `zones` ("A,B": the zones the
+ * area targets or touches) names it; `area` is copied. MQTT sees `zones` as the collection. */
+void msh_events_publish_area(msh_events *ev, msh_event_type type, const char *zones, const msh_bc_area *area,
+                             const char *json);
 /** Check the token of every stream that needed one again (call when the tokens changed): a
  *  stream whose token was revoked or lowered gets an `error` event and ends. Lock order: the
  *  ring's lock, then app->tok_lock. */

@@ -87,6 +87,7 @@ typedef struct msh_app {
     msh_layer **live_layers;        /* movement, positions, incidents, ... as layers */
     size_t nlive;
     struct msh_events *events;      /* the SSE event stream (server/events.h) */
+    struct msh_broadcasts *broadcasts; /* broadcasts to an area (server/services/broadcast_service.h) */
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
     struct msh_fences *fences;      /* zone and camp rasters (server/geofence.h); swapped under the live write lock */
     struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */

@@ -15,6 +15,7 @@
 #include "serve/mqtt.h"
 #include "http/route_table.h"
 #include "png.h"
+#include "services/broadcast_service.h"
 #include "services/edit_service.h"
 #include "services/font_service.h"
 #include "services/kpi_service.h"
@@ -99,7 +100,7 @@ int msh_cmd_serve(int argc, char **argv)
         (app.cfg.live_dir && msh_serve_open_live(&app, &err)) ||
         (app.cfg.live_dir && msh_kpi_service_open(&app, &err)) || /* KPIs read the live state: none without it */
         msh_edit_service_open(&app, &err) || /* first: it may add the work_orders layer the data then holds */
-        open_data(&app, &err)) {
+        open_data(&app, &err) || msh_broadcasts_open(&app, &err)) {
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         goto out;
     }
@@ -166,6 +167,7 @@ out:
     msh_events_set_tap(app.events, NULL, NULL);
     msh_mqtt_stop(app.mqtt);
     msh_edit_service_close(&app); /* no request left: the daemon is stopped */
+    msh_broadcasts_close(&app);
     msh_catalog_release(app.cat);
     msh_token_set_free(app.tokens);
     msh_serve_close_live(&app);
