@@ -38,6 +38,7 @@ typedef struct msh_config {
     int admit_budget;       /* cost units of expensive requests in flight (http/admission.h) */
     int admit_slots;        /* expensive requests in flight */
     int max_age;            /* Cache-Control max-age for tiles, seconds */
+    int max_connections;    /* --max-connections: open connections in all (libmicrohttpd's limit) */
     int reload_ms;          /* how often the store is checked for new data */
     size_t max_tile_bytes;  /* a tile larger than this is an error */
     const char *live_dir;   /* write-ahead log of the live feeds; NULL: live feeds off */
