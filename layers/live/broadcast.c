@@ -125,6 +125,13 @@ static msh_rc ring_in(const json_t *ring, bool outer, uint32_t max_vertices, msh
         a->npts = first;
         return msh_err_set(err, MSH_EINVAL, "target.geometry: a ring ends where it starts (closed)");
     }
+    double area2 = 0; /* the shoelace: a ring on one line covers nobody */
+    for (uint32_t i = first; i + 1 < a->npts; i++)
+        area2 += a->xy[2 * i] * a->xy[2 * i + 3] - a->xy[2 * i + 2] * a->xy[2 * i + 1];
+    if (area2 == 0) {
+        a->npts = first;
+        return msh_err_set(err, MSH_EINVAL, "target.geometry: a ring encloses no area");
+    }
     a->parts[a->nparts++] = (uint32_t)n | (outer ? MSH_RING_OUTER : 0);
     return MSH_OK;
 }

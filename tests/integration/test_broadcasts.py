@@ -178,6 +178,8 @@ class Broadcasts(unittest.TestCase):
              "target.geometry"),       # not closed
             (dict(good, target={"geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}}),
              "target.geometry"),       # too few positions
+            (dict(good, target={"geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [2, 2], [0, 0]]]}}),
+             "no area"),               # on one line
             (dict(good, target={"geometry": {"type": "Polygon", "coordinates": [[[0, 0], [200, 0], [1, 1], [0, 0]]]}}),
              "target.geometry"),       # longitude out of range
             (dict(good, target={"geometry": {"type": "Polygon", "coordinates": [
