@@ -21,7 +21,6 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
-import resource
 import sys
 import time
 
@@ -98,10 +97,7 @@ def main():
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=5)
     a = ap.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if hard < a.subscribers + 512:
-        raise SystemExit("the open-file limit (%d) is too low for %d subscribers" % (hard, a.subscribers))
+    scratch.raise_open_files(a.subscribers + 512, "%d subscribers" % a.subscribers)
     work, db = scratch.store(a, "bcast-fanout-", ["service_zones"])
     ops = scratch.token(a.mashaer, db, "ops")
     srv, port = scratch.serve(a, db, "--live-dir", os.path.join(work, "live"), "--max-sse", str(a.subscribers + 100), "--max-sse-per-client", "0",
