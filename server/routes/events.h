@@ -1,9 +1,11 @@
 /* events.h: the live event stream (GET /events, Server-Sent Events).
  *
  * Design: producers publish events (incident created or updated, density alert raised
- * or cleared, gate over capacity, a feature edited through OGC API Part 4: `change`) into a ring of the last 4,096 events, each formatted
+ * or cleared, gate over capacity, a feature edited through OGC API Part 4: `change`, a broadcast
+ * created or withdrawn: `broadcast`, carrying its area) into a ring of the last 4,096 events, each formatted
  * once as an SSE frame. A subscriber is an HTTP response whose content reader copies
- * the frames after its cursor that pass its filters (types, bbox); when there is nothing
+ * the frames after its cursor that pass its filters (types, bbox; for broadcasts the place
+ * lon/lat inside the area, the zone among those it touches); when there is nothing
  * to send it suspends its connection (libmicrohttpd keeps it out of the event loop, so a
  * thousand idle subscribers cost nothing) and a publish resumes it. A subscriber that
  * falls more than the ring behind gets a `dropped` event and continues from the oldest.

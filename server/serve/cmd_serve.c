@@ -100,10 +100,12 @@ int msh_cmd_serve(int argc, char **argv)
         (app.cfg.live_dir && msh_serve_open_live(&app, &err)) ||
         (app.cfg.live_dir && msh_kpi_service_open(&app, &err)) || /* KPIs read the live state: none without it */
         msh_edit_service_open(&app, &err) || /* first: it may add the work_orders layer the data then holds */
-        open_data(&app, &err) || msh_broadcasts_open(&app, &err)) {
+        open_data(&app, &err)) {
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         goto out;
     }
+    if (msh_broadcasts_open(&app, &err)) /* a store we may not write: served without them (503) */
+        fprintf(stderr, "mashaer: broadcasts are off: %s\n", err.msg);
     app.cache = msh_tile_cache_new(app.cfg.cache_bytes);
     int nlabels;
     const char *const *labels = msh_route_labels(&nlabels);
