@@ -15,7 +15,6 @@ The open-file limit is raised to the hard limit (the server inherits it).
 import argparse
 import errno
 import os
-import resource
 import shutil
 import socket
 import sys
@@ -136,10 +135,7 @@ def main():
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--timeout", type=float, default=5.0)
     args = ap.parse_args()
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if hard < args.connections + 1000:
-        sys.exit("the open-file hard limit (%d) is too low for %d connections" % (hard, args.connections))
+    scratch.raise_open_files(args.connections + 1000, "%d connections" % args.connections)
     work = tempfile.mkdtemp(prefix="mashaer-slowclients-")
     try:
         out = ["| build | phase | /health p50 | /health p99 | /health failed | tile p50 | tile p99 | tile failed | attacker sockets opened |",

@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import selectors
 import subprocess
 import tempfile
@@ -27,6 +28,15 @@ import time
 import benchlib
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def raise_open_files(need, what):
+    """Raise the open-file limit to the hard limit (servers started later inherit it); exit when that
+    is under `need` (`what` says what they are for)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard < need:
+        raise SystemExit("the open-file hard limit (%d) is too low for %s" % (hard, what))
 
 
 def add_build_args(ap):

@@ -465,7 +465,7 @@ msh_rc msh_http_start(msh_app *app, void **daemon, int *port, msh_err *err)
                          MHD_OPTION_ARRAY, msh_http_guard_options(app->guard), MHD_OPTION_SOCK_ADDR, &sa,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
-                         (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                         (unsigned)(app->cfg.max_connections > 0 ? app->cfg.max_connections : 4096), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,
                          (unsigned)1024, MHD_OPTION_END);
     if (!d)

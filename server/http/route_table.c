@@ -7,6 +7,7 @@
 
 #include "routes/route_costs.h"
 #include "routes/routes.h"
+#include "live/broadcast.h" /* MSH_BC_BODY_MAX */
 
 /* Order matters where patterns overlap: the first row whose pattern matches names the endpoint. */
 static const msh_route ROUTES[] = {
@@ -49,6 +50,10 @@ static const msh_route ROUTES[] = {
     {MSH_M_GET,  "/query/nearest",   "nearest",  MSH_ROLE_NONE, 0,                   msh_route_nearest, msh_cost_nearest},
     {MSH_M_GET,  "/query/at",        "at",       MSH_ROLE_NONE, 0,                   msh_route_at, NULL},
     {MSH_M_GET,  "/incidents/*/responders", "responders", MSH_ROLE_OPS, 0,           msh_route_responders, msh_cost_responders},
+    {MSH_M_GET,  "/broadcasts",      "broadcasts", MSH_ROLE_NONE, 0,                 msh_route_broadcasts, NULL},
+    {MSH_M_POST, "/broadcasts",      "broadcasts", MSH_ROLE_OPS, MSH_BC_BODY_MAX,    msh_route_broadcasts, NULL},
+    {MSH_M_GET,  "/broadcasts/*",    "broadcasts", MSH_ROLE_NONE, 0,                 msh_route_broadcast, NULL},
+    {MSH_M_DELETE, "/broadcasts/*",  "broadcasts", MSH_ROLE_OPS, 0,                  msh_route_broadcast, NULL},
     {MSH_M_POST, "/test/clock",      "test_clock", MSH_ROLE_ADMIN, 0,                msh_route_test_clock, NULL},
     {MSH_M_GET,  "/forecast/density", "forecast", MSH_ROLE_NONE, 0,                 msh_route_forecast_density, NULL},
     {MSH_M_GET,  "/forecast/zones",  "forecast", MSH_ROLE_NONE, 0,                   msh_route_forecast_zones, NULL},

@@ -24,7 +24,7 @@
 #define HEARTBEAT_S 15.0
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation",
-                                                "environment", "zone", "forecast"};
+                                                "environment", "zone", "forecast", "broadcast"};
 
 typedef struct {
     uint64_t seq;
@@ -33,6 +33,8 @@ typedef struct {
     double lon, lat;
     char *frame;
     size_t len;
+    msh_bc_area *area; /* broadcast events: the area (owned), NULL for the others */
+    char *zones;       /* and ",A,B," of the zones it targets or touches */
 } ev_t;
 
 typedef struct sub {
@@ -44,6 +46,9 @@ typedef struct sub {
     unsigned mask;
     bool has_bbox;
     double bbox[4];
+    bool has_point;  /* lon=&lat=: broadcasts whose area holds this place */
+    double plon, plat;
+    char zone[MSH_BC_ID_MAX + 3]; /* zone=ID as ",ID,": broadcasts targeting or touching it; "" for any */
     char collections[520]; /* ",a,b," from collections=a,b (change events); "" for any */
     msh_buf out;     /* frames copied but not yet sent */
     size_t out_off;
@@ -109,8 +114,13 @@ void msh_events_free(msh_events *ev)
 {
     if (!ev)
         return;
-    for (int i = 0; i < RING; i++)
+    for (int i = 0; i < RING; i++) {
         free(ev->ring[i].frame);
+        if (ev->ring[i].area)
+            msh_bc_area_free(ev->ring[i].area);
+        free(ev->ring[i].area);
+        free(ev->ring[i].zones);
+    }
     msh_alerts_free(ev->alerts);
     pthread_mutex_destroy(&ev->mu);
     free(ev);
@@ -121,15 +131,19 @@ void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double 
     msh_events_publish_in(ev, type, "", lon, lat, json);
 }
 
-void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *collection, double lon, double lat,
-                           const char *json)
+/* Publish; `area` and `zones` (heap, taken: freed with the slot) place a broadcast, else NULL. */
+static void publish(msh_events *ev, msh_event_type type, const char *collection, const char *tap_coll, double lon,
+                    double lat, msh_bc_area *area, char *zones, const char *json)
 {
-    if (!ev)
-        return;
     size_t jl = strlen(json);
     char *frame = malloc(jl + 96);
-    if (!frame)
+    if (!frame) {
+        if (area)
+            msh_bc_area_free(area);
+        free(area);
+        free(zones);
         return;
+    }
     pthread_mutex_lock(&ev->mu);
     uint64_t seq = ev->next_seq++;
     int n = snprintf(frame, jl + 96, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)seq, TYPE_NAMES[type], json);
@@ -142,14 +156,44 @@ void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *coll
     slot->lat = lat;
     slot->frame = frame;
     slot->len = (size_t)n;
+    if (slot->area)
+        msh_bc_area_free(slot->area);
+    free(slot->area);
+    free(slot->zones);
+    slot->area = area;
+    slot->zones = zones;
     for (sub_t *s = ev->subs; s; s = s->next)
         if (s->suspended) {
             s->suspended = false;
             msh_http_resume(s->conn);
         }
     if (ev->tap)
-        ev->tap(ev->tap_ud, type, collection, json);
+        ev->tap(ev->tap_ud, type, tap_coll, json);
     pthread_mutex_unlock(&ev->mu);
+}
+
+void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *collection, double lon, double lat,
+                           const char *json)
+{
+    if (ev)
+        publish(ev, type, collection, collection, lon, lat, NULL, NULL, json);
+}
+
+void msh_events_publish_area(msh_events *ev, msh_event_type type, const char *zones, const msh_bc_area *area,
+                             const char *json)
+{
+    if (!ev)
+        return;
+    msh_bc_area *copy = malloc(sizeof *copy);
+    size_t zl = strlen(zones);
+    char *z = malloc(zl + 3);
+    if (!copy || !z || msh_bc_area_copy(copy, area)) {
+        free(copy);
+        free(z);
+        return;
+    }
+    snprintf(z, zl + 3, ",%s,", zones);
+    publish(ev, type, "", zones, NAN, NAN, copy, z, json);
 }
 
 void msh_events_set_tap(msh_events *ev, msh_events_tap_fn fn, void *ud)
@@ -224,6 +268,16 @@ static bool passes(const sub_t *s, const ev_t *e)
         snprintf(key, sizeof key, ",%s,", e->collection);
         if (!strstr(s->collections, key))
             return false;
+    }
+    if (e->area) { /* a broadcast: the place and the zone asked for */
+        if (s->has_point && !msh_bc_area_contains(e->area, s->plon, s->plat))
+            return false;
+        if (s->zone[0] && !strstr(e->zones, s->zone))
+            return false;
+        if (s->has_bbox)
+            return e->area->bbox[0] <= s->bbox[2] && e->area->bbox[2] >= s->bbox[0] && e->area->bbox[1] <= s->bbox[3] &&
+                   e->area->bbox[3] >= s->bbox[1];
+        return true;
     }
     if (s->has_bbox && !isnan(e->lon))
         return e->lon >= s->bbox[0] && e->lon <= s->bbox[2] && e->lat >= s->bbox[1] && e->lat <= s->bbox[3];
@@ -319,7 +373,33 @@ void msh_events_revalidate(msh_events *ev, struct msh_app *app)
     pthread_mutex_unlock(&ev->mu);
 }
 
-/* GET /events?types=incident,density,gate,change&collections=a,b&bbox=w,s,e,n */
+/* lon=&lat= and zone=ID (broadcast events: see passes); 400 naming the argument. */
+static bool place_args(msh_req *r, sub_t *s)
+{
+    const char *lon = msh_req_arg(r, "lon"), *lat = msh_req_arg(r, "lat"), *zone = msh_req_arg(r, "zone");
+    if (lon || lat) {
+        char *e1 = NULL, *e2 = NULL;
+        s->plon = lon ? strtod(lon, &e1) : NAN;
+        s->plat = lat ? strtod(lat, &e2) : NAN;
+        if (!lon || !lat || e1 == lon || *e1 || e2 == lat || *e2 || !(s->plon >= -180 && s->plon <= 180) ||
+            !(s->plat >= -90 && s->plat <= 90)) {
+            msh_resp_error(r, 400, "lon, lat: both, in degrees (longitude -180..180, latitude -90..90)");
+            return false;
+        }
+        s->has_point = true;
+    }
+    if (zone) {
+        size_t n = strlen(zone);
+        if (!n || n > MSH_BC_ID_MAX || strchr(zone, ',')) {
+            msh_resp_error(r, 400, "zone: a zone id of 1 to %d bytes", MSH_BC_ID_MAX);
+            return false;
+        }
+        snprintf(s->zone, sizeof s->zone, ",%s,", zone);
+    }
+    return true;
+}
+
+/* GET /events?types=incident,density,gate,change,broadcast&collections=a,b&bbox=w,s,e,n&lon=&lat=&zone= */
 void msh_route_events(msh_req *r, const char *rest)
 {
     msh_events *ev = r->app->events;
@@ -330,7 +410,8 @@ void msh_route_events(msh_req *r, const char *rest)
     unsigned mask = MSH_EV_PUBLIC_MASK;
     const char *types = msh_req_arg(r, "types");
     if (types && msh_events_parse_types(types, &mask)) {
-        msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence, change");
+        msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence, change, "
+                               "escalation, broadcast");
         return;
     }
     if ((mask & ~MSH_EV_PUBLIC_MASK) && !msh_auth_require(r, MSH_ROLE_OPS))
@@ -373,6 +454,10 @@ void msh_route_events(msh_req *r, const char *rest)
             return;
         }
         s->has_bbox = true;
+    }
+    if (!place_args(r, s)) {
+        free(s);
+        return;
     }
     if (mask & ~MSH_EV_PUBLIC_MASK) { /* kept to check the token again whenever the tokens change */
         const char *tok;

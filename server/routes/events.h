@@ -1,9 +1,11 @@
 /* events.h: the live event stream (GET /events, Server-Sent Events).
  *
  * Design: producers publish events (incident created or updated, density alert raised
- * or cleared, gate over capacity, a feature edited through OGC API Part 4: `change`) into a ring of the last 4,096 events, each formatted
+ * or cleared, gate over capacity, a feature edited through OGC API Part 4: `change`, a broadcast
+ * created or withdrawn: `broadcast`, carrying its area) into a ring of the last 4,096 events, each formatted
  * once as an SSE frame. A subscriber is an HTTP response whose content reader copies
- * the frames after its cursor that pass its filters (types, bbox); when there is nothing
+ * the frames after its cursor that pass its filters (types, bbox; for broadcasts the place
+ * lon/lat inside the area, the zone among those it touches); when there is nothing
  * to send it suspends its connection (libmicrohttpd keeps it out of the event loop, so a
  * thousand idle subscribers cost nothing) and a publish resumes it. A subscriber that
  * falls more than the ring behind gets a `dropped` event and continues from the oldest.
@@ -15,17 +17,18 @@
 
 #include <stdint.h>
 
+#include "live/broadcast.h"
 #include "live/live.h"
 
 typedef struct msh_events msh_events;
 struct msh_app;
 
 typedef enum { MSH_EV_INCIDENT = 0, MSH_EV_DENSITY, MSH_EV_GATE, MSH_EV_GEOFENCE, MSH_EV_CHANGE, MSH_EV_ESCALATION,
-               MSH_EV_ENVIRONMENT, MSH_EV_ZONE, MSH_EV_FORECAST, MSH_EV_COUNT } msh_event_type;
+               MSH_EV_ENVIRONMENT, MSH_EV_ZONE, MSH_EV_FORECAST, MSH_EV_BROADCAST, MSH_EV_COUNT } msh_event_type;
 /* geofence events carry a person's id: only ops tokens may subscribe to them */
 #define MSH_EV_PUBLIC_MASK ((1u << MSH_EV_INCIDENT) | (1u << MSH_EV_DENSITY) | (1u << MSH_EV_GATE) | (1u << MSH_EV_CHANGE) | \
                             (1u << MSH_EV_ESCALATION) | (1u << MSH_EV_ENVIRONMENT) | (1u << MSH_EV_ZONE) |      \
-                            (1u << MSH_EV_FORECAST))
+                            (1u << MSH_EV_FORECAST) | (1u << MSH_EV_BROADCAST))
 
 msh_events *msh_events_new(void);
 
@@ -43,6 +46,11 @@ void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double 
 /** The same for an event about one collection (`change`), which `collections=` filters on. */
 void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *collection, double lon, double lat,
                            const char *json);
+/** The same for an event about an area (`broadcast`): a stream asking for a place (lon, lat) gets
+ * it when the area contains the place, one asking for a zone when `zones` ("A,B": the zones the
+ * area targets or touches) names it; `area` is copied. MQTT sees `zones` as the collection. */
+void msh_events_publish_area(msh_events *ev, msh_event_type type, const char *zones, const msh_bc_area *area,
+                             const char *json);
 /** Check the token of every stream that needed one again (call when the tokens changed): a
  *  stream whose token was revoked or lowered gets an `error` event and ends. Lock order: the
  *  ring's lock, then app->tok_lock. */

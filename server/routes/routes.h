@@ -86,5 +86,8 @@ void msh_route_forecast_refresh(msh_req *r, const char *rest);
 void msh_route_forecast_zones(msh_req *r, const char *rest);
 /** Everything else under GET: the web viewer and its vendored packages. */
 void msh_route_static(msh_req *r, const char *rest);
+/** GET and POST /broadcasts; GET and DELETE /broadcasts/{id} (routes_broadcasts.c). */
+void msh_route_broadcasts(msh_req *r, const char *rest);
+void msh_route_broadcast(msh_req *r, const char *id);
 
 #endif

@@ -41,6 +41,7 @@ typedef struct msh_config {
     int admit_budget;       /* cost units of expensive requests in flight (http/admission.h) */
     int admit_slots;        /* expensive requests in flight */
     int max_age;            /* Cache-Control max-age for tiles, seconds */
+    int max_connections;    /* --max-connections: open connections in all (libmicrohttpd's limit) */
     int reload_ms;          /* how often the store is checked for new data */
     size_t max_tile_bytes;  /* a tile larger than this is an error */
     const char *live_dir;   /* write-ahead log of the live feeds; NULL: live feeds off */
@@ -93,6 +94,7 @@ typedef struct msh_app {
     msh_layer **live_layers;        /* movement, positions, incidents, ... as layers */
     size_t nlive;
     struct msh_events *events;      /* the SSE event stream (server/events.h) */
+    struct msh_broadcasts *broadcasts; /* broadcasts to an area (server/services/broadcast_service.h) */
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
     struct msh_sensor_history *sensor_history; /* the season's sensor readings (layers/live/sensor_history.h) */
     struct msh_fences *fences;      /* zone and camp rasters (server/geofence.h); swapped under the live write lock */

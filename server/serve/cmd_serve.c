@@ -15,6 +15,7 @@
 #include "serve/mqtt.h"
 #include "http/route_table.h"
 #include "png.h"
+#include "services/broadcast_service.h"
 #include "services/edit_service.h"
 #include "services/font_service.h"
 #include "services/forecast_service.h"
@@ -107,6 +108,8 @@ int msh_cmd_serve(int argc, char **argv)
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         goto out;
     }
+    if (msh_broadcasts_open(&app, &err)) /* a store we may not write: served without them (503) */
+        fprintf(stderr, "mashaer: broadcasts are off: %s\n", err.msg);
     app.cache = msh_tile_cache_new(app.cfg.cache_bytes);
     int nlabels;
     const char *const *labels = msh_route_labels(&nlabels);
@@ -182,6 +185,7 @@ out:
     msh_mqtt_stop(app.mqtt);
     msh_forecast_service_close(&app); /* its thread stops before the live state and the network go */
     msh_edit_service_close(&app); /* no request left: the daemon is stopped */
+    msh_broadcasts_close(&app);
     msh_catalog_release(app.cat);
     msh_token_set_free(app.tokens);
     msh_serve_close_live(&app);

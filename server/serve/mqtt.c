@@ -149,9 +149,30 @@ static void publish_result(msh_mqtt *m, msh_feed feed, const msh_buf *b)
         fprintf(stderr, "mashaer: mqtt: cannot publish to %s: %s\n", topic, mosquitto_strerror(rc));
 }
 
+/* A broadcast on mashaer/broadcasts/{zone} for each zone it targets or touches ("A,B"), or on
+ * mashaer/broadcasts/none when it touches none; a zone id that cannot be a topic level (/ + #) is skipped. */
+static void broadcast_tap(msh_mqtt *m, const char *zones, const char *json)
+{
+    const char *p = *zones ? zones : "none";
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        static const char PREFIX[] = "mashaer/broadcasts/";
+        char topic[160];
+        snprintf(topic, sizeof topic, "%s%.*s", PREFIX, (int)(n > 100 ? 100 : n), p);
+        if (n <= 100 && !strpbrk(topic + sizeof PREFIX - 1, "/+#")) {
+            int rc = mosquitto_publish(m->mosq, NULL, topic, (int)strlen(json), json, m->qos, false);
+            if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN && !atomic_exchange(&m->change_warned, true))
+                fprintf(stderr, "mashaer: mqtt: cannot publish to %s: %s\n", topic, mosquitto_strerror(rc));
+        }
+        p += n + (p[n] == ',');
+    }
+}
+
 void msh_mqtt_change_tap(void *ud, msh_event_type type, const char *collection, const char *json)
 {
     msh_mqtt *m = ud;
+    if (m && type == MSH_EV_BROADCAST)
+        broadcast_tap(m, collection, json);
     if (type != MSH_EV_CHANGE || !m)
         return;
     char topic[128];

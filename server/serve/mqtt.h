@@ -34,6 +34,8 @@ msh_rc msh_mqtt_start(msh_app *app, msh_mqtt **out, msh_err *err);
  * An events tap (routes/events.h, msh_events_set_tap) that publishes every `change` event on
  * `mashaer/changes/{collection}` with the JSON of the SSE event (QoS as --mqtt-qos, not retained;
  * dropped while the broker is away: the audit keeps every change). `ud` is the msh_mqtt.
+ * It also publishes every `broadcast` event on `mashaer/broadcasts/{zone}`, once per zone the
+ * broadcast targets or touches (`mashaer/broadcasts/none` when it touches no zone), same QoS.
  */
 void msh_mqtt_change_tap(void *ud, msh_event_type type, const char *collection, const char *json);
 

@@ -80,6 +80,8 @@ static void usage(FILE *f)
             "  --rate-per-token R   the same per valid token: feed writers get their own budget (default 2000)\n"
             "  --max-sse-per-client N  open /events streams per client (default 32; more: 429)\n"
             "  --max-sse N          open /events streams in all (default 1024; more: 503)\n"
+            "  --max-connections N  open connections in all, /events streams included (default 4096; the\n"
+            "                       open-file limit must allow them)\n"
             "  --header-timeout S   a request's header must be complete S seconds after the connection opened\n"
             "                       or the previous response ended; bytes do not extend it (default 10)\n"
             "  --auth-fail-per-min N  failed tokens a client address may send per minute before its token\n"
@@ -134,6 +136,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     /* workers block in the log's fdatasync while they acknowledge a feed batch: more threads than
      * cores keep tile requests from queueing behind a disk flush */
     cfg->threads = ncpu > 0 ? (int)ncpu * 4 : 8;
+    cfg->max_connections = 4096;
     /* drawing PNGs is all CPU: more at once than cores only makes each one slower */
     cfg->render_threads = ncpu > 0 ? (int)ncpu : 2;
     cfg->max_age = 60;
@@ -159,7 +162,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_EDIT_OVERLAY_MAX,
            OPT_ADMIT_SLOTS, OPT_ACCESS, OPT_PUBLIC_URL,
 
-           OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE,
+           OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE, OPT_MAX_CONNECTIONS,
            OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S,
            OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_SENSOR_STALE, OPT_SENSOR_HISTORY,
            OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE };
@@ -192,6 +195,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"rate-per-token", required_argument, 0, OPT_RATE_PER_TOKEN},
         {"max-sse-per-client", required_argument, 0, OPT_MAX_SSE_PER_CLIENT},
         {"max-sse", required_argument, 0, OPT_MAX_SSE},
+        {"max-connections", required_argument, 0, OPT_MAX_CONNECTIONS},
         {"header-timeout", required_argument, 0, OPT_HEADER_TIMEOUT},
         {"auth-fail-per-min", required_argument, 0, OPT_AUTH_FAIL_PER_MIN},
         {"trusted-proxy", required_argument, 0, OPT_TRUSTED_PROXY},
@@ -276,6 +280,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_RATE_PER_TOKEN: if (parse_int("--rate-per-token", optarg, 0, 1000000, &v)) return 2; cfg->clients.rate_per_token = (double)v; break;
         case OPT_MAX_SSE_PER_CLIENT: if (parse_int("--max-sse-per-client", optarg, 0, 65536, &v)) return 2; cfg->clients.max_sse_per_client = (int)v; break;
         case OPT_MAX_SSE: if (parse_int("--max-sse", optarg, 0, 65536, &v)) return 2; cfg->clients.max_sse = (int)v; break;
+        case OPT_MAX_CONNECTIONS: if (parse_int("--max-connections", optarg, 16, 65536, &v)) return 2; cfg->max_connections = (int)v; break;
         case OPT_HEADER_TIMEOUT: if (parse_int("--header-timeout", optarg, 1, 300, &v)) return 2; cfg->clients.header_timeout_s = (int)v; break;
         case OPT_AUTH_FAIL_PER_MIN: if (parse_int("--auth-fail-per-min", optarg, 0, 1000000, &v)) return 2; cfg->clients.auth_fail_per_min = (int)v; break;
         case OPT_TRUSTED_PROXY: cfg->clients.trusted_proxy = optarg; break;
