@@ -182,10 +182,22 @@ static int clean_family(msh_geom_cleaner *c, GEOSGeometry **g, int d, msh_clean_
         return 0;
     char *reason = GEOSisValidReason_r(h, *g);
     *stage = "MakeValid";
-    GEOSGeometry *mv = c->make_valid ? c->make_valid(c, *g) : GEOSMakeValid_r(h, *g);
+    /* a small geometry is repaired here when the caller's GEOS budget is armed (the importer): its
+     * memory cannot blow up (n vertices cross at most n^2/2 times), the budget's interrupt stops its
+     * time, and a process costs about 4 ms */
+    int nv = GEOSGetNumCoordinates_r(h, *g);
+    GEOSGeometry *mv = c->make_valid && (nv < 0 || nv > c->inproc_vertices) ? c->make_valid(c, *g)
+                                                                           : GEOSMakeValid_r(h, *g);
     if (c->too_complex) {
-        snprintf(why, whycap, "invalid geometry (%s) too complex to repair within %d ms", reason ? reason : "?",
-                 MSH_MAKEVALID_WALL_MS);
+        if (c->repair_wall_ms > 0) /* the edit path: a wall deadline */
+            snprintf(why, whycap, "invalid geometry (%s) too complex to repair within %.0f ms and %zu MB",
+                     reason ? reason : "?", c->repair_wall_ms, c->repair_bytes >> 20);
+        else if (c->too_complex == MSH_BUDGET_TIME)
+            snprintf(why, whycap, "over the per-feature budget: more than %.1f s in MakeValid (repair stopped)",
+                     c->repair_cpu_s);
+        else
+            snprintf(why, whycap, "over the per-feature budget: more than %zu MB of memory in MakeValid (repair "
+                     "stopped)", c->repair_bytes >> 20);
         GEOSFree_r(h, reason);
         return 1;
     }

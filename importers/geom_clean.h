@@ -26,9 +26,14 @@ typedef struct msh_geom_cleaner {
     size_t bytes;     /* resident memory growth per feature; 0: none */
     char geos_msg[256];
     /* NULL: GEOSMakeValid_r here; else the repair elsewhere (makevalid_child.h), which sets
-     * too_complex when its budget ran out */
+     * too_complex (a msh_budget_state: 1 time, 2 memory) when its budget ran out */
     GEOSGeometry *(*make_valid)(struct msh_geom_cleaner *c, const GEOSGeometry *g);
     int too_complex;
+    /* that repair's budget (0: none): CPU seconds and wall milliseconds of the repair's process,
+     * bytes of address space it may add */
+    double repair_cpu_s, repair_wall_ms;
+    size_t repair_bytes;
+    int inproc_vertices; /* up to this many vertices GEOSMakeValid_r here all the same (0: never) */
 } msh_geom_cleaner;
 
 typedef struct msh_clean_out {

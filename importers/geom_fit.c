@@ -86,6 +86,8 @@ msh_rc msh_geom_fit(const char *geojson, size_t len, int epsg, msh_gtype family,
         goto out;
     }
     gc.make_valid = msh_makevalid_child; /* the repair, when one is needed, under its own budget */
+    gc.repair_wall_ms = MSH_MAKEVALID_WALL_MS;
+    gc.repair_bytes = MSH_MAKEVALID_MEM_BYTES;
     char why[300];
     if (msh_geom_clean(&gc, g, ct, &co, why, sizeof why)) {
         rc = msh_err_set(err, gc.too_complex ? MSH_ETOOBIG : MSH_EINVAL, "geometry: %s", why);

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "makevalid_child.h"
 
+#include "geos_budget.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -36,24 +38,36 @@ static size_t vm_size(void)
     return (size_t)strtoull(buf, NULL, 10) * (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* The child: limits, repair, WKB to `fd`, exit. Never returns. */
-static void child(const unsigned char *wkb, size_t n, int fd)
+/* GEOS reports a failed allocation through the error handler as std::bad_alloc. */
+static void child_msg(const char *msg, void *ud)
 {
-    size_t vm = vm_size();
-    struct rlimit as = {vm + MSH_MAKEVALID_MEM_BYTES, vm + MSH_MAKEVALID_MEM_BYTES};
-    rlim_t secs = (MSH_MAKEVALID_WALL_MS + 999) / 1000 + 1; /* a backstop: the parent's deadline comes first */
+    if (strstr(msg, "bad_alloc"))
+        *(int *)ud = 1;
+}
+
+/* The child: limits, repair, WKB to `fd`, exit (0 done, 1 failed, 3 out of its memory). Never returns. */
+static void child(const msh_geom_cleaner *c, const unsigned char *wkb, size_t n, int fd)
+{
+    size_t vm = c->repair_bytes ? vm_size() : 0;
+    struct rlimit as = {vm + c->repair_bytes, vm + c->repair_bytes};
+    double cpu_s = c->repair_cpu_s > 0 ? c->repair_cpu_s : c->repair_wall_ms / 1e3;
+    rlim_t secs = (rlim_t)cpu_s + 2; /* a backstop: the parent's deadlines come first */
     struct rlimit cpu = {secs, secs + 1};
-    if ((vm && setrlimit(RLIMIT_AS, &as)) || setrlimit(RLIMIT_CPU, &cpu))
+    if ((vm && setrlimit(RLIMIT_AS, &as)) || (cpu_s > 0 && setrlimit(RLIMIT_CPU, &cpu)))
         _exit(2);
+    int no_memory = 0;
     GEOSContextHandle_t h = GEOS_init_r();
-    GEOSWKBReader *rd = h ? GEOSWKBReader_create_r(h) : NULL;
-    GEOSWKBWriter *wr = h ? GEOSWKBWriter_create_r(h) : NULL;
+    if (!h)
+        _exit(3);
+    GEOSContext_setErrorMessageHandler_r(h, child_msg, &no_memory);
+    GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
+    GEOSWKBWriter *wr = GEOSWKBWriter_create_r(h);
     GEOSGeometry *g = rd ? GEOSWKBReader_read_r(h, rd, wkb, n) : NULL;
     GEOSGeometry *mv = g && wr ? GEOSMakeValid_r(h, g) : NULL;
     size_t len = 0;
     unsigned char *out = mv ? GEOSWKBWriter_write_r(h, wr, mv, &len) : NULL;
     if (!out)
-        _exit(1);
+        _exit(no_memory || !rd || !wr ? 3 : 1);
     for (size_t off = 0; off < len;) {
         ssize_t w = write(fd, out + off, len - off);
         if (w < 0 && errno == EINTR)
@@ -65,32 +79,57 @@ static void child(const unsigned char *wkb, size_t n, int fd)
     _exit(0); /* the kernel frees the rest */
 }
 
-/* Read the child's answer until EOF or the deadline; *timed_out when the deadline passed. */
-static unsigned char *read_answer(int fd, double deadline, size_t *len, int *timed_out)
+/* CPU seconds the child has used so far (0 when its clock cannot be read). */
+static double child_cpu_s(clockid_t clk)
+{
+    struct timespec ts;
+    if (clock_gettime(clk, &ts))
+        return 0;
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Read the child's answer until EOF or a deadline (wall, or the child's CPU time, checked every
+ * 10 ms); *over when one passed or the answer outgrew its cap. */
+static unsigned char *read_answer(const msh_geom_cleaner *c, pid_t pid, int fd, size_t *len, int *over)
 {
     unsigned char *buf = NULL;
     size_t cap = 0;
+    double deadline = c->repair_wall_ms > 0 ? now_ms() + c->repair_wall_ms : 0;
+    clockid_t clk;
+    int have_clk = c->repair_cpu_s > 0 && clock_getcpuclockid(pid, &clk) == 0;
     *len = 0;
-    *timed_out = 0;
+    *over = 0;
     for (;;) {
-        double left = deadline - now_ms();
-        if (left <= 0) {
-            *timed_out = 1;
-            break;
+        int wait_ms = -1;
+        if (deadline > 0) {
+            double left = deadline - now_ms();
+            if (left <= 0) {
+                *over = MSH_BUDGET_TIME;
+                break;
+            }
+            wait_ms = (int)left + 1;
+        }
+        if (have_clk) {
+            if (child_cpu_s(clk) > c->repair_cpu_s) {
+                *over = MSH_BUDGET_TIME;
+                break;
+            }
+            if (wait_ms < 0 || wait_ms > 10)
+                wait_ms = 10;
         }
         struct pollfd p = {fd, POLLIN, 0};
-        int pr = poll(&p, 1, (int)left + 1);
+        int pr = poll(&p, 1, wait_ms);
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr < 0)
             break;
         if (pr == 0)
-            continue; /* the loop sees the deadline */
+            continue; /* the loop sees the deadlines */
         if (*len == cap) {
             size_t nc = cap ? cap * 2 : 65536;
             unsigned char *nb = nc <= MSH_MAKEVALID_OUT_MAX ? realloc(buf, nc) : NULL;
             if (!nb) {
-                *timed_out = 1; /* an answer over the cap: as complex as one over time */
+                *over = MSH_BUDGET_MEMORY; /* an answer over the cap */
                 break;
             }
             buf = nb;
@@ -119,11 +158,10 @@ GEOSGeometry *msh_makevalid_child(msh_geom_cleaner *c, const GEOSGeometry *g)
         GEOSFree_r(c->geos, wkb);
         return NULL;
     }
-    double deadline = now_ms() + MSH_MAKEVALID_WALL_MS;
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        child(wkb, n, fds[1]);
+        child(c, wkb, n, fds[1]);
     }
     close(fds[1]);
     GEOSFree_r(c->geos, wkb);
@@ -133,23 +171,22 @@ GEOSGeometry *msh_makevalid_child(msh_geom_cleaner *c, const GEOSGeometry *g)
         return NULL;
     }
     size_t len = 0;
-    int timed_out = 0;
-    unsigned char *out = read_answer(fds[0], deadline, &len, &timed_out);
+    int over = 0;
+    unsigned char *out = read_answer(c, pid, fds[0], &len, &over);
     close(fds[0]);
-    if (timed_out)
+    if (over)
         kill(pid, SIGKILL);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    /* over time, over memory (the allocation failed: exit 1 with nothing written) or over CPU */
-    bool killed = timed_out || (WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL));
+    if (!over && WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL))
+        over = MSH_BUDGET_TIME; /* the CPU backstop, or killed from outside */
+    else if (!over && WIFEXITED(status) && WEXITSTATUS(status) == 3)
+        over = MSH_BUDGET_MEMORY; /* an allocation failed under RLIMIT_AS */
     GEOSGeometry *res = NULL;
-    if (!killed && WIFEXITED(status) && WEXITSTATUS(status) == 0 && out && len)
+    if (!over && WIFEXITED(status) && WEXITSTATUS(status) == 0 && out && len)
         res = GEOSWKBReader_read_r(c->geos, c->rd, out, len);
-    else if (!killed && WIFEXITED(status) && WEXITSTATUS(status) == 1)
-        killed = true; /* MakeValid ran out of its memory (GEOS answers NULL on bad_alloc) */
     free(out);
-    if (killed)
-        c->too_complex = 1;
+    c->too_complex = over;
     return res;
 }

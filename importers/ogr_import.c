@@ -24,6 +24,7 @@
 
 #include "geom_clean.h"
 #include "geos_budget.h"
+#include "makevalid_child.h"
 #include "layer_names.h"
 
 void msh_import_opts_init(msh_import_opts *o)
@@ -498,6 +499,12 @@ msh_rc msh_import_file(msh_store *s, const char *path, const msh_import_opts *o,
         rc = msh_err_set(err, MSH_ENOMEM, "cannot start GEOS");
         goto out;
     }
+    /* the repair in a child process under the same budget: GEOS does not check for interrupts
+     * in every step of MakeValid (makevalid_child.h) */
+    gc.make_valid = msh_makevalid_child;
+    gc.repair_cpu_s = o->feature_seconds;
+    gc.repair_bytes = o->feature_bytes;
+    gc.inproc_vertices = MSH_MAKEVALID_INPROC_VERTICES; /* under geos_budget.h's interrupt */
     msh_geos_budget_install();
     budget = 1;
     if ((rc = msh_store_batch_begin(s, err)))

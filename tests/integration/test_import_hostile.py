@@ -151,6 +151,13 @@ class ImportHostile(unittest.TestCase):
             self.assertEqual(sorted(r["label"] for r in st.rows("zones").values()), ["ok1", "ok2"])
             self.assertEqual(sorted(st.registry()), ["small", "zones"])
         mshtest.note("2,000-vertex self-crossing polygon: import %.2f s, child peak %.0f MB" % (secs, peak_mb))
+        # a longer time budget reaches MakeValid's noding, which allocates a gigabyte without one GEOS
+        # interrupt check (the CI machine got there within 1 s): the memory budget still holds it
+        p, secs, peak_mb = import_with_peak(db, "--feature-seconds", "8", src, timeout=60)
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, r"feature 2 \(fid 2\): rejected: over the per-feature budget: more than 512 MB of "
+                                   r"memory in MakeValid")
+        self.assertLess(peak_mb, 1024, "a child peaked at %.0f MB" % peak_mb)
         # the memory side of the budget alone (no time limit): stopped at 64 MB of growth
         p, secs = run_import(db, "--feature-seconds", "0", "--feature-memory-mb", "64", src, timeout=60)
         self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
