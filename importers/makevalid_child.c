@@ -23,11 +23,12 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* The address space in use now (bytes), from /proc/self/statm; 0 when unknown. */
-static size_t vm_size(void)
+/* Field `field` (0 size, 1 resident) of /proc/PID/statm in bytes; 0 when unknown. */
+static size_t statm_bytes(pid_t pid, int field)
 {
-    char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
     ssize_t n = read(fd, buf, sizeof buf - 1);
@@ -35,7 +36,10 @@ static size_t vm_size(void)
     if (n <= 0)
         return 0;
     buf[n] = 0;
-    return (size_t)strtoull(buf, NULL, 10) * (size_t)sysconf(_SC_PAGESIZE);
+    unsigned long v[2] = {0, 0};
+    if (sscanf(buf, "%lu %lu", &v[0], &v[1]) != 2)
+        return 0;
+    return (size_t)v[field] * (size_t)sysconf(_SC_PAGESIZE);
 }
 
 /* GEOS reports a failed allocation through the error handler as std::bad_alloc. */
@@ -45,15 +49,15 @@ static void child_msg(const char *msg, void *ud)
         *(int *)ud = 1;
 }
 
-/* The child: limits, repair, WKB to `fd`, exit (0 done, 1 failed, 3 out of its memory). Never returns. */
+/* The child: limits, repair, WKB to `fd`, exit (0 done, 1 failed, 3 out of memory). Never returns.
+ * The memory budget is the parent's to watch (resident size, every 10 ms): RLIMIT_AS would also
+ * hold, but AddressSanitizer aborts the process when its own mmap fails. */
 static void child(const msh_geom_cleaner *c, const unsigned char *wkb, size_t n, int fd)
 {
-    size_t vm = c->repair_bytes ? vm_size() : 0;
-    struct rlimit as = {vm + c->repair_bytes, vm + c->repair_bytes};
     double cpu_s = c->repair_cpu_s > 0 ? c->repair_cpu_s : c->repair_wall_ms / 1e3;
     rlim_t secs = (rlim_t)cpu_s + 2; /* a backstop: the parent's deadlines come first */
     struct rlimit cpu = {secs, secs + 1};
-    if ((vm && setrlimit(RLIMIT_AS, &as)) || (cpu_s > 0 && setrlimit(RLIMIT_CPU, &cpu)))
+    if (cpu_s > 0 && setrlimit(RLIMIT_CPU, &cpu))
         _exit(2);
     int no_memory = 0;
     GEOSContextHandle_t h = GEOS_init_r();
@@ -88,9 +92,11 @@ static double child_cpu_s(clockid_t clk)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Read the child's answer until EOF or a deadline (wall, or the child's CPU time, checked every
- * 10 ms); *over when one passed or the answer outgrew its cap. */
-static unsigned char *read_answer(const msh_geom_cleaner *c, pid_t pid, int fd, size_t *len, int *over)
+/* Read the child's answer until EOF or a limit: the wall deadline, or (checked every 10 ms) the
+ * child's CPU time and resident size over `rss_limit`; *over says which, or that the answer
+ * outgrew its cap. */
+static unsigned char *read_answer(const msh_geom_cleaner *c, pid_t pid, int fd, size_t rss_limit, size_t *len,
+                                  int *over)
 {
     unsigned char *buf = NULL;
     size_t cap = 0;
@@ -109,14 +115,16 @@ static unsigned char *read_answer(const msh_geom_cleaner *c, pid_t pid, int fd, 
             }
             wait_ms = (int)left + 1;
         }
-        if (have_clk) {
-            if (child_cpu_s(clk) > c->repair_cpu_s) {
-                *over = MSH_BUDGET_TIME;
-                break;
-            }
-            if (wait_ms < 0 || wait_ms > 10)
-                wait_ms = 10;
+        if (have_clk && child_cpu_s(clk) > c->repair_cpu_s) {
+            *over = MSH_BUDGET_TIME;
+            break;
         }
+        if (rss_limit && statm_bytes(pid, 1) > rss_limit) {
+            *over = MSH_BUDGET_MEMORY;
+            break;
+        }
+        if ((have_clk || rss_limit) && (wait_ms < 0 || wait_ms > 10))
+            wait_ms = 10;
         struct pollfd p = {fd, POLLIN, 0};
         int pr = poll(&p, 1, wait_ms);
         if (pr < 0 && errno == EINTR)
@@ -158,6 +166,8 @@ GEOSGeometry *msh_makevalid_child(msh_geom_cleaner *c, const GEOSGeometry *g)
         GEOSFree_r(c->geos, wkb);
         return NULL;
     }
+    /* the child starts with this process's pages (shared, counted in its resident size) */
+    size_t rss_limit = c->repair_bytes ? statm_bytes(getpid(), 1) + c->repair_bytes : 0;
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
@@ -172,7 +182,7 @@ GEOSGeometry *msh_makevalid_child(msh_geom_cleaner *c, const GEOSGeometry *g)
     }
     size_t len = 0;
     int over = 0;
-    unsigned char *out = read_answer(c, pid, fds[0], &len, &over);
+    unsigned char *out = read_answer(c, pid, fds[0], rss_limit, &len, &over);
     close(fds[0]);
     if (over)
         kill(pid, SIGKILL);
@@ -182,7 +192,7 @@ GEOSGeometry *msh_makevalid_child(msh_geom_cleaner *c, const GEOSGeometry *g)
     if (!over && WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL))
         over = MSH_BUDGET_TIME; /* the CPU backstop, or killed from outside */
     else if (!over && WIFEXITED(status) && WEXITSTATUS(status) == 3)
-        over = MSH_BUDGET_MEMORY; /* an allocation failed under RLIMIT_AS */
+        over = MSH_BUDGET_MEMORY; /* an allocation failed */
     GEOSGeometry *res = NULL;
     if (!over && WIFEXITED(status) && WEXITSTATUS(status) == 0 && out && len)
         res = GEOSWKBReader_read_r(c->geos, c->rd, out, len);

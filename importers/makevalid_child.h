@@ -6,8 +6,9 @@
  * in-process budget (geos_budget.h) overshoots by that much. And the interrupt is
  * process-wide, so a server (many requests at once) cannot use it at all. Here the repair runs
  * in a forked child with its own limits, taken from the cleaner (geom_clean.h):
- *   - memory: RLIMIT_AS at the child's address space at the fork plus repair_bytes, so an
- *     allocation past it fails inside GEOS (std::bad_alloc, reported by the exit status);
+ *   - memory: the parent reads the child's resident size every 10 ms and kills it past its own
+ *     resident size at the fork plus repair_bytes (RLIMIT_AS would hold too, but
+ *     AddressSanitizer aborts a process whose own mmap fails);
  *   - CPU: the parent reads the child's CPU clock every 10 ms and kills it past repair_cpu_s
  *     (the importer: the same on a busy machine as on a quiet one), RLIMIT_CPU as a backstop;
  *   - wall: the parent kills it past repair_wall_ms (the edit path: an answer in bounded time).
