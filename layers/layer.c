@@ -130,5 +130,6 @@ bool msh_layer_name_valid(const char *name)
     for (int i = 0; reserved[i]; i++)
         if (!strncmp(name, reserved[i], strlen(reserved[i])))
             return false;
-    return !msh_layer_name_live(name);
+    /* "forecast": /tiles/forecast and /heatmaps/forecast serve the crowd forecast, not a layer */
+    return !msh_layer_name_live(name) && strcmp(name, "forecast");
 }

@@ -306,15 +306,31 @@ void msh_heat_grid_box(const msh_heat_grid *g, double box[4])
     box[3] = (double)(g->oy + g->ny) / n;
 }
 
-void msh_heat_grid_set(msh_heat_grid *g, int64_t cx, int64_t cy, uint32_t count)
+/* The persons/m2 of `count` people in cell (cx, cy); NULL when the cell is outside the grid. */
+static float *cell_of(msh_heat_grid *g, int64_t cx, int64_t cy, double count, double *density)
 {
     int64_t i = cx - g->ox, j = cy - g->oy;
-    if (i < 0 || j < 0 || i >= (int64_t)g->nx || j >= (int64_t)g->ny) return;
+    if (i < 0 || j < 0 || i >= (int64_t)g->nx || j >= (int64_t)g->ny) return NULL;
     double n = (double)((int64_t)1 << g->level);
     double lon, lat;
     msh_world_to_lonlat(((double)cx + 0.5) / n, ((double)cy + 0.5) / n, &lon, &lat);
     double side = msh_live_cell_metres(g->level, lat);
-    g->density[(size_t)j * g->nx + (size_t)i] = count ? (float)(count / (side * side)) : -1.0f;
+    *density = count / (side * side);
+    return &g->density[(size_t)j * g->nx + (size_t)i];
+}
+
+void msh_heat_grid_set(msh_heat_grid *g, int64_t cx, int64_t cy, uint32_t count)
+{
+    double d;
+    float *c = cell_of(g, cx, cy, count, &d);
+    if (c) *c = count ? (float)d : -1.0f;
+}
+
+void msh_heat_grid_add(msh_heat_grid *g, int64_t cx, int64_t cy, double count)
+{
+    double d;
+    float *c = count > 0 ? cell_of(g, cx, cy, count, &d) : NULL;
+    if (c) *c = (float)((*c > 0 ? *c : 0) + d);
 }
 
 static int fill_cell(void *ud, const msh_live_cell *c)

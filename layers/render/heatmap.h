@@ -124,6 +124,9 @@ msh_rc msh_heat_grid_init(msh_heat_grid *g, int z, uint32_t x, uint32_t y, msh_e
 void msh_heat_grid_free(msh_heat_grid *g);
 /** Put `count` people into cell (cx, cy) of the grid's level (ignored outside the grid). */
 void msh_heat_grid_set(msh_heat_grid *g, int64_t cx, int64_t cy, uint32_t count);
+/** Add `count` people (a fraction: a forecast's) to cell (cx, cy) of the grid's level; counts <= 0 and
+ * cells outside the grid are ignored. */
+void msh_heat_grid_add(msh_heat_grid *g, int64_t cx, int64_t cy, double count);
 /**
  * Fill the grid from the live state (takes its read lock) with what k-anonymity lets each cell
  * show (live/kanon.h, the same cells as the movement layer's): no cell under `k_anon` people.

@@ -12,6 +12,10 @@
 /* Order matters where patterns overlap: the first row whose pattern matches names the endpoint. */
 static const msh_route ROUTES[] = {
     /* methods      pattern             label       role            body                handler   cost (http/admit.h) */
+    /* the forecast's tiles (routes_forecast_tiles.c), before the catalog layers' */
+    {MSH_M_GET,  "/tiles/forecast.json", "tilejson", MSH_ROLE_NONE, 0,               msh_route_forecast_tilejson, NULL},
+    {MSH_M_GET,  "/tiles/forecast/**", "forecast_tile", MSH_ROLE_NONE, 0,            msh_route_forecast_tile, NULL},
+    {MSH_M_GET,  "/heatmaps/forecast/**", "forecast_heatmap", MSH_ROLE_NONE, 0,      msh_route_forecast_heatmap, NULL},
     {MSH_M_GET,  "/tiles/*.json",    "tilejson", MSH_ROLE_NONE, 0,                   msh_route_tiles, NULL},
     {MSH_M_GET,  "/tiles/**",        "tile",     MSH_ROLE_NONE, 0,                   msh_route_tiles, NULL},
     {MSH_M_GET,  "/styles/*/**",     "raster",   MSH_ROLE_NONE, 0,                   msh_route_raster_style, NULL},

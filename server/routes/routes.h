@@ -84,6 +84,11 @@ void msh_route_heatmaps(msh_req *r, const char *rest);
 void msh_route_forecast_density(msh_req *r, const char *rest);
 void msh_route_forecast_refresh(msh_req *r, const char *rest);
 void msh_route_forecast_zones(msh_req *r, const char *rest);
+/** GET /tiles/forecast/{z}/{x}/{y}.mvt, /tiles/forecast.json, /heatmaps/forecast/{z}/{x}/{y}.png
+ * (routes_forecast_tiles.c); `rest` follows the row's literal head. */
+void msh_route_forecast_tile(msh_req *r, const char *rest);
+void msh_route_forecast_tilejson(msh_req *r, const char *rest);
+void msh_route_forecast_heatmap(msh_req *r, const char *rest);
 /** Everything else under GET: the web viewer and its vendored packages. */
 void msh_route_static(msh_req *r, const char *rest);
 /** GET and POST /broadcasts; GET and DELETE /broadcasts/{id} (routes_broadcasts.c). */

@@ -19,6 +19,7 @@
 #include "png.h"
 #include "query/cql2.h"
 #include "routes/routes.h"
+#include "routes/routes_heatmap.h"
 #include "http/resp_cache.h"
 #include "core/msh_hash.h"
 #include "core/msh_constants.h"
@@ -97,9 +98,7 @@ static void legend_png(msh_req *r, int scale)
     r->resp.body = b;
 }
 
-/* Answer from the cache when it has `key`; true when answered. */
-/* Encode rgba as PNG, keep it in the cache, send it. */
-static void send_png(msh_req *r, const char *key, const uint8_t *rgba, int size)
+void msh_heat_send_png(msh_req *r, const char *key, const uint8_t *rgba, int size)
 {
     msh_buf png;
     msh_buf_init(&png, MSH_MAX_BODY);
@@ -127,8 +126,7 @@ static int fill_from_cell(void *ud, const msh_live_cell *c)
     return 0;
 }
 
-/* ETag from the store id, what is drawn, its version and the parameters; true when answered 304. */
-static bool etag_and_key(msh_req *r, msh_catalog *cat, const char *what, uint64_t version, const char *params,
+bool msh_heat_etag_and_key(msh_req *r, msh_catalog *cat, const char *what, uint64_t version, const char *params,
                          const msh_heat_path *hp, char *key, size_t cap)
 {
     const char *id = msh_catalog_store_id(cat);
@@ -179,7 +177,7 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
     int n = snprintf(params, sizeof params, "k=%d|", app->cfg.k_anon);
     msh_heat_params_key(p, true, params + n, sizeof params - (size_t)n);
     r->resp.cache_control = HEAT_LIVE_CACHE_CONTROL;
-    if (etag_and_key(r, cat, "density", version, params, hp, key, sizeof key) || msh_resp_from_cache(r, key)) {
+    if (msh_heat_etag_and_key(r, cat, "density", version, params, hp, key, sizeof key) || msh_resp_from_cache(r, key)) {
         msh_heat_grid_free(&g);
         return;
     }
@@ -195,7 +193,7 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
         goto out;
     }
     msh_heat_density_render(&g, hp->z, hp->x, hp->y, size, p->mode, rgba);
-    send_png(r, key, rgba, size);
+    msh_heat_send_png(r, key, rgba, size);
 out:
     msh_render_gate_leave(&app->render_gate);
     free(rgba);
@@ -283,7 +281,7 @@ static void kde_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, cons
     if (l->info.access >= MSH_ACCESS_OPS) r->resp.cache_control = "private, no-cache";
     uint8_t *rgba = NULL;
     float *sum = NULL;
-    if (etag_and_key(r, cat, hp->layer, version, params, hp, key, sizeof key) || msh_resp_from_cache(r, key)) goto out;
+    if (msh_heat_etag_and_key(r, cat, hp->layer, version, params, hp, key, sizeof key) || msh_resp_from_cache(r, key)) goto out;
     msh_rc rc = l->vt->query(l, box, hp->z, on_feature, &j);
     if (rc || j.too_many) {
         msh_resp_error(r, j.too_many ? 413 : 500, "%s",
@@ -308,7 +306,7 @@ static void kde_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, cons
     msh_render_gate_enter(&r->app->render_gate); /* one render per core (server/render_gate.h) */
     if (!msh_resp_from_cache(r, key)) {
         msh_heat_kde_render(j.v, j.n, hp->z, hp->x, hp->y, size, p->radius_m, p->max, sum, rgba);
-        send_png(r, key, rgba, size);
+        msh_heat_send_png(r, key, rgba, size);
     }
     msh_render_gate_leave(&r->app->render_gate);
 out:
