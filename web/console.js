@@ -30,6 +30,11 @@
  * screen reloads it (unless the officer is choosing a new value: then they are told, and saving
  * shows both versions), lists reload, assets' tiles refresh, escalations are shown at the top.
  *
+ * More panels: each in a file of its own (web/console_forecast.js, web/console_broadcasts.js), loaded
+ * after this one, registered with window.mashaerConsole.addPanel(panel) (see addPanel below): a tab and
+ * its pane, the event types it wants on the one stream, and hooks called as the console is opened,
+ * reloaded, shown, clicked on the map or sent an event. They write through the same helpers (kit).
+ *
  * Words: web/i18n.js (window.I18N), none here. Logical CSS in web/console.css mirrors it in Arabic.
  * For browser tests: window.mashaerConsole (state, picking(), ready).
  */
@@ -48,7 +53,13 @@
   const SEVERITIES = ['critical', 'high', 'medium', 'low'];
   const SEV_RANK = { critical: 0, high: 1, medium: 2, low: 3 };
   const FINAL = ['resolved', 'cancelled', 'done'];
-  const TABS = ['asset', 'workorders', 'incidents', 'gates'];
+  const TABS = ['asset', 'workorders', 'incidents', 'gates']; // the panels of other files are added (addPanel)
+  const EVENT_TYPES = ['change', 'incident', 'gate', 'escalation'];
+  const panels = []; // {id, types, init(pane), start(), stop(), reload(), show(), event(type, data), mapClick(e), picking()}
+  function each(hook) {
+    const args = Array.prototype.slice.call(arguments, 1);
+    panels.forEach(function (p) { if (p[hook]) p[hook].apply(p, args); });
+  }
   const RESPONDERS = 5;
   const LIST_LIMIT = 200; // one unit of the server's admission budget (1 + limit / 250)
   const BUSY_RETRIES = 2;
@@ -290,9 +301,11 @@
     document.body.classList.toggle('console-open', canOperate());
     if (canOperate()) {
       selectTab(st.tab);
+      each('start');
       startEvents();
       reloadAll();
     } else {
+      each('stop');
       stopEvents();
     }
   }
@@ -366,6 +379,7 @@
       el('console-pane-' + x).hidden = x !== id;
     });
     el('console-history').hidden = true;
+    panels.forEach(function (p) { if (p.id === id && p.show) p.show(); });
   }
   aside.querySelector('.console-tabs').addEventListener('click', function (e) {
     const b = e.target.closest('[data-tab]');
@@ -987,6 +1001,7 @@
   // A click on the map: the place of a new incident, or the asset / incident / gate under it.
   map.on('click', function (e) {
     if (!canOperate()) return;
+    if (panels.some(function (p) { return p.mapClick && p.mapClick(e); })) return; // a panel's own picking
     if (st.picking) {
       placeNew(e.lngLat);
       return;
@@ -1057,6 +1072,7 @@
       escalation(d);
       soon('inc', reloadIncidents);
     }
+    each('event', type, d);
   }
 
   // Server-Sent Events read through fetch (EventSource cannot send the token).
@@ -1069,7 +1085,7 @@
       if (st.token) headers.Authorization = 'Bearer ' + st.token;
       return fetch('/events?types=' + types, { headers: headers, signal: ctl.signal, cache: 'no-store' }).then(function (r) {
         // a server without escalation events yet (400): the others still come
-        if (r.status === 400 && types.indexOf('escalation') >= 0) return open('change,incident,gate');
+        if (r.status === 400 && types.indexOf('escalation') >= 0) return open(types.replace(',escalation', ''));
         if (!r.ok || !r.body) throw new Error('HTTP ' + r.status);
         setLive(true);
         const reader = r.body.getReader();
@@ -1096,7 +1112,8 @@
         return pump();
       });
     }
-    open('change,incident,gate,escalation').catch(function () {
+    const types = EVENT_TYPES.concat.apply(EVENT_TYPES, panels.map(function (p) { return p.types || []; }));
+    open(types.filter(function (x, i) { return types.indexOf(x) === i; }).join(',')).catch(function () {
       if (st.stream !== ctl || ctl.signal.aborted) return;
       setLive(false);
       st.stream = null;
@@ -1113,12 +1130,47 @@
     reloadWorkOrders();
     reloadGates();
     if (st.asset) loadAsset(st.asset.fid);
+    each('reload');
   }
+
+  // A panel of another file: its tab after the others, its pane (dir of the page's language) before the
+  // history; init(pane) fills it once. Opened, reloaded and sent events with the console from then on
+  // (the stream is opened again when the panel wants event types it does not carry yet).
+  function addPanel(p) {
+    panels.push(p);
+    TABS.push(p.id);
+    aside.querySelector('.console-tabs').insertAdjacentHTML('beforeend', tabButton(p.id));
+    const pane = document.createElement('section');
+    pane.id = 'console-pane-' + p.id;
+    pane.className = 'console-pane';
+    pane.setAttribute('role', 'tabpanel');
+    pane.setAttribute('aria-labelledby', 'console-tab-' + p.id);
+    pane.dir = I18N.dir;
+    pane.hidden = true;
+    el('console-history').parentNode.insertBefore(pane, el('console-history'));
+    if (p.init) p.init(pane);
+    if (!canOperate()) return;
+    selectTab(st.tab);
+    if (p.start) p.start();
+    if (p.reload) p.reload();
+    if (st.stream && (p.types || []).length) {
+      stopEvents();
+      startEvents();
+    }
+  }
+
+  // What the panels of other files write with (the same requests, messages and dialogs as this file's).
+  const kit = {
+    api: api, esc: esc, el: el, say: say, fail: fail, netFail: netFail, errorText: errorText, confirmAction: confirmAction,
+    opt: opt, code: code, fmt: fmt, soon: soon, canOperate: canOperate, selectTab: selectTab
+  };
 
   // ------------------------------------------------------------------ start
 
   window.mashaerConsole = {
-    picking: function () { return st.picking; },
+    picking: function () { return st.picking || panels.some(function (p) { return p.picking && p.picking(); }); },
+    addPanel: addPanel,
+    kit: kit,
     state: function () {
       return { signedIn: !!st.who, role: st.who && st.who.role, tab: st.tab, live: st.live, eventsSeen: st.eventsSeen,
         asset: st.asset && { fid: st.asset.fid, etag: st.asset.etag, status: props(st.asset.feature).status, stale: st.asset.stale },

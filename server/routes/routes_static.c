@@ -104,6 +104,8 @@ static const struct {
     {"/i18n.js", "i18n.js"},
     {"/console.js", "console.js"},
     {"/console.css", "console.css"},
+    {"/console_forecast.js", "console_forecast.js"},
+    {"/console_broadcasts.js", "console_broadcasts.js"},
     {"/vendor/maplibre-gl/maplibre-gl.js", "node_modules/maplibre-gl/dist/maplibre-gl.js"},
     {"/vendor/maplibre-gl/maplibre-gl.css", "node_modules/maplibre-gl/dist/maplibre-gl.css"},
     {"/vendor/uplot/uPlot.iife.min.js", "node_modules/uplot/dist/uPlot.iife.min.js"},

@@ -1,10 +1,10 @@
 // check_strings.mjs: no English words written in the viewer's code outside its message catalogue.
-// Every string literal of web/app.js, kpi.js, route.js and console.js, and every text of web/index.html, is
+// Every string literal of web/app.js, kpi.js, route.js, console.js and its panels (console_*.js), and every text of web/index.html, is
 // read; what a person would read (text outside HTML tags that has a capitalised word followed by
 // another word, or three words in a row) fails the check unless it is one of the few literals
 // named below with the reason. Words belong in web/i18n.js, reached by I18N.t(key).
 //   node check_strings.mjs SOURCE_DIR
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const src = process.argv[2];
@@ -43,7 +43,9 @@ function literals(code) {
 
 const readable = (s) => s.replace(/<[^>]*>/g, ' ').replace(/<[^>]*$/, ' ').replace(/^[^<]*>/, ' ');
 const bad = [];
-for (const f of ['app.js', 'kpi.js', 'route.js', 'console.js']) {
+const SCRIPTS = ['app.js', 'kpi.js', 'route.js', 'console.js']
+  .concat(readdirSync(path.join(src, 'web')).filter((f) => /^console_\w+\.js$/.test(f)).sort());
+for (const f of SCRIPTS) {
   for (const l of literals(readFileSync(path.join(src, 'web', f), 'utf8'))) {
     if (ALLOWED.has(l.text)) continue;
     if (SENTENCE.test(readable(l.text))) bad.push(`web/${f}:${l.line}: ${JSON.stringify(l.text)}`);
@@ -61,7 +63,7 @@ const { messages } = await (async () => {
   const m = code.match(/const MESSAGES = (\{[\s\S]*?\n  \});/);
   return { messages: Function('return ' + m[1])() };
 })();
-for (const f of ['app.js', 'kpi.js', 'route.js', 'console.js']) {
+for (const f of SCRIPTS) {
   const code = readFileSync(path.join(src, 'web', f), 'utf8');
   for (const m of code.matchAll(/\bt\('([a-z0-9_.]+)'[,)]/g)) {
     for (const lang of ['en', 'ar']) {
