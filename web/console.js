@@ -1161,7 +1161,7 @@
 
   // What the panels of other files write with (the same requests, messages and dialogs as this file's).
   const kit = {
-    api: api, esc: esc, el: el, say: say, fail: fail, netFail: netFail, errorText: errorText, confirmAction: confirmAction,
+    map: map, I18N: I18N, api: api, esc: esc, el: el, say: say, fail: fail, netFail: netFail, errorText: errorText, confirmAction: confirmAction,
     opt: opt, code: code, fmt: fmt, soon: soon, canOperate: canOperate, selectTab: selectTab
   };
 

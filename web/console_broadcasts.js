@@ -20,12 +20,8 @@
   'use strict';
 
   const C = window.mashaerConsole;
-  const map = window.map;
-  const I18N = window.I18N;
-  if (!C || !C.addPanel || !map || !I18N) return;
-  const t = I18N.t;
-  const k = C.kit;
-  const esc = k.esc;
+  if (!C || !C.addPanel) return;
+  const k = C.kit, map = k.map, I18N = k.I18N, t = I18N.t, esc = k.esc;
 
   // the languages offered (the server takes more: README), right-to-left ones marked
   const LANGS = [['ar', true], ['en', false], ['ur', true], ['id', false], ['tr', false], ['fr', false], ['bn', false],

@@ -16,12 +16,8 @@
   'use strict';
 
   const C = window.mashaerConsole;
-  const map = window.map;
-  const I18N = window.I18N;
-  if (!C || !C.addPanel || !map || !I18N) return;
-  const t = I18N.t;
-  const k = C.kit;
-  const esc = k.esc;
+  if (!C || !C.addPanel) return;
+  const k = C.kit, map = k.map, I18N = k.I18N, t = I18N.t, esc = k.esc;
 
   const MINUTES = [0, 5, 10, 15, 20, 30];
   const START = 2; // 10 minutes ahead

@@ -36,13 +36,20 @@ static int arg_minutes(msh_req *r)
     return msh_req_arg(r, "minutes") ? msh_forecast_arg_minutes(r) : msh_fc_horizon_index(FC_DEFAULT_MINUTES);
 }
 
+/* The current forecast (release it) and in *h the horizon asked for; NULL after answering 400, 404 or 503. */
+static msh_forecast_result *horizon(msh_req *r, int *h)
+{
+    *h = arg_minutes(r);
+    return *h < 0 ? NULL : msh_forecast_arg_result(r);
+}
+
+/* The rows' `rest` follows ".../forecast/"; the path parsers read from the name `forecast` on. */
 void msh_route_forecast_tile(msh_req *r, const char *rest)
 {
-    char path[256];
-    snprintf(path, sizeof path, "forecast/%s", rest);
+    (void)rest;
     msh_tilepath tp;
     msh_err err;
-    if (msh_tilepath_parse(path, &tp, &err)) {
+    if (msh_tilepath_parse(r->path + strlen("/tiles/"), &tp, &err)) {
         msh_resp_error(r, 400, "%s", err.msg);
         return;
     }
@@ -50,10 +57,8 @@ void msh_route_forecast_tile(msh_req *r, const char *rest)
         msh_resp_error(r, 400, "forecast tiles are .mvt; the picture is /heatmaps/forecast/{z}/{x}/{y}.png");
         return;
     }
-    int h = arg_minutes(r);
-    if (h < 0)
-        return;
-    msh_forecast_result *fr = msh_forecast_arg_result(r);
+    int h;
+    msh_forecast_result *fr = horizon(r, &h);
     if (!fr)
         return;
     msh_fc_layer l;
@@ -122,11 +127,10 @@ static int add_cell(void *ud, const msh_fc_map_cell *c)
 
 void msh_route_forecast_heatmap(msh_req *r, const char *rest)
 {
-    char path[256];
-    snprintf(path, sizeof path, "forecast/%s", rest);
+    (void)rest;
     msh_heat_path hp;
     msh_err err;
-    if (msh_heat_path_parse(path, &hp, &err)) {
+    if (msh_heat_path_parse(r->path + strlen("/heatmaps/"), &hp, &err)) {
         msh_resp_error(r, 400, "%s", err.msg);
         return;
     }
@@ -146,10 +150,8 @@ void msh_route_forecast_heatmap(msh_req *r, const char *rest)
         msh_resp_error(r, 400, "f: only the legend takes f");
         return;
     }
-    int h = arg_minutes(r);
-    if (h < 0)
-        return;
-    msh_forecast_result *fr = msh_forecast_arg_result(r);
+    int h;
+    msh_forecast_result *fr = horizon(r, &h);
     if (!fr)
         return;
     msh_catalog *cat = msh_app_catalog(r->app);

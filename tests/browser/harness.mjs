@@ -35,6 +35,11 @@ export function checker() {
   return c;
 }
 
+/** A new token of `role` named `name` in db (the first line `mashaer token add` prints). */
+export function addToken(mashaer, db, role, name) {
+  return execFileSync(mashaer, ['token', 'add', '--db', db, '--role', role, '--name', name]).toString().split('\n')[0].trim();
+}
+
 /** Import every data/demo/*.geojson into db, each as its own layer. */
 export function importDemo(mashaer, src, db) {
   for (const f of readdirSync(path.join(src, 'data', 'demo')).filter((f) => f.endsWith('.geojson')).sort()) {

@@ -15,10 +15,9 @@
 // drawn with three clicks on the map carries that polygon; both withdrawn after a confirmation
 // (DELETE), leaving none. The panes are right to left in Arabic (dir and computed direction) and
 // left to right in English; screenshots of each are saved in the work folder.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { checker, importDemo, launchChromium, options, startServer, watchPage } from './harness.mjs';
+import { addToken, checker, importDemo, launchChromium, options, startServer, watchPage } from './harness.mjs';
 
 const { mashaer, src, work, require } = options();
 const { check, finish } = checker();
@@ -27,8 +26,7 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const db = path.join(work, 'panels.sqlite');
 importDemo(mashaer, src, db);
-const token = (role, name) => execFileSync(mashaer, ['token', 'add', '--db', db, '--role', role, '--name', name]).toString().split('\n')[0].trim();
-const OPS = token('ops', 'alice'), FEED = token('feed', 'sensors'), ADMIN = token('admin', 'root');
+const [OPS, FEED, ADMIN] = [['ops', 'alice'], ['feed', 'sensors'], ['admin', 'root']].map(([r, n]) => addToken(mashaer, db, r, n));
 const { server, base } = await startServer(mashaer, db, ['--test-clock', '--forecast-every', '3600']);
 
 const auth = (tok) => ({ Authorization: 'Bearer ' + tok });

@@ -5,51 +5,23 @@ its ETags (a new forecast changes them, a repeated request is 304), and GET
 of service from the density legend; cells under --k-anon transparent). A server without a forecast
 answers 404.
 
-The walkway is one made-up street, 1 km east-west and 6 m wide, as in test_forecast.py; crowds are
-posted as positions, and every check follows a POST /forecast/refresh (the barrier: it answers once
-the new forecast is published).
+The walkway is one made-up street, 1 km east-west and 6 m wide, and the crowds and helpers are
+test_forecast.py's; every check follows a POST /forecast/refresh (the barrier: it answers once the
+new forecast is published).
 """
 import json
 import math
 import unittest
 
 import mshtest
+import test_forecast
 from mshtest import now_ms
+from test_forecast import LAT, crowd, density, lon, refresh
 
 DB = DB_OFF = None
 SERVER = OFF = None
-TOK = {}
-LAT = 21.41
-LON0 = 39.880
-M_PER_DEG = 111320 * math.cos(math.radians(LAT))
+TOK = test_forecast.TOK
 MASK29 = (1 << 29) - 1
-
-
-def lon(x_m):
-    return LON0 + x_m / M_PER_DEG
-
-
-def crowd(prefix, n, x0, x1, speed=0.0):
-    out = []
-    for i in range(n):
-        rec = {"id": "%s-%d" % (prefix, i), "lon": lon(x0 + (x1 - x0) * (i + 0.5) / n), "lat": LAT, "time": now_ms(),
-               "speed": speed}
-        if speed:
-            rec["heading"] = 90
-        out.append(rec)
-    return out
-
-
-def refresh():
-    r = mshtest.api(SERVER, "/forecast/refresh", "POST", TOK["admin"])
-    assert r.status == 200, (r.status, r.body)
-    return r.json()
-
-
-def density(query):
-    r = SERVER.get("/forecast/density?" + query)
-    assert r.status == 200, (query, r.status, r.body)
-    return json.loads(r.body)
 
 
 def cells_of(doc):
@@ -201,7 +173,7 @@ class ForecastTiles(unittest.TestCase):
         for path in ("/tiles/forecast/17/1/1.mvt?minutes=10", "/tiles/forecast.json", "/heatmaps/forecast/17/1/1.png"):
             r = OFF.get(path)
             self.assertEqual(r.status, 404, path)
-            self.assertIn("forecast", json.loads(r.body)["error"])
+            self.assertIn("no forecast", json.loads(r.body)["error"])
 
 
 def setUpModule():
@@ -218,6 +190,7 @@ def setUpModule():
     for role, name in (("feed", "sensor"), ("admin", "root")):
         TOK[role] = mshtest.add_token(DB, role, name)
     SERVER = mshtest.Server(DB, "--test-clock", "--k-anon", "5", "--forecast-every", "3600").start()
+    test_forecast.SERVER = SERVER  # its refresh() and density() ask this server
     OFF = mshtest.Server(DB_OFF, "--forecast-every", "0", name="serve_off").start()
 
 
