@@ -46,6 +46,11 @@ int main(void)
     reaches("GET", "/styles/operations/14/1/2.png", msh_route_raster_style, "raster", "operations/14/1/2.png");
     reaches("GET", "/styles/operations.json", msh_route_styles, "style", "operations.json");
     reaches("GET", "/heatmaps/density/16/1/2.png", msh_route_heatmaps, "heatmap", "density/16/1/2.png");
+    /* the forecast's tiles come before the catalog layers' and the other heatmaps' */
+    reaches("GET", "/tiles/forecast/16/1/2.mvt", msh_route_forecast_tile, "forecast_tile", "16/1/2.mvt");
+    reaches("GET", "/tiles/forecast.json", msh_route_forecast_tilejson, "tilejson", "");
+    reaches("GET", "/tiles/forecasts/16/1/2.mvt", msh_route_tiles, "tile", "forecasts/16/1/2.mvt");
+    reaches("GET", "/heatmaps/forecast/16/1/2.png", msh_route_forecast_heatmap, "forecast_heatmap", "16/1/2.png");
     reaches("GET", "/catalog", msh_route_catalog, "catalog", "");
     reaches("GET", "/ogc", msh_route_ogc, "ogc", "");
     reaches("GET", "/ogc/collections/camps/items", msh_route_ogc, "ogc", "camps/items"); /* reads r->path itself */
