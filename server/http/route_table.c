@@ -31,6 +31,7 @@ static const msh_route ROUTES[] = {
     {MSH_M_GET,  "/ogc/collections/reports/items/*/attachments", "reports", MSH_ROLE_REPORTER, 0, msh_route_report_photos, NULL},
     {MSH_M_POST, "/ogc/collections/reports/items/*/attachments", "reports", MSH_ROLE_REPORTER, MSH_PHOTO_MAX_BYTES, msh_route_report_photos, NULL},
     {MSH_M_GET,  "/ogc/collections/reports/items/*/attachments/*", "reports", MSH_ROLE_REPORTER, 0, msh_route_report_photos, NULL},
+    {MSH_M_POST, "/ogc/collections/reports/items/*/escalate", "reports", MSH_ROLE_OPS, 65536, msh_route_report_escalate, NULL},
     /* OGC API - Tiles (routes_ogc_tiles.c): tile matrix sets, dataset, collection and style tilesets */
     {MSH_M_GET,  "/ogc/tileMatrixSets", "ogc_tiles", MSH_ROLE_NONE, 0,               msh_route_ogc_tiles, NULL},
     {MSH_M_GET,  "/ogc/tileMatrixSets/**", "ogc_tiles", MSH_ROLE_NONE, 0,            msh_route_ogc_tiles, NULL},

@@ -28,4 +28,9 @@ bool msh_reports_may_create(msh_req *r, const char *coll, msh_edit_kind kind, co
 /** For a reader not allowed `l`: the view of its own reports (a reporter token on `reports`, no asof), or NULL. */
 msh_layer *msh_reports_own_view(msh_req *r, msh_layer *l);
 
+struct msh_feed_rec;
+/** Create the live incident `rec` (its id set, or "" for the next INC-OPS-n) as POST .../incidents/items
+ * does and answer it into `r`: 201 + Location, 409 when the id exists, 503 (routes_live_write.c). */
+void msh_route_live_create_incident(msh_req *r, struct msh_feed_rec *rec);
+
 #endif

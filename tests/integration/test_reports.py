@@ -115,7 +115,7 @@ def attach(fid, data, ctype, token):
 def setUpModule():
     global DB, SERVER, OPS, ADMIN, FEED
     DB = mshtest.work_path("reports.sqlite")
-    mshtest.import_demo(DB, ["service_zones"])
+    mshtest.import_demo(DB, ["service_zones", "assets"])
     OPS = mshtest.add_token(DB, "ops", "ops-desk-1")
     ADMIN = mshtest.add_token(DB, "admin", "it-admin")
     FEED = mshtest.add_token(DB, "feed", "it-feed")
@@ -385,6 +385,77 @@ class Photos(unittest.TestCase):
         self.assertEqual(mshtest.api(SERVER, "/test/clock?advance_s=3600", "POST", ADMIN).status, 200)
         self.assertEqual(attach(fid, noisy[:-5], "image/png", tok).status, 400)
         self.assertEqual(attach(fid, noisy, "image/png", tok).status, 201)
+
+
+def escalate(fid, body, token=None):
+    return mshtest.api(SERVER, "%s/%d/escalate" % (ITEMS, fid), "POST", token or OPS, body, "application/json")
+
+
+def an_asset():
+    return mshtest.api(SERVER, "/ogc/collections/assets/items?limit=1").json()["features"][0]["properties"]["asset_id"]
+
+
+class Escalate(unittest.TestCase):
+    def test_to_incident_linked_both_ways(self):
+        stream = test_events.Stream("?types=report", {"Authorization": "Bearer " + REP["phone-a"]})
+        try:
+            fid = create(REP["phone-a"], category="medical", text="رجل مسن فاقد للوعي")["id"]
+            self.assertEqual(escalate(fid, {"to": "incident"}, REP["phone-a"]).status, 403)
+            r = escalate(fid, {"to": "incident", "severity": "high"})
+            self.assertEqual(r.status, 201, r.body)
+            inc = "INC-REP-%d" % fid
+            self.assertTrue(r.header("Location").endswith("/ogc/collections/incidents/items/" + inc))
+            p = r.json()["properties"]
+            self.assertEqual((p["kind"], p["severity"]), ("medical", "high"))
+            self.assertIn("report %d (medical): رجل مسن" % fid, p["description"])
+            rep = mshtest.api(SERVER, "%s/%d" % (ITEMS, fid), token=REP["phone-a"]).json()["properties"]
+            self.assertEqual((rep["incident"], rep["work_order"], rep["status"]), (inc, None, "new"))
+            # the reporter is told of the link
+            stream.wait_for(lambda e: e[1] == "report" and e[2]["item"]["properties"]["incident"] == inc, "the link")
+            again = escalate(fid, {"to": "work_order", "asset_id": an_asset()})
+            self.assertEqual(again.status, 409, again.body)
+            self.assertEqual((again.json()["code"], again.json()["incident"]), ("already_escalated", inc))
+        finally:
+            stream.close()
+
+    def test_to_work_order_linked_both_ways(self):
+        fid = create(REP["phone-b"], category="facility_fault", text="Tap broken")["id"]
+        asset = an_asset()
+        r = escalate(fid, {"to": "work_order", "asset_id": asset})
+        self.assertEqual(r.status, 201, r.body)
+        wo = r.json()
+        self.assertEqual((wo["properties"]["report"], wo["properties"]["asset_id"], wo["properties"]["status"]),
+                         (str(fid), asset, "open"))
+        self.assertIn("Tap broken", wo["properties"]["fault"])
+        self.assertTrue(r.header("Location").endswith("/ogc/collections/work_orders/items/%d" % wo["id"]))
+        rep = mshtest.api(SERVER, "%s/%d" % (ITEMS, fid), token=OPS).json()["properties"]
+        self.assertEqual(rep["work_order"], str(wo["id"]))
+        again = escalate(fid, {"to": "incident"})
+        self.assertEqual((again.status, again.json().get("work_order")), (409, str(wo["id"])), again.body)
+
+    def test_refusals_change_nothing(self):
+        fid = create(REP["phone-b"], category="other")["id"]
+        self.assertEqual(escalate(fid + 100000, {"to": "incident"}).status, 404)
+        for body in ({"to": "police"}, {}, {"to": "work_order"}, {"to": "incident", "severity": "extreme"},
+                     {"to": "work_order", "asset_id": "NO-SUCH-ASSET"}):
+            r = escalate(fid, body)
+            self.assertEqual(r.status, 400, (body, r.body))
+        r = mshtest.api(SERVER, "%s/%d/escalate" % (ITEMS, fid), "POST", OPS, b"{not json", "application/json")
+        self.assertEqual(r.status, 400)
+        rep = mshtest.api(SERVER, "%s/%d" % (ITEMS, fid), token=OPS).json()["properties"]
+        self.assertEqual((rep["incident"], rep["work_order"]), (None, None))
+        # a link is the escalation's alone: not by PATCH
+        self.assertEqual(patch(fid, {"incident": "INC-1"}).status, 400)
+
+    def test_work_order_made_before_a_crash(self):
+        """The server stopped between the two writes: the work order names the report, the report
+        names nothing. A second escalate finds the work order and names it."""
+        fid = create(REP["phone-b"], category="facility_fault")["id"]
+        r = mshtest.api(SERVER, "/ogc/collections/work_orders/items", "POST", OPS,
+                        {"type": "Feature", "properties": {"asset_id": an_asset(), "fault": "x", "report": str(fid)}})
+        self.assertEqual(r.status, 201, r.body)
+        again = escalate(fid, {"to": "incident"})
+        self.assertEqual((again.status, again.json().get("work_order")), (409, str(r.json()["id"])), again.body)
 
 
 if __name__ == "__main__":
