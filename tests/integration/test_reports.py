@@ -458,5 +458,47 @@ class Escalate(unittest.TestCase):
         self.assertEqual((again.status, again.json().get("work_order")), (409, str(r.json()["id"])), again.body)
 
 
+class Kpi(unittest.TestCase):
+    """The reports' KPIs in /kpi, on a server of their own (exact counts), the clock moved by hand."""
+
+    def test_counts_sla_and_median(self):
+        global SERVER
+        db = mshtest.work_path("kpi.sqlite")
+        mshtest.import_demo(db, ["service_zones"])
+        ops = mshtest.add_token(db, "ops", "ops-kpi")
+        admin = mshtest.add_token(db, "admin", "admin-kpi")
+        phone = mshtest.add_token(db, "reporter", "phone-kpi")
+        main, SERVER = SERVER, mshtest.Server(db, "--test-clock", name="reports-kpi")
+        try:
+            SERVER.start()
+            k = mshtest.api(SERVER, "/kpi").json()["reports"]
+            self.assertEqual((k["count"], k["sla_met_share"], k["median_close_s"]), (0, None, None))
+            ids = [create(phone, category=c, where=w)["id"] for c, w in
+                   (("medical", IN_MINA4), ("medical", IN_MINA4), ("crowding", FAR), ("other", IN_MINA4))]
+            global OPS
+            main_ops, OPS = OPS, ops
+            try:
+                for st in ("acknowledged", "resolved"):               # closed at once: within its 15 min
+                    self.assertEqual(patch(ids[0], {"status": st}).status, 200)
+                self.assertEqual(mshtest.api(SERVER, "/test/clock?advance_s=1200", "POST", admin).status, 200)
+                self.assertEqual(patch(ids[1], {"status": "rejected", "note": "duplicate"}).status, 200)  # late
+            finally:
+                OPS = main_ops
+            k = mshtest.api(SERVER, "/kpi").json()["reports"]   # public: counts only
+            self.assertEqual((k["count"], k["open"], k["closed"]), (4, 2, 2))
+            self.assertEqual(k["by_category"], {"cleanliness": 0, "crowding": 1, "medical": 2, "lost_person": 0,
+                                                "facility_fault": 0, "other": 1})
+            self.assertEqual(k["by_zone"], {"MINA-04": 3, "": 1})
+            # known against the deadline: the two closed, and the crowding report open past its 10 min
+            self.assertAlmostEqual(k["sla_met_share"], 1 / 3, places=3)
+            self.assertGreater(k["median_close_s"], 595)          # (about 0 s + about 1200 s) / 2
+            self.assertLess(k["median_close_s"], 660)
+            self.assertNotIn("phone-kpi", json.dumps(k))
+        finally:
+            rc = SERVER.stop()
+            SERVER = main
+        self.assertEqual(rc, 0)
+
+
 if __name__ == "__main__":
     mshtest.main()
