@@ -150,6 +150,10 @@ class Create(unittest.TestCase):
             self.assertEqual(mshtest.api(SERVER, ITEMS, token=token).status, 404)
         ids = [c["id"] for c in mshtest.api(SERVER, "/ogc/collections?f=json").json()["collections"]]
         self.assertNotIn("reports", ids)
+        self.assertNotIn("reports", [l["id"] for l in mshtest.api(SERVER, "/catalog").json()["layers"]])
+        self.assertIn("reports", [l["id"] for l in mshtest.api(SERVER, "/catalog", token=OPS).json()["layers"]])
+        for token in (None, REP["phone-a"]):   # the tiles of reports are personal data: ops only
+            self.assertIn(mshtest.api(SERVER, "/tiles/reports/14/10050/7070.mvt", token=token).status, (401, 403))
 
     def test_server_fields(self):
         f = create(REP["phone-a"], category="medical")
