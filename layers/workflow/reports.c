@@ -80,21 +80,8 @@ msh_rc msh_reports_ensure_layer(msh_store *s, bool *created, msh_err *err)
         {(char *)"zone", MSH_FT_STRING},     {(char *)"closed", MSH_FT_STRING},   {(char *)"incident", MSH_FT_STRING},
         {(char *)"work_order", MSH_FT_STRING}, {(char *)"note", MSH_FT_STRING},
     };
-    msh_layer_spec spec = {.name = MSH_REPORTS_LAYER,
-                           .fields = fields,
-                           .nfields = sizeof fields / sizeof fields[0],
-                           .minzoom = 0,
-                           .maxzoom = 18,
-                           .source = "mashaer serve (reports)",
-                           .title = "Reports"};
-    msh_store_writer *w;
-    if ((rc = msh_store_batch_begin(s, err)))
-        return rc;
-    if (!(rc = msh_store_writer_begin(s, &spec, &w, err)) && !(rc = msh_store_writer_commit(w, NULL, err)) &&
-        msh_store_exec(s, "UPDATE msh_layers SET geometry_type = 'Point' WHERE name = '" MSH_REPORTS_LAYER "'"))
-        rc = msh_err_set(err, MSH_EIO, "creating %s: %s", MSH_REPORTS_LAYER, msh_store_errmsg(s));
-    msh_rc end = msh_store_batch_end(s, rc == MSH_OK, err);
-    if (rc || (rc = end))
+    if ((rc = msh_wf_create_point_layer(s, MSH_REPORTS_LAYER, fields, sizeof fields / sizeof fields[0],
+                                        "mashaer serve (reports)", "Reports", err)))
         return rc;
     *created = true;
     return MSH_OK;
