@@ -339,6 +339,9 @@ class Photos(unittest.TestCase):
         ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)
         huge = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\0" * 10)) + \
             png_chunk(b"IEND", b"")
+        # a whole, valid PNG of 8,000 x 8,000 one-bit pixels in 8 kB: 64 megapixels, past the cap
+        bomb = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8000, 8000, 1, 0, 0, 0, 0)) + \
+            png_chunk(b"IDAT", zlib.compress(b"\0" * (1001 * 8000), 9)) + png_chunk(b"IEND", b"")
         bad_crc = bytearray(png)
         bad_crc[30] ^= 0xFF
         cases = [
@@ -353,6 +356,7 @@ class Photos(unittest.TestCase):
             (png + b"<script>alert(1)</script>", "image/png", 400),
             (bytes(bad_crc), "image/png", 400),
             (huge, "image/png", 400),                                   # 10 gigapixels claimed
+            (bomb, "image/png", 400),
             (b"", "image/jpeg", 400),
         ]
         for data, ctype, status in cases:
