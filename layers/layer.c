@@ -112,6 +112,11 @@ bool msh_layer_name_live(const char *name)
     return false;
 }
 
+bool msh_layer_name_private(const char *name)
+{
+    return !strcmp(name, "reports");
+}
+
 bool msh_layer_name_valid(const char *name)
 {
     static const char *reserved[] = {"sqlite_", "idx_", "msh_", "spatial", "geometry_", "views_geometry",

@@ -122,6 +122,10 @@ static inline void msh_layer_release(msh_layer *l)
 /** True for the names of the live layers (movement, positions, incidents, crews, gates, sensors). */
 bool msh_layer_name_live(const char *name);
 
+/** True for the names of stored layers whose features are personal data (reports: their authors and
+ * places): served as MSH_ACCESS_OPS whatever the registry says. */
+bool msh_layer_name_private(const char *name);
+
 /** True when a layer name is safe as a table name and a URL segment: [a-z][a-z0-9_]{0,62}, not reserved. */
 bool msh_layer_name_valid(const char *name);
 

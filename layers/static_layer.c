@@ -344,6 +344,8 @@ msh_rc msh_static_layer_load(msh_store *st, const msh_layer_info *info, msh_laye
         free(s);
         return msh_err_set(err, rc, "out of memory");
     }
+    if (msh_layer_name_private(info->name))
+        s->base.info.access = MSH_ACCESS_OPS;
     uint32_t nf = info->nfields;
     msh_buf sql, xy, parts, vals, pool, feats, fbox;
     msh_buf_init(&sql, 1 << 20);

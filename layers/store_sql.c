@@ -88,6 +88,14 @@ void msh_sql_bind_text(msh_sql *q, int i, const char *s, int n)
         sqlite3_bind_null(stmt(q), i);
 }
 
+void msh_sql_bind_blob(msh_sql *q, int i, const void *b, size_t n)
+{
+    if (b)
+        sqlite3_bind_blob64(stmt(q), i, b, (sqlite3_uint64)n, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(stmt(q), i);
+}
+
 int msh_sql_step(msh_sql *q)
 {
     int rc = sqlite3_step(stmt(q));
@@ -110,4 +118,11 @@ const char *msh_sql_text(msh_sql *q, int i, size_t *len)
     if (len)
         *len = t ? (size_t)sqlite3_column_bytes(stmt(q), i) : 0;
     return t;
+}
+
+const void *msh_sql_blob(msh_sql *q, int i, size_t *len)
+{
+    const void *b = sqlite3_column_blob(stmt(q), i);
+    *len = b ? (size_t)sqlite3_column_bytes(stmt(q), i) : 0;
+    return b;
 }

@@ -44,6 +44,8 @@ void msh_sql_bind_int(msh_sql *q, int i, int64_t v);
 void msh_sql_bind_num(msh_sql *q, int i, double v);
 /** s[0..n) (n < 0: up to its NUL), or NULL when s is NULL. */
 void msh_sql_bind_text(msh_sql *q, int i, const char *s, int n);
+/** b[0..n) as a BLOB, copied (NULL when b is NULL). */
+void msh_sql_bind_blob(msh_sql *q, int i, const void *b, size_t n);
 /** MSH_SQL_ROW (a row to read), MSH_SQL_DONE or MSH_SQL_ERROR. */
 int msh_sql_step(msh_sql *q);
 int64_t msh_sql_int(msh_sql *q, int i);
@@ -51,5 +53,8 @@ int64_t msh_sql_int(msh_sql *q, int i);
 double msh_sql_num(msh_sql *q, int i);
 /** The column as text (valid until the next step), NULL when NULL; *len gets its bytes when len is set. */
 const char *msh_sql_text(msh_sql *q, int i, size_t *len);
+
+/** The column as a BLOB (valid until the next step), NULL when NULL or empty; *len its bytes. */
+const void *msh_sql_blob(msh_sql *q, int i, size_t *len);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "layer.h"
+#include "store.h"
 
 #define MSH_WF_MAX_ALLOWED 8
 
@@ -56,5 +57,13 @@ bool msh_wf_check_step(const msh_wf_step *table, size_t n, const char *from, con
 
 /** Fill `ref` as a 400 with `code` and a formatted description; returns false (for `return msh_wf_refuse(...)`). */
 bool msh_wf_refuse(msh_wf_refusal *ref, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/**
+ * Create the empty store layer `name` (Point, `fields`), in one transaction with its registry row
+ * (typed Point: an empty layer's type is otherwise "Geometry") and the `import` audit row that starts
+ * its history: the layers a workflow's server makes at start. Errors: MSH_EIO.
+ */
+msh_rc msh_wf_create_point_layer(msh_store *s, const char *name, const msh_field *fields, uint32_t nfields,
+                                 const char *source, const char *title, msh_err *err);
 
 #endif

@@ -26,6 +26,25 @@ bool msh_asset_check(const msh_layer_info *li, const msh_value *vals, msh_wf_ref
     return msh_wf_check_domain(li, vals, "status", msh_asset_statuses, true, &status, ref);
 }
 
+/* A store's work_orders without `report` (the report an escalation made it from): the column and the
+ * registry's field list, in one transaction. */
+static msh_rc add_report_field(msh_store *s, msh_err *err)
+{
+    msh_rc rc = msh_store_begin(s);
+    if (!rc && (msh_store_exec(s, "ALTER TABLE " MSH_WO_LAYER " ADD COLUMN report TEXT") ||
+                msh_store_exec(s, "UPDATE msh_layers SET fields = json_insert(fields, '$[#]', "
+                                  "json('{\"name\":\"report\",\"type\":\"string\"}')) WHERE name = '" MSH_WO_LAYER "'")))
+        rc = MSH_EIO;
+    if (rc) {
+        rc = msh_err_set(err, MSH_EIO, "adding report to %s: %s", MSH_WO_LAYER, msh_store_errmsg(s));
+        msh_store_rollback(s);
+        return rc;
+    }
+    if (msh_store_commit(s))
+        return msh_err_set(err, MSH_EIO, "adding report to %s: %s", MSH_WO_LAYER, msh_store_errmsg(s));
+    return MSH_OK;
+}
+
 msh_rc msh_wo_ensure_layer(msh_store *s, bool *created, msh_err *err)
 {
     *created = false;
@@ -34,12 +53,16 @@ msh_rc msh_wo_ensure_layer(msh_store *s, bool *created, msh_err *err)
     msh_rc rc = msh_store_list(s, &infos, &n, err);
     if (rc)
         return rc;
-    bool have = false, assets = false;
+    bool have = false, assets = false, linked = false;
     for (size_t i = 0; i < n; i++) {
         have |= !strcmp(infos[i].name, MSH_WO_LAYER);
         assets |= !strcmp(infos[i].name, MSH_ASSETS_LAYER);
+        if (!strcmp(infos[i].name, MSH_WO_LAYER))
+            linked = msh_wf_field(&infos[i], "report") >= 0;
     }
     msh_store_infos_free(infos, n);
+    if (have && !linked) /* made before reports could be escalated: the `report` field added */
+        return add_report_field(s, err);
     if (have || !assets) /* no assets: no work order could name one */
         return MSH_OK;
     static const msh_field fields[] = {
@@ -47,24 +70,10 @@ msh_rc msh_wo_ensure_layer(msh_store *s, bool *created, msh_err *err)
         {(char *)"assigned_crew", MSH_FT_STRING}, {(char *)"status", MSH_FT_STRING},
         {(char *)"opened_at", MSH_FT_STRING},   {(char *)"assigned_at", MSH_FT_STRING},
         {(char *)"done_at", MSH_FT_STRING},     {(char *)"note", MSH_FT_STRING},
+        {(char *)"report", MSH_FT_STRING},
     };
-    msh_layer_spec spec = {.name = MSH_WO_LAYER,
-                           .fields = fields,
-                           .nfields = sizeof fields / sizeof fields[0],
-                           .minzoom = 0,
-                           .maxzoom = 18,
-                           .source = "mashaer serve (work orders)",
-                           .title = "Work orders"};
-    /* one transaction: the table, its registry row (typed Point: an empty layer's type is
-     * otherwise "Geometry") and the `import` audit row that starts its history */
-    msh_store_writer *w;
-    if ((rc = msh_store_batch_begin(s, err)))
-        return rc;
-    if (!(rc = msh_store_writer_begin(s, &spec, &w, err)) && !(rc = msh_store_writer_commit(w, NULL, err)) &&
-        msh_store_exec(s, "UPDATE msh_layers SET geometry_type = 'Point' WHERE name = '" MSH_WO_LAYER "'"))
-        rc = msh_err_set(err, MSH_EIO, "creating %s: %s", MSH_WO_LAYER, msh_store_errmsg(s));
-    msh_rc end = msh_store_batch_end(s, rc == MSH_OK, err);
-    if (rc || (rc = end))
+    if ((rc = msh_wf_create_point_layer(s, MSH_WO_LAYER, fields, sizeof fields / sizeof fields[0],
+                                        "mashaer serve (work orders)", "Work orders", err)))
         return rc;
     *created = true;
     return MSH_OK;

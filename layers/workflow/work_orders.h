@@ -10,7 +10,8 @@
  * `note`; a new work order needs `asset_id` and `fault` and is `open`. The times `opened_at`,
  * `assigned_at`, `done_at` belong to the server: set when the status gets there (ISO 8601 UTC,
  * ms); a client may send them back unchanged or null, any other value is a 400. A work order stays
- * on its asset (`asset_id` cannot change).
+ * on its asset (`asset_id` cannot change). `report` names the report an escalation made it from
+ * (layers/workflow/reports.h; added to the layer of an older store at start).
  *
  * The coupling with the asset is decided here and written by the caller in the same transaction
  * as the work order (layers/edit.h msh_edit_apply_n): opening a work order on a `working` asset

@@ -335,7 +335,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     body_state *bs = takes_body && *con_cls != &seen_headers ? *con_cls : NULL;
     if (*upload_data_size) {
-        if (bs && !bs->too_large && msh_buf_append(&bs->body, upload_data, *upload_data_size)) {
+        /* the buffer keeps a byte for the NUL: a body of cap + 1 bytes would fit in it, cut by one */
+        if (bs && !bs->too_large && (msh_buf_append(&bs->body, upload_data, *upload_data_size) ||
+                                     bs->body.len > bs->cap)) {
             bs->too_large = true; /* keep reading and dropping; answer 413 when the upload ends */
             msh_buf_free(&bs->body);
         }

@@ -8,6 +8,7 @@
 #include "routes/route_costs.h"
 #include "routes/routes.h"
 #include "live/broadcast.h" /* MSH_BC_BODY_MAX */
+#include "photo.h"          /* MSH_PHOTO_MAX_BYTES */
 
 /* Order matters where patterns overlap: the first row whose pattern matches names the endpoint. */
 static const msh_route ROUTES[] = {
@@ -30,6 +31,11 @@ static const msh_route ROUTES[] = {
     {MSH_M_PUT | MSH_M_PATCH, "/ogc/collections/*/items/*", "ogc", MSH_ROLE_REPORTER, MSH_EDIT_BODY_MAX, msh_route_ogc_write, NULL},
     {MSH_M_DELETE, "/ogc/collections/*/items/*", "ogc", MSH_ROLE_REPORTER, 0,         msh_route_ogc_write, NULL},
     {MSH_M_GET,  "/ogc/collections/*/items/*/history", "ogc", MSH_ROLE_OPS, 0,        msh_route_ogc_history, NULL},
+    /* reports' photos (routes_reports.c): the handler finds the report and its owner (404 for others) */
+    {MSH_M_GET,  "/ogc/collections/reports/items/*/attachments", "reports", MSH_ROLE_REPORTER, 0, msh_route_report_photos, NULL},
+    {MSH_M_POST, "/ogc/collections/reports/items/*/attachments", "reports", MSH_ROLE_REPORTER, MSH_PHOTO_MAX_BYTES, msh_route_report_photos, NULL},
+    {MSH_M_GET,  "/ogc/collections/reports/items/*/attachments/*", "reports", MSH_ROLE_REPORTER, 0, msh_route_report_photos, NULL},
+    {MSH_M_POST, "/ogc/collections/reports/items/*/escalate", "reports", MSH_ROLE_OPS, 65536, msh_route_report_escalate, NULL},
     /* OGC API - Tiles (routes_ogc_tiles.c): tile matrix sets, dataset, collection and style tilesets */
     {MSH_M_GET,  "/ogc/tileMatrixSets", "ogc_tiles", MSH_ROLE_NONE, 0,               msh_route_ogc_tiles, NULL},
     {MSH_M_GET,  "/ogc/tileMatrixSets/**", "ogc_tiles", MSH_ROLE_NONE, 0,            msh_route_ogc_tiles, NULL},

@@ -24,7 +24,7 @@
 #define HEARTBEAT_S 15.0
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation",
-                                                "environment", "zone", "forecast", "broadcast"};
+                                                "environment", "zone", "forecast", "broadcast", "report"};
 
 typedef struct {
     uint64_t seq;
@@ -35,6 +35,7 @@ typedef struct {
     size_t len;
     msh_bc_area *area; /* broadcast events: the area (owned), NULL for the others */
     char *zones;       /* and ",A,B," of the zones it targets or touches */
+    char owner[MSH_TOKEN_NAME_MAX + 1]; /* report events: the reporter's token name; "" for the others */
 } ev_t;
 
 typedef struct sub {
@@ -50,6 +51,7 @@ typedef struct sub {
     double plon, plat;
     char zone[MSH_BC_ID_MAX + 3]; /* zone=ID as ",ID,": broadcasts targeting or touching it; "" for any */
     char collections[520]; /* ",a,b," from collections=a,b (change events); "" for any */
+    char owner[MSH_TOKEN_NAME_MAX + 1]; /* a reporter's stream: its token's name (report events); "" for ops */
     msh_buf out;     /* frames copied but not yet sent */
     size_t out_off;
     double last_write;
@@ -133,7 +135,7 @@ void msh_events_publish(msh_events *ev, msh_event_type type, double lon, double 
 
 /* Publish; `area` and `zones` (heap, taken: freed with the slot) place a broadcast, else NULL. */
 static void publish(msh_events *ev, msh_event_type type, const char *collection, const char *tap_coll, double lon,
-                    double lat, msh_bc_area *area, char *zones, const char *json)
+                    double lat, msh_bc_area *area, char *zones, const char *owner, const char *json)
 {
     size_t jl = strlen(json);
     char *frame = malloc(jl + 96);
@@ -152,6 +154,7 @@ static void publish(msh_events *ev, msh_event_type type, const char *collection,
     slot->seq = seq;
     slot->type = (uint8_t)type;
     snprintf(slot->collection, sizeof slot->collection, "%s", collection);
+    snprintf(slot->owner, sizeof slot->owner, "%s", owner ? owner : "");
     slot->lon = lon;
     slot->lat = lat;
     slot->frame = frame;
@@ -176,7 +179,13 @@ void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *coll
                            const char *json)
 {
     if (ev)
-        publish(ev, type, collection, collection, lon, lat, NULL, NULL, json);
+        publish(ev, type, collection, collection, lon, lat, NULL, NULL, NULL, json);
+}
+
+void msh_events_publish_owned(msh_events *ev, msh_event_type type, const char *owner, const char *json)
+{
+    if (ev)
+        publish(ev, type, "", "", NAN, NAN, NULL, NULL, owner, json);
 }
 
 void msh_events_publish_area(msh_events *ev, msh_event_type type, const char *zones, const msh_bc_area *area,
@@ -193,7 +202,7 @@ void msh_events_publish_area(msh_events *ev, msh_event_type type, const char *zo
         return;
     }
     snprintf(z, zl + 3, ",%s,", zones);
-    publish(ev, type, "", zones, NAN, NAN, copy, z, json);
+    publish(ev, type, "", zones, NAN, NAN, copy, z, NULL, json);
 }
 
 void msh_events_set_tap(msh_events *ev, msh_events_tap_fn fn, void *ud)
@@ -262,6 +271,8 @@ int msh_events_parse_types(const char *s, unsigned *mask)
 static bool passes(const sub_t *s, const ev_t *e)
 {
     if (!(s->mask & (1u << e->type)))
+        return false;
+    if (e->type == MSH_EV_REPORT && s->owner[0] && strcmp(s->owner, e->owner))
         return false;
     if (s->collections[0] && e->collection[0]) {
         char key[68];
@@ -410,18 +421,26 @@ void msh_route_events(msh_req *r, const char *rest)
     unsigned mask = MSH_EV_PUBLIC_MASK;
     const char *types = msh_req_arg(r, "types");
     if (types && msh_events_parse_types(types, &mask)) {
-        msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence, change, "
+        msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence, change, report, "
                                "escalation, broadcast");
         return;
     }
-    if ((mask & ~MSH_EV_PUBLIC_MASK) && !msh_auth_require(r, MSH_ROLE_OPS))
-        return; /* geofence events name people */
+    /* geofence events name people (ops); report events are their reporters' (reporter and up) */
+    msh_role need = (mask & ~MSH_EV_PUBLIC_MASK & ~(1u << MSH_EV_REPORT)) ? MSH_ROLE_OPS
+                    : (mask & (1u << MSH_EV_REPORT))                     ? MSH_ROLE_REPORTER
+                                                                          : MSH_ROLE_NONE;
+    if (need && !msh_auth_require(r, need))
+        return;
+    char who[MSH_TOKEN_NAME_MAX + 1] = "";
+    msh_role role = need ? msh_auth_who(r, who, sizeof who) : MSH_ROLE_NONE;
     sub_t *s = calloc(1, sizeof *s);
     if (!s) {
         msh_resp_error(r, 503, "out of memory");
         return;
     }
     s->mask = mask;
+    if (need && role < MSH_ROLE_OPS) /* a reporter: its own reports only */
+        snprintf(s->owner, sizeof s->owner, "%s", who);
     const char *colls = msh_req_arg(r, "collections");
     if (colls) { /* change events of these collections only: names of [a-z0-9_], comma-separated */
         size_t n = strlen(colls);
@@ -463,7 +482,7 @@ void msh_route_events(msh_req *r, const char *rest)
         const char *tok;
         msh_auth_parse_bearer(msh_req_header(r, "Authorization"), &tok, &s->tok_len);
         memcpy(s->tok, tok, s->tok_len);
-        s->need = MSH_ROLE_OPS;
+        s->need = need;
     }
     msh_climits *cl = msh_http_guard_limits(r->app->guard);
     double retry = 0;

@@ -24,8 +24,10 @@ typedef struct msh_events msh_events;
 struct msh_app;
 
 typedef enum { MSH_EV_INCIDENT = 0, MSH_EV_DENSITY, MSH_EV_GATE, MSH_EV_GEOFENCE, MSH_EV_CHANGE, MSH_EV_ESCALATION,
-               MSH_EV_ENVIRONMENT, MSH_EV_ZONE, MSH_EV_FORECAST, MSH_EV_BROADCAST, MSH_EV_COUNT } msh_event_type;
-/* geofence events carry a person's id: only ops tokens may subscribe to them */
+               MSH_EV_ENVIRONMENT, MSH_EV_ZONE, MSH_EV_FORECAST, MSH_EV_BROADCAST, MSH_EV_REPORT,
+               MSH_EV_COUNT } msh_event_type;
+/* geofence events carry a person's id: only ops tokens may subscribe to them; report events belong to
+ * their reporter: a reporter token gets its own reports' only, an ops token all (never a default) */
 #define MSH_EV_PUBLIC_MASK ((1u << MSH_EV_INCIDENT) | (1u << MSH_EV_DENSITY) | (1u << MSH_EV_GATE) | (1u << MSH_EV_CHANGE) | \
                             (1u << MSH_EV_ESCALATION) | (1u << MSH_EV_ENVIRONMENT) | (1u << MSH_EV_ZONE) |      \
                             (1u << MSH_EV_FORECAST) | (1u << MSH_EV_BROADCAST))
@@ -51,6 +53,9 @@ void msh_events_publish_in(msh_events *ev, msh_event_type type, const char *coll
  * area targets or touches) names it; `area` is copied. MQTT sees `zones` as the collection. */
 void msh_events_publish_area(msh_events *ev, msh_event_type type, const char *zones, const msh_bc_area *area,
                              const char *json);
+/** The same for an event that belongs to one person (`report`: `owner` its reporter's token name):
+ * a stream of a reporter token gets it only when the names are equal; a stream of ops, always. */
+void msh_events_publish_owned(msh_events *ev, msh_event_type type, const char *owner, const char *json);
 /** Check the token of every stream that needed one again (call when the tokens changed): a
  *  stream whose token was revoked or lowered gets an `error` event and ends. Lock order: the
  *  ring's lock, then app->tok_lock. */

@@ -69,6 +69,10 @@ void msh_route_responders(msh_req *r, const char *rest);
 void msh_route_test_clock(msh_req *r, const char *rest);
 /** GET .../items/{fid}/history: every version of an item with who and when (paged). */
 void msh_route_ogc_history(msh_req *r, const char *rest);
+/* reports' photos (routes_reports.c) */
+void msh_route_report_photos(msh_req *r, const char *rest);
+/* a report made an incident or a work order (routes_report_escalate.c) */
+void msh_route_report_escalate(msh_req *r, const char *rest);
 /** GET /ogc/collections/incidents/items/{id}/history (routes_incident_history.c); `id` is the path segment. */
 void msh_route_incident_history(msh_req *r, const char *id, size_t idlen);
 /** GET /ogc/collections/gates/items/{id}/history: a gate opened and closed by operators, and by whom. */

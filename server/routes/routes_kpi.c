@@ -13,6 +13,7 @@
 #include "route/graph.h"
 #include "routes/routes.h"
 #include "services/kpi_service.h"
+#include "workflow/report_kpi.h"
 
 #define FRESH_MS 1000 /* a /kpi answer is never older than this */
 
@@ -46,6 +47,22 @@ static void result_head(msh_buf *b, const msh_kpi_result *r, const msh_kpi_confi
     msh_buf_printf(b, "}},");
 }
 
+/* "reports": the reports' counts, SLA met and median time to close (layers/workflow/report_kpi.h), now. */
+static void reports_json(msh_req *r, msh_buf *b)
+{
+    msh_catalog *cat = msh_app_catalog(r->app);
+    msh_report_kpi k;
+    msh_err err;
+    if (!msh_report_kpi_compute(msh_catalog_find(cat, MSH_REPORTS_LAYER, strlen(MSH_REPORTS_LAYER)), msh_now_ms(), &k,
+                                &err)) {
+        msh_buf_printf(b, "\"reports\":");
+        msh_report_kpi_json(&k, b);
+        msh_buf_putc(b, ',');
+        msh_report_kpi_free(&k);
+    }
+    msh_catalog_release(cat);
+}
+
 /* /kpi: the overall values and, per zone, the headline figures. /kpi/zones: every zone in full. */
 static void answer_all(msh_req *r, const msh_kpi_result *res, bool full)
 {
@@ -57,6 +74,7 @@ static void answer_all(msh_req *r, const msh_kpi_result *res, bool full)
         msh_buf_printf(&b, "\"overall\":");
         msh_kpi_zone_json(&res->overall, &b);
         msh_buf_printf(&b, ",");
+        reports_json(r, &b);
     }
     msh_buf_printf(&b, "\"zones\":[");
     for (size_t i = 0; i < res->nzones; i++) {

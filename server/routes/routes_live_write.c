@@ -37,6 +37,7 @@
 #include "routes/events.h"
 #include "routes/live_change.h"
 #include "routes/ogc.h"
+#include "routes/reports_hooks.h"
 #include "routes/routes.h"
 #include "serve/app.h"
 #include "services/edit_service.h"
@@ -339,11 +340,13 @@ static void patch_locked(msh_req *r, msh_feed feed, const char *coll, const char
 static void create_locked(msh_req *r, msh_feed_rec *rec)
 {
     msh_app *app = r->app;
-    msh_live_rdlock(app->live);
-    uint64_t n = msh_ops_seq(app->live) + 1;
-    msh_live_unlock(app->live);
-    snprintf(rec->id, sizeof rec->id, "INC-OPS-%llu", (unsigned long long)n);
-    rec->id_len = (uint8_t)strlen(rec->id);
+    if (!rec->id_len) { /* else the caller named it (an escalated report: INC-REP-<fid>) */
+        msh_live_rdlock(app->live);
+        uint64_t n = msh_ops_seq(app->live) + 1;
+        msh_live_unlock(app->live);
+        snprintf(rec->id, sizeof rec->id, "INC-OPS-%llu", (unsigned long long)n);
+        rec->id_len = (uint8_t)strlen(rec->id);
+    }
     msh_ops_rec op;
     memset(&op, 0, sizeof op);
     op.feed = MSH_FEED_INCIDENTS;
@@ -365,6 +368,17 @@ static void create_locked(msh_req *r, msh_feed_rec *rec)
     msh_req_base_url(r, base, sizeof base);
     snprintf(r->resp.location, sizeof r->resp.location, "%s/ogc/collections/incidents/items/%s", base, rec->id);
     answer_item(r, 201, "incidents", rec->id);
+}
+
+void msh_route_live_create_incident(msh_req *r, msh_feed_rec *rec)
+{
+    if (!r->app->live || !r->app->ingest) {
+        msh_resp_error(r, 503, "live feeds are off on this server: no incident can be made");
+        return;
+    }
+    pthread_mutex_lock(&ops_mu);
+    create_locked(r, rec);
+    pthread_mutex_unlock(&ops_mu);
 }
 
 /* Which live collection `rest` ("{c}/items[/{id}]") names; false when neither. *id gets the id part. */

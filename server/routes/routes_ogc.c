@@ -23,6 +23,7 @@
 #include "query/cql2.h"
 #include "query/qgeom.h"
 #include "query/qs.h"
+#include "routes/reports_hooks.h"
 #include "routes/routes.h"
 #include "download.h"
 
@@ -940,6 +941,7 @@ void msh_route_ogc(msh_req *r, const char *tail)
     snprintf(c.base, sizeof c.base, "%s/ogc", host);
     c.ops = msh_auth_role(r) >= MSH_ROLE_OPS;
     c.cat = msh_app_catalog(r->app);
+    msh_layer *own = NULL;
     if (fmt == FMT_DOWNLOAD && (strncmp(rest, "/collections/", 13) || !strchr(rest + 13, '/') ||
                                 strcmp(strchr(rest + 13, '/'), "/items"))) {
         msh_resp_error(r, 400, "f=%s: files are written of items only (/ogc/collections/{id}/items?f=%s); this "
@@ -960,6 +962,8 @@ void msh_route_ogc(msh_req *r, const char *tail)
         const char *slash = strchr(id, '/');
         size_t idlen = slash ? (size_t)(slash - id) : strlen(id);
         msh_layer *l = msh_catalog_find(c.cat, id, idlen);
+        if (l && !ogc_visible(&c, l) && slash && !strncmp(slash, "/items", 6) && (own = msh_reports_own_view(r, l)))
+            l = own; /* a reporter's own reports (routes_reports.c) */
         if (!l || !ogc_visible(&c, l)) {
             msh_resp_error(r, 404, "unknown collection '%.*s' (see /ogc/collections)", (int)(idlen > 80 ? 80 : idlen),
                            id);
@@ -991,5 +995,8 @@ void msh_route_ogc(msh_req *r, const char *tail)
         r->resp.cache_control = "private, no-cache"; /* what an ops token sees is not for shared caches */
     r->resp.vary_encoding = true;
     r->resp.vary_accept = !msh_req_arg(r, "f"); /* negotiated from Accept unless f= chose */
+    if (own && r->resp.status == 200)
+        r->resp.cache_control = "private, no-cache";
+    msh_layer_release(own);
     msh_catalog_release(c.cat);
 }

@@ -49,6 +49,7 @@
 #include "routes/routes.h"
 #include "services/edit_service.h"
 #include "services/workflow_service.h"
+#include "routes/reports_hooks.h"
 
 #define CT_GEOJSON "application/geo+json"
 #define HISTORY_LIMIT_MAX 1000
@@ -163,10 +164,12 @@ static void find_item(msh_layer *l, uint64_t id, cur_item *out)
         find_cb(out, &f);
 }
 
-/* A collection Part 4 may write: a static layer the public sees. */
+/* A collection Part 4 may write: a static layer the public sees, or a private one (reports: the
+ * access rules and the rules of services/workflow_service.h say who writes what). */
 static bool editable(const msh_layer *l)
 {
-    return l && l->info.kind && !strcmp(l->info.kind, "static") && l->info.access < MSH_ACCESS_OPS;
+    return l && l->info.kind && !strcmp(l->info.kind, "static") &&
+           (l->info.access < MSH_ACCESS_OPS || msh_layer_name_private(l->info.name));
 }
 
 unsigned msh_route_ogc_allow(msh_req *r, const char *rest)
@@ -367,6 +370,7 @@ typedef struct {
     int status;           /* an answer decided by the check (404, 412, 400, 500, WORKFLOW_REFUSED); 0: written
                            * or store error */
     msh_workflow_write wf; /* the workflow rules' plan (a refusal, the coupled asset write) */
+    char owner[MSH_REPORT_ID_MAX + 1]; /* a report's reporter, as written (its `report` event's scope) */
     char msg[sizeof(msh_err) + 128];
 } wjob;
 
@@ -418,8 +422,9 @@ static bool job_check(msh_edit_job *jb, msh_catalog *cat, msh_layer *l, const ms
     msh_edit_op o = {jb->kind, &l->info, jb->kind == MSH_EDIT_CREATE ? want : (int64_t)j->p.fid, j->b.fin.values,
                      j->b.wkb, j->b.wkb_len, j->who, msh_role_name(j->role), msh_now_ms(), NULL};
     /* the workflow rules (services/workflow_service.h): values, transitions, the asset it changes */
+    msh_workflow_by by = {j->r->app, j->who, false};
     if (!msh_workflow_prepare(cat, l, jb->kind, jb->kind != MSH_EDIT_CREATE ? j->cur.values : NULL, j->b.fin.values,
-                              &o.wkb, &o.wkb_len, o.at_ms, jb->kind == MSH_EDIT_CREATE ? 0 : j->p.fid, &j->wf)) {
+                              &o.wkb, &o.wkb_len, o.at_ms, jb->kind == MSH_EDIT_CREATE ? 0 : j->p.fid, &by, &j->wf)) {
         j->status = WORKFLOW_REFUSED;
         return false;
     }
@@ -445,6 +450,7 @@ static void job_answer(msh_edit_job *jb, msh_layer *l, const msh_feature *f)
     j->cur.id = f->id;
     j->cur.li = &l->info;
     find_cb(&j->cur, f);
+    msh_reports_owner(&l->info, f->values, j->owner, sizeof j->owner);
 }
 
 /* The answer of a done job, into j->r, and its `change` event. */
@@ -480,6 +486,9 @@ static void answer_job(wjob *j)
         r->resp.status = 204;
         r->resp.cache_control = "no-store";
     } else if (j->cur.found) {
+        if (!strcmp(j->p.coll, MSH_REPORTS_LAYER)) /* before the newline: the event carries the item */
+            msh_reports_event(r->app, j->owner, msh_edit_kind_name(kind), (const char *)j->cur.json->data,
+                              j->cur.json->len);
         msh_buf_putc(j->cur.json, '\n');
         r->resp.cache_control = "no-store";
         msh_resp_buf(r, kind == MSH_EDIT_CREATE ? 201 : 200, CT_GEOJSON, j->cur.json);
@@ -490,7 +499,8 @@ static void answer_job(wjob *j)
     if (kind == MSH_EDIT_CREATE)
         snprintf(r->resp.location, sizeof r->resp.location, "%s/ogc/collections/%s/items/%lld", base, j->p.coll,
                  (long long)res->fid);
-    publish_change(r, j->p.coll, kind, res);
+    if (strcmp(j->p.coll, MSH_REPORTS_LAYER)) /* reports are private: their own `report` events */
+        publish_change(r, j->p.coll, kind, res);
     if (j->job.has_extra)
         publish_change(r, MSH_ASSETS_LAYER, MSH_EDIT_UPDATE, &j->job.extra_res); /* extra.li: gone with its catalog */
 }
@@ -568,7 +578,9 @@ void msh_route_ogc_write(msh_req *r, const char *rest)
     unsigned ops = editable(l) ? msh_access_ops(msh_edit_service_access(r->app), p.coll, role, &optional) : 0;
     wbody b;
     memset(&b, 0, sizeof b);
-    if (!l || (l->info.access >= MSH_ACCESS_OPS && role < MSH_ROLE_OPS)) {
+    /* a private layer is unknown to the roles under ops, but for a create its rules allow (reports) */
+    if (!l || (l->info.access >= MSH_ACCESS_OPS && role < MSH_ROLE_OPS &&
+               !(kind == MSH_EDIT_CREATE && msh_layer_name_private(l->info.name)))) {
         msh_resp_error(r, 404, "unknown collection '%s' (see /ogc/collections)", p.coll);
     } else if (!editable(l)) {
         r->resp.allow = MSH_M_GET;
@@ -579,7 +591,7 @@ void msh_route_ogc_write(msh_req *r, const char *rest)
     } else if (kind != MSH_EDIT_CREATE && !msh_req_header(r, "If-Match") && !optional) {
         msh_resp_error(r, 428, "this write needs If-Match with the item's ETag (GET it first), so that no one's "
                                "edit is overwritten unseen");
-    } else if (read_body(r, l, kind, &b)) {
+    } else if (read_body(r, l, kind, &b) && msh_reports_may_create(r, p.coll, kind, who)) {
         msh_catalog_release(cat); /* the committer brings the catalog up to date: it looks again */
         cat = NULL;
         write_item(r, &p, kind, &b, who, role);

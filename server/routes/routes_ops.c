@@ -42,9 +42,12 @@ void msh_route_catalog(msh_req *r, const char *rest)
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
     msh_buf_printf(&b, "{\"layers\":[");
-    for (size_t i = 0; i < msh_catalog_count(cat); i++) {
+    bool ops = msh_auth_role(r) >= MSH_ROLE_OPS;
+    for (size_t i = 0, n = 0; i < msh_catalog_count(cat); i++) {
         const msh_layer_info *li = &msh_catalog_at(cat, i)->info;
-        msh_buf_printf(&b, "%s{\"id\":\"%s\",\"kind\":\"%s\",\"geometry_type\":\"%s\",", i ? "," : "", li->name,
+        if (!ops && msh_layer_name_private(li->name))
+            continue; /* reports: their count and extent are not the public's */
+        msh_buf_printf(&b, "%s{\"id\":\"%s\",\"kind\":\"%s\",\"geometry_type\":\"%s\",", n++ ? "," : "", li->name,
                        li->kind, li->geometry_type);
         msh_buf_printf(&b, "\"title\":\"");
         msh_buf_json_str(&b, li->title ? li->title : li->name); /* the source's own name, any script */

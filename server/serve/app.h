@@ -68,6 +68,10 @@ typedef struct msh_config {
     bool test_clock;                /* --test-clock: POST /test/clock may move the clock (tests only) */
     int sensor_history_days;        /* --sensor-history-days D: every sensor reading kept this long (60) */
     int forecast_every;             /* --forecast-every S: seconds of server time between forecast refreshes */
+    const char *report_sla;         /* --report-sla SPEC: SLA minutes per report category over the defaults */
+    double report_rate;             /* --report-rate N: reports a reporter token may create per minute (10) */
+    double report_photo_mb;         /* --report-photo-mb N: photo megabytes a reporter token may send per hour (30) */
+    int report_photos;              /* --report-photos N: photos per report (5) */
     const char *forecast_schedule;  /* --forecast-schedule FILE: planned group movements (forecast/schedule.h) */
 } msh_config;
 
@@ -78,6 +82,7 @@ typedef struct msh_app {
     msh_catalog *cat;
     pthread_mutex_t pub_lock;       /* orders catalog loads and swaps (reload thread, edits): serve_reload.c */
     atomic_bool derived_stale;      /* an edit published a catalog: the reload thread rebuilds fences and graph */
+    struct msh_report_service *reports; /* reports' SLA, budgets, photos (server/services/report_service.h) */
     struct msh_edit_service *edit;  /* OGC API Part 4 writes (server/services/edit_service.h) */
     pthread_mutex_t tok_lock; /* guards `tokens`: swapped by the reload thread, read by auth.c */
     msh_token_set *tokens;    /* the valid write tokens; checked only under tok_lock */

@@ -71,6 +71,12 @@ static void usage(FILE *f)
             "                       1 low, 2 medium, 3 high, 4 critical (default 2)\n"
             "  --access FILE        who may edit which collection through OGC API - Features Part 4,\n"
             "                       JSON rules (README; default: data/access.json's rules)\n"
+            "  --report-sla SPEC    SLA minutes per report category over the defaults, e.g. medical=10,crowding=5\n"
+            "                       (defaults: medical 15, lost_person 15, crowding 10, cleanliness 60,\n"
+            "                       facility_fault 240, other 120)\n"
+            "  --report-rate N      reports one reporter token may create per minute (default 10; 0: no limit)\n"
+            "  --report-photo-mb N  photo megabytes one reporter token may send per hour (default 30; 0: no limit)\n"
+            "  --report-photos N    photos per report (default 5)\n"
             "  --edit-overlay-max N edited features and edit boxes served in memory over a layer before\n"
             "                       it is reloaded from the store, after the edits' answers (default 16384)\n"
             "  --max-conn-per-client N  open connections per client address, loopback included (default 128;\n"
@@ -142,6 +148,9 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->max_age = 60;
     cfg->reload_ms = 1000;
     cfg->edit_overlay_max = MSH_EDIT_OVERLAY_MAX;
+    cfg->report_rate = 10;
+    cfg->report_photo_mb = 30;
+    cfg->report_photos = 5;
     cfg->max_tile_bytes = (size_t)32 << 20;
     cfg->max_body_bytes = (size_t)16 << 20;
     cfg->position_max_age = 600;
@@ -165,7 +174,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE, OPT_MAX_CONNECTIONS,
            OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S,
            OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_SENSOR_STALE, OPT_SENSOR_HISTORY,
-           OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE };
+           OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE,
+           OPT_REPORT_SLA, OPT_REPORT_RATE, OPT_REPORT_PHOTO_MB, OPT_REPORT_PHOTOS };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -208,6 +218,9 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"test-clock", no_argument, 0, OPT_TEST_CLOCK},
         {"forecast-every", required_argument, 0, OPT_FORECAST_EVERY},
         {"forecast-schedule", required_argument, 0, OPT_FORECAST_SCHEDULE},
+        {"report-sla", required_argument, 0, OPT_REPORT_SLA}, {"report-rate", required_argument, 0, OPT_REPORT_RATE},
+        {"report-photo-mb", required_argument, 0, OPT_REPORT_PHOTO_MB},
+        {"report-photos", required_argument, 0, OPT_REPORT_PHOTOS},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -294,6 +307,19 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_TEST_CLOCK: cfg->test_clock = true; break;
         case OPT_FORECAST_EVERY: if (parse_int("--forecast-every", optarg, 0, 86400, &v)) return 2; cfg->forecast_every = (int)v; break;
         case OPT_FORECAST_SCHEDULE: cfg->forecast_schedule = optarg; break;
+        case OPT_REPORT_SLA: cfg->report_sla = optarg; break;
+        case OPT_REPORT_RATE:
+            if (parse_int("--report-rate", optarg, 0, 100000, &v)) return 2;
+            cfg->report_rate = (double)v;
+            break;
+        case OPT_REPORT_PHOTO_MB:
+            if (parse_int("--report-photo-mb", optarg, 0, 1000000, &v)) return 2;
+            cfg->report_photo_mb = (double)v;
+            break;
+        case OPT_REPORT_PHOTOS:
+            if (parse_int("--report-photos", optarg, 1, 100, &v)) return 2;
+            cfg->report_photos = (int)v;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -1,5 +1,6 @@
 /* edit_service.c: the connection, lock and rules of Part 4 writes (edit_service.h). */
 #include "services/edit_service.h"
+#include "services/report_service.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -53,6 +54,7 @@ void msh_edit_service_close(msh_app *app)
     if (!e)
         return;
     msh_edit_batch_stop(e->batch);
+    msh_report_service_stop(app);
     msh_store_close(e->store);
     msh_access_free(e->access);
     pthread_mutex_destroy(&e->lock);

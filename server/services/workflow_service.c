@@ -6,16 +6,17 @@
 #include <string.h>
 
 #include "core/msh_le.h"
+#include "core/msh_pip.h"
 #include "core/msh_tilemath.h"
+#include "services/report_service.h"
 
 msh_rc msh_workflow_start(msh_app *app, msh_store *s, msh_err *err)
 {
     bool created = false;
     msh_rc rc = msh_wo_ensure_layer(s, &created, err);
-    (void)app;
     if (!rc && created)
         fprintf(stderr, "mashaer: edits: created the %s layer (empty)\n", MSH_WO_LAYER);
-    return rc;
+    return rc ? rc : msh_report_service_start(app, s, err);
 }
 
 bool msh_workflow_geometry_optional(const char *coll)
@@ -137,9 +138,72 @@ static bool work_order(msh_catalog *cat, const msh_layer *l, msh_edit_kind kind,
     return true;
 }
 
+/* ---- reports ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    double x, y;         /* world units */
+    int field;           /* zone_id */
+    char zone[MSH_REPORT_ID_MAX + 1];
+} zone_ctx;
+
+static int zone_cb(void *ud, const msh_feature *f)
+{
+    zone_ctx *z = ud;
+    if (f->geom.type != MSH_GT_POLYGON)
+        return 0;
+    bool in = false;
+    const double *xy = f->geom.xy;
+    for (uint32_t p = 0; p < f->geom.nparts; p++) {
+        uint32_t n = MSH_PART_LEN(f->geom.parts[p]);
+        in ^= msh_ring_odd(xy, n, z->x, z->y);
+        xy += 2 * n;
+    }
+    const msh_value *v = &f->values[z->field];
+    if (!in || v->type != MSH_FT_STRING)
+        return 0;
+    snprintf(z->zone, sizeof z->zone, "%.*s", (int)(v->len > MSH_REPORT_ID_MAX ? MSH_REPORT_ID_MAX : v->len), v->u.s);
+    return 1;
+}
+
+/* The service zone (`zone_id`) holding the point (lon, lat), into z->zone ("" when none). */
+static void zone_at(msh_catalog *cat, double lon, double lat, zone_ctx *z)
+{
+    memset(z, 0, sizeof *z);
+    msh_layer *zl = msh_catalog_find(cat, "service_zones", 13);
+    if (!zl || (z->field = msh_wf_field(&zl->info, "zone_id")) < 0)
+        return;
+    msh_lonlat_to_world(lon, lat, &z->x, &z->y);
+    double box[4] = {z->x, z->y, z->x, z->y};
+    zl->vt->query(zl, box, zl->info.maxzoom, zone_cb, z);
+}
+
+static bool report(msh_catalog *cat, const msh_layer *l, msh_edit_kind kind, const msh_value *before,
+                   msh_value *after, const uint8_t *wkb, size_t wkb_len, int64_t now_ms, const msh_workflow_by *by,
+                   msh_workflow_write *w)
+{
+    zone_ctx z;
+    memset(&z, 0, sizeof z);
+    if (kind == MSH_EDIT_CREATE || wkb) { /* one point, and its zone */
+        msh_geom_buf gb;
+        msh_geom_buf_init(&gb, 16);
+        msh_err err;
+        bool one = wkb && !msh_wkb_read(wkb, wkb_len, &gb, &err);
+        msh_geom g = msh_geom_buf_view(&gb);
+        one = one && g.type == MSH_GT_POINT && g.npts == 1;
+        if (one && kind == MSH_EDIT_CREATE)
+            zone_at(cat, g.xy[0], g.xy[1], &z);
+        msh_geom_buf_free(&gb);
+        if (!one)
+            return msh_wf_refuse(&w->ref, "invalid_value", "geometry: a report is one Point (where it happened)");
+    }
+    msh_report_ctx ctx = {by ? by->who : "", z.zone[0] ? z.zone : NULL, now_ms,
+                          msh_report_service_sla(by->app), by->link};
+    return msh_report_check(&l->info, kind == MSH_EDIT_CREATE ? NULL : before, after, &ctx, &w->rplan, &w->ref);
+}
+
 bool msh_workflow_prepare(msh_catalog *cat, const msh_layer *l, msh_edit_kind kind, const msh_value *before,
                           msh_value *after, const uint8_t **wkb, size_t *wkb_len, int64_t now_ms, uint64_t self,
-                          msh_workflow_write *w)
+                          const msh_workflow_by *by, msh_workflow_write *w)
 {
     memset(w, 0, sizeof *w);
     if (kind == MSH_EDIT_DELETE)
@@ -148,6 +212,8 @@ bool msh_workflow_prepare(msh_catalog *cat, const msh_layer *l, msh_edit_kind ki
         return msh_asset_check(&l->info, after, &w->ref);
     if (!strcmp(l->info.name, MSH_WO_LAYER))
         return work_order(cat, l, kind, before, after, wkb, wkb_len, self, now_ms, w);
+    if (!strcmp(l->info.name, MSH_REPORTS_LAYER))
+        return report(cat, l, kind, before, after, *wkb, *wkb_len, now_ms, by, w);
     return true;
 }
 

@@ -4,7 +4,10 @@
  * lock held and the body checked, just before it writes. For `assets` the status value is checked;
  * for `work_orders` the transition is checked, the server's fields set (status on create, times),
  * the asset looked up by its `asset_id` in the served catalog (400 when none), a create without a
- * geometry given the asset's point, and the coupled write of the asset's status planned. The
+ * geometry given the asset's point, and the coupled write of the asset's status planned. For
+ * `reports` (layers/workflow/reports.h) the category, text and transition are checked and the
+ * server's fields set: the reporter (the token's name), the times, the SLA deadline from
+ * services/report_service.h, the service zone the point falls in (`service_zones` of `cat`). The
  * caller writes the work order and that asset change in one savepoint of the committer's transaction
  * (server/services/edit_batch.h, layers/edit.h msh_edit_apply_in_n), so a
  * work order is never stored without the status change it makes, or the other way round. Other
@@ -23,6 +26,7 @@
 #include "edit.h"
 #include "http/http.h"
 #include "serve/app.h"
+#include "workflow/reports.h"
 #include "workflow/work_orders.h"
 
 /**
@@ -35,6 +39,14 @@ msh_rc msh_workflow_start(msh_app *app, msh_store *s, msh_err *err);
 /** May a create in collection `coll` leave the geometry out (the workflow supplies it)? */
 bool msh_workflow_geometry_optional(const char *coll);
 
+/** Who writes, for the rules that record it (reports: the reporter), and whether the write is an
+ * escalation's link (reports: incident / work_order set). */
+typedef struct msh_workflow_by {
+    msh_app *app;
+    const char *who;
+    bool link;
+} msh_workflow_by;
+
 typedef struct msh_workflow_write {
     msh_wf_refusal ref;        /* why it was refused */
     bool has_extra;            /* a coupled write follows the caller's: `extra` */
@@ -43,6 +55,7 @@ typedef struct msh_workflow_write {
     msh_value *extra_values;   /* owned */
     uint8_t point[21];         /* the default geometry (WKB Point) when the create had none */
     msh_wo_plan plan;          /* strings the written values borrow */
+    msh_report_plan rplan;     /* the same for a report */
 } msh_workflow_write;
 
 /**
@@ -54,7 +67,7 @@ typedef struct msh_workflow_write {
  */
 bool msh_workflow_prepare(msh_catalog *cat, const msh_layer *l, msh_edit_kind kind, const msh_value *before,
                           msh_value *after, const uint8_t **wkb, size_t *wkb_len, int64_t now_ms, uint64_t self,
-                          msh_workflow_write *w);
+                          const msh_workflow_by *by, msh_workflow_write *w);
 void msh_workflow_write_free(msh_workflow_write *w);
 
 /** Answer a refusal: 400 or 409 `{"code","description",...}` (409: from, to, allowed). */
