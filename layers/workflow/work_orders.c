@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "store_sql.h"
+#include "workflow/wf_layer.h"
 
 const char *const msh_asset_statuses[] = {"working", "faulty", "maintenance", NULL};
 
@@ -28,20 +28,6 @@ bool msh_asset_check(const msh_layer_info *li, const msh_value *vals, msh_wf_ref
 
 msh_rc msh_wo_ensure_layer(msh_store *s, bool *created, msh_err *err)
 {
-    *created = false;
-    msh_layer_info *infos = NULL;
-    size_t n = 0;
-    msh_rc rc = msh_store_list(s, &infos, &n, err);
-    if (rc)
-        return rc;
-    bool have = false, assets = false;
-    for (size_t i = 0; i < n; i++) {
-        have |= !strcmp(infos[i].name, MSH_WO_LAYER);
-        assets |= !strcmp(infos[i].name, MSH_ASSETS_LAYER);
-    }
-    msh_store_infos_free(infos, n);
-    if (have || !assets) /* no assets: no work order could name one */
-        return MSH_OK;
     static const msh_field fields[] = {
         {(char *)"asset_id", MSH_FT_STRING},    {(char *)"fault", MSH_FT_STRING},
         {(char *)"assigned_crew", MSH_FT_STRING}, {(char *)"status", MSH_FT_STRING},
@@ -55,41 +41,14 @@ msh_rc msh_wo_ensure_layer(msh_store *s, bool *created, msh_err *err)
                            .maxzoom = 18,
                            .source = "mashaer serve (work orders)",
                            .title = "Work orders"};
-    /* one transaction: the table, its registry row (typed Point: an empty layer's type is
-     * otherwise "Geometry") and the `import` audit row that starts its history */
-    msh_store_writer *w;
-    if ((rc = msh_store_batch_begin(s, err)))
-        return rc;
-    if (!(rc = msh_store_writer_begin(s, &spec, &w, err)) && !(rc = msh_store_writer_commit(w, NULL, err)) &&
-        msh_store_exec(s, "UPDATE msh_layers SET geometry_type = 'Point' WHERE name = '" MSH_WO_LAYER "'"))
-        rc = msh_err_set(err, MSH_EIO, "creating %s: %s", MSH_WO_LAYER, msh_store_errmsg(s));
-    msh_rc end = msh_store_batch_end(s, rc == MSH_OK, err);
-    if (rc || (rc = end))
-        return rc;
-    *created = true;
-    return MSH_OK;
-}
-
-/* Is field `name` a non-empty text in `vals`? */
-static bool has_text(const msh_layer_info *li, const msh_value *vals, const char *name)
-{
-    int k = msh_wf_field(li, name);
-    return k >= 0 && vals[k].type == MSH_FT_STRING && vals[k].len > 0;
-}
-
-static bool same_value(const msh_value *a, const msh_value *b)
-{
-    if (a->type != b->type)
-        return false;
-    if (a->type == MSH_FT_STRING)
-        return a->len == b->len && !memcmp(a->u.s, b->u.s, a->len);
-    return a->type == 0 || a->u.i == b->u.i;
+    /* no assets: no work order could name one */
+    return msh_wf_ensure_layer(s, &spec, MSH_ASSETS_LAYER, "Point", created, err);
 }
 
 bool msh_wo_asset_id(const msh_layer_info *li, const msh_value *vals, const char **id, size_t *len,
                      msh_wf_refusal *ref)
 {
-    if (!has_text(li, vals, "asset_id"))
+    if (!msh_wf_has_text(li, vals, "asset_id"))
         return msh_wf_refuse(ref, "missing_value", "asset_id: required, the asset_id of an asset (see %s)",
                              MSH_ASSETS_LAYER);
     const msh_value *v = &vals[msh_wf_field(li, "asset_id")];
@@ -115,7 +74,7 @@ static bool set_times(const msh_layer_info *li, const msh_value *before, msh_val
         if (k < 0)
             continue;
         const msh_value *was = before ? &before[k] : &null_value;
-        if (after[k].type != 0 && !same_value(&after[k], was))
+        if (after[k].type != 0 && !msh_wf_same_value(&after[k], was))
             return msh_wf_refuse(ref, "server_field", "%s: set by the server when the status becomes %s; send it "
                                                       "back unchanged or leave it out",
                                  TIME_FIELDS[i], TIME_STATUS[i]);
@@ -148,16 +107,16 @@ bool msh_wo_check(const msh_layer_info *li, const msh_value *before, msh_value *
         if (strcmp(to, "open"))
             return msh_wf_refuse(ref, "invalid_value", "status: a new work order is open (it was '%s'); assign it "
                                                        "with a PATCH afterwards", to);
-        if (!has_text(li, after, "fault"))
+        if (!msh_wf_has_text(li, after, "fault"))
             return msh_wf_refuse(ref, "missing_value", "fault: required, what is wrong with the asset");
-    } else if (!same_value(&before[ka], &after[ka])) {
+    } else if (!msh_wf_same_value(&before[ka], &after[ka])) {
         return msh_wf_refuse(ref, "invalid_value", "asset_id: a work order stays on its asset; open a new one");
     } else if (!msh_wf_check_step(WO_STEPS, sizeof WO_STEPS / sizeof WO_STEPS[0], from, to, ref)) {
         return false;
     }
-    if (!strcmp(to, "assigned") && !has_text(li, after, "assigned_crew"))
+    if (!strcmp(to, "assigned") && !msh_wf_has_text(li, after, "assigned_crew"))
         return msh_wf_refuse(ref, "missing_value", "assigned_crew: required to assign a work order");
-    if (!strcmp(to, "cancelled") && (!from || strcmp(from, to)) && !has_text(li, after, "note"))
+    if (!strcmp(to, "cancelled") && (!from || strcmp(from, to)) && !msh_wf_has_text(li, after, "note"))
         return msh_wf_refuse(ref, "missing_value", "note: required to cancel a work order (why)");
     if (!set_times(li, before, after, from, to, now_ms, plan, ref))
         return false;
