@@ -241,6 +241,8 @@ typedef int (*msh_kpi_piece_fn)(void *ud, const msh_kpi_piece *p);
  * sweep version: it changes whenever a piece is swept or the pieces are cut again.
  */
 int msh_kpi_pieces(msh_kpi *k, const double box[4], msh_kpi_piece_fn fn, void *ud, uint64_t *version);
+/** The sweep version alone. */
+uint64_t msh_kpi_sweep_version(msh_kpi *k);
 
 /** Percentile p (0..1) of n sorted values by linear interpolation between ranks (Hyndman-Fan 7); NAN if n = 0. */
 double msh_kpi_percentile(const double *sorted, size_t n, double p);

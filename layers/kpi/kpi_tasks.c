@@ -276,3 +276,11 @@ int msh_kpi_pieces(msh_kpi *k, const double box[4], msh_kpi_piece_fn fn, void *u
     pthread_mutex_unlock(&k->lock);
     return stop;
 }
+
+uint64_t msh_kpi_sweep_version(msh_kpi *k)
+{
+    pthread_mutex_lock(&k->lock);
+    uint64_t v = k->sweep_ver;
+    pthread_mutex_unlock(&k->lock);
+    return v;
+}
