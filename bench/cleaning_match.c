@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "catalog.h"
-#include "core/msh_le.h"
+#include "geom.h"
 #include "core/msh_tilemath.h"
 #include "kpi/kpi.h"
 #include "store.h"
@@ -89,7 +89,7 @@ static void along(const route *r, double d, double *lon, double *lat)
 }
 
 /* A WKB Polygon: the box around a route (the task's area, as the server makes it). */
-static void box_wkb(const route *r, uint8_t out[93])
+static void box_wkb(const route *r, uint8_t out[MSH_WKB_BOX_LEN])
 {
     double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
     for (size_t i = 0; i < r->n; i++) {
@@ -98,17 +98,7 @@ static void box_wkb(const route *r, uint8_t out[93])
         bb[2] = fmax(bb[2], r->xy[2 * i]);
         bb[3] = fmax(bb[3], r->xy[2 * i + 1]);
     }
-    const double ring[5][2] = {{bb[0], bb[1]}, {bb[2], bb[1]}, {bb[2], bb[3]}, {bb[0], bb[3]}, {bb[0], bb[1]}};
-    out[0] = 1;
-    msh_le32_put(out + 1, 3);
-    msh_le32_put(out + 5, 1);
-    msh_le32_put(out + 9, 5);
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 2; j++) {
-            uint64_t u;
-            memcpy(&u, &ring[i][j], 8);
-            msh_le64_put(out + 13 + 16 * i + 8 * j, u);
-        }
+    msh_wkb_box(bb, out);
 }
 
 int main(int argc, char **argv)
@@ -141,7 +131,7 @@ int main(int argc, char **argv)
         return fprintf(stderr, "%s\n", err.msg), 1;
     char id[32];
     for (int c = 0; c < crews; c++) {
-        uint8_t wkb[93];
+        uint8_t wkb[MSH_WKB_BOX_LEN];
         box_wkb(&rs.v[c % rs.n], wkb);
         snprintf(id, sizeof id, "CL-%d", c);
         msh_value v[3] = {{MSH_FT_INT, 0, {.i = (int64_t)(c % rs.n) + 1}},

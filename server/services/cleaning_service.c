@@ -3,6 +3,7 @@
 #include "services/cleaning_service.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,32 +52,85 @@ static void progress_answer(msh_edit_job *jb, msh_layer *l, const msh_feature *i
     (void)jb, (void)l, (void)item;
 }
 
-static void write_progress(msh_app *app, const msh_kpi_task *t)
+/* Every changed task's progress in one batch of the committer (one transaction, one publication:
+ * the catalog and what follows it are rebuilt once a tick, not once a task): posted together, then
+ * waited for. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t pending;
+} progress_wait;
+
+typedef struct {
+    progress_job pj;
+    progress_wait *w;
+} posted_job;
+
+static void progress_finished(msh_edit_job *jb)
 {
-    progress_job j;
-    memset(&j, 0, sizeof j);
-    j.job.coll = MSH_CT_LAYER;
-    j.job.fid = t->fid;
-    j.job.kind = MSH_EDIT_UPDATE;
-    j.job.check = progress_check;
-    j.job.answer = progress_answer;
-    j.progress = t->progress;
-    msh_edit_service_submit(app, &j.job);
-    if (j.job.written && app->events) {
-        const double *bb = j.job.res.touched;
-        char json[512];
-        snprintf(json, sizeof json,
-                 "{\"collection\":\"%s\",\"id\":%lld,\"op\":\"update\",\"version\":%llu,\"progress\":%d,"
-                 "\"bbox\":[%.9f,%.9f,%.9f,%.9f]}",
-                 MSH_CT_LAYER, (long long)j.job.res.fid, (unsigned long long)j.job.res.version, t->progress, bb[0],
-                 bb[1], bb[2], bb[3]);
-        msh_events_publish_in(app->events, MSH_EV_CHANGE, MSH_CT_LAYER, (bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2,
-                              json);
-    } else if (!j.job.written && j.job.rc) {
-        fprintf(stderr, "mashaer: cleaning task %llu: progress not written: %s\n", (unsigned long long)t->fid,
-                j.job.err.msg);
+    progress_wait *w = ((posted_job *)jb)->w;
+    pthread_mutex_lock(&w->mu);
+    w->pending--;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void write_progress(msh_app *app, const msh_kpi_task *tasks, size_t n)
+{
+    size_t changed = 0;
+    for (size_t i = 0; i < n; i++)
+        changed += tasks[i].stored != tasks[i].progress;
+    posted_job *jobs = changed ? calloc(changed, sizeof *jobs) : NULL;
+    if (!jobs)
+        return; /* nothing changed, or out of memory: the next tick */
+    progress_wait w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, changed};
+    const msh_kpi_task **which = calloc(changed, sizeof *which);
+    if (!which) {
+        free(jobs);
+        return;
     }
-    free(j.vals);
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (tasks[i].stored == tasks[i].progress)
+            continue;
+        posted_job *j = &jobs[k];
+        which[k++] = &tasks[i];
+        j->w = &w;
+        j->pj.job.coll = MSH_CT_LAYER;
+        j->pj.job.fid = tasks[i].fid;
+        j->pj.job.kind = MSH_EDIT_UPDATE;
+        j->pj.job.check = progress_check;
+        j->pj.job.answer = progress_answer;
+        j->pj.job.finished = progress_finished;
+        j->pj.progress = tasks[i].progress;
+    }
+    for (size_t k = 0; k < changed; k++)
+        msh_edit_service_post(app, &jobs[k].pj.job);
+    pthread_mutex_lock(&w.mu);
+    while (w.pending)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    for (size_t k = 0; k < changed; k++) {
+        progress_job *j = &jobs[k].pj;
+        if (j->job.written && app->events) {
+            const double *bb = j->job.res.touched;
+            char json[512];
+            snprintf(json, sizeof json,
+                     "{\"collection\":\"%s\",\"id\":%lld,\"op\":\"update\",\"version\":%llu,\"progress\":%d,"
+                     "\"bbox\":[%.9f,%.9f,%.9f,%.9f]}",
+                     MSH_CT_LAYER, (long long)j->job.res.fid, (unsigned long long)j->job.res.version,
+                     which[k]->progress, bb[0], bb[1], bb[2], bb[3]);
+            msh_events_publish_in(app->events, MSH_EV_CHANGE, MSH_CT_LAYER, (bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2,
+                                  json);
+        } else if (!j->job.written && j->job.rc) {
+            fprintf(stderr, "mashaer: cleaning task %llu: progress not written: %s\n", (unsigned long long)j->job.fid,
+                    j->job.err.msg);
+        }
+        free(j->vals);
+    }
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
+    free(which);
+    free(jobs);
 }
 
 /* ---- overdue ---------------------------------------------------------------------------------- */
@@ -144,9 +198,7 @@ void msh_cleaning_service_tick(msh_app *app)
         return;
     }
     int64_t now = msh_now_ms();
-    for (size_t i = 0; i < n; i++)
-        if (tasks[i].stored != tasks[i].progress)
-            write_progress(app, &tasks[i]);
+    write_progress(app, tasks, n);
     forget(cs, tasks, n, now);
     for (size_t i = 0; i < n; i++)
         if (tasks[i].due && now > tasks[i].due && msh_ct_active_status(tasks[i].status) &&

@@ -12,8 +12,11 @@
  * due time) and became so again. Which tasks were announced is kept in memory: a restart announces
  * the overdue tasks again.
  *
- * Lock contract: the tick runs on the reload thread only; it takes no lock of its own and waits for
- * the committer (which takes the edit lock) once per changed task.
+ * The changed tasks of a tick are posted together, so the committer writes them in one batch (one
+ * transaction and one publication of the catalog a tick, however many tasks moved).
+ *
+ * Lock contract: the tick runs on the reload thread only; it holds no lock while it waits for the
+ * committer (which takes the edit lock) to finish the tick's batch.
  */
 #ifndef MSH_CLEANING_SERVICE_H
 #define MSH_CLEANING_SERVICE_H

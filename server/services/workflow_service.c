@@ -171,23 +171,13 @@ static int route_cb(void *ud, const msh_feature *f)
     return 1;
 }
 
-/* A WKB Polygon (little-endian) of the box `bb` (world units), as lon/lat. */
-static void box_polygon(const double bb[4], uint8_t out[93])
+/* The box `bb` (world units) as a WKB Polygon in lon/lat. */
+static void box_polygon(const double bb[4], uint8_t out[MSH_WKB_BOX_LEN])
 {
-    double lon0, lat0, lon1, lat1;
-    msh_world_to_lonlat(bb[0], bb[3], &lon0, &lat0); /* world y grows southwards */
-    msh_world_to_lonlat(bb[2], bb[1], &lon1, &lat1);
-    const double ring[5][2] = {{lon0, lat0}, {lon1, lat0}, {lon1, lat1}, {lon0, lat1}, {lon0, lat0}};
-    out[0] = 1;
-    msh_le32_put(out + 1, 3);
-    msh_le32_put(out + 5, 1);
-    msh_le32_put(out + 9, 5);
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 2; j++) {
-            uint64_t u;
-            memcpy(&u, &ring[i][j], 8);
-            msh_le64_put(out + 13 + 16 * i + 8 * j, u);
-        }
+    double ll[4];
+    msh_world_to_lonlat(bb[0], bb[3], &ll[0], &ll[1]); /* world y grows southwards */
+    msh_world_to_lonlat(bb[2], bb[1], &ll[2], &ll[3]);
+    msh_wkb_box(ll, out);
 }
 
 static bool cleaning_task(msh_catalog *cat, const msh_layer *l, msh_edit_kind kind, const msh_value *before,

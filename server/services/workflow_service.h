@@ -23,6 +23,7 @@
 
 #include "catalog.h"
 #include "edit.h"
+#include "geom.h"
 #include "http/http.h"
 #include "serve/app.h"
 #include "workflow/cleaning_tasks.h"
@@ -45,7 +46,7 @@ typedef struct msh_workflow_write {
     int extra_field;           /* the one field it sets (the asset's status): the others are the item's */
     msh_value *extra_values;   /* owned */
     uint8_t point[21];         /* the default geometry (WKB Point) when the create had none */
-    uint8_t area[93];          /* a route task's area (WKB Polygon, 5 vertices) */
+    uint8_t area[MSH_WKB_BOX_LEN]; /* a route task's area (WKB Polygon, 5 vertices) */
     msh_wo_plan plan;          /* strings the written values borrow */
 } msh_workflow_write;
 
