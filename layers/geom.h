@@ -1,4 +1,4 @@
-/* geom.h: the in-memory geometry every layer hands out, and the WKB reader.
+/* geom.h: the in-memory geometry every layer hands out, the WKB reader, and a box as WKB.
  *
  * One geometry is one family (points, lines or polygons, multi included): a
  * flat array of vertices plus the length of each part. For polygons a part is
@@ -57,5 +57,9 @@ msh_geom msh_geom_buf_view(const msh_geom_buf *g);
  * truncated or malformed input and MSH_ETOOBIG past the buffer's vertex cap.
  */
 msh_rc msh_wkb_read(const uint8_t *wkb, size_t len, msh_geom_buf *out, msh_err *err);
+
+#define MSH_WKB_BOX_LEN 93
+/** Write the box `b` (lon/lat: west, south, east, north) as a little-endian WKB Polygon of 5 vertices. */
+void msh_wkb_box(const double b[4], uint8_t out[MSH_WKB_BOX_LEN]);
 
 #endif

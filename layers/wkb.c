@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/msh_le.h"
+
 #define WKB_MAX_DEPTH 8
 
 typedef struct {
@@ -220,4 +222,19 @@ msh_rc msh_wkb_read(const uint8_t *wkb, size_t len, msh_geom_buf *out, msh_err *
     if (rc == MSH_OK && r.p != r.end)
         rc = rd_fail(&r, "trailing bytes");
     return rc;
+}
+
+void msh_wkb_box(const double b[4], uint8_t out[MSH_WKB_BOX_LEN])
+{
+    const double ring[5][2] = {{b[0], b[1]}, {b[2], b[1]}, {b[2], b[3]}, {b[0], b[3]}, {b[0], b[1]}};
+    out[0] = 1; /* little-endian */
+    msh_le32_put(out + 1, 3);
+    msh_le32_put(out + 5, 1);
+    msh_le32_put(out + 9, 5);
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 2; j++) {
+            uint64_t u;
+            memcpy(&u, &ring[i][j], 8);
+            msh_le64_put(out + 13 + 16 * i + 8 * j, u);
+        }
 }

@@ -99,6 +99,8 @@ void msh_kpi_free(msh_kpi *k)
     free(k->asset_working);
     free(k->pieces);
     free(k->pend);
+    kpi_tasks_clear(k);
+    free(k->crews);
     free(k->queue);
     for (size_t i = 0; i < k->ntr; i++)
         free(k->tr[i].v);
@@ -128,6 +130,7 @@ void msh_kpi_result_release(msh_kpi_result *r)
             msh_layer_release(r->zones_layer);
         free(r->zones);
         free(r->gaps);
+        free(r->tasks);
         free(r);
     }
 }

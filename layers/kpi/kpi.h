@@ -127,6 +127,8 @@ typedef struct msh_kpi_result {
     bool graph;               /* the walking network was available (coverage measured) */
     struct msh_kpi_gap *gaps; /* camps lacking a service within walking distance, in camp order */
     size_t ngaps;
+    struct msh_kpi_task *tasks; /* the cleaning tasks, sorted by fid */
+    size_t ntasks;
 } msh_kpi_result;
 
 /** A camp without a working toilet, water point or clinic within walking distance (coverage). */
@@ -185,20 +187,62 @@ void msh_kpi_observe(msh_kpi *k, const char *id, int64_t t_ms, double peak_densi
 
 /** A crew moved (from the live observer: `prev` NULL for a new crew). Only cleaning crews count. */
 void msh_kpi_crew_moved(msh_kpi *k, const msh_live_item *it, const msh_feed_rec *prev);
-/** A crew swept from (lon0,lat0) to (lon1,lat1) arriving at t_ms (the same queue, for tests and replays). */
-void msh_kpi_crew_path(msh_kpi *k, double lon0, double lat0, double lon1, double lat1, int64_t t_ms);
+/** Crew `crew` swept from (lon0,lat0) to (lon1,lat1) arriving at t_ms (the same queue, for tests and replays). */
+void msh_kpi_crew_path(msh_kpi *k, const char *crew, double lon0, double lat0, double lon1, double lat1,
+                       int64_t t_ms);
 
 /**
- * Cleaning coverage across restarts. msh_kpi_swept_changes calls fn for every route piece swept
- * since its last call (the version of the cleaning_routes layer, the route's feature id, the
- * piece's number along it, when it was last swept), stopping early if fn returns non-zero (those
- * pieces are offered again next time); returns how many were taken. msh_kpi_restore_swept gives
- * such a record back (after a restart); it applies at the next compute if the routes layer still
- * has that version.
+ * Cleaning coverage across restarts and re-imports. msh_kpi_swept_changes calls fn for every route
+ * piece swept since its last call (the piece's name: a hash of its two ends; when it was last
+ * swept, by which crew, for which task), stopping early if fn returns non-zero (those pieces are
+ * offered again next time); returns how many were taken. *all is true when the pieces were cut
+ * again since the last call and every swept piece was offered: the saved rows are to be replaced.
+ * msh_kpi_restore_swept gives such a record back (after a restart); it applies at the next compute
+ * to the piece of that name, if the routes still have it.
  */
-typedef int (*msh_kpi_swept_fn)(void *ud, uint64_t routes_version, uint64_t fid, uint32_t idx, int64_t last_ms);
-size_t msh_kpi_swept_changes(msh_kpi *k, msh_kpi_swept_fn fn, void *ud);
-void msh_kpi_restore_swept(msh_kpi *k, uint64_t routes_version, uint64_t fid, uint32_t idx, int64_t last_ms);
+typedef int (*msh_kpi_swept_fn)(void *ud, uint64_t gkey, int64_t last_ms, const char *crew, uint64_t task);
+size_t msh_kpi_swept_changes(msh_kpi *k, msh_kpi_swept_fn fn, void *ud, bool *all);
+void msh_kpi_restore_swept(msh_kpi *k, uint64_t gkey, int64_t last_ms, const char *crew, uint64_t task);
+
+/** A cleaning task as the sweeps left it (layers/kpi/kpi_tasks.c, docs/KPIS.md "cleaning tasks"). */
+typedef struct msh_kpi_task {
+    uint64_t fid;
+    char crew[65];
+    int status;        /* index into msh_ct_statuses (workflow/cleaning_tasks.h), -1 outside it */
+    int64_t due;       /* ms, 0 when not given */
+    int64_t stored;    /* the progress the store holds, -1 when null */
+    int progress;      /* 0-100: floor(100 x swept_m / len_m), 0 for a task without pieces */
+    double len_m, swept_m;
+} msh_kpi_task;
+
+/**
+ * Apply the queued crew moves to the pieces of the routes and tasks of `cat` now, and copy the
+ * tasks out (*out malloc'd, sorted by fid; free it). The same as a compute does, without the rest.
+ */
+msh_rc msh_kpi_tasks(msh_kpi *k, const msh_catalog *cat, msh_kpi_task **out, size_t *n, msh_err *err);
+
+/** The cleaning task summary of a result as JSON (docs/KPIS.md): counts by status, overdue at `now_ms`,
+ * mean progress, per crew, and each task. */
+msh_rc msh_kpi_tasks_json(const msh_kpi_result *r, int64_t now_ms, msh_buf *b);
+
+/** A route piece as the sweeps left it (for the cleaning_progress layer). */
+typedef struct msh_kpi_piece {
+    double ax, ay, bx, by;  /* world units */
+    int64_t last_ms;        /* 0: never swept */
+    const char *crew;       /* "" when never swept */
+    uint64_t task, route;   /* the task it was swept for (0 never), its route's feature id */
+    uint64_t id;            /* its index + 1 among the pieces now cut */
+} msh_kpi_piece;
+typedef int (*msh_kpi_piece_fn)(void *ud, const msh_kpi_piece *p);
+
+/**
+ * Call fn for every piece whose box meets `box` (world units), in piece order, under the engine's
+ * lock (fn must not call the engine); stops when fn returns non-zero (returned). *version gets the
+ * sweep version: it changes whenever a piece is swept or the pieces are cut again.
+ */
+int msh_kpi_pieces(msh_kpi *k, const double box[4], msh_kpi_piece_fn fn, void *ud, uint64_t *version);
+/** The sweep version alone. */
+uint64_t msh_kpi_sweep_version(msh_kpi *k);
 
 /** Percentile p (0..1) of n sorted values by linear interpolation between ranks (Hyndman-Fan 7); NAN if n = 0. */
 double msh_kpi_percentile(const double *sorted, size_t n, double p);

@@ -434,6 +434,10 @@ static msh_rc compute_locked(msh_kpi *k, const msh_catalog *cat, msh_live *live,
         goto out;
     }
     add_cleaning(k, acc, nz, now_ms);
+    if (kpi_tasks_out(k, &res->tasks, &res->ntasks)) {
+        rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+        goto out;
+    }
     zone_values(k, acc, res, nz, live != NULL, g != NULL, now_ms);
     res->nzones = nz;
     res->t_ms = now_ms;
@@ -451,6 +455,7 @@ static msh_rc compute_locked(msh_kpi *k, const msh_catalog *cat, msh_live *live,
 out:
     acc_free(acc, nz);
     if (res) {
+        free(res->tasks);
         free(res->zones);
         free(res);
     }

@@ -23,7 +23,10 @@ static const char SCHEMA[] =
     " PRIMARY KEY (zone_id, t_ms)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS msh_kpi_history_t ON msh_kpi_history (t_ms);"
     "CREATE TABLE IF NOT EXISTS msh_kpi_swept (fid INTEGER NOT NULL, idx INTEGER NOT NULL,"
-    " routes_version INTEGER NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (fid, idx)) WITHOUT ROWID;";
+    " routes_version INTEGER NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (fid, idx)) WITHOUT ROWID;"
+    /* msh_kpi_swept (by feature id) is an older build's: kept, no longer read */
+    "CREATE TABLE IF NOT EXISTS msh_cleaning_swept (gkey INTEGER PRIMARY KEY, last_ms INTEGER NOT NULL,"
+    " crew TEXT NOT NULL, task INTEGER NOT NULL);";
 
 /* A failed store call, in the history's words. */
 static msh_rc store_err(msh_store *db, msh_err *err)
@@ -201,9 +204,9 @@ out:
 }
 
 typedef struct {
-    uint64_t ver, fid;
-    uint32_t idx;
+    uint64_t gkey, task;
     int64_t last_ms;
+    char crew[65];
 } swept_row;
 
 typedef struct {
@@ -211,41 +214,46 @@ typedef struct {
     size_t n, cap;
 } swept_rows;
 
-static int take_swept(void *ud, uint64_t ver, uint64_t fid, uint32_t idx, int64_t last_ms)
+static int take_swept(void *ud, uint64_t gkey, int64_t last_ms, const char *crew, uint64_t task)
 {
     swept_rows *r = ud;
     if (msh_grow_from((void **)&r->v, &r->cap, r->n + 1, sizeof *r->v, 1024))
         return 1; /* the rest are offered again next time */
-    r->v[r->n++] = (swept_row){ver, fid, idx, last_ms};
+    swept_row *w = &r->v[r->n++];
+    w->gkey = gkey;
+    w->task = task;
+    w->last_ms = last_ms;
+    snprintf(w->crew, sizeof w->crew, "%s", crew);
     return 0;
 }
 
 msh_rc msh_kpi_history_save_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, msh_err *err)
 {
     swept_rows r = {NULL, 0, 0};
-    *rows = msh_kpi_swept_changes(k, take_swept, &r); /* copied out: no SQLite under the engine's lock */
-    if (!r.n)
+    bool all = false;
+    *rows = msh_kpi_swept_changes(k, take_swept, &r, &all); /* copied out: no SQLite under the engine's lock */
+    if (!r.n && !all)
         return MSH_OK;
     pthread_mutex_lock(&h->mu);
     msh_store *db = h->store;
-    msh_sql *st = NULL, *del = NULL;
+    msh_sql *st = NULL;
     msh_rc rc = MSH_OK;
-    if ((rc = tx_begin(db, err)) ||
-        (rc = prepare(db, "DELETE FROM msh_kpi_swept WHERE routes_version <> ?", &del, err)) ||
-        (rc = prepare(db, "INSERT OR REPLACE INTO msh_kpi_swept (fid, idx, routes_version, last_ms) VALUES (?,?,?,?)",
-                      &st, err)))
+    if ((rc = tx_begin(db, err)))
         goto out;
-    msh_sql_bind_int(del, 1, (int64_t)r.v[0].ver);
-    if (msh_sql_step(del) != MSH_SQL_DONE) {
+    /* the pieces were cut again: the rows of pieces gone go (a piece kept is offered again) */
+    if (all && msh_store_exec(db, "DELETE FROM msh_cleaning_swept")) {
         rc = store_err(db, err);
         goto out;
     }
+    if ((rc = prepare(db, "INSERT OR REPLACE INTO msh_cleaning_swept (gkey, last_ms, crew, task) VALUES (?,?,?,?)",
+                      &st, err)))
+        goto out;
     for (size_t i = 0; i < r.n; i++) {
         msh_sql_reset(st);
-        msh_sql_bind_int(st, 1, (int64_t)r.v[i].fid);
-        msh_sql_bind_int(st, 2, r.v[i].idx);
-        msh_sql_bind_int(st, 3, (int64_t)r.v[i].ver);
-        msh_sql_bind_int(st, 4, r.v[i].last_ms);
+        msh_sql_bind_int(st, 1, (int64_t)r.v[i].gkey);
+        msh_sql_bind_int(st, 2, r.v[i].last_ms);
+        msh_sql_bind_text(st, 3, r.v[i].crew, (int)strlen(r.v[i].crew));
+        msh_sql_bind_int(st, 4, (int64_t)r.v[i].task);
         if (msh_sql_step(st) != MSH_SQL_DONE) {
             rc = store_err(db, err);
             goto out;
@@ -253,7 +261,6 @@ msh_rc msh_kpi_history_save_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, 
     }
 out:
     msh_sql_finalize(st);
-    msh_sql_finalize(del);
     rc = tx_end(db, rc, err);
     pthread_mutex_unlock(&h->mu);
     free(r.v);
@@ -267,12 +274,14 @@ msh_rc msh_kpi_history_load_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, 
     msh_sql *st = NULL;
     msh_rc rc;
     *rows = 0;
-    if ((rc = prepare(db, "SELECT routes_version, fid, idx, last_ms FROM msh_kpi_swept", &st, err)))
+    if ((rc = prepare(db, "SELECT gkey, last_ms, crew, task FROM msh_cleaning_swept", &st, err)))
         goto out;
     int s;
     while ((s = msh_sql_step(st)) == MSH_SQL_ROW) {
-        msh_kpi_restore_swept(k, (uint64_t)msh_sql_int(st, 0), (uint64_t)msh_sql_int(st, 1), (uint32_t)msh_sql_int(st, 2),
-                              msh_sql_int(st, 3));
+        size_t n;
+        const char *crew = msh_sql_text(st, 2, &n);
+        msh_kpi_restore_swept(k, (uint64_t)msh_sql_int(st, 0), msh_sql_int(st, 1), crew ? crew : "",
+                              (uint64_t)msh_sql_int(st, 3));
         (*rows)++;
     }
     if (s != MSH_SQL_DONE)

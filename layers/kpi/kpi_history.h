@@ -42,7 +42,8 @@ msh_rc msh_kpi_history_replay(msh_kpi_history *h, msh_kpi *k, int64_t from_ms, i
 
 /**
  * Cleaning coverage across restarts: save the route pieces swept since the last save
- * (msh_kpi_swept_changes) into `msh_kpi_swept`, dropping the rows of an older routes layer; load
+ * (msh_kpi_swept_changes) into `msh_cleaning_swept` (by the piece's geometry; every row written anew
+ * when the pieces were cut again, so the rows of pieces gone are dropped); load
  * them back into a new engine (msh_kpi_restore_swept). *rows gets how many were written or read.
  */
 msh_rc msh_kpi_history_save_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, msh_err *err);

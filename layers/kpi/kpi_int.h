@@ -25,6 +25,7 @@
 #include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 #include "live/envlevels.h"
+#include "workflow/cleaning_tasks.h"
 
 #define BASE_LEVEL 22 /* the live density cells counted (about 8.9 m) */
 
@@ -59,24 +60,45 @@ typedef struct {
 
 typedef struct {
     double wx, wy;    /* midpoint */
+    double ax, ay, bx, by; /* its ends, world units */
     double len_m;
     int zone;
-    int64_t last_ms;  /* last time a crew passed, 0 never */
-    uint64_t fid;     /* the route feature and the piece's number along it: its name across restarts */
+    int64_t last_ms;  /* last time an assigned crew passed, 0 never */
+    uint64_t fid;     /* the route feature and the piece's number along it */
     uint32_t idx;
+    int32_t crew;     /* who swept it last: index into k->crews, -1 never */
+    uint64_t task;    /* for which task (its fid), 0 never */
+    uint64_t gkey;    /* its name across restarts and re-imports: a hash of its two ends (kpi_piece_key) */
     bool dirty;       /* last_ms changed since msh_kpi_swept_changes last saw it */
 } piece_t;
 
 typedef struct {
-    uint64_t fid;
-    uint32_t idx;
+    uint64_t gkey;
     int64_t last_ms;
+    int32_t crew;
+    uint64_t task;
 } piece_mark;
 
 typedef struct {
     double ax, ay, bx, by; /* world units */
     int64_t t_ms;
+    char crew[65];         /* the crew's id */
 } crew_move;
+
+typedef struct {
+    uint64_t fid;
+    int32_t crew;          /* index into k->crews, -1: none */
+    int64_t shift_start, shift_end, due; /* ms, 0: not given */
+    int status;            /* index into msh_ct_statuses, -1 outside it */
+    int64_t stored;        /* the progress the store holds, -1 null */
+    uint64_t route;        /* route fid, 0: an area task */
+    double *ring;          /* an area task's rings (world units), parts in ring_parts */
+    uint32_t *ring_parts, nring_parts;
+    double bb[4];
+    uint32_t *pieces;      /* indices into k->pieces it covers */
+    size_t npieces;
+    double len_m;
+} task_t;
 
 typedef struct {
     int64_t t0, t1;
@@ -124,9 +146,18 @@ struct msh_kpi {
     const msh_layer *routes_layer;
     piece_t *pieces;
     size_t npieces;
-    piece_mark *pend;  /* swept times waiting for the pieces of routes version pend_ver */
+    piece_mark *pend;  /* swept times waiting for the pieces they name (by gkey) */
     size_t npend, cappend;
-    uint64_t pend_ver;
+    bool resave;       /* the pieces were cut again: the saved swept times are all written anew */
+    uint64_t sweep_ver; /* bumped whenever a piece is swept or the pieces change (cleaning_progress) */
+    char (*crews)[65]; /* crew ids met in tasks and sweeps, by index */
+    size_t ncrews, capcrews;
+    /* cleaning tasks */
+    const msh_layer *tasks_layer;
+    uint64_t tasks_ver;
+    bool tasks_stale;  /* the pieces changed: the tasks' pieces are found again */
+    task_t *tasks;
+    size_t ntasks;
     pthread_mutex_t q_lock;
     crew_move *queue;
     size_t nq, capq;
@@ -174,8 +205,25 @@ int kpi_zone_at(const msh_kpi *k, double x, double y);
 void kpi_zones_clear(msh_kpi *k);
 
 /* kpi_crews.c */
-/** Keep a swept time for piece (fid, idx) of routes version `ver`, to give back when those pieces are cut. */
-void kpi_push_mark(msh_kpi *k, uint64_t ver, uint64_t fid, uint32_t idx, int64_t last_ms);
+/** Keep a swept time for the piece named `gkey`, to give back when those pieces are cut. */
+void kpi_push_mark(msh_kpi *k, uint64_t gkey, int64_t last_ms, int32_t crew, uint64_t task);
+/** The name of a piece across re-imports: a hash of its two ends (order-free, 2^-32 world units). */
+uint64_t kpi_piece_key(double ax, double ay, double bx, double by);
+
+/* kpi_tasks.c */
+/** The index of crew `id` (length n), added when new; -1 when out of memory. */
+int32_t kpi_crew_intern(msh_kpi *k, const char *id, size_t n);
+/** The index of crew `id`, or -1 when no task or sweep named it. */
+int32_t kpi_crew_find(const msh_kpi *k, const char *id, size_t n);
+/** Read the cleaning tasks from `tl` (NULL: none) when its version or the pieces changed. */
+msh_rc kpi_prepare_tasks(msh_kpi *k, const msh_layer *tl, msh_err *err);
+/** Credit the move to the pieces of the active tasks of its crew. */
+void kpi_credit_move(msh_kpi *k, const crew_move *c);
+/** A task's swept length (its pieces swept for it, within its shift). */
+double kpi_task_swept_m(const msh_kpi *k, const task_t *t);
+void kpi_tasks_clear(msh_kpi *k);
+/** The tasks as they stand (malloc'd, sorted by fid), or -1 when out of memory. */
+int kpi_tasks_out(const msh_kpi *k, msh_kpi_task **out, size_t *n);
 /** Give the pieces of the routes now prepared the swept times kept for them. */
 void kpi_apply_marks(msh_kpi *k);
 /** Apply the queued crew moves to the pieces. */

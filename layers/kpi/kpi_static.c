@@ -434,6 +434,13 @@ static int add_route(void *ud, const msh_feature *f)
                 double t = (q + 0.5) / np;
                 pc->wx = ax + (bx - ax) * t;
                 pc->wy = ay + (by - ay) * t;
+                pc->ax = ax + (bx - ax) * q / np;
+                pc->ay = ay + (by - ay) * q / np;
+                pc->bx = ax + (bx - ax) * (q + 1) / np;
+                pc->by = ay + (by - ay) * (q + 1) / np;
+                pc->gkey = kpi_piece_key(pc->ax, pc->ay, pc->bx, pc->by);
+                pc->crew = -1;
+                pc->task = 0;
                 pc->len_m = len / np;
                 pc->zone = kpi_zone_at(k, pc->wx, pc->wy);
                 pc->last_ms = 0;
@@ -451,9 +458,11 @@ static msh_rc prepare_routes(msh_kpi *k, const msh_layer *rl, msh_err *err)
 {
     if (rl == k->routes_layer && (!rl || rl->info.version == k->routes_ver))
         return MSH_OK;
-    for (size_t i = 0; i < k->npieces; i++) /* cut again (zones changed): keep what was swept */
+    for (size_t i = 0; i < k->npieces; i++) /* cut again (new routes, new zones): keep what was swept */
         if (k->pieces[i].last_ms)
-            kpi_push_mark(k, k->routes_ver, k->pieces[i].fid, k->pieces[i].idx, k->pieces[i].last_ms);
+            kpi_push_mark(k, k->pieces[i].gkey, k->pieces[i].last_ms, k->pieces[i].crew, k->pieces[i].task);
+    k->tasks_stale = true; /* the tasks' pieces are indices */
+    k->sweep_ver++;
     free(k->pieces);
     k->pieces = NULL;
     k->npieces = 0;
@@ -468,6 +477,7 @@ static msh_rc prepare_routes(msh_kpi *k, const msh_layer *rl, msh_err *err)
         return rc;
     k->routes_layer = rl;
     k->routes_ver = rl->info.version;
+    k->resave = true; /* the saved sweeps are written anew: those of pieces gone are dropped */
     return MSH_OK;
 }
 
@@ -483,7 +493,8 @@ msh_rc kpi_prepare(msh_kpi *k, const msh_catalog *cat, msh_err *err)
     if ((rc = prepare_zones(k, find_layer(cat, "service_zones"), err)) ||
         (rc = prepare_camps(k, find_layer(cat, "camps"), err)) ||
         (rc = prepare_assets(k, find_layer(cat, "assets"), err)) ||
-        (rc = prepare_routes(k, find_layer(cat, "cleaning_routes"), err)))
+        (rc = prepare_routes(k, find_layer(cat, MSH_CT_ROUTES_LAYER), err)) ||
+        (rc = kpi_prepare_tasks(k, find_layer(cat, MSH_CT_LAYER), err)))
         return rc;
     return MSH_OK;
 }

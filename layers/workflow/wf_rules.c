@@ -20,6 +20,21 @@ bool msh_wf_value_is(const msh_value *v, const char *s)
     return v->type == MSH_FT_STRING && v->len == strlen(s) && !memcmp(v->u.s, s, v->len);
 }
 
+bool msh_wf_has_text(const msh_layer_info *li, const msh_value *vals, const char *name)
+{
+    int k = msh_wf_field(li, name);
+    return k >= 0 && vals[k].type == MSH_FT_STRING && vals[k].len > 0;
+}
+
+bool msh_wf_same_value(const msh_value *a, const msh_value *b)
+{
+    if (a->type != b->type)
+        return false;
+    if (a->type == MSH_FT_STRING)
+        return a->len == b->len && !memcmp(a->u.s, b->u.s, a->len);
+    return a->type == 0 || a->u.i == b->u.i;
+}
+
 bool msh_wf_refuse(msh_wf_refusal *ref, const char *code, const char *fmt, ...)
 {
     memset(ref, 0, sizeof *ref);

@@ -55,6 +55,12 @@ bool msh_wf_check_domain(const msh_layer_info *li, const msh_value *vals, const 
  */
 bool msh_wf_check_step(const msh_wf_step *table, size_t n, const char *from, const char *to, msh_wf_refusal *ref);
 
+/** Is field `name` of `vals` (a row of `li`) a non-empty text? */
+bool msh_wf_has_text(const msh_layer_info *li, const msh_value *vals, const char *name);
+
+/** Are two values equal (type and content)? */
+bool msh_wf_same_value(const msh_value *a, const msh_value *b);
+
 /** Fill `ref` as a 400 with `code` and a formatted description; returns false (for `return msh_wf_refuse(...)`). */
 bool msh_wf_refuse(msh_wf_refusal *ref, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

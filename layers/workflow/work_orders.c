@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "store_sql.h"
+#include "workflow/wf_layer.h"
 
 const char *const msh_asset_statuses[] = {"working", "faulty", "maintenance", NULL};
 
@@ -98,7 +98,7 @@ static bool same_value(const msh_value *a, const msh_value *b)
 bool msh_wo_asset_id(const msh_layer_info *li, const msh_value *vals, const char **id, size_t *len,
                      msh_wf_refusal *ref)
 {
-    if (!has_text(li, vals, "asset_id"))
+    if (!msh_wf_has_text(li, vals, "asset_id"))
         return msh_wf_refuse(ref, "missing_value", "asset_id: required, the asset_id of an asset (see %s)",
                              MSH_ASSETS_LAYER);
     const msh_value *v = &vals[msh_wf_field(li, "asset_id")];
@@ -124,7 +124,7 @@ static bool set_times(const msh_layer_info *li, const msh_value *before, msh_val
         if (k < 0)
             continue;
         const msh_value *was = before ? &before[k] : &null_value;
-        if (after[k].type != 0 && !same_value(&after[k], was))
+        if (after[k].type != 0 && !msh_wf_same_value(&after[k], was))
             return msh_wf_refuse(ref, "server_field", "%s: set by the server when the status becomes %s; send it "
                                                       "back unchanged or leave it out",
                                  TIME_FIELDS[i], TIME_STATUS[i]);
@@ -157,16 +157,16 @@ bool msh_wo_check(const msh_layer_info *li, const msh_value *before, msh_value *
         if (strcmp(to, "open"))
             return msh_wf_refuse(ref, "invalid_value", "status: a new work order is open (it was '%s'); assign it "
                                                        "with a PATCH afterwards", to);
-        if (!has_text(li, after, "fault"))
+        if (!msh_wf_has_text(li, after, "fault"))
             return msh_wf_refuse(ref, "missing_value", "fault: required, what is wrong with the asset");
-    } else if (!same_value(&before[ka], &after[ka])) {
+    } else if (!msh_wf_same_value(&before[ka], &after[ka])) {
         return msh_wf_refuse(ref, "invalid_value", "asset_id: a work order stays on its asset; open a new one");
     } else if (!msh_wf_check_step(WO_STEPS, sizeof WO_STEPS / sizeof WO_STEPS[0], from, to, ref)) {
         return false;
     }
-    if (!strcmp(to, "assigned") && !has_text(li, after, "assigned_crew"))
+    if (!strcmp(to, "assigned") && !msh_wf_has_text(li, after, "assigned_crew"))
         return msh_wf_refuse(ref, "missing_value", "assigned_crew: required to assign a work order");
-    if (!strcmp(to, "cancelled") && (!from || strcmp(from, to)) && !has_text(li, after, "note"))
+    if (!strcmp(to, "cancelled") && (!from || strcmp(from, to)) && !msh_wf_has_text(li, after, "note"))
         return msh_wf_refuse(ref, "missing_value", "note: required to cancel a work order (why)");
     if (!set_times(li, before, after, from, to, now_ms, plan, ref))
         return false;

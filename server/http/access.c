@@ -10,7 +10,7 @@
 
 const char MSH_ACCESS_DEFAULTS[] =
     "{\"rules\": ["
-    "{\"role\": \"ops\", \"collections\": [\"assets\", \"incidents\", \"work_orders\", \"gates\", \"reports\"],"
+    "{\"role\": \"ops\", \"collections\": [\"assets\", \"incidents\", \"work_orders\", \"cleaning_tasks\", \"gates\", \"reports\"],"
     " \"may\": [\"create\", \"replace\", \"update\", \"delete\"]},"
     "{\"role\": \"admin\", \"collections\": [\"*\"], \"may\": [\"create\", \"replace\", \"update\", \"delete\"],"
     " \"if_match\": \"optional\"},"

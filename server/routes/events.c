@@ -24,7 +24,8 @@
 #define HEARTBEAT_S 15.0
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation",
-                                                "environment", "zone", "forecast", "broadcast", "report"};
+                                                "environment", "zone", "forecast", "broadcast", "report",
+                                                "overflow", "cleaning_overdue"};
 
 typedef struct {
     uint64_t seq;

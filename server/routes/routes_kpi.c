@@ -73,6 +73,8 @@ static void answer_all(msh_req *r, const msh_kpi_result *res, bool full)
     if (!full) {
         msh_buf_printf(&b, "\"overall\":");
         msh_kpi_zone_json(&res->overall, &b);
+        msh_buf_printf(&b, ",\"cleaning_tasks\":");
+        msh_kpi_tasks_json(res, res->t_ms, &b);
         msh_buf_printf(&b, ",");
         reports_json(r, &b);
     }

@@ -105,6 +105,7 @@ typedef struct msh_app {
     struct msh_fences *fences;      /* zone and camp rasters (server/geofence.h); swapped under the live write lock */
     struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */
     struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */
+    struct msh_cleaning_service *cleaning; /* cleaning tasks' progress and overdue events (reload thread) */
     int64_t kpi_last_record_ms;     /* when the reload thread last recorded them */
     struct msh_forecast_service *forecast; /* the density forecast (server/services/forecast_service.h), NULL when off */
     struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */

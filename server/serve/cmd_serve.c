@@ -19,6 +19,7 @@
 #include "services/edit_service.h"
 #include "services/font_service.h"
 #include "services/forecast_service.h"
+#include "services/cleaning_service.h"
 #include "services/kpi_service.h"
 #include "services/archive_service.h"
 #include "services/raster_service.h"
@@ -189,6 +190,7 @@ out:
     msh_catalog_release(app.cat);
     msh_token_set_free(app.tokens);
     msh_serve_close_live(&app);
+    msh_cleaning_service_close(&app);
     msh_kpi_service_close(&app); /* after the layers: kpi_zones reads the engine */
     msh_store_close(app.store);
     msh_tile_cache_free(app.cache);

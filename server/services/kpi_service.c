@@ -7,6 +7,7 @@
 
 #include "core/msh_time.h"
 #include "kpi/kpi_history.h"
+#include "kpi/cleaning_layer.h"
 #include "kpi/kpi_layer.h"
 #include "route/graph.h"
 
@@ -60,16 +61,17 @@ msh_rc msh_kpi_service_open(msh_app *app, msh_err *err)
         return rc;
     fprintf(stderr, "mashaer: KPIs every %d s (window %.3g h); replayed %zu recorded values, %zu swept route pieces\n",
             c.interval_s, c.window_h, rows, swept);
-    msh_layer *l;
-    if ((rc = msh_kpi_layer_new(app->kpi, &l, err)))
-        return rc;
-    msh_layer **nv = realloc(app->live_layers, (app->nlive + 1) * sizeof *nv);
-    if (!nv) {
-        msh_layer_release(l);
-        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    msh_layer *l[2] = {NULL, NULL};
+    msh_layer **nv = NULL;
+    if ((rc = msh_kpi_layer_new(app->kpi, &l[0], err)) || (rc = msh_cleaning_layer_new(app->kpi, &l[1], err)) ||
+        !(nv = realloc(app->live_layers, (app->nlive + 2) * sizeof *nv))) {
+        msh_layer_release(l[0]);
+        msh_layer_release(l[1]);
+        return rc ? rc : msh_err_set(err, MSH_ENOMEM, "out of memory");
     }
     app->live_layers = nv;
-    app->live_layers[app->nlive++] = l;
+    app->live_layers[app->nlive++] = l[0]; /* kpi_zones */
+    app->live_layers[app->nlive++] = l[1]; /* cleaning_progress (kpi/cleaning_layer.h) */
     return MSH_OK;
 }
 

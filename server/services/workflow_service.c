@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
+#include "core/msh_constants.h"
 #include "core/msh_le.h"
 #include "core/msh_pip.h"
 #include "core/msh_tilemath.h"
@@ -16,12 +19,14 @@ msh_rc msh_workflow_start(msh_app *app, msh_store *s, msh_err *err)
     msh_rc rc = msh_wo_ensure_layer(s, &created, err);
     if (!rc && created)
         fprintf(stderr, "mashaer: edits: created the %s layer (empty)\n", MSH_WO_LAYER);
+    if (!rc && !(rc = msh_ct_ensure_layer(s, &created, err)) && created)
+        fprintf(stderr, "mashaer: edits: created the %s layer (empty)\n", MSH_CT_LAYER);
     return rc ? rc : msh_report_service_start(app, s, err);
 }
 
 bool msh_workflow_geometry_optional(const char *coll)
 {
-    return !strcmp(coll, MSH_WO_LAYER);
+    return !strcmp(coll, MSH_WO_LAYER) || !strcmp(coll, MSH_CT_LAYER);
 }
 
 /* ---- looking up an asset and the other work orders on it ------------------------------------ */
@@ -201,6 +206,71 @@ static bool report(msh_catalog *cat, const msh_layer *l, msh_edit_kind kind, con
     return msh_report_check(&l->info, kind == MSH_EDIT_CREATE ? NULL : before, after, &ctx, &w->rplan, &w->ref);
 }
 
+/* ---- cleaning tasks ------------------------------------------------------------------------ */
+
+#define CT_AREA_M 15.0 /* a route task's area: the route's box widened by this (the sweep buffer) */
+
+typedef struct {
+    uint64_t fid;
+    double bb[4]; /* world units */
+    bool hit;
+} route_ctx;
+
+static int route_cb(void *ud, const msh_feature *f)
+{
+    route_ctx *c = ud;
+    if (f->id != c->fid)
+        return 0;
+    c->hit = true;
+    const double *p = f->geom.xy;
+    size_t n = 0;
+    for (uint32_t i = 0; i < f->geom.nparts; i++)
+        n += MSH_PART_LEN(f->geom.parts[i]);
+    for (size_t i = 0; i < n; i++) {
+        c->bb[0] = fmin(c->bb[0], p[2 * i]);
+        c->bb[1] = fmin(c->bb[1], p[2 * i + 1]);
+        c->bb[2] = fmax(c->bb[2], p[2 * i]);
+        c->bb[3] = fmax(c->bb[3], p[2 * i + 1]);
+    }
+    return 1;
+}
+
+/* The box `bb` (world units) as a WKB Polygon in lon/lat. */
+static void box_polygon(const double bb[4], uint8_t out[MSH_WKB_BOX_LEN])
+{
+    double ll[4];
+    msh_world_to_lonlat(bb[0], bb[3], &ll[0], &ll[1]); /* world y grows southwards */
+    msh_world_to_lonlat(bb[2], bb[1], &ll[2], &ll[3]);
+    msh_wkb_box(ll, out);
+}
+
+static bool cleaning_task(msh_catalog *cat, const msh_layer *l, msh_edit_kind kind, const msh_value *before,
+                          msh_value *after, const uint8_t **wkb, size_t *wkb_len, msh_workflow_write *w)
+{
+    int64_t route;
+    bool create = kind == MSH_EDIT_CREATE;
+    if (!msh_ct_check(&l->info, create ? NULL : before, after, *wkb != NULL, &route, &w->ref))
+        return false;
+    if (!route)
+        return true; /* an area task: its geometry is the client's (a PATCH keeps it) */
+    msh_layer *rl = msh_catalog_find(cat, MSH_CT_ROUTES_LAYER, strlen(MSH_CT_ROUTES_LAYER));
+    route_ctx c = {(uint64_t)route, {INFINITY, INFINITY, -INFINITY, -INFINITY}, false};
+    double world[4] = {0, 0, 1, 1};
+    if (rl)
+        rl->vt->query(rl, world, rl->info.maxzoom, route_cb, &c);
+    if (!c.hit)
+        return msh_wf_refuse(&w->ref, "unknown_route", "route: no feature %lld in %s", (long long)route,
+                             MSH_CT_ROUTES_LAYER);
+    double lon, lat;
+    msh_world_to_lonlat(0.5, (c.bb[1] + c.bb[3]) / 2, &lon, &lat);
+    double pad = CT_AREA_M / (MSH_EARTH_CIRCUMFERENCE * cos(lat * M_PI / 180.0));
+    double bb[4] = {c.bb[0] - pad, c.bb[1] - pad, c.bb[2] + pad, c.bb[3] + pad};
+    box_polygon(bb, w->area);
+    *wkb = w->area;
+    *wkb_len = sizeof w->area;
+    return true;
+}
+
 bool msh_workflow_prepare(msh_catalog *cat, const msh_layer *l, msh_edit_kind kind, const msh_value *before,
                           msh_value *after, const uint8_t **wkb, size_t *wkb_len, int64_t now_ms, uint64_t self,
                           const msh_workflow_by *by, msh_workflow_write *w)
@@ -214,6 +284,8 @@ bool msh_workflow_prepare(msh_catalog *cat, const msh_layer *l, msh_edit_kind ki
         return work_order(cat, l, kind, before, after, wkb, wkb_len, self, now_ms, w);
     if (!strcmp(l->info.name, MSH_REPORTS_LAYER))
         return report(cat, l, kind, before, after, *wkb, *wkb_len, now_ms, by, w);
+    if (!strcmp(l->info.name, MSH_CT_LAYER))
+        return cleaning_task(cat, l, kind, before, after, wkb, wkb_len, w);
     return true;
 }
 

@@ -15,7 +15,9 @@
  *
  * Lock contract: called with the edit lock held and a reference on `cat` (the catalog the write
  * was checked against); the planned write borrows the asset's values from `cat` until the caller
- * releases it, which it does only after the write.
+ * releases it, which it does only after the write. `cleaning_tasks`: the rules of
+ * layers/workflow/cleaning_tasks.h, the route looked up in the served `cleaning_routes` (400
+ * unknown_route) and a route task's geometry set to the route's box widened by 15 m.
  */
 #ifndef MSH_WORKFLOW_SERVICE_H
 #define MSH_WORKFLOW_SERVICE_H
@@ -24,9 +26,11 @@
 
 #include "catalog.h"
 #include "edit.h"
+#include "geom.h"
 #include "http/http.h"
 #include "serve/app.h"
 #include "workflow/reports.h"
+#include "workflow/cleaning_tasks.h"
 #include "workflow/work_orders.h"
 
 /**
@@ -54,6 +58,7 @@ typedef struct msh_workflow_write {
     int extra_field;           /* the one field it sets (the asset's status): the others are the item's */
     msh_value *extra_values;   /* owned */
     uint8_t point[21];         /* the default geometry (WKB Point) when the create had none */
+    uint8_t area[MSH_WKB_BOX_LEN]; /* a route task's area (WKB Polygon, 5 vertices) */
     msh_wo_plan plan;          /* strings the written values borrow */
     msh_report_plan rplan;     /* the same for a report */
 } msh_workflow_write;

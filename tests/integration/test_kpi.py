@@ -29,6 +29,7 @@ EARTH_C = 40075016.685578488
 LAT = 21.405
 DB = None
 TOKEN = None
+OPS = None            # writes the cleaning tasks
 CONFIG = None
 SERVER = None
 T = None              # "now" of the scenario, ms (whole seconds)
@@ -87,6 +88,8 @@ def setUpModule():
         mshtest.import_layer(DB, path, name)
     TOKEN = mshtest.run_mashaer("token", "add", "--db", DB, "--role", "feed", "--name", "kpi",
                                 check=0).stdout.splitlines()[0].strip()
+    global OPS
+    OPS = mshtest.add_token(DB, "ops", "kpi-ops")
     CONFIG = mshtest.work_path("kpi.json")
     with open(CONFIG, "w") as f:
         json.dump({"interval_s": 1}, f)   # record every second; every other value as data/kpi.json
@@ -141,6 +144,12 @@ def feed_scenario():
     mshtest.post_ok(SERVER, "sensors", [{"id": "S1", "lon": 39.882, "lat": 21.402, "temperature": 42, "time": T},
                                         {"id": "S2", "lon": 39.887, "lat": 21.409, "temperature": 35, "time": T},
                                         {"id": "S3", "lon": 39.894, "lat": 21.409, "temperature": 38, "time": T}], TOKEN)
+    # the cleaning tasks: CL-1 on R1 (fid 1), CL-2 on R2 (fid 2); only a task's crew credits its pieces
+    for route, crew in ((1, "CL-1"), (2, "CL-2")):
+        r = mshtest.api(SERVER, "/ogc/collections/cleaning_tasks/items", "POST", OPS,
+                        {"type": "Feature", "properties": {"route": route, "crew": crew,
+                                                           "due": mshtest_iso(T + 3600 * 1000)}})
+        assert r.status == 201, r.body
     # a cleaning crew sweeps R1 from 39.881 to 39.884 (two reports a minute apart: the line between
     # counts); then R2's last 207 m; an emergency crew crossing R2's start cleans nothing
     for cid, kind, lon, lat, t in [("CL-1", "cleaning", 39.881, 21.408, T - 2 * MIN),

@@ -94,6 +94,15 @@ static void make_site(msh_store *s)
     add(w, &g, (msh_value[]){S("R2")});
     commit(w);
 
+    /* the cleaning tasks: CL-1 on R1 (fid 1), CL-2 on R2 (fid 2); only the assigned crew's sweeps count */
+    msh_field tf[3] = {{(char *)"route", MSH_FT_INT}, {(char *)"crew", MSH_FT_STRING}, {(char *)"status", MSH_FT_STRING}};
+    w = begin(s, "cleaning_tasks", tf, 3);
+    wkb_box(&g, 39.881, 21.407, 39.887, 21.409);
+    add(w, &g, (msh_value[]){I(1), S("CL-1"), S("open")});
+    wkb_box(&g, 39.891, 21.401, 39.899, 21.403);
+    add(w, &g, (msh_value[]){I(2), S("CL-2"), S("in_progress")});
+    commit(w);
+
     /* the walkway with a vertex at 39.886, where a cross street meets it: two edges and a node */
     msh_field wf[1] = {{(char *)"highway", MSH_FT_STRING}};
     w = begin(s, "walkways", wf, 1);
@@ -407,15 +416,19 @@ int main(int argc, char **argv)
      * R2 (828 m, 83 pieces of 9.98 m): swept 39.897-39.899 (the last 207 m) 30 min before T0: middles at
      * or beyond 621.2 - 15 = 606.2 m -> q + 0.5 >= 60.74 -> q >= 61: 22 of 83 pieces. Its first 207 m
      * were swept 7 h before T0: older than 6 h, not counted; an emergency crew passing over it does not
-     * clean it. */
-    msh_kpi_crew_path(k, 39.881, 21.408, 39.884, 21.408, T0 - HOUR);
-    msh_kpi_crew_path(k, 39.891, 21.402, 39.893, 21.402, T0 - 7 * HOUR);
+     * clean it, nor does a cleaning crew no task names (CL-9 on the rest of R1), nor CL-1 on R2 (its task
+     * is on R1). */
+    msh_kpi_crew_path(k, "CL-1", 39.881, 21.408, 39.884, 21.408, T0 - HOUR);
+    msh_kpi_crew_path(k, "CL-2", 39.891, 21.402, 39.893, 21.402, T0 - 7 * HOUR);
+    msh_kpi_crew_path(k, "CL-9", 39.884, 21.408, 39.887, 21.408, T0 - HOUR);
+    msh_kpi_crew_path(k, "CL-1", 39.893, 21.402, 39.897, 21.402, T0 - HOUR);
     msh_live_item crew;
     memset(&crew, 0, sizeof crew);
     msh_feed_rec prev;
     memset(&prev, 0, sizeof prev);
     crew.rec.has = prev.has = MSH_FR_LOC | MSH_FR_KIND;
     snprintf(crew.rec.kind, sizeof crew.rec.kind, "cleaning");
+    snprintf(crew.rec.id, sizeof crew.rec.id, "CL-2");
     prev.lon = 39.897, prev.lat = 21.402, prev.t_ms = T0 - 32 * MIN;
     crew.rec.lon = 39.899, crew.rec.lat = 21.402, crew.rec.t_ms = T0 - 30 * MIN;
     msh_kpi_crew_moved(k, &crew, &prev);
@@ -518,6 +531,12 @@ int main(int argc, char **argv)
     CHECK_NEAR(z1->v[MSH_KPI_SHARE_COVERED], 33.0 / 63, 1e-9);
     CHECK_NEAR(z2->v[MSH_KPI_SHARE_COVERED], 22.0 / 83, 1e-9);
     CHECK_NEAR(all->v[MSH_KPI_SHARE_COVERED], (33.0 / 63 * l1 + 22.0 / 83 * l2) / (l1 + l2), 1e-6);
+    /* the tasks' progress: R1 33 of 63 pieces (52 %); R2 its first 22 and last 22 of 83 pieces, whenever
+     * swept (44 of 83: 53 %) */
+    CHECK(r->ntasks == 2 && r->tasks[0].fid == 1 && r->tasks[1].fid == 2);
+    CHECK(r->ntasks == 2 && r->tasks[0].progress == 52 && r->tasks[1].progress == 53);
+    CHECK(r->ntasks == 2 && !strcmp(r->tasks[0].crew, "CL-1") && r->tasks[1].status == 1);
+    CHECK(r->ntasks == 2 && fabs(r->tasks[0].len_m - l1) < 1e-6);
 
     /* composite, default weights crowd 3, coverage 1, response 2, gates 1, environment 1, assets 1, cleaning 1:
      * Z1: crowd 1 - 100/110 = 0.090909, coverage (1 + 0 + 1)/3 = 0.666667, response 0.8, gates 0,

@@ -9,6 +9,7 @@
 #include "store_build.h"
 #include "edit.h"
 #include "store_sql.h"
+#include "workflow/cleaning_tasks.h"
 #include "workflow/wf_rules.h"
 #include "workflow/work_orders.h"
 
@@ -171,9 +172,51 @@ static void test_store(const char *tmp)
     msh_store_close(s);
 }
 
+/* Cleaning tasks: what a create needs, the server's progress, the transitions, the route kept. */
+static void test_cleaning_tasks(void)
+{
+    msh_field f[8] = {{(char *)"route", MSH_FT_INT},         {(char *)"crew", MSH_FT_STRING},
+                      {(char *)"shift_start", MSH_FT_STRING}, {(char *)"shift_end", MSH_FT_STRING},
+                      {(char *)"due", MSH_FT_STRING},         {(char *)"status", MSH_FT_STRING},
+                      {(char *)"progress", MSH_FT_INT},       {(char *)"note", MSH_FT_STRING}};
+    msh_layer_info li = {.name = (char *)"cleaning_tasks", .nfields = 8, .fields = f};
+    msh_wf_refusal ref;
+    int64_t route;
+    const char *due = "2026-05-26T12:00:00Z";
+    /* a create: open and progress 0 set by the server */
+    msh_value a[8] = {I(3), S("CL-1"), NUL, NUL, S(due), NUL, NUL, NUL};
+    CHECK(msh_ct_check(&li, NULL, a, false, &route, &ref) && route == 3);
+    CHECK(text_is(&a[5], "open") && a[6].type == MSH_FT_INT && a[6].u.i == 0);
+    /* an area task needs its polygon; progress is not the client's; neither is a done create */
+    msh_value b[8] = {NUL, S("CL-1"), NUL, NUL, S(due), NUL, NUL, NUL};
+    CHECK(!msh_ct_check(&li, NULL, b, false, &route, &ref) && !strcmp(ref.code, "missing_value"));
+    CHECK(msh_ct_check(&li, NULL, b, true, &route, &ref) && route == 0);
+    msh_value c[8] = {I(3), S("CL-1"), NUL, NUL, S(due), NUL, I(40), NUL};
+    CHECK(!msh_ct_check(&li, NULL, c, false, &route, &ref) && !strcmp(ref.code, "server_field"));
+    msh_value d[8] = {I(3), S("CL-1"), S("2026-05-26T10:00:00Z"), S("2026-05-26T09:00:00Z"), S(due), NUL, NUL, NUL};
+    CHECK(!msh_ct_check(&li, NULL, d, false, &route, &ref) && strstr(ref.description, "shift_end"));
+    /* transitions from the stored task (a[]): open -> done refused, open -> in_progress with progress
+     * sent back unchanged, the route kept */
+    msh_value e[8];
+    memcpy(e, a, sizeof e);
+    e[5] = S("done");
+    CHECK(!msh_ct_check(&li, a, e, false, &route, &ref) && ref.kind == MSH_WF_CONFLICT);
+    CHECK(!strcmp(ref.from, "open") && !strcmp(ref.to, "done") && !strcmp(ref.allowed[0], "in_progress"));
+    e[5] = S("in_progress");
+    CHECK(msh_ct_check(&li, a, e, false, &route, &ref));
+    e[0] = I(4);
+    CHECK(!msh_ct_check(&li, a, e, false, &route, &ref) && strstr(ref.description, "route"));
+    /* the stored values as the matching reads them */
+    msh_ct_task t;
+    msh_ct_read(&li, a, &t);
+    CHECK(t.route == 3 && t.crew_len == 4 && !memcmp(t.crew, "CL-1", 4) && t.status == 0 && t.progress == 0);
+    CHECK(t.due == 1779796800000LL && !t.shift_start && msh_ct_active_status(t.status));
+}
+
 int main(int argc, char **argv)
 {
     test_assets();
+    test_cleaning_tasks();
     test_transitions();
     test_store(argc > 1 ? argv[1] : "/tmp");
     printf("%d checks, %d failed\n", g_checks, g_failed);

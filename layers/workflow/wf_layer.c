@@ -1,0 +1,40 @@
+/* wf_layer.c: a workflow's own layer, made when the store lacks it (wf_layer.h). */
+#include "workflow/wf_layer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store_sql.h"
+
+msh_rc msh_wf_ensure_layer(msh_store *s, const msh_layer_spec *spec, const char *needs, const char *gtype,
+                           bool *created, msh_err *err)
+{
+    *created = false;
+    msh_layer_info *infos = NULL;
+    size_t n = 0;
+    msh_rc rc = msh_store_list(s, &infos, &n, err);
+    if (rc)
+        return rc;
+    bool have = false, needed = false;
+    for (size_t i = 0; i < n; i++) {
+        have |= !strcmp(infos[i].name, spec->name);
+        needed |= !strcmp(infos[i].name, needs);
+    }
+    msh_store_infos_free(infos, n);
+    if (have || !needed)
+        return MSH_OK;
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE msh_layers SET geometry_type = '%s' WHERE name = '%s'", gtype, spec->name);
+    /* one transaction: the table, its registry row and the `import` audit row that starts its history */
+    msh_store_writer *w;
+    if ((rc = msh_store_batch_begin(s, err)))
+        return rc;
+    if (!(rc = msh_store_writer_begin(s, spec, &w, err)) && !(rc = msh_store_writer_commit(w, NULL, err)) &&
+        msh_store_exec(s, sql))
+        rc = msh_err_set(err, MSH_EIO, "creating %s: %s", spec->name, msh_store_errmsg(s));
+    msh_rc end = msh_store_batch_end(s, rc == MSH_OK, err);
+    if (rc || (rc = end))
+        return rc;
+    *created = true;
+    return MSH_OK;
+}
