@@ -87,15 +87,6 @@ msh_rc msh_reports_ensure_layer(msh_store *s, bool *created, msh_err *err)
     return MSH_OK;
 }
 
-static bool same_value(const msh_value *a, const msh_value *b)
-{
-    if (a->type != b->type)
-        return false;
-    if (a->type == MSH_FT_STRING)
-        return a->len == b->len && !memcmp(a->u.s, b->u.s, a->len);
-    return a->type == 0 || a->u.i == b->u.i;
-}
-
 static msh_value text_value(const char *s)
 {
     return (msh_value){.type = MSH_FT_STRING, .len = (uint32_t)strlen(s), .u.s = s};
@@ -125,7 +116,7 @@ static bool keep_server_fields(const msh_layer_info *li, const msh_value *before
                                                    !strcmp(SERVER_FIELDS[i], "work_order"));
         if (linkable)
             continue;
-        if (after[k].type != 0 && !same_value(&after[k], was))
+        if (after[k].type != 0 && !msh_wf_same_value(&after[k], was))
             return msh_wf_refuse(ref, "server_field", "%s: set by the server; send it back unchanged or leave it out",
                                  SERVER_FIELDS[i]);
         after[k] = *was;
@@ -169,7 +160,7 @@ bool msh_report_check(const msh_layer_info *li, const msh_value *before, msh_val
     if (text->type && chars_of(text->u.s, text->len) > MSH_REPORT_TEXT_MAX)
         return msh_wf_refuse(ref, "invalid_value", "text: at most %d characters (it has %zu)", MSH_REPORT_TEXT_MAX,
                              chars_of(text->u.s, text->len));
-    if (before && !same_value(&before[kt], text))
+    if (before && !msh_wf_same_value(&before[kt], text))
         return msh_wf_refuse(ref, "invalid_value", "text: the reporter's words do not change; write in note");
     if (!before && after[ks].type == 0)
         after[ks] = text_value("new");
@@ -201,7 +192,7 @@ bool msh_report_check(const msh_layer_info *li, const msh_value *before, msh_val
         created = ctx->now_ms; /* an external edit lost it: count from now */
     }
     int ci = msh_report_category(cat, strlen(cat));
-    if (!before || !same_value(&before[kc], &after[kc]))
+    if (!before || !msh_wf_same_value(&before[kc], &after[kc]))
         set_time(li, after, "sla_due", created + (int64_t)ctx->sla->minutes[ci] * 60000, plan->sla_due);
     if (msh_report_closed(to) && !msh_report_closed(from))
         set_time(li, after, "closed", ctx->now_ms, plan->closed);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "store_sql.h"
 #include "workflow/wf_layer.h"
 
 const char *const msh_asset_statuses[] = {"working", "faulty", "maintenance", NULL};
@@ -77,22 +78,6 @@ msh_rc msh_wo_ensure_layer(msh_store *s, bool *created, msh_err *err)
         return rc;
     *created = true;
     return MSH_OK;
-}
-
-/* Is field `name` a non-empty text in `vals`? */
-static bool has_text(const msh_layer_info *li, const msh_value *vals, const char *name)
-{
-    int k = msh_wf_field(li, name);
-    return k >= 0 && vals[k].type == MSH_FT_STRING && vals[k].len > 0;
-}
-
-static bool same_value(const msh_value *a, const msh_value *b)
-{
-    if (a->type != b->type)
-        return false;
-    if (a->type == MSH_FT_STRING)
-        return a->len == b->len && !memcmp(a->u.s, b->u.s, a->len);
-    return a->type == 0 || a->u.i == b->u.i;
 }
 
 bool msh_wo_asset_id(const msh_layer_info *li, const msh_value *vals, const char **id, size_t *len,
