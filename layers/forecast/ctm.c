@@ -397,6 +397,17 @@ static msh_rc build_segments(msh_fc_net *n, const msh_fc_input *in, const msh_fc
     return rc;
 }
 
+/* Whether node v is a walkway end of edge e: no other edge meets there. */
+static bool walkway_end(const msh_graph *g, uint32_t e, uint32_t v)
+{
+    uint32_t cnt;
+    const uint32_t *es = msh_graph_node_edges(g, v, &cnt);
+    for (uint32_t i = 0; i < cnt; i++)
+        if (es[i] != e)
+            return false;
+    return true;
+}
+
 static msh_rc push_hop(msh_fc_net *n, size_t *nh, size_t *cap, hop h)
 {
     if (msh_grow((void **)&n->hops, cap, *nh + 1, sizeof *n->hops))
@@ -431,10 +442,7 @@ static msh_rc build_hops(msh_fc_net *n, const msh_fc_input *in)
                 uint32_t v = d == 0 ? b : a;
                 uint32_t cnt;
                 const uint32_t *es = msh_graph_node_edges(n->g, v, &cnt);
-                bool end = true; /* a walkway end: no other edge meets here */
-                for (uint32_t i = 0; i < cnt; i++)
-                    end = end && es[i] == e;
-                if (end) {
+                if (walkway_end(n->g, e, v)) {
                     rc = push_hop(n, &nh, &cap, (hop){SINK, 0});
                 } else if (!in_closed(in, e)) {
                     double ix, iy; /* arriving direction: the reverse of leaving v along e */
@@ -843,12 +851,8 @@ static double end_inflows(model *m, feed *fd, size_t *nfd)
         uint32_t ends[2];
         msh_graph_edge_nodes(m->g, e, &ends[0], &ends[1]);
         for (int k = 0; k < 2; k++) {
-            uint32_t v = ends[k], cnt;
-            const uint32_t *es = msh_graph_node_edges(m->g, v, &cnt);
-            bool end = true;
-            for (uint32_t i = 0; i < cnt; i++)
-                end = end && es[i] == e;
-            if (!end || ends[0] == ends[1])
+            uint32_t v = ends[k];
+            if (!walkway_end(m->g, e, v) || ends[0] == ends[1])
                 continue;
             uint32_t nseg = net->seg_off[e + 1] - net->seg_off[e];
             int dir = k == 0 ? 0 : 1; /* walking away from the end */
