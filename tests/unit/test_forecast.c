@@ -187,16 +187,27 @@ static void test_bottleneck_queue(void)
     msh_graph_release(g);
 }
 
-static void test_closed_edge(void)
+/* Two walkways end to end, x -200..500 and 500..1000, the second closed (*closed, ne bytes); 8 people a
+ * cell from x 0 to 100 walking east at 1.2 m/s into cells (*n of them). */
+static msh_graph *gate_corridor(uint8_t **closed, msh_fc_cell *cells, size_t *n)
 {
     double x[] = {-200, 500, 500, 1000};
     msh_graph *g = corridor(x, 2, 0);
     uint32_t ne = msh_graph_edge_count(g);
-    uint8_t *closed = calloc(ne, 1);
+    *closed = calloc(ne, 1);
     for (uint32_t e = 0; e < ne; e++)
-        closed[e] = msh_graph_edge_fid(g, e) == 2;
+        (*closed)[e] = msh_graph_edge_fid(g, e) == 2;
+    *n = fill(cells, 0, 0, 100, 0, 8, 1.2f, 0);
+    return g;
+}
+
+static void test_closed_edge(void)
+{
+    uint8_t *closed;
     msh_fc_cell cells[64];
-    size_t n = fill(cells, 0, 0, 100, 0, 8, 1.2f, 0);
+    size_t n;
+    msh_graph *g = gate_corridor(&closed, cells, &n);
+    uint32_t ne = msh_graph_edge_count(g);
     msh_fc_input in = {.g = g, .closed = closed, .cells = cells, .ncells = n};
     msh_fc_grid o[MSH_FC_NH];
     msh_fc_stats st;
@@ -341,14 +352,10 @@ static void test_net_kept(void)
 {
     /* the network's set-up is kept between runs while nothing about the network changes, and
      * rebuilt when an edge closes or opens (a stale set-up would walk people through a closed gate) */
-    double x[] = {-200, 500, 500, 1000};
-    msh_graph *g = corridor(x, 2, 0);
-    uint32_t ne = msh_graph_edge_count(g);
-    uint8_t *closed = calloc(ne, 1);
-    for (uint32_t e = 0; e < ne; e++)
-        closed[e] = msh_graph_edge_fid(g, e) == 2;
+    uint8_t *closed;
     msh_fc_cell cells[64];
-    size_t n = fill(cells, 0, 0, 100, 0, 8, 1.2f, 0);
+    size_t n;
+    msh_graph *g = gate_corridor(&closed, cells, &n);
     msh_fc_net *net = msh_fc_net_new();
     msh_fc_input in = {.net = net, .g = g, .closed = closed, .cells = cells, .ncells = n};
     msh_fc_grid a[MSH_FC_NH], b[MSH_FC_NH];
