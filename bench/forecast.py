@@ -285,6 +285,10 @@ def run_scenario(args, name, horizons, models):
 
 
 def evaluate(args, h, src, horizons, models):
+    # the first forecast is made at start, off the request path: wait for one (404: no forecast)
+    st, data = h.req("POST", "/forecast/refresh")
+    if st not in (200, 404):
+        raise SystemExit("POST /forecast/refresh: %d %r" % (st, data[:300]))
     has_fc = h.forecast(0, src.bbox) is not None
     served = {}  # model -> served by the server (True) or computed here (False)
     for m in models:

@@ -179,7 +179,13 @@ def compare(forecast, observed):
         e = density(k, f.count if f else 0.0) - density(k, o.count if o else 0.0)
         ae += abs(e)
         se += e * e
-    out = {"n": len(keys), "ae": ae, "se": se}
+    out = {"n": len(keys), "ae": ae, "se": se, "k": 1,
+           "people_f": sum(c.count for c in forecast.values()),
+           "people_o": sum(c.count for c in observed.values()),
+           "over": sum(max(0.0, (forecast[k].count if k in forecast else 0.0) -
+                           (observed[k].count if k in observed else 0.0)) for k in keys),
+           "under": sum(max(0.0, (observed[k].count if k in observed else 0.0) -
+                            (forecast[k].count if k in forecast else 0.0)) for k in keys)}
     for name, test in (("E", lambda cells, k: _level_of(cells, k) in ("E", "F")),
                        ("F", lambda cells, k: _level_of(cells, k) == "F")):
         fs = {k for k in keys if test(forecast, k)}
@@ -198,6 +204,12 @@ def summarise(parts):
     n = tot["n"]
     res = {"cells": n, "mae": tot["ae"] / n if n else None,
            "rmse": math.sqrt(tot["se"] / n) if n else None}
+    k = tot["k"]
+    # where the mass goes (diagnosis): people in the forecast and in the observation at T+M, and
+    # the people forecast where there were fewer (over) or missing where there were more (under),
+    # each the mean over the comparisons
+    for name in ("people_f", "people_o", "over", "under"):
+        res[name] = tot[name] / k if k else None
     for name in ("E", "F"):
         tp, fp, fn = tot["tp_" + name], tot["fp_" + name], tot["fn_" + name]
         res["precision_" + name] = tp / (tp + fp) if tp + fp else None

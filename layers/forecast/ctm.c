@@ -1,13 +1,25 @@
 /* ctm.c: the cell-transmission forecast on the walking network (ctm.h has the model).
  *
  * Layout: segments are numbered edge by edge (seg_off[e] .. seg_off[e + 1] - 1, from node a to
- * node b). Direction 0 walks a -> b, 1 walks b -> a. Commodity 0 is the observed crowd and the
- * gates' inflow; commodity k >= 1 the planned groups walking to destination k (a shortest-path
- * tree each). State per segment: standing people, people per commodity and direction, and per
- * direction the sum of their speeds (the crowd's momentum; speed = momentum / people).
+ * node b). Direction 0 walks a -> b, 1 walks b -> a. Commodity 0 is the observed crowd, the
+ * gates' inflow and the inflow at walkway ends; commodity k >= 1 the planned groups walking to
+ * destination k (a shortest-path tree each). State per segment: standing people, and people per
+ * commodity and direction.
+ *
+ * The flow between two segments is Godunov's for Weidmann's fundamental diagram q(rho) =
+ * rho v(rho): the sender offers its demand (q(rho) below the critical density, the capacity
+ * above it: a queue discharges at capacity), the receiver takes up to its supply (the capacity
+ * below the critical density, q(rho) above it, and never beyond jam density). The speed is the
+ * diagram's at the density, not an observed one: an observed velocity says which way people
+ * walk, not how fast they will once the density around them changes.
+ *
  * Every step is computed from the state before it (sends first, then the cut where receivers are
  * short, then the moves), so the order segments are visited in changes nothing.
- * Runs on one thread with its own memory: no lock is held or needed.
+ *
+ * The set-up that depends on the network only (segments, their widths and capacities, the cells
+ * each segment covers, the moves at edge ends) is an msh_fc_net, kept by the caller between runs
+ * and rebuilt only when the graph, the widths or the closed edges differ from the last run's.
+ * Runs on one thread with its own memory: no lock is held or needed (a net belongs to one thread).
  */
 #include "forecast/ctm.h"
 
@@ -37,6 +49,8 @@ void msh_fc_params_init(msh_fc_params *p)
     p->free_speed = 1.34;
     p->jam_density = 5.4;
     p->snap_m = 50;
+    p->queue_density = 1.0;
+    p->inflow_fade_s = 600;
 }
 
 static double cpu_ms(void)
@@ -46,43 +60,57 @@ static double cpu_ms(void)
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-static double weidmann(double rho)
+/* Weidmann's speed at density rho for free speed v0, 0 at jam density (no floor: the diagram's
+ * flow must reach 0 where a walkway is full). */
+static double weidmann_v(double v0, double jam, double rho)
 {
-    msh_livecost_cfg cfg;
-    msh_livecost_cfg_init(&cfg);
-    return msh_weidmann_speed(&cfg, rho);
+    if (!(rho > 0))
+        return v0;
+    if (rho >= jam)
+        return 0;
+    return fmax(0, v0 * (1.0 - exp(-1.913 * (1.0 / rho - 1.0 / jam))));
 }
 
-/* Weidmann's speed tabulated every 0.01 persons/m2 up to 6 (a step reads it per segment and
- * direction: a table read instead of an exp) */
-#define VT_STEP 100.0
-#define VT_N 600
-typedef struct vtab {
-    float v[VT_N + 2];
-} vtab;
+/* Weidmann's flow q(rho) = rho v(rho) tabulated every 0.01 persons/m2 up to 6 (a step reads it
+ * per segment: a table read instead of an exp); rho_c the density of the largest flow q_max. */
+#define QT_STEP 100.0
+#define QT_N 600
+typedef struct qtab {
+    float q[QT_N + 2];
+    float rho_c, q_max;
+} qtab;
 
-static void vtab_init(vtab *t)
+static void qtab_init(qtab *t, double v0, double jam)
 {
-    for (int i = 0; i <= VT_N + 1; i++)
-        t->v[i] = (float)weidmann(i / VT_STEP);
+    t->q_max = 0;
+    t->rho_c = (float)jam;
+    for (int i = 0; i <= QT_N + 1; i++) {
+        double rho = i / QT_STEP;
+        t->q[i] = (float)(rho * weidmann_v(v0, jam, rho));
+        if (t->q[i] > t->q_max)
+            t->q_max = t->q[i], t->rho_c = (float)rho;
+    }
 }
 
-static inline float vtab_at(const vtab *t, float rho)
+static inline float qtab_at(const qtab *t, float rho)
 {
-    float x = rho * (float)VT_STEP;
-    if (!(x < VT_N))
-        return t->v[VT_N];
+    float x = rho * (float)QT_STEP;
+    if (!(x < QT_N))
+        return t->q[QT_N];
+    if (!(x > 0))
+        return 0;
     int i = (int)x;
     float f = x - (float)i;
-    return t->v[i] + f * (t->v[i + 1] - t->v[i]);
+    return t->q[i] + f * (t->q[i + 1] - t->q[i]);
 }
 
 double msh_fc_capacity_per_m(void)
 {
-    double best = 0;
-    for (double rho = 0.05; rho < 5.4; rho += 0.01)
-        best = fmax(best, rho * weidmann(rho));
-    return best;
+    msh_livecost_cfg cfg;
+    msh_livecost_cfg_init(&cfg);
+    qtab t;
+    qtab_init(&t, cfg.free_speed, 5.4);
+    return t.q_max;
 }
 
 /* metres per degree of longitude and latitude at lat */
@@ -116,43 +144,375 @@ static void point_at(const msh_graph *g, uint32_t e, double d, double *lon, doub
     *lon = s[0], *lat = s[1], *tx = 1, *ty = 0;
 }
 
-/* A move at an edge end: into segment `seg`, direction `dir`, this share of the arrivals. */
+/* A move at an edge end: into segment `seg`, direction `dir`. */
 typedef struct hop {
     uint32_t seg;
     uint8_t dir;
-    float share;
 } hop;
 
 #define NO_SEG UINT32_MAX
 #define SINK (UINT32_MAX - 1)
 
+/* ------------------------------------------------------------------ the network's set-up */
+
+struct msh_fc_net {
+    msh_graph *g;               /* retained: the graph this set-up is for */
+    float *width;               /* ne: the widths it was built with (a copy, compared each run) */
+    uint8_t *closed;            /* ne: the closed edges it was built with */
+    double dt, jam, v0;         /* the parameters it was built with */
+    uint32_t ne, nn, S;         /* edges, nodes, segments */
+    uint32_t *seg_off;          /* ne + 1 */
+    uint32_t *seg_edge;         /* S */
+    float *len, *area, *cap, *jam_n; /* S: metres, m2, persons per step at the largest flow, persons */
+    float *wid;                 /* S: metres */
+    uint32_t *hop_off;          /* 2 S + 1: moves out of (segment, dir): the next segment within the
+                                 * edge; at the edge's end the open edges of the node (shared by
+                                 * what is observed, else straight on), SINK at a walkway end,
+                                 * nothing where every other edge is closed (they wait) */
+    hop *hops;
+    uint32_t *straight;         /* 2 S: the index in hops of the straightest move */
+    uint32_t *fp_off;           /* S + 1: the cells a segment's people are drawn over */
+    uint32_t *fp_slot;          /* their slots in `cells` */
+    float *fp_w;                /* their shares of the segment (sum 1) */
+    msh_fc_out *cells;          /* every cell a segment covers, sorted by row then column */
+    uint32_t ncells;
+};
+
+msh_fc_net *msh_fc_net_new(void)
+{
+    return calloc(1, sizeof(msh_fc_net));
+}
+
+static void net_clear(msh_fc_net *n)
+{
+    msh_graph_release(n->g);
+    free(n->width);
+    free(n->closed);
+    free(n->seg_off);
+    free(n->seg_edge);
+    free(n->len);
+    free(n->area);
+    free(n->cap);
+    free(n->jam_n);
+    free(n->wid);
+    free(n->hop_off);
+    free(n->hops);
+    free(n->straight);
+    free(n->fp_off);
+    free(n->fp_slot);
+    free(n->fp_w);
+    free(n->cells);
+    memset(n, 0, sizeof *n);
+}
+
+void msh_fc_net_free(msh_fc_net *n)
+{
+    if (!n)
+        return;
+    net_clear(n);
+    free(n);
+}
+
+static double in_width(const msh_fc_input *in, uint32_t e)
+{
+    const float *w = in->width_m;
+    return w && w[e] > 0 ? w[e] : MSH_FC_DEFAULT_WIDTH_M;
+}
+
+static bool in_closed(const msh_fc_input *in, uint32_t e)
+{
+    return in->closed && in->closed[e];
+}
+
+/* Whether `n` was built for this input's network and these parameters. */
+static bool net_matches(const msh_fc_net *n, const msh_fc_input *in, const msh_fc_params *p)
+{
+    if (!n->g || n->g != in->g || n->dt != p->dt_s || n->jam != p->jam_density || n->v0 != p->free_speed)
+        return false;
+    for (uint32_t e = 0; e < n->ne; e++)
+        if (n->width[e] != (float)in_width(in, e) || n->closed[e] != (in_closed(in, e) ? 1 : 0))
+            return false;
+    return true;
+}
+
+/* The first segment of edge e walked away from node v, and that direction. */
+static void entry_of(const msh_fc_net *n, uint32_t e, uint32_t v, uint32_t *seg, uint8_t *dir)
+{
+    uint32_t a, b;
+    msh_graph_edge_nodes(n->g, e, &a, &b);
+    *dir = a == v ? 0 : 1;
+    *seg = a == v ? n->seg_off[e] : n->seg_off[e + 1] - 1;
+}
+
+/* The unit direction leaving node v along edge e. */
+static void leave_dir(const msh_fc_net *n, uint32_t e, uint32_t v, double *tx, double *ty)
+{
+    uint32_t a, b;
+    double lon, lat;
+    msh_graph_edge_nodes(n->g, e, &a, &b);
+    double L = msh_graph_edge_length(n->g, e);
+    if (a == v) {
+        point_at(n->g, e, fmin(1, L / 2), &lon, &lat, tx, ty);
+    } else {
+        point_at(n->g, e, fmax(L - 1, L / 2), &lon, &lat, tx, ty);
+        *tx = -*tx, *ty = -*ty;
+    }
+}
+
+/* The segment of edge e at `t` (0..1 along it). */
+static uint32_t seg_at(const msh_fc_net *n, uint32_t e, double t)
+{
+    uint32_t k = n->seg_off[e + 1] - n->seg_off[e];
+    uint32_t i = (uint32_t)fmin(fmax(t * k, 0), k - 1);
+    return n->seg_off[e] + i;
+}
+
+/* A growing list of (cell, share) a segment covers, and of every segment's. */
+typedef struct fp_build {
+    uint32_t *cxy;  /* 2 per entry */
+    float *w;
+    size_t n, cap, wcap;
+} fp_build;
+
+static msh_rc fp_add(fp_build *b, size_t from, uint32_t cx, uint32_t cy, float w)
+{
+    for (size_t i = from; i < b->n; i++)
+        if (b->cxy[2 * i] == cx && b->cxy[2 * i + 1] == cy) {
+            b->w[i] += w;
+            return MSH_OK;
+        }
+    if (msh_grow_from((void **)&b->cxy, &b->cap, 2 * (b->n + 1), sizeof *b->cxy, 8192) ||
+        msh_grow_from((void **)&b->w, &b->wcap, b->n + 1, sizeof *b->w, 4096))
+        return MSH_ENOMEM;
+    b->cxy[2 * b->n] = cx;
+    b->cxy[2 * b->n + 1] = cy;
+    b->w[b->n++] = w;
+    return MSH_OK;
+}
+
+#define FP_ALONG 3
+#define FP_ACROSS_MAX 8
+
+/* Segments, their sizes and capacities, and the cells each covers: a grid of points over the
+ * segment's area (FP_ALONG along, one about every 2 m across up to FP_ACROSS_MAX), each cell
+ * getting the share of the points it holds, so a 12 m street's people fall into the two cells
+ * its width spans, in proportion. */
+static msh_rc build_segments(msh_fc_net *n, const msh_fc_input *in, const msh_fc_params *p, double q_max)
+{
+    const msh_graph *g = n->g;
+    n->seg_off = malloc(((size_t)n->ne + 1) * sizeof *n->seg_off);
+    if (!n->seg_off)
+        return MSH_ENOMEM;
+    uint64_t S = 0;
+    for (uint32_t e = 0; e < n->ne; e++) {
+        n->seg_off[e] = (uint32_t)S;
+        uint32_t np;
+        const double *s = msh_graph_edge_shape(g, e, &np);
+        uint32_t cx, cy;
+        msh_fc_cell_at(s[0], s[1], &cx, &cy);
+        double side = msh_fc_cell_side_m(cy);
+        double k = fmax(1, round(msh_graph_edge_length(g, e) / side));
+        S += (uint64_t)fmin(k, 100000);
+        if (S > UINT32_MAX / 4)
+            return MSH_ETOOBIG;
+    }
+    n->seg_off[n->ne] = (uint32_t)S;
+    n->S = (uint32_t)S;
+    size_t sz = S ? S : 1;
+    n->seg_edge = malloc(sz * sizeof *n->seg_edge);
+    n->len = malloc(sz * sizeof(float));
+    n->area = malloc(sz * sizeof(float));
+    n->cap = malloc(sz * sizeof(float));
+    n->jam_n = malloc(sz * sizeof(float));
+    n->wid = malloc(sz * sizeof(float));
+    n->fp_off = malloc((sz + 1) * sizeof *n->fp_off);
+    if (!n->seg_edge || !n->len || !n->area || !n->cap || !n->jam_n || !n->wid || !n->fp_off)
+        return MSH_ENOMEM;
+    double qstep = q_max * p->dt_s;
+    fp_build fb = {0};
+    msh_rc rc = MSH_OK;
+    for (uint32_t e = 0; e < n->ne && !rc; e++) {
+        uint32_t k = n->seg_off[e + 1] - n->seg_off[e];
+        double L = msh_graph_edge_length(g, e) / k, W = in_width(in, e);
+        int across = (int)fmin(fmax(ceil(W / 2.0), 2), FP_ACROSS_MAX);
+        for (uint32_t i = 0; i < k && !rc; i++) {
+            uint32_t s = n->seg_off[e] + i;
+            n->seg_edge[s] = e;
+            n->len[s] = (float)fmax(L, 0.5);
+            n->wid[s] = (float)W;
+            n->area[s] = (float)(n->len[s] * W);
+            n->cap[s] = (float)(qstep * W);
+            n->jam_n[s] = (float)(p->jam_density * n->area[s]);
+            n->fp_off[s] = (uint32_t)fb.n;
+            float w = 1.0f / (float)(FP_ALONG * across);
+            for (int a = 0; a < FP_ALONG && !rc; a++) {
+                double lon, lat, tx, ty, kx, ky;
+                point_at(g, e, (i + (a + 0.5) / FP_ALONG) * L, &lon, &lat, &tx, &ty);
+                m_per_deg(lat, &kx, &ky);
+                for (int j = 0; j < across && !rc; j++) {
+                    double off = ((j + 0.5) / across - 0.5) * W; /* metres to the left of travel */
+                    uint32_t cx, cy;
+                    msh_fc_cell_at(lon - ty * off / kx, lat + tx * off / ky, &cx, &cy);
+                    rc = fp_add(&fb, n->fp_off[s], cx, cy, w);
+                }
+            }
+        }
+    }
+    if (!rc) {
+        n->fp_off[n->S] = (uint32_t)fb.n;
+        /* the distinct cells, sorted; each entry's slot among them */
+        n->cells = malloc((fb.n + 1) * sizeof *n->cells);
+        n->fp_slot = malloc((fb.n + 1) * sizeof *n->fp_slot);
+        rc = n->cells && n->fp_slot ? MSH_OK : MSH_ENOMEM;
+    }
+    if (!rc) {
+        for (size_t i = 0; i < fb.n; i++)
+            n->cells[i] = (msh_fc_out){fb.cxy[2 * i], fb.cxy[2 * i + 1], 0};
+        rc = msh_fc_sort(n->cells, fb.n);
+    }
+    if (!rc) {
+        size_t u = 0;
+        for (size_t i = 0; i < fb.n; i++)
+            if (!u || n->cells[i].cx != n->cells[u - 1].cx || n->cells[i].cy != n->cells[u - 1].cy)
+                n->cells[u++] = n->cells[i];
+        n->ncells = (uint32_t)u;
+        for (size_t i = 0; i < fb.n; i++) {
+            uint32_t cx = fb.cxy[2 * i], cy = fb.cxy[2 * i + 1];
+            size_t from = 0, to = u;
+            while (from < to) {
+                size_t mid = from + (to - from) / 2;
+                const msh_fc_out *c = &n->cells[mid];
+                if (c->cy < cy || (c->cy == cy && c->cx < cx))
+                    from = mid + 1;
+                else
+                    to = mid;
+            }
+            n->fp_slot[i] = (uint32_t)from;
+        }
+        n->fp_w = fb.w;
+        fb.w = NULL;
+    }
+    free(fb.cxy);
+    free(fb.w);
+    return rc;
+}
+
+/* Whether node v is a walkway end of edge e: no other edge meets there. */
+static bool walkway_end(const msh_graph *g, uint32_t e, uint32_t v)
+{
+    uint32_t cnt;
+    const uint32_t *es = msh_graph_node_edges(g, v, &cnt);
+    for (uint32_t i = 0; i < cnt; i++)
+        if (es[i] != e)
+            return false;
+    return true;
+}
+
+static msh_rc push_hop(msh_fc_net *n, size_t *nh, size_t *cap, hop h)
+{
+    if (msh_grow((void **)&n->hops, cap, *nh + 1, sizeof *n->hops))
+        return MSH_ENOMEM;
+    n->hops[(*nh)++] = h;
+    return MSH_OK;
+}
+
+/* The moves out of every (segment, direction). */
+static msh_rc build_hops(msh_fc_net *n, const msh_fc_input *in)
+{
+    n->hop_off = malloc((2 * (size_t)n->S + 1) * sizeof *n->hop_off);
+    n->straight = malloc((2 * (size_t)n->S + 1) * sizeof *n->straight);
+    size_t cap = 2 * (size_t)n->S + 1024, nh = 0;
+    n->hops = malloc(cap * sizeof *n->hops);
+    if (!n->hop_off || !n->hops || !n->straight)
+        return MSH_ENOMEM;
+    for (uint32_t s = 0; s < n->S; s++) {
+        uint32_t e = n->seg_edge[s];
+        for (int d = 0; d < 2; d++) {
+            size_t k = 2 * (size_t)s + (size_t)d;
+            n->hop_off[k] = (uint32_t)nh;
+            n->straight[k] = (uint32_t)nh;
+            msh_rc rc = MSH_OK;
+            if (d == 0 && s + 1 < n->seg_off[e + 1]) {
+                rc = push_hop(n, &nh, &cap, (hop){s + 1, 0});
+            } else if (d == 1 && s > n->seg_off[e]) {
+                rc = push_hop(n, &nh, &cap, (hop){s - 1, 1});
+            } else {
+                uint32_t a, b;
+                msh_graph_edge_nodes(n->g, e, &a, &b);
+                uint32_t v = d == 0 ? b : a;
+                uint32_t cnt;
+                const uint32_t *es = msh_graph_node_edges(n->g, v, &cnt);
+                if (walkway_end(n->g, e, v)) {
+                    rc = push_hop(n, &nh, &cap, (hop){SINK, 0});
+                } else if (!in_closed(in, e)) {
+                    double ix, iy; /* arriving direction: the reverse of leaving v along e */
+                    leave_dir(n, e, v, &ix, &iy);
+                    ix = -ix, iy = -iy;
+                    double best = -2;
+                    for (uint32_t i = 0; i < cnt && !rc; i++) {
+                        uint32_t f = es[i];
+                        if (f == e || in_closed(in, f))
+                            continue;
+                        hop h;
+                        entry_of(n, f, v, &h.seg, &h.dir);
+                        double ox, oy;
+                        leave_dir(n, f, v, &ox, &oy);
+                        double dot = ix * ox + iy * oy;
+                        if (dot > best)
+                            best = dot, n->straight[k] = (uint32_t)nh;
+                        rc = push_hop(n, &nh, &cap, h);
+                    }
+                }
+            }
+            if (rc)
+                return rc;
+        }
+    }
+    n->hop_off[2 * (size_t)n->S] = (uint32_t)nh;
+    return MSH_OK;
+}
+
+static msh_rc net_build(msh_fc_net *n, const msh_fc_input *in, const msh_fc_params *p, double q_max)
+{
+    net_clear(n);
+    n->g = msh_graph_retain((msh_graph *)in->g);
+    n->ne = msh_graph_edge_count(in->g);
+    n->nn = msh_graph_node_count(in->g);
+    n->dt = p->dt_s, n->jam = p->jam_density, n->v0 = p->free_speed;
+    n->width = malloc(((size_t)n->ne + 1) * sizeof *n->width);
+    n->closed = malloc((size_t)n->ne + 1);
+    if (!n->width || !n->closed)
+        return MSH_ENOMEM;
+    for (uint32_t e = 0; e < n->ne; e++) {
+        n->width[e] = (float)in_width(in, e);
+        n->closed[e] = in_closed(in, e) ? 1 : 0;
+    }
+    msh_rc rc = build_segments(n, in, p, q_max);
+    if (!rc)
+        rc = build_hops(n, in);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ one run */
+
 typedef struct model {
     const msh_fc_input *in;
     const msh_fc_params *p;
+    const msh_fc_net *net;
     const msh_graph *g;
-    uint32_t ne, nn, S, C;      /* edges, nodes, segments, commodities */
-    uint32_t *seg_off;          /* ne + 1 */
-    uint32_t *seg_edge;         /* S */
-    float *len, *area, *cap, *jam; /* S: metres, m2, persons per step, persons */
+    uint32_t S, C;              /* segments, commodities */
     float *stand;               /* S */
     float *n;                   /* C x 2 x S */
-    float *mom;                 /* 2 x S: sum of speeds */
     float *send;                /* C x 2 x S: this step */
-    float *speed;               /* 2 x S: this step */
     float *demand, *ratio;      /* S */
     float *tot;                 /* S: everyone on the segment at the start of the step */
-    uint32_t *hop_off;          /* 2 S + 1: commodity 0's moves out of (segment, dir): the next segment
-                                 * within an edge, the edges of the node at its end (shares) */
-    hop *hops;
-    vtab vt;
+    float *share;               /* per hop: the share of arrivals at an edge end taking it */
+    float *slot;                /* net->ncells: people drawn into each cell */
+    qtab qt;
     uint32_t *root;             /* C: destination node of commodity k (k >= 1) */
     uint32_t *pred;             /* C x nn: tree edge toward the destination (k >= 1) */
-    uint32_t *rk_off;           /* S + 1: the cells a segment's people are spread over */
-    uint32_t *rk;               /* 2 per cell: cx cy; then (render_prepare) the cell's slot in `out` */
-    msh_fc_acc still;           /* people on no walkway: they stay */
-    msh_fc_out *out;            /* every cell a forecast can fill, sorted (render_prepare) */
-    uint32_t nout;
-    uint32_t *still_slot;       /* still.n: each still cell's slot in `out` */
+    msh_fc_acc still_acc;       /* people on no walkway: they stay */
+    msh_fc_grid still;          /* the same, sorted */
     double arrived;
 } model;
 
@@ -166,132 +526,20 @@ static inline float *SEND(model *m, uint32_t c, int d, uint32_t s)
     return &m->send[((size_t)c * 2 + (size_t)d) * m->S + s];
 }
 
-static double edge_width(const model *m, uint32_t e)
-{
-    const float *w = m->in->width_m;
-    return w && w[e] > 0 ? w[e] : MSH_FC_DEFAULT_WIDTH_M;
-}
-
-static bool edge_closed(const model *m, uint32_t e)
-{
-    return m->in->closed && m->in->closed[e];
-}
-
-/* The segment of edge e at `t` (0..1 along it). */
-static uint32_t seg_at(const model *m, uint32_t e, double t)
-{
-    uint32_t k = m->seg_off[e + 1] - m->seg_off[e];
-    uint32_t i = (uint32_t)fmin(fmax(t * k, 0), k - 1);
-    return m->seg_off[e] + i;
-}
-
-/* The first segment of edge e walked away from node v, and that direction. */
-static void entry_of(const model *m, uint32_t e, uint32_t v, uint32_t *seg, uint8_t *dir)
-{
-    uint32_t a, b;
-    msh_graph_edge_nodes(m->g, e, &a, &b);
-    *dir = a == v ? 0 : 1;
-    *seg = a == v ? m->seg_off[e] : m->seg_off[e + 1] - 1;
-}
-
-static double edge_len(const model *m, uint32_t e)
-{
-    return msh_graph_edge_length(m->g, e);
-}
-
-/* The unit direction leaving node v along edge e. */
-static void leave_dir(const model *m, uint32_t e, uint32_t v, double *tx, double *ty)
-{
-    uint32_t a, b;
-    double lon, lat;
-    msh_graph_edge_nodes(m->g, e, &a, &b);
-    double L = edge_len(m, e);
-    if (a == v) {
-        point_at(m->g, e, fmin(1, L / 2), &lon, &lat, tx, ty);
-    } else {
-        point_at(m->g, e, fmax(L - 1, L / 2), &lon, &lat, tx, ty);
-        *tx = -*tx, *ty = -*ty;
-    }
-}
-
-static msh_rc build_segments(model *m)
-{
-    const msh_graph *g = m->g;
-    m->seg_off = malloc(((size_t)m->ne + 1) * sizeof *m->seg_off);
-    if (!m->seg_off)
-        return MSH_ENOMEM;
-    uint64_t S = 0;
-    for (uint32_t e = 0; e < m->ne; e++) {
-        m->seg_off[e] = (uint32_t)S;
-        uint32_t np;
-        const double *s = msh_graph_edge_shape(g, e, &np);
-        uint32_t cx, cy;
-        msh_fc_cell_at(s[0], s[1], &cx, &cy);
-        double side = msh_fc_cell_side_m(cy);
-        double k = fmax(1, round(msh_graph_edge_length(g, e) / side));
-        S += (uint64_t)fmin(k, 100000);
-        if (S > UINT32_MAX / 4)
-            return MSH_ETOOBIG;
-    }
-    m->seg_off[m->ne] = (uint32_t)S;
-    m->S = (uint32_t)S;
-    size_t sz = S ? S : 1;
-    m->seg_edge = malloc(sz * sizeof *m->seg_edge);
-    m->len = malloc(sz * sizeof(float));
-    m->area = malloc(sz * sizeof(float));
-    m->cap = malloc(sz * sizeof(float));
-    m->jam = malloc(sz * sizeof(float));
-    m->stand = calloc(sz, sizeof(float));
-    m->mom = calloc(2 * sz, sizeof(float));
-    m->speed = calloc(2 * sz, sizeof(float));
-    m->demand = calloc(sz, sizeof(float));
-    m->ratio = calloc(sz, sizeof(float));
-    m->tot = calloc(sz, sizeof(float));
-    m->rk_off = malloc((sz + 1) * sizeof *m->rk_off);
-    if (!m->seg_edge || !m->len || !m->area || !m->cap || !m->jam || !m->stand || !m->mom || !m->speed ||
-        !m->demand || !m->ratio || !m->tot || !m->rk_off)
-        return MSH_ENOMEM;
-    double qmax = msh_fc_capacity_per_m() * m->p->dt_s;
-    size_t nrk = 0, rkcap = 0;
-    for (uint32_t e = 0; e < m->ne; e++) {
-        uint32_t k = m->seg_off[e + 1] - m->seg_off[e];
-        double L = msh_graph_edge_length(g, e) / k, W = edge_width(m, e);
-        for (uint32_t i = 0; i < k; i++) {
-            uint32_t s = m->seg_off[e] + i;
-            m->seg_edge[s] = e;
-            m->len[s] = (float)fmax(L, 0.5);
-            m->area[s] = (float)(m->len[s] * W);
-            m->cap[s] = edge_closed(m, e) ? 0.0f : (float)(qmax * W);
-            m->jam[s] = (float)(m->p->jam_density * m->area[s]);
-            /* the cells across the walkway at the segment's middle */
-            double lon, lat, tx, ty, kx, ky;
-            point_at(g, e, (i + 0.5) * L, &lon, &lat, &tx, &ty);
-            m_per_deg(lat, &kx, &ky);
-            uint32_t cx, cy;
-            msh_fc_cell_at(lon, lat, &cx, &cy);
-            double side = msh_fc_cell_side_m(cy);
-            int across = (int)fmin(fmax(round(W / side), 1), 16);
-            m->rk_off[s] = (uint32_t)nrk;
-            for (int j = 0; j < across; j++) {
-                double off = (j + 0.5 - across / 2.0) * (W / across); /* metres to the left of travel */
-                if (msh_grow_from((void **)&m->rk, &rkcap, 2 * (nrk + 1), sizeof *m->rk, 8192))
-                    return MSH_ENOMEM;
-                msh_fc_cell_at(lon - ty * off / kx, lat + tx * off / ky, &m->rk[2 * nrk], &m->rk[2 * nrk + 1]);
-                nrk++;
-            }
-        }
-    }
-    m->rk_off[m->S] = (uint32_t)nrk;
-    return MSH_OK;
-}
-
-/* Put the observed cells on the network (or aside, where no walkway is). */
+/* Put the observed cells on the network (or aside, where no walkway is). People slower along
+ * their walkway than stand_speed stand, unless the segment is dense (queue_density or more) and
+ * the edge's moving people walk one way: then they are a queue of that flow, and leave it as the
+ * diagram lets them. */
 static msh_rc place_cells(model *m, msh_fc_stats *st)
 {
     const msh_fc_input *in = m->in;
+    const msh_fc_net *net = m->net;
     double maxw = 0;
-    for (uint32_t e = 0; e < m->ne; e++)
-        maxw = fmax(maxw, edge_width(m, e));
+    for (uint32_t e = 0; e < net->ne; e++)
+        maxw = fmax(maxw, net->width[e]);
+    float *stopped = calloc((size_t)m->S + 1, sizeof *stopped);
+    if (!stopped)
+        return MSH_ENOMEM;
     for (size_t i = 0; i < in->ncells; i++) {
         const msh_fc_cell *c = &in->cells[i];
         if (!(c->count > 0))
@@ -299,95 +547,64 @@ static msh_rc place_cells(model *m, msh_fc_stats *st)
         double lon, lat, side = msh_fc_cell_side_m(c->cy);
         msh_fc_cell_centre(c->cx, c->cy, &lon, &lat);
         msh_snap sn;
-        bool on = m->g && msh_graph_snap(m->g, lon, lat, maxw / 2 + side, &sn) &&
-                  sn.off_m <= edge_width(m, sn.edge) / 2 + 0.75 * side;
+        bool on = msh_graph_snap(m->g, lon, lat, maxw / 2 + side, &sn) &&
+                  sn.off_m <= net->width[sn.edge] / 2 + 0.75 * side;
         if (!on) {
             st->unmapped_cells++;
-            msh_rc rc = msh_fc_acc_add(&m->still, c->cx, c->cy, c->count);
-            if (rc)
+            msh_rc rc = msh_fc_acc_add(&m->still_acc, c->cx, c->cy, c->count);
+            if (rc) {
+                free(stopped);
                 return rc;
+            }
             continue;
         }
         st->mapped_cells++;
-        uint32_t s = seg_at(m, sn.edge, sn.t);
+        uint32_t s = seg_at(net, sn.edge, sn.t);
         double plon, plat, tx, ty;
-        point_at(m->g, sn.edge, sn.t * edge_len(m, sn.edge), &plon, &plat, &tx, &ty);
+        point_at(m->g, sn.edge, sn.t * msh_graph_edge_length(m->g, sn.edge), &plon, &plat, &tx, &ty);
         double along = c->vx * tx + c->vy * ty;
-        double u = fmin(fabs(along), m->p->max_speed);
-        if (u < m->p->stand_speed) {
-            m->stand[s] += c->count;
+        if (fabs(along) < m->p->stand_speed) {
+            stopped[s] += c->count;
             continue;
         }
-        int d = along >= 0 ? 0 : 1;
-        *N(m, 0, d, s) += c->count;
-        m->mom[(size_t)d * m->S + s] += (float)(c->count * u);
+        *N(m, 0, along >= 0 ? 0 : 1, s) += c->count;
     }
-    return MSH_OK;
-}
-
-static msh_rc push_hop(model *m, size_t *nh, size_t *cap, hop h)
-{
-    if (msh_grow((void **)&m->hops, cap, *nh + 1, sizeof *m->hops))
-        return MSH_ENOMEM;
-    m->hops[(*nh)++] = h;
-    return MSH_OK;
-}
-
-/* Commodity 0's moves out of every (segment, direction): the next segment of the edge, or at the
- * edge's end the other edges of the node, shared as the people seen on their first segments walk
- * away from it, else all straight on; none at a dead end. */
-static msh_rc build_hops(model *m)
-{
-    m->hop_off = malloc((2 * (size_t)m->S + 1) * sizeof *m->hop_off);
-    size_t cap = 2 * (size_t)m->S + 1024, nh = 0;
-    m->hops = malloc(cap * sizeof *m->hops);
-    if (!m->hop_off || !m->hops)
-        return MSH_ENOMEM;
-    for (uint32_t s = 0; s < m->S; s++) {
-        uint32_t e = m->seg_edge[s];
-        for (int d = 0; d < 2; d++) {
-            m->hop_off[2 * (size_t)s + d] = (uint32_t)nh;
-            msh_rc rc;
-            if (d == 0 && s + 1 < m->seg_off[e + 1]) {
-                rc = push_hop(m, &nh, &cap, (hop){s + 1, 0, 1.0f});
-            } else if (d == 1 && s > m->seg_off[e]) {
-                rc = push_hop(m, &nh, &cap, (hop){s - 1, 1, 1.0f});
-            } else {
-                uint32_t a, b;
-                msh_graph_edge_nodes(m->g, e, &a, &b);
-                uint32_t v = d == 0 ? b : a;
-                double ix, iy; /* arriving direction: the reverse of leaving v along e */
-                leave_dir(m, e, v, &ix, &iy);
-                ix = -ix, iy = -iy;
-                uint32_t cnt;
-                const uint32_t *es = msh_graph_node_edges(m->g, v, &cnt);
-                double seen = 0, best = -2;
-                size_t first = nh, straight = SIZE_MAX;
-                rc = MSH_OK;
-                for (uint32_t i = 0; i < cnt && !rc; i++) {
-                    uint32_t f = es[i];
-                    if (f == e || edge_closed(m, f))
-                        continue;
-                    hop h;
-                    entry_of(m, f, v, &h.seg, &h.dir);
-                    h.share = *N(m, 0, h.dir, h.seg);
-                    seen += h.share;
-                    double ox, oy;
-                    leave_dir(m, f, v, &ox, &oy);
-                    double dot = ix * ox + iy * oy;
-                    if (dot > best)
-                        best = dot, straight = nh;
-                    rc = push_hop(m, &nh, &cap, h);
-                }
-                for (size_t i = first; i < nh; i++)
-                    m->hops[i].share = seen > 0 ? (float)(m->hops[i].share / seen) : (i == straight ? 1.0f : 0.0f);
-            }
-            if (rc)
-                return rc;
+    for (uint32_t e = 0; e < net->ne; e++) {
+        uint32_t s0 = net->seg_off[e], s1 = net->seg_off[e + 1];
+        double f0 = 0, f1 = 0;
+        for (uint32_t s = s0; s < s1; s++)
+            f0 += *N(m, 0, 0, s), f1 += *N(m, 0, 1, s);
+        for (uint32_t s = s0; s < s1; s++) {
+            if (!(stopped[s] > 0))
+                continue;
+            float all = stopped[s] + *N(m, 0, 0, s) + *N(m, 0, 1, s);
+            if (f0 != f1 && all / net->area[s] >= m->p->queue_density)
+                *N(m, 0, f0 > f1 ? 0 : 1, s) += stopped[s];
+            else
+                m->stand[s] += stopped[s];
         }
     }
-    m->hop_off[2 * (size_t)m->S] = (uint32_t)nh;
-    return MSH_OK;
+    free(stopped);
+    return msh_fc_acc_finish(&m->still_acc, 0, &m->still);
+}
+
+/* The shares at edge ends: as the people seen on the first segments of the node's other edges
+ * walk away from it, else all straight on. */
+static void set_shares(model *m)
+{
+    const msh_fc_net *net = m->net;
+    for (size_t k = 0; k < 2 * (size_t)m->S; k++) {
+        uint32_t h0 = net->hop_off[k], h1 = net->hop_off[k + 1];
+        if (h1 - h0 == 1) {
+            m->share[h0] = 1.0f;
+            continue;
+        }
+        double seen = 0;
+        for (uint32_t i = h0; i < h1; i++)
+            seen += m->share[i] = *N(m, 0, net->hops[i].dir, net->hops[i].seg);
+        for (uint32_t i = h0; i < h1; i++)
+            m->share[i] = seen > 0 ? (float)(m->share[i] / seen) : (i == net->straight[k] ? 1.0f : 0.0f);
+    }
 }
 
 /* Planned groups: one commodity per destination node, with its shortest-path tree over the open edges. */
@@ -414,59 +631,66 @@ static msh_rc build_commodities(model *m, uint32_t *src_commodity, msh_err *err)
     }
     if (m->C == 1)
         return MSH_OK;
-    float *w = malloc((size_t)m->ne * sizeof *w);
-    m->pred = malloc((size_t)m->C * m->nn * sizeof *m->pred);
+    uint32_t ne = m->net->ne, nn = m->net->nn;
+    float *w = malloc((size_t)ne * sizeof *w);
+    m->pred = malloc((size_t)m->C * nn * sizeof *m->pred);
     if (!w || !m->pred) {
         free(w);
         return MSH_ENOMEM;
     }
-    for (uint32_t e = 0; e < m->ne; e++)
-        w[e] = edge_closed(m, e) ? INFINITY : (float)edge_len(m, e);
+    for (uint32_t e = 0; e < ne; e++)
+        w[e] = m->net->closed[e] ? INFINITY : (float)msh_graph_edge_length(m->g, e);
     msh_rc rc = MSH_OK;
     for (uint32_t k = 1; k < m->C && !rc; k++)
-        rc = msh_graph_tree(m->g, w, m->root[k], m->pred + (size_t)k * m->nn, NULL, err);
+        rc = msh_graph_tree(m->g, w, m->root[k], m->pred + (size_t)k * nn, NULL, err);
     free(w);
     return rc;
 }
 
-/* The moves of commodity c out of segment s walking d: *h and the count (one hop for a planned
- * group: within the edge, or the next edge of its tree; `one` holds it). A hop into SINK: arrived. */
-static uint32_t group_moves(model *m, uint32_t c, uint32_t s, int d, const hop **h, hop *one);
+/* The moves of commodity c out of segment s walking d: *h, *sh (their shares) and the count
+ * (one move for a planned group: within the edge, or the next edge of its tree; `one` holds it).
+ * A move into SINK: arrived, or gone off the network at a walkway end. */
+static uint32_t group_moves(model *m, uint32_t c, uint32_t s, int d, hop *one);
 
-static inline uint32_t moves(model *m, uint32_t c, uint32_t s, int d, const hop **h, hop *one)
+static const float one_share = 1.0f;
+
+static inline uint32_t moves(model *m, uint32_t c, uint32_t s, int d, const hop **h, const float **sh, hop *one)
 {
     if (c == 0) {
         size_t k = 2 * (size_t)s + (size_t)d;
-        *h = m->hops + m->hop_off[k];
-        return m->hop_off[k + 1] - m->hop_off[k];
+        uint32_t h0 = m->net->hop_off[k];
+        *h = m->net->hops + h0;
+        *sh = m->share + h0;
+        return m->net->hop_off[k + 1] - h0;
     }
-    return group_moves(m, c, s, d, h, one);
+    *h = one;
+    *sh = &one_share;
+    return group_moves(m, c, s, d, one);
 }
 
-static uint32_t group_moves(model *m, uint32_t c, uint32_t s, int d, const hop **h, hop *one)
+static uint32_t group_moves(model *m, uint32_t c, uint32_t s, int d, hop *one)
 {
-    uint32_t e = m->seg_edge[s];
-    *h = one;
-    if (d == 0 && s + 1 < m->seg_off[e + 1]) {
-        *one = (hop){s + 1, 0, 1.0f};
+    const msh_fc_net *net = m->net;
+    uint32_t e = net->seg_edge[s];
+    if (d == 0 && s + 1 < net->seg_off[e + 1]) {
+        *one = (hop){s + 1, 0};
         return 1;
     }
-    if (d == 1 && s > m->seg_off[e]) {
-        *one = (hop){s - 1, 1, 1.0f};
+    if (d == 1 && s > net->seg_off[e]) {
+        *one = (hop){s - 1, 1};
         return 1;
     }
     uint32_t a, b;
     msh_graph_edge_nodes(m->g, e, &a, &b);
     uint32_t v = d == 0 ? b : a;
     if (v == m->root[c]) {
-        *one = (hop){SINK, 0, 1.0f};
+        *one = (hop){SINK, 0};
         return 1;
     }
-    uint32_t f = m->pred[(size_t)c * m->nn + v];
+    uint32_t f = m->pred[(size_t)c * net->nn + v];
     if (f == MSH_GRAPH_NO_EDGE)
         return 0;
-    one->share = 1.0f;
-    entry_of(m, f, v, &one->seg, &one->dir);
+    entry_of(net, f, v, &one->seg, &one->dir);
     return 1;
 }
 
@@ -482,9 +706,21 @@ static float total(const model *m, uint32_t s)
 static inline float minf(float a, float b) { return a < b ? a : b; }
 static inline float maxf(float a, float b) { return a > b ? a : b; }
 
+/* What segment s can take in one step (Godunov's supply): the capacity below the critical
+ * density, the diagram's flow above it, never past jam density. */
+static inline float supply(const model *m, uint32_t s, float tot_s)
+{
+    const msh_fc_net *net = m->net;
+    float rho = tot_s / net->area[s];
+    float sup = rho < m->qt.rho_c ? net->cap[s]
+                                  : minf(net->cap[s], qtab_at(&m->qt, rho) * net->wid[s] * (float)m->p->dt_s);
+    return minf(sup, maxf(0, net->jam_n[s] - tot_s));
+}
+
 /* One step of dt: sends, the cut where receivers are short, the moves. */
 static void step(model *m)
 {
+    const msh_fc_net *net = m->net;
     const float dt = (float)m->p->dt_s;
     const uint32_t S = m->S, C = m->C;
     float *tot = m->tot;
@@ -496,219 +732,209 @@ static void step(model *m)
     }
     memset(m->demand, 0, S * sizeof *m->demand);
     memset(m->send, 0, (size_t)C * 2 * S * sizeof *m->send);
-    /* 1. what each segment would send, per commodity and direction; the demand on each receiver */
+    /* 1. what each segment would send (Godunov's demand: the diagram's flow below the critical
+     * density, the capacity above it, shared by the people walking in proportion), per commodity
+     * and direction; the demand on each receiver */
     for (uint32_t s = 0; s < S; s++) {
-        if (tot[s] - m->stand[s] <= 1e-6f)
+        float moving = tot[s] - m->stand[s];
+        if (moving <= 1e-6f)
             continue;
-        float sent = 0, len = m->len[s];
-        for (int d = 0; d < 2; d++) {
-            float ppl = 0;
-            for (uint32_t c = 0; c < C; c++)
-                ppl += *N(m, c, d, s);
-            float u0 = ppl > 1e-6f ? m->mom[(size_t)d * S + s] / ppl : 0;
-            m->speed[(size_t)d * S + s] = u0;
-            if (u0 <= 0)
-                continue;
+        float rho = tot[s] / net->area[s];
+        float dem = rho < m->qt.rho_c ? minf(net->cap[s], qtab_at(&m->qt, rho) * net->wid[s] * dt) : net->cap[s];
+        dem = minf(dem * moving / tot[s], moving);
+        float per = dem / moving;
+        for (int d = 0; d < 2; d++)
             for (uint32_t c = 0; c < C; c++) {
                 float x = *N(m, c, d, s);
                 if (x <= 1e-6f)
                     continue;
                 const hop *h;
+                const float *sh;
                 hop one;
-                uint32_t nh = moves(m, c, s, d, &h, &one);
+                uint32_t nh = moves(m, c, s, d, &h, &sh, &one);
                 if (!nh)
-                    continue; /* a dead end: they wait */
-                float ahead = h[0].seg == SINK ? 0 : tot[h[0].seg] / m->area[h[0].seg];
-                float u = minf(u0, vtab_at(&m->vt, ahead));
-                float f = x * minf(1, u * dt / len);
+                    continue; /* every way on is closed: they wait */
+                float f = x * per;
                 *SEND(m, c, d, s) = f;
-                sent += f;
-            }
-        }
-        float cut = sent > m->cap[s] ? m->cap[s] / sent : 1.0f;
-        for (int d = 0; d < 2; d++)
-            for (uint32_t c = 0; c < C; c++) {
-                float *f = SEND(m, c, d, s);
-                if (*f <= 0)
-                    continue;
-                *f *= cut;
-                const hop *h;
-                hop one;
-                uint32_t nh = moves(m, c, s, d, &h, &one);
                 for (uint32_t i = 0; i < nh; i++)
                     if (h[i].seg != SINK)
-                        m->demand[h[i].seg] += *f * h[i].share;
+                        m->demand[h[i].seg] += f * sh[i];
             }
     }
     /* 2. what each segment can take */
     for (uint32_t s = 0; s < S; s++) {
-        float room = minf(m->cap[s], maxf(0, m->jam[s] - tot[s]));
+        float room = supply(m, s, tot[s]);
         m->ratio[s] = m->demand[s] > room ? room / m->demand[s] : 1.0f;
     }
     /* 3. the moves */
     for (uint32_t s = 0; s < S; s++) {
         if (tot[s] - m->stand[s] <= 1e-6f)
             continue;
-        for (int d = 0; d < 2; d++) {
-            float u = m->speed[(size_t)d * S + s];
+        for (int d = 0; d < 2; d++)
             for (uint32_t c = 0; c < C; c++) {
                 float f = *SEND(m, c, d, s);
                 if (f <= 0)
                     continue;
                 const hop *h;
+                const float *sh;
                 hop one;
-                uint32_t nh = moves(m, c, s, d, &h, &one);
+                uint32_t nh = moves(m, c, s, d, &h, &sh, &one);
                 float gone = 0;
                 for (uint32_t i = 0; i < nh; i++) {
-                    float mv = f * h[i].share;
+                    float mv = f * sh[i];
                     if (h[i].seg == SINK) {
                         m->arrived += mv;
                     } else {
                         mv *= m->ratio[h[i].seg];
                         *N(m, c, h[i].dir, h[i].seg) += mv;
-                        m->mom[(size_t)h[i].dir * S + h[i].seg] += mv * u;
                     }
                     gone += mv;
                 }
                 *N(m, c, d, s) -= gone;
-                m->mom[(size_t)d * S + s] -= gone * u;
             }
-            if (m->mom[(size_t)d * S + s] < 0)
-                m->mom[(size_t)d * S + s] = 0;
-        }
     }
 }
 
-/* Where a source puts its people: segment, direction, commodity. */
+/* Where a source puts its people: segment, direction, commodity, rate and window. */
 typedef struct feed {
     uint32_t seg, c;
     int dir;
+    double rate;
+    int64_t from_ms, to_ms;
     double backlog;
+    bool fades;     /* an observed inflow: its rate fades with the horizon (msh_fc_params.inflow_fade_s) */
 } feed;
 
 static void place_sources(model *m, const uint32_t *src_commodity, feed *fd)
 {
     const msh_fc_input *in = m->in;
+    const msh_fc_net *net = m->net;
     for (size_t i = 0; i < in->nsrc; i++) {
         const msh_fc_source *so = &in->src[i];
-        fd[i] = (feed){NO_SEG, src_commodity[i], 0, 0};
+        fd[i] = (feed){NO_SEG, src_commodity[i], 0, so->rate, so->from_ms, so->to_ms, 0, false};
         msh_snap sn;
         if (!msh_graph_snap(m->g, so->lon, so->lat, m->p->snap_m, &sn))
             continue;
-        uint32_t e = sn.edge, s = seg_at(m, e, sn.t), a, b;
+        uint32_t e = sn.edge, s = seg_at(net, e, sn.t), a, b;
         msh_graph_edge_nodes(m->g, e, &a, &b);
-        double L = edge_len(m, e);
         int dir;
         if (fd[i].c) { /* toward the destination */
-            const uint32_t *pr = m->pred + (size_t)fd[i].c * m->nn;
+            const uint32_t *pr = m->pred + (size_t)fd[i].c * net->nn;
             bool via_a = pr[a] != MSH_GRAPH_NO_EDGE || a == m->root[fd[i].c];
             bool via_b = pr[b] != MSH_GRAPH_NO_EDGE || b == m->root[fd[i].c];
             dir = via_b && (!via_a || pr[a] == e) ? 0 : 1;
         } else { /* where the crowd on that edge walks; else away from the nearer end */
             double f0 = 0, f1 = 0;
-            for (uint32_t k = m->seg_off[e]; k < m->seg_off[e + 1]; k++)
+            for (uint32_t k = net->seg_off[e]; k < net->seg_off[e + 1]; k++)
                 f0 += *N(m, 0, 0, k), f1 += *N(m, 0, 1, k);
-            dir = f0 != f1 ? (f0 > f1 ? 0 : 1) : (sn.t * L <= L / 2 ? 0 : 1);
+            dir = f0 != f1 ? (f0 > f1 ? 0 : 1) : (sn.t <= 0.5 ? 0 : 1);
         }
         fd[i].seg = s;
         fd[i].dir = dir;
     }
 }
 
-static void feed_sources(model *m, feed *fd, int64_t t0_ms, int64_t t1_ms, msh_fc_stats *st)
+/* The inflow at a walkway end is read over INFLOW_SEGS segments after the first INFLOW_SKIP
+ * (fewer skipped on a short edge): people report every 10-30 s, so the first tens of metres
+ * from where they come in hold people not seen yet. */
+#define INFLOW_SKIP 3
+#define INFLOW_SEGS 5
+
+/* The inflow at walkway ends: where people walk into the network from an end, they are taken to
+ * go on coming at the rate observed there, the flow (people x Weidmann's speed at their density /
+ * segment length) over the first segments. *nfd grows by one feed per end with an inflow. */
+static double end_inflows(model *m, feed *fd, size_t *nfd)
 {
-    const msh_fc_input *in = m->in;
-    double dt = m->p->dt_s;
-    for (size_t i = 0; i < in->nsrc; i++) {
-        const msh_fc_source *so = &in->src[i];
+    const msh_fc_net *net = m->net;
+    double total_rate = 0;
+    for (uint32_t e = 0; e < net->ne; e++) {
+        uint32_t ends[2];
+        msh_graph_edge_nodes(m->g, e, &ends[0], &ends[1]);
+        for (int k = 0; k < 2; k++) {
+            uint32_t v = ends[k];
+            if (!walkway_end(m->g, e, v) || ends[0] == ends[1])
+                continue;
+            uint32_t nseg = net->seg_off[e + 1] - net->seg_off[e];
+            int dir = k == 0 ? 0 : 1; /* walking away from the end */
+            uint32_t first = nseg > INFLOW_SKIP + INFLOW_SEGS ? INFLOW_SKIP : nseg > 2 ? 1 : 0;
+            uint32_t last = nseg < first + INFLOW_SEGS ? nseg : first + INFLOW_SEGS;
+            double flow = 0;
+            uint32_t used = 0;
+            for (uint32_t i = first; i < last; i++, used++) {
+                uint32_t s = dir == 0 ? net->seg_off[e] + i : net->seg_off[e + 1] - 1 - i;
+                float all = m->stand[s] + *N(m, 0, 0, s) + *N(m, 0, 1, s);
+                float x = *N(m, 0, dir, s);
+                if (x <= 0)
+                    continue;
+                flow += x / maxf(all, x) * qtab_at(&m->qt, all / net->area[s]) * net->wid[s];
+            }
+            if (!used || !(flow > 0))
+                continue;
+            double rate = flow / used;
+            uint32_t s0;
+            uint8_t d0;
+            entry_of(net, e, v, &s0, &d0);
+            fd[(*nfd)++] = (feed){s0, 0, d0, rate, INT64_MIN, INT64_MAX, 0, true};
+            total_rate += rate;
+        }
+    }
+    return total_rate;
+}
+
+static void feed_sources(model *m, feed *fd, size_t nfd, int64_t issued_ms, int64_t t0_ms, int64_t t1_ms)
+{
+    for (size_t i = 0; i < nfd; i++) {
         if (fd[i].seg == NO_SEG)
             continue;
-        int64_t a = so->from_ms > t0_ms ? so->from_ms : t0_ms, b = so->to_ms < t1_ms ? so->to_ms : t1_ms;
-        double add = fd[i].backlog + (b > a ? so->rate * (double)(b - a) / 1000.0 : 0);
-        (void)dt;
+        int64_t a = fd[i].from_ms > t0_ms ? fd[i].from_ms : t0_ms, b = fd[i].to_ms < t1_ms ? fd[i].to_ms : t1_ms;
+        double rate = fd[i].rate;
+        if (fd[i].fades) /* the chance it still flows, for a flow whose end nobody announced */
+            rate *= exp(-(double)(t0_ms - issued_ms) / 1000.0 / m->p->inflow_fade_s);
+        double add = fd[i].backlog + (b > a ? rate * (double)(b - a) / 1000.0 : 0);
         uint32_t s = fd[i].seg;
-        double room = fmin(m->cap[s], fmax(0, m->jam[s] - total(m, s)));
-        double in_now = fmin(add, room);
+        double in_now = fmin(add, supply(m, s, total(m, s)));
         fd[i].backlog = add - in_now;
         *N(m, fd[i].c, fd[i].dir, s) += (float)in_now;
-        m->mom[(size_t)fd[i].dir * m->S + s] += (float)(in_now * m->p->free_speed);
     }
-    (void)st;
 }
 
-static int by_row_out(const void *pa, const void *pb)
-{
-    const msh_fc_out *a = pa, *b = pb;
-    if (a->cy != b->cy)
-        return a->cy < b->cy ? -1 : 1;
-    return a->cx < b->cx ? -1 : a->cx > b->cx;
-}
-
-/* Every cell a forecast can fill (the cells across each segment, the cells on no walkway), sorted
- * once; each segment's cells and each still cell then know their slot, so a horizon is drawn by
- * adding into slots, with no hashing and no sorting. */
-static msh_rc render_prepare(model *m)
-{
-    size_t nrk = m->rk_off[m->S], total_cells = nrk + m->still.n;
-    m->out = malloc((total_cells + 1) * sizeof *m->out);
-    m->still_slot = malloc((m->still.n + 1) * sizeof *m->still_slot);
-    if (!m->out || !m->still_slot)
-        return MSH_ENOMEM;
-    size_t k = 0;
-    for (size_t i = 0; i < nrk; i++)
-        m->out[k++] = (msh_fc_out){m->rk[2 * i], m->rk[2 * i + 1], 0};
-    for (size_t i = 0; i < m->still.n; i++)
-        m->out[k++] = (msh_fc_out){m->still.cells[i].cx, m->still.cells[i].cy, 0};
-    qsort(m->out, k, sizeof *m->out, by_row_out);
-    size_t u = 0;
-    for (size_t i = 0; i < k; i++)
-        if (!u || m->out[i].cx != m->out[u - 1].cx || m->out[i].cy != m->out[u - 1].cy)
-            m->out[u++] = m->out[i];
-    m->nout = (uint32_t)u;
-    for (size_t i = 0; i < nrk + m->still.n; i++) {
-        msh_fc_out key = {i < nrk ? m->rk[2 * i] : m->still.cells[i - nrk].cx,
-                          i < nrk ? m->rk[2 * i + 1] : m->still.cells[i - nrk].cy, 0};
-        size_t from = 0, to = u;
-        while (from < to) {
-            size_t mid = from + (to - from) / 2;
-            if (by_row_out(&m->out[mid], &key) < 0)
-                from = mid + 1;
-            else
-                to = mid;
-        }
-        if (i < nrk)
-            m->rk[2 * i] = (uint32_t)from; /* the slot replaces cx: rk[2i] is a slot from now on */
-        else
-            m->still_slot[i - nrk] = (uint32_t)from;
-    }
-    return MSH_OK;
-}
-
+/* One horizon: every segment's people over the cells it covers, merged with the people on no
+ * walkway (both sorted by row then column). */
 static msh_rc render(model *m, msh_fc_grid *out)
 {
-    for (uint32_t i = 0; i < m->nout; i++)
-        m->out[i].count = 0;
-    for (size_t i = 0; i < m->still.n; i++)
-        m->out[m->still_slot[i]].count += m->still.cells[i].count;
+    const msh_fc_net *net = m->net;
+    memset(m->slot, 0, (size_t)net->ncells * sizeof *m->slot);
     for (uint32_t s = 0; s < m->S; s++) {
         float t = total(m, s);
         if (t <= 1e-4f)
             continue;
-        uint32_t k0 = m->rk_off[s], k1 = m->rk_off[s + 1];
-        float share = t / (float)(k1 - k0);
-        for (uint32_t k = k0; k < k1; k++)
-            m->out[m->rk[2 * k]].count += share;
+        for (uint32_t k = net->fp_off[s]; k < net->fp_off[s + 1]; k++)
+            m->slot[net->fp_slot[k]] += t * net->fp_w[k];
     }
-    size_t n = 0;
-    for (uint32_t i = 0; i < m->nout; i++)
-        n += m->out[i].count >= 0.01f;
-    out->cells = malloc((n + 1) * sizeof *out->cells);
+    out->cells = malloc(((size_t)net->ncells + m->still.n + 1) * sizeof *out->cells);
     if (!out->cells)
         return MSH_ENOMEM;
     out->n = 0;
-    for (uint32_t i = 0; i < m->nout; i++)
-        if (m->out[i].count >= 0.01f)
-            out->cells[out->n++] = m->out[i];
+    size_t i = 0, j = 0;
+    while (i < net->ncells || j < m->still.n) {
+        msh_fc_out c;
+        if (j >= m->still.n) {
+            c = net->cells[i], c.count = m->slot[i], i++;
+        } else if (i >= net->ncells) {
+            c = m->still.cells[j++];
+        } else {
+            const msh_fc_out *a = &net->cells[i], *b = &m->still.cells[j];
+            if (a->cy < b->cy || (a->cy == b->cy && a->cx < b->cx)) {
+                c = *a, c.count = m->slot[i], i++;
+            } else if (a->cy == b->cy && a->cx == b->cx) {
+                c = *a, c.count = m->slot[i] + b->count, i++, j++;
+            } else {
+                c = *b, j++;
+            }
+        }
+        if (c.count >= 0.01f)
+            out->cells[out->n++] = c;
+    }
     return MSH_OK;
 }
 
@@ -724,29 +950,30 @@ static double people(model *m)
 
 static void model_free(model *m)
 {
-    free(m->seg_off);
-    free(m->seg_edge);
-    free(m->len);
-    free(m->area);
-    free(m->cap);
-    free(m->jam);
     free(m->stand);
     free(m->n);
-    free(m->mom);
     free(m->send);
-    free(m->speed);
     free(m->demand);
     free(m->ratio);
-    free(m->hop_off);
-    free(m->hops);
+    free(m->tot);
+    free(m->share);
+    free(m->slot);
     free(m->root);
     free(m->pred);
-    free(m->rk_off);
-    free(m->rk);
-    free(m->tot);
-    free(m->out);
-    free(m->still_slot);
-    msh_fc_acc_free(&m->still);
+    msh_fc_acc_free(&m->still_acc);
+    msh_fc_grid_free(&m->still);
+}
+
+static msh_rc model_alloc(model *m)
+{
+    size_t S = (size_t)m->S + 1, nh = (size_t)m->net->hop_off[2 * (size_t)m->S] + 1;
+    m->stand = calloc(S, sizeof(float));
+    m->demand = calloc(S, sizeof(float));
+    m->ratio = calloc(S, sizeof(float));
+    m->tot = calloc(S, sizeof(float));
+    m->share = calloc(nh, sizeof(float));
+    m->slot = calloc((size_t)m->net->ncells + 1, sizeof(float));
+    return m->stand && m->demand && m->ratio && m->tot && m->share && m->slot ? MSH_OK : MSH_ENOMEM;
 }
 
 msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid out[MSH_FC_NH], msh_fc_stats *st,
@@ -761,14 +988,32 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     m.in = in;
     m.p = p;
     m.g = in->g;
-    m.ne = msh_graph_edge_count(in->g);
-    m.nn = msh_graph_node_count(in->g);
-    vtab_init(&m.vt);
-    msh_fc_acc_init(&m.still);
-    uint32_t *src_c = malloc((in->nsrc + 1) * sizeof *src_c);
-    feed *fd = malloc((in->nsrc + 1) * sizeof *fd);
+    qtab_init(&m.qt, p->free_speed, p->jam_density);
+    msh_fc_acc_init(&m.still_acc);
+    msh_fc_net *own = NULL, *net = in->net;
     double t0 = cpu_ms();
-    msh_rc rc = src_c && fd ? build_segments(&m) : MSH_ENOMEM;
+    msh_rc rc = MSH_OK;
+    if (!net)
+        net = own = msh_fc_net_new();
+    if (!net) {
+        rc = MSH_ENOMEM;
+    } else if (net_matches(net, in, p)) {
+        st->net_reused = true;
+    } else {
+        rc = net_build(net, in, p, m.qt.q_max);
+        if (rc)
+            net_clear(net);
+    }
+    m.net = net;
+    m.S = net ? net->S : 0;
+    /* sources: the input's, then one per walkway end (at most two an edge) */
+    size_t maxfd = in->nsrc + (net ? 2 * (size_t)net->ne : 0) + 1;
+    uint32_t *src_c = malloc((in->nsrc + 1) * sizeof *src_c);
+    feed *fd = malloc(maxfd * sizeof *fd);
+    if (!rc && (!src_c || !fd))
+        rc = MSH_ENOMEM;
+    if (!rc)
+        rc = model_alloc(&m);
     if (!rc)
         rc = build_commodities(&m, src_c, err);
     if (!rc) {
@@ -779,13 +1024,12 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     if (!rc)
         rc = place_cells(&m, st);
     if (!rc)
-        rc = build_hops(&m);
-    if (!rc)
-        rc = render_prepare(&m);
-    if (!rc)
         rc = msh_fc_observed(in, &out[0], err);
     if (!rc) {
+        set_shares(&m);
         place_sources(&m, src_c, fd);
+        size_t nfd = in->nsrc;
+        st->end_inflow = end_inflows(&m, fd, &nfd);
         st->segments = m.S;
         st->setup_ms = cpu_ms() - t0;
         st->people_start = people(&m);
@@ -797,7 +1041,7 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
                 continue;
             }
             int64_t t1 = in->issued_ms + (int64_t)llround((steps + 1) * p->dt_s * 1000);
-            feed_sources(&m, fd, t, t1, st);
+            feed_sources(&m, fd, nfd, in->issued_ms, t, t1);
             step(&m);
             t = t1;
             steps++;
@@ -805,7 +1049,7 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
         st->run_ms = cpu_ms() - t0 - st->setup_ms;
         st->people_end = people(&m);
         st->arrived = m.arrived;
-        for (size_t i = 0; i < in->nsrc; i++)
+        for (size_t i = 0; i < nfd; i++)
             st->waiting_outside += fd[i].seg == NO_SEG ? 0 : fd[i].backlog;
     }
     if (rc && rc != MSH_EINVAL)
@@ -816,5 +1060,6 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     free(src_c);
     free(fd);
     model_free(&m);
+    msh_fc_net_free(own);
     return rc;
 }

@@ -7,24 +7,31 @@
  *   MSH_FC_DEFAULT_WIDTH_M), its area length x width, its capacity Weidmann's largest specific
  *   flow (about 1.22 persons per metre of width per second) times the width, and it is full at
  *   Weidmann's jam density (5.4 persons/m2). A closed edge (a closed gate, an incident) has no
- *   capacity: nobody enters or leaves it.
+ *   capacity: nobody enters or leaves it. This set-up depends on the network only and is kept
+ *   between runs in an msh_fc_net (rebuilt when the graph, the widths or the closed edges change).
  * - The start: each occupied cell goes onto the nearest edge whose walkway it lies on (within
  *   half the width plus most of a cell), in the direction its mean velocity points along the
- *   edge, with that velocity's projection as the people's speed. Slower than 0.1 m/s: they stand.
+ *   edge. Slower along it than 0.1 m/s: they stand, unless their segment is dense (queue_density,
+ *   1 person/m2, or more) and the edge's moving people walk one way: a queue, part of that flow.
  *   Cells on no walkway stay where they are (nobody walks through a wall).
- * - A step of dt: each segment sends, per direction, its people times speed x dt / length, the
- *   speed being theirs capped by Weidmann's speed at the density of the segment ahead; both
- *   directions together send no more than the segment's capacity. A segment receives no more
- *   than its capacity and the room left below jam density; where more is sent than it can
- *   receive, every sender is cut in the same proportion and the rest waits: a queue. People
- *   reaching the end of an edge go on along the edges of that node the way the people already
- *   there walk (shares of the observed outflow), or straight on where nobody is seen; at a dead
- *   end they wait. People of a planned movement walk the shortest open way to their
+ * - A step of dt (Godunov's scheme for Weidmann's fundamental diagram q = rho v(rho)): a
+ *   segment offers its demand, q at its density below the critical density and the capacity
+ *   above it (a queue discharges at capacity); a receiver takes its supply, the capacity below
+ *   the critical density and q above it, never beyond jam density; where more is offered than a
+ *   receiver takes, every sender is cut in the same proportion and the rest waits: a queue. The
+ *   speed is the diagram's, from the density: the observed velocity gives the direction only.
+ *   People reaching the end of an edge go on along the edges of that node the way the people
+ *   already there walk (shares of the observed outflow), or straight on where nobody is seen; at
+ *   a walkway end (no other edge meets there) they leave the network; where every other edge is
+ *   closed they wait. People of a planned movement walk the shortest open way to their
  *   destination and leave the network there.
  * - The known plan: sources add people at a rate: gates at their current flow (nothing for a
- *   closed gate), planned groups (schedule.h) over their departure window. What a full segment
+ *   closed gate), planned groups (schedule.h) over their departure window, and every walkway end
+ *   where people are seen walking in at the flow observed there (the people walking inwards on
+ *   its first segments times the diagram's speed), all along the horizon. What a full segment
  *   cannot take waits outside it.
- * - The output: at each horizon, every segment's people spread over the cells across its width.
+ * - The output: at each horizon, every segment's people spread over the cells its area covers, in
+ *   proportion to the part of the area in each.
  *
  * Baselines (baseline.c): persistence (every cell as now) and advection (every cell's people
  * carried in a straight line at its mean velocity, walls or not).
@@ -71,11 +78,21 @@ typedef struct msh_fc_params {
     double free_speed;   /* speed of people from sources (1.34 m/s) */
     double jam_density;  /* persons/m2 where a walkway is full (5.4) */
     double snap_m;       /* how far a source may be from the network (50 m) */
+    double queue_density; /* stopped people this dense (persons/m2, 1.0) are a queue of their edge's flow */
+    double inflow_fade_s; /* an inflow seen at a walkway end flows on with chance exp(-t / this) (600 s) */
 } msh_fc_params;
 
 void msh_fc_params_init(msh_fc_params *p);
 
+/** The model's set-up for one network (segments, widths, capacities, the cells they cover, the moves
+ * at edge ends), kept between runs by the caller; a run rebuilds it when the graph (by identity), the
+ * widths or the closed edges differ. One thread uses a net at a time. */
+typedef struct msh_fc_net msh_fc_net;
+msh_fc_net *msh_fc_net_new(void);
+void msh_fc_net_free(msh_fc_net *n);
+
 typedef struct msh_fc_input {
+    msh_fc_net *net;        /* the set-up kept between runs; NULL: built for this run and dropped */
     const msh_graph *g;     /* NULL: no network (the model keeps every cell where it is) */
     const float *width_m;   /* per edge; NULL or <= 0: MSH_FC_DEFAULT_WIDTH_M */
     const uint8_t *closed;  /* per edge, nonzero: closed; NULL: none */
@@ -90,6 +107,8 @@ typedef struct msh_fc_input {
 typedef struct msh_fc_stats {
     size_t segments, mapped_cells, unmapped_cells;
     double people_start, people_end, arrived, waiting_outside;
+    double end_inflow;          /* persons/s coming in at walkway ends (observed, kept all along) */
+    bool net_reused;            /* the network's set-up was the last run's */
     double setup_ms, run_ms;    /* thread CPU: the network, the start and the sources; the steps and drawing */
 } msh_fc_stats;
 

@@ -32,6 +32,7 @@ struct msh_forecast_service {
     size_t nsched;
     msh_graph *wgraph;            /* the graph `widths` belong to (a reference) */
     float *widths;
+    msh_fc_net *net;              /* the model's set-up, kept while the network's view stays the same */
     msh_fc_alerts *alerts;
 };
 
@@ -176,7 +177,7 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
         atomic_init(&r->refs, 1);
         r->issued_ms = issued;
         r->cells = k.n;
-        msh_fc_input in = {.g = g, .width_m = g ? s->widths : NULL, .closed = closed, .cells = k.cells,
+        msh_fc_input in = {.net = s->net, .g = g, .width_m = g ? s->widths : NULL, .closed = closed, .cells = k.cells,
                            .ncells = k.n, .src = k.src, .nsrc = k.nsrc, .issued_ms = issued};
         msh_fc_params p;
         msh_fc_params_init(&p);
@@ -252,7 +253,7 @@ msh_rc msh_forecast_service_open(msh_app *app, msh_err *err)
             fprintf(stderr, "mashaer: forecast schedule %s: %zu planned groups\n", app->cfg.forecast_schedule,
                     s->nsched);
     }
-    if (!rc && !(s->alerts = msh_fc_alerts_new()))
+    if (!rc && (!(s->alerts = msh_fc_alerts_new()) || !(s->net = msh_fc_net_new())))
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
     if (!rc && pthread_create(&s->thread, NULL, forecast_main, app) != 0)
         rc = msh_err_set(err, MSH_EINTERNAL, "cannot start the forecast thread");
@@ -340,6 +341,7 @@ void msh_forecast_service_close(msh_app *app)
         pthread_join(s->thread, NULL);
     msh_forecast_result_release(s->cur);
     msh_fc_alerts_free(s->alerts);
+    msh_fc_net_free(s->net);
     msh_graph_release(s->wgraph);
     free(s->widths);
     free(s->sched);

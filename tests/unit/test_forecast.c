@@ -4,6 +4,10 @@
  *   upstream stays there until it passes the bottleneck, which passes capacity = Weidmann's
  *   largest specific flow x its width);
  * - a closed edge stops a flow (nobody beyond it, nobody lost);
+ * - a queue observed standing in front of a bottleneck leaves through it at its capacity;
+ * - people leave at a walkway end, and keep coming in at one at the flow observed there;
+ * - a wide street's people are drawn over the cells its width covers;
+ * - the network's set-up is kept between runs and rebuilt when an edge closes or opens;
  * - people never cross where there is no walkway (advection does, the model does not);
  * - planned groups walk to their destination and leave there;
  * - the schedule file's two forms and its refusals; the analytic p_e / p_f. */
@@ -106,25 +110,29 @@ static void free_grids(msh_fc_grid *o)
 
 static void test_uniform_flow(void)
 {
-    double x[] = {0, 2000};
+    /* the walkway starts 200 m behind the crowd: nobody is seen coming in at its end */
+    double x[] = {-200, 2000};
     msh_graph *g = corridor(x, 1, 0);
     msh_fc_cell cells[64];
     size_t n = fill(cells, 0, 0, 100, 0, 5, 1.0f, 0);
+    double v = p.free_speed; /* 5 people a cell on 4 m: 0.14 persons/m2, Weidmann's free speed */
     msh_fc_input in = {.g = g, .cells = cells, .ncells = n, .issued_ms = 0};
     msh_fc_grid o[MSH_FC_NH];
     msh_fc_stats st;
     CHECK(run(&in, o, &st));
     CHECK(st.mapped_cells == n && st.unmapped_cells == 0);
-    CHECK_NEAR(st.people_end, st.people_start, 1e-3); /* the model loses nobody */
+    CHECK_NEAR(st.people_end + st.arrived, st.people_start, 1e-3); /* nobody lost: on it, or gone at its end */
     sums s0 = in_x(&o[0], -50, 3000);
     CHECK_NEAR(s0.people, 5.0 * n, 1e-3);
     double c0 = s0.x_mass / s0.people;
-    /* 5, 10 and 20 minutes at 1 m/s: 300, 600, 1200 m further, everyone still there */
+    /* 5, 10 and 20 minutes at the diagram's speed (the observed 1 m/s gives the direction only):
+     * 402, 804, 1608 m further, everyone still there */
     int hs[] = {1, 2, 4};
     for (int k = 0; k < 3; k++) {
-        sums s = in_x(&o[hs[k]], -50, 3000);
+        sums s = in_x(&o[hs[k]], -250, 3000);
         CHECK_NEAR(s.people, 5.0 * n, 0.1); /* cells under 0.01 people are not drawn */
-        CHECK_NEAR(s.x_mass / s.people - c0, msh_fc_minutes[hs[k]] * 60.0, 0.03 * msh_fc_minutes[hs[k]] * 60.0);
+        double d = v * msh_fc_minutes[hs[k]] * 60.0;
+        CHECK_NEAR(s.x_mass / s.people - c0, d, 0.03 * d);
     }
     /* persistence: where they were; advection on a straight walkway: the same arrival as the model */
     msh_fc_grid b[MSH_FC_NH];
@@ -142,8 +150,9 @@ static void test_uniform_flow(void)
 
 static void test_bottleneck_queue(void)
 {
-    /* 10 m wide, then 1 m wide for 50 m, then 10 m wide; a gate at the west end lets in 3 persons/s */
-    double x[] = {0, 300, 300, 350, 350, 1500};
+    /* 10 m wide, then 1 m wide for 50 m, then 10 m wide (long enough that nobody reaches its end
+     * in 20 minutes); a gate at the west end lets in 3 persons/s */
+    double x[] = {0, 300, 300, 350, 350, 2700};
     float wl[] = {10, 1, 10};
     msh_graph *g = corridor(x, 3, 0);
     float *w = widths(g, wl);
@@ -171,30 +180,41 @@ static void test_bottleneck_queue(void)
             fmax_density = fmax(fmax_density, o[4].cells[i].count / (side * side));
     }
     CHECK(fmax_density > 2.15);
-    /* nobody lost: everything that came in is on the walkways (30 min x 3/s) */
-    CHECK_NEAR(st.people_end + st.waiting_outside, 3.0 * 1800, 1.0);
+    /* nobody lost: everything that came in is on the walkways or left at the far end (30 min x 3/s) */
+    CHECK_NEAR(st.people_end + st.waiting_outside + st.arrived, 3.0 * 1800, 1.0);
     free_grids(o);
     free(w);
     msh_graph_release(g);
 }
 
-static void test_closed_edge(void)
+/* Two walkways end to end, x -200..500 and 500..1000, the second closed (*closed, ne bytes); 8 people a
+ * cell from x 0 to 100 walking east at 1.2 m/s into cells (*n of them). */
+static msh_graph *gate_corridor(uint8_t **closed, msh_fc_cell *cells, size_t *n)
 {
-    double x[] = {0, 500, 500, 1000};
+    double x[] = {-200, 500, 500, 1000};
     msh_graph *g = corridor(x, 2, 0);
     uint32_t ne = msh_graph_edge_count(g);
-    uint8_t *closed = calloc(ne, 1);
+    *closed = calloc(ne, 1);
     for (uint32_t e = 0; e < ne; e++)
-        closed[e] = msh_graph_edge_fid(g, e) == 2;
+        (*closed)[e] = msh_graph_edge_fid(g, e) == 2;
+    *n = fill(cells, 0, 0, 100, 0, 8, 1.2f, 0);
+    return g;
+}
+
+static void test_closed_edge(void)
+{
+    uint8_t *closed;
     msh_fc_cell cells[64];
-    size_t n = fill(cells, 0, 0, 100, 0, 8, 1.2f, 0);
+    size_t n;
+    msh_graph *g = gate_corridor(&closed, cells, &n);
+    uint32_t ne = msh_graph_edge_count(g);
     msh_fc_input in = {.g = g, .closed = closed, .cells = cells, .ncells = n};
     msh_fc_grid o[MSH_FC_NH];
     msh_fc_stats st;
     CHECK(run(&in, o, &st));
     for (int h = 1; h < MSH_FC_NH; h++) {
         CHECK(in_x(&o[h], 505, 3000).people < 1e-3);
-        CHECK_NEAR(in_x(&o[h], -50, 505).people, 8.0 * n, 0.1);
+        CHECK_NEAR(in_x(&o[h], -250, 505).people, 8.0 * n, 0.1);
     }
     /* they got to the gate and wait there */
     sums s = in_x(&o[3], 400, 505);
@@ -205,6 +225,155 @@ static void test_closed_edge(void)
     CHECK(msh_fc_ctm(&in, &p, o, &st, &err) == MSH_OK);
     CHECK(in_x(&o[2], 505, 3000).people > 0.5 * 8.0 * n);
     free_grids(o);
+    /* a closed gate closes every edge near it, the one the crowd walks on too: they still walk up
+     * to the gate and queue there (a closed edge is closed at its ends), they do not freeze */
+    for (uint32_t e = 0; e < ne; e++)
+        closed[e] = 1;
+    in.closed = closed;
+    CHECK(run(&in, o, &st));
+    CHECK(in_x(&o[2], 400, 505).people > 0.9 * 8.0 * n);
+    CHECK(in_x(&o[2], 505, 3000).people < 1e-3);
+    free_grids(o);
+    free(closed);
+    msh_graph_release(g);
+}
+
+static void test_queue_discharges_at_capacity(void)
+{
+    /* a queue stands in front of a 1 m passage (observed at 4 persons/m2 in its cells, not moving),
+     * the people behind it walk east; nobody comes in. The queue leaves through the passage at its
+     * capacity (Weidmann's largest flow x 1 m), neither standing for ever nor walking off at a
+     * walking speed, and its head stays jammed */
+    double x[] = {-300, 300, 300, 350, 350, 3000};
+    float wl[] = {10, 1, 10};
+    msh_graph *g = corridor(x, 3, 0);
+    float *w = widths(g, wl);
+    msh_fc_cell cells[64];
+    uint32_t cx, cy;
+    msh_fc_cell_at(lon_at(0), LAT, &cx, &cy);
+    double side = msh_fc_cell_side_m(cy);
+    size_t n = fill(cells, 0, 200, 296, 0, (float)(4.0 * side * side), 0, 0);
+    n = fill(cells, n, 0, 100, 0, 2, 1.2f, 0);
+    msh_fc_input in = {.g = g, .width_m = w, .cells = cells, .ncells = n};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    double cap = msh_fc_capacity_per_m() * 1.0;
+    double up0 = in_x(&o[0], -350, 300).people, up5 = in_x(&o[1], -350, 300).people;
+    double up10 = in_x(&o[2], -350, 300).people;
+    CHECK(up0 > 2000);
+    CHECK_NEAR((up0 - up5) / 300.0, cap, 0.1 * cap);
+    CHECK_NEAR((up5 - up10) / 300.0, cap, 0.05 * cap);
+    double head = 0;
+    for (size_t i = 0; i < o[2].n; i++) {
+        double lon, lat;
+        msh_fc_cell_centre(o[2].cells[i].cx, o[2].cells[i].cy, &lon, &lat);
+        double xx = x_of(lon), sd = msh_fc_cell_side_m(o[2].cells[i].cy);
+        if (xx > 270 && xx < 300)
+            head = fmax(head, o[2].cells[i].count / (sd * sd));
+    }
+    CHECK(head > 2.15);
+    free_grids(o);
+    free(w);
+    msh_graph_release(g);
+}
+
+static void test_walkway_ends(void)
+{
+    /* people walking east towards the end of their walkway (x = 500) leave the network there: the
+     * walkway goes on where the map does not show it; they do not pile up at its end */
+    double x[] = {-200, 500};
+    msh_graph *g = corridor(x, 1, 0);
+    msh_fc_cell cells[64];
+    size_t n = fill(cells, 0, 300, 400, 0, 4, 1.2f, 0);
+    msh_fc_input in = {.g = g, .cells = cells, .ncells = n};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    CHECK(in_x(&o[1], -250, 600).people < 0.5);
+    CHECK_NEAR(st.arrived, 4.0 * n, 0.5);
+    free_grids(o);
+    /* people seen walking in at the west end (x = 0) keep coming at the flow observed there
+     * (3 a cell at the diagram's speed: 3 x v / cell length persons/s) times the chance it still
+     * flows, exp(-t / inflow_fade_s): rate x fade x (1 - exp(-T / fade)) by T */
+    double x2[] = {0, 3000};
+    msh_graph *g2 = corridor(x2, 1, 0);
+    n = fill(cells, 0, 0, 100, 0, 3, 1.34f, 0);
+    uint32_t cx, cy;
+    msh_fc_cell_at(lon_at(0), LAT, &cx, &cy);
+    double rate = 3.0 * p.free_speed / msh_fc_cell_side_m(cy);
+    msh_fc_input in2 = {.g = g2, .cells = cells, .ncells = n};
+    CHECK(run(&in2, o, &st));
+    CHECK_NEAR(st.end_inflow, rate, 0.1 * rate);
+    for (int h = 1; h <= 2; h++) {
+        double fade = p.inflow_fade_s, in_by = rate * fade * (1 - exp(-60.0 * msh_fc_minutes[h] / fade));
+        CHECK_NEAR(in_x(&o[h], -50, 3100).people - 3.0 * n, in_by, 0.1 * in_by);
+    }
+    free_grids(o);
+    msh_graph_release(g);
+    msh_graph_release(g2);
+}
+
+static void test_width_cells(void)
+{
+    /* a 12 m street whose axis runs along the line between two rows of cells: its people are drawn
+     * over both rows, about half in each (the cells its area covers), not all into the row its
+     * axis point falls in */
+    uint32_t cx, cy;
+    msh_fc_cell_at(lon_at(0), LAT, &cx, &cy);
+    double clon, clat, side = msh_fc_cell_side_m(cy);
+    msh_fc_cell_centre(cx, cy, &clon, &clat);
+    double axis = (clat - LAT) * 110574.0 + side / 2; /* metres north of LAT: the row's north edge */
+    double x[] = {-200, 400};
+    float wl[] = {12};
+    msh_graph *g = corridor(x, 1, axis + 0.3);
+    float *w = widths(g, wl);
+    msh_fc_cell cells[64];
+    size_t n = fill(cells, 0, 0, 100, axis - 2, 3, 0, 0); /* standing, in the south row */
+    msh_fc_input in = {.g = g, .width_m = w, .cells = cells, .ncells = n};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    double rows[2] = {0, 0};
+    for (size_t i = 0; i < o[1].n; i++) {
+        if (o[1].cells[i].cy == cy)
+            rows[0] += o[1].cells[i].count;
+        else if (o[1].cells[i].cy == cy - 1)
+            rows[1] += o[1].cells[i].count;
+    }
+    CHECK_NEAR(rows[0] + rows[1], 3.0 * n, 0.1);
+    CHECK(rows[0] > 0.35 * 3.0 * n && rows[1] > 0.35 * 3.0 * n);
+    free_grids(o);
+    free(w);
+    msh_graph_release(g);
+}
+
+static void test_net_kept(void)
+{
+    /* the network's set-up is kept between runs while nothing about the network changes, and
+     * rebuilt when an edge closes or opens (a stale set-up would walk people through a closed gate) */
+    uint8_t *closed;
+    msh_fc_cell cells[64];
+    size_t n;
+    msh_graph *g = gate_corridor(&closed, cells, &n);
+    msh_fc_net *net = msh_fc_net_new();
+    msh_fc_input in = {.net = net, .g = g, .closed = closed, .cells = cells, .ncells = n};
+    msh_fc_grid a[MSH_FC_NH], b[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, a, &st));
+    CHECK(!st.net_reused);
+    CHECK(run(&in, b, &st));
+    CHECK(st.net_reused);
+    CHECK(a[2].n == b[2].n && a[2].n > 0 && !memcmp(a[2].cells, b[2].cells, a[2].n * sizeof *a[2].cells));
+    CHECK(in_x(&b[2], 505, 3000).people < 1e-3);
+    free_grids(a);
+    free_grids(b);
+    in.closed = NULL; /* the gate opens */
+    CHECK(run(&in, a, &st));
+    CHECK(!st.net_reused);
+    CHECK(in_x(&a[2], 505, 3000).people > 0.5 * 8.0 * n);
+    free_grids(a);
+    msh_fc_net_free(net);
     free(closed);
     msh_graph_release(g);
 }
@@ -213,7 +382,8 @@ static void test_no_walls_crossed(void)
 {
     /* two walkways 120 m apart, not joined; the crowd on the south one moves north-east */
     double x[] = {0, 1500};
-    double ll[8] = {lon_at(0), LAT, lon_at(1500), LAT, lon_at(0), LAT + 120 / 110574.0, lon_at(1500), LAT + 120 / 110574.0};
+    double ll[8] = {lon_at(-200), LAT, lon_at(1500), LAT, lon_at(-200), LAT + 120 / 110574.0, lon_at(1500),
+                    LAT + 120 / 110574.0};
     uint32_t np[2] = {2, 2};
     (void)x;
     msh_graph *g = NULL;
@@ -225,11 +395,11 @@ static void test_no_walls_crossed(void)
     msh_fc_stats st;
     CHECK(msh_fc_ctm(&in, &p, o, &st, &err) == MSH_OK);
     CHECK(msh_fc_advection(&in, &p, a, &err) == MSH_OK);
-    sums sm = in_x(&o[2], -50, 3000), sa = in_x(&a[2], -50, 3000);
+    sums sm = in_x(&o[2], -250, 3000), sa = in_x(&a[2], -250, 3000);
     CHECK(sm.north_max < 10);   /* still on their walkway */
     CHECK(sa.north_max > 400);  /* the straight line went through the wall */
-    /* along the walkway at the projected speed (0.8 m/s east) */
-    CHECK_NEAR(sm.x_mass / sm.people - 50, 0.8 * 600, 0.05 * 480);
+    /* along the walkway (east, the way the velocity points along it) at the diagram's speed */
+    CHECK_NEAR(sm.x_mass / sm.people - 50, p.free_speed * 600, 0.05 * p.free_speed * 600);
     free_grids(o);
     free_grids(a);
     msh_graph_release(g);
@@ -383,6 +553,10 @@ int main(void)
     test_uniform_flow();
     test_bottleneck_queue();
     test_closed_edge();
+    test_queue_discharges_at_capacity();
+    test_walkway_ends();
+    test_width_cells();
+    test_net_kept();
     test_no_walls_crossed();
     test_planned_group();
     test_schedule();
