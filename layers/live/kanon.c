@@ -112,8 +112,23 @@ unsigned long long msh_kanon_pyramids(void)
     return atomic_load_explicit(&pyramids, memory_order_relaxed);
 }
 
+/* The live store as a source: its base cells under the box, copied under the read lock. */
+static void live_source(void *src, const double box[4], msh_live_cell_fn fn, void *ud)
+{
+    msh_live *l = src;
+    msh_live_rdlock(l);
+    msh_live_base_cells(l, box, fn, ud);
+    msh_live_unlock(l);
+}
+
 msh_rc msh_kanon_cells(msh_live *l, int level, const double box[4], int k, msh_live_cell_fn fn, void *ud,
                        msh_err *err)
+{
+    return msh_kanon_cells_from(live_source, l, level, box, k, fn, ud, err);
+}
+
+msh_rc msh_kanon_cells_from(msh_kanon_source source, void *src, int level, const double box[4], int k,
+                            msh_live_cell_fn fn, void *ud, msh_err *err)
 {
     atomic_fetch_add_explicit(&pyramids, 1, memory_order_relaxed);
     if (level > BASE)
@@ -123,9 +138,7 @@ msh_rc msh_kanon_cells(msh_live *l, int level, const double box[4], int k, msh_l
     double wide[4];
     msh_kanon_box(level, box, wide);
     kcells a = {NULL, 0, 0, 0};
-    msh_live_rdlock(l);
-    msh_live_base_cells(l, wide, take, &a);
-    msh_live_unlock(l);
+    source(src, wide, take, &a);
     if (a.fail) {
         free(a.v);
         return msh_err_set(err, MSH_ENOMEM, "k-anonymity: out of memory");
