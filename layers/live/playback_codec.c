@@ -92,6 +92,15 @@ static int get_varint(const uint8_t *s, size_t n, size_t *i, uint64_t *v)
     return -1;
 }
 
+/* The least sum of squared speeds `count` people with velocity sums vx, vy can have (all alike):
+ * ceil((vx^2 + vy^2) / count). A cell's v2 is never below it (Cauchy-Schwarz), so the record keeps
+ * only v2 minus it: 0 for a cell of one person, small for a crowd walking together. */
+static uint64_t v2_floor(uint32_t count, int32_t vx, int32_t vy)
+{
+    uint64_t s = (uint64_t)((int64_t)vx * vx) + (uint64_t)((int64_t)vy * vy);
+    return s / count + (s % count != 0);
+}
+
 msh_rc msh_pb_encode(int64_t minute, const msh_pb_cell *cells, size_t n, int level, uint8_t **out, size_t *len,
                      size_t *cap, msh_err *err)
 {
@@ -104,15 +113,16 @@ msh_rc msh_pb_encode(int64_t minute, const msh_pb_cell *cells, size_t n, int lev
     uint64_t prev = 0;
     for (size_t i = 0; i < n; i++) {
         const msh_pb_cell *c = &cells[i];
-        if ((i && c->m <= prev) || c->m >> GRID_BITS || !c->count) {
+        if ((i && c->m <= prev) || c->m >> GRID_BITS || !c->count || c->v2 < v2_floor(c->count, c->vx, c->vy)) {
             free(raw);
-            return msh_err_set(err, MSH_EINVAL, "playback: cells not sorted, outside the grid or empty");
+            return msh_err_set(err, MSH_EINVAL, "playback: cells not sorted, outside the grid, empty or with "
+                                                "velocity sums no crowd can have");
         }
         r += put_varint(raw + r, c->m - prev);
         r += put_varint(raw + r, c->count);
         r += put_varint(raw + r, zigzag(c->vx));
         r += put_varint(raw + r, zigzag(c->vy));
-        r += put_varint(raw + r, c->v2);
+        r += put_varint(raw + r, c->v2 - v2_floor(c->count, c->vx, c->vy));
         prev = c->m;
     }
     uLongf zcap = compressBound((uLong)r);
@@ -180,7 +190,10 @@ msh_rc msh_pb_decode_stream(const uint8_t *s, size_t n, uint32_t ncells, msh_pb_
         if ((k && !d) || d >> GRID_BITS || (m += d) >> GRID_BITS || !c || c > UINT32_MAX || vx < INT32_MIN ||
             vx > INT32_MAX || vy < INT32_MIN || vy > INT32_MAX)
             goto bad;
-        v[k] = (msh_pb_cell){m, (uint32_t)c, (int32_t)vx, (int32_t)vy, v2};
+        uint64_t least = v2_floor((uint32_t)c, (int32_t)vx, (int32_t)vy);
+        if (v2 > UINT64_MAX - least)
+            goto bad;
+        v[k] = (msh_pb_cell){m, (uint32_t)c, (int32_t)vx, (int32_t)vy, v2 + least};
     }
     if (i != n)
         goto bad;

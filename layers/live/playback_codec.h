@@ -16,7 +16,7 @@
  *  32  payload
  * The stream holds per cell, in increasing Morton order of (cx, cy): varint(Morton code minus the
  * previous one; the first one as it is), varint(count), zigzag varint(vx), zigzag varint(vy),
- * varint(v2). At 3 M people the stream is about 6 bytes a cell and the payload about half that.
+ * varint(v2 minus the least it can be for those sums, ceil((vx^2 + vy^2) / count): 0 for one person).
  *
  * The decoder takes bytes from a file the server wrote, but a disk can hand back anything: every
  * length is bounded before it is trusted (MSH_PB_MAX_CELLS, MSH_PB_MAX_CELL_BYTES), cells must be

@@ -80,7 +80,9 @@ static void codec(void)
     uint64_t m = 12345;
     for (int i = 0; i < 200; i++) {
         m += 1 + (uint64_t)(i * 7919 % 1000);
-        cells[i] = (msh_pb_cell){m, 1 + (uint32_t)i % 40, -300 * i, 17 * i, (uint64_t)i * 16900};
+        uint32_t n = 1 + (uint32_t)i % 40; /* n people at 1.3 m/s, some east and some west */
+        int32_t vx = 130 * (int32_t)(n - (uint32_t)i % (n + 1)) - 130 * (int32_t)((uint32_t)i % (n + 1));
+        cells[i] = (msh_pb_cell){m, n, vx, 0, (uint64_t)n * 16900};
     }
     uint8_t *b = NULL;
     size_t len = 0, cap = 0;
