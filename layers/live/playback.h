@@ -20,7 +20,7 @@
  * window in the message), reads and decodes it and keeps it in a small cache (MSH_PB_CACHE_BYTES
  * of decoded cells; minutes in use by a request stay alive by their reference until released).
  *
- * Memory: the index (24 bytes a minute), the recorder's scratch (32 bytes a cell at the last
+ * Memory: the index (32 bytes a minute), the recorder's scratch (32 bytes a cell at the last
  * minute, plus its encoded bytes) and the cache. Locks: one mutex over the index, the files'
  * sizes, the cache and the figures, never held while reading a file or decoding; the recorder
  * (msh_playback_tick, msh_playback_record) runs on one thread at a time (the caller's rule) and
