@@ -6,10 +6,11 @@ with it on, also the p99 of past tiles (`?time=`).
 
   python3 bench/playback.py [--people N] [--seconds S] [--clients C] [--tiles T] [--mashaer build/mashaer]
 
-People are spread over Mina and the Jamarat as bench/ingest.py spreads them. With playback on,
-a thread moves the server's clock (--test-clock) a minute forward every second while ingest and
-tiles are measured, so a minute is recorded every second: 60 times the real rate, the worst case
-for what the recording takes from ingest and tiles. The recording's own time is what GET /playback
+People are spread over Mina and the Jamarat as bench/ingest.py spreads them. Ingest and tiles are
+measured three ways: playback off; on at the real rate (over --real-seconds, so one minute is
+recorded, by the server's own timer, while positions stream in; tiles asked while ingest runs);
+and on under stress: a thread moves the server's clock (--test-clock) a minute forward every
+second, so a minute is recorded every second, 60 times the real rate. The recording's own time is what GET /playback
 reports (wall time on the timer thread: copy under the read lock, sort, encode, write, fdatasync).
 """
 import argparse, http.client, json, os, statistics, sys, threading, time
@@ -23,6 +24,7 @@ ap.add_argument("--seconds", type=float, default=10)
 ap.add_argument("--clients", type=int, default=2)
 ap.add_argument("--batch", type=int, default=5000)
 ap.add_argument("--tiles", type=int, default=1500)
+ap.add_argument("--real-seconds", type=float, default=65, help="ingest measured this long at the real rate (a minute a minute)")
 scratch.add_build_args(ap)
 args = ap.parse_args()
 
@@ -30,33 +32,6 @@ work, db = scratch.store(args, "msh-pb-", ["sites"], only_existing=True)
 feed = scratch.feed_token(args, db)
 admin = scratch.token(args.mashaer, db, "admin", "bench-admin")
 batches = scratch.mina_batches(args.people, args.batch)
-
-
-def post_all(port, items, counter, lock, deadline=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    n = 0
-    for body in items:
-        if deadline and time.monotonic() > deadline:
-            break
-        c.request("POST", "/feeds/positions", body, {"Authorization": "Bearer " + feed,
-                                                     "Content-Type": "application/x-ndjson"})
-        n += json.loads(c.getresponse().read())["accepted"]
-    with lock:
-        counter[0] += n
-
-
-def ingest(port, seconds):
-    lock, cnt = threading.Lock(), [0]
-    deadline = time.monotonic() + seconds
-
-    def loop(k):
-        while time.monotonic() < deadline:
-            post_all(port, batches[k::args.clients], cnt, lock, deadline)
-    t0 = time.monotonic()
-    ts = [threading.Thread(target=loop, args=(k,)) for k in range(args.clients)]
-    [t.start() for t in ts]
-    [t.join() for t in ts]
-    return cnt[0] / (time.monotonic() - t0)
 
 
 def tile_list(suffix=""):
@@ -96,34 +71,45 @@ for mode in ("off", "on"):
     srv, port = scratch.serve(args, db, "--test-clock", "--snapshot-s", "3600", "--position-max-age", "604800",
                               "--forecast-every", "0", "--playback-hours", "0" if mode == "off" else "48")
     try:
-        lock, cnt = threading.Lock(), [0]
-        ts = [threading.Thread(target=post_all, args=(port, batches[k::args.clients], cnt, lock))
-              for k in range(args.clients)]
-        [t.start() for t in ts]
-        [t.join() for t in ts]
-        r = {"loaded": cnt[0], "rss_loaded_kb": scratch.memory_kb(srv.pid)["VmRSS"]}
+        r = {"loaded": scratch.load_batches(port, feed, batches, args.clients),
+             "rss_loaded_kb": scratch.memory_kb(srv.pid)["VmRSS"]}
         stop = threading.Event()
-        rec_ms = []
+        rec_ms, parts = [], []
 
         def recorder():
             while not stop.is_set():
                 clock(port, 60)
-                rec_ms.append(playback(port)["last_minute"]["record_ms"])
+                lm = playback(port)["last_minute"]
+                rec_ms.append(lm["record_ms"])
+                parts.append(lm)
                 stop.wait(1.0)
-        rt = threading.Thread(target=recorder)
+        # the real rate: positions streaming in for a minute and more, tiles asked meanwhile
+        tiles = {}
+        tt = threading.Thread(target=lambda: tiles.update(zip(("p99", "p50"), tile_times(port, tile_list(), args.tiles))))
+        tt.start()
+        r["ingest_per_s"] = scratch.ingest_rate(port, feed, batches, args.clients, args.real_seconds)
+        tt.join()
+        r["tile_p99_ms"], r["tile_p50_ms"] = tiles["p99"], tiles["p50"]
         if mode == "on":
+            r["recorded_real"] = playback(port)["recorded"]
+            rt = threading.Thread(target=recorder)
             clock(port, 60)
             rt.start()
-        r["ingest_per_s"] = ingest(port, args.seconds)
-        r["tile_p99_ms"], r["tile_p50_ms"] = tile_times(port, tile_list(), args.tiles)
-        stop.set()
-        if mode == "on":
+            tiles = {}
+            tt = threading.Thread(target=lambda: tiles.update(zip(("p99", "p50"), tile_times(port, tile_list(), args.tiles))))
+            tt.start()
+            r["stress_ingest_per_s"] = scratch.ingest_rate(port, feed, batches, args.clients, args.seconds)
+            tt.join()
+            r["stress_tile_p99_ms"], r["stress_tile_p50_ms"] = tiles["p99"], tiles["p50"]
+            stop.set()
             rt.join()
             doc = playback(port)
             r["playback"] = doc
             r["record_ms_median"] = statistics.median(rec_ms)
             r["record_ms_max"] = max(rec_ms)
             r["recordings"] = len(rec_ms)
+            for k in ("cpu_ms", "lock_ms", "write_ms"):
+                r[k + "_median"] = statistics.median(x[k] for x in parts)
             last = doc["last"]
             r["past_tile_p99_ms"], r["past_tile_p50_ms"] = tile_times(port, tile_list("?time=" + last), args.tiles)
             # a new minute for every request: the minute is read from disk and decoded (cache misses)
@@ -148,12 +134,15 @@ print("playback at %d people: %d occupied base cells a minute, %d bytes a minute
       % (on["loaded"], pb["last_minute"]["cells"], per_min, per_min / max(1, pb["last_minute"]["cells"]),
          per_min * 60 / 1e6, per_min * 60 * 48 / 1e9, on["record_ms_median"], on["record_ms_max"], on["recordings"],
          on["record_ms_median"] / 60))
-print("%-34s %14s %14s" % ("", "playback off", "playback on"))
-print("%-34s %14.0f %14.0f" % ("position updates/s", off["ingest_per_s"], on["ingest_per_s"]))
-print("%-34s %14.1f %14.1f" % ("movement tile p99 (ms)", off["tile_p99_ms"], on["tile_p99_ms"]))
-print("%-34s %14.1f %14.1f" % ("movement tile p50 (ms)", off["tile_p50_ms"], on["tile_p50_ms"]))
+print("recording a minute, medians: %.0f ms CPU of the recording thread, %.0f ms under the live read lock (the copy), "
+      "%.0f ms writing and fdatasync" % (on["cpu_ms_median"], on["lock_ms_median"], on["write_ms_median"]))
+print("%-34s %14s %14s %14s" % ("", "playback off", "on (1/min)", "on (1/s)"))
+print("%-34s %14.0f %14.0f %14.0f" % ("position updates/s", off["ingest_per_s"], on["ingest_per_s"], on["stress_ingest_per_s"]))
+print("%-34s %14.1f %14.1f %14.1f" % ("movement tile p99 (ms)", off["tile_p99_ms"], on["tile_p99_ms"], on["stress_tile_p99_ms"]))
+print("%-34s %14.1f %14.1f %14.1f" % ("movement tile p50 (ms)", off["tile_p50_ms"], on["tile_p50_ms"], on["stress_tile_p50_ms"]))
 print("%-34s %14.0f %14.0f" % ("RSS loaded (MB)", off["rss_loaded_kb"] / 1024, on["rss_loaded_kb"] / 1024))
 print("%-34s %14.0f %14.0f" % ("RSS at the end (MB)", off["rss_end_kb"] / 1024, on["rss_end_kb"] / 1024))
+print("minutes recorded by the server's own timer during the real-rate run: %d" % on["recorded_real"])
 print("past tiles (?time=, cached minute): p99 %.1f ms, p50 %.1f ms; first tile of a new minute: %s ms"
       % (on["past_tile_p99_ms"], on["past_tile_p50_ms"], ", ".join("%.0f" % x for x in on["past_cold"])))
 print(json.dumps(results))

@@ -8,6 +8,7 @@
 #include "kanon.h"
 
 #include "core/msh_grow.h"
+#include "core/msh_morton.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -41,28 +42,6 @@ typedef struct {
     int fail;
 } kcells;
 
-static uint64_t spread(uint32_t x)
-{
-    uint64_t v = x;
-    v = (v | v << 16) & 0x0000ffff0000ffffull;
-    v = (v | v << 8) & 0x00ff00ff00ff00ffull;
-    v = (v | v << 4) & 0x0f0f0f0f0f0f0f0full;
-    v = (v | v << 2) & 0x3333333333333333ull;
-    v = (v | v << 1) & 0x5555555555555555ull;
-    return v;
-}
-
-static uint32_t unspread(uint64_t v)
-{
-    v &= 0x5555555555555555ull;
-    v = (v | v >> 1) & 0x3333333333333333ull;
-    v = (v | v >> 2) & 0x0f0f0f0f0f0f0f0full;
-    v = (v | v >> 4) & 0x00ff00ff00ff00ffull;
-    v = (v | v >> 8) & 0x0000ffff0000ffffull;
-    v = (v | v >> 16) & 0x00000000ffffffffull;
-    return (uint32_t)v;
-}
-
 static int take(void *ud, const msh_live_cell *c)
 {
     kcells *a = ud;
@@ -70,7 +49,7 @@ static int take(void *ud, const msh_live_cell *c)
         return a->fail = 1;
     double n = c->count, e2 = c->var_v + c->mean_vx * c->mean_vx + c->mean_vy * c->mean_vy;
     /* everyone starts hidden; settle() shows the cell's people when they are k or more */
-    a->v[a->n++] = (kcell){spread(c->cx) | spread(c->cy) << 1, c->count, 0, 0, 0, 0,
+    a->v[a->n++] = (kcell){msh_morton(c->cx, c->cy), c->count, 0, 0, 0, 0,
                            c->mean_vx * n, c->mean_vy * n, e2 * n, 0};
     return 0;
 }
@@ -178,8 +157,7 @@ msh_rc msh_kanon_cells_from(msh_kanon_source source, void *src, int level, const
             continue;
         msh_live_cell o;
         o.level = (uint32_t)level;
-        o.cx = unspread(c->m);
-        o.cy = unspread(c->m >> 1);
+        msh_unmorton(c->m, &o.cx, &o.cy);
         o.count = (uint32_t)c->shown;
         o.peak_count = c->peak;
         double s = (double)c->shown;

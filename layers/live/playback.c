@@ -74,6 +74,13 @@ static double mono_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int64_t floor_div(int64_t a, int64_t b)
 {
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
@@ -339,8 +346,10 @@ msh_rc msh_playback_record(msh_playback *p, int64_t minute, msh_pb_cell *cells, 
     msh_rc rc = msh_pb_encode(minute, cells, n, MSH_PB_ZLEVEL, &p->buf, &len, &p->bufcap, err);
     int64_t hour = floor_div(minute, 60);
     uint64_t off = 0;
+    double tw = mono_s();
     if (!rc)
         rc = append(p, hour, p->buf, len, &off, err);
+    tw = mono_s() - tw;
     pthread_mutex_lock(&p->mu);
     if (rc) {
         p->st.failures++;
@@ -366,6 +375,8 @@ msh_rc msh_playback_record(msh_playback *p, int64_t minute, msh_pb_cell *cells, 
     p->st.last_bytes = len;
     p->st.last_record_s = mono_s() - t0;
     p->st.record_s += p->st.last_record_s;
+    p->st.last_write_s = tw;
+    p->st.last_lock_s = 0;
     drop_old(p, minute);
     pthread_mutex_unlock(&p->mu);
     return MSH_OK;
@@ -389,12 +400,13 @@ msh_rc msh_playback_tick(msh_playback *p, msh_live *live, int64_t now_ms, bool *
     pthread_mutex_unlock(&p->mu);
     if (!due)
         return MSH_OK;
-    double t0 = mono_s();
+    double t0 = mono_s(), c0 = cpu_s();
     p->ns = 0;
     p->scratch_failed = false;
     msh_live_rdlock(live);
     msh_live_raw_cells(live, take_raw, p);
     msh_live_unlock(live);
+    double locked = mono_s() - t0;
     if (p->scratch_failed)
         return msh_err_set(err, MSH_ENOMEM, "playback: out of memory");
     msh_rc rc = msh_playback_record(p, minute, p->scratch, p->ns, err);
@@ -402,6 +414,8 @@ msh_rc msh_playback_tick(msh_playback *p, msh_live *live, int64_t now_ms, bool *
         pthread_mutex_lock(&p->mu);
         p->st.record_s += (mono_s() - t0) - p->st.last_record_s;
         p->st.last_record_s = mono_s() - t0;
+        p->st.last_lock_s = locked;
+        p->st.last_cpu_s = cpu_s() - c0;
         pthread_mutex_unlock(&p->mu);
         *recorded = true;
     }

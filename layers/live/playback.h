@@ -55,6 +55,9 @@ typedef struct msh_playback_stats {
     uint64_t cut_bytes;        /* bytes cut from damaged or torn files at open */
     uint64_t last_cells, last_bytes; /* the last minute recorded: cells, bytes on disk */
     double last_record_s;      /* how long the last recording took (copy, sort, encode, write, sync) */
+    double last_cpu_s;         /* of which the recording thread's CPU time */
+    double last_lock_s;        /* of which under the live read lock (the copy: feed batches wait meanwhile) */
+    double last_write_s;       /* of which writing and fdatasync */
     double record_s;           /* all recordings since the start */
     uint64_t cache_bytes, cache_cap;
     uint32_t cached;           /* decoded minutes in the cache */

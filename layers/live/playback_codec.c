@@ -1,6 +1,7 @@
 /* playback_codec.c: a recorded minute as bytes and back (format and checks in playback_codec.h). */
 #include "playback_codec.h"
 
+#include "core/msh_morton.h"
 #include "live_int.h"
 
 #include <stdlib.h>
@@ -10,37 +11,14 @@
 static const uint8_t MAGIC[4] = {'M', 'P', 'B', '1'};
 #define GRID_BITS 44 /* Morton codes of a 2^22 grid */
 
-static uint64_t spread(uint32_t x)
-{
-    uint64_t v = x;
-    v = (v | v << 16) & 0x0000ffff0000ffffull;
-    v = (v | v << 8) & 0x00ff00ff00ff00ffull;
-    v = (v | v << 4) & 0x0f0f0f0f0f0f0f0full;
-    v = (v | v << 2) & 0x3333333333333333ull;
-    v = (v | v << 1) & 0x5555555555555555ull;
-    return v;
-}
-
-static uint32_t unspread(uint64_t v)
-{
-    v &= 0x5555555555555555ull;
-    v = (v | v >> 1) & 0x3333333333333333ull;
-    v = (v | v >> 2) & 0x0f0f0f0f0f0f0f0full;
-    v = (v | v >> 4) & 0x00ff00ff00ff00ffull;
-    v = (v | v >> 8) & 0x0000ffff0000ffffull;
-    v = (v | v >> 16) & 0x00000000ffffffffull;
-    return (uint32_t)v;
-}
-
 uint64_t msh_pb_morton(uint32_t cx, uint32_t cy)
 {
-    return spread(cx) | spread(cy) << 1;
+    return msh_morton(cx, cy);
 }
 
 void msh_pb_unmorton(uint64_t m, uint32_t *cx, uint32_t *cy)
 {
-    *cx = unspread(m);
-    *cy = unspread(m >> 1);
+    msh_unmorton(m, cx, cy);
 }
 
 static void put32(uint8_t *p, uint32_t v)
