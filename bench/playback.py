@@ -63,7 +63,7 @@ def clock(port, seconds):
 
 
 def playback(port):
-    return json.loads(scratch.request(port, "GET", "/playback")[2])
+    return json.loads(scratch.request(port, "GET", "/playback", headers={"Authorization": "Bearer " + admin})[2])
 
 
 results = {}

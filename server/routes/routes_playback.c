@@ -10,6 +10,7 @@
 
 #include "core/msh_buf.h"
 #include "core/msh_time.h"
+#include "http/auth.h"
 #include "live/live_layers.h"
 #include "live/playback.h"
 #include "routes/routes.h"
@@ -80,19 +81,21 @@ void msh_route_playback(msh_req *r, const char *rest)
     iso_or_null(&b, "first", s.first_ms);
     iso_or_null(&b, "last", s.last_ms);
     msh_buf_printf(&b,
-                   "\"minutes\":%u,\"hours\":%d,\"bytes\":%llu,\"files\":%u,"
-                   "\"last_minute\":{\"cells\":%llu,\"bytes\":%llu,\"record_ms\":%.1f,\"cpu_ms\":%.1f,"
-                   "\"lock_ms\":%.1f,\"write_ms\":%.1f},"
-                   "\"recorded\":%llu,\"failures\":%llu,\"record_s\":%.3f,"
-                   "\"cache\":{\"minutes\":%u,\"bytes\":%llu,\"cap_bytes\":%llu},"
-                   "\"tiles\":\"/tiles/movement/{z}/{x}/{y}.mvt?time={time}\","
-                   "\"heatmap\":\"/heatmaps/density/{z}/{x}/{y}.png?time={time}\"}\n",
-                   s.minutes, s.hours, (unsigned long long)s.bytes, s.files, (unsigned long long)s.last_cells,
-                   (unsigned long long)s.last_bytes, s.last_record_s * 1000, s.last_cpu_s * 1000, s.last_lock_s * 1000,
-                   s.last_write_s * 1000, (unsigned long long)s.recorded,
+                   "\"minutes\":%u,\"hours\":%d,\"bytes\":%llu,\"files\":%u,\"recorded\":%llu,\"failures\":%llu,"
+                   "\"record_s\":%.3f,\"cache\":{\"minutes\":%u,\"bytes\":%llu,\"cap_bytes\":%llu},",
+                   s.minutes, s.hours, (unsigned long long)s.bytes, s.files, (unsigned long long)s.recorded,
                    (unsigned long long)s.failures, s.record_s, s.cached, (unsigned long long)s.cache_bytes,
                    (unsigned long long)s.cache_cap);
-    r->resp.cache_control = "no-cache";
+    /* the occupied cells count people under k too (one lone pilgrim adds a cell): ops only, as head counts */
+    if (msh_auth_role(r) >= MSH_ROLE_OPS)
+        msh_buf_printf(&b,
+                       "\"last_minute\":{\"cells\":%llu,\"bytes\":%llu,\"record_ms\":%.1f,\"cpu_ms\":%.1f,"
+                       "\"lock_ms\":%.1f,\"write_ms\":%.1f},",
+                       (unsigned long long)s.last_cells, (unsigned long long)s.last_bytes, s.last_record_s * 1000,
+                       s.last_cpu_s * 1000, s.last_lock_s * 1000, s.last_write_s * 1000);
+    msh_buf_printf(&b, "\"tiles\":\"/tiles/movement/{z}/{x}/{y}.mvt?time={time}\","
+                       "\"heatmap\":\"/heatmaps/density/{z}/{x}/{y}.png?time={time}\"}\n");
+    r->resp.cache_control = "private, no-cache"; /* what it says depends on the token */
     msh_resp_buf(r, 200, "application/json", &b);
     msh_buf_free(&b);
 }

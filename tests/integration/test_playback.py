@@ -111,6 +111,10 @@ class Playback(unittest.TestCase):
         self.assertEqual(doc["last"], iso(m2))
         self.assertGreaterEqual(doc["minutes"], 3)
         self.assertEqual(doc["bytes"], sum(os.path.getsize(p) for p in glob.glob(os.path.join(LIVE, "playback", "*.mpb"))))
+        # the occupied cells of a minute count the hidden people too: ops only
+        self.assertNotIn("last_minute", doc)
+        ops = json.loads(req("/playback", token=TOK["admin"]).body)
+        self.assertEqual(ops["last_minute"]["cells"], 2)  # the group's cell and the hidden three's
         Playback.m1 = m1
 
     def test_2_bad_times_and_the_window(self):
