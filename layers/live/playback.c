@@ -47,6 +47,7 @@ struct msh_playback {
     char *dir;
     int hours;
     pthread_mutex_t mu; /* guards the index, files, cache and figures */
+    pthread_mutex_t load_mu; /* one minute read and decoded at a time (taken before mu, never inside it) */
     entry *ents;        /* by minute, oldest first */
     size_t n, cap;
     pfile *files;       /* by hour */
@@ -242,6 +243,7 @@ msh_rc msh_playback_open(const char *dir, int hours, int64_t now_ms, msh_playbac
     p->fd = -1;
     p->fd_hour = INT64_MIN;
     pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->load_mu, NULL);
     p->st.hours = hours;
     p->st.cache_cap = MSH_PB_CACHE_BYTES;
     msh_rc rc = scan_dir(p, err);
@@ -265,6 +267,7 @@ void msh_playback_close(msh_playback *p)
         if (p->cache[i].m)
             msh_pb_minute_release(p->cache[i].m);
     pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->load_mu);
     free(p->ents);
     free(p->files);
     free(p->buf);
@@ -569,20 +572,21 @@ msh_rc msh_playback_at(msh_playback *p, int64_t t_ms, msh_pb_minute **out, msh_e
         *out = m;
         return MSH_OK;
     }
-    msh_rc rc = read_minute(p, &e, &m, err);
-    if (rc)
-        return rc;
+    /* One reader at a time: the tiles of a new minute arrive together (a viewer asks a screenful),
+     * and each would otherwise read and decode the same minute (8 MB of cells at 3 M people). */
+    pthread_mutex_lock(&p->load_mu);
     pthread_mutex_lock(&p->mu);
-    msh_pb_minute *other = cache_get(p, e.minute); /* another request read it meanwhile */
-    if (other) {
-        msh_pb_minute_release(m);
-        m = other;
-    } else {
-        cache_put(p, m);
-    }
+    m = cache_get(p, e.minute); /* the reader before this one may have brought it */
     pthread_mutex_unlock(&p->mu);
+    msh_rc rc = MSH_OK;
+    if (!m && !(rc = read_minute(p, &e, &m, err))) {
+        pthread_mutex_lock(&p->mu);
+        cache_put(p, m);
+        pthread_mutex_unlock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->load_mu);
     *out = m;
-    return MSH_OK;
+    return rc;
 }
 
 void msh_pb_minute_base_cells(void *minute, const double box[4], msh_live_cell_fn fn, void *ud)

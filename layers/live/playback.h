@@ -21,8 +21,10 @@
  * of decoded cells; minutes in use by a request stay alive by their reference until released).
  *
  * Memory: the index (32 bytes a minute), the recorder's scratch (32 bytes a cell at the last
- * minute, plus its encoded bytes) and the cache. Locks: one mutex over the index, the files'
- * sizes, the cache and the figures, never held while reading a file or decoding; the recorder
+ * minute, plus its encoded bytes), the cache and the one minute being read (one at a time: the
+ * tiles of a new minute come together, and the first request reads it for all). Locks: one mutex
+ * over the index, the files' sizes, the cache and the figures, never held while reading a file or
+ * decoding; a second (load_mu, taken first) lets one request at a time read a minute; the recorder
  * (msh_playback_tick, msh_playback_record) runs on one thread at a time (the caller's rule) and
  * holds the mutex only to publish a written minute.
  */
