@@ -142,7 +142,7 @@ print("%-34s %14.1f %14.1f %14.1f" % ("movement tile p99 (ms)", off["tile_p99_ms
 print("%-34s %14.1f %14.1f %14.1f" % ("movement tile p50 (ms)", off["tile_p50_ms"], on["tile_p50_ms"], on["stress_tile_p50_ms"]))
 print("%-34s %14.0f %14.0f" % ("RSS loaded (MB)", off["rss_loaded_kb"] / 1024, on["rss_loaded_kb"] / 1024))
 print("%-34s %14.0f %14.0f" % ("RSS at the end (MB)", off["rss_end_kb"] / 1024, on["rss_end_kb"] / 1024))
-print("minutes recorded by the server's own timer during the real-rate run: %d" % on["recorded_real"])
+print("minutes recorded before the stress run (loading, then the real-rate run; the server's own timer, one a minute): %d" % on["recorded_real"])
 print("past tiles (?time=, cached minute): p99 %.1f ms, p50 %.1f ms; first tile of a new minute: %s ms"
       % (on["past_tile_p99_ms"], on["past_tile_p50_ms"], ", ".join("%.0f" % x for x in on["past_cold"])))
 print(json.dumps(results))
