@@ -9,13 +9,17 @@
 
 msh_rc msh_playback_service_open(msh_app *app, msh_err *err)
 {
+    (void)err;
     if (app->cfg.playback_hours <= 0 || !app->live || !app->cfg.live_dir)
         return MSH_OK;
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/playback", app->cfg.live_dir);
-    msh_rc rc = msh_playback_open(dir, app->cfg.playback_hours, msh_now_ms(), &app->playback, err);
-    if (rc)
-        return rc;
+    msh_err why;
+    if (msh_playback_open(dir, app->cfg.playback_hours, msh_now_ms(), &app->playback, &why)) {
+        /* the live map matters more than its past: serve without playback (GET /playback says so) */
+        fprintf(stderr, "mashaer: playback is off: %s\n", why.msg);
+        return MSH_OK;
+    }
     msh_playback_stats s;
     msh_playback_stats_get(app->playback, &s);
     fprintf(stderr, "mashaer: playback: %u minutes kept in %s (%llu bytes, %d hours)\n", s.minutes, dir,

@@ -7,7 +7,8 @@
 #include "core/msh_err.h"
 #include "serve/app.h"
 
-/** Open app->playback when --playback-hours is over 0 (after the live state is open). */
+/** Open app->playback when --playback-hours is over 0 (after the live state is open). A folder that
+ * cannot be opened leaves playback off with the reason on stderr: the server starts without it. */
 msh_rc msh_playback_service_open(msh_app *app, msh_err *err);
 /** Record the minute when a new one has begun; a failure is logged (once a minute) and tried again next pass.
  * Called by one thread at a time (the timer pass's lock). */

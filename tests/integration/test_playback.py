@@ -195,6 +195,18 @@ class Playback(unittest.TestCase):
             self.assertEqual(mshtest.api(off, "/playback").status, 404)
         finally:
             off.stop()
+        # a playback folder that cannot be opened: the server starts without playback, and says why
+        broken = mshtest.work_path("broken.live")
+        os.makedirs(broken, exist_ok=True)
+        with open(os.path.join(broken, "playback"), "w") as f:
+            f.write("not a folder")
+        srv = mshtest.Server(DB, "--live-dir", broken, name="broken").start()
+        try:
+            self.assertEqual(mshtest.api(srv, "/playback").status, 404)
+            self.assertEqual(mshtest.api(srv, "/health").status, 200)
+            self.assertIn("playback is off", srv.stderr())
+        finally:
+            srv.stop()
 
 
 SERVER_ARGS = ()
