@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -309,6 +310,10 @@ static msh_rc open_hour(msh_playback *p, int64_t hour, msh_err *err)
 
 static msh_rc append(msh_playback *p, int64_t hour, const uint8_t *b, size_t len, uint64_t *off, msh_err *err)
 {
+    struct statvfs vs; /* the write-ahead log shares the disk: its acknowledged updates come first */
+    if (!statvfs(p->dir, &vs) && (uint64_t)vs.f_bavail * vs.f_frsize < MSH_PB_DISK_RESERVE + len)
+        return msh_err_set(err, MSH_EIO, "playback: under %u MiB free on the disk: left to the write-ahead log",
+                           MSH_PB_DISK_RESERVE >> 20);
     msh_rc rc = open_hour(p, hour, err);
     if (rc)
         return rc;

@@ -43,6 +43,9 @@ typedef struct msh_pb_minute msh_pb_minute;
 
 /** Decoded minutes kept in memory for requests (bytes of cells). */
 #define MSH_PB_CACHE_BYTES (96u << 20)
+/** A minute is not written when the disk would be left with less than this free (the live feeds'
+ * write-ahead log is on the same disk, and an acknowledged update matters more than the past). */
+#define MSH_PB_DISK_RESERVE (256u << 20)
 /** zlib level of the records: 1 is the fastest and at 3 M people within 10% of level 6's size. */
 #define MSH_PB_ZLEVEL 1
 
