@@ -54,6 +54,16 @@ def tile_times(port, tiles, n):
     return times[int(0.99 * (len(times) - 1))] * 1000, statistics.median(times) * 1000
 
 
+def ingest_and_tiles(port, seconds):
+    """Position updates/s over `seconds` and, asked meanwhile, the movement tiles' (p99, p50) in ms."""
+    tiles = []
+    tt = threading.Thread(target=lambda: tiles.append(tile_times(port, tile_list(), args.tiles)))
+    tt.start()
+    rate = scratch.ingest_rate(port, feed, batches, args.clients, seconds)
+    tt.join()
+    return rate, tiles[0]
+
+
 def clock(port, seconds):
     st, _, body = scratch.request(port, "POST", "/test/clock?advance_s=%d" % seconds,
                                   headers={"Authorization": "Bearer " + admin}, timeout=120)
@@ -84,23 +94,14 @@ for mode in ("off", "on"):
                 parts.append(lm)
                 stop.wait(1.0)
         # the real rate: positions streaming in for a minute and more, tiles asked meanwhile
-        tiles = {}
-        tt = threading.Thread(target=lambda: tiles.update(zip(("p99", "p50"), tile_times(port, tile_list(), args.tiles))))
-        tt.start()
-        r["ingest_per_s"] = scratch.ingest_rate(port, feed, batches, args.clients, args.real_seconds)
-        tt.join()
-        r["tile_p99_ms"], r["tile_p50_ms"] = tiles["p99"], tiles["p50"]
+        r["ingest_per_s"], (r["tile_p99_ms"], r["tile_p50_ms"]) = ingest_and_tiles(port, args.real_seconds)
         if mode == "on":
             r["recorded_real"] = playback(port)["recorded"]
             rt = threading.Thread(target=recorder)
             clock(port, 60)
             rt.start()
-            tiles = {}
-            tt = threading.Thread(target=lambda: tiles.update(zip(("p99", "p50"), tile_times(port, tile_list(), args.tiles))))
-            tt.start()
-            r["stress_ingest_per_s"] = scratch.ingest_rate(port, feed, batches, args.clients, args.seconds)
-            tt.join()
-            r["stress_tile_p99_ms"], r["stress_tile_p50_ms"] = tiles["p99"], tiles["p50"]
+            r["stress_ingest_per_s"], (r["stress_tile_p99_ms"], r["stress_tile_p50_ms"]) = \
+                ingest_and_tiles(port, args.seconds)
             stop.set()
             rt.join()
             doc = playback(port)
