@@ -13,7 +13,7 @@ own CPU time (CLOCK_THREAD_CPUTIME_ID), as the POST /forecast/refresh answer rep
 the median of --refreshes runs, with its parts: the model's set-up (network, start, sources), its
 steps and drawing, and the time the live read lock was held for the copy.
 """
-import argparse, http.client, json, os, statistics, sys, threading, time
+import argparse, http.client, json, os, statistics, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import scratch  # noqa: E402
@@ -35,32 +35,9 @@ admin = scratch.token(args.mashaer, db, "admin", "bench-admin")
 batches = scratch.mina_batches(args.people, args.batch)
 
 
-def post_all(port, items, counter, lock, deadline=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    n = 0
-    for body in items:
-        if deadline and time.monotonic() > deadline:
-            break
-        c.request("POST", "/feeds/positions", body, {"Authorization": "Bearer " + feed,
-                                                     "Content-Type": "application/x-ndjson"})
-        n += json.loads(c.getresponse().read())["accepted"]
-    with lock:
-        counter[0] += n
-
-
 def ingest(port, seconds):
     """Position updates per second over `seconds`, args.clients connections."""
-    lock, cnt = threading.Lock(), [0]
-    deadline = time.monotonic() + seconds
-
-    def loop(k):
-        while time.monotonic() < deadline:
-            post_all(port, batches[k::args.clients], cnt, lock, deadline)
-    t0 = time.monotonic()
-    ts = [threading.Thread(target=loop, args=(k,)) for k in range(args.clients)]
-    [t.start() for t in ts]
-    [t.join() for t in ts]
-    return cnt[0] / (time.monotonic() - t0)
+    return scratch.ingest_rate(port, feed, batches, args.clients, seconds)
 
 
 def refresh(port):
@@ -98,14 +75,9 @@ for mode in ("off", "on"):
     srv, port = scratch.serve(args, db, "--test-clock", "--snapshot-s", "3600",
                               "--forecast-every", "0" if mode == "off" else "5")
     try:
-        lock, cnt = threading.Lock(), [0]
         t0 = time.monotonic()
-        ts = [threading.Thread(target=post_all, args=(port, batches[k::args.clients], cnt, lock))
-              for k in range(args.clients)]
-        [t.start() for t in ts]
-        [t.join() for t in ts]
-        load_s = time.monotonic() - t0
-        r = {"loaded": cnt[0], "load_s": load_s}
+        loaded = scratch.load_batches(port, feed, batches, args.clients)
+        r = {"loaded": loaded, "load_s": time.monotonic() - t0}
         if mode == "on":
             runs = [refresh(port) for _ in range(args.refreshes)]
             r["refresh_cpu_ms"] = statistics.median(x["cpu_ms"] for x in runs)

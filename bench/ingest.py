@@ -7,7 +7,7 @@ against Redis 7 GEOADD (appendfsync always, and no persistence), side by side in
 Reports updates/s, the ratio to Redis, and resident memory per tracked person for both.
 Needs redis-server and redis-benchmark (apt-get install redis-server); skips Redis without them.
 """
-import argparse, http.client, json, os, re, shutil, signal, subprocess, sys, threading, time
+import argparse, os, re, shutil, signal, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import scratch  # noqa: E402
@@ -34,18 +34,7 @@ rss0 = rss_kb(srv.pid)
 batches = scratch.mina_batches(args.people, args.batch)
 
 def post_all(items, counter, lock, deadline=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    n = 0
-    for body in items:
-        if deadline and time.monotonic() > deadline:
-            break
-        c.request("POST", "/feeds/positions", body, {"Authorization": "Bearer " + token,
-                                                     "Content-Type": "application/x-ndjson"})
-        r = c.getresponse()
-        res = json.loads(r.read())
-        n += res["accepted"]
-    with lock:
-        counter[0] += n
+    scratch.post_batches(port, token, items, counter, lock, deadline)
 
 # load everyone once (memory figure), then the timed run re-sends batches (position updates)
 lock = threading.Lock()

@@ -995,6 +995,140 @@
     });
   }
 
+  // ---------------------------------------------------------------- playback (time slider)
+
+  // The last hours of crowd density (GET /playback: the minutes the server keeps, --playback-hours).
+  // Moving the slider or pressing play puts the map in the past: the movement cells and the density
+  // heatmap come from `?time=ISO` tiles (a source of their own, its URL changed per minute with
+  // setTiles; past tiles are cached a year, so playing a stretch twice asks nothing again) and the
+  // live movement layers are hidden. "Live" puts them back with one click. The slider runs in the
+  // page's direction: in Arabic the earliest minute is on the right.
+  const PB_SOURCE = 'playback', PB_HEAT = 'playback-heat', PB_PREFIX = 'playback-';
+  const PB_SPEEDS = [1, 5, 15, 60]; // minutes of the past per second of playing
+  const pb = { first: 0, last: 0, minutes: 0, at: 0, past: false, playing: null, hidden: [] };
+  const pbSection = document.createElement('section');
+  pbSection.className = 'playback-section';
+  pbSection.setAttribute('aria-labelledby', 'playback-heading');
+  pbSection.hidden = true;
+  pbSection.innerHTML =
+    '<h2 id="playback-heading">' + esc(t('playback.heading')) + '</h2>' +
+    '<div id="playback-clock" class="live-status" aria-live="polite"></div>' +
+    '<input id="playback-slider" type="range" min="0" max="0" step="1" value="0" style="width:100%" aria-label="' +
+      esc(t('playback.slider')) + '">' +
+    '<div class="playback-controls" style="display:flex;gap:.5em;align-items:center;flex-wrap:wrap">' +
+    '<button id="playback-play" type="button"></button>' +
+    '<label>' + esc(t('playback.speed')) + ' <select id="playback-speed">' + PB_SPEEDS.map(function (n) {
+      return '<option value="' + n + '">' + esc(t('playback.speed_n', { n: n })) + '</option>';
+    }).join('') + '</select></label>' +
+    '<button id="playback-live" type="button">' + esc(t('playback.live')) + '</button></div>';
+  const layersSection = layerList.closest('section');
+  layersSection.parentNode.insertBefore(pbSection, layersSection);
+  const pbSlider = document.getElementById('playback-slider');
+  const pbClock = document.getElementById('playback-clock');
+  const pbPlay = document.getElementById('playback-play');
+  const pbSpeed = document.getElementById('playback-speed');
+  const pbLive = document.getElementById('playback-live');
+
+  function pbIso(ms) { return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'); }
+
+  function pbRender() {
+    pbClock.textContent = pb.past ? t('playback.at', { time: I18N.dateTime(pb.at) }) : t('playback.now');
+    pbPlay.textContent = t(pb.playing ? 'playback.pause' : 'playback.play');
+    pbLive.disabled = !pb.past;
+    pbSlider.value = String(pb.past ? Math.round((pb.at - pb.first) / 60000) : pb.minutes - 1);
+  }
+
+  // The kept window, again every minute while live (it moves on).
+  function pbWindow() {
+    return fetch('/playback').then(function (r) { return r.ok ? r.json() : null; }).then(function (w) {
+      if (!w || !w.first) { pbSection.hidden = true; return; }
+      pb.first = Date.parse(w.first);
+      pb.last = Date.parse(w.last);
+      pb.minutes = Math.round((pb.last - pb.first) / 60000) + 1;
+      pbSlider.max = String(pb.minutes - 1);
+      pbSection.hidden = false;
+      pbRender();
+    }).catch(function () { /* no playback: the section stays hidden */ });
+  }
+
+  function pbUrls(ms) {
+    const q = '?time=' + encodeURIComponent(pbIso(ms));
+    return { mvt: location.origin + '/tiles/movement/{z}/{x}/{y}.mvt' + q,
+      png: location.origin + '/heatmaps/density/{z}/{x}/{y}.png' + q };
+  }
+
+  // Into the past: a source for the minute's cells and one for its heatmap, drawn as the live
+  // movement layers are (their style copied), which are hidden meanwhile.
+  function pbEnter(ms) {
+    const u = pbUrls(ms);
+    const live = (styleGroups().get('movement') || []).filter(function (l) { return l['source-layer'] === 'movement'; });
+    map.addSource(PB_HEAT, { type: 'raster', tiles: [u.png], tileSize: 256, maxzoom: 22 });
+    map.addSource(PB_SOURCE, { type: 'vector', tiles: [u.mvt], maxzoom: 22 });
+    const before = live.length ? live[0].id : undefined;
+    map.addLayer({ id: PB_HEAT, type: 'raster', source: PB_HEAT, paint: { 'raster-opacity': 0.75 } }, before);
+    live.forEach(function (l) {
+      const copy = Object.assign({}, l, { id: PB_PREFIX + l.id, source: PB_SOURCE,
+        metadata: { 'mashaer:playback': l.id }, layout: Object.assign({}, l.layout, { visibility: 'visible' }) });
+      map.addLayer(copy, before);
+    });
+    pb.hidden = (styleGroups().get('movement') || []).filter(function (l) {
+      return map.getLayoutProperty(l.id, 'visibility') !== 'none';
+    }).map(function (l) { return l.id; });
+    pb.hidden.forEach(function (id) { map.setLayoutProperty(id, 'visibility', 'none'); });
+    pb.past = true;
+  }
+
+  function pbShow(ms) {
+    if (!styleReady || !pb.minutes) return;
+    pb.at = Math.max(pb.first, Math.min(pb.last, ms - ms % 60000));
+    if (!pb.past) pbEnter(pb.at);
+    else {
+      const u = pbUrls(pb.at);
+      map.getSource(PB_SOURCE).setTiles([u.mvt]);
+      map.getSource(PB_HEAT).setTiles([u.png]);
+    }
+    pbRender();
+  }
+
+  function pbStop() {
+    if (pb.playing) clearInterval(pb.playing);
+    pb.playing = null;
+  }
+
+  // Back to live: the past's layers and sources removed, the live movement layers shown again.
+  function pbToLive() {
+    pbStop();
+    if (pb.past) {
+      ((map.getStyle() || {}).layers || []).forEach(function (l) {
+        if (l.id === PB_HEAT || l.id.indexOf(PB_PREFIX) === 0) map.removeLayer(l.id);
+      });
+      map.removeSource(PB_SOURCE);
+      map.removeSource(PB_HEAT);
+      pb.hidden.forEach(function (id) { if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'visible'); });
+      pb.hidden = [];
+      pb.past = false;
+    }
+    pbRender();
+    pbWindow();
+  }
+
+  function pbToggle() {
+    if (pb.playing) { pbStop(); pbRender(); return; }
+    if (!pb.past || pb.at >= pb.last) pbShow(Math.max(pb.first, pb.last - 3 * 3600000)); // the last 3 hours
+    pb.playing = setInterval(function () {
+      const next = pb.at + Number(pbSpeed.value) * 60000;
+      if (next > pb.last) { pbStop(); pbRender(); return; }
+      pbShow(next);
+    }, 1000);
+    pbRender();
+  }
+
+  pbSlider.addEventListener('input', function () { pbShow(pb.first + Number(pbSlider.value) * 60000); });
+  pbPlay.addEventListener('click', pbToggle);
+  pbLive.addEventListener('click', pbToLive);
+  map.once('load', pbWindow);
+  setInterval(function () { if (!pb.past) pbWindow(); }, 60000);
+
   // Small API for tests and the console.
   window.mashaer = {
     setGroupVisible: setGroupVisible,
@@ -1018,6 +1152,11 @@
       return { refreshMs: LIVE_REFRESH_MS, okAt: liveOkAt, failedAt: liveFailedAt, inFlight: !!liveRound };
     },
     refreshLive: liveTick,
+    // playback: the kept window, the minute shown (0: live), show a minute, back to live
+    playback: function () { return { first: pb.first, last: pb.last, minutes: pb.minutes, at: pb.past ? pb.at : 0,
+      playing: !!pb.playing }; },
+    showMinute: pbShow,
+    toLive: pbToLive,
     alerts: function () { return Array.from(activeAlerts.values()).map(function (a) { return a.title; }); }
   };
 })();

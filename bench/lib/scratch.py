@@ -209,3 +209,45 @@ def mina_batches(people, batch, seed=7):
                          % (i, lon, lat, now, rnd.uniform(0, 1.4), rnd.randrange(360)))
         batches.append(("\n".join(lines) + "\n").encode())
     return batches
+
+
+def post_batches(port, token, items, counter, lock, deadline=None):
+    """POST the NDJSON batches `items` to /feeds/positions on one keep-alive connection, until
+    `deadline` (time.monotonic()) if given; adds the count accepted to counter[0] under lock."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    n = 0
+    for body in items:
+        if deadline and time.monotonic() > deadline:
+            break
+        c.request("POST", "/feeds/positions", body, {"Authorization": "Bearer " + token,
+                                                     "Content-Type": "application/x-ndjson"})
+        n += json.loads(c.getresponse().read())["accepted"]
+    with lock:
+        counter[0] += n
+
+
+def load_batches(port, token, batches, clients):
+    """Every batch posted once, over `clients` connections at once; the count accepted."""
+    import threading
+    lock, cnt = threading.Lock(), [0]
+    ts = [threading.Thread(target=post_batches, args=(port, token, batches[k::clients], cnt, lock))
+          for k in range(clients)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    return cnt[0]
+
+
+def ingest_rate(port, token, batches, clients, seconds):
+    """Position updates per second over `seconds`, `clients` connections posting the batches in turn."""
+    import threading
+    lock, cnt = threading.Lock(), [0]
+    deadline = time.monotonic() + seconds
+
+    def loop(k):
+        while time.monotonic() < deadline:
+            post_batches(port, token, batches[k::clients], cnt, lock, deadline)
+    t0 = time.monotonic()
+    ts = [threading.Thread(target=loop, args=(k,)) for k in range(clients)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    return cnt[0] / (time.monotonic() - t0)

@@ -8,6 +8,7 @@
 #include "kanon.h"
 
 #include "core/msh_grow.h"
+#include "core/msh_morton.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -41,28 +42,6 @@ typedef struct {
     int fail;
 } kcells;
 
-static uint64_t spread(uint32_t x)
-{
-    uint64_t v = x;
-    v = (v | v << 16) & 0x0000ffff0000ffffull;
-    v = (v | v << 8) & 0x00ff00ff00ff00ffull;
-    v = (v | v << 4) & 0x0f0f0f0f0f0f0f0full;
-    v = (v | v << 2) & 0x3333333333333333ull;
-    v = (v | v << 1) & 0x5555555555555555ull;
-    return v;
-}
-
-static uint32_t unspread(uint64_t v)
-{
-    v &= 0x5555555555555555ull;
-    v = (v | v >> 1) & 0x3333333333333333ull;
-    v = (v | v >> 2) & 0x0f0f0f0f0f0f0f0full;
-    v = (v | v >> 4) & 0x00ff00ff00ff00ffull;
-    v = (v | v >> 8) & 0x0000ffff0000ffffull;
-    v = (v | v >> 16) & 0x00000000ffffffffull;
-    return (uint32_t)v;
-}
-
 static int take(void *ud, const msh_live_cell *c)
 {
     kcells *a = ud;
@@ -70,7 +49,7 @@ static int take(void *ud, const msh_live_cell *c)
         return a->fail = 1;
     double n = c->count, e2 = c->var_v + c->mean_vx * c->mean_vx + c->mean_vy * c->mean_vy;
     /* everyone starts hidden; settle() shows the cell's people when they are k or more */
-    a->v[a->n++] = (kcell){spread(c->cx) | spread(c->cy) << 1, c->count, 0, 0, 0, 0,
+    a->v[a->n++] = (kcell){msh_morton(c->cx, c->cy), c->count, 0, 0, 0, 0,
                            c->mean_vx * n, c->mean_vy * n, e2 * n, 0};
     return 0;
 }
@@ -112,8 +91,23 @@ unsigned long long msh_kanon_pyramids(void)
     return atomic_load_explicit(&pyramids, memory_order_relaxed);
 }
 
+/* The live store as a source: its base cells under the box, copied under the read lock. */
+static void live_source(void *src, const double box[4], msh_live_cell_fn fn, void *ud)
+{
+    msh_live *l = src;
+    msh_live_rdlock(l);
+    msh_live_base_cells(l, box, fn, ud);
+    msh_live_unlock(l);
+}
+
 msh_rc msh_kanon_cells(msh_live *l, int level, const double box[4], int k, msh_live_cell_fn fn, void *ud,
                        msh_err *err)
+{
+    return msh_kanon_cells_from(live_source, l, level, box, k, fn, ud, err);
+}
+
+msh_rc msh_kanon_cells_from(msh_kanon_source source, void *src, int level, const double box[4], int k,
+                            msh_live_cell_fn fn, void *ud, msh_err *err)
 {
     atomic_fetch_add_explicit(&pyramids, 1, memory_order_relaxed);
     if (level > BASE)
@@ -123,9 +117,7 @@ msh_rc msh_kanon_cells(msh_live *l, int level, const double box[4], int k, msh_l
     double wide[4];
     msh_kanon_box(level, box, wide);
     kcells a = {NULL, 0, 0, 0};
-    msh_live_rdlock(l);
-    msh_live_base_cells(l, wide, take, &a);
-    msh_live_unlock(l);
+    source(src, wide, take, &a);
     if (a.fail) {
         free(a.v);
         return msh_err_set(err, MSH_ENOMEM, "k-anonymity: out of memory");
@@ -165,8 +157,7 @@ msh_rc msh_kanon_cells(msh_live *l, int level, const double box[4], int k, msh_l
             continue;
         msh_live_cell o;
         o.level = (uint32_t)level;
-        o.cx = unspread(c->m);
-        o.cy = unspread(c->m >> 1);
+        msh_unmorton(c->m, &o.cx, &o.cy);
         o.count = (uint32_t)c->shown;
         o.peak_count = c->peak;
         double s = (double)c->shown;

@@ -45,6 +45,13 @@ void msh_kanon_box(int level, const double box[4], double wide[4]);
 msh_rc msh_kanon_cells(msh_live *l, int level, const double box[4], int k, msh_live_cell_fn fn, void *ud,
                        msh_err *err);
 
+/** Where msh_kanon_cells_from reads base cells: every base cell meeting box, each once, through fn. */
+typedef void (*msh_kanon_source)(void *src, const double box[4], msh_live_cell_fn fn, void *ud);
+
+/** msh_kanon_cells over another source of base cells (a recorded minute: playback.h). */
+msh_rc msh_kanon_cells_from(msh_kanon_source source, void *src, int level, const double box[4], int k,
+                            msh_live_cell_fn fn, void *ud, msh_err *err);
+
 /** How many times msh_kanon_cells has built a pyramid since the start (tests count builds with it). */
 unsigned long long msh_kanon_pyramids(void);
 

@@ -637,15 +637,7 @@ static void base_chunk(void *ud, chunk_t *c)
         if (!cell->count || cx < x0 || cx > x1 || cy < y0 || cy > y1)
             continue;
         msh_live_cell o;
-        o.level = BASE_LEVEL;
-        o.cx = cx;
-        o.cy = cy;
-        o.count = cell->count;
-        o.peak_count = cell->count;
-        o.mean_vx = (double)cell->vx / cell->count / 100.0;
-        o.mean_vy = (double)cell->vy / cell->count / 100.0;
-        double e2 = (double)cell->v2 / cell->count / 10000.0;
-        o.var_v = fmax(0, e2 - (o.mean_vx * o.mean_vx + o.mean_vy * o.mean_vy));
+        msh_live_cell_from_sums(cx, cy, cell->count, cell->vx, cell->vy, cell->v2, &o);
         j->stop = j->fn(j->ud, &o);
     }
 }
@@ -654,6 +646,22 @@ void msh_live_base_cells(msh_live *l, const double box[4], msh_live_cell_fn fn, 
 {
     base_job j = {box, fn, ud, 0};
     for_chunks(l, box, base_chunk, &j);
+}
+
+void msh_live_raw_cells(const msh_live *l, msh_live_raw_cell_fn fn, void *ud)
+{
+    for (uint32_t i = 0; i < l->nchunks; i++) {
+        const chunk_t *c = l->chunks[i];
+        if (!c->population)
+            continue;
+        uint32_t bx0 = (c->key >> 16) << CHUNK_BITS, by0 = (c->key & 0xffff) << CHUNK_BITS;
+        for (uint32_t k = 0; k < CHUNK_SIDE * CHUNK_SIDE; k++) {
+            const cell_t *cell = &c->cells[k];
+            if (cell->count && fn(ud, bx0 + (k & (CHUNK_SIDE - 1)), by0 + (k >> CHUNK_BITS), cell->count, cell->vx,
+                                  cell->vy, cell->v2))
+                return;
+        }
+    }
 }
 
 void msh_live_scan(msh_live *l, int level, msh_live_cell_fn fn, void *ud)

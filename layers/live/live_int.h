@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <math.h>
+
 #include "live.h"
 
 /** One tracked person as the store keeps them. */
@@ -30,6 +32,29 @@ void msh_live_raw_person_get(const msh_live *l, uint32_t i, msh_live_raw_person 
 /** The cap on tracked people (msh_live_config.max_entities) and on the items of each small table. */
 uint32_t msh_live_raw_max_people(const msh_live *l);
 #define MSH_LIVE_MAX_ITEMS 1000000u
+
+/** A base cell (level 22) from the store's integer sums (velocities in cm/s, squared speeds in
+ * (cm/s)^2): the one formula msh_live_base_cells and the playback recording (playback.h) share,
+ * so a recorded minute gives back exactly the cells the live store gave. */
+static inline void msh_live_cell_from_sums(uint32_t cx, uint32_t cy, uint32_t count, int32_t vx, int32_t vy,
+                                           uint64_t v2, msh_live_cell *o)
+{
+    o->level = 22;
+    o->cx = cx;
+    o->cy = cy;
+    o->count = count;
+    o->peak_count = count;
+    o->mean_vx = (double)vx / count / 100.0;
+    o->mean_vy = (double)vy / count / 100.0;
+    double e2 = (double)v2 / count / 10000.0;
+    o->var_v = fmax(0, e2 - (o->mean_vx * o->mean_vx + o->mean_vy * o->mean_vy));
+}
+
+/** Every occupied base cell with its integer sums, chunk by chunk in no set order; stops when fn
+ * answers non-zero. Read lock held. */
+typedef int (*msh_live_raw_cell_fn)(void *ud, uint32_t cx, uint32_t cy, uint32_t count, int32_t vx, int32_t vy,
+                                    uint64_t v2);
+void msh_live_raw_cells(const msh_live *l, msh_live_raw_cell_fn fn, void *ud);
 
 /* Restoring (write lock held). Each fails with a message on a bad value, a duplicate id, a full
  * table or no memory; what was added before stays. */

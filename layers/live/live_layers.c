@@ -16,6 +16,7 @@
 #include "flow.h"
 #include "kanon.h"
 #include "live_ops.h"
+#include "playback.h"
 #include "sensor_history.h"
 
 typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_SENSOR_READINGS,
@@ -35,6 +36,8 @@ typedef struct {
     ll_kind kind;
     int k_anon;
     uint64_t epoch; /* random per process: versions restart with the process, ETags must not repeat */
+    msh_pb_minute *past; /* a past movement layer (msh_live_movement_past): its minute, owned; else NULL */
+    char past_iso[MSH_TIME_ISO_CAP]; /* its `time` attribute */
     pthread_mutex_t memo_mu; /* guards memo */
     memo_slot memo[MEMO_SLOTS];
 } live_layer;
@@ -192,8 +195,10 @@ static int on_cell(void *ud, const msh_live_cell *c)
     if (peak < density)
         peak = density;
     char peak_los[2] = {msh_fruin_los(peak), 0};
-    msh_value v[9];
+    msh_value v[10];
     memset(v, 0, sizeof v);
+    if (j->l->past)
+        set_str(&v[9], j->l->past_iso); /* the minute a past cell shows */
     set_real(&v[7], round(peak * 1000) / 1000);
     set_str(&v[8], peak_los);
     set_int(&v[0], c->count);
@@ -212,7 +217,7 @@ typedef struct {
     size_t n, cap;
 } cell_list;
 
-static const msh_layer_vt LL_VT;
+static const msh_layer_vt LL_VT, PAST_VT;
 
 /* Movement: the cells k-anonymity lets a box show, kept per thread with the key they were built for
  * (live state and k, level, box, versions of the chunks under it). A tile request asks the same
@@ -396,6 +401,11 @@ static int on_reading(void *ud, const msh_sensor_reading *r)
  * never older than it. */
 static uint64_t movement_key(live_layer *l, int level, const double box[4])
 {
+    if (l->past) { /* a recorded minute never changes: its time and checksum name it */
+        uint64_t id[3] = {(uint64_t)msh_pb_minute_ms(l->past), msh_pb_minute_crc(l->past),
+                          msh_pb_minute_cells(l->past)};
+        return msh_fnv1a(box, 4 * sizeof *box, msh_fnv1a(&level, sizeof level, msh_fnv1a(id, sizeof id, 7))) | 1;
+    }
     double wide[4];
     msh_kanon_box(level, box, wide);
     msh_live_rdlock(l->live);
@@ -413,16 +423,18 @@ static msh_rc movement_cells(live_layer *l, int z, const double box[4], cell_lis
     cells_slot *s = cells_slot_get();
     cell_list *cl = s ? &s->cells : own;
     *out = cl;
-    if (s && s->live == l->live && s->k == l->k_anon && s->key == key)
+    const void *src = l->past ? (const void *)l->past : (const void *)l->live;
+    if (s && s->live == src && s->k == l->k_anon && s->key == key)
         return MSH_OK;
     if (s)
         s->live = NULL; /* a failed build leaves no stale key */
     cl->n = 0;
     msh_err err;
-    if (msh_kanon_cells(l->live, level, box, l->k_anon, keep_cell, cl, &err))
+    if (l->past ? msh_kanon_cells_from(msh_pb_minute_base_cells, l->past, level, box, l->k_anon, keep_cell, cl, &err)
+                : msh_kanon_cells(l->live, level, box, l->k_anon, keep_cell, cl, &err))
         return MSH_ENOMEM;
     if (s) {
-        s->live = l->live;
+        s->live = src;
         s->k = l->k_anon;
         s->key = key;
     }
@@ -433,7 +445,7 @@ msh_rc msh_live_movement_cells(msh_layer *movement, int z, const double box[4], 
                                msh_err *err)
 {
     live_layer *l = (live_layer *)movement;
-    if (movement->vt != &LL_VT || l->kind != LL_MOVEMENT)
+    if ((movement->vt != &LL_VT && movement->vt != &PAST_VT) || l->kind != LL_MOVEMENT)
         return msh_err_set(err, MSH_EINVAL, "not the movement layer");
     cell_list own = {NULL, 0, 0};
     const cell_list *cl;
@@ -556,6 +568,8 @@ static uint64_t movement_version(live_layer *l, int z, const double box[4])
 {
     int level = z + 6 > 22 ? 22 : z + 6;
     uint64_t key = movement_key(l, level, box);
+    if (l->past) /* what a past box shows is fixed by its key: no content to hash */
+        return msh_fnv1a(&l->k_anon, sizeof l->k_anon, key);
     memo_slot *s = &l->memo[key % MEMO_SLOTS];
     pthread_mutex_lock(&l->memo_mu);
     bool hit = s->key == key;
@@ -591,10 +605,54 @@ static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
         ll_query(base, box, z, hash_feature, &c);
         v = c.h;
     }
-    return msh_layer_epoch_version(v, l->epoch);
+    return l->past ? v : msh_layer_epoch_version(v, l->epoch); /* a past minute's tags hold across restarts */
 }
 
 static const msh_layer_vt LL_VT = {ll_query, msh_layer_free_plain, ll_region_version};
+
+static void past_free(msh_layer *base)
+{
+    live_layer *l = (live_layer *)base;
+    msh_pb_minute_release(l->past);
+    pthread_mutex_destroy(&l->memo_mu);
+    msh_layer_free_plain(base);
+}
+
+static const msh_layer_vt PAST_VT = {ll_query, past_free, ll_region_version};
+
+msh_rc msh_live_movement_past(msh_layer *movement, msh_pb_minute *minute, msh_layer **out, msh_err *err)
+{
+    *out = NULL;
+    live_layer *mv = (live_layer *)movement;
+    if (movement->vt != &LL_VT || mv->kind != LL_MOVEMENT) {
+        msh_pb_minute_release(minute);
+        return msh_err_set(err, MSH_EINVAL, "not the movement layer");
+    }
+    /* the movement layer's fields and the minute's `time` */
+    msh_field fields[16];
+    msh_layer_info info = movement->info;
+    for (uint32_t i = 0; i < info.nfields && i < 15; i++)
+        fields[i] = info.fields[i];
+    info.nfields = info.nfields < 15 ? info.nfields : 15;
+    fields[info.nfields++] = (msh_field){.name = (char *)"time", .type = MSH_FT_STRING};
+    info.fields = fields;
+    live_layer *l = calloc(1, sizeof *l);
+    if (!l || msh_layer_info_copy(&l->base.info, &info)) {
+        free(l);
+        msh_pb_minute_release(minute);
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    }
+    l->base.vt = &PAST_VT;
+    atomic_init(&l->base.refs, 1);
+    l->live = mv->live;
+    l->kind = LL_MOVEMENT;
+    l->k_anon = mv->k_anon;
+    l->past = minute;
+    msh_time_format_iso(msh_pb_minute_ms(minute), l->past_iso, sizeof l->past_iso, 0);
+    pthread_mutex_init(&l->memo_mu, NULL);
+    *out = &l->base;
+    return MSH_OK;
+}
 
 msh_rc msh_live_layers_new(msh_live *live, msh_sensor_history *hist, int k_anon, msh_layer ***layers, size_t *n,
                            msh_err *err)

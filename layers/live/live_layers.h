@@ -20,6 +20,7 @@
 
 #include "layer.h"
 #include "live.h"
+#include "playback.h"
 #include "sensor_history.h"
 
 /** Make the live layers over `live` and `hist` (borrowed: they must outlive them; hist NULL: no
@@ -35,5 +36,14 @@ msh_rc msh_live_layers_new(msh_live *live, msh_sensor_history *hist, int k_anon,
  */
 msh_rc msh_live_movement_cells(msh_layer *movement, int z, const double box[4], msh_live_cell_fn fn, void *ud,
                                msh_err *err);
+
+/**
+ * The movement layer as it was at a recorded minute (playback.h): the same fields, cells and
+ * k-anonymity, drawn from `minute` instead of the live state, so its tile is the live tile of that
+ * minute. Its region version names the minute, the level and the box (not salted per process: a
+ * past tile's ETag holds across restarts). Takes over the caller's reference to `minute`, also on
+ * failure; release the layer with msh_layer_release.
+ */
+msh_rc msh_live_movement_past(msh_layer *movement, msh_pb_minute *minute, msh_layer **out, msh_err *err);
 
 #endif

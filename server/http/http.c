@@ -213,7 +213,7 @@ static bool dispatch(msh_req *r, const msh_route_match *m, double t0, void **con
 static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, Content-Range, Accept-Ranges, WWW-Authenticate, Retry-After, Location, Content-Crs, Content-Disposition");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag, Content-Length, Content-Range, Accept-Ranges, WWW-Authenticate, Retry-After, Location, Content-Crs, Content-Disposition, Mashaer-Time");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "Mashaer/" MSH_VERSION);
     if (r->resp.ctype)

@@ -21,6 +21,7 @@
 #include "routes/routes.h"
 #include "routes/routes_heatmap.h"
 #include "http/resp_cache.h"
+#include "routes/routes_playback.h"
 #include "core/msh_hash.h"
 #include "core/msh_constants.h"
 
@@ -37,6 +38,8 @@ typedef struct {
 static int on_arg(void *ud, const char *key, const char *value)
 {
     args_job *j = ud;
+    if (j->density && !strcmp(key, "time"))
+        return 0; /* the past of the density (routes_playback.c) */
     if (msh_heat_param(j->p, j->density, key, value, &j->err)) {
         j->bad = 1;
         return 1;
@@ -144,7 +147,9 @@ bool msh_heat_etag_and_key(msh_req *r, msh_catalog *cat, const char *what, uint6
     return false;
 }
 
-static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, const msh_heat_params *p)
+/* mv: the movement layer whose cells are drawn (the catalog's, or a past minute's: routes_playback.c). */
+static void density_tile(msh_req *r, msh_catalog *cat, msh_layer *mv, const msh_heat_path *hp,
+                         const msh_heat_params *p)
 {
     msh_app *app = r->app;
     if (!app->live) {
@@ -164,7 +169,6 @@ static void density_tile(msh_req *r, msh_catalog *cat, const msh_heat_path *hp, 
      * the chunks under it do not change); without that layer, the grid is filled and hashed. */
     double box[4];
     msh_heat_grid_box(&g, box);
-    msh_layer *mv = msh_catalog_find(cat, "movement", 8);
     int mv_level = hp->z + 1 + 6 > 22 ? 22 : hp->z + 1 + 6; /* live_layers.c: cells 2^(z+6), at most 2^22 */
     bool filled = !(mv && mv->vt->region_version && mv_level == g.level);
     if (filled && msh_heat_grid_fill(&g, app->live, app->cfg.k_anon, &err)) {
@@ -345,9 +349,13 @@ void msh_route_heatmaps(msh_req *r, const char *rest)
         return;
     }
     msh_catalog *cat = msh_app_catalog(r->app);
-    if (density)
-        density_tile(r, cat, &hp, &p);
-    else
+    msh_layer *past = NULL;
+    if (density && msh_playback_past_movement(r, cat, &past) >= 0) {
+        density_tile(r, cat, past ? past : msh_catalog_find(cat, "movement", 8), &hp, &p);
+        if (past)
+            msh_playback_answered(r);
+        msh_layer_release(past);
+    } else if (!density)
         kde_tile(r, cat, &hp, &p);
     msh_catalog_release(cat);
 }

@@ -9,6 +9,7 @@
 #include "routes/routes.h"
 #include "http/etag.h"
 #include "routes/routes_archives.h"
+#include "routes/routes_playback.h"
 #include "routes/routes_raster.h"
 #include "tile.h"
 #include "tilegeom.h"
@@ -202,9 +203,18 @@ void msh_route_tiles(msh_req *r, const char *rest)
     else if (tp.kind == MSH_TP_PNG)
         msh_route_raster_layers(r, cat, &tp);
     else {
-        msh_layer *layers[MSH_TILEPATH_MAX_LAYERS];
-        if (!resolve(r, cat, &tp, layers))
+        msh_layer *layers[MSH_TILEPATH_MAX_LAYERS], *past = NULL;
+        bool one_movement = tp.nlayers == 1 && !strcmp(tp.layers[0], "movement");
+        if (msh_req_arg(r, "time") && !one_movement)
+            msh_resp_error(r, 400, "time: only /tiles/movement/{z}/{x}/{y}.mvt has a past (GET /playback)");
+        else if (!resolve(r, cat, &tp, layers) && (!one_movement || msh_playback_past_movement(r, cat, &past) >= 0)) {
+            if (past)
+                layers[0] = past; /* the movement layer of the minute asked for (routes_playback.c) */
             msh_tiles_answer_mvt(r, cat, layers, tp.nlayers, tp.z, tp.x, tp.y);
+            if (past)
+                msh_playback_answered(r);
+        }
+        msh_layer_release(past);
     }
     msh_catalog_release(cat);
 }

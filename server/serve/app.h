@@ -67,6 +67,7 @@ typedef struct msh_config {
     msh_timers_cfg timers;          /* escalation, retention, stale crews (layers/live/live_timers.h) */
     bool test_clock;                /* --test-clock: POST /test/clock may move the clock (tests only) */
     int sensor_history_days;        /* --sensor-history-days D: every sensor reading kept this long (60) */
+    int playback_hours;             /* --playback-hours H: density cells of every minute kept this long (48; 0 off) */
     int forecast_every;             /* --forecast-every S: seconds of server time between forecast refreshes */
     const char *report_sla;         /* --report-sla SPEC: SLA minutes per report category over the defaults */
     double report_rate;             /* --report-rate N: reports a reporter token may create per minute (10) */
@@ -102,6 +103,7 @@ typedef struct msh_app {
     struct msh_broadcasts *broadcasts; /* broadcasts to an area (server/services/broadcast_service.h) */
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
     struct msh_sensor_history *sensor_history; /* the season's sensor readings (layers/live/sensor_history.h) */
+    struct msh_playback *playback;  /* the last hours of density cells (layers/live/playback.h), NULL when off */
     struct msh_fences *fences;      /* zone and camp rasters (server/geofence.h); swapped under the live write lock */
     struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */
     struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */

@@ -105,6 +105,9 @@ static void usage(FILE *f)
             "  --sensor-stale S     a sensor not heard from for S seconds is marked stale (default 900)\n"
             "  --sensor-history-days D  every sensor reading is kept D days, in the store and served as the\n"
             "                       `sensor_readings` collection (default 60; 0 keeps none)\n"
+            "  --playback-hours H   the density cells of every minute are kept H hours on disk (in the live\n"
+            "                       folder) for `?time=` on movement tiles and the density heatmap\n"
+            "                       (default 48; 0 keeps none; GET /playback)\n"
             "  --test-clock         for tests only: POST /test/clock?advance_s=N (admin token) moves the\n"
             "                       server's clock forward and runs the time rules at once\n"
             "  --forecast-every S   seconds of server time between crowd density forecast refreshes\n"
@@ -156,6 +159,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->position_max_age = 600;
     cfg->k_anon = 5;
     cfg->sensor_history_days = 60;
+    cfg->playback_hours = 48;
     cfg->snapshot_s = 60;
     cfg->alert_density = MSH_STILL_CRITICAL_DENSITY;
     cfg->alert_pressure = MSH_HELBING_PRESSURE_ALARM;
@@ -175,7 +179,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S,
            OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_SENSOR_STALE, OPT_SENSOR_HISTORY,
            OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE,
-           OPT_REPORT_SLA, OPT_REPORT_RATE, OPT_REPORT_PHOTO_MB, OPT_REPORT_PHOTOS };
+           OPT_REPORT_SLA, OPT_REPORT_RATE, OPT_REPORT_PHOTO_MB, OPT_REPORT_PHOTOS, OPT_PLAYBACK_HOURS };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -215,6 +219,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"crew-stale", required_argument, 0, OPT_CREW_STALE}, {"crew-drop", required_argument, 0, OPT_CREW_DROP},
         {"sensor-stale", required_argument, 0, OPT_SENSOR_STALE},
         {"sensor-history-days", required_argument, 0, OPT_SENSOR_HISTORY},
+        {"playback-hours", required_argument, 0, OPT_PLAYBACK_HOURS},
         {"test-clock", no_argument, 0, OPT_TEST_CLOCK},
         {"forecast-every", required_argument, 0, OPT_FORECAST_EVERY},
         {"forecast-schedule", required_argument, 0, OPT_FORECAST_SCHEDULE},
@@ -304,6 +309,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_CREW_DROP: if (parse_int("--crew-drop", optarg, 1, 86400 * 7, &v)) return 2; cfg->timers.crew_drop_s = (int)v; break;
         case OPT_SENSOR_STALE: if (parse_int("--sensor-stale", optarg, 1, 86400 * 7, &v)) return 2; cfg->timers.sensor_stale_s = (int)v; break;
         case OPT_SENSOR_HISTORY: if (parse_int("--sensor-history-days", optarg, 0, 3660, &v)) return 2; cfg->sensor_history_days = (int)v; break;
+        case OPT_PLAYBACK_HOURS: if (parse_int("--playback-hours", optarg, 0, 720, &v)) return 2; cfg->playback_hours = (int)v; break;
         case OPT_TEST_CLOCK: cfg->test_clock = true; break;
         case OPT_FORECAST_EVERY: if (parse_int("--forecast-every", optarg, 0, 86400, &v)) return 2; cfg->forecast_every = (int)v; break;
         case OPT_FORECAST_SCHEDULE: cfg->forecast_schedule = optarg; break;

@@ -12,6 +12,7 @@
 #include "kpi/kpi.h"
 #include "live/incident_log.h"
 #include "live/sensor_history.h"
+#include "services/playback_service.h"
 #include "live/ingest.h"
 #include "live/live_layers.h"
 #include "serve/serve.h"
@@ -196,6 +197,8 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
     msh_live_unlock(app->live);
     msh_live_set_observer(app->live, on_item, app);
     msh_live_set_move_observer(app->live, on_move, app);
+    if ((rc = msh_playback_service_open(app, err)))
+        return rc;
     return msh_live_layers_new(app->live, app->sensor_history, app->cfg.k_anon, &app->live_layers, &app->nlive, err);
 }
 
@@ -210,6 +213,7 @@ void msh_serve_close_live(msh_app *app)
     free(app->live_layers);
     app->live_layers = NULL;
     app->nlive = 0;
+    msh_playback_service_close(app); /* after the layers (a past layer holds its minute by reference) */
     msh_live_free(app->live);
     app->live = NULL;
     msh_sensor_history_free(app->sensor_history); /* after the layers that read it and the writer that fills it */

@@ -9,6 +9,7 @@
 #include "live/live_ops.h"
 #include "routes/events.h"
 #include "serve/serve.h"
+#include "services/playback_service.h"
 
 static void tick_locked(msh_app *app, msh_timers_result *res);
 
@@ -63,4 +64,5 @@ static void tick_locked(msh_app *app, msh_timers_result *res)
     }
     msh_timers_tick(app->live, &app->cfg.timers, msh_now_ms(), app->events ? escalated : NULL, app,
                     res ? res : &local);
+    msh_playback_service_tick(app); /* the density cells of a minute just begun */
 }
