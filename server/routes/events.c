@@ -25,7 +25,7 @@
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation",
                                                 "environment", "zone", "forecast", "broadcast", "report",
-                                                "overflow", "cleaning_overdue"};
+                                                "cleaning_overdue"};
 
 typedef struct {
     uint64_t seq;
