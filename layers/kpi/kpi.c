@@ -128,6 +128,7 @@ void msh_kpi_result_release(msh_kpi_result *r)
             msh_layer_release(r->zones_layer);
         free(r->zones);
         free(r->gaps);
+        free(r->sites);
         free(r);
     }
 }

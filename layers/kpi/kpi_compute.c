@@ -434,6 +434,8 @@ static msh_rc compute_locked(msh_kpi *k, const msh_catalog *cat, msh_live *live,
         goto out;
     }
     add_cleaning(k, acc, nz, now_ms);
+    if ((rc = kpi_sites(k, res, now_ms, err)))
+        goto out;
     zone_values(k, acc, res, nz, live != NULL, g != NULL, now_ms);
     res->nzones = nz;
     res->t_ms = now_ms;
@@ -452,6 +454,8 @@ out:
     acc_free(acc, nz);
     if (res) {
         free(res->zones);
+        free(res->gaps);
+        free(res->sites);
         free(res);
     }
     kpi_live_copy_free(&lc);

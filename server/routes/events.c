@@ -24,7 +24,7 @@
 #define HEARTBEAT_S 15.0
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation",
-                                                "environment", "zone", "forecast", "broadcast"};
+                                                "environment", "zone", "forecast", "broadcast", "permit"};
 
 typedef struct {
     uint64_t seq;

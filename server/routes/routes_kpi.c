@@ -56,6 +56,8 @@ static void answer_all(msh_req *r, const msh_kpi_result *res, bool full)
     if (!full) {
         msh_buf_printf(&b, "\"overall\":");
         msh_kpi_zone_json(&res->overall, &b);
+        msh_buf_printf(&b, ",\"sites\":"); /* people on each site from its gates (kpi_sites.c) */
+        msh_kpi_sites_json(res, &b);
         msh_buf_printf(&b, ",");
     }
     msh_buf_printf(&b, "\"zones\":[");
@@ -139,6 +141,21 @@ static void answer_history(msh_req *r, const msh_kpi_result *res)
     msh_buf_free(&b);
 }
 
+/* /kpi/sites: the sites alone (the same array as /kpi's `sites`). */
+static void answer_sites(msh_req *r, const msh_kpi_result *res)
+{
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    char t[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(res->t_ms, t, sizeof t, 3);
+    msh_buf_printf(&b, "{\"time\":\"%s\",\"sites\":", t);
+    msh_kpi_sites_json(res, &b);
+    msh_buf_printf(&b, "}\n");
+    r->resp.cache_control = "no-store";
+    msh_resp_buf(r, 200, "application/json", &b);
+    msh_buf_free(&b);
+}
+
 void msh_route_kpi(msh_req *r, const char *tail)
 {
     const char *rest = r->path + 4; /* after "/kpi": "" or "/..." (both rows of the table lead here) */
@@ -147,9 +164,10 @@ void msh_route_kpi(msh_req *r, const char *tail)
         msh_resp_error(r, 503, "KPIs are not available on this server");
         return;
     }
-    bool history = !strcmp(rest, "/history");
-    if (strcmp(rest, "") && strcmp(rest, "/zones") && strncmp(rest, "/zones/", 7) && !history) {
-        msh_resp_error(r, 404, "no such KPI resource: /kpi%.64s (see /kpi, /kpi/zones/{id}, /kpi/history)", rest);
+    bool history = !strcmp(rest, "/history"), sites = !strcmp(rest, "/sites");
+    if (strcmp(rest, "") && strcmp(rest, "/zones") && strncmp(rest, "/zones/", 7) && !history && !sites) {
+        msh_resp_error(r, 404, "no such KPI resource: /kpi%.64s (see /kpi, /kpi/zones/{id}, /kpi/sites, /kpi/history)",
+                       rest);
         return;
     }
     msh_kpi_result *res = NULL;
@@ -160,6 +178,8 @@ void msh_route_kpi(msh_req *r, const char *tail)
     }
     if (history)
         answer_history(r, res);
+    else if (sites)
+        answer_sites(r, res);
     else if (!strncmp(rest, "/zones/", 7))
         answer_zone(r, res, rest + 7);
     else

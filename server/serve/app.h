@@ -67,6 +67,9 @@ typedef struct msh_config {
     msh_timers_cfg timers;          /* escalation, retention, stale crews (layers/live/live_timers.h) */
     bool test_clock;                /* --test-clock: POST /test/clock may move the clock (tests only) */
     int sensor_history_days;        /* --sensor-history-days D: every sensor reading kept this long (60) */
+    int gate_history_days;          /* --gate-history-days D: gates' 5-minute counts kept this long (60) */
+    double permit_denied_share;     /* --permit-denied-share X: a gate's denied share that raises `permit` (0.05) */
+    int permit_min_scans;           /* --permit-min-scans N: scans in the 5 minutes before the share counts (20) */
     int forecast_every;             /* --forecast-every S: seconds of server time between forecast refreshes */
     const char *forecast_schedule;  /* --forecast-schedule FILE: planned group movements (forecast/schedule.h) */
 } msh_config;
@@ -97,6 +100,7 @@ typedef struct msh_app {
     struct msh_broadcasts *broadcasts; /* broadcasts to an area (server/services/broadcast_service.h) */
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
     struct msh_sensor_history *sensor_history; /* the season's sensor readings (layers/live/sensor_history.h) */
+    struct msh_gate_counts *gate_counts; /* gates' 5-minute counts and permit alerts (layers/live/gate_counts.h) */
     struct msh_fences *fences;      /* zone and camp rasters (server/geofence.h); swapped under the live write lock */
     struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */
     struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */

@@ -112,6 +112,7 @@ static void on_item(void *ud, msh_feed feed, const msh_live_item *it, const msh_
         msh_incident_log_push_sensor(app->incident_log, it); /* the season's readings */
     if (feed == MSH_FEED_CREWS)
         msh_kpi_crew_moved(app->kpi, it, prev); /* cleaning coverage: where crews went */
+    msh_serve_gates_on_item(app, feed, it); /* 5-minute counts, permit alerts (serve_gates.c) */
 }
 
 typedef struct {
@@ -163,6 +164,8 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
         return rc;
     double t0 = msh_serve_now_s();
     uint64_t replayed = 0;
+    if ((rc = msh_serve_open_gates(app, err))) /* before the replay, which it counts */
+        return rc;
     if ((rc = msh_ingest_open(app->cfg.live_dir, app->live, &app->ingest, &replayed, err)))
         return rc;
     char why[256];
@@ -196,7 +199,9 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
     msh_live_unlock(app->live);
     msh_live_set_observer(app->live, on_item, app);
     msh_live_set_move_observer(app->live, on_move, app);
-    return msh_live_layers_new(app->live, app->sensor_history, app->cfg.k_anon, &app->live_layers, &app->nlive, err);
+    if ((rc = msh_live_layers_new(app->live, app->sensor_history, app->cfg.k_anon, &app->live_layers, &app->nlive, err)))
+        return rc;
+    return msh_serve_gates_start(app, err);
 }
 
 void msh_serve_close_live(msh_app *app)
@@ -212,6 +217,7 @@ void msh_serve_close_live(msh_app *app)
     app->nlive = 0;
     msh_live_free(app->live);
     app->live = NULL;
+    msh_serve_close_gates(app); /* after the layer that reads it and the log that feeds it */
     msh_sensor_history_free(app->sensor_history); /* after the layers that read it and the writer that fills it */
     app->sensor_history = NULL;
     msh_events_free(app->events);
