@@ -10,6 +10,7 @@
 #include "kpi/kpi.h"
 #include "kpi/kpi_history.h"
 #include "kpi/kpi_layer.h"
+#include "live/counting_layer.h"
 #include "route/graph.h"
 #include "routes/routes.h"
 #include "services/kpi_service.h"
@@ -58,6 +59,10 @@ static void answer_all(msh_req *r, const msh_kpi_result *res, bool full)
         msh_kpi_zone_json(&res->overall, &b);
         msh_buf_printf(&b, ",\"sites\":"); /* people on each site from its gates (kpi_sites.c) */
         msh_kpi_sites_json(res, &b);
+        if (r->app->counting) { /* each counting line's totals (layers/live/counting_layer.h) */
+            msh_buf_printf(&b, ",\"counting_lines\":");
+            msh_counting_totals_json(r->app->counting, &b);
+        }
         msh_buf_printf(&b, ",");
     }
     msh_buf_printf(&b, "\"zones\":[");

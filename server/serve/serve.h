@@ -29,6 +29,12 @@ msh_rc msh_serve_open_gates(msh_app *app, msh_err *err);
 msh_rc msh_serve_gates_start(msh_app *app, msh_err *err);
 void msh_serve_gates_on_item(msh_app *app, msh_feed feed, const struct msh_live_item *it);
 void msh_serve_close_gates(msh_app *app);
+/** Counting lines (serve_counting.c): open before the log replays (lines from the store); start
+ * (the `counting_line_counts` layer); the lines of a new catalog (live write lock held); close. */
+msh_rc msh_serve_open_counting(msh_app *app, msh_err *err);
+msh_rc msh_serve_counting_start(msh_app *app, msh_err *err);
+void msh_serve_counting_lines(msh_app *app, const msh_catalog *cat);
+void msh_serve_close_counting(msh_app *app);
 /** Rebuild the geofence rasters from `cat` and swap them in (no-op without live feeds). */
 void msh_serve_swap_fences(msh_app *app, const msh_catalog *cat);
 /** Snapshot the live state when something was logged since the last snapshot. */

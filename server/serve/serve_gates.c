@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "core/msh_buf.h"
+#include "live/counting.h"
 #include "live/gate_counts.h"
 #include "live/gate_counts_layer.h"
 #include "live/ingest.h"
@@ -52,10 +53,14 @@ static void on_replayed(void *ud, msh_feed feed, const msh_live_item *it, const 
     msh_serve_gates_on_item(ud, feed, it);
 }
 
+/* With each live snapshot: the gates' counts and the counting lines' (serve_counting.c). */
 static msh_rc snap_hook(void *ud, int phase, msh_err *err)
 {
-    msh_gate_counts *gc = ud;
-    return phase == 0 ? msh_gate_counts_stage(gc, err) : msh_gate_counts_commit(gc, err);
+    msh_app *app = ud;
+    msh_rc rc = phase == 0 ? msh_gate_counts_stage(app->gate_counts, err) : msh_gate_counts_commit(app->gate_counts, err);
+    if (!rc && app->counting)
+        rc = phase == 0 ? msh_counting_stage(app->counting, err) : msh_counting_commit(app->counting, err);
+    return rc;
 }
 
 msh_rc msh_serve_open_gates(msh_app *app, msh_err *err)
@@ -69,7 +74,7 @@ msh_rc msh_serve_open_gates(msh_app *app, msh_err *err)
 
 msh_rc msh_serve_gates_start(msh_app *app, msh_err *err)
 {
-    msh_ingest_set_snapshot_hook(app->ingest, snap_hook, app->gate_counts);
+    msh_ingest_set_snapshot_hook(app->ingest, snap_hook, app);
     msh_layer *l;
     msh_rc rc = msh_gate_counts_layer_new(app->gate_counts, &l, err);
     if (rc)

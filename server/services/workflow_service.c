@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/msh_le.h"
+#include "live/counting.h"
 #include "core/msh_tilemath.h"
 
 msh_rc msh_workflow_start(msh_app *app, msh_store *s, msh_err *err)
@@ -148,6 +149,14 @@ bool msh_workflow_prepare(msh_catalog *cat, const msh_layer *l, msh_edit_kind ki
         return msh_asset_check(&l->info, after, &w->ref);
     if (!strcmp(l->info.name, MSH_WO_LAYER))
         return work_order(cat, l, kind, before, after, wkb, wkb_len, self, now_ms, w);
+    if (!strcmp(l->info.name, MSH_COUNTING_LAYER) && *wkb && /* every crossing tests each segment */
+        msh_counting_wkb_vertices(*wkb, *wkb_len, MSH_COUNTING_MAX_VERTICES) < 0) {
+        w->ref.kind = MSH_WF_INVALID;
+        w->ref.code = "too_many_vertices";
+        snprintf(w->ref.description, sizeof w->ref.description, "a counting line has at most %d vertices",
+                 MSH_COUNTING_MAX_VERTICES);
+        return false;
+    }
     return true;
 }
 
