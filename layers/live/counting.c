@@ -431,11 +431,13 @@ msh_rc msh_counting_ensure_layer(msh_store *s, bool *created, msh_err *err)
     msh_rc rc = msh_store_list(s, &infos, &n, err);
     if (rc)
         return rc;
-    bool have = false;
-    for (size_t i = 0; i < n; i++)
+    bool have = false, sites = false;
+    for (size_t i = 0; i < n; i++) {
         have |= !strcmp(infos[i].name, MSH_COUNTING_LAYER);
+        sites |= !strcmp(infos[i].name, "sites");
+    }
     msh_store_infos_free(infos, n);
-    if (have)
+    if (have || !sites) /* lines are drawn on the holy sites: a store of other data gets none */
         return MSH_OK;
     static const msh_field fields[] = {{(char *)"name", MSH_FT_STRING}};
     msh_layer_spec spec = {.name = MSH_COUNTING_LAYER, .fields = fields, .nfields = 1, .minzoom = 0, .maxzoom = 22,

@@ -53,7 +53,8 @@ typedef struct msh_line_minute {
 msh_rc msh_counting_open(const char *db_path, int64_t keep_ms, msh_counting **out, msh_err *err);
 void msh_counting_close(msh_counting *c);
 
-/** Create the empty `counting_lines` layer in the store when it has none (*created says so). */
+/** Create the empty `counting_lines` layer in a store that has the `sites` layer and no counting lines
+ * (*created says so). */
 msh_rc msh_counting_ensure_layer(msh_store *s, bool *created, msh_err *err);
 /** The lines of a `counting_lines` layer (NULL: none) become the ones counted (live write lock held:
  * the move observer reads them). At most MSH_COUNTING_MAX_LINES, the first by id. */

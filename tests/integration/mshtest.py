@@ -93,8 +93,9 @@ def demo_path(name):
 
 
 DEMO_LAYERS = ["assets", "camps", "cleaning_routes", "service_zones", "sites", "walkways", "site_walkways"]
-# what a server of the demo store serves: `mashaer serve` adds the (empty) work_orders layer where there are assets
-SERVED_LAYERS = DEMO_LAYERS + ["work_orders"]
+# what a server of the demo store serves: `mashaer serve` adds the (empty) work_orders layer where there are assets,
+# and the (empty) counting_lines layer where there are sites
+SERVED_LAYERS = DEMO_LAYERS + ["work_orders", "counting_lines"]
 
 # ---------------------------------------------------------------------------
 # running mashaer

@@ -124,6 +124,12 @@ def setUpModule():
     global DB, LINE, T0
     DB = mshtest.work_path("counting_lines.sqlite")
     mshtest.import_walkways(DB, [((LON - 0.001, LAT0), (LON + 0.001, LAT0))])
+    src = mshtest.work_path("counting_sites.geojson")   # counting lines are made where the sites are
+    with open(src, "w") as f:
+        json.dump({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"site_id": "mina"},
+                   "geometry": {"type": "Polygon", "coordinates": [[[39.88, 21.40], [39.90, 21.40], [39.90, 21.42],
+                                                                     [39.88, 21.40]]]}}]}, f)
+    mshtest.import_layer(DB, src, "sites")
     for role, name in (("ops", "ops-alice"), ("feed", "phones"), ("admin", "root")):
         TOK[role] = mshtest.add_token(DB, role, name)
     start()
