@@ -29,6 +29,8 @@ msh_rc msh_serve_open_gates(msh_app *app, msh_err *err);
 msh_rc msh_serve_gates_start(msh_app *app, msh_err *err);
 void msh_serve_gates_on_item(msh_app *app, msh_feed feed, const struct msh_live_item *it);
 void msh_serve_close_gates(msh_app *app);
+/** Add a derived live layer (taking its reference) to those every catalog holds; before the first. */
+msh_rc msh_serve_add_live_layer(msh_app *app, msh_layer *l, msh_err *err);
 /** Counting lines (serve_counting.c): open before the log replays (lines from the store); start
  * (the `counting_line_counts` layer); the lines of a new catalog (live write lock held); close. */
 msh_rc msh_serve_open_counting(msh_app *app, msh_err *err);

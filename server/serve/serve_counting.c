@@ -61,16 +61,7 @@ msh_rc msh_serve_counting_start(msh_app *app, msh_err *err)
 {
     msh_layer *l;
     msh_rc rc = msh_counting_layer_new(app->counting, &l, err);
-    if (rc)
-        return rc;
-    msh_layer **v = realloc(app->live_layers, (app->nlive + 1) * sizeof *v);
-    if (!v) {
-        msh_layer_release(l);
-        return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    }
-    app->live_layers = v;
-    v[app->nlive++] = l;
-    return MSH_OK;
+    return rc ? rc : msh_serve_add_live_layer(app, l, err);
 }
 
 void msh_serve_counting_lines(msh_app *app, const msh_catalog *cat)

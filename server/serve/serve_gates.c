@@ -77,8 +77,11 @@ msh_rc msh_serve_gates_start(msh_app *app, msh_err *err)
     msh_ingest_set_snapshot_hook(app->ingest, snap_hook, app);
     msh_layer *l;
     msh_rc rc = msh_gate_counts_layer_new(app->gate_counts, &l, err);
-    if (rc)
-        return rc;
+    return rc ? rc : msh_serve_add_live_layer(app, l, err);
+}
+
+msh_rc msh_serve_add_live_layer(msh_app *app, msh_layer *l, msh_err *err)
+{
     msh_layer **v = realloc(app->live_layers, (app->nlive + 1) * sizeof *v);
     if (!v) {
         msh_layer_release(l);
