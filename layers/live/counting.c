@@ -474,7 +474,8 @@ void msh_counting_each(msh_counting *c, msh_counting_line_fn fn, void *ud)
             ab += r->m[k].ab;
             ba += r->m[k].ba;
         }
-        if (fn(ud, r->fid, r->name, r->has_pt, r->lon, r->lat, r->m + r->first, r->n - r->first, ab, ba))
+        const msh_line_minute *held = r->n > r->first ? r->m + r->first : NULL; /* none yet: m may be NULL */
+        if (fn(ud, r->fid, r->name, r->has_pt, r->lon, r->lat, held, r->n - r->first, ab, ba))
             return;
     }
 }
