@@ -5,11 +5,15 @@
  *   GET /kpi/history          the composite over the last hours, drawn with uPlot (/vendor/uplot,
  *                             from web/node_modules: no CDN)
  *   kpi_zones layer           the style's "kpi-zones-fill", coloured by the indicator picked here
+ *   counting lines            /kpi `counting_lines` (each line's totals) and, for the line picked,
+ *                             /ogc/collections/counting_line_counts/items: people crossing per minute
+ *                             each way over the last hours, drawn with uPlot
  *
  * Words, numbers and times: web/i18n.js (window.I18N), labels under "kpi.*".
  * Definitions of every figure: docs/KPIS.md. For browser tests: window.mashaerKpi.state() returns
  * what the panel shows (raw values as the server sent them), selectZone(id) opens a drill-down,
- * colourBy(key) recolours the zones; window.mashaerKpi.ready turns true after the first answer.
+ * colourBy(key) recolours the zones, selectLine(id) charts a counting line (state().lineChart: the line,
+ * its minutes and sums as drawn); window.mashaerKpi.ready turns true after the first answer.
  */
 (function () {
   'use strict';
@@ -58,9 +62,11 @@
     ['cleaning', 'share_covered', '%']
   ];
 
-  const state = { overall: null, zones: [], zone: null, zoneId: null, indicator: INDICATORS[0].key, error: '' };
+  const state = { overall: null, zones: [], zone: null, zoneId: null, indicator: INDICATORS[0].key, error: '',
+    lines: [], lineId: null, lineChart: null };
   let overallChart = null;
   let zoneChart = null;
+  let lineChart = null;
 
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
@@ -121,7 +127,10 @@
     '<label class="kpi-pick">' + esc(t('kpi.colour_by')) + ' <select id="kpi-indicator"></select></label>' +
     '<div id="kpi-legend" class="kpi-legend"></div>' +
     '<ol id="kpi-zone-list" class="kpi-zone-list"></ol>' +
-    '<div id="kpi-zone" class="kpi-zone" hidden></div>';
+    '<div id="kpi-zone" class="kpi-zone" hidden></div>' +
+    '<div id="kpi-lines" class="kpi-zone" hidden><h3>' + esc(t('kpi.lines_heading')) + '</h3>' +
+    '<label class="kpi-pick">' + esc(t('kpi.lines_pick')) + ' <select id="kpi-line"></select></label>' +
+    '<div id="kpi-line-totals" class="muted"></div><div id="kpi-line-chart" class="kpi-chart"></div></div>';
   const body = document.getElementById('panel-body');
   const layersSection = body && body.querySelector('section[aria-labelledby="layers-heading"]');
   if (body) body.insertBefore(section, layersSection || null);
@@ -233,6 +242,73 @@
     });
   }
 
+  // ------------------------------------------------------------------ counting lines
+
+  // The lines /kpi lists, in the picker (a line's name, else its id); the picked one charted.
+  function renderLines() {
+    const div = section.querySelector('#kpi-lines');
+    div.hidden = !state.lines.length;
+    if (!state.lines.length) return;
+    const pick = section.querySelector('#kpi-line');
+    if (state.lineId === null || !state.lines.some(function (l) { return l.line === state.lineId; }))
+      state.lineId = state.lines[0].line;
+    pick.innerHTML = state.lines.map(function (l) {
+      return '<option value="' + esc(l.line) + '"' + (l.line === state.lineId ? ' selected' : '') + '>' +
+        esc(l.name || String(l.line)) + '</option>';
+    }).join('');
+    const cur = state.lines.find(function (l) { return l.line === state.lineId; });
+    const totals = section.querySelector('#kpi-line-totals');
+    totals.textContent = t('kpi.lines_totals', { ab: fmt(cur.ab), ba: fmt(cur.ba) });
+    totals.setAttribute('data-ab', String(cur.ab));
+    totals.setAttribute('data-ba', String(cur.ba));
+    selectLine(state.lineId);
+  }
+  section.querySelector('#kpi-line').addEventListener('change', function (e) {
+    state.lineId = Number(e.target.value);
+    renderLines();
+  });
+
+  // Chart line `id`: people crossing per minute each way over the last HISTORY_H hours.
+  function selectLine(id) {
+    state.lineId = id;
+    const el = section.querySelector('#kpi-line-chart');
+    const to = new Date();
+    const from = new Date(to.getTime() - HISTORY_H * 3600 * 1000);
+    const q = '?line=' + encodeURIComponent(id) + '&limit=10000&datetime=' +
+      from.toISOString().replace(/\.\d+Z$/, 'Z') + '/..';
+    return getJSON('/ogc/collections/counting_line_counts/items' + q).then(function (doc) {
+      if (state.lineId !== id || typeof uPlot !== 'function') return;
+      const rows = (doc.features || []).map(function (f) { return f.properties; }).sort(function (a, b) {
+        return Date.parse(a.minute) - Date.parse(b.minute);
+      });
+      const xs = rows.map(function (p) { return Date.parse(p.minute) / 1000; });
+      const ab = rows.map(function (p) { return p.ab; }), ba = rows.map(function (p) { return p.ba; });
+      if (lineChart) lineChart.destroy();
+      el.innerHTML = '';
+      lineChart = new uPlot({
+        width: Math.max(200, el.clientWidth || 280),
+        height: 110,
+        legend: { show: false },
+        scales: { x: { time: true, range: [from.getTime() / 1000, to.getTime() / 1000] } },
+        axes: [{}, { size: 36 }],
+        tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), I18N.timeZone); },
+        series: [{}, { label: t('kpi.series_ab'), stroke: '#2b83ba', width: 2, points: { show: true } },
+                 { label: t('kpi.series_ba'), stroke: '#d95f0e', width: 2, points: { show: true } }]
+      }, [xs, ab, ba], el);
+      el.setAttribute('data-points', String(xs.length));
+      const cap = document.createElement('div');
+      cap.className = 'kpi-chart-caption';
+      cap.innerHTML = '<i style="background:#2b83ba"></i>' + esc(t('kpi.series_ab')) +
+        ' <i style="background:#d95f0e"></i>' + esc(t('kpi.series_ba')) + ' · ' +
+        esc(t('kpi.lines_caption', { h: HISTORY_H }));
+      el.appendChild(cap);
+      const sum = function (v) { return v.reduce(function (a, b) { return a + b; }, 0); };
+      state.lineChart = { line: id, minutes: xs.length, ab: sum(ab), ba: sum(ba) };
+    }).catch(function (e) {
+      el.textContent = t('kpi.history_failed', { error: e.message });
+    });
+  }
+
   // ------------------------------------------------------------------ map colouring
 
   // Recolour the zones by `key`; show the layer too unless `show` is false (the colouring at start).
@@ -279,6 +355,8 @@
         zone: t('time.zone') }) + (doc.network ? '' : ' ' + t('kpi.no_network'));
       renderOverall();
       renderZoneList();
+      state.lines = doc.counting_lines || [];
+      renderLines();
       drawHistory('#kpi-chart', null, function (c) { overallChart = c; }, overallChart);
       if (state.zoneId) selectZone(state.zoneId);
       const map = window.map;
@@ -308,9 +386,10 @@
         shown[(el.closest('#kpi-zone') ? 'zone.' : 'overall.') + el.getAttribute('data-kpi')] = el.getAttribute('data-raw');
       });
       return { overall: state.overall, zones: state.zones, zone: state.zone, indicator: state.indicator, shown: shown,
-        error: state.error };
+        error: state.error, lines: state.lines, lineChart: state.lineChart };
     },
     selectZone: selectZone,
+    selectLine: selectLine,
     colourBy: colourBy,
     refresh: refresh
   };

@@ -131,6 +131,7 @@ void msh_kpi_result_release(msh_kpi_result *r)
         free(r->zones);
         free(r->gaps);
         free(r->tasks);
+        free(r->sites);
         free(r);
     }
 }

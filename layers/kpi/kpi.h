@@ -129,7 +129,21 @@ typedef struct msh_kpi_result {
     size_t ngaps;
     struct msh_kpi_task *tasks; /* the cleaning tasks, sorted by fid */
     size_t ntasks;
+    struct msh_kpi_site *sites; /* people on each site from its gates' counts (kpi_sites.c), by name */
+    size_t nsites;
 } msh_kpi_result;
+/** A site's occupancy from its gates: in minus out since `since_ms` (the site's reset, else the
+ * start of the day in Makkah, UTC+3), 5 minutes at a time, never below zero. */
+typedef struct msh_kpi_site {
+    char site[33];
+    int64_t since_ms;
+    int64_t people, in, out;
+    uint32_t gates;       /* gates of the site (assets of kind gate naming it) */
+    bool clamped;         /* more left than entered at some point: the count was held at zero */
+} msh_kpi_site;
+/** One site as a JSON object; the result's sites as a JSON array. */
+msh_rc msh_kpi_site_json(const msh_kpi_site *s, msh_buf *b);
+msh_rc msh_kpi_sites_json(const msh_kpi_result *r, msh_buf *b);
 
 /** A camp without a working toilet, water point or clinic within walking distance (coverage). */
 typedef struct msh_kpi_gap {
@@ -156,6 +170,12 @@ double msh_kpi_published(double v);
 msh_rc msh_kpi_zone_json(const msh_kpi_zone *z, msh_buf *b);
 
 typedef struct msh_kpi msh_kpi;
+struct msh_gate_counts;
+/** The gates' 5-minute counts the sites are counted from (live/gate_counts.h); NULL: no sites. */
+void msh_kpi_set_gate_counts(msh_kpi *k, struct msh_gate_counts *gc);
+/** Count `site` from now (an operator's reset, kept in the store). MSH_ENOTFOUND: no gate names it
+ * (the gates are those of the last compute). */
+msh_rc msh_kpi_site_reset(msh_kpi *k, const char *site, int64_t now_ms, msh_err *err);
 
 msh_rc msh_kpi_new(const msh_kpi_config *c, msh_kpi **out, msh_err *err);
 void msh_kpi_free(msh_kpi *k);

@@ -438,6 +438,8 @@ static msh_rc compute_locked(msh_kpi *k, const msh_catalog *cat, msh_live *live,
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
         goto out;
     }
+    if ((rc = kpi_sites(k, res, now_ms, err)))
+        goto out;
     zone_values(k, acc, res, nz, live != NULL, g != NULL, now_ms);
     res->nzones = nz;
     res->t_ms = now_ms;
@@ -457,6 +459,8 @@ out:
     if (res) {
         free(res->tasks);
         free(res->zones);
+        free(res->gaps);
+        free(res->sites);
         free(res);
     }
     kpi_live_copy_free(&lc);

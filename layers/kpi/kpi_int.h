@@ -9,7 +9,8 @@
  *   kpi_live.c       the copy of the live cells and items taken under the read lock;
  *   kpi_coverage.c   network coverage of the camps (UN SDG 11.2.1), cached;
  *   kpi_compute.c    one compute: the accumulators per zone, the values, the composite;
- *   kpi_json.c       a zone's values as JSON.
+ *   kpi_json.c       a zone's values as JSON;
+ *   kpi_sites.c      sites' occupancy from their gates' counts.
  */
 #ifndef MSH_KPI_INT_H
 #define MSH_KPI_INT_H
@@ -27,7 +28,10 @@
 #include "live/envlevels.h"
 #include "workflow/cleaning_tasks.h"
 
-#define BASE_LEVEL 22 /* the live density cells counted (about 8.9 m) */
+#define BASE_LEVEL 22
+struct msh_kpi_result;
+/** The sites of res from k's gates and their counts (under k's lock). */
+msh_rc kpi_sites(msh_kpi *k, struct msh_kpi_result *res, int64_t now_ms, msh_err *err); /* the live density cells counted (about 8.9 m) */
 
 typedef struct {
     double *xy;       /* world units, every ring */
@@ -56,6 +60,7 @@ typedef struct {
     char id[65];
     int zone;
     double capacity;
+    char site[33];    /* the asset's `site` ("" none) */
 } gate_t;
 
 typedef struct {
@@ -136,6 +141,7 @@ struct msh_kpi {
     size_t nsvc;
     gate_t *gates;
     size_t ngates;
+    struct msh_gate_counts *gate_counts; /* sites (kpi_sites.c); set once before computes */
     double *asset_n, *asset_working; /* per zone, index nzones = overall */
     /* coverage cache */
     uint64_t cov_key;

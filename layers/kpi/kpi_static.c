@@ -266,6 +266,7 @@ typedef struct {
     int f_zone, f_cap, f_kind, f_status, f_id, f_elon, f_elat;
     size_t cap, cap2;
     int fail;
+    int f_site; /* assets only */
 } item_job;
 
 static int add_camp(void *ud, const msh_feature *f)
@@ -317,7 +318,7 @@ static msh_rc prepare_camps(msh_kpi *k, const msh_layer *cl, msh_err *err)
     if (!cl)
         return MSH_OK;
     item_job j = {k, field_index(cl, "zone_id"), field_index(cl, "capacity"), -1, -1, field_index(cl, "camp_id"),
-                  field_index(cl, "entrance_lon"), field_index(cl, "entrance_lat"), 0, 0, 0};
+                  field_index(cl, "entrance_lon"), field_index(cl, "entrance_lat"), 0, 0, 0, -1};
     msh_rc rc = cl->vt->query((msh_layer *)cl, WORLD, layer_z(cl), add_camp, &j);
     if (!rc && j.fail)
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
@@ -366,6 +367,7 @@ static int add_asset(void *ud, const msh_feature *f)
             return j->fail = 1;
         gate_t *g = &k->gates[k->ngates++];
         value_str(f, j->f_id, g->id, sizeof g->id);
+        value_str(f, j->f_site, g->site, sizeof g->site);
         g->zone = zone;
         double cap = value_num(f, j->f_cap);
         g->capacity = isfinite(cap) && cap > 0 ? cap : 0;
@@ -393,7 +395,7 @@ static msh_rc prepare_assets(msh_kpi *k, const msh_layer *al, msh_err *err)
     if (!al)
         return MSH_OK;
     item_job j = {k,  field_index(al, "zone_id"), field_index(al, "capacity"), field_index(al, "kind"),
-                  field_index(al, "status"), field_index(al, "asset_id"), -1, -1, 0, 0, 0};
+                  field_index(al, "status"), field_index(al, "asset_id"), -1, -1, 0, 0, 0, field_index(al, "site")};
     msh_rc rc = al->vt->query((msh_layer *)al, WORLD, layer_z(al), add_asset, &j);
     if (!rc && j.fail)
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory");

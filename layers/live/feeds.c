@@ -218,8 +218,21 @@ int msh_feed_rec_from_json(msh_feed feed, const msh_jrec *j, int64_t now_ms, msh
             opt_int(j, "out", "peopleCountAway", &r->out, MSH_FR_OUT, &r->has, why, cap) ||
             opt_int(j, "capacity", NULL, &r->capacity, MSH_FR_CAPACITY, &r->has, why, cap))
             return -1;
-        if (!(r->has & (MSH_FR_IN | MSH_FR_OUT)))
-            return why_set(why, cap, "a gate record needs '%s' and/or 'out'", "in");
+        {
+            /* permit scans: counts of this report, like in and out; both or neither */
+            uint32_t sv = 0, sd = 0;
+            if (opt_int(j, "scans_valid", NULL, &r->scans_valid, 1, &sv, why, cap) ||
+                opt_int(j, "scans_denied", NULL, &r->scans_denied, 1, &sd, why, cap))
+                return -1;
+            if (sv != sd)
+                return why_set(why, cap, "'%s' and 'scans_denied' go together", "scans_valid");
+            if (sv && (int64_t)r->scans_valid + r->scans_denied > 1000000)
+                return why_set(why, cap, "'%s' + 'scans_denied' over 1,000,000 in one report", "scans_valid");
+            if (sv)
+                r->has |= MSH_FR_SCANS;
+        }
+        if (!(r->has & (MSH_FR_IN | MSH_FR_OUT | MSH_FR_SCANS)))
+            return why_set(why, cap, "a gate record needs '%s' and/or 'out' (or permit scans)", "in");
         break;
     case MSH_FEED_SENSORS:
         if (opt_num(j, "temperature", NULL, -60, 70, &r->temperature, MSH_FR_TEMP, &r->has, why, cap) ||
@@ -278,6 +291,10 @@ msh_rc msh_feed_encode(const msh_feed_rec *recs, size_t n, msh_buf *out)
         if (r->has & MSH_FR_AQI) msh_buf_le32(out, msh_f32_bits(r->aqi));
         if (r->has & MSH_FR_PM25) msh_buf_le32(out, msh_f32_bits(r->pm25));
         if (r->has & MSH_FR_NOISE) msh_buf_le32(out, msh_f32_bits(r->noise));
+        if (r->has & MSH_FR_SCANS) {
+            msh_buf_le32(out, (uint32_t)r->scans_valid);
+            msh_buf_le32(out, (uint32_t)r->scans_denied);
+        }
     }
     return MSH_OK;
 }
@@ -337,5 +354,8 @@ bool msh_feed_decode(const uint8_t **p, const uint8_t *end, msh_feed_rec *r)
     if (r->has & MSH_FR_AQI) ok = ok && msh_f32_take(p, end, &r->aqi);
     if (r->has & MSH_FR_PM25) ok = ok && msh_f32_take(p, end, &r->pm25);
     if (r->has & MSH_FR_NOISE) ok = ok && msh_f32_take(p, end, &r->noise);
+    if (r->has & MSH_FR_SCANS)
+        ok = ok && take_i32(p, end, &r->scans_valid) && take_i32(p, end, &r->scans_denied) && r->scans_valid >= 0 &&
+             r->scans_denied >= 0;
     return ok && r->status < 4 && r->severity < 5;
 }

@@ -24,6 +24,7 @@
  *   TEXT      string, 0..200 bytes
  *   IN, OUT, CAPACITY   i32 each
  *   TEMP, HUMIDITY, AQI, PM25, NOISE   f32 each
+ *   SCANS     i32 valid, i32 denied (gates: permit scans of this report)
  *
  * Nothing marks where a record ends: a reader decodes them one after another,
  * so a change to this form is a change to the WAL and the snapshot format.
@@ -69,7 +70,8 @@ enum {
     MSH_FR_AQI = 1 << 13,
     MSH_FR_PM25 = 1 << 14,
     MSH_FR_NOISE = 1 << 15,
-    MSH_FR_LOC = 1 << 16
+    MSH_FR_LOC = 1 << 16,
+    MSH_FR_SCANS = 1 << 20 /* gates: scans_valid and scans_denied (both, per report) */
 };
 
 typedef struct msh_feed_rec {
@@ -86,6 +88,7 @@ typedef struct msh_feed_rec {
     uint8_t severity;                /* 0 informational .. 4 critical */
     int32_t in, out, capacity;
     float temperature, humidity, aqi, pm25, noise;
+    int32_t scans_valid, scans_denied; /* gates: permit scans since the gate's previous report */
 } msh_feed_rec;
 
 const char *msh_feed_name(msh_feed f);

@@ -39,7 +39,15 @@ struct msh_ingest {
     bool snap_failed;         /* mu: the last snapshot could not be written */
     char snap_reason[200];    /* mu */
     uint64_t snap_failures;   /* mu */
+    msh_ingest_snap_hook snap_hook; /* set once before snapshots start */
+    void *snap_ud;
 };
+
+void msh_ingest_set_snapshot_hook(msh_ingest *in, msh_ingest_snap_hook fn, void *ud)
+{
+    in->snap_hook = fn;
+    in->snap_ud = ud;
+}
 
 /* The newest snapshot in dir: its LSN (0 if none). */
 static uint64_t newest_snapshot(const char *dir, char *path, size_t cap)
@@ -252,6 +260,8 @@ msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err)
     msh_live_rdlock(in->live);
     uint64_t lsn = applied_lsn(in);
     msh_rc rc = msh_live_snapshot(in->live, lsn, &b, err);
+    if (!rc && in->snap_hook)
+        rc = in->snap_hook(in->snap_ud, 0, err);
     msh_live_unlock(in->live);
     char tmp[4096], path[4096];
     snprintf(tmp, sizeof tmp, "%s/snapshot.tmp", in->dir);
@@ -276,6 +286,8 @@ msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err)
         rc = msh_err_set(err, MSH_EIO, "cannot sync %s: %s", tmp, strerror(errno));
     if (fd >= 0)
         close(fd);
+    if (!rc && in->snap_hook)
+        rc = in->snap_hook(in->snap_ud, 1, err); /* what the snapshot covers is in the store before it exists */
     if (!rc && rename(tmp, path))
         rc = msh_err_set(err, MSH_EIO, "cannot rename %s: %s", tmp, strerror(errno));
     if (rc && fd >= 0)

@@ -80,6 +80,15 @@ msh_rc msh_ingest_op(msh_ingest *in, const void *payload, size_t len, int64_t no
  * is copied to memory. *bytes gets the snapshot size.
  */
 msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err);
+
+/**
+ * State kept beside the live state (gate_counts.h) made durable with each snapshot: the hook is
+ * called with phase 0 under the live read lock, right after the state is copied (copy what the
+ * snapshot covers), and with phase 1 before the snapshot file is renamed (write it). A failure
+ * fails the snapshot: the log keeps everything. Set before the first snapshot.
+ */
+typedef msh_rc (*msh_ingest_snap_hook)(void *ud, int phase, msh_err *err);
+void msh_ingest_set_snapshot_hook(msh_ingest *in, msh_ingest_snap_hook fn, void *ud);
 /** Records logged since the last snapshot (to decide when to take one). */
 uint64_t msh_ingest_unsnapshotted(msh_ingest *in);
 

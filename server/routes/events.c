@@ -25,7 +25,7 @@
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation",
                                                 "environment", "zone", "forecast", "broadcast", "report",
-                                                "cleaning_overdue"};
+                                                "cleaning_overdue", "permit"};
 
 typedef struct {
     uint64_t seq;

@@ -82,6 +82,8 @@ void msh_route_gate_history(msh_req *r, const char *id, size_t idlen);
 unsigned msh_route_ogc_allow(msh_req *r, const char *rest);
 /** GET /kpi, /kpi/zones, /kpi/zones/{id}, /kpi/history (server/routes_kpi.c); reads the path after "/kpi" itself. */
 void msh_route_kpi(msh_req *r, const char *rest);
+/** POST /kpi/sites/{site}/reset (ops): a site's gate count starts again now (routes_sites.c). */
+void msh_route_site_reset(msh_req *r, const char *rest);
 /** /heatmaps/density/{z}/{x}/{y}.png, /heatmaps/{layer}/{z}/{x}/{y}.png, /heatmaps/density/legend[.png]
  * (server/routes_heatmap.c); `rest` follows "/heatmaps/". */
 void msh_route_heatmaps(msh_req *r, const char *rest);

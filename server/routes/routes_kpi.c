@@ -10,6 +10,7 @@
 #include "kpi/kpi.h"
 #include "kpi/kpi_history.h"
 #include "kpi/kpi_layer.h"
+#include "live/counting_layer.h"
 #include "route/graph.h"
 #include "routes/routes.h"
 #include "services/kpi_service.h"
@@ -75,6 +76,12 @@ static void answer_all(msh_req *r, const msh_kpi_result *res, bool full)
         msh_kpi_zone_json(&res->overall, &b);
         msh_buf_printf(&b, ",\"cleaning_tasks\":");
         msh_kpi_tasks_json(res, res->t_ms, &b);
+        msh_buf_printf(&b, ",\"sites\":"); /* people on each site from its gates (kpi_sites.c) */
+        msh_kpi_sites_json(res, &b);
+        if (r->app->counting) { /* each counting line's totals (layers/live/counting_layer.h) */
+            msh_buf_printf(&b, ",\"counting_lines\":");
+            msh_counting_totals_json(r->app->counting, &b);
+        }
         msh_buf_printf(&b, ",");
         reports_json(r, &b);
     }
@@ -159,6 +166,21 @@ static void answer_history(msh_req *r, const msh_kpi_result *res)
     msh_buf_free(&b);
 }
 
+/* /kpi/sites: the sites alone (the same array as /kpi's `sites`). */
+static void answer_sites(msh_req *r, const msh_kpi_result *res)
+{
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    char t[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(res->t_ms, t, sizeof t, 3);
+    msh_buf_printf(&b, "{\"time\":\"%s\",\"sites\":", t);
+    msh_kpi_sites_json(res, &b);
+    msh_buf_printf(&b, "}\n");
+    r->resp.cache_control = "no-store";
+    msh_resp_buf(r, 200, "application/json", &b);
+    msh_buf_free(&b);
+}
+
 void msh_route_kpi(msh_req *r, const char *tail)
 {
     const char *rest = r->path + 4; /* after "/kpi": "" or "/..." (both rows of the table lead here) */
@@ -167,9 +189,10 @@ void msh_route_kpi(msh_req *r, const char *tail)
         msh_resp_error(r, 503, "KPIs are not available on this server");
         return;
     }
-    bool history = !strcmp(rest, "/history");
-    if (strcmp(rest, "") && strcmp(rest, "/zones") && strncmp(rest, "/zones/", 7) && !history) {
-        msh_resp_error(r, 404, "no such KPI resource: /kpi%.64s (see /kpi, /kpi/zones/{id}, /kpi/history)", rest);
+    bool history = !strcmp(rest, "/history"), sites = !strcmp(rest, "/sites");
+    if (strcmp(rest, "") && strcmp(rest, "/zones") && strncmp(rest, "/zones/", 7) && !history && !sites) {
+        msh_resp_error(r, 404, "no such KPI resource: /kpi%.64s (see /kpi, /kpi/zones/{id}, /kpi/sites, /kpi/history)",
+                       rest);
         return;
     }
     msh_kpi_result *res = NULL;
@@ -180,6 +203,8 @@ void msh_route_kpi(msh_req *r, const char *tail)
     }
     if (history)
         answer_history(r, res);
+    else if (sites)
+        answer_sites(r, res);
     else if (!strncmp(rest, "/zones/", 7))
         answer_zone(r, res, rest + 7);
     else

@@ -68,6 +68,9 @@ typedef struct msh_config {
     bool test_clock;                /* --test-clock: POST /test/clock may move the clock (tests only) */
     int sensor_history_days;        /* --sensor-history-days D: every sensor reading kept this long (60) */
     int playback_hours;             /* --playback-hours H: density cells of every minute kept this long (48; 0 off) */
+    int gate_history_days;          /* --gate-history-days D: gates' 5-minute counts kept this long (60) */
+    double permit_denied_share;     /* --permit-denied-share X: a gate's denied share that raises `permit` (0.05) */
+    int permit_min_scans;           /* --permit-min-scans N: scans in the 5 minutes before the share counts (20) */
     int forecast_every;             /* --forecast-every S: seconds of server time between forecast refreshes */
     const char *report_sla;         /* --report-sla SPEC: SLA minutes per report category over the defaults */
     double report_rate;             /* --report-rate N: reports a reporter token may create per minute (10) */
@@ -104,6 +107,8 @@ typedef struct msh_app {
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
     struct msh_sensor_history *sensor_history; /* the season's sensor readings (layers/live/sensor_history.h) */
     struct msh_playback *playback;  /* the last hours of density cells (layers/live/playback.h), NULL when off */
+    struct msh_gate_counts *gate_counts; /* gates' 5-minute counts and permit alerts (layers/live/gate_counts.h) */
+    struct msh_counting *counting;  /* counting lines (layers/live/counting.h) */
     struct msh_fences *fences;      /* zone and camp rasters (server/geofence.h); swapped under the live write lock */
     struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */
     struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */

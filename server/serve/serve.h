@@ -7,6 +7,7 @@
 #ifndef MSH_SERVE_H
 #define MSH_SERVE_H
 
+#include "live/feeds.h"
 #include "serve/app.h"
 
 /** Seconds on the monotonic clock. */
@@ -22,6 +23,20 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
 msh_rc msh_serve_open_live(msh_app *app, msh_err *err);
 /** Close what msh_serve_open_live opened (safe on a partly opened or never opened state). */
 void msh_serve_close_live(msh_app *app);
+/** Gates' 5-minute counts (serve_gates.c): open before the log replays; start (snapshot hook, the
+ * `gate_counts` layer) once the live layers exist; fold each gate item (the live observer); close. */
+msh_rc msh_serve_open_gates(msh_app *app, msh_err *err);
+msh_rc msh_serve_gates_start(msh_app *app, msh_err *err);
+void msh_serve_gates_on_item(msh_app *app, msh_feed feed, const struct msh_live_item *it);
+void msh_serve_close_gates(msh_app *app);
+/** Add a derived live layer (taking its reference) to those every catalog holds; before the first. */
+msh_rc msh_serve_add_live_layer(msh_app *app, msh_layer *l, msh_err *err);
+/** Counting lines (serve_counting.c): open before the log replays (lines from the store); start
+ * (the `counting_line_counts` layer); the lines of a new catalog (live write lock held); close. */
+msh_rc msh_serve_open_counting(msh_app *app, msh_err *err);
+msh_rc msh_serve_counting_start(msh_app *app, msh_err *err);
+void msh_serve_counting_lines(msh_app *app, const msh_catalog *cat);
+void msh_serve_close_counting(msh_app *app);
 /** Rebuild the geofence rasters from `cat` and swap them in (no-op without live feeds). */
 void msh_serve_swap_fences(msh_app *app, const msh_catalog *cat);
 /** Snapshot the live state when something was logged since the last snapshot. */

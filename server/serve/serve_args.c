@@ -108,6 +108,11 @@ static void usage(FILE *f)
             "  --playback-hours H   the density cells of every minute are kept H hours on disk (in the live\n"
             "                       folder) for `?time=` on movement tiles and the density heatmap\n"
             "                       (default 48; 0 keeps none; GET /playback)\n"
+            "  --gate-history-days D  each gate's counts per 5 minutes are kept D days, in the store and\n"
+            "                       served as the `gate_counts` collection (default 60, 1..3660)\n"
+            "  --permit-denied-share X  a gate whose denied permit scans over the last 5 minutes are more\n"
+            "                       than this share raises a `permit` event (default 0.05; clears under 80%%)\n"
+            "  --permit-min-scans N  scans a gate needs in those 5 minutes before its share counts (default 20)\n"
             "  --test-clock         for tests only: POST /test/clock?advance_s=N (admin token) moves the\n"
             "                       server's clock forward and runs the time rules at once\n"
             "  --forecast-every S   seconds of server time between crowd density forecast refreshes\n"
@@ -160,6 +165,9 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->k_anon = 5;
     cfg->sensor_history_days = 60;
     cfg->playback_hours = 48;
+    cfg->gate_history_days = 60;
+    cfg->permit_denied_share = 0.05;
+    cfg->permit_min_scans = 20;
     cfg->snapshot_s = 60;
     cfg->alert_density = MSH_STILL_CRITICAL_DENSITY;
     cfg->alert_pressure = MSH_HELBING_PRESSURE_ALARM;
@@ -178,6 +186,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE, OPT_MAX_CONNECTIONS,
            OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S,
            OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_SENSOR_STALE, OPT_SENSOR_HISTORY,
+           OPT_GATE_HISTORY, OPT_PERMIT_SHARE, OPT_PERMIT_MIN,
            OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE,
            OPT_REPORT_SLA, OPT_REPORT_RATE, OPT_REPORT_PHOTO_MB, OPT_REPORT_PHOTOS, OPT_PLAYBACK_HOURS };
     int no_live = 0;
@@ -220,6 +229,9 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"sensor-stale", required_argument, 0, OPT_SENSOR_STALE},
         {"sensor-history-days", required_argument, 0, OPT_SENSOR_HISTORY},
         {"playback-hours", required_argument, 0, OPT_PLAYBACK_HOURS},
+        {"gate-history-days", required_argument, 0, OPT_GATE_HISTORY},
+        {"permit-denied-share", required_argument, 0, OPT_PERMIT_SHARE},
+        {"permit-min-scans", required_argument, 0, OPT_PERMIT_MIN},
         {"test-clock", no_argument, 0, OPT_TEST_CLOCK},
         {"forecast-every", required_argument, 0, OPT_FORECAST_EVERY},
         {"forecast-schedule", required_argument, 0, OPT_FORECAST_SCHEDULE},
@@ -310,6 +322,18 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_SENSOR_STALE: if (parse_int("--sensor-stale", optarg, 1, 86400 * 7, &v)) return 2; cfg->timers.sensor_stale_s = (int)v; break;
         case OPT_SENSOR_HISTORY: if (parse_int("--sensor-history-days", optarg, 0, 3660, &v)) return 2; cfg->sensor_history_days = (int)v; break;
         case OPT_PLAYBACK_HOURS: if (parse_int("--playback-hours", optarg, 0, 720, &v)) return 2; cfg->playback_hours = (int)v; break;
+        case OPT_GATE_HISTORY: if (parse_int("--gate-history-days", optarg, 1, 3660, &v)) return 2; cfg->gate_history_days = (int)v; break;
+        case OPT_PERMIT_MIN: if (parse_int("--permit-min-scans", optarg, 1, 1000000, &v)) return 2; cfg->permit_min_scans = (int)v; break;
+        case OPT_PERMIT_SHARE: {
+            char *end;
+            double d = strtod(optarg, &end);
+            if (*end || end == optarg || !(d > 0 && d < 1)) {
+                fprintf(stderr, "mashaer serve: --permit-denied-share takes a number between 0 and 1, not '%s'\n", optarg);
+                return 2;
+            }
+            cfg->permit_denied_share = d;
+            break;
+        }
         case OPT_TEST_CLOCK: cfg->test_clock = true; break;
         case OPT_FORECAST_EVERY: if (parse_int("--forecast-every", optarg, 0, 86400, &v)) return 2; cfg->forecast_every = (int)v; break;
         case OPT_FORECAST_SCHEDULE: cfg->forecast_schedule = optarg; break;

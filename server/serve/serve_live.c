@@ -14,6 +14,7 @@
 #include "live/sensor_history.h"
 #include "services/playback_service.h"
 #include "live/ingest.h"
+#include "live/counting.h"
 #include "live/live_layers.h"
 #include "serve/serve.h"
 
@@ -27,6 +28,7 @@ void msh_serve_swap_fences(msh_app *app, const msh_catalog *cat)
     msh_live_wrlock(app->live);
     msh_fences *old = app->fences;
     app->fences = f;
+    msh_serve_counting_lines(app, cat); /* the move observer reads them under the same lock */
     msh_live_unlock(app->live);
     msh_fences_free(old);
 }
@@ -113,6 +115,7 @@ static void on_item(void *ud, msh_feed feed, const msh_live_item *it, const msh_
         msh_incident_log_push_sensor(app->incident_log, it); /* the season's readings */
     if (feed == MSH_FEED_CREWS)
         msh_kpi_crew_moved(app->kpi, it, prev); /* cleaning coverage: where crews went */
+    msh_serve_gates_on_item(app, feed, it); /* 5-minute counts, permit alerts (serve_gates.c) */
 }
 
 typedef struct {
@@ -151,6 +154,8 @@ static void on_move(void *ud, const char *id, size_t n, bool had_old, uint32_t o
 {
     move_ctx m = {ud, id, n, nwx, nwy, t_ms};
     msh_fences_crossings(m.app->fences, had_old, owx, owy, nwx, nwy, fence_event, &m);
+    if (had_old)
+        msh_counting_cross(m.app->counting, owx, owy, nwx, nwy, t_ms); /* counting lines (serve_counting.c) */
 }
 
 /* Live feeds: the state, its write-ahead log (replayed now) and its layers. */
@@ -164,6 +169,8 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
         return rc;
     double t0 = msh_serve_now_s();
     uint64_t replayed = 0;
+    if ((rc = msh_serve_open_gates(app, err)) || (rc = msh_serve_open_counting(app, err))) /* before the replay */
+        return rc;
     if ((rc = msh_ingest_open(app->cfg.live_dir, app->live, &app->ingest, &replayed, err)))
         return rc;
     char why[256];
@@ -199,7 +206,11 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
     msh_live_set_move_observer(app->live, on_move, app);
     if ((rc = msh_playback_service_open(app, err)))
         return rc;
-    return msh_live_layers_new(app->live, app->sensor_history, app->cfg.k_anon, &app->live_layers, &app->nlive, err);
+    if ((rc = msh_live_layers_new(app->live, app->sensor_history, app->cfg.k_anon, &app->live_layers, &app->nlive, err)))
+        return rc;
+    if ((rc = msh_serve_gates_start(app, err)))
+        return rc;
+    return msh_serve_counting_start(app, err);
 }
 
 void msh_serve_close_live(msh_app *app)
@@ -216,6 +227,8 @@ void msh_serve_close_live(msh_app *app)
     msh_playback_service_close(app); /* after the layers (a past layer holds its minute by reference) */
     msh_live_free(app->live);
     app->live = NULL;
+    msh_serve_close_gates(app); /* after the layer that reads it and the log that feeds it */
+    msh_serve_close_counting(app);
     msh_sensor_history_free(app->sensor_history); /* after the layers that read it and the writer that fills it */
     app->sensor_history = NULL;
     msh_events_free(app->events);

@@ -45,6 +45,7 @@ msh_rc msh_kpi_service_open(msh_app *app, msh_err *err)
     c.k_anon = app->cfg.k_anon; /* the crowd indicators hide what the movement tiles hide */
     if ((rc = msh_kpi_new(&c, &app->kpi, err)) || (rc = msh_kpi_history_open(app->cfg.db_path, &app->kpi_history, err)))
         return rc;
+    msh_kpi_set_gate_counts(app->kpi, app->gate_counts); /* sites from the gates (serve_gates.c) */
     size_t hidden = 0; /* records under k from before (an older build, a smaller --k-anon) */
     if ((rc = msh_kpi_history_suppress(app->kpi_history, c.k_anon, &hidden, err)))
         return rc;

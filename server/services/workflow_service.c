@@ -10,6 +10,7 @@
 #include "core/msh_constants.h"
 #include "core/msh_le.h"
 #include "core/msh_pip.h"
+#include "live/counting.h"
 #include "core/msh_tilemath.h"
 #include "services/report_service.h"
 
@@ -286,6 +287,14 @@ bool msh_workflow_prepare(msh_catalog *cat, const msh_layer *l, msh_edit_kind ki
         return report(cat, l, kind, before, after, *wkb, *wkb_len, now_ms, by, w);
     if (!strcmp(l->info.name, MSH_CT_LAYER))
         return cleaning_task(cat, l, kind, before, after, wkb, wkb_len, w);
+    if (!strcmp(l->info.name, MSH_COUNTING_LAYER) && *wkb && /* every crossing tests each segment */
+        msh_counting_wkb_vertices(*wkb, *wkb_len, MSH_COUNTING_MAX_VERTICES) < 0) {
+        w->ref.kind = MSH_WF_INVALID;
+        w->ref.code = "too_many_vertices";
+        snprintf(w->ref.description, sizeof w->ref.description, "a counting line has at most %d vertices",
+                 MSH_COUNTING_MAX_VERTICES);
+        return false;
+    }
     return true;
 }
 

@@ -31,7 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         msh_feed_encode(&r, 1, &b);
         const uint8_t *p = b.data;
         msh_feed_rec back;
-        if (!msh_feed_decode(&p, b.data + b.len, &back) || strcmp(back.id, r.id) || back.t_ms != r.t_ms)
+        if (!msh_feed_decode(&p, b.data + b.len, &back) || strcmp(back.id, r.id) || back.t_ms != r.t_ms ||
+            back.has != r.has || back.in != r.in || back.out != r.out || back.scans_valid != r.scans_valid ||
+            back.scans_denied != r.scans_denied)
             abort(); /* our own encoding must round-trip */
         msh_buf_free(&b);
     }
