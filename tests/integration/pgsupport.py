@@ -27,11 +27,14 @@ def _free_port():
 
 
 class Postgres:
-    def __init__(self):
+    def __init__(self, routing=True):
+        """`routing`: pgRouting is needed too (the route tests); the store tests need PostGIS only."""
         for f in ("initdb", "pg_ctl"):
             if not os.access(os.path.join(PG_BIN, f), os.X_OK):
                 raise AssertionError("PostgreSQL 15 is not installed (%s/%s); run scripts/setup.sh" % (PG_BIN, f))
-        if not os.path.exists("/usr/share/postgresql/15/extension/pgrouting.control"):
+        if not os.path.exists("/usr/share/postgresql/15/extension/postgis.control"):
+            raise AssertionError("PostGIS is not installed (postgresql-15-postgis-3); run scripts/setup.sh")
+        if routing and not os.path.exists("/usr/share/postgresql/15/extension/pgrouting.control"):
             raise AssertionError("pgRouting is not installed (postgresql-15-pgrouting); run scripts/setup.sh")
         self.dir = tempfile.mkdtemp(prefix="mashaer-pg-")
         self.data = os.path.join(self.dir, "data")
@@ -70,6 +73,10 @@ class Postgres:
 
     def dsn(self, db):
         return "host=127.0.0.1 port=%d dbname=%s user=postgres" % (self.port, db)
+
+    def url(self, db):
+        """The connection string `mashaer --db` takes for database `db`."""
+        return "postgresql://postgres@127.0.0.1:%d/%s" % (self.port, db)
 
     def psql(self, db, sql):
         """Run SQL; returns the rows of the last statement as lists of strings (CSV)."""
