@@ -136,7 +136,7 @@ static msh_rc init_schema(msh_pg *pg, bool create, msh_err *err)
                        0, NULL, has, sizeof has, err);
     if (rc)
         return rc;
-    if (atoi(has) < 2) {
+    if (strtol(has, NULL, 10) < 2) {
         if (!create)
             return msh_err_set(err, MSH_EFORMAT, "not a Mashaer store (no layer registry); import data into it first");
         /* two importers creating the same new store: one makes it, the other finds it made */
@@ -248,8 +248,8 @@ msh_rc msh_pg_list(msh_pg *pg, msh_pg_parse_fields_fn parse, msh_layer_info **in
         li->geometry_type = strdup(PQgetvalue(r, k, 2));
         for (int j = 0; j < 4; j++)
             li->bounds[j] = PQgetisnull(r, k, 3 + j) ? 0 : strtod(PQgetvalue(r, k, 3 + j), NULL);
-        li->minzoom = atoi(PQgetvalue(r, k, 7));
-        li->maxzoom = atoi(PQgetvalue(r, k, 8));
+        li->minzoom = (int)strtol(PQgetvalue(r, k, 7), NULL, 10);
+        li->maxzoom = (int)strtol(PQgetvalue(r, k, 8), NULL, 10);
         li->feature_count = strtoull(PQgetvalue(r, k, 10), NULL, 10);
         li->version = strtoull(PQgetvalue(r, k, 11), NULL, 10);
         if (!PQgetisnull(r, k, 12) && !(li->title = strdup(PQgetvalue(r, k, 12))))
@@ -670,8 +670,8 @@ bool msh_pg_table_exists(msh_pg *pg, const char *name)
 /* `?` and `?NNN` outside quotes become `$n` (SQLite's numbering: a bare ? is one past the largest so far). */
 static char *translate(const char *sql, int *nparams)
 {
-    size_t n = strlen(sql);
-    char *out = malloc(n * 4 + 1);
+    size_t n = strlen(sql), cap = n * 4 + 16; /* `?` (1 byte) becomes at most `$NNN` */
+    char *out = malloc(cap);
     if (!out)
         return NULL;
     size_t o = 0;
@@ -697,7 +697,11 @@ static char *translate(const char *sql, int *nparams)
             }
             if (k > max)
                 max = k;
-            o += (size_t)sprintf(out + o, "$%d", k);
+            if (k > 999) { /* more parameters than any statement of ours: refused */
+                free(out);
+                return NULL;
+            }
+            o += (size_t)snprintf(out + o, cap - o, "$%d", k);
         } else {
             out[o++] = c;
         }

@@ -48,7 +48,7 @@ static void usage(FILE *f)
             "                       https://maps.example.org; without it links come from the Host header\n"
             "                       and those answers carry Vary: Host\n"
             "  --live-dir DIR       write-ahead log of the live feeds (default FILE.live next to the store;\n"
-            "                       none for a PostgreSQL store: live feeds there only with --live-dir);\n"
+            "                       not yet available with a PostgreSQL store);\n"
             "                       one that cannot be written (read-only, full) is served read-only:\n"
             "                       feed posts and /health answer 503 until it can, then resume by themselves\n"
             "  --no-live            serve without live feeds (POST /feeds answers 503)\n"
@@ -322,8 +322,13 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
                 cfg->db_path, cfg->db_path);
         return 1;
     }
-    if (no_live || (!cfg->live_dir && msh_store_is_url(cfg->db_path))) {
-        cfg->live_dir = NULL; /* no folder beside a PostgreSQL store: live state only with --live-dir */
+    if (msh_store_is_url(cfg->db_path) && cfg->live_dir && !no_live) {
+        /* the incident log, sensor readings and KPI history speak SQLite's SQL still */
+        fprintf(stderr, "mashaer serve: live feeds are not yet available on a PostgreSQL store: leave out --live-dir\n");
+        return 2;
+    }
+    if (no_live || msh_store_is_url(cfg->db_path)) {
+        cfg->live_dir = NULL; /* a PostgreSQL store: served without live feeds (POST /feeds answers 503) */
     } else if (!cfg->live_dir) {
         snprintf(live_dir_buf, cap, "%s.live", cfg->db_path);
         cfg->live_dir = live_dir_buf;

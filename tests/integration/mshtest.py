@@ -289,7 +289,7 @@ class PgStore(Store):
     driver; SpatiaLite function names in sql() are mapped to PostGIS ones and `?` parameters are
     inlined as literals."""
 
-    SPATIALITE_NAMES = [("AsBinary(", "ST_AsBinary("), ("AsText(", "ST_AsText("), ("CoordDimension(", "ST_CoordDim(")]
+    SPATIALITE_NAMES = [("AsBinary(", "ST_AsBinary(")]
 
     def __init__(self, path):
         url = store_url(path)
@@ -357,6 +357,11 @@ class PgStore(Store):
     def sql(self, query, *params):
         for a, b in self.SPATIALITE_NAMES:
             query = re.sub(r"(?<![\w_])" + re.escape(a), b, query)
+        query = re.sub(r"(?<!\w)ST_Is3D\((\w+)\)", r"(ST_NDims(\1) > 2)::int", query)
+        # (|| '': GDAL would read a column named st_astext as a geometry)
+        query = re.sub(r"(?<!\w)AsText\((\w+)\)", r"(ST_AsText(\1) || '')", query)
+        query = re.sub(r"(?<!\w)CoordDimension\((\w+)\)",
+                       r"(CASE ST_NDims(\1) WHEN 2 THEN 'XY' WHEN 3 THEN 'XYZ' ELSE 'XYZM' END)", query)
         for p in params:
             lit = "NULL" if p is None else str(p) if isinstance(p, (int, float)) else "'%s'" % str(p).replace("'", "''")
             query = query.replace("?", lit, 1)
