@@ -340,6 +340,24 @@ msh_rc msh_store_list(msh_store *s, msh_layer_info **infos, size_t *n, msh_err *
     return MSH_OK;
 }
 
+msh_rc msh_store_scan_sql(msh_buf *sql, const msh_layer_info *info, const char *wkb_fn,
+                          const char *(*cast)(msh_ftype), msh_err *err)
+{
+    msh_rc rc;
+    msh_buf_printf(sql, "SELECT fid, %s(geom)", wkb_fn);
+    for (uint32_t i = 0; i < info->nfields; i++) {
+        msh_buf_printf(sql, ", ");
+        msh_store_quote_ident(sql, info->fields[i].name);
+        if (cast)
+            msh_buf_printf(sql, "%s", cast(info->fields[i].type));
+    }
+    msh_buf_printf(sql, " FROM ");
+    msh_store_quote_ident(sql, info->name);
+    if ((rc = msh_buf_printf(sql, " ORDER BY fid")) || (rc = msh_buf_putc(sql, 0)))
+        return msh_err_set(err, rc, "layer %s: too many or too long field names", info->name);
+    return MSH_OK;
+}
+
 msh_rc msh_store_scan(msh_store *s, const msh_layer_info *info, msh_store_row_fn fn, void *ud, msh_err *err)
 {
     if (s->pg)
@@ -350,16 +368,7 @@ msh_rc msh_store_scan(msh_store *s, const msh_layer_info *info, msh_store_row_fn
     msh_value *vals = nf ? calloc(nf, sizeof *vals) : NULL;
     sqlite3_stmt *q = NULL;
     msh_rc rc = nf && !vals ? msh_err_set(err, MSH_ENOMEM, "out of memory") : MSH_OK;
-    msh_buf_printf(&sql, "SELECT fid, AsBinary(geom)");
-    for (uint32_t i = 0; i < nf; i++) {
-        msh_buf_printf(&sql, ", ");
-        msh_store_quote_ident(&sql, info->fields[i].name);
-    }
-    msh_buf_printf(&sql, " FROM ");
-    msh_store_quote_ident(&sql, info->name);
-    if (!rc && ((rc = msh_buf_printf(&sql, " ORDER BY fid")) || (rc = msh_buf_putc(&sql, 0))))
-        rc = msh_err_set(err, rc, "layer %s: too many or too long field names", info->name);
-    if (rc)
+    if (rc || (rc = msh_store_scan_sql(&sql, info, "AsBinary", NULL, err)))
         goto out;
     if (sqlite3_prepare_v2(s->db, (const char *)sql.data, -1, &q, NULL) != SQLITE_OK) {
         rc = msh_err_set(err, MSH_EIO, "layer %s: %s", info->name, sqlite3_errmsg(s->db));

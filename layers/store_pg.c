@@ -571,17 +571,7 @@ msh_rc msh_pg_scan(msh_pg *pg, const msh_layer_info *info, msh_store_row_fn fn, 
     msh_buf_init(&sql, (size_t)1 << 20);
     msh_value *vals = nf ? calloc(nf, sizeof *vals) : NULL;
     msh_rc rc = nf && !vals ? msh_err_set(err, MSH_ENOMEM, "out of memory") : MSH_OK;
-    msh_buf_printf(&sql, "SELECT fid, ST_AsBinary(geom)");
-    for (uint32_t i = 0; i < nf; i++) {
-        msh_buf_printf(&sql, ", ");
-        msh_store_quote_ident(&sql, info->fields[i].name);
-        msh_buf_printf(&sql, "%s", pg_cast(info->fields[i].type));
-    }
-    msh_buf_printf(&sql, " FROM ");
-    msh_store_quote_ident(&sql, info->name);
-    if (!rc && ((rc = msh_buf_printf(&sql, " ORDER BY fid")) || (rc = msh_buf_putc(&sql, 0))))
-        rc = msh_err_set(err, rc, "layer %s: too many or too long field names", info->name);
-    if (rc)
+    if (rc || (rc = msh_store_scan_sql(&sql, info, "ST_AsBinary", pg_cast, err)))
         goto out;
     if (!PQsendQueryParams(pg->conn, (const char *)sql.data, 0, NULL, NULL, NULL, NULL, 1) ||
         !PQsetSingleRowMode(pg->conn)) {

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/msh_buf.h"
 #include "core/msh_err.h"
 #include "layer.h"
 #include "store.h"
@@ -37,6 +38,11 @@ typedef struct msh_pg msh_pg;
 
 /** The backend of a store opened from a URL, NULL for SpatiaLite (defined in store.c). */
 msh_pg *msh_store_pg(msh_store *s);
+
+/** The query of a layer scan, shared by the backends (defined in store.c): fid, `wkb_fn`(geom), the
+ * fields (each followed by cast(type) when cast is set), in fid order; NUL-terminated in sql. */
+msh_rc msh_store_scan_sql(msh_buf *sql, const msh_layer_info *info, const char *wkb_fn,
+                          const char *(*cast)(msh_ftype), msh_err *err);
 
 /** True when `path` names a PostgreSQL store (postgresql:// or postgres://). */
 bool msh_pg_is_url(const char *path);
