@@ -128,6 +128,8 @@ static bool audit_exists(sqlite3 *db)
 {
     sqlite3_stmt *st;
     bool found = false;
+    if (!db) /* a PostgreSQL store: no edits there yet, so no audit to read or add to */
+        return false;
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='msh_audit'", -1, &st, NULL) ==
         SQLITE_OK) {
         found = sqlite3_step(st) == SQLITE_ROW;

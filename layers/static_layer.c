@@ -2,7 +2,6 @@
 #include "static_layer.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -331,6 +330,52 @@ bool msh_static_layer_get(msh_layer *l, uint64_t id, msh_feature *out)
     return false;
 }
 
+/* What a load gathers, row by row, before the arrays are handed to the layer. */
+typedef struct loader {
+    uint32_t nf;
+    msh_buf xy, parts, vals, pool, feats, fbox;
+    msh_geom_buf gb;
+} loader;
+
+static msh_rc load_row(void *ud, uint64_t fid, const uint8_t *wkb, size_t wlen, const msh_value *row)
+{
+    loader *ld = ud;
+    msh_err gerr;
+    if (msh_wkb_read(wkb, wlen, &ld->gb, &gerr))
+        return MSH_OK; /* the importer writes only valid WKB; skip anything else */
+    msh_geom g = msh_geom_buf_view(&ld->gb);
+    if (g.npts == 0)
+        return MSH_OK;
+    sfeat f = {fid, (uint32_t)(ld->xy.len / 16), g.npts, (uint32_t)(ld->parts.len / 4), g.nparts, (uint8_t)g.type};
+    double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    msh_rc rc;
+    if ((rc = msh_buf_reserve(&ld->xy, 16 * (size_t)g.npts)))
+        return rc;
+    for (uint32_t i = 0; i < g.npts; i++) {
+        double w[2];
+        msh_lonlat_to_world(g.xy[2 * i], g.xy[2 * i + 1], &w[0], &w[1]);
+        msh_buf_append(&ld->xy, w, sizeof w);
+        bb[0] = fmin(bb[0], w[0]);
+        bb[1] = fmin(bb[1], w[1]);
+        bb[2] = fmax(bb[2], w[0]);
+        bb[3] = fmax(bb[3], w[1]);
+    }
+    if ((rc = msh_buf_append(&ld->parts, g.parts, 4 * (size_t)g.nparts)) ||
+        (rc = msh_buf_append(&ld->feats, &f, sizeof f)) || (rc = msh_buf_append(&ld->fbox, bb, sizeof bb)))
+        return rc;
+    for (uint32_t i = 0; i < ld->nf; i++) {
+        msh_value v = row[i];
+        if (v.type == MSH_FT_STRING) {
+            v.u.i = (int64_t)ld->pool.len; /* fixed up to a pointer once the pool stops moving */
+            if ((rc = msh_buf_append(&ld->pool, row[i].u.s, v.len)) || (rc = msh_buf_putc(&ld->pool, 0)))
+                return rc;
+        }
+        if ((rc = msh_buf_append(&ld->vals, &v, sizeof v)))
+            return rc;
+    }
+    return MSH_OK;
+}
+
 msh_rc msh_static_layer_load(msh_store *st, const msh_layer_info *info, msh_layer **out, msh_err *err)
 {
     *out = NULL;
@@ -347,120 +392,45 @@ msh_rc msh_static_layer_load(msh_store *st, const msh_layer_info *info, msh_laye
     if (msh_layer_name_private(info->name))
         s->base.info.access = MSH_ACCESS_OPS;
     uint32_t nf = info->nfields;
-    msh_buf sql, xy, parts, vals, pool, feats, fbox;
-    msh_buf_init(&sql, 1 << 20);
-    msh_buf_init(&xy, SIZE_MAX / 2);
-    msh_buf_init(&parts, SIZE_MAX / 2);
-    msh_buf_init(&vals, SIZE_MAX / 2);
-    msh_buf_init(&pool, SIZE_MAX / 2);
-    msh_buf_init(&feats, SIZE_MAX / 2);
-    msh_buf_init(&fbox, SIZE_MAX / 2);
-    msh_geom_buf gb;
-    msh_geom_buf_init(&gb, (size_t)1 << 26);
-    sqlite3_stmt *q = NULL;
-    msh_buf_printf(&sql, "SELECT fid, AsBinary(geom)");
-    for (uint32_t i = 0; i < nf; i++) {
-        msh_buf_printf(&sql, ", \"");
-        for (const char *p = info->fields[i].name; *p; p++) {
-            if (*p == '"')
-                msh_buf_putc(&sql, '"');
-            msh_buf_putc(&sql, (uint8_t)*p);
-        }
-        msh_buf_putc(&sql, '"');
-    }
-    msh_buf_printf(&sql, " FROM \"%s\" ORDER BY fid", info->name);
-    msh_buf_putc(&sql, 0);
-    if (sqlite3_prepare_v2(msh_store_sqlite(st), (const char *)sql.data, -1, &q, NULL) != SQLITE_OK) {
-        rc = msh_err_set(err, MSH_EIO, "layer %s: %s", info->name, sqlite3_errmsg(msh_store_sqlite(st)));
+    loader ld = {.nf = nf};
+    msh_buf_init(&ld.xy, SIZE_MAX / 2);
+    msh_buf_init(&ld.parts, SIZE_MAX / 2);
+    msh_buf_init(&ld.vals, SIZE_MAX / 2);
+    msh_buf_init(&ld.pool, SIZE_MAX / 2);
+    msh_buf_init(&ld.feats, SIZE_MAX / 2);
+    msh_buf_init(&ld.fbox, SIZE_MAX / 2);
+    msh_geom_buf_init(&ld.gb, (size_t)1 << 26);
+    msh_err serr;
+    if ((rc = msh_store_scan(st, info, load_row, &ld, &serr))) {
+        if (rc == MSH_ENOMEM || rc == MSH_ETOOBIG)
+            goto oom;
+        msh_err_set(err, rc, "%s", serr.msg);
         goto out;
     }
-    int step;
-    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        const uint8_t *wkb = sqlite3_column_blob(q, 1);
-        int wlen = sqlite3_column_bytes(q, 1);
-        if (!wkb || wlen <= 0)
-            continue;
-        msh_err gerr;
-        if (msh_wkb_read(wkb, (size_t)wlen, &gb, &gerr))
-            continue; /* the importer writes only valid WKB; skip anything else */
-        msh_geom g = msh_geom_buf_view(&gb);
-        if (g.npts == 0)
-            continue;
-        sfeat f = {(uint64_t)sqlite3_column_int64(q, 0), (uint32_t)(xy.len / 16), g.npts,
-                   (uint32_t)(parts.len / 4), g.nparts, (uint8_t)g.type};
-        double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-        if ((rc = msh_buf_reserve(&xy, 16 * (size_t)g.npts)))
-            goto oom;
-        for (uint32_t i = 0; i < g.npts; i++) {
-            double w[2];
-            msh_lonlat_to_world(g.xy[2 * i], g.xy[2 * i + 1], &w[0], &w[1]);
-            msh_buf_append(&xy, w, sizeof w);
-            bb[0] = fmin(bb[0], w[0]);
-            bb[1] = fmin(bb[1], w[1]);
-            bb[2] = fmax(bb[2], w[0]);
-            bb[3] = fmax(bb[3], w[1]);
-        }
-        if ((rc = msh_buf_append(&parts, g.parts, 4 * (size_t)g.nparts)) || (rc = msh_buf_append(&feats, &f, sizeof f)) ||
-            (rc = msh_buf_append(&fbox, bb, sizeof bb)))
-            goto oom;
-        for (uint32_t i = 0; i < nf; i++) {
-            msh_value v;
-            memset(&v, 0, sizeof v);
-            int col = (int)i + 2, ct = sqlite3_column_type(q, col);
-            if (ct != SQLITE_NULL) {
-                switch (info->fields[i].type) {
-                case MSH_FT_INT: case MSH_FT_BOOL:
-                    v.type = (uint8_t)info->fields[i].type;
-                    v.u.i = sqlite3_column_int64(q, col);
-                    break;
-                case MSH_FT_REAL:
-                    v.type = MSH_FT_REAL;
-                    v.u.d = sqlite3_column_double(q, col);
-                    break;
-                default: {
-                    const unsigned char *t = sqlite3_column_text(q, col);
-                    v.type = MSH_FT_STRING;
-                    v.len = (uint32_t)sqlite3_column_bytes(q, col);
-                    v.u.i = (int64_t)pool.len; /* fixed up to a pointer below */
-                    if ((rc = msh_buf_append(&pool, t, v.len)) || (rc = msh_buf_putc(&pool, 0)))
-                        goto oom;
-                }
-                }
-            }
-            if ((rc = msh_buf_append(&vals, &v, sizeof v)))
-                goto oom;
-        }
-    }
-    if (step != SQLITE_DONE) {
-        rc = msh_err_set(err, MSH_EIO, "layer %s: %s", info->name, sqlite3_errmsg(msh_store_sqlite(st)));
-        goto out;
-    }
-    s->nfeats = feats.len / sizeof(sfeat);
-    s->feats = (sfeat *)(void *)msh_buf_steal(&feats, NULL);
-    s->xy = (double *)(void *)msh_buf_steal(&xy, NULL);
-    s->parts = (uint32_t *)(void *)msh_buf_steal(&parts, NULL);
-    s->values = (msh_value *)(void *)msh_buf_steal(&vals, NULL);
-    s->strpool = (char *)msh_buf_steal(&pool, NULL);
+    s->nfeats = ld.feats.len / sizeof(sfeat);
+    s->feats = (sfeat *)(void *)msh_buf_steal(&ld.feats, NULL);
+    s->xy = (double *)(void *)msh_buf_steal(&ld.xy, NULL);
+    s->parts = (uint32_t *)(void *)msh_buf_steal(&ld.parts, NULL);
+    s->values = (msh_value *)(void *)msh_buf_steal(&ld.vals, NULL);
+    s->strpool = (char *)msh_buf_steal(&ld.pool, NULL);
     for (size_t i = 0; i < s->nfeats * nf; i++)
         if (s->values[i].type == MSH_FT_STRING)
             s->values[i].u.s = s->strpool + s->values[i].u.i;
     s->base.info.feature_count = s->nfeats;
-    if (s->nfeats && (rc = build_index(s, (const double *)(const void *)fbox.data)))
+    if (s->nfeats && (rc = build_index(s, (const double *)(const void *)ld.fbox.data)))
         goto oom;
     rc = load_edits(st, s, err);
     goto out;
 oom:
     rc = msh_err_set(err, MSH_ENOMEM, "layer %s: out of memory while loading", info->name);
 out:
-    sqlite3_finalize(q);
-    msh_buf_free(&sql);
-    msh_buf_free(&xy);
-    msh_buf_free(&parts);
-    msh_buf_free(&vals);
-    msh_buf_free(&pool);
-    msh_buf_free(&feats);
-    msh_buf_free(&fbox);
-    msh_geom_buf_free(&gb);
+    msh_buf_free(&ld.xy);
+    msh_buf_free(&ld.parts);
+    msh_buf_free(&ld.vals);
+    msh_buf_free(&ld.pool);
+    msh_buf_free(&ld.feats);
+    msh_buf_free(&ld.fbox);
+    msh_geom_buf_free(&ld.gb);
     if (rc) {
         slayer_destroy(&s->base);
         return rc;

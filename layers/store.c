@@ -1,5 +1,8 @@
-/* store.c: the SpatiaLite store, its layer registry and the layer writer. */
+/* store.c: the store interface (store.h): the SpatiaLite backend, its layer registry and the
+ * layer writer; a store opened from a postgresql:// URL hands each call to store_pg.c. The
+ * checks every backend shares (layer names, coordinates, bounds, geometry families) stay here. */
 #include "store.h"
+#include "store_pg.h"
 #include "store_watch.h"
 
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include "edit.h"
 
 struct msh_store {
+    msh_pg *pg;   /* the PostgreSQL backend, or NULL: SQLite */
     sqlite3 *db;
     void *splite; /* spatialite connection cache */
     bool batch;   /* inside msh_store_batch_begin: writers use savepoints */
@@ -121,12 +125,26 @@ static msh_rc init_schema(msh_store *s, bool create, msh_err *err)
     return meta_get(s, "id", s->id, sizeof s->id);
 }
 
+bool msh_store_is_url(const char *path)
+{
+    return msh_pg_is_url(path);
+}
+
 msh_rc msh_store_open(const char *path, bool create, msh_store **out, msh_err *err)
 {
     *out = NULL;
     msh_store *s = calloc(1, sizeof *s);
     if (!s)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
+    if (msh_pg_is_url(path)) {
+        msh_rc rc = msh_pg_open(path, create, &s->pg, s->id, err);
+        if (rc) {
+            free(s);
+            return rc;
+        }
+        *out = s;
+        return MSH_OK;
+    }
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
     if (create) {
         /* the store holds personal data: a new one is the owner's alone (SQLite gives its -wal
@@ -165,6 +183,7 @@ void msh_store_close(msh_store *s)
 {
     if (!s)
         return;
+    msh_pg_close(s->pg);
     sqlite3_close(s->db);
     if (s->splite)
         spatialite_cleanup_ex(s->splite);
@@ -176,6 +195,16 @@ sqlite3 *msh_store_sqlite(msh_store *s)
     return s->db;
 }
 
+bool msh_store_is_pg(const msh_store *s)
+{
+    return s->pg != NULL;
+}
+
+msh_pg *msh_store_pg(msh_store *s)
+{
+    return s->pg;
+}
+
 const char *msh_store_id(const msh_store *s)
 {
     return s->id;
@@ -185,6 +214,8 @@ long msh_store_data_version(msh_store *s)
 {
     sqlite3_stmt *st;
     long v = -1;
+    if (s->pg)
+        return msh_pg_data_version(s->pg);
     if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
             v = (long)sqlite3_column_int64(st, 0);
@@ -250,6 +281,8 @@ msh_rc msh_store_list(msh_store *s, msh_layer_info **infos, size_t *n, msh_err *
 {
     *infos = NULL;
     *n = 0;
+    if (s->pg)
+        return msh_pg_list(s->pg, parse_fields, infos, n, err);
     sqlite3_stmt *st;
     /* stores written before layer titles have no title column: read NULL for it */
     int has_title = has_title_column(s);
@@ -307,6 +340,82 @@ msh_rc msh_store_list(msh_store *s, msh_layer_info **infos, size_t *n, msh_err *
     return MSH_OK;
 }
 
+msh_rc msh_store_scan_sql(msh_buf *sql, const msh_layer_info *info, const char *wkb_fn,
+                          const char *(*cast)(msh_ftype), msh_err *err)
+{
+    msh_rc rc;
+    msh_buf_printf(sql, "SELECT fid, %s(geom)", wkb_fn);
+    for (uint32_t i = 0; i < info->nfields; i++) {
+        msh_buf_printf(sql, ", ");
+        msh_store_quote_ident(sql, info->fields[i].name);
+        if (cast)
+            msh_buf_printf(sql, "%s", cast(info->fields[i].type));
+    }
+    msh_buf_printf(sql, " FROM ");
+    msh_store_quote_ident(sql, info->name);
+    if ((rc = msh_buf_printf(sql, " ORDER BY fid")) || (rc = msh_buf_putc(sql, 0)))
+        return msh_err_set(err, rc, "layer %s: too many or too long field names", info->name);
+    return MSH_OK;
+}
+
+msh_rc msh_store_scan(msh_store *s, const msh_layer_info *info, msh_store_row_fn fn, void *ud, msh_err *err)
+{
+    if (s->pg)
+        return msh_pg_scan(s->pg, info, fn, ud, err);
+    uint32_t nf = info->nfields;
+    msh_buf sql;
+    msh_buf_init(&sql, 1 << 20);
+    msh_value *vals = nf ? calloc(nf, sizeof *vals) : NULL;
+    sqlite3_stmt *q = NULL;
+    msh_rc rc = nf && !vals ? msh_err_set(err, MSH_ENOMEM, "out of memory") : MSH_OK;
+    if (rc || (rc = msh_store_scan_sql(&sql, info, "AsBinary", NULL, err)))
+        goto out;
+    if (sqlite3_prepare_v2(s->db, (const char *)sql.data, -1, &q, NULL) != SQLITE_OK) {
+        rc = msh_err_set(err, MSH_EIO, "layer %s: %s", info->name, sqlite3_errmsg(s->db));
+        goto out;
+    }
+    int step;
+    while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        const uint8_t *wkb = sqlite3_column_blob(q, 1);
+        int wlen = sqlite3_column_bytes(q, 1);
+        if (!wkb || wlen <= 0)
+            continue;
+        for (uint32_t i = 0; i < nf; i++) {
+            msh_value *v = &vals[i];
+            memset(v, 0, sizeof *v);
+            int col = (int)i + 2;
+            if (sqlite3_column_type(q, col) == SQLITE_NULL)
+                continue;
+            switch (info->fields[i].type) {
+            case MSH_FT_INT: case MSH_FT_BOOL:
+                v->type = (uint8_t)info->fields[i].type;
+                v->u.i = sqlite3_column_int64(q, col);
+                break;
+            case MSH_FT_REAL:
+                v->type = MSH_FT_REAL;
+                v->u.d = sqlite3_column_double(q, col);
+                break;
+            default:
+                v->type = MSH_FT_STRING;
+                v->u.s = (const char *)sqlite3_column_text(q, col);
+                v->len = (uint32_t)sqlite3_column_bytes(q, col);
+                if (!v->u.s) {
+                    rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
+                    goto out;
+                }
+            }
+        }
+        rc = fn(ud, (uint64_t)sqlite3_column_int64(q, 0), wkb, (size_t)wlen, vals);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = msh_err_set(err, MSH_EIO, "layer %s: %s", info->name, sqlite3_errmsg(s->db));
+out:
+    sqlite3_finalize(q);
+    free(vals);
+    msh_buf_free(&sql);
+    return rc;
+}
+
 static const char *sql_type(msh_ftype t)
 {
     switch (t) {
@@ -362,7 +471,12 @@ void msh_store_writer_abort(msh_store_writer *w)
     if (!w)
         return;
     sqlite3_finalize(w->ins);
-    exec(w->s, w->s->batch ? "ROLLBACK TO msh_layer; RELEASE msh_layer" : "ROLLBACK", NULL);
+    if (!w->s)
+        ; /* the backend has rolled back already */
+    else if (w->s->pg)
+        msh_pg_layer_abort(w->s->pg, w->s->batch);
+    else
+        exec(w->s, w->s->batch ? "ROLLBACK TO msh_layer; RELEASE msh_layer" : "ROLLBACK", NULL);
     free(w->name);
     free(w->source);
     free(w->title);
@@ -410,6 +524,11 @@ msh_rc msh_store_writer_begin(msh_store *s, const msh_layer_spec *spec, msh_stor
             rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
             goto out;
         }
+    }
+    if (s->pg) {
+        if ((rc = msh_pg_layer_begin(s->pg, spec, s->batch, err)))
+            w->s = NULL; /* the backend rolled back already */
+        goto out;
     }
     if ((rc = exec(s, s->batch ? "SAVEPOINT msh_layer" : "BEGIN IMMEDIATE", err)))
         goto out;
@@ -473,6 +592,12 @@ msh_rc msh_store_writer_add(msh_store_writer *w, const uint8_t *wkb, size_t len,
         if (y > w->bounds[3]) w->bounds[3] = y;
     }
     w->families |= 1u << g.type;
+    if (w->s->pg) {
+        if ((rc = msh_pg_layer_add(w->s->pg, wkb, len, vals, err)))
+            return rc;
+        w->count++;
+        return MSH_OK;
+    }
     sqlite3_stmt *st = w->ins;
     sqlite3_reset(st);
     sqlite3_bind_blob(st, 1, wkb, (int)len, SQLITE_STATIC);
@@ -513,12 +638,19 @@ msh_rc msh_store_writer_commit(msh_store_writer *w, uint64_t *version, msh_err *
     sqlite3_finalize(w->ins);
     w->ins = NULL;
     snprintf(sql, sizeof sql, "SELECT CreateSpatialIndex('%s', 'geom')", w->name);
-    if ((rc = exec(s, sql, err)))
+    if (!s->pg && (rc = exec(s, sql, err)))
         goto out;
     for (uint32_t i = 0; i < w->nfields; i++)
         json_array_append_new(fields, json_pack("{s:s,s:s}", "name", w->fields[i].name, "type",
                                                 msh_ftype_name(w->fields[i].type)));
     fjson = json_dumps(fields, JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (s->pg) {
+        msh_pg_registry_row row = {w->count ? families_name(w->families) : "Geometry", w->count ? w->bounds : NULL,
+                                   fjson ? fjson : "[]", w->count};
+        rc = msh_pg_layer_commit(s->pg, &row, s->batch, version, err);
+        w->s = NULL; /* committed or rolled back by the backend */
+        goto out;
+    }
     if (!has_title_column(s) && (rc = exec(s, "ALTER TABLE msh_layers ADD COLUMN title TEXT", err)))
         goto out;
     if ((rc = exec(s, "UPDATE msh_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'", err)))
@@ -587,7 +719,9 @@ msh_rc msh_store_batch_begin(msh_store *s, msh_err *err)
 {
     if (s->batch)
         return msh_err_set(err, MSH_EINVAL, "a batch is already open on this store");
-    msh_rc rc = exec(s, "BEGIN IMMEDIATE", err);
+    msh_rc rc = s->pg ? (msh_pg_exec(s->pg, "BEGIN") ? msh_err_set(err, MSH_EIO, "database: %s", msh_pg_errmsg(s->pg))
+                                                     : MSH_OK)
+                      : exec(s, "BEGIN IMMEDIATE", err);
     if (!rc)
         s->batch = true;
     return rc;
@@ -598,6 +732,16 @@ msh_rc msh_store_batch_end(msh_store *s, bool commit, msh_err *err)
     if (!s->batch)
         return MSH_OK;
     s->batch = false;
+    if (s->pg) {
+        if (!commit)
+            return msh_pg_exec(s->pg, "ROLLBACK"), MSH_OK;
+        if (msh_pg_commit(s->pg)) {
+            msh_rc rc = msh_err_set(err, MSH_EIO, "database: %s", msh_pg_errmsg(s->pg));
+            msh_pg_exec(s->pg, "ROLLBACK");
+            return rc;
+        }
+        return MSH_OK;
+    }
     msh_rc rc = commit ? exec(s, "COMMIT", err) : MSH_OK;
     if (!commit || rc)
         exec(s, "ROLLBACK", NULL);
@@ -608,6 +752,8 @@ msh_rc msh_store_drop_layer(msh_store *s, const char *name, msh_err *err)
 {
     if (!msh_layer_name_valid(name))
         return msh_err_set(err, MSH_EINVAL, "bad layer name '%s'", name);
+    if (s->pg)
+        return msh_pg_drop_layer(s->pg, name, err);
     msh_rc rc = exec(s, "BEGIN IMMEDIATE", err);
     if (rc)
         return rc;

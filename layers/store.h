@@ -1,4 +1,5 @@
-/* store.h: the SpatiaLite file that holds every static layer.
+/* store.h: the store that holds every static layer: a SpatiaLite file (the default) or a
+ * PostgreSQL + PostGIS database (store_pg.h), chosen by what msh_store_open is given.
  *
  * One table per layer (fid INTEGER PRIMARY KEY, typed attribute columns, a
  * `geom` GEOMETRY column in EPSG:4326 with an R*Tree spatial index) plus the
@@ -10,6 +11,10 @@
  * and ogrinfo open as they are.
  *
  * A store handle is one SQLite connection: use it from one thread at a time.
+ *
+ * Given a `postgresql://USER@HOST:PORT/DB` connection string instead of a path, the same
+ * functions work on PostgreSQL (store_pg.h has the backend and what it keeps alike); there
+ * msh_store_sqlite is NULL, and code that reads SQLite directly says it is not available.
  */
 #ifndef MSH_STORE_H
 #define MSH_STORE_H
@@ -24,11 +29,15 @@
 typedef struct msh_store msh_store;
 typedef struct sqlite3 sqlite3;
 
-/** Open (and with `create`, create and initialise) the store at `path`. */
+/** True when `path` is a connection string (postgresql://...) rather than a file. */
+bool msh_store_is_url(const char *path);
+/** Open (and with `create`, create and initialise) the store at `path` (a file, or a postgresql:// URL). */
 msh_rc msh_store_open(const char *path, bool create, msh_store **out, msh_err *err);
 void msh_store_close(msh_store *s);
-/** The SQLite connection, for modules of layers/ that read tables directly. */
+/** The SQLite connection, for modules of layers/ that read tables directly; NULL on PostgreSQL. */
 sqlite3 *msh_store_sqlite(msh_store *s);
+/** True when the store is a PostgreSQL database. */
+bool msh_store_is_pg(const msh_store *s);
 /** The store's random id (hex). */
 const char *msh_store_id(const msh_store *s);
 
@@ -38,6 +47,12 @@ long msh_store_data_version(msh_store *s);
 /** Every registered layer's info, sorted by name. Free with msh_store_infos_free. */
 msh_rc msh_store_list(msh_store *s, msh_layer_info **infos, size_t *n, msh_err *err);
 void msh_store_infos_free(msh_layer_info *infos, size_t n);
+
+/** One feature as the store reads it: fid, 2D WKB, the layer's nfields values (strings valid
+ * during the call only). A non-zero return stops the scan with that code. */
+typedef msh_rc (*msh_store_row_fn)(void *ud, uint64_t fid, const uint8_t *wkb, size_t len, const msh_value *vals);
+/** Every feature of the layer `info` describes, in fid order; rows without a geometry are left out. */
+msh_rc msh_store_scan(msh_store *s, const msh_layer_info *info, msh_store_row_fn fn, void *ud, msh_err *err);
 
 /** Writing one layer in one transaction: begin, add features, commit (or abort). */
 typedef struct msh_store_writer msh_store_writer;

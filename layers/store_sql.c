@@ -1,38 +1,47 @@
 /* store_sql.c: SQL over the store for the rooms above base (store_sql.h); a thin layer over the
- * store's SQLite connection, so that SQLite stays inside the store. */
+ * store's SQLite connection, or over store_pg.c's surface when the store is PostgreSQL, so that
+ * neither SQLite nor libpq leaves the store. A statement remembers which backend made it. */
 #include "store_sql.h"
 
 #include <math.h>
 #include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-static sqlite3_stmt *stmt(msh_sql *q)
-{
-    return (sqlite3_stmt *)q;
-}
+#include "store_pg.h"
+
+struct msh_sql {
+    sqlite3_stmt *st; /* SQLite, or */
+    msh_pg_sql *pg;   /* PostgreSQL */
+};
 
 const char *msh_store_errmsg(msh_store *s)
 {
-    return sqlite3_errmsg(msh_store_sqlite(s));
+    return msh_store_pg(s) ? msh_pg_errmsg(msh_store_pg(s)) : sqlite3_errmsg(msh_store_sqlite(s));
 }
 
 msh_rc msh_store_exec(msh_store *s, const char *sql)
 {
+    if (msh_store_pg(s))
+        return msh_pg_exec(msh_store_pg(s), sql);
     return sqlite3_exec(msh_store_sqlite(s), sql, NULL, NULL, NULL) == SQLITE_OK ? MSH_OK : MSH_EIO;
 }
 
 void msh_store_busy_timeout(msh_store *s, int ms)
 {
-    sqlite3_busy_timeout(msh_store_sqlite(s), ms);
+    if (!msh_store_pg(s)) /* PostgreSQL waits for row locks as long as it must */
+        sqlite3_busy_timeout(msh_store_sqlite(s), ms);
 }
 
 msh_rc msh_store_begin(msh_store *s)
 {
-    return msh_store_exec(s, "BEGIN IMMEDIATE");
+    return msh_store_exec(s, msh_store_pg(s) ? "BEGIN" : "BEGIN IMMEDIATE");
 }
 
 msh_rc msh_store_commit(msh_store *s)
 {
-    return msh_store_exec(s, "COMMIT");
+    return msh_store_pg(s) ? msh_pg_commit(msh_store_pg(s)) : msh_store_exec(s, "COMMIT");
 }
 
 void msh_store_rollback(msh_store *s)
@@ -42,87 +51,153 @@ void msh_store_rollback(msh_store *s)
 
 size_t msh_store_changes(msh_store *s)
 {
-    return (size_t)sqlite3_changes(msh_store_sqlite(s));
+    return msh_store_pg(s) ? msh_pg_changes(msh_store_pg(s)) : (size_t)sqlite3_changes(msh_store_sqlite(s));
+}
+
+bool msh_store_has_table(msh_store *s, const char *name)
+{
+    if (msh_store_pg(s))
+        return msh_pg_table_exists(msh_store_pg(s), name);
+    sqlite3_stmt *st;
+    bool found = false;
+    if (sqlite3_prepare_v2(msh_store_sqlite(s), "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    return found;
+}
+
+const char *msh_store_sql_now(msh_store *s)
+{
+    return msh_store_pg(s) ? "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                           : "strftime('%Y-%m-%dT%H:%M:%SZ','now')";
 }
 
 msh_rc msh_sql_prepare(msh_store *s, const char *sql, msh_sql **out)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(msh_store_sqlite(s), sql, -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        *out = NULL;
-        return MSH_EIO;
+    *out = NULL;
+    msh_sql *q = calloc(1, sizeof *q);
+    if (!q)
+        return MSH_ENOMEM;
+    msh_rc rc = MSH_OK;
+    if (msh_store_pg(s)) {
+        rc = msh_pg_sql_prepare(msh_store_pg(s), sql, &q->pg);
+    } else if (sqlite3_prepare_v2(msh_store_sqlite(s), sql, -1, &q->st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(q->st);
+        rc = MSH_EIO;
     }
-    *out = (msh_sql *)st;
+    if (rc) {
+        free(q);
+        return rc;
+    }
+    *out = q;
     return MSH_OK;
 }
 
 void msh_sql_finalize(msh_sql *q)
 {
-    sqlite3_finalize(stmt(q));
+    if (!q)
+        return;
+    sqlite3_finalize(q->st);
+    msh_pg_sql_finalize(q->pg);
+    free(q);
 }
 
 void msh_sql_reset(msh_sql *q)
 {
-    sqlite3_reset(stmt(q));
+    if (q->pg)
+        msh_pg_sql_reset(q->pg);
+    else
+        sqlite3_reset(q->st);
 }
 
 void msh_sql_bind_int(msh_sql *q, int i, int64_t v)
 {
-    sqlite3_bind_int64(stmt(q), i, v);
+    if (q->pg) {
+        char t[32];
+        snprintf(t, sizeof t, "%lld", (long long)v);
+        msh_pg_sql_bind(q->pg, i, t, -1, false);
+    } else {
+        sqlite3_bind_int64(q->st, i, v);
+    }
 }
 
 void msh_sql_bind_num(msh_sql *q, int i, double v)
 {
-    if (isfinite(v))
-        sqlite3_bind_double(stmt(q), i, v);
-    else
-        sqlite3_bind_null(stmt(q), i);
+    if (q->pg) {
+        char t[32];
+        snprintf(t, sizeof t, "%.17g", v);
+        msh_pg_sql_bind(q->pg, i, isfinite(v) ? t : NULL, -1, false);
+    } else if (isfinite(v)) {
+        sqlite3_bind_double(q->st, i, v);
+    } else {
+        sqlite3_bind_null(q->st, i);
+    }
 }
 
 void msh_sql_bind_text(msh_sql *q, int i, const char *s, int n)
 {
-    if (s)
-        sqlite3_bind_text(stmt(q), i, s, n, SQLITE_TRANSIENT);
+    if (q->pg)
+        msh_pg_sql_bind(q->pg, i, s, n, false);
+    else if (s)
+        sqlite3_bind_text(q->st, i, s, n, SQLITE_TRANSIENT);
     else
-        sqlite3_bind_null(stmt(q), i);
+        sqlite3_bind_null(q->st, i);
 }
 
 void msh_sql_bind_blob(msh_sql *q, int i, const void *b, size_t n)
 {
-    if (b)
-        sqlite3_bind_blob64(stmt(q), i, b, (sqlite3_uint64)n, SQLITE_TRANSIENT);
+    if (q->pg)
+        msh_pg_sql_bind(q->pg, i, b, b ? (int)n : -1, true); /* blobs here are under 2 GiB (photos: 5 MB) */
+    else if (b)
+        sqlite3_bind_blob64(q->st, i, b, (sqlite3_uint64)n, SQLITE_TRANSIENT);
     else
-        sqlite3_bind_null(stmt(q), i);
+        sqlite3_bind_null(q->st, i);
 }
 
 int msh_sql_step(msh_sql *q)
 {
-    int rc = sqlite3_step(stmt(q));
+    if (q->pg)
+        return msh_pg_sql_step(q->pg);
+    int rc = sqlite3_step(q->st);
     return rc == SQLITE_ROW ? MSH_SQL_ROW : rc == SQLITE_DONE ? MSH_SQL_DONE : MSH_SQL_ERROR;
 }
 
 int64_t msh_sql_int(msh_sql *q, int i)
 {
-    return sqlite3_column_int64(stmt(q), i);
+    if (q->pg) {
+        const char *t = msh_pg_sql_col(q->pg, i, NULL);
+        return t ? strtoll(t, NULL, 10) : 0;
+    }
+    return sqlite3_column_int64(q->st, i);
 }
 
 double msh_sql_num(msh_sql *q, int i)
 {
-    return sqlite3_column_type(stmt(q), i) == SQLITE_NULL ? NAN : sqlite3_column_double(stmt(q), i);
+    if (q->pg) {
+        const char *t = msh_pg_sql_col(q->pg, i, NULL);
+        return t ? strtod(t, NULL) : NAN;
+    }
+    return sqlite3_column_type(q->st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q->st, i);
 }
 
 const char *msh_sql_text(msh_sql *q, int i, size_t *len)
 {
-    const char *t = (const char *)sqlite3_column_text(stmt(q), i);
+    if (q->pg)
+        return msh_pg_sql_col(q->pg, i, len);
+    const char *t = (const char *)sqlite3_column_text(q->st, i);
     if (len)
-        *len = t ? (size_t)sqlite3_column_bytes(stmt(q), i) : 0;
+        *len = t ? (size_t)sqlite3_column_bytes(q->st, i) : 0;
     return t;
 }
 
 const void *msh_sql_blob(msh_sql *q, int i, size_t *len)
 {
-    const void *b = sqlite3_column_blob(stmt(q), i);
-    *len = b ? (size_t)sqlite3_column_bytes(stmt(q), i) : 0;
-    return b;
+    if (q->pg)
+        return msh_pg_sql_col(q->pg, i, len);
+    const void *p = sqlite3_column_blob(q->st, i);
+    *len = p ? (size_t)sqlite3_column_bytes(q->st, i) : 0;
+    return p;
 }

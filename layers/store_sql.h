@@ -7,10 +7,15 @@
  * is msh_store_errmsg, for the caller to put in its words. Text is copied when bound; a number that
  * is not finite is bound as NULL and a NULL column reads as NAN, so a missing measure round-trips.
  * Like the store handle, use it from one thread at a time.
+ *
+ * On a PostgreSQL store (store_pg.h) the same calls run there: write parameters as `?` or `?N`
+ * and keep to SQL both engines speak; msh_store_has_table and msh_store_sql_now give the two
+ * things whose spelling differs, and msh_store_is_pg lets a caller pick its DDL.
  */
 #ifndef MSH_STORE_SQL_H
 #define MSH_STORE_SQL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +34,10 @@ msh_rc msh_store_commit(msh_store *s);
 void msh_store_rollback(msh_store *s);
 /** Rows changed by the last INSERT, UPDATE or DELETE. */
 size_t msh_store_changes(msh_store *s);
+/** True when the store has a table `name`. */
+bool msh_store_has_table(msh_store *s, const char *name);
+/** An SQL expression for the current UTC time as text, 2026-01-31T12:00:00Z. */
+const char *msh_store_sql_now(msh_store *s);
 
 typedef struct msh_sql msh_sql; /* a prepared statement */
 
@@ -44,7 +53,7 @@ void msh_sql_bind_int(msh_sql *q, int i, int64_t v);
 void msh_sql_bind_num(msh_sql *q, int i, double v);
 /** s[0..n) (n < 0: up to its NUL), or NULL when s is NULL. */
 void msh_sql_bind_text(msh_sql *q, int i, const char *s, int n);
-/** b[0..n) as a BLOB, copied (NULL when b is NULL). */
+/** b[0..n) as a BLOB (PostgreSQL's bytea), copied; NULL when b is NULL. */
 void msh_sql_bind_blob(msh_sql *q, int i, const void *b, size_t n);
 /** MSH_SQL_ROW (a row to read), MSH_SQL_DONE or MSH_SQL_ERROR. */
 int msh_sql_step(msh_sql *q);
@@ -53,8 +62,7 @@ int64_t msh_sql_int(msh_sql *q, int i);
 double msh_sql_num(msh_sql *q, int i);
 /** The column as text (valid until the next step), NULL when NULL; *len gets its bytes when len is set. */
 const char *msh_sql_text(msh_sql *q, int i, size_t *len);
-
-/** The column as a BLOB (valid until the next step), NULL when NULL or empty; *len its bytes. */
+/** The column as bytes (valid until the next step), NULL when NULL; *len gets their count. */
 const void *msh_sql_blob(msh_sql *q, int i, size_t *len);
 
 #endif

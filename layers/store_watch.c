@@ -1,6 +1,7 @@
 /* store_watch.c: triggers that make external edits of a layer visible (store_watch.h). */
 #include "store_watch.h"
 
+#include "store_pg.h"
 #include "store_sql.h"
 
 #include <sqlite3.h>
@@ -27,6 +28,8 @@ msh_rc msh_store_watch_layer(msh_store *s, const char *layer, msh_err *err)
 {
     if (!msh_layer_name_valid(layer)) /* it goes into SQL text: [a-z][a-z0-9_]* only */
         return msh_err_set(err, MSH_EINVAL, "layer name '%.64s' not allowed", layer);
+    if (msh_store_pg(s)) /* the PostgreSQL writer makes its statement trigger with the table (store_pg.c) */
+        return MSH_OK;
     msh_rc rc = exec(s, TABLE_SQL, err);
     static const char *const events[3][2] = {{"i", "INSERT"}, {"u", "UPDATE"}, {"d", "DELETE"}};
     for (int i = 0; !rc && i < 3; i++) {
@@ -43,6 +46,8 @@ msh_rc msh_store_watch_all(msh_store *s, msh_err *err)
 {
     sqlite3 *db = msh_store_sqlite(s);
     sqlite3_stmt *st = NULL;
+    if (msh_store_pg(s)) /* every PostgreSQL layer table gets its trigger when written */
+        return MSH_OK;
     msh_rc rc = exec(s, "BEGIN IMMEDIATE", err);
     if (rc)
         return rc;
@@ -70,6 +75,8 @@ out:
 
 msh_rc msh_store_watch_quiet(msh_store *s, bool on, msh_err *err)
 {
+    if (msh_store_pg(s)) /* a setting of the transaction: never seen outside it */
+        return exec(s, on ? "SET LOCAL msh.quiet = '1'" : "SET LOCAL msh.quiet = ''", err);
     return exec(s, on ? "INSERT OR REPLACE INTO msh_meta (key, value) VALUES ('msh_quiet', '1')"
                    : "DELETE FROM msh_meta WHERE key = 'msh_quiet'",
                 err);
@@ -80,6 +87,8 @@ uint64_t msh_store_watch_version(msh_store *s, const char *layer)
     sqlite3 *db = msh_store_sqlite(s);
     sqlite3_stmt *st;
     uint64_t v = 0;
+    if (msh_store_pg(s))
+        return msh_pg_external_version(msh_store_pg(s), layer);
     /* the table is absent from stores no server has opened for edits: no change recorded */
     if (sqlite3_prepare_v2(db, "SELECT version FROM msh_external WHERE layer = ?", -1, &st, NULL) != SQLITE_OK)
         return 0;

@@ -28,9 +28,10 @@ pkgs=(
   libpango1.0-dev libharfbuzz-dev
   libmosquitto-dev mosquitto mosquitto-clients
   clang libclang-rt-14-dev
+  libpq-dev postgresql-15 postgresql-15-postgis-3
 )
-# for the tests only: Chromium for the browser test; PostgreSQL, PostGIS and pgRouting, which the
-# route tests compare with (each test starts its own server on a private port and stops it)
+# libpq for the PostgreSQL store; PostgreSQL and PostGIS (above) for it and its tests.
+# For the tests only: Chromium for the browser test; pgRouting, which the route tests compare with (each test starts its own server on a private port and stops it)
 if [ "$with_browser" = 1 ]; then
   pkgs+=(chromium fonts-dejavu-core postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting)
 fi

@@ -76,7 +76,7 @@ static void usage(FILE *f)
             "change up within a second.\n"
             "\n"
             "Options:\n"
-            "  --db FILE              the SpatiaLite store\n"
+            "  --db FILE              the SpatiaLite store, or postgresql://USER@HOST:PORT/DB\n"
             "  --layer NAME           store the (single) source layer under NAME (a-z, 0-9, _)\n"
             "  --source-layer NAME    import only this layer of the source\n"
             "  --s-srs CRS            the source CRS when the file has none or a wrong one (e.g. EPSG:32637)\n"

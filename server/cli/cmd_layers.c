@@ -11,7 +11,7 @@ static void usage(FILE *f)
     fprintf(f, "Usage: mashaer layers --db FILE [--drop NAME]\n"
                "\n"
                "List the layers of a store: name, geometry type, features, zoom range, version, bounds.\n"
-               "  --db FILE      the store\n"
+               "  --db FILE      the store (a SpatiaLite file or postgresql://USER@HOST:PORT/DB)\n"
                "  --drop NAME    remove layer NAME (its table and registry entry)\n"
                "  -h, --help     this help\n");
 }

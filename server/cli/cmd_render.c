@@ -29,7 +29,7 @@ static void usage(FILE *f)
                "Draw map tiles as PNG with the server's renderer (what /styles/{name}/{z}/{x}/{y}.png serves),\n"
                "straight from a store: to write tiles for a briefing or a check, or to time the renderer.\n"
                "  z/x/y              a tile, e.g. 14/10005/7193 (any number of them)\n"
-               "  --db FILE          the store\n"
+               "  --db FILE          the store (a SpatiaLite file or postgresql://USER@HOST:PORT/DB)\n"
                "  --style FILE       a MapLibre style JSON (the subset in docs/STYLES.md)\n"
                "  --bbox W,S,E,N     also every tile meeting this lon/lat box, at each --zoom\n"
                "  --zoom Z[-Z2]      zoom or zoom range for --bbox (default 14)\n"

@@ -33,7 +33,7 @@ static void usage_add(FILE *f)
             "\n"
             "Make a new token and print it alone on the first line of stdout. It is shown only\n"
             "this once: the store keeps its SHA-256 hash and its first 8 characters (for 'list').\n"
-            "  --db FILE       the store\n"
+            "  --db FILE       the store (a SpatiaLite file or postgresql://USER@HOST:PORT/DB)\n"
             "  --role ROLE     reporter (create reports only: mobile apps), feed (send live data),\n"
             "                  ops (and operate, edit operational layers), admin (everything)\n"
             "  --name NAME     who or what holds it: 1 to %d bytes of UTF-8, no control characters,\n"
@@ -48,7 +48,7 @@ static void usage_list(FILE *f)
                "\n"
                "List every token, revoked ones too: id, name, role, prefix, created, revoked\n"
                "(times in UTC; '-' while valid). Tokens themselves are never shown again.\n"
-               "  --db FILE       the store\n"
+               "  --db FILE       the store (a SpatiaLite file or postgresql://USER@HOST:PORT/DB)\n"
                "  -h, --help      this help\n");
 }
 
@@ -59,7 +59,7 @@ static void usage_revoke(FILE *f)
                "Revoke a valid token, by id (all digits) or by name. A running server stops\n"
                "accepting it at its next reload (--reload-ms). A name held by more than one\n"
                "valid token is refused: revoke those by id.\n"
-               "  --db FILE       the store\n"
+               "  --db FILE       the store (a SpatiaLite file or postgresql://USER@HOST:PORT/DB)\n"
                "  -h, --help      this help\n");
 }
 
@@ -67,7 +67,7 @@ static void usage_revoke(FILE *f)
 static int open_store(const char *cmd, const char *db, msh_store **s)
 {
     msh_err err;
-    if (access(db, F_OK) != 0) {
+    if (!msh_store_is_url(db) && access(db, F_OK) != 0) {
         fprintf(stderr, "mashaer token %s: %s does not exist: create it with 'mashaer import --db %s DATA...'\n",
                 cmd, db, db);
         return 1;

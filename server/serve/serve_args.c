@@ -20,7 +20,8 @@ static void usage(FILE *f)
             "  /health, /metrics and the web viewer at /.\n"
             "\n"
             "Options:\n"
-            "  --db FILE            the SpatiaLite store (made by 'mashaer import')\n"
+            "  --db FILE            the SpatiaLite store (made by 'mashaer import'), or a PostgreSQL one:\n"
+            "                       postgresql://USER@HOST:PORT/DB (changes by other nodes served within 1 s)\n"
             "  --bind ADDR          IPv4 address to listen on (default 127.0.0.1)\n"
             "  --port N             port (default 8080; 0 picks a free port)\n"
             "  --threads N          HTTP worker threads (default: 4 per CPU)\n"
@@ -46,7 +47,8 @@ static void usage(FILE *f)
             "  --public-url URL     the base of every absolute link (TileJSON, styles, OGC, /catalog), e.g.\n"
             "                       https://maps.example.org; without it links come from the Host header\n"
             "                       and those answers carry Vary: Host\n"
-            "  --live-dir DIR       write-ahead log of the live feeds (default FILE.live next to the store);\n"
+            "  --live-dir DIR       write-ahead log of the live feeds (default FILE.live next to the store;\n"
+            "                       not yet available with a PostgreSQL store);\n"
             "                       one that cannot be written (read-only, full) is served read-only:\n"
             "                       feed posts and /health answer 503 until it can, then resume by themselves\n"
             "  --no-live            serve without live feeds (POST /feeds answers 503)\n"
@@ -371,13 +373,18 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         usage(stderr);
         return 2;
     }
-    if (access(cfg->db_path, F_OK) != 0) {
+    if (!msh_store_is_url(cfg->db_path) && access(cfg->db_path, F_OK) != 0) {
         fprintf(stderr, "mashaer serve: %s does not exist: create it with 'mashaer import --db %s DATA...'\n",
                 cfg->db_path, cfg->db_path);
         return 1;
     }
-    if (no_live) {
-        cfg->live_dir = NULL;
+    if (msh_store_is_url(cfg->db_path) && cfg->live_dir && !no_live) {
+        /* the incident log, sensor readings and KPI history speak SQLite's SQL still */
+        fprintf(stderr, "mashaer serve: live feeds are not yet available on a PostgreSQL store: leave out --live-dir\n");
+        return 2;
+    }
+    if (no_live || msh_store_is_url(cfg->db_path)) {
+        cfg->live_dir = NULL; /* a PostgreSQL store: served without live feeds (POST /feeds answers 503) */
     } else if (!cfg->live_dir) {
         snprintf(live_dir_buf, cap, "%s.live", cfg->db_path);
         cfg->live_dir = live_dir_buf;

@@ -12,6 +12,9 @@ python3-gdal) are used. The helpers here:
   * run `mashaer import` and parse its report lines (run_mashaer, import_layer, import_demo,
     parse_reports),
   * read a store with sqlite3 (+ mod_spatialite for geometry): Store,
+  * run against PostgreSQL instead: with MSH_TEST_STORE=postgresql every `--db FILE` given to
+    mashaer (run_mashaer, Server) becomes a database of one private PostgreSQL + PostGIS server
+    of this test process (store_url), and Store reads that database through GDAL,
   * start `mashaer serve --port 0` on a store and stop it with SIGTERM (Server); start any other
     child process so that it dies with the test (spawn),
   * wait on a condition, never a fixed sleep: wait_for(pred, timeout, what) polls pred and
@@ -103,8 +106,13 @@ SERVED_LAYERS = DEMO_LAYERS + ["work_orders", "cleaning_tasks", "counting_lines"
 
 
 def run_mashaer(*args, timeout=120, check=None):
-    """Run `mashaer ARGS...`; returns the CompletedProcess (text mode)."""
-    p = subprocess.run([CONFIG.mashaer] + [str(a) for a in args], stdout=subprocess.PIPE,
+    """Run `mashaer ARGS...`; returns the CompletedProcess (text mode). The value after `--db` goes
+    through store_url."""
+    args = [str(a) for a in args]
+    for i in range(len(args) - 1):
+        if args[i] == "--db":
+            args[i + 1] = store_url(args[i + 1])
+    p = subprocess.run([CONFIG.mashaer] + args, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=timeout)
     if check is not None and p.returncode != check:
         raise AssertionError("mashaer %s exited %d, expected %d\nstdout:\n%s\nstderr:\n%s"
@@ -171,8 +179,52 @@ def add_token(db, role, name):
 # reading a store
 
 
+# ---------------------------------------------------------------------------
+# the store backend: SpatiaLite files (the default) or PostgreSQL (MSH_TEST_STORE=postgresql)
+
+STORE_BACKEND = os.environ.get("MSH_TEST_STORE", "spatialite")
+if STORE_BACKEND not in ("spatialite", "postgresql"):
+    sys.exit("MSH_TEST_STORE must be spatialite or postgresql, not %r" % STORE_BACKEND)
+_PG = None  # the private PostgreSQL server of this process, started on first use
+_PG_DBS = {}  # store file -> database name
+
+
+def pg_server():
+    """The private PostgreSQL server of this test process (started on first call, stopped at exit;
+    it runs as a spawn() child, so it dies with the test however the test ends)."""
+    global _PG
+    if _PG is None:
+        import pgsupport
+        _PG = pgsupport.Postgres(routing=False).start_child(spawn, wait_for)
+        # servers first, then PostgreSQL: atexit runs the latest registration first
+        atexit.unregister(_stop_all_servers)
+        atexit.register(_stop_all_servers)
+    return _PG
+
+
+def store_url(db):
+    """What `--db` is given for the store `db`: the file itself, or with MSH_TEST_STORE=postgresql
+    the URL of a database of pg_server(), one per file (created empty on first use)."""
+    db = str(db)
+    if STORE_BACKEND != "postgresql" or db.startswith("postgres"):
+        return db
+    key = os.path.abspath(db)
+    if key not in _PG_DBS:
+        import hashlib
+        name = "t_" + hashlib.sha1(key.encode()).hexdigest()[:16]
+        pg_server().psql("postgres", "CREATE DATABASE %s" % name)
+        _PG_DBS[key] = name
+    return pg_server().url(_PG_DBS[key])
+
+
 class Store:
-    """Read-only view of a SpatiaLite store through sqlite3 and mod_spatialite."""
+    """Read-only view of a SpatiaLite store through sqlite3 and mod_spatialite (PgStore for
+    PostgreSQL under MSH_TEST_STORE=postgresql)."""
+
+    def __new__(cls, path):
+        if cls is Store and STORE_BACKEND == "postgresql":
+            return PgStore(path)
+        return super().__new__(cls)
 
     def __init__(self, path):
         self.path = path
@@ -232,6 +284,90 @@ class Store:
 
     def sql(self, query, *params):
         return self.conn.execute(query, params).fetchall()
+
+
+class PgStore(Store):
+    """The same reads on the PostgreSQL database store_url(path) names, through GDAL's PostgreSQL
+    driver; SpatiaLite function names in sql() are mapped to PostGIS ones and `?` parameters are
+    inlined as literals."""
+
+    SPATIALITE_NAMES = [("AsBinary(", "ST_AsBinary(")]
+
+    def __init__(self, path):
+        url = store_url(path)
+        m = re.fullmatch(r"postgresql://(\w+)@([\d.]+):(\d+)/(\w+)", url)
+        self.path = path
+        self.ds = ogr.Open("PG:host=%s port=%s user=%s dbname=%s" % (m.group(2), m.group(3), m.group(1),
+                                                                       m.group(4)))
+
+    def close(self):
+        self.ds = None
+
+    def _rows(self, query):
+        lyr = self.ds.ExecuteSQL(query)
+        if lyr is None:
+            return []
+        try:
+            defn = lyr.GetLayerDefn()
+            out = []
+            for f in lyr:
+                row = []
+                for i in range(defn.GetFieldCount()):
+                    if not f.IsFieldSet(i) or f.IsFieldNull(i):
+                        row.append(None)
+                    elif defn.GetFieldDefn(i).GetType() == ogr.OFTBinary:
+                        row.append(f.GetFieldAsBinary(i))
+                    else:
+                        row.append(f.GetField(i))
+                for i in range(defn.GetGeomFieldCount()):
+                    g = f.GetGeomFieldRef(i)
+                    row.append(g.ExportToWkb() if g is not None else None)
+                out.append(tuple(row))
+            return out
+        finally:
+            self.ds.ReleaseResultSet(lyr)
+
+    def registry(self):
+        cols = ["name", "kind", "geometry_type", "minx", "miny", "maxx", "maxy", "minzoom", "maxzoom", "fields",
+                "feature_count", "version", "source", "updated_at", "title"]
+        out = {}
+        for row in self._rows("SELECT %s FROM msh_layers ORDER BY name" % ", ".join(cols)):
+            d = dict(zip(cols, row))
+            d["fields"] = json.loads(d["fields"])
+            out[d["name"]] = d
+        return out
+
+    def rows(self, layer, raw_text=False):
+        names = self.field_names(layer)
+        cols = "".join(', "%s"' % n.replace('"', '""') for n in names)
+        out = {}
+        for r in self._rows('SELECT fid%s FROM "%s" ORDER BY fid' % (cols, layer)):
+            vals = [v.encode() if raw_text and isinstance(v, str) else v for v in r[1:]]
+            out[r[0]] = dict(zip(names, vals))
+        return out
+
+    def count(self, layer):
+        return self._rows('SELECT count(*) FROM "%s"' % layer)[0][0]
+
+    def fids(self, layer):
+        return {r[0] for r in self._rows('SELECT fid FROM "%s"' % layer)}
+
+    def geometries(self, layer):
+        return {fid: ogr.CreateGeometryFromWkb(bytes(wkb))
+                for fid, wkb in self._rows('SELECT fid, ST_AsBinary(geom) AS wkb FROM "%s"' % layer)}
+
+    def sql(self, query, *params):
+        for a, b in self.SPATIALITE_NAMES:
+            query = re.sub(r"(?<![\w_])" + re.escape(a), b, query)
+        query = re.sub(r"(?<!\w)ST_Is3D\((\w+)\)", r"(ST_NDims(\1) > 2)::int", query)
+        # (|| '': GDAL would read a column named st_astext as a geometry)
+        query = re.sub(r"(?<!\w)AsText\((\w+)\)", r"(ST_AsText(\1) || '')", query)
+        query = re.sub(r"(?<!\w)CoordDimension\((\w+)\)",
+                       r"(CASE ST_NDims(\1) WHEN 2 THEN 'XY' WHEN 3 THEN 'XYZ' ELSE 'XYZM' END)", query)
+        for p in params:
+            lit = "NULL" if p is None else str(p) if isinstance(p, (int, float)) else "'%s'" % str(p).replace("'", "''")
+            query = query.replace("?", lit, 1)
+        return self._rows(query)
 
 # ---------------------------------------------------------------------------
 # the server
@@ -311,7 +447,7 @@ class Server:
 
     def start(self, timeout=20):
         self._log = open(self.log_path, "wb")
-        cmd = [CONFIG.mashaer, "serve", "--db", self.db, "--port", "0"] + self.extra
+        cmd = [CONFIG.mashaer, "serve", "--db", store_url(self.db), "--port", "0"] + self.extra
         self.proc = spawn(cmd, stdout=subprocess.PIPE, stderr=self._log)
         _RUNNING.append(self)
         sel = selectors.DefaultSelector()

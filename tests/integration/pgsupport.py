@@ -27,11 +27,14 @@ def _free_port():
 
 
 class Postgres:
-    def __init__(self):
+    def __init__(self, routing=True):
+        """`routing`: pgRouting is needed too (the route tests); the store tests need PostGIS only."""
         for f in ("initdb", "pg_ctl"):
             if not os.access(os.path.join(PG_BIN, f), os.X_OK):
                 raise AssertionError("PostgreSQL 15 is not installed (%s/%s); run scripts/setup.sh" % (PG_BIN, f))
-        if not os.path.exists("/usr/share/postgresql/15/extension/pgrouting.control"):
+        if not os.path.exists("/usr/share/postgresql/15/extension/postgis.control"):
+            raise AssertionError("PostGIS is not installed (postgresql-15-postgis-3); run scripts/setup.sh")
+        if routing and not os.path.exists("/usr/share/postgresql/15/extension/pgrouting.control"):
             raise AssertionError("pgRouting is not installed (postgresql-15-pgrouting); run scripts/setup.sh")
         self.dir = tempfile.mkdtemp(prefix="mashaer-pg-")
         self.data = os.path.join(self.dir, "data")
@@ -62,7 +65,50 @@ class Postgres:
         atexit.register(self.stop)  # stopped even when the test fails or is stopped by a signal (mshtest)
         return self
 
+    def start_child(self, spawn, wait_for, extra=()):
+        """initdb, then `postgres` in the foreground as a child of this process through `spawn`
+        (mshtest.spawn: it dies with this process however that ends, even by SIGKILL); waits until
+        it accepts connections and makes the postgis extension ready in template1, so every
+        database created after has it. stop() ends it (SIGINT: a fast shutdown)."""
+        p = self._run([PG_BIN + "/initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                       "--locale=C"], timeout=120)
+        if p.returncode:
+            raise AssertionError("initdb failed:\n" + p.stderr[-2000:])
+        log = os.path.join(self.dir, "log")
+        cmd = [PG_BIN + "/postgres", "-D", self.data, "-c", "listen_addresses=127.0.0.1", "-p", str(self.port),
+               "-c", "unix_socket_directories=" + self.dir, "-c", "jit=off", "-c", "fsync=off",
+               "-c", "max_connections=40"] + list(extra)
+        kw = {}
+        if self.as_root:
+            import pwd
+            pw = pwd.getpwnam("postgres")
+            kw["user"], kw["group"], kw["extra_groups"] = pw.pw_uid, pw.pw_gid, []
+        self._log = open(log, "wb")
+        self.child = spawn(cmd, stdout=self._log, stderr=subprocess.STDOUT, **kw)
+        self.started = True
+        atexit.register(self.stop)
+
+        def ready():
+            if self.child.poll() is not None:
+                raise AssertionError("postgres exited %s:\n%s" % (self.child.returncode, open(log).read()[-2000:]))
+            return b"ready to accept connections" in open(log, "rb").read()
+        wait_for(ready, 60, "postgres to accept connections")
+        self.psql("template1", "CREATE EXTENSION IF NOT EXISTS postgis")
+        return self
+
     def stop(self):
+        child = getattr(self, "child", None)
+        if child is not None:
+            if child.poll() is None:
+                child.send_signal(2)  # SIGINT: fast shutdown
+                try:
+                    child.wait(60)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+            self.child = None
+            self.started = False
+            self._log.close()
         if self.started:
             self._run([PG_BIN + "/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"], timeout=60)
             self.started = False
@@ -70,6 +116,10 @@ class Postgres:
 
     def dsn(self, db):
         return "host=127.0.0.1 port=%d dbname=%s user=postgres" % (self.port, db)
+
+    def url(self, db):
+        """The connection string `mashaer --db` takes for database `db`."""
+        return "postgresql://postgres@127.0.0.1:%d/%s" % (self.port, db)
 
     def psql(self, db, sql):
         """Run SQL; returns the rows of the last statement as lists of strings (CSV)."""
