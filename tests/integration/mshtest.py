@@ -94,7 +94,8 @@ def demo_path(name):
 
 DEMO_LAYERS = ["assets", "camps", "cleaning_routes", "service_zones", "sites", "walkways", "site_walkways"]
 # what a server of the demo store serves: `mashaer serve` adds the (empty) work_orders layer where there are assets
-SERVED_LAYERS = DEMO_LAYERS + ["work_orders"]
+SERVED_LAYERS = DEMO_LAYERS + ["work_orders", "reports"]  # the layers serve makes at start too
+PUBLIC_SERVED_LAYERS = DEMO_LAYERS + ["work_orders"]      # reports are personal data (ops only)
 
 # ---------------------------------------------------------------------------
 # running mashaer
