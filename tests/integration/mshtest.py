@@ -97,9 +97,10 @@ def demo_path(name):
 
 DEMO_LAYERS = ["assets", "camps", "cleaning_routes", "service_zones", "sites", "walkways", "site_walkways"]
 # what a server of the demo store serves: `mashaer serve` adds the (empty) work_orders layer where there are assets,
-# the (empty) cleaning_tasks layer where there are cleaning routes and the (empty) counting_lines layer where there
-# are sites
-SERVED_LAYERS = DEMO_LAYERS + ["work_orders", "cleaning_tasks", "counting_lines"]
+# the (empty) cleaning_tasks layer where there are cleaning routes, the (empty) counting_lines layer where there
+# are sites, and the reports layer
+SERVED_LAYERS = DEMO_LAYERS + ["work_orders", "cleaning_tasks", "counting_lines", "reports"]
+PUBLIC_SERVED_LAYERS = DEMO_LAYERS + ["work_orders", "cleaning_tasks", "counting_lines"]  # reports: ops only
 
 # ---------------------------------------------------------------------------
 # running mashaer

@@ -115,10 +115,10 @@ class Cli(unittest.TestCase):
         srv = mshtest.Server(db)
         srv.start()
         self.assertRegex(srv.base, r"^http://127\.0\.0\.1:\d+$")
-        self.assertEqual(srv.json("/health")["layers"], 2)   # sites, and the (empty) counting_lines it brings
+        self.assertEqual(srv.json("/health")["layers"], 3)   # sites, the (empty) counting_lines and reports layers
         rc = srv.stop()
         self.assertEqual(rc, 0, srv.stderr())
-        self.assertTrue(re.search(r"loaded 1 layers, 5 features", srv.stderr()), srv.stderr())
+        self.assertTrue(re.search(r"loaded 2 layers, 5 features", srv.stderr()), srv.stderr())
 
     def test_import_quiet(self):
         db = mshtest.work_path("quiet.sqlite")

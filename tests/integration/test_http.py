@@ -267,7 +267,7 @@ class Documents(unittest.TestCase, JsonErrorMixin):
         cat = SERVER.json("/catalog")
         reg = STORE.registry()
         layers = {l["id"]: l for l in cat["layers"] if l["kind"] == "static"}
-        self.assertEqual(set(layers), set(mshtest.SERVED_LAYERS))
+        self.assertEqual(set(layers), set(mshtest.PUBLIC_SERVED_LAYERS))   # /catalog without a token
         for name, l in layers.items():
             with self.subTest(layer=name):
                 row = reg[name]

@@ -218,7 +218,7 @@ class Discovery(unittest.TestCase):
         self.assertTrue(set(mshtest.DEMO_LAYERS) | {"notes"} | set(LIVE_PUBLIC) <= public)
         ops = {c["id"] for c in get_json("/ogc/collections",
                                          {"Authorization": "Bearer " + TOKENS["ops"]})["collections"]}
-        self.assertEqual(ops, public | {"positions"})
+        self.assertEqual(ops, public | {"positions", "reports"})   # personal data: ops only
         feed = {c["id"] for c in get_json("/ogc/collections",
                                           {"Authorization": "Bearer " + TOKENS["feed"]})["collections"]}
         self.assertEqual(feed, public)

@@ -154,7 +154,8 @@ static void test_store(const char *tmp)
         return;
     long audit0 = count(s, "SELECT count(*) FROM msh_audit");
     wkb_point(&g, 39.89, 21.40);
-    msh_value wv[8] = {S("A-1"), S("leak"), NUL, S("open"), S("t"), NUL, NUL, NUL};
+    CHECK(wi->nfields == 9 && !strcmp(wi->fields[8].name, "report")); /* the report an escalation made it from */
+    msh_value wv[9] = {S("A-1"), S("leak"), NUL, S("open"), S("t"), NUL, NUL, NUL, NUL};
     msh_value av[2] = {S("A-1"), S("faulty")};
     msh_edit_op ops[2] = {{MSH_EDIT_CREATE, wi, 0, wv, g.b, g.n, "ops-a", "ops", T0, NULL},
                           {MSH_EDIT_UPDATE, ai, 99, av, NULL, 0, "ops-a", "ops", T0, NULL}};
@@ -169,6 +170,16 @@ static void test_store(const char *tmp)
     CHECK(count(s, "SELECT count(*) FROM msh_audit") == audit0 + 2);
     CHECK(res[1].seq == res[0].seq + 1 && res[1].version > res[0].version);
     msh_store_infos_free(infos, n);
+    /* a store made before reports: work_orders without `report` gets it, rows kept */
+    CHECK(msh_store_exec(s, "ALTER TABLE work_orders DROP COLUMN report; UPDATE msh_layers SET fields ="
+                            " json_remove(fields, '$[8]') WHERE name = 'work_orders'") == MSH_OK);
+    CHECK(count(s, "SELECT count(*) FROM msh_layers WHERE name = 'work_orders' AND fields LIKE '%report%'") == 0);
+    CHECK(msh_wo_ensure_layer(s, &created, &err) == MSH_OK && !created);
+    CHECK(count(s, "SELECT count(*) FROM msh_layers WHERE name = 'work_orders' AND"
+                   " json_extract(fields, '$[8].name') = 'report'") == 1);
+    CHECK(count(s, "SELECT count(*) FROM work_orders WHERE report IS NULL") == 1);
+    CHECK(msh_wo_ensure_layer(s, &created, &err) == MSH_OK); /* once */
+    CHECK(count(s, "SELECT count(*) FROM pragma_table_info('work_orders') WHERE name = 'report'") == 1);
     msh_store_close(s);
 }
 
