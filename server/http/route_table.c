@@ -43,6 +43,8 @@ static const msh_route ROUTES[] = {
     {MSH_M_POST, "/feeds/**",        "feeds",    MSH_ROLE_FEED, MSH_BODY_CONFIGURED, msh_route_feeds, NULL},
     {MSH_M_GET,  "/events",          "events",   MSH_ROLE_NONE, 0,                   msh_route_events, NULL},
     {MSH_M_GET,  "/entities/**",     "entity",   MSH_ROLE_OPS,  0,                   msh_route_entity, NULL},
+    {MSH_M_GET,  "/tracking/search", "tracking", MSH_ROLE_OPS,  0,                   msh_route_tracking_search, NULL},
+    {MSH_M_GET,  "/tracking/*/track", "tracking", MSH_ROLE_OPS, 0,                   msh_route_tracking_track, NULL},
     {MSH_M_GET,  "/kpi",             "kpi",      MSH_ROLE_NONE, 0,                   msh_route_kpi, NULL},
     {MSH_M_GET,  "/kpi/**",          "kpi",      MSH_ROLE_NONE, 0,                   msh_route_kpi, NULL},
     {MSH_M_GET,  "/route",           "route",    MSH_ROLE_NONE, 0,                   msh_route_route, msh_cost_route},

@@ -24,7 +24,7 @@
 #define HEARTBEAT_S 15.0
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation",
-                                                "environment", "zone", "forecast", "broadcast"};
+                                                "environment", "zone", "forecast", "broadcast", "group"};
 
 typedef struct {
     uint64_t seq;
@@ -411,11 +411,11 @@ void msh_route_events(msh_req *r, const char *rest)
     const char *types = msh_req_arg(r, "types");
     if (types && msh_events_parse_types(types, &mask)) {
         msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence, change, "
-                               "escalation, broadcast");
+                               "escalation, environment, zone, forecast, broadcast, group");
         return;
     }
     if ((mask & ~MSH_EV_PUBLIC_MASK) && !msh_auth_require(r, MSH_ROLE_OPS))
-        return; /* geofence events name people */
+        return; /* geofence and group events name people */
     sub_t *s = calloc(1, sizeof *s);
     if (!s) {
         msh_resp_error(r, 503, "out of memory");

@@ -24,8 +24,8 @@ typedef struct msh_events msh_events;
 struct msh_app;
 
 typedef enum { MSH_EV_INCIDENT = 0, MSH_EV_DENSITY, MSH_EV_GATE, MSH_EV_GEOFENCE, MSH_EV_CHANGE, MSH_EV_ESCALATION,
-               MSH_EV_ENVIRONMENT, MSH_EV_ZONE, MSH_EV_FORECAST, MSH_EV_BROADCAST, MSH_EV_COUNT } msh_event_type;
-/* geofence events carry a person's id: only ops tokens may subscribe to them */
+               MSH_EV_ENVIRONMENT, MSH_EV_ZONE, MSH_EV_FORECAST, MSH_EV_BROADCAST, MSH_EV_GROUP, MSH_EV_COUNT } msh_event_type;
+/* geofence and group (live/dispersion.h) events carry people's ids: only ops tokens may subscribe to them */
 #define MSH_EV_PUBLIC_MASK ((1u << MSH_EV_INCIDENT) | (1u << MSH_EV_DENSITY) | (1u << MSH_EV_GATE) | (1u << MSH_EV_CHANGE) | \
                             (1u << MSH_EV_ESCALATION) | (1u << MSH_EV_ENVIRONMENT) | (1u << MSH_EV_ZONE) |      \
                             (1u << MSH_EV_FORECAST) | (1u << MSH_EV_BROADCAST))

@@ -52,6 +52,11 @@ static void usage(FILE *f)
             "  --no-live            serve without live feeds (POST /feeds answers 503)\n"
             "  --max-body-mb N      largest feed batch in MiB (default 16)\n"
             "  --position-max-age S seconds after which a tracked position stops counting (default 600)\n"
+            "  --track-hours H      hours of trail kept per tracked person for /tracking (0 = none, at most\n"
+            "                       18; default 6)\n"
+            "  --group-radius M     metres from their centroid a group's members may spread before a\n"
+            "                       `group` event (default 300)\n"
+            "  --max-incline PCT    steepest walkway of /route?profile=wheelchair, percent (default 6)\n"
             "  --k-anon N           k-anonymity: no public count (movement, heatmaps, zone KPIs) under N\n"
             "                       people, nor a difference under N between them (default 5)\n"
             "  --snapshot-s S       seconds between snapshots of the live state (default 60)\n"
@@ -145,6 +150,9 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->max_tile_bytes = (size_t)32 << 20;
     cfg->max_body_bytes = (size_t)16 << 20;
     cfg->position_max_age = 600;
+    cfg->track_hours = 6;
+    cfg->group_radius = 300;
+    cfg->max_incline = 6;
     cfg->k_anon = 5;
     cfg->sensor_history_days = 60;
     cfg->snapshot_s = 60;
@@ -165,7 +173,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_MAX_CONN_PER_CLIENT, OPT_RATE_PER_CLIENT, OPT_RATE_PER_TOKEN, OPT_MAX_SSE_PER_CLIENT, OPT_MAX_SSE, OPT_MAX_CONNECTIONS,
            OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S,
            OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_SENSOR_STALE, OPT_SENSOR_HISTORY,
-           OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE };
+           OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE, OPT_TRACK_HOURS, OPT_GROUP_RADIUS, OPT_MAX_INCLINE };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -208,6 +216,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"test-clock", no_argument, 0, OPT_TEST_CLOCK},
         {"forecast-every", required_argument, 0, OPT_FORECAST_EVERY},
         {"forecast-schedule", required_argument, 0, OPT_FORECAST_SCHEDULE},
+        {"track-hours", required_argument, 0, OPT_TRACK_HOURS}, {"group-radius", required_argument, 0, OPT_GROUP_RADIUS},
+        {"max-incline", required_argument, 0, OPT_MAX_INCLINE},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -294,6 +304,9 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_TEST_CLOCK: cfg->test_clock = true; break;
         case OPT_FORECAST_EVERY: if (parse_int("--forecast-every", optarg, 0, 86400, &v)) return 2; cfg->forecast_every = (int)v; break;
         case OPT_FORECAST_SCHEDULE: cfg->forecast_schedule = optarg; break;
+        case OPT_TRACK_HOURS: if (parse_int("--track-hours", optarg, 0, 18, &v)) return 2; cfg->track_hours = (int)v; break;
+        case OPT_GROUP_RADIUS: if (parse_int("--group-radius", optarg, 10, 100000, &v)) return 2; cfg->group_radius = (double)v; break;
+        case OPT_MAX_INCLINE: if (parse_int("--max-incline", optarg, 0, 100, &v)) return 2; cfg->max_incline = (double)v; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
