@@ -51,7 +51,8 @@ static double metres_per_unit(double wy)
 }
 
 /* Publish the changes of one pass (the ids outside of raised groups gathered by a third scan). */
-static void report(msh_dispersion *d, msh_live *l, uint32_t nchanged, msh_group_change_fn fn, void *ud)
+static void report(msh_dispersion *d, msh_live *l, uint32_t nchanged, int64_t now_ms, msh_group_change_fn fn,
+                   void *ud)
 {
     uint32_t np = msh_live_raw_npeople(l);
     /* ids outside, per reported group: a flat table of MSH_GROUP_OUTSIDE_MAX copies each */
@@ -93,7 +94,7 @@ static void report(msh_dispersion *d, msh_live *l, uint32_t nchanged, msh_group_
         uint32_t row = slot && slot[gi] ? slot[gi] - 1 : UINT32_MAX, k = row != UINT32_MAX ? named[row] : 0;
         for (uint32_t j = 0; j < k; j++)
             list[j] = ids[(size_t)row * MSH_GROUP_OUTSIDE_MAX + j];
-        msh_group_change c = {name, g->raised, g->max_m, d->radius_m, 0, 0, g->n, g->n_out, k, list};
+        msh_group_change c = {name, g->raised, g->max_m, d->radius_m, 0, 0, g->over_since, now_ms, g->n, g->n_out, k, list};
         msh_world_to_lonlat(g->cx / WORLD, g->cy / WORLD, &c.lon, &c.lat);
         if (!g->n)
             c.lon = c.lat = NAN;
@@ -162,7 +163,7 @@ uint32_t msh_dispersion_pass(msh_dispersion *d, msh_live *l, int64_t now_ms, msh
         }
     }
     if (changed && fn)
-        report(d, l, changed, fn, ud);
+        report(d, l, changed, now_ms, fn, ud);
     else
         for (uint32_t gi = 0; gi < ng; gi++)
             d->g[gi].report = 0;

@@ -38,6 +38,8 @@ typedef struct msh_group_change {
     bool raised;
     double spread_m, radius_m;
     double lon, lat;      /* the centroid */
+    int64_t over_since_ms; /* raised: since when the spread was over the radius */
+    int64_t at_ms;        /* the pass's now */
     uint32_t members;     /* active members */
     uint32_t n_outside;
     uint32_t n_named;

@@ -14,11 +14,15 @@ static void group_event(void *ud, const msh_group_change *c)
     msh_app *app = ud;
     msh_buf b;
     msh_buf_init(&b, 8192);
+    char at[MSH_TIME_ISO_CAP], since[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(c->at_ms, at, sizeof at, 3);
+    msh_time_format_iso(c->over_since_ms, since, sizeof since, 3);
     msh_buf_printf(&b, "{\"group\":\"");
     msh_buf_json_str(&b, c->group);
     msh_buf_printf(&b, "\",\"state\":\"%s\",\"spread_m\":%.1f,\"radius_m\":%.0f,\"members\":%u,\"outside_count\":%u,"
-                       "\"outside\":[",
-                   c->raised ? "raised" : "cleared", c->spread_m, c->radius_m, c->members, c->n_outside);
+                       "\"at\":\"%s\",\"over_since\":%s%s%s,\"outside\":[",
+                   c->raised ? "raised" : "cleared", c->spread_m, c->radius_m, c->members, c->n_outside, at,
+                   c->raised ? "\"" : "", c->raised ? since : "null", c->raised ? "\"" : "");
     for (uint32_t i = 0; i < c->n_named; i++) {
         msh_buf_printf(&b, "%s\"", i ? "," : "");
         msh_buf_json_str(&b, c->outside[i]);
