@@ -755,6 +755,19 @@ bool msh_live_person_get(msh_live *l, const char *id, size_t n, msh_live_person 
     return true;
 }
 
+/* Call fn with p's id (NUL-terminated) and state; its answer. */
+static int tell_person(const msh_live *l, const person_t *p, msh_live_person_fn fn, void *ud)
+{
+    char id[MSH_FEED_ID_MAX + 1];
+    size_t n;
+    const char *pid = person_id(l, p, &n);
+    memcpy(id, pid, n);
+    id[n] = 0;
+    msh_live_person st;
+    person_state(l, p, &st);
+    return fn(ud, id, &st);
+}
+
 int msh_live_track(msh_live *l, const char *id, size_t n, int64_t since_ms, int64_t now_ms, msh_track_pt *out)
 {
     person_t *p = person_find(l, hash_bytes(id, n), id, n);
@@ -771,38 +784,20 @@ bool msh_live_group_people(msh_live *l, const char *group, size_t n, msh_live_pe
     uint32_t gi = n ? msh_refindex_find(&l->gix, k.h, group_is, l, &k) : MSH_REFINDEX_NONE;
     if (gi == MSH_REFINDEX_NONE)
         return false;
-    char id[MSH_FEED_ID_MAX + 1];
-    for (uint32_t i = 0; i < l->npeople; i++) {
-        const person_t *p = &l->people[i];
-        if (p->group != gi + 1)
-            continue;
-        size_t idn;
-        const char *pid = person_id(l, p, &idn);
-        memcpy(id, pid, idn);
-        id[idn] = 0;
-        msh_live_person st;
-        person_state(l, p, &st);
-        if (fn(ud, id, &st))
+    for (uint32_t i = 0; i < l->npeople; i++)
+        if (l->people[i].group == gi + 1 && tell_person(l, &l->people[i], fn, ud))
             break;
-    }
     return true;
 }
 
 void msh_live_people(msh_live *l, const double box[4], msh_live_person_fn fn, void *ud)
 {
     uint32_t x0 = to_u32(box[0]), y0 = to_u32(box[1]), x1 = to_u32(box[2]), y1 = to_u32(box[3]);
-    char id[MSH_FEED_ID_MAX + 1];
     for (uint32_t i = 0; i < l->npeople; i++) {
         const person_t *p = &l->people[i];
         if (!p->active || p->wx < x0 || p->wx > x1 || p->wy < y0 || p->wy > y1)
             continue;
-        size_t n;
-        const char *pid = person_id(l, p, &n);
-        memcpy(id, pid, n);
-        id[n] = 0;
-        msh_live_person st;
-        person_state(l, p, &st);
-        if (fn(ud, id, &st))
+        if (tell_person(l, p, fn, ud))
             return;
     }
 }
