@@ -108,6 +108,8 @@ static void report(msh_dispersion *d, msh_live *l, uint32_t nchanged, int64_t no
 uint32_t msh_dispersion_pass(msh_dispersion *d, msh_live *l, int64_t now_ms, msh_group_change_fn fn, void *ud)
 {
     uint32_t ng = msh_live_raw_ngroups(l), np = msh_live_raw_npeople(l);
+    if (!ng)
+        return 0; /* no feed ever named a group: nothing to scan */
     if (ng > d->ng) {
         if (msh_grow((void **)&d->g, &d->cap, ng, sizeof *d->g))
             return 0; /* no memory: no pass this time, the states kept */
