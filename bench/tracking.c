@@ -20,16 +20,10 @@
 
 #include "live/dispersion.h"
 #include "live/live.h"
+#include "bench_live.h"
 
 #define BATCH 5000
 #define GROUP 100
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long rss_mb(void)
 {
@@ -42,12 +36,6 @@ static long rss_mb(void)
     if (f)
         fclose(f);
     return kb / 1024;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* Pass k over everyone: the seconds spent in msh_live_apply. */
@@ -69,11 +57,7 @@ static double pass(msh_live *l, msh_feed_rec *recs, uint32_t people, int k, int6
             r->lat = 21.40 + (double)(g % 157) / 157.0 * 0.025 + (double)(p % GROUP / 10) * 2e-5 + step * cos(a) / 111195.0;
             r->t_ms = t_ms;
         }
-        double t0 = cpu_s();
-        msh_live_wrlock(l);
-        msh_live_apply(l, MSH_FEED_POSITIONS, recs, n, t_ms);
-        msh_live_unlock(l);
-        spent += cpu_s() - t0;
+        spent += bench_apply(l, recs, n, t_ms);
     }
     return spent;
 }
@@ -132,22 +116,22 @@ int main(int argc, char **argv)
             msh_dispersion *d = msh_dispersion_new(300);
             double dt[5], st5[5];
             for (int i = 0; i < 5; i++) {
-                double t0 = cpu_s();
+                double t0 = bench_cpu_s();
                 msh_live_rdlock(l);
                 msh_dispersion_pass(d, l, t + (int64_t)passes * 30000 + i * 1000, NULL, NULL);
                 msh_live_unlock(l);
-                dt[i] = cpu_s() - t0;
+                dt[i] = bench_cpu_s() - t0;
                 int n = 0;
-                t0 = cpu_s();
+                t0 = bench_cpu_s();
                 msh_live_rdlock(l);
                 msh_live_group_people(l, "G-00042", 7, count_member, &n);
                 msh_live_unlock(l);
-                st5[i] = cpu_s() - t0;
+                st5[i] = bench_cpu_s() - t0;
                 if (n != GROUP && people >= 43 * GROUP)
                     fprintf(stderr, "group G-00042: %d members\n", n);
             }
-            qsort(dt, 5, sizeof *dt, cmp_double);
-            qsort(st5, 5, sizeof *st5, cmp_double);
+            qsort(dt, 5, sizeof *dt, bench_cmp_double);
+            qsort(st5, 5, sizeof *st5, bench_cmp_double);
             printf("dispersion pass over %u people in %u groups: %.1f ms (median of 5); group search scan %.1f ms\n",
                    people, (people + GROUP - 1) / GROUP, dt[2] * 1e3, st5[2] * 1e3);
             msh_dispersion_free(d);
