@@ -10,6 +10,7 @@
  * (track only) with --track-hours 0. The live read lock is held while the state is copied; the
  * JSON is written after it is released. A group search scans every person (about 10 ms at 3 M). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,7 +177,7 @@ static int add_member(void *ud, const char *id, const msh_live_person *p)
         return 1;
     }
     member *m = &ms->m[ms->n++];
-    strcpy(m->id, id);
+    snprintf(m->id, sizeof m->id, "%s", id);
     m->p = *p;
     return 0;
 }
