@@ -17,21 +17,9 @@
 #include <time.h>
 
 #include "live/live.h"
+#include "bench_live.h"
 
 #define BATCH 5000
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* One pass over everyone at time t_ms; the seconds spent in msh_live_apply. */
 static double pass(msh_live *l, msh_feed_rec *recs, uint32_t people, int64_t t_ms)
@@ -49,11 +37,7 @@ static double pass(msh_live *l, msh_feed_rec *recs, uint32_t people, int64_t t_m
             r->lat = 21.40 + (double)((seed >> 16) & 0xffff) / 65536.0 * 0.025;
             r->t_ms = t_ms;
         }
-        double t0 = now_s();
-        msh_live_wrlock(l);
-        msh_live_apply(l, MSH_FEED_POSITIONS, recs, n, t_ms);
-        msh_live_unlock(l);
-        spent += now_s() - t0;
+        spent += bench_apply(l, recs, n, t_ms);
     }
     return spent;
 }
@@ -94,9 +78,9 @@ int main(int argc, char **argv)
                ins[r], upd[r], bpp[r], (unsigned long long)st.bytes);
         msh_live_free(l);
     }
-    qsort(ins, (size_t)rounds, sizeof *ins, cmp_double);
-    qsort(upd, (size_t)rounds, sizeof *upd, cmp_double);
-    qsort(bpp, (size_t)rounds, sizeof *bpp, cmp_double);
+    qsort(ins, (size_t)rounds, sizeof *ins, bench_cmp_double);
+    qsort(upd, (size_t)rounds, sizeof *upd, bench_cmp_double);
+    qsort(bpp, (size_t)rounds, sizeof *bpp, bench_cmp_double);
     printf("median of %d rounds, %u people: insert %.0f ns/person, update %.0f ns/person, %.1f bytes/person\n", rounds,
            people, ins[rounds / 2], upd[rounds / 2], bpp[rounds / 2]);
     struct rusage ru;

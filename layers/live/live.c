@@ -13,6 +13,7 @@
 #include "core/msh_index.h"
 #include "core/msh_tilemath.h"
 #include "core/msh_hash.h"
+#include "track.h"
 
 #define BASE_LEVEL 22
 #define CHUNK_BITS 6
@@ -74,6 +75,7 @@ struct msh_live {
     void *observer_ud;
     msh_live_move_fn move_observer;
     void *move_ud;
+    msh_track *track; /* trails (track.h), NULL when --track-hours is 0 */
 };
 
 void msh_live_set_move_observer(msh_live *l, msh_live_move_fn fn, void *ud)
@@ -98,6 +100,7 @@ void msh_live_config_init(msh_live_config *c)
 {
     c->max_age_s = 600;
     c->max_entities = 5000000;
+    c->track_hours = 0;
 }
 
 msh_rc msh_live_new(const msh_live_config *c, msh_live **out, msh_err *err)
@@ -106,6 +109,10 @@ msh_rc msh_live_new(const msh_live_config *c, msh_live **out, msh_err *err)
     if (!l)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     l->cfg = *c;
+    if (c->track_hours > 0 && !(l->track = msh_track_new(c->track_hours))) {
+        free(l);
+        return msh_err_set(err, MSH_EINVAL, "track hours: 0 (off) to %d", MSH_TRACK_MAX_HOURS);
+    }
     pthread_rwlock_init(&l->lock, NULL);
     msh_buf_init(&l->ids, (size_t)UINT32_MAX);
     msh_buf_init(&l->groups, (size_t)UINT32_MAX);
@@ -122,6 +129,7 @@ void msh_live_free(msh_live *l)
     if (!l)
         return;
     free(l->people);
+    msh_track_free(l->track);
     msh_refindex_free(&l->pix);
     msh_buf_free(&l->ids);
     msh_buf_free(&l->groups);
@@ -377,6 +385,8 @@ static void apply_position(msh_live *l, const msh_feed_rec *r)
         p->group = group_intern(l, r->group, strlen(r->group));
     p->active = 1;
     cell_touch(l, p, 1);
+    if (l->track)
+        msh_track_add(l->track, (uint32_t)(p - l->people), nx, ny, r->t_ms);
     if (l->move_observer)
         l->move_observer(l->move_ud, r->id, r->id_len, had_old, owx, owy, nx, ny, r->t_ms);
 }
@@ -753,21 +763,49 @@ bool msh_live_person_get(msh_live *l, const char *id, size_t n, msh_live_person 
     return true;
 }
 
+/* Call fn with p's id (NUL-terminated) and state; its answer. */
+static int tell_person(const msh_live *l, const person_t *p, msh_live_person_fn fn, void *ud)
+{
+    char id[MSH_FEED_ID_MAX + 1];
+    size_t n;
+    const char *pid = person_id(l, p, &n);
+    memcpy(id, pid, n);
+    id[n] = 0;
+    msh_live_person st;
+    person_state(l, p, &st);
+    return fn(ud, id, &st);
+}
+
+int msh_live_track(msh_live *l, const char *id, size_t n, int64_t since_ms, int64_t now_ms, msh_track_pt *out)
+{
+    person_t *p = person_find(l, hash_bytes(id, n), id, n);
+    if (!p)
+        return -1;
+    return msh_track_get(l->track, (uint32_t)(p - l->people), since_ms, now_ms, out);
+}
+
+bool msh_live_tracking(const msh_live *l) { return l->track != NULL; }
+
+bool msh_live_group_people(msh_live *l, const char *group, size_t n, msh_live_person_fn fn, void *ud)
+{
+    id_key k = {hash_bytes(group, n), group, n};
+    uint32_t gi = n ? msh_refindex_find(&l->gix, k.h, group_is, l, &k) : MSH_REFINDEX_NONE;
+    if (gi == MSH_REFINDEX_NONE)
+        return false;
+    for (uint32_t i = 0; i < l->npeople; i++)
+        if (l->people[i].group == gi + 1 && tell_person(l, &l->people[i], fn, ud))
+            break;
+    return true;
+}
+
 void msh_live_people(msh_live *l, const double box[4], msh_live_person_fn fn, void *ud)
 {
     uint32_t x0 = to_u32(box[0]), y0 = to_u32(box[1]), x1 = to_u32(box[2]), y1 = to_u32(box[3]);
-    char id[MSH_FEED_ID_MAX + 1];
     for (uint32_t i = 0; i < l->npeople; i++) {
         const person_t *p = &l->people[i];
         if (!p->active || p->wx < x0 || p->wx > x1 || p->wy < y0 || p->wy > y1)
             continue;
-        size_t n;
-        const char *pid = person_id(l, p, &n);
-        memcpy(id, pid, n);
-        id[n] = 0;
-        msh_live_person st;
-        person_state(l, p, &st);
-        if (fn(ud, id, &st))
+        if (tell_person(l, p, fn, ud))
             return;
     }
 }
@@ -795,6 +833,7 @@ void msh_live_get_stats(msh_live *l, msh_live_stats *st)
         st->items[f] = l->items[f].n;
     st->bytes = (uint64_t)l->cap_people * sizeof(person_t) + (uint64_t)l->pix.cap * 4 + l->ids.cap + l->groups.cap +
                 (uint64_t)l->nchunks * sizeof(chunk_t) + (uint64_t)l->cix.cap * 4;
+    st->track_bytes = msh_track_bytes(l->track);
     msh_live_unlock(l);
 }
 

@@ -28,12 +28,14 @@
 #include "core/msh_err.h"
 #include "feeds.h"
 #include "core/msh_constants.h"
+#include "track.h"
 
 typedef struct msh_live msh_live;
 
 typedef struct msh_live_config {
     int max_age_s;          /* positions older than this stop counting (default 600) */
     uint32_t max_entities;  /* cap on tracked people (default 5,000,000) */
+    int track_hours;        /* hours of trail kept per person (track.h; default 0 = none) */
 } msh_live_config;
 
 void msh_live_config_init(msh_live_config *c);
@@ -110,6 +112,18 @@ bool msh_live_person_get(msh_live *l, const char *id, size_t n, msh_live_person 
 typedef int (*msh_live_person_fn)(void *ud, const char *id, const msh_live_person *p);
 void msh_live_people(msh_live *l, const double box[4], msh_live_person_fn fn, void *ud);
 
+/**
+ * The trail of person `id` (track.h): points at or after since_ms within the window before now_ms,
+ * oldest first, into out (room for MSH_TRACK_POINTS); -1 for an unknown id, 0 points when trails
+ * are off. Read lock held.
+ */
+int msh_live_track(msh_live *l, const char *id, size_t n, int64_t since_ms, int64_t now_ms, msh_track_pt *out);
+/** True when trails are kept (track_hours > 0). */
+bool msh_live_tracking(const msh_live *l);
+/** Every person of group g[0..n) (active or not), in the store's order, until fn returns nonzero;
+ * false when no one ever reported that group. Read lock held; a scan of every person. */
+bool msh_live_group_people(msh_live *l, const char *g, size_t n, msh_live_person_fn fn, void *ud);
+
 /** The longest author name an item carries (a token name: layers/tokens.h). */
 #define MSH_LIVE_BY_MAX 100
 
@@ -146,6 +160,7 @@ void msh_live_items(msh_live *l, msh_feed feed, msh_live_item_fn fn, void *ud);
 
 typedef struct msh_live_stats {
     uint64_t people, active, cells, chunks, items[MSH_FEED_COUNT], bytes, updates;
+    uint64_t track_bytes; /* the trails (track.h), apart from bytes */
 } msh_live_stats;
 void msh_live_get_stats(msh_live *l, msh_live_stats *st);
 

@@ -12,6 +12,7 @@
 #include "core/msh_index.h"
 #include "core/msh_tilemath.h"
 #include "core/msh_constants.h"
+#include "route/access.h"
 
 #define WGS84_E2 0.00669437999014
 #define DEG 0.017453292519943295
@@ -98,6 +99,8 @@ typedef struct lines {
     msh_buf pname; /* uint32 per part: its names' offset in `names`, 0 for none */
     msh_buf names; /* "\0" then "name\0name_ar\0" per named part (graph_int.h) */
     int fname, fname_ar; /* the current layer's text fields name and name_ar, -1 if none */
+    msh_buf pacc;  /* float per part: what a wheelchair finds there (access.h) */
+    msh_access_fields af; /* the current layer's fields access.c reads */
     msh_rc rc;
 } lines;
 
@@ -156,11 +159,18 @@ static int collect_line(void *ud, const msh_feature *f)
                 rc = msh_buf_append(&L->fids, &f->id, sizeof f->id);
             if (!rc)
                 rc = msh_buf_append(&L->pname, &names, sizeof names);
+            double plon = 0, plat = 0, len = 0;
             for (uint32_t i = 0; i < n && !rc; i++) {
                 double lon, lat;
                 msh_world_to_lonlat(f->geom.xy[2 * (off + i)], f->geom.xy[2 * (off + i) + 1], &lon, &lat);
                 rc = put_vertex(L, lon, lat);
+                len += i ? msh_metres(plon, plat, lon, lat) : 0;
+                plon = lon;
+                plat = lat;
             }
+            float acc = msh_access_line(&L->af, f, len);
+            if (!rc)
+                rc = msh_buf_append(&L->pacc, &acc, sizeof acc);
             if (rc) {
                 L->rc = rc;
                 return 1;
@@ -390,6 +400,8 @@ static msh_rc build_edges(msh_graph *g, const lines *L, vtab *vt)
     const uint64_t *pfid = (const uint64_t *)L->fids.data;
     const uint32_t *pname = (const uint32_t *)L->pname.data;
     size_t nparts = L->parts.len / sizeof *plen, nverts = L->ll.len / (2 * sizeof *ll);
+    /* lines given in lon/lat (the simulator) carry no attributes */
+    const float *pacc = L->pacc.len == nparts * sizeof(float) ? (const float *)L->pacc.data : NULL;
 
     /* pass 1: how often each vertex is used; line ends count twice so they are always nodes */
     size_t off = 0;
@@ -415,8 +427,9 @@ static msh_rc build_edges(msh_graph *g, const lines *L, vtab *vt)
     g->elen = malloc(scap * sizeof *g->elen);
     g->efid = malloc(scap * sizeof *g->efid);
     g->ename = malloc(scap * sizeof *g->ename);
+    g->eacc = malloc(scap * sizeof *g->eacc);
     g->eoff = malloc((scap + 1) * sizeof *g->eoff);
-    if (!g->node_ll || !g->shape || !g->cum || !g->ea || !g->eb || !g->elen || !g->efid || !g->ename || !g->eoff)
+    if (!g->node_ll || !g->shape || !g->cum || !g->ea || !g->eb || !g->elen || !g->efid || !g->ename || !g->eacc || !g->eoff)
         return MSH_ENOMEM;
     uint32_t nn = 0, ne = 0, nshape = 0;
     off = 0;
@@ -451,6 +464,7 @@ static msh_rc build_edges(msh_graph *g, const lines *L, vtab *vt)
                     g->elen[ne] = len;
                     g->efid[ne] = pfid[p];
                     g->ename[ne] = pname ? pname[p] : 0;
+                    g->eacc[ne] = pacc ? pacc[p] : NAN;
                     g->eoff[ne] = edge_start;
                     ne++;
                 }
@@ -548,6 +562,8 @@ static void lines_init(lines *L)
     msh_buf_init(&L->parts, (size_t)1 << 32);
     msh_buf_init(&L->fids, (size_t)1 << 33);
     msh_buf_init(&L->pname, (size_t)1 << 32);
+    msh_buf_init(&L->pacc, (size_t)1 << 32);
+    memset(&L->af, 0xff, sizeof L->af); /* every field -1: none */
     msh_buf_init(&L->names, (size_t)UINT32_MAX);
     L->fname = L->fname_ar = -1;
 }
@@ -558,6 +574,7 @@ static void lines_free(lines *L)
     msh_buf_free(&L->parts);
     msh_buf_free(&L->fids);
     msh_buf_free(&L->pname);
+    msh_buf_free(&L->pacc);
     msh_buf_free(&L->names);
 }
 
@@ -643,6 +660,7 @@ msh_rc msh_graph_build(msh_layer *const *layers, size_t n, msh_graph **out, msh_
     for (size_t i = 0; i < n && !L.rc; i++) {
         L.fname = string_field(&layers[i]->info, "name");
         L.fname_ar = string_field(&layers[i]->info, "name_ar");
+        msh_access_fields_find(&layers[i]->info, &L.af);
         msh_rc rc = layers[i]->vt->query(layers[i], world, layers[i]->info.maxzoom, collect_line, &L);
         if (rc)
             L.rc = rc;
@@ -693,6 +711,7 @@ void msh_graph_release(msh_graph *g)
     free(g->elen);
     free(g->efid);
     free(g->ename);
+    free(g->eacc);
     free(g->names);
     free(g->eoff);
     free(g->adj_off);
@@ -718,6 +737,7 @@ uint32_t msh_graph_edge_count(const msh_graph *g) { return g->ne; }
 uint32_t msh_graph_node_count(const msh_graph *g) { return g->nn; }
 double msh_graph_edge_length(const msh_graph *g, uint32_t e) { return g->elen[e]; }
 uint64_t msh_graph_edge_fid(const msh_graph *g, uint32_t e) { return g->efid[e]; }
+float msh_graph_edge_access(const msh_graph *g, uint32_t e) { return g->eacc[e]; }
 
 bool msh_graph_edge_names(const msh_graph *g, uint32_t e, const char **name, const char **name_ar)
 {

@@ -65,6 +65,8 @@ uint64_t msh_graph_edge_fid(const msh_graph *g, uint32_t e);
  * the line has none or its layer lacks the field). False when the line has neither.
  */
 bool msh_graph_edge_names(const msh_graph *g, uint32_t e, const char **name, const char **name_ar);
+/** What a wheelchair finds on edge e (route/access.h): INFINITY barred, else |incline| percent, NAN unknown. */
+float msh_graph_edge_access(const msh_graph *g, uint32_t e);
 uint32_t msh_graph_node_count(const msh_graph *g);
 void msh_graph_node_lonlat(const msh_graph *g, uint32_t n, double *lon, double *lat);
 

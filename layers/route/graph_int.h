@@ -14,6 +14,7 @@ struct msh_graph {
     double *elen;        /* edge length, metres */
     uint64_t *efid;      /* feature id each edge came from */
     uint32_t *ename;     /* each edge's street names: an offset into names, 0 when the line has none */
+    float *eacc;         /* each edge's access value (access.h): INFINITY barred, |incline| %, NAN unknown */
     char *names;         /* "name\0name_ar\0" of each named line part, after a leading "\0" */
     uint32_t *eoff;      /* ne + 1: each edge's first point in shape */
     double *shape;       /* lon lat of every edge's points, ends included */

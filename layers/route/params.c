@@ -101,3 +101,15 @@ msh_rc msh_param_place(const char *name, const char *s, msh_place *out, msh_err 
         return msh_err_set(err, MSH_EINVAL, "'%s' must be lon,lat, camp:ID or asset:ID, not '%.40s'", name, s);
     return rc;
 }
+
+msh_rc msh_param_profile(const char *s, msh_profile *out, msh_err *err)
+{
+    *out = MSH_PROFILE_WALKING;
+    if (!s || !strcmp(s, "walking"))
+        return MSH_OK;
+    if (!strcmp(s, "wheelchair")) {
+        *out = MSH_PROFILE_WHEELCHAIR;
+        return MSH_OK;
+    }
+    return msh_err_set(err, MSH_EINVAL, "profile: walking or wheelchair, not '%.32s'", s);
+}

@@ -30,4 +30,9 @@ typedef struct msh_place {
 /** "lon,lat", "camp:ID" or "asset:ID". */
 msh_rc msh_param_place(const char *name, const char *s, msh_place *out, msh_err *err);
 
+/** A route's profile: "walking" (the default when absent) or "wheelchair" (route/access.h). */
+typedef enum { MSH_PROFILE_WALKING = 0, MSH_PROFILE_WHEELCHAIR } msh_profile;
+/** `s` may be NULL (absent: walking). */
+msh_rc msh_param_profile(const char *s, msh_profile *out, msh_err *err);
+
 #endif

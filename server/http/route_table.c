@@ -54,6 +54,8 @@ static const msh_route ROUTES[] = {
     {MSH_M_GET,  "/events",          "events",   MSH_ROLE_NONE, 0,                   msh_route_events, NULL},
     {MSH_M_GET,  "/entities/**",     "entity",   MSH_ROLE_OPS,  0,                   msh_route_entity, NULL},
     {MSH_M_POST, "/kpi/sites/*/reset", "site_reset", MSH_ROLE_OPS, 0,                msh_route_site_reset, NULL},
+    {MSH_M_GET,  "/tracking/search", "tracking", MSH_ROLE_OPS,  0,                   msh_route_tracking_search, NULL},
+    {MSH_M_GET,  "/tracking/*/track", "tracking", MSH_ROLE_OPS, 0,                   msh_route_tracking_track, NULL},
     {MSH_M_GET,  "/kpi",             "kpi",      MSH_ROLE_NONE, 0,                   msh_route_kpi, NULL},
     {MSH_M_GET,  "/kpi/**",          "kpi",      MSH_ROLE_NONE, 0,                   msh_route_kpi, NULL},
     {MSH_M_GET,  "/route",           "route",    MSH_ROLE_NONE, 0,                   msh_route_route, msh_cost_route},

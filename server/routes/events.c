@@ -25,7 +25,7 @@
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation",
                                                 "environment", "zone", "forecast", "broadcast", "report",
-                                                "cleaning_overdue", "permit"};
+                                                "cleaning_overdue", "permit", "group"};
 
 typedef struct {
     uint64_t seq;
@@ -422,11 +422,12 @@ void msh_route_events(msh_req *r, const char *rest)
     unsigned mask = MSH_EV_PUBLIC_MASK;
     const char *types = msh_req_arg(r, "types");
     if (types && msh_events_parse_types(types, &mask)) {
-        msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence, change, report, "
-                               "escalation, broadcast");
+        msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence, change, "
+                               "escalation, environment, zone, forecast, broadcast, report, cleaning_overdue, "
+                               "permit, group");
         return;
     }
-    /* geofence events name people (ops); report events are their reporters' (reporter and up) */
+    /* geofence and group events name people (ops); report events are their reporters' (reporter and up) */
     msh_role need = (mask & ~MSH_EV_PUBLIC_MASK & ~(1u << MSH_EV_REPORT)) ? MSH_ROLE_OPS
                     : (mask & (1u << MSH_EV_REPORT))                     ? MSH_ROLE_REPORTER
                                                                           : MSH_ROLE_NONE;

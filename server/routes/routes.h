@@ -27,6 +27,9 @@ void msh_route_raster_style(msh_req *r, const char *rest);
 void msh_route_feeds(msh_req *r, const char *rest);
 /** GET /entities/{id} (ops role). */
 void msh_route_entity(msh_req *r, const char *id);
+/** GET /tracking/{id}/track and GET /tracking/search (ops role; routes_tracking.c). */
+void msh_route_tracking_track(msh_req *r, const char *rest);
+void msh_route_tracking_search(msh_req *r, const char *rest);
 /** GET /events: the Server-Sent Events stream (server/events.c). */
 void msh_route_events(msh_req *r, const char *rest);
 /** GET /route?from=&to= (server/routes_route.c). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "route/access.h"
 #include "route/gateclose.h"
 #include "route/steps.h"
 #include "routes/routes.h"
@@ -25,6 +26,11 @@ void msh_route_route(msh_req *r, const char *rest)
     msh_place pf, pt;
     const char *fs = msh_req_arg(r, "from"), *ts = msh_req_arg(r, "to");
     if (msh_param_place("from", fs, &pf, &err) || msh_param_place("to", ts, &pt, &err)) {
+        msh_resp_error(r, 400, "%s", err.msg);
+        return;
+    }
+    msh_profile profile;
+    if (msh_param_profile(msh_req_arg(r, "profile"), &profile, &err)) {
         msh_resp_error(r, 400, "%s", err.msg);
         return;
     }
@@ -57,8 +63,20 @@ void msh_route_route(msh_req *r, const char *rest)
         w = w_open;
     msh_path p;
     msh_path_init(&p);
-    msh_rc rc = msh_graph_route(g, w, minw, &a, &b, &p, &err);
-    free(w_open);
+    msh_rc rc;
+    uint32_t barred = 0;
+    if (profile == MSH_PROFILE_WHEELCHAIR) {
+        rc = msh_wheelchair_route(r, g, w, minw, &a, &b, &p, &barred);
+        free(w_open);
+        if (rc) {
+            msh_path_free(&p);
+            msh_netview_release(v);
+            return;
+        }
+    } else {
+        rc = msh_graph_route(g, w, minw, &a, &b, &p, &err);
+        free(w_open);
+    }
     char gates[256];
     if (rc && err.code == MSH_ENOTFOUND && msh_gateclose_blocking(g, &v->cost, &a, &b, gates, sizeof gates)) {
         msh_resp_error(r, 404, "%s: the closed gate %s is in the way", err.msg, gates);
@@ -107,6 +125,8 @@ void msh_route_route(msh_req *r, const char *rest)
                    p.length_m);
     put_end(&o, "from", flon, flat, &a);
     put_end(&o, "to", tlon, tlat, &b);
+    msh_buf_printf(&o, "\"profile\":\"%s\",\"barred_edges\":%u,", profile == MSH_PROFILE_WHEELCHAIR ? "wheelchair" : "walking",
+                   barred);
     msh_buf_printf(&o, "\"live_costs\":%s,\"slowed_edges\":%u,\"los_f_edges\":%u,\"closed_edges\":%u,"
                        "\"leaves_closure\":%s,",
                    v->live ? "true" : "false", slowed, los_f, v->cost.closed, opened ? "true" : "false");

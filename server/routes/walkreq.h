@@ -34,4 +34,11 @@ void msh_walk_feature_point(const msh_feature *f, double lon, double lat, double
  */
 bool msh_walk_place(msh_req *r, const msh_graph *g, const char *what, const msh_place *p, double *lon, double *lat);
 
+/**
+ * The route of profile=wheelchair (routes_wheelchair.c) over costs `w` (NULL: lengths) with the
+ * walkways a wheelchair cannot use closed; *barred counts those. Nonzero after answering 422/404/5xx.
+ */
+msh_rc msh_wheelchair_route(msh_req *r, const msh_graph *g, const float *w, double minw, const msh_snap *a,
+                            const msh_snap *b, msh_path *p, uint32_t *barred);
+
 #endif

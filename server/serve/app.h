@@ -47,6 +47,9 @@ typedef struct msh_config {
     const char *live_dir;   /* write-ahead log of the live feeds; NULL: live feeds off */
     size_t max_body_bytes;  /* largest feed batch accepted */
     int position_max_age;   /* seconds after which a position stops counting */
+    int track_hours;        /* --track-hours: trail kept per person (live/track.h), 0 = none */
+    double group_radius;    /* --group-radius: metres from its centroid a group may spread (live/dispersion.h) */
+    double max_incline;     /* --max-incline: steepest walkway of the wheelchair profile, percent */
     int k_anon;             /* density cells with fewer people are not shown */
     int snapshot_s;         /* seconds between snapshots of the live state */
     double alert_density;   /* persons/m2 that raise a density alert */
@@ -109,6 +112,7 @@ typedef struct msh_app {
     struct msh_playback *playback;  /* the last hours of density cells (layers/live/playback.h), NULL when off */
     struct msh_gate_counts *gate_counts; /* gates' 5-minute counts and permit alerts (layers/live/gate_counts.h) */
     struct msh_counting *counting;  /* counting lines (layers/live/counting.h) */
+    struct msh_dispersion *dispersion; /* group dispersion states (layers/live/dispersion.h), serve_groups.c */
     struct msh_fences *fences;      /* zone and camp rasters (server/geofence.h); swapped under the live write lock */
     struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */
     struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */

@@ -54,6 +54,11 @@ static void usage(FILE *f)
             "  --no-live            serve without live feeds (POST /feeds answers 503)\n"
             "  --max-body-mb N      largest feed batch in MiB (default 16)\n"
             "  --position-max-age S seconds after which a tracked position stops counting (default 600)\n"
+            "  --track-hours H      hours of trail kept per tracked person for /tracking (0 = none, at most\n"
+            "                       18; default 6)\n"
+            "  --group-radius M     metres from their centroid a group's members may spread before a\n"
+            "                       `group` event (default 300)\n"
+            "  --max-incline PCT    steepest walkway of /route?profile=wheelchair, percent (default 6)\n"
             "  --k-anon N           k-anonymity: no public count (movement, heatmaps, zone KPIs) under N\n"
             "                       people, nor a difference under N between them (default 5)\n"
             "  --snapshot-s S       seconds between snapshots of the live state (default 60)\n"
@@ -164,6 +169,9 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->max_tile_bytes = (size_t)32 << 20;
     cfg->max_body_bytes = (size_t)16 << 20;
     cfg->position_max_age = 600;
+    cfg->track_hours = 6;
+    cfg->group_radius = 300;
+    cfg->max_incline = 6;
     cfg->k_anon = 5;
     cfg->sensor_history_days = 60;
     cfg->playback_hours = 48;
@@ -190,7 +198,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_SENSOR_STALE, OPT_SENSOR_HISTORY,
            OPT_GATE_HISTORY, OPT_PERMIT_SHARE, OPT_PERMIT_MIN,
            OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE,
-           OPT_REPORT_SLA, OPT_REPORT_RATE, OPT_REPORT_PHOTO_MB, OPT_REPORT_PHOTOS, OPT_PLAYBACK_HOURS };
+           OPT_REPORT_SLA, OPT_REPORT_RATE, OPT_REPORT_PHOTO_MB, OPT_REPORT_PHOTOS, OPT_PLAYBACK_HOURS,
+           OPT_TRACK_HOURS, OPT_GROUP_RADIUS, OPT_MAX_INCLINE };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -240,6 +249,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"report-sla", required_argument, 0, OPT_REPORT_SLA}, {"report-rate", required_argument, 0, OPT_REPORT_RATE},
         {"report-photo-mb", required_argument, 0, OPT_REPORT_PHOTO_MB},
         {"report-photos", required_argument, 0, OPT_REPORT_PHOTOS},
+        {"track-hours", required_argument, 0, OPT_TRACK_HOURS}, {"group-radius", required_argument, 0, OPT_GROUP_RADIUS},
+        {"max-incline", required_argument, 0, OPT_MAX_INCLINE},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -352,6 +363,9 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
             if (parse_int("--report-photos", optarg, 1, 100, &v)) return 2;
             cfg->report_photos = (int)v;
             break;
+        case OPT_TRACK_HOURS: if (parse_int("--track-hours", optarg, 0, 18, &v)) return 2; cfg->track_hours = (int)v; break;
+        case OPT_GROUP_RADIUS: if (parse_int("--group-radius", optarg, 10, 100000, &v)) return 2; cfg->group_radius = (double)v; break;
+        case OPT_MAX_INCLINE: if (parse_int("--max-incline", optarg, 0, 100, &v)) return 2; cfg->max_incline = (double)v; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

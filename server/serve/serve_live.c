@@ -8,6 +8,7 @@
 #include "routes/events.h"
 #include "core/msh_buf.h"
 #include "core/msh_tilemath.h"
+#include "live/dispersion.h"
 #include "live/geofence.h"
 #include "kpi/kpi.h"
 #include "live/incident_log.h"
@@ -164,6 +165,7 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
     msh_live_config lc;
     msh_live_config_init(&lc);
     lc.max_age_s = app->cfg.position_max_age;
+    lc.track_hours = app->cfg.track_hours;
     msh_rc rc = msh_live_new(&lc, &app->live, err);
     if (rc)
         return rc;
@@ -235,4 +237,6 @@ void msh_serve_close_live(msh_app *app)
     app->events = NULL;
     msh_fences_free(app->fences);
     app->fences = NULL;
+    msh_dispersion_free(app->dispersion);
+    app->dispersion = NULL;
 }

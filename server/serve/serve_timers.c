@@ -62,7 +62,8 @@ static void tick_locked(msh_app *app, msh_timers_result *res)
             *res = (msh_timers_result){0};
         return;
     }
-    msh_timers_tick(app->live, &app->cfg.timers, msh_now_ms(), app->events ? escalated : NULL, app,
-                    res ? res : &local);
+    int64_t now = msh_now_ms();
+    msh_timers_tick(app->live, &app->cfg.timers, now, app->events ? escalated : NULL, app, res ? res : &local);
     msh_playback_service_tick(app); /* the density cells of a minute just begun */
+    msh_serve_groups_tick(app, now);
 }

@@ -27,6 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (p.kind != MSH_PLACE_POINT && (strlen(p.id) == 0 || strlen(p.id) > 64))
             abort();
     }
+    msh_profile prof;
+    if (msh_param_profile(s, &prof, &err) == MSH_OK && prof != MSH_PROFILE_WALKING && prof != MSH_PROFILE_WHEELCHAIR)
+        abort();
     free(s);
     return 0;
 }
