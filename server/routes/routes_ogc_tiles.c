@@ -302,10 +302,11 @@ static void dataset_source(const ogc_ctx *c, tsrc *s)
     snprintf(s->path, sizeof s->path, "/tiles");
     /* the stored collections: the base data a desktop adds once, the same tiles as the composite
      * /tiles of them, cacheable; the live and derived ones change by the second and have their own
-     * tilesets (an ops token's personal layer among them) */
+     * tilesets (an ops token's personal layer among them); a stored layer of personal data (reports) is
+     * left out for every token, so that the dataset is the same public, cacheable set for all */
     for (size_t i = 0; i < msh_catalog_count(c->cat) && s->n < MAX_DATASET; i++) {
         msh_layer *l = msh_catalog_at(c->cat, i);
-        if (ogc_visible(c, l) && l->info.kind && !strcmp(l->info.kind, "static"))
+        if (l->info.access < MSH_ACCESS_OPS && l->info.kind && !strcmp(l->info.kind, "static"))
             s->layers[s->n++] = l;
     }
     extent(s);

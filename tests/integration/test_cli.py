@@ -118,7 +118,7 @@ class Cli(unittest.TestCase):
         self.assertEqual(srv.json("/health")["layers"], 3)   # sites, the (empty) counting_lines and reports layers
         rc = srv.stop()
         self.assertEqual(rc, 0, srv.stderr())
-        self.assertTrue(re.search(r"loaded 2 layers, 5 features", srv.stderr()), srv.stderr())
+        self.assertTrue(re.search(r"loaded 3 layers, 5 features", srv.stderr()), srv.stderr())
 
     def test_import_quiet(self):
         db = mshtest.work_path("quiet.sqlite")
