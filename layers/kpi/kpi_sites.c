@@ -66,7 +66,8 @@ static msh_rc site_count(msh_kpi *k, msh_kpi_site *s, const msh_site_reset *base
         for (size_t i = 0; i < nb; i++)
             (*steps)[n++] = (step_t){b[i].start_ms, b[i].in, b[i].out};
     }
-    qsort(*steps, n, sizeof **steps, by_start);
+    if (n > 1) /* qsort's array may not be NULL even when empty */
+        qsort(*steps, n, sizeof **steps, by_start);
     int64_t people = 0;
     for (size_t i = 0; i < n; i++) {
         s->in += (*steps)[i].in;
