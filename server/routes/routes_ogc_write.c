@@ -428,14 +428,8 @@ static bool job_check(msh_edit_job *jb, msh_catalog *cat, msh_layer *l, const ms
         j->status = WORKFLOW_REFUSED;
         return false;
     }
-    if (j->wf.has_extra) {
-        jb->has_extra = true;
-        jb->extra_field = j->wf.extra_field;
-        jb->extra = j->wf.extra;
-        jb->extra.who = o.who;
-        jb->extra.role = o.role;
-        jb->extra.at_ms = o.at_ms;
-    }
+    if (j->wf.has_extra) /* a work order's asset */
+        msh_edit_job_couple(jb, &j->wf.extra, j->wf.extra_field, &o);
     *op = o;
     return true;
 }

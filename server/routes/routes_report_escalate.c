@@ -86,14 +86,8 @@ static bool sjob_check(msh_edit_job *jb, msh_catalog *cat, msh_layer *l, const m
         j->refused = true;
         return false;
     }
-    if (j->wf.has_extra) { /* a work order's asset */
-        jb->has_extra = true;
-        jb->extra_field = j->wf.extra_field;
-        jb->extra = j->wf.extra;
-        jb->extra.who = o.who;
-        jb->extra.role = o.role;
-        jb->extra.at_ms = o.at_ms;
-    }
+    if (j->wf.has_extra) /* a work order's asset */
+        msh_edit_job_couple(jb, &j->wf.extra, j->wf.extra_field, &o);
     *op = o;
     return true;
 }

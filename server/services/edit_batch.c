@@ -353,3 +353,13 @@ void msh_edit_batch_metrics(msh_edit_batch *b, msh_buf *o)
                    "# TYPE mashaer_edits_written_total counter\nmashaer_edits_written_total %llu\n",
                    pending, batches, written);
 }
+
+void msh_edit_job_couple(msh_edit_job *j, const msh_edit_op *extra, int field, const msh_edit_op *own)
+{
+    j->has_extra = true;
+    j->extra_field = field;
+    j->extra = *extra;
+    j->extra.who = own->who;
+    j->extra.role = own->role;
+    j->extra.at_ms = own->at_ms;
+}

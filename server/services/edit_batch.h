@@ -65,6 +65,10 @@ struct msh_edit_job {
     bool done;
 };
 
+/** For a check: couple `extra` (setting its field `field`) to the job's own write `own`, by the same
+ * user and role at the same time. */
+void msh_edit_job_couple(msh_edit_job *j, const msh_edit_op *extra, int field, const msh_edit_op *own);
+
 typedef struct msh_edit_batch msh_edit_batch;
 
 msh_rc msh_edit_batch_start(msh_app *app, msh_edit_batch **out, msh_err *err);
