@@ -9,6 +9,8 @@
  * snapping reach, and the version of the network view (layers/route/walknet.h), which changes
  * with the graph and with every recomputation of the live walking costs: a change in the crowd
  * or an incident makes every cached isochrone unreachable at once, and they age out of the LRU.
+ * `profile=wheelchair` searches over the costs of route/access.h (steps, wheelchair=no and walkways
+ * steeper than --max-incline closed), as /route does; the profile is part of the key.
  *
  * The cost estimate (route_costs.h) looks in the cache first and answers a hit itself, so a
  * repeated isochrone never waits at the admission gate; the handler looks again, as another
@@ -17,11 +19,14 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/route_table.h"
 #include "http/tile_cache.h"
+#include "route/access.h"
 #include "route/isochrone.h"
+#include "route/params.h"
 #include "routes/route_costs.h"
 #include "routes/routes.h"
 #include "routes/walkreq.h"
@@ -35,6 +40,7 @@ static atomic_ullong cache_hits, cache_misses;
 
 typedef struct iso_args {
     double lon, lat, minutes, max_snap;
+    msh_profile profile;
 } iso_args;
 
 /* The parameters, rounded; false (and nothing answered) when one is bad. */
@@ -48,6 +54,8 @@ static bool parse_args(msh_req *r, iso_args *a, msh_err *err)
     a->max_snap = MSH_WALK_SNAP_DEFAULT;
     if (s && msh_param_number("max_snap", s, 1, 5000, &a->max_snap, err))
         return false;
+    if (msh_param_profile(msh_req_arg(r, "profile"), &a->profile, err))
+        return false;
     a->lon = round(a->lon / ISO_ORIGIN_STEP) * ISO_ORIGIN_STEP;
     a->lat = round(a->lat / ISO_ORIGIN_STEP) * ISO_ORIGIN_STEP;
     a->minutes = fmax(0.1, round(a->minutes * 10) / 10);
@@ -56,8 +64,8 @@ static bool parse_args(msh_req *r, iso_args *a, msh_err *err)
 
 static void cache_key(const iso_args *a, const msh_netview *v, char *key, size_t cap)
 {
-    snprintf(key, cap, "isochrone|%llu|%.0f|%.0f|%.0f|%.3f", (unsigned long long)v->version, a->lon / ISO_ORIGIN_STEP,
-             a->lat / ISO_ORIGIN_STEP, a->minutes * 10, a->max_snap);
+    snprintf(key, cap, "isochrone|%llu|%.0f|%.0f|%.0f|%.3f|%d", (unsigned long long)v->version, a->lon / ISO_ORIGIN_STEP,
+             a->lat / ISO_ORIGIN_STEP, a->minutes * 10, a->max_snap, (int)a->profile);
 }
 
 /* Answer from the cache: the gzip body when the client takes it. */
@@ -139,6 +147,23 @@ void msh_route_isochrone(msh_req *r, const char *rest)
     double cutoff = a.minutes * 60 - s.off_m / cfg->free_speed;
     if (!w) /* no live state: metres at free-flow speed */
         cutoff *= cfg->free_speed;
+    float *ww = NULL; /* the wheelchair profile's costs: w with its barred walkways closed */
+    uint32_t barred = 0;
+    if (a.profile == MSH_PROFILE_WHEELCHAIR) {
+        if (!msh_access_edge_ok(v->graph, s.edge, r->app->cfg.max_incline)) {
+            msh_resp_error(r, 422,
+                           "no wheelchair-accessible isochrone: the walkway nearest the point has steps, is marked "
+                           "wheelchair=no or is steeper than %.0f%%", r->app->cfg.max_incline);
+            msh_netview_release(v);
+            return;
+        }
+        if (!(ww = msh_access_weights(v->graph, w, r->app->cfg.max_incline, &barred))) {
+            msh_resp_error(r, 503, "out of memory");
+            msh_netview_release(v);
+            return;
+        }
+        w = ww;
+    }
     msh_buf geo;
     msh_buf_init(&geo, MSH_MAX_BODY);
     msh_isochrone_stats st;
@@ -148,9 +173,11 @@ void msh_route_isochrone(msh_req *r, const char *rest)
         else
             msh_resp_error(r, err.code == MSH_ENOTFOUND ? 422 : 500, "%s", err.msg);
         msh_buf_free(&geo);
+        free(ww);
         msh_netview_release(v);
         return;
     }
+    free(ww);
     msh_buf o;
     msh_buf_init(&o, MSH_MAX_BODY);
     msh_buf_printf(&o, "{\"type\":\"Feature\",\"geometry\":");
@@ -158,9 +185,10 @@ void msh_route_isochrone(msh_req *r, const char *rest)
     msh_buf_printf(&o,
                    ",\"properties\":{\"minutes\":%g,\"lon\":%.7f,\"lat\":%.7f,\"on_network\":[%.7f,%.7f],"
                    "\"off_network_m\":%.1f,\"reachable_network_m\":%.0f,\"edges\":%u,\"area_m2\":%.0f,"
-                   "\"buffer_m\":%.0f,\"live_costs\":%s,\"closed_edges\":%u}}\n",
+                   "\"buffer_m\":%.0f,\"live_costs\":%s,\"closed_edges\":%u,\"profile\":\"%s\",\"barred_edges\":%u}}\n",
                    a.minutes, a.lon, a.lat, s.lon, s.lat, s.off_m, st.reach_m, st.edges, st.area_m2, ISO_BUFFER_M,
-                   v->live ? "true" : "false", v->cost.closed);
+                   v->live ? "true" : "false", v->cost.closed,
+                   a.profile == MSH_PROFILE_WHEELCHAIR ? "wheelchair" : "walking", barred);
     if (!msh_buf_error(&o))
         cache_put(r, key, &o);
     r->resp.cache_control = "no-store";

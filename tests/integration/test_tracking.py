@@ -11,6 +11,8 @@ import math
 import unittest
 import urllib.parse
 
+from osgeo import ogr
+
 import mshtest
 import test_events
 
@@ -286,6 +288,37 @@ class Wheelchair(unittest.TestCase):
         self.assertEqual(r.status, 422, r.body)
         self.assertIn("nearest the origin", r.body.decode())
         r = self.route(a, b, "bicycle")
+        self.assertEqual(r.status, 400)
+        self.assertIn("profile", r.body.decode())
+
+    def test_isochrone_profile(self):
+        # 3 minutes from the middle of G - D: on foot over the steps to the middle of E - F (207 m);
+        # the wheelchair stays west of D (the steps and the ramp marked wheelchair=no are closed)
+        o, beyond = ((G[0] + D[0]) / 2, G[1]), ((E[0] + F[0]) / 2, E[1])
+        def iso(profile=None):
+            q = {"lon": o[0], "lat": o[1], "minutes": 3}
+            if profile:
+                q["profile"] = profile
+            return SERVER.get("/isochrone?" + urllib.parse.urlencode(q))
+        walk = json.loads(iso().body)   # first, so that a cache keyed without the profile would answer it again
+        r = iso("wheelchair")
+        self.assertEqual(r.status, 200, r.body)
+        wheel = json.loads(r.body)
+        self.assertEqual((walk["properties"]["profile"], wheel["properties"]["profile"]), ("walking", "wheelchair"))
+        pt = ogr.CreateGeometryFromWkt("POINT (%f %f)" % beyond)
+        near = ogr.CreateGeometryFromWkt("POINT (%f %f)" % (G[0] + 0.0002, G[1]))
+        wg, hg = (ogr.CreateGeometryFromJson(json.dumps(x["geometry"])) for x in (walk, wheel))
+        self.assertTrue(wg.Contains(pt))
+        self.assertFalse(hg.Contains(pt))
+        self.assertTrue(hg.Contains(near))
+        self.assertGreater(wheel["properties"]["barred_edges"], 0)
+        self.assertLess(wheel["properties"]["reachable_network_m"], walk["properties"]["reachable_network_m"] - 100)
+        r = SERVER.get("/isochrone?" + urllib.parse.urlencode(
+            {"lon": (D[0] + E[0]) / 2, "lat": D[1], "minutes": 3, "profile": "wheelchair"}))   # on the steps
+        self.assertEqual(r.status, 422, r.body)
+        self.assertIn("no wheelchair-accessible isochrone", r.body.decode())
+        r = SERVER.get("/isochrone?" + urllib.parse.urlencode({"lon": o[0], "lat": o[1], "minutes": 3,
+                                                               "profile": "bicycle"}))
         self.assertEqual(r.status, 400)
         self.assertIn("profile", r.body.decode())
 
