@@ -105,7 +105,7 @@ msh_rc msh_layer_info_copy(msh_layer_info *dst, const msh_layer_info *src)
 
 bool msh_layer_name_live(const char *name)
 {
-    static const char *live[] = {"movement", "positions", "incidents", "crews", "gates", "sensors", "kpi_zones", NULL};
+    static const char *live[] = {"movement", "positions", "incidents", "crews", "gates", "sensors", "bins", "kpi_zones", NULL};
     for (int i = 0; live[i]; i++)
         if (!strcmp(name, live[i]))
             return true;

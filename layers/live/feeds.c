@@ -9,7 +9,7 @@
 
 #include "core/msh_le.h"
 
-static const char *FEED_NAMES[MSH_FEED_COUNT] = {"positions", "crews", "incidents", "gates", "sensors"};
+static const char *FEED_NAMES[MSH_FEED_COUNT] = {"positions", "crews", "incidents", "gates", "sensors", "bins"};
 static const char *INC_STATUS[] = {"reported", "dispatched", "on_scene", "resolved"};
 static const char *SEVERITY[] = {"informational", "low", "medium", "high", "critical"};
 
@@ -242,6 +242,14 @@ int msh_feed_rec_from_json(msh_feed feed, const msh_jrec *j, int64_t now_ms, msh
             opt_num(j, "LAeq", "noise", 0, 200, &r->noise, MSH_FR_NOISE, &r->has, why, cap))
             return -1;
         break;
+    case MSH_FEED_BINS:
+        /* FIWARE WasteContainer: fillingLevel is required (a reading without it says nothing) */
+        if (opt_num(j, "fillingLevel", "fill_level", 0, 1, &r->fill, MSH_FR_FILL, &r->has, why, cap) ||
+            opt_num(j, "temperature", NULL, -60, 100, &r->temperature, MSH_FR_TEMP, &r->has, why, cap))
+            return -1;
+        if (!(r->has & MSH_FR_FILL))
+            return why_set(why, cap, "missing '%s' (0..1)", "fillingLevel");
+        break;
     default:
         return why_set(why, cap, "unknown feed%s", "");
     }
@@ -295,6 +303,7 @@ msh_rc msh_feed_encode(const msh_feed_rec *recs, size_t n, msh_buf *out)
             msh_buf_le32(out, (uint32_t)r->scans_valid);
             msh_buf_le32(out, (uint32_t)r->scans_denied);
         }
+        if (r->has & MSH_FR_FILL) msh_buf_le32(out, msh_f32_bits(r->fill));
     }
     return MSH_OK;
 }
@@ -357,5 +366,6 @@ bool msh_feed_decode(const uint8_t **p, const uint8_t *end, msh_feed_rec *r)
     if (r->has & MSH_FR_SCANS)
         ok = ok && take_i32(p, end, &r->scans_valid) && take_i32(p, end, &r->scans_denied) && r->scans_valid >= 0 &&
              r->scans_denied >= 0;
+    if (r->has & MSH_FR_FILL) ok = ok && msh_f32_take(p, end, &r->fill);
     return ok && r->status < 4 && r->severity < 5;
 }

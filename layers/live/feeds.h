@@ -1,4 +1,4 @@
-/* feeds.h: the five live feeds, their records, validation and a compact binary form.
+/* feeds.h: the six live feeds, their records, validation and a compact binary form.
  *
  * A record arrives as a JSON object (an NDJSON line, or a GeoJSON feature
  * turned into one), is checked field by field against the feed's rules
@@ -25,6 +25,7 @@
  *   IN, OUT, CAPACITY   i32 each
  *   TEMP, HUMIDITY, AQI, PM25, NOISE   f32 each
  *   SCANS     i32 valid, i32 denied (gates: permit scans of this report)
+ *   FILL      f32 (bins: fillingLevel, 0..1)
  *
  * Nothing marks where a record ends: a reader decodes them one after another,
  * so a change to this form is a change to the WAL and the snapshot format.
@@ -44,6 +45,7 @@ typedef enum {
     MSH_FEED_INCIDENTS,
     MSH_FEED_GATES,
     MSH_FEED_SENSORS,
+    MSH_FEED_BINS, /* FIWARE WasteContainer: fill level and temperature of a waste bin */
     MSH_FEED_COUNT
 } msh_feed;
 
@@ -71,7 +73,8 @@ enum {
     MSH_FR_PM25 = 1 << 14,
     MSH_FR_NOISE = 1 << 15,
     MSH_FR_LOC = 1 << 16,
-    MSH_FR_SCANS = 1 << 20 /* gates: scans_valid and scans_denied (both, per report) */
+    MSH_FR_SCANS = 1 << 20, /* gates: scans_valid and scans_denied (both, per report) */
+    MSH_FR_FILL = 1 << 21   /* bins: fillingLevel */
 };
 
 typedef struct msh_feed_rec {
@@ -89,6 +92,7 @@ typedef struct msh_feed_rec {
     int32_t in, out, capacity;
     float temperature, humidity, aqi, pm25, noise;
     int32_t scans_valid, scans_denied; /* gates: permit scans since the gate's previous report */
+    float fill;                      /* bins: fillingLevel, 0 empty .. 1 full */
 } msh_feed_rec;
 
 const char *msh_feed_name(msh_feed f);

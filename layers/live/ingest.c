@@ -24,6 +24,7 @@
 
 #include "core/msh_le.h"
 #include "live_ops.h"
+#include "ngsi.h"
 #include "snapshot.h"
 
 #define REC_HEADER 9 /* WAL record: type = feed, payload = [i64 received_ms, little endian] then the encoded records */
@@ -358,16 +359,39 @@ static void check_line(msh_feed feed, const char *s, size_t n, uint64_t line, in
     res->accepted++;
 }
 
-/* A FeatureCollection: each feature's properties plus its Point as lon/lat, as one JSON object. */
+typedef struct {
+    msh_feed feed;
+    int64_t now;
+    msh_buf *recs;
+    msh_ingest_result *res;
+} ngsi_job;
+
+static void ngsi_entity(void *ud, uint64_t index, const char *obj, const char *why)
+{
+    ngsi_job *j = ud;
+    if (obj)
+        check_line(j->feed, obj, strlen(obj), index, j->now, j->recs, j->res);
+    else
+        reject(j->res, index, why);
+}
+
+/* A JSON document: a FeatureCollection (each feature's properties plus its Point as lon/lat, as one
+ * JSON object) or FIWARE NGSI entities (ngsi.h: each flattened into one). */
 static msh_rc geojson_lines(msh_feed feed, const char *body, size_t len, int64_t now, msh_buf *recs,
                             msh_ingest_result *res, msh_err *err)
 {
     json_error_t je;
     json_t *fc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (fc && msh_ngsi_is_body(fc)) {
+        ngsi_job j = {feed, now, recs, res};
+        msh_ngsi_each(fc, ngsi_entity, &j);
+        json_decref(fc);
+        return MSH_OK;
+    }
     if (!fc || !json_is_object(fc) || !json_is_array(json_object_get(fc, "features"))) {
         json_decref(fc);
-        return msh_err_set(err, MSH_EFORMAT, "body is not a GeoJSON FeatureCollection%s%s", fc ? "" : ": ",
-                           fc ? "" : je.text);
+        return msh_err_set(err, MSH_EFORMAT, "body is not a GeoJSON FeatureCollection nor NGSI entities%s%s",
+                           fc ? "" : ": ", fc ? "" : je.text);
     }
     size_t i;
     json_t *f;

@@ -13,6 +13,7 @@
 #include "core/msh_index.h"
 #include "core/msh_tilemath.h"
 #include "core/msh_hash.h"
+#include "bins.h"
 #include "track.h"
 
 #define BASE_LEVEL 22
@@ -101,6 +102,7 @@ void msh_live_config_init(msh_live_config *c)
     c->max_age_s = 600;
     c->max_entities = 5000000;
     c->track_hours = 0;
+    c->bin_overflow = MSH_BIN_OVERFLOW_DEFAULT;
 }
 
 msh_rc msh_live_new(const msh_live_config *c, msh_live **out, msh_err *err)
@@ -477,6 +479,11 @@ static void apply_item(msh_live *l, msh_feed feed, const msh_feed_rec *r)
         double dt = is_new ? 0 : (double)(r->t_ms - prev.t_ms) / 3600000.0;
         if (dt > 0)
             it->flow_per_hour = (double)(r->in + r->out) / dt;
+    } else if (feed == MSH_FEED_BINS) {
+        bool was = (it->ops_flags & MSH_ITEM_OVERFLOW) != 0;
+        bool now = msh_bin_overflowing(was, it->rec.fill, l->cfg.bin_overflow);
+        it->overflow_change = (int8_t)(now - was);
+        it->ops_flags = (uint8_t)(now ? it->ops_flags | MSH_ITEM_OVERFLOW : it->ops_flags & ~MSH_ITEM_OVERFLOW);
     }
     if (is_new && feed == MSH_FEED_INCIDENTS && r->id_len > 8 && !memcmp(r->id, "INC-OPS-", 8)) {
         uint64_t n = strtoull(r->id + 8, NULL, 10); /* ids of operator-created incidents are never reused */

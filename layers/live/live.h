@@ -1,4 +1,4 @@
-/* live.h: the in-memory live state: tracked people, crews, incidents, gates, sensors.
+/* live.h: the in-memory live state: tracked people, crews, incidents, gates, sensors, bins.
  *
  * Design (see docs/ARCHITECTURE.md, "Live state"):
  * - People are kept by id in a dense array (28 bytes each: position in 32-bit
@@ -13,7 +13,7 @@
  *   built from the versions of the chunks it covers, so it changes only when
  *   its cells do.
  * - People not heard from for max_age seconds stop counting (expire()).
- * - Crews, incidents, gates and sensors are small tables keyed by id; an
+ * - Crews, incidents, gates, sensors and bins are small tables keyed by id; an
  *   incident keeps the time it entered each status.
  * - A snapshot (snapshot.h) writes it all in a documented, portable format.
  * One reader-writer lock guards it all: feed batches take it for writing,
@@ -36,6 +36,7 @@ typedef struct msh_live_config {
     int max_age_s;          /* positions older than this stop counting (default 600) */
     uint32_t max_entities;  /* cap on tracked people (default 5,000,000) */
     int track_hours;        /* hours of trail kept per person (track.h; default 0 = none) */
+    double bin_overflow;    /* a bin's fill level that makes it overflowing (bins.h; default 0.8) */
 } msh_live_config;
 
 void msh_live_config_init(msh_live_config *c);
@@ -127,7 +128,7 @@ bool msh_live_group_people(msh_live *l, const char *g, size_t n, msh_live_person
 /** The longest author name an item carries (a token name: layers/tokens.h). */
 #define MSH_LIVE_BY_MAX 100
 
-/** The small tables: crews, incidents, gates, sensors. */
+/** The small tables: crews, incidents, gates, sensors, bins. */
 typedef struct msh_live_item {
     msh_feed_rec rec;          /* the latest record */
     int64_t status_ms[4];      /* incidents: when it entered each status (0 = not yet) */
@@ -143,6 +144,9 @@ typedef struct msh_live_item {
      * "" for a feed record. Not kept in snapshots: the history rows (incident_log.h) keep it. */
     char by[MSH_LIVE_BY_MAX + 1];
     char by_role[16];
+    /* bins: +1 when the record just applied made the bin overflowing, -1 when it ended that, else 0
+     * (bins.h); for the observer, not kept in snapshots */
+    int8_t overflow_change;
 } msh_live_item;
 
 enum {
@@ -150,7 +154,8 @@ enum {
     MSH_ITEM_ESCALATED = 2, /* incidents: the escalation event went out */
     MSH_ITEM_CLOSED = 4,    /* gates: closed by an operator */
     MSH_ITEM_STALE = 8,     /* crews: not heard from for --crew-stale (live_timers.h); cleared by a record */
-    MSH_ITEM_RETIRED = 16   /* incidents: ended longer ago than --incident-retention: off the live map */
+    MSH_ITEM_RETIRED = 16,  /* incidents: ended longer ago than --incident-retention: off the live map */
+    MSH_ITEM_OVERFLOW = 32  /* bins: overflowing (bins.h), decided as each record is applied */
 };
 typedef int (*msh_live_item_fn)(void *ud, const msh_live_item *it);
 /** Every item of `feed` (not positions). Read lock held. */

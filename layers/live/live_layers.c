@@ -1,4 +1,4 @@
-/* live_layers.c: movement, positions, incidents, crews, gates and sensors as msh_layer. */
+/* live_layers.c: movement, positions, incidents, crews, gates, sensors and bins as msh_layer. */
 #include "live_layers.h"
 
 #include <math.h>
@@ -20,7 +20,7 @@
 #include "sensor_history.h"
 
 typedef enum { LL_MOVEMENT, LL_POSITIONS, LL_INCIDENTS, LL_CREWS, LL_GATES, LL_SENSORS, LL_SENSOR_READINGS,
-               LL_FLOW, LL_COUNT } ll_kind;
+               LL_FLOW, LL_BINS, LL_COUNT } ll_kind;
 
 /* Movement: the content hash of a box, remembered by the versions of the chunks it reads (a cache
  * in front of building the k-anonymous cells again for an ETag when nothing under them changed). */
@@ -84,11 +84,14 @@ static const ll_def DEFS[LL_COUNT] = {
     {"flow", "Point", 0,
      {"count", "speed", "heading", "counter_flow", "cell_m", "counter_axis", NULL},
      {MSH_FT_INT, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_BOOL, MSH_FT_REAL, MSH_FT_REAL}},
+    {"bins", "Point", 0,
+     {"id", "fill_level", "temperature", "overflowing", "updated_at", NULL},
+     {MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_BOOL, MSH_FT_STRING}},
 };
 
 static const msh_feed ITEM_FEED[LL_COUNT] = {MSH_FEED_POSITIONS, MSH_FEED_POSITIONS, MSH_FEED_INCIDENTS,
                                              MSH_FEED_CREWS, MSH_FEED_GATES, MSH_FEED_SENSORS,
-                                             MSH_FEED_SENSORS, MSH_FEED_POSITIONS};
+                                             MSH_FEED_SENSORS, MSH_FEED_POSITIONS, MSH_FEED_BINS};
 
 static void set_str(msh_value *v, const char *s)
 {
@@ -361,6 +364,13 @@ static int on_item(void *ud, const msh_live_item *it)
         sensor_levels(r, v);
         v[13].type = MSH_FT_BOOL;
         v[13].u.i = (it->ops_flags & MSH_ITEM_STALE) != 0; /* live_timers.h */
+        break;
+    case LL_BINS:
+        set_real(&v[1], round(r->fill * 1000) / 1000); /* a float's digits beyond the sensor's */
+        if (r->has & MSH_FR_TEMP) set_real(&v[2], round(r->temperature * 10) / 10);
+        v[3].type = MSH_FT_BOOL;
+        v[3].u.i = (it->ops_flags & MSH_ITEM_OVERFLOW) != 0; /* bins.h */
+        set_str(&v[4], t2);
         break;
     default:
         return 0;

@@ -22,8 +22,7 @@ enum {
     H_BODY = 24,
     H_GROUPS = 32,
     H_PEOPLE = 36,
-    H_ITEMS = 40, /* u32 per small table, msh_feed 1..4 */
-    H_RESERVED = 56,
+    H_ITEMS = 40, /* u32 per small table, msh_feed 1..5 (bins at 56: reserved, so 0, before bins) */
     H_CRC = 60
 };
 
@@ -248,12 +247,10 @@ static msh_rc check_header(const uint8_t *d, size_t len, uint32_t max_people, ms
         return refuse(err, MSH_EFORMAT, "%llu bytes after its end (damaged)", (unsigned long long)(have - body));
     if (checksum(d, len) != msh_le32_get(d + H_CRC))
         return refuse(err, MSH_EFORMAT, "checksum mismatch (damaged on disk)");
-    uint32_t flags = msh_le32_get(d + H_FLAGS), reserved = msh_le32_get(d + H_RESERVED);
+    uint32_t flags = msh_le32_get(d + H_FLAGS);
     if (flags & ~FLAG_OPS)
         return refuse(err, MSH_EFORMAT, "unknown flags 0x%x (format version %d defines only 0x1)", flags,
                       MSH_SNAPSHOT_VERSION);
-    if (reserved)
-        return refuse(err, MSH_EFORMAT, "reserved header field is %u, not 0", reserved);
     uint32_t npeople = msh_le32_get(d + H_PEOPLE);
     uint64_t need = 2 * (uint64_t)msh_le32_get(d + H_GROUPS) + PERSON_MIN * (uint64_t)npeople;
     if (npeople > max_people)
@@ -369,7 +366,8 @@ static msh_rc load_ops(msh_live *l, const uint8_t **p, const uint8_t *end, msh_e
         if (!it)
             return refuse(err, MSH_EFORMAT, "operator state %u: no %s '%s'", i,
                           feed < MSH_FEED_COUNT ? msh_feed_name((msh_feed)feed) : "item", id);
-        if ((*p)[0] & ~(MSH_ITEM_CANCELLED | MSH_ITEM_ESCALATED | MSH_ITEM_CLOSED | MSH_ITEM_STALE | MSH_ITEM_RETIRED))
+        if ((*p)[0] & ~(MSH_ITEM_CANCELLED | MSH_ITEM_ESCALATED | MSH_ITEM_CLOSED | MSH_ITEM_STALE | MSH_ITEM_RETIRED |
+                       MSH_ITEM_OVERFLOW))
             return refuse(err, MSH_EFORMAT, "operator state %u: unknown flags 0x%x", i, (*p)[0]);
         it->ops_flags = (*p)[0];
         it->cancelled_ms = (int64_t)msh_le64_get(*p + 1);

@@ -25,7 +25,9 @@
  *       44      4  u32 number of incidents  (msh_feed 2)
  *       48      4  u32 number of gates      (msh_feed 3)
  *       52      4  u32 number of sensors    (msh_feed 4)
- *       56      4  u32 reserved: 0
+ *       56      4  u32 number of bins       (msh_feed 5; this field was reserved, 0, before the bins
+ *                  feed: a file written then reads as one without bins, and a state without bins
+ *                  is written exactly as before)
  *       60      4  u32 checksum: CRC-32 (zlib's crc32, as the log's records) of header bytes 0..59
  *                  followed by the whole body
  *
@@ -43,7 +45,7 @@
  *        u8       flags: bit 0 = active (heard from within the position max age, counted in the
  *                 density cells); the other bits 0
  *      26 bytes + the id each.
- *   3. items: the crews, then the incidents, the gates, the sensors; each:
+ *   3. items: the crews, then the incidents, the gates, the sensors, the bins; each:
  *        record   the latest record in the compact feed form (feeds.h, msh_feed_encode)
  *        u8       status: incidents, where the lifecycle stands (msh_inc_status 0..3: it stays
  *                 when an update carries no status, which the record alone cannot say); else 0
@@ -57,9 +59,10 @@
  *   4. only with flag bit 0: the operators' state (layers/live/live_ops.h):
  *        u64      the highest n of an incident id INC-OPS-<n> ever applied
  *        u32      count, then per item with any operator state:
- *        u8       msh_feed (2 incidents, 3 gates, 1 crews)
+ *        u8       msh_feed (2 incidents, 3 gates, 1 crews, 4 sensors, 5 bins)
  *        string   id, 1..64 bytes (an item of section 3)
- *        u8       flags: 1 cancelled, 2 escalated, 4 closed (gates), 8 stale (crews), 16 retired
+ *        u8       flags: 1 cancelled, 2 escalated, 4 closed (gates), 8 stale (crews), 16 retired,
+ *                 32 overflowing (bins: live.h, MSH_ITEM_OVERFLOW)
  *        i64      cancelled_ms (0 = not cancelled)
  *        string   assigned crew, 0..64 bytes
  *        string   reason (why cancelled or closed), 0..200 bytes

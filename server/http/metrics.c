@@ -9,8 +9,8 @@ static const int CODES[] = {200, 204, 206, 304, 400, 401, 403, 404, 405, 413, 41
 static const double BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 #define NBUCKETS ((int)(sizeof BUCKETS / sizeof BUCKETS[0]))
 
-#define FEEDS 5
-static const char *FEED_NAMES[FEEDS] = {"positions", "crews", "incidents", "gates", "sensors"};
+#define FEEDS 6
+static const char *FEED_NAMES[FEEDS] = {"positions", "crews", "incidents", "gates", "sensors", "bins"};
 
 struct msh_metrics {
     const char *const *labels;

@@ -11,7 +11,9 @@
 static bool is_geojson(msh_req *r)
 {
     const char *ct = msh_req_header(r, "Content-Type");
-    if (ct && (!strncasecmp(ct, "application/geo+json", 20) || !strncasecmp(ct, "application/json", 16)))
+    /* a JSON document: a GeoJSON FeatureCollection, or FIWARE NGSI entities (NGSI-LD: ld+json) */
+    if (ct && (!strncasecmp(ct, "application/geo+json", 20) || !strncasecmp(ct, "application/json", 16) ||
+               !strncasecmp(ct, "application/ld+json", 19)))
         return true;
     if (ct)
         return false;
@@ -30,7 +32,7 @@ void msh_route_feeds(msh_req *r, const char *rest)
 {
     msh_feed feed;
     if (!msh_feed_lookup(rest, strlen(rest), &feed)) {
-        msh_resp_error(r, 404, "unknown feed '%.64s': use positions, crews, incidents, gates or sensors", rest);
+        msh_resp_error(r, 404, "unknown feed '%.64s': use positions, crews, incidents, gates, sensors or bins", rest);
         return;
     }
     if (!r->app->ingest) {

@@ -99,9 +99,10 @@ void msh_route_health(msh_req *r, const char *rest)
         msh_live_stats st;
         msh_live_get_stats(r->app->live, &st);
         n += snprintf(body + n, sizeof body - (size_t)n,
-                      ",\"live\":{\"incidents\":%llu,\"crews\":%llu,\"gates\":%llu,\"sensors\":%llu",
+                      ",\"live\":{\"incidents\":%llu,\"crews\":%llu,\"gates\":%llu,\"sensors\":%llu,\"bins\":%llu",
                       (unsigned long long)st.items[MSH_FEED_INCIDENTS], (unsigned long long)st.items[MSH_FEED_CREWS],
-                      (unsigned long long)st.items[MSH_FEED_GATES], (unsigned long long)st.items[MSH_FEED_SENSORS]);
+                      (unsigned long long)st.items[MSH_FEED_GATES], (unsigned long long)st.items[MSH_FEED_SENSORS],
+                      (unsigned long long)st.items[MSH_FEED_BINS]);
         /* exact head counts (and what grows with them) only for ops: next to the k-anonymous
          * aggregates, an exact total would give away the people they leave out */
         if (msh_auth_role(r) >= MSH_ROLE_OPS)

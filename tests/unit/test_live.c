@@ -273,7 +273,8 @@ int main(int argc, char **argv)
     /* the movement layer hides cells under k = 5 people */
     msh_layer **layers;
     size_t nl;
-    CHECK(msh_live_layers_new(live, NULL, 6, &layers, &nl, &err) == MSH_OK && nl == 7);
+    CHECK(msh_live_layers_new(live, NULL, 6, &layers, &nl, &err) == MSH_OK && nl == 8);
+    CHECK(!strcmp(layers[nl - 1]->info.name, "bins"));
     {
         /* a movement tile's ETag and its content come from one build of the k-anonymous cells */
         msh_layer *mv = layers[0];

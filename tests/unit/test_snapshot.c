@@ -564,7 +564,7 @@ static void test_refusals(void)
         {8, 0, "format version 0 does not exist"},
         {12, 2, "unknown flags 0x2"},
         {12, 1, "the operators' section runs past the end"}, /* flag 0x1 says one follows the items */
-        {56, 7, "reserved header field"},
+        {56, 7, "the header counts more records"}, /* 7 bins (the field was reserved before them) */
         {32, 0xffffffffu, "the header counts more records"}, /* groups: no 16 GB map is allocated */
         {36, 0xffffffffu, "more than this store takes"},
         {40, 2000000, "more than the store takes"},
