@@ -62,6 +62,8 @@ const msh_kpi_ind msh_kpi_inds[MSH_KPI_N] = {
     {"cleaning", "route_m", "m"},
     {"cleaning", "covered_m", "m"},
     {"cleaning", "share_covered", "1"},
+    {"cleaning", "bins", "bins"},
+    {"cleaning", "bins_overflowing", "bins"},
     {"index", "crowd", "1"},
     {"index", "coverage", "1"},
     {"index", "response", "1"},

@@ -28,6 +28,7 @@ typedef struct {
     double gates, flow, gcap, over;
     double sensors, temp, heat_index, pm25, stale; /* heat_index, pm25: the highest; NAN when none */
     double route_m, covered_m;
+    uint32_t bins, bins_over; /* bins reporting, of which overflowing (live/bins.h) */
 } acc_t;
 
 static int push_time(double **v, size_t *n, size_t *cap, double x)
@@ -112,6 +113,8 @@ static void finish_zone(const msh_kpi *k, acc_t *a, double parts, msh_kpi_zone *
     v[MSH_KPI_ROUTE_M] = a->route_m;
     v[MSH_KPI_COVERED_M] = a->covered_m;
     v[MSH_KPI_SHARE_COVERED] = share(a->covered_m, a->route_m);
+    v[MSH_KPI_BINS] = a->bins;
+    v[MSH_KPI_BINS_OVERFLOWING] = a->bins ? a->bins_over : NAN;
     /* sub-scores, each 0..1 (NAN: not measured, left out of the composite) */
     double sc[MSH_KPI_NW];
     sc[MSH_KPI_W_CROWD] = isfinite(v[MSH_KPI_SHARE_LOS_E]) ? 1 - v[MSH_KPI_SHARE_LOS_E] - v[MSH_KPI_SHARE_LOS_F] : NAN;
@@ -294,6 +297,25 @@ static void add_sensors(const msh_kpi *k, acc_t *acc, size_t nz, const live_copy
     }
 }
 
+/* cleaning: the bins reporting fill levels and those overflowing (live/bins.h: the item's flag) */
+static void add_bins(const msh_kpi *k, acc_t *acc, size_t nz, const live_copy *lc)
+{
+    acc_t *all = &acc[nz];
+    for (size_t i = 0; i < lc->nitems[3]; i++) {
+        const msh_feed_rec *r = &lc->items[3][i].rec;
+        if (!(r->has & MSH_FR_LOC))
+            continue;
+        double wx, wy;
+        msh_lonlat_to_world(r->lon, r->lat, &wx, &wy);
+        int z = kpi_zone_at(k, wx, wy);
+        bool over = (lc->items[3][i].ops_flags & MSH_ITEM_OVERFLOW) != 0;
+        for (acc_t *a = all; a; a = (a == all && z >= 0) ? &acc[z] : NULL) {
+            a->bins++;
+            a->bins_over += over;
+        }
+    }
+}
+
 /* coverage per camp; the camps lacking a service listed in res->gaps */
 static msh_rc add_camps(const msh_kpi *k, acc_t *acc, size_t nz, const msh_graph *g, msh_kpi_result *res)
 {
@@ -429,6 +451,7 @@ static msh_rc compute_locked(msh_kpi *k, const msh_catalog *cat, msh_live *live,
         goto out;
     add_gates(k, acc, nz, &lc);
     add_sensors(k, acc, nz, &lc);
+    add_bins(k, acc, nz, &lc);
     if ((rc = add_camps(k, acc, nz, g, res))) {
         msh_err_set(err, rc, "out of memory");
         goto out;

@@ -197,8 +197,8 @@ typedef struct {
 typedef struct {
     cell_rec *cells;
     size_t ncells, capcells;
-    msh_live_item *items[3]; /* incidents, gates, sensors */
-    size_t nitems[3], capitems[3];
+    msh_live_item *items[4]; /* incidents, gates, sensors, bins */
+    size_t nitems[4], capitems[4];
     int which;
     int fail;
 } live_copy;

@@ -23,7 +23,7 @@ static int copy_item(void *ud, const msh_live_item *it)
 void kpi_live_copy_free(live_copy *lc)
 {
     free(lc->cells);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         free(lc->items[i]);
 }
 
@@ -33,8 +33,8 @@ int kpi_live_take(msh_live *live, live_copy *lc, double *wait_ms, double *copy_m
     msh_live_rdlock(live);
     *wait_ms = kpi_mono_ms() - tc;
     msh_live_scan(live, BASE_LEVEL, copy_cell, lc);
-    static const msh_feed F[3] = {MSH_FEED_INCIDENTS, MSH_FEED_GATES, MSH_FEED_SENSORS};
-    for (lc->which = 0; lc->which < 3; lc->which++)
+    static const msh_feed F[4] = {MSH_FEED_INCIDENTS, MSH_FEED_GATES, MSH_FEED_SENSORS, MSH_FEED_BINS};
+    for (lc->which = 0; lc->which < 4; lc->which++)
         msh_live_items(live, F[lc->which], copy_item, lc);
     msh_live_unlock(live);
     *copy_ms = kpi_mono_ms() - tc - *wait_ms;

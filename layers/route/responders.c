@@ -42,17 +42,27 @@ static bool busy(const crew_list *L, const char *crew)
     return false;
 }
 
-static bool available(const char *status)
+static bool available(const msh_responders_q *q, const msh_feed_rec *r)
 {
-    return !strcmp(status, "standby") || !strcmp(status, "returning");
+    if (q->any_status)
+        return true;
+    return (r->has & MSH_FR_STATUS) && (!strcmp(r->group, "standby") || !strcmp(r->group, "returning"));
+}
+
+static bool excluded(const msh_responders_q *q, const char *crew)
+{
+    for (size_t i = 0; i < q->nexclude; i++)
+        if (!strcmp(q->exclude[i], crew))
+            return true;
+    return false;
 }
 
 static int collect(void *ud, const msh_live_item *it)
 {
     crew_list *L = ud;
     const msh_feed_rec *r = &it->rec;
-    if (!(r->has & MSH_FR_LOC) || !(r->has & MSH_FR_STATUS) || !available(r->group) ||
-        msh_timers_crew_stale(it, L->q->timers, L->q->now_ms) || busy(L, r->id))
+    if (!(r->has & MSH_FR_LOC) || !available(L->q, r) || msh_timers_crew_stale(it, L->q->timers, L->q->now_ms) ||
+        busy(L, r->id) || excluded(L->q, r->id))
         return 0;
     if (L->q->kind && *L->q->kind && (!(r->has & MSH_FR_KIND) || strcmp(r->kind, L->q->kind)))
         return 0;

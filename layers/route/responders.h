@@ -1,7 +1,9 @@
 /* responders.h: the crews that can reach an incident soonest, by walking.
  *
  * Candidates: live crews with a location, not stale (live_timers.h), whose status is `standby`
- * or `returning`, of the kind asked for (any when none). Each is snapped to the walking graph
+ * or `returning` (any status with `any_status`: cleaning crews report what they do, not standby),
+ * of the kind asked for (any when none), not named in `exclude` (e.g. the crews of cleaning tasks in
+ * progress) nor the assigned crew of an incident dispatched or on scene. Each is snapped to the walking graph
  * (within max_snap_m), and one search from the incident over the live walking times (closed
  * edges stay closed, but the incident's own closure is opened: a crew must reach it) gives every
  * crew's walking time; a second over the same open edges by length gives the distance. ETA adds
@@ -37,6 +39,9 @@ typedef struct msh_responders_q {
     double max_snap_m;      /* how far a crew or the incident may be from the network */
     int64_t now_ms;
     const msh_timers_cfg *timers;
+    bool any_status;              /* every status is available, not only standby and returning */
+    const char *const *exclude;   /* crew ids that are not available (NULL: none) */
+    size_t nexclude;
 } msh_responders_q;
 
 /**

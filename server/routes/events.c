@@ -25,7 +25,7 @@
 
 static const char *TYPE_NAMES[MSH_EV_COUNT] = {"incident", "density", "gate", "geofence", "change", "escalation",
                                                 "environment", "zone", "forecast", "broadcast", "report",
-                                                "cleaning_overdue", "permit", "group"};
+                                                "cleaning_overdue", "permit", "group", "overflow"};
 
 typedef struct {
     uint64_t seq;
@@ -424,7 +424,7 @@ void msh_route_events(msh_req *r, const char *rest)
     if (types && msh_events_parse_types(types, &mask)) {
         msh_resp_error(r, 400, "types: use a comma-separated list of incident, density, gate, geofence, change, "
                                "escalation, environment, zone, forecast, broadcast, report, cleaning_overdue, "
-                               "permit, group");
+                               "permit, group, overflow");
         return;
     }
     /* geofence and group events name people (ops); report events are their reporters' (reporter and up) */

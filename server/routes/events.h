@@ -25,8 +25,9 @@ struct msh_app;
 
 typedef enum { MSH_EV_INCIDENT = 0, MSH_EV_DENSITY, MSH_EV_GATE, MSH_EV_GEOFENCE, MSH_EV_CHANGE, MSH_EV_ESCALATION,
                MSH_EV_ENVIRONMENT, MSH_EV_ZONE, MSH_EV_FORECAST, MSH_EV_BROADCAST, MSH_EV_REPORT,
-               MSH_EV_CLEANING_OVERDUE, MSH_EV_PERMIT, MSH_EV_GROUP, MSH_EV_COUNT } msh_event_type;
-/* geofence and group (live/dispersion.h) events carry people's ids, cleaning_overdue events crews' ids: only
+               MSH_EV_CLEANING_OVERDUE, MSH_EV_PERMIT, MSH_EV_GROUP, MSH_EV_OVERFLOW, MSH_EV_COUNT } msh_event_type;
+/* geofence and group (live/dispersion.h) events carry people's ids, cleaning_overdue and overflow (a bin's
+ * nearest crew: services/bin_service.h) events crews' ids: only
  * ops tokens may subscribe to them; report events belong to their reporter: a reporter token gets its own
  * reports' only, an ops token all (never a default) */
 #define MSH_EV_PUBLIC_MASK ((1u << MSH_EV_INCIDENT) | (1u << MSH_EV_DENSITY) | (1u << MSH_EV_GATE) | (1u << MSH_EV_CHANGE) | \

@@ -95,7 +95,8 @@ void msh_route_responders(msh_req *r, const char *rest)
     msh_netview *v = msh_walk_view(r);
     if (!v)
         return;
-    msh_responders_q q = {f.rec.lon, f.rec.lat, kind, (uint32_t)limit, max_snap, msh_now_ms(), &r->app->cfg.timers};
+    msh_responders_q q = {f.rec.lon, f.rec.lat, kind, (uint32_t)limit, max_snap, msh_now_ms(), &r->app->cfg.timers,
+                          false, NULL, 0};
     msh_responder out[MSH_RESPONDERS_MAX];
     size_t got = 0;
     msh_err err;

@@ -50,6 +50,7 @@ typedef struct msh_config {
     int track_hours;        /* --track-hours: trail kept per person (live/track.h), 0 = none */
     double group_radius;    /* --group-radius: metres from its centroid a group may spread (live/dispersion.h) */
     double max_incline;     /* --max-incline: steepest walkway of the wheelchair profile, percent */
+    double bin_overflow;    /* --bin-overflow: a bin's fill level that makes it overflowing (live/bins.h) */
     int k_anon;             /* density cells with fewer people are not shown */
     int snapshot_s;         /* seconds between snapshots of the live state */
     double alert_density;   /* persons/m2 that raise a density alert */
@@ -117,6 +118,7 @@ typedef struct msh_app {
     struct msh_kpi *kpi;            /* the KPI engine (layers/kpi/kpi.h, server/routes_kpi.h) */
     struct msh_kpi_history *kpi_history; /* KPIs recorded in the store */
     struct msh_cleaning_service *cleaning; /* cleaning tasks' progress and overdue events (reload thread) */
+    struct msh_bin_service *bins;  /* bins' overflow events with the nearest crew (services/bin_service.h) */
     int64_t kpi_last_record_ms;     /* when the reload thread last recorded them */
     struct msh_forecast_service *forecast; /* the density forecast (server/services/forecast_service.h), NULL when off */
     struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */

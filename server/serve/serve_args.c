@@ -59,6 +59,8 @@ static void usage(FILE *f)
             "  --group-radius M     metres from their centroid a group's members may spread before a\n"
             "                       `group` event (default 300)\n"
             "  --max-incline PCT    steepest walkway of /route?profile=wheelchair, percent (default 6)\n"
+            "  --bin-overflow X     a bin's fill level (0..1) that raises its `overflow` event; it clears\n"
+            "                       below 80%% of it (default 0.8)\n"
             "  --k-anon N           k-anonymity: no public count (movement, heatmaps, zone KPIs) under N\n"
             "                       people, nor a difference under N between them (default 5)\n"
             "  --snapshot-s S       seconds between snapshots of the live state (default 60)\n"
@@ -172,6 +174,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->track_hours = 6;
     cfg->group_radius = 300;
     cfg->max_incline = 6;
+    cfg->bin_overflow = 0.8;
     cfg->k_anon = 5;
     cfg->sensor_history_days = 60;
     cfg->playback_hours = 48;
@@ -199,7 +202,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_GATE_HISTORY, OPT_PERMIT_SHARE, OPT_PERMIT_MIN,
            OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE,
            OPT_REPORT_SLA, OPT_REPORT_RATE, OPT_REPORT_PHOTO_MB, OPT_REPORT_PHOTOS, OPT_PLAYBACK_HOURS,
-           OPT_TRACK_HOURS, OPT_GROUP_RADIUS, OPT_MAX_INCLINE };
+           OPT_TRACK_HOURS, OPT_GROUP_RADIUS, OPT_MAX_INCLINE, OPT_BIN_OVERFLOW };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -251,6 +254,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"report-photos", required_argument, 0, OPT_REPORT_PHOTOS},
         {"track-hours", required_argument, 0, OPT_TRACK_HOURS}, {"group-radius", required_argument, 0, OPT_GROUP_RADIUS},
         {"max-incline", required_argument, 0, OPT_MAX_INCLINE},
+        {"bin-overflow", required_argument, 0, OPT_BIN_OVERFLOW},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -345,6 +349,16 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
                 return 2;
             }
             cfg->permit_denied_share = d;
+            break;
+        }
+        case OPT_BIN_OVERFLOW: {
+            char *end;
+            double d = strtod(optarg, &end);
+            if (*end || end == optarg || !(d > 0 && d <= 1)) {
+                fprintf(stderr, "mashaer serve: --bin-overflow takes a fill level above 0 and at most 1, not '%s'\n", optarg);
+                return 2;
+            }
+            cfg->bin_overflow = d;
             break;
         }
         case OPT_TEST_CLOCK: cfg->test_clock = true; break;

@@ -13,6 +13,7 @@
 #include "kpi/kpi.h"
 #include "live/incident_log.h"
 #include "live/sensor_history.h"
+#include "services/bin_service.h"
 #include "services/playback_service.h"
 #include "live/ingest.h"
 #include "live/counting.h"
@@ -117,6 +118,8 @@ static void on_item(void *ud, msh_feed feed, const msh_live_item *it, const msh_
     if (feed == MSH_FEED_CREWS)
         msh_kpi_crew_moved(app->kpi, it, prev); /* cleaning coverage: where crews went */
     msh_serve_gates_on_item(app, feed, it); /* 5-minute counts, permit alerts (serve_gates.c) */
+    if (feed == MSH_FEED_BINS)
+        msh_bin_service_push(app->bins, it); /* overflow raised or cleared: an event with a crew, next pass */
 }
 
 typedef struct {
@@ -166,6 +169,7 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
     msh_live_config_init(&lc);
     lc.max_age_s = app->cfg.position_max_age;
     lc.track_hours = app->cfg.track_hours;
+    lc.bin_overflow = app->cfg.bin_overflow;
     msh_rc rc = msh_live_new(&lc, &app->live, err);
     if (rc)
         return rc;
@@ -188,7 +192,8 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
             (unsigned long long)replayed, app->cfg.live_dir, msh_serve_now_s() - t0, (unsigned long long)st.people,
             (unsigned long long)st.active);
     app->events = msh_events_new();
-    if (!app->events)
+    app->bins = msh_bin_service_new();
+    if (!app->events || !app->bins)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     /* incidents into the store: everything the log and snapshot restored, then every update */
     /* and every sensor reading: the store's within the horizon, then each sensor's latest (a reading
@@ -235,6 +240,8 @@ void msh_serve_close_live(msh_app *app)
     app->sensor_history = NULL;
     msh_events_free(app->events);
     app->events = NULL;
+    msh_bin_service_free(app->bins);
+    app->bins = NULL;
     msh_fences_free(app->fences);
     app->fences = NULL;
     msh_dispersion_free(app->dispersion);

@@ -12,6 +12,7 @@
 #include "live/live.h"
 #include "services/forecast_service.h"
 #include "services/cleaning_service.h"
+#include "services/bin_service.h"
 #include "services/kpi_service.h"
 #include "serve/serve.h"
 #include "route/walknet.h"
@@ -132,6 +133,7 @@ void *msh_serve_reload_main(void *arg)
             msh_events_tick(app->events);
             msh_walknet_update_costs(app->walknet, app->live);
             msh_cleaning_service_tick(app); /* task progress written back, overdue events */
+            msh_bin_service_tick(app);      /* bins' overflow events with the nearest crew */
             last_expire = msh_serve_now_s();
         }
         msh_kpi_result *kr = msh_kpi_service_tick(app);

@@ -1,0 +1,189 @@
+"""The bins feed (issue 13, section 1): live fill levels, the `overflow` event with the nearest
+available cleaning crew, the bins in the cleaning KPI, on a real server over a real store.
+
+The site: one walkway along lat 21.41 from lon 39.880 to 39.890 (0.001 deg of longitude is 103.5 m
+there) and a service zone Z1 around its east half. Bin B-1 stands at lon 39.885 on the walkway.
+Crews, all heard from now: CL-A (cleaning, 52 m away, but the crew of a cleaning task in progress:
+not available), EM-1 (emergency, 10 m: not a cleaning crew), CL-B (cleaning, 207 m) and CL-C
+(cleaning, 414 m). So the crew the event names is CL-B, at 207 m.
+
+- Records: FIWARE names (`fillingLevel`, `temperature`, a GeoJSON `location`) as NDJSON, an NGSI-LD
+  batch (`application/ld+json`) and an NGSI v2 entity; a reading without a fill level, or outside
+  0..1, is rejected naming the field and changes nothing.
+- Overflow at `--bin-overflow 0.7` (the flag's value, not the default): 0.5 nothing, 0.75 raised
+  (with CL-B), 0.6 and 0.72 nothing (hysteresis: it clears below 0.56), 0.4 cleared. The stream is
+  the barrier: the event after `raised` is `cleared`, so nothing was sent between.
+- The `bins` collection: fill level, temperature, overflowing and updated_at per bin (OGC items
+  and a vector tile).
+- /kpi: the zone's `cleaning.bins` and `cleaning.bins_overflowing`.
+"""
+import json
+import unittest
+
+import mshtest
+import test_events
+
+DB = None
+SERVER = None
+TOK = {}
+Y = 21.41
+
+
+def req(path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
+    return mshtest.api(SERVER, path, method, token, body, ctype, headers)
+
+
+def get(path):
+    r = req(path)
+    assert r.status == 200, (path, r.status, r.body)
+    return json.loads(r.body), r.header("ETag")
+
+
+def now_ms():
+    r = req("/test/clock?advance_s=0", "POST", TOK["admin"])
+    assert r.status == 200, r.body
+    return json.loads(r.body)["now_ms"]
+
+
+def iso(ms):
+    import datetime
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def bin_rec(fill, t, bid="B-1", lon=39.885, **more):
+    r = {"id": bid, "fillingLevel": fill, "dateObserved": iso(t),
+         "location": {"type": "Point", "coordinates": [lon, Y]}}
+    r.update(more)
+    return r
+
+
+def bins():
+    return {f["properties"]["id"]: f["properties"] for f in get("/ogc/collections/bins/items?limit=100")[0]["features"]}
+
+
+class Bins(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        t = now_ms()
+        crews = [("CL-A", "cleaning", 39.8855), ("EM-1", "emergency", 39.8851), ("CL-B", "cleaning", 39.887),
+                 ("CL-C", "cleaning", 39.881)]
+        mshtest.post_ok(SERVER, "crews", [{"id": c, "kind": k, "status": "sweeping", "name": "crew " + c,
+                                           "lon": lon, "lat": Y, "time": t} for c, k, lon in crews], TOK["feed"])
+        # CL-A works a cleaning task in progress: not available for a bin
+        due = iso(t + 3600000)
+        r = req("/ogc/collections/cleaning_tasks/items", "POST", TOK["ops"],
+                {"type": "Feature", "properties": {"route": 1, "crew": "CL-A", "due": due}})
+        assert r.status == 201, r.body
+        fid = json.loads(r.body)["id"]
+        path = "/ogc/collections/cleaning_tasks/items/%d" % fid
+        r = req(path, "PATCH", TOK["ops"], {"properties": {"status": "in_progress"}}, "application/merge-patch+json",
+                {"If-Match": get(path)[1]})
+        assert r.status == 200, r.body
+        mshtest.wait_for(lambda: any(f["properties"]["status"] == "in_progress" for f in
+                                     get("/ogc/collections/cleaning_tasks/items")[0]["features"]),
+                         30, "the task in progress served")
+
+    def test_a_overflow_with_nearest_available_crew(self):
+        s = test_events.Stream("?types=overflow", {"Authorization": "Bearer " + TOK["ops"]})
+        try:
+            t = now_ms()
+            for i, fill in enumerate((0.5, 0.75)):
+                mshtest.post_ok(SERVER, "bins", [bin_rec(fill, t - 50000 + i * 1000, temperature=41.0)], TOK["feed"])
+            evs = s.wait_for(lambda e: e[2].get("bin") == "B-1", "the raised event")
+            ev = evs[0][2]
+            self.assertEqual((ev["state"], ev["fill_level"], ev["level"], ev["temperature"]), ("raised", 0.75, 0.7, 41.0))
+            self.assertEqual(ev["crew"]["id"], "CL-B", ev)
+            self.assertEqual(ev["crew"]["name"], "crew CL-B")
+            self.assertAlmostEqual(ev["crew"]["distance_m"], 207, delta=3)
+            self.assertGreater(ev["crew"]["eta_s"], 100)
+            self.assertAlmostEqual(ev["lon"], 39.885, places=6)
+            for i, fill in enumerate((0.6, 0.72, 0.4)):
+                mshtest.post_ok(SERVER, "bins", [bin_rec(fill, t - 40000 + i * 1000)], TOK["feed"])
+            evs = s.wait_for(lambda e: e[2].get("bin") == "B-1" and e[2]["state"] == "cleared", "the cleared event")
+            mine = [e[2] for e in s.events if e[2].get("bin") == "B-1"]
+            self.assertEqual([e["state"] for e in mine], ["raised", "cleared"])
+            self.assertNotIn("crew", mine[1])
+            self.assertEqual(mine[1]["fill_level"], 0.4)
+        finally:
+            s.close()
+        # ops only: the event names crews
+        self.assertEqual(SERVER.get("/events?types=overflow").status, 401)
+
+    def test_b_records_ngsi_and_refusals(self):
+        t = now_ms()
+        r = mshtest.post_feed(SERVER, "bins", [{"id": "B-X", "lon": 39.886, "lat": Y, "time": t},
+                                               bin_rec(1.5, t, "B-Y")], TOK["feed"])
+        self.assertEqual(r.status, 200)
+        a = json.loads(r.body)
+        self.assertEqual(a["accepted"], 0)
+        self.assertEqual([x["reason"] for x in a["rejected"]],
+                         ["missing 'fillingLevel' (0..1)", "'fillingLevel' = 1.5 is outside 0..1"])
+        self.assertFalse({"B-X", "B-Y"} & set(bins()))
+        ld = [{"id": "urn:ngsi-ld:WasteContainer:B-2", "type": "WasteContainer",
+               "@context": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld",
+               "fillingLevel": {"type": "Property", "value": 0.91, "observedAt": iso(t - 1000)},
+               "temperature": {"type": "Property", "value": 44.5},
+               "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [39.888, Y]}}},
+              {"id": "urn:ngsi-ld:WasteContainer:B-3", "type": "WasteContainer",
+               "fillingLevel": {"type": "Property", "value": 0.1, "observedAt": iso(t - 1000)},
+               "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [39.884, Y]}}}]
+        r = mshtest.post_feed(SERVER, "bins", json.dumps(ld), TOK["feed"], content_type="application/ld+json")
+        self.assertEqual((r.status, json.loads(r.body)), (200, {"accepted": 2, "rejected": []}))
+        v2 = {"id": "B-4", "type": "WasteContainer", "fillingLevel": {"type": "Number", "value": 0.3},
+              "dateObserved": {"type": "DateTime", "value": iso(t)},
+              "location": {"type": "geo:json", "value": {"type": "Point", "coordinates": [39.8835, Y]}}}
+        r = mshtest.post_feed(SERVER, "bins", json.dumps(v2), TOK["feed"], content_type="application/json")
+        self.assertEqual((r.status, json.loads(r.body)), (200, {"accepted": 1, "rejected": []}))
+        b = bins()
+        b2 = b["urn:ngsi-ld:WasteContainer:B-2"]
+        self.assertEqual((b2["fill_level"], b2["temperature"], b2["overflowing"]), (0.91, 44.5, True))
+        self.assertEqual(b2["updated_at"][:19], iso(t - 1000)[:19])
+        self.assertEqual((b["B-4"]["fill_level"], b["B-4"]["overflowing"]), (0.3, False))
+        # the same in a vector tile
+        z = 16
+        x, y = mshtest.lonlat_to_tile(39.888, Y, z)
+        feats = mshtest.fetch_tile(SERVER, "bins", z, x, y)[1]["bins"]
+        props = {f.attrs["id"]: f.attrs for f in feats}
+        self.assertEqual(props["urn:ngsi-ld:WasteContainer:B-2"]["fill_level"], 0.91)
+        self.assertEqual(props["urn:ngsi-ld:WasteContainer:B-2"]["overflowing"], 1)
+
+    def test_c_kpi(self):
+        def zone():
+            return get("/kpi/zones/Z1")[0]["zone"]["kpi"]["cleaning"]
+        # Z1 (east of 39.8845) holds B-1 (0.4), B-2 (0.91, overflowing), B-4 is west of it, B-3 too
+        mshtest.wait_for(lambda: zone()["bins"] == 2 and zone()["bins_overflowing"] == 1, 30,
+                         "Z1's two bins, one overflowing, in /kpi")
+
+
+def setUpModule():
+    global DB, SERVER
+    DB = mshtest.work_path("bins.sqlite")
+    mshtest.import_walkways(DB, [[(39.880, Y), (39.885, Y), (39.890, Y)]])
+    routes = mshtest.work_path("cleaning_routes.geojson")
+    zones = mshtest.work_path("service_zones.geojson")
+    with open(routes, "w") as f:
+        json.dump({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"route_id": "R1"},
+                   "geometry": {"type": "LineString", "coordinates": [[39.881, Y], [39.889, Y]]}}]}, f)
+    with open(zones, "w") as f:
+        json.dump({"type": "FeatureCollection", "features": [{"type": "Feature",
+                   "properties": {"zone_id": "Z1", "name": "Zone 1", "service": "cleaning"},
+                   "geometry": {"type": "Polygon", "coordinates": [[[39.8845, 21.405], [39.895, 21.405],
+                                                                     [39.895, 21.415], [39.8845, 21.415],
+                                                                     [39.8845, 21.405]]]}}]}, f)
+    mshtest.import_layer(DB, routes, "cleaning_routes")
+    mshtest.import_layer(DB, zones, "service_zones")
+    for role in ("admin", "ops", "feed"):
+        TOK[role] = mshtest.add_token(DB, role, "%s-bins" % role)
+    kpi = mshtest.work_path("kpi.json")
+    with open(kpi, "w") as f:
+        json.dump({"interval_s": 1}, f)
+    SERVER = mshtest.Server(DB, "--test-clock", "--bin-overflow", "0.7", "--kpi-config", kpi, name="bins").start()
+    test_events.SERVER = SERVER
+
+
+def tearDownModule():
+    mshtest.stop_servers(SERVER)
+
+
+if __name__ == "__main__":
+    mshtest.main()
