@@ -141,6 +141,9 @@ typedef struct msh_kpi_site {
     uint32_t gates;       /* gates of the site (assets of kind gate naming it) */
     bool clamped;         /* more left than entered at some point: the count was held at zero */
 } msh_kpi_site;
+/** The service companies ranked by their zones' KPIs (kpi_companies.c), as the members
+ * "ranked_by":..,"companies":[..],"unassigned":[..] of an object, appended to b. */
+msh_rc msh_kpi_companies_json(const msh_kpi_result *r, msh_buf *b);
 /** One site as a JSON object; the result's sites as a JSON array. */
 msh_rc msh_kpi_site_json(const msh_kpi_site *s, msh_buf *b);
 msh_rc msh_kpi_sites_json(const msh_kpi_result *r, msh_buf *b);

@@ -1,4 +1,4 @@
-/* routes_kpi.c: GET /kpi, /kpi/zones, /kpi/zones/{id}, /kpi/history (the service that keeps and
+/* routes_kpi.c: GET /kpi, /kpi/zones, /kpi/zones/{id}, /kpi/companies, /kpi/history (the service that keeps and
  * records them: server/services/kpi_service.h). */
 
 #include <math.h>
@@ -181,6 +181,25 @@ static void answer_sites(msh_req *r, const msh_kpi_result *res)
     msh_buf_free(&b);
 }
 
+/* /kpi/companies: the service companies ranked by their zones' KPIs (layers/kpi/kpi_companies.c). */
+static void answer_companies(msh_req *r, const msh_kpi_result *res)
+{
+    msh_buf b;
+    msh_buf_init(&b, MSH_MAX_BODY);
+    char t[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(res->t_ms, t, sizeof t, 3);
+    msh_buf_printf(&b, "{\"time\":\"%s\",", t);
+    if (msh_kpi_companies_json(res, &b)) {
+        msh_buf_free(&b);
+        msh_resp_error(r, 500, "out of memory");
+        return;
+    }
+    msh_buf_printf(&b, "}\n");
+    r->resp.cache_control = "no-store";
+    msh_resp_buf(r, 200, "application/json", &b);
+    msh_buf_free(&b);
+}
+
 void msh_route_kpi(msh_req *r, const char *tail)
 {
     const char *rest = r->path + 4; /* after "/kpi": "" or "/..." (both rows of the table lead here) */
@@ -189,10 +208,11 @@ void msh_route_kpi(msh_req *r, const char *tail)
         msh_resp_error(r, 503, "KPIs are not available on this server");
         return;
     }
-    bool history = !strcmp(rest, "/history"), sites = !strcmp(rest, "/sites");
-    if (strcmp(rest, "") && strcmp(rest, "/zones") && strncmp(rest, "/zones/", 7) && !history && !sites) {
-        msh_resp_error(r, 404, "no such KPI resource: /kpi%.64s (see /kpi, /kpi/zones/{id}, /kpi/sites, /kpi/history)",
-                       rest);
+    bool history = !strcmp(rest, "/history"), sites = !strcmp(rest, "/sites"), companies = !strcmp(rest, "/companies");
+    if (strcmp(rest, "") && strcmp(rest, "/zones") && strncmp(rest, "/zones/", 7) && !history && !sites && !companies) {
+        msh_resp_error(r, 404,
+                       "no such KPI resource: /kpi%.64s (see /kpi, /kpi/zones/{id}, /kpi/sites, /kpi/companies, "
+                       "/kpi/history)", rest);
         return;
     }
     msh_kpi_result *res = NULL;
@@ -205,6 +225,8 @@ void msh_route_kpi(msh_req *r, const char *tail)
         answer_history(r, res);
     else if (sites)
         answer_sites(r, res);
+    else if (companies)
+        answer_companies(r, res);
     else if (!strncmp(rest, "/zones/", 7))
         answer_zone(r, res, rest + 7);
     else

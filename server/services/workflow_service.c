@@ -13,6 +13,7 @@
 #include "live/counting.h"
 #include "core/msh_tilemath.h"
 #include "services/report_service.h"
+#include "workflow/zone_contacts.h"
 
 msh_rc msh_workflow_start(msh_app *app, msh_store *s, msh_err *err)
 {
@@ -22,6 +23,9 @@ msh_rc msh_workflow_start(msh_app *app, msh_store *s, msh_err *err)
         fprintf(stderr, "mashaer: edits: created the %s layer (empty)\n", MSH_WO_LAYER);
     if (!rc && !(rc = msh_ct_ensure_layer(s, &created, err)) && created)
         fprintf(stderr, "mashaer: edits: created the %s layer (empty)\n", MSH_CT_LAYER);
+    int added = 0;
+    if (!rc && !(rc = msh_zones_ensure_contacts(s, &added, err)) && added)
+        fprintf(stderr, "mashaer: edits: added service_company and contact to %s\n", MSH_ZONES_LAYER);
     return rc ? rc : msh_report_service_start(app, s, err);
 }
 
