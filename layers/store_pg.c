@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/msh_buf.h"
+#include "store_pg_edit.h"
 
 #define COPY_FLUSH (1u << 20) /* bytes of COPY text sent at a time */
 
@@ -23,6 +24,7 @@ struct msh_pg {
     PGconn *conn;
     char *url;
     long changes;      /* notifications seen (and reconnections) */
+    uint64_t version;  /* the store version this connection last saw under the writers' lock (0: none) */
     size_t last_changes; /* rows of the last command */
     /* the layer being written */
     char *wname;
@@ -219,11 +221,20 @@ long msh_pg_data_version(msh_pg *pg)
     }
     PQconsumeInput(pg->conn);
     PGnotify *n;
+    int self = PQbackendPID(pg->conn);
     while ((n = PQnotifies(pg->conn))) {
-        pg->changes++;
+        if (n->be_pid != self) /* as PRAGMA data_version: commits of other connections only */
+            pg->changes++;
         PQfreemem(n);
     }
     return pg->changes;
+}
+
+void msh_pg_version_seen(msh_pg *pg, uint64_t v, bool own)
+{
+    if (!own && pg->version && v != pg->version)
+        pg->changes++; /* committed by another connection since this one last looked */
+    pg->version = v;
 }
 
 msh_rc msh_pg_list(msh_pg *pg, msh_pg_parse_fields_fn parse, msh_layer_info **infos, size_t *n, msh_err *err)
@@ -503,6 +514,8 @@ msh_rc msh_pg_layer_commit(msh_pg *pg, const msh_pg_registry_row *row, bool batc
     }
     PQclear(r);
     if (rc)
+        goto out;
+    if ((rc = msh_pg_edit_note_import(pg, pg->wname, pg->wsource, err))) /* the audit's history starts here */
         goto out;
     const char *np[1] = {pg->wname};
     char ignored[8];
