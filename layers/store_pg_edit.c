@@ -76,6 +76,10 @@ msh_rc msh_pg_edit_prepare(msh_pg *pg, msh_err *err)
     msh_rc rc = exec(pg, "SET synchronous_commit = on", err);
     if (!rc && !msh_pg_table_exists(pg, "msh_audit") && (rc = exec(pg, AUDIT_SQL, err)))
         msh_pg_exec(pg, "ROLLBACK");
+    int64_t v = 0; /* the version the server's catalog was loaded at, or later: a commit after it is noticed */
+    if (!rc && !(rc = query_int(pg, "SELECT value::bigint FROM msh_meta WHERE key = 'version'", 0, NULL, &v,
+                                "reading the store version", err)))
+        msh_pg_version_seen(pg, (uint64_t)v, true);
     return rc;
 }
 
