@@ -605,6 +605,12 @@ msh_rc msh_edit_apply(msh_store *s, const msh_edit_op *op, msh_edit_result *res,
     return msh_edit_apply_n(s, op, 1, res, err);
 }
 
+/* Prepare a reader of the audit; its failure in the words of `what`. */
+static msh_rc prep(msh_store *s, const char *sql, msh_sql **st, const char *what, msh_err *err)
+{
+    return msh_sql_prepare(s, sql, st) ? msh_err_set(err, MSH_EIO, "%s: %s", what, msh_store_errmsg(s)) : MSH_OK;
+}
+
 /* The latest import of `layer`: its audit seq (0 when none) and time. */
 static msh_rc last_import(msh_store *s, const char *layer, int64_t *seq, char *at, size_t cap, char *who, size_t wcap,
                           msh_err *err)
@@ -612,16 +618,16 @@ static msh_rc last_import(msh_store *s, const char *layer, int64_t *seq, char *a
     *seq = 0;
     at[0] = who[0] = 0;
     msh_sql *st;
-    if (msh_sql_prepare(s,
-                        "SELECT coalesce((SELECT max(seq) FROM msh_audit WHERE collection = ?1 AND op = 'import'), 0),"
-                        " coalesce((SELECT at FROM msh_audit WHERE collection = ?1 AND op = 'import' ORDER BY seq DESC"
-                        " LIMIT 1), (SELECT updated_at FROM msh_layers WHERE name = ?1), ''),"
-                        " coalesce((SELECT who FROM msh_audit WHERE collection = ?1 AND op = 'import' ORDER BY seq DESC"
-                        " LIMIT 1), (SELECT source FROM msh_layers WHERE name = ?1), '')",
-                        &st))
-        return msh_err_set(err, MSH_EIO, "reading the history: %s", msh_store_errmsg(s));
+    msh_rc rc = prep(s,
+                     "SELECT coalesce((SELECT max(seq) FROM msh_audit WHERE collection = ?1 AND op = 'import'), 0),"
+                     " coalesce((SELECT at FROM msh_audit WHERE collection = ?1 AND op = 'import' ORDER BY seq DESC"
+                     " LIMIT 1), (SELECT updated_at FROM msh_layers WHERE name = ?1), ''),"
+                     " coalesce((SELECT who FROM msh_audit WHERE collection = ?1 AND op = 'import' ORDER BY seq DESC"
+                     " LIMIT 1), (SELECT source FROM msh_layers WHERE name = ?1), '')",
+                     &st, "reading the history", err);
+    if (rc)
+        return rc;
     msh_sql_bind_text(st, 1, layer, -1);
-    msh_rc rc = MSH_OK;
     if (msh_sql_step(st) == MSH_SQL_ROW) {
         *seq = msh_sql_int(st, 0);
         snprintf(at, cap, "%s", msh_sql_text(st, 1, NULL));
@@ -659,8 +665,8 @@ static msh_rc item_rows(msh_store *s, const char *sql, const char *layer, int64_
     msh_rc rc = last_import(s, layer, &c->since, c->at, sizeof c->at, c->who, sizeof c->who, err);
     if (rc)
         return rc;
-    if (msh_sql_prepare(s, sql, &c->st))
-        return msh_err_set(err, MSH_EIO, "reading the history: %s", msh_store_errmsg(s));
+    if ((rc = prep(s, sql, &c->st, "reading the history", err)))
+        return rc;
     msh_sql_bind_text(c->st, 1, layer, -1);
     msh_sql_bind_int(c->st, 2, fid);
     msh_sql_bind_int(c->st, 3, c->since);
@@ -766,14 +772,14 @@ msh_rc msh_edit_regions(msh_store *s, const char *layer, uint64_t *base, msh_edi
         return MSH_OK;
     msh_sql *st;
     /* the edits since the latest import, and that import's version (the first edit's when none is recorded) */
-    if (msh_sql_prepare(s,
-                        "WITH imp AS (SELECT coalesce(max(seq), 0) AS seq FROM msh_audit WHERE collection = ?1 AND"
-                        " op = 'import') SELECT version, minx, miny, maxx, maxy, op FROM msh_audit WHERE"
-                        " collection = ?1 AND seq >= (SELECT seq FROM imp) ORDER BY seq",
-                        &st))
-        return msh_err_set(err, MSH_EIO, "reading the edits: %s", msh_store_errmsg(s));
+    msh_rc rc = prep(s,
+                     "WITH imp AS (SELECT coalesce(max(seq), 0) AS seq FROM msh_audit WHERE collection = ?1 AND"
+                     " op = 'import') SELECT version, minx, miny, maxx, maxy, op FROM msh_audit WHERE"
+                     " collection = ?1 AND seq >= (SELECT seq FROM imp) ORDER BY seq",
+                     &st, "reading the edits", err);
+    if (rc)
+        return rc;
     msh_sql_bind_text(st, 1, layer, -1);
-    msh_rc rc = MSH_OK;
     size_t cap = 0;
     int step;
     while ((step = msh_sql_step(st)) == MSH_SQL_ROW) {
