@@ -3,7 +3,6 @@
 
 #include <jansson.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +10,8 @@
 #include "core/msh_tilemath.h"
 #include "edit.h"
 #include "feature_in.h"
+#include "store_pg_edit.h"
+#include "store_sql.h"
 
 typedef struct {
     uint64_t fid;
@@ -133,7 +134,6 @@ static msh_rc decode(asof_layer *a, past_feat *p, const char *before, const uint
 msh_rc msh_asof_layer_new(msh_store *s, msh_layer *cur, int64_t t_ms, msh_layer **out, msh_err *err)
 {
     *out = NULL;
-    sqlite3 *db = msh_store_sqlite(s);
     asof_layer *a = calloc(1, sizeof *a);
     if (!a)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
@@ -142,7 +142,7 @@ msh_rc msh_asof_layer_new(msh_store *s, msh_layer *cur, int64_t t_ms, msh_layer 
     a->cur = msh_layer_retain(cur);
     msh_geom_buf gb;
     msh_geom_buf_init(&gb, (size_t)1 << 26);
-    sqlite3_stmt *st = NULL;
+    msh_sql *st = NULL;
     size_t cap = 0;
     int64_t imp_seq = 0, imp_ms = 0;
     msh_rc rc = msh_layer_info_copy(&a->base.info, &cur->info) ? msh_err_set(err, MSH_ENOMEM, "out of memory")
@@ -154,34 +154,36 @@ msh_rc msh_asof_layer_new(msh_store *s, msh_layer *cur, int64_t t_ms, msh_layer 
         goto out;
     }
     /* each feature's first change after T: its `before` is the feature at T */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT a.fid, a.before, AsBinary(GeomFromGeoJSON(json_extract(a.before, '$.geometry')))"
-                           " FROM msh_audit a JOIN (SELECT fid, min(seq) AS s FROM msh_audit WHERE collection = ?1"
-                           " AND fid IS NOT NULL AND seq > ?2 AND at_ms > ?3 GROUP BY fid) m ON a.seq = m.s"
-                           " ORDER BY a.fid",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = msh_err_set(err, MSH_EIO, "reading the audit: %s", sqlite3_errmsg(db));
+    if (msh_sql_prepare(s,
+                        msh_store_is_pg(s) ? MSH_PG_ASOF_SQL
+                                           : "SELECT a.fid, a.before, AsBinary(GeomFromGeoJSON(json_extract(a.before,"
+                                             " '$.geometry'))) FROM msh_audit a JOIN (SELECT fid, min(seq) AS s FROM"
+                                             " msh_audit WHERE collection = ?1 AND fid IS NOT NULL AND seq > ?2 AND"
+                                             " at_ms > ?3 GROUP BY fid) m ON a.seq = m.s ORDER BY a.fid",
+                        &st)) {
+        rc = msh_err_set(err, MSH_EIO, "reading the audit: %s", msh_store_errmsg(s));
         goto out;
     }
-    sqlite3_bind_text(st, 1, cur->info.name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, imp_seq);
-    sqlite3_bind_int64(st, 3, t_ms);
+    msh_sql_bind_text(st, 1, cur->info.name, -1);
+    msh_sql_bind_int(st, 2, imp_seq);
+    msh_sql_bind_int(st, 3, t_ms);
     int step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (!rc && (step = msh_sql_step(st)) == MSH_SQL_ROW) {
         if (msh_grow_from((void **)&a->past, &cap, a->npast + 1, sizeof *a->past, 64)) {
             rc = msh_err_set(err, MSH_ENOMEM, "out of memory");
             break;
         }
         past_feat *p = &a->past[a->npast++];
         memset(p, 0, sizeof *p);
-        p->fid = (uint64_t)sqlite3_column_int64(st, 0);
-        rc = decode(a, p, (const char *)sqlite3_column_text(st, 1), sqlite3_column_blob(st, 2),
-                    sqlite3_column_bytes(st, 2), &gb, err);
+        p->fid = (uint64_t)msh_sql_int(st, 0);
+        size_t len;
+        const void *wkb = msh_sql_blob(st, 2, &len);
+        rc = decode(a, p, msh_sql_text(st, 1, NULL), wkb, (int)len, &gb, err);
     }
-    if (!rc && step != SQLITE_DONE)
-        rc = msh_err_set(err, MSH_EIO, "reading the audit: %s", sqlite3_errmsg(db));
+    if (!rc && step != MSH_SQL_DONE)
+        rc = msh_err_set(err, MSH_EIO, "reading the audit: %s", msh_store_errmsg(s));
 out:
-    sqlite3_finalize(st);
+    msh_sql_finalize(st);
     msh_geom_buf_free(&gb);
     if (rc) {
         asof_destroy(&a->base);

@@ -53,6 +53,10 @@ void msh_pg_close(msh_pg *pg);
 /** Counts the change notifications received so far (non-blocking). */
 long msh_pg_data_version(msh_pg *pg);
 
+/** The store version `v` as this connection reads it under the writers' lock (store_pg_edit.h), or
+ * `own`: as its own write made it. A version it did not expect counts as a change (data_version). */
+void msh_pg_version_seen(msh_pg *pg, uint64_t v, bool own);
+
 /** The registry, sorted by name (byte order); fields come as the registry's JSON text. */
 typedef msh_rc (*msh_pg_parse_fields_fn)(const char *json, msh_layer_info *info);
 msh_rc msh_pg_list(msh_pg *pg, msh_pg_parse_fields_fn parse, msh_layer_info **infos, size_t *n, msh_err *err);

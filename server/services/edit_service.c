@@ -23,10 +23,6 @@ struct msh_edit_service {
 
 msh_rc msh_edit_service_open(msh_app *app, msh_err *err)
 {
-    if (msh_store_is_pg(app->store)) { /* the write path is SQLite's still: PostgreSQL stores serve read-only */
-        fprintf(stderr, "mashaer: edits: not yet available on a PostgreSQL store; the layers are served read-only\n");
-        return MSH_OK;
-    }
     msh_edit_service *e = calloc(1, sizeof *e);
     if (!e)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
