@@ -10,6 +10,8 @@
 #include "routes/routes.h"
 #include "routes/storage_status.h"
 #include "services/edit_service.h"
+#include "services/alert_ledger.h"
+#include "services/emitter_lease.h"
 #include "services/package_rebuild.h"
 #include "services/forecast_service.h"
 
@@ -92,9 +94,9 @@ void msh_route_health(msh_req *r, const char *rest)
         msh_buf_free(&jb);
     }
     n += snprintf(body + n, sizeof body - (size_t)n,
-                     "\"layers\":%zu,\"features\":%llu,\"live_layers\":%zu,\"uptime_s\":%.1f",
+                     "\"layers\":%zu,\"features\":%llu,\"live_layers\":%zu,\"uptime_s\":%.1f,\"emitter_lease\":%s",
                      nstatic, (unsigned long long)features, msh_catalog_count(cat) - nstatic,
-                     now_s() - r->app->started_at);
+                     now_s() - r->app->started_at, msh_emitter_holds(r->app->emitter) ? "true" : "false");
     if (r->app->live) {
         msh_live_stats st;
         msh_live_get_stats(r->app->live, &st);
@@ -139,6 +141,8 @@ void msh_route_metrics(msh_req *r, const char *rest)
                        (unsigned long long)st.people, (unsigned long long)st.active, (unsigned long long)st.bytes);
     }
     msh_storage_metrics(r->app, &b);
+    msh_emitter_metrics(r->app->emitter, &b);
+    msh_alert_ledger_metrics(r->app->alert_ledger, &b);
     if (r->app->edit)
         msh_edit_service_metrics(r->app, &b);
     msh_render_gate *g = &r->app->render_gate;

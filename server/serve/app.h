@@ -106,6 +106,10 @@ typedef struct msh_app {
     msh_layer **live_layers;        /* movement, positions, incidents, ... as layers */
     size_t nlive;
     struct msh_events *events;      /* the SSE event stream (server/events.h) */
+    struct msh_emitter *emitter;    /* the cluster's emitter lease (services/emitter_lease.h): ticked by the reload thread */
+    struct msh_alert_ledger *alert_ledger; /* a cluster's alerts, once (services/alert_ledger.h); NULL on SpatiaLite */
+    bool own_events;                /* `events` made by serve_cluster.c (no live feeds): freed there */
+    double own_events_tick;         /* when serve_cluster.c last woke that ring's idle subscribers */
     struct msh_broadcasts *broadcasts; /* broadcasts to an area (server/services/broadcast_service.h) */
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
     struct msh_sensor_history *sensor_history; /* the season's sensor readings (layers/live/sensor_history.h) */

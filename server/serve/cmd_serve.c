@@ -103,6 +103,7 @@ int msh_cmd_serve(int argc, char **argv)
     if (msh_store_open(app.cfg.db_path, false, &app.store, &err) ||
         (app.cfg.live_dir && msh_serve_open_live(&app, &err)) ||
         (app.cfg.live_dir && msh_kpi_service_open(&app, &err)) || /* KPIs read the live state: none without it */
+        msh_serve_open_cluster(&app, &err) || /* after the live feeds' event ring: a cluster's alerts go through it */
         msh_edit_service_open(&app, &err) || /* first: it may add the work_orders layer the data then holds */
         open_data(&app, &err) ||
         msh_archive_service_open(app.cfg.tiles_files, app.cfg.ntiles_files, app.cat, &app.archives, &err)) {
@@ -189,6 +190,7 @@ out:
     msh_broadcasts_close(&app);
     msh_catalog_release(app.cat);
     msh_token_set_free(app.tokens);
+    msh_serve_close_cluster(&app); /* after the reload thread and the producers; before the event ring goes */
     msh_serve_close_live(&app);
     msh_cleaning_service_close(&app);
     msh_kpi_service_close(&app); /* after the layers: kpi_zones reads the engine */
