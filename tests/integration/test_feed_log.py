@@ -48,12 +48,15 @@ def free_port():
 
 
 class Nats:
-    """One nats-server with JetStream, its store under the work dir; start() waits until it takes connections."""
+    """One nats-server with JetStream, its store under the work dir; start() waits until it takes
+    connections. With `cluster` (its route port and every route URL) it joins a cluster."""
 
-    def __init__(self, name):
+    def __init__(self, name, cluster=None):
+        self.name = name
         self.port = free_port()
         self.store = mshtest.work_path("nats-" + name)
         self.log = mshtest.work_path("nats-%s.log" % name)
+        self.cluster = cluster
         self.proc = None
 
     @property
@@ -61,9 +64,12 @@ class Nats:
         return "nats://127.0.0.1:%d" % self.port
 
     def start(self):
+        cmd = [NATS, "-js", "-a", "127.0.0.1", "-p", self.port, "-sd", self.store, "-n", "n" + self.name]
+        if self.cluster:
+            cport, routes = self.cluster
+            cmd += ["--cluster_name", "msh", "--cluster", "nats://127.0.0.1:%d" % cport, "--routes", routes]
         with open(self.log, "ab") as log:
-            self.proc = mshtest.spawn([NATS, "-js", "-a", "127.0.0.1", "-p", self.port, "-sd", self.store],
-                                      stdout=log, stderr=subprocess.STDOUT)
+            self.proc = mshtest.spawn(cmd, stdout=log, stderr=subprocess.STDOUT)
 
         def up():
             if self.proc.poll() is not None:
@@ -87,8 +93,8 @@ class Nats:
         self.proc = None
 
 
-def node(db, name, *extra):
-    return mshtest.Server(db, "--threads", "2", "--forecast-every", "0", "--feed-log", NATSD.url,
+def node(db, name, *extra, urls=None):
+    return mshtest.Server(db, "--threads", "2", "--forecast-every", "0", "--feed-log", urls or NATSD.url,
                           "--live-dir", mshtest.work_path(name + ".live"), *extra, name=name)
 
 
@@ -237,6 +243,62 @@ class FeedLog(unittest.TestCase):
         self.assertEqual(feed_seq(A), seq + 1)
         same_seq(A, B)
         self.assertEqual(B.get("/entities/FL4-000", headers={"Authorization": "Bearer " + OPS}).status, 200)
+
+
+class Cluster(unittest.TestCase):
+    """Three NATS servers in one cluster: the stream gets 3 replicas, and two nodes given all
+    three servers replicate through it (the failure tests are the cluster's: scripts/cluster.sh)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cports = [free_port() for _ in range(3)]
+        routes = ",".join("nats://127.0.0.1:%d" % c for c in cports)
+        cls.nats = [Nats("c%d" % i, (cports[i], routes)) for i in range(3)]
+        cls.nodes = []
+        try:
+            for n in cls.nats:
+                n.start()
+            urls = ",".join(n.url for n in cls.nats)
+            db_a, db_b = mshtest.work_path("ca.sqlite"), mshtest.work_path("cb.sqlite")
+            shutil.copyfile(DB_A, db_a)
+            shutil.copyfile(DB_A, db_b)
+            # the first start may find no JetStream leader elected yet: it exits saying so, and is started again
+            cls.a = mshtest.wait_for(lambda: cls.try_node(db_a, "ca", urls), 60, "a node on the new NATS cluster")
+            cls.b = cls.try_node(db_b, "cb", urls)
+            for s in (cls.a, cls.b):
+                mshtest.wait_for(lambda s=s: health(s)[0] == 200, 30, "%s caught up" % s.log_path)
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def try_node(cls, db, name, urls):
+        s = node(db, name, "--feed-stream", "CLUSTER_TEST", urls=urls)
+        try:
+            s.start()
+        except AssertionError as e:
+            if "JetStream" not in str(e):
+                raise
+            return None
+        cls.nodes.append(s)
+        return s
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            mshtest.stop_servers(*cls.nodes)
+        finally:
+            for n in cls.nats:
+                n.stop()
+
+    def test_three_replicas(self):
+        self.assertIn("created stream CLUSTER_TEST (mashaer.feed.CLUSTER_TEST.>, 3 replicas)", self.a.stderr())
+        mshtest.post_ok(self.a, "positions", crowd("CL", 20, now_ms()), FEED)
+        seq = same_seq(self.a, self.b)
+        self.assertEqual(seq, 1)
+        r = self.b.get("/entities/CL-019", headers={"Authorization": "Bearer " + OPS})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(tile(self.a, "movement").body, tile(self.b, "movement").body)
 
 
 if __name__ == "__main__":
