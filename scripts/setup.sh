@@ -27,6 +27,7 @@ pkgs=(
   libfreetype-dev libfontconfig-dev fonts-noto-core fonts-dejavu-core
   libpango1.0-dev libharfbuzz-dev
   libmosquitto-dev mosquitto mosquitto-clients
+  libnats-dev nats-server
   clang libclang-rt-14-dev
   libpq-dev postgresql-15 postgresql-15-postgis-3
   haproxy nats-server libnats-dev

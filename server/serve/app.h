@@ -80,6 +80,9 @@ typedef struct msh_config {
     double report_photo_mb;         /* --report-photo-mb N: photo megabytes a reporter token may send per hour (30) */
     int report_photos;              /* --report-photos N: photos per report (5) */
     const char *forecast_schedule;  /* --forecast-schedule FILE: planned group movements (forecast/schedule.h) */
+    const char *feed_log;           /* --feed-log URLS: NATS JetStream as the feed log (services/feed_log.h); NULL: the local WAL */
+    const char *feed_stream;        /* --feed-stream NAME (MASHAER_FEED) */
+    int feed_apply_delay_ms;        /* --feed-apply-delay-ms N: tests only, a slow consumer */
 } msh_config;
 
 typedef struct msh_app {
@@ -103,6 +106,7 @@ typedef struct msh_app {
         unsigned long quiet;        /* snapshot failures not logged since */
     } storage;
     struct msh_mqtt *mqtt;          /* MQTT client feeding `ingest` (server/mqtt.h), NULL when off */
+    struct msh_feed_log *feed_log;  /* --feed-log: the stream `ingest` writes to and applies from (services/feed_log.h) */
     msh_layer **live_layers;        /* movement, positions, incidents, ... as layers */
     size_t nlive;
     struct msh_events *events;      /* the SSE event stream (server/events.h) */

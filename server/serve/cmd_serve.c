@@ -27,6 +27,7 @@
 #include "services/package_rebuild.h"
 #include "tile.h"
 #include "route/walknet.h"
+#include "services/feed_log.h"
 
 static void tiler_free(void *p)
 {
@@ -127,6 +128,10 @@ int msh_cmd_serve(int argc, char **argv)
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         goto out;
     }
+    if (app.cfg.feed_log && msh_feed_log_open(&app, &err)) { /* consumes in the background: /health says when caught up */
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        goto out;
+    }
     int port = 0;
     if (msh_http_start(&app, &daemon, &port, &err)) {
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
@@ -170,6 +175,7 @@ int msh_cmd_serve(int argc, char **argv)
     msh_events_set_tap(app.events, NULL, NULL);
     msh_mqtt_stop(app.mqtt); /* the other writer: waits for a batch in progress */
     app.mqtt = NULL;
+    msh_feed_log_close(&app); /* no writer left: the consumer stops between two messages */
     if (app.ingest)
         msh_serve_take_snapshot(&app);
     code = 0;
@@ -185,6 +191,7 @@ out:
     msh_offload_free(app.offload);
     msh_events_set_tap(app.events, NULL, NULL);
     msh_mqtt_stop(app.mqtt);
+    msh_feed_log_close(&app);
     msh_forecast_service_close(&app); /* its thread stops before the live state and the network go */
     msh_edit_service_close(&app); /* no request left: the daemon is stopped */
     msh_broadcasts_close(&app);
