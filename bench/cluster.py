@@ -98,7 +98,10 @@ HAPROXY = mshtest.spawn(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL
 
 
 def ha_states():
-    r = mshtest.fetch("http://127.0.0.1:%d/;csv" % HA_STATS, timeout=5)
+    try:
+        r = mshtest.fetch("http://127.0.0.1:%d/;csv" % HA_STATS, timeout=5)
+    except OSError:  # not listening yet
+        return {}
     return {f[1]: f[17] for f in (l.split(",") for l in r.body.decode().splitlines())
             if len(f) > 17 and f[0] == "nodes" and f[1].startswith("node")}
 

@@ -179,7 +179,7 @@ EOF
   done
   cat >"$run/haproxy.cfg" <<EOF
 global
-    maxconn 20000
+    # no maxconn: HAProxy derives it from the file descriptor limit (ulimit -n)
     pidfile $pids/haproxy.pid
 defaults
     mode http
