@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/msh_le.h"
@@ -142,14 +143,10 @@ msh_rc msh_ingest_load_snapshot(msh_ingest *in, msh_err *err)
     return rc;
 }
 
-msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64_t *replayed, msh_err *err)
+msh_rc msh_ingest_new(const char *dir, const char *prefix, msh_live *live, msh_ingest **out, msh_err *err)
 {
     msh_ingest *in = calloc(1, sizeof *in);
-    if (!in)
-        return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    in->live = live;
-    in->dir = strdup(dir);
-    if (!in->dir) {
+    if (!in || !(in->dir = strdup(dir))) {
         free(in);
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     }
@@ -160,19 +157,33 @@ msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64
         free(in);
         return rc;
     }
-    snprintf(in->snap_prefix, sizeof in->snap_prefix, "snapshot");
+    in->live = live;
+    snprintf(in->snap_prefix, sizeof in->snap_prefix, "%s", prefix);
+    pthread_mutex_init(&in->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* writers on a feed log wait with a timeout */
+    pthread_cond_init(&in->turn, &ca);
+    pthread_condattr_destroy(&ca);
+    *out = in;
+    return MSH_OK;
+}
+
+msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64_t *replayed, msh_err *err)
+{
+    msh_ingest *in;
+    msh_rc rc = msh_ingest_new(dir, "snapshot", live, &in, err);
+    if (rc)
+        return rc;
     msh_live_wrlock(live);
-    msh_rc rc = msh_ingest_load_snapshot(in, err);
+    rc = msh_ingest_load_snapshot(in, err);
     if (!rc)
         rc = msh_wal_open(dir, in->snap_lsn, replay_one, live, &in->wal, err);
     msh_live_unlock(live);
     if (rc) {
-        free(in->dir);
-        free(in);
+        msh_ingest_close(in);
         return rc;
     }
-    pthread_mutex_init(&in->mu, NULL);
-    pthread_cond_init(&in->turn, NULL);
     in->next_apply = msh_wal_last_lsn(in->wal) + 1;
     if (replayed) {
         msh_live_stats ls;

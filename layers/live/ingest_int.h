@@ -41,6 +41,8 @@ struct msh_ingest {
     int64_t apply_delay_us;      /* tests: each stream message waits this long before it is applied */
 };
 
+/* A handle on `dir` (made 0700 if missing) with its lock and turn, snapshots named `prefix`; no log yet. */
+msh_rc msh_ingest_new(const char *dir, const char *prefix, msh_live *live, msh_ingest **out, msh_err *err);
 /* The log path of msh_ingest_records / msh_ingest_op (ingest_log.c). */
 msh_rc msh_ingest_log_records(msh_ingest *in, msh_feed feed, const msh_feed_rec *recs, size_t n, int64_t now_ms,
                               msh_err *err);

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "core/msh_le.h"
@@ -32,33 +31,17 @@
 msh_rc msh_ingest_open_log(const char *dir, const char *prefix, msh_live *live, msh_ingest **out, uint64_t *seq,
                            msh_err *err)
 {
-    msh_ingest *in = calloc(1, sizeof *in);
-    if (!in || !(in->dir = strdup(dir))) {
-        free(in);
-        return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    }
-    in->live = live;
-    snprintf(in->snap_prefix, sizeof in->snap_prefix, "%s", prefix);
-    struct stat sb;
-    msh_rc rc = MSH_OK;
-    if (mkdir(dir, 0700) && errno != EEXIST && !(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)))
-        rc = msh_err_set(err, MSH_EIO, "cannot create %s: %s", dir, strerror(errno));
-    if (!rc) {
-        msh_live_wrlock(live);
-        rc = msh_ingest_load_snapshot(in, err);
-        msh_live_unlock(live);
-    }
+    msh_ingest *in;
+    msh_rc rc = msh_ingest_new(dir, prefix, live, &in, err);
+    if (rc)
+        return rc;
+    msh_live_wrlock(live);
+    rc = msh_ingest_load_snapshot(in, err);
+    msh_live_unlock(live);
     if (rc) {
-        free(in->dir);
-        free(in);
+        msh_ingest_close(in);
         return rc;
     }
-    pthread_mutex_init(&in->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&in->turn, &ca);
-    pthread_condattr_destroy(&ca);
     in->next_apply = in->snap_lsn + 1;
     if (getrandom(&in->origin, sizeof in->origin, 0) != (ssize_t)sizeof in->origin)
         in->origin = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)in << 16); /* only tells this process's writes apart */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "live/feeds.h"
 #include "live/ingest.h"
@@ -36,6 +37,8 @@ struct msh_feed_log {
     char subject_base[128]; /* mashaer.feed.<stream> */
     uint64_t start_seq;     /* the stream's last sequence at start */
     atomic_bool stopping;
+    bool told_caught_up;    /* the consumer's thread only */
+    struct timespec opened; /* when consuming started */
     atomic_ullong published, publish_failures, applied_msgs;
 };
 
@@ -99,6 +102,14 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
         msh_ingest_apply_msg(fl->ingest, meta->Sequence.Stream, (const uint8_t *)natsMsg_GetData(msg),
                              (size_t)natsMsg_GetDataLength(msg));
         atomic_fetch_add(&fl->applied_msgs, 1);
+        if (!fl->told_caught_up && meta->Sequence.Stream >= fl->start_seq) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            fprintf(stderr, "mashaer: feed log: caught up at sequence %llu, %.2f s after consuming started\n",
+                    (unsigned long long)meta->Sequence.Stream,
+                    (double)(now.tv_sec - fl->opened.tv_sec) + (now.tv_nsec - fl->opened.tv_nsec) / 1e9);
+            fl->told_caught_up = true;
+        }
     }
     jsMsgMetaData_Destroy(meta);
     natsMsg_Destroy(msg);
@@ -216,6 +227,8 @@ msh_rc msh_feed_log_open(msh_app *app, msh_err *err)
         msh_ingest_log log = {append, fl, 0};
         msh_ingest_set_log(app->ingest, &log);
         msh_ingest_set_apply_delay(app->ingest, (int64_t)app->cfg.feed_apply_delay_ms * 1000);
+        fl->told_caught_up = applied >= fl->start_seq;
+        clock_gettime(CLOCK_MONOTONIC, &fl->opened);
         rc = subscribe(fl, applied + 1, err);
     }
     if (!rc)
