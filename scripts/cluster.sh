@@ -166,7 +166,10 @@ EOF
   fi
   use_log=()
   if [ -n "$feedlog" ] && build/mashaer serve --help 2>&1 | grep -q -- --feed-log; then
-    use_log=(--feed-log "nats://${feedlog//nats:\/\//}")
+    # a build whose feed log does not run on a PostgreSQL store refuses the flags (exit 2) at once
+    rc=0; timeout 5 build/mashaer serve --db "$db" --feed-log nats://127.0.0.1:1 --port 0 >/dev/null 2>&1 || rc=$?
+    if [ "$rc" != 2 ]; then use_log=(--feed-log "$feedlog")
+    else echo "cluster.sh: this build runs the feed log on SpatiaLite only: nodes share the store, not the live feeds" >&2; fi
   fi
   servers=""
   for i in $(seq 1 "$nodes"); do
