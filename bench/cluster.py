@@ -30,21 +30,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import mshtest  # noqa: E402
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--mashaer", default=os.path.join(HERE, "..", "build", "mashaer"))
-ap.add_argument("--seconds", type=int, default=10)
-ap.add_argument("--connections", type=int, default=16)
-ap.add_argument("--work-dir", default="/tmp/mashaer-bench-cluster")
-args = ap.parse_args()
-mshtest.CONFIG.mashaer = os.path.abspath(args.mashaer)
-mshtest.CONFIG.source_dir = os.path.abspath(os.path.join(HERE, ".."))
-mshtest.CONFIG.work_dir = args.work_dir
-os.makedirs(args.work_dir, exist_ok=True)
-
+import clustersupport  # noqa: E402
 import pgsupport  # noqa: E402
 
-PG = pgsupport.Postgres(routing=False).start_child(mshtest.spawn, mshtest.wait_for,
-                                                   ["-c", "fsync=on", "-c", "synchronous_commit=on"])
+ap = argparse.ArgumentParser()
+ap.add_argument("--seconds", type=int, default=10)
+ap.add_argument("--connections", type=int, default=16)
+args, PG = pgsupport.bench_postgres(ap, "/tmp/mashaer-bench-cluster")
 PG.psql("postgres", "CREATE DATABASE bench")
 URL = PG.url("bench")
 for name in mshtest.DEMO_LAYERS:
@@ -59,7 +51,6 @@ with open(PATHS, "w") as f:
                 f.write("/tiles/camps,walkways,assets,service_zones/%d/%d/%d.mvt\n" % (z, x0 + dx, y0 + dy))
 
 PORTS = [pgsupport._free_port(), pgsupport._free_port()]
-HA_PORT, HA_STATS = pgsupport._free_port(), pgsupport._free_port()
 
 
 def node(i):
@@ -67,43 +58,7 @@ def node(i):
 
 
 NODES = [node(0), node(1)]
-cfg = mshtest.work_path("haproxy.cfg")
-with open(cfg, "w") as f:
-    f.write("""global
-    maxconn 4000
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 30s
-    timeout server 30s
-    retries 3
-    option redispatch 1
-    retry-on conn-failure empty-response
-    option http-keep-alive
-frontend front
-    bind 127.0.0.1:%d
-    default_backend nodes
-frontend stats
-    bind 127.0.0.1:%d
-    stats enable
-    stats uri /
-backend nodes
-    balance roundrobin
-    option httpchk GET /health
-    http-check expect status 200
-    server node0 127.0.0.1:%d check inter 200ms fall 2 rise 2
-    server node1 127.0.0.1:%d check inter 200ms fall 2 rise 2
-""" % (HA_PORT, HA_STATS, PORTS[0], PORTS[1]))
-HAPROXY = mshtest.spawn(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def ha_states():
-    try:
-        r = mshtest.fetch("http://127.0.0.1:%d/;csv" % HA_STATS, timeout=5)
-    except OSError:  # not listening yet
-        return {}
-    return {f[1]: f[17] for f in (l.split(",") for l in r.body.decode().splitlines())
-            if len(f) > 17 and f[0] == "nodes" and f[1].startswith("node")}
+HA = clustersupport.Haproxy(PORTS, inter_ms=200).start()
 
 
 def cpu_s(proc):
@@ -138,10 +93,10 @@ def run(label, port, nodes):
     return res
 
 
-mshtest.wait_for(lambda: ha_states() == {"node0": "UP", "node1": "UP"}, 30, "both nodes UP")
+mshtest.wait_for(HA.all_up, 30, "both nodes UP")
 results = {"machine": os.cpu_count()}
 results["one_node_direct"] = run("one node, direct", PORTS[0], NODES[:1])
-results["two_nodes_haproxy"] = run("two nodes behind HAProxy", HA_PORT, NODES)
+results["two_nodes_haproxy"] = run("two nodes behind HAProxy", HA.port, NODES)
 
 # failover: kill -9 one node a third of the way into a run through HAProxy
 holder = next(i for i, n in enumerate(NODES)
@@ -161,7 +116,7 @@ def killer():
 
 t = threading.Thread(target=killer)
 t.start()
-fo = wrk(HA_PORT, args.seconds)
+fo = wrk(HA.port, args.seconds)
 t.join()
 results["failover"] = dict(requests=int(fo["requests"]),
                            failed=int(fo.get("err_status", 0)) + int(fo.get("err_other", 0)) + fo["socket_errors"],
@@ -178,8 +133,7 @@ PG.psql("bench", sql)
 results["pg_single_row_commits_per_s"] = round(n / (time.monotonic() - t0))
 print(json.dumps({"pg_single_row_commits_per_s": results["pg_single_row_commits_per_s"]}), flush=True)
 
-HAPROXY.terminate()
-HAPROXY.wait(10)
+HA.stop()
 NODES[other].stop()
 PG.stop()
 print("RESULT " + json.dumps(results))

@@ -25,21 +25,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import mshtest  # noqa: E402
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--mashaer", default=os.path.join(HERE, "..", "build", "mashaer"))
-ap.add_argument("--repeat", type=int, default=3)
-ap.add_argument("--requests", type=int, default=2000)
-ap.add_argument("--work-dir", default="/tmp/mashaer-bench-stores")
-args = ap.parse_args()
-mshtest.CONFIG.mashaer = os.path.abspath(args.mashaer)
-mshtest.CONFIG.source_dir = os.path.abspath(os.path.join(HERE, ".."))
-mshtest.CONFIG.work_dir = args.work_dir
-os.makedirs(args.work_dir, exist_ok=True)
-
 import pgsupport  # noqa: E402
 
-PG = pgsupport.Postgres(routing=False).start_child(mshtest.spawn, mshtest.wait_for,
-                                                   ["-c", "fsync=on", "-c", "synchronous_commit=on"])
+ap = argparse.ArgumentParser()
+ap.add_argument("--repeat", type=int, default=3)
+ap.add_argument("--requests", type=int, default=2000)
+args, PG = pgsupport.bench_postgres(ap, "/tmp/mashaer-bench-stores")
 SOURCES = [mshtest.demo_path(n + ".geojson") for n in mshtest.DEMO_LAYERS]
 
 

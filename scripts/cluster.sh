@@ -21,11 +21,12 @@ start (the default) starts, on 127.0.0.1:
   (the feed log only when this build of mashaer has --feed-log),
   HAProxy on port P (default 8080), health-checking every node's /health every 500 ms: a node that
   answers 503 (catching up with the feed log, or degraded) gets no traffic; its stats page on P+50.
-It loads data/demo/*.geojson into the database first (not with --no-demo), then prints the URL.
+It loads data/demo/*.geojson into the database first (with --no-demo only sites.geojson), then
+prints the URL.
 The run folder (default build/cluster) holds the data, the logs and a pid file per process.
 stop stops the processes of those pid files (HAProxy, the nodes, NATS, PostgreSQL) and nothing else.
 status says which of them run, and each node's /health.
-Needs: build/mashaer (scripts/build.sh), postgresql-15 postgresql-15-postgis-3 haproxy nats-server
+Needs: build/mashaer (scripts/build.sh; another binary with MASHAER=PATH), postgresql-15 postgresql-15-postgis-3 haproxy nats-server
 (scripts/setup.sh installs them).
 EOF
 }
@@ -50,6 +51,7 @@ if ! [[ "$port" =~ ^[0-9]+$ ]] || [ "$port" -lt 1024 ] || [ "$port" -gt 65400 ];
 fi
 
 PG_BIN=/usr/lib/postgresql/15/bin
+bin="${MASHAER:-build/mashaer}"
 pgport=$((port + 20)) stats=$((port + 50))
 run="$(mkdir -p "$dir" && cd "$dir" && pwd)"
 pids="$run/pids"
@@ -111,7 +113,7 @@ wait_http() { # URL SECONDS: until it answers 200
 }
 
 do_start() {
-  for t in build/mashaer "$PG_BIN/initdb" /usr/sbin/haproxy; do
+  for t in "$bin" "$PG_BIN/initdb" /usr/sbin/haproxy; do
     [ -x "$t" ] || { echo "cluster.sh: $t is missing (scripts/setup.sh, scripts/build.sh)" >&2; exit 1; }
   done
   if [ -d "$pids" ] && ls "$pids"/*.pid >/dev/null 2>&1; then
@@ -158,23 +160,23 @@ EOF
   else
     echo "cluster.sh: nats-server is missing: nodes run without a feed log" >&2
   fi
-  if [ "$demo" = 1 ]; then
-    for f in data/demo/*.geojson; do
-      build/mashaer import --db "$db" --layer "$(basename "$f" .geojson)" "$f" >>"$run/import.log" 2>&1
-    done
-    echo "demo data loaded ($(ls data/demo/*.geojson | wc -l) layers)"
-  fi
+  demo_files=(data/demo/*.geojson)
+  [ "$demo" = 1 ] || demo_files=(data/demo/sites.geojson) # a node serves a store that holds a layer
+  for f in "${demo_files[@]}"; do
+    "$bin" import --db "$db" --layer "$(basename "$f" .geojson)" "$f" >>"$run/import.log" 2>&1
+  done
+  echo "loaded ${#demo_files[@]} demo layer(s) into the database"
   use_log=()
-  if [ -n "$feedlog" ] && build/mashaer serve --help 2>&1 | grep -q -- --feed-log; then
+  if [ -n "$feedlog" ] && "$bin" serve --help 2>&1 | grep -q -- --feed-log; then
     # a build whose feed log does not run on a PostgreSQL store refuses the flags (exit 2) at once
-    rc=0; timeout 5 build/mashaer serve --db "$db" --feed-log nats://127.0.0.1:1 --port 0 >/dev/null 2>&1 || rc=$?
+    rc=0; timeout 5 "$bin" serve --db "$db" --feed-log nats://127.0.0.1:1 --port 0 >/dev/null 2>&1 || rc=$?
     if [ "$rc" != 2 ]; then use_log=(--feed-log "$feedlog")
     else echo "cluster.sh: this build runs the feed log on SpatiaLite only: nodes share the store, not the live feeds" >&2; fi
   fi
   servers=""
   for i in $(seq 1 "$nodes"); do
     np=$((port + i))
-    nohup build/mashaer serve --db "$db" --port "$np" --bind 127.0.0.1 "${use_log[@]}" >"$run/node$i.log" 2>&1 &
+    nohup "$bin" serve --db "$db" --port "$np" --bind 127.0.0.1 "${use_log[@]}" >"$run/node$i.log" 2>&1 &
     echo $! >"$pids/node$i.pid"
     echo "$np" >"$run/node$i.port"
     servers="$servers    server node$i 127.0.0.1:$np check inter 500ms fall 2 rise 2
@@ -211,7 +213,13 @@ EOF
   haproxy -c -q -f "$run/haproxy.cfg"
   haproxy -D -f "$run/haproxy.cfg"
   for i in $(seq 1 "$nodes"); do
-    wait_http "http://127.0.0.1:$((port + i))/health" 60 || { echo "node$i did not come up; see $run/node$i.log" >&2; false; }
+    for _ in $(seq 1 300); do
+      curl -sf -m 1 -o /dev/null "http://127.0.0.1:$((port + i))/health" && break
+      alive "$pids/node$i.pid" mashaer || break
+      sleep 0.2
+    done
+    curl -sf -m 1 -o /dev/null "http://127.0.0.1:$((port + i))/health" ||
+      { echo "node$i did not come up; see $run/node$i.log" >&2; false; }
   done
   wait_http "http://127.0.0.1:$port/health" 10
   trap - ERR

@@ -137,3 +137,22 @@ class Postgres:
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
         if p.returncode:
             raise AssertionError("ogr2ogr %s failed: %s" % (path, p.stderr[-2000:]))
+
+
+def bench_postgres(ap, work_dir):
+    """A benchmark's start (bench/store_backends.py, bench/cluster.py): adds --mashaer and --work-dir
+    (default `work_dir`) to the argparse parser `ap`, parses, points mshtest at the binary and the
+    folder, and starts a private PostgreSQL with fsync and synchronous commit on (a real server's
+    durability). Returns (args, Postgres)."""
+    import mshtest
+    src = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    ap.add_argument("--mashaer", default=os.path.join(src, "build", "mashaer"))
+    ap.add_argument("--work-dir", default=work_dir)
+    args = ap.parse_args()
+    mshtest.CONFIG.mashaer = os.path.abspath(args.mashaer)
+    mshtest.CONFIG.source_dir = src
+    mshtest.CONFIG.work_dir = args.work_dir
+    os.makedirs(args.work_dir, exist_ok=True)
+    pg = Postgres(routing=False).start_child(mshtest.spawn, mshtest.wait_for,
+                                             ["-c", "fsync=on", "-c", "synchronous_commit=on"])
+    return args, pg

@@ -19,13 +19,13 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clustersupport  # noqa: E402
 import mshtest  # noqa: E402
 import pgsupport  # noqa: E402
 from mshtest import Server, wait_for, work_path  # noqa: E402
@@ -35,11 +35,8 @@ URL = None
 NODES = []
 NODE_PORTS = []
 TILE = "/tiles/sites,camps/10/625/449.mvt"  # the demo's holy sites
-HAPROXY = None
-HA_LOG = None
+HA = None  # clustersupport.Haproxy in front of the two nodes
 ADMIN = None  # an admin token (POST /test/alert)
-HA_PORT = None
-HA_STATS = None
 
 
 def lease(node):
@@ -57,52 +54,8 @@ def start_node(i, name):
     return Server(URL, "--reload-ms", "200", "--test-clock", "--port", NODE_PORTS[i], name=name).start()
 
 
-def ha_states():
-    """HAProxy's view of each node: {'node0': 'UP', ...} from its CSV stats ({} before it listens)."""
-    try:
-        r = mshtest.fetch("http://127.0.0.1:%d/;csv" % HA_STATS, timeout=5)
-    except OSError:
-        if HAPROXY.poll() is not None:
-            raise AssertionError("haproxy exited: " + open(work_path("haproxy.log")).read()[-2000:])
-        return {}
-    out = {}
-    for line in r.body.decode().splitlines():
-        f = line.split(",")
-        if len(f) > 17 and f[0] == "nodes" and f[1].startswith("node"):
-            out[f[1]] = f[17]
-    return out
-
-
-def write_haproxy_cfg(path):
-    servers = "".join("    server node%d 127.0.0.1:%d check inter 100ms fall 2 rise 2\n" % (i, n.port)
-                      for i, n in enumerate(NODES))
-    with open(path, "w") as f:
-        f.write("""global
-    maxconn 2000
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 30s
-    timeout server 30s
-    retries 3
-    option redispatch 1
-    retry-on conn-failure empty-response
-frontend front
-    bind 127.0.0.1:%d
-    default_backend nodes
-frontend stats
-    bind 127.0.0.1:%d
-    stats enable
-    stats uri /
-backend nodes
-    balance roundrobin
-    option httpchk GET /health
-    http-check expect status 200
-%s""" % (HA_PORT, HA_STATS, servers))
-
-
 def setUpModule():
-    global PG, URL, HAPROXY, HA_PORT, HA_STATS, ADMIN, HA_LOG
+    global PG, URL, HA, ADMIN
     if not shutil.which("haproxy"):
         raise AssertionError("haproxy is not installed; run scripts/setup.sh")
     PG = pgsupport.Postgres(routing=False).start_child(mshtest.spawn, wait_for)
@@ -112,22 +65,15 @@ def setUpModule():
         mshtest.run_mashaer("import", "--db", URL, "--layer", layer, mshtest.demo_path(layer + ".geojson"), check=0)
     ADMIN = mshtest.run_mashaer("token", "add", "--db", URL, "--role", "admin", "--name", "test",
                                 check=0).stdout.splitlines()[0].strip()
-    HA_PORT, HA_STATS = pgsupport._free_port(), pgsupport._free_port()
     NODE_PORTS.extend([pgsupport._free_port(), pgsupport._free_port()])
     NODES.extend([start_node(0, "node0"), start_node(1, "node1")])
-    cfg = work_path("haproxy.cfg")
-    write_haproxy_cfg(cfg)
-    HA_LOG = open(work_path("haproxy.log"), "wb")
-    HAPROXY = mshtest.spawn(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL, stderr=HA_LOG)
-    wait_for(lambda: ha_states() == {"node0": "UP", "node1": "UP"}, 30, "HAProxy to see both nodes UP")
+    HA = clustersupport.Haproxy(NODE_PORTS).start()
+    wait_for(HA.all_up, 30, "HAProxy to see both nodes UP")
 
 
 def tearDownModule():
-    if HAPROXY is not None and HAPROXY.poll() is None:
-        HAPROXY.terminate()
-        HAPROXY.wait(10)
-    if HA_LOG is not None:
-        HA_LOG.close()
+    if HA is not None:
+        HA.stop()
     for n in NODES:
         if n.alive():
             n.stop()
@@ -223,7 +169,7 @@ class Alerts(unittest.TestCase):
             for sub in subs:
                 sub.close()
         NODES[h] = start_node(h, "node%d.after_alerts" % h)
-        wait_for(lambda: ha_states().get("node%d" % h) == "UP", 20, "the restarted node UP in HAProxy")
+        wait_for(lambda: HA.states().get("node%d" % h) == "UP", 20, "the restarted node UP in HAProxy")
 
 
 class Lease(unittest.TestCase):
@@ -264,7 +210,7 @@ class Lease(unittest.TestCase):
 class Balancer(unittest.TestCase):
     def test_kill_node_under_load(self):
         """A client asks through HAProxy for tiles while a node is killed: nothing fails."""
-        wait_for(lambda: ha_states() == {"node0": "UP", "node1": "UP"}, 30, "both nodes UP")
+        wait_for(HA.all_up, 30, "both nodes UP")
         # the same tile from both nodes first: the same bytes and ETag (interchangeable nodes)
         a = NODES[0].get(TILE)
         b = NODES[1].get(TILE)
@@ -277,7 +223,7 @@ class Balancer(unittest.TestCase):
         def client():
             while not stop.is_set():
                 try:
-                    r = mshtest.fetch("http://127.0.0.1:%d%s" % (HA_PORT, TILE), timeout=10)
+                    r = mshtest.fetch("http://127.0.0.1:%d%s" % (HA.port, TILE), timeout=10)
                     results.append(r.status)
                     if r.status != 200 or r.body != a.body:
                         errors.append((r.status, r.body[:200]))
@@ -292,10 +238,10 @@ class Balancer(unittest.TestCase):
             victim = 1
             kill9(NODES[victim])
             n_kill = len(results)
-            wait_for(lambda: ha_states().get("node1") == "DOWN", 10, "HAProxy to mark the killed node DOWN")
+            wait_for(lambda: HA.states().get("node1") == "DOWN", 10, "HAProxy to mark the killed node DOWN")
             wait_for(lambda: len(results) >= n_kill + 200, 30, "200 more tiles after the kill")
             NODES[victim] = start_node(victim, "node1.back")  # the same port: back in the rotation
-            wait_for(lambda: ha_states().get("node1") == "UP", 10, "HAProxy to take the node back")
+            wait_for(lambda: HA.states().get("node1") == "UP", 10, "HAProxy to take the node back")
             n_back = len(results)
             wait_for(lambda: len(results) >= n_back + 200, 30, "200 more tiles with the node back")
         finally:
