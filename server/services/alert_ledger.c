@@ -219,7 +219,7 @@ static bool write_one(PGconn *c, const copy *k, bool *changed)
               "WHERE key = $1 AND state IS DISTINCT FROM $3";
     PGresult *r = PQexecParams(c, sql, 7, NULL, p, NULL, NULL, 0);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    *changed = ok && atoi(PQcmdTuples(r)) > 0;
+    *changed = ok && strtol(PQcmdTuples(r), NULL, 10) > 0;
     if (!ok)
         fprintf(stderr, "mashaer: alert ledger: %s", PQresultErrorMessage(r));
     PQclear(r);
@@ -295,7 +295,7 @@ static void relay(msh_alert_ledger *l, PGconn *c)
                                1, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(r) == PGRES_TUPLES_OK) {
         for (int i = 0; i < PQntuples(r); i++) {
-            int type = atoi(PQgetvalue(r, i, 1));
+            long type = strtol(PQgetvalue(r, i, 1), NULL, 10);
             double lon = PQgetisnull(r, i, 2) ? NAN : strtod(PQgetvalue(r, i, 2), NULL);
             double lat = PQgetisnull(r, i, 3) ? NAN : strtod(PQgetvalue(r, i, 3), NULL);
             if (type >= 0 && type < MSH_EV_COUNT)
