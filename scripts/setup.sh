@@ -27,9 +27,12 @@ pkgs=(
   libfreetype-dev libfontconfig-dev fonts-noto-core fonts-dejavu-core
   libpango1.0-dev libharfbuzz-dev
   libmosquitto-dev mosquitto mosquitto-clients
+  libnats-dev nats-server
   clang libclang-rt-14-dev
   libpq-dev postgresql-15 postgresql-15-postgis-3
+  haproxy nats-server libnats-dev
 )
+# HAProxy and NATS (the JetStream feed log, its C client) for a cluster: scripts/cluster.sh, integration.cluster
 # libpq for the PostgreSQL store; PostgreSQL and PostGIS (above) for it and its tests.
 # For the tests only: Chromium for the browser test; pgRouting, which the route tests compare with (each test starts its own server on a private port and stops it)
 if [ "$with_browser" = 1 ]; then

@@ -20,29 +20,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/msh_le.h"
 #include "live_ops.h"
 #include "ngsi.h"
+#include "ingest_int.h"
 #include "snapshot.h"
 
 #define REC_HEADER 9 /* WAL record: type = feed, payload = [i64 received_ms, little endian] then the encoded records */
 
-struct msh_ingest {
-    msh_live *live;
-    msh_wal *wal;
-    char *dir;
-    uint64_t snap_lsn; /* LSN covered by the newest snapshot (the snapshot thread's) */
-    pthread_mutex_t mu;
-    pthread_cond_t turn;
-    uint64_t next_apply;      /* mu */
-    bool snap_failed;         /* mu: the last snapshot could not be written */
-    char snap_reason[200];    /* mu */
-    uint64_t snap_failures;   /* mu */
-    msh_ingest_snap_hook snap_hook; /* set once before snapshots start */
-    void *snap_ud;
-};
 
 void msh_ingest_set_snapshot_hook(msh_ingest *in, msh_ingest_snap_hook fn, void *ud)
 {
@@ -50,23 +38,30 @@ void msh_ingest_set_snapshot_hook(msh_ingest *in, msh_ingest_snap_hook fn, void 
     in->snap_ud = ud;
 }
 
-/* The newest snapshot in dir: its LSN (0 if none). */
-static uint64_t newest_snapshot(const char *dir, char *path, size_t cap)
+void msh_ingest_snap_path(const msh_ingest *in, uint64_t lsn, char *out, size_t cap)
 {
-    DIR *d = opendir(dir);
+    snprintf(out, cap, "%s/%s-%016llx.snap", in->dir, in->snap_prefix, (unsigned long long)lsn);
+}
+
+/* The newest snapshot in in->dir named with in->snap_prefix: its LSN (0 if none). */
+static uint64_t newest_snapshot(const msh_ingest *in, char *path, size_t cap)
+{
+    DIR *d = opendir(in->dir);
     uint64_t best = 0;
     if (!d)
         return 0;
+    size_t np = strlen(in->snap_prefix);
     struct dirent *e;
     while ((e = readdir(d))) {
         unsigned long long v;
         char tail[8];
-        if (sscanf(e->d_name, "snapshot-%16llx.sna%1s", &v, tail) == 2 && !strcmp(tail, "p") && v > best)
+        if (!strncmp(e->d_name, in->snap_prefix, np) && e->d_name[np] == '-' &&
+            sscanf(e->d_name + np, "-%16llx.sna%1s", &v, tail) == 2 && !strcmp(tail, "p") && v > best)
             best = v;
     }
     closedir(d);
     if (best)
-        snprintf(path, cap, "%s/snapshot-%016llx.snap", dir, (unsigned long long)best);
+        msh_ingest_snap_path(in, best, path, cap);
     return best;
 }
 
@@ -105,32 +100,54 @@ void msh_ingest_result_free(msh_ingest_result *r)
     msh_buf_free(&r->rejections);
 }
 
-static int replay_one(void *ud, uint64_t lsn, uint8_t type, const uint8_t *data, size_t len)
+void msh_ingest_replay_record(msh_live *live, uint8_t type, int64_t received, const uint8_t *data, size_t len)
 {
-    (void)lsn;
-    msh_live *live = ud;
-    if (type == MSH_WAL_OPS && len >= 8) { /* an operator's write (live_ops.h) */
-        msh_ops_replay(live, (int64_t)msh_le64_get(data), data + 8, len - 8);
-        return 0;
+    if (type == MSH_WAL_OPS) { /* an operator's write (live_ops.h) */
+        msh_ops_replay(live, received, data, len);
+        return;
     }
-    if (type >= MSH_FEED_COUNT || len < REC_HEADER - 1)
-        return 0;
-    int64_t received = (int64_t)msh_le64_get(data);
-    const uint8_t *p = data + 8, *end = data + len;
+    if (type >= MSH_FEED_COUNT)
+        return;
+    const uint8_t *p = data, *end = data + len;
     msh_feed_rec r;
     while (p < end && msh_feed_decode(&p, end, &r))
         msh_live_apply(live, (msh_feed)type, &r, 1, received);
+}
+
+static int replay_one(void *ud, uint64_t lsn, uint8_t type, const uint8_t *data, size_t len)
+{
+    (void)lsn;
+    if (len >= REC_HEADER - 1) /* [i64 received ms] then the payload */
+        msh_ingest_replay_record(ud, type, (int64_t)msh_le64_get(data), data + 8, len - 8);
     return 0;
 }
 
-msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64_t *replayed, msh_err *err)
+msh_rc msh_ingest_load_snapshot(msh_ingest *in, msh_err *err)
+{
+    char snap[4096];
+    if (!newest_snapshot(in, snap, sizeof snap))
+        return MSH_OK;
+    msh_buf b;
+    msh_buf_init(&b, (size_t)1 << 36);
+    msh_rc rc = read_file(snap, &b, err);
+    if (!rc && (rc = msh_live_restore(in->live, b.data, b.len, &in->snap_lsn, err)) && err) {
+        /* what it covers is nowhere else on this node: starting without it would lose that state */
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        msh_err_set(err, rc,
+                    "cannot load %s (%s). Not started, so as not to lose the state it holds: the log "
+                    "keeps only the updates after it. Start a build that reads it, or move it "
+                    "aside to start from the log alone",
+                    snap, why);
+    }
+    msh_buf_free(&b);
+    return rc;
+}
+
+msh_rc msh_ingest_new(const char *dir, const char *prefix, msh_live *live, msh_ingest **out, msh_err *err)
 {
     msh_ingest *in = calloc(1, sizeof *in);
-    if (!in)
-        return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    in->live = live;
-    in->dir = strdup(dir);
-    if (!in->dir) {
+    if (!in || !(in->dir = strdup(dir))) {
         free(in);
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     }
@@ -141,35 +158,33 @@ msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64
         free(in);
         return rc;
     }
-    char snap[4096];
-    msh_rc rc = MSH_OK;
+    in->live = live;
+    snprintf(in->snap_prefix, sizeof in->snap_prefix, "%s", prefix);
+    pthread_mutex_init(&in->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* writers on a feed log wait with a timeout */
+    pthread_cond_init(&in->turn, &ca);
+    pthread_condattr_destroy(&ca);
+    *out = in;
+    return MSH_OK;
+}
+
+msh_rc msh_ingest_open(const char *dir, msh_live *live, msh_ingest **out, uint64_t *replayed, msh_err *err)
+{
+    msh_ingest *in;
+    msh_rc rc = msh_ingest_new(dir, "snapshot", live, &in, err);
+    if (rc)
+        return rc;
     msh_live_wrlock(live);
-    if (newest_snapshot(dir, snap, sizeof snap)) {
-        msh_buf b;
-        msh_buf_init(&b, (size_t)1 << 36);
-        rc = read_file(snap, &b, err);
-        if (!rc && (rc = msh_live_restore(live, b.data, b.len, &in->snap_lsn, err)) && err) {
-            /* the log segments it covers are gone: starting without it would lose that state */
-            char why[sizeof err->msg];
-            snprintf(why, sizeof why, "%s", err->msg);
-            msh_err_set(err, rc,
-                        "cannot load %s (%s). Not started, so as not to lose the state it holds: the write-ahead "
-                        "log beside it keeps only the updates after it. Start a build that reads it, or move it "
-                        "aside to start from the log alone",
-                        snap, why);
-        }
-        msh_buf_free(&b);
-    }
+    rc = msh_ingest_load_snapshot(in, err);
     if (!rc)
         rc = msh_wal_open(dir, in->snap_lsn, replay_one, live, &in->wal, err);
     msh_live_unlock(live);
     if (rc) {
-        free(in->dir);
-        free(in);
+        msh_ingest_close(in);
         return rc;
     }
-    pthread_mutex_init(&in->mu, NULL);
-    pthread_cond_init(&in->turn, NULL);
     in->next_apply = msh_wal_last_lsn(in->wal) + 1;
     if (replayed) {
         msh_live_stats ls;
@@ -184,7 +199,8 @@ void msh_ingest_close(msh_ingest *in)
 {
     if (!in)
         return;
-    msh_wal_close(in->wal);
+    if (in->wal)
+        msh_wal_close(in->wal);
     pthread_mutex_destroy(&in->mu);
     pthread_cond_destroy(&in->turn);
     free(in->dir);
@@ -220,7 +236,7 @@ static void snap_outcome(msh_ingest *in, msh_rc rc, const msh_err *err)
 
 bool msh_ingest_health(msh_ingest *in, char *reason, size_t cap)
 {
-    if (!msh_wal_health(in->wal, reason, cap))
+    if (in->wal && !msh_wal_health(in->wal, reason, cap))
         return false;
     pthread_mutex_lock(&in->mu);
     bool ok = !in->snap_failed;
@@ -232,13 +248,14 @@ bool msh_ingest_health(msh_ingest *in, char *reason, size_t cap)
 
 bool msh_ingest_retry(msh_ingest *in)
 {
-    return msh_wal_retry(in->wal);
+    return in->wal ? msh_wal_retry(in->wal) : true;
 }
 
 void msh_ingest_storage_stats(msh_ingest *in, msh_ingest_storage *st)
 {
-    msh_wal_stats ws;
-    msh_wal_get_stats(in->wal, &ws);
+    msh_wal_stats ws = {0};
+    if (in->wal)
+        msh_wal_get_stats(in->wal, &ws);
     st->log_failures = ws.failures;
     st->log_recoveries = ws.recoveries;
     pthread_mutex_lock(&in->mu);
@@ -266,7 +283,7 @@ msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err)
     msh_live_unlock(in->live);
     char tmp[4096], path[4096];
     snprintf(tmp, sizeof tmp, "%s/snapshot.tmp", in->dir);
-    snprintf(path, sizeof path, "%s/snapshot-%016llx.snap", in->dir, (unsigned long long)lsn);
+    msh_ingest_snap_path(in, lsn, path, sizeof path);
     int fd = -1;
     if (!rc) {
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -306,10 +323,10 @@ msh_rc msh_ingest_snapshot(msh_ingest *in, uint64_t *bytes, msh_err *err)
         /* what the snapshot covers can go: older log segments and the previous snapshot (a log
          * that cannot rotate now reports that itself; its segments stay until a later snapshot) */
         msh_err rerr;
-        if (!msh_wal_rotate(in->wal, &rerr))
+        if (in->wal && !msh_wal_rotate(in->wal, &rerr))
             msh_wal_truncate_before(in->wal, lsn, &rerr);
         if (prev && prev != lsn) {
-            snprintf(tmp, sizeof tmp, "%s/snapshot-%016llx.snap", in->dir, (unsigned long long)prev);
+            msh_ingest_snap_path(in, prev, tmp, sizeof tmp);
             unlink(tmp);
         }
     }
@@ -496,6 +513,8 @@ msh_rc msh_ingest_batch(msh_ingest *in, msh_feed feed, const char *body, size_t 
 msh_rc msh_ingest_op(msh_ingest *in, const void *payload, size_t len, int64_t now_ms, msh_ingest_apply_fn apply,
                      void *ud, msh_err *err)
 {
+    if (!in->wal) /* a feed log: the stream applies it (ingest_log.c) */
+        return msh_ingest_log_op(in, payload, len, now_ms, apply, ud, err);
     msh_buf enc;
     msh_buf_init(&enc, MSH_WAL_MAX_RECORD);
     uint8_t hdr[8];
@@ -524,6 +543,8 @@ msh_rc msh_ingest_op(msh_ingest *in, const void *payload, size_t len, int64_t no
 msh_rc msh_ingest_records(msh_ingest *in, msh_feed feed, const msh_feed_rec *r, size_t n, int64_t now_ms,
                           msh_err *err)
 {
+    if (!in->wal) /* a feed log: the stream applies it (ingest_log.c) */
+        return msh_ingest_log_records(in, feed, r, n, now_ms, err);
     msh_buf enc;
     msh_buf_init(&enc, (size_t)1 << 31);
     msh_rc rc = MSH_OK;

@@ -107,4 +107,49 @@ void msh_ingest_storage_stats(msh_ingest *in, msh_ingest_storage *st);
 /** The log (for tests that tune its retry interval). */
 msh_wal *msh_ingest_wal(msh_ingest *in);
 
+/* ---- the replicated feed log (ingest_log.c) ----
+ *
+ * With a feed log (server/services/feed_log.c: NATS JetStream) the stream, not the local
+ * write-ahead log, is the source of truth. A writer (msh_ingest_batch, msh_ingest_records,
+ * msh_ingest_op) encodes its batch as ONE stream message, appends it through `append` (which
+ * returns once a quorum stored it, with its stream sequence) and then waits until the
+ * consumer has applied that sequence here; it applies nothing itself. The consumer hands
+ * every message to msh_ingest_apply_msg in stream order, on every node alike, so two nodes
+ * that applied the same sequence hold the same live state: the received time travels in the
+ * message (the writer's clock), never the consumer's. Snapshots record the applied sequence;
+ * a restart loads the newest one and the consumer replays from the next sequence.
+ *
+ * A stream message: [u8 type (feed, or MSH_WAL_OPS)][i64 LE received ms][u64 LE origin][u64 LE nonce]
+ * then the WAL payload (msh_feed_encode records, or an encoded msh_ops_rec).
+ */
+#define MSH_INGEST_MSG_HEADER 25
+
+typedef struct msh_ingest_log {
+    /** Store one message on the stream; *seq gets its sequence. MSH_EIO (err says why) when it
+     * was not acknowledged; MSH_ETOOBIG when the stream does not take messages that large. */
+    msh_rc (*append)(void *ud, const void *msg, size_t len, uint64_t *seq, msh_err *err);
+    void *ud;
+    int64_t apply_wait_ms; /* how long an acknowledged writer waits for the local apply (default 30 s) */
+} msh_ingest_log;
+
+/**
+ * Open for a feed log: the newest snapshot `<prefix>-<seq>.snap` of `dir` (prefix names the
+ * stream, so a snapshot of another stream is never read), no local log. *seq gets the
+ * sequence the state holds (0: none). Writes fail (MSH_EIO) until msh_ingest_set_log.
+ */
+msh_rc msh_ingest_open_log(const char *dir, const char *prefix, msh_live *live, msh_ingest **out, uint64_t *seq,
+                           msh_err *err);
+/** Where writes go from now on (called once, before the first write; `log` is copied). */
+void msh_ingest_set_log(msh_ingest *in, const msh_ingest_log *log);
+/**
+ * Apply stream message `seq` (the consumer's thread, strictly in stream order). A sequence at or
+ * below the applied one is skipped (a redelivery). A message that cannot be read is skipped whole
+ * (the sequence still counts: every node skips it alike). Returns true when applied.
+ */
+bool msh_ingest_apply_msg(msh_ingest *in, uint64_t seq, const uint8_t *msg, size_t len);
+/** The last sequence applied (or LSN, without a feed log). */
+uint64_t msh_ingest_applied(msh_ingest *in);
+/** Tests: wait `us` microseconds before each stream message is applied (to watch a node catch up). */
+void msh_ingest_set_apply_delay(msh_ingest *in, int64_t us);
+
 #endif

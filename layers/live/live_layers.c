@@ -35,7 +35,7 @@ typedef struct {
     msh_sensor_history *hist; /* sensor_readings only */
     ll_kind kind;
     int k_anon;
-    uint64_t epoch; /* random per process: versions restart with the process, ETags must not repeat */
+    uint64_t epoch; /* random per process: counter versions restart with the process, ETags must not repeat */
     msh_pb_minute *past; /* a past movement layer (msh_live_movement_past): its minute, owned; else NULL */
     char past_iso[MSH_TIME_ISO_CAP]; /* its `time` attribute */
     pthread_mutex_t memo_mu; /* guards memo */
@@ -615,7 +615,11 @@ static uint64_t ll_region_version(msh_layer *base, int z, const double box[4])
         ll_query(base, box, z, hash_feature, &c);
         v = c.h;
     }
-    return l->past ? v : msh_layer_epoch_version(v, l->epoch); /* a past minute's tags hold across restarts */
+    /* a version made of counters restarts with the process: the epoch keeps its ETags from repeating.
+     * A content hash needs none, and must have none: every node holding the same content (the
+     * same feed log sequence, services/feed_log.h) gives the same ETag, so a shared cache holds. */
+    bool counters = l->kind == LL_POSITIONS || l->kind == LL_SENSOR_READINGS;
+    return l->past || !counters ? v : msh_layer_epoch_version(v, l->epoch); /* a past minute's tags hold across restarts */
 }
 
 static const msh_layer_vt LL_VT = {ll_query, msh_layer_free_plain, ll_region_version};

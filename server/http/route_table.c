@@ -69,6 +69,7 @@ static const msh_route ROUTES[] = {
     {MSH_M_DELETE, "/broadcasts/*",  "broadcasts", MSH_ROLE_OPS, 0,                  msh_route_broadcast, NULL},
     {MSH_M_GET,  "/playback",        "playback", MSH_ROLE_NONE, 0,                   msh_route_playback, NULL},
     {MSH_M_POST, "/test/clock",      "test_clock", MSH_ROLE_ADMIN, 0,                msh_route_test_clock, NULL},
+    {MSH_M_POST, "/test/alert",      "test_alert", MSH_ROLE_ADMIN, 0,                msh_route_test_alert, NULL},
     {MSH_M_GET,  "/forecast/density", "forecast", MSH_ROLE_NONE, 0,                 msh_route_forecast_density, NULL},
     {MSH_M_GET,  "/forecast/zones",  "forecast", MSH_ROLE_NONE, 0,                   msh_route_forecast_zones, NULL},
     {MSH_M_POST, "/forecast/refresh", "forecast_refresh", MSH_ROLE_ADMIN, 0,         msh_route_forecast_refresh, NULL},

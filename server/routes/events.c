@@ -76,6 +76,8 @@ struct msh_events {
     msh_alerts *alerts; /* the rules: layers/live/alerts.h */
     msh_events_tap_fn tap; /* under mu */
     void *tap_ud;
+    msh_events_alert_fn alert_gate; /* under mu */
+    void *alert_ud;
 };
 
 static double now_s(void)
@@ -214,6 +216,31 @@ void msh_events_set_tap(msh_events *ev, msh_events_tap_fn fn, void *ud)
     ev->tap = fn;
     ev->tap_ud = ud;
     pthread_mutex_unlock(&ev->mu);
+}
+
+void msh_events_set_alert_gate(msh_events *ev, msh_events_alert_fn fn, void *ud)
+{
+    if (!ev)
+        return;
+    pthread_mutex_lock(&ev->mu);
+    ev->alert_gate = fn;
+    ev->alert_ud = ud;
+    pthread_mutex_unlock(&ev->mu);
+}
+
+void msh_events_alert(msh_events *ev, msh_event_type type, const char *key, const char *state, bool active, double lon,
+                      double lat, const char *json)
+{
+    if (!ev)
+        return;
+    pthread_mutex_lock(&ev->mu);
+    msh_events_alert_fn fn = ev->alert_gate;
+    void *ud = ev->alert_ud;
+    pthread_mutex_unlock(&ev->mu);
+    if (fn)
+        fn(ud, type, key, state, active, lon, lat, json); /* the ledger publishes it, on every node, once */
+    else
+        msh_events_publish(ev, type, lon, lat, json);
 }
 
 void msh_events_tick(msh_events *ev)
@@ -537,7 +564,10 @@ static void density_event(void *ud, const msh_density_change *ch)
              (ch->after & ~ch->before) ? "raised" : "cleared", c->level, c->cx, c->cy, ch->lon, ch->lat, c->count,
              ch->density, msh_fruin_los(ch->density), ch->pressure, (ch->after & MSH_ALERT_LOS) ? "true" : "false",
              (ch->after & MSH_ALERT_DENSITY) ? "true" : "false", (ch->after & MSH_ALERT_PRESSURE) ? "true" : "false");
-    msh_events_publish(ev, MSH_EV_DENSITY, ch->lon, ch->lat, json);
+    char key[64], state[4];
+    snprintf(key, sizeof key, "density/%u/%u/%u", c->level, c->cx, c->cy);
+    snprintf(state, sizeof state, "%u", (unsigned)ch->after);
+    msh_events_alert(ev, MSH_EV_DENSITY, key, state, ch->after != 0, ch->lon, ch->lat, json);
 }
 
 void msh_events_scan_density(msh_events *ev, msh_app *app)
@@ -569,7 +599,10 @@ void msh_events_zones(msh_events *ev, const msh_kpi_result *r)
         msh_buf_printf(&b, "\",\"people\":%.0f,\"capacity\":%.0f,\"occupancy\":%.3f,\"time\":%lld}",
                        z->v[MSH_KPI_PEOPLE], z->v[MSH_KPI_ZONE_CAPACITY], occ, (long long)r->t_ms);
         msh_buf_putc(&b, 0);
-        msh_events_publish(ev, MSH_EV_ZONE, NAN, NAN, (const char *)b.data);
+        char key[160];
+        snprintf(key, sizeof key, "zone/%s", z->id);
+        msh_events_alert(ev, MSH_EV_ZONE, key, change > 0 ? "over" : "under", change > 0, NAN, NAN,
+                         (const char *)b.data);
         msh_buf_free(&b);
     }
 }
@@ -608,8 +641,11 @@ static void sensor_events(msh_events *ev, const msh_feed_rec *r)
             msh_buf_printf(b, ",\"temperature\":%.1f,\"relative_humidity\":%.2f", r->temperature, r->humidity);
         msh_buf_printf(b, "}");
         msh_buf_putc(b, 0);
-        msh_events_publish(ev, MSH_EV_ENVIRONMENT, (r->has & MSH_FR_LOC) ? r->lon : NAN,
-                           (r->has & MSH_FR_LOC) ? r->lat : NAN, (const char *)b->data);
+        char key[192], state[8];
+        snprintf(key, sizeof key, "environment/%s/%.*s", msh_env_kind_name((msh_env_kind)k), (int)r->id_len, r->id);
+        snprintf(state, sizeof state, "%d", lvl);
+        msh_events_alert(ev, MSH_EV_ENVIRONMENT, key, state, lvl > 0, (r->has & MSH_FR_LOC) ? r->lon : NAN,
+                         (r->has & MSH_FR_LOC) ? r->lat : NAN, (const char *)b->data);
         msh_buf_free(b);
     }
 }
@@ -645,8 +681,11 @@ void msh_events_on_item(void *ud, msh_feed feed, const struct msh_live_item *it,
             msh_buf_printf(&b, "\",\"flow_per_hour\":%.0f,\"capacity\":%d,\"utilisation\":%.3f}", it->flow_per_hour,
                            r->capacity, util);
             msh_buf_putc(&b, 0);
-            msh_events_publish(ev, MSH_EV_GATE, (r->has & MSH_FR_LOC) ? r->lon : NAN,
-                               (r->has & MSH_FR_LOC) ? r->lat : NAN, (const char *)b.data);
+            char key[160];
+            snprintf(key, sizeof key, "gate/%.*s", (int)r->id_len, r->id);
+            msh_events_alert(ev, MSH_EV_GATE, key, change > 0 ? "over" : "under", change > 0,
+                             (r->has & MSH_FR_LOC) ? r->lon : NAN, (r->has & MSH_FR_LOC) ? r->lat : NAN,
+                             (const char *)b.data);
         }
     } else if (feed == MSH_FEED_SENSORS) {
         sensor_events(ev, r);

@@ -15,6 +15,7 @@
 #ifndef MSH_EVENTS_H
 #define MSH_EVENTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "live/broadcast.h"
@@ -58,6 +59,18 @@ void msh_events_publish_area(msh_events *ev, msh_event_type type, const char *zo
 /** The same for an event that belongs to one person (`report`: `owner` its reporter's token name):
  * a stream of a reporter token gets it only when the names are equal; a stream of ops, always. */
 void msh_events_publish_owned(msh_events *ev, msh_event_type type, const char *owner, const char *json);
+/** Alerts (density, gate, zone, environment, permit, forecast): a change of the state of one subject.
+ * `key` names the subject ("density/21/x/y", "gate/G1"), `state` what it is now ("raised", "7",
+ * "over"), `active` whether that state is an alert (false: cleared, back to normal). Without an
+ * alert gate this is msh_events_publish; with one (a cluster: services/alert_ledger.h) the gate
+ * takes it and the event reaches the ring through the cluster's ledger instead. Thread-safe. */
+void msh_events_alert(msh_events *ev, msh_event_type type, const char *key, const char *state, bool active, double lon,
+                      double lat, const char *json);
+typedef void (*msh_events_alert_fn)(void *ud, msh_event_type type, const char *key, const char *state, bool active,
+                                    double lon, double lat, const char *json);
+/** Route every msh_events_alert to `fn` (NULL: publish directly); set before producers run, or
+ * removed after they stop. `fn` must not block (it runs under the live write lock) nor publish. */
+void msh_events_set_alert_gate(msh_events *ev, msh_events_alert_fn fn, void *ud);
 /** Check the token of every stream that needed one again (call when the tokens changed): a
  *  stream whose token was revoked or lowered gets an `error` event and ends. Lock order: the
  *  ring's lock, then app->tok_lock. */

@@ -70,6 +70,7 @@ bool msh_route_live_allow(msh_req *r, const char *rest, unsigned *methods);
 void msh_route_responders(msh_req *r, const char *rest);
 /** POST /test/clock, with --test-clock only (routes_test_clock.c). */
 void msh_route_test_clock(msh_req *r, const char *rest);
+void msh_route_test_alert(msh_req *r, const char *rest);
 void msh_route_playback(msh_req *r, const char *rest); /* routes_playback.c */
 /** GET .../items/{fid}/history: every version of an item with who and when (paged). */
 void msh_route_ogc_history(msh_req *r, const char *rest);

@@ -49,7 +49,7 @@ void msh_route_feeds(msh_req *r, const char *rest)
     msh_rc rc = msh_ingest_batch(r->app->ingest, feed, r->body ? r->body : "", r->body_len, is_geojson(r),
                                  msh_now_ms(), &res, &err);
     if (rc) {
-        msh_resp_error(r, rc == MSH_EFORMAT ? 400 : 503, "%s", err.msg);
+        msh_resp_error(r, rc == MSH_EFORMAT ? 400 : rc == MSH_ETOOBIG ? 413 : 503, "%s", err.msg);
         msh_ingest_result_free(&res);
         return;
     }

@@ -10,8 +10,11 @@
 #include "routes/routes.h"
 #include "routes/storage_status.h"
 #include "services/edit_service.h"
+#include "services/alert_ledger.h"
+#include "services/emitter_lease.h"
 #include "services/package_rebuild.h"
 #include "services/forecast_service.h"
+#include "services/feed_log.h"
 
 static double now_s(void)
 {
@@ -83,7 +86,13 @@ void msh_route_health(msh_req *r, const char *rest)
     size_t nstatic = count_static(cat, &features);
     char body[1024], why[256];
     bool degraded = msh_storage_degraded(r->app, why, sizeof why);
-    int n = snprintf(body, sizeof body, "{\"status\":\"%s\",", degraded ? "degraded" : "ok");
+    msh_feed_log_state fls;
+    bool feed_log = msh_feed_log_state_get(r->app, &fls);
+    bool catching_up = feed_log && !degraded && !fls.caught_up; /* replaying the stream: no traffic yet */
+    int n = snprintf(body, sizeof body, "{\"status\":\"%s\",", degraded ? "degraded" : catching_up ? "catching_up" : "ok");
+    if (feed_log)
+        n += snprintf(body + n, sizeof body - (size_t)n, "\"feed_seq\":%llu,\"feed_log_connected\":%s,",
+                      (unsigned long long)fls.applied_seq, fls.connected ? "true" : "false");
     if (degraded) { /* writes fail: 503, so that a load balancer or monitor sees it */
         msh_buf jb;
         msh_buf_init(&jb, sizeof why * 6 + 1);
@@ -92,9 +101,9 @@ void msh_route_health(msh_req *r, const char *rest)
         msh_buf_free(&jb);
     }
     n += snprintf(body + n, sizeof body - (size_t)n,
-                     "\"layers\":%zu,\"features\":%llu,\"live_layers\":%zu,\"uptime_s\":%.1f",
+                     "\"layers\":%zu,\"features\":%llu,\"live_layers\":%zu,\"uptime_s\":%.1f,\"emitter_lease\":%s",
                      nstatic, (unsigned long long)features, msh_catalog_count(cat) - nstatic,
-                     now_s() - r->app->started_at);
+                     now_s() - r->app->started_at, msh_emitter_holds(r->app->emitter) ? "true" : "false");
     if (r->app->live) {
         msh_live_stats st;
         msh_live_get_stats(r->app->live, &st);
@@ -115,7 +124,7 @@ void msh_route_health(msh_req *r, const char *rest)
     n += snprintf(body + n, sizeof body - (size_t)n, "}\n");
     msh_catalog_release(cat);
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, degraded ? 503 : 200, "application/json", body, (size_t)n);
+    msh_resp_body(r, degraded || catching_up ? 503 : 200, "application/json", body, (size_t)n);
 }
 
 void msh_route_metrics(msh_req *r, const char *rest)
@@ -140,6 +149,9 @@ void msh_route_metrics(msh_req *r, const char *rest)
                        (unsigned long long)st.people, (unsigned long long)st.active, (unsigned long long)st.bytes);
     }
     msh_storage_metrics(r->app, &b);
+    msh_emitter_metrics(r->app->emitter, &b);
+    msh_alert_ledger_metrics(r->app->alert_ledger, &b);
+    msh_feed_log_metrics(r->app, &b);
     if (r->app->edit)
         msh_edit_service_metrics(r->app, &b);
     msh_render_gate *g = &r->app->render_gate;

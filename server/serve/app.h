@@ -81,6 +81,9 @@ typedef struct msh_config {
     double report_photo_mb;         /* --report-photo-mb N: photo megabytes a reporter token may send per hour (30) */
     int report_photos;              /* --report-photos N: photos per report (5) */
     const char *forecast_schedule;  /* --forecast-schedule FILE: planned group movements (forecast/schedule.h) */
+    const char *feed_log;           /* --feed-log URLS: NATS JetStream as the feed log (services/feed_log.h); NULL: the local WAL */
+    const char *feed_stream;        /* --feed-stream NAME (MASHAER_FEED) */
+    int feed_apply_delay_ms;        /* --feed-apply-delay-ms N: tests only, a slow consumer */
 } msh_config;
 
 typedef struct msh_app {
@@ -104,9 +107,14 @@ typedef struct msh_app {
         unsigned long quiet;        /* snapshot failures not logged since */
     } storage;
     struct msh_mqtt *mqtt;          /* MQTT client feeding `ingest` (server/mqtt.h), NULL when off */
+    struct msh_feed_log *feed_log;  /* --feed-log: the stream `ingest` writes to and applies from (services/feed_log.h) */
     msh_layer **live_layers;        /* movement, positions, incidents, ... as layers */
     size_t nlive;
     struct msh_events *events;      /* the SSE event stream (server/events.h) */
+    struct msh_emitter *emitter;    /* the cluster's emitter lease (services/emitter_lease.h): ticked by the reload thread */
+    struct msh_alert_ledger *alert_ledger; /* a cluster's alerts, once (services/alert_ledger.h); NULL on SpatiaLite */
+    bool own_events;                /* `events` made by serve_cluster.c (no live feeds): freed there */
+    double own_events_tick;         /* when serve_cluster.c last woke that ring's idle subscribers */
     struct msh_broadcasts *broadcasts; /* broadcasts to an area (server/services/broadcast_service.h) */
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
     struct msh_sensor_history *sensor_history; /* the season's sensor readings (layers/live/sensor_history.h) */

@@ -27,6 +27,7 @@
 #include "services/package_rebuild.h"
 #include "tile.h"
 #include "route/walknet.h"
+#include "services/feed_log.h"
 
 static void tiler_free(void *p)
 {
@@ -103,6 +104,7 @@ int msh_cmd_serve(int argc, char **argv)
     if (msh_store_open(app.cfg.db_path, false, &app.store, &err) ||
         (app.cfg.live_dir && msh_serve_open_live(&app, &err)) ||
         (app.cfg.live_dir && msh_kpi_service_open(&app, &err)) || /* KPIs read the live state: none without it */
+        msh_serve_open_cluster(&app, &err) || /* after the live feeds' event ring: a cluster's alerts go through it */
         msh_edit_service_open(&app, &err) || /* first: it may add the work_orders layer the data then holds */
         open_data(&app, &err) ||
         msh_archive_service_open(app.cfg.tiles_files, app.cfg.ntiles_files, app.cat, &app.archives, &err)) {
@@ -123,6 +125,10 @@ int msh_cmd_serve(int argc, char **argv)
         goto out;
     }
     if (msh_forecast_service_open(&app, &err)) { /* its thread reads the live state and the walking network */
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        goto out;
+    }
+    if (app.cfg.feed_log && msh_feed_log_open(&app, &err)) { /* consumes in the background: /health says when caught up */
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         goto out;
     }
@@ -169,6 +175,7 @@ int msh_cmd_serve(int argc, char **argv)
     msh_events_set_tap(app.events, NULL, NULL);
     msh_mqtt_stop(app.mqtt); /* the other writer: waits for a batch in progress */
     app.mqtt = NULL;
+    msh_feed_log_close(&app); /* no writer left: the consumer stops between two messages */
     if (app.ingest)
         msh_serve_take_snapshot(&app);
     code = 0;
@@ -184,11 +191,13 @@ out:
     msh_offload_free(app.offload);
     msh_events_set_tap(app.events, NULL, NULL);
     msh_mqtt_stop(app.mqtt);
+    msh_feed_log_close(&app);
     msh_forecast_service_close(&app); /* its thread stops before the live state and the network go */
     msh_edit_service_close(&app); /* no request left: the daemon is stopped */
     msh_broadcasts_close(&app);
     msh_catalog_release(app.cat);
     msh_token_set_free(app.tokens);
+    msh_serve_close_cluster(&app); /* after the reload thread and the producers; before the event ring goes */
     msh_serve_close_live(&app);
     msh_cleaning_service_close(&app);
     msh_kpi_service_close(&app); /* after the layers: kpi_zones reads the engine */

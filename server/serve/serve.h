@@ -19,6 +19,13 @@ double msh_serve_now_s(void);
  */
 int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, size_t cap);
 
+/** A node of a cluster (serve_cluster.c): the emitter lease (always held on SpatiaLite) and, on
+ * PostgreSQL, the alert ledger (with an event ring of its own when there are no live feeds);
+ * open after the live feeds, tick on the reload thread (every 50 ms step), close after it stopped. */
+msh_rc msh_serve_open_cluster(msh_app *app, msh_err *err);
+void msh_serve_cluster_tick(msh_app *app, double now_s);
+void msh_serve_close_cluster(msh_app *app);
+
 /** Open the live state and replay its log (cfg.live_dir), with its observers and layers. */
 msh_rc msh_serve_open_live(msh_app *app, msh_err *err);
 /** Close what msh_serve_open_live opened (safe on a partly opened or never opened state). */

@@ -72,6 +72,12 @@ static void usage(FILE *f)
             "  --mqtt-password-file FILE  the MQTT password, read from FILE (first line)\n"
             "  --mqtt-client-id ID  MQTT client id; makes the session persistent (default: own id, clean)\n"
             "  --mqtt-qos 0|1       subscription QoS (default 1)\n"
+            "  --feed-log URLS      NATS JetStream as the replicated feed log, e.g. nats://h1:4222,h2:4222:\n"
+            "                       every accepted batch is stored on the stream (answered after its\n"
+            "                       quorum ack; 503 when it is not) and every node applies the stream in\n"
+            "                       order; the local write-ahead log is not used (default: none)\n"
+            "  --feed-stream NAME   the stream's name (default MASHAER_FEED; letters, digits, _ and -)\n"
+            "  --feed-apply-delay-ms N  for tests only: wait N ms before applying each stream message\n"
             "  --kpi-config FILE    KPI thresholds and composite weights, JSON (docs/KPIS.md; default: data/kpi.json's values)\n"
             "  --walk-layers LIST   line layers the walking graph is built from, comma-separated\n"
             "                       (default walkways,site_walkways; missing ones are skipped)\n"
@@ -123,7 +129,8 @@ static void usage(FILE *f)
             "                       than this share raises a `permit` event (default 0.05; clears under 80%%)\n"
             "  --permit-min-scans N  scans a gate needs in those 5 minutes before its share counts (default 20)\n"
             "  --test-clock         for tests only: POST /test/clock?advance_s=N (admin token) moves the\n"
-            "                       server's clock forward and runs the time rules at once\n"
+            "                       server's clock forward and runs the time rules at once; POST\n"
+            "                       /test/alert?subject=S&state=raised|cleared raises a test alert\n"
             "  --forecast-every S   seconds of server time between crowd density forecast refreshes\n"
             "                       (default 30; 0: no forecast; GET /forecast/density)\n"
             "  --forecast-schedule FILE  planned group movements the forecast adds, JSON or CSV: group,\n"
@@ -187,6 +194,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->mqtt_qos = 1;
     cfg->walk_layers = "walkways,site_walkways";
     cfg->forecast_every = 30;
+    cfg->feed_stream = "MASHAER_FEED";
     cfg->incident_radius = 50;
     cfg->close_severity = 2;
     msh_client_limits_defaults(&cfg->clients);
@@ -202,7 +210,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_GATE_HISTORY, OPT_PERMIT_SHARE, OPT_PERMIT_MIN,
            OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE,
            OPT_REPORT_SLA, OPT_REPORT_RATE, OPT_REPORT_PHOTO_MB, OPT_REPORT_PHOTOS, OPT_PLAYBACK_HOURS,
-           OPT_TRACK_HOURS, OPT_GROUP_RADIUS, OPT_MAX_INCLINE, OPT_BIN_OVERFLOW };
+           OPT_TRACK_HOURS, OPT_GROUP_RADIUS, OPT_MAX_INCLINE, OPT_BIN_OVERFLOW,
+           OPT_FEED_LOG, OPT_FEED_STREAM, OPT_FEED_APPLY_DELAY };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -218,6 +227,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"mqtt-password-file", required_argument, 0, OPT_MQTT_PASSWORD_FILE},
         {"mqtt-client-id", required_argument, 0, OPT_MQTT_CLIENT_ID}, {"mqtt-qos", required_argument, 0, OPT_MQTT_QOS},
         {"walk-layers", required_argument, 0, OPT_WALK_LAYERS},
+        {"feed-log", required_argument, 0, OPT_FEED_LOG}, {"feed-stream", required_argument, 0, OPT_FEED_STREAM},
+        {"feed-apply-delay-ms", required_argument, 0, OPT_FEED_APPLY_DELAY},
         {"incident-radius", required_argument, 0, OPT_INCIDENT_RADIUS},
         {"packages", required_argument, 0, OPT_PACKAGES}, {"tiles", required_argument, 0, OPT_TILES},
         {"close-severity", required_argument, 0, OPT_CLOSE_SEVERITY},
@@ -380,6 +391,15 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_TRACK_HOURS: if (parse_int("--track-hours", optarg, 0, 18, &v)) return 2; cfg->track_hours = (int)v; break;
         case OPT_GROUP_RADIUS: if (parse_int("--group-radius", optarg, 10, 100000, &v)) return 2; cfg->group_radius = (double)v; break;
         case OPT_MAX_INCLINE: if (parse_int("--max-incline", optarg, 0, 100, &v)) return 2; cfg->max_incline = (double)v; break;
+        case OPT_FEED_LOG: cfg->feed_log = optarg; break;
+        case OPT_FEED_STREAM:
+            if (!*optarg || strlen(optarg) > 64 || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(optarg)) {
+                fprintf(stderr, "mashaer serve: --feed-stream takes 1 to 64 letters, digits, _ or -, not '%s'\n", optarg);
+                return 2;
+            }
+            cfg->feed_stream = optarg;
+            break;
+        case OPT_FEED_APPLY_DELAY: if (parse_int("--feed-apply-delay-ms", optarg, 0, 10000, &v)) return 2; cfg->feed_apply_delay_ms = (int)v; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -409,6 +429,10 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     if (msh_store_is_url(cfg->db_path) && cfg->live_dir && !no_live) {
         /* the incident log, sensor readings and KPI history speak SQLite's SQL still */
         fprintf(stderr, "mashaer serve: live feeds are not yet available on a PostgreSQL store: leave out --live-dir\n");
+        return 2;
+    }
+    if (cfg->feed_log && (no_live || msh_store_is_url(cfg->db_path))) {
+        fprintf(stderr, "mashaer serve: --feed-log needs live feeds (a SpatiaLite store, without --no-live)\n");
         return 2;
     }
     if (no_live || msh_store_is_url(cfg->db_path)) {

@@ -31,8 +31,11 @@ static void permit_event(msh_app *app, const msh_live_item *it, const msh_permit
         msh_buf_printf(&b, ",\"lon\":%.7f,\"lat\":%.7f", r->lon, r->lat);
     msh_buf_printf(&b, "}");
     msh_buf_putc(&b, 0);
+    char key[160];
+    snprintf(key, sizeof key, "permit/%.*s", (int)r->id_len, r->id);
     if (!b.err)
-        msh_events_publish(app->events, MSH_EV_PERMIT, loc ? r->lon : NAN, loc ? r->lat : NAN, (const char *)b.data);
+        msh_events_alert(app->events, MSH_EV_PERMIT, key, pc->change > 0 ? "raised" : "cleared", pc->change > 0,
+                         loc ? r->lon : NAN, loc ? r->lat : NAN, (const char *)b.data);
     msh_buf_free(&b);
 }
 

@@ -177,7 +177,14 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
     uint64_t replayed = 0;
     if ((rc = msh_serve_open_gates(app, err)) || (rc = msh_serve_open_counting(app, err))) /* before the replay */
         return rc;
-    if ((rc = msh_ingest_open(app->cfg.live_dir, app->live, &app->ingest, &replayed, err)))
+    if (app->cfg.feed_log) { /* the stream is the log: a snapshot of it now, the rest once connected (feed_log.c) */
+        char prefix[96];
+        snprintf(prefix, sizeof prefix, "stream-%s", app->cfg.feed_stream);
+        rc = msh_ingest_open_log(app->cfg.live_dir, prefix, app->live, &app->ingest, &replayed, err);
+    } else {
+        rc = msh_ingest_open(app->cfg.live_dir, app->live, &app->ingest, &replayed, err);
+    }
+    if (rc)
         return rc;
     char why[256];
     if (!msh_ingest_health(app->ingest, why, sizeof why)) { /* e.g. a read-only folder: serve, do not write */

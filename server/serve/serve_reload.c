@@ -125,6 +125,7 @@ void *msh_serve_reload_main(void *arg)
              slept += 50) {
             struct timespec ts = {0, 50 * 1000000L};
             nanosleep(&ts, NULL);
+            msh_serve_cluster_tick(app, msh_serve_now_s()); /* lease and alert ledger, rate-limited inside */
         }
         if (app->live && msh_serve_now_s() - last_expire >= 1.0) {
             msh_live_expire(app->live, msh_now_ms());

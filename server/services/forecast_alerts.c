@@ -29,8 +29,11 @@ static void publish(void *ud, const msh_fc_alert_change *c)
     msh_buf_printf(&b, "\"density\":%.3f,\"issued_at\":\"%s\",\"cell\":\"%d/%u/%u\",\"lon\":%.7f,\"lat\":%.7f}",
                    c->density, p->issued, MSH_FC_ALERT_LEVEL, c->cx, c->cy, c->lon, c->lat);
     msh_buf_putc(&b, 0);
+    char key[64], st[16];
+    snprintf(key, sizeof key, "forecast/%d/%u/%u", MSH_FC_ALERT_LEVEL, c->cx, c->cy);
+    snprintf(st, sizeof st, "%c%d", c->after ? c->after : '-', c->after ? c->minutes : 0);
     if (!msh_buf_error(&b))
-        msh_events_publish(p->app->events, MSH_EV_FORECAST, c->lon, c->lat, (const char *)b.data);
+        msh_events_alert(p->app->events, MSH_EV_FORECAST, key, st, c->after != 0, c->lon, c->lat, (const char *)b.data);
     msh_buf_free(&b);
 }
 

@@ -1,6 +1,7 @@
 /* kpi_service.c: the KPI service of a running server: configuration, replay, the recording tick
  * and fresh results (kpi_service.h). */
 #include "services/kpi_service.h"
+#include "services/emitter_lease.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,10 +102,14 @@ msh_kpi_result *msh_kpi_service_tick(msh_app *app)
     msh_err err;
     size_t swept, pruned = 0;
     double keep_days = msh_kpi_get_config(app->kpi)->history_days;
-    bool failed = msh_kpi_service_current(app, now, 0, &r, &err) || msh_kpi_history_append(app->kpi_history, r, &err) ||
-                  msh_kpi_history_save_swept(app->kpi_history, app->kpi, &swept, &err) ||
-                  (keep_days > 0 &&
-                   msh_kpi_history_prune(app->kpi_history, now - (int64_t)(keep_days * 86400000.0), &pruned, &err));
+    /* every node computes; in a cluster only the emitter lease's holder records (emitter_lease.h) */
+    bool records = msh_emitter_holds(app->emitter);
+    bool failed = msh_kpi_service_current(app, now, 0, &r, &err) ||
+                  (records && (msh_kpi_history_append(app->kpi_history, r, &err) ||
+                               msh_kpi_history_save_swept(app->kpi_history, app->kpi, &swept, &err) ||
+                               (keep_days > 0 && msh_kpi_history_prune(app->kpi_history,
+                                                                       now - (int64_t)(keep_days * 86400000.0),
+                                                                       &pruned, &err))));
     if (failed)
         fprintf(stderr, "mashaer: KPIs not recorded: %s\n", err.msg);
     else if (first)

@@ -1,0 +1,207 @@
+"""Failures of a cluster in the middle of ingest: the feed log on three NATS servers.
+
+Real processes on loopback: three nats-server with JetStream routed into one cluster (the stream
+has 3 replicas), two Mashaer nodes A and B with `--feed-log` naming all three, on copies of one
+store (the feed log does not yet run on a PostgreSQL store). A poster thread sends batches of
+distinct people to A, one stream message each, and keeps the ids of every batch A acknowledged.
+Every wait is a barrier on what a process reports (acknowledgements, /health's feed_seq, NATS's
+monitoring endpoints), never a fixed sleep.
+
+- kill -9 the NATS server leading the stream while batches flow: acknowledgements go on within
+  30 s (a new leader), and every acknowledged person is on both nodes once they are at the same
+  feed_seq; the killed server comes back and rejoins;
+- kill -9 node B while batches flow: A goes on; B restarted on its live folder replays from its
+  snapshot and the stream, answers 200 at A's feed_seq, holds every acknowledged person, and the
+  movement and positions tiles of the two nodes are byte-identical.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mshtest  # noqa: E402
+import test_feed_log as fl  # noqa: E402  (its helpers: crowd, health, feed_seq, tile; its tests are not loaded here)
+
+NATS = fl.NATS
+SERVERS = []  # [{name, port, mon, route, conf, proc}]
+A = B = None
+DB_A = DB_B = None
+FEED = OPS = None
+
+
+def nats_conf(i):
+    s = SERVERS[i]
+    routes = ",".join("nats-route://127.0.0.1:%d" % o["route"] for o in SERVERS)
+    with open(s["conf"], "w") as f:
+        f.write('server_name: %s\nlisten: 127.0.0.1:%d\nhttp: 127.0.0.1:%d\njetstream { store_dir: "%s" }\n'
+                'cluster { name: it, listen: 127.0.0.1:%d, routes: [%s] }\n'
+                % (s["name"], s["port"], s["mon"], mshtest.work_path("js-" + s["name"]), s["route"], routes))
+
+
+def nats_start(i):
+    s = SERVERS[i]
+    s["log"] = open(mshtest.work_path("%s.log" % s["name"]), "ab")
+    s["proc"] = mshtest.spawn([NATS, "-c", s["conf"]], stdout=s["log"], stderr=subprocess.STDOUT)
+
+
+def jsz(i, query=""):
+    try:
+        r = mshtest.fetch("http://127.0.0.1:%d/jsz%s" % (SERVERS[i]["mon"], query), timeout=2)
+        return json.loads(r.body) if r.status == 200 else None
+    except OSError:
+        return None
+
+
+def meta_leader(i):
+    j = jsz(i)
+    return (j or {}).get("meta_cluster", {}).get("leader")
+
+
+def stream_leader():
+    """The name of the server leading the feed stream, as a live server reports it."""
+    for i, s in enumerate(SERVERS):
+        if s["proc"] and s["proc"].poll() is None:
+            j = jsz(i, "?accounts=true&streams=true") or {}
+            for acc in j.get("account_details", []):
+                for st in acc.get("stream_detail", []):
+                    if st.get("name") == "MASHAER_FEED" and st.get("cluster", {}).get("leader"):
+                        return st["cluster"]["leader"]
+    return None
+
+
+def node(db, name):
+    urls = ",".join("nats://127.0.0.1:%d" % s["port"] for s in SERVERS)
+    return mshtest.Server(db, "--threads", "2", "--forecast-every", "0", "--feed-log", urls,
+                          "--live-dir", mshtest.work_path(name + ".live"), name=name)
+
+
+class Poster:
+    """Posts batches of 20 new people to A until stopped; `acked` holds the ids A acknowledged."""
+
+    def __init__(self, prefix):
+        self.prefix, self.acked, self.failed = prefix, [], 0
+        self.ack_times = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def run(self):
+        i = 0
+        while not self.stop.is_set():
+            people = fl.crowd("%s%04d" % (self.prefix, i), 20, mshtest.now_ms())
+            try:
+                r = mshtest.post_feed(A, "positions", people, FEED)
+                ok = r.status == 200 and r.json().get("accepted") == 20
+            except OSError:
+                ok = False
+            if ok:
+                self.acked.extend(p["id"] for p in people)
+                self.ack_times.append(time.monotonic())
+            else:
+                self.failed += 1
+            i += 1
+
+    def end(self):
+        self.stop.set()
+        self.thread.join(60)
+
+
+def position_ids(server):
+    x, y = mshtest.lonlat_to_tile(fl.SPOT[0], fl.SPOT[1], fl.Z)
+    r = fl.tile(server, "positions", OPS)
+    return set(f.attrs["id"] for f in mshtest.decode_mvt(r.body, fl.Z, x, y).get("positions", []))
+
+
+def setUpModule():
+    global A, B, DB_A, DB_B, FEED, OPS
+    if not NATS:
+        raise unittest.SkipTest("nats-server is not installed (scripts/setup.sh): cluster feed tests skipped")
+    for i in range(3):
+        SERVERS.append(dict(name="n%d" % (i + 1), port=fl.free_port(), mon=fl.free_port(), route=fl.free_port(),
+                            conf=mshtest.work_path("n%d.conf" % (i + 1)), proc=None))
+    for i in range(3):
+        nats_conf(i)
+        nats_start(i)
+    mshtest.wait_for(lambda: all(meta_leader(i) for i in range(3)), 60, "the NATS cluster to elect a meta leader")
+    DB_A = mshtest.work_path("a.sqlite")
+    mshtest.import_layer(DB_A, mshtest.demo_path("sites.geojson"), "sites")
+    FEED = mshtest.add_token(DB_A, "feed", "it-cluster-feed")
+    OPS = mshtest.add_token(DB_A, "ops", "it-cluster-ops")
+    DB_B = mshtest.work_path("b.sqlite")
+    shutil.copyfile(DB_A, DB_B)
+    A = node(DB_A, "a").start()
+    B = node(DB_B, "b").start()
+    for s in (A, B):
+        mshtest.wait_for(lambda s=s: fl.health(s)[0] == 200, 30, "%s caught up" % s.log_path)
+
+
+def tearDownModule():
+    try:
+        mshtest.stop_servers(A, B)
+    finally:
+        for s in SERVERS:
+            if s["proc"] and s["proc"].poll() is None:
+                s["proc"].terminate()
+                s["proc"].wait(15)
+            if s.get("log"):
+                s["log"].close()
+
+
+class Failures(unittest.TestCase):
+    def test_1_kill_stream_leader_mid_ingest(self):
+        p = Poster("K1-")
+        try:
+            mshtest.wait_for(lambda: len(p.acked) >= 400, 30, "20 batches acknowledged")
+            leader = mshtest.wait_for(stream_leader, 10, "the stream's leader")
+            victim = next(i for i, s in enumerate(SERVERS) if s["name"] == leader)
+            SERVERS[victim]["proc"].kill()
+            SERVERS[victim]["proc"].wait()
+            t_kill, n_kill = time.monotonic(), len(p.ack_times)
+            mshtest.wait_for(lambda: len(p.ack_times) >= n_kill + 20, 30, "20 batches acknowledged after the kill")
+            resumed = next(t for t in p.ack_times[n_kill:] if t > t_kill) - t_kill
+            print("kill -9 of the stream leader %s: acknowledgements again after %.2f s (%d batches refused)"
+                  % (leader, resumed, p.failed), file=sys.stderr)
+            self.assertLess(resumed, 30)
+        finally:
+            p.end()
+        want = fl.feed_seq(A)
+        mshtest.wait_for(lambda: fl.feed_seq(B) == want, 30, "B at A's feed_seq")
+        for s in (A, B):
+            missing = set(p.acked) - position_ids(s)
+            self.assertEqual(missing, set(), "acknowledged people missing on %s" % s.log_path)
+        self.assertEqual(fl.tile(A, "movement").body, fl.tile(B, "movement").body)
+        # the killed server comes back on its store and rejoins the cluster
+        nats_start(victim)
+        mshtest.wait_for(lambda: meta_leader(victim), 60, "the restarted NATS server to see a meta leader")
+
+    def test_2_kill_node_mid_ingest(self):
+        global B
+        p = Poster("K2-")
+        try:
+            mshtest.wait_for(lambda: len(p.acked) >= 400, 30, "20 batches acknowledged")
+            B.proc.kill()
+            B.proc.wait()
+            B.stop()
+            n_kill = len(p.acked)
+            mshtest.wait_for(lambda: len(p.acked) >= n_kill + 400, 30, "A acknowledging with B dead")
+        finally:
+            p.end()
+        B = node(DB_B, "b").start()
+        want = fl.feed_seq(A)
+        mshtest.wait_for(lambda: fl.health(B) == (200, fl.health(B)[1]) and fl.feed_seq(B) == want, 60,
+                         "the restarted B to catch up to %d" % want)
+        self.assertEqual(set(p.acked) - position_ids(B), set())
+        self.assertEqual(position_ids(A), position_ids(B))
+        ta, tb = fl.tile(A, "movement"), fl.tile(B, "movement")
+        self.assertEqual(ta.status, 200)
+        self.assertEqual((ta.body, ta.header("ETag")), (tb.body, tb.header("ETag")))
+
+
+if __name__ == "__main__":
+    mshtest.main()
