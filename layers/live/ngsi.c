@@ -15,8 +15,8 @@ static bool is_entity(const json_t *e)
 static const json_t *entities(const json_t *doc, bool *single)
 {
     *single = false;
-    if (json_is_array(doc))
-        return doc; /* NGSI-LD batch: [entity, ...] */
+    if (json_is_array(doc)) /* NGSI-LD batch: [entity, ...]; empty, it is no batch (and no FeatureCollection): 400 */
+        return json_array_size(doc) ? doc : NULL;
     if (!json_is_object(doc))
         return NULL;
     const json_t *l = json_object_get(doc, "entities"); /* NGSI v2 batch: {"actionType":..,"entities":[..]} */

@@ -11,7 +11,7 @@
  * (NGSI-LD) or `TimeInstant` metadata (NGSI v2), the latest of them. Already-flat attributes (the
  * keyValues form) are kept as they are.
  *
- * A body is NGSI when it is an entity (an object with a string `id` and `type`), an array of them
+ * A body is NGSI when it is an entity (an object with a string `id` and `type`), a non-empty array
  * (NGSI-LD batch upsert), `{"actionType": ..., "entities": [...]}` (NGSI v2 batch update) or a
  * notification `{"data": [...]}` (both versions). Each entity is numbered from 1 in the body,
  * as NDJSON lines are. Nothing is allocated beyond the parsed document and one entity's text.

@@ -166,30 +166,22 @@ static void answer_history(msh_req *r, const msh_kpi_result *res)
     msh_buf_free(&b);
 }
 
-/* /kpi/sites: the sites alone (the same array as /kpi's `sites`). */
-static void answer_sites(msh_req *r, const msh_kpi_result *res)
+/* The members of one part of the result after its time: `"sites":[...]` or the companies' ranking. */
+static msh_rc sites_member(const msh_kpi_result *res, msh_buf *b)
 {
-    msh_buf b;
-    msh_buf_init(&b, MSH_MAX_BODY);
-    char t[MSH_TIME_ISO_CAP];
-    msh_time_format_iso(res->t_ms, t, sizeof t, 3);
-    msh_buf_printf(&b, "{\"time\":\"%s\",\"sites\":", t);
-    msh_kpi_sites_json(res, &b);
-    msh_buf_printf(&b, "}\n");
-    r->resp.cache_control = "no-store";
-    msh_resp_buf(r, 200, "application/json", &b);
-    msh_buf_free(&b);
+    msh_buf_printf(b, "\"sites\":");
+    return msh_kpi_sites_json(res, b);
 }
 
-/* /kpi/companies: the service companies ranked by their zones' KPIs (layers/kpi/kpi_companies.c). */
-static void answer_companies(msh_req *r, const msh_kpi_result *res)
+/* /kpi/sites (the same array as /kpi's `sites`) and /kpi/companies (layers/kpi/kpi_companies.c). */
+static void answer_part(msh_req *r, const msh_kpi_result *res, msh_rc (*members)(const msh_kpi_result *, msh_buf *))
 {
     msh_buf b;
     msh_buf_init(&b, MSH_MAX_BODY);
     char t[MSH_TIME_ISO_CAP];
     msh_time_format_iso(res->t_ms, t, sizeof t, 3);
     msh_buf_printf(&b, "{\"time\":\"%s\",", t);
-    if (msh_kpi_companies_json(res, &b)) {
+    if (members(res, &b)) {
         msh_buf_free(&b);
         msh_resp_error(r, 500, "out of memory");
         return;
@@ -224,9 +216,9 @@ void msh_route_kpi(msh_req *r, const char *tail)
     if (history)
         answer_history(r, res);
     else if (sites)
-        answer_sites(r, res);
+        answer_part(r, res, sites_member);
     else if (companies)
-        answer_companies(r, res);
+        answer_part(r, res, msh_kpi_companies_json);
     else if (!strncmp(rest, "/zones/", 7))
         answer_zone(r, res, rest + 7);
     else

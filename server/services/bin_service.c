@@ -23,9 +23,9 @@ typedef struct {
 } bin_change;
 
 struct msh_bin_service {
-    pthread_mutex_t mu; /* guards q, n, dropped */
-    bin_change q[MSH_BIN_QUEUE_MAX];
-    size_t n;
+    pthread_mutex_t mu; /* guards q, head, n, dropped */
+    bin_change q[MSH_BIN_QUEUE_MAX]; /* a ring: n changes from q[head] on */
+    size_t head, n;
     uint64_t dropped;
 };
 
@@ -51,11 +51,11 @@ void msh_bin_service_push(msh_bin_service *s, const msh_live_item *it)
         return;
     pthread_mutex_lock(&s->mu);
     if (s->n == MSH_BIN_QUEUE_MAX) { /* the oldest goes: the newest state of a bin matters most */
-        memmove(s->q, s->q + 1, (s->n - 1) * sizeof *s->q);
+        s->head = (s->head + 1) % MSH_BIN_QUEUE_MAX;
         s->n--;
         s->dropped++;
     }
-    s->q[s->n++] = (bin_change){it->rec, it->overflow_change};
+    s->q[(s->head + s->n++) % MSH_BIN_QUEUE_MAX] = (bin_change){it->rec, it->overflow_change};
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -160,12 +160,14 @@ void msh_bin_service_tick(msh_app *app)
     if (!s || !app->events)
         return;
     pthread_mutex_lock(&s->mu);
-    size_t n = s->n;
+    size_t n = s->n < MSH_BIN_PER_PASS ? s->n : MSH_BIN_PER_PASS;
     bin_change *q = n ? malloc(n * sizeof *q) : NULL;
-    if (q)
-        memcpy(q, s->q, n * sizeof *q);
-    if (q || !n)
-        s->n = 0;
+    for (size_t i = 0; q && i < n; i++)
+        q[i] = s->q[(s->head + i) % MSH_BIN_QUEUE_MAX];
+    if (q) {
+        s->head = (s->head + n) % MSH_BIN_QUEUE_MAX;
+        s->n -= n;
+    }
     uint64_t dropped = s->dropped;
     s->dropped = 0;
     pthread_mutex_unlock(&s->mu);

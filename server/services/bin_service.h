@@ -16,7 +16,10 @@
  * status text is not read: cleaning crews report what they do, not `standby`.
  *
  * The queue is bounded (MSH_BIN_QUEUE_MAX changes; past it the oldest are dropped and counted):
- * a flood of bins cannot grow memory between two passes.
+ * a flood of bins cannot grow memory between two passes. A pass takes at most MSH_BIN_PER_PASS
+ * changes (a ranking is about 20 ms on the demo network: docs/BENCHMARKS.md), the rest wait for the
+ * next pass in order, so a flood of overflowing bins never holds the reload thread (KPIs,
+ * snapshots, timers) for more than about a second.
  *
  * Lock contract: push takes only the queue's mutex (it is called under the live write lock);
  * tick runs on the reload thread, swaps the queue out under the mutex, then ranks with the live
@@ -29,6 +32,7 @@
 #include "serve/app.h"
 
 #define MSH_BIN_QUEUE_MAX 4096
+#define MSH_BIN_PER_PASS 50
 
 typedef struct msh_bin_service msh_bin_service;
 

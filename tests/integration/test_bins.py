@@ -29,20 +29,14 @@ TOK = {}
 Y = 21.41
 
 
-def req(path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
-    return mshtest.api(SERVER, path, method, token, body, ctype, headers)
+def api(path, method="GET", token=None, body=None, ctype="application/geo+json", headers=None):
+    r = mshtest.api(SERVER, path, method, TOK.get(token), body, ctype, headers)
+    assert r.status in (200, 201), (path, r.status, r.body)
+    return json.loads(r.body) if r.body else None
 
 
-def get(path):
-    r = req(path)
-    assert r.status == 200, (path, r.status, r.body)
-    return json.loads(r.body), r.header("ETag")
-
-
-def now_ms():
-    r = req("/test/clock?advance_s=0", "POST", TOK["admin"])
-    assert r.status == 200, r.body
-    return json.loads(r.body)["now_ms"]
+def clock_ms():
+    return api("/test/clock?advance_s=0", "POST", "admin")["now_ms"]
 
 
 def iso(ms):
@@ -58,35 +52,33 @@ def bin_rec(fill, t, bid="B-1", lon=39.885, **more):
 
 
 def bins():
-    return {f["properties"]["id"]: f["properties"] for f in get("/ogc/collections/bins/items?limit=100")[0]["features"]}
+    return {f["properties"]["id"]: f["properties"] for f in SERVER.json("/ogc/collections/bins/items?limit=100")["features"]}
 
 
 class Bins(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        t = now_ms()
+        # CL-A works a cleaning task in progress: not available for a bin
+        t = clock_ms()
+        due = iso(t + 3600000)
+        fid = api("/ogc/collections/cleaning_tasks/items", "POST", "ops",
+                  {"type": "Feature", "properties": {"route": 1, "crew": "CL-A", "due": due}})["id"]
+        path = "/ogc/collections/cleaning_tasks/items/%d" % fid
+        api(path, "PATCH", "ops", {"properties": {"status": "in_progress"}}, "application/merge-patch+json",
+            {"If-Match": SERVER.get(path).header("ETag")})
+        mshtest.wait_for(lambda: any(f["properties"]["status"] == "in_progress" for f in
+                                     SERVER.json("/ogc/collections/cleaning_tasks/items")["features"]),
+                         30, "the task in progress served")
+        # then the crews (before, CL-A's sweep would move the task's progress under the PATCH's If-Match)
         crews = [("CL-A", "cleaning", 39.8855), ("EM-1", "emergency", 39.8851), ("CL-B", "cleaning", 39.887),
                  ("CL-C", "cleaning", 39.881)]
         mshtest.post_ok(SERVER, "crews", [{"id": c, "kind": k, "status": "sweeping", "name": "crew " + c,
                                            "lon": lon, "lat": Y, "time": t} for c, k, lon in crews], TOK["feed"])
-        # CL-A works a cleaning task in progress: not available for a bin
-        due = iso(t + 3600000)
-        r = req("/ogc/collections/cleaning_tasks/items", "POST", TOK["ops"],
-                {"type": "Feature", "properties": {"route": 1, "crew": "CL-A", "due": due}})
-        assert r.status == 201, r.body
-        fid = json.loads(r.body)["id"]
-        path = "/ogc/collections/cleaning_tasks/items/%d" % fid
-        r = req(path, "PATCH", TOK["ops"], {"properties": {"status": "in_progress"}}, "application/merge-patch+json",
-                {"If-Match": get(path)[1]})
-        assert r.status == 200, r.body
-        mshtest.wait_for(lambda: any(f["properties"]["status"] == "in_progress" for f in
-                                     get("/ogc/collections/cleaning_tasks/items")[0]["features"]),
-                         30, "the task in progress served")
 
     def test_a_overflow_with_nearest_available_crew(self):
         s = test_events.Stream("?types=overflow", {"Authorization": "Bearer " + TOK["ops"]})
         try:
-            t = now_ms()
+            t = clock_ms()
             for i, fill in enumerate((0.5, 0.75)):
                 mshtest.post_ok(SERVER, "bins", [bin_rec(fill, t - 50000 + i * 1000, temperature=41.0)], TOK["feed"])
             evs = s.wait_for(lambda e: e[2].get("bin") == "B-1", "the raised event")
@@ -110,7 +102,7 @@ class Bins(unittest.TestCase):
         self.assertEqual(SERVER.get("/events?types=overflow").status, 401)
 
     def test_b_records_ngsi_and_refusals(self):
-        t = now_ms()
+        t = clock_ms()
         r = mshtest.post_feed(SERVER, "bins", [{"id": "B-X", "lon": 39.886, "lat": Y, "time": t},
                                                bin_rec(1.5, t, "B-Y")], TOK["feed"])
         self.assertEqual(r.status, 200)
@@ -149,7 +141,7 @@ class Bins(unittest.TestCase):
 
     def test_c_kpi(self):
         def zone():
-            return get("/kpi/zones/Z1")[0]["zone"]["kpi"]["cleaning"]
+            return SERVER.json("/kpi/zones/Z1")["zone"]["kpi"]["cleaning"]
         # Z1 (east of 39.8845) holds B-1 (0.4), B-2 (0.91, overflowing), B-4 is west of it, B-3 too
         mshtest.wait_for(lambda: zone()["bins"] == 2 and zone()["bins_overflowing"] == 1, 30,
                          "Z1's two bins, one overflowing, in /kpi")

@@ -115,9 +115,11 @@ static void test_ngsi(void)
     msh_buf_init(&recs, 1 << 20);
     msh_ingest_result_init(&res);
     msh_err err;
-    const char *bad = "{\"hello\":1}";
-    CHECK(msh_feed_parse_body(MSH_FEED_BINS, bad, strlen(bad), true, NOW, &recs, &res, &err) == MSH_EFORMAT);
-    CHECK(strstr(err.msg, "nor NGSI entities") != NULL);
+    static const char *const bad[] = {"{\"hello\":1}", "[]", "{\"id\":\"B-1\"}"}; /* not an entity without type */
+    for (int i = 0; i < 3; i++) {
+        CHECK(msh_feed_parse_body(MSH_FEED_BINS, bad[i], strlen(bad[i]), true, NOW, &recs, &res, &err) == MSH_EFORMAT);
+        CHECK(strstr(err.msg, "nor NGSI entities") != NULL);
+    }
     msh_buf_free(&recs);
     msh_ingest_result_free(&res);
 }
