@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store_sql.h"
+#include "workflow/wf_layer.h"
 
 const char *const msh_report_categories[] = {"cleanliness", "crowding", "medical", "lost_person", "facility_fault",
                                              "other", NULL};
@@ -62,29 +63,15 @@ bool msh_report_closed(const char *status)
 
 msh_rc msh_reports_ensure_layer(msh_store *s, bool *created, msh_err *err)
 {
-    *created = false;
-    msh_layer_info *infos = NULL;
-    size_t n = 0;
-    msh_rc rc = msh_store_list(s, &infos, &n, err);
-    if (rc)
-        return rc;
-    bool have = false;
-    for (size_t i = 0; i < n; i++)
-        have |= !strcmp(infos[i].name, MSH_REPORTS_LAYER);
-    msh_store_infos_free(infos, n);
-    if (have)
-        return MSH_OK;
     static const msh_field fields[] = {
         {(char *)"category", MSH_FT_STRING}, {(char *)"text", MSH_FT_STRING},     {(char *)"status", MSH_FT_STRING},
         {(char *)"reporter", MSH_FT_STRING}, {(char *)"created", MSH_FT_STRING},  {(char *)"sla_due", MSH_FT_STRING},
         {(char *)"zone", MSH_FT_STRING},     {(char *)"closed", MSH_FT_STRING},   {(char *)"incident", MSH_FT_STRING},
         {(char *)"work_order", MSH_FT_STRING}, {(char *)"note", MSH_FT_STRING},
     };
-    if ((rc = msh_wf_create_point_layer(s, MSH_REPORTS_LAYER, fields, sizeof fields / sizeof fields[0],
-                                        "mashaer serve (reports)", "Reports", err)))
-        return rc;
-    *created = true;
-    return MSH_OK;
+    msh_layer_spec spec = {.name = MSH_REPORTS_LAYER, .fields = fields, .nfields = sizeof fields / sizeof fields[0],
+                           .minzoom = 0, .maxzoom = 18, .source = "mashaer serve (reports)", .title = "Reports"};
+    return msh_wf_ensure_layer(s, &spec, NULL, "Point", created, err); /* a report needs no other layer */
 }
 
 static msh_value text_value(const char *s)

@@ -6,6 +6,22 @@
 
 #include "store_sql.h"
 
+msh_rc msh_wf_create_layer(msh_store *s, const msh_layer_spec *spec, const char *gtype, msh_err *err)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE msh_layers SET geometry_type = '%s' WHERE name = '%s'", gtype, spec->name);
+    /* one transaction: the table, its registry row and the `import` audit row that starts its history */
+    msh_store_writer *w;
+    msh_rc rc = msh_store_batch_begin(s, err);
+    if (rc)
+        return rc;
+    if (!(rc = msh_store_writer_begin(s, spec, &w, err)) && !(rc = msh_store_writer_commit(w, NULL, err)) &&
+        msh_store_exec(s, sql))
+        rc = msh_err_set(err, MSH_EIO, "creating %s: %s", spec->name, msh_store_errmsg(s));
+    msh_rc end = msh_store_batch_end(s, rc == MSH_OK, err);
+    return rc ? rc : end;
+}
+
 msh_rc msh_wf_ensure_layer(msh_store *s, const msh_layer_spec *spec, const char *needs, const char *gtype,
                            bool *created, msh_err *err)
 {
@@ -15,25 +31,15 @@ msh_rc msh_wf_ensure_layer(msh_store *s, const msh_layer_spec *spec, const char 
     msh_rc rc = msh_store_list(s, &infos, &n, err);
     if (rc)
         return rc;
-    bool have = false, needed = false;
+    bool have = false, needed = !needs;
     for (size_t i = 0; i < n; i++) {
         have |= !strcmp(infos[i].name, spec->name);
-        needed |= !strcmp(infos[i].name, needs);
+        needed |= needs && !strcmp(infos[i].name, needs);
     }
     msh_store_infos_free(infos, n);
     if (have || !needed)
         return MSH_OK;
-    char sql[256];
-    snprintf(sql, sizeof sql, "UPDATE msh_layers SET geometry_type = '%s' WHERE name = '%s'", gtype, spec->name);
-    /* one transaction: the table, its registry row and the `import` audit row that starts its history */
-    msh_store_writer *w;
-    if ((rc = msh_store_batch_begin(s, err)))
-        return rc;
-    if (!(rc = msh_store_writer_begin(s, spec, &w, err)) && !(rc = msh_store_writer_commit(w, NULL, err)) &&
-        msh_store_exec(s, sql))
-        rc = msh_err_set(err, MSH_EIO, "creating %s: %s", spec->name, msh_store_errmsg(s));
-    msh_rc end = msh_store_batch_end(s, rc == MSH_OK, err);
-    if (rc || (rc = end))
+    if ((rc = msh_wf_create_layer(s, spec, gtype, err)))
         return rc;
     *created = true;
     return MSH_OK;

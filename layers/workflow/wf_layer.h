@@ -1,10 +1,11 @@
 /* wf_layer.h: a workflow's own layer, made by the server in a store that lacks it.
  *
- * Design: a workflow collection (work orders, cleaning tasks) is an ordinary static layer of the
- * store, so tiles, OGC items, queryables, history and asof serve it like any other. The server
- * creates it empty at start, in one transaction with its registry row (typed: an empty layer's
- * type would otherwise be "Geometry") and the `import` audit row that starts its history, and only
- * when the store holds the layer the workflow refers to (assets, cleaning routes).
+ * Design: a workflow collection (work orders, cleaning tasks, reports) is an ordinary static layer
+ * of the store, so tiles, OGC items, queryables, history and asof serve it like any other. The
+ * server creates it empty at start, in one transaction with its registry row (typed: an empty
+ * layer's type would otherwise be "Geometry") and the `import` audit row that starts its history,
+ * and only when the store holds the layer the workflow refers to (assets, cleaning routes). Every
+ * workflow layer is made here, by one function (msh_wf_create_layer).
  */
 #ifndef MSH_WF_LAYER_H
 #define MSH_WF_LAYER_H
@@ -15,8 +16,15 @@
 #include "store.h"
 
 /**
- * Create layer `spec` (empty, of geometry type `gtype`) when `s` has layer `needs` and no layer
- * named spec->name; *created says whether it did. Errors: MSH_EIO.
+ * Create the empty layer `spec` of geometry type `gtype` ("Point", "Polygon"), in one transaction with
+ * its registry row and the `import` audit row that starts its history. Errors: MSH_EIO (the layer
+ * exists already, or the store failed: nothing written).
+ */
+msh_rc msh_wf_create_layer(msh_store *s, const msh_layer_spec *spec, const char *gtype, msh_err *err);
+
+/**
+ * Create layer `spec` (empty, of geometry type `gtype`) when `s` has layer `needs` (NULL: no
+ * condition) and no layer named spec->name; *created says whether it did. Errors: MSH_EIO.
  */
 msh_rc msh_wf_ensure_layer(msh_store *s, const msh_layer_spec *spec, const char *needs, const char *gtype,
                            bool *created, msh_err *err);

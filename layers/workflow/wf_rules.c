@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_sql.h"
-
 int msh_wf_field(const msh_layer_info *li, const char *name)
 {
     for (uint32_t i = 0; i < li->nfields; i++)
@@ -108,22 +106,4 @@ bool msh_wf_check_step(const msh_wf_step *table, size_t n, const char *from, con
     ref->to = to;
     ref->allowed = next;
     return false;
-}
-
-msh_rc msh_wf_create_point_layer(msh_store *s, const char *name, const msh_field *fields, uint32_t nfields,
-                                 const char *source, const char *title, msh_err *err)
-{
-    msh_layer_spec spec = {.name = name, .fields = fields, .nfields = nfields, .minzoom = 0, .maxzoom = 18,
-                           .source = source, .title = title};
-    msh_store_writer *w;
-    msh_rc rc = msh_store_batch_begin(s, err);
-    if (rc)
-        return rc;
-    char sql[160];
-    snprintf(sql, sizeof sql, "UPDATE msh_layers SET geometry_type = 'Point' WHERE name = '%s'", name);
-    if (!(rc = msh_store_writer_begin(s, &spec, &w, err)) && !(rc = msh_store_writer_commit(w, NULL, err)) &&
-        msh_store_exec(s, sql))
-        rc = msh_err_set(err, MSH_EIO, "creating %s: %s", name, msh_store_errmsg(s));
-    msh_rc end = msh_store_batch_end(s, rc == MSH_OK, err);
-    return rc ? rc : end;
 }

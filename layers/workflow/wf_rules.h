@@ -64,12 +64,4 @@ bool msh_wf_same_value(const msh_value *a, const msh_value *b);
 /** Fill `ref` as a 400 with `code` and a formatted description; returns false (for `return msh_wf_refuse(...)`). */
 bool msh_wf_refuse(msh_wf_refusal *ref, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/**
- * Create the empty store layer `name` (Point, `fields`), in one transaction with its registry row
- * (typed Point: an empty layer's type is otherwise "Geometry") and the `import` audit row that starts
- * its history: the layers a workflow's server makes at start. Errors: MSH_EIO.
- */
-msh_rc msh_wf_create_point_layer(msh_store *s, const char *name, const msh_field *fields, uint32_t nfields,
-                                 const char *source, const char *title, msh_err *err);
-
 #endif

@@ -73,8 +73,9 @@ msh_rc msh_wo_ensure_layer(msh_store *s, bool *created, msh_err *err)
         {(char *)"done_at", MSH_FT_STRING},     {(char *)"note", MSH_FT_STRING},
         {(char *)"report", MSH_FT_STRING},
     };
-    if ((rc = msh_wf_create_point_layer(s, MSH_WO_LAYER, fields, sizeof fields / sizeof fields[0],
-                                        "mashaer serve (work orders)", "Work orders", err)))
+    msh_layer_spec spec = {.name = MSH_WO_LAYER, .fields = fields, .nfields = sizeof fields / sizeof fields[0],
+                           .minzoom = 0, .maxzoom = 18, .source = "mashaer serve (work orders)", .title = "Work orders"};
+    if ((rc = msh_wf_create_layer(s, &spec, "Point", err)))
         return rc;
     *created = true;
     return MSH_OK;

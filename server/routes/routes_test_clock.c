@@ -1,7 +1,8 @@
 /* routes_test_clock.c: POST /test/clock?advance_s=N (admin token), for tests only: with
  * `mashaer serve --test-clock` it moves the server's clock N seconds forward (core/msh_time.h:
- * msh_time_advance_ms) and runs the live time rules once at the new time before it answers, so a
- * test of escalation, retention or stale crews steps time instead of sleeping:
+ * msh_time_advance_ms) and runs the live time rules once at the new time before it answers (with the
+ * expiry of positions past --position-max-age), so a test of escalation, retention, stale crews or
+ * position expiry steps time instead of sleeping:
  *   {"now":"2026-05-26T08:02:00Z","now_ms":..,"escalated":1,"removed":0,"stale":0,"dropped":0}
  * Without --test-clock it answers 404, as for a path that does not exist. */
 #include <stdlib.h>

@@ -43,6 +43,8 @@ void msh_serve_timers_advance(msh_app *app, int64_t ms, msh_timers_result *res)
 {
     pthread_mutex_lock(&pass_mu);
     msh_time_advance_ms(ms);
+    if (app->live) /* the reload thread's other time rule, positions past --position-max-age, at the new time */
+        msh_live_expire(app->live, msh_now_ms());
     tick_locked(app, res);
     pthread_mutex_unlock(&pass_mu);
 }

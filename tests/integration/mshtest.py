@@ -426,6 +426,16 @@ def spawn(cmd, **kw):
     return p
 
 
+
+def cpu_seconds(pid):
+    """CPU seconds process `pid` has used so far, user and system, its own and those of the children
+    it has waited for (/proc/PID/stat utime, stime, cutime, cstime). Work budgets are checked in CPU
+    time: a loaded machine stretches the wall clock, not the work."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """`mashaer serve --db DB --port 0` in the background.
 

@@ -1,10 +1,10 @@
 """The test helpers leave no process behind: a test that fails, raises, exits, or is stopped by
-SIGTERM or SIGKILL ends within seconds, says why, and its `mashaer serve` is gone."""
+SIGTERM or SIGKILL ends (it does not wait out its last step), says why, and its `mashaer serve` is
+gone. No wall-clock limit: what is timed out is a hang of ten minutes, not a slow machine."""
 import os
 import re
 import subprocess
 import sys
-import time
 import unittest
 
 import mshtest
@@ -27,20 +27,28 @@ class Cleanup(unittest.TestCase):
         mshtest.import_layer(mshtest.work_path("site.sqlite"), mshtest.demo_path("sites.geojson"), "sites")
 
     def run_mode(self, mode, says):
-        t0 = time.monotonic()
-        p = subprocess.run([sys.executable, os.path.join(HERE, "harness_fail.py"), mode,
-                            "--mashaer", mshtest.CONFIG.mashaer, "--source-dir", mshtest.CONFIG.source_dir,
-                            "--work-dir", mshtest.work_path(mode)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
-        secs = time.monotonic() - t0
-        m = re.search(r"server pid (\d+)", p.stdout)
-        self.assertTrue(m, p.stdout + p.stderr)
-        self.assertNotEqual(p.returncode, 0)
-        self.assertLess(secs, 15)
+        proc = mshtest.spawn([sys.executable, os.path.join(HERE, "harness_fail.py"), mode,
+                              "--mashaer", mshtest.CONFIG.mashaer, "--source-dir", mshtest.CONFIG.source_dir,
+                              "--work-dir", mshtest.work_path(mode)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # the barrier: the test has its server and is about to end the way `mode` says. From here a
+        # harness that does not end the test waits out harness_fail.py's 600 s, which `communicate`
+        # stops far sooner (a hang, however loaded the machine is, since nothing is left to start)
+        first = proc.stdout.readline()
+        try:
+            out, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            self.fail("mode %s: the test did not end (%s)" % (mode, (first + out + err)[-2000:]))
+        m = re.search(r"server pid (\d+)", first)
+        self.assertTrue(m, first + out + err)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertNotIn("not reached", out)
         if says:
-            self.assertIn(says, p.stderr)
+            self.assertIn(says, err)
         pid = int(m.group(1))
-        mshtest.wait_for(lambda: not alive(pid), 5, "server %d of mode %s to be gone" % (pid, mode))
+        mshtest.wait_for(lambda: not alive(pid), 60, "server %d of mode %s to be gone" % (pid, mode))
 
     def test_failed_assertion(self):
         self.run_mode("fail", "AssertionError: deliberate failure")
