@@ -43,6 +43,7 @@ void msh_forecast_result_release(msh_forecast_result *r)
     for (int m = 0; m < MSH_FC_NMODELS; m++)
         for (int h = 0; h < MSH_FC_NH; h++)
             msh_fc_grid_free(&r->grid[m][h]);
+    free(r->warnings);
     free(r);
 }
 
@@ -217,8 +218,8 @@ static void *forecast_main(void *arg)
         msh_rc rc = refresh(app, s, &r, &err);
         if (rc)
             fprintf(stderr, "mashaer: forecast refresh failed: %s\n", err.msg);
-        if (r && app->events)
-            msh_forecast_alerts_publish(s->alerts, app, r);
+        if (r && msh_forecast_alerts_publish(s->alerts, app, r))
+            fprintf(stderr, "mashaer: forecast warnings: out of memory\n");
         pthread_mutex_lock(&s->mu);
         if (r) {
             msh_forecast_result *old = s->cur;

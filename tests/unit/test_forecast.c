@@ -502,11 +502,13 @@ static void on_change(void *ud, const msh_fc_alert_change *c)
     s->last = *c;
 }
 
+static int64_t warn_now; /* the issue time of the next step: each step is a second later */
+
 /* One base cell at `density` persons/m2 at horizon index h (nothing elsewhere), stepped once. */
-static seen warn_step(msh_fc_alerts *a, int h, double density)
+static seen warn_step_at(msh_fc_alerts *a, double lon, int h, double density)
 {
     uint32_t cx, cy;
-    msh_fc_cell_at(39.87, 21.42, &cx, &cy);
+    msh_fc_cell_at(lon, 21.42, &cx, &cy);
     double side = msh_fc_cell_side_m(cy);
     msh_fc_out cell = {cx, cy, (float)(density * side * side)};
     msh_fc_grid g[MSH_FC_NH];
@@ -516,8 +518,14 @@ static seen warn_step(msh_fc_alerts *a, int h, double density)
         g[h].n = 1;
     }
     seen s = {0};
-    CHECK(msh_fc_alerts_step(a, g, on_change, &s) == MSH_OK);
+    warn_now += 1000;
+    CHECK(msh_fc_alerts_step(a, g, warn_now, on_change, &s) == MSH_OK);
     return s;
+}
+
+static seen warn_step(msh_fc_alerts *a, int h, double density)
+{
+    return warn_step_at(a, 39.87, h, density);
 }
 
 static void test_warnings(void)
@@ -546,10 +554,64 @@ static void test_warnings(void)
     msh_fc_alerts_free(a);
 }
 
+/* The standing warnings as listed: when raised and last changed, density and chance at the horizon,
+ * F before E and the soonest first. */
+static void test_warning_list(void)
+{
+    msh_fc_alerts *a = msh_fc_alerts_new();
+    msh_fc_warning *l = NULL;
+    size_t n = 9;
+    CHECK(msh_fc_alerts_list(a, &l, &n) == MSH_OK && n == 0 && !l);
+    warn_now = 0;
+    warn_step(a, 2, 2.5); /* t = 1 s: F in 10 minutes, raised */
+    warn_step(a, 2, 2.5); /* t = 2 s: the same, nothing changes */
+    CHECK(msh_fc_alerts_list(a, &l, &n) == MSH_OK && n == 1);
+    CHECK(l[0].level == 'F' && l[0].minutes == 10 && l[0].raised_ms == 1000 && l[0].updated_ms == 1000);
+    CHECK_NEAR(l[0].density, 2.5, 1e-3);
+    /* by hand: a base cell of about 80 m2 holds n = 2.5 A people; sigma = sqrt(n + (0.3 n)^2) at 10 min,
+     * and P(count > 2.15 A) = Phi((2.5 - 2.15) A / sigma), about 0.68 */
+    uint32_t cx, cy;
+    msh_fc_cell_at(39.87, 21.42, &cx, &cy);
+    double side = msh_fc_cell_side_m(cy), area = side * side, nn = 2.5 * area, sg = sqrt(nn + 0.09 * nn * nn);
+    CHECK_NEAR(l[0].probability, 0.5 * erfc(-(0.35 * area / sg) / sqrt(2.0)), 0.01);
+    CHECK(l[0].probability > 0.6 && l[0].probability < 0.75);
+    uint32_t c21x = cx >> 1, c21y = cy >> 1;
+    CHECK(l[0].cx == c21x && l[0].cy == c21y);
+    free(l);
+    warn_step(a, 1, 1.5); /* t = 3 s: down to E in 5 minutes, updated */
+    CHECK(msh_fc_alerts_list(a, &l, &n) == MSH_OK && n == 1);
+    CHECK(l[0].level == 'E' && l[0].minutes == 5 && l[0].raised_ms == 1000 && l[0].updated_ms == 3000);
+    free(l);
+    warn_step(a, 1, 1.0); /* t = 4 s: held by the hysteresis: level and minutes as last said, density now */
+    CHECK(msh_fc_alerts_list(a, &l, &n) == MSH_OK && n == 1);
+    CHECK(l[0].level == 'E' && l[0].minutes == 5 && l[0].updated_ms == 3000);
+    CHECK_NEAR(l[0].density, 1.0, 1e-3);
+    CHECK(l[0].probability < 0.5);
+    free(l);
+    msh_fc_alerts_free(a);
+
+    /* two cells 100 m apart: E in 5 minutes and F in 20; F is listed first */
+    a = msh_fc_alerts_new();
+    msh_fc_grid g[MSH_FC_NH];
+    memset(g, 0, sizeof g);
+    uint32_t dx, dy;
+    msh_fc_cell_at(39.871, 21.42, &dx, &dy);
+    msh_fc_out e = {cx, cy, (float)(1.5 * area)}, f = {dx, dy, (float)(3.0 * area)};
+    g[1] = (msh_fc_grid){&e, 1};
+    g[4] = (msh_fc_grid){&f, 1};
+    CHECK(msh_fc_alerts_step(a, g, 5000, NULL, NULL) == MSH_OK);
+    CHECK(msh_fc_alerts_list(a, &l, &n) == MSH_OK && n == 2);
+    CHECK(l[0].level == 'F' && l[0].minutes == 20 && l[1].level == 'E' && l[1].minutes == 5);
+    CHECK(l[0].raised_ms == 5000 && l[1].raised_ms == 5000 && l[0].lon > l[1].lon);
+    free(l);
+    msh_fc_alerts_free(a);
+}
+
 int main(void)
 {
     msh_fc_params_init(&p);
     test_warnings();
+    test_warning_list();
     test_uniform_flow();
     test_bottleneck_queue();
     test_closed_edge();
