@@ -252,6 +252,11 @@ class Forecast(unittest.TestCase):
                          "a refresh on the serving timer")
         issued = density("minutes=0")["issued_at"]
         self.assertGreaterEqual(issued[:19], r.json()["now"][:19])   # made after the clock moved
+        # an hour on, past --position-max-age (10 min), everyone posted is gone at once: the clock's
+        # answer drops them (the serving timer would only have, a real second later)
+        self.assertGreater(r.json()["expired"], 0)
+        refresh()
+        self.assertEqual(density("minutes=0")["features"], [])
 
 
 def setUpModule():
