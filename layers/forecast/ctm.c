@@ -805,7 +805,9 @@ typedef struct feed {
     bool fades;     /* an observed inflow: its rate fades with the horizon (msh_fc_params.inflow_fade_s) */
 } feed;
 
-static void place_sources(model *m, const uint32_t *src_commodity, feed *fd)
+/* planned_end (2 per edge, nonzero: a planned group starts at that end) is marked for every planned
+ * source: the end of its edge nearer to where it snaps. */
+static void place_sources(model *m, const uint32_t *src_commodity, feed *fd, uint8_t *planned_end)
 {
     const msh_fc_input *in = m->in;
     const msh_fc_net *net = m->net;
@@ -831,6 +833,8 @@ static void place_sources(model *m, const uint32_t *src_commodity, feed *fd)
         }
         fd[i].seg = s;
         fd[i].dir = dir;
+        if (so->planned)
+            planned_end[2 * (size_t)e + (sn.t <= 0.5 ? 0 : 1)] = 1;
     }
 }
 
@@ -842,8 +846,9 @@ static void place_sources(model *m, const uint32_t *src_commodity, feed *fd)
 
 /* The inflow at walkway ends: where people walk into the network from an end, they are taken to
  * go on coming at the rate observed there, the flow (people x Weidmann's speed at their density /
- * segment length) over the first segments. *nfd grows by one feed per end with an inflow. */
-static double end_inflows(model *m, feed *fd, size_t *nfd)
+ * segment length) over the first segments; not at an end a planned group starts from (its people
+ * are the plan's). *nfd grows by one feed per end with an inflow. */
+static double end_inflows(model *m, feed *fd, size_t *nfd, const uint8_t *planned_end)
 {
     const msh_fc_net *net = m->net;
     double total_rate = 0;
@@ -852,7 +857,7 @@ static double end_inflows(model *m, feed *fd, size_t *nfd)
         msh_graph_edge_nodes(m->g, e, &ends[0], &ends[1]);
         for (int k = 0; k < 2; k++) {
             uint32_t v = ends[k];
-            if (!walkway_end(m->g, e, v) || ends[0] == ends[1])
+            if (!walkway_end(m->g, e, v) || ends[0] == ends[1] || planned_end[2 * (size_t)e + (size_t)k])
                 continue;
             uint32_t nseg = net->seg_off[e + 1] - net->seg_off[e];
             int dir = k == 0 ? 0 : 1; /* walking away from the end */
@@ -1010,7 +1015,8 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     size_t maxfd = in->nsrc + (net ? 2 * (size_t)net->ne : 0) + 1;
     uint32_t *src_c = malloc((in->nsrc + 1) * sizeof *src_c);
     feed *fd = malloc(maxfd * sizeof *fd);
-    if (!rc && (!src_c || !fd))
+    uint8_t *planned_end = calloc(net ? 2 * (size_t)net->ne + 1 : 1, 1);
+    if (!rc && (!src_c || !fd || !planned_end))
         rc = MSH_ENOMEM;
     if (!rc)
         rc = model_alloc(&m);
@@ -1027,9 +1033,9 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
         rc = msh_fc_observed(in, &out[0], err);
     if (!rc) {
         set_shares(&m);
-        place_sources(&m, src_c, fd);
+        place_sources(&m, src_c, fd, planned_end);
         size_t nfd = in->nsrc;
-        st->end_inflow = end_inflows(&m, fd, &nfd);
+        st->end_inflow = end_inflows(&m, fd, &nfd, planned_end);
         st->segments = m.S;
         st->setup_ms = cpu_ms() - t0;
         st->people_start = people(&m);
@@ -1059,6 +1065,7 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
             msh_fc_grid_free(&out[i]);
     free(src_c);
     free(fd);
+    free(planned_end);
     model_free(&m);
     msh_fc_net_free(own);
     return rc;

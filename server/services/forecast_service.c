@@ -165,12 +165,16 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
     msh_live_unlock(app->live);
     double copy_ms = wall_ms() - l0;
     for (size_t i = 0; i < s->nsched && !k.oom; i++) {
-        if (s->sched[i].to_ms <= issued)
+        if (s->sched[i].to_ms <= issued - 3600000) /* left over an hour ago: it plans nothing any more */
             continue;
-        if (!grow_src(&k))
+        if (!grow_src(&k)) {
             k.oom = true;
-        else
-            k.src[k.nsrc++] = s->sched[i];
+            break;
+        }
+        k.src[k.nsrc] = s->sched[i];
+        if (s->sched[i].to_ms <= issued) /* left already: it only marks its start as planned (no tree) */
+            k.src[k.nsrc].has_dest = false, k.src[k.nsrc].rate = 0;
+        k.nsrc++;
     }
     msh_forecast_result *r = calloc(1, sizeof *r);
     msh_rc rc = r && !k.oom ? MSH_OK : msh_err_set(err, MSH_ENOMEM, "forecast: out of memory");

@@ -310,6 +310,23 @@ static void test_walkway_ends(void)
         CHECK_NEAR(in_x(&o[h], -50, 3100).people - 3.0 * n, in_by, 0.1 * in_by);
     }
     free_grids(o);
+    /* a planned group starts at that end: the people walking in are its own, and only the plan adds
+     * people there. Its window over: nobody more comes (the people on the map walk on, none leave
+     * the 3 km street in 10 minutes). Its window open for 5 more minutes at 2 persons/s: 600 more. */
+    msh_fc_source plan = {.lon = lon_at(0), .lat = LAT, .rate = 0, .from_ms = -600000, .to_ms = -1,
+                          .planned = true};
+    in2.src = &plan;
+    in2.nsrc = 1;
+    CHECK(run(&in2, o, &st));
+    CHECK(st.end_inflow == 0);
+    CHECK_NEAR(in_x(&o[2], -50, 3100).people, 3.0 * n, 0.1); /* the spread thins a few cells under what is drawn */
+    free_grids(o);
+    plan.rate = 2.0;
+    plan.to_ms = 300000;
+    CHECK(run(&in2, o, &st));
+    CHECK(st.end_inflow == 0);
+    CHECK_NEAR(in_x(&o[2], -50, 3100).people, 3.0 * n + 600, 1.0);
+    free_grids(o);
     msh_graph_release(g);
     msh_graph_release(g2);
 }
