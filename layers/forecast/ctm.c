@@ -819,13 +819,18 @@ static void place_sources(model *m, const uint32_t *src_commodity, feed *fd, uin
             continue;
         uint32_t e = sn.edge, s = seg_at(net, e, sn.t), a, b;
         msh_graph_edge_nodes(m->g, e, &a, &b);
-        int dir;
+        int dir = 0;
         if (fd[i].c) { /* toward the destination */
             const uint32_t *pr = m->pred + (size_t)fd[i].c * net->nn;
             bool via_a = pr[a] != MSH_GRAPH_NO_EDGE || a == m->root[fd[i].c];
             bool via_b = pr[b] != MSH_GRAPH_NO_EDGE || b == m->root[fd[i].c];
             dir = via_b && (!via_a || pr[a] == e) ? 0 : 1;
-        } else { /* where the crowd on that edge walks; else away from the nearer end */
+            /* no open way to the destination (a closed gate across it): they set out all the same
+             * and walk as the crowd there walks, to queue where it queues */
+            if (!via_a && !via_b)
+                fd[i].c = 0;
+        }
+        if (!fd[i].c) { /* where the crowd on that edge walks; else away from the nearer end */
             double f0 = 0, f1 = 0;
             for (uint32_t k = net->seg_off[e]; k < net->seg_off[e + 1]; k++)
                 f0 += *N(m, 0, 0, k), f1 += *N(m, 0, 1, k);

@@ -24,7 +24,8 @@
  *   already there walk (shares of the observed outflow), or straight on where nobody is seen; at
  *   a walkway end (no other edge meets there) they leave the network; where every other edge is
  *   closed they wait. People of a planned movement walk the shortest open way to their
- *   destination and leave the network there.
+ *   destination and leave the network there; with no open way there (a closed gate across it)
+ *   they set out all the same and walk as the crowd where they start walks, queueing where it does.
  * - The known plan: sources add people at a rate: gates at their current flow (nothing for a
  *   closed gate), planned groups (schedule.h) over their departure window, and every walkway end
  *   where people are seen walking in at the flow observed there (the people walking inwards on

@@ -234,6 +234,19 @@ static void test_closed_edge(void)
     CHECK(in_x(&o[2], 400, 505).people > 0.9 * 8.0 * n);
     CHECK(in_x(&o[2], 505, 3000).people < 1e-3);
     free_grids(o);
+    /* a planned group bound for the far side of the closed gate (x = 1000), 2 persons/s from the
+     * west end for 5 minutes, nobody on the map yet: no open way there, so they walk as a crowd
+     * would, up to the gate, and queue there; they do not wait where they start */
+    for (uint32_t e = 0; e < ne; e++)
+        closed[e] = msh_graph_edge_fid(g, e) == 2;
+    msh_fc_source grp = {.lon = lon_at(-200), .lat = LAT, .rate = 2.0, .from_ms = 0, .to_ms = 300000,
+                         .has_dest = true, .dest_lon = lon_at(1000), .dest_lat = LAT, .planned = true};
+    msh_fc_input gin = {.g = g, .closed = closed, .src = &grp, .nsrc = 1};
+    CHECK(run(&gin, o, &st));
+    CHECK_NEAR(in_x(&o[3], -250, 3000).people, 600, 1.0);
+    CHECK(in_x(&o[3], 300, 505).people > 0.9 * 600);
+    CHECK(in_x(&o[3], 505, 3000).people < 1e-3);
+    free_grids(o);
     free(closed);
     msh_graph_release(g);
 }
