@@ -81,12 +81,5 @@ void msh_route_forecast_warnings(msh_req *r, const char *rest)
     msh_live_unlock(r->app->live);
     msh_buf_printf(&b, "],\"numberReturned\":%zu}\n", shown);
     msh_forecast_result_release(fr);
-    if (msh_buf_error(&b)) {
-        msh_buf_free(&b);
-        msh_resp_error(r, 500, "forecast warnings: out of memory");
-        return;
-    }
-    r->resp.cache_control = "no-store";
-    msh_resp_buf(r, 200, "application/geo+json", &b);
-    msh_buf_free(&b);
+    msh_forecast_send(r, &b, false, "application/geo+json", "forecast warnings");
 }
