@@ -5,6 +5,7 @@ model forecast at T for T+M, compare with what the live state shows at T+M.
   python3 bench/forecast.py [--scenarios merge,bottleneck,gate,reverse,hajj] [--horizons 5,10,20,30]
                             [--json OUT] [--md OUT] [--mashaer build/mashaer]
   python3 bench/forecast.py --from-json OUT [--md OUT.md]     # the tables again, no run
+  python3 bench/forecast.py --from-dump DUMP [--scenarios ..] [--json OUT] [--md OUT.md]  # scored again from --dump
 
 Per scenario: a store in a temporary folder (`mashaer import` of the scenario's walkways with their
 widths, its gates as assets of kind gate, one service zone; the demo layers for `hajj`), an admin
@@ -67,7 +68,15 @@ def parse_args(argv=None):
     ap.add_argument("--json", default="", help="write the results as JSON here")
     ap.add_argument("--md", default="", help="write the results as a Markdown table here")
     ap.add_argument("--from-json", default="", help="no run: print the tables of an earlier --json")
+    ap.add_argument("--from-dump", default="", help="no run: score again the --dump files DUMP.SCENARIO.json of "
+                    "the scenarios named by --scenarios (the horizons and models asked for)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folders")
+    ap.add_argument("--plan", action="store_true",
+                    help="give the server the scenario's planned movements: its sources as a --forecast-schedule "
+                    "file (group, size, origin, destination, departure window); gate changes and reversals "
+                    "stay unannounced")
+    ap.add_argument("--dump", default="", help="write every observed and forecast cell here as JSON, one file a "
+                    "scenario (DUMP.SCENARIO.json), for per-cell error analysis (bench/fc_cells.py)")
     scratch.add_build_args(ap)
     return ap.parse_args(argv)
 
@@ -81,6 +90,7 @@ class Harness:
         self.db = os.path.join(work, "fc.sqlite") if work else None
         self.srv = None
         self.notes = []
+        self.plan_t0 = None  # with --plan: the scenario start the plan was written for (server ms)
         self.refreshed_ms = None  # the clock at the last POST /forecast/refresh
 
     @classmethod
@@ -97,10 +107,12 @@ class Harness:
         if fc["features"]:
             subprocess.run([self.args.mashaer, "import", "-q", "--db", self.db, "--layer", layer, path], check=True)
 
-    def start(self):
+    def start(self, schedule=""):
         self.token = scratch.token(self.args.mashaer, self.db, "admin", "fceval")
         helptext = subprocess.run([self.args.mashaer, "serve", "--help"], capture_output=True, text=True).stdout
         flags = ["--test-clock", "--k-anon", "1", "--position-max-age", "60", "--snapshot-s", "3600"]
+        if schedule:
+            flags += ["--forecast-schedule", schedule]
         if "--forecast-every" in helptext:
             flags += ["--forecast-every", "3600"]  # refreshed by the harness at each issue time
         self.srv, self.port = scratch.serve(self.args, self.db, *flags, die_with_parent=True)
@@ -195,6 +207,21 @@ class PedSource:
         ways, assets, zones = pedsim.scenario_geojson(self.sc)
         return {"walkways": ways, "assets": assets, "service_zones": zones}
 
+    def plan(self, t0_ms):
+        """The scenario's sources as planned groups (a --forecast-schedule JSON list): each walks its
+        route from the first link's start to the last link's end, size = rate x window."""
+        out = []
+        for i, so in enumerate(self.sc["sources"]):
+            route = self.sc["routes"][so["route"]]
+            (l0, f0), (l1, f1) = route[0], route[-1]
+            p0 = self.sc["links"][l0][0][0 if f0 else -1]
+            p1 = self.sc["links"][l1][0][-1 if f1 else 0]
+            out.append({"group": "S%d" % i, "size": round(so["rate"] * (so["end"] - so["start"])),
+                        "origin": list(pedsim.to_lonlat(*p0)), "destination": list(pedsim.to_lonlat(*p1)),
+                        "depart_from": iso_of(t0_ms + so["start"] * 1000),
+                        "depart_to": iso_of(t0_ms + so["end"] * 1000)})
+        return out
+
     def advance(self, t_s, t0_ms):
         recs, events = [], []
         before = {id(e) for e in self.sc.get("events", []) if e.get("_done")}
@@ -250,6 +277,11 @@ class HajjSource:
         return out, []
 
 
+def iso_of(ms):
+    """ISO 8601 UTC of milliseconds since the epoch."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + "Z"
+
+
 def iso_ms(s):
     """Unix ms of an ISO 8601 time with its zone ('Z' or an offset); -1 when it is not one."""
     import datetime
@@ -276,15 +308,36 @@ def run_scenario(args, name, horizons, models):
             src = PedSource(sc, args.seed)
             for layer, fc in src.layers().items():
                 h.import_fc(layer, fc)
-        h.start()
-        return evaluate(args, h, src, horizons, models)
+        schedule = ""
+        if args.plan and isinstance(src, PedSource):
+            # the server's test clock starts at the wall clock; the scenario starts at the first clock
+            # call after the start, a few seconds later (the gap is noted)
+            h.plan_t0 = int(time.time() * 1000) + 2000
+            schedule = os.path.join(work, "plan.json")
+            with open(schedule, "w") as f:
+                json.dump(src.plan(h.plan_t0), f)
+        h.start(schedule)
+        return evaluate(args, h, src, horizons, models,
+                        dump="%s.%s.json" % (args.dump, name) if args.dump else "")
     finally:
         h.stop()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def evaluate(args, h, src, horizons, models):
+def dump_cells(path, observed, forecasts):
+    """Every observed cell per issue step and every forecast cell per (model, step, horizon), as
+    [level, cx, cy, count, p_f] rows."""
+    def rows(cells):
+        return [[k[0], k[1], k[2], round(c.count, 3), c.p_f] for k, c in sorted(cells.items())]
+    doc = {"observed": {str(k): rows(c) for k, c in observed.items()},
+           "forecasts": {m: {"%d,%d" % kh: rows(c) for kh, c in fs.items() if c is not None}
+                         for m, fs in forecasts.items()}}
+    with open(path, "w") as f:
+        json.dump(doc, f)
+
+
+def evaluate(args, h, src, horizons, models, dump=""):
     # the first forecast is made at start, off the request path: wait for one (404: no forecast)
     st, data = h.req("POST", "/forecast/refresh")
     if st not in (200, 404):
@@ -297,6 +350,8 @@ def evaluate(args, h, src, horizons, models):
         else:
             served[m] = has_fc and h.forecast(horizons[0], src.bbox, m) is not None
     t0 = h.clock(0)
+    if h.plan_t0:
+        h.notes.append("the plan's times are %.1f s off the scenario's" % ((h.plan_t0 - t0) / 1000.0))
     gates_posted = False
     observed, forecasts = {}, {m: {} for m in models}
     step_per_issue = args.issue_every
@@ -337,24 +392,52 @@ def evaluate(args, h, src, horizons, models):
                     forecasts[m][(k, hz)] = h.forecast(hz, src.bbox, None if m == "forecast" else m)
                 elif m in fceval.BASELINES:
                     forecasts[m][(k, hz)] = fceval.BASELINES[m](obs, hz)
+    if dump:
+        dump_cells(dump, observed, forecasts)
+    out, onsets = score(observed, forecasts, [m for m in models if m != "forecast" or served[m]], horizons,
+                        served, step_per_issue)
+    return {"models": out, "issues": len(observed), "f_cells": len(onsets), "notes": h.notes,
+            "forecast_endpoint": has_fc, "plan": bool(h.plan_t0), "seed": args.seed}
+
+
+def score(observed, forecasts, models, horizons, served, step_per_issue):
+    """Every model's errors, levels and lead times; each horizon's also over the cells common to all
+    the models (`same_cells`: fceval.common_cells)."""
     first_issue = min(observed)
     onsets = fceval.f_onsets(observed)
     out = {}
     for m in models:
-        if m == "forecast" and not served[m]:
-            continue
         out[m] = {"served": served[m], "horizons": {}}
         for hz in horizons:
-            parts = []
+            parts, same = [], []
             for (k, hh), f in forecasts[m].items():
                 target = k + hz * 60 // step_per_issue
                 if hh == hz and target in observed and f is not None:
                     parts.append(fceval.compare(f, observed[target]))
+                    keys = fceval.common_cells([forecasts[o].get((k, hz)) for o in models], observed[target])
+                    same.append(fceval.compare(f, observed[target], keys))
             out[m]["horizons"][hz] = fceval.summarise(parts)
+            out[m]["horizons"][hz]["same_cells"] = fceval.summarise(same)
         leads = fceval.lead_times(onsets, forecasts[m], horizons, first_issue, step_per_issue)
         out[m]["lead"] = fceval.lead_summary(leads)
-    return {"models": out, "issues": len(observed), "f_cells": len(onsets), "notes": h.notes,
-            "forecast_endpoint": has_fc}
+    return out, onsets
+
+
+def from_dump(args, name, horizons, models):
+    """A scenario's results again from its --dump file (no server): the same scoring."""
+    with open("%s.%s.json" % (args.from_dump, name)) as f:
+        doc = json.load(f)
+
+    def cells(rows):
+        return {(r[0], r[1], r[2]): fceval.Cell(r[3], 0.0, 0.0, None, r[4]) for r in rows}
+    observed = {int(k): cells(v) for k, v in doc["observed"].items()}
+    forecasts = {m: {tuple(int(x) for x in k.split(",")): cells(v) for k, v in doc["forecasts"][m].items()}
+                 for m in models if m in doc["forecasts"]}
+    present = [m for m in models if m in forecasts]
+    out, onsets = score(observed, forecasts, present, horizons, {m: True for m in present}, args.issue_every)
+    return {"models": out, "issues": len(observed), "f_cells": len(onsets),
+            "notes": ["scored again from %s.%s.json" % (os.path.basename(args.from_dump), name)],
+            "forecast_endpoint": True}
 
 
 # ---------------------------------------------------------------- report
@@ -400,17 +483,21 @@ def ordered(results):
 def markdown(results, horizons):
     """The table of docs/BENCHMARKS.md: per scenario, horizon and model, with the density error
     relative to persistence's (the goal: -40% or better at 10 and 20 minutes)."""
-    out = ["| scenario | min | model | cells | MAE | RMSE | MAE vs persistence | P / R (E+) | P / R (F) "
-           "| F onsets | median lead | warned >= 10 min |", "|" + "---|" * 12]
+    out = ["| scenario | min | model | cells | MAE | RMSE | MAE vs persistence | same cells: MAE, vs persistence "
+           "| P / R (E+) | P / R (F) | F onsets | median lead | warned >= 10 min |", "|" + "---|" * 13]
     for sc, res, models in ordered(results):
         for hz in horizons:
-            pers = res["models"].get("persistence", {}).get("horizons", {}).get(hz, {}).get("mae")
+            ph = res["models"].get("persistence", {}).get("horizons", {}).get(hz, {})
+            pers, pers_same = ph.get("mae"), (ph.get("same_cells") or {}).get("mae")
             for m, mr in models:
                 r, ld = mr["horizons"][hz], mr["lead"]
                 rel = "%+.0f%%" % (100.0 * (r["mae"] / pers - 1.0)) if pers and r["mae"] is not None else "-"
-                out.append("| %s | %d | %s | %d | %s | %s | %s | %s / %s | %s / %s | %d | %s | %s |" % (
+                same = (r.get("same_cells") or {}).get("mae")
+                rel_same = "%s, %s" % (fmt(same), "%+.0f%%" % (100.0 * (same / pers_same - 1.0))
+                                       if pers_same and same is not None else "-")
+                out.append("| %s | %d | %s | %d | %s | %s | %s | %s | %s / %s | %s / %s | %d | %s | %s |" % (
                     sc, hz, m + ("" if mr["served"] or m == "forecast" else "*"), r["cells"], fmt(r["mae"]),
-                    fmt(r["rmse"]), rel, fmt(r["precision_E"], "%.2f"), fmt(r["recall_E"], "%.2f"),
+                    fmt(r["rmse"]), rel, rel_same, fmt(r["precision_E"], "%.2f"), fmt(r["recall_E"], "%.2f"),
                     fmt(r["precision_F"], "%.2f"), fmt(r["recall_F"], "%.2f"), ld["f_onsets"],
                     fmt(ld["median_lead_min"], "%g"), fmt(ld["warned_10min"], "%.2f")))
     return "\n".join(out)
@@ -430,7 +517,9 @@ def main(argv=None):
             for mr in res["models"].values():
                 mr["horizons"] = {int(k): v for k, v in mr["horizons"].items()}
         horizons = sorted(next(iter(next(iter(results.values()))["models"].values()))["horizons"])
-    for name in [] if args.from_json else args.scenarios.split(","):
+    for name in args.scenarios.split(",") if args.from_dump else []:
+        results[name] = from_dump(args, name, horizons, models)
+    for name in [] if args.from_json or args.from_dump else args.scenarios.split(","):
         t = time.monotonic()
         results[name] = run_scenario(args, name, horizons, models)
         results[name]["seconds"] = time.monotonic() - t

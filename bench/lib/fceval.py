@@ -19,6 +19,9 @@ What is compared (docs/BENCHMARKS.md, "Crowd density forecast: the evaluation"):
     issued at onset - M warned it; 0 when none did (missed). Onsets less than 10 minutes after the
     first issue are left out (no forecast could have warned them 10 minutes ahead, the goal); the
     others' leads are bounded by the time since the first issue.
+  - the same errors over the cells of every model at once (common_cells: the union of all the
+    models' occupied cells with the observation's), so that the models' MAEs divide their errors
+    by the same number of cells; bench/forecast.py reports both (`same_cells`).
 The baselines are computed here from the observed cells at T: persistence (the future is now)
 and straight-line advection (each cell's people moved by its mean velocity x M, to the cell
 holding the moved centre).
@@ -168,10 +171,25 @@ def _warned_f(cells, key):
     return los(density(key, c.count)) == "F" or (c.p_f is not None and c.p_f >= 0.5)
 
 
-def compare(forecast, observed):
-    """Errors and level hits of one forecast against one observation (one issue time, one horizon).
-    Returns a dict of sums, so that many comparisons add up (summarise)."""
-    keys = occupied_union(forecast, observed)
+def common_cells(forecasts, observed):
+    """The cells every model is compared on at one issue time and horizon (same_cells): the union of
+    each forecast's occupied_union with the observation. Compared over its own cells only, a model
+    that leaves a cell empty where the truth is empty too has fewer cells to divide its error by,
+    and one that spreads people thinly over many has more: the same error reads as a different
+    MAE. Over one set of cells, the MAEs of two models stand as their summed errors do."""
+    keys = set()
+    for f in forecasts:
+        if f is not None:
+            keys.update(occupied_union(f, observed))
+    return sorted(keys)
+
+
+def compare(forecast, observed, keys=None):
+    """Errors and level hits of one forecast against one observation (one issue time, one horizon),
+    over `keys` (default: occupied_union). Returns a dict of sums, so that many comparisons add up
+    (summarise)."""
+    if keys is None:
+        keys = occupied_union(forecast, observed)
     ae = se = 0.0
     for k in keys:
         f = forecast.get(k)

@@ -805,7 +805,9 @@ typedef struct feed {
     bool fades;     /* an observed inflow: its rate fades with the horizon (msh_fc_params.inflow_fade_s) */
 } feed;
 
-static void place_sources(model *m, const uint32_t *src_commodity, feed *fd)
+/* planned_end (2 per edge, nonzero: a planned group starts at that end) is marked for every planned
+ * source: the end of its edge nearer to where it snaps. */
+static void place_sources(model *m, const uint32_t *src_commodity, feed *fd, uint8_t *planned_end)
 {
     const msh_fc_input *in = m->in;
     const msh_fc_net *net = m->net;
@@ -817,13 +819,18 @@ static void place_sources(model *m, const uint32_t *src_commodity, feed *fd)
             continue;
         uint32_t e = sn.edge, s = seg_at(net, e, sn.t), a, b;
         msh_graph_edge_nodes(m->g, e, &a, &b);
-        int dir;
+        int dir = 0;
         if (fd[i].c) { /* toward the destination */
             const uint32_t *pr = m->pred + (size_t)fd[i].c * net->nn;
             bool via_a = pr[a] != MSH_GRAPH_NO_EDGE || a == m->root[fd[i].c];
             bool via_b = pr[b] != MSH_GRAPH_NO_EDGE || b == m->root[fd[i].c];
             dir = via_b && (!via_a || pr[a] == e) ? 0 : 1;
-        } else { /* where the crowd on that edge walks; else away from the nearer end */
+            /* no open way to the destination (a closed gate across it): they set out all the same
+             * and walk as the crowd there walks, to queue where it queues */
+            if (!via_a && !via_b)
+                fd[i].c = 0;
+        }
+        if (!fd[i].c) { /* where the crowd on that edge walks; else away from the nearer end */
             double f0 = 0, f1 = 0;
             for (uint32_t k = net->seg_off[e]; k < net->seg_off[e + 1]; k++)
                 f0 += *N(m, 0, 0, k), f1 += *N(m, 0, 1, k);
@@ -831,6 +838,8 @@ static void place_sources(model *m, const uint32_t *src_commodity, feed *fd)
         }
         fd[i].seg = s;
         fd[i].dir = dir;
+        if (so->planned)
+            planned_end[2 * (size_t)e + (sn.t <= 0.5 ? 0 : 1)] = 1;
     }
 }
 
@@ -842,8 +851,9 @@ static void place_sources(model *m, const uint32_t *src_commodity, feed *fd)
 
 /* The inflow at walkway ends: where people walk into the network from an end, they are taken to
  * go on coming at the rate observed there, the flow (people x Weidmann's speed at their density /
- * segment length) over the first segments. *nfd grows by one feed per end with an inflow. */
-static double end_inflows(model *m, feed *fd, size_t *nfd)
+ * segment length) over the first segments; not at an end a planned group starts from (its people
+ * are the plan's). *nfd grows by one feed per end with an inflow. */
+static double end_inflows(model *m, feed *fd, size_t *nfd, const uint8_t *planned_end)
 {
     const msh_fc_net *net = m->net;
     double total_rate = 0;
@@ -852,7 +862,7 @@ static double end_inflows(model *m, feed *fd, size_t *nfd)
         msh_graph_edge_nodes(m->g, e, &ends[0], &ends[1]);
         for (int k = 0; k < 2; k++) {
             uint32_t v = ends[k];
-            if (!walkway_end(m->g, e, v) || ends[0] == ends[1])
+            if (!walkway_end(m->g, e, v) || ends[0] == ends[1] || planned_end[2 * (size_t)e + (size_t)k])
                 continue;
             uint32_t nseg = net->seg_off[e + 1] - net->seg_off[e];
             int dir = k == 0 ? 0 : 1; /* walking away from the end */
@@ -1010,7 +1020,8 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     size_t maxfd = in->nsrc + (net ? 2 * (size_t)net->ne : 0) + 1;
     uint32_t *src_c = malloc((in->nsrc + 1) * sizeof *src_c);
     feed *fd = malloc(maxfd * sizeof *fd);
-    if (!rc && (!src_c || !fd))
+    uint8_t *planned_end = calloc(net ? 2 * (size_t)net->ne + 1 : 1, 1);
+    if (!rc && (!src_c || !fd || !planned_end))
         rc = MSH_ENOMEM;
     if (!rc)
         rc = model_alloc(&m);
@@ -1027,9 +1038,9 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
         rc = msh_fc_observed(in, &out[0], err);
     if (!rc) {
         set_shares(&m);
-        place_sources(&m, src_c, fd);
+        place_sources(&m, src_c, fd, planned_end);
         size_t nfd = in->nsrc;
-        st->end_inflow = end_inflows(&m, fd, &nfd);
+        st->end_inflow = end_inflows(&m, fd, &nfd, planned_end);
         st->segments = m.S;
         st->setup_ms = cpu_ms() - t0;
         st->people_start = people(&m);
@@ -1059,6 +1070,7 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
             msh_fc_grid_free(&out[i]);
     free(src_c);
     free(fd);
+    free(planned_end);
     model_free(&m);
     msh_fc_net_free(own);
     return rc;

@@ -24,12 +24,14 @@
  *   already there walk (shares of the observed outflow), or straight on where nobody is seen; at
  *   a walkway end (no other edge meets there) they leave the network; where every other edge is
  *   closed they wait. People of a planned movement walk the shortest open way to their
- *   destination and leave the network there.
+ *   destination and leave the network there; with no open way there (a closed gate across it)
+ *   they set out all the same and walk as the crowd where they start walks, queueing where it does.
  * - The known plan: sources add people at a rate: gates at their current flow (nothing for a
  *   closed gate), planned groups (schedule.h) over their departure window, and every walkway end
  *   where people are seen walking in at the flow observed there (the people walking inwards on
- *   its first segments times the diagram's speed), all along the horizon. What a full segment
- *   cannot take waits outside it.
+ *   its first segments times the diagram's speed), all along the horizon, except at an end a planned
+ *   group starts from: there the plan says who comes and until when, and the people seen walking in
+ *   are the group's, already counted by it. What a full segment cannot take waits outside it.
  * - The output: at each horizon, every segment's people spread over the cells its area covers, in
  *   proportion to the part of the area in each.
  *
@@ -69,6 +71,9 @@ typedef struct msh_fc_source {
     int64_t from_ms, to_ms; /* when they enter (INT64_MIN, INT64_MAX: all along) */
     bool has_dest;
     double dest_lon, dest_lat;
+    bool planned;           /* a planned group (the schedule): the walkway end it starts from brings no
+                             * observed inflow, before, during or after its window (the plan says who
+                             * comes there and until when) */
 } msh_fc_source;
 
 typedef struct msh_fc_params {

@@ -1,5 +1,5 @@
 /* fc_alerts.c: forecast warnings with hysteresis (fc_alerts.h). State: one record per cell with a
- * standing warning, found through an index keyed by the cell. */
+ * standing warning, found through an index keyed by the cell; the list is a sorted copy of the records. */
 #include "forecast/fc_alerts.h"
 
 #include <math.h>
@@ -16,6 +16,8 @@ typedef struct warn {
     char level;
     int minutes;
     uint32_t seen; /* the step that last looked at it */
+    float density, probability; /* at `minutes`, as of the step that last looked at it */
+    int64_t raised_ms, updated_ms;
 } warn;
 
 struct msh_fc_alerts {
@@ -108,8 +110,27 @@ static void drop(msh_fc_alerts *a, size_t i)
         msh_index_put(&a->ix, (uint64_t)a->w[i].cy << 32 | a->w[i].cx, (uint32_t)i); /* replaces: no allocation */
 }
 
-msh_rc msh_fc_alerts_step(msh_fc_alerts *a, const msh_fc_grid grids[MSH_FC_NH], msh_fc_alert_fn fn, void *ud)
+/* The density of c's fullest base cell at `minutes` and its chance of `level` there. */
+static void at_horizon(const cell21 *c, char level, int minutes, float *density, float *probability)
 {
+    int h = msh_fc_horizon_index(minutes);
+    double d = h > 0 ? c->peak[h] : 0, side = msh_fc_cell_side_m(c->cy << 1), area = side * side, pe, pf;
+    msh_fc_prob(d * area, area, minutes, &pe, &pf);
+    *density = (float)d;
+    *probability = (float)(level == 'F' ? pf : pe);
+}
+
+static void nop(void *ud, const msh_fc_alert_change *c)
+{
+    (void)ud;
+    (void)c;
+}
+
+msh_rc msh_fc_alerts_step(msh_fc_alerts *a, const msh_fc_grid grids[MSH_FC_NH], int64_t issued_ms, msh_fc_alert_fn fn,
+                          void *ud)
+{
+    if (!fn)
+        fn = nop;
     cell21 *cs = NULL;
     size_t nc = 0;
     msh_rc rc = fold(grids, &cs, &nc);
@@ -141,19 +162,25 @@ msh_rc msh_fc_alerts_step(msh_fc_alerts *a, const msh_fc_grid grids[MSH_FC_NH], 
                 ch.minutes = minutes;
                 w->level = level;
                 w->minutes = minutes;
+                w->updated_ms = issued_ms;
+                at_horizon(&cs[i], w->level, w->minutes, &w->density, &w->probability);
                 fn(ud, &ch);
             } else if (!level && peak < MSH_ALERT_CLEAR_RATIO * MSH_FRUIN_D_MAX) {
                 ch.before = w->level;
                 ch.density = peak;
                 drop(a, *slot);
                 fn(ud, &ch);
+            } else {
+                at_horizon(&cs[i], w->level, w->minutes, &w->density, &w->probability);
             }
         } else if (level) {
             if ((rc = msh_grow_from((void **)&a->w, &a->cap, a->n + 1, sizeof *a->w, 64)))
                 break;
             if ((rc = msh_index_put(&a->ix, key, (uint32_t)a->n)))
                 break;
-            a->w[a->n++] = (warn){cs[i].cx, cs[i].cy, level, minutes, a->step};
+            warn *w = &a->w[a->n++];
+            *w = (warn){cs[i].cx, cs[i].cy, level, minutes, a->step, 0, 0, issued_ms, issued_ms};
+            at_horizon(&cs[i], level, minutes, &w->density, &w->probability);
             ch.after = level;
             ch.minutes = minutes;
             fn(ud, &ch);
@@ -172,4 +199,38 @@ msh_rc msh_fc_alerts_step(msh_fc_alerts *a, const msh_fc_grid grids[MSH_FC_NH], 
     }
     free(cs);
     return rc;
+}
+
+static int by_urgency(const void *x, const void *y)
+{
+    const msh_fc_warning *a = x, *b = y;
+    if (a->level != b->level)
+        return a->level == 'F' ? -1 : 1;
+    if (a->minutes != b->minutes)
+        return a->minutes < b->minutes ? -1 : 1;
+    if (a->cy != b->cy)
+        return a->cy < b->cy ? -1 : 1;
+    return a->cx < b->cx ? -1 : a->cx > b->cx;
+}
+
+msh_rc msh_fc_alerts_list(const msh_fc_alerts *a, msh_fc_warning **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!a->n)
+        return MSH_OK;
+    msh_fc_warning *l = malloc(a->n * sizeof *l);
+    if (!l)
+        return MSH_ENOMEM;
+    for (size_t i = 0; i < a->n; i++) {
+        const warn *w = &a->w[i];
+        l[i] = (msh_fc_warning){.cx = w->cx, .cy = w->cy, .level = w->level, .minutes = w->minutes,
+                                .density = w->density, .probability = w->probability, .raised_ms = w->raised_ms,
+                                .updated_ms = w->updated_ms};
+        centre(w->cx, w->cy, &l[i].lon, &l[i].lat);
+    }
+    qsort(l, a->n, sizeof *l, by_urgency);
+    *out = l;
+    *n = a->n;
+    return MSH_OK;
 }

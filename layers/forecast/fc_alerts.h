@@ -10,6 +10,12 @@
  * stays below MSH_ALERT_CLEAR_RATIO of the E line at every horizon (the live alerts' hysteresis:
  * a forecast hovering at the line does not flap). A cell that leaves the forecast clears too.
  *
+ * The standing warnings can be listed (msh_fc_alerts_list): each with the time it was raised and
+ * last changed (the issue times of those refreshes, given by the caller), and, as of the latest
+ * refresh, the predicted density of its fullest base cell at its horizon and the chance of its
+ * level there (p_e or p_f of that cell, grid.h). A warning held up by the hysteresis alone keeps
+ * the level and minutes it was last raised or updated with: the list says what the events said.
+ *
  * No clock and no I/O: a step is one forecast refresh; the caller publishes the changes.
  * Not thread-safe: one refresh thread owns it.
  */
@@ -30,13 +36,29 @@ typedef struct msh_fc_alert_change {
     double density;        /* persons/m2 of the fullest base cell at that horizon (cleared: the highest predicted) */
 } msh_fc_alert_change;
 
+/** A standing warning (msh_fc_alerts_list). */
+typedef struct msh_fc_warning {
+    uint32_t cx, cy;            /* at MSH_FC_ALERT_LEVEL */
+    double lon, lat;            /* its centre */
+    char level;                 /* 'E' or 'F' */
+    int minutes;                /* the first horizon at that level, when raised or last updated */
+    double density;             /* latest refresh: persons/m2 of the fullest base cell at `minutes` */
+    double probability;         /* latest refresh: that cell's chance of `level` at `minutes` */
+    int64_t raised_ms, updated_ms; /* issue times of the refreshes that raised it and last changed it */
+} msh_fc_warning;
+
 typedef void (*msh_fc_alert_fn)(void *ud, const msh_fc_alert_change *c);
 
 msh_fc_alerts *msh_fc_alerts_new(void);
 void msh_fc_alerts_free(msh_fc_alerts *a);
-/** One refresh: `grids` are a model's horizons (grids[0], the observed state, is not looked at). */
-msh_rc msh_fc_alerts_step(msh_fc_alerts *a, const msh_fc_grid grids[MSH_FC_NH], msh_fc_alert_fn fn, void *ud);
+/** One refresh issued at `issued_ms`: `grids` are a model's horizons (grids[0], the observed state, is
+ * not looked at). `fn` may be NULL. */
+msh_rc msh_fc_alerts_step(msh_fc_alerts *a, const msh_fc_grid grids[MSH_FC_NH], int64_t issued_ms, msh_fc_alert_fn fn,
+                          void *ud);
 /** Warnings standing now. */
 size_t msh_fc_alerts_active(const msh_fc_alerts *a);
+/** The standing warnings, a new array (free() it; NULL when none), F before E, then the soonest first,
+ * then by row and column. */
+msh_rc msh_fc_alerts_list(const msh_fc_alerts *a, msh_fc_warning **out, size_t *n);
 
 #endif

@@ -22,7 +22,7 @@ static msh_rc make_source(const char *where, double size, double olon, double ol
         return msh_err_set(err, MSH_EINVAL, "%s: the departure window must be 1 s to 24 h, depart_to after depart_from",
                            where);
     *s = (msh_fc_source){.lon = olon, .lat = olat, .rate = size * 1000.0 / (double)(to - from), .from_ms = from,
-                         .to_ms = to, .has_dest = true, .dest_lon = dlon, .dest_lat = dlat};
+                         .to_ms = to, .has_dest = true, .dest_lon = dlon, .dest_lat = dlat, .planned = true};
     return MSH_OK;
 }
 

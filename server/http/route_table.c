@@ -72,6 +72,7 @@ static const msh_route ROUTES[] = {
     {MSH_M_POST, "/test/alert",      "test_alert", MSH_ROLE_ADMIN, 0,                msh_route_test_alert, NULL},
     {MSH_M_GET,  "/forecast/density", "forecast", MSH_ROLE_NONE, 0,                 msh_route_forecast_density, NULL},
     {MSH_M_GET,  "/forecast/zones",  "forecast", MSH_ROLE_NONE, 0,                   msh_route_forecast_zones, NULL},
+    {MSH_M_GET,  "/forecast/warnings", "forecast", MSH_ROLE_NONE, 0,                 msh_route_forecast_warnings, NULL},
     {MSH_M_POST, "/forecast/refresh", "forecast_refresh", MSH_ROLE_ADMIN, 0,         msh_route_forecast_refresh, NULL},
     {MSH_M_GET,  "/fonts.json",      "fonts",    MSH_ROLE_NONE, 0,                   msh_route_fonts_list, NULL},
     {MSH_M_GET,  "/fonts/**",        "fonts",    MSH_ROLE_NONE, 0,                   msh_route_glyphs, NULL},

@@ -95,6 +95,8 @@ void msh_route_heatmaps(msh_req *r, const char *rest);
 void msh_route_forecast_density(msh_req *r, const char *rest);
 void msh_route_forecast_refresh(msh_req *r, const char *rest);
 void msh_route_forecast_zones(msh_req *r, const char *rest);
+/** GET /forecast/warnings (routes_forecast_warnings.c). */
+void msh_route_forecast_warnings(msh_req *r, const char *rest);
 /** GET /tiles/forecast/{z}/{x}/{y}.mvt, /tiles/forecast.json, /heatmaps/forecast/{z}/{x}/{y}.png
  * (routes_forecast_tiles.c); `rest` follows the row's literal head. */
 void msh_route_forecast_tile(msh_req *r, const char *rest);

@@ -42,6 +42,18 @@ msh_forecast_result *msh_forecast_arg_result(msh_req *r)
     return fr;
 }
 
+void msh_forecast_send(msh_req *r, msh_buf *b, bool failed, const char *ctype, const char *what)
+{
+    if (failed || msh_buf_error(b)) {
+        msh_buf_free(b);
+        msh_resp_error(r, 500, "%s: out of memory", what);
+        return;
+    }
+    r->resp.cache_control = "no-store";
+    msh_resp_buf(r, 200, ctype, b);
+    msh_buf_free(b);
+}
+
 /* The cell's polygon ring, lon/lat. */
 static void cell_ring(msh_buf *b, uint32_t cx, uint32_t cy)
 {
@@ -111,14 +123,7 @@ void msh_route_forecast_density(msh_req *r, const char *rest)
     }
     msh_buf_printf(&b, "],\"numberReturned\":%zu}\n", shown);
     msh_forecast_result_release(fr);
-    if (msh_buf_error(&b)) {
-        msh_buf_free(&b);
-        msh_resp_error(r, 500, "forecast: the answer did not fit in memory");
-        return;
-    }
-    r->resp.cache_control = "no-store";
-    msh_resp_buf(r, 200, "application/geo+json", &b);
-    msh_buf_free(&b);
+    msh_forecast_send(r, &b, false, "application/geo+json", "forecast");
 }
 
 void msh_route_forecast_refresh(msh_req *r, const char *rest)

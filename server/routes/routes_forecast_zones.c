@@ -99,12 +99,5 @@ void msh_route_forecast_zones(msh_req *r, const char *rest)
     msh_buf_printf(&b, "]}\n");
     free(rows);
     msh_forecast_result_release(fr);
-    if (oom || msh_buf_error(&b)) {
-        msh_buf_free(&b);
-        msh_resp_error(r, 500, "forecast zones: out of memory");
-        return;
-    }
-    r->resp.cache_control = "no-store";
-    msh_resp_buf(r, 200, "application/json", &b);
-    msh_buf_free(&b);
+    msh_forecast_send(r, &b, oom, "application/json", "forecast zones");
 }

@@ -1,9 +1,10 @@
 /* routes_test_clock.c: POST /test/clock?advance_s=N (admin token), for tests only: with
  * `mashaer serve --test-clock` it moves the server's clock N seconds forward (core/msh_time.h:
- * msh_time_advance_ms) and runs the live time rules once at the new time before it answers (with the
- * expiry of positions past --position-max-age), so a test of escalation, retention, stale crews or
- * position expiry steps time instead of sleeping:
- *   {"now":"2026-05-26T08:02:00Z","now_ms":..,"escalated":1,"removed":0,"stale":0,"dropped":0}
+ * msh_time_advance_ms) and runs the live time rules once at the new time before it answers, so a
+ * test of escalation, retention or stale crews steps time instead of sleeping; people whose last
+ * report is older than --position-max-age at the new time stop counting before it answers too
+ * (`expired`), as the serving timer would have done in the time skipped:
+ *   {"now":"2026-05-26T08:02:00Z","now_ms":..,"escalated":1,"removed":0,"stale":0,"dropped":0,"expired":0}
  * Without --test-clock it answers 404, as for a path that does not exist. */
 #include <stdlib.h>
 
@@ -27,7 +28,7 @@ void msh_route_test_clock(msh_req *r, const char *rest)
         return;
     }
     msh_timers_result res;
-    msh_serve_timers_advance(r->app, (int64_t)v * 1000, &res);
+    size_t expired = msh_serve_timers_advance(r->app, (int64_t)v * 1000, &res);
     if (r->app->walknet)
         msh_walknet_update_costs(r->app->walknet, r->app->live);
     int64_t now = msh_now_ms();
@@ -35,8 +36,8 @@ void msh_route_test_clock(msh_req *r, const char *rest)
     msh_time_format_iso(now, iso, sizeof iso, 0);
     msh_buf b;
     msh_buf_init(&b, 1024);
-    msh_buf_printf(&b, "{\"now\":\"%s\",\"now_ms\":%lld,\"escalated\":%zu,\"removed\":%zu,\"stale\":%zu,\"dropped\":%zu}\n",
-                   iso, (long long)now, res.escalated, res.removed, res.stale, res.dropped);
+    msh_buf_printf(&b, "{\"now\":\"%s\",\"now_ms\":%lld,\"escalated\":%zu,\"removed\":%zu,\"stale\":%zu,\"dropped\":%zu,\"expired\":%zu}\n",
+                   iso, (long long)now, res.escalated, res.removed, res.stale, res.dropped, expired);
     r->resp.cache_control = "no-store";
     msh_resp_buf(r, 200, "application/json", &b);
     msh_buf_free(&b);

@@ -58,8 +58,8 @@ void msh_serve_timers_tick(msh_app *app, msh_timers_result *res);
 /** One group dispersion pass at now_ms (serve_groups.c; `group` events), from the timers' pass. */
 void msh_serve_groups_tick(msh_app *app, int64_t now_ms);
 /** For POST /test/clock: move the clock `ms` forward, expire the positions older than --position-max-age
- * at the new time, and run one pass, with no other pass between. */
-void msh_serve_timers_advance(msh_app *app, int64_t ms, msh_timers_result *res);
+ * at the new time, and run one pass, with no other pass between. Returns how many people expired. */
+size_t msh_serve_timers_advance(msh_app *app, int64_t ms, msh_timers_result *res);
 
 /**
  * Publish a new catalog snapshot built through the connection `via` now, when the store changed

@@ -39,14 +39,16 @@ static void escalated(void *ud, const msh_live_item *it, int64_t now_ms)
  * thread's pass (which would take the step's results). */
 static pthread_mutex_t pass_mu = PTHREAD_MUTEX_INITIALIZER;
 
-void msh_serve_timers_advance(msh_app *app, int64_t ms, msh_timers_result *res)
+size_t msh_serve_timers_advance(msh_app *app, int64_t ms, msh_timers_result *res)
 {
     pthread_mutex_lock(&pass_mu);
     msh_time_advance_ms(ms);
-    if (app->live) /* the reload thread's other time rule, positions past --position-max-age, at the new time */
-        msh_live_expire(app->live, msh_now_ms());
+    size_t expired = 0; /* the reload thread's other time rule, positions past --position-max-age, at the new time */
+    if (app->live)
+        expired = msh_live_expire(app->live, msh_now_ms());
     tick_locked(app, res);
     pthread_mutex_unlock(&pass_mu);
+    return expired;
 }
 
 void msh_serve_timers_tick(msh_app *app, msh_timers_result *res)

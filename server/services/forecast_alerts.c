@@ -2,7 +2,8 @@
  *   {"state":"raised","level":"F","minutes":10,"density":2.61,"issued_at":"...","cell":"21/x/y",
  *    "lon":..,"lat":..}
  * state is raised, updated (level or minutes changed: "previous" names the level before) or
- * cleared. Runs on the forecast thread; the events' own lock orders it with other producers. */
+ * cleared. Runs on the forecast thread; the events' own lock orders it with other producers. The
+ * warnings standing after a step go into the result (GET /forecast/warnings). */
 #include "services/forecast_alerts.h"
 
 #include "core/msh_time.h"
@@ -37,9 +38,12 @@ static void publish(void *ud, const msh_fc_alert_change *c)
     msh_buf_free(&b);
 }
 
-void msh_forecast_alerts_publish(msh_fc_alerts *a, msh_app *app, const msh_forecast_result *r)
+msh_rc msh_forecast_alerts_publish(msh_fc_alerts *a, msh_app *app, msh_forecast_result *r)
 {
     pub p = {app, ""};
     msh_time_format_iso(r->issued_ms, p.issued, sizeof p.issued, 0);
-    msh_fc_alerts_step(a, r->grid[MSH_FC_MODEL_CTM], publish, &p);
+    msh_rc rc = msh_fc_alerts_step(a, r->grid[MSH_FC_MODEL_CTM], r->issued_ms, app->events ? publish : NULL, &p);
+    if (!rc)
+        rc = msh_fc_alerts_list(a, &r->warnings, &r->nwarnings);
+    return rc;
 }

@@ -6,7 +6,8 @@
 #include "forecast/fc_alerts.h"
 #include "services/forecast_service.h"
 
-/** Step the warnings over r's cell-transmission forecast and publish what changed (forecast thread). */
-void msh_forecast_alerts_publish(msh_fc_alerts *a, msh_app *app, const msh_forecast_result *r);
+/** Step the warnings over r's cell-transmission forecast, publish what changed (when the server has
+ * events) and keep the warnings standing after it in r (forecast thread, before r is published). */
+msh_rc msh_forecast_alerts_publish(msh_fc_alerts *a, msh_app *app, msh_forecast_result *r);
 
 #endif

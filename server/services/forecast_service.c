@@ -43,6 +43,7 @@ void msh_forecast_result_release(msh_forecast_result *r)
     for (int m = 0; m < MSH_FC_NMODELS; m++)
         for (int h = 0; h < MSH_FC_NH; h++)
             msh_fc_grid_free(&r->grid[m][h]);
+    free(r->warnings);
     free(r);
 }
 
@@ -164,12 +165,16 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
     msh_live_unlock(app->live);
     double copy_ms = wall_ms() - l0;
     for (size_t i = 0; i < s->nsched && !k.oom; i++) {
-        if (s->sched[i].to_ms <= issued)
+        if (s->sched[i].to_ms <= issued - 3600000) /* left over an hour ago: it plans nothing any more */
             continue;
-        if (!grow_src(&k))
+        if (!grow_src(&k)) {
             k.oom = true;
-        else
-            k.src[k.nsrc++] = s->sched[i];
+            break;
+        }
+        k.src[k.nsrc] = s->sched[i];
+        if (s->sched[i].to_ms <= issued) /* left already: it only marks its start as planned (no tree) */
+            k.src[k.nsrc].has_dest = false, k.src[k.nsrc].rate = 0;
+        k.nsrc++;
     }
     msh_forecast_result *r = calloc(1, sizeof *r);
     msh_rc rc = r && !k.oom ? MSH_OK : msh_err_set(err, MSH_ENOMEM, "forecast: out of memory");
@@ -217,8 +222,8 @@ static void *forecast_main(void *arg)
         msh_rc rc = refresh(app, s, &r, &err);
         if (rc)
             fprintf(stderr, "mashaer: forecast refresh failed: %s\n", err.msg);
-        if (r && app->events)
-            msh_forecast_alerts_publish(s->alerts, app, r);
+        if (r && msh_forecast_alerts_publish(s->alerts, app, r))
+            fprintf(stderr, "mashaer: forecast warnings: out of memory\n");
         pthread_mutex_lock(&s->mu);
         if (r) {
             msh_forecast_result *old = s->cur;

@@ -10,7 +10,8 @@
  * over the walking network's current view (its closed edges closed) and the schedule
  * (--forecast-schedule), and publishes an immutable, reference-counted result. Requests take the
  * current result with one short mutex; they never wait for a refresh. At the end of a refresh the
- * forecast events are raised, updated and cleared (forecast_alerts.c).
+ * forecast events are raised, updated and cleared (forecast_alerts.c), and the warnings standing after
+ * them are kept in the result (GET /forecast/warnings reads the set the events described).
  *
  * Locks: `mu` guards the request counters and the current result; the live read lock is held
  * only while copying; no lock is held while the models run.
@@ -21,6 +22,7 @@
 #include <stdatomic.h>
 
 #include "forecast/ctm.h"
+#include "forecast/fc_alerts.h"
 #include "serve/app.h"
 
 enum { MSH_FC_MODEL_CTM = 0, MSH_FC_MODEL_PERSISTENCE, MSH_FC_MODEL_ADVECTION, MSH_FC_NMODELS };
@@ -34,6 +36,8 @@ typedef struct msh_forecast_result {
     msh_fc_stats stats;
     double cpu_ms, wall_ms, copy_ms;            /* the refresh's thread CPU, wall time, time under the read lock */
     size_t cells;                               /* occupied base cells copied */
+    msh_fc_warning *warnings;                   /* standing after this refresh's events (fc_alerts.h order) */
+    size_t nwarnings;
 } msh_forecast_result;
 
 /** The cells of `model` at horizon index h (persistence and every horizon 0 are the observed cells). */

@@ -1,12 +1,14 @@
 """The crowd density forecast served: GET /forecast/density (the three models, minutes, bbox,
 k-anonymity, refusals), POST /forecast/refresh as the barrier, GET /forecast/zones, the refresh on
-the serving timer driven by the test clock, and the `forecast` events raised and cleared.
+the serving timer driven by the test clock, the `forecast` events raised and cleared, and
+GET /forecast/warnings, the warnings those events describe, for a console that opens later.
 
 The walkway is one made-up street, 1 km east-west and 6 m wide (`width_m`), then a passage 1 m wide
 for 100 m (a bottleneck), each open at its far end (people leave the map there); a service zone
 covers the street's last 150 m. Crowds are posted as positions with speed and heading;
 every check follows a POST /forecast/refresh, which answers once the new forecast is published.
 """
+import datetime
 import json
 import math
 import unittest
@@ -43,6 +45,11 @@ def crowd(prefix, n, x0, x1, speed=0.0, heading=90):
             rec.update(speed=0)
         out.append(rec)
     return out
+
+
+def iso_ms(text):
+    """Milliseconds since the epoch of an ISO 8601 UTC time as the server writes it."""
+    return round(datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
 
 
 def refresh():
@@ -157,6 +164,83 @@ class Forecast(unittest.TestCase):
         finally:
             s.close()
 
+    def test_c_warnings_list(self):
+        def warnings(query=""):
+            r = SERVER.get("/forecast/warnings" + query)
+            self.assertEqual(r.status, 200, (query, r.body))
+            self.assertEqual(r.headers.get("content-type"), "application/geo+json")
+            return json.loads(r.body)
+
+        self.assertEqual(warnings()["features"], [])   # the last test's warning was cleared
+        s = test_events.Stream("?types=forecast")
+        try:
+            s.wait_subscribed()
+            mshtest.post_ok(SERVER, "positions", crowd("L", 600, 700, 800, speed=1.2), TOK["feed"])
+            info = refresh()
+            doc = warnings()
+            self.assertEqual((doc["type"], doc["issued_at"]), ("FeatureCollection", info["issued_at"]))
+            self.assertEqual(doc["numberReturned"], len(doc["features"]))
+
+            # the list is the set the events describe: every cell raised or updated and not cleared since,
+            # with the level and minutes of its last event
+            def from_events():
+                state = {}
+                for _, _, d in s.hits(lambda e: e[1] == "forecast"):
+                    if d["state"] == "cleared":
+                        state.pop(d["cell"], None)
+                    else:
+                        state[d["cell"]] = (d["level"], d["minutes"])
+                return state
+            listed = {f["properties"]["cell"]: (f["properties"]["level"], f["properties"]["minutes"])
+                      for f in doc["features"]}
+            mshtest.wait_for(lambda: from_events() == listed, 30, "the events to match the list %r" % listed,
+                             interval=0.05)
+            fs = [f for f in doc["features"] if f["properties"]["level"] == "F"]
+            self.assertTrue(fs, doc)
+            order = [(f["properties"]["level"] != "F", f["properties"]["minutes"]) for f in doc["features"]]
+            self.assertEqual(order, sorted(order))   # F first, then the soonest
+            f = fs[0]
+            p = f["properties"]
+            self.assertEqual(set(p), {"cell", "zone", "level", "minutes", "expected_at", "probability", "density",
+                                      "raised_at", "updated_at"})
+            self.assertEqual(f["id"], p["cell"])
+            self.assertEqual(f["geometry"]["type"], "Point")
+            x = x_of(f["geometry"]["coordinates"][0])
+            self.assertGreater(x, 900)
+            self.assertLess(x, 1010)
+            self.assertEqual(p["zone"], "Z-END")
+            self.assertGreater(p["density"], 2.15)
+            self.assertGreater(p["probability"], 0.5)
+            self.assertLessEqual(p["probability"], 1.0)
+            self.assertEqual(p["raised_at"], info["issued_at"])
+            self.assertEqual(p["updated_at"], info["issued_at"])
+            expected = iso_ms(info["issued_at"]) + p["minutes"] * 60000
+            self.assertEqual(iso_ms(p["expected_at"]), expected)
+            # filters: F only; a box around the passage's mouth; a box elsewhere
+            self.assertEqual({g["properties"]["cell"] for g in warnings("?level=F")["features"]},
+                             {g["properties"]["cell"] for g in fs})
+            self.assertEqual(len(warnings("?level=E")["features"]), len(doc["features"]))
+            near = "?bbox=%.7f,21.409,%.7f,21.411" % (lon(x - 5), lon(x + 5))
+            self.assertIn(p["cell"], [g["properties"]["cell"] for g in warnings(near)["features"]])
+            self.assertEqual(warnings("?bbox=%.7f,21.409,%.7f,21.411" % (lon(0), lon(300)))["features"], [])
+            for q in ("?level=D", "?level=", "?bbox=1,2", "?bbox=39,91,40,92"):
+                r = SERVER.get("/forecast/warnings" + q)
+                self.assertEqual(r.status, 400, q)
+                self.assertIn("error", json.loads(r.body))
+            # the same state again: the warning stands, raised when it was
+            again = refresh()
+            g = [w for w in warnings()["features"] if w["properties"]["cell"] == p["cell"]]
+            self.assertEqual(len(g), 1)
+            self.assertEqual(g[0]["properties"]["raised_at"], info["issued_at"])
+            self.assertEqual(warnings()["issued_at"], again["issued_at"])
+            # the crowd stops and spreads out thinly: nothing stands
+            mshtest.post_ok(SERVER, "positions", crowd("L", 600, 100, 700), TOK["feed"])
+            refresh()
+            self.assertEqual(warnings()["features"], [])
+            mshtest.wait_for(lambda: from_events() == {}, 30, "the events' clearings", interval=0.05)
+        finally:
+            s.close()
+
     def test_d_timer_refresh_on_test_clock(self):
         before = mshtest.metric(mshtest.parse_metrics(SERVER.get("/metrics").body.decode()),
                                 "mashaer_forecast_refreshes_total")
@@ -168,6 +252,11 @@ class Forecast(unittest.TestCase):
                          "a refresh on the serving timer")
         issued = density("minutes=0")["issued_at"]
         self.assertGreaterEqual(issued[:19], r.json()["now"][:19])   # made after the clock moved
+        # an hour on, past --position-max-age (10 min), everyone posted is gone at once: the clock's
+        # answer drops them (the serving timer would only have, a real second later)
+        self.assertGreater(r.json()["expired"], 0)
+        refresh()
+        self.assertEqual(density("minutes=0")["features"], [])
 
 
 def setUpModule():

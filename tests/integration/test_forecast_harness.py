@@ -135,6 +135,24 @@ class Metrics(UniformFlowMixin, unittest.TestCase):
         self.assertEqual(r2["cells"], 5 + 3)
         self.assertAlmostEqual(r2["mae"], (2.7 + 0.5 / area) / 8, places=9)
 
+    def test_same_cells(self):
+        """Two models over the cells of both: each one's error is divided by the same count, so their
+        MAEs stand as their summed errors do (by hand)."""
+        area = SIDE ** 2
+        obs = {cell(0): fceval.Cell(2.0 * area)}
+        stay = {cell(0): fceval.Cell(2.0 * area), cell(1): fceval.Cell(1.0 * area)}   # error 1.0 in cell 1
+        moved = {cell(5): fceval.Cell(2.0 * area)}                                      # error 2.0 in 0 and in 5
+        keys = fceval.common_cells([stay, moved, None], obs)
+        self.assertEqual(keys, sorted([cell(0), cell(1), cell(5)]))
+        a = fceval.summarise([fceval.compare(stay, obs, keys)])
+        b = fceval.summarise([fceval.compare(moved, obs, keys)])
+        self.assertEqual((a["cells"], b["cells"]), (3, 3))
+        self.assertAlmostEqual(a["mae"], 1.0 / 3, places=9)
+        self.assertAlmostEqual(b["mae"], 4.0 / 3, places=9)
+        # each over its own cells: 1.0 / 2 and 4.0 / 2
+        self.assertAlmostEqual(fceval.summarise([fceval.compare(stay, obs)])["mae"], 0.5, places=9)
+        self.assertAlmostEqual(fceval.summarise([fceval.compare(moved, obs)])["mae"], 2.0, places=9)
+
     def test_levels_are_the_servers(self):
         """Fruin's limits as the server has them (core/msh_constants.h), and which side of each a
         density on the limit falls."""

@@ -234,6 +234,19 @@ static void test_closed_edge(void)
     CHECK(in_x(&o[2], 400, 505).people > 0.9 * 8.0 * n);
     CHECK(in_x(&o[2], 505, 3000).people < 1e-3);
     free_grids(o);
+    /* a planned group bound for the far side of the closed gate (x = 1000), 2 persons/s from the
+     * west end for 5 minutes, nobody on the map yet: no open way there, so they walk as a crowd
+     * would, up to the gate, and queue there; they do not wait where they start */
+    for (uint32_t e = 0; e < ne; e++)
+        closed[e] = msh_graph_edge_fid(g, e) == 2;
+    msh_fc_source grp = {.lon = lon_at(-200), .lat = LAT, .rate = 2.0, .from_ms = 0, .to_ms = 300000,
+                         .has_dest = true, .dest_lon = lon_at(1000), .dest_lat = LAT, .planned = true};
+    msh_fc_input gin = {.g = g, .closed = closed, .src = &grp, .nsrc = 1};
+    CHECK(run(&gin, o, &st));
+    CHECK_NEAR(in_x(&o[3], -250, 3000).people, 600, 1.0);
+    CHECK(in_x(&o[3], 300, 505).people > 0.9 * 600);
+    CHECK(in_x(&o[3], 505, 3000).people < 1e-3);
+    free_grids(o);
     free(closed);
     msh_graph_release(g);
 }
@@ -309,6 +322,23 @@ static void test_walkway_ends(void)
         double fade = p.inflow_fade_s, in_by = rate * fade * (1 - exp(-60.0 * msh_fc_minutes[h] / fade));
         CHECK_NEAR(in_x(&o[h], -50, 3100).people - 3.0 * n, in_by, 0.1 * in_by);
     }
+    free_grids(o);
+    /* a planned group starts at that end: the people walking in are its own, and only the plan adds
+     * people there. Its window over: nobody more comes (the people on the map walk on, none leave
+     * the 3 km street in 10 minutes). Its window open for 5 more minutes at 2 persons/s: 600 more. */
+    msh_fc_source plan = {.lon = lon_at(0), .lat = LAT, .rate = 0, .from_ms = -600000, .to_ms = -1,
+                          .planned = true};
+    in2.src = &plan;
+    in2.nsrc = 1;
+    CHECK(run(&in2, o, &st));
+    CHECK(st.end_inflow == 0);
+    CHECK_NEAR(in_x(&o[2], -50, 3100).people, 3.0 * n, 0.1); /* the spread thins a few cells under what is drawn */
+    free_grids(o);
+    plan.rate = 2.0;
+    plan.to_ms = 300000;
+    CHECK(run(&in2, o, &st));
+    CHECK(st.end_inflow == 0);
+    CHECK_NEAR(in_x(&o[2], -50, 3100).people, 3.0 * n + 600, 1.0);
     free_grids(o);
     msh_graph_release(g);
     msh_graph_release(g2);
@@ -502,11 +532,13 @@ static void on_change(void *ud, const msh_fc_alert_change *c)
     s->last = *c;
 }
 
+static int64_t warn_now; /* the issue time of the next step: each step is a second later */
+
 /* One base cell at `density` persons/m2 at horizon index h (nothing elsewhere), stepped once. */
-static seen warn_step(msh_fc_alerts *a, int h, double density)
+static seen warn_step_at(msh_fc_alerts *a, double lon, int h, double density)
 {
     uint32_t cx, cy;
-    msh_fc_cell_at(39.87, 21.42, &cx, &cy);
+    msh_fc_cell_at(lon, 21.42, &cx, &cy);
     double side = msh_fc_cell_side_m(cy);
     msh_fc_out cell = {cx, cy, (float)(density * side * side)};
     msh_fc_grid g[MSH_FC_NH];
@@ -516,8 +548,14 @@ static seen warn_step(msh_fc_alerts *a, int h, double density)
         g[h].n = 1;
     }
     seen s = {0};
-    CHECK(msh_fc_alerts_step(a, g, on_change, &s) == MSH_OK);
+    warn_now += 1000;
+    CHECK(msh_fc_alerts_step(a, g, warn_now, on_change, &s) == MSH_OK);
     return s;
+}
+
+static seen warn_step(msh_fc_alerts *a, int h, double density)
+{
+    return warn_step_at(a, 39.87, h, density);
 }
 
 static void test_warnings(void)
@@ -546,10 +584,64 @@ static void test_warnings(void)
     msh_fc_alerts_free(a);
 }
 
+/* The standing warnings as listed: when raised and last changed, density and chance at the horizon,
+ * F before E and the soonest first. */
+static void test_warning_list(void)
+{
+    msh_fc_alerts *a = msh_fc_alerts_new();
+    msh_fc_warning *l = NULL;
+    size_t n = 9;
+    CHECK(msh_fc_alerts_list(a, &l, &n) == MSH_OK && n == 0 && !l);
+    warn_now = 0;
+    warn_step(a, 2, 2.5); /* t = 1 s: F in 10 minutes, raised */
+    warn_step(a, 2, 2.5); /* t = 2 s: the same, nothing changes */
+    CHECK(msh_fc_alerts_list(a, &l, &n) == MSH_OK && n == 1);
+    CHECK(l[0].level == 'F' && l[0].minutes == 10 && l[0].raised_ms == 1000 && l[0].updated_ms == 1000);
+    CHECK_NEAR(l[0].density, 2.5, 1e-3);
+    /* by hand: a base cell of about 80 m2 holds n = 2.5 A people; sigma = sqrt(n + (0.3 n)^2) at 10 min,
+     * and P(count > 2.15 A) = Phi((2.5 - 2.15) A / sigma), about 0.68 */
+    uint32_t cx, cy;
+    msh_fc_cell_at(39.87, 21.42, &cx, &cy);
+    double side = msh_fc_cell_side_m(cy), area = side * side, nn = 2.5 * area, sg = sqrt(nn + 0.09 * nn * nn);
+    CHECK_NEAR(l[0].probability, 0.5 * erfc(-(0.35 * area / sg) / sqrt(2.0)), 0.01);
+    CHECK(l[0].probability > 0.6 && l[0].probability < 0.75);
+    uint32_t c21x = cx >> 1, c21y = cy >> 1;
+    CHECK(l[0].cx == c21x && l[0].cy == c21y);
+    free(l);
+    warn_step(a, 1, 1.5); /* t = 3 s: down to E in 5 minutes, updated */
+    CHECK(msh_fc_alerts_list(a, &l, &n) == MSH_OK && n == 1);
+    CHECK(l[0].level == 'E' && l[0].minutes == 5 && l[0].raised_ms == 1000 && l[0].updated_ms == 3000);
+    free(l);
+    warn_step(a, 1, 1.0); /* t = 4 s: held by the hysteresis: level and minutes as last said, density now */
+    CHECK(msh_fc_alerts_list(a, &l, &n) == MSH_OK && n == 1);
+    CHECK(l[0].level == 'E' && l[0].minutes == 5 && l[0].updated_ms == 3000);
+    CHECK_NEAR(l[0].density, 1.0, 1e-3);
+    CHECK(l[0].probability < 0.5);
+    free(l);
+    msh_fc_alerts_free(a);
+
+    /* two cells 100 m apart: E in 5 minutes and F in 20; F is listed first */
+    a = msh_fc_alerts_new();
+    msh_fc_grid g[MSH_FC_NH];
+    memset(g, 0, sizeof g);
+    uint32_t dx, dy;
+    msh_fc_cell_at(39.871, 21.42, &dx, &dy);
+    msh_fc_out e = {cx, cy, (float)(1.5 * area)}, f = {dx, dy, (float)(3.0 * area)};
+    g[1] = (msh_fc_grid){&e, 1};
+    g[4] = (msh_fc_grid){&f, 1};
+    CHECK(msh_fc_alerts_step(a, g, 5000, NULL, NULL) == MSH_OK);
+    CHECK(msh_fc_alerts_list(a, &l, &n) == MSH_OK && n == 2);
+    CHECK(l[0].level == 'F' && l[0].minutes == 20 && l[1].level == 'E' && l[1].minutes == 5);
+    CHECK(l[0].raised_ms == 5000 && l[1].raised_ms == 5000 && l[0].lon > l[1].lon);
+    free(l);
+    msh_fc_alerts_free(a);
+}
+
 int main(void)
 {
     msh_fc_params_init(&p);
     test_warnings();
+    test_warning_list();
     test_uniform_flow();
     test_bottleneck_queue();
     test_closed_edge();
