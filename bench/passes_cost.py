@@ -153,28 +153,11 @@ def phase(port, token, sets, seconds, rate=None, tiles=0):
     ts = [threading.Thread(target=post_rounds, args=(port, token, sets, k, args.clients, cnt, lock, deadline, rate))
           for k in range(args.clients)]
     if tiles:
-        ts.append(threading.Thread(target=lambda: out.update(tiles=tile_times(port, tiles))))
+        ts.append(threading.Thread(target=lambda: out.update(tiles=scratch.tile_latencies(port, scratch.movement_tiles(), tiles))))
     t0 = time.monotonic()
     [t.start() for t in ts]
     [t.join() for t in ts]
     return cnt[0] / (time.monotonic() - t0), out.get("tiles")
-
-
-def tile_times(port, n):
-    paths = ["/tiles/movement/16/%d/%d.mvt" % scratch.tile(lon, lat, 16)
-             for lat in (21.405, 21.410, 21.415, 21.420) for lon in (39.880, 39.886, 39.892, 39.898, 39.904)]
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    times = []
-    for i in range(n):
-        t = time.monotonic()
-        c.request("GET", paths[i % len(paths)])
-        r = c.getresponse()
-        r.read()
-        times.append(time.monotonic() - t)
-        if r.status not in (200, 204):
-            raise SystemExit("%s: HTTP %d" % (paths[i % len(paths)], r.status))
-    times.sort()
-    return times[int(0.99 * (len(times) - 1))] * 1000, statistics.median(times) * 1000
 
 
 def get_json(port, path, token):
