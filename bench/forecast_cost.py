@@ -13,7 +13,7 @@ own CPU time (CLOCK_THREAD_CPUTIME_ID), as the POST /forecast/refresh answer rep
 the median of --refreshes runs, with its parts: the model's set-up (network, start, sources), its
 steps and drawing, and the time the live read lock was held for the copy.
 """
-import argparse, http.client, json, os, statistics, sys, time
+import argparse, json, os, statistics, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import scratch  # noqa: E402
@@ -55,19 +55,7 @@ def tile_list():
 
 
 def tile_p99(port, n):
-    tiles = tile_list()
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    times = []
-    for i in range(n):
-        t = time.monotonic()
-        c.request("GET", tiles[i % len(tiles)])
-        r = c.getresponse()
-        r.read()
-        times.append(time.monotonic() - t)
-        if r.status != 200:
-            raise SystemExit("movement tile: HTTP %d" % r.status)
-    times.sort()
-    return times[int(0.99 * (len(times) - 1))] * 1000, statistics.median(times) * 1000
+    return scratch.tile_latencies(port, tile_list(), n, ok=(200,))
 
 
 results = {}

@@ -13,7 +13,7 @@ and on under stress: a thread moves the server's clock (--test-clock) a minute f
 second, so a minute is recorded every second, 60 times the real rate. The recording's own time is what GET /playback
 reports (wall time on the timer thread: copy under the read lock, sort, encode, write, fdatasync).
 """
-import argparse, http.client, json, os, statistics, sys, threading, time
+import argparse, json, os, statistics, sys, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import scratch  # noqa: E402
@@ -35,23 +35,11 @@ batches = scratch.mina_batches(args.people, args.batch)
 
 
 def tile_list(suffix=""):
-    return ["/tiles/movement/16/%d/%d.mvt%s" % (scratch.tile(lon, lat, 16) + (suffix,))
-            for lat in (21.405, 21.410, 21.415, 21.420) for lon in (39.880, 39.886, 39.892, 39.898, 39.904)]
+    return scratch.movement_tiles(suffix)
 
 
 def tile_times(port, tiles, n):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    times = []
-    for i in range(n):
-        t = time.monotonic()
-        c.request("GET", tiles[i % len(tiles)])
-        r = c.getresponse()
-        r.read()
-        times.append(time.monotonic() - t)
-        if r.status not in (200, 204):
-            raise SystemExit("%s: HTTP %d %r" % (tiles[i % len(tiles)], r.status, r.read()[:200]))
-    times.sort()
-    return times[int(0.99 * (len(times) - 1))] * 1000, statistics.median(times) * 1000
+    return scratch.tile_latencies(port, tiles, n)
 
 
 def ingest_and_tiles(port, seconds):

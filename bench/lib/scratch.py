@@ -251,3 +251,27 @@ def ingest_rate(port, token, batches, clients, seconds):
     [t.start() for t in ts]
     [t.join() for t in ts]
     return cnt[0] / (time.monotonic() - t0)
+
+
+def movement_tiles(suffix=""):
+    """20 movement tiles at z16 over Mina (the same list in every live benchmark), each path + suffix."""
+    return ["/tiles/movement/16/%d/%d.mvt%s" % (tile(lon, lat, 16) + (suffix,))
+            for lat in (21.405, 21.410, 21.415, 21.420) for lon in (39.880, 39.886, 39.892, 39.898, 39.904)]
+
+
+def tile_latencies(port, paths, n, ok=(200, 204)):
+    """`n` GETs of `paths` in turn on one kept-alive connection: (p99, p50) in ms. Exits the script on
+    a status not in `ok`."""
+    import statistics
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    times = []
+    for i in range(n):
+        t = time.monotonic()
+        c.request("GET", paths[i % len(paths)])
+        r = c.getresponse()
+        r.read()
+        times.append(time.monotonic() - t)
+        if r.status not in ok:
+            raise SystemExit("%s: HTTP %d" % (paths[i % len(paths)], r.status))
+    times.sort()
+    return times[int(0.99 * (len(times) - 1))] * 1000, statistics.median(times) * 1000

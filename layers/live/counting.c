@@ -1,8 +1,9 @@
 /* counting.c: counting lines (counting.h). The lines' geometry is read by the move observer under
  * the live write lock only (set under it too); the counts take this object's lock, and only when a
- * move crosses a line, so a position that crosses nothing costs a box test per line. Each line's
- * minutes are one array in time order (positions arrive about in time order: a late one is inserted
- * where it belongs). */
+ * move crosses a line. The lines' segments are in a grid (seg_grid.h), so a position costs a look
+ * into one cell and the segment test of only the segments whose box its move meets, however many
+ * lines are drawn. Each line's minutes are one array in time order (positions arrive about in time
+ * order: a late one is inserted where it belongs). */
 #include "counting.h"
 
 #include <math.h>
@@ -14,6 +15,7 @@
 #include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
 #include "geom.h"
+#include "live/seg_grid.h"
 #include "store_sql.h"
 
 #define MINUTE_MS 60000LL
@@ -38,6 +40,13 @@ typedef struct {
     int64_t dirty_from;     /* minutes from here on changed since the last stage (INT64_MAX: none) */
 } line_rec;
 
+/* One segment of a counted line, in the order of the lines, their parts and vertices. */
+typedef struct {
+    double ax, ay, bx, by;
+    uint32_t line;  /* lines[line] */
+    bool last;      /* the last of its part: a crossing at its end counts */
+} line_seg;
+
 typedef struct {
     size_t rec;
     msh_line_minute m;
@@ -49,6 +58,9 @@ struct msh_counting {
     msh_store *store;
     line_geom *lines;           /* the lines counted now (live write lock) */
     size_t nlines;
+    line_seg *segs;             /* their segments and the grid over them (live write lock) */
+    uint32_t nsegs;
+    msh_seg_grid grid;
     line_rec *recs;             /* every line with counts or drawn, by first sight */
     size_t nrecs, caprecs;
     size_t held;
@@ -149,44 +161,86 @@ static double cross2(double ax, double ay, double bx, double by)
     return ax * by - ay * bx;
 }
 
+int msh_counting_seg_cross(double ax, double ay, double bx, double by, bool last, double px, double py, double qx,
+                           double qy)
+{
+    /* world y grows southwards: a negative cross product is the left of A->B */
+    bool p_left = cross2(bx - ax, by - ay, px - ax, py - ay) < 0;
+    bool q_left = cross2(bx - ax, by - ay, qx - ax, qy - ay) < 0;
+    if (p_left == q_left)
+        return 0;
+    /* where the move meets A->B, as a share t of it: [0, 1), the last segment [0, 1] */
+    double e1 = cross2(qx - px, qy - py, ax - px, ay - py);
+    double e2 = cross2(qx - px, qy - py, bx - px, by - py);
+    if (e1 == e2)
+        return 0;
+    double t = e1 / (e1 - e2);
+    /* and where A->B meets the move: within it */
+    double f1 = cross2(bx - ax, by - ay, px - ax, py - ay);
+    double f2 = cross2(bx - ax, by - ay, qx - ax, qy - ay);
+    double u = f1 / (f1 - f2);
+    if (t < 0 || t > 1 || (t == 1 && !last) || u < 0 || u > 1)
+        return 0;
+    return p_left ? 1 : -1;
+}
+
 void msh_counting_cross(msh_counting *c, uint32_t ox, uint32_t oy, uint32_t nx, uint32_t ny, int64_t t_ms)
 {
-    if (!c || !c->nlines)
+    if (!c || !c->nsegs)
         return;
     const double s = 1.0 / 4294967296.0;
     double px = ox * s, py = oy * s, qx = nx * s, qy = ny * s;
     double mb[4] = {fmin(px, qx), fmin(py, qy), fmax(px, qx), fmax(py, qy)};
-    for (size_t li = 0; li < c->nlines; li++) {
-        const line_geom *g = &c->lines[li];
+    uint32_t nhit;
+    const uint32_t *hit = msh_seg_grid_query(&c->grid, mb, &nhit);
+    for (uint32_t h = 0; h < nhit; h++) {
+        const line_seg *sg = &c->segs[hit[h]];
+        const line_geom *g = &c->lines[sg->line];
         if (mb[2] < g->bb[0] || mb[0] > g->bb[2] || mb[3] < g->bb[1] || mb[1] > g->bb[3])
             continue;
-        const double *xy = g->xy;
-        for (uint32_t pi = 0; pi < g->nparts; xy += 2 * g->parts[pi], pi++) {
-            uint32_t np = g->parts[pi];
-            for (uint32_t k = 0; k + 1 < np; k++) {
-                double ax = xy[2 * k], ay = xy[2 * k + 1], bx = xy[2 * k + 2], by = xy[2 * k + 3];
-                /* world y grows southwards: a negative cross product is the left of A->B */
-                bool p_left = cross2(bx - ax, by - ay, px - ax, py - ay) < 0;
-                bool q_left = cross2(bx - ax, by - ay, qx - ax, qy - ay) < 0;
-                if (p_left == q_left)
-                    continue;
-                /* where the move meets A->B, as a share t of it: [0, 1), the last segment [0, 1] */
-                double e1 = cross2(qx - px, qy - py, ax - px, ay - py);
-                double e2 = cross2(qx - px, qy - py, bx - px, by - py);
-                if (e1 == e2)
-                    continue;
-                double t = e1 / (e1 - e2);
-                /* and where A->B meets the move: within it */
-                double f1 = cross2(bx - ax, by - ay, px - ax, py - ay);
-                double f2 = cross2(bx - ax, by - ay, qx - ax, qy - ay);
-                double u = f1 / (f1 - f2);
-                bool last = k + 2 == np;
-                if (t < 0 || t > 1 || (t == 1 && !last) || u < 0 || u > 1)
-                    continue;
-                count(c, g->rec, t_ms, p_left);
-            }
-        }
+        int side = msh_counting_seg_cross(sg->ax, sg->ay, sg->bx, sg->by, sg->last, px, py, qx, qy);
+        if (side)
+            count(c, g->rec, t_ms, side > 0);
     }
+}
+
+/* The segments of lines[0..n) in order and the grid over their boxes; 0 or -1 when out of memory. */
+static int index_segments(const line_geom *lines, size_t n, line_seg **segs_out, uint32_t *nsegs_out,
+                          msh_seg_grid *grid)
+{
+    size_t ns = 0;
+    for (size_t li = 0; li < n; li++)
+        for (uint32_t pi = 0; pi < lines[li].nparts; pi++)
+            ns += lines[li].parts[pi] > 1 ? lines[li].parts[pi] - 1 : 0;
+    line_seg *segs = malloc((ns ? ns : 1) * sizeof *segs);
+    double (*box)[4] = malloc((ns ? ns : 1) * sizeof *box);
+    msh_err err;
+    int rc = -1;
+    if (!segs || !box)
+        goto out;
+    size_t k = 0;
+    for (size_t li = 0; li < n; li++) {
+        const double *xy = lines[li].xy;
+        for (uint32_t pi = 0; pi < lines[li].nparts; xy += 2 * lines[li].parts[pi], pi++)
+            for (uint32_t v = 0; v + 1 < lines[li].parts[pi]; v++, k++) {
+                segs[k] = (line_seg){xy[2 * v], xy[2 * v + 1], xy[2 * v + 2], xy[2 * v + 3], (uint32_t)li,
+                                     v + 2 == lines[li].parts[pi]};
+                box[k][0] = fmin(segs[k].ax, segs[k].bx);
+                box[k][1] = fmin(segs[k].ay, segs[k].by);
+                box[k][2] = fmax(segs[k].ax, segs[k].bx);
+                box[k][3] = fmax(segs[k].ay, segs[k].by);
+            }
+    }
+    if (msh_seg_grid_build(grid, (const double (*)[4])box, (uint32_t)ns, &err))
+        goto out;
+    *segs_out = segs;
+    *nsegs_out = (uint32_t)ns;
+    segs = NULL;
+    rc = 0;
+out:
+    free(segs);
+    free(box);
+    return rc;
 }
 
 static void free_lines(line_geom *v, size_t n)
@@ -269,9 +323,21 @@ msh_rc msh_counting_set_lines(msh_counting *c, msh_layer *lines, msh_err *err)
             return msh_err_set(err, MSH_ENOMEM, "counting lines: out of memory");
         }
     }
+    line_seg *segs = NULL;
+    uint32_t nsegs = 0;
+    msh_seg_grid grid;
+    if (index_segments(j.v, j.n, &segs, &nsegs, &grid)) {
+        free_lines(j.v, j.n);
+        return msh_err_set(err, MSH_ENOMEM, "counting lines: out of memory");
+    }
     free_lines(c->lines, c->nlines);
+    free(c->segs);
+    msh_seg_grid_free(&c->grid);
     c->lines = j.v;
     c->nlines = j.n;
+    c->segs = segs;
+    c->nsegs = nsegs;
+    c->grid = grid;
     return MSH_OK;
 }
 
@@ -414,6 +480,8 @@ void msh_counting_close(msh_counting *c)
     if (c->store)
         msh_store_close(c->store);
     free_lines(c->lines, c->nlines);
+    free(c->segs);
+    msh_seg_grid_free(&c->grid);
     for (size_t i = 0; i < c->nrecs; i++)
         free(c->recs[i].m);
     free(c->recs);

@@ -12,9 +12,10 @@
  * the segment that starts there, so one move over a vertex counts once. A move back and forth is
  * two crossings, one each way. A person's first position (no earlier one, or expired) counts nothing.
  *
- * Cost per position: a box test per line (lines are few: at most MSH_COUNTING_MAX_LINES), then the
- * segments of the lines whose box the move meets. Memory: per line, one entry per minute with a
- * crossing (24 bytes), kept `keep_ms` and at most MSH_COUNTING_MAX_ENTRIES in all.
+ * Cost per position: a look into a grid over the lines' segments (seg_grid.h), then the test of the
+ * segments whose box the move meets, whatever the number of lines (at most MSH_COUNTING_MAX_LINES).
+ * Memory: per line, one entry per minute with a crossing (24 bytes), kept `keep_ms` and at most
+ * MSH_COUNTING_MAX_ENTRIES in all; the grid, a few bytes per segment and cell.
  *
  * Durable like the gates' counts (gate_counts.h): the minutes changed since the last snapshot are
  * staged under the live read lock with each live snapshot and written to `msh_line_counts` before
@@ -62,6 +63,11 @@ msh_rc msh_counting_set_lines(msh_counting *c, msh_layer *lines, msh_err *err);
 
 /** A person moved from (ox, oy) to (nx, ny) (world units x 2^32) at t_ms (live write lock held). */
 void msh_counting_cross(msh_counting *c, uint32_t ox, uint32_t oy, uint32_t nx, uint32_t ny, int64_t t_ms);
+
+/** The crossing rule for one segment A->B of a line (`last`: the last of its part) and a move P->Q,
+ * world units: 1 when the move crosses it from its left to its right (`ab`), -1 the other way, 0 not. */
+int msh_counting_seg_cross(double ax, double ay, double bx, double by, bool last, double px, double py, double qx,
+                           double qy);
 
 /** Snapshot hook (gate_counts.h): stage under the live read lock, commit before the rename. */
 msh_rc msh_counting_stage(msh_counting *c, msh_err *err);

@@ -1,9 +1,14 @@
-/* dispersion.c: group dispersion alerts; the design is in dispersion.h. */
+/* dispersion.c: group dispersion alerts; the design is in dispersion.h. The pass copies each
+ * grouped person's group and place out of the live state a chunk at a time (COPY_CHUNK people per
+ * hold of the read lock), then works on the copy with no lock: sums, centroids, and each member's
+ * squared distance against the group's radius in world units (one metres-per-unit scale a group,
+ * not a cosh and a hypot a person). */
 #include "live/dispersion.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/msh_constants.h"
 #include "core/msh_grow.h"
@@ -11,11 +16,15 @@
 #include "live_int.h"
 
 #define WORLD 4294967296.0
+#define COPY_CHUNK 65536u
 
 typedef struct {
     double sx, sy;       /* sums of world x, y (units of 2^-32) */
     double cx, cy;       /* the centroid */
     double max_m;        /* spread */
+    double scale;        /* metres per world unit at the centroid */
+    double max_d2;       /* the largest squared distance from the centroid, world units */
+    double lim2;         /* the radius, squared, in world units at the centroid */
     uint32_t n, n_out;
     int64_t over_since;  /* when the spread went over the radius (0: it is not) */
     uint8_t raised, report;
@@ -26,7 +35,23 @@ struct msh_dispersion {
     group_st *g;
     size_t cap;
     uint32_t ng;
+    msh_live_grouped *pos; /* the pass's copy of the grouped people */
+    size_t cap_pos;
+    double lock_ms, max_hold_ms; /* the last pass's copy: read lock held in all, longest hold */
 };
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void msh_dispersion_lock_stats(const msh_dispersion *d, double *lock_ms, double *max_hold_ms)
+{
+    *lock_ms = d->lock_ms;
+    *max_hold_ms = d->max_hold_ms;
+}
 
 msh_dispersion *msh_dispersion_new(double radius_m)
 {
@@ -41,6 +66,7 @@ void msh_dispersion_free(msh_dispersion *d)
     if (!d)
         return;
     free(d->g);
+    free(d->pos);
     free(d);
 }
 
@@ -50,10 +76,12 @@ static double metres_per_unit(double wy)
     return MSH_EARTH_CIRCUMFERENCE / WORLD / cosh(M_PI * (1 - 2 * wy / WORLD));
 }
 
-/* Publish the changes of one pass (the ids outside of raised groups gathered by a third scan). */
+/* Publish the changes of one pass (the ids outside of raised groups gathered by a third scan, of
+ * the people as they are now). Takes the live read lock; fn is called under it. */
 static void report(msh_dispersion *d, msh_live *l, uint32_t nchanged, int64_t now_ms, msh_group_change_fn fn,
                    void *ud)
 {
+    msh_live_rdlock(l);
     uint32_t np = msh_live_raw_npeople(l);
     /* ids outside, per reported group: a flat table of MSH_GROUP_OUTSIDE_MAX copies each */
     typedef char idbuf[MSH_FEED_ID_MAX + 1];
@@ -72,8 +100,8 @@ static void report(msh_dispersion *d, msh_live *l, uint32_t nchanged, int64_t no
                 continue;
             const group_st *g = &d->g[p.group - 1];
             uint32_t row = slot[p.group - 1] - 1;
-            double m = hypot(p.wx - g->cx, p.wy - g->cy) * metres_per_unit(g->cy);
-            if (m > d->radius_m && named[row] < MSH_GROUP_OUTSIDE_MAX) {
+            double dx = p.wx - g->cx, dy = p.wy - g->cy;
+            if (dx * dx + dy * dy > g->lim2 && named[row] < MSH_GROUP_OUTSIDE_MAX) {
                 memcpy(ids[(size_t)row * MSH_GROUP_OUTSIDE_MAX + named[row]], p.id, p.id_len);
                 ids[(size_t)row * MSH_GROUP_OUTSIDE_MAX + named[row]][p.id_len] = 0;
                 named[row]++;
@@ -100,6 +128,7 @@ static void report(msh_dispersion *d, msh_live *l, uint32_t nchanged, int64_t no
             c.lon = c.lat = NAN;
         fn(ud, &c);
     }
+    msh_live_unlock(l);
     free(slot);
     free(ids);
     free(named);
@@ -107,7 +136,9 @@ static void report(msh_dispersion *d, msh_live *l, uint32_t nchanged, int64_t no
 
 uint32_t msh_dispersion_pass(msh_dispersion *d, msh_live *l, int64_t now_ms, msh_group_change_fn fn, void *ud)
 {
+    msh_live_rdlock(l);
     uint32_t ng = msh_live_raw_ngroups(l), np = msh_live_raw_npeople(l);
+    msh_live_unlock(l);
     if (!ng)
         return 0; /* no feed ever named a group: nothing to scan */
     if (ng > d->ng) {
@@ -116,19 +147,32 @@ uint32_t msh_dispersion_pass(msh_dispersion *d, msh_live *l, int64_t now_ms, msh
         memset(d->g + d->ng, 0, (ng - d->ng) * sizeof *d->g);
         d->ng = ng;
     }
+    if (msh_grow((void **)&d->pos, &d->cap_pos, np ? np : 1, sizeof *d->pos))
+        return 0;
+    /* the copy, a chunk per hold of the read lock (people are only ever added, in order) */
+    size_t n = 0;
+    d->lock_ms = d->max_hold_ms = 0;
+    for (uint32_t from = 0; from < np; from += COPY_CHUNK) {
+        msh_live_rdlock(l);
+        double t0 = mono_ms();
+        n += msh_live_raw_grouped(l, from, np - from < COPY_CHUNK ? np - from : COPY_CHUNK, d->pos + n);
+        double held = mono_ms() - t0;
+        msh_live_unlock(l);
+        d->lock_ms += held;
+        d->max_hold_ms = held > d->max_hold_ms ? held : d->max_hold_ms;
+    }
     for (uint32_t gi = 0; gi < ng; gi++) {
         group_st *g = &d->g[gi];
-        g->sx = g->sy = g->max_m = 0;
+        g->sx = g->sy = g->max_m = g->max_d2 = 0;
         g->n = g->n_out = 0;
     }
-    msh_live_raw_person p;
-    for (uint32_t i = 0; i < np; i++) {
-        msh_live_raw_person_get(l, i, &p);
-        if (!p.active || !p.group || p.group > ng)
-            continue;
-        group_st *g = &d->g[p.group - 1];
-        g->sx += p.wx;
-        g->sy += p.wy;
+    for (size_t i = 0; i < n; i++) {
+        const msh_live_grouped *p = &d->pos[i];
+        if (p->group > ng)
+            continue; /* a group named after the pass began */
+        group_st *g = &d->g[p->group - 1];
+        g->sx += p->wx;
+        g->sy += p->wy;
         g->n++;
     }
     for (uint32_t gi = 0; gi < ng; gi++) {
@@ -136,18 +180,22 @@ uint32_t msh_dispersion_pass(msh_dispersion *d, msh_live *l, int64_t now_ms, msh
         if (g->n) {
             g->cx = g->sx / g->n;
             g->cy = g->sy / g->n;
+            g->scale = metres_per_unit(g->cy);
+            g->lim2 = (d->radius_m / g->scale) * (d->radius_m / g->scale);
         }
     }
-    for (uint32_t i = 0; i < np; i++) {
-        msh_live_raw_person_get(l, i, &p);
-        if (!p.active || !p.group || p.group > ng)
+    for (size_t i = 0; i < n; i++) {
+        const msh_live_grouped *p = &d->pos[i];
+        if (p->group > ng)
             continue;
-        group_st *g = &d->g[p.group - 1];
-        double m = hypot(p.wx - g->cx, p.wy - g->cy) * metres_per_unit(g->cy);
-        if (m > g->max_m)
-            g->max_m = m;
-        g->n_out += m > d->radius_m;
+        group_st *g = &d->g[p->group - 1];
+        double dx = p->wx - g->cx, dy = p->wy - g->cy, d2 = dx * dx + dy * dy;
+        if (d2 > g->max_d2)
+            g->max_d2 = d2;
+        g->n_out += d2 > g->lim2;
     }
+    for (uint32_t gi = 0; gi < ng; gi++)
+        d->g[gi].max_m = sqrt(d->g[gi].max_d2) * d->g[gi].scale;
     uint32_t changed = 0;
     for (uint32_t gi = 0; gi < ng; gi++) {
         group_st *g = &d->g[gi];

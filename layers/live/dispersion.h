@@ -10,9 +10,13 @@
  *   radius for MSH_GROUP_HOLD_S seconds; it clears once the spread is under 80% of the radius
  *   (MSH_ALERT_CLEAR_RATIO, as density alerts), or when fewer than two of its members are active.
  * - No clock inside: the pass takes `now`, so a test steps it with the server's test clock.
- * - Cost: two linear scans of the people (sums, then distances) and a third, only when a group is
- *   raised, for the ids outside; about 40 bytes of state per group.
- * Locks: the caller holds the live read lock during a pass; one pass at a time per state.
+ * - Cost: one copy of each grouped person's group and place (12 bytes a person, kept between
+ *   passes), taken 65,536 people per hold of the live read lock, so a feed writer waits for one
+ *   such chunk, not for the pass; then two scans of the copy with no lock (sums, then squared
+ *   distances), and a third scan of the people under the read lock, only when a group is raised,
+ *   for the ids outside; about 64 bytes of state per group.
+ * Locks: the pass takes the live read lock itself (the caller holds no live lock); fn is called
+ *   under it. One pass at a time per state.
  */
 #ifndef MSH_DISPERSION_H
 #define MSH_DISPERSION_H
@@ -49,5 +53,7 @@ typedef void (*msh_group_change_fn)(void *ud, const msh_group_change *c);
 
 /** One pass at now_ms; fn is called for every group raised or cleared by it. Returns how many. */
 uint32_t msh_dispersion_pass(msh_dispersion *d, msh_live *l, int64_t now_ms, msh_group_change_fn fn, void *ud);
+/** The last pass's copy: milliseconds the live read lock was held in all, and the longest hold. */
+void msh_dispersion_lock_stats(const msh_dispersion *d, double *lock_ms, double *max_hold_ms);
 
 #endif

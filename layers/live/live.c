@@ -882,6 +882,17 @@ void msh_live_raw_person_get(const msh_live *l, uint32_t i, msh_live_raw_person 
     RAW_PERSON_FIELDS(COPY_FIELD)
 }
 
+uint32_t msh_live_raw_grouped(const msh_live *l, uint32_t from, uint32_t n, msh_live_grouped *out)
+{
+    uint32_t end = from < l->npeople ? (l->npeople - from < n ? l->npeople : from + n) : from, k = 0;
+    for (uint32_t i = from; i < end; i++) {
+        const person_t *p = &l->people[i];
+        if (p->active && p->group)
+            out[k++] = (msh_live_grouped){p->group, p->wx, p->wy};
+    }
+    return k;
+}
+
 msh_rc msh_live_raw_reserve(msh_live *l, uint32_t npeople, msh_err *err)
 {
     if (msh_refindex_reserve(&l->pix, npeople, person_hash, l))

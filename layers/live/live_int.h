@@ -29,6 +29,14 @@ uint32_t msh_live_raw_ngroups(const msh_live *l);
 const char *msh_live_raw_group(const msh_live *l, uint32_t i, size_t *n);
 uint32_t msh_live_raw_npeople(const msh_live *l);
 void msh_live_raw_person_get(const msh_live *l, uint32_t i, msh_live_raw_person *out);
+/** A person's group and place, as msh_live_raw_grouped copies them. */
+typedef struct msh_live_grouped {
+    uint32_t group;  /* 1 + index into the group names */
+    uint32_t wx, wy;
+} msh_live_grouped;
+/** The active people with a group among people [from, from + n) (clamped to the people there are), in
+ * order, into out (room for n); returns how many. A tight copy for passes that work off the lock. */
+uint32_t msh_live_raw_grouped(const msh_live *l, uint32_t from, uint32_t n, msh_live_grouped *out);
 /** The cap on tracked people (msh_live_config.max_entities) and on the items of each small table. */
 uint32_t msh_live_raw_max_people(const msh_live *l);
 #define MSH_LIVE_MAX_ITEMS 1000000u

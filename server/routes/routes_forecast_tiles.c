@@ -11,8 +11,10 @@
  *
  * Caching, as the live layers: the vector tile goes through the /tiles path (msh_tiles_answer_mvt:
  * ETag, tile cache, gzip, 304), its ETag made of the issue time, minutes, k and the tile; the
- * heatmap's ETag is a hash of the grid its pixels are drawn from (routes_heatmap.h), so both change
- * when a refresh publishes a different forecast and never in between.
+ * heatmap's ETag is made of the forecast's identity (issue time and refresh number), the minutes, k
+ * and the drawing's parameters, so a revalidation or a cached picture costs no summing of the
+ * forecast's cells: those are summed only to draw a picture the cache does not hold. Both change
+ * when a refresh publishes a forecast and never in between.
  * Locks: none here; the forecast result is held by reference while the answer is made.
  */
 #include <stdio.h>
@@ -156,6 +158,16 @@ void msh_route_forecast_heatmap(msh_req *r, const char *rest)
         return;
     msh_catalog *cat = msh_app_catalog(r->app);
     uint8_t *rgba = NULL;
+    int k = r->app->cfg.k_anon;
+    char params[200], key[1024];
+    int n = snprintf(params, sizeof params, "k=%d|m=%d|", k, msh_fc_minutes[h]);
+    msh_heat_params_key(&p, true, params + n, sizeof params - (size_t)n);
+    r->resp.cache_control = "no-cache";
+    uint64_t id[2] = {(uint64_t)fr->issued_ms, fr->seq};
+    if (msh_heat_etag_and_key(r, cat, "forecast", msh_fnv1a(id, sizeof id, MSH_FNV1A_INIT), params, &hp, key,
+                              sizeof key) ||
+        msh_resp_from_cache(r, key))
+        goto out_result;
     msh_heat_grid g;
     if (msh_heat_grid_init(&g, hp.z, hp.x, hp.y, &err)) {
         msh_resp_error(r, 500, "%s", err.msg);
@@ -163,19 +175,11 @@ void msh_route_forecast_heatmap(msh_req *r, const char *rest)
     }
     double box[4];
     msh_heat_grid_box(&g, box);
-    int k = r->app->cfg.k_anon;
     if (msh_fc_cells_in(msh_forecast_grid(fr, MSH_FC_MODEL_CTM, h), g.level, box, k, msh_fc_minutes[h], add_cell, &g,
                         &err)) {
         msh_resp_error(r, msh_err_http_status(err.code), "%s", err.msg);
         goto out;
     }
-    char params[200], key[1024];
-    int n = snprintf(params, sizeof params, "k=%d|", k);
-    msh_heat_params_key(&p, true, params + n, sizeof params - (size_t)n);
-    r->resp.cache_control = "no-cache";
-    if (msh_heat_etag_and_key(r, cat, "forecast", msh_heat_grid_hash(&g), params, &hp, key, sizeof key) ||
-        msh_resp_from_cache(r, key))
-        goto out;
     int size = 256 * hp.scale;
     msh_render_gate_enter(&r->app->render_gate); /* one render per core (server/render_gate.h) */
     if (!msh_resp_from_cache(r, key)) {

@@ -1,6 +1,7 @@
 /* serve_groups.c: group dispersion in `mashaer serve`: the pass of layers/live/dispersion.h run
  * with the live time rules (serve_timers.c: once a second, and in a POST /test/clock step), and
- * its `group` events. Locks: the pass holds the live read lock; events are published under it. */
+ * its `group` events. Locks: the pass takes the live read lock itself, in short holds (dispersion.h);
+ * events are published under it. */
 #include <math.h>
 
 #include "core/msh_buf.h"
@@ -44,7 +45,5 @@ void msh_serve_groups_tick(msh_app *app, int64_t now_ms)
         return;
     if (!app->dispersion && !(app->dispersion = msh_dispersion_new(app->cfg.group_radius)))
         return;
-    msh_live_rdlock(app->live);
     msh_dispersion_pass(app->dispersion, app->live, now_ms, group_event, app);
-    msh_live_unlock(app->live);
 }

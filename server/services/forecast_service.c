@@ -227,8 +227,9 @@ static void *forecast_main(void *arg)
         pthread_mutex_lock(&s->mu);
         if (r) {
             msh_forecast_result *old = s->cur;
-            s->cur = r;
             s->refreshes++;
+            r->seq = s->refreshes; /* before anyone can see it */
+            s->cur = r;
             msh_forecast_result_release(old); /* only drops a reference: requests keep theirs */
         } else {
             s->failures++;

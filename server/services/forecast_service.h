@@ -32,6 +32,8 @@ extern const char *const msh_fc_model_names[MSH_FC_NMODELS];
 typedef struct msh_forecast_result {
     atomic_int refs;
     int64_t issued_ms;                          /* server time of the live state it started from */
+    uint64_t seq;                               /* this server's refresh number (1, 2, ...): with issued_ms
+                                                 * the forecast's identity, for ETags */
     msh_fc_grid grid[MSH_FC_NMODELS][MSH_FC_NH]; /* read through msh_forecast_grid */
     msh_fc_stats stats;
     double cpu_ms, wall_ms, copy_ms;            /* the refresh's thread CPU, wall time, time under the read lock */
