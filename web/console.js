@@ -30,10 +30,12 @@
  * screen reloads it (unless the officer is choosing a new value: then they are told, and saving
  * shows both versions), lists reload, assets' tiles refresh, escalations are shown at the top.
  *
- * More panels: each in a file of its own (web/console_forecast.js, web/console_broadcasts.js), loaded
- * after this one, registered with window.mashaerConsole.addPanel(panel) (see addPanel below): a tab and
- * its pane, the event types it wants on the one stream, and hooks called as the console is opened,
- * reloaded, shown, clicked on the map or sent an event. They write through the same helpers (kit).
+ * More panels: each in a file of its own (web/console_forecast.js, web/console_broadcasts.js,
+ * console_cleaning.js, console_reports.js, console_sites.js, console_tracking.js), loaded after this
+ * one, registered with window.mashaerConsole.addPanel(panel) (see addPanel below): a tab and its pane,
+ * the event types it wants on the one stream, and hooks called as the console is opened, reloaded,
+ * shown, clicked on the map or sent an event. They write through the same helpers (kit: requests,
+ * messages, dialogs, If-Match writes with the conflict view, and overlay() to draw on the map).
  *
  * Words: web/i18n.js (window.I18N), none here. Logical CSS in web/console.css mirrors it in Arabic.
  * For browser tests: window.mashaerConsole (state, picking(), ready).
@@ -1159,10 +1161,55 @@
     }
   }
 
+  // A panel's own GeoJSON drawing on the map: one source and its layers (specs without id and source;
+  // `id` is a suffix), added once the style is loaded and again should the style change; set(fc)
+  // replaces what it draws, set(null) empties it. Returns {set, ids (the layers' ids)}.
+  const EMPTY_FC = { type: 'FeatureCollection', features: [] };
+  function overlay(id, layers) {
+    let data = EMPTY_FC;
+    const ids = layers.map(function (l) { return id + '-' + l.id; });
+    function ensure() {
+      if (!map.isStyleLoaded() || map.getSource(id)) return;
+      map.addSource(id, { type: 'geojson', data: data });
+      layers.forEach(function (l, i) { map.addLayer(Object.assign({}, l, { id: ids[i], source: id })); });
+    }
+    map.on('styledata', ensure);
+    map.on('load', ensure);
+    return {
+      ids: ids,
+      set: function (fc) {
+        data = fc || EMPTY_FC;
+        ensure();
+        if (map.getSource(id)) map.getSource(id).setData(data);
+      }
+    };
+  }
+
+  // Put a panel's card in box, keeping what the officer was typing in it (the values of its fields with
+  // an id, and the focus) when it is the same card again (the same key): a live reload never takes a
+  // half-typed form away. A key of null forgets it (after a save: the card starts afresh).
+  function refill(box, key, html) {
+    const kept = {};
+    let focus = null;
+    if (key !== null && box.dataset.key === String(key)) {
+      box.querySelectorAll('input[id], select[id], textarea[id]').forEach(function (f) { kept[f.id] = f.value; });
+      if (box.contains(document.activeElement)) focus = document.activeElement.id;
+    }
+    box.innerHTML = html;
+    box.dataset.key = key === null ? '' : String(key);
+    Object.keys(kept).forEach(function (id) {
+      const f = el(id);
+      if (f && box.contains(f) && (f.tagName !== 'SELECT' || f.querySelector('option[value="' + CSS.escape(kept[id]) + '"]'))) f.value = kept[id];
+    });
+    if (focus && el(focus)) el(focus).focus();
+  }
+
   // What the panels of other files write with (the same requests, messages and dialogs as this file's).
   const kit = {
     map: map, I18N: I18N, api: api, esc: esc, el: el, say: say, fail: fail, netFail: netFail, errorText: errorText, confirmAction: confirmAction,
-    opt: opt, code: code, fmt: fmt, soon: soon, canOperate: canOperate, selectTab: selectTab
+    opt: opt, code: code, fmt: fmt, soon: soon, canOperate: canOperate, selectTab: selectTab, write: write, overlay: overlay,
+    itemPath: itemPath, props: props, fieldRows: fieldRows, refill: refill, duration: duration, metres: metres,
+    token: function () { return st.token; }
   };
 
   // ------------------------------------------------------------------ start
