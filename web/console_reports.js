@@ -95,7 +95,7 @@
         ' · <span class="console-badge" data-status="' + esc(p.status) + '">' + esc(k.code(p.status)) + '</span>' +
         (p.zone ? ' · <span dir="ltr">' + esc(p.zone) + '</span>' : '') + '<br><span class="rp-text" dir="auto">' +
         esc(String(p.text || '').slice(0, 80)) + '</span><br><span class="muted' + (late(p) ? ' ct-late' : '') + '">' + esc(slaText(p)) +
-        '</span> <span class="muted">' + esc(linkText(p)) + '</span></button></li>';
+        '</span>' + (linkText(p) ? ' · <span class="muted">' + esc(linkText(p)) + '</span>' : '') + '</button></li>';
     }).join('');
     list.querySelectorAll('li[data-fid] button').forEach(function (b) {
       b.addEventListener('click', function () { loadReport(Number(b.parentNode.dataset.fid), true); });
