@@ -1180,9 +1180,27 @@
       set: function (fc) {
         data = fc || EMPTY_FC;
         ensure();
-        if (map.getSource(id)) map.getSource(id).setData(data);
+        if (!map.getSource(id)) return;
+        map.getSource(id).setData(data);
+        // on top of the layers the viewer added since (site and zone fills would cover it)
+        if (data.features.length) ids.forEach(function (l) { if (map.getLayer(l)) map.moveLayer(l); });
       }
     };
+  }
+
+  // Fit the map to a box [w, s, e, n] within the part of it the viewer's panel and the console leave
+  // free (on a screen too narrow for that, the whole map).
+  function fit(b, maxZoom) {
+    const box = map.getContainer().getBoundingClientRect();
+    const pad = { top: 40, bottom: 40, left: 40, right: 40 };
+    [el('panel'), aside].forEach(function (p) {
+      const r = p && !p.hidden && !p.classList.contains('collapsed') ? p.getBoundingClientRect() : null;
+      if (!r || !r.width) return;
+      if (r.left + r.width / 2 < box.left + box.width / 2) pad.left = Math.max(pad.left, r.right - box.left + 20);
+      else pad.right = Math.max(pad.right, box.right - r.left + 20);
+    });
+    if (pad.left + pad.right > box.width - 120) pad.left = pad.right = 40;
+    map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: pad, maxZoom: maxZoom || 18, duration: 0 });
   }
 
   // Put a panel's card in box, keeping what the officer was typing in it (the values of its fields with
@@ -1208,7 +1226,7 @@
   const kit = {
     map: map, I18N: I18N, api: api, esc: esc, el: el, say: say, fail: fail, netFail: netFail, errorText: errorText, confirmAction: confirmAction,
     opt: opt, code: code, fmt: fmt, soon: soon, canOperate: canOperate, selectTab: selectTab, write: write, overlay: overlay,
-    itemPath: itemPath, props: props, fieldRows: fieldRows, refill: refill, duration: duration, metres: metres,
+    itemPath: itemPath, props: props, fieldRows: fieldRows, refill: refill, fit: fit, duration: duration, metres: metres,
     token: function () { return st.token; }
   };
 

@@ -210,7 +210,7 @@
     const f = st.sel && st.sel.feature;
     const b = f && bounds(f.geometry);
     if (!b) { draw.set(null); return; }
-    if (go) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 60, maxZoom: 18, duration: 0 });
+    if (go) k.fit(b, 18);
     const p = props(f);
     const q = '/ogc/collections/cleaning_progress/items?limit=' + PIECES_MAX + '&bbox=' + b.join(',') +
       (p.route !== null && p.route !== undefined ? '&route=' + encodeURIComponent(p.route) : '');

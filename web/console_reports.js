@@ -115,7 +115,7 @@
       st.sel = { fid: fid, etag: res.etag, feature: res.json };
       renderDetail();
       renderReports();
-      if (go && res.json.geometry) map.flyTo({ center: res.json.geometry.coordinates, zoom: Math.max(map.getZoom(), 17), duration: 0 });
+      if (go && res.json.geometry) { const c = res.json.geometry.coordinates; k.fit([c[0], c[1], c[0], c[1]], Math.max(map.getZoom(), 17)); }
       if (first) loadPhotos(fid);
       else showPhotos();
     }, k.netFail);

@@ -86,7 +86,7 @@
       if (pts.length) {
         const b = pts.reduce(function (a, c) { return [Math.min(a[0], c[0]), Math.min(a[1], c[1]), Math.max(a[2], c[0]), Math.max(a[3], c[1])]; },
           [Infinity, Infinity, -Infinity, -Infinity]);
-        map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 80, maxZoom: 17, duration: 0 });
+        k.fit(b, 17);
       }
       return reloadGates();
     }, k.netFail);

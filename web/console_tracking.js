@@ -128,7 +128,7 @@
         b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]); b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
       });
     });
-    map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 80, maxZoom: 18, duration: 0 });
+    k.fit(b, 18);
   }
 
   function renderAlerts() {
