@@ -58,6 +58,7 @@
   const TABS = ['asset', 'workorders', 'incidents', 'gates']; // the panels of other files are added (addPanel)
   const EVENT_TYPES = ['change', 'incident', 'gate', 'escalation'];
   const panels = []; // {id, types, init(pane), start(), stop(), reload(), show(), event(type, data), mapClick(e), picking()}
+  const overlays = []; // the panels' map drawings (overlay() below): {tab, show(on)}
   function each(hook) {
     const args = Array.prototype.slice.call(arguments, 1);
     panels.forEach(function (p) { if (p[hook]) p[hook].apply(p, args); });
@@ -381,6 +382,7 @@
       el('console-pane-' + x).hidden = x !== id;
     });
     el('console-history').hidden = true;
+    overlays.forEach(function (o) { o.show(o.tab === id); });
     panels.forEach(function (p) { if (p.id === id && p.show) p.show(); });
   }
   aside.querySelector('.console-tabs').addEventListener('click', function (e) {
@@ -1162,19 +1164,27 @@
   }
 
   // A panel's own GeoJSON drawing on the map: one source and its layers (specs without id and source;
-  // `id` is a suffix), added once the style is loaded and again should the style change; set(fc)
-  // replaces what it draws, set(null) empties it. Returns {set, ids (the layers' ids)}.
+  // `id` is a suffix), added once the style is loaded and again should the style change, shown while
+  // the panel's tab (`tab`) is the one selected; set(fc) replaces what it draws, set(null) empties it.
+  // Returns {set, ids (the layers' ids)}.
   const EMPTY_FC = { type: 'FeatureCollection', features: [] };
-  function overlay(id, layers) {
+  function overlay(id, layers, tab) {
     let data = EMPTY_FC;
+    let visible = st.tab === tab;
     const ids = layers.map(function (l) { return id + '-' + l.id; });
     function ensure() {
       if (!map.isStyleLoaded() || map.getSource(id)) return;
       map.addSource(id, { type: 'geojson', data: data });
-      layers.forEach(function (l, i) { map.addLayer(Object.assign({}, l, { id: ids[i], source: id })); });
+      layers.forEach(function (l, i) {
+        map.addLayer(Object.assign({}, l, { id: ids[i], source: id, layout: Object.assign({}, l.layout, { visibility: visible ? 'visible' : 'none' }) }));
+      });
     }
     map.on('styledata', ensure);
     map.on('load', ensure);
+    overlays.push({ tab: tab, show: function (on) {
+      visible = on;
+      ids.forEach(function (l) { if (map.getLayer(l)) map.setLayoutProperty(l, 'visibility', on ? 'visible' : 'none'); });
+    } });
     return {
       ids: ids,
       set: function (fc) {

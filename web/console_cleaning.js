@@ -36,7 +36,7 @@
     { id: 'area', type: 'line', filter: ['==', ['get', 'part'], 'area'], paint: { 'line-color': '#1f5f3a', 'line-width': 2, 'line-dasharray': [2, 1] } },
     { id: 'pieces', type: 'line', filter: ['==', ['get', 'part'], 'piece'],
       paint: { 'line-color': ['case', ['get', 'swept'], '#2e7d32', '#9e9e9e'], 'line-width': ['case', ['get', 'swept'], 5, 3] } }
-  ]);
+  ], 'cleaning');
 
   // ---- geometry in the page: which zone holds a task
 

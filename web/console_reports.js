@@ -37,7 +37,7 @@
     { id: 'dots', type: 'circle', paint: {
       'circle-radius': ['case', ['get', 'selected'], 9, 5], 'circle-color': ['case', ['get', 'late'], '#b3261e', '#6a1b9a'],
       'circle-stroke-color': '#fff', 'circle-stroke-width': ['case', ['get', 'selected'], 3, 1] } }
-  ]);
+  ], 'reports');
 
   function closed(p) { return p.status === 'resolved' || p.status === 'rejected'; }
   function late(p) { return !closed(p) && p.sla_due && Date.parse(p.sla_due) < Date.now(); }

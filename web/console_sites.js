@@ -32,7 +32,7 @@
   const draw = k.overlay('console-sites', [
     { id: 'gates', type: 'circle', paint: { 'circle-radius': 7, 'circle-color': LOS_COLOUR,
       'circle-stroke-color': ['case', ['get', 'denying'], '#b3261e', '#ffffff'], 'circle-stroke-width': ['case', ['get', 'denying'], 3, 1] } }
-  ]);
+  ], 'sites');
 
   function pct(x) { return x === null || x === undefined ? '—' : t('unit.pct', { n: I18N.num(Math.round(x * 1000) / 10) }); }
   function num(x) { return x === null || x === undefined ? '—' : I18N.num(x); }

@@ -31,7 +31,7 @@
       'circle-color': '#6a1b9a', 'circle-opacity': ['case', ['get', 'last'], 1, 0.5], 'circle-stroke-color': '#fff', 'circle-stroke-width': ['case', ['get', 'last'], 3, 1] } },
     { id: 'centroid', type: 'circle', filter: ['==', ['get', 'part'], 'centroid'], paint: { 'circle-radius': 10, 'circle-color': 'rgba(0,0,0,0)',
       'circle-stroke-color': '#1565c0', 'circle-stroke-width': 3 } }
-  ]);
+  ], 'tracking');
 
   function pt(p) { return p && isFinite(p.lon) && isFinite(p.lat) ? { type: 'Point', coordinates: [p.lon, p.lat] } : null; }
   function when(iso) { return iso && isFinite(Date.parse(iso)) ? I18N.dateTime(Date.parse(iso)) : '—'; }

@@ -272,6 +272,14 @@ async function tracking(page, L, first) {
   const outside = await page.$$eval('#tr-result .tr-member[data-outside]', (ls) => ls.map((l) => l.dataset.id));
   check(JSON.stringify(outside) === JSON.stringify([LOST.id + '-far']) && await waitRendered(page, 'console-tracking-members', { outside: true }),
     L('the far member marked and drawn: ' + outside));
+  // every member in sight: on the map's canvas, not under the viewer's panel or the console
+  const hidden = await page.evaluate(async () => (await window.map.getSource('console-tracking').getData()).features
+    .filter((f) => f.properties.part === 'member').filter((f) => {
+      const p = window.map.project(f.geometry.coordinates), r = window.map.getContainer().getBoundingClientRect();
+      const under = document.elementFromPoint(r.left + p.x, r.top + p.y);
+      return !under || under.className !== 'maplibregl-canvas';
+    }).map((f) => f.properties.id));
+  check(hidden.length === 0, L('every member in sight on the map: ' + (hidden.join(' ') || 'yes')));
 }
 
 async function runLanguage(browser, lang, first) {
