@@ -1216,20 +1216,34 @@
   // Put a panel's card in box, keeping what the officer was typing in it (the values of its fields with
   // an id, and the focus) when it is the same card again (the same key): a live reload never takes a
   // half-typed form away. A key of null forgets it (after a save: the card starts afresh).
+  // The same card drawn again is left alone (answers false: its handlers are still on it); otherwise
+  // the field with the focus gets its caret and selection back too (else the next key typed would
+  // land at the start of the field), and it answers true.
   function refill(box, key, html) {
+    const same = key !== null && box.dataset.key === String(key);
+    if (same && box.mashaerHtml === html) return false;
     const kept = {};
     let focus = null;
-    if (key !== null && box.dataset.key === String(key)) {
+    if (same) {
       box.querySelectorAll('input[id], select[id], textarea[id]').forEach(function (f) { kept[f.id] = f.value; });
-      if (box.contains(document.activeElement)) focus = document.activeElement.id;
+      const a = document.activeElement;
+      if (a && a.id && box.contains(a)) focus = { id: a.id, start: a.selectionStart, end: a.selectionEnd };
     }
     box.innerHTML = html;
+    box.mashaerHtml = html;
     box.dataset.key = key === null ? '' : String(key);
     Object.keys(kept).forEach(function (id) {
       const f = el(id);
       if (f && box.contains(f) && (f.tagName !== 'SELECT' || f.querySelector('option[value="' + CSS.escape(kept[id]) + '"]'))) f.value = kept[id];
     });
-    if (focus && el(focus)) el(focus).focus();
+    const f = focus && el(focus.id);
+    if (f) {
+      f.focus();
+      try {
+        if (typeof focus.start === 'number') f.setSelectionRange(focus.start, focus.end);
+      } catch (e) { /* a field without a caret (select, radio) */ }
+    }
+    return true;
   }
 
   // What the panels of other files write with (the same requests, messages and dialogs as this file's).

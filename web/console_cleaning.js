@@ -164,7 +164,7 @@
     const box = k.el('ct-detail');
     if (!st.sel) { k.refill(box, null, ''); return; }
     const f = st.sel.feature, p = props(f);
-    k.refill(box, st.sel.fid + ':' + p.status, '<div class="console-card" data-fid="' + esc(st.sel.fid) + '"><h4>' + esc(t('console.ct.title', { id: st.sel.fid })) +
+    const drawn = k.refill(box, st.sel.fid + ':' + p.status, '<div class="console-card" data-fid="' + esc(st.sel.fid) + '"><h4>' + esc(t('console.ct.title', { id: st.sel.fid })) +
       ' · ' + esc(routeName(p)) + '</h4>' + bar(p.progress) +
       k.fieldRows(Object.assign({ zone_id: zoneOf(f) || null }, p), ['status', 'crew', 'zone_id', 'due', 'shift_start', 'shift_end', 'note']) +
       '<p class="muted" id="ct-pieces"></p>' +
@@ -176,6 +176,7 @@
           return '<button type="button" class="ct-to' + (ASK[s] ? ' danger' : ' primary') + '" data-to="' + s + '">' + esc(t('console.ct.to.' + s)) + '</button>';
         }).join('') + '</div>' : '<p class="muted">' + esc(t('console.ct.final')) + '</p>') + '</div>');
     showPieces();
+    if (!drawn) return;
     const form = k.el('ct-assign');
     if (form) {
       form.addEventListener('submit', function (e) {

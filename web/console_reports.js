@@ -117,7 +117,6 @@
       renderReports();
       if (go && res.json.geometry) { const c = res.json.geometry.coordinates; k.fit([c[0], c[1], c[0], c[1]], Math.max(map.getZoom(), 17)); }
       if (first) loadPhotos(fid);
-      else showPhotos();
     }, k.netFail);
   }
 
@@ -179,7 +178,7 @@
     if (!st.sel) { k.refill(box, null, ''); return; }
     const f = st.sel.feature, p = props(f);
     const linked = p.incident || p.work_order;
-    k.refill(box, st.sel.fid + ':' + p.status + ':' + (linked || ''), '<div class="console-card" data-fid="' + esc(st.sel.fid) + '"><h4>' + esc(t('console.rp.title', { id: st.sel.fid })) + ' · ' +
+    const drawn = k.refill(box, st.sel.fid + ':' + p.status + ':' + (linked || ''), '<div class="console-card" data-fid="' + esc(st.sel.fid) + '"><h4>' + esc(t('console.rp.title', { id: st.sel.fid })) + ' · ' +
       esc(k.code(p.category)) + '</h4><p class="rp-fulltext" dir="auto">' + esc(p.text || '') + '</p>' +
       k.fieldRows(p, ['status', 'zone', 'reporter', 'created', 'sla_due', 'closed', 'incident', 'work_order', 'note']) +
       '<h4>' + esc(t('console.rp.photos')) + '</h4><div id="rp-photos" class="rp-photos"></div>' +
@@ -197,6 +196,7 @@
         '<form id="rp-wo-form" class="console-row"><label for="rp-asset">' + esc(t('console.rp.asset_label')) + '</label>' +
         '<input id="rp-asset" dir="ltr" size="10" autocomplete="off" spellcheck="false">' +
         '<button type="submit">' + esc(t('console.rp.make_wo')) + '</button></form>') + '</div>');
+    if (!drawn) return;
     showPhotos();
     box.querySelectorAll('.rp-to').forEach(function (b) {
       b.addEventListener('click', function () {
