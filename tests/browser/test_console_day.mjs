@@ -75,7 +75,7 @@ async function submitPost(page, form, tail) {
   return { status: res.status(), json: await res.json() };
 }
 const text = (page, sel) => page.$eval(sel, (e) => e.textContent).catch(() => '');
-const waitDom = (page, fn, arg, what) => page.waitForFunction(fn, arg, { timeout: 20000 }).then(() => true, () => { console.log('     (waited for ' + what + ')'); return false; });
+const waitDom = (page, fn, arg, what) => page.waitForFunction(fn, arg, { timeout: 60000 }).then(() => true, () => { console.log('     (waited for ' + what + ')'); return false; });
 const rendered = (page, layer, filter) => page.evaluate(([l, f]) => window.map.queryRenderedFeatures({ layers: [l] })
   .filter((x) => !f || Object.entries(f).every(([k, v]) => x.properties[k] === v)).length, [layer, filter || null]);
 const waitRendered = (page, layer, filter, n = 1) => waitDom(page, ([l, f, m]) => window.map.getLayer(l) &&
