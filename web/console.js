@@ -30,10 +30,12 @@
  * screen reloads it (unless the officer is choosing a new value: then they are told, and saving
  * shows both versions), lists reload, assets' tiles refresh, escalations are shown at the top.
  *
- * More panels: each in a file of its own (web/console_forecast.js, web/console_broadcasts.js), loaded
- * after this one, registered with window.mashaerConsole.addPanel(panel) (see addPanel below): a tab and
- * its pane, the event types it wants on the one stream, and hooks called as the console is opened,
- * reloaded, shown, clicked on the map or sent an event. They write through the same helpers (kit).
+ * More panels: each in a file of its own (web/console_forecast.js, web/console_broadcasts.js,
+ * console_cleaning.js, console_reports.js, console_sites.js, console_tracking.js), loaded after this
+ * one, registered with window.mashaerConsole.addPanel(panel) (see addPanel below): a tab and its pane,
+ * the event types it wants on the one stream, and hooks called as the console is opened, reloaded,
+ * shown, clicked on the map or sent an event. They write through the same helpers (kit: requests,
+ * messages, dialogs, If-Match writes with the conflict view, and overlay() to draw on the map).
  *
  * Words: web/i18n.js (window.I18N), none here. Logical CSS in web/console.css mirrors it in Arabic.
  * For browser tests: window.mashaerConsole (state, picking(), ready).
@@ -56,6 +58,7 @@
   const TABS = ['asset', 'workorders', 'incidents', 'gates']; // the panels of other files are added (addPanel)
   const EVENT_TYPES = ['change', 'incident', 'gate', 'escalation'];
   const panels = []; // {id, types, init(pane), start(), stop(), reload(), show(), event(type, data), mapClick(e), picking()}
+  const overlays = []; // the panels' map drawings (overlay() below): {tab, show(on)}
   function each(hook) {
     const args = Array.prototype.slice.call(arguments, 1);
     panels.forEach(function (p) { if (p[hook]) p[hook].apply(p, args); });
@@ -379,6 +382,7 @@
       el('console-pane-' + x).hidden = x !== id;
     });
     el('console-history').hidden = true;
+    overlays.forEach(function (o) { o.show(o.tab === id); });
     panels.forEach(function (p) { if (p.id === id && p.show) p.show(); });
   }
   aside.querySelector('.console-tabs').addEventListener('click', function (e) {
@@ -1159,10 +1163,95 @@
     }
   }
 
+  // A panel's own GeoJSON drawing on the map: one source and its layers (specs without id and source;
+  // `id` is a suffix), added once the style is loaded and again should the style change, shown while
+  // the panel's tab (`tab`) is the one selected; set(fc) replaces what it draws, set(null) empties it.
+  // Returns {set, ids (the layers' ids)}.
+  const EMPTY_FC = { type: 'FeatureCollection', features: [] };
+  function overlay(id, layers, tab) {
+    let data = EMPTY_FC;
+    let visible = st.tab === tab;
+    const ids = layers.map(function (l) { return id + '-' + l.id; });
+    function ensure() {
+      if (!map.isStyleLoaded() || map.getSource(id)) return;
+      map.addSource(id, { type: 'geojson', data: data });
+      layers.forEach(function (l, i) {
+        map.addLayer(Object.assign({}, l, { id: ids[i], source: id, layout: Object.assign({}, l.layout, { visibility: visible ? 'visible' : 'none' }) }));
+      });
+    }
+    map.on('styledata', ensure);
+    map.on('load', ensure);
+    overlays.push({ tab: tab, show: function (on) {
+      visible = on;
+      ids.forEach(function (l) { if (map.getLayer(l)) map.setLayoutProperty(l, 'visibility', on ? 'visible' : 'none'); });
+    } });
+    return {
+      ids: ids,
+      set: function (fc) {
+        data = fc || EMPTY_FC;
+        ensure();
+        if (!map.getSource(id)) return;
+        map.getSource(id).setData(data);
+        // on top of the layers the viewer added since (site and zone fills would cover it)
+        if (data.features.length) ids.forEach(function (l) { if (map.getLayer(l)) map.moveLayer(l); });
+      }
+    };
+  }
+
+  // Fit the map to a box [w, s, e, n] within the part of it the viewer's panel and the console leave
+  // free (on a screen too narrow for that, the whole map).
+  function fit(b, maxZoom) {
+    const box = map.getContainer().getBoundingClientRect();
+    const pad = { top: 40, bottom: 40, left: 40, right: 40 };
+    [el('panel'), aside].forEach(function (p) {
+      const r = p && !p.hidden && !p.classList.contains('collapsed') ? p.getBoundingClientRect() : null;
+      if (!r || !r.width) return;
+      if (r.left + r.width / 2 < box.left + box.width / 2) pad.left = Math.max(pad.left, r.right - box.left + 20);
+      else pad.right = Math.max(pad.right, box.right - r.left + 20);
+    });
+    if (pad.left + pad.right > box.width - 120) pad.left = pad.right = 40;
+    map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: pad, maxZoom: maxZoom || 18, duration: 0 });
+  }
+
+  // Put a panel's card in box, keeping what the officer was typing in it (the values of its fields with
+  // an id, and the focus) when it is the same card again (the same key): a live reload never takes a
+  // half-typed form away. A key of null forgets it (after a save: the card starts afresh).
+  // The same card drawn again is left alone (answers false: its handlers are still on it); otherwise
+  // the field with the focus gets its caret and selection back too (else the next key typed would
+  // land at the start of the field), and it answers true.
+  function refill(box, key, html) {
+    const same = key !== null && box.dataset.key === String(key);
+    if (same && box.mashaerHtml === html) return false;
+    const kept = {};
+    let focus = null;
+    if (same) {
+      box.querySelectorAll('input[id], select[id], textarea[id]').forEach(function (f) { kept[f.id] = f.value; });
+      const a = document.activeElement;
+      if (a && a.id && box.contains(a)) focus = { id: a.id, start: a.selectionStart, end: a.selectionEnd };
+    }
+    box.innerHTML = html;
+    box.mashaerHtml = html;
+    box.dataset.key = key === null ? '' : String(key);
+    Object.keys(kept).forEach(function (id) {
+      const f = el(id);
+      if (f && box.contains(f) && (f.tagName !== 'SELECT' || f.querySelector('option[value="' + CSS.escape(kept[id]) + '"]'))) f.value = kept[id];
+    });
+    const f = focus && el(focus.id);
+    if (f) {
+      f.focus();
+      try {
+        if (typeof focus.start === 'number') f.setSelectionRange(focus.start, focus.end);
+      } catch (e) { /* a field without a caret (select, radio) */ }
+    }
+    return true;
+  }
+
   // What the panels of other files write with (the same requests, messages and dialogs as this file's).
   const kit = {
     map: map, I18N: I18N, api: api, esc: esc, el: el, say: say, fail: fail, netFail: netFail, errorText: errorText, confirmAction: confirmAction,
-    opt: opt, code: code, fmt: fmt, soon: soon, canOperate: canOperate, selectTab: selectTab
+    opt: opt, code: code, fmt: fmt, soon: soon, canOperate: canOperate, selectTab: selectTab, write: write, overlay: overlay,
+    itemPath: itemPath, props: props, fieldRows: fieldRows, refill: refill, fit: fit, duration: duration, metres: metres,
+    token: function () { return st.token; }
   };
 
   // ------------------------------------------------------------------ start

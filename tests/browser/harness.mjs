@@ -143,3 +143,33 @@ export async function demoServer({ mashaer, src, work }, name, extra = []) {
   });
   return { db, feedToken, server, base, postFeed };
 }
+
+/**
+ * Chromium for body(browser), then, however body ends, the browser closed and the server stopped; an
+ * error thrown by body fails the test (check(false, its stack)).
+ */
+export async function withChromium(require, server, check, body) {
+  let browser;
+  try {
+    browser = await launchChromium(require);
+    await body(browser);
+  } catch (e) {
+    check(false, e.stack);
+  } finally {
+    if (browser) await browser.close();
+    server.kill('SIGTERM');
+  }
+}
+
+/**
+ * What every page must end with: no request left the server (watchPage's `external`), no answer of
+ * 400 or more but those in `expected` (`refused` holds "STATUS METHOD /path" strings), no console error
+ * but the browser's own line for such a 404. `L` labels the checks.
+ */
+export function checkPageClean(check, L, { errors, external }, refused, expected = []) {
+  check(external.length === 0, L('no request left the server: ' + external.slice(0, 3).join(' ')));
+  const unexpected = refused.filter((x) => !expected.includes(x));
+  check(unexpected.length === 0, L('no refusal: ' + unexpected.join(' | ')));
+  const real = errors.filter((e) => !/Failed to load resource: the server responded with a status of 404/.test(e));
+  check(real.length === 0, L('no console errors: ' + real.slice(0, 3).join(' | ')));
+}
