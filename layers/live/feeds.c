@@ -338,8 +338,8 @@ static bool get_str(const uint8_t **p, const uint8_t *end, char *out, size_t cap
 bool msh_feed_decode(const uint8_t **p, const uint8_t *end, msh_feed_rec *r)
 {
     memset(r, 0, sizeof *r);
-    if (!get_str(p, end, r->id, sizeof r->id))
-        return false;
+    if (!get_str(p, end, r->id, sizeof r->id) || !r->id[0])
+        return false; /* no record is made without an id (feeds.c checks 1..64 bytes) */
     r->id_len = (uint8_t)strlen(r->id);
     uint64_t t;
     if (!msh_le32_take(p, end, &r->has) || !msh_le64_take(p, end, &t))
@@ -347,6 +347,8 @@ bool msh_feed_decode(const uint8_t **p, const uint8_t *end, msh_feed_rec *r)
     r->t_ms = (int64_t)t;
     bool ok = true;
     if (r->has & MSH_FR_LOC) ok = ok && msh_f64_take(p, end, &r->lon) && msh_f64_take(p, end, &r->lat);
+    if (r->has & MSH_FR_LOC) /* as feeds.c checks a record in: a stream message is read, never trusted */
+        ok = ok && isfinite(r->lon) && isfinite(r->lat) && fabs(r->lon) <= 180 && fabs(r->lat) <= 90;
     if (r->has & MSH_FR_GROUP) ok = ok && get_str(p, end, r->group, sizeof r->group);
     if (r->has & MSH_FR_SPEED) ok = ok && msh_f32_take(p, end, &r->speed);
     if (r->has & MSH_FR_HEADING) ok = ok && msh_f32_take(p, end, &r->heading);

@@ -59,8 +59,11 @@ static void apply_all(const uint8_t *data, size_t size)
     if (rc || msh_live_new(&c, &again, &err))
         abort();
     msh_live_wrlock(again);
-    if (msh_live_restore(again, b.data, b.len, &seq, &err) || seq != s - 1)
+    if (msh_live_restore(again, b.data, b.len, &seq, &err) || seq != s - 1) {
+        fprintf(stderr, "snapshot of the applied state does not load: %s (seq %llu)\n", err.msg,
+                (unsigned long long)seq);
         abort(); /* a state the messages made must write a snapshot that loads */
+    }
     msh_live_unlock(again);
     msh_live_free(again);
     msh_buf_free(&b);
