@@ -654,7 +654,21 @@ msh_rc msh_pg_exec(msh_pg *pg, const char *sql)
         note_err(pg, "out of memory");
         return MSH_ENOMEM;
     }
-    msh_rc rc = run(pg, d, NULL);
+    msh_rc rc;
+    if (strstr(d, "IF NOT EXISTS")) {
+        /* Nodes of a cluster start together and each makes the tables it keeps; PostgreSQL's CREATE ...
+         * IF NOT EXISTS is not safe against a concurrent twin (a unique violation on pg_type), so every
+         * such script runs under the schema's transaction-scoped advisory lock, as the store's own does. */
+        bool idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
+        if (!(rc = run(pg, idle ? "BEGIN; SELECT pg_advisory_xact_lock(7254)" : "SELECT pg_advisory_xact_lock(7254)",
+                       NULL)) &&
+            !(rc = run(pg, d, NULL)) && idle)
+            rc = run(pg, "COMMIT", NULL);
+        if (rc && idle)
+            run(pg, "ROLLBACK", NULL);
+    } else {
+        rc = run(pg, d, NULL);
+    }
     free(d);
     return rc;
 }

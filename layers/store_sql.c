@@ -34,6 +34,45 @@ void msh_store_busy_timeout(msh_store *s, int ms)
         sqlite3_busy_timeout(msh_store_sqlite(s), ms);
 }
 
+msh_rc msh_store_add_text_field(msh_store *s, const char *layer, const char *field)
+{
+    /* Both engines speak this SQL: the column, then the field appended to the registry's JSON list
+     * by text (fields is a compact JSON array written by the store; '[]' when empty). The names are
+     * the server's own constants, checked here all the same. */
+    if (strlen(field) > 63)
+        return MSH_EINVAL;
+    for (const char *p = field; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
+            return MSH_EINVAL;
+    msh_buf b;
+    msh_buf_init(&b, 512);
+    msh_buf_printf(&b, "ALTER TABLE ");
+    msh_store_quote_ident(&b, layer);
+    /* PostgreSQL: two nodes starting together may both find the field missing; the second finds it made
+     * (IF NOT EXISTS, which store_pg.c runs under the schema lock) and the list below is not extended twice. */
+    msh_buf_printf(&b, " ADD COLUMN %s%s TEXT", msh_store_pg(s) ? "IF NOT EXISTS " : "", field);
+    msh_buf_putc(&b, 0);
+    msh_rc rc = b.err ? MSH_ENOMEM : msh_store_exec(s, (const char *)b.data);
+    msh_buf_free(&b);
+    if (rc)
+        return rc;
+    msh_sql *q = NULL;
+    if ((rc = msh_sql_prepare(s,
+                              "UPDATE msh_layers SET fields = CASE WHEN rtrim(fields) = '[]' THEN '['"
+                              " ELSE substr(rtrim(fields), 1, length(rtrim(fields)) - 1) || ',' END"
+                              " || '{\"name\":\"' || ? || '\",\"type\":\"string\"}]' WHERE name = ? AND fields NOT LIKE ?",
+                              &q)))
+        return rc;
+    msh_sql_bind_text(q, 1, field, -1);
+    msh_sql_bind_text(q, 2, layer, -1);
+    char like[96];
+    snprintf(like, sizeof like, "%%\"name\":\"%s\"%%", field);
+    msh_sql_bind_text(q, 3, like, -1);
+    rc = msh_sql_step(q) == MSH_SQL_DONE ? MSH_OK : MSH_EIO;
+    msh_sql_finalize(q);
+    return rc;
+}
+
 msh_rc msh_store_begin(msh_store *s)
 {
     return msh_store_exec(s, msh_store_pg(s) ? "BEGIN" : "BEGIN IMMEDIATE");

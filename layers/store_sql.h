@@ -29,6 +29,9 @@ msh_rc msh_store_exec(msh_store *s, const char *sql);
 /** Wait up to `ms` for another connection's lock before a statement fails with "database is locked". */
 void msh_store_busy_timeout(msh_store *s, int ms);
 /** BEGIN IMMEDIATE: the write lock now, so that the transaction cannot fail half-way for it. */
+/** Adds a TEXT column `field` (lower case and '_' only) to the layer's table and to its registry row's
+ * field list, on either backend; inside the caller's transaction. */
+msh_rc msh_store_add_text_field(msh_store *s, const char *layer, const char *field);
 msh_rc msh_store_begin(msh_store *s);
 msh_rc msh_store_commit(msh_store *s);
 void msh_store_rollback(msh_store *s);

@@ -32,9 +32,7 @@ bool msh_asset_check(const msh_layer_info *li, const msh_value *vals, msh_wf_ref
 static msh_rc add_report_field(msh_store *s, msh_err *err)
 {
     msh_rc rc = msh_store_begin(s);
-    if (!rc && (msh_store_exec(s, "ALTER TABLE " MSH_WO_LAYER " ADD COLUMN report TEXT") ||
-                msh_store_exec(s, "UPDATE msh_layers SET fields = json_insert(fields, '$[#]', "
-                                  "json('{\"name\":\"report\",\"type\":\"string\"}')) WHERE name = '" MSH_WO_LAYER "'")))
+    if (!rc && msh_store_add_text_field(s, MSH_WO_LAYER, "report"))
         rc = MSH_EIO;
     if (rc) {
         rc = msh_err_set(err, MSH_EIO, "adding report to %s: %s", MSH_WO_LAYER, msh_store_errmsg(s));

@@ -1,7 +1,6 @@
 /* zone_contacts.c: service_company and contact on the service zones (zone_contacts.h). */
 #include "workflow/zone_contacts.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "store_sql.h"
@@ -31,15 +30,7 @@ msh_rc msh_zones_ensure_contacts(msh_store *s, int *added, msh_err *err)
     for (int f = 0; f < 2 && !rc; f++) {
         if (!missing[f])
             continue;
-        char sql[512];
-        snprintf(sql, sizeof sql, "ALTER TABLE " MSH_ZONES_LAYER " ADD COLUMN %s TEXT", FIELDS[f]);
-        if (msh_store_exec(s, sql))
-            rc = MSH_EIO;
-        snprintf(sql, sizeof sql,
-                 "UPDATE msh_layers SET fields = json_insert(fields, '$[#]', json('{\"name\":\"%s\",\"type\":\"string\"}')) "
-                 "WHERE name = '" MSH_ZONES_LAYER "'",
-                 FIELDS[f]);
-        if (!rc && msh_store_exec(s, sql))
+        if (msh_store_add_text_field(s, MSH_ZONES_LAYER, FIELDS[f]))
             rc = MSH_EIO;
         if (!rc)
             (*added)++;
