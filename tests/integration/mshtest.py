@@ -48,6 +48,8 @@ import unittest
 import urllib.error
 import urllib.request
 import http.client
+import socket
+import threading
 
 from osgeo import gdal, ogr, osr
 
@@ -892,3 +894,49 @@ def values_equal(store_value, tile_value, rel=1e-9):
         a, b = float(store_value), float(tile_value)
         return a == b or abs(a - b) <= rel * max(abs(a), abs(b))
     return store_value == tile_value
+
+
+class EventStream:
+    """A minimal reader of one server's /events: `GET /events?QUERY` on `port`, the data of every
+    `event: KIND` frame parsed as JSON into `events`, in order (under `lock`). The constructor returns
+    once the stream's first `retry:` frame has come, so nothing published after it is missed."""
+
+    def __init__(self, port, query, kind, timeout=30):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.sendall(("GET /events?%s HTTP/1.1\r\nHost: t\r\n\r\n" % query).encode())
+        self.marker = ("event: %s\ndata: " % kind).encode()
+        self.events, self.ready = [], threading.Event()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._run, daemon=True).start()
+        assert self.ready.wait(20), "no retry: frame from /events"
+
+    def _run(self):
+        buf = b""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return
+                buf += chunk
+                if b"retry:" in buf:
+                    self.ready.set()
+                while self.marker in buf:
+                    start = buf.index(self.marker) + len(self.marker)
+                    end = buf.find(b"\n", start)
+                    if end < 0:
+                        break
+                    with self.lock:
+                        self.events.append(json.loads(buf[start:end]))
+                    buf = buf[end:]
+        except OSError:
+            return
+
+    def wait(self, pred, what, timeout=10):
+        """The first event for which pred is true, waited for up to `timeout` seconds."""
+        def hit():
+            with self.lock:
+                return next((e for e in self.events if pred(e)), None)
+        return wait_for(hit, timeout, what)
+
+    def close(self):
+        self.sock.close()

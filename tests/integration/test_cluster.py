@@ -18,7 +18,6 @@ process reports (/metrics, HAProxy's CSV stats), never a fixed sleep.
 import json
 import os
 import shutil
-import socket
 import sys
 import threading
 import time
@@ -92,44 +91,15 @@ def raise_alert(node, subject, state="raised"):
         raise AssertionError("POST /test/alert on %s: %d %r" % (node.base, r.status, r.body))
 
 
-class Sse:
-    """A minimal /events?types=zone reader of one node: the data of every event, in order."""
+class Sse(mshtest.EventStream):
+    """A node's /events?types=zone: the data of every zone event, in order."""
 
     def __init__(self, node):
-        self.sock = socket.create_connection(("127.0.0.1", node.port), timeout=60)
-        self.sock.sendall(b"GET /events?types=zone HTTP/1.1\r\nHost: t\r\n\r\n")
-        self.events, self.ready = [], threading.Event()
-        self.lock = threading.Lock()
-        threading.Thread(target=self._run, daemon=True).start()
-        assert self.ready.wait(20), "no retry: frame from /events"
-
-    def _run(self):
-        buf = b""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return
-                buf += chunk
-                if b"retry:" in buf:
-                    self.ready.set()
-                while b"event: zone\ndata: " in buf:
-                    start = buf.index(b"event: zone\ndata: ") + 18
-                    end = buf.find(b"\n", start)
-                    if end < 0:
-                        break
-                    with self.lock:
-                        self.events.append(json.loads(buf[start:end]))
-                    buf = buf[end:]
-        except OSError:
-            return
+        super().__init__(node.port, "types=zone", "zone", timeout=60)
 
     def zones(self):
         with self.lock:
             return [(e["zone"], e["state"]) for e in self.events]
-
-    def close(self):
-        self.sock.close()
 
 
 class Alerts(unittest.TestCase):

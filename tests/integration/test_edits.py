@@ -8,7 +8,6 @@ layer). No fixed sleeps: the `change` event is waited on as a barrier.
 """
 import json
 import socket
-import threading
 import time
 import unittest
 
@@ -51,46 +50,11 @@ def store_state():
     return rows, geoms, version, audit
 
 
-class Sse:
-    """A minimal /events reader: collects the data of `change` events."""
+class Sse(mshtest.EventStream):
+    """The server's /events?QUERY: the data of every `change` event, in order."""
 
     def __init__(self, query):
-        self.sock = socket.create_connection(("127.0.0.1", SERVER.port), timeout=30)
-        self.sock.sendall(("GET /events?%s HTTP/1.1\r\nHost: t\r\n\r\n" % query).encode())
-        self.events, self.ready = [], threading.Event()
-        self.lock = threading.Lock()
-        threading.Thread(target=self._run, daemon=True).start()
-        assert self.ready.wait(20), "no retry: frame from /events"
-
-    def _run(self):
-        buf = b""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return
-                buf += chunk
-                if b"retry:" in buf:
-                    self.ready.set()
-                while b"event: change\ndata: " in buf:
-                    start = buf.index(b"event: change\ndata: ") + 20
-                    end = buf.find(b"\n", start)
-                    if end < 0:
-                        break
-                    with self.lock:
-                        self.events.append(json.loads(buf[start:end]))
-                    buf = buf[end:]
-        except OSError:
-            return
-
-    def wait(self, pred, what):
-        def hit():
-            with self.lock:
-                return next((e for e in self.events if pred(e)), None)
-        return mshtest.wait_for(hit, 10, what)
-
-    def close(self):
-        self.sock.close()
+        super().__init__(SERVER.port, query, "change")
 
 
 class Part4(unittest.TestCase):
