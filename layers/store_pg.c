@@ -655,7 +655,7 @@ msh_rc msh_pg_exec(msh_pg *pg, const char *sql)
         return MSH_ENOMEM;
     }
     msh_rc rc;
-    if (strstr(d, "IF NOT EXISTS")) {
+    if (strstr(d, "IF NOT EXISTS") && !strstr(d, "pg_advisory_xact_lock")) {
         /* Nodes of a cluster start together and each makes the tables it keeps; PostgreSQL's CREATE ...
          * IF NOT EXISTS is not safe against a concurrent twin (a unique violation on pg_type), so every
          * such script runs under the schema's transaction-scoped advisory lock, as the store's own does. */

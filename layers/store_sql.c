@@ -73,6 +73,13 @@ msh_rc msh_store_add_text_field(msh_store *s, const char *layer, const char *fie
     return rc;
 }
 
+void msh_store_start_lock(msh_store *s, bool on)
+{
+    /* a key of its own: the DDL inside takes 7254 per transaction, on other connections too */
+    if (msh_store_pg(s))
+        (void)msh_pg_exec(msh_store_pg(s), on ? "SELECT pg_advisory_lock(7256)" : "SELECT pg_advisory_unlock(7256)");
+}
+
 msh_rc msh_store_begin(msh_store *s)
 {
     return msh_store_exec(s, msh_store_pg(s) ? "BEGIN" : "BEGIN IMMEDIATE");

@@ -32,6 +32,10 @@ void msh_store_busy_timeout(msh_store *s, int ms);
 /** Adds a TEXT column `field` (lower case and '_' only) to the layer's table and to its registry row's
  * field list, on either backend; inside the caller's transaction. */
 msh_rc msh_store_add_text_field(msh_store *s, const char *layer, const char *field);
+/** A server's start on a shared store, one at a time: on PostgreSQL a session advisory lock (taken with
+ * on = true, waited for; given back with false), so that nodes starting together do not add the same
+ * tables and layers at once; nothing on SQLite (one file, one writer already). */
+void msh_store_start_lock(msh_store *s, bool on);
 msh_rc msh_store_begin(msh_store *s);
 msh_rc msh_store_commit(msh_store *s);
 void msh_store_rollback(msh_store *s);

@@ -57,6 +57,12 @@ run="$(mkdir -p "$dir" && cd "$dir" && pwd)"
 pids="$run/pids"
 as_pg=()
 if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
+# pg_do CMD...: a PostgreSQL program, as postgres when we are root, from / (the run folder may sit
+# under a home the postgres user cannot enter, such as /root)
+pg_do() { (cd / && "${as_pg[@]}" "$@"); }
+# pg_dir: the database's folder. As root it lives under /tmp (postgres must reach it) and $run/pg
+# is a link to it; otherwise it is $run/pg itself.
+pg_dir() { if [ -L "$run/pg" ]; then readlink "$run/pg"; else echo "$run/pg"; fi; }
 
 # alive PIDFILE WORD: the pid of the file runs and its command line holds WORD (not a reused pid)
 alive() {
@@ -84,7 +90,7 @@ do_stop() {
   for f in "$pids"/node*.pid; do [ -e "$f" ] && stop_one "$f" mashaer; done
   for f in "$pids"/nats*.pid; do [ -e "$f" ] && stop_one "$f" nats-server; done
   if [ -s "$run/pg/data/postmaster.pid" ]; then
-    "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$run/pg/data" -m fast -w stop >/dev/null 2>&1 && echo "stopped postgres" || true
+    pg_do "$PG_BIN/pg_ctl" -D "$(pg_dir)/data" -m fast -w stop >/dev/null 2>&1 && echo "stopped postgres" || true
   fi
 }
 
@@ -121,14 +127,20 @@ do_start() {
   fi
   trap 'echo "cluster.sh: start failed; stopping what started (logs in $run)" >&2; do_stop' ERR
   mkdir -p "$pids"
+  if [ -L "$run/pg" ]; then rm -rf "$(pg_dir)"; fi
   rm -rf "$run/pg" "$run/nats" "$run"/node*.live
   # PostgreSQL + PostGIS, owned by postgres when we are root (initdb refuses root)
-  mkdir -p "$run/pg"
-  [ "${#as_pg[@]}" -eq 0 ] || chown postgres:postgres "$run/pg"
-  chmod 755 "$run" "$run/pg"
-  "${as_pg[@]}" "$PG_BIN/initdb" -D "$run/pg/data" -A trust -U postgres -E UTF8 --locale=C >"$run/pg-initdb.log"
-  "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$run/pg/data" -l "$run/pg/log" -w -o \
-    "-c listen_addresses=127.0.0.1 -p $pgport -c unix_socket_directories=$run/pg -c max_connections=100" start >/dev/null
+  if [ "${#as_pg[@]}" -eq 0 ]; then
+    mkdir -p "$run/pg"
+  else
+    ln -s "$(mktemp -d /tmp/mashaer-cluster-pg.XXXXXX)" "$run/pg"
+    chown postgres:postgres "$(pg_dir)"
+    chmod 755 "$(pg_dir)"
+  fi
+  pgdir="$(pg_dir)"
+  pg_do "$PG_BIN/initdb" -D "$pgdir/data" -A trust -U postgres -E UTF8 --locale=C >"$run/pg-initdb.log"
+  pg_do "$PG_BIN/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -o \
+    "-c listen_addresses=127.0.0.1 -p $pgport -c unix_socket_directories=$pgdir -c max_connections=100" start >/dev/null
   echo "$pgport" >"$run/pg.port"
   psql -X -q -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -c "CREATE DATABASE mashaer" >/dev/null
   psql -X -q -h 127.0.0.1 -p "$pgport" -U postgres -d mashaer -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null

@@ -24,6 +24,7 @@
 #include "services/archive_service.h"
 #include "services/raster_service.h"
 #include "serve/serve.h"
+#include "store_sql.h"
 #include "services/package_rebuild.h"
 #include "tile.h"
 #include "route/walknet.h"
@@ -101,18 +102,26 @@ int msh_cmd_serve(int argc, char **argv)
     msh_err err;
     void *daemon = NULL;
     bool reloading = false;
-    if (msh_store_open(app.cfg.db_path, false, &app.store, &err) ||
-        (app.cfg.live_dir && msh_serve_open_live(&app, &err)) ||
+    if (msh_store_open(app.cfg.db_path, false, &app.store, &err)) {
+        fprintf(stderr, "mashaer serve: %s\n", err.msg);
+        goto out;
+    }
+    /* Nodes of a cluster that start together would each add the same tables and layers: one at a time */
+    msh_store_start_lock(app.store, true);
+    bool opened = !((app.cfg.live_dir && msh_serve_open_live(&app, &err)) ||
         (app.cfg.live_dir && msh_kpi_service_open(&app, &err)) || /* KPIs read the live state: none without it */
         msh_serve_open_cluster(&app, &err) || /* after the live feeds' event ring: a cluster's alerts go through it */
         msh_edit_service_open(&app, &err) || /* first: it may add the work_orders layer the data then holds */
         open_data(&app, &err) ||
-        msh_archive_service_open(app.cfg.tiles_files, app.cfg.ntiles_files, app.cat, &app.archives, &err)) {
+        msh_archive_service_open(app.cfg.tiles_files, app.cfg.ntiles_files, app.cat, &app.archives, &err));
+    if (!opened) {
+        msh_store_start_lock(app.store, false);
         fprintf(stderr, "mashaer serve: %s\n", err.msg);
         goto out;
     }
     if (msh_broadcasts_open(&app, &err)) /* a store we may not write: served without them (503) */
         fprintf(stderr, "mashaer: broadcasts are off: %s\n", err.msg);
+    msh_store_start_lock(app.store, false);
     app.cache = msh_tile_cache_new(app.cfg.cache_bytes);
     int nlabels;
     const char *const *labels = msh_route_labels(&nlabels);

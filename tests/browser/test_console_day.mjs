@@ -60,8 +60,8 @@ const WORDS = {
     incident: 'became incident', people: 'people', alert: 'spread to' },
 };
 // The server's state as a barrier (as mshtest.wait_for): asked again every 100 ms until fn answers, 15 s at most.
-async function until(fn, what) {
-  for (const end = Date.now() + 15000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+async function until(fn, what, ms = 15000) {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
     const v = await fn();
     if (v) return v;
   }
@@ -215,6 +215,9 @@ async function gateDay(L) {
     lat: day.gate.lat + (Math.floor(i / 8) - 2) / 111195, time: now, speed: 0 })))).status === 200, L('a queue at the gate'));
   await until(async () => ((await getJson('/ogc/collections/gates/items?limit=1000')).json.features
     .find((f) => f.properties.id === day.gate.id) || {}).properties.queue_los, 'the queue level of the gate');
+  // the site's people come from the KPI pass that reads the gate counts: wait for it, not for a time
+  await until(async () => ((await getJson('/kpi/sites')).json.sites.find((s) => s.site === day.site) || {}).people >= 125,
+    "the site's people counted from the gate", 60000);
 }
 
 async function sites(page, L, first) {
