@@ -600,6 +600,15 @@
     return f.id !== undefined ? '#' + f.id : '';
   }
 
+  // A stale live item (a bin, a sensor, a crew gone quiet): how long since its last reading, in minutes
+  // or hours; '' when it is not stale.
+  function silentFor(p) {
+    const at = Date.parse(p.updated_at || p.time || '');
+    if (p.stale !== true || !isFinite(at)) return '';
+    const min = Math.max(0, Math.round((Date.now() - at) / 60000));
+    return min < 120 ? t('unit.min', { n: formatNumber(min, 0) }) : t('unit.h', { n: formatNumber(min / 60, 1) });
+  }
+
   function popupHTML(feats) {
     const f = feats[0];
     const group = f.layer.metadata[GROUP_KEY];
@@ -615,6 +624,10 @@
       html += '<tr><th scope="row" title="' + esc(k) + '">' + esc(fieldLabel(k)) + '</th>' +
         '<td dir="auto">' + esc(formatValue(k, p[k])) + '</td></tr>';
     });
+    const silent = silentFor(p);
+    if (silent) {
+      html += '<tr class="popup-stale"><th scope="row">' + esc(t('popup.silent_for')) + '</th><td>' + esc(silent) + '</td></tr>';
+    }
     if (f.id !== undefined && f.id !== null && !('id' in p)) {
       html += '<tr><th scope="row">' + esc(t('popup.feature_id')) + '</th><td dir="auto">' + esc(f.id) + '</td></tr>';
     }

@@ -31,7 +31,7 @@
  * shows both versions), lists reload, assets' tiles refresh, escalations are shown at the top.
  *
  * More panels: each in a file of its own (web/console_forecast.js, web/console_broadcasts.js,
- * console_cleaning.js, console_reports.js, console_sites.js, console_tracking.js), loaded after this
+ * console_cleaning.js, console_reports.js, console_sites.js, console_tracking.js, console_bins.js), loaded after this
  * one, registered with window.mashaerConsole.addPanel(panel) (see addPanel below): a tab and its pane,
  * the event types it wants on the one stream, and hooks called as the console is opened, reloaded,
  * shown, clicked on the map or sent an event. They write through the same helpers (kit: requests,

@@ -692,14 +692,19 @@ static uint32_t cell_of(const msh_sim *s, double x, double y)
     return cy * s->gw + cx;
 }
 
-static double density_at(const msh_sim *s, double x, double y, double walkable)
+double sim_people_near(const msh_sim *s, sim_pt p)
 {
-    uint32_t c = cell_of(s, x, y), cx = c % s->gw, cy = c / s->gw;
+    uint32_t c = cell_of(s, p.x, p.y), cx = c % s->gw, cy = c / s->gw;
     double sum = 0;
     for (uint32_t yy = cy ? cy - 1 : 0; yy <= cy + 1 && yy < s->gh; yy++)
         for (uint32_t xx = cx ? cx - 1 : 0; xx <= cx + 1 && xx < s->gw; xx++)
             sum += s->grid[yy * s->gw + xx];
-    return sum / (9 * s->cell * s->cell * walkable);
+    return sum;
+}
+
+static double density_at(const msh_sim *s, double x, double y, double walkable)
+{
+    return sim_people_near(s, (sim_pt){x, y}) / (9 * s->cell * s->cell * walkable);
 }
 
 static void advance(sim_group *g, double d)
@@ -820,6 +825,8 @@ static msh_rc substep(msh_sim *s, double dt, msh_err *err)
         gate_background(s, dt);
     }
     step_incidents(s, dt);
+    if (!s->warming)
+        sim_bins_step(s, dt);
     s->t += dt;
     return MSH_OK;
 }
@@ -862,6 +869,8 @@ static msh_rc restart(msh_sim *s, msh_err *err)
     }
     s->warming = 0;
     s->next_sensor_t = s->t;
+    s->next_bin_t = s->t;
+    sim_bins_reset(s);
     refresh_emit_cache(s);
     return MSH_OK;
 }
@@ -1015,6 +1024,7 @@ void msh_sim_get_stats(const msh_sim *s, msh_sim_stats *st)
     st->camps = s->ncamps;
     st->gates = s->ngates;
     st->sensors = s->nsensors;
+    st->bins = s->nbins;
     st->max_density = s->max_rho;
 }
 

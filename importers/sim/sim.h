@@ -1,5 +1,5 @@
 /* sim.h: the crowd model behind `mashaer simulate`: pilgrims in groups on the Hajj schedule, crews,
- * gates, sensors and incidents, written out as NDJSON records of the live feeds (docs/FEEDS.md).
+ * gates, sensors, waste bins and incidents, written out as NDJSON records of the live feeds (docs/FEEDS.md).
  *
  * The model owns its clock (simulated seconds since 00:00 Makkah time of 8 Dhul Hijjah) and its
  * random streams; the caller steps it, sets the time stamp the records carry, and asks for records
@@ -91,6 +91,9 @@ msh_rc msh_sim_emit_crews(msh_sim *s, msh_buf *b, uint32_t *written, msh_err *er
 msh_rc msh_sim_emit_gates(msh_sim *s, msh_buf *b, uint32_t *written, msh_err *err);
 /** Sensor readings when due (every 5 simulated minutes, and on the first call); else nothing. */
 msh_rc msh_sim_emit_sensors(msh_sim *s, msh_buf *b, uint32_t *written, msh_err *err);
+/** Bin fill levels (FIWARE WasteContainer: fillingLevel) when due (every 5 simulated minutes, and
+ * on the first call); else nothing. */
+msh_rc msh_sim_emit_bins(msh_sim *s, msh_buf *b, uint32_t *written, msh_err *err);
 /** Incident lifecycle changes since the last call, in the order they happened. */
 msh_rc msh_sim_emit_incidents(msh_sim *s, msh_buf *b, uint32_t *written, msh_err *err);
 
@@ -113,7 +116,7 @@ typedef struct msh_sim_stats {
     uint64_t incidents_total;
     uint32_t loops;      /* times the schedule started over */
     uint32_t net_nodes;  /* walkway graph size (0: no network, straight legs only) */
-    uint32_t camps, gates, sensors;
+    uint32_t camps, gates, sensors, bins;
     double max_density;  /* highest local density seen in the last step, persons/m2 */
 } msh_sim_stats;
 void msh_sim_get_stats(const msh_sim *s, msh_sim_stats *st);

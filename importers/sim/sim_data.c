@@ -292,7 +292,7 @@ static msh_rc on_camp(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_e
 }
 
 typedef struct asset_caps {
-    size_t gates, clinics;
+    size_t gates, clinics, bins;
 } asset_caps;
 
 static msh_rc on_asset(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_err *err)
@@ -322,6 +322,19 @@ static msh_rc on_asset(msh_sim *s, void *ud, OGRFeatureH f, OGRGeometryH g, msh_
         if (msh_grow((void **)&s->clinics, &cap->clinics, s->nclinics + 1, sizeof *s->clinics))
             return msh_err_set(err, MSH_ENOMEM, "out of memory reading clinics");
         s->clinics[s->nclinics++] = p;
+    } else if (!strcmp(kind, "waste_bin")) {
+        const char *id = fstr(f, "asset_id");
+        if (!id && !(id = fstr(f, "id")))
+            return MSH_OK;
+        if (msh_grow_from((void **)&s->bins, &cap->bins, s->nbins + 1, sizeof *s->bins, 256))
+            return msh_err_set(err, MSH_ENOMEM, "out of memory reading waste bins");
+        sim_bin *bn = &s->bins[s->nbins++];
+        memset(bn, 0, sizeof *bn);
+        copy_str(bn->id, sizeof bn->id, id);
+        bn->p = p;
+        bn->site = site_of(fstr(f, "site"));
+        if (bn->site >= 0)
+            s->bins_at[bn->site]++;
     }
     return MSH_OK;
 }
@@ -618,7 +631,7 @@ msh_rc sim_load(msh_sim *s, msh_err *err)
     path_in(path, sizeof path, s, "camps.geojson");
     if ((rc = read_layer(s, path, 0, on_camp, &cap, &found, err)))
         goto out;
-    asset_caps ac = {0, 0};
+    asset_caps ac = {0, 0, 0};
     path_in(path, sizeof path, s, "assets.geojson");
     if ((rc = read_layer(s, path, 0, on_asset, &ac, &found, err)))
         goto out;
@@ -676,6 +689,7 @@ void sim_data_free(msh_sim *s)
         free(s->lines[i].pts);
     free(s->lines);
     free(s->sensors);
+    free(s->bins);
     msh_graph_release(s->net.g);
     for (uint32_t r = 0; r < SIM_MAX_ROOTS; r++)
         for (uint32_t v = 0; v < SIM_VARIANTS; v++)

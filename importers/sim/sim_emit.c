@@ -1,5 +1,5 @@
 /* sim_emit.c: the simulator's NDJSON records (docs/FEEDS.md): positions on a hand-made fast path,
- * crews, gates, sensors and incidents with msh_buf. */
+ * crews, gates, sensors, bins and incidents with msh_buf. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +251,24 @@ msh_rc msh_sim_emit_sensors(msh_sim *s, msh_buf *b, uint32_t *written, msh_err *
             return full(b, mark, err);
     }
     *written = s->nsensors;
+    return MSH_OK;
+}
+
+msh_rc msh_sim_emit_bins(msh_sim *s, msh_buf *b, uint32_t *written, msh_err *err)
+{
+    *written = 0;
+    if (s->t < s->next_bin_t || !s->nbins)
+        return MSH_OK;
+    s->next_bin_t = (floor(s->t / 300) + 1) * 300; /* every 5 simulated minutes, as the sensors */
+    size_t mark = b->len;
+    for (uint32_t i = 0; i < s->nbins; i++) {
+        const sim_bin *bn = &s->bins[i];
+        if (msh_buf_append(b, "{", 1) || put_kv_str(b, "id", bn->id) ||
+            msh_buf_printf(b, "\"fillingLevel\":%.3f,", bn->fill) || put_where(s, b, bn->p) ||
+            msh_buf_append(b, "}\n", 2))
+            return full(b, mark, err);
+    }
+    *written = s->nbins;
     return MSH_OK;
 }
 

@@ -53,6 +53,13 @@
  * pilgrim); groups are contiguous runs of pilgrims, so a pilgrim's group is found by walking the
  * cursor, never by a lookup.
  *
+ * Bins. The demo's assets of kind waste_bin are bins (sim_bins.c). Each starts a run at a random
+ * fill level (0.05-0.85, so a few overflow at once) and fills with the crowd around it: the
+ * walking people on the density grid near it and its share of the people resting at its site,
+ * each simulated pilgrim standing for HAJJ_CROWD / pilgrims real ones, so a small run fills bins
+ * as the real crowd would. A cleaning crew sweeping within 30 m empties it. Their readings go out
+ * every 5 simulated minutes with the sensors' (the `bins` feed).
+ *
  * Records. Written straight into the caller's buffer after one reserve per call: fixed-point
  * numbers by hand (micro-degrees, centi-m/s), the time string made once per stamp, no malloc, no
  * printf per record. Two random streams: the model's (plans, incidents, sensors) and the emitter's
@@ -127,6 +134,15 @@ typedef struct sim_sensor {
     int site;
     double t_off, drift_t, drift_pm, drift_db;
 } sim_sensor;
+
+/* A waste bin (an asset of kind waste_bin): its fill level, 0 empty .. 1 full (sim_bins.c). */
+typedef struct sim_bin {
+    char id[40];
+    sim_pt p;
+    int site;
+    double fill;
+    double factor; /* this bin's share of the waste around it, 0.6-1.4 */
+} sim_bin;
 
 /* The walkway graph (layers/route, the graph the server routes on) and one tree per root. */
 typedef struct sim_net {
@@ -235,6 +251,11 @@ struct msh_sim {
     sim_sensor *sensors;
     uint32_t nsensors;
     double next_sensor_t;
+    sim_bin *bins;
+    uint32_t nbins;
+    uint32_t bins_at[SITE_N]; /* bins per site */
+    double next_bin_t;
+    sim_rng brng; /* the bins' own stream: they never change how the crowd moves */
     sim_net net;
 
     /* pilgrims and groups */
@@ -292,6 +313,16 @@ static inline double sim_lat(const msh_sim *s, double y) { return SIM_LAT0 + y /
 /* sim_data.c */
 msh_rc sim_load(msh_sim *s, msh_err *err);
 void sim_data_free(msh_sim *s);
+
+/* sim.c */
+/** The walking people (groups on the density grid) in the 3 x 3 cells around p. */
+double sim_people_near(const msh_sim *s, sim_pt p);
+
+/* sim_bins.c */
+/** Each bin's fill level at the start of a run: random, 0.05 to 0.85 (a few already overflowing). */
+void sim_bins_reset(msh_sim *s);
+/** Fill the bins for dt seconds from the crowd around them; a cleaning crew passing empties one. */
+void sim_bins_step(msh_sim *s, double dt);
 int sim_poly_contains(const sim_poly *p, sim_pt q);
 /** A random point inside the site's polygon (its centroid after 200 misses). */
 sim_pt sim_poly_random(const sim_poly *p, sim_rng *r);

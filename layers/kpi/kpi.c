@@ -64,6 +64,7 @@ const msh_kpi_ind msh_kpi_inds[MSH_KPI_N] = {
     {"cleaning", "share_covered", "1"},
     {"cleaning", "bins", "bins"},
     {"cleaning", "bins_overflowing", "bins"},
+    {"cleaning", "bins_stale", "bins"},
     {"index", "crowd", "1"},
     {"index", "coverage", "1"},
     {"index", "response", "1"},

@@ -28,7 +28,7 @@ typedef struct {
     double gates, flow, gcap, over;
     double sensors, temp, heat_index, pm25, stale; /* heat_index, pm25: the highest; NAN when none */
     double route_m, covered_m;
-    uint32_t bins, bins_over; /* bins reporting, of which overflowing (live/bins.h) */
+    uint32_t bins, bins_over, bins_stale; /* bins reporting, of which overflowing (live/bins.h), stale */
 } acc_t;
 
 static int push_time(double **v, size_t *n, size_t *cap, double x)
@@ -115,6 +115,7 @@ static void finish_zone(const msh_kpi *k, acc_t *a, double parts, msh_kpi_zone *
     v[MSH_KPI_SHARE_COVERED] = share(a->covered_m, a->route_m);
     v[MSH_KPI_BINS] = a->bins;
     v[MSH_KPI_BINS_OVERFLOWING] = a->bins ? a->bins_over : NAN;
+    v[MSH_KPI_BINS_STALE] = a->bins ? a->bins_stale : NAN;
     /* sub-scores, each 0..1 (NAN: not measured, left out of the composite) */
     double sc[MSH_KPI_NW];
     sc[MSH_KPI_W_CROWD] = isfinite(v[MSH_KPI_SHARE_LOS_E]) ? 1 - v[MSH_KPI_SHARE_LOS_E] - v[MSH_KPI_SHARE_LOS_F] : NAN;
@@ -297,7 +298,8 @@ static void add_sensors(const msh_kpi *k, acc_t *acc, size_t nz, const live_copy
     }
 }
 
-/* cleaning: the bins reporting fill levels and those overflowing (live/bins.h: the item's flag) */
+/* cleaning: the bins reporting fill levels, those overflowing (live/bins.h: the item's flag) and those
+ * gone quiet (live_timers.h), which are counted as stale and not believed overflowing */
 static void add_bins(const msh_kpi *k, acc_t *acc, size_t nz, const live_copy *lc)
 {
     acc_t *all = &acc[nz];
@@ -308,10 +310,12 @@ static void add_bins(const msh_kpi *k, acc_t *acc, size_t nz, const live_copy *l
         double wx, wy;
         msh_lonlat_to_world(r->lon, r->lat, &wx, &wy);
         int z = kpi_zone_at(k, wx, wy);
-        bool over = (lc->items[3][i].ops_flags & MSH_ITEM_OVERFLOW) != 0;
+        bool stale = (lc->items[3][i].ops_flags & MSH_ITEM_STALE) != 0;
+        bool over = !stale && (lc->items[3][i].ops_flags & MSH_ITEM_OVERFLOW) != 0;
         for (acc_t *a = all; a; a = (a == all && z >= 0) ? &acc[z] : NULL) {
             a->bins++;
             a->bins_over += over;
+            a->bins_stale += stale;
         }
     }
 }

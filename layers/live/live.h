@@ -153,7 +153,7 @@ enum {
     MSH_ITEM_CANCELLED = 1, /* incidents: cancelled by an operator (final) */
     MSH_ITEM_ESCALATED = 2, /* incidents: the escalation event went out */
     MSH_ITEM_CLOSED = 4,    /* gates: closed by an operator */
-    MSH_ITEM_STALE = 8,     /* crews: not heard from for --crew-stale (live_timers.h); cleared by a record */
+    MSH_ITEM_STALE = 8,     /* crews, sensors, bins: not heard from for long (live_timers.h); cleared by a record */
     MSH_ITEM_RETIRED = 16,  /* incidents: ended longer ago than --incident-retention: off the live map */
     MSH_ITEM_OVERFLOW = 32  /* bins: overflowing (bins.h), decided as each record is applied */
 };

@@ -85,7 +85,7 @@ static const ll_def DEFS[LL_COUNT] = {
      {"count", "speed", "heading", "counter_flow", "cell_m", "counter_axis", NULL},
      {MSH_FT_INT, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_BOOL, MSH_FT_REAL, MSH_FT_REAL}},
     {"bins", "Point", 0,
-     {"id", "fill_level", "temperature", "overflowing", "updated_at", NULL},
+     {"id", "fill_level", "temperature", "overflowing", "updated_at", "stale", NULL},
      {MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_BOOL, MSH_FT_STRING}},
 };
 
@@ -371,6 +371,8 @@ static int on_item(void *ud, const msh_live_item *it)
         v[3].type = MSH_FT_BOOL;
         v[3].u.i = (it->ops_flags & MSH_ITEM_OVERFLOW) != 0; /* bins.h */
         set_str(&v[4], t2);
+        v[5].type = MSH_FT_BOOL;
+        v[5].u.i = (it->ops_flags & MSH_ITEM_STALE) != 0; /* live_timers.h */
         break;
     default:
         return 0;

@@ -1,4 +1,4 @@
-/* live_timers.c: escalation, retention, stale crews and sensors (live_timers.h). Locks: msh_timers_tick
+/* live_timers.c: escalation, retention, stale crews, sensors and bins (live_timers.h). Locks: msh_timers_tick
  * takes the live write lock for its pass; the observer and `fn` run under it. */
 #include "live_timers.h"
 
@@ -12,6 +12,7 @@ void msh_timers_cfg_init(msh_timers_cfg *c)
     c->crew_stale_s = 120;
     c->crew_drop_s = 900;
     c->sensor_stale_s = 900;
+    c->bin_stale_s = 1800;
 }
 
 bool msh_timers_crew_stale(const msh_live_item *it, const msh_timers_cfg *c, int64_t now_ms)
@@ -95,6 +96,9 @@ void msh_timers_tick(msh_live *l, const msh_timers_cfg *c, int64_t now_ms, msh_e
     p.stale_feed = MSH_FEED_SENSORS;
     p.stale_s = c->sensor_stale_s;
     msh_live_items(l, MSH_FEED_SENSORS, mark_stale, &p);
+    p.stale_feed = MSH_FEED_BINS;
+    p.stale_s = c->bin_stale_s;
+    msh_live_items(l, MSH_FEED_BINS, mark_stale, &p);
     msh_live_items(l, MSH_FEED_INCIDENTS, retire, &p);
     res->dropped = msh_live_raw_remove(l, MSH_FEED_CREWS, crew_gone, &p);
     if (res->stale || res->removed || res->dropped)

@@ -10,6 +10,9 @@
  *   and never offered as a responder; its next record clears it); after crew_drop_s it leaves.
  * - Sensors: a sensor not heard from for sensor_stale_s is stale (MSH_ITEM_STALE: its last reading
  *   stays on the map, marked `stale`, and the KPIs count it; its next reading clears it).
+ * - Bins: a bin not heard from for bin_stale_s is stale the same way (MSH_ITEM_STALE: its last fill
+ *   level stays on the map, marked `stale`; the KPI counts it as stale, not as overflowing; its
+ *   overflow state is left as it was, neither raised nor cleared, until its next reading).
  *
  * Design: no clock inside. A pass takes `now` from its caller (the reload thread once a second,
  * or POST /test/clock right after moving the test clock), so the unit and integration tests step
@@ -31,12 +34,13 @@ typedef struct msh_timers_cfg {
     int crew_stale_s;       /* 120 */
     int crew_drop_s;        /* 900 */
     int sensor_stale_s;     /* 900 */
+    int bin_stale_s;        /* 1800 (--bin-stale-min 30) */
 } msh_timers_cfg;
 
 void msh_timers_cfg_init(msh_timers_cfg *c);
 
 typedef struct msh_timers_result {
-    size_t escalated, removed, stale, dropped; /* stale: crews and sensors */
+    size_t escalated, removed, stale, dropped; /* stale: crews, sensors and bins */
 } msh_timers_result;
 
 /** Called (under the write lock) for each incident escalated by this pass. */

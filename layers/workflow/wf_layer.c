@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "store_sql.h"
+#include "workflow/wf_rules.h"
+
+#define WF_FIELDS_MAX 16 /* names msh_wf_ensure_fields takes at once: a caller's constant list */
 
 msh_rc msh_wf_create_layer(msh_store *s, const msh_layer_spec *spec, const char *gtype, msh_err *err)
 {
@@ -42,5 +45,46 @@ msh_rc msh_wf_ensure_layer(msh_store *s, const msh_layer_spec *spec, const char 
     if ((rc = msh_wf_create_layer(s, spec, gtype, err)))
         return rc;
     *created = true;
+    return MSH_OK;
+}
+
+msh_rc msh_wf_ensure_fields(msh_store *s, const char *layer, const char *const names[], int *added, msh_err *err)
+{
+    *added = 0;
+    msh_layer_info *infos = NULL;
+    size_t n = 0, nnames = 0;
+    msh_rc rc = msh_store_list(s, &infos, &n, err);
+    if (rc)
+        return rc;
+    while (names[nnames])
+        nnames++;
+    if (nnames > WF_FIELDS_MAX) {
+        msh_store_infos_free(infos, n);
+        return msh_err_set(err, MSH_EINVAL, "at most %d fields are added to %s at once", WF_FIELDS_MAX, layer);
+    }
+    bool missing[WF_FIELDS_MAX] = {false};
+    bool have = false, any = false;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(infos[i].name, layer)) {
+            have = true;
+            for (size_t f = 0; f < nnames; f++)
+                any |= missing[f] = msh_wf_field(&infos[i], names[f]) < 0;
+        }
+    msh_store_infos_free(infos, n);
+    if (!have || !any)
+        return MSH_OK;
+    rc = msh_store_begin(s);
+    for (size_t f = 0; f < nnames && !rc; f++)
+        if (missing[f] && msh_store_add_text_field(s, layer, names[f]))
+            rc = MSH_EIO;
+    if (rc) {
+        rc = msh_err_set(err, MSH_EIO, "adding fields to %s: %s", layer, msh_store_errmsg(s));
+        msh_store_rollback(s);
+        return rc;
+    }
+    if (msh_store_commit(s))
+        return msh_err_set(err, MSH_EIO, "adding fields to %s: %s", layer, msh_store_errmsg(s));
+    for (size_t f = 0; f < nnames; f++)
+        *added += missing[f];
     return MSH_OK;
 }

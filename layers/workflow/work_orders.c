@@ -27,43 +27,14 @@ bool msh_asset_check(const msh_layer_info *li, const msh_value *vals, msh_wf_ref
     return msh_wf_check_domain(li, vals, "status", msh_asset_statuses, true, &status, ref);
 }
 
-/* A store's work_orders without `report` (the report an escalation made it from): the column and the
- * registry's field list, in one transaction. */
-static msh_rc add_report_field(msh_store *s, msh_err *err)
-{
-    msh_rc rc = msh_store_begin(s);
-    if (!rc && msh_store_add_text_field(s, MSH_WO_LAYER, "report"))
-        rc = MSH_EIO;
-    if (rc) {
-        rc = msh_err_set(err, MSH_EIO, "adding report to %s: %s", MSH_WO_LAYER, msh_store_errmsg(s));
-        msh_store_rollback(s);
-        return rc;
-    }
-    if (msh_store_commit(s))
-        return msh_err_set(err, MSH_EIO, "adding report to %s: %s", MSH_WO_LAYER, msh_store_errmsg(s));
-    return MSH_OK;
-}
-
 msh_rc msh_wo_ensure_layer(msh_store *s, bool *created, msh_err *err)
 {
-    *created = false;
-    msh_layer_info *infos = NULL;
-    size_t n = 0;
-    msh_rc rc = msh_store_list(s, &infos, &n, err);
+    /* made before reports could be escalated: the `report` field (the report it was made from) added */
+    static const char *const linked[] = {"report", NULL};
+    int added;
+    msh_rc rc = msh_wf_ensure_fields(s, MSH_WO_LAYER, linked, &added, err);
     if (rc)
         return rc;
-    bool have = false, assets = false, linked = false;
-    for (size_t i = 0; i < n; i++) {
-        have |= !strcmp(infos[i].name, MSH_WO_LAYER);
-        assets |= !strcmp(infos[i].name, MSH_ASSETS_LAYER);
-        if (!strcmp(infos[i].name, MSH_WO_LAYER))
-            linked = msh_wf_field(&infos[i], "report") >= 0;
-    }
-    msh_store_infos_free(infos, n);
-    if (have && !linked) /* made before reports could be escalated: the `report` field added */
-        return add_report_field(s, err);
-    if (have || !assets) /* no assets: no work order could name one */
-        return MSH_OK;
     static const msh_field fields[] = {
         {(char *)"asset_id", MSH_FT_STRING},    {(char *)"fault", MSH_FT_STRING},
         {(char *)"assigned_crew", MSH_FT_STRING}, {(char *)"status", MSH_FT_STRING},
@@ -73,10 +44,8 @@ msh_rc msh_wo_ensure_layer(msh_store *s, bool *created, msh_err *err)
     };
     msh_layer_spec spec = {.name = MSH_WO_LAYER, .fields = fields, .nfields = sizeof fields / sizeof fields[0],
                            .minzoom = 0, .maxzoom = 18, .source = "mashaer serve (work orders)", .title = "Work orders"};
-    if ((rc = msh_wf_create_layer(s, &spec, "Point", err)))
-        return rc;
-    *created = true;
-    return MSH_OK;
+    /* no assets: no work order could name one */
+    return msh_wf_ensure_layer(s, &spec, MSH_ASSETS_LAYER, "Point", created, err);
 }
 
 bool msh_wo_asset_id(const msh_layer_info *li, const msh_value *vals, const char **id, size_t *len,

@@ -17,8 +17,8 @@
 #include "cli/simulate.h"
 #include "core/msh_time.h"
 
-const char *const msh_simulate_feed[F_N] = {"positions", "crews", "gates", "sensors", "incidents"};
-const int msh_simulate_keep[F_N] = {0, 0, 1, 0, 1};
+const char *const msh_simulate_feed[F_N] = {"positions", "crews", "gates", "sensors", "incidents", "bins"};
+const int msh_simulate_keep[F_N] = {0, 0, 1, 0, 1, 0};
 
 volatile sig_atomic_t msh_simulate_stop;
 
@@ -56,6 +56,7 @@ static msh_rc emit_small(sim_cmd *c, int f, msh_buf *b, uint32_t *n, msh_err *er
     case F_CREWS: return msh_sim_emit_crews(c->sim, b, n, err);
     case F_GATES: return msh_sim_emit_gates(c->sim, b, n, err);
     case F_SENSORS: return msh_sim_emit_sensors(c->sim, b, n, err);
+    case F_BINS: return msh_sim_emit_bins(c->sim, b, n, err);
     default: return msh_sim_emit_incidents(c->sim, b, n, err);
     }
 }
@@ -154,8 +155,8 @@ static int tick(sim_cmd *c, msh_sim_pacer *pacer, msh_buf *dry)
     int64_t stamp = c->stamp_sim ? msh_sim_time_ms(c->sim) : msh_now_ms();
     msh_sim_set_stamp(c->sim, stamp);
     int sending = !c->dry_run && !(c->down && msh_simulate_now() < c->down_until);
-    static const int order[] = {F_INCIDENTS, F_GATES, F_CREWS, F_SENSORS};
-    for (int k = 0; k < 4; k++) {
+    static const int order[] = {F_INCIDENTS, F_GATES, F_CREWS, F_SENSORS, F_BINS};
+    for (int k = 0; k < 5; k++) {
         int r = small_feed(c, order[k], sending, dry);
         if (r)
             return r < 0 ? -1 : 0;

@@ -16,7 +16,7 @@
 #include "core/msh_buf.h"
 #include "sim.h"
 
-enum { F_POSITIONS, F_CREWS, F_GATES, F_SENSORS, F_INCIDENTS, F_N };
+enum { F_POSITIONS, F_CREWS, F_GATES, F_SENSORS, F_INCIDENTS, F_BINS, F_N };
 /** The feeds' names, as in URL/feeds/{feed}. */
 extern const char *const msh_simulate_feed[F_N];
 /** Kept and sent again after a failure: counts are deltas, incident changes are history. */

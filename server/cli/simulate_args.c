@@ -44,7 +44,8 @@ static void usage(FILE *f)
             "Play a Hajj crowd into a server's live feeds (POST URL/feeds/{feed}, docs/FEEDS.md): pilgrims in\n"
             "groups walk the walkway network and move between the sites on the schedule of 8-13 Dhul Hijjah\n"
             "(docs/HAJJ-FACTS.md) at a speed that falls with the local density (Weidmann); cleaning and\n"
-            "emergency crews, gate counts, sensor readings and incidents come with them. The simulated clock\n"
+            "emergency crews, gate counts, sensor readings, waste bins filling with the crowd (emptied by the\n"
+            "cleaning crews that pass) and incidents come with them. The simulated clock\n"
             "runs --speedup times faster than the wall clock and starts over after the 13th.\n"
             "\n"
             "Options:\n"
@@ -65,7 +66,7 @@ static void usage(FILE *f)
             "  --ticks N               stop after N ticks (default 0: no limit)\n"
             "  --crews N               cleaning and emergency teams (default 40)\n"
             "  --incidents-per-hour X  random incidents per simulated hour (default 6; crowding comes on top)\n"
-            "  --feeds LIST            feeds to drive (default positions,crews,gates,sensors,incidents)\n"
+            "  --feeds LIST            feeds to drive (default positions,crews,gates,sensors,incidents,bins)\n"
             "  --stamp wall|sim        the records' time: the wall clock (default; the server refuses times\n"
             "                          more than 5 minutes ahead) or the simulated clock\n"
             "  --data DIR              sites, camps, assets, cleaning_routes, service_zones (default %s)\n"
@@ -144,7 +145,7 @@ static int parse_feeds(const char *p, int feed_on[F_N])
                 feed_on[f] = found = 1;
         if (!found) {
             fprintf(stderr, "mashaer simulate: --feeds: unknown feed '%.*s' (positions, crews, gates, "
-                            "sensors, incidents)\n", (int)n, p);
+                            "sensors, incidents, bins)\n", (int)n, p);
             return -1;
         }
         p += n;

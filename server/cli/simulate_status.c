@@ -33,8 +33,8 @@ void msh_simulate_load_line(const sim_cmd *c, const msh_sim_opts *so, double loa
     msh_sim_get_stats(c->sim, &ss);
     fprintf(stderr,
             "mashaer simulate: %u pilgrims in %llu groups, %u crews, walkway graph %u nodes, %u camps, %u gates, "
-            "%u sensors (%.1f s); %s %.0f positions/s, %.0fx time\n",
-            so->pilgrims, (unsigned long long)ss.groups, so->crews, ss.net_nodes, ss.camps, ss.gates, ss.sensors,
+            "%u sensors, %u bins (%.1f s); %s %.0f positions/s, %.0fx time\n",
+            so->pilgrims, (unsigned long long)ss.groups, so->crews, ss.net_nodes, ss.camps, ss.gates, ss.sensors, ss.bins,
             load_s, c->dry_run ? "writing" : "sending", c->rate, c->speedup);
 }
 

@@ -5,6 +5,7 @@
 
 #include "core/msh_time.h"
 #include "http/auth.h"
+#include "live/feed_sniff.h"
 #include "live/ingest.h"
 #include "routes/routes.h"
 
@@ -15,17 +16,8 @@ static bool is_geojson(msh_req *r)
     if (ct && (!strncasecmp(ct, "application/geo+json", 20) || !strncasecmp(ct, "application/json", 16) ||
                !strncasecmp(ct, "application/ld+json", 19)))
         return true;
-    if (ct)
-        return false;
-    /* no type: sniff a FeatureCollection */
-    const char *p = r->body, *end = r->body + r->body_len;
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-        p++;
-    size_t n = (size_t)(end - p) < 200 ? (size_t)(end - p) : 200;
-    for (size_t i = 0; i + 17 <= n; i++)
-        if (!memcmp(p + i, "FeatureCollection", 17))
-            return true;
-    return false;
+    /* no type: the body's shape says (a FeatureCollection, NGSI entities, else NDJSON), as over MQTT */
+    return !ct && r->body && msh_feed_body_is_document(r->body, r->body_len);
 }
 
 void msh_route_feeds(msh_req *r, const char *rest)

@@ -110,6 +110,7 @@ static const struct {
     {"/console_reports.js", "console_reports.js"},
     {"/console_sites.js", "console_sites.js"},
     {"/console_tracking.js", "console_tracking.js"},
+    {"/console_bins.js", "console_bins.js"},
     {"/vendor/maplibre-gl/maplibre-gl.js", "node_modules/maplibre-gl/dist/maplibre-gl.js"},
     {"/vendor/maplibre-gl/maplibre-gl.css", "node_modules/maplibre-gl/dist/maplibre-gl.css"},
     {"/vendor/uplot/uPlot.iife.min.js", "node_modules/uplot/dist/uPlot.iife.min.js"},

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "core/msh_time.h"
+#include "live/feed_sniff.h"
 #include "live/ingest.h"
 
 #define TOPIC_PREFIX "mashaer/feeds/"
@@ -122,21 +123,6 @@ static bool first_time(msh_mqtt *m, char kind, const char *topic)
         return true; /* out of memory: logging again is the lesser evil */
     m->noted[m->nnoted++] = k;
     return true;
-}
-
-/* Same rule as POST /feeds without a Content-Type: a JSON object naming a FeatureCollection early. */
-static bool is_feature_collection(const char *p, size_t len)
-{
-    size_t i = 0;
-    while (i < len && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
-        i++;
-    if (i == len || p[i] != '{')
-        return false;
-    size_t end = len - i > 200 ? i + 200 : len;
-    for (size_t j = i; j + 17 <= end; j++)
-        if (!memcmp(p + j, "FeatureCollection", 17))
-            return true;
-    return false;
 }
 
 static void publish_result(msh_mqtt *m, msh_feed feed, const msh_buf *b)
@@ -253,7 +239,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
             shown_topic(topic, shown, sizeof shown);
             fprintf(stderr,
                     "mashaer: mqtt: ignoring messages on '%s': no such feed (the feeds are positions, "
-                    "crews, incidents, gates and sensors)\n",
+                    "crews, incidents, gates, sensors and bins)\n",
                     shown);
         }
         return;
@@ -283,11 +269,14 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     msh_ingest_result_init(&res);
     msh_err err;
     msh_rc rc =
-        msh_ingest_batch(m->ingest, feed, body, len, is_feature_collection(body, len), msh_now_ms(), &res, &err);
+        msh_ingest_batch(m->ingest, feed, body, len, msh_feed_body_is_document(body, len), msh_now_ms(), &res, &err);
     if (rc) {
         atomic_fetch_add(&m->failed, 1);
-        if (rc != MSH_EFORMAT) /* an unreadable batch is the sender's business: it gets the error */
+        if (rc != MSH_EFORMAT)
             fprintf(stderr, "mashaer: mqtt: batch on %s not kept: %s\n", topic, err.msg);
+        else if (first_time(m, 'f', topic)) /* the sender gets each error; the log says it once per topic */
+            fprintf(stderr, "mashaer: mqtt: unreadable batch on %s, nothing of it applied: %s (logged once per "
+                    "topic)\n", topic, err.msg);
         publish_error(m, feed, rc == MSH_EFORMAT ? 400 : 503, err.msg);
         goto out;
     }

@@ -1,8 +1,9 @@
 /* mqtt.h: the live feeds over MQTT (`mashaer serve --mqtt HOST:PORT`).
  *
  * Design: one libmosquitto client subscribes to `mashaer/feeds/+`. Each message is one batch
- * for the feed named by the last topic level, NDJSON or a GeoJSON FeatureCollection (sniffed),
- * and goes through the same write path as POST /feeds/{feed}: msh_ingest_batch (check, log,
+ * for the feed named by the last topic level, NDJSON, a GeoJSON FeatureCollection or FIWARE NGSI
+ * entities, a batch or a broker's notification (told apart by shape: live/feed_sniff.h), and goes
+ * through the same write path as POST /feeds/{feed}: msh_ingest_batch (check, log,
  * apply, fsync). The answer HTTP would give is published to `mashaer/feeds/{feed}/result`
  * (QoS 0), so a device can see its rejections. One network thread runs libmosquitto's loop;
  * every callback, and so every batch, runs on it, which keeps the per-connection state free of

@@ -61,6 +61,8 @@ static void usage(FILE *f)
             "  --max-incline PCT    steepest walkway of /route?profile=wheelchair, percent (default 6)\n"
             "  --bin-overflow X     a bin's fill level (0..1) that raises its `overflow` event; it clears\n"
             "                       below 80%% of it (default 0.8)\n"
+            "  --bin-stale-min M    a bin not heard from for M minutes is marked stale: grey on the map,\n"
+            "                       counted as bins_stale, not as overflowing (default 30)\n"
             "  --k-anon N           k-anonymity: no public count (movement, heatmaps, zone KPIs) under N\n"
             "                       people, nor a difference under N between them (default 5)\n"
             "  --snapshot-s S       seconds between snapshots of the live state (default 60)\n"
@@ -210,7 +212,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_GATE_HISTORY, OPT_PERMIT_SHARE, OPT_PERMIT_MIN,
            OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE,
            OPT_REPORT_SLA, OPT_REPORT_RATE, OPT_REPORT_PHOTO_MB, OPT_REPORT_PHOTOS, OPT_PLAYBACK_HOURS,
-           OPT_TRACK_HOURS, OPT_GROUP_RADIUS, OPT_MAX_INCLINE, OPT_BIN_OVERFLOW,
+           OPT_TRACK_HOURS, OPT_GROUP_RADIUS, OPT_MAX_INCLINE, OPT_BIN_OVERFLOW, OPT_BIN_STALE,
            OPT_FEED_LOG, OPT_FEED_STREAM, OPT_FEED_APPLY_DELAY };
     int no_live = 0;
     static const struct option opts[] = {
@@ -266,6 +268,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"track-hours", required_argument, 0, OPT_TRACK_HOURS}, {"group-radius", required_argument, 0, OPT_GROUP_RADIUS},
         {"max-incline", required_argument, 0, OPT_MAX_INCLINE},
         {"bin-overflow", required_argument, 0, OPT_BIN_OVERFLOW},
+        {"bin-stale-min", required_argument, 0, OPT_BIN_STALE},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -372,6 +375,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
             cfg->bin_overflow = d;
             break;
         }
+        case OPT_BIN_STALE: if (parse_int("--bin-stale-min", optarg, 1, 60 * 24 * 7, &v)) return 2; cfg->timers.bin_stale_s = (int)v * 60; break;
         case OPT_TEST_CLOCK: cfg->test_clock = true; break;
         case OPT_FORECAST_EVERY: if (parse_int("--forecast-every", optarg, 0, 86400, &v)) return 2; cfg->forecast_every = (int)v; break;
         case OPT_FORECAST_SCHEDULE: cfg->forecast_schedule = optarg; break;

@@ -1,10 +1,10 @@
 // test_console_day.mjs: a day of the operations console's applications in headless Chromium against
 // the real server, driven through the console's own forms: cleaning, reports, broadcasts, sites and
-// gates, lost persons (web/console_cleaning.js, console_reports.js, console_broadcasts.js,
-// console_sites.js, console_tracking.js). Arabic first (right to left), then English.
+// gates, lost persons, waste bins (web/console_cleaning.js, console_reports.js, console_broadcasts.js,
+// console_sites.js, console_tracking.js, console_bins.js). Arabic first (right to left), then English.
 //
 // The day: `mashaer simulate` plays a short crowd (pilgrims in groups, crews, gate counts, sensors,
-// incidents) into the server's feeds; on top of it the test posts what each workflow needs to be
+// waste bins, incidents) into the server's feeds; on top of it the test posts what each workflow needs to be
 // checked exactly: a cleaning crew's sweep, a pilgrim's report with a photo (a reporter token), a
 // gate's counts with permit scans and the queue in front of it, a lost person's trail and their group
 // with one member far away. The server runs with --test-clock: the group's dispersion is raised by
@@ -18,6 +18,8 @@
 // and the gate's queue level and denied share as /kpi/sites, the gates items and gate_counts have
 // them, the permit alert listed; the lost person found by id, the trail drawn with its points, the
 // group's members listed, the dispersion alert listed and the group shown with the far member marked.
+// The simulated bins (some start over the overflow level): the overflowing ones listed as the server
+// has them, the first one found on the map in the operations style's `bins` layer.
 // In English: every panel again, its words and direction, what the Arabic pass did shown there.
 // Screenshots of every panel in both languages go into the work folder. Waits are on the page's state
 // and the network answers (barriers), never on time.
@@ -54,9 +56,9 @@ const east = (lon, lat, m) => lon + m / (111195 * Math.cos(lat * Math.PI / 180))
 const MINA = [39.88955, 21.43195]; // in zone MINA-04
 const LOST = { id: 'P-LOST-1', group: 'G-LOST' };
 const WORDS = {
-  ar: { tabs: { cleaning: 'النظافة', reports: 'البلاغات', sites: 'المشاعر والبوابات', tracking: 'المفقودون' }, progress: '٪', person: 'الشخص',
+  ar: { tabs: { cleaning: 'النظافة', reports: 'البلاغات', sites: 'المشاعر والبوابات', tracking: 'المفقودون', bins: 'حاويات النفايات' }, progress: '٪', person: 'الشخص',
     incident: 'صار الحادث', people: 'شخص', alert: 'تفرّقت المجموعة' },
-  en: { tabs: { cleaning: 'Cleaning', reports: 'Reports', sites: 'Sites and gates', tracking: 'Lost persons' }, progress: '%', person: 'Person',
+  en: { tabs: { cleaning: 'Cleaning', reports: 'Reports', sites: 'Sites and gates', tracking: 'Lost persons', bins: 'Waste bins' }, progress: '%', person: 'Person',
     incident: 'became incident', people: 'people', alert: 'spread to' },
 };
 // The server's state as a barrier (as mshtest.wait_for): asked again every 100 ms until fn answers, 15 s at most.
@@ -83,7 +85,7 @@ const waitRendered = (page, layer, filter, n = 1) => waitDom(page, ([l, f, m]) =
   [layer, filter || null, n], layer + ' drawn');
 
 // The day's state the Arabic pass makes and the English one shows.
-const day = { task: null, report: null, gate: null, site: 'mina', bc: null };
+const day = { task: null, report: null, gate: null, site: 'mina', bc: null, bins: [] };
 
 // ---- the simulated day (before any page): a short crowd through every feed
 function simulate() {
@@ -94,6 +96,20 @@ function simulate() {
       '--ticks', '3', '--fast', '--quiet', '--run-id', 'day', '--data', path.join(src, 'data', 'demo')], { stdio: ['ignore', 'ignore', 'inherit'] });
     sim.on('exit', (c) => (c === 0 ? resolve() : reject(new Error('simulate exited ' + c))));
   });
+}
+
+// The bins panel: the overflowing bins as the server serves them, fullest first; the first one on the map.
+async function bins(page, L) {
+  await page.click('#console-tab-bins');
+  await waitDom(page, () => document.querySelector('#bins-over li[data-id]'), null, 'the overflowing bins');
+  const listed = await page.$$eval('#bins-over li[data-id]', (li) => li.map((x) => ({ id: x.dataset.id, text: x.textContent })));
+  const over = day.bins.filter((f) => f.properties.overflowing).sort((a, b) => b.properties.fill_level - a.properties.fill_level);
+  check(listed.length === Math.min(200, over.length) && listed[0].id === over[0].properties.id && listed[0].text.includes(L.words.progress),
+    L(`the overflowing bins: ${listed.length} listed, ${over.length} served; first ${JSON.stringify(listed[0])}`));
+  await page.click('#bins-over li[data-id] button');
+  const shown = await waitDom(page, (id) => window.map.queryRenderedFeatures({ layers: ['bins'] }).some((f) => f.properties.id === id && f.properties.overflowing),
+    listed[0].id, 'the bin on the map');
+  check(shown, L('the first overflowing bin drawn in the bins layer'));
 }
 
 async function cleaning(page, L) {
@@ -311,6 +327,7 @@ async function runLanguage(browser, lang, first) {
     await broadcast(page, L); await shot('broadcasts');
     await sites(page, L, true); await shot('sites');
     await tracking(page, L, true); await shot('tracking');
+    await bins(page, L); await shot('bins');
   } else {
     // what the Arabic pass did, shown in English
     await page.click('#console-tab-cleaning');
@@ -333,6 +350,7 @@ async function runLanguage(browser, lang, first) {
     await shot('broadcasts');
     await sites(page, L, false); await shot('sites');
     await tracking(page, L, false); await shot('tracking');
+    await bins(page, L); await shot('bins');
   }
   checkPageClean(check, L, watched, refused);
   await ctx.close();
@@ -342,6 +360,8 @@ const START = Date.now();
 await withChromium(require, server, check, async (browser) => {
   await simulate();
   check((await getJson('/health', OPS)).json.live.people >= 600, 'the simulated crowd is on the server');
+  day.bins = (await getJson('/ogc/collections/bins/items?limit=5000')).json.features;
+  check(day.bins.length > 1000 && day.bins.some((f) => f.properties.overflowing), `the simulated bins: ${day.bins.length}, some overflowing`);
   // the lost person's trail (six fixes 30 m apart) and their group, one member 600 m away
   const t0 = (await clock(0)).now_ms;
   const trail = Array.from({ length: 6 }, (_, i) => ({ id: LOST.id, group: LOST.group, lon: east(39.8700, 21.4200, 30 * i), lat: 21.4200,

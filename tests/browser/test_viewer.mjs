@@ -81,7 +81,7 @@ try {
   const errors = validateStyleMin(style);
   check(errors.length === 0, 'served style passes the MapLibre style validator ' + JSON.stringify(errors.slice(0, 3)));
   check(style.sources.mashaer.url.startsWith(base + '/tiles/'), 'style source points back at this server');
-  check(style.sources.live && style.sources.live.url === base + '/tiles/movement,flow,incidents,crews,gates,sensors.json',
+  check(style.sources.live && style.sources.live.url === base + '/tiles/movement,flow,incidents,crews,gates,sensors,bins.json',
     'style has the live source');
   check(!style.layers.some((l) => l['source-layer'] === 'positions') && !JSON.stringify(style.sources).includes('positions'),
     'public style does not use the ops-only positions layer');

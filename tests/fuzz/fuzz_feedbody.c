@@ -1,10 +1,12 @@
 /* fuzz_feedbody.c: whole feed bodies, NDJSON and GeoJSON FeatureCollections, through the parser
- * the ingest path uses. The first byte picks the feed and the format. Every record it accepts must
+ * the ingest path uses. The first byte picks the feed and the format; with the format bit clear
+ * the body's shape decides, as for MQTT messages (live/feed_sniff.h). Every record it accepts must
  * carry an id and a time, and the counts must add up to the records it saw. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "live/feed_sniff.h"
 #include "live/ingest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -12,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     msh_feed feed = (msh_feed)((data[0] & 0x7f) % MSH_FEED_COUNT);
-    bool geojson = (data[0] & 0x80) != 0;
+    bool geojson = (data[0] & 0x80) != 0 || msh_feed_body_is_document((const char *)data + 1, size - 1);
     msh_buf recs;
     msh_buf_init(&recs, (size_t)1 << 28);
     msh_ingest_result res;

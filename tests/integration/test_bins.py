@@ -16,6 +16,9 @@ not available), EM-1 (emergency, 10 m: not a cleaning crew), CL-B (cleaning, 207
 - The `bins` collection: fill level, temperature, overflowing and updated_at per bin (OGC items
   and a vector tile).
 - /kpi: the zone's `cleaning.bins` and `cleaning.bins_overflowing`.
+- Stale bins at `--bin-stale-min 10` (not the default 30), with the injected clock: ten minutes of
+  silence mark a bin `stale` (items and tiles), the KPI counts it in `bins_stale` and no longer as
+  overflowing, its overflow state is neither raised nor cleared meanwhile; a reading ends it.
 """
 import json
 import unittest
@@ -146,6 +149,53 @@ class Bins(unittest.TestCase):
         mshtest.wait_for(lambda: zone()["bins"] == 2 and zone()["bins_overflowing"] == 1, 30,
                          "Z1's two bins, one overflowing, in /kpi")
 
+    def test_d_stale(self):
+        """Runs last (by name): it moves the clock ten minutes on."""
+        def zone():
+            return SERVER.json("/kpi/zones/Z1")["zone"]["kpi"]["cleaning"]
+        b = bins()
+        self.assertFalse(any(p["stale"] for p in b.values()), b)
+        s = test_events.Stream("?types=overflow", {"Authorization": "Bearer " + TOK["ops"]})
+        try:
+            # B-2 (0.91, overflowing) last read a second before test_b's clock; 9 minutes on: nothing stale
+            api("/test/clock?advance_s=540", "POST", "admin")
+            self.assertFalse(any(p["stale"] for p in bins().values()))
+            t = clock_ms()
+            mshtest.post_ok(SERVER, "bins", [bin_rec(0.3, t, "B-5", 39.889)], TOK["feed"])  # in Z1, fresh
+            moved = api("/test/clock?advance_s=120", "POST", "admin")
+            self.assertGreaterEqual(moved["stale"], 4)  # B-1..B-4 (and crews, silent as long)
+            b = bins()
+            self.assertEqual({k for k, p in b.items() if p["stale"]},
+                             {"B-1", "urn:ngsi-ld:WasteContainer:B-2", "urn:ngsi-ld:WasteContainer:B-3", "B-4"})
+            b2 = b["urn:ngsi-ld:WasteContainer:B-2"]
+            self.assertEqual((b2["fill_level"], b2["overflowing"]), (0.91, True))  # the last reading, kept
+            self.assertIs(b["B-5"]["stale"], False)
+            z = 16
+            x, y = mshtest.lonlat_to_tile(39.888, Y, z)
+            props = {f.attrs["id"]: f.attrs for f in mshtest.fetch_tile(SERVER, "bins", z, x, y)[1]["bins"]}
+            self.assertEqual(props["urn:ngsi-ld:WasteContainer:B-2"]["stale"], 1)
+            self.assertEqual(props["B-5"]["stale"], 0)
+            # Z1 holds B-1, B-2 (stale) and B-5: three bins, none believed overflowing, two stale
+            mshtest.wait_for(lambda: (zone()["bins"], zone()["bins_overflowing"], zone()["bins_stale"]) == (3, 0, 2),
+                             30, "Z1's stale bins in /kpi")
+            # B-2 reads again, still full: no longer stale, overflowing as it was (no second `raised`);
+            # then emptied: cleared, the first overflow event of this test
+            t = clock_ms()
+            mshtest.post_ok(SERVER, "bins", [bin_rec(0.95, t, "urn:ngsi-ld:WasteContainer:B-2", 39.888)], TOK["feed"])
+            mshtest.post_ok(SERVER, "bins", [bin_rec(0.2, t + 1000, "urn:ngsi-ld:WasteContainer:B-2", 39.888)],
+                            TOK["feed"])
+            # (test_b's `raised` for B-2, at 0.91, may still come in: its ranking runs a second after it)
+            s.wait_for(lambda e: e[2].get("bin") == "urn:ngsi-ld:WasteContainer:B-2" and e[2]["state"] == "cleared",
+                       "B-2 cleared")
+            mine = [(e[2]["state"], e[2]["fill_level"]) for e in s.events
+                    if e[2].get("bin") == "urn:ngsi-ld:WasteContainer:B-2" and e[2]["fill_level"] != 0.91]
+            self.assertEqual(mine, [("cleared", 0.2)])  # the events come in order: no raise at 0.95 before it
+            mshtest.wait_for(lambda: (zone()["bins"], zone()["bins_overflowing"], zone()["bins_stale"]) == (3, 0, 1),
+                             30, "B-2 no longer stale in /kpi")
+            self.assertIs(bins()["urn:ngsi-ld:WasteContainer:B-2"]["stale"], False)
+        finally:
+            s.close()
+
 
 def setUpModule():
     global DB, SERVER
@@ -169,7 +219,7 @@ def setUpModule():
     kpi = mshtest.work_path("kpi.json")
     with open(kpi, "w") as f:
         json.dump({"interval_s": 1}, f)
-    SERVER = mshtest.Server(DB, "--test-clock", "--bin-overflow", "0.7", "--kpi-config", kpi, name="bins").start()
+    SERVER = mshtest.Server(DB, "--test-clock", "--bin-overflow", "0.7", "--bin-stale-min", "10", "--kpi-config", kpi, name="bins").start()
     test_events.SERVER = SERVER
 
 

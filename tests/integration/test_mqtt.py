@@ -1,7 +1,7 @@
 """The live feeds over MQTT: `mashaer serve --mqtt HOST:PORT` against a real Mosquitto broker.
 
-Batches published with mosquitto_pub to mashaer/feeds/{feed} (NDJSON, and a GeoJSON
-FeatureCollection) are read back through HTTP (GET /entities/{id} with an ops token, the movement
+Batches published with mosquitto_pub to mashaer/feeds/{feed} (NDJSON, a GeoJSON
+FeatureCollection, FIWARE NGSI notifications of bins) are read back through HTTP (GET /entities/{id} with an ops token, the movement
 and incidents tiles decoded by GDAL, /metrics); the per-batch result is read with mosquitto_sub
 from mashaer/feeds/{feed}/result. Also: unknown feed topics, oversize payloads, a broker that
 restarts, a broker that is down when Mashaer starts, user and password (from a file), a
@@ -425,6 +425,49 @@ class Ingest(unittest.TestCase):
         doc = sub.result()
         self.assertEqual(doc["status"], 400, doc)
         self.assertTrue(SERVER.alive())
+
+    def test_bins_ngsi_notifications(self):
+        """FIWARE bins over MQTT: a broker's NGSI-LD and NGSI v2 notifications, pretty-printed over many
+        lines (no Content-Type in MQTT: the shape says), through the parser and checks of POST
+        /feeds/bins; a truncated one applies nothing, answers 400 and is logged."""
+        lon, lat = spot(6)
+        t = iso(now_ms() - 3000)
+
+        def where(dx):
+            return {"type": "Point", "coordinates": [lon + dx, lat]}
+        ld = {"id": "urn:ngsi-ld:Notification:7", "type": "Notification", "notifiedAt": t,
+              "subscriptionId": "urn:ngsi-ld:Subscription:bins",
+              "data": [{"id": "urn:ngsi-ld:WasteContainer:MQ-B1", "type": "WasteContainer",
+                        "fillingLevel": {"type": "Property", "value": 0.83, "observedAt": t},
+                        "temperature": {"type": "Property", "value": 41.5},
+                        "location": {"type": "GeoProperty", "value": where(0)}},
+                       {"id": "urn:ngsi-ld:WasteContainer:MQ-B2", "type": "WasteContainer",
+                        "fillingLevel": {"type": "Property", "value": 1.4, "observedAt": t},
+                        "location": {"type": "GeoProperty", "value": where(0.001)}}]}
+        v2 = {"subscriptionId": "5f2a0c1e9d", "data": [
+              {"id": "MQ-B3", "type": "WasteContainer", "fillingLevel": {"type": "Number", "value": 0.25},
+               "dateObserved": {"type": "DateTime", "value": t},
+               "location": {"type": "geo:json", "value": where(0.002)}}]}
+        for body, want in ((ld, {"accepted": 1, "rejected": [{"line": 2, "reason":
+                                                                "'fillingLevel' = 1.4 is outside 0..1"}]}),
+                           (v2, {"accepted": 1, "rejected": []})):
+            sub = BROKER.subscribe("mashaer/feeds/bins/result")
+            BROKER.publish("mashaer/feeds/bins", json.dumps(body, indent=2))
+            self.assertEqual(sub.result(), want)
+        # a notification cut short: its first entity is whole, but nothing of the message is applied
+        cut = json.dumps({"subscriptionId": "s", "data": [dict(v2["data"][0], id="MQ-B4"), ld["data"][0]]}, indent=2)
+        sub = BROKER.subscribe("mashaer/feeds/bins/result")
+        BROKER.publish("mashaer/feeds/bins", cut[:len(cut) - 40])
+        doc = sub.result()
+        self.assertEqual(doc["status"], 400, doc)
+        self.assertIn("unreadable batch on mashaer/feeds/bins, nothing of it applied", SERVER.stderr())
+        got = {f["properties"]["id"]: f["properties"] for f in
+               SERVER.json("/ogc/collections/bins/items?limit=100")["features"]}
+        b1, b3 = got["urn:ngsi-ld:WasteContainer:MQ-B1"], got["MQ-B3"]
+        self.assertEqual((b1["fill_level"], b1["temperature"], b1["overflowing"]), (0.83, 41.5, True))
+        self.assertEqual(b1["updated_at"][:19], t[:19])
+        self.assertEqual((b3["fill_level"], b3["overflowing"], b3["updated_at"][:19]), (0.25, False, t[:19]))
+        self.assertFalse({"urn:ngsi-ld:WasteContainer:MQ-B2", "MQ-B4"} & set(got))
 
     def test_zz_broker_restart(self):
         """Runs last (by name): the broker goes away and comes back on the same port."""

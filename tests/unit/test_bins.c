@@ -1,13 +1,16 @@
 /* test_bins.c: the bins feed (FIWARE WasteContainer): its records, NGSI v2 and NGSI-LD bodies
- * (live/ngsi.h), the overflow rule with its hysteresis as records are applied (live/bins.h) and
- * the overflow state kept by a snapshot. */
+ * (live/ngsi.h), an untyped body's format told by its shape (live/feed_sniff.h, as for MQTT), the
+ * overflow rule with its hysteresis as records are applied (live/bins.h), the overflow state kept
+ * by a snapshot, and stale bins (live/live_timers.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "live/bins.h"
+#include "live/feed_sniff.h"
 #include "live/ingest.h"
 #include "live/live.h"
+#include "live/live_timers.h"
 #include "live/snapshot.h"
 
 #define NOW 1779782400000LL /* 2026-05-26T08:00:00Z */
@@ -216,10 +219,99 @@ static void test_overflow(void)
     msh_live_free(l);
 }
 
+/* An untyped body (MQTT): NDJSON or one document, by its shape. */
+static void test_sniff(void)
+{
+    static const struct {
+        const char *body;
+        bool doc;
+    } cases[] = {
+        {"", false},
+        {"  \n", false},
+        {"{\"id\":\"B-1\",\"fillingLevel\":0.5}\n{\"id\":\"B-2\",\"fillingLevel\":0.6}\n", false}, /* NDJSON */
+        {"{\"id\":\"B-1\",\"fillingLevel\":0.5}", false},              /* one record without a type */
+        {"{\"id\":\"B-1\",\"type\":\"WasteContainer\",\"fillingLevel\":0.5}", true}, /* flat: reads the same */
+        {"\n{\n  \"subscriptionId\": \"s\",\n  \"data\": [\n    {\"id\": \"B-1\", \"type\": \"W\"}\n  ]\n}\n", true},
+        {"{\"actionType\":\"append\",\"entities\":[]}", true},         /* NGSI v2 batch */
+        {"[{\"id\":\"B-1\",\"type\":\"W\"}]", true},                      /* NGSI-LD batch */
+        {" [{\"id\":\"B-1\",\"ty", true},                                /* cut short: a document, refused whole */
+        {"{\n  \"subscriptionId\": \"s\",\n  \"data\": [\n", true},      /* pretty-printed, cut short: refused whole */
+        {"{\"id\":\"B-1\",\"fi\n{\"id\":\"B-2\"}\n", true},                 /* first record broken: refused whole */
+        {"{\"id\":\"B-1\",\"fi", false},                                 /* one line: one bad record */
+        {"{\"id\":\"B-1\",\"fi\n  \n", false},
+        {"{\"type\":\"FeatureCollection\",\"features\":7}", true},
+        {"{\"type\":\"FeatureCollection\",\"features\":[", true},       /* named early: a document */
+        {"\"FeatureCollection\"", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK(msh_feed_body_is_document(cases[i].body, strlen(cases[i].body)) == cases[i].doc);
+    /* a pretty-printed notification read as the document it is: both entities */
+    const char *note = "{\n \"subscriptionId\": \"s\",\n \"data\": [\n"
+                       "  {\"id\": \"B-1\", \"type\": \"WasteContainer\", \"dateObserved\": \"2026-05-26T07:59:00Z\",\n"
+                       "   \"fillingLevel\": {\"type\": \"Number\", \"value\": 0.9},\n"
+                       "   \"location\": {\"type\": \"geo:json\", \"value\": {\"type\": \"Point\", \"coordinates\": [39.88, 21.41]}}},\n"
+                       "  {\"id\": \"B-2\", \"type\": \"WasteContainer\", \"dateObserved\": \"2026-05-26T07:59:00Z\",\n"
+                       "   \"fillingLevel\": {\"type\": \"Number\", \"value\": 0.1},\n"
+                       "   \"location\": {\"type\": \"geo:json\", \"value\": {\"type\": \"Point\", \"coordinates\": [39.89, 21.41]}}}\n"
+                       " ]\n}\n";
+    msh_buf recs;
+    msh_ingest_result res;
+    parse(note, msh_feed_body_is_document(note, strlen(note)), &recs, &res);
+    CHECK(res.accepted == 2 && res.rejected == 0 && fabsf(rec(&recs, 0)->fill - 0.9f) < 1e-6f);
+    msh_buf_free(&recs);
+    msh_ingest_result_free(&res);
+}
+
+/* A bin silent for bin_stale_s is stale: its overflow state is left as it was; its next reading ends it. */
+static void test_stale(void)
+{
+    msh_live_config c;
+    msh_live_config_init(&c);
+    msh_live *l;
+    msh_err err;
+    CHECK(msh_live_new(&c, &l, &err) == MSH_OK);
+    msh_live_set_observer(l, observe, NULL);
+    msh_timers_cfg tc;
+    msh_timers_cfg_init(&tc);
+    CHECK(tc.bin_stale_s == 1800); /* --bin-stale-min 30 */
+    reading(l, "B-1", 0.2, 0);
+    reading(l, "B-2", 0.9, 60); /* overflowing */
+    msh_timers_result res;
+    msh_timers_tick(l, &tc, NOW + 1800000 - 1, NULL, NULL, &res);
+    CHECK(res.stale == 0 && !(item(l, "B-1").ops_flags & MSH_ITEM_STALE));
+    msh_timers_tick(l, &tc, NOW + 1800000, NULL, NULL, &res);
+    CHECK(res.stale == 1 && (item(l, "B-1").ops_flags & MSH_ITEM_STALE) && !(item(l, "B-2").ops_flags & MSH_ITEM_STALE));
+    memset(changes, 0, sizeof changes);
+    msh_timers_tick(l, &tc, NOW + 1860000, NULL, NULL, &res);
+    msh_live_item b2 = item(l, "B-2");
+    CHECK(res.stale == 1 && (b2.ops_flags & MSH_ITEM_STALE) && (b2.ops_flags & MSH_ITEM_OVERFLOW)); /* left as it was */
+    CHECK(changes[0] == 0 && changes[2] == 0); /* going stale raises and clears nothing */
+    msh_timers_tick(l, &tc, NOW + 1900000, NULL, NULL, &res);
+    CHECK(res.stale == 0); /* once */
+    reading(l, "B-2", 0.1, 1900); /* emptied: heard from again, and cleared */
+    b2 = item(l, "B-2");
+    CHECK(!(b2.ops_flags & MSH_ITEM_STALE) && !(b2.ops_flags & MSH_ITEM_OVERFLOW) && b2.overflow_change == -1);
+    CHECK(item(l, "B-1").ops_flags & MSH_ITEM_STALE);
+    /* the snapshot keeps the flag */
+    msh_buf s;
+    msh_buf_init(&s, (size_t)1 << 24);
+    CHECK(msh_live_snapshot(l, 7, &s, &err) == MSH_OK);
+    msh_live *back;
+    CHECK(msh_live_new(&c, &back, &err) == MSH_OK);
+    uint64_t lsn = 0;
+    CHECK(msh_live_restore(back, s.data, s.len, &lsn, &err) == MSH_OK);
+    CHECK((item(back, "B-1").ops_flags & MSH_ITEM_STALE) && !(item(back, "B-2").ops_flags & MSH_ITEM_STALE));
+    msh_buf_free(&s);
+    msh_live_free(back);
+    msh_live_free(l);
+}
+
 int main(void)
 {
     test_records();
     test_ngsi();
+    test_sniff();
     test_overflow();
+    test_stale();
     CHECK_DONE();
 }

@@ -1,6 +1,7 @@
 /* test_sim.c: the crowd model of `mashaer simulate` on the demo data, with fixed seeds: records parse
  * and carry their fields, positions stay in the sites' box, the walk to Arafat only gets closer,
- * the rate holds per tick, the schedule passes every phase, Weidmann's curve, determinism. */
+ * the rate holds per tick, the schedule passes every phase, Weidmann's curve, determinism, and the
+ * waste bins: filled by the crowd, emptied by the cleaning crews that pass. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,6 +373,64 @@ static void test_deterministic(void)
     msh_buf_free(&c);
 }
 
+/* Each bin's fill level from one msh_sim_emit_bins; its count of records. */
+static int bin_fills(msh_sim *s, double *fill, int cap, int *bad)
+{
+    msh_buf b;
+    msh_buf_init(&b, (size_t)16 << 20);
+    msh_err err;
+    uint32_t w = 0;
+    msh_sim_set_stamp(s, msh_sim_time_ms(s));
+    CHECK(msh_sim_emit_bins(s, &b, &w, &err) == MSH_OK);
+    int n = 0;
+    const char *p = (const char *)b.data, *end = p + b.len;
+    while (p < end && n < cap) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        json_error_t je;
+        json_t *j = json_loadb(p, (size_t)(nl - p), 0, &je);
+        double f = json_real_value(json_object_get(j, "fillingLevel"));
+        if (!j || !json_is_string(json_object_get(j, "id")) || !json_is_number(json_object_get(j, "lon")) ||
+            !json_is_string(json_object_get(j, "time")) || f < 0 || f > 1)
+            (*bad)++;
+        fill[n++] = f;
+        json_decref(j);
+        p = nl + 1;
+    }
+    msh_buf_free(&b);
+    CHECK((uint32_t)n == w);
+    return n;
+}
+
+static void test_bins(void)
+{
+    static double before[4096], after[4096];
+    msh_sim *s = make(20000, 5, DAY8_MS + 10 * HOUR_MS); /* the 8th, 10:00: the crowd arriving in Mina */
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    msh_sim_stats st;
+    msh_sim_get_stats(s, &st);
+    int bad = 0, n = bin_fills(s, before, 4096, &bad);
+    CHECK(n == (int)st.bins && n > 1000 && bad == 0); /* the demo's waste_bin assets */
+    int over = 0;
+    for (int i = 0; i < n; i++)
+        over += before[i] >= 0.8;
+    CHECK(over > 0 && over < n / 5); /* a few overflowing from the start */
+    double nothing[1];
+    CHECK(bin_fills(s, nothing, 1, &bad) == 0); /* not due: every 5 simulated minutes */
+    msh_err err;
+    CHECK(msh_sim_step(s, 2 * 3600, &err) == MSH_OK);
+    CHECK(bin_fills(s, after, 4096, &bad) == n && bad == 0);
+    int rose = 0, emptied = 0;
+    for (int i = 0; i < n; i++) {
+        rose += after[i] > before[i] + 0.05;
+        emptied += after[i] < before[i] && before[i] > 0.1; /* a crew passed */
+    }
+    CHECK(rose > n / 10);
+    CHECK(emptied > 0);
+    msh_sim_destroy(s);
+}
+
 static void test_errors(void)
 {
     msh_sim_opts o;
@@ -427,6 +486,7 @@ int main(void)
     test_to_arafat();
     test_whole_hajj();
     test_deterministic();
+    test_bins();
     test_errors();
     CHECK_DONE();
 }

@@ -10,6 +10,7 @@
 #include "edit.h"
 #include "store_sql.h"
 #include "workflow/cleaning_tasks.h"
+#include "workflow/wf_layer.h"
 #include "workflow/wf_rules.h"
 #include "workflow/work_orders.h"
 
@@ -180,6 +181,15 @@ static void test_store(const char *tmp)
     CHECK(count(s, "SELECT count(*) FROM work_orders WHERE report IS NULL") == 1);
     CHECK(msh_wo_ensure_layer(s, &created, &err) == MSH_OK); /* once */
     CHECK(count(s, "SELECT count(*) FROM pragma_table_info('work_orders') WHERE name = 'report'") == 1);
+    /* the one field-adding helper: only the missing ones, in the table and the registry, rows kept */
+    static const char *const more[] = {"status", "owner", "note", NULL};
+    int added = -1;
+    CHECK(msh_wf_ensure_fields(s, "assets", more, &added, &err) == MSH_OK && added == 2);
+    CHECK(count(s, "SELECT count(*) FROM msh_layers WHERE name = 'assets' AND json_array_length(fields) = 4 AND"
+                   " json_extract(fields, '$[2].name') = 'owner' AND json_extract(fields, '$[3].name') = 'note'") == 1);
+    CHECK(count(s, "SELECT count(*) FROM assets WHERE status = 'faulty' AND owner IS NULL AND note IS NULL") == 1);
+    CHECK(msh_wf_ensure_fields(s, "assets", more, &added, &err) == MSH_OK && added == 0); /* once */
+    CHECK(msh_wf_ensure_fields(s, "no_such_layer", more, &added, &err) == MSH_OK && added == 0);
     msh_store_close(s);
 }
 
