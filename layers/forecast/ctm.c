@@ -514,6 +514,12 @@ typedef struct model {
     msh_fc_acc still_acc;       /* people on no walkway: they stay */
     msh_fc_grid still;          /* the same, sorted */
     double arrived;
+    /* closures that end (msh_fc_input.closed_until): the edges, their ends, and which are shut now */
+    uint32_t *tv_edge;
+    int64_t *tv_until;
+    size_t ntv;
+    uint8_t *shut;              /* ne: closed at the current step's time */
+    bool any_shut;
 } model;
 
 static inline float *N(model *m, uint32_t c, int d, uint32_t s)
@@ -668,6 +674,46 @@ static inline uint32_t moves(model *m, uint32_t c, uint32_t s, int d, const hop 
     return group_moves(m, c, s, d, one);
 }
 
+/* Whether the move out of segment s into h crosses the end of an edge closed now (a closure that
+ * ends: msh_fc_input.closed_until). Moves within an edge, and off the network, are never blocked. */
+static inline bool blocked(const model *m, uint32_t s, hop h)
+{
+    if (!m->any_shut || h.seg == SINK)
+        return false;
+    uint32_t e = m->net->seg_edge[s], f = m->net->seg_edge[h.seg];
+    return e != f && (m->shut[e] || m->shut[f]);
+}
+
+/* The closures that end, as they stand at time t (ms). */
+static void set_shut(model *m, int64_t t)
+{
+    m->any_shut = false;
+    for (size_t i = 0; i < m->ntv; i++) {
+        m->shut[m->tv_edge[i]] = t < m->tv_until[i];
+        m->any_shut |= t < m->tv_until[i];
+    }
+}
+
+/* The edges of the input closed until a time after the forecast's start (and not closed all along). */
+static msh_rc find_closures(model *m)
+{
+    const msh_fc_input *in = m->in;
+    uint32_t ne = m->net->ne;
+    if (!in->closed_until)
+        return MSH_OK;
+    m->shut = calloc((size_t)ne + 1, 1);
+    m->tv_edge = malloc(((size_t)ne + 1) * sizeof *m->tv_edge);
+    m->tv_until = malloc(((size_t)ne + 1) * sizeof *m->tv_until);
+    if (!m->shut || !m->tv_edge || !m->tv_until)
+        return MSH_ENOMEM;
+    for (uint32_t e = 0; e < ne; e++)
+        if (in->closed_until[e] > in->issued_ms && !m->net->closed[e]) {
+            m->tv_edge[m->ntv] = e;
+            m->tv_until[m->ntv++] = in->closed_until[e];
+        }
+    return MSH_OK;
+}
+
 static uint32_t group_moves(model *m, uint32_t c, uint32_t s, int d, hop *one)
 {
     const msh_fc_net *net = m->net;
@@ -757,7 +803,7 @@ static void step(model *m)
                 float f = x * per;
                 *SEND(m, c, d, s) = f;
                 for (uint32_t i = 0; i < nh; i++)
-                    if (h[i].seg != SINK)
+                    if (h[i].seg != SINK && !blocked(m, s, h[i]))
                         m->demand[h[i].seg] += f * sh[i];
             }
     }
@@ -782,6 +828,8 @@ static void step(model *m)
                 float gone = 0;
                 for (uint32_t i = 0; i < nh; i++) {
                     float mv = f * sh[i];
+                    if (blocked(m, s, h[i]))
+                        continue; /* their way is closed now: they wait */
                     if (h[i].seg == SINK) {
                         m->arrived += mv;
                     } else {
@@ -970,6 +1018,9 @@ static void model_free(model *m)
     free(m->slot);
     free(m->root);
     free(m->pred);
+    free(m->tv_edge);
+    free(m->tv_until);
+    free(m->shut);
     msh_fc_acc_free(&m->still_acc);
     msh_fc_grid_free(&m->still);
 }
@@ -1026,6 +1077,8 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     if (!rc)
         rc = model_alloc(&m);
     if (!rc)
+        rc = find_closures(&m);
+    if (!rc)
         rc = build_commodities(&m, src_c, err);
     if (!rc) {
         m.n = calloc((size_t)m.C * 2 * m.S + 1, sizeof *m.n);
@@ -1053,6 +1106,8 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
             }
             int64_t t1 = in->issued_ms + (int64_t)llround((steps + 1) * p->dt_s * 1000);
             feed_sources(&m, fd, nfd, in->issued_ms, t, t1);
+            if (m.ntv)
+                set_shut(&m, t);
             step(&m);
             t = t1;
             steps++;

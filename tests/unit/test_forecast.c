@@ -4,6 +4,7 @@
  *   upstream stays there until it passes the bottleneck, which passes capacity = Weidmann's
  *   largest specific flow x its width);
  * - a closed edge stops a flow (nobody beyond it, nobody lost);
+ * - a closed gate that reopens at T: nobody passes before T, then the queue at the capacity;
  * - a queue observed standing in front of a bottleneck leaves through it at its capacity;
  * - people leave at a walkway end, and keep coming in at one at the flow observed there;
  * - a wide street's people are drawn over the cells its width covers;
@@ -248,6 +249,70 @@ static void test_closed_edge(void)
     CHECK(in_x(&o[3], 505, 3000).people < 1e-3);
     free_grids(o);
     free(closed);
+    msh_graph_release(g);
+}
+
+static void test_gate_reopens(void)
+{
+    /* a gate at x = 500 between two 4 m walkways, closed, planned to reopen 10 minutes after the
+     * forecast's start: both walkways are closed until then (a gate closes every edge near it). A
+     * queue stands jammed in front of it (4 persons/m2 from x 200 to 496), more people walk up from
+     * behind. Before T nobody passes; from T the queue leaves at the walkway's capacity (Weidmann's
+     * largest flow x 4 m) */
+    double x[] = {-400, 500, 500, 3000};
+    msh_graph *g = corridor(x, 2, 0);
+    uint32_t ne = msh_graph_edge_count(g);
+    int64_t *until = calloc(ne, sizeof *until), T = 1000000 + 600000;
+    for (uint32_t e = 0; e < ne; e++)
+        until[e] = T;
+    msh_fc_cell cells[128];
+    uint32_t cx, cy;
+    msh_fc_cell_at(lon_at(300), LAT, &cx, &cy);
+    double side = msh_fc_cell_side_m(cy);
+    size_t n = fill(cells, 0, 200, 496, 0, (float)(4.0 * 4.0 * side), 0, 0);
+    n = fill(cells, n, 0, 100, 0, 2, 1.2f, 0);
+    msh_fc_input in = {.g = g, .closed_until = until, .cells = cells, .ncells = n, .issued_ms = 1000000};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    double all = in_x(&o[0], -450, 3100).people, cap = msh_fc_capacity_per_m() * 4.0;
+    CHECK(all > 4000);
+    /* 5 and 10 minutes (T): nobody beyond the gate, nobody lost */
+    for (int h = 1; h <= 2; h++) {
+        CHECK(in_x(&o[h], 505, 3100).people < 1e-3);
+        CHECK_NEAR(in_x(&o[h], -450, 505).people, all, 0.5);
+    }
+    /* 15 and 20 minutes: the queue (over 4000 people, 2928 pass in 10 min) passes at capacity */
+    double b15 = in_x(&o[3], 505, 3100).people, b20 = in_x(&o[4], 505, 3100).people;
+    CHECK(b15 > 0.8 * cap * 300);
+    CHECK_NEAR((b20 - b15) / 300.0, cap, 0.05 * cap);
+    CHECK_NEAR(in_x(&o[5], -450, 3100).people + st.arrived, all, 1.0);
+    free_grids(o);
+    /* a reopening already past (or none): closed all along as a closed edge, nobody passes */
+    for (uint32_t e = 0; e < ne; e++)
+        until[e] = 1000000;
+    CHECK(run(&in, o, &st));
+    CHECK(in_x(&o[5], 505, 3100).people > 0.5 * all); /* nothing closed at all: they walk on */
+    free_grids(o);
+    uint8_t *closed = calloc(ne, 1);
+    memset(closed, 1, ne);
+    in.closed = closed;
+    CHECK(run(&in, o, &st));
+    CHECK(in_x(&o[5], 505, 3100).people < 1e-3);
+    free_grids(o);
+    /* a planned group bound for the far side takes the gate as its way and waits there until T */
+    for (uint32_t e = 0; e < ne; e++)
+        until[e] = T;
+    msh_fc_source grp = {.lon = lon_at(0), .lat = LAT, .rate = 2.0, .from_ms = 1000000, .to_ms = 1000000 + 120000,
+                         .has_dest = true, .dest_lon = lon_at(3000), .dest_lat = LAT, .planned = true};
+    msh_fc_input gin = {.g = g, .closed_until = until, .src = &grp, .nsrc = 1, .issued_ms = 1000000};
+    CHECK(run(&gin, o, &st));
+    CHECK_NEAR(in_x(&o[2], 400, 505).people, 240, 1.0); /* all 240 at the gate at T (500 m in 373 s) */
+    CHECK(in_x(&o[2], 505, 3100).people < 1e-3);
+    CHECK(in_x(&o[4], 505, 3100).people > 0.9 * 240); /* through it 10 minutes later */
+    free_grids(o);
+    free(closed);
+    free(until);
     msh_graph_release(g);
 }
 
@@ -645,6 +710,7 @@ int main(void)
     test_uniform_flow();
     test_bottleneck_queue();
     test_closed_edge();
+    test_gate_reopens();
     test_queue_discharges_at_capacity();
     test_walkway_ends();
     test_width_cells();
