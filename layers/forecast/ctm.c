@@ -520,6 +520,17 @@ typedef struct model {
     size_t ntv;
     uint8_t *shut;              /* ne: closed at the current step's time */
     bool any_shut;
+    /* planned returns (msh_fc_source.turn) still to come: per return its commodity, time, and the
+     * edges of its way with the direction toward its destination */
+    struct turn {
+        uint32_t c;
+        int64_t at_ms;
+        uint32_t *edge;
+        uint8_t *dir;
+        uint32_t n;
+        bool done;
+    } *turns;
+    size_t nturns;
 } model;
 
 static inline float *N(model *m, uint32_t c, int d, uint32_t s)
@@ -712,6 +723,85 @@ static msh_rc find_closures(model *m)
             m->tv_until[m->ntv++] = in->closed_until[e];
         }
     return MSH_OK;
+}
+
+/* Which way edge e is walked toward the destination of commodity c (1: b -> a), from its nodes'
+ * tree edges; -1 when neither end leads there. */
+static int toward(const model *m, uint32_t c, uint32_t e)
+{
+    const uint32_t *pr = m->pred + (size_t)c * m->net->nn;
+    uint32_t a, b;
+    msh_graph_edge_nodes(m->g, e, &a, &b);
+    bool via_a = pr[a] != MSH_GRAPH_NO_EDGE || a == m->root[c];
+    bool via_b = pr[b] != MSH_GRAPH_NO_EDGE || b == m->root[c];
+    if (!via_a && !via_b)
+        return -1;
+    return via_b && (!via_a || pr[a] == e) ? 0 : 1;
+}
+
+/* The planned returns after the forecast's start: the way of each (its origin's edge, then the
+ * tree's edges to its destination), with the direction each is walked. */
+static msh_rc find_turns(model *m, const uint32_t *src_commodity)
+{
+    const msh_fc_input *in = m->in;
+    const msh_fc_net *net = m->net;
+    for (size_t i = 0; i < in->nsrc; i++) {
+        const msh_fc_source *so = &in->src[i];
+        msh_snap sn;
+        uint32_t c = src_commodity[i];
+        if (!so->turn || !c || so->from_ms <= in->issued_ms || !msh_graph_snap(m->g, so->lon, so->lat, m->p->snap_m, &sn))
+            continue;
+        int d = toward(m, c, sn.edge);
+        if (d < 0)
+            continue;
+        if (!m->turns && !(m->turns = calloc(in->nsrc, sizeof *m->turns)))
+            return MSH_ENOMEM;
+        struct turn *t = &m->turns[m->nturns++];
+        *t = (struct turn){.c = c, .at_ms = so->from_ms};
+        t->edge = malloc(((size_t)net->nn + 1) * sizeof *t->edge);
+        t->dir = malloc((size_t)net->nn + 1);
+        if (!t->edge || !t->dir)
+            return MSH_ENOMEM;
+        const uint32_t *pr = m->pred + (size_t)c * net->nn;
+        uint32_t e = sn.edge, a, b;
+        while (t->n <= net->nn) { /* a tree path visits each node once */
+            t->edge[t->n] = e;
+            t->dir[t->n++] = (uint8_t)d;
+            msh_graph_edge_nodes(m->g, e, &a, &b);
+            uint32_t v = d == 0 ? b : a;
+            if (v == m->root[c] || pr[v] == MSH_GRAPH_NO_EDGE)
+                break;
+            e = pr[v];
+            msh_graph_edge_nodes(m->g, e, &a, &b);
+            d = a == v ? 0 : 1;
+        }
+    }
+    return MSH_OK;
+}
+
+/* The returns whose time has come by t (ms): everyone on their way turns toward their destination. */
+static void apply_turns(model *m, int64_t t)
+{
+    const msh_fc_net *net = m->net;
+    for (size_t k = 0; k < m->nturns; k++) {
+        struct turn *tu = &m->turns[k];
+        if (tu->done || t < tu->at_ms)
+            continue;
+        tu->done = true;
+        for (uint32_t i = 0; i < tu->n; i++) {
+            uint32_t e = tu->edge[i];
+            for (uint32_t s = net->seg_off[e]; s < net->seg_off[e + 1]; s++) {
+                float all = m->stand[s];
+                m->stand[s] = 0;
+                for (uint32_t c = 0; c < m->C; c++)
+                    for (int d = 0; d < 2; d++) {
+                        all += *N(m, c, d, s);
+                        *N(m, c, d, s) = 0;
+                    }
+                *N(m, tu->c, tu->dir[i], s) = all;
+            }
+        }
+    }
 }
 
 static uint32_t group_moves(model *m, uint32_t c, uint32_t s, int d, hop *one)
@@ -1021,6 +1111,11 @@ static void model_free(model *m)
     free(m->tv_edge);
     free(m->tv_until);
     free(m->shut);
+    for (size_t k = 0; k < m->nturns; k++) {
+        free(m->turns[k].edge);
+        free(m->turns[k].dir);
+    }
+    free(m->turns);
     msh_fc_acc_free(&m->still_acc);
     msh_fc_grid_free(&m->still);
 }
@@ -1086,6 +1181,8 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
         rc = m.n && m.send ? MSH_OK : MSH_ENOMEM;
     }
     if (!rc)
+        rc = find_turns(&m, src_c);
+    if (!rc)
         rc = place_cells(&m, st);
     if (!rc)
         rc = msh_fc_observed(in, &out[0], err);
@@ -1108,6 +1205,8 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
             feed_sources(&m, fd, nfd, in->issued_ms, t, t1);
             if (m.ntv)
                 set_shut(&m, t);
+            if (m.nturns)
+                apply_turns(&m, t);
             step(&m);
             t = t1;
             steps++;

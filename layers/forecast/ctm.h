@@ -26,6 +26,10 @@
  *   closed they wait. People of a planned movement walk the shortest open way to their
  *   destination and leave the network there; with no open way there (a closed gate across it)
  *   they set out all the same and walk as the crowd where they start walks, queueing where it does.
+ * - Planned returns (a schedule's "return" groups: a crowd leaving the Jamarat back to the camps): at
+ *   the return's time, everyone on the walkways of the shortest way from its origin to its
+ *   destination (observed or planned, walking either way or standing) turns and walks to the
+ *   destination as one planned group; its size, if any, sets out from the origin over its window.
  * - Closures that end: an edge closed until a time T (a closed gate an operator plans to reopen at
  *   T, its `reopens_at`) is set up as an open edge, and until T nobody crosses its ends (into it
  *   from another edge or out of it into one); people walk within it and queue at its ends, and
@@ -80,6 +84,8 @@ typedef struct msh_fc_source {
     bool planned;           /* a planned group (the schedule): the walkway end it starts from brings no
                              * observed inflow, before, during or after its window (the plan says who
                              * comes there and until when) */
+    bool turn;              /* a planned return (has_dest): at from_ms everyone on the way between the
+                             * origin and the destination turns and walks to the destination */
 } msh_fc_source;
 
 typedef struct msh_fc_params {
