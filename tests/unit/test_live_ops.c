@@ -48,6 +48,21 @@ static msh_live_item item(msh_live *l, msh_feed f, const char *id)
     return it;
 }
 
+/* Apply op at t through the log record form, as a replay would see it (the form must keep it whole). */
+static msh_ops_verdict logged_apply(msh_live *l, const msh_ops_rec *op, int64_t t, msh_ops_why *why)
+{
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    msh_ops_rec back;
+    CHECK(msh_ops_encode(op, &b) == MSH_OK && msh_ops_decode(b.data, b.len, &back));
+    CHECK(back.set == op->set && back.reopens_ms == op->reopens_ms);
+    msh_buf_free(&b);
+    msh_live_wrlock(l);
+    msh_ops_verdict v = msh_ops_apply(l, &back, t, why);
+    msh_live_unlock(l);
+    return v;
+}
+
 static msh_ops_verdict step(msh_live *l, const char *id, int status, const char *crew, const char *reason, int64_t t,
                             msh_ops_why *why)
 {
@@ -61,16 +76,7 @@ static msh_ops_verdict step(msh_live *l, const char *id, int status, const char 
     op.status = (uint8_t)status;
     snprintf(op.crew, sizeof op.crew, "%s", crew ? crew : "");
     snprintf(op.reason, sizeof op.reason, "%s", reason ? reason : "");
-    /* through the log record form, as a replay would see it */
-    msh_buf b;
-    msh_buf_init(&b, 4096);
-    msh_ops_rec back;
-    CHECK(msh_ops_encode(&op, &b) == MSH_OK && msh_ops_decode(b.data, b.len, &back));
-    msh_buf_free(&b);
-    msh_live_wrlock(l);
-    msh_ops_verdict v = msh_ops_apply(l, &back, t, why);
-    msh_live_unlock(l);
-    return v;
+    return logged_apply(l, &op, t, why);
 }
 
 static void test_lifecycle(msh_live *l)
@@ -112,22 +118,14 @@ static void test_lifecycle(msh_live *l)
 /* A gate's patch through the log record form and applied at t (as a replay would). */
 static msh_ops_verdict gate_patch(msh_live *l, const char *body, int64_t t, msh_ops_why *why)
 {
-    msh_ops_rec op, back;
+    msh_ops_rec op;
     char err[300];
     if (msh_ops_parse_patch(MSH_FEED_GATES, body, strlen(body), &op, err, sizeof err))
         return MSH_OPS_INVALID;
     memcpy(op.id, "G1", 3);
     op.id_len = 2;
     op.expect = item(l, MSH_FEED_GATES, "G1").updates;
-    msh_buf b;
-    msh_buf_init(&b, 4096);
-    CHECK(msh_ops_encode(&op, &b) == MSH_OK && msh_ops_decode(b.data, b.len, &back));
-    CHECK(back.set == op.set && back.reopens_ms == op.reopens_ms);
-    msh_buf_free(&b);
-    msh_live_wrlock(l);
-    msh_ops_verdict v = msh_ops_apply(l, &back, t, why);
-    msh_live_unlock(l);
-    return v;
+    return logged_apply(l, &op, t, why);
 }
 
 /* A closed gate's planned reopening (reopens_at): read, checked, logged, applied, cleared when the
