@@ -73,8 +73,8 @@ def parse_args(argv=None):
     ap.add_argument("--keep", action="store_true", help="keep the scratch folders")
     ap.add_argument("--plan", action="store_true",
                     help="give the server the scenario's planned movements: its sources as a --forecast-schedule "
-                    "file (group, size, origin, destination, departure window); gate changes and reversals "
-                    "stay unannounced")
+                    "file (group, size, origin, destination, departure window), a reversal as a return group in "
+                    "it, and a gate's reopening time as the operator closing it would (reopens_at)")
     ap.add_argument("--dump", default="", help="write every observed and forecast cell here as JSON, one file a "
                     "scenario (DUMP.SCENARIO.json), for per-cell error analysis (bench/fc_cells.py)")
     scratch.add_build_args(ap)
@@ -148,12 +148,16 @@ class Harness:
             if st != 200 or res.get("accepted") != len(part):
                 raise SystemExit("POST /feeds/%s: %d %r" % (feed, st, data[:300]))
 
-    def set_gate(self, gid, closed):
-        """An operator closes or opens the gate (PATCH with the item's ETag); a failure is noted."""
+    def set_gate(self, gid, closed, reopens_ms=None):
+        """An operator closes or opens the gate (PATCH with the item's ETag), closing it with the time
+        it is planned to reopen when reopens_ms (server ms) is given; a failure is noted."""
         path = "/ogc/collections/gates/items/" + gid
         auth = {"Authorization": "Bearer " + self.token}
         st, hd, _ = scratch.request(self.port, "GET", path, None, auth)
-        body = json.dumps({"state": "closed" if closed else "open", "reason": "fceval"}).encode()
+        patch = {"state": "closed" if closed else "open", "reason": "fceval"}
+        if closed and reopens_ms is not None:
+            patch["reopens_at"] = iso_of(reopens_ms)
+        body = json.dumps(patch).encode()
         st, _, data = scratch.request(self.port, "PATCH", path, body, dict(
             auth, **{"If-Match": hd.get("etag", "*"), "Content-Type": "application/merge-patch+json"}))
         if st != 200:
@@ -208,19 +212,34 @@ class PedSource:
         return {"walkways": ways, "assets": assets, "service_zones": zones}
 
     def plan(self, t0_ms):
-        """The scenario's sources as planned groups (a --forecast-schedule JSON list): each walks its
-        route from the first link's start to the last link's end, size = rate x window."""
+        """The scenario's planned movements (a --forecast-schedule JSON list). Each source is a group
+        walking its route from the first link's start to the last link's end, size = rate x window. A
+        reversal is a planned return: nobody sets out after it, and at its time a return group (size 0:
+        only the people on the way) from the route's far end back to its start turns them round."""
         out = []
+        turn = next((e["t"] for e in self.sc.get("events", []) if e["kind"] == "reverse"), None)
         for i, so in enumerate(self.sc["sources"]):
             route = self.sc["routes"][so["route"]]
             (l0, f0), (l1, f1) = route[0], route[-1]
             p0 = self.sc["links"][l0][0][0 if f0 else -1]
             p1 = self.sc["links"][l1][0][-1 if f1 else 0]
-            out.append({"group": "S%d" % i, "size": round(so["rate"] * (so["end"] - so["start"])),
+            end = so["end"] if turn is None else min(so["end"], turn)
+            out.append({"group": "S%d" % i, "size": round(so["rate"] * (end - so["start"])),
                         "origin": list(pedsim.to_lonlat(*p0)), "destination": list(pedsim.to_lonlat(*p1)),
                         "depart_from": iso_of(t0_ms + so["start"] * 1000),
-                        "depart_to": iso_of(t0_ms + so["end"] * 1000)})
+                        "depart_to": iso_of(t0_ms + end * 1000)})
+            if turn is not None:
+                out.append({"group": "S%d-return" % i, "size": 0, "return": True,
+                            "origin": list(pedsim.to_lonlat(*p1)), "destination": list(pedsim.to_lonlat(*p0)),
+                            "depart_from": iso_of(t0_ms + turn * 1000),
+                            "depart_to": iso_of(t0_ms + (turn + 60) * 1000)})
         return out
+
+    def reopening(self, event):
+        """With --plan, when a gate closing is followed by its opening: the opening's time (s), else None."""
+        later = [e["t"] for e in self.sc.get("events", [])
+                 if e["kind"] == "gate" and e["link"] == event["link"] and not e["closed"] and e["t"] > event["t"]]
+        return min(later) if later and event["closed"] else None
 
     def advance(self, t_s, t0_ms):
         recs, events = [], []
@@ -371,8 +390,9 @@ def evaluate(args, h, src, horizons, models, dump=""):
         if isinstance(src, PedSource) and not gates_posted and src.sc.get("gates"):
             h.post_feed("gates", src.sim.gate_records(t0))
             gates_posted = True
-        for e in events:
-            h.set_gate(src.sc["gates"][0]["id"], e["closed"])
+        for e in events:  # with --plan the operator closing the gate says when it reopens
+            back = src.reopening(e) if h.plan_t0 else None
+            h.set_gate(src.sc["gates"][0]["id"], e["closed"], None if back is None else t0 + back * 1000)
         k = int(t // step_per_issue)
         if k == k_last:
             continue

@@ -514,6 +514,23 @@ typedef struct model {
     msh_fc_acc still_acc;       /* people on no walkway: they stay */
     msh_fc_grid still;          /* the same, sorted */
     double arrived;
+    /* closures that end (msh_fc_input.closed_until): the edges, their ends, and which are shut now */
+    uint32_t *tv_edge;
+    int64_t *tv_until;
+    size_t ntv;
+    uint8_t *shut;              /* ne: closed at the current step's time */
+    bool any_shut;
+    /* planned returns (msh_fc_source.turn) still to come: per return its commodity, time, and the
+     * edges of its way with the direction toward its destination */
+    struct turn {
+        uint32_t c;
+        int64_t at_ms;
+        uint32_t *edge;
+        uint8_t *dir;
+        uint32_t n;
+        bool done;
+    } *turns;
+    size_t nturns;
 } model;
 
 static inline float *N(model *m, uint32_t c, int d, uint32_t s)
@@ -668,6 +685,125 @@ static inline uint32_t moves(model *m, uint32_t c, uint32_t s, int d, const hop 
     return group_moves(m, c, s, d, one);
 }
 
+/* Whether the move out of segment s into h crosses the end of an edge closed now (a closure that
+ * ends: msh_fc_input.closed_until). Moves within an edge, and off the network, are never blocked. */
+static inline bool blocked(const model *m, uint32_t s, hop h)
+{
+    if (!m->any_shut || h.seg == SINK)
+        return false;
+    uint32_t e = m->net->seg_edge[s], f = m->net->seg_edge[h.seg];
+    return e != f && (m->shut[e] || m->shut[f]);
+}
+
+/* The closures that end, as they stand at time t (ms). */
+static void set_shut(model *m, int64_t t)
+{
+    m->any_shut = false;
+    for (size_t i = 0; i < m->ntv; i++) {
+        m->shut[m->tv_edge[i]] = t < m->tv_until[i];
+        m->any_shut |= t < m->tv_until[i];
+    }
+}
+
+/* The edges of the input closed until a time after the forecast's start (and not closed all along). */
+static msh_rc find_closures(model *m)
+{
+    const msh_fc_input *in = m->in;
+    uint32_t ne = m->net->ne;
+    if (!in->closed_until)
+        return MSH_OK;
+    m->shut = calloc((size_t)ne + 1, 1);
+    m->tv_edge = malloc(((size_t)ne + 1) * sizeof *m->tv_edge);
+    m->tv_until = malloc(((size_t)ne + 1) * sizeof *m->tv_until);
+    if (!m->shut || !m->tv_edge || !m->tv_until)
+        return MSH_ENOMEM;
+    for (uint32_t e = 0; e < ne; e++)
+        if (in->closed_until[e] > in->issued_ms && !m->net->closed[e]) {
+            m->tv_edge[m->ntv] = e;
+            m->tv_until[m->ntv++] = in->closed_until[e];
+        }
+    return MSH_OK;
+}
+
+/* Which way edge e is walked toward the destination of commodity c (1: b -> a), from its nodes'
+ * tree edges; -1 when neither end leads there. */
+static int toward(const model *m, uint32_t c, uint32_t e)
+{
+    const uint32_t *pr = m->pred + (size_t)c * m->net->nn;
+    uint32_t a, b;
+    msh_graph_edge_nodes(m->g, e, &a, &b);
+    bool via_a = pr[a] != MSH_GRAPH_NO_EDGE || a == m->root[c];
+    bool via_b = pr[b] != MSH_GRAPH_NO_EDGE || b == m->root[c];
+    if (!via_a && !via_b)
+        return -1;
+    return via_b && (!via_a || pr[a] == e) ? 0 : 1;
+}
+
+/* The planned returns after the forecast's start: the way of each (its origin's edge, then the
+ * tree's edges to its destination), with the direction each is walked. */
+static msh_rc find_turns(model *m, const uint32_t *src_commodity)
+{
+    const msh_fc_input *in = m->in;
+    const msh_fc_net *net = m->net;
+    for (size_t i = 0; i < in->nsrc; i++) {
+        const msh_fc_source *so = &in->src[i];
+        msh_snap sn;
+        uint32_t c = src_commodity[i];
+        if (!so->turn || !c || so->from_ms <= in->issued_ms || !msh_graph_snap(m->g, so->lon, so->lat, m->p->snap_m, &sn))
+            continue;
+        int d = toward(m, c, sn.edge);
+        if (d < 0)
+            continue;
+        if (!m->turns && !(m->turns = calloc(in->nsrc, sizeof *m->turns)))
+            return MSH_ENOMEM;
+        struct turn *t = &m->turns[m->nturns++];
+        *t = (struct turn){.c = c, .at_ms = so->from_ms};
+        t->edge = malloc(((size_t)net->nn + 1) * sizeof *t->edge);
+        t->dir = malloc((size_t)net->nn + 1);
+        if (!t->edge || !t->dir)
+            return MSH_ENOMEM;
+        const uint32_t *pr = m->pred + (size_t)c * net->nn;
+        uint32_t e = sn.edge, a, b;
+        while (t->n <= net->nn) { /* a tree path visits each node once */
+            t->edge[t->n] = e;
+            t->dir[t->n++] = (uint8_t)d;
+            msh_graph_edge_nodes(m->g, e, &a, &b);
+            uint32_t v = d == 0 ? b : a;
+            if (v == m->root[c] || pr[v] == MSH_GRAPH_NO_EDGE)
+                break;
+            e = pr[v];
+            msh_graph_edge_nodes(m->g, e, &a, &b);
+            d = a == v ? 0 : 1;
+        }
+    }
+    return MSH_OK;
+}
+
+/* The returns whose time has come by t (ms): everyone on their way turns toward their destination. */
+static void apply_turns(model *m, int64_t t)
+{
+    const msh_fc_net *net = m->net;
+    for (size_t k = 0; k < m->nturns; k++) {
+        struct turn *tu = &m->turns[k];
+        if (tu->done || t < tu->at_ms)
+            continue;
+        tu->done = true;
+        for (uint32_t i = 0; i < tu->n; i++) {
+            uint32_t e = tu->edge[i];
+            for (uint32_t s = net->seg_off[e]; s < net->seg_off[e + 1]; s++) {
+                float all = m->stand[s];
+                m->stand[s] = 0;
+                for (uint32_t c = 0; c < m->C; c++)
+                    for (int d = 0; d < 2; d++) {
+                        all += *N(m, c, d, s);
+                        *N(m, c, d, s) = 0;
+                    }
+                *N(m, tu->c, tu->dir[i], s) = all;
+            }
+        }
+    }
+}
+
 static uint32_t group_moves(model *m, uint32_t c, uint32_t s, int d, hop *one)
 {
     const msh_fc_net *net = m->net;
@@ -757,7 +893,7 @@ static void step(model *m)
                 float f = x * per;
                 *SEND(m, c, d, s) = f;
                 for (uint32_t i = 0; i < nh; i++)
-                    if (h[i].seg != SINK)
+                    if (h[i].seg != SINK && !blocked(m, s, h[i]))
                         m->demand[h[i].seg] += f * sh[i];
             }
     }
@@ -782,6 +918,8 @@ static void step(model *m)
                 float gone = 0;
                 for (uint32_t i = 0; i < nh; i++) {
                     float mv = f * sh[i];
+                    if (blocked(m, s, h[i]))
+                        continue; /* their way is closed now: they wait */
                     if (h[i].seg == SINK) {
                         m->arrived += mv;
                     } else {
@@ -970,6 +1108,14 @@ static void model_free(model *m)
     free(m->slot);
     free(m->root);
     free(m->pred);
+    free(m->tv_edge);
+    free(m->tv_until);
+    free(m->shut);
+    for (size_t k = 0; k < m->nturns; k++) {
+        free(m->turns[k].edge);
+        free(m->turns[k].dir);
+    }
+    free(m->turns);
     msh_fc_acc_free(&m->still_acc);
     msh_fc_grid_free(&m->still);
 }
@@ -1026,12 +1172,16 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     if (!rc)
         rc = model_alloc(&m);
     if (!rc)
+        rc = find_closures(&m);
+    if (!rc)
         rc = build_commodities(&m, src_c, err);
     if (!rc) {
         m.n = calloc((size_t)m.C * 2 * m.S + 1, sizeof *m.n);
         m.send = calloc((size_t)m.C * 2 * m.S + 1, sizeof *m.send);
         rc = m.n && m.send ? MSH_OK : MSH_ENOMEM;
     }
+    if (!rc)
+        rc = find_turns(&m, src_c);
     if (!rc)
         rc = place_cells(&m, st);
     if (!rc)
@@ -1053,6 +1203,10 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
             }
             int64_t t1 = in->issued_ms + (int64_t)llround((steps + 1) * p->dt_s * 1000);
             feed_sources(&m, fd, nfd, in->issued_ms, t, t1);
+            if (m.ntv)
+                set_shut(&m, t);
+            if (m.nturns)
+                apply_turns(&m, t);
             step(&m);
             t = t1;
             steps++;

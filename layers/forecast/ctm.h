@@ -26,6 +26,16 @@
  *   closed they wait. People of a planned movement walk the shortest open way to their
  *   destination and leave the network there; with no open way there (a closed gate across it)
  *   they set out all the same and walk as the crowd where they start walks, queueing where it does.
+ * - Planned returns (a schedule's "return" groups: a crowd leaving the Jamarat back to the camps): at
+ *   the return's time, everyone on the walkways of the shortest way from its origin to its
+ *   destination (observed or planned, walking either way or standing) turns and walks to the
+ *   destination as one planned group; its size, if any, sets out from the origin over its window.
+ * - Closures that end: an edge closed until a time T (a closed gate an operator plans to reopen at
+ *   T, its `reopens_at`) is set up as an open edge, and until T nobody crosses its ends (into it
+ *   from another edge or out of it into one); people walk within it and queue at its ends, and
+ *   planned groups take it as their way (they will be let through). From T on the queue
+ *   discharges as any queue does: at the capacity of the walkway (Godunov's demand of a jammed
+ *   segment). People whose way at an edge end is closed wait; the others at that end go on.
  * - The known plan: sources add people at a rate: gates at their current flow (nothing for a
  *   closed gate), planned groups (schedule.h) over their departure window, and every walkway end
  *   where people are seen walking in at the flow observed there (the people walking inwards on
@@ -74,6 +84,8 @@ typedef struct msh_fc_source {
     bool planned;           /* a planned group (the schedule): the walkway end it starts from brings no
                              * observed inflow, before, during or after its window (the plan says who
                              * comes there and until when) */
+    bool turn;              /* a planned return (has_dest): at from_ms everyone on the way between the
+                             * origin and the destination turns and walks to the destination */
 } msh_fc_source;
 
 typedef struct msh_fc_params {
@@ -101,6 +113,9 @@ typedef struct msh_fc_input {
     const msh_graph *g;     /* NULL: no network (the model keeps every cell where it is) */
     const float *width_m;   /* per edge; NULL or <= 0: MSH_FC_DEFAULT_WIDTH_M */
     const uint8_t *closed;  /* per edge, nonzero: closed; NULL: none */
+    const int64_t *closed_until; /* per edge: closed until this time (Unix ms; a closed gate an operator
+                                  * plans to reopen), then open; <= issued_ms: open; NULL: none. Such an
+                                  * edge must not be in `closed` too (there it would be closed all along) */
     const msh_fc_cell *cells;
     size_t ncells;
     const msh_fc_source *src;

@@ -12,17 +12,18 @@
 
 /* Check one group's numbers and turn it into a source. */
 static msh_rc make_source(const char *where, double size, double olon, double olat, double dlon, double dlat,
-                          int64_t from, int64_t to, msh_fc_source *s, msh_err *err)
+                          int64_t from, int64_t to, bool turn, msh_fc_source *s, msh_err *err)
 {
-    if (!(size >= 1 && size <= 1e6))
-        return msh_err_set(err, MSH_EINVAL, "%s: size must be 1 to 1000000 people", where);
+    if (!(size >= (turn ? 0 : 1) && size <= 1e6))
+        return msh_err_set(err, MSH_EINVAL, "%s: size must be %d to 1000000 people", where, turn ? 0 : 1);
     if (!(fabs(olon) <= 180 && fabs(olat) <= 85 && fabs(dlon) <= 180 && fabs(dlat) <= 85))
         return msh_err_set(err, MSH_EINVAL, "%s: coordinates out of range (lon -180..180, lat -85..85)", where);
     if (!(to > from && to - from <= 86400000LL && to - from >= 1000))
         return msh_err_set(err, MSH_EINVAL, "%s: the departure window must be 1 s to 24 h, depart_to after depart_from",
                            where);
     *s = (msh_fc_source){.lon = olon, .lat = olat, .rate = size * 1000.0 / (double)(to - from), .from_ms = from,
-                         .to_ms = to, .has_dest = true, .dest_lon = dlon, .dest_lat = dlat, .planned = true};
+                         .to_ms = to, .has_dest = true, .dest_lon = dlon, .dest_lat = dlat, .planned = true,
+                         .turn = turn};
     return MSH_OK;
 }
 
@@ -78,8 +79,12 @@ static msh_rc parse_json(const char *text, size_t n, msh_fc_source **out, size_t
             rc = json_time(where, g, "depart_from", &from, err);
         if (!rc)
             rc = json_time(where, g, "depart_to", &to, err);
+        json_t *ret = json_object_get(g, "return");
+        if (!rc && ret && !json_is_boolean(ret))
+            rc = msh_err_set(err, MSH_EINVAL, "%s: \"return\" must be true or false", where);
         if (!rc)
-            rc = make_source(where, json_number_value(size), olon, olat, dlon, dlat, from, to, &src[i], err);
+            rc = make_source(where, json_number_value(size), olon, olat, dlon, dlat, from, to, json_is_true(ret),
+                             &src[i], err);
     }
     json_decref(root);
     if (rc) {
@@ -159,7 +164,7 @@ static msh_rc parse_csv(const char *text, size_t n, msh_fc_source **out, size_t 
                 src = s2, cap *= 2;
         }
         if (!rc)
-            rc = make_source(where, v[0], v[1], v[2], v[3], v[4], from, to, &src[cnt], err);
+            rc = make_source(where, v[0], v[1], v[2], v[3], v[4], from, to, false, &src[cnt], err);
         if (!rc)
             cnt++;
     }

@@ -9,7 +9,11 @@
  *   CSV   group,size,origin_lon,origin_lat,dest_lon,dest_lat,depart_from,depart_to
  *         one header line, then one group a line
  * A group leaves at an even rate over its window (size / window); the forecast adds the part
- * of it that leaves after the forecast's start. Limits: MSH_SCHED_MAX groups, size 1..1,000,000,
+ * of it that leaves after the forecast's start.
+ * A return (JSON only: "return": true) is a crowd turning back, as the pilgrims leaving the Jamarat
+ * for their camps: at depart_from, everyone on the way between origin (where they turn) and
+ * destination (where they go back to) turns and walks to the destination (ctm.h); its size (0
+ * allowed) is the people who set out from the origin over the window besides them. Limits: MSH_SCHED_MAX groups, size 1..1,000,000,
  * a window of 1 s to 24 h, coordinates within lon -180..180, lat -85..85. Anything else is
  * refused whole, with the line or entry that broke the rule.
  */

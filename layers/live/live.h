@@ -137,7 +137,10 @@ typedef struct msh_live_item {
     uint64_t updates;
     /* operator state (live_ops.h): what operators set and a feed record does not carry */
     uint8_t ops_flags;         /* MSH_ITEM_* */
-    int64_t cancelled_ms;      /* incidents: when it was cancelled (0 = not) */
+    union {
+        int64_t cancelled_ms;  /* incidents: when it was cancelled (0 = not) */
+        int64_t reopens_ms;    /* gates: when a closed gate is planned to reopen (reopens_at; 0 = not said) */
+    };
     char crew[MSH_FEED_ID_MAX + 1];     /* incidents: assigned_crew ("" = none) */
     char reason[MSH_FEED_TEXT_MAX + 1]; /* incidents: why cancelled; gates: why closed */
     /* who made the change the observer is told of (live_ops.h): an operator's token name and role;

@@ -68,9 +68,9 @@ static const ll_def DEFS[LL_COUNT] = {
      {MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_STRING, MSH_FT_BOOL}},
     {"gates", "Point", 0,
      {"id", "in_total", "out_total", "occupancy", "capacity", "flow_per_hour", "utilisation", "updated_at", "state",
-      "closed_reason", "queue_people", "queue_density", "queue_los", NULL},
+      "closed_reason", "queue_people", "queue_density", "queue_los", "reopens_at", NULL},
      {MSH_FT_STRING, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_INT, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_STRING,
-      MSH_FT_STRING, MSH_FT_STRING, MSH_FT_INT, MSH_FT_REAL, MSH_FT_STRING}},
+      MSH_FT_STRING, MSH_FT_STRING, MSH_FT_INT, MSH_FT_REAL, MSH_FT_STRING, MSH_FT_STRING}},
     {"sensors", "Point", 0,
      {"id", "temperature", "relative_humidity", "air_quality_index", "pm25", "noise_laeq", "updated_at", "heat_index",
       "wbgt", "heat_risk", "wbgt_flag", "pm25_level", "noise_level", "stale", NULL},
@@ -352,6 +352,10 @@ static int on_item(void *ud, const msh_live_item *it)
         set_str(&v[8], (it->ops_flags & MSH_ITEM_CLOSED) ? "closed" : "open");
         if (it->reason[0])
             set_str(&v[9], it->reason);
+        if ((it->ops_flags & MSH_ITEM_CLOSED) && it->reopens_ms) { /* an operator's planned reopening */
+            msh_time_format_iso(it->reopens_ms, ts[0], sizeof ts[0], 0);
+            set_str(&v[13], ts[0]);
+        }
         gate_queue(j->l, xy, r->lat, v, qlos);
         break;
     case LL_SENSORS:

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/msh_le.h"
+#include "core/msh_time.h"
 #include "json_in.h"
 #include "live_int.h"
 
@@ -63,8 +64,11 @@ msh_ops_verdict msh_ops_check(const msh_live_item *it, const msh_ops_rec *op, ms
     if (it->updates != op->expect)
         return MSH_OPS_STALE;
     if (op->feed == MSH_FEED_GATES) {
-        if (!(op->set & MSH_OPS_SET_CLOSED) && !(op->set & MSH_OPS_SET_REASON))
+        if (!(op->set & (MSH_OPS_SET_CLOSED | MSH_OPS_SET_REASON | MSH_OPS_SET_REOPENS)))
             return invalid(why, "nothing to change: send state (open or closed)");
+        bool closed = (op->set & MSH_OPS_SET_CLOSED) ? op->closed : (it->ops_flags & MSH_ITEM_CLOSED) != 0;
+        if ((op->set & MSH_OPS_SET_REOPENS) && op->reopens_ms && !closed)
+            return invalid(why, "reopens_at: only a closed gate reopens (send state closed with it)");
         return MSH_OPS_OK;
     }
     if (op->feed != MSH_FEED_INCIDENTS)
@@ -110,9 +114,13 @@ msh_ops_verdict msh_ops_apply(msh_live *l, const msh_ops_rec *op, int64_t t_ms, 
     if (op->feed == MSH_FEED_GATES) {
         if (op->set & MSH_OPS_SET_CLOSED) {
             it->ops_flags = op->closed ? (it->ops_flags | MSH_ITEM_CLOSED) : (it->ops_flags & ~MSH_ITEM_CLOSED);
-            if (!op->closed)
+            if (!op->closed) {
                 it->reason[0] = 0; /* an open gate has no closing reason */
+                it->reopens_ms = 0; /* nor a reopening time */
+            }
         }
+        if (op->set & MSH_OPS_SET_REOPENS)
+            it->reopens_ms = op->reopens_ms;
     } else {
         if (op->set & MSH_OPS_SET_CREW)
             snprintf(it->crew, sizeof it->crew, "%s", op->crew);
@@ -188,6 +196,11 @@ msh_rc msh_ops_encode(const msh_ops_rec *op, msh_buf *b)
         if (!rc)
             rc = msh_ops_put_str(b, op->desc);
     }
+    if (!rc && (op->set & MSH_OPS_SET_REOPENS)) { /* the gate's reopening tail */
+        uint8_t r[8];
+        msh_le64_put(r, (uint64_t)op->reopens_ms);
+        rc = msh_buf_append(b, r, sizeof r);
+    }
     bool tail = op->by[0] || op->by_role[0] || (op->set & MSH_OPS_SET_CREATE); /* no author: the older form */
     if (!rc && tail)
         rc = msh_ops_put_str(b, op->by);
@@ -230,6 +243,14 @@ bool msh_ops_decode(const uint8_t *data, size_t len, msh_ops_rec *op)
     bool triage = op->set & (MSH_OPS_SET_SEVERITY | MSH_OPS_SET_DESC);
     if (triage && (end - p < 1 || (op->severity = *p++, !msh_ops_get_str(&p, end, op->desc, sizeof op->desc))))
         return false;
+    if (op->set & MSH_OPS_SET_REOPENS) {
+        if (end - p < 8 || op->feed != MSH_FEED_GATES)
+            return false;
+        op->reopens_ms = (int64_t)msh_le64_get(p);
+        p += 8;
+        if (op->reopens_ms < 0)
+            return false;
+    }
     if (p < end) { /* a record that names its author (an older one ends here) */
         if (!msh_ops_get_str(&p, end, op->by, sizeof op->by) || !msh_ops_get_str(&p, end, op->by_role, sizeof op->by_role))
             return false;
@@ -244,7 +265,7 @@ bool msh_ops_decode(const uint8_t *data, size_t len, msh_ops_rec *op)
         (triage && op->feed != MSH_FEED_INCIDENTS))
         return false;
     return (op->feed == MSH_FEED_INCIDENTS || op->feed == MSH_FEED_GATES) && op->status < MSH_OPS_NSTATUS &&
-           op->closed <= 1 && op->set < 128;
+           op->closed <= 1 && op->set < 256;
 }
 
 void msh_ops_replay(msh_live *l, int64_t t_ms, const uint8_t *data, size_t len)
@@ -358,9 +379,17 @@ int msh_ops_parse_patch(msh_feed feed, const char *body, size_t len, msh_ops_rec
                     rc = fail(why, cap, "'%s' must be open or closed", k);
                 op->closed = s && !strcmp(s, "closed");
                 op->set |= MSH_OPS_SET_CLOSED;
+            } else if (feed == MSH_FEED_GATES && !strcmp(k, "reopens_at")) {
+                const char *s = json_string_value(v);
+                op->reopens_ms = 0;
+                if (!json_is_null(v) && (!s || msh_time_parse_iso(s, strlen(s), &op->reopens_ms, NULL) ||
+                                         op->reopens_ms <= 0))
+                    rc = fail(why, cap, "'%s' must be an ISO 8601 time with its zone (2026-05-27T06:30:00Z) or null",
+                              k);
+                op->set |= MSH_OPS_SET_REOPENS;
             } else {
                 rc = fail(why, cap,
-                          feed == MSH_FEED_GATES ? "'%s' cannot be changed: a gate takes state and reason"
+                          feed == MSH_FEED_GATES ? "'%s' cannot be changed: a gate takes state, reason and reopens_at"
                                                  : "'%s' cannot be changed: an incident takes status, assigned_crew, "
                                                    "reason, severity and description",
                           k);

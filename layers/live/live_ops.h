@@ -22,12 +22,20 @@
  * Triage: an open incident's severity (low..critical) and description may be changed too (the
  * feed record's severity and text, so the tiles, escalation and the store follow them).
  *
+ * Gates: state open or closed, the reason, and for a closed gate when it is planned to reopen
+ * (reopens_at, an ISO 8601 time; null clears it). The reopening time is the operator's plan,
+ * not an order: the gate stays closed until an operator opens it; the forecast (layers/forecast/
+ * ctm.h) lets the queue through from then on. Opening a gate clears it; a reopening time on a
+ * gate that stays open is refused (400); one not in the future is refused by the HTTP handler
+ * (the check needs the time of the write, which the log record carries).
+ *
  * The compact form of an msh_ops_rec (WAL record type MSH_WAL_OPS, after the 8-byte received
  * time as every log record), little endian, a string [u8 length][bytes]:
  *   u8 feed, string id (1..64), u64 expect (updates seen), u32 set (MSH_OPS_SET_* bits),
  *   u8 status (0..4), string crew (0..64), string reason (0..200), u8 closed (0/1)
  *   and, only when set has MSH_OPS_SET_SEVERITY or MSH_OPS_SET_DESC (so a log written before
  *   triage existed replays unchanged): u8 severity (1..4), string description (0..200)
+ *   and, only when set has MSH_OPS_SET_REOPENS (gates; older logs never have the bit): i64 reopens_ms
  * and then, in records written since operators are named, when the record names one or creates
  * (an older record, or one naming no one, ends before this):
  *   string by (the token's name, 0..100), string by_role (0..15), and with MSH_OPS_SET_CREATE
@@ -59,7 +67,8 @@ enum {
     MSH_OPS_SET_CLOSED = 8,
     MSH_OPS_SET_SEVERITY = 16,
     MSH_OPS_SET_DESC = 32,
-    MSH_OPS_SET_CREATE = 64 /* a new incident: `create` holds it (id = the record's id, expect 0) */
+    MSH_OPS_SET_CREATE = 64, /* a new incident: `create` holds it (id = the record's id, expect 0) */
+    MSH_OPS_SET_REOPENS = 128 /* gates: reopens_ms, when a closed gate is planned to reopen (0 clears it) */
 };
 
 typedef struct msh_ops_rec {
@@ -74,6 +83,7 @@ typedef struct msh_ops_rec {
     uint8_t closed;
     uint8_t severity; /* 1 low .. 4 critical (MSH_OPS_SET_SEVERITY) */
     char desc[MSH_FEED_TEXT_MAX + 1]; /* the description ("" clears it; MSH_OPS_SET_DESC) */
+    int64_t reopens_ms;               /* gates: the planned reopening, Unix ms (0 clears it; MSH_OPS_SET_REOPENS) */
     char by[MSH_LIVE_BY_MAX + 1]; /* who: the token's name ("" in older records) */
     char by_role[16];             /* and its role */
     msh_feed_rec create;          /* MSH_OPS_SET_CREATE: the new incident */
@@ -128,7 +138,7 @@ void msh_ops_replay(msh_live *l, int64_t t_ms, const uint8_t *data, size_t len);
  * Read a merge-patch body (RFC 7396) for an item of `feed`: its members at the top or under
  * "properties". Incidents: status, assigned_crew (text or null), reason, severity (low, medium,
  * high, critical), description (text or null); gates: state
- * ("open"/"closed"), reason. Fills op (not id or expect). Returns 0, or -1 with why naming the
+ * ("open"/"closed"), reason, reopens_at (an ISO 8601 time with its zone, or null). Fills op (not id or expect). Returns 0, or -1 with why naming the
  * member at fault.
  */
 int msh_ops_parse_patch(msh_feed feed, const char *body, size_t len, msh_ops_rec *op, char *why, size_t cap);

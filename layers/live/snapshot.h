@@ -63,7 +63,8 @@
  *        string   id, 1..64 bytes (an item of section 3)
  *        u8       flags: 1 cancelled, 2 escalated, 4 closed (gates), 8 stale (crews), 16 retired,
  *                 32 overflowing (bins: live.h, MSH_ITEM_OVERFLOW)
- *        i64      cancelled_ms (0 = not cancelled)
+ *        i64      incidents: cancelled_ms (0 = not cancelled); gates: reopens_ms, when a closed gate
+ *                 is planned to reopen (0 = not said; the same bytes, so the format did not change)
  *        string   assigned crew, 0..64 bytes
  *        string   reason (why cancelled or closed), 0..200 bytes
  *      A state without operator state is written without the section and the flag.

@@ -3,7 +3,7 @@
  *
  *   POST  /ogc/collections/incidents/items        a GeoJSON Feature -> 201, Location, ETag (id INC-OPS-<n>)
  *   PATCH /ogc/collections/incidents/items/{id}   merge patch: status, assigned_crew, reason, severity, description
- *   PATCH /ogc/collections/gates/items/{id}       merge patch: state (open/closed), reason
+ *   PATCH /ogc/collections/gates/items/{id}       merge patch: state (open/closed), reason, reopens_at
  *
  * {id} is the item's text id (INC-OPS-3, G-1) or its numeric feature id (as the items list
  * gives it). A write goes: an ops token and the collection's rules (403) -> If-Match present
@@ -229,6 +229,11 @@ static void gate_event(msh_app *app, const msh_live_item *it)
     msh_buf_json_str(&b, it->rec.id);
     msh_buf_printf(&b, "\",\"reason\":");
     msh_buf_json_str_or_null(&b, it->reason);
+    char t[MSH_TIME_ISO_CAP] = "";
+    if ((it->ops_flags & MSH_ITEM_CLOSED) && it->reopens_ms)
+        msh_time_format_iso(it->reopens_ms, t, sizeof t, 0);
+    msh_buf_printf(&b, ",\"reopens_at\":");
+    msh_buf_json_str_or_null(&b, t);
     msh_buf_printf(&b, "}");
     msh_buf_putc(&b, 0);
     bool loc = it->rec.has & MSH_FR_LOC;
@@ -311,13 +316,20 @@ static void patch_locked(msh_req *r, msh_feed feed, const char *coll, const char
         refused(r, v, &why);
         return;
     }
+    int64_t now = msh_now_ms();
+    if ((op->set & MSH_OPS_SET_REOPENS) && op->reopens_ms && op->reopens_ms <= now) {
+        char t[MSH_TIME_ISO_CAP];
+        msh_time_format_iso(now, t, sizeof t, 0);
+        msh_resp_error(r, 400, "reopens_at: a planned reopening is in the future (the server's time is %s)", t);
+        return;
+    }
     if ((op->set & MSH_OPS_SET_CREW) && op->crew[0] && !crew_exists(app->live, op->crew)) {
         msh_resp_error(r, 400, "assigned_crew: no crew '%.64s' on the live map (see /ogc/collections/crews/items)",
                        op->crew);
         return;
     }
     apply_ctx a;
-    if (!log_op(r, op, msh_now_ms(), &a))
+    if (!log_op(r, op, now, &a))
         return;
     if (a.verdict == MSH_OPS_STALE || a.verdict == MSH_OPS_NOTFOUND) { /* a feed record got in between */
         stale(r, coll, op->id);

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             msh_buf_init(&b, 1 << 16);
             if (msh_ops_encode(&op, &b) || !msh_ops_decode(b.data, b.len, &back) || back.set != op.set ||
                 strcmp(back.crew, op.crew) || strcmp(back.reason, op.reason) || back.status != op.status ||
-                back.severity != op.severity || strcmp(back.desc, op.desc))
+                back.severity != op.severity || strcmp(back.desc, op.desc) || back.reopens_ms != op.reopens_ms)
                 abort(); /* our own encoding must round-trip */
             msh_buf_free(&b);
         }

@@ -1,7 +1,8 @@
 """The crowd density forecast served: GET /forecast/density (the three models, minutes, bbox,
 k-anonymity, refusals), POST /forecast/refresh as the barrier, GET /forecast/zones, the refresh on
 the serving timer driven by the test clock, the `forecast` events raised and cleared, and
-GET /forecast/warnings, the warnings those events describe, for a console that opens later.
+GET /forecast/warnings, the warnings those events describe, for a console that opens later; a
+closed gate whose operator says when it reopens holds the crowd until then and lets it through after.
 
 The walkway is one made-up street, 1 km east-west and 6 m wide (`width_m`), then a passage 1 m wide
 for 100 m (a bottleneck), each open at its far end (people leave the map there); a service zone
@@ -257,6 +258,40 @@ class Forecast(unittest.TestCase):
         self.assertGreater(r.json()["expired"], 0)
         refresh()
         self.assertEqual(density("minutes=0")["features"], [])
+
+    def test_e_gate_reopens(self):
+        # a gate where the street meets the passage, closed by an operator who says it reopens in
+        # 10 minutes; 300 people walking up to it. The forecast holds them at the gate until then
+        # (nobody in the passage at 10 minutes), then lets them through: at 30 minutes they have all
+        # gone through the passage and off its far end. Without the reopening time nobody passes.
+        clock = mshtest.api(SERVER, "/test/clock?advance_s=0", "POST", TOK["admin"]).json()["now_ms"]
+        mshtest.post_ok(SERVER, "gates", [{"id": "G-FC", "lon": lon(1000), "lat": LAT, "capacity": 5000, "in": 0,
+                                           "out": 0, "time": clock}], TOK["feed"])
+        recs = crowd("R", 300, 800, 890, speed=1.3)
+        for r in recs:
+            r["time"] = clock
+        mshtest.post_ok(SERVER, "positions", recs, TOK["feed"])
+        path = "/ogc/collections/gates/items/G-FC"
+
+        def patch(body):
+            etag = SERVER.get(path).header("ETag")
+            r = mshtest.api(SERVER, path, "PATCH", TOK["admin"], body, "application/merge-patch+json",
+                            {"If-Match": etag})
+            self.assertEqual(r.status, 200, r.body)
+
+        reopens = datetime.datetime.fromtimestamp(clock / 1000 + 600, datetime.timezone.utc)
+        patch({"state": "closed", "reopens_at": reopens.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        refresh()
+        passage = "bbox=%.7f,21.409,%.7f,21.411" % (lon(1003), lon(1200))
+        self.assertAlmostEqual(centre(density("minutes=0"))[0], 300, delta=0.01)
+        for m in (5, 10):
+            self.assertEqual(density("minutes=%d&%s" % (m, passage))["features"], [], m)
+            self.assertGreater(centre(density("minutes=%d" % m))[0], 290)  # cells under k (5) not shown
+        self.assertLess(centre(density("minutes=30"))[0], 5)
+        patch({"reopens_at": None})
+        refresh()
+        self.assertGreater(centre(density("minutes=30"))[0], 290)
+        patch({"state": "open"})
 
 
 def setUpModule():

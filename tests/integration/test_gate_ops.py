@@ -1,13 +1,16 @@
 """Operators open and close gates: PATCH state (If-Match, 400 on a bad state), the `gate` event,
 `state` and `closed_reason` on the items and the vector tiles, a closed gate closes its walkways
 to routing at once (the route goes around it; with no way around, /route answers 404 naming the
-gate), reopening brings the route back, and a closed gate stays closed across kill -9.
+gate), reopening brings the route back, a closed gate's planned reopening (reopens_at: refused
+when it is not a future time or the gate is open, cleared when it opens), and a closed gate stays
+closed, with its reopening time, across kill -9.
 
 The walkways are a small made-up network: a 207 x 111 m rectangle (A B C D) and a spur east of
 B in three lines. Gate G-BOTTOM stands on the bottom side A-B, gate G-SPUR on the spur's middle
 line. No fixed sleeps: the PATCH recomputes the walking costs before it answers.
 """
 import json
+import time
 import unittest
 
 import mshtest
@@ -31,6 +34,11 @@ def set_gate(gid, body, etag=None):
     if etag is None:
         etag = req("%s/%s" % (GATES, gid)).header("ETag")
     return req("%s/%s" % (GATES, gid), "PATCH", TOK["ops"], body, {"If-Match": etag})
+
+
+def iso(ms):
+    """The server's form of a time: ISO 8601 UTC to the second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
 
 
 def route(frm, to):
@@ -114,16 +122,47 @@ class GateOps(unittest.TestCase):
         self.assertEqual(req(GATES, "POST", TOK["ops"], {}).status, 405)
         self.assertEqual(json.loads(req("%s/G-BOTTOM" % GATES).body)["properties"]["state"], "open")
 
+    def test_reopens_at(self):
+        def props():
+            r = req("%s/G-BOTTOM" % GATES)
+            return r.header("ETag"), json.loads(r.body)["properties"]
+        etag0, p0 = props()
+        self.assertEqual((p0["state"], p0["reopens_at"]), ("open", None))
+        later = iso(now_ms() + 3600 * 1000)
+        # refused, nothing changed: not a time, a time without its zone, a past time, a time on an open gate
+        for body, says in (({"state": "closed", "reopens_at": "soon"}, "'reopens_at' must be an ISO 8601 time"),
+                           ({"state": "closed", "reopens_at": later[:-1]}, "'reopens_at' must be an ISO 8601 time"),
+                           ({"state": "closed", "reopens_at": iso(now_ms() - 60000)}, "in the future"),
+                           ({"reopens_at": later}, "only a closed gate reopens")):
+            r = set_gate("G-BOTTOM", body)
+            self.assertEqual(r.status, 400, (body, r.body))
+            self.assertIn(says, json.loads(r.body)["error"])
+            self.assertEqual(props(), (etag0, p0))
+        s = test_events.Stream("?types=gate")
+        try:
+            r = set_gate("G-BOTTOM", {"state": "closed", "reason": "full", "reopens_at": later})
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(json.loads(r.body)["properties"]["reopens_at"], later)
+            ev = s.wait_for(lambda e: e[2].get("gate") == "G-BOTTOM" and e[2]["state"] == "closed", "the event")
+            self.assertEqual(ev[0][2]["reopens_at"], later)
+        finally:
+            s.close()
+        self.assertEqual(props()[1]["reopens_at"], later)
+        # opening the gate clears it
+        self.assertEqual(set_gate("G-BOTTOM", {"state": "open"}).status, 200)
+        self.assertEqual(props()[1]["reopens_at"], None)
+
     def test_z_kill9_keeps_it_closed(self):
         global SERVER
-        self.assertEqual(set_gate("G-SPUR", {"state": "closed", "reason": "kept"}).status, 200)
+        later = iso(now_ms() + 7200 * 1000)
+        self.assertEqual(set_gate("G-SPUR", {"state": "closed", "reason": "kept", "reopens_at": later}).status, 200)
         SERVER.proc.kill()
         SERVER.proc.wait()
         SERVER.stop()
         SERVER = mshtest.Server(DB, name="serve2").start()
         test_events.SERVER = SERVER
         p = json.loads(req("%s/G-SPUR" % GATES).body)["properties"]
-        self.assertEqual((p["state"], p["closed_reason"]), ("closed", "kept"))
+        self.assertEqual((p["state"], p["closed_reason"], p["reopens_at"]), ("closed", "kept", later))
         # the feed keeps counting a closed gate, and does not open it
         mshtest.post_ok(SERVER, "gates", [{"id": "G-SPUR", "in": 3, "out": 1, "time": now_ms()}], TOK["feed"])
         p = json.loads(req("%s/G-SPUR" % GATES).body)["properties"]

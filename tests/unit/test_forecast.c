@@ -4,12 +4,14 @@
  *   upstream stays there until it passes the bottleneck, which passes capacity = Weidmann's
  *   largest specific flow x its width);
  * - a closed edge stops a flow (nobody beyond it, nobody lost);
+ * - a closed gate that reopens at T: nobody passes before T, then the queue at the capacity;
  * - a queue observed standing in front of a bottleneck leaves through it at its capacity;
  * - people leave at a walkway end, and keep coming in at one at the flow observed there;
  * - a wide street's people are drawn over the cells its width covers;
  * - the network's set-up is kept between runs and rebuilt when an edge closes or opens;
  * - people never cross where there is no walkway (advection does, the model does not);
- * - planned groups walk to their destination and leave there;
+ * - planned groups walk to their destination and leave there; a planned return turns the crowd on its
+ *   way back at its time, and it arrives where and when its speed says;
  * - the schedule file's two forms and its refusals; the analytic p_e / p_f. */
 #include <math.h>
 #include <stdlib.h>
@@ -251,6 +253,70 @@ static void test_closed_edge(void)
     msh_graph_release(g);
 }
 
+static void test_gate_reopens(void)
+{
+    /* a gate at x = 500 between two 4 m walkways, closed, planned to reopen 10 minutes after the
+     * forecast's start: both walkways are closed until then (a gate closes every edge near it). A
+     * queue stands jammed in front of it (4 persons/m2 from x 200 to 496), more people walk up from
+     * behind. Before T nobody passes; from T the queue leaves at the walkway's capacity (Weidmann's
+     * largest flow x 4 m) */
+    double x[] = {-400, 500, 500, 3000};
+    msh_graph *g = corridor(x, 2, 0);
+    uint32_t ne = msh_graph_edge_count(g);
+    int64_t *until = calloc(ne, sizeof *until), T = 1000000 + 600000;
+    for (uint32_t e = 0; e < ne; e++)
+        until[e] = T;
+    msh_fc_cell cells[128];
+    uint32_t cx, cy;
+    msh_fc_cell_at(lon_at(300), LAT, &cx, &cy);
+    double side = msh_fc_cell_side_m(cy);
+    size_t n = fill(cells, 0, 200, 496, 0, (float)(4.0 * 4.0 * side), 0, 0);
+    n = fill(cells, n, 0, 100, 0, 2, 1.2f, 0);
+    msh_fc_input in = {.g = g, .closed_until = until, .cells = cells, .ncells = n, .issued_ms = 1000000};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    double all = in_x(&o[0], -450, 3100).people, cap = msh_fc_capacity_per_m() * 4.0;
+    CHECK(all > 4000);
+    /* 5 and 10 minutes (T): nobody beyond the gate, nobody lost */
+    for (int h = 1; h <= 2; h++) {
+        CHECK(in_x(&o[h], 505, 3100).people < 1e-3);
+        CHECK_NEAR(in_x(&o[h], -450, 505).people, all, 0.5);
+    }
+    /* 15 and 20 minutes: the queue (over 4000 people, 2928 pass in 10 min) passes at capacity */
+    double b15 = in_x(&o[3], 505, 3100).people, b20 = in_x(&o[4], 505, 3100).people;
+    CHECK(b15 > 0.8 * cap * 300);
+    CHECK_NEAR((b20 - b15) / 300.0, cap, 0.05 * cap);
+    CHECK_NEAR(in_x(&o[5], -450, 3100).people + st.arrived, all, 1.0);
+    free_grids(o);
+    /* a reopening already past (or none): closed all along as a closed edge, nobody passes */
+    for (uint32_t e = 0; e < ne; e++)
+        until[e] = 1000000;
+    CHECK(run(&in, o, &st));
+    CHECK(in_x(&o[5], 505, 3100).people > 0.5 * all); /* nothing closed at all: they walk on */
+    free_grids(o);
+    uint8_t *closed = calloc(ne, 1);
+    memset(closed, 1, ne);
+    in.closed = closed;
+    CHECK(run(&in, o, &st));
+    CHECK(in_x(&o[5], 505, 3100).people < 1e-3);
+    free_grids(o);
+    /* a planned group bound for the far side takes the gate as its way and waits there until T */
+    for (uint32_t e = 0; e < ne; e++)
+        until[e] = T;
+    msh_fc_source grp = {.lon = lon_at(0), .lat = LAT, .rate = 2.0, .from_ms = 1000000, .to_ms = 1000000 + 120000,
+                         .has_dest = true, .dest_lon = lon_at(3000), .dest_lat = LAT, .planned = true};
+    msh_fc_input gin = {.g = g, .closed_until = until, .src = &grp, .nsrc = 1, .issued_ms = 1000000};
+    CHECK(run(&gin, o, &st));
+    CHECK_NEAR(in_x(&o[2], 400, 505).people, 240, 1.0); /* all 240 at the gate at T (500 m in 373 s) */
+    CHECK(in_x(&o[2], 505, 3100).people < 1e-3);
+    CHECK(in_x(&o[4], 505, 3100).people > 0.9 * 240); /* through it 10 minutes later */
+    free_grids(o);
+    free(closed);
+    free(until);
+    msh_graph_release(g);
+}
+
 static void test_queue_discharges_at_capacity(void)
 {
     /* a queue stands in front of a 1 m passage (observed at 4 persons/m2 in its cells, not moving),
@@ -460,6 +526,44 @@ static void test_planned_group(void)
     msh_graph_release(g);
 }
 
+static void test_planned_return(void)
+{
+    /* a crowd walking east (x 0 to 100, 5 people a cell) turns back 5 minutes after the forecast's
+     * start, as its plan says (a return from x = 1500 to the walkway's west end at x = -1000): out
+     * 402 m at the diagram's speed (1.34 m/s x 300 s), then back at the same speed; by 30 minutes
+     * all of them have walked off the west end */
+    double x[] = {-1000, 2000};
+    msh_graph *g = corridor(x, 1, 0);
+    msh_fc_cell cells[64];
+    size_t n = fill(cells, 0, 0, 100, 0, 5, 1.2f, 0);
+    int64_t t0 = 1000000;
+    msh_fc_source ret = {.lon = lon_at(1500), .lat = LAT, .rate = 0, .from_ms = t0 + 300000, .to_ms = t0 + 360000,
+                         .has_dest = true, .dest_lon = lon_at(-1000), .dest_lat = LAT, .planned = true, .turn = true};
+    msh_fc_input in = {.g = g, .cells = cells, .ncells = n, .src = &ret, .nsrc = 1, .issued_ms = t0};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    double v = p.free_speed, all = 5.0 * n;
+    sums s0 = in_x(&o[0], -1100, 2100);
+    double c0 = s0.x_mass / s0.people;
+    double want[3] = {c0 + 300 * v, c0, c0 - 300 * v}; /* 5, 10, 15 minutes */
+    for (int h = 1; h <= 3; h++) {
+        sums s = in_x(&o[h], -1100, 2100);
+        CHECK_NEAR(s.people, all, 0.1);
+        CHECK_NEAR(s.x_mass / s.people, want[h - 1], 12.0);
+    }
+    CHECK_NEAR(st.arrived, all, 0.5);
+    CHECK(in_x(&o[5], -1100, 2100).people < 0.5);
+    /* a return whose time came before the forecast's start turns nobody: the observation shows it */
+    in.issued_ms = t0 + 400000;
+    free_grids(o);
+    CHECK(run(&in, o, &st));
+    sums s10 = in_x(&o[2], -1100, 2100);
+    CHECK_NEAR(s10.x_mass / s10.people, c0 + 600 * v, 12.0);
+    free_grids(o);
+    msh_graph_release(g);
+}
+
 static void test_schedule(void)
 {
     msh_fc_source *s;
@@ -471,6 +575,13 @@ static void test_schedule(void)
     CHECK_NEAR(s[0].rate, 1.0, 1e-9);
     CHECK_NEAR(s[0].dest_lat, 21.42, 1e-12);
     CHECK(s[0].to_ms - s[0].from_ms == 1800000);
+    free(s);
+    /* a return: size 0 allowed (nobody besides the people on the way) */
+    const char *rj = "{\"groups\":[{\"group\":\"R1\",\"size\":0,\"return\":true,\"origin\":[39.88,21.41],"
+                     "\"destination\":[39.87,21.42],\"depart_from\":\"2026-05-27T06:00:00Z\","
+                     "\"depart_to\":\"2026-05-27T06:01:00Z\"}]}";
+    CHECK(msh_fc_schedule_parse(rj, strlen(rj), &s, &n, &err) == MSH_OK);
+    CHECK(n == 1 && s[0].turn && s[0].has_dest && s[0].rate == 0);
     free(s);
     const char *csv = "group,size,origin_lon,origin_lat,dest_lon,dest_lat,depart_from,depart_to\n"
                       "G1, 600 ,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z\r\n\n"
@@ -493,6 +604,8 @@ static void test_schedule(void)
         "h\nG1,10,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z,extra\n",
         "h\nG1,ten,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z\n",
         "h\nG1,10,39.88,91,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z\n",
+        "[{\"group\":\"R1\",\"size\":0,\"return\":\"yes\",\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
+        "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\"}]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s = NULL;
@@ -645,12 +758,14 @@ int main(void)
     test_uniform_flow();
     test_bottleneck_queue();
     test_closed_edge();
+    test_gate_reopens();
     test_queue_discharges_at_capacity();
     test_walkway_ends();
     test_width_cells();
     test_net_kept();
     test_no_walls_crossed();
     test_planned_group();
+    test_planned_return();
     test_schedule();
     test_prob();
     CHECK_DONE();

@@ -2,7 +2,7 @@
  * lifecycle (every allowed step, every refused jump with what is allowed), a stale update count,
  * the log record round trip, the operators' state through a snapshot, escalation once, retention,
  * stale crews cleared by their next record and dropped; the author a record names (and an older
- * record, which names none, still read). */
+ * record, which names none, still read); a closed gate's planned reopening. */
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +48,21 @@ static msh_live_item item(msh_live *l, msh_feed f, const char *id)
     return it;
 }
 
+/* Apply op at t through the log record form, as a replay would see it (the form must keep it whole). */
+static msh_ops_verdict logged_apply(msh_live *l, const msh_ops_rec *op, int64_t t, msh_ops_why *why)
+{
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    msh_ops_rec back;
+    CHECK(msh_ops_encode(op, &b) == MSH_OK && msh_ops_decode(b.data, b.len, &back));
+    CHECK(back.set == op->set && back.reopens_ms == op->reopens_ms);
+    msh_buf_free(&b);
+    msh_live_wrlock(l);
+    msh_ops_verdict v = msh_ops_apply(l, &back, t, why);
+    msh_live_unlock(l);
+    return v;
+}
+
 static msh_ops_verdict step(msh_live *l, const char *id, int status, const char *crew, const char *reason, int64_t t,
                             msh_ops_why *why)
 {
@@ -61,16 +76,7 @@ static msh_ops_verdict step(msh_live *l, const char *id, int status, const char 
     op.status = (uint8_t)status;
     snprintf(op.crew, sizeof op.crew, "%s", crew ? crew : "");
     snprintf(op.reason, sizeof op.reason, "%s", reason ? reason : "");
-    /* through the log record form, as a replay would see it */
-    msh_buf b;
-    msh_buf_init(&b, 4096);
-    msh_ops_rec back;
-    CHECK(msh_ops_encode(&op, &b) == MSH_OK && msh_ops_decode(b.data, b.len, &back));
-    msh_buf_free(&b);
-    msh_live_wrlock(l);
-    msh_ops_verdict v = msh_ops_apply(l, &back, t, why);
-    msh_live_unlock(l);
-    return v;
+    return logged_apply(l, &op, t, why);
 }
 
 static void test_lifecycle(msh_live *l)
@@ -109,6 +115,72 @@ static void test_lifecycle(msh_live *l)
     CHECK(msh_ops_status(&it) == MSH_OPS_CANCELLED);
 }
 
+/* A gate's patch through the log record form and applied at t (as a replay would). */
+static msh_ops_verdict gate_patch(msh_live *l, const char *body, int64_t t, msh_ops_why *why)
+{
+    msh_ops_rec op;
+    char err[300];
+    if (msh_ops_parse_patch(MSH_FEED_GATES, body, strlen(body), &op, err, sizeof err))
+        return MSH_OPS_INVALID;
+    memcpy(op.id, "G1", 3);
+    op.id_len = 2;
+    op.expect = item(l, MSH_FEED_GATES, "G1").updates;
+    return logged_apply(l, &op, t, why);
+}
+
+/* A closed gate's planned reopening (reopens_at): read, checked, logged, applied, cleared when the
+ * gate opens; a bad time or one on an open gate changes nothing. */
+static void test_gate_reopens(msh_live *l)
+{
+    msh_ops_why why;
+    msh_ops_rec op;
+    char err[300];
+    feed(l, MSH_FEED_GATES, "G1", 0, NULL, T0);
+    const char *bad[] = {"{\"reopens_at\":\"tomorrow\"}", "{\"reopens_at\":1779786000}",
+                         "{\"reopens_at\":\"2026-05-27T07:00:00\"}", "{\"reopens_at\":\"2026-02-30T07:00:00Z\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(msh_ops_parse_patch(MSH_FEED_GATES, bad[i], strlen(bad[i]), &op, err, sizeof err) == -1 &&
+              strstr(err, "'reopens_at' must be an ISO 8601 time"));
+    const char inc[] = "{\"reopens_at\":\"2026-05-27T07:00:00Z\"}";
+    CHECK(msh_ops_parse_patch(MSH_FEED_INCIDENTS, inc, sizeof inc - 1, &op, err, sizeof err) == -1);
+    /* an open gate takes no reopening time: refused, nothing changed */
+    uint64_t u0 = item(l, MSH_FEED_GATES, "G1").updates;
+    CHECK(gate_patch(l, inc, T0 + 1, &why) == MSH_OPS_INVALID && strstr(why.text, "only a closed gate reopens"));
+    msh_live_item it = item(l, MSH_FEED_GATES, "G1");
+    CHECK(it.updates == u0 && it.reopens_ms == 0 && !(it.ops_flags & MSH_ITEM_CLOSED));
+    /* closed with a reopening time, in one write */
+    CHECK(gate_patch(l, "{\"state\":\"closed\",\"reopens_at\":\"2026-05-26T12:00:00+03:00\"}", T0 + 2, &why) ==
+          MSH_OPS_OK);
+    it = item(l, MSH_FEED_GATES, "G1");
+    CHECK((it.ops_flags & MSH_ITEM_CLOSED) && it.reopens_ms == T0 + 3600000LL);
+    /* moved later, then cleared with null while it stays closed */
+    CHECK(gate_patch(l, "{\"reopens_at\":\"2026-05-26T09:30:00Z\"}", T0 + 3, &why) == MSH_OPS_OK);
+    CHECK(item(l, MSH_FEED_GATES, "G1").reopens_ms == T0 + 5400000LL);
+    CHECK(gate_patch(l, "{\"reopens_at\":null}", T0 + 4, &why) == MSH_OPS_OK);
+    it = item(l, MSH_FEED_GATES, "G1");
+    CHECK(it.reopens_ms == 0 && (it.ops_flags & MSH_ITEM_CLOSED));
+    /* opening the gate clears it */
+    CHECK(gate_patch(l, "{\"reopens_at\":\"2026-05-26T09:30:00Z\"}", T0 + 5, &why) == MSH_OPS_OK);
+    CHECK(gate_patch(l, "{\"state\":\"open\"}", T0 + 6, &why) == MSH_OPS_OK);
+    it = item(l, MSH_FEED_GATES, "G1");
+    CHECK(it.reopens_ms == 0 && !(it.ops_flags & MSH_ITEM_CLOSED));
+    /* closed again with a time: the snapshot keeps it (test_snapshot_keeps_it) */
+    CHECK(gate_patch(l, "{\"state\":\"closed\",\"reopens_at\":\"2026-05-26T09:30:00Z\"}", T0 + 7, &why) ==
+          MSH_OPS_OK);
+    /* a record with the bit and no time, or the bit on an incident, does not decode */
+    msh_buf b;
+    msh_buf_init(&b, 4096);
+    CHECK(msh_ops_parse_patch(MSH_FEED_GATES, inc, sizeof inc - 1, &op, err, sizeof err) == 0);
+    memcpy(op.id, "G1", 3);
+    op.id_len = 2;
+    CHECK(msh_ops_encode(&op, &b) == MSH_OK);
+    msh_ops_rec back;
+    CHECK(msh_ops_decode(b.data, b.len, &back) && !msh_ops_decode(b.data, b.len - 1, &back));
+    b.data[0] = MSH_FEED_INCIDENTS;
+    CHECK(!msh_ops_decode(b.data, b.len, &back));
+    msh_buf_free(&b);
+}
+
 static void test_snapshot_keeps_it(msh_live *l)
 {
     msh_buf b;
@@ -129,6 +201,8 @@ static void test_snapshot_keeps_it(msh_live *l)
     CHECK(lsn == 7 && c.ops_flags == a.ops_flags && c.cancelled_ms == a.cancelled_ms && !strcmp(c.reason, a.reason));
     c = item(back, MSH_FEED_INCIDENTS, "I1");
     CHECK(!strcmp(c.crew, "CREW-1"));
+    c = item(back, MSH_FEED_GATES, "G1"); /* a closed gate's reopening time */
+    CHECK((c.ops_flags & MSH_ITEM_CLOSED) && c.reopens_ms == T0 + 5400000LL);
     msh_live_free(back);
     msh_buf_free(&b);
 }
@@ -364,6 +438,7 @@ int main(void)
     msh_err err;
     CHECK(msh_live_new(&cfg, &l, &err) == MSH_OK);
     test_lifecycle(l);
+    test_gate_reopens(l);
     test_snapshot_keeps_it(l);
     test_timers(l);
     test_triage(l); /* after the timers: its critical incident would escalate there */
