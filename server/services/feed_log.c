@@ -1,19 +1,34 @@
 /* feed_log.c: the JetStream feed log (feed_log.h): connection, stream, publisher and consumer.
  *
- * The publisher is any writer thread (HTTP workers, the MQTT client): `append` is one
- * synchronous js_Publish that returns with the stream's acknowledgement, or fails at once when
- * the connection is down (so a 503 is answered quickly and nothing is buffered to be stored
- * after the client was told it failed). The consumer is one ordered push consumer: the
- * library's thread for the subscription calls on_msg in stream order; it resumes by itself
- * (at the next sequence) after a reconnect or a stream leader change.
+ * The publisher is any writer thread (HTTP workers, the MQTT client). `append` publishes
+ * asynchronously (js_PublishMsgAsync): many batches of many writers are in flight on the one
+ * connection at once (up to MAX_PENDING; a writer past it waits in the library, StallWait), and
+ * each writer sleeps on its own `pub` until the library calls on_ack for *its* message: the
+ * stream's acknowledgement (stored on a quorum: the writer gets the sequence), a negative answer,
+ * or the library's timeout after PUBLISH_WAIT_MS. Only a positive acknowledgement returns
+ * MSH_OK; anything else is MSH_EIO (a 503 for the client). `append` fails at once when the
+ * connection is down, so nothing is buffered to be stored after the client was told it failed.
+ * A timeout is the one case that cannot say "not stored": the message may still reach the
+ * stream and then every node applies it; the 503 says to send the batch again (positions and
+ * the other feeds keep the latest report per id, so a batch applied twice changes nothing).
  *
- * Locks: none of its own. counters are atomics; the ingest handle orders the applies.
+ * The consumer is one ordered push consumer: the library's thread for the subscription calls
+ * on_msg in stream order; it resumes by itself (at the next sequence) after a reconnect or a
+ * stream leader change. Retention (--feed-retain-hours/-mb) is set on the stream; a node whose
+ * next sequence the stream no longer holds has a hole (feed_log.h): it says so and applies
+ * nothing more.
+ *
+ * Locks: fl->mu guards the list of writers waiting for an acknowledgement (`pubs`) and their
+ * `pub` records; on_ack takes it (the library's thread) and nothing is called under it. The
+ * rest are atomics; the ingest handle orders the applies.
  * Stopping: `stopping` makes on_msg drop what is still delivered, then the subscription is
  * drained (a message being applied finishes) before the connection closes.
  */
 #include "services/feed_log.h"
 
+#include <errno.h>
 #include <nats/nats.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +42,19 @@
 
 #define MAX_SERVERS 16
 #define PUBLISH_WAIT_MS 5000
+#define MAX_PENDING 256 /* asynchronous publishes in flight on the connection */
+
+/* One writer waiting for the acknowledgement of its message (on its stack; in fl->pubs). */
+typedef struct pub {
+    const natsMsg *msg; /* the key on_ack finds it by (the library owns the message) */
+    bool done, stored;
+    uint64_t seq;
+    natsStatus status;
+    jsErrCode jerr;
+    char why[160];
+    pthread_cond_t cond;
+    struct pub *next;
+} pub;
 
 struct msh_feed_log {
     msh_ingest *ingest;
@@ -39,8 +67,27 @@ struct msh_feed_log {
     atomic_bool stopping;
     bool told_caught_up;    /* the consumer's thread only */
     struct timespec opened; /* when consuming started */
+    pthread_mutex_t mu; /* guards pubs */
+    pub *pubs;
     atomic_ullong published, publish_failures, applied_msgs;
+    atomic_int in_flight, in_flight_max;
+    atomic_bool gap;                   /* the stream no longer holds this node's next sequence */
+    atomic_ullong gap_from, gap_first; /* that next sequence, and the stream's first when seen */
 };
+
+/* The stream dropped (retention) messages this node has not applied: from then on it applies
+ * nothing and refuses writes (a crowd with a hole is worse than a node out of the pool). */
+static void found_gap(msh_feed_log *fl, uint64_t want, uint64_t first)
+{
+    if (atomic_exchange(&fl->gap, true))
+        return;
+    atomic_store(&fl->gap_from, want);
+    atomic_store(&fl->gap_first, first);
+    fprintf(stderr, "mashaer: feed log: stream %s no longer holds sequence %llu (it starts at %llu: older messages "
+            "passed --feed-retain-hours/--feed-retain-mb): this node applies nothing more and answers 503 "
+            "\"stream_gap\"; copy the newest snapshot of a node that is caught up into this node's --live-dir and "
+            "restart it\n", fl->stream, (unsigned long long)want, (unsigned long long)first);
+}
 
 static msh_rc nats_fail(msh_err *err, const char *what, natsStatus s, jsErrCode jerr)
 {
@@ -55,7 +102,64 @@ static void subject_of(const msh_feed_log *fl, uint8_t type, char *out, size_t c
     snprintf(out, cap, "%s.%s", fl->subject_base, type == MSH_WAL_OPS ? "ops" : msh_feed_name((msh_feed)type));
 }
 
-/* ingest's append: one message, stored on a quorum before this returns. */
+/* The library's answer for one asynchronous publish (its thread): hand it to the writer. */
+static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
+{
+    (void)js;
+    msh_feed_log *fl = closure;
+    pthread_mutex_lock(&fl->mu);
+    for (pub *p = fl->pubs; p; p = p->next)
+        if (p->msg == msg && !p->done) {
+            p->done = true;
+            p->stored = pa && !pae;
+            if (pa)
+                p->seq = pa->Sequence;
+            if (pae) {
+                p->status = pae->Err;
+                p->jerr = pae->ErrCode;
+                snprintf(p->why, sizeof p->why, "%s", pae->ErrText ? pae->ErrText : "");
+            }
+            pthread_cond_signal(&p->cond);
+            break;
+        }
+    pthread_mutex_unlock(&fl->mu);
+    natsMsg_Destroy(msg);
+}
+
+/* Unlink p from fl->pubs (fl->mu held). */
+static void unlink_pub(msh_feed_log *fl, pub *p)
+{
+    for (pub **q = &fl->pubs; *q; q = &(*q)->next)
+        if (*q == p) {
+            *q = p->next;
+            return;
+        }
+}
+
+/* Wait (fl->mu held) for p's answer, at most the library's timeout and a margin. */
+static void wait_ack_locked(msh_feed_log *fl, pub *p)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += PUBLISH_WAIT_MS / 1000 + 2;
+    while (!p->done)
+        if (pthread_cond_timedwait(&p->cond, &fl->mu, &until) == ETIMEDOUT)
+            break;
+}
+
+static msh_rc publish_failed(msh_feed_log *fl, pub *p, msh_err *err)
+{
+    atomic_fetch_add(&fl->publish_failures, 1);
+    if (!p->done)
+        return msh_err_set(err, MSH_EIO, "feed log: no answer from the stream within %d ms: the batch may not be "
+                           "stored; send it again", PUBLISH_WAIT_MS + 2000);
+    return msh_err_set(err, MSH_EIO, "feed log: the stream did not acknowledge the batch: %s%s%s (JetStream error "
+                       "%d): it was not applied; send it again", natsStatus_GetText(p->status), *p->why ? ": " : "",
+                       p->why, (int)p->jerr);
+}
+
+/* ingest's append: one message, published asynchronously beside the other writers' ones;
+ * returns once *this* message is stored on a quorum (or failed). */
 static msh_rc append(void *ud, const void *msg, size_t len, uint64_t *seq, msh_err *err)
 {
     msh_feed_log *fl = ud;
@@ -64,6 +168,9 @@ static msh_rc append(void *ud, const void *msg, size_t len, uint64_t *seq, msh_e
         return msh_err_set(err, MSH_ETOOBIG,
                            "batch of %zu bytes once encoded is larger than the feed log takes (%lld): send smaller "
                            "batches", len, (long long)max);
+    if (atomic_load(&fl->gap))
+        return msh_err_set(err, MSH_EIO, "this node misses part of the feed log (stream_gap on /health): nothing "
+                                         "was stored; send the batch to another node");
     if (natsConnection_Status(fl->nc) != NATS_CONN_STATUS_CONNECTED) {
         atomic_fetch_add(&fl->publish_failures, 1);
         return msh_err_set(err, MSH_EIO, "the feed log (NATS) is unreachable: nothing was stored or applied; "
@@ -71,23 +178,40 @@ static msh_rc append(void *ud, const void *msg, size_t len, uint64_t *seq, msh_e
     }
     char subj[192];
     subject_of(fl, ((const uint8_t *)msg)[0], subj, sizeof subj);
+    natsMsg *m = NULL;
+    natsStatus s = natsMsg_Create(&m, subj, NULL, msg, (int)len);
+    if (s != NATS_OK)
+        return nats_fail(err, "cannot make the message", s, 0);
+    pub p = {.msg = m};
+    pthread_cond_init(&p.cond, NULL);
+    pthread_mutex_lock(&fl->mu);
+    p.next = fl->pubs;
+    fl->pubs = &p;
+    pthread_mutex_unlock(&fl->mu);
+    int now = atomic_fetch_add(&fl->in_flight, 1) + 1;
+    for (int was = atomic_load(&fl->in_flight_max); now > was;)
+        if (atomic_compare_exchange_weak(&fl->in_flight_max, &was, now))
+            break;
     jsPubOptions po;
     jsPubOptions_Init(&po);
-    po.MaxWait = PUBLISH_WAIT_MS;
+    po.MaxWait = PUBLISH_WAIT_MS; /* the library calls on_ack with NATS_TIMEOUT past it */
     po.ExpectStream = fl->stream;
-    jsPubAck *pa = NULL;
-    jsErrCode jerr = 0;
-    natsStatus s = js_Publish(&pa, fl->js, subj, msg, (int)len, &po, &jerr);
+    s = js_PublishMsgAsync(fl->js, &m, &po); /* takes m when it succeeds (m is NULL then) */
+    natsMsg_Destroy(m);
+    pthread_mutex_lock(&fl->mu);
     if (s != NATS_OK) {
-        atomic_fetch_add(&fl->publish_failures, 1);
-        msh_rc rc = nats_fail(err, "the stream did not acknowledge the batch", s, jerr);
-        char why[sizeof err->msg];
-        snprintf(why, sizeof why, "%s", err->msg);
-        msh_err_set(err, rc, "%s: it was not applied; send it again", why);
-        return rc;
-    }
-    *seq = pa->Sequence;
-    jsPubAck_Destroy(pa);
+        p.done = true;
+        p.status = s;
+        snprintf(p.why, sizeof p.why, "%s", nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
+    } else
+        wait_ack_locked(fl, &p);
+    unlink_pub(fl, &p);
+    pthread_mutex_unlock(&fl->mu);
+    atomic_fetch_sub(&fl->in_flight, 1);
+    pthread_cond_destroy(&p.cond);
+    if (!p.stored)
+        return publish_failed(fl, &p, err);
+    *seq = p.seq;
     atomic_fetch_add(&fl->published, 1);
     return MSH_OK;
 }
@@ -98,7 +222,12 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     (void)sub;
     msh_feed_log *fl = closure;
     jsMsgMetaData *meta = NULL;
-    if (!atomic_load(&fl->stopping) && natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+    if (!atomic_load(&fl->stopping) && !atomic_load(&fl->gap) && natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+        uint64_t want = msh_ingest_applied(fl->ingest) + 1;
+        if (meta->Sequence.Stream > want) { /* what the consumer starts at or resumes from is gone */
+            found_gap(fl, want, meta->Sequence.Stream);
+            goto out;
+        }
         msh_ingest_apply_msg(fl->ingest, meta->Sequence.Stream, (const uint8_t *)natsMsg_GetData(msg),
                              (size_t)natsMsg_GetDataLength(msg));
         atomic_fetch_add(&fl->applied_msgs, 1);
@@ -111,6 +240,7 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
             fl->told_caught_up = true;
         }
     }
+out:
     jsMsgMetaData_Destroy(meta);
     natsMsg_Destroy(msg);
 }
@@ -138,9 +268,13 @@ static msh_rc parse_servers(const char *list, char **urls, int *n, msh_err *err)
     return *n ? MSH_OK : msh_err_set(err, MSH_EINVAL, "--feed-log: no server given");
 }
 
-/* Find the stream, or create it: file storage, replicas = min(3, servers). */
-static msh_rc ensure_stream(msh_feed_log *fl, int nservers, msh_err *err)
+/* Find the stream, or create it: file storage, replicas = min(3, servers), the retention of
+ * --feed-retain-hours/-mb (set again on a stream made with other limits). *first gets the
+ * first sequence it holds (0: none ever). */
+static msh_rc ensure_stream(msh_feed_log *fl, const msh_config *cfg, int nservers, uint64_t *first, msh_err *err)
 {
+    int64_t max_age = (int64_t)cfg->feed_retain_hours * 3600 * 1000000000LL; /* ns; 0: none */
+    int64_t max_bytes = cfg->feed_retain_mb > 0 ? (int64_t)cfg->feed_retain_mb << 20 : -1;
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     natsStatus s = js_GetStreamInfo(&si, fl->js, fl->stream, NULL, &jerr);
@@ -155,15 +289,31 @@ static msh_rc ensure_stream(msh_feed_log *fl, int nservers, msh_err *err)
         sc.SubjectsLen = 1;
         sc.Storage = js_FileStorage;
         sc.Replicas = nservers < 3 ? nservers : 3;
+        sc.MaxAge = max_age;
+        sc.MaxBytes = max_bytes;
         jerr = 0;
         s = js_AddStream(&si, fl->js, &sc, NULL, &jerr);
         if (s == NATS_OK)
             fprintf(stderr, "mashaer: feed log: created stream %s (%s, %lld replicas)\n", fl->stream, subjects,
                     (long long)sc.Replicas);
+    } else if (s == NATS_OK && (si->Config->MaxAge != max_age || si->Config->MaxBytes != max_bytes)) {
+        jsStreamInfo *old = si;
+        old->Config->MaxAge = max_age;
+        old->Config->MaxBytes = max_bytes;
+        si = NULL;
+        jerr = 0;
+        s = js_UpdateStream(&si, fl->js, old->Config, NULL, &jerr);
+        jsStreamInfo_Destroy(old);
+        if (s != NATS_OK)
+            return nats_fail(err, "cannot set the stream's retention (--feed-retain-hours/-mb)", s, jerr);
     }
     if (s != NATS_OK)
         return nats_fail(err, "cannot find or create the stream", s, jerr);
+    fprintf(stderr, "mashaer: feed log: stream %s keeps %d h and %ld MB at most (0: no limit), holds sequences "
+            "%llu to %llu\n", fl->stream, cfg->feed_retain_hours, cfg->feed_retain_mb,
+            (unsigned long long)si->State.FirstSeq, (unsigned long long)si->State.LastSeq);
     fl->start_seq = si->State.LastSeq;
+    *first = si->State.FirstSeq;
     jsStreamInfo_Destroy(si);
     return MSH_OK;
 }
@@ -193,6 +343,7 @@ msh_rc msh_feed_log_open(msh_app *app, msh_err *err)
     if (!fl)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     app->feed_log = fl;
+    pthread_mutex_init(&fl->mu, NULL);
     fl->ingest = app->ingest;
     snprintf(fl->stream, sizeof fl->stream, "%s", app->cfg.feed_stream);
     snprintf(fl->subject_base, sizeof fl->subject_base, "mashaer.feed.%s", fl->stream);
@@ -212,10 +363,17 @@ msh_rc msh_feed_log_open(msh_app *app, msh_err *err)
         if (s != NATS_OK)
             rc = nats_fail(err, "cannot connect to the servers of --feed-log", s, 0);
     }
-    if (!rc && (s = natsConnection_JetStream(&fl->js, fl->nc, NULL)) != NATS_OK)
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.PublishAsync.MaxPending = MAX_PENDING;
+    jo.PublishAsync.AckHandler = on_ack;
+    jo.PublishAsync.AckHandlerClosure = fl;
+    jo.PublishAsync.StallWait = PUBLISH_WAIT_MS; /* a writer past MAX_PENDING waits this long, then 503 */
+    if (!rc && (s = natsConnection_JetStream(&fl->js, fl->nc, &jo)) != NATS_OK)
         rc = nats_fail(err, "no JetStream context", s, 0);
+    uint64_t first = 0;
     if (!rc)
-        rc = ensure_stream(fl, n, err);
+        rc = ensure_stream(fl, &app->cfg, n, &first, err);
     uint64_t applied = rc ? 0 : msh_ingest_applied(app->ingest);
     if (!rc && applied > fl->start_seq)
         rc = msh_err_set(err, MSH_EINVAL,
@@ -229,7 +387,10 @@ msh_rc msh_feed_log_open(msh_app *app, msh_err *err)
         msh_ingest_set_apply_delay(app->ingest, (int64_t)app->cfg.feed_apply_delay_ms * 1000);
         fl->told_caught_up = applied >= fl->start_seq;
         clock_gettime(CLOCK_MONOTONIC, &fl->opened);
-        rc = subscribe(fl, applied + 1, err);
+        if (first > applied + 1)
+            found_gap(fl, applied + 1, first); /* a node out of the pool until the operator acts */
+        else
+            rc = subscribe(fl, applied + 1, err);
     }
     if (!rc)
         fprintf(stderr, "mashaer: feed log: stream %s on %s, applied up to %llu, catching up to %llu\n", fl->stream,
@@ -252,6 +413,7 @@ void msh_feed_log_close(msh_app *app)
     jsCtx_Destroy(fl->js);
     natsConnection_Destroy(fl->nc);
     nats_CloseAndWait(5000);
+    pthread_mutex_destroy(&fl->mu);
     free(fl);
     app->feed_log = NULL;
 }
@@ -264,6 +426,9 @@ bool msh_feed_log_state_get(msh_app *app, msh_feed_log_state *st)
     st->applied_seq = msh_ingest_applied(fl->ingest);
     st->start_seq = fl->start_seq;
     st->caught_up = st->applied_seq >= fl->start_seq;
+    st->gap = atomic_load(&fl->gap);
+    st->gap_from = atomic_load(&fl->gap_from);
+    st->gap_first = atomic_load(&fl->gap_first);
     st->connected = natsConnection_Status(fl->nc) == NATS_CONN_STATUS_CONNECTED;
     return true;
 }
@@ -284,8 +449,14 @@ void msh_feed_log_metrics(msh_app *app, msh_buf *b)
                    "# HELP mashaer_feed_log_published_total Batches this node stored on the stream (acknowledged), "
                    "and those that failed.\n"
                    "# TYPE mashaer_feed_log_published_total counter\nmashaer_feed_log_published_total %llu\n"
-                   "# TYPE mashaer_feed_log_publish_failures_total counter\nmashaer_feed_log_publish_failures_total %llu\n",
+                   "# TYPE mashaer_feed_log_publish_failures_total counter\nmashaer_feed_log_publish_failures_total %llu\n"
+                   "# HELP mashaer_feed_log_publishes_in_flight Batches published and not yet acknowledged, now and at most.\n"
+                   "# TYPE mashaer_feed_log_publishes_in_flight gauge\nmashaer_feed_log_publishes_in_flight %d\n"
+                   "# TYPE mashaer_feed_log_publishes_in_flight_max gauge\nmashaer_feed_log_publishes_in_flight_max %d\n"
+                   "# HELP mashaer_feed_log_gap 1 when the stream no longer holds the next sequence this node needs.\n"
+                   "# TYPE mashaer_feed_log_gap gauge\nmashaer_feed_log_gap %d\n",
                    (unsigned long long)st.applied_seq, st.caught_up ? 1 : 0, st.connected ? 1 : 0,
                    (unsigned long long)atomic_load(&fl->published),
-                   (unsigned long long)atomic_load(&fl->publish_failures));
+                   (unsigned long long)atomic_load(&fl->publish_failures), atomic_load(&fl->in_flight),
+                   atomic_load(&fl->in_flight_max), st.gap ? 1 : 0);
 }

@@ -10,6 +10,11 @@
  *
  * Until the consumer has applied the stream's last sequence as it was at start, the node is
  * catching up: /health answers 503 "catching_up" (a load balancer keeps traffic away).
+ *
+ * Retention: the stream keeps --feed-retain-hours (48) and at most --feed-retain-mb (no limit);
+ * older messages are dropped. A node whose next sequence is no longer on the stream (its
+ * snapshot is older than the stream's first message) has a hole: it applies nothing more,
+ * refuses writes, logs what the operator does, and /health answers 503 "stream_gap" for good.
  */
 #ifndef MSH_FEED_LOG_H
 #define MSH_FEED_LOG_H
@@ -33,6 +38,9 @@ typedef struct msh_feed_log_state {
     uint64_t applied_seq; /* the last stream sequence applied here */
     uint64_t start_seq;   /* the stream's last sequence when this node started */
     bool caught_up;       /* applied_seq reached start_seq */
+    bool gap;             /* the stream dropped sequences this node has not applied */
+    uint64_t gap_from;    /* with gap: the first sequence missing */
+    uint64_t gap_first;   /* with gap: the stream's first sequence when it was seen */
     bool connected;
 } msh_feed_log_state;
 /** False when there is no feed log. */
