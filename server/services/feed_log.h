@@ -3,8 +3,9 @@
  * At start the node connects to the servers given, finds (or creates) the stream `--feed-stream`
  * (default MASHAER_FEED; subjects mashaer.feed.<NAME>.<feed>, file storage, replicas =
  * min(3, servers given)) and becomes the `append` of the ingest path (layers/live/ingest.h): every
- * accepted batch, MQTT message and operator write is one stream message, acknowledged to the
- * client only once JetStream stored it on a quorum. An ordered consumer, started at the sequence
+ * accepted batch, MQTT message and operator write is one stream message (or one part of a group
+ * of those that queued while earlier messages were in flight: group commit), acknowledged to
+ * the client only once JetStream stored it on a quorum. An ordered consumer, started at the sequence
  * after the newest snapshot, hands every message to msh_ingest_apply_msg in stream order: the
  * only way the live state changes on any node, the publisher included.
  *
