@@ -105,6 +105,14 @@ def cpu_line(cpu):
     return ", ".join("%s %.2f" % kv for kv in cpu.items()) + " (sum %.2f of 2 cores)" % sum(cpu.values())
 
 
+def a_metric(name):
+    _, _, body = scratch.request(pa, "GET", "/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
 def print_ingest():
     print("feed_log: %d people, batches of %d, %d clients, %.0f s per run (all processes on this machine)"
           % (args.people, args.batch, args.clients, args.seconds))
@@ -115,6 +123,9 @@ def print_ingest():
     for i in range(len(wal_rates)):
         print("  CPU (cores busy) round %d, WAL:       %s" % (i + 1, cpu_line(wal_cpu[i])))
         print("  CPU (cores busy) round %d, JetStream: %s" % (i + 1, cpu_line(js_cpu[i])))
+    msgs = a_metric("mashaer_feed_log_messages_total")
+    print("  node A: %d batches in %d stream messages (group commit), at most %d messages in flight"
+          % (a_metric("mashaer_feed_log_published_total"), msgs, a_metric("mashaer_feed_log_publishes_in_flight_max")))
 
 
 def pct(xs, p):
