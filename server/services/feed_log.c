@@ -46,9 +46,7 @@
 
 #define MAX_SERVERS 16
 #define PUBLISH_WAIT_MS 5000
-#ifndef MAX_GROUPS
 #define MAX_GROUPS 4 /* stream messages in flight at once; writers that come meanwhile share the next one */
-#endif
 
 typedef struct group group;
 
