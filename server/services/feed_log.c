@@ -67,6 +67,7 @@ typedef struct pub {
 struct group {
     const natsMsg *msg; /* the key on_ack finds it by (the library owns the message) */
     pub *members;
+    time_t expires;     /* CLOCK_MONOTONIC s: past it, the writers stop waiting for on_ack */
     group *next;
 };
 
@@ -204,6 +205,9 @@ static bool send_queue_locked(msh_feed_log *fl)
     if (!g)
         return false; /* out of memory: the queue stays; its writers give up at their deadline */
     g->msg = m;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    g->expires = now.tv_sec + PUBLISH_WAIT_MS / 1000 + 2;
     g->next = fl->groups;
     fl->groups = g;
     if (++fl->in_flight > atomic_load(&fl->in_flight_max))
@@ -226,6 +230,24 @@ static bool send_queue_locked(msh_feed_log *fl)
     return true;
 }
 
+/* Fail the groups whose answer is overdue (fl->mu held): the library times a publish out after
+ * PUBLISH_WAIT_MS, but should its answer never come (a connection torn down under it), the slot
+ * must not stay taken for good. A late on_ack finds nothing and only frees the message. */
+static void expire_groups_locked(msh_feed_log *fl)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    for (group **q = &fl->groups; *q;) {
+        group *g = *q;
+        if (now.tv_sec < g->expires) {
+            q = &g->next;
+            continue;
+        }
+        *q = g->next;
+        finish_group(fl, g, false, 0, NATS_TIMEOUT, 0, "no answer from the stream");
+    }
+}
+
 /* Unlink p from the queue or from its group (fl->mu held): a writer that gives up. */
 static void unlink_pub(msh_feed_log *fl, pub *p)
 {
@@ -239,9 +261,9 @@ static void unlink_pub(msh_feed_log *fl, pub *p)
 static msh_rc publish_failed(msh_feed_log *fl, const pub *p, msh_err *err)
 {
     atomic_fetch_add(&fl->publish_failures, 1);
-    if (!p->done)
-        return msh_err_set(err, MSH_EIO, "feed log: no answer from the stream within %d ms: the batch may not be "
-                           "stored; send it again", 2 * PUBLISH_WAIT_MS + 2000);
+    if (!p->done || p->status == NATS_TIMEOUT)
+        return msh_err_set(err, MSH_EIO, "feed log: no answer from the stream in time: the batch may or may not be "
+                           "stored; send it again");
     return msh_err_set(err, MSH_EIO, "feed log: the stream did not acknowledge the batch: %s%s%s (JetStream error "
                        "%d): it was not applied; send it again", natsStatus_GetText(p->status), *p->why ? ": " : "",
                        p->why, (int)p->jerr);
@@ -277,8 +299,13 @@ static msh_rc append(void *ud, const void *msg, size_t len, uint64_t *seq, msh_e
     while (!p.done) {
         if (!p.g && fl->in_flight < MAX_GROUPS && send_queue_locked(fl))
             continue; /* this writer led: it sent itself and whoever queued */
-        if (pthread_cond_timedwait(&fl->cv, &fl->mu, &until) == ETIMEDOUT)
+        struct timespec now, step;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (now.tv_sec >= until.tv_sec)
             break;
+        step = (struct timespec){now.tv_sec + 1, now.tv_nsec}; /* look at overdue groups every second */
+        pthread_cond_timedwait(&fl->cv, &fl->mu, &step);
+        expire_groups_locked(fl);
     }
     if (!p.done)
         unlink_pub(fl, &p);
@@ -448,6 +475,8 @@ msh_rc msh_feed_log_open(msh_app *app, msh_err *err)
     uint64_t first = 0;
     if (!rc) {
         fl->max_payload = natsConnection_GetMaxPayload(fl->nc);
+        if (fl->max_payload <= 0)
+            fl->max_payload = 1 << 20; /* NATS's default */
         rc = ensure_stream(fl, &app->cfg, n, &first, err);
     }
     uint64_t applied = rc ? 0 : msh_ingest_applied(app->ingest);
