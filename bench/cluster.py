@@ -34,6 +34,7 @@ import clustersupport  # noqa: E402
 import pgsupport  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "lib"))
 import pgbench  # noqa: E402
+import scratch  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--seconds", type=int, default=10)
@@ -63,12 +64,6 @@ NODES = [node(0), node(1)]
 HA = clustersupport.Haproxy(PORTS, inter_ms=200).start()
 
 
-def cpu_s(proc):
-    with open("/proc/%d/stat" % proc.pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def wrk(port, seconds):
     p = subprocess.run(["wrk", "-t2", "-c%d" % args.connections, "-d%ds" % seconds, "-s",
                         os.path.join(HERE, "tiles.lua"), "http://127.0.0.1:%d" % port, "--", PATHS, "2"],
@@ -83,9 +78,9 @@ def wrk(port, seconds):
 
 
 def run(label, port, nodes):
-    c0 = sum(cpu_s(n.proc) for n in nodes)
+    c0 = sum(scratch.cpu_s(n.proc.pid) for n in nodes)
     r = wrk(port, args.seconds)
-    c1 = sum(cpu_s(n.proc) for n in nodes)
+    c1 = sum(scratch.cpu_s(n.proc.pid) for n in nodes)
     reqs = int(r["requests"])
     res = dict(label=label, rps=round(float(r["rps"])), p50_ms=round(int(r["p50_us"]) / 1000, 2),
                p99_ms=round(int(r["p99_us"]) / 1000, 2), node_cpu_s=round(c1 - c0, 2),

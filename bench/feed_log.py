@@ -5,7 +5,7 @@ batches, side by side in one run; the time from an acknowledged update on node A
 tile on node B (p50/p99); and the time a node takes to catch up with the stream of N people.
 
   python3 bench/feed_log.py [--people N] [--seconds S] [--clients C] [--batch B] [--samples K]
-                            [--catchup-people M] [--mashaer build/mashaer]
+                            [--catchup-people M] [--ingest-only] [--mashaer build/mashaer]
 
 Every process runs on this machine (the three NATS servers, nodes A and B, the client). Needs
 nats-server (apt-get install nats-server).
@@ -22,6 +22,7 @@ ap.add_argument("--clients", type=int, default=4)
 ap.add_argument("--batch", type=int, default=5000)
 ap.add_argument("--samples", type=int, default=200, help="updates timed from A's ack to B's tile")
 ap.add_argument("--catchup-people", type=int, default=1000000)
+ap.add_argument("--ingest-only", action="store_true", help="the ingest rounds alone (no latency, no catch-up)")
 scratch.add_build_args(ap)
 args = ap.parse_args()
 NATS = shutil.which("nats-server") or "/usr/sbin/nats-server"
@@ -34,6 +35,7 @@ ops = scratch.token(args.mashaer, db, "ops")
 db_b = os.path.join(work, "b.sqlite")
 shutil.copyfile(db, db_b)
 procs = []
+nats_procs = []
 
 
 def free_port():
@@ -52,6 +54,7 @@ def start_nats_cluster(n=3):
                                        "--cluster_name", "msh", "--cluster", "nats://127.0.0.1:%d" % c,
                                        "--routes", routes, "-sd", os.path.join(work, "js-%d" % i)],
                                       stdout=log, stderr=subprocess.STDOUT, preexec_fn=scratch._die_with_parent))
+        nats_procs.append(procs[-1])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -86,6 +89,45 @@ def wait_ok(port, timeout=600):
     raise SystemExit("node on port %d did not catch up within %d s" % (port, timeout))
 
 
+def measured(port, who):
+    """One ingest run on `port`: (updates/s, {name: CPU s per second of the run}) for the processes
+    `who` ({name: Popen}) and this client (all its threads)."""
+    c0 = {k: scratch.cpu_s(p.pid) for k, p in who.items()}
+    t0, w0 = os.times(), time.monotonic()
+    rate = scratch.ingest_rate(port, token, batches, args.clients, args.seconds)
+    t1, wall = os.times(), time.monotonic() - w0
+    cpu = {k: (scratch.cpu_s(p.pid) - c0[k]) / wall for k, p in who.items()}
+    cpu["client"] = (t1.user - t0.user + t1.system - t0.system) / wall
+    return rate, cpu
+
+
+def cpu_line(cpu):
+    return ", ".join("%s %.2f" % kv for kv in cpu.items()) + " (sum %.2f of 2 cores)" % sum(cpu.values())
+
+
+def a_metric(name):
+    _, _, body = scratch.request(pa, "GET", "/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def print_ingest():
+    print("feed_log: %d people, batches of %d, %d clients, %.0f s per run (all processes on this machine)"
+          % (args.people, args.batch, args.clients, args.seconds))
+    print("  ingest, local WAL (one node)           rounds: %s updates/s acknowledged"
+          % ", ".join("%.0f" % r for r in wal_rates))
+    print("  ingest, JetStream R3 (3 NATS, 2 nodes) rounds: %s updates/s acknowledged (best %.2fx the WAL's best)"
+          % (", ".join("%.0f" % r for r in js_rates), max(js_rates) / max(wal_rates)))
+    for i in range(len(wal_rates)):
+        print("  CPU (cores busy) round %d, WAL:       %s" % (i + 1, cpu_line(wal_cpu[i])))
+        print("  CPU (cores busy) round %d, JetStream: %s" % (i + 1, cpu_line(js_cpu[i])))
+    msgs = a_metric("mashaer_feed_log_messages_total")
+    print("  node A: %d batches in %d stream messages (group commit), at most %d messages in flight"
+          % (a_metric("mashaer_feed_log_published_total"), msgs, a_metric("mashaer_feed_log_publishes_in_flight_max")))
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
@@ -107,12 +149,20 @@ try:
     wait_ok(pb)
     scratch.load_batches(port, token, batches, args.clients)
     scratch.load_batches(pa, token, batches, args.clients)
-    wal_rates, js_rates = [], []
+    wal_rates, js_rates, wal_cpu, js_cpu = [], [], [], []
+    js_who = dict([("nats%d" % i, p) for i, p in enumerate(nats_procs)] + [("A", a), ("B", b)])
     for _ in range(2):
-        wal_rates.append(scratch.ingest_rate(port, token, batches, args.clients, args.seconds))
-        js_rates.append(scratch.ingest_rate(pa, token, batches, args.clients, args.seconds))
+        r, c = measured(port, {"node": srv})
+        wal_rates.append(r)
+        wal_cpu.append(c)
+        r, c = measured(pa, js_who)
+        js_rates.append(r)
+        js_cpu.append(c)
         wait_ok(pb)
     scratch.stop(srv)
+    if args.ingest_only:
+        print_ingest()
+        raise SystemExit(0)
     # 3. from A's acknowledgement to B's positions tile: one person moved to a new place each time
     import http.client
     lon, lat, z = 39.8262, 21.4225, 16
@@ -160,12 +210,7 @@ try:
     seq2 = health(pa)[1]["feed_seq"]
     c, pc, warm_s, hc = start_c()
     assert hc["feed_seq"] == seq2, (hc, seq2)
-    print("feed_log: %d people, batches of %d, %d clients, %.0f s per run (all processes on this machine)"
-          % (args.people, args.batch, args.clients, args.seconds))
-    print("  ingest, local WAL (one node)           rounds: %s updates/s acknowledged"
-          % ", ".join("%.0f" % r for r in wal_rates))
-    print("  ingest, JetStream R3 (3 NATS, 2 nodes) rounds: %s updates/s acknowledged (best %.2fx the WAL's best)"
-          % (", ".join("%.0f" % r for r in js_rates), max(js_rates) / max(wal_rates)))
+    print_ingest()
     print("  ack on A -> positions tile on B     p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d updates)"
           % (pct(lat_ms, 50), pct(lat_ms, 99), max(lat_ms), len(lat_ms)))
     print("  catch-up, stream of %d people in %d messages: start to caught up from nothing %.1f s;"

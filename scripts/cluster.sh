@@ -12,6 +12,7 @@ usage() {
 Usage: scripts/cluster.sh [start] [--nodes N] [--port P] [--dir D] [--no-demo]
        scripts/cluster.sh stop [--dir D]
        scripts/cluster.sh status [--dir D]
+       scripts/cluster.sh haproxy-cfg --port P --stats S [--inter-ms M] [--pidfile F] NODE_PORT...
 
 start (the default) starts, on 127.0.0.1:
   PostgreSQL 15 + PostGIS on port P+20 (database "mashaer"; as root it runs as the user postgres),
@@ -26,10 +27,73 @@ prints the URL.
 The run folder (default build/cluster) holds the data, the logs and a pid file per process.
 stop stops the processes of those pid files (HAProxy, the nodes, NATS, PostgreSQL) and nothing else.
 status says which of them run, and each node's /health.
+haproxy-cfg prints the HAProxy configuration that start writes (front on P, stats page on S, a health
+check of each node's /health every M ms, default 500), for the nodes on 127.0.0.1:NODE_PORT...; the
+tests and benchmarks use it so that there is one configuration.
 Needs: build/mashaer (scripts/build.sh; another binary with MASHAER=PATH), postgresql-15 postgresql-15-postgis-3 haproxy nats-server
 (scripts/setup.sh installs them).
 EOF
 }
+
+# haproxy_cfg PORT STATS INTER_MS PIDFILE NODE_PORT...: the HAProxy configuration on stdout (PIDFILE
+# may be empty: HAProxy then runs in the foreground of whoever started it)
+haproxy_cfg() {
+  local front="$1" st="$2" inter="$3" pidfile="$4" i=0 np
+  shift 4
+  echo "global"
+  echo "    # no maxconn: HAProxy derives it from the file descriptor limit (ulimit -n)"
+  if [ -n "$pidfile" ]; then echo "    pidfile $pidfile"; fi
+  cat <<EOF
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    # a GET that found its node gone (refused, reset before an answer) goes to another one
+    retries 2
+    option redispatch 1
+    retry-on conn-failure empty-response
+    option forwardfor
+    option http-keep-alive
+frontend mashaer
+    bind 127.0.0.1:$front
+    default_backend nodes
+frontend stats
+    bind 127.0.0.1:$st
+    stats enable
+    stats uri /
+backend nodes
+    balance roundrobin
+    option httpchk GET /health
+    http-check expect status 200
+EOF
+  for np in "$@"; do
+    i=$((i + 1))
+    echo "    server node$i 127.0.0.1:$np check inter ${inter}ms fall 2 rise 2"
+  done
+}
+
+if [ "${1:-}" = haproxy-cfg ]; then
+  shift
+  hp="" hs="" hi=500 hf=""
+  while [ $# -gt 0 ] && [[ "$1" == -* ]]; do
+    case "$1" in
+      --port) hp="$2"; shift 2 ;;
+      --stats) hs="$2"; shift 2 ;;
+      --inter-ms) hi="$2"; shift 2 ;;
+      --pidfile) hf="$2"; shift 2 ;;
+      *) echo "cluster.sh haproxy-cfg: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+  done
+  for v in "$hp" "$hs" "$hi" "$@"; do
+    if ! [[ "$v" =~ ^[0-9]+$ ]]; then
+      echo "cluster.sh haproxy-cfg: --port, --stats, --inter-ms and the node ports are numbers" >&2; exit 2
+    fi
+  done
+  if [ $# -eq 0 ]; then echo "cluster.sh haproxy-cfg: no node port given" >&2; exit 2; fi
+  haproxy_cfg "$hp" "$hs" "$hi" "$hf" "$@"
+  exit 0
+fi
 
 cmd=start nodes=2 port=8080 dir=build/cluster demo=1
 if [ $# -gt 0 ] && [[ "$1" != -* ]]; then cmd="$1"; shift; fi
@@ -185,43 +249,13 @@ EOF
     if [ "$rc" != 2 ]; then use_log=(--feed-log "$feedlog")
     else echo "cluster.sh: this build runs the feed log on SpatiaLite only: nodes share the store, not the live feeds" >&2; fi
   fi
-  servers=""
   for i in $(seq 1 "$nodes"); do
     np=$((port + i))
     nohup "$bin" serve --db "$db" --port "$np" --bind 127.0.0.1 "${use_log[@]}" >"$run/node$i.log" 2>&1 &
     echo $! >"$pids/node$i.pid"
     echo "$np" >"$run/node$i.port"
-    servers="$servers    server node$i 127.0.0.1:$np check inter 500ms fall 2 rise 2
-"
   done
-  cat >"$run/haproxy.cfg" <<EOF
-global
-    # no maxconn: HAProxy derives it from the file descriptor limit (ulimit -n)
-    pidfile $pids/haproxy.pid
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    # a GET that found its node gone (refused, reset before an answer) goes to another one
-    retries 2
-    option redispatch 1
-    retry-on conn-failure empty-response
-    option forwardfor
-    option http-keep-alive
-frontend mashaer
-    bind 127.0.0.1:$port
-    default_backend nodes
-frontend stats
-    bind 127.0.0.1:$stats
-    stats enable
-    stats uri /
-backend nodes
-    balance roundrobin
-    option httpchk GET /health
-    http-check expect status 200
-$servers
-EOF
+  haproxy_cfg "$port" "$stats" 500 "$pids/haproxy.pid" $(seq $((port + 1)) $((port + nodes))) >"$run/haproxy.cfg"
   haproxy -c -q -f "$run/haproxy.cfg"
   haproxy -D -f "$run/haproxy.cfg"
   for i in $(seq 1 "$nodes"); do

@@ -181,6 +181,13 @@ def memory_kb(pid):
     return out
 
 
+def cpu_s(pid):
+    """CPU time (user + system, s) process `pid` has used so far, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def tile(lon, lat, z):
     """(x, y) of the web-mercator tile holding lon, lat at zoom z."""
     return benchlib.lon2x(lon, z), benchlib.lat2y(lat, z)

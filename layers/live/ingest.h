@@ -121,8 +121,14 @@ msh_wal *msh_ingest_wal(msh_ingest *in);
  *
  * A stream message: [u8 type (feed, or MSH_WAL_OPS)][i64 LE received ms][u64 LE origin][u64 LE nonce]
  * then the WAL payload (msh_feed_encode records, or an encoded msh_ops_rec).
+ *
+ * A group (several writers' messages stored as one stream message, group commit): [u8
+ * MSH_INGEST_MSG_GROUP] then, per message, [u32 LE length][that message]. Its messages are applied
+ * in order, in one turn, under one sequence; a group inside a group, or a part whose length runs
+ * past the end, ends the group there (every node alike).
  */
 #define MSH_INGEST_MSG_HEADER 25
+#define MSH_INGEST_MSG_GROUP 65
 
 typedef struct msh_ingest_log {
     /** Store one message on the stream; *seq gets its sequence. MSH_EIO (err says why) when it
@@ -147,6 +153,8 @@ void msh_ingest_set_log(msh_ingest *in, const msh_ingest_log *log);
  * (the sequence still counts: every node skips it alike). Returns true when applied.
  */
 bool msh_ingest_apply_msg(msh_ingest *in, uint64_t seq, const uint8_t *msg, size_t len);
+/** Append `msg` as the next part of a group in `b` (b empty: the group's type byte first). */
+msh_rc msh_ingest_group_add(msh_buf *b, const void *msg, size_t len);
 /** The last sequence applied (or LSN, without a feed log). */
 uint64_t msh_ingest_applied(msh_ingest *in);
 /** Tests: wait `us` microseconds before each stream message is applied (to watch a node catch up). */

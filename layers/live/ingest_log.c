@@ -170,24 +170,27 @@ msh_rc msh_ingest_log_op(msh_ingest *in, const void *payload, size_t len, int64_
     return rc;
 }
 
-bool msh_ingest_apply_msg(msh_ingest *in, uint64_t seq, const uint8_t *msg, size_t len)
+msh_rc msh_ingest_group_add(msh_buf *b, const void *msg, size_t len)
 {
-    pthread_mutex_lock(&in->mu);
-    bool old = seq < in->next_apply;
-    pthread_mutex_unlock(&in->mu);
-    if (old)
-        return false; /* a redelivery: applied already (or covered by the snapshot) */
-    if (in->apply_delay_us > 0) {
-        struct timespec d = {(time_t)(in->apply_delay_us / 1000000), (long)(in->apply_delay_us % 1000000) * 1000};
-        nanosleep(&d, NULL); /* a test knob only: makes catching up long enough to watch */
-    }
+    uint8_t t = MSH_INGEST_MSG_GROUP, n[4];
+    if (len > UINT32_MAX)
+        return MSH_ETOOBIG;
+    msh_le32_put(n, (uint32_t)len);
+    msh_rc rc = b->len ? MSH_OK : msh_buf_append(b, &t, 1);
+    if (!rc)
+        rc = msh_buf_append(b, n, sizeof n);
+    return rc ? rc : msh_buf_append(b, msg, len);
+}
+
+/* Apply one message (not a group) in its turn: the live write lock held, in->mu not. */
+static bool apply_one(msh_ingest *in, const uint8_t *msg, size_t len)
+{
     bool ok = len >= MSH_INGEST_MSG_HEADER;
     uint8_t type = ok ? msg[0] : 0;
     int64_t received = ok ? (int64_t)msh_le64_get(msg + 1) : 0;
     uint64_t origin = ok ? msh_le64_get(msg + 9) : 0, nonce = ok ? msh_le64_get(msg + 17) : 0;
     const uint8_t *body = msg + (ok ? MSH_INGEST_MSG_HEADER : 0);
     size_t blen = ok ? len - MSH_INGEST_MSG_HEADER : 0;
-    msh_live_wrlock(in->live);
     pthread_mutex_lock(&in->mu);
     msh_ingest_waiter *mine = NULL;
     if (ok && type == MSH_WAL_OPS && origin == in->origin && nonce)
@@ -201,6 +204,34 @@ bool msh_ingest_apply_msg(msh_ingest *in, uint64_t seq, const uint8_t *msg, size
     pthread_mutex_unlock(&in->mu);
     if (ok && !mine)
         msh_ingest_replay_record(in->live, type, received, body, blen);
+    return ok;
+}
+
+bool msh_ingest_apply_msg(msh_ingest *in, uint64_t seq, const uint8_t *msg, size_t len)
+{
+    pthread_mutex_lock(&in->mu);
+    bool old = seq < in->next_apply;
+    pthread_mutex_unlock(&in->mu);
+    if (old)
+        return false; /* a redelivery: applied already (or covered by the snapshot) */
+    if (in->apply_delay_us > 0) {
+        struct timespec d = {(time_t)(in->apply_delay_us / 1000000), (long)(in->apply_delay_us % 1000000) * 1000};
+        nanosleep(&d, NULL); /* a test knob only: makes catching up long enough to watch */
+    }
+    msh_live_wrlock(in->live);
+    bool ok;
+    if (len >= 1 && msg[0] == MSH_INGEST_MSG_GROUP) { /* group commit: its parts in order, one turn */
+        size_t at = 1;
+        ok = len > 1;
+        while (ok && at < len) {
+            uint32_t n = len - at >= 4 ? msh_le32_get(msg + at) : 0;
+            ok = len - at >= 4 && n <= len - at - 4 && n >= 1 && msg[at + 4] != MSH_INGEST_MSG_GROUP;
+            if (ok)
+                ok = apply_one(in, msg + at + 4, n);
+            at += 4 + (size_t)n;
+        }
+    } else
+        ok = apply_one(in, msg, len);
     pthread_mutex_lock(&in->mu);
     in->next_apply = seq + 1;
     pthread_cond_broadcast(&in->turn);

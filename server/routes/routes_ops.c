@@ -88,8 +88,14 @@ void msh_route_health(msh_req *r, const char *rest)
     bool degraded = msh_storage_degraded(r->app, why, sizeof why);
     msh_feed_log_state fls;
     bool feed_log = msh_feed_log_state_get(r->app, &fls);
-    bool catching_up = feed_log && !degraded && !fls.caught_up; /* replaying the stream: no traffic yet */
-    int n = snprintf(body, sizeof body, "{\"status\":\"%s\",", degraded ? "degraded" : catching_up ? "catching_up" : "ok");
+    bool gap = feed_log && !degraded && fls.gap; /* a hole in what it applied: out of the pool for good */
+    bool catching_up = feed_log && !degraded && !gap && !fls.caught_up; /* replaying the stream: no traffic yet */
+    int n = snprintf(body, sizeof body, "{\"status\":\"%s\",",
+                     degraded ? "degraded" : gap ? "stream_gap" : catching_up ? "catching_up" : "ok");
+    if (gap)
+        n += snprintf(body + n, sizeof body - (size_t)n, "\"reason\":\"the feed log no longer holds sequence %llu (it "
+                      "starts at %llu): copy a caught-up node's newest snapshot into --live-dir and restart\",",
+                      (unsigned long long)fls.gap_from, (unsigned long long)fls.gap_first);
     if (feed_log)
         n += snprintf(body + n, sizeof body - (size_t)n, "\"feed_seq\":%llu,\"feed_log_connected\":%s,",
                       (unsigned long long)fls.applied_seq, fls.connected ? "true" : "false");
@@ -124,7 +130,7 @@ void msh_route_health(msh_req *r, const char *rest)
     n += snprintf(body + n, sizeof body - (size_t)n, "}\n");
     msh_catalog_release(cat);
     r->resp.cache_control = "no-store";
-    msh_resp_body(r, degraded || catching_up ? 503 : 200, "application/json", body, (size_t)n);
+    msh_resp_body(r, degraded || gap || catching_up ? 503 : 200, "application/json", body, (size_t)n);
 }
 
 void msh_route_metrics(msh_req *r, const char *rest)

@@ -84,6 +84,8 @@ typedef struct msh_config {
     const char *feed_log;           /* --feed-log URLS: NATS JetStream as the feed log (services/feed_log.h); NULL: the local WAL */
     const char *feed_stream;        /* --feed-stream NAME (MASHAER_FEED) */
     int feed_apply_delay_ms;        /* --feed-apply-delay-ms N: tests only, a slow consumer */
+    int feed_retain_hours;          /* --feed-retain-hours N (48; 0: no age limit): the stream's MaxAge */
+    long feed_retain_mb;            /* --feed-retain-mb N (0: no size limit): the stream's MaxBytes */
 } msh_config;
 
 typedef struct msh_app {

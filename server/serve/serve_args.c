@@ -80,6 +80,10 @@ static void usage(FILE *f)
             "                       order; the local write-ahead log is not used (default: none)\n"
             "  --feed-stream NAME   the stream's name (default MASHAER_FEED; letters, digits, _ and -)\n"
             "  --feed-apply-delay-ms N  for tests only: wait N ms before applying each stream message\n"
+            "  --feed-retain-hours N  the stream keeps messages N hours (default 48; 0: no age limit)\n"
+            "  --feed-retain-mb N   and at most N MB, the oldest dropped first (default 0: no size limit);\n"
+            "                       a node whose snapshot is older than what the stream keeps answers 503\n"
+            "                       \"stream_gap\" on /health (README: the feed log)\n"
             "  --kpi-config FILE    KPI thresholds and composite weights, JSON (docs/KPIS.md; default: data/kpi.json's values)\n"
             "  --walk-layers LIST   line layers the walking graph is built from, comma-separated\n"
             "                       (default walkways,site_walkways; missing ones are skipped)\n"
@@ -197,6 +201,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->walk_layers = "walkways,site_walkways";
     cfg->forecast_every = 30;
     cfg->feed_stream = "MASHAER_FEED";
+    cfg->feed_retain_hours = 48;
     cfg->incident_radius = 50;
     cfg->close_severity = 2;
     msh_client_limits_defaults(&cfg->clients);
@@ -213,7 +218,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE,
            OPT_REPORT_SLA, OPT_REPORT_RATE, OPT_REPORT_PHOTO_MB, OPT_REPORT_PHOTOS, OPT_PLAYBACK_HOURS,
            OPT_TRACK_HOURS, OPT_GROUP_RADIUS, OPT_MAX_INCLINE, OPT_BIN_OVERFLOW, OPT_BIN_STALE,
-           OPT_FEED_LOG, OPT_FEED_STREAM, OPT_FEED_APPLY_DELAY };
+           OPT_FEED_LOG, OPT_FEED_STREAM, OPT_FEED_APPLY_DELAY,
+           OPT_FEED_RETAIN_HOURS, OPT_FEED_RETAIN_MB };
     int no_live = 0;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"bind", required_argument, 0, 'b'},
@@ -231,6 +237,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"walk-layers", required_argument, 0, OPT_WALK_LAYERS},
         {"feed-log", required_argument, 0, OPT_FEED_LOG}, {"feed-stream", required_argument, 0, OPT_FEED_STREAM},
         {"feed-apply-delay-ms", required_argument, 0, OPT_FEED_APPLY_DELAY},
+        {"feed-retain-hours", required_argument, 0, OPT_FEED_RETAIN_HOURS},
+        {"feed-retain-mb", required_argument, 0, OPT_FEED_RETAIN_MB},
         {"incident-radius", required_argument, 0, OPT_INCIDENT_RADIUS},
         {"packages", required_argument, 0, OPT_PACKAGES}, {"tiles", required_argument, 0, OPT_TILES},
         {"close-severity", required_argument, 0, OPT_CLOSE_SEVERITY},
@@ -404,6 +412,8 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
             cfg->feed_stream = optarg;
             break;
         case OPT_FEED_APPLY_DELAY: if (parse_int("--feed-apply-delay-ms", optarg, 0, 10000, &v)) return 2; cfg->feed_apply_delay_ms = (int)v; break;
+        case OPT_FEED_RETAIN_HOURS: if (parse_int("--feed-retain-hours", optarg, 0, 24 * 366, &v)) return 2; cfg->feed_retain_hours = (int)v; break;
+        case OPT_FEED_RETAIN_MB: if (parse_int("--feed-retain-mb", optarg, 0, 1L << 30, &v)) return 2; cfg->feed_retain_mb = v; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

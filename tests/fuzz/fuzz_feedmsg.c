@@ -1,7 +1,8 @@
 /* fuzz_feedmsg.c: arbitrary bytes as a feed log stream message (layers/live/ingest.h, "the
  * replicated feed log"), applied by msh_ingest_apply_msg to a live state opened for a feed log:
  * as they are, and again behind a well-formed header of each type (a feed, an operator's write),
- * so that the record decoders behind the header get explored too. Whatever is applied must leave
+ * so that the record decoders behind the header get explored too, and as the parts of a group
+ * (group commit: [type][u32 length][message]...). Whatever is applied must leave
  * a state whose snapshot loads again, and every message moves the applied sequence by one. */
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +49,9 @@ static void apply_all(const uint8_t *data, size_t size)
         memcpy(msg + MSH_INGEST_MSG_HEADER, data, size);
         msh_ingest_apply_msg(in, s++, msg, size + MSH_INGEST_MSG_HEADER);
     }
+    msg[0] = MSH_INGEST_MSG_GROUP;
+    memcpy(msg + 1, data, size);
+    msh_ingest_apply_msg(in, s++, msg, size + 1);
     if (msh_ingest_applied(in) != s - 1)
         abort(); /* every message counts, read or not */
     msh_buf b;

@@ -1,39 +1,18 @@
 """HAProxy in front of Mashaer nodes, for a test or a benchmark (test_cluster.py, bench/cluster.py).
 
-Haproxy(ports, inter_ms).start() writes a configuration in the work dir and runs `haproxy -db` (in
-the foreground) as a spawn() child, so it dies with the caller; `port` is the front, `stats` the
-stats page, states() HAProxy's view of each node from its CSV stats. The configuration is the one
-scripts/cluster.sh writes: round robin, health checks on /health (200 = in the rotation), and a GET
-whose connection was refused or cut retried on another node (`retry-on`, `option redispatch`).
+Haproxy(ports, inter_ms).start() has `scripts/cluster.sh haproxy-cfg` write the configuration (the
+one `cluster.sh start` runs: round robin, health checks on /health, 200 = in the rotation, and a GET
+whose connection was refused or cut retried on another node) into the work dir and runs `haproxy -db`
+(in the foreground) as a spawn() child, so it dies with the caller; `port` is the front, `stats` the
+stats page, states() HAProxy's view of each node from its CSV stats, keyed node0, node1... in the
+order of `ports`.
 """
 
+import os
 import subprocess
 
 import mshtest
 import pgsupport
-
-CONFIG = """global
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 30s
-    timeout server 30s
-    retries 3
-    option redispatch 1
-    retry-on conn-failure empty-response
-    option http-keep-alive
-frontend front
-    bind 127.0.0.1:%(port)d
-    default_backend nodes
-frontend stats
-    bind 127.0.0.1:%(stats)d
-    stats enable
-    stats uri /
-backend nodes
-    balance roundrobin
-    option httpchk GET /health
-    http-check expect status 200
-%(servers)s"""
 
 
 class Haproxy:
@@ -44,11 +23,12 @@ class Haproxy:
         self.proc = self.log = None
 
     def start(self):
-        servers = "".join("    server node%d 127.0.0.1:%d check inter %dms fall 2 rise 2\n" % (i, p, self.inter_ms)
-                          for i, p in enumerate(self.node_ports))
+        script = os.path.join(mshtest.CONFIG.source_dir, "scripts", "cluster.sh")
         cfg = mshtest.work_path("haproxy.cfg")
         with open(cfg, "w") as f:
-            f.write(CONFIG % dict(port=self.port, stats=self.stats, servers=servers))
+            subprocess.run(["bash", script, "haproxy-cfg", "--port", str(self.port), "--stats", str(self.stats),
+                            "--inter-ms", str(self.inter_ms)] + [str(p) for p in self.node_ports],
+                           stdout=f, check=True, timeout=30)
         self.log = open(mshtest.work_path("haproxy.log"), "wb")
         self.proc = mshtest.spawn(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL, stderr=self.log)
         return self
@@ -61,7 +41,8 @@ class Haproxy:
             if self.proc.poll() is not None:
                 raise AssertionError("haproxy exited: " + open(mshtest.work_path("haproxy.log")).read()[-2000:])
             return {}
-        return {f[1]: f[17] for f in (line.split(",") for line in r.body.decode().splitlines())
+        # cluster.sh names the servers node1, node2... in the order of the ports
+        return {"node%d" % (int(f[1][4:]) - 1): f[17] for f in (line.split(",") for line in r.body.decode().splitlines())
                 if len(f) > 17 and f[0] == "nodes" and f[1].startswith("node")}
 
     def all_up(self):

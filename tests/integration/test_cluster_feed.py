@@ -12,7 +12,11 @@ monitoring endpoints), never a fixed sleep.
   feed_seq; the killed server comes back and rejoins;
 - kill -9 node B while batches flow: A goes on; B restarted on its live folder replays from its
   snapshot and the stream, answers 200 at A's feed_seq, holds every acknowledged person, and the
-  movement and positions tiles of the two nodes are byte-identical.
+  movement and positions tiles of the two nodes are byte-identical;
+- kill -9 two of the three NATS servers (the stream's quorum) while four posters keep A's
+  asynchronous publishes and group commit busy: posts answer 503 (none 200 while nothing can be
+  stored), the two come back, posts are acknowledged again, and every person A acknowledged
+  before, during and after is on both nodes (a 200 only for what the stream stored).
 """
 
 import json
@@ -201,6 +205,38 @@ class Failures(unittest.TestCase):
         ta, tb = fl.tile(A, "movement"), fl.tile(B, "movement")
         self.assertEqual(ta.status, 200)
         self.assertEqual((ta.body, ta.header("ETag")), (tb.body, tb.header("ETag")))
+
+    def test_3_quorum_lost_mid_ingest(self):
+        posters = [Poster("Q%d-" % k) for k in range(4)]
+        try:
+            mshtest.wait_for(lambda: sum(len(p.acked) for p in posters) >= 800, 30, "40 batches acknowledged")
+            m = mshtest.parse_metrics(A.get("/metrics").body.decode())
+            self.assertGreaterEqual(mshtest.metric(m, "mashaer_feed_log_published_total"), 40)
+            victims = [1, 2]
+            for i in victims:
+                SERVERS[i]["proc"].kill()
+                SERVERS[i]["proc"].wait()
+            failed0 = [p.failed for p in posters]
+            mshtest.wait_for(lambda: all(p.failed > f for p, f in zip(posters, failed0)), 60,
+                             "every poster refused once the quorum is gone")
+            acked_out = [len(p.acked) for p in posters]
+            seq_out = fl.feed_seq(A)
+            for i in victims:
+                nats_start(i)
+            mshtest.wait_for(lambda: all(len(p.acked) >= n + 40 for p, n in zip(posters, acked_out)), 60,
+                             "acknowledgements again once the two servers are back")
+        finally:
+            for p in posters:
+                p.end()
+        want = fl.feed_seq(A)
+        mshtest.wait_for(lambda: fl.feed_seq(B) == want, 30, "B at A's feed_seq")
+        acked = set().union(*(p.acked for p in posters))
+        for s in (A, B):
+            self.assertEqual(acked - position_ids(s), set(), "acknowledged people missing on %s" % s.log_path)
+        self.assertEqual(position_ids(A), position_ids(B))
+        self.assertGreater(want, seq_out)
+        for i in victims:
+            mshtest.wait_for(lambda i=i: meta_leader(i), 60, "NATS server %d back in the cluster" % i)
 
 
 if __name__ == "__main__":

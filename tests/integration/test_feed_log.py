@@ -13,13 +13,18 @@ Mashaer nodes A and B on copies of one store, each with its own live folder:
     sequence, answers 503 "catching_up" on /health while it does, then 200 "ok" at A's sequence
     with the same tiles;
   * NATS down: a post answers 503 and nothing is applied on either node; NATS back (same
-    store): posts are acknowledged again.
+    store): posts are acknowledged again;
+  * retention: a stream of its own limited to 1 MB (--feed-retain-mb 1) drops its oldest
+    messages as batches come; the node that applied them all stays 200 "ok", a node started
+    with nothing (its snapshot older than the stream's first message) answers 503 "stream_gap"
+    with the reason, says so in its log, applies nothing and refuses posts.
 
 Skipped (as a whole, with a message) only when nats-server is not installed.
 """
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -243,6 +248,39 @@ class FeedLog(unittest.TestCase):
         self.assertEqual(feed_seq(A), seq + 1)
         same_seq(A, B)
         self.assertEqual(B.get("/entities/FL4-000", headers={"Authorization": "Bearer " + OPS}).status, 200)
+
+
+    def test_5_retention_gap(self):
+        db_c, db_d = mshtest.work_path("c.sqlite"), mshtest.work_path("d.sqlite")
+        shutil.copyfile(DB_A, db_c)
+        shutil.copyfile(DB_A, db_d)
+        c = node(db_c, "c", "--feed-stream", "RETAIN_TEST", "--feed-retain-mb", "1").start()
+        d = None
+        try:
+            mshtest.wait_for(lambda: health(c)[0] == 200, 30, "C caught up")
+            t = now_ms()
+            for i in range(24):  # 2,000 people a message (about 90 kB): 24 messages are twice the 1 MB kept
+                mshtest.post_ok(c, "positions", crowd("RT%02d" % i, 2000, t + i), FEED)
+            self.assertEqual(health(c), (200, health(c)[1]))
+            self.assertEqual(feed_seq(c), 24)
+            d = node(db_d, "d", "--feed-stream", "RETAIN_TEST", "--feed-retain-mb", "1").start()
+            st, h = health(d)
+            self.assertEqual((st, h["status"], h["feed_seq"]), (503, "stream_gap", 0), h)
+            m = re.search(r"holds sequences (\d+) to 24\n", d.stderr())
+            self.assertTrue(m, d.stderr())
+            first = int(m.group(1))
+            self.assertGreater(first, 2)  # the oldest messages are gone
+            self.assertIn("the feed log no longer holds sequence 1 (it starts at %d)" % first, h["reason"])
+            self.assertIn("stream RETAIN_TEST no longer holds sequence 1 (it starts at %d" % first, d.stderr())
+            r = mshtest.post_feed(d, "positions", crowd("RTD", 3, now_ms()), FEED)
+            self.assertEqual(r.status, 503, r.body)
+            self.assertIn(b"stream_gap", r.body)
+            self.assertEqual(d.get("/entities/RT23-000", headers={"Authorization": "Bearer " + OPS}).status, 404)
+            m = mshtest.parse_metrics(d.get("/metrics").body.decode())
+            self.assertEqual(mshtest.metric(m, "mashaer_feed_log_gap"), 1)
+            self.assertEqual(feed_seq(c), 24)  # D's refused post reached nothing
+        finally:
+            mshtest.stop_servers(*[s for s in (c, d) if s])
 
 
 class Cluster(unittest.TestCase):
