@@ -161,7 +161,8 @@ static void update_widths(msh_app *app, struct msh_forecast_service *s, msh_grap
 
 /* The edges a closed gate closes that an operator plans to reopen after `issued`: open in *closed,
  * closed until then in *until (allocated here; NULL when there is none). A gate whose reopening time
- * has passed while it is still closed stays closed: the operator has not let anyone through. */
+ * has passed while it is still closed stays closed: the operator has not let anyone through. No lock:
+ * the view is immutable and the copy the forecast thread's own. */
 static void closures_that_end(const msh_netview *v, uint32_t ne, const copy *k, int64_t issued, uint8_t *closed,
                               int64_t **until)
 {
