@@ -383,8 +383,8 @@ static int bin_fills(msh_sim *s, double *fill, int cap, int *bad)
     msh_sim_set_stamp(s, msh_sim_time_ms(s));
     CHECK(msh_sim_emit_bins(s, &b, &w, &err) == MSH_OK);
     int n = 0;
-    const char *p = (const char *)b.data, *end = p + b.len;
-    while (p < end && n < cap) {
+    const char *p = (const char *)b.data, *end = p ? p + b.len : p;
+    while (p && p < end && n < cap) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         json_error_t je;
         json_t *j = json_loadb(p, (size_t)(nl - p), 0, &je);
