@@ -12,7 +12,8 @@ through `launch` (running cmake again in that build dir restores them):
 
 `launch` (what the wrapped tests run) makes itself a child subreaper, so the daemons a test starts
 (PostgreSQL's pg_ctl, mosquitto, nats-server) are reaped by it and counted too; it appends one JSON line
-per test: name, wall s, user s, sys s, exit code.
+per test: name, wall s, user s, sys s, exit code (to the file given to `wrap`, or to $CI_CPU_OUT when set:
+one wrapped build dir, several runs).
 """
 import argparse
 import ctypes
@@ -118,7 +119,7 @@ def main():
         out, name, sep = sys.argv[2:5]
         if sep != "--":
             sys.exit("ci_cpu launch OUT NAME -- CMD...")
-        sys.exit(launch(out, name, sys.argv[5:]))
+        sys.exit(launch(os.environ.get("CI_CPU_OUT", out), name, sys.argv[5:]))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     w = sub.add_parser("wrap")
