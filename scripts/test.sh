@@ -23,9 +23,9 @@ phase build scripts/build.sh --werror
 phase tests bash -c 'cd build && ctest --output-on-failure -j2 --timeout 600'
 if [ "$fast" = 0 ]; then
   phase build-asan scripts/build.sh --sanitize --werror
-  # quarantine 64 MB, not 256: freed memory stays poisoned for the next 64 MB of frees (a use after free
-  # is still caught where tests make one); at 256 MB every ASan process grew to about 660 MB and spent
-  # half of its CPU in page faults of fresh memory (docs/BENCHMARKS.md, "CI time in CPU seconds")
+  # quarantine 64 MB, not 256: a freed block stays poisoned until 64 MB more has been freed (a use after
+  # free is caught unless that much was freed in between); at 256 MB every ASan process grew to about
+  # 660 MB and spent half of its CPU in page faults of fresh memory (docs/BENCHMARKS.md, "CI time in CPU seconds")
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:quarantine_size_mb=64:suppressions=$PWD/tests/asan.supp"
   export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/ubsan.supp"
