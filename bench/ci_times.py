@@ -6,8 +6,12 @@ no COST) and by COST (the properties the build dir's CTestTestfile files carry),
 RESOURCE_LOCKs respected (the Chromium tests run one at a time).
 
   python3 bench/ci_times.py BUILD_DIR CTEST_LOG [--top N] [--slots 2]
+  python3 bench/ci_times.py BUILD_DIR TIMES.jsonl --cpu [--top N] [--slots 2]
 
 CTEST_LOG is the output of `ctest -j2` in BUILD_DIR (the "Test #k: name ... Passed  12.34 sec" lines).
+TIMES.jsonl is what bench/ci_cpu.py's launcher wrote for a run in BUILD_DIR; with --cpu each test takes
+its CPU seconds (user+sys of its process tree) in the model: on a machine shared with other work the
+wall seconds of a log say more about the neighbours than about the tests, the CPU seconds do not.
 The schedule is a model (a test takes what it took in the log, whatever runs beside it): it shows
 how much of a run is the tail of one long test while the other slot idles, not a measurement.
 """
@@ -30,6 +34,16 @@ def log_seconds(path):
             if m:
                 total = float(m.group(1))
     return secs, total
+
+
+def cpu_seconds(path):
+    """{test name: CPU seconds} of a bench/ci_cpu.py times file; no run total (None)."""
+    secs = {}
+    with open(path) as f:
+        for line in f:
+            r = json.loads(line)
+            secs[r["name"]] = r["user"] + r["sys"]
+    return secs, None
 
 
 def declared(build_dir):
@@ -66,8 +80,9 @@ def main():
     ap.add_argument("ctest_log")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--slots", type=int, default=2)
+    ap.add_argument("--cpu", action="store_true", help="CTEST_LOG is a bench/ci_cpu.py times file: model CPU seconds")
     a = ap.parse_args()
-    secs, total = log_seconds(a.ctest_log)
+    secs, total = cpu_seconds(a.ctest_log) if a.cpu else log_seconds(a.ctest_log)
     if not secs:
         sys.exit("no test times in %s" % a.ctest_log)
     tests = declared(a.build_dir)

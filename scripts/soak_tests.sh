@@ -17,7 +17,7 @@ for c in main beside; do
 done
 (cd "$work/main" && scripts/build.sh --werror >/dev/null && scripts/build.sh --sanitize --werror >/dev/null)
 (cd "$work/beside" && scripts/build.sh --werror >/dev/null)
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:suppressions=$work/main/tests/asan.supp"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:quarantine_size_mb=64:suppressions=$work/main/tests/asan.supp"  # as scripts/test.sh
 export LSAN_OPTIONS="suppressions=$work/main/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$work/main/tests/ubsan.supp"
 beside=""

@@ -9,14 +9,27 @@ case "${1:-}" in
   --fast) fast=1 ;;
   -h|--help) sed -n '2,3p' "$0" | sed 's/^# //'; exit 0 ;;
 esac
-scripts/setup.sh
-scripts/build.sh --werror
-(cd build && ctest --output-on-failure -j2 --timeout 600)
+# phase NAME CMD...: run CMD and say how many seconds it took, so that a CI log shows where its time went
+took=""
+phase() {
+  local name=$1 t0=$SECONDS
+  shift
+  "$@"
+  took="$took $name $((SECONDS - t0)) s,"
+  echo "test.sh: $name took $((SECONDS - t0)) s"
+}
+phase setup scripts/setup.sh
+phase build scripts/build.sh --werror
+phase tests bash -c 'cd build && ctest --output-on-failure -j2 --timeout 600'
 if [ "$fast" = 0 ]; then
-  scripts/build.sh --sanitize --werror
-  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:suppressions=$PWD/tests/asan.supp"
+  phase build-asan scripts/build.sh --sanitize --werror
+  # quarantine 64 MB, not 256: a freed block stays poisoned until 64 MB more has been freed (a use after
+  # free is caught unless that much was freed in between); at 256 MB every ASan process grew to about
+  # 660 MB and spent half of its CPU in page faults of fresh memory (docs/BENCHMARKS.md, "CI time in CPU seconds")
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:quarantine_size_mb=64:suppressions=$PWD/tests/asan.supp"
   export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/ubsan.supp"
-  (cd build-asan && ctest --output-on-failure -j2 --timeout 900)
+  phase tests-asan bash -c 'cd build-asan && ctest --output-on-failure -j2 --timeout 900'
 fi
-echo "test.sh: all tests passed"
+took=${took# }
+echo "test.sh: all tests passed (${took%,}; $SECONDS s in all)"
