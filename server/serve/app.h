@@ -117,6 +117,7 @@ typedef struct msh_app {
     double own_events_tick;         /* when serve_cluster.c last woke that ring's idle subscribers */
     struct msh_broadcasts *broadcasts; /* broadcasts to an area (server/services/broadcast_service.h) */
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
+    struct msh_ops_ids *ops_ids;   /* INC-OPS-<n> numbers across a cluster (NULL on SpatiaLite) */
     struct msh_sensor_history *sensor_history; /* the season's sensor readings (layers/live/sensor_history.h) */
     struct msh_playback *playback;  /* the last hours of density cells (layers/live/playback.h), NULL when off */
     struct msh_gate_counts *gate_counts; /* gates' 5-minute counts and permit alerts (layers/live/gate_counts.h) */
