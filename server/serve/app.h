@@ -129,6 +129,7 @@ typedef struct msh_app {
     struct msh_cleaning_service *cleaning; /* cleaning tasks' progress and overdue events (reload thread) */
     struct msh_bin_service *bins;  /* bins' overflow events with the nearest crew (services/bin_service.h) */
     int64_t kpi_last_record_ms;     /* when the reload thread last recorded them */
+    unsigned long long kpi_epoch;   /* the emitter lease's epoch at that tick (a change: the lease is new) */
     struct msh_forecast_service *forecast; /* the density forecast (server/services/forecast_service.h), NULL when off */
     struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/services/font_service.h) */
