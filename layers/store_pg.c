@@ -695,7 +695,9 @@ bool msh_pg_table_exists(msh_pg *pg, const char *name)
 
 /* SQLite's spellings the rooms above write, in PostgreSQL's (outside quotes, whole words):
  * in table definitions INTEGER is bigint (times in ms), an INTEGER PRIMARY KEY an identity (a row
- * id given when none is), REAL double precision and BLOB bytea; last_insert_rowid() is lastval();
+ * id given when none is: a column named rowid so declared is SQLite's own rowid there and an identity
+ * column of that name here), REAL double precision and BLOB bytea, and SQLite's WITHOUT ROWID goes (a
+ * PostgreSQL table has no row id to leave out); last_insert_rowid() is lastval();
  * INSERT OR IGNORE is INSERT ... ON CONFLICT DO NOTHING; PRAGMA synchronous=FULL is
  * synchronous_commit = on. Malloc'd; NULL when out of memory. */
 static char *dialect(const char *sql)
@@ -708,6 +710,7 @@ static char *dialect(const char *sql)
         {"INTEGER", "bigint", true},
         {"REAL", "double precision", true},
         {"BLOB", "bytea", true},
+        {"WITHOUT ROWID", "", true},
         {"last_insert_rowid()", "lastval()", false},
         {"INSERT OR IGNORE INTO", "INSERT INTO", false},
         {"PRAGMA synchronous=FULL", "SET synchronous_commit = on", false},

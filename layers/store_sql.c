@@ -121,6 +121,38 @@ const char *msh_store_sql_now(msh_store *s)
                            : "strftime('%Y-%m-%dT%H:%M:%SZ','now')";
 }
 
+const char *msh_store_sql_point(msh_store *s)
+{
+    return msh_store_pg(s) ? "ST_SetSRID(ST_MakePoint(lon, lat), 4326)" : "MakePoint(lon, lat, 4326)";
+}
+
+msh_rc msh_store_add_point_column(msh_store *s, const char *table)
+{
+    msh_buf b;
+    msh_buf_init(&b, 512);
+    if (msh_store_pg(s)) {
+        msh_buf_printf(&b, "ALTER TABLE ");
+        msh_store_quote_ident(&b, table);
+        msh_buf_printf(&b, " ADD COLUMN IF NOT EXISTS geom geometry(Point, 4326)");
+    } else {
+        msh_sql *q = NULL;
+        int64_t has = 0;
+        if (!msh_sql_prepare(s, "SELECT count(*) FROM geometry_columns WHERE f_table_name = ?", &q)) {
+            msh_sql_bind_text(q, 1, table, -1);
+            if (msh_sql_step(q) == MSH_SQL_ROW)
+                has = msh_sql_int(q, 0);
+            msh_sql_finalize(q);
+        }
+        if (has)
+            return MSH_OK;
+        msh_buf_printf(&b, "SELECT AddGeometryColumn('%s', 'geom', 4326, 'POINT', 'XY')", table); /* our own names */
+    }
+    msh_buf_putc(&b, 0);
+    msh_rc rc = b.err ? MSH_ENOMEM : msh_store_exec(s, (const char *)b.data);
+    msh_buf_free(&b);
+    return rc;
+}
+
 msh_rc msh_sql_prepare(msh_store *s, const char *sql, msh_sql **out)
 {
     *out = NULL;

@@ -45,6 +45,12 @@ size_t msh_store_changes(msh_store *s);
 bool msh_store_has_table(msh_store *s, const char *name);
 /** An SQL expression for the current UTC time as text, 2026-01-31T12:00:00Z. */
 const char *msh_store_sql_now(msh_store *s);
+/** An SQL expression for the EPSG:4326 point of the row's `lon` and `lat` columns (SpatiaLite's
+ * MakePoint, PostGIS's ST_MakePoint with its SRID set). */
+const char *msh_store_sql_point(msh_store *s);
+/** A geometry column `geom` of points in EPSG:4326 added to `table` when it has none (SpatiaLite's
+ * AddGeometryColumn, registered for QGIS; on PostgreSQL a typed column, which PostGIS lists itself). */
+msh_rc msh_store_add_point_column(msh_store *s, const char *table);
 
 typedef struct msh_sql msh_sql; /* a prepared statement */
 

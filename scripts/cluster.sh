@@ -18,8 +18,8 @@ start (the default) starts, on 127.0.0.1:
   PostgreSQL 15 + PostGIS on port P+20 (database "mashaer"; as root it runs as the user postgres),
   three nats-server with JetStream in one cluster (clients on P+31..P+33, monitoring P+36..P+38,
   routes P+41..P+43),
-  N Mashaer nodes (default 2) on ports P+1..P+N, each `serve --db postgresql://... --feed-log nats://...`
-  (the feed log only when this build of mashaer has --feed-log),
+  N Mashaer nodes (default 2) on ports P+1..P+N, each `serve --db postgresql://... --live-dir DIR
+  --feed-log nats://...`: one live crowd on every node (without nats-server: --no-live),
   HAProxy on port P (default 8080), health-checking every node's /health every 500 ms: a node that
   answers 503 (catching up with the feed log, or degraded) gets no traffic; its stats page on P+50.
 It loads data/demo/*.geojson into the database first (with --no-demo only sites.geojson), then
@@ -243,15 +243,13 @@ EOF
   done
   echo "loaded ${#demo_files[@]} demo layer(s) into the database"
   use_log=()
-  if [ -n "$feedlog" ] && "$bin" serve --help 2>&1 | grep -q -- --feed-log; then
-    # a build whose feed log does not run on a PostgreSQL store refuses the flags (exit 2) at once
-    rc=0; timeout 5 "$bin" serve --db "$db" --feed-log nats://127.0.0.1:1 --port 0 >/dev/null 2>&1 || rc=$?
-    if [ "$rc" != 2 ]; then use_log=(--feed-log "$feedlog")
-    else echo "cluster.sh: this build runs the feed log on SpatiaLite only: nodes share the store, not the live feeds" >&2; fi
-  fi
+  [ -n "$feedlog" ] && use_log=(--feed-log "$feedlog")
   for i in $(seq 1 "$nodes"); do
     np=$((port + i))
-    nohup "$bin" serve --db "$db" --port "$np" --bind 127.0.0.1 "${use_log[@]}" >"$run/node$i.log" 2>&1 &
+    # with the feed log every node holds the live crowd: its write-ahead log and snapshots in a folder of its own
+    live=(--no-live)
+    [ -n "$feedlog" ] && live=(--live-dir "$run/node$i.live" "${use_log[@]}")
+    nohup "$bin" serve --db "$db" --port "$np" --bind 127.0.0.1 "${live[@]}" >"$run/node$i.log" 2>&1 &
     echo $! >"$pids/node$i.pid"
     echo "$np" >"$run/node$i.port"
   done

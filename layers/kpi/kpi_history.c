@@ -2,10 +2,13 @@
 #include "kpi_history.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "core/msh_grow.h"
 #include "core/msh_time.h"
@@ -94,8 +97,10 @@ msh_rc msh_kpi_history_append(msh_kpi_history *h, const msh_kpi_result *r, msh_e
     msh_buf_init(&doc, (size_t)1 << 20);
     msh_rc rc = MSH_OK;
     if ((rc = tx_begin(db, err)) ||
-        (rc = prepare(db, "INSERT OR REPLACE INTO msh_kpi_history (t_ms, zone_id, peak_density, temperature_max,"
-                          " composite, doc) VALUES (?,?,?,?,?,?)", &st, err)))
+        (rc = prepare(db, "INSERT INTO msh_kpi_history (t_ms, zone_id, peak_density, temperature_max,"
+                          " composite, doc) VALUES (?,?,?,?,?,?) ON CONFLICT (zone_id, t_ms) DO UPDATE SET"
+                          " peak_density = excluded.peak_density, temperature_max = excluded.temperature_max,"
+                          " composite = excluded.composite, doc = excluded.doc", &st, err)))
         goto out;
     for (size_t i = 0; i <= r->nzones; i++) {
         const msh_kpi_zone *z = i < r->nzones ? &r->zones[i] : &r->overall;
@@ -124,30 +129,77 @@ out:
     return rc;
 }
 
+bool msh_kpi_history_has_since(msh_kpi_history *h, int64_t from_ms)
+{
+    pthread_mutex_lock(&h->mu);
+    msh_sql *st = NULL;
+    bool has = false;
+    if (!msh_sql_prepare(h->store, "SELECT 1 FROM msh_kpi_history WHERE t_ms >= ? LIMIT 1", &st)) {
+        msh_sql_bind_int(st, 1, from_ms);
+        has = msh_sql_step(st) == MSH_SQL_ROW;
+    }
+    msh_sql_finalize(st);
+    pthread_mutex_unlock(&h->mu);
+    return has;
+}
+
+/* The crowd members of a suppressed zone as msh_kpi_zone_json writes them (kpi_compute.c: crowd_values),
+ * hidden in one recorded document when it counts 1..max_people people: the new text (malloc'd), or NULL
+ * (none to hide, or not ours to read). Done here rather than in SQL: the engines' JSON functions differ. */
+static char *suppressed_doc(const char *text, size_t len, int64_t max_people)
+{
+    static const char *const HIDDEN[] = {"people", "peak_density", "peak_los", "share_los_a", "share_los_b",
+                                         "share_los_c", "share_los_d", "share_los_e", "share_los_f"};
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    json_t *crowd = json_object_get(doc, "crowd");
+    json_t *people = json_object_get(crowd, "people");
+    char *out = NULL;
+    if (json_is_number(people) && json_number_value(people) >= 1 && json_number_value(people) <= (double)max_people) {
+        for (size_t i = 0; i < sizeof HIDDEN / sizeof HIDDEN[0]; i++)
+            json_object_set_new(crowd, HIDDEN[i], json_null());
+        json_object_set_new(crowd, "suppressed", json_true());
+        out = json_dumps(doc, JSON_COMPACT);
+    }
+    json_decref(doc);
+    return out;
+}
+
 msh_rc msh_kpi_history_suppress(msh_kpi_history *h, int k_anon, size_t *changed, msh_err *err)
 {
-    /* the crowd members of a suppressed zone as msh_kpi_zone_json writes them (kpi_compute.c: crowd_values) */
-    static const char SQL[] =
-        "UPDATE msh_kpi_history SET peak_density = NULL, doc = json_set(doc,"
-        " '$.crowd.people', NULL, '$.crowd.suppressed', json('true'), '$.crowd.peak_density', NULL,"
-        " '$.crowd.peak_los', NULL, '$.crowd.share_los_a', NULL, '$.crowd.share_los_b', NULL,"
-        " '$.crowd.share_los_c', NULL, '$.crowd.share_los_d', NULL, '$.crowd.share_los_e', NULL,"
-        " '$.crowd.share_los_f', NULL)"
-        " WHERE json_valid(doc) AND json_extract(doc, '$.crowd.people') BETWEEN 1 AND ?";
     pthread_mutex_lock(&h->mu);
     msh_store *db = h->store;
-    msh_sql *st = NULL;
+    msh_sql *st = NULL, *up = NULL;
     msh_rc rc;
     *changed = 0;
-    if ((rc = tx_begin(db, err)) || (rc = prepare(db, SQL, &st, err)))
+    if ((rc = tx_begin(db, err)) ||
+        (rc = prepare(db, "SELECT zone_id, t_ms, doc FROM msh_kpi_history WHERE doc LIKE '%\"people\":%'", &st, err)) ||
+        (rc = prepare(db, "UPDATE msh_kpi_history SET peak_density = NULL, doc = ? WHERE zone_id = ? AND t_ms = ?", &up,
+                      err)))
         goto out;
-    msh_sql_bind_int(st, 1, k_anon - 1);
-    if (msh_sql_step(st) != MSH_SQL_DONE)
+    /* PostgreSQL has the whole result once stepped; SQLite reads on, and an UPDATE of the row just read
+     * leaves the scan as it was (the key is not changed) */
+    int s;
+    while (!rc && (s = msh_sql_step(st)) == MSH_SQL_ROW) {
+        size_t n;
+        const char *text = msh_sql_text(st, 2, &n);
+        char *doc = text ? suppressed_doc(text, n, k_anon - 1) : NULL;
+        if (!doc)
+            continue;
+        msh_sql_reset(up);
+        msh_sql_bind_text(up, 1, doc, -1);
+        msh_sql_bind_text(up, 2, msh_sql_text(st, 0, NULL), -1);
+        msh_sql_bind_int(up, 3, msh_sql_int(st, 1));
+        free(doc);
+        if (msh_sql_step(up) != MSH_SQL_DONE)
+            rc = store_err(db, err);
+        else
+            (*changed)++;
+    }
+    if (!rc && s != MSH_SQL_DONE)
         rc = store_err(db, err);
-    else
-        *changed = msh_store_changes(db);
 out:
     msh_sql_finalize(st);
+    msh_sql_finalize(up);
     rc = tx_end(db, rc, err);
     pthread_mutex_unlock(&h->mu);
     return rc;
@@ -173,6 +225,17 @@ out:
     return rc;
 }
 
+/* environment.heat_index_max of a recorded document; NAN when absent (rows written before it was kept),
+ * null or unreadable. Read here rather than in SQL: the engines' JSON functions differ. */
+static double doc_heat_index(const char *text, size_t len)
+{
+    json_t *doc = text ? json_loadb(text, len, 0, NULL) : NULL;
+    json_t *v = json_object_get(json_object_get(doc, "environment"), "heat_index_max");
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    json_decref(doc);
+    return x;
+}
+
 msh_rc msh_kpi_history_replay(msh_kpi_history *h, msh_kpi *k, int64_t from_ms, int64_t to_ms, size_t *rows,
                               msh_err *err)
 {
@@ -182,17 +245,18 @@ msh_rc msh_kpi_history_replay(msh_kpi_history *h, msh_kpi *k, int64_t from_ms, i
     msh_rc rc = MSH_OK;
     *rows = 0;
     /* the heat index is read from the record's document (rows written before it was kept give NULL) */
-    if ((rc = prepare(db, "SELECT t_ms, zone_id, peak_density, temperature_max,"
-                          " json_extract(doc, '$.environment.heat_index_max') FROM msh_kpi_history"
-                     " WHERE t_ms BETWEEN ? AND ? ORDER BY t_ms", &st, err)))
+    if ((rc = prepare(db, "SELECT t_ms, zone_id, peak_density, temperature_max, doc FROM msh_kpi_history"
+                          " WHERE t_ms BETWEEN ? AND ? ORDER BY t_ms", &st, err)))
         goto out;
     msh_sql_bind_int(st, 1, from_ms);
     msh_sql_bind_int(st, 2, to_ms);
     int s;
     while ((s = msh_sql_step(st)) == MSH_SQL_ROW) {
         const char *zone = msh_sql_text(st, 1, NULL);
+        size_t n;
+        const char *doc = msh_sql_text(st, 4, &n);
         msh_kpi_observe(k, zone ? zone : "", msh_sql_int(st, 0), msh_sql_num(st, 2), msh_sql_num(st, 3),
-                        msh_sql_num(st, 4));
+                        doc_heat_index(doc, n));
         (*rows)++;
     }
     if (s != MSH_SQL_DONE)
@@ -245,7 +309,9 @@ msh_rc msh_kpi_history_save_swept(msh_kpi_history *h, msh_kpi *k, size_t *rows, 
         rc = store_err(db, err);
         goto out;
     }
-    if ((rc = prepare(db, "INSERT OR REPLACE INTO msh_cleaning_swept (gkey, last_ms, crew, task) VALUES (?,?,?,?)",
+    if ((rc = prepare(db, "INSERT INTO msh_cleaning_swept (gkey, last_ms, crew, task) VALUES (?,?,?,?)"
+                      " ON CONFLICT (gkey) DO UPDATE SET last_ms = excluded.last_ms, crew = excluded.crew,"
+                      " task = excluded.task",
                       &st, err)))
         goto out;
     for (size_t i = 0; i < r.n; i++) {

@@ -33,6 +33,8 @@ msh_rc msh_kpi_history_append(msh_kpi_history *h, const msh_kpi_result *r, msh_e
  * shares become null and crowd.suppressed true, as a compute under k would have written them.
  * *changed gets how many records were rewritten.
  */
+/** True when a record at or after `from_ms` is in the store (by any node of a cluster). */
+bool msh_kpi_history_has_since(msh_kpi_history *h, int64_t from_ms);
 msh_rc msh_kpi_history_suppress(msh_kpi_history *h, int k_anon, size_t *changed, msh_err *err);
 msh_rc msh_kpi_history_prune(msh_kpi_history *h, int64_t before_ms, size_t *deleted, msh_err *err);
 

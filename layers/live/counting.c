@@ -371,8 +371,13 @@ msh_rc msh_counting_commit(msh_counting *c, msh_err *err)
     msh_sql *ins = NULL, *del = NULL;
     msh_rc rc = MSH_OK;
     if (msh_store_begin(db) ||
-        msh_sql_prepare(db, "INSERT OR REPLACE INTO msh_line_counts (line, minute_ms, ab, ba, name, lon, lat)"
-                            " VALUES (?,?,?,?,?,?,?)", &ins) ||
+        /* a minute's counts only grow: a cluster node behind another (both write the same stream's counts
+         * at their own snapshots) never lowers them */
+        msh_sql_prepare(db, "INSERT INTO msh_line_counts (line, minute_ms, ab, ba, name, lon, lat)"
+                            " VALUES (?,?,?,?,?,?,?) ON CONFLICT (line, minute_ms) DO UPDATE SET"
+                            " ab = CASE WHEN excluded.ab > msh_line_counts.ab THEN excluded.ab ELSE msh_line_counts.ab END,"
+                            " ba = CASE WHEN excluded.ba > msh_line_counts.ba THEN excluded.ba ELSE msh_line_counts.ba END,"
+                            " name = excluded.name, lon = excluded.lon, lat = excluded.lat", &ins) ||
         msh_sql_prepare(db, "DELETE FROM msh_line_counts WHERE minute_ms < ?", &del)) {
         rc = msh_err_set(err, MSH_EIO, "counting lines: %s", msh_store_errmsg(db));
         goto out;

@@ -274,8 +274,10 @@ msh_rc msh_gate_counts_reset_site(msh_gate_counts *gc, const char *site, const m
     msh_rc rc = MSH_OK;
     msh_sql *q = NULL;
     pthread_mutex_lock(&gc->store_mu);
-    if (msh_sql_prepare(gc->store, "INSERT OR REPLACE INTO msh_site_resets (site, reset_ms, base_in, base_out)"
-                                       " VALUES (?, ?, ?, ?)", &q)) {
+    if (msh_sql_prepare(gc->store, "INSERT INTO msh_site_resets (site, reset_ms, base_in, base_out)"
+                                       " VALUES (?, ?, ?, ?) ON CONFLICT (site) DO UPDATE SET"
+                                       " reset_ms = excluded.reset_ms, base_in = excluded.base_in,"
+                                       " base_out = excluded.base_out", &q)) {
         rc = msh_err_set(err, MSH_EIO, "site reset: %s", msh_store_errmsg(gc->store));
         goto out;
     }
@@ -311,8 +313,15 @@ static msh_rc commit_locked(msh_gate_counts *gc, msh_err *err)
     msh_sql *ins = NULL, *del = NULL;
     msh_rc rc = MSH_OK;
     if (msh_store_begin(db) ||
-        msh_sql_prepare(db, "INSERT OR REPLACE INTO msh_gate_counts (gate, gate_n, start_ms, in_n, out_n, peak_util,"
-                            " scans_valid, scans_denied, seq, lon, lat) VALUES (?,?,?,?,?,?,?,?,?,?,?)", &ins) ||
+        /* every node of a cluster folds the same stream and writes its buckets at its own snapshots: a
+         * bucket only moves forward (by the gate's update count), so a node behind never undoes one ahead */
+        msh_sql_prepare(db, "INSERT INTO msh_gate_counts (gate, gate_n, start_ms, in_n, out_n, peak_util,"
+                            " scans_valid, scans_denied, seq, lon, lat) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                            " ON CONFLICT (gate, start_ms) DO UPDATE SET gate_n = excluded.gate_n,"
+                            " in_n = excluded.in_n, out_n = excluded.out_n, peak_util = excluded.peak_util,"
+                            " scans_valid = excluded.scans_valid, scans_denied = excluded.scans_denied,"
+                            " seq = excluded.seq, lon = excluded.lon, lat = excluded.lat"
+                            " WHERE excluded.seq >= msh_gate_counts.seq", &ins) ||
         msh_sql_prepare(db, "DELETE FROM msh_gate_counts WHERE start_ms < ?", &del)) {
         rc = msh_err_set(err, MSH_EIO, "gate counts: %s", msh_store_errmsg(db));
         goto out;

@@ -35,18 +35,21 @@ struct msh_incident_log {
     msh_sensor_history *sensors; /* readings join it once committed; NULL: not kept */
 };
 
+/* One schema for both engines (store_sql.h): a history row's `rowid` is declared, so that SQLite's own
+ * row id has that name and PostgreSQL gives an identity column of it (the history's paging key); a
+ * store made before keeps SQLite's implicit one, under the same name. */
 static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS msh_incidents (id TEXT PRIMARY KEY, kind TEXT, severity TEXT, status TEXT,"
     " description TEXT, lon REAL, lat REAL, reported_at TEXT, dispatched_at TEXT, on_scene_at TEXT,"
     " resolved_at TEXT, updated_at TEXT);"
-    "CREATE TABLE IF NOT EXISTS msh_incident_history (id TEXT NOT NULL, time TEXT NOT NULL, status TEXT NOT NULL,"
-    " severity TEXT, kind TEXT, description TEXT, lon REAL, lat REAL, by_name TEXT, by_role TEXT,"
-    " UNIQUE (id, time, status));"
-    "CREATE TABLE IF NOT EXISTS msh_gate_history (id TEXT NOT NULL, time TEXT NOT NULL, state TEXT NOT NULL,"
-    " reason TEXT, by_name TEXT, by_role TEXT, UNIQUE (id, time, state));"
-    "CREATE TABLE IF NOT EXISTS msh_sensor_readings (id TEXT NOT NULL, t_ms INTEGER NOT NULL, time TEXT NOT NULL,"
-    " temperature REAL, relative_humidity REAL, air_quality_index REAL, pm25 REAL, noise_laeq REAL, lon REAL,"
-    " lat REAL, UNIQUE (id, t_ms));"
+    "CREATE TABLE IF NOT EXISTS msh_incident_history (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, time TEXT NOT NULL,"
+    " status TEXT NOT NULL, severity TEXT, kind TEXT, description TEXT, lon REAL, lat REAL, by_name TEXT,"
+    " by_role TEXT, UNIQUE (id, time, status));"
+    "CREATE TABLE IF NOT EXISTS msh_gate_history (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, time TEXT NOT NULL,"
+    " state TEXT NOT NULL, reason TEXT, by_name TEXT, by_role TEXT, UNIQUE (id, time, state));"
+    "CREATE TABLE IF NOT EXISTS msh_sensor_readings (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL,"
+    " t_ms INTEGER NOT NULL, time TEXT NOT NULL, temperature REAL, relative_humidity REAL,"
+    " air_quality_index REAL, pm25 REAL, noise_laeq REAL, lon REAL, lat REAL, UNIQUE (id, t_ms));"
     "CREATE INDEX IF NOT EXISTS msh_sensor_readings_t ON msh_sensor_readings (t_ms);";
 
 /* A value of a reading, or NULL when the record does not give it. */
@@ -136,13 +139,16 @@ static void write_batch(msh_incident_log *lg, queued *q, size_t nq)
                     " VALUES (?,?,?,?,?,?)",
                     &gate);
     msh_sql_prepare(db,
-                    "INSERT OR IGNORE INTO msh_sensor_readings (id, t_ms, time, temperature, relative_humidity,"
-                    " air_quality_index, pm25, noise_laeq, lon, lat) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING rowid",
+                    "INSERT INTO msh_sensor_readings (id, t_ms, time, temperature, relative_humidity,"
+                    " air_quality_index, pm25, noise_laeq, lon, lat) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT DO NOTHING RETURNING rowid",
                     &sens);
     msh_sql_prepare(db, "DELETE FROM msh_sensor_readings WHERE t_ms < ?", &prune);
     if (!up || !hist || !gate || !sens || !prune)
         fprintf(stderr, "mashaer: incident log: %s\n", msh_store_errmsg(db));
-    msh_sql_prepare(db, "UPDATE msh_incidents SET geom = MakePoint(lon, lat, 4326) WHERE id = ?", &geom);
+    char geom_sql[160];
+    snprintf(geom_sql, sizeof geom_sql, "UPDATE msh_incidents SET geom = %s WHERE id = ?", msh_store_sql_point(db));
+    msh_sql_prepare(db, geom_sql, &geom);
     for (size_t k = 0; k < nq && up && hist && gate && sens && prune; k++) {
         if (q[k].feed == MSH_FEED_SENSORS) {
             rowids[k] = write_reading(sens, &q[k].it.rec);
@@ -300,11 +306,12 @@ msh_rc msh_incident_log_open(const char *db_path, msh_sensor_history *sensors, m
         free(lg);
         return rc;
     }
-    /* the author columns, added to a history made before operators were named */
+    /* the author columns, added to a history made before operators were named (SQLite only: a
+     * PostgreSQL store's tables were made with them) */
     msh_sql *st;
-    int64_t has_by = 0;
-    if (!msh_sql_prepare(db, "SELECT count(*) FROM pragma_table_info('msh_incident_history') WHERE name = 'by_name'",
-                         &st)) {
+    int64_t has_by = msh_store_is_pg(db);
+    if (!has_by && !msh_sql_prepare(db, "SELECT count(*) FROM pragma_table_info('msh_incident_history') WHERE name = 'by_name'",
+                                    &st)) {
         if (msh_sql_step(st) == MSH_SQL_ROW)
             has_by = msh_sql_int(st, 0);
         msh_sql_finalize(st);
@@ -313,14 +320,7 @@ msh_rc msh_incident_log_open(const char *db_path, msh_sensor_history *sensors, m
         (void)msh_store_exec(db, "ALTER TABLE msh_incident_history ADD COLUMN by_name TEXT;"
                                  "ALTER TABLE msh_incident_history ADD COLUMN by_role TEXT");
     /* a POINT column QGIS can draw (added once) */
-    int64_t has_geom = 0;
-    if (!msh_sql_prepare(db, "SELECT count(*) FROM geometry_columns WHERE f_table_name = 'msh_incidents'", &st)) {
-        if (msh_sql_step(st) == MSH_SQL_ROW)
-            has_geom = msh_sql_int(st, 0);
-        msh_sql_finalize(st);
-    }
-    if (!has_geom)
-        (void)msh_store_exec(db, "SELECT AddGeometryColumn('msh_incidents', 'geom', 4326, 'POINT', 'XY')");
+    (void)msh_store_add_point_column(db, "msh_incidents");
     lg->sensors = sensors;
     if (sensors && (rc = load_readings(lg, err))) {
         msh_store_close(lg->store);

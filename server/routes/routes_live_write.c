@@ -33,6 +33,7 @@
 #include "live/ingest.h"
 #include "live/live.h"
 #include "live/live_ops.h"
+#include "live/ops_ids.h"
 #include "route/walknet.h"
 #include "routes/events.h"
 #include "routes/live_change.h"
@@ -354,8 +355,13 @@ static void create_locked(msh_req *r, msh_feed_rec *rec)
     msh_app *app = r->app;
     if (!rec->id_len) { /* else the caller named it (an escalated report: INC-REP-<fid>) */
         msh_live_rdlock(app->live);
-        uint64_t n = msh_ops_seq(app->live) + 1;
+        uint64_t applied = msh_ops_seq(app->live);
         msh_live_unlock(app->live);
+        uint64_t n = msh_ops_ids_next(app->ops_ids, applied); /* a cluster's sequence, or applied + 1 */
+        if (!n) {
+            msh_resp_error(r, 503, "cannot number the incident: the store does not answer");
+            return;
+        }
         snprintf(rec->id, sizeof rec->id, "INC-OPS-%llu", (unsigned long long)n);
         rec->id_len = (uint8_t)strlen(rec->id);
     }

@@ -119,6 +119,7 @@ typedef struct msh_app {
     double own_events_tick;         /* when serve_cluster.c last woke that ring's idle subscribers */
     struct msh_broadcasts *broadcasts; /* broadcasts to an area (server/services/broadcast_service.h) */
     struct msh_incident_log *incident_log; /* incidents and their history in the store */
+    struct msh_ops_ids *ops_ids;   /* INC-OPS-<n> numbers across a cluster (NULL on SpatiaLite) */
     struct msh_sensor_history *sensor_history; /* the season's sensor readings (layers/live/sensor_history.h) */
     struct msh_playback *playback;  /* the last hours of density cells (layers/live/playback.h), NULL when off */
     struct msh_gate_counts *gate_counts; /* gates' 5-minute counts and permit alerts (layers/live/gate_counts.h) */
@@ -130,6 +131,7 @@ typedef struct msh_app {
     struct msh_cleaning_service *cleaning; /* cleaning tasks' progress and overdue events (reload thread) */
     struct msh_bin_service *bins;  /* bins' overflow events with the nearest crew (services/bin_service.h) */
     int64_t kpi_last_record_ms;     /* when the reload thread last recorded them */
+    unsigned long long kpi_epoch;   /* the emitter lease's epoch at that tick (a change: the lease is new) */
     struct msh_forecast_service *forecast; /* the density forecast (server/services/forecast_service.h), NULL when off */
     struct msh_walknet *walknet;    /* the walking graph and its live costs (server/walknet.h) */
     struct msh_font_service *fonts; /* glyph ranges and sprite sheets (server/services/font_service.h) */

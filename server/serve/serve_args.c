@@ -48,7 +48,8 @@ static void usage(FILE *f)
             "                       https://maps.example.org; without it links come from the Host header\n"
             "                       and those answers carry Vary: Host\n"
             "  --live-dir DIR       write-ahead log of the live feeds (default FILE.live next to the store;\n"
-            "                       not yet available with a PostgreSQL store);\n"
+            "                       a PostgreSQL store has live feeds only when DIR is given: the folder\n"
+            "                       stays local, the incidents, counts and KPI history go to the database);\n"
             "                       one that cannot be written (read-only, full) is served read-only:\n"
             "                       feed posts and /health answer 503 until it can, then resume by themselves\n"
             "  --no-live            serve without live feeds (POST /feeds answers 503)\n"
@@ -440,17 +441,16 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
                 cfg->db_path, cfg->db_path);
         return 1;
     }
-    if (msh_store_is_url(cfg->db_path) && cfg->live_dir && !no_live) {
-        /* the incident log, sensor readings and KPI history speak SQLite's SQL still */
-        fprintf(stderr, "mashaer serve: live feeds are not yet available on a PostgreSQL store: leave out --live-dir\n");
+    /* a PostgreSQL store has no file beside which to keep the live folder: live feeds there are asked
+     * for by naming it (the write-ahead log and snapshots stay on this machine's disk) */
+    bool pg_no_live = msh_store_is_url(cfg->db_path) && !cfg->live_dir;
+    if (cfg->feed_log && (no_live || pg_no_live)) {
+        fprintf(stderr, "mashaer serve: --feed-log needs live feeds (without --no-live; on a PostgreSQL store, "
+                        "with --live-dir DIR)\n");
         return 2;
     }
-    if (cfg->feed_log && (no_live || msh_store_is_url(cfg->db_path))) {
-        fprintf(stderr, "mashaer serve: --feed-log needs live feeds (a SpatiaLite store, without --no-live)\n");
-        return 2;
-    }
-    if (no_live || msh_store_is_url(cfg->db_path)) {
-        cfg->live_dir = NULL; /* a PostgreSQL store: served without live feeds (POST /feeds answers 503) */
+    if (no_live || pg_no_live) {
+        cfg->live_dir = NULL; /* served without live feeds (POST /feeds answers 503) */
     } else if (!cfg->live_dir) {
         snprintf(live_dir_buf, cap, "%s.live", cfg->db_path);
         cfg->live_dir = live_dir_buf;

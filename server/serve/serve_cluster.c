@@ -7,7 +7,8 @@
  * On SpatiaLite the lease is held for ever, there is no ledger, and nothing else changes.
  *
  * Lock contract: open and close run on the main thread before the reload thread starts and after
- * it stopped; msh_serve_cluster_tick runs on the reload thread only.
+ * it stopped; msh_serve_cluster_tick runs on the reload thread only (and once inside open, before
+ * that thread exists).
  */
 #include "routes/events.h"
 #include "serve/serve.h"
@@ -24,7 +25,13 @@ msh_rc msh_serve_open_cluster(msh_app *app, msh_err *err)
             return msh_err_set(err, MSH_ENOMEM, "out of memory");
         app->own_events = true;
     }
-    return msh_alert_ledger_open(app->emitter, app->events, &app->alert_ledger, err);
+    if ((rc = msh_alert_ledger_open(app->emitter, app->events, &app->alert_ledger, err)))
+        return rc;
+    /* one tick now, on the main thread (the reload thread has not started): the lease's session and the
+     * ledger's starting point are set before the node answers, so an alert written after its /health
+     * says ok reaches its subscribers (the first reload tick came later and started past it) */
+    msh_serve_cluster_tick(app, msh_serve_now_s());
+    return MSH_OK;
 }
 
 void msh_serve_cluster_tick(msh_app *app, double now_s)

@@ -12,6 +12,7 @@
 #include "live/geofence.h"
 #include "kpi/kpi.h"
 #include "live/incident_log.h"
+#include "live/ops_ids.h"
 #include "live/sensor_history.h"
 #include "services/bin_service.h"
 #include "services/playback_service.h"
@@ -209,7 +210,8 @@ msh_rc msh_serve_open_live(msh_app *app, msh_err *err)
         !(app->sensor_history = msh_sensor_history_new((int64_t)app->cfg.sensor_history_days * 86400000,
                                                        MSH_SENSOR_HISTORY_MAX)))
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    if ((rc = msh_incident_log_open(app->cfg.db_path, app->sensor_history, &app->incident_log, err)))
+    if ((rc = msh_incident_log_open(app->cfg.db_path, app->sensor_history, &app->incident_log, err)) ||
+        (rc = msh_ops_ids_open(app->cfg.db_path, &app->ops_ids, err)))
         return rc;
     msh_live_rdlock(app->live);
     msh_live_items(app->live, MSH_FEED_INCIDENTS, push_incident, app->incident_log);
@@ -231,6 +233,8 @@ void msh_serve_close_live(msh_app *app)
 {
     msh_incident_log_close(app->incident_log);
     app->incident_log = NULL;
+    msh_ops_ids_close(app->ops_ids);
+    app->ops_ids = NULL;
     msh_ingest_close(app->ingest);
     app->ingest = NULL;
     for (size_t i = 0; i < app->nlive; i++)

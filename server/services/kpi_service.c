@@ -94,7 +94,20 @@ msh_kpi_result *msh_kpi_service_tick(msh_app *app)
         return NULL;
     int64_t now = msh_now_ms();
     int64_t every = (int64_t)msh_kpi_get_config(app->kpi)->interval_s * 1000;
-    if (app->kpi_last_record_ms && now - app->kpi_last_record_ms < every)
+    /* Once per interval of the clock's grid (every node of a cluster ticks in the same slots), and in
+     * a cluster only the emitter lease's holder records (emitter_lease.h). A node that has just taken
+     * the lease records at once unless the slot is in the store already: a holder that died after
+     * the slot began but before recording it leaves no gap, and one that had recorded it no twin. */
+    int64_t slot = now - now % every;
+    bool records = msh_emitter_holds(app->emitter);
+    unsigned long long epoch = msh_emitter_epoch(app->emitter);
+    bool gained = records && epoch != app->kpi_epoch;
+    app->kpi_epoch = epoch;
+    if (gained && msh_kpi_history_has_since(app->kpi_history, slot))
+        app->kpi_last_record_ms = now; /* recorded by the holder before: this node records from the next slot */
+    else if (gained)
+        app->kpi_last_record_ms = 0;
+    if (app->kpi_last_record_ms && slot <= app->kpi_last_record_ms - app->kpi_last_record_ms % every)
         return NULL;
     bool first = !app->kpi_last_record_ms;
     app->kpi_last_record_ms = now;
@@ -102,8 +115,6 @@ msh_kpi_result *msh_kpi_service_tick(msh_app *app)
     msh_err err;
     size_t swept, pruned = 0;
     double keep_days = msh_kpi_get_config(app->kpi)->history_days;
-    /* every node computes; in a cluster only the emitter lease's holder records (emitter_lease.h) */
-    bool records = msh_emitter_holds(app->emitter);
     bool failed = msh_kpi_service_current(app, now, 0, &r, &err) ||
                   (records && (msh_kpi_history_append(app->kpi_history, r, &err) ||
                                msh_kpi_history_save_swept(app->kpi_history, app->kpi, &swept, &err) ||

@@ -1,12 +1,17 @@
-"""Failures of a cluster in the middle of ingest: the feed log on three NATS servers.
+"""A cluster on one PostgreSQL store with the feed log on three NATS servers, and its failures.
 
 Real processes on loopback: three nats-server with JetStream routed into one cluster (the stream
-has 3 replicas), two Mashaer nodes A and B with `--feed-log` naming all three, on copies of one
-store (the feed log does not yet run on a PostgreSQL store). A poster thread sends batches of
-distinct people to A, one stream message each, and keeps the ids of every batch A acknowledged.
-Every wait is a barrier on what a process reports (acknowledgements, /health's feed_seq, NATS's
-monitoring endpoints), never a fixed sleep.
+has 3 replicas), a private PostgreSQL + PostGIS (pgsupport, a child of this test), and two Mashaer
+nodes A and B on that one database, each with `--live-dir` of its own and `--feed-log` naming all
+three NATS servers. A poster thread sends batches of distinct people to A, one stream message each,
+and keeps the ids of every batch A acknowledged. Every wait is a barrier on what a process reports
+(acknowledgements, /health's feed_seq, /metrics, NATS's monitoring endpoints, rows in the store),
+never a fixed sleep.
 
+- the live tables on the shared store: an incident posted to A is one row (and one history row) in
+  PostgreSQL although both nodes apply it; a gate's 5-minute count is one row with A's counts; a
+  permit alert both nodes compute is one ledger row and one event on each node's stream; incidents
+  operators create on A and on B get numbers from one sequence;
 - kill -9 the NATS server leading the stream while batches flow: acknowledgements go on within
   30 s (a new leader), and every acknowledged person is on both nodes once they are at the same
   feed_seq; the killed server comes back and rejoins;
@@ -17,11 +22,12 @@ monitoring endpoints), never a fixed sleep.
   asynchronous publishes and group commit busy: posts answer 503 (none 200 while nothing can be
   stored), the two come back, posts are acknowledged again, and every person A acknowledged
   before, during and after is on both nodes (a 200 only for what the stream stored).
+- kill -9 the emitter lease's holder while KPIs are recorded every second: the other node records
+  from the next second on, one record per second of the clock, no second missing and none twice.
 """
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -30,13 +36,15 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
+import pgsupport  # noqa: E402
 import test_feed_log as fl  # noqa: E402  (its helpers: crowd, health, feed_seq, tile; its tests are not loaded here)
 
 NATS = fl.NATS
 SERVERS = []  # [{name, port, mon, route, conf, proc}]
 A = B = None
-DB_A = DB_B = None
+PG = URL = None
 FEED = OPS = None
+KPI_CONFIG = None  # KPIs recorded every second
 
 
 def nats_conf(i):
@@ -79,10 +87,19 @@ def stream_leader():
     return None
 
 
-def node(db, name):
+def node(name):
     urls = ",".join("nats://127.0.0.1:%d" % s["port"] for s in SERVERS)
-    return mshtest.Server(db, "--threads", "2", "--forecast-every", "0", "--feed-log", urls,
-                          "--live-dir", mshtest.work_path(name + ".live"), name=name)
+    return mshtest.Server(URL, "--threads", "2", "--forecast-every", "0", "--feed-log", urls,
+                          "--live-dir", mshtest.work_path(name + ".live"), "--snapshot-s", "1", "--reload-ms", "200",
+                          "--permit-min-scans", "10", "--kpi-config", KPI_CONFIG, name=name)
+
+
+def sql(query):
+    return PG.psql("cluster", query)
+
+
+def lease(server):
+    return int(mshtest.metric(mshtest.parse_metrics(server.get("/metrics").body.decode()), "mashaer_emitter_lease"))
 
 
 class Poster:
@@ -123,7 +140,7 @@ def position_ids(server):
 
 
 def setUpModule():
-    global A, B, DB_A, DB_B, FEED, OPS
+    global A, B, PG, URL, FEED, OPS, KPI_CONFIG
     if not NATS:
         raise unittest.SkipTest("nats-server is not installed (scripts/setup.sh): cluster feed tests skipped")
     for i in range(3):
@@ -133,22 +150,27 @@ def setUpModule():
         nats_conf(i)
         nats_start(i)
     mshtest.wait_for(lambda: all(meta_leader(i) for i in range(3)), 60, "the NATS cluster to elect a meta leader")
-    DB_A = mshtest.work_path("a.sqlite")
-    mshtest.import_layer(DB_A, mshtest.demo_path("sites.geojson"), "sites")
-    FEED = mshtest.add_token(DB_A, "feed", "it-cluster-feed")
-    OPS = mshtest.add_token(DB_A, "ops", "it-cluster-ops")
-    DB_B = mshtest.work_path("b.sqlite")
-    shutil.copyfile(DB_A, DB_B)
-    A = node(DB_A, "a").start()
-    B = node(DB_B, "b").start()
+    PG = pgsupport.Postgres(routing=False).start_child(mshtest.spawn, mshtest.wait_for, ["-c", "max_connections=60"])
+    PG.psql("postgres", "CREATE DATABASE cluster")
+    URL = PG.url("cluster")
+    mshtest.import_layer(URL, mshtest.demo_path("sites.geojson"), "sites")
+    FEED = mshtest.add_token(URL, "feed", "it-cluster-feed")
+    OPS = mshtest.add_token(URL, "ops", "it-cluster-ops")
+    KPI_CONFIG = mshtest.work_path("kpi.json")
+    with open(KPI_CONFIG, "w") as f:
+        json.dump({"interval_s": 1}, f)
+    A = node("a").start()
+    B = node("b").start()
     for s in (A, B):
         mshtest.wait_for(lambda s=s: fl.health(s)[0] == 200, 30, "%s caught up" % s.log_path)
 
 
 def tearDownModule():
     try:
-        mshtest.stop_servers(A, B)
+        mshtest.stop_servers(*[s for s in (A, B) if s is not None])
     finally:
+        if PG is not None:
+            PG.stop()
         for s in SERVERS:
             if s["proc"] and s["proc"].poll() is None:
                 s["proc"].terminate()
@@ -157,7 +179,53 @@ def tearDownModule():
                 s["log"].close()
 
 
-class Failures(unittest.TestCase):
+class A0SharedStore(unittest.TestCase):
+    def test_0_live_tables_once_in_the_shared_store(self):
+        t = mshtest.now_ms()
+        inc = {"id": "INC-CF-1", "lon": fl.SPOT[0], "lat": fl.SPOT[1], "time": t, "kind": "medical",
+               "severity": "high", "status": "reported", "description": "shared store"}
+        gate = {"id": "G-CF", "lon": fl.SPOT[0], "lat": fl.SPOT[1], "time": t, "in": 7, "out": 2,
+                "scans_valid": 10, "scans_denied": 5}
+        subs = [mshtest.EventStream(s.port, "types=permit", "permit", timeout=60) for s in (A, B)]
+        self.assertEqual(mshtest.post_feed(A, "incidents", [inc], FEED).json()["accepted"], 1)
+        self.assertEqual(mshtest.post_feed(A, "gates", [gate], FEED).json()["accepted"], 1)
+        fl.same_seq(A, B)
+        # both nodes applied both records: one row each in the store
+        mshtest.wait_for(lambda: sql("SELECT id, status, description FROM msh_incident_history "
+                                     "WHERE id = 'INC-CF-1'") == [["INC-CF-1", "reported", "shared store"]], 30,
+                         "the incident's history row")
+        self.assertEqual(sql("SELECT id, severity, status FROM msh_incidents WHERE id = 'INC-CF-1'"),
+                         [["INC-CF-1", "high", "reported"]])
+        mshtest.wait_for(lambda: sql("SELECT gate, in_n, out_n, scans_denied FROM msh_gate_counts "
+                                     "WHERE gate = 'G-CF'") == [["G-CF", "7", "2", "5"]], 30,
+                         "the gate's 5-minute row (written at a snapshot)")
+        # the permit alert (5 denied of 15) both nodes computed: one ledger row, one event on each stream
+        for sub in subs:
+            mshtest.wait_for(lambda sub=sub: sub.events, 30, "the permit event")
+        mshtest.wait_for(lambda: lease(A) + lease(B) == 1, 10, "one emitter")
+        self.assertEqual(sql("SELECT key, state FROM msh_alert_ledger WHERE key LIKE '%G-CF%'"),
+                         [["permit/G-CF", "raised"]])
+        fl.same_seq(A, B)
+        for sub in subs:
+            with sub.lock:
+                self.assertEqual([(e["gate"], e["state"]) for e in sub.events], [("G-CF", "raised")])
+        # incidents operators create on either node: numbers from the store's one sequence
+        body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(fl.SPOT)},
+                "properties": {"kind": "medical", "severity": "low", "description": "by an operator"}}
+        ids = []
+        for s in (A, B):
+            r = mshtest.api(s, "/ogc/collections/incidents/items", "POST", OPS, body)
+            self.assertEqual(r.status, 201, r.body)
+            ids.append(r.json()["properties"]["id"])
+        self.assertEqual(len(set(ids)), 2)
+        last = int(sql("SELECT last_value FROM msh_incident_ops_ids")[0][0])
+        self.assertEqual(sorted(ids), ["INC-OPS-%d" % (last - 1), "INC-OPS-%d" % last])
+        fl.same_seq(A, B)
+        mshtest.wait_for(lambda: sql("SELECT count(*) FROM msh_incidents WHERE id LIKE 'INC-OPS-%'") == [["2"]],
+                         30, "both operators' incidents in the store")
+
+
+class A1Failures(unittest.TestCase):
     def test_1_kill_stream_leader_mid_ingest(self):
         p = Poster("K1-")
         try:
@@ -196,7 +264,7 @@ class Failures(unittest.TestCase):
             mshtest.wait_for(lambda: len(p.acked) >= n_kill + 400, 30, "A acknowledging with B dead")
         finally:
             p.end()
-        B = node(DB_B, "b").start()
+        B = node("b").start()
         want = fl.feed_seq(A)
         mshtest.wait_for(lambda: fl.health(B) == (200, fl.health(B)[1]) and fl.feed_seq(B) == want, 60,
                          "the restarted B to catch up to %d" % want)
@@ -237,6 +305,31 @@ class Failures(unittest.TestCase):
         self.assertGreater(want, seq_out)
         for i in victims:
             mshtest.wait_for(lambda i=i: meta_leader(i), 60, "NATS server %d back in the cluster" % i)
+
+
+class A2KpiRecords(unittest.TestCase):
+    def test_3_kpi_once_per_second_across_kill_of_the_holder(self):
+        global A, B
+        mshtest.wait_for(lambda: lease(A) + lease(B) == 1, 10, "one emitter")
+        holder, other = (A, B) if lease(A) else (B, A)
+        seconds = lambda: [int(r[0]) for r in sql("SELECT t_ms / 1000 FROM msh_kpi_history WHERE zone_id = "
+                                                   "(SELECT min(zone_id) FROM msh_kpi_history) ORDER BY t_ms")]
+        n0 = len(mshtest.wait_for(lambda: len(seconds()) >= 3 and seconds(), 30, "three KPI records"))
+        holder.proc.kill()
+        holder.proc.wait()
+        holder.stop()
+        try:
+            mshtest.wait_for(lambda: lease(other) == 1, 10, "the other node to take the lease")
+            mshtest.wait_for(lambda: len(seconds()) >= n0 + 4, 30, "four more KPI records")
+            got = seconds()
+            self.assertEqual(len(got), len(set(got)), "a second recorded twice: %r" % got)
+            self.assertEqual(got, list(range(got[0], got[0] + len(got))), "a second missing: %r" % got)
+        finally:  # the killed node back, for the module's end
+            if holder is A:
+                A = node("a").start()
+            else:
+                B = node("b").start()
+        mshtest.wait_for(lambda: fl.health(A)[0] == 200 and fl.health(B)[0] == 200, 60, "both nodes caught up")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,10 @@ class ClusterScript(unittest.TestCase):
             m = mshtest.parse_metrics(mshtest.fetch("http://127.0.0.1:%d/metrics" % port).body.decode())
             return int(mshtest.metric(m, "mashaer_emitter_lease"))
         mshtest.wait_for(lambda: lease(base + 1) + lease(base + 2) == 1, 20, "one node holding the emitter lease")
+        # every node holds the live crowd from the feed log (live feeds on the PostgreSQL store)
+        for port in (base + 1, base + 2):
+            doc = json.loads(mshtest.fetch("http://127.0.0.1:%d/health" % port).body)
+            self.assertEqual((doc["feed_log_connected"], doc["live"]["incidents"]), (True, 0), doc)
         st = cluster("status")
         self.assertEqual(st.returncode, 0, st.stdout)
         for name in ("haproxy", "nats1", "nats2", "nats3", "node1", "node2", "postgres"):

@@ -1,7 +1,10 @@
 """PostgreSQL + PostGIS as the store (layers/store_pg.h): the same registry, items and tiles as a
 SpatiaLite store of the same data; tokens; and a change made by another process (a re-import, a
 `layers --drop`, a token, an edit of a table with psql) served by a running server within a
-second, through LISTEN/NOTIFY.
+second, through LISTEN/NOTIFY. Live feeds on a PostgreSQL store (`--live-dir` with `--db postgresql://`,
+one node, no feed log): a feed post, an incident and its history, an operator's incident numbered
+from the database's sequence, a gate's 5-minute count, a sensor reading and KPI history, each read
+back from the database's tables and from the server.
 
 The PostgreSQL 15 + PostGIS server is this test's own (mshtest.pg_server: initdb into a fresh
 folder, a private port and socket folder, a child of this process that dies with it)."""
@@ -148,6 +151,62 @@ class ChangesServedWithinASecond(unittest.TestCase):
         self.assertNotIn(tok, listing)
         mshtest.run_mashaer("token", "revoke", "--db", PG_URL, "amina", check=0)
         served_within(lambda: SERVERS["pg"].get("/auth/whoami", headers=auth).status == 401, "a revoked token")
+
+
+class LiveFeedsOnPostgres(unittest.TestCase):
+    """One server with live feeds on its own database of the same PostgreSQL."""
+
+    @classmethod
+    def setUpClass(cls):
+        PG.psql("postgres", "CREATE DATABASE live")
+        cls.url = PG.url("live")
+        mshtest.import_layer(cls.url, mshtest.demo_path("sites.geojson"), "sites")
+        cls.feed = mshtest.add_token(cls.url, "feed", "pg-live-feed")
+        cls.ops = mshtest.add_token(cls.url, "ops", "pg-live-ops")
+        cfg = mshtest.work_path("kpi.json")
+        with open(cfg, "w") as f:
+            json.dump({"interval_s": 1}, f)
+        SERVERS["live"] = cls.s = mshtest.Server(cls.url, "--live-dir", mshtest.work_path("pg.live"), "--snapshot-s",
+                                                 "1", "--reload-ms", "200", "--forecast-every", "0", "--kpi-config",
+                                                 cfg, name="pglive").start()
+
+    def sql(self, q):
+        return PG.psql("live", q)
+
+    def test_feeds_incidents_counts_and_kpis_in_the_database(self):
+        s, t = self.s, mshtest.now_ms()
+        spot = (39.8262, 21.4225)
+        people = [{"id": "P-%d" % i, "lon": spot[0], "lat": spot[1], "time": t} for i in range(3)]
+        self.assertEqual(mshtest.post_feed(s, "positions", people, self.feed).json(), {"accepted": 3, "rejected": []})
+        inc = {"id": "INC-PG-1", "lon": spot[0], "lat": spot[1], "time": t, "kind": "medical", "severity": "high",
+               "status": "reported", "description": "on postgres"}
+        gate = {"id": "G-PG", "lon": spot[0], "lat": spot[1], "time": t, "in": 11, "out": 4}
+        sensor = {"id": "S-PG", "lon": spot[0], "lat": spot[1], "time": t, "temperature": 41.5}
+        for feed, rec in (("incidents", inc), ("gates", gate), ("sensors", sensor)):
+            self.assertEqual(mshtest.post_feed(s, feed, [rec], self.feed).json()["accepted"], 1, feed)
+        mshtest.wait_for(lambda: self.sql("SELECT id, severity, status, description, ST_AsText(geom) FROM msh_incidents")
+                         == [["INC-PG-1", "high", "reported", "on postgres", "POINT(39.8262 21.4225)"]], 30,
+                         "the incident in msh_incidents")
+        r = mshtest.api(s, "/ogc/collections/incidents/items/INC-PG-1/history", "GET", self.ops)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual([(v["op"], v["status"], v["feature"]["properties"]["description"])
+                          for v in r.json()["versions"]], [("create", "reported", "on postgres")])
+        mshtest.wait_for(lambda: self.sql("SELECT id, temperature FROM msh_sensor_readings") == [["S-PG", "41.5"]], 30,
+                         "the sensor reading")
+        mshtest.wait_for(lambda: self.sql("SELECT gate, in_n, out_n, start_ms % 300000 FROM msh_gate_counts")
+                         == [["G-PG", "11", "4", "0"]], 30, "the gate's 5 minutes (written at a snapshot)")
+        # an operator's incident: its number from the database's sequence
+        body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(spot)},
+                "properties": {"kind": "fire", "severity": "low", "description": "by an operator"}}
+        r = mshtest.api(s, "/ogc/collections/incidents/items", "POST", self.ops, body)
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.json()["properties"]["id"], "INC-OPS-1")
+        self.assertEqual(self.sql("SELECT last_value FROM msh_incident_ops_ids"), [["1"]])
+        # KPI history: recorded every second, read back through /kpi/history
+        mshtest.wait_for(lambda: int(self.sql("SELECT count(DISTINCT t_ms) FROM msh_kpi_history")[0][0]) >= 2, 30,
+                         "two KPI records")
+        doc = s.json("/kpi/history?from=%s" % time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t / 1000 - 60)))
+        self.assertTrue(doc["points"], doc)
 
 
 if __name__ == "__main__":
