@@ -1144,6 +1144,8 @@
 
   // Small API for tests and the console.
   window.mashaer = {
+    // the style is loaded (map "load" has fired): sources and layers may be added
+    styleReady: function () { return styleReady; },
     setGroupVisible: setGroupVisible,
     styleGroups: function () {
       const out = {};

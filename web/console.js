@@ -1173,7 +1173,7 @@
     let visible = st.tab === tab;
     const ids = layers.map(function (l) { return id + '-' + l.id; });
     function ensure() {
-      if (!map.isStyleLoaded() || map.getSource(id)) return;
+      if (!styleReady() || map.getSource(id)) return;
       map.addSource(id, { type: 'geojson', data: data });
       layers.forEach(function (l, i) {
         map.addLayer(Object.assign({}, l, { id: ids[i], source: id, layout: Object.assign({}, l.layout, { visibility: visible ? 'visible' : 'none' }) }));
@@ -1246,12 +1246,16 @@
     return true;
   }
 
+  // The style is loaded, so sources and layers may be added. Not map.isStyleLoaded(): that is false again
+  // whenever tiles load (every live refresh), and an overlay asked to draw then would be skipped.
+  function styleReady() { return !!(window.mashaer && window.mashaer.styleReady()); }
+
   // What the panels of other files write with (the same requests, messages and dialogs as this file's).
   const kit = {
     map: map, I18N: I18N, api: api, esc: esc, el: el, say: say, fail: fail, netFail: netFail, errorText: errorText, confirmAction: confirmAction,
     opt: opt, code: code, fmt: fmt, soon: soon, canOperate: canOperate, selectTab: selectTab, write: write, overlay: overlay,
     itemPath: itemPath, props: props, fieldRows: fieldRows, refill: refill, fit: fit, duration: duration, metres: metres,
-    token: function () { return st.token; }
+    token: function () { return st.token; }, styleReady: styleReady
   };
 
   // ------------------------------------------------------------------ start

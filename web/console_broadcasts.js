@@ -49,7 +49,7 @@
   }
 
   function ensureLayers() {
-    if (!st.started || !map.isStyleLoaded()) return;
+    if (!st.started || !k.styleReady()) return;
     if (!map.getSource(AREAS)) {
       map.addSource(AREAS, { type: 'geojson', data: EMPTY });
       const colour = ['match', ['get', 'severity'], 'danger', SEV_COLOUR.danger, 'warning', SEV_COLOUR.warning, SEV_COLOUR.info];

@@ -38,7 +38,7 @@
     return e;
   }
   function ensureLayer() {
-    if (!st.colours || !map.isStyleLoaded()) return;
+    if (!st.colours || !k.styleReady()) return;
     if (!map.getSource(SRC)) map.addSource(SRC, { type: 'vector', tiles: [tileUrl(st.minutes)], minzoom: 0, maxzoom: 22 });
     const vis = shown() ? 'visible' : 'none';
     if (!map.getLayer(FILL)) {
