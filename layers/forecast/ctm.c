@@ -1197,6 +1197,10 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
         int steps = 0, h = 1;
         int64_t t = in->issued_ms;
         while (!rc && h < MSH_FC_NH) {
+            if (in->cancel && atomic_load_explicit(in->cancel, memory_order_relaxed)) {
+                rc = MSH_EINTERNAL; /* the caller asked for it: what it says is its own */
+                break;
+            }
             if ((double)steps * p->dt_s >= msh_fc_minutes[h] * 60.0 - 1e-9) {
                 rc = render(&m, &out[h++]);
                 continue;

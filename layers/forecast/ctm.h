@@ -51,6 +51,7 @@
 #ifndef MSH_FC_CTM_H
 #define MSH_FC_CTM_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -121,6 +122,9 @@ typedef struct msh_fc_input {
     const msh_fc_source *src;
     size_t nsrc;
     int64_t issued_ms;      /* the time of the observed state */
+    const atomic_bool *cancel; /* NULL, or set by another thread to end the run early: the model checks it
+                                * between steps and gives up with MSH_EINTERNAL (a server shutting down
+                                * does not wait for a refresh: seconds under a sanitizer) */
 } msh_fc_input;
 
 /** What a run did, for /metrics and the logs. */

@@ -24,6 +24,7 @@ struct msh_forecast_service {
     pthread_cond_t wake, done_cv;
     uint64_t want, done;          /* refreshes asked for and finished (under mu) */
     bool stop;
+    atomic_bool cancel;           /* set with stop, read by the model between its steps (no lock) */
     int64_t last_start_ms;        /* server time the last refresh was asked for (under mu) */
     msh_forecast_result *cur;     /* under mu */
     uint64_t refreshes, failures; /* under mu */
@@ -228,7 +229,8 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
         r->issued_ms = issued;
         r->cells = k.n;
         msh_fc_input in = {.net = s->net, .g = g, .width_m = g ? s->widths : NULL, .closed = closed, .closed_until = until,
-                           .cells = k.cells, .ncells = k.n, .src = k.src, .nsrc = k.nsrc, .issued_ms = issued};
+                           .cells = k.cells, .ncells = k.n, .src = k.src, .nsrc = k.nsrc, .issued_ms = issued,
+                           .cancel = &s->cancel};
         msh_fc_params p;
         msh_fc_params_init(&p);
         rc = msh_fc_ctm(&in, &p, r->grid[MSH_FC_MODEL_CTM], &r->stats, err);
@@ -267,7 +269,7 @@ static void *forecast_main(void *arg)
         msh_forecast_result *r = NULL;
         msh_err err;
         msh_rc rc = refresh(app, s, &r, &err);
-        if (rc)
+        if (rc && !atomic_load(&s->cancel))
             fprintf(stderr, "mashaer: forecast refresh failed: %s\n", err.msg);
         if (r && msh_forecast_alerts_publish(s->alerts, app, r))
             fprintf(stderr, "mashaer: forecast warnings: out of memory\n");
@@ -387,6 +389,7 @@ void msh_forecast_service_close(msh_app *app)
         return;
     pthread_mutex_lock(&s->mu);
     s->stop = true;
+    atomic_store(&s->cancel, true);
     pthread_cond_broadcast(&s->wake);
     pthread_cond_broadcast(&s->done_cv);
     pthread_mutex_unlock(&s->mu);

@@ -71,9 +71,12 @@ async function advanceClock(s) {
 // Wait for the server to get somewhere (the incident log writes about once a second): asked every 100 ms.
 async function until(fn, what, ms = 10000) {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await fn()) return true;
-  check(false, 'waited 10 s for ' + what);
+  check(false, 'waited ' + ms / 1000 + ' s for ' + what);
   return false;
 }
+// The first forecast is computed at start (a few seconds under a sanitizer on a busy machine): before it the
+// forecast panel and its tiles are answered 503 "not ready yet", which the checks below count as refusals.
+await until(async () => (await get('/forecast/zones?minutes=10')).status === 200, 'the first forecast', 180000);
 const assetByCode = async (id) => (await get('/ogc/collections/assets/items?limit=1&asset_id=' + id)).json.features[0];
 const workOrders = async (assetId) => (await get('/ogc/collections/work_orders/items?limit=100&asset_id=' + assetId)).json.features;
 
