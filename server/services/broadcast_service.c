@@ -95,18 +95,21 @@ static long find(msh_broadcasts *bs, const char *id, int64_t now_ms)
 static void publish(msh_app *app, const char *action, const msh_broadcast *b, int64_t now_ms);
 static void prune(msh_broadcasts *bs, int64_t now_ms);
 
-/* Bring the registry to the table's unexpired rows: a row not held and not withdrawn is added, a held
- * one withdrawn in the table is withdrawn here; with `announce` each change is published as an event.
- * The registry holds a node's own writes before their commit is seen, so a row is added (and its event
- * sent) once whichever node wrote it. Under wmu (the caller's). */
-static msh_rc sync(msh_app *app, msh_broadcasts *bs, int64_t now_ms, bool announce, size_t *loaded, msh_err *err)
+/* One pass over the table's unexpired rows: a held one withdrawn there is withdrawn here; a row not
+ * held and not withdrawn is counted in *unheld and, with `full`, added. The registry holds a node's
+ * own writes before their commit is seen, so a row is added (and its event sent) once whichever node
+ * wrote it; with `announce` each change is published. Without `full` only ids and withdrawal times
+ * are read: the pass every store change costs. Under wmu (the caller's). */
+static msh_rc sync_pass(msh_app *app, msh_broadcasts *bs, int64_t now_ms, bool full, bool announce, size_t *unheld,
+                        msh_err *err)
 {
+    static const char ids[] = "SELECT id, withdrawn_ms FROM msh_broadcasts WHERE expires_ms > ?";
+    static const char rows[] =
+        "SELECT id, created_ms, expires_ms, severity, target_kind, target_id, message, area, zones,"
+        " by_name, by_role, withdrawn_ms FROM msh_broadcasts WHERE expires_ms > ? ORDER BY created_ms, id";
+    const int wcol = full ? 11 : 1;
     msh_sql *q = NULL;
-    if (msh_sql_prepare(bs->db,
-                        "SELECT id, created_ms, expires_ms, severity, target_kind, target_id, message, area, zones,"
-                        " by_name, by_role, withdrawn_ms FROM msh_broadcasts WHERE expires_ms > ?"
-                        " ORDER BY created_ms, id",
-                        &q))
+    if (msh_sql_prepare(bs->db, full ? rows : ids, &q))
         return msh_err_set(err, MSH_EIO, "broadcasts: %s", msh_store_errmsg(bs->db));
     msh_sql_bind_int(q, 1, now_ms);
     msh_rc rc = MSH_OK;
@@ -114,14 +117,14 @@ static msh_rc sync(msh_app *app, msh_broadcasts *bs, int64_t now_ms, bool announ
     int st;
     while (!rc && (st = msh_sql_step(q)) == MSH_SQL_ROW) {
         const char *id = msh_sql_text(q, 0, NULL);
-        bool withdrawn = msh_sql_text(q, 11, NULL) != NULL;
+        bool withdrawn = msh_sql_text(q, wcol, NULL) != NULL;
         pthread_rwlock_rdlock(&bs->lk);
         long i = id ? find(bs, id, now_ms) : -1;
         pthread_rwlock_unlock(&bs->lk);
         if (withdrawn && i >= 0) { /* withdrawn by another node: entries move only under wmu, which we hold */
             pthread_rwlock_wrlock(&bs->lk);
             msh_broadcast *held = bs->v[i];
-            held->withdrawn_ms = msh_sql_int(q, 11);
+            held->withdrawn_ms = msh_sql_int(q, wcol);
             pthread_rwlock_unlock(&bs->lk);
             if (announce)
                 publish(app, "withdrawn", held, now_ms);
@@ -129,6 +132,10 @@ static msh_rc sync(msh_app *app, msh_broadcasts *bs, int64_t now_ms, bool announ
         }
         if (withdrawn || i >= 0)
             continue;
+        if (!full) {
+            (*unheld)++;
+            continue;
+        }
         msh_broadcast b;
         msh_err e;
         if (load_row(q, &b, &e)) { /* a row we cannot read is left in the table and said once */
@@ -137,16 +144,16 @@ static msh_rc sync(msh_app *app, msh_broadcasts *bs, int64_t now_ms, bool announ
             continue;
         }
         pthread_rwlock_wrlock(&bs->lk);
-        bool full = bs->n >= MSH_BC_ACTIVE_MAX;
-        if (!full)
+        bool room = bs->n < MSH_BC_ACTIVE_MAX;
+        if (room)
             rc = add(bs, &b);
-        const msh_broadcast *added = !full && !rc ? bs->v[bs->n - 1] : NULL;
+        const msh_broadcast *added = room && !rc ? bs->v[bs->n - 1] : NULL;
         pthread_rwlock_unlock(&bs->lk);
         if (!added) {
             msh_bc_free(&b);
             continue;
         }
-        (*loaded)++;
+        (*unheld)++;
         if (announce)
             publish(app, "created", added, now_ms); /* entries are freed only under wmu, which we hold */
     }
@@ -158,6 +165,16 @@ static msh_rc sync(msh_app *app, msh_broadcasts *bs, int64_t now_ms, bool announ
         prune(bs, now_ms);
         pthread_rwlock_unlock(&bs->lk);
     }
+    return rc;
+}
+
+/* The ids first; the rows (messages and areas) only when some are new. *added counts those added. */
+static msh_rc sync(msh_app *app, msh_broadcasts *bs, int64_t now_ms, bool announce, size_t *added, msh_err *err)
+{
+    size_t unheld = 0;
+    msh_rc rc = sync_pass(app, bs, now_ms, false, announce, &unheld, err);
+    if (!rc && unheld)
+        rc = sync_pass(app, bs, now_ms, true, announce, added, err);
     return rc;
 }
 
