@@ -476,7 +476,7 @@ msh_rc msh_broadcasts_create(msh_app *app, msh_broadcast *b, const char *by_name
         pthread_rwlock_wrlock(&bs->lk);
         rc = add(bs, b); /* the struct moves into the registry */
         pthread_rwlock_unlock(&bs->lk);
-        if (rc) /* stored, but not served until the next start */
+        if (rc) /* stored, but not served until the next sync (which announces it again) */
             msh_err_set(err, rc, "out of memory");
     }
     if (rc)

@@ -19,8 +19,9 @@
  * leaves every answer at once; writes drop the inactive ones. Expired and withdrawn broadcasts
  * stay in the store's table, for the record.
  *
- * Lock contract: `wmu` orders writers (the store connection is used by one thread at a time, and
- * by writers only after start); `lk` (a read-write lock) guards the registry: readers (the GETs)
+ * Lock contract: `wmu` orders writers and the reload thread's sync (the store connection is used
+ * by one thread at a time, and only by them after start; entries are added and freed only under
+ * it, so its holder may read an entry without `lk`); `lk` (a read-write lock) guards the registry: readers (the GETs)
  * take it shared, a writer exclusive only to add or drop entries, after its store write. Order:
  * wmu, then lk. Events are published after lk is released (the events' lock comes after both).
  */
