@@ -1,8 +1,8 @@
 /* serve_reload.c: the background thread of `mashaer serve` (serve.h): every --reload-ms it
  * expires old positions, scans density for alerts, refreshes walking costs and KPIs, snapshots the
  * live state, and when another connection committed to the store (PRAGMA data_version) publishes
- * a new catalog snapshot, geofences and walking graph, and reloads the write tokens (ending the
- * event streams of a revoked token). */
+ * a new catalog snapshot, geofences and walking graph, picks up the broadcasts another node wrote,
+ * and reloads the write tokens (ending the event streams of a revoked token). */
 #include <stdio.h>
 #include <time.h>
 
@@ -13,6 +13,7 @@
 #include "services/forecast_service.h"
 #include "services/cleaning_service.h"
 #include "services/bin_service.h"
+#include "services/broadcast_service.h"
 #include "services/kpi_service.h"
 #include "serve/serve.h"
 #include "route/walknet.h"
@@ -157,6 +158,7 @@ void *msh_serve_reload_main(void *arg)
         if (v == seen)
             continue;
         seen = v;
+        msh_broadcasts_sync(app); /* another node's broadcasts: first, they are what phones are waiting for */
         msh_catalog *next = NULL;
         msh_err err;
         if (publish(app, app->store, &next, &err)) {

@@ -83,19 +83,59 @@ static msh_rc add(msh_broadcasts *bs, const msh_broadcast *b)
     return MSH_OK;
 }
 
-static msh_rc load(msh_broadcasts *bs, int64_t now_ms, size_t *loaded, msh_err *err)
+/* The active broadcast `id`, or -1; under lk. */
+static long find(msh_broadcasts *bs, const char *id, int64_t now_ms)
 {
+    for (size_t i = 0; i < bs->n; i++)
+        if (!strcmp(bs->v[i]->id, id) && msh_bc_active(bs->v[i], now_ms))
+            return (long)i;
+    return -1;
+}
+
+static void publish(msh_app *app, const char *action, const msh_broadcast *b, int64_t now_ms);
+static void prune(msh_broadcasts *bs, int64_t now_ms);
+
+/* One pass over the table's unexpired rows: a held one withdrawn there is withdrawn here; a row not
+ * held and not withdrawn is counted in *unheld and, with `full`, added. The registry holds a node's
+ * own writes before their commit is seen, so a row is added (and its event sent) once whichever node
+ * wrote it; with `announce` each change is published. Without `full` only ids and withdrawal times
+ * are read: the pass every store change costs. Under wmu (the caller's). */
+static msh_rc sync_pass(msh_app *app, msh_broadcasts *bs, int64_t now_ms, bool full, bool announce, size_t *unheld,
+                        msh_err *err)
+{
+    static const char ids[] = "SELECT id, withdrawn_ms FROM msh_broadcasts WHERE expires_ms > ?";
+    static const char rows[] =
+        "SELECT id, created_ms, expires_ms, severity, target_kind, target_id, message, area, zones,"
+        " by_name, by_role, withdrawn_ms FROM msh_broadcasts WHERE expires_ms > ? ORDER BY created_ms, id";
+    const int wcol = full ? 11 : 1;
     msh_sql *q = NULL;
-    if (msh_sql_prepare(bs->db,
-                        "SELECT id, created_ms, expires_ms, severity, target_kind, target_id, message, area, zones,"
-                        " by_name, by_role FROM msh_broadcasts WHERE withdrawn_ms IS NULL AND expires_ms > ?"
-                        " ORDER BY created_ms, id",
-                        &q))
+    if (msh_sql_prepare(bs->db, full ? rows : ids, &q))
         return msh_err_set(err, MSH_EIO, "broadcasts: %s", msh_store_errmsg(bs->db));
     msh_sql_bind_int(q, 1, now_ms);
     msh_rc rc = MSH_OK;
+    bool withdrawn_any = false;
     int st;
     while (!rc && (st = msh_sql_step(q)) == MSH_SQL_ROW) {
+        const char *id = msh_sql_text(q, 0, NULL);
+        bool withdrawn = msh_sql_text(q, wcol, NULL) != NULL;
+        pthread_rwlock_rdlock(&bs->lk);
+        long i = id ? find(bs, id, now_ms) : -1;
+        pthread_rwlock_unlock(&bs->lk);
+        if (withdrawn && i >= 0) { /* withdrawn by another node: entries move only under wmu, which we hold */
+            pthread_rwlock_wrlock(&bs->lk);
+            msh_broadcast *held = bs->v[i];
+            held->withdrawn_ms = msh_sql_int(q, wcol);
+            pthread_rwlock_unlock(&bs->lk);
+            if (announce)
+                publish(app, "withdrawn", held, now_ms);
+            withdrawn_any = true;
+        }
+        if (withdrawn || i >= 0)
+            continue;
+        if (!full) {
+            (*unheld)++;
+            continue;
+        }
         msh_broadcast b;
         msh_err e;
         if (load_row(q, &b, &e)) { /* a row we cannot read is left in the table and said once */
@@ -103,15 +143,53 @@ static msh_rc load(msh_broadcasts *bs, int64_t now_ms, size_t *loaded, msh_err *
             msh_bc_free(&b);
             continue;
         }
-        if (bs->n >= MSH_BC_ACTIVE_MAX || (rc = add(bs, &b)))
+        pthread_rwlock_wrlock(&bs->lk);
+        bool room = bs->n < MSH_BC_ACTIVE_MAX;
+        if (room)
+            rc = add(bs, &b);
+        const msh_broadcast *added = room && !rc ? bs->v[bs->n - 1] : NULL;
+        pthread_rwlock_unlock(&bs->lk);
+        if (!added) {
             msh_bc_free(&b);
-        else
-            (*loaded)++;
+            continue;
+        }
+        (*unheld)++;
+        if (announce)
+            publish(app, "created", added, now_ms); /* entries are freed only under wmu, which we hold */
     }
     if (rc)
         msh_err_set(err, rc, "broadcasts: out of memory");
     msh_sql_finalize(q);
+    if (withdrawn_any) {
+        pthread_rwlock_wrlock(&bs->lk);
+        prune(bs, now_ms);
+        pthread_rwlock_unlock(&bs->lk);
+    }
     return rc;
+}
+
+/* The ids first; the rows (messages and areas) only when some are new. *added counts those added. */
+static msh_rc sync(msh_app *app, msh_broadcasts *bs, int64_t now_ms, bool announce, size_t *added, msh_err *err)
+{
+    size_t unheld = 0;
+    msh_rc rc = sync_pass(app, bs, now_ms, false, announce, &unheld, err);
+    if (!rc && unheld)
+        rc = sync_pass(app, bs, now_ms, true, announce, added, err);
+    return rc;
+}
+
+void msh_broadcasts_sync(msh_app *app)
+{
+    msh_broadcasts *bs = app->broadcasts;
+    if (!bs)
+        return;
+    size_t added = 0;
+    msh_err err;
+    pthread_mutex_lock(&bs->wmu);
+    (void)msh_store_data_version(bs->db); /* drains this connection's own change notifications */
+    if (sync(app, bs, msh_now_ms(), true, &added, &err))
+        fprintf(stderr, "mashaer: broadcasts: reloading failed, serving those held: %s\n", err.msg);
+    pthread_mutex_unlock(&bs->wmu);
 }
 
 msh_rc msh_broadcasts_open(msh_app *app, msh_err *err)
@@ -131,8 +209,11 @@ msh_rc msh_broadcasts_open(msh_app *app, msh_err *err)
     /* FULL: a committed broadcast is on disk before its 201 (the store's own connections use NORMAL) */
     if (msh_store_exec(bs->db, "PRAGMA synchronous=FULL;") || msh_store_exec(bs->db, SCHEMA))
         rc = msh_err_set(err, MSH_EIO, "broadcasts table: %s", msh_store_errmsg(bs->db));
-    else
-        rc = load(bs, msh_now_ms(), &loaded, err);
+    else {
+        pthread_mutex_lock(&bs->wmu);
+        rc = sync(app, bs, msh_now_ms(), false, &loaded, err);
+        pthread_mutex_unlock(&bs->wmu);
+    }
     if (rc) {
         msh_broadcasts_close(app);
         return rc;
@@ -273,6 +354,20 @@ static msh_rc resolve(msh_app *app, msh_broadcast *b, msh_err *err)
 
 /* ---- writes -------------------------------------------------------------------------------- */
 
+/* Run the write `q` in its own transaction: on PostgreSQL the commit notifies every node (store_pg.h),
+ * on SQLite it moves the other connections' data_version; the error names the store's message. */
+static msh_rc store_write(msh_broadcasts *bs, msh_sql *q, msh_err *err)
+{
+    if (msh_store_begin(bs->db))
+        return msh_err_set(err, MSH_EIO, "broadcasts: cannot store: %s", msh_store_errmsg(bs->db));
+    if (msh_sql_step(q) != MSH_SQL_DONE || msh_store_commit(bs->db)) {
+        msh_err_set(err, MSH_EIO, "broadcasts: cannot store: %s", msh_store_errmsg(bs->db));
+        msh_store_rollback(bs->db);
+        return MSH_EIO;
+    }
+    return MSH_OK;
+}
+
 static msh_rc store_insert(msh_broadcasts *bs, const msh_broadcast *b, msh_err *err)
 {
     msh_buf msg, area;
@@ -297,17 +392,16 @@ static msh_rc store_insert(msh_broadcasts *bs, const msh_broadcast *b, msh_err *
         msh_sql_bind_text(q, 9, b->zones, -1);
         msh_sql_bind_text(q, 10, b->by_name, -1);
         msh_sql_bind_text(q, 11, b->by_role, -1);
-        if (msh_sql_step(q) != MSH_SQL_DONE)
-            rc = MSH_EIO;
+        rc = store_write(bs, q, err);
     } else if (!rc) {
-        rc = MSH_EIO;
+        rc = msh_err_set(err, MSH_EIO, "broadcasts: cannot store: %s", msh_store_errmsg(bs->db));
+    } else {
+        msh_err_set(err, rc, "out of memory");
     }
     msh_sql_finalize(q);
     msh_buf_free(&msg);
     msh_buf_free(&area);
-    if (rc == MSH_EIO)
-        return msh_err_set(err, MSH_EIO, "broadcasts: cannot store: %s", msh_store_errmsg(bs->db));
-    return rc ? msh_err_set(err, rc, "out of memory") : MSH_OK;
+    return rc;
 }
 
 /* Drop the broadcasts no longer active at `now`; under lk exclusive. */
@@ -382,22 +476,13 @@ msh_rc msh_broadcasts_create(msh_app *app, msh_broadcast *b, const char *by_name
         pthread_rwlock_wrlock(&bs->lk);
         rc = add(bs, b); /* the struct moves into the registry */
         pthread_rwlock_unlock(&bs->lk);
-        if (rc) /* stored, but not served until the next start */
+        if (rc) /* stored, but not served until the next sync (which announces it again) */
             msh_err_set(err, rc, "out of memory");
     }
     if (rc)
         msh_bc_free(b);
     pthread_mutex_unlock(&bs->wmu);
     return rc;
-}
-
-/* The active broadcast `id`, or -1; under lk. */
-static long find(msh_broadcasts *bs, const char *id, int64_t now_ms)
-{
-    for (size_t i = 0; i < bs->n; i++)
-        if (!strcmp(bs->v[i]->id, id) && msh_bc_active(bs->v[i], now_ms))
-            return (long)i;
-    return -1;
 }
 
 msh_rc msh_broadcasts_withdraw(msh_app *app, const char *id, const char *by_name, const char *by_role, msh_buf *out,
@@ -417,18 +502,15 @@ msh_rc msh_broadcasts_withdraw(msh_app *app, const char *id, const char *by_name
                                "UPDATE msh_broadcasts SET withdrawn_ms = ?, withdrawn_by_name = ?, withdrawn_by_role = ?"
                                " WHERE id = ?",
                                &q)) {
-        rc = MSH_EIO;
+        rc = msh_err_set(err, MSH_EIO, "broadcasts: cannot store: %s", msh_store_errmsg(bs->db));
     } else {
         msh_sql_bind_int(q, 1, now);
         msh_sql_bind_text(q, 2, by_name, -1);
         msh_sql_bind_text(q, 3, by_role, -1);
         msh_sql_bind_text(q, 4, id, -1);
-        if (msh_sql_step(q) != MSH_SQL_DONE)
-            rc = MSH_EIO;
+        rc = store_write(bs, q, err);
     }
     msh_sql_finalize(q);
-    if (rc == MSH_EIO)
-        msh_err_set(err, rc, "broadcasts: cannot store: %s", msh_store_errmsg(bs->db));
     if (!rc) {
         pthread_rwlock_wrlock(&bs->lk);
         msh_broadcast *b = bs->v[i];

@@ -7,16 +7,21 @@
  * it to the table `msh_broadcasts` of the store on the service's own connection (synchronous=FULL:
  * on disk before the 201), then adds it to the registry and publishes a `broadcast` event
  * (routes/events.h: SSE, and MQTT through the events tap). A withdrawal is the same, with the
- * withdrawal time and who withdrew it. At start the active rows (not withdrawn, not expired) are
- * read back; expired ones are never loaded.
+ * withdrawal time and who withdrew it. Each write is its own transaction, whose commit notifies the
+ * other nodes of a shared PostgreSQL store (store_pg.h). At start the active rows (not withdrawn, not
+ * expired) are read back; expired ones are never loaded. Afterwards the reload thread calls
+ * msh_broadcasts_sync whenever another connection committed (msh_store_data_version moved): what
+ * another node created or withdrew is held and announced within the reload thread's 50 ms step, and
+ * a broadcast already held (this node's own) is never announced twice.
  *
  * The registry holds the active broadcasts (at most MSH_BC_ACTIVE_MAX; a create past it is 409):
  * reads filter by time (msh_now_ms, which `serve --test-clock` moves), so an expired broadcast
  * leaves every answer at once; writes drop the inactive ones. Expired and withdrawn broadcasts
  * stay in the store's table, for the record.
  *
- * Lock contract: `wmu` orders writers (the store connection is used by one thread at a time, and
- * by writers only after start); `lk` (a read-write lock) guards the registry: readers (the GETs)
+ * Lock contract: `wmu` orders writers and the reload thread's sync (the store connection is used
+ * by one thread at a time, and only by them after start; entries are added and freed only under
+ * it, so its holder may read an entry without `lk`); `lk` (a read-write lock) guards the registry: readers (the GETs)
  * take it shared, a writer exclusive only to add or drop entries, after its store write. Order:
  * wmu, then lk. Events are published after lk is released (the events' lock comes after both).
  */
@@ -36,6 +41,11 @@ typedef struct msh_broadcasts msh_broadcasts;
 /** Open the table (created when missing) and load the active broadcasts into app->broadcasts. */
 msh_rc msh_broadcasts_open(msh_app *app, msh_err *err);
 void msh_broadcasts_close(msh_app *app);
+
+/** Another connection (another node) committed: add the unexpired broadcasts the table has and the
+ * registry lacks, withdraw those withdrawn there, and publish an event for each (once: a node's own
+ * writes are already held). Takes wmu, then lk; failures are logged and what is held is kept. */
+void msh_broadcasts_sync(msh_app *app);
 
 /**
  * Create the broadcast `b` (from msh_bc_parse; taken: freed here whatever happens) by the token

@@ -1,7 +1,9 @@
 """Two servers, one PostgreSQL store: an edit made through one is served by the other within a
 second (LISTEN/NOTIFY), the audit is one for both, ids are never reused across them, an If-Match
 taken on one server is checked against a write just made through the other (the writers' lock on
-the version row), and writes racing through both are all committed, one after the other.
+the version row), writes racing through both are all committed, one after the other, and a
+broadcast made (or withdrawn) through one is listed and announced on the other's event stream
+within a second, once.
 
 The PostgreSQL 15 + PostGIS server is this test's own (mshtest.pg_server). No sleeps: the other
 server's item is polled as the barrier, and the time it took is asserted under 1 s.
@@ -41,6 +43,11 @@ def served_within(pred, what, limit_s=1.0):
     mshtest.note("%s: %.3f s" % (what, took))
     assert took < limit_s, "%s took %.3f s, more than %g s" % (what, took, limit_s)
     return v
+
+
+def ring(polygon):
+    """The outer ring, rounded past the float noise of a round trip through JSON text."""
+    return [[round(c, 9) for c in p] for p in polygon["coordinates"][0]]
 
 
 class TwoServersOneStore(unittest.TestCase):
@@ -131,6 +138,68 @@ class TwoServersOneStore(unittest.TestCase):
             served_within(lambda s=s: item(s, fid)[1]["properties"]["capacity"] == last,
                           "the last racing write on %s" % name)
 
+    def test_broadcast_on_a_is_served_by_b_within_a_second_and_announced_once(self):
+        lon, lat = 39.8301, 21.4201
+        d = 0.001
+        area = {"type": "Polygon", "coordinates": [[[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d],
+                                                    [lon - d, lat + d], [lon - d, lat - d]]]}
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        where = "lon=%f&lat=%f" % (lon, lat)
+        streams = {s: mshtest.EventStream(s.port, "types=broadcast&" + where, "broadcast") for s in (A, B)}
+
+        def post(server, en):
+            r = req(server, "/broadcasts", "POST", TOK["ops"], {
+                "target": {"geometry": area}, "message": {"ar": "تنبيه", "en": en},
+                "severity": "danger", "expires": expires}, "application/json")
+            self.assertEqual(r.status, 201, r.body)
+            return r.json()["id"]
+
+        def withdraw(server, bid):
+            self.assertEqual(req(server, "/broadcasts/" + bid, "DELETE", TOK["ops"]).status, 200)
+
+        def actions(server, bid):
+            with streams[server].lock:
+                return [e["action"] for e in streams[server].events if e["broadcast"]["id"] == bid]
+
+        def listed_on_b():
+            r = req(B, "/broadcasts?" + where)
+            self.assertEqual(r.status, 200, r.body)
+            return [f for f in r.json()["features"]]
+
+        def barrier(*ids_actions):
+            """Each node's stream has each (id, action): a write of the other node after the one counted
+            means that node's reload has passed the counted one (events reach a stream in order)."""
+            for s in (A, B):
+                for bid, action in ids_actions:
+                    streams[s].wait(lambda e: e["broadcast"]["id"] == bid and e["action"] == action,
+                                    "%s %s on %s" % (bid, action, "A" if s is A else "B"))
+        try:
+            bid = post(A, "Gate 7 closed")
+            served_within(lambda: actions(B, bid) == ["created"], "a broadcast on A announced on B's stream")
+            got = served_within(lambda: [f for f in listed_on_b() if f["id"] == bid], "a broadcast on A listed by B")
+            self.assertEqual(got[0]["properties"]["message"]["en"], "Gate 7 closed")
+            self.assertEqual(got[0]["properties"]["severity"], "danger")
+            self.assertEqual(got[0]["geometry"]["type"], "Polygon")
+            self.assertEqual(ring(got[0]["geometry"]), ring(area))
+            self.assertNotIn("author", got[0]["properties"])
+            ev = streams[B].wait(lambda e: e["broadcast"]["id"] == bid, "B's event")
+            self.assertEqual(ev["broadcast"]["properties"]["message"]["ar"], "تنبيه")
+            # once per node, counted after a marker from each node has reached both
+            marks = (post(A, "marker A"), post(B, "marker B"))
+            barrier(*((m, "created") for m in marks))
+            self.assertEqual((actions(A, bid), actions(B, bid)), (["created"], ["created"]))
+            # a withdrawal on A is served by B within a second, and announced once there too
+            withdraw(A, bid)
+            served_within(lambda: not any(f["id"] == bid for f in listed_on_b()), "a withdrawal on A served by B")
+            served_within(lambda: actions(B, bid) == ["created", "withdrawn"], "a withdrawal on A announced on B")
+            self.assertEqual(req(B, "/broadcasts/" + bid).status, 404)
+            withdraw(A, marks[0])
+            withdraw(B, marks[1])
+            barrier(*((m, "withdrawn") for m in marks))
+            self.assertEqual((actions(A, bid), actions(B, bid)), (["created", "withdrawn"],) * 2)
+        finally:
+            for st in streams.values():
+                st.close()
 
 def setUpModule():
     global PG_URL, A, B
