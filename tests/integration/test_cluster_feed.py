@@ -235,7 +235,10 @@ class A1Failures(unittest.TestCase):
             SERVERS[victim]["proc"].kill()
             SERVERS[victim]["proc"].wait()
             t_kill, n_kill = time.monotonic(), len(p.ack_times)
-            mshtest.wait_for(lambda: len(p.ack_times) >= n_kill + 20, 30, "20 batches acknowledged after the kill")
+            # the goal: acknowledgements again within 30 s of the kill; then 20 more, to see ingest flow on
+            # (a slower pace under a sanitizer on a busy machine is not what this measures)
+            mshtest.wait_for(lambda: len(p.ack_times) > n_kill, 30, "an acknowledgement after the kill")
+            mshtest.wait_for(lambda: len(p.ack_times) >= n_kill + 20, 90, "20 batches acknowledged after the kill")
             resumed = next(t for t in p.ack_times[n_kill:] if t > t_kill) - t_kill
             print("kill -9 of the stream leader %s: acknowledgements again after %.2f s (%d batches refused)"
                   % (leader, resumed, p.failed), file=sys.stderr)
