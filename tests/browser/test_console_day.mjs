@@ -360,6 +360,9 @@ const START = Date.now();
 await withChromium(require, server, check, async (browser) => {
   await simulate();
   check((await getJson('/health', OPS)).json.live.people >= 600, 'the simulated crowd is on the server');
+  // a forecast of the simulated crowd before any page opens (the server's barrier: answered once the refresh is
+  // made): before the first one the console's forecast panel is answered 503 "not ready yet", seconds under ASan
+  check((await fetch(base + '/forecast/refresh', { method: 'POST', headers: auth(ADMIN) })).status === 200, 'a forecast made');
   day.bins = (await getJson('/ogc/collections/bins/items?limit=5000')).json.features;
   check(day.bins.length > 1000 && day.bins.some((f) => f.properties.overflowing), `the simulated bins: ${day.bins.length}, some overflowing`);
   // the lost person's trail (six fixes 30 m apart) and their group, one member 600 m away
