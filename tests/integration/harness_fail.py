@@ -2,11 +2,11 @@
 
     python3 harness_fail.py MODE --mashaer BIN --source-dir SRC --work-dir DIR
 
-starts `mashaer serve` through mshtest.Server on DIR/site.sqlite (made by the caller), prints
-"server pid N", then ends the way MODE says: fail (a failed assertion), raise (an error),
+imports the demo sites into DIR/site.sqlite (on PostgreSQL, MSH_TEST_STORE=postgresql: a database
+of this process's own PostgreSQL server), starts `mashaer serve` on it through mshtest.Server, prints
+"server pid N" (and " postgres pid M" on PostgreSQL), then ends the way MODE says: fail (a failed assertion), raise (an error),
 exit (sys.exit(3)), sigterm, sigkill.
 """
-import os
 import signal
 import sys
 import threading
@@ -19,8 +19,11 @@ MODE = sys.argv.pop(1)
 
 class Fail(unittest.TestCase):
     def test_fail(self):
-        srv = mshtest.Server(os.path.join(mshtest.CONFIG.work_dir, "..", "site.sqlite"), "--no-live").start()
-        print("server pid %d" % srv.proc.pid, flush=True)
+        db = mshtest.work_path("site.sqlite")
+        mshtest.import_layer(db, mshtest.demo_path("sites.geojson"), "sites")
+        srv = mshtest.Server(db, "--no-live").start()
+        pg = " postgres pid %d" % mshtest.pg_server().child.pid if mshtest.STORE_BACKEND == "postgresql" else ""
+        print("server pid %d%s" % (srv.proc.pid, pg), flush=True)
         if MODE == "fail":
             self.fail("deliberate failure")
         if MODE == "raise":

@@ -112,6 +112,8 @@ def run_mashaer(*args, timeout=120, check=None):
     """Run `mashaer ARGS...`; returns the CompletedProcess (text mode). The value after `--db` goes
     through store_url."""
     args = [str(a) for a in args]
+    if args and args[0] == "serve":
+        args = serve_args(args)
     for i in range(len(args) - 1):
         if args[i] == "--db":
             args[i + 1] = store_url(args[i + 1])
@@ -192,17 +194,105 @@ _PG = None  # the private PostgreSQL server of this process, started on first us
 _PG_DBS = {}  # store file -> database name
 
 
+def spatialite_only(why):
+    """Called at the top of a test file whose subject is the SpatiaLite file itself (a corrupt or
+    unwritable file, its WAL, the PostgreSQL tests' own set-up): the file then runs on SpatiaLite
+    whatever MSH_TEST_STORE says, and says why on stderr. Kept few: a test that is about the server
+    rather than the file reads the store through Store and runs on both."""
+    global STORE_BACKEND
+    if STORE_BACKEND != "spatialite":
+        sys.stderr.write("%s: runs on SpatiaLite whatever MSH_TEST_STORE says: %s\n"
+                         % (os.path.basename(sys.argv[0]), why))
+    STORE_BACKEND = "spatialite"
+
+
 def pg_server():
     """The private PostgreSQL server of this test process (started on first call, stopped at exit;
     it runs as a spawn() child, so it dies with the test however the test ends)."""
     global _PG
     if _PG is None:
         import pgsupport
-        _PG = pgsupport.Postgres(routing=False).start_child(spawn, wait_for)
+        _PG = pgsupport.Postgres(routing=False).start_child(spawn, wait_for, template_root=pg_template_root())
         # servers first, then PostgreSQL: atexit runs the latest registration first
         atexit.unregister(_stop_all_servers)
         atexit.register(_stop_all_servers)
     return _PG
+
+
+def pg_template_root():
+    """Where the tests keep the PostgreSQL data folder they copy (pgsupport.template): beside their
+    work dirs, so one build dir makes it once."""
+    return os.path.dirname(CONFIG.work_dir)
+
+
+def serve_args(args):
+    """`mashaer serve` ARGS as the test's backend needs them. On SpatiaLite the live folder is FILE.live
+    beside the store; a PostgreSQL store has no file to put it beside, and runs without live feeds
+    unless --live-dir names one: so on PostgreSQL --live-dir FILE.live is added (unless the test
+    names one or asks for --no-live), and both backends keep live state in the same place."""
+    args = [str(a) for a in args]
+    if STORE_BACKEND != "postgresql" or "--live-dir" in args or "--no-live" in args or "--help" in args:
+        return args
+    if "--db" in args and args.index("--db") + 1 < len(args):
+        db = args[args.index("--db") + 1]
+        if not db.startswith("postgres"):
+            args += ["--live-dir", db + ".live"]
+    return args
+
+
+def missing_store(name):
+    """A `--db` naming a store that does not exist: the file `name` in the work dir (not made), or on
+    PostgreSQL a database of pg_server() that was never created."""
+    if STORE_BACKEND == "postgresql":
+        return pg_server().url(re.sub(r"\W", "_", os.path.splitext(name)[0]))
+    return work_path(name)
+
+
+def store_exists(db):
+    """True once the store `db` was made (the file, or on PostgreSQL its database)."""
+    if STORE_BACKEND != "postgresql":
+        return os.path.exists(db)
+    return os.path.abspath(str(db)) in _PG_DBS
+
+
+def copy_store(src, dst):
+    """Make the store `dst` a copy of the store `src` (replacing it): the file copied through SQLite's
+    backup (what its -wal holds included), or on PostgreSQL a database made from src's as its template;
+    while a server is connected to src (which CREATE DATABASE refuses) src is copied through pg_dump
+    into a new database instead."""
+    if STORE_BACKEND != "postgresql":
+        for ext in ("", "-wal", "-shm"):
+            if os.path.exists(str(dst) + ext):
+                os.unlink(str(dst) + ext)
+        with sqlite3.connect("file:%s?mode=ro" % src, uri=True) as a, sqlite3.connect(dst) as b:
+            a.backup(b)
+        a.close()
+        b.close()
+        return
+    pg = pg_server()
+    source = _PG_DBS[os.path.abspath(str(src))]
+    key = os.path.abspath(str(dst))
+    name = _pg_db_name(key)
+    _PG_DBS.pop(key, None)
+    pg.psql("postgres", "DROP DATABASE IF EXISTS %s" % name)
+    busy = pg.psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'" % source)[0][0] != "0"
+    if not busy:
+        pg.psql("postgres", "CREATE DATABASE %s TEMPLATE %s" % (name, source))
+    else:
+        pg.psql("postgres", "CREATE DATABASE %s" % name)
+        dump = subprocess.run(["pg_dump", "--no-owner", "-d", pg.url(source)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=600)
+        if dump.returncode:
+            raise AssertionError("pg_dump %s failed: %s" % (src, dump.stderr[-2000:]))
+        # the new database has postgis already (from template1)
+        text = dump.stdout.decode().replace("CREATE EXTENSION IF NOT EXISTS postgis", "-- postgis")
+        pg.psql(name, text)
+    _PG_DBS[key] = name
+
+
+def _pg_db_name(key):
+    import hashlib
+    return "t_" + hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
 def store_url(db):
@@ -213,8 +303,7 @@ def store_url(db):
         return db
     key = os.path.abspath(db)
     if key not in _PG_DBS:
-        import hashlib
-        name = "t_" + hashlib.sha1(key.encode()).hexdigest()[:16]
+        name = _pg_db_name(key)
         pg_server().psql("postgres", "CREATE DATABASE %s" % name)
         _PG_DBS[key] = name
     return pg_server().url(_PG_DBS[key])
@@ -285,6 +374,14 @@ class Store:
             out[fid] = ogr.CreateGeometryFromWkb(bytes(wkb))
         return out
 
+    def tables(self):
+        """The names of the store's tables and views (SpatiaLite's own and the R*Tree's included)."""
+        return sorted(r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"))
+
+    def table_rows(self, table, order="fid"):
+        """Every column of every row of `table` as tuples, ordered by `order` (geometry as stored)."""
+        return self.conn.execute('SELECT * FROM "%s" ORDER BY %s' % (table, order)).fetchall()
+
     def sql(self, query, *params):
         return self.conn.execute(query, params).fetchall()
 
@@ -351,6 +448,13 @@ class PgStore(Store):
 
     def count(self, layer):
         return self._rows('SELECT count(*) FROM "%s"' % layer)[0][0]
+
+    def tables(self):
+        return sorted(r[0] for r in self._rows("SELECT table_name::text FROM information_schema.tables "
+                                               "WHERE table_schema = 'public'"))
+
+    def table_rows(self, table, order="fid"):
+        return self._rows('SELECT * FROM "%s" ORDER BY %s' % (table, order))
 
     def fids(self, layer):
         return {r[0] for r in self._rows('SELECT fid FROM "%s"' % layer)}
@@ -460,7 +564,9 @@ class Server:
 
     def start(self, timeout=20):
         self._log = open(self.log_path, "wb")
-        cmd = [CONFIG.mashaer, "serve", "--db", store_url(self.db), "--port", "0"] + self.extra
+        args = serve_args(["--db", self.db, "--port", "0"] + self.extra)
+        args[1] = store_url(self.db)
+        cmd = [CONFIG.mashaer, "serve"] + args
         self.proc = spawn(cmd, stdout=subprocess.PIPE, stderr=self._log)
         _RUNNING.append(self)
         sel = selectors.DefaultSelector()

@@ -88,7 +88,7 @@ class Cli(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         with mshtest.Store(db) as st:
             self.assertEqual(set(st.registry()), {"sites", "routes"})
-            tables = {r[0] for r in st.sql("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = set(st.tables())
             self.assertNotIn("camps", tables)
             self.assertFalse([t for t in tables if t.startswith("idx_camps")], tables)
             self.assertEqual(st.count("sites"), 5)
@@ -103,9 +103,10 @@ class Cli(unittest.TestCase):
             self.assertEqual(set(st.registry()), {"sites", "routes", "camps"})
 
     def test_serve_missing_store(self):
-        p = mshtest.run_mashaer("serve", "--db", mshtest.work_path("nope.sqlite"), "--port", "0", timeout=20)
+        db = mshtest.missing_store("nope.sqlite")
+        p = mshtest.run_mashaer("serve", "--db", db, "--port", "0", timeout=20)
         self.assertEqual(p.returncode, 1)
-        self.assertIn("nope.sqlite", p.stderr)
+        self.assertIn("nope", p.stderr)
         self.assertEqual(p.stdout, "")
         self.assertFalse(os.path.exists(mshtest.work_path("nope.sqlite")))
 

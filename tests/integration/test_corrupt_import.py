@@ -22,13 +22,13 @@ def snapshot(db):
     """Everything an import could change: the registry, the table list, every row of every layer."""
     with mshtest.Store(db) as st:
         reg = st.registry()
-        tables = sorted(r[0] for r in st.sql("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"))
+        tables = st.tables()
         meta = st.sql("SELECT key, value FROM msh_meta ORDER BY key")
         content = {}
         for name in reg:
             h = hashlib.sha256()
             n = 0
-            for row in st.conn.execute('SELECT * FROM "%s" ORDER BY fid' % name):
+            for row in st.table_rows(name):
                 h.update(repr(row).encode())
                 n += 1
             content[name] = (n, h.hexdigest())

@@ -143,7 +143,7 @@ def setUpModule():
     FEED = mshtest.add_token(DB_A, "feed", "it-feedlog-feed")
     OPS = mshtest.add_token(DB_A, "ops", "it-feedlog-ops")
     DB_B = mshtest.work_path("b.sqlite")
-    shutil.copyfile(DB_A, DB_B)  # the same store (a shared PostgreSQL in production)
+    mshtest.copy_store(DB_A, DB_B)  # the same store (a shared PostgreSQL in production)
     NATSD = Nats("1").start()
     try:
         A = node(DB_A, "a").start()
@@ -253,8 +253,8 @@ class FeedLog(unittest.TestCase):
 
     def test_5_retention_gap(self):
         db_c, db_d = mshtest.work_path("c.sqlite"), mshtest.work_path("d.sqlite")
-        shutil.copyfile(DB_A, db_c)
-        shutil.copyfile(DB_A, db_d)
+        mshtest.copy_store(DB_A, db_c)
+        mshtest.copy_store(DB_A, db_d)
         c = node(db_c, "c", "--feed-stream", "RETAIN_TEST", "--feed-retain-mb", "1").start()
         d = None
         try:
@@ -300,8 +300,8 @@ class Cluster(unittest.TestCase):
                 n.start()
             urls = ",".join(n.url for n in cls.nats)
             db_a, db_b = mshtest.work_path("ca.sqlite"), mshtest.work_path("cb.sqlite")
-            shutil.copyfile(DB_A, db_a)
-            shutil.copyfile(DB_A, db_b)
+            mshtest.copy_store(DB_A, db_a)
+            mshtest.copy_store(DB_A, db_b)
             # the first start may find no JetStream leader elected yet: it exits saying so, and is started again
             cls.a = mshtest.wait_for(lambda: cls.try_node(db_a, "ca", urls), 60, "a node on the new NATS cluster")
             cls.b = cls.try_node(db_b, "cb", urls)

@@ -1,6 +1,6 @@
 """The test helpers leave no process behind: a test that fails, raises, exits, or is stopped by
 SIGTERM or SIGKILL ends (it does not wait out its last step), says why, and its `mashaer serve` is
-gone. No wall-clock limit: what is timed out is a hang of ten minutes, not a slow machine."""
+gone (and on PostgreSQL, MSH_TEST_STORE=postgresql, its private PostgreSQL server too). No wall-clock limit: what is timed out is a hang of ten minutes, not a slow machine."""
 import os
 import re
 import subprocess
@@ -22,10 +22,6 @@ def alive(pid):
 
 
 class Cleanup(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        mshtest.import_layer(mshtest.work_path("site.sqlite"), mshtest.demo_path("sites.geojson"), "sites")
-
     def run_mode(self, mode, says):
         proc = mshtest.spawn([sys.executable, os.path.join(HERE, "harness_fail.py"), mode,
                               "--mashaer", mshtest.CONFIG.mashaer, "--source-dir", mshtest.CONFIG.source_dir,
@@ -49,6 +45,11 @@ class Cleanup(unittest.TestCase):
             self.assertIn(says, err)
         pid = int(m.group(1))
         mshtest.wait_for(lambda: not alive(pid), 60, "server %d of mode %s to be gone" % (pid, mode))
+        pg = re.search(r"postgres pid (\d+)", first)
+        self.assertEqual(pg is not None, mshtest.STORE_BACKEND == "postgresql", first)
+        if pg:
+            pid = int(pg.group(1))
+            mshtest.wait_for(lambda: not alive(pid), 60, "postgres %d of mode %s to be gone" % (pid, mode))
 
     def test_failed_assertion(self):
         self.run_mode("fail", "AssertionError: deliberate failure")

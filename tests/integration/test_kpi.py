@@ -363,8 +363,7 @@ class KpiTest(unittest.TestCase):
     def test_no_live(self):
         """Without live feeds there are no KPIs: 503 with a message, and no kpi_zones layer."""
         db = mshtest.work_path("nolive.sqlite")
-        import shutil
-        shutil.copyfile(DB, db)
+        mshtest.copy_store(DB, db)
         srv = mshtest.Server(db, "--no-live", name="nolive").start()
         try:
             r = srv.get("/kpi")

@@ -17,7 +17,6 @@ import os
 import random
 import re
 import select
-import shutil
 import socket
 import sys
 import time
@@ -62,8 +61,8 @@ def tearDownModule():
 def start_server(name, *extra):
     """A server on its own copy of the base store (same tokens), with its own live log."""
     db = mshtest.work_path(name + ".sqlite")
-    if not os.path.exists(db):
-        shutil.copyfile(BASE_DB, db)
+    if not mshtest.store_exists(db):
+        mshtest.copy_store(BASE_DB, db)
     return mshtest.Server(db, "--threads", "4", *extra, name=name).start()
 
 # ---------------------------------------------------------------------------

@@ -581,8 +581,8 @@ class AuthAndSessions(unittest.TestCase):
             f.write("s3cret pass\n")
         os.chmod(self.pwfile, 0o600)
         self.db = mshtest.work_path("auth.sqlite")
-        if not os.path.exists(self.db):
-            shutil.copyfile(DB, self.db)
+        if not mshtest.store_exists(self.db):
+            mshtest.copy_store(DB, self.db)
 
     def server(self, name, *extra):
         srv = mshtest.Server(self.db, "--mqtt", self.broker.addr, "--mqtt-user", "mashaer", *extra, name=name)

@@ -81,7 +81,7 @@ def coords(c):
 
 def demo_db():
     path = mshtest.work_path("package.sqlite")
-    if not os.path.exists(path):
+    if not mshtest.store_exists(path):
         mshtest.import_demo(path)
     return path
 
@@ -227,9 +227,7 @@ class Package(unittest.TestCase):
 class Rebuild(unittest.TestCase):
     def test_reimport_rebuilds_the_served_package(self):
         db = mshtest.work_path("rebuild.sqlite")
-        for ext in ("", "-wal", "-shm"):  # the demo store, imported once for both classes
-            if os.path.exists(demo_db() + ext):
-                shutil.copy(demo_db() + ext, db + ext)
+        mshtest.copy_store(demo_db(), db)  # the demo store, imported once for both classes
         out = mshtest.work_path("rebuild")
         package(db, out)
         before = manifest(os.path.join(out, "mina"))
