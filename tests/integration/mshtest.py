@@ -11,10 +11,14 @@ python3-gdal) are used. The helpers here:
     demo_path),
   * run `mashaer import` and parse its report lines (run_mashaer, import_layer, import_demo,
     parse_reports),
-  * read a store with sqlite3 (+ mod_spatialite for geometry): Store,
+  * read a store with sqlite3 (+ mod_spatialite for geometry): Store; write to it as another
+    program would (store_exec), copy it (copy_store), ask whether it was made (store_exists),
   * run against PostgreSQL instead: with MSH_TEST_STORE=postgresql every `--db FILE` given to
     mashaer (run_mashaer, Server) becomes a database of one private PostgreSQL + PostGIS server
-    of this test process (store_url), and Store reads that database through GDAL,
+    of this test process (store_url; its data folder copied from one made once per build dir,
+    pgsupport.template), `mashaer serve` gets --live-dir FILE.live (serve_args), and Store,
+    store_exec, copy_store work on that database; a test whose subject is the SpatiaLite file
+    itself says so (spatialite_only) and runs on SpatiaLite whatever the variable says,
   * start `mashaer serve --port 0` on a store and stop it with SIGTERM (Server); start any other
     child process so that it dies with the test (spawn),
   * wait on a condition, never a fixed sleep: wait_for(pred, timeout, what) polls pred and
@@ -235,7 +239,9 @@ def serve_args(args):
         return args
     if "--db" in args and args.index("--db") + 1 < len(args):
         db = args[args.index("--db") + 1]
-        if not db.startswith("postgres"):
+        if db.startswith("postgres"):  # a URL store_url made: the file it stands for
+            db = next((f for f, name in _PG_DBS.items() if db.endswith("/" + name)), None)
+        if db:
             args += ["--live-dir", db + ".live"]
     return args
 
@@ -270,7 +276,7 @@ def copy_store(src, dst):
         b.close()
         return
     pg = pg_server()
-    source = _PG_DBS[os.path.abspath(str(src))]
+    source = _pg_db(src)
     key = os.path.abspath(str(dst))
     name = _pg_db_name(key)
     _PG_DBS.pop(key, None)
@@ -290,9 +296,20 @@ def copy_store(src, dst):
     _PG_DBS[key] = name
 
 
+def _pg_db(db):
+    """The name of the database that stands for the store file `db` (made on first use)."""
+    store_url(db)
+    return _PG_DBS[os.path.abspath(str(db))]
+
+
 def _pg_db_name(key):
     import hashlib
     return "t_" + hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+def serve_command(db, *args):
+    """The command line of `mashaer serve --db DB ARGS...` on the test's backend (store_url, serve_args)."""
+    return [CONFIG.mashaer, "serve"] + serve_args(["--db", store_url(db)] + list(args))
 
 
 def store_url(db):
@@ -307,6 +324,67 @@ def store_url(db):
         pg_server().psql("postgres", "CREATE DATABASE %s" % name)
         _PG_DBS[key] = name
     return pg_server().url(_PG_DBS[key])
+
+
+def _inline_params(query, params):
+    """`?` parameters written into the SQL as literals (for psql and GDAL, which take none)."""
+    for p in params:
+        lit = "NULL" if p is None else str(p) if isinstance(p, (int, float)) else "'%s'" % str(p).replace("'", "''")
+        query = query.replace("?", lit, 1)
+    return query
+
+
+# SQLite's words in a table definition as PostgreSQL says them (as layers/store_pg.c's dialect() does)
+_PG_DDL_WORDS = [(r"\bINTEGER\b", "bigint"), (r"\bREAL\b", "double precision"), (r"\bBLOB\b", "bytea"),
+                 (r"\bWITHOUT ROWID\b", "")]
+
+
+def store_exec(db, sql, *params):
+    """Write to the store `db` as another program would (sqlite3, or psql on PostgreSQL), committed:
+    one statement with `?` parameters, or without parameters a script. SQL both engines take; in a
+    CREATE TABLE, SQLite's INTEGER, REAL, BLOB and WITHOUT ROWID are said in PostgreSQL's words."""
+    if STORE_BACKEND != "postgresql":
+        conn = sqlite3.connect(db, timeout=30)
+        try:
+            with conn:
+                conn.execute(sql, params) if params else conn.executescript(sql)
+        finally:
+            conn.close()
+        return
+    if "CREATE TABLE" in sql:
+        for a, b in _PG_DDL_WORDS:
+            sql = re.sub(a, b, sql)
+    pg_server().psql(_pg_db(db), _inline_params(sql, params))
+
+
+class WriteLock:
+    """Holds the store's writers' lock until release(), as another writer would: SQLite's write lock
+    (BEGIN IMMEDIATE), or on PostgreSQL the version row every Mashaer writer locks first (a psql
+    session in `SELECT ... FOR UPDATE`, store_pg_edit.c's msh_pg_edit_begin)."""
+
+    def __init__(self, db):
+        if STORE_BACKEND != "postgresql":
+            self.conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        self.conn = None
+        pg = pg_server()
+        self.psql = spawn(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(pg.port),
+                           "-U", "postgres", "-d", _pg_db(db)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.psql.stdin.write("BEGIN;\nSELECT value FROM msh_meta WHERE key = 'version' FOR UPDATE \\g /dev/null\n"
+                              "\\echo held\n")
+        self.psql.stdin.flush()
+        line = self.psql.stdout.readline()  # the barrier: the row is locked
+        if line.strip() != "held":
+            raise AssertionError("psql did not lock the version row: %r" % line)
+
+    def release(self):
+        if self.conn is not None:
+            self.conn.execute("ROLLBACK")
+            self.conn.close()
+            return
+        self.psql.communicate("ROLLBACK;\n", timeout=60)
 
 
 class Store:
@@ -471,10 +549,7 @@ class PgStore(Store):
         query = re.sub(r"(?<!\w)AsText\((\w+)\)", r"(ST_AsText(\1) || '')", query)
         query = re.sub(r"(?<!\w)CoordDimension\((\w+)\)",
                        r"(CASE ST_NDims(\1) WHEN 2 THEN 'XY' WHEN 3 THEN 'XYZ' ELSE 'XYZM' END)", query)
-        for p in params:
-            lit = "NULL" if p is None else str(p) if isinstance(p, (int, float)) else "'%s'" % str(p).replace("'", "''")
-            query = query.replace("?", lit, 1)
-        return self._rows(query)
+        return self._rows(_inline_params(query, params))
 
 # ---------------------------------------------------------------------------
 # the server
@@ -564,9 +639,7 @@ class Server:
 
     def start(self, timeout=20):
         self._log = open(self.log_path, "wb")
-        args = serve_args(["--db", self.db, "--port", "0"] + self.extra)
-        args[1] = store_url(self.db)
-        cmd = [CONFIG.mashaer, "serve"] + args
+        cmd = serve_command(self.db, "--port", "0", *self.extra)
         self.proc = spawn(cmd, stdout=subprocess.PIPE, stderr=self._log)
         _RUNNING.append(self)
         sel = selectors.DefaultSelector()

@@ -13,7 +13,6 @@ order), and a broadcast is in the table before its 201.
 """
 import json
 import shutil
-import sqlite3
 import time
 import unittest
 
@@ -224,8 +223,7 @@ class Broadcasts(unittest.TestCase):
         long_ = create({"zone": "MINA-04"}, expires=7200).json()["id"]
         gone = create({"geometry": square(*IN_MINA4)}, expires=7200).json()["id"]
         # a row whose time has passed is not loaded again (the clock of a new server is the real one)
-        with sqlite3.connect(DB) as db:
-            db.execute("UPDATE msh_broadcasts SET expires_ms = 1000 WHERE id = ?", (gone,))
+        mshtest.store_exec(DB, "UPDATE msh_broadcasts SET expires_ms = 1000 WHERE id = ?", gone)
         SERVER.stop()
         SERVER.start()
         test_events.SERVER = SERVER

@@ -9,7 +9,6 @@ a tile no edit touched keeps its ETag and is a cache hit (/metrics); an acknowle
 survives kill -9. Barriers only: /metrics values (queued writes, batches), never sleeps.
 """
 import json
-import sqlite3
 import threading
 import unittest
 
@@ -67,8 +66,7 @@ class OneBatch:
     every write sent meanwhile queues; letting go commits the first alone, then the rest as one batch."""
 
     def __init__(self, first):
-        self.db = sqlite3.connect(DB, timeout=30, isolation_level=None)
-        self.db.execute("BEGIN IMMEDIATE")
+        self.lock = mshtest.WriteLock(DB)
         self.base = m("mashaer_edit_batches_total")
         self.ts, self.out = concurrently([first])
         mshtest.wait_for(lambda: m("mashaer_edits_pending") == 1, 20, "the first write at the committer")
@@ -76,8 +74,7 @@ class OneBatch:
     def queue(self, calls):
         ts, out = concurrently(calls)
         mshtest.wait_for(lambda: m("mashaer_edits_pending") == 1 + len(calls), 20, "the writes queued")
-        self.db.execute("ROLLBACK")
-        self.db.close()
+        self.lock.release()
         [t.join() for t in self.ts + ts]
         return out
 
@@ -178,6 +175,16 @@ class EditBatch(unittest.TestCase):
         self.assertEqual(sorted(r[1] for r in audit_rows(fids)), fids)
 
 
+# an audit row of a feature named "poison" is refused by the store, as each engine says it
+POISON = {
+    "spatialite": "CREATE TRIGGER poison BEFORE INSERT ON msh_audit WHEN NEW.after LIKE '%\"name\":\"poison\"%'"
+                  " BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+    "postgresql": "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                  " IF NEW.after LIKE '%\"name\":\"poison\"%' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW;"
+                  " END $$; CREATE TRIGGER poison BEFORE INSERT ON msh_audit FOR EACH ROW EXECUTE FUNCTION poison()",
+}
+
+
 def setUpModule():
     global DB, SERVER, TOK
     DB = mshtest.work_path("edit_batch.sqlite")
@@ -188,11 +195,7 @@ def setUpModule():
     SERVER = mshtest.Server(DB, "--threads", "8", "--edit-overlay-max", "8").start()
     # an edit the store refuses at its audit row (the server made the table), after its feature row
     # and versions were written: only the edit's savepoint undoes those (the test's poison)
-    db = sqlite3.connect(DB, timeout=30)
-    db.execute("CREATE TRIGGER poison BEFORE INSERT ON msh_audit WHEN NEW.after LIKE '%\"name\":\"poison\"%'"
-               " BEGIN SELECT RAISE(ABORT, 'poisoned'); END")
-    db.commit()
-    db.close()
+    mshtest.store_exec(DB, POISON[mshtest.STORE_BACKEND])
 
 
 def tearDownModule():

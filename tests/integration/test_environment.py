@@ -8,7 +8,6 @@ No sleeps: events are waited on as barriers (test_events.Stream), time is moved 
 POST /test/clock (--test-clock), which runs the time rules before it answers.
 """
 import json
-import sqlite3
 import time
 import unittest
 
@@ -119,11 +118,10 @@ class Environment(unittest.TestCase):
         self.assertEqual([f["properties"]["temperature"] for f in doc["features"]], [31.0, 32.0, 33.0])
         ids = [f["id"] for f in doc["features"]]
         # the store holds them, and after kill -9 the same readings come back under the same ids
-        con = sqlite3.connect(DB)
-        rows = con.execute("SELECT count(*), min(temperature), max(temperature) FROM msh_sensor_readings"
-                           " WHERE id = 'SENS-H'").fetchone()
-        con.close()
-        self.assertEqual(rows, (6, 30.0, 35.0))
+        with mshtest.Store(DB) as st:
+            rows = st.sql("SELECT count(*), min(temperature), max(temperature) FROM msh_sensor_readings"
+                          " WHERE id = 'SENS-H'")
+        self.assertEqual(rows, [(6, 30.0, 35.0)])
         SERVER.proc.kill()
         SERVER.proc.wait()
         SERVER.stop()

@@ -240,7 +240,7 @@ class Export(unittest.TestCase):
         out = mshtest.work_path("big.pmtiles")
         with open(out, "wb") as f:
             f.write(b"the archive of yesterday")
-        proc = mshtest.spawn([mshtest.CONFIG.mashaer, "export", "--db", self.db, "--layers", "walkways",
+        proc = mshtest.spawn([mshtest.CONFIG.mashaer, "export", "--db", mshtest.store_url(self.db), "--layers", "walkways",
                               "--bbox", ",".join(map(str, WALKWAYS_BOX)), "--zoom", "12-21", "--threads", "1", out],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:

@@ -12,7 +12,6 @@ fills (the incident log writes about once a second). A gate's operator writes (n
 counts) have their history too, at .../gates/items/{id}/history.
 """
 import json
-import sqlite3
 import unittest
 
 import mshtest
@@ -139,9 +138,7 @@ class LiveAudit(unittest.TestCase):
         SERVER.proc.wait()
         SERVER.stop()
         # as if the incident log had not written its rows yet: only the live log's replay can name bob now
-        with sqlite3.connect(DB) as conn:
-            conn.execute("DELETE FROM msh_incident_history WHERE id = ?", (iid,))
-        conn.close()
+        mshtest.store_exec(DB, "DELETE FROM msh_incident_history WHERE id = ?", iid)
         start("serve2")
         v = history(iid, 1)
         self.assertEqual([(x["status"], x["by"]) for x in v], [("dispatched", {"name": "ops-bob", "role": "ops"})])

@@ -14,7 +14,6 @@ import json
 import math
 import os
 import subprocess
-import sqlite3
 import sys
 import time
 import unittest
@@ -48,13 +47,12 @@ def setUpModule():
     with open(cfg, "w") as f:
         json.dump({"interval_s": 1}, f)
     # a record from before k-anonymity: a lone pilgrim in Z1, as an older build wrote it
-    with sqlite3.connect(DB) as db:
-        db.executescript(HISTORY_SCHEMA)
-        db.execute("INSERT INTO msh_kpi_history VALUES (?, 'Z1', 0.0126, NULL, 90, ?)",
-                   (OLD_T, json.dumps({"crowd": {"peak_los": "A", "people": 1, "peak_density": 0.0126,
+    mshtest.store_exec(DB, HISTORY_SCHEMA)
+    mshtest.store_exec(DB, "INSERT INTO msh_kpi_history VALUES (?, 'Z1', 0.0126, NULL, 90, ?)",
+                       OLD_T, json.dumps({"crowd": {"peak_los": "A", "people": 1, "peak_density": 0.0126,
                                                  "minutes_los_ef": 0, "share_los_a": 1, "share_los_b": 0,
                                                  "share_los_c": 0, "share_los_d": 0, "share_los_e": 0,
-                                                 "share_los_f": 0}})))
+                                                 "share_los_f": 0}}))
     SERVER = mshtest.Server(DB, "--kpi-config", cfg, "--k-anon", str(K), name="privacy").start()
     t = mshtest.now_ms() - 1000
     recs = [{"id": "LONE", "lon": LONE[0], "lat": LONE[1], "time": t},
