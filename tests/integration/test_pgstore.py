@@ -19,6 +19,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mshtest  # noqa: E402
 
+mshtest.spatialite_only("compares a SpatiaLite file with a PostgreSQL database of the same data, each named as such")
+
 PG = None
 FILE_DB = None  # the SpatiaLite store of the demo
 PG_URL = None   # the PostgreSQL store of the demo
