@@ -59,7 +59,7 @@ def listed(query="", token=None):
     return [f["id"] for f in r.json()["features"]]
 
 
-def rows(where="1"):
+def rows(where="1 = 1"):
     with mshtest.Store(DB) as s:
         return s.sql("SELECT id, target_kind, target_id, severity, zones, by_name, by_role, withdrawn_ms,"
                      " withdrawn_by_name FROM msh_broadcasts WHERE " + where)
