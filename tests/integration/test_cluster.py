@@ -29,6 +29,9 @@ import mshtest  # noqa: E402
 import pgsupport  # noqa: E402
 from mshtest import Server, wait_for, work_path  # noqa: E402
 
+# the cluster's PostgreSQL is this test's own, named by URL
+mshtest.spatialite_only("its one file store is the single machine on SpatiaLite, which always holds the lease")
+
 PG = None
 URL = None
 NODES = []
@@ -57,7 +60,7 @@ def setUpModule():
     global PG, URL, HA, ADMIN
     if not shutil.which("haproxy"):
         raise AssertionError("haproxy is not installed; run scripts/setup.sh")
-    PG = pgsupport.Postgres(routing=False).start_child(mshtest.spawn, wait_for)
+    PG = pgsupport.Postgres(routing=False).start_child(mshtest.spawn, wait_for, template_root=mshtest.pg_template_root())
     PG.psql("postgres", "CREATE DATABASE cluster")
     URL = PG.url("cluster")
     for layer in ("sites", "camps"):
