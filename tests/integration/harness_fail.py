@@ -7,6 +7,7 @@ of this process's own PostgreSQL server), starts `mashaer serve` on it through m
 "server pid N" (and " postgres pid M" on PostgreSQL), then ends the way MODE says: fail (a failed assertion), raise (an error),
 exit (sys.exit(3)), sigterm, sigkill.
 """
+import os
 import signal
 import sys
 import threading
