@@ -3,6 +3,7 @@ SIGTERM or SIGKILL ends (it does not wait out its last step), says why, and its 
 gone (and on PostgreSQL, MSH_TEST_STORE=postgresql, its private PostgreSQL server too). No wall-clock limit: what is timed out is a hang of ten minutes, not a slow machine."""
 import os
 import re
+import signal
 import subprocess
 import sys
 import unittest
@@ -50,6 +51,7 @@ class Cleanup(unittest.TestCase):
         if pg:
             pid = int(pg.group(1))
             mshtest.wait_for(lambda: not alive(pid), 60, "postgres %d of mode %s to be gone" % (pid, mode))
+        return proc.returncode
 
     def test_failed_assertion(self):
         self.run_mode("fail", "AssertionError: deliberate failure")
@@ -64,7 +66,7 @@ class Cleanup(unittest.TestCase):
         self.run_mode("sigterm", "stopped by SIGTERM")
 
     def test_sigkill(self):
-        self.run_mode("sigkill", None)
+        self.assertEqual(self.run_mode("sigkill", None), -signal.SIGKILL)  # killed, not failed on the way
 
 
 if __name__ == "__main__":
