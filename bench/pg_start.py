@@ -3,9 +3,10 @@
 
   /usr/bin/python3 bench/pg_start.py [--runs 3] [--work-dir /tmp/mashaer-pg-start]
 
-`initdb`: initdb and CREATE EXTENSION postgis in template1 in every test (before session 11);
-`template`: the data folder copied from one made once per build dir (pgsupport.template; made before
-the first timed run, so every timed run copies). Each run starts the server, creates one database (as
+`initdb`: initdb and CREATE EXTENSION postgis in template1 in every test, the data folder under /tmp
+(before session 11); `template`: the data folder copied from one made once per build dir
+(pgsupport.template; made before the first timed run, so every timed run copies), still under /tmp;
+`memory`: that copy on /dev/shm, a tmpfs (what the tests do now: pgsupport's in_memory). Each run starts the server, creates one database (as
 mshtest.store_url does for a store) and stops it; the two ways alternate. CPU is user+sys of this
 process and every child it waited for (PostgreSQL's server and its backends included).
 """
@@ -25,9 +26,10 @@ def cpu():
     return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
-def one(template_root):
+def one(template_root, in_memory):
     c0 = cpu()
-    pg = pgsupport.Postgres(routing=False).start_child(mshtest.spawn, mshtest.wait_for, template_root=template_root)
+    pg = pgsupport.Postgres(routing=False, in_memory=in_memory).start_child(mshtest.spawn, mshtest.wait_for,
+                                                                           template_root=template_root)
     pg.psql("postgres", "CREATE DATABASE t")
     pg.stop()
     return cpu() - c0
@@ -40,13 +42,14 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
     pgsupport.template(mshtest.spawn, mshtest.wait_for, args.work_dir)
-    got = {"initdb": [], "template": []}
+    ways = {"initdb": (None, False), "template": (args.work_dir, False), "memory": (args.work_dir, True)}
+    got = {way: [] for way in ways}
     for _ in range(args.runs):
-        got["initdb"].append(one(None))
-        got["template"].append(one(args.work_dir))
+        for way, (root, in_memory) in ways.items():
+            got[way].append(one(root, in_memory))
     for way, xs in got.items():
-        print("%-8s %s  mean %.2f CPU s" % (way, " ".join("%.2f" % x for x in xs), sum(xs) / len(xs)))
-    print("template / initdb: %.2f" % (sum(got["template"]) / sum(got["initdb"])))
+        print("%-8s %s  mean %.2f CPU s, %.2f of initdb's" % (way, " ".join("%.2f" % x for x in xs),
+                                                            sum(xs) / len(xs), sum(xs) / sum(got["initdb"])))
 
 
 if __name__ == "__main__":

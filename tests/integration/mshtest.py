@@ -216,7 +216,8 @@ def pg_server():
     global _PG
     if _PG is None:
         import pgsupport
-        _PG = pgsupport.Postgres(routing=False).start_child(spawn, wait_for, template_root=pg_template_root())
+        _PG = pgsupport.Postgres(routing=False, in_memory=True).start_child(spawn, wait_for,
+                                                                           template_root=pg_template_root())
         # servers first, then PostgreSQL: atexit runs the latest registration first
         atexit.unregister(_stop_all_servers)
         atexit.register(_stop_all_servers)

@@ -1,8 +1,9 @@
 """A private PostgreSQL + PostGIS + pgRouting server for a test, started and stopped by it.
 
 Debian's postgresql-15, postgresql-15-postgis-3 and postgresql-15-pgrouting (scripts/setup.sh
-installs them with the test set-up). The cluster lives in a fresh folder under /tmp, listens on
-127.0.0.1 at a free port, and is removed by stop(). As root, the server runs as `postgres`.
+installs them with the test set-up). The cluster lives in a fresh folder under /tmp (a test's: in
+memory, under /dev/shm), listens on 127.0.0.1 at a free port, and is removed by stop(). As root, the
+server runs as `postgres`.
 psql is driven as a subprocess: no Python driver is needed.
 """
 
@@ -20,6 +21,23 @@ import tempfile
 PG_BIN = "/usr/lib/postgresql/15/bin"
 
 
+SHM = "/dev/shm"
+
+
+def _sweep(root):
+    """Remove the in-memory data folders whose test process is gone (one killed by SIGKILL, which left
+    its folder behind: a folder's name carries its process id)."""
+    for name in os.listdir(root):
+        parts = name.split("-")
+        if name.startswith("mashaer-pg-") and len(parts) >= 4 and parts[2].isdigit():
+            try:
+                os.kill(int(parts[2]), 0)
+            except ProcessLookupError:
+                shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+            except PermissionError:
+                pass
+
+
 def _free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -29,8 +47,11 @@ def _free_port():
 
 
 class Postgres:
-    def __init__(self, routing=True):
-        """`routing`: pgRouting is needed too (the route tests); the store tests need PostGIS only."""
+    def __init__(self, routing=True, in_memory=False):
+        """`routing`: pgRouting is needed too (the route tests); the store tests need PostGIS only.
+        `in_memory`: the data folder on /dev/shm (a tmpfs) when there is one, for the tests: copying
+        the template and writing there costs a tenth of the CPU it takes on a disk's file system
+        (docs/BENCHMARKS.md); a benchmark that measures writes made durable keeps it on disk."""
         for f in ("initdb", "pg_ctl"):
             if not os.access(os.path.join(PG_BIN, f), os.X_OK):
                 raise AssertionError("PostgreSQL 15 is not installed (%s/%s); run scripts/setup.sh" % (PG_BIN, f))
@@ -38,7 +59,10 @@ class Postgres:
             raise AssertionError("PostGIS is not installed (postgresql-15-postgis-3); run scripts/setup.sh")
         if routing and not os.path.exists("/usr/share/postgresql/15/extension/pgrouting.control"):
             raise AssertionError("pgRouting is not installed (postgresql-15-pgrouting); run scripts/setup.sh")
-        self.dir = tempfile.mkdtemp(prefix="mashaer-pg-")
+        shm = in_memory and os.path.isdir(SHM) and os.access(SHM, os.W_OK)
+        if shm:
+            _sweep(SHM)
+        self.dir = tempfile.mkdtemp(prefix="mashaer-pg-%d-" % os.getpid(), dir=SHM if shm else None)
         self.data = os.path.join(self.dir, "data")
         self.port = _free_port()
         self.started = False

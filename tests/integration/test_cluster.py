@@ -60,7 +60,8 @@ def setUpModule():
     global PG, URL, HA, ADMIN
     if not shutil.which("haproxy"):
         raise AssertionError("haproxy is not installed; run scripts/setup.sh")
-    PG = pgsupport.Postgres(routing=False).start_child(mshtest.spawn, wait_for, template_root=mshtest.pg_template_root())
+    PG = pgsupport.Postgres(routing=False, in_memory=True).start_child(mshtest.spawn, wait_for,
+                                                                      template_root=mshtest.pg_template_root())
     PG.psql("postgres", "CREATE DATABASE cluster")
     URL = PG.url("cluster")
     for layer in ("sites", "camps"):

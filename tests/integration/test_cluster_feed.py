@@ -150,8 +150,8 @@ def setUpModule():
         nats_conf(i)
         nats_start(i)
     mshtest.wait_for(lambda: all(meta_leader(i) for i in range(3)), 60, "the NATS cluster to elect a meta leader")
-    PG = pgsupport.Postgres(routing=False).start_child(mshtest.spawn, mshtest.wait_for, ["-c", "max_connections=60"],
-                                                       template_root=mshtest.pg_template_root())
+    PG = pgsupport.Postgres(routing=False, in_memory=True).start_child(
+        mshtest.spawn, mshtest.wait_for, ["-c", "max_connections=60"], template_root=mshtest.pg_template_root())
     PG.psql("postgres", "CREATE DATABASE cluster")
     URL = PG.url("cluster")
     mshtest.import_layer(URL, mshtest.demo_path("sites.geojson"), "sites")
