@@ -24,6 +24,16 @@ PG_BIN = "/usr/lib/postgresql/15/bin"
 SHM = "/dev/shm"
 
 
+def _roomy(root):
+    """`root` is a folder this process may write with 1 GB free (a container's /dev/shm is often
+    64 MB: then the data folder stays on disk)."""
+    try:
+        st = os.statvfs(root)
+    except OSError:
+        return False
+    return os.access(root, os.W_OK) and st.f_bavail * st.f_frsize >= 1 << 30
+
+
 def _sweep(root):
     """Remove the in-memory data folders whose test process is gone (one killed by SIGKILL, which left
     its folder behind: a folder's name carries its process id)."""
@@ -49,7 +59,7 @@ def _free_port():
 class Postgres:
     def __init__(self, routing=True, in_memory=False):
         """`routing`: pgRouting is needed too (the route tests); the store tests need PostGIS only.
-        `in_memory`: the data folder on /dev/shm (a tmpfs) when there is one, for the tests: copying
+        `in_memory`: the data folder on /dev/shm (a tmpfs) when it has room, for the tests: copying
         the template and writing there costs a tenth of the CPU it takes on a disk's file system
         (docs/BENCHMARKS.md); a benchmark that measures writes made durable keeps it on disk."""
         for f in ("initdb", "pg_ctl"):
@@ -59,7 +69,7 @@ class Postgres:
             raise AssertionError("PostGIS is not installed (postgresql-15-postgis-3); run scripts/setup.sh")
         if routing and not os.path.exists("/usr/share/postgresql/15/extension/pgrouting.control"):
             raise AssertionError("pgRouting is not installed (postgresql-15-pgrouting); run scripts/setup.sh")
-        shm = in_memory and os.path.isdir(SHM) and os.access(SHM, os.W_OK)
+        shm = in_memory and _roomy(SHM)
         if shm:
             _sweep(SHM)
         self.dir = tempfile.mkdtemp(prefix="mashaer-pg-%d-" % os.getpid(), dir=SHM if shm else None)
