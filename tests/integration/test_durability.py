@@ -110,7 +110,8 @@ class KillableServer(mshtest.Server):
         self.starts += 1
         self.log_path = mshtest.work_path("serve-%02d-killed-early.stderr.log" % self.starts)
         self._log = open(self.log_path, "wb")
-        self.proc = mshtest.spawn(mshtest.serve_command(self.db, "--port", "0", *mshtest.Server.NO_CLIENT_LIMITS, *self.extra),
+        cmd = mshtest.serve_command(self.db, "--port", "0", *mshtest.Server.NO_CLIENT_LIMITS, *self.extra)
+        self.proc = mshtest.spawn(cmd,
                                   stdout=subprocess.PIPE, stderr=self._log)
         time.sleep(after_s)
         self.kill9()
