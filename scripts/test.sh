@@ -40,9 +40,15 @@ phase() {
   took="$took $name $((SECONDS - t0)) s,"
   echo "test.sh: $name took $((SECONDS - t0)) s"
 }
+# Three tests at a time on CI's two cores: at two, a quarter of the cores idled (a quiet plain pass used
+# 707 s of CPU in 452 s: 78 %) while tests wait on servers, timers, elections and Chromium's frames, and
+# the Chromium tests' chain (one at a time, a RESOURCE_LOCK) held one of the two slots for most of the
+# pass. The whole suite passed at -j3 on a machine at load 10-16 (docs/BENCHMARKS.md, "CI time: three
+# tests at a time"). MSH_TEST_JOBS overrides it.
+jobs=${MSH_TEST_JOBS:-3}
 phase setup scripts/setup.sh
 phase build scripts/build.sh --werror
-phase tests env MSH_TEST_STORE="$store" bash -c 'cd build && ctest --output-on-failure -j2 --timeout 600'
+phase tests env MSH_TEST_STORE="$store" bash -c "cd build && ctest --output-on-failure -j$jobs --timeout 600"
 if [ "$fast" = 0 ]; then
   phase build-asan scripts/build.sh --sanitize --werror
   # quarantine 64 MB, not 256: a freed block stays poisoned until 64 MB more has been freed (a use after
@@ -52,7 +58,7 @@ if [ "$fast" = 0 ]; then
   export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/ubsan.supp"
   # the integration tests on PostgreSQL (see the top of this file)
-  phase tests-asan env MSH_TEST_STORE=postgresql bash -c 'cd build-asan && ctest --output-on-failure -j2 --timeout 900'
+  phase tests-asan env MSH_TEST_STORE=postgresql bash -c "cd build-asan && ctest --output-on-failure -j$jobs --timeout 900"
 fi
 took=${took# }
 echo "test.sh: all tests passed (${took%,}; $SECONDS s in all)"
