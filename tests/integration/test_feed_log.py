@@ -302,9 +302,10 @@ class Cluster(unittest.TestCase):
             db_a, db_b = mshtest.work_path("ca.sqlite"), mshtest.work_path("cb.sqlite")
             shutil.copyfile(DB_A, db_a)
             shutil.copyfile(DB_A, db_b)
-            # the first start may find no JetStream leader elected yet: it exits saying so, and is started again
+            # a start may find no JetStream leader (not elected yet, or moving on a loaded machine): it exits
+            # saying so, and is started again
             cls.a = mshtest.wait_for(lambda: cls.try_node(db_a, "ca", urls), 60, "a node on the new NATS cluster")
-            cls.b = cls.try_node(db_b, "cb", urls)
+            cls.b = mshtest.wait_for(lambda: cls.try_node(db_b, "cb", urls), 60, "a second node on the NATS cluster")
             for s in (cls.a, cls.b):
                 mshtest.wait_for(lambda s=s: health(s)[0] == 200, 30, "%s caught up" % s.log_path)
         except BaseException:
