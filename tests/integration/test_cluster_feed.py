@@ -20,7 +20,8 @@ never a fixed sleep.
   movement and positions tiles of the two nodes are byte-identical;
 - kill -9 two of the three NATS servers (the stream's quorum) while four posters keep A's
   asynchronous publishes and group commit busy: posts answer 503 (none 200 while nothing can be
-  stored), the two come back, posts are acknowledged again, and every person A acknowledged
+  stored), each with Retry-After (a stream leader election passes; as after the stream leader's
+  kill above), the two come back, posts are acknowledged again, and every person A acknowledged
   before, during and after is on both nodes (a 200 only for what the stream stored).
 - kill -9 the emitter lease's holder while KPIs are recorded every second: the other node records
   from the next second on, one record per second of the clock, no second missing and none twice.
@@ -103,11 +104,12 @@ def lease(server):
 
 
 class Poster:
-    """Posts batches of 20 new people to A until stopped; `acked` holds the ids A acknowledged."""
+    """Posts batches of 20 new people to A until stopped; `acked` holds the ids A acknowledged,
+    `refusals` the answers that were not 200 (status, Retry-After header, JSON body)."""
 
     def __init__(self, prefix):
         self.prefix, self.acked, self.failed = prefix, [], 0
-        self.ack_times = []
+        self.ack_times, self.refusals = [], []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run)
         self.thread.start()
@@ -119,6 +121,8 @@ class Poster:
             try:
                 r = mshtest.post_feed(A, "positions", people, FEED)
                 ok = r.status == 200 and r.json().get("accepted") == 20
+                if r.status != 200:
+                    self.refusals.append((r.status, r.header("Retry-After"), r.body))
             except OSError:
                 ok = False
             if ok:
@@ -131,6 +135,17 @@ class Poster:
     def end(self):
         self.stop.set()
         self.thread.join(60)
+
+
+def assert_retry_after(test, refusals):
+    """Every refusal of a batch while the stream has no leader is a 503 that says when to send it
+    again: Retry-After of 1 or 2 s, and the same in the body's retry_after_s."""
+    for status, retry, body in refusals:
+        test.assertEqual(status, 503, body)
+        test.assertIn(retry, ("1", "2"), body)
+        j = json.loads(body)
+        test.assertEqual((j.get("retry_after_s"), j.get("status")), (int(retry), 503), body)
+        test.assertIn("send", j.get("error", ""), body)
 
 
 def position_ids(server):
@@ -245,6 +260,7 @@ class A1Failures(unittest.TestCase):
             self.assertLess(resumed, 30)
         finally:
             p.end()
+        assert_retry_after(self, p.refusals)
         want = fl.feed_seq(A)
         mshtest.wait_for(lambda: fl.feed_seq(B) == want, 30, "B at A's feed_seq")
         for s in (A, B):
@@ -299,6 +315,11 @@ class A1Failures(unittest.TestCase):
         finally:
             for p in posters:
                 p.end()
+        refusals = [x for p in posters for x in p.refusals]
+        self.assertGreater(len(refusals), 0)  # every poster was refused at least once (above)
+        assert_retry_after(self, refusals)
+        print("quorum lost: %d batches refused, each 503 with Retry-After %s" % (
+            len(refusals), sorted(set(x[1] for x in refusals))), file=sys.stderr)
         want = fl.feed_seq(A)
         mshtest.wait_for(lambda: fl.feed_seq(B) == want, 30, "B at A's feed_seq")
         acked = set().union(*(p.acked for p in posters))
