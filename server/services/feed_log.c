@@ -3,7 +3,11 @@
  *
  * The consumer is one ordered push consumer: the library's thread for the subscription calls
  * on_msg in stream order; it resumes by itself (at the next sequence) after a reconnect or a
- * stream leader change. Retention (--feed-retain-hours/-mb) is set on the stream; a node whose
+ * stream leader change. Its consumer on the servers is a single copy on one of them: when that
+ * server dies nothing is delivered until the library notices two missed idle heartbeats and
+ * makes the consumer again from the next sequence, so the heartbeat (CONSUMER_HEARTBEAT_MS) bounds
+ * how long the node goes without the stream, and with it every writer of this node, who waits
+ * for its own batch to be applied here. Retention (--feed-retain-hours/-mb) is set on the stream; a node whose
  * next sequence the stream no longer holds has a hole (feed_log.h): it says so and applies
  * nothing more.
  *
@@ -24,6 +28,12 @@
 #include "services/feed_pub.h"
 
 #define MAX_SERVERS 16
+/* The consumer's idle heartbeat. The library makes a silent consumer again after two of them are
+ * missed, and tries again two later when that fails (no stream leader yet). The library's own 5 s
+ * meant 10 to 20 s before the first try and 30 s with one failed try: a writer's batch stored
+ * by the new stream leader then waited that long to be applied here (issue 14). One heartbeat a
+ * second per node costs the servers next to nothing. */
+#define CONSUMER_HEARTBEAT_MS 1000
 
 struct msh_feed_log {
     msh_ingest *ingest;
@@ -38,6 +48,7 @@ struct msh_feed_log {
     bool told_caught_up;    /* the consumer's thread only */
     struct timespec opened; /* when consuming started */
     atomic_ullong applied_msgs;
+    atomic_ullong consumer_resets;     /* the library found the consumer silent and made it again */
     atomic_bool gap;                   /* the stream no longer holds this node's next sequence */
     atomic_ullong gap_from, gap_first; /* that next sequence, and the stream's first when seen */
 };
@@ -90,6 +101,40 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
 out:
     jsMsgMetaData_Destroy(meta);
     natsMsg_Destroy(msg);
+}
+
+/* The library's asynchronous errors (its thread): a consumer found silent (made again from the
+ * next sequence) or that could not be made again yet; said on stderr and counted. */
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus s, void *closure)
+{
+    (void)nc;
+    msh_feed_log *fl = closure;
+    if (s == NATS_MISSED_HEARTBEAT && sub == fl->sub) {
+        atomic_fetch_add(&fl->consumer_resets, 1);
+        fprintf(stderr, "mashaer: feed log: nothing from the consumer for %d ms (its server gone?): making it "
+                "again from sequence %llu\n", 2 * CONSUMER_HEARTBEAT_MS,
+                (unsigned long long)msh_ingest_applied(fl->ingest) + 1);
+    } else if (!atomic_load(&fl->stopping))
+        fprintf(stderr, "mashaer: feed log: %s%s\n", natsStatus_GetText(s),
+                sub == fl->sub ? " (the consumer; tried again in a moment)" : "");
+}
+
+/* The connection lost and made again (the library's threads): said on stderr with the server,
+ * so a node's log tells which NATS server it went through when one died. */
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    msh_feed_log *fl = closure;
+    if (!atomic_load(&fl->stopping))
+        fprintf(stderr, "mashaer: feed log: disconnected from NATS: connecting again\n");
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    (void)closure;
+    char url[256] = "";
+    natsConnection_GetConnectedUrl(nc, url, sizeof url);
+    fprintf(stderr, "mashaer: feed log: connected again, through %s\n", url);
 }
 
 /* --feed-log: comma-separated URLs, "nats://" added where missing. */
@@ -173,6 +218,7 @@ static msh_rc subscribe(msh_feed_log *fl, uint64_t from, msh_err *err)
     jsSubOptions_Init(&so);
     so.Stream = fl->stream;
     so.Ordered = true;
+    so.Config.Heartbeat = (int64_t)CONSUMER_HEARTBEAT_MS * 1000000; /* ns */
     if (from > 1) {
         so.Config.DeliverPolicy = js_DeliverByStartSequence;
         so.Config.OptStartSeq = from;
@@ -181,6 +227,12 @@ static msh_rc subscribe(msh_feed_log *fl, uint64_t from, msh_err *err)
     natsStatus s = js_Subscribe(&fl->sub, fl->js, subjects, on_msg, fl, NULL, &so, &jerr);
     if (s == NATS_OK)
         s = natsSubscription_SetPendingLimits(fl->sub, 1 << 16, 256 << 20);
+    jsConsumerInfo *ci = NULL;
+    if (s == NATS_OK && natsSubscription_GetConsumerInfo(&ci, fl->sub, NULL, NULL) == NATS_OK) {
+        fprintf(stderr, "mashaer: feed log: consumer %s on NATS server %s\n", ci->Name,
+                ci->Cluster && ci->Cluster->Leader ? ci->Cluster->Leader : "(not clustered)");
+        jsConsumerInfo_Destroy(ci);
+    }
     return s == NATS_OK ? MSH_OK : nats_fail(err, "cannot consume the stream", s, jerr);
 }
 
@@ -206,7 +258,10 @@ msh_rc msh_feed_log_open(msh_app *app, msh_err *err)
             (s = natsOptions_SetName(opts, "mashaer")) == NATS_OK &&
             (s = natsOptions_SetTimeout(opts, 2000)) == NATS_OK &&
             (s = natsOptions_SetMaxReconnect(opts, -1)) == NATS_OK && /* a node outlives a NATS restart */
-            (s = natsOptions_SetReconnectWait(opts, 250)) == NATS_OK)
+            (s = natsOptions_SetReconnectWait(opts, 250)) == NATS_OK &&
+            (s = natsOptions_SetErrorHandler(opts, on_async_error, fl)) == NATS_OK &&
+            (s = natsOptions_SetDisconnectedCB(opts, on_disconnected, fl)) == NATS_OK &&
+            (s = natsOptions_SetReconnectedCB(opts, on_reconnected, fl)) == NATS_OK)
             s = natsConnection_Connect(&fl->nc, opts);
         if (s != NATS_OK)
             rc = nats_fail(err, "cannot connect to the servers of --feed-log", s, 0);
@@ -240,9 +295,12 @@ msh_rc msh_feed_log_open(msh_app *app, msh_err *err)
         else
             rc = subscribe(fl, applied + 1, err);
     }
+    char url[256] = "";
     if (!rc)
-        fprintf(stderr, "mashaer: feed log: stream %s on %s, applied up to %llu, catching up to %llu\n", fl->stream,
-                app->cfg.feed_log, (unsigned long long)applied, (unsigned long long)fl->start_seq);
+        natsConnection_GetConnectedUrl(fl->nc, url, sizeof url);
+    if (!rc)
+        fprintf(stderr, "mashaer: feed log: stream %s on %s (through %s), applied up to %llu, catching up to %llu\n",
+                fl->stream, app->cfg.feed_log, url, (unsigned long long)applied, (unsigned long long)fl->start_seq);
     natsOptions_Destroy(opts);
     for (int i = 0; i < n; i++)
         free(urls[i]);
@@ -306,9 +364,13 @@ void msh_feed_log_metrics(msh_app *app, msh_buf *b)
                    "# HELP mashaer_feed_log_publishes_in_flight Stream messages published and not yet acknowledged, now and at most.\n"
                    "# TYPE mashaer_feed_log_publishes_in_flight gauge\nmashaer_feed_log_publishes_in_flight %d\n"
                    "# TYPE mashaer_feed_log_publishes_in_flight_max gauge\nmashaer_feed_log_publishes_in_flight_max %d\n"
+                   "# HELP mashaer_feed_log_consumer_resets_total Times the consumer went silent (its NATS server "
+                   "gone) and was made again from the next sequence.\n"
+                   "# TYPE mashaer_feed_log_consumer_resets_total counter\nmashaer_feed_log_consumer_resets_total %llu\n"
                    "# HELP mashaer_feed_log_gap 1 when the stream no longer holds the next sequence this node needs.\n"
                    "# TYPE mashaer_feed_log_gap gauge\nmashaer_feed_log_gap %d\n",
                    (unsigned long long)st.applied_seq, st.caught_up ? 1 : 0, st.connected ? 1 : 0,
                    (unsigned long long)c.published, (unsigned long long)c.publish_failures,
-                   (unsigned long long)c.published_msgs, c.in_flight, c.in_flight_max, st.gap ? 1 : 0);
+                   (unsigned long long)c.published_msgs, c.in_flight, c.in_flight_max,
+                   (unsigned long long)atomic_load(&fl->consumer_resets), st.gap ? 1 : 0);
 }
