@@ -12,9 +12,12 @@ never a fixed sleep.
   PostgreSQL although both nodes apply it; a gate's 5-minute count is one row with A's counts; a
   permit alert both nodes compute is one ledger row and one event on each node's stream; incidents
   operators create on A and on B get numbers from one sequence;
-- kill -9 the NATS server leading the stream while batches flow: acknowledgements go on within
-  30 s (a new leader), and every acknowledged person is on both nodes once they are at the same
-  feed_seq; the killed server comes back and rejoins;
+- kill -9 the NATS server holding A's consumer (a single copy on one server), made the stream's
+  leader first where stepping down gets it there, while batches flow: a batch sent after the kill
+  is acknowledged within 30 s of it (a new stream leader stores it and the library makes A's
+  consumer again, after two missed 1 s heartbeats, so that A applies it; the time is printed), and
+  every acknowledged person is on both nodes once they are at the same feed_seq; the killed
+  server comes back and rejoins;
 - kill -9 node B while batches flow: A goes on; B restarted on its live folder replays from its
   snapshot and the stream, answers 200 at A's feed_seq, holds every acknowledged person, and the
   movement and positions tiles of the two nodes are byte-identical;
