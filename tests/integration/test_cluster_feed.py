@@ -189,14 +189,14 @@ def feed_log_route(server):
 
 
 def refusal_reasons(refusals):
-    """How many refusals gave each reason (the error's text up to its first colon)."""
+    """How many refusals gave each reason (the error's text up to its second colon)."""
     counts = {}
     for status, retry, body in refusals:
         try:
             why = json.loads(body).get("error", "")
         except ValueError:
             why = body[:60]
-        why = "%d %s" % (status, why.split(":")[0])
+        why = "%d %s" % (status, ":".join(why.split(":")[:2]))
         counts[why] = counts.get(why, 0) + 1
     return ", ".join("%d x %s" % (n, why) for why, n in sorted(counts.items()))
 
