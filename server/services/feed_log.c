@@ -49,6 +49,7 @@ struct msh_feed_log {
     struct timespec opened; /* when consuming started */
     atomic_ullong applied_msgs;
     atomic_ullong consumer_resets;     /* the library found the consumer silent and made it again */
+    atomic_uint silent_resets;         /* of those, since the last message (0 once one comes) */
     atomic_bool gap;                   /* the stream no longer holds this node's next sequence */
     atomic_ullong gap_from, gap_first; /* that next sequence, and the stream's first when seen */
 };
@@ -80,6 +81,7 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     (void)sub;
     msh_feed_log *fl = closure;
     jsMsgMetaData *meta = NULL;
+    atomic_store(&fl->silent_resets, 0);
     if (!atomic_load(&fl->stopping) && !atomic_load(&fl->gap) && natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
         uint64_t want = msh_ingest_applied(fl->ingest) + 1;
         if (meta->Sequence.Stream > want) { /* what the consumer starts at or resumes from is gone */
@@ -104,19 +106,27 @@ out:
 }
 
 /* The library's asynchronous errors (its thread): a consumer found silent (made again from the
- * next sequence) or that could not be made again yet; said on stderr and counted. */
+ * next sequence) or that could not be made again yet; counted, and said on stderr: the first
+ * of a silence and then once a minute (NATS can be down for long). */
 static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus s, void *closure)
 {
     (void)nc;
     msh_feed_log *fl = closure;
-    if (s == NATS_MISSED_HEARTBEAT && sub == fl->sub) {
+    bool consumer = sub && sub == fl->sub;
+    if (consumer && s == NATS_MISSED_HEARTBEAT)
         atomic_fetch_add(&fl->consumer_resets, 1);
-        fprintf(stderr, "mashaer: feed log: nothing from the consumer for %d ms (its server gone?): making it "
-                "again from sequence %llu\n", 2 * CONSUMER_HEARTBEAT_MS,
-                (unsigned long long)msh_ingest_applied(fl->ingest) + 1);
-    } else if (!atomic_load(&fl->stopping))
+    /* the tries since the consumer's last message: 1 for the first of a silence (a try's error comes after it) */
+    unsigned n = !consumer ? 1 : s == NATS_MISSED_HEARTBEAT ? atomic_fetch_add(&fl->silent_resets, 1) + 1
+                                                            : atomic_load(&fl->silent_resets);
+    if (atomic_load(&fl->stopping) || (n > 1 && n % (60000 / (2 * CONSUMER_HEARTBEAT_MS)) != 0))
+        return; /* said once a minute */
+    if (consumer && s == NATS_MISSED_HEARTBEAT)
+        fprintf(stderr, "mashaer: feed log: nothing from the consumer for %d ms (its server gone?): making it again "
+                "from sequence %llu (try %u since its last message)\n", 2 * CONSUMER_HEARTBEAT_MS,
+                (unsigned long long)msh_ingest_applied(fl->ingest) + 1, n);
+    else
         fprintf(stderr, "mashaer: feed log: %s%s\n", natsStatus_GetText(s),
-                sub == fl->sub ? " (the consumer; tried again in a moment)" : "");
+                consumer ? " (making the consumer again; tried again in a moment)" : "");
 }
 
 /* The connection lost and made again (the library's threads): said on stderr with the server,

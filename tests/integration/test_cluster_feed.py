@@ -342,6 +342,10 @@ class A1Failures(unittest.TestCase):
                   % (route[1], "the stream leader" if leader == route[1] else "the stream led by " + leader,
                      route[0], resumed, p.failed, refusal_reasons(p.refusals)), file=sys.stderr)
             self.assertLess(resumed, 30)
+            if route[0] != route[1]:  # A stayed connected: the library found its consumer silent and made it again
+                resets = mshtest.metric(mshtest.parse_metrics(A.get("/metrics").body.decode()),
+                                        "mashaer_feed_log_consumer_resets_total")
+                self.assertGreaterEqual(resets, 1)
         finally:
             p.end()
         assert_retry_after(self, p.refusals)
