@@ -279,3 +279,33 @@ const void *msh_sql_blob(msh_sql *q, int i, size_t *len)
     *len = p ? (size_t)sqlite3_column_bytes(q->st, i) : 0;
     return p;
 }
+
+msh_rc msh_store_open_own(const char *path, const char *what, const char *schema, int busy_ms, msh_store **out,
+                          msh_err *err)
+{
+    msh_rc rc = msh_store_open(path, false, out, err);
+    if (rc)
+        return rc;
+    if (busy_ms > 0)
+        msh_store_busy_timeout(*out, busy_ms);
+    if (schema && msh_store_exec(*out, schema)) {
+        rc = msh_err_set(err, MSH_EIO, "%s: %s", what, msh_store_errmsg(*out));
+        msh_store_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+bool msh_sql_one_int(msh_store *s, const char *sql, const int64_t *arg, int64_t *out)
+{
+    msh_sql *q = NULL;
+    if (msh_sql_prepare(s, sql, &q))
+        return false;
+    if (arg)
+        msh_sql_bind_int(q, 1, *arg);
+    bool row = msh_sql_step(q) == MSH_SQL_ROW;
+    if (row)
+        *out = msh_sql_int(q, 0);
+    msh_sql_finalize(q);
+    return row;
+}

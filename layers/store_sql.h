@@ -28,7 +28,6 @@ const char *msh_store_errmsg(msh_store *s);
 msh_rc msh_store_exec(msh_store *s, const char *sql);
 /** Wait up to `ms` for another connection's lock before a statement fails with "database is locked". */
 void msh_store_busy_timeout(msh_store *s, int ms);
-/** BEGIN IMMEDIATE: the write lock now, so that the transaction cannot fail half-way for it. */
 /** Adds a TEXT column `field` (lower case and '_' only) to the layer's table and to its registry row's
  * field list, on either backend; inside the caller's transaction. */
 msh_rc msh_store_add_text_field(msh_store *s, const char *layer, const char *field);
@@ -36,6 +35,7 @@ msh_rc msh_store_add_text_field(msh_store *s, const char *layer, const char *fie
  * on = true, waited for; given back with false), so that nodes starting together do not add the same
  * tables and layers at once; nothing on SQLite (one file, one writer already). */
 void msh_store_start_lock(msh_store *s, bool on);
+/** BEGIN IMMEDIATE: the write lock now, so that the transaction cannot fail half-way for it. */
 msh_rc msh_store_begin(msh_store *s);
 msh_rc msh_store_commit(msh_store *s);
 void msh_store_rollback(msh_store *s);
@@ -51,6 +51,13 @@ const char *msh_store_sql_point(msh_store *s);
 /** A geometry column `geom` of points in EPSG:4326 added to `table` when it has none (SpatiaLite's
  * AddGeometryColumn, registered for QGIS; on PostgreSQL a typed column, which PostGIS lists itself). */
 msh_rc msh_store_add_point_column(msh_store *s, const char *table);
+
+/** A connection of a room's own to the store at `path` (never created) with the room's tables made:
+ * it waits up to busy_ms (0: not at all; SQLite only) for another connection's lock, then runs
+ * `schema` (SQL both engines speak; NULL: none). On failure nothing stays open and err says `what`
+ * failed, in the store's words. */
+msh_rc msh_store_open_own(const char *path, const char *what, const char *schema, int busy_ms, msh_store **out,
+                          msh_err *err);
 
 typedef struct msh_sql msh_sql; /* a prepared statement */
 
@@ -77,5 +84,10 @@ double msh_sql_num(msh_sql *q, int i);
 const char *msh_sql_text(msh_sql *q, int i, size_t *len);
 /** The column as bytes (valid until the next step), NULL when NULL; *len gets their count. */
 const void *msh_sql_blob(msh_sql *q, int i, size_t *len);
+
+/** One number asked of the store: `sql` prepared (with ?1 bound to *arg when arg is set), the first
+ * column of its first row read into *out, the statement freed. False when that failed or no row came
+ * (*out is then untouched). */
+bool msh_sql_one_int(msh_store *s, const char *sql, const int64_t *arg, int64_t *out);
 
 #endif

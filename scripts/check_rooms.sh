@@ -9,6 +9,8 @@ fail=0
 # header pattern @ where it may appear (a grep -E over the path)
 rules=(
   'microhttpd\.h@^server/http/'
+  # NATS JetStream: the feed log's connection and consumer, and its publisher
+  'nats/nats\.h@^server/services/feed_(log|pub)\.[ch]$'
   'curl/curl\.h@^server/cli/'
   'mosquitto\.h@^server/serve/mqtt\.c$'
   # SQLite belongs to the store (layers/ top level); rooms above keep their tables through store_sql.h.

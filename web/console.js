@@ -136,8 +136,9 @@
         return r.text().then(function (text) {
           let json = null;
           try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+          // time: the server's clock when it answered (Mashaer-Time, on a live page of a collection), NaN without it
           return { status: r.status, ok: r.ok, etag: r.headers.get('ETag'), location: r.headers.get('Location'), json: json,
-            retryAfter: Number(r.headers.get('Retry-After')) || 0 };
+            retryAfter: Number(r.headers.get('Retry-After')) || 0, time: Date.parse(r.headers.get('Mashaer-Time') || '') };
         });
       });
   }

@@ -3,8 +3,9 @@
  * The bins that need someone: those overflowing (the `bins` live layer's `overflowing`, decided by the
  * server at --bin-overflow with its hysteresis) and those gone quiet (`stale`: no reading for
  * --bin-stale-min), read from /ogc/collections/bins/items. Overflowing first, fullest first; then the
- * stale ones, grey, with how long they have been silent (their `updated_at` against this machine's
- * clock, as the viewer's popup says it). A row names the crew the server's last `overflow` event
+ * stale ones, grey, with how long they have been silent: their `updated_at` against the server's clock
+ * when it answered (the page's `Mashaer-Time` header), never this machine's, which may be wrong on a
+ * phone or a PC (no age is shown without it). A row names the crew the server's last `overflow` event
  * named for that bin. Clicking a row goes to the bin on the map. Live: an `overflow` event reloads
  * the list (a raise names the crew); the console's reload reads it again too.
  *
@@ -19,11 +20,11 @@
   const k = C.kit, I18N = k.I18N, t = I18N.t, esc = k.esc, props = k.props;
 
   const LIMIT = 5000;
-  const st = { bins: [], over: [], stale: [], crew: {}, now: Date.now() };
+  const st = { bins: [], over: [], stale: [], crew: {}, now: NaN }; // now: the server's clock at the last answer
 
   function age(p) {
     const at = Date.parse(p.updated_at || '');
-    if (!isFinite(at)) return '';
+    if (!isFinite(at) || !isFinite(st.now)) return '';
     const min = Math.max(0, Math.round((st.now - at) / 60000));
     return min < 120 ? t('unit.min', { n: I18N.num(min) }) : t('unit.h', { n: I18N.num(Math.round(min / 6) / 10) });
   }
@@ -31,7 +32,7 @@
   function reload() {
     return k.api('GET', '/ogc/collections/bins/items?limit=' + LIMIT).then(function (res) {
       if (!res.ok) return k.fail(res);
-      st.now = Date.now();
+      st.now = res.time;
       st.bins = res.json.features || [];
       st.over = st.bins.filter(function (f) { return props(f).overflowing === true && props(f).stale !== true; })
         .sort(function (a, b) { return props(b).fill_level - props(a).fill_level; });
@@ -43,11 +44,11 @@
 
   function row(f, stale) {
     const p = props(f), c = geometryPoint(f);
-    const crew = st.crew[p.id];
+    const crew = st.crew[p.id], silent = stale ? age(p) : '';
     return '<li class="console-item bin-item' + (stale ? ' bin-stale' : ' bin-over') + '" data-id="' + esc(p.id) + '"' +
       (c ? ' data-lon="' + c[0] + '" data-lat="' + c[1] + '"' : '') + '><button type="button" class="console-item-main">' +
       '<b dir="ltr">' + esc(p.id) + '</b> · ' + esc(t('unit.pct', { n: I18N.num(Math.round((p.fill_level || 0) * 100)) })) +
-      (stale ? ' · <span class="bin-age">' + esc(t('console.bins.silent', { age: age(p) })) + '</span>'
+      (stale ? (silent ? ' · <span class="bin-age">' + esc(t('console.bins.silent', { age: silent })) + '</span>' : '')
         : crew ? ' · ' + esc(t('console.bins.crew', { crew: crew })) : '') + '</button></li>';
   }
 
@@ -88,7 +89,7 @@
 
   window.mashaerBins = {
     state: function () {
-      return { bins: st.bins.length, over: st.over.map(function (f) { return props(f).id; }),
+      return { bins: st.bins.length, now: st.now, over: st.over.map(function (f) { return props(f).id; }),
         stale: st.stale.map(function (f) { return props(f).id; }), crews: Object.assign({}, st.crew) };
     }
   };

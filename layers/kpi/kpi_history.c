@@ -62,15 +62,8 @@ msh_rc msh_kpi_history_open(const char *db_path, msh_kpi_history **out, msh_err 
     msh_kpi_history *h = calloc(1, sizeof *h);
     if (!h)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    msh_rc rc = msh_store_open(db_path, false, &h->store, err);
+    msh_rc rc = msh_store_open_own(db_path, "kpi history", SCHEMA, 5000, &h->store, err);
     if (rc) {
-        free(h);
-        return rc;
-    }
-    msh_store_busy_timeout(h->store, 5000);
-    if (msh_store_exec(h->store, SCHEMA)) {
-        rc = store_err(h->store, err);
-        msh_store_close(h->store);
         free(h);
         return rc;
     }
@@ -132,13 +125,8 @@ out:
 bool msh_kpi_history_has_since(msh_kpi_history *h, int64_t from_ms)
 {
     pthread_mutex_lock(&h->mu);
-    msh_sql *st = NULL;
-    bool has = false;
-    if (!msh_sql_prepare(h->store, "SELECT 1 FROM msh_kpi_history WHERE t_ms >= ? LIMIT 1", &st)) {
-        msh_sql_bind_int(st, 1, from_ms);
-        has = msh_sql_step(st) == MSH_SQL_ROW;
-    }
-    msh_sql_finalize(st);
+    int64_t one;
+    bool has = msh_sql_one_int(h->store, "SELECT 1 FROM msh_kpi_history WHERE t_ms >= ? LIMIT 1", &from_ms, &one);
     pthread_mutex_unlock(&h->mu);
     return has;
 }

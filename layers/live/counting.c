@@ -463,13 +463,9 @@ msh_rc msh_counting_open(const char *db_path, int64_t keep_ms, msh_counting **ou
     pthread_rwlock_init(&c->lk, NULL);
     pthread_mutex_init(&c->store_mu, NULL);
     c->keep_ms = keep_ms;
-    msh_rc rc = msh_store_open(db_path, false, &c->store, err);
-    if (!rc && msh_store_exec(c->store, SCHEMA))
-        rc = msh_err_set(err, MSH_EIO, "counting lines table: %s", msh_store_errmsg(c->store));
-    if (!rc) {
-        msh_store_busy_timeout(c->store, 5000);
+    msh_rc rc = msh_store_open_own(db_path, "counting lines table", SCHEMA, 5000, &c->store, err);
+    if (!rc)
         rc = load_rows(c, err);
-    }
     if (rc) {
         msh_counting_close(c);
         return rc;

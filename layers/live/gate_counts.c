@@ -436,13 +436,9 @@ msh_rc msh_gate_counts_open(const char *db_path, int64_t keep_ms, double thresho
     gc->keep_ms = keep_ms;
     gc->threshold = threshold;
     gc->min_scans = min_scans;
-    msh_rc rc = msh_store_open(db_path, false, &gc->store, err);
-    if (!rc && msh_store_exec(gc->store, SCHEMA))
-        rc = msh_err_set(err, MSH_EIO, "gate counts table: %s", msh_store_errmsg(gc->store));
-    if (!rc) {
-        msh_store_busy_timeout(gc->store, 5000);
+    msh_rc rc = msh_store_open_own(db_path, "gate counts table", SCHEMA, 5000, &gc->store, err);
+    if (!rc)
         rc = load_rows(gc, err);
-    }
     if (rc) {
         msh_gate_counts_close(gc);
         return rc;

@@ -294,28 +294,18 @@ msh_rc msh_incident_log_open(const char *db_path, msh_sensor_history *sensors, m
     msh_incident_log *lg = calloc(1, sizeof *lg);
     if (!lg)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    msh_rc rc = msh_store_open(db_path, false, &lg->store, err);
+    msh_rc rc = msh_store_open_own(db_path, "incident tables", SCHEMA, 0, &lg->store, err);
     if (rc) {
         free(lg);
         return rc;
     }
     msh_store *db = lg->store;
-    if (msh_store_exec(db, SCHEMA)) {
-        rc = msh_err_set(err, MSH_EIO, "incident tables: %s", msh_store_errmsg(db));
-        msh_store_close(lg->store);
-        free(lg);
-        return rc;
-    }
     /* the author columns, added to a history made before operators were named (SQLite only: a
      * PostgreSQL store's tables were made with them) */
-    msh_sql *st;
     int64_t has_by = msh_store_is_pg(db);
-    if (!has_by && !msh_sql_prepare(db, "SELECT count(*) FROM pragma_table_info('msh_incident_history') WHERE name = 'by_name'",
-                                    &st)) {
-        if (msh_sql_step(st) == MSH_SQL_ROW)
-            has_by = msh_sql_int(st, 0);
-        msh_sql_finalize(st);
-    }
+    if (!has_by)
+        (void)msh_sql_one_int(db, "SELECT count(*) FROM pragma_table_info('msh_incident_history') WHERE name = 'by_name'",
+                              NULL, &has_by);
     if (!has_by)
         (void)msh_store_exec(db, "ALTER TABLE msh_incident_history ADD COLUMN by_name TEXT;"
                                  "ALTER TABLE msh_incident_history ADD COLUMN by_role TEXT");

@@ -20,14 +20,9 @@ msh_rc msh_ops_ids_open(const char *db_path, msh_ops_ids **out, msh_err *err)
     msh_ops_ids *ids = calloc(1, sizeof *ids);
     if (!ids)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
-    msh_rc rc = msh_store_open(db_path, false, &ids->store, err);
+    msh_rc rc = msh_store_open_own(db_path, "incident ids", "CREATE SEQUENCE IF NOT EXISTS msh_incident_ops_ids", 0,
+                                   &ids->store, err);
     if (rc) {
-        free(ids);
-        return rc;
-    }
-    if (msh_store_exec(ids->store, "CREATE SEQUENCE IF NOT EXISTS msh_incident_ops_ids")) {
-        rc = msh_err_set(err, MSH_EIO, "incident ids: %s", msh_store_errmsg(ids->store));
-        msh_store_close(ids->store);
         free(ids);
         return rc;
     }
@@ -45,19 +40,11 @@ void msh_ops_ids_close(msh_ops_ids *ids)
     free(ids);
 }
 
-/* One number from `sql` (a single value); 0 when it failed. */
-static uint64_t ask(msh_store *s, const char *sql, int64_t arg)
+/* One number from `sql` (a single value, ?1 bound to *arg when set); 0 when it failed. */
+static uint64_t ask(msh_store *s, const char *sql, const int64_t *arg)
 {
-    msh_sql *q = NULL;
-    uint64_t v = 0;
-    if (msh_sql_prepare(s, sql, &q))
-        return 0;
-    if (arg >= 0)
-        msh_sql_bind_int(q, 1, arg);
-    if (msh_sql_step(q) == MSH_SQL_ROW)
-        v = (uint64_t)msh_sql_int(q, 0);
-    msh_sql_finalize(q);
-    return v;
+    int64_t v = 0;
+    return msh_sql_one_int(s, sql, arg, &v) && v > 0 ? (uint64_t)v : 0;
 }
 
 uint64_t msh_ops_ids_next(msh_ops_ids *ids, uint64_t applied)
@@ -65,11 +52,12 @@ uint64_t msh_ops_ids_next(msh_ops_ids *ids, uint64_t applied)
     if (!ids)
         return applied + 1;
     pthread_mutex_lock(&ids->mu);
-    uint64_t n = ask(ids->store, "SELECT nextval('msh_incident_ops_ids')", -1);
+    uint64_t n = ask(ids->store, "SELECT nextval('msh_incident_ops_ids')", NULL);
+    int64_t at_least = (int64_t)applied;
     if (n && n <= applied && /* behind what the live state holds: past it once, never backwards */
         ask(ids->store, "SELECT setval('msh_incident_ops_ids', greatest(?, (SELECT last_value FROM msh_incident_ops_ids)))",
-            (int64_t)applied))
-        n = ask(ids->store, "SELECT nextval('msh_incident_ops_ids')", -1);
+            &at_least))
+        n = ask(ids->store, "SELECT nextval('msh_incident_ops_ids')", NULL);
     pthread_mutex_unlock(&ids->mu);
     return n > applied ? n : 0;
 }

@@ -151,23 +151,43 @@ static void stream_free(void *cls)
     free(s);
 }
 
-void msh_resp_error(msh_req *r, int status, const char *fmt, ...)
+/* The error answer: {"error": the message[, "retry_after_s": N], "status": status}, and Retry-After
+ * when N > 0. */
+static void error_answer(msh_req *r, int status, unsigned retry_after_s, const char *fmt, va_list ap)
 {
     char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     msh_buf b;
     msh_buf_init(&b, 4096);
     msh_buf_printf(&b, "{\"error\":\"");
     msh_buf_json_str(&b, msg);
-    msh_buf_printf(&b, "\",\"status\":%d}\n", status);
+    if (retry_after_s) {
+        msh_buf_printf(&b, "\",\"retry_after_s\":%u,\"status\":%d}\n", retry_after_s, status);
+        r->resp.retry_after = retry_after_s;
+    } else {
+        msh_buf_printf(&b, "\",\"status\":%d}\n", status);
+    }
     r->resp.etag[0] = 0;
     r->resp.cache_control = "no-store";
     r->resp.nextra = 0; /* no Content-Crs or Content-Disposition on an error */
     msh_resp_body(r, status, "application/json", b.data, b.len);
     msh_buf_free(&b);
+}
+
+void msh_resp_error(msh_req *r, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_answer(r, status, 0, fmt, ap);
+    va_end(ap);
+}
+
+void msh_resp_unavailable(msh_req *r, unsigned retry_after_s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_answer(r, 503, retry_after_s, fmt, ap);
+    va_end(ap);
 }
 
 void msh_resp_header(msh_req *r, const char *name, const char *fmt, ...)

@@ -266,7 +266,7 @@ static bool log_op(msh_req *r, const msh_ops_rec *op, int64_t t_ms, apply_ctx *a
 {
     msh_buf enc;
     msh_buf_init(&enc, 4096);
-    msh_err err;
+    msh_err err = {.msg = "the change could not be encoded"};
     memset(a, 0, sizeof *a);
     a->op = op;
     a->t_ms = t_ms;
@@ -275,7 +275,10 @@ static bool log_op(msh_req *r, const msh_ops_rec *op, int64_t t_ms, apply_ctx *a
     if (!rc)
         rc = msh_ingest_op(r->app->ingest, enc.data, enc.len, t_ms, apply_op, a, &err);
     msh_buf_free(&enc);
-    if (rc)
+    if (rc && err.http_status == 503) /* the feed log cannot store it now (ingest.h) */
+        msh_resp_unavailable(r, MSH_INGEST_RETRY_AFTER_S, "the live log cannot take writes now (nothing was changed): %s",
+                             err.msg);
+    else if (rc)
         msh_resp_error(r, 503, "the live log cannot take writes now (nothing was changed): %s", err.msg);
     return rc == MSH_OK;
 }

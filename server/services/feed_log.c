@@ -1,95 +1,55 @@
-/* feed_log.c: the JetStream feed log (feed_log.h): connection, stream, publisher and consumer.
- *
- * The publisher is any writer thread (HTTP workers, the MQTT client), with group commit over
- * asynchronous publishes. `append` queues the writer's message; while fewer than MAX_GROUPS
- * stream messages are in flight, a queued writer takes the whole queue (as much as the servers'
- * payload limit allows, oldest first) and publishes it as ONE stream message with
- * js_PublishMsgAsync: its own message as it is, several as a group (ingest.h); writers that come
- * while those are in flight queue for the next one. Every writer then sleeps until the library
- * calls on_ack for the message carrying *its* batch: the stream's acknowledgement (stored on a
- * quorum: every writer of the group gets its sequence), a negative answer, or the library's
- * timeout after PUBLISH_WAIT_MS. Only a positive acknowledgement returns MSH_OK; anything else is
- * MSH_EIO (a 503 for the client), for every writer of the group. `append` fails at once when
- * the connection is down, so nothing is buffered to be stored after the client was told it
- * failed. A timeout is the one case that cannot say "not stored": the message may still reach
- * the stream and then every node applies it; the 503 says to send the batch again (the feeds
- * keep the latest report per id, so a batch applied twice changes nothing).
+/* feed_log.c: the JetStream feed log (feed_log.h): connection, stream and consumer; the
+ * publisher that stores writers' messages on the stream is feed_pub.c.
  *
  * The consumer is one ordered push consumer: the library's thread for the subscription calls
  * on_msg in stream order; it resumes by itself (at the next sequence) after a reconnect or a
- * stream leader change. Retention (--feed-retain-hours/-mb) is set on the stream; a node whose
+ * stream leader change. Its consumer on the servers is a single copy on one of them: when that
+ * server dies nothing is delivered until the library notices two missed idle heartbeats and
+ * makes the consumer again from the next sequence, so the heartbeat (CONSUMER_HEARTBEAT_MS) bounds
+ * how long the node goes without the stream, and with it every writer of this node, who waits
+ * for its own batch to be applied here. Retention (--feed-retain-hours/-mb) is set on the stream; a node whose
  * next sequence the stream no longer holds has a hole (feed_log.h): it says so and applies
  * nothing more.
  *
- * Locks: fl->mu guards the queue, the groups in flight and the writers' `pub` records (on
- * their stacks: a writer that gives up unlinks itself first); on_ack takes it on the library's
- * thread; it is released around js_PublishMsgAsync. The rest are atomics; the ingest handle
- * orders the applies.
  * Stopping: `stopping` makes on_msg drop what is still delivered, then the subscription is
  * drained (a message being applied finishes) before the connection closes.
  */
 #include "services/feed_log.h"
 
-#include <errno.h>
 #include <nats/nats.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "live/feeds.h"
 #include "live/ingest.h"
-#include "live/live_ops.h"
 #include "serve/app.h"
+#include "services/feed_pub.h"
 
 #define MAX_SERVERS 16
-#define PUBLISH_WAIT_MS 5000
-#define MAX_GROUPS 4 /* stream messages in flight at once; writers that come meanwhile share the next one */
-
-typedef struct group group;
-
-/* One writer's message (on its stack): queued in fl->queue, then a member of the group sent. */
-typedef struct pub {
-    const void *data;
-    size_t len;
-    group *g; /* the stream message that carries it, once sent (NULL while queued) */
-    bool done, stored;
-    uint64_t seq;
-    natsStatus status;
-    jsErrCode jerr;
-    char why[160];
-    struct pub *next;
-} pub;
-
-/* One stream message in flight and the writers it carries (fl->groups). */
-struct group {
-    const natsMsg *msg; /* the key on_ack finds it by (the library owns the message) */
-    pub *members;
-    time_t expires;     /* CLOCK_MONOTONIC s: past it, the writers stop waiting for on_ack */
-    group *next;
-};
+/* The consumer's idle heartbeat. The library makes a silent consumer again after two of them are
+ * missed, and tries again two later when that fails (no stream leader yet). The library's own 5 s
+ * meant 10 to 20 s before the first try and 30 s with one failed try: a writer's batch stored
+ * by the new stream leader then waited that long to be applied here (issue 14). One heartbeat a
+ * second per node costs the servers next to nothing. */
+#define CONSUMER_HEARTBEAT_MS 1000
 
 struct msh_feed_log {
     msh_ingest *ingest;
     natsConnection *nc;
     jsCtx *js;
     natsSubscription *sub;
+    msh_feed_pub *pub;      /* the publisher: writers' messages onto the stream */
     char stream[65];
     char subject_base[128]; /* mashaer.feed.<stream> */
     uint64_t start_seq;     /* the stream's last sequence at start */
     atomic_bool stopping;
     bool told_caught_up;    /* the consumer's thread only */
     struct timespec opened; /* when consuming started */
-    int64_t max_payload;    /* the servers' limit on one message */
-    pthread_mutex_t mu;     /* guards queue, groups, in_flight and the pub and group records */
-    pthread_cond_t cv;      /* an answer came, or a slot for a stream message freed */
-    pub *queue;             /* writers waiting for a slot, oldest first */
-    group *groups;          /* stream messages sent and not answered yet */
-    int in_flight;
-    atomic_int in_flight_max;
-    atomic_ullong published, published_msgs, publish_failures, applied_msgs;
+    atomic_ullong applied_msgs;
+    atomic_ullong consumer_resets;     /* the library found the consumer silent and made it again */
+    atomic_uint silent_resets;         /* of those, since the last message (0 once one comes) */
     atomic_bool gap;                   /* the stream no longer holds this node's next sequence */
     atomic_ullong gap_from, gap_first; /* that next sequence, and the stream's first when seen */
 };
@@ -115,214 +75,13 @@ static msh_rc nats_fail(msh_err *err, const char *what, natsStatus s, jsErrCode 
                        last && *last ? ": " : "", last ? last : "", (int)jerr);
 }
 
-/* The subject of a message of `type` (a feed, or an operator's write). */
-static void subject_of(const msh_feed_log *fl, uint8_t type, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s.%s", fl->subject_base,
-             type == MSH_INGEST_MSG_GROUP ? "group" : type == MSH_WAL_OPS ? "ops" : msh_feed_name((msh_feed)type));
-}
-
-/* Unlink g from fl->groups (fl->mu held); false when it is not there. */
-static bool unlink_group(msh_feed_log *fl, const group *g)
-{
-    for (group **q = &fl->groups; *q; q = &(*q)->next)
-        if (*q == g) {
-            *q = g->next;
-            return true;
-        }
-    return false;
-}
-
-/* Answer every writer g carries and free g (fl->mu held). */
-static void finish_group(msh_feed_log *fl, group *g, bool stored, uint64_t seq, natsStatus st, jsErrCode jerr,
-                         const char *why)
-{
-    for (pub *p = g->members; p; p = p->next) {
-        p->done = true;
-        p->stored = stored;
-        p->seq = seq;
-        p->status = st;
-        p->jerr = jerr;
-        snprintf(p->why, sizeof p->why, "%s", why ? why : "");
-    }
-    fl->in_flight--;
-    pthread_cond_broadcast(&fl->cv);
-    free(g);
-}
-
-/* The library's answer for one asynchronous publish (its thread): the writers it carries get it. */
-static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
-{
-    (void)js;
-    msh_feed_log *fl = closure;
-    pthread_mutex_lock(&fl->mu);
-    group *g = fl->groups;
-    while (g && g->msg != msg)
-        g = g->next;
-    if (g && unlink_group(fl, g)) {
-        bool stored = pa && !pae;
-        if (stored)
-            atomic_fetch_add(&fl->published_msgs, 1);
-        finish_group(fl, g, stored, pa ? pa->Sequence : 0, pae ? pae->Err : NATS_OK, pae ? pae->ErrCode : 0,
-                     pae ? pae->ErrText : NULL);
-    }
-    pthread_mutex_unlock(&fl->mu);
-    natsMsg_Destroy(msg);
-}
-
-/* Send what the queue holds as one stream message (fl->mu held; released while publishing):
- * one writer's message as it is, several as a group (ingest.h), as many as the payload limit
- * takes, oldest first. False when out of memory (nothing sent). */
-static bool send_queue_locked(msh_feed_log *fl)
-{
-    group *g = calloc(1, sizeof *g);
-    msh_buf b;
-    msh_buf_init(&b, (size_t)fl->max_payload + 1);
-    size_t n = 0, total = 1;
-    pub **tail = g ? &g->members : NULL;
-    while (g && fl->queue && (!n || total + 4 + fl->queue->len <= (size_t)fl->max_payload)) {
-        pub *p = fl->queue;
-        fl->queue = p->next;
-        p->next = NULL;
-        p->g = g;
-        *tail = p;
-        tail = &p->next;
-        total += 4 + p->len;
-        n++;
-    }
-    msh_rc rc = g ? MSH_OK : MSH_ENOMEM;
-    for (pub *p = g ? g->members : NULL; n > 1 && p && !rc; p = p->next)
-        rc = msh_ingest_group_add(&b, p->data, p->len);
-    const pub *only = g && n == 1 ? g->members : NULL;
-    uint8_t type = only ? ((const uint8_t *)only->data)[0] : MSH_INGEST_MSG_GROUP;
-    char subj[192];
-    subject_of(fl, type, subj, sizeof subj);
-    natsMsg *m = NULL;
-    natsStatus s = rc ? NATS_NO_MEMORY
-                      : natsMsg_Create(&m, subj, NULL, only ? only->data : (const char *)b.data,
-                                       (int)(only ? only->len : b.len));
-    msh_buf_free(&b);
-    if (!g)
-        return false; /* out of memory: the queue stays; its writers give up at their deadline */
-    g->msg = m;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    g->expires = now.tv_sec + PUBLISH_WAIT_MS / 1000 + 2;
-    g->next = fl->groups;
-    fl->groups = g;
-    if (++fl->in_flight > atomic_load(&fl->in_flight_max))
-        atomic_store(&fl->in_flight_max, fl->in_flight);
-    pthread_mutex_unlock(&fl->mu);
-    if (s == NATS_OK) {
-        jsPubOptions po;
-        jsPubOptions_Init(&po);
-        po.MaxWait = PUBLISH_WAIT_MS; /* the library calls on_ack with NATS_TIMEOUT past it */
-        po.ExpectStream = fl->stream;
-        s = js_PublishMsgAsync(fl->js, &m, &po); /* takes m when it succeeds (m is NULL then) */
-    }
-    const char *last = s != NATS_OK ? nats_GetLastError(NULL) : NULL;
-    char why[160];
-    snprintf(why, sizeof why, "%s", last ? last : "");
-    natsMsg_Destroy(m);
-    pthread_mutex_lock(&fl->mu);
-    if (s != NATS_OK && unlink_group(fl, g)) /* never sent: on_ack will not come */
-        finish_group(fl, g, false, 0, s, 0, why);
-    return true;
-}
-
-/* Fail the groups whose answer is overdue (fl->mu held): the library times a publish out after
- * PUBLISH_WAIT_MS, but should its answer never come (a connection torn down under it), the slot
- * must not stay taken for good. A late on_ack finds nothing and only frees the message. */
-static void expire_groups_locked(msh_feed_log *fl)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    for (group **q = &fl->groups; *q;) {
-        group *g = *q;
-        if (now.tv_sec < g->expires) {
-            q = &g->next;
-            continue;
-        }
-        *q = g->next;
-        finish_group(fl, g, false, 0, NATS_TIMEOUT, 0, "no answer from the stream");
-    }
-}
-
-/* Unlink p from the queue or from its group (fl->mu held): a writer that gives up. */
-static void unlink_pub(msh_feed_log *fl, pub *p)
-{
-    for (pub **q = p->g ? &p->g->members : &fl->queue; *q; q = &(*q)->next)
-        if (*q == p) {
-            *q = p->next;
-            return;
-        }
-}
-
-static msh_rc publish_failed(msh_feed_log *fl, const pub *p, msh_err *err)
-{
-    atomic_fetch_add(&fl->publish_failures, 1);
-    if (!p->done || p->status == NATS_TIMEOUT)
-        return msh_err_set(err, MSH_EIO, "feed log: no answer from the stream in time: the batch may or may not be "
-                           "stored; send it again");
-    return msh_err_set(err, MSH_EIO, "feed log: the stream did not acknowledge the batch: %s%s%s (JetStream error "
-                       "%d): it was not applied; send it again", natsStatus_GetText(p->status), *p->why ? ": " : "",
-                       p->why, (int)p->jerr);
-}
-
-/* ingest's append: queue the message; while fewer than MAX_GROUPS stream messages are in flight
- * a queued writer sends the whole queue as one (group commit); return once the stream stored
- * the message carrying *this* one (or that failed). */
-static msh_rc append(void *ud, const void *msg, size_t len, uint64_t *seq, msh_err *err)
-{
-    msh_feed_log *fl = ud;
-    if (fl->max_payload > 0 && (int64_t)len > fl->max_payload - 5)
-        return msh_err_set(err, MSH_ETOOBIG,
-                           "batch of %zu bytes once encoded is larger than the feed log takes (%lld): send smaller "
-                           "batches", len, (long long)fl->max_payload - 5);
-    if (atomic_load(&fl->gap))
-        return msh_err_set(err, MSH_EIO, "this node misses part of the feed log (stream_gap on /health): nothing "
-                                         "was stored; send the batch to another node");
-    if (natsConnection_Status(fl->nc) != NATS_CONN_STATUS_CONNECTED) {
-        atomic_fetch_add(&fl->publish_failures, 1);
-        return msh_err_set(err, MSH_EIO, "the feed log (NATS) is unreachable: nothing was stored or applied; "
-                                         "send the batch again");
-    }
-    pub p = {.data = msg, .len = len};
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 2 * PUBLISH_WAIT_MS / 1000 + 2; /* a queued wait, then the library's own timeout */
-    pthread_mutex_lock(&fl->mu);
-    pub **q = &fl->queue;
-    while (*q)
-        q = &(*q)->next;
-    *q = &p;
-    while (!p.done) {
-        if (!p.g && fl->in_flight < MAX_GROUPS && send_queue_locked(fl))
-            continue; /* this writer led: it sent itself and whoever queued */
-        struct timespec now, step;
-        clock_gettime(CLOCK_REALTIME, &now);
-        if (now.tv_sec >= until.tv_sec)
-            break;
-        step = (struct timespec){now.tv_sec + 1, now.tv_nsec}; /* look at overdue groups every second */
-        pthread_cond_timedwait(&fl->cv, &fl->mu, &step);
-        expire_groups_locked(fl);
-    }
-    if (!p.done)
-        unlink_pub(fl, &p);
-    pthread_mutex_unlock(&fl->mu);
-    if (!p.stored)
-        return publish_failed(fl, &p, err);
-    *seq = p.seq;
-    atomic_fetch_add(&fl->published, 1);
-    return MSH_OK;
-}
-
 static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     (void)nc;
     (void)sub;
     msh_feed_log *fl = closure;
     jsMsgMetaData *meta = NULL;
+    atomic_store(&fl->silent_resets, 0);
     if (!atomic_load(&fl->stopping) && !atomic_load(&fl->gap) && natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
         uint64_t want = msh_ingest_applied(fl->ingest) + 1;
         if (meta->Sequence.Stream > want) { /* what the consumer starts at or resumes from is gone */
@@ -344,6 +103,48 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
 out:
     jsMsgMetaData_Destroy(meta);
     natsMsg_Destroy(msg);
+}
+
+/* The library's asynchronous errors (its thread): a consumer found silent (made again from the
+ * next sequence) or that could not be made again yet; counted, and said on stderr: the first
+ * of a silence and then once a minute (NATS can be down for long). */
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus s, void *closure)
+{
+    (void)nc;
+    msh_feed_log *fl = closure;
+    bool consumer = sub && sub == fl->sub;
+    if (consumer && s == NATS_MISSED_HEARTBEAT)
+        atomic_fetch_add(&fl->consumer_resets, 1);
+    /* the tries since the consumer's last message: 1 for the first of a silence (a try's error comes after it) */
+    unsigned n = !consumer ? 1 : s == NATS_MISSED_HEARTBEAT ? atomic_fetch_add(&fl->silent_resets, 1) + 1
+                                                            : atomic_load(&fl->silent_resets);
+    if (atomic_load(&fl->stopping) || (n > 1 && n % (60000 / (2 * CONSUMER_HEARTBEAT_MS)) != 0))
+        return; /* said once a minute */
+    if (consumer && s == NATS_MISSED_HEARTBEAT)
+        fprintf(stderr, "mashaer: feed log: nothing from the consumer for %d ms (its server gone?): making it again "
+                "from sequence %llu (try %u since its last message)\n", 2 * CONSUMER_HEARTBEAT_MS,
+                (unsigned long long)msh_ingest_applied(fl->ingest) + 1, n);
+    else
+        fprintf(stderr, "mashaer: feed log: %s%s\n", natsStatus_GetText(s),
+                consumer ? " (making the consumer again; tried again in a moment)" : "");
+}
+
+/* The connection lost and made again (the library's threads): said on stderr with the server,
+ * so a node's log tells which NATS server it went through when one died. */
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    msh_feed_log *fl = closure;
+    if (!atomic_load(&fl->stopping))
+        fprintf(stderr, "mashaer: feed log: disconnected from NATS: connecting again\n");
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    (void)closure;
+    char url[256] = "";
+    natsConnection_GetConnectedUrl(nc, url, sizeof url);
+    fprintf(stderr, "mashaer: feed log: connected again, through %s\n", url);
 }
 
 /* --feed-log: comma-separated URLs, "nats://" added where missing. */
@@ -427,6 +228,7 @@ static msh_rc subscribe(msh_feed_log *fl, uint64_t from, msh_err *err)
     jsSubOptions_Init(&so);
     so.Stream = fl->stream;
     so.Ordered = true;
+    so.Config.Heartbeat = (int64_t)CONSUMER_HEARTBEAT_MS * 1000000; /* ns */
     if (from > 1) {
         so.Config.DeliverPolicy = js_DeliverByStartSequence;
         so.Config.OptStartSeq = from;
@@ -435,6 +237,12 @@ static msh_rc subscribe(msh_feed_log *fl, uint64_t from, msh_err *err)
     natsStatus s = js_Subscribe(&fl->sub, fl->js, subjects, on_msg, fl, NULL, &so, &jerr);
     if (s == NATS_OK)
         s = natsSubscription_SetPendingLimits(fl->sub, 1 << 16, 256 << 20);
+    jsConsumerInfo *ci = NULL;
+    if (s == NATS_OK && natsSubscription_GetConsumerInfo(&ci, fl->sub, NULL, NULL) == NATS_OK) {
+        fprintf(stderr, "mashaer: feed log: consumer %s on NATS server %s\n", ci->Name,
+                ci->Cluster && ci->Cluster->Leader ? ci->Cluster->Leader : "(not clustered)");
+        jsConsumerInfo_Destroy(ci);
+    }
     return s == NATS_OK ? MSH_OK : nats_fail(err, "cannot consume the stream", s, jerr);
 }
 
@@ -444,11 +252,11 @@ msh_rc msh_feed_log_open(msh_app *app, msh_err *err)
     if (!fl)
         return msh_err_set(err, MSH_ENOMEM, "out of memory");
     app->feed_log = fl;
-    pthread_mutex_init(&fl->mu, NULL);
-    pthread_cond_init(&fl->cv, NULL);
     fl->ingest = app->ingest;
     snprintf(fl->stream, sizeof fl->stream, "%s", app->cfg.feed_stream);
     snprintf(fl->subject_base, sizeof fl->subject_base, "mashaer.feed.%s", fl->stream);
+    if (!(fl->pub = msh_feed_pub_new(fl->stream, fl->subject_base, &fl->gap)))
+        return msh_err_set(err, MSH_ENOMEM, "out of memory");
     char *urls[MAX_SERVERS] = {0};
     int n = 0;
     natsOptions *opts = NULL;
@@ -460,23 +268,23 @@ msh_rc msh_feed_log_open(msh_app *app, msh_err *err)
             (s = natsOptions_SetName(opts, "mashaer")) == NATS_OK &&
             (s = natsOptions_SetTimeout(opts, 2000)) == NATS_OK &&
             (s = natsOptions_SetMaxReconnect(opts, -1)) == NATS_OK && /* a node outlives a NATS restart */
-            (s = natsOptions_SetReconnectWait(opts, 250)) == NATS_OK)
+            (s = natsOptions_SetReconnectWait(opts, 250)) == NATS_OK &&
+            (s = natsOptions_SetErrorHandler(opts, on_async_error, fl)) == NATS_OK &&
+            (s = natsOptions_SetDisconnectedCB(opts, on_disconnected, fl)) == NATS_OK &&
+            (s = natsOptions_SetReconnectedCB(opts, on_reconnected, fl)) == NATS_OK)
             s = natsConnection_Connect(&fl->nc, opts);
         if (s != NATS_OK)
             rc = nats_fail(err, "cannot connect to the servers of --feed-log", s, 0);
     }
     jsOptions jo;
     jsOptions_Init(&jo);
-    jo.PublishAsync.MaxPending = 2 * MAX_GROUPS; /* never reached: append keeps MAX_GROUPS in flight */
-    jo.PublishAsync.AckHandler = on_ack;
-    jo.PublishAsync.AckHandlerClosure = fl;
+    msh_feed_pub_js_options(fl->pub, &jo);
     if (!rc && (s = natsConnection_JetStream(&fl->js, fl->nc, &jo)) != NATS_OK)
         rc = nats_fail(err, "no JetStream context", s, 0);
     uint64_t first = 0;
     if (!rc) {
-        fl->max_payload = natsConnection_GetMaxPayload(fl->nc);
-        if (fl->max_payload <= 0)
-            fl->max_payload = 1 << 20; /* NATS's default */
+        int64_t max_payload = natsConnection_GetMaxPayload(fl->nc);
+        msh_feed_pub_start(fl->pub, fl->nc, fl->js, max_payload > 0 ? max_payload : 1 << 20 /* NATS's default */);
         rc = ensure_stream(fl, &app->cfg, n, &first, err);
     }
     uint64_t applied = rc ? 0 : msh_ingest_applied(app->ingest);
@@ -487,7 +295,7 @@ msh_rc msh_feed_log_open(msh_app *app, msh_err *err)
                          "from the stream alone", fl->stream, (unsigned long long)applied,
                          (unsigned long long)fl->start_seq);
     if (!rc) {
-        msh_ingest_log log = {append, fl, 0};
+        msh_ingest_log log = {msh_feed_pub_append, fl->pub, 0};
         msh_ingest_set_log(app->ingest, &log);
         msh_ingest_set_apply_delay(app->ingest, (int64_t)app->cfg.feed_apply_delay_ms * 1000);
         fl->told_caught_up = applied >= fl->start_seq;
@@ -497,9 +305,12 @@ msh_rc msh_feed_log_open(msh_app *app, msh_err *err)
         else
             rc = subscribe(fl, applied + 1, err);
     }
+    char url[256] = "";
     if (!rc)
-        fprintf(stderr, "mashaer: feed log: stream %s on %s, applied up to %llu, catching up to %llu\n", fl->stream,
-                app->cfg.feed_log, (unsigned long long)applied, (unsigned long long)fl->start_seq);
+        natsConnection_GetConnectedUrl(fl->nc, url, sizeof url);
+    if (!rc)
+        fprintf(stderr, "mashaer: feed log: stream %s on %s (through %s), applied up to %llu, catching up to %llu\n",
+                fl->stream, app->cfg.feed_log, url, (unsigned long long)applied, (unsigned long long)fl->start_seq);
     natsOptions_Destroy(opts);
     for (int i = 0; i < n; i++)
         free(urls[i]);
@@ -518,8 +329,7 @@ void msh_feed_log_close(msh_app *app)
     jsCtx_Destroy(fl->js);
     natsConnection_Destroy(fl->nc);
     nats_CloseAndWait(5000);
-    pthread_mutex_destroy(&fl->mu);
-    pthread_cond_destroy(&fl->cv);
+    msh_feed_pub_free(fl->pub);
     free(fl);
     app->feed_log = NULL;
 }
@@ -545,9 +355,8 @@ void msh_feed_log_metrics(msh_app *app, msh_buf *b)
     if (!msh_feed_log_state_get(app, &st))
         return;
     msh_feed_log *fl = app->feed_log;
-    pthread_mutex_lock(&fl->mu);
-    int in_flight = fl->in_flight;
-    pthread_mutex_unlock(&fl->mu);
+    msh_feed_pub_counts c;
+    msh_feed_pub_counts_get(fl->pub, &c);
     msh_buf_printf(b,
                    "# HELP mashaer_feed_log_applied_seq The last stream sequence of the feed log applied to this node's live state.\n"
                    "# TYPE mashaer_feed_log_applied_seq gauge\nmashaer_feed_log_applied_seq %llu\n"
@@ -565,11 +374,13 @@ void msh_feed_log_metrics(msh_app *app, msh_buf *b)
                    "# HELP mashaer_feed_log_publishes_in_flight Stream messages published and not yet acknowledged, now and at most.\n"
                    "# TYPE mashaer_feed_log_publishes_in_flight gauge\nmashaer_feed_log_publishes_in_flight %d\n"
                    "# TYPE mashaer_feed_log_publishes_in_flight_max gauge\nmashaer_feed_log_publishes_in_flight_max %d\n"
+                   "# HELP mashaer_feed_log_consumer_resets_total Times the consumer went silent (its NATS server "
+                   "gone) and was made again from the next sequence.\n"
+                   "# TYPE mashaer_feed_log_consumer_resets_total counter\nmashaer_feed_log_consumer_resets_total %llu\n"
                    "# HELP mashaer_feed_log_gap 1 when the stream no longer holds the next sequence this node needs.\n"
                    "# TYPE mashaer_feed_log_gap gauge\nmashaer_feed_log_gap %d\n",
                    (unsigned long long)st.applied_seq, st.caught_up ? 1 : 0, st.connected ? 1 : 0,
-                   (unsigned long long)atomic_load(&fl->published),
-                   (unsigned long long)atomic_load(&fl->publish_failures),
-                   (unsigned long long)atomic_load(&fl->published_msgs), in_flight,
-                   atomic_load(&fl->in_flight_max), st.gap ? 1 : 0);
+                   (unsigned long long)c.published, (unsigned long long)c.publish_failures,
+                   (unsigned long long)c.published_msgs, c.in_flight, c.in_flight_max,
+                   (unsigned long long)atomic_load(&fl->consumer_resets), st.gap ? 1 : 0);
 }

@@ -15,6 +15,11 @@
 // drawn with three clicks on the map carries that polygon; both withdrawn after a confirmation
 // (DELETE), leaving none. The panes are right to left in Arabic (dir and computed direction) and
 // left to right in English; screenshots of each are saved in the work folder.
+// Bins: a bin last heard 45 minutes before the server's clock is listed as silent for the time the
+// server's clock says (the Mashaer-Time of the page the panel read), not the machine's: the page's
+// clock is set 3 hours ahead first, then an overflowing bin posted (its `overflow` event reloads the
+// panel); the panel's `now` lies between two reads of the server's clock around that reload, and the
+// minutes shown between the ages those two reads give.
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { addToken, checker, importDemo, launchChromium, options, startServer, watchPage } from './harness.mjs';
@@ -39,6 +44,12 @@ async function positions(records) {
     body: records.map((x) => JSON.stringify(x)).join('\n') + '\n' });
   return r.status;
 }
+async function feedPost(name, records) {
+  const r = await fetch(base + '/feeds/' + name, { method: 'POST', headers: { ...auth(FEED), 'Content-Type': 'application/x-ndjson' },
+    body: records.map((x) => JSON.stringify(x)).join('\n') + '\n' });
+  return r.status;
+}
+const serverNow = async () => (await (await fetch(base + '/test/clock?advance_s=0', { method: 'POST', headers: auth(ADMIN) })).json()).now_ms;
 async function refresh() {
   const r = await fetch(base + '/forecast/refresh', { method: 'POST', headers: auth(ADMIN) });
   return r.status;
@@ -52,8 +63,10 @@ function crowd(prefix, n, lon, lat, side) {
 
 const MINA = [39.88955, 21.43195]; // in zone MINA-04 (camp M-0001)
 const WORDS = {
-  ar: { needAr: 'اكتب الرسالة بالعربية أولًا', noCamp: 'لا يوجد مخيم M-9999', level: 'المستوى', sent: 'أُرسل البثّ', withdrawn: 'سُحب البثّ' },
-  en: { needAr: 'Write the message in Arabic first', noCamp: 'There is no camp M-9999', level: 'Level', sent: 'Broadcast', withdrawn: 'withdrawn' },
+  ar: { needAr: 'اكتب الرسالة بالعربية أولًا', noCamp: 'لا يوجد مخيم M-9999', level: 'المستوى', sent: 'أُرسل البثّ', withdrawn: 'سُحب البثّ',
+    silent: 'متوقفة منذ', min: 'دقيقة' },
+  en: { needAr: 'Write the message in Arabic first', noCamp: 'There is no camp M-9999', level: 'Level', sent: 'Broadcast', withdrawn: 'withdrawn',
+    silent: 'silent for', min: 'min' },
 };
 
 const text = (page, sel) => page.$eval(sel, (e) => e.textContent).catch(() => '');
@@ -195,6 +208,23 @@ async function runLanguage(browser, lang, first) {
   check(active.length === 0 && (await page.$$('#bc-list li[data-id]')).length === 0 && (await text(page, '#console-msg')).includes(W.withdrawn),
     L('none left: ' + active.length));
 
+  // ---- bins: a silent bin's age from the server's clock, with this machine's clock 3 hours ahead
+  await page.click('#console-tab-bins');
+  await page.evaluate(() => { const real = Date.now; Date.now = () => real() + 3 * 3600000; });
+  const before = await serverNow(), over = 'BIN-OVER-' + lang;
+  check(await feedPost('bins', [{ id: over, lon: MINA[0], lat: MINA[1], fill_level: 0.95, time: new Date(before).toISOString() }]) === 200,
+    L('an overflowing bin posted'));
+  await page.waitForSelector(`#bins-over li[data-id="${over}"]`, { timeout: 15000 }).catch(() => {});
+  const shownNow = (await page.evaluate(() => window.mashaerBins.state())).now;
+  const age = await text(page, `#bins-stale li[data-id="${SILENT.id}"] .bin-age`);
+  const after = await serverNow();
+  const digits = Number(age.replace(/[٠-٩]/g, (d) => String(d.charCodeAt(0) - 0x0660)).replace(/\D/g, ''));
+  const [lo, hi] = [before, after].map((t) => Math.round((t - SILENT.at) / 60000));
+  check(shownNow >= before && shownNow <= after, L(`the panel's now is the server's clock: ${shownNow} in [${before}, ${after}]`));
+  check(age.includes(W.silent) && age.includes(W.min) && digits >= lo && digits <= hi,
+    L(`silent for the server's ${lo}-${hi} min: '${age}'`));
+  await page.screenshot({ path: path.join(work, `bins-${lang}.png`) });
+
   check(external.length === 0, L('no request left the server: ' + external.slice(0, 3).join(' ')));
   const unexpected = refused.filter((x) => x !== '404 POST /broadcasts');
   check(unexpected.length === 0, L('no other refusal: ' + unexpected.join(' | ')));
@@ -203,10 +233,18 @@ async function runLanguage(browser, lang, first) {
   await ctx.close();
 }
 
+// a bin last heard 45 minutes before the server's clock (stale at --bin-stale-min 30)
+const SILENT = { id: 'BIN-SILENT-1', at: 0 };
+
 let browser;
 try {
   // a first forecast before any page opens (a few people elsewhere), so the panel never waits for one
   check(await positions(crowd('Q', 20, 39.8700, 21.4200, 30)) === 200 && await refresh() === 200, 'a first forecast');
+  SILENT.at = await serverNow() - 45 * 60000;
+  check(await feedPost('bins', [{ id: SILENT.id, lon: MINA[0] + 0.001, lat: MINA[1], fill_level: 0.3,
+    time: new Date(SILENT.at).toISOString() }]) === 200 && (await serverNow()) > SILENT.at, 'a silent bin posted');
+  const silent = (await getJson('/ogc/collections/bins/items?limit=100')).json.features.find((f) => f.properties.id === SILENT.id);
+  check(silent && silent.properties.stale === true, 'the silent bin is stale: ' + JSON.stringify(silent && silent.properties));
   browser = await launchChromium(require);
   await runLanguage(browser, 'ar', true);
   await runLanguage(browser, 'en', false);

@@ -47,6 +47,11 @@ def iso(ms):
     return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def iso_ms(text):
+    import datetime
+    return round(datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
 def bin_rec(fill, t, bid="B-1", lon=39.885, **more):
     r = {"id": bid, "fillingLevel": fill, "dateObserved": iso(t),
          "location": {"type": "Point", "coordinates": [lon, Y]}}
@@ -164,6 +169,12 @@ class Bins(unittest.TestCase):
             mshtest.post_ok(SERVER, "bins", [bin_rec(0.3, t, "B-5", 39.889)], TOK["feed"])  # in Z1, fresh
             moved = api("/test/clock?advance_s=120", "POST", "admin")
             self.assertGreaterEqual(moved["stale"], 4)  # B-1..B-4 (and crews, silent as long)
+            # a page says the server's clock when it answered (11 minutes ahead of this machine's now):
+            # what the console tells a silent bin's age by
+            page = SERVER.get("/ogc/collections/bins/items?limit=1")
+            shown = iso_ms(page.header("Mashaer-Time"))
+            self.assertTrue(moved["now_ms"] <= shown <= clock_ms(), (moved, page.header("Mashaer-Time")))
+            self.assertGreater(shown - mshtest.now_ms(), 600000)
             b = bins()
             self.assertEqual({k for k, p in b.items() if p["stale"]},
                              {"B-1", "urn:ngsi-ld:WasteContainer:B-2", "urn:ngsi-ld:WasteContainer:B-3", "B-4"})

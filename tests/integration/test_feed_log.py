@@ -240,6 +240,12 @@ class FeedLog(unittest.TestCase):
         r = mshtest.post_feed(A, "positions", crowd("FL4", 5, now_ms()), FEED)
         self.assertEqual(r.status, 503, r.body)
         self.assertIn("feed log", r.json()["description"] if "description" in r.json() else r.body.decode())
+        # a refusal that passes: when to send it again, in the header and the body
+        self.assertEqual((r.header("Retry-After"), r.json().get("retry_after_s")), ("2", 2), r.body)
+        body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [SPOT[0], SPOT[1]]},
+                "properties": {"kind": "medical", "severity": "high", "description": "NATS down"}}
+        r = mshtest.api(A, "/ogc/collections/incidents/items", "POST", OPS, body)  # an operator's write alike
+        self.assertEqual((r.status, r.header("Retry-After"), r.json().get("retry_after_s")), (503, "2", 2), r.body)
         for s in (A, B):
             self.assertEqual(s.get("/entities/FL4-000", headers={"Authorization": "Bearer " + OPS}).status, 404)
             self.assertEqual(feed_seq(s), seq)
@@ -277,6 +283,8 @@ class FeedLog(unittest.TestCase):
             r = mshtest.post_feed(d, "positions", crowd("RTD", 3, now_ms()), FEED)
             self.assertEqual(r.status, 503, r.body)
             self.assertIn(b"stream_gap", r.body)
+            # no Retry-After: this node stays out until an operator acts; the body says to use another
+            self.assertEqual((r.header("Retry-After"), "retry_after_s" in r.json()), (None, False), r.body)
             self.assertEqual(d.get("/entities/RT23-000", headers={"Authorization": "Bearer " + OPS}).status, 404)
             m = mshtest.parse_metrics(d.get("/metrics").body.decode())
             self.assertEqual(mshtest.metric(m, "mashaer_feed_log_gap"), 1)
@@ -302,9 +310,10 @@ class Cluster(unittest.TestCase):
             db_a, db_b = mshtest.work_path("ca.sqlite"), mshtest.work_path("cb.sqlite")
             mshtest.copy_store(DB_A, db_a)
             mshtest.copy_store(DB_A, db_b)
-            # the first start may find no JetStream leader elected yet: it exits saying so, and is started again
+            # a start may find no JetStream leader (not elected yet, or moving on a loaded machine): it exits
+            # saying so, and is started again
             cls.a = mshtest.wait_for(lambda: cls.try_node(db_a, "ca", urls), 60, "a node on the new NATS cluster")
-            cls.b = cls.try_node(db_b, "cb", urls)
+            cls.b = mshtest.wait_for(lambda: cls.try_node(db_b, "cb", urls), 60, "a second node on the NATS cluster")
             for s in (cls.a, cls.b):
                 mshtest.wait_for(lambda s=s: health(s)[0] == 200, 30, "%s caught up" % s.log_path)
         except BaseException:

@@ -595,6 +595,8 @@ int main(int argc, char **argv)
     CHECK(msh_kpi_history_save_swept(h, k, &saved, &err) == MSH_OK && saved == 0); /* nothing new since */
     msh_kpi_history_close(h);
     CHECK(msh_kpi_history_open(db, &h, &err) == MSH_OK);
+    /* records from T0 on, none a day later */
+    CHECK(msh_kpi_history_has_since(h, T0) && !msh_kpi_history_has_since(h, T0 + 24 * HOUR));
     msh_kpi_hq q = {T0, T0 + HOUR, 60000};
     msh_buf_init(&b, 1 << 20);
     CHECK(msh_kpi_history_query(h, "Z1", &q, &b, &err) == MSH_OK);

@@ -109,12 +109,25 @@ static void test_transitions(void)
 
 static long count(msh_store *s, const char *sql)
 {
-    msh_sql *q;
-    long n = -1;
-    if (msh_sql_prepare(s, sql, &q) == MSH_OK && msh_sql_step(q) == MSH_SQL_ROW)
-        n = (long)msh_sql_int(q, 0);
-    msh_sql_finalize(q);
-    return n;
+    int64_t n = -1;
+    return msh_sql_one_int(s, sql, NULL, &n) ? (long)n : -1;
+}
+
+/* A room's own connection (store_sql.h): its tables made, or nothing left open and the room named. */
+static void test_store_own(const char *db)
+{
+    msh_store *own = NULL;
+    msh_err err;
+    CHECK(msh_store_open_own(db, "test tables", "CREATE TABLE msh_test_own (n INTEGER); INSERT INTO msh_test_own"
+                             " VALUES (41)", 1000, &own, &err) == MSH_OK && own);
+    int64_t n = 0, one = 1;
+    CHECK(msh_sql_one_int(own, "SELECT n + ? FROM msh_test_own", &one, &n) && n == 42);
+    n = 7;
+    CHECK(!msh_sql_one_int(own, "SELECT n FROM msh_test_own WHERE n > 100", NULL, &n) && n == 7); /* no row */
+    CHECK(!msh_sql_one_int(own, "SELECT nothing FROM nowhere", NULL, &n) && n == 7);
+    msh_store_close(own);
+    CHECK(msh_store_open_own(db, "test tables", "CREATE TABLE msh_test_own (n INTEGER)", 0, &own, &err) == MSH_EIO &&
+          !own && !strncmp(err.msg, "test tables: ", 13) && strstr(err.msg, "already exists"));
 }
 
 static void test_store(const char *tmp)
@@ -125,6 +138,7 @@ static void test_store(const char *tmp)
     msh_store *s;
     msh_err err;
     CHECK(msh_store_open(db, true, &s, &err) == MSH_OK);
+    test_store_own(db);
     CHECK(msh_edit_prepare(s, &err) == MSH_OK);
     bool created = true;
     CHECK(msh_wo_ensure_layer(s, &created, &err) == MSH_OK && !created); /* no assets: no work orders */
