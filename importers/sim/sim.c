@@ -130,7 +130,7 @@ msh_rc sim_route_push(sim_group *g, sim_pt p)
     return MSH_OK;
 }
 
-static uint32_t attach(const msh_sim *s, const sim_group *g, int place)
+uint32_t sim_attach(const msh_sim *s, const sim_group *g, int place)
 {
     if (!s->net.n)
         return NONE;
@@ -158,7 +158,7 @@ static msh_rc build_route(msh_sim *s, sim_group *g, int to, msh_err *err)
     sim_pt here = {g->x, g->y};
     if (sim_route_push(g, here))
         goto nomem;
-    uint32_t na = attach(s, g, g->place), nb = attach(s, g, to);
+    uint32_t na = sim_attach(s, g, g->place), nb = sim_attach(s, g, to);
     if (na != NONE && nb != NONE) {
         uint32_t keep = g->rn;
         int r = sim_net_path(s, na, nb, g);
@@ -785,6 +785,8 @@ static msh_rc substep(msh_sim *s, double dt, msh_err *err)
                 continue;
             if (build_route(s, g, st->place, err))
                 return MSH_ENOMEM;
+            if (s->log_departures && !s->warming)
+                sim_plan_departure(s, i, st->place, dt);
             count_gate(s, k_place_site[g->place], g->spot[g->place], g->size, 0);
             g->walking = 1;
             g->phase = k_walk_phase[st->place];
@@ -998,6 +1000,7 @@ void msh_sim_destroy(msh_sim *s)
     free(s->touched);
     free(s->crews);
     free(s->ev);
+    free(s->dep);
     free(s);
 }
 

@@ -47,6 +47,7 @@ typedef struct sim_cmd {
     /* options */
     const char *url, *token;
     const char *token_file; /* --token-file: the token is read from it (never on the command line) */
+    const char *schedule_out; /* --schedule-out: the run's group departures as a forecast schedule */
     char token_buf[512];
     int dry_run, fast, quiet, stamp_sim;
     double rate, speedup, duration;
