@@ -228,8 +228,9 @@ static int run(sim_cmd *c, msh_buf *dry)
     return c->fatal ? 1 : rc;
 }
 
-/* --schedule-out: the departures the run made, as a forecast schedule file; -1 when it cannot be written (said). */
-static int write_schedule(const sim_cmd *c)
+/* --schedule-out: the departures the run made, into the file opened before it (closed here); -1 when
+ * it cannot be written (said). */
+static int write_schedule(sim_cmd *c)
 {
     msh_err err;
     msh_buf b;
@@ -237,12 +238,13 @@ static int write_schedule(const sim_cmd *c)
     int rc = msh_sim_write_schedule(c->sim, &b, &err) ? -1 : 0;
     if (rc)
         fprintf(stderr, "mashaer simulate: --schedule-out: %s\n", err.msg);
-    FILE *f = rc ? NULL : fopen(c->schedule_out, "w");
-    if (!rc && (!f || fwrite(b.data, 1, b.len, f) != b.len)) {
+    FILE *f = c->schedule_f;
+    c->schedule_f = NULL;
+    if (!rc && fwrite(b.data, 1, b.len, f) != b.len) {
         fprintf(stderr, "mashaer simulate: cannot write %s: %s\n", c->schedule_out, strerror(errno));
         rc = -1;
     }
-    if (f && fclose(f) && !rc) {
+    if (fclose(f) && !rc) {
         fprintf(stderr, "mashaer simulate: cannot write %s: %s\n", c->schedule_out, strerror(errno));
         rc = -1;
     }
@@ -277,6 +279,10 @@ int msh_cmd_simulate(int argc, char **argv)
     int rc = msh_simulate_args(argc, argv, &c, &so);
     if (rc >= 0)
         return rc;
+    if (c.schedule_out && !(c.schedule_f = fopen(c.schedule_out, "w"))) {
+        fprintf(stderr, "mashaer simulate: --schedule-out: cannot write %s: %s\n", c.schedule_out, strerror(errno));
+        return 2;
+    }
     rc = 1;
     catch_signals();
     msh_buf dry;
@@ -303,6 +309,8 @@ int msh_cmd_simulate(int argc, char **argv)
                 msh_simulate_status_line(&c, 1);
         }
     }
+    if (c.schedule_f) /* the model did not load: no run, no schedule */
+        fclose(c.schedule_f);
     msh_simulate_send_close(&c);
     for (int f = 0; f < F_N; f++)
         msh_buf_free(&c.pending[f]);
