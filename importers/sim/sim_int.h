@@ -233,6 +233,8 @@ typedef struct sim_departure {
     uint8_t from, to; /* places */
     uint32_t a, b;
     double t, dt;
+    double wait_lon, wait_lat, wait_r; /* where the group rests before it leaves, and its spread (m) */
+    double stay;                       /* how long it rests at the destination (s) */
 } sim_departure;
 
 #define SIM_MAX_DEPARTURES 100000 /* as many groups as a forecast schedule takes (MSH_SCHED_MAX) */
@@ -357,6 +359,6 @@ uint32_t sim_attach(const msh_sim *s, const sim_group *g, int place);
 
 /* sim_plan.c */
 /** Note that group gi sets out now (this step of dt seconds) for `to` (the departures log, when kept). */
-void sim_plan_departure(msh_sim *s, uint32_t gi, int to, double dt);
+void sim_plan_departure(msh_sim *s, uint32_t gi, int to, double dt, double radius_m, double stay_s);
 
 #endif
