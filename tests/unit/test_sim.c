@@ -488,7 +488,8 @@ static int network_leg(int rest, int walk)
 /* The plan of 40 minutes of the stoning day (msh_sim_write_schedule): the schedule parses
  * (layers/forecast/schedule.c) and holds exactly the departures seen from outside, a group going
  * from resting to walking between two walkway places: the same groups in the same order, their
- * sizes, each window the 10 s step it set out in. */
+ * sizes, each window the 10 s step it set out in, each waiting point where the group rested the tick
+ * before, and a stay at the destination. */
 static void test_schedule(void)
 {
     const int64_t start = DAY8_MS + 57 * HOUR_MS; /* 09:00 on the 10th */
@@ -501,11 +502,13 @@ static void test_schedule(void)
     int *phase = malloc(ng * sizeof *phase), *walking = malloc(ng * sizeof *walking);
     uint32_t *seen_g = malloc(cap * sizeof *seen_g), *seen_size = malloc(cap * sizeof *seen_size);
     int64_t *seen_t = malloc(cap * sizeof *seen_t);
+    double *lon = malloc(ng * sizeof *lon), *lat = malloc(ng * sizeof *lat);
+    double *seen_lon = malloc(cap * sizeof *seen_lon), *seen_lat = malloc(cap * sizeof *seen_lat);
     msh_err err;
     for (uint32_t i = 0; i < ng; i++) {
         msh_sim_group_info gi;
         msh_sim_group_get(s, i, &gi);
-        phase[i] = gi.phase, walking[i] = gi.walking;
+        phase[i] = gi.phase, walking[i] = gi.walking, lon[i] = gi.lon, lat[i] = gi.lat;
     }
     for (int k = 0; k < 240; k++) {
         CHECK(msh_sim_step(s, 10, &err) == MSH_OK);
@@ -514,10 +517,11 @@ static void test_schedule(void)
             msh_sim_group_get(s, i, &gi);
             if (!walking[i] && gi.walking && network_leg(phase[i], gi.phase) && nseen < cap) {
                 seen_g[nseen] = i, seen_size[nseen] = gi.size, seen_t[nseen] = start + k * 10000LL;
+                seen_lon[nseen] = lon[i], seen_lat[nseen] = lat[i];
                 to_jamarat += gi.phase == MSH_SIM_TO_JAMARAT;
                 nseen++;
             }
-            phase[i] = gi.phase, walking[i] = gi.walking;
+            phase[i] = gi.phase, walking[i] = gi.walking, lon[i] = gi.lon, lat[i] = gi.lat;
         }
     }
     CHECK(to_jamarat >= 3 && nseen > to_jamarat); /* the stoning slots, and legs after them */
@@ -540,7 +544,9 @@ static void test_schedule(void)
         snprintf(id, sizeof id, "G-%05u", seen_g[i] + 1);
         const char *gid = json_string_value(json_object_get(json_array_get(doc, i), "group"));
         same += gid && !strcmp(gid, id) && src[i].from_ms == seen_t[i] && src[i].to_ms == seen_t[i] + 10000 &&
-                fabs(src[i].rate * 10 - seen_size[i]) < 1e-6 && src[i].has_dest && src[i].planned && !src[i].turn;
+                fabs(src[i].rate * 10 - seen_size[i]) < 1e-6 && src[i].has_dest && src[i].planned && !src[i].turn &&
+                fabs(src[i].wait_lon - seen_lon[i]) < 1e-6 && fabs(src[i].wait_lat - seen_lat[i]) < 1e-6 &&
+                src[i].wait_radius_m > 10 && src[i].stay_s > 0;
     }
     CHECK(same == (int)nseen);
     printf("schedule: %u departures on the walkways (%u to the Jamarat), %llu across open ground\n", nseen,
@@ -548,7 +554,7 @@ static void test_schedule(void)
     json_decref(doc);
     free(src);
     msh_buf_free(&b);
-    free(phase), free(walking), free(seen_g), free(seen_size), free(seen_t);
+    free(phase), free(walking), free(seen_g), free(seen_size), free(seen_t), free(lon), free(lat), free(seen_lon), free(seen_lat);
     msh_sim_destroy(s);
 }
 
