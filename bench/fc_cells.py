@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """Where a forecast's density error is: per issue time and per cell, from a bench/forecast.py --dump.
 
-  python3 bench/fc_cells.py DUMP.SCENARIO.json [--minutes 10] [--model forecast] [--top 15]
+  python3 bench/fc_cells.py DUMP.SCENARIO.json [--minutes 10] [--model forecast] [--top 15] [--versus OTHER.json]
 
 Prints, for the horizon asked: per issue step, the people forecast and observed at the target time
 and the summed absolute density error of the model and of persistence (the goal's comparison, step
 by step); then the cells with the largest summed absolute error over every issue step, each with its
 centre, the mean forecast and observed density and the signed mean error (+: the forecast put more
 people there). The cells and the error are fceval's (the union of occupied cells, 8.9 m cells).
+With --versus, a second dump of the same scenario (a run with a plan, another binary): the cells
+whose summed error changed most from this dump's forecast to that one's, each with both mean
+forecasts and the mean observed (this dump's).
 """
 import argparse
 import json
@@ -22,6 +25,45 @@ def cells(rows):
     return {(r[0], r[1], r[2]): fceval.Cell(r[3], 0.0, 0.0, None, r[4]) for r in rows}
 
 
+def load(path, model):
+    """The observed cells per issue step and the model's forecast cells per (step, horizon) of a dump."""
+    with open(path) as f:
+        doc = json.load(f)
+    observed = {int(k): cells(v) for k, v in doc["observed"].items()}
+    fc = {tuple(int(x) for x in k.split(",")): cells(v) for k, v in doc["forecasts"][model].items()}
+    return observed, fc
+
+
+def cell_errors(observed, fc, minutes, shift):
+    """Per cell over every issue step: [summed |error|, summed forecast, summed observed, steps]."""
+    per_cell = {}
+    for k in sorted(observed):
+        f, o = fc.get((k, minutes)), observed.get(k + shift)
+        if f is None or o is None:
+            continue
+        for key in fceval.occupied_union(f, o):
+            df = fceval.density(key, f[key].count if key in f else 0.0)
+            do = fceval.density(key, o[key].count if key in o else 0.0)
+            a = per_cell.setdefault(key, [0.0, 0.0, 0.0, 0])
+            a[0] += abs(df - do)
+            a[1] += df
+            a[2] += do
+            a[3] += 1
+    return per_cell
+
+
+def versus(per_cell, other, top):
+    """The cells whose summed error changed most between two runs' forecasts."""
+    print("\ncells whose error changed most (lon, lat: summed |error| change, mean forecast here, there, mean observed)")
+    keys = set(per_cell) | set(other)
+    zero = [0.0, 0.0, 0.0, 1]
+    change = {k: other.get(k, zero)[0] - per_cell.get(k, zero)[0] for k in keys}
+    for key in sorted(keys, key=lambda k: -abs(change[k]))[:top]:
+        a, b = per_cell.get(key, zero), other.get(key, zero)
+        lon, lat = fceval.cell_centre(key)
+        print("%.6f %.6f  %+7.2f  %5.2f  %5.2f  %5.2f" % (lon, lat, change[key], a[1] / a[3], b[1] / b[3], a[2] / a[3]))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dump")
@@ -29,13 +71,11 @@ def main(argv=None):
     ap.add_argument("--model", default="forecast")
     ap.add_argument("--issue-every", type=int, default=60)
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--versus", default="", help="a second dump of the same scenario: the cells whose error changed")
     args = ap.parse_args(argv)
-    with open(args.dump) as f:
-        doc = json.load(f)
-    observed = {int(k): cells(v) for k, v in doc["observed"].items()}
-    fc = {tuple(int(x) for x in k.split(",")): cells(v) for k, v in doc["forecasts"][args.model].items()}
+    observed, fc = load(args.dump, args.model)
     shift = args.minutes * 60 // args.issue_every
-    per_cell = {}
+    per_cell = cell_errors(observed, fc, args.minutes, shift)
     print("step  people_f  people_o   err_model   err_persist")
     tot_m = tot_p = 0.0
     for k in sorted(observed):
@@ -45,14 +85,8 @@ def main(argv=None):
             continue
         em = ep = 0.0
         for key in fceval.occupied_union(f, o):
-            df = fceval.density(key, f[key].count if key in f else 0.0)
-            do = fceval.density(key, o[key].count if key in o else 0.0)
-            em += abs(df - do)
-            a = per_cell.setdefault(key, [0.0, 0.0, 0.0, 0])
-            a[0] += abs(df - do)
-            a[1] += df
-            a[2] += do
-            a[3] += 1
+            em += abs(fceval.density(key, f[key].count if key in f else 0.0) -
+                      fceval.density(key, o[key].count if key in o else 0.0))
         p = observed[k]
         for key in fceval.occupied_union(p, o):
             ep += abs(fceval.density(key, p[key].count if key in p else 0.0) -
@@ -66,6 +100,9 @@ def main(argv=None):
     for key, (ae, sf, so, n) in sorted(per_cell.items(), key=lambda kv: -kv[1][0])[:args.top]:
         lon, lat = fceval.cell_centre(key)
         print("%.6f %.6f  %7.2f  %5.2f  %5.2f  %+5.2f  (%d)" % (lon, lat, ae, sf / n, so / n, (sf - so) / n, n))
+    if args.versus:
+        o2, f2 = load(args.versus, args.model)
+        versus(per_cell, cell_errors(o2, f2, args.minutes, shift), args.top)
 
 
 if __name__ == "__main__":

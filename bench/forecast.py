@@ -74,7 +74,8 @@ def parse_args(argv=None):
     ap.add_argument("--plan", action="store_true",
                     help="give the server the scenario's planned movements: its sources as a --forecast-schedule "
                     "file (group, size, origin, destination, departure window), a reversal as a return group in "
-                    "it, and a gate's reopening time as the operator closing it would (reopens_at)")
+                    "it, and a gate's reopening time as the operator closing it would (reopens_at); for hajj, the "
+                    "group departures of the simulator's own run (mashaer simulate --schedule-out)")
     ap.add_argument("--dump", default="", help="write every observed and forecast cell here as JSON, one file a "
                     "scenario (DUMP.SCENARIO.json), for per-cell error analysis (bench/fc_cells.py)")
     scratch.add_build_args(ap)
@@ -261,12 +262,15 @@ class HajjSource:
         self.duration = int(args.minutes * 60) if args.minutes else 2400
         out = os.path.join(work, "hajj.ndjson")
         ticks = self.duration // 10 + 1
+        # with --plan the same run writes its group departures onto the walkways as a schedule
+        self.schedule = os.path.join(work, "hajj-departures.json") if args.plan else ""
         with open(out, "w") as f:
             subprocess.run([args.mashaer, "simulate", "--dry-run", "--fast", "-q", "--feeds", "positions",
                             "--stamp", "sim", "--pilgrims", str(args.hajj_pilgrims),
                             "--rate", str(max(1, args.hajj_pilgrims // args.hajj_report_s)), "--tick-ms", "10000",
                             "--speedup", "1", "--ticks", str(ticks), "--seed", str(args.seed),
-                            "--start", args.hajj_start], stdout=f, check=True)
+                            "--start", args.hajj_start] + (["--schedule-out", self.schedule] if self.schedule else []),
+                           stdout=f, check=True)
         self.recs = []
         start_ms = None
         with open(out) as f:
@@ -285,6 +289,16 @@ class HajjSource:
     def layers(self):
         return None
 
+    def plan(self, t0_ms):
+        """The simulator's own plan (`mashaer simulate --schedule-out`): every group departure onto the
+        walkways in the window, its times moved onto the test clock as the records' are."""
+        with open(self.schedule) as f:
+            groups = json.load(f)
+        for g in groups:
+            for k in ("depart_from", "depart_to"):
+                g[k] = iso_of(t0_ms + iso_ms(g[k]) - self.start_ms, frac=True)
+        return groups
+
     def advance(self, t_s, t0_ms):
         out = []
         lim = self.start_ms + t_s * 1000
@@ -296,9 +310,11 @@ class HajjSource:
         return out, []
 
 
-def iso_of(ms):
-    """ISO 8601 UTC of milliseconds since the epoch."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + "Z"
+def iso_of(ms, frac=False):
+    """ISO 8601 UTC of milliseconds since the epoch (with frac, to the millisecond)."""
+    ms = int(ms)
+    tail = ".%03dZ" % (ms % 1000) if frac else "Z"
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + tail
 
 
 def iso_ms(s):
@@ -328,7 +344,7 @@ def run_scenario(args, name, horizons, models):
             for layer, fc in src.layers().items():
                 h.import_fc(layer, fc)
         schedule = ""
-        if args.plan and isinstance(src, PedSource):
+        if args.plan:
             # the server's test clock starts at the wall clock; the scenario starts at the first clock
             # call after the start, a few seconds later (the gap is noted)
             h.plan_t0 = int(time.time() * 1000) + 2000

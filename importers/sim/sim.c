@@ -38,6 +38,12 @@ static const int k_place_site[PL_N] = {-1, SITE_MINA, SITE_ARAFAT, SITE_MUZDALIF
  * open plains, the Jamarat, the mataf. Sets the spread of its pilgrims' positions. */
 static const double k_rest_rho[PL_N] = {1.0, 0.5, 0.4, 0.6, 2.0, 2.5};
 
+/* The radius (m) of the disc a group's pilgrims are spread over: packed as it walks, or as it rests. */
+static double group_radius(const sim_group *g)
+{
+    return sqrt(g->size / (M_PI * (g->walking ? fmax(g->rho, 0.8) : k_rest_rho[g->place])));
+}
+
 const char *msh_sim_phase_name(int phase)
 {
     return phase >= 0 && phase < MSH_SIM_NPHASES ? k_phase[phase] : "?";
@@ -130,7 +136,7 @@ msh_rc sim_route_push(sim_group *g, sim_pt p)
     return MSH_OK;
 }
 
-static uint32_t attach(const msh_sim *s, const sim_group *g, int place)
+uint32_t sim_attach(const msh_sim *s, const sim_group *g, int place)
 {
     if (!s->net.n)
         return NONE;
@@ -158,7 +164,7 @@ static msh_rc build_route(msh_sim *s, sim_group *g, int to, msh_err *err)
     sim_pt here = {g->x, g->y};
     if (sim_route_push(g, here))
         goto nomem;
-    uint32_t na = attach(s, g, g->place), nb = attach(s, g, to);
+    uint32_t na = sim_attach(s, g, g->place), nb = sim_attach(s, g, to);
     if (na != NONE && nb != NONE) {
         uint32_t keep = g->rn;
         int r = sim_net_path(s, na, nb, g);
@@ -634,7 +640,7 @@ static void spawn_incidents(msh_sim *s, double dt)
                 hi = mid - 1;
         }
         const sim_group *g = &s->g[lo];
-        double rad = sqrt(g->size / (M_PI * (g->walking ? fmax(g->rho, 0.8) : k_rest_rho[g->place])));
+        double rad = group_radius(g);
         sim_pt at = {g->x + s->ox[p] * rad, g->y + s->oy[p] * rad};
         double u = sim_u(r);
         new_incident(s, u < 0.65 ? KIND_MEDICAL : u < 0.9 ? KIND_LOST : KIND_FIRE, at, 0);
@@ -785,6 +791,9 @@ static msh_rc substep(msh_sim *s, double dt, msh_err *err)
                 continue;
             if (build_route(s, g, st->place, err))
                 return MSH_ENOMEM;
+            if (s->log_departures && !s->warming) /* its stay there is the wait before its next step */
+                sim_plan_departure(s, i, st->place, dt, group_radius(g),
+                                   g->step + 1 < g->nsteps ? g->steps[g->step + 1].stay : 86400);
             count_gate(s, k_place_site[g->place], g->spot[g->place], g->size, 0);
             g->walking = 1;
             g->phase = k_walk_phase[st->place];
@@ -835,8 +844,7 @@ static void refresh_emit_cache(msh_sim *s)
 {
     for (uint32_t i = 0; i < s->ng; i++) {
         sim_group *g = &s->g[i];
-        double rho = g->walking ? fmax(g->rho, 0.8) : k_rest_rho[g->place];
-        double rad = sqrt(g->size / (M_PI * rho));
+        double rad = group_radius(g);
         g->clon = sim_lon(s, g->x);
         g->clat = sim_lat(s, g->y);
         g->rlon = rad / s->kx;
@@ -998,6 +1006,7 @@ void msh_sim_destroy(msh_sim *s)
     free(s->touched);
     free(s->crews);
     free(s->ev);
+    free(s->dep);
     free(s);
 }
 

@@ -97,6 +97,24 @@ msh_rc msh_sim_emit_bins(msh_sim *s, msh_buf *b, uint32_t *written, msh_err *err
 /** Incident lifecycle changes since the last call, in the order they happened. */
 msh_rc msh_sim_emit_incidents(msh_sim *s, msh_buf *b, uint32_t *written, msh_err *err);
 
+/**
+ * The plan of a time window, for the forecast (sim_plan.c). From this call on, every group that sets
+ * out on the walkway network is logged (up to 100,000 departures; the rest are counted):
+ * msh_sim_write_schedule then writes them as a `--forecast-schedule` file.
+ */
+void msh_sim_log_departures(msh_sim *s);
+/** The departures logged: *written on the walkway network, *off_net across open ground (Arafat,
+ * Muzdalifah: no walkway the forecast could put them on, not written), *dropped past the limit. */
+void msh_sim_departure_counts(const msh_sim *s, uint64_t *written, uint64_t *off_net, uint64_t *dropped);
+/**
+ * Append the logged departures to `b` as a forecast schedule (layers/forecast/schedule.h, JSON): one
+ * entry per departure, "group" the id its pilgrims' records carry ("G-00012"), its size, origin and
+ * destination the walkway nodes where its route joins and leaves the network, its departure window
+ * the model step it set out in (at least 1 s), and "leg" (origin and destination places, e.g.
+ * "mina>jamarat", which the forecast does not read). MSH_ETOOBIG when `b` would pass its limit.
+ */
+msh_rc msh_sim_write_schedule(const msh_sim *s, msh_buf *b, msh_err *err);
+
 /** Weidmann's fundamental diagram: walking speed (m/s) at density rho (persons/m2); 0 from 5.4 on. */
 double msh_sim_weidmann(double rho);
 

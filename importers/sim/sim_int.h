@@ -226,6 +226,19 @@ typedef struct sim_rng {
     uint64_t s;
 } sim_rng;
 
+/* One group setting out on the walkway network (sim_plan.c): between network nodes a and b, over
+ * the model step [t, t + dt) (simulated seconds since 8th 00:00). */
+typedef struct sim_departure {
+    uint32_t group;
+    uint8_t from, to; /* places */
+    uint32_t a, b;
+    double t, dt;
+    double wait_lon, wait_lat, wait_r; /* where the group rests before it leaves, and its spread (m) */
+    double stay;                       /* how long it rests at the destination (s) */
+} sim_departure;
+
+#define SIM_MAX_DEPARTURES 100000 /* as many groups as a forecast schedule takes (MSH_SCHED_MAX) */
+
 struct msh_sim {
     msh_sim_opts o;
     char run_id[32];
@@ -282,6 +295,12 @@ struct msh_sim {
     uint32_t nev;
     size_t evcap;
 
+    /* the departures log (sim_plan.c): kept only after msh_sim_log_departures */
+    int log_departures;
+    sim_departure *dep;
+    size_t ndep, depcap;
+    uint64_t dep_off_net, dep_dropped;
+
     char stamp[MSH_TIME_ISO_CAP]; /* "2026-05-26T08:00:00Z" */
     size_t stamp_len;
 };
@@ -334,5 +353,12 @@ sim_pt sim_net_pos(const msh_sim *s, uint32_t node);
 
 /* sim.c */
 msh_rc sim_route_push(sim_group *g, sim_pt p);
+/** The network node a group joins the walkways at to leave or reach `place`; UINT32_MAX when it
+ * walks there across open ground (Arafat, Muzdalifah) or there is no network. */
+uint32_t sim_attach(const msh_sim *s, const sim_group *g, int place);
+
+/* sim_plan.c */
+/** Note that group gi sets out now (this step of dt seconds) for `to` (the departures log, when kept). */
+void sim_plan_departure(msh_sim *s, uint32_t gi, int to, double dt, double radius_m, double stay_s);
 
 #endif

@@ -51,6 +51,8 @@ void msh_fc_params_init(msh_fc_params *p)
     p->snap_m = 50;
     p->queue_density = 1.0;
     p->inflow_fade_s = 600;
+    p->wait_speed = 0.3;
+    p->stay_reach_m = 50;
 }
 
 static double cpu_ms(void)
@@ -510,9 +512,25 @@ typedef struct model {
     float *slot;                /* net->ncells: people drawn into each cell */
     qtab qt;
     uint32_t *root;             /* C: destination node of commodity k (k >= 1) */
+    double *stay_s;             /* C: how long commodity k stays at its destination (0: it leaves there) */
+    float *stay_n;              /* S: people staying at a destination (they stand, then leave) */
+    struct stay {               /* per commodity with a stay: where its people stand, and when they came */
+        uint32_t *seg;
+        float *w;               /* shares of the segments (sum 1) */
+        uint32_t nseg;
+        float *came;            /* per step: the people who arrived in it */
+        float in;               /* arriving this step */
+        uint32_t steps;         /* the stay in steps */
+    } *stays;
+    float *still_slow;          /* still.n: the slow part of each cell on no walkway */
+    struct pool {               /* per source waiting on the map: the places its people are taken off */
+        uint32_t *idx;          /* a segment (its standing people) or, with STILL_BIT, a cell of `still` */
+        uint32_t n;
+    } *pools;
     uint32_t *pred;             /* C x nn: tree edge toward the destination (k >= 1) */
     msh_fc_acc still_acc;       /* people on no walkway: they stay */
     msh_fc_grid still;          /* the same, sorted */
+    uint32_t nstep;             /* the steps done */
     double arrived;
     /* closures that end (msh_fc_input.closed_until): the edges, their ends, and which are shut now */
     uint32_t *tv_edge;
@@ -624,12 +642,85 @@ static void set_shares(model *m)
     }
 }
 
-/* Planned groups: one commodity per destination node, with its shortest-path tree over the open edges. */
+/* The steps of a whole run (the longest horizon). */
+static uint32_t run_steps(const msh_fc_params *p)
+{
+    return (uint32_t)ceil(msh_fc_minutes[MSH_FC_NH - 1] * 60.0 / p->dt_s) + 1;
+}
+
+/* Where the commodities with a stay stand at their destination: the segments of its open edges
+ * within stay_reach_m of the node (at least the first of each), in proportion to their area. A
+ * destination with no open edge has nowhere to stand: its people leave as they arrive. */
+static msh_rc find_stays(model *m)
+{
+    const msh_fc_net *net = m->net;
+    if (!(m->stays = calloc(m->C, sizeof *m->stays)))
+        return MSH_ENOMEM;
+    for (uint32_t c = 1; c < m->C; c++) {
+        struct stay *st = &m->stays[c];
+        if (!(m->stay_s[c] > 0))
+            continue;
+        uint32_t cnt;
+        const uint32_t *es = msh_graph_node_edges(m->g, m->root[c], &cnt);
+        size_t cap = 0;
+        for (uint32_t i = 0; i < cnt; i++)
+            cap += net->seg_off[es[i] + 1] - net->seg_off[es[i]];
+        st->seg = malloc((cap + 1) * sizeof *st->seg);
+        st->w = malloc((cap + 1) * sizeof *st->w);
+        st->came = calloc(run_steps(m->p) + 1, sizeof *st->came);
+        if (!st->seg || !st->w || !st->came)
+            return MSH_ENOMEM;
+        double area = 0;
+        for (uint32_t i = 0; i < cnt; i++) {
+            if (net->closed[es[i]])
+                continue;
+            uint32_t s0;
+            uint8_t d;
+            entry_of(net, es[i], m->root[c], &s0, &d);
+            uint32_t k = net->seg_off[es[i] + 1] - net->seg_off[es[i]];
+            double along = 0;
+            for (uint32_t j = 0; j < k && (j == 0 || along < m->p->stay_reach_m); j++) {
+                uint32_t sg = d == 0 ? s0 + j : s0 - j;
+                st->seg[st->nseg] = sg;
+                st->w[st->nseg++] = net->area[sg];
+                area += net->area[sg];
+                along += net->len[sg];
+            }
+        }
+        for (uint32_t i = 0; i < st->nseg; i++)
+            st->w[i] = (float)(st->w[i] / area);
+        st->steps = st->nseg ? (uint32_t)fmax(1, llround(m->stay_s[c] / m->p->dt_s)) : 0;
+    }
+    return MSH_OK;
+}
+
+/* After a step: the people who reached a destination with a stay stand there, and those whose stay
+ * is over leave the network. */
+static void settle_stays(model *m)
+{
+    for (uint32_t c = 1; c < m->C; c++) {
+        struct stay *st = &m->stays[c];
+        if (!st->steps)
+            continue;
+        uint32_t k = m->nstep;
+        float in = st->in, out = k >= st->steps ? st->came[k - st->steps] : 0;
+        st->came[k] = in;
+        st->in = 0;
+        for (uint32_t i = 0; i < st->nseg; i++) {
+            float *x = &m->stay_n[st->seg[i]];
+            *x = fmaxf(0, *x + (in - out) * st->w[i]);
+        }
+        m->arrived += out;
+    }
+}
+
+/* Planned groups: one commodity per destination node and stay, with its shortest-path tree over the open edges. */
 static msh_rc build_commodities(model *m, uint32_t *src_commodity, msh_err *err)
 {
     const msh_fc_input *in = m->in;
     m->root = malloc((in->nsrc + 1) * sizeof *m->root);
-    if (!m->root)
+    m->stay_s = calloc(in->nsrc + 1, sizeof *m->stay_s);
+    if (!m->root || !m->stay_s)
         return MSH_ENOMEM;
     m->C = 1;
     for (size_t i = 0; i < in->nsrc; i++) {
@@ -639,11 +730,12 @@ static msh_rc build_commodities(model *m, uint32_t *src_commodity, msh_err *err)
         uint32_t v = msh_graph_nearest_node(m->g, in->src[i].dest_lon, in->src[i].dest_lat, false);
         if (v == UINT32_MAX)
             continue;
+        double stay = in->src[i].stay_s > 0 ? in->src[i].stay_s : 0;
         uint32_t k = 1;
-        while (k < m->C && m->root[k] != v)
+        while (k < m->C && (m->root[k] != v || m->stay_s[k] != stay))
             k++;
         if (k == m->C)
-            m->root[m->C++] = v;
+            m->root[m->C] = v, m->stay_s[m->C++] = stay;
         src_commodity[i] = k;
     }
     if (m->C == 1)
@@ -661,7 +753,7 @@ static msh_rc build_commodities(model *m, uint32_t *src_commodity, msh_err *err)
     for (uint32_t k = 1; k < m->C && !rc; k++)
         rc = msh_graph_tree(m->g, w, m->root[k], m->pred + (size_t)k * nn, NULL, err);
     free(w);
-    return rc;
+    return rc ? rc : find_stays(m);
 }
 
 /* The moves of commodity c out of segment s walking d: *h, *sh (their shares) and the count
@@ -832,7 +924,7 @@ static uint32_t group_moves(model *m, uint32_t c, uint32_t s, int d, hop *one)
 
 static float total(const model *m, uint32_t s)
 {
-    float t = m->stand[s];
+    float t = m->stand[s] + m->stay_n[s];
     for (uint32_t c = 0; c < m->C; c++)
         t += m->n[((size_t)c * 2) * m->S + s] + m->n[((size_t)c * 2 + 1) * m->S + s];
     return t;
@@ -860,7 +952,8 @@ static void step(model *m)
     const float dt = (float)m->p->dt_s;
     const uint32_t S = m->S, C = m->C;
     float *tot = m->tot;
-    memcpy(tot, m->stand, S * sizeof *tot);
+    for (uint32_t s = 0; s < S; s++)
+        tot[s] = m->stand[s] + m->stay_n[s];
     for (size_t k = 0; k < (size_t)C * 2; k++) {
         const float *n = m->n + k * S;
         for (uint32_t s = 0; s < S; s++)
@@ -872,7 +965,7 @@ static void step(model *m)
      * density, the capacity above it, shared by the people walking in proportion), per commodity
      * and direction; the demand on each receiver */
     for (uint32_t s = 0; s < S; s++) {
-        float moving = tot[s] - m->stand[s];
+        float moving = tot[s] - m->stand[s] - m->stay_n[s];
         if (moving <= 1e-6f)
             continue;
         float rho = tot[s] / net->area[s];
@@ -904,7 +997,7 @@ static void step(model *m)
     }
     /* 3. the moves */
     for (uint32_t s = 0; s < S; s++) {
-        if (tot[s] - m->stand[s] <= 1e-6f)
+        if (tot[s] - m->stand[s] - m->stay_n[s] <= 1e-6f)
             continue;
         for (int d = 0; d < 2; d++)
             for (uint32_t c = 0; c < C; c++) {
@@ -920,7 +1013,9 @@ static void step(model *m)
                     float mv = f * sh[i];
                     if (blocked(m, s, h[i]))
                         continue; /* their way is closed now: they wait */
-                    if (h[i].seg == SINK) {
+                    if (h[i].seg == SINK && c && m->stays[c].steps) {
+                        m->stays[c].in += mv; /* at their destination, to stay */
+                    } else if (h[i].seg == SINK) {
                         m->arrived += mv;
                     } else {
                         mv *= m->ratio[h[i].seg];
@@ -1029,6 +1124,110 @@ static double end_inflows(model *m, feed *fd, size_t *nfd, const uint8_t *planne
     return total_rate;
 }
 
+#define STILL_BIT 0x80000000u
+
+/* The slow part of each cell on no walkway (slower than wait_speed): who may be a group waiting. */
+static msh_rc find_still_slow(model *m)
+{
+    const msh_fc_input *in = m->in;
+    if (!(m->still_slow = calloc(m->still.n + 1, sizeof *m->still_slow)))
+        return MSH_ENOMEM;
+    for (size_t i = 0; i < in->ncells; i++) {
+        const msh_fc_cell *c = &in->cells[i];
+        if (!(c->count > 0) || !(hypot(c->vx, c->vy) < m->p->wait_speed))
+            continue;
+        size_t lo = 0, hi = m->still.n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            const msh_fc_out *o = &m->still.cells[mid];
+            if (o->cy < c->cy || (o->cy == c->cy && o->cx < c->cx))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < m->still.n && m->still.cells[lo].cx == c->cx && m->still.cells[lo].cy == c->cy)
+            m->still_slow[lo] = fminf(m->still_slow[lo] + c->count, m->still.cells[lo].count);
+    }
+    return MSH_OK;
+}
+
+/* The waiting areas of the planned groups that depart within the run: the segments whose middle,
+ * and the cells on no walkway whose centre, lie within the group's radius of its waiting point.
+ * The work is the segments and cells times the groups departing in the next half hour. */
+static msh_rc find_pools(model *m, const feed *fd)
+{
+    const msh_fc_input *in = m->in;
+    const msh_fc_net *net = m->net;
+    int64_t end_ms = in->issued_ms + (int64_t)msh_fc_minutes[MSH_FC_NH - 1] * 60000;
+    double *mid = NULL;
+    msh_rc rc = MSH_OK;
+    for (size_t i = 0; i < in->nsrc && !rc; i++) {
+        const msh_fc_source *so = &in->src[i];
+        if (!so->planned || !(so->wait_radius_m > 0) || fd[i].seg == NO_SEG || so->to_ms <= in->issued_ms ||
+            so->from_ms >= end_ms)
+            continue;
+        if (!m->pools) {
+            m->pools = calloc(in->nsrc, sizeof *m->pools);
+            mid = malloc(2 * ((size_t)m->S + 1) * sizeof *mid);
+            rc = m->pools && mid ? find_still_slow(m) : MSH_ENOMEM;
+            for (uint32_t e = 0; e < net->ne && !rc; e++)
+                for (uint32_t sg = net->seg_off[e]; sg < net->seg_off[e + 1]; sg++) {
+                    double tx, ty;
+                    point_at(m->g, e, (sg - net->seg_off[e] + 0.5) * net->len[sg], &mid[2 * sg], &mid[2 * sg + 1], &tx,
+                             &ty);
+                }
+            if (rc)
+                break;
+        }
+        double kx, ky, r = so->wait_radius_m;
+        m_per_deg(so->wait_lat, &kx, &ky);
+        size_t n = 0, cap = 0;
+        uint32_t *idx = NULL;
+        for (uint32_t sg = 0; sg < m->S && !rc; sg++)
+            if (hypot((mid[2 * sg] - so->wait_lon) * kx, (mid[2 * sg + 1] - so->wait_lat) * ky) <= r) {
+                rc = msh_grow((void **)&idx, &cap, n + 1, sizeof *idx);
+                if (!rc)
+                    idx[n++] = sg;
+            }
+        for (size_t j = 0; j < m->still.n && !rc; j++) {
+            double lon, lat;
+            if (!(m->still_slow[j] > 0))
+                continue;
+            msh_fc_cell_centre(m->still.cells[j].cx, m->still.cells[j].cy, &lon, &lat);
+            if (hypot((lon - so->wait_lon) * kx, (lat - so->wait_lat) * ky) <= r) {
+                rc = msh_grow((void **)&idx, &cap, n + 1, sizeof *idx);
+                if (!rc)
+                    idx[n++] = (uint32_t)j | STILL_BIT;
+            }
+        }
+        m->pools[i] = (struct pool){idx, (uint32_t)n};
+    }
+    free(mid);
+    return rc;
+}
+
+/* A waiting group sets out with `x` people: as many as its waiting area holds of them come off the
+ * slow people there, each place giving in proportion to what it holds. */
+static void draw_from_pool(model *m, const struct pool *pl, double x)
+{
+    double avail = 0;
+    for (uint32_t i = 0; i < pl->n; i++)
+        avail += pl->idx[i] & STILL_BIT ? m->still_slow[pl->idx[i] & ~STILL_BIT] : m->stand[pl->idx[i]];
+    if (!(avail > 0) || !(x > 0))
+        return;
+    float keep = (float)(1.0 - fmin(x, avail) / avail);
+    for (uint32_t i = 0; i < pl->n; i++) {
+        uint32_t k = pl->idx[i] & ~STILL_BIT;
+        if (pl->idx[i] & STILL_BIT) {
+            float gone = m->still_slow[k] * (1 - keep);
+            m->still_slow[k] -= gone;
+            m->still.cells[k].count = fmaxf(0, m->still.cells[k].count - gone);
+        } else {
+            m->stand[k] *= keep;
+        }
+    }
+}
+
 static void feed_sources(model *m, feed *fd, size_t nfd, int64_t issued_ms, int64_t t0_ms, int64_t t1_ms)
 {
     for (size_t i = 0; i < nfd; i++) {
@@ -1043,6 +1242,8 @@ static void feed_sources(model *m, feed *fd, size_t nfd, int64_t issued_ms, int6
         double in_now = fmin(add, supply(m, s, total(m, s)));
         fd[i].backlog = add - in_now;
         *N(m, fd[i].c, fd[i].dir, s) += (float)in_now;
+        if (m->pools && i < m->in->nsrc && m->pools[i].n)
+            draw_from_pool(m, &m->pools[i], in_now);
     }
 }
 
@@ -1107,6 +1308,18 @@ static void model_free(model *m)
     free(m->share);
     free(m->slot);
     free(m->root);
+    free(m->stay_s);
+    free(m->stay_n);
+    for (uint32_t c = 0; m->stays && c < m->C; c++) {
+        free(m->stays[c].seg);
+        free(m->stays[c].w);
+        free(m->stays[c].came);
+    }
+    free(m->stays);
+    free(m->still_slow);
+    for (size_t i = 0; m->pools && i < m->in->nsrc; i++)
+        free(m->pools[i].idx);
+    free(m->pools);
     free(m->pred);
     free(m->tv_edge);
     free(m->tv_until);
@@ -1124,12 +1337,13 @@ static msh_rc model_alloc(model *m)
 {
     size_t S = (size_t)m->S + 1, nh = (size_t)m->net->hop_off[2 * (size_t)m->S] + 1;
     m->stand = calloc(S, sizeof(float));
+    m->stay_n = calloc(S, sizeof(float));
     m->demand = calloc(S, sizeof(float));
     m->ratio = calloc(S, sizeof(float));
     m->tot = calloc(S, sizeof(float));
     m->share = calloc(nh, sizeof(float));
     m->slot = calloc((size_t)m->net->ncells + 1, sizeof(float));
-    return m->stand && m->demand && m->ratio && m->tot && m->share && m->slot ? MSH_OK : MSH_ENOMEM;
+    return m->stand && m->stay_n && m->demand && m->ratio && m->tot && m->share && m->slot ? MSH_OK : MSH_ENOMEM;
 }
 
 msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid out[MSH_FC_NH], msh_fc_stats *st,
@@ -1189,6 +1403,9 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     if (!rc) {
         set_shares(&m);
         place_sources(&m, src_c, fd, planned_end);
+        rc = find_pools(&m, fd);
+    }
+    if (!rc) {
         size_t nfd = in->nsrc;
         st->end_inflow = end_inflows(&m, fd, &nfd, planned_end);
         st->segments = m.S;
@@ -1212,8 +1429,11 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
             if (m.nturns)
                 apply_turns(&m, t);
             step(&m);
+            if (m.stays)
+                settle_stays(&m);
             t = t1;
             steps++;
+            m.nstep = (uint32_t)steps;
         }
         st->run_ms = cpu_ms() - t0 - st->setup_ms;
         st->people_end = people(&m);

@@ -26,6 +26,13 @@
  *   closed they wait. People of a planned movement walk the shortest open way to their
  *   destination and leave the network there; with no open way there (a closed gate across it)
  *   they set out all the same and walk as the crowd where they start walks, queueing where it does.
+ * - A group seen before it leaves (a source with wait_radius_m: pilgrims resting in their camp): as
+ *   it departs, the people entering are taken off the slow people (standing on a walkway, or on no
+ *   walkway and slower than wait_speed) seen within the radius of its waiting point, in proportion
+ *   to what each cell holds, up to what is there; only the rest are new people. The total is kept.
+ * - A stay (stay_s): a group's people reaching its destination stand on the segments within
+ *   stay_reach_m of the destination node along its edges (in proportion to their area) for stay_s,
+ *   then leave the network.
  * - Planned returns (a schedule's "return" groups: a crowd leaving the Jamarat back to the camps): at
  *   the return's time, everyone on the walkways of the shortest way from its origin to its
  *   destination (observed or planned, walking either way or standing) turns and walks to the
@@ -87,6 +94,9 @@ typedef struct msh_fc_source {
                              * comes there and until when) */
     bool turn;              /* a planned return (has_dest): at from_ms everyone on the way between the
                              * origin and the destination turns and walks to the destination */
+    double stay_s;          /* has_dest: its people stay this long at the destination (0: they leave there) */
+    double wait_lon, wait_lat, wait_radius_m; /* planned: where the group waits before it leaves (radius 0:
+                             * off the map); the people it sets out with are the slow people seen there */
 } msh_fc_source;
 
 typedef struct msh_fc_params {
@@ -98,6 +108,8 @@ typedef struct msh_fc_params {
     double snap_m;       /* how far a source may be from the network (50 m) */
     double queue_density; /* stopped people this dense (persons/m2, 1.0) are a queue of their edge's flow */
     double inflow_fade_s; /* an inflow seen at a walkway end flows on with chance exp(-t / this) (600 s) */
+    double wait_speed;   /* people in a group's waiting area slower than this (m/s, 0.3) are the group waiting */
+    double stay_reach_m; /* a group staying at its destination stands on its walkways this far (m, 50) from it */
 } msh_fc_params;
 
 void msh_fc_params_init(msh_fc_params *p);

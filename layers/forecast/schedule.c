@@ -11,8 +11,16 @@
 #include "core/msh_time.h"
 
 /* Check one group's numbers and turn it into a source. */
+/* What a group does besides walking from origin to destination: where it waits before it leaves
+ * (radius 0: it comes from off the map), how long it stays at the destination (0: it leaves the
+ * network there). */
+typedef struct extras {
+    double wait_lon, wait_lat, wait_radius_m;
+    double stay_min;
+} extras;
+
 static msh_rc make_source(const char *where, double size, double olon, double olat, double dlon, double dlat,
-                          int64_t from, int64_t to, bool turn, msh_fc_source *s, msh_err *err)
+                          int64_t from, int64_t to, bool turn, const extras *x, msh_fc_source *s, msh_err *err)
 {
     if (!(size >= (turn ? 0 : 1) && size <= 1e6))
         return msh_err_set(err, MSH_EINVAL, "%s: size must be %d to 1000000 people", where, turn ? 0 : 1);
@@ -21,9 +29,16 @@ static msh_rc make_source(const char *where, double size, double olon, double ol
     if (!(to > from && to - from <= 86400000LL && to - from >= 1000))
         return msh_err_set(err, MSH_EINVAL, "%s: the departure window must be 1 s to 24 h, depart_to after depart_from",
                            where);
+    if (!(x->stay_min >= 0 && x->stay_min <= 1440))
+        return msh_err_set(err, MSH_EINVAL, "%s: stay_min must be 0 to 1440 minutes", where);
+    if (!(x->wait_radius_m >= 0 && x->wait_radius_m <= 1000))
+        return msh_err_set(err, MSH_EINVAL, "%s: wait_radius_m must be 0 to 1000 metres", where);
+    if (!(fabs(x->wait_lon) <= 180 && fabs(x->wait_lat) <= 85))
+        return msh_err_set(err, MSH_EINVAL, "%s: wait_at out of range (lon -180..180, lat -85..85)", where);
     *s = (msh_fc_source){.lon = olon, .lat = olat, .rate = size * 1000.0 / (double)(to - from), .from_ms = from,
                          .to_ms = to, .has_dest = true, .dest_lon = dlon, .dest_lat = dlat, .planned = true,
-                         .turn = turn};
+                         .turn = turn, .stay_s = x->stay_min * 60, .wait_lon = x->wait_lon, .wait_lat = x->wait_lat,
+                         .wait_radius_m = x->wait_radius_m};
     return MSH_OK;
 }
 
@@ -43,6 +58,18 @@ static msh_rc json_point(const char *where, json_t *v, const char *name, double 
         return msh_err_set(err, MSH_EINVAL, "%s: %s must be [lon, lat]", where, name);
     *lon = json_number_value(json_array_get(a, 0));
     *lat = json_number_value(json_array_get(a, 1));
+    return MSH_OK;
+}
+
+/* An optional number field: *v untouched when absent, an error when it is not a number. */
+static msh_rc json_opt_number(const char *where, json_t *v, const char *name, double *out, msh_err *err)
+{
+    json_t *f = json_object_get(v, name);
+    if (!f)
+        return MSH_OK;
+    if (!json_is_number(f))
+        return msh_err_set(err, MSH_EINVAL, "%s: %s must be a number", where, name);
+    *out = json_number_value(f);
     return MSH_OK;
 }
 
@@ -82,8 +109,15 @@ static msh_rc parse_json(const char *text, size_t n, msh_fc_source **out, size_t
         json_t *ret = json_object_get(g, "return");
         if (!rc && ret && !json_is_boolean(ret))
             rc = msh_err_set(err, MSH_EINVAL, "%s: \"return\" must be true or false", where);
+        extras x = {olon, olat, 0, 0};
+        if (!rc && json_object_get(g, "wait_at"))
+            rc = json_point(where, g, "wait_at", &x.wait_lon, &x.wait_lat, err);
         if (!rc)
-            rc = make_source(where, json_number_value(size), olon, olat, dlon, dlat, from, to, json_is_true(ret),
+            rc = json_opt_number(where, g, "wait_radius_m", &x.wait_radius_m, err);
+        if (!rc)
+            rc = json_opt_number(where, g, "stay_min", &x.stay_min, err);
+        if (!rc)
+            rc = make_source(where, json_number_value(size), olon, olat, dlon, dlat, from, to, json_is_true(ret), &x,
                              &src[i], err);
     }
     json_decref(root);
@@ -138,21 +172,27 @@ static msh_rc parse_csv(const char *text, size_t n, msh_fc_source **out, size_t 
         p = nl ? nl + 1 : end;
         if (line == 1 || le == q || (le - q == 1 && *q == '\r'))
             continue; /* the header, blank lines */
-        char where[64], f[8][64];
+        char where[64], f[10][64];
         snprintf(where, sizeof where, "schedule line %zu", line);
         int k = 0;
         bool more = true;
-        while (more && k < 8 && csv_field(&q, le, f[k], sizeof f[k], &more))
+        while (more && k < 10 && csv_field(&q, le, f[k], sizeof f[k], &more))
             k++;
         double v[5];
         int64_t from, to;
-        if (k != 8 || more || !f[0][0])
+        if (k < 8 || more || !f[0][0])
             rc = msh_err_set(err, MSH_EINVAL,
-                             "%s: 8 fields expected: group,size,origin_lon,origin_lat,dest_lon,dest_lat,depart_from,depart_to",
+                             "%s: 8 to 10 fields expected: group,size,origin_lon,origin_lat,dest_lon,dest_lat,"
+                             "depart_from,depart_to[,stay_min[,wait_radius_m]]",
                              where);
         for (int i = 0; i < 5 && !rc; i++)
             if (!csv_number(f[1 + i], &v[i]))
                 rc = msh_err_set(err, MSH_EINVAL, "%s: field %d is not a number", where, i + 2);
+        extras x = {rc ? 0 : v[1], rc ? 0 : v[2], 0, 0};
+        if (!rc && k >= 9 && f[8][0] && !csv_number(f[8], &x.stay_min))
+            rc = msh_err_set(err, MSH_EINVAL, "%s: stay_min (field 9) is not a number", where);
+        if (!rc && k >= 10 && f[9][0] && !csv_number(f[9], &x.wait_radius_m))
+            rc = msh_err_set(err, MSH_EINVAL, "%s: wait_radius_m (field 10) is not a number", where);
         if (!rc && (msh_time_parse_iso(f[6], strlen(f[6]), &from, NULL) || msh_time_parse_iso(f[7], strlen(f[7]), &to, NULL)))
             rc = msh_err_set(err, MSH_EINVAL, "%s: depart_from and depart_to must be ISO 8601 times", where);
         if (!rc && cnt >= MSH_SCHED_MAX)
@@ -164,7 +204,7 @@ static msh_rc parse_csv(const char *text, size_t n, msh_fc_source **out, size_t 
                 src = s2, cap *= 2;
         }
         if (!rc)
-            rc = make_source(where, v[0], v[1], v[2], v[3], v[4], from, to, false, &src[cnt], err);
+            rc = make_source(where, v[0], v[1], v[2], v[3], v[4], from, to, false, &x, &src[cnt], err);
         if (!rc)
             cnt++;
     }

@@ -6,8 +6,15 @@
  *   JSON  [ {"group":"G-12","size":2500,"origin":[39.8871,21.4125],"destination":[39.8726,21.4229],
  *            "depart_from":"2026-05-27T06:00:00Z","depart_to":"2026-05-27T06:30:00Z"}, ... ]
  *         (or the same array under {"groups": [...]})
- *   CSV   group,size,origin_lon,origin_lat,dest_lon,dest_lat,depart_from,depart_to
- *         one header line, then one group a line
+ *   CSV   group,size,origin_lon,origin_lat,dest_lon,dest_lat,depart_from,depart_to[,stay_min[,wait_radius_m]]
+ *         one header line, then one group a line (the last two fields may be left out or empty)
+ * Two optional fields (JSON; CSV as above, waiting around the origin):
+ *   "stay_min": N        the group stays N minutes (0..1440) at its destination, then leaves the
+ *                        network; 0 or absent: it leaves the network as it arrives
+ *   "wait_radius_m": R   the group is on the map before it leaves, standing within R metres
+ *                        (0..1000) of "wait_at" ([lon, lat], default the origin): a camp. As it
+ *                        departs, its people are taken off the slow people seen there (ctm.h)
+ *                        instead of added; 0 or absent: it comes from off the map
  * A group leaves at an even rate over its window (size / window); the forecast adds the part
  * of it that leaves after the forecast's start.
  * A return (JSON only: "return": true) is a crowd turning back, as the pilgrims leaving the Jamarat

@@ -46,7 +46,7 @@ static const char SCHEMA[] =
     " status TEXT NOT NULL, severity TEXT, kind TEXT, description TEXT, lon REAL, lat REAL, by_name TEXT,"
     " by_role TEXT, UNIQUE (id, time, status));"
     "CREATE TABLE IF NOT EXISTS msh_gate_history (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, time TEXT NOT NULL,"
-    " state TEXT NOT NULL, reason TEXT, by_name TEXT, by_role TEXT, UNIQUE (id, time, state));"
+    " state TEXT NOT NULL, reason TEXT, by_name TEXT, by_role TEXT, reopens_at TEXT, UNIQUE (id, time, state));"
     "CREATE TABLE IF NOT EXISTS msh_sensor_readings (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL,"
     " t_ms INTEGER NOT NULL, time TEXT NOT NULL, temperature REAL, relative_humidity REAL,"
     " air_quality_index REAL, pm25 REAL, noise_laeq REAL, lon REAL, lat REAL, UNIQUE (id, t_ms));"
@@ -95,11 +95,14 @@ static void bind_text_or_null(msh_sql *q, int i, const char *s)
     msh_sql_bind_text(q, i, s && *s ? s : NULL, -1);
 }
 
-/* A gate's row in msh_gate_history: its state after an operator's write, and who. */
+/* A gate's row in msh_gate_history: its state after an operator's write, who, and when a closed gate
+ * is planned to reopen (its reopens_at, to the second as the item shows it). */
 static void write_gate(msh_sql *st, const msh_live_item *it)
 {
-    char at[MSH_TIME_ISO_CAP];
+    char at[MSH_TIME_ISO_CAP], back[MSH_TIME_ISO_CAP] = "";
     iso(it->rec.t_ms, at, sizeof at);
+    if ((it->ops_flags & MSH_ITEM_CLOSED) && it->reopens_ms)
+        msh_time_format_iso(it->reopens_ms, back, sizeof back, 0);
     msh_sql_reset(st);
     msh_sql_bind_text(st, 1, it->rec.id, it->rec.id_len);
     msh_sql_bind_text(st, 2, at, -1);
@@ -107,6 +110,7 @@ static void write_gate(msh_sql *st, const msh_live_item *it)
     bind_text_or_null(st, 4, it->reason);
     bind_text_or_null(st, 5, it->by);
     bind_text_or_null(st, 6, it->by_role);
+    bind_text_or_null(st, 7, back);
     msh_sql_step(st);
 }
 
@@ -135,8 +139,8 @@ static void write_batch(msh_incident_log *lg, queued *q, size_t nq)
                     " lon, lat, by_name, by_role) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     &hist);
     msh_sql_prepare(db,
-                    "INSERT OR IGNORE INTO msh_gate_history (id, time, state, reason, by_name, by_role)"
-                    " VALUES (?,?,?,?,?,?)",
+                    "INSERT OR IGNORE INTO msh_gate_history (id, time, state, reason, by_name, by_role, reopens_at)"
+                    " VALUES (?,?,?,?,?,?,?)",
                     &gate);
     msh_sql_prepare(db,
                     "INSERT INTO msh_sensor_readings (id, t_ms, time, temperature, relative_humidity,"
@@ -289,6 +293,25 @@ static void *writer(void *arg)
     return NULL;
 }
 
+
+/* A TEXT column of a history table made before the column was: added when missing (PostgreSQL: IF NOT
+ * EXISTS; SQLite: when the table's info lacks it). Names are this file's constants. */
+static void add_column(msh_store *db, const char *table, const char *column)
+{
+    char sql[160];
+    if (msh_store_is_pg(db)) {
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s TEXT", table, column);
+        (void)msh_store_exec(db, sql);
+        return;
+    }
+    int64_t has = 1;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'", table, column);
+    (void)msh_sql_one_int(db, sql, NULL, &has);
+    if (!has) {
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s TEXT", table, column);
+        (void)msh_store_exec(db, sql);
+    }
+}
 msh_rc msh_incident_log_open(const char *db_path, msh_sensor_history *sensors, msh_incident_log **out, msh_err *err)
 {
     msh_incident_log *lg = calloc(1, sizeof *lg);
@@ -300,15 +323,11 @@ msh_rc msh_incident_log_open(const char *db_path, msh_sensor_history *sensors, m
         return rc;
     }
     msh_store *db = lg->store;
-    /* the author columns, added to a history made before operators were named (SQLite only: a
-     * PostgreSQL store's tables were made with them) */
-    int64_t has_by = msh_store_is_pg(db);
-    if (!has_by)
-        (void)msh_sql_one_int(db, "SELECT count(*) FROM pragma_table_info('msh_incident_history') WHERE name = 'by_name'",
-                              NULL, &has_by);
-    if (!has_by)
-        (void)msh_store_exec(db, "ALTER TABLE msh_incident_history ADD COLUMN by_name TEXT;"
-                                 "ALTER TABLE msh_incident_history ADD COLUMN by_role TEXT");
+    /* columns added since a store's history was made: the authors (operators were not named at
+     * first), a gate's planned reopening */
+    add_column(db, "msh_incident_history", "by_name");
+    add_column(db, "msh_incident_history", "by_role");
+    add_column(db, "msh_gate_history", "reopens_at");
     /* a POINT column QGIS can draw (added once) */
     (void)msh_store_add_point_column(db, "msh_incidents");
     lg->sensors = sensors;

@@ -12,7 +12,8 @@
 typedef struct {
     double *ll;                        /* lon lat pairs */
     char (*ids)[MSH_FEED_ID_MAX + 1];
-    size_t n, cap, cap_ids;
+    int64_t *reopens;                  /* each gate's planned reopening, 0: none said */
+    size_t n, cap, cap_ids, cap_reopens;
     bool oom;
 } gate_list;
 
@@ -22,28 +23,38 @@ static int collect_gate(void *ud, const msh_live_item *it)
     if (!(it->ops_flags & MSH_ITEM_CLOSED) || !(it->rec.has & MSH_FR_LOC))
         return 0;
     if (msh_grow_from((void **)&L->ll, &L->cap, L->n + 1, 2 * sizeof *L->ll, 16) ||
-        msh_grow_from((void **)&L->ids, &L->cap_ids, L->n + 1, sizeof *L->ids, 16)) {
+        msh_grow_from((void **)&L->ids, &L->cap_ids, L->n + 1, sizeof *L->ids, 16) ||
+        msh_grow_from((void **)&L->reopens, &L->cap_reopens, L->n + 1, sizeof *L->reopens, 16)) {
         L->oom = true;
         return 1;
     }
     L->ll[2 * L->n] = it->rec.lon;
     L->ll[2 * L->n + 1] = it->rec.lat;
     memcpy(L->ids[L->n], it->rec.id, sizeof L->ids[L->n]);
+    L->reopens[L->n] = it->reopens_ms;
     L->n++;
     return 0;
 }
 
 typedef struct {
     msh_livecost *lc;
-    uint32_t gate; /* index + 1 */
+    uint32_t gate;  /* index + 1 */
+    int64_t ends;   /* its planned reopening; INT64_MAX: none */
 } close_ctx;
 
+/* The edge is closed; it stays closed until the last of what closes it is planned to end: an
+ * incident's closure (there before the gates: closed with no gate) and a gate without a planned
+ * reopening have no planned end. */
 static void close_edge(void *ud, uint32_t e)
 {
     close_ctx *c = ud;
-    msh_livecost_close(c->lc, e);
-    if (!c->lc->edge_gate[e])
-        c->lc->edge_gate[e] = c->gate;
+    msh_livecost *lc = c->lc;
+    bool incident = isinf(lc->w[e]) && !lc->edge_gate[e];
+    msh_livecost_close(lc, e);
+    if (!lc->edge_gate[e])
+        lc->edge_gate[e] = c->gate;
+    int64_t *ends = &lc->edge_reopens[e];
+    *ends = incident ? INT64_MAX : (c->ends > *ends ? c->ends : *ends);
 }
 
 msh_rc msh_gateclose_apply(const msh_graph *g, msh_live *live, double radius_m, msh_livecost *lc, msh_err *err)
@@ -55,17 +66,19 @@ msh_rc msh_gateclose_apply(const msh_graph *g, msh_live *live, double radius_m, 
     msh_rc rc = MSH_OK;
     uint32_t ne = msh_graph_edge_count(g);
     if (L.oom || (L.n && (!(lc->edge_gate = calloc(ne ? ne : 1, sizeof *lc->edge_gate)) ||
+                          !(lc->edge_reopens = calloc(ne ? ne : 1, sizeof *lc->edge_reopens)) ||
                           !(lc->gate_ids = malloc(L.n * sizeof *lc->gate_ids)))))
         rc = msh_err_set(err, MSH_ENOMEM, "out of memory for the closed gates");
     for (size_t i = 0; !rc && i < L.n; i++) {
         memcpy(lc->gate_ids[i], L.ids[i], sizeof L.ids[i]);
-        close_ctx c = {lc, (uint32_t)i + 1};
+        close_ctx c = {lc, (uint32_t)i + 1, L.reopens[i] ? L.reopens[i] : INT64_MAX};
         msh_graph_edges_near(g, L.ll[2 * i], L.ll[2 * i + 1], radius_m, close_edge, &c);
     }
     if (!rc)
         lc->gates_closed = (uint32_t)L.n;
     free(L.ll);
     free(L.ids);
+    free(L.reopens);
     return rc;
 }
 

@@ -5,7 +5,10 @@
  * costs, so routes, isochrones and nearest-by-walking go around it at once (the PATCH that
  * closes it recomputes the costs before it answers). The costs remember which gate closed each
  * edge, so that a route that finds no way can say which closed gate stands in its way: the
- * shortest path with every closure lifted, and the gates on it.
+ * shortest path with every closure lifted, and the gates on it, and until when each edge is planned
+ * to stay closed (the forecast lets people through from then on): the latest planned reopening
+ * (`reopens_at`) of the gates that close it, or never when an incident or a gate with no planned
+ * reopening closes it too.
  */
 #ifndef MSH_GATECLOSE_H
 #define MSH_GATECLOSE_H
@@ -18,7 +21,8 @@
 
 /**
  * Close the edges near every closed gate of `live` in `lc` (w and secs set). Takes the live read
- * lock. Fills lc->edge_gate and lc->gate_ids (freed by msh_livecost_clear).
+ * lock. Fills lc->edge_gate, lc->edge_reopens and lc->gate_ids (freed by msh_livecost_clear). Run
+ * after the incidents' closures (msh_livecost_compute does).
  */
 msh_rc msh_gateclose_apply(const msh_graph *g, msh_live *live, double radius_m, msh_livecost *lc, msh_err *err);
 

@@ -250,6 +250,7 @@ void msh_livecost_clear(msh_livecost *lc)
     free(lc->w);
     free(lc->secs);
     free(lc->edge_gate);
+    free(lc->edge_reopens);
     free(lc->gate_ids);
     memset(lc, 0, sizeof *lc);
 }

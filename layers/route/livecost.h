@@ -42,6 +42,8 @@ typedef struct msh_livecost {
     uint32_t incidents; /* active incidents that closed edges */
     uint32_t gates_closed;  /* gates closed by operators (gateclose.h) */
     uint32_t *edge_gate;    /* per edge: 1 + the index in gate_ids of the gate that closed it, 0 none; NULL: no gate */
+    int64_t *edge_reopens;  /* per edge a gate closed: until when it is planned to stay closed (Unix ms; INT64_MAX:
+                             * no planned end, gateclose.h), 0 none; NULL: no gate */
     char (*gate_ids)[MSH_FEED_ID_MAX + 1];
 } msh_livecost;
 

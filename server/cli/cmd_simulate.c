@@ -228,6 +228,38 @@ static int run(sim_cmd *c, msh_buf *dry)
     return c->fatal ? 1 : rc;
 }
 
+/* --schedule-out: the departures the run made, into the file opened before it (closed here); -1 when
+ * it cannot be written (said). */
+static int write_schedule(sim_cmd *c)
+{
+    msh_err err;
+    msh_buf b;
+    msh_buf_init(&b, (size_t)64 << 20);
+    int rc = msh_sim_write_schedule(c->sim, &b, &err) ? -1 : 0;
+    if (rc)
+        fprintf(stderr, "mashaer simulate: --schedule-out: %s\n", err.msg);
+    FILE *f = c->schedule_f;
+    c->schedule_f = NULL;
+    if (!rc && fwrite(b.data, 1, b.len, f) != b.len) {
+        fprintf(stderr, "mashaer simulate: cannot write %s: %s\n", c->schedule_out, strerror(errno));
+        rc = -1;
+    }
+    if (fclose(f) && !rc) {
+        fprintf(stderr, "mashaer simulate: cannot write %s: %s\n", c->schedule_out, strerror(errno));
+        rc = -1;
+    }
+    msh_buf_free(&b);
+    uint64_t written, off_net, dropped;
+    msh_sim_departure_counts(c->sim, &written, &off_net, &dropped);
+    if (!rc && !c->quiet)
+        fprintf(stderr, "mashaer simulate: %llu group departures written to %s (%llu across open ground left out)\n",
+                (unsigned long long)written, c->schedule_out, (unsigned long long)off_net);
+    if (dropped)
+        fprintf(stderr, "mashaer simulate: --schedule-out: %llu departures past the first %llu were not written\n",
+                (unsigned long long)dropped, (unsigned long long)written);
+    return rc;
+}
+
 static void catch_signals(void)
 {
     struct sigaction sa;
@@ -247,6 +279,10 @@ int msh_cmd_simulate(int argc, char **argv)
     int rc = msh_simulate_args(argc, argv, &c, &so);
     if (rc >= 0)
         return rc;
+    if (c.schedule_out && !(c.schedule_f = fopen(c.schedule_out, "w"))) {
+        fprintf(stderr, "mashaer simulate: --schedule-out: cannot write %s: %s\n", c.schedule_out, strerror(errno));
+        return 2;
+    }
     rc = 1;
     catch_signals();
     msh_buf dry;
@@ -261,14 +297,20 @@ int msh_cmd_simulate(int argc, char **argv)
         fprintf(stderr, "mashaer simulate: %s\n", err.msg);
     } else {
         msh_simulate_load_line(&c, &so, msh_simulate_now() - t_load);
+        if (c.schedule_out)
+            msh_sim_log_departures(c.sim);
         if (c.dry_run || !msh_simulate_send_open(&c)) {
             rc = run(&c, &dry);
+            if (c.schedule_out && write_schedule(&c))
+                rc = 1;
             if (!c.dry_run)
                 msh_simulate_send_drain(&c);
             if (!c.quiet)
                 msh_simulate_status_line(&c, 1);
         }
     }
+    if (c.schedule_f) /* the model did not load: no run, no schedule */
+        fclose(c.schedule_f);
     msh_simulate_send_close(&c);
     for (int f = 0; f < F_N; f++)
         msh_buf_free(&c.pending[f]);

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "core/msh_buf.h"
@@ -47,6 +48,8 @@ typedef struct sim_cmd {
     /* options */
     const char *url, *token;
     const char *token_file; /* --token-file: the token is read from it (never on the command line) */
+    const char *schedule_out; /* --schedule-out: the run's group departures as a forecast schedule */
+    FILE *schedule_f;         /* opened before the run, so that a path that cannot be written stops it first */
     char token_buf[512];
     int dry_run, fast, quiet, stamp_sim;
     double rate, speedup, duration;

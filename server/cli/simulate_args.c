@@ -16,7 +16,7 @@
 enum {
     O_URL = 256, O_TOKEN, O_PILGRIMS, O_RATE, O_BATCH, O_TICK, O_SPEEDUP, O_START, O_DAY8, O_SEED, O_DURATION,
     O_TICKS, O_CREWS, O_INCIDENTS, O_FEEDS, O_STAMP, O_DATA, O_WALKWAYS, O_CONNECTIONS, O_RUNID, O_FAST, O_DRY,
-    O_TOKEN_FILE
+    O_TOKEN_FILE, O_SCHEDULE_OUT
 };
 
 static const struct option k_opts[] = {
@@ -31,6 +31,7 @@ static const struct option k_opts[] = {
     {"feeds", required_argument, 0, O_FEEDS},       {"stamp", required_argument, 0, O_STAMP},
     {"data", required_argument, 0, O_DATA},         {"walkways", required_argument, 0, O_WALKWAYS},
     {"connections", required_argument, 0, O_CONNECTIONS}, {"run-id", required_argument, 0, O_RUNID},
+    {"schedule-out", required_argument, 0, O_SCHEDULE_OUT},
     {"fast", no_argument, 0, O_FAST},               {"dry-run", no_argument, 0, O_DRY},
     {"quiet", no_argument, 0, 'q'},                 {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
@@ -73,6 +74,10 @@ static void usage(FILE *f)
             "  --walkways FILE         the walkway network (default DIR/walkways.geojson)\n"
             "  --connections N         concurrent keep-alive connections (default 2)\n"
             "  --run-id ID             tag for incident ids, unique per run (default: the start time)\n"
+            "  --schedule-out FILE     when the run ends, write the group departures it made onto the\n"
+            "                          walkways to FILE as a forecast schedule (serve --forecast-schedule),\n"
+            "                          each with where the group rested and its stay at the destination:\n"
+            "                          with --dry-run --ticks N, the plan of those N ticks for a forecast\n"
             "  --fast                  do not wait for the wall clock between ticks (benchmarks, tests)\n"
             "  --dry-run               write the NDJSON records to stdout instead of sending them\n"
             "  -q, --quiet             no status lines\n"
@@ -202,6 +207,7 @@ static int apply(int optc, const char *arg, sim_cmd *c, msh_sim_opts *so, dates 
     case O_WALKWAYS: so->walkways = arg; return OPT_OK;
     case O_CONNECTIONS: return parse_u32(arg, 1, 64, &c->connections) ? OPT_BAD_VALUE : OPT_OK;
     case O_RUNID: so->run_id = arg; return OPT_OK;
+    case O_SCHEDULE_OUT: c->schedule_out = arg; return OPT_OK;
     case O_FAST: c->fast = 1; return OPT_OK;
     case O_DRY: c->dry_run = 1; return OPT_OK;
     case 'q': c->quiet = 1; return OPT_OK;

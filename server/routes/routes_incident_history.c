@@ -1,7 +1,7 @@
 /* routes_incident_history.c: the histories of the live items operators write:
  * GET /ogc/collections/incidents/items/{id}/history, an incident's lifecycle, and
  * GET /ogc/collections/gates/items/{id}/history, a gate's opening and closing by operators
- * (msh_gate_history: time, state, reason, by; a feed's counts are not kept there).
+ * (msh_gate_history: time, state, reason, reopens_at, by; a feed's counts are not kept there).
  *
  * An incident's lifecycle as the store keeps it (layers/live/incident_log.h: msh_incident_history, one row per
  * accepted update), served the way a static item's history is (routes_ogc_write.c): oldest
@@ -88,7 +88,7 @@ static void incident_row(msh_buf *b, msh_sql *st, const char *id)
     msh_buf_printf(b, "}}");
 }
 
-/* A gate version: time, state, reason, by. */
+/* A gate version: time, state, reason, by, and a closing's planned reopening (reopens_at). */
 static void gate_row(msh_buf *b, msh_sql *st, const char *id)
 {
     (void)id;
@@ -97,6 +97,8 @@ static void gate_row(msh_buf *b, msh_sql *st, const char *id)
     str_or_null(b, st, 2);
     msh_buf_printf(b, ",\"reason\":");
     str_or_null(b, st, 3);
+    msh_buf_printf(b, ",\"reopens_at\":");
+    str_or_null(b, st, 6);
     by_json(b, st, 4);
 }
 
@@ -112,7 +114,7 @@ static const history_kind INCIDENTS = {
     " WHERE id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
     incident_row};
 static const history_kind GATES = {"gates", "gate",
-                                   "SELECT rowid, time, state, reason, by_name, by_role FROM msh_gate_history"
+                                   "SELECT rowid, time, state, reason, by_name, by_role, reopens_at FROM msh_gate_history"
                                    " WHERE id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
                                    gate_row};
 

@@ -141,7 +141,8 @@ static void usage(FILE *f)
             "  --forecast-every S   seconds of server time between crowd density forecast refreshes\n"
             "                       (default 30; 0: no forecast; GET /forecast/density)\n"
             "  --forecast-schedule FILE  planned group movements the forecast adds, JSON or CSV: group,\n"
-            "                       size, origin, destination, departure window (README, Forecast)\n"
+            "                       size, origin, destination, departure window; optionally its\n"
+            "                       stay at the destination and where it waits before (README, Forecast)\n"
             "  -h, --help           this help\n"
             "\n"
             "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",

@@ -71,19 +71,11 @@ msh_forecast_result *msh_forecast_service_current(msh_app *app)
 
 /* ------------------------------------------------------------------ copying the live state */
 
-/* A closed gate an operator plans to reopen (its reopens_at). */
-typedef struct reopening {
-    char id[MSH_FEED_ID_MAX + 1];
-    int64_t at_ms;
-} reopening;
-
 typedef struct copy {
     msh_fc_cell *cells;
     size_t n, cap;
     msh_fc_source *src;
     size_t nsrc, srccap;
-    reopening *reopen;
-    size_t nreopen, reopencap;
     bool oom;
 } copy;
 
@@ -107,15 +99,6 @@ static bool grow_src(copy *k)
 static int copy_gate(void *ud, const msh_live_item *it)
 {
     copy *k = ud;
-    if ((it->ops_flags & MSH_ITEM_CLOSED) && it->reopens_ms) {
-        if (msh_grow((void **)&k->reopen, &k->reopencap, k->nreopen + 1, sizeof *k->reopen)) {
-            k->oom = true;
-            return 1;
-        }
-        reopening *r = &k->reopen[k->nreopen++];
-        memcpy(r->id, it->rec.id, sizeof r->id);
-        r->at_ms = it->reopens_ms;
-    }
     if (!(it->rec.has & MSH_FR_LOC) || (it->ops_flags & MSH_ITEM_CLOSED) || !(it->flow_per_hour > 0))
         return 0;
     if (!grow_src(k)) {
@@ -160,28 +143,24 @@ static void update_widths(msh_app *app, struct msh_forecast_service *s, msh_grap
     msh_catalog_release(cat);
 }
 
-/* The edges a closed gate closes that an operator plans to reopen after `issued`: open in *closed,
+/* The closed edges planned to open after `issued` (the view's edge_reopens: closed gates' reopens_at,
+ * unless an incident or a gate with no planned reopening holds the edge too): open in *closed,
  * closed until then in *until (allocated here; NULL when there is none). A gate whose reopening time
  * has passed while it is still closed stays closed: the operator has not let anyone through. No lock:
- * the view is immutable and the copy the forecast thread's own. */
-static void closures_that_end(const msh_netview *v, uint32_t ne, const copy *k, int64_t issued, uint8_t *closed,
-                              int64_t **until)
+ * the view is immutable. */
+static void closures_that_end(const msh_netview *v, uint32_t ne, int64_t issued, uint8_t *closed, int64_t **until)
 {
     *until = NULL;
-    if (!closed || !k->nreopen || !v->cost.edge_gate)
+    if (!closed || !v->cost.edge_reopens)
         return;
     for (uint32_t e = 0; e < ne; e++) {
-        uint32_t gi = v->cost.edge_gate[e];
-        if (!closed[e] || !gi)
+        int64_t ends = v->cost.edge_reopens[e];
+        if (!closed[e] || ends <= issued || ends == INT64_MAX)
             continue;
-        for (size_t i = 0; i < k->nreopen; i++) {
-            if (strcmp(k->reopen[i].id, v->cost.gate_ids[gi - 1]) || k->reopen[i].at_ms <= issued)
-                continue;
-            if (!*until && !(*until = calloc(ne + 1, sizeof **until)))
-                return; /* out of memory: the gate stays closed all along, as before */
-            (*until)[e] = k->reopen[i].at_ms;
-            closed[e] = 0;
-        }
+        if (!*until && !(*until = calloc(ne + 1, sizeof **until)))
+            return; /* out of memory: the gate stays closed all along, as before */
+        (*until)[e] = ends;
+        closed[e] = 0;
     }
 }
 
@@ -209,7 +188,7 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
     double copy_ms = wall_ms() - l0;
     int64_t *until = NULL;
     if (g)
-        closures_that_end(v, msh_graph_edge_count(g), &k, issued, closed, &until);
+        closures_that_end(v, msh_graph_edge_count(g), issued, closed, &until);
     for (size_t i = 0; i < s->nsched && !k.oom; i++) {
         if (s->sched[i].to_ms <= issued - 3600000) /* left over an hour ago: it plans nothing any more */
             continue;
@@ -239,7 +218,6 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
     }
     free(k.cells);
     free(k.src);
-    free(k.reopen);
     free(until);
     free(closed);
     msh_netview_release(v);

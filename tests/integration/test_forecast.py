@@ -2,7 +2,8 @@
 k-anonymity, refusals), POST /forecast/refresh as the barrier, GET /forecast/zones, the refresh on
 the serving timer driven by the test clock, the `forecast` events raised and cleared, and
 GET /forecast/warnings, the warnings those events describe, for a console that opens later; a
-closed gate whose operator says when it reopens holds the crowd until then and lets it through after.
+closed gate whose operator says when it reopens holds the crowd until then and lets it through after,
+unless an incident's closure or another gate closed until later holds the same walkways.
 
 The walkway is one made-up street, 1 km east-west and 6 m wide (`width_m`), then a passage 1 m wide
 for 100 m (a bottleneck), each open at its far end (people leave the map there); a service zone
@@ -292,6 +293,47 @@ class Forecast(unittest.TestCase):
         refresh()
         self.assertGreater(centre(density("minutes=30"))[0], 290)
         patch({"state": "open"})
+
+    def test_f_gate_reopens_incident_holds(self):
+        # the same gate closed until 10 minutes from now, and a fire at it whose closure (50 m) holds
+        # the same walkways with no planned end: nobody passes at 30 minutes. Once the fire is
+        # resolved the gate's time counts again; a second gate there closed until 40 minutes holds
+        # them past 30 minutes (the later reopening wins). Each gate PATCH recomputes the walking
+        # costs before it answers, so the incident's change is in the view the refresh reads.
+        clock = mshtest.api(SERVER, "/test/clock?advance_s=0", "POST", TOK["admin"]).json()["now_ms"]
+        mshtest.post_ok(SERVER, "gates", [{"id": g, "lon": lon(1000), "lat": LAT, "capacity": 5000, "in": 0,
+                                           "out": 0, "time": clock} for g in ("G-FC", "G-FC2")], TOK["feed"])
+        recs = crowd("R", 300, 800, 890, speed=1.3)
+        for r in recs:
+            r["time"] = clock
+        mshtest.post_ok(SERVER, "positions", recs, TOK["feed"])
+        fire = {"id": "INC-FC", "kind": "fire", "severity": "high", "status": "reported", "lon": lon(1000),
+                "lat": LAT, "time": clock}
+        mshtest.post_ok(SERVER, "incidents", [fire], TOK["feed"])
+
+        def patch(gid, body):
+            path = "/ogc/collections/gates/items/" + gid
+            etag = SERVER.get(path).header("ETag")
+            r = mshtest.api(SERVER, path, "PATCH", TOK["admin"], body, "application/merge-patch+json",
+                            {"If-Match": etag})
+            self.assertEqual(r.status, 200, r.body)
+
+        def at(minutes):
+            return datetime.datetime.fromtimestamp(clock / 1000 + 60 * minutes,
+                                                   datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        patch("G-FC", {"state": "closed", "reason": "fire", "reopens_at": at(10)})
+        refresh()
+        self.assertGreater(centre(density("minutes=30"))[0], 290)   # the fire holds the gate's walkways
+        mshtest.post_ok(SERVER, "incidents", [dict(fire, status="resolved", time=clock + 1000)], TOK["feed"])
+        patch("G-FC", {"reason": "fire out"})
+        refresh()
+        self.assertLess(centre(density("minutes=30"))[0], 5)         # the gate's reopening alone
+        patch("G-FC2", {"state": "closed", "reopens_at": at(40)})
+        refresh()
+        self.assertGreater(centre(density("minutes=30"))[0], 290)   # the later of the two gates
+        patch("G-FC", {"state": "open"})
+        patch("G-FC2", {"state": "open"})
 
 
 def setUpModule():

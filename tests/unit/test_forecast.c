@@ -12,6 +12,8 @@
  * - people never cross where there is no walkway (advection does, the model does not);
  * - planned groups walk to their destination and leave there; a planned return turns the crowd on its
  *   way back at its time, and it arrives where and when its speed says;
+ * - a planned group seen waiting in its camp sets out with the people seen there (the total kept, not
+ *   doubled; the moving people there stay); a group with a stay stands at its destination that long;
  * - the schedule file's two forms and its refusals; the analytic p_e / p_f. */
 #include <math.h>
 #include <stdlib.h>
@@ -564,6 +566,83 @@ static void test_planned_return(void)
     msh_graph_release(g);
 }
 
+static void test_waiting_group(void)
+{
+    /* a camp 40 m north of a walkway (on no walkway): 50 people resting in cells from x = 0 to 30 and
+     * 10 walking about at 1 m/s at x = 60; on the walkway 10 people a cell standing from x = 30 to 50.
+     * A group of 100 waits there (30 m around x = 30, 20 m north) and leaves from x = 20 for x = 1000
+     * in the first minute: its people are the 50 resting and the standing ones, the rest are new */
+    double x[] = {0, 1000};
+    msh_graph *g = corridor(x, 1, 0);
+    msh_fc_cell cells[64];
+    size_t nc = fill(cells, 0, 0, 30, 40, 1, 0, 0);
+    double camp = (double)nc;
+    for (size_t i = 0; i < nc; i++)
+        cells[i].count = (float)(50.0 / camp);
+    size_t nw = fill(cells, nc, 30, 50, 0, 10, 0, 0);
+    double road = 10.0 * (double)(nw - nc);
+    size_t n = fill(cells, nw, 60, 60, 40, 10, 1.0f, 0);
+    int64_t t0 = 1000000;
+    msh_fc_source grp = {.lon = lon_at(20), .lat = LAT, .rate = 100.0 / 60, .from_ms = t0, .to_ms = t0 + 60000,
+                         .has_dest = true, .dest_lon = lon_at(1000), .dest_lat = LAT, .planned = true,
+                         .wait_lon = lon_at(30), .wait_lat = LAT + 20 / 110574.0, .wait_radius_m = 50};
+    msh_fc_input in = {.g = g, .cells = cells, .ncells = n, .src = &grp, .nsrc = 1, .issued_ms = t0};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    double seen = 50 + road + 10;
+    CHECK_NEAR(in_x(&o[0], -100, 1100).people, seen, 0.1);
+    /* at 5 minutes: the 100 are the 50 resting, the `road` standing and 50 - road new ones; only the
+     * 10 walking about are left in the camp, and nobody stands at x = 30..50 */
+    CHECK_NEAR(in_x(&o[1], -100, 1100).people, 100 + 10, 0.5);
+    sums camp5 = in_x(&o[1], -100, 100);
+    CHECK_NEAR(camp5.people, 10, 0.5);
+    CHECK(camp5.north_max > 30);
+    /* at 15 minutes the group has arrived and left the network (980 m at 1.34 m/s): the 10 remain */
+    CHECK_NEAR(st.arrived, 100, 0.5);
+    CHECK_NEAR(in_x(&o[3], -100, 1100).people, 10, 0.5);
+    free_grids(o);
+    /* a group larger than what is seen there: the rest are new people; one smaller leaves the rest */
+    grp.rate = 20.0 / 60;
+    CHECK(run(&in, o, &st));
+    CHECK_NEAR(in_x(&o[1], -100, 1100).people, seen, 0.5);
+    CHECK_NEAR(in_x(&o[3], -100, 1100).people, seen - 20, 0.5);
+    free_grids(o);
+    /* without a waiting area it comes from off the map, as before */
+    grp.rate = 100.0 / 60, grp.wait_radius_m = 0;
+    CHECK(run(&in, o, &st));
+    CHECK_NEAR(in_x(&o[1], -100, 1100).people, seen + 100, 0.5);
+    free_grids(o);
+    msh_graph_release(g);
+}
+
+static void test_stay(void)
+{
+    /* 60 people leave x = 0 in the first minute for the node at x = 400 (two walkways meet there),
+     * 300 s at 1.34 m/s, and stay 10 minutes: at 10 minutes all 60 stand within 50 m of it, by 20
+     * minutes (arrived by about 6, gone by about 16) they have left */
+    double x[] = {0, 400, 400, 1000};
+    msh_graph *g = corridor(x, 2, 0);
+    int64_t t0 = 1000000;
+    msh_fc_source grp = {.lon = lon_at(0), .lat = LAT, .rate = 1.0, .from_ms = t0, .to_ms = t0 + 60000,
+                         .has_dest = true, .dest_lon = lon_at(400), .dest_lat = LAT, .planned = true, .stay_s = 600};
+    msh_fc_input in = {.g = g, .src = &grp, .nsrc = 1, .issued_ms = t0};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    CHECK_NEAR(in_x(&o[2], 340, 460).people, 60, 0.5);
+    CHECK(in_x(&o[2], 460, 1100).people < 1e-3 && in_x(&o[2], -100, 340).people < 1e-3);
+    CHECK_NEAR(in_x(&o[4], -100, 1100).people, 0, 0.5);
+    CHECK_NEAR(st.arrived, 60, 0.5);
+    free_grids(o);
+    /* no stay: they have left by 10 minutes */
+    grp.stay_s = 0;
+    CHECK(run(&in, o, &st));
+    CHECK(in_x(&o[2], -100, 1100).people < 0.5);
+    free_grids(o);
+    msh_graph_release(g);
+}
+
 static void test_schedule(void)
 {
     msh_fc_source *s;
@@ -582,6 +661,26 @@ static void test_schedule(void)
                      "\"depart_to\":\"2026-05-27T06:01:00Z\"}]}";
     CHECK(msh_fc_schedule_parse(rj, strlen(rj), &s, &n, &err) == MSH_OK);
     CHECK(n == 1 && s[0].turn && s[0].has_dest && s[0].rate == 0);
+    CHECK(s[0].stay_s == 0 && s[0].wait_radius_m == 0);
+    free(s);
+    /* a stay and a waiting area; the waiting point defaults to the origin */
+    const char *wj = "[{\"group\":\"G1\",\"size\":10,\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
+                     "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\","
+                     "\"stay_min\":20,\"wait_at\":[39.881,21.411],\"wait_radius_m\":40},"
+                     "{\"group\":\"G2\",\"size\":10,\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
+                     "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\","
+                     "\"wait_radius_m\":25}]";
+    CHECK(msh_fc_schedule_parse(wj, strlen(wj), &s, &n, &err) == MSH_OK);
+    CHECK(n == 2 && s[0].stay_s == 1200 && s[0].wait_radius_m == 40 && s[0].wait_lon == 39.881);
+    CHECK(s[1].stay_s == 0 && s[1].wait_radius_m == 25 && s[1].wait_lon == 39.88 && s[1].wait_lat == 21.41);
+    free(s);
+    const char *wc = "group,size,origin_lon,origin_lat,dest_lon,dest_lat,depart_from,depart_to,stay_min,wait_radius_m\n"
+                     "G1,600,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z,15,30\n"
+                     "G2,600,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z,,\n"
+                     "G3,600,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z,5\n";
+    CHECK(msh_fc_schedule_parse(wc, strlen(wc), &s, &n, &err) == MSH_OK);
+    CHECK(n == 3 && s[0].stay_s == 900 && s[0].wait_radius_m == 30 && s[0].wait_lat == 21.41);
+    CHECK(s[1].stay_s == 0 && s[1].wait_radius_m == 0 && s[2].stay_s == 300 && s[2].wait_radius_m == 0);
     free(s);
     const char *csv = "group,size,origin_lon,origin_lat,dest_lon,dest_lat,depart_from,depart_to\n"
                       "G1, 600 ,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z\r\n\n"
@@ -604,6 +703,16 @@ static void test_schedule(void)
         "h\nG1,10,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z,extra\n",
         "h\nG1,ten,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z\n",
         "h\nG1,10,39.88,91,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z\n",
+        "[{\"group\":\"G1\",\"size\":10,\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
+        "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\",\"stay_min\":-1}]",
+        "[{\"group\":\"G1\",\"size\":10,\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
+        "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\",\"wait_radius_m\":\"40\"}]",
+        "[{\"group\":\"G1\",\"size\":10,\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
+        "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\",\"wait_radius_m\":5000}]",
+        "[{\"group\":\"G1\",\"size\":10,\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
+        "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\",\"wait_at\":[39.88]}]",
+        "h\nG1,10,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z,1500\n",
+        "h\nG1,10,39.88,21.41,39.87,21.42,2026-05-27T06:00:00Z,2026-05-27T06:10:00Z,5,30,1\n",
         "[{\"group\":\"R1\",\"size\":0,\"return\":\"yes\",\"origin\":[39.88,21.41],\"destination\":[39.87,21.42],"
         "\"depart_from\":\"2026-05-27T06:00:00Z\",\"depart_to\":\"2026-05-27T06:30:00Z\"}]",
     };
@@ -766,6 +875,8 @@ int main(void)
     test_no_walls_crossed();
     test_planned_group();
     test_planned_return();
+    test_waiting_group();
+    test_stay();
     test_schedule();
     test_prob();
     CHECK_DONE();

@@ -1,13 +1,15 @@
 /* test_sim.c: the crowd model of `mashaer simulate` on the demo data, with fixed seeds: records parse
  * and carry their fields, positions stay in the sites' box, the walk to Arafat only gets closer,
  * the rate holds per tick, the schedule passes every phase, Weidmann's curve, determinism, and the
- * waste bins: filled by the crowd, emptied by the cleaning crews that pass. */
+ * waste bins: filled by the crowd, emptied by the cleaning crews that pass; the plan of a window
+ * written as a forecast schedule (--schedule-out) is the groups the model sent out in it. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "check.h"
+#include "forecast/schedule.h"
 #include "sim.h"
 
 #define DAY8_MS 1779656400000LL /* 2026-05-25 00:00 in Makkah */
@@ -474,6 +476,88 @@ static void test_errors(void)
     }
 }
 
+/* Walking between two of the places on the walkways (hotel, Mina's entries, the Jamarat, the Haram),
+ * from the phase a group rested in and the one it walks in. */
+static int network_leg(int rest, int walk)
+{
+    int rest_on = rest == MSH_SIM_MAKKAH || rest == MSH_SIM_MINA || rest == MSH_SIM_JAMARAT || rest == MSH_SIM_HARAM;
+    return rest_on && (walk == MSH_SIM_TO_MAKKAH || walk == MSH_SIM_TO_MINA || walk == MSH_SIM_TO_JAMARAT ||
+                       walk == MSH_SIM_TO_HARAM);
+}
+
+/* The plan of 40 minutes of the stoning day (msh_sim_write_schedule): the schedule parses
+ * (layers/forecast/schedule.c) and holds exactly the departures seen from outside, a group going
+ * from resting to walking between two walkway places: the same groups in the same order, their
+ * sizes, each window the 10 s step it set out in, each waiting point where the group rested the tick
+ * before, and a stay at the destination. */
+static void test_schedule(void)
+{
+    const int64_t start = DAY8_MS + 57 * HOUR_MS; /* 09:00 on the 10th */
+    msh_sim *s = make(30000, 5, start);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    msh_sim_log_departures(s);
+    uint32_t ng = msh_sim_group_count(s), nseen = 0, to_jamarat = 0, cap = 4096;
+    int *phase = malloc(ng * sizeof *phase), *walking = malloc(ng * sizeof *walking);
+    uint32_t *seen_g = malloc(cap * sizeof *seen_g), *seen_size = malloc(cap * sizeof *seen_size);
+    int64_t *seen_t = malloc(cap * sizeof *seen_t);
+    double *lon = malloc(ng * sizeof *lon), *lat = malloc(ng * sizeof *lat);
+    double *seen_lon = malloc(cap * sizeof *seen_lon), *seen_lat = malloc(cap * sizeof *seen_lat);
+    msh_err err;
+    for (uint32_t i = 0; i < ng; i++) {
+        msh_sim_group_info gi;
+        msh_sim_group_get(s, i, &gi);
+        phase[i] = gi.phase, walking[i] = gi.walking, lon[i] = gi.lon, lat[i] = gi.lat;
+    }
+    for (int k = 0; k < 240; k++) {
+        CHECK(msh_sim_step(s, 10, &err) == MSH_OK);
+        for (uint32_t i = 0; i < ng; i++) {
+            msh_sim_group_info gi;
+            msh_sim_group_get(s, i, &gi);
+            if (!walking[i] && gi.walking && network_leg(phase[i], gi.phase) && nseen < cap) {
+                seen_g[nseen] = i, seen_size[nseen] = gi.size, seen_t[nseen] = start + k * 10000LL;
+                seen_lon[nseen] = lon[i], seen_lat[nseen] = lat[i];
+                to_jamarat += gi.phase == MSH_SIM_TO_JAMARAT;
+                nseen++;
+            }
+            phase[i] = gi.phase, walking[i] = gi.walking, lon[i] = gi.lon, lat[i] = gi.lat;
+        }
+    }
+    CHECK(to_jamarat >= 3 && nseen > to_jamarat); /* the stoning slots, and legs after them */
+    uint64_t written, off_net, dropped;
+    msh_sim_departure_counts(s, &written, &off_net, &dropped);
+    CHECK(written == nseen && dropped == 0);
+    msh_buf b;
+    msh_buf_init(&b, (size_t)16 << 20);
+    CHECK(msh_sim_write_schedule(s, &b, &err) == MSH_OK);
+    msh_fc_source *src = NULL;
+    size_t nsrc = 0;
+    CHECK(msh_fc_schedule_parse((const char *)b.data, b.len, &src, &nsrc, &err) == MSH_OK);
+    CHECK(nsrc == nseen);
+    json_error_t je;
+    json_t *doc = json_loadb((const char *)b.data, b.len, 0, &je);
+    CHECK(json_array_size(doc) == nsrc);
+    int same = 0;
+    for (size_t i = 0; i < nsrc && i < nseen; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "G-%05u", seen_g[i] + 1);
+        const char *gid = json_string_value(json_object_get(json_array_get(doc, i), "group"));
+        same += gid && !strcmp(gid, id) && src[i].from_ms == seen_t[i] && src[i].to_ms == seen_t[i] + 10000 &&
+                fabs(src[i].rate * 10 - seen_size[i]) < 1e-6 && src[i].has_dest && src[i].planned && !src[i].turn &&
+                fabs(src[i].wait_lon - seen_lon[i]) < 1e-6 && fabs(src[i].wait_lat - seen_lat[i]) < 1e-6 &&
+                src[i].wait_radius_m > 10 && src[i].stay_s > 0;
+    }
+    CHECK(same == (int)nseen);
+    printf("schedule: %u departures on the walkways (%u to the Jamarat), %llu across open ground\n", nseen,
+           to_jamarat, (unsigned long long)off_net);
+    json_decref(doc);
+    free(src);
+    msh_buf_free(&b);
+    free(phase), free(walking), free(seen_g), free(seen_size), free(seen_t), free(lon), free(lat), free(seen_lon), free(seen_lat);
+    msh_sim_destroy(s);
+}
+
 int main(void)
 {
     if (find_data()) {
@@ -488,5 +572,6 @@ int main(void)
     test_deterministic();
     test_bins();
     test_errors();
+    test_schedule();
     CHECK_DONE();
 }
