@@ -20,7 +20,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --fast) fast=1 ;;
     --store)
-      store=${2:-}
+      if [ $# -lt 2 ]; then echo "test.sh: --store needs a name: spatialite or postgresql" >&2; exit 2; fi
+      store=$2
       shift ;;
     -h|--help) sed -n '2,7p' "$0" | sed 's/^# //'; exit 0 ;;
     *) echo "test.sh: unknown option $1" >&2; exit 2 ;;

@@ -527,7 +527,9 @@ typedef struct model {
         uint32_t *idx;          /* a segment (its standing people) or, with STILL_BIT, a cell of `still` */
         uint32_t n;
     } *pools;
-    uint32_t *pred;             /* C x nn: tree edge toward the destination (k >= 1) */
+    uint32_t *pred;             /* rows of nn: tree edge toward a destination node, one row per node */
+    uint32_t *tree_of;          /* C: the row of pred for commodity c (k >= 1; commodities to one node,
+                                 * with different stays, share the node's tree) */
     msh_fc_acc still_acc;       /* people on no walkway: they stay */
     msh_fc_grid still;          /* the same, sorted */
     uint32_t nstep;             /* the steps done */
@@ -714,15 +716,18 @@ static void settle_stays(model *m)
     }
 }
 
-/* Planned groups: one commodity per destination node and stay, with its shortest-path tree over the open edges. */
+/* Planned groups: one commodity per destination node and stay, and one shortest-path tree over the open
+ * edges per destination node (its commodities share it: a plan of many stays costs one tree a node). */
 static msh_rc build_commodities(model *m, uint32_t *src_commodity, msh_err *err)
 {
     const msh_fc_input *in = m->in;
     m->root = malloc((in->nsrc + 1) * sizeof *m->root);
     m->stay_s = calloc(in->nsrc + 1, sizeof *m->stay_s);
-    if (!m->root || !m->stay_s)
+    m->tree_of = calloc(in->nsrc + 1, sizeof *m->tree_of);
+    if (!m->root || !m->stay_s || !m->tree_of)
         return MSH_ENOMEM;
     m->C = 1;
+    uint32_t ntrees = 1; /* row 0 unused, as commodity 0 (no destination) has no tree */
     for (size_t i = 0; i < in->nsrc; i++) {
         src_commodity[i] = 0;
         if (!in->src[i].has_dest)
@@ -731,18 +736,22 @@ static msh_rc build_commodities(model *m, uint32_t *src_commodity, msh_err *err)
         if (v == UINT32_MAX)
             continue;
         double stay = in->src[i].stay_s > 0 ? in->src[i].stay_s : 0;
-        uint32_t k = 1;
-        while (k < m->C && (m->root[k] != v || m->stay_s[k] != stay))
-            k++;
-        if (k == m->C)
-            m->root[m->C] = v, m->stay_s[m->C++] = stay;
+        uint32_t k = 1, same_root = 0;
+        for (; k < m->C && (m->root[k] != v || m->stay_s[k] != stay); k++)
+            if (m->root[k] == v)
+                same_root = k;
+        if (k == m->C) {
+            m->root[k] = v, m->stay_s[k] = stay;
+            m->tree_of[k] = same_root ? m->tree_of[same_root] : ntrees++;
+            m->C++;
+        }
         src_commodity[i] = k;
     }
     if (m->C == 1)
         return MSH_OK;
     uint32_t ne = m->net->ne, nn = m->net->nn;
     float *w = malloc((size_t)ne * sizeof *w);
-    m->pred = malloc((size_t)m->C * nn * sizeof *m->pred);
+    m->pred = malloc((size_t)ntrees * nn * sizeof *m->pred);
     if (!w || !m->pred) {
         free(w);
         return MSH_ENOMEM;
@@ -750,8 +759,9 @@ static msh_rc build_commodities(model *m, uint32_t *src_commodity, msh_err *err)
     for (uint32_t e = 0; e < ne; e++)
         w[e] = m->net->closed[e] ? INFINITY : (float)msh_graph_edge_length(m->g, e);
     msh_rc rc = MSH_OK;
-    for (uint32_t k = 1; k < m->C && !rc; k++)
-        rc = msh_graph_tree(m->g, w, m->root[k], m->pred + (size_t)k * nn, NULL, err);
+    for (uint32_t k = 1, made = 1; k < m->C && !rc; k++)
+        if (m->tree_of[k] == made) /* the first commodity to its node: the tree is made once */
+            rc = msh_graph_tree(m->g, w, m->root[k], m->pred + (size_t)made++ * nn, NULL, err);
     free(w);
     return rc ? rc : find_stays(m);
 }
@@ -817,11 +827,17 @@ static msh_rc find_closures(model *m)
     return MSH_OK;
 }
 
+/* The shortest-path tree toward commodity c's destination: nn tree edges. */
+static const uint32_t *tree(const model *m, uint32_t c)
+{
+    return m->pred + (size_t)m->tree_of[c] * m->net->nn;
+}
+
 /* Which way edge e is walked toward the destination of commodity c (1: b -> a), from its nodes'
  * tree edges; -1 when neither end leads there. */
 static int toward(const model *m, uint32_t c, uint32_t e)
 {
-    const uint32_t *pr = m->pred + (size_t)c * m->net->nn;
+    const uint32_t *pr = tree(m, c);
     uint32_t a, b;
     msh_graph_edge_nodes(m->g, e, &a, &b);
     bool via_a = pr[a] != MSH_GRAPH_NO_EDGE || a == m->root[c];
@@ -854,7 +870,7 @@ static msh_rc find_turns(model *m, const uint32_t *src_commodity)
         t->dir = malloc((size_t)net->nn + 1);
         if (!t->edge || !t->dir)
             return MSH_ENOMEM;
-        const uint32_t *pr = m->pred + (size_t)c * net->nn;
+        const uint32_t *pr = tree(m, c);
         uint32_t e = sn.edge, a, b;
         while (t->n <= net->nn) { /* a tree path visits each node once */
             t->edge[t->n] = e;
@@ -915,7 +931,7 @@ static uint32_t group_moves(model *m, uint32_t c, uint32_t s, int d, hop *one)
         *one = (hop){SINK, 0};
         return 1;
     }
-    uint32_t f = m->pred[(size_t)c * net->nn + v];
+    uint32_t f = tree(m, c)[v];
     if (f == MSH_GRAPH_NO_EDGE)
         return 0;
     entry_of(net, f, v, &one->seg, &one->dir);
@@ -1054,7 +1070,7 @@ static void place_sources(model *m, const uint32_t *src_commodity, feed *fd, uin
         msh_graph_edge_nodes(m->g, e, &a, &b);
         int dir = 0;
         if (fd[i].c) { /* toward the destination */
-            const uint32_t *pr = m->pred + (size_t)fd[i].c * net->nn;
+            const uint32_t *pr = tree(m, fd[i].c);
             bool via_a = pr[a] != MSH_GRAPH_NO_EDGE || a == m->root[fd[i].c];
             bool via_b = pr[b] != MSH_GRAPH_NO_EDGE || b == m->root[fd[i].c];
             dir = via_b && (!via_a || pr[a] == e) ? 0 : 1;
@@ -1321,6 +1337,7 @@ static void model_free(model *m)
         free(m->pools[i].idx);
     free(m->pools);
     free(m->pred);
+    free(m->tree_of);
     free(m->tv_edge);
     free(m->tv_until);
     free(m->shut);

@@ -294,24 +294,32 @@ static void *writer(void *arg)
 }
 
 
-/* A TEXT column of a history table made before the column was: added when missing (PostgreSQL: IF NOT
- * EXISTS; SQLite: when the table's info lacks it). Names are this file's constants. */
-static void add_column(msh_store *db, const char *table, const char *column)
+/* A TEXT column of a history table made before the column was: added when the table lacks it. Asked
+ * first on both engines (an ALTER on PostgreSQL takes the table's exclusive lock even when the column
+ * is there); a column that cannot be added fails the open, since every write names it. Names are this
+ * file's constants. */
+static msh_rc add_column(msh_store *db, const char *table, const char *column, msh_err *err)
 {
-    char sql[160];
-    if (msh_store_is_pg(db)) {
-        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s TEXT", table, column);
-        (void)msh_store_exec(db, sql);
-        return;
-    }
-    int64_t has = 1;
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'", table, column);
-    (void)msh_sql_one_int(db, sql, NULL, &has);
-    if (!has) {
-        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s TEXT", table, column);
-        (void)msh_store_exec(db, sql);
-    }
+    char sql[200];
+    if (msh_store_is_pg(db))
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                 "current_schema() AND table_name = '%s' AND column_name = '%s'", table, column);
+    else
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'", table, column);
+    int64_t has = 0;
+    if (!msh_sql_one_int(db, sql, NULL, &has))
+        return msh_err_set(err, MSH_EIO, "incident tables: cannot read the columns of %s: %s", table,
+                           msh_store_errmsg(db));
+    if (has)
+        return MSH_OK;
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s%s TEXT", table, msh_store_is_pg(db) ? "IF NOT EXISTS " : "",
+             column); /* PostgreSQL: a node starting beside this one may have just added it */
+    if (msh_store_exec(db, sql))
+        return msh_err_set(err, MSH_EIO, "incident tables: cannot add the column %s.%s: %s", table, column,
+                           msh_store_errmsg(db));
+    return MSH_OK;
 }
+
 msh_rc msh_incident_log_open(const char *db_path, msh_sensor_history *sensors, msh_incident_log **out, msh_err *err)
 {
     msh_incident_log *lg = calloc(1, sizeof *lg);
@@ -325,9 +333,13 @@ msh_rc msh_incident_log_open(const char *db_path, msh_sensor_history *sensors, m
     msh_store *db = lg->store;
     /* columns added since a store's history was made: the authors (operators were not named at
      * first), a gate's planned reopening */
-    add_column(db, "msh_incident_history", "by_name");
-    add_column(db, "msh_incident_history", "by_role");
-    add_column(db, "msh_gate_history", "reopens_at");
+    if ((rc = add_column(db, "msh_incident_history", "by_name", err)) ||
+        (rc = add_column(db, "msh_incident_history", "by_role", err)) ||
+        (rc = add_column(db, "msh_gate_history", "reopens_at", err))) {
+        msh_store_close(lg->store);
+        free(lg);
+        return rc;
+    }
     /* a POINT column QGIS can draw (added once) */
     (void)msh_store_add_point_column(db, "msh_incidents");
     lg->sensors = sensors;

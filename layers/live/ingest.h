@@ -134,13 +134,17 @@ msh_wal *msh_ingest_wal(msh_ingest *in);
  * 503): a stream leader being elected after a NATS server died, or the connection to NATS being
  * made again, takes a few seconds. */
 #define MSH_INGEST_RETRY_AFTER_S 2
+/* err->http_status of a passing refusal whose message may have been stored all the same (no answer in time) */
+#define MSH_INGEST_UNKNOWN 504
 
 typedef struct msh_ingest_log {
     /** Store one message on the stream; *seq gets its sequence. MSH_EIO (err says why) when it
      * was not acknowledged; MSH_ETOOBIG when the stream does not take messages that large. A
      * refusal that passes by itself (no acknowledgement now: the writer should send the same again
-     * shortly) also sets err->http_status to 503; one that does not (this node has a hole in the
-     * stream) leaves it as msh_err_set made it. */
+     * shortly) also sets err->http_status: 503 when the message is known not to be stored, 504 when
+     * the stream gave no answer in time and it may or may not be (MSH_INGEST_UNKNOWN: a feed batch is
+     * sent again safely, an operator's create is not); one that does not pass (this node has a hole
+     * in the stream) leaves it as msh_err_set made it. */
     msh_rc (*append)(void *ud, const void *msg, size_t len, uint64_t *seq, msh_err *err);
     void *ud;
     int64_t apply_wait_ms; /* how long an acknowledged writer waits for the local apply (default 30 s) */

@@ -217,25 +217,27 @@ static void unlink_pub(msh_feed_pub *fp, pub *p)
         }
 }
 
-/* A refusal that passes (ingest.h, msh_ingest_log): err is a 503 with Retry-After for the client. */
-static msh_rc passing(msh_err *err)
+/* A refusal that passes (ingest.h, msh_ingest_log): err is a 503 with Retry-After for the client;
+ * `unknown`: the stream gave no answer, so the message may be stored all the same. */
+static msh_rc passing(msh_err *err, bool unknown)
 {
     if (err)
-        err->http_status = 503;
+        err->http_status = unknown ? MSH_INGEST_UNKNOWN : 503;
     return MSH_EIO;
 }
 
 static msh_rc publish_failed(msh_feed_pub *fp, const pub *p, msh_err *err)
 {
     atomic_fetch_add(&fp->publish_failures, 1);
-    if (!p->done || p->status == NATS_TIMEOUT)
+    bool unknown = !p->done || p->status == NATS_TIMEOUT;
+    if (unknown)
         msh_err_set(err, MSH_EIO, "feed log: no answer from the stream in time (a stream leader being elected?): the "
                     "batch may or may not be stored; send it again");
     else
         msh_err_set(err, MSH_EIO, "feed log: the stream did not acknowledge the batch: %s%s%s (JetStream error %d): "
                     "it was not applied; send it again", natsStatus_GetText(p->status), *p->why ? ": " : "", p->why,
                     (int)p->jerr);
-    return passing(err);
+    return passing(err, unknown);
 }
 
 /* ingest's append: queue the message; while fewer than MAX_GROUPS stream messages are in flight
@@ -255,7 +257,7 @@ msh_rc msh_feed_pub_append(void *ud, const void *msg, size_t len, uint64_t *seq,
         atomic_fetch_add(&fp->publish_failures, 1);
         msh_err_set(err, MSH_EIO, "the feed log (NATS) is unreachable: nothing was stored or applied; send the batch "
                                   "again");
-        return passing(err);
+        return passing(err, false);
     }
     pub p = {.data = msg, .len = len};
     struct timespec until;

@@ -192,6 +192,10 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
     for (size_t i = 0; i < s->nsched && !k.oom; i++) {
         if (s->sched[i].to_ms <= issued - 3600000) /* left over an hour ago: it plans nothing any more */
             continue;
+        /* leaves after the last horizon: nothing it does is in this forecast (a day's plan of thousands
+         * of groups costs the model only the groups of the next half hour) */
+        if (s->sched[i].from_ms > issued + (int64_t)msh_fc_minutes[MSH_FC_NH - 1] * 60000)
+            continue;
         if (!grow_src(&k)) {
             k.oom = true;
             break;
