@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# soak_tests.sh: the whole suite (both passes) N times in a row, each time with a second ctest -j2 of
+# soak_tests.sh: the whole suite (both passes, as scripts/test.sh runs them) N times in a row, each time with a second ctest -j2 of
 # the fast pass running over and over beside it, to show that no test needs a retry under load.
 # Usage: scripts/soak_tests.sh [RUNS] [WORK_DIR]   (default 5 runs in /tmp/mashaer-soak; after scripts/setup.sh)
 # Two clones of HEAD are made in WORK_DIR (the suite's work folders are per build tree, so the two
@@ -20,6 +20,7 @@ done
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:quarantine_size_mb=64:suppressions=$work/main/tests/asan.supp"  # as scripts/test.sh
 export LSAN_OPTIONS="suppressions=$work/main/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$work/main/tests/ubsan.supp"
+jobs=${MSH_TEST_JOBS:-3}  # as scripts/test.sh, and its sanitizer pass's integration tests on PostgreSQL
 beside=""
 stop_beside() { [ -n "$beside" ] && { kill -- "-$beside" 2>/dev/null || true; wait "$beside" 2>/dev/null || true; beside=""; }; }
 trap stop_beside EXIT
@@ -29,8 +30,8 @@ for i in $(seq "$runs"); do
   beside=$!
   t0=$(date +%s)
   a=0; b=0
-  (cd "$work/main/build" && ctest --output-on-failure -j2) >"$work/run-$i-fast.log" 2>&1 || a=$?
-  (cd "$work/main/build-asan" && ctest --output-on-failure -j2) >"$work/run-$i-asan.log" 2>&1 || b=$?
+  (cd "$work/main/build" && ctest --output-on-failure -j"$jobs") >"$work/run-$i-fast.log" 2>&1 || a=$?
+  (cd "$work/main/build-asan" && MSH_TEST_STORE=postgresql ctest --output-on-failure -j"$jobs") >"$work/run-$i-asan.log" 2>&1 || b=$?
   stop_beside
   echo "run $i: fast: $(grep -o '[0-9]*% tests passed.*' "$work/run-$i-fast.log"); sanitizers: $(grep -o '[0-9]*% tests passed.*' "$work/run-$i-asan.log"); $(( $(date +%s) - t0 )) s; $(grep -c 'beside pass done' "$work/beside-$i.log" || true) fast passes beside"
   [ "$a" = 0 ] && [ "$b" = 0 ] || failed=1
