@@ -284,8 +284,13 @@ def copy_store(src, dst):
     pg.psql("postgres", "DROP DATABASE IF EXISTS %s" % name)
     busy = pg.psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'" % source)[0][0] != "0"
     if not busy:
-        pg.psql("postgres", "CREATE DATABASE %s TEMPLATE %s" % (name, source))
-    else:
+        try:
+            pg.psql("postgres", "CREATE DATABASE %s TEMPLATE %s" % (name, source))
+        except AssertionError as e:  # a connection came between the look and the copy: copy by pg_dump
+            if "is being accessed by other users" not in str(e):
+                raise
+            busy = True
+    if busy:
         pg.psql("postgres", "CREATE DATABASE %s" % name)
         dump = subprocess.run(["pg_dump", "--no-owner", "-d", pg.url(source)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, timeout=600)
@@ -328,11 +333,11 @@ def store_url(db):
 
 
 def _inline_params(query, params):
-    """`?` parameters written into the SQL as literals (for psql and GDAL, which take none)."""
-    for p in params:
-        lit = "NULL" if p is None else str(p) if isinstance(p, (int, float)) else "'%s'" % str(p).replace("'", "''")
-        query = query.replace("?", lit, 1)
-    return query
+    """`?` parameters written into the SQL as literals (for psql and GDAL, which take none), in one pass
+    over the query, so a `?` inside a value is never taken for the next parameter."""
+    lits = iter(["NULL" if p is None else str(p) if isinstance(p, (int, float)) else "'%s'" % str(p).replace("'", "''")
+                 for p in params])
+    return re.sub(r"\?", lambda m: next(lits, "?"), query)
 
 
 # SQLite's words in a table definition as PostgreSQL says them (as layers/store_pg.c's dialect() does)
