@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/simulate.h"
@@ -248,6 +249,12 @@ static int write_schedule(sim_cmd *c)
         fprintf(stderr, "mashaer simulate: cannot write %s: %s\n", c->schedule_out, strerror(errno));
         rc = -1;
     }
+    if (!rc && rename(c->schedule_tmp, c->schedule_out)) {
+        fprintf(stderr, "mashaer simulate: cannot write %s: %s\n", c->schedule_out, strerror(errno));
+        rc = -1;
+    }
+    if (rc)
+        unlink(c->schedule_tmp);
     msh_buf_free(&b);
     uint64_t written, off_net, dropped;
     msh_sim_departure_counts(c->sim, &written, &off_net, &dropped);
@@ -279,9 +286,15 @@ int msh_cmd_simulate(int argc, char **argv)
     int rc = msh_simulate_args(argc, argv, &c, &so);
     if (rc >= 0)
         return rc;
-    if (c.schedule_out && !(c.schedule_f = fopen(c.schedule_out, "w"))) {
-        fprintf(stderr, "mashaer simulate: --schedule-out: cannot write %s: %s\n", c.schedule_out, strerror(errno));
-        return 2;
+    if (c.schedule_out) {
+        if ((size_t)snprintf(c.schedule_tmp, sizeof c.schedule_tmp, "%s.part", c.schedule_out) >= sizeof c.schedule_tmp) {
+            fprintf(stderr, "mashaer simulate: --schedule-out: the path is too long\n");
+            return 2;
+        }
+        if (!(c.schedule_f = fopen(c.schedule_tmp, "w"))) {
+            fprintf(stderr, "mashaer simulate: --schedule-out: cannot write %s: %s\n", c.schedule_tmp, strerror(errno));
+            return 2;
+        }
     }
     rc = 1;
     catch_signals();
@@ -309,8 +322,10 @@ int msh_cmd_simulate(int argc, char **argv)
                 msh_simulate_status_line(&c, 1);
         }
     }
-    if (c.schedule_f) /* the model did not load: no run, no schedule */
+    if (c.schedule_f) { /* the model did not load: no run, no schedule (the old one, if any, stays) */
         fclose(c.schedule_f);
+        unlink(c.schedule_tmp);
+    }
     msh_simulate_send_close(&c);
     for (int f = 0; f < F_N; f++)
         msh_buf_free(&c.pending[f]);

@@ -49,7 +49,9 @@ typedef struct sim_cmd {
     const char *url, *token;
     const char *token_file; /* --token-file: the token is read from it (never on the command line) */
     const char *schedule_out; /* --schedule-out: the run's group departures as a forecast schedule */
-    FILE *schedule_f;         /* opened before the run, so that a path that cannot be written stops it first */
+    FILE *schedule_f;         /* schedule_tmp, opened before the run, so that a path that cannot be written stops it first */
+    char schedule_tmp[4096];  /* schedule_out + ".part": renamed over schedule_out once whole (an old plan stays
+                               * until then: a run that fails or is stopped leaves it as it was) */
     char token_buf[512];
     int dry_run, fast, quiet, stamp_sim;
     double rate, speedup, duration;
