@@ -108,7 +108,11 @@ class Cli(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("nope", p.stderr)
         self.assertEqual(p.stdout, "")
-        self.assertFalse(os.path.exists(mshtest.work_path("nope.sqlite")))
+        if mshtest.STORE_BACKEND == "postgresql":  # serve made no database either
+            self.assertEqual(mshtest.pg_server().psql("postgres", "SELECT count(*) FROM pg_database WHERE datname = "
+                                                      "'nope'"), [["0"]])
+        else:
+            self.assertFalse(os.path.exists(mshtest.work_path("nope.sqlite")))
 
     def test_serve_starts_and_stops(self):
         db = mshtest.work_path("serve.sqlite")
