@@ -226,6 +226,24 @@ static msh_rc passing(msh_err *err, bool unknown)
     return MSH_EIO;
 }
 
+/* A refusal of the stream that passes by itself: nobody answers for the stream (its leader died and
+ * the next is being elected: what a killed NATS server and a lost quorum gave in integration.cluster_feed),
+ * the connection is being made again, or JetStream says it is unavailable for now. Any other negative
+ * answer (storage, limits, a wrong stream) lasts until somebody acts: no Retry-After for it. */
+static bool refusal_passes(const pub *p)
+{
+    switch (p->status) {
+    case NATS_NO_RESPONDERS:
+    case NATS_CONNECTION_CLOSED:
+    case NATS_CONNECTION_DISCONNECTED:
+    case NATS_STALE_CONNECTION:
+    case NATS_NOT_YET_CONNECTED:
+        return true;
+    default:
+        return p->jerr == JSClusterNotAvailErr;
+    }
+}
+
 static msh_rc publish_failed(msh_feed_pub *fp, const pub *p, msh_err *err)
 {
     atomic_fetch_add(&fp->publish_failures, 1);
@@ -235,9 +253,9 @@ static msh_rc publish_failed(msh_feed_pub *fp, const pub *p, msh_err *err)
                     "batch may or may not be stored; send it again");
     else
         msh_err_set(err, MSH_EIO, "feed log: the stream did not acknowledge the batch: %s%s%s (JetStream error %d): "
-                    "it was not applied; send it again", natsStatus_GetText(p->status), *p->why ? ": " : "", p->why,
-                    (int)p->jerr);
-    return passing(err, unknown);
+                    "it was not applied; send it again%s", natsStatus_GetText(p->status), *p->why ? ": " : "", p->why,
+                    (int)p->jerr, refusal_passes(p) ? "" : " once the stream's operators have looked at it");
+    return unknown || refusal_passes(p) ? passing(err, unknown) : MSH_EIO;
 }
 
 /* ingest's append: queue the message; while fewer than MAX_GROUPS stream messages are in flight
