@@ -39,6 +39,8 @@ msh_rc msh_err_set(msh_err *err, msh_rc code, const char *fmt, ...)
         va_end(ap);
         err->code = code;
         err->http_status = msh_err_http_status(code);
+        err->retry_after_s = 0;
+        err->outcome_unknown = false;
     }
     return code;
 }

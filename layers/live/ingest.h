@@ -130,21 +130,19 @@ msh_wal *msh_ingest_wal(msh_ingest *in);
 #define MSH_INGEST_MSG_HEADER 25
 #define MSH_INGEST_MSG_GROUP 65
 
-/* Seconds a writer refused for a passing reason waits before sending again (the Retry-After of its
- * 503): a stream leader being elected after a NATS server died, or the connection to NATS being
- * made again, takes a few seconds. */
+/* Seconds a writer refused for a passing reason waits before sending again (err->retry_after_s,
+ * the Retry-After of its 503): a stream leader being elected after a NATS server died, or the
+ * connection to NATS being made again, takes a few seconds. */
 #define MSH_INGEST_RETRY_AFTER_S 2
-/* err->http_status of a passing refusal whose message may have been stored all the same (no answer in time) */
-#define MSH_INGEST_UNKNOWN 504
 
 typedef struct msh_ingest_log {
     /** Store one message on the stream; *seq gets its sequence. MSH_EIO (err says why) when it
      * was not acknowledged; MSH_ETOOBIG when the stream does not take messages that large. A
      * refusal that passes by itself (no acknowledgement now: the writer should send the same again
-     * shortly) also sets err->http_status: 503 when the message is known not to be stored, 504 when
-     * the stream gave no answer in time and it may or may not be (MSH_INGEST_UNKNOWN: a feed batch is
-     * sent again safely, an operator's create is not); one that does not pass (this node has a hole
-     * in the stream) leaves it as msh_err_set made it. */
+     * shortly) also sets err->retry_after_s (MSH_INGEST_RETRY_AFTER_S), and err->outcome_unknown
+     * when the stream gave no answer in time, so the message may or may not be stored (a feed batch
+     * is sent again safely, an operator's create is not); one that does not pass (this node has a
+     * hole in the stream) leaves both as msh_err_set made them. */
     msh_rc (*append)(void *ud, const void *msg, size_t len, uint64_t *seq, msh_err *err);
     void *ud;
     int64_t apply_wait_ms; /* how long an acknowledged writer waits for the local apply (default 30 s) */

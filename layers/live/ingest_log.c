@@ -100,7 +100,7 @@ static msh_rc no_log(msh_err *err)
 {
     msh_rc rc = msh_err_set(err, MSH_EIO, "the feed log is not connected yet (nothing was applied)");
     if (err)
-        err->http_status = 503; /* it passes: the node connects by itself (ingest.h) */
+        err->retry_after_s = MSH_INGEST_RETRY_AFTER_S; /* it passes: the node connects by itself (ingest.h) */
     return rc;
 }
 

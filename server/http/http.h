@@ -88,7 +88,7 @@ bool msh_req_etag_matches(msh_req *r, const char *etag);
 /** A one-line JSON error: {"error": "...", "status": N}. */
 void msh_resp_error(msh_req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /** A refusal that passes: 503 with `Retry-After: retry_after_s` and
- * {"error": "...", "retry_after_s": N, "status": 503}. */
+ * {"error": "...", "retry_after_s": N, "status": 503}; retry_after_s 0: a plain 503 error. */
 void msh_resp_unavailable(msh_req *r, unsigned retry_after_s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /** Add a header `name` (a static string) to the answer; dropped when the answer turns into an error. */
 void msh_resp_header(msh_req *r, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -40,9 +40,10 @@ void msh_route_feeds(msh_req *r, const char *rest)
     msh_err err = {0};
     msh_rc rc = msh_ingest_batch(r->app->ingest, feed, r->body ? r->body : "", r->body_len, is_geojson(r),
                                  msh_now_ms(), &res, &err);
-    /* the feed log cannot store it now (ingest.h): send it again shortly (a batch stored twice is the same state) */
-    if (rc && (err.http_status == 503 || err.http_status == MSH_INGEST_UNKNOWN))
-        msh_resp_unavailable(r, MSH_INGEST_RETRY_AFTER_S, "%s", err.msg);
+    /* the feed log cannot store it now (ingest.h): send it again shortly, even when the outcome is
+     * unknown (a batch stored twice is the same state) */
+    if (rc && err.retry_after_s)
+        msh_resp_unavailable(r, (unsigned)err.retry_after_s, "%s", err.msg);
     else if (rc)
         msh_resp_error(r, rc == MSH_EFORMAT ? 400 : rc == MSH_ETOOBIG ? 413 : 503, "%s", err.msg);
     if (rc) {

@@ -275,14 +275,12 @@ static bool log_op(msh_req *r, const msh_ops_rec *op, int64_t t_ms, apply_ctx *a
     if (!rc)
         rc = msh_ingest_op(r->app->ingest, enc.data, enc.len, t_ms, apply_op, a, &err);
     msh_buf_free(&enc);
-    if (rc && err.http_status == 503) /* the feed log cannot store it now (ingest.h) */
-        msh_resp_unavailable(r, MSH_INGEST_RETRY_AFTER_S, "the live log cannot take writes now (nothing was changed): %s",
-                             err.msg);
-    else if (rc && err.http_status == MSH_INGEST_UNKNOWN) /* no Retry-After: a second create could make a twin */
+    if (rc && err.outcome_unknown) /* no Retry-After: a second create could make a twin */
         msh_resp_error(r, 503, "the live log did not confirm the write in time: it may or may not have been made; "
                        "read the item (or the collection) before writing again: %s", err.msg);
-    else if (rc)
-        msh_resp_error(r, 503, "the live log cannot take writes now (nothing was changed): %s", err.msg);
+    else if (rc) /* Retry-After when the refusal passes by itself (ingest.h) */
+        msh_resp_unavailable(r, (unsigned)err.retry_after_s,
+                             "the live log cannot take writes now (nothing was changed): %s", err.msg);
     return rc == MSH_OK;
 }
 

@@ -217,12 +217,14 @@ static void unlink_pub(msh_feed_pub *fp, pub *p)
         }
 }
 
-/* A refusal that passes (ingest.h, msh_ingest_log): err is a 503 with Retry-After for the client;
+/* A refusal that passes (ingest.h, msh_ingest_log): the writer may send the same again shortly;
  * `unknown`: the stream gave no answer, so the message may be stored all the same. */
 static msh_rc passing(msh_err *err, bool unknown)
 {
-    if (err)
-        err->http_status = unknown ? MSH_INGEST_UNKNOWN : 503;
+    if (err) {
+        err->retry_after_s = MSH_INGEST_RETRY_AFTER_S;
+        err->outcome_unknown = unknown;
+    }
     return MSH_EIO;
 }
 
