@@ -17,7 +17,10 @@ Mashaer nodes A and B on copies of one store, each with its own live folder:
   * retention: a stream of its own limited to 1 MB (--feed-retain-mb 1) drops its oldest
     messages as batches come; the node that applied them all stays 200 "ok", a node started
     with nothing (its snapshot older than the stream's first message) answers 503 "stream_gap"
-    with the reason, says so in its log, applies nothing and refuses posts.
+    with the reason, says so in its log, applies nothing and refuses posts;
+  * NATS stopped with SIGSTOP (the connection stays, no answer comes): an operator's new incident
+    answers 503 without Retry-After, saying it may or may not have been made; resumed, the
+    incident is there once or not at all on both nodes, and writes are taken again.
 
 Skipped (as a whole, with a message) only when nats-server is not installed.
 """
@@ -26,9 +29,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -124,6 +129,14 @@ def tile(server, layer, role=None):
     if r.status not in (200, 204):
         raise AssertionError("%s tile: HTTP %d %r" % (layer, r.status, r.body[:200]))
     return r
+
+
+def incidents_described(server, description):
+    """The live incidents of `server` whose description is `description` (GeoJSON Features)."""
+    r = mshtest.api(server, "/ogc/collections/incidents/items?limit=1000", token=OPS)
+    if r.status != 200:
+        raise AssertionError("incidents: HTTP %d %r" % (r.status, r.body[:200]))
+    return [f for f in r.json()["features"] if f["properties"].get("description") == description]
 
 
 def same_seq(a, b, timeout=30):
@@ -291,6 +304,48 @@ class FeedLog(unittest.TestCase):
             self.assertEqual(feed_seq(c), 24)  # D's refused post reached nothing
         finally:
             mshtest.stop_servers(*[s for s in (c, d) if s])
+
+    def test_6_operator_write_without_answer(self):
+        """NATS stopped (SIGSTOP: the connection stays, nobody answers): an operator's new incident
+        times out in the stream and may or may not be stored, so it answers 503 without Retry-After
+        (sent again it could make a twin) and says so. NATS resumed: the incident is there once or
+        not at all, on both nodes, and the node takes writes again."""
+        seq = same_seq(A, B)
+        desc = "no answer %d" % now_ms()
+        body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [SPOT[0], SPOT[1]]},
+                "properties": {"kind": "fire", "severity": "low", "description": desc}}
+        os.kill(NATSD.proc.pid, signal.SIGSTOP)
+        try:
+            # the barrier is the answer itself: it comes once the publish timed out (feed_pub.c, 5 s)
+            t0 = time.monotonic()
+            r = mshtest.api(A, "/ogc/collections/incidents/items", "POST", OPS, body)
+            waited = time.monotonic() - t0
+        finally:
+            os.kill(NATSD.proc.pid, signal.SIGCONT)
+        self.assertEqual(r.status, 503, r.body)
+        self.assertIsNone(r.header("Retry-After"), r.body)
+        self.assertNotIn("retry_after_s", r.json(), r.body)
+        self.assertEqual(r.json()["status"], 503)
+        self.assertIn("may or may not have been made", r.json()["error"])
+        self.assertIn("read the item (or the collection) before writing again", r.json()["error"])
+        # the stream takes messages in the order the connection sent them: once a batch sent after the
+        # refused write is applied, the write is applied too if the stream stored it
+        mshtest.post_ok(A, "positions", crowd("FL6", 3, now_ms()), FEED)
+        after = same_seq(A, B)
+        stored = after - seq - 1  # stream messages besides the batch: 1 when the incident was stored
+        self.assertIn(stored, (0, 1), "feed_seq went from %d to %d" % (seq, after))
+        mshtest.note("operator write with NATS stopped: 503 after %.1f s; once resumed, %s" % (
+            waited, "stored once" if stored else "not stored"))
+        for s in (A, B):
+            got = incidents_described(s, desc)
+            self.assertEqual(len(got), stored, "%s: %r" % (s.log_path, got))
+        # the node carries on: a write answers at once, and B serves it
+        r = mshtest.api(A, "/ogc/collections/incidents/items", "POST", OPS, dict(body, properties=dict(
+            body["properties"], description=desc + " again")))
+        self.assertEqual(r.status, 201, r.body)
+        same_seq(A, B)
+        self.assertEqual([f["properties"]["id"] for f in incidents_described(B, desc + " again")],
+                         [r.json()["properties"]["id"]])
 
 
 class Cluster(unittest.TestCase):
