@@ -52,7 +52,7 @@ static void usage(FILE *f)
             "                       stays local, the incidents, counts and KPI history go to the database);\n"
             "                       one that cannot be written (read-only, full) is served read-only:\n"
             "                       feed posts and /health answer 503 until it can, then resume by themselves\n"
-            "  --no-live            serve without live feeds (POST /feeds answers 503)\n"
+            "  --no-live            serve without live feeds, --live-dir or not (POST /feeds answers 503)\n"
             "  --max-body-mb N      largest feed batch in MiB (default 16)\n"
             "  --position-max-age S seconds after which a tracked position stops counting (default 600)\n"
             "  --track-hours H      hours of trail kept per tracked person for /tracking (0 = none, at most\n"
