@@ -9,10 +9,12 @@
   a child process); a small invalid polygon is still repaired.
 - Incident lifecycle history: GET /ogc/collections/incidents/items/{id}/history (ops), paged.
 - External edits: an UPDATE of a layer's table by another program (the sqlite3 CLI here, as QGIS
-  would) is served at once, not at the next periodic check: the item, its ETag and its tile change.
+  would; psql on PostgreSQL) is served at once, not at the next periodic check: the item, its ETag
+  and its tile change.
 
-The server is real (a real port, a real SpatiaLite store: the demo assets). No fixed sleeps:
-changes are waited on with a deadline (mshtest.wait_for), and the deadline is the requirement.
+The server is real (a real port, a real store: the demo assets in SpatiaLite, or in PostgreSQL with
+MSH_TEST_STORE=postgresql). No fixed sleeps: changes are waited on with a deadline
+(mshtest.wait_for), and the deadline is the requirement.
 """
 import json
 import math
@@ -42,16 +44,19 @@ def point(lon, lat):
     return {"type": "Point", "coordinates": [lon, lat]}
 
 
-def sqlite3_cli(sql):
-    """Another program writing the store: the sqlite3 shell, no SpatiaLite loaded."""
+def external_edit(sql):
+    """Another program writing the store: the sqlite3 shell (no SpatiaLite loaded), or psql on
+    PostgreSQL (mshtest.store_exec)."""
+    if mshtest.STORE_BACKEND == "postgresql":
+        mshtest.store_exec(DB, sql)
+        return
     p = subprocess.run(["sqlite3", "-bail", DB, sql], capture_output=True, timeout=30)
     if p.returncode:
         raise AssertionError("sqlite3 failed: %s" % p.stderr.decode())
 
 
 class ExternalEdits(unittest.TestCase):
-    @unittest.skipIf(mshtest.STORE_BACKEND == "postgresql", "the sqlite3 shell edits a file (integration.pgstore edits with psql)")
-    def test_sqlite3_update_is_served_at_once(self):
+    def test_external_update_is_served_at_once(self):
         fid = 31
         r, item = get_item(fid)
         lon, lat = item["geometry"]["coordinates"]
@@ -59,17 +64,18 @@ class ExternalEdits(unittest.TestCase):
         x, y = mshtest.lonlat_to_tile(lon, lat, z)
         t_resp, _ = mshtest.fetch_tile(SERVER, "assets", z, x, y)
         etag, tile_etag = r.header("ETag"), t_resp.header("ETag")
-        sqlite3_cli("UPDATE assets SET name = 'edited-by-sqlite3', status = 'faulty' WHERE fid = %d" % fid)
+        external_edit("UPDATE assets SET name = 'edited-externally', status = 'faulty' WHERE fid = %d" % fid)
         # the server's periodic check is --reload-ms 600000 here: only the commit itself can wake it
-        # (PRAGMA data_version, read at every 50 ms step), so a change seen within this deadline (far
-        # from ten minutes, far from a loaded machine's delays) is one the server noticed by itself
+        # (PRAGMA data_version, or on PostgreSQL the msh_changes notification the table's trigger sends,
+        # read at every 50 ms step), so a change seen within this deadline (far from ten minutes, far
+        # from a loaded machine's delays) is one the server noticed by itself
         changed = mshtest.wait_for(lambda: get_item(fid)[0].header("ETag") != etag and get_item(fid)[1], 60,
                                    "the item to change after an external UPDATE")
-        self.assertEqual(changed["properties"]["name"], "edited-by-sqlite3")
+        self.assertEqual(changed["properties"]["name"], "edited-externally")
         self.assertEqual(changed["properties"]["status"], "faulty")
         t_resp, tile = mshtest.fetch_tile(SERVER, "assets", z, x, y)
         self.assertNotEqual(t_resp.header("ETag"), tile_etag)
-        self.assertIn("edited-by-sqlite3", [f.attrs.get("name") for f in tile.get("assets", [])])
+        self.assertIn("edited-externally", [f.attrs.get("name") for f in tile.get("assets", [])])
         with mshtest.Store(DB) as s:
             ext = s.sql("SELECT version FROM msh_external WHERE layer = 'assets'")[0][0]
             self.assertEqual(ext, s.registry()["assets"]["version"])
