@@ -1,12 +1,13 @@
 /* test_core.c: the core primitives written once: the open-addressing index (against a plain
  * reference table over a million random operations, with dense and clustered keys), the growth
- * helper, the hashes, and the buffer's sticky error (a failed write is never followed by a
- * successful one that would leave a hole). */
+ * helper, the hashes, the buffer's sticky error (a failed write is never followed by a
+ * successful one that would leave a hole), and the error record's refusal fields. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "core/msh_buf.h"
+#include "core/msh_err.h"
 #include "core/msh_grow.h"
 #include "core/msh_hash.h"
 #include "core/msh_index.h"
@@ -167,6 +168,15 @@ int main(void)
     CHECK(msh_buf_error(&b) == MSH_OK && msh_buf_printf(&b, "%d", 42) == MSH_OK && b.len == 2);
     msh_buf_free(&b);
     CHECK(msh_buf_error(&b) == MSH_OK);
+
+    /* msh_err: a refusal that passes carries its own fields; the next msh_err_set clears them, so a
+     * later error on the same record never answers with an old Retry-After */
+    msh_err e = {0};
+    CHECK(msh_err_set(&e, MSH_EIO, "no answer %d", 5) == MSH_EIO && e.http_status == 500 && !e.retry_after_s);
+    e.retry_after_s = 2;
+    e.outcome_unknown = true;
+    CHECK(msh_err_set(&e, MSH_EINVAL, "bad") == MSH_EINVAL && e.http_status == 400 && !strcmp(e.msg, "bad"));
+    CHECK(e.retry_after_s == 0 && !e.outcome_unknown);
 
     printf("%d checks, %d failed\n", g_checks, g_failed);
     return g_failed != 0;
