@@ -207,8 +207,8 @@ async function dueShown(page, L) {
 }
 
 // The viewer's own times by the server's clock: the live status's time of day (the last round that
-// loaded, seconds ago), every listed incident's age, the KPI history's window (the last one asked, every
-// 15 s: the 6 hours up to the server's now; drawn).
+// loaded, seconds ago: within two minutes), every listed incident's age, the KPI history's window (the
+// last one asked, every 15 s: the 6 hours up to the server's now, within two minutes; drawn).
 function ageSeconds(text) { // the incidents panel's words (English): [low, high) seconds
   let m;
   if (text === 'now') return [0, 10];
@@ -226,14 +226,14 @@ async function viewerTimes(page, L, kpiAsked) {
   const ages = await page.$$eval('#incident-list .incident-age', (es) => es.map((e) => [Number(e.dataset.t), e.textContent]));
   const after = await serverNow();
   const times = await page.evaluate(([lo, hi]) => { const out = []; for (let x = lo; x <= hi; x += 1000) out.push(window.I18N.time(x)); return out; },
-    [before - 60000, after + 1000]); // each second of the last minute
+    [before - 120000, after + 1000]); // each second of the last two minutes
   check(times.some((x) => status.includes(x)), L(`the live status by the server's clock (${times[0]} to ${times[times.length - 1]}): ${status}`));
   const wrong = ages.filter(([t, s]) => { const [lo, hi] = ageSeconds(s); return !(lo <= (after - t) / 1000 + 1 && hi >= (before - t) / 1000 - 7); }); // a tick (2 s) and the trip
   check(ages.length > 0 && wrong.length === 0, L(`${ages.length} incidents' ages by the server's clock; wrong: ${JSON.stringify(wrong)}`));
   const asked = new URL(kpiAsked[kpiAsked.length - 1] || base + '/kpi/history');
   const to = Date.parse(asked.searchParams.get('to')), from = Date.parse(asked.searchParams.get('from'));
   const drawn = await page.$eval('#kpi-chart', (e) => e.dataset.points).catch(() => undefined);
-  check(to <= after + 1000 && to >= after - 60000 && to - from === 6 * 3600000 && drawn !== undefined,
+  check(to <= after + 1000 && to >= after - 120000 && to - from === 6 * 3600000 && drawn !== undefined,
     L(`the KPI history asked up to the server's now (${new Date(after).toISOString()}): ${asked.search}, ${drawn} points drawn`));
 }
 
