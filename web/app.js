@@ -33,6 +33,7 @@
   const START = { center: [39.90, 21.40], zoom: 12.5 };
   const I18N = window.I18N;
   const t = I18N.t;
+  const CLOCK = window.mashaerClock; // the server's clock (web/clock.js): what "now" is here
   const RTL = I18N.dir === 'rtl';
   const K_ANON = 5; // movement cells with fewer people are left out (mashaer serve --k-anon)
 
@@ -516,8 +517,9 @@
     });
   }
 
-  fetch(CATALOG_URL, { headers: { Accept: 'application/json' } })
+  fetch(CATALOG_URL, { headers: { Accept: 'application/json' }, cache: 'no-cache' })
     .then(function (r) {
+      CLOCK.note(r);
       if (!r.ok) throw new Error('HTTP ' + r.status);
       return r.json();
     })
@@ -600,12 +602,12 @@
     return f.id !== undefined ? '#' + f.id : '';
   }
 
-  // A stale live item (a bin, a sensor, a crew gone quiet): how long since its last reading, in minutes
-  // or hours; '' when it is not stale.
+  // A stale live item (a bin, a sensor, a crew gone quiet): how long since its last reading by the
+  // server's clock, in minutes or hours; '' when it is not stale.
   function silentFor(p) {
     const at = Date.parse(p.updated_at || p.time || '');
     if (p.stale !== true || !isFinite(at)) return '';
-    const min = Math.max(0, Math.round((Date.now() - at) / 60000));
+    const min = Math.max(0, Math.round((CLOCK.now() - at) / 60000));
     return min < 120 ? t('unit.min', { n: formatNumber(min, 0) }) : t('unit.h', { n: formatNumber(min / 60, 1) });
   }
 
@@ -763,7 +765,7 @@
 
   function formatAge(ms) {
     if (ms === null) return '';
-    const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+    const s = Math.max(0, Math.round((CLOCK.now() - ms) / 1000)); // by the server's clock
     if (s < 60) return s < 10 ? t('age.now') : t('age.s', { n: s });
     const m = Math.floor(s / 60);
     if (m < 60) return t('age.min', { n: m });
@@ -911,7 +913,9 @@
   // full each time, and the tiles are dropped and redrawn); the internal
   // style.sourceCaches[...].reload() (gone in 5.x, and reload() without `true` only
   // re-parses what the worker already holds). A round starts only when the previous one has
-  // finished, while the page is visible and the map is not moving.
+  // finished, while the page is visible and the map is not moving. Rounds are timed by this
+  // machine's clock (how long between two of its readings: right even when it is set wrong); the
+  // time of day shown is the server's (CLOCK.at).
   function liveTick() {
     if (!styleReady || !map.getSource(LIVE_SOURCE)) return;
     const loaded = map.isSourceLoaded(LIVE_SOURCE);
@@ -936,7 +940,7 @@
   setInterval(liveTick, LIVE_REFRESH_MS);
   document.addEventListener('visibilitychange', function () { if (!document.hidden) liveTick(); });
 
-  function clockTime(ms) { return I18N.time(ms); } // Makkah time
+  function clockTime(localMs) { return I18N.time(CLOCK.at(localMs)); } // Makkah time, by the server's clock
 
   function renderLiveStatus() {
     // stale: the last round failed, or the one in flight hangs (server gone, network down)
@@ -960,13 +964,14 @@
   // Density alerts (Fruin LoS E/F, critical density, crowd pressure) and gates over capacity,
   // pushed by the server on /events; raised alerts stay listed until the server clears them.
   const alertListEl = document.getElementById('alert-list');
-  const activeAlerts = new Map(); // key -> {title, detail, lngLat, at}
+  const activeAlerts = new Map(); // key -> {title, detail, lngLat, seq}: seq, the order they came in (newest first)
+  let alertSeq = 0;
   function renderAlerts() {
     if (!activeAlerts.size) {
       alertListEl.innerHTML = '<li class="muted">' + esc(t('alerts.none')) + '</li>';
       return;
     }
-    const rows = Array.from(activeAlerts.entries()).sort(function (a, b) { return b[1].at - a[1].at; });
+    const rows = Array.from(activeAlerts.entries()).sort(function (a, b) { return b[1].seq - a[1].seq; });
     alertListEl.innerHTML = rows.map(function (r) {
       return '<li class="alert-item" data-key="' + esc(r[0]) + '"><button type="button" class="incident-row">' +
         '<b>' + esc(r[1].title) + '</b> <span class="muted">' + esc(r[1].detail) + '</span></button></li>';
@@ -990,7 +995,7 @@
           d.density_alert ? t('alert.critical') : null,
           d.pressure_alert ? t('alert.pressure', { p: d.pressure }) : null].filter(Boolean).join(t('list.sep'));
         activeAlerts.set(key, { title: t('alert.crowd', { density: d.density, why: why }),
-          detail: t('alert.people', { n: d.count }), lngLat: [d.lon, d.lat], at: Date.now() });
+          detail: t('alert.people', { n: d.count }), lngLat: [d.lon, d.lat], seq: ++alertSeq });
       }
       renderAlerts();
     });
@@ -1002,7 +1007,7 @@
       } else {
         activeAlerts.set(key, { title: t('alert.gate', { id: d.gate }),
           detail: t('alert.gate_flow', { flow: Math.round(d.flow_per_hour), cap: d.capacity }), lngLat: null,
-          at: Date.now() });
+          seq: ++alertSeq });
       }
       renderAlerts();
     });
@@ -1053,7 +1058,7 @@
 
   // The kept window, again every minute while live (it moves on).
   function pbWindow() {
-    return fetch('/playback').then(function (r) { return r.ok ? r.json() : null; }).then(function (w) {
+    return fetch('/playback').then(function (r) { CLOCK.note(r); return r.ok ? r.json() : null; }).then(function (w) {
       if (!w || !w.first) { pbSection.hidden = true; return; }
       pb.first = Date.parse(w.first);
       pb.last = Date.parse(w.last);

@@ -35,7 +35,8 @@
  * one, registered with window.mashaerConsole.addPanel(panel) (see addPanel below): a tab and its pane,
  * the event types it wants on the one stream, and hooks called as the console is opened, reloaded,
  * shown, clicked on the map or sent an event. They write through the same helpers (kit: requests,
- * messages, dialogs, If-Match writes with the conflict view, and overlay() to draw on the map).
+ * messages, dialogs, If-Match writes with the conflict view, overlay() to draw on the map, and clock:
+ * the server's clock, web/clock.js, for anything told against now, never Date.now()).
  *
  * Words: web/i18n.js (window.I18N), none here. Logical CSS in web/console.css mirrors it in Arabic.
  * For browser tests: window.mashaerConsole (state, picking(), ready).
@@ -45,6 +46,7 @@
 
   const map = window.map;
   const I18N = window.I18N;
+  const CLOCK = window.mashaerClock; // the server's clock (web/clock.js), set from every answer here
   if (!map || !I18N) return;
   const t = I18N.t;
 
@@ -136,9 +138,9 @@
         return r.text().then(function (text) {
           let json = null;
           try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
-          // time: the server's clock when it answered (Mashaer-Time, on a live page of a collection), NaN without it
+          // time: the server's clock when it answered (Mashaer-Time), NaN without it (an asof page)
           return { status: r.status, ok: r.ok, etag: r.headers.get('ETag'), location: r.headers.get('Location'), json: json,
-            retryAfter: Number(r.headers.get('Retry-After')) || 0, time: Date.parse(r.headers.get('Mashaer-Time') || '') };
+            retryAfter: Number(r.headers.get('Retry-After')) || 0, time: CLOCK.note(r) };
         });
       });
   }
@@ -318,6 +320,7 @@
   function whoami(token) {
     return fetch('/auth/whoami', { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' })
       .then(function (r) {
+        CLOCK.note(r);
         if (!r.ok) throw { status: r.status };
         return r.json();
       });
@@ -1089,6 +1092,7 @@
       const headers = { Accept: 'text/event-stream' };
       if (st.token) headers.Authorization = 'Bearer ' + st.token;
       return fetch('/events?types=' + types, { headers: headers, signal: ctl.signal, cache: 'no-store' }).then(function (r) {
+        CLOCK.note(r);
         // a server without escalation events yet (400): the others still come
         if (r.status === 400 && types.indexOf('escalation') >= 0) return open(types.replace(',escalation', ''));
         if (!r.ok || !r.body) throw new Error('HTTP ' + r.status);
@@ -1256,7 +1260,7 @@
     map: map, I18N: I18N, api: api, esc: esc, el: el, say: say, fail: fail, netFail: netFail, errorText: errorText, confirmAction: confirmAction,
     opt: opt, code: code, fmt: fmt, soon: soon, canOperate: canOperate, selectTab: selectTab, write: write, overlay: overlay,
     itemPath: itemPath, props: props, fieldRows: fieldRows, refill: refill, fit: fit, duration: duration, metres: metres,
-    token: function () { return st.token; }, styleReady: styleReady
+    token: function () { return st.token; }, styleReady: styleReady, clock: CLOCK
   };
 
   // ------------------------------------------------------------------ start

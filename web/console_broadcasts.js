@@ -120,7 +120,7 @@
     if (!message.ar) { k.say(t('console.bc.need_ar'), true); k.el('bc-msg-ar').focus(); return null; }
     const minutes = Number(k.el('bc-expiry').value);
     return { target: tgt, message: message, severity: k.el('bc-severity').value,
-      expires: new Date(Date.now() + minutes * 60000).toISOString().replace(/\.\d+Z$/, 'Z') };
+      expires: k.clock.iso(minutes * 60000) }; // from the server's now: it refuses a time past, or over 7 days on
   }
 
   // A refusal in the officer's words: the server's reasons for a body each have a sentence.

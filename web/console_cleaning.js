@@ -112,7 +112,7 @@
   }
 
   function isOverdue(p) {
-    return (p.status === 'open' || p.status === 'in_progress') && p.due && Date.parse(p.due) < Date.now();
+    return (p.status === 'open' || p.status === 'in_progress') && p.due && Date.parse(p.due) < k.clock.now(); // the server's clock
   }
 
   function routeName(p) {
@@ -243,7 +243,7 @@
     const route = Number(k.el('ct-new-route').value), crew = k.el('ct-new-crew').value.trim();
     if (!route) return k.say(t('console.ct.need_route'), true);
     if (!crew) return k.say(t('console.ct.need_crew'), true);
-    const due = new Date(Date.now() + Number(k.el('ct-new-due').value) * 3600000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const due = k.clock.iso(Number(k.el('ct-new-due').value) * 3600000); // hours from the server's now
     k.api('POST', '/ogc/collections/' + COLL + '/items', { type: 'Feature', properties: { route: route, crew: crew, due: due } },
       { ctype: 'application/geo+json' }).then(function (res) {
       if (!res.ok) return k.fail(res);

@@ -40,7 +40,7 @@
   ], 'reports');
 
   function closed(p) { return p.status === 'resolved' || p.status === 'rejected'; }
-  function late(p) { return !closed(p) && p.sla_due && Date.parse(p.sla_due) < Date.now(); }
+  function late(p) { return !closed(p) && p.sla_due && Date.parse(p.sla_due) < k.clock.now(); } // by the server's clock
 
   function query() {
     let q = '/ogc/collections/' + COLL + '/items?limit=200';
@@ -65,7 +65,7 @@
   function slaText(p) {
     if (closed(p)) return p.closed ? t('console.rp.closed_at', { time: I18N.dateTime(Date.parse(p.closed)) }) : '';
     if (!p.sla_due) return '';
-    const left = (Date.parse(p.sla_due) - Date.now()) / 1000;
+    const left = (Date.parse(p.sla_due) - k.clock.now()) / 1000;
     return left < 0 ? t('console.rp.sla_passed', { d: k.duration(-left) }) : t('console.rp.sla_left', { d: k.duration(left) });
   }
   function linkText(p) {

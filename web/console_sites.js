@@ -95,7 +95,7 @@
   // ---- the gates of the chosen site
 
   function reloadGates() {
-    const since = new Date(Date.now() - WINDOW_MS).toISOString().replace(/\.\d+Z$/, 'Z');
+    const since = k.clock.iso(-WINDOW_MS); // by the server's clock
     return Promise.all([
       k.api('GET', '/ogc/collections/gates/items?limit=1000'),
       k.api('GET', '/ogc/collections/gate_counts/items?limit=2000&datetime=' + encodeURIComponent(since + '/..'))

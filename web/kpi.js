@@ -20,6 +20,7 @@
 
   const I18N = window.I18N;
   const t = I18N.t;
+  const CLOCK = window.mashaerClock; // the server's clock (web/clock.js): the charts' windows end at its now
   const REFRESH_MS = 15000;
   const HISTORY_H = 6;
   const LAYER = 'kpi-zones-fill';
@@ -107,6 +108,7 @@
 
   function getJSON(url) {
     return fetch(url, { cache: 'no-store' }).then(function (r) {
+      CLOCK.note(r);
       return r.json().then(function (body) {
         if (!r.ok) throw new Error(body.error || ('HTTP ' + r.status));
         return body;
@@ -205,7 +207,7 @@
   function drawHistory(sel, zoneId, keep, old) {
     const el = section.querySelector(sel);
     if (!el || typeof uPlot !== 'function') return;
-    const to = new Date();
+    const to = new Date(CLOCK.now());
     const from = new Date(to.getTime() - HISTORY_H * 3600 * 1000);
     const q = '?from=' + from.toISOString().replace(/\.\d+Z$/, 'Z') + '&to=' + to.toISOString().replace(/\.\d+Z$/, 'Z') +
       '&step=60' + (zoneId ? '&zone=' + encodeURIComponent(zoneId) : '');
@@ -272,7 +274,7 @@
   function selectLine(id) {
     state.lineId = id;
     const el = section.querySelector('#kpi-line-chart');
-    const to = new Date();
+    const to = new Date(CLOCK.now());
     const from = new Date(to.getTime() - HISTORY_H * 3600 * 1000);
     const q = '?line=' + encodeURIComponent(id) + '&limit=10000&datetime=' +
       from.toISOString().replace(/\.\d+Z$/, 'Z') + '/..';

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/msh_time.h"
 #include "http/admit.h"
 #include "http/auth.h"
 #include "http/defer.h"
@@ -230,6 +231,27 @@ static bool dispatch(msh_req *r, const msh_route_match *m, double t0, void **con
     return false;
 }
 
+static bool has_extra(const msh_resp *resp, const char *name)
+{
+    for (int i = 0; i < resp->nextra; i++)
+        if (!strcasecmp(resp->extra[i].name, name))
+            return true;
+    return false;
+}
+
+/* Mashaer-Time on every answer: the server's clock as it answers (msh_now_ms, which --test-clock
+ * moves), to the millisecond, so that a browser whose own clock is wrong still tells how old a time
+ * it is shown is (web/clock.js). An answer that shows another instant names it itself (a playback
+ * tile: its minute) or has none (an asof answer: resp.past). */
+static void add_server_time(struct MHD_Response *resp, const msh_req *r)
+{
+    if (r->resp.past || has_extra(&r->resp, "Mashaer-Time"))
+        return;
+    char iso[MSH_TIME_ISO_CAP];
+    msh_time_format_iso(msh_now_ms(), iso, sizeof iso, 3);
+    MHD_add_response_header(resp, "Mashaer-Time", iso);
+}
+
 static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
@@ -267,6 +289,7 @@ static enum MHD_Result add_common_headers(struct MHD_Response *resp, msh_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < r->resp.nextra; i++)
         MHD_add_response_header(resp, r->resp.extra[i].name, r->resp.extra[i].value);
+    add_server_time(resp, r);
     return MHD_YES;
 }
 

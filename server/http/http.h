@@ -47,6 +47,8 @@ typedef struct msh_resp {
     unsigned allow_caller; /* OPTIONS: the methods this caller may use (`Allow`); 0: `allow` */
     char location[512]; /* Location header (201 Created), or empty */
     bool close;        /* Connection: close (the request's framing could not be trusted) */
+    bool past;         /* the answer shows another instant than now (an asof answer): no Mashaer-Time of the
+                        * server's clock (add_common_headers in http.c) */
     struct {           /* more headers of a successful answer (msh_resp_header): Content-Crs, Content-Disposition */
         const char *name; /* a static string */
         char value[240];

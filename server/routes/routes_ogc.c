@@ -19,7 +19,6 @@
 #include "core/msh_hash.h"
 #include "core/msh_grow.h"
 #include "core/msh_tilemath.h"
-#include "core/msh_time.h"
 #include "routes/ogc.h"
 #include "query/cql2.h"
 #include "query/qgeom.h"
@@ -645,17 +644,6 @@ static int live_zoom(const msh_layer *l)
     return l->info.maxzoom; /* live layers answer per zoom: the finest cells, everything else is zoom-free */
 }
 
-/* Mashaer-Time on a page of the collection as it is now: the server's clock (msh_now_ms, which
- * --test-clock moves), so that a client whose own clock is wrong still tells how old what it lists
- * is (web/console_bins.js: a stale bin's silence). As on a playback tile, the instant the answer
- * shows; an asof page shows another and has none. Set before the body: an error answer drops it. */
-static void page_time(msh_req *r)
-{
-    char iso[MSH_TIME_ISO_CAP];
-    msh_time_format_iso(msh_now_ms(), iso, sizeof iso, 3);
-    msh_resp_header(r, "Mashaer-Time", "%s", iso);
-}
-
 static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt, msh_dl_fmt dlfmt)
 {
     msh_req *r = c->r;
@@ -687,6 +675,7 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt, msh_dl_fmt dlfmt)
         goto out;
     }
     const char *asof = msh_req_arg(r, "asof");
+    r->resp.past = asof != NULL; /* no Mashaer-Time: the list as it was then (http.c) */
     if (asof && ogc_items_asof(r, l, asof, &past))
         goto out;
     if (past)
@@ -792,8 +781,6 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt, msh_dl_fmt dlfmt)
             msh_buf_putc(&nextb, 0);
         }
         ogc_html_items_foot(c, l, p1.n, (uint32_t)p2.n, has_next ? (const char *)nextb.data : NULL, &b);
-        if (!past)
-            page_time(r);
         answer(r, CT_HTML, &b);
     } else {
         msh_buf_printf(&b, "{\"type\":\"FeatureCollection\",\"numberMatched\":%zu,\"numberReturned\":%zu,\"features\":[",
@@ -818,8 +805,6 @@ static void items(ogc_ctx *c, msh_layer *l, ogc_fmt fmt, msh_dl_fmt dlfmt)
         snprintf(h, sizeof h, "%s/collections/%s?f=json", c->base, l->info.name);
         link(&b, false, h, "collection", CT_JSON, l->info.name);
         msh_buf_printf(&b, "]}\n");
-        if (!past)
-            page_time(r);
         answer(r, CT_GEOJSON, &b);
         ogc_content_crs(r, q.crs);
     }
@@ -904,6 +889,7 @@ static void item(ogc_ctx *c, msh_layer *l, const char *fid, ogc_fmt fmt)
         return;
     }
     const char *asof = msh_req_arg(r, "asof");
+    r->resp.past = asof != NULL;
     if (asof && ogc_item_asof(r, l, id, asof)) {
         msh_buf_free(&feat);
         msh_buf_free(&b);

@@ -102,6 +102,7 @@ static const struct {
     {"/kpi.css", "kpi.css"},
     {"/route.js", "route.js"},
     {"/i18n.js", "i18n.js"},
+    {"/clock.js", "clock.js"},
     {"/console.js", "console.js"},
     {"/console.css", "console.css"},
     {"/console_forecast.js", "console_forecast.js"},

@@ -21,6 +21,12 @@
 // The simulated bins (some start over the overflow level): the overflowing ones listed as the server
 // has them, the first one found on the map in the operations style's `bins` layer.
 // In English: every panel again, its words and direction, what the Arabic pass did shown there.
+// The officer's PC keeps the wrong time: in both passes the page's clock (Date.now(), new Date()) runs
+// 27 hours ahead of the server's, and every time the page tells against now is the server's
+// (web/clock.js): a new task's due and a broadcast's expiry are that many hours or minutes from the
+// server's clock (on the server), a task due in 30 minutes is not overdue, the report's time left to
+// its deadline, the sites' counts of the last minutes (the gate row's denied share), the live status's
+// time of day, the incidents' ages and the KPI history's window (asked and drawn) are the server's.
 // Screenshots of every panel in both languages go into the work folder. Waits are on the page's state
 // and the network answers (barriers), never on time.
 import { execFileSync } from 'node:child_process';
@@ -51,6 +57,24 @@ async function post(p, tok, body, type = 'application/json') {
 }
 const feed = (name, recs) => post('/feeds/' + name, FEED, recs.map((x) => JSON.stringify(x)).join('\n') + '\n', 'application/x-ndjson');
 const clock = async (s) => (await post('/test/clock?advance_s=' + s, ADMIN, '')).json;
+const serverNow = async () => (await clock(0)).now_ms;
+// The page's clock SKEW_MS ahead of the server's, from its first script on: Date.now() and new Date()
+// (a time given to Date is kept as it is). Timers and performance.now() are untouched.
+const SKEW_MS = 27 * 3600000;
+function skewClock(ctx) {
+  return ctx.addInitScript((skew) => {
+    const Real = Date;
+    function Skewed(...a) {
+      if (!new.target) return new Real(Real.now() + skew).toString();
+      return a.length ? new Real(...a) : new Real(Real.now() + skew);
+    }
+    Skewed.prototype = Real.prototype;
+    Skewed.now = () => Real.now() + skew;
+    Skewed.parse = Real.parse;
+    Skewed.UTC = Real.UTC;
+    window.Date = Skewed;
+  }, SKEW_MS);
+}
 const east = (lon, lat, m) => lon + m / (111195 * Math.cos(lat * Math.PI / 180));
 
 const MINA = [39.88955, 21.43195]; // in zone MINA-04
@@ -85,7 +109,7 @@ const waitRendered = (page, layer, filter, n = 1) => waitDom(page, ([l, f, m]) =
   [layer, filter || null, n], layer + ' drawn');
 
 // The day's state the Arabic pass makes and the English one shows.
-const day = { task: null, report: null, gate: null, site: 'mina', bc: null, bins: [] };
+const day = { task: null, soon: null, report: null, gate: null, site: 'mina', bc: null, bins: [] };
 
 // ---- the simulated day (before any page): a short crowd through every feed
 function simulate() {
@@ -118,11 +142,18 @@ async function cleaning(page, L) {
   await page.click('#ct-new');
   await page.selectOption('#ct-new-route', '1');
   await page.fill('#ct-new-crew', 'CL-MORNING');
+  const hours = Number(await page.$eval('#ct-new-due', (e) => e.value)), before = await serverNow();
   const res = await submitPost(page, '#ct-new-form', '/cleaning_tasks/items');
+  const after = await serverNow();
   day.task = res.json.id;
   let srv = (await getJson('/ogc/collections/cleaning_tasks/items/' + day.task)).json.properties;
   check(res.status === 201 && srv.route === 1 && srv.crew === 'CL-MORNING' && srv.status === 'open' && srv.progress === 0,
     L(`task ${day.task} created on route 1 for CL-MORNING: ${JSON.stringify(srv)}`));
+  const due = Date.parse(srv.due), hour = 3600000;
+  // (5 s: the page's offset is short of the server's clock by the answer's trip, the time it sends cut to the second)
+  check(hours > 0 && due >= before + hours * hour - 5000 && due <= after + hours * hour,
+    L(`due ${hours} h from the server's clock, not the page's: ${srv.due} (server ${new Date(before).toISOString()})`));
+  await dueShown(page, L);
   await waitDom(page, (id) => document.querySelector(`#ct-detail .console-card[data-fid="${id}"] #ct-assign-crew`), day.task, 'the task card');
   // assign another crew, then start it
   await page.fill('#ct-assign-crew', 'CL-DAY');
@@ -165,6 +196,47 @@ async function cleaning(page, L) {
   await waitDom(page, (id) => document.querySelector(`#ct-list li[data-fid="${id}"]`), day.task, 'the list again');
 }
 
+// The task due 30 minutes after the server's clock (posted before any page): listed with its due time,
+// not overdue (the page's own clock is a day past it).
+async function dueShown(page, L) {
+  await waitDom(page, (id) => document.querySelector(`#ct-list li[data-fid="${id}"]`), day.soon.id, 'the task due soon');
+  const li = await page.$eval(`#ct-list li[data-fid="${day.soon.id}"]`, (e) => ({ text: e.textContent, late: !!e.querySelector('.ct-late') }))
+    .catch(() => ({}));
+  const want = await page.evaluate((ms) => window.I18N.t('console.ct.due', { time: window.I18N.dateTime(ms) }), day.soon.due);
+  check(li.text && li.text.includes(want) && !li.late, L(`task ${day.soon.id} due in 30 min, ${want}: ${JSON.stringify(li)}`));
+}
+
+// The viewer's own times by the server's clock: the live status's time of day (the last round that
+// loaded, seconds ago: within two minutes), every listed incident's age, the KPI history's window (the
+// last one asked, every 15 s: the 6 hours up to the server's now, within two minutes; drawn).
+function ageSeconds(text) { // the incidents panel's words (English): [low, high) seconds
+  let m;
+  if (text === 'now') return [0, 10];
+  if ((m = text.match(/^(\d+) s$/))) return [+m[1] - 1, +m[1] + 1];
+  if ((m = text.match(/^(\d+) min$/))) return [+m[1] * 60, +m[1] * 60 + 60];
+  if ((m = text.match(/^(\d+) h (\d+) min$/))) return [+m[1] * 3600 + +m[2] * 60, +m[1] * 3600 + +m[2] * 60 + 60];
+  if ((m = text.match(/^(\d+) d$/))) return [+m[1] * 86400, +m[1] * 86400 + 86400];
+  return [NaN, NaN];
+}
+async function viewerTimes(page, L, kpiAsked) {
+  await page.evaluate((c) => window.map.jumpTo({ center: c, zoom: 16 }), MINA); // the report's incident in view
+  await waitDom(page, () => document.querySelector('#incident-list .incident-age'), null, 'the incidents in view');
+  const before = await serverNow();
+  const status = await text(page, '#live-status');
+  const ages = await page.$$eval('#incident-list .incident-age', (es) => es.map((e) => [Number(e.dataset.t), e.textContent]));
+  const after = await serverNow();
+  const times = await page.evaluate(([lo, hi]) => { const out = []; for (let x = lo; x <= hi; x += 1000) out.push(window.I18N.time(x)); return out; },
+    [before - 120000, after + 1000]); // each second of the last two minutes
+  check(times.some((x) => status.includes(x)), L(`the live status by the server's clock (${times[0]} to ${times[times.length - 1]}): ${status}`));
+  const wrong = ages.filter(([t, s]) => { const [lo, hi] = ageSeconds(s); return !(lo <= (after - t) / 1000 + 1 && hi >= (before - t) / 1000 - 7); }); // a tick (2 s) and the trip
+  check(ages.length > 0 && wrong.length === 0, L(`${ages.length} incidents' ages by the server's clock; wrong: ${JSON.stringify(wrong)}`));
+  const asked = new URL(kpiAsked[kpiAsked.length - 1] || base + '/kpi/history');
+  const to = Date.parse(asked.searchParams.get('to')), from = Date.parse(asked.searchParams.get('from'));
+  const drawn = await page.$eval('#kpi-chart', (e) => e.dataset.points).catch(() => undefined);
+  check(to <= after + 1000 && to >= after - 120000 && to - from === 6 * 3600000 && drawn !== undefined,
+    L(`the KPI history asked up to the server's now (${new Date(after).toISOString()}): ${asked.search}, ${drawn} points drawn`));
+}
+
 async function reports(page, L) {
   // a pilgrim's phone reports a lost child with a photo (a PNG the browser drew)
   const photo = await page.screenshot({ clip: { x: 0, y: 0, width: 120, height: 90 } });
@@ -175,8 +247,16 @@ async function reports(page, L) {
   check(r.status === 201 && a.status === 201, L(`report ${day.report} and its photo posted: ${r.status} ${a.status}`));
   await page.click('#console-tab-reports');
   await waitDom(page, (id) => document.querySelector(`#rp-list li[data-fid="${id}"]`), day.report, 'the report listed');
+  const before = await serverNow();
   const row = await text(page, `#rp-list li[data-fid="${day.report}"]`);
+  const after = await serverNow();
   check(row.includes('طفل تائه') && row.includes('MINA-04'), L('listed: ' + row));
+  // the time left to its deadline, by the server's clock (the page's is past it by a day)
+  const sla = Date.parse((await getJson('/ogc/collections/reports/items/' + day.report, OPS)).json.properties.sla_due);
+  const left = await page.evaluate(([a, b]) => [a, b].map((s) => window.I18N.t('console.rp.sla_left', { d: window.mashaerConsole.kit.duration(s) })),
+    [(sla - after) / 1000, (sla - before + 5000) / 1000]); // (5 s: as for a task's due)
+  check(sla > after && left.some((x) => row.includes(x)) && !(await page.$(`#rp-list li[data-fid="${day.report}"][data-late]`)),
+    L(`not late, ${left.join(' or ')}: ${row}`));
   await page.click(`#rp-list li[data-fid="${day.report}"] button`);
   await waitDom(page, () => { const i = document.querySelector('#rp-photos img'); return i && i.complete && i.naturalWidth > 0; }, null, 'the thumbnail');
   const img = await page.$eval('#rp-photos img', (i) => ({ w: i.naturalWidth, h: i.naturalHeight, src: i.src.slice(0, 5) })).catch(() => ({}));
@@ -210,13 +290,19 @@ async function broadcast(page, L) {
   await page.selectOption('#bc-zone', 'MINA-04');
   await page.fill('#bc-msg-ar', 'يرجى الابتعاد عن بوابة منى');
   await page.fill('#bc-msg-en', 'Keep away from the Mina gate');
+  const minutes = Number(await page.$eval('#bc-expiry', (e) => e.value)), before = await serverNow();
   const res = await submitPost(page, '#bc-form', '/broadcasts');
+  const after = await serverNow(), expires = Date.parse(res.json.properties.expires);
+  check(minutes > 0 && expires >= before + minutes * 60000 - 5000 && expires <= after + minutes * 60000,
+    L(`expires ${minutes} min from the server's clock: ${res.json.properties.expires} (server ${new Date(before).toISOString()})`));
   day.bc = res.json.id;
   const phone = (await getJson(`/broadcasts?lon=${MINA[0]}&lat=${MINA[1]}`)).json.features.map((f) => f.id);
   check(res.status === 201 && phone.includes(day.bc), L(`broadcast ${day.bc} served to a phone in MINA-04: ${phone}`));
   await waitDom(page, (id) => document.querySelector(`#bc-list li[data-id="${id}"]`), day.bc, 'the broadcast listed');
   check((await text(page, `#bc-list li[data-id="${day.bc}"]`)).includes('يرجى الابتعاد عن بوابة منى') && await waitRendered(page, 'console-broadcasts-fill'),
     L('listed and its area drawn'));
+  const until = await page.evaluate((ms) => window.I18N.t('console.bc.until', { time: window.I18N.dateTime(ms) }), expires);
+  check((await text(page, `#bc-list li[data-id="${day.bc}"]`)).includes(until), L('listed ' + until));
 }
 
 // A gate of Mina: counts with permit scans (20 of 115 denied: 17.4 %) and 40 people queueing in front of it,
@@ -306,8 +392,11 @@ async function runLanguage(browser, lang, first) {
   L.words = WORDS[lang];
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: lang === 'ar' ? 'ar-SA' : 'en-GB' });
   await ctx.addInitScript((tok) => sessionStorage.setItem('mashaer.token', tok), OPS);
+  await skewClock(ctx);
   const page = await ctx.newPage();
   const watched = watchPage(page, base);
+  const kpiAsked = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname === '/kpi/history') kpiAsked.push(r.url()); });
   const refused = [];
   page.on('response', (r) => { if (r.status() >= 400) refused.push(r.status() + ' ' + r.request().method() + ' ' + new URL(r.url()).pathname); });
   await page.goto(`${base}/?lang=${lang}#16/${MINA[1]}/${MINA[0]}`, { waitUntil: 'load' });
@@ -336,6 +425,7 @@ async function runLanguage(browser, lang, first) {
     await waitDom(page, () => window.mashaerCleaning.state().swept > 0, null, 'the pieces');
     check((await text(page, `#ct-list li[data-fid="${day.task}"]`)).includes('In progress') && (await text(page, '#ct-pieces')).startsWith('Swept pieces'),
       L('the task: ' + await text(page, `#ct-list li[data-fid="${day.task}"]`)));
+    await dueShown(page, L);
     await shot('cleaning');
     await page.click('#console-tab-reports');
     await waitDom(page, (id) => document.querySelector(`#rp-list li[data-fid="${id}"]`), day.report, 'the report');
@@ -351,6 +441,7 @@ async function runLanguage(browser, lang, first) {
     await sites(page, L, false); await shot('sites');
     await tracking(page, L, false); await shot('tracking');
     await bins(page, L); await shot('bins');
+    await viewerTimes(page, L, kpiAsked);
   }
   checkPageClean(check, L, watched, refused);
   await ctx.close();
@@ -374,6 +465,12 @@ await withChromium(require, server, check, async (browser) => {
     time: new Date(t0).toISOString() }));
   members.push({ id: LOST.id + '-far', group: LOST.group, lon: east(39.8700, 21.4200, 750), lat: 21.4200, time: new Date(t0).toISOString() });
   check((await feed('positions', members)).status === 200, 'the group posted');
+  // a cleaning task due 30 minutes after the server's clock
+  const soon = await post('/ogc/collections/cleaning_tasks/items', OPS, { type: 'Feature', properties: { route: 2, crew: 'CL-SOON',
+    due: new Date((await serverNow()) + 30 * 60000).toISOString() } }, 'application/geo+json');
+  day.soon = { id: soon.json && soon.json.id };
+  day.soon.due = Date.parse((await getJson('/ogc/collections/cleaning_tasks/items/' + day.soon.id)).json.properties.due);
+  check(soon.status === 201 && day.soon.due > 0, `task ${day.soon.id} due in 30 minutes posted: ${soon.status}`);
   console.log(`     the simulated day played by ${((Date.now() - START) / 1000).toFixed(1)} s`);
   await runLanguage(browser, 'ar', true);
   await runLanguage(browser, 'en', false);

@@ -19,7 +19,8 @@
 // server's clock says (the Mashaer-Time of the page the panel read), not the machine's: the page's
 // clock is set 3 hours ahead first, then an overflowing bin posted (its `overflow` event reloads the
 // panel); the panel's `now` lies between two reads of the server's clock around that reload, and the
-// minutes shown between the ages those two reads give.
+// minutes shown between the ages those two reads give. Clicked on the map, the bin's popup says the
+// same (web/app.js, by web/clock.js's offset, which the panel's reload set after the page's clock moved).
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { addToken, checker, importDemo, launchChromium, options, startServer, watchPage } from './harness.mjs';
@@ -223,6 +224,19 @@ async function runLanguage(browser, lang, first) {
   check(shownNow >= before && shownNow <= after, L(`the panel's now is the server's clock: ${shownNow} in [${before}, ${after}]`));
   check(age.includes(W.silent) && age.includes(W.min) && digits >= lo && digits <= hi,
     L(`silent for the server's ${lo}-${hi} min: '${age}'`));
+  // its popup on the map (web/app.js) says the same, by the server's clock too
+  await page.evaluate((c) => window.map.jumpTo({ center: c }), SILENT.lonLat); // the bin in the middle, at the same zoom (no new tiles)
+  await page.waitForFunction((id) => !window.map.isMoving() && window.map.queryRenderedFeatures({ layers: ['bins'] })
+    .some((f) => f.properties.id === id), SILENT.id, { timeout: 15000 }).catch(() => {});
+  const at = await page.evaluate((c) => { const p = window.map.project(c), r = window.map.getCanvas().getBoundingClientRect();
+    return { x: Math.round(r.left + p.x), y: Math.round(r.top + p.y) }; }, SILENT.lonLat);
+  const popBefore = await serverNow();
+  await clickMap(page, at.x, at.y);
+  await page.waitForSelector('.maplibregl-popup .popup-stale td', { timeout: 10000 }).catch(() => {});
+  const pop = await text(page, '.maplibregl-popup .popup-stale td');
+  const popDigits = Number(pop.replace(/[٠-٩]/g, (d) => String(d.charCodeAt(0) - 0x0660)).replace(/\D/g, ''));
+  const [plo, phi] = [popBefore, await serverNow()].map((t) => Math.round((t - SILENT.at) / 60000));
+  check(pop.includes(W.min) && popDigits >= plo && popDigits <= phi, L(`its popup: no reading for the server's ${plo}-${phi} min: '${pop}'`));
   await page.screenshot({ path: path.join(work, `bins-${lang}.png`) });
 
   check(external.length === 0, L('no request left the server: ' + external.slice(0, 3).join(' ')));
@@ -234,14 +248,14 @@ async function runLanguage(browser, lang, first) {
 }
 
 // a bin last heard 45 minutes before the server's clock (stale at --bin-stale-min 30)
-const SILENT = { id: 'BIN-SILENT-1', at: 0 };
+const SILENT = { id: 'BIN-SILENT-1', at: 0, lonLat: [MINA[0] + 0.001, MINA[1]] };
 
 let browser;
 try {
   // a first forecast before any page opens (a few people elsewhere), so the panel never waits for one
   check(await positions(crowd('Q', 20, 39.8700, 21.4200, 30)) === 200 && await refresh() === 200, 'a first forecast');
   SILENT.at = await serverNow() - 45 * 60000;
-  check(await feedPost('bins', [{ id: SILENT.id, lon: MINA[0] + 0.001, lat: MINA[1], fill_level: 0.3,
+  check(await feedPost('bins', [{ id: SILENT.id, lon: SILENT.lonLat[0], lat: SILENT.lonLat[1], fill_level: 0.3,
     time: new Date(SILENT.at).toISOString() }]) === 200 && (await serverNow()) > SILENT.at, 'a silent bin posted');
   const silent = (await getJson('/ogc/collections/bins/items?limit=100')).json.features.find((f) => f.properties.id === SILENT.id);
   check(silent && silent.properties.stale === true, 'the silent bin is stale: ' + JSON.stringify(silent && silent.properties));

@@ -175,6 +175,13 @@ class Bins(unittest.TestCase):
             shown = iso_ms(page.header("Mashaer-Time"))
             self.assertTrue(moved["now_ms"] <= shown <= clock_ms(), (moved, page.header("Mashaer-Time")))
             self.assertGreater(shown - mshtest.now_ms(), 600000)
+            # and so does every other answer (web/clock.js reads any): a JSON document, a file of the
+            # viewer, an error, each between two reads of the test clock
+            for path, status in (("/kpi", 200), ("/clock.js", 200), ("/ogc/collections/no_such/items", 404)):
+                lo = clock_ms()
+                r = SERVER.get(path)
+                self.assertEqual(r.status, status, path)
+                self.assertTrue(lo <= iso_ms(r.header("Mashaer-Time", "")) <= clock_ms(), (path, r.header("Mashaer-Time")))
             b = bins()
             self.assertEqual({k for k, p in b.items() if p["stale"]},
                              {"B-1", "urn:ngsi-ld:WasteContainer:B-2", "urn:ngsi-ld:WasteContainer:B-3", "B-4"})

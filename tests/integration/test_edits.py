@@ -257,6 +257,9 @@ class Part4(unittest.TestCase):
         _, item = get_item(fid)
         r = req("%s/%d?asof=%s" % (ITEMS, fid, at))
         self.assertEqual(json.loads(r.body)["properties"]["status"], "faulty", r.body)
+        # the item as it was has no Mashaer-Time (it is the server's clock now: only on an answer about now)
+        self.assertIsNone(r.header("Mashaer-Time"))
+        self.assertRegex(get_item(fid)[0].header("Mashaer-Time"), r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         r = req("%s/%d?asof=2000-01-01T00:00:00Z" % (ITEMS, fid))
         self.assertEqual(r.status, 404)
 
