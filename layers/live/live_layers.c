@@ -86,7 +86,7 @@ static const ll_def DEFS[LL_COUNT] = {
      {MSH_FT_INT, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_BOOL, MSH_FT_REAL, MSH_FT_REAL}},
     {"bins", "Point", 0,
      {"id", "fill_level", "temperature", "overflowing", "updated_at", "stale", NULL},
-     {MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_BOOL, MSH_FT_STRING}},
+     {MSH_FT_STRING, MSH_FT_REAL, MSH_FT_REAL, MSH_FT_BOOL, MSH_FT_STRING, MSH_FT_BOOL}},
 };
 
 static const msh_feed ITEM_FEED[LL_COUNT] = {MSH_FEED_POSITIONS, MSH_FEED_POSITIONS, MSH_FEED_INCIDENTS,

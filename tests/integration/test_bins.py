@@ -154,6 +154,13 @@ class Bins(unittest.TestCase):
         mshtest.wait_for(lambda: zone()["bins"] == 2 and zone()["bins_overflowing"] == 1, 30,
                          "Z1's two bins, one overflowing, in /kpi")
 
+    def test_c_queryables(self):
+        """Every field of the bins collection has its type (stale was listed without one)."""
+        q = SERVER.json("/ogc/collections/bins/queryables?f=json")["properties"]
+        self.assertEqual({k: q[k].get("type") for k in ("fill_level", "overflowing", "updated_at", "stale")},
+                         {"fill_level": "number", "overflowing": "boolean", "updated_at": "string",
+                          "stale": "boolean"}, q)
+
     def test_d_stale(self):
         """Runs last (by name): it moves the clock ten minutes on."""
         def zone():
