@@ -135,12 +135,13 @@
     return fetch(path, { method: method, headers: headers, cache: 'no-store',
       body: body === undefined ? undefined : JSON.stringify(body) })
       .then(function (r) {
+        const time = CLOCK.note(r); // as the answer's head arrives, not after a long body's download
         return r.text().then(function (text) {
           let json = null;
           try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
           // time: the server's clock when it answered (Mashaer-Time), NaN without it (an asof page)
           return { status: r.status, ok: r.ok, etag: r.headers.get('ETag'), location: r.headers.get('Location'), json: json,
-            retryAfter: Number(r.headers.get('Retry-After')) || 0, time: CLOCK.note(r) };
+            retryAfter: Number(r.headers.get('Retry-After')) || 0, time: time };
         });
       });
   }

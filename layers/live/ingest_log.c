@@ -167,12 +167,14 @@ msh_rc msh_ingest_log_op(msh_ingest *in, const void *payload, size_t len, int64_
     if (!rc && !wait_applied_locked(in, seq)) {
         rc = msh_err_set(err, MSH_EIO, "stored in the feed log (sequence %llu) but not applied on this node within "
                          "%lld ms: read it back later", (unsigned long long)seq, (long long)in->log.apply_wait_ms);
-        err->outcome_unknown = true;
+        if (err)
+            err->outcome_unknown = true;
     }
     if (!rc && !w.done) { /* applied, but not as ours: only when the stream holds a record twice */
         rc = msh_err_set(err, MSH_EIO, "the feed log applied sequence %llu without this write's answer",
                          (unsigned long long)seq);
-        err->outcome_unknown = true;
+        if (err)
+            err->outcome_unknown = true;
     }
     drop_waiter(in, &w);
     pthread_mutex_unlock(&in->mu);

@@ -171,6 +171,7 @@ static void error_answer(msh_req *r, int status, unsigned retry_after_s, const c
     r->resp.etag[0] = 0;
     r->resp.cache_control = "no-store";
     r->resp.nextra = 0; /* no Content-Crs or Content-Disposition on an error */
+    r->resp.past = false; /* an error is now: it carries the server's time (a refused asof too) */
     msh_resp_body(r, status, "application/json", b.data, b.len);
     msh_buf_free(&b);
 }

@@ -260,6 +260,10 @@ class Part4(unittest.TestCase):
         # the item as it was has no Mashaer-Time (it is the server's clock now: only on an answer about now)
         self.assertIsNone(r.header("Mashaer-Time"))
         self.assertRegex(get_item(fid)[0].header("Mashaer-Time"), r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        # a refused asof is an answer about now: it has the server's time
+        bad = req("%s/%d?asof=garbage" % (ITEMS, fid))
+        self.assertEqual(bad.status, 400, bad.body)
+        self.assertRegex(bad.header("Mashaer-Time") or "", r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         r = req("%s/%d?asof=2000-01-01T00:00:00Z" % (ITEMS, fid))
         self.assertEqual(r.status, 404)
 
