@@ -2,6 +2,13 @@
 """Where a forecast's density error is: per issue time and per cell, from a bench/forecast.py --dump.
 
   python3 bench/fc_cells.py DUMP.SCENARIO.json [--minutes 10] [--model forecast] [--top 15] [--versus OTHER.json]
+  python3 bench/fc_cells.py DUMP.SCENARIO.json --minutes 10 --kinds
+
+--kinds: instead, the error split by what the cell does between the issue time and the target: empty
+at both but forecast occupied (the forecast's misplaced people), empty then occupied (arrivals),
+occupied then empty (departures), occupied at both (steady within 30 %, or changed), each with the
+model's and persistence's summed error; and for the arrivals, the share of their people the forecast
+put (as new people, in cells empty at the issue time) within 0, 1, 2, 4 and 8 cells of them.
 
 Prints, for the horizon asked: per issue step, the people forecast and observed at the target time
 and the summed absolute density error of the model and of persistence (the goal's comparison, step
@@ -64,6 +71,45 @@ def versus(per_cell, other, top):
         print("%.6f %.6f  %+7.2f  %5.2f  %5.2f  %5.2f" % (lon, lat, change[key], a[1] / a[3], b[1] / b[3], a[2] / a[3]))
 
 
+def kinds(observed, fc, minutes, shift):
+    """The error by what each cell does from the issue time to the target (see --kinds)."""
+    dens = fceval.density
+    cat = {}
+    reach = (0, 1, 2, 4, 8)
+    near = dict.fromkeys(reach, 0.0)
+    arrived = 0.0
+    for k in sorted(observed):
+        f, o = fc.get((k, minutes)), observed.get(k + shift)
+        if f is None or o is None:
+            continue
+        p = observed[k]
+        cnt = lambda g, key: g[key].count if key in g else 0.0  # noqa: E731
+        keys = set(fceval.occupied_union(f, o)) | {key for key in p if p[key].count >= 1}
+        for key in keys:
+            pc, oc, fcn = cnt(p, key), cnt(o, key), cnt(f, key)
+            c = ("occupied" if pc >= 1 else "empty") + " -> " + ("occupied" if oc >= 1 else "empty")
+            if pc >= 1 and oc >= 1:
+                c += " (steady)" if abs(oc - pc) <= 0.3 * max(oc, pc) else " (changed)"
+            a = cat.setdefault(c, [0, 0.0, 0.0])
+            a[0] += 1
+            a[1] += abs(dens(key, fcn) - dens(key, oc))
+            a[2] += abs(dens(key, pc) - dens(key, oc))
+        new = {key: c.count for key, c in f.items() if cnt(p, key) < 1}
+        for (lv, cx, cy), c in o.items():
+            if c.count < 1 or cnt(p, (lv, cx, cy)) >= 1:
+                continue
+            arrived += c.count
+            for r in reach:
+                got = sum(new.get((lv, cx + dx, cy + dy), 0.0) for dx in range(-r, r + 1) for dy in range(-r, r + 1))
+                near[r] += min(c.count, got)
+    print("cell from the issue time to the target   cells   err_model  err_persist")
+    for c, (n, em, ep) in sorted(cat.items()):
+        print("%-38s %7d  %10.1f  %11.1f" % (c, n, em, ep))
+    print("arrivals (people in cells empty at the issue time): %.0f; forecast within r cells of them:" % arrived)
+    for r in reach:
+        print("  r = %d (%3.0f m): %.2f" % (r, r * 8.9, near[r] / arrived if arrived else 0.0))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dump")
@@ -72,9 +118,13 @@ def main(argv=None):
     ap.add_argument("--issue-every", type=int, default=60)
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--versus", default="", help="a second dump of the same scenario: the cells whose error changed")
+    ap.add_argument("--kinds", action="store_true", help="the error by what each cell does, and where arrivals were forecast")
     args = ap.parse_args(argv)
     observed, fc = load(args.dump, args.model)
     shift = args.minutes * 60 // args.issue_every
+    if args.kinds:
+        kinds(observed, fc, args.minutes, shift)
+        return
     per_cell = cell_errors(observed, fc, args.minutes, shift)
     print("step  people_f  people_o   err_model   err_persist")
     tot_m = tot_p = 0.0

@@ -8,7 +8,8 @@ model forecast at T for T+M, compare with what the live state shows at T+M.
   python3 bench/forecast.py --from-dump DUMP [--scenarios ..] [--json OUT] [--md OUT.md]  # scored again from --dump
 
 Per scenario: a store in a temporary folder (`mashaer import` of the scenario's walkways with their
-widths, its gates as assets of kind gate, one service zone; the demo layers for `hajj`), an admin
+widths, its gates as assets of kind gate, one service zone; the demo layers for `hajj`, its walkways
+with `--hajj-width` as their width), an admin
 token, `mashaer serve --test-clock --k-anon 1 --position-max-age 60` (every person counted: the
 evaluation compares counts, k-anonymity is the endpoints' business), and the ground truth played
 in: the agent simulator of bench/lib/pedsim.py, or for `hajj` the server's own Hajj simulator
@@ -63,6 +64,8 @@ def parse_args(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--hajj-pilgrims", type=int, default=30000)
     ap.add_argument("--hajj-report-s", type=int, default=30, help="seconds between a pilgrim's reports")
+    ap.add_argument("--hajj-width", type=float, default=21,
+                    help="hajj: the walkways' width_m given to the forecast (the simulator's; 0: none, 4 m)")
     ap.add_argument("--hajj-start", default="2026-05-27T06:00:00Z",
                     help="simulated start of the hajj scenario (the 10th, stoning at the Jamarat)")
     ap.add_argument("--json", default="", help="write the results as JSON here")
@@ -254,6 +257,21 @@ class PedSource:
         return recs, events
 
 
+def hajj_walkways(args, work):
+    """The demo's walkways (OpenStreetMap lines, no widths), each given --hajj-width as its `width_m`:
+    the width the simulator walks them at (it counts a group's density over the 3 x 3 cells of 20 m
+    around it, 35 % of that walkway: 0.35 x 3 x 20 m = 21 m of walkway across them), as a site's
+    survey would give the forecast its streets' widths. 0: no width (the forecast's default, 4 m)."""
+    path = os.path.join(args.source_dir or os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."),
+                        "data", "demo", "walkways.geojson")
+    with open(path) as f:
+        fc = json.load(f)
+    if args.hajj_width > 0:
+        for ft in fc["features"]:
+            ft["properties"]["width_m"] = args.hajj_width
+    return fc
+
+
 class HajjSource:
     """The server's own Hajj simulator (mashaer simulate --dry-run), its times moved to the test clock."""
 
@@ -334,8 +352,9 @@ def run_scenario(args, name, horizons, models):
     try:
         if name == "hajj":
             src = HajjSource(args, work)
-            scratch.import_layers(args.mashaer, h.db, ["walkways", "assets", "service_zones", "sites"],
+            scratch.import_layers(args.mashaer, h.db, ["assets", "service_zones", "sites"],
                                   args.source_dir, only_existing=True)
+            h.import_fc("walkways", hajj_walkways(args, work))
         else:
             sc = pedsim.make_scenarios()[name]
             if args.minutes:
