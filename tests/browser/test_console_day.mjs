@@ -48,7 +48,10 @@ const { server, base } = await startServer(mashaer, db, ['--test-clock']);
 const auth = (tok) => (tok ? { Authorization: 'Bearer ' + tok } : {});
 async function getJson(p, tok) {
   const r = await fetch(base + p, { headers: auth(tok) });
-  return { status: r.status, json: await r.json().catch(() => null) };
+  const json = await r.json().catch(() => null);
+  // a refusal or a server error says so in the test's output (the caller's check then fails on it)
+  if (r.status >= 429) console.error(`GET ${p}: ${r.status} ${JSON.stringify(json)}`);
+  return { status: r.status, json };
 }
 async function post(p, tok, body, type = 'application/json') {
   const r = await fetch(base + p, { method: 'POST', headers: { ...auth(tok), 'Content-Type': type },

@@ -38,7 +38,10 @@ const { server, base } = await startServer(mashaer, db, ['--test-clock', '--fore
 const auth = (tok) => ({ Authorization: 'Bearer ' + tok });
 async function getJson(p, tok) {
   const r = await fetch(base + p, { headers: tok ? auth(tok) : {} });
-  return { status: r.status, json: await r.json().catch(() => null) };
+  const json = await r.json().catch(() => null);
+  // a refusal or a server error says so in the test's output (the caller's check then fails on it)
+  if (r.status >= 429) console.error(`GET ${p}: ${r.status} ${JSON.stringify(json)}`);
+  return { status: r.status, json };
 }
 async function positions(records) {
   const r = await fetch(base + '/feeds/positions', { method: 'POST', headers: { ...auth(FEED), 'Content-Type': 'application/x-ndjson' },
