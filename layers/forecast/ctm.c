@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "core/msh_grow.h"
+#include "forecast/open_ground.h"
 #include "route/livecost.h"
 
 const int msh_fc_minutes[MSH_FC_NH] = {0, 5, 10, 15, 20, 30};
@@ -551,6 +552,8 @@ typedef struct model {
         bool done;
     } *turns;
     size_t nturns;
+    msh_fc_open open;           /* people walking on no walkway (open_ground.h) */
+    double maxw;                /* the widest walkway (m): how far a cell may be from one to be on it */
 } model;
 
 static inline float *N(model *m, uint32_t c, int d, uint32_t s)
@@ -563,10 +566,44 @@ static inline float *SEND(model *m, uint32_t c, int d, uint32_t s)
     return &m->send[((size_t)c * 2 + (size_t)d) * m->S + s];
 }
 
-/* Put the observed cells on the network (or aside, where no walkway is). People slower along
- * their walkway than stand_speed stand, unless the segment is dense (queue_density or more) and
- * the edge's moving people walk one way: then they are a queue of that flow, and leave it as the
- * diagram lets them. */
+/* The walkway cell (cx, cy) lies on (within half its width and most of a cell): its segment and the
+ * unit direction of travel there (east, north); false when it is on none. */
+static bool cell_walkway(const model *m, uint32_t cx, uint32_t cy, uint32_t *seg, double *tx, double *ty)
+{
+    double lon, lat, side = msh_fc_cell_side_m(cy), plon, plat;
+    msh_fc_cell_centre(cx, cy, &lon, &lat);
+    msh_snap sn;
+    if (!msh_graph_snap(m->g, lon, lat, m->maxw / 2 + side, &sn) ||
+        !(sn.off_m <= m->net->width[sn.edge] / 2 + 0.75 * side))
+        return false;
+    *seg = seg_at(m->net, sn.edge, sn.t);
+    point_at(m->g, sn.edge, sn.t * msh_graph_edge_length(m->g, sn.edge), &plon, &plat, tx, ty);
+    return true;
+}
+
+/* cos 45 degrees: people on open ground heading this close to a walkway's line (either way) walk along it */
+#define JOIN_COS 0.7071
+
+/* open_ground.h's join: a walker entering a cell on a walkway it heads along joins it. */
+static bool join_walkway(void *ctx, uint32_t cx, uint32_t cy, float vx, float vy, float n)
+{
+    model *m = ctx;
+    uint32_t s;
+    double tx, ty;
+    if (!cell_walkway(m, cx, cy, &s, &tx, &ty))
+        return false;
+    double along = vx * tx + vy * ty;
+    if (!(fabs(along) >= JOIN_COS * hypot(vx, vy)))
+        return false;
+    *N(m, 0, along >= 0 ? 0 : 1, s) += n;
+    return true;
+}
+
+/* Put the observed cells on the network, or aside where no walkway is: there people walking
+ * (wait_speed or faster) walk on over open ground (open_ground.h), the others stay. People slower
+ * along their walkway than stand_speed stand, unless the segment is dense (queue_density or more)
+ * and the edge's moving people walk one way: then they are a queue of that flow, and leave it as
+ * the diagram lets them. */
 static msh_rc place_cells(model *m, msh_fc_stats *st)
 {
     const msh_fc_input *in = m->in;
@@ -574,37 +611,36 @@ static msh_rc place_cells(model *m, msh_fc_stats *st)
     double maxw = 0;
     for (uint32_t e = 0; e < net->ne; e++)
         maxw = fmax(maxw, net->width[e]);
+    m->maxw = maxw;
     float *stopped = calloc((size_t)m->S + 1, sizeof *stopped);
-    if (!stopped)
-        return MSH_ENOMEM;
-    for (size_t i = 0; i < in->ncells; i++) {
+    msh_rc rc = stopped ? MSH_OK : MSH_ENOMEM;
+    for (size_t i = 0; i < in->ncells && !rc; i++) {
         const msh_fc_cell *c = &in->cells[i];
         if (!(c->count > 0))
             continue;
-        double lon, lat, side = msh_fc_cell_side_m(c->cy);
-        msh_fc_cell_centre(c->cx, c->cy, &lon, &lat);
-        msh_snap sn;
-        bool on = msh_graph_snap(m->g, lon, lat, maxw / 2 + side, &sn) &&
-                  sn.off_m <= net->width[sn.edge] / 2 + 0.75 * side;
-        if (!on) {
+        uint32_t s;
+        double tx, ty;
+        if (!cell_walkway(m, c->cx, c->cy, &s, &tx, &ty)) {
             st->unmapped_cells++;
-            msh_rc rc = msh_fc_acc_add(&m->still_acc, c->cx, c->cy, c->count);
-            if (rc) {
-                free(stopped);
-                return rc;
+            if (hypot(c->vx, c->vy) >= m->p->wait_speed) {
+                rc = msh_fc_open_add(&m->open, c->cx, c->cy, c->vx, c->vy, c->count, m->p->max_speed);
+                st->open_people += c->count;
+            } else {
+                rc = msh_fc_acc_add(&m->still_acc, c->cx, c->cy, c->count);
             }
             continue;
         }
         st->mapped_cells++;
-        uint32_t s = seg_at(net, sn.edge, sn.t);
-        double plon, plat, tx, ty;
-        point_at(m->g, sn.edge, sn.t * msh_graph_edge_length(m->g, sn.edge), &plon, &plat, &tx, &ty);
         double along = c->vx * tx + c->vy * ty;
         if (fabs(along) < m->p->stand_speed) {
             stopped[s] += c->count;
             continue;
         }
         *N(m, 0, along >= 0 ? 0 : 1, s) += c->count;
+    }
+    if (rc) {
+        free(stopped);
+        return rc;
     }
     for (uint32_t e = 0; e < net->ne; e++) {
         uint32_t s0 = net->seg_off[e], s1 = net->seg_off[e + 1];
@@ -1264,7 +1300,7 @@ static void feed_sources(model *m, feed *fd, size_t nfd, int64_t issued_ms, int6
 }
 
 /* One horizon: every segment's people over the cells it covers, merged with the people on no
- * walkway (both sorted by row then column). */
+ * walkway, standing or walking (both sorted by row then column). */
 static msh_rc render(model *m, msh_fc_grid *out)
 {
     const msh_fc_net *net = m->net;
@@ -1276,19 +1312,37 @@ static msh_rc render(model *m, msh_fc_grid *out)
         for (uint32_t k = net->fp_off[s]; k < net->fp_off[s + 1]; k++)
             m->slot[net->fp_slot[k]] += t * net->fp_w[k];
     }
-    out->cells = malloc(((size_t)net->ncells + m->still.n + 1) * sizeof *out->cells);
-    if (!out->cells)
+    msh_fc_grid still = m->still, off = {0};
+    if (m->open.n) { /* the walkers among the people who stay */
+        msh_fc_acc a;
+        msh_fc_acc_init(&a);
+        msh_rc rc = MSH_OK;
+        for (size_t k = 0; k < m->still.n && !rc; k++)
+            rc = msh_fc_acc_add(&a, m->still.cells[k].cx, m->still.cells[k].cy, m->still.cells[k].count);
+        if (!rc)
+            rc = msh_fc_open_draw(&m->open, &a);
+        if (!rc)
+            rc = msh_fc_acc_finish(&a, 0, &off);
+        msh_fc_acc_free(&a);
+        if (rc)
+            return rc;
+        still = off;
+    }
+    out->cells = malloc(((size_t)net->ncells + still.n + 1) * sizeof *out->cells);
+    if (!out->cells) {
+        msh_fc_grid_free(&off);
         return MSH_ENOMEM;
+    }
     out->n = 0;
     size_t i = 0, j = 0;
-    while (i < net->ncells || j < m->still.n) {
+    while (i < net->ncells || j < still.n) {
         msh_fc_out c;
-        if (j >= m->still.n) {
+        if (j >= still.n) {
             c = net->cells[i], c.count = m->slot[i], i++;
         } else if (i >= net->ncells) {
-            c = m->still.cells[j++];
+            c = still.cells[j++];
         } else {
-            const msh_fc_out *a = &net->cells[i], *b = &m->still.cells[j];
+            const msh_fc_out *a = &net->cells[i], *b = &still.cells[j];
             if (a->cy < b->cy || (a->cy == b->cy && a->cx < b->cx)) {
                 c = *a, c.count = m->slot[i], i++;
             } else if (a->cy == b->cy && a->cx == b->cx) {
@@ -1300,6 +1354,7 @@ static msh_rc render(model *m, msh_fc_grid *out)
         if (c.count >= 0.01f)
             out->cells[out->n++] = c;
     }
+    msh_fc_grid_free(&off);
     return MSH_OK;
 }
 
@@ -1310,7 +1365,7 @@ static double people(model *m)
         t += total(m, s);
     for (size_t i = 0; i < m->still.n; i++)
         t += m->still.cells[i].count;
-    return t;
+    return t + msh_fc_open_people(&m->open);
 }
 
 static void model_free(model *m)
@@ -1348,6 +1403,7 @@ static void model_free(model *m)
     free(m->turns);
     msh_fc_acc_free(&m->still_acc);
     msh_fc_grid_free(&m->still);
+    msh_fc_open_free(&m->open);
 }
 
 static msh_rc model_alloc(model *m)
@@ -1377,6 +1433,7 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     m.g = in->g;
     qtab_init(&m.qt, p->free_speed, p->jam_density);
     msh_fc_acc_init(&m.still_acc);
+    msh_fc_open_init(&m.open, p->dt_s);
     msh_fc_net *own = NULL, *net = in->net;
     double t0 = cpu_ms();
     msh_rc rc = MSH_OK;
@@ -1446,6 +1503,8 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
             if (m.nturns)
                 apply_turns(&m, t);
             step(&m);
+            if (m.open.n)
+                msh_fc_open_step(&m.open, join_walkway, &m);
             if (m.stays)
                 settle_stays(&m);
             t = t1;

@@ -13,7 +13,10 @@
  *   half the width plus most of a cell), in the direction its mean velocity points along the
  *   edge. Slower along it than 0.1 m/s: they stand, unless their segment is dense (queue_density,
  *   1 person/m2, or more) and the edge's moving people walk one way: a queue, part of that flow.
- *   Cells on no walkway stay where they are (nobody walks through a wall).
+ *   Cells on no walkway: the people walking there (wait_speed or faster) walk straight on over
+ *   open ground until they come onto a walkway they head along, and join it (open_ground.h); the
+ *   others stay where they are. A walkway is the only way the model routes people: where no
+ *   walkway is mapped, it knows of no wall either.
  * - A step of dt (Godunov's scheme for Weidmann's fundamental diagram q = rho v(rho)): a
  *   segment offers its demand, q at its density below the critical density and the capacity
  *   above it (a queue discharges at capacity); a receiver takes its supply, the capacity below
@@ -144,6 +147,7 @@ typedef struct msh_fc_stats {
     size_t segments, mapped_cells, unmapped_cells;
     double people_start, people_end, arrived, waiting_outside;
     double end_inflow;          /* persons/s coming in at walkway ends (observed, kept all along) */
+    double open_people;         /* people seen walking on no walkway (open_ground.h) */
     bool net_reused;            /* the network's set-up was the last run's */
     double setup_ms, run_ms;    /* thread CPU: the network, the start and the sources; the steps and drawing */
 } msh_fc_stats;

@@ -10,6 +10,8 @@
  * - a wide street's people are drawn over the cells its width covers;
  * - the network's set-up is kept between runs and rebuilt when an edge closes or opens;
  * - people never cross where there is no walkway (advection does, the model does not);
+ * - people walking on open ground (on no walkway) go straight on at their speed, join a walkway they
+ *   come onto heading along it, and cross one they come onto heading across it;
  * - planned groups walk to their destination and leave there; a planned return turns the crowd on its
  *   way back at its time, and it arrives where and when its speed says;
  * - a planned group seen waiting in its camp sets out with the people seen there (the total kept, not
@@ -503,6 +505,65 @@ static void test_no_walls_crossed(void)
     msh_graph_release(g);
 }
 
+/* The people in a box [x0, x1) x [y0, y1) metres (north of LAT), and their centre. */
+static void centre_in(const msh_fc_grid *g, double x0, double x1, double y0, double y1, double *n, double *cx,
+                      double *cy)
+{
+    *n = *cx = *cy = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        double lon, lat;
+        msh_fc_cell_centre(g->cells[i].cx, g->cells[i].cy, &lon, &lat);
+        double x = x_of(lon), y = (lat - LAT) * 110574.0;
+        if (x < x0 || x >= x1 || y < y0 || y >= y1)
+            continue;
+        *n += g->cells[i].count, *cx += g->cells[i].count * x, *cy += g->cells[i].count * y;
+    }
+    if (*n > 0)
+        *cx /= *n, *cy /= *n;
+}
+
+static void test_open_ground(void)
+{
+    /* a walkway along y = 0 from x = -1000 to 3000; on no walkway:
+     * - A: 10 people at (0, 200) walking 1 m/s 30 degrees south of east, toward the walkway: straight
+     *   on for 400 s (200 m south: at x = 346), then along the walkway east at the diagram's speed;
+     * - B: 10 people at (1500, 100) walking 1 m/s due south: across the walkway at 100 s, on south;
+     * - C: 10 people at (-500, 100) at 0.2 m/s: milling about, under wait_speed: they stay */
+    double x[] = {-1000, 3000};
+    msh_graph *g = corridor(x, 1, 0);
+    msh_fc_cell cells[8];
+    float c30 = (float)cos(M_PI / 6);
+    size_t n = fill(cells, 0, 0, 0, 200, 10, c30, -0.5f);
+    n = fill(cells, n, 1500, 1500, 100, 10, 0, -1.0f);
+    n = fill(cells, n, -500, -500, 100, 10, 0.2f, 0);
+    msh_fc_input in = {.g = g, .cells = cells, .ncells = n, .issued_ms = 0};
+    msh_fc_grid o[MSH_FC_NH];
+    msh_fc_stats st;
+    CHECK(run(&in, o, &st));
+    CHECK(st.unmapped_cells == 3 && st.mapped_cells == 0);
+    CHECK_NEAR(st.open_people, 20, 1e-3);
+    CHECK_NEAR(st.people_end + st.arrived, 30, 1e-3);
+    double np, cx, cy, side = msh_fc_cell_side_m(cells[0].cy);
+    /* 5 minutes: A still on open ground, 300 m on its way; B 200 m south of the walkway; C where it was */
+    centre_in(&o[1], -100, 800, 20, 400, &np, &cx, &cy);
+    CHECK_NEAR(np, 10, 1e-3);
+    CHECK_NEAR(cx, 300 * c30, side);
+    CHECK_NEAR(cy, 200 - 150, side);
+    centre_in(&o[1], 1400, 1600, -400, -20, &np, &cx, &cy);
+    CHECK_NEAR(np, 10, 1e-3);
+    CHECK_NEAR(cy, 100 - 300, side);
+    centre_in(&o[1], -600, -400, 50, 150, &np, &cx, &cy);
+    CHECK_NEAR(np, 10, 1e-3);
+    /* 10 minutes: A on the walkway (nobody left off it north), 200 s along it at the diagram's speed */
+    centre_in(&o[2], -100, 3000, side + 3, 400, &np, &cx, &cy);
+    CHECK(np < 0.5);
+    centre_in(&o[2], -100, 3000, -side - 3, side + 3, &np, &cx, &cy);
+    CHECK_NEAR(np, 10, 0.1);
+    CHECK(cx > 346 + 150 * p.free_speed && cx < 346 + 250 * p.free_speed);
+    free_grids(o);
+    msh_graph_release(g);
+}
+
 static void test_planned_group(void)
 {
     /* a T: west-east street with a branch north at x = 500; the group goes from the west end to
@@ -592,12 +653,15 @@ static void test_waiting_group(void)
     CHECK(run(&in, o, &st));
     double seen = 50 + road + 10;
     CHECK_NEAR(in_x(&o[0], -100, 1100).people, seen, 0.1);
-    /* at 5 minutes: the 100 are the 50 resting, the `road` standing and 50 - road new ones; only the
-     * 10 walking about are left in the camp, and nobody stands at x = 30..50 */
+    /* at 5 minutes: the 100 are the 50 resting, the `road` standing and 50 - road new ones; nobody is
+     * left in the camp (the 10 walking about walked on east over open ground, 300 m at 1 m/s, 40 m
+     * north of the walkway: not the group's), and nobody stands at x = 30..50 */
     CHECK_NEAR(in_x(&o[1], -100, 1100).people, 100 + 10, 0.5);
-    sums camp5 = in_x(&o[1], -100, 100);
-    CHECK_NEAR(camp5.people, 10, 0.5);
-    CHECK(camp5.north_max > 30);
+    CHECK(in_x(&o[1], -100, 100).people < 0.5);
+    double np, cx, cy;
+    centre_in(&o[1], 300, 420, 30, 50, &np, &cx, &cy);
+    CHECK_NEAR(np, 10, 0.5);
+    CHECK_NEAR(cx, 60 + 300, msh_fc_cell_side_m(cells[0].cy));
     /* at 15 minutes the group has arrived and left the network (980 m at 1.34 m/s): the 10 remain */
     CHECK_NEAR(st.arrived, 100, 0.5);
     CHECK_NEAR(in_x(&o[3], -100, 1100).people, 10, 0.5);
@@ -873,6 +937,7 @@ int main(void)
     test_width_cells();
     test_net_kept();
     test_no_walls_crossed();
+    test_open_ground();
     test_planned_group();
     test_planned_return();
     test_waiting_group();
