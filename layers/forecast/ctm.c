@@ -54,6 +54,7 @@ void msh_fc_params_init(msh_fc_params *p)
     p->inflow_fade_s = 600;
     p->wait_speed = 0.3;
     p->stay_reach_m = 50;
+    p->open_min_people = 3;
 }
 
 static double cpu_ms(void)
@@ -179,7 +180,16 @@ struct msh_fc_net {
     float *fp_w;                /* their shares of the segment (sum 1) */
     msh_fc_out *cells;          /* every cell a segment covers, sorted by row then column */
     uint32_t ncells;
+    msh_fc_index cell_ix;       /* finds a cell among them */
+    struct on_walkway {         /* ncells, filled as asked (open ground's joins): the cell's segment by the
+                                 * placing rule (cell_walkway), ON_UNKNOWN before, ON_NONE when on none */
+        uint32_t seg;
+        float tx, ty;
+    } *on;
 };
+
+#define ON_UNKNOWN UINT32_MAX
+#define ON_NONE (UINT32_MAX - 1)
 
 msh_fc_net *msh_fc_net_new(void)
 {
@@ -205,6 +215,8 @@ static void net_clear(msh_fc_net *n)
     free(n->fp_slot);
     free(n->fp_w);
     free(n->cells);
+    msh_fc_index_free(&n->cell_ix);
+    free(n->on);
     memset(n, 0, sizeof *n);
 }
 
@@ -219,7 +231,7 @@ void msh_fc_net_free(msh_fc_net *n)
 static double in_width(const msh_fc_input *in, uint32_t e)
 {
     const float *w = in->width_m;
-    return w && w[e] > 0 ? w[e] : MSH_FC_DEFAULT_WIDTH_M;
+    return w && w[e] > 0 ? w[e] : in->default_width_m > 0 ? in->default_width_m : MSH_FC_DEFAULT_WIDTH_M;
 }
 
 static bool in_closed(const msh_fc_input *in, uint32_t e)
@@ -394,6 +406,10 @@ static msh_rc build_segments(msh_fc_net *n, const msh_fc_input *in, const msh_fc
         }
         n->fp_w = fb.w;
         fb.w = NULL;
+        n->on = malloc(((size_t)u + 1) * sizeof *n->on);
+        rc = n->on ? msh_fc_index_build(&n->cell_ix, n->cells, u) : MSH_ENOMEM;
+        for (size_t i = 0; i < u && !rc; i++)
+            n->on[i].seg = ON_UNKNOWN;
     }
     free(fb.cxy);
     free(fb.w);
@@ -566,6 +582,8 @@ static inline float *SEND(model *m, uint32_t c, int d, uint32_t s)
     return &m->send[((size_t)c * 2 + (size_t)d) * m->S + s];
 }
 
+static uint32_t run_steps(const msh_fc_params *p);
+
 /* The walkway cell (cx, cy) lies on (within half its width and most of a cell): its segment and the
  * unit direction of travel there (east, north); false when it is on none. */
 static bool cell_walkway(const model *m, uint32_t cx, uint32_t cy, uint32_t *seg, double *tx, double *ty)
@@ -584,23 +602,42 @@ static bool cell_walkway(const model *m, uint32_t cx, uint32_t cy, uint32_t *seg
 /* cos 45 degrees: people on open ground heading this close to a walkway's line (either way) walk along it */
 #define JOIN_COS 0.7071
 
-/* open_ground.h's join: a walker entering a cell on a walkway it heads along joins it. */
-static bool join_walkway(void *ctx, uint32_t cx, uint32_t cy, float vx, float vy, float n)
+/* open_ground.h's join: a walker entering a cell on a walkway it heads along joins it. Only the cells
+ * a segment covers can be (a line crossing a walkway crosses one of them); each is looked at once
+ * per network and kept. */
+static bool join_walkway(void *ctx, uint32_t cx, uint32_t cy, float vx, float vy, uint32_t *where, uint8_t *how)
 {
     model *m = ctx;
-    uint32_t s;
-    double tx, ty;
-    if (!cell_walkway(m, cx, cy, &s, &tx, &ty))
+    long i = msh_fc_index_find(&m->net->cell_ix, cx, cy);
+    if (i < 0)
         return false;
-    double along = vx * tx + vy * ty;
+    struct on_walkway *on = &m->net->on[i];
+    if (on->seg == ON_UNKNOWN) {
+        double tx, ty;
+        uint32_t s;
+        *on = cell_walkway(m, cx, cy, &s, &tx, &ty) ? (struct on_walkway){s, (float)tx, (float)ty}
+                                                    : (struct on_walkway){ON_NONE, 0, 0};
+    }
+    if (on->seg == ON_NONE)
+        return false;
+    double along = vx * on->tx + vy * on->ty;
     if (!(fabs(along) >= JOIN_COS * hypot(vx, vy)))
         return false;
-    *N(m, 0, along >= 0 ? 0 : 1, s) += n;
+    *where = on->seg;
+    *how = along >= 0 ? 0 : 1;
     return true;
 }
 
+/* open_ground.h's arrival: the walkers' people on their walkway, walking the way they headed. */
+static void onto_walkway(void *ctx, uint32_t seg, uint8_t dir, float n)
+{
+    *N((model *)ctx, 0, dir, seg) += n;
+}
+
 /* Put the observed cells on the network, or aside where no walkway is: there people walking
- * (wait_speed or faster) walk on over open ground (open_ground.h), the others stay. People slower
+ * together (wait_speed or faster, open_min_people or more in the cell, its mean velocity's square
+ * at least the variance of their velocities) walk on over open ground (open_ground.h), the others
+ * stay. People slower
  * along their walkway than stand_speed stand, unless the segment is dense (queue_density or more)
  * and the edge's moving people walk one way: then they are a queue of that flow, and leave it as
  * the diagram lets them. */
@@ -622,7 +659,8 @@ static msh_rc place_cells(model *m, msh_fc_stats *st)
         double tx, ty;
         if (!cell_walkway(m, c->cx, c->cy, &s, &tx, &ty)) {
             st->unmapped_cells++;
-            if (hypot(c->vx, c->vy) >= m->p->wait_speed) {
+            double v2 = (double)c->vx * c->vx + (double)c->vy * c->vy;
+            if (v2 >= m->p->wait_speed * m->p->wait_speed && c->count >= m->p->open_min_people && v2 >= c->var_v) {
                 rc = msh_fc_open_add(&m->open, c->cx, c->cy, c->vx, c->vy, c->count, m->p->max_speed);
                 st->open_people += c->count;
             } else {
@@ -658,7 +696,8 @@ static msh_rc place_cells(model *m, msh_fc_stats *st)
         }
     }
     free(stopped);
-    return msh_fc_acc_finish(&m->still_acc, 0, &m->still);
+    rc = msh_fc_open_plan(&m->open, run_steps(m->p), join_walkway, m);
+    return rc ? rc : msh_fc_acc_finish(&m->still_acc, 0, &m->still);
 }
 
 /* The shares at edge ends: as the people seen on the first segments of the node's other edges
@@ -1299,8 +1338,13 @@ static void feed_sources(model *m, feed *fd, size_t nfd, int64_t issued_ms, int6
     }
 }
 
+static inline uint64_t cell_key(const msh_fc_out *c)
+{
+    return (uint64_t)c->cy << 32 | c->cx;
+}
+
 /* One horizon: every segment's people over the cells it covers, merged with the people on no
- * walkway, standing or walking (both sorted by row then column). */
+ * walkway, standing and walking (each list sorted by row then column). */
 static msh_rc render(model *m, msh_fc_grid *out)
 {
     const msh_fc_net *net = m->net;
@@ -1312,49 +1356,44 @@ static msh_rc render(model *m, msh_fc_grid *out)
         for (uint32_t k = net->fp_off[s]; k < net->fp_off[s + 1]; k++)
             m->slot[net->fp_slot[k]] += t * net->fp_w[k];
     }
-    msh_fc_grid still = m->still, off = {0};
-    if (m->open.n) { /* the walkers among the people who stay */
+    msh_fc_grid walk = {0}; /* the people walking on open ground, sorted */
+    if (m->open.n) {
         msh_fc_acc a;
         msh_fc_acc_init(&a);
-        msh_rc rc = MSH_OK;
-        for (size_t k = 0; k < m->still.n && !rc; k++)
-            rc = msh_fc_acc_add(&a, m->still.cells[k].cx, m->still.cells[k].cy, m->still.cells[k].count);
+        msh_rc rc = msh_fc_open_draw(&m->open, m->nstep, &a);
         if (!rc)
-            rc = msh_fc_open_draw(&m->open, &a);
-        if (!rc)
-            rc = msh_fc_acc_finish(&a, 0, &off);
+            rc = msh_fc_acc_finish(&a, 0, &walk);
         msh_fc_acc_free(&a);
         if (rc)
             return rc;
-        still = off;
     }
-    out->cells = malloc(((size_t)net->ncells + still.n + 1) * sizeof *out->cells);
+    out->cells = malloc(((size_t)net->ncells + m->still.n + walk.n + 1) * sizeof *out->cells);
     if (!out->cells) {
-        msh_fc_grid_free(&off);
+        msh_fc_grid_free(&walk);
         return MSH_ENOMEM;
     }
+    /* the three sorted lists merged: a cell in more than one gets the sum */
     out->n = 0;
-    size_t i = 0, j = 0;
-    while (i < net->ncells || j < still.n) {
-        msh_fc_out c;
-        if (j >= still.n) {
-            c = net->cells[i], c.count = m->slot[i], i++;
-        } else if (i >= net->ncells) {
-            c = still.cells[j++];
-        } else {
-            const msh_fc_out *a = &net->cells[i], *b = &still.cells[j];
-            if (a->cy < b->cy || (a->cy == b->cy && a->cx < b->cx)) {
-                c = *a, c.count = m->slot[i], i++;
-            } else if (a->cy == b->cy && a->cx == b->cx) {
-                c = *a, c.count = m->slot[i] + b->count, i++, j++;
-            } else {
-                c = *b, j++;
-            }
-        }
+    size_t i = 0, j = 0, k = 0;
+    while (i < net->ncells || j < m->still.n || k < walk.n) {
+        uint64_t key = UINT64_MAX;
+        if (i < net->ncells)
+            key = cell_key(&net->cells[i]);
+        if (j < m->still.n && cell_key(&m->still.cells[j]) < key)
+            key = cell_key(&m->still.cells[j]);
+        if (k < walk.n && cell_key(&walk.cells[k]) < key)
+            key = cell_key(&walk.cells[k]);
+        msh_fc_out c = {(uint32_t)key, (uint32_t)(key >> 32), 0};
+        if (i < net->ncells && cell_key(&net->cells[i]) == key)
+            c.count += m->slot[i++];
+        if (j < m->still.n && cell_key(&m->still.cells[j]) == key)
+            c.count += m->still.cells[j++].count;
+        if (k < walk.n && cell_key(&walk.cells[k]) == key)
+            c.count += walk.cells[k++].count;
         if (c.count >= 0.01f)
             out->cells[out->n++] = c;
     }
-    msh_fc_grid_free(&off);
+    msh_fc_grid_free(&walk);
     return MSH_OK;
 }
 
@@ -1365,7 +1404,7 @@ static double people(model *m)
         t += total(m, s);
     for (size_t i = 0; i < m->still.n; i++)
         t += m->still.cells[i].count;
-    return t + msh_fc_open_people(&m->open);
+    return t + msh_fc_open_people(&m->open, m->nstep);
 }
 
 static void model_free(model *m)
@@ -1433,7 +1472,7 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
     m.g = in->g;
     qtab_init(&m.qt, p->free_speed, p->jam_density);
     msh_fc_acc_init(&m.still_acc);
-    msh_fc_open_init(&m.open, p->dt_s);
+    msh_fc_open_init(&m.open, p->dt_s, MSH_FC_CV0);
     msh_fc_net *own = NULL, *net = in->net;
     double t0 = cpu_ms();
     msh_rc rc = MSH_OK;
@@ -1503,13 +1542,12 @@ msh_rc msh_fc_ctm(const msh_fc_input *in, const msh_fc_params *p, msh_fc_grid ou
             if (m.nturns)
                 apply_turns(&m, t);
             step(&m);
-            if (m.open.n)
-                msh_fc_open_step(&m.open, join_walkway, &m);
             if (m.stays)
                 settle_stays(&m);
             t = t1;
             steps++;
             m.nstep = (uint32_t)steps;
+            msh_fc_open_arrivals(&m.open, m.nstep, onto_walkway, &m);
         }
         st->run_ms = cpu_ms() - t0 - st->setup_ms;
         st->people_end = people(&m);

@@ -4,7 +4,7 @@
  * The cell-transmission model (ctm.c; docs/ARCHITECTURE.md, "Forecast"):
  * - The network: every edge of the walking graph is cut into segments about one density cell
  *   long (8.9 m at Makkah). A segment's width is its walkway's (`width_m` in the data, else
- *   MSH_FC_DEFAULT_WIDTH_M), its area length x width, its capacity Weidmann's largest specific
+ *   the input's default_width_m: `serve --forecast-width`, 4 m unless told), its area length x width, its capacity Weidmann's largest specific
  *   flow (about 1.22 persons per metre of width per second) times the width, and it is full at
  *   Weidmann's jam density (5.4 persons/m2). A closed edge (a closed gate, an incident) has no
  *   capacity: nobody enters or leaves it. This set-up depends on the network only and is kept
@@ -13,9 +13,10 @@
  *   half the width plus most of a cell), in the direction its mean velocity points along the
  *   edge. Slower along it than 0.1 m/s: they stand, unless their segment is dense (queue_density,
  *   1 person/m2, or more) and the edge's moving people walk one way: a queue, part of that flow.
- *   Cells on no walkway: the people walking there (wait_speed or faster) walk straight on over
- *   open ground until they come onto a walkway they head along, and join it (open_ground.h); the
- *   others stay where they are. A walkway is the only way the model routes people: where no
+ *   Cells on no walkway: the people walking there together (wait_speed or faster, open_min_people
+ *   or more in the cell, their mean velocity at least as large as its spread: a milling crowd's
+ *   mean says nothing of where it goes) walk straight on over open ground until they come onto a walkway they head
+ *   along, and join it (open_ground.h); the others stay where they are. A walkway is the only way the model routes people: where no
  *   walkway is mapped, it knows of no wall either.
  * - A step of dt (Godunov's scheme for Weidmann's fundamental diagram q = rho v(rho)): a
  *   segment offers its demand, q at its density below the critical density and the capacity
@@ -83,6 +84,7 @@ typedef struct msh_fc_cell {
     uint32_t cx, cy;  /* MSH_FC_LEVEL */
     float count;
     float vx, vy;     /* mean velocity, m/s east and north */
+    float var_v;      /* variance of the people's velocity vectors around it, m2/s2 (0: all alike) */
 } msh_fc_cell;
 
 /** People entering the network at a rate: a gate, or a planned group (with a destination). */
@@ -113,6 +115,9 @@ typedef struct msh_fc_params {
     double inflow_fade_s; /* an inflow seen at a walkway end flows on with chance exp(-t / this) (600 s) */
     double wait_speed;   /* people in a group's waiting area slower than this (m/s, 0.3) are the group waiting */
     double stay_reach_m; /* a group staying at its destination stands on its walkways this far (m, 50) from it */
+    double open_min_people; /* a cell on no walkway walks on over open ground with this many people or more (3):
+                             * one or two people are no crowd (under 0.03 persons/m2 in a cell), and cost
+                             * as much to follow as a group */
 } msh_fc_params;
 
 void msh_fc_params_init(msh_fc_params *p);
@@ -127,7 +132,8 @@ void msh_fc_net_free(msh_fc_net *n);
 typedef struct msh_fc_input {
     msh_fc_net *net;        /* the set-up kept between runs; NULL: built for this run and dropped */
     const msh_graph *g;     /* NULL: no network (the model keeps every cell where it is) */
-    const float *width_m;   /* per edge; NULL or <= 0: MSH_FC_DEFAULT_WIDTH_M */
+    const float *width_m;   /* per edge; NULL or <= 0: default_width_m */
+    double default_width_m; /* a walkway's width where width_m has none; <= 0: MSH_FC_DEFAULT_WIDTH_M */
     const uint8_t *closed;  /* per edge, nonzero: closed; NULL: none */
     const int64_t *closed_until; /* per edge: closed until this time (Unix ms; a closed gate an operator
                                   * plans to reopen), then open; <= issued_ms: open; NULL: none. Such an

@@ -130,6 +130,73 @@ void msh_fc_prob(double count, double area_m2, int minutes, double *p_e, double 
     *p_f = upper(f_line, count, sigma);
 }
 
+msh_rc msh_fc_index_build(msh_fc_index *ix, const msh_fc_out *cells, size_t n)
+{
+    ix->cells = cells;
+    ix->y0 = n ? cells[0].cy : 0;
+    ix->rows = n ? cells[n - 1].cy - ix->y0 + 1 : 0;
+    if (!(ix->row_off = malloc(((size_t)ix->rows + 1) * sizeof *ix->row_off)))
+        return MSH_ENOMEM;
+    size_t i = 0;
+    for (uint32_t r = 0; r <= ix->rows; r++) {
+        while (i < n && cells[i].cy < ix->y0 + r)
+            i++;
+        ix->row_off[r] = (uint32_t)i;
+    }
+    uint32_t x1 = 0;
+    ix->x0 = UINT32_MAX;
+    for (i = 0; i < n; i++)
+        ix->x0 = cells[i].cx < ix->x0 ? cells[i].cx : ix->x0, x1 = cells[i].cx > x1 ? cells[i].cx : x1;
+    ix->cols = n ? x1 - ix->x0 + 1 : 0;
+    ix->bits = NULL;
+    size_t nbits = (size_t)ix->rows * ix->cols;
+    if (n && nbits <= ((size_t)64 << 20) && (ix->bits = calloc(nbits / 64 + 1, sizeof *ix->bits)))
+        for (i = 0; i < n; i++) {
+            size_t b = (size_t)(cells[i].cy - ix->y0) * ix->cols + (cells[i].cx - ix->x0);
+            ix->bits[b / 64] |= (uint64_t)1 << (b % 64);
+        }
+    return MSH_OK;
+}
+
+void msh_fc_index_free(msh_fc_index *ix)
+{
+    free(ix->row_off);
+    free(ix->bits);
+    ix->row_off = NULL;
+    ix->bits = NULL;
+    ix->rows = 0;
+}
+
+long msh_fc_index_find(const msh_fc_index *ix, uint32_t cx, uint32_t cy)
+{
+    if (cy < ix->y0 || cy - ix->y0 >= ix->rows)
+        return -1;
+    if (ix->bits) {
+        if (cx < ix->x0 || cx - ix->x0 >= ix->cols)
+            return -1;
+        size_t b = (size_t)(cy - ix->y0) * ix->cols + (cx - ix->x0);
+        if (!(ix->bits[b / 64] >> (b % 64) & 1))
+            return -1;
+    }
+    uint32_t lo = ix->row_off[cy - ix->y0], hi = ix->row_off[cy - ix->y0 + 1];
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ix->cells[mid].cx < cx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ix->row_off[cy - ix->y0 + 1] && ix->cells[lo].cx == cx ? (long)lo : -1;
+}
+
+void msh_fc_cell_frac(double lon, double lat, double *fx, double *fy)
+{
+    double wx, wy;
+    msh_lonlat_to_world(lon, lat, &wx, &wy);
+    *fx = wx * NCELLS;
+    *fy = wy * NCELLS;
+}
+
 void msh_fc_cell_at(double lon, double lat, uint32_t *cx, uint32_t *cy)
 {
     double wx, wy;

@@ -67,8 +67,26 @@ msh_rc msh_fc_acc_finish(msh_fc_acc *a, float min_count, msh_fc_grid *out);
  * (*p_e) and at F (*p_f). At minutes 0 (observed) they are 0 or 1. */
 void msh_fc_prob(double count, double area_m2, int minutes, double *p_e, double *p_f);
 
+/** Finds cells in a sorted cell array (sorted by row, then column; no cell twice) in a few steps:
+ * per row in the array's span, where its cells start. Built once for an array that does not change. */
+typedef struct msh_fc_index {
+    uint32_t y0, rows;  /* the first row, and how many */
+    uint32_t *row_off;  /* rows + 1: the first cell of each row */
+    const msh_fc_out *cells;
+    uint32_t x0, cols;  /* the columns' span */
+    uint64_t *bits;     /* rows x cols, one bit a cell: set where a cell is (NULL above 64 Mbit: rows only) */
+} msh_fc_index;
+
+msh_rc msh_fc_index_build(msh_fc_index *ix, const msh_fc_out *cells, size_t n);
+void msh_fc_index_free(msh_fc_index *ix);
+/** The position of cell (cx, cy) in the indexed array, -1 when it is not there (one bit read for most
+ * cells that are not). */
+long msh_fc_index_find(const msh_fc_index *ix, uint32_t cx, uint32_t cy);
+
 /** The base cell holding lon/lat; the lon/lat of a cell's centre; its side in metres. */
 void msh_fc_cell_at(double lon, double lat, uint32_t *cx, uint32_t *cy);
+/** Where lon/lat is in base cells, with the fraction (floor gives msh_fc_cell_at's cell). */
+void msh_fc_cell_frac(double lon, double lat, double *fx, double *fy);
 void msh_fc_cell_centre(uint32_t cx, uint32_t cy, double *lon, double *lat);
 double msh_fc_cell_side_m(uint32_t cy);
 

@@ -145,10 +145,10 @@ void msh_route_forecast_refresh(msh_req *r, const char *rest)
     msh_buf_init(&b, 4096);
     msh_buf_printf(&b,
                    "{\"issued_at\":\"%s\",\"cells\":%zu,\"segments\":%zu,\"mapped_cells\":%zu,\"people\":%.1f,"
-                   "\"cpu_ms\":%.1f,\"wall_ms\":%.1f,\"model_setup_cpu_ms\":%.1f,\"model_run_cpu_ms\":%.1f,"
+                   "\"open_ground_people\":%.1f,\"cpu_ms\":%.1f,\"wall_ms\":%.1f,\"model_setup_cpu_ms\":%.1f,\"model_run_cpu_ms\":%.1f,"
                    "\"copy_ms\":%.1f}\n",
                    issued, fr ? fr->cells : 0, fr ? fr->stats.segments : 0, fr ? fr->stats.mapped_cells : 0,
-                   fr ? fr->stats.people_start : 0, fr ? fr->cpu_ms : 0, fr ? fr->wall_ms : 0,
+                   fr ? fr->stats.people_start : 0, fr ? fr->stats.open_people : 0, fr ? fr->cpu_ms : 0, fr ? fr->wall_ms : 0,
                    fr ? fr->stats.setup_ms : 0, fr ? fr->stats.run_ms : 0, fr ? fr->copy_ms : 0);
     msh_forecast_result_release(fr);
     r->resp.cache_control = "no-store";

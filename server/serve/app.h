@@ -81,6 +81,7 @@ typedef struct msh_config {
     double report_photo_mb;         /* --report-photo-mb N: photo megabytes a reporter token may send per hour (30) */
     int report_photos;              /* --report-photos N: photos per report (5) */
     const char *forecast_schedule;  /* --forecast-schedule FILE: planned group movements (forecast/schedule.h) */
+    int forecast_width;             /* --forecast-width M: a walkway's width when its data has none (forecast/ctm.h) */
     const char *feed_log;           /* --feed-log URLS: NATS JetStream as the feed log (services/feed_log.h); NULL: the local WAL */
     const char *feed_stream;        /* --feed-stream NAME (MASHAER_FEED) */
     int feed_apply_delay_ms;        /* --feed-apply-delay-ms N: tests only, a slow consumer */

@@ -9,6 +9,7 @@
 #include "serve/serve.h"
 #include "http/host_links.h"
 #include "core/msh_constants.h"
+#include "forecast/ctm.h"
 
 static void usage(FILE *f)
 {
@@ -143,6 +144,8 @@ static void usage(FILE *f)
             "  --forecast-schedule FILE  planned group movements the forecast adds, JSON or CSV: group,\n"
             "                       size, origin, destination, departure window; optionally its\n"
             "                       stay at the destination and where it waits before (README, Forecast)\n"
+            "  --forecast-width M   metres of width the forecast gives a walkway whose data has no width_m\n"
+            "                       (default 4: a lane between camps; 1..500)\n"
             "  -h, --help           this help\n"
             "\n"
             "When listening, prints one line 'mashaer: listening on http://ADDR:PORT' to stdout.\n",
@@ -202,6 +205,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
     cfg->mqtt_qos = 1;
     cfg->walk_layers = "walkways,site_walkways";
     cfg->forecast_every = 30;
+    cfg->forecast_width = (int)MSH_FC_DEFAULT_WIDTH_M;
     cfg->feed_stream = "MASHAER_FEED";
     cfg->feed_retain_hours = 48;
     cfg->incident_radius = 50;
@@ -217,7 +221,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
            OPT_HEADER_TIMEOUT, OPT_AUTH_FAIL_PER_MIN, OPT_TRUSTED_PROXY, OPT_CLIENT_LOG_S,
            OPT_ESCALATE_AFTER, OPT_INCIDENT_RETENTION, OPT_CREW_STALE, OPT_CREW_DROP, OPT_SENSOR_STALE, OPT_SENSOR_HISTORY,
            OPT_GATE_HISTORY, OPT_PERMIT_SHARE, OPT_PERMIT_MIN,
-           OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE,
+           OPT_TEST_CLOCK, OPT_FORECAST_EVERY, OPT_FORECAST_SCHEDULE, OPT_FORECAST_WIDTH,
            OPT_REPORT_SLA, OPT_REPORT_RATE, OPT_REPORT_PHOTO_MB, OPT_REPORT_PHOTOS, OPT_PLAYBACK_HOURS,
            OPT_TRACK_HOURS, OPT_GROUP_RADIUS, OPT_MAX_INCLINE, OPT_BIN_OVERFLOW, OPT_BIN_STALE,
            OPT_FEED_LOG, OPT_FEED_STREAM, OPT_FEED_APPLY_DELAY,
@@ -272,6 +276,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         {"test-clock", no_argument, 0, OPT_TEST_CLOCK},
         {"forecast-every", required_argument, 0, OPT_FORECAST_EVERY},
         {"forecast-schedule", required_argument, 0, OPT_FORECAST_SCHEDULE},
+        {"forecast-width", required_argument, 0, OPT_FORECAST_WIDTH},
         {"report-sla", required_argument, 0, OPT_REPORT_SLA}, {"report-rate", required_argument, 0, OPT_REPORT_RATE},
         {"report-photo-mb", required_argument, 0, OPT_REPORT_PHOTO_MB},
         {"report-photos", required_argument, 0, OPT_REPORT_PHOTOS},
@@ -389,6 +394,7 @@ int msh_serve_args(int argc, char **argv, msh_config *cfg, char *live_dir_buf, s
         case OPT_TEST_CLOCK: cfg->test_clock = true; break;
         case OPT_FORECAST_EVERY: if (parse_int("--forecast-every", optarg, 0, 86400, &v)) return 2; cfg->forecast_every = (int)v; break;
         case OPT_FORECAST_SCHEDULE: cfg->forecast_schedule = optarg; break;
+        case OPT_FORECAST_WIDTH: if (parse_int("--forecast-width", optarg, 1, 500, &v)) return 2; cfg->forecast_width = (int)v; break;
         case OPT_REPORT_SLA: cfg->report_sla = optarg; break;
         case OPT_REPORT_RATE:
             if (parse_int("--report-rate", optarg, 0, 100000, &v)) return 2;

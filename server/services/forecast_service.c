@@ -86,7 +86,8 @@ static int copy_cell(void *ud, const msh_live_cell *c)
         k->oom = true;
         return 1;
     }
-    k->cells[k->n++] = (msh_fc_cell){c->cx, c->cy, (float)c->count, (float)c->mean_vx, (float)c->mean_vy};
+    k->cells[k->n++] =
+        (msh_fc_cell){c->cx, c->cy, (float)c->count, (float)c->mean_vx, (float)c->mean_vy, (float)c->var_v};
     return 0;
 }
 
@@ -138,7 +139,7 @@ static void update_widths(msh_app *app, struct msh_forecast_service *s, msh_grap
     size_t n = msh_walknet_walk_layers(app->walknet, cat, ls, 16);
     msh_err err;
     if (msh_fc_edge_widths(g, ls, n, &s->widths, &err))
-        fprintf(stderr, "mashaer: forecast: walkway widths not read, %.0f m everywhere: %s\n", MSH_FC_DEFAULT_WIDTH_M,
+        fprintf(stderr, "mashaer: forecast: walkway widths not read, %d m everywhere: %s\n", app->cfg.forecast_width,
                 err.msg);
     msh_catalog_release(cat);
 }
@@ -213,7 +214,7 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
         r->cells = k.n;
         msh_fc_input in = {.net = s->net, .g = g, .width_m = g ? s->widths : NULL, .closed = closed, .closed_until = until,
                            .cells = k.cells, .ncells = k.n, .src = k.src, .nsrc = k.nsrc, .issued_ms = issued,
-                           .cancel = &s->cancel};
+                           .cancel = &s->cancel, .default_width_m = app->cfg.forecast_width};
         msh_fc_params p;
         msh_fc_params_init(&p);
         rc = msh_fc_ctm(&in, &p, r->grid[MSH_FC_MODEL_CTM], &r->stats, err);

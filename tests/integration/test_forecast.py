@@ -336,6 +336,33 @@ class Forecast(unittest.TestCase):
         patch("G-FC2", {"state": "open"})
 
 
+class OpenGround(unittest.TestCase):
+    def test_walk_on_straight(self):
+        # 100 people walking together east at 1.2 m/s, 300 m north of the street (no walkway there), and
+        # 30 milling about (headings all round) further west: the first walk on straight (5 minutes:
+        # 360 m), the others stay where they are
+        north = 300 / 110574.0
+        t = now_ms()
+        walk = [{"id": "OG-%d" % i, "lon": lon(i * 0.2), "lat": LAT + north, "time": t, "speed": 1.2,
+                 "heading": 90} for i in range(100)]
+        mill = [{"id": "OM-%d" % i, "lon": lon(-400 + i * 0.2), "lat": LAT + north, "time": t, "speed": 1.0,
+                 "heading": (i % 4) * 90} for i in range(30)]
+        mshtest.post_ok(SERVER, "positions", walk + mill, TOK["feed"])
+        info = refresh()
+        self.assertGreaterEqual(info["open_ground_people"], 100 - 0.01)  # and any other test's left there
+        band = "bbox=%.7f,%.7f,%.7f,%.7f" % (lon(-100), LAT + north - 50 / 110574, lon(2000), LAT + north + 50 / 110574)
+        n0, x0 = centre(density("minutes=0&" + band))
+        self.assertAlmostEqual(n0, 100, delta=0.01)
+        n5, x5 = centre(density("minutes=5&" + band))
+        self.assertAlmostEqual(n5, 100, delta=5)       # spread over +-36 m: the end cells may fall under k = 5
+        self.assertAlmostEqual(x5 - x0, 360, delta=9)
+        self.assertAlmostEqual(centre(density("minutes=5&model=persistence&" + band))[1], x0, delta=1e-6)
+        west = "bbox=%.7f,%.7f,%.7f,%.7f" % (lon(-450), LAT + north - 50 / 110574, lon(-350), LAT + north + 50 / 110574)
+        nm, xm = centre(density("minutes=30&" + west))
+        self.assertAlmostEqual(nm, 30, delta=0.01)
+        self.assertAlmostEqual(xm, centre(density("minutes=0&" + west))[1], delta=1e-6)
+
+
 def setUpModule():
     global DB, SERVER
     DB = mshtest.work_path("forecast.sqlite")

@@ -11,7 +11,8 @@
  * - the network's set-up is kept between runs and rebuilt when an edge closes or opens;
  * - people never cross where there is no walkway (advection does, the model does not);
  * - people walking on open ground (on no walkway) go straight on at their speed, join a walkway they
- *   come onto heading along it, and cross one they come onto heading across it;
+ *   come onto heading along it, and cross one they come onto heading across it; they are drawn
+ *   spread along their heading over +-10 % of the distance walked;
  * - planned groups walk to their destination and leave there; a planned return turns the crowd on its
  *   way back at its time, and it arrives where and when its speed says;
  * - a planned group seen waiting in its camp sets out with the people seen there (the total kept, not
@@ -76,7 +77,7 @@ static size_t fill(msh_fc_cell *c, size_t n, double x0, double x1, double north_
         if (cx == last)
             continue;
         last = cx;
-        c[n++] = (msh_fc_cell){cx, cy, per, vx, vy};
+        c[n++] = (msh_fc_cell){cx, cy, per, vx, vy, 0};
     }
     return n;
 }
@@ -446,6 +447,22 @@ static void test_width_cells(void)
     free_grids(o);
     free(w);
     msh_graph_release(g);
+    /* a street with no width in the data along the middle of the south row: the default (4 m) keeps
+     * its people in that row; a default of 12 m (serve --forecast-width) spills a quarter of them
+     * into the rows either side (1.55 m of the 12 each way) */
+    g = corridor(x, 1, axis - side / 2);
+    in.g = g;
+    in.width_m = NULL;
+    for (int k = 0; k < 2; k++) {
+        in.default_width_m = k ? 12 : 0;
+        CHECK(run(&in, o, &st));
+        double row = 0;
+        for (size_t i = 0; i < o[1].n; i++)
+            row += o[1].cells[i].cy == cy ? o[1].cells[i].count : 0;
+        CHECK(k ? row < 0.8 * 3.0 * n && row > 0.65 * 3.0 * n : row > 0.99 * 3.0 * n);
+        free_grids(o);
+    }
+    msh_graph_release(g);
 }
 
 static void test_net_kept(void)
@@ -528,7 +545,9 @@ static void test_open_ground(void)
      * - A: 10 people at (0, 200) walking 1 m/s 30 degrees south of east, toward the walkway: straight
      *   on for 400 s (200 m south: at x = 346), then along the walkway east at the diagram's speed;
      * - B: 10 people at (1500, 100) walking 1 m/s due south: across the walkway at 100 s, on south;
-     * - C: 10 people at (-500, 100) at 0.2 m/s: milling about, under wait_speed: they stay */
+     * - C: 10 people at (-500, 100) at 0.2 m/s: under wait_speed: they stay;
+     * - D: 10 people at (-800, 100) whose mean is 1 m/s east but whose velocities spread more than that
+     *   (variance 2 m2/s2): milling about, they stay; E: 2 people at (-200, 300) at 1 m/s: no crowd, they stay */
     double x[] = {-1000, 3000};
     msh_graph *g = corridor(x, 1, 0);
     msh_fc_cell cells[8];
@@ -536,13 +555,16 @@ static void test_open_ground(void)
     size_t n = fill(cells, 0, 0, 0, 200, 10, c30, -0.5f);
     n = fill(cells, n, 1500, 1500, 100, 10, 0, -1.0f);
     n = fill(cells, n, -500, -500, 100, 10, 0.2f, 0);
+    n = fill(cells, n, -800, -800, 100, 10, 1.0f, 0);
+    cells[n - 1].var_v = 2.0f;
+    n = fill(cells, n, -200, -200, 300, 2, 1.0f, 0);
     msh_fc_input in = {.g = g, .cells = cells, .ncells = n, .issued_ms = 0};
     msh_fc_grid o[MSH_FC_NH];
     msh_fc_stats st;
     CHECK(run(&in, o, &st));
-    CHECK(st.unmapped_cells == 3 && st.mapped_cells == 0);
+    CHECK(st.unmapped_cells == 5 && st.mapped_cells == 0);
     CHECK_NEAR(st.open_people, 20, 1e-3);
-    CHECK_NEAR(st.people_end + st.arrived, 30, 1e-3);
+    CHECK_NEAR(st.people_end + st.arrived, 42, 1e-3);
     double np, cx, cy, side = msh_fc_cell_side_m(cells[0].cy);
     /* 5 minutes: A still on open ground, 300 m on its way; B 200 m south of the walkway; C where it was */
     centre_in(&o[1], -100, 800, 20, 400, &np, &cx, &cy);
@@ -554,14 +576,50 @@ static void test_open_ground(void)
     CHECK_NEAR(cy, 100 - 300, side);
     centre_in(&o[1], -600, -400, 50, 150, &np, &cx, &cy);
     CHECK_NEAR(np, 10, 1e-3);
+    centre_in(&o[5], -820, -780, 80, 120, &np, &cx, &cy); /* D and E where they were, at 30 minutes */
+    CHECK_NEAR(np, 10, 1e-3);
+    centre_in(&o[5], -220, -180, 280, 320, &np, &cx, &cy);
+    CHECK_NEAR(np, 2, 1e-3);
     /* 10 minutes: A on the walkway (nobody left off it north), 200 s along it at the diagram's speed */
     centre_in(&o[2], -100, 3000, side + 3, 400, &np, &cx, &cy);
     CHECK(np < 0.5);
     centre_in(&o[2], -100, 3000, -side - 3, side + 3, &np, &cx, &cy);
     CHECK_NEAR(np, 10, 0.1);
     CHECK(cx > 346 + 150 * p.free_speed && cx < 346 + 250 * p.free_speed);
+    /* B at 10 minutes: 600 m on, drawn evenly along its heading over +-10 % of that (MSH_FC_CV0) */
+    centre_in(&o[2], 1400, 1600, -800, -300, &np, &cx, &cy);
+    CHECK_NEAR(np, 10, 1e-3);
+    CHECK_NEAR(cy, 100 - 600, side);
+    double ylo = INFINITY, yhi = -INFINITY;
+    for (size_t i = 0; i < o[2].n; i++) {
+        double lon, lat;
+        msh_fc_cell_centre(o[2].cells[i].cx, o[2].cells[i].cy, &lon, &lat);
+        if (x_of(lon) > 1400 && x_of(lon) < 1600)
+            ylo = fmin(ylo, (lat - LAT) * 110574.0), yhi = fmax(yhi, (lat - LAT) * 110574.0);
+    }
+    CHECK_NEAR(yhi - ylo, 2 * MSH_FC_CV0 * 600, side);
     free_grids(o);
     msh_graph_release(g);
+}
+
+static void test_cell_index(void)
+{
+    /* cells in three rows, sorted; found where they are, -1 elsewhere (in a row, beside, above, below) */
+    msh_fc_out c[] = {{10, 5, 0}, {12, 5, 0}, {3, 7, 0}, {10, 7, 0}, {11, 7, 0}, {40, 9, 0}};
+    msh_fc_index ix;
+    CHECK(msh_fc_index_build(&ix, c, 6) == MSH_OK);
+    for (long i = 0; i < 6; i++)
+        CHECK(msh_fc_index_find(&ix, c[i].cx, c[i].cy) == i);
+    CHECK(msh_fc_index_find(&ix, 11, 5) == -1);
+    CHECK(msh_fc_index_find(&ix, 10, 6) == -1);
+    CHECK(msh_fc_index_find(&ix, 10, 4) == -1);
+    CHECK(msh_fc_index_find(&ix, 10, 10) == -1);
+    CHECK(msh_fc_index_find(&ix, 41, 9) == -1);
+    CHECK(msh_fc_index_find(&ix, 2, 7) == -1);
+    msh_fc_index_free(&ix);
+    CHECK(msh_fc_index_build(&ix, c, 0) == MSH_OK);
+    CHECK(msh_fc_index_find(&ix, 10, 5) == -1);
+    msh_fc_index_free(&ix);
 }
 
 static void test_planned_group(void)
@@ -937,6 +995,7 @@ int main(void)
     test_width_cells();
     test_net_kept();
     test_no_walls_crossed();
+    test_cell_index();
     test_open_ground();
     test_planned_group();
     test_planned_return();
