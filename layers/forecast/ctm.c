@@ -54,7 +54,7 @@ void msh_fc_params_init(msh_fc_params *p)
     p->inflow_fade_s = 600;
     p->wait_speed = 0.3;
     p->stay_reach_m = 50;
-    p->open_min_people = 3;
+    p->open_min_people = 5;
 }
 
 static double cpu_ms(void)
@@ -1081,8 +1081,11 @@ static void step(model *m)
                         m->demand[h[i].seg] += f * sh[i];
             }
     }
-    /* 2. what each segment can take */
+    /* 2. what each segment can take (only asked of those someone would enter: the moves below go
+     * only where step 1 put a demand) */
     for (uint32_t s = 0; s < S; s++) {
+        if (!(m->demand[s] > 0))
+            continue;
         float room = supply(m, s, tot[s]);
         m->ratio[s] = m->demand[s] > room ? room / m->demand[s] : 1.0f;
     }

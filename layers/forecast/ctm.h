@@ -115,9 +115,9 @@ typedef struct msh_fc_params {
     double inflow_fade_s; /* an inflow seen at a walkway end flows on with chance exp(-t / this) (600 s) */
     double wait_speed;   /* people in a group's waiting area slower than this (m/s, 0.3) are the group waiting */
     double stay_reach_m; /* a group staying at its destination stands on its walkways this far (m, 50) from it */
-    double open_min_people; /* a cell on no walkway walks on over open ground with this many people or more (3):
-                             * one or two people are no crowd (under 0.03 persons/m2 in a cell), and cost
-                             * as much to follow as a group */
+    double open_min_people; /* a cell on no walkway walks on over open ground with this many people or more (5:
+                             * the fewest the public layers show, --k-anon's default): fewer are no crowd
+                             * (under 0.06 persons/m2 in a cell), and cost as much to follow as a group */
 } msh_fc_params;
 
 void msh_fc_params_init(msh_fc_params *p);
