@@ -97,6 +97,11 @@ void msh_route_forecast_density(msh_req *r, const char *rest)
         cx0 = 0, cx1 = UINT32_MAX;
     (void)t;
     const msh_fc_grid *g = msh_forecast_grid(fr, model, h);
+    if (!g) {
+        msh_forecast_result_release(fr);
+        msh_resp_error(r, 503, "the advection baseline could not be drawn (out of memory); try again");
+        return;
+    }
     size_t from, to;
     msh_fc_grid_rows(g, cy0, cy1, &from, &to);
     int k = r->app->cfg.k_anon, minutes = msh_fc_minutes[h];

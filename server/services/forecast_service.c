@@ -45,7 +45,31 @@ void msh_forecast_result_release(msh_forecast_result *r)
         for (int h = 0; h < MSH_FC_NH; h++)
             msh_fc_grid_free(&r->grid[m][h]);
     free(r->warnings);
+    free(r->observed);
+    pthread_mutex_destroy(&r->adv_mu);
     free(r);
+}
+
+/* The advection baseline of a published result, drawn once, by the first request that asks for it. */
+static bool advection_drawn(msh_forecast_result *r)
+{
+    if (atomic_load_explicit(&r->adv_done, memory_order_acquire))
+        return !r->adv_failed;
+    pthread_mutex_lock(&r->adv_mu);
+    if (!atomic_load_explicit(&r->adv_done, memory_order_relaxed)) {
+        msh_fc_input in = {.cells = r->observed, .ncells = r->nobserved};
+        msh_fc_params p;
+        msh_fc_params_init(&p);
+        msh_err err;
+        r->adv_failed = msh_fc_advection(&in, &p, r->grid[MSH_FC_MODEL_ADVECTION], &err) != MSH_OK;
+        if (r->adv_failed)
+            fprintf(stderr, "mashaer: forecast: the advection baseline: %s\n", err.msg);
+        free(r->observed);
+        r->observed = NULL;
+        atomic_store_explicit(&r->adv_done, true, memory_order_release);
+    }
+    pthread_mutex_unlock(&r->adv_mu);
+    return !r->adv_failed;
 }
 
 const msh_fc_grid *msh_forecast_grid(const msh_forecast_result *r, int model, int h)
@@ -53,6 +77,8 @@ const msh_fc_grid *msh_forecast_grid(const msh_forecast_result *r, int model, in
     /* the observed cells are every model's horizon 0 and every horizon of persistence: held once */
     if (h == 0 || model == MSH_FC_MODEL_PERSISTENCE)
         return &r->grid[MSH_FC_MODEL_CTM][0];
+    if (model == MSH_FC_MODEL_ADVECTION && !advection_drawn((msh_forecast_result *)r))
+        return NULL;
     return &r->grid[model][h];
 }
 
@@ -210,6 +236,8 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
     msh_rc rc = r && !k.oom ? MSH_OK : msh_err_set(err, MSH_ENOMEM, "forecast: out of memory");
     if (!rc) {
         atomic_init(&r->refs, 1);
+        atomic_init(&r->adv_done, false);
+        pthread_mutex_init(&r->adv_mu, NULL);
         r->issued_ms = issued;
         r->cells = k.n;
         msh_fc_input in = {.net = s->net, .g = g, .width_m = g ? s->widths : NULL, .closed = closed, .closed_until = until,
@@ -218,8 +246,9 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
         msh_fc_params p;
         msh_fc_params_init(&p);
         rc = msh_fc_ctm(&in, &p, r->grid[MSH_FC_MODEL_CTM], &r->stats, err);
-        if (!rc)
-            rc = msh_fc_advection(&in, &p, r->grid[MSH_FC_MODEL_ADVECTION], err);
+        r->observed = k.cells; /* for the advection baseline, if anyone asks */
+        r->nobserved = k.n;
+        k.cells = NULL;
     }
     free(k.cells);
     free(k.src);

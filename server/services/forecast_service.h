@@ -19,7 +19,9 @@
 #ifndef MSH_FORECAST_SERVICE_H
 #define MSH_FORECAST_SERVICE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "forecast/ctm.h"
 #include "forecast/fc_alerts.h"
@@ -40,9 +42,17 @@ typedef struct msh_forecast_result {
     size_t cells;                               /* occupied base cells copied */
     msh_fc_warning *warnings;                   /* standing after this refresh's events (fc_alerts.h order) */
     size_t nwarnings;
+    /* the advection baseline is drawn when first asked for (model=advection: an evaluation, not the
+     * operations room), from the cells this refresh copied, under adv_mu; a refresh does not pay for it */
+    msh_fc_cell *observed;
+    size_t nobserved;
+    pthread_mutex_t adv_mu;
+    atomic_bool adv_done;
+    bool adv_failed;
 } msh_forecast_result;
 
-/** The cells of `model` at horizon index h (persistence and every horizon 0 are the observed cells). */
+/** The cells of `model` at horizon index h (persistence and every horizon 0 are the observed cells);
+ * NULL when the advection baseline, drawn on its first use, could not be (out of memory). */
 const msh_fc_grid *msh_forecast_grid(const msh_forecast_result *r, int model, int h);
 /** Load the schedule (app->cfg.forecast_schedule) and start the thread. Call after the live state and the
  * walking network exist; without a live state, or with --forecast-every 0, nothing starts (app->forecast
