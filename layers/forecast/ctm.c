@@ -637,10 +637,9 @@ static void onto_walkway(void *ctx, uint32_t seg, uint8_t dir, float n)
 /* Put the observed cells on the network, or aside where no walkway is: there people walking
  * together (wait_speed or faster, open_min_people or more in the cell, its mean velocity's square
  * at least the variance of their velocities) walk on over open ground (open_ground.h), the others
- * stay. People slower
- * along their walkway than stand_speed stand, unless the segment is dense (queue_density or more)
- * and the edge's moving people walk one way: then they are a queue of that flow, and leave it as
- * the diagram lets them. */
+ * stay. People slower along their walkway than stand_speed stand, unless the segment is dense
+ * (queue_density or more) and the edge's moving people walk one way: then they are a queue of
+ * that flow, and leave it as the diagram lets them. */
 static msh_rc place_cells(model *m, msh_fc_stats *st)
 {
     const msh_fc_input *in = m->in;
