@@ -17,18 +17,24 @@ void msh_fc_grid_free(msh_fc_grid *g)
     g->n = 0;
 }
 
-/* The first index whose row is at least cy. */
-static size_t lower_row(const msh_fc_grid *g, uint32_t cy)
+/* In cells[lo, hi) (sorted by row, then column), the first at or after (cx, cy). */
+static size_t first_from(const msh_fc_out *cells, size_t lo, size_t hi, uint32_t cx, uint32_t cy)
 {
-    size_t lo = 0, hi = g->n;
+    uint64_t key = (uint64_t)cy << 32 | cx;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (g->cells[mid].cy < cy)
+        if (((uint64_t)cells[mid].cy << 32 | cells[mid].cx) < key)
             lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
+}
+
+/* The first index whose row is at least cy. */
+static size_t lower_row(const msh_fc_grid *g, uint32_t cy)
+{
+    return first_from(g->cells, 0, g->n, 0, cy);
 }
 
 void msh_fc_grid_rows(const msh_fc_grid *g, uint32_t cy0, uint32_t cy1, size_t *from, size_t *to)
@@ -178,15 +184,8 @@ long msh_fc_index_find(const msh_fc_index *ix, uint32_t cx, uint32_t cy)
         if (!(ix->bits[b / 64] >> (b % 64) & 1))
             return -1;
     }
-    uint32_t lo = ix->row_off[cy - ix->y0], hi = ix->row_off[cy - ix->y0 + 1];
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (ix->cells[mid].cx < cx)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < ix->row_off[cy - ix->y0 + 1] && ix->cells[lo].cx == cx ? (long)lo : -1;
+    size_t hi = ix->row_off[cy - ix->y0 + 1], at = first_from(ix->cells, ix->row_off[cy - ix->y0], hi, cx, cy);
+    return at < hi && ix->cells[at].cx == cx ? (long)at : -1;
 }
 
 void msh_fc_cell_frac(double lon, double lat, double *fx, double *fy)
