@@ -233,11 +233,13 @@ static msh_rc refresh(msh_app *app, struct msh_forecast_service *s, msh_forecast
         k.nsrc++;
     }
     msh_forecast_result *r = calloc(1, sizeof *r);
-    msh_rc rc = r && !k.oom ? MSH_OK : msh_err_set(err, MSH_ENOMEM, "forecast: out of memory");
-    if (!rc) {
+    if (r) { /* ready to be released whatever follows */
         atomic_init(&r->refs, 1);
         atomic_init(&r->adv_done, false);
         pthread_mutex_init(&r->adv_mu, NULL);
+    }
+    msh_rc rc = r && !k.oom ? MSH_OK : msh_err_set(err, MSH_ENOMEM, "forecast: out of memory");
+    if (!rc) {
         r->issued_ms = issued;
         r->cells = k.n;
         msh_fc_input in = {.net = s->net, .g = g, .width_m = g ? s->widths : NULL, .closed = closed, .closed_until = until,
