@@ -55,11 +55,9 @@ static inline __attribute__((always_inline)) void cross(double x0, double y0, do
     double ty = dy != 0 ? ((dy > 0 ? cy + 1 - y0 : y0 - cy) * tdy) : INFINITY;
     double t = 0;
     while (t < 1) {
-        if (!(cx >= 0 && cx < CELLS && cy >= 0 && cy < CELLS))
-            return; /* off the world */
         double t1 = fmin(1.0, fmin(tx, ty));
-        if (!cell(ctx, (uint32_t)cx, (uint32_t)cy, t, t1))
-            return;
+        if (cx >= 0 && cx < CELLS && cy >= 0 && cy < CELLS && !cell(ctx, (uint32_t)cx, (uint32_t)cy, t, t1))
+            return; /* (cells off the world are passed over) */
         t = t1;
         if (tx <= ty)
             cx += sx, tx += tdx;
@@ -78,12 +76,13 @@ struct plan_ctx {
 
 static bool plan_cell(void *ctx, uint32_t cx, uint32_t cy, double t0, double t1)
 {
-    (void)t1;
     struct plan_ctx *p = ctx;
     if (p->first) { /* the cell they are seen in: they are not on a walkway there */
         p->first = false;
         return true;
     }
+    if (!(t1 > t0))
+        return true; /* a corner the line only touches */
     uint32_t where;
     uint8_t how;
     if (!p->join(p->ctx, cx, cy, p->w->vx, p->w->vy, &where, &how))

@@ -99,7 +99,7 @@ void msh_route_forecast_density(msh_req *r, const char *rest)
     const msh_fc_grid *g = msh_forecast_grid(fr, model, h);
     if (!g) {
         msh_forecast_result_release(fr);
-        msh_resp_error(r, 503, "the advection baseline could not be drawn (out of memory); try again");
+        msh_resp_error(r, 503, "the advection baseline could not be drawn (out of memory); the next request tries again");
         return;
     }
     size_t from, to;

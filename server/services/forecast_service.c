@@ -54,22 +54,24 @@ void msh_forecast_result_release(msh_forecast_result *r)
 static bool advection_drawn(msh_forecast_result *r)
 {
     if (atomic_load_explicit(&r->adv_done, memory_order_acquire))
-        return !r->adv_failed;
+        return true;
     pthread_mutex_lock(&r->adv_mu);
     if (!atomic_load_explicit(&r->adv_done, memory_order_relaxed)) {
         msh_fc_input in = {.cells = r->observed, .ncells = r->nobserved};
         msh_fc_params p;
         msh_fc_params_init(&p);
         msh_err err;
-        r->adv_failed = msh_fc_advection(&in, &p, r->grid[MSH_FC_MODEL_ADVECTION], &err) != MSH_OK;
-        if (r->adv_failed)
+        if (msh_fc_advection(&in, &p, r->grid[MSH_FC_MODEL_ADVECTION], &err) == MSH_OK) {
+            free(r->observed); /* drawn: the cells are not needed any more */
+            r->observed = NULL;
+            atomic_store_explicit(&r->adv_done, true, memory_order_release);
+        } else { /* the next request tries again */
             fprintf(stderr, "mashaer: forecast: the advection baseline: %s\n", err.msg);
-        free(r->observed);
-        r->observed = NULL;
-        atomic_store_explicit(&r->adv_done, true, memory_order_release);
+        }
     }
+    bool ok = atomic_load_explicit(&r->adv_done, memory_order_relaxed);
     pthread_mutex_unlock(&r->adv_mu);
-    return !r->adv_failed;
+    return ok;
 }
 
 const msh_fc_grid *msh_forecast_grid(const msh_forecast_result *r, int model, int h)

@@ -21,7 +21,6 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 
 #include "forecast/ctm.h"
 #include "forecast/fc_alerts.h"
@@ -47,8 +46,7 @@ typedef struct msh_forecast_result {
     msh_fc_cell *observed;
     size_t nobserved;
     pthread_mutex_t adv_mu;
-    atomic_bool adv_done;
-    bool adv_failed;
+    atomic_bool adv_done;                       /* drawn (a failed try leaves it false: the next one tries again) */
 } msh_forecast_result;
 
 /** The cells of `model` at horizon index h (persistence and every horizon 0 are the observed cells);

@@ -620,6 +620,15 @@ static void test_cell_index(void)
     CHECK(msh_fc_index_build(&ix, c, 0) == MSH_OK);
     CHECK(msh_fc_index_find(&ix, 10, 5) == -1);
     msh_fc_index_free(&ix);
+    /* cells too far apart for a bitmap (2 rows x 70 M columns): found by the rows alone */
+    msh_fc_out far[] = {{0, 100, 0}, {5, 100, 0}, {70000000, 101, 0}};
+    CHECK(msh_fc_index_build(&ix, far, 3) == MSH_OK);
+    CHECK(ix.bits == NULL);
+    for (long i = 0; i < 3; i++)
+        CHECK(msh_fc_index_find(&ix, far[i].cx, far[i].cy) == i);
+    CHECK(msh_fc_index_find(&ix, 4, 100) == -1);
+    CHECK(msh_fc_index_find(&ix, 0, 101) == -1);
+    msh_fc_index_free(&ix);
 }
 
 static void test_planned_group(void)
