@@ -117,20 +117,13 @@ double msh_fc_capacity_per_m(void)
     return t.q_max;
 }
 
-/* metres per degree of longitude and latitude at lat */
-static void m_per_deg(double lat, double *kx, double *ky)
-{
-    *kx = 111320.0 * cos(lat * M_PI / 180);
-    *ky = 110574.0;
-}
-
 /* The point `d` metres along edge e (from a) and the unit direction of travel there (east, north). */
 static void point_at(const msh_graph *g, uint32_t e, double d, double *lon, double *lat, double *tx, double *ty)
 {
     uint32_t np;
     const double *s = msh_graph_edge_shape(g, e, &np);
     double kx, ky;
-    m_per_deg(s[1], &kx, &ky);
+    msh_fc_m_per_deg(s[1], &kx, &ky);
     double acc = 0;
     for (uint32_t i = 0; i + 1 < np; i++) {
         double dx = (s[2 * i + 2] - s[2 * i]) * kx, dy = (s[2 * i + 3] - s[2 * i + 1]) * ky;
@@ -363,7 +356,7 @@ static msh_rc build_segments(msh_fc_net *n, const msh_fc_input *in, const msh_fc
             for (int a = 0; a < FP_ALONG && !rc; a++) {
                 double lon, lat, tx, ty, kx, ky;
                 point_at(g, e, (i + (a + 0.5) / FP_ALONG) * L, &lon, &lat, &tx, &ty);
-                m_per_deg(lat, &kx, &ky);
+                msh_fc_m_per_deg(lat, &kx, &ky);
                 for (int j = 0; j < across && !rc; j++) {
                     double off = ((j + 0.5) / across - 0.5) * W; /* metres to the left of travel */
                     uint32_t cx, cy;
@@ -1273,7 +1266,7 @@ static msh_rc find_pools(model *m, const feed *fd)
                 break;
         }
         double kx, ky, r = so->wait_radius_m;
-        m_per_deg(so->wait_lat, &kx, &ky);
+        msh_fc_m_per_deg(so->wait_lat, &kx, &ky);
         size_t n = 0, cap = 0;
         uint32_t *idx = NULL;
         for (uint32_t sg = 0; sg < m->S && !rc; sg++)

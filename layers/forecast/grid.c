@@ -188,6 +188,12 @@ long msh_fc_index_find(const msh_fc_index *ix, uint32_t cx, uint32_t cy)
     return at < hi && ix->cells[at].cx == cx ? (long)at : -1;
 }
 
+void msh_fc_m_per_deg(double lat, double *kx, double *ky)
+{
+    *kx = 111320.0 * cos(lat * M_PI / 180);
+    *ky = 110574.0;
+}
+
 void msh_fc_cell_frac(double lon, double lat, double *fx, double *fy)
 {
     double wx, wy;

@@ -83,6 +83,9 @@ void msh_fc_index_free(msh_fc_index *ix);
  * cells that are not). */
 long msh_fc_index_find(const msh_fc_index *ix, uint32_t cx, uint32_t cy);
 
+/** Metres per degree of longitude (*kx) and of latitude (*ky) at lat: the local scale the models walk in. */
+void msh_fc_m_per_deg(double lat, double *kx, double *ky);
+
 /** The base cell holding lon/lat; the lon/lat of a cell's centre; its side in metres. */
 void msh_fc_cell_at(double lon, double lat, uint32_t *cx, uint32_t *cy);
 /** Where lon/lat is in base cells, with the fraction (floor gives msh_fc_cell_at's cell). */

@@ -32,9 +32,9 @@ msh_rc msh_fc_open_add(msh_fc_open *o, uint32_t cx, uint32_t cy, float vx, float
     msh_rc rc = msh_grow((void **)&o->w, &o->cap, o->n + 1, sizeof *o->w);
     if (rc)
         return rc;
-    double lon, lat, f = fmin(1.0, max_speed / sp), fx, fy, gx, gy;
+    double lon, lat, f = fmin(1.0, max_speed / sp), fx, fy, gx, gy, kx, ky;
     msh_fc_cell_centre(cx, cy, &lon, &lat);
-    double kx = 111320.0 * cos(lat * M_PI / 180), ky = 110574.0; /* metres per degree */
+    msh_fc_m_per_deg(lat, &kx, &ky);
     msh_fc_cell_frac(lon, lat, &fx, &fy);
     msh_fc_cell_frac(lon + vx * f * o->dt_s / kx, lat + vy * f * o->dt_s / ky, &gx, &gy);
     o->w[o->n++] = (msh_fc_walker){fx, fy, gx - fx, gy - fy, (float)(vx * f), (float)(vy * f), n, MSH_FC_NEVER, 0, 0};
